@@ -1,0 +1,59 @@
+package models
+
+import "time"
+
+// OfferStatus is where an offer stands in its lifecycle.
+type OfferStatus string
+
+// The offer lifecycle: draft → open (published) → closed (by the donor, or automatically when
+// its engagements are used up).
+const (
+	OfferDraft  OfferStatus = "draft"
+	OfferOpen   OfferStatus = "open"
+	OfferClosed OfferStatus = "closed"
+)
+
+// Offer is a programme a donor or partner runs: what it covers, where, in which languages,
+// with how much money and how many engagements.
+type Offer struct {
+	ID                string       `json:"id" bson:"_id"`
+	Title             string       `json:"title" bson:"title"`
+	Description       string       `json:"description" bson:"description"`
+	Themes            []Theme      `json:"themes" bson:"themes"`
+	Capabilities      []Capability `json:"capabilities" bson:"capabilities"`
+	Modalities        []Modality   `json:"modalities" bson:"modalities"`
+	Languages         []string     `json:"languages" bson:"languages"`
+	EligibleCountries []string     `json:"eligible_countries" bson:"eligible_countries"`
+	EligibleRegions   []string     `json:"eligible_regions" bson:"eligible_regions"`
+	BudgetUSD         int64        `json:"budget_usd" bson:"budget_usd"`
+	MaxEngagements    int          `json:"max_engagements" bson:"max_engagements"`
+	AvailableFrom     Date         `json:"available_from" bson:"available_from"`
+	AvailableUntil    Date         `json:"available_until" bson:"available_until"`
+	Status            OfferStatus  `json:"status" bson:"status"`
+	StatusReason      string       `json:"status_reason,omitempty" bson:"status_reason,omitempty"`
+	// EngagementsUsed counts agreed engagements; it never exceeds MaxEngagements.
+	EngagementsUsed int `json:"engagements_used" bson:"engagements_used"`
+	// BudgetCommitted is the budget promised to agreed engagements.
+	BudgetCommitted int64     `json:"budget_committed_usd" bson:"budget_committed_usd"`
+	OrganizationID  string    `json:"organization_id" bson:"organization_id"`
+	CreatedBy       string    `json:"created_by" bson:"created_by"`
+	CreatedAt       time.Time `json:"created_at" bson:"created_at"`
+	UpdatedAt       time.Time `json:"updated_at" bson:"updated_at"`
+	Version         int64     `json:"version" bson:"version"`
+}
+
+// RemainingBudget is the part of the offer's budget not yet promised to agreed engagements.
+func (o *Offer) RemainingBudget() int64 {
+	if r := o.BudgetUSD - o.BudgetCommitted; r > 0 {
+		return r
+	}
+	return 0
+}
+
+// SlotsLeft is how many more engagements the offer can take.
+func (o *Offer) SlotsLeft() int {
+	if r := o.MaxEngagements - o.EngagementsUsed; r > 0 {
+		return r
+	}
+	return 0
+}

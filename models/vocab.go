@@ -119,3 +119,105 @@ func CapabilityTheme(c Capability) (t Theme, ok bool) {
 	t, ok = capabilityThemes[c]
 	return t, ok
 }
+
+// Capabilities lists every capability in catalogue order: grouped by theme, in the order of
+// Themes, so that forms and the catalogue present them the same way everywhere.
+var Capabilities = []Capability{
+	CapNationalStrategy,
+	CapCERTSetup, CapCERTMaturity, CapCIIP, CapCyberExercises,
+	CapCybercrimeLegislation, CapDigitalForensics, CapLawEnforcementTraining,
+	CapAwareness, CapWorkforceEducation,
+	CapStandardsAdoption,
+	CapLegalPosition, CapNormsImplementation, CapCBMImplementation, CapPoCReadiness,
+}
+
+// ThemeCapabilities lists the capabilities filed under a theme, in catalogue order, so that
+// a form can offer only the capabilities that fit the chosen theme.
+func ThemeCapabilities(t Theme) []Capability {
+	var out []Capability
+	for _, c := range Capabilities {
+		if capabilityThemes[c] == t {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// Valid reports whether t is one of the catalogue's themes; validators use it to reject
+// values a client invented.
+func (t Theme) Valid() bool {
+	for _, v := range Themes {
+		if v == t {
+			return true
+		}
+	}
+	return false
+}
+
+// Valid reports whether c is one of the catalogue's capabilities.
+func (c Capability) Valid() bool {
+	_, ok := capabilityThemes[c]
+	return ok
+}
+
+// Valid reports whether m is one of the delivery modalities.
+func (m Modality) Valid() bool {
+	for _, v := range Modalities {
+		if v == m {
+			return true
+		}
+	}
+	return false
+}
+
+// Valid reports whether p is one of the priorities.
+func (p Priority) Valid() bool {
+	for _, v := range Priorities {
+		if v == p {
+			return true
+		}
+	}
+	return false
+}
+
+// Valid reports whether v is one of the visibility tiers; an invalid tier must never be
+// stored, because access checks would not know whom to show the need to.
+func (v Visibility) Valid() bool {
+	for _, x := range Visibilities {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+// Valid reports whether f is one of the maturity frameworks.
+func (f MaturityFramework) Valid() bool {
+	for _, v := range MaturityFrameworks {
+		if v == f {
+			return true
+		}
+	}
+	return false
+}
+
+// StageRange returns the lowest and highest stage a need may state on the framework, so
+// that baselines and targets are checked against the scale they claim to use. Every scale
+// starts at 0 ("not assessed" or "not available") and higher always means more mature:
+//   - cmm: 0..5, the five CMM stages start-up, formative, established, strategic, dynamic;
+//   - sim3: 0..4, the SIM3 levels;
+//   - gci: 0..5, where stage s is ITU GCI 2024 tier 6-s (stage 1 = tier 5 "building",
+//     stage 5 = tier 1 "role-modelling"), because GCI numbers its tiers best first;
+//   - none: only 0.
+//
+// An unknown framework yields 0, 0.
+func (f MaturityFramework) StageRange() (min, max int) {
+	switch f {
+	case FrameworkCMM, FrameworkGCI:
+		return 0, 5
+	case FrameworkSIM3:
+		return 0, 4
+	default:
+		return 0, 0
+	}
+}

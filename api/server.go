@@ -1,0 +1,82 @@
+// Package api is capmatch's HTTP layer: the Fiber application, its middleware, the route table,
+// the OpenAPI document and one handler file per resource. Handlers decode, validate, call the
+// domain and respond; every error leaves through one error handler as problem+json.
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+)
+
+// BodyLimit is the largest request body accepted; larger bodies get a 413.
+const BodyLimit = 1 << 20
+
+// Pinger is a dependency that readiness checks: the store or the cache.
+type Pinger interface {
+	Ping(ctx context.Context) error
+}
+
+// Check is one named readiness dependency.
+type Check struct {
+	Name string
+	Ping Pinger
+}
+
+// Deps are what the HTTP layer needs from the rest of the program. main builds them.
+type Deps struct {
+	Log     *slog.Logger
+	Version string
+	// Checks are pinged by /readyz; a failing one is named in the 503.
+	Checks []Check
+}
+
+// Server is the HTTP server: a Fiber app plus the readiness state that shutdown flips.
+type Server struct {
+	app      *fiber.App
+	deps     Deps
+	draining atomic.Bool
+	metrics  *metrics
+}
+
+// New builds the Fiber application with its middleware and routes.
+func New(d Deps) *Server {
+	if d.Log == nil {
+		d.Log = slog.Default()
+	}
+	s := &Server{deps: d, metrics: newMetrics()}
+	s.app = fiber.New(fiber.Config{
+		AppName:               "capmatch",
+		BodyLimit:             BodyLimit,
+		ReadTimeout:           15 * time.Second,
+		WriteTimeout:          30 * time.Second,
+		IdleTimeout:           120 * time.Second,
+		ErrorHandler:          errorHandler(d.Log),
+		DisableStartupMessage: true,
+		JSONEncoder:           json.Marshal,
+		JSONDecoder:           json.Unmarshal,
+		ReadBufferSize:        16 << 10,
+	})
+	s.routes(s.app)
+	return s
+}
+
+// App exposes the Fiber application, for tests (app.Test) and for the listener in main.
+func (s *Server) App() *fiber.App { return s.app }
+
+// Drain makes readiness answer 503 so that load balancers stop sending traffic before the
+// listener closes.
+func (s *Server) Drain() { s.draining.Store(true) }
+
+// Listen serves on addr until Shutdown.
+func (s *Server) Listen(addr string) error { return s.app.Listen(addr) }
+
+// Shutdown stops accepting connections and waits up to timeout for in-flight requests.
+func (s *Server) Shutdown(timeout time.Duration) error {
+	s.Drain()
+	return s.app.ShutdownWithTimeout(timeout)
+}

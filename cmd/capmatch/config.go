@@ -1,0 +1,129 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"net/mail"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// config is the whole configuration, read from the environment exactly as the contract lists it.
+type config struct {
+	Addr          string
+	DataDir       string
+	MongoURI      string
+	MongoDB       string
+	RedisURL      string
+	RedisPrefix   string
+	JWTSecret     string
+	Demo          bool
+	AdminEmail    string
+	AdminPassword string
+	LogLevel      slog.Level
+}
+
+// embedded reports whether the store runs in-process (no MONGO_URI).
+func (c config) embedded() bool { return c.MongoURI == "" }
+
+// configError names the variable that is wrong and what is allowed, in one line.
+type configError struct {
+	Var, Msg string
+}
+
+func (e *configError) Error() string { return "configuration: " + e.Var + ": " + e.Msg }
+
+// loadConfig reads and validates the configuration. The first bad variable stops start-up with
+// a configError naming it.
+func loadConfig(getenv func(string) string) (config, error) {
+	get := func(k, def string) string {
+		if v := strings.TrimSpace(getenv(k)); v != "" {
+			return v
+		}
+		return def
+	}
+	c := config{
+		Addr:          get("CAPMATCH_ADDR", ":8080"),
+		DataDir:       get("CAPMATCH_DATA_DIR", "./data"),
+		MongoURI:      get("MONGO_URI", ""),
+		MongoDB:       get("MONGO_DB", "capmatch"),
+		RedisURL:      get("REDIS_URL", ""),
+		RedisPrefix:   get("CAPMATCH_REDIS_PREFIX", "capmatch:"),
+		JWTSecret:     getenv("CAPMATCH_JWT_SECRET"),
+		AdminEmail:    get("CAPMATCH_ADMIN_EMAIL", ""),
+		AdminPassword: getenv("CAPMATCH_ADMIN_PASSWORD"),
+	}
+
+	host, port, err := net.SplitHostPort(c.Addr)
+	if err != nil {
+		return c, &configError{"CAPMATCH_ADDR", fmt.Sprintf("%q is not host:port (e.g. :8080 or 127.0.0.1:8080)", c.Addr)}
+	}
+	if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
+		return c, &configError{"CAPMATCH_ADDR", fmt.Sprintf("port %q must be a number from 0 to 65535", port)}
+	}
+	if host != "" && net.ParseIP(host) == nil && strings.ContainsAny(host, " /") {
+		return c, &configError{"CAPMATCH_ADDR", fmt.Sprintf("host %q is not a host name or IP address", host)}
+	}
+
+	if c.MongoURI != "" && !strings.HasPrefix(c.MongoURI, "mongodb://") && !strings.HasPrefix(c.MongoURI, "mongodb+srv://") {
+		return c, &configError{"MONGO_URI", "must start with mongodb:// or mongodb+srv://"}
+	}
+	if len(c.MongoDB) > 63 || strings.ContainsAny(c.MongoDB, "/\\. \"$*<>:|?\x00") {
+		return c, &configError{"MONGO_DB", fmt.Sprintf("%q is not a MongoDB database name (at most 63 characters, none of /\\. \"$*<>:|?)", c.MongoDB)}
+	}
+	if c.RedisURL != "" {
+		if _, err := redis.ParseURL(c.RedisURL); err != nil {
+			return c, &configError{"REDIS_URL", "must be a redis://, rediss:// or unix:// URL: " + err.Error()}
+		}
+	}
+	if len(c.RedisPrefix) > 64 || strings.ContainsAny(c.RedisPrefix, " \t\r\n*?[]") {
+		return c, &configError{"CAPMATCH_REDIS_PREFIX", "must be at most 64 characters without spaces or glob characters"}
+	}
+	if c.JWTSecret != "" && len(c.JWTSecret) < 32 {
+		return c, &configError{"CAPMATCH_JWT_SECRET", fmt.Sprintf("must be at least 32 bytes (got %d); generate one with `openssl rand -base64 48`", len(c.JWTSecret))}
+	}
+
+	switch demo := strings.ToLower(get("CAPMATCH_DEMO", "")); demo {
+	case "":
+		c.Demo = c.embedded()
+	case "true":
+		c.Demo = true
+	case "false":
+		c.Demo = false
+	default:
+		return c, &configError{"CAPMATCH_DEMO", fmt.Sprintf("%q must be true or false", demo)}
+	}
+
+	switch {
+	case c.AdminEmail == "" && c.AdminPassword == "":
+	case c.AdminEmail == "":
+		return c, &configError{"CAPMATCH_ADMIN_EMAIL", "must be set together with CAPMATCH_ADMIN_PASSWORD"}
+	case c.AdminPassword == "":
+		return c, &configError{"CAPMATCH_ADMIN_PASSWORD", "must be set together with CAPMATCH_ADMIN_EMAIL"}
+	default:
+		if a, err := mail.ParseAddress(c.AdminEmail); err != nil || a.Address != c.AdminEmail {
+			return c, &configError{"CAPMATCH_ADMIN_EMAIL", fmt.Sprintf("%q is not an e-mail address", c.AdminEmail)}
+		}
+		if utf8.RuneCountInString(c.AdminPassword) < 12 {
+			return c, &configError{"CAPMATCH_ADMIN_PASSWORD", "must be at least 12 characters"}
+		}
+	}
+
+	switch lvl := strings.ToLower(get("CAPMATCH_LOG_LEVEL", "info")); lvl {
+	case "debug":
+		c.LogLevel = slog.LevelDebug
+	case "info":
+		c.LogLevel = slog.LevelInfo
+	case "warn":
+		c.LogLevel = slog.LevelWarn
+	case "error":
+		c.LogLevel = slog.LevelError
+	default:
+		return c, &configError{"CAPMATCH_LOG_LEVEL", fmt.Sprintf("%q must be debug, info, warn or error", lvl)}
+	}
+	return c, nil
+}

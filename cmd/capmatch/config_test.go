@@ -1,0 +1,76 @@
+package main
+
+import (
+	"log/slog"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestLoadConfigDefaults(t *testing.T) {
+	c, err := loadConfig(func(string) string { return "" })
+	require.NoError(t, err)
+	assert.Equal(t, ":8080", c.Addr)
+	assert.Equal(t, "./data", c.DataDir)
+	assert.Equal(t, "capmatch", c.MongoDB)
+	assert.True(t, c.embedded())
+	assert.True(t, c.Demo, "demo defaults to true in embedded mode")
+	assert.Equal(t, slog.LevelInfo, c.LogLevel)
+
+	c, err = loadConfig(env(map[string]string{"MONGO_URI": "mongodb://db:27017/?replicaSet=rs0"}))
+	require.NoError(t, err)
+	assert.False(t, c.embedded())
+	assert.False(t, c.Demo, "demo defaults to false on real servers")
+}
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestLoadConfigValidation(t *testing.T) {
+	secret := strings.Repeat("s", 32)
+	tests := []struct {
+		name    string
+		env     map[string]string
+		wantVar string // empty: valid
+	}{
+		{"addr ok", map[string]string{"CAPMATCH_ADDR": "127.0.0.1:9090"}, ""},
+		{"addr port only", map[string]string{"CAPMATCH_ADDR": ":0"}, ""},
+		{"addr no port", map[string]string{"CAPMATCH_ADDR": "localhost"}, "CAPMATCH_ADDR"},
+		{"addr bad port", map[string]string{"CAPMATCH_ADDR": ":http-alt"}, "CAPMATCH_ADDR"},
+		{"addr port too big", map[string]string{"CAPMATCH_ADDR": ":70000"}, "CAPMATCH_ADDR"},
+		{"mongo uri scheme", map[string]string{"MONGO_URI": "postgres://x"}, "MONGO_URI"},
+		{"mongo srv ok", map[string]string{"MONGO_URI": "mongodb+srv://cluster.example.org"}, ""},
+		{"mongo db bad", map[string]string{"MONGO_DB": "cap.match"}, "MONGO_DB"},
+		{"mongo db too long", map[string]string{"MONGO_DB": strings.Repeat("d", 64)}, "MONGO_DB"},
+		{"redis ok", map[string]string{"REDIS_URL": "redis://localhost:6379/0"}, ""},
+		{"redis bad scheme", map[string]string{"REDIS_URL": "http://localhost"}, "REDIS_URL"},
+		{"jwt short", map[string]string{"CAPMATCH_JWT_SECRET": "short"}, "CAPMATCH_JWT_SECRET"},
+		{"jwt ok", map[string]string{"CAPMATCH_JWT_SECRET": secret}, ""},
+		{"demo true", map[string]string{"CAPMATCH_DEMO": "true"}, ""},
+		{"demo FALSE", map[string]string{"CAPMATCH_DEMO": "FALSE"}, ""},
+		{"demo bad", map[string]string{"CAPMATCH_DEMO": "yes"}, "CAPMATCH_DEMO"},
+		{"admin both", map[string]string{"CAPMATCH_ADMIN_EMAIL": "admin@example.org", "CAPMATCH_ADMIN_PASSWORD": "correct horse battery"}, ""},
+		{"admin email only", map[string]string{"CAPMATCH_ADMIN_EMAIL": "admin@example.org"}, "CAPMATCH_ADMIN_PASSWORD"},
+		{"admin password only", map[string]string{"CAPMATCH_ADMIN_PASSWORD": "correct horse battery"}, "CAPMATCH_ADMIN_EMAIL"},
+		{"admin bad email", map[string]string{"CAPMATCH_ADMIN_EMAIL": "Admin <admin@example.org>", "CAPMATCH_ADMIN_PASSWORD": "correct horse battery"}, "CAPMATCH_ADMIN_EMAIL"},
+		{"admin short password", map[string]string{"CAPMATCH_ADMIN_EMAIL": "admin@example.org", "CAPMATCH_ADMIN_PASSWORD": "short"}, "CAPMATCH_ADMIN_PASSWORD"},
+		{"log level", map[string]string{"CAPMATCH_LOG_LEVEL": "debug"}, ""},
+		{"log level bad", map[string]string{"CAPMATCH_LOG_LEVEL": "loud"}, "CAPMATCH_LOG_LEVEL"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := loadConfig(env(tt.env))
+			if tt.wantVar == "" {
+				require.NoError(t, err)
+				return
+			}
+			require.Error(t, err)
+			var ce *configError
+			require.ErrorAs(t, err, &ce)
+			assert.Equal(t, tt.wantVar, ce.Var)
+			assert.True(t, strings.HasPrefix(err.Error(), "configuration: "+tt.wantVar+": "), err.Error())
+			assert.NotContains(t, err.Error(), "\n", "one line")
+		})
+	}
+}

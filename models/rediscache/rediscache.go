@@ -1,0 +1,67 @@
+// Package rediscache is capmatch's Redis adapter: it owns the go-redis client and everything
+// capmatch keeps in Redis (ranking cache, change events, rate-limit counters, revocations).
+// Redis is a cache and a message bus here, never the source of truth, so every call is bounded
+// by short timeouts: a dead Redis must cost milliseconds, and callers fall back to the store or
+// the in-memory model.
+package rediscache
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Timeouts bound every Redis call. They are short on purpose: a ranking computed in memory
+// is cheaper than waiting on a sick Redis.
+const (
+	DialTimeout = 250 * time.Millisecond
+	IOTimeout   = 150 * time.Millisecond
+)
+
+// Client wraps a go-redis client configured for capmatch.
+type Client struct {
+	rdb    *redis.Client
+	prefix string
+}
+
+// Open parses a redis:// URL and returns a client with short timeouts. Every key and channel
+// starts with prefix, so that several deployments (or tests) can share one Redis. It does not
+// fail when Redis is down: readiness reports that, and callers degrade.
+func Open(url, prefix string) (*Client, error) {
+	opt, err := redis.ParseURL(url)
+	if err != nil {
+		return nil, fmt.Errorf("parse REDIS_URL: %w", err)
+	}
+	opt.DialTimeout = DialTimeout
+	opt.ReadTimeout = IOTimeout
+	opt.WriteTimeout = IOTimeout
+	opt.PoolTimeout = IOTimeout
+	opt.MaxRetries = 1
+	opt.ContextTimeoutEnabled = true
+	return &Client{rdb: redis.NewClient(opt), prefix: prefix}, nil
+}
+
+// Key prefixes a key or channel name with the deployment's namespace.
+func (c *Client) Key(parts ...string) string {
+	k := c.prefix
+	for i, p := range parts {
+		if i > 0 {
+			k += ":"
+		}
+		k += p
+	}
+	return k
+}
+
+// Redis exposes the go-redis client to the other parts of this adapter and to tests.
+func (c *Client) Redis() *redis.Client { return c.rdb }
+
+// Ping checks that Redis answers; readiness probes call it.
+func (c *Client) Ping(ctx context.Context) error {
+	return c.rdb.Ping(ctx).Err()
+}
+
+// Close closes the connection pool.
+func (c *Client) Close() error { return c.rdb.Close() }

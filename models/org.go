@@ -1,0 +1,43 @@
+package models
+
+import "time"
+
+// OrgType is the kind of organisation an account belongs to; it decides which roles its
+// users may have.
+type OrgType string
+
+// The organisation types.
+const (
+	OrgGovernment  OrgType = "government"  // a country's ministry; has a country
+	OrgDonor       OrgType = "donor"       // donor government, agency, foundation, company or GFCE partner
+	OrgImplementer OrgType = "implementer" // delivers projects
+	OrgCoordinator OrgType = "coordinator" // curates the marketplace
+)
+
+// OrgTypes lists every organisation type.
+var OrgTypes = []OrgType{OrgGovernment, OrgDonor, OrgImplementer, OrgCoordinator}
+
+// Valid reports whether t is a known organisation type.
+func (t OrgType) Valid() bool {
+	for _, v := range OrgTypes {
+		if v == t {
+			return true
+		}
+	}
+	return false
+}
+
+// Organization is a ministry, donor, implementer or coordinating body.
+type Organization struct {
+	ID      string  `json:"id" bson:"_id"`
+	Name    string  `json:"name" bson:"name"`
+	Type    OrgType `json:"type" bson:"type"`
+	Country string  `json:"country,omitempty" bson:"country,omitempty"`
+	// IATIRef is the organisation's IATI identifier (e.g. GB-GOV-1), used in exports.
+	IATIRef string `json:"iati_ref,omitempty" bson:"iati_ref,omitempty"`
+	// IATIType is the IATI organisation type code (10 government, 40 multilateral, ...).
+	IATIType  string    `json:"iati_type,omitempty" bson:"iati_type,omitempty"`
+	CreatedAt time.Time `json:"created_at" bson:"created_at"`
+	UpdatedAt time.Time `json:"updated_at" bson:"updated_at"`
+	Version   int64     `json:"version" bson:"version"`
+}

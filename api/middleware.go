@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/capmatch/capmatch/models"
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/compress"
 	"github.com/gofiber/fiber/v2/middleware/helmet"
@@ -45,6 +46,7 @@ func requestID(c *fiber.Ctx) string {
 // error handler itself so that the logged status is the one the client receives.
 func (s *Server) accessLog(c *fiber.Ctx) error {
 	start := time.Now()
+	c.SetUserContext(models.WithRequestID(c.UserContext(), requestID(c)))
 	err := c.Next()
 	if err != nil {
 		if herr := c.App().ErrorHandler(c, err); herr != nil {

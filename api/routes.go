@@ -16,6 +16,22 @@ func (s *Server) routes(app *fiber.App) {
 	v1 := app.Group("/api/v1")
 	v1.Get("/openapi.json", s.handleOpenAPI())
 
+	// Identity and access.
+	auth := s.requireAuth
+	v1.Post("/auth/login", s.handleLogin())
+	v1.Post("/auth/refresh", s.handleRefresh())
+	v1.Post("/auth/logout", auth, s.handleLogout())
+	v1.Get("/me", auth, s.handleMe())
+	v1.Post("/organizations", auth, s.handleCreateOrg())
+	v1.Get("/organizations", auth, s.handleListOrgs())
+	v1.Get("/organizations/:id", auth, s.handleGetOrg())
+	v1.Post("/users", auth, s.handleCreateUser())
+	v1.Get("/users", auth, s.handleListUsers())
+	v1.Get("/users/:id", auth, s.handleGetUser())
+	v1.Post("/users/:id/disable", auth, s.handleSetDisabled(true))
+	v1.Post("/users/:id/enable", auth, s.handleSetDisabled(false))
+	v1.Get("/audit", auth, s.handleAudit())
+
 	app.Get("/", s.handleHome())
 	app.Use("/static", webAssets())
 }

@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/capmatch/capmatch/models/service"
 	"github.com/gofiber/fiber/v2"
 )
 
@@ -32,7 +33,9 @@ type Deps struct {
 	Log     *slog.Logger
 	Version string
 	// Checks are pinged by /readyz; a failing one is named in the 503.
-	Checks []Check
+	Checks   []Check
+	Auth     *service.Auth
+	Accounts *service.Accounts
 }
 
 // Server is the HTTP server: a Fiber app plus the readiness state that shutdown flips.

@@ -155,3 +155,9 @@ func CountryRegionCodes(iso string) []string {
 
 // NormalizeISO upper-cases and trims a country code as a user might type it.
 func NormalizeISO(s string) string { return strings.ToUpper(strings.TrimSpace(s)) }
+
+// ValidISO reports whether s is a known upper-case ISO 3166-1 alpha-2 code.
+func ValidISO(s string) bool {
+	_, ok := countryByISO[s]
+	return ok
+}

@@ -42,7 +42,7 @@ type TransactionType string
 
 // The transaction types and their IATI codes (see IATICode).
 const (
-	TxPledge       TransactionType = "pledge"       // IATI 13 outgoing pledge
+	TxPledge       TransactionType = "pledge"       // IATI 12 outgoing pledge
 	TxCommitment   TransactionType = "commitment"   // IATI 2 outgoing commitment
 	TxDisbursement TransactionType = "disbursement" // IATI 3 disbursement
 	TxExpenditure  TransactionType = "expenditure"  // IATI 4 expenditure

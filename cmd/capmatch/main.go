@@ -18,9 +18,12 @@ import (
 	"time"
 
 	"github.com/capmatch/capmatch/api"
+	"github.com/capmatch/capmatch/models"
 	"github.com/capmatch/capmatch/models/embedded"
+	"github.com/capmatch/capmatch/models/jwtauth"
 	"github.com/capmatch/capmatch/models/mongostore"
 	"github.com/capmatch/capmatch/models/rediscache"
+	"github.com/capmatch/capmatch/models/service"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -48,76 +51,156 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	log := slog.New(slog.NewJSONHandler(stdout, &slog.HandlerOptions{Level: cfg.LogLevel}))
 
+	cmd := "serve"
 	if len(args) > 1 {
-		switch args[1] {
-		case "serve":
-		case "healthcheck":
-			return healthcheck(ctx, cfg.Addr)
-		default:
-			return fmt.Errorf("unknown command %q (commands: serve, healthcheck)", args[1])
-		}
+		cmd = args[1]
+	}
+	switch cmd {
+	case "serve":
+	case "healthcheck":
+		return healthcheck(ctx, cfg.Addr)
+	case "user":
+	default:
+		return fmt.Errorf("unknown command %q (commands: serve, healthcheck, user create)", cmd)
 	}
 
-	// Dependencies start in order and are closed in reverse order.
-	var closers []func()
+	st, err := openStack(ctx, cfg, log, stderr)
+	if err != nil {
+		return err
+	}
+	defer st.close()
+
+	if cmd == "user" {
+		return userCommand(ctx, args[2:], getenv, stdout, st.app)
+	}
+	return serve(ctx, cfg, log, st)
+}
+
+// stack is everything the program runs on, opened in order and closed in reverse.
+type stack struct {
+	mode, cacheMode string
+	store           *mongostore.Store
+	cache           *rediscache.Client
+	bus             *rediscache.Bus
+	app             *service.App
+	closers         []func()
+}
+
+func (st *stack) close() {
+	for i := len(st.closers) - 1; i >= 0; i-- {
+		st.closers[i]()
+	}
+}
+
+// openStack starts or connects to the store and the cache and wires the use cases on them.
+func openStack(ctx context.Context, cfg config, log *slog.Logger, stderr io.Writer) (st *stack, err error) {
+	st = &stack{mode: "external", cacheMode: "external"}
 	defer func() {
-		for i := len(closers) - 1; i >= 0; i-- {
-			closers[i]()
+		if err != nil {
+			st.close()
 		}
 	}()
 
-	mongoURI, mode := cfg.MongoURI, "external"
+	mongoURI := cfg.MongoURI
 	if cfg.embedded() {
-		mode = "embedded"
+		st.mode = "embedded"
 		ferretLog := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: slog.LevelError}))
 		f, err := embedded.StartFerretDB(ctx, filepath.Join(cfg.DataDir, "ferretdb"), ferretLog)
 		if err != nil {
-			return err
+			return st, err
 		}
-		closers = append(closers, func() { f.Stop(); log.Info("embedded store stopped") })
+		st.closers = append(st.closers, func() { f.Stop(); log.Info("embedded store stopped") })
 		mongoURI = f.URI()
 	}
-	store, err := mongostore.Open(ctx, mongoURI, cfg.MongoDB, mongostore.Options{Logger: log})
+	st.store, err = mongostore.Open(ctx, mongoURI, cfg.MongoDB, mongostore.Options{Logger: log})
 	if err != nil {
-		return fmt.Errorf("open store: %w", err)
+		return st, fmt.Errorf("open store: %w", err)
 	}
-	closers = append(closers, func() {
+	st.closers = append(st.closers, func() {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()
-		if err := store.Close(ctx); err != nil {
+		if err := st.store.Close(ctx); err != nil {
 			log.Warn("store disconnect", "err", err)
 		}
 		log.Info("store disconnected")
 	})
 
-	redisURL, cacheMode := cfg.RedisURL, "external"
+	redisURL := cfg.RedisURL
 	if redisURL == "" {
-		cacheMode = "embedded"
+		st.cacheMode = "embedded"
 		r, err := embedded.StartRedis()
 		if err != nil {
-			return err
+			return st, err
 		}
-		closers = append(closers, func() { r.Stop(); log.Info("embedded cache stopped") })
+		st.closers = append(st.closers, func() { r.Stop(); log.Info("embedded cache stopped") })
 		redisURL = r.URL()
 	}
-	cache, err := rediscache.Open(redisURL, cfg.RedisPrefix)
+	st.cache, err = rediscache.Open(redisURL, cfg.RedisPrefix)
 	if err != nil {
-		return fmt.Errorf("open cache: %w", err)
+		return st, fmt.Errorf("open cache: %w", err)
 	}
-	closers = append(closers, func() { _ = cache.Close(); log.Info("cache closed") })
+	st.closers = append(st.closers, func() { _ = st.cache.Close(); log.Info("cache closed") })
+
+	secret, source, err := jwtSecret(ctx, cfg, st.store)
+	if err != nil {
+		return st, err
+	}
+	ring, err := jwtauth.NewKeyring(secret)
+	if err != nil {
+		return st, fmt.Errorf("CAPMATCH_JWT_SECRET: %w", err)
+	}
+	log.Debug("jwt key", "source", source, "kid", jwtauth.KeyID(secret))
+
+	st.bus = rediscache.NewBus(st.cache, models.NewID(time.Now()), log)
+	st.app = service.New(service.Deps{
+		Store:   st.store,
+		Bus:     st.bus,
+		Limiter: rediscache.NewRateLimiter(st.cache),
+		Access:  jwtauth.New(ring, time.Now),
+		Log:     log,
+	})
+	if err := st.app.Start(ctx); err != nil {
+		return st, fmt.Errorf("load state: %w", err)
+	}
+	if cfg.AdminEmail != "" {
+		created, err := st.app.Accounts.EnsureAdmin(ctx, cfg.AdminEmail, cfg.AdminPassword)
+		if err != nil {
+			return st, fmt.Errorf("CAPMATCH_ADMIN_EMAIL: create admin: %w", err)
+		}
+		if created {
+			log.Info("created admin account", "email", cfg.AdminEmail)
+		}
+	}
+	return st, nil
+}
+
+// serve runs the HTTP server and the background sync until ctx ends, then shuts down in order:
+// readiness 503, in-flight requests finish, background work stops, then the stack closes.
+func serve(ctx context.Context, cfg config, log *slog.Logger, st *stack) error {
+	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
+	bgDone := make(chan struct{}, 2)
+	go func() { st.bus.Run(bg, st.app.Sync, time.Second); bgDone <- struct{}{} }()
+	go func() { st.app.Sync.RunReconciler(bg, 30*time.Second); bgDone <- struct{}{} }()
+	defer func() {
+		stopBG()
+		<-bgDone
+		<-bgDone
+	}()
 
 	srv := api.New(api.Deps{
-		Log:     log,
-		Version: version,
-		Checks:  []api.Check{{Name: "store", Ping: store}, {Name: "cache", Ping: cache}},
+		Log:      log,
+		Version:  version,
+		Checks:   []api.Check{{Name: "store", Ping: st.store}, {Name: "cache", Ping: st.cache}},
+		Auth:     st.app.Auth,
+		Accounts: st.app.Accounts,
 	})
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on CAPMATCH_ADDR %s: %w", cfg.Addr, err)
 	}
-	log.Info("capmatch running", "mode", mode, "store", storeDesc(mode, cfg), "cache", cacheMode,
-		"replica_set", store.ReplicaSet(), "addr", ln.Addr().String(), "version", version)
+	log.Info("capmatch running", "mode", st.mode, "store", storeDesc(st.mode, cfg), "cache", st.cacheMode,
+		"replica_set", st.store.ReplicaSet(), "addr", ln.Addr().String(), "version", version)
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.App().Listener(ln) }()

@@ -1,0 +1,215 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/capmatch/capmatch/models"
+	"github.com/capmatch/capmatch/models/jwtauth"
+	"github.com/capmatch/capmatch/models/mongostore/storetest"
+	"github.com/capmatch/capmatch/models/passwords"
+	"github.com/capmatch/capmatch/models/rediscache"
+	"github.com/capmatch/capmatch/models/rediscache/redistest"
+	"github.com/capmatch/capmatch/models/service"
+	"github.com/stretchr/testify/require"
+)
+
+func TestMain(m *testing.M) {
+	// Cheap hashing in tests: argon2id at production cost under the race detector would
+	// dominate the suite. The production parameters are tested in package passwords.
+	passwords.Default = passwords.Params{Memory: 64, Time: 1, Threads: 1}
+	os.Exit(storetest.Main(m))
+}
+
+// env is one deployment under test: a database and a Redis namespace that one or more API
+// nodes share, like replicas behind a load balancer.
+type env struct {
+	t        *testing.T
+	db       string
+	redisURL string
+	prefix   string
+	secret   []byte
+	// seen collects every response body, so tests can check no secret ever leaves the server.
+	mu   sync.Mutex
+	seen []string
+	fx   fixture
+}
+
+// node is one API replica.
+type node struct {
+	env   *env
+	srv   *Server
+	app   *service.App
+	cache *rediscache.Client
+	stop  func()
+}
+
+func newEnv(t *testing.T) *env {
+	return newEnvWithRedis(t, redistest.URL(t))
+}
+
+func newEnvWithRedis(t *testing.T, redisURL string) *env {
+	return &env{t: t, db: storetest.NewDBName(), redisURL: redisURL, prefix: redistest.Prefix(),
+		secret: []byte(strings.Repeat("s", 40))}
+}
+
+// node starts an API replica on the env's store and Redis, with its event bus running, and
+// waits until the bus is connected.
+func (e *env) node() *node {
+	t := e.t
+	store := storetest.OpenDB(t, e.db)
+	cache, err := rediscache.Open(e.redisURL, e.prefix)
+	require.NoError(t, err)
+	ring, err := jwtauth.NewKeyring(e.secret)
+	require.NoError(t, err)
+	log := discardLogger()
+	bus := rediscache.NewBus(cache, models.NewID(time.Now()), log)
+	app := service.New(service.Deps{Store: store, Bus: bus, Limiter: rediscache.NewRateLimiter(cache),
+		Access: jwtauth.New(ring, time.Now), Log: log})
+	require.NoError(t, app.Start(context.Background()))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { bus.Run(ctx, app.Sync, 200*time.Millisecond); close(done) }()
+	n := &node{env: e, app: app, cache: cache, srv: New(Deps{Log: log, Auth: app.Auth, Accounts: app.Accounts,
+		Checks: []Check{{"store", store}, {"cache", cache}}})}
+	n.stop = func() { cancel(); <-done; _ = cache.Close() }
+	t.Cleanup(n.stop)
+	require.Eventually(t, app.Revocations.Fresh, 5*time.Second, 10*time.Millisecond, "bus connects")
+	return n
+}
+
+// resp is a decoded response.
+type resp struct {
+	Status int
+	Header map[string]string
+	Body   []byte
+}
+
+func (r resp) json(t *testing.T) map[string]any {
+	t.Helper()
+	var m map[string]any
+	require.NoError(t, json.Unmarshal(r.Body, &m), string(r.Body))
+	return m
+}
+
+func (r resp) problem(t *testing.T) Problem {
+	t.Helper()
+	require.Equal(t, "application/problem+json", r.Header["Content-Type"], string(r.Body))
+	var p Problem
+	require.NoError(t, json.Unmarshal(r.Body, &p))
+	require.Equal(t, r.Status, p.Status)
+	return p
+}
+
+// call sends a request; body may be nil, a string (sent raw) or a value (sent as JSON).
+func (n *node) call(method, path, token string, body any) resp {
+	t := n.env.t
+	t.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = strings.NewReader(b)
+	default:
+		raw, err := json.Marshal(b)
+		require.NoError(t, err)
+		rd = bytes.NewReader(raw)
+	}
+	req := httptest.NewRequest(method, path, rd)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	hr, err := n.srv.App().Test(req, -1)
+	require.NoError(t, err)
+	raw, err := io.ReadAll(hr.Body)
+	require.NoError(t, err)
+	h := map[string]string{}
+	for k := range hr.Header {
+		h[k] = hr.Header.Get(k)
+	}
+	n.env.mu.Lock()
+	n.env.seen = append(n.env.seen, string(raw))
+	n.env.mu.Unlock()
+	return resp{Status: hr.StatusCode, Header: h, Body: raw}
+}
+
+// login signs in and returns the access and refresh tokens.
+func (n *node) login(email, password string) (string, string) {
+	t := n.env.t
+	t.Helper()
+	r := n.call("POST", "/api/v1/auth/login", "", map[string]string{"email": email, "password": password})
+	require.Equal(t, 200, r.Status, string(r.Body))
+	m := r.json(t)
+	return m["access_token"].(string), m["refresh_token"].(string)
+}
+
+// fixture is a small world: a coordinator desk, two governments, two donors, and one user of
+// each role (plus a second ministry and donor for "other" checks).
+type fixture struct {
+	coordOrg, snOrg, fjOrg, donorOrg, donor2Org string
+	admin, coord, ministry, ministry2, donor, donor2 account
+}
+
+type account struct {
+	ID, Email, Password string
+	Role                models.Role
+	Token, Refresh      string
+}
+
+const pw = "correct horse battery staple"
+
+// seed creates the fixture through the service, as an operator would, and signs everyone in
+// through the API.
+func (n *node) seed() *fixture {
+	t := n.env.t
+	t.Helper()
+	ctx := context.Background()
+	acc := n.app.Accounts
+	org := func(name string, typ models.OrgType, country string) string {
+		o, err := acc.CreateOrgDirect(ctx, service.OrgInput{Name: name, Type: typ, Country: country})
+		require.NoError(t, err)
+		return o.ID
+	}
+	f := &n.env.fx
+	f.coordOrg = org("Coordination desk", models.OrgCoordinator, "")
+	f.snOrg = org("Ministry of Foreign Affairs of Senegal", models.OrgGovernment, "SN")
+	f.fjOrg = org("Ministry of Communications of Fiji", models.OrgGovernment, "FJ")
+	f.donorOrg = org("Francophone CSIRT Programme", models.OrgDonor, "")
+	f.donor2Org = org("Pacific Cyber Fund", models.OrgDonor, "")
+	user := func(email string, role models.Role, orgID string) account {
+		u, err := acc.CreateUser(ctx, nil, service.UserInput{Email: email, Password: pw, Name: email, Role: role, OrganizationID: orgID})
+		require.NoError(t, err)
+		a := account{ID: u.ID, Email: email, Password: pw, Role: role}
+		a.Token, a.Refresh = n.login(email, pw)
+		return a
+	}
+	f.admin = user("admin@desk.example", models.RoleAdmin, f.coordOrg)
+	f.coord = user("coord@desk.example", models.RoleCoordinator, f.coordOrg)
+	f.ministry = user("official@mfa.sn.example", models.RoleMinistry, f.snOrg)
+	f.ministry2 = user("official@moc.fj.example", models.RoleMinistry, f.fjOrg)
+	f.donor = user("officer@csirt-programme.example", models.RoleDonor, f.donorOrg)
+	f.donor2 = user("officer@pacific-fund.example", models.RoleDonor, f.donor2Org)
+	return f
+}
+
+// assertNoSecrets checks that no response seen in the env contains a password or a hash.
+func (e *env) assertNoSecrets() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, b := range e.seen {
+		if strings.Contains(b, pw) || strings.Contains(b, "$argon2id$") || strings.Contains(b, "password_hash") {
+			e.t.Errorf("a response leaks a password or hash: %.200s", b)
+		}
+	}
+}

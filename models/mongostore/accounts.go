@@ -1,0 +1,221 @@
+package mongostore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/capmatch/capmatch/models"
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+)
+
+// Collection names.
+const (
+	colOrgs        = "organizations"
+	colUsers       = "users"
+	colRefresh     = "refresh_tokens"
+	colRevocations = "revocations"
+	colAudit       = "audit"
+	colSettings    = "settings"
+)
+
+func init() {
+	indexes = append(indexes,
+		index{colUsers, bson.D{{Key: "email_key", Value: 1}}, true, "email_key_unique"},
+		index{colAudit, bson.D{{Key: "object_id", Value: 1}, {Key: "at", Value: -1}}, false, "object_at"},
+	)
+}
+
+// CreateOrg implements models.OrgStore.
+func (s *Store) CreateOrg(ctx context.Context, o *models.Organization) error {
+	_, err := s.db.Collection(colOrgs).InsertOne(ctx, o)
+	return mapErr(err)
+}
+
+// GetOrg implements models.OrgStore.
+func (s *Store) GetOrg(ctx context.Context, id string) (*models.Organization, error) {
+	return findByID[models.Organization](ctx, s.db.Collection(colOrgs), id)
+}
+
+// ListOrgs implements models.OrgStore.
+func (s *Store) ListOrgs(ctx context.Context) ([]*models.Organization, error) {
+	return findAll[models.Organization](ctx, s.db.Collection(colOrgs), bson.D{}, options.Find().SetSort(bson.D{{Key: "name", Value: 1}}))
+}
+
+// CreateUser implements models.UserStore. The unique index on email_key turns a taken
+// address into ErrConflict.
+func (s *Store) CreateUser(ctx context.Context, u *models.User) error {
+	_, err := s.db.Collection(colUsers).InsertOne(ctx, u)
+	return mapErr(err)
+}
+
+// GetUser implements models.UserStore.
+func (s *Store) GetUser(ctx context.Context, id string) (*models.User, error) {
+	return findByID[models.User](ctx, s.db.Collection(colUsers), id)
+}
+
+// GetUserByEmail implements models.UserStore.
+func (s *Store) GetUserByEmail(ctx context.Context, emailKey string) (*models.User, error) {
+	var u models.User
+	err := s.db.Collection(colUsers).FindOne(ctx, bson.D{{Key: "email_key", Value: emailKey}}).Decode(&u)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	return &u, nil
+}
+
+// ListUsers implements models.UserStore.
+func (s *Store) ListUsers(ctx context.Context) ([]*models.User, error) {
+	return findAll[models.User](ctx, s.db.Collection(colUsers), bson.D{}, options.Find().SetSort(bson.D{{Key: "email_key", Value: 1}}))
+}
+
+// CountUsers implements models.UserStore.
+func (s *Store) CountUsers(ctx context.Context) (int64, error) {
+	n, err := s.db.Collection(colUsers).CountDocuments(ctx, bson.D{})
+	return n, mapErr(err)
+}
+
+// SetUserDisabled implements models.UserStore.
+func (s *Store) SetUserDisabled(ctx context.Context, id string, disabled bool, at time.Time) (*models.User, error) {
+	var u models.User
+	err := s.db.Collection(colUsers).FindOneAndUpdate(ctx, bson.D{{Key: "_id", Value: id}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "disabled", Value: disabled}, {Key: "updated_at", Value: at}}},
+			{Key: "$inc", Value: bson.D{{Key: "version", Value: 1}}}},
+		options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(&u)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	return &u, nil
+}
+
+// CreateRefreshToken implements models.TokenStore.
+func (s *Store) CreateRefreshToken(ctx context.Context, t *models.RefreshToken) error {
+	_, err := s.db.Collection(colRefresh).InsertOne(ctx, t)
+	return mapErr(err)
+}
+
+// RetireRefreshToken implements models.TokenStore with one conditional update, so that of two
+// concurrent refreshes with the same token exactly one succeeds.
+func (s *Store) RetireRefreshToken(ctx context.Context, hash string, at time.Time) (*models.RefreshToken, error) {
+	coll := s.db.Collection(colRefresh)
+	var t models.RefreshToken
+	err := coll.FindOneAndUpdate(ctx,
+		bson.D{{Key: "_id", Value: hash}, {Key: "retired_at", Value: nil}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "retired_at", Value: at}}}},
+		options.FindOneAndUpdate().SetReturnDocument(options.Before)).Decode(&t)
+	if err == nil {
+		return &t, nil
+	}
+	if !errors.Is(err, mongo.ErrNoDocuments) {
+		return nil, mapErr(err)
+	}
+	// Not active: either it never existed, or it was retired before (a reuse).
+	old, gerr := findByID[models.RefreshToken](ctx, coll, hash)
+	if gerr != nil {
+		return nil, gerr
+	}
+	return old, fmt.Errorf("%w: refresh token already used", models.ErrConflict)
+}
+
+// Revoke implements models.TokenStore; revoking twice keeps the first record.
+func (s *Store) Revoke(ctx context.Context, r models.Revocation) error {
+	_, err := s.db.Collection(colRevocations).UpdateOne(ctx, bson.D{{Key: "_id", Value: r.ID}},
+		bson.D{{Key: "$setOnInsert", Value: bson.D{{Key: "reason", Value: r.Reason}, {Key: "at", Value: r.At}, {Key: "expires_at", Value: r.ExpiresAt}}}},
+		options.UpdateOne().SetUpsert(true))
+	if mongo.IsDuplicateKeyError(err) {
+		return nil // a concurrent upsert won; the revocation exists
+	}
+	return mapErr(err)
+}
+
+// GetRevocation implements models.TokenStore.
+func (s *Store) GetRevocation(ctx context.Context, id string) (*models.Revocation, error) {
+	return findByID[models.Revocation](ctx, s.db.Collection(colRevocations), id)
+}
+
+// ListRevocations implements models.TokenStore.
+func (s *Store) ListRevocations(ctx context.Context, now time.Time) ([]models.Revocation, error) {
+	rs, err := findAll[models.Revocation](ctx, s.db.Collection(colRevocations), bson.D{{Key: "expires_at", Value: bson.D{{Key: "$gt", Value: now}}}}, nil)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]models.Revocation, len(rs))
+	for i, r := range rs {
+		out[i] = *r
+	}
+	return out, nil
+}
+
+// AppendAudit implements models.AuditStore. The trail is append-only: nothing updates or
+// deletes audit documents.
+func (s *Store) AppendAudit(ctx context.Context, e *models.AuditEntry) error {
+	_, err := s.db.Collection(colAudit).InsertOne(ctx, e)
+	return mapErr(err)
+}
+
+// ListAudit implements models.AuditStore.
+func (s *Store) ListAudit(ctx context.Context, objectID string, limit int) ([]*models.AuditEntry, error) {
+	filter := bson.D{}
+	if objectID != "" {
+		filter = bson.D{{Key: "object_id", Value: objectID}}
+	}
+	return findAll[models.AuditEntry](ctx, s.db.Collection(colAudit), filter,
+		options.Find().SetSort(bson.D{{Key: "at", Value: -1}, {Key: "_id", Value: -1}}).SetLimit(int64(limit)))
+}
+
+// setting is one named value.
+type setting struct {
+	Name  string `bson:"_id"`
+	Value []byte `bson:"value"`
+}
+
+// GetOrCreateSetting implements models.SettingStore: an insert that loses a race to another
+// replica reads the winner's value, so every replica ends up with the same one.
+func (s *Store) GetOrCreateSetting(ctx context.Context, name string, value []byte) ([]byte, error) {
+	coll := s.db.Collection(colSettings)
+	_, err := coll.InsertOne(ctx, setting{Name: name, Value: value})
+	if err == nil {
+		return value, nil
+	}
+	if !mongo.IsDuplicateKeyError(err) {
+		return nil, mapErr(err)
+	}
+	st, err := findByID[setting](ctx, coll, name)
+	if err != nil {
+		return nil, err
+	}
+	return st.Value, nil
+}
+
+// findByID loads one document by _id.
+func findByID[T any](ctx context.Context, coll *mongo.Collection, id string) (*T, error) {
+	var v T
+	if err := coll.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&v); err != nil {
+		return nil, mapErr(err)
+	}
+	return &v, nil
+}
+
+// findAll loads every document that matches filter.
+func findAll[T any](ctx context.Context, coll *mongo.Collection, filter bson.D, opts *options.FindOptionsBuilder) ([]*T, error) {
+	if opts == nil {
+		opts = options.Find()
+	}
+	cur, err := coll.Find(ctx, filter, opts)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	defer cur.Close(ctx)
+	var out []*T
+	for cur.Next(ctx) {
+		v := new(T)
+		if err := cur.Decode(v); err != nil {
+			return nil, fmt.Errorf("decode %s: %w", coll.Name(), err)
+		}
+		out = append(out, v)
+	}
+	return out, mapErr(cur.Err())
+}

@@ -1,0 +1,169 @@
+package models
+
+// This file is the authorization policy: the one place that answers "may this actor do this
+// action on this object" from the actor's role, organization and country and the object's
+// owner and visibility. Handlers and services call it; nothing else decides.
+//
+// The answer is nil (allowed), ErrNotFound (the actor may not know the object exists: reading
+// it or acting on it is a 404, so existence does not leak), or ErrForbidden (the actor can see
+// it but may not do this).
+
+// Action is something an actor does to an object.
+type Action string
+
+// The actions the policy knows.
+const (
+	ActRead     Action = "read"
+	ActCreate   Action = "create"
+	ActUpdate   Action = "update"
+	ActSubmit   Action = "submit"
+	ActApprove  Action = "approve"
+	ActReject   Action = "reject"
+	ActWithdraw Action = "withdraw"
+	ActPublish  Action = "publish"
+	ActClose    Action = "close"
+	ActDisable  Action = "disable"
+	ActManage   Action = "manage"
+)
+
+func deny(msg string) error    { return Errorf(ErrForbidden, "%s", msg) }
+func hidden(kind string) error { return Errorf(ErrNotFound, "%s not found", kind) }
+
+// CanSeeNeed reports whether the actor may know the need exists. Coordinators see every need;
+// the owning organization and the ministries of the need's country see their own; donors see
+// public and donors-tier needs; other ministries see public ones.
+func CanSeeNeed(a *Actor, n *Need) bool {
+	switch {
+	case a == nil:
+		return false
+	case a.Role.Curates():
+		return true
+	case a.OrgID == n.OrganizationID:
+		return true
+	case a.Role == RoleMinistry && a.Country == n.Country:
+		return true
+	}
+	if n.Status == NeedDraft || n.Status == NeedWithdrawn {
+		return false // drafts and withdrawn needs are the owner's and the coordinators' business
+	}
+	switch n.Visibility {
+	case VisibilityPublic:
+		return true
+	case VisibilityDonors:
+		return a.Role == RoleDonor
+	}
+	return false
+}
+
+// AuthorizeNeed decides an action on an existing need.
+func AuthorizeNeed(a *Actor, act Action, n *Need) error {
+	if !CanSeeNeed(a, n) {
+		return hidden("need")
+	}
+	owner := a.OrgID == n.OrganizationID
+	switch act {
+	case ActRead:
+		return nil
+	case ActUpdate:
+		if a.Role.Curates() || owner {
+			return nil // the lifecycle decides whether the owner may edit in this state
+		}
+	case ActSubmit, ActWithdraw:
+		if owner {
+			return nil
+		}
+	case ActApprove, ActReject:
+		if a.Role.Curates() {
+			return nil
+		}
+	}
+	return deny("you may not " + string(act) + " this need")
+}
+
+// AuthorizeNewNeed decides whether the actor may post a need for country on behalf of org. A
+// ministry posts only for its own organization and country; coordinators post on a
+// government's behalf (bulk import, brokering by hand).
+func AuthorizeNewNeed(a *Actor, country string) error {
+	switch {
+	case a.Role == RoleMinistry:
+		if country != a.Country {
+			return deny("a ministry posts needs only for its own country")
+		}
+		return nil
+	case a.Role.Curates():
+		return nil
+	}
+	return deny("only ministries and coordinators post needs")
+}
+
+// CanSeeOffer reports whether the actor may know the offer exists: published and closed
+// offers are visible to everyone signed in, drafts to their organization and coordinators.
+func CanSeeOffer(a *Actor, o *Offer) bool {
+	switch {
+	case a == nil:
+		return false
+	case a.Role.Curates(), a.OrgID == o.OrganizationID:
+		return true
+	}
+	return o.Status != OfferDraft
+}
+
+// AuthorizeOffer decides an action on an existing offer.
+func AuthorizeOffer(a *Actor, act Action, o *Offer) error {
+	if !CanSeeOffer(a, o) {
+		return hidden("offer")
+	}
+	owner := a.OrgID == o.OrganizationID && a.Role == RoleDonor
+	switch act {
+	case ActRead:
+		return nil
+	case ActUpdate, ActClose:
+		if owner || a.Role.Curates() {
+			return nil
+		}
+	case ActPublish:
+		if owner {
+			return nil
+		}
+	}
+	return deny("you may not " + string(act) + " this offer")
+}
+
+// AuthorizeNewOffer decides whether the actor may post an offer: donors, for their own
+// organization.
+func AuthorizeNewOffer(a *Actor) error {
+	if a.Role == RoleDonor {
+		return nil
+	}
+	return deny("only donors and partners post offers")
+}
+
+// AuthorizeAccounts decides account management: coordinators and admins manage organizations
+// and ministry and donor users; only admins create or disable coordinators and admins.
+func AuthorizeAccounts(a *Actor, act Action, target Role) error {
+	if !a.Role.Curates() {
+		return deny("only coordinators and admins manage accounts")
+	}
+	if (target == RoleCoordinator || target == RoleAdmin) && a.Role != RoleAdmin && act != ActRead {
+		return deny("only admins manage coordinator and admin accounts")
+	}
+	return nil
+}
+
+// AuthorizeCountryReadiness decides who updates a country's readiness profile: that country's
+// ministries and coordinators.
+func AuthorizeCountryReadiness(a *Actor, iso string) error {
+	if a.Role.Curates() || (a.Role == RoleMinistry && a.Country == iso) {
+		return nil
+	}
+	return deny("only the country's ministries and coordinators update its readiness")
+}
+
+// AuthorizeCurator allows coordinator-only views and tools (audit trail, weights, allocation,
+// imports, reports of everything).
+func AuthorizeCurator(a *Actor) error {
+	if a.Role.Curates() {
+		return nil
+	}
+	return deny("only coordinators may do this")
+}

@@ -1,0 +1,110 @@
+package service
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/capmatch/capmatch/models"
+)
+
+// Sync keeps this replica's in-process state in step with the others: it receives their change
+// events from the bus, and reloads everything from the store when the bus (re)connects and
+// periodically, so that a missed event cannot leave the replica stale for long. It implements
+// rediscache.Subscriber.
+type Sync struct {
+	Revocations *Revocations
+	Log         *slog.Logger
+
+	mu        sync.Mutex
+	handlers  map[models.EventType]func(context.Context, models.Event)
+	reloaders []func(context.Context) error
+	connected bool
+}
+
+// Handle registers what to do with another replica's event of type t.
+func (s *Sync) Handle(t models.EventType, h func(context.Context, models.Event)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.handlers == nil {
+		s.handlers = map[models.EventType]func(context.Context, models.Event){}
+	}
+	s.handlers[t] = h
+}
+
+// OnReload registers a full reload from the store, run on every (re)connection and periodic
+// reconciliation.
+func (s *Sync) OnReload(f func(context.Context) error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.reloaders = append(s.reloaders, f)
+}
+
+// Connected reloads from the store, then trusts the in-process copies again.
+func (s *Sync) Connected(ctx context.Context) {
+	if err := s.Reconcile(ctx); err != nil {
+		s.Log.Warn("reload after bus connect failed; still checking the store", "err", err)
+		return
+	}
+	s.mu.Lock()
+	s.connected = true
+	s.mu.Unlock()
+	s.Revocations.SetFresh(true)
+	s.Log.Info("event bus connected")
+}
+
+// Disconnected stops trusting the in-process copies until the next Connected.
+func (s *Sync) Disconnected() {
+	s.Revocations.SetFresh(false)
+	s.mu.Lock()
+	s.connected = false
+	s.mu.Unlock()
+}
+
+// Deliver applies another replica's event.
+func (s *Sync) Deliver(ctx context.Context, e models.Event) {
+	if e.Type == models.EventRevoked {
+		s.Revocations.Add(models.Revocation{ID: e.ID, At: e.At, ExpiresAt: e.ExpiresAt, Reason: "broadcast"})
+		return
+	}
+	s.mu.Lock()
+	h := s.handlers[e.Type]
+	s.mu.Unlock()
+	if h != nil {
+		h(ctx, e)
+	}
+}
+
+// Reconcile reloads every registered state from the store.
+func (s *Sync) Reconcile(ctx context.Context) error {
+	if err := s.Revocations.Load(ctx); err != nil {
+		return err
+	}
+	s.Revocations.Prune()
+	s.mu.Lock()
+	rs := append([]func(context.Context) error(nil), s.reloaders...)
+	s.mu.Unlock()
+	for _, f := range rs {
+		if err := f(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// RunReconciler reconciles every interval until ctx ends.
+func (s *Sync) RunReconciler(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := s.Reconcile(ctx); err != nil && ctx.Err() == nil {
+				s.Log.Warn("periodic reconciliation failed", "err", err)
+			}
+		}
+	}
+}

@@ -157,7 +157,7 @@ func (n *node) login(email, password string) (string, string) {
 // fixture is a small world: a coordinator desk, two governments, two donors, and one user of
 // each role (plus a second ministry and donor for "other" checks).
 type fixture struct {
-	coordOrg, snOrg, fjOrg, donorOrg, donor2Org string
+	coordOrg, snOrg, fjOrg, donorOrg, donor2Org      string
 	admin, coord, ministry, ministry2, donor, donor2 account
 }
 

@@ -132,4 +132,5 @@ func (t *Tokens) Parse(token string) (models.Actor, time.Time, error) {
 	return models.Actor{UserID: c.Subject, Role: c.Role, OrgID: c.Org, Country: c.Country, TokenID: c.ID, FamilyID: c.Family},
 		c.IssuedAt.Time.UTC(), nil
 }
+
 var _ models.AccessTokens = (*Tokens)(nil)

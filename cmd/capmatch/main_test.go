@@ -164,3 +164,46 @@ func TestRunRejectsBadConfig(t *testing.T) {
 	assert.Contains(t, err.Error(), "CAPMATCH_DEMO")
 	assert.NotContains(t, err.Error(), "\n")
 }
+
+// TestUserCreateCommandThenServe creates an account from the shell on a data dir, starts the
+// server on the same dir, signs in with it, restarts, and finds the account still there.
+func TestUserCreateCommandThenServe(t *testing.T) {
+	dir := t.TempDir()
+	env := map[string]string{"CAPMATCH_DATA_DIR": dir, "CAPMATCH_DEMO": "false", "CAPMATCH_USER_PASSWORD": "a long enough password"}
+	var out bytes.Buffer
+	err := run(context.Background(), []string{"capmatch", "user", "create", "--email", "desk@capmatch.example", "--name", "Desk Lead",
+		"--role", "admin", "--org-name", "Coordination desk", "--org-type", "coordinator"}, func(k string) string { return env[k] }, &out, io.Discard)
+	require.NoError(t, err)
+	assert.Contains(t, out.String(), "created admin account")
+
+	err = run(context.Background(), []string{"capmatch", "user", "create", "--email", "x@capmatch.example", "--name", "X",
+		"--role", "ministry", "--org-name", "Ministry", "--org-type", "government"}, func(k string) string { return env[k] }, io.Discard, io.Discard)
+	require.Error(t, err, "a government needs a country")
+	assert.Contains(t, err.Error(), "country")
+
+	login := func(base string) int {
+		resp, err := http.Post(base+"/api/v1/auth/login", "application/json",
+			strings.NewReader(`{"email":"desk@capmatch.example","password":"a long enough password"}`))
+		require.NoError(t, err)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	in := startRun(t, map[string]string{"CAPMATCH_DATA_DIR": dir, "CAPMATCH_DEMO": "false"})
+	assert.Equal(t, 200, login(in.base))
+	in.stop(t)
+	in = startRun(t, map[string]string{"CAPMATCH_DATA_DIR": dir, "CAPMATCH_DEMO": "false"})
+	assert.Equal(t, 200, login(in.base), "the account survives a restart")
+}
+
+func TestAdminFromEnvironment(t *testing.T) {
+	dir := t.TempDir()
+	in := startRun(t, map[string]string{"CAPMATCH_DATA_DIR": dir, "CAPMATCH_DEMO": "false",
+		"CAPMATCH_ADMIN_EMAIL": "root@capmatch.example", "CAPMATCH_ADMIN_PASSWORD": "twelve chars min"})
+	assert.Contains(t, in.log.String(), "created admin account")
+	resp, err := http.Post(in.base+"/api/v1/auth/login", "application/json",
+		strings.NewReader(`{"email":"root@capmatch.example","password":"twelve chars min"}`))
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, 200, resp.StatusCode)
+	assert.NotContains(t, in.log.String(), "twelve chars min", "the password is never logged")
+}

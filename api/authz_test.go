@@ -1,0 +1,213 @@
+package api
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// The actors of the authorization table. "ministry" and "donor" own the fixture's objects;
+// "ministry2" and "donor2" are the same roles acting on objects of another organization.
+var actors = []string{"anon", "ministry", "ministry2", "donor", "donor2", "coordinator", "admin"}
+
+// authzCase is one endpoint (and object) of the authorization table and the status each actor
+// gets. Every API route must appear in the table: TestAuthorizationTableCoversEveryRoute.
+type authzCase struct {
+	name   string
+	method string
+	// route is the route pattern as registered (to check coverage).
+	route string
+	// path builds the request path from the fixture.
+	path func(w *authzWorld) string
+	// body builds the request body for an actor; nil for none.
+	body func(w *authzWorld, actor string) any
+	// fresh: the call consumes the actor's session (logout), so sign in anew first.
+	fresh bool
+	// suffix follows the actor's own user path when path is nil.
+	suffix string
+	want   map[string]int
+}
+
+// authzWorld is the fixture plus helpers shared by the table's rows.
+type authzWorld struct {
+	t   *testing.T
+	n   *node
+	f   *fixture
+	seq atomic.Int64
+}
+
+func (w *authzWorld) token(actor string) string {
+	switch actor {
+	case "anon":
+		return ""
+	case "ministry":
+		return w.f.ministry.Token
+	case "ministry2":
+		return w.f.ministry2.Token
+	case "donor":
+		return w.f.donor.Token
+	case "donor2":
+		return w.f.donor2.Token
+	case "coordinator":
+		return w.f.coord.Token
+	case "admin":
+		return w.f.admin.Token
+	}
+	panic(actor)
+}
+
+func (w *authzWorld) account(actor string) account {
+	return map[string]account{"ministry": w.f.ministry, "ministry2": w.f.ministry2, "donor": w.f.donor,
+		"donor2": w.f.donor2, "coordinator": w.f.coord, "admin": w.f.admin}[actor]
+}
+
+func (w *authzWorld) unique(prefix string) string { return fmt.Sprintf("%s-%d", prefix, w.seq.Add(1)) }
+
+// victim creates a throwaway user of the role (disabled if asked) for rows that change accounts,
+// so that no fixture session is ended by the table.
+func (w *authzWorld) victim(role string, disabled bool) string {
+	org := w.f.donorOrg
+	if role == "coordinator" {
+		org = w.f.coordOrg
+	}
+	r := w.n.call("POST", "/api/v1/users", w.f.admin.Token, map[string]string{"email": w.unique("victim") + "@x.example",
+		"password": pw, "name": "Victim", "role": role, "organization_id": org})
+	require.Equal(w.t, 201, r.Status, string(r.Body))
+	id := r.json(w.t)["id"].(string)
+	if disabled {
+		require.Equal(w.t, 200, w.n.call("POST", "/api/v1/users/"+id+"/disable", w.f.admin.Token, nil).Status)
+	}
+	return id
+}
+
+// all returns a want map with the same status for every signed-in actor and 401 for anon.
+func all(status int) map[string]int {
+	m := map[string]int{"anon": 401}
+	for _, a := range actors[1:] {
+		m[a] = status
+	}
+	return m
+}
+
+// curators returns a want map where coordinators and admins get ok and the others other.
+func curators(ok, other int) map[string]int {
+	m := all(other)
+	m["coordinator"], m["admin"] = ok, ok
+	return m
+}
+
+func with(m map[string]int, overrides map[string]int) map[string]int {
+	out := map[string]int{}
+	for k, v := range m {
+		out[k] = v
+	}
+	for k, v := range overrides {
+		out[k] = v
+	}
+	return out
+}
+
+// authzTable lists every API endpoint. Later issues extend it.
+func authzTable() []authzCase {
+	static := func(p string) func(*authzWorld) string { return func(*authzWorld) string { return p } }
+	return []authzCase{
+		{name: "me", method: "GET", route: "/api/v1/me", path: static("/api/v1/me"), want: all(200)},
+		{name: "logout", method: "POST", route: "/api/v1/auth/logout", path: static("/api/v1/auth/logout"), fresh: true, want: all(204)},
+		{name: "create organization", method: "POST", route: "/api/v1/organizations", path: static("/api/v1/organizations"),
+			body: func(w *authzWorld, _ string) any {
+				return map[string]string{"name": w.unique("Agency"), "type": "donor"}
+			}, want: curators(201, 403)},
+		{name: "list organizations", method: "GET", route: "/api/v1/organizations", path: static("/api/v1/organizations"), want: all(200)},
+		{name: "get organization", method: "GET", route: "/api/v1/organizations/:id",
+			path: func(w *authzWorld) string { return "/api/v1/organizations/" + w.f.donorOrg }, want: all(200)},
+		{name: "get unknown organization", method: "GET", route: "/api/v1/organizations/:id",
+			path: static("/api/v1/organizations/nosuchorg"), want: all(404)},
+		{name: "create donor user", method: "POST", route: "/api/v1/users", path: static("/api/v1/users"),
+			body: func(w *authzWorld, _ string) any {
+				return map[string]string{"email": w.unique("officer") + "@donor.example", "password": pw, "name": "Officer", "role": "donor", "organization_id": w.f.donorOrg}
+			}, want: curators(201, 403)},
+		{name: "create coordinator user", method: "POST", route: "/api/v1/users", path: static("/api/v1/users"),
+			body: func(w *authzWorld, _ string) any {
+				return map[string]string{"email": w.unique("coord") + "@desk.example", "password": pw, "name": "Coordinator", "role": "coordinator", "organization_id": w.f.coordOrg}
+			}, want: with(curators(201, 403), map[string]int{"coordinator": 403})},
+		{name: "list users", method: "GET", route: "/api/v1/users", path: static("/api/v1/users"), want: curators(200, 403)},
+		{name: "get own user", method: "GET", route: "/api/v1/users/:id", path: nil, want: all(200)},
+		{name: "get other user", method: "GET", route: "/api/v1/users/:id",
+			path: func(w *authzWorld) string { return "/api/v1/users/" + w.f.ministry2.ID },
+			want: with(curators(200, 404), map[string]int{"ministry2": 200})},
+		{name: "disable donor user", method: "POST", route: "/api/v1/users/:id/disable",
+			path: func(w *authzWorld) string { return "/api/v1/users/" + w.victim("donor", false) + "/disable" },
+			want: curators(200, 404)},
+		{name: "disable coordinator", method: "POST", route: "/api/v1/users/:id/disable",
+			path: func(w *authzWorld) string { return "/api/v1/users/" + w.victim("coordinator", false) + "/disable" },
+			want: with(curators(200, 404), map[string]int{"coordinator": 403})},
+		{name: "disable self", method: "POST", route: "/api/v1/users/:id/disable", path: nil, suffix: "/disable",
+			want: with(all(403), map[string]int{"admin": 409})},
+		{name: "enable donor user", method: "POST", route: "/api/v1/users/:id/enable",
+			path: func(w *authzWorld) string { return "/api/v1/users/" + w.victim("donor", true) + "/enable" },
+			want: curators(200, 404)},
+		{name: "audit trail", method: "GET", route: "/api/v1/audit", path: static("/api/v1/audit"), want: curators(200, 403)},
+	}
+}
+
+func TestAuthorizationTable(t *testing.T) {
+	e := newEnv(t)
+	n := e.node()
+	w := &authzWorld{t: t, n: n, f: n.seed()}
+	for _, tc := range authzTable() {
+		for _, actor := range actors {
+			want, ok := tc.want[actor]
+			require.True(t, ok, "%s: no expectation for %s", tc.name, actor)
+			t.Run(tc.name+"/"+actor, func(t *testing.T) {
+				token := w.token(actor)
+				if tc.fresh && actor != "anon" {
+					token, _ = n.login(w.account(actor).Email, pw)
+				}
+				path := ""
+				if tc.path == nil { // the actor's own object
+					if actor == "anon" {
+						path = "/api/v1/users/someone"
+					} else {
+						path = "/api/v1/users/" + w.account(actor).ID
+					}
+					path += tc.suffix
+				} else {
+					path = tc.path(w)
+				}
+				var body any
+				if tc.body != nil {
+					body = tc.body(w, actor)
+				}
+				r := n.call(tc.method, path, token, body)
+				assert.Equal(t, want, r.Status, "%s %s as %s: %s", tc.method, path, actor, r.Body)
+				if r.Status >= 400 {
+					r.problem(t)
+				}
+			})
+		}
+	}
+	e.assertNoSecrets()
+}
+
+// TestAuthorizationTableCoversEveryRoute fails when a route under /api/v1 that needs a signed-in
+// user has no row in the authorization table.
+func TestAuthorizationTableCoversEveryRoute(t *testing.T) {
+	covered := map[string]bool{}
+	for _, tc := range authzTable() {
+		covered[tc.method+" "+tc.route] = true
+	}
+	public := regexp.MustCompile(`^/api/v1/(openapi\.json|auth/login|auth/refresh|public/.*)$`)
+	s := newTestServer()
+	for _, r := range s.App().GetRoutes(true) {
+		if r.Method == fiber.MethodHead || r.Method == "USE" || !strings.HasPrefix(r.Path, "/api/v1/") || public.MatchString(r.Path) {
+			continue
+		}
+		assert.True(t, covered[r.Method+" "+r.Path], "route %s %s has no row in the authorization table", r.Method, r.Path)
+	}
+}

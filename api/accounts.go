@@ -12,7 +12,7 @@ func (s *Server) handleCreateOrg() fiber.Handler {
 		if err := decode(c, &in); err != nil {
 			return err
 		}
-		o, err := s.deps.Accounts.CreateOrg(c.UserContext(), actor(c), in)
+		o, err := s.deps.App.Accounts.CreateOrg(c.UserContext(), actor(c), in)
 		if err != nil {
 			return err
 		}
@@ -23,7 +23,7 @@ func (s *Server) handleCreateOrg() fiber.Handler {
 // handleListOrgs lists organizations (any signed-in user).
 func (s *Server) handleListOrgs() fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		orgs, err := s.deps.Accounts.ListOrgs(c.UserContext())
+		orgs, err := s.deps.App.Accounts.ListOrgs(c.UserContext())
 		if err != nil {
 			return err
 		}
@@ -34,7 +34,7 @@ func (s *Server) handleListOrgs() fiber.Handler {
 // handleGetOrg returns one organization (any signed-in user).
 func (s *Server) handleGetOrg() fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		o, err := s.deps.Accounts.GetOrg(c.UserContext(), c.Params("id"))
+		o, err := s.deps.App.Accounts.GetOrg(c.UserContext(), c.Params("id"))
 		if err != nil {
 			return err
 		}
@@ -49,7 +49,7 @@ func (s *Server) handleCreateUser() fiber.Handler {
 		if err := decode(c, &in); err != nil {
 			return err
 		}
-		u, err := s.deps.Accounts.CreateUser(c.UserContext(), actor(c), in)
+		u, err := s.deps.App.Accounts.CreateUser(c.UserContext(), actor(c), in)
 		if err != nil {
 			return err
 		}
@@ -60,7 +60,7 @@ func (s *Server) handleCreateUser() fiber.Handler {
 // handleListUsers lists accounts (coordinators, admins).
 func (s *Server) handleListUsers() fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		users, err := s.deps.Accounts.ListUsers(c.UserContext(), actor(c))
+		users, err := s.deps.App.Accounts.ListUsers(c.UserContext(), actor(c))
 		if err != nil {
 			return err
 		}
@@ -71,7 +71,7 @@ func (s *Server) handleListUsers() fiber.Handler {
 // handleGetUser returns one account (coordinators, admins, or the user themself).
 func (s *Server) handleGetUser() fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		u, err := s.deps.Accounts.GetUser(c.UserContext(), actor(c), c.Params("id"))
+		u, err := s.deps.App.Accounts.GetUser(c.UserContext(), actor(c), c.Params("id"))
 		if err != nil {
 			return err
 		}
@@ -82,7 +82,7 @@ func (s *Server) handleGetUser() fiber.Handler {
 // handleSetDisabled disables or re-enables an account; disabling ends its sessions at once.
 func (s *Server) handleSetDisabled(disabled bool) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		u, err := s.deps.Accounts.SetDisabled(c.UserContext(), actor(c), c.Params("id"), disabled)
+		u, err := s.deps.App.Accounts.SetDisabled(c.UserContext(), actor(c), c.Params("id"), disabled)
 		if err != nil {
 			return err
 		}
@@ -97,7 +97,7 @@ func (s *Server) handleAudit() fiber.Handler {
 		if err != nil {
 			return err
 		}
-		entries, err := s.deps.Accounts.AuditTrail(c.UserContext(), actor(c), c.Query("object_id"), limit)
+		entries, err := s.deps.App.Accounts.AuditTrail(c.UserContext(), actor(c), c.Query("object_id"), limit)
 		if err != nil {
 			return err
 		}

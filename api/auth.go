@@ -18,7 +18,7 @@ func (s *Server) requireAuth(c *fiber.Ctx) error {
 		c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="capmatch"`)
 		return models.Errorf(models.ErrUnauthorized, "send an access token: Authorization: Bearer <token>")
 	}
-	a, err := s.deps.Auth.Authenticate(c.UserContext(), strings.TrimSpace(token))
+	a, err := s.deps.App.Auth.Authenticate(c.UserContext(), strings.TrimSpace(token))
 	if err != nil {
 		c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="capmatch", error="invalid_token"`)
 		return err
@@ -45,7 +45,7 @@ func (s *Server) handleLogin() fiber.Handler {
 		if err := decode(c, &req); err != nil {
 			return err
 		}
-		pair, err := s.deps.Auth.Login(c.UserContext(), req.Email, req.Password, c.IP())
+		pair, err := s.deps.App.Auth.Login(c.UserContext(), req.Email, req.Password, c.IP())
 		if err != nil {
 			return err
 		}
@@ -65,7 +65,7 @@ func (s *Server) handleRefresh() fiber.Handler {
 		if err := decode(c, &req); err != nil {
 			return err
 		}
-		pair, err := s.deps.Auth.Refresh(c.UserContext(), req.RefreshToken)
+		pair, err := s.deps.App.Auth.Refresh(c.UserContext(), req.RefreshToken)
 		if err != nil {
 			return err
 		}
@@ -77,7 +77,7 @@ func (s *Server) handleRefresh() fiber.Handler {
 // handleLogout revokes the caller's access token and refresh family.
 func (s *Server) handleLogout() fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		if err := s.deps.Auth.Logout(c.UserContext(), *actor(c)); err != nil {
+		if err := s.deps.App.Auth.Logout(c.UserContext(), *actor(c)); err != nil {
 			return err
 		}
 		return c.SendStatus(fiber.StatusNoContent)
@@ -88,7 +88,7 @@ func (s *Server) handleLogout() fiber.Handler {
 func (s *Server) handleMe() fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		a := actor(c)
-		u, err := s.deps.Accounts.GetUser(c.UserContext(), a, a.UserID)
+		u, err := s.deps.App.Accounts.GetUser(c.UserContext(), a, a.UserID)
 		if err != nil {
 			return err
 		}

@@ -73,12 +73,12 @@ func (e *env) node() *node {
 	log := discardLogger()
 	bus := rediscache.NewBus(cache, models.NewID(time.Now()), log)
 	app := service.New(service.Deps{Store: store, Bus: bus, Limiter: rediscache.NewRateLimiter(cache),
-		Access: jwtauth.New(ring, time.Now), Log: log})
+		Access: jwtauth.New(ring, time.Now), Log: log, CursorKey: e.secret})
 	require.NoError(t, app.Start(context.Background()))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { bus.Run(ctx, app.Sync, 200*time.Millisecond); close(done) }()
-	n := &node{env: e, app: app, cache: cache, srv: New(Deps{Log: log, Auth: app.Auth, Accounts: app.Accounts,
+	n := &node{env: e, app: app, cache: cache, srv: New(Deps{Log: log, App: app,
 		Checks: []Check{{"store", store}, {"cache", cache}}})}
 	n.stop = func() { cancel(); <-done; _ = cache.Close() }
 	t.Cleanup(n.stop)

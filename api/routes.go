@@ -1,6 +1,9 @@
 package api
 
-import "github.com/gofiber/fiber/v2"
+import (
+	"github.com/capmatch/capmatch/models"
+	"github.com/gofiber/fiber/v2"
+)
 
 // routes is the whole route table, in one place, so that what the server answers can be read
 // top to bottom. The OpenAPI test fails when a route here is missing from openapi.yaml.
@@ -31,6 +34,32 @@ func (s *Server) routes(app *fiber.App) {
 	v1.Post("/users/:id/disable", auth, s.handleSetDisabled(true))
 	v1.Post("/users/:id/enable", auth, s.handleSetDisabled(false))
 	v1.Get("/audit", auth, s.handleAudit())
+
+	// The catalogue of vocabularies (public: forms and public pages need it).
+	v1.Get("/catalogue", s.handleCatalogue())
+
+	// Needs, posted by ministries.
+	v1.Post("/needs", auth, s.handleCreateNeed())
+	v1.Get("/needs", auth, s.handleListNeeds())
+	v1.Get("/needs/:id", auth, s.handleGetNeed())
+	v1.Patch("/needs/:id", auth, s.handlePatchNeed())
+	v1.Post("/needs/:id/submit", auth, s.handleNeedTransition(models.NeedSubmit))
+	v1.Post("/needs/:id/approve", auth, s.handleNeedTransition(models.NeedApprove))
+	v1.Post("/needs/:id/reject", auth, s.handleNeedTransition(models.NeedReject))
+	v1.Post("/needs/:id/withdraw", auth, s.handleNeedTransition(models.NeedWithdraw))
+
+	// Offers, posted by donors.
+	v1.Post("/offers", auth, s.handleCreateOffer())
+	v1.Get("/offers", auth, s.handleListOffers())
+	v1.Get("/offers/:id", auth, s.handleGetOffer())
+	v1.Patch("/offers/:id", auth, s.handlePatchOffer())
+	v1.Post("/offers/:id/publish", auth, s.handleOfferTransition(models.OfferPublish))
+	v1.Post("/offers/:id/close", auth, s.handleOfferTransition(models.OfferClose))
+
+	// Countries.
+	v1.Get("/countries", auth, s.handleListCountries())
+	v1.Get("/countries/:iso", auth, s.handleGetCountry())
+	v1.Patch("/countries/:iso/readiness", auth, s.handlePatchReadiness())
 
 	app.Get("/", s.handleHome())
 	app.Use("/static", webAssets())

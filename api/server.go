@@ -33,9 +33,9 @@ type Deps struct {
 	Log     *slog.Logger
 	Version string
 	// Checks are pinged by /readyz; a failing one is named in the 503.
-	Checks   []Check
-	Auth     *service.Auth
-	Accounts *service.Accounts
+	Checks []Check
+	// App holds the use cases (sign-in, accounts, needs, offers, countries, ...).
+	App *service.App
 }
 
 // Server is the HTTP server: a Fiber app plus the readiness state that shutdown flips.

@@ -2,6 +2,7 @@ package models
 
 import (
 	"context"
+	"encoding/json"
 	"time"
 )
 
@@ -30,6 +31,9 @@ type Event struct {
 	At     time.Time `json:"at"`
 	// ExpiresAt carries a revocation's expiry.
 	ExpiresAt time.Time `json:"expires_at,omitempty"`
+	// Data carries the changed object itself (JSON), so receivers apply it without a store
+	// round trip; without it they reload by id.
+	Data json.RawMessage `json:"data,omitempty"`
 }
 
 // Bus fans change events out to every API replica.

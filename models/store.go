@@ -52,6 +52,8 @@ type SettingStore interface {
 	// GetOrCreateSetting returns the stored value of name, storing value first if none exists.
 	// Concurrent callers all get the same value.
 	GetOrCreateSetting(ctx context.Context, name string, value []byte) ([]byte, error)
+	// MarkSetting overwrites a setting's value.
+	MarkSetting(ctx context.Context, name string, value []byte) error
 }
 
 // Store is everything capmatch keeps durably; the MongoDB adapter implements it.
@@ -61,5 +63,63 @@ type Store interface {
 	TokenStore
 	AuditStore
 	SettingStore
+	NeedStore
+	OfferStore
+	CountryStore
 	Ping(ctx context.Context) error
+}
+
+// NeedStore keeps needs. Updates are conditional on the version the caller read, so two
+// writers never silently overwrite each other (single-document atomicity; no transactions).
+type NeedStore interface {
+	CreateNeed(ctx context.Context, n *Need) error
+	GetNeed(ctx context.Context, id string) (*Need, error)
+	// ReplaceNeed stores n if the stored version is still prev; ErrConflict otherwise.
+	ReplaceNeed(ctx context.Context, n *Need, prev int64) error
+	// ListNeeds loads every need, for the in-memory read model.
+	ListNeeds(ctx context.Context) ([]*Need, error)
+}
+
+// OfferStore keeps offers, like NeedStore.
+type OfferStore interface {
+	CreateOffer(ctx context.Context, o *Offer) error
+	GetOffer(ctx context.Context, id string) (*Offer, error)
+	ReplaceOffer(ctx context.Context, o *Offer, prev int64) error
+	ListOffers(ctx context.Context) ([]*Offer, error)
+}
+
+// CountryStore keeps countries' readiness profiles.
+type CountryStore interface {
+	GetCountryProfile(ctx context.Context, iso string) (*CountryProfile, error)
+	// PutCountryProfile stores p if the stored version is still prev (0: none stored yet).
+	PutCountryProfile(ctx context.Context, p *CountryProfile, prev int64) error
+	ListCountryProfiles(ctx context.Context) ([]*CountryProfile, error)
+}
+
+// ImportStore records bulk imports so that an import stores all of its rows or none of them,
+// even across a crash, without multi-document transactions: rows are inserted tagged with their
+// batch, the batch document's state flips to committed in one write (the commit point), and a
+// batch that never committed has its rows deleted.
+type ImportStore interface {
+	// CreateImport records a new batch in state "inserting".
+	CreateImport(ctx context.Context, b *ImportBatch) error
+	// SetImportState moves a batch to "committed" or "aborted".
+	SetImportState(ctx context.Context, id, state string) error
+	// ListImports returns the batches in a state, for recovery at start-up.
+	ListImports(ctx context.Context, state string) ([]*ImportBatch, error)
+	// InsertNeeds and InsertOffers store rows of a batch (their ImportBatch field set).
+	InsertNeeds(ctx context.Context, needs []*Need) error
+	InsertOffers(ctx context.Context, offers []*Offer) error
+	// DeleteImported removes the rows of a batch that did not commit.
+	DeleteImported(ctx context.Context, b *ImportBatch) error
+}
+
+// ImportBatch is one bulk import.
+type ImportBatch struct {
+	ID        string    `json:"id" bson:"_id"`
+	Kind      string    `json:"kind" bson:"kind"` // needs or offers
+	State     string    `json:"state" bson:"state"`
+	RowIDs    []string  `json:"row_ids" bson:"row_ids"`
+	CreatedBy string    `json:"created_by" bson:"created_by"`
+	CreatedAt time.Time `json:"created_at" bson:"created_at"`
 }

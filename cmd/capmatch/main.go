@@ -153,11 +153,12 @@ func openStack(ctx context.Context, cfg config, log *slog.Logger, stderr io.Writ
 
 	st.bus = rediscache.NewBus(st.cache, models.NewID(time.Now()), log)
 	st.app = service.New(service.Deps{
-		Store:   st.store,
-		Bus:     st.bus,
-		Limiter: rediscache.NewRateLimiter(st.cache),
-		Access:  jwtauth.New(ring, time.Now),
-		Log:     log,
+		Store:     st.store,
+		Bus:       st.bus,
+		Limiter:   rediscache.NewRateLimiter(st.cache),
+		Access:    jwtauth.New(ring, time.Now),
+		Log:       log,
+		CursorKey: secret,
 	})
 	if err := st.app.Start(ctx); err != nil {
 		return st, fmt.Errorf("load state: %w", err)
@@ -169,6 +170,18 @@ func openStack(ctx context.Context, cfg config, log *slog.Logger, stderr io.Writ
 		}
 		if created {
 			log.Info("created admin account", "email", cfg.AdminEmail)
+		}
+	}
+	if cfg.Demo {
+		accounts, loaded, err := st.app.LoadDemo(ctx, models.DateOf(time.Now()))
+		if err != nil {
+			return st, fmt.Errorf("load demo data (CAPMATCH_DEMO): %w", err)
+		}
+		if loaded {
+			log.Info("loaded the demo data set", "needs", len(st.app.Model.AllNeeds()), "offers", len(st.app.Model.AllOffers()))
+		}
+		for _, a := range accounts {
+			log.Info("demo account", "email", a.Email, "password", a.Password, "role", string(a.Role), "organization", a.OrgKey)
 		}
 	}
 	return st, nil
@@ -188,11 +201,10 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, st *stack) error {
 	}()
 
 	srv := api.New(api.Deps{
-		Log:      log,
-		Version:  version,
-		Checks:   []api.Check{{Name: "store", Ping: st.store}, {Name: "cache", Ping: st.cache}},
-		Auth:     st.app.Auth,
-		Accounts: st.app.Accounts,
+		Log:     log,
+		Version: version,
+		Checks:  []api.Check{{Name: "store", Ping: st.store}, {Name: "cache", Ping: st.cache}},
+		App:     st.app,
 	})
 
 	ln, err := net.Listen("tcp", cfg.Addr)

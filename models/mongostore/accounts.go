@@ -190,6 +190,13 @@ func (s *Store) GetOrCreateSetting(ctx context.Context, name string, value []byt
 	return st.Value, nil
 }
 
+// MarkSetting implements models.SettingStore.
+func (s *Store) MarkSetting(ctx context.Context, name string, value []byte) error {
+	_, err := s.db.Collection(colSettings).ReplaceOne(ctx, bson.D{{Key: "_id", Value: name}}, setting{Name: name, Value: value},
+		options.Replace().SetUpsert(true))
+	return mapErr(err)
+}
+
 // findByID loads one document by _id.
 func findByID[T any](ctx context.Context, coll *mongo.Collection, id string) (*T, error) {
 	var v T

@@ -2,10 +2,12 @@ package service
 
 import (
 	"context"
+	"encoding/json"
 	"log/slog"
 	"time"
 
 	"github.com/capmatch/capmatch/models"
+	"github.com/capmatch/capmatch/models/readmodel"
 )
 
 // Deps are the adapters the use cases run on.
@@ -16,6 +18,8 @@ type Deps struct {
 	Access  models.AccessTokens
 	Now     Clock
 	Log     *slog.Logger
+	// CursorKey signs list cursors; every replica must use the same key.
+	CursorKey []byte
 }
 
 // App is every use case, wired once by main (and by tests the same way).
@@ -24,6 +28,12 @@ type App struct {
 	Accounts    *Accounts
 	Sync        *Sync
 	Revocations *Revocations
+	Needs       *Needs
+	Offers      *Offers
+	Countries   *Countries
+	Model       *readmodel.Model
+
+	store models.Store
 }
 
 // New wires the use cases on the adapters.
@@ -37,12 +47,73 @@ func New(d Deps) *App {
 	rev := NewRevocations(d.Store, d.Now)
 	auth := &Auth{Users: d.Store, Tokens: d.Store, Audit: d.Store, Access: d.Access, Limiter: d.Limiter,
 		Bus: d.Bus, Revocations: rev, Now: d.Now, Log: d.Log}
-	return &App{
+	model := readmodel.New()
+	cursors := NewCursors(d.CursorKey)
+	app := &App{
 		Auth:        auth,
 		Accounts:    &Accounts{Orgs: d.Store, Users: d.Store, Audit: d.Store, Auth: auth, Now: d.Now, Log: d.Log},
 		Sync:        &Sync{Revocations: rev, Log: d.Log},
 		Revocations: rev,
+		Needs:       &Needs{Store: d.Store, Model: model, Bus: d.Bus, Cursors: cursors, Now: d.Now, Log: d.Log},
+		Offers:      &Offers{Store: d.Store, Model: model, Bus: d.Bus, Cursors: cursors, Now: d.Now, Log: d.Log},
+		Countries:   &Countries{Store: d.Store, Model: model, Bus: d.Bus, Now: d.Now, Log: d.Log},
+		Model:       model,
+		store:       d.Store,
 	}
+	app.syncModel(d.Now)
+	return app
+}
+
+// syncModel teaches Sync how to apply other replicas' changes to the read model and how to
+// reload it from the store.
+func (a *App) syncModel(now Clock) {
+	a.Sync.Handle(models.EventNeed, func(ctx context.Context, e models.Event) {
+		var n models.Need
+		if len(e.Data) > 0 && json.Unmarshal(e.Data, &n) == nil && n.ID == e.ID {
+			a.Model.PutNeed(&n)
+			return
+		}
+		if got, err := a.store.GetNeed(ctx, e.ID); err == nil {
+			a.Model.PutNeed(got)
+		}
+	})
+	a.Sync.Handle(models.EventOffer, func(ctx context.Context, e models.Event) {
+		var o models.Offer
+		if len(e.Data) > 0 && json.Unmarshal(e.Data, &o) == nil && o.ID == e.ID {
+			a.Model.PutOffer(&o)
+			return
+		}
+		if got, err := a.store.GetOffer(ctx, e.ID); err == nil {
+			a.Model.PutOffer(got)
+		}
+	})
+	a.Sync.Handle(models.EventCountry, func(ctx context.Context, e models.Event) {
+		var p models.CountryProfile
+		if len(e.Data) > 0 && json.Unmarshal(e.Data, &p) == nil && p.ISO == e.ID {
+			a.Model.PutProfile(&p)
+			return
+		}
+		if got, err := a.store.GetCountryProfile(ctx, e.ID); err == nil {
+			a.Model.PutProfile(got)
+		}
+	})
+	a.Sync.OnReload(func(ctx context.Context) error {
+		loadedAt := now()
+		needs, err := a.store.ListNeeds(ctx)
+		if err != nil {
+			return err
+		}
+		offers, err := a.store.ListOffers(ctx)
+		if err != nil {
+			return err
+		}
+		profiles, err := a.store.ListCountryProfiles(ctx)
+		if err != nil {
+			return err
+		}
+		a.Model.Reconcile(needs, offers, profiles, loadedAt)
+		return nil
+	})
 }
 
 // Start loads the in-process state from the store. Call it before serving.

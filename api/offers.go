@@ -1,0 +1,89 @@
+package api
+
+import (
+	"github.com/capmatch/capmatch/models"
+	"github.com/capmatch/capmatch/models/service"
+	"github.com/gofiber/fiber/v2"
+)
+
+// handleCreateOffer posts a draft offer for the donor's organization.
+func (s *Server) handleCreateOffer() fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		var in service.OfferInput
+		if err := decode(c, &in); err != nil {
+			return err
+		}
+		o, err := s.deps.App.Offers.Create(c.UserContext(), actor(c), in)
+		if err != nil {
+			return err
+		}
+		c.Location("/api/v1/offers/" + o.ID)
+		setETag(c, o.Version)
+		return c.Status(fiber.StatusCreated).JSON(o)
+	}
+}
+
+// handleGetOffer returns an offer the caller may see.
+func (s *Server) handleGetOffer() fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		o, err := s.deps.App.Offers.Get(c.UserContext(), actor(c), c.Params("id"))
+		if err != nil {
+			return err
+		}
+		setETag(c, o.Version)
+		return c.JSON(o)
+	}
+}
+
+// handlePatchOffer edits an offer, refusing a stale version.
+func (s *Server) handlePatchOffer() fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		ifMatch, err := parseIfMatch(c)
+		if err != nil {
+			return err
+		}
+		var p service.OfferPatch
+		if err := decode(c, &p); err != nil {
+			return err
+		}
+		o, err := s.deps.App.Offers.Patch(c.UserContext(), actor(c), c.Params("id"), p, ifMatch)
+		if err != nil {
+			return err
+		}
+		setETag(c, o.Version)
+		return c.JSON(o)
+	}
+}
+
+// handleOfferTransition publishes or closes an offer.
+func (s *Server) handleOfferTransition(t models.OfferTransition) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		reason, err := decodeReason(c)
+		if err != nil {
+			return err
+		}
+		o, err := s.deps.App.Offers.Transition(c.UserContext(), actor(c), c.Params("id"), t, reason)
+		if err != nil {
+			return err
+		}
+		setETag(c, o.Version)
+		return c.JSON(o)
+	}
+}
+
+// handleListOffers lists and searches the offers the caller may see.
+func (s *Server) handleListOffers() fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		limit, err := queryLimit(c, 20, 100)
+		if err != nil {
+			return err
+		}
+		items, next, err := s.deps.App.Offers.List(c.UserContext(), actor(c), service.OfferListParams{
+			Country: c.Query("country"), Theme: c.Query("theme"), Capability: c.Query("capability"), Status: c.Query("status"),
+			Q: c.Query("q"), Cursor: c.Query("cursor"), OrgID: c.Query("organization_id"), Limit: limit})
+		if err != nil {
+			return err
+		}
+		return c.JSON(fiber.Map{"items": nonNil(items), "next_cursor": next})
+	}
+}

@@ -1,0 +1,103 @@
+package mongostore
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/capmatch/capmatch/models"
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+)
+
+const (
+	colNeeds     = "needs"
+	colOffers    = "offers"
+	colCountries = "countries"
+)
+
+// CreateNeed implements models.NeedStore.
+func (s *Store) CreateNeed(ctx context.Context, n *models.Need) error {
+	_, err := s.db.Collection(colNeeds).InsertOne(ctx, n)
+	return mapErr(err)
+}
+
+// GetNeed implements models.NeedStore.
+func (s *Store) GetNeed(ctx context.Context, id string) (*models.Need, error) {
+	return findByID[models.Need](ctx, s.db.Collection(colNeeds), id)
+}
+
+// ReplaceNeed implements models.NeedStore.
+func (s *Store) ReplaceNeed(ctx context.Context, n *models.Need, prev int64) error {
+	return replaceVersioned(ctx, s.db.Collection(colNeeds), n.ID, prev, n)
+}
+
+// ListNeeds implements models.NeedStore.
+func (s *Store) ListNeeds(ctx context.Context) ([]*models.Need, error) {
+	return findAll[models.Need](ctx, s.db.Collection(colNeeds), bson.D{}, nil)
+}
+
+// CreateOffer implements models.OfferStore.
+func (s *Store) CreateOffer(ctx context.Context, o *models.Offer) error {
+	_, err := s.db.Collection(colOffers).InsertOne(ctx, o)
+	return mapErr(err)
+}
+
+// GetOffer implements models.OfferStore.
+func (s *Store) GetOffer(ctx context.Context, id string) (*models.Offer, error) {
+	return findByID[models.Offer](ctx, s.db.Collection(colOffers), id)
+}
+
+// ReplaceOffer implements models.OfferStore.
+func (s *Store) ReplaceOffer(ctx context.Context, o *models.Offer, prev int64) error {
+	return replaceVersioned(ctx, s.db.Collection(colOffers), o.ID, prev, o)
+}
+
+// ListOffers implements models.OfferStore.
+func (s *Store) ListOffers(ctx context.Context) ([]*models.Offer, error) {
+	return findAll[models.Offer](ctx, s.db.Collection(colOffers), bson.D{}, nil)
+}
+
+// GetCountryProfile implements models.CountryStore.
+func (s *Store) GetCountryProfile(ctx context.Context, iso string) (*models.CountryProfile, error) {
+	return findByID[models.CountryProfile](ctx, s.db.Collection(colCountries), iso)
+}
+
+// PutCountryProfile implements models.CountryStore: the first profile of a country is an
+// insert (a concurrent first insert loses with ErrConflict), later ones replace by version.
+func (s *Store) PutCountryProfile(ctx context.Context, p *models.CountryProfile, prev int64) error {
+	if prev == 0 {
+		_, err := s.db.Collection(colCountries).InsertOne(ctx, p)
+		if mongo.IsDuplicateKeyError(err) {
+			return models.Errorf(models.ErrConflict, "the profile was changed by someone else; reload it")
+		}
+		return mapErr(err)
+	}
+	return replaceVersioned(ctx, s.db.Collection(colCountries), p.ISO, prev, p)
+}
+
+// ListCountryProfiles implements models.CountryStore.
+func (s *Store) ListCountryProfiles(ctx context.Context) ([]*models.CountryProfile, error) {
+	return findAll[models.CountryProfile](ctx, s.db.Collection(colCountries), bson.D{}, nil)
+}
+
+// replaceVersioned replaces the document with _id id if its version is still prev: optimistic
+// concurrency on one document, which MongoDB and FerretDB both apply atomically.
+func replaceVersioned(ctx context.Context, coll *mongo.Collection, id string, prev int64, doc any) error {
+	res, err := coll.ReplaceOne(ctx, bson.D{{Key: "_id", Value: id}, {Key: "version", Value: prev}}, doc, options.Replace())
+	if err != nil {
+		return mapErr(err)
+	}
+	if res.MatchedCount == 1 {
+		return nil
+	}
+	n, err := coll.CountDocuments(ctx, bson.D{{Key: "_id", Value: id}})
+	if err != nil {
+		return mapErr(err)
+	}
+	if n == 0 {
+		return models.Errorf(models.ErrNotFound, "%s not found", coll.Name())
+	}
+	return &models.Error{Kind: models.ErrConflict, Detail: fmt.Sprintf("version %d is stale: the object was changed by someone else; reload it", prev)}
+}
+

@@ -48,4 +48,7 @@ type Need struct {
 	CreatedAt      time.Time  `json:"created_at" bson:"created_at"`
 	UpdatedAt      time.Time  `json:"updated_at" bson:"updated_at"`
 	Version        int64      `json:"version" bson:"version"`
+	// ImportBatch tags a row of a bulk import until the import commits; tagged objects are
+	// invisible.
+	ImportBatch string `json:"-" bson:"import_batch,omitempty"`
 }

@@ -40,6 +40,9 @@ type Offer struct {
 	CreatedAt       time.Time `json:"created_at" bson:"created_at"`
 	UpdatedAt       time.Time `json:"updated_at" bson:"updated_at"`
 	Version         int64     `json:"version" bson:"version"`
+	// ImportBatch tags a row of a bulk import until the import commits; tagged objects are
+	// invisible.
+	ImportBatch string `json:"-" bson:"import_batch,omitempty"`
 }
 
 // RemainingBudget is the part of the offer's budget not yet promised to agreed engagements.

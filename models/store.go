@@ -66,6 +66,7 @@ type Store interface {
 	NeedStore
 	OfferStore
 	CountryStore
+	ImportStore
 	Ping(ctx context.Context) error
 }
 
@@ -112,6 +113,8 @@ type ImportStore interface {
 	InsertOffers(ctx context.Context, offers []*Offer) error
 	// DeleteImported removes the rows of a batch that did not commit.
 	DeleteImported(ctx context.Context, b *ImportBatch) error
+	// ClearImportTags makes a committed batch's rows ordinary objects (idempotent).
+	ClearImportTags(ctx context.Context, b *ImportBatch) error
 }
 
 // ImportBatch is one bulk import.

@@ -100,4 +100,3 @@ func replaceVersioned(ctx context.Context, coll *mongo.Collection, id string, pr
 	}
 	return &models.Error{Kind: models.ErrConflict, Detail: fmt.Sprintf("version %d is stale: the object was changed by someone else; reload it", prev)}
 }
-

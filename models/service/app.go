@@ -111,7 +111,8 @@ func (a *App) syncModel(now Clock) {
 		if err != nil {
 			return err
 		}
-		a.Model.Reconcile(needs, offers, profiles, loadedAt)
+		a.Model.Reconcile(untagged(needs, func(n *models.Need) string { return n.ImportBatch }),
+			untagged(offers, func(o *models.Offer) string { return o.ImportBatch }), profiles, loadedAt)
 		return nil
 	})
 }
@@ -119,4 +120,15 @@ func (a *App) syncModel(now Clock) {
 // Start loads the in-process state from the store. Call it before serving.
 func (a *App) Start(ctx context.Context) error {
 	return a.Sync.Reconcile(ctx)
+}
+
+// untagged drops rows of bulk imports that have not committed yet.
+func untagged[T any](rows []*T, batch func(*T) string) []*T {
+	out := rows[:0]
+	for _, r := range rows {
+		if batch(r) == "" {
+			out = append(out, r)
+		}
+	}
+	return out
 }

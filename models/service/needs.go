@@ -26,19 +26,19 @@ type Needs struct {
 // NeedInput is the body of POST /needs. Server-owned fields (id, status, owner, timestamps,
 // version) are not in it, so a body that sends them is rejected as having unknown fields.
 type NeedInput struct {
-	Title          string                   `json:"title"`
-	Description    string                   `json:"description"`
-	Country        string                   `json:"country"`
-	Theme          models.Theme             `json:"theme"`
-	Capability     models.Capability        `json:"capability"`
-	Modalities     []models.Modality        `json:"modalities"`
-	Languages      []string                 `json:"languages"`
-	BudgetUSD      int64                    `json:"budget_usd"`
-	StartBy        models.Date              `json:"start_by"`
-	DurationMonths int                      `json:"duration_months"`
-	Priority       models.Priority          `json:"priority"`
-	Maturity       *models.Maturity         `json:"maturity"`
-	Visibility     models.Visibility        `json:"visibility"`
+	Title          string            `json:"title"`
+	Description    string            `json:"description"`
+	Country        string            `json:"country"`
+	Theme          models.Theme      `json:"theme"`
+	Capability     models.Capability `json:"capability"`
+	Modalities     []models.Modality `json:"modalities"`
+	Languages      []string          `json:"languages"`
+	BudgetUSD      int64             `json:"budget_usd"`
+	StartBy        models.Date       `json:"start_by"`
+	DurationMonths int               `json:"duration_months"`
+	Priority       models.Priority   `json:"priority"`
+	Maturity       *models.Maturity  `json:"maturity"`
+	Visibility     models.Visibility `json:"visibility"`
 	// OrganizationID lets a coordinator post on behalf of a government organization.
 	OrganizationID string `json:"organization_id"`
 }

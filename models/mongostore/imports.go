@@ -1,0 +1,85 @@
+package mongostore
+
+import (
+	"context"
+
+	"github.com/capmatch/capmatch/models"
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+)
+
+const colImports = "imports"
+
+// CreateImport implements models.ImportStore.
+func (s *Store) CreateImport(ctx context.Context, b *models.ImportBatch) error {
+	_, err := s.db.Collection(colImports).InsertOne(ctx, b)
+	return mapErr(err)
+}
+
+// SetImportState implements models.ImportStore.
+func (s *Store) SetImportState(ctx context.Context, id, state string) error {
+	res, err := s.db.Collection(colImports).UpdateOne(ctx, bson.D{{Key: "_id", Value: id}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "state", Value: state}}}})
+	if err != nil {
+		return mapErr(err)
+	}
+	if res.MatchedCount == 0 {
+		return models.Errorf(models.ErrNotFound, "import %s not found", id)
+	}
+	return nil
+}
+
+// ListImports implements models.ImportStore.
+func (s *Store) ListImports(ctx context.Context, state string) ([]*models.ImportBatch, error) {
+	return findAll[models.ImportBatch](ctx, s.db.Collection(colImports), bson.D{{Key: "state", Value: state}}, nil)
+}
+
+// InsertNeeds implements models.ImportStore.
+func (s *Store) InsertNeeds(ctx context.Context, needs []*models.Need) error {
+	docs := make([]any, len(needs))
+	for i, n := range needs {
+		docs[i] = n
+	}
+	_, err := s.db.Collection(colNeeds).InsertMany(ctx, docs, options.InsertMany().SetOrdered(true))
+	return mapErr(err)
+}
+
+// InsertOffers implements models.ImportStore.
+func (s *Store) InsertOffers(ctx context.Context, offers []*models.Offer) error {
+	docs := make([]any, len(offers))
+	for i, o := range offers {
+		docs[i] = o
+	}
+	_, err := s.db.Collection(colOffers).InsertMany(ctx, docs, options.InsertMany().SetOrdered(true))
+	return mapErr(err)
+}
+
+// importColl is the collection a batch's rows live in.
+func (s *Store) importColl(b *models.ImportBatch) string {
+	if b.Kind == "offers" {
+		return colOffers
+	}
+	return colNeeds
+}
+
+// DeleteImported implements models.ImportStore: rows are deleted by _id (their ids are in the
+// batch) and only while still tagged with the batch.
+func (s *Store) DeleteImported(ctx context.Context, b *models.ImportBatch) error {
+	if len(b.RowIDs) == 0 {
+		return nil
+	}
+	_, err := s.db.Collection(s.importColl(b)).DeleteMany(ctx, bson.D{
+		{Key: "_id", Value: bson.D{{Key: "$in", Value: b.RowIDs}}}, {Key: "import_batch", Value: b.ID}})
+	return mapErr(err)
+}
+
+// ClearImportTags implements models.ImportStore.
+func (s *Store) ClearImportTags(ctx context.Context, b *models.ImportBatch) error {
+	if len(b.RowIDs) == 0 {
+		return nil
+	}
+	_, err := s.db.Collection(s.importColl(b)).UpdateMany(ctx, bson.D{
+		{Key: "_id", Value: bson.D{{Key: "$in", Value: b.RowIDs}}}, {Key: "import_batch", Value: b.ID}},
+		bson.D{{Key: "$unset", Value: bson.D{{Key: "import_batch", Value: ""}}}})
+	return mapErr(err)
+}

@@ -156,11 +156,16 @@ func authzTable() []authzCase {
 	}
 }
 
+// allAuthzRows is every row of the authorization table, across the files that extend it.
+func allAuthzRows() []authzCase {
+	return append(authzTable(), marketAuthzRows()...)
+}
+
 func TestAuthorizationTable(t *testing.T) {
 	e := newEnv(t)
 	n := e.node()
 	w := &authzWorld{t: t, n: n, f: n.seed()}
-	for _, tc := range authzTable() {
+	for _, tc := range allAuthzRows() {
 		for _, actor := range actors {
 			want, ok := tc.want[actor]
 			require.True(t, ok, "%s: no expectation for %s", tc.name, actor)
@@ -199,10 +204,10 @@ func TestAuthorizationTable(t *testing.T) {
 // user has no row in the authorization table.
 func TestAuthorizationTableCoversEveryRoute(t *testing.T) {
 	covered := map[string]bool{}
-	for _, tc := range authzTable() {
+	for _, tc := range allAuthzRows() {
 		covered[tc.method+" "+tc.route] = true
 	}
-	public := regexp.MustCompile(`^/api/v1/(openapi\.json|auth/login|auth/refresh|public/.*)$`)
+	public := regexp.MustCompile(`^/api/v1/(openapi\.json|catalogue|auth/login|auth/refresh|public/.*)$`)
 	s := newTestServer()
 	for _, r := range s.App().GetRoutes(true) {
 		if r.Method == fiber.MethodHead || r.Method == "USE" || !strings.HasPrefix(r.Path, "/api/v1/") || public.MatchString(r.Path) {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/capmatch/capmatch/models"
 	"github.com/gofiber/fiber/v2"
@@ -22,8 +23,15 @@ func decode(c *fiber.Ctx, v any) error {
 		return fiber.NewError(fiber.StatusUnsupportedMediaType, "send the body as application/json")
 	}
 	body := c.Body()
-	if len(bytes.TrimSpace(body)) == 0 {
+	trimmed := bytes.TrimSpace(body)
+	if len(trimmed) == 0 {
 		return malformed("the request body is empty; send a JSON object")
+	}
+	if !utf8.Valid(body) {
+		return malformed("the request body is not valid UTF-8")
+	}
+	if bytes.Equal(trimmed, []byte("null")) {
+		return malformed("the body must be a JSON object, not null")
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()

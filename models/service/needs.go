@@ -65,6 +65,9 @@ type NeedPatch struct {
 // government organization named in the input).
 func (s *Needs) Create(ctx context.Context, a *models.Actor, in NeedInput) (*models.Need, error) {
 	country := models.NormalizeISO(in.Country)
+	if country == "" && a.Role == models.RoleMinistry {
+		country = a.Country // a ministry's need is for its own country
+	}
 	if err := models.AuthorizeNewNeed(a, country); err != nil {
 		return nil, err
 	}

@@ -1,0 +1,75 @@
+package api
+
+// marketAuthzRows extends the authorization table with needs, offers and countries. Rows that
+// change an object create a fresh one per actor, so each actor meets the object in the state
+// the row names.
+func marketAuthzRows() []authzCase {
+	needPath := func(status, vis, suffix string) func(w *authzWorld) string {
+		return func(w *authzWorld) string { return "/api/v1/needs/" + w.n.newNeed(w.t, status, vis) + suffix }
+	}
+	offerPath := func(status, suffix string) func(w *authzWorld) string {
+		return func(w *authzWorld) string { return "/api/v1/offers/" + w.n.newOffer(w.t, status) + suffix }
+	}
+	static := func(p string) func(*authzWorld) string { return func(*authzWorld) string { return p } }
+	// Signed-in actors other than the owner ministry and the curators.
+	others := func(status int) map[string]int {
+		return map[string]int{"ministry2": status, "donor": status, "donor2": status}
+	}
+	return []authzCase{
+		// Needs.
+		{name: "create need", method: "POST", route: "/api/v1/needs", path: static("/api/v1/needs"),
+			body: func(w *authzWorld, actor string) any { return needBody(w.f, actor, w.unique("Need")) },
+			want: with(curators(201, 403), map[string]int{"ministry": 201})},
+		{name: "list needs", method: "GET", route: "/api/v1/needs", path: static("/api/v1/needs"), want: all(200)},
+		{name: "get public open need", method: "GET", route: "/api/v1/needs/:id", path: needPath("open", "public", ""), want: all(200)},
+		{name: "get donors-tier need", method: "GET", route: "/api/v1/needs/:id", path: needPath("open", "donors", ""),
+			want: with(all(200), map[string]int{"ministry2": 404})},
+		{name: "get restricted need", method: "GET", route: "/api/v1/needs/:id", path: needPath("open", "restricted", ""),
+			want: with(curators(200, 404), map[string]int{"ministry": 200})},
+		{name: "get draft need", method: "GET", route: "/api/v1/needs/:id", path: needPath("draft", "public", ""),
+			want: with(curators(200, 404), map[string]int{"ministry": 200})},
+		{name: "edit draft need", method: "PATCH", route: "/api/v1/needs/:id", path: needPath("draft", "public", ""),
+			body: func(*authzWorld, string) any { return map[string]any{"title": "Edited title"} },
+			want: with(curators(200, 404), map[string]int{"ministry": 200})},
+		{name: "edit open need", method: "PATCH", route: "/api/v1/needs/:id", path: needPath("open", "public", ""),
+			body: func(*authzWorld, string) any { return map[string]any{"budget_usd": 500000} },
+			want: with(curators(200, 403), map[string]int{"ministry": 409})},
+		{name: "submit need", method: "POST", route: "/api/v1/needs/:id/submit", path: needPath("draft", "public", "/submit"),
+			want: with(curators(403, 404), map[string]int{"ministry": 200})},
+		{name: "approve need", method: "POST", route: "/api/v1/needs/:id/approve", path: needPath("submitted", "public", "/approve"),
+			want: curators(200, 403)},
+		{name: "approve restricted need", method: "POST", route: "/api/v1/needs/:id/approve", path: needPath("submitted", "restricted", "/approve"),
+			want: with(with(curators(200, 404), others(404)), map[string]int{"ministry": 403})},
+		{name: "reject need", method: "POST", route: "/api/v1/needs/:id/reject", path: needPath("submitted", "public", "/reject"),
+			body: func(*authzWorld, string) any {
+				return map[string]string{"reason": "Please state the current SIM3 level"}
+			},
+			want: curators(200, 403)},
+		{name: "withdraw need", method: "POST", route: "/api/v1/needs/:id/withdraw", path: needPath("open", "public", "/withdraw"),
+			want: with(curators(403, 403), map[string]int{"ministry": 200})},
+
+		// Offers.
+		{name: "create offer", method: "POST", route: "/api/v1/offers", path: static("/api/v1/offers"),
+			body: func(w *authzWorld, _ string) any { return offerBody(w.unique("Offer")) },
+			want: with(all(403), map[string]int{"donor": 201, "donor2": 201})},
+		{name: "list offers", method: "GET", route: "/api/v1/offers", path: static("/api/v1/offers"), want: all(200)},
+		{name: "get open offer", method: "GET", route: "/api/v1/offers/:id", path: offerPath("open", ""), want: all(200)},
+		{name: "get draft offer", method: "GET", route: "/api/v1/offers/:id", path: offerPath("draft", ""),
+			want: with(curators(200, 404), map[string]int{"donor": 200})},
+		{name: "edit open offer", method: "PATCH", route: "/api/v1/offers/:id", path: offerPath("open", ""),
+			body: func(*authzWorld, string) any { return map[string]any{"budget_usd": 2500000} },
+			want: with(curators(200, 403), map[string]int{"donor": 200})},
+		{name: "publish offer", method: "POST", route: "/api/v1/offers/:id/publish", path: offerPath("draft", "/publish"),
+			want: with(curators(403, 404), map[string]int{"donor": 200})},
+		{name: "close offer", method: "POST", route: "/api/v1/offers/:id/close", path: offerPath("open", "/close"),
+			want: with(curators(200, 403), map[string]int{"donor": 200})},
+
+		// Countries.
+		{name: "list countries", method: "GET", route: "/api/v1/countries", path: static("/api/v1/countries"), want: all(200)},
+		{name: "get country", method: "GET", route: "/api/v1/countries/:iso", path: static("/api/v1/countries/SN"), want: all(200)},
+		{name: "get unknown country", method: "GET", route: "/api/v1/countries/:iso", path: static("/api/v1/countries/XX"), want: all(404)},
+		{name: "update readiness", method: "PATCH", route: "/api/v1/countries/:iso/readiness", path: static("/api/v1/countries/SN/readiness"),
+			body: func(*authzWorld, string) any { return map[string]any{"poc_nominated": true} },
+			want: with(curators(200, 403), map[string]int{"ministry": 200})},
+	}
+}

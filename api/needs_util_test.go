@@ -1,0 +1,19 @@
+package api
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/capmatch/capmatch/models/service"
+	"github.com/stretchr/testify/require"
+)
+
+// needInput turns a request body into the service's input, as the handler would.
+func needInput(t *testing.T, body map[string]any) service.NeedInput {
+	t.Helper()
+	raw, err := json.Marshal(body)
+	require.NoError(t, err)
+	var in service.NeedInput
+	require.NoError(t, json.Unmarshal(raw, &in))
+	return in
+}

@@ -1,0 +1,363 @@
+package matching
+
+import (
+	"runtime"
+	"sync"
+	"sync/atomic"
+
+	"github.com/capmatch/capmatch/models"
+)
+
+// query is one ranking request's weights and context, prepared once.
+type query struct {
+	w        [nFactors]int64
+	ec       evalCtx
+	rest     int64            // the most language, modality, budget, timing and maturity can add
+	capHalf  int64            // the capability contribution of a same-theme offer
+	overlaps []int32          // per need slot, precomputed by RebuildAll
+	dup      map[uint64]int32 // Active keyed by interned country and capability
+}
+
+func newQuery(w Weights, c *Context) *query {
+	q := &query{w: w.units(), ec: prepCtx(c)}
+	q.rest = q.w[fLanguage] + q.w[fModality] + q.w[fBudget] + q.w[fTiming] + q.w[fMaturity]
+	q.capHalf = unit(q.w[fCapability], 0.5)
+	return q
+}
+
+// indexActive re-keys the context's Active map by interned ids, once per query, for queries
+// that look up many needs: an integer key hashes much faster than two strings.
+func (q *query) indexActive(v *vocab) {
+	q.dup = make(map[uint64]int32, len(q.ec.active))
+	for d, n := range q.ec.active {
+		c, ok1 := v.country.lookup(d.Country)
+		k, ok2 := v.capability.lookup(string(d.Capability))
+		if ok1 && ok2 && n > 0 {
+			q.dup[uint64(c)<<32|uint64(k)] = int32(min(n, 1<<30))
+		}
+	}
+}
+
+// needOverlaps returns the overlaps of an indexed need.
+func (q *query) needOverlaps(nr *needRec) int {
+	switch {
+	case q.overlaps != nil:
+		return int(q.overlaps[nr.slot])
+	case q.dup != nil:
+		return int(q.dup[uint64(nr.country)<<32|uint64(nr.cap)])
+	}
+	return q.ec.overlaps(nr.n)
+}
+
+// priorityUnits is the need's priority contribution, computed as contributions does.
+func (q *query) priorityUnits(nr *needRec) int64 {
+	return unit(q.w[fPriority], nr.priV)
+}
+
+// dupUnits is the duplication contribution for a number of overlaps.
+func (q *query) dupUnits(overlaps int) int64 {
+	return unit(q.w[fDuplication], duplicationValue(overlaps))
+}
+
+var emptyBucket bucket
+
+// topOffers fills h with the best offers for a need. Candidates are visited in three tiers
+// (offers covering the capability, then the theme, then the rest); a tier is skipped when
+// the heap is full and even a perfect score on every other factor could not beat its worst
+// entry. Skipping only drops candidates that cannot enter, so the result is exactly the top
+// k in (score desc, id asc) order.
+func (ix *Index) topOffers(nr *needRec, q *query, h *topHeap) {
+	fixed := q.priorityUnits(nr) + q.dupUnits(q.needOverlaps(nr))
+	base := q.rest + fixed
+	own := ix.bucketAt(nr.country)
+	if own == nil {
+		own = &emptyBucket
+	}
+	sources := [2]*bucket{own, &ix.global}
+	for _, b := range sources {
+		for _, s := range listAt(b.offersByCap, nr.cap) {
+			ix.tryOffer(nr, ix.offers[s], q, fixed, h)
+		}
+	}
+	if h.prunes(base + q.capHalf) {
+		return
+	}
+	for _, b := range sources {
+		for _, s := range listAt(b.offersByTheme, nr.theme) {
+			if or := ix.offers[s]; !or.caps.has(nr.cap) {
+				ix.tryOffer(nr, or, q, fixed, h)
+			}
+		}
+	}
+	if h.prunes(base) {
+		return
+	}
+	for _, b := range sources {
+		for _, s := range b.offersAll {
+			if or := ix.offers[s]; !or.caps.has(nr.cap) && !or.themes.has(nr.theme) {
+				ix.tryOffer(nr, or, q, fixed, h)
+			}
+		}
+	}
+}
+
+// tryOffer scores a candidate offer taken from the need's buckets (so live and eligible)
+// and keeps it if it makes the top k.
+func (ix *Index) tryOffer(nr *needRec, or *offerRec, q *query, fixed int64, h *topHeap) {
+	if !windowOK(nr, or, q.ec.today) {
+		return
+	}
+	if s, ok := fastScore(nr, or, &q.w, q.ec.today, fixed, h.floor()); ok && h.accepts(s, or.id) {
+		h.push(entry{score: s, slot: or.slot, id: or.id})
+	}
+}
+
+// topNeeds fills h with the best open or submitted needs for an offer, visiting the
+// offer's eligible countries in the same three tiers as topOffers and also skipping single
+// needs whose best possible score cannot enter. Candidates come from the buckets of the
+// offer's eligible countries, so only the window constraint is left to check.
+func (ix *Index) topNeeds(or *offerRec, q *query, visible func(*models.Need) bool, h *topHeap) {
+	if !or.live || or.badUntil {
+		return
+	}
+	var bs []*bucket
+	if or.global {
+		for _, b := range ix.countries {
+			if b != nil && len(b.needsRankable) > 0 {
+				bs = append(bs, b)
+			}
+		}
+	} else {
+		for _, c := range or.eligList {
+			if b := ix.bucketAt(c); b != nil && len(b.needsRankable) > 0 {
+				bs = append(bs, b)
+			}
+		}
+	}
+	bound := q.rest + q.w[fPriority] + q.w[fDuplication]
+	capFull := q.w[fCapability]
+	for _, b := range bs {
+		for _, c := range or.capList {
+			for _, s := range listAt(b.needsByCap, c) {
+				ix.tryNeed(or, ix.needs[s], q, capFull, visible, h)
+			}
+		}
+	}
+	if h.prunes(bound + q.capHalf) {
+		return
+	}
+	for _, b := range bs {
+		for _, t := range or.themeList {
+			for _, s := range listAt(b.needsByTheme, t) {
+				if nr := ix.needs[s]; !or.caps.has(nr.cap) {
+					ix.tryNeed(or, nr, q, q.capHalf, visible, h)
+				}
+			}
+		}
+	}
+	if h.prunes(bound) {
+		return
+	}
+	for _, b := range bs {
+		for _, s := range b.needsRankable {
+			if nr := ix.needs[s]; !or.caps.has(nr.cap) && !or.themes.has(nr.theme) {
+				ix.tryNeed(or, nr, q, 0, visible, h)
+			}
+		}
+	}
+}
+
+func (ix *Index) tryNeed(or *offerRec, nr *needRec, q *query, capUnits int64, visible func(*models.Need) bool, h *topHeap) {
+	pri := q.priorityUnits(nr)
+	if h.full() && !h.accepts(capUnits+q.rest+pri+q.w[fDuplication], nr.id) {
+		return
+	}
+	if !windowOK(nr, or, q.ec.today) {
+		return
+	}
+	fixed := pri + q.dupUnits(q.needOverlaps(nr))
+	s, ok := fastScore(nr, or, &q.w, q.ec.today, fixed, h.floor())
+	if !ok || !h.accepts(s, nr.id) || (visible != nil && !visible(nr.n)) {
+		return
+	}
+	h.push(entry{score: s, slot: nr.slot, id: nr.id})
+}
+
+// TopOffersForNeed returns the k best offers for the need, best first, each with its
+// factors explained; nil when the need is unknown or k <= 0. Only open offers with
+// engagements left, eligible for the need's country and available when it can start are
+// listed. Ties are broken by offer id ascending.
+func (ix *Index) TopOffersForNeed(needID string, k int, w Weights, c *Context) []Match {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	s, ok := ix.needSlot[needID]
+	if !ok || k <= 0 {
+		return nil
+	}
+	nr := ix.needs[s]
+	q := newQuery(w, c)
+	h := &topHeap{}
+	h.reset(k)
+	ix.topOffers(nr, q, h)
+	ov := q.needOverlaps(nr)
+	var out []Match
+	for _, e := range h.sorted() {
+		out = append(out, explain(nr, ix.offers[e.slot], &q.w, q.ec.today, ov))
+	}
+	return out
+}
+
+// TopNeedsForOffer returns the k best open or submitted needs for the offer, best first,
+// each with its factors explained; nil when the offer is unknown or k <= 0. visible, when
+// not nil, hides needs the caller may not see; it is applied before truncating to k, so a
+// caller who may see fewer needs still gets k results when there are that many. Ties are
+// broken by need id ascending.
+func (ix *Index) TopNeedsForOffer(offerID string, k int, w Weights, c *Context, visible func(*models.Need) bool) []Match {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	s, ok := ix.offerSlot[offerID]
+	if !ok || k <= 0 {
+		return nil
+	}
+	or := ix.offers[s]
+	q := newQuery(w, c)
+	h := &topHeap{}
+	h.reset(k)
+	ix.topNeeds(or, q, visible, h)
+	var out []Match
+	for _, e := range h.sorted() {
+		nr := ix.needs[e.slot]
+		out = append(out, explain(nr, or, &q.w, q.ec.today, q.needOverlaps(nr)))
+	}
+	return out
+}
+
+// Explain scores one indexed pair and explains every factor; ok is false when either id is
+// unknown or the pair fails a hard constraint. It is how factors are filled in for entries
+// of bulk results, which carry scores only.
+func (ix *Index) Explain(needID, offerID string, w Weights, c *Context) (Match, bool) {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	ns, ok1 := ix.needSlot[needID]
+	os, ok2 := ix.offerSlot[offerID]
+	if !ok1 || !ok2 {
+		return Match{}, false
+	}
+	nr, or := ix.needs[ns], ix.offers[os]
+	q := newQuery(w, c)
+	if !passes(nr, or, q.ec.today) {
+		return Match{}, false
+	}
+	return explain(nr, or, &q.w, q.ec.today, q.ec.overlaps(nr.n)), true
+}
+
+// ExplainAll explains a list of matches, keeping its order. Pairs that are no longer in the
+// index or now fail a hard constraint are dropped, so a stale cached list can never show a
+// pair that must not be listed; scores are those of the index now.
+func (ix *Index) ExplainAll(ms []Match, w Weights, c *Context) []Match {
+	out := make([]Match, 0, len(ms))
+	for _, m := range ms {
+		if x, ok := ix.Explain(m.NeedID, m.OfferID, w, c); ok {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// Rankings is the top k of every need and every offer of an index. Every need and offer has
+// an entry, empty when nothing qualifies. Matches carry scores but no factors (see Match).
+// Offer rankings are not filtered by visibility: they are the coordinators' view.
+type Rankings struct {
+	ForNeed  map[string][]Match `json:"for_need"`
+	ForOffer map[string][]Match `json:"for_offer"`
+}
+
+// RebuildAll ranks the top k offers for every need and the top k needs for every offer, on
+// workers goroutines (GOMAXPROCS when workers <= 0). The result does not depend on the
+// number of workers or on scheduling: every list is computed independently and ordered by
+// (score desc, id asc).
+func (ix *Index) RebuildAll(k int, w Weights, c *Context, workers int) Rankings {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	q := newQuery(w, c)
+	q.indexActive(ix.v)
+	overlaps := make([]int32, len(ix.needs))
+	for s, nr := range ix.needs {
+		if nr != nil {
+			overlaps[s] = int32(q.needOverlaps(nr))
+		}
+	}
+	q.overlaps = overlaps
+	forNeed := make([][]Match, len(ix.needs))
+	forOffer := make([][]Match, len(ix.offers))
+	parallel(len(ix.needs), workers, func(h *topHeap, s int) {
+		nr := ix.needs[s]
+		if nr == nil || k <= 0 {
+			return
+		}
+		h.reset(k)
+		ix.topOffers(nr, q, h)
+		forNeed[s] = toMatches(h.sorted(), func(e *entry) Match {
+			return Match{NeedID: nr.n.ID, OfferID: e.id, Score: unitsToFloat(e.score)}
+		})
+	})
+	parallel(len(ix.offers), workers, func(h *topHeap, s int) {
+		or := ix.offers[s]
+		if or == nil || k <= 0 {
+			return
+		}
+		h.reset(k)
+		ix.topNeeds(or, q, nil, h)
+		forOffer[s] = toMatches(h.sorted(), func(e *entry) Match {
+			return Match{NeedID: e.id, OfferID: or.o.ID, Score: unitsToFloat(e.score)}
+		})
+	})
+	r := Rankings{ForNeed: make(map[string][]Match, len(ix.needSlot)), ForOffer: make(map[string][]Match, len(ix.offerSlot))}
+	for id, s := range ix.needSlot {
+		r.ForNeed[id] = forNeed[s]
+	}
+	for id, s := range ix.offerSlot {
+		r.ForOffer[id] = forOffer[s]
+	}
+	return r
+}
+
+// toMatches converts ranked entries to matches.
+func toMatches(es []entry, conv func(*entry) Match) []Match {
+	if len(es) == 0 {
+		return nil
+	}
+	out := make([]Match, len(es))
+	for i := range es {
+		out[i] = conv(&es[i])
+	}
+	return out
+}
+
+// parallel calls fn for 0..n-1 on workers goroutines, each with its own heap, handing out
+// small chunks so that uneven work spreads over the workers.
+func parallel(n, workers int, fn func(h *topHeap, i int)) {
+	const chunk = 32
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			h := &topHeap{}
+			for {
+				lo := int(next.Add(chunk)) - chunk
+				if lo >= n {
+					return
+				}
+				for i := lo; i < min(lo+chunk, n); i++ {
+					fn(h, i)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}

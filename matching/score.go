@@ -1,0 +1,314 @@
+package matching
+
+import (
+	"math"
+
+	"github.com/capmatch/capmatch/models"
+)
+
+// Factor is one weighted ingredient of a match score, with the plain-language reason a
+// ministry or donor reads to understand why a match ranks where it does.
+type Factor struct {
+	Name string `json:"name"`
+	// Weight is the factor's weight from the Weights in force.
+	Weight float64 `json:"weight"`
+	// Value is how well the pair does on this factor, in [0,1], rounded to four places.
+	Value float64 `json:"value"`
+	// Contribution is Weight × Value rounded to four places; the score is their sum.
+	Contribution float64 `json:"contribution"`
+	Reason       string  `json:"reason"`
+}
+
+// Match is a scored need/offer pair. Score is in [0,1] and equals the sum of the factor
+// contributions exactly (both are multiples of 0.0001). Factors lists every factor in
+// FactorNames order; bulk results (RebuildAll, RefreshOffer) leave it nil and Explain fills
+// it, because explaining hundreds of thousands of pairs nobody reads would dominate a
+// rebuild.
+type Match struct {
+	NeedID  string   `json:"need_id"`
+	OfferID string   `json:"offer_id"`
+	Score   float64  `json:"score"`
+	Factors []Factor `json:"factors,omitempty"`
+}
+
+// Delivery names a capability being delivered to a country, the unit in which duplicated
+// effort is counted.
+type Delivery struct {
+	Country    string            `json:"country"`
+	Capability models.Capability `json:"capability"`
+}
+
+// Context is what scoring needs to know about the world beyond the pair itself. It is passed
+// in rather than looked up so that scoring stays pure and repeatable: the same needs, offers,
+// weights and context always give the same rankings.
+type Context struct {
+	// Today is the current date. A need cannot start before it, so it moves the need's
+	// effective start forward and excludes offers whose window has already ended. Empty means
+	// "do not consider the current date".
+	Today models.Date
+	// Active counts active projects and agreed engagements per country and capability. The
+	// service builds it from engagements and projects; scoring only reads it.
+	Active map[Delivery]int
+}
+
+// evalCtx is a Context prepared for scoring.
+type evalCtx struct {
+	today  int32
+	active map[Delivery]int
+}
+
+func prepCtx(c *Context) evalCtx {
+	e := evalCtx{today: noDay}
+	if c == nil {
+		return e
+	}
+	if d, ok := dayOf(c.Today); ok {
+		e.today = d
+	}
+	e.active = c.Active
+	return e
+}
+
+// overlaps returns how many active deliveries already cover the need's capability in its
+// country.
+func (e *evalCtx) overlaps(n *models.Need) int {
+	if len(e.active) == 0 {
+		return 0
+	}
+	return e.active[Delivery{Country: n.Country, Capability: n.Capability}]
+}
+
+// effStart is the day the need can start: its start_by, or today when that has passed;
+// noDay when neither is known.
+func effStart(nr *needRec, today int32) int32 {
+	if today != noDay && (nr.start == noDay || today > nr.start) {
+		return today
+	}
+	return nr.start
+}
+
+// passes applies the pair's hard constraints (the need's status is checked by the callers
+// that rank needs for offers, not here).
+func passes(nr *needRec, or *offerRec, today int32) bool {
+	if !or.live || (!or.global && !or.elig.has(nr.country)) {
+		return false
+	}
+	return windowOK(nr, or, today)
+}
+
+// values computes the factor values of a pair that passes the hard constraints. The
+// per-factor functions it calls are the one definition of each factor; ranking (which calls
+// them through fastScore) and explanation (which calls values) cannot disagree.
+func values(nr *needRec, or *offerRec, today int32, overlaps int) (v [nFactors]float64) {
+	v[fCapability] = capabilityValue(nr, or)
+	v[fLanguage] = languageValue(nr, or)
+	v[fModality] = modalityValue(nr, or)
+	v[fBudget] = budgetValue(nr, or)
+	v[fTiming] = timingValue(nr, or, today)
+	v[fMaturity] = maturityValue(nr, or)
+	v[fPriority] = nr.priV
+	v[fDuplication] = duplicationValue(overlaps)
+	return v
+}
+
+// capabilityValue is 1 for the exact capability, 0.5 for the same theme, else 0.
+func capabilityValue(nr *needRec, or *offerRec) float64 {
+	switch {
+	case or.caps.has(nr.cap):
+		return 1
+	case or.themes.has(nr.theme):
+		return 0.5
+	}
+	return 0
+}
+
+// languageValue is the share of the need's languages the offer delivers in (1 when the need
+// names none).
+func languageValue(nr *needRec, or *offerRec) float64 {
+	if len(nr.langs) == 0 {
+		return 1
+	}
+	k := 0
+	for _, l := range nr.langs {
+		if or.langs.has(l) {
+			k++
+		}
+	}
+	return float64(k) / float64(len(nr.langs))
+}
+
+// modalityValue is the share of the need's modalities the offer provides (1 when the need
+// names none).
+func modalityValue(nr *needRec, or *offerRec) float64 {
+	if len(nr.mods) == 0 {
+		return 1
+	}
+	k := 0
+	for _, m := range nr.mods {
+		if or.mods.has(m) {
+			k++
+		}
+	}
+	return float64(k) / float64(len(nr.mods))
+}
+
+// budgetValue is the share of the need's budget the offer's remaining budget covers, at most
+// 1 (and 1 when the need states no budget).
+func budgetValue(nr *needRec, or *offerRec) float64 {
+	if nr.budget <= 0 || or.remaining >= nr.budget {
+		return 1
+	}
+	return float64(or.remaining) / float64(nr.budget)
+}
+
+// duplicationValue is 1 when nothing already delivers the need's capability in its country,
+// else 0.
+func duplicationValue(overlaps int) float64 {
+	if overlaps > 0 {
+		return 0
+	}
+	return 1
+}
+
+// unit is a contribution in score units: weight units × value, rounded half away from zero.
+func unit(w int64, v float64) int64 { return int64(math.Round(float64(w) * v)) }
+
+// fastScore is the ranking hot path for a pair that passes the hard constraints: the same
+// sum of the same contributions as contributions(values(...)), computed cheapest factors
+// first so that it can give up (ok false) as soon as even perfect budget, timing and
+// maturity could not lift the score to floor. fixed is the need's priority and duplication
+// contributions, which do not depend on the offer.
+func fastScore(nr *needRec, or *offerRec, w *[nFactors]int64, today int32, fixed, floor int64) (int64, bool) {
+	s := fixed + unit(w[fCapability], capabilityValue(nr, or)) +
+		unit(w[fLanguage], languageValue(nr, or)) + unit(w[fModality], modalityValue(nr, or))
+	if s+w[fBudget]+w[fTiming]+w[fMaturity] < floor {
+		return 0, false
+	}
+	s += unit(w[fBudget], budgetValue(nr, or)) + unit(w[fTiming], timingValue(nr, or, today)) +
+		unit(w[fMaturity], maturityValue(nr, or))
+	return s, true
+}
+
+// windowOK is the hard constraint on dates: the offer's window reaches the day the need can
+// start. Index queries check only this, because bucket membership already guarantees the
+// offer is live and the need's country eligible.
+func windowOK(nr *needRec, or *offerRec, today int32) bool {
+	if or.badUntil {
+		return false
+	}
+	if or.until != noDay {
+		if s := effStart(nr, today); s != noDay && or.until < s {
+			return false
+		}
+	}
+	return true
+}
+
+// timingValue is the share of the need's requested period [start, start+duration) that the
+// offer's window covers; 0.5 (neutral) when the need has no start date at all.
+func timingValue(nr *needRec, or *offerRec, today int32) float64 {
+	s := effStart(nr, today)
+	if s == noDay {
+		return 0.5
+	}
+	lo, hi := s, s+nr.dur
+	if or.from != noDay && or.from > lo {
+		lo = or.from
+	}
+	if or.until != noDay && or.until+1 < hi {
+		hi = or.until + 1
+	}
+	if hi <= lo {
+		return 0
+	}
+	return float64(hi-lo) / float64(nr.dur)
+}
+
+// maturityValue judges whether the offer has the depth the need's maturity gap calls for.
+// A gap of g stages calls for r = min(g,3) kinds of sustained support (training, mentoring,
+// expert deployment); an offer with d of them scores min(1, (d+1)/(r+1)). A need with no
+// stated baseline and target is neutral (0.5). An offer that matures existing CSIRTs
+// (cert_maturity without cert_setup) is worth half for an incident-management need that
+// starts from stage 0: there is nothing yet to mature.
+func maturityValue(nr *needRec, or *offerRec) float64 {
+	if !nr.baseline {
+		return 0.5
+	}
+	r := min(nr.matTarget-nr.matCurrent, 3)
+	v := min(1, float64(or.depth+1)/float64(r+1))
+	if nr.matCurrent <= 0 && or.maturing && nr.incident {
+		v *= 0.5
+	}
+	return v
+}
+
+// contributions turns values into contributions in score units: weight units × value,
+// rounded half away from zero. The total of the returned units is the score.
+func contributions(w *[nFactors]int64, v *[nFactors]float64) (c [nFactors]int64, total int64) {
+	for i := range v {
+		c[i] = unit(w[i], v[i])
+		total += c[i]
+	}
+	return c, total
+}
+
+// pairScore is the hot path: the score of a pair in units, or false when a hard constraint
+// fails.
+func pairScore(nr *needRec, or *offerRec, w *[nFactors]int64, today int32, overlaps int) (int64, bool) {
+	if !passes(nr, or, today) {
+		return 0, false
+	}
+	fixed := unit(w[fPriority], nr.priV) + unit(w[fDuplication], duplicationValue(overlaps))
+	return fastScore(nr, or, w, today, fixed, -1)
+}
+
+// unitsToFloat converts score units to the float a client sees.
+func unitsToFloat(u int64) float64 { return float64(u) / scale }
+
+// floatToUnits converts a score or contribution back to units.
+func floatToUnits(f float64) int64 { return int64(math.Round(f * scale)) }
+
+// round4 rounds to four decimal places.
+func round4(f float64) float64 { return math.Round(f*scale) / scale }
+
+// Score scores one need against one offer with the given weights and context, and explains
+// every factor. ok is false when a hard constraint fails, in which case the pair must never
+// be listed: the offer is not open or has no engagements left, the need's country is not
+// eligible, or the offer's window ends before the need can start. The need's own status is
+// not checked here (a ministry may preview matches for a draft); rankings of needs for
+// offers consider only open and submitted needs.
+//
+// w should pass Validate; with invalid weights the score may fall outside [0,1].
+func Score(n *models.Need, o *models.Offer, w Weights, c *Context) (Match, bool) {
+	v := newVocab()
+	nr, or := v.prepNeed(n, false), v.prepOffer(o, false)
+	e := prepCtx(c)
+	if !passes(nr, or, e.today) {
+		return Match{}, false
+	}
+	wu := w.units()
+	return explain(nr, or, &wu, e.today, e.overlaps(n)), true
+}
+
+// Eligible reports whether the pair passes the hard constraints and, when it does not, why,
+// in words a coordinator can act on. It is Score's hard-constraint check on its own, for
+// "why is this offer not listed?" questions.
+func Eligible(n *models.Need, o *models.Offer, c *Context) (ok bool, why string) {
+	v := newVocab()
+	nr, or := v.prepNeed(n, false), v.prepOffer(o, false)
+	e := prepCtx(c)
+	switch {
+	case o.Status != models.OfferOpen:
+		return false, "the offer is " + string(o.Status) + ", not open"
+	case o.SlotsLeft() <= 0:
+		return false, "the offer has no engagements left"
+	case !or.global && !or.elig.has(nr.country):
+		return false, n.Country + " is not among the offer's eligible countries and regions"
+	case or.badUntil:
+		return false, "the offer's available_until is not a valid date"
+	}
+	if s := effStart(nr, e.today); or.until != noDay && s != noDay && or.until < s {
+		return false, "the offer's window ends " + string(o.AvailableUntil) + ", before the need can start on " + string(dayDate(s))
+	}
+	return true, ""
+}

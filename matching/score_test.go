@@ -1,0 +1,362 @@
+package matching
+
+import (
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/capmatch/capmatch/models"
+)
+
+// baseNeed is the contract's example need: Senegal wants a national CSIRT.
+func baseNeed() *models.Need {
+	return &models.Need{
+		ID: "need-sn", Title: "Establish a national CSIRT", Country: "SN",
+		Theme: models.ThemeIncidentManagement, Capability: models.CapCERTSetup,
+		Modalities: []models.Modality{models.ModExpertDeployment, models.ModTraining},
+		Languages:  []string{"fr"}, BudgetUSD: 400_000, StartBy: "2027-03-01", DurationMonths: 18,
+		Priority: models.PriorityHigh, Maturity: models.Maturity{Framework: models.FrameworkSIM3, Current: 1, Target: 3},
+		Visibility: models.VisibilityPublic, Status: models.NeedOpen,
+	}
+}
+
+// baseOffer is the contract's example offer, with some budget and one engagement used.
+func baseOffer() *models.Offer {
+	return &models.Offer{
+		ID: "offer-fr", Title: "Francophone CSIRT establishment programme",
+		Themes:       []models.Theme{models.ThemeIncidentManagement},
+		Capabilities: []models.Capability{models.CapCERTSetup, models.CapCERTMaturity},
+		Modalities:   []models.Modality{models.ModExpertDeployment, models.ModTraining, models.ModMentoring},
+		Languages:    []string{"fr", "en"}, EligibleRegions: []string{"002"},
+		BudgetUSD: 2_000_000, BudgetCommitted: 400_000, MaxEngagements: 4, EngagementsUsed: 1,
+		AvailableFrom: "2027-01-01", AvailableUntil: "2028-12-31", Status: models.OfferOpen,
+	}
+}
+
+// checkMatch asserts the invariants every match must satisfy.
+func checkMatch(t *testing.T, m Match, w Weights) {
+	t.Helper()
+	if m.Score < 0 || m.Score > 1 {
+		t.Errorf("score %v outside [0,1]", m.Score)
+	}
+	if len(m.Factors) != nFactors {
+		t.Fatalf("got %d factors, want %d", len(m.Factors), nFactors)
+	}
+	wa := w.array()
+	var sum float64
+	for i, f := range m.Factors {
+		if f.Name != factorNames[i] {
+			t.Errorf("factor %d is %q, want %q", i, f.Name, factorNames[i])
+		}
+		if f.Value < 0 || f.Value > 1 || math.IsNaN(f.Value) {
+			t.Errorf("%s value %v outside [0,1]", f.Name, f.Value)
+		}
+		if f.Weight != wa[i] {
+			t.Errorf("%s weight %v, want %v", f.Name, f.Weight, wa[i])
+		}
+		// The contribution is weight × (unrounded) value rounded to 4 places; the value is
+		// shown rounded to 4 places too, so allow both roundings.
+		if d := math.Abs(f.Contribution - f.Weight*f.Value); d > 0.5e-4+f.Weight*0.5e-4+1e-12 {
+			t.Errorf("%s contribution %v != weight %v × value %v", f.Name, f.Contribution, f.Weight, f.Value)
+		}
+		if f.Contribution != round4(f.Contribution) {
+			t.Errorf("%s contribution %v not rounded to 4 places", f.Name, f.Contribution)
+		}
+		if strings.TrimSpace(f.Reason) == "" {
+			t.Errorf("%s has no reason", f.Name)
+		}
+		sum += f.Contribution
+	}
+	if m.Score != round4(sum) {
+		t.Errorf("score %v != rounded sum of contributions %v", m.Score, round4(sum))
+	}
+	if m.Score != round4(m.Score) {
+		t.Errorf("score %v not rounded to 4 places", m.Score)
+	}
+}
+
+func factor(m Match, name string) Factor {
+	for _, f := range m.Factors {
+		if f.Name == name {
+			return f
+		}
+	}
+	return Factor{}
+}
+
+func TestScoreBasePairIsPerfect(t *testing.T) {
+	w := DefaultWeights()
+	m, ok := Score(baseNeed(), baseOffer(), w, nil)
+	if !ok {
+		t.Fatal("base pair failed a hard constraint")
+	}
+	checkMatch(t, m, w)
+	if m.Score != 1 || m.NeedID != "need-sn" || m.OfferID != "offer-fr" {
+		t.Errorf("got %+v", m)
+	}
+	for _, want := range []struct{ name, reason string }{
+		{FactorCapability, "offer covers cert_setup"},
+		{FactorLanguage, "delivers in fr (1 of 1 requested languages)"},
+		{FactorModality, "provides expert_deployment and training (2 of 2 requested modalities)"},
+		{FactorBudget, "remaining budget $1,600,000 covers the $400,000 requested"},
+		{FactorTiming, "window 2027-01-01 to 2028-12-31 covers all 18 months from 2027-03-01"},
+		{FactorMaturity, "sim3 stage 1 to 3: a gap of 2 calls for 2 kinds of sustained support (training, mentoring, expert_deployment); offer provides 3 (training, mentoring, expert_deployment)"},
+		{FactorPriority, "high-priority need"},
+		{FactorDuplication, "no active project or agreed engagement already delivers cert_setup in SN"},
+	} {
+		if got := factor(m, want.name).Reason; got != want.reason {
+			t.Errorf("%s reason %q, want %q", want.name, got, want.reason)
+		}
+	}
+}
+
+func TestFactorValues(t *testing.T) {
+	caps := func(cs ...models.Capability) []models.Capability { return cs }
+	mods := func(ms ...models.Modality) []models.Modality { return ms }
+	tests := []struct {
+		name   string
+		edit   func(n *models.Need, o *models.Offer, c *Context)
+		factor string
+		value  float64
+		reason string // substring of the reason
+	}{
+		{"capability exact", nil, FactorCapability, 1, "offer covers cert_setup"},
+		{"capability same theme via capability", func(n *models.Need, o *models.Offer, c *Context) {
+			o.Capabilities, o.Themes = caps(models.CapCERTMaturity), nil
+		}, FactorCapability, 0.5, "offer covers the incident_management theme but not cert_setup"},
+		{"capability same theme via theme", func(n *models.Need, o *models.Offer, c *Context) {
+			o.Capabilities, o.Themes = caps(models.CapAwareness), []models.Theme{models.ThemeIncidentManagement}
+		}, FactorCapability, 0.5, "theme but not cert_setup"},
+		{"capability unrelated", func(n *models.Need, o *models.Offer, c *Context) {
+			o.Capabilities, o.Themes = caps(models.CapAwareness), []models.Theme{models.ThemeCultureSkills}
+		}, FactorCapability, 0, "offer covers neither cert_setup nor the incident_management theme"},
+		{"language half", func(n *models.Need, o *models.Offer, c *Context) { n.Languages = []string{"fr", "ar"} },
+			FactorLanguage, 0.5, "delivers in fr but not ar (1 of 2 requested languages)"},
+		{"language none", func(n *models.Need, o *models.Offer, c *Context) { n.Languages = []string{"ar"} },
+			FactorLanguage, 0, "does not deliver in ar (0 of 1 requested languages)"},
+		{"language duplicates counted once", func(n *models.Need, o *models.Offer, c *Context) { n.Languages = []string{"fr", "fr", "pt"} },
+			FactorLanguage, 0.5, "(1 of 2 requested languages)"},
+		{"language not stated", func(n *models.Need, o *models.Offer, c *Context) { n.Languages = nil },
+			FactorLanguage, 1, "need states no language"},
+		{"modality half", func(n *models.Need, o *models.Offer, c *Context) {
+			n.Modalities = mods(models.ModFunding, models.ModTraining)
+		},
+			FactorModality, 0.5, "provides training but not funding (1 of 2 requested modalities)"},
+		{"modality one third", func(n *models.Need, o *models.Offer, c *Context) {
+			n.Modalities = mods(models.ModFunding, models.ModEquipment, models.ModMentoring)
+		}, FactorModality, 0.3333, "(1 of 3 requested modalities)"},
+		{"modality none", func(n *models.Need, o *models.Offer, c *Context) { n.Modalities = mods(models.ModFunding) },
+			FactorModality, 0, "does not provide funding"},
+		{"modality not stated", func(n *models.Need, o *models.Offer, c *Context) { n.Modalities = nil },
+			FactorModality, 1, "need states no modality"},
+		{"budget partial", func(n *models.Need, o *models.Offer, c *Context) { o.BudgetCommitted = 1_900_000 },
+			FactorBudget, 0.25, "remaining budget $100,000 covers 25% of the $400,000 requested"},
+		{"budget exhausted", func(n *models.Need, o *models.Offer, c *Context) { o.BudgetCommitted = 2_000_000 },
+			FactorBudget, 0, "no budget remains for the $400,000 requested"},
+		{"budget exactly enough", func(n *models.Need, o *models.Offer, c *Context) { o.BudgetCommitted = 1_600_000 },
+			FactorBudget, 1, "remaining budget $400,000 covers the $400,000 requested"},
+		{"budget not stated", func(n *models.Need, o *models.Offer, c *Context) { n.BudgetUSD = 0 },
+			FactorBudget, 1, "need states no budget"},
+		// 2027-03-01 + 18 months = 2028-09-01: 550 days.
+		{"timing window ends early", func(n *models.Need, o *models.Offer, c *Context) { o.AvailableUntil = "2028-03-01" },
+			FactorTiming, 0.6673, "covers 66% of the 18 months from 2027-03-01"}, // 367/550
+		{"timing window starts late", func(n *models.Need, o *models.Offer, c *Context) { o.AvailableFrom = "2027-09-01" },
+			FactorTiming, 0.6655, "window 2027-09-01 to 2028-12-31 covers 66%"}, // 366/550
+		{"timing window after the period", func(n *models.Need, o *models.Offer, c *Context) {
+			o.AvailableFrom, o.AvailableUntil = "2029-01-01", "2030-12-31"
+		}, FactorTiming, 0, "covers none of the 18 months"},
+		{"timing open-ended", func(n *models.Need, o *models.Offer, c *Context) { o.AvailableFrom, o.AvailableUntil = "", "" },
+			FactorTiming, 1, "open-ended window covers all 18 months"},
+		{"timing today moves the start", func(n *models.Need, o *models.Offer, c *Context) {
+			c.Today = "2027-10-01" // the period becomes 2027-10-01 + 550 days = 2029-04-04
+		}, FactorTiming, 0.8327, "covers 83% of the 18 months from 2027-10-01 (today)"}, // (2029-01-01 − 2027-10-01 = 458) / 550
+		{"timing zero duration counts as a month", func(n *models.Need, o *models.Offer, c *Context) {
+			n.DurationMonths, o.AvailableUntil = 0, "2027-03-15"
+		}, FactorTiming, 0.4839, "covers 48% of the 1 month from 2027-03-01"}, // 15/31
+		{"maturity no baseline", func(n *models.Need, o *models.Offer, c *Context) {
+			n.Maturity = models.Maturity{Framework: models.FrameworkNone}
+		},
+			FactorMaturity, 0.5, "need states no maturity baseline and target (neutral)"},
+		{"maturity no gap", func(n *models.Need, o *models.Offer, c *Context) { n.Maturity.Current = 3 },
+			FactorMaturity, 0.5, "(neutral)"},
+		{"maturity small gap, light offer", func(n *models.Need, o *models.Offer, c *Context) {
+			n.Maturity.Current, n.Maturity.Target, o.Modalities = 2, 3, mods(models.ModFunding, models.ModEquipment)
+		}, FactorMaturity, 0.5, "a gap of 1 calls for 1 kind of sustained support (training, mentoring, expert_deployment); offer provides none"},
+		{"maturity small gap, one kind suffices", func(n *models.Need, o *models.Offer, c *Context) {
+			n.Maturity.Current, n.Maturity.Target, o.Modalities = 2, 3, mods(models.ModTraining)
+		}, FactorMaturity, 1, "offer provides 1 (training)"},
+		{"maturity large gap, shallow offer", func(n *models.Need, o *models.Offer, c *Context) {
+			n.Maturity = models.Maturity{Framework: models.FrameworkCMM, Current: 1, Target: 5}
+			o.Modalities = mods(models.ModTraining, models.ModFunding)
+		}, FactorMaturity, 0.5, "a gap of 4 calls for 3 kinds"},
+		{"maturity large gap, deep offer", func(n *models.Need, o *models.Offer, c *Context) {
+			n.Maturity = models.Maturity{Framework: models.FrameworkCMM, Current: 1, Target: 5}
+		}, FactorMaturity, 1, "offer provides 3"},
+		{"maturity offer matures CSIRTs, need starts from 0", func(n *models.Need, o *models.Offer, c *Context) {
+			n.Maturity.Current = 0
+			o.Capabilities = caps(models.CapCERTMaturity)
+		}, FactorMaturity, 0.5, "it matures existing CSIRTs but the baseline is stage 0"},
+		{"maturity setup offer, need starts from 0", func(n *models.Need, o *models.Offer, c *Context) { n.Maturity.Current = 0 },
+			FactorMaturity, 1, "offer provides 3"},
+		{"priority high", nil, FactorPriority, 1, "high-priority need"},
+		{"priority medium", func(n *models.Need, o *models.Offer, c *Context) { n.Priority = models.PriorityMedium },
+			FactorPriority, 0.6, "medium-priority need"},
+		{"priority low", func(n *models.Need, o *models.Offer, c *Context) { n.Priority = models.PriorityLow },
+			FactorPriority, 0.3, "low-priority need"},
+		{"priority unknown", func(n *models.Need, o *models.Offer, c *Context) { n.Priority = "" },
+			FactorPriority, 0.6, "priority not stated; counted as medium"},
+		{"duplication none", nil, FactorDuplication, 1, "no active project"},
+		{"duplication other capability", func(n *models.Need, o *models.Offer, c *Context) {
+			c.Active = map[Delivery]int{{Country: "SN", Capability: models.CapCERTMaturity}: 3}
+		}, FactorDuplication, 1, "no active project"},
+		{"duplication other country", func(n *models.Need, o *models.Offer, c *Context) {
+			c.Active = map[Delivery]int{{Country: "GM", Capability: models.CapCERTSetup}: 3}
+		}, FactorDuplication, 1, "no active project"},
+		{"duplication one", func(n *models.Need, o *models.Offer, c *Context) {
+			c.Active = map[Delivery]int{{Country: "SN", Capability: models.CapCERTSetup}: 1}
+		}, FactorDuplication, 0, "1 active project or agreed engagement already delivers cert_setup in SN"},
+		{"duplication several", func(n *models.Need, o *models.Offer, c *Context) {
+			c.Active = map[Delivery]int{{Country: "SN", Capability: models.CapCERTSetup}: 2}
+		}, FactorDuplication, 0, "2 active projects or agreed engagements already deliver cert_setup in SN"},
+	}
+	w := DefaultWeights()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			n, o, c := baseNeed(), baseOffer(), &Context{}
+			if tt.edit != nil {
+				tt.edit(n, o, c)
+			}
+			m, ok := Score(n, o, w, c)
+			if !ok {
+				t.Fatal("pair failed a hard constraint")
+			}
+			checkMatch(t, m, w)
+			f := factor(m, tt.factor)
+			if f.Value != tt.value {
+				t.Errorf("%s value %v, want %v (reason %q)", tt.factor, f.Value, tt.value, f.Reason)
+			}
+			if !strings.Contains(f.Reason, tt.reason) {
+				t.Errorf("%s reason %q does not contain %q", tt.factor, f.Reason, tt.reason)
+			}
+		})
+	}
+}
+
+func TestHardConstraints(t *testing.T) {
+	tests := []struct {
+		name string
+		edit func(n *models.Need, o *models.Offer, c *Context)
+		ok   bool
+		why  string
+	}{
+		{"base pair", nil, true, ""},
+		{"offer draft", func(n *models.Need, o *models.Offer, c *Context) { o.Status = models.OfferDraft }, false, "the offer is draft, not open"},
+		{"offer closed", func(n *models.Need, o *models.Offer, c *Context) { o.Status = models.OfferClosed }, false, "not open"},
+		{"no engagements left", func(n *models.Need, o *models.Offer, c *Context) { o.MaxEngagements, o.EngagementsUsed = 2, 2 }, false, "no engagements left"},
+		{"one engagement left", func(n *models.Need, o *models.Offer, c *Context) { o.MaxEngagements, o.EngagementsUsed = 2, 1 }, true, ""},
+		{"region excludes the country", func(n *models.Need, o *models.Offer, c *Context) { o.EligibleRegions = []string{"419"} }, false, "SN is not among"},
+		{"sub-Saharan Africa", func(n *models.Need, o *models.Offer, c *Context) { o.EligibleRegions = []string{"202"} }, true, ""},
+		{"Western Africa", func(n *models.Need, o *models.Offer, c *Context) { o.EligibleRegions = []string{"011"} }, true, ""},
+		{"Northern Africa", func(n *models.Need, o *models.Offer, c *Context) { o.EligibleRegions = []string{"015"} }, false, "eligible"},
+		{"world", func(n *models.Need, o *models.Offer, c *Context) { o.EligibleRegions = []string{"001"} }, true, ""},
+		{"unknown region", func(n *models.Need, o *models.Offer, c *Context) { o.EligibleRegions = []string{"999"} }, false, "eligible"},
+		{"both lists empty", func(n *models.Need, o *models.Offer, c *Context) { o.EligibleRegions = nil }, true, ""},
+		{"listed country", func(n *models.Need, o *models.Offer, c *Context) {
+			o.EligibleRegions, o.EligibleCountries = nil, []string{"GM", "SN"}
+		}, true, ""},
+		{"other country only", func(n *models.Need, o *models.Offer, c *Context) {
+			o.EligibleRegions, o.EligibleCountries = nil, []string{"GM"}
+		}, false, "SN is not among"},
+		{"country or region", func(n *models.Need, o *models.Offer, c *Context) {
+			o.EligibleRegions, o.EligibleCountries = []string{"419"}, []string{"SN"}
+		}, true, ""},
+		{"unknown need country, global offer", func(n *models.Need, o *models.Offer, c *Context) {
+			n.Country, o.EligibleRegions = "XX", nil
+		}, true, ""},
+		{"unknown need country, regional offer", func(n *models.Need, o *models.Offer, c *Context) { n.Country = "XX" }, false, "XX is not among"},
+		{"window ends the day before", func(n *models.Need, o *models.Offer, c *Context) { o.AvailableUntil = "2027-02-28" }, false, "ends 2027-02-28, before the need can start on 2027-03-01"},
+		{"window ends on the start day", func(n *models.Need, o *models.Offer, c *Context) { o.AvailableUntil = "2027-03-01" }, true, ""},
+		{"window open-ended", func(n *models.Need, o *models.Offer, c *Context) { o.AvailableUntil = "" }, true, ""},
+		{"window end invalid", func(n *models.Need, o *models.Offer, c *Context) { o.AvailableUntil = "2027-02-30" }, false, "not a valid date"},
+		{"window already over today", func(n *models.Need, o *models.Offer, c *Context) {
+			c.Today, o.AvailableUntil = "2027-04-01", "2027-03-15"
+		}, false, "before the need can start on 2027-04-01"},
+		{"today before start_by changes nothing", func(n *models.Need, o *models.Offer, c *Context) {
+			c.Today, o.AvailableUntil = "2026-01-01", "2027-02-28"
+		}, false, "2027-03-01"},
+		{"need status is not a pair constraint", func(n *models.Need, o *models.Offer, c *Context) { n.Status = models.NeedDraft }, true, ""},
+	}
+	w := DefaultWeights()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			n, o, c := baseNeed(), baseOffer(), &Context{}
+			if tt.edit != nil {
+				tt.edit(n, o, c)
+			}
+			m, ok := Score(n, o, w, c)
+			if ok != tt.ok {
+				t.Fatalf("Score ok = %v, want %v", ok, tt.ok)
+			}
+			if ok {
+				checkMatch(t, m, w)
+			} else if m.Factors != nil || m.Score != 0 {
+				t.Errorf("failed pair returned %+v", m)
+			}
+			eok, why := Eligible(n, o, c)
+			if eok != tt.ok || !strings.Contains(why, tt.why) {
+				t.Errorf("Eligible = %v, %q; want %v, %q", eok, why, tt.ok, tt.why)
+			}
+			// An index must agree: the offer is listed for the need exactly when the pair passes.
+			ix := NewIndex([]*models.Need{n}, []*models.Offer{o})
+			got := ix.TopOffersForNeed(n.ID, 5, w, c)
+			if (len(got) == 1) != tt.ok {
+				t.Errorf("index lists %d offers, want pass=%v", len(got), tt.ok)
+			}
+		})
+	}
+}
+
+func TestNeedStatusForOfferRankings(t *testing.T) {
+	w := DefaultWeights()
+	for _, st := range []models.NeedStatus{models.NeedDraft, models.NeedSubmitted, models.NeedOpen, models.NeedMatched,
+		models.NeedInProgress, models.NeedFulfilled, models.NeedWithdrawn} {
+		n := baseNeed()
+		n.Status = st
+		ix := NewIndex([]*models.Need{n}, []*models.Offer{baseOffer()})
+		got := ix.TopNeedsForOffer("offer-fr", 5, w, nil, nil)
+		want := st == models.NeedOpen || st == models.NeedSubmitted
+		if (len(got) == 1) != want {
+			t.Errorf("status %s: %d needs listed, want listed=%v", st, len(got), want)
+		}
+		r := ix.RebuildAll(5, w, nil, 1)
+		if (len(r.ForOffer["offer-fr"]) == 1) != want {
+			t.Errorf("status %s: RebuildAll lists %v", st, r.ForOffer["offer-fr"])
+		}
+		// The need's own ranking does not depend on its status: its owner may preview it.
+		if len(ix.TopOffersForNeed(n.ID, 5, w, nil)) != 1 {
+			t.Errorf("status %s: need sees no offer", st)
+		}
+	}
+}
+
+func TestScoreUsesWeights(t *testing.T) {
+	n, o := baseNeed(), baseOffer()
+	n.Languages = []string{"ar"} // language value 0
+	w := DefaultWeights()
+	m1, _ := Score(n, o, w, nil)
+	w.Language, w.Capability = 0.30, 0.12
+	m2, _ := Score(n, o, w, nil)
+	checkMatch(t, m1, DefaultWeights())
+	checkMatch(t, m2, w)
+	if m1.Score != 0.88 || m2.Score != 0.70 {
+		t.Errorf("scores %v and %v, want 0.88 and 0.70", m1.Score, m2.Score)
+	}
+}
+
+func TestUSD(t *testing.T) {
+	for in, want := range map[int64]string{0: "$0", 999: "$999", 1000: "$1,000", 400_000: "$400,000", 1_600_000: "$1,600,000", -12345: "-$12,345"} {
+		if got := usd(in); got != want {
+			t.Errorf("usd(%d) = %q, want %q", in, got, want)
+		}
+	}
+}

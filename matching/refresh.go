@@ -144,8 +144,12 @@ func (ix *Index) RefreshOffer(old *models.Offer, offerID string, current func(ne
 	}
 	r := Refresh{Changed: map[string][]Match{}}
 	var redo []redoItem
-	for _, s := range ix.affectedNeeds(old, now) {
-		nr := ix.needs[s]
+	slots := ix.affectedNeeds(old, now)
+	// Score the offer before and after against every affected need first, in parallel:
+	// for a worldwide offer that is every need of the index.
+	chs := make([]change, len(slots))
+	parallel(len(slots), scanWorkers(len(slots)), func(_ *topHeap, i int) {
+		nr := ix.needs[slots[i]]
 		ch := change{id: offerID, byOffer: true}
 		ov := q.needOverlaps(nr)
 		if or != nil {
@@ -154,9 +158,14 @@ func (ix *Index) RefreshOffer(old *models.Offer, offerID string, current func(ne
 		if was != nil {
 			ch.was, ch.wasEligible = pairScore(nr, was, &q.w, q.ec.today, ov)
 		}
+		chs[i] = ch
+	})
+	for i, s := range slots {
+		ch := chs[i]
 		if !ch.eligible && !ch.wasEligible {
 			continue // it was in no list of this need and cannot enter one
 		}
+		nr := ix.needs[s]
 		needID := nr.n.ID
 		cur, known := current(needID)
 		if known {
@@ -211,18 +220,32 @@ func (ix *Index) RefreshNeed(old *models.Need, needID string, current func(offer
 	}
 	r := Refresh{Changed: map[string][]Match{}}
 	var redo []redoItem
-	for _, s := range ix.affectedOffers(old, now) {
-		or := ix.offers[s]
+	slots := ix.affectedOffers(old, now)
+	var ovNow, ovWas int
+	if nr != nil {
+		ovNow = q.needOverlaps(nr)
+	}
+	if was != nil {
+		ovWas = q.ec.overlaps(was.n)
+	}
+	chs := make([]change, len(slots))
+	parallel(len(slots), scanWorkers(len(slots)), func(_ *topHeap, i int) {
+		or := ix.offers[slots[i]]
 		ch := change{id: needID}
 		if nr != nil && nr.rankable {
-			ch.score, ch.eligible = pairScore(nr, or, &q.w, q.ec.today, q.needOverlaps(nr))
+			ch.score, ch.eligible = pairScore(nr, or, &q.w, q.ec.today, ovNow)
 		}
 		if was != nil && was.rankable {
-			ch.was, ch.wasEligible = pairScore(was, or, &q.w, q.ec.today, q.ec.overlaps(was.n))
+			ch.was, ch.wasEligible = pairScore(was, or, &q.w, q.ec.today, ovWas)
 		}
+		chs[i] = ch
+	})
+	for i, s := range slots {
+		ch := chs[i]
 		if !ch.eligible && !ch.wasEligible {
 			continue
 		}
+		or := ix.offers[s]
 		offerID := or.o.ID
 		cur, known := current(offerID)
 		if known {
@@ -256,6 +279,15 @@ func (ix *Index) RefreshNeed(old *models.Need, needID string, current func(offer
 		})
 	}
 	return r
+}
+
+// scanWorkers is how many goroutines score an edit against the objects it affects: one
+// for small scans, where starting goroutines costs more than it saves.
+func scanWorkers(n int) int {
+	if n < 2048 {
+		return 1
+	}
+	return runtime.GOMAXPROCS(0)
 }
 
 // redoItem is a list that must be ranked from scratch.

@@ -118,7 +118,7 @@ func parseIfMatch(c *fiber.Ctx) (*int64, error) {
 		return nil, nil
 	}
 	v, err := strconv.ParseInt(strings.Trim(strings.TrimPrefix(h, "W/"), `"`), 10, 64)
-	if err != nil || v < 1 {
+	if err != nil || v < 0 {
 		return nil, &models.Error{Kind: models.ErrMalformed, Detail: "If-Match must hold the object's version, e.g. \"3\"",
 			Fields: []models.FieldError{{Field: "If-Match", Message: "must be a version number"}}}
 	}

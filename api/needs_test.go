@@ -293,6 +293,7 @@ func TestReplicaSeesWritesInLists(t *testing.T) {
 	require.Equal(t, 200, a.call("POST", "/api/v1/offers/"+oid+"/close", f.donor.Token, map[string]string{"reason": "fully booked"}).Status)
 	r := b.call("GET", "/api/v1/offers/"+oid, f.ministry.Token, nil)
 	assert.Equal(t, "closed", r.json(t)["status"])
+	assert.Equal(t, []any{}, r.json(t)["eligible_countries"], "empty lists stay [] through transitions, never null")
 	require.Equal(t, 200, a.call("PATCH", "/api/v1/countries/SN/readiness", f.ministry.Token, map[string]any{"legal_position_published": true}).Status)
 	r = b.call("GET", "/api/v1/countries/SN", f.donor.Token, nil)
 	assert.Equal(t, true, r.json(t)["readiness"].(map[string]any)["legal_position_published"])

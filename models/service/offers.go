@@ -226,6 +226,7 @@ func (s *Offers) update(ctx context.Context, a *models.Actor, id string, want *i
 		if err := apply(&o); err != nil {
 			return nil, err
 		}
+		fillEmpty(&o)
 		o.Version = cur.Version + 1
 		o.UpdatedAt = s.Now().UTC()
 		err = s.Store.ReplaceOffer(ctx, &o, cur.Version)

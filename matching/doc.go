@@ -116,7 +116,7 @@
 // are regression guards with headroom over the measurement, and both fail for greedy alone.
 // The misses left are chains of three or more coordinated moves. On the 10,000 × 10,000
 // synthetic marketplace over every need's top 20, Allocate serves 7,314 needs and raises the
-// total score 17.5% over greedy alone, in about 2.5 s on the 2-core reference machine.
+// total score 17.5% over greedy alone, in 1.8 to 2.5 s on the 2-core reference machine.
 //
 // # Evaluation
 //
@@ -131,9 +131,10 @@
 // # Performance
 //
 // On the 2-core reference machine with 10,000 needs and 10,000 synthetic offers (see
-// synth_test.go; go test -run '^$' -bench . ./matching/): TopOffersForNeed about 0.08–0.1 ms
-// (target 2 ms), TopNeedsForOffer about 0.15 ms, RebuildAll of the top 20 in both directions
-// about 0.35 s (target 1 s), and an offer edit with RefreshOffer about 2.7 ms on average
-// (target 20 ms), 20–25 ms in the worst case seen (a worldwide offer that sat in a few
-// hundred top-20 lists and dropped out of them).
+// synth_test.go; go test -run '^$' -bench . ./matching/), measured while the machine was
+// quiet: TopOffersForNeed 0.07 ms (target 2 ms), TopNeedsForOffer 0.11 ms, RebuildAll of the
+// top 20 in both directions 0.33 s (target 1 s), NewIndex 39 ms, and an offer edit (upsert
+// plus RefreshOffer) 1.8 ms on average (target 20 ms), about 19 ms in the worst case seen: a
+// worldwide offer that sat in a few hundred top-20 lists and dropped out of them. Under load
+// from other processes the figures rise (RebuildAll up to about 0.7 s was seen).
 package matching

@@ -136,5 +136,6 @@
 // top 20 in both directions 0.33 s (target 1 s), NewIndex 39 ms, and an offer edit (upsert
 // plus RefreshOffer) 1.8 ms on average (target 20 ms), about 19 ms in the worst case seen: a
 // worldwide offer that sat in a few hundred top-20 lists and dropped out of them. Under load
-// from other processes the figures rise (RebuildAll up to about 0.7 s was seen).
+// from other processes the figures rise: with both cores busy elsewhere (load average 3)
+// RebuildAll took up to 1.8 s.
 package matching

@@ -40,6 +40,9 @@ type Offer struct {
 	CreatedAt       time.Time `json:"created_at" bson:"created_at"`
 	UpdatedAt       time.Time `json:"updated_at" bson:"updated_at"`
 	Version         int64     `json:"version" bson:"version"`
+	// Reservations lists the engagements that took a slot, so that taking one is idempotent
+	// (a retried accept never books twice). Only ReserveOfferSlot and ReleaseOfferSlot change it.
+	Reservations []string `json:"-" bson:"reservations,omitempty"`
 	// ImportBatch tags a row of a bulk import until the import commits; tagged objects are
 	// invisible.
 	ImportBatch string `json:"-" bson:"import_batch,omitempty"`

@@ -67,6 +67,8 @@ type Store interface {
 	OfferStore
 	CountryStore
 	ImportStore
+	EngagementStore
+	ProjectStore
 	Ping(ctx context.Context) error
 }
 
@@ -81,12 +83,25 @@ type NeedStore interface {
 	ListNeeds(ctx context.Context) ([]*Need, error)
 }
 
-// OfferStore keeps offers, like NeedStore.
+// OfferStore keeps offers, like NeedStore. The capacity counters (engagements used, budget
+// committed, reservations) change only through ReserveOfferSlot and ReleaseOfferSlot, each one
+// conditional single-document update, so that concurrent accepts never overbook.
 type OfferStore interface {
 	CreateOffer(ctx context.Context, o *Offer) error
 	GetOffer(ctx context.Context, id string) (*Offer, error)
+	// ReplaceOffer stores o's content if the stored version is still prev; it never changes the
+	// capacity counters.
 	ReplaceOffer(ctx context.Context, o *Offer, prev int64) error
 	ListOffers(ctx context.Context) ([]*Offer, error)
+	// ReserveOfferSlot takes one engagement slot and budget of an open offer for the engagement,
+	// and returns the offer after. Taking it again for the same engagement changes nothing.
+	// ErrConflict when the offer is not open, full, or its remaining budget is too small.
+	ReserveOfferSlot(ctx context.Context, offerID, engagementID string, budget int64, at time.Time) (*Offer, error)
+	// ReleaseOfferSlot gives a reservation back (an accept that could not complete).
+	ReleaseOfferSlot(ctx context.Context, offerID, engagementID string, budget int64, at time.Time) (*Offer, error)
+	// CloseFullOffer closes an open offer whose slots are all used; false when it is not full or
+	// not open.
+	CloseFullOffer(ctx context.Context, offerID string, at time.Time) (*Offer, bool, error)
 }
 
 // CountryStore keeps countries' readiness profiles.
@@ -125,4 +140,22 @@ type ImportBatch struct {
 	RowIDs    []string  `json:"row_ids" bson:"row_ids"`
 	CreatedBy string    `json:"created_by" bson:"created_by"`
 	CreatedAt time.Time `json:"created_at" bson:"created_at"`
+}
+
+// EngagementStore keeps engagements.
+type EngagementStore interface {
+	// CreateEngagement stores a new engagement; ErrConflict when the id exists (a retried propose).
+	CreateEngagement(ctx context.Context, e *Engagement) error
+	GetEngagement(ctx context.Context, id string) (*Engagement, error)
+	ReplaceEngagement(ctx context.Context, e *Engagement, prev int64) error
+	ListEngagements(ctx context.Context) ([]*Engagement, error)
+}
+
+// ProjectStore keeps projects with their transactions.
+type ProjectStore interface {
+	// CreateProject stores a new project; ErrConflict when the id exists (one project per engagement).
+	CreateProject(ctx context.Context, p *Project) error
+	GetProject(ctx context.Context, id string) (*Project, error)
+	ReplaceProject(ctx context.Context, p *Project, prev int64) error
+	ListProjects(ctx context.Context) ([]*Project, error)
 }

@@ -80,6 +80,7 @@ func (s *Store) CountUsers(ctx context.Context) (int64, error) {
 
 // SetUserDisabled implements models.UserStore.
 func (s *Store) SetUserDisabled(ctx context.Context, id string, disabled bool, at time.Time) (*models.User, error) {
+	defer s.lockDoc(colUsers, id)()
 	var u models.User
 	err := s.db.Collection(colUsers).FindOneAndUpdate(ctx, bson.D{{Key: "_id", Value: id}},
 		bson.D{{Key: "$set", Value: bson.D{{Key: "disabled", Value: disabled}, {Key: "updated_at", Value: at}}},
@@ -101,6 +102,7 @@ func (s *Store) CreateRefreshToken(ctx context.Context, t *models.RefreshToken) 
 // concurrent refreshes with the same token exactly one succeeds.
 func (s *Store) RetireRefreshToken(ctx context.Context, hash string, at time.Time) (*models.RefreshToken, error) {
 	coll := s.db.Collection(colRefresh)
+	defer s.lockDoc(colRefresh, hash)()
 	var t models.RefreshToken
 	err := coll.FindOneAndUpdate(ctx,
 		bson.D{{Key: "_id", Value: hash}, {Key: "retired_at", Value: nil}},
@@ -122,6 +124,7 @@ func (s *Store) RetireRefreshToken(ctx context.Context, hash string, at time.Tim
 
 // Revoke implements models.TokenStore; revoking twice keeps the first record.
 func (s *Store) Revoke(ctx context.Context, r models.Revocation) error {
+	defer s.lockDoc(colRevocations, r.ID)()
 	_, err := s.db.Collection(colRevocations).UpdateOne(ctx, bson.D{{Key: "_id", Value: r.ID}},
 		bson.D{{Key: "$setOnInsert", Value: bson.D{{Key: "reason", Value: r.Reason}, {Key: "at", Value: r.At}, {Key: "expires_at", Value: r.ExpiresAt}}}},
 		options.UpdateOne().SetUpsert(true))

@@ -18,6 +18,7 @@ func (s *Store) CreateImport(ctx context.Context, b *models.ImportBatch) error {
 
 // SetImportState implements models.ImportStore.
 func (s *Store) SetImportState(ctx context.Context, id, state string) error {
+	defer s.lockDoc(colImports, id)()
 	res, err := s.db.Collection(colImports).UpdateOne(ctx, bson.D{{Key: "_id", Value: id}},
 		bson.D{{Key: "$set", Value: bson.D{{Key: "state", Value: state}}}})
 	if err != nil {

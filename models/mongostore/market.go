@@ -29,7 +29,7 @@ func (s *Store) GetNeed(ctx context.Context, id string) (*models.Need, error) {
 
 // ReplaceNeed implements models.NeedStore.
 func (s *Store) ReplaceNeed(ctx context.Context, n *models.Need, prev int64) error {
-	return replaceVersioned(ctx, s.db.Collection(colNeeds), n.ID, prev, n)
+	return s.replaceVersioned(ctx, s.db.Collection(colNeeds), n.ID, prev, n)
 }
 
 // ListNeeds implements models.NeedStore.
@@ -46,11 +46,6 @@ func (s *Store) CreateOffer(ctx context.Context, o *models.Offer) error {
 // GetOffer implements models.OfferStore.
 func (s *Store) GetOffer(ctx context.Context, id string) (*models.Offer, error) {
 	return findByID[models.Offer](ctx, s.db.Collection(colOffers), id)
-}
-
-// ReplaceOffer implements models.OfferStore.
-func (s *Store) ReplaceOffer(ctx context.Context, o *models.Offer, prev int64) error {
-	return replaceVersioned(ctx, s.db.Collection(colOffers), o.ID, prev, o)
 }
 
 // ListOffers implements models.OfferStore.
@@ -73,7 +68,7 @@ func (s *Store) PutCountryProfile(ctx context.Context, p *models.CountryProfile,
 		}
 		return mapErr(err)
 	}
-	return replaceVersioned(ctx, s.db.Collection(colCountries), p.ISO, prev, p)
+	return s.replaceVersioned(ctx, s.db.Collection(colCountries), p.ISO, prev, p)
 }
 
 // ListCountryProfiles implements models.CountryStore.
@@ -83,7 +78,8 @@ func (s *Store) ListCountryProfiles(ctx context.Context) ([]*models.CountryProfi
 
 // replaceVersioned replaces the document with _id id if its version is still prev: optimistic
 // concurrency on one document, which MongoDB and FerretDB both apply atomically.
-func replaceVersioned(ctx context.Context, coll *mongo.Collection, id string, prev int64, doc any) error {
+func (s *Store) replaceVersioned(ctx context.Context, coll *mongo.Collection, id string, prev int64, doc any) error {
+	defer s.lockDoc(coll.Name(), id)()
 	res, err := coll.ReplaceOne(ctx, bson.D{{Key: "_id", Value: id}, {Key: "version", Value: prev}}, doc, options.Replace())
 	if err != nil {
 		return mapErr(err)

@@ -153,6 +153,16 @@ func authzTable() []authzCase {
 			path: func(w *authzWorld) string { return "/api/v1/users/" + w.victim("donor", true) + "/enable" },
 			want: curators(200, 404)},
 		{name: "audit trail", method: "GET", route: "/api/v1/audit", path: static("/api/v1/audit"), want: curators(200, 403)},
+		{name: "import needs", method: "POST", route: "/api/v1/import/needs", path: static("/api/v1/import/needs"),
+			body: func(w *authzWorld, _ string) any {
+				return []any{needBody(w.f, "coordinator", w.unique("Imported need"))}
+			}, want: curators(201, 403)},
+		{name: "import offers", method: "POST", route: "/api/v1/import/offers", path: static("/api/v1/import/offers"),
+			body: func(w *authzWorld, _ string) any {
+				b := offerBody(w.unique("Imported offer"))
+				b["organization_id"] = w.f.donorOrg
+				return []any{b}
+			}, want: curators(201, 403)},
 	}
 }
 

@@ -61,6 +61,10 @@ func (s *Server) routes(app *fiber.App) {
 	v1.Get("/countries/:iso", auth, s.handleGetCountry())
 	v1.Patch("/countries/:iso/readiness", auth, s.handlePatchReadiness())
 
+	// Bulk import (coordinators).
+	v1.Post("/import/needs", auth, s.handleImportNeeds())
+	v1.Post("/import/offers", auth, s.handleImportOffers())
+
 	app.Get("/", s.handleHome())
 	app.Use("/static", webAssets())
 }

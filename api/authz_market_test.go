@@ -64,6 +64,20 @@ func marketAuthzRows() []authzCase {
 		{name: "close offer", method: "POST", route: "/api/v1/offers/:id/close", path: offerPath("open", "/close"),
 			want: with(curators(200, 403), map[string]int{"donor": 200})},
 
+		// Matching.
+		{name: "matches of public need", method: "GET", route: "/api/v1/needs/:id/matches", path: needPath("open", "public", "/matches"), want: all(200)},
+		{name: "matches of restricted need", method: "GET", route: "/api/v1/needs/:id/matches", path: needPath("open", "restricted", "/matches"),
+			want: with(curators(200, 404), map[string]int{"ministry": 200})},
+		{name: "matches of open offer", method: "GET", route: "/api/v1/offers/:id/matches", path: offerPath("open", "/matches"), want: all(200)},
+		{name: "matches of draft offer", method: "GET", route: "/api/v1/offers/:id/matches", path: offerPath("draft", "/matches"),
+			want: with(curators(200, 404), map[string]int{"donor": 200})},
+		{name: "read weights", method: "GET", route: "/api/v1/matching/weights", path: static("/api/v1/matching/weights"), want: all(200)},
+		{name: "set weights", method: "PUT", route: "/api/v1/matching/weights", path: static("/api/v1/matching/weights"),
+			body: func(w *authzWorld, _ string) any {
+				return w.n.call("GET", "/api/v1/matching/weights", w.f.coord.Token, nil).json(w.t)
+			}, want: curators(200, 403)},
+		{name: "allocation", method: "GET", route: "/api/v1/matching/allocation", path: static("/api/v1/matching/allocation"), want: curators(200, 403)},
+
 		// Countries.
 		{name: "list countries", method: "GET", route: "/api/v1/countries", path: static("/api/v1/countries"), want: all(200)},
 		{name: "get country", method: "GET", route: "/api/v1/countries/:iso", path: static("/api/v1/countries/SN"), want: all(200)},

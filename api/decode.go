@@ -22,6 +22,11 @@ func decode(c *fiber.Ctx, v any) error {
 	if ct != "" && ct != fiber.MIMEApplicationJSON && !strings.HasSuffix(ct, "+json") {
 		return fiber.NewError(fiber.StatusUnsupportedMediaType, "send the body as application/json")
 	}
+	// Fiber inflates compressed bodies in Body() with no size limit, which would let a small
+	// gzip bomb past the 1 MiB body limit: accept only uncompressed bodies.
+	if ce := strings.TrimSpace(c.Get(fiber.HeaderContentEncoding)); ce != "" && !strings.EqualFold(ce, "identity") {
+		return fiber.NewError(fiber.StatusUnsupportedMediaType, "send the body uncompressed (no Content-Encoding)")
+	}
 	body := c.Body()
 	trimmed := bytes.TrimSpace(body)
 	if len(trimmed) == 0 {

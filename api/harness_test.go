@@ -73,7 +73,8 @@ func (e *env) node() *node {
 	log := discardLogger()
 	bus := rediscache.NewBus(cache, models.NewID(time.Now()), log)
 	app := service.New(service.Deps{Store: store, Bus: bus, Limiter: rediscache.NewRateLimiter(cache),
-		Access: jwtauth.New(ring, time.Now), Log: log, CursorKey: e.secret})
+		Access: jwtauth.New(ring, time.Now), Log: log, CursorKey: e.secret,
+		Rankings: rediscache.NewRankings(cache, time.Hour)})
 	require.NoError(t, app.Start(context.Background()))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})

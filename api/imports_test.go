@@ -410,8 +410,11 @@ func TestRecoverImports(t *testing.T) {
 
 	require.NoError(t, n.app.Sync.Reconcile(ctx))
 	listed := n.listAll(t, "/api/v1/needs", f.coord.Token)
-	for _, id := range append(append(append([]string{}, crashedIDs...), committedIDs...), inFlightIDs...) {
-		assert.NotContains(t, listed, id, "tagged rows are invisible before recovery")
+	for _, id := range append(append([]string{}, crashedIDs...), inFlightIDs...) {
+		assert.NotContains(t, listed, id, "rows of a batch that has not committed are invisible")
+	}
+	for _, id := range committedIDs {
+		assert.Contains(t, listed, id, "rows of a committed batch are visible")
 	}
 	assert.NotContains(t, n.listAll(t, "/api/v1/offers", f.coord.Token), o.ID)
 
@@ -427,7 +430,7 @@ func TestRecoverImports(t *testing.T) {
 	for _, id := range committedIDs {
 		got, err := store.GetNeed(ctx, id)
 		require.NoError(t, err)
-		assert.Empty(t, got.ImportBatch, "rows of a committed batch are rolled forward")
+		assert.NotEmpty(t, got.ImportBatch, "rows of a committed batch keep their tag and stay")
 	}
 	for _, id := range inFlightIDs {
 		got, err := store.GetNeed(ctx, id)

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"testing"
 
+	"github.com/capmatch/capmatch/models"
 	"github.com/capmatch/capmatch/models/service"
 	"github.com/stretchr/testify/require"
 )
@@ -16,4 +17,9 @@ func needInput(t *testing.T, body map[string]any) service.NeedInput {
 	var in service.NeedInput
 	require.NoError(t, json.Unmarshal(raw, &in))
 	return in
+}
+
+// actorOf is the actor a fixture account's token speaks for.
+func actorOf(a account, org, country string) *models.Actor {
+	return &models.Actor{UserID: a.ID, Role: a.Role, OrgID: org, Country: country}
 }

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -101,6 +102,15 @@ func TestHostileInputsChangeNothing(t *testing.T) {
 		{"readiness wrong type", "PATCH", "/api/v1/countries/SN/readiness", f.ministry.Token, map[string]any{"national_cert": "yes"}, 400, "national_cert"},
 		{"readiness unknown field", "PATCH", "/api/v1/countries/SN/readiness", f.ministry.Token, map[string]any{"iso": "FJ"}, 400, "iso"},
 	}
+	// A compressed body could expand past the body limit: refused before it is read.
+	req := httptest.NewRequest("POST", "/api/v1/needs", strings.NewReader("\x1f\x8b\x08\x00"))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Content-Encoding", "gzip")
+	req.Header.Set("Authorization", "Bearer "+f.ministry.Token)
+	hr, err := n.srv.App().Test(req, -1)
+	require.NoError(t, err)
+	assert.Equal(t, 415, hr.StatusCode)
+
 	needsBefore, offersBefore := e.storeCounts(t)
 	draftBefore := n.call("GET", "/api/v1/needs/"+draft, f.ministry.Token, nil).Body
 	offerBefore := n.call("GET", "/api/v1/offers/"+offer, f.donor.Token, nil).Body

@@ -19,6 +19,8 @@ const (
 	EventCountry    EventType = "country"    // ID is an ISO code
 	EventWeights    EventType = "weights"    // ID is the weights version
 	EventUser       EventType = "user"       // ID is a user id
+	EventAck        EventType = "ack"        // a replica applied the event whose Seq is in Ack
+	EventImport     EventType = "import"     // ID is an import batch; Data holds its rows
 )
 
 // Event says that an object changed; receivers reload it from the store by id.
@@ -34,9 +36,17 @@ type Event struct {
 	// Data carries the changed object itself (JSON), so receivers apply it without a store
 	// round trip; without it they reload by id.
 	Data json.RawMessage `json:"data,omitempty"`
+	// Gen is the change's logical time (a hybrid logical clock shared through events), which
+	// stamps what cached rankings include.
+	Gen int64 `json:"gen,omitempty"`
+	// Seq identifies the event for acknowledgements; Ack names the event an ack is for.
+	Seq string `json:"seq,omitempty"`
+	Ack string `json:"ack,omitempty"`
 }
 
-// Bus fans change events out to every API replica.
+// Bus fans change events out to every API replica. Publish returns once every replica that
+// was listening has applied the event (or a short timeout passed), so that the next read on
+// any replica sees the change.
 type Bus interface {
 	Publish(ctx context.Context, e Event) error
 }

@@ -54,6 +54,9 @@ type SettingStore interface {
 	GetOrCreateSetting(ctx context.Context, name string, value []byte) ([]byte, error)
 	// MarkSetting overwrites a setting's value.
 	MarkSetting(ctx context.Context, name string, value []byte) error
+	// SwapSetting replaces the value old with new in one conditional write; false when the
+	// stored value is no longer old.
+	SwapSetting(ctx context.Context, name string, old, new []byte) (bool, error)
 }
 
 // Store is everything capmatch keeps durably; the MongoDB adapter implements it.
@@ -114,8 +117,9 @@ type CountryStore interface {
 
 // ImportStore records bulk imports so that an import stores all of its rows or none of them,
 // even across a crash, without multi-document transactions: rows are inserted tagged with their
-// batch, the batch document's state flips to committed in one write (the commit point), and a
-// batch that never committed has its rows deleted.
+// batch, the batch document's state flips to committed in one write (the commit point), a
+// tagged row is visible only when its batch committed, and a batch that never committed has its
+// rows deleted.
 type ImportStore interface {
 	// CreateImport records a new batch in state "inserting".
 	CreateImport(ctx context.Context, b *ImportBatch) error
@@ -128,8 +132,6 @@ type ImportStore interface {
 	InsertOffers(ctx context.Context, offers []*Offer) error
 	// DeleteImported removes the rows of a batch that did not commit.
 	DeleteImported(ctx context.Context, b *ImportBatch) error
-	// ClearImportTags makes a committed batch's rows ordinary objects (idempotent).
-	ClearImportTags(ctx context.Context, b *ImportBatch) error
 }
 
 // ImportBatch is one bulk import.

@@ -159,6 +159,7 @@ func openStack(ctx context.Context, cfg config, log *slog.Logger, stderr io.Writ
 		Access:    jwtauth.New(ring, time.Now),
 		Log:       log,
 		CursorKey: secret,
+		Rankings:  rediscache.NewRankings(st.cache, 24*time.Hour),
 	})
 	if err := st.app.Start(ctx); err != nil {
 		return st, fmt.Errorf("load state: %w", err)

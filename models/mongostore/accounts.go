@@ -200,6 +200,17 @@ func (s *Store) MarkSetting(ctx context.Context, name string, value []byte) erro
 	return mapErr(err)
 }
 
+// SwapSetting implements models.SettingStore.
+func (s *Store) SwapSetting(ctx context.Context, name string, old, new []byte) (bool, error) {
+	defer s.lockDoc(colSettings, name)()
+	res, err := s.db.Collection(colSettings).UpdateOne(ctx, bson.D{{Key: "_id", Value: name}, {Key: "value", Value: old}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "value", Value: new}}}})
+	if err != nil {
+		return false, mapErr(err)
+	}
+	return res.MatchedCount == 1, nil
+}
+
 // findByID loads one document by _id.
 func findByID[T any](ctx context.Context, coll *mongo.Collection, id string) (*T, error) {
 	var v T

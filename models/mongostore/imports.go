@@ -73,14 +73,3 @@ func (s *Store) DeleteImported(ctx context.Context, b *models.ImportBatch) error
 		{Key: "_id", Value: bson.D{{Key: "$in", Value: b.RowIDs}}}, {Key: "import_batch", Value: b.ID}})
 	return mapErr(err)
 }
-
-// ClearImportTags implements models.ImportStore.
-func (s *Store) ClearImportTags(ctx context.Context, b *models.ImportBatch) error {
-	if len(b.RowIDs) == 0 {
-		return nil
-	}
-	_, err := s.db.Collection(s.importColl(b)).UpdateMany(ctx, bson.D{
-		{Key: "_id", Value: bson.D{{Key: "$in", Value: b.RowIDs}}}, {Key: "import_batch", Value: b.ID}},
-		bson.D{{Key: "$unset", Value: bson.D{{Key: "import_batch", Value: ""}}}})
-	return mapErr(err)
-}

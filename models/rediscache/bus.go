@@ -6,6 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/capmatch/capmatch/models"
@@ -18,11 +21,18 @@ type Bus struct {
 	c      *Client
 	origin string
 	log    *slog.Logger
+
+	seq        atomic.Int64
+	subscribed atomic.Bool
+	mu         sync.Mutex
+	waiters    map[string]chan struct{}
+	// AckTimeout bounds how long Publish waits for the other replicas to apply an event.
+	AckTimeout time.Duration
 }
 
 // NewBus returns a bus for this replica; origin identifies the replica in its events.
 func NewBus(c *Client, origin string, log *slog.Logger) *Bus {
-	return &Bus{c: c, origin: origin, log: log}
+	return &Bus{c: c, origin: origin, log: log, waiters: map[string]chan struct{}{}, AckTimeout: 250 * time.Millisecond}
 }
 
 // Origin is this replica's id.
@@ -30,17 +40,54 @@ func (b *Bus) Origin() string { return b.origin }
 
 func (b *Bus) channel() string { return b.c.Key("events") }
 
-// Publish sends an event to every subscribed replica.
+// Publish sends an event to every subscribed replica and waits until each of them has applied
+// it (they acknowledge on the same channel), or AckTimeout passed. PUBLISH answers with the
+// number of subscribers that received the message, so the wait knows how many acks to expect.
 func (b *Bus) Publish(ctx context.Context, e models.Event) error {
 	e.Origin = b.origin
+	e.Seq = b.origin + ":" + strconv.FormatInt(b.seq.Add(1), 10)
 	payload, err := json.Marshal(e)
 	if err != nil {
 		return fmt.Errorf("encode event: %w", err)
 	}
-	if err := b.c.rdb.Publish(ctx, b.channel(), payload).Err(); err != nil {
+	acks := make(chan struct{}, 64)
+	b.mu.Lock()
+	b.waiters[e.Seq] = acks
+	b.mu.Unlock()
+	defer func() {
+		b.mu.Lock()
+		delete(b.waiters, e.Seq)
+		b.mu.Unlock()
+	}()
+	self := b.subscribed.Load()
+	n, err := b.c.rdb.Publish(ctx, b.channel(), payload).Result()
+	if err != nil {
 		return fmt.Errorf("publish event: %w", err)
 	}
+	expect := int(n)
+	if self {
+		expect-- // our own subscription received it too
+	}
+	timeout := time.NewTimer(b.AckTimeout)
+	defer timeout.Stop()
+	for got := 0; got < expect; got++ {
+		select {
+		case <-acks:
+		case <-timeout.C:
+			b.log.WarnContext(ctx, "replicas did not acknowledge an event in time", "type", e.Type, "id", e.ID, "acked", got, "expected", expect)
+			return nil
+		case <-ctx.Done():
+			return nil
+		}
+	}
 	return nil
+}
+
+func (b *Bus) ack(ctx context.Context, e models.Event) {
+	payload, _ := json.Marshal(models.Event{Type: models.EventAck, Ack: e.Seq, Origin: b.origin})
+	if err := b.c.rdb.Publish(ctx, b.channel(), payload).Err(); err != nil {
+		b.log.Warn("event ack failed", "err", err)
+	}
 }
 
 // Subscriber receives what the bus delivers.
@@ -89,6 +136,8 @@ func (b *Bus) session(ctx context.Context, sub Subscriber, heartbeat time.Durati
 	if err != nil {
 		return err
 	}
+	b.subscribed.Store(true)
+	defer b.subscribed.Store(false)
 	sub.Connected(ctx)
 	awaitingPong := false
 	for {
@@ -117,8 +166,17 @@ func (b *Bus) session(ctx context.Context, sub Subscriber, heartbeat time.Durati
 				b.log.Warn("bad event on bus", "err", err)
 				continue
 			}
-			if e.Origin != b.origin {
+			switch {
+			case e.Type == models.EventAck:
+				b.mu.Lock()
+				w := b.waiters[e.Ack]
+				b.mu.Unlock()
+				if w != nil {
+					w <- struct{}{}
+				}
+			case e.Origin != b.origin:
 				sub.Deliver(ctx, e)
+				b.ack(ctx, e)
 			}
 		}
 	}

@@ -20,6 +20,8 @@ type Deps struct {
 	Log     *slog.Logger
 	// CursorKey signs list cursors; every replica must use the same key.
 	CursorKey []byte
+	// Rankings is the shared ranking cache.
+	Rankings RankCache
 }
 
 // App is every use case, wired once by main (and by tests the same way).
@@ -31,7 +33,9 @@ type App struct {
 	Needs       *Needs
 	Offers      *Offers
 	Countries   *Countries
+	Matching    *Matching
 	Model       *readmodel.Model
+	Clock       *HLC
 
 	store models.Store
 }
@@ -49,17 +53,21 @@ func New(d Deps) *App {
 		Bus: d.Bus, Revocations: rev, Now: d.Now, Log: d.Log}
 	model := readmodel.New()
 	cursors := NewCursors(d.CursorKey)
+	hlc := NewHLC(d.Now)
 	app := &App{
 		Auth:        auth,
 		Accounts:    &Accounts{Orgs: d.Store, Users: d.Store, Audit: d.Store, Auth: auth, Now: d.Now, Log: d.Log},
 		Sync:        &Sync{Revocations: rev, Log: d.Log},
 		Revocations: rev,
-		Needs:       &Needs{Store: d.Store, Model: model, Bus: d.Bus, Cursors: cursors, Now: d.Now, Log: d.Log},
-		Offers:      &Offers{Store: d.Store, Model: model, Bus: d.Bus, Cursors: cursors, Now: d.Now, Log: d.Log},
+		Needs:       &Needs{Store: d.Store, Model: model, Bus: d.Bus, Cursors: cursors, Clock: hlc, Now: d.Now, Log: d.Log},
+		Offers:      &Offers{Store: d.Store, Model: model, Bus: d.Bus, Cursors: cursors, Clock: hlc, Now: d.Now, Log: d.Log},
 		Countries:   &Countries{Store: d.Store, Model: model, Bus: d.Bus, Now: d.Now, Log: d.Log},
 		Model:       model,
+		Clock:       hlc,
 		store:       d.Store,
 	}
+	app.Matching = NewMatching(&Matching{Store: d.Store, Model: model, Cache: d.Rankings, Bus: d.Bus, Clock: hlc, Now: d.Now, Log: d.Log,
+		Fresh: rev.Fresh})
 	app.syncModel(d.Now)
 	return app
 }
@@ -68,9 +76,10 @@ func New(d Deps) *App {
 // reload it from the store.
 func (a *App) syncModel(now Clock) {
 	a.Sync.Handle(models.EventNeed, func(ctx context.Context, e models.Event) {
+		a.Clock.Observe(e.Gen)
 		var n models.Need
 		if len(e.Data) > 0 && json.Unmarshal(e.Data, &n) == nil && n.ID == e.ID {
-			a.Model.PutNeed(&n)
+			a.Model.PutNeedAt(&n, e.Gen)
 			return
 		}
 		if got, err := a.store.GetNeed(ctx, e.ID); err == nil {
@@ -78,9 +87,10 @@ func (a *App) syncModel(now Clock) {
 		}
 	})
 	a.Sync.Handle(models.EventOffer, func(ctx context.Context, e models.Event) {
+		a.Clock.Observe(e.Gen)
 		var o models.Offer
 		if len(e.Data) > 0 && json.Unmarshal(e.Data, &o) == nil && o.ID == e.ID {
-			a.Model.PutOffer(&o)
+			a.Model.PutOfferAt(&o, e.Gen)
 			return
 		}
 		if got, err := a.store.GetOffer(ctx, e.ID); err == nil {
@@ -97,7 +107,27 @@ func (a *App) syncModel(now Clock) {
 			a.Model.PutProfile(got)
 		}
 	})
+	a.Sync.Handle(models.EventImport, func(ctx context.Context, e models.Event) {
+		a.Clock.Observe(e.Gen)
+		var rows importedRows
+		if json.Unmarshal(e.Data, &rows) != nil {
+			return
+		}
+		for _, n := range rows.Needs {
+			a.Model.PutNeedAt(n, e.Gen)
+		}
+		for _, o := range rows.Offers {
+			a.Model.PutOfferAt(o, e.Gen)
+		}
+	})
+	a.Sync.Handle(models.EventWeights, func(ctx context.Context, e models.Event) {
+		a.Clock.Observe(e.Gen)
+		a.Matching.WeightsChanged(e.Data, e.Gen)
+	})
 	a.Sync.OnReload(func(ctx context.Context) error {
+		if err := a.Matching.LoadWeights(ctx); err != nil {
+			return err
+		}
 		loadedAt := now()
 		needs, err := a.store.ListNeeds(ctx)
 		if err != nil {
@@ -111,8 +141,16 @@ func (a *App) syncModel(now Clock) {
 		if err != nil {
 			return err
 		}
-		a.Model.Reconcile(untagged(needs, func(n *models.Need) string { return n.ImportBatch }),
-			untagged(offers, func(o *models.Offer) string { return o.ImportBatch }), profiles, loadedAt)
+		batches, err := a.store.ListImports(ctx, ImportCommitted)
+		if err != nil {
+			return err
+		}
+		committed := make(map[string]bool, len(batches))
+		for _, b := range batches {
+			committed[b.ID] = true
+		}
+		a.Model.Reconcile(committedRows(needs, committed, func(n *models.Need) string { return n.ImportBatch }),
+			committedRows(offers, committed, func(o *models.Offer) string { return o.ImportBatch }), profiles, loadedAt)
 		return nil
 	})
 }
@@ -122,11 +160,11 @@ func (a *App) Start(ctx context.Context) error {
 	return a.Sync.Reconcile(ctx)
 }
 
-// untagged drops rows of bulk imports that have not committed yet.
-func untagged[T any](rows []*T, batch func(*T) string) []*T {
+// committedRows drops rows of bulk imports that have not committed.
+func committedRows[T any](rows []*T, committed map[string]bool, batch func(*T) string) []*T {
 	out := rows[:0]
 	for _, r := range rows {
-		if batch(r) == "" {
+		if b := batch(r); b == "" || committed[b] {
 			out = append(out, r)
 		}
 	}

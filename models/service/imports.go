@@ -121,10 +121,11 @@ func (a *App) ImportNeeds(ctx context.Context, actor *models.Actor, rows []NeedI
 	if err != nil {
 		return nil, err
 	}
+	g := a.Clock.Tick()
 	for _, n := range needs {
-		n.ImportBatch = ""
-		a.Needs.applied(ctx, n)
+		a.Model.PutNeedAt(n, g)
 	}
+	publish(ctx, a.Needs.Bus, a.Needs.Log, models.Event{Type: models.EventImport, ID: batch.ID, At: now, Gen: g, Data: mustJSON(importedRows{Needs: needs})})
 	audit(ctx, a.store, a.Needs.Log, now, actor, "import", "import", batch.ID, ids)
 	return &ImportResult{BatchID: batch.ID, Imported: len(ids), Status: string(status), IDs: ids}, nil
 }
@@ -217,10 +218,11 @@ func (a *App) ImportOffers(ctx context.Context, actor *models.Actor, rows []Offe
 	if err != nil {
 		return nil, err
 	}
+	g := a.Clock.Tick()
 	for _, o := range offers {
-		o.ImportBatch = ""
-		a.Offers.applied(ctx, o)
+		a.Model.PutOfferAt(o, g)
 	}
+	publish(ctx, a.Offers.Bus, a.Offers.Log, models.Event{Type: models.EventImport, ID: batch.ID, At: now, Gen: g, Data: mustJSON(importedRows{Offers: offers})})
 	audit(ctx, a.store, a.Offers.Log, now, actor, "import", "import", batch.ID, ids)
 	return &ImportResult{BatchID: batch.ID, Imported: len(ids), Status: string(status), IDs: ids}, nil
 }
@@ -259,12 +261,19 @@ func newBatch(kind string, ids []string, actor *models.Actor, now time.Time) *mo
 		CreatedBy: actor.UserID, CreatedAt: now}
 }
 
+// importedRows is the payload of the one event that tells other replicas about an import.
+type importedRows struct {
+	Needs  []*models.Need  `json:"needs,omitempty"`
+	Offers []*models.Offer `json:"offers,omitempty"`
+}
+
 // importBatch stores a validated batch all or nothing without multi-document transactions: it
 // records the batch ("inserting"), inserts the rows tagged with it, and flips the batch to
 // "committed" in one single-document write, the commit point. A failure before that point
 // deletes the rows and marks the batch aborted (what cannot be undone now, RecoverImports
-// undoes later) and is returned. After it, the rows' tags are cleared; a failure there is
-// logged, not returned, since the import is durable and RecoverImports finishes the clearing.
+// undoes later) and is returned. Rows stay tagged: a tagged row is visible exactly when its
+// batch is committed (the read model's reload checks), so nothing has to touch the rows again
+// (clearing 1,000 tags took about 12 s on FerretDB).
 func (a *App) importBatch(ctx context.Context, b *models.ImportBatch, insert func(context.Context) error) error {
 	log := a.Needs.Log
 	ictx, cancel := context.WithTimeout(ctx, importInsertTimeout)
@@ -282,19 +291,7 @@ func (a *App) importBatch(ctx context.Context, b *models.ImportBatch, insert fun
 		}
 		return fmt.Errorf("import of %s failed before its commit point: %w", b.Kind, err)
 	}
-	done := context.WithoutCancel(ctx)
-	for attempt := 1; ; attempt++ {
-		err := a.store.ClearImportTags(done, b)
-		if err == nil {
-			return nil
-		}
-		if attempt == 3 {
-			log.ErrorContext(ctx, "import committed but its rows are still tagged; RecoverImports will clear them",
-				"err", err, "batch", b.ID)
-			return nil
-		}
-		time.Sleep(time.Duration(attempt) * 100 * time.Millisecond)
-	}
+	return nil
 }
 
 // rollBack deletes the rows of a batch that did not commit and then marks it aborted. The
@@ -310,8 +307,8 @@ func (a *App) rollBack(ctx context.Context, b *models.ImportBatch) error {
 }
 
 // RecoverImports finishes what a crash interrupted: batches still "inserting" are rolled back
-// (their rows deleted, the batch aborted) and committed batches are rolled forward (their rows'
-// tags cleared; the read model shows them from its next reconcile, so call this before Start).
+// (their rows deleted, the batch aborted). Committed batches need nothing: their rows are
+// visible from the read model's next reload.
 // Only batches "inserting" for longer than importStaleAfter are rolled back, so that calling it
 // while another replica imports (a rolling restart) never undoes an import in flight; a younger
 // one is left, invisible, for a later call. It is idempotent and safe to call periodically.
@@ -331,15 +328,6 @@ func (a *App) RecoverImports(ctx context.Context) error {
 			continue
 		}
 		a.Needs.Log.InfoContext(ctx, "rolled back an interrupted import", "batch", b.ID, "kind", b.Kind, "rows", len(b.RowIDs))
-	}
-	committed, err := a.store.ListImports(ctx, ImportCommitted)
-	if err != nil {
-		return errors.Join(append(errs, fmt.Errorf("list committed imports: %w", err))...)
-	}
-	for _, b := range committed {
-		if err := a.store.ClearImportTags(ctx, b); err != nil {
-			errs = append(errs, fmt.Errorf("clear tags of import %s: %w", b.ID, err))
-		}
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("recover imports: %w", err)

@@ -134,23 +134,6 @@ func (s *importStore) DeleteImported(_ context.Context, b *models.ImportBatch) e
 	return nil
 }
 
-func (s *importStore) ClearImportTags(_ context.Context, b *models.ImportBatch) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.fail["ClearImportTags"] {
-		return errDown
-	}
-	for _, id := range b.RowIDs {
-		if n, ok := s.needs[id]; ok && n.ImportBatch == b.ID {
-			n.ImportBatch = ""
-		}
-		if o, ok := s.offers[id]; ok && o.ImportBatch == b.ID {
-			o.ImportBatch = ""
-		}
-	}
-	return nil
-}
-
 func (s *importStore) AppendAudit(_ context.Context, e *models.AuditEntry) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -253,7 +236,7 @@ func TestImportNeedsStoresEveryRowAndPublishes(t *testing.T) {
 	require.Len(t, needs, 4)
 	assert.Equal(t, map[string]string{res.BatchID: ImportCommitted}, states)
 	for _, n := range needs {
-		assert.Empty(t, n.ImportBatch, "tags are cleared after the commit")
+		assert.Equal(t, res.BatchID, n.ImportBatch, "rows stay tagged with their committed batch")
 		assert.Equal(t, models.NeedSubmitted, n.Status)
 		assert.Equal(t, "SN", n.Country, "the country defaults to the organization's")
 		assert.Equal(t, []string{"fr"}, n.Languages, "rows are normalized like POST /needs")
@@ -269,7 +252,7 @@ func TestImportNeedsStoresEveryRowAndPublishes(t *testing.T) {
 			assert.True(t, n.CreatedAt.After(prev.CreatedAt), "rows have distinct, increasing creation times")
 		}
 	}
-	assert.Equal(t, 4, w.bus.count(), "one event per row")
+	assert.Equal(t, 1, w.bus.count(), "one event carries the whole import to other replicas")
 	require.Len(t, w.store.audit, 1, "one audit entry for the batch")
 	a := w.store.audit[0]
 	assert.Equal(t, "import", a.Action)
@@ -367,8 +350,8 @@ func TestRecoverImportsFinishesWhatAFailureLeft(t *testing.T) {
 		assert.Equal(t, ImportInserting, st)
 	}
 
-	// The commit succeeds but clearing the tags does not: the import still succeeds.
-	w.store.fail = map[string]bool{"ClearImportTags": true}
+	// A committed import keeps its rows tagged; they are visible because the batch committed.
+	w.store.fail = map[string]bool{}
 	res, err := w.app.ImportNeeds(ctx, w.coord, w.needRows(3), "")
 	require.NoError(t, err)
 	assert.Equal(t, 3, res.Imported)
@@ -376,17 +359,17 @@ func TestRecoverImportsFinishesWhatAFailureLeft(t *testing.T) {
 	for _, n := range needs {
 		assert.Equal(t, res.BatchID, n.ImportBatch)
 	}
+	for _, id := range res.IDs {
+		_, ok := w.app.Model.Need(id)
+		assert.True(t, ok, "committed rows are in the read model")
+	}
 
 	// Recovery right away leaves the young "inserting" batch alone (it may be in flight on
-	// another replica) but rolls the committed one forward.
-	w.store.fail = map[string]bool{}
+	// another replica) and the committed one as it is.
 	require.NoError(t, w.app.RecoverImports(ctx))
 	needs, left, _ = w.store.state()
 	assert.Len(t, left, 2)
 	require.Len(t, needs, 3)
-	for _, n := range needs {
-		assert.Empty(t, n.ImportBatch)
-	}
 
 	// Once the batch is stale, recovery rolls it back.
 	w.now = w.now.Add(importStaleAfter + time.Minute)

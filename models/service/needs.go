@@ -19,6 +19,7 @@ type Needs struct {
 	Model   *readmodel.Model
 	Bus     models.Bus
 	Cursors *Cursors
+	Clock   *HLC
 	Now     Clock
 	Log     *slog.Logger
 }
@@ -302,8 +303,9 @@ func (s *Needs) update(ctx context.Context, a *models.Actor, id string, want *in
 
 // applied records an acknowledged write in this replica's model and tells the others.
 func (s *Needs) applied(ctx context.Context, n *models.Need) {
-	s.Model.PutNeed(n)
-	publish(ctx, s.Bus, s.Log, models.Event{Type: models.EventNeed, ID: n.ID, Version: n.Version, At: n.UpdatedAt, Data: mustJSON(n)})
+	g := s.Clock.Tick()
+	s.Model.PutNeedAt(n, g)
+	publish(ctx, s.Bus, s.Log, models.Event{Type: models.EventNeed, ID: n.ID, Version: n.Version, At: n.UpdatedAt, Data: mustJSON(n), Gen: g})
 }
 
 // NeedListParams are the list and search parameters of GET /needs.

@@ -17,6 +17,7 @@ type Offers struct {
 	Model   *readmodel.Model
 	Bus     models.Bus
 	Cursors *Cursors
+	Clock   *HLC
 	Now     Clock
 	Log     *slog.Logger
 }
@@ -244,8 +245,9 @@ func (s *Offers) update(ctx context.Context, a *models.Actor, id string, want *i
 }
 
 func (s *Offers) applied(ctx context.Context, o *models.Offer) {
-	s.Model.PutOffer(o)
-	publish(ctx, s.Bus, s.Log, models.Event{Type: models.EventOffer, ID: o.ID, Version: o.Version, At: o.UpdatedAt, Data: mustJSON(o)})
+	g := s.Clock.Tick()
+	s.Model.PutOfferAt(o, g)
+	publish(ctx, s.Bus, s.Log, models.Event{Type: models.EventOffer, ID: o.ID, Version: o.Version, At: o.UpdatedAt, Data: mustJSON(o), Gen: g})
 }
 
 // OfferListParams are the list and search parameters of GET /offers.

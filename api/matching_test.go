@@ -1,0 +1,212 @@
+package api
+
+import (
+	"context"
+	"math"
+	"sync"
+	"testing"
+
+	"github.com/capmatch/capmatch/models/embedded"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// matches reads a ranking and checks the contract's invariants on it: ranks in order, scores
+// in [0,1], best first, and each score the sum of its factor contributions.
+func matches(t *testing.T, n *node, path, token string) map[string]any {
+	t.Helper()
+	r := n.call("GET", path, token, nil)
+	require.Equal(t, 200, r.Status, string(r.Body))
+	m := r.json(t)
+	prev := 2.0
+	for i, it := range m["items"].([]any) {
+		item := it.(map[string]any)
+		assert.EqualValues(t, i+1, item["rank"])
+		score := item["score"].(float64)
+		assert.GreaterOrEqual(t, score, 0.0)
+		assert.LessOrEqual(t, score, 1.0)
+		assert.LessOrEqual(t, score, prev, "best first")
+		prev = score
+		sum := 0.0
+		for _, f := range item["factors"].([]any) {
+			fm := f.(map[string]any)
+			sum += fm["contribution"].(float64)
+			assert.NotEmpty(t, fm["reason"])
+			assert.InDelta(t, fm["weight"].(float64)*fm["value"].(float64), fm["contribution"].(float64), 0.00011)
+		}
+		assert.InDelta(t, score, math.Round(sum*10000)/10000, 1e-9, "score = sum of contributions")
+	}
+	return m
+}
+
+func itemIDs(m map[string]any, key string) []string {
+	var out []string
+	for _, it := range m["items"].([]any) {
+		out = append(out, it.(map[string]any)[key].(string))
+	}
+	return out
+}
+
+func factor(m map[string]any, idx int, name string) map[string]any {
+	for _, f := range m["items"].([]any)[idx].(map[string]any)["factors"].([]any) {
+		if f.(map[string]any)["name"] == name {
+			return f.(map[string]any)
+		}
+	}
+	return nil
+}
+
+func TestMatchesAreExplainedAndCached(t *testing.T) {
+	e := newEnv(t)
+	n := e.node()
+	f := n.seed()
+	need := n.newNeed(t, "open", "public")
+	offer := n.newOffer(t, "open")
+	path := "/api/v1/needs/" + need + "/matches"
+	m := matches(t, n, path, f.ministry.Token)
+	assert.Equal(t, need, m["need_id"])
+	assert.Equal(t, false, m["cached"], "first read computes")
+	assert.Equal(t, []string{offer}, itemIDs(m, "offer_id"))
+	names := []string{}
+	for _, fct := range m["items"].([]any)[0].(map[string]any)["factors"].([]any) {
+		names = append(names, fct.(map[string]any)["name"].(string))
+	}
+	assert.ElementsMatch(t, []string{"capability", "language", "modality", "budget", "timing", "maturity", "priority", "duplication"}, names)
+	assert.Contains(t, factor(m, 0, "capability")["reason"], "cert_setup")
+	m = matches(t, n, path, f.donor.Token)
+	assert.Equal(t, true, m["cached"], "second read is served from the cache")
+
+	// The offer side lists the need for the donor.
+	om := matches(t, n, "/api/v1/offers/"+offer+"/matches", f.donor.Token)
+	assert.Equal(t, []string{need}, itemIDs(om, "need_id"))
+
+	// A closed offer, a need the offer's region does not cover: never listed.
+	require.Equal(t, 200, n.call("POST", "/api/v1/offers/"+offer+"/close", f.donor.Token, nil).Status)
+	m = matches(t, n, path, f.ministry.Token)
+	assert.Empty(t, m["items"], "a closed offer is never listed")
+
+	for _, bad := range []string{path + "?limit=0", path + "?limit=51", "/api/v1/needs/nosuch/matches", "/api/v1/offers/nosuch/matches"} {
+		r := n.call("GET", bad, f.ministry.Token, nil)
+		assert.Contains(t, []int{404, 422}, r.Status, bad)
+		r.problem(t)
+	}
+}
+
+// TestRankingsFreshOnOtherReplica: a changed budget, a closed offer and new weights are in the
+// very next read on a second server.
+func TestRankingsFreshOnOtherReplica(t *testing.T) {
+	e := newEnv(t)
+	a, b := e.node(), e.node()
+	f := a.seed()
+	need := a.newNeed(t, "open", "public")
+	offer := a.newOffer(t, "open")
+	path := "/api/v1/needs/" + need + "/matches"
+	m := matches(t, b, path, f.ministry.Token)
+	require.Equal(t, []string{offer}, itemIDs(m, "offer_id"))
+	matches(t, b, path, f.ministry.Token) // now cached on B
+	budgetBefore := factor(m, 0, "budget")["value"].(float64)
+
+	// Shrink the offer's budget below the need's on A: B's next read shows the new budget fit.
+	require.Equal(t, 200, a.call("PATCH", "/api/v1/offers/"+offer, f.donor.Token, map[string]any{"budget_usd": 100000}).Status)
+	m = matches(t, b, path, f.ministry.Token)
+	assert.Less(t, factor(m, 0, "budget")["value"].(float64), budgetBefore, "B sees the changed budget at once")
+	assert.Equal(t, false, m["cached"])
+
+	// New weights on A: B's next read uses them.
+	w := a.call("GET", "/api/v1/matching/weights", f.coord.Token, nil).json(t)
+	w["capability"], w["duplication"] = 0.40, 0.02
+	r := a.call("PUT", "/api/v1/matching/weights", f.coord.Token, w)
+	require.Equal(t, 200, r.Status, string(r.Body))
+	m = matches(t, b, path, f.ministry.Token)
+	assert.EqualValues(t, w["version"].(float64)+1, m["weights_version"])
+	assert.InDelta(t, 0.40, factor(m, 0, "capability")["weight"], 1e-9)
+
+	// Close it on A: B's next read drops it.
+	require.Equal(t, 200, a.call("POST", "/api/v1/offers/"+offer+"/close", f.donor.Token, nil).Status)
+	m = matches(t, b, path, f.ministry.Token)
+	assert.Empty(t, m["items"], "B never serves the closed offer")
+}
+
+func TestRankingsServedWithRedisDown(t *testing.T) {
+	r, err := embedded.StartRedis()
+	require.NoError(t, err)
+	e := newEnvWithRedis(t, r.URL())
+	n := e.node()
+	f := n.seed()
+	need := n.newNeed(t, "open", "public")
+	offer := n.newOffer(t, "open")
+	path := "/api/v1/needs/" + need + "/matches"
+	matches(t, n, path, f.ministry.Token)
+	r.Stop()
+	require.Eventually(t, func() bool { return !n.app.Revocations.Fresh() }, 5e9, 1e7)
+	m := matches(t, n, path, f.ministry.Token)
+	assert.Equal(t, []string{offer}, itemIDs(m, "offer_id"))
+	assert.Equal(t, false, m["cached"], "computed from the in-memory model while Redis is down")
+}
+
+func TestColdReadsComputeOnce(t *testing.T) {
+	e := newEnv(t)
+	n := e.node()
+	f := n.seed()
+	need := n.newNeed(t, "open", "public")
+	n.newOffer(t, "open")
+	before := n.app.Matching.Computes()
+	a := actorOf(f.ministry, f.snOrg, "SN")
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := 0; i < 500; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			_, err := n.app.Matching.OffersForNeedJSON(context.Background(), a, need, 10)
+			assert.NoError(t, err)
+		}()
+	}
+	close(start)
+	wg.Wait()
+	assert.EqualValues(t, 1, n.app.Matching.Computes()-before, "500 concurrent cold reads compute once")
+}
+
+func TestOfferMatchesListOnlyVisibleNeeds(t *testing.T) {
+	e := newEnv(t)
+	n := e.node()
+	f := n.seed()
+	pub := n.newNeed(t, "open", "public")
+	restricted := n.newNeed(t, "open", "restricted")
+	donorsTier := n.newNeed(t, "open", "donors")
+	offer := n.newOffer(t, "open")
+	path := "/api/v1/offers/" + offer + "/matches?limit=50"
+	assert.ElementsMatch(t, []string{pub, donorsTier}, itemIDs(matches(t, n, path, f.donor.Token), "need_id"))
+	assert.ElementsMatch(t, []string{pub, restricted, donorsTier}, itemIDs(matches(t, n, path, f.coord.Token), "need_id"))
+	assert.ElementsMatch(t, []string{pub, restricted, donorsTier}, itemIDs(matches(t, n, path, f.ministry.Token), "need_id"), "a ministry sees its own country's needs")
+	assert.ElementsMatch(t, []string{pub}, itemIDs(matches(t, n, path, f.ministry2.Token), "need_id"))
+	assert.Equal(t, 404, n.call("GET", "/api/v1/needs/"+restricted+"/matches", f.donor.Token, nil).Status)
+}
+
+func TestWeightsValidation(t *testing.T) {
+	e := newEnv(t)
+	n := e.node()
+	f := n.seed()
+	w := n.call("GET", "/api/v1/matching/weights", f.donor.Token, nil).json(t)
+	bad := map[string]any{}
+	for k, v := range w {
+		bad[k] = v
+	}
+	bad["capability"] = 0.9
+	r := n.call("PUT", "/api/v1/matching/weights", f.coord.Token, bad)
+	assert.Equal(t, 422, r.Status, "weights must sum to 1")
+	r.problem(t)
+	bad["capability"] = -0.1
+	assert.Equal(t, 422, n.call("PUT", "/api/v1/matching/weights", f.coord.Token, bad).Status)
+	stale := map[string]any{}
+	for k, v := range w {
+		stale[k] = v
+	}
+	stale["version"] = 99
+	assert.Equal(t, 409, n.call("PUT", "/api/v1/matching/weights", f.coord.Token, stale).Status)
+	assert.Equal(t, 400, n.call("PUT", "/api/v1/matching/weights", f.coord.Token, map[string]any{"gravity": 1}).Status)
+	assert.Equal(t, 200, n.call("PUT", "/api/v1/matching/weights", f.coord.Token, w).Status)
+	r = n.call("GET", "/api/v1/audit?object_id=weights", f.coord.Token, nil)
+	assert.Contains(t, string(r.Body), "matching_weights")
+}

@@ -42,6 +42,7 @@ func (s *Server) routes(app *fiber.App) {
 	v1.Post("/needs", auth, s.handleCreateNeed())
 	v1.Get("/needs", auth, s.handleListNeeds())
 	v1.Get("/needs/:id", auth, s.handleGetNeed())
+	v1.Get("/needs/:id/matches", auth, s.handleNeedMatches())
 	v1.Patch("/needs/:id", auth, s.handlePatchNeed())
 	v1.Post("/needs/:id/submit", auth, s.handleNeedTransition(models.NeedSubmit))
 	v1.Post("/needs/:id/approve", auth, s.handleNeedTransition(models.NeedApprove))
@@ -52,9 +53,15 @@ func (s *Server) routes(app *fiber.App) {
 	v1.Post("/offers", auth, s.handleCreateOffer())
 	v1.Get("/offers", auth, s.handleListOffers())
 	v1.Get("/offers/:id", auth, s.handleGetOffer())
+	v1.Get("/offers/:id/matches", auth, s.handleOfferMatches())
 	v1.Patch("/offers/:id", auth, s.handlePatchOffer())
 	v1.Post("/offers/:id/publish", auth, s.handleOfferTransition(models.OfferPublish))
 	v1.Post("/offers/:id/close", auth, s.handleOfferTransition(models.OfferClose))
+
+	// Matching.
+	v1.Get("/matching/weights", auth, s.handleGetWeights())
+	v1.Put("/matching/weights", auth, s.handlePutWeights())
+	v1.Get("/matching/allocation", auth, s.handleAllocation())
 
 	// Countries.
 	v1.Get("/countries", auth, s.handleListCountries())

@@ -1,27 +1,12 @@
 package api
 
 import (
-	"io/fs"
-	"net/http"
-
 	"github.com/capmatch/capmatch/web"
-	"github.com/gofiber/fiber/v2"
-	"github.com/gofiber/fiber/v2/middleware/filesystem"
 )
 
-// handleHome serves the UI's start page.
-func (s *Server) handleHome() fiber.Handler {
-	return func(c *fiber.Ctx) error {
-		b, err := fs.ReadFile(web.Static(), "index.html")
-		if err != nil {
-			return err
-		}
-		c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
-		return c.Send(b)
-	}
-}
-
-// webAssets serves the UI's static files from the binary.
-func webAssets() fiber.Handler {
-	return filesystem.New(filesystem.Config{Root: http.FS(web.Static()), MaxAge: 3600})
+// webUI builds the browser UI on the same use cases the API serves (s.deps.App), so pages and
+// API apply one set of rules. The UI's own pages set a stricter Content-Security-Policy than
+// the API's default (no inline styles); /docs keeps the default because Swagger UI needs them.
+func (s *Server) webUI() *web.UI {
+	return web.New(web.Deps{App: s.deps.App, Log: s.deps.Log})
 }

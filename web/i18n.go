@@ -1,0 +1,231 @@
+package web
+
+import (
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/capmatch/capmatch/models"
+	"golang.org/x/text/collate"
+	"golang.org/x/text/language"
+	"golang.org/x/text/language/display"
+	"golang.org/x/text/message"
+	"golang.org/x/text/number"
+)
+
+// catalogs holds the UI's messages per language: key → text with {1}, {2}, ... placeholders.
+// The files live in i18n/<lang>.json so that translators edit plain JSON.
+type catalogs map[string]map[string]string
+
+// loadCatalogs reads i18n/en.json, fr.json and es.json and checks that they define the same
+// keys, none empty, so that no page ever shows a key instead of a phrase.
+func loadCatalogs(fsys fs.FS) (catalogs, error) {
+	out := catalogs{}
+	for _, lang := range models.SupportedLangs {
+		b, err := fs.ReadFile(fsys, path.Join("i18n", lang+".json"))
+		if err != nil {
+			return nil, fmt.Errorf("read %s catalog: %w", lang, err)
+		}
+		m := map[string]string{}
+		if err := json.Unmarshal(b, &m); err != nil {
+			return nil, fmt.Errorf("parse %s catalog: %w", lang, err)
+		}
+		out[lang] = m
+	}
+	for _, lang := range models.SupportedLangs {
+		for k, v := range out[lang] {
+			if strings.TrimSpace(v) == "" {
+				return nil, fmt.Errorf("%s catalog: %q is empty", lang, k)
+			}
+			for _, other := range models.SupportedLangs {
+				if _, ok := out[other][k]; !ok {
+					return nil, fmt.Errorf("%s catalog has %q, %s catalog lacks it", lang, k, other)
+				}
+			}
+		}
+	}
+	return out, nil
+}
+
+// negotiateLang picks the UI language: the remembered choice (cookie) if it is supported,
+// else the first supported language of Accept-Language in order of preference, else English.
+func negotiateLang(cookie, acceptLanguage string) string {
+	if c := strings.ToLower(strings.TrimSpace(cookie)); c != "" {
+		for _, l := range models.SupportedLangs {
+			if c == l {
+				return l
+			}
+		}
+	}
+	tags, _, err := language.ParseAcceptLanguage(acceptLanguage)
+	if err == nil {
+		for _, t := range tags {
+			base, _ := t.Base()
+			for _, l := range models.SupportedLangs {
+				if base.String() == l {
+					return l
+				}
+			}
+		}
+	}
+	return "en"
+}
+
+// Localizer renders messages, labels, dates, numbers and money in one language. Every page
+// gets one as .L; its methods are what templates call.
+type Localizer struct {
+	Lang    string
+	msgs    map[string]string
+	fall    map[string]string
+	printer *message.Printer
+	tag     language.Tag
+}
+
+func (c catalogs) localizer(lang string) *Localizer {
+	lang = models.NormalizeLang(lang)
+	tag := language.Make(lang)
+	return &Localizer{Lang: lang, msgs: c[lang], fall: c["en"], printer: message.NewPrinter(tag), tag: tag}
+}
+
+// T returns the message for key with {1}, {2}, ... replaced by args. A missing key shows
+// itself (a test keeps every key used by templates in every catalog).
+func (l *Localizer) T(key string, args ...any) string {
+	s, ok := l.msgs[key]
+	if !ok {
+		if s, ok = l.fall[key]; !ok {
+			return key
+		}
+	}
+	if len(args) == 0 {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '{' {
+			if j := strings.IndexByte(s[i:], '}'); j > 1 {
+				if n, err := strconv.Atoi(s[i+1 : i+j]); err == nil && n >= 1 && n <= len(args) {
+					b.WriteString(l.str(args[n-1]))
+					i += j
+					continue
+				}
+			}
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+// N picks the singular or plural form of a count message (key.one or key.other) and puts the
+// formatted count in {1}. French treats 0 as singular.
+func (l *Localizer) N(key string, n int, args ...any) string {
+	form := ".other"
+	if n == 1 || (n == 0 && l.Lang == "fr") {
+		form = ".one"
+	}
+	return l.T(key+form, append([]any{l.Num(n)}, args...)...)
+}
+
+func (l *Localizer) str(v any) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case int:
+		return l.Num(x)
+	case int64:
+		return l.Num(x)
+	default:
+		return fmt.Sprint(v)
+	}
+}
+
+// Num formats an integer with the language's digit grouping (1,234 / 1 234 / 1234).
+func (l *Localizer) Num(n any) string {
+	switch x := n.(type) {
+	case int:
+		return l.printer.Sprint(number.Decimal(x))
+	case int64:
+		return l.printer.Sprint(number.Decimal(x))
+	}
+	return fmt.Sprint(n)
+}
+
+// Money formats whole US dollars the way the language writes them: US$400,000,
+// 400 000 $ US, 400.000 US$.
+func (l *Localizer) Money(usd int64) string {
+	return l.T("fmt.money", l.Num(usd))
+}
+
+// Date formats a calendar date (a time.Time or a models.Date) as "2 Mar 2027", "2 mars 2027"
+// or "2 mar 2027". An invalid date shows as it is.
+func (l *Localizer) Date(v any) string {
+	var t time.Time
+	switch x := v.(type) {
+	case time.Time:
+		if x.IsZero() {
+			return ""
+		}
+		t = x.UTC()
+	case models.Date:
+		var ok bool
+		if t, ok = x.Time(); !ok {
+			return string(x)
+		}
+	case *string:
+		if x == nil {
+			return ""
+		}
+		p, err := time.Parse(time.RFC3339, *x)
+		if err != nil {
+			return *x
+		}
+		t = p.UTC()
+	default:
+		return fmt.Sprint(v)
+	}
+	return l.T("fmt.date", strconv.Itoa(t.Day()), l.T("month."+strconv.Itoa(int(t.Month()))), strconv.Itoa(t.Year()))
+}
+
+// Label is the display name of a catalogue code (theme, capability, modality, priority,
+// visibility, maturity_framework, language, region) in this language.
+func (l *Localizer) Label(kind string, code any) string {
+	return models.Label(l.Lang, kind, fmt.Sprint(code))
+}
+
+// Describe is the catalogue's one-line explanation of a code in this language.
+func (l *Localizer) Describe(kind string, code any) string {
+	return models.Describe(l.Lang, kind, fmt.Sprint(code))
+}
+
+// Stage names a stage of a maturity framework ("Formative", "Formatif").
+func (l *Localizer) Stage(framework any, stage int) string {
+	return models.StageLabel(l.Lang, models.MaturityFramework(fmt.Sprint(framework)), stage)
+}
+
+// Country is a country's name in this language (CLDR names via x/text), falling back to the
+// ISO data set's English name.
+func (l *Localizer) Country(iso string) string {
+	if r, err := language.ParseRegion(iso); err == nil {
+		if n := display.Regions(l.tag).Name(r); n != "" && n != "Unknown Region" {
+			return n
+		}
+	}
+	if c, ok := models.LookupCountry(iso); ok {
+		return c.Name
+	}
+	return iso
+}
+
+// Status is the translated name of a need or offer status.
+func (l *Localizer) Status(st any) string { return l.T("status." + fmt.Sprint(st)) }
+
+// sortByName sorts items by a localized name with the language's collation (É after E, not
+// after Z).
+func sortByName[T any](l *Localizer, items []T, name func(T) string) {
+	col := collate.New(l.tag, collate.IgnoreCase)
+	sort.SliceStable(items, func(i, j int) bool { return col.CompareString(name(items[i]), name(items[j])) < 0 })
+}

@@ -1,0 +1,290 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/capmatch/capmatch/models"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func testCatalogs(t *testing.T) catalogs {
+	t.Helper()
+	c, err := loadCatalogs(i18nFS)
+	require.NoError(t, err)
+	return c
+}
+
+// TestEveryMessageExistsInEveryLanguage checks that every key the templates and the Go code
+// use, literally or by pattern, is in the English, French and Spanish catalogs (loadCatalogs
+// already checks that the three define the same keys, none empty).
+func TestEveryMessageExistsInEveryLanguage(t *testing.T) {
+	cats := testCatalogs(t)
+	en := cats["en"]
+	used := map[string]bool{}
+	literal := regexp.MustCompile(`\.(?:T|N) "([a-z0-9_.]+)"`)
+	goLiteral := regexp.MustCompile(`\b[lL]\.(?:T|N)\("([a-z0-9_.]+)"`)
+	tmpl, err := fs.Glob(templateFS, "templates/*.html")
+	require.NoError(t, err)
+	for _, f := range tmpl {
+		b, err := fs.ReadFile(templateFS, f)
+		require.NoError(t, err)
+		for _, m := range literal.FindAllStringSubmatch(string(b), -1) {
+			used[m[1]] = true
+		}
+	}
+	goFiles, err := filepath.Glob("*.go")
+	require.NoError(t, err)
+	for _, f := range goFiles {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		b, err := os.ReadFile(f)
+		require.NoError(t, err)
+		for _, m := range goLiteral.FindAllStringSubmatch(string(b), -1) {
+			used[m[1]] = true
+		}
+	}
+	for _, r := range fieldErrorRules {
+		used[r.key] = true
+	}
+	for k := range flashKeys {
+		used["flash."+k] = true
+	}
+	for _, st := range []string{"draft", "submitted", "open", "matched", "in_progress", "fulfilled", "withdrawn", "closed"} {
+		used["status."+st] = true
+	}
+	for _, k := range []string{"csrf", "internal", "not_found", "forbidden", "conflict", "rate_limited", "unavailable", "invalid", "bad_request"} {
+		used["error."+k+".title"], used["error."+k+".text"] = true, true
+	}
+	for m := 1; m <= 12; m++ {
+		used["month."+strconv.Itoa(m)] = true
+	}
+	for _, r := range models.Roles {
+		used["role."+string(r)] = true
+	}
+	for k := range needLabels(cats.localizer("en")) {
+		used["need.field."+strings.ReplaceAll(k, ".", "_")] = true
+	}
+	for k := range offerLabels(cats.localizer("en")) {
+		used["offer.field."+k] = true
+	}
+	for _, m := range mapMetrics {
+		for _, p := range []string{"map.lead_", "map.metric_", "map.table_"} {
+			used[p+m.Key] = true
+		}
+	}
+	for _, plural := range []string{"common.months", "countries.count", "map.open_needs", "queue.waiting"} {
+		delete(used, plural)
+		used[plural+".one"], used[plural+".other"] = true, true
+	}
+	for k := range used {
+		if strings.HasSuffix(k, ".") {
+			continue // a prefix built with printf, covered above
+		}
+		assert.Contains(t, en, k, "message %q is used but not in the catalogs", k)
+	}
+	for k := range en {
+		assert.True(t, used[k], "message %q is in the catalogs but never used", k)
+	}
+}
+
+func TestCatalogsMustAgree(t *testing.T) {
+	mapFS := func(en, fr, es string) fstest.MapFS {
+		return fstest.MapFS{"i18n/en.json": {Data: []byte(en)}, "i18n/fr.json": {Data: []byte(fr)}, "i18n/es.json": {Data: []byte(es)}}
+	}
+	_, err := loadCatalogs(mapFS(`{"a":"A","b":"B"}`, `{"a":"A"}`, `{"a":"A","b":"B"}`))
+	assert.ErrorContains(t, err, `lacks it`)
+	_, err = loadCatalogs(mapFS(`{"a":" "}`, `{"a":"A"}`, `{"a":"A"}`))
+	assert.ErrorContains(t, err, `is empty`)
+}
+
+func TestNegotiateLanguage(t *testing.T) {
+	for _, tc := range []struct{ cookie, accept, want string }{
+		{"", "", "en"},
+		{"", "fr-SN,fr;q=0.9,en;q=0.8", "fr"},
+		{"", "de-DE,de;q=0.9,es;q=0.5,en;q=0.4", "es"},
+		{"", "es-419", "es"},
+		{"", "pt-BR,pt;q=0.9", "en"},
+		{"", "en;q=0.1,fr;q=0.9", "fr"},
+		{"es", "fr", "es"},
+		{"xx", "fr", "fr"},
+		{"", "garbage;;;", "en"},
+	} {
+		assert.Equal(t, tc.want, negotiateLang(tc.cookie, tc.accept), "%q %q", tc.cookie, tc.accept)
+	}
+}
+
+func TestNumbersMoneyAndDatesPerLanguage(t *testing.T) {
+	cats := testCatalogs(t)
+	d := models.Date("2027-03-01")
+	ts := time.Date(2026, 12, 5, 23, 0, 0, 0, time.UTC)
+	for _, tc := range []struct{ lang, money, date, ts, plural0, plural1, plural2 string }{
+		{"en", "US$1,234,567", "1 Mar 2027", "5 Dec 2026", "0 open needs", "1 open need", "2 open needs"},
+		{"fr", "1\u00a0234\u00a0567 $ US", "1 mars 2027", "5 déc. 2026", "0 besoin ouvert", "1 besoin ouvert", "2 besoins ouverts"},
+		{"es", "1.234.567 US$", "1 mar 2027", "5 dic 2026", "0 necesidades abiertas", "1 necesidad abierta", "2 necesidades abiertas"},
+	} {
+		L := cats.localizer(tc.lang)
+		assert.Equal(t, tc.money, L.Money(1234567), tc.lang)
+		assert.Equal(t, tc.date, L.Date(d), tc.lang)
+		assert.Equal(t, tc.ts, L.Date(ts), tc.lang)
+		assert.Equal(t, tc.plural0, L.N("map.open_needs", 0), tc.lang)
+		assert.Equal(t, tc.plural1, L.N("map.open_needs", 1), tc.lang)
+		assert.Equal(t, tc.plural2, L.N("map.open_needs", 2), tc.lang)
+	}
+	fr := cats.localizer("fr")
+	assert.Equal(t, "Sénégal", fr.Country("SN"))
+	assert.Equal(t, "Cybercriminalité", fr.Label(models.KindTheme, models.ThemeCybercrime))
+	assert.Equal(t, "Afrique occidentale", fr.Label(models.KindRegion, "011"))
+	assert.Equal(t, "Formatif", fr.Stage(models.FrameworkCMM, 2))
+	assert.Equal(t, "Côte d’Ivoire", cats.localizer("es").Country("CI"))
+	assert.Equal(t, "not-a-date", fr.Date(models.Date("not-a-date")))
+	assert.Equal(t, "Trop long : 200 caractères au maximum.", fr.T("err.too_long", 200))
+}
+
+// TestEveryValidationMessageIsTranslated feeds the domain validators bad needs and offers and
+// checks that every field message they produce has a translation rule, so validation errors
+// always show in the user's language.
+func TestEveryValidationMessageIsTranslated(t *testing.T) {
+	var msgs []string
+	collect := func(err error) {
+		var de *models.Error
+		require.True(t, errors.As(err, &de), "%v", err)
+		for _, f := range de.Fields {
+			msgs = append(msgs, f.Message)
+		}
+	}
+	long := strings.Repeat("x", models.MaxTitleRunes+1)
+	needs := []models.Need{
+		{},
+		{Title: long, Description: "a\x00b", Country: "XX", Theme: "nope", Capability: "nope", Modalities: []models.Modality{"x", "x"},
+			Languages: []string{"zz"}, BudgetUSD: -1, StartBy: "2027-02-30", DurationMonths: 500, Priority: "urgent",
+			Maturity: models.Maturity{Framework: "nope"}, Visibility: "everyone"},
+		{Title: "t\x01", Country: "SN", Theme: models.ThemeCybercrime, Capability: models.CapCERTSetup, BudgetUSD: models.MaxBudgetUSD,
+			Maturity: models.Maturity{Framework: models.FrameworkSIM3, Current: 3, Target: 1}},
+		{Maturity: models.Maturity{Framework: models.FrameworkCMM, Current: 9, Target: -1}, Title: "\xff"},
+		{Languages: make([]string, 500)},
+	}
+	for i := range needs {
+		collect(needs[i].Validate())
+	}
+	offers := []models.Offer{
+		{},
+		{Themes: []models.Theme{models.ThemeCybercrime}, Capabilities: []models.Capability{models.CapCERTSetup},
+			EligibleCountries: []string{"XX"}, EligibleRegions: []string{"999"}, AvailableFrom: "2028-01-01", AvailableUntil: "2027-01-01",
+			MaxEngagements: 0},
+	}
+	for i := range offers {
+		collect(offers[i].Validate())
+	}
+	msgs = append(msgs, "must be an ISO 3166-1 alpha-2 code", "must be a SIM3 level from 0 to 4", "must be newest or priority",
+		"cannot be below the 3 engagements already agreed", "is not a cursor from this list; start again without it")
+	require.Greater(t, len(msgs), 25)
+	L := testCatalogs(t).localizer("es")
+	seen := map[string]bool{}
+	for _, m := range msgs {
+		key, _, ok := matchFieldError(L, m)
+		assert.True(t, ok, "no translation rule for %q", m)
+		seen[key] = true
+	}
+	assert.Equal(t, "Esta capacidad pertenece al tema «Gestión de incidentes y protección de infraestructuras críticas»: elija una capacidad del tema elegido.",
+		translateFieldError(L, "cert_setup belongs to theme incident_management, not cybercrime"))
+	assert.Equal(t, "Indique un importe inferior a 10.000.000.000 US$.", translateFieldError(L, "must be less than 10000000000"))
+	assert.Equal(t, "Revise este valor.", translateFieldError(L, "something nobody foresaw"))
+}
+
+func TestSafeNextStaysOnSite(t *testing.T) {
+	for in, want := range map[string]string{
+		"/ministry":                     "/ministry",
+		"/needs?theme=x#need-1":         "/needs?theme=x#need-1",
+		"":                              "",
+		"https://evil.example/":         "",
+		"//evil.example/":               "",
+		"/\\evil.example":               "",
+		"/ok\r\nSet-Cookie: x=y":        "",
+		"javascript:alert(1)":           "",
+		"/" + strings.Repeat("a", 3000): "",
+	} {
+		assert.Equal(t, want, safeNext(in), in)
+	}
+	assert.Equal(t, "/ministry?ok=need_created#need-1", withFlash("/ministry#need-1", "need_created"))
+	assert.Equal(t, "/needs?ok=need_approved&status=open", withFlash("/needs?status=open", "need_approved"))
+}
+
+func TestCookieValueRoundTrips(t *testing.T) {
+	tk := tokens{Access: "eyJhbGciOi.eyJzdWIi.sig-_", Refresh: "abc_DEF-123", Remember: true}
+	got, ok := decodeTokens(tk.encode())
+	require.True(t, ok)
+	assert.Equal(t, tk, got)
+	for _, bad := range []string{"", "x", "r~a", "q~a~b", "r~~b", "s~a~", "r~a~b~c"} {
+		_, ok := decodeTokens(bad)
+		assert.False(t, ok, bad)
+	}
+}
+
+// TestConcurrentRefreshesShareOneCall: two requests presenting the same expired session must
+// not both rotate the refresh token (the second would look like token theft).
+func TestConcurrentRefreshesShareOneCall(t *testing.T) {
+	var r refresher
+	r.grace = time.Minute
+	var calls atomic.Int32
+	release := make(chan struct{})
+	call := func(context.Context) (*models.TokenPair, error) {
+		calls.Add(1)
+		<-release
+		return &models.TokenPair{AccessToken: "new"}, nil
+	}
+	now := time.Now()
+	var wg sync.WaitGroup
+	got := make([]string, 5)
+	for i := range got {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			p, err := r.do(context.Background(), "old-refresh", call, now)
+			if err == nil {
+				got[i] = p.AccessToken
+			}
+		}()
+	}
+	time.Sleep(20 * time.Millisecond)
+	close(release)
+	wg.Wait()
+	assert.Equal(t, int32(1), calls.Load())
+	assert.Equal(t, []string{"new", "new", "new", "new", "new"}, got)
+
+	// Within the grace period the result is reused; after it, a new call is made.
+	_, _ = r.do(context.Background(), "old-refresh", call, now.Add(30*time.Second))
+	assert.Equal(t, int32(1), calls.Load())
+	_, _ = r.do(context.Background(), "other", call, now.Add(2*time.Minute))
+	_, _ = r.do(context.Background(), "old-refresh", call, now.Add(2*time.Minute))
+	assert.Equal(t, int32(3), calls.Load())
+
+	// An outage is not remembered: the next request tries again.
+	down := func(context.Context) (*models.TokenPair, error) { calls.Add(1); return nil, models.ErrUnavailable }
+	_, err := r.do(context.Background(), "t3", down, now)
+	assert.ErrorIs(t, err, models.ErrUnavailable)
+	_, _ = r.do(context.Background(), "t3", down, now)
+	assert.Equal(t, int32(5), calls.Load())
+}
+
+func TestCSRFTokensAreBoundToTheSession(t *testing.T) {
+	k := []byte(strings.Repeat("k", 32))
+	a := csrfMAC(k, "fam:one")
+	assert.Equal(t, a, csrfMAC(k, "fam:one"))
+	assert.NotEqual(t, a, csrfMAC(k, "fam:two"))
+	assert.NotEqual(t, a, csrfMAC([]byte(strings.Repeat("j", 32)), "fam:one"))
+	assert.Len(t, a, 32)
+}

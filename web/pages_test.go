@@ -1,0 +1,493 @@
+package web_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/capmatch/capmatch/models"
+	"github.com/capmatch/capmatch/web"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// inlineCode finds what the Content-Security-Policy would block: inline scripts, inline
+// styles, style attributes and event-handler attributes.
+var inlineCode = regexp.MustCompile(`(?i)<script(?:\s[^>]*)?>\s*[^<\s]|<style[\s>]|\sstyle\s*=|\son[a-z]+\s*=\s*["']|javascript:`)
+
+func assertPage(t *testing.T, p page, status int) {
+	t.Helper()
+	require.Equal(t, status, p.Status, "%.600s", p.Body)
+	assert.Equal(t, web.ContentSecurityPolicy, p.Header.Get("Content-Security-Policy"))
+	assert.Contains(t, p.Header.Get("Content-Type"), "text/html")
+	assert.Empty(t, inlineCode.FindAllString(p.Body, 5), "no inline script or style (CSP forbids them)")
+}
+
+func TestPublicPagesWithoutSignIn(t *testing.T) {
+	s := newStack(t)
+	s.seed()
+	n := s.openNeed("Establish a national CSIRT")
+	b := s.browser()
+	for _, path := range []string{"/", "/needs", "/needs?theme=incident_management&country=SN&q=csirt", "/needs/" + n.ID,
+		"/offers", "/countries", "/countries?region=002&open=1", "/countries/SN", "/map", "/map?metric=funding", "/signin"} {
+		p := b.get(path)
+		assertPage(t, p, 200)
+		assert.Contains(t, p.Body, `<html lang="en">`, path)
+		assert.Contains(t, p.Body, `href="/docs"`, path+" links the API docs")
+		assert.Equal(t, "private, no-cache", p.Header.Get("Cache-Control"), path)
+	}
+	p := b.get("/needs")
+	assert.Contains(t, p.Body, "Establish a national CSIRT")
+	assert.Contains(t, b.get("/countries/SN").Body, "Establish a national CSIRT", "the country profile lists its open needs")
+	assert.Contains(t, b.get("/countries/sn").Header.Get("Location"), "/countries/SN")
+
+	// Workspaces need a session; unknown pages are a 404 page, API paths stay problem+json.
+	p = b.get("/ministry")
+	assert.Equal(t, 303, p.Status)
+	assert.Equal(t, "/signin?next=%2Fministry", p.Header.Get("Location"))
+	assertPage(t, b.get("/no/such/page"), 404)
+	p = b.get("/api/v1/no-such")
+	assert.Equal(t, 404, p.Status)
+	assert.Equal(t, "application/problem+json", p.Header.Get("Content-Type"))
+}
+
+func TestPublicListsHideWhatVisitorsMayNotSee(t *testing.T) {
+	s := newStack(t)
+	s.seed()
+	ctx := context.Background()
+	m := s.actor(s.fx.ministry)
+	restricted := needInput("Restricted CERT gap")
+	restricted.Visibility = models.VisibilityDonors
+	r, err := s.app.Needs.Create(ctx, m, restricted)
+	require.NoError(t, err)
+	_, err = s.app.Needs.Transition(ctx, m, r.ID, models.NeedSubmit, "")
+	require.NoError(t, err)
+	_, err = s.app.Needs.Transition(ctx, s.actor(s.fx.coord), r.ID, models.NeedApprove, "")
+	require.NoError(t, err)
+	draft, err := s.app.Needs.Create(ctx, m, needInput("Draft strategy"))
+	require.NoError(t, err)
+	s.openNeed("Public open need")
+
+	anon := s.browser()
+	body := anon.get("/needs").Body
+	assert.Contains(t, body, "Public open need")
+	assert.NotContains(t, body, "Restricted CERT gap")
+	assert.NotContains(t, body, "Draft strategy")
+	assert.Equal(t, 404, anon.get("/needs/"+r.ID).Status)
+	assert.Equal(t, 404, anon.get("/needs/"+draft.ID).Status)
+
+	donor := s.browser()
+	donor.signIn(s.fx.donor)
+	assert.Contains(t, donor.get("/needs").Body, "Restricted CERT gap", "donors see donors-tier needs")
+	assert.Equal(t, 200, donor.get("/needs/"+r.ID).Status)
+	assert.Equal(t, 404, donor.get("/needs/"+draft.ID).Status)
+}
+
+// TestTitlesAreEscaped is the XSS check: a need titled <script>alert(1)</script> renders as
+// text everywhere it is shown.
+func TestTitlesAreEscaped(t *testing.T) {
+	s := newStack(t)
+	s.seed()
+	const evil = `<script>alert(1)</script>`
+	n := s.openNeed(evil)
+	coord := s.browser()
+	coord.signIn(s.fx.coord)
+	for _, b := range []*browser{s.browser(), coord} {
+		for _, path := range []string{"/needs", "/needs/" + n.ID, "/countries/SN"} {
+			p := b.get(path)
+			require.Equal(t, 200, p.Status)
+			assert.NotContains(t, p.Body, evil, path)
+			assert.Contains(t, p.Body, "&lt;script&gt;alert(1)&lt;/script&gt;", path)
+		}
+	}
+	// A reason typed by a coordinator is escaped too.
+	ministry := s.browser()
+	ministry.signIn(s.fx.ministry)
+	p := ministry.post("/ministry", "/ministry/needs", needForm(url.Values{"op": {"save"}, "title": {`"><img src=x onerror=alert(1)>`}}))
+	require.Equal(t, 303, p.Status, p.Body)
+	body := ministry.get("/ministry").Body
+	assert.NotContains(t, body, `<img src=x`)
+	assert.Contains(t, body, `&#34;&gt;&lt;img src=x onerror=alert(1)&gt;`)
+}
+
+func TestSignInSetsAHardenedSessionCookie(t *testing.T) {
+	s := newStack(t)
+	s.seed()
+
+	// On a real host (behind TLS) the cookies are Secure with the __Host- prefix.
+	b := s.browser()
+	b.host = "capmatch.example"
+	p := b.get("/signin")
+	assertPage(t, p, 200)
+	nonce := findCookie(p.Set, "__Host-capmatch_csrf")
+	require.NotNil(t, nonce, "the sign-in form gets a CSRF nonce cookie")
+	assert.True(t, nonce.HttpOnly && nonce.Secure)
+	p = b.post("/signin", "/signin", url.Values{"email": {s.fx.ministry}, "password": {pw}})
+	require.Equal(t, 303, p.Status, p.Body)
+	assert.Equal(t, "/ministry", p.Header.Get("Location"))
+	sc := findCookie(p.Set, "__Host-capmatch_session")
+	require.NotNil(t, sc)
+	assert.True(t, sc.HttpOnly, "no script reads the tokens")
+	assert.True(t, sc.Secure)
+	assert.Equal(t, http.SameSiteLaxMode, sc.SameSite)
+	assert.Equal(t, "/", sc.Path)
+	assert.Zero(t, sc.MaxAge, "a session cookie unless asked to remember")
+	parts := strings.Split(sc.Value, "~")
+	require.Len(t, parts, 3)
+	a, err := s.app.Auth.Authenticate(context.Background(), parts[1])
+	require.NoError(t, err, "the cookie carries the API's own access token")
+	assert.Equal(t, models.RoleMinistry, a.Role)
+	assert.NotContains(t, p.Body+strings.Join(p.Header.Values("Set-Cookie"), ""), pw)
+
+	// On loopback over plain HTTP (development, browser tests) they cannot be Secure.
+	b = s.browser()
+	p = b.get("/signin")
+	p = b.do("POST", "/signin", url.Values{"_csrf": {csrf(t, p)}, "email": {s.fx.donor}, "password": {pw}, "remember": {"1"}, "next": {"/offers"}})
+	require.Equal(t, 303, p.Status)
+	assert.Equal(t, "/offers", p.Header.Get("Location"), "back to where the visitor came from")
+	sc = findCookie(p.Set, "capmatch_session")
+	require.NotNil(t, sc)
+	assert.False(t, sc.Secure)
+	assert.Equal(t, int(models.RefreshTokenTTL.Seconds()), sc.MaxAge, "remembered for the refresh token's life")
+
+	// Wrong password: the form again, with a message, no cookie.
+	b = s.browser()
+	p = b.post("/signin", "/signin", url.Values{"email": {s.fx.donor}, "password": {"wrong password!"}})
+	assertPage(t, p, 401)
+	assert.Contains(t, p.Body, "Wrong e-mail address or password")
+	assert.Nil(t, findCookie(p.Set, "capmatch_session"))
+
+	// An open redirect is refused.
+	b = s.browser()
+	p = b.post("/signin", "/signin", url.Values{"email": {s.fx.donor}, "password": {pw}, "next": {"//evil.example/"}})
+	assert.Equal(t, "/donor", p.Header.Get("Location"))
+}
+
+func findCookie(cs []*http.Cookie, name string) *http.Cookie {
+	for _, c := range cs {
+		if c.Name == name {
+			return c
+		}
+	}
+	return nil
+}
+
+func TestEveryPostNeedsTheCSRFToken(t *testing.T) {
+	s := newStack(t)
+	s.seed()
+	n := s.openNeed("Cybercrime law")
+
+	anon := s.browser()
+	anon.get("/signin")
+	p := anon.do("POST", "/signin", url.Values{"email": {s.fx.coord}, "password": {pw}})
+	assertPage(t, p, 403)
+	assert.Contains(t, p.Body, "This form has expired")
+
+	b := s.browser()
+	b.signIn(s.fx.coord)
+	tok := csrf(t, b.get("/coordinator"))
+	for _, tc := range []struct {
+		name  string
+		token string
+		extra []string
+	}{
+		{"no token", "", nil},
+		{"forged token", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", nil},
+		{"token of another session", csrf(t, func() page { o := s.browser(); o.signIn(s.fx.coord); return o.get("/coordinator") }()), nil},
+		{"cross-site request", tok, []string{"Sec-Fetch-Site", "cross-site"}},
+	} {
+		form := url.Values{"reason": {"no"}}
+		if tc.token != "" {
+			form.Set("_csrf", tc.token)
+		}
+		p := b.do("POST", "/needs/"+n.ID+"/withdraw", form, tc.extra...)
+		assert.Equal(t, 403, p.Status, tc.name)
+	}
+	got, err := s.app.Needs.Get(context.Background(), s.actor(s.fx.coord), n.ID)
+	require.NoError(t, err)
+	assert.Equal(t, models.NeedOpen, got.Status, "no forged request changed anything")
+
+	// The token survives a transparent refresh of the session (same refresh family).
+	s.clock.advance(16 * time.Minute)
+	p = b.do("POST", "/signout", url.Values{"_csrf": {tok}})
+	assert.Equal(t, 303, p.Status)
+}
+
+func TestExpiredAccessTokenIsRefreshedTransparently(t *testing.T) {
+	s := newStack(t)
+	s.seed()
+	b := s.browser()
+	b.signIn(s.fx.ministry)
+	before := b.cookies["capmatch_session"].Value
+	assertPage(t, b.get("/ministry"), 200)
+
+	s.clock.advance(models.AccessTokenTTL + time.Minute)
+	p := b.get("/ministry")
+	assertPage(t, p, 200)
+	assert.Contains(t, p.Body, "A. Diallo", "still signed in")
+	after := findCookie(p.Set, "capmatch_session")
+	require.NotNil(t, after, "the refreshed pair is written back")
+	assert.NotEqual(t, before, after.Value)
+
+	// A second tab still holding the old cookie within the grace period gets the same new
+	// pair, instead of tripping refresh-token reuse detection.
+	tab := s.browser()
+	tab.cookies["capmatch_session"] = &http.Cookie{Name: "capmatch_session", Value: before}
+	p = tab.get("/ministry")
+	assertPage(t, p, 200)
+	assert.Equal(t, after.Value, findCookie(p.Set, "capmatch_session").Value)
+	assertPage(t, b.get("/ministry"), 200)
+
+	// Signing out revokes the session: the old cookie no longer works anywhere.
+	stolen := b.cookies["capmatch_session"].Value
+	p = b.post("/ministry", "/signout", nil)
+	assert.Equal(t, 303, p.Status)
+	assert.Nil(t, b.cookies["capmatch_session"])
+	thief := s.browser()
+	thief.cookies["capmatch_session"] = &http.Cookie{Name: "capmatch_session", Value: stolen}
+	assert.Equal(t, 303, thief.get("/ministry").Status, "a revoked session is signed out")
+}
+
+func TestLanguageFromAcceptLanguageAndTheSwitcher(t *testing.T) {
+	s := newStack(t)
+	s.seed()
+	s.openNeed("Stratégie nationale")
+	b := s.browser()
+	b.lang = "fr-SN,fr;q=0.9,en;q=0.5"
+	p := b.get("/needs")
+	assertPage(t, p, 200)
+	assert.Contains(t, p.Body, `<html lang="fr">`)
+	assert.Equal(t, "fr", p.Header.Get("Content-Language"))
+	assert.Contains(t, p.Body, "Besoins")
+	assert.Contains(t, p.Body, "Sénégal", "country names are translated")
+	assert.Contains(t, p.Body, "Création d&#39;un CERT/CSIRT national", "catalogue labels are translated")
+	assert.Contains(t, p.Body, "400\u00a0000 $ US", "money per language")
+	assert.Contains(t, p.Body, "1 mars 2030", "dates per language")
+
+	// The switcher remembers the choice in a cookie and returns to the page.
+	p = b.get("/lang/es?next=" + url.QueryEscape("/needs?theme=incident_management"))
+	assert.Equal(t, 303, p.Status)
+	assert.Equal(t, "/needs?theme=incident_management", p.Header.Get("Location"))
+	lc := findCookie(p.Set, "capmatch_lang")
+	require.NotNil(t, lc)
+	assert.True(t, lc.HttpOnly)
+	p = b.get("/needs")
+	assert.Contains(t, p.Body, `<html lang="es">`, "the cookie wins over Accept-Language")
+	assert.Contains(t, p.Body, "Necesidades")
+	assert.Equal(t, "/", b.get("/lang/xx?next=https://evil.example").Header.Get("Location"))
+}
+
+// needForm is a complete, valid guided-form submission; over overrides fields.
+func needForm(over url.Values) url.Values {
+	f := url.Values{
+		"theme": {"incident_management"}, "capability": {"cert_setup"}, "title": {"National CSIRT for Senegal"},
+		"description": {"Set up the national CSIRT."}, "modalities": {"expert_deployment", "training"}, "languages": {"fr"},
+		"languages_other": {"wo"}, "budget_usd": {"400 000"}, "start_by": {string(models.DateOf(time.Now().AddDate(0, 4, 0)))},
+		"duration_months": {"18"}, "priority": {"high"}, "maturity.framework": {"sim3"}, "maturity.current": {"1"},
+		"maturity.target": {"3"}, "visibility": {"public"},
+	}
+	for k, v := range over {
+		f[k] = v
+	}
+	return f
+}
+
+func TestMinistryPostsANeedWithTheGuidedFormWithoutJavaScript(t *testing.T) {
+	s := newStack(t)
+	s.seed()
+	b := s.browser()
+	b.signIn(s.fx.ministry)
+	p := b.get("/ministry/needs/new")
+	assertPage(t, p, 200)
+	assert.Contains(t, p.Body, `name="theme"`)
+	assert.NotContains(t, p.Body, `name="capability"`, "step 1 asks for the theme only")
+
+	// Continue: the capabilities of the chosen theme appear, with their descriptions.
+	tok := csrf(t, p)
+	p = b.do("POST", "/ministry/needs", url.Values{"_csrf": {tok}, "op": {"refresh"}, "theme": {"cybercrime"}})
+	assertPage(t, p, 200)
+	assert.Contains(t, p.Body, `value="cybercrime_legislation"`)
+	assert.NotContains(t, p.Body, `value="cert_setup"`, "only the capabilities of the theme")
+	assert.Contains(t, p.Body, models.Describe("en", models.KindCapability, string(models.CapDigitalForensics)))
+	assert.NotContains(t, p.Body, `name="title"`)
+
+	// Continue again: the details, maturity and visibility steps appear.
+	p = b.do("POST", "/ministry/needs", url.Values{"_csrf": {tok}, "op": {"refresh"}, "theme": {"incident_management"}, "capability": {"cert_setup"}})
+	assertPage(t, p, 200)
+	assert.Contains(t, p.Body, `name="title"`)
+	assert.Contains(t, p.Body, `value="sim3" checked`, "a CERT need starts on the SIM3 scale")
+	assert.Contains(t, p.Body, "4 – Explicit, actively assessed", "stages are named per scale")
+	assert.Contains(t, p.Body, `name="visibility"`)
+
+	// Save with problems: every error next to its field, in the user's language.
+	b.lang = "fr"
+	p = b.do("POST", "/ministry/needs", needForm(url.Values{"_csrf": {tok}, "op": {"save"}, "title": {""}, "budget_usd": {"beaucoup"},
+		"modalities": nil, "maturity.current": {"3"}, "maturity.target": {"1"}}))
+	assertPage(t, p, 422)
+	for _, want := range []string{
+		`id="f-title-err">Ce champ est obligatoire.`,
+		`id="f-budget-usd-err">Indiquez un nombre entier`,
+	} {
+		assert.Contains(t, p.Body, want)
+	}
+	p = b.do("POST", "/ministry/needs", needForm(url.Values{"_csrf": {tok}, "op": {"save"}, "modalities": nil,
+		"maturity.current": {"3"}, "maturity.target": {"1"}}))
+	assertPage(t, p, 422)
+	assert.Contains(t, p.Body, `id="f-modalities-err">Choisissez-en au moins un.`)
+	assert.Contains(t, p.Body, `id="f-maturity-target-err">L&#39;objectif ne peut pas être inférieur au stade actuel.`)
+	assert.Contains(t, p.Body, `aria-invalid="true"`)
+	assert.Contains(t, p.Body, `value="National CSIRT for Senegal"`, "what was typed is kept")
+
+	// Save and submit: the need is listed with its status.
+	b.lang = ""
+	p = b.do("POST", "/ministry/needs", needForm(url.Values{"_csrf": {tok}, "op": {"submit"}}))
+	require.Equal(t, 303, p.Status, p.Body)
+	assert.True(t, strings.HasPrefix(p.Header.Get("Location"), "/ministry?ok=need_submitted"))
+	p = b.get(p.Header.Get("Location"))
+	assertPage(t, p, 200)
+	assert.Contains(t, p.Body, "National CSIRT for Senegal")
+	assert.Contains(t, p.Body, "Awaiting review")
+	assert.Contains(t, p.Body, "The need was submitted")
+
+	all := s.app.Model.AllNeeds()
+	require.Len(t, all, 1)
+	n := all[0]
+	assert.Equal(t, "SN", n.Country)
+	assert.Equal(t, int64(400000), n.BudgetUSD)
+	assert.Equal(t, []string{"fr", "wo"}, n.Languages)
+	assert.Equal(t, models.Maturity{Framework: models.FrameworkSIM3, Current: 1, Target: 3}, n.Maturity)
+}
+
+func TestReviewQueueApprovesAndReturnsWithAReason(t *testing.T) {
+	s := newStack(t)
+	s.seed()
+	ctx := context.Background()
+	m := s.actor(s.fx.ministry)
+	var ids []string
+	for _, title := range []string{"Cybercrime law", "PoC drills"} {
+		n, err := s.app.Needs.Create(ctx, m, needInput(title))
+		require.NoError(t, err)
+		_, err = s.app.Needs.Transition(ctx, m, n.ID, models.NeedSubmit, "")
+		require.NoError(t, err)
+		ids = append(ids, n.ID)
+	}
+	c := s.browser()
+	c.signIn(s.fx.coord)
+	p := c.get("/coordinator")
+	assertPage(t, p, 200)
+	assert.Contains(t, p.Body, "2 needs awaiting review")
+
+	p = c.post("/coordinator", "/needs/"+ids[0]+"/approve", url.Values{"next": {"/coordinator"}})
+	require.Equal(t, 303, p.Status)
+	p = c.get(p.Header.Get("Location"))
+	assert.Contains(t, p.Body, "1 need awaiting review")
+	assert.Contains(t, p.Body, "The need was approved")
+
+	// Returning a need needs a reason; the error shows next to that need's field.
+	p = c.post("/coordinator", "/needs/"+ids[1]+"/reject", url.Values{"next": {"/coordinator"}, "reason": {"  "}})
+	assertPage(t, p, 422)
+	assert.Contains(t, p.Body, `id="reason-`+ids[1]+`-err">This field is required.`)
+	p = c.post("/coordinator", "/needs/"+ids[1]+"/reject", url.Values{"next": {"/coordinator"}, "reason": {"Please state the budget split."}})
+	require.Equal(t, 303, p.Status)
+
+	// The ministry sees the reason and can fix and resubmit.
+	mb := s.browser()
+	mb.signIn(s.fx.ministry)
+	p = mb.get("/ministry")
+	assert.Contains(t, p.Body, "Please state the budget split.")
+	p = mb.get("/ministry/needs/" + ids[1] + "/edit")
+	assertPage(t, p, 200)
+	assert.Contains(t, p.Body, `value="PoC drills"`)
+	p = mb.do("POST", "/ministry/needs/"+ids[1]+"/edit", needForm(url.Values{"_csrf": {csrf(t, p)}, "op": {"submit"},
+		"title": {"PoC drills (budget split added)"}, "version": {regexp.MustCompile(`name="version" value="(\d+)"`).FindStringSubmatch(p.Body)[1]}}))
+	require.Equal(t, 303, p.Status, p.Body)
+	n, err := s.app.Needs.Get(ctx, m, ids[1])
+	require.NoError(t, err)
+	assert.Equal(t, models.NeedSubmitted, n.Status)
+	assert.Equal(t, "PoC drills (budget split added)", n.Title)
+
+	// Wrong workspace: a ministry may not open the queue, nor approve.
+	assertPage(t, mb.get("/coordinator"), 403)
+	assert.Equal(t, 403, mb.post("/ministry", "/needs/"+ids[1]+"/approve", nil).Status)
+}
+
+func TestDonorPostsPublishesAndClosesAnOffer(t *testing.T) {
+	s := newStack(t)
+	s.seed()
+	b := s.browser()
+	b.signIn(s.fx.donor)
+	p := b.get("/donor/offers/new")
+	assertPage(t, p, 200)
+	assert.Contains(t, p.Body, `value="202"`, "the M49 tree lists Sub-Saharan Africa")
+	assert.Contains(t, p.Body, `value="011"`, "and Western Africa under it")
+
+	form := url.Values{"title": {"Francophone CSIRT programme"}, "themes": {"incident_management"}, "capabilities": {"cert_setup", "awareness"},
+		"modalities": {"training"}, "languages": {"fr"}, "eligible_regions": {"011"}, "eligible_countries": {"fj"},
+		"budget_usd": {"2,000,000"}, "max_engagements": {"4"}, "available_from": {"2027-01-01"}, "available_until": {"2026-12-31"}}
+	p = b.post("/donor/offers/new", "/donor/offers", form)
+	assertPage(t, p, 422)
+	assert.Contains(t, p.Body, `id="f-capabilities-err">This capability belongs to “Culture and skills”`)
+	assert.Contains(t, p.Body, `id="f-available-until-err">The end must not be before the start.`)
+
+	form.Set("available_until", "2028-12-31")
+	form["capabilities"] = []string{"cert_setup"}
+	form.Set("op", "publish")
+	p = b.post("/donor/offers/new", "/donor/offers", form)
+	require.Equal(t, 303, p.Status, p.Body)
+	p = b.get(p.Header.Get("Location"))
+	assertPage(t, p, 200)
+	assert.Contains(t, p.Body, "Francophone CSIRT programme")
+	assert.Contains(t, p.Body, "US$2,000,000")
+	assert.Contains(t, p.Body, "Western Africa")
+	assert.Contains(t, p.Body, "Fiji")
+	assert.Contains(t, p.Body, "The offer is published")
+
+	offers := s.app.Model.AllOffers()
+	require.Len(t, offers, 1)
+	o := offers[0]
+	assert.Equal(t, models.OfferOpen, o.Status)
+	assert.Equal(t, []string{"011"}, o.EligibleRegions)
+	assert.Equal(t, []string{"FJ"}, o.EligibleCountries)
+
+	// Visitors see it; an eligible country's filter finds it.
+	anon := s.browser()
+	assert.Contains(t, anon.get("/offers?country=SN").Body, "Francophone CSIRT programme")
+	assert.NotContains(t, anon.get("/offers?country=KE").Body, "Francophone CSIRT programme")
+
+	p = b.post("/donor", "/offers/"+o.ID+"/close", url.Values{"next": {"/donor"}})
+	require.Equal(t, 303, p.Status)
+	assert.Contains(t, b.get("/donor").Body, "Closed")
+	assertPage(t, b.get("/ministry"), 403)
+}
+
+func TestReadinessProfileIsKeptUpToDate(t *testing.T) {
+	s := newStack(t)
+	s.seed()
+	b := s.browser()
+	b.signIn(s.fx.ministry)
+	p := b.get("/countries/SN/readiness")
+	assertPage(t, p, 200)
+	version := regexp.MustCompile(`name="version" value="(\d+)"`).FindStringSubmatch(p.Body)[1]
+	p = b.do("POST", "/countries/SN/readiness", url.Values{"_csrf": {csrf(t, p)}, "version": {version}, "poc_nominated": {"1"},
+		"national_cert": {"1"}, "cert_maturity": {"2"}})
+	require.Equal(t, 303, p.Status, p.Body)
+	p = b.get(p.Header.Get("Location"))
+	assert.Contains(t, p.Body, "The readiness profile was saved")
+	cv, err := s.app.Countries.Get(context.Background(), nil, "SN")
+	require.NoError(t, err)
+	assert.Equal(t, models.Readiness{PoCNominated: true, NationalCERT: true, CERTMaturity: 2}, cv.Readiness)
+
+	// A stale form does not overwrite a newer profile.
+	p = b.do("POST", "/countries/SN/readiness", url.Values{"_csrf": {csrf(t, p)}, "version": {version}, "national_strategy": {"1"}})
+	assertPage(t, p, 409)
+	assert.Contains(t, p.Body, "Someone changed this meanwhile")
+
+	// Another country's ministry may not.
+	other := s.browser()
+	other.signIn(s.fx.ministry2)
+	assertPage(t, other.get("/countries/SN/readiness"), 403)
+}

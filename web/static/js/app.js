@@ -1,0 +1,48 @@
+// capmatch progressive enhancement. Every page works without this file; it only
+//  - marks the page as scripted (html.js) so that no-script-only buttons hide,
+//  - on the offer form, shows only the capability groups of the ticked themes,
+//  - moves focus to the error summary after a form came back with errors.
+(function () {
+  "use strict";
+  document.documentElement.classList.add("js");
+
+  function filterCapabilities(root) {
+    var toggles = root.querySelectorAll("[data-theme-toggle]");
+    if (!toggles.length) return;
+    var on = {};
+    var any = false;
+    toggles.forEach(function (t) {
+      if (t.checked) { on[t.getAttribute("data-theme-toggle")] = true; any = true; }
+    });
+    root.querySelectorAll("[data-theme-group]").forEach(function (g) {
+      var theme = g.getAttribute("data-theme-group");
+      var keep = !any || on[theme] || g.querySelector("input:checked");
+      g.classList.toggle("off", !keep);
+    });
+  }
+
+  function focusErrors(root) {
+    var s = root.querySelector("#error-summary");
+    if (s) s.focus();
+  }
+
+  function init(root) {
+    filterCapabilities(root);
+    focusErrors(root);
+  }
+
+  document.addEventListener("change", function (e) {
+    if (e.target && e.target.hasAttribute && e.target.hasAttribute("data-theme-toggle")) {
+      filterCapabilities(document);
+    }
+  });
+  document.addEventListener("DOMContentLoaded", function () { init(document); });
+  document.addEventListener("htmx:afterSettle", function (e) {
+    var t = e.target;
+    if (t && t.querySelector) {
+      // A swap that brought errors back: show them. Otherwise keep the user's focus.
+      if (t.querySelector("#error-summary")) focusErrors(t);
+      filterCapabilities(document);
+    }
+  });
+})();

@@ -11,6 +11,12 @@ func marketAuthzRows() []authzCase {
 		return func(w *authzWorld) string { return "/api/v1/offers/" + w.n.newOffer(w.t, status) + suffix }
 	}
 	static := func(p string) func(*authzWorld) string { return func(*authzWorld) string { return p } }
+	engPath := func(agreed bool, suffix string) func(w *authzWorld) string {
+		return func(w *authzWorld) string { return "/api/v1/engagements/" + w.n.newEngagement(w.t, agreed) + suffix }
+	}
+	prjPath := func(suffix string) func(w *authzWorld) string {
+		return func(w *authzWorld) string { return "/api/v1/projects/" + w.n.newProject(w.t) + suffix }
+	}
 	// Signed-in actors other than the owner ministry and the curators.
 	others := func(status int) map[string]int {
 		return map[string]int{"ministry2": status, "donor": status, "donor2": status}
@@ -77,6 +83,46 @@ func marketAuthzRows() []authzCase {
 				return w.n.call("GET", "/api/v1/matching/weights", w.f.coord.Token, nil).json(w.t)
 			}, want: curators(200, 403)},
 		{name: "allocation", method: "GET", route: "/api/v1/matching/allocation", path: static("/api/v1/matching/allocation"), want: curators(200, 403)},
+
+		// Engagements and projects.
+		{name: "propose engagement", method: "POST", route: "/api/v1/engagements", path: static("/api/v1/engagements"),
+			body: func(w *authzWorld, _ string) any {
+				return map[string]any{"need_id": w.n.newNeed(w.t, "open", "public"), "offer_id": w.n.newOffer(w.t, "open"), "message": "Let us talk"}
+			}, want: with(all(403), map[string]int{"ministry": 201, "donor": 201})},
+		{name: "list engagements", method: "GET", route: "/api/v1/engagements", path: static("/api/v1/engagements"), want: all(200)},
+		{name: "get engagement", method: "GET", route: "/api/v1/engagements/:id", path: engPath(false, ""),
+			want: with(curators(200, 404), map[string]int{"ministry": 200, "donor": 200})},
+		{name: "accept engagement", method: "POST", route: "/api/v1/engagements/:id/accept", path: engPath(false, "/accept"),
+			want: with(curators(403, 404), map[string]int{"ministry": 403, "donor": 200})},
+		{name: "decline engagement", method: "POST", route: "/api/v1/engagements/:id/decline", path: engPath(false, "/decline"),
+			want: with(curators(403, 404), map[string]int{"ministry": 403, "donor": 200})},
+		{name: "withdraw engagement", method: "POST", route: "/api/v1/engagements/:id/withdraw", path: engPath(false, "/withdraw"),
+			want: with(curators(403, 404), map[string]int{"ministry": 200, "donor": 403})},
+		{name: "message engagement", method: "POST", route: "/api/v1/engagements/:id/messages", path: engPath(false, "/messages"),
+			body: func(*authzWorld, string) any { return map[string]string{"body": "When can the experts travel?"} },
+			want: with(curators(201, 404), map[string]int{"ministry": 201, "donor": 201})},
+		{name: "create project", method: "POST", route: "/api/v1/projects", path: static("/api/v1/projects"),
+			body: func(w *authzWorld, _ string) any {
+				return map[string]any{"engagement_id": w.n.newEngagement(w.t, true), "title": "CSIRT project", "budget_usd": 300000,
+					"start_date": "2027-03-01", "end_date": "2028-03-01"}
+			}, want: with(curators(201, 404), map[string]int{"ministry": 403, "donor": 201})},
+		{name: "list projects", method: "GET", route: "/api/v1/projects", path: static("/api/v1/projects"), want: all(200)},
+		{name: "get project", method: "GET", route: "/api/v1/projects/:id", path: prjPath(""), want: all(200)},
+		{name: "edit project", method: "PATCH", route: "/api/v1/projects/:id", path: prjPath(""),
+			body: func(*authzWorld, string) any { return map[string]any{"description": "Updated plan"} },
+			want: with(curators(200, 403), map[string]int{"donor": 200})},
+		{name: "project status", method: "POST", route: "/api/v1/projects/:id/status", path: prjPath("/status"),
+			body: func(*authzWorld, string) any { return map[string]any{"status": 2} },
+			want: with(curators(200, 403), map[string]int{"donor": 200})},
+		{name: "project transaction", method: "POST", route: "/api/v1/projects/:id/transactions", path: prjPath("/transactions"),
+			body: func(*authzWorld, string) any {
+				return map[string]any{"type": "commitment", "amount_usd": 100000, "date": "2027-03-15"}
+			},
+			want: with(curators(201, 403), map[string]int{"donor": 201})},
+		{name: "funding report", method: "GET", route: "/api/v1/reports/funding", path: static("/api/v1/reports/funding?group_by=theme"), want: all(200)},
+		{name: "overlaps report", method: "GET", route: "/api/v1/reports/overlaps", path: static("/api/v1/reports/overlaps"), want: all(200)},
+		{name: "IATI export", method: "GET", route: "/api/v1/export/iati.xml", path: func(w *authzWorld) string { w.n.newProject(w.t); return "/api/v1/export/iati.xml" },
+			want: all(200)},
 
 		// Countries.
 		{name: "list countries", method: "GET", route: "/api/v1/countries", path: static("/api/v1/countries"), want: all(200)},

@@ -75,3 +75,31 @@ func (n *node) newOffer(t *testing.T, status string) string {
 	}
 	return id
 }
+
+// newEngagement creates an open need (Senegal ministry) and an open offer (the donor), and a
+// proposal from the ministry; agreed when asked. It returns the engagement id.
+func (n *node) newEngagement(t *testing.T, agreed bool) string {
+	t.Helper()
+	f := &n.env.fx
+	need := n.newNeed(t, "open", "public")
+	offer := n.newOffer(t, "open")
+	r := n.call("POST", "/api/v1/engagements", f.ministry.Token, map[string]any{"need_id": need, "offer_id": offer, "message": "We would like to work with you"})
+	require.Equal(t, 201, r.Status, string(r.Body))
+	id := r.json(t)["id"].(string)
+	if agreed {
+		r = n.call("POST", "/api/v1/engagements/"+id+"/accept", f.donor.Token, nil)
+		require.Equal(t, 200, r.Status, string(r.Body))
+	}
+	return id
+}
+
+// newProject starts a project from a fresh agreed engagement, as the donor.
+func (n *node) newProject(t *testing.T) string {
+	t.Helper()
+	f := &n.env.fx
+	eng := n.newEngagement(t, true)
+	r := n.call("POST", "/api/v1/projects", f.donor.Token, map[string]any{"engagement_id": eng, "title": "National CSIRT establishment",
+		"budget_usd": 380000, "start_date": "2027-03-01", "end_date": "2028-08-31"})
+	require.Equal(t, 201, r.Status, string(r.Body))
+	return r.json(t)["id"].(string)
+}

@@ -63,6 +63,24 @@ func (s *Server) routes(app *fiber.App) {
 	v1.Put("/matching/weights", auth, s.handlePutWeights())
 	v1.Get("/matching/allocation", auth, s.handleAllocation())
 
+	// Engagements and projects.
+	v1.Post("/engagements", auth, s.handleProposeEngagement())
+	v1.Get("/engagements", auth, s.handleListEngagements())
+	v1.Get("/engagements/:id", auth, s.handleGetEngagement())
+	v1.Post("/engagements/:id/accept", auth, s.handleAcceptEngagement())
+	v1.Post("/engagements/:id/decline", auth, s.handleCloseEngagement(false))
+	v1.Post("/engagements/:id/withdraw", auth, s.handleCloseEngagement(true))
+	v1.Post("/engagements/:id/messages", auth, s.handleEngagementMessage())
+	v1.Post("/projects", auth, s.handleCreateProject())
+	v1.Get("/projects", auth, s.handleListProjects())
+	v1.Get("/projects/:id", auth, s.handleGetProject())
+	v1.Patch("/projects/:id", auth, s.handlePatchProject())
+	v1.Post("/projects/:id/status", auth, s.handleProjectStatus())
+	v1.Post("/projects/:id/transactions", auth, s.handleAddTransaction())
+	v1.Get("/reports/funding", auth, s.handleFundingReport())
+	v1.Get("/reports/overlaps", auth, s.handleOverlaps())
+	v1.Get("/export/iati.xml", auth, s.handleIATIExport())
+
 	// Countries.
 	v1.Get("/countries", auth, s.handleListCountries())
 	v1.Get("/countries/:iso", auth, s.handleGetCountry())

@@ -8,7 +8,10 @@ type EngagementStatus string
 // The engagement lifecycle: proposed → agreed or declined (by the other side), or withdrawn
 // (by the proposer while still proposed).
 const (
-	EngagementProposed  EngagementStatus = "proposed"
+	EngagementProposed EngagementStatus = "proposed"
+	// EngagementAccepting is the short step of an accept in progress: the need is being matched
+	// and the offer's slot reserved. A crash leaves it there and recovery completes or undoes it.
+	EngagementAccepting EngagementStatus = "accepting"
 	EngagementAgreed    EngagementStatus = "agreed"
 	EngagementDeclined  EngagementStatus = "declined"
 	EngagementWithdrawn EngagementStatus = "withdrawn"

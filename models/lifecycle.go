@@ -16,6 +16,7 @@ const (
 	NeedMatch    NeedTransition = "match"    // system: open → matched when an engagement is agreed
 	NeedStart    NeedTransition = "start"    // system: matched → in_progress when a project starts
 	NeedFulfil   NeedTransition = "fulfil"   // system: in_progress → fulfilled when the project closes with results
+	NeedUnmatch  NeedTransition = "unmatch"  // system: matched → open when an accept cannot complete
 )
 
 var needMoves = map[NeedTransition]struct {
@@ -29,6 +30,7 @@ var needMoves = map[NeedTransition]struct {
 	NeedMatch:    {[]NeedStatus{NeedOpen}, NeedMatched},
 	NeedStart:    {[]NeedStatus{NeedMatched}, NeedInProgress},
 	NeedFulfil:   {[]NeedStatus{NeedInProgress}, NeedFulfilled},
+	NeedUnmatch:  {[]NeedStatus{NeedMatched}, NeedOpen},
 }
 
 // Next returns the state the transition leads to from the need's current state, or

@@ -18,6 +18,7 @@ func TestNeedLifecycleExhaustive(t *testing.T) {
 		NeedMatch:    {NeedOpen: NeedMatched},
 		NeedStart:    {NeedMatched: NeedInProgress},
 		NeedFulfil:   {NeedInProgress: NeedFulfilled},
+		NeedUnmatch:  {NeedMatched: NeedOpen},
 	}
 	for tr, moves := range legal {
 		for _, from := range all {

@@ -48,6 +48,9 @@ type Need struct {
 	CreatedAt      time.Time  `json:"created_at" bson:"created_at"`
 	UpdatedAt      time.Time  `json:"updated_at" bson:"updated_at"`
 	Version        int64      `json:"version" bson:"version"`
+	// EngagementID is the agreed engagement that matched the need, so that a retried accept
+	// recognises its own match.
+	EngagementID string `json:"engagement_id,omitempty" bson:"engagement_id,omitempty"`
 	// ImportBatch tags a row of a bulk import until the import commits; tagged objects are
 	// invisible.
 	ImportBatch string `json:"-" bson:"import_batch,omitempty"`

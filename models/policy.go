@@ -167,3 +167,98 @@ func AuthorizeCurator(a *Actor) error {
 	}
 	return deny("only coordinators may do this")
 }
+
+// More actions the policy knows, for engagements and projects.
+const (
+	ActPropose     Action = "propose"
+	ActAccept      Action = "accept"
+	ActDecline     Action = "decline"
+	ActMessage     Action = "message"
+	ActTransaction Action = "add transactions to"
+	ActStatus      Action = "change the status of"
+)
+
+// EngagementSide says which side of an engagement the actor acts for: the need's ministry,
+// the offer's donor, or neither ("").
+func EngagementSide(a *Actor, e *Engagement) Side {
+	switch {
+	case a.Role == RoleMinistry && a.OrgID == e.NeedOrgID:
+		return SideNeed
+	case a.Role == RoleDonor && a.OrgID == e.OfferOrgID:
+		return SideOffer
+	}
+	return ""
+}
+
+// CanSeeEngagement reports whether the actor may know the engagement exists: its two sides
+// and coordinators.
+func CanSeeEngagement(a *Actor, e *Engagement) bool {
+	return a != nil && (a.Role.Curates() || EngagementSide(a, e) != "")
+}
+
+// AuthorizeEngagement decides an action on an engagement: the side that did not propose
+// accepts or declines, the proposer withdraws, both sides and coordinators write messages.
+func AuthorizeEngagement(a *Actor, act Action, e *Engagement) error {
+	if !CanSeeEngagement(a, e) {
+		return hidden("engagement")
+	}
+	side := EngagementSide(a, e)
+	switch act {
+	case ActRead:
+		return nil
+	case ActMessage:
+		return nil
+	case ActAccept, ActDecline:
+		if side != "" && side != e.ProposedBy {
+			return nil
+		}
+		if side == e.ProposedBy {
+			return deny("the other side of the engagement answers its proposal")
+		}
+	case ActWithdraw:
+		if side == e.ProposedBy {
+			return nil
+		}
+	}
+	return deny("you may not " + string(act) + " this engagement")
+}
+
+// CanSeeProject reports whether the actor may know the project exists: coordinators, the
+// organizations taking part, and whoever may see the need it serves (so that a restricted
+// need's project stays hidden too).
+func CanSeeProject(a *Actor, p *Project, n *Need) bool {
+	switch {
+	case a == nil:
+		return false
+	case a.Role.Curates():
+		return true
+	case a.OrgID != "" && (a.OrgID == p.DonorOrgID || a.OrgID == p.ImplementerID || a.OrgID == p.NeedOrgID):
+		return true
+	case n != nil:
+		return CanSeeNeed(a, n)
+	}
+	return false
+}
+
+// AuthorizeProject decides an action on a project: its donor and coordinators manage it; its
+// donor, its implementer and coordinators record money.
+func AuthorizeProject(a *Actor, act Action, p *Project, n *Need) error {
+	if !CanSeeProject(a, p, n) {
+		return hidden("project")
+	}
+	donor := a.Role == RoleDonor && a.OrgID == p.DonorOrgID
+	implementer := a.Role == RoleDonor && a.OrgID == p.ImplementerID
+	switch act {
+	case ActRead:
+		return nil
+	case ActUpdate, ActStatus:
+		if donor || a.Role.Curates() {
+			return nil
+		}
+	case ActTransaction:
+		if donor || implementer || a.Role.Curates() {
+			return nil
+		}
+	}
+	return deny("you may not " + string(act) + " this project")
+}

@@ -52,8 +52,11 @@ type Model struct {
 	offers    map[string]*offerEntry
 	offersNew []*offerEntry // newest first
 	profiles  map[string]*models.CountryProfile
-	gen       uint64
-	observers []func(Change)
+	// engagements and projects: see delivery.go.
+	engagements map[string]*models.Engagement
+	projects    map[string]*models.Project
+	gen         uint64
+	observers   []func(Change)
 }
 
 // New returns an empty model.

@@ -34,6 +34,8 @@ type App struct {
 	Offers      *Offers
 	Countries   *Countries
 	Matching    *Matching
+	Engagements *Engagements
+	Projects    *Projects
 	Model       *readmodel.Model
 	Clock       *HLC
 
@@ -68,6 +70,12 @@ func New(d Deps) *App {
 	}
 	app.Matching = NewMatching(&Matching{Store: d.Store, Model: model, Cache: d.Rankings, Bus: d.Bus, Clock: hlc, Now: d.Now, Log: d.Log,
 		Fresh: rev.Fresh})
+	app.Engagements = &Engagements{Store: d.Store, Model: model, Bus: d.Bus, Clock: hlc, Needs: app.Needs, Offers: app.Offers,
+		Matching: app.Matching, Now: d.Now, Log: d.Log}
+	app.Projects = &Projects{Store: d.Store, Model: model, Bus: d.Bus, Clock: hlc, Needs: app.Needs, Engagements: app.Engagements,
+		Matching: app.Matching, Now: d.Now, Log: d.Log}
+	app.Matching.Active = app.Engagements.ActiveDeliveries
+	app.Countries.Projects = app.Projects.CountryFigures
 	app.syncModel(d.Now)
 	return app
 }
@@ -120,6 +128,26 @@ func (a *App) syncModel(now Clock) {
 			a.Model.PutOfferAt(o, e.Gen)
 		}
 	})
+	a.Sync.Handle(models.EventEngagement, func(ctx context.Context, e models.Event) {
+		a.Clock.Observe(e.Gen)
+		var x models.Engagement
+		if len(e.Data) > 0 && json.Unmarshal(e.Data, &x) == nil && x.ID == e.ID {
+			a.Model.PutEngagement(&x)
+		} else if got, err := a.store.GetEngagement(ctx, e.ID); err == nil {
+			a.Model.PutEngagement(got)
+		}
+		a.Matching.ContextChanged(e.Gen)
+	})
+	a.Sync.Handle(models.EventProject, func(ctx context.Context, e models.Event) {
+		a.Clock.Observe(e.Gen)
+		var x models.Project
+		if len(e.Data) > 0 && json.Unmarshal(e.Data, &x) == nil && x.ID == e.ID {
+			a.Model.PutProject(&x)
+		} else if got, err := a.store.GetProject(ctx, e.ID); err == nil {
+			a.Model.PutProject(got)
+		}
+		a.Matching.ContextChanged(e.Gen)
+	})
 	a.Sync.Handle(models.EventWeights, func(ctx context.Context, e models.Event) {
 		a.Clock.Observe(e.Gen)
 		a.Matching.WeightsChanged(e.Data, e.Gen)
@@ -151,6 +179,16 @@ func (a *App) syncModel(now Clock) {
 		}
 		a.Model.Reconcile(committedRows(needs, committed, func(n *models.Need) string { return n.ImportBatch }),
 			committedRows(offers, committed, func(o *models.Offer) string { return o.ImportBatch }), profiles, loadedAt)
+		engagements, err := a.store.ListEngagements(ctx)
+		if err != nil {
+			return err
+		}
+		projects, err := a.store.ListProjects(ctx)
+		if err != nil {
+			return err
+		}
+		a.Model.ReconcileDelivery(engagements, projects)
+		a.Matching.ContextChanged(0)
 		return nil
 	})
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"maps"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -188,7 +189,7 @@ func (m *Matching) WeightsChanged(raw []byte, g int64) {
 }
 
 // ContextChanged re-reads the deliveries under way (an engagement was agreed, a project
-// started or closed); it can change any ranking's duplication factor.
+// started or closed); when they differ, any ranking's duplication factor may have changed.
 func (m *Matching) ContextChanged(g int64) {
 	if g == 0 {
 		g = m.Clock.Tick()
@@ -198,9 +199,12 @@ func (m *Matching) ContextChanged(g int64) {
 		act = m.Active()
 	}
 	m.mu.Lock()
+	same := maps.Equal(act, m.active)
 	m.active = act
 	m.mu.Unlock()
-	m.invalidateAll(g)
+	if !same {
+		m.invalidateAll(g)
+	}
 }
 
 func (m *Matching) invalidateAll(g int64) {

@@ -161,8 +161,16 @@ func openStack(ctx context.Context, cfg config, log *slog.Logger, stderr io.Writ
 		CursorKey: secret,
 		Rankings:  rediscache.NewRankings(st.cache, 24*time.Hour),
 	})
+	// Finish what a crash may have interrupted: imports roll back or stay committed, accepts
+	// complete or undo. Both are idempotent.
+	if err := st.app.RecoverImports(ctx); err != nil {
+		log.Warn("import recovery incomplete; it runs again at the next start", "err", err)
+	}
 	if err := st.app.Start(ctx); err != nil {
 		return st, fmt.Errorf("load state: %w", err)
+	}
+	if err := st.app.Engagements.Recover(ctx); err != nil {
+		log.Warn("engagement recovery incomplete; it runs again at the next start", "err", err)
 	}
 	if cfg.AdminEmail != "" {
 		created, err := st.app.Accounts.EnsureAdmin(ctx, cfg.AdminEmail, cfg.AdminPassword)

@@ -2,7 +2,7 @@
 GO ?= go
 PKGS ?= ./...
 
-.PHONY: run test vet build bench fmt clean
+.PHONY: run test vet build bench fuzz fmt clean
 
 run: ## serve on :8080 with the embedded default
 	$(GO) run ./cmd/capmatch
@@ -15,6 +15,17 @@ vet:
 
 test: vet ## the whole test suite, with the race detector
 	$(GO) test -race -count=1 -timeout 20m $(PKGS)
+
+FUZZTIME ?= 10s
+# Every fuzz target, as package:Target. CI runs each for a few seconds; run longer locally.
+FUZZ_TARGETS = ./api:FuzzDecode ./models:FuzzNeedValidate ./models/service:FuzzCursor ./models/iati:FuzzWrite ./matching:FuzzScore
+
+fuzz: ## run every fuzz target for FUZZTIME (seed corpora live in each package's testdata/fuzz)
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "fuzz $$name ($$pkg) for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$$name$$" -fuzztime $(FUZZTIME) $$pkg; \
+	done
 
 bench: ## Go benchmarks (figures go to BENCHMARKS.md)
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)

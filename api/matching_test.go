@@ -210,3 +210,27 @@ func TestWeightsValidation(t *testing.T) {
 	r = n.call("GET", "/api/v1/audit?object_id=weights", f.coord.Token, nil)
 	assert.Contains(t, string(r.Body), "matching_weights")
 }
+
+// TestEmptiedRedisRebuildsLazily: after Redis loses every key (a restart without persistence),
+// the next read recomputes once and refills the cache; the one after is cached again.
+func TestEmptiedRedisRebuildsLazily(t *testing.T) {
+	r, err := embedded.StartRedis()
+	require.NoError(t, err)
+	defer r.Stop()
+	e := newEnvWithRedis(t, r.URL())
+	a, b := e.node(), e.node()
+	f := a.seed()
+	need := a.newNeed(t, "open", "public")
+	a.newOffer(t, "open")
+	path := "/api/v1/needs/" + need + "/matches"
+	assert.Equal(t, false, matches(t, a, path, f.ministry.Token)["cached"])
+	assert.Equal(t, true, matches(t, b, path, f.ministry.Token)["cached"], "B reads what A stored in Redis")
+	r.Server().FlushAll()
+	c := e.node() // a fresh replica has nothing in memory either
+	before := c.app.Matching.Computes()
+	assert.Equal(t, false, matches(t, c, path, f.ministry.Token)["cached"])
+	assert.Equal(t, true, matches(t, c, path, f.ministry.Token)["cached"])
+	assert.EqualValues(t, 1, c.app.Matching.Computes()-before, "recomputed once")
+	d := e.node()
+	assert.Equal(t, true, matches(t, d, path, f.ministry.Token)["cached"], "and shared through Redis again")
+}

@@ -120,5 +120,7 @@ func (s *Server) routes(app *fiber.App) {
 	app.Get("/donor/offers/:id/edit", ui.EditOffer())
 	app.Post("/donor/offers/:id/edit", ui.UpdateOffer())
 	app.Get("/coordinator", ui.CoordinatorHome())
+	app.Get("/coordinator/weights", ui.WeightsEditor())
+	app.Post("/coordinator/weights", ui.SaveWeights())
 	app.Use(ui.NotFound())
 }

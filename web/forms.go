@@ -181,6 +181,13 @@ var fieldErrorRules = []struct {
 	{regexp.MustCompile(`^must be a SIM3 level from 0 to 4$`), "err.between", func(*Localizer, []string) []any { return []any{"0", "4"} }},
 	{regexp.MustCompile(`^is not a cursor from this list`), "err.cursor", nil},
 	{regexp.MustCompile(`^differs from If-Match$`), "err.stale", nil},
+	{regexp.MustCompile(`^must be a finite number$`), "err.percent", nil},
+	{regexp.MustCompile(`^must be between 0 and 1, got `), "err.weight_range", nil},
+	{regexp.MustCompile(`^must have at most four decimal places`), "err.weight_decimals", nil},
+	{regexp.MustCompile(`^must add up to 1, they add up to ([\d.]+)$`), "err.weight_sum", func(L *Localizer, m []string) []any {
+		v, _ := strconv.ParseFloat(m[1], 64)
+		return []any{L.Percent(v)}
+	}},
 }
 
 func intArgs(L *Localizer, m []string) []any {

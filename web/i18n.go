@@ -154,6 +154,18 @@ func (l *Localizer) Num(n any) string {
 	return fmt.Sprint(n)
 }
 
+// Points writes a share in [0,1] as points out of 100 with at most one decimal, in the
+// language's notation (87.5 / 87,5), for match scores and factor contributions.
+func (l *Localizer) Points(f float64) string {
+	return l.printer.Sprint(number.Decimal(f*100, number.MaxFractionDigits(1)))
+}
+
+// Percent writes a share in [0,1] as a percentage with at most one decimal (a factor's fit
+// or weight).
+func (l *Localizer) Percent(f float64) string {
+	return l.T("fmt.percent", l.Points(f))
+}
+
 // Money formats whole US dollars the way the language writes them: US$400,000,
 // 400 000 $ US, 400.000 US$.
 func (l *Localizer) Money(usd int64) string {

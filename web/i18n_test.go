@@ -15,7 +15,9 @@ import (
 	"testing/fstest"
 	"time"
 
+	"github.com/capmatch/capmatch/matching"
 	"github.com/capmatch/capmatch/models"
+	"github.com/capmatch/capmatch/models/demo"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -59,6 +61,13 @@ func TestEveryMessageExistsInEveryLanguage(t *testing.T) {
 	}
 	for _, r := range fieldErrorRules {
 		used[r.key] = true
+	}
+	for _, r := range reasonRules {
+		used[r.key] = true
+	}
+	used["reason.and"], used["reason.or"] = true, true // conjunctions of localList
+	for _, f := range matching.FactorNames() {
+		used["factor."+f], used["factor."+f+".hint"] = true, true
 	}
 	for k := range flashKeys {
 		used["flash."+k] = true
@@ -287,4 +296,67 @@ func TestCSRFTokensAreBoundToTheSession(t *testing.T) {
 	assert.NotEqual(t, a, csrfMAC(k, "fam:two"))
 	assert.NotEqual(t, a, csrfMAC([]byte(strings.Repeat("j", 32)), "fam:one"))
 	assert.Len(t, a, 32)
+}
+
+// TestEveryMatchReasonIsTranslated runs the matching engine over the demo data set (every
+// need against every offer, with some deliveries under way) and checks that every sentence
+// it writes to explain a factor has a translation rule, in every language.
+func TestEveryMatchReasonIsTranslated(t *testing.T) {
+	d := demo.Build("2026-06-01")
+	var needs []*models.Need
+	var offers []*models.Offer
+	for i := range d.Needs {
+		n := d.Needs[i]
+		n.Status = models.NeedOpen
+		needs = append(needs, &n)
+	}
+	// Variants that reach the rarer sentences: no maturity scale, an unknown priority, a need
+	// that cannot start on time, an offer with a small budget and no end date.
+	extra := *needs[0]
+	extra.ID, extra.Maturity, extra.Priority, extra.StartBy = "need-x1", models.Maturity{Framework: models.FrameworkNone}, "", "2026-01-01"
+	needs = append(needs, &extra)
+	for i := range d.Offers {
+		o := d.Offers[i]
+		o.Status = models.OfferOpen
+		offers = append(offers, &o)
+	}
+	small := *offers[0]
+	small.ID, small.BudgetUSD, small.BudgetCommitted, small.AvailableUntil = "offer-x1", 10_000, 10_000, "2099-12-31"
+	offers = append(offers, &small)
+	ix := matching.NewIndex(needs, offers)
+	active := map[matching.Delivery]int{}
+	for _, n := range needs[:10] {
+		active[matching.Delivery{Country: n.Country, Capability: n.Capability}] = 1 + len(active)%2
+	}
+	c := &matching.Context{Today: "2026-06-01", Active: active}
+	w := matching.DefaultWeights()
+	reasons := map[string]bool{}
+	for _, n := range needs {
+		for _, o := range offers {
+			if m, ok := ix.Explain(n.ID, o.ID, w, c); ok {
+				for _, f := range m.Factors {
+					reasons[f.Reason] = true
+				}
+			}
+		}
+	}
+	require.Greater(t, len(reasons), 100)
+	keys := map[string]bool{}
+	for _, lang := range models.SupportedLangs {
+		L := testCatalogs(t).localizer(lang)
+		for r := range reasons {
+			key, _, ok := matchReason(L, r)
+			if assert.True(t, ok, "no translation rule for the engine's %q", r) {
+				keys[key] = true
+				assert.NotContains(t, L.Reason(r), "{", "all placeholders filled: %q", r)
+			}
+		}
+	}
+	t.Logf("%d distinct reasons, %d rules used", len(reasons), len(keys))
+	fr := testCatalogs(t).localizer("fr")
+	assert.Equal(t, "L'offre couvre « Création d'un CERT/CSIRT national ».", fr.Reason("offer covers cert_setup"))
+	assert.Equal(t, "Mise en œuvre en français mais pas en wolof (1 des 2 langues demandées).", fr.Reason("delivers in fr but not wo (1 of 2 requested languages)"))
+	assert.Equal(t, "Le budget restant de 1\u00a0600\u00a0000 $ US couvre 40 % des 4\u00a0000\u00a0000 $ US demandés.",
+		fr.Reason("remaining budget $1,600,000 covers 40% of the $4,000,000 requested"))
+	assert.Equal(t, "something new", fr.Reason("something new"), "an unknown sentence is shown as it is")
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/capmatch/capmatch/models"
+	"github.com/capmatch/capmatch/models/service"
 	"github.com/capmatch/capmatch/web"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -490,4 +491,105 @@ func TestReadinessProfileIsKeptUpToDate(t *testing.T) {
 	other := s.browser()
 	other.signIn(s.fx.ministry2)
 	assertPage(t, other.get("/countries/SN/readiness"), 403)
+}
+
+// openOffer posts and publishes an offer as the donor that fits needInput's need.
+func (s *stack) openOffer(title string) *models.Offer {
+	t := s.t
+	ctx := context.Background()
+	d := s.actor(s.fx.donor)
+	o, err := s.app.Offers.Create(ctx, d, service.OfferInput{Title: title, Themes: []models.Theme{models.ThemeIncidentManagement},
+		Capabilities: []models.Capability{models.CapCERTSetup}, Modalities: []models.Modality{models.ModExpertDeployment, models.ModTraining},
+		Languages: []string{"fr", "en"}, EligibleRegions: []string{"002"}, BudgetUSD: 2_000_000, MaxEngagements: 4,
+		AvailableFrom: "2029-01-01", AvailableUntil: "2032-12-31"})
+	require.NoError(t, err)
+	o, err = s.app.Offers.Transition(ctx, d, o.ID, models.OfferPublish, "")
+	require.NoError(t, err)
+	return o
+}
+
+func TestNeedAndOfferPagesExplainTheirMatches(t *testing.T) {
+	s := newStack(t)
+	s.seed()
+	n := s.openNeed("National CSIRT")
+	o := s.openOffer("Francophone CSIRT programme")
+
+	m := s.browser()
+	m.signIn(s.fx.ministry)
+	p := m.get("/needs/" + n.ID)
+	assertPage(t, p, 200)
+	assert.Contains(t, p.Body, `id="matches"`)
+	assert.Contains(t, p.Body, `href="/offers/`+o.ID+`">Francophone CSIRT programme</a>`)
+	assert.Contains(t, p.Body, "Francophone CSIRT Programme", "the offering organization is named")
+	assert.Contains(t, p.Body, "Why this match")
+	assert.Equal(t, 1+8, strings.Count(p.Body, "<meter"), "a bar for the score and one per factor")
+	assert.Contains(t, p.Body, "The offer covers “Establishing a national CERT/CSIRT”.")
+	assert.Contains(t, p.Body, "The remaining budget of US$2,000,000 covers the US$400,000 requested.")
+
+	m.lang = "es"
+	p = m.get("/needs/" + n.ID)
+	assert.Contains(t, p.Body, "Por qué encaja")
+	assert.Contains(t, p.Body, "La oferta cubre «Creación de un CERT/CSIRT nacional».")
+
+	d := s.browser()
+	d.signIn(s.fx.donor)
+	p = d.get("/offers/" + o.ID)
+	assertPage(t, p, 200)
+	assert.Contains(t, p.Body, `href="/needs/`+n.ID+`">National CSIRT</a>`)
+	assert.Contains(t, p.Body, "Needs this offer fits")
+
+	// Visitors see the offer but not the rankings (they are for signed-in users).
+	assert.NotContains(t, s.browser().get("/offers/"+o.ID).Body, `id="matches"`)
+}
+
+func TestWeightsEditorPreviewsBeforeSaving(t *testing.T) {
+	s := newStack(t)
+	s.seed()
+	s.openNeed("National CSIRT")
+	s.openOffer("Francophone CSIRT programme")
+	c := s.browser()
+	c.signIn(s.fx.coord)
+	p := c.get("/coordinator/weights")
+	assertPage(t, p, 200)
+	assert.Contains(t, p.Body, `name="capability" type="text" inputmode="decimal" class="short" value="30"`)
+	tok := csrf(t, p)
+	w := url.Values{"_csrf": {tok}, "version": {"1"}, "capability": {"40"}, "language": {"12"}, "modality": {"10"}, "budget": {"12"},
+		"timing": {"10"}, "maturity": {"6"}, "priority": {"8"}, "duplication": {"12"}}
+
+	w.Set("op", "preview")
+	p = c.do("POST", "/coordinator/weights", w)
+	assertPage(t, p, 422)
+	assert.Contains(t, p.Body, "The weights must add up to 100%; they add up to 110%.")
+	assert.Contains(t, p.Body, `id="weights-total" `)
+
+	w.Set("capability", "20")
+	w.Set("duplication", "x")
+	p = c.do("POST", "/coordinator/weights", w)
+	assertPage(t, p, 422)
+	assert.Contains(t, p.Body, `id="f-duplication-err">Enter a percentage`)
+
+	w.Set("duplication", "22")
+	p = c.do("POST", "/coordinator/weights", w)
+	assertPage(t, p, 200)
+	assert.Contains(t, p.Body, "How the rankings would change")
+	assert.Contains(t, p.Body, "of 1 open needs would get a different best offer")
+	assert.Contains(t, p.Body, "Francophone CSIRT programme")
+	assert.Equal(t, int64(1), s.app.Matching.Weights().Version, "a preview saves nothing")
+
+	w.Set("op", "save")
+	p = c.do("POST", "/coordinator/weights", w)
+	require.Equal(t, 303, p.Status, p.Body)
+	got := s.app.Matching.Weights()
+	assert.Equal(t, int64(2), got.Version)
+	assert.InDelta(t, 0.20, got.Capability, 1e-9)
+	assert.Contains(t, c.get(p.Header.Get("Location")).Body, "The new weights are in force")
+
+	// The same form again names a stale version: nothing is overwritten.
+	p = c.do("POST", "/coordinator/weights", w)
+	assertPage(t, p, 409)
+	assert.Equal(t, int64(2), s.app.Matching.Weights().Version)
+
+	mb := s.browser()
+	mb.signIn(s.fx.ministry)
+	assertPage(t, mb.get("/coordinator/weights"), 403)
 }

@@ -219,6 +219,8 @@ type needPage struct {
 	// What the viewer may do to it now.
 	CanEdit, CanSubmit, CanWithdraw, CanReview bool
 	F                                          *form
+	// Matches ranks the offers for the need, with every factor explained (signed-in viewers).
+	Matches *matchList
 }
 
 // Need shows one need with the actions the viewer may take.
@@ -228,7 +230,11 @@ func (u *UI) Need() fiber.Handler {
 		if err != nil {
 			return err
 		}
-		return r.render(200, "need", n.Title, "needs", u.needActions(r, n, newForm()))
+		p := u.needActions(r, n, newForm())
+		if rankable(n) {
+			p.Matches = u.offersForNeed(r, n)
+		}
+		return r.render(200, "need", n.Title, "needs", p)
 	})
 }
 
@@ -336,6 +342,8 @@ func (u *UI) getOffer(r *req, id string) (*models.Offer, error) {
 type offerPage struct {
 	O                             *models.Offer
 	CanEdit, CanPublish, CanClose bool
+	// Matches ranks the needs the offer fits, as the viewer may see them (open offers).
+	Matches *matchList
 }
 
 // Offer shows one offer with the actions the viewer may take.
@@ -352,6 +360,9 @@ func (u *UI) Offer() fiber.Handler {
 			p.CanPublish = pubErr == nil && models.AuthorizeOffer(a, models.ActPublish, o) == nil
 			p.CanClose = closeErr == nil && models.AuthorizeOffer(a, models.ActClose, o) == nil
 			p.CanEdit = a.Role == models.RoleDonor && models.AuthorizeOffer(a, models.ActUpdate, o) == nil && o.Editable(a) == nil
+			if o.Status == models.OfferOpen {
+				p.Matches = u.needsForOffer(r, o)
+			}
 		}
 		return r.render(200, "offer", o.Title, "offers", p)
 	})

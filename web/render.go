@@ -33,6 +33,7 @@ func (u *UI) parseTemplates() (map[string]pageTemplate, error) {
 		"dict":  dict,
 		"has":   has,
 		"add":   func(a, b int) int { return a + b },
+		"neg":   func(a int) int { return -a },
 		"seq":   seq,
 		"pct":   pct,
 		"str":   func(v any) string { return fmt.Sprint(v) },
@@ -256,7 +257,7 @@ func safeNext(next string) string {
 var flashKeys = map[string]bool{
 	"need_created": true, "need_updated": true, "need_submitted": true, "need_withdrawn": true,
 	"need_approved": true, "need_rejected": true, "offer_created": true, "offer_updated": true,
-	"offer_published": true, "offer_closed": true, "readiness_saved": true, "signed_out": true,
+	"offer_published": true, "offer_closed": true, "readiness_saved": true, "signed_out": true, "weights_saved": true,
 }
 
 // render executes a page template in the layout and sends it.

@@ -75,6 +75,7 @@ type UI struct {
 
 	refresh refresher
 	viewers viewerCache
+	orgs    orgNames
 
 	csrfMu  sync.Mutex
 	csrfKey []byte

@@ -1,6 +1,7 @@
 // capmatch progressive enhancement. Every page works without this file; it only
 //  - marks the page as scripted (html.js) so that no-script-only buttons hide,
 //  - on the offer form, shows only the capability groups of the ticked themes,
+//  - keeps a running total in the matching weights editor,
 //  - moves focus to the error summary after a form came back with errors.
 (function () {
   "use strict";
@@ -21,6 +22,21 @@
     });
   }
 
+  // The weights editor's running total, so a coordinator sees at once whether the weights
+  // add up to 100 % (the server checks it again).
+  function weightsTotal() {
+    var out = document.getElementById("weights-total");
+    if (!out) return;
+    var sum = 0, ok = true;
+    document.querySelectorAll("[data-weight]").forEach(function (i) {
+      var v = parseFloat(String(i.value).replace(",", ".").replace("%", ""));
+      if (isNaN(v)) ok = false; else sum += v;
+    });
+    var fmt = new Intl.NumberFormat(document.documentElement.lang || "en", { maximumFractionDigits: 2 });
+    out.textContent = ok ? fmt.format(sum) + (document.documentElement.lang === "en" ? "%" : "\u00a0%") : "–";
+    out.classList.toggle("bad", !ok || Math.abs(sum - 100) > 1e-9);
+  }
+
   function focusErrors(root) {
     var s = root.querySelector("#error-summary");
     if (s) s.focus();
@@ -28,9 +44,13 @@
 
   function init(root) {
     filterCapabilities(root);
+    weightsTotal();
     focusErrors(root);
   }
 
+  document.addEventListener("input", function (e) {
+    if (e.target && e.target.hasAttribute && e.target.hasAttribute("data-weight")) weightsTotal();
+  });
   document.addEventListener("change", function (e) {
     if (e.target && e.target.hasAttribute && e.target.hasAttribute("data-theme-toggle")) {
       filterCapabilities(document);

@@ -1,0 +1,489 @@
+package web_test
+
+// Browser tests: Debian's Chromium, headless, driven with chromedp through the flows of
+// issue 7 against a real server on a loopback port, with the demo data set loaded. They
+// save screenshots (see screenshotDir) and fail, rather than skip, when Chromium is missing.
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/capmatch/capmatch/models"
+	cdppage "github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// chromiumPath finds the browser: $CAPMATCH_CHROMIUM, else Debian's chromium.
+func chromiumPath() (string, error) {
+	if p := os.Getenv("CAPMATCH_CHROMIUM"); p != "" {
+		return p, nil
+	}
+	for _, name := range []string{"chromium", "chromium-browser", "/usr/bin/chromium"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p, nil
+		}
+	}
+	return "", errors.New("the browser tests need Chromium: install Debian's package (apt-get install chromium; .ci/run does) " +
+		"or set CAPMATCH_CHROMIUM to a Chromium or Chrome binary")
+}
+
+// screenshotDir is where screenshots go: $CAPMATCH_SCREENSHOTS (docs/web.md says how to
+// refresh docs/screenshots with it), else a directory under the system's temp directory,
+// so that a test run never changes the working tree.
+func screenshotDir(t *testing.T) string {
+	dir := os.Getenv("CAPMATCH_SCREENSHOTS")
+	if dir == "" {
+		dir = filepath.Join(os.TempDir(), "capmatch-screenshots")
+	}
+	require.NoError(t, os.MkdirAll(dir, 0o755))
+	return dir
+}
+
+// serve starts the stack's server on a loopback port and returns its base URL.
+func (s *stack) serve() string {
+	t := s.t
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	go func() { _ = s.srv.App().Listener(ln) }()
+	t.Cleanup(func() { _ = s.srv.App().ShutdownWithTimeout(5 * time.Second) })
+	return "http://" + ln.Addr().String()
+}
+
+// cspWatch records, in every page, the Content-Security-Policy violations and the dialogs
+// scripts open; DevTools runs it before the page's own scripts, outside the page's CSP.
+const cspWatch = `window.__violations = [];
+document.addEventListener("securitypolicyviolation", function (e) {
+  window.__violations.push(e.violatedDirective + " " + (e.blockedURI || "inline"));
+});`
+
+// tab is one browser tab in its own browser context (its own cookies).
+type tab struct {
+	t       *testing.T
+	ctx     context.Context
+	base    string
+	dialogs *atomic.Int32
+	shots   string
+}
+
+func (b *browserRun) newTab(t *testing.T) *tab {
+	ctx, cancel := chromedp.NewContext(b.ctx, chromedp.WithNewBrowserContext())
+	t.Cleanup(cancel)
+	tb := &tab{t: t, ctx: ctx, base: b.base, dialogs: &atomic.Int32{}, shots: b.shots}
+	require.NoError(t, chromedp.Do(ctx, chromedp.EmulateViewport(1200, 820)))
+	_, err := chromedp.Call(ctx, cdppage.AddScriptToEvaluateOnNewDocument, cdppage.AddScriptToEvaluateOnNewDocumentParams{Source: cspWatch})
+	require.NoError(t, err)
+	dialogs := chromedp.Events(ctx, cdppage.JavascriptDialogOpening)
+	go func() {
+		for _, err := range dialogs {
+			if err != nil {
+				return
+			}
+			tb.dialogs.Add(1)
+			_, _ = chromedp.Call(ctx, cdppage.HandleJavaScriptDialog, cdppage.HandleJavaScriptDialogParams{Accept: false})
+		}
+	}()
+	return tb
+}
+
+// do runs steps and fails the test on error, naming the step.
+func (tb *tab) do(what string, steps ...chromedp.Action[chromedp.Void]) {
+	tb.t.Helper()
+	ctx, cancel := context.WithTimeout(tb.ctx, 15*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		html, _ := chromedp.Run(tb.ctx, chromedp.Evaluate[string](`(typeof htmx) + " " + (window.__violations||[]).join(";") + " " + location.href + "\n" + (document.querySelector("main")||document.body).outerHTML.slice(0, 3000)`))
+		tb.t.Fatalf("%s: %v\npage: %s", what, err, html)
+	}
+}
+
+func (tb *tab) open(path string) {
+	tb.t.Helper()
+	tb.do("open "+path, chromedp.Navigate(tb.base+path), chromedp.WaitReady(chromedp.CSS("footer.site")), tb.ready())
+	tb.assertClean(path)
+}
+
+// ready waits until the page's scripts ran (htmx processes the page on DOMContentLoaded), as
+// a person would before clicking.
+func (tb *tab) ready() chromedp.Action[chromedp.Void] {
+	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
+		_, err := chromedp.Poll[bool](`document.readyState === "complete" && !!window.htmx`)(ctx, t)
+		return chromedp.Void{}, err
+	}
+}
+
+func (tb *tab) text(sel string) string {
+	tb.t.Helper()
+	s, err := chromedp.Run(tb.ctx, chromedp.Text(chromedp.CSS(sel)))
+	require.NoError(tb.t, err, sel)
+	return s
+}
+
+func (tb *tab) eval(expr string) string {
+	tb.t.Helper()
+	s, err := chromedp.Run(tb.ctx, chromedp.Evaluate[string](expr))
+	require.NoError(tb.t, err, expr)
+	return s
+}
+
+func (tb *tab) location() string {
+	tb.t.Helper()
+	l, err := chromedp.Run(tb.ctx, chromedp.Location())
+	require.NoError(tb.t, err)
+	return strings.TrimPrefix(l, tb.base)
+}
+
+// assertClean checks that the page broke no CSP rule and opened no dialog.
+func (tb *tab) assertClean(where string) {
+	tb.t.Helper()
+	assert.Equal(tb.t, "", tb.eval(`(window.__violations || []).join("; ")`), "CSP violations on %s", where)
+	assert.Zero(tb.t, tb.dialogs.Load(), "no dialog may open (%s)", where)
+}
+
+func (tb *tab) signIn(email, password string) {
+	tb.t.Helper()
+	tb.open("/signin")
+	tb.do("sign in",
+		chromedp.SendKeys(chromedp.ID("f-email"), email),
+		chromedp.SendKeys(chromedp.ID("f-password"), password),
+		chromedp.Click(chromedp.CSS(`form[action="/signin"] button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS("form.signout")),
+	)
+}
+
+// screenshot saves the viewport as a small PNG.
+func (tb *tab) screenshot(name string) {
+	tb.t.Helper()
+	buf, err := chromedp.Run(tb.ctx, chromedp.CaptureScreenshot())
+	require.NoError(tb.t, err)
+	small, err := shrinkPNG(buf)
+	require.NoError(tb.t, err)
+	path := filepath.Join(tb.shots, name)
+	require.NoError(tb.t, os.WriteFile(path, small, 0o644))
+	tb.t.Logf("screenshot %s (%d kB)", path, len(small)/1024)
+}
+
+// browserRun is one Chromium for all the scenarios.
+type browserRun struct {
+	ctx   context.Context
+	base  string
+	shots string
+}
+
+func TestBrowserFlows(t *testing.T) {
+	start := time.Now()
+	chromium, err := chromiumPath()
+	require.NoError(t, err)
+
+	s := newStack(t)
+	ctx := context.Background()
+	accounts, loaded, err := s.app.LoadDemo(ctx, models.DateOf(time.Now()))
+	require.NoError(t, err)
+	require.True(t, loaded)
+	pass := map[string]string{}
+	for _, a := range accounts {
+		pass[a.Email] = a.Password
+	}
+	base := s.serve()
+	t.Logf("demo data loaded and server up in %s", time.Since(start).Round(time.Millisecond))
+
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx,
+		chromedp.ExecPath(chromium),
+		chromedp.Flag("headless", true),
+		chromedp.Flag("no-sandbox", true),
+		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("no-first-run", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.Flag("hide-scrollbars", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1200, 820),
+	)
+	defer cancelAlloc()
+	browserCtx, cancelBrowser := chromedp.NewContext(allocCtx)
+	defer cancelBrowser()
+	runCtx, cancelRun := context.WithTimeout(browserCtx, 85*time.Second)
+	defer cancelRun()
+	require.NoError(t, chromedp.Do(runCtx), "start Chromium (%s)", chromium)
+	b := &browserRun{ctx: runCtx, base: base, shots: screenshotDir(t)}
+
+	const needTitle = "National CSIRT operations centre for Senegal"
+	var needID string
+
+	t.Run("ministry posts a need with the guided form and sees explained matches", func(t *testing.T) {
+		tb := b.newTab(t)
+		tb.signIn("ministry.sn@capmatch.example", pass["ministry.sn@capmatch.example"])
+		assert.Equal(t, "/ministry", tb.location())
+		tb.screenshot("ministry-workspace.png")
+
+		tb.open("/ministry/needs/new")
+		// The guide: choosing a theme brings its capabilities (htmx swaps the form in
+		// place), choosing a capability brings the rest.
+		tb.do("choose theme and capability",
+			chromedp.Click(chromedp.ID("theme-incident_management")),
+			chromedp.WaitVisible(chromedp.ID("cap-cert_setup")),
+			chromedp.Click(chromedp.ID("cap-cert_setup")),
+			chromedp.WaitVisible(chromedp.ID("f-title")),
+		)
+		assert.Contains(t, tb.text("#cap-cert_setup-d"), "FIRST", "capabilities come with the catalogue's descriptions")
+		tb.do("fill the details",
+			chromedp.SendKeys(chromedp.ID("f-title"), needTitle),
+			chromedp.SendKeys(chromedp.ID("f-description"), "Stand up the national CSIRT's operations centre and its first services."),
+			chromedp.Click(chromedp.ID("mod-expert_deployment")),
+			chromedp.Click(chromedp.ID("mod-mentoring")),
+			chromedp.Click(chromedp.ID("lang-fr")),
+			chromedp.SendKeys(chromedp.ID("f-budget-usd"), "650000"),
+			chromedp.SetValue(chromedp.ID("f-start-by"), string(models.DateOf(time.Now().AddDate(0, 4, 0)))),
+			chromedp.SendKeys(chromedp.ID("f-duration-months"), "24"),
+			chromedp.Click(chromedp.ID("prio-high")),
+			chromedp.SetValue(chromedp.ID("f-maturity-current"), "1"),
+			chromedp.SetValue(chromedp.ID("f-maturity-target"), "3"),
+			chromedp.Click(chromedp.ID("vis-public")),
+		)
+		tb.do("top", chromedp.Evaluate[chromedp.Void](`window.scrollTo(0, document.getElementById("step-capability").offsetTop - 20)`))
+		tb.screenshot("ministry-need-form.png")
+		tb.do("save and submit",
+			chromedp.Click(chromedp.CSS(`button[name=op][value=submit]:not(.default-submit)`)),
+			chromedp.WaitVisible(chromedp.ID("my-needs")),
+		)
+		assert.True(t, strings.HasPrefix(tb.location(), "/ministry?ok=need_submitted"), tb.location())
+		assert.Contains(t, tb.text("#my-needs"), needTitle)
+		tb.assertClean("ministry workspace")
+		needID = strings.TrimPrefix(tb.eval(`(function(){var a=[...document.querySelectorAll("#my-needs h3 a")].find(function(x){return x.textContent==`+
+			fmt.Sprintf("%q", needTitle)+`});return a?a.getAttribute("href"):""})()`), "/needs/")
+		require.NotEmpty(t, needID)
+
+		tb.open("/needs/" + needID)
+		tb.do("matches", chromedp.WaitVisible(chromedp.CSS("#matches .match")))
+		n, err := chromedp.Run(tb.ctx, chromedp.Evaluate[int](`document.querySelectorAll("#matches .match").length`))
+		require.NoError(t, err)
+		assert.Greater(t, n, 1, "ranked offers")
+		bars, err := chromedp.Run(tb.ctx, chromedp.Evaluate[int](`document.querySelectorAll("#matches .match:first-child .factor meter").length`))
+		require.NoError(t, err)
+		assert.Equal(t, 8, bars, "a bar per factor")
+		assert.Contains(t, tb.text("#matches .match:first-child .f-capability .f-reason"), "CERT/CSIRT")
+		tb.do("scroll to the matches", chromedp.Evaluate[chromedp.Void](`document.getElementById("matches").scrollIntoView({block: "start"})`))
+		tb.screenshot("ministry-matches.png")
+	})
+
+	t.Run("coordinator approves from the queue and opens the map", func(t *testing.T) {
+		require.NotEmpty(t, needID)
+		tb := b.newTab(t)
+		tb.signIn("coordinator@capmatch.example", pass["coordinator@capmatch.example"])
+		assert.Equal(t, "/coordinator", tb.location())
+		assert.Contains(t, tb.text("#queue"), needTitle)
+		tb.screenshot("coordinator-queue.png")
+		tb.do("approve",
+			chromedp.Click(chromedp.CSS(`#need-`+needID+` form[action$="/approve"] button`)),
+			chromedp.WaitVisible(chromedp.CSS("#queue .flash")),
+		)
+		assert.NotContains(t, tb.text("#queue"), needTitle)
+		assert.Equal(t, "/coordinator", tb.location(), "htmx swapped the queue in place")
+		got, err := s.app.Needs.Get(ctx, s.actorByEmail("coordinator@capmatch.example", pass), needID)
+		require.NoError(t, err)
+		assert.Equal(t, models.NeedOpen, got.Status)
+
+		tb.do("open the map", chromedp.Click(chromedp.CSS(`.main-nav a[href="/map"]`)), chromedp.WaitVisible(chromedp.CSS("svg.world")))
+		paths, err := chromedp.Run(tb.ctx, chromedp.Evaluate[int](`document.querySelectorAll("svg.world path").length`))
+		require.NoError(t, err)
+		assert.Greater(t, paths, 150)
+		assert.Contains(t, tb.eval(`document.querySelector('svg.world a[href="/countries/SN"]').getAttribute("aria-label")`), "open need")
+		tb.screenshot("coordinator-map.png")
+		tb.assertClean("map")
+		tb.do("a country links to its profile",
+			chromedp.Evaluate[chromedp.Void](`document.querySelector('svg.world a[href="/countries/KE"]').dispatchEvent(new MouseEvent("click", {bubbles: true, cancelable: true}))`),
+			chromedp.WaitVisible(chromedp.CSS("#readiness-h")),
+		)
+		assert.Equal(t, "/countries/KE", tb.location())
+	})
+
+	t.Run("a title with a script renders as text", func(t *testing.T) {
+		const evil = `<script>alert(1)</script><img src=x onerror=alert(2)>`
+		m := s.actorByEmail("ministry.sn@capmatch.example", pass)
+		in := needInput(evil)
+		n, err := s.app.Needs.Create(ctx, m, in)
+		require.NoError(t, err)
+		_, err = s.app.Needs.Transition(ctx, m, n.ID, models.NeedSubmit, "")
+		require.NoError(t, err)
+		_, err = s.app.Needs.Transition(ctx, s.actorByEmail("coordinator@capmatch.example", pass), n.ID, models.NeedApprove, "")
+		require.NoError(t, err)
+
+		tb := b.newTab(t)
+		tb.open("/needs/" + n.ID)
+		assert.Equal(t, evil, tb.text("h1"), "the title is shown as text")
+		tb.open("/needs?q=" + "script")
+		assert.Contains(t, tb.text("#results"), evil)
+		injected, err := chromedp.Run(tb.ctx, chromedp.Evaluate[int](`document.querySelectorAll("main script, main img").length`))
+		require.NoError(t, err)
+		assert.Zero(t, injected, "no element was injected")
+		time.Sleep(200 * time.Millisecond)
+		assert.Zero(t, tb.dialogs.Load(), "no alert fired")
+	})
+
+	t.Run("the language switch turns the page French and remembers it", func(t *testing.T) {
+		tb := b.newTab(t)
+		tb.open("/needs")
+		assert.Equal(t, "en", tb.eval(`document.documentElement.lang`))
+		tb.do("switch to French",
+			chromedp.Click(chromedp.CSS(`.langs a[hreflang="fr"]`)),
+			chromedp.WaitVisible(chromedp.CSS(`html[lang="fr"] .langs a[aria-current="true"][hreflang="fr"]`)),
+		)
+		assert.Equal(t, "/needs", tb.location())
+		assert.Equal(t, "Besoins", tb.text("h1"))
+		assert.Contains(t, tb.text("#results"), "$ US", "money in French")
+		tb.screenshot("needs-fr.png")
+		tb.open("/map")
+		assert.Equal(t, "Carte du monde", tb.text("h1"), "the choice is remembered")
+		assert.Equal(t, "fr", tb.eval(`document.documentElement.lang`))
+	})
+
+	t.Run("donor posts an offer and sees the needs it fits", func(t *testing.T) {
+		tb := b.newTab(t)
+		tb.signIn("donor.nl@capmatch.example", pass["donor.nl@capmatch.example"])
+		assert.Equal(t, "/donor", tb.location())
+		tb.open("/donor/offers/new")
+		tb.do("fill the offer",
+			chromedp.SendKeys(chromedp.ID("f-title"), "West African CSIRT mentoring"),
+			chromedp.Click(chromedp.ID("theme-incident_management")),
+			chromedp.Click(chromedp.ID("cap-cert_setup")),
+			chromedp.Click(chromedp.ID("cap-cert_maturity")),
+			chromedp.Click(chromedp.ID("mod-mentoring")),
+			chromedp.Click(chromedp.ID("mod-expert_deployment")),
+			chromedp.Click(chromedp.ID("lang-fr")),
+			chromedp.Click(chromedp.ID("lang-en")),
+			chromedp.Click(chromedp.ID("reg-011")),
+			chromedp.SendKeys(chromedp.ID("f-budget-usd"), "1500000"),
+			chromedp.SetValue(chromedp.ID("f-max-engagements"), "3"),
+			chromedp.SetValue(chromedp.ID("f-available-from"), string(models.DateOf(time.Now()))),
+			chromedp.SetValue(chromedp.ID("f-available-until"), string(models.DateOf(time.Now().AddDate(3, 0, 0)))),
+		)
+		hidden, err := chromedp.Run(tb.ctx, chromedp.Evaluate[bool](`document.querySelector('[data-theme-group="cybercrime"]').offsetParent === null`))
+		require.NoError(t, err)
+		assert.True(t, hidden, "with JavaScript, only the ticked themes' capabilities show")
+		tb.do("publish",
+			chromedp.Click(chromedp.CSS(`button[name=op][value=publish]`)),
+			chromedp.WaitVisible(chromedp.ID("my-offers")),
+		)
+		assert.Contains(t, tb.text("#my-offers"), "West African CSIRT mentoring")
+		tb.screenshot("donor-workspace.png")
+		tb.do("open the offer", chromedp.Click(chromedp.CSS(`#my-offers h3 a`)), chromedp.WaitVisible(chromedp.CSS("#matches")))
+		assert.Contains(t, tb.text("#matches"), needTitle, "the new open need ranks for the new offer")
+		tb.do("scroll", chromedp.Evaluate[chromedp.Void](`document.getElementById("matches").scrollIntoView({block: "start"})`))
+		tb.screenshot("donor-offer-matches.png")
+		tb.assertClean("offer page")
+	})
+
+	t.Run("pages fit a 360 px screen", func(t *testing.T) {
+		tb := b.newTab(t)
+		tb.do("narrow", chromedp.EmulateViewport(360, 740))
+		for _, path := range []string{"/", "/needs", "/offers", "/countries", "/countries/SN", "/map", "/signin", "/needs/" + needID} {
+			tb.open(path)
+			w, err := chromedp.Run(tb.ctx, chromedp.Evaluate[int](`document.documentElement.scrollWidth`))
+			require.NoError(t, err)
+			assert.LessOrEqual(t, w, 360, "%s scrolls sideways at 360 px", path)
+		}
+		tb.signIn("ministry.sn@capmatch.example", pass["ministry.sn@capmatch.example"])
+		for _, path := range []string{"/ministry", "/ministry/needs/new?theme=cybercrime", "/countries/SN/readiness"} {
+			tb.open(path)
+			w, err := chromedp.Run(tb.ctx, chromedp.Evaluate[int](`document.documentElement.scrollWidth`))
+			require.NoError(t, err)
+			assert.LessOrEqual(t, w, 360, "%s scrolls sideways at 360 px", path)
+		}
+		tb.open("/ministry")
+		tb.screenshot("ministry-360px.png")
+	})
+
+	t.Logf("browser flows took %s", time.Since(start).Round(time.Millisecond))
+}
+
+// actorByEmail signs a demo account in through the service.
+func (s *stack) actorByEmail(email string, pass map[string]string) *models.Actor {
+	s.t.Helper()
+	pair, err := s.app.Auth.Login(context.Background(), email, pass[email], "10.8.8.8")
+	require.NoError(s.t, err)
+	a, err := s.app.Auth.Authenticate(context.Background(), pair.AccessToken)
+	require.NoError(s.t, err)
+	return &a
+}
+
+// shrinkPNG re-encodes a screenshot with at most 256 colours, which keeps text and flat UI
+// colours intact and makes the committed images several times smaller.
+func shrinkPNG(in []byte) ([]byte, error) {
+	img, err := png.Decode(bytes.NewReader(in))
+	if err != nil {
+		return nil, err
+	}
+	bnds := img.Bounds()
+	key := func(c color.Color) uint32 {
+		r, g, b, _ := c.RGBA()
+		return (r>>11)<<10 | (g>>11)<<5 | b>>11
+	}
+	type acc struct{ n, r, g, b uint64 }
+	hist := map[uint32]*acc{}
+	for y := bnds.Min.Y; y < bnds.Max.Y; y++ {
+		for x := bnds.Min.X; x < bnds.Max.X; x++ {
+			c := img.At(x, y)
+			r, g, b, _ := c.RGBA()
+			k := key(c)
+			a := hist[k]
+			if a == nil {
+				a = &acc{}
+				hist[k] = a
+			}
+			a.n++
+			a.r += uint64(r >> 8)
+			a.g += uint64(g >> 8)
+			a.b += uint64(b >> 8)
+		}
+	}
+	keys := make([]uint32, 0, len(hist))
+	for k := range hist {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return hist[keys[i]].n > hist[keys[j]].n })
+	if len(keys) > 256 {
+		keys = keys[:256]
+	}
+	pal := make(color.Palette, 0, len(keys))
+	for _, k := range keys {
+		a := hist[k]
+		pal = append(pal, color.RGBA{uint8(a.r / a.n), uint8(a.g / a.n), uint8(a.b / a.n), 255})
+	}
+	out := image.NewPaletted(bnds, pal)
+	memo := map[uint32]uint8{}
+	for y := bnds.Min.Y; y < bnds.Max.Y; y++ {
+		for x := bnds.Min.X; x < bnds.Max.X; x++ {
+			c := img.At(x, y)
+			k := key(c)
+			i, ok := memo[k]
+			if !ok {
+				i = uint8(pal.Index(c))
+				memo[k] = i
+			}
+			out.SetColorIndex(x, y, i)
+		}
+	}
+	var buf bytes.Buffer
+	enc := png.Encoder{CompressionLevel: png.BestCompression}
+	if err := enc.Encode(&buf, out); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}

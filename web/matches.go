@@ -1,0 +1,141 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/capmatch/capmatch/matching"
+	"github.com/capmatch/capmatch/models"
+)
+
+// matchLimit is how many ranked matches a need or offer page shows.
+const matchLimit = 10
+
+// factorView is one factor of a match as the page shows it: its fit as a bar, its weight,
+// the points it adds and why, in the user's language.
+type factorView struct {
+	Name         string
+	Key          string
+	Value        float64
+	Weight       float64
+	Contribution float64
+	Reason       string
+}
+
+// matchView is one ranked match.
+type matchView struct {
+	Rank    int
+	ID      string
+	Title   string
+	Org     string
+	Country string
+	Score   float64
+	Factors []factorView
+}
+
+// matchList is the ranking shown on a need's or an offer's page.
+type matchList struct {
+	Items      []matchView
+	ComputedAt time.Time
+	// Unavailable is set when the ranking could not be computed right now (a store or cache
+	// outage); the page still shows the rest.
+	Unavailable bool
+}
+
+func (u *UI) factors(L *Localizer, fs []matching.Factor) []factorView {
+	out := make([]factorView, 0, len(fs))
+	for _, f := range fs {
+		out = append(out, factorView{Name: L.T("factor." + f.Name), Key: f.Name, Value: f.Value, Weight: f.Weight,
+			Contribution: f.Contribution, Reason: L.Reason(f.Reason)})
+	}
+	return out
+}
+
+// offersForNeed ranks the offers for a need with the matching service, as the viewer may see
+// them.
+func (u *UI) offersForNeed(r *req, n *models.Need) *matchList {
+	a := r.actor()
+	if a == nil || u.app.Matching == nil {
+		return nil
+	}
+	ctx := r.c.UserContext()
+	ms, err := u.app.Matching.OffersForNeed(ctx, a, n.ID, matchLimit)
+	if err != nil {
+		return u.rankingFailed(ctx, err)
+	}
+	out := &matchList{ComputedAt: ms.ComputedAt}
+	for _, it := range ms.Items {
+		out.Items = append(out.Items, matchView{Rank: it.Rank, ID: it.OfferID, Title: it.Title, Score: it.Score,
+			Org: u.orgName(ctx, it.OrganizationID), Factors: u.factors(r.L, it.Factors)})
+	}
+	return out
+}
+
+// needsForOffer ranks the needs for an offer, listing only needs the viewer may see.
+func (u *UI) needsForOffer(r *req, o *models.Offer) *matchList {
+	a := r.actor()
+	if a == nil || u.app.Matching == nil {
+		return nil
+	}
+	ctx := r.c.UserContext()
+	ms, err := u.app.Matching.NeedsForOffer(ctx, a, o.ID, matchLimit)
+	if err != nil {
+		return u.rankingFailed(ctx, err)
+	}
+	out := &matchList{ComputedAt: ms.ComputedAt}
+	for _, it := range ms.Items {
+		out.Items = append(out.Items, matchView{Rank: it.Rank, ID: it.NeedID, Title: it.Title, Score: it.Score, Country: it.Country,
+			Org: u.orgName(ctx, it.OrganizationID), Factors: u.factors(r.L, it.Factors)})
+	}
+	return out
+}
+
+// rankingFailed keeps the page usable when only the ranking is unavailable.
+func (u *UI) rankingFailed(ctx context.Context, err error) *matchList {
+	if !errors.Is(err, models.ErrUnavailable) {
+		u.log.ErrorContext(ctx, "ranking for the web UI failed", "err", err)
+	}
+	return &matchList{Unavailable: true}
+}
+
+// orgNames caches organization names for ranking pages (ten offers, ten organizations).
+type orgNames struct {
+	mu sync.Mutex
+	m  map[string]orgName
+}
+
+type orgName struct {
+	name string
+	exp  time.Time
+}
+
+func (u *UI) orgName(ctx context.Context, id string) string {
+	if id == "" {
+		return ""
+	}
+	now := u.now()
+	u.orgs.mu.Lock()
+	if e, ok := u.orgs.m[id]; ok && now.Before(e.exp) {
+		u.orgs.mu.Unlock()
+		return e.name
+	}
+	u.orgs.mu.Unlock()
+	org, err := u.app.Accounts.GetOrg(ctx, id)
+	if err != nil {
+		return ""
+	}
+	u.orgs.mu.Lock()
+	if u.orgs.m == nil || len(u.orgs.m) > 10_000 {
+		u.orgs.m = map[string]orgName{}
+	}
+	u.orgs.m[id] = orgName{name: org.Name, exp: now.Add(5 * time.Minute)}
+	u.orgs.mu.Unlock()
+	return org.Name
+}
+
+// rankable reports whether a need's page shows offers for it: not once it is finished.
+func rankable(n *models.Need) bool {
+	return n.Status != models.NeedWithdrawn && n.Status != models.NeedFulfilled
+}

@@ -9,6 +9,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 
 	"golang.org/x/crypto/argon2"
@@ -27,6 +28,17 @@ var Default = Params{Memory: 19 * 1024, Time: 2, Threads: 1}
 
 // MinLength is the shortest password accepted.
 const MinLength = 12
+
+// hashing bounds how many argon2id computations run at once: each takes Default.Memory (19 MiB)
+// for its duration, so a burst of sign-ins could otherwise exhaust a replica's memory. Callers
+// beyond the bound wait their turn (sign-in is rate limited besides).
+var hashing = make(chan struct{}, max(2, 2*runtime.NumCPU()))
+
+func argon2Key(password, salt []byte, p Params, keyLen uint32) []byte {
+	hashing <- struct{}{}
+	defer func() { <-hashing }()
+	return argon2.IDKey(password, salt, p.Time, p.Memory, p.Threads, keyLen)
+}
 
 // ErrMismatch means the password does not match the hash.
 var ErrMismatch = errors.New("password mismatch")
@@ -47,7 +59,7 @@ func Hash(password string) (string, error) {
 		return "", fmt.Errorf("salt: %w", err)
 	}
 	p := Default
-	key := argon2.IDKey([]byte(password), salt, p.Time, p.Memory, p.Threads, 32)
+	key := argon2Key([]byte(password), salt, p, 32)
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, p.Memory, p.Time, p.Threads,
 		base64.RawStdEncoding.EncodeToString(salt), base64.RawStdEncoding.EncodeToString(key)), nil
 }
@@ -83,7 +95,7 @@ func verify(hash, password string) error {
 	if err != nil {
 		return fmt.Errorf("passwords: bad key: %w", err)
 	}
-	got := argon2.IDKey([]byte(password), salt, p.Time, p.Memory, p.Threads, uint32(len(want)))
+	got := argon2Key([]byte(password), salt, p, uint32(len(want)))
 	if subtle.ConstantTimeCompare(got, want) != 1 {
 		return ErrMismatch
 	}

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"sync/atomic"
 	"strings"
 
 	"golang.org/x/crypto/argon2"
@@ -34,7 +35,11 @@ const MinLength = 12
 // beyond the bound wait their turn (sign-in is rate limited besides).
 var hashing = make(chan struct{}, max(2, 2*runtime.NumCPU()))
 
+// computations counts argon2id runs, so tests can check that every path does the same work.
+var computations atomic.Int64
+
 func argon2Key(password, salt []byte, p Params, keyLen uint32) []byte {
+	computations.Add(1)
 	hashing <- struct{}{}
 	defer func() { <-hashing }()
 	return argon2.IDKey(password, salt, p.Time, p.Memory, p.Threads, keyLen)

@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/capmatch/capmatch/models"
+	"github.com/capmatch/capmatch/models/service"
 	cdppage "github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/assert"
@@ -388,6 +389,49 @@ func TestBrowserFlows(t *testing.T) {
 		tb.do("scroll", chromedp.Evaluate[chromedp.Void](`document.getElementById("matches").scrollIntoView({block: "start"})`))
 		tb.screenshot("donor-offer-matches.png")
 		tb.assertClean("offer page")
+		offerID := strings.TrimPrefix(tb.location(), "/offers/")
+
+		// The ministry proposes an engagement on its need; the donor accepts it and starts
+		// the project.
+		e, _, err := s.app.Engagements.Propose(ctx, s.actorByEmail("ministry.sn@capmatch.example", pass),
+			service.EngagementInput{NeedID: needID, OfferID: offerID, Message: "Could the mentoring start with the SOC team in March?"})
+		require.NoError(t, err)
+		tb.open("/engagements")
+		assert.Contains(t, tb.text("#eng-"+e.ID), "Your answer is awaited")
+		tb.do("open the proposal", chromedp.Click(chromedp.CSS(`#eng-`+e.ID+` h3 a`)), chromedp.WaitVisible(chromedp.ID("accept")))
+		tb.do("accept", chromedp.Click(chromedp.ID("accept")), chromedp.WaitVisible(chromedp.ID("project-h")))
+		assert.Contains(t, tb.text("main"), "The engagement is agreed")
+		tb.screenshot("donor-engagement-agreed.png")
+		tb.do("start the project",
+			chromedp.Click(chromedp.CSS(`form[action="/projects"] button[type=submit]`)),
+			chromedp.WaitVisible(chromedp.ID("transactions")),
+		)
+		tb.do("record a commitment",
+			chromedp.SetValue(chromedp.ID("f-type"), "commitment"),
+			chromedp.SendKeys(chromedp.ID("f-amount-usd"), "400000"),
+			chromedp.Click(chromedp.CSS(`form.tx-form button[type=submit]`)),
+			chromedp.WaitVisible(chromedp.CSS(`#transactions table`)),
+		)
+		assert.Contains(t, tb.text("#funding-h + .funding"), "US$400,000")
+		tb.do("top", chromedp.Evaluate[chromedp.Void](`window.scrollTo(0, 0)`))
+		tb.screenshot("donor-project.png")
+		tb.assertClean("project page")
+	})
+
+	t.Run("coordinator sees the pipeline and the funding gaps", func(t *testing.T) {
+		tb := b.newTab(t)
+		tb.signIn("coordinator@capmatch.example", pass["coordinator@capmatch.example"])
+		tb.open("/engagements")
+		assert.Contains(t, tb.text("#engagement-list"), needTitle)
+		tb.open("/coordinator/funding")
+		rows, err := chromedp.Run(tb.ctx, chromedp.Evaluate[int](`document.querySelectorAll("#chart .chart-row svg.fbar").length`))
+		require.NoError(t, err)
+		assert.Greater(t, rows, 10, "a bar per country")
+		assert.Contains(t, tb.text("#chart"), "Senegal")
+		tb.screenshot("coordinator-funding.png")
+		tb.assertClean("funding chart")
+		tb.open("/map?metric=projects")
+		assert.Contains(t, tb.eval(`document.querySelector('svg.world a[href="/countries/SN"]').getAttribute("aria-label")`), "1 active project")
 	})
 
 	t.Run("pages fit a 360 px screen", func(t *testing.T) {

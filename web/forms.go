@@ -182,6 +182,18 @@ var fieldErrorRules = []struct {
 	{regexp.MustCompile(`^is not a cursor from this list`), "err.cursor", nil},
 	{regexp.MustCompile(`^differs from If-Match$`), "err.stale", nil},
 	{regexp.MustCompile(`^must be a finite number$`), "err.percent", nil},
+	{regexp.MustCompile(`^must be a real date written`), "err.date", nil},
+	{regexp.MustCompile(`^must not be before \w+$`), "err.until_before", nil},
+	{regexp.MustCompile(`^must be a whole number of US dollars from 1 to`), "err.amount", nil},
+	{regexp.MustCompile(`^must be between 1 and [\d,]+ when given$`), "err.amount", nil},
+	{regexp.MustCompile(`^exceeds what remains of the offer \(\$(\d+)\)$`), "err.exceeds_offer", func(L *Localizer, m []string) []any {
+		n, _ := strconv.ParseInt(m[1], 10, 64)
+		return []any{L.Money(n)}
+	}},
+	{regexp.MustCompile(`^must be pledge, commitment, disbursement or expenditure$`), "err.choose", nil},
+	{regexp.MustCompile(`^must be an implementer or donor organization$`), "err.choose", nil},
+	{regexp.MustCompile(`^must be an IATI activity status code`), "err.choose", nil},
+	{regexp.MustCompile(`^must be proposed, agreed, declined or withdrawn$`), "err.choose", nil},
 	{regexp.MustCompile(`^must be between 0 and 1, got `), "err.weight_range", nil},
 	{regexp.MustCompile(`^must have at most four decimal places`), "err.weight_decimals", nil},
 	{regexp.MustCompile(`^must add up to 1, they add up to ([\d.]+)$`), "err.weight_sum", func(L *Localizer, m []string) []any {

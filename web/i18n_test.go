@@ -75,6 +75,21 @@ func TestEveryMessageExistsInEveryLanguage(t *testing.T) {
 	for _, st := range []string{"draft", "submitted", "open", "matched", "in_progress", "fulfilled", "withdrawn", "closed"} {
 		used["status."+st] = true
 	}
+	for _, st := range engagementStatuses {
+		used["status."+string(st)] = true
+	}
+	for _, st := range activityStatuses {
+		used["iati."+strconv.Itoa(int(st))] = true
+	}
+	for _, tx := range transactionTypes {
+		used["tx."+string(tx)] = true
+	}
+	for _, side := range []models.Side{models.SideNeed, models.SideOffer} {
+		used["engagement.side_"+string(side)], used["engagement.proposed_by_"+string(side)] = true, true
+	}
+	for _, by := range []string{"country", "theme", "capability"} {
+		used["funding.by_"+by] = true
+	}
 	for _, k := range []string{"csrf", "internal", "not_found", "forbidden", "conflict", "rate_limited", "unavailable", "invalid", "bad_request"} {
 		used["error."+k+".title"], used["error."+k+".text"] = true, true
 	}
@@ -95,7 +110,8 @@ func TestEveryMessageExistsInEveryLanguage(t *testing.T) {
 			used[p+m.Key] = true
 		}
 	}
-	for _, plural := range []string{"common.months", "countries.count", "map.open_needs", "queue.waiting"} {
+	for _, plural := range []string{"common.months", "countries.count", "map.open_needs", "queue.waiting", "map.active_projects",
+		"funding.open_needs", "funding.projects"} {
 		delete(used, plural)
 		used[plural+".one"], used[plural+".other"] = true, true
 	}
@@ -199,7 +215,12 @@ func TestEveryValidationMessageIsTranslated(t *testing.T) {
 		collect(offers[i].Validate())
 	}
 	msgs = append(msgs, "must be an ISO 3166-1 alpha-2 code", "must be a SIM3 level from 0 to 4", "must be newest or priority",
-		"cannot be below the 3 engagements already agreed", "is not a cursor from this list; start again without it")
+		"cannot be below the 3 engagements already agreed", "is not a cursor from this list; start again without it",
+		// engagements and projects (models/service)
+		"must be a real date written YYYY-MM-DD", "must not be before start_date", "must be a whole number of US dollars from 1 to 9,999,999,999",
+		"must be between 1 and 9,999,999,999 when given", "exceeds what remains of the offer ($1500000)",
+		"must be pledge, commitment, disbursement or expenditure", "must be an implementer or donor organization",
+		"must be an IATI activity status code from 1 to 6", "must be proposed, agreed, declined or withdrawn")
 	require.Greater(t, len(msgs), 25)
 	L := testCatalogs(t).localizer("es")
 	seen := map[string]bool{}

@@ -51,6 +51,7 @@ type mapMetric struct {
 var mapMetrics = []mapMetric{
 	{Key: "needs", bounds: []int64{1, 2, 3, 5}},
 	{Key: "funding", bounds: []int64{1, 250_000, 1_000_000, 3_000_000}},
+	{Key: "projects", bounds: []int64{1, 2, 3, 5}},
 }
 
 func (m mapMetric) bucket(v int64) int {
@@ -110,10 +111,14 @@ func (u *UI) Map() fiber.Handler {
 		var all []mapRow
 		for _, cv := range u.app.Countries.List(r.c.UserContext(), r.actor()) {
 			row := mapRow{ISO: cv.ISO, Label: r.L.Country(cv.ISO)}
-			if metric.Key == "funding" {
+			switch metric.Key {
+			case "funding":
 				row.Value = cv.Funding.Requested
 				row.Display = r.L.Money(row.Value)
-			} else {
+			case "projects":
+				row.Value = int64(cv.ActiveProjects)
+				row.Display = r.L.N("map.active_projects", cv.ActiveProjects)
+			default:
 				row.Value = int64(cv.OpenNeeds)
 				row.Display = r.L.N("map.open_needs", cv.OpenNeeds)
 			}

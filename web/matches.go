@@ -33,6 +33,12 @@ type matchView struct {
 	Country string
 	Score   float64
 	Factors []factorView
+	// NeedID and OfferID are the pair, for the "propose an engagement" form.
+	NeedID, OfferID string
+	// CanPropose: the viewer may propose an engagement for this pair now; Engagement is the
+	// engagement already under way for it, if any.
+	CanPropose bool
+	Engagement string
 }
 
 // matchList is the ranking shown on a need's or an offer's page.
@@ -68,7 +74,8 @@ func (u *UI) offersForNeed(r *req, n *models.Need) *matchList {
 	out := &matchList{ComputedAt: ms.ComputedAt}
 	for _, it := range ms.Items {
 		out.Items = append(out.Items, matchView{Rank: it.Rank, ID: it.OfferID, Title: it.Title, Score: it.Score,
-			Org: u.orgName(ctx, it.OrganizationID), Factors: u.factors(r.L, it.Factors)})
+			Org: u.orgName(ctx, it.OrganizationID), Factors: u.factors(r.L, it.Factors), NeedID: n.ID, OfferID: it.OfferID,
+			CanPropose: u.proposable(a, n.ID, it.OfferID), Engagement: u.engagementOf(a, n.ID, it.OfferID)})
 	}
 	return out
 }
@@ -87,7 +94,8 @@ func (u *UI) needsForOffer(r *req, o *models.Offer) *matchList {
 	out := &matchList{ComputedAt: ms.ComputedAt}
 	for _, it := range ms.Items {
 		out.Items = append(out.Items, matchView{Rank: it.Rank, ID: it.NeedID, Title: it.Title, Score: it.Score, Country: it.Country,
-			Org: u.orgName(ctx, it.OrganizationID), Factors: u.factors(r.L, it.Factors)})
+			Org: u.orgName(ctx, it.OrganizationID), Factors: u.factors(r.L, it.Factors), NeedID: it.NeedID, OfferID: o.ID,
+			CanPropose: u.proposable(a, it.NeedID, o.ID), Engagement: u.engagementOf(a, it.NeedID, o.ID)})
 	}
 	return out
 }

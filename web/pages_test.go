@@ -593,3 +593,99 @@ func TestWeightsEditorPreviewsBeforeSaving(t *testing.T) {
 	mb.signIn(s.fx.ministry)
 	assertPage(t, mb.get("/coordinator/weights"), 403)
 }
+
+func TestEngagementFromProposalToFundedProject(t *testing.T) {
+	s := newStack(t)
+	s.seed()
+	n := s.openNeed("National CSIRT")
+	o := s.openOffer("Francophone CSIRT programme")
+
+	// The ministry proposes from its need's ranked offers.
+	m := s.browser()
+	m.signIn(s.fx.ministry)
+	p := m.get("/needs/" + n.ID)
+	assert.Contains(t, p.Body, `<input type="hidden" name="offer_id" value="`+o.ID+`">`)
+	p = m.do("POST", "/engagements", url.Values{"_csrf": {csrf(t, p)}, "need_id": {n.ID}, "offer_id": {o.ID},
+		"message": {"We would like to start in March.\n<b>Thanks</b>"}})
+	require.Equal(t, 303, p.Status, p.Body)
+	engURL := strings.SplitN(p.Header.Get("Location"), "?", 2)[0]
+	p = m.get(engURL)
+	assertPage(t, p, 200)
+	assert.Contains(t, p.Body, "Proposed")
+	assert.Contains(t, p.Body, "&lt;b&gt;Thanks&lt;/b&gt;", "messages are escaped")
+	assert.Contains(t, p.Body, "Withdraw the proposal")
+	assert.NotContains(t, p.Body, "Accept the proposal", "the proposer does not answer its own proposal")
+	assert.Contains(t, m.get("/needs/"+n.ID).Body, "See the engagement under way")
+
+	// The donor answers it.
+	d := s.browser()
+	d.signIn(s.fx.donor)
+	p = d.get("/engagements")
+	assertPage(t, p, 200)
+	assert.Contains(t, p.Body, "Your answer is awaited")
+	p = d.get(engURL)
+	assert.Contains(t, p.Body, "Accept the proposal")
+	p = d.do("POST", engURL+"/message", url.Values{"_csrf": {csrf(t, p)}, "body": {" "}})
+	assertPage(t, p, 422)
+	assert.Contains(t, p.Body, `id="f-body-err">This field is required.`)
+	p = d.post(engURL, engURL+"/accept", nil)
+	require.Equal(t, 303, p.Status, p.Body)
+	p = d.get(p.Header.Get("Location"))
+	assert.Contains(t, p.Body, "The engagement is agreed")
+	assert.Contains(t, p.Body, "Start the project")
+	got, err := s.app.Needs.Get(context.Background(), s.actor(s.fx.coord), n.ID)
+	require.NoError(t, err)
+	assert.Equal(t, models.NeedMatched, got.Status)
+
+	// The donor starts the project; a bad date shows next to its field.
+	engID := strings.TrimPrefix(engURL, "/engagements/")
+	form := url.Values{"engagement_id": {engID}, "title": {"National CSIRT project"}, "budget_usd": {"400000"},
+		"start_date": {"2030-03-01"}, "end_date": {"2029-01-01"}, "implementer_organization_id": {s.fx.donorOrg}}
+	p = d.post(engURL, "/projects", form)
+	assertPage(t, p, 422)
+	assert.Contains(t, p.Body, `id="f-end-date-err">The end must not be before the start.`)
+	form.Set("end_date", "2031-08-31")
+	p = d.post(engURL, "/projects", form)
+	require.Equal(t, 303, p.Status, p.Body)
+	prjURL := strings.SplitN(p.Header.Get("Location"), "?", 2)[0]
+
+	// Money: a commitment and a disbursement; the gap follows.
+	p = d.post(prjURL, prjURL+"/transactions", url.Values{"type": {"commitment"}, "amount_usd": {"300,000"}, "date": {"2030-03-15"}})
+	require.Equal(t, 303, p.Status, p.Body)
+	p = d.post(prjURL, prjURL+"/transactions", url.Values{"type": {"disbursement"}, "amount_usd": {"0"}, "date": {"2030-04-01"}})
+	assertPage(t, p, 422)
+	assert.Contains(t, p.Body, `id="f-amount-usd-err">Enter a whole number of US dollars`)
+	p = d.post(prjURL, prjURL+"/transactions", url.Values{"type": {"disbursement"}, "amount_usd": {"100000"}, "date": {"2030-04-01"}})
+	require.Equal(t, 303, p.Status, p.Body)
+	p = d.get(prjURL)
+	assertPage(t, p, 200)
+	assert.Contains(t, p.Body, "committed US$300,000")
+	assert.Contains(t, p.Body, "disbursed US$100,000")
+	assert.Contains(t, p.Body, "gap US$100,000")
+	assert.Contains(t, p.Body, `<rect class="fb-committed" width="75" height="10"/>`, "the bar is drawn with SVG attributes")
+	p = d.post(prjURL, prjURL+"/status", url.Values{"status": {"2"}})
+	require.Equal(t, 303, p.Status)
+	assert.Contains(t, d.get(prjURL).Body, "Implementation")
+
+	// The ministry sees the project but may not record money.
+	p = m.get(prjURL)
+	assertPage(t, p, 200)
+	assert.NotContains(t, p.Body, "Record the transaction")
+	assert.Equal(t, 403, m.post(prjURL, prjURL+"/transactions", url.Values{"type": {"commitment"}, "amount_usd": {"1"}, "date": {"2030-01-01"}}).Status)
+
+	// Coordinators: the pipeline, the funding-gap chart and the map of active projects.
+	c := s.browser()
+	c.signIn(s.fx.coord)
+	p = c.get("/engagements?status=agreed")
+	assertPage(t, p, 200)
+	assert.Contains(t, p.Body, "National CSIRT")
+	p = c.get("/coordinator/funding?by=country")
+	assertPage(t, p, 200)
+	assert.Contains(t, p.Body, `href="/countries/SN">Senegal</a>`)
+	assert.Contains(t, p.Body, "committed US$300,000")
+	assertPage(t, c.get("/coordinator/funding?by=capability"), 200)
+	p = c.get("/map?metric=projects")
+	assertPage(t, p, 200)
+	assert.Contains(t, p.Body, "Senegal: 1 active project")
+	assertPage(t, m.get("/coordinator/funding"), 403)
+}

@@ -258,6 +258,8 @@ var flashKeys = map[string]bool{
 	"need_created": true, "need_updated": true, "need_submitted": true, "need_withdrawn": true,
 	"need_approved": true, "need_rejected": true, "offer_created": true, "offer_updated": true,
 	"offer_published": true, "offer_closed": true, "readiness_saved": true, "signed_out": true, "weights_saved": true,
+	"engagement_proposed": true, "engagement_agreed": true, "engagement_declined": true, "engagement_withdrawn": true,
+	"message_sent": true, "project_started": true, "transaction_recorded": true, "project_status": true,
 }
 
 // render executes a page template in the layout and sends it.

@@ -72,7 +72,6 @@ func (s *Offers) Create(ctx context.Context, a *models.Actor, in OfferInput) (*m
 	if err := o.Validate(); err != nil {
 		return nil, err
 	}
-	o.Gen = s.Clock.Tick()
 	if err := s.Store.CreateOffer(ctx, o); err != nil {
 		return nil, err
 	}
@@ -231,7 +230,6 @@ func (s *Offers) update(ctx context.Context, a *models.Actor, id string, want *i
 		fillEmpty(&o)
 		o.Version = cur.Version + 1
 		o.UpdatedAt = s.Now().UTC()
-		o.Gen = s.Clock.Tick()
 		err = s.Store.ReplaceOffer(ctx, &o, cur.Version)
 		if err == nil {
 			s.applied(ctx, &o)
@@ -247,8 +245,9 @@ func (s *Offers) update(ctx context.Context, a *models.Actor, id string, want *i
 }
 
 func (s *Offers) applied(ctx context.Context, o *models.Offer) {
-	s.Model.PutOffer(o)
-	publish(ctx, s.Bus, s.Log, models.Event{Type: models.EventOffer, ID: o.ID, Version: o.Version, At: o.UpdatedAt, Data: mustJSON(o), Gen: o.Gen})
+	g := s.Clock.Tick()
+	s.Model.PutOfferAt(o, g)
+	publish(ctx, s.Bus, s.Log, models.Event{Type: models.EventOffer, ID: o.ID, Version: o.Version, At: o.UpdatedAt, Data: mustJSON(o), Gen: g})
 }
 
 // OfferListParams are the list and search parameters of GET /offers.

@@ -1,0 +1,253 @@
+package web
+
+import (
+	"errors"
+	"net/url"
+	"sort"
+	"strconv"
+
+	"github.com/capmatch/capmatch/models"
+	"github.com/capmatch/capmatch/models/service"
+	"github.com/gofiber/fiber/v2"
+)
+
+// engagementStatuses are the engagement states the pages show, in pipeline order.
+var engagementStatuses = []models.EngagementStatus{models.EngagementProposed, models.EngagementAccepting,
+	models.EngagementAgreed, models.EngagementDeclined, models.EngagementWithdrawn}
+
+// engagementRow is one engagement in a list, with the titles of its need and offer.
+type engagementRow struct {
+	E          *models.Engagement
+	NeedTitle  string
+	OfferTitle string
+	OfferOrg   string
+	// Yours is true when the viewer's side must answer the proposal.
+	Yours bool
+}
+
+// engagementsPage is the data of the engagements list (the coordinators' pipeline).
+type engagementsPage struct {
+	Status   string
+	Statuses []statusTab
+	Rows     []engagementRow
+	// Overlaps are duplicated deliveries (coordinators).
+	Overlaps []service.OverlapPair
+}
+
+func (u *UI) engagementRow(r *req, e *models.Engagement) engagementRow {
+	row := engagementRow{E: e, NeedTitle: e.NeedID, OfferTitle: e.OfferID}
+	if n, ok := u.app.Model.Need(e.NeedID); ok {
+		row.NeedTitle = n.Title
+	}
+	if o, ok := u.app.Model.Offer(e.OfferID); ok {
+		row.OfferTitle = o.Title
+	}
+	row.OfferOrg = u.orgName(r.c.UserContext(), e.OfferOrgID)
+	if a := r.actor(); a != nil && e.Status == models.EngagementProposed {
+		side := models.EngagementSide(a, e)
+		row.Yours = side != "" && side != e.ProposedBy
+	}
+	return row
+}
+
+// Engagements lists the engagements the viewer may see: a ministry's and a donor's own, every
+// one for coordinators (the pipeline), with tabs by status and proposals to answer first.
+func (u *UI) Engagements() fiber.Handler {
+	return u.handle(signedIn, func(r *req) error {
+		a := r.actor()
+		p := &engagementsPage{Status: r.c.Query("status")}
+		valid := false
+		for _, st := range engagementStatuses {
+			valid = valid || string(st) == p.Status
+		}
+		if !valid {
+			p.Status = ""
+		}
+		all, err := u.app.Engagements.List(r.c.UserContext(), a, "", "", "")
+		if err != nil {
+			return err
+		}
+		counts := map[models.EngagementStatus]int{}
+		for _, e := range all {
+			counts[e.Status]++
+		}
+		p.Statuses = append(p.Statuses, statusTab{Count: len(all)})
+		for _, st := range engagementStatuses {
+			if counts[st] > 0 || a.Role.Curates() {
+				p.Statuses = append(p.Statuses, statusTab{Status: string(st), Count: counts[st]})
+			}
+		}
+		for _, e := range all {
+			if p.Status == "" || string(e.Status) == p.Status {
+				p.Rows = append(p.Rows, u.engagementRow(r, e))
+			}
+		}
+		sort.SliceStable(p.Rows, func(i, j int) bool {
+			if p.Rows[i].Yours != p.Rows[j].Yours {
+				return p.Rows[i].Yours
+			}
+			return p.Rows[i].E.UpdatedAt.After(p.Rows[j].E.UpdatedAt)
+		})
+		if a.Role.Curates() {
+			p.Overlaps = u.app.Projects.Overlaps(r.c.UserContext(), a)
+		}
+		return r.render(200, "engagements", r.L.T("engagements.title"), "engagements", p)
+	})
+}
+
+// engagementPage is the data of an engagement's page.
+type engagementPage struct {
+	engagementRow
+	NeedCountry string
+	// What the viewer may do now.
+	CanAccept, CanWithdraw, CanMessage, CanStartProject bool
+	F                                                   *form
+	// ProjectForm is the form to start the project of an agreed engagement.
+	ProjectForm  *form
+	Implementers []option
+	// Side is how messages are labelled: by the side that wrote them.
+	Authors map[string]string
+}
+
+func (u *UI) engagementPage(r *req, e *models.Engagement, f, pf *form) *engagementPage {
+	a := r.actor()
+	p := &engagementPage{engagementRow: u.engagementRow(r, e), NeedCountry: e.Country, F: f, ProjectForm: pf}
+	p.CanAccept = e.Status == models.EngagementProposed && models.AuthorizeEngagement(a, models.ActAccept, e) == nil
+	p.CanWithdraw = e.Status == models.EngagementProposed && models.AuthorizeEngagement(a, models.ActWithdraw, e) == nil
+	p.CanMessage = models.AuthorizeEngagement(a, models.ActMessage, e) == nil
+	p.CanStartProject = e.Status == models.EngagementAgreed && e.ProjectID == "" &&
+		(a.Role.Curates() || (a.Role == models.RoleDonor && a.OrgID == e.OfferOrgID))
+	if p.CanStartProject {
+		if p.ProjectForm == nil {
+			p.ProjectForm = newForm()
+			p.ProjectForm.Values.Set("title", p.NeedTitle)
+			p.ProjectForm.Values.Set("budget_usd", strconv.FormatInt(e.BudgetUSD, 10))
+			p.ProjectForm.Values.Set("start_date", string(e.StartDate))
+			p.ProjectForm.Values.Set("end_date", string(e.EndDate))
+			p.ProjectForm.Values.Set("implementer_organization_id", e.OfferOrgID)
+		}
+		if orgs, err := u.app.Accounts.ListOrgs(r.c.UserContext()); err == nil {
+			for _, o := range orgs {
+				if o.Type == models.OrgImplementer || o.Type == models.OrgDonor {
+					p.Implementers = append(p.Implementers, option{Value: o.ID, Label: o.Name})
+				}
+			}
+			sortByName(r.L, p.Implementers, func(o option) string { return o.Label })
+		}
+	}
+	return p
+}
+
+// Engagement shows an engagement: its need and offer, the thread of messages, and the answers
+// the viewer may give (accept, decline with a reason, withdraw), or, once agreed, the form to
+// start its project.
+func (u *UI) Engagement() fiber.Handler {
+	return u.handle(signedIn, func(r *req) error {
+		e, err := u.app.Engagements.Get(r.c.UserContext(), r.actor(), r.c.Params("id"))
+		if err != nil {
+			return err
+		}
+		p := u.engagementPage(r, e, newForm(), nil)
+		return r.render(200, "engagement", r.L.T("engagement.title"), "engagements", p)
+	})
+}
+
+// ProposeEngagement proposes an engagement between a need and an offer, from the need's page
+// (its ministry) or the offer's page (its donor).
+func (u *UI) ProposeEngagement() fiber.Handler {
+	return u.handle(signedIn, func(r *req) error {
+		f := postedForm(r.c)
+		in := service.EngagementInput{NeedID: f.Get("need_id"), OfferID: f.Get("offer_id"), Message: f.Get("message")}
+		e, _, err := u.app.Engagements.Propose(r.c.UserContext(), r.actor(), in)
+		if err != nil {
+			return err
+		}
+		return r.redirect("/engagements/" + url.PathEscape(e.ID) + "?ok=engagement_proposed")
+	})
+}
+
+// engagementActions are the answers an engagement's buttons may give.
+var engagementActions = map[string]string{"accept": "engagement_agreed", "decline": "engagement_declined",
+	"withdraw": "engagement_withdrawn", "message": "message_sent"}
+
+// EngagementAction accepts, declines, withdraws or adds a message to an engagement; a reason
+// or message that fails validation shows the page again with the error next to the field.
+func (u *UI) EngagementAction() fiber.Handler {
+	return u.handle(signedIn, func(r *req) error {
+		action := r.c.Params("action")
+		flash, ok := engagementActions[action]
+		if !ok {
+			return models.Errorf(models.ErrNotFound, "no such action")
+		}
+		ctx := r.c.UserContext()
+		a := r.actor()
+		id := r.c.Params("id")
+		f := postedForm(r.c)
+		f.labels = map[string]string{"reason": r.L.T("engagement.reason"), "body": r.L.T("engagement.message")}
+		var err error
+		switch action {
+		case "accept":
+			_, err = u.app.Engagements.Accept(ctx, a, id)
+		case "decline":
+			_, err = u.app.Engagements.Decline(ctx, a, id, f.Get("reason"))
+		case "withdraw":
+			_, err = u.app.Engagements.Withdraw(ctx, a, id, f.Get("reason"))
+		case "message":
+			_, err = u.app.Engagements.Message(ctx, a, id, f.Get("body"))
+		}
+		if errors.Is(err, models.ErrInvalid) {
+			f.addDomainErrors(r.L, err)
+			e, gerr := u.app.Engagements.Get(ctx, a, id)
+			if gerr != nil {
+				return gerr
+			}
+			return r.render(422, "engagement", r.L.T("engagement.title"), "engagements", u.engagementPage(r, e, f, nil))
+		}
+		if err != nil {
+			return err
+		}
+		return r.redirect("/engagements/" + url.PathEscape(id) + "?ok=" + flash)
+	})
+}
+
+// proposable reports, for a ranked match on a need's or an offer's page, whether the viewer
+// may propose an engagement for the pair now: the need is open, the viewer is its ministry
+// or the offer's donor, and no engagement of the pair is under way.
+func (u *UI) proposable(a *models.Actor, needID, offerID string) bool {
+	if a == nil || u.app.Engagements == nil {
+		return false
+	}
+	n, ok := u.app.Model.Need(needID)
+	if !ok || n.Status != models.NeedOpen {
+		return false
+	}
+	o, ok := u.app.Model.Offer(offerID)
+	if !ok || o.Status != models.OfferOpen {
+		return false
+	}
+	if !(a.Role == models.RoleMinistry && a.OrgID == n.OrganizationID) && !(a.Role == models.RoleDonor && a.OrgID == o.OrganizationID) {
+		return false
+	}
+	for _, e := range u.app.Model.Engagements(func(e *models.Engagement) bool { return e.NeedID == needID && e.OfferID == offerID }) {
+		switch e.Status {
+		case models.EngagementProposed, models.EngagementAccepting, models.EngagementAgreed:
+			return false
+		}
+	}
+	return true
+}
+
+// engagementOf finds the engagement under way for a pair, for a "see the engagement" link.
+func (u *UI) engagementOf(a *models.Actor, needID, offerID string) string {
+	if a == nil {
+		return ""
+	}
+	for _, e := range u.app.Model.Engagements(func(e *models.Engagement) bool {
+		return e.NeedID == needID && e.OfferID == offerID && models.CanSeeEngagement(a, e)
+	}) {
+		if e.Status != models.EngagementDeclined && e.Status != models.EngagementWithdrawn {
+			return e.ID
+		}
+	}
+	return ""
+}

@@ -1,0 +1,149 @@
+// Package bench_test profiles capmatch's HTTP hot paths without a network: the full Fiber
+// application (middleware, token check, handler) serving requests from memory, so that
+// `go test -cpuprofile` shows where a request's CPU goes (issue 5):
+//
+//	go test -run '^$' -bench Handler -cpuprofile /tmp/handler.prof ./bench/
+//	go tool pprof -top -cum /tmp/handler.prof
+//
+// The access log is written as in production (JSON at level info) to a temporary file.
+package bench_test
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/capmatch/capmatch/api"
+	"github.com/capmatch/capmatch/bench/synth"
+	"github.com/capmatch/capmatch/models"
+	"github.com/capmatch/capmatch/models/jwtauth"
+	"github.com/capmatch/capmatch/models/rediscache"
+	"github.com/capmatch/capmatch/models/rediscache/redistest"
+	"github.com/capmatch/capmatch/models/service"
+	"github.com/valyala/fasthttp"
+)
+
+// nopStore is a store the measured paths never call (any call panics).
+type nopStore struct{ models.Store }
+
+type nopBus struct{}
+
+func (nopBus) Publish(context.Context, models.Event) error { return nil }
+
+// handlerWorld is the API on 1,000 synthetic needs × 1,000 offers, with an access token of
+// a ministry whose country has needs.
+type handlerWorld struct {
+	h      fasthttp.RequestHandler
+	token  string
+	needID string
+}
+
+func newHandlerWorld(b *testing.B) *handlerWorld {
+	b.Helper()
+	cache, err := rediscache.Open(redistest.URL(b), redistest.Prefix())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = cache.Close() })
+	logFile, err := os.Create(filepath.Join(b.TempDir(), "access.log"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = logFile.Close() })
+	log := slog.New(slog.NewJSONHandler(logFile, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	ring, err := jwtauth.NewKeyring([]byte("bench-secret-bench-secret-bench-secret!"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	today, _ := synth.Today.Time()
+	now := func() time.Time { return today.Add(9 * time.Hour) }
+	tokens := jwtauth.New(ring, time.Now)
+	app := service.New(service.Deps{Store: nopStore{}, Bus: nopBus{}, Access: tokens, Now: now, Log: log,
+		CursorKey: []byte("bench"), Rankings: rediscache.NewRankings(cache, time.Hour)})
+	app.Revocations.SetFresh(true)
+	needs, offers, _ := synth.Data(42, 1000, 1000)
+	for _, o := range offers {
+		o.Version, o.OrganizationID = 1, "donor"
+		app.Model.PutOffer(o)
+	}
+	var need *models.Need
+	for _, n := range needs {
+		n.Version, n.OrganizationID = 1, "gov-"+n.Country
+		app.Model.PutNeed(n)
+		if need == nil && n.Visibility == models.VisibilityPublic && n.Status == models.NeedOpen {
+			need = n
+		}
+	}
+	tok, _, _, err := tokens.Issue(models.Actor{UserID: "u1", Role: models.RoleMinistry, OrgID: need.OrganizationID,
+		Country: need.Country, TokenID: "t1", FamilyID: "f1"}, time.Hour)
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := api.New(api.Deps{Log: log, App: app})
+	return &handlerWorld{h: srv.App().Handler(), token: tok, needID: need.ID}
+}
+
+// serve runs one GET through the application and fails the benchmark on a status ≠ 200.
+func (w *handlerWorld) serve(b *testing.B, path string, auth bool) int {
+	var req fasthttp.Request
+	req.Header.SetMethod(fasthttp.MethodGet)
+	req.SetRequestURI(path)
+	req.Header.SetHost("127.0.0.1")
+	if auth {
+		req.Header.Set(fasthttp.HeaderAuthorization, "Bearer "+w.token)
+	}
+	var ctx fasthttp.RequestCtx
+	ctx.Init(&req, &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 40000}, nil)
+	w.h(&ctx)
+	if c := ctx.Response.StatusCode(); c != fasthttp.StatusOK {
+		b.Fatalf("GET %s: %d %s", path, c, ctx.Response.Body())
+	}
+	return len(ctx.Response.Body())
+}
+
+// cpuTime is the CPU time (user and system, every thread) the process has used so far.
+func cpuTime(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// reportCPU reports the process CPU time per operation since start: unlike ns/op it barely
+// moves when other processes compete for the cores, and on a CPU-bound server its ratio
+// between two endpoints predicts the ratio of their request rates.
+func reportCPU(b *testing.B, start time.Duration) {
+	b.ReportMetric(float64((cpuTime(b)-start).Nanoseconds())/float64(b.N)/1000, "cpu-µs/op")
+}
+
+// BenchmarkHandlerHealthz is the floor: the middleware stack and a constant JSON answer.
+func BenchmarkHandlerHealthz(b *testing.B) {
+	w := newHandlerWorld(b)
+	b.ReportAllocs()
+	start := cpuTime(b)
+	for b.Loop() {
+		w.serve(b, "/healthz", false)
+	}
+	reportCPU(b, start)
+}
+
+// BenchmarkHandlerNeedMatchesCached is GET /api/v1/needs/{id}/matches?limit=10 with a
+// cached ranking: middleware, token check, visibility check, L1 cache hit.
+func BenchmarkHandlerNeedMatchesCached(b *testing.B) {
+	w := newHandlerWorld(b)
+	path := "/api/v1/needs/" + w.needID + "/matches?limit=10"
+	size := w.serve(b, path, true) // computes and caches
+	b.ReportAllocs()
+	start := cpuTime(b)
+	for b.Loop() {
+		w.serve(b, path, true)
+	}
+	reportCPU(b, start)
+	b.ReportMetric(float64(size), "body-bytes")
+}

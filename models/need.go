@@ -51,6 +51,9 @@ type Need struct {
 	// EngagementID is the agreed engagement that matched the need, so that a retried accept
 	// recognises its own match.
 	EngagementID string `json:"engagement_id,omitempty" bson:"engagement_id,omitempty"`
+	// Gen is the logical time (hybrid logical clock) of the last write, stored with the object so
+	// that every replica, even one that loads it from the store, stamps rankings the same way.
+	Gen int64 `json:"gen,omitempty" bson:"gen,omitempty"`
 	// ImportBatch tags a row of a bulk import until the import commits; tagged objects are
 	// invisible.
 	ImportBatch string `json:"-" bson:"import_batch,omitempty"`

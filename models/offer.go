@@ -43,6 +43,9 @@ type Offer struct {
 	// Reservations lists the engagements that took a slot, so that taking one is idempotent
 	// (a retried accept never books twice). Only ReserveOfferSlot and ReleaseOfferSlot change it.
 	Reservations []string `json:"-" bson:"reservations,omitempty"`
+	// Gen is the logical time (hybrid logical clock) of the last write, stored with the object so
+	// that every replica, even one that loads it from the store, stamps rankings the same way.
+	Gen int64 `json:"gen,omitempty" bson:"gen,omitempty"`
 	// ImportBatch tags a row of a bulk import until the import commits; tagged objects are
 	// invisible.
 	ImportBatch string `json:"-" bson:"import_batch,omitempty"`

@@ -59,6 +59,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "serve":
 	case "healthcheck":
 		return healthcheck(ctx, cfg.Addr)
+	case "ferretdb":
+		return ferretCommand(ctx, args[2:], stdout, stderr)
 	case "user":
 	default:
 		return fmt.Errorf("unknown command %q (commands: serve, healthcheck, user create)", cmd)

@@ -28,6 +28,11 @@ type FerretDB struct {
 // on a free loopback port, and returns once it accepts connections. logger receives FerretDB's
 // own log; pass one at Error level to keep the driver chatter out of the access log.
 func StartFerretDB(ctx context.Context, dir string, logger *slog.Logger) (*FerretDB, error) {
+	return StartFerretDBAt(ctx, dir, "127.0.0.1:0", logger)
+}
+
+// StartFerretDBAt is StartFerretDB on a given TCP address (host:port; port 0 picks a free one).
+func StartFerretDBAt(ctx context.Context, dir, addr string, logger *slog.Logger) (*FerretDB, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create ferretdb dir: %w", err)
 	}
@@ -36,7 +41,7 @@ func StartFerretDB(ctx context.Context, dir string, logger *slog.Logger) (*Ferre
 		return nil, fmt.Errorf("ferretdb dir: %w", err)
 	}
 	f, err := ferretdb.New(&ferretdb.Config{
-		Listener:  ferretdb.ListenerConfig{TCP: "127.0.0.1:0"},
+		Listener:  ferretdb.ListenerConfig{TCP: addr},
 		Handler:   "sqlite",
 		SQLiteURL: "file:" + abs + "/",
 		Logger:    logger,

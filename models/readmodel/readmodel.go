@@ -29,7 +29,7 @@ type Change struct {
 	OldOffer *models.Offer
 	NewOffer *models.Offer
 	Country  string
-	// Gen is the change's logical time when the writer gave one (0: a reload).
+	// Gen is the changed object's logical time (its Gen field).
 	Gen int64
 }
 
@@ -125,10 +125,7 @@ func prioBefore(a, b *models.Need) bool {
 
 // PutNeed inserts or replaces a need, unless the model already holds a newer version (an event
 // that arrives late never rolls the model back). It reports whether the model changed.
-func (m *Model) PutNeed(n *models.Need) bool { return m.PutNeedAt(n, 0) }
-
-// PutNeedAt is PutNeed for a change stamped with the writer's logical time.
-func (m *Model) PutNeedAt(n *models.Need, gen int64) bool {
+func (m *Model) PutNeed(n *models.Need) bool {
 	m.mu.Lock()
 	old, ok := m.needs[n.ID]
 	if ok && old.n.Version > n.Version {
@@ -145,7 +142,7 @@ func (m *Model) PutNeedAt(n *models.Need, gen int64) bool {
 	m.byPrio = insertSorted(m.byPrio, e, func(a, b *needEntry) bool { return prioBefore(a.n, b.n) })
 	m.gen++
 	m.mu.Unlock()
-	c := Change{Kind: models.EventNeed, NewNeed: n, Country: n.Country, Gen: gen}
+	c := Change{Kind: models.EventNeed, NewNeed: n, Country: n.Country, Gen: n.Gen}
 	if ok {
 		c.OldNeed = old.n
 	}
@@ -200,10 +197,7 @@ func offerNewer(a, b *models.Offer) bool {
 
 // PutOffer inserts or replaces an offer unless a newer version is held; it reports whether
 // the model changed.
-func (m *Model) PutOffer(o *models.Offer) bool { return m.PutOfferAt(o, 0) }
-
-// PutOfferAt is PutOffer for a change stamped with the writer's logical time.
-func (m *Model) PutOfferAt(o *models.Offer, gen int64) bool {
+func (m *Model) PutOffer(o *models.Offer) bool {
 	m.mu.Lock()
 	old, ok := m.offers[o.ID]
 	if ok && old.o.Version > o.Version {
@@ -218,7 +212,7 @@ func (m *Model) PutOfferAt(o *models.Offer, gen int64) bool {
 	m.offersNew = insertSorted(m.offersNew, e, func(a, b *offerEntry) bool { return offerNewer(a.o, b.o) })
 	m.gen++
 	m.mu.Unlock()
-	c := Change{Kind: models.EventOffer, NewOffer: o, Gen: gen}
+	c := Change{Kind: models.EventOffer, NewOffer: o, Gen: o.Gen}
 	if ok {
 		c.OldOffer = old.o
 	}

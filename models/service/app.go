@@ -87,7 +87,7 @@ func (a *App) syncModel(now Clock) {
 		a.Clock.Observe(e.Gen)
 		var n models.Need
 		if len(e.Data) > 0 && json.Unmarshal(e.Data, &n) == nil && n.ID == e.ID {
-			a.Model.PutNeedAt(&n, e.Gen)
+			a.Model.PutNeed(&n)
 			return
 		}
 		if got, err := a.store.GetNeed(ctx, e.ID); err == nil {
@@ -98,7 +98,7 @@ func (a *App) syncModel(now Clock) {
 		a.Clock.Observe(e.Gen)
 		var o models.Offer
 		if len(e.Data) > 0 && json.Unmarshal(e.Data, &o) == nil && o.ID == e.ID {
-			a.Model.PutOfferAt(&o, e.Gen)
+			a.Model.PutOffer(&o)
 			return
 		}
 		if got, err := a.store.GetOffer(ctx, e.ID); err == nil {
@@ -122,10 +122,10 @@ func (a *App) syncModel(now Clock) {
 			return
 		}
 		for _, n := range rows.Needs {
-			a.Model.PutNeedAt(n, e.Gen)
+			a.Model.PutNeed(n)
 		}
 		for _, o := range rows.Offers {
-			a.Model.PutOfferAt(o, e.Gen)
+			a.Model.PutOffer(o)
 		}
 	})
 	a.Sync.Handle(models.EventEngagement, func(ctx context.Context, e models.Event) {
@@ -136,7 +136,7 @@ func (a *App) syncModel(now Clock) {
 		} else if got, err := a.store.GetEngagement(ctx, e.ID); err == nil {
 			a.Model.PutEngagement(got)
 		}
-		a.Matching.ContextChanged(e.Gen)
+		a.Matching.ContextChanged()
 	})
 	a.Sync.Handle(models.EventProject, func(ctx context.Context, e models.Event) {
 		a.Clock.Observe(e.Gen)
@@ -146,11 +146,11 @@ func (a *App) syncModel(now Clock) {
 		} else if got, err := a.store.GetProject(ctx, e.ID); err == nil {
 			a.Model.PutProject(got)
 		}
-		a.Matching.ContextChanged(e.Gen)
+		a.Matching.ContextChanged()
 	})
 	a.Sync.Handle(models.EventWeights, func(ctx context.Context, e models.Event) {
 		a.Clock.Observe(e.Gen)
-		a.Matching.WeightsChanged(e.Data, e.Gen)
+		a.Matching.WeightsChanged(e.Data)
 	})
 	a.Sync.OnReload(func(ctx context.Context) error {
 		if err := a.Matching.LoadWeights(ctx); err != nil {
@@ -188,7 +188,7 @@ func (a *App) syncModel(now Clock) {
 			return err
 		}
 		a.Model.ReconcileDelivery(engagements, projects)
-		a.Matching.ContextChanged(0)
+		a.Matching.ContextChanged()
 		return nil
 	})
 }

@@ -303,7 +303,7 @@ func (s *Engagements) applied(ctx context.Context, e *models.Engagement) {
 	g := s.Clock.Tick()
 	s.Model.PutEngagement(e)
 	if e.Status == models.EngagementAgreed {
-		s.Matching.ContextChanged(g)
+		s.Matching.ContextChanged()
 	}
 	publish(ctx, s.Bus, s.Log, models.Event{Type: models.EventEngagement, ID: e.ID, Version: e.Version, At: e.UpdatedAt, Data: mustJSON(e), Gen: g})
 }
@@ -367,7 +367,7 @@ func (s *Engagements) complete(ctx context.Context, id string) (*models.Engageme
 		return nil, s.undo(ctx, e, false, err)
 	}
 	// Step 3: take the offer's slot and budget for this engagement.
-	o, err := s.Store.ReserveOfferSlot(ctx, e.OfferID, e.ID, e.BudgetUSD, s.Now().UTC())
+	o, err := s.Store.ReserveOfferSlot(ctx, e.OfferID, e.ID, e.BudgetUSD, s.Now().UTC(), s.Clock.Tick())
 	if err != nil {
 		return nil, s.undo(ctx, e, true, err)
 	}
@@ -385,7 +385,7 @@ func (s *Engagements) complete(ctx context.Context, id string) (*models.Engageme
 		return nil, err
 	}
 	// An offer whose slots are all used closes by itself.
-	if closed, ok, err := s.Store.CloseFullOffer(ctx, e.OfferID, s.Now().UTC()); err == nil && ok {
+	if closed, ok, err := s.Store.CloseFullOffer(ctx, e.OfferID, s.Now().UTC(), s.Clock.Tick()); err == nil && ok {
 		s.Offers.applied(ctx, closed)
 	}
 	return e, nil

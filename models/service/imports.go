@@ -114,16 +114,16 @@ func (a *App) ImportNeeds(ctx context.Context, actor *models.Actor, rows []NeedI
 		ids[i] = n.ID
 	}
 	batch := newBatch(importKindNeeds, ids, actor, now)
+	g := a.Clock.Tick()
 	for _, n := range needs {
-		n.ImportBatch = batch.ID
+		n.ImportBatch, n.Gen = batch.ID, g
 	}
 	err := a.importBatch(ctx, batch, func(ctx context.Context) error { return a.store.InsertNeeds(ctx, needs) })
 	if err != nil {
 		return nil, err
 	}
-	g := a.Clock.Tick()
 	for _, n := range needs {
-		a.Model.PutNeedAt(n, g)
+		a.Model.PutNeed(n)
 	}
 	publish(ctx, a.Needs.Bus, a.Needs.Log, models.Event{Type: models.EventImport, ID: batch.ID, At: now, Gen: g, Data: mustJSON(importedRows{Needs: needs})})
 	audit(ctx, a.store, a.Needs.Log, now, actor, "import", "import", batch.ID, ids)
@@ -211,16 +211,16 @@ func (a *App) ImportOffers(ctx context.Context, actor *models.Actor, rows []Offe
 		ids[i] = o.ID
 	}
 	batch := newBatch(importKindOffers, ids, actor, now)
+	g := a.Clock.Tick()
 	for _, o := range offers {
-		o.ImportBatch = batch.ID
+		o.ImportBatch, o.Gen = batch.ID, g
 	}
 	err := a.importBatch(ctx, batch, func(ctx context.Context) error { return a.store.InsertOffers(ctx, offers) })
 	if err != nil {
 		return nil, err
 	}
-	g := a.Clock.Tick()
 	for _, o := range offers {
-		a.Model.PutOfferAt(o, g)
+		a.Model.PutOffer(o)
 	}
 	publish(ctx, a.Offers.Bus, a.Offers.Log, models.Event{Type: models.EventImport, ID: batch.ID, At: now, Gen: g, Data: mustJSON(importedRows{Offers: offers})})
 	audit(ctx, a.store, a.Offers.Log, now, actor, "import", "import", batch.ID, ids)

@@ -2,11 +2,15 @@ package service
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"log/slog"
 	"maps"
+	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -29,12 +33,15 @@ type RankCache interface {
 
 // Matching serves ranked, explained matches: offers for a need and needs for an offer.
 //
-// Freshness: every change to a need, an offer, the weights or the delivery context is stamped
-// with the hybrid logical clock and marks the rankings it can alter as dirty at that stamp
-// (an offer change marks only the needs of the countries it is or was eligible for). A cached
-// ranking carries the stamp it was computed at and is served only if no change it could miss
-// happened since. Writers publish changes synchronously (every listening replica applies and
-// acknowledges before the write is answered), so the next read on any replica sees the change.
+// Freshness: every write of a need or an offer is stamped with the hybrid logical clock, and the
+// stamp is stored with the object (its Gen), so every replica, including one that loads it from
+// the store, marks the rankings the change can alter as dirty at the same stamp (an offer change
+// marks only the needs of the countries it is or was eligible for). A cached ranking carries the
+// stamp it was computed at, the weights version and a fingerprint of the deliveries under way
+// (the duplication factor's input), and is served only if no change it could miss happened
+// since, the weights are the same and the fingerprint matches. Writers publish changes
+// synchronously (every listening replica applies and acknowledges before the write is
+// answered), so the next read on any replica sees the change.
 //
 // Layers: an in-process cache (L1) in front of Redis (L2), both checked against the stamps;
 // on a miss the ranking is computed from the in-memory index once per process (singleflight)
@@ -54,17 +61,17 @@ type Matching struct {
 	// country and capability, for the duplication factor; nil means none.
 	Active func() map[matching.Delivery]int
 
-	ix          *matching.Index
-	mu          sync.RWMutex
-	weights     matching.Weights
-	weightsRaw  []byte
-	needDirty   map[string]int64
-	offerDirty  map[string]int64
-	globalDirty int64
-	active      map[matching.Delivery]int
-	l1          map[string]*rankEntry
-	sf          singleflight.Group
-	computes    atomic.Int64
+	ix         *matching.Index
+	mu         sync.RWMutex
+	weights    matching.Weights
+	weightsRaw []byte
+	needDirty  map[string]int64
+	offerDirty map[string]int64
+	active     map[matching.Delivery]int
+	activeHash string
+	l1         map[string]*rankEntry
+	sf         singleflight.Group
+	computes   atomic.Int64
 }
 
 // Computes counts rankings computed (not served from a cache) by this replica; tests and
@@ -76,6 +83,7 @@ type rankEntry struct {
 	Stamp          int64        `json:"s"`
 	Day            models.Date  `json:"d"`
 	WeightsVersion int64        `json:"w"`
+	Context        string       `json:"c"`
 	ComputedAt     time.Time    `json:"t"`
 	Items          []rankedItem `json:"i"`
 	bodies         sync.Map     // limit → encoded response (L1 only)
@@ -125,7 +133,7 @@ func (m *Matching) LoadWeights(ctx context.Context) error {
 	m.weights, m.weightsRaw = w, raw
 	m.mu.Unlock()
 	if changed {
-		m.invalidateAll(m.Clock.Tick())
+		m.clearL1()
 	}
 	return nil
 }
@@ -166,14 +174,14 @@ func (m *Matching) SetWeights(ctx context.Context, a *models.Actor, w matching.W
 	m.mu.Lock()
 	m.weights, m.weightsRaw = w, raw
 	m.mu.Unlock()
-	m.invalidateAll(g)
+	m.clearL1()
 	publish(ctx, m.Bus, m.Log, models.Event{Type: models.EventWeights, ID: strconv.FormatInt(w.Version, 10), Version: w.Version, At: m.Now().UTC(), Data: raw, Gen: g})
 	audit(ctx, m.Store, m.Log, m.Now(), a, "update", "matching_weights", "weights", matching.FactorNames())
 	return w, nil
 }
 
 // WeightsChanged applies another replica's weights.
-func (m *Matching) WeightsChanged(raw []byte, g int64) {
+func (m *Matching) WeightsChanged(raw []byte) {
 	var w matching.Weights
 	if json.Unmarshal(raw, &w) != nil {
 		return
@@ -185,43 +193,55 @@ func (m *Matching) WeightsChanged(raw []byte, g int64) {
 	}
 	m.weights, m.weightsRaw = w, raw
 	m.mu.Unlock()
-	m.invalidateAll(g)
+	m.clearL1()
 }
 
 // ContextChanged re-reads the deliveries under way (an engagement was agreed, a project
 // started or closed); when they differ, any ranking's duplication factor may have changed.
-func (m *Matching) ContextChanged(g int64) {
-	if g == 0 {
-		g = m.Clock.Tick()
-	}
+func (m *Matching) ContextChanged() {
 	var act map[matching.Delivery]int
 	if m.Active != nil {
 		act = m.Active()
 	}
 	m.mu.Lock()
-	same := maps.Equal(act, m.active)
-	m.active = act
+	same := maps.Equal(act, m.active) && m.activeHash != ""
+	m.active, m.activeHash = act, fingerprint(act)
 	m.mu.Unlock()
 	if !same {
-		m.invalidateAll(g)
+		m.clearL1()
 	}
 }
 
-func (m *Matching) invalidateAll(g int64) {
-	m.mu.Lock()
-	if g > m.globalDirty {
-		m.globalDirty = g
+// fingerprint names a set of deliveries, so that rankings computed with the same duplication
+// input are recognised as such on every replica.
+func fingerprint(act map[matching.Delivery]int) string {
+	keys := make([]string, 0, len(act))
+	for d, n := range act {
+		keys = append(keys, fmt.Sprintf("%s/%s/%d", d.Country, d.Capability, n))
 	}
+	sort.Strings(keys)
+	sum := sha256.Sum256([]byte(strings.Join(keys, ",")))
+	return hex.EncodeToString(sum[:8])
+}
+
+// clearL1 drops the in-process cache (its entries are checked anyway; this frees memory).
+func (m *Matching) clearL1() {
+	m.mu.Lock()
 	m.l1 = map[string]*rankEntry{}
 	m.mu.Unlock()
 }
 
-// apply keeps the index in step with the read model and marks what a change can alter.
+// markDirty records that a ranking may have changed at stamp g; stamps only move forward.
+func markDirty(dirty map[string]int64, id string, g int64) {
+	if g > dirty[id] {
+		dirty[id] = g
+	}
+}
+
+// apply keeps the index in step with the read model and marks what a change can alter, at the
+// changed object's own stamp.
 func (m *Matching) apply(c readmodel.Change) {
 	g := c.Gen
-	if g == 0 {
-		g = m.Clock.Tick()
-	}
 	switch c.Kind {
 	case models.EventNeed:
 		var old *models.Need
@@ -235,10 +255,10 @@ func (m *Matching) apply(c readmodel.Change) {
 		}
 		affected := m.ix.AffectedByNeed(old, c.NewNeed)
 		m.mu.Lock()
-		m.needDirty[id] = g
+		markDirty(m.needDirty, id, g)
 		delete(m.l1, needKey(id))
 		for _, o := range affected {
-			m.offerDirty[o] = g
+			markDirty(m.offerDirty, o, g)
 			m.dropOfferL1(o)
 		}
 		m.mu.Unlock()
@@ -254,10 +274,10 @@ func (m *Matching) apply(c readmodel.Change) {
 		}
 		affected := m.ix.AffectedByOffer(old, c.NewOffer)
 		m.mu.Lock()
-		m.offerDirty[id] = g
+		markDirty(m.offerDirty, id, g)
 		m.dropOfferL1(id)
 		for _, n := range affected {
-			m.needDirty[n] = g
+			markDirty(m.needDirty, n, g)
 			delete(m.l1, needKey(n))
 		}
 		m.mu.Unlock()
@@ -290,21 +310,17 @@ func audience(a *models.Actor) (string, func(*models.Need) bool) {
 	return "ministry-" + a.Country, func(n *models.Need) bool { return models.CanSeeNeed(probe, n) }
 }
 
-func (m *Matching) context(today models.Date) *matching.Context {
+func (m *Matching) context(today models.Date) (*matching.Context, string) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	return &matching.Context{Today: today, Active: m.active}
+	return &matching.Context{Today: today, Active: m.active}, m.activeHash
 }
 
 // minStamp is the stamp a cached ranking must have reached to be current.
 func (m *Matching) minStamp(dirty map[string]int64, id string) int64 {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	s := m.globalDirty
-	if d := dirty[id]; d > s {
-		s = d
-	}
-	return s
+	return dirty[id]
 }
 
 // OffersForNeedJSON returns the encoded ranking of offers for a need the actor may see.
@@ -366,15 +382,18 @@ func (m *Matching) serve(ctx context.Context, key string, min int64, limit int,
 	compute func(matching.Weights, *matching.Context) []rankedItem, body func(*rankEntry, bool, int) any) ([]byte, error) {
 	today := models.DateOf(m.Now())
 	w := m.Weights()
+	ctxNow, ctxHash := m.context(today)
 	current := func(e *rankEntry) bool {
-		return e != nil && e.Stamp >= min && e.Day == today && e.WeightsVersion == w.Version
+		return e != nil && e.Stamp >= min && e.Day == today && e.WeightsVersion == w.Version && e.Context == ctxHash
+	}
+	fresh := func() *rankEntry {
+		m.computes.Add(1)
+		return &rankEntry{Stamp: min, Day: today, WeightsVersion: w.Version, Context: ctxHash, ComputedAt: m.Now().UTC(), Items: compute(w, ctxNow)}
 	}
 	if !m.Fresh() {
 		// Without the bus this replica may miss other replicas' changes: compute from the
 		// model, cache nothing, and say so.
-		m.computes.Add(1)
-		e := &rankEntry{Stamp: min, Day: today, WeightsVersion: w.Version, ComputedAt: m.Now().UTC(), Items: compute(w, m.context(today))}
-		return json.Marshal(body(e, false, limit))
+		return json.Marshal(body(fresh(), false, limit))
 	}
 	m.mu.RLock()
 	e := m.l1[key]
@@ -382,7 +401,7 @@ func (m *Matching) serve(ctx context.Context, key string, min int64, limit int,
 	if current(e) {
 		return e.encoded(true, limit, body)
 	}
-	v, err, _ := m.sf.Do(key+"|"+strconv.FormatInt(min, 10), func() (any, error) {
+	v, err, _ := m.sf.Do(key+"|"+strconv.FormatInt(min, 10)+"|"+strconv.FormatInt(w.Version, 10)+"|"+ctxHash, func() (any, error) {
 		if raw, err := m.Cache.Get(ctx, key); err == nil && raw != nil {
 			var got rankEntry
 			if json.Unmarshal(raw, &got) == nil && current(&got) {
@@ -392,8 +411,7 @@ func (m *Matching) serve(ctx context.Context, key string, min int64, limit int,
 		} else if err != nil {
 			m.Log.DebugContext(ctx, "ranking cache unavailable; computing", "err", err)
 		}
-		m.computes.Add(1)
-		e := &rankEntry{Stamp: min, Day: today, WeightsVersion: w.Version, ComputedAt: m.Now().UTC(), Items: compute(w, m.context(today))}
+		e := fresh()
 		if raw, err := json.Marshal(e); err == nil {
 			if err := m.Cache.Set(context.WithoutCancel(ctx), map[string][]byte{key: raw}); err != nil {
 				m.Log.DebugContext(ctx, "ranking not cached", "err", err)
@@ -529,7 +547,7 @@ func (m *Matching) Allocation(ctx context.Context, a *models.Actor) ([]matching.
 	}
 	today := models.DateOf(m.Now())
 	w := m.Weights()
-	c := m.context(today)
+	c, _ := m.context(today)
 	var needs []*models.Need
 	for _, n := range m.Model.AllNeeds() {
 		if n.Status == models.NeedOpen {

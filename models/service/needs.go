@@ -108,6 +108,7 @@ func (s *Needs) Create(ctx context.Context, a *models.Actor, in NeedInput) (*mod
 	if err := n.Validate(); err != nil {
 		return nil, err
 	}
+	n.Gen = s.Clock.Tick()
 	if err := s.Store.CreateNeed(ctx, n); err != nil {
 		return nil, err
 	}
@@ -286,6 +287,7 @@ func (s *Needs) update(ctx context.Context, a *models.Actor, id string, want *in
 		}
 		n.Version = cur.Version + 1
 		n.UpdatedAt = s.Now().UTC()
+		n.Gen = s.Clock.Tick()
 		err = s.Store.ReplaceNeed(ctx, &n, cur.Version)
 		if err == nil {
 			s.applied(ctx, &n)
@@ -303,9 +305,8 @@ func (s *Needs) update(ctx context.Context, a *models.Actor, id string, want *in
 
 // applied records an acknowledged write in this replica's model and tells the others.
 func (s *Needs) applied(ctx context.Context, n *models.Need) {
-	g := s.Clock.Tick()
-	s.Model.PutNeedAt(n, g)
-	publish(ctx, s.Bus, s.Log, models.Event{Type: models.EventNeed, ID: n.ID, Version: n.Version, At: n.UpdatedAt, Data: mustJSON(n), Gen: g})
+	s.Model.PutNeed(n)
+	publish(ctx, s.Bus, s.Log, models.Event{Type: models.EventNeed, ID: n.ID, Version: n.Version, At: n.UpdatedAt, Data: mustJSON(n), Gen: n.Gen})
 }
 
 // NeedListParams are the list and search parameters of GET /needs.

@@ -72,6 +72,7 @@ func (s *Offers) Create(ctx context.Context, a *models.Actor, in OfferInput) (*m
 	if err := o.Validate(); err != nil {
 		return nil, err
 	}
+	o.Gen = s.Clock.Tick()
 	if err := s.Store.CreateOffer(ctx, o); err != nil {
 		return nil, err
 	}
@@ -230,6 +231,7 @@ func (s *Offers) update(ctx context.Context, a *models.Actor, id string, want *i
 		fillEmpty(&o)
 		o.Version = cur.Version + 1
 		o.UpdatedAt = s.Now().UTC()
+		o.Gen = s.Clock.Tick()
 		err = s.Store.ReplaceOffer(ctx, &o, cur.Version)
 		if err == nil {
 			s.applied(ctx, &o)
@@ -245,9 +247,8 @@ func (s *Offers) update(ctx context.Context, a *models.Actor, id string, want *i
 }
 
 func (s *Offers) applied(ctx context.Context, o *models.Offer) {
-	g := s.Clock.Tick()
-	s.Model.PutOfferAt(o, g)
-	publish(ctx, s.Bus, s.Log, models.Event{Type: models.EventOffer, ID: o.ID, Version: o.Version, At: o.UpdatedAt, Data: mustJSON(o), Gen: g})
+	s.Model.PutOffer(o)
+	publish(ctx, s.Bus, s.Log, models.Event{Type: models.EventOffer, ID: o.ID, Version: o.Version, At: o.UpdatedAt, Data: mustJSON(o), Gen: o.Gen})
 }
 
 // OfferListParams are the list and search parameters of GET /offers.

@@ -24,6 +24,7 @@ import (
 
 	"github.com/capmatch/capmatch/models"
 	"github.com/capmatch/capmatch/models/service"
+	"github.com/chromedp/cdproto/emulation"
 	cdppage "github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/assert"
@@ -220,7 +221,7 @@ func TestBrowserFlows(t *testing.T) {
 	defer cancelAlloc()
 	browserCtx, cancelBrowser := chromedp.NewContext(allocCtx)
 	defer cancelBrowser()
-	runCtx, cancelRun := context.WithTimeout(browserCtx, 85*time.Second)
+	runCtx, cancelRun := context.WithTimeout(browserCtx, 120*time.Second)
 	defer cancelRun()
 	require.NoError(t, chromedp.Do(runCtx), "start Chromium (%s)", chromium)
 	b := &browserRun{ctx: runCtx, base: base, shots: screenshotDir(t)}
@@ -383,6 +384,7 @@ func TestBrowserFlows(t *testing.T) {
 			chromedp.WaitVisible(chromedp.ID("my-offers")),
 		)
 		assert.Contains(t, tb.text("#my-offers"), "West African CSIRT mentoring")
+		tb.do("top", chromedp.Evaluate[chromedp.Void](`window.scrollTo(0, 0)`))
 		tb.screenshot("donor-workspace.png")
 		tb.do("open the offer", chromedp.Click(chromedp.CSS(`#my-offers h3 a`)), chromedp.WaitVisible(chromedp.CSS("#matches")))
 		assert.Contains(t, tb.text("#matches"), needTitle, "the new open need ranks for the new offer")
@@ -432,6 +434,39 @@ func TestBrowserFlows(t *testing.T) {
 		tb.assertClean("funding chart")
 		tb.open("/map?metric=projects")
 		assert.Contains(t, tb.eval(`document.querySelector('svg.world a[href="/countries/SN"]').getAttribute("aria-label")`), "1 active project")
+	})
+
+	t.Run("with JavaScript off the guided form still works", func(t *testing.T) {
+		tb := b.newTab(t)
+		_, err := chromedp.Call(tb.ctx, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true})
+		require.NoError(t, err)
+		submit := func(sel string) chromedp.Action[chromedp.Void] { return chromedp.Click(chromedp.CSS(sel)) }
+		tb.do("sign in without scripts",
+			chromedp.Navigate(tb.base+"/signin"),
+			chromedp.WaitVisible(chromedp.ID("f-email")),
+			chromedp.SendKeys(chromedp.ID("f-email"), "ministry.gm@capmatch.example"),
+			chromedp.SendKeys(chromedp.ID("f-password"), pass["ministry.gm@capmatch.example"]),
+			submit(`form[action="/signin"] button[type=submit]`),
+			chromedp.WaitVisible(chromedp.CSS("form.signout")),
+			chromedp.Navigate(tb.base+"/ministry/needs/new"),
+			chromedp.WaitVisible(chromedp.ID("theme-cybercrime")),
+			chromedp.Click(chromedp.ID("theme-cybercrime")),
+			submit(`#step-theme button[value=refresh]`),
+			chromedp.WaitVisible(chromedp.ID("cap-cybercrime_legislation")),
+			chromedp.Click(chromedp.ID("cap-cybercrime_legislation")),
+			submit(`#step-capability button[value=refresh]`),
+			chromedp.WaitVisible(chromedp.ID("f-title")),
+			chromedp.SendKeys(chromedp.ID("f-title"), "Cybercrime bill drafting support (no script)"),
+			chromedp.Click(chromedp.ID("mod-policy_advice")),
+			chromedp.Click(chromedp.ID("lang-en")),
+			chromedp.SendKeys(chromedp.ID("f-budget-usd"), "150000"),
+			chromedp.SetValue(chromedp.ID("f-start-by"), string(models.DateOf(time.Now().AddDate(0, 2, 0)))),
+			chromedp.SendKeys(chromedp.ID("f-duration-months"), "12"),
+			submit(`.submit-row button[value=save]`),
+			chromedp.WaitVisible(chromedp.ID("my-needs")),
+		)
+		assert.Contains(t, tb.text("#my-needs"), "Cybercrime bill drafting support (no script)")
+		assert.Equal(t, "false", tb.eval(`String(document.documentElement.classList.contains("js"))`), "no script ran")
 	})
 
 	t.Run("pages fit a 360 px screen", func(t *testing.T) {

@@ -77,6 +77,9 @@ func TestPageWeights(t *testing.T) {
 		{"coordinator", coord, "/coordinator"},
 		{"coordinator", coord, "/coordinator/weights"},
 		{"coordinator", coord, "/map?metric=funding"},
+		{"coordinator", coord, "/coordinator/funding"},
+		{"coordinator", coord, "/engagements"},
+		{"coordinator", coord, "/projects"},
 	}
 	var report strings.Builder
 	fmt.Fprintf(&report, "\n| page | as | HTML | assets | total | gzipped |\n|---|---|---:|---:|---:|---:|\n")

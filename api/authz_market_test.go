@@ -1,5 +1,7 @@
 package api
 
+import "github.com/stretchr/testify/require"
+
 // marketAuthzRows extends the authorization table with needs, offers and countries. Rows that
 // change an object create a fresh one per actor, so each actor meets the object in the state
 // the row names.
@@ -124,6 +126,31 @@ func marketAuthzRows() []authzCase {
 		{name: "IATI export", method: "GET", route: "/api/v1/export/iati.xml", path: func(w *authzWorld) string { w.n.newProject(w.t); return "/api/v1/export/iati.xml" },
 			want: all(200)},
 
+		// Notifications and webhooks.
+		{name: "list notifications", method: "GET", route: "/api/v1/notifications", path: static("/api/v1/notifications"), want: all(200)},
+		{name: "read all notifications", method: "POST", route: "/api/v1/notifications/read-all", path: static("/api/v1/notifications/read-all"), want: all(200)},
+		{name: "read a coordinators' notification", method: "POST", route: "/api/v1/notifications/:id/read",
+			path: func(w *authzWorld) string { return "/api/v1/notifications/" + w.coordinatorNotification() + "/read" },
+			want: curators(200, 404)},
+		{name: "get webhook", method: "GET", route: "/api/v1/organizations/:id/webhook",
+			path: func(w *authzWorld) string {
+				w.setWebhook()
+				return "/api/v1/organizations/" + w.f.donorOrg + "/webhook"
+			},
+			want: with(curators(200, 403), map[string]int{"donor": 200})},
+		{name: "get webhook of unknown organization", method: "GET", route: "/api/v1/organizations/:id/webhook",
+			path: static("/api/v1/organizations/nosuchorg/webhook"), want: all(404)},
+		{name: "set webhook", method: "PUT", route: "/api/v1/organizations/:id/webhook",
+			path: func(w *authzWorld) string { return "/api/v1/organizations/" + w.f.donorOrg + "/webhook" },
+			body: func(*authzWorld, string) any { return webhookBody() },
+			want: with(curators(200, 403), map[string]int{"donor": 200})},
+		{name: "delete webhook", method: "DELETE", route: "/api/v1/organizations/:id/webhook",
+			path: func(w *authzWorld) string {
+				w.setWebhook()
+				return "/api/v1/organizations/" + w.f.donorOrg + "/webhook"
+			},
+			want: with(curators(204, 403), map[string]int{"donor": 204})},
+
 		// Countries.
 		{name: "list countries", method: "GET", route: "/api/v1/countries", path: static("/api/v1/countries"), want: all(200)},
 		{name: "get country", method: "GET", route: "/api/v1/countries/:iso", path: static("/api/v1/countries/SN"), want: all(200)},
@@ -132,4 +159,25 @@ func marketAuthzRows() []authzCase {
 			body: func(*authzWorld, string) any { return map[string]any{"poc_nominated": true} },
 			want: with(curators(200, 403), map[string]int{"ministry": 200})},
 	}
+}
+
+// webhookBody is a valid webhook setting. Its target refuses connections, so the deliveries
+// the table's other rows cause fail fast.
+func webhookBody() map[string]string {
+	return map[string]string{"url": "http://127.0.0.1:9/capmatch", "secret": "authz-table-webhook-secret"}
+}
+
+// setWebhook gives the donor organization a webhook, as an admin.
+func (w *authzWorld) setWebhook() {
+	r := w.n.call("PUT", "/api/v1/organizations/"+w.f.donorOrg+"/webhook", w.f.admin.Token, webhookBody())
+	require.Equal(w.t, 200, r.Status, string(r.Body))
+}
+
+// coordinatorNotification submits a need, which notifies the coordinators, and returns that
+// notification's id.
+func (w *authzWorld) coordinatorNotification() string {
+	need := w.n.newNeed(w.t, "submitted", "public")
+	it, ok := w.n.feed(w.t, w.f.coord.Token, "?limit=200").find("submitted", need)
+	require.True(w.t, ok)
+	return it.ID
 }

@@ -74,18 +74,26 @@ func (e *env) node() *node {
 	bus := rediscache.NewBus(cache, models.NewID(time.Now()), log)
 	app := service.New(service.Deps{Store: store, Bus: bus, Limiter: rediscache.NewRateLimiter(cache),
 		Access: jwtauth.New(ring, time.Now), Log: log, CursorKey: e.secret,
-		Rankings: rediscache.NewRankings(cache, time.Hour)})
+		Rankings: rediscache.NewRankings(cache, time.Hour), Webhooks: testWebhooks})
 	require.NoError(t, app.Start(context.Background()))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { bus.Run(ctx, app.Sync, 200*time.Millisecond); close(done) }()
+	hooksDone := make(chan struct{})
+	go func() { app.Notifications.Run(ctx); close(hooksDone) }()
 	n := &node{env: e, app: app, cache: cache, srv: New(Deps{Log: log, App: app,
 		Checks: []Check{{"store", store}, {"cache", cache}}})}
-	n.stop = func() { cancel(); <-done; _ = cache.Close() }
+	require.NoError(t, n.srv.RegisterNotificationMetrics())
+	n.stop = func() { cancel(); <-done; <-hooksDone; _ = cache.Close() }
 	t.Cleanup(n.stop)
 	require.Eventually(t, app.Revocations.Fresh, 5*time.Second, 10*time.Millisecond, "bus connects")
 	return n
 }
+
+// testWebhooks lets webhooks reach httptest servers on loopback over http, and retries within
+// a fraction of a second.
+var testWebhooks = service.WebhookOptions{AllowPrivate: true, Timeout: 5 * time.Second,
+	Backoff: []time.Duration{20 * time.Millisecond, 40 * time.Millisecond, 80 * time.Millisecond, 160 * time.Millisecond}}
 
 // resp is a decoded response.
 type resp struct {

@@ -28,6 +28,9 @@ func (s *Server) routes(app *fiber.App) {
 	v1.Post("/organizations", auth, s.handleCreateOrg())
 	v1.Get("/organizations", auth, s.handleListOrgs())
 	v1.Get("/organizations/:id", auth, s.handleGetOrg())
+	v1.Get("/organizations/:id/webhook", auth, s.handleGetWebhook())
+	v1.Put("/organizations/:id/webhook", auth, s.handlePutWebhook())
+	v1.Delete("/organizations/:id/webhook", auth, s.handleDeleteWebhook())
 	v1.Post("/users", auth, s.handleCreateUser())
 	v1.Get("/users", auth, s.handleListUsers())
 	v1.Get("/users/:id", auth, s.handleGetUser())
@@ -80,6 +83,11 @@ func (s *Server) routes(app *fiber.App) {
 	v1.Get("/reports/funding", auth, s.handleFundingReport())
 	v1.Get("/reports/overlaps", auth, s.handleOverlaps())
 	v1.Get("/export/iati.xml", auth, s.handleIATIExport())
+
+	// Notifications: the caller's in-app feed.
+	v1.Get("/notifications", auth, s.handleListNotifications())
+	v1.Post("/notifications/read-all", auth, s.handleReadAllNotifications())
+	v1.Post("/notifications/:id/read", auth, s.handleReadNotification())
 
 	// Countries.
 	v1.Get("/countries", auth, s.handleListCountries())

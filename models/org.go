@@ -40,4 +40,18 @@ type Organization struct {
 	CreatedAt time.Time `json:"created_at" bson:"created_at"`
 	UpdatedAt time.Time `json:"updated_at" bson:"updated_at"`
 	Version   int64     `json:"version" bson:"version"`
+
+	// Webhook is where the organization's notifications are also POSTed, if anywhere. It is
+	// never part of the organization's JSON: anyone signed in reads organizations, and the URL
+	// may carry a token; only GET .../webhook shows it to those who may manage it.
+	Webhook *Webhook `json:"-" bson:"webhook,omitempty"`
+}
+
+// Webhook is an organization's outbound notification endpoint. Deliveries are signed with
+// Secret (HMAC-SHA256), which never leaves the server in any response.
+type Webhook struct {
+	URL       string    `json:"url" bson:"url"`
+	Secret    string    `json:"-" bson:"secret"`
+	UpdatedAt time.Time `json:"updated_at" bson:"updated_at"`
+	UpdatedBy string    `json:"updated_by,omitempty" bson:"updated_by,omitempty"`
 }

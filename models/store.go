@@ -72,6 +72,7 @@ type Store interface {
 	ImportStore
 	EngagementStore
 	ProjectStore
+	NotificationStore
 	Ping(ctx context.Context) error
 }
 
@@ -160,4 +161,46 @@ type ProjectStore interface {
 	GetProject(ctx context.Context, id string) (*Project, error)
 	ReplaceProject(ctx context.Context, p *Project, prev int64) error
 	ListProjects(ctx context.Context) ([]*Project, error)
+}
+
+// Notification is one entry of an organization's in-app feed: something happened that its
+// people should look at (a proposal, an acceptance, an approval, a match, an overlap).
+type Notification struct {
+	ID         string `json:"id" bson:"id"`
+	Kind       string `json:"kind" bson:"kind"`
+	Text       string `json:"text" bson:"text"`
+	ObjectType string `json:"object_type" bson:"object_type"`
+	ObjectID   string `json:"object_id" bson:"object_id"`
+	// OrganizationID is the feed it was written to: an organization id, or "coordinators".
+	OrganizationID string    `json:"organization_id" bson:"organization_id"`
+	CreatedAt      time.Time `json:"created_at" bson:"created_at"`
+}
+
+// ReadState is what one user has read of the feeds they see: everything created up to ReadUpTo,
+// plus the ids read one by one after it. Read flags are per user, feeds per organization.
+type ReadState struct {
+	UserID   string    `json:"user_id" bson:"user_id"`
+	ReadUpTo time.Time `json:"read_up_to" bson:"read_up_to"`
+	ReadIDs  []string  `json:"read_ids" bson:"read_ids"`
+	// Version is 0 for a user who never read anything (nothing stored yet).
+	Version int64 `json:"version" bson:"version"`
+}
+
+// NotificationStore keeps the notification feeds and read states. FerretDB scans a collection
+// for any filter but _id, so each feed is one document read by _id (an organization's newest
+// notifications, capped) and each user's read state another.
+type NotificationStore interface {
+	// AppendNotifications adds items to a feed (an organization id or "coordinators"), keeping
+	// only its newest max items.
+	AppendNotifications(ctx context.Context, feed string, items []Notification, max int) error
+	// NotificationFeed returns a feed's items, oldest first; none when nothing was written.
+	NotificationFeed(ctx context.Context, feed string) ([]Notification, error)
+	// GetReadState returns a user's read state; a zero state (Version 0) when none is stored.
+	GetReadState(ctx context.Context, userID string) (*ReadState, error)
+	// PutReadState stores st if the stored version is still prev (0: none stored yet);
+	// ErrConflict otherwise.
+	PutReadState(ctx context.Context, st *ReadState, prev int64) error
+	// SetOrgWebhook sets (or, with nil, removes) an organization's outbound webhook and returns
+	// the organization; ErrNotFound when it does not exist.
+	SetOrgWebhook(ctx context.Context, orgID string, hook *Webhook, at time.Time) (*Organization, error)
 }

@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -50,6 +51,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	log := slog.New(slog.NewJSONHandler(stdout, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	hooks, err := webhookOptions(getenv)
+	if err != nil {
+		return err
+	}
 
 	cmd := "serve"
 	if len(args) > 1 {
@@ -66,7 +71,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return fmt.Errorf("unknown command %q (commands: serve, healthcheck, user create)", cmd)
 	}
 
-	st, err := openStack(ctx, cfg, log, stderr)
+	st, err := openStack(ctx, cfg, hooks, log, stderr)
 	if err != nil {
 		return err
 	}
@@ -94,8 +99,21 @@ func (st *stack) close() {
 	}
 }
 
+// webhookOptions reads CAPMATCH_WEBHOOK_ALLOW_PRIVATE: whether webhooks may target plain http
+// and loopback, private or link-local addresses (off by default: SSRF).
+func webhookOptions(getenv func(string) string) (service.WebhookOptions, error) {
+	switch v := strings.ToLower(strings.TrimSpace(getenv("CAPMATCH_WEBHOOK_ALLOW_PRIVATE"))); v {
+	case "", "false":
+		return service.WebhookOptions{}, nil
+	case "true":
+		return service.WebhookOptions{AllowPrivate: true}, nil
+	default:
+		return service.WebhookOptions{}, &configError{"CAPMATCH_WEBHOOK_ALLOW_PRIVATE", fmt.Sprintf("%q must be true or false", v)}
+	}
+}
+
 // openStack starts or connects to the store and the cache and wires the use cases on them.
-func openStack(ctx context.Context, cfg config, log *slog.Logger, stderr io.Writer) (st *stack, err error) {
+func openStack(ctx context.Context, cfg config, hooks service.WebhookOptions, log *slog.Logger, stderr io.Writer) (st *stack, err error) {
 	st = &stack{mode: "external", cacheMode: "external"}
 	defer func() {
 		if err != nil {
@@ -162,6 +180,7 @@ func openStack(ctx context.Context, cfg config, log *slog.Logger, stderr io.Writ
 		Log:       log,
 		CursorKey: secret,
 		Rankings:  rediscache.NewRankings(st.cache, 24*time.Hour),
+		Webhooks:  hooks,
 	})
 	// Finish what a crash may have interrupted: imports roll back or stay committed, accepts
 	// complete or undo. Both are idempotent.
@@ -202,11 +221,14 @@ func openStack(ctx context.Context, cfg config, log *slog.Logger, stderr io.Writ
 // readiness 503, in-flight requests finish, background work stops, then the stack closes.
 func serve(ctx context.Context, cfg config, log *slog.Logger, st *stack) error {
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
-	bgDone := make(chan struct{}, 2)
+	bgDone := make(chan struct{}, 3)
 	go func() { st.bus.Run(bg, st.app.Sync, time.Second); bgDone <- struct{}{} }()
 	go func() { st.app.Sync.RunReconciler(bg, 30*time.Second); bgDone <- struct{}{} }()
+	// Webhook deliveries run until shutdown; what is still queued then is lost (in memory).
+	go func() { st.app.Notifications.Run(bg); bgDone <- struct{}{} }()
 	defer func() {
 		stopBG()
+		<-bgDone
 		<-bgDone
 		<-bgDone
 	}()
@@ -217,6 +239,9 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, st *stack) error {
 		Checks:  []api.Check{{Name: "store", Ping: st.store}, {Name: "cache", Ping: st.cache}},
 		App:     st.app,
 	})
+	if err := srv.RegisterNotificationMetrics(); err != nil {
+		return fmt.Errorf("metrics: %w", err)
+	}
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {

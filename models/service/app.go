@@ -22,6 +22,9 @@ type Deps struct {
 	CursorKey []byte
 	// Rankings is the shared ranking cache.
 	Rankings RankCache
+	// Webhooks tunes outbound notification delivery (defaults: https only, public addresses,
+	// five tries over 15 s).
+	Webhooks WebhookOptions
 }
 
 // App is every use case, wired once by main (and by tests the same way).
@@ -38,6 +41,8 @@ type App struct {
 	Projects    *Projects
 	Model       *readmodel.Model
 	Clock       *HLC
+	// Notifications keeps the in-app feeds and delivers webhooks; run it with Notifications.Run.
+	Notifications *Notifications
 
 	store models.Store
 }
@@ -74,6 +79,12 @@ func New(d Deps) *App {
 		Matching: app.Matching, Now: d.Now, Log: d.Log}
 	app.Projects = &Projects{Store: d.Store, Model: model, Bus: d.Bus, Clock: hlc, Needs: app.Needs, Engagements: app.Engagements,
 		Matching: app.Matching, Now: d.Now, Log: d.Log}
+	app.Notifications = &Notifications{Store: d.Store, Matching: app.Matching, Webhooks: NewDispatcher(d.Webhooks, d.Now, d.Log),
+		Now: d.Now, Log: d.Log}
+	app.Engagements.Notify = app.Notifications.Notify
+	app.Projects.Notify = app.Notifications.Notify
+	app.Needs.Notices = app.Notifications
+	app.Offers.Notices = app.Notifications
 	app.Matching.Active = app.Engagements.ActiveDeliveries
 	app.Countries.Projects = app.Projects.CountryFigures
 	app.syncModel(d.Now)

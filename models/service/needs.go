@@ -22,6 +22,8 @@ type Needs struct {
 	Clock   *HLC
 	Now     Clock
 	Log     *slog.Logger
+	// Notices tells coordinators and owners about transitions; may be nil.
+	Notices *Notifications
 }
 
 // NeedInput is the body of POST /needs. Server-owned fields (id, status, owner, timestamps,
@@ -245,6 +247,7 @@ func (s *Needs) Transition(ctx context.Context, a *models.Actor, id string, t mo
 		return nil, err
 	}
 	audit(ctx, s.Store, s.Log, s.Now(), a, string(t), "need", id, []string{"status"})
+	s.Notices.NeedTransitioned(ctx, t, n)
 	return n, nil
 }
 

@@ -20,6 +20,8 @@ type Offers struct {
 	Clock   *HLC
 	Now     Clock
 	Log     *slog.Logger
+	// Notices tells donors and ministries about a published offer's best matches; may be nil.
+	Notices *Notifications
 }
 
 // OfferInput is the body of POST /offers.
@@ -200,6 +202,9 @@ func (s *Offers) Transition(ctx context.Context, a *models.Actor, id string, t m
 		return nil, err
 	}
 	audit(ctx, s.Store, s.Log, s.Now(), a, string(t), "offer", id, []string{"status"})
+	if t == models.OfferPublish {
+		s.Notices.OfferPublished(ctx, o)
+	}
 	return o, nil
 }
 

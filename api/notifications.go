@@ -1,0 +1,117 @@
+package api
+
+import (
+	"github.com/capmatch/capmatch/models"
+	"github.com/capmatch/capmatch/models/service"
+	"github.com/gofiber/fiber/v2"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// handleListNotifications returns the caller's feed (its organization's, plus the
+// coordinators' for coordinators and admins), newest first, with read flags and the unread count.
+func (s *Server) handleListNotifications() fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		limit, err := queryLimit(c, 50, service.FeedSize)
+		if err != nil {
+			return err
+		}
+		unreadOnly := false
+		switch c.Query("unread") {
+		case "", "false":
+		case "true":
+			unreadOnly = true
+		default:
+			return &models.Error{Kind: models.ErrInvalid, Detail: "bad unread", Fields: []models.FieldError{{Field: "unread", Message: "must be true or false"}}}
+		}
+		feed, err := s.deps.App.Notifications.List(c.UserContext(), actor(c), unreadOnly, limit)
+		if err != nil {
+			return err
+		}
+		return c.JSON(feed)
+	}
+}
+
+// handleReadNotification marks one notification read for the caller.
+func (s *Server) handleReadNotification() fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		id := c.Params("id")
+		n, err := s.deps.App.Notifications.MarkRead(c.UserContext(), actor(c), id)
+		if err != nil {
+			return err
+		}
+		return c.JSON(fiber.Map{"id": id, "read": true, "unread": n})
+	}
+}
+
+// handleReadAllNotifications marks the caller's whole feed read.
+func (s *Server) handleReadAllNotifications() fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		n, err := s.deps.App.Notifications.ReadAll(c.UserContext(), actor(c))
+		if err != nil {
+			return err
+		}
+		return c.JSON(fiber.Map{"unread": n})
+	}
+}
+
+// handleGetWebhook shows an organization's webhook (never its secret) to those who manage it.
+func (s *Server) handleGetWebhook() fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		w, err := s.deps.App.Notifications.GetWebhook(c.UserContext(), actor(c), c.Params("id"))
+		if err != nil {
+			return err
+		}
+		return c.JSON(w)
+	}
+}
+
+// handlePutWebhook sets an organization's webhook (coordinators and admins for any
+// organization, others for their own).
+func (s *Server) handlePutWebhook() fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		var in service.WebhookInput
+		if err := decode(c, &in); err != nil {
+			return err
+		}
+		w, err := s.deps.App.Notifications.SetWebhook(c.UserContext(), actor(c), c.Params("id"), in)
+		if err != nil {
+			return err
+		}
+		return c.JSON(w)
+	}
+}
+
+// handleDeleteWebhook removes an organization's webhook.
+func (s *Server) handleDeleteWebhook() fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		if err := s.deps.App.Notifications.DeleteWebhook(c.UserContext(), actor(c), c.Params("id")); err != nil {
+			return err
+		}
+		return c.SendStatus(fiber.StatusNoContent)
+	}
+}
+
+// RegisterNotificationMetrics exports the webhook dispatcher's counters on /metrics, so that
+// dropped and failed deliveries (which never fail a request) are visible to operators.
+func (s *Server) RegisterNotificationMetrics() error {
+	d := s.deps.App.Notifications.Webhooks
+	counter := func(name, help string, get func(service.DispatcherStats) int64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help},
+			func() float64 { return float64(get(d.Stats())) })
+	}
+	for _, c := range []prometheus.Collector{
+		counter("capmatch_webhook_deliveries_total", "Webhook deliveries answered 2xx.",
+			func(st service.DispatcherStats) int64 { return st.Delivered }),
+		counter("capmatch_webhook_failures_total", "Webhook deliveries given up (final answer or tries exhausted).",
+			func(st service.DispatcherStats) int64 { return st.Failed }),
+		counter("capmatch_webhook_retries_total", "Webhook tries that failed and were scheduled again.",
+			func(st service.DispatcherStats) int64 { return st.Retried }),
+		counter("capmatch_webhook_dropped_total", "Webhook deliveries dropped because the queue was full.",
+			func(st service.DispatcherStats) int64 { return st.Dropped }),
+	} {
+		if err := s.metrics.reg.Register(c); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,713 @@
+package service
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+	"unicode"
+
+	"github.com/capmatch/capmatch/models"
+)
+
+// The kinds of notification.
+const (
+	KindProposal  = "proposal"  // an engagement was proposed to the organization
+	KindAccepted  = "accepted"  // the organization's proposal was agreed
+	KindDeclined  = "declined"  // the organization's proposal was declined
+	KindApproved  = "approved"  // the organization's need was approved (open for offers)
+	KindRejected  = "rejected"  // the organization's need was sent back to draft
+	KindSubmitted = "submitted" // coordinators: a need awaits approval
+	KindOverlap   = "overlap"   // coordinators: a new project duplicates another delivery
+	KindMatch     = "match"     // a new high-scoring match for one of the organization's needs or offers
+)
+
+// CoordinatorsFeed is the feed every coordinator and admin reads besides their organization's:
+// the approvals queue and duplication warnings.
+const CoordinatorsFeed = "coordinators"
+
+// Feed limits: a feed keeps its newest FeedSize notifications (older ones fall off); a new
+// need or offer notifies at most MatchNotifyTop matches, and only those scoring at least
+// MatchNotifyScore, so that a publication costs one ranking and a handful of writes.
+const (
+	FeedSize         = 200
+	MatchNotifyTop   = 5
+	MatchNotifyScore = 0.8
+)
+
+// Notifications keeps each organization's in-app feed and hands what it writes to the webhook
+// dispatcher. Writing a notification never fails the request that caused it: errors are logged.
+type Notifications struct {
+	Store    models.Store
+	Matching *Matching
+	Webhooks *Dispatcher
+	Now      Clock
+	Log      *slog.Logger
+}
+
+// Notify writes one notification to a feed (an organization id, or CoordinatorsFeed) and
+// queues its webhook delivery. Its signature is the Notify hook of Engagements and Projects.
+func (s *Notifications) Notify(ctx context.Context, feed, kind, text, objectType, objectID string) {
+	if s == nil || feed == "" {
+		return
+	}
+	s.post(ctx, feed, []models.Notification{s.item(feed, kind, text, objectType, objectID)})
+}
+
+func (s *Notifications) item(feed, kind, text, objectType, objectID string) models.Notification {
+	// Milliseconds: what the store keeps, so a read-up-to time compares the same in memory.
+	now := s.Now().UTC().Truncate(time.Millisecond)
+	return models.Notification{ID: models.NewID(now), Kind: kind, Text: text, ObjectType: objectType, ObjectID: objectID,
+		OrganizationID: feed, CreatedAt: now}
+}
+
+// post appends items to a feed and queues their deliveries. It outlives a cancelled request
+// (the change it reports has happened) but is bounded in time.
+func (s *Notifications) post(ctx context.Context, feed string, items []models.Notification) {
+	if len(items) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := s.Store.AppendNotifications(ctx, feed, items, FeedSize); err != nil {
+		s.Log.WarnContext(ctx, "notification not stored", "err", err, "feed", feed, "kind", items[0].Kind)
+	}
+	if s.Webhooks == nil || feed == CoordinatorsFeed {
+		return // the coordinators' feed is in-app only: it belongs to no one organization
+	}
+	org, err := s.Store.GetOrg(ctx, feed)
+	if err != nil {
+		s.Log.WarnContext(ctx, "webhook not queued: organization not loaded", "err", err, "organization", feed)
+		return
+	}
+	if org.Webhook == nil || org.Webhook.URL == "" {
+		return
+	}
+	for _, n := range items {
+		s.Webhooks.Enqueue(org.Webhook.URL, org.Webhook.Secret, n)
+	}
+}
+
+// NeedTransitioned tells the right people about a need's move: coordinators when it awaits
+// approval, its owner when it is approved or sent back, and both sides of its best matches
+// when it opens. Nil-safe, so Needs works without notifications.
+func (s *Notifications) NeedTransitioned(ctx context.Context, t models.NeedTransition, n *models.Need) {
+	if s == nil {
+		return
+	}
+	switch t {
+	case models.NeedSubmit:
+		s.Notify(ctx, CoordinatorsFeed, KindSubmitted, fmt.Sprintf("A need awaits approval: “%s” (%s)", n.Title, n.Country), "need", n.ID)
+	case models.NeedApprove:
+		s.Notify(ctx, n.OrganizationID, KindApproved, fmt.Sprintf("Your need “%s” was approved and is open for offers", n.Title), "need", n.ID)
+		s.needMatches(ctx, n)
+	case models.NeedReject:
+		s.Notify(ctx, n.OrganizationID, KindRejected, fmt.Sprintf("Your need “%s” was sent back to draft: %s", n.Title, n.StatusReason), "need", n.ID)
+	}
+}
+
+// OfferPublished tells the donor and the needs' owners about the new offer's best matches.
+func (s *Notifications) OfferPublished(ctx context.Context, o *models.Offer) {
+	if s == nil || s.Matching == nil {
+		return
+	}
+	// Rank as a donor sees needs, so that the donor is never told about a need it may not see.
+	m, err := s.Matching.NeedsForOffer(ctx, &models.Actor{Role: models.RoleDonor, OrgID: o.OrganizationID}, o.ID, MatchNotifyTop)
+	if err != nil {
+		s.Log.WarnContext(ctx, "match notifications skipped", "err", err, "offer", o.ID)
+		return
+	}
+	var own []models.Notification
+	others := map[string][]models.Notification{}
+	for _, it := range m.Items {
+		if it.Score < MatchNotifyScore {
+			break // best first
+		}
+		own = append(own, s.item(o.OrganizationID, KindMatch,
+			fmt.Sprintf("Need “%s” (%s) matches your offer “%s” (score %.2f)", it.Title, it.Country, o.Title, it.Score), "need", it.NeedID))
+		others[it.OrganizationID] = append(others[it.OrganizationID], s.item(it.OrganizationID, KindMatch,
+			fmt.Sprintf("Offer “%s” matches your need “%s” (score %.2f)", o.Title, it.Title, it.Score), "offer", o.ID))
+	}
+	s.post(ctx, o.OrganizationID, own)
+	s.postEach(ctx, others)
+}
+
+// needMatches tells a newly opened need's owner about its best offers, and each offer's
+// donor about the need when the donor may see it.
+func (s *Notifications) needMatches(ctx context.Context, n *models.Need) {
+	if s.Matching == nil {
+		return
+	}
+	m, err := s.Matching.OffersForNeed(ctx, &models.Actor{Role: models.RoleCoordinator}, n.ID, MatchNotifyTop)
+	if err != nil {
+		s.Log.WarnContext(ctx, "match notifications skipped", "err", err, "need", n.ID)
+		return
+	}
+	var own []models.Notification
+	others := map[string][]models.Notification{}
+	for _, it := range m.Items {
+		if it.Score < MatchNotifyScore {
+			break
+		}
+		own = append(own, s.item(n.OrganizationID, KindMatch,
+			fmt.Sprintf("Offer “%s” matches your need “%s” (score %.2f)", it.Title, n.Title, it.Score), "offer", it.OfferID))
+		if models.CanSeeNeed(&models.Actor{Role: models.RoleDonor, OrgID: it.OrganizationID}, n) {
+			others[it.OrganizationID] = append(others[it.OrganizationID], s.item(it.OrganizationID, KindMatch,
+				fmt.Sprintf("Need “%s” (%s) matches your offer “%s” (score %.2f)", n.Title, n.Country, it.Title, it.Score), "need", n.ID))
+		}
+	}
+	s.post(ctx, n.OrganizationID, own)
+	s.postEach(ctx, others)
+}
+
+func (s *Notifications) postEach(ctx context.Context, byFeed map[string][]models.Notification) {
+	feeds := make([]string, 0, len(byFeed))
+	for f := range byFeed {
+		feeds = append(feeds, f)
+	}
+	sort.Strings(feeds)
+	for _, f := range feeds {
+		s.post(ctx, f, byFeed[f])
+	}
+}
+
+// FeedItem is a notification with the caller's read flag.
+type FeedItem struct {
+	models.Notification
+	Read bool `json:"read"`
+}
+
+// Feed is the response of GET /notifications: newest first, with how many are unread in all.
+type Feed struct {
+	Items  []FeedItem `json:"items"`
+	Unread int        `json:"unread"`
+}
+
+// feedsOf names the feeds an actor reads: its organization's, and the coordinators' for
+// coordinators and admins.
+func feedsOf(a *models.Actor) []string {
+	var out []string
+	if a.OrgID != "" {
+		out = append(out, a.OrgID)
+	}
+	if a.Role.Curates() {
+		out = append(out, CoordinatorsFeed)
+	}
+	return out
+}
+
+// load reads the actor's feeds (newest first) and read state.
+func (s *Notifications) load(ctx context.Context, a *models.Actor) ([]models.Notification, *models.ReadState, error) {
+	var all []models.Notification
+	for _, f := range feedsOf(a) {
+		items, err := s.Store.NotificationFeed(ctx, f)
+		if err != nil {
+			return nil, nil, fmt.Errorf("load feed: %w", err)
+		}
+		// A feed is stored oldest first, in the order written; reversed, it is newest first
+		// even among notifications of the same millisecond.
+		slices.Reverse(items)
+		all = append(all, items...)
+	}
+	sort.SliceStable(all, func(i, j int) bool { return all[i].CreatedAt.After(all[j].CreatedAt) })
+	st, err := s.Store.GetReadState(ctx, a.UserID)
+	if err != nil {
+		return nil, nil, fmt.Errorf("load read state: %w", err)
+	}
+	return all, st, nil
+}
+
+func isRead(st *models.ReadState, n *models.Notification) bool {
+	return !n.CreatedAt.After(st.ReadUpTo) || slices.Contains(st.ReadIDs, n.ID)
+}
+
+func unread(items []models.Notification, st *models.ReadState) int {
+	c := 0
+	for i := range items {
+		if !isRead(st, &items[i]) {
+			c++
+		}
+	}
+	return c
+}
+
+// List returns the caller's feed, newest first: at most limit items, only unread ones when
+// asked, and the unread count over the whole feed.
+func (s *Notifications) List(ctx context.Context, a *models.Actor, unreadOnly bool, limit int) (*Feed, error) {
+	items, st, err := s.load(ctx, a)
+	if err != nil {
+		return nil, err
+	}
+	out := &Feed{Items: []FeedItem{}, Unread: unread(items, st)}
+	for i := range items {
+		if len(out.Items) == limit {
+			break
+		}
+		read := isRead(st, &items[i])
+		if unreadOnly && read {
+			continue
+		}
+		out.Items = append(out.Items, FeedItem{Notification: items[i], Read: read})
+	}
+	return out, nil
+}
+
+// MarkRead marks one notification of the caller's feeds read and returns how many are unread.
+// An id that is not in the caller's feeds is ErrNotFound.
+func (s *Notifications) MarkRead(ctx context.Context, a *models.Actor, id string) (int, error) {
+	return s.updateRead(ctx, a, func(items []models.Notification, st *models.ReadState) error {
+		i := slices.IndexFunc(items, func(n models.Notification) bool { return n.ID == id })
+		if i < 0 {
+			return models.Errorf(models.ErrNotFound, "notification not found")
+		}
+		if isRead(st, &items[i]) {
+			return errUnchanged
+		}
+		// Keep only ids still in the feeds and not covered by ReadUpTo, so the list stays small.
+		kept := []string{id}
+		for _, n := range items {
+			if n.ID != id && n.CreatedAt.After(st.ReadUpTo) && slices.Contains(st.ReadIDs, n.ID) {
+				kept = append(kept, n.ID)
+			}
+		}
+		st.ReadIDs = kept
+		return nil
+	})
+}
+
+// ReadAll marks everything in the caller's feeds read (up to the newest notification loaded,
+// so one written meanwhile stays unread) and returns how many are unread.
+func (s *Notifications) ReadAll(ctx context.Context, a *models.Actor) (int, error) {
+	return s.updateRead(ctx, a, func(items []models.Notification, st *models.ReadState) error {
+		if unread(items, st) == 0 {
+			return errUnchanged
+		}
+		if items[0].CreatedAt.After(st.ReadUpTo) {
+			st.ReadUpTo = items[0].CreatedAt
+		}
+		st.ReadIDs = []string{}
+		return nil
+	})
+}
+
+// updateRead is the read state's read-modify-write loop, retried when another request of the
+// same user changed it in between.
+func (s *Notifications) updateRead(ctx context.Context, a *models.Actor, apply func([]models.Notification, *models.ReadState) error) (int, error) {
+	for attempt := 0; ; attempt++ {
+		items, st, err := s.load(ctx, a)
+		if err != nil {
+			return 0, err
+		}
+		next := *st
+		next.UserID = a.UserID
+		next.ReadIDs = slices.Clone(st.ReadIDs)
+		if err := apply(items, &next); err != nil {
+			if errors.Is(err, errUnchanged) {
+				return unread(items, st), nil
+			}
+			return 0, err
+		}
+		next.Version = st.Version + 1
+		err = s.Store.PutReadState(ctx, &next, st.Version)
+		if err == nil {
+			return unread(items, &next), nil
+		}
+		if !errors.Is(err, models.ErrConflict) || attempt >= 4 {
+			return 0, err
+		}
+	}
+}
+
+// WebhookInput is the body of PUT /organizations/{id}/webhook. Secret may be left out to keep
+// the one already set.
+type WebhookInput struct {
+	URL    string  `json:"url"`
+	Secret *string `json:"secret"`
+}
+
+// WebhookView is an organization's webhook as the API shows it: never the secret, only
+// whether one is set.
+type WebhookView struct {
+	OrganizationID string    `json:"organization_id"`
+	URL            string    `json:"url"`
+	SecretSet      bool      `json:"secret_set"`
+	UpdatedAt      time.Time `json:"updated_at"`
+}
+
+// authorizeWebhook decides who manages an organization's webhook: coordinators and admins for
+// any organization, everyone else for their own only. (Kept beside the webhooks rather than in
+// models/policy.go, whose rules are about marketplace objects.)
+func authorizeWebhook(a *models.Actor, orgID string) error {
+	if a.Role.Curates() || a.OrgID == orgID {
+		return nil
+	}
+	return models.Errorf(models.ErrForbidden, "only the organization itself and coordinators manage its webhook")
+}
+
+func (s *Notifications) webhookOrg(ctx context.Context, a *models.Actor, orgID string) (*models.Organization, error) {
+	if !models.ValidID(orgID) {
+		return nil, models.Errorf(models.ErrNotFound, "organization not found")
+	}
+	o, err := s.Store.GetOrg(ctx, orgID)
+	if err != nil {
+		return nil, err
+	}
+	return o, authorizeWebhook(a, orgID)
+}
+
+func webhookView(o *models.Organization) *WebhookView {
+	return &WebhookView{OrganizationID: o.ID, URL: o.Webhook.URL, SecretSet: o.Webhook.Secret != "", UpdatedAt: o.Webhook.UpdatedAt}
+}
+
+// GetWebhook returns an organization's webhook; ErrNotFound when none is set.
+func (s *Notifications) GetWebhook(ctx context.Context, a *models.Actor, orgID string) (*WebhookView, error) {
+	o, err := s.webhookOrg(ctx, a, orgID)
+	if err != nil {
+		return nil, err
+	}
+	if o.Webhook == nil {
+		return nil, models.Errorf(models.ErrNotFound, "the organization has no webhook")
+	}
+	return webhookView(o), nil
+}
+
+// SetWebhook sets an organization's webhook after checking the URL against the SSRF policy.
+func (s *Notifications) SetWebhook(ctx context.Context, a *models.Actor, orgID string, in WebhookInput) (*WebhookView, error) {
+	o, err := s.webhookOrg(ctx, a, orgID)
+	if err != nil {
+		return nil, err
+	}
+	var p models.Problems
+	if err := s.Webhooks.CheckURL(in.URL); err != nil {
+		p.Add("url", "%s", err.Error())
+	}
+	secret := ""
+	switch {
+	case in.Secret != nil && *in.Secret != "":
+		secret = *in.Secret
+		if len(secret) < 16 || len(secret) > 256 || strings.IndexFunc(secret, func(r rune) bool { return r > unicode.MaxASCII || !unicode.IsPrint(r) }) >= 0 {
+			p.Add("secret", "must be 16 to 256 printable ASCII characters")
+		}
+	case o.Webhook != nil && o.Webhook.Secret != "":
+		secret = o.Webhook.Secret // keep the one set
+	default:
+		p.Add("secret", "is required: 16 to 256 printable ASCII characters that sign every delivery")
+	}
+	if err := p.Err(); err != nil {
+		return nil, err
+	}
+	now := s.Now().UTC()
+	o, err = s.Store.SetOrgWebhook(ctx, orgID, &models.Webhook{URL: in.URL, Secret: secret, UpdatedAt: now, UpdatedBy: a.UserID}, now)
+	if err != nil {
+		return nil, err
+	}
+	audit(ctx, s.Store, s.Log, now, a, "set webhook", "organization", orgID, []string{"webhook"})
+	return webhookView(o), nil
+}
+
+// DeleteWebhook removes an organization's webhook; removing none is not an error.
+func (s *Notifications) DeleteWebhook(ctx context.Context, a *models.Actor, orgID string) error {
+	o, err := s.webhookOrg(ctx, a, orgID)
+	if err != nil {
+		return err
+	}
+	if o.Webhook == nil {
+		return nil
+	}
+	now := s.Now().UTC()
+	if _, err := s.Store.SetOrgWebhook(ctx, orgID, nil, now); err != nil {
+		return err
+	}
+	audit(ctx, s.Store, s.Log, now, a, "delete webhook", "organization", orgID, []string{"webhook"})
+	return nil
+}
+
+// Run delivers webhooks until ctx ends. Deliveries still queued or waiting for a retry then
+// are lost: the queue is in memory.
+func (s *Notifications) Run(ctx context.Context) {
+	if s != nil && s.Webhooks != nil {
+		s.Webhooks.Run(ctx)
+	}
+}
+
+// WebhookOptions tunes webhook delivery.
+type WebhookOptions struct {
+	// AllowPrivate lets webhooks target plain http:// URLs and loopback, private and link-local
+	// addresses. Off in production (SSRF: a webhook must not reach the servers' own network);
+	// tests and on-premises receivers turn it on.
+	AllowPrivate bool
+	// Backoff is the wait before each retry; a delivery is tried len(Backoff)+1 times in all.
+	// Default 1s, 2s, 4s, 8s (five tries).
+	Backoff []time.Duration
+	// Queue is how many deliveries may wait; beyond it new ones are dropped. Default 1000.
+	Queue int
+	// Workers deliver concurrently. Default 4.
+	Workers int
+	// Timeout bounds one try. Default 10s.
+	Timeout time.Duration
+}
+
+// Dispatcher posts notifications to organizations' webhooks from a bounded in-memory queue,
+// never blocking whoever enqueues: a full queue drops the delivery (counted and logged).
+// Network errors, 429 and 5xx answers are retried with backoff; other answers are final.
+type Dispatcher struct {
+	opts   WebhookOptions
+	queue  chan *delivery
+	client *http.Client
+	now    Clock
+	log    *slog.Logger
+
+	delivered, failed, retried, dropped atomic.Int64
+	running                             sync.Mutex
+}
+
+// delivery is one notification on its way to one URL.
+type delivery struct {
+	url, secret, id string
+	body            []byte
+	attempt         int
+}
+
+// errBlockedAddress marks a target refused by the SSRF policy; it is never retried.
+var errBlockedAddress = errors.New("webhook target address is not allowed")
+
+// NewDispatcher builds a dispatcher; call Run to start delivering.
+func NewDispatcher(opts WebhookOptions, now Clock, log *slog.Logger) *Dispatcher {
+	if opts.Backoff == nil {
+		opts.Backoff = []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second}
+	}
+	if opts.Queue <= 0 {
+		opts.Queue = 1000
+	}
+	if opts.Workers <= 0 {
+		opts.Workers = 4
+	}
+	if opts.Timeout <= 0 {
+		opts.Timeout = 10 * time.Second
+	}
+	allow := opts.AllowPrivate
+	dialer := &net.Dialer{Timeout: 5 * time.Second, Control: func(network, address string, _ syscall.RawConn) error {
+		// Checked on the address actually dialled, after DNS resolution, so a name that
+		// resolves (or later rebinds) to an internal address is refused too.
+		host, _, err := net.SplitHostPort(address)
+		if err != nil {
+			return fmt.Errorf("%w: %s", errBlockedAddress, address)
+		}
+		ip, err := netip.ParseAddr(host)
+		if err != nil || (!allow && blockedAddr(ip)) {
+			return fmt.Errorf("%w: %s", errBlockedAddress, host)
+		}
+		return nil
+	}}
+	transport := &http.Transport{
+		Proxy:                 nil, // a proxy would hide the real target from the address check
+		DialContext:           dialer.DialContext,
+		TLSHandshakeTimeout:   5 * time.Second,
+		ResponseHeaderTimeout: opts.Timeout,
+		MaxIdleConnsPerHost:   2,
+		IdleConnTimeout:       90 * time.Second,
+		ForceAttemptHTTP2:     true,
+	}
+	return &Dispatcher{opts: opts, queue: make(chan *delivery, opts.Queue), now: now, log: log,
+		client: &http.Client{Transport: transport, CheckRedirect: func(*http.Request, []*http.Request) error {
+			return http.ErrUseLastResponse // redirects are not followed: a 3xx is a final answer
+		}}}
+}
+
+// extraBlocked are ranges netip's predicates do not cover: this network, shared address space
+// (carrier-grade NAT), IETF protocol assignments, documentation and benchmarking nets,
+// reserved space and broadcast, NAT64, discard and IPv6 documentation.
+var extraBlocked = []netip.Prefix{
+	netip.MustParsePrefix("0.0.0.0/8"), netip.MustParsePrefix("100.64.0.0/10"), netip.MustParsePrefix("192.0.0.0/24"),
+	netip.MustParsePrefix("192.0.2.0/24"), netip.MustParsePrefix("198.18.0.0/15"), netip.MustParsePrefix("198.51.100.0/24"),
+	netip.MustParsePrefix("203.0.113.0/24"), netip.MustParsePrefix("240.0.0.0/4"), netip.MustParsePrefix("64:ff9b::/96"),
+	netip.MustParsePrefix("64:ff9b:1::/48"), netip.MustParsePrefix("100::/64"), netip.MustParsePrefix("2001:db8::/32"),
+}
+
+// blockedAddr reports whether a webhook may not reach ip: anything but a public unicast address.
+func blockedAddr(ip netip.Addr) bool {
+	ip = ip.Unmap().WithZone("")
+	if !ip.IsValid() || ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() ||
+		ip.IsInterfaceLocalMulticast() || ip.IsMulticast() || ip.IsUnspecified() {
+		return true
+	}
+	for _, p := range extraBlocked {
+		if p.Contains(ip) {
+			return true
+		}
+	}
+	return false
+}
+
+// CheckURL applies the SSRF policy to a webhook URL as far as it can be checked before
+// delivery: an absolute https URL (http too when private targets are allowed) without
+// credentials, whose host is not a refused address or a localhost name. Names are resolved and
+// checked again at every delivery.
+func (d *Dispatcher) CheckURL(raw string) error {
+	if raw == "" {
+		return errors.New("is required")
+	}
+	if len(raw) > 2000 {
+		return errors.New("must be at most 2000 characters")
+	}
+	u, err := url.Parse(raw)
+	if err != nil || !u.IsAbs() || u.Host == "" || u.Opaque != "" {
+		return errors.New("must be an absolute https URL")
+	}
+	allow := d != nil && d.opts.AllowPrivate
+	if u.Scheme != "https" && !(allow && u.Scheme == "http") {
+		return errors.New("must be an https URL")
+	}
+	if u.User != nil {
+		return errors.New("must not carry a user name or password; authenticate deliveries by their signature")
+	}
+	if u.Fragment != "" {
+		return errors.New("must not have a fragment")
+	}
+	if allow {
+		return nil
+	}
+	host := strings.ToLower(strings.TrimSuffix(u.Hostname(), "."))
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") || strings.HasSuffix(host, ".internal") || strings.HasSuffix(host, ".local") {
+		return errors.New("must not point at a local or internal host name")
+	}
+	if ip, err := netip.ParseAddr(host); err == nil && blockedAddr(ip) {
+		return errors.New("must not point at a loopback, private, link-local or reserved address")
+	}
+	return nil
+}
+
+// Sign returns the X-Capmatch-Signature value of a delivery body: "sha256=" and the hex
+// HMAC-SHA256 of the body keyed with the organization's secret.
+func Sign(secret string, body []byte) string {
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write(body)
+	return "sha256=" + hex.EncodeToString(m.Sum(nil))
+}
+
+// Enqueue queues a notification's delivery without ever waiting: when the queue is full the
+// delivery is dropped, logged and counted.
+func (d *Dispatcher) Enqueue(url, secret string, n models.Notification) {
+	body, err := json.Marshal(n)
+	if err != nil {
+		d.log.Error("webhook body not encoded", "err", err, "notification", n.ID)
+		return
+	}
+	d.enqueue(&delivery{url: url, secret: secret, id: n.ID, body: body})
+}
+
+func (d *Dispatcher) enqueue(job *delivery) {
+	select {
+	case d.queue <- job:
+	default:
+		d.dropped.Add(1)
+		d.log.Warn("webhook queue full; delivery dropped", "delivery", job.id, "queue", cap(d.queue))
+	}
+}
+
+// Run starts the workers and blocks until ctx ends.
+func (d *Dispatcher) Run(ctx context.Context) {
+	if !d.running.TryLock() {
+		return // already running
+	}
+	defer d.running.Unlock()
+	var wg sync.WaitGroup
+	for range d.opts.Workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case job := <-d.queue:
+					d.attempt(ctx, job)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if n := len(d.queue); n > 0 {
+		d.log.Warn("webhook deliveries lost at shutdown (the queue is in memory)", "queued", n)
+	}
+}
+
+// attempt tries a delivery once; a retryable failure comes back to the queue after its
+// backoff, without holding a worker meanwhile.
+func (d *Dispatcher) attempt(ctx context.Context, job *delivery) {
+	job.attempt++
+	retry, err := d.send(ctx, job)
+	switch {
+	case err == nil:
+		d.delivered.Add(1)
+	case retry && job.attempt <= len(d.opts.Backoff) && ctx.Err() == nil:
+		d.retried.Add(1)
+		wait := d.opts.Backoff[job.attempt-1]
+		d.log.Info("webhook delivery failed; retrying", "err", err, "delivery", job.id, "attempt", job.attempt, "retry_in", wait.String())
+		time.AfterFunc(wait, func() {
+			if ctx.Err() == nil {
+				d.enqueue(job)
+			}
+		})
+	default:
+		d.failed.Add(1)
+		d.log.Warn("webhook delivery failed", "err", err, "delivery", job.id, "attempts", job.attempt)
+	}
+}
+
+// send posts the body once and says whether a failure is worth retrying.
+func (d *Dispatcher) send(ctx context.Context, job *delivery) (retry bool, err error) {
+	ctx, cancel := context.WithTimeout(ctx, d.opts.Timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, job.url, bytes.NewReader(job.body))
+	if err != nil {
+		return false, fmt.Errorf("build request: %w", err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "capmatch-webhooks/1")
+	req.Header.Set("X-Capmatch-Delivery", job.id)
+	req.Header.Set("X-Capmatch-Timestamp", strconv.FormatInt(d.now().Unix(), 10))
+	req.Header.Set("X-Capmatch-Attempt", strconv.Itoa(job.attempt))
+	req.Header.Set("X-Capmatch-Signature", Sign(job.secret, job.body))
+	resp, err := d.client.Do(req)
+	if err != nil {
+		return !errors.Is(err, errBlockedAddress), fmt.Errorf("post webhook: %w", err)
+	}
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	_ = resp.Body.Close()
+	switch {
+	case resp.StatusCode >= 200 && resp.StatusCode < 300:
+		return false, nil
+	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
+		return true, fmt.Errorf("webhook answered %d", resp.StatusCode)
+	}
+	return false, fmt.Errorf("webhook answered %d", resp.StatusCode)
+}
+
+// DispatcherStats counts deliveries since start.
+type DispatcherStats struct {
+	Delivered, Failed, Retried, Dropped int64
+}
+
+// Stats returns the dispatcher's counters, for /metrics and tests.
+func (d *Dispatcher) Stats() DispatcherStats {
+	return DispatcherStats{Delivered: d.delivered.Load(), Failed: d.failed.Load(), Retried: d.retried.Load(), Dropped: d.dropped.Load()}
+}

@@ -2,6 +2,7 @@ package api
 
 import (
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/capmatch/capmatch/models"
@@ -59,7 +60,9 @@ func (s *Server) accessLog(c *fiber.Ctx) error {
 		route = c.Route().Path
 	}
 	elapsed := time.Since(start)
-	s.metrics.observe(c.Method(), route, status, elapsed)
+	// Fiber's strings point into buffers it reuses for the next request; the metrics keep their
+	// labels, so they get copies.
+	s.metrics.observe(strings.Clone(c.Method()), strings.Clone(route), status, elapsed)
 	level := slog.LevelInfo
 	if status >= 500 {
 		level = slog.LevelError

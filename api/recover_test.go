@@ -49,13 +49,13 @@ func TestRecoverInterruptedAccepts(t *testing.T) {
 	require.NoError(t, r.app.Engagements.Recover(ctx))
 
 	get := func(path string) map[string]any { return r.call("GET", path, f.coord.Token, nil).json(t) }
-	assert.Equal(t, "agreed", get("/api/v1/engagements/"+done)["status"])
-	assert.Equal(t, "matched", get("/api/v1/needs/"+doneNeed)["status"])
-	assert.EqualValues(t, 1, get("/api/v1/offers/"+doneOffer)["engagements_used"])
+	assert.Equal(t, "agreed", get("/api/v1/engagements/" + done)["status"])
+	assert.Equal(t, "matched", get("/api/v1/needs/" + doneNeed)["status"])
+	assert.EqualValues(t, 1, get("/api/v1/offers/" + doneOffer)["engagements_used"])
 
-	assert.Equal(t, "proposed", get("/api/v1/engagements/"+undone)["status"])
-	assert.Equal(t, "open", get("/api/v1/needs/"+undoneNeed)["status"])
-	assert.EqualValues(t, 0, get("/api/v1/offers/"+undoneOffer)["engagements_used"])
+	assert.Equal(t, "proposed", get("/api/v1/engagements/" + undone)["status"])
+	assert.Equal(t, "open", get("/api/v1/needs/" + undoneNeed)["status"])
+	assert.EqualValues(t, 0, get("/api/v1/offers/" + undoneOffer)["engagements_used"])
 	// The undone one can be accepted normally afterwards.
 	assert.Equal(t, 200, r.call("POST", "/api/v1/engagements/"+undone+"/accept", f.donor.Token, nil).Status)
 }

@@ -162,3 +162,23 @@ func TestDocsServeAssetsFromTheBinary(t *testing.T) {
 		assert.Equal(t, 200, r.StatusCode, src[1])
 	}
 }
+
+// TestMetricsLabelsSurviveBufferReuse: many requests of different methods in a row leave only
+// real method names in the metrics (Fiber reuses the buffers its strings point into).
+func TestMetricsLabelsSurviveBufferReuse(t *testing.T) {
+	s := newTestServer()
+	for i := 0; i < 50; i++ {
+		for _, m := range []string{"GET", "POST", "PUT", "DELETE", "PATCH"} {
+			do(t, s.App(), httptest.NewRequest(m, "/healthz", nil))
+		}
+	}
+	_, body := do(t, s.App(), httptest.NewRequest("GET", "/metrics", nil))
+	for _, line := range strings.Split(string(body), "\n") {
+		if !strings.HasPrefix(line, "capmatch_http_requests_total{") {
+			continue
+		}
+		m := regexp.MustCompile(`method="([^"]*)"`).FindStringSubmatch(line)
+		require.NotNil(t, m, line)
+		assert.Contains(t, []string{"GET", "POST", "PUT", "DELETE", "PATCH"}, m[1], line)
+	}
+}

@@ -10,8 +10,8 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
-	"sync/atomic"
 	"strings"
+	"sync/atomic"
 
 	"golang.org/x/crypto/argon2"
 )

@@ -34,7 +34,10 @@ import (
 // chromiumPath finds the browser: $CAPMATCH_CHROMIUM, else Debian's chromium.
 func chromiumPath() (string, error) {
 	if p := os.Getenv("CAPMATCH_CHROMIUM"); p != "" {
-		return p, nil
+		if found, err := exec.LookPath(p); err == nil {
+			return found, nil
+		}
+		return "", fmt.Errorf("CAPMATCH_CHROMIUM=%s is not an executable Chromium or Chrome", p)
 	}
 	for _, name := range []string{"chromium", "chromium-browser", "/usr/bin/chromium"} {
 		if p, err := exec.LookPath(name); err == nil {

@@ -181,7 +181,6 @@ type Page struct {
 	Title  string
 	Nav    string
 	Viewer *viewer
-	CSRF   string
 	Path   string
 	Flash  string
 	Data   any
@@ -190,6 +189,25 @@ type Page struct {
 	// FlashInline means the page shows the confirmation itself, inside the part of the page
 	// that htmx swaps.
 	FlashInline bool
+
+	req *req
+}
+
+// CSRF is the token the page's forms carry. It is made when a template first asks for it, so
+// that a visitor's page without a form sets no cookie.
+func (p *Page) CSRF() (string, error) {
+	r := p.req
+	if r == nil || r.ui.app == nil {
+		return "", nil
+	}
+	if r.csrf == "" {
+		tok, err := r.ui.csrfToken(r.c, r.S)
+		if err != nil {
+			return "", err
+		}
+		r.csrf = tok
+	}
+	return r.csrf, nil
 }
 
 // handle wraps a page handler: it picks the language, authenticates the session (refreshing
@@ -279,14 +297,7 @@ func (r *req) renderPage(status int, name string, p *Page) error {
 		v := u.viewerOf(r.c.UserContext(), &r.S.Actor)
 		p.Viewer = &v
 	}
-	if r.csrf == "" && u.app != nil {
-		tok, err := u.csrfToken(r.c, r.S)
-		if err != nil {
-			return err
-		}
-		r.csrf = tok
-	}
-	p.CSRF = r.csrf
+	p.req = r
 	if ok := r.c.Query("ok"); flashKeys[ok] && p.Flash == "" {
 		p.Flash = r.L.T("flash." + ok)
 	}
@@ -387,12 +398,13 @@ func refererPath(c *fiber.Ctx) string {
 // NotFound renders the "page not found" page for browsers asking for an unknown page. API
 // clients (and anything under /api/) keep the problem+json 404 of the API's error handler.
 func (u *UI) NotFound() fiber.Handler {
+	page := u.handle(anyone, func(r *req) error { return models.Errorf(models.ErrNotFound, "no such page") })
 	return func(c *fiber.Ctx) error {
 		p := c.Path()
 		if strings.HasPrefix(p, "/api/") || strings.HasPrefix(p, "/docs") || !strings.Contains(c.Get(fiber.HeaderAccept), "text/html") ||
 			(c.Method() != fiber.MethodGet && c.Method() != fiber.MethodHead) {
 			return c.Next()
 		}
-		return u.handle(anyone, func(r *req) error { return models.Errorf(models.ErrNotFound, "no such page") })(c)
+		return page(c)
 	}
 }

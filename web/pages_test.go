@@ -43,6 +43,7 @@ func TestPublicPagesWithoutSignIn(t *testing.T) {
 	}
 	p := b.get("/needs")
 	assert.Contains(t, p.Body, "Establish a national CSIRT")
+	assert.Empty(t, s.browser().get("/needs").Header.Values("Set-Cookie"), "a page without a form sets no cookie for a visitor")
 	assert.Contains(t, b.get("/countries/SN").Body, "Establish a national CSIRT", "the country profile lists its open needs")
 	assert.Contains(t, b.get("/countries/sn").Header.Get("Location"), "/countries/SN")
 

@@ -2,7 +2,7 @@
 GO ?= go
 PKGS ?= ./...
 
-.PHONY: run test vet build bench fuzz fmt clean
+.PHONY: run test vet build bench fuzz fmt clean vuln
 
 run: ## serve on :8080 with the embedded default
 	$(GO) run ./cmd/capmatch
@@ -26,6 +26,14 @@ fuzz: ## run every fuzz target for FUZZTIME (seed corpora live in each package's
 		echo "fuzz $$name ($$pkg) for $(FUZZTIME)"; \
 		$(GO) test -run '^$$' -fuzz "^$$name$$" -fuzztime $(FUZZTIME) $$pkg; \
 	done
+
+# govulncheck: known vulnerabilities (Go vulnerability database) in code capmatch can call. Pinned;
+# CI installs the same version into .ci/bin and passes GOVULNCHECK=.ci/bin/govulncheck.
+GOVULNCHECK_VERSION ?= v1.9.0
+GOVULNCHECK ?= $(GO) run golang.org/x/vuln/cmd/govulncheck@$(GOVULNCHECK_VERSION)
+
+vuln: ## govulncheck on every package (needs the vulnerability database online)
+	$(GOVULNCHECK) $(PKGS)
 
 bench: ## Go benchmarks (figures go to BENCHMARKS.md)
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)

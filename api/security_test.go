@@ -708,9 +708,8 @@ func TestDisabledUsersTokensFailEverywhere(t *testing.T) {
 // whose password check was under way while a coordinator disabled the account). The user's
 // revocation covers only tokens issued until it, and authentication does not look at the
 // account, so such a token works until it expires (15 minutes; its refresh token is refused).
-// Skipped until the service closes the gap; see SECURITY.md, "Residual risks".
+// Disabling now revokes every token issued until the account is enabled again.
 func TestTokenIssuedToADisabledUserFails(t *testing.T) {
-	t.Skip("known gap (SECURITY.md, residual risks): a token issued after the disable is accepted until it expires")
 	e := newEnv(t)
 	n := e.node()
 	f := n.seed()

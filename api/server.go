@@ -59,11 +59,19 @@ func New(d Deps) *Server {
 		WriteTimeout:          30 * time.Second,
 		IdleTimeout:           120 * time.Second,
 		ErrorHandler:          errorHandler(d.Log),
+		// Fiber's default hands out strings that point into buffers it reuses for the next
+		// request; anything kept beyond the request (the read model, caches, rate-limit keys)
+		// would change under our feet. Immutable copies them.
+		Immutable: true,
 		DisableStartupMessage: true,
 		JSONEncoder:           json.Marshal,
 		JSONDecoder:           json.Unmarshal,
 		ReadBufferSize:        16 << 10,
 	})
+	// While shutting down, answer with Connection: close. Otherwise a keep-alive client that got
+	// its response reuses the connection the server is about to close, and its next request
+	// fails with EOF although no handler ever saw it: a POST cannot tell whether it happened.
+	s.app.Server().CloseOnShutdown = true
 	s.routes(s.app)
 	return s
 }

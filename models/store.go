@@ -33,6 +33,9 @@ type TokenStore interface {
 	RetireRefreshToken(ctx context.Context, hash string, at time.Time) (*RefreshToken, error)
 	// Revoke records a revocation; recording one that exists is not an error.
 	Revoke(ctx context.Context, r Revocation) error
+	// PutRevocation records a revocation, replacing one with the same id (a user's revocation
+	// moves when the account is disabled and enabled again).
+	PutRevocation(ctx context.Context, r Revocation) error
 	// GetRevocation looks one revocation up by id; ErrNotFound when none.
 	GetRevocation(ctx context.Context, id string) (*Revocation, error)
 	// ListRevocations returns revocations that have not expired at now.

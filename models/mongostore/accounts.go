@@ -134,6 +134,13 @@ func (s *Store) Revoke(ctx context.Context, r models.Revocation) error {
 	return mapErr(err)
 }
 
+// PutRevocation implements models.TokenStore.
+func (s *Store) PutRevocation(ctx context.Context, r models.Revocation) error {
+	defer s.lockDoc(colRevocations, r.ID)()
+	_, err := s.db.Collection(colRevocations).ReplaceOne(ctx, bson.D{{Key: "_id", Value: r.ID}}, r, options.Replace().SetUpsert(true))
+	return mapErr(err)
+}
+
 // GetRevocation implements models.TokenStore.
 func (s *Store) GetRevocation(ctx context.Context, id string) (*models.Revocation, error) {
 	return findByID[models.Revocation](ctx, s.db.Collection(colRevocations), id)

@@ -211,6 +211,8 @@ func (s *Accounts) SetDisabled(ctx context.Context, a *models.Actor, id string, 
 		if err := s.Auth.RevokeUser(ctx, id); err != nil {
 			return nil, fmt.Errorf("end sessions: %w", err)
 		}
+	} else if err := s.Auth.RestoreUser(ctx, id); err != nil {
+		return nil, fmt.Errorf("re-enable sign-in: %w", err)
 	}
 	action := "enable"
 	if disabled {

@@ -146,9 +146,31 @@ func (s *Auth) Authenticate(ctx context.Context, token string) (models.Actor, er
 	return a, nil
 }
 
-// RevokeUser ends every session of a user issued until now (used when an account is disabled).
+// disabledUntil stands for "until the account is enabled again": a user revocation at this time
+// covers every token, including any issued while the account is disabled.
+var disabledUntil = time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)
+
+// RevokeUser ends every session of a disabled account, and any token issued while it stays
+// disabled (a sign-in already past its password check when the account was disabled).
 func (s *Auth) RevokeUser(ctx context.Context, userID string) error {
-	return s.revoke(ctx, models.RevokedUserKey(userID), "account disabled", s.Now().Add(models.RefreshTokenTTL))
+	return s.putRevocation(ctx, models.Revocation{ID: models.RevokedUserKey(userID), Reason: "account disabled", At: disabledUntil, ExpiresAt: disabledUntil})
+}
+
+// RestoreUser re-enables sign-in: tokens issued before now stay revoked, later ones work.
+func (s *Auth) RestoreUser(ctx context.Context, userID string) error {
+	now := s.Now().UTC()
+	return s.putRevocation(ctx, models.Revocation{ID: models.RevokedUserKey(userID), Reason: "account re-enabled", At: now, ExpiresAt: now.Add(models.RefreshTokenTTL)})
+}
+
+func (s *Auth) putRevocation(ctx context.Context, rv models.Revocation) error {
+	if err := s.Tokens.PutRevocation(ctx, rv); err != nil {
+		return fmt.Errorf("revoke: %w", err)
+	}
+	s.Revocations.Add(rv)
+	if err := s.Bus.Publish(ctx, models.Event{Type: models.EventRevoked, ID: rv.ID, At: rv.At, ExpiresAt: rv.ExpiresAt}); err != nil {
+		s.Log.WarnContext(ctx, "revocation broadcast failed; other replicas rely on the store", "err", err)
+	}
+	return nil
 }
 
 // revoke makes a revocation durable, applies it here and tells the other replicas. The store

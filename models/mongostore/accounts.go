@@ -1,6 +1,7 @@
 package mongostore
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -103,9 +104,18 @@ func (s *Store) CreateRefreshToken(ctx context.Context, t *models.RefreshToken) 
 func (s *Store) RetireRefreshToken(ctx context.Context, hash string, at time.Time) (*models.RefreshToken, error) {
 	coll := s.db.Collection(colRefresh)
 	defer s.lockDoc(colRefresh, hash)()
+	if s.serial {
+		old, err := findByID[models.RefreshToken](ctx, coll, hash)
+		if err != nil {
+			return nil, err
+		}
+		if old.RetiredAt != nil {
+			return old, fmt.Errorf("%w: refresh token already used", models.ErrConflict)
+		}
+	}
 	var t models.RefreshToken
 	err := coll.FindOneAndUpdate(ctx,
-		bson.D{{Key: "_id", Value: hash}, {Key: "retired_at", Value: nil}},
+		s.guard(bson.D{{Key: "_id", Value: hash}, {Key: "retired_at", Value: nil}}),
 		bson.D{{Key: "$set", Value: bson.D{{Key: "retired_at", Value: at}}}},
 		options.FindOneAndUpdate().SetReturnDocument(options.Before)).Decode(&t)
 	if err == nil {
@@ -210,7 +220,13 @@ func (s *Store) MarkSetting(ctx context.Context, name string, value []byte) erro
 // SwapSetting implements models.SettingStore.
 func (s *Store) SwapSetting(ctx context.Context, name string, old, new []byte) (bool, error) {
 	defer s.lockDoc(colSettings, name)()
-	res, err := s.db.Collection(colSettings).UpdateOne(ctx, bson.D{{Key: "_id", Value: name}, {Key: "value", Value: old}},
+	if s.serial {
+		cur, err := findByID[setting](ctx, s.db.Collection(colSettings), name)
+		if err != nil || !bytes.Equal(cur.Value, old) {
+			return false, err
+		}
+	}
+	res, err := s.db.Collection(colSettings).UpdateOne(ctx, s.guard(bson.D{{Key: "_id", Value: name}, {Key: "value", Value: old}}),
 		bson.D{{Key: "$set", Value: bson.D{{Key: "value", Value: new}}}})
 	if err != nil {
 		return false, mapErr(err)

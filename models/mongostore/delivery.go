@@ -3,6 +3,7 @@ package mongostore
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/capmatch/capmatch/models"
@@ -38,7 +39,16 @@ func (s *Store) ReplaceOffer(ctx context.Context, o *models.Offer, prev int64) e
 	}
 	coll := s.db.Collection(colOffers)
 	defer s.lockDoc(colOffers, o.ID)()
-	res, err := coll.UpdateOne(ctx, bson.D{{Key: "_id", Value: o.ID}, {Key: "version", Value: prev}}, bson.D{{Key: "$set", Value: set}})
+	if s.serial {
+		v, err := versionOf(ctx, coll, o.ID)
+		if err != nil {
+			return err
+		}
+		if v != prev {
+			return missingOrStale(ctx, coll, o.ID, prev)
+		}
+	}
+	res, err := coll.UpdateOne(ctx, s.guard(bson.D{{Key: "_id", Value: o.ID}, {Key: "version", Value: prev}}), bson.D{{Key: "$set", Value: set}})
 	if err != nil {
 		return mapErr(err)
 	}
@@ -98,7 +108,8 @@ func (s *Store) ReserveOfferSlot(ctx context.Context, offerID, engagementID stri
 			{Key: "$set", Value: bson.D{{Key: "updated_at", Value: at}, {Key: "gen", Value: gen}}},
 		}
 		var after models.Offer
-		err = coll.FindOneAndUpdate(ctx, filter, update, options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(&after)
+		// cur was read under the document lock on FerretDB, so guard may drop the conditions.
+		err = coll.FindOneAndUpdate(ctx, s.guard(filter), update, options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(&after)
 		if err == nil {
 			return &after, nil
 		}
@@ -114,9 +125,18 @@ func (s *Store) ReserveOfferSlot(ctx context.Context, offerID, engagementID stri
 func (s *Store) ReleaseOfferSlot(ctx context.Context, offerID, engagementID string, budget int64, at time.Time, gen int64) (*models.Offer, error) {
 	coll := s.db.Collection(colOffers)
 	defer s.lockDoc(colOffers, offerID)()
+	if s.serial {
+		cur, err := findByID[models.Offer](ctx, coll, offerID)
+		if err != nil {
+			return nil, err
+		}
+		if !slices.Contains(cur.Reservations, engagementID) {
+			return cur, nil
+		}
+	}
 	var after models.Offer
 	err := coll.FindOneAndUpdate(ctx,
-		bson.D{{Key: "_id", Value: offerID}, {Key: "reservations", Value: engagementID}},
+		s.guard(bson.D{{Key: "_id", Value: offerID}, {Key: "reservations", Value: engagementID}}),
 		bson.D{
 			{Key: "$inc", Value: bson.D{{Key: "engagements_used", Value: -1}, {Key: "budget_committed_usd", Value: -budget}, {Key: "version", Value: 1}}},
 			{Key: "$pull", Value: bson.D{{Key: "reservations", Value: engagementID}}},
@@ -144,8 +164,8 @@ func (s *Store) CloseFullOffer(ctx context.Context, offerID string, at time.Time
 	}
 	var after models.Offer
 	err = coll.FindOneAndUpdate(ctx,
-		bson.D{{Key: "_id", Value: offerID}, {Key: "status", Value: models.OfferOpen}, {Key: "engagements_used", Value: cur.EngagementsUsed},
-			{Key: "max_engagements", Value: cur.MaxEngagements}},
+		s.guard(bson.D{{Key: "_id", Value: offerID}, {Key: "status", Value: models.OfferOpen}, {Key: "engagements_used", Value: cur.EngagementsUsed},
+			{Key: "max_engagements", Value: cur.MaxEngagements}}),
 		bson.D{
 			{Key: "$set", Value: bson.D{{Key: "status", Value: models.OfferClosed}, {Key: "status_reason", Value: "all engagements agreed"}, {Key: "updated_at", Value: at}, {Key: "gen", Value: gen}}},
 			{Key: "$inc", Value: bson.D{{Key: "version", Value: 1}}},

@@ -80,7 +80,16 @@ func (s *Store) ListCountryProfiles(ctx context.Context) ([]*models.CountryProfi
 // concurrency on one document, which MongoDB and FerretDB both apply atomically.
 func (s *Store) replaceVersioned(ctx context.Context, coll *mongo.Collection, id string, prev int64, doc any) error {
 	defer s.lockDoc(coll.Name(), id)()
-	res, err := coll.ReplaceOne(ctx, bson.D{{Key: "_id", Value: id}, {Key: "version", Value: prev}}, doc, options.Replace())
+	if s.serial {
+		v, err := versionOf(ctx, coll, id)
+		if err != nil {
+			return err
+		}
+		if v != prev {
+			return &models.Error{Kind: models.ErrConflict, Detail: fmt.Sprintf("version %d is stale: the object was changed by someone else; reload it", prev)}
+		}
+	}
+	res, err := coll.ReplaceOne(ctx, s.guard(bson.D{{Key: "_id", Value: id}, {Key: "version", Value: prev}}), doc, options.Replace())
 	if err != nil {
 		return mapErr(err)
 	}

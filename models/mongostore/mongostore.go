@@ -108,6 +108,34 @@ func (s *Store) lockDoc(coll, id string) func() {
 	return m.Unlock
 }
 
+// guard returns the filter a conditional write sends. MongoDB applies the whole filter
+// atomically with the write. FerretDB pushes only an _id equality down to SQLite and scans the
+// collection for anything more, so on FerretDB (serial) the caller has verified the other
+// conditions on a fresh read under lockDoc, and the write filters by _id alone.
+func (s *Store) guard(filter bson.D) bson.D {
+	if !s.serial {
+		return filter
+	}
+	for _, e := range filter {
+		if e.Key == "_id" {
+			return bson.D{e}
+		}
+	}
+	return filter
+}
+
+// versionOf reads only a document's version, by _id; ErrNotFound when it does not exist.
+func versionOf(ctx context.Context, coll *mongo.Collection, id string) (int64, error) {
+	var v struct {
+		Version int64 `bson:"version"`
+	}
+	err := coll.FindOne(ctx, bson.D{{Key: "_id", Value: id}}, options.FindOne().SetProjection(bson.D{{Key: "version", Value: 1}})).Decode(&v)
+	if err != nil {
+		return 0, mapErr(err)
+	}
+	return v.Version, nil
+}
+
 // ReplicaSet reports whether the deployment is a replica set (writes are then majority-acknowledged).
 func (s *Store) ReplicaSet() bool { return s.replicaSet }
 

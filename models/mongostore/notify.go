@@ -56,7 +56,7 @@ func (s *Store) AppendNotifications(ctx context.Context, feed string, items []mo
 			return err
 		}
 		next := newest(append(cur.Items, items...), max)
-		res, err := coll.UpdateOne(ctx, bson.D{{Key: "_id", Value: id}, {Key: "version", Value: cur.Version}},
+		res, err := coll.UpdateOne(ctx, s.guard(bson.D{{Key: "_id", Value: id}, {Key: "version", Value: cur.Version}}),
 			bson.D{{Key: "$set", Value: bson.D{{Key: "items", Value: next}}}, {Key: "$inc", Value: bson.D{{Key: "version", Value: 1}}}})
 		if err != nil {
 			return mapErr(err)

@@ -168,7 +168,7 @@ func dur(d time.Duration) string {
 
 // Chart geometry: two log-log panels side by side.
 const (
-	width, height = 900, 410
+	width, height = 900, 420
 	panelW        = 360
 	panelH        = 260
 	top           = 80
@@ -218,6 +218,8 @@ func svg(pts []point) string {
 	for _, p := range []panel{left, right} {
 		drawPanel(&b, p, xs)
 	}
+	fmt.Fprintf(&b, `<text x="20" y="%d" font-size="11" fill="#555">go run ./bench/chart (bench/synth data, seed 42) · load average when it finished: %s</text>`+"\n",
+		height-8, html.EscapeString(loadavg()))
 	b.WriteString("</svg>\n")
 	return b.String()
 }
@@ -281,8 +283,12 @@ func drawPanel(b *strings.Builder, p panel, xs []float64) {
 	for i, x := range xs {
 		fmt.Fprintf(b, `<circle cx="%.1f" cy="%.1f" r="4" fill="#2c6fbb"/>`+"\n", p.x(x), p.y(p.ys[i]))
 		fmt.Fprintf(b, `<circle cx="%.1f" cy="%.1f" r="2.5" fill="none" stroke="#2c6fbb"/>`+"\n", p.x(x), p.y(p.lows[i]))
-		fmt.Fprintf(b, `<text x="%.1f" y="%.1f" font-size="11" fill="#2c6fbb">%s</text>`+"\n", p.x(x)+6, p.y(p.ys[i])-6,
-			esc(dur(time.Duration(p.ys[i]*float64(time.Second)))))
+		lx, anchor := p.x(x)+6, "start"
+		if i == len(xs)-1 { // the last point sits on the right edge: label it on its left
+			lx, anchor = p.x(x)-6, "end"
+		}
+		fmt.Fprintf(b, `<text x="%.1f" y="%.1f" font-size="11" fill="#2c6fbb" text-anchor="%s">%s</text>`+"\n", lx, p.y(p.ys[i])-6,
+			anchor, esc(dur(time.Duration(p.ys[i]*float64(time.Second)))))
 	}
 }
 

@@ -39,6 +39,7 @@ type runResult struct {
 	ops   []*opResult
 	total vegeta.Metrics
 	took  time.Duration
+	asked float64 // the rate asked for; 0 in closed loop
 }
 
 // run puts the mix under load: each op on its own attacker with its share of the rate, all
@@ -49,7 +50,7 @@ func run(ctx context.Context, client *http.Client, mix []weighted, l load) *runR
 	for _, w := range mix {
 		totalWeight += w.weight
 	}
-	res := &runResult{}
+	res := &runResult{asked: l.Rate}
 	var totalMu sync.Mutex
 	var wg sync.WaitGroup
 	var attackers []*vegeta.Attacker
@@ -131,6 +132,10 @@ func (r *runResult) print(w io.Writer) {
 		line("all", &r.total)
 	}
 	tw.Flush()
+	if r.asked > 0 && r.total.Rate < 0.95*r.asked {
+		fmt.Fprintf(w, "the generator fell behind: it sent %.0f of the %.0f req/s asked (workers all busy, or no CPU left for it);"+
+			" the latencies above do not include the time requests waited to be sent\n", r.total.Rate, r.asked)
+	}
 	if errs := r.total.Errors; len(errs) > 0 {
 		fmt.Fprintf(w, "errors (%d distinct", len(errs))
 		if len(errs) > 5 {

@@ -16,6 +16,10 @@ vet:
 test: vet ## the whole test suite, with the race detector
 	$(GO) test -race -count=1 -timeout 20m $(PKGS)
 
+.PHONY: test-soak
+test-soak: ## reliability scenarios (issue 8) with 10x longer load phases and outages, plus the slow ones; needs redis-server
+	CAPMATCH_SOAK=1 $(GO) test -count=1 -v -timeout 30m ./reliability/
+
 FUZZTIME ?= 10s
 # Every fuzz target, as package:Target. CI runs each for a few seconds; run longer locally.
 FUZZ_TARGETS = ./api:FuzzDecode ./models:FuzzNeedValidate ./models/service:FuzzCursor ./models/iati:FuzzWrite ./matching:FuzzScore

@@ -35,6 +35,10 @@ func Open(url, prefix string) (*Client, error) {
 		return nil, fmt.Errorf("parse REDIS_URL: %w", err)
 	}
 	opt.DialTimeout = DialTimeout
+	// go-redis retries a failed dial 5 times, 100 ms apart, by default: a dead Redis then cost
+	// about a second per command (a blackholed one 5 × DialTimeout), not DialTimeout. One
+	// attempt per command; MaxRetries below still allows one more.
+	opt.DialerRetries = 1
 	opt.ReadTimeout = IOTimeout
 	opt.WriteTimeout = IOTimeout
 	opt.PoolTimeout = IOTimeout

@@ -53,16 +53,16 @@ func New(d Deps) *Server {
 	}
 	s := &Server{deps: d, metrics: newMetrics()}
 	s.app = fiber.New(fiber.Config{
-		AppName:               "capmatch",
-		BodyLimit:             BodyLimit,
-		ReadTimeout:           15 * time.Second,
-		WriteTimeout:          30 * time.Second,
-		IdleTimeout:           120 * time.Second,
-		ErrorHandler:          errorHandler(d.Log),
+		AppName:      "capmatch",
+		BodyLimit:    BodyLimit,
+		ReadTimeout:  15 * time.Second,
+		WriteTimeout: 30 * time.Second,
+		IdleTimeout:  120 * time.Second,
+		ErrorHandler: errorHandler(d.Log),
 		// Fiber's default hands out strings that point into buffers it reuses for the next
 		// request; anything kept beyond the request (the read model, caches, rate-limit keys)
 		// would change under our feet. Immutable copies them.
-		Immutable: true,
+		Immutable:             true,
 		DisableStartupMessage: true,
 		JSONEncoder:           json.Marshal,
 		JSONDecoder:           json.Unmarshal,

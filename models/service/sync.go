@@ -93,17 +93,34 @@ func (s *Sync) Reconcile(ctx context.Context) error {
 	return nil
 }
 
-// RunReconciler reconciles every interval until ctx ends.
+// outageResync is how often a replica whose bus is down reloads from the store: it cannot hear
+// the other replicas' changes, so it catches up by reading them.
+const outageResync = 2 * time.Second
+
+// RunReconciler reconciles every interval until ctx ends, and every outageResync while the bus
+// is disconnected.
 func (s *Sync) RunReconciler(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(interval)
+	t := time.NewTicker(min(interval, outageResync))
 	defer t.Stop()
+	last := time.Now()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if err := s.Reconcile(ctx); err != nil && ctx.Err() == nil {
+		}
+		s.mu.Lock()
+		connected := s.connected
+		s.mu.Unlock()
+		if connected && time.Since(last) < interval {
+			continue
+		}
+		last = time.Now()
+		if err := s.Reconcile(ctx); err != nil && ctx.Err() == nil {
+			if connected {
 				s.Log.Warn("periodic reconciliation failed", "err", err)
+			} else {
+				s.Log.Debug("resync during a bus outage failed", "err", err)
 			}
 		}
 	}

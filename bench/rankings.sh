@@ -26,6 +26,7 @@
 #   KEEP          set to 1 to keep the temporary directory (server log, wrk output)
 #   WAIT_QUIET    wait (at most 10 minutes) until the 1-minute load average is below this
 #                 number before measuring, e.g. WAIT_QUIET=1.5 on a shared machine
+#   CAPMATCH_BIN  measure this capmatch binary instead of building one (A/B comparisons)
 #
 # Usage: bench/rankings.sh        (from anywhere; it finds the repository from its own path)
 set -euo pipefail
@@ -72,7 +73,13 @@ if [[ -n "${WAIT_QUIET:-}" ]]; then
 fi
 
 echo "== build"
-(cd "$repo" && go build -o "$tmp/capmatch" ./cmd/capmatch && go build -o "$tmp/capmatch-load" ./cmd/capmatch-load)
+if [[ -n "${CAPMATCH_BIN:-}" ]]; then
+	cp "$CAPMATCH_BIN" "$tmp/capmatch"
+	echo "   server: $CAPMATCH_BIN"
+else
+	(cd "$repo" && go build -o "$tmp/capmatch" ./cmd/capmatch)
+fi
+(cd "$repo" && go build -o "$tmp/capmatch-load" ./cmd/capmatch-load)
 
 echo "== start capmatch (embedded store, demo data, log level ${CAPMATCH_LOG_LEVEL:-info})"
 env_args=(CAPMATCH_ADDR=127.0.0.1:0 CAPMATCH_DATA_DIR="$tmp/data" CAPMATCH_DEMO=true)
@@ -141,12 +148,16 @@ load() {
 	local rate=$1 label=$2 out="$tmp/load-$1.txt"
 	echo "== capmatch-load -mode rankings at $label: $rate req/s for $load_duration"
 	"$tmp/capmatch-load" -target "$base" -mode rankings -rate "$rate" -duration "$load_duration" | tee "$out"
-	local row p99ms sent
+	local row p99ms sent verdict
 	row=$(awk '$1 == "need_matches"' "$out")
 	sent=$(awk '{ print $3 }' <<<"$row")
 	p99ms=$(awk '{ sub("ms", "", $8); print $8 }' <<<"$row")
+	verdict="$(awk -v x="$p99ms" 'BEGIN { print (x <= 15 ? "meets" : "MISSES") }') the 15 ms target"
+	if awk -v s="$sent" -v r="$rate" 'BEGIN { exit !(s < 0.95 * r) }'; then
+		verdict="rate not reached: $sent req/s sent, no verdict"
+	fi
 	echo "   p50 $(awk '{ print $6 }' <<<"$row"), p95 $(awk '{ print $7 }' <<<"$row"), p99 ${p99ms} ms at $label" \
-		"($(awk -v x="$p99ms" 'BEGIN { print (x <= 15 ? "meets" : "MISSES") }') the 15 ms target)   load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+		"($verdict)   load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 	awk -v s="$sent" -v r="$rate" 'BEGIN { exit (s < 0.95 * r) }'
 }
 

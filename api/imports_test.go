@@ -460,9 +460,6 @@ func TestRecoverImports(t *testing.T) {
 
 // TestImportTheLargestBatch imports MaxImportRows rows in one request, the most a batch holds.
 func TestImportTheLargestBatch(t *testing.T) {
-	if testing.Short() {
-		t.Skip("slow on the embedded store: clearing the tags of 1000 rows takes seconds there")
-	}
 	e := newEnv(t)
 	n := e.node()
 	f := n.seed()

@@ -394,6 +394,122 @@ func TestRefreshKeepsRankingsExact(t *testing.T) {
 	t.Logf("%d edits; offer refreshes ranked %d lists from scratch and changed %d", steps, recomputed, changed)
 }
 
+// TestPatchOfferKeepsPartialCacheExact is the service's use of PatchOffer: a cache that
+// holds the lists of only some needs (those being read), deeper (depth) than they are served
+// (k), patched after every offer edit. Every cached list must stay the exact top
+// len(list) of its need, hold at least k offers unless it is complete, and hold every
+// eligible offer when it says it is complete; lists PatchOffer was not given are left alone.
+// Need edits drop the need's own list, as the service does. Every few steps the lists are
+// checked against a full ranking of every eligible offer, and some lists are (re)loaded.
+func TestPatchOfferKeepsPartialCacheExact(t *testing.T) {
+	needs, offers, ctx := synthData(11, 250, 250)
+	ix := NewIndex(needs, offers)
+	w := DefaultWeights()
+	const k, depth = 6, 9
+	s := newSynthetic(23)
+	cache := map[string]CachedList{}
+	load := func() {
+		all := ix.RebuildAll(depth, w, ctx, 2)
+		for id, l := range all.ForNeed {
+			if s.rng.IntN(3) == 0 {
+				cache[id] = CachedList{Items: l, Complete: len(l) < depth}
+			}
+		}
+	}
+	load()
+	nextOffer := 1000
+	var changed, patchedSteps, recomputed, shrunk int
+	for step := 0; step < 400; step++ {
+		if s.rng.IntN(5) == 0 {
+			cur, _ := ix.Need(needs[s.rng.IntN(len(needs))].ID)
+			if cur == nil {
+				continue
+			}
+			c := *cur
+			c.Capability = s.capability()
+			c.Theme, _ = models.CapabilityTheme(c.Capability)
+			ix.UpsertNeed(&c)
+			delete(cache, c.ID)
+			continue
+		}
+		var id string
+		var old *models.Offer
+		switch y := s.rng.IntN(10); {
+		case y < 8:
+			cur, _ := ix.Offer(offers[s.rng.IntN(len(offers))].ID)
+			if cur == nil {
+				continue
+			}
+			o := mutateOffer(s, cur, s.rng.IntN(6))
+			id, old = o.ID, ix.UpsertOffer(o)
+		case y < 9:
+			o := s.offer(nextOffer)
+			nextOffer++
+			id, old = o.ID, ix.UpsertOffer(o)
+		default:
+			id = offers[s.rng.IntN(len(offers))].ID
+			if old = ix.RemoveOffer(id); old == nil {
+				continue
+			}
+		}
+		asked := map[string]bool{}
+		r := ix.PatchOffer(old, id, func(n string) (CachedList, bool) {
+			if asked[n] {
+				t.Fatalf("list of %s asked for twice", n)
+			}
+			asked[n] = true
+			l, ok := cache[n]
+			return l, ok
+		}, depth, k, w, ctx)
+		holding := map[string]bool{}
+		for _, n := range r.Holding {
+			holding[n] = true
+		}
+		for n, l := range cache {
+			_, changed := r.Changed[n]
+			has := slices.ContainsFunc(l.Items, func(m Match) bool { return m.OfferID == id })
+			if want := has && !changed; holding[n] != want {
+				t.Fatalf("step %d: need %s holds the offer unchanged: %v, PatchOffer says %v", step, n, want, holding[n])
+			}
+		}
+		for n, l := range r.Changed {
+			if _, ok := cache[n]; !ok {
+				t.Fatalf("PatchOffer reported %s, which is not cached", n)
+			}
+			if !l.Complete && len(l.Items) < depth {
+				shrunk++
+			}
+			cache[n] = l
+		}
+		changed += len(r.Changed)
+		recomputed += r.Recomputed
+		patchedSteps++
+		if step%20 == 19 {
+			all := ix.RebuildAll(len(offers)+nextOffer, w, ctx, 2)
+			for n, l := range cache {
+				want := all.ForNeed[n]
+				if len(l.Items) > len(want) || !reflect.DeepEqual(nilIfEmpty(l.Items), nilIfEmpty(want[:len(l.Items)])) {
+					t.Fatalf("step %d need %s: cached %v is not the top of %v", step, n, l.Items, want)
+				}
+				if l.Complete && len(l.Items) != len(want) {
+					t.Fatalf("step %d need %s: complete list of %d, %d eligible", step, n, len(l.Items), len(want))
+				}
+				if !l.Complete && len(l.Items) < k {
+					t.Fatalf("step %d need %s: incomplete list of %d < k", step, n, len(l.Items))
+				}
+				if len(l.Items) > depth {
+					t.Fatalf("step %d need %s: %d > depth", step, n, len(l.Items))
+				}
+			}
+			load()
+		}
+	}
+	if changed == 0 || shrunk == 0 {
+		t.Fatalf("%d offer edits changed %d cached lists, %d left shorter than depth: the test exercises too little", patchedSteps, changed, shrunk)
+	}
+	t.Logf("%d offer edits changed %d cached lists (%d left shorter than depth), ranked %d from scratch", patchedSteps, changed, shrunk, recomputed)
+}
+
 func apply(cache map[string][]Match, changed map[string][]Match) {
 	for id, l := range changed {
 		cache[id] = l

@@ -232,6 +232,40 @@ func (ix *Index) TopNeedsForOffer(offerID string, k int, w Weights, c *Context, 
 	return out
 }
 
+// RankOffersForNeed is TopOffersForNeed without the explanations (Factors nil): the ranking
+// alone, for callers that cache rankings and explain only the lines they show.
+func (ix *Index) RankOffersForNeed(needID string, k int, w Weights, c *Context) []Match {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	s, ok := ix.needSlot[needID]
+	if !ok || k <= 0 {
+		return nil
+	}
+	nr := ix.needs[s]
+	h := &topHeap{}
+	h.reset(k)
+	ix.topOffers(nr, newQuery(w, c), h)
+	return toMatches(h.sorted(), func(e *entry) Match {
+		return Match{NeedID: needID, OfferID: e.id, Score: unitsToFloat(e.score)}
+	})
+}
+
+// RankNeedsForOffer is TopNeedsForOffer without the explanations (Factors nil).
+func (ix *Index) RankNeedsForOffer(offerID string, k int, w Weights, c *Context, visible func(*models.Need) bool) []Match {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	s, ok := ix.offerSlot[offerID]
+	if !ok || k <= 0 {
+		return nil
+	}
+	h := &topHeap{}
+	h.reset(k)
+	ix.topNeeds(ix.offers[s], newQuery(w, c), visible, h)
+	return toMatches(h.sorted(), func(e *entry) Match {
+		return Match{NeedID: e.id, OfferID: offerID, Score: unitsToFloat(e.score)}
+	})
+}
+
 // Explain scores one indexed pair and explains every factor; ok is false when either id is
 // unknown or the pair fails a hard constraint. It is how factors are filled in for entries
 // of bulk results, which carry scores only.

@@ -32,9 +32,22 @@ type Refresh struct {
 // it was or is ranked at all (open with engagements left). old or new may be nil for a
 // created or deleted offer.
 func (ix *Index) AffectedByOffer(old, new *models.Offer) []string {
+	ids := ix.NeedsReachedBy(old, new)
+	slices.Sort(ids)
+	return ids
+}
+
+// NeedsReachedBy is AffectedByOffer in no particular order, for callers that only mark what
+// a change touches (sorting thousands of ids costs more than using them).
+func (ix *Index) NeedsReachedBy(old, new *models.Offer) []string {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
-	return ix.needIDs(ix.affectedNeeds(old, new))
+	slots := ix.affectedNeeds(old, new)
+	ids := make([]string, len(slots))
+	for i, s := range slots {
+		ids[i] = ix.needs[s].n.ID
+	}
+	return ids
 }
 
 // AffectedByNeed returns, sorted, the ids of the indexed offers whose ranking a change from
@@ -48,15 +61,6 @@ func (ix *Index) AffectedByNeed(old, new *models.Need) []string {
 	ids := make([]string, len(slots))
 	for i, s := range slots {
 		ids[i] = ix.offers[s].o.ID
-	}
-	slices.Sort(ids)
-	return ids
-}
-
-func (ix *Index) needIDs(slots []int32) []string {
-	ids := make([]string, len(slots))
-	for i, s := range slots {
-		ids[i] = ix.needs[s].n.ID
 	}
 	slices.Sort(ids)
 	return ids
@@ -129,6 +133,59 @@ func (ix *Index) affectedOffers(old, new *models.Need) []int32 {
 // lists that changed, and the offer's own new top k. Lists that must be ranked from scratch
 // are ranked in parallel on GOMAXPROCS goroutines.
 func (ix *Index) RefreshOffer(old *models.Offer, offerID string, current func(needID string) ([]Match, bool), k int, w Weights, c *Context) Refresh {
+	lookup := func(id string) (CachedList, bool) {
+		l, ok := current(id)
+		return CachedList{Items: l, Complete: len(l) < k}, ok
+	}
+	changed, _, recomputed, own := ix.refreshOffer(old, offerID, lookup, k, k, w, c, false)
+	r := Refresh{Changed: make(map[string][]Match, len(changed)), Own: own, Recomputed: recomputed}
+	for id, l := range changed {
+		r.Changed[id] = l.Items
+	}
+	return r
+}
+
+// CachedList is a need's ranked offers as a cache holds them for PatchOffer: the exact top
+// len(Items), best first. Complete says it holds every eligible offer; otherwise offers
+// past its end are unknown, so a list may be kept deeper than it is served and shrink as
+// offers leave it, without being ranked anew until it is shorter than what is served.
+type CachedList struct {
+	Items    []Match
+	Complete bool
+}
+
+// Patch is what PatchOffer did to the cached lists.
+type Patch struct {
+	// Changed holds the new state of every cached list that changed, by need id; lists not
+	// in it are unchanged.
+	Changed map[string]CachedList
+	// Holding lists the cached lists left unchanged that hold the offer (at the same score):
+	// their lines are the same, but the offer's line may read differently (a new title, or
+	// a reason worded from a changed field).
+	Holding []string
+	// Recomputed counts the lists that had to be ranked from scratch: they had become
+	// shorter than k without being complete.
+	Recomputed int
+}
+
+// PatchOffer is RefreshOffer for a cache that holds only some lists, such as a server's
+// in-process cache of the rankings being read, and keeps them deeper than it serves them.
+// Call it after UpsertOffer or RemoveOffer. cached returns a need's cached list; a need it
+// does not report is skipped (its caller must treat that list as stale), not ranked from
+// scratch, and the offer's own list is not computed. Lists hold up to depth offers and are
+// ranked from scratch (to depth) only when they would otherwise hold fewer than k without
+// being complete, so an offer that closes or drops in score rarely costs a recomputation.
+// Only the cached lists of the needs the change can affect are examined, so an edit costs in
+// proportion to the lists being served, not to the size of the index.
+func (ix *Index) PatchOffer(old *models.Offer, offerID string, cached func(needID string) (CachedList, bool), depth, k int, w Weights, c *Context) Patch {
+	p := Patch{}
+	p.Changed, p.Holding, p.Recomputed, _ = ix.refreshOffer(old, offerID, cached, max(depth, k), k, w, c, true)
+	return p
+}
+
+// refreshOffer patches lists of up to depth entries that must hold at least k unless
+// complete. partial skips needs lookup does not know and does not rank the offer's own list.
+func (ix *Index) refreshOffer(old *models.Offer, offerID string, lookup func(needID string) (CachedList, bool), depth, k int, w Weights, c *Context, partial bool) (changed map[string]CachedList, holding []string, recomputed int, own []Match) {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
 	q := newQuery(w, c)
@@ -142,9 +199,21 @@ func (ix *Index) RefreshOffer(old *models.Offer, offerID string, current func(ne
 	if old != nil {
 		was = ix.v.prepOffer(old, true)
 	}
-	r := Refresh{Changed: map[string][]Match{}}
+	changed = map[string]CachedList{}
 	var redo []redoItem
 	slots := ix.affectedNeeds(old, now)
+	var curs []cachedList
+	if partial {
+		// Keep only the needs whose list is cached, and ask for each list once.
+		kept := slots[:0:0]
+		for _, s := range slots {
+			if l, ok := lookup(ix.needs[s].n.ID); ok {
+				kept = append(kept, s)
+				curs = append(curs, cachedList{l, true})
+			}
+		}
+		slots = kept
+	}
 	// Score the offer before and after against every affected need first, in parallel:
 	// for a worldwide offer that is every need of the index.
 	chs := make([]change, len(slots))
@@ -167,38 +236,67 @@ func (ix *Index) RefreshOffer(old *models.Offer, offerID string, current func(ne
 		}
 		nr := ix.needs[s]
 		needID := nr.n.ID
-		cur, known := current(needID)
+		var cur CachedList
+		var known bool
+		if partial {
+			cur, known = curs[i].list, curs[i].ok
+		} else {
+			cur, known = lookup(needID)
+		}
 		if known {
-			next, changed, ok := patchList(cur, k, ch, func(u int64) Match {
+			next, complete, diff, ok := patchList(cur.Items, cur.Complete, depth, k, ch, func(u int64) Match {
 				return Match{NeedID: needID, OfferID: offerID, Score: unitsToFloat(u)}
 			})
 			if ok {
-				if changed {
-					r.Changed[needID] = next
+				if diff {
+					changed[needID] = CachedList{Items: next, Complete: complete}
+				} else if ch.eligible && ch.wasEligible && ch.score == ch.was && holds(cur.Items, &ch) {
+					holding = append(holding, needID)
 				}
 				continue
 			}
 		}
-		redo = append(redo, redoItem{owner: needID, slot: s, cur: cur, known: known})
+		redo = append(redo, redoItem{owner: needID, slot: s, cur: cur.Items, known: known})
 	}
 	lists := ix.recompute(redo, func(h *topHeap, s int32) []Match {
 		nr := ix.needs[s]
-		h.reset(k)
+		h.reset(depth)
 		ix.topOffers(nr, q, h)
 		return toMatches(h.sorted(), func(e *entry) Match {
 			return Match{NeedID: nr.n.ID, OfferID: e.id, Score: unitsToFloat(e.score)}
 		})
 	})
-	r.merge(redo, lists)
-	if or != nil && k > 0 {
+	for i, it := range redo {
+		switch {
+		case !it.known || !sameList(it.cur, lists[i]):
+			changed[it.owner] = CachedList{Items: lists[i], Complete: len(lists[i]) < depth}
+		case slices.ContainsFunc(it.cur, func(m Match) bool { return m.OfferID == offerID }):
+			holding = append(holding, it.owner)
+		}
+	}
+	if or != nil && k > 0 && !partial {
 		h := &topHeap{}
 		h.reset(k)
 		ix.topNeeds(or, q, nil, h)
-		r.Own = toMatches(h.sorted(), func(e *entry) Match {
+		own = toMatches(h.sorted(), func(e *entry) Match {
 			return Match{NeedID: e.id, OfferID: offerID, Score: unitsToFloat(e.score)}
 		})
 	}
-	return r
+	return changed, holding, len(redo), own
+}
+
+// holds reports whether a list holds the candidate at its unchanged score, looking only
+// where it can be: a candidate that ranks after the last entry is not in the list.
+func holds(cur []Match, c *change) bool {
+	if len(cur) == 0 || before(lastEntry(cur, c), &entry{score: c.score, id: c.id}) {
+		return false
+	}
+	for i := range cur {
+		if c.idOf(&cur[i]) == c.id {
+			return true
+		}
+	}
+	return false
 }
 
 // RefreshNeed is RefreshOffer with needs and offers swapped: call it after UpsertNeed or
@@ -249,7 +347,7 @@ func (ix *Index) RefreshNeed(old *models.Need, needID string, current func(offer
 		offerID := or.o.ID
 		cur, known := current(offerID)
 		if known {
-			next, changed, ok := patchList(cur, k, ch, func(u int64) Match {
+			next, _, changed, ok := patchList(cur, len(cur) < k, k, k, ch, func(u int64) Match {
 				return Match{NeedID: needID, OfferID: offerID, Score: unitsToFloat(u)}
 			})
 			if ok {
@@ -288,6 +386,12 @@ func scanWorkers(n int) int {
 		return 1
 	}
 	return runtime.GOMAXPROCS(0)
+}
+
+// cachedList is one answer of a cache lookup, kept so that each list is asked for once.
+type cachedList struct {
+	list CachedList
+	ok   bool
 }
 
 // redoItem is a list that must be ranked from scratch.
@@ -345,22 +449,22 @@ func sameList(a, b []Match) bool {
 	})
 }
 
-// patchList updates a ranked top-k list after the score of one candidate changed. ok is false
-// when the list cannot be patched and must be ranked from scratch: the candidate fell out of
-// (or down within) a full list, so a candidate the list never held may now belong in it. A
-// list shorter than k held every eligible candidate, so it can always be patched. The
-// candidate's old standing tells whether it can be in the list at all, which spares
-// searching the many lists it never reached.
-func patchList(cur []Match, k int, c change, mk func(int64) Match) (next []Match, changed, ok bool) {
-	if k <= 0 {
-		return nil, len(cur) > 0, true
+// patchList updates a ranked list after the score of one candidate changed. cur is the exact
+// top len(cur) of the candidates, best first, and complete says it holds every eligible
+// candidate. The result holds at most capacity entries; ok is false when it cannot be
+// patched and must be ranked from scratch: it would hold fewer than min entries without
+// being complete (the candidate left or fell to the end of a list whose next candidates are
+// unknown). The candidate's old standing tells whether it can be in the list at all, which
+// spares searching the many lists it never reached.
+func patchList(cur []Match, complete bool, capacity, min int, c change, mk func(int64) Match) (next []Match, nextComplete, changed, ok bool) {
+	if capacity <= 0 {
+		return nil, true, len(cur) > 0, true
 	}
-	if len(cur) > k {
-		cur = cur[:k]
+	if len(cur) > capacity {
+		cur, complete = cur[:capacity], false
 	}
-	full := len(cur) >= k
 	pos := -1
-	if c.wasEligible && (!full || !before(lastEntry(cur, &c), &entry{score: c.was, id: c.id})) {
+	if c.wasEligible && (complete || !before(lastEntry(cur, &c), &entry{score: c.was, id: c.id})) {
 		for i := range cur {
 			if c.idOf(&cur[i]) == c.id {
 				pos = i
@@ -368,38 +472,42 @@ func patchList(cur []Match, k int, c change, mk func(int64) Match) (next []Match
 			}
 		}
 	}
+	next = cur
 	if pos >= 0 {
-		was := floatToUnits(cur[pos].Score)
-		switch {
-		case c.eligible && c.score == was:
-			return cur, false, true
-		case full && !(c.eligible && c.score > was):
-			return nil, false, false
+		if c.eligible && c.score == floatToUnits(cur[pos].Score) {
+			return cur, complete, false, true
 		}
 		next = slices.Delete(slices.Clone(cur), pos, pos+1)
-	} else {
-		if !c.eligible {
-			return cur, false, true
-		}
-		if full && !before(&entry{score: c.score, id: c.id}, lastEntry(cur, &c)) {
-			return cur, false, true
-		}
-		next = slices.Clone(cur)
+	} else if !c.eligible {
+		return cur, complete, false, true
 	}
 	if c.eligible {
 		ce := entry{score: c.score, id: c.id}
-		i := 0
-		for ; i < len(next); i++ {
-			if e := (entry{score: floatToUnits(next[i].Score), id: c.idOf(&next[i])}); before(&ce, &e) {
-				break
+		// The candidate belongs in the list if it ranks before the list's last entry, or
+		// anywhere when the list holds every candidate; otherwise it ranks among the
+		// unknown candidates past the end.
+		if complete || (len(next) > 0 && before(&ce, lastEntry(next, &c))) {
+			if pos < 0 {
+				next = slices.Clone(next)
 			}
-		}
-		next = slices.Insert(next, i, mk(c.score))
-		if len(next) > k {
-			next = next[:k]
+			i := 0
+			for ; i < len(next); i++ {
+				if e := (entry{score: floatToUnits(next[i].Score), id: c.idOf(&next[i])}); before(&ce, &e) {
+					break
+				}
+			}
+			next = slices.Insert(next, i, mk(c.score))
+			if len(next) > capacity {
+				next, complete = next[:capacity], false
+			}
+		} else if pos < 0 {
+			return cur, complete, false, true
 		}
 	}
-	return next, true, true
+	if !complete && len(next) < min {
+		return nil, false, false, false
+	}
+	return next, complete, true, true
 }
 
 // lastEntry is the last entry of a non-empty list.

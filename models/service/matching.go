@@ -25,6 +25,11 @@ import (
 // to this length once and cut per request.
 const MaxRankLimit = 50
 
+// needListDepth is how deep a need's ranking of offers is cached: deeper than it is served,
+// so that an offer leaving it (closed, filled, or fallen in score) is patched out without
+// ranking the need anew until the list is shorter than MaxRankLimit (matching.PatchOffer).
+const needListDepth = MaxRankLimit + 14
+
 // RankCache is the shared ranking cache (Redis). Get returns nil, nil for a miss.
 type RankCache interface {
 	Get(ctx context.Context, key string) ([]byte, error)
@@ -69,42 +74,101 @@ type Matching struct {
 	offerDirty map[string]int64
 	active     map[matching.Delivery]int
 	activeHash string
-	l1         map[string]*rankEntry
-	sf         singleflight.Group
-	computes   atomic.Int64
+	// The in-process cache (L1): need rankings by need id, offer rankings by offerKey.
+	l1Need   map[string]*rankEntry
+	l1Offer  map[string]*rankEntry
+	sf       singleflight.Group
+	computes atomic.Int64
+	// applyMu applies changes one at a time (see applyOffer).
+	applyMu      sync.Mutex
+	patches      atomic.Int64
+	patchedLists atomic.Int64
 }
 
 // Computes counts rankings computed (not served from a cache) by this replica; tests and
 // metrics read it.
 func (m *Matching) Computes() int64 { return m.computes.Load() }
 
-// rankEntry is one cached ranking.
+// rankEntry is one cached ranking: the pairs in order with their scores, and what it was
+// computed with. It holds no explanations: a response explains the lines it shows from the
+// index when it is first asked for and keeps the encoded bytes (enc), so the cache stays small
+// (about 3 kB a ranking in Redis) and a change rewrites only ids and scores.
 type rankEntry struct {
-	Stamp          int64        `json:"s"`
-	Day            models.Date  `json:"d"`
-	WeightsVersion int64        `json:"w"`
-	Context        string       `json:"c"`
-	ComputedAt     time.Time    `json:"t"`
-	Items          []rankedItem `json:"i"`
-	bodies         sync.Map     // limit → encoded response (L1 only)
-	cachedBodies   sync.Map     // limit → encoded response with cached=true
+	// stamp is the stamp the ranking is current at; it only moves up, in place, when a
+	// change leaves the ranking as it was (see applyOffer).
+	stamp          atomic.Int64
+	Day            models.Date
+	WeightsVersion int64
+	Context        string
+	ComputedAt     time.Time
+	// Items is the ranking, best first; Factors are nil. It is the exact top len(Items);
+	// Complete says it holds every eligible candidate (see matching.CachedList).
+	Items    []matching.Match
+	Complete bool
+	// enc holds the encoded responses of an entry in L1 (set by remember); a restamped copy
+	// of an unchanged entry shares them, since the stamp is not part of a response.
+	enc *bodies
 }
 
-// rankedItem is one line of a ranking with what a client shows.
-type rankedItem struct {
-	ID      string            `json:"id"`
-	Score   float64           `json:"score"`
-	Title   string            `json:"title"`
-	OrgID   string            `json:"org"`
-	Country string            `json:"country,omitempty"`
-	Factors []matching.Factor `json:"factors"`
+// bodies caches a ranking's encoded responses by limit, with cached=false and cached=true.
+type bodies struct {
+	plain  sync.Map
+	cached sync.Map
+}
+
+// rankWire is a rankEntry as Redis holds it: the ranked ids and their scores in two arrays
+// (the list's owner is in the key).
+type rankWire struct {
+	Stamp          int64       `json:"s"`
+	Day            models.Date `json:"d"`
+	WeightsVersion int64       `json:"w"`
+	Context        string      `json:"c"`
+	ComputedAt     time.Time   `json:"t"`
+	IDs            []string    `json:"i"`
+	Scores         []float64   `json:"v"`
+	Complete       bool        `json:"f,omitempty"`
+}
+
+// marshal encodes the entry for Redis; k says whose ranking it is.
+func (e *rankEntry) marshal(k rankKey) ([]byte, error) {
+	w := rankWire{Stamp: e.stamp.Load(), Day: e.Day, WeightsVersion: e.WeightsVersion, Context: e.Context, ComputedAt: e.ComputedAt,
+		IDs: make([]string, len(e.Items)), Scores: make([]float64, len(e.Items)), Complete: e.Complete}
+	for i, x := range e.Items {
+		w.IDs[i], w.Scores[i] = x.OfferID, x.Score
+		if !k.need {
+			w.IDs[i] = x.NeedID
+		}
+	}
+	return json.Marshal(w)
+}
+
+// unmarshalRank decodes a ranking read from Redis for k, whose owner is owner.
+func unmarshalRank(raw []byte, k rankKey, owner string) (*rankEntry, error) {
+	var w rankWire
+	if err := json.Unmarshal(raw, &w); err != nil {
+		return nil, err
+	}
+	if len(w.IDs) != len(w.Scores) {
+		return nil, fmt.Errorf("cached ranking: %d ids and %d scores", len(w.IDs), len(w.Scores))
+	}
+	e := &rankEntry{Day: w.Day, WeightsVersion: w.WeightsVersion, Context: w.Context, ComputedAt: w.ComputedAt,
+		Items: make([]matching.Match, len(w.IDs)), Complete: w.Complete}
+	e.stamp.Store(w.Stamp)
+	for i, id := range w.IDs {
+		if k.need {
+			e.Items[i] = matching.Match{NeedID: owner, OfferID: id, Score: w.Scores[i]}
+		} else {
+			e.Items[i] = matching.Match{NeedID: id, OfferID: owner, Score: w.Scores[i]}
+		}
+	}
+	return e, nil
 }
 
 // NewMatching wires the service; call Start before serving.
 func NewMatching(m *Matching) *Matching {
 	m.needDirty = map[string]int64{}
 	m.offerDirty = map[string]int64{}
-	m.l1 = map[string]*rankEntry{}
+	m.l1Need, m.l1Offer = map[string]*rankEntry{}, map[string]*rankEntry{}
 	m.weights = matching.DefaultWeights()
 	m.ix = matching.NewIndex(nil, nil)
 	m.Model.Observe(m.apply)
@@ -227,7 +291,7 @@ func fingerprint(act map[matching.Delivery]int) string {
 // clearL1 drops the in-process cache (its entries are checked anyway; this frees memory).
 func (m *Matching) clearL1() {
 	m.mu.Lock()
-	m.l1 = map[string]*rankEntry{}
+	m.l1Need, m.l1Offer = map[string]*rankEntry{}, map[string]*rankEntry{}
 	m.mu.Unlock()
 }
 
@@ -241,6 +305,8 @@ func markDirty(dirty map[string]int64, id string, g int64) {
 // apply keeps the index in step with the read model and marks what a change can alter, at the
 // changed object's own stamp.
 func (m *Matching) apply(c readmodel.Change) {
+	m.applyMu.Lock()
+	defer m.applyMu.Unlock()
 	g := c.Gen
 	switch c.Kind {
 	case models.EventNeed:
@@ -256,38 +322,161 @@ func (m *Matching) apply(c readmodel.Change) {
 		affected := m.ix.AffectedByNeed(old, c.NewNeed)
 		m.mu.Lock()
 		markDirty(m.needDirty, id, g)
-		delete(m.l1, needKey(id))
+		delete(m.l1Need, id)
 		for _, o := range affected {
 			markDirty(m.offerDirty, o, g)
 			m.dropOfferL1(o)
 		}
 		m.mu.Unlock()
 	case models.EventOffer:
-		var old *models.Offer
-		id := ""
-		if c.NewOffer != nil {
-			id = c.NewOffer.ID
-			old = m.ix.UpsertOffer(c.NewOffer)
-		} else if c.OldOffer != nil {
-			id = c.OldOffer.ID
-			old = m.ix.RemoveOffer(id)
-		}
-		affected := m.ix.AffectedByOffer(old, c.NewOffer)
-		m.mu.Lock()
-		markDirty(m.offerDirty, id, g)
-		m.dropOfferL1(id)
-		for _, n := range affected {
-			markDirty(m.needDirty, n, g)
-			delete(m.l1, needKey(n))
-		}
-		m.mu.Unlock()
+		m.applyOffer(c)
 	}
+}
+
+// applyOffer keeps the index in step with an offer change and brings the cached rankings it
+// affects up to date. Every need ranking the offer can enter or leave (the needs of the
+// countries it was or is eligible for) is marked dirty at the change's stamp, as on every
+// replica; those of them held in this replica's L1 are patched with the core's PatchOffer
+// rather than recomputed: a list the change leaves as it was is restamped, a changed one gets
+// the new order (lines already explained are kept, new ones explained) and is written to
+// Redis with the new stamp, in one pipeline. A donor's edit therefore costs about the lists
+// it really changes (a few dozen of the thousands it could touch), not a recomputation of
+// every affected ranking on its next read. Rankings not in L1 are left dirty and recomputed
+// lazily. The offer's own rankings (per audience) are dropped and recomputed on next read.
+//
+// Changes are applied one at a time (applyMu): a patch starts from the lists as they were
+// before its change, taken before the index moves, and installs its result in one step with
+// the dirty marks, so a concurrent read either sees the lists before the change or after it.
+func (m *Matching) applyOffer(c readmodel.Change) {
+	id := ""
+	if c.NewOffer != nil {
+		id = c.NewOffer.ID
+	} else if c.OldOffer != nil {
+		id = c.OldOffer.ID
+	}
+	prev, _ := m.ix.Offer(id)
+	// The needs an offer can reach depend only on the needs indexed, which an offer change
+	// does not move, so they are the same before and after it.
+	affected := m.ix.NeedsReachedBy(prev, c.NewOffer)
+	snap := m.snapshotNeedLists(affected)
+	var old *models.Offer
+	if c.NewOffer != nil {
+		old = m.ix.UpsertOffer(c.NewOffer)
+	} else {
+		old = m.ix.RemoveOffer(id)
+	}
+	var patched map[string]*rankEntry
+	var changed []string
+	if len(snap.entries) > 0 {
+		patched, changed = m.patchNeedLists(snap, old, id)
+	}
+	m.mu.Lock()
+	markDirty(m.offerDirty, id, c.Gen)
+	m.dropOfferL1(id)
+	for _, n := range affected {
+		markDirty(m.needDirty, n, c.Gen)
+	}
+	// Lists the change left as they were are restamped in place; the others are replaced.
+	// The L1 rankings not in the snapshot are now stale by their stamps (never served
+	// again), so they are left for the next read to replace.
+	for n, e := range snap.entries {
+		if p, ok := patched[n]; ok {
+			e = p
+		}
+		e.stamp.Store(m.needDirty[n])
+		m.l1Need[n] = e
+	}
+	m.mu.Unlock()
+	if len(snap.entries) > 0 {
+		m.patches.Add(1)
+		m.patchedLists.Add(int64(len(changed)))
+	}
+	toStore := make(map[string][]byte, len(changed))
+	for _, n := range changed {
+		if raw, err := patched[n].marshal(rankKey{need: true, id: n}); err == nil {
+			toStore[needKey(n)] = raw
+		}
+	}
+	if len(toStore) > 0 {
+		ctx, cancel := context.WithTimeout(context.Background(), patchStoreTimeout)
+		defer cancel()
+		if err := m.Cache.Set(ctx, toStore); err != nil {
+			m.Log.Debug("patched rankings not cached", "err", err, "lists", len(toStore))
+		}
+	}
+}
+
+// patchStoreTimeout bounds the Redis write of patched rankings, which runs as part of
+// applying a change (the cache client's own timeouts are shorter; this is a backstop). A
+// failed write leaves the Redis copies stale-stamped, so they are recomputed when read.
+const patchStoreTimeout = time.Second
+
+// Patches counts the offer changes that patched cached rankings, and the rankings they changed
+// and wrote back (see applyOffer); tests and benchmarks read them.
+func (m *Matching) Patches() (changes, lists int64) { return m.patches.Load(), m.patchedLists.Load() }
+
+// listSnapshot is the L1 rankings of some needs that are current before a change, with the
+// weights and context they were computed with.
+type listSnapshot struct {
+	today   models.Date
+	w       matching.Weights
+	ctx     *matching.Context
+	ctxHash string
+	entries map[string]*rankEntry
+}
+
+// snapshotNeedLists takes the current L1 rankings of the given needs. It takes none while the
+// bus is down: rankings are then computed on every read and never cached.
+func (m *Matching) snapshotNeedLists(ids []string) listSnapshot {
+	if m.Fresh == nil || !m.Fresh() {
+		return listSnapshot{}
+	}
+	today := models.DateOf(m.Now())
+	w := m.Weights()
+	ctx, hash := m.context(today)
+	s := listSnapshot{today: today, w: w, ctx: ctx, ctxHash: hash, entries: map[string]*rankEntry{}}
+	m.mu.RLock()
+	for _, id := range ids {
+		if e := m.l1Need[id]; e.current(m.needDirty[id], today, w.Version, hash) {
+			s.entries[id] = e
+		}
+	}
+	m.mu.RUnlock()
+	return s
+}
+
+// patchNeedLists patches the snapshot's need rankings after an offer change (the index
+// already holds it). It returns new entries for the rankings that changed (changed lists
+// them: they are written to Redis) and for those that hold the offer unchanged (same lines
+// and scores, but the offer's line may read differently: their responses are encoded anew);
+// every other ranking of the snapshot is as it was. New entries are unstamped: the caller
+// stamps them when it installs them.
+func (m *Matching) patchNeedLists(s listSnapshot, old *models.Offer, offerID string) (map[string]*rankEntry, []string) {
+	r := m.ix.PatchOffer(old, offerID, func(n string) (matching.CachedList, bool) {
+		e, ok := s.entries[n]
+		if !ok {
+			return matching.CachedList{}, false
+		}
+		return matching.CachedList{Items: e.Items, Complete: e.Complete}, true
+	}, needListDepth, MaxRankLimit, s.w, s.ctx)
+	now := m.Now().UTC()
+	out := make(map[string]*rankEntry, len(r.Changed)+len(r.Holding))
+	changed := make([]string, 0, len(r.Changed))
+	for n, l := range r.Changed {
+		out[n] = &rankEntry{Day: s.today, WeightsVersion: s.w.Version, Context: s.ctxHash, ComputedAt: now, Items: l.Items, Complete: l.Complete}
+		changed = append(changed, n)
+	}
+	for _, n := range r.Holding {
+		e := s.entries[n]
+		out[n] = &rankEntry{Day: e.Day, WeightsVersion: e.WeightsVersion, Context: e.Context, ComputedAt: e.ComputedAt, Items: e.Items, Complete: e.Complete}
+	}
+	return out, changed
 }
 
 // dropOfferL1 forgets every audience's ranking of an offer; m.mu must be held.
 func (m *Matching) dropOfferL1(id string) {
 	for _, aud := range []string{"all", "donor"} {
-		delete(m.l1, offerKey(id, aud))
+		delete(m.l1Offer, offerKey(id, aud))
 	}
 	// Ministry audiences are per country; they are few and checked by stamp anyway.
 }
@@ -332,21 +521,20 @@ func (m *Matching) OffersForNeedJSON(ctx context.Context, a *models.Actor, needI
 	if err := models.AuthorizeNeed(a, models.ActRead, n); err != nil {
 		return nil, err
 	}
-	key := needKey(needID)
-	return m.serve(ctx, key, m.minStamp(m.needDirty, needID), limit, func(w matching.Weights, c *matching.Context) []rankedItem {
-		ms := m.ix.ExplainAll(m.ix.TopOffersForNeed(needID, MaxRankLimit, w, c), w, c)
-		items := make([]rankedItem, 0, len(ms))
-		for _, x := range ms {
-			o, ok := m.ix.Offer(x.OfferID)
-			if !ok {
-				continue
+	return m.serve(ctx, rankKey{need: true, id: needID}, m.minStamp(m.needDirty, needID), limit,
+		func(w matching.Weights, c *matching.Context) []matching.Match {
+			return m.ix.RankOffersForNeed(needID, needListDepth, w, c)
+		},
+		func(e *rankEntry, cached bool, limit int, w matching.Weights, c *matching.Context) any {
+			out := NeedMatches{NeedID: needID, ComputedAt: e.ComputedAt, Cached: cached, WeightsVersion: e.WeightsVersion, Items: []OfferMatch{}}
+			for _, x := range m.ix.ExplainAll(e.Items[:min(limit, len(e.Items))], w, c) {
+				if o, ok := m.ix.Offer(x.OfferID); ok {
+					out.Items = append(out.Items, OfferMatch{Rank: len(out.Items) + 1, OfferID: x.OfferID, Score: x.Score,
+						Title: o.Title, OrganizationID: o.OrganizationID, Factors: x.Factors})
+				}
 			}
-			items = append(items, rankedItem{ID: x.OfferID, Score: x.Score, Title: o.Title, OrgID: o.OrganizationID, Factors: x.Factors})
-		}
-		return items
-	}, func(e *rankEntry, cached bool, limit int) any {
-		return needMatchesBody(needID, e, cached, limit)
-	})
+			return out
+		})
 }
 
 // NeedsForOfferJSON returns the encoded ranking of needs for an offer, listing only needs the
@@ -360,71 +548,86 @@ func (m *Matching) NeedsForOfferJSON(ctx context.Context, a *models.Actor, offer
 		return nil, err
 	}
 	aud, visible := audience(a)
-	key := offerKey(offerID, aud)
-	return m.serve(ctx, key, m.minStamp(m.offerDirty, offerID), limit, func(w matching.Weights, c *matching.Context) []rankedItem {
-		ms := m.ix.ExplainAll(m.ix.TopNeedsForOffer(offerID, MaxRankLimit, w, c, visible), w, c)
-		items := make([]rankedItem, 0, len(ms))
-		for _, x := range ms {
-			n, ok := m.ix.Need(x.NeedID)
-			if !ok {
-				continue
+	return m.serve(ctx, rankKey{id: offerKey(offerID, aud)}, m.minStamp(m.offerDirty, offerID), limit,
+		func(w matching.Weights, c *matching.Context) []matching.Match {
+			return m.ix.RankNeedsForOffer(offerID, MaxRankLimit, w, c, visible)
+		},
+		func(e *rankEntry, cached bool, limit int, w matching.Weights, c *matching.Context) any {
+			out := OfferMatches{OfferID: offerID, ComputedAt: e.ComputedAt, Cached: cached, WeightsVersion: e.WeightsVersion, Items: []NeedMatch{}}
+			for _, x := range m.ix.ExplainAll(e.Items[:min(limit, len(e.Items))], w, c) {
+				if n, ok := m.ix.Need(x.NeedID); ok && visible(n) {
+					out.Items = append(out.Items, NeedMatch{Rank: len(out.Items) + 1, NeedID: x.NeedID, Score: x.Score,
+						Title: n.Title, Country: n.Country, OrganizationID: n.OrganizationID, Factors: x.Factors})
+				}
 			}
-			items = append(items, rankedItem{ID: x.NeedID, Score: x.Score, Title: n.Title, OrgID: n.OrganizationID, Country: n.Country, Factors: x.Factors})
-		}
-		return items
-	}, func(e *rankEntry, cached bool, limit int) any {
-		return offerMatchesBody(offerID, e, cached, limit)
-	})
+			return out
+		})
 }
 
 // serve is the cache path shared by both directions: L1, then L2, then compute once.
-func (m *Matching) serve(ctx context.Context, key string, min int64, limit int,
-	compute func(matching.Weights, *matching.Context) []rankedItem, body func(*rankEntry, bool, int) any) ([]byte, error) {
+//
+// compute ranks the list from the index; body renders a response from a cached ranking,
+// explaining the lines it shows with the weights and context the ranking was computed with.
+func (m *Matching) serve(ctx context.Context, k rankKey, min int64, limit int,
+	compute func(matching.Weights, *matching.Context) []matching.Match,
+	body func(e *rankEntry, cached bool, limit int, w matching.Weights, c *matching.Context) any) ([]byte, error) {
 	today := models.DateOf(m.Now())
 	w := m.Weights()
 	ctxNow, ctxHash := m.context(today)
-	current := func(e *rankEntry) bool {
-		return e != nil && e.Stamp >= min && e.Day == today && e.WeightsVersion == w.Version && e.Context == ctxHash
+	current := func(e *rankEntry) bool { return e.current(min, today, w.Version, ctxHash) }
+	encode := func(e *rankEntry, cached bool) ([]byte, error) {
+		return e.encoded(cached, limit, func() any { return body(e, cached, limit, w, ctxNow) })
 	}
 	fresh := func() *rankEntry {
 		m.computes.Add(1)
-		return &rankEntry{Stamp: min, Day: today, WeightsVersion: w.Version, Context: ctxHash, ComputedAt: m.Now().UTC(), Items: compute(w, ctxNow)}
+		items := compute(w, ctxNow)
+		e := &rankEntry{Day: today, WeightsVersion: w.Version, Context: ctxHash, ComputedAt: m.Now().UTC(),
+			Items: items, Complete: len(items) < k.depth()}
+		e.stamp.Store(min)
+		return e
 	}
 	if !m.Fresh() {
 		// Without the bus this replica may miss other replicas' changes: compute from the
 		// model, cache nothing, and say so.
-		return json.Marshal(body(fresh(), false, limit))
+		return encode(fresh(), false)
 	}
 	m.mu.RLock()
-	e := m.l1[key]
+	e := m.l1Of(k)[k.id]
 	m.mu.RUnlock()
 	if current(e) {
-		return e.encoded(true, limit, body)
+		return encode(e, true)
 	}
+	key := k.redis()
 	v, err, _ := m.sf.Do(key+"|"+strconv.FormatInt(min, 10)+"|"+strconv.FormatInt(w.Version, 10)+"|"+ctxHash, func() (any, error) {
 		if raw, err := m.Cache.Get(ctx, key); err == nil && raw != nil {
-			var got rankEntry
-			if json.Unmarshal(raw, &got) == nil && current(&got) {
-				m.remember(key, &got)
-				return served{&got, true}, nil
+			if got, err := unmarshalRank(raw, k, ownerOf(k)); err == nil && current(got) {
+				m.remember(k, got)
+				return served{got, true}, nil
 			}
 		} else if err != nil {
 			m.Log.DebugContext(ctx, "ranking cache unavailable; computing", "err", err)
 		}
 		e := fresh()
-		if raw, err := json.Marshal(e); err == nil {
+		if raw, err := e.marshal(k); err == nil {
 			if err := m.Cache.Set(context.WithoutCancel(ctx), map[string][]byte{key: raw}); err != nil {
 				m.Log.DebugContext(ctx, "ranking not cached", "err", err)
 			}
 		}
-		m.remember(key, e)
+		m.remember(k, e)
 		return served{e, false}, nil
 	})
 	if err != nil {
 		return nil, err
 	}
 	s := v.(served)
-	return s.e.encoded(s.cached, limit, body)
+	return encode(s.e, s.cached)
+}
+
+// current reports whether a cached ranking can be served: it includes every change up to
+// stamp min that could alter it, and was computed today with the weights and the deliveries
+// under way in force.
+func (e *rankEntry) current(min int64, today models.Date, weightsVersion int64, ctxHash string) bool {
+	return e != nil && e.stamp.Load() >= min && e.Day == today && e.WeightsVersion == weightsVersion && e.Context == ctxHash
 }
 
 type served struct {
@@ -433,24 +636,71 @@ type served struct {
 }
 
 // remember keeps an entry in L1 unless a newer one is there.
-func (m *Matching) remember(key string, e *rankEntry) {
+func (m *Matching) remember(k rankKey, e *rankEntry) {
+	if e.enc == nil {
+		e.enc = &bodies{}
+	}
 	m.mu.Lock()
-	if cur := m.l1[key]; cur == nil || cur.Stamp <= e.Stamp {
-		m.l1[key] = e
+	l1 := m.l1Of(k)
+	if cur := l1[k.id]; cur == nil || cur.stamp.Load() <= e.stamp.Load() {
+		l1[k.id] = e
 	}
 	m.mu.Unlock()
 }
 
-// encoded returns the response body for a limit, encoding it once per entry.
-func (e *rankEntry) encoded(cached bool, limit int, body func(*rankEntry, bool, int) any) ([]byte, error) {
-	store := &e.bodies
+// rankKey names a cached ranking: a need's (id is the need id) or an offer's for an audience
+// (id is offerKey).
+type rankKey struct {
+	need bool
+	id   string
+}
+
+// depth is how many lines a ranking is computed to.
+func (k rankKey) depth() int {
+	if k.need {
+		return needListDepth
+	}
+	return MaxRankLimit
+}
+
+// redis is the ranking's key in the shared cache.
+func (k rankKey) redis() string {
+	if k.need {
+		return needKey(k.id)
+	}
+	return k.id
+}
+
+// ownerOf returns the id of the need or offer whose ranking k names.
+func ownerOf(k rankKey) string {
+	if k.need {
+		return k.id
+	}
+	id, _, _ := strings.Cut(strings.TrimPrefix(k.id, "o:"), ":")
+	return id
+}
+
+// l1Of returns the L1 map that holds a ranking; m.mu must be held.
+func (m *Matching) l1Of(k rankKey) map[string]*rankEntry {
+	if k.need {
+		return m.l1Need
+	}
+	return m.l1Offer
+}
+
+// encoded returns the response body for a limit, encoding it once per entry in L1.
+func (e *rankEntry) encoded(cached bool, limit int, body func() any) ([]byte, error) {
+	if e.enc == nil {
+		return json.Marshal(body())
+	}
+	store := &e.enc.plain
 	if cached {
-		store = &e.cachedBodies
+		store = &e.enc.cached
 	}
 	if b, ok := store.Load(limit); ok {
 		return b.([]byte), nil
 	}
-	b, err := json.Marshal(body(e, cached, limit))
+	b, err := json.Marshal(body())
 	if err != nil {
 		return nil, err
 	}
@@ -495,28 +745,6 @@ type NeedMatch struct {
 	Country        string            `json:"country"`
 	OrganizationID string            `json:"organization_id"`
 	Factors        []matching.Factor `json:"factors"`
-}
-
-func needMatchesBody(id string, e *rankEntry, cached bool, limit int) any {
-	out := NeedMatches{NeedID: id, ComputedAt: e.ComputedAt, Cached: cached, WeightsVersion: e.WeightsVersion, Items: []OfferMatch{}}
-	for i, it := range e.Items {
-		if i == limit {
-			break
-		}
-		out.Items = append(out.Items, OfferMatch{Rank: i + 1, OfferID: it.ID, Score: it.Score, Title: it.Title, OrganizationID: it.OrgID, Factors: it.Factors})
-	}
-	return out
-}
-
-func offerMatchesBody(id string, e *rankEntry, cached bool, limit int) any {
-	out := OfferMatches{OfferID: id, ComputedAt: e.ComputedAt, Cached: cached, WeightsVersion: e.WeightsVersion, Items: []NeedMatch{}}
-	for i, it := range e.Items {
-		if i == limit {
-			break
-		}
-		out.Items = append(out.Items, NeedMatch{Rank: i + 1, NeedID: it.ID, Score: it.Score, Title: it.Title, Country: it.Country, OrganizationID: it.OrgID, Factors: it.Factors})
-	}
-	return out
 }
 
 // OffersForNeed is OffersForNeedJSON decoded, for the web UI.

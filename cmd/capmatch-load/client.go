@@ -96,23 +96,31 @@ type apiError struct {
 	Body         string
 }
 
+// Error names the request and quotes the start of the answer, for set-up and read-back errors.
 func (e *apiError) Error() string {
 	return fmt.Sprintf("%s %s: %d %s", e.Method, e.Path, e.Status, e.Body)
 }
 
 // do sends one request and decodes a JSON answer into out (when not nil).
 func (a *api) do(ctx context.Context, method, path, token string, body, out any) error {
+	_, err := a.send(ctx, method, path, token, body, out)
+	return err
+}
+
+// send is do that also returns the status code, for the set-up steps that must tell a 201
+// (created) from a 200 (an existing object returned again).
+func (a *api) send(ctx context.Context, method, path, token string, body, out any) (int, error) {
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
 		if err != nil {
-			return err
+			return 0, err
 		}
 		rd = bytes.NewReader(b)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, a.base+path, rd)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
@@ -122,22 +130,22 @@ func (a *api) do(ctx context.Context, method, path, token string, body, out any)
 	}
 	resp, err := a.http.Do(req)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
 	if err != nil {
-		return err
+		return resp.StatusCode, err
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return &apiError{Method: method, Path: path, Status: resp.StatusCode, Body: strings.TrimSpace(string(raw[:min(len(raw), 300)]))}
+		return resp.StatusCode, &apiError{Method: method, Path: path, Status: resp.StatusCode, Body: strings.TrimSpace(string(raw[:min(len(raw), 300)]))}
 	}
 	if out != nil {
 		if err := json.Unmarshal(raw, out); err != nil {
-			return fmt.Errorf("%s %s: decode: %w", method, path, err)
+			return resp.StatusCode, fmt.Errorf("%s %s: decode: %w", method, path, err)
 		}
 	}
-	return nil
+	return resp.StatusCode, nil
 }
 
 // account is a demo user the tool signs in as.

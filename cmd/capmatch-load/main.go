@@ -1,9 +1,9 @@
 // Command capmatch-load puts a running capmatch server under HTTP load and reports
-// requests per second, latency percentiles (p50, p95, p99) and errors (issue 5; issue 8
-// extends it with engagement steps). It uses vegeta as a library, signs in as demo users
-// (POST /api/v1/auth/login) and targets only loopback addresses: a -target that is not
-// 127.0.0.0/8, ::1 or localhost is refused, its dialer refuses any other address, and it
-// never follows redirects.
+// requests per second, latency percentiles (p50, p95, p99) and errors (issue 5), for a mix of
+// reads, need and offer writes and engagement steps (issue 8). It uses vegeta as a library,
+// signs in as demo users (POST /api/v1/auth/login) and targets only loopback addresses: a
+// -target that is not 127.0.0.0/8, ::1 or localhost is refused, its dialer refuses any other
+// address, and it never follows redirects.
 //
 // Modes:
 //
@@ -14,9 +14,36 @@
 //	                mix) up from -peak-start by -peak-factor, -peak-step each, and reports
 //	                the highest rate served with ≥ 99.9% success, ≥ 95% of the rate and a
 //	                p99 within -peak-p99
-//	-mode mixed     the -mix of reads (rankings, lists, searches) and writes (create need,
-//	                patch offer) at -rate for -duration; afterwards every acknowledged write
-//	                is read back, and the exit status is 1 if one was lost
+//	-mode mixed     the -mix of reads (rankings, lists, searches), need and offer writes
+//	                (create need, patch offer) and engagement steps (propose, accept,
+//	                decline, withdraw, message) at -rate for -duration; afterwards every
+//	                acknowledged write is read back, and the exit status is 1 if one was lost
+//
+// The mix (-mix name=weight,...; default need_matches=50, offer_matches=10, list=15,
+// search=15, create_need=5, patch_offer=5, propose=4, accept=2, decline=1, withdraw=1,
+// message=1: 90 of 109 are reads):
+//
+//	need_matches   GET /api/v1/needs/{id}/matches, as the first ministry
+//	offer_matches  GET /api/v1/offers/{id}/matches, as the donors
+//	list, search   GET /api/v1/needs and /api/v1/offers with filters and q=
+//	create_need    POST /api/v1/needs (a draft), as each ministry for its country
+//	patch_offer    PATCH /api/v1/offers/{id} (description), as each donor on its own offers
+//	propose        POST /api/v1/engagements for a load need and a load offer, as the
+//	               ministry or the donor in turn
+//	accept         POST /api/v1/engagements/{id}/accept, by the side that did not propose:
+//	               the engagement becomes agreed, the need matched, one offer slot used
+//	decline        POST /api/v1/engagements/{id}/decline, by the side that did not propose
+//	withdraw       POST /api/v1/engagements/{id}/withdraw, by the proposer
+//	message        POST /api/v1/engagements/{id}/messages on an answered engagement
+//
+// propose's weight equals the three answers' together, so that proposals are answered as fast
+// as they are made (neither starved nor piling up). An accept uses a need and an offer slot for
+// good, so before the timed run the tool provisions what the engagement steps can use at
+// -rate for -duration (load offers by the donors, open needs imported by the coordinator,
+// pending proposals; engage.go says how and why no step can conflict with another), and
+// after the read-back takes what is left off the market (-cleanup). Engagement steps need an
+// open-loop -rate. The summary has a line per op, then "reads" and "writes" (the targets
+// differ: p99 ≤ 50 ms is asked of reads), then "all".
 //
 // Each op runs on its own attacker with its weight's share of the rate (open loop: requests
 // leave on schedule, so a slow server shows in the latencies); -rate 0 instead keeps -workers
@@ -55,7 +82,7 @@ const (
 	defaultMinistries  = "ministry.sn@capmatch.example:demo-ministry-sn!,ministry.ke@capmatch.example:demo-ministry-ke!,ministry.do@capmatch.example:demo-ministry-do!"
 	defaultDonors      = "donor.eu@capmatch.example:demo-donor-eu-cybernet!,donor.nl@capmatch.example:demo-donor-nl-mfa!,donor.oas@capmatch.example:demo-donor-oas-cicte!"
 	defaultCoordinator = "coordinator@capmatch.example:demo-coordinator-desk!"
-	defaultMix         = "need_matches=50,offer_matches=10,list=15,search=15,create_need=5,patch_offer=5"
+	defaultMix         = "need_matches=50,offer_matches=10,list=15,search=15,create_need=5,patch_offer=5,propose=4,accept=2,decline=1,withdraw=1,message=1"
 )
 
 // Bounds on every loop the tool runs.
@@ -74,10 +101,12 @@ type config struct {
 	rate, peakStart, peakFactor               float64
 	duration, timeout, peakStep, peakP99      time.Duration
 	workers, maxWorkers, needs, limit, steps  int
-	warm, gzip                                bool
+	warm, gzip, cleanup                       bool
 	user, ministries, donors, coordinatorAcct string
 }
 
+// main runs realMain until done or interrupted (SIGINT, SIGTERM stop the load early) and
+// exits with its status.
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -116,13 +145,22 @@ func realMain(ctx context.Context, args []string, out io.Writer) (int, error) {
 		if err != nil {
 			return 2, err
 		}
+		if err := w.provision(ctx, out, a, mix, []load{cfg.load()}); err != nil {
+			w.eng.cleanup(context.WithoutCancel(ctx), out, a)
+			return 2, fmt.Errorf("engagement set-up: %w", err)
+		}
 		fmt.Fprintf(out, "mixed: %s at %s for %s (%d ministries, %d donors, %d needs, %d editable offers)\n",
 			cfg.mix, rateLabel(cfg.rate, cfg.workers), cfg.duration, len(w.ministries), len(w.donors), len(w.needIDs), len(w.ownOffers))
 		r := run(ctx, client, mix, cfg.load())
 		r.print(out)
+		w.eng.report(out)
 		vctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
 		defer cancel()
-		if !verifyWrites(vctx, out, a, mix, r) {
+		ok := verifyWrites(vctx, out, a, mix, r)
+		if cfg.cleanup {
+			w.eng.cleanup(vctx, out, a)
+		}
+		if !ok {
 			return 1, errors.New("an acknowledged write was lost or unreadable")
 		}
 		return 0, nil
@@ -136,17 +174,39 @@ func realMain(ctx context.Context, args []string, out io.Writer) (int, error) {
 			if mix, err = parseMix(cfg.mix, w.builders(cfg.limit)); err != nil {
 				return 2, err
 			}
+			if err := w.provision(ctx, out, a, mix, peakLoads(cfg)); err != nil {
+				w.eng.cleanup(context.WithoutCancel(ctx), out, a)
+				return 2, fmt.Errorf("engagement set-up: %w", err)
+			}
 		}
 		peak(ctx, out, client, mix, cfg)
+		w.eng.report(out)
+		if cfg.cleanup {
+			w.eng.cleanup(context.WithoutCancel(ctx), out, a)
+		}
 		return 0, nil
 	}
 	return 2, fmt.Errorf("-mode %q: use rankings, peak or mixed", cfg.mode)
 }
 
+// load is the run -rate, -duration and the worker flags ask for.
 func (c config) load() load {
 	return load{Rate: c.rate, Duration: c.duration, Workers: c.workers, MaxWorkers: c.maxWorkers}
 }
 
+// peakLoads are the steps a peak search may run, all of them (it stops at the first that
+// fails, but the engagement material must last to the last).
+func peakLoads(c config) []load {
+	var out []load
+	rate := c.peakStart
+	for range c.steps {
+		out = append(out, load{Rate: rate, Duration: c.peakStep, Workers: c.workers, MaxWorkers: c.maxWorkers})
+		rate *= c.peakFactor
+	}
+	return out
+}
+
+// rateLabel names the load for the header line: a rate, or the requests kept in flight.
 func rateLabel(rate float64, workers int) string {
 	if rate == 0 {
 		return fmt.Sprintf("closed loop with %d requests in flight", workers)
@@ -154,6 +214,7 @@ func rateLabel(rate float64, workers int) string {
 	return strconv.FormatFloat(rate, 'f', -1, 64) + " req/s"
 }
 
+// parseFlags reads and bounds the command line: every loop the tool runs has a limit.
 func parseFlags(args []string) (config, error) {
 	var c config
 	fs := flag.NewFlagSet("capmatch-load", flag.ContinueOnError)
@@ -169,6 +230,7 @@ func parseFlags(args []string) (config, error) {
 	fs.BoolVar(&c.warm, "warm", true, "read each ranking once before the load, so that the load reads cached rankings")
 	fs.BoolVar(&c.gzip, "gzip", false, "send Accept-Encoding: gzip on reads (default: no compression, like wrk)")
 	fs.StringVar(&c.mix, "mix", defaultMix, "mixed mode ops and weights: name=weight,...")
+	fs.BoolVar(&c.cleanup, "cleanup", true, "after the read-back, withdraw the engagement steps' open proposals and unmatched needs and close their offers")
 	fs.StringVar(&c.peakOf, "peak-of", "rankings", "workload peak mode searches: rankings or mixed")
 	fs.Float64Var(&c.peakStart, "peak-start", 200, "first rate of the peak search, req/s")
 	fs.Float64Var(&c.peakFactor, "peak-factor", 1.25, "rate multiplier between peak steps (1.05..4)")
@@ -311,7 +373,8 @@ func setup(ctx context.Context, a *api, cfg config, mixed bool) (*world, error) 
 	return w, nil
 }
 
-// builders names the ops of the mixed workload. Issue 8 adds engagement steps here.
+// builders names the ops of the mixed workload: reads, need and offer writes, and the
+// engagement steps (engage.go).
 func (w *world) builders(limit int) map[string]func() *op {
 	return map[string]func() *op{
 		"need_matches":  func() *op { return w.needMatchesOp(limit) },
@@ -320,6 +383,11 @@ func (w *world) builders(limit int) map[string]func() *op {
 		"search":        w.searchOp,
 		"create_need":   w.createNeedOp,
 		"patch_offer":   w.patchOfferOp,
+		opPropose:       w.proposeOp,
+		opAccept:        func() *op { return w.answerOp(opAccept) },
+		opDecline:       func() *op { return w.answerOp(opDecline) },
+		opWithdraw:      func() *op { return w.answerOp(opWithdraw) },
+		opMessage:       w.messageOp,
 	}
 }
 

@@ -5,16 +5,38 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	capapi "github.com/capmatch/capmatch/api"
+	"github.com/capmatch/capmatch/models"
+	"github.com/capmatch/capmatch/models/jwtauth"
+	"github.com/capmatch/capmatch/models/mongostore/storetest"
+	"github.com/capmatch/capmatch/models/passwords"
+	"github.com/capmatch/capmatch/models/rediscache"
+	"github.com/capmatch/capmatch/models/rediscache/redistest"
+	"github.com/capmatch/capmatch/models/service"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
+
+// TestMain sets up what the real-server tests share (see inside).
+func TestMain(m *testing.M) {
+	// Cheap password hashing for the in-process server's demo accounts (the production
+	// parameters are tested in package passwords); one embedded store for the test binary.
+	passwords.Default = passwords.Params{Memory: 64, Time: 1, Threads: 1}
+	os.Exit(storetest.Main(m))
+}
 
 func TestOnlyLoopbackTargets(t *testing.T) {
 	for in, want := range map[string]string{
@@ -203,4 +225,205 @@ func TestRankingsAndPeakModes(t *testing.T) {
 	assert.Equal(t, 0, code)
 	assert.Contains(t, out.String(), "step  2:")
 	assert.Regexp(t, `peak: \d+ req/s`, out.String())
+}
+
+// realServer starts capmatch in process, wired the way cmd/capmatch wires it (embedded store,
+// in-process Redis, event bus), with the demo data, on a loopback port; it returns the base
+// URL and the app, so that a test can check the server's own state.
+func realServer(t *testing.T) (string, *service.App) {
+	t.Helper()
+	ctx := context.Background()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	store := storetest.Open(t)
+	cache, err := rediscache.Open(redistest.URL(t), redistest.Prefix())
+	require.NoError(t, err)
+	secret := []byte(strings.Repeat("k", 40))
+	ring, err := jwtauth.NewKeyring(secret)
+	require.NoError(t, err)
+	bus := rediscache.NewBus(cache, models.NewID(time.Now()), log)
+	app := service.New(service.Deps{Store: store, Bus: bus, Limiter: rediscache.NewRateLimiter(cache),
+		Access: jwtauth.New(ring, time.Now), Log: log, CursorKey: secret, Rankings: rediscache.NewRankings(cache, time.Hour)})
+	require.NoError(t, app.Start(ctx))
+	_, _, err = app.LoadDemo(ctx, models.DateOf(time.Now()))
+	require.NoError(t, err)
+	bg, cancel := context.WithCancel(ctx)
+	busDone := make(chan struct{})
+	go func() { bus.Run(bg, app.Sync, 200*time.Millisecond); close(busDone) }()
+	require.Eventually(t, app.Revocations.Fresh, 5*time.Second, 10*time.Millisecond, "bus connects")
+	srv := capapi.New(capapi.Deps{Log: log, App: app, Checks: []capapi.Check{{Name: "store", Ping: store}, {Name: "cache", Ping: cache}}})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	served := make(chan struct{})
+	go func() { _ = srv.App().Listener(ln); close(served) }()
+	t.Cleanup(func() {
+		_ = srv.Shutdown(5 * time.Second)
+		<-served
+		cancel()
+		<-busDone
+		_ = cache.Close()
+	})
+	return "http://" + ln.Addr().String(), app
+}
+
+// opLine finds an op's summary line and returns its requests and success columns.
+func opLine(t *testing.T, out, name string) (requests int, success string) {
+	t.Helper()
+	m := regexp.MustCompile(`(?m)^\s*` + name + `\s+(\d+)\s+\S+\s+\S+\s+(\S+)%`).FindStringSubmatch(out)
+	require.NotNil(t, m, "no summary line for %s in:\n%s", name, out)
+	n, _ := strconv.Atoi(m[1])
+	return n, m[2]
+}
+
+// readBack finds an op's read-back line: acknowledged, read back, lost.
+func readBack(t *testing.T, out, name string) (acked, checked, lost int) {
+	t.Helper()
+	m := regexp.MustCompile(`(?m)^` + name + `: (\d+) acknowledged, (\d+) read back after the run, (\d+) lost`).FindStringSubmatch(out)
+	require.NotNil(t, m, "no read-back line for %s in:\n%s", name, out)
+	acked, _ = strconv.Atoi(m[1])
+	checked, _ = strconv.Atoi(m[2])
+	lost, _ = strconv.Atoi(m[3])
+	return acked, checked, lost
+}
+
+// TestMixedEngagementStepsOnTheRealServer runs the default mix, engagement steps included,
+// against the real server with the demo data: every request succeeds, every engagement op
+// sends requests and every acknowledged step reads back; the server's own state agrees with
+// what the tool counted; the run's material is taken off the market afterwards.
+func TestMixedEngagementStepsOnTheRealServer(t *testing.T) {
+	base, app := realServer(t)
+	rate := "150"
+	if raceEnabled {
+		rate = "40" // the default mix still sends every engagement op at least twice in 4 s
+	}
+	var out bytes.Buffer
+	code, err := realMain(context.Background(), []string{"-target", base, "-mode", "mixed", "-rate", rate, "-duration", "4s"}, &out)
+	t.Log(out.String())
+	require.NoError(t, err)
+	require.Equal(t, 0, code)
+	s := out.String()
+	assert.NotContains(t, s, "errors (", "no request failed")
+	assert.NotContains(t, s, "did not hold")
+	assert.Regexp(t, `empty pool waits: open needs 0 \(ran dry 0\), proposals \d+ \(ran dry 0\), answered engagements \d+ \(ran dry 0\)`, s)
+	for _, name := range []string{"need_matches", "list", "create_need", "patch_offer", "reads", "writes", "all",
+		opPropose, opAccept, opDecline, opWithdraw, opMessage} {
+		n, success := opLine(t, s, name)
+		assert.Positive(t, n, name)
+		assert.Equal(t, "100.00", success, name)
+	}
+	acked := map[string]int{}
+	for _, name := range []string{opPropose, opAccept, opDecline, opWithdraw, opMessage, "create_need"} {
+		a, checked, lost := readBack(t, s, name)
+		assert.Positive(t, a, name)
+		assert.Equal(t, a, checked, "%s: every acknowledged step is read back", name)
+		assert.Zero(t, lost, name)
+		acked[name] = a
+	}
+
+	// The server agrees: the run's agreed engagements are exactly the acknowledged accepts, each
+	// on a matched need; its load offers used one slot per accept and are closed by the cleanup.
+	agreed := app.Model.Engagements(func(e *models.Engagement) bool {
+		return e.Status == models.EngagementAgreed && strings.HasPrefix(e.Message, "capmatch-load ")
+	})
+	assert.Len(t, agreed, acked[opAccept])
+	for _, e := range agreed {
+		n, ok := app.Model.Need(e.NeedID)
+		require.True(t, ok)
+		assert.Equal(t, models.NeedMatched, n.Status)
+		assert.Equal(t, e.ID, n.EngagementID)
+	}
+	used, loadOffers := 0, 0
+	for _, o := range app.Model.AllOffers() {
+		if strings.Contains(o.Title, "engagement offer") {
+			loadOffers++
+			used += o.EngagementsUsed
+			assert.Equal(t, models.OfferClosed, o.Status, "cleanup closes %s", o.ID)
+		}
+	}
+	assert.Positive(t, loadOffers)
+	assert.Equal(t, acked[opAccept], used)
+	assert.Empty(t, app.Model.Engagements(func(e *models.Engagement) bool { return e.Status == models.EngagementProposed }),
+		"cleanup withdraws the proposals still open")
+	assert.Regexp(t, `cleanup: withdrew \d+ open proposals and \d+ needs not agreed, closed \d+ load offers; 0 of these steps failed`, s)
+}
+
+// TestEngagementReadBackCatchesAChange shows the read-back can fail: after a short run, a
+// proposal the tool saw acknowledged (and has not answered) is withdrawn behind its back, and
+// the read-back reports it and fails.
+func TestEngagementReadBackCatchesAChange(t *testing.T) {
+	base, _ := realServer(t)
+	ctx := context.Background()
+	rate := "60"
+	if raceEnabled {
+		rate = "15"
+	}
+	cfg, err := parseFlags([]string{"-target", base, "-mode", "mixed", "-rate", rate, "-duration", "2s",
+		"-mix", "need_matches=4,propose=4,accept=1,decline=1"})
+	require.NoError(t, err)
+	client := newHTTPClient(cfg.timeout, 64)
+	a := &api{base: cfg.target, http: client}
+	w, err := setup(ctx, a, cfg, true)
+	require.NoError(t, err)
+	mix, err := parseMix(cfg.mix, w.builders(cfg.limit))
+	require.NoError(t, err)
+	var out bytes.Buffer
+	require.NoError(t, w.provision(ctx, &out, a, mix, []load{cfg.load()}))
+	r := run(ctx, client, mix, cfg.load())
+	r.print(&out)
+	t.Log(out.String())
+
+	// propose is twice as fast as the answers, so acknowledged proposals are left unanswered.
+	var victim *engagement
+	for _, e := range w.eng.ackedList(opPropose) {
+		if answer, _, _ := w.eng.snapshot(e); answer == "" {
+			victim = e
+			break
+		}
+	}
+	require.NotNil(t, victim, "an acknowledged proposal left unanswered")
+	require.NoError(t, a.do(ctx, http.MethodPost, "/api/v1/engagements/"+victim.id+"/withdraw", victim.proposer().Token, nil, nil))
+
+	out.Reset()
+	assert.False(t, verifyWrites(ctx, &out, a, mix, r))
+	t.Log(out.String())
+	assert.Contains(t, out.String(), "engagement "+victim.id+" is withdrawn; the tool expected [proposed]")
+	assert.Regexp(t, `propose: \d+ acknowledged, \d+ read back after the run, 1 lost or unreadable`, out.String())
+	assert.Regexp(t, `accept: \d+ acknowledged, \d+ read back after the run, 0 lost`, out.String())
+}
+
+// TestEngagementPlan checks the sizing: the answers never outrun the proposals made before and
+// during the run, and no accept can find its offer full.
+func TestEngagementPlan(t *testing.T) {
+	mix, err := parseMix(defaultMix, map[string]func() *op{
+		"need_matches": func() *op { return &op{name: "need_matches"} }, "offer_matches": func() *op { return &op{name: "offer_matches"} },
+		"list": func() *op { return &op{name: "list"} }, "search": func() *op { return &op{name: "search"} },
+		"create_need": func() *op { return &op{name: "create_need"} }, "patch_offer": func() *op { return &op{name: "patch_offer"} },
+		opPropose: func() *op { return &op{name: opPropose} }, opAccept: func() *op { return &op{name: opAccept} },
+		opDecline: func() *op { return &op{name: opDecline} }, opWithdraw: func() *op { return &op{name: opWithdraw} },
+		opMessage: func() *op { return &op{name: opMessage} },
+	})
+	require.NoError(t, err)
+	l := load{Rate: 1000, Duration: 5 * time.Minute}
+	p, err := planEngagements(mix, []load{l}, 3)
+	require.NoError(t, err)
+	// 1000 req/s × 2/109 for accepts: 18.3/s in tenths, 5,490 in 5 minutes (+1 at t = 0).
+	assert.Equal(t, 5491, p.hi[opAccept])
+	ans := p.hi[opAccept] + p.hi[opDecline] + p.hi[opWithdraw]
+	assert.GreaterOrEqual(t, p.pending+p.hi[opPropose]-1, ans, "proposals before and during the run cover every answer")
+	assert.GreaterOrEqual(t, p.needs, p.hi[opAccept]+p.pending, "a need for every accept and every pending proposal")
+	assert.GreaterOrEqual(t, p.offersPerDonor*3*offerSlots, p.needs, "a slot for every need that can be held")
+	assert.Positive(t, p.seeds)
+
+	peakCfg, err := parseFlags([]string{"-mode", "peak", "-peak-of", "mixed"})
+	require.NoError(t, err)
+	pp, err := planEngagements(mix, peakLoads(peakCfg), 3)
+	require.NoError(t, err)
+	assert.Greater(t, pp.hi[opAccept], 1000, "a peak search provisions for all of its steps")
+
+	_, err = planEngagements(mix, []load{{Rate: 0, Duration: time.Second, Workers: 4}}, 3)
+	assert.ErrorContains(t, err, "open-loop -rate")
+	_, err = planEngagements(mix, []load{{Rate: 100_000, Duration: 10 * time.Minute}}, 3)
+	assert.ErrorContains(t, err, "lower -rate")
+	none, err := planEngagements(mix[:2], []load{{Rate: 0}}, 0)
+	require.NoError(t, err, "a mix without engagement ops needs nothing")
+	assert.Zero(t, none.needs)
 }

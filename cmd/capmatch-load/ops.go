@@ -19,9 +19,8 @@ import (
 
 // An op is one kind of request in a workload: how to build the next request, and, for a
 // write, what an acknowledged response promises and how to check afterwards that the promise
-// held. Issue 8 adds engagement steps as more ops: a step that needs an earlier step's
-// result (accept needs a proposal) keeps a pool that the earlier op's ack fills and its own
-// target draws from.
+// held. The engagement steps (engage.go) are ops too: a step that needs an earlier step's
+// result (accept needs a proposal) draws from a pool that the earlier op's ack fills.
 type op struct {
 	name string
 	// target fills in the n-th request of this op; it must be safe for concurrent use.
@@ -44,6 +43,7 @@ type world struct {
 	needIDs     []string // needs the first ministry may see, for rankings and reads
 	offerIDs    []string // offers every donor may see, for offer rankings
 	ownOffers   []ownOffer
+	eng         *engageState // the engagement ops' pools; nil until one is built
 }
 
 // ownOffer is an offer a donor may edit.
@@ -52,6 +52,8 @@ type ownOffer struct {
 	donor *session
 }
 
+// header authenticates a request as s; reads ask for gzip only with -gzip, so that by default
+// the load measures uncompressed answers like wrk.
 func (w *world) header(s *session, read bool) http.Header {
 	h := http.Header{"Authorization": {"Bearer " + s.Token}}
 	if read && w.gzip {

@@ -230,7 +230,7 @@ func TestBrowserFlows(t *testing.T) {
 	b := &browserRun{ctx: runCtx, base: base, shots: screenshotDir(t)}
 
 	const needTitle = "National CSIRT operations centre for Senegal"
-	var needID string
+	var needID, projectPath string
 
 	t.Run("ministry posts a need with the guided form and sees explained matches", func(t *testing.T) {
 		tb := b.newTab(t)
@@ -421,6 +421,29 @@ func TestBrowserFlows(t *testing.T) {
 		tb.do("top", chromedp.Evaluate[chromedp.Void](`window.scrollTo(0, 0)`))
 		tb.screenshot("donor-project.png")
 		tb.assertClean("project page")
+
+		// Through implementation and finalisation; closing is refused until a result is
+		// recorded, then goes through.
+		projectPath = strings.SplitN(tb.location(), "?", 2)[0]
+		tb.do("start and finalise", moveProject(tb, "2", "h1 + .iati-2"), moveProject(tb, "3", "h1 + .iati-3"))
+		tb.do("close without results", moveProject(tb, "4", "#f-status-err"))
+		assert.Contains(t, tb.text("#f-status-err"), "record its results first")
+		assert.Contains(t, tb.text("#error-summary"), "record its results first")
+		assert.Equal(t, "error-summary", tb.eval(`document.activeElement.id`), "the refusal has the focus")
+		tb.screenshot("donor-project-close-refused.png")
+		tb.do("record a result",
+			chromedp.Click(chromedp.ID("rt-outcome")),
+			chromedp.SendKeys(chromedp.ID("f-result-title"), "SOC team runs its first incident-handling services"),
+			chromedp.SendKeys(chromedp.ID("f-result-baseline"), "1"),
+			chromedp.SendKeys(chromedp.ID("f-result-target"), "3"),
+			chromedp.SendKeys(chromedp.ID("f-result-achieved"), "2"),
+			chromedp.Click(chromedp.CSS(`form.result-form button[type=submit]`)),
+			chromedp.WaitVisible(chromedp.CSS(`#results table`)),
+		)
+		assert.Contains(t, tb.text("#results table"), "SOC team runs its first incident-handling services")
+		tb.do("scroll to the results", chromedp.Evaluate[chromedp.Void](`document.getElementById("results").scrollIntoView({block: "start"})`))
+		tb.screenshot("donor-project-results.png")
+		tb.assertClean("project results")
 	})
 
 	t.Run("coordinator sees the pipeline and the funding gaps", func(t *testing.T) {
@@ -435,8 +458,26 @@ func TestBrowserFlows(t *testing.T) {
 		assert.Contains(t, tb.text("#chart"), "Senegal")
 		tb.screenshot("coordinator-funding.png")
 		tb.assertClean("funding chart")
+		tb.do("open the allocation proposal", chromedp.Click(chromedp.CSS(`.main-nav a[href="/coordinator/allocation"]`)),
+			chromedp.WaitVisible(chromedp.ID("allocation")))
+		pairs, err := chromedp.Run(tb.ctx, chromedp.Evaluate[int](`document.querySelectorAll("#allocation tbody tr").length`))
+		require.NoError(t, err)
+		assert.Greater(t, pairs, 3, "open offers paired with open needs")
+		tb.screenshot("coordinator-allocation.png")
+		tb.assertClean("allocation proposal")
 		tb.open("/map?metric=projects")
 		assert.Contains(t, tb.eval(`document.querySelector('svg.world a[href="/countries/SN"]').getAttribute("aria-label")`), "1 active project")
+
+		// The donor recorded the project's result: the coordinator closes it, which fulfils
+		// the need.
+		require.NotEmpty(t, projectPath)
+		tb.open(projectPath)
+		tb.do("close", moveProject(tb, "4", "h1 + .iati-4"))
+		assert.Contains(t, tb.text("#status"), "no longer changes")
+		tb.assertClean("closed project")
+		got, err := s.app.Needs.Get(ctx, s.actorByEmail("coordinator@capmatch.example", pass), needID)
+		require.NoError(t, err)
+		assert.Equal(t, models.NeedFulfilled, got.Status, "closing the project fulfilled the need")
 	})
 
 	t.Run("with JavaScript off the guided form still works", func(t *testing.T) {
@@ -493,6 +534,15 @@ func TestBrowserFlows(t *testing.T) {
 	})
 
 	t.Logf("browser flows took %s", time.Since(start).Round(time.Millisecond))
+}
+
+// moveProject changes the status of the project open in the tab with its status form and
+// waits for sel on the page that comes back, and for its scripts.
+func moveProject(tb *tab, to, sel string) chromedp.Action[chromedp.Void] {
+	return func(ctx context.Context, _ *chromedp.Target) (chromedp.Void, error) {
+		return chromedp.Void{}, chromedp.Do(ctx, chromedp.SetValue(chromedp.ID("f-status"), to),
+			chromedp.Click(chromedp.CSS(`#status button[type=submit]`)), chromedp.WaitVisible(chromedp.CSS(sel)), tb.ready())
+	}
 }
 
 // actorByEmail signs a demo account in through the service.

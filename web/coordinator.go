@@ -15,6 +15,9 @@ type queuePage struct {
 	// Counts of needs and offers per status across the marketplace.
 	NeedCounts  []statusTab
 	OfferCounts []statusTab
+	// Export is true when there are projects for the IATI download link (an IATI file needs
+	// at least one activity).
+	Export bool
 }
 
 // queueLimit bounds the approval queue shown at once; the oldest wait longest, so they come
@@ -47,7 +50,7 @@ func (u *UI) renderQueue(r *req, status int, forms map[string]*form) error {
 	if err != nil {
 		return err
 	}
-	p := &queuePage{Items: items, Forms: forms}
+	p := &queuePage{Items: items, Forms: forms, Export: len(u.app.Projects.Visible(a, "", "", 0)) > 0}
 	needs := map[models.NeedStatus]int{}
 	for _, n := range u.app.Model.AllNeeds() {
 		if models.CanSeeNeed(a, n) {

@@ -101,6 +101,19 @@ func (f *form) intField(L *Localizer, name string, required bool) int64 {
 	return n
 }
 
+// optionalInt reads a whole number that may be left empty (nil).
+func (f *form) optionalInt(L *Localizer, name string) *int {
+	if strings.TrimSpace(f.Get(name)) == "" {
+		return nil
+	}
+	n := f.intField(L, name, false)
+	if f.Err(name) != "" {
+		return nil
+	}
+	i := int(n)
+	return &i
+}
+
 // dateField checks a date typed in a date input (YYYY-MM-DD).
 func (f *form) dateField(L *Localizer, name string, required bool) models.Date {
 	s := strings.TrimSpace(f.Get(name))
@@ -129,12 +142,18 @@ func fieldOf(name string) string {
 // addDomainErrors puts a validation error's field errors next to their fields, translated.
 // It reports false when err is not a validation error.
 func (f *form) addDomainErrors(L *Localizer, err error) bool {
+	return f.addDomainErrorsAs(L, err, fieldOf)
+}
+
+// addDomainErrorsAs is addDomainErrors for a form whose fields are named otherwise than the
+// domain's: field maps a domain field name to the form's ("" puts it in the summary only).
+func (f *form) addDomainErrorsAs(L *Localizer, err error, field func(string) string) bool {
 	var de *models.Error
 	if !errors.As(err, &de) || !errors.Is(err, models.ErrInvalid) {
 		return false
 	}
 	for _, fe := range de.Fields {
-		f.Add(fieldOf(fe.Field), translateFieldError(L, fe.Message))
+		f.Add(field(fe.Field), translateFieldError(L, fe.Message))
 	}
 	if len(de.Fields) == 0 {
 		f.Add("", L.T("err.invalid"))
@@ -195,6 +214,15 @@ var fieldErrorRules = []struct {
 	{regexp.MustCompile(`^must be an IATI activity status code`), "err.choose", nil},
 	{regexp.MustCompile(`^must be proposed, agreed, declined or withdrawn$`), "err.choose", nil},
 	{regexp.MustCompile(`^must be between 0 and 1, got `), "err.weight_range", nil},
+	{regexp.MustCompile(`^must be between ([\d,]+) and ([\d,]+)$`), "err.between", func(L *Localizer, m []string) []any {
+		lo, _ := strconv.ParseInt(strings.ReplaceAll(m[1], ",", ""), 10, 64)
+		hi, _ := strconv.ParseInt(strings.ReplaceAll(m[2], ",", ""), 10, 64)
+		return []any{L.Num(lo), L.Num(hi)}
+	}},
+	{regexp.MustCompile(`^must be output or outcome$`), "err.choose", nil},
+	{regexp.MustCompile(`^must be an absolute http\(s\) URL$`), "err.url", nil},
+	{regexp.MustCompile(`^must be an ISO 639-1 code$`), "err.language", nil},
+	{regexp.MustCompile(`^at most (\d+) (?:results|documents)$`), "err.too_many", intArgs},
 	{regexp.MustCompile(`^must have at most four decimal places`), "err.weight_decimals", nil},
 	{regexp.MustCompile(`^must add up to 1, they add up to ([\d.]+)$`), "err.weight_sum", func(L *Localizer, m []string) []any {
 		v, _ := strconv.ParseFloat(m[1], 64)

@@ -143,13 +143,19 @@ func (l *Localizer) str(v any) string {
 	}
 }
 
-// Num formats an integer with the language's digit grouping (1,234 / 1 234 / 1234).
+// Num formats an integer with the language's digit grouping (1,234 / 1 234 / 1234); an
+// optional one (*int, a result's baseline) that is not set is "".
 func (l *Localizer) Num(n any) string {
 	switch x := n.(type) {
 	case int:
 		return l.printer.Sprint(number.Decimal(x))
 	case int64:
 		return l.printer.Sprint(number.Decimal(x))
+	case *int:
+		if x == nil {
+			return ""
+		}
+		return l.Num(*x)
 	}
 	return fmt.Sprint(n)
 }

@@ -84,6 +84,15 @@ func TestEveryMessageExistsInEveryLanguage(t *testing.T) {
 	for _, tx := range transactionTypes {
 		used["tx."+string(tx)] = true
 	}
+	for _, rt := range resultTypes {
+		used["result."+string(rt)] = true
+	}
+	for _, c := range documentCategories {
+		used["doccat."+c] = true
+	}
+	for _, k := range append(notificationKinds, "other") {
+		used["notifications.kind."+k] = true
+	}
 	for _, side := range []models.Side{models.SideNeed, models.SideOffer} {
 		used["engagement.side_"+string(side)], used["engagement.proposed_by_"+string(side)] = true, true
 	}
@@ -111,7 +120,7 @@ func TestEveryMessageExistsInEveryLanguage(t *testing.T) {
 		}
 	}
 	for _, plural := range []string{"common.months", "countries.count", "map.open_needs", "queue.waiting", "map.active_projects",
-		"funding.open_needs", "funding.projects"} {
+		"funding.open_needs", "funding.projects", "allocation.count", "notifications.unread"} {
 		delete(used, plural)
 		used[plural+".one"], used[plural+".other"] = true, true
 	}
@@ -221,6 +230,9 @@ func TestEveryValidationMessageIsTranslated(t *testing.T) {
 		"must be between 1 and 9,999,999,999 when given", "exceeds what remains of the offer ($1500000)",
 		"must be pledge, commitment, disbursement or expenditure", "must be an implementer or donor organization",
 		"must be an IATI activity status code from 1 to 6", "must be proposed, agreed, declined or withdrawn")
+	// project results and documents (service.Projects.Patch)
+	msgs = append(msgs, "must be output or outcome", "must be between 0 and 1,000,000,000", "must be an absolute http(s) URL",
+		"must be an ISO 639-1 code", "at most 100 results", "at most 100 documents", "must be at most 3 characters long")
 	require.Greater(t, len(msgs), 25)
 	L := testCatalogs(t).localizer("es")
 	seen := map[string]bool{}
@@ -233,6 +245,7 @@ func TestEveryValidationMessageIsTranslated(t *testing.T) {
 		translateFieldError(L, "cert_setup belongs to theme incident_management, not cybercrime"))
 	assert.Equal(t, "Indique un importe inferior a 10.000.000.000 US$.", translateFieldError(L, "must be less than 10000000000"))
 	assert.Equal(t, "Revise este valor.", translateFieldError(L, "something nobody foresaw"))
+	assert.Equal(t, "Indique un número entre 0 y 1.000.000.000.", translateFieldError(L, "must be between 0 and 1,000,000,000"))
 }
 
 func TestSafeNextStaysOnSite(t *testing.T) {

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -689,4 +691,358 @@ func TestEngagementFromProposalToFundedProject(t *testing.T) {
 	assertPage(t, p, 200)
 	assert.Contains(t, p.Body, "Senegal: 1 active project")
 	assertPage(t, m.get("/coordinator/funding"), 403)
+}
+
+// startProject runs an open need and offer through a proposal (the ministry's) and its
+// acceptance (the donor's) to a project the donor starts, in the pipeline status.
+func (s *stack) startProject() *service.ProjectView {
+	t := s.t
+	ctx := context.Background()
+	n := s.openNeed("National CSIRT")
+	o := s.openOffer("Francophone CSIRT programme")
+	e, _, err := s.app.Engagements.Propose(ctx, s.actor(s.fx.ministry), service.EngagementInput{NeedID: n.ID, OfferID: o.ID})
+	require.NoError(t, err)
+	d := s.actor(s.fx.donor)
+	_, err = s.app.Engagements.Accept(ctx, d, e.ID)
+	require.NoError(t, err)
+	v, _, err := s.app.Projects.Create(ctx, d, service.ProjectInput{EngagementID: e.ID, Title: "National CSIRT project", BudgetUSD: 400000,
+		StartDate: "2030-03-01", EndDate: "2031-08-31"})
+	require.NoError(t, err)
+	return v
+}
+
+// project is the project as the store holds it now.
+func (s *stack) project(id string) *models.Project {
+	p, err := s.app.Projects.Store.GetProject(context.Background(), id)
+	require.NoError(s.t, err)
+	return p
+}
+
+func TestProjectResultsDocumentsAndClosing(t *testing.T) {
+	s := newStack(t)
+	s.seed()
+	v := s.startProject()
+	prjURL := "/projects/" + v.ID
+
+	d := s.browser()
+	d.signIn(s.fx.donor)
+	p := d.get(prjURL)
+	assertPage(t, p, 200)
+	assert.Contains(t, p.Body, `action="/projects/`+v.ID+`/results#results"`)
+	assert.Contains(t, p.Body, `action="/projects/`+v.ID+`/documents#documents"`)
+	assert.Contains(t, p.Body, "No results recorded yet.")
+	assert.Contains(t, p.Body, `<option value="2">Implementation</option><option value="5">Cancelled</option><option value="6">Suspended</option></select>`,
+		"the status form offers the moves a pipeline project can make, and only those")
+
+	// Bad inputs come back next to their fields and change nothing.
+	p = d.post(prjURL, prjURL+"/results", url.Values{"result_type": {"output"}, "result_title": {" "}, "result_baseline": {"x"},
+		"result_target": {"-3"}})
+	assertPage(t, p, 422)
+	assert.Contains(t, p.Body, `id="f-result-title-err">This field is required.`)
+	assert.Contains(t, p.Body, `id="f-result-baseline-err">Enter a whole number, digits only.`)
+	assert.Contains(t, p.Body, `id="error-summary"`)
+	p = d.post(prjURL, prjURL+"/results", url.Values{"result_type": {"impact"}, "result_title": {"Trained analysts"}, "result_target": {"-3"}})
+	assertPage(t, p, 422)
+	assert.Contains(t, p.Body, `id="f-result-type-err">Choose one of the options.`, "the service's own validation, mapped to the field")
+	assert.Contains(t, p.Body, `id="f-result-target-err">Enter a number between 0 and 1,000,000,000.`)
+	assert.Contains(t, p.Body, `value="Trained analysts"`, "what was typed is kept")
+	p = d.post(prjURL, prjURL+"/documents", url.Values{"doc_title": {"Terms of reference"}, "doc_url": {"ftp://example.org/tor.pdf"},
+		"doc_category": {"A07"}, "doc_language": {"zz"}})
+	assertPage(t, p, 422)
+	assert.Contains(t, p.Body, `id="f-doc-url-err">Enter a full web address starting with https:// or http://.`)
+	assert.Contains(t, p.Body, `id="f-doc-language-err">Enter a two-letter language code, e.g. en.`)
+	p = d.post(prjURL, prjURL+"/documents", url.Values{"doc_title": {"Terms of reference"}, "doc_url": {"https://example.org/tor.pdf"},
+		"doc_category": {"Z99"}})
+	assertPage(t, p, 422)
+	assert.Contains(t, p.Body, `id="f-doc-category-err">Choose one of the options.`)
+	got := s.project(v.ID)
+	assert.Empty(t, got.Results)
+	assert.Empty(t, got.Documents)
+	assert.Equal(t, v.Version, got.Version, "no bad input changed the project")
+
+	// Through finalisation to a refused close: the reason is shown at the status form.
+	for _, st := range []string{"2", "3"} {
+		p = d.post(prjURL, prjURL+"/status", url.Values{"status": {st}})
+		require.Equal(t, 303, p.Status, p.Body)
+	}
+	p = d.post(prjURL, prjURL+"/status", url.Values{"status": {"4"}})
+	assertPage(t, p, 409)
+	assert.Contains(t, p.Body, `id="f-status-err">The project cannot be closed yet: record its results first`)
+	assert.Contains(t, p.Body, `<option value="4" selected>Closed</option>`)
+	assert.Equal(t, models.StatusFinalisation, s.project(v.ID).Status)
+	d.lang = "fr"
+	p = d.post(prjURL, prjURL+"/status", url.Values{"status": {"4"}})
+	assertPage(t, p, 409)
+	assert.Contains(t, p.Body, "Le projet ne peut pas encore être clôturé : enregistrez d&#39;abord ses résultats")
+	d.lang = ""
+	p = d.post(prjURL, prjURL+"/status", url.Values{"status": {"x"}})
+	assertPage(t, p, 422)
+	assert.Contains(t, p.Body, `id="f-status-err">Choose one of the options.`)
+
+	// A result and a document, then the close goes through and fulfils the need.
+	p = d.post(prjURL, prjURL+"/results", url.Values{"result_type": {"outcome"}, "result_title": {"CSIRT at SIM3 stage 3"},
+		"result_description": {"Assessed by peers."}, "result_baseline": {"1"}, "result_target": {"3"}, "result_achieved": {"3"}})
+	require.Equal(t, 303, p.Status, p.Body)
+	assert.Equal(t, prjURL+"?ok=result_added#results", p.Header.Get("Location"))
+	p = d.post(prjURL, prjURL+"/documents", url.Values{"doc_title": {"Final evaluation"}, "doc_url": {" https://example.org/eval.pdf "},
+		"doc_category": {"A07"}, "doc_language": {"FR"}})
+	require.Equal(t, 303, p.Status, p.Body)
+	p = d.get(prjURL + "?ok=document_added")
+	assertPage(t, p, 200)
+	assert.Contains(t, p.Body, "The document was linked to the project.")
+	assert.Contains(t, p.Body, `<td>Outcome</td><th scope="row">CSIRT at SIM3 stage 3<span class="hint block">Assessed by peers.</span></th><td class="num">1</td><td class="num">3</td><td class="num">3</td>`)
+	assert.Contains(t, p.Body, `<a href="https://example.org/eval.pdf" rel="noopener noreferrer">Final evaluation</a> <span class="meta">Review and evaluation · French</span>`)
+	got = s.project(v.ID)
+	require.Len(t, got.Results, 1)
+	assert.Equal(t, 3, *got.Results[0].Achieved)
+	require.Len(t, got.Documents, 1)
+	assert.Equal(t, models.Document{Title: "Final evaluation", URL: "https://example.org/eval.pdf", Category: "A07", Language: "fr"}, got.Documents[0])
+	p = d.post(prjURL, prjURL+"/status", url.Values{"status": {"4"}})
+	require.Equal(t, 303, p.Status, p.Body)
+	p = d.get(prjURL)
+	assert.Contains(t, p.Body, "This project is closed or cancelled")
+	assert.NotContains(t, p.Body, `id="f-status"`)
+	n, err := s.app.Needs.Get(context.Background(), s.actor(s.fx.coord), v.NeedID)
+	require.NoError(t, err)
+	assert.Equal(t, models.NeedFulfilled, n.Status)
+	// A move from a page that went stale is refused with the reason, not a 500.
+	p = d.post(prjURL, prjURL+"/status", url.Values{"status": {"2"}})
+	assertPage(t, p, 409)
+	assert.Contains(t, p.Body, `A project in status “Closed” cannot move to “Implementation”.`)
+
+	// Coordinators have the forms too.
+	c := s.browser()
+	c.signIn(s.fx.coord)
+	p = c.get(prjURL)
+	assert.Contains(t, p.Body, "Record the result")
+	assert.Contains(t, p.Body, "Link the document")
+}
+
+func TestProjectFormsRefuseWhoMayNotUseThem(t *testing.T) {
+	s := newStack(t)
+	s.seed()
+	v := s.startProject()
+	prjURL := "/projects/" + v.ID
+
+	// The need's ministry sees the project but none of its forms, and its posts are refused
+	// (whether the input is good or bad) without changing anything.
+	m := s.browser()
+	m.signIn(s.fx.ministry)
+	p := m.get(prjURL)
+	assertPage(t, p, 200)
+	for _, form := range []string{"/results", "/documents", "/status", "/transactions"} {
+		assert.NotContains(t, p.Body, `action="`+prjURL+form, form)
+	}
+	good := map[string]url.Values{
+		"/results":   {"result_type": {"output"}, "result_title": {"Analysts trained"}},
+		"/documents": {"doc_title": {"ToR"}, "doc_url": {"https://example.org/tor.pdf"}},
+		"/status":    {"status": {"2"}},
+	}
+	bad := map[string]url.Values{
+		"/results":   {"result_type": {"output"}, "result_title": {""}},
+		"/documents": {"doc_title": {"ToR"}, "doc_url": {"nope"}},
+		"/status":    {"status": {"x"}},
+	}
+	for _, tc := range []map[string]url.Values{good, bad} {
+		for path, form := range tc {
+			p = m.post(prjURL, prjURL+path, form)
+			assertPage(t, p, 403)
+			assert.Contains(t, p.Body, "Not allowed", path)
+		}
+	}
+	// A ministry of another country sees the project (its need is public) but may not change
+	// it; a project nobody may see is not found.
+	f := s.browser()
+	f.signIn(s.fx.ministry2)
+	assertPage(t, f.get(prjURL), 200)
+	assertPage(t, f.post("/notifications", prjURL+"/results", good["/results"]), 403)
+	assertPage(t, f.post("/notifications", "/projects/prj-nosuchproject/documents", good["/documents"]), 404)
+	// Without a session: to the sign-in page; without a CSRF token: refused.
+	d := s.browser()
+	d.signIn(s.fx.donor)
+	p = d.do("POST", prjURL+"/results", good["/results"])
+	assertPage(t, p, 403)
+	assert.Contains(t, p.Body, "This form has expired")
+	anon := s.browser()
+	anon.get("/signin")
+	assert.Equal(t, 303, anon.do("POST", prjURL+"/documents", url.Values{"_csrf": {"x"}}).Status)
+
+	got := s.project(v.ID)
+	assert.Empty(t, got.Results)
+	assert.Empty(t, got.Documents)
+	assert.Equal(t, models.StatusPipeline, got.Status)
+	assert.Equal(t, v.Version, got.Version)
+}
+
+func TestStatusFormOffersTheMovesTheServiceAllows(t *testing.T) {
+	s := newStack(t)
+	s.seed()
+	v := s.startProject()
+	ctx := context.Background()
+	coord := s.actor(s.fx.coord)
+	// with a result, so that closing depends on the lifecycle alone
+	res := []models.Result{{Type: models.ResultOutput, Title: "Analysts trained"}}
+	_, err := s.app.Projects.Patch(ctx, coord, v.ID, service.ProjectPatch{Results: &res}, nil)
+	require.NoError(t, err)
+	set := func(st models.ActivityStatus) {
+		cur := s.project(v.ID)
+		next := *cur
+		next.Status, next.Version = st, cur.Version+1
+		require.NoError(t, s.app.Projects.Store.ReplaceProject(ctx, &next, cur.Version))
+		s.app.Model.PutProject(&next)
+	}
+	option := regexp.MustCompile(`<select id="f-status" name="status">(.*?)</select>`)
+	b := s.browser()
+	b.signIn(s.fx.coord)
+	for from := models.StatusPipeline; from <= models.StatusSuspended; from++ {
+		set(from)
+		var offered []string
+		if m := option.FindStringSubmatch(b.get("/projects/" + v.ID).Body); m != nil {
+			for _, o := range regexp.MustCompile(`value="(\d)"`).FindAllStringSubmatch(m[1], -1) {
+				offered = append(offered, o[1])
+			}
+		}
+		var allowed []string
+		for to := models.StatusPipeline; to <= models.StatusSuspended; to++ {
+			set(from)
+			if _, err := s.app.Projects.SetStatus(ctx, coord, v.ID, to, ""); err == nil {
+				allowed = append(allowed, strconv.Itoa(int(to)))
+			}
+		}
+		sort.Strings(offered)
+		assert.Equal(t, allowed, offered, "from status %d", from)
+	}
+}
+
+func TestAllocationProposalPage(t *testing.T) {
+	s := newStack(t)
+	s.seed()
+	n := s.openNeed("National CSIRT")
+	o := s.openOffer("Francophone CSIRT programme")
+
+	c := s.browser()
+	c.signIn(s.fx.coord)
+	p := c.get("/coordinator")
+	assert.Contains(t, p.Body, `href="/coordinator/allocation"`, "the workspace links the proposal")
+	p = c.get("/coordinator/allocation")
+	assertPage(t, p, 200)
+	assert.Contains(t, p.Body, `aria-current="page">Allocation proposal</a>`)
+	assert.Contains(t, p.Body, `<th scope="row"><a href="/offers/`+o.ID+`">Francophone CSIRT programme</a><span class="hint block">Francophone CSIRT Programme</span></th>`)
+	assert.Contains(t, p.Body, `<td><a href="/needs/`+n.ID+`">National CSIRT</a><span class="hint block">Senegal</span></td>`)
+	items, err := s.app.Matching.Allocation(context.Background(), s.actor(s.fx.coord))
+	require.NoError(t, err)
+	require.Len(t, items, 1)
+	assert.Contains(t, p.Body, `value="`+strconv.FormatFloat(items[0].Score, 'g', -1, 64)+`"`, "the score the service proposed")
+	assert.Contains(t, p.Body, "1 pairing")
+	c.lang = "es"
+	assert.Contains(t, c.get("/coordinator/allocation").Body, "Propuesta de asignación")
+
+	for _, who := range []string{s.fx.ministry, s.fx.donor} {
+		b := s.browser()
+		b.signIn(who)
+		assertPage(t, b.get("/coordinator/allocation"), 403)
+		assert.NotContains(t, b.get("/needs").Body, `href="/coordinator/allocation"`, "only coordinators are shown the link")
+	}
+	p = s.browser().get("/coordinator/allocation")
+	assert.Equal(t, 303, p.Status)
+	assert.Equal(t, "/signin?next=%2Fcoordinator%2Fallocation", p.Header.Get("Location"))
+}
+
+func TestAllocationPageWithNothingToPropose(t *testing.T) {
+	s := newStack(t)
+	s.seed()
+	c := s.browser()
+	c.signIn(s.fx.coord)
+	p := c.get("/coordinator/allocation")
+	assertPage(t, p, 200)
+	assert.Contains(t, p.Body, "No pairing to propose")
+	assert.NotContains(t, c.get("/coordinator").Body, `href="/export/iati.xml"`, "no IATI link while there is no project")
+}
+
+func TestIATIExportFromTheProjectsList(t *testing.T) {
+	s := newStack(t)
+	s.seed()
+	v := s.startProject()
+
+	c := s.browser()
+	c.signIn(s.fx.coord)
+	p := c.get("/projects?country=SN")
+	assertPage(t, p, 200)
+	assert.Contains(t, p.Body, `<a href="/export/iati.xml?country=SN" download>Download the IATI file (XML)</a>`)
+	assert.Contains(t, c.get("/projects").Body, `<a href="/export/iati.xml" download>`)
+	assert.Contains(t, c.get("/coordinator").Body, `<a href="/export/iati.xml" download>`)
+	p = c.get("/export/iati.xml?country=SN")
+	require.Equal(t, 200, p.Status, p.Body)
+	assert.Equal(t, "application/xml; charset=utf-8", p.Header.Get("Content-Type"))
+	assert.Contains(t, p.Header.Get("Content-Disposition"), `attachment; filename="capmatch-iati-activities.xml"`)
+	assert.Contains(t, p.Body, `<iati-activities`)
+	assert.Contains(t, p.Body, "National CSIRT project")
+	assert.Contains(t, p.Body, v.IATIIdentifier)
+	// Bad or empty selections are error pages, not 500s.
+	assertPage(t, c.get("/export/iati.xml?country=FJ"), 404)
+	assertPage(t, c.get("/export/iati.xml?country=XX1"), 422)
+
+	// Donors and ministries are not shown the link; visitors are sent to sign in.
+	for _, who := range []string{s.fx.donor, s.fx.ministry} {
+		b := s.browser()
+		b.signIn(who)
+		assert.NotContains(t, b.get("/projects").Body, "/export/iati.xml")
+	}
+	p = s.browser().get("/export/iati.xml")
+	assert.Equal(t, 303, p.Status)
+}
+
+func TestNotificationsPageListsTheFeedNewestFirst(t *testing.T) {
+	s := newStack(t)
+	s.seed()
+	ctx := context.Background()
+	n := s.openNeed("National CSIRT") // the coordinators are told it awaits approval, the ministry that it was approved
+	o := s.openOffer("Francophone CSIRT programme")
+	_, _, err := s.app.Engagements.Propose(ctx, s.actor(s.fx.donor), service.EngagementInput{NeedID: n.ID, OfferID: o.ID})
+	require.NoError(t, err)
+
+	m := s.browser()
+	m.signIn(s.fx.ministry)
+	p := m.get("/ministry")
+	assert.Contains(t, p.Body, `<a href="/notifications">Notifications</a>`, "every signed-in page links the feed")
+	p = m.get("/notifications")
+	assertPage(t, p, 200)
+	assert.Contains(t, p.Body, `aria-current="page">Notifications</a>`)
+	proposal := strings.Index(p.Body, "An engagement was proposed to you")
+	approved := strings.Index(p.Body, `<a href="/needs/`+n.ID+`">Your need was approved</a>`)
+	require.Positive(t, proposal, p.Body)
+	require.Positive(t, approved)
+	assert.Less(t, proposal, approved, "newest first")
+	assert.Contains(t, p.Body, "Your need “National CSIRT” was approved and is open for offers")
+	assert.Contains(t, p.Body, `class="item unread"`)
+	assert.Contains(t, p.Body, "unread notifications")
+
+	// Mark all read: a CSRF-checked POST, then the page again.
+	assertPage(t, m.do("POST", "/notifications/read-all", url.Values{}), 403)
+	p = m.post("/notifications", "/notifications/read-all", nil)
+	require.Equal(t, 303, p.Status, p.Body)
+	p = m.get(p.Header.Get("Location"))
+	assert.Contains(t, p.Body, "Every notification is marked as read.")
+	assert.Contains(t, p.Body, "0 unread notifications")
+	assert.NotContains(t, p.Body, `class="item unread"`)
+	assert.NotContains(t, p.Body, `action="/notifications/read-all"`, "nothing left to mark")
+
+	// Coordinators read the coordinators' feed; another ministry's feed is its own.
+	c := s.browser()
+	c.signIn(s.fx.coord)
+	c.lang = "fr"
+	p = c.get("/notifications")
+	assertPage(t, p, 200)
+	assert.Contains(t, p.Body, `<a href="/needs/`+n.ID+`">Un besoin attend sa validation</a>`)
+	assert.Contains(t, p.Body, `<p lang="en">A need awaits approval: “National CSIRT” (SN)</p>`, "the service's English text is marked as such")
+	f := s.browser()
+	f.signIn(s.fx.ministry2)
+	p = f.get("/notifications")
+	assertPage(t, p, 200)
+	assert.Contains(t, p.Body, "No notifications yet.")
+	assert.NotContains(t, p.Body, "National CSIRT")
+
+	p = s.browser().get("/notifications")
+	assert.Equal(t, 303, p.Status)
+	assert.Equal(t, "/signin?next=%2Fnotifications", p.Header.Get("Location"))
 }

@@ -278,6 +278,7 @@ var flashKeys = map[string]bool{
 	"offer_published": true, "offer_closed": true, "readiness_saved": true, "signed_out": true, "weights_saved": true,
 	"engagement_proposed": true, "engagement_agreed": true, "engagement_declined": true, "engagement_withdrawn": true,
 	"message_sent": true, "project_started": true, "transaction_recorded": true, "project_status": true,
+	"result_added": true, "document_added": true, "notifications_read": true,
 }
 
 // render executes a page template in the layout and sends it.
@@ -397,9 +398,14 @@ func refererPath(c *fiber.Ctx) string {
 
 // NotFound renders the "page not found" page for browsers asking for an unknown page. API
 // clients (and anything under /api/) keep the problem+json 404 of the API's error handler.
+// It first serves the UI's Routes that the route table does not mount.
 func (u *UI) NotFound() fiber.Handler {
 	page := u.handle(anyone, func(r *req) error { return models.Errorf(models.ErrNotFound, "no such page") })
+	routes := u.Routes()
 	return func(c *fiber.Ctx) error {
+		if h := fallback(routes, c); h != nil {
+			return h(c)
+		}
 		p := c.Path()
 		if strings.HasPrefix(p, "/api/") || strings.HasPrefix(p, "/docs") || !strings.Contains(c.Get(fiber.HeaderAccept), "text/html") ||
 			(c.Method() != fiber.MethodGet && c.Method() != fiber.MethodHead) {

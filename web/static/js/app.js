@@ -57,6 +57,9 @@
     }
   });
   document.addEventListener("DOMContentLoaded", function () { init(document); });
+  // A form posted to "...#section" comes back scrolled there, and the browser's scroll to the
+  // fragment resets the focus: give it back to the errors once the page has loaded.
+  window.addEventListener("load", function () { if (location.hash) focusErrors(document); });
   document.addEventListener("htmx:afterSettle", function (e) {
     var t = e.target;
     if (t && t.querySelector) {

@@ -1,0 +1,71 @@
+package web
+
+import (
+	"net/url"
+
+	"github.com/capmatch/capmatch/models/service"
+	"github.com/gofiber/fiber/v2"
+)
+
+// notificationKinds are the kinds of notification the feed shows with a heading of their
+// own; any other kind shows under a generic one.
+var notificationKinds = []string{service.KindProposal, service.KindAccepted, service.KindDeclined, service.KindApproved,
+	service.KindRejected, service.KindSubmitted, service.KindOverlap, service.KindMatch}
+
+// feedPageSize is how many notifications the page shows: the newest, as a feed keeps at most
+// service.FeedSize per organization.
+const feedPageSize = 100
+
+// notificationRow is one notification as the page shows it.
+type notificationRow struct {
+	service.FeedItem
+	// Kind is the catalog key of its heading; Href the page of what it is about ("" when
+	// there is none).
+	Kind, Href string
+}
+
+// notificationsPage is the data of the notifications page.
+type notificationsPage struct {
+	Rows   []notificationRow
+	Unread int
+}
+
+// objectPages are the UI's page of each kind of object a notification may be about.
+var objectPages = map[string]string{"need": "/needs/", "offer": "/offers/", "engagement": "/engagements/", "project": "/projects/"}
+
+// Notifications lists the viewer's notifications, newest first: their organization's feed,
+// and the coordinators' for coordinators and admins. Unread ones are marked; each links to
+// what it is about. The texts are written by the service in English; the headings are in
+// the viewer's language.
+func (u *UI) Notifications() fiber.Handler {
+	return u.handle(signedIn, func(r *req) error {
+		feed, err := u.app.Notifications.List(r.c.UserContext(), r.actor(), false, feedPageSize)
+		if err != nil {
+			return err
+		}
+		p := &notificationsPage{Unread: feed.Unread}
+		for _, it := range feed.Items {
+			row := notificationRow{FeedItem: it, Kind: "notifications.kind.other"}
+			for _, k := range notificationKinds {
+				if it.Kind == k {
+					row.Kind = "notifications.kind." + k
+				}
+			}
+			if base, ok := objectPages[it.ObjectType]; ok && it.ObjectID != "" {
+				row.Href = base + url.PathEscape(it.ObjectID)
+			}
+			p.Rows = append(p.Rows, row)
+		}
+		return r.render(200, "notifications", r.L.T("notifications.title"), "notifications", p)
+	})
+}
+
+// ReadAllNotifications marks every notification of the viewer's feeds read.
+func (u *UI) ReadAllNotifications() fiber.Handler {
+	return u.handle(signedIn, func(r *req) error {
+		if _, err := u.app.Notifications.ReadAll(r.c.UserContext(), r.actor()); err != nil {
+			return err
+		}
+		return r.redirect("/notifications?ok=notifications_read")
+	})
+}

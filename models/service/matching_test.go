@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"math/rand/v2"
+	"sync"
 	"testing"
 
 	"github.com/capmatch/capmatch/models"
@@ -104,4 +105,47 @@ func TestOfferChangePatchesCachedRankings(t *testing.T) {
 	recomputed2 := w2.app.Matching.Computes() - computed2
 	assert.Less(t, recomputed2, int64(len(w2.needs)), "the second server found nothing current in Redis")
 	t.Logf("second server: %d of %d rankings recomputed, the rest from its L1 or Redis", recomputed2, len(w2.needs))
+}
+
+// TestPatchingUnderConcurrentReads applies donor edits while other goroutines read rankings
+// (run with -race): once the edits stop, every ranking served equals one computed from
+// scratch, so no read that raced a patch left a stale ranking behind as current.
+func TestPatchingUnderConcurrentReads(t *testing.T) {
+	w := newBenchWorld(t, 200, 200)
+	for _, id := range w.needs {
+		gotNeedRanking(t, w, id)
+	}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for g := range 3 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(uint64(g), 9))
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				n := w.needs[rng.IntN(len(w.needs))]
+				if _, err := w.app.Matching.OffersForNeedJSON(context.Background(), w.coord, n, 1+rng.IntN(MaxRankLimit)); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	rng := rand.New(rand.NewPCG(7, 11))
+	for i := range 80 {
+		old, _ := w.app.Model.Offer(w.offers[rng.IntN(len(w.offers))])
+		o := w.mutate(old, i)
+		o.Gen = w.app.Clock.Tick()
+		w.app.Model.PutOffer(o)
+	}
+	close(stop)
+	wg.Wait()
+	for _, n := range w.needs {
+		require.Equal(t, wantNeedRanking(t, w, n), gotNeedRanking(t, w, n).Items, "need %s", n)
+	}
 }

@@ -242,3 +242,46 @@ func TestEmptiedRedisRebuildsLazily(t *testing.T) {
 	d := e.node()
 	assert.Equal(t, true, matches(t, d, path, f.ministry.Token)["cached"], "and shared through Redis again")
 }
+
+// TestAgreedEngagementReranksOnlyItsDeliveries: an engagement agreed on one server changes the
+// duplication factor of the needs of its country and capability, which the next read on a
+// second server shows; the second server's cached rankings of other needs stay cached (they
+// are patched for the offer's used slot, not recomputed).
+func TestAgreedEngagementReranksOnlyItsDeliveries(t *testing.T) {
+	e := newEnv(t)
+	a, b := e.node(), e.node()
+	f := a.seed()
+	first := a.newNeed(t, "open", "public")
+	same := a.newNeed(t, "open", "public") // Senegal, cert_setup, like first
+	body := needBody(f, "ministry", "Maturity of the national CSIRT")
+	body["capability"] = "cert_maturity"
+	r := a.call("POST", "/api/v1/needs", f.ministry.Token, body)
+	require.Equal(t, 201, r.Status, string(r.Body))
+	other := r.json(t)["id"].(string)
+	require.Equal(t, 200, a.call("POST", "/api/v1/needs/"+other+"/submit", f.ministry.Token, nil).Status)
+	require.Equal(t, 200, a.call("POST", "/api/v1/needs/"+other+"/approve", f.coord.Token, nil).Status)
+	offer := a.newOffer(t, "open")
+
+	samePath, otherPath := "/api/v1/needs/"+same+"/matches", "/api/v1/needs/"+other+"/matches"
+	dupBefore := factor(matches(t, b, samePath, f.ministry.Token), 0, "duplication")["value"].(float64)
+	matches(t, b, otherPath, f.ministry.Token)
+	require.Equal(t, true, matches(t, b, otherPath, f.ministry.Token)["cached"])
+
+	r = a.call("POST", "/api/v1/engagements", f.ministry.Token, map[string]any{"need_id": first, "offer_id": offer, "message": "Let us start"})
+	require.Equal(t, 201, r.Status, string(r.Body))
+	r = a.call("POST", "/api/v1/engagements/"+r.json(t)["id"].(string)+"/accept", f.donor.Token, nil)
+	require.Equal(t, 200, r.Status, string(r.Body))
+
+	before := b.app.Matching.Computes()
+	m := matches(t, b, otherPath, f.ministry.Token)
+	assert.Equal(t, true, m["cached"], "a need of another capability keeps its cached ranking")
+	assert.EqualValues(t, 0, b.app.Matching.Computes()-before)
+	assert.Equal(t, []string{offer}, itemIDs(m, "offer_id"))
+
+	m = matches(t, b, samePath, f.ministry.Token)
+	require.Equal(t, []string{offer}, itemIDs(m, "offer_id"))
+	dup := factor(m, 0, "duplication")
+	assert.Less(t, dup["value"].(float64), dupBefore, "B's next read counts the agreed engagement: %v", dup["reason"])
+	om := matches(t, b, "/api/v1/offers/"+offer+"/matches", f.coord.Token)
+	assert.ElementsMatch(t, []string{same, other}, itemIDs(om, "need_id"), "the matched need leaves the offer's ranking")
+}

@@ -88,6 +88,30 @@ func (ix *Index) Offer(id string) (*models.Offer, bool) {
 	return nil, false
 }
 
+// NeedsDelivering returns the ids of the indexed needs (whatever their status) of the given
+// country and capability: those whose duplication factor counts deliveries d. When the
+// deliveries under way change, only their rankings, and those they appear in, can change.
+func (ix *Index) NeedsDelivering(d Delivery) []string {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	c, ok1 := ix.v.country.lookup(d.Country)
+	k, ok2 := ix.v.capability.lookup(string(d.Capability))
+	if !ok1 || !ok2 {
+		return nil
+	}
+	b := ix.bucketAt(c)
+	if b == nil {
+		return nil
+	}
+	var ids []string
+	for _, s := range b.needsAny {
+		if nr := ix.needs[s]; nr.cap == k {
+			ids = append(ids, nr.id)
+		}
+	}
+	return ids
+}
+
 // UpsertNeed adds the need or replaces the one with its id, and returns the replaced one
 // (nil if it is new) so that the caller can work out what the change affects.
 func (ix *Index) UpsertNeed(n *models.Need) (old *models.Need) {

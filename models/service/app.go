@@ -147,7 +147,7 @@ func (a *App) syncModel(now Clock) {
 		} else if got, err := a.store.GetEngagement(ctx, e.ID); err == nil {
 			a.Model.PutEngagement(got)
 		}
-		a.Matching.ContextChanged()
+		a.Matching.ContextChanged(e.Gen)
 	})
 	a.Sync.Handle(models.EventProject, func(ctx context.Context, e models.Event) {
 		a.Clock.Observe(e.Gen)
@@ -157,7 +157,7 @@ func (a *App) syncModel(now Clock) {
 		} else if got, err := a.store.GetProject(ctx, e.ID); err == nil {
 			a.Model.PutProject(got)
 		}
-		a.Matching.ContextChanged()
+		a.Matching.ContextChanged(e.Gen)
 	})
 	a.Sync.Handle(models.EventWeights, func(ctx context.Context, e models.Event) {
 		a.Clock.Observe(e.Gen)
@@ -199,7 +199,8 @@ func (a *App) syncModel(now Clock) {
 			return err
 		}
 		a.Model.ReconcileDelivery(engagements, projects)
-		a.Matching.ContextChanged()
+		// What changed while this replica was not listening carries no stamp: mark it now.
+		a.Matching.ContextChanged(a.Clock.Tick())
 		return nil
 	})
 }

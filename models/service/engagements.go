@@ -303,7 +303,7 @@ func (s *Engagements) applied(ctx context.Context, e *models.Engagement) {
 	g := s.Clock.Tick()
 	s.Model.PutEngagement(e)
 	if e.Status == models.EngagementAgreed {
-		s.Matching.ContextChanged()
+		s.Matching.ContextChanged(g)
 	}
 	publish(ctx, s.Bus, s.Log, models.Event{Type: models.EventEngagement, ID: e.ID, Version: e.Version, At: e.UpdatedAt, Data: mustJSON(e), Gen: g})
 }

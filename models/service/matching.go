@@ -2,13 +2,9 @@ package service
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"maps"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -41,12 +37,14 @@ type RankCache interface {
 // Freshness: every write of a need or an offer is stamped with the hybrid logical clock, and the
 // stamp is stored with the object (its Gen), so every replica, including one that loads it from
 // the store, marks the rankings the change can alter as dirty at the same stamp (an offer change
-// marks only the needs of the countries it is or was eligible for). A cached ranking carries the
-// stamp it was computed at, the weights version and a fingerprint of the deliveries under way
-// (the duplication factor's input), and is served only if no change it could miss happened
-// since, the weights are the same and the fingerprint matches. Writers publish changes
-// synchronously (every listening replica applies and acknowledges before the write is
-// answered), so the next read on any replica sees the change.
+// marks only the needs of the countries it is or was eligible for; a change in the deliveries
+// under way, the duplication factor's input, only the needs of that country and capability
+// and the offers that can list them). A cached ranking carries the stamp it is current at and
+// the weights version, and is served only if no change it could miss happened since and the
+// weights are the same. Writers publish changes synchronously (every listening replica applies
+// and acknowledges before the write is answered), so the next read on any replica sees the
+// change. An offer change patches the cached need rankings it reaches instead of dropping
+// them (applyOffer), so a donor's edit does not empty the cache of the needs being read.
 //
 // Layers: an in-process cache (L1) in front of Redis (L2), both checked against the stamps;
 // on a miss the ranking is computed from the in-memory index once per process (singleflight)
@@ -73,7 +71,6 @@ type Matching struct {
 	needDirty  map[string]int64
 	offerDirty map[string]int64
 	active     map[matching.Delivery]int
-	activeHash string
 	// The in-process cache (L1): need rankings by need id, offer rankings by offerKey.
 	l1Need   map[string]*rankEntry
 	l1Offer  map[string]*rankEntry
@@ -99,7 +96,6 @@ type rankEntry struct {
 	stamp          atomic.Int64
 	Day            models.Date
 	WeightsVersion int64
-	Context        string
 	ComputedAt     time.Time
 	// Items is the ranking, best first; Factors are nil. It is the exact top len(Items);
 	// Complete says it holds every eligible candidate (see matching.CachedList).
@@ -122,7 +118,6 @@ type rankWire struct {
 	Stamp          int64       `json:"s"`
 	Day            models.Date `json:"d"`
 	WeightsVersion int64       `json:"w"`
-	Context        string      `json:"c"`
 	ComputedAt     time.Time   `json:"t"`
 	IDs            []string    `json:"i"`
 	Scores         []float64   `json:"v"`
@@ -131,7 +126,7 @@ type rankWire struct {
 
 // marshal encodes the entry for Redis; k says whose ranking it is.
 func (e *rankEntry) marshal(k rankKey) ([]byte, error) {
-	w := rankWire{Stamp: e.stamp.Load(), Day: e.Day, WeightsVersion: e.WeightsVersion, Context: e.Context, ComputedAt: e.ComputedAt,
+	w := rankWire{Stamp: e.stamp.Load(), Day: e.Day, WeightsVersion: e.WeightsVersion, ComputedAt: e.ComputedAt,
 		IDs: make([]string, len(e.Items)), Scores: make([]float64, len(e.Items)), Complete: e.Complete}
 	for i, x := range e.Items {
 		w.IDs[i], w.Scores[i] = x.OfferID, x.Score
@@ -151,7 +146,7 @@ func unmarshalRank(raw []byte, k rankKey, owner string) (*rankEntry, error) {
 	if len(w.IDs) != len(w.Scores) {
 		return nil, fmt.Errorf("cached ranking: %d ids and %d scores", len(w.IDs), len(w.Scores))
 	}
-	e := &rankEntry{Day: w.Day, WeightsVersion: w.WeightsVersion, Context: w.Context, ComputedAt: w.ComputedAt,
+	e := &rankEntry{Day: w.Day, WeightsVersion: w.WeightsVersion, ComputedAt: w.ComputedAt,
 		Items: make([]matching.Match, len(w.IDs)), Complete: w.Complete}
 	e.stamp.Store(w.Stamp)
 	for i, id := range w.IDs {
@@ -260,32 +255,55 @@ func (m *Matching) WeightsChanged(raw []byte) {
 	m.clearL1()
 }
 
-// ContextChanged re-reads the deliveries under way (an engagement was agreed, a project
-// started or closed); when they differ, any ranking's duplication factor may have changed.
-func (m *Matching) ContextChanged() {
+// ContextChanged re-reads the deliveries under way (an engagement was agreed or undone, a
+// project started or closed) after a change stamped g. A delivery counts only in the
+// duplication factor of the needs of its country and capability, so only their rankings,
+// and the rankings of the offers that can list them, are marked dirty at g; every other
+// cached ranking stays current. Every replica applies the same change at the same stamp.
+func (m *Matching) ContextChanged(g int64) {
 	var act map[matching.Delivery]int
 	if m.Active != nil {
 		act = m.Active()
 	}
+	m.applyMu.Lock()
+	defer m.applyMu.Unlock()
 	m.mu.Lock()
-	same := maps.Equal(act, m.active) && m.activeHash != ""
-	m.active, m.activeHash = act, fingerprint(act)
+	prev := m.active
+	m.active = act
 	m.mu.Unlock()
-	if !same {
-		m.clearL1()
-	}
-}
-
-// fingerprint names a set of deliveries, so that rankings computed with the same duplication
-// input are recognised as such on every replica.
-func fingerprint(act map[matching.Delivery]int) string {
-	keys := make([]string, 0, len(act))
+	var changed []matching.Delivery
 	for d, n := range act {
-		keys = append(keys, fmt.Sprintf("%s/%s/%d", d.Country, d.Capability, n))
+		if prev[d] != n {
+			changed = append(changed, d)
+		}
 	}
-	sort.Strings(keys)
-	sum := sha256.Sum256([]byte(strings.Join(keys, ",")))
-	return hex.EncodeToString(sum[:8])
+	for d := range prev {
+		if _, ok := act[d]; !ok {
+			changed = append(changed, d)
+		}
+	}
+	if len(changed) == 0 {
+		return
+	}
+	var needs, offers []string
+	for _, d := range changed {
+		for _, id := range m.ix.NeedsDelivering(d) {
+			needs = append(needs, id)
+			if n, ok := m.ix.Need(id); ok {
+				offers = append(offers, m.ix.AffectedByNeed(n, n)...)
+			}
+		}
+	}
+	m.mu.Lock()
+	for _, id := range needs {
+		markDirty(m.needDirty, id, g)
+		delete(m.l1Need, id)
+	}
+	for _, id := range offers {
+		markDirty(m.offerDirty, id, g)
+		m.dropOfferL1(id)
+	}
+	m.mu.Unlock()
 }
 
 // clearL1 drops the in-process cache (its entries are checked anyway; this frees memory).
@@ -421,7 +439,6 @@ type listSnapshot struct {
 	today   models.Date
 	w       matching.Weights
 	ctx     *matching.Context
-	ctxHash string
 	entries map[string]*rankEntry
 }
 
@@ -433,11 +450,10 @@ func (m *Matching) snapshotNeedLists(ids []string) listSnapshot {
 	}
 	today := models.DateOf(m.Now())
 	w := m.Weights()
-	ctx, hash := m.context(today)
-	s := listSnapshot{today: today, w: w, ctx: ctx, ctxHash: hash, entries: map[string]*rankEntry{}}
+	s := listSnapshot{today: today, w: w, ctx: m.context(today), entries: map[string]*rankEntry{}}
 	m.mu.RLock()
 	for _, id := range ids {
-		if e := m.l1Need[id]; e.current(m.needDirty[id], today, w.Version, hash) {
+		if e := m.l1Need[id]; e.current(m.needDirty[id], today, w.Version) {
 			s.entries[id] = e
 		}
 	}
@@ -463,12 +479,12 @@ func (m *Matching) patchNeedLists(s listSnapshot, old *models.Offer, offerID str
 	out := make(map[string]*rankEntry, len(r.Changed)+len(r.Holding))
 	changed := make([]string, 0, len(r.Changed))
 	for n, l := range r.Changed {
-		out[n] = &rankEntry{Day: s.today, WeightsVersion: s.w.Version, Context: s.ctxHash, ComputedAt: now, Items: l.Items, Complete: l.Complete}
+		out[n] = &rankEntry{Day: s.today, WeightsVersion: s.w.Version, ComputedAt: now, Items: l.Items, Complete: l.Complete}
 		changed = append(changed, n)
 	}
 	for _, n := range r.Holding {
 		e := s.entries[n]
-		out[n] = &rankEntry{Day: e.Day, WeightsVersion: e.WeightsVersion, Context: e.Context, ComputedAt: e.ComputedAt, Items: e.Items, Complete: e.Complete}
+		out[n] = &rankEntry{Day: e.Day, WeightsVersion: e.WeightsVersion, ComputedAt: e.ComputedAt, Items: e.Items, Complete: e.Complete}
 	}
 	return out, changed
 }
@@ -499,10 +515,10 @@ func audience(a *models.Actor) (string, func(*models.Need) bool) {
 	return "ministry-" + a.Country, func(n *models.Need) bool { return models.CanSeeNeed(probe, n) }
 }
 
-func (m *Matching) context(today models.Date) (*matching.Context, string) {
+func (m *Matching) context(today models.Date) *matching.Context {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	return &matching.Context{Today: today, Active: m.active}, m.activeHash
+	return &matching.Context{Today: today, Active: m.active}
 }
 
 // minStamp is the stamp a cached ranking must have reached to be current.
@@ -573,15 +589,15 @@ func (m *Matching) serve(ctx context.Context, k rankKey, min int64, limit int,
 	body func(e *rankEntry, cached bool, limit int, w matching.Weights, c *matching.Context) any) ([]byte, error) {
 	today := models.DateOf(m.Now())
 	w := m.Weights()
-	ctxNow, ctxHash := m.context(today)
-	current := func(e *rankEntry) bool { return e.current(min, today, w.Version, ctxHash) }
+	ctxNow := m.context(today)
+	current := func(e *rankEntry) bool { return e.current(min, today, w.Version) }
 	encode := func(e *rankEntry, cached bool) ([]byte, error) {
 		return e.encoded(cached, limit, func() any { return body(e, cached, limit, w, ctxNow) })
 	}
 	fresh := func() *rankEntry {
 		m.computes.Add(1)
 		items := compute(w, ctxNow)
-		e := &rankEntry{Day: today, WeightsVersion: w.Version, Context: ctxHash, ComputedAt: m.Now().UTC(),
+		e := &rankEntry{Day: today, WeightsVersion: w.Version, ComputedAt: m.Now().UTC(),
 			Items: items, Complete: len(items) < k.depth()}
 		e.stamp.Store(min)
 		return e
@@ -598,7 +614,7 @@ func (m *Matching) serve(ctx context.Context, k rankKey, min int64, limit int,
 		return encode(e, true)
 	}
 	key := k.redis()
-	v, err, _ := m.sf.Do(key+"|"+strconv.FormatInt(min, 10)+"|"+strconv.FormatInt(w.Version, 10)+"|"+ctxHash, func() (any, error) {
+	v, err, _ := m.sf.Do(key+"|"+strconv.FormatInt(min, 10)+"|"+strconv.FormatInt(w.Version, 10), func() (any, error) {
 		if raw, err := m.Cache.Get(ctx, key); err == nil && raw != nil {
 			if got, err := unmarshalRank(raw, k, ownerOf(k)); err == nil && current(got) {
 				m.remember(k, got)
@@ -626,8 +642,8 @@ func (m *Matching) serve(ctx context.Context, k rankKey, min int64, limit int,
 // current reports whether a cached ranking can be served: it includes every change up to
 // stamp min that could alter it, and was computed today with the weights and the deliveries
 // under way in force.
-func (e *rankEntry) current(min int64, today models.Date, weightsVersion int64, ctxHash string) bool {
-	return e != nil && e.stamp.Load() >= min && e.Day == today && e.WeightsVersion == weightsVersion && e.Context == ctxHash
+func (e *rankEntry) current(min int64, today models.Date, weightsVersion int64) bool {
+	return e != nil && e.stamp.Load() >= min && e.Day == today && e.WeightsVersion == weightsVersion
 }
 
 type served struct {
@@ -775,7 +791,7 @@ func (m *Matching) Allocation(ctx context.Context, a *models.Actor) ([]matching.
 	}
 	today := models.DateOf(m.Now())
 	w := m.Weights()
-	c, _ := m.context(today)
+	c := m.context(today)
 	var needs []*models.Need
 	for _, n := range m.Model.AllNeeds() {
 		if n.Status == models.NeedOpen {

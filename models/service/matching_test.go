@@ -7,6 +7,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/capmatch/capmatch/matching"
 	"github.com/capmatch/capmatch/models"
 	"github.com/capmatch/capmatch/models/rediscache"
 	"github.com/capmatch/capmatch/models/rediscache/redistest"
@@ -19,7 +20,7 @@ import (
 func wantNeedRanking(t *testing.T, w *benchWorld, needID string) []OfferMatch {
 	t.Helper()
 	m := w.app.Matching
-	ctx, _ := m.context(models.DateOf(m.Now()))
+	ctx := m.context(models.DateOf(m.Now()))
 	ix := m.Index()
 	out := []OfferMatch{}
 	for i, x := range ix.ExplainAll(ix.TopOffersForNeed(needID, MaxRankLimit, m.Weights(), ctx), m.Weights(), ctx) {
@@ -148,4 +149,44 @@ func TestPatchingUnderConcurrentReads(t *testing.T) {
 	for _, n := range w.needs {
 		require.Equal(t, wantNeedRanking(t, w, n), gotNeedRanking(t, w, n).Items, "need %s", n)
 	}
+}
+
+// TestContextChangeMarksOnlyItsDeliveries: when the deliveries under way change (an
+// engagement agreed, a project started), the rankings of the needs of that country and
+// capability are recomputed with the new duplication factor; every other cached need
+// ranking stays cached.
+func TestContextChangeMarksOnlyItsDeliveries(t *testing.T) {
+	w := newBenchWorld(t, 300, 300)
+	active := map[matching.Delivery]int{}
+	w.app.Matching.Active = func() map[matching.Delivery]int { return active }
+	w.app.Matching.ContextChanged(w.app.Clock.Tick())
+	for _, id := range w.needs {
+		gotNeedRanking(t, w, id)
+	}
+	target, _ := w.app.Model.Need(w.needs[0])
+	d := matching.Delivery{Country: target.Country, Capability: target.Capability}
+	active = map[matching.Delivery]int{d: 2}
+	w.app.Matching.ContextChanged(w.app.Clock.Tick())
+
+	var hit, recomputed int
+	for _, id := range w.needs {
+		n, _ := w.app.Model.Need(id)
+		before := w.app.Matching.Computes()
+		got := gotNeedRanking(t, w, id)
+		require.Equal(t, wantNeedRanking(t, w, id), got.Items, "need %s", id)
+		if n.Country == d.Country && n.Capability == d.Capability {
+			hit++
+			assert.EqualValues(t, 1, w.app.Matching.Computes()-before, "need %s delivers %v: recomputed", id, d)
+			for _, it := range got.Items {
+				assert.Contains(t, it.Factors[len(it.Factors)-1].Reason, "2", "the duplication reason counts the deliveries")
+			}
+		} else {
+			assert.True(t, got.Cached, "need %s does not deliver %v: still cached", id, d)
+			if w.app.Matching.Computes() != before {
+				recomputed++
+			}
+		}
+	}
+	require.Positive(t, hit)
+	assert.Zero(t, recomputed)
 }

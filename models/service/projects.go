@@ -513,7 +513,7 @@ func (s *Projects) applied(ctx context.Context, p *models.Project, contextChange
 	g := s.Clock.Tick()
 	s.Model.PutProject(p)
 	if contextChanged {
-		s.Matching.ContextChanged()
+		s.Matching.ContextChanged(g)
 	}
 	publish(ctx, s.Bus, s.Log, models.Event{Type: models.EventProject, ID: p.ID, Version: p.Version, At: p.UpdatedAt, Data: mustJSON(p), Gen: g})
 }

@@ -140,5 +140,11 @@ func (s *Server) routes(app *fiber.App) {
 	app.Get("/projects/:id", ui.Project())
 	app.Post("/projects/:id/transactions", ui.AddTransaction())
 	app.Post("/projects/:id/status", ui.SetProjectStatus())
+	app.Post("/projects/:id/results", ui.AddResult())
+	app.Post("/projects/:id/documents", ui.AddDocument())
+	app.Get("/coordinator/allocation", ui.Allocation())
+	app.Get("/export/iati.xml", ui.IATIExport())
+	app.Get("/notifications", ui.Notifications())
+	app.Post("/notifications/read-all", ui.ReadAllNotifications())
 	app.Use(ui.NotFound())
 }

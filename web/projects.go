@@ -337,7 +337,7 @@ func resultField(name string) string {
 // with a title and, optionally, a description and baseline, target and achieved values.
 func (u *UI) AddResult() fiber.Handler {
 	return u.handle(signedIn, func(r *req) error {
-		id := r.param("id")
+		id := r.c.Params("id")
 		f := postedForm(r.c)
 		f.labels = map[string]string{"result_type": r.L.T("result.type"), "result_title": r.L.T("result.title"),
 			"result_description": r.L.T("result.description"), "result_baseline": r.L.T("result.baseline"),
@@ -385,7 +385,7 @@ func documentField(name string) string {
 // address, and optionally an IATI document category and a language.
 func (u *UI) AddDocument() fiber.Handler {
 	return u.handle(signedIn, func(r *req) error {
-		id := r.param("id")
+		id := r.c.Params("id")
 		f := postedForm(r.c)
 		f.labels = map[string]string{"doc_title": r.L.T("document.title"), "doc_url": r.L.T("document.url"),
 			"doc_category": r.L.T("document.category"), "doc_language": r.L.T("document.language")}

@@ -398,14 +398,9 @@ func refererPath(c *fiber.Ctx) string {
 
 // NotFound renders the "page not found" page for browsers asking for an unknown page. API
 // clients (and anything under /api/) keep the problem+json 404 of the API's error handler.
-// It first serves the UI's Routes that the route table does not mount.
 func (u *UI) NotFound() fiber.Handler {
 	page := u.handle(anyone, func(r *req) error { return models.Errorf(models.ErrNotFound, "no such page") })
-	routes := u.Routes()
 	return func(c *fiber.Ctx) error {
-		if h := fallback(routes, c); h != nil {
-			return h(c)
-		}
 		p := c.Path()
 		if strings.HasPrefix(p, "/api/") || strings.HasPrefix(p, "/docs") || !strings.Contains(c.Get(fiber.HeaderAccept), "text/html") ||
 			(c.Method() != fiber.MethodGet && c.Method() != fiber.MethodHead) {

@@ -109,7 +109,7 @@ func (b *browserRun) newTab(t *testing.T) *tab {
 // do runs steps and fails the test on error, naming the step.
 func (tb *tab) do(what string, steps ...chromedp.Action[chromedp.Void]) {
 	tb.t.Helper()
-	ctx, cancel := context.WithTimeout(tb.ctx, 15*time.Second)
+	ctx, cancel := context.WithTimeout(tb.ctx, 30*time.Second)
 	defer cancel()
 	if err := chromedp.Do(ctx, steps...); err != nil {
 		html, _ := chromedp.Run(tb.ctx, chromedp.Evaluate[string](`(typeof htmx) + " " + (window.__violations||[]).join(";") + " " + location.href + "\n" + (document.querySelector("main")||document.body).outerHTML.slice(0, 3000)`))
@@ -224,7 +224,7 @@ func TestBrowserFlows(t *testing.T) {
 	defer cancelAlloc()
 	browserCtx, cancelBrowser := chromedp.NewContext(allocCtx)
 	defer cancelBrowser()
-	runCtx, cancelRun := context.WithTimeout(browserCtx, 120*time.Second)
+	runCtx, cancelRun := context.WithTimeout(browserCtx, 300*time.Second)
 	defer cancelRun()
 	require.NoError(t, chromedp.Do(runCtx), "start Chromium (%s)", chromium)
 	b := &browserRun{ctx: runCtx, base: base, shots: screenshotDir(t)}

@@ -15,6 +15,11 @@
 #      cannot send that rate it measures the rate it can drive itself (closed loop, 32 in
 #      flight, 10 s) and repeats the run at 70% of that;
 #
+#   3. wrk itself at 70% of its ranking peak, paced by bench/wrk-paced.lua (64 connections,
+#      each waiting a calibrated delay after every response), for LOAD_DURATION, and prints
+#      the rate it sent and p50/p90/p99 (target: p99 ≤ 15 ms): the generator that leaves the
+#      server most of the two cores;
+#
 # then stops the server with SIGTERM and removes everything it created.
 #
 # Environment (all optional):
@@ -167,5 +172,35 @@ if ! load "$(awk -v r="$r" 'BEGIN { printf "%d", r * 0.7 }')" "70% of the wrk ra
 	own=$(awk '$1 == "need_matches" { print $4 }' "$tmp/load-closed.txt")
 	load "$(awk -v r="$own" 'BEGIN { printf "%d", r * 0.7 }')" "70% of capmatch-load's own peak" || true
 fi
+
+# Step 3: wrk itself at 70% of its ranking peak. wrk has no rate option, so each of 64
+# connections waits a delay after each response (bench/wrk-paced.lua); short calibration runs
+# set the delay until wrk sends the target rate, then one run of LOAD_DURATION measures.
+target=$(awk -v r="$r" 'BEGIN { printf "%d", r * 0.7 }')
+avg_ms() { # wrk's mean latency in ms
+	awk '$1 == "Latency" { v = $2; if (v ~ /us$/) { sub("us", "", v); v /= 1000 } else if (v ~ /ms$/) { sub("ms", "", v) } else if (v ~ /s$/) { sub("s", "", v); v *= 1000 }; print v; exit }' "$1"
+}
+conns=64
+delay=$(awk -v c="$conns" -v t="$target" 'BEGIN { d = c * 1000 / t - 0.5; if (d < 0) d = 0; printf "%.3f", d }')
+echo "== wrk -t2 -c$conns paced at 70% of the wrk ranking peak: $target req/s"
+for i in 1 2 3 4; do
+	CAPMATCH_TOKEN=$token CAPMATCH_DELAY_MS=$delay wrk -t2 -c"$conns" -d5s --latency -s "$repo/bench/wrk-paced.lua" "$ranking" >"$tmp/wrk-cal-$i.txt"
+	got=$(rps "$tmp/wrk-cal-$i.txt")
+	lat=$(avg_ms "$tmp/wrk-cal-$i.txt")
+	echo "   calibration $i: delay $delay ms -> $(printf '%.0f' "$got") req/s (mean latency $lat ms)"
+	delay=$(awk -v d="$delay" -v l="$lat" -v g="$got" -v t="$target" 'BEGIN { n = (d + l) * g / t - l; if (n < 0) n = 0; printf "%.3f", n }')
+done
+CAPMATCH_TOKEN=$token CAPMATCH_DELAY_MS=$delay wrk -t2 -c"$conns" -d"$load_duration" --latency -s "$repo/bench/wrk-paced.lua" "$ranking" >"$tmp/wrk-paced.txt"
+got=$(rps "$tmp/wrk-paced.txt")
+paced_p99=$(p99 "$tmp/wrk-paced.txt")
+p99ms=$(awk -v v="$paced_p99" 'BEGIN { if (v ~ /us$/) { sub("us", "", v); v /= 1000 } else if (v ~ /ms$/) { sub("ms", "", v) } else if (v ~ /s$/) { sub("s", "", v); v *= 1000 }; print v }')
+non2xx=$(grep -h 'Non-2xx\|Socket errors' "$tmp/wrk-paced.txt" || true)
+[[ -z "$non2xx" ]] || echo "   paced: $non2xx"
+share=$(awk -v g="$got" -v r="$r" 'BEGIN { printf "%.0f", 100 * g / r }')
+verdict="$(awk -v x="$p99ms" 'BEGIN { print (x <= 15 ? "meets" : "MISSES") }') the 15 ms target"
+if awk -v g="$got" -v t="$target" 'BEGIN { exit !(g < 0.95 * t) }'; then
+	verdict="rate not reached, no verdict"
+fi
+echo "   paced: $(printf '%.0f' "$got") req/s ($share% of the wrk ranking peak), p50 $(awk '$1 == "50%" { print $2 }' "$tmp/wrk-paced.txt"), p90 $(awk '$1 == "90%" { print $2 }' "$tmp/wrk-paced.txt"), p99 $paced_p99 ($verdict)   load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 echo "== stop capmatch (SIGTERM)"

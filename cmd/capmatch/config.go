@@ -25,6 +25,9 @@ type config struct {
 	AdminEmail    string
 	AdminPassword string
 	LogLevel      slog.Level
+	// PprofAddr, when set, serves Go's profiler (net/http/pprof) on a loopback address, for
+	// an operator to profile a running server; never on a public interface.
+	PprofAddr string
 }
 
 // embedded reports whether the store runs in-process (no MONGO_URI).
@@ -110,6 +113,14 @@ func loadConfig(getenv func(string) string) (config, error) {
 		}
 		if utf8.RuneCountInString(c.AdminPassword) < 12 {
 			return c, &configError{"CAPMATCH_ADMIN_PASSWORD", "must be at least 12 characters"}
+		}
+	}
+
+	if c.PprofAddr = getenv("CAPMATCH_PPROF_ADDR"); c.PprofAddr != "" {
+		host, _, err := net.SplitHostPort(c.PprofAddr)
+		ip := net.ParseIP(host)
+		if err != nil || !(host == "localhost" || (ip != nil && ip.IsLoopback())) {
+			return c, &configError{"CAPMATCH_PPROF_ADDR", fmt.Sprintf("%q must be a loopback host:port, e.g. 127.0.0.1:6060", c.PprofAddr)}
 		}
 	}
 

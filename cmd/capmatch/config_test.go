@@ -57,6 +57,11 @@ func TestLoadConfigValidation(t *testing.T) {
 		{"admin short password", map[string]string{"CAPMATCH_ADMIN_EMAIL": "admin@example.org", "CAPMATCH_ADMIN_PASSWORD": "short"}, "CAPMATCH_ADMIN_PASSWORD"},
 		{"log level", map[string]string{"CAPMATCH_LOG_LEVEL": "debug"}, ""},
 		{"log level bad", map[string]string{"CAPMATCH_LOG_LEVEL": "loud"}, "CAPMATCH_LOG_LEVEL"},
+		{"profiler on loopback", map[string]string{"CAPMATCH_PPROF_ADDR": "127.0.0.1:6060"}, ""},
+		{"profiler on localhost", map[string]string{"CAPMATCH_PPROF_ADDR": "localhost:6060"}, ""},
+		{"profiler on every interface", map[string]string{"CAPMATCH_PPROF_ADDR": ":6060"}, "CAPMATCH_PPROF_ADDR"},
+		{"profiler on a public address", map[string]string{"CAPMATCH_PPROF_ADDR": "0.0.0.0:6060"}, "CAPMATCH_PPROF_ADDR"},
+		{"profiler without port", map[string]string{"CAPMATCH_PPROF_ADDR": "127.0.0.1"}, "CAPMATCH_PPROF_ADDR"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -252,6 +253,13 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, st *stack) error {
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.App().Listener(ln) }()
+	if cfg.PprofAddr != "" {
+		stop, err := servePprof(cfg.PprofAddr, log)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 
 	select {
 	case err := <-serveErr:
@@ -263,6 +271,26 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, st *stack) error {
 		log.Warn("shutdown", "err", err)
 	}
 	return nil
+}
+
+// servePprof serves net/http/pprof's handlers on a loopback address (CAPMATCH_PPROF_ADDR), for
+// profiling a running server: go tool pprof http://127.0.0.1:6060/debug/pprof/profile. It is
+// a separate listener so that the profiler is never reachable through the API's port.
+func servePprof(addr string, log *slog.Logger) (stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on CAPMATCH_PPROF_ADDR %s: %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	s := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = s.Serve(ln) }()
+	log.Info("profiler listening", "addr", ln.Addr().String())
+	return func() { _ = s.Close() }, nil
 }
 
 // healthcheck asks the local server's /healthz, so that container health checks work in an

@@ -95,7 +95,13 @@
 // date: only needs in countries the offer was or is eligible for can change
 // (AffectedByOffer), and of those only lists the offer was in or can now enter; a list is
 // ranked from scratch only when the offer falls out of a full list. RefreshNeed is the same
-// for needs. The Index is safe for concurrent use (queries share a read lock, edits take the
+// for needs. PatchOffer is RefreshOffer for a cache that holds only the lists being read and
+// keeps them deeper than it serves them (a CachedList is the exact top len(Items) and says
+// whether it is complete): an offer that leaves a list is patched out, and the list is ranked
+// anew only once it would be shorter than what is served. The ranking service uses it, with
+// lists of 64 served to 50, so that a donor's edit patches the cached rankings it reaches
+// instead of dropping them. NeedsDelivering names the needs whose duplication factor a
+// change in the deliveries under way alters. The Index is safe for concurrent use (queries share a read lock, edits take the
 // write lock); a visible callback must not call back into the Index.
 //
 // # Allocation

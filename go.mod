@@ -22,6 +22,7 @@ require (
 	golang.org/x/text v0.43.0
 	k8s.io/api v0.34.1
 	k8s.io/apimachinery v0.34.1
+	modernc.org/sqlite v1.31.1
 	sigs.k8s.io/yaml v1.6.0
 )
 
@@ -112,7 +113,6 @@ require (
 	modernc.org/libc v1.55.3 // indirect
 	modernc.org/mathutil v1.6.0 // indirect
 	modernc.org/memory v1.8.0 // indirect
-	modernc.org/sqlite v1.31.1 // indirect
 	modernc.org/strutil v1.2.0 // indirect
 	modernc.org/token v1.1.0 // indirect
 	sigs.k8s.io/json v0.0.0-20241014173422-cfa47c3a1cc8 // indirect

@@ -123,6 +123,7 @@ func openStack(ctx context.Context, cfg config, hooks service.WebhookOptions, lo
 	}()
 
 	mongoURI := cfg.MongoURI
+	var ferret *embedded.FerretDB
 	if cfg.embedded() {
 		st.mode = "embedded"
 		ferretLog := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: slog.LevelError}))
@@ -131,11 +132,23 @@ func openStack(ctx context.Context, cfg config, hooks service.WebhookOptions, lo
 			return st, err
 		}
 		st.closers = append(st.closers, func() { f.Stop(); log.Info("embedded store stopped") })
-		mongoURI = f.URI()
+		mongoURI, ferret = f.URI(), f
 	}
 	st.store, err = mongostore.Open(ctx, mongoURI, cfg.MongoDB, mongostore.Options{Logger: log})
 	if err != nil {
 		return st, fmt.Errorf("open store: %w", err)
+	}
+	if ferret != nil {
+		// FerretDB 1.24 scans a whole collection for every lookup by _id unless this index
+		// exists (embedded.FerretDB.IndexIDs).
+		if err := st.store.EnsureCollections(ctx); err != nil {
+			return st, fmt.Errorf("open store: %w", err)
+		}
+		n, err := ferret.IndexIDs(ctx, cfg.MongoDB)
+		if err != nil {
+			return st, fmt.Errorf("open store: %w", err)
+		}
+		log.Info("embedded store ready", "id_indexes_created", n)
 	}
 	st.closers = append(st.closers, func() {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -154,6 +155,33 @@ func (s *Store) Close(ctx context.Context) error {
 
 // Database exposes the underlying database for tests and maintenance tools.
 func (s *Store) Database() *mongo.Database { return s.db }
+
+// collections lists every collection capmatch keeps (import batches add temporary ones).
+var collections = []string{colOrgs, colUsers, colRefresh, colRevocations, colAudit, colSettings,
+	colNeeds, colOffers, colCountries, colEngagements, colProjects, colNotifications, colImports}
+
+// EnsureCollections creates every collection capmatch uses that does not exist yet, so that
+// maintenance that works per collection (embedded.FerretDB.IndexIDs) finds them all at
+// start-up; MongoDB and FerretDB would otherwise create them at their first write.
+func (s *Store) EnsureCollections(ctx context.Context) error {
+	names, err := s.db.ListCollectionNames(ctx, bson.D{})
+	if err != nil {
+		return mapErr(err)
+	}
+	for _, c := range collections {
+		if slices.Contains(names, c) {
+			continue
+		}
+		if err := s.db.CreateCollection(ctx, c); err != nil {
+			var ce mongo.CommandError
+			if errors.As(err, &ce) && ce.Code == 48 { // NamespaceExists: another replica made it
+				continue
+			}
+			return fmt.Errorf("create collection %s: %w", c, mapErr(err))
+		}
+	}
+	return nil
+}
 
 // index describes one index the store relies on.
 type index struct {

@@ -356,8 +356,8 @@ func (m *Matching) apply(c readmodel.Change) {
 // countries it was or is eligible for) is marked dirty at the change's stamp, as on every
 // replica; those of them held in this replica's L1 are patched with the core's PatchOffer
 // rather than recomputed: a list the change leaves as it was is restamped, a changed one gets
-// the new order (lines already explained are kept, new ones explained) and is written to
-// Redis with the new stamp, in one pipeline. A donor's edit therefore costs about the lists
+// its new order and scores (its responses are explained anew when first read) and is written
+// to Redis with the new stamp, in one pipeline. A donor's edit therefore costs about the lists
 // it really changes (a few dozen of the thousands it could touch), not a recomputation of
 // every affected ranking on its next read. Rankings not in L1 are left dirty and recomputed
 // lazily. The offer's own rankings (per audience) are dropped and recomputed on next read.

@@ -132,6 +132,26 @@ func (tb *tab) ready() chromedp.Action[chromedp.Void] {
 	}
 }
 
+// shown waits until the element with the id is in the page, displayed and live: htmx has
+// processed the part of the form that holds it (the closest element with hx-trigger) and no
+// htmx request, swap or settle is under way. It polls from the page's own JavaScript. An htmx
+// swap replaces the form's nodes and htmx attaches its listeners to the new ones only as it
+// settles, so a click sent as soon as the new radio is visible can land before the listener:
+// the change is then lost and the form never moves on (seen on a loaded CI machine and then
+// locally, once the pages got faster).
+func shown(id string) chromedp.Action[chromedp.Void] {
+	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
+		_, err := chromedp.Poll[bool](fmt.Sprintf(`(function () {
+			var e = document.getElementById(%q);
+			if (!e || e.offsetParent === null) return false;
+			if (document.querySelector(".htmx-request, .htmx-swapping, .htmx-settling")) return false;
+			var live = e.closest("[hx-trigger]");
+			return !live || !!(live["htmx-internal-data"] && live["htmx-internal-data"].initHash);
+		})()`, id))(ctx, t)
+		return chromedp.Void{}, err
+	}
+}
+
 func (tb *tab) text(sel string) string {
 	tb.t.Helper()
 	s, err := chromedp.Run(tb.ctx, chromedp.Text(chromedp.CSS(sel)))
@@ -243,9 +263,9 @@ func TestBrowserFlows(t *testing.T) {
 		// place), choosing a capability brings the rest.
 		tb.do("choose theme and capability",
 			chromedp.Click(chromedp.ID("theme-incident_management")),
-			chromedp.WaitVisible(chromedp.ID("cap-cert_setup")),
+			shown("cap-cert_setup"),
 			chromedp.Click(chromedp.ID("cap-cert_setup")),
-			chromedp.WaitVisible(chromedp.ID("f-title")),
+			shown("f-title"),
 		)
 		assert.Contains(t, tb.text("#cap-cert_setup-d"), "FIRST", "capabilities come with the catalogue's descriptions")
 		tb.do("fill the details",

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -137,8 +136,8 @@ func (e *rankEntry) marshal(k rankKey) ([]byte, error) {
 	return json.Marshal(w)
 }
 
-// unmarshalRank decodes a ranking read from Redis for k, whose owner is owner.
-func unmarshalRank(raw []byte, k rankKey, owner string) (*rankEntry, error) {
+// unmarshalRank decodes a ranking read from Redis for k.
+func unmarshalRank(raw []byte, k rankKey) (*rankEntry, error) {
 	var w rankWire
 	if err := json.Unmarshal(raw, &w); err != nil {
 		return nil, err
@@ -151,9 +150,9 @@ func unmarshalRank(raw []byte, k rankKey, owner string) (*rankEntry, error) {
 	e.stamp.Store(w.Stamp)
 	for i, id := range w.IDs {
 		if k.need {
-			e.Items[i] = matching.Match{NeedID: owner, OfferID: id, Score: w.Scores[i]}
+			e.Items[i] = matching.Match{NeedID: k.owner, OfferID: id, Score: w.Scores[i]}
 		} else {
-			e.Items[i] = matching.Match{NeedID: id, OfferID: owner, Score: w.Scores[i]}
+			e.Items[i] = matching.Match{NeedID: id, OfferID: k.owner, Score: w.Scores[i]}
 		}
 	}
 	return e, nil
@@ -411,7 +410,7 @@ func (m *Matching) applyOffer(c readmodel.Change) {
 	}
 	toStore := make(map[string][]byte, len(changed))
 	for _, n := range changed {
-		if raw, err := patched[n].marshal(rankKey{need: true, id: n}); err == nil {
+		if raw, err := patched[n].marshal(rankKey{need: true, id: n, owner: n}); err == nil {
 			toStore[needKey(n)] = raw
 		}
 	}
@@ -537,7 +536,7 @@ func (m *Matching) OffersForNeedJSON(ctx context.Context, a *models.Actor, needI
 	if err := models.AuthorizeNeed(a, models.ActRead, n); err != nil {
 		return nil, err
 	}
-	return m.serve(ctx, rankKey{need: true, id: needID}, m.minStamp(m.needDirty, needID), limit,
+	return m.serve(ctx, rankKey{need: true, id: needID, owner: needID}, m.minStamp(m.needDirty, needID), limit,
 		func(w matching.Weights, c *matching.Context) []matching.Match {
 			return m.ix.RankOffersForNeed(needID, needListDepth, w, c)
 		},
@@ -564,7 +563,7 @@ func (m *Matching) NeedsForOfferJSON(ctx context.Context, a *models.Actor, offer
 		return nil, err
 	}
 	aud, visible := audience(a)
-	return m.serve(ctx, rankKey{id: offerKey(offerID, aud)}, m.minStamp(m.offerDirty, offerID), limit,
+	return m.serve(ctx, rankKey{id: offerKey(offerID, aud), owner: offerID}, m.minStamp(m.offerDirty, offerID), limit,
 		func(w matching.Weights, c *matching.Context) []matching.Match {
 			return m.ix.RankNeedsForOffer(offerID, MaxRankLimit, w, c, visible)
 		},
@@ -616,7 +615,7 @@ func (m *Matching) serve(ctx context.Context, k rankKey, min int64, limit int,
 	key := k.redis()
 	v, err, _ := m.sf.Do(key+"|"+strconv.FormatInt(min, 10)+"|"+strconv.FormatInt(w.Version, 10), func() (any, error) {
 		if raw, err := m.Cache.Get(ctx, key); err == nil && raw != nil {
-			if got, err := unmarshalRank(raw, k, ownerOf(k)); err == nil && current(got) {
+			if got, err := unmarshalRank(raw, k); err == nil && current(got) {
 				m.remember(k, got)
 				return served{got, true}, nil
 			}
@@ -667,8 +666,9 @@ func (m *Matching) remember(k rankKey, e *rankEntry) {
 // rankKey names a cached ranking: a need's (id is the need id) or an offer's for an audience
 // (id is offerKey).
 type rankKey struct {
-	need bool
-	id   string
+	need  bool
+	id    string
+	owner string // the need's or the offer's id
 }
 
 // depth is how many lines a ranking is computed to.
@@ -685,15 +685,6 @@ func (k rankKey) redis() string {
 		return needKey(k.id)
 	}
 	return k.id
-}
-
-// ownerOf returns the id of the need or offer whose ranking k names.
-func ownerOf(k rankKey) string {
-	if k.need {
-		return k.id
-	}
-	id, _, _ := strings.Cut(strings.TrimPrefix(k.id, "o:"), ":")
-	return id
 }
 
 // l1Of returns the L1 map that holds a ranking; m.mu must be held.

@@ -709,19 +709,23 @@ func (m *Matching) l1Of(k rankKey) map[string]*rankEntry {
 }
 
 // seenBy returns how to count, for a's explanations, the deliveries under way that a may see
-// (models/policy.go, through a's view), or nil when a sees them all (coordinators). The counts
-// are computed once per request, when a line first needs them.
+// (models/policy.go, through a's view), or nil when a sees them all (coordinators). Each
+// country and capability is counted once per request, when a line first needs it (a ranking
+// of offers for a need needs one; of needs for an offer, one per country and capability of
+// its lines that has deliveries).
 func (m *Matching) seenBy(a *models.Actor) func(matching.Delivery) int {
 	v := viewAs(m.Model, a)
 	if v.all() {
 		return nil
 	}
-	var counts map[matching.Delivery]int
+	counts := map[matching.Delivery]int{}
 	return func(d matching.Delivery) int {
-		if counts == nil {
-			counts = v.deliveryCounts(nil)
+		if n, ok := counts[d]; ok {
+			return n
 		}
-		return counts[d]
+		n := v.deliveryCounts(func(x matching.Delivery) bool { return x == d })[d]
+		counts[d] = n
+		return n
 	}
 }
 

@@ -87,14 +87,32 @@ func (v view) needStats(keep func(*models.Need) bool) map[string]readmodel.Count
 	return v.m.NeedStats(func(n *models.Need) bool { return (keep == nil || keep(n)) && v.need(n) })
 }
 
+// The keep functions of projects, engagements and deliveries run under the model's read lock:
+// they must not call the model (a nested read lock deadlocks when a writer is waiting), so
+// visibility, which looks up a project's need, is checked after the model returns.
+
 // projects lists the visible projects that keep accepts (nil: all), newest first.
 func (v view) projects(keep func(*models.Project) bool) []*models.Project {
-	return v.m.Projects(func(p *models.Project) bool { return (keep == nil || keep(p)) && v.project(p) })
+	ps := v.m.Projects(func(p *models.Project) bool { return keep == nil || keep(p) })
+	out := ps[:0]
+	for _, p := range ps {
+		if v.project(p) {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // engagements lists the visible engagements that keep accepts (nil: all), newest first.
 func (v view) engagements(keep func(*models.Engagement) bool) []*models.Engagement {
-	return v.m.Engagements(func(e *models.Engagement) bool { return (keep == nil || keep(e)) && v.engagement(e) })
+	es := v.m.Engagements(func(e *models.Engagement) bool { return keep == nil || keep(e) })
+	out := es[:0]
+	for _, e := range es {
+		if v.engagement(e) {
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 // deliveries lists the visible deliveries under way that keep accepts (nil: all): the active
@@ -105,20 +123,23 @@ func (v view) engagements(keep func(*models.Engagement) bool) []*models.Engageme
 func (v view) deliveries(keep func(Overlap) bool) []Overlap {
 	var out []Overlap
 	withProject := map[string]bool{}
-	for _, p := range v.m.Projects(func(p *models.Project) bool { withProject[p.EngagementID] = true; return p.Active() }) {
-		d := Overlap{Kind: "project", ID: p.ID, Title: p.Title, Country: p.Country, Capability: p.Capability,
+	projectOverlap := func(p *models.Project) Overlap {
+		return Overlap{Kind: "project", ID: p.ID, Title: p.Title, Country: p.Country, Capability: p.Capability,
 			StartDate: p.PlannedStart, EndDate: p.PlannedEnd}
-		if (keep == nil || keep(d)) && v.project(p) {
-			out = append(out, d)
-		}
 	}
-	for _, e := range v.m.Engagements(func(e *models.Engagement) bool {
-		return e.Status == models.EngagementAgreed && e.ProjectID == "" && !withProject[e.ID]
+	for _, p := range v.projects(func(p *models.Project) bool {
+		withProject[p.EngagementID] = true
+		return p.Active() && (keep == nil || keep(projectOverlap(p)))
 	}) {
-		d := Overlap{Kind: "engagement", ID: e.ID, Country: e.Country, Capability: e.Capability, StartDate: e.StartDate, EndDate: e.EndDate}
-		if (keep == nil || keep(d)) && v.engagement(e) {
-			out = append(out, d)
-		}
+		out = append(out, projectOverlap(p))
+	}
+	engagementOverlap := func(e *models.Engagement) Overlap {
+		return Overlap{Kind: "engagement", ID: e.ID, Country: e.Country, Capability: e.Capability, StartDate: e.StartDate, EndDate: e.EndDate}
+	}
+	for _, e := range v.engagements(func(e *models.Engagement) bool {
+		return e.Status == models.EngagementAgreed && e.ProjectID == "" && !withProject[e.ID] && (keep == nil || keep(engagementOverlap(e)))
+	}) {
+		out = append(out, engagementOverlap(e))
 	}
 	return out
 }

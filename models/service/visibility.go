@@ -33,6 +33,7 @@ func systemView(m *readmodel.Model) view { return view{m: m, system: true} }
 // callers can skip per-object checks.
 func (v view) all() bool { return v.system || (v.a != nil && v.a.Role.Curates()) }
 
+// need, offer, engagement and project report whether the view sees one object.
 func (v view) need(n *models.Need) bool { return v.system || models.CanSeeNeed(v.a, n) }
 
 func (v view) offer(o *models.Offer) bool { return v.system || models.CanSeeOffer(v.a, o) }

@@ -202,7 +202,7 @@ func (ix *Index) TopOffersForNeed(needID string, k int, w Weights, c *Context) [
 	ov := q.needOverlaps(nr)
 	var out []Match
 	for _, e := range h.sorted() {
-		out = append(out, explain(nr, ix.offers[e.slot], &q.w, q.ec.today, ov))
+		out = append(out, explain(nr, ix.offers[e.slot], &q.w, q.ec.today, ov, q.ec.seen(nr.n, ov)))
 	}
 	return out
 }
@@ -227,7 +227,7 @@ func (ix *Index) TopNeedsForOffer(offerID string, k int, w Weights, c *Context, 
 	var out []Match
 	for _, e := range h.sorted() {
 		nr := ix.needs[e.slot]
-		out = append(out, explain(nr, or, &q.w, q.ec.today, q.needOverlaps(nr)))
+		out = append(out, explain(nr, or, &q.w, q.ec.today, q.needOverlaps(nr), q.ec.seen(nr.n, q.needOverlaps(nr))))
 	}
 	return out
 }
@@ -282,7 +282,8 @@ func (ix *Index) Explain(needID, offerID string, w Weights, c *Context) (Match, 
 	if !passes(nr, or, q.ec.today) {
 		return Match{}, false
 	}
-	return explain(nr, or, &q.w, q.ec.today, q.ec.overlaps(nr.n)), true
+	ov := q.ec.overlaps(nr.n)
+	return explain(nr, or, &q.w, q.ec.today, ov, q.ec.seen(nr.n, ov)), true
 }
 
 // ExplainAll explains a list of matches, keeping its order. Pairs that are no longer in the

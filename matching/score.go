@@ -49,12 +49,18 @@ type Context struct {
 	// Active counts active projects and agreed engagements per country and capability. The
 	// service builds it from engagements and projects; scoring only reads it.
 	Active map[Delivery]int
+	// Seen, when set, counts the deliveries of Active that the reader of the explanations may
+	// see. The duplication factor's value counts every delivery (Active); its reason counts
+	// only these, so that it never reveals how many deliveries the reader may not see. Nil
+	// means the reader sees them all.
+	Seen func(Delivery) int
 }
 
 // evalCtx is a Context prepared for scoring.
 type evalCtx struct {
 	today  int32
 	active map[Delivery]int
+	seenFn func(Delivery) int
 }
 
 func prepCtx(c *Context) evalCtx {
@@ -66,7 +72,17 @@ func prepCtx(c *Context) evalCtx {
 		e.today = d
 	}
 	e.active = c.Active
+	e.seenFn = c.Seen
 	return e
+}
+
+// seen returns how many of the overlaps deliveries of the need's capability in its country
+// the reader may see (all of them when the context does not say).
+func (e *evalCtx) seen(n *models.Need, overlaps int) int {
+	if e.seenFn == nil || overlaps <= 0 {
+		return overlaps
+	}
+	return min(overlaps, e.seenFn(Delivery{Country: n.Country, Capability: n.Capability}))
 }
 
 // overlaps returns how many active deliveries already cover the need's capability in its
@@ -287,7 +303,8 @@ func Score(n *models.Need, o *models.Offer, w Weights, c *Context) (Match, bool)
 		return Match{}, false
 	}
 	wu := w.units()
-	return explain(nr, or, &wu, e.today, e.overlaps(n)), true
+	ov := e.overlaps(n)
+	return explain(nr, or, &wu, e.today, ov, e.seen(n, ov)), true
 }
 
 // Eligible reports whether the pair passes the hard constraints and, when it does not, why,

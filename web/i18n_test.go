@@ -362,7 +362,9 @@ func TestEveryMatchReasonIsTranslated(t *testing.T) {
 	for _, n := range needs[:10] {
 		active[matching.Delivery{Country: n.Country, Capability: n.Capability}] = 1 + len(active)%2
 	}
-	c := &matching.Context{Today: "2026-06-01", Active: active}
+	// The reader sees half of the deliveries (rounded down), so the reasons include counts of
+	// some, and "at least one" for deliveries the reader may not see at all.
+	c := &matching.Context{Today: "2026-06-01", Active: active, Seen: func(d matching.Delivery) int { return active[d] / 2 }}
 	w := matching.DefaultWeights()
 	reasons := map[string]bool{}
 	for _, n := range needs {

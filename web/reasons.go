@@ -66,6 +66,7 @@ var reasonRules = []reasonRule{
 	{regexp.MustCompile(`^priority not stated; counted as medium$`), "reason.priority_unstated", nil},
 	{regexp.MustCompile(`^no active project or agreed engagement already delivers (\w+) in ([A-Z]{2})$`), "reason.dup_none", dupArgs},
 	{regexp.MustCompile(`^(\d+) active projects? or agreed engagements? already delivers? (\w+) in ([A-Z]{2})$`), "reason.dup_some", dupArgs},
+	{regexp.MustCompile(`^at least one active project or agreed engagement already delivers (\w+) in ([A-Z]{2})$`), "reason.dup_hidden", dupArgs},
 }
 
 // localList turns an engine list of codes ("fr, en and wo", "a or b") into labels joined the

@@ -92,7 +92,8 @@ func (s *Engagements) Propose(ctx context.Context, a *models.Actor, in Engagemen
 	if budget > o.RemainingBudget() {
 		return nil, false, fieldErr("budget_usd", "exceeds what remains of the offer ($%d)", o.RemainingBudget())
 	}
-	previous := s.Model.Engagements(func(e *models.Engagement) bool { return e.NeedID == n.ID && e.OfferID == o.ID })
+	// Every engagement of the pair, visible or not: they have the same two sides as this one.
+	previous := systemView(s.Model).engagements(func(e *models.Engagement) bool { return e.NeedID == n.ID && e.OfferID == o.ID })
 	closed := 0
 	for _, e := range previous {
 		switch e.Status {
@@ -191,9 +192,9 @@ func (s *Engagements) List(ctx context.Context, a *models.Actor, needID, offerID
 	default:
 		return nil, fieldErr("status", "must be proposed, agreed, declined or withdrawn")
 	}
-	return s.Model.Engagements(func(e *models.Engagement) bool {
+	return viewAs(s.Model, a).engagements(func(e *models.Engagement) bool {
 		return (needID == "" || e.NeedID == needID) && (offerID == "" || e.OfferID == offerID) &&
-			(status == "" || string(e.Status) == status) && models.CanSeeEngagement(a, e)
+			(status == "" || string(e.Status) == status)
 	}), nil
 }
 
@@ -423,7 +424,7 @@ func (s *Engagements) undo(ctx context.Context, e *models.Engagement, needMatche
 // slot is reserved is completed, any other is undone. Call it at start-up; it is idempotent.
 func (s *Engagements) Recover(ctx context.Context) error {
 	var errs []error
-	for _, e := range s.Model.Engagements(func(e *models.Engagement) bool { return e.Status == models.EngagementAccepting }) {
+	for _, e := range systemView(s.Model).engagements(func(e *models.Engagement) bool { return e.Status == models.EngagementAccepting }) {
 		o, err := s.Store.GetOffer(ctx, e.OfferID)
 		if err != nil {
 			errs = append(errs, err)
@@ -444,19 +445,9 @@ func (s *Engagements) Recover(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// ActiveDeliveries counts, per country and capability, agreed engagements and active projects:
-// the duplication factor's input.
+// ActiveDeliveries counts, per country and capability, every delivery under way (active
+// projects, agreed engagements without one), visible or not: the duplication factor's input.
+// What a caller reads about them is counted over what that caller may see (Matching).
 func (s *Engagements) ActiveDeliveries() map[matching.Delivery]int {
-	out := map[matching.Delivery]int{}
-	withProject := map[string]bool{}
-	for _, p := range s.Model.Projects(func(p *models.Project) bool { return p.Active() }) {
-		out[matching.Delivery{Country: p.Country, Capability: p.Capability}]++
-		withProject[p.EngagementID] = true
-	}
-	for _, e := range s.Model.Engagements(func(e *models.Engagement) bool { return e.Status == models.EngagementAgreed }) {
-		if !withProject[e.ID] {
-			out[matching.Delivery{Country: e.Country, Capability: e.Capability}]++
-		}
-	}
-	return out
+	return systemView(s.Model).deliveryCounts(nil)
 }

@@ -148,7 +148,7 @@ func (s *Needs) Get(ctx context.Context, a *models.Actor, id string) (*models.Ne
 	if err := models.AuthorizeNeed(a, models.ActRead, n); err != nil {
 		return nil, err
 	}
-	return n, nil
+	return viewAs(s.Model, a).redactNeed(n), nil
 }
 
 // load finds a need in the read model, or by _id in the store when this replica has not heard
@@ -352,7 +352,11 @@ func (s *Needs) List(ctx context.Context, a *models.Actor, p NeedListParams) ([]
 		return nil, "", err
 	}
 	q.After = after
-	page := s.Model.Needs(q, func(n *models.Need) bool { return models.CanSeeNeed(a, n) })
+	v := viewAs(s.Model, a)
+	page := v.needs(q)
+	for i, n := range page.Items {
+		page.Items[i] = v.redactNeed(n)
+	}
 	return page.Items, s.Cursors.Encode(page.Next, canon), nil
 }
 

@@ -291,6 +291,6 @@ func (s *Offers) List(ctx context.Context, a *models.Actor, p OfferListParams) (
 		return nil, "", err
 	}
 	q.After = after
-	page := s.Model.Offers(q, func(o *models.Offer) bool { return models.CanSeeOffer(a, o) })
+	page := viewAs(s.Model, a).offers(q)
 	return page.Items, s.Cursors.Encode(page.Next, canon), nil
 }

@@ -44,12 +44,10 @@ func (a *App) FundingReport(ctx context.Context, actor *models.Actor, groupBy st
 		rows[k] = r
 		return r
 	}
-	for _, n := range a.Model.AllNeeds() {
-		if n.Status == models.NeedOpen && models.CanSeeNeed(actor, n) {
-			r := row(key(n.Country, n.Theme, n.Capability))
-			r.OpenNeeds++
-			r.Requested += n.BudgetUSD
-		}
+	for _, n := range viewAs(a.Model, actor).allNeeds(func(n *models.Need) bool { return n.Status == models.NeedOpen }) {
+		r := row(key(n.Country, n.Theme, n.Capability))
+		r.OpenNeeds++
+		r.Requested += n.BudgetUSD
 	}
 	for _, p := range a.Projects.Visible(actor, "", "", 0) {
 		r := row(key(p.Country, p.Theme, p.Capability))

@@ -206,7 +206,7 @@ func TestAllocateRules(t *testing.T) {
 		{NeedID: "ghost", OfferID: o.ID, Score: 1}, {NeedID: "n2", OfferID: o.ID, Score: 0.85}, // duplicate: best counts
 	}
 	got := Allocate(cands, []*models.Need{n1, n2, n3}, []*models.Offer{o, closed})
-	want := []Match{{NeedID: "n1", OfferID: o.ID, Score: 0.9}, {NeedID: "n2", OfferID: o.ID, Score: 0.85}}
+	want := []Match{{NeedID: "n1", OfferID: o.ID, Score: 0.9, Band: BandStrong}, {NeedID: "n2", OfferID: o.ID, Score: 0.85, Band: BandStrong}}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got %v, want %v", got, want)
 	}

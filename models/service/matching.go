@@ -545,7 +545,7 @@ func (m *Matching) OffersForNeedJSON(ctx context.Context, a *models.Actor, needI
 			for _, x := range m.ix.ExplainAll(e.Items[:min(limit, len(e.Items))], w, c) {
 				if o, ok := m.ix.Offer(x.OfferID); ok {
 					out.Items = append(out.Items, OfferMatch{Rank: len(out.Items) + 1, OfferID: x.OfferID, Score: x.Score,
-						Title: o.Title, OrganizationID: o.OrganizationID, Factors: x.Factors})
+						Band: x.Band, Relevance: x.Relevance, Title: o.Title, OrganizationID: o.OrganizationID, Factors: x.Factors})
 				}
 			}
 			return out
@@ -572,7 +572,7 @@ func (m *Matching) NeedsForOfferJSON(ctx context.Context, a *models.Actor, offer
 			for _, x := range m.ix.ExplainAll(e.Items[:min(limit, len(e.Items))], w, c) {
 				if n, ok := m.ix.Need(x.NeedID); ok && visible(n) {
 					out.Items = append(out.Items, NeedMatch{Rank: len(out.Items) + 1, NeedID: x.NeedID, Score: x.Score,
-						Title: n.Title, Country: n.Country, OrganizationID: n.OrganizationID, Factors: x.Factors})
+						Band: x.Band, Relevance: x.Relevance, Title: n.Title, Country: n.Country, OrganizationID: n.OrganizationID, Factors: x.Factors})
 				}
 			}
 			return out
@@ -724,11 +724,15 @@ type NeedMatches struct {
 	Items          []OfferMatch `json:"items"`
 }
 
-// OfferMatch is one ranked offer for a need.
+// OfferMatch is one ranked offer for a need. Band says how strong the match is in one word
+// (strong, possible, weak; matching.BandOf); Relevance is the gate every factor's
+// contribution is scaled by (1 exact capability, 0.5 same theme only).
 type OfferMatch struct {
 	Rank           int               `json:"rank"`
 	OfferID        string            `json:"offer_id"`
 	Score          float64           `json:"score"`
+	Band           matching.Band     `json:"band"`
+	Relevance      float64           `json:"relevance"`
 	Title          string            `json:"title"`
 	OrganizationID string            `json:"organization_id"`
 	Factors        []matching.Factor `json:"factors"`
@@ -743,11 +747,13 @@ type OfferMatches struct {
 	Items          []NeedMatch `json:"items"`
 }
 
-// NeedMatch is one ranked need for an offer.
+// NeedMatch is one ranked need for an offer, with its band and relevance as in OfferMatch.
 type NeedMatch struct {
 	Rank           int               `json:"rank"`
 	NeedID         string            `json:"need_id"`
 	Score          float64           `json:"score"`
+	Band           matching.Band     `json:"band"`
+	Relevance      float64           `json:"relevance"`
 	Title          string            `json:"title"`
 	Country        string            `json:"country"`
 	OrganizationID string            `json:"organization_id"`

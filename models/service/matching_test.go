@@ -26,7 +26,8 @@ func wantNeedRanking(t *testing.T, w *benchWorld, needID string) []OfferMatch {
 	for i, x := range ix.ExplainAll(ix.TopOffersForNeed(needID, MaxRankLimit, m.Weights(), ctx), m.Weights(), ctx) {
 		o, ok := ix.Offer(x.OfferID)
 		require.True(t, ok)
-		out = append(out, OfferMatch{Rank: i + 1, OfferID: x.OfferID, Score: x.Score, Title: o.Title, OrganizationID: o.OrganizationID, Factors: x.Factors})
+		out = append(out, OfferMatch{Rank: i + 1, OfferID: x.OfferID, Score: x.Score, Band: x.Band, Relevance: x.Relevance,
+			Title: o.Title, OrganizationID: o.OrganizationID, Factors: x.Factors})
 	}
 	return out
 }

@@ -109,6 +109,27 @@ func (w Weights) fromArray(a [nFactors]float64) Weights {
 	return w
 }
 
+// ByName returns the weights keyed by factor name, so that forms and reports need not list
+// the fields themselves (and cannot forget one when a factor is added).
+func (w Weights) ByName() map[string]float64 {
+	out := make(map[string]float64, nFactors)
+	for i, x := range w.array() {
+		out[factorNames[i]] = x
+	}
+	return out
+}
+
+// WithNames returns w with the weights named in m replaced (unknown names are ignored).
+func (w Weights) WithNames(m map[string]float64) Weights {
+	a := w.array()
+	for i, name := range factorNames {
+		if x, ok := m[name]; ok {
+			a[i] = x
+		}
+	}
+	return w.fromArray(a)
+}
+
 // units returns each weight in score units (1/scale). For valid weights this is exact.
 func (w Weights) units() [nFactors]int64 {
 	var u [nFactors]int64

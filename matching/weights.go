@@ -46,6 +46,11 @@ var factorNames = [nFactors]string{
 // user interfaces and documentation generators need not hard-code them.
 func FactorNames() []string { return append([]string(nil), factorNames[:]...) }
 
+// ModelVersion names the scoring formula, apart from the weights: caches of rankings must
+// not serve a ranking computed under another one. 2: relevance gates the score and focus is
+// a factor.
+const ModelVersion = 2
+
 // scale is the number of score units per 1.0: scores, contributions and weights are all
 // multiples of 1/scale (four decimal places), which is what makes the score equal the sum
 // of the contributions exactly.

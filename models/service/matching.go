@@ -121,12 +121,15 @@ type rankWire struct {
 	IDs            []string    `json:"i"`
 	Scores         []float64   `json:"v"`
 	Complete       bool        `json:"f,omitempty"`
+	// Model is the matching.ModelVersion that ranked it; an entry of another (or none, from
+	// a replica that predates the field) is stale and ranked again.
+	Model int `json:"m,omitempty"`
 }
 
 // marshal encodes the entry for Redis; k says whose ranking it is.
 func (e *rankEntry) marshal(k rankKey) ([]byte, error) {
 	w := rankWire{Stamp: e.stamp.Load(), Day: e.Day, WeightsVersion: e.WeightsVersion, ComputedAt: e.ComputedAt,
-		IDs: make([]string, len(e.Items)), Scores: make([]float64, len(e.Items)), Complete: e.Complete}
+		IDs: make([]string, len(e.Items)), Scores: make([]float64, len(e.Items)), Complete: e.Complete, Model: matching.ModelVersion}
 	for i, x := range e.Items {
 		w.IDs[i], w.Scores[i] = x.OfferID, x.Score
 		if !k.need {
@@ -144,6 +147,9 @@ func unmarshalRank(raw []byte, k rankKey) (*rankEntry, error) {
 	}
 	if len(w.IDs) != len(w.Scores) {
 		return nil, fmt.Errorf("cached ranking: %d ids and %d scores", len(w.IDs), len(w.Scores))
+	}
+	if w.Model != matching.ModelVersion {
+		return nil, fmt.Errorf("cached ranking: scored by model %d, not %d", w.Model, matching.ModelVersion)
 	}
 	e := &rankEntry{Day: w.Day, WeightsVersion: w.WeightsVersion, ComputedAt: w.ComputedAt,
 		Items: make([]matching.Match, len(w.IDs)), Complete: w.Complete}

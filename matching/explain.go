@@ -10,8 +10,9 @@ import (
 
 // explain scores a pair that passed the hard constraints and writes the reason for every
 // factor. It computes the values with the same function the rankings use, so an explained
-// score always equals the ranked one. overlaps counts every delivery of the need's capability
-// in its country (the value); seen counts those the reader may see (the reason).
+// score always equals the ranked one. Every contribution is weight × value × relevance.
+// overlaps counts every delivery of the need's capability in its country (the value); seen
+// counts those the reader may see (the reason).
 func explain(nr *needRec, or *offerRec, w *[nFactors]int64, today int32, overlaps, seen int) Match {
 	v := values(nr, or, today, overlaps)
 	c, total := contributions(w, &v)
@@ -33,9 +34,11 @@ func explain(nr *needRec, or *offerRec, w *[nFactors]int64, today int32, overlap
 	fs[fBudget].Reason = budgetReason(n.BudgetUSD, or.remaining)
 	fs[fTiming].Reason = timingReason(nr, or, today, v[fTiming])
 	fs[fMaturity].Reason = maturityReason(nr, or)
+	fs[fFocus].Reason = focusReason(or.reach)
 	fs[fPriority].Reason = priorityReason(n.Priority)
 	fs[fDuplication].Reason = duplicationReason(n, overlaps, seen)
-	return Match{NeedID: n.ID, OfferID: or.o.ID, Score: unitsToFloat(total), Factors: fs}
+	score := unitsToFloat(total)
+	return Match{NeedID: n.ID, OfferID: or.o.ID, Score: score, Relevance: v[fCapability], Band: BandOf(score), Factors: fs}
 }
 
 func capabilityReason(nr *needRec, v float64) string {
@@ -144,6 +147,16 @@ func maturityReason(nr *needRec, or *offerRec) string {
 		out += "; it matures existing CSIRTs but the baseline is stage 0"
 	}
 	return out
+}
+
+// focusReason says how widely the offer is open: "offer is open to 58 of 249 countries and
+// territories", or "offer is open to every country".
+func focusReason(reach int) string {
+	all := len(geo().codes)
+	if reach >= all {
+		return "offer is open to every country"
+	}
+	return "offer is open to " + strconv.Itoa(reach) + " of " + strconv.Itoa(all) + " countries and territories"
 }
 
 func priorityReason(p models.Priority) string {

@@ -69,6 +69,9 @@ func TestEveryMessageExistsInEveryLanguage(t *testing.T) {
 	for _, f := range matching.FactorNames() {
 		used["factor."+f], used["factor."+f+".hint"] = true, true
 	}
+	for _, b := range []matching.Band{matching.BandStrong, matching.BandPossible, matching.BandWeak} {
+		used["match.band."+string(b)] = true // template "band"
+	}
 	for k := range flashKeys {
 		used["flash."+k] = true
 	}

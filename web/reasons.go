@@ -60,6 +60,10 @@ var reasonRules = []reasonRule{
 	{regexp.MustCompile(`^need states no maturity baseline and target \(neutral\)$`), "reason.maturity_unstated", nil},
 	{regexp.MustCompile(`^(\w+) stage (\d+) to (\d+): a gap of (\d+) calls for (\d+) kinds? of sustained support \([^)]*\); offer provides (?:none|\d+ \(([^)]*)\))(; it matures existing CSIRTs but the baseline is stage 0)?$`),
 		"reason.maturity", maturityArgs},
+	{regexp.MustCompile(`^offer is open to every country$`), "reason.focus_all", nil},
+	{regexp.MustCompile(`^offer is open to (\d+) of (\d+) countries and territories$`), "reason.focus_some", func(L *Localizer, m []string) []any {
+		return []any{m[1], m[2]}
+	}},
 	{regexp.MustCompile(`^(high|medium|low)-priority need$`), "reason.priority", func(L *Localizer, m []string) []any {
 		return []any{L.Label(models.KindPriority, m[1])}
 	}},

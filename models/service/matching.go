@@ -122,12 +122,15 @@ type rankWire struct {
 	IDs            []string    `json:"i"`
 	Scores         []float64   `json:"v"`
 	Complete       bool        `json:"f,omitempty"`
+	// Model is the matching.ModelVersion that ranked it; an entry of another (or none, from
+	// a replica that predates the field) is stale and ranked again.
+	Model int `json:"m,omitempty"`
 }
 
 // marshal encodes the entry for Redis; k says whose ranking it is.
 func (e *rankEntry) marshal(k rankKey) ([]byte, error) {
 	w := rankWire{Stamp: e.stamp.Load(), Day: e.Day, WeightsVersion: e.WeightsVersion, ComputedAt: e.ComputedAt,
-		IDs: make([]string, len(e.Items)), Scores: make([]float64, len(e.Items)), Complete: e.Complete}
+		IDs: make([]string, len(e.Items)), Scores: make([]float64, len(e.Items)), Complete: e.Complete, Model: matching.ModelVersion}
 	for i, x := range e.Items {
 		w.IDs[i], w.Scores[i] = x.OfferID, x.Score
 		if !k.need {
@@ -145,6 +148,9 @@ func unmarshalRank(raw []byte, k rankKey) (*rankEntry, error) {
 	}
 	if len(w.IDs) != len(w.Scores) {
 		return nil, fmt.Errorf("cached ranking: %d ids and %d scores", len(w.IDs), len(w.Scores))
+	}
+	if w.Model != matching.ModelVersion {
+		return nil, fmt.Errorf("cached ranking: scored by model %d, not %d", w.Model, matching.ModelVersion)
 	}
 	e := &rankEntry{Day: w.Day, WeightsVersion: w.WeightsVersion, ComputedAt: w.ComputedAt,
 		Items: make([]matching.Match, len(w.IDs)), Complete: w.Complete}
@@ -546,7 +552,7 @@ func (m *Matching) OffersForNeedJSON(ctx context.Context, a *models.Actor, needI
 			for _, x := range m.ix.ExplainAll(e.Items[:min(limit, len(e.Items))], w, c) {
 				if o, ok := m.ix.Offer(x.OfferID); ok {
 					out.Items = append(out.Items, OfferMatch{Rank: len(out.Items) + 1, OfferID: x.OfferID, Score: x.Score,
-						Title: o.Title, OrganizationID: o.OrganizationID, Factors: x.Factors})
+						Band: x.Band, Relevance: x.Relevance, Title: o.Title, OrganizationID: o.OrganizationID, Factors: x.Factors})
 				}
 			}
 			return out
@@ -573,7 +579,7 @@ func (m *Matching) NeedsForOfferJSON(ctx context.Context, a *models.Actor, offer
 			for _, x := range m.ix.ExplainAll(e.Items[:min(limit, len(e.Items))], w, c) {
 				if n, ok := m.ix.Need(x.NeedID); ok && visible(n) {
 					out.Items = append(out.Items, NeedMatch{Rank: len(out.Items) + 1, NeedID: x.NeedID, Score: x.Score,
-						Title: n.Title, Country: n.Country, OrganizationID: n.OrganizationID, Factors: x.Factors})
+						Band: x.Band, Relevance: x.Relevance, Title: n.Title, Country: n.Country, OrganizationID: n.OrganizationID, Factors: x.Factors})
 				}
 			}
 			return out
@@ -784,11 +790,15 @@ type NeedMatches struct {
 	Items          []OfferMatch `json:"items"`
 }
 
-// OfferMatch is one ranked offer for a need.
+// OfferMatch is one ranked offer for a need. Band says how strong the match is in one word
+// (strong, possible, weak; matching.BandOf); Relevance is the gate every factor's
+// contribution is scaled by (1 exact capability, 0.5 same theme only).
 type OfferMatch struct {
 	Rank           int               `json:"rank"`
 	OfferID        string            `json:"offer_id"`
 	Score          float64           `json:"score"`
+	Band           matching.Band     `json:"band"`
+	Relevance      float64           `json:"relevance"`
 	Title          string            `json:"title"`
 	OrganizationID string            `json:"organization_id"`
 	Factors        []matching.Factor `json:"factors"`
@@ -803,11 +813,13 @@ type OfferMatches struct {
 	Items          []NeedMatch `json:"items"`
 }
 
-// NeedMatch is one ranked need for an offer.
+// NeedMatch is one ranked need for an offer, with its band and relevance as in OfferMatch.
 type NeedMatch struct {
 	Rank           int               `json:"rank"`
 	NeedID         string            `json:"need_id"`
 	Score          float64           `json:"score"`
+	Band           matching.Band     `json:"band"`
+	Relevance      float64           `json:"relevance"`
 	Title          string            `json:"title"`
 	Country        string            `json:"country"`
 	OrganizationID string            `json:"organization_id"`

@@ -39,9 +39,11 @@ func hidden(kind string) error { return Errorf(ErrNotFound, "%s not found", kind
 
 // CanSeeNeed reports whether the actor may know the need exists. Coordinators see every need
 // and the owning organization its own. A need that is not published (draft, awaiting
-// approval, withdrawn) is seen by no one else, not even another ministry of its country. Of
-// published needs, the ministries of the need's country see all, donors see public and
-// donors-tier ones, other ministries and anonymous visitors public ones.
+// approval, withdrawn) is seen by no one else. Of published needs, donors see public and
+// donors-tier ones, and everyone else (other ministries, including another ministry of the
+// same country, and anonymous visitors) public ones: the contract's tiers are "public",
+// "donors (donors, coordinators and the owner)" and "restricted (coordinators and the owner
+// only)", where the owner is the posting organization.
 func CanSeeNeed(a *Actor, n *Need) bool {
 	switch {
 	case a == nil:
@@ -52,8 +54,6 @@ func CanSeeNeed(a *Actor, n *Need) bool {
 		return true
 	case !n.Published():
 		return false
-	case a.Role == RoleMinistry && a.Country == n.Country:
-		return true
 	}
 	switch n.Visibility {
 	case VisibilityPublic:

@@ -7,7 +7,10 @@ import (
 // TestCanSeeNeedByStatusAndVisibility is the need visibility rule, case by case: until a
 // coordinator approves it (draft, submitted) and once withdrawn, a need is seen by its own
 // organization and coordinators only, not by another ministry of its country (issue 13.2); a
-// published need is seen by tier; an anonymous visitor (nil actor) sees published public needs.
+// published need is seen by tier, the owner being the posting organization (the contract's
+// "donors (donors, coordinators and the owner)" and "restricted (coordinators and the owner
+// only)": another ministry of the same country is not the owner); an anonymous visitor (nil
+// actor) sees published public needs.
 func TestCanSeeNeedByStatusAndVisibility(t *testing.T) {
 	actors := map[string]*Actor{
 		"owner":       {Role: RoleMinistry, OrgID: "org-sn", Country: "SN"},
@@ -21,8 +24,8 @@ func TestCanSeeNeedByStatusAndVisibility(t *testing.T) {
 	unpublished := map[string]bool{"owner": true, "coordinator": true, "admin": true}
 	byTier := map[Visibility]map[string]bool{
 		VisibilityPublic:     {"owner": true, "sameCountry": true, "otherState": true, "donor": true, "coordinator": true, "admin": true, "anonymous": true},
-		VisibilityDonors:     {"owner": true, "sameCountry": true, "donor": true, "coordinator": true, "admin": true},
-		VisibilityRestricted: {"owner": true, "sameCountry": true, "coordinator": true, "admin": true},
+		VisibilityDonors:     {"owner": true, "donor": true, "coordinator": true, "admin": true},
+		VisibilityRestricted: {"owner": true, "coordinator": true, "admin": true},
 	}
 	for _, st := range []NeedStatus{NeedDraft, NeedSubmitted, NeedOpen, NeedMatched, NeedInProgress, NeedFulfilled, NeedWithdrawn} {
 		for _, vis := range []Visibility{VisibilityPublic, VisibilityDonors, VisibilityRestricted} {

@@ -507,8 +507,8 @@ func needKey(id string) string       { return "n:" + id }
 func offerKey(id, aud string) string { return "o:" + id + ":" + aud }
 
 // audience names the group of callers who see the same needs, so that a ranking of needs is
-// cached once per group: coordinators see all; donors see public and donors-tier needs; a
-// ministry sees public needs and its own country's.
+// cached once per group: coordinators see all; donors see published public and donors-tier
+// needs; a ministry sees published public needs and every need of its own organization.
 func audience(a *models.Actor) (string, func(*models.Need) bool) {
 	switch {
 	case a.Role.Curates():
@@ -517,8 +517,8 @@ func audience(a *models.Actor) (string, func(*models.Need) bool) {
 		probe := &models.Actor{Role: models.RoleDonor, OrgID: "\x00"}
 		return "donor", func(n *models.Need) bool { return models.CanSeeNeed(probe, n) }
 	}
-	probe := &models.Actor{Role: models.RoleMinistry, Country: a.Country, OrgID: "\x00"}
-	return "ministry-" + a.Country, func(n *models.Need) bool { return models.CanSeeNeed(probe, n) }
+	probe := &models.Actor{Role: models.RoleMinistry, Country: a.Country, OrgID: a.OrgID}
+	return "ministry-" + a.OrgID, func(n *models.Need) bool { return models.CanSeeNeed(probe, n) }
 }
 
 func (m *Matching) context(today models.Date) *matching.Context {

@@ -582,9 +582,10 @@ func TestBodyLimitOnRealEndpoints(t *testing.T) {
 	})
 }
 
-// TestSignInLimitPerClientAddress: 30 attempts per client address per 5 minutes, whatever
-// accounts they name (credential stuffing), then 429 with Retry-After for every account,
-// including a right password. TestLoginRateLimitHoldsAcrossReplicas covers the per-account limit.
+// TestSignInLimitPerClientAddress: failures from one client address are counted whatever
+// accounts they name (credential stuffing); past LoginAddressBackoff.Free the address must
+// wait, with Retry-After, for every account, including a right password.
+// TestLoginRateLimitHoldsAcrossReplicas covers the limit of one account from one address.
 func TestSignInLimitPerClientAddress(t *testing.T) {
 	e := newEnv(t)
 	a, b := e.node(), e.node()
@@ -595,17 +596,19 @@ func TestSignInLimitPerClientAddress(t *testing.T) {
 		Role: models.RoleDonor, OrganizationID: o.ID})
 	require.NoError(t, err)
 	nodes := []*node{a, b}
-	for i := 0; i < service.LoginLimitPerAddress; i++ {
+	for i := 0; i <= service.LoginAddressBackoff.Free; i++ { // the free failures, and the one that starts the wait
 		r := nodes[i%2].call("POST", "/api/v1/auth/login", "", map[string]string{"email": fmt.Sprintf("guess%d@fund.example", i), "password": "Winter2026!!!"})
 		require.Equal(t, 401, r.Status, "attempt %d: %s", i+1, r.Body)
 	}
 	r := b.call("POST", "/api/v1/auth/login", "", map[string]string{"email": "officer@fund.example", "password": pw})
-	require.Equal(t, 429, r.Status, "the address has used its attempts, even for an account it never tried: %s", r.Body)
+	require.Equal(t, 429, r.Status, "the address has used its failures, even for an account it never tried: %s", r.Body)
 	ra, err := strconv.Atoi(r.Header["Retry-After"])
 	require.NoError(t, err)
-	assert.True(t, ra > 0 && ra <= int(service.LoginWindow.Seconds()), "Retry-After %d", ra)
+	assert.True(t, ra > 0 && ra <= int(service.LoginAddressBackoff.Base.Seconds()), "Retry-After %d", ra)
 	assert.Equal(t, "urn:capmatch:problem:rate-limited", r.problem(t).Type)
 	assert.NotContains(t, string(r.Body), "officer@fund.example")
+	// Another address is not affected.
+	assert.Equal(t, 200, a.callFrom("127.0.0.7", "POST", "/api/v1/auth/login", "", map[string]string{"email": "officer@fund.example", "password": pw}).Status)
 }
 
 // TestServerErrorsNeverLeakInternals: whatever an unexpected failure carries (driver messages,

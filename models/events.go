@@ -51,11 +51,40 @@ type Bus interface {
 	Publish(ctx context.Context, e Event) error
 }
 
-// RateLimiter counts attempts per key in a fixed window shared by every replica.
+// RateLimiter counts failures per key, in a store every replica shares, and blocks a key for a
+// growing time once it has failed too often (Backoff). Only failures count: what succeeds costs
+// nothing, so honest users who get it right are never slowed down by how often they do.
 type RateLimiter interface {
-	// Allow records one attempt for key and reports whether it is within limit per window; when
-	// not, retryAfter says how long until the window resets.
-	Allow(ctx context.Context, key string, limit int, window time.Duration) (ok bool, retryAfter time.Duration, err error)
+	// Wait reports how long the longest-blocked of keys stays blocked; 0 when none is.
+	Wait(ctx context.Context, keys ...string) (time.Duration, error)
+	// Fail records one failure under key and returns how many failures key has had (within
+	// b.Memory of each other) and how long key is now blocked (0 while within b.Free).
+	Fail(ctx context.Context, key string, b Backoff) (failures int, blocked time.Duration, err error)
+	// Clear forgets keys' failures and lifts their blocks.
+	Clear(ctx context.Context, keys ...string) error
+}
+
+// Backoff is how failures under one key turn into waiting: the first Free failures cost
+// nothing (typing mistakes); each one after that blocks the key for Base, doubling with every
+// further failure up to Max (exponential back-off rather than a lock-out: a patient honest
+// user always gets another try, an attacker gets fewer and fewer). Failures are forgotten
+// Memory after the last one.
+type Backoff struct {
+	Free      int
+	Base, Max time.Duration
+	Memory    time.Duration
+}
+
+// Delay is how long a key is blocked after its n-th failure.
+func (b Backoff) Delay(n int) time.Duration {
+	if n <= b.Free || b.Base <= 0 {
+		return 0
+	}
+	d := b.Base
+	for i := b.Free + 1; i < n && d < b.Max; i++ {
+		d *= 2
+	}
+	return min(d, b.Max)
 }
 
 type requestIDKey struct{}

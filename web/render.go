@@ -12,6 +12,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/capmatch/capmatch/models"
@@ -323,6 +324,17 @@ func setPageHeaders(c *fiber.Ctx, lang string, private bool) {
 	}
 }
 
+// retryAfter is the Retry-After value (whole seconds, rounded up) of an error that says how
+// long to wait (a sign-in back-off), or of fallback.
+func retryAfter(err error, fallback time.Duration) string {
+	d := fallback
+	var de *models.Error
+	if errors.As(err, &de) && de.RetryAfter > 0 {
+		d = de.RetryAfter
+	}
+	return strconv.Itoa(int(math.Ceil(d.Seconds())))
+}
+
 // errorPage is the data of the error page.
 type errorPage struct {
 	Status  int
@@ -353,7 +365,7 @@ func (u *UI) fail(r *req, err error) error {
 		status, key = 409, "conflict"
 	case errors.Is(err, models.ErrRateLimited):
 		status, key = 429, "rate_limited"
-		c.Set(fiber.HeaderRetryAfter, "60")
+		c.Set(fiber.HeaderRetryAfter, retryAfter(err, time.Minute))
 	case errors.Is(err, models.ErrUnavailable):
 		status, key = 503, "unavailable"
 		c.Set(fiber.HeaderRetryAfter, "5")

@@ -50,6 +50,9 @@ type AuditEntry struct {
 	ObjectID   string    `json:"object_id" bson:"object_id"`
 	Changed    []string  `json:"changed,omitempty" bson:"changed,omitempty"`
 	RequestID  string    `json:"request_id,omitempty" bson:"request_id,omitempty"`
+	// CorrelationID is the client's own id for the request, when it sent a valid one: a hint
+	// for matching the client's logs, never the request id (which the server draws).
+	CorrelationID string `json:"correlation_id,omitempty" bson:"correlation_id,omitempty"`
 }
 
 // AccessTokens issues and verifies signed access tokens (a JWT adapter implements it).

@@ -89,7 +89,23 @@ func (b Backoff) Delay(n int) time.Duration {
 
 type requestIDKey struct{}
 
-// WithRequestID attaches the HTTP request id to ctx so the audit trail can record it.
+type correlationIDKey struct{}
+
+// WithCorrelationID attaches a client's own id for the request (a valid X-Correlation-Id or
+// X-Request-Id) to ctx. It is recorded beside the request id, never in its place: the
+// request id is always the server's.
+func WithCorrelationID(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, correlationIDKey{}, id)
+}
+
+// CorrelationIDFrom returns the client's correlation id attached to ctx, or "".
+func CorrelationIDFrom(ctx context.Context) string {
+	s, _ := ctx.Value(correlationIDKey{}).(string)
+	return s
+}
+
+// WithRequestID attaches the HTTP request id, which the server draws at random, to ctx so the
+// audit trail can record it.
 func WithRequestID(ctx context.Context, id string) context.Context {
 	return context.WithValue(ctx, requestIDKey{}, id)
 }

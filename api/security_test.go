@@ -746,6 +746,9 @@ func TestWebhookTargetsFollowTheSSRFPolicy(t *testing.T) {
 		"https://10.0.0.5/x", "https://192.168.1.1/x", "https://[::1]/x", "https://[::ffff:127.0.0.1]/x", "https://0.0.0.0/x",
 		"https://100.64.0.1/x", "https://printer.local/x", "https://admin:pw@hooks.example.org/x", "file:///etc/passwd",
 		"gopher://127.0.0.1:6379/_FLUSHALL",
+		// IPv6 forms that carry a refused IPv4 address (issue 13.7).
+		"https://[::127.0.0.1]:8443/x", "https://[2002:7f00:1::]:8443/x", "https://[2002:a9fe:a9fe::]/latest",
+		"https://[2001:0:4136:e378:8000:63bf:80ff:fffe]/x", "https://[64:ff9b::a9fe:a9fe]/latest",
 	} {
 		r := put(bad)
 		require.Equal(t, 422, r.Status, "%s: %s", bad, r.Body)

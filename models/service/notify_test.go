@@ -208,7 +208,7 @@ func TestFailedDeliveriesLogNoQuery(t *testing.T) {
 
 func TestRedactURL(t *testing.T) {
 	for in, want := range map[string]string{
-		"https://hooks.example.org/capmatch?token=abc#x":   "https://hooks.example.org/capmatch",
+		"https://hooks.example.org/capmatch?token=abc#x":    "https://hooks.example.org/capmatch",
 		"https://user:pw@hooks.example.org:8443/a/b?c=d":    "https://hooks.example.org:8443/a/b",
 		"https://[2606:4700::1]/hook":                       "https://[2606:4700::1]/hook",
 		"::not a url":                                       "(unparsable URL)",

@@ -3,8 +3,6 @@ package api
 import (
 	"bytes"
 	"encoding/json"
-	"io"
-	"net/http/httptest"
 	"regexp"
 	"strings"
 	"testing"
@@ -12,37 +10,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
-
-// callWithHeaders is node.call with extra request headers.
-func (n *node) callWithHeaders(method, path, token string, body any, headers map[string]string) resp {
-	t := n.env.t
-	t.Helper()
-	var rd io.Reader
-	if body != nil {
-		raw, err := json.Marshal(body)
-		require.NoError(t, err)
-		rd = bytes.NewReader(raw)
-	}
-	req := httptest.NewRequest(method, path, rd)
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	for k, v := range headers {
-		req.Header.Set(k, v)
-	}
-	hr, err := n.srv.App().Test(req, -1)
-	require.NoError(t, err)
-	raw, err := io.ReadAll(hr.Body)
-	require.NoError(t, err)
-	h := map[string]string{}
-	for k := range hr.Header {
-		h[k] = hr.Header.Get(k)
-	}
-	return resp{Status: hr.StatusCode, Header: h, Body: raw}
-}
 
 var uuidV4 = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
 
@@ -66,8 +33,10 @@ func TestClientRequestIDsNeverReachTheAuditTrail(t *testing.T) {
 	}
 	create := func(name string, headers map[string]string) (resp, string) {
 		t.Helper()
-		r := n.callWithHeaders("POST", "/api/v1/organizations", f.coord.Token,
-			map[string]string{"name": name, "type": "government", "country": "RW"}, headers)
+		body, err := json.Marshal(map[string]string{"name": name, "type": "government", "country": "RW"})
+		require.NoError(t, err)
+		headers["Content-Type"] = "application/json"
+		r := n.secCall("POST", "/api/v1/organizations", f.coord.Token, headers, bytes.NewReader(body))
 		require.Equal(t, 201, r.Status, string(r.Body))
 		return r, r.json(t)["id"].(string)
 	}

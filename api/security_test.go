@@ -337,7 +337,8 @@ func TestResponsesExposeOnlyKnownProperties(t *testing.T) {
 		"offer": {"id", "title", "description", "themes", "capabilities", "modalities", "languages", "eligible_countries",
 			"eligible_regions", "budget_usd", "max_engagements", "available_from", "available_until", "status", "status_reason",
 			"engagements_used", "budget_committed_usd", "organization_id", "created_by", "created_at", "updated_at", "version", "gen"},
-		"user":         {"id", "email", "name", "role", "organization_id", "country", "disabled", "lang", "created_at", "updated_at", "version"},
+		"user": {"id", "email", "name", "role", "organization_id", "country", "disabled", "must_change_password", "lang", "created_at",
+			"updated_at", "version"},
 		"organization": {"id", "name", "type", "country", "iati_ref", "iati_type", "created_at", "updated_at", "version"},
 		"token pair":   {"access_token", "refresh_token", "token_type", "expires_in"},
 	}

@@ -33,6 +33,8 @@ type Event struct {
 	At     time.Time `json:"at"`
 	// ExpiresAt carries a revocation's expiry.
 	ExpiresAt time.Time `json:"expires_at,omitempty"`
+	// Except carries the refresh family a user's revocation spares (Revocation.Except).
+	Except string `json:"except,omitempty"`
 	// Data carries the changed object itself (JSON), so receivers apply it without a store
 	// round trip; without it they reload by id.
 	Data json.RawMessage `json:"data,omitempty"`

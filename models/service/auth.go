@@ -201,7 +201,7 @@ func (s *Auth) putRevocation(ctx context.Context, rv models.Revocation) error {
 		return fmt.Errorf("revoke: %w", err)
 	}
 	s.Revocations.Add(rv)
-	if err := s.Bus.Publish(ctx, models.Event{Type: models.EventRevoked, ID: rv.ID, At: rv.At, ExpiresAt: rv.ExpiresAt}); err != nil {
+	if err := s.Bus.Publish(ctx, models.Event{Type: models.EventRevoked, ID: rv.ID, At: rv.At, ExpiresAt: rv.ExpiresAt, Except: rv.Except}); err != nil {
 		s.Log.WarnContext(ctx, "revocation broadcast failed; other replicas rely on the store", "err", err)
 	}
 	return nil
@@ -242,7 +242,8 @@ func (s *Auth) issue(ctx context.Context, u *models.User, family string) (*model
 }
 
 func actorOf(u *models.User, family string) *models.Actor {
-	return &models.Actor{UserID: u.ID, Role: u.Role, OrgID: u.OrganizationID, Country: u.Country, FamilyID: family}
+	return &models.Actor{UserID: u.ID, Role: u.Role, OrgID: u.OrganizationID, Country: u.Country, FamilyID: family,
+		MustChangePassword: u.MustChangePassword}
 }
 
 func hashToken(t string) string {

@@ -225,6 +225,12 @@ func (u *UI) handle(acc access, h func(*req) error) fiber.Handler {
 			return u.fail(r, err)
 		}
 		r.S = s
+		if handled, err := u.gatePassword(r); handled {
+			if err != nil {
+				return u.fail(r, err)
+			}
+			return nil
+		}
 		if acc != anyone && s == nil {
 			return r.redirect("/signin?next=" + url.QueryEscape(r.here()))
 		}
@@ -279,7 +285,7 @@ var flashKeys = map[string]bool{
 	"offer_published": true, "offer_closed": true, "readiness_saved": true, "signed_out": true, "weights_saved": true,
 	"engagement_proposed": true, "engagement_agreed": true, "engagement_declined": true, "engagement_withdrawn": true,
 	"message_sent": true, "project_started": true, "transaction_recorded": true, "project_status": true,
-	"result_added": true, "document_added": true, "notifications_read": true,
+	"result_added": true, "document_added": true, "notifications_read": true, "password_changed": true, "password_reset": true,
 }
 
 // render executes a page template in the layout and sends it.

@@ -145,6 +145,9 @@ func (u *UI) ResetPassword() fiber.Handler {
 type accountsPage struct {
 	Users []*models.User
 	Orgs  map[string]string
+	// Manage names the users whose reset link the viewer may issue (models.AuthorizeAccounts):
+	// coordinators may not for coordinators and admins.
+	Manage map[string]bool
 	// Link is a reset link just issued, shown once.
 	Link *issuedLink
 }
@@ -204,7 +207,11 @@ func (u *UI) accountsPage(r *req) (*accountsPage, error) {
 	for _, o := range orgs {
 		names[o.ID] = o.Name
 	}
-	return &accountsPage{Users: users, Orgs: names}, nil
+	manage := map[string]bool{}
+	for _, usr := range users {
+		manage[usr.ID] = !usr.Disabled && models.AuthorizeAccounts(r.actor(), models.ActManage, usr.Role) == nil
+	}
+	return &accountsPage{Users: users, Orgs: names, Manage: manage}, nil
 }
 
 // gatePassword sends a session whose account must still choose its own password to the change

@@ -108,6 +108,9 @@ func TestResetLinksFromTheAccountsPage(t *testing.T) {
 	assert.Contains(t, p.Body, s.fx.donor)
 	donor, err := s.app.Accounts.GetUser(context.Background(), s.actor(s.fx.coord), s.actor(s.fx.donor).UserID)
 	require.NoError(t, err)
+	assert.Contains(t, p.Body, `action="/coordinator/users/`+donor.ID+`/reset"`)
+	assert.NotContains(t, p.Body, `action="/coordinator/users/`+s.actor(s.fx.coord).UserID+`/reset"`,
+		"no button where the viewer may not issue a link (a coordinator for a coordinator)")
 	p = coord.post("/coordinator/users", "/coordinator/users/"+donor.ID+"/reset", nil)
 	assertPage(t, p, 201)
 	assert.Equal(t, "no-referrer", p.Header.Get("Referrer-Policy"))

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/capmatch/capmatch/models"
+	"github.com/capmatch/capmatch/models/jwtauth"
 	"github.com/capmatch/capmatch/models/service"
 	"github.com/gofiber/fiber/v2"
 )
@@ -16,8 +17,31 @@ import (
 type actorKey struct{}
 
 // requireAuth authenticates the bearer token and puts the actor in the request's locals. Every
-// route that needs a signed-in user lists it in the route table.
+// route that needs a signed-in user lists it in the route table. An account whose password
+// was set by someone else gets 403 urn:capmatch:problem:password-change-required until it
+// has chosen its own (service.Auth.PasswordGate); the few routes it may use meanwhile take
+// requireSession instead.
 func (s *Server) requireAuth(c *fiber.Ctx) error {
+	if err := s.authenticateRequest(c); err != nil {
+		return err
+	}
+	if err := s.deps.App.Auth.PasswordGate(c.UserContext(), actor(c)); err != nil {
+		return err
+	}
+	return c.Next()
+}
+
+// requireSession is requireAuth without the password gate: for reading one's own account,
+// changing one's password and signing out.
+func (s *Server) requireSession(c *fiber.Ctx) error {
+	if err := s.authenticateRequest(c); err != nil {
+		return err
+	}
+	return c.Next()
+}
+
+// authenticateRequest authenticates the bearer token and puts the actor in the locals.
+func (s *Server) authenticateRequest(c *fiber.Ctx) error {
 	h := c.Get(fiber.HeaderAuthorization)
 	scheme, token, ok := strings.Cut(h, " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
@@ -30,7 +54,7 @@ func (s *Server) requireAuth(c *fiber.Ctx) error {
 		return err
 	}
 	c.Locals(actorKey{}, &a)
-	return c.Next()
+	return nil
 }
 
 // authenticate is Auth.Authenticate with the signature check remembered: the first request
@@ -71,13 +95,14 @@ func tokenTimes(token string) (issued, expires time.Time, ok bool) {
 		return issued, expires, false
 	}
 	var c struct {
-		IssuedAt  *int64 `json:"iat"`
-		ExpiresAt *int64 `json:"exp"`
+		IssuedAt   *int64 `json:"iat"`
+		IssuedNano int64  `json:"iat_ns"`
+		ExpiresAt  *int64 `json:"exp"`
 	}
 	if json.Unmarshal(raw, &c) != nil || c.IssuedAt == nil || c.ExpiresAt == nil {
 		return issued, expires, false
 	}
-	return time.Unix(*c.IssuedAt, 0).UTC(), time.Unix(*c.ExpiresAt, 0).UTC(), true
+	return jwtauth.IssuedAt(time.Unix(*c.IssuedAt, 0), c.IssuedNano), time.Unix(*c.ExpiresAt, 0).UTC(), true
 }
 
 // maxVerifiedTokens bounds the verified-token cache (about 600 bytes an entry).
@@ -182,6 +207,57 @@ func (s *Server) handleLogout() fiber.Handler {
 			return err
 		}
 		return c.SendStatus(fiber.StatusNoContent)
+	}
+}
+
+type changePasswordRequest struct {
+	CurrentPassword string `json:"current_password"`
+	NewPassword     string `json:"new_password"`
+}
+
+// handleChangePassword replaces the caller's password; the caller's other sessions end.
+func (s *Server) handleChangePassword() fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		var req changePasswordRequest
+		if err := decode(c, &req); err != nil {
+			return err
+		}
+		if err := s.deps.App.Auth.ChangePassword(c.UserContext(), actor(c), req.CurrentPassword, req.NewPassword, c.IP()); err != nil {
+			return err
+		}
+		return c.SendStatus(fiber.StatusNoContent)
+	}
+}
+
+type resetPasswordRequest struct {
+	Token       string `json:"token"`
+	NewPassword string `json:"new_password"`
+}
+
+// handleResetPassword sets a password with a one-time reset link, without signing in.
+func (s *Server) handleResetPassword() fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		var req resetPasswordRequest
+		if err := decode(c, &req); err != nil {
+			return err
+		}
+		if err := s.deps.App.Auth.ResetPassword(c.UserContext(), req.Token, req.NewPassword, c.IP()); err != nil {
+			return err
+		}
+		c.Set(fiber.HeaderCacheControl, "no-store")
+		return c.SendStatus(fiber.StatusNoContent)
+	}
+}
+
+// handleIssuePasswordReset gives a coordinator or admin a one-time reset link for a user.
+func (s *Server) handleIssuePasswordReset() fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		link, err := s.deps.App.Accounts.IssuePasswordReset(c.UserContext(), actor(c), c.Params("id"))
+		if err != nil {
+			return err
+		}
+		c.Set(fiber.HeaderCacheControl, "no-store")
+		return c.Status(fiber.StatusCreated).JSON(link)
 	}
 }
 

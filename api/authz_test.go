@@ -153,6 +153,27 @@ func authzTable() []authzCase {
 			path: func(w *authzWorld) string { return "/api/v1/users/" + w.victim("donor", true) + "/enable" },
 			want: curators(200, 404)},
 		{name: "audit trail", method: "GET", route: "/api/v1/audit", path: static("/api/v1/audit"), want: curators(200, 403)},
+		// Passwords (issue 13.6). The table never really changes a fixture password (later rows
+		// sign in with it): a wrong current password is the actor's own 422.
+		{name: "change own password", method: "POST", route: "/api/v1/me/password", path: static("/api/v1/me/password"),
+			body: func(*authzWorld, string) any {
+				return map[string]string{"current_password": "not the current one", "new_password": "mango otter quilt lantern"}
+			}, want: all(422)},
+		{name: "issue reset link for a donor", method: "POST", route: "/api/v1/users/:id/password-reset",
+			path: func(w *authzWorld) string { return "/api/v1/users/" + w.victim("donor", false) + "/password-reset" },
+			want: curators(201, 404)},
+		{name: "issue reset link for a coordinator", method: "POST", route: "/api/v1/users/:id/password-reset",
+			path: func(w *authzWorld) string {
+				return "/api/v1/users/" + w.victim("coordinator", false) + "/password-reset"
+			},
+			want: with(curators(201, 404), map[string]int{"coordinator": 403})},
+		{name: "issue reset link for oneself", method: "POST", route: "/api/v1/users/:id/password-reset", path: nil, suffix: "/password-reset",
+			want: with(all(403), map[string]int{"admin": 201})},
+		{name: "reset a password with a bogus link", method: "POST", route: "/api/v1/auth/password-reset",
+			path: static("/api/v1/auth/password-reset"),
+			body: func(*authzWorld, string) any {
+				return map[string]string{"token": "nobody.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "new_password": "mango otter quilt lantern"}
+			}, want: with(all(422), map[string]int{"anon": 422})},
 		{name: "import needs", method: "POST", route: "/api/v1/import/needs", path: static("/api/v1/import/needs"),
 			body: func(w *authzWorld, _ string) any {
 				return []any{needBody(w.f, "coordinator", w.unique("Imported need"))}

@@ -14,12 +14,13 @@ import (
 )
 
 // decode reads a JSON body into v strictly: unknown fields, wrong JSON types, trailing data
-// and non-JSON content types are rejected with a 400 (415 for the content type) naming the
-// problem. The target is always a typed struct, so nothing from a body can become a query
-// operator.
+// and bodies not labelled as JSON are rejected with a 400 (415 for the content type) naming
+// the problem. A body without a Content-Type is not taken for JSON: that is how a page on
+// another site could send a "simple" cross-origin request (issue 13.8). The target is always a
+// typed struct, so nothing from a body can become a query operator.
 func decode(c *fiber.Ctx, v any) error {
 	ct := strings.ToLower(strings.TrimSpace(strings.Split(c.Get(fiber.HeaderContentType), ";")[0]))
-	if ct != "" && ct != fiber.MIMEApplicationJSON && !strings.HasSuffix(ct, "+json") {
+	if ct != fiber.MIMEApplicationJSON && !strings.HasSuffix(ct, "+json") && (ct != "" || len(c.Request().Body()) > 0) { // the raw body: Body() would inflate it
 		return fiber.NewError(fiber.StatusUnsupportedMediaType, "send the body as application/json")
 	}
 	// Fiber inflates compressed bodies in Body() with no size limit, which would let a small

@@ -48,6 +48,7 @@ var kindStatus = []struct {
 }{
 	{models.ErrMalformed, 400},
 	{models.ErrUnauthorized, 401},
+	{models.ErrPasswordChangeRequired, 403},
 	{models.ErrForbidden, 403},
 	{models.ErrNotFound, 404},
 	{models.ErrConflict, 409},
@@ -90,7 +91,9 @@ func toProblem(err error) Problem {
 			p.Errors = de.Fields
 		}
 	}
-	if t, ok := problemTypes[p.Status]; ok {
+	if errors.Is(err, models.ErrPasswordChangeRequired) {
+		p.Type = "urn:capmatch:problem:password-change-required"
+	} else if t, ok := problemTypes[p.Status]; ok {
 		p.Type = t
 	} else {
 		p.Type = "about:blank"

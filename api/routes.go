@@ -21,10 +21,13 @@ func (s *Server) routes(app *fiber.App) {
 
 	// Identity and access.
 	auth := s.requireAuth
+	session := s.requireSession // also for an account that must still change its password
 	v1.Post("/auth/login", s.handleLogin())
 	v1.Post("/auth/refresh", s.handleRefresh())
-	v1.Post("/auth/logout", auth, s.handleLogout())
-	v1.Get("/me", auth, s.handleMe())
+	v1.Post("/auth/password-reset", s.handleResetPassword())
+	v1.Post("/auth/logout", session, s.handleLogout())
+	v1.Get("/me", session, s.handleMe())
+	v1.Post("/me/password", session, s.handleChangePassword())
 	v1.Post("/organizations", auth, s.handleCreateOrg())
 	v1.Get("/organizations", auth, s.handleListOrgs())
 	v1.Get("/organizations/:id", auth, s.handleGetOrg())
@@ -36,6 +39,7 @@ func (s *Server) routes(app *fiber.App) {
 	v1.Get("/users/:id", auth, s.handleGetUser())
 	v1.Post("/users/:id/disable", auth, s.handleSetDisabled(true))
 	v1.Post("/users/:id/enable", auth, s.handleSetDisabled(false))
+	v1.Post("/users/:id/password-reset", auth, s.handleIssuePasswordReset())
 	v1.Get("/audit", auth, s.handleAudit())
 
 	// The catalogue of vocabularies (public: forms and public pages need it).
@@ -106,6 +110,12 @@ func (s *Server) routes(app *fiber.App) {
 	app.Get("/signin", ui.SignInPage())
 	app.Post("/signin", ui.SignIn())
 	app.Post("/signout", ui.SignOut())
+	app.Get("/account/password", ui.ChangePasswordPage())
+	app.Post("/account/password", ui.ChangePassword())
+	app.Get("/reset", ui.ResetPasswordPage())
+	app.Post("/reset", ui.ResetPassword())
+	app.Get("/coordinator/users", ui.Accounts())
+	app.Post("/coordinator/users/:id/reset", ui.IssueResetLink())
 	app.Get("/needs", ui.Needs())
 	app.Get("/needs/:id", ui.Need())
 	app.Post("/needs/:id/:action", ui.NeedTransition())

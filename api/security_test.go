@@ -337,7 +337,8 @@ func TestResponsesExposeOnlyKnownProperties(t *testing.T) {
 		"offer": {"id", "title", "description", "themes", "capabilities", "modalities", "languages", "eligible_countries",
 			"eligible_regions", "budget_usd", "max_engagements", "available_from", "available_until", "status", "status_reason",
 			"engagements_used", "budget_committed_usd", "organization_id", "created_by", "created_at", "updated_at", "version", "gen"},
-		"user":         {"id", "email", "name", "role", "organization_id", "country", "disabled", "lang", "created_at", "updated_at", "version"},
+		"user": {"id", "email", "name", "role", "organization_id", "country", "disabled", "must_change_password", "lang", "created_at",
+			"updated_at", "version"},
 		"organization": {"id", "name", "type", "country", "iati_ref", "iati_type", "created_at", "updated_at", "version"},
 		"token pair":   {"access_token", "refresh_token", "token_type", "expires_in"},
 	}
@@ -582,9 +583,10 @@ func TestBodyLimitOnRealEndpoints(t *testing.T) {
 	})
 }
 
-// TestSignInLimitPerClientAddress: 30 attempts per client address per 5 minutes, whatever
-// accounts they name (credential stuffing), then 429 with Retry-After for every account,
-// including a right password. TestLoginRateLimitHoldsAcrossReplicas covers the per-account limit.
+// TestSignInLimitPerClientAddress: failures from one client address are counted whatever
+// accounts they name (credential stuffing); past LoginAddressBackoff.Free the address must
+// wait, with Retry-After, for every account, including a right password.
+// TestLoginRateLimitHoldsAcrossReplicas covers the limit of one account from one address.
 func TestSignInLimitPerClientAddress(t *testing.T) {
 	e := newEnv(t)
 	a, b := e.node(), e.node()
@@ -595,17 +597,19 @@ func TestSignInLimitPerClientAddress(t *testing.T) {
 		Role: models.RoleDonor, OrganizationID: o.ID})
 	require.NoError(t, err)
 	nodes := []*node{a, b}
-	for i := 0; i < service.LoginLimitPerAddress; i++ {
+	for i := 0; i <= service.LoginAddressBackoff.Free; i++ { // the free failures, and the one that starts the wait
 		r := nodes[i%2].call("POST", "/api/v1/auth/login", "", map[string]string{"email": fmt.Sprintf("guess%d@fund.example", i), "password": "Winter2026!!!"})
 		require.Equal(t, 401, r.Status, "attempt %d: %s", i+1, r.Body)
 	}
 	r := b.call("POST", "/api/v1/auth/login", "", map[string]string{"email": "officer@fund.example", "password": pw})
-	require.Equal(t, 429, r.Status, "the address has used its attempts, even for an account it never tried: %s", r.Body)
+	require.Equal(t, 429, r.Status, "the address has used its failures, even for an account it never tried: %s", r.Body)
 	ra, err := strconv.Atoi(r.Header["Retry-After"])
 	require.NoError(t, err)
-	assert.True(t, ra > 0 && ra <= int(service.LoginWindow.Seconds()), "Retry-After %d", ra)
+	assert.True(t, ra > 0 && ra <= int(service.LoginAddressBackoff.Base.Seconds()), "Retry-After %d", ra)
 	assert.Equal(t, "urn:capmatch:problem:rate-limited", r.problem(t).Type)
 	assert.NotContains(t, string(r.Body), "officer@fund.example")
+	// Another address is not affected.
+	assert.Equal(t, 200, a.callFrom("127.0.0.7", "POST", "/api/v1/auth/login", "", map[string]string{"email": "officer@fund.example", "password": pw}).Status)
 }
 
 // TestServerErrorsNeverLeakInternals: whatever an unexpected failure carries (driver messages,
@@ -743,6 +747,9 @@ func TestWebhookTargetsFollowTheSSRFPolicy(t *testing.T) {
 		"https://10.0.0.5/x", "https://192.168.1.1/x", "https://[::1]/x", "https://[::ffff:127.0.0.1]/x", "https://0.0.0.0/x",
 		"https://100.64.0.1/x", "https://printer.local/x", "https://admin:pw@hooks.example.org/x", "file:///etc/passwd",
 		"gopher://127.0.0.1:6379/_FLUSHALL",
+		// IPv6 forms that carry a refused IPv4 address (issue 13.7).
+		"https://[::127.0.0.1]:8443/x", "https://[2002:7f00:1::]:8443/x", "https://[2002:a9fe:a9fe::]/latest",
+		"https://[2001:0:4136:e378:8000:63bf:80ff:fffe]/x", "https://[64:ff9b::a9fe:a9fe]/latest",
 	} {
 		r := put(bad)
 		require.Equal(t, 422, r.Status, "%s: %s", bad, r.Body)

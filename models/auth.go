@@ -29,7 +29,27 @@ type Revocation struct {
 	Reason    string    `json:"reason" bson:"reason"`
 	At        time.Time `json:"at" bson:"at"`
 	ExpiresAt time.Time `json:"expires_at" bson:"expires_at"`
+	// Except is a refresh family a user's revocation spares: the session that changed the
+	// password goes on while every other one ends.
+	Except string `json:"except,omitempty" bson:"except,omitempty"`
 }
+
+// PasswordReset is a one-time link a coordinator or admin issued for a user to set a new
+// password without signing in. There is at most one per user (a new one replaces it), stored
+// under the user's id with only the SHA-256 of its secret. It works once, until ExpiresAt.
+type PasswordReset struct {
+	UserID    string     `bson:"_id"`
+	Hash      string     `bson:"hash"`
+	CreatedBy string     `bson:"created_by"`
+	CreatedAt time.Time  `bson:"created_at"`
+	ExpiresAt time.Time  `bson:"expires_at"`
+	UsedAt    *time.Time `bson:"used_at"`
+}
+
+// PasswordResetTTL is how long a reset link works: long enough for a coordinator to pass it on
+// and for an official in another time zone to open it the same day, short enough that a
+// forgotten link in a mailbox soon stops working.
+const PasswordResetTTL = 24 * time.Hour
 
 // RevokedTokenKey is the revocation id of an access token.
 func RevokedTokenKey(jti string) string { return "jti:" + jti }
@@ -50,6 +70,9 @@ type AuditEntry struct {
 	ObjectID   string    `json:"object_id" bson:"object_id"`
 	Changed    []string  `json:"changed,omitempty" bson:"changed,omitempty"`
 	RequestID  string    `json:"request_id,omitempty" bson:"request_id,omitempty"`
+	// CorrelationID is the client's own id for the request, when it sent a valid one: a hint
+	// for matching the client's logs, never the request id (which the server draws).
+	CorrelationID string `json:"correlation_id,omitempty" bson:"correlation_id,omitempty"`
 }
 
 // AccessTokens issues and verifies signed access tokens (a JWT adapter implements it).

@@ -27,6 +27,9 @@ var (
 	ErrRateLimited = errors.New("rate limited")
 	// ErrUnavailable means a backing store is down; the client may retry (HTTP 503).
 	ErrUnavailable = errors.New("service unavailable")
+	// ErrPasswordChangeRequired means the account must choose its own password before anything
+	// else (HTTP 403 with its own problem type): someone else set the current one.
+	ErrPasswordChangeRequired = errors.New("password change required")
 )
 
 // FieldError names one field that failed validation and why, in words a user can act on.

@@ -33,6 +33,8 @@ type Event struct {
 	At     time.Time `json:"at"`
 	// ExpiresAt carries a revocation's expiry.
 	ExpiresAt time.Time `json:"expires_at,omitempty"`
+	// Except carries the refresh family a user's revocation spares (Revocation.Except).
+	Except string `json:"except,omitempty"`
 	// Data carries the changed object itself (JSON), so receivers apply it without a store
 	// round trip; without it they reload by id.
 	Data json.RawMessage `json:"data,omitempty"`
@@ -51,16 +53,61 @@ type Bus interface {
 	Publish(ctx context.Context, e Event) error
 }
 
-// RateLimiter counts attempts per key in a fixed window shared by every replica.
+// RateLimiter counts failures per key, in a store every replica shares, and blocks a key for a
+// growing time once it has failed too often (Backoff). Only failures count: what succeeds costs
+// nothing, so honest users who get it right are never slowed down by how often they do.
 type RateLimiter interface {
-	// Allow records one attempt for key and reports whether it is within limit per window; when
-	// not, retryAfter says how long until the window resets.
-	Allow(ctx context.Context, key string, limit int, window time.Duration) (ok bool, retryAfter time.Duration, err error)
+	// Wait reports how long the longest-blocked of keys stays blocked; 0 when none is.
+	Wait(ctx context.Context, keys ...string) (time.Duration, error)
+	// Fail records one failure under key and returns how many failures key has had (within
+	// b.Memory of each other) and how long key is now blocked (0 while within b.Free).
+	Fail(ctx context.Context, key string, b Backoff) (failures int, blocked time.Duration, err error)
+	// Clear forgets keys' failures and lifts their blocks.
+	Clear(ctx context.Context, keys ...string) error
+}
+
+// Backoff is how failures under one key turn into waiting: the first Free failures cost
+// nothing (typing mistakes); each one after that blocks the key for Base, doubling with every
+// further failure up to Max (exponential back-off rather than a lock-out: a patient honest
+// user always gets another try, an attacker gets fewer and fewer). Failures are forgotten
+// Memory after the last one.
+type Backoff struct {
+	Free      int
+	Base, Max time.Duration
+	Memory    time.Duration
+}
+
+// Delay is how long a key is blocked after its n-th failure.
+func (b Backoff) Delay(n int) time.Duration {
+	if n <= b.Free || b.Base <= 0 {
+		return 0
+	}
+	d := b.Base
+	for i := b.Free + 1; i < n && d < b.Max; i++ {
+		d *= 2
+	}
+	return min(d, b.Max)
 }
 
 type requestIDKey struct{}
 
-// WithRequestID attaches the HTTP request id to ctx so the audit trail can record it.
+type correlationIDKey struct{}
+
+// WithCorrelationID attaches a client's own id for the request (a valid X-Correlation-Id or
+// X-Request-Id) to ctx. It is recorded beside the request id, never in its place: the
+// request id is always the server's.
+func WithCorrelationID(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, correlationIDKey{}, id)
+}
+
+// CorrelationIDFrom returns the client's correlation id attached to ctx, or "".
+func CorrelationIDFrom(ctx context.Context) string {
+	s, _ := ctx.Value(correlationIDKey{}).(string)
+	return s
+}
+
+// WithRequestID attaches the HTTP request id, which the server draws at random, to ctx so the
+// audit trail can record it.
 func WithRequestID(ctx context.Context, id string) context.Context {
 	return context.WithValue(ctx, requestIDKey{}, id)
 }

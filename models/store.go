@@ -23,6 +23,18 @@ type UserStore interface {
 	CountUsers(ctx context.Context) (int64, error)
 	// SetUserDisabled flips the disabled flag and bumps the version.
 	SetUserDisabled(ctx context.Context, id string, disabled bool, at time.Time) (*User, error)
+	// SetUserPassword replaces the password hash and the must-change flag of the user at
+	// version and bumps the version; ErrConflict when the user changed meanwhile.
+	SetUserPassword(ctx context.Context, id string, version int64, hash string, mustChange bool, at time.Time) (*User, error)
+	// PutPasswordReset stores a user's reset link, replacing any earlier one.
+	PutPasswordReset(ctx context.Context, r *PasswordReset) error
+	// GetPasswordReset returns a user's reset link; ErrNotFound when none.
+	GetPasswordReset(ctx context.Context, userID string) (*PasswordReset, error)
+	// UsePasswordReset marks the user's reset link with this hash used, in one conditional
+	// write, if it is unused and unexpired at at; ErrNotFound otherwise (so a link works once).
+	UsePasswordReset(ctx context.Context, userID, hash string, at time.Time) (*PasswordReset, error)
+	// DeletePasswordReset removes a user's reset link, if any.
+	DeletePasswordReset(ctx context.Context, userID string) error
 }
 
 // TokenStore keeps refresh tokens and revocations.

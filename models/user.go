@@ -50,17 +50,20 @@ type User struct {
 	ID    string `json:"id" bson:"_id"`
 	Email string `json:"email" bson:"email"`
 	// EmailKey is the lower-cased e-mail, unique across users.
-	EmailKey       string    `json:"-" bson:"email_key"`
-	Name           string    `json:"name" bson:"name"`
-	Role           Role      `json:"role" bson:"role"`
-	OrganizationID string    `json:"organization_id" bson:"organization_id"`
-	Country        string    `json:"country,omitempty" bson:"country,omitempty"`
-	PasswordHash   string    `json:"-" bson:"password_hash"`
-	Disabled       bool      `json:"disabled" bson:"disabled"`
-	Lang           string    `json:"lang,omitempty" bson:"lang,omitempty"`
-	CreatedAt      time.Time `json:"created_at" bson:"created_at"`
-	UpdatedAt      time.Time `json:"updated_at" bson:"updated_at"`
-	Version        int64     `json:"version" bson:"version"`
+	EmailKey       string `json:"-" bson:"email_key"`
+	Name           string `json:"name" bson:"name"`
+	Role           Role   `json:"role" bson:"role"`
+	OrganizationID string `json:"organization_id" bson:"organization_id"`
+	Country        string `json:"country,omitempty" bson:"country,omitempty"`
+	PasswordHash   string `json:"-" bson:"password_hash"`
+	Disabled       bool   `json:"disabled" bson:"disabled"`
+	// MustChangePassword is set when someone else chose the password (an account created by a
+	// coordinator or an admin): the user must choose their own before doing anything else.
+	MustChangePassword bool      `json:"must_change_password,omitempty" bson:"must_change_password,omitempty"`
+	Lang               string    `json:"lang,omitempty" bson:"lang,omitempty"`
+	CreatedAt          time.Time `json:"created_at" bson:"created_at"`
+	UpdatedAt          time.Time `json:"updated_at" bson:"updated_at"`
+	Version            int64     `json:"version" bson:"version"`
 }
 
 // Actor is who makes a request, as the access token says: what every authorization decision
@@ -75,6 +78,9 @@ type Actor struct {
 	TokenID string
 	// FamilyID is the refresh-token family the access token was issued with.
 	FamilyID string
+	// MustChangePassword says the account had to change its password when the token was
+	// issued; service.Auth.PasswordGate checks whether it still must.
+	MustChangePassword bool
 }
 
 // Readiness is a country's self-reported state against the UN framework of responsible state

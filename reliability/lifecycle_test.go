@@ -29,7 +29,7 @@ const shutdownBudget = 10 * time.Second
 // have reached the server because the listener was closing; the process must exit 0 within its
 // shutdown budget.
 //
-// Each request carries its own X-Request-Id, which the API writes in its access log, so a
+// Each request carries its own X-Correlation-Id, which the API writes in its access log, so a
 // failed request is classified from both ends: a client error for a request the server logged
 // is an in-flight request that failed. A request the server never logged was never received:
 // refused at connect, closed before it was written, reset in the closing listener's backlog,
@@ -89,7 +89,7 @@ func TestSIGTERMUnderLoad(t *testing.T) {
 					body = o.body(seq.Add(1))
 				}
 				out.start = time.Now()
-				r := c.doWithTrace(hc, trace, o.method, o.path, o.token, body, map[string]string{"X-Request-Id": out.id})
+				r := c.doWithTrace(hc, trace, o.method, o.path, o.token, body, map[string]string{"X-Correlation-Id": out.id})
 				out.end, out.status, out.err = time.Now(), r.status, r.err
 				out.reused, out.wrote, out.firstByte = reused.Load(), wrote.Load(), gotByte.Load()
 				mu.Lock()

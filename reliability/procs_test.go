@@ -295,16 +295,19 @@ type logLine struct {
 	Route     string `json:"route"`
 	Status    int    `json:"status"`
 	RequestID string `json:"request_id"`
-	Err       string `json:"err"`
+	// CorrelationID is the client's own id for the request (its X-Correlation-Id), which the
+	// server logs beside the request id it draws itself.
+	CorrelationID string `json:"correlation_id"`
+	Err           string `json:"err"`
 }
 
-// requests returns the access log: request id → status.
+// requests returns the access log: the client's correlation id → status.
 func (l *lineLog) requests() map[string]int {
 	m := map[string]int{}
 	for _, s := range l.snapshot() {
 		var ll logLine
-		if json.Unmarshal([]byte(s), &ll) == nil && ll.Msg == "request" {
-			m[ll.RequestID] = ll.Status
+		if json.Unmarshal([]byte(s), &ll) == nil && ll.Msg == "request" && ll.CorrelationID != "" {
+			m[ll.CorrelationID] = ll.Status
 		}
 	}
 	return m

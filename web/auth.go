@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"net/url"
+	"time"
 
 	"github.com/capmatch/capmatch/models"
 	"github.com/gofiber/fiber/v2"
@@ -92,7 +93,7 @@ func (u *UI) SignIn() fiber.Handler {
 			return r.render(401, "signin", r.L.T("signin.title"), "signin", page)
 		case errors.Is(err, models.ErrRateLimited):
 			page.Failed = r.L.T("signin.rate_limited")
-			r.c.Set(fiber.HeaderRetryAfter, "300")
+			r.c.Set(fiber.HeaderRetryAfter, retryAfter(err, time.Minute))
 			return r.render(429, "signin", r.L.T("signin.title"), "signin", page)
 		case err != nil:
 			return err

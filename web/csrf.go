@@ -90,6 +90,25 @@ func (u *UI) csrfToken(c *fiber.Ctx, s *session) (string, error) {
 	return csrfMAC(k, b), nil
 }
 
+// csrfHeader lets a script send the token in a header instead of the form.
+const csrfHeader = "X-CSRF-Token"
+
+// submittedCSRF is the token a POST carries: in the X-CSRF-Token header, or in the form body
+// (URL-encoded or multipart). Never the query string, where a token would leak into access
+// logs, browser history and Referer headers (Fiber's FormValue also reads the query).
+func submittedCSRF(c *fiber.Ctx) string {
+	if h := c.Get(csrfHeader); h != "" {
+		return h
+	}
+	if v := c.Request().PostArgs().Peek(csrfField); len(v) > 0 {
+		return string(v)
+	}
+	if mf, err := c.MultipartForm(); err == nil && mf != nil && len(mf.Value[csrfField]) > 0 {
+		return mf.Value[csrfField][0]
+	}
+	return ""
+}
+
 // errCSRF is returned for a POST without a valid token; the page says the form expired.
 var errCSRF = models.Errorf(models.ErrForbidden, "the form has expired or did not come from capmatch")
 
@@ -103,7 +122,7 @@ func (u *UI) checkCSRF(c *fiber.Ctx, s *session) error {
 	if err != nil {
 		return err
 	}
-	got := c.FormValue(csrfField)
+	got := submittedCSRF(c)
 	if b == "" || got == "" {
 		return errCSRF
 	}

@@ -171,6 +171,12 @@ var fieldErrorRules = []struct {
 	arg func(L *Localizer, m []string) []any
 }{
 	{regexp.MustCompile(`^is required \(YYYY-MM-DD\)$`), "err.date_required", nil},
+	{regexp.MustCompile(`^must be at least (\d+) characters$`), "err.password_short", intArgs},
+	{regexp.MustCompile(`^must be at most (\d+) bytes$`), "err.password_long", intArgs},
+	{regexp.MustCompile(`^is too common or too easy to guess`), "err.password_weak", nil},
+	{regexp.MustCompile(`^is built on your name, your e-mail address or the service's name`), "err.password_personal", nil},
+	{regexp.MustCompile(`^is not your current password$`), "err.password_current", nil},
+	{regexp.MustCompile(`^must differ from the current password$`), "err.password_same", nil},
 	{regexp.MustCompile(`^is required\b`), "err.required", nil},
 	{regexp.MustCompile(`^must be valid UTF-8 text$`), "err.utf8", nil},
 	{regexp.MustCompile(`^must (not contain control characters|be a single line without control characters)`), "err.control", nil},

@@ -12,6 +12,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/capmatch/capmatch/models"
@@ -224,6 +225,12 @@ func (u *UI) handle(acc access, h func(*req) error) fiber.Handler {
 			return u.fail(r, err)
 		}
 		r.S = s
+		if handled, err := u.gatePassword(r); handled {
+			if err != nil {
+				return u.fail(r, err)
+			}
+			return nil
+		}
 		if acc != anyone && s == nil {
 			return r.redirect("/signin?next=" + url.QueryEscape(r.here()))
 		}
@@ -278,7 +285,7 @@ var flashKeys = map[string]bool{
 	"offer_published": true, "offer_closed": true, "readiness_saved": true, "signed_out": true, "weights_saved": true,
 	"engagement_proposed": true, "engagement_agreed": true, "engagement_declined": true, "engagement_withdrawn": true,
 	"message_sent": true, "project_started": true, "transaction_recorded": true, "project_status": true,
-	"result_added": true, "document_added": true, "notifications_read": true,
+	"result_added": true, "document_added": true, "notifications_read": true, "password_changed": true, "password_reset": true,
 }
 
 // render executes a page template in the layout and sends it.
@@ -323,6 +330,17 @@ func setPageHeaders(c *fiber.Ctx, lang string, private bool) {
 	}
 }
 
+// retryAfter is the Retry-After value (whole seconds, rounded up) of an error that says how
+// long to wait (a sign-in back-off), or of fallback.
+func retryAfter(err error, fallback time.Duration) string {
+	d := fallback
+	var de *models.Error
+	if errors.As(err, &de) && de.RetryAfter > 0 {
+		d = de.RetryAfter
+	}
+	return strconv.Itoa(int(math.Ceil(d.Seconds())))
+}
+
 // errorPage is the data of the error page.
 type errorPage struct {
 	Status  int
@@ -353,7 +371,7 @@ func (u *UI) fail(r *req, err error) error {
 		status, key = 409, "conflict"
 	case errors.Is(err, models.ErrRateLimited):
 		status, key = 429, "rate_limited"
-		c.Set(fiber.HeaderRetryAfter, "60")
+		c.Set(fiber.HeaderRetryAfter, retryAfter(err, time.Minute))
 	case errors.Is(err, models.ErrUnavailable):
 		status, key = 503, "unavailable"
 		c.Set(fiber.HeaderRetryAfter, "5")

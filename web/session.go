@@ -26,10 +26,14 @@ const (
 	langCookie          = "capmatch_lang"
 )
 
-// refreshGrace is how long the result of a refresh is kept for concurrent requests that
-// present the same, now retired, refresh token (two tabs, a page and its htmx request), so
-// that they get the new pair instead of tripping reuse detection and revoking the session.
-const refreshGrace = 30 * time.Second
+// refreshGrace is how long the result of a refresh is kept for concurrent requests of the
+// same browser that present the same, now retired, refresh token (two tabs, a page and its
+// htmx request, sent before the new cookie arrived), so that they get the new pair instead of
+// tripping reuse detection and revoking the session. It is kept short (a slow link's round
+// trip), and it serves only the browser that refreshed (same client address and User-Agent):
+// anyone else presenting the retired token goes to Auth.Refresh, whose reuse detection revokes
+// the whole family (issue 13.8: it was 30 s, for anyone).
+const refreshGrace = 10 * time.Second
 
 // rememberFor is the lifetime of a "keep me signed in" cookie: the refresh token's.
 var rememberFor = models.RefreshTokenTTL
@@ -141,7 +145,7 @@ func (u *UI) currentSession(c *fiber.Ctx) (*session, error) {
 	if !errors.Is(err, models.ErrUnauthorized) {
 		return nil, fmt.Errorf("authenticate session: %w", err)
 	}
-	pair, err := u.refresh.do(ctx, t.Refresh, func(ctx context.Context) (*models.TokenPair, error) {
+	pair, err := u.refresh.do(ctx, t.Refresh, browserOf(c), func(ctx context.Context) (*models.TokenPair, error) {
 		return u.app.Auth.Refresh(ctx, t.Refresh)
 	}, u.now())
 	if errors.Is(err, models.ErrUnauthorized) {
@@ -164,9 +168,18 @@ func (u *UI) currentSession(c *fiber.Ctx) (*session, error) {
 	return &session{Actor: a, tokens: nt}, nil
 }
 
-// refresher makes concurrent refreshes of one refresh token share one call, and remembers
-// the result for a grace period (see refreshGrace). It works within one replica; across
-// replicas a race is rare (a refresh every 15 minutes per browser) and ends in a sign-in.
+// browserOf identifies the browser a request comes from, as far as the server can tell: its
+// client address and User-Agent, hashed. It decides who may share a refresh's result.
+func browserOf(c *fiber.Ctx) string {
+	sum := sha256.Sum256([]byte(c.IP() + "\x00" + c.Get(fiber.HeaderUserAgent)))
+	return string(sum[:])
+}
+
+// refresher makes concurrent refreshes of one refresh token by one browser share one call,
+// and remembers the result for a grace period (see refreshGrace) for that browser only. A
+// request from another browser with the same token calls through, so that reuse detection
+// sees it. It works within one replica; across replicas a race is rare (a refresh every 15
+// minutes per browser) and ends in a sign-in.
 type refresher struct {
 	grace time.Duration
 	mu    sync.Mutex
@@ -174,13 +187,14 @@ type refresher struct {
 }
 
 type refreshCall struct {
-	done chan struct{}
-	pair *models.TokenPair
-	err  error
-	at   time.Time
+	done    chan struct{}
+	browser string
+	pair    *models.TokenPair
+	err     error
+	at      time.Time
 }
 
-func (r *refresher) do(ctx context.Context, token string, call func(context.Context) (*models.TokenPair, error), now time.Time) (*models.TokenPair, error) {
+func (r *refresher) do(ctx context.Context, token, browser string, call func(context.Context) (*models.TokenPair, error), now time.Time) (*models.TokenPair, error) {
 	sum := sha256.Sum256([]byte(token))
 	key := string(sum[:])
 	r.mu.Lock()
@@ -198,6 +212,11 @@ func (r *refresher) do(ctx context.Context, token string, call func(context.Cont
 	}
 	if c, ok := r.calls[key]; ok {
 		r.mu.Unlock()
+		if c.browser != browser {
+			// Another browser with this session's refresh token: not a tab of the one that
+			// refreshed. Let the service judge it (a retired token revokes the family).
+			return call(ctx)
+		}
 		select {
 		case <-c.done:
 			return c.pair, c.err
@@ -205,7 +224,7 @@ func (r *refresher) do(ctx context.Context, token string, call func(context.Cont
 			return nil, fmt.Errorf("wait for refresh: %w", ctx.Err())
 		}
 	}
-	c := &refreshCall{done: make(chan struct{}), at: now}
+	c := &refreshCall{done: make(chan struct{}), browser: browser, at: now}
 	r.calls[key] = c
 	r.mu.Unlock()
 	c.pair, c.err = call(ctx)

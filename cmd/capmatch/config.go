@@ -7,8 +7,8 @@ import (
 	"net/mail"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
+	"github.com/capmatch/capmatch/models/passwords"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -111,8 +111,8 @@ func loadConfig(getenv func(string) string) (config, error) {
 		if a, err := mail.ParseAddress(c.AdminEmail); err != nil || a.Address != c.AdminEmail {
 			return c, &configError{"CAPMATCH_ADMIN_EMAIL", fmt.Sprintf("%q is not an e-mail address", c.AdminEmail)}
 		}
-		if utf8.RuneCountInString(c.AdminPassword) < 12 {
-			return c, &configError{"CAPMATCH_ADMIN_PASSWORD", "must be at least 12 characters"}
+		if err := passwords.Check(c.AdminPassword, c.AdminEmail, "Administrator"); err != nil {
+			return c, &configError{"CAPMATCH_ADMIN_PASSWORD", strings.TrimPrefix(err.Error(), passwords.ErrWeak.Error()+": ")}
 		}
 	}
 

@@ -55,6 +55,7 @@ func TestLoadConfigValidation(t *testing.T) {
 		{"admin password only", map[string]string{"CAPMATCH_ADMIN_PASSWORD": "correct horse battery"}, "CAPMATCH_ADMIN_EMAIL"},
 		{"admin bad email", map[string]string{"CAPMATCH_ADMIN_EMAIL": "Admin <admin@example.org>", "CAPMATCH_ADMIN_PASSWORD": "correct horse battery"}, "CAPMATCH_ADMIN_EMAIL"},
 		{"admin short password", map[string]string{"CAPMATCH_ADMIN_EMAIL": "admin@example.org", "CAPMATCH_ADMIN_PASSWORD": "short"}, "CAPMATCH_ADMIN_PASSWORD"},
+		{"admin common password", map[string]string{"CAPMATCH_ADMIN_EMAIL": "admin@example.org", "CAPMATCH_ADMIN_PASSWORD": "password1234"}, "CAPMATCH_ADMIN_PASSWORD"},
 		{"log level", map[string]string{"CAPMATCH_LOG_LEVEL": "debug"}, ""},
 		{"log level bad", map[string]string{"CAPMATCH_LOG_LEVEL": "loud"}, "CAPMATCH_LOG_LEVEL"},
 		{"profiler on loopback", map[string]string{"CAPMATCH_PPROF_ADDR": "127.0.0.1:6060"}, ""},

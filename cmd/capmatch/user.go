@@ -28,6 +28,8 @@ func userCommand(ctx context.Context, args []string, getenv func(string) string,
 	orgName := fs.String("org-name", "", "create a new organization with this name")
 	orgType := fs.String("org-type", "", "type of the new organization: government, donor, implementer or coordinator")
 	country := fs.String("country", "", "ISO 3166-1 alpha-2 country of a new government organization")
+	mustChange := fs.Bool("must-change-password", true,
+		"the account must choose its own password at first sign-in (you chose this one); false for your own account")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
@@ -47,11 +49,14 @@ func userCommand(ctx context.Context, args []string, getenv func(string) string,
 		fmt.Fprintf(stdout, "created organization %s (%s)\n", o.ID, o.Name)
 	}
 	u, err := app.Accounts.CreateUser(ctx, nil, service.UserInput{Email: *email, Password: password, Name: *name,
-		Role: models.Role(*role), OrganizationID: *orgID})
+		Role: models.Role(*role), OrganizationID: *orgID, MustChangePassword: *mustChange})
 	if err != nil {
 		return explain(err)
 	}
 	fmt.Fprintf(stdout, "created %s account %s for %s\n", u.Role, u.ID, u.Email)
+	if u.MustChangePassword {
+		fmt.Fprintln(stdout, "it must choose its own password at first sign-in")
+	}
 	return nil
 }
 

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"sync"
 	"time"
 
 	"github.com/FerretDB/FerretDB/ferretdb"
@@ -145,26 +146,67 @@ func (s *FerretDB) Stop() {
 
 // Redis is a running in-process Redis-protocol server.
 type Redis struct {
-	m *miniredis.Miniredis
+	m        *miniredis.Miniredis
+	stop     chan struct{}
+	done     chan struct{}
+	stopOnce sync.Once
 }
 
-// StartRedis starts miniredis on a free loopback port.
+// clockTick is how often the embedded Redis moves its keys' lifetimes on with the wall clock:
+// a key expires at most this late, and a remaining lifetime (PTTL) is at most this stale.
+const clockTick = 100 * time.Millisecond
+
+// StartRedis starts miniredis on a free loopback port, with a clock. miniredis is made for
+// unit tests: on its own a key's lifetime shrinks only when a test calls FastForward, so in
+// the embedded default every key given a lifetime (sign-in failure counters and back-offs,
+// above all) would live until the process stops. A goroutine therefore moves every lifetime
+// on by the wall-clock time that passed, every clockTick, as a real Redis does continuously.
+// (miniredis's own ClockTTL option does the same on every command instead, sorting every key
+// each time; the tick keeps that cost fixed whatever the traffic.)
 func StartRedis() (*Redis, error) {
 	m := miniredis.NewMiniRedis()
 	if err := m.StartAddr("127.0.0.1:0"); err != nil {
 		return nil, fmt.Errorf("start miniredis: %w", err)
 	}
-	return &Redis{m: m}, nil
+	r := &Redis{m: m, stop: make(chan struct{}), done: make(chan struct{})}
+	go r.runClock()
+	return r, nil
+}
+
+// runClock advances the server's key lifetimes by the (monotonic) time elapsed since the last
+// tick, until Stop.
+func (r *Redis) runClock() {
+	defer close(r.done)
+	t := time.NewTicker(clockTick)
+	defer t.Stop()
+	last := time.Now()
+	for {
+		select {
+		case <-r.stop:
+			return
+		case now := <-t.C:
+			if d := now.Sub(last); d > 0 {
+				r.m.FastForward(d)
+				last = now
+			}
+		}
+	}
 }
 
 // URL is the redis:// address clients connect to.
 func (r *Redis) URL() string { return "redis://" + r.m.Addr() }
 
-// Server exposes miniredis for tests that fast-forward its clock or inspect keys.
+// Server exposes miniredis for tests that inspect or flush keys.
 func (r *Redis) Server() *miniredis.Miniredis { return r.m }
 
-// Stop shuts the server down.
-func (r *Redis) Stop() { r.m.Close() }
+// Stop shuts the server and its clock down.
+func (r *Redis) Stop() {
+	r.stopOnce.Do(func() {
+		close(r.stop)
+		<-r.done
+		r.m.Close()
+	})
+}
 
 func waitTCP(ctx context.Context, addr string, limit time.Duration) error {
 	deadline := time.Now().Add(limit)

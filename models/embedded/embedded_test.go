@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"testing"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
@@ -58,4 +59,32 @@ func TestRedisStartsAndStops(t *testing.T) {
 	assert.Equal(t, "v", c.Get(context.Background(), "k").Val())
 	r.Stop()
 	assert.Error(t, c.Ping(context.Background()).Err(), "stopped server refuses")
+}
+
+// TestRedisExpiresKeysInRealTime: the embedded Redis is what `go run ./cmd/capmatch` uses, so
+// keys given a lifetime (sign-in failure counters, back-offs) must disappear when it runs out,
+// as in a real Redis, and their remaining lifetime must shrink as time passes. miniredis on its
+// own moves its clock only when told, so without the server's clock these keys lived until
+// the process restarted (issue 12).
+func TestRedisExpiresKeysInRealTime(t *testing.T) {
+	r, err := StartRedis()
+	require.NoError(t, err)
+	defer r.Stop()
+	opt, err := redis.ParseURL(r.URL())
+	require.NoError(t, err)
+	c := redis.NewClient(opt)
+	defer c.Close()
+	ctx := context.Background()
+	require.NoError(t, c.Set(ctx, "short", "v", 300*time.Millisecond).Err())
+	require.NoError(t, c.Set(ctx, "long", "v", time.Hour).Err())
+	require.NoError(t, c.Set(ctx, "counter", 1, 0).Err())
+	require.NoError(t, c.PExpire(ctx, "counter", 400*time.Millisecond).Err())
+	start := time.Now()
+	assert.Eventually(t, func() bool { return c.Exists(ctx, "short", "counter").Val() == 0 }, 5*time.Second, 20*time.Millisecond,
+		"keys with a lifetime expire")
+	assert.GreaterOrEqual(t, time.Since(start), 250*time.Millisecond, "not before their time")
+	assert.Equal(t, int64(1), c.Exists(ctx, "long").Val(), "a key with time left stays")
+	ttl := c.PTTL(ctx, "long").Val()
+	assert.Less(t, ttl, time.Hour-200*time.Millisecond, "the remaining lifetime shrinks: %v", ttl)
+	assert.Greater(t, ttl, 59*time.Minute)
 }

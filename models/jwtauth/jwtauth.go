@@ -30,6 +30,13 @@ type Claims struct {
 	Org     string      `json:"org"`
 	Country string      `json:"country,omitempty"`
 	Family  string      `json:"fam"`
+	// MustChangePassword (pwc) marks a token of an account that must choose its own password
+	// before anything else.
+	MustChangePassword bool `json:"pwc,omitempty"`
+	// IssuedNano (iat_ns) is the issue time in nanoseconds: iat has whole seconds, too coarse to
+	// tell a session opened just before a revocation (a password change) from one opened just
+	// after it. Parse uses it when it falls within iat's second.
+	IssuedNano int64 `json:"iat_ns,omitempty"`
 	jwt.RegisteredClaims
 }
 
@@ -83,10 +90,12 @@ func (t *Tokens) Issue(a models.Actor, ttl time.Duration) (token, jti string, ex
 		return "", "", time.Time{}, fmt.Errorf("jti: %w", err)
 	}
 	jti = hex.EncodeToString(b)
-	now := t.now().UTC().Truncate(time.Second)
+	precise := t.now().UTC()
+	now := precise.Truncate(time.Second)
 	exp = now.Add(ttl)
 	c := Claims{
-		Role: a.Role, Org: a.OrgID, Country: a.Country, Family: a.FamilyID,
+		Role: a.Role, Org: a.OrgID, Country: a.Country, Family: a.FamilyID, MustChangePassword: a.MustChangePassword,
+		IssuedNano: precise.UnixNano(),
 		RegisteredClaims: jwt.RegisteredClaims{
 			Issuer: Issuer, Subject: a.UserID, Audience: jwt.ClaimStrings{Audience},
 			IssuedAt: jwt.NewNumericDate(now), NotBefore: jwt.NewNumericDate(now),
@@ -129,8 +138,21 @@ func (t *Tokens) Parse(token string) (models.Actor, time.Time, error) {
 	if c.Subject == "" || c.ID == "" || !c.Role.Valid() || c.NotBefore == nil || c.IssuedAt == nil {
 		return models.Actor{}, time.Time{}, models.Errorf(models.ErrUnauthorized, "invalid token claims")
 	}
-	return models.Actor{UserID: c.Subject, Role: c.Role, OrgID: c.Org, Country: c.Country, TokenID: c.ID, FamilyID: c.Family},
-		c.IssuedAt.Time.UTC(), nil
+	return models.Actor{UserID: c.Subject, Role: c.Role, OrgID: c.Org, Country: c.Country, TokenID: c.ID, FamilyID: c.Family,
+			MustChangePassword: c.MustChangePassword},
+		IssuedAt(c.IssuedAt.Time, c.IssuedNano), nil
+}
+
+// IssuedAt is a token's issue time: iat_ns when it lies within iat's second (so a token cannot
+// claim a time its signed iat contradicts), else iat.
+func IssuedAt(iat time.Time, nano int64) time.Time {
+	iat = iat.UTC()
+	if nano != 0 {
+		if precise := time.Unix(0, nano).UTC(); precise.Truncate(time.Second).Equal(iat) {
+			return precise
+		}
+	}
+	return iat
 }
 
 var _ models.AccessTokens = (*Tokens)(nil)

@@ -21,6 +21,7 @@ const (
 	colRevocations = "revocations"
 	colAudit       = "audit"
 	colSettings    = "settings"
+	colResets      = "password_resets"
 )
 
 func init() {
@@ -91,6 +92,85 @@ func (s *Store) SetUserDisabled(ctx context.Context, id string, disabled bool, a
 		return nil, mapErr(err)
 	}
 	return &u, nil
+}
+
+// SetUserPassword implements models.UserStore with one write conditional on the version.
+func (s *Store) SetUserPassword(ctx context.Context, id string, version int64, hash string, mustChange bool, at time.Time) (*models.User, error) {
+	coll := s.db.Collection(colUsers)
+	defer s.lockDoc(colUsers, id)()
+	if s.serial {
+		v, err := versionOf(ctx, coll, id)
+		if err != nil {
+			return nil, err
+		}
+		if v != version {
+			return nil, models.Errorf(models.ErrConflict, "the account changed meanwhile; try again")
+		}
+	}
+	var u models.User
+	err := coll.FindOneAndUpdate(ctx, s.guard(bson.D{{Key: "_id", Value: id}, {Key: "version", Value: version}}),
+		bson.D{{Key: "$set", Value: bson.D{{Key: "password_hash", Value: hash}, {Key: "must_change_password", Value: mustChange},
+			{Key: "updated_at", Value: at}}}, {Key: "$inc", Value: bson.D{{Key: "version", Value: 1}}}},
+		options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(&u)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		if _, gerr := versionOf(ctx, coll, id); gerr != nil {
+			return nil, gerr
+		}
+		return nil, models.Errorf(models.ErrConflict, "the account changed meanwhile; try again")
+	}
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	return &u, nil
+}
+
+// PutPasswordReset implements models.UserStore: one document per user, replaced.
+func (s *Store) PutPasswordReset(ctx context.Context, r *models.PasswordReset) error {
+	defer s.lockDoc(colResets, r.UserID)()
+	_, err := s.db.Collection(colResets).ReplaceOne(ctx, bson.D{{Key: "_id", Value: r.UserID}}, r, options.Replace().SetUpsert(true))
+	return mapErr(err)
+}
+
+// GetPasswordReset implements models.UserStore.
+func (s *Store) GetPasswordReset(ctx context.Context, userID string) (*models.PasswordReset, error) {
+	return findByID[models.PasswordReset](ctx, s.db.Collection(colResets), userID)
+}
+
+// UsePasswordReset implements models.UserStore with one conditional update, so that of two
+// concurrent uses of a link exactly one succeeds.
+func (s *Store) UsePasswordReset(ctx context.Context, userID, hash string, at time.Time) (*models.PasswordReset, error) {
+	coll := s.db.Collection(colResets)
+	defer s.lockDoc(colResets, userID)()
+	gone := models.Errorf(models.ErrNotFound, "no usable reset link")
+	if s.serial {
+		r, err := findByID[models.PasswordReset](ctx, coll, userID)
+		if err != nil {
+			return nil, err
+		}
+		if r.Hash != hash || r.UsedAt != nil || !r.ExpiresAt.After(at) {
+			return nil, gone
+		}
+	}
+	var r models.PasswordReset
+	err := coll.FindOneAndUpdate(ctx,
+		s.guard(bson.D{{Key: "_id", Value: userID}, {Key: "hash", Value: hash}, {Key: "used_at", Value: nil},
+			{Key: "expires_at", Value: bson.D{{Key: "$gt", Value: at}}}}),
+		bson.D{{Key: "$set", Value: bson.D{{Key: "used_at", Value: at}}}},
+		options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(&r)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return nil, gone
+	}
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	return &r, nil
+}
+
+// DeletePasswordReset implements models.UserStore.
+func (s *Store) DeletePasswordReset(ctx context.Context, userID string) error {
+	defer s.lockDoc(colResets, userID)()
+	_, err := s.db.Collection(colResets).DeleteOne(ctx, bson.D{{Key: "_id", Value: userID}})
+	return mapErr(err)
 }
 
 // CreateRefreshToken implements models.TokenStore.

@@ -157,7 +157,7 @@ func (s *Store) Close(ctx context.Context) error {
 func (s *Store) Database() *mongo.Database { return s.db }
 
 // collections lists every collection capmatch keeps (import batches add temporary ones).
-var collections = []string{colOrgs, colUsers, colRefresh, colRevocations, colAudit, colSettings,
+var collections = []string{colOrgs, colUsers, colRefresh, colRevocations, colAudit, colSettings, colResets,
 	colNeeds, colOffers, colCountries, colEngagements, colProjects, colNotifications, colImports}
 
 // EnsureCollections creates every collection capmatch uses that does not exist yet, so that

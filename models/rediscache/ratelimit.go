@@ -5,21 +5,50 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/capmatch/capmatch/models"
 	"github.com/redis/go-redis/v9"
 )
 
-// fixedWindow increments a counter and sets its expiry on first use, atomically, returning
-// the count and the milliseconds left in the window.
-var fixedWindow = redis.NewScript(`
+// failScript counts one failure and, past the free ones, blocks the key, atomically.
+// KEYS[1] is the failure counter, KEYS[2] the block; ARGV are the models.Backoff in
+// milliseconds: memory, free, base, max. The delay is models.Backoff.Delay's: base doubled
+// for every failure past the first blocked one, at most max (TestFailScriptMatchesBackoff
+// checks they agree). A block already longer than the new delay is kept. It returns the
+// failure count and the block's remaining milliseconds.
+var failScript = redis.NewScript(`
 local n = redis.call('INCR', KEYS[1])
-if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
-local ttl = redis.call('PTTL', KEYS[1])
-if ttl < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]); ttl = tonumber(ARGV[1]) end
-return {n, ttl}
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+local free, base, max = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local d = 0
+if n > free and base > 0 then
+  local e = n - free - 1
+  if e > 40 then e = 40 end
+  d = base * (2 ^ e)
+  if d > max then d = max end
+  d = math.floor(d)
+  local cur = redis.call('PTTL', KEYS[2])
+  if cur >= d then
+    d = cur
+  else
+    redis.call('SET', KEYS[2], '1', 'PX', d)
+  end
+end
+return {n, d}
 `)
 
-// RateLimiter is a fixed-window counter in Redis, shared by every API replica. It implements
-// models.RateLimiter.
+// waitScript returns the longest remaining block of KEYS, in milliseconds (0 when none).
+var waitScript = redis.NewScript(`
+local m = 0
+for _, k in ipairs(KEYS) do
+  local t = redis.call('PTTL', k)
+  if t > m then m = t end
+end
+return m
+`)
+
+// RateLimiter keeps failure counters and back-off blocks in Redis, shared by every API
+// replica. It implements models.RateLimiter. Every key it writes has a lifetime, so nothing
+// it keeps outlives its purpose.
 type RateLimiter struct {
 	c *Client
 }
@@ -27,16 +56,41 @@ type RateLimiter struct {
 // NewRateLimiter returns a limiter on the client's Redis.
 func NewRateLimiter(c *Client) *RateLimiter { return &RateLimiter{c: c} }
 
-// Allow implements models.RateLimiter. An error means Redis did not answer; the caller
+func (r *RateLimiter) counterKey(key string) string { return r.c.Key("rl", key, "n") }
+func (r *RateLimiter) blockKey(key string) string   { return r.c.Key("rl", key, "b") }
+
+// Wait implements models.RateLimiter. An error means Redis did not answer; the caller
 // decides how to degrade.
-func (r *RateLimiter) Allow(ctx context.Context, key string, limit int, window time.Duration) (bool, time.Duration, error) {
-	res, err := fixedWindow.Run(ctx, r.c.rdb, []string{r.c.Key("rl", key)}, window.Milliseconds()).Int64Slice()
+func (r *RateLimiter) Wait(ctx context.Context, keys ...string) (time.Duration, error) {
+	ks := make([]string, len(keys))
+	for i, k := range keys {
+		ks[i] = r.blockKey(k)
+	}
+	ms, err := waitScript.Run(ctx, r.c.rdb, ks).Int64()
 	if err != nil {
-		return false, 0, fmt.Errorf("rate limit: %w", err)
+		return 0, fmt.Errorf("rate limit: %w", err)
 	}
-	n, ttl := res[0], time.Duration(res[1])*time.Millisecond
-	if n > int64(limit) {
-		return false, ttl, nil
+	return time.Duration(ms) * time.Millisecond, nil
+}
+
+// Fail implements models.RateLimiter.
+func (r *RateLimiter) Fail(ctx context.Context, key string, b models.Backoff) (int, time.Duration, error) {
+	res, err := failScript.Run(ctx, r.c.rdb, []string{r.counterKey(key), r.blockKey(key)},
+		max(b.Memory.Milliseconds(), 1), b.Free, b.Base.Milliseconds(), b.Max.Milliseconds()).Int64Slice()
+	if err != nil {
+		return 0, 0, fmt.Errorf("rate limit: %w", err)
 	}
-	return true, 0, nil
+	return int(res[0]), time.Duration(res[1]) * time.Millisecond, nil
+}
+
+// Clear implements models.RateLimiter.
+func (r *RateLimiter) Clear(ctx context.Context, keys ...string) error {
+	ks := make([]string, 0, 2*len(keys))
+	for _, k := range keys {
+		ks = append(ks, r.counterKey(k), r.blockKey(k))
+	}
+	if err := r.c.rdb.Del(ctx, ks...).Err(); err != nil {
+		return fmt.Errorf("rate limit: %w", err)
+	}
+	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"strings"
 	"sync"
 	"time"
@@ -17,12 +18,19 @@ import (
 	"github.com/capmatch/capmatch/models/passwords"
 )
 
-// Login limits: attempts per account and per client address in a window, counted in Redis so
-// that they hold across replicas.
-const (
-	LoginLimitPerAccount = 10
-	LoginLimitPerAddress = 30
-	LoginWindow          = 5 * time.Minute
+// Sign-in limits. Only failed sign-ins count, and a success clears the failures of that
+// account from that address, so a room of people signing in correctly from one address (a
+// workshop behind one NAT) is never slowed down, however many they are.
+//
+//   - LoginAccountBackoff applies to one account from one client address: after 5 failures,
+//     each further failure makes that pair wait 2 s, then 4 s, 8 s, ... up to 15 minutes.
+//     Someone failing against an account from another address never slows its owner down.
+//   - LoginAddressBackoff applies to one client address whatever the accounts it names
+//     (credential stuffing): after 50 failures within 15 minutes, 1 minute, then 2, 4, ... up
+//     to 15 minutes. IPv6 addresses count per /64, the block a single host usually holds.
+var (
+	LoginAccountBackoff = models.Backoff{Free: 5, Base: 2 * time.Second, Max: 15 * time.Minute, Memory: 24 * time.Hour}
+	LoginAddressBackoff = models.Backoff{Free: 50, Base: time.Minute, Max: 15 * time.Minute, Memory: 15 * time.Minute}
 )
 
 // Auth signs users in and out and turns bearer tokens into actors.
@@ -46,13 +54,13 @@ var errBadCredentials = models.Errorf(models.ErrUnauthorized, "wrong e-mail or p
 func EmailKey(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
 
 // Login checks credentials and returns a new token pair in a new refresh family. Unknown
-// e-mails and wrong passwords get the same error after the same work.
+// e-mails and wrong passwords get the same error after the same work. A client address or an
+// account (from that address) that failed too often must wait first (ErrRateLimited with
+// RetryAfter), without its password being checked.
 func (s *Auth) Login(ctx context.Context, email, password, clientIP string) (*models.TokenPair, error) {
 	key := EmailKey(email)
-	if err := s.limit(ctx, "login:addr:"+clientIP, LoginLimitPerAddress); err != nil {
-		return nil, err
-	}
-	if err := s.limit(ctx, "login:acct:"+key, LoginLimitPerAccount); err != nil {
+	addrKey, acctKey := loginAddressKey(clientIP), loginAccountKey(key, clientIP)
+	if err := s.waitLimits(ctx, addrKey, acctKey); err != nil {
 		return nil, err
 	}
 	u, err := s.Users.GetUserByEmail(ctx, key)
@@ -64,14 +72,40 @@ func (s *Auth) Login(ctx context.Context, email, password, clientIP string) (*mo
 		hash = u.PasswordHash
 	}
 	if len(password) > 1024 || passwords.Verify(hash, password) != nil {
+		s.failed(ctx, addrKey, LoginAddressBackoff)
+		s.failed(ctx, acctKey, LoginAccountBackoff)
 		return nil, errBadCredentials
 	}
+	s.cleared(ctx, acctKey)
 	pair, err := s.issue(ctx, u, models.NewID(s.Now()))
 	if err != nil {
 		return nil, err
 	}
 	audit(ctx, s.Audit, s.Log, s.Now(), actorOf(u, ""), "login", "user", u.ID, nil)
 	return pair, nil
+}
+
+// loginAddressKey is the rate-limit key of a client address: an IPv4 address, or the /64 of
+// an IPv6 one (a host usually holds a whole /64, so counting single IPv6 addresses would let
+// it rotate past the limit).
+func loginAddressKey(clientIP string) string {
+	if ip, err := netip.ParseAddr(clientIP); err == nil {
+		ip = ip.Unmap().WithZone("")
+		if ip.Is6() {
+			p, _ := ip.Prefix(64)
+			return "login:addr:" + p.String()
+		}
+		return "login:addr:" + ip.String()
+	}
+	return "login:addr:" + clientIP
+}
+
+// loginAccountKey is the rate-limit key of one account (by e-mail key, known or not) from one
+// client address. It is hashed: Redis never holds e-mail addresses, and the key stays short
+// whatever was typed.
+func loginAccountKey(emailKey, clientIP string) string {
+	sum := sha256.Sum256([]byte(emailKey + "\x00" + strings.TrimPrefix(loginAddressKey(clientIP), "login:addr:")))
+	return "login:acct:" + hex.EncodeToString(sum[:16])
 }
 
 // Refresh rotates a refresh token: it retires the presented token and returns a new pair in the
@@ -167,7 +201,7 @@ func (s *Auth) putRevocation(ctx context.Context, rv models.Revocation) error {
 		return fmt.Errorf("revoke: %w", err)
 	}
 	s.Revocations.Add(rv)
-	if err := s.Bus.Publish(ctx, models.Event{Type: models.EventRevoked, ID: rv.ID, At: rv.At, ExpiresAt: rv.ExpiresAt}); err != nil {
+	if err := s.Bus.Publish(ctx, models.Event{Type: models.EventRevoked, ID: rv.ID, At: rv.At, ExpiresAt: rv.ExpiresAt, Except: rv.Except}); err != nil {
 		s.Log.WarnContext(ctx, "revocation broadcast failed; other replicas rely on the store", "err", err)
 	}
 	return nil
@@ -208,7 +242,8 @@ func (s *Auth) issue(ctx context.Context, u *models.User, family string) (*model
 }
 
 func actorOf(u *models.User, family string) *models.Actor {
-	return &models.Actor{UserID: u.ID, Role: u.Role, OrgID: u.OrganizationID, Country: u.Country, FamilyID: family}
+	return &models.Actor{UserID: u.ID, Role: u.Role, OrgID: u.OrganizationID, Country: u.Country, FamilyID: family,
+		MustChangePassword: u.MustChangePassword}
 }
 
 func hashToken(t string) string {
@@ -216,51 +251,88 @@ func hashToken(t string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// limit applies a login rate limit in Redis, or in this process when Redis does not answer,
-// so that an outage neither blocks sign-in nor removes the limit.
-func (s *Auth) limit(ctx context.Context, key string, max int) error {
-	ok, retry, err := s.Limiter.Allow(ctx, key, max, LoginWindow)
+// waitLimits refuses a sign-in while any of keys is blocked. The limits are kept in Redis,
+// or in this process while Redis does not answer, so that an outage neither blocks sign-in
+// nor removes the limits.
+func (s *Auth) waitLimits(ctx context.Context, keys ...string) error {
+	wait, err := s.Limiter.Wait(ctx, keys...)
 	if err != nil {
-		ok, retry = s.fallback.allow(key, max, LoginWindow, s.Now())
+		wait = s.fallback.wait(s.Now(), keys...)
 	}
-	if !ok {
-		return &models.Error{Kind: models.ErrRateLimited, Detail: "too many sign-in attempts; try again later", RetryAfter: retry}
+	if wait > 0 {
+		return &models.Error{Kind: models.ErrRateLimited, Detail: "too many failed sign-in attempts; try again later", RetryAfter: wait}
 	}
 	return nil
 }
 
-// localLimiter is the in-process fixed-window limiter used while Redis is unreachable.
+// failed records a failure under key. A Redis error is logged and the failure counted in
+// this process instead.
+func (s *Auth) failed(ctx context.Context, key string, b models.Backoff) {
+	if _, _, err := s.Limiter.Fail(ctx, key, b); err != nil {
+		s.fallback.fail(s.Now(), key, b)
+	}
+}
+
+// cleared forgets key's failures, in Redis and in this process.
+func (s *Auth) cleared(ctx context.Context, key string) {
+	if err := s.Limiter.Clear(ctx, key); err != nil {
+		s.Log.WarnContext(ctx, "sign-in limit not cleared; Redis did not answer", "err", err)
+	}
+	s.fallback.clear(key)
+}
+
+// localLimiter is the in-process failure counter used while Redis is unreachable: the same
+// back-off, for this replica only.
 type localLimiter struct {
 	mu      sync.Mutex
-	windows map[string]*window
+	entries map[string]*failures
 }
 
-type window struct {
-	n     int
-	reset time.Time
+type failures struct {
+	n            int
+	blockedUntil time.Time
+	forgetAt     time.Time
 }
 
-func (l *localLimiter) allow(key string, max int, d time.Duration, now time.Time) (bool, time.Duration) {
+func (l *localLimiter) wait(now time.Time, keys ...string) time.Duration {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.windows == nil {
-		l.windows = map[string]*window{}
+	var w time.Duration
+	for _, k := range keys {
+		if f, ok := l.entries[k]; ok && f.blockedUntil.After(now) {
+			w = max(w, f.blockedUntil.Sub(now))
+		}
 	}
-	if len(l.windows) > 100_000 { // bound memory under an address-spraying attack
-		for k, w := range l.windows {
-			if now.After(w.reset) {
-				delete(l.windows, k)
+	return w
+}
+
+func (l *localLimiter) fail(now time.Time, key string, b models.Backoff) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.entries == nil {
+		l.entries = map[string]*failures{}
+	}
+	if len(l.entries) > 100_000 { // bound memory under an address-spraying attack
+		for k, f := range l.entries {
+			if now.After(f.forgetAt) && now.After(f.blockedUntil) {
+				delete(l.entries, k)
 			}
 		}
 	}
-	w, ok := l.windows[key]
-	if !ok || now.After(w.reset) {
-		w = &window{reset: now.Add(d)}
-		l.windows[key] = w
+	f, ok := l.entries[key]
+	if !ok || now.After(f.forgetAt) {
+		f = &failures{}
+		l.entries[key] = f
 	}
-	w.n++
-	if w.n > max {
-		return false, w.reset.Sub(now)
+	f.n++
+	f.forgetAt = now.Add(b.Memory)
+	if until := now.Add(b.Delay(f.n)); until.After(f.blockedUntil) {
+		f.blockedUntil = until
 	}
-	return true, 0
+}
+
+func (l *localLimiter) clear(key string) {
+	l.mu.Lock()
+	delete(l.entries, key)
+	l.mu.Unlock()
 }

@@ -533,19 +533,43 @@ func NewDispatcher(opts WebhookOptions, now Clock, log *slog.Logger) *Dispatcher
 }
 
 // extraBlocked are ranges netip's predicates do not cover: this network, shared address space
-// (carrier-grade NAT), IETF protocol assignments, documentation and benchmarking nets,
-// reserved space and broadcast, NAT64, discard and IPv6 documentation.
+// (carrier-grade NAT), IETF protocol assignments, documentation and benchmarking nets, the
+// deprecated 6to4 relay anycast, reserved space and broadcast; in IPv6, discard, the
+// deprecated site-local and ORCHID ranges, benchmarking and documentation.
 var extraBlocked = []netip.Prefix{
 	netip.MustParsePrefix("0.0.0.0/8"), netip.MustParsePrefix("100.64.0.0/10"), netip.MustParsePrefix("192.0.0.0/24"),
-	netip.MustParsePrefix("192.0.2.0/24"), netip.MustParsePrefix("198.18.0.0/15"), netip.MustParsePrefix("198.51.100.0/24"),
-	netip.MustParsePrefix("203.0.113.0/24"), netip.MustParsePrefix("240.0.0.0/4"), netip.MustParsePrefix("64:ff9b::/96"),
-	netip.MustParsePrefix("64:ff9b:1::/48"), netip.MustParsePrefix("100::/64"), netip.MustParsePrefix("2001:db8::/32"),
+	netip.MustParsePrefix("192.0.2.0/24"), netip.MustParsePrefix("192.88.99.0/24"), netip.MustParsePrefix("198.18.0.0/15"),
+	netip.MustParsePrefix("198.51.100.0/24"), netip.MustParsePrefix("203.0.113.0/24"), netip.MustParsePrefix("240.0.0.0/4"),
+	netip.MustParsePrefix("100::/64"), netip.MustParsePrefix("fec0::/10"), netip.MustParsePrefix("2001:2::/48"),
+	netip.MustParsePrefix("2001:10::/28"), netip.MustParsePrefix("2001:20::/28"), netip.MustParsePrefix("2001:db8::/32"),
+	netip.MustParsePrefix("3fff::/20"),
 }
 
+// IPv6 forms that carry an IPv4 address (RFC 4291, 6145, 3056, 4380, 6052, 8215).
+var (
+	// refusedEmbedding are refused whatever IPv4 address they carry: IPv4-compatible addresses
+	// (deprecated, and some stacks tunnel them to the embedded address), IPv4-translated ones
+	// (SIIT), and the NAT64 prefixes, whose translator sits on the operator's own network.
+	refusedEmbedding = []netip.Prefix{
+		netip.MustParsePrefix("::/96"), netip.MustParsePrefix("::ffff:0:0:0/96"),
+		netip.MustParsePrefix("64:ff9b::/96"), netip.MustParsePrefix("64:ff9b:1::/48"),
+	}
+	sixToFour = netip.MustParsePrefix("2002::/16")   // 2002:AABB:CCDD::/48 carries AA.BB.CC.DD
+	teredo    = netip.MustParsePrefix("2001:0::/32") // the server's IPv4 in bits 32-63, the client's inverted in 96-127
+)
+
 // blockedAddr reports whether a webhook may not reach ip: anything but a public unicast address.
+// An IPv6 address that carries an IPv4 address (mapped, 6to4, Teredo) is refused when the
+// IPv4 address it carries would be, so that the IPv4 checks cannot be walked around.
 func blockedAddr(ip netip.Addr) bool {
-	ip = ip.Unmap().WithZone("")
-	if !ip.IsValid() || ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() ||
+	ip = ip.WithZone("")
+	if !ip.IsValid() {
+		return true
+	}
+	if ip.Is4In6() {
+		return blockedAddr(ip.Unmap())
+	}
+	if ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() ||
 		ip.IsInterfaceLocalMulticast() || ip.IsMulticast() || ip.IsUnspecified() {
 		return true
 	}
@@ -553,6 +577,23 @@ func blockedAddr(ip netip.Addr) bool {
 		if p.Contains(ip) {
 			return true
 		}
+	}
+	if ip.Is4() {
+		return false
+	}
+	for _, p := range refusedEmbedding {
+		if p.Contains(ip) {
+			return true
+		}
+	}
+	b := ip.As16()
+	switch {
+	case sixToFour.Contains(ip):
+		return blockedAddr(netip.AddrFrom4([4]byte{b[2], b[3], b[4], b[5]}))
+	case teredo.Contains(ip):
+		server := netip.AddrFrom4([4]byte{b[4], b[5], b[6], b[7]})
+		client := netip.AddrFrom4([4]byte{^b[12], ^b[13], ^b[14], ^b[15]})
+		return blockedAddr(server) || blockedAddr(client)
 	}
 	return false
 }
@@ -593,6 +634,17 @@ func (d *Dispatcher) CheckURL(raw string) error {
 		return errors.New("must not point at a loopback, private, link-local or reserved address")
 	}
 	return nil
+}
+
+// redactURL is how logs name a webhook target: scheme, host and path, without the user
+// information, query and fragment, where receivers often carry a token.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return "(unparsable URL)"
+	}
+	r := url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path, RawPath: u.RawPath}
+	return r.String()
 }
 
 // Sign returns the X-Capmatch-Signature value of a delivery body: "sha256=" and the hex
@@ -661,7 +713,8 @@ func (d *Dispatcher) attempt(ctx context.Context, job *delivery) {
 	case retry && job.attempt <= len(d.opts.Backoff) && ctx.Err() == nil:
 		d.retried.Add(1)
 		wait := d.opts.Backoff[job.attempt-1]
-		d.log.Info("webhook delivery failed; retrying", "err", err, "delivery", job.id, "attempt", job.attempt, "retry_in", wait.String())
+		d.log.Info("webhook delivery failed; retrying", "err", err, "target", redactURL(job.url), "delivery", job.id,
+			"attempt", job.attempt, "retry_in", wait.String())
 		time.AfterFunc(wait, func() {
 			if ctx.Err() == nil {
 				d.enqueue(job)
@@ -669,7 +722,7 @@ func (d *Dispatcher) attempt(ctx context.Context, job *delivery) {
 		})
 	default:
 		d.failed.Add(1)
-		d.log.Warn("webhook delivery failed", "err", err, "delivery", job.id, "attempts", job.attempt)
+		d.log.Warn("webhook delivery failed", "err", err, "target", redactURL(job.url), "delivery", job.id, "attempts", job.attempt)
 	}
 }
 
@@ -689,6 +742,11 @@ func (d *Dispatcher) send(ctx context.Context, job *delivery) (retry bool, err e
 	req.Header.Set("X-Capmatch-Signature", Sign(job.secret, job.body))
 	resp, err := d.client.Do(req)
 	if err != nil {
+		// The client's *url.Error quotes the whole URL, query included: keep only its cause.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
 		return !errors.Is(err, errBlockedAddress), fmt.Errorf("post webhook: %w", err)
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))

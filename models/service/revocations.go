@@ -97,7 +97,7 @@ func (r *Revocations) Check(ctx context.Context, a models.Actor, issuedAt time.T
 				return &models.Error{Kind: models.ErrUnavailable, Detail: "cannot verify the session right now", RetryAfter: 5 * time.Second}
 			}
 		}
-		if ok && revokes(rv, id, issuedAt) {
+		if ok && revokes(rv, id, a.FamilyID, issuedAt) {
 			return models.Errorf(models.ErrUnauthorized, "the session has ended; sign in again")
 		}
 	}
@@ -112,10 +112,11 @@ func (r *Revocations) lookup(id string) (models.Revocation, bool) {
 }
 
 // revokes applies a revocation: token and family revocations are absolute, a user revocation
-// ends only what was issued at or before it (so the user can sign in again once re-enabled).
-func revokes(rv models.Revocation, id string, issuedAt time.Time) bool {
+// ends only what was issued at or before it (so the user can sign in again once re-enabled),
+// and spares the family it names as an exception (the session that changed the password).
+func revokes(rv models.Revocation, id, family string, issuedAt time.Time) bool {
 	if len(id) > 4 && id[:4] == "usr:" {
-		return !issuedAt.After(rv.At)
+		return !issuedAt.After(rv.At) && (rv.Except == "" || rv.Except != family)
 	}
 	return true
 }

@@ -21,7 +21,7 @@ func audit(ctx context.Context, store models.AuditStore, log *slog.Logger, now t
 	action, objType, objID string, changed []string) {
 	e := &models.AuditEntry{
 		ID: models.NewID(now), At: now, Action: action, ObjectType: objType, ObjectID: objID,
-		Changed: changed, RequestID: models.RequestIDFrom(ctx),
+		Changed: changed, RequestID: models.RequestIDFrom(ctx), CorrelationID: models.CorrelationIDFrom(ctx),
 	}
 	if a != nil {
 		e.ActorID, e.ActorRole, e.ActorOrgID = a.UserID, a.Role, a.OrgID

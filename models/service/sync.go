@@ -65,7 +65,7 @@ func (s *Sync) Disconnected() {
 // Deliver applies another replica's event.
 func (s *Sync) Deliver(ctx context.Context, e models.Event) {
 	if e.Type == models.EventRevoked {
-		s.Revocations.Add(models.Revocation{ID: e.ID, At: e.At, ExpiresAt: e.ExpiresAt, Reason: "broadcast"})
+		s.Revocations.Add(models.Revocation{ID: e.ID, At: e.At, ExpiresAt: e.ExpiresAt, Except: e.Except, Reason: "broadcast"})
 		return
 	}
 	s.mu.Lock()

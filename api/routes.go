@@ -73,6 +73,7 @@ func (s *Server) routes(app *fiber.App) {
 	v1.Post("/engagements/:id/accept", auth, s.handleAcceptEngagement())
 	v1.Post("/engagements/:id/decline", auth, s.handleCloseEngagement(false))
 	v1.Post("/engagements/:id/withdraw", auth, s.handleCloseEngagement(true))
+	v1.Post("/engagements/:id/cancel", auth, s.handleCancelEngagement())
 	v1.Post("/engagements/:id/messages", auth, s.handleEngagementMessage())
 	v1.Post("/projects", auth, s.handleCreateProject())
 	v1.Get("/projects", auth, s.handleListProjects())

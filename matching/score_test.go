@@ -254,6 +254,8 @@ func TestHardConstraints(t *testing.T) {
 		{"offer closed", func(n *models.Need, o *models.Offer, c *Context) { o.Status = models.OfferClosed }, false, "not open"},
 		{"no engagements left", func(n *models.Need, o *models.Offer, c *Context) { o.MaxEngagements, o.EngagementsUsed = 2, 2 }, false, "no engagements left"},
 		{"one engagement left", func(n *models.Need, o *models.Offer, c *Context) { o.MaxEngagements, o.EngagementsUsed = 2, 1 }, true, ""},
+		{"no budget left", func(n *models.Need, o *models.Offer, c *Context) { o.BudgetCommitted = o.BudgetUSD }, false, "no budget left"},
+		{"one dollar left", func(n *models.Need, o *models.Offer, c *Context) { o.BudgetCommitted = o.BudgetUSD - 1 }, true, ""},
 		{"region excludes the country", func(n *models.Need, o *models.Offer, c *Context) { o.EligibleRegions = []string{"419"} }, false, "SN is not among"},
 		{"sub-Saharan Africa", func(n *models.Need, o *models.Offer, c *Context) { o.EligibleRegions = []string{"202"} }, true, ""},
 		{"Western Africa", func(n *models.Need, o *models.Offer, c *Context) { o.EligibleRegions = []string{"011"} }, true, ""},

@@ -295,6 +295,19 @@ func (s *Engagements) Cancel(ctx context.Context, a *models.Actor, id, reason st
 	return e, nil
 }
 
+// PlanCancel returns the agreed engagement the actor may cancel now, for the confirmation the
+// web asks for: ErrConflict when it cannot be cancelled (a proposal, or a project started).
+func (s *Engagements) PlanCancel(ctx context.Context, a *models.Actor, id string) (*models.Engagement, error) {
+	e, err := s.find(ctx, a, id, models.ActCancel)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := e.Next(models.EngCancel); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
 // move applies a lifecycle transition to the stored engagement. It is idempotent: an
 // engagement already in the target state is returned unchanged (changed false).
 func (s *Engagements) move(ctx context.Context, id string, t models.EngagementTransition, reason string) (*models.Engagement, bool, error) {

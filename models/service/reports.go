@@ -38,7 +38,8 @@ type fundingGroup struct {
 
 // fundingBy is the one implementation of the funding figures: models.FundingOfNeed over the
 // live needs (models.Need.CountsForFunding) that the actor may see (nil: an anonymous
-// visitor), summed by key. The funding report, the web chart and the country figures use it.
+// visitor), counting the projects the actor may see, summed by key. The funding report, the
+// web chart and the country figures use it.
 func fundingBy(m *readmodel.Model, actor *models.Actor, key func(*models.Need) string) map[string]*fundingGroup {
 	byNeed := map[string][]*models.Project{}
 	for _, p := range m.Projects(func(*models.Project) bool { return true }) {
@@ -49,14 +50,20 @@ func fundingBy(m *readmodel.Model, actor *models.Actor, key func(*models.Need) s
 		if !n.CountsForFunding() || !canSeeNeed(actor, n) {
 			continue
 		}
+		var projects []*models.Project
+		for _, p := range byNeed[n.ID] {
+			if models.CanSeeProject(actor, p, n) {
+				projects = append(projects, p)
+			}
+		}
 		k := key(n)
 		g := out[k]
 		if g == nil {
 			g = &fundingGroup{}
 			out[k] = g
 		}
-		g.Add(models.FundingOfNeed(n, byNeed[n.ID]))
-		g.Projects += len(byNeed[n.ID])
+		g.Add(models.FundingOfNeed(n, projects))
+		g.Projects += len(projects)
 		if n.Status == models.NeedOpen {
 			g.Open++
 		}

@@ -146,6 +146,9 @@ func TestCancellingAnAgreedEngagementFromItsPage(t *testing.T) {
 	got, err := s.app.Needs.Get(ctx, s.actor(s.fx.coord), n.ID)
 	require.NoError(t, err)
 	assert.Equal(t, models.NeedOpen, got.Status)
+	p = m.get("/needs/" + n.ID)
+	assert.NotContains(t, p.Body, "See the engagement under way", "a cancelled engagement is not under way")
+	assert.Contains(t, p.Body, `id="amt-`+n.ID+"-"+o.ID+`"`, "the pair may be proposed again")
 	// A cancelled engagement has nothing left to cancel.
 	assertPage(t, m.get("/engagements/"+e.ID+"/cancel"), 409)
 	// Another ministry may not even know it exists.

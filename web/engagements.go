@@ -301,12 +301,11 @@ func (u *UI) proposable(a *models.Actor, needID, offerID string) bool {
 		return false
 	}
 	for _, e := range u.app.Model.Engagements(func(e *models.Engagement) bool { return e.NeedID == needID && e.OfferID == offerID }) {
-		switch e.Status {
-		case models.EngagementProposed, models.EngagementAccepting, models.EngagementAgreed:
+		if e.Live() {
 			return false
 		}
 	}
-	return true
+	return o.HasCapacity()
 }
 
 // engagementOf finds the engagement under way for a pair, for a "see the engagement" link.
@@ -317,7 +316,7 @@ func (u *UI) engagementOf(a *models.Actor, needID, offerID string) string {
 	for _, e := range u.app.Model.Engagements(func(e *models.Engagement) bool {
 		return e.NeedID == needID && e.OfferID == offerID && models.CanSeeEngagement(a, e)
 	}) {
-		if e.Status != models.EngagementDeclined && e.Status != models.EngagementWithdrawn {
+		if e.Live() {
 			return e.ID
 		}
 	}

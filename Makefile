@@ -2,7 +2,7 @@
 GO ?= go
 PKGS ?= ./...
 
-.PHONY: run test vet build bench fuzz fmt clean vuln
+.PHONY: run test test-go vet build bench fuzz fmt clean vuln
 
 run: ## serve on :8080 with the embedded default
 	$(GO) run ./cmd/capmatch
@@ -13,7 +13,11 @@ build: ## build the binary into bin/
 vet:
 	$(GO) vet $(PKGS)
 
-test: vet ## the whole test suite, with the race detector
+test: ## the whole test suite: installs what it needs (.ci/deps.sh), starts a throwaway redis-server, go vet, go test -race
+	./.ci/deps.sh
+	./.ci/with-redis.sh $(MAKE) --no-print-directory test-go
+
+test-go: vet ## go test -race on every package, with what is installed (REDIS_URL: a real Redis, else in-process)
 	$(GO) test -race -count=1 -timeout 20m $(PKGS)
 
 .PHONY: test-soak

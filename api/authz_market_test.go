@@ -44,15 +44,18 @@ func marketAuthzRows() []authzCase {
 			want: with(curators(200, 403), map[string]int{"ministry": 409})},
 		{name: "submit need", method: "POST", route: "/api/v1/needs/:id/submit", path: needPath("draft", "public", "/submit"),
 			want: with(curators(403, 404), map[string]int{"ministry": 200})},
+		{name: "get submitted need", method: "GET", route: "/api/v1/needs/:id", path: needPath("submitted", "public", ""),
+			want: with(curators(200, 404), map[string]int{"ministry": 200})},
+		// A need awaiting approval is its owner's and the coordinators' business: others get 404.
 		{name: "approve need", method: "POST", route: "/api/v1/needs/:id/approve", path: needPath("submitted", "public", "/approve"),
-			want: curators(200, 403)},
+			want: with(curators(200, 404), map[string]int{"ministry": 403})},
 		{name: "approve restricted need", method: "POST", route: "/api/v1/needs/:id/approve", path: needPath("submitted", "restricted", "/approve"),
 			want: with(with(curators(200, 404), others(404)), map[string]int{"ministry": 403})},
 		{name: "reject need", method: "POST", route: "/api/v1/needs/:id/reject", path: needPath("submitted", "public", "/reject"),
 			body: func(*authzWorld, string) any {
 				return map[string]string{"reason": "Please state the current SIM3 level"}
 			},
-			want: curators(200, 403)},
+			want: with(curators(200, 404), map[string]int{"ministry": 403})},
 		{name: "withdraw need", method: "POST", route: "/api/v1/needs/:id/withdraw", path: needPath("open", "public", "/withdraw"),
 			want: with(curators(403, 403), map[string]int{"ministry": 200})},
 

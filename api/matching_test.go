@@ -12,7 +12,9 @@ import (
 )
 
 // matches reads a ranking and checks the contract's invariants on it: ranks in order, scores
-// in [0,1], best first, and each score the sum of its factor contributions.
+// in [0,1], best first, each score the sum of its factor contributions (weight × value ×
+// relevance), a relevance of 1 or 0.5 (an unrelated offer is never listed) and the band its
+// score falls in.
 func matches(t *testing.T, n *node, path, token string) map[string]any {
 	t.Helper()
 	r := n.call("GET", path, token, nil)
@@ -27,12 +29,25 @@ func matches(t *testing.T, n *node, path, token string) map[string]any {
 		assert.LessOrEqual(t, score, 1.0)
 		assert.LessOrEqual(t, score, prev, "best first")
 		prev = score
+		rel := item["relevance"].(float64)
+		assert.Contains(t, []float64{1, 0.5}, rel, "relevance of a listed item")
+		band := "weak"
+		switch {
+		case score >= 0.70:
+			band = "strong"
+		case score >= 0.40:
+			band = "possible"
+		}
+		assert.Equal(t, band, item["band"], "band of score %v", score)
 		sum := 0.0
 		for _, f := range item["factors"].([]any) {
 			fm := f.(map[string]any)
 			sum += fm["contribution"].(float64)
 			assert.NotEmpty(t, fm["reason"])
-			assert.InDelta(t, fm["weight"].(float64)*fm["value"].(float64), fm["contribution"].(float64), 0.00011)
+			assert.InDelta(t, fm["weight"].(float64)*fm["value"].(float64)*rel, fm["contribution"].(float64), 0.00011)
+			if fm["name"] == "capability" {
+				assert.Equal(t, rel, fm["value"], "relevance is the capability value")
+			}
 		}
 		assert.InDelta(t, score, math.Round(sum*10000)/10000, 1e-9, "score = sum of contributions")
 	}
@@ -72,7 +87,8 @@ func TestMatchesAreExplainedAndCached(t *testing.T) {
 	for _, fct := range m["items"].([]any)[0].(map[string]any)["factors"].([]any) {
 		names = append(names, fct.(map[string]any)["name"].(string))
 	}
-	assert.ElementsMatch(t, []string{"capability", "language", "modality", "budget", "timing", "maturity", "priority", "duplication"}, names)
+	assert.Equal(t, []string{"capability", "language", "modality", "budget", "timing", "maturity", "focus", "priority", "duplication"}, names)
+	assert.Equal(t, "strong", m["items"].([]any)[0].(map[string]any)["band"])
 	assert.Contains(t, factor(m, 0, "capability")["reason"], "cert_setup")
 	m = matches(t, n, path, f.donor.Token)
 	assert.Equal(t, true, m["cached"], "second read is served from the cache")
@@ -90,6 +106,52 @@ func TestMatchesAreExplainedAndCached(t *testing.T) {
 		r := n.call("GET", bad, f.ministry.Token, nil)
 		assert.Contains(t, []int{404, 422}, r.Status, bad)
 		r.problem(t)
+	}
+}
+
+// TestMatchesNeverListUnrelated: an offer that shares neither the need's capability nor its
+// theme is not listed, however well it does on language, budget and timing, in either
+// direction; one that shares the theme only is listed as a partial match, never strong.
+func TestMatchesNeverListUnrelated(t *testing.T) {
+	e := newEnv(t)
+	n := e.node()
+	f := n.seed()
+	need := n.newNeed(t, "open", "public") // cert_setup in SN, in French
+	exact := n.newOffer(t, "open")
+	publish := func(title string, themes, caps []string) string {
+		b := offerBody(title)
+		b["themes"], b["capabilities"] = themes, caps
+		b["modalities"] = []string{"expert_deployment", "training", "mentoring", "policy_advice", "funding"}
+		b["languages"], b["budget_usd"] = []string{"fr", "en", "es", "ar", "pt"}, 9000000
+		b["eligible_regions"], b["eligible_countries"] = []string{}, []string{"SN"}
+		r := n.call("POST", "/api/v1/offers", f.donor.Token, b)
+		require.Equal(t, 201, r.Status, string(r.Body))
+		id := r.json(t)["id"].(string)
+		require.Equal(t, 200, n.call("POST", "/api/v1/offers/"+id+"/publish", f.donor.Token, nil).Status)
+		return id
+	}
+	unrelated := publish("Cybercrime legislation programme", []string{"cybercrime"}, []string{"cybercrime_legislation", "law_enforcement_training"})
+	theme := publish("Critical infrastructure protection programme", []string{"incident_management"}, []string{"ciip"})
+
+	m := matches(t, n, "/api/v1/needs/"+need+"/matches", f.ministry.Token)
+	assert.Equal(t, []string{exact, theme}, itemIDs(m, "offer_id"), "the unrelated offer is not listed")
+	partial := m["items"].([]any)[1].(map[string]any)
+	assert.Equal(t, 0.5, partial["relevance"])
+	assert.NotEqual(t, "strong", partial["band"])
+	assert.Less(t, partial["score"].(float64), m["items"].([]any)[0].(map[string]any)["score"].(float64))
+
+	om := matches(t, n, "/api/v1/offers/"+unrelated+"/matches", f.donor.Token)
+	assert.Empty(t, om["items"], "the unrelated offer lists no need")
+	om = matches(t, n, "/api/v1/offers/"+theme+"/matches", f.donor.Token)
+	assert.Equal(t, []string{need}, itemIDs(om, "need_id"))
+
+	// The allocation never pairs them either, and carries bands.
+	r := n.call("GET", "/api/v1/matching/allocation", f.coord.Token, nil)
+	require.Equal(t, 200, r.Status, string(r.Body))
+	for _, it := range r.json(t)["items"].([]any) {
+		item := it.(map[string]any)
+		assert.NotEqual(t, unrelated, item["offer_id"])
+		assert.Contains(t, []string{"strong", "possible", "weak"}, item["band"])
 	}
 }
 
@@ -115,12 +177,12 @@ func TestRankingsFreshOnOtherReplica(t *testing.T) {
 
 	// New weights on A: B's next read uses them.
 	w := a.call("GET", "/api/v1/matching/weights", f.coord.Token, nil).json(t)
-	w["capability"], w["duplication"] = 0.40, 0.02
+	w["capability"], w["duplication"] = 0.37, 0.02
 	r := a.call("PUT", "/api/v1/matching/weights", f.coord.Token, w)
 	require.Equal(t, 200, r.Status, string(r.Body))
 	m = matches(t, b, path, f.ministry.Token)
 	assert.EqualValues(t, w["version"].(float64)+1, m["weights_version"])
-	assert.InDelta(t, 0.40, factor(m, 0, "capability")["weight"], 1e-9)
+	assert.InDelta(t, 0.37, factor(m, 0, "capability")["weight"], 1e-9)
 
 	// Close it on A: B's next read drops it.
 	require.Equal(t, 200, a.call("POST", "/api/v1/offers/"+offer+"/close", f.donor.Token, nil).Status)
@@ -213,6 +275,14 @@ func TestWeightsValidation(t *testing.T) {
 	assert.Equal(t, 409, n.call("PUT", "/api/v1/matching/weights", f.coord.Token, stale).Status)
 	assert.Equal(t, 400, n.call("PUT", "/api/v1/matching/weights", f.coord.Token, map[string]any{"gravity": 1}).Status)
 	assert.Equal(t, 200, n.call("PUT", "/api/v1/matching/weights", f.coord.Token, w).Status)
+	// A client written before the focus factor sends eight weights that sum to 1: focus is 0
+	// and the set is valid.
+	cur := n.call("GET", "/api/v1/matching/weights", f.coord.Token, nil).json(t)
+	eight := map[string]any{"capability": 0.30, "language": 0.12, "modality": 0.10, "budget": 0.12, "timing": 0.10,
+		"maturity": 0.06, "priority": 0.08, "duplication": 0.12, "version": cur["version"]}
+	r = n.call("PUT", "/api/v1/matching/weights", f.coord.Token, eight)
+	require.Equal(t, 200, r.Status, string(r.Body))
+	assert.EqualValues(t, 0, r.json(t)["focus"])
 	r = n.call("GET", "/api/v1/audit?object_id=weights", f.coord.Token, nil)
 	assert.Contains(t, string(r.Body), "matching_weights")
 }

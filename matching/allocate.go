@@ -42,8 +42,7 @@ func Allocate(cands []Match, needs []*models.Need, offers []*models.Offer) []Mat
 // allocate over RebuildAll's top-k lists instead.
 func AllocateAll(needs []*models.Need, offers []*models.Offer, w Weights, c *Context) []Match {
 	v := newVocab()
-	e := prepCtx(c)
-	wu := w.units()
+	q := newQuery(w, c)
 	ors := make([]*offerRec, len(offers))
 	for j, o := range offers {
 		ors[j] = v.prepOffer(o, false)
@@ -54,9 +53,9 @@ func AllocateAll(needs []*models.Need, offers []*models.Offer, w Weights, c *Con
 		if !nr.rankable {
 			continue
 		}
-		ov := e.overlaps(n)
+		ov := q.ec.overlaps(n)
 		for _, or := range ors {
-			if s, ok := pairScore(nr, or, &wu, e.today, ov); ok && s > 0 {
+			if s, ok := q.pairScore(nr, or, ov); ok && s > 0 {
 				cands = append(cands, Match{NeedID: n.ID, OfferID: or.o.ID, Score: unitsToFloat(s)})
 			}
 		}
@@ -474,7 +473,8 @@ func (a *allocator) result() []Match {
 	var out []Match
 	for n, o := range a.at {
 		if o >= 0 {
-			out = append(out, Match{NeedID: a.needIDs[n], OfferID: a.offerIDs[o], Score: unitsToFloat(a.score[[2]int{n, o}])})
+			s := unitsToFloat(a.score[[2]int{n, o}])
+			out = append(out, Match{NeedID: a.needIDs[n], OfferID: a.offerIDs[o], Score: s, Band: BandOf(s)})
 		}
 	}
 	slices.SortFunc(out, func(x, y Match) int {

@@ -10,8 +10,10 @@ import (
 
 // explain scores a pair that passed the hard constraints and writes the reason for every
 // factor. It computes the values with the same function the rankings use, so an explained
-// score always equals the ranked one.
-func explain(nr *needRec, or *offerRec, w *[nFactors]int64, today int32, overlaps int) Match {
+// score always equals the ranked one. Every contribution is weight × value × relevance.
+// overlaps counts every delivery of the need's capability in its country (the value); seen
+// counts those the reader may see (the reason).
+func explain(nr *needRec, or *offerRec, w *[nFactors]int64, today int32, overlaps, seen int) Match {
 	v := values(nr, or, today, overlaps)
 	c, total := contributions(w, &v)
 	fs := make([]Factor, nFactors)
@@ -32,9 +34,11 @@ func explain(nr *needRec, or *offerRec, w *[nFactors]int64, today int32, overlap
 	fs[fBudget].Reason = budgetReason(n.BudgetUSD, or.remaining)
 	fs[fTiming].Reason = timingReason(nr, or, today, v[fTiming])
 	fs[fMaturity].Reason = maturityReason(nr, or)
+	fs[fFocus].Reason = focusReason(or.reach)
 	fs[fPriority].Reason = priorityReason(n.Priority)
-	fs[fDuplication].Reason = duplicationReason(n, overlaps)
-	return Match{NeedID: n.ID, OfferID: or.o.ID, Score: unitsToFloat(total), Factors: fs}
+	fs[fDuplication].Reason = duplicationReason(n, overlaps, seen)
+	score := unitsToFloat(total)
+	return Match{NeedID: n.ID, OfferID: or.o.ID, Score: score, Relevance: v[fCapability], Band: BandOf(score), Factors: fs}
 }
 
 func capabilityReason(nr *needRec, v float64) string {
@@ -145,6 +149,16 @@ func maturityReason(nr *needRec, or *offerRec) string {
 	return out
 }
 
+// focusReason says how widely the offer is open: "offer is open to 58 of 249 countries and
+// territories", or "offer is open to every country".
+func focusReason(reach int) string {
+	all := len(geo().codes)
+	if reach >= all {
+		return "offer is open to every country"
+	}
+	return "offer is open to " + strconv.Itoa(reach) + " of " + strconv.Itoa(all) + " countries and territories"
+}
+
 func priorityReason(p models.Priority) string {
 	switch p {
 	case models.PriorityHigh, models.PriorityMedium, models.PriorityLow:
@@ -154,15 +168,19 @@ func priorityReason(p models.Priority) string {
 	}
 }
 
-func duplicationReason(n *models.Need, overlaps int) string {
+// duplicationReason counts the deliveries the reader may see (seen), never the others: a
+// reader who sees none while some exist (the value says so) reads that at least one does.
+func duplicationReason(n *models.Need, overlaps, seen int) string {
 	where := string(n.Capability) + " in " + n.Country
 	switch {
 	case overlaps <= 0:
 		return "no active project or agreed engagement already delivers " + where
-	case overlaps == 1:
+	case seen <= 0:
+		return "at least one active project or agreed engagement already delivers " + where
+	case seen == 1:
 		return "1 active project or agreed engagement already delivers " + where
 	default:
-		return strconv.Itoa(overlaps) + " active projects or agreed engagements already deliver " + where
+		return strconv.Itoa(seen) + " active projects or agreed engagements already deliver " + where
 	}
 }
 

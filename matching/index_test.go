@@ -24,11 +24,12 @@ func byRank(id func(Match) string) func(a, b Match) int {
 func offerID(m Match) string { return m.OfferID }
 func needID(m Match) string  { return m.NeedID }
 
-// bruteOffers ranks every offer for a need with Score, the reference the index must match.
+// bruteOffers ranks every offer for a need with Score, the reference the index must match:
+// every pair that passes the hard constraints and shares the need's capability or theme.
 func bruteOffers(n *models.Need, offers []*models.Offer, w Weights, c *Context, k int) []Match {
 	var out []Match
 	for _, o := range offers {
-		if m, ok := Score(n, o, w, c); ok {
+		if m, ok := Score(n, o, w, c); ok && m.Listed() {
 			out = append(out, m)
 		}
 	}
@@ -45,7 +46,7 @@ func bruteNeeds(o *models.Offer, needs []*models.Need, w Weights, c *Context, k 
 		if visible != nil && !visible(n) {
 			continue
 		}
-		if m, ok := Score(n, o, w, c); ok {
+		if m, ok := Score(n, o, w, c); ok && m.Listed() {
 			out = append(out, m)
 		}
 	}

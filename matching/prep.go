@@ -313,6 +313,19 @@ func priorityValue(p models.Priority) float64 {
 	}
 }
 
+// focusOf is the focus factor of an offer open to n countries (every country when global):
+// the share of the world's other countries it is not spread over, 1 − (n−1)/(N−1) for the
+// N countries and territories of models.Countries, so 1 for a single-country programme,
+// about 0.77 for one open to Africa and 0 for one open everywhere. reach is n, or N when
+// global.
+func focusOf(global bool, n int) (reach int, v float64) {
+	all := len(geo().codes)
+	if global || n >= all {
+		return all, 0
+	}
+	return n, min(1, 1-float64(n-1)/float64(all-1))
+}
+
 // offerRec is an offer prepared for scoring.
 type offerRec struct {
 	o         *models.Offer
@@ -331,6 +344,8 @@ type offerRec struct {
 	depth     int      // how many sustained modalities it provides (0..3)
 	deep      []string // the sustained modalities it provides, for explanations
 	maturing  bool     // covers cert_maturity but not cert_setup
+	reach     int      // how many countries it is open to (every country when global)
+	focus     float64  // the focus factor's value, from reach
 	remaining int64
 	from      int32 // noDay when unbounded (AvailableFrom empty or invalid)
 	until     int32 // noDay when unbounded (AvailableUntil empty)
@@ -367,6 +382,7 @@ func (v *vocab) prepOffer(o *models.Offer, frozen bool) *offerRec {
 		r.themes.add(v.theme.sym(string(t), frozen))
 	}
 	r.eligList, r.capList, r.themeList = r.elig.list(), r.caps.list(), r.themes.list()
+	r.reach, r.focus = focusOf(r.global, len(r.eligList))
 	for _, l := range o.Languages {
 		r.langs.add(v.language.sym(l, frozen))
 	}

@@ -88,13 +88,21 @@ func FuzzScore(f *testing.F) {
 		}
 		ix := NewIndex([]*models.Need{n}, []*models.Offer{o})
 		got := ix.TopOffersForNeed("n", 3, w, c)
-		if !ok {
+		if ok {
+			checkMatch(t, m, w)
+		}
+		if !ok || !m.Listed() {
 			if len(got) != 0 {
-				t.Fatalf("index lists a pair Score rejects: %+v", got)
+				t.Fatalf("index lists a pair Score rejects or finds unrelated: %+v", got)
+			}
+			if back := ix.TopNeedsForOffer("o", 3, w, c, nil); len(back) != 0 {
+				t.Fatalf("offer side lists a pair Score rejects or finds unrelated: %+v", back)
+			}
+			if ok && m.Score != 0 {
+				t.Fatalf("an unrelated pair scores %v", m.Score)
 			}
 			return
 		}
-		checkMatch(t, m, w)
 		if len(got) != 1 || !reflect.DeepEqual(got[0], m) {
 			t.Fatalf("index %+v, Score %+v", got, m)
 		}

@@ -12,16 +12,14 @@ import (
 type query struct {
 	w        [nFactors]int64
 	ec       evalCtx
-	rest     int64            // the most language, modality, budget, timing and maturity can add
-	capHalf  int64            // the capability contribution of a same-theme offer
+	g        [2]gate          // by relevance level: gExact, gTheme
 	overlaps []int32          // per need slot, precomputed by RebuildAll
 	dup      map[uint64]int32 // Active keyed by interned country and capability
 }
 
 func newQuery(w Weights, c *Context) *query {
 	q := &query{w: w.units(), ec: prepCtx(c)}
-	q.rest = q.w[fLanguage] + q.w[fModality] + q.w[fBudget] + q.w[fTiming] + q.w[fMaturity]
-	q.capHalf = unit(q.w[fCapability], 0.5)
+	q.g = newGates(&q.w)
 	return q
 }
 
@@ -49,53 +47,42 @@ func (q *query) needOverlaps(nr *needRec) int {
 	return q.ec.overlaps(nr.n)
 }
 
-// priorityUnits is the need's priority contribution, computed as contributions does.
-func (q *query) priorityUnits(nr *needRec) int64 {
-	return unit(q.w[fPriority], nr.priV)
-}
-
-// dupUnits is the duplication contribution for a number of overlaps.
-func (q *query) dupUnits(overlaps int) int64 {
-	return unit(q.w[fDuplication], duplicationValue(overlaps))
+// needBound is the most a need can score with an offer at relevance level g, whatever the
+// offer: priority at its value, duplication and every offer-side factor perfect.
+func (q *query) needBound(nr *needRec, g *gate) int64 {
+	return g.capU + g.rest + unit(q.w[fPriority], nr.priV*g.r) + unit(q.w[fDuplication], g.r)
 }
 
 var emptyBucket bucket
 
-// topOffers fills h with the best offers for a need. Candidates are visited in three tiers
-// (offers covering the capability, then the theme, then the rest); a tier is skipped when
-// the heap is full and even a perfect score on every other factor could not beat its worst
-// entry. Skipping only drops candidates that cannot enter, so the result is exactly the top
-// k in (score desc, id asc) order.
+// topOffers fills h with the best offers for a need. Only offers that share the need's
+// capability or theme are listed; they are visited in two tiers (offers covering the
+// capability, then those covering only the theme, whose relevance halves every
+// contribution), and the second tier is skipped when the heap is full and even a perfect
+// same-theme score could not beat its worst entry. Skipping only drops candidates that
+// cannot enter, so the result is exactly the top k in (score desc, id asc) order.
 func (ix *Index) topOffers(nr *needRec, q *query, h *topHeap) {
-	fixed := q.priorityUnits(nr) + q.dupUnits(q.needOverlaps(nr))
-	base := q.rest + fixed
+	ov := q.needOverlaps(nr)
 	own := ix.bucketAt(nr.country)
 	if own == nil {
 		own = &emptyBucket
 	}
 	sources := [2]*bucket{own, &ix.global}
+	exact, theme := &q.g[gExact], &q.g[gTheme]
+	fixed := needUnits(&q.w, nr, ov, exact.r)
 	for _, b := range sources {
 		for _, s := range listAt(b.offersByCap, nr.cap) {
-			ix.tryOffer(nr, ix.offers[s], q, fixed, h)
+			ix.tryOffer(nr, ix.offers[s], q, exact, fixed, h)
 		}
 	}
-	if h.prunes(base + q.capHalf) {
+	fixed = needUnits(&q.w, nr, ov, theme.r)
+	if h.prunes(fixed + theme.capU + theme.rest) {
 		return
 	}
 	for _, b := range sources {
 		for _, s := range listAt(b.offersByTheme, nr.theme) {
 			if or := ix.offers[s]; !or.caps.has(nr.cap) {
-				ix.tryOffer(nr, or, q, fixed, h)
-			}
-		}
-	}
-	if h.prunes(base) {
-		return
-	}
-	for _, b := range sources {
-		for _, s := range b.offersAll {
-			if or := ix.offers[s]; !or.caps.has(nr.cap) && !or.themes.has(nr.theme) {
-				ix.tryOffer(nr, or, q, fixed, h)
+				ix.tryOffer(nr, or, q, theme, fixed, h)
 			}
 		}
 	}
@@ -103,19 +90,21 @@ func (ix *Index) topOffers(nr *needRec, q *query, h *topHeap) {
 
 // tryOffer scores a candidate offer taken from the need's buckets (so live and eligible)
 // and keeps it if it makes the top k.
-func (ix *Index) tryOffer(nr *needRec, or *offerRec, q *query, fixed int64, h *topHeap) {
+func (ix *Index) tryOffer(nr *needRec, or *offerRec, q *query, g *gate, fixed int64, h *topHeap) {
 	if !windowOK(nr, or, q.ec.today) {
 		return
 	}
-	if s, ok := fastScore(nr, or, &q.w, q.ec.today, fixed, h.floor()); ok && h.accepts(s, or.id) {
+	if s, ok := fastScore(nr, or, &q.w, g, q.ec.today, fixed, h.floor()); ok && h.accepts(s, or.id) {
 		h.push(entry{score: s, slot: or.slot, id: or.id})
 	}
 }
 
 // topNeeds fills h with the best open or submitted needs for an offer, visiting the
-// offer's eligible countries in the same three tiers as topOffers and also skipping single
-// needs whose best possible score cannot enter. Candidates come from the buckets of the
-// offer's eligible countries, so only the window constraint is left to check.
+// offer's eligible countries in the same two tiers as topOffers (needs of a capability the
+// offer covers, then needs of a theme it covers only) and also skipping single needs whose
+// best possible score cannot enter. Needs of other themes are never listed. Candidates come
+// from the buckets of the offer's eligible countries, so only the window constraint is left
+// to check.
 func (ix *Index) topNeeds(or *offerRec, q *query, visible func(*models.Need) bool, h *topHeap) {
 	if !or.live || or.badUntil {
 		return
@@ -134,49 +123,37 @@ func (ix *Index) topNeeds(or *offerRec, q *query, visible func(*models.Need) boo
 			}
 		}
 	}
-	bound := q.rest + q.w[fPriority] + q.w[fDuplication]
-	capFull := q.w[fCapability]
+	exact, theme := &q.g[gExact], &q.g[gTheme]
 	for _, b := range bs {
 		for _, c := range or.capList {
 			for _, s := range listAt(b.needsByCap, c) {
-				ix.tryNeed(or, ix.needs[s], q, capFull, visible, h)
+				ix.tryNeed(or, ix.needs[s], q, exact, visible, h)
 			}
 		}
 	}
-	if h.prunes(bound + q.capHalf) {
+	if h.prunes(theme.capU + theme.rest + unit(q.w[fPriority], theme.r) + unit(q.w[fDuplication], theme.r)) {
 		return
 	}
 	for _, b := range bs {
 		for _, t := range or.themeList {
 			for _, s := range listAt(b.needsByTheme, t) {
 				if nr := ix.needs[s]; !or.caps.has(nr.cap) {
-					ix.tryNeed(or, nr, q, q.capHalf, visible, h)
+					ix.tryNeed(or, nr, q, theme, visible, h)
 				}
-			}
-		}
-	}
-	if h.prunes(bound) {
-		return
-	}
-	for _, b := range bs {
-		for _, s := range b.needsRankable {
-			if nr := ix.needs[s]; !or.caps.has(nr.cap) && !or.themes.has(nr.theme) {
-				ix.tryNeed(or, nr, q, 0, visible, h)
 			}
 		}
 	}
 }
 
-func (ix *Index) tryNeed(or *offerRec, nr *needRec, q *query, capUnits int64, visible func(*models.Need) bool, h *topHeap) {
-	pri := q.priorityUnits(nr)
-	if h.full() && !h.accepts(capUnits+q.rest+pri+q.w[fDuplication], nr.id) {
+func (ix *Index) tryNeed(or *offerRec, nr *needRec, q *query, g *gate, visible func(*models.Need) bool, h *topHeap) {
+	if h.full() && !h.accepts(q.needBound(nr, g), nr.id) {
 		return
 	}
 	if !windowOK(nr, or, q.ec.today) {
 		return
 	}
-	fixed := pri + q.dupUnits(q.needOverlaps(nr))
-	s, ok := fastScore(nr, or, &q.w, q.ec.today, fixed, h.floor())
+	fixed := needUnits(&q.w, nr, q.needOverlaps(nr), g.r)
+	s, ok := fastScore(nr, or, &q.w, g, q.ec.today, fixed, h.floor())
 	if !ok || !h.accepts(s, nr.id) || (visible != nil && !visible(nr.n)) {
 		return
 	}
@@ -202,7 +179,7 @@ func (ix *Index) TopOffersForNeed(needID string, k int, w Weights, c *Context) [
 	ov := q.needOverlaps(nr)
 	var out []Match
 	for _, e := range h.sorted() {
-		out = append(out, explain(nr, ix.offers[e.slot], &q.w, q.ec.today, ov))
+		out = append(out, explain(nr, ix.offers[e.slot], &q.w, q.ec.today, ov, q.ec.seen(nr.n, ov)))
 	}
 	return out
 }
@@ -227,7 +204,7 @@ func (ix *Index) TopNeedsForOffer(offerID string, k int, w Weights, c *Context, 
 	var out []Match
 	for _, e := range h.sorted() {
 		nr := ix.needs[e.slot]
-		out = append(out, explain(nr, or, &q.w, q.ec.today, q.needOverlaps(nr)))
+		out = append(out, explain(nr, or, &q.w, q.ec.today, q.needOverlaps(nr), q.ec.seen(nr.n, q.needOverlaps(nr))))
 	}
 	return out
 }
@@ -267,8 +244,9 @@ func (ix *Index) RankNeedsForOffer(offerID string, k int, w Weights, c *Context,
 }
 
 // Explain scores one indexed pair and explains every factor; ok is false when either id is
-// unknown or the pair fails a hard constraint. It is how factors are filled in for entries
-// of bulk results, which carry scores only.
+// unknown or the pair fails a hard constraint. A pair that passes but shares neither
+// capability nor theme is explained with relevance 0 (see Match.Listed). It is how factors
+// are filled in for entries of bulk results, which carry scores only.
 func (ix *Index) Explain(needID, offerID string, w Weights, c *Context) (Match, bool) {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
@@ -282,16 +260,17 @@ func (ix *Index) Explain(needID, offerID string, w Weights, c *Context) (Match, 
 	if !passes(nr, or, q.ec.today) {
 		return Match{}, false
 	}
-	return explain(nr, or, &q.w, q.ec.today, q.ec.overlaps(nr.n)), true
+	ov := q.ec.overlaps(nr.n)
+	return explain(nr, or, &q.w, q.ec.today, ov, q.ec.seen(nr.n, ov)), true
 }
 
 // ExplainAll explains a list of matches, keeping its order. Pairs that are no longer in the
-// index or now fail a hard constraint are dropped, so a stale cached list can never show a
-// pair that must not be listed; scores are those of the index now.
+// index, now fail a hard constraint or are no longer relevant are dropped, so a stale cached
+// list can never show a pair that must not be listed; scores are those of the index now.
 func (ix *Index) ExplainAll(ms []Match, w Weights, c *Context) []Match {
 	out := make([]Match, 0, len(ms))
 	for _, m := range ms {
-		if x, ok := ix.Explain(m.NeedID, m.OfferID, w, c); ok {
+		if x, ok := ix.Explain(m.NeedID, m.OfferID, w, c); ok && x.Listed() {
 			out = append(out, x)
 		}
 	}

@@ -222,10 +222,10 @@ func (ix *Index) refreshOffer(old *models.Offer, offerID string, lookup func(nee
 		ch := change{id: offerID, byOffer: true}
 		ov := q.needOverlaps(nr)
 		if or != nil {
-			ch.score, ch.eligible = pairScore(nr, or, &q.w, q.ec.today, ov)
+			ch.score, ch.eligible = q.pairScore(nr, or, ov)
 		}
 		if was != nil {
-			ch.was, ch.wasEligible = pairScore(nr, was, &q.w, q.ec.today, ov)
+			ch.was, ch.wasEligible = q.pairScore(nr, was, ov)
 		}
 		chs[i] = ch
 	})
@@ -331,10 +331,10 @@ func (ix *Index) RefreshNeed(old *models.Need, needID string, current func(offer
 		or := ix.offers[slots[i]]
 		ch := change{id: needID}
 		if nr != nil && nr.rankable {
-			ch.score, ch.eligible = pairScore(nr, or, &q.w, q.ec.today, ovNow)
+			ch.score, ch.eligible = q.pairScore(nr, or, ovNow)
 		}
 		if was != nil && was.rankable {
-			ch.was, ch.wasEligible = pairScore(was, or, &q.w, q.ec.today, ovWas)
+			ch.was, ch.wasEligible = q.pairScore(was, or, ovWas)
 		}
 		chs[i] = ch
 	})

@@ -14,21 +14,58 @@ type Factor struct {
 	Weight float64 `json:"weight"`
 	// Value is how well the pair does on this factor, in [0,1], rounded to four places.
 	Value float64 `json:"value"`
-	// Contribution is Weight × Value rounded to four places; the score is their sum.
+	// Contribution is Weight × Value × the match's Relevance, rounded to four places; the
+	// score is their sum.
 	Contribution float64 `json:"contribution"`
 	Reason       string  `json:"reason"`
 }
 
 // Match is a scored need/offer pair. Score is in [0,1] and equals the sum of the factor
 // contributions exactly (both are multiples of 0.0001). Factors lists every factor in
-// FactorNames order; bulk results (RebuildAll, RefreshOffer) leave it nil and Explain fills
-// it, because explaining hundreds of thousands of pairs nobody reads would dominate a
-// rebuild.
+// FactorNames order; bulk results (RebuildAll, RefreshOffer) leave Factors, Relevance and
+// Band empty and Explain fills them, because explaining hundreds of thousands of pairs
+// nobody reads would dominate a rebuild.
 type Match struct {
-	NeedID  string   `json:"need_id"`
-	OfferID string   `json:"offer_id"`
-	Score   float64  `json:"score"`
+	NeedID  string  `json:"need_id"`
+	OfferID string  `json:"offer_id"`
+	Score   float64 `json:"score"`
+	// Relevance is the gate every contribution is scaled by: 1 when the offer covers the
+	// need's capability, 0.5 when it covers only its theme, 0 when neither (such a pair is
+	// never listed). It is the capability factor's value.
+	Relevance float64 `json:"relevance,omitempty"`
+	// Band is the score's strength band (BandOf).
+	Band    Band     `json:"band,omitempty"`
 	Factors []Factor `json:"factors,omitempty"`
+}
+
+// Band says in one word how strong a match is, so that a reader need not interpret a
+// number: strong, possible or weak. It depends on the score alone (BandOf).
+type Band string
+
+// The strength bands and their thresholds on the score.
+const (
+	BandStrong   Band = "strong"
+	BandPossible Band = "possible"
+	BandWeak     Band = "weak"
+
+	// StrongFrom is the lowest score of a strong match. Only an offer that covers the
+	// need's capability can reach it: a same-theme offer scores at most about 0.43 with
+	// the default weights (doc.go).
+	StrongFrom = 0.70
+	// PossibleFrom is the lowest score of a possible match; below it a match is weak.
+	PossibleFrom = 0.40
+)
+
+// BandOf returns the strength band of a score: strong from StrongFrom, possible from
+// PossibleFrom, weak below.
+func BandOf(score float64) Band {
+	switch u := floatToUnits(score); {
+	case u >= floatToUnits(StrongFrom):
+		return BandStrong
+	case u >= floatToUnits(PossibleFrom):
+		return BandPossible
+	}
+	return BandWeak
 }
 
 // Delivery names a capability being delivered to a country, the unit in which duplicated
@@ -49,12 +86,18 @@ type Context struct {
 	// Active counts active projects and agreed engagements per country and capability. The
 	// service builds it from engagements and projects; scoring only reads it.
 	Active map[Delivery]int
+	// Seen, when set, counts the deliveries of Active that the reader of the explanations may
+	// see. The duplication factor's value counts every delivery (Active); its reason counts
+	// only these, so that it never reveals how many deliveries the reader may not see. Nil
+	// means the reader sees them all.
+	Seen func(Delivery) int
 }
 
 // evalCtx is a Context prepared for scoring.
 type evalCtx struct {
 	today  int32
 	active map[Delivery]int
+	seenFn func(Delivery) int
 }
 
 func prepCtx(c *Context) evalCtx {
@@ -66,7 +109,17 @@ func prepCtx(c *Context) evalCtx {
 		e.today = d
 	}
 	e.active = c.Active
+	e.seenFn = c.Seen
 	return e
+}
+
+// seen returns how many of the overlaps deliveries of the need's capability in its country
+// the reader may see (all of them when the context does not say).
+func (e *evalCtx) seen(n *models.Need, overlaps int) int {
+	if e.seenFn == nil || overlaps <= 0 {
+		return overlaps
+	}
+	return min(overlaps, e.seenFn(Delivery{Country: n.Country, Capability: n.Capability}))
 }
 
 // overlaps returns how many active deliveries already cover the need's capability in its
@@ -98,7 +151,8 @@ func passes(nr *needRec, or *offerRec, today int32) bool {
 
 // values computes the factor values of a pair that passes the hard constraints. The
 // per-factor functions it calls are the one definition of each factor; ranking (which calls
-// them through fastScore) and explanation (which calls values) cannot disagree.
+// them through fastScore) and explanation (which calls values) cannot disagree. The
+// capability value is also the pair's relevance, which scales every contribution.
 func values(nr *needRec, or *offerRec, today int32, overlaps int) (v [nFactors]float64) {
 	v[fCapability] = capabilityValue(nr, or)
 	v[fLanguage] = languageValue(nr, or)
@@ -106,12 +160,14 @@ func values(nr *needRec, or *offerRec, today int32, overlaps int) (v [nFactors]f
 	v[fBudget] = budgetValue(nr, or)
 	v[fTiming] = timingValue(nr, or, today)
 	v[fMaturity] = maturityValue(nr, or)
+	v[fFocus] = or.focus
 	v[fPriority] = nr.priV
 	v[fDuplication] = duplicationValue(overlaps)
 	return v
 }
 
-// capabilityValue is 1 for the exact capability, 0.5 for the same theme, else 0.
+// capabilityValue is 1 for the exact capability, 0.5 for the same theme, else 0. It is
+// also the pair's relevance: every contribution is scaled by it.
 func capabilityValue(nr *needRec, or *offerRec) float64 {
 	switch {
 	case or.caps.has(nr.cap):
@@ -171,21 +227,58 @@ func duplicationValue(overlaps int) float64 {
 }
 
 // unit is a contribution in score units: weight units × value, rounded half away from zero.
+// Every contribution is unit(W, value × relevance), written in that order everywhere so that
+// ranking and explanation compute the same float; relevance is 1 or 0.5, so the product is
+// exact anyway.
 func unit(w int64, v float64) int64 { return int64(math.Round(float64(w) * v)) }
 
-// fastScore is the ranking hot path for a pair that passes the hard constraints: the same
-// sum of the same contributions as contributions(values(...)), computed cheapest factors
-// first so that it can give up (ok false) as soon as even perfect budget, timing and
-// maturity could not lift the score to floor. fixed is the need's priority and duplication
-// contributions, which do not depend on the offer.
-func fastScore(nr *needRec, or *offerRec, w *[nFactors]int64, today int32, fixed, floor int64) (int64, bool) {
-	s := fixed + unit(w[fCapability], capabilityValue(nr, or)) +
-		unit(w[fLanguage], languageValue(nr, or)) + unit(w[fModality], modalityValue(nr, or))
-	if s+w[fBudget]+w[fTiming]+w[fMaturity] < floor {
+// gate holds, for one relevance r and one weight set, the contributions that do not depend
+// on the pair and the bounds the ranking prunes with. unit is monotone in its value, so
+// unit(W, r) bounds unit(W, v × r) for every v in [0,1].
+type gate struct {
+	r    float64
+	capU int64 // the capability contribution: W × r × r
+	tail int64 // the most budget, timing and maturity can add
+	rest int64 // the most language, modality, budget, timing, maturity and focus can add
+}
+
+// relevance levels: exact capability, same theme.
+const (
+	gExact = iota
+	gTheme
+)
+
+// newGates prepares the gates of both relevance levels a listed pair can have.
+func newGates(w *[nFactors]int64) [2]gate {
+	var g [2]gate
+	for i, r := range [2]float64{1, 0.5} {
+		g[i] = gate{r: r, capU: unit(w[fCapability], r*r)}
+		g[i].tail = unit(w[fBudget], r) + unit(w[fTiming], r) + unit(w[fMaturity], r)
+		g[i].rest = g[i].tail + unit(w[fLanguage], r) + unit(w[fModality], r) + unit(w[fFocus], r)
+	}
+	return g
+}
+
+// needUnits is the need-only contributions (priority and duplication) at relevance r.
+func needUnits(w *[nFactors]int64, nr *needRec, overlaps int, r float64) int64 {
+	return unit(w[fPriority], nr.priV*r) + unit(w[fDuplication], duplicationValue(overlaps)*r)
+}
+
+// fastScore is the ranking hot path for a pair that passes the hard constraints and whose
+// relevance is g.r: the same sum of the same contributions as contributions(values(...)),
+// computed cheapest factors first so that it can give up (ok false) as soon as even perfect
+// budget, timing and maturity could not lift the score to floor. fixed is the need's
+// priority and duplication contributions at that relevance, which do not depend on the
+// offer.
+func fastScore(nr *needRec, or *offerRec, w *[nFactors]int64, g *gate, today int32, fixed, floor int64) (int64, bool) {
+	r := g.r
+	s := fixed + g.capU + unit(w[fLanguage], languageValue(nr, or)*r) +
+		unit(w[fModality], modalityValue(nr, or)*r) + unit(w[fFocus], or.focus*r)
+	if s+g.tail < floor {
 		return 0, false
 	}
-	s += unit(w[fBudget], budgetValue(nr, or)) + unit(w[fTiming], timingValue(nr, or, today)) +
-		unit(w[fMaturity], maturityValue(nr, or))
+	s += unit(w[fBudget], budgetValue(nr, or)*r) + unit(w[fTiming], timingValue(nr, or, today)*r) +
+		unit(w[fMaturity], maturityValue(nr, or)*r)
 	return s, true
 }
 
@@ -242,24 +335,34 @@ func maturityValue(nr *needRec, or *offerRec) float64 {
 	return v
 }
 
-// contributions turns values into contributions in score units: weight units × value,
-// rounded half away from zero. The total of the returned units is the score.
+// contributions turns values into contributions in score units: weight units × value ×
+// relevance (the capability value), rounded half away from zero. The total of the returned
+// units is the score.
 func contributions(w *[nFactors]int64, v *[nFactors]float64) (c [nFactors]int64, total int64) {
+	r := v[fCapability]
 	for i := range v {
-		c[i] = unit(w[i], v[i])
+		c[i] = unit(w[i], v[i]*r)
 		total += c[i]
 	}
 	return c, total
 }
 
-// pairScore is the hot path: the score of a pair in units, or false when a hard constraint
-// fails.
-func pairScore(nr *needRec, or *offerRec, w *[nFactors]int64, today int32, overlaps int) (int64, bool) {
-	if !passes(nr, or, today) {
+// pairScore is the score of a pair in units, or false when the pair is not listed: a hard
+// constraint fails or the offer shares neither the need's capability nor its theme.
+func (q *query) pairScore(nr *needRec, or *offerRec, overlaps int) (int64, bool) {
+	if !passes(nr, or, q.ec.today) {
 		return 0, false
 	}
-	fixed := unit(w[fPriority], nr.priV) + unit(w[fDuplication], duplicationValue(overlaps))
-	return fastScore(nr, or, w, today, fixed, -1)
+	var g *gate
+	switch capabilityValue(nr, or) {
+	case 1:
+		g = &q.g[gExact]
+	case 0.5:
+		g = &q.g[gTheme]
+	default:
+		return 0, false
+	}
+	return fastScore(nr, or, &q.w, g, q.ec.today, needUnits(&q.w, nr, overlaps, g.r), -1)
 }
 
 // unitsToFloat converts score units to the float a client sees.
@@ -278,6 +381,9 @@ func round4(f float64) float64 { return math.Round(f*scale) / scale }
 // not checked here (a ministry may preview matches for a draft); rankings of needs for
 // offers consider only open and submitted needs.
 //
+// A pair that passes but shares neither the need's capability nor its theme has relevance
+// 0 and scores 0: Score explains it, but no ranking lists it (see Listed).
+//
 // w should pass Validate; with invalid weights the score may fall outside [0,1].
 func Score(n *models.Need, o *models.Offer, w Weights, c *Context) (Match, bool) {
 	v := newVocab()
@@ -287,8 +393,14 @@ func Score(n *models.Need, o *models.Offer, w Weights, c *Context) (Match, bool)
 		return Match{}, false
 	}
 	wu := w.units()
-	return explain(nr, or, &wu, e.today, e.overlaps(n)), true
+	ov := e.overlaps(n)
+	return explain(nr, or, &wu, e.today, ov, e.seen(n, ov)), true
 }
+
+// Listed reports whether a match scored by Score or Explain may appear in a ranking: the
+// offer shares the need's capability or at least its theme. Rankings, refreshes and
+// allocation list exactly the pairs that pass the hard constraints and this test.
+func (m Match) Listed() bool { return m.Relevance > 0 }
 
 // Eligible reports whether the pair passes the hard constraints and, when it does not, why,
 // in words a coordinator can act on. It is Score's hard-constraint check on its own, for

@@ -54,10 +54,10 @@ func checkMatch(t *testing.T, m Match, w Weights) {
 		if f.Weight != wa[i] {
 			t.Errorf("%s weight %v, want %v", f.Name, f.Weight, wa[i])
 		}
-		// The contribution is weight × (unrounded) value rounded to 4 places; the value is
-		// shown rounded to 4 places too, so allow both roundings.
-		if d := math.Abs(f.Contribution - f.Weight*f.Value); d > 0.5e-4+f.Weight*0.5e-4+1e-12 {
-			t.Errorf("%s contribution %v != weight %v × value %v", f.Name, f.Contribution, f.Weight, f.Value)
+		// The contribution is weight × (unrounded) value × relevance rounded to 4 places; the
+		// value is shown rounded to 4 places too, so allow both roundings.
+		if d := math.Abs(f.Contribution - f.Weight*f.Value*m.Relevance); d > 0.5e-4+f.Weight*0.5e-4+1e-12 {
+			t.Errorf("%s contribution %v != weight %v × value %v × relevance %v", f.Name, f.Contribution, f.Weight, f.Value, m.Relevance)
 		}
 		if f.Contribution != round4(f.Contribution) {
 			t.Errorf("%s contribution %v not rounded to 4 places", f.Name, f.Contribution)
@@ -72,6 +72,13 @@ func checkMatch(t *testing.T, m Match, w Weights) {
 	}
 	if m.Score != round4(m.Score) {
 		t.Errorf("score %v not rounded to 4 places", m.Score)
+	}
+	// Relevance is the capability value, and the band follows from the score.
+	if m.Relevance != m.Factors[fCapability].Value || (m.Relevance != 0 && m.Relevance != 0.5 && m.Relevance != 1) {
+		t.Errorf("relevance %v, capability value %v", m.Relevance, m.Factors[fCapability].Value)
+	}
+	if m.Band != BandOf(m.Score) {
+		t.Errorf("band %q for score %v", m.Band, m.Score)
 	}
 }
 
@@ -91,7 +98,9 @@ func TestScoreBasePairIsPerfect(t *testing.T) {
 		t.Fatal("base pair failed a hard constraint")
 	}
 	checkMatch(t, m, w)
-	if m.Score != 1 || m.NeedID != "need-sn" || m.OfferID != "offer-fr" {
+	// Perfect on every factor but focus: the offer is open to the 60 countries of Africa,
+	// focus 1 − 59/248 = 0.7621, which costs 0.05 × 0.2379 = 0.0119.
+	if m.Score != 0.9881 || m.NeedID != "need-sn" || m.OfferID != "offer-fr" || m.Relevance != 1 || m.Band != BandStrong {
 		t.Errorf("got %+v", m)
 	}
 	for _, want := range []struct{ name, reason string }{
@@ -101,6 +110,7 @@ func TestScoreBasePairIsPerfect(t *testing.T) {
 		{FactorBudget, "remaining budget $1,600,000 covers the $400,000 requested"},
 		{FactorTiming, "window 2027-01-01 to 2028-12-31 covers all 18 months from 2027-03-01"},
 		{FactorMaturity, "sim3 stage 1 to 3: a gap of 2 calls for 2 kinds of sustained support (training, mentoring, expert_deployment); offer provides 3 (training, mentoring, expert_deployment)"},
+		{FactorFocus, "offer is open to 60 of 249 countries and territories"},
 		{FactorPriority, "high-priority need"},
 		{FactorDuplication, "no active project or agreed engagement already delivers cert_setup in SN"},
 	} {
@@ -345,12 +355,14 @@ func TestScoreUsesWeights(t *testing.T) {
 	n.Languages = []string{"ar"} // language value 0
 	w := DefaultWeights()
 	m1, _ := Score(n, o, w, nil)
-	w.Language, w.Capability = 0.30, 0.12
+	w.Language, w.Capability = 0.28, 0.12
 	m2, _ := Score(n, o, w, nil)
 	checkMatch(t, m1, DefaultWeights())
 	checkMatch(t, m2, w)
-	if m1.Score != 0.88 || m2.Score != 0.70 {
-		t.Errorf("scores %v and %v, want 0.88 and 0.70", m1.Score, m2.Score)
+	// Perfect but for language (0) and focus (0.7621, open to 60 countries): 1 − 0.12 −
+	// 0.05 × 0.2379 = 0.8681, and with the two weights swapped 1 − 0.28 − 0.0119 = 0.7081.
+	if m1.Score != 0.8681 || m2.Score != 0.7081 {
+		t.Errorf("scores %v and %v, want 0.8681 and 0.7081", m1.Score, m2.Score)
 	}
 }
 

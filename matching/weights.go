@@ -18,6 +18,7 @@ const (
 	FactorBudget      = "budget"
 	FactorTiming      = "timing"
 	FactorMaturity    = "maturity"
+	FactorFocus       = "focus"
 	FactorPriority    = "priority"
 	FactorDuplication = "duplication"
 )
@@ -30,6 +31,7 @@ const (
 	fBudget
 	fTiming
 	fMaturity
+	fFocus
 	fPriority
 	fDuplication
 	nFactors
@@ -37,12 +39,17 @@ const (
 
 var factorNames = [nFactors]string{
 	FactorCapability, FactorLanguage, FactorModality, FactorBudget,
-	FactorTiming, FactorMaturity, FactorPriority, FactorDuplication,
+	FactorTiming, FactorMaturity, FactorFocus, FactorPriority, FactorDuplication,
 }
 
 // FactorNames lists the factor names in the order every Match lists its factors, so that
 // user interfaces and documentation generators need not hard-code them.
 func FactorNames() []string { return append([]string(nil), factorNames[:]...) }
+
+// ModelVersion names the scoring formula, apart from the weights: caches of rankings must
+// not serve a ranking computed under another one. 2: relevance gates the score and focus is
+// a factor.
+const ModelVersion = 2
 
 // scale is the number of score units per 1.0: scores, contributions and weights are all
 // multiples of 1/scale (four decimal places), which is what makes the score equal the sum
@@ -57,12 +64,15 @@ const scale = 10000
 // places, and the weights sum to exactly 1. The four-decimal rule is what guarantees that
 // the score, rounded to four places, is in [0,1] and equals the sum of the contributions.
 type Weights struct {
-	Capability  float64 `json:"capability"`
-	Language    float64 `json:"language"`
-	Modality    float64 `json:"modality"`
-	Budget      float64 `json:"budget"`
-	Timing      float64 `json:"timing"`
-	Maturity    float64 `json:"maturity"`
+	Capability float64 `json:"capability"`
+	Language   float64 `json:"language"`
+	Modality   float64 `json:"modality"`
+	Budget     float64 `json:"budget"`
+	Timing     float64 `json:"timing"`
+	Maturity   float64 `json:"maturity"`
+	// Focus was added after the other factors: a stored or submitted weight set without it
+	// has focus 0 and stays valid.
+	Focus       float64 `json:"focus"`
 	Priority    float64 `json:"priority"`
 	Duplication float64 `json:"duplication"`
 	// Version identifies the weight set so that cached rankings can record which weights
@@ -72,33 +82,57 @@ type Weights struct {
 
 // DefaultWeights is the weight set capmatch ships with. Capability fit dominates because an
 // offer that does not cover what the country asked for is rarely useful whatever else it
-// has; language and budget come next because a programme the ministry cannot follow or that
-// cannot pay is a non-starter in practice; duplication is weighted like them because
-// avoiding duplicated effort is the reason the marketplace exists.
+// has (and relevance also gates the whole score, see doc.go); language and budget come next
+// because a programme the ministry cannot follow or that cannot pay is a non-starter in
+// practice; duplication is weighted like them because avoiding duplicated effort is the
+// reason the marketplace exists. Focus is small: it only decides between programmes that
+// fit about equally, in favour of the one designed for the need's region.
 func DefaultWeights() Weights {
 	return Weights{
-		Capability:  0.30,
+		Capability:  0.28,
 		Language:    0.12,
-		Modality:    0.10,
-		Budget:      0.12,
+		Modality:    0.09,
+		Budget:      0.11,
 		Timing:      0.10,
 		Maturity:    0.06,
+		Focus:       0.05,
 		Priority:    0.08,
-		Duplication: 0.12,
+		Duplication: 0.11,
 		Version:     1,
 	}
 }
 
 // array returns the weights in factor order.
 func (w Weights) array() [nFactors]float64 {
-	return [nFactors]float64{w.Capability, w.Language, w.Modality, w.Budget, w.Timing, w.Maturity, w.Priority, w.Duplication}
+	return [nFactors]float64{w.Capability, w.Language, w.Modality, w.Budget, w.Timing, w.Maturity, w.Focus, w.Priority, w.Duplication}
 }
 
 // fromArray sets the weights from factor order, keeping the version.
 func (w Weights) fromArray(a [nFactors]float64) Weights {
 	w.Capability, w.Language, w.Modality, w.Budget = a[0], a[1], a[2], a[3]
-	w.Timing, w.Maturity, w.Priority, w.Duplication = a[4], a[5], a[6], a[7]
+	w.Timing, w.Maturity, w.Focus, w.Priority, w.Duplication = a[4], a[5], a[6], a[7], a[8]
 	return w
+}
+
+// ByName returns the weights keyed by factor name, so that forms and reports need not list
+// the fields themselves (and cannot forget one when a factor is added).
+func (w Weights) ByName() map[string]float64 {
+	out := make(map[string]float64, nFactors)
+	for i, x := range w.array() {
+		out[factorNames[i]] = x
+	}
+	return out
+}
+
+// WithNames returns w with the weights named in m replaced (unknown names are ignored).
+func (w Weights) WithNames(m map[string]float64) Weights {
+	a := w.array()
+	for i, name := range factorNames {
+		if x, ok := m[name]; ok {
+			a[i] = x
+		}
+	}
+	return w.fromArray(a)
 }
 
 // units returns each weight in score units (1/scale). For valid weights this is exact.

@@ -125,3 +125,17 @@ func TestScoreBoundedForRandomValidWeights(t *testing.T) {
 		}
 	}
 }
+
+func TestWeightsByName(t *testing.T) {
+	w := DefaultWeights()
+	m := w.ByName()
+	if len(m) != len(FactorNames()) || m[FactorFocus] != w.Focus || m[FactorCapability] != w.Capability {
+		t.Fatalf("ByName: %v", m)
+	}
+	if back := (Weights{Version: w.Version}).WithNames(m); back != w {
+		t.Errorf("WithNames(ByName) = %+v, want %+v", back, w)
+	}
+	if got := w.WithNames(map[string]float64{FactorFocus: 0.2, "gravity": 1}); got.Focus != 0.2 || got.Capability != w.Capability {
+		t.Errorf("WithNames: %+v", got)
+	}
+}

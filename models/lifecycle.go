@@ -93,3 +93,14 @@ func (o *Offer) Editable(a *Actor) error {
 	}
 	return nil
 }
+
+// Published reports whether a need is on the market: a coordinator approved it and its owner
+// has not withdrawn it. Drafts, needs awaiting approval (submitted) and withdrawn needs are
+// their organization's and the coordinators' business only.
+func (n *Need) Published() bool {
+	switch n.Status {
+	case NeedDraft, NeedSubmitted, NeedWithdrawn:
+		return false
+	}
+	return true
+}

@@ -7,6 +7,14 @@ package models
 // The answer is nil (allowed), ErrNotFound (the actor may not know the object exists: reading
 // it or acting on it is a 404, so existence does not leak), or ErrForbidden (the actor can see
 // it but may not do this).
+//
+// A nil actor is an anonymous visitor of the public web pages: it sees the public needs that a
+// coordinator approved and the published offers, nothing else, and may do nothing.
+//
+// The CanSee functions are also the only filter of every view derived from several objects
+// (lists, searches, counts, sums, overlaps, duplication reasons, reports, exports, map and
+// dashboard figures): models/service enumerates objects for an actor only through its
+// visibility view (models/service/visibility.go), which asks these functions.
 
 // Action is something an actor does to an object.
 type Action string
@@ -29,22 +37,23 @@ const (
 func deny(msg string) error    { return Errorf(ErrForbidden, "%s", msg) }
 func hidden(kind string) error { return Errorf(ErrNotFound, "%s not found", kind) }
 
-// CanSeeNeed reports whether the actor may know the need exists. Coordinators see every need;
-// the owning organization and the ministries of the need's country see their own; donors see
-// public and donors-tier needs; other ministries see public ones.
+// CanSeeNeed reports whether the actor may know the need exists. Coordinators see every need
+// and the owning organization its own. A need that is not published (draft, awaiting
+// approval, withdrawn) is seen by no one else, not even another ministry of its country. Of
+// published needs, the ministries of the need's country see all, donors see public and
+// donors-tier ones, other ministries and anonymous visitors public ones.
 func CanSeeNeed(a *Actor, n *Need) bool {
 	switch {
 	case a == nil:
-		return false
+		return n.Published() && n.Visibility == VisibilityPublic
 	case a.Role.Curates():
 		return true
-	case a.OrgID == n.OrganizationID:
+	case a.OrgID != "" && a.OrgID == n.OrganizationID:
 		return true
+	case !n.Published():
+		return false
 	case a.Role == RoleMinistry && a.Country == n.Country:
 		return true
-	}
-	if n.Status == NeedDraft || n.Status == NeedWithdrawn {
-		return false // drafts and withdrawn needs are the owner's and the coordinators' business
 	}
 	switch n.Visibility {
 	case VisibilityPublic:
@@ -59,6 +68,12 @@ func CanSeeNeed(a *Actor, n *Need) bool {
 func AuthorizeNeed(a *Actor, act Action, n *Need) error {
 	if !CanSeeNeed(a, n) {
 		return hidden("need")
+	}
+	if a == nil {
+		if act == ActRead {
+			return nil
+		}
+		return deny("sign in to " + string(act) + " this need")
 	}
 	owner := a.OrgID == n.OrganizationID
 	switch act {
@@ -97,21 +112,28 @@ func AuthorizeNewNeed(a *Actor, country string) error {
 }
 
 // CanSeeOffer reports whether the actor may know the offer exists: published and closed
-// offers are visible to everyone signed in, drafts to their organization and coordinators.
+// offers are visible to everyone (anonymous visitors included), drafts to their organization
+// and coordinators.
 func CanSeeOffer(a *Actor, o *Offer) bool {
 	switch {
+	case o.Status != OfferDraft:
+		return true
 	case a == nil:
 		return false
-	case a.Role.Curates(), a.OrgID == o.OrganizationID:
-		return true
 	}
-	return o.Status != OfferDraft
+	return a.Role.Curates() || (a.OrgID != "" && a.OrgID == o.OrganizationID)
 }
 
 // AuthorizeOffer decides an action on an existing offer.
 func AuthorizeOffer(a *Actor, act Action, o *Offer) error {
 	if !CanSeeOffer(a, o) {
 		return hidden("offer")
+	}
+	if a == nil {
+		if act == ActRead {
+			return nil
+		}
+		return deny("sign in to " + string(act) + " this offer")
 	}
 	owner := a.OrgID == o.OrganizationID && a.Role == RoleDonor
 	switch act {

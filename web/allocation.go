@@ -3,6 +3,7 @@ package web
 import (
 	"sort"
 
+	"github.com/capmatch/capmatch/matching"
 	"github.com/gofiber/fiber/v2"
 )
 
@@ -11,6 +12,7 @@ type allocationRow struct {
 	OfferID, OfferTitle, OfferOrg string
 	NeedID, NeedTitle, Country    string
 	Score                         float64
+	Band                          matching.Band
 }
 
 // allocationPage is the data of the allocation proposal.
@@ -33,7 +35,7 @@ func (u *UI) Allocation() fiber.Handler {
 		}
 		p := &allocationPage{WeightsVersion: u.app.Matching.Weights().Version}
 		for _, m := range items {
-			row := allocationRow{OfferID: m.OfferID, OfferTitle: m.OfferID, NeedID: m.NeedID, NeedTitle: m.NeedID, Score: m.Score}
+			row := allocationRow{OfferID: m.OfferID, OfferTitle: m.OfferID, NeedID: m.NeedID, NeedTitle: m.NeedID, Score: m.Score, Band: m.Band}
 			if o, ok := u.app.Model.Offer(m.OfferID); ok {
 				row.OfferTitle, row.OfferOrg = o.Title, u.orgName(ctx, o.OrganizationID)
 			}

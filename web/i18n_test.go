@@ -69,6 +69,9 @@ func TestEveryMessageExistsInEveryLanguage(t *testing.T) {
 	for _, f := range matching.FactorNames() {
 		used["factor."+f], used["factor."+f+".hint"] = true, true
 	}
+	for _, b := range []matching.Band{matching.BandStrong, matching.BandPossible, matching.BandWeak} {
+		used["match.band."+string(b)] = true // template "band"
+	}
 	for k := range flashKeys {
 		used["flash."+k] = true
 	}
@@ -367,7 +370,9 @@ func TestEveryMatchReasonIsTranslated(t *testing.T) {
 	for _, n := range needs[:10] {
 		active[matching.Delivery{Country: n.Country, Capability: n.Capability}] = 1 + len(active)%2
 	}
-	c := &matching.Context{Today: "2026-06-01", Active: active}
+	// The reader sees half of the deliveries (rounded down), so the reasons include counts of
+	// some, and "at least one" for deliveries the reader may not see at all.
+	c := &matching.Context{Today: "2026-06-01", Active: active, Seen: func(d matching.Delivery) int { return active[d] / 2 }}
 	w := matching.DefaultWeights()
 	reasons := map[string]bool{}
 	for _, n := range needs {

@@ -32,6 +32,10 @@ type matchView struct {
 	Org     string
 	Country string
 	Score   float64
+	// Band is the score's strength band (strong, possible, weak), which the page names in
+	// words next to the number; Partial marks a match on the theme only (relevance 0.5).
+	Band    matching.Band
+	Partial bool
 	Factors []factorView
 	// NeedID and OfferID are the pair, for the "propose an engagement" form.
 	NeedID, OfferID string
@@ -76,7 +80,7 @@ func (u *UI) offersForNeed(r *req, n *models.Need) *matchList {
 	out := &matchList{ComputedAt: ms.ComputedAt}
 	for _, it := range ms.Items {
 		m := matchView{Rank: it.Rank, ID: it.OfferID, Title: it.Title, Score: it.Score,
-			Org: u.orgName(ctx, it.OrganizationID), Factors: u.factors(r.L, it.Factors), NeedID: n.ID, OfferID: it.OfferID,
+			Band: it.Band, Partial: it.Relevance < 1, Org: u.orgName(ctx, it.OrganizationID), Factors: u.factors(r.L, it.Factors), NeedID: n.ID, OfferID: it.OfferID,
 			CanPropose: u.proposable(a, n.ID, it.OfferID), Engagement: u.engagementOf(a, n.ID, it.OfferID)}
 		if o, ok := u.app.Model.Offer(it.OfferID); ok && m.CanPropose {
 			m.Proposal = u.proposalFor(n, o)
@@ -100,7 +104,7 @@ func (u *UI) needsForOffer(r *req, o *models.Offer) *matchList {
 	out := &matchList{ComputedAt: ms.ComputedAt}
 	for _, it := range ms.Items {
 		m := matchView{Rank: it.Rank, ID: it.NeedID, Title: it.Title, Score: it.Score, Country: it.Country,
-			Org: u.orgName(ctx, it.OrganizationID), Factors: u.factors(r.L, it.Factors), NeedID: it.NeedID, OfferID: o.ID,
+			Band: it.Band, Partial: it.Relevance < 1, Org: u.orgName(ctx, it.OrganizationID), Factors: u.factors(r.L, it.Factors), NeedID: it.NeedID, OfferID: o.ID,
 			CanPropose: u.proposable(a, it.NeedID, o.ID), Engagement: u.engagementOf(a, it.NeedID, o.ID)}
 		if n, ok := u.app.Model.Need(it.NeedID); ok && m.CanPropose {
 			m.Proposal = u.proposalFor(n, o)

@@ -500,14 +500,21 @@ func TestReadinessProfileIsKeptUpToDate(t *testing.T) {
 }
 
 // openOffer posts and publishes an offer as the donor that fits needInput's need.
-func (s *stack) openOffer(title string) *models.Offer {
+func (s *stack) openOffer(title string) *models.Offer { return s.openOfferWith(title, nil) }
+
+// openOfferWith is openOffer with the input changed by edit first.
+func (s *stack) openOfferWith(title string, edit func(in *service.OfferInput)) *models.Offer {
 	t := s.t
 	ctx := context.Background()
 	d := s.actor(s.fx.donor)
-	o, err := s.app.Offers.Create(ctx, d, service.OfferInput{Title: title, Themes: []models.Theme{models.ThemeIncidentManagement},
+	in := service.OfferInput{Title: title, Themes: []models.Theme{models.ThemeIncidentManagement},
 		Capabilities: []models.Capability{models.CapCERTSetup}, Modalities: []models.Modality{models.ModExpertDeployment, models.ModTraining},
 		Languages: []string{"fr", "en"}, EligibleRegions: []string{"002"}, BudgetUSD: 2_000_000, MaxEngagements: 4,
-		AvailableFrom: "2029-01-01", AvailableUntil: "2032-12-31"})
+		AvailableFrom: "2029-01-01", AvailableUntil: "2032-12-31"}
+	if edit != nil {
+		edit(&in)
+	}
+	o, err := s.app.Offers.Create(ctx, d, in)
 	require.NoError(t, err)
 	o, err = s.app.Offers.Transition(ctx, d, o.ID, models.OfferPublish, "")
 	require.NoError(t, err)
@@ -528,14 +535,34 @@ func TestNeedAndOfferPagesExplainTheirMatches(t *testing.T) {
 	assert.Contains(t, p.Body, `href="/offers/`+o.ID+`">Francophone CSIRT programme</a>`)
 	assert.Contains(t, p.Body, "Francophone CSIRT Programme", "the offering organization is named")
 	assert.Contains(t, p.Body, "Why this match")
-	assert.Equal(t, 1+8, strings.Count(p.Body, "<meter"), "a bar for the score and one per factor")
+	assert.Equal(t, 1+9, strings.Count(p.Body, "<meter"), "a bar for the score and one per factor")
 	assert.Contains(t, p.Body, "The offer covers “Establishing a national CERT/CSIRT”.")
 	assert.Contains(t, p.Body, "The remaining budget of US$2,000,000 covers the US$400,000 requested.")
+	assert.Contains(t, p.Body, "The offer is open to 60 of 249 countries and territories.")
+	assert.Contains(t, p.Body, `<span class="band band-strong">Strong match</span>`)
+	assert.NotContains(t, p.Body, "Same theme, another capability")
 
 	m.lang = "es"
 	p = m.get("/needs/" + n.ID)
 	assert.Contains(t, p.Body, "Por qué encaja")
 	assert.Contains(t, p.Body, "La oferta cubre «Creación de un CERT/CSIRT nacional».")
+	assert.Contains(t, p.Body, "Coincidencia sólida")
+
+	// An offer on the same theme is a partial match, said so; one on another theme is not
+	// listed, however well it does on language, budget and timing.
+	partial := s.openOfferWith("Critical infrastructure programme", func(in *service.OfferInput) {
+		in.Capabilities = []models.Capability{models.CapCIIP}
+	})
+	unrelated := s.openOfferWith("Cybercrime law programme", func(in *service.OfferInput) {
+		in.Themes, in.Capabilities = []models.Theme{models.ThemeCybercrime}, []models.Capability{models.CapCybercrimeLegislation}
+		in.AvailableFrom, in.AvailableUntil, in.BudgetUSD = "2026-01-01", "2035-12-31", 9_000_000
+	})
+	m.lang = "fr"
+	p = m.get("/needs/" + n.ID)
+	assert.Contains(t, p.Body, `href="/offers/`+partial.ID+`"`)
+	assert.NotContains(t, p.Body, `href="/offers/`+unrelated.ID+`"`, "an unrelated offer is not listed")
+	assert.Contains(t, p.Body, "Même thème, autre capacité : chaque critère compte pour moitié.")
+	assert.Regexp(t, `band-(possible|weak)">Correspondance (possible|faible)`, p.Body)
 
 	d := s.browser()
 	d.signIn(s.fx.donor)
@@ -557,15 +584,16 @@ func TestWeightsEditorPreviewsBeforeSaving(t *testing.T) {
 	c.signIn(s.fx.coord)
 	p := c.get("/coordinator/weights")
 	assertPage(t, p, 200)
-	assert.Contains(t, p.Body, `name="capability" type="text" inputmode="decimal" class="short" value="30"`)
+	assert.Contains(t, p.Body, `name="capability" type="text" inputmode="decimal" class="short" value="28"`)
+	assert.Contains(t, p.Body, `name="focus" type="text" inputmode="decimal" class="short" value="5"`)
 	tok := csrf(t, p)
-	w := url.Values{"_csrf": {tok}, "version": {"1"}, "capability": {"40"}, "language": {"12"}, "modality": {"10"}, "budget": {"12"},
-		"timing": {"10"}, "maturity": {"6"}, "priority": {"8"}, "duplication": {"12"}}
+	w := url.Values{"_csrf": {tok}, "version": {"1"}, "capability": {"40"}, "language": {"12"}, "modality": {"9"}, "budget": {"11"},
+		"timing": {"10"}, "maturity": {"6"}, "focus": {"5"}, "priority": {"8"}, "duplication": {"11"}}
 
 	w.Set("op", "preview")
 	p = c.do("POST", "/coordinator/weights", w)
 	assertPage(t, p, 422)
-	assert.Contains(t, p.Body, "The weights must add up to 100%; they add up to 110%.")
+	assert.Contains(t, p.Body, "The weights must add up to 100%; they add up to 112%.")
 	assert.Contains(t, p.Body, `id="weights-total" `)
 
 	w.Set("capability", "20")
@@ -574,7 +602,7 @@ func TestWeightsEditorPreviewsBeforeSaving(t *testing.T) {
 	assertPage(t, p, 422)
 	assert.Contains(t, p.Body, `id="f-duplication-err">Enter a percentage`)
 
-	w.Set("duplication", "22")
+	w.Set("duplication", "19")
 	p = c.do("POST", "/coordinator/weights", w)
 	assertPage(t, p, 200)
 	assert.Contains(t, p.Body, "How the rankings would change")

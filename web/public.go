@@ -14,21 +14,12 @@ import (
 // listLimit is the page size of lists: small pages for slow connections.
 const listLimit = 25
 
-// publicNeed is what an anonymous visitor may see of a need: public ones that passed review.
-// (Signed-in users get the policy of models.CanSeeNeed through the service.)
-func publicNeed(n *models.Need) bool {
-	if n.Visibility != models.VisibilityPublic {
-		return false
-	}
-	switch n.Status {
-	case models.NeedOpen, models.NeedMatched, models.NeedInProgress, models.NeedFulfilled:
-		return true
-	}
-	return false
-}
+// publicNeed is what an anonymous visitor may see of a need: the policy's rule for a nil
+// actor (public needs a coordinator approved). Signed-in users get theirs through the service.
+func publicNeed(n *models.Need) bool { return models.CanSeeNeed(nil, n) }
 
 // publicOffer is what an anonymous visitor may see of an offer: published or closed ones.
-func publicOffer(o *models.Offer) bool { return o.Status != models.OfferDraft }
+func publicOffer(o *models.Offer) bool { return models.CanSeeOffer(nil, o) }
 
 // option is one entry of a select.
 type option struct {

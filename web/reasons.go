@@ -60,12 +60,17 @@ var reasonRules = []reasonRule{
 	{regexp.MustCompile(`^need states no maturity baseline and target \(neutral\)$`), "reason.maturity_unstated", nil},
 	{regexp.MustCompile(`^(\w+) stage (\d+) to (\d+): a gap of (\d+) calls for (\d+) kinds? of sustained support \([^)]*\); offer provides (?:none|\d+ \(([^)]*)\))(; it matures existing CSIRTs but the baseline is stage 0)?$`),
 		"reason.maturity", maturityArgs},
+	{regexp.MustCompile(`^offer is open to every country$`), "reason.focus_all", nil},
+	{regexp.MustCompile(`^offer is open to (\d+) of (\d+) countries and territories$`), "reason.focus_some", func(L *Localizer, m []string) []any {
+		return []any{m[1], m[2]}
+	}},
 	{regexp.MustCompile(`^(high|medium|low)-priority need$`), "reason.priority", func(L *Localizer, m []string) []any {
 		return []any{L.Label(models.KindPriority, m[1])}
 	}},
 	{regexp.MustCompile(`^priority not stated; counted as medium$`), "reason.priority_unstated", nil},
 	{regexp.MustCompile(`^no active project or agreed engagement already delivers (\w+) in ([A-Z]{2})$`), "reason.dup_none", dupArgs},
 	{regexp.MustCompile(`^(\d+) active projects? or agreed engagements? already delivers? (\w+) in ([A-Z]{2})$`), "reason.dup_some", dupArgs},
+	{regexp.MustCompile(`^at least one active project or agreed engagement already delivers (\w+) in ([A-Z]{2})$`), "reason.dup_hidden", dupArgs},
 }
 
 // localList turns an engine list of codes ("fr, en and wo", "a or b") into labels joined the

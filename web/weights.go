@@ -52,6 +52,7 @@ type previewItem struct {
 	ID    string
 	Title string
 	Score float64
+	Band  matching.Band
 	Move  int
 	New   bool
 }
@@ -59,19 +60,11 @@ type previewItem struct {
 // weightsForm writes weights as percentages, which is how people think about shares.
 func weightsForm(w matching.Weights) *form {
 	f := newForm()
-	for name, v := range weightMap(w) {
+	for name, v := range w.ByName() {
 		f.Values.Set(name, strconv.FormatFloat(math.Round(v*10000)/100, 'f', -1, 64))
 	}
 	f.Values.Set("version", strconv.FormatInt(w.Version, 10))
 	return f
-}
-
-func weightMap(w matching.Weights) map[string]float64 {
-	return map[string]float64{
-		matching.FactorCapability: w.Capability, matching.FactorLanguage: w.Language, matching.FactorModality: w.Modality,
-		matching.FactorBudget: w.Budget, matching.FactorTiming: w.Timing, matching.FactorMaturity: w.Maturity,
-		matching.FactorPriority: w.Priority, matching.FactorDuplication: w.Duplication,
-	}
 }
 
 // parsePercent reads "30", "7.5" or "7,5" as a share of 1 with at most four decimals.
@@ -97,9 +90,11 @@ func parseWeights(L *Localizer, f *form) matching.Weights {
 		}
 		return v
 	}
-	w := matching.Weights{Capability: get(matching.FactorCapability), Language: get(matching.FactorLanguage),
-		Modality: get(matching.FactorModality), Budget: get(matching.FactorBudget), Timing: get(matching.FactorTiming),
-		Maturity: get(matching.FactorMaturity), Priority: get(matching.FactorPriority), Duplication: get(matching.FactorDuplication)}
+	m := map[string]float64{}
+	for _, name := range matching.FactorNames() {
+		m[name] = get(name)
+	}
+	w := matching.Weights{}.WithNames(m)
 	w.Version, _ = strconv.ParseInt(f.Get("version"), 10, 64)
 	return w
 }
@@ -217,10 +212,10 @@ func (u *UI) previewWeights(cur, proposed matching.Weights) *weightsPreview {
 		oldRank := map[string]int{}
 		for k, x := range before {
 			oldRank[x.OfferID] = k + 1
-			row.Before = append(row.Before, previewItem{Rank: k + 1, ID: x.OfferID, Title: title(x.OfferID), Score: x.Score})
+			row.Before = append(row.Before, previewItem{Rank: k + 1, ID: x.OfferID, Title: title(x.OfferID), Score: x.Score, Band: x.Band})
 		}
 		for k, x := range after {
-			it := previewItem{Rank: k + 1, ID: x.OfferID, Title: title(x.OfferID), Score: x.Score}
+			it := previewItem{Rank: k + 1, ID: x.OfferID, Title: title(x.OfferID), Score: x.Score, Band: x.Band}
 			if old, ok := oldRank[x.OfferID]; ok {
 				it.Move = old - (k + 1)
 			} else {

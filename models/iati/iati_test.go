@@ -16,11 +16,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/capmatch/capmatch/models"
+	"github.com/capmatch/capmatch/models/iati/reference"
 )
-
-// sharedIATI is where the IATI schema and code lists live: the repository is checked out
-// with shared/ beside it.
-var sharedIATI = filepath.Join("..", "..", "..", "shared", "iati")
 
 const hostile = "<script>alert(\"x\")</script> & 'quotes' \"double\" ]]> — مرحبا بالعالم 你好世界 Привет мир 🔐🛡️👩🏽‍💻 " +
 	"ctl:\x00\x01\x07\x0b\x0c\x1b\x7f\u0085 nonchars:\uFFFE\uFFFF bad-utf8:\xff\xfe\xc3 tab:\t cr:\r\n end"
@@ -139,10 +136,8 @@ func validate(t *testing.T, doc []byte) {
 	if err != nil {
 		t.Fatalf("xmllint not found (%v): install Debian package libxml2-utils (apt-get install libxml2-utils) to validate IATI output", err)
 	}
-	schema := filepath.Join(sharedIATI, "iati-activities-schema.xsd")
-	if _, err := os.Stat(schema); err != nil {
-		t.Fatalf("IATI schema not found at %s (shared/ must be checked out beside the repository): %v", schema, err)
-	}
+	schema, err := reference.WriteSchema(t.TempDir())
+	require.NoError(t, err)
 	file := filepath.Join(t.TempDir(), "activities.xml")
 	require.NoError(t, os.WriteFile(file, doc, 0o600))
 	out, err := exec.Command(xmllint, "--noout", "--nonet", "--schema", schema, file).CombinedOutput()
@@ -342,8 +337,8 @@ func TestIdentifierStable(t *testing.T) {
 // codelist reads an IATI code list: code → English name.
 func codelist(t *testing.T, name string) map[string]string {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(sharedIATI, "codelists", name+".xml"))
-	require.NoError(t, err, "IATI code lists must be checked out beside the repository")
+	data, err := reference.Codelist(name)
+	require.NoError(t, err)
 	var cl struct {
 		Items []struct {
 			Code  string `xml:"code"`

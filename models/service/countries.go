@@ -77,10 +77,10 @@ func (s *Countries) projectFigures(a *models.Actor) map[string]ProjectFigures {
 	return s.Projects(a)
 }
 
-// List returns every country's profile. a may be nil for anonymous public pages, which count
-// public needs only.
+// List returns every country's profile, its figures counted over what a may see. a may be nil
+// for anonymous public pages (see models.CanSeeNeed).
 func (s *Countries) List(ctx context.Context, a *models.Actor) []CountryView {
-	stats := s.Model.NeedStats(func(n *models.Need) bool { return canSeeNeed(a, n) })
+	stats := viewAs(s.Model, a).needStats(nil)
 	pf := s.projectFigures(a)
 	funding := fundingBy(s.Model, a, byCountry)
 	out := make([]CountryView, 0, len(models.Countries()))
@@ -96,22 +96,13 @@ func (s *Countries) Get(ctx context.Context, a *models.Actor, iso string) (*Coun
 	if !ok {
 		return nil, models.Errorf(models.ErrNotFound, "no country with code %q", iso)
 	}
-	stats := s.Model.NeedStats(func(n *models.Need) bool { return n.Country == c.ISO && canSeeNeed(a, n) })
+	stats := viewAs(s.Model, a).needStats(func(n *models.Need) bool { return n.Country == c.ISO })
 	funding := fundingBy(s.Model, a, byCountry)
 	v := s.view(c, stats[c.ISO], s.projectFigures(a)[c.ISO], funding[c.ISO])
 	return &v, nil
 }
 
 func byCountry(n *models.Need) string { return n.Country }
-
-// canSeeNeed extends the policy to anonymous visitors of public pages: they see open public
-// needs only.
-func canSeeNeed(a *models.Actor, n *models.Need) bool {
-	if a == nil {
-		return n.Visibility == models.VisibilityPublic && n.Status != models.NeedDraft && n.Status != models.NeedWithdrawn
-	}
-	return models.CanSeeNeed(a, n)
-}
 
 // ReadinessPatch is the body of PATCH /countries/{iso}/readiness.
 type ReadinessPatch struct {

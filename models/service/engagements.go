@@ -68,7 +68,7 @@ func (s *Engagements) Terms(n *models.Need, o *models.Offer) models.Terms {
 
 // committedTo is what the need's projects have committed to it (models.FundingOfNeed).
 func (s *Engagements) committedTo(n *models.Need) int64 {
-	return models.FundingOfNeed(n, s.Model.Projects(func(p *models.Project) bool { return p.NeedID == n.ID })).Committed
+	return models.FundingOfNeed(n, systemView(s.Model).projects(func(p *models.Project) bool { return p.NeedID == n.ID })).Committed
 }
 
 // Propose opens an engagement between a need and an offer on behalf of either side, with the
@@ -128,7 +128,8 @@ func (s *Engagements) Propose(ctx context.Context, a *models.Actor, in Engagemen
 	if err := p.Err(); err != nil {
 		return nil, false, err
 	}
-	previous := s.Model.Engagements(func(e *models.Engagement) bool { return e.NeedID == n.ID && e.OfferID == o.ID })
+	// Every engagement of the pair, visible or not: they have the same two sides as this one.
+	previous := systemView(s.Model).engagements(func(e *models.Engagement) bool { return e.NeedID == n.ID && e.OfferID == o.ID })
 	ended := 0
 	for _, e := range previous {
 		if !e.Live() {
@@ -198,6 +199,7 @@ func (s *Engagements) Get(ctx context.Context, a *models.Actor, id string) (*mod
 // find reads an engagement for an action of the actor, through the one lookup path (see lookup).
 func (s *Engagements) find(ctx context.Context, a *models.Actor, id string, act models.Action) (*models.Engagement, error) {
 	return lookup(ctx, id, "engagement", s.Model.Engagement, s.Store.GetEngagement, s.Model.PutEngagement,
+		func(e *models.Engagement) int64 { return e.Version },
 		func(e *models.Engagement) error { return models.AuthorizeEngagement(a, act, e) })
 }
 
@@ -228,9 +230,9 @@ func (s *Engagements) List(ctx context.Context, a *models.Actor, needID, offerID
 	default:
 		return nil, fieldErr("status", "must be proposed, accepting, agreed, declined, withdrawn or cancelled")
 	}
-	return s.Model.Engagements(func(e *models.Engagement) bool {
+	return viewAs(s.Model, a).engagements(func(e *models.Engagement) bool {
 		return (needID == "" || e.NeedID == needID) && (offerID == "" || e.OfferID == offerID) &&
-			(status == "" || string(e.Status) == status) && models.CanSeeEngagement(a, e)
+			(status == "" || string(e.Status) == status)
 	}), nil
 }
 
@@ -490,7 +492,7 @@ func (c *Cascade) record(fate models.EngagementFate, before, after *models.Engag
 }
 
 func (s *Engagements) oldestFirst(keep func(*models.Engagement) bool) []*models.Engagement {
-	list := s.Model.Engagements(keep)
+	list := systemView(s.Model).engagements(keep)
 	for i, j := 0, len(list)-1; i < j; i, j = i+1, j-1 {
 		list[i], list[j] = list[j], list[i]
 	}
@@ -796,7 +798,7 @@ func (s *Engagements) undo(ctx context.Context, e *models.Engagement, needMatche
 //     interrupted before its need moved) is unlinked, once the link is older than a minute.
 func (s *Engagements) Recover(ctx context.Context) error {
 	var errs []error
-	for _, e := range s.Model.Engagements(func(e *models.Engagement) bool { return e.Status == models.EngagementAccepting }) {
+	for _, e := range systemView(s.Model).engagements(func(e *models.Engagement) bool { return e.Status == models.EngagementAccepting }) {
 		o, err := s.Store.GetOffer(ctx, e.OfferID)
 		if err != nil {
 			errs = append(errs, err)
@@ -814,14 +816,14 @@ func (s *Engagements) Recover(ctx context.Context) error {
 		}
 		_ = s.undo(ctx, e, true, nil)
 	}
-	for _, e := range s.Model.Engagements(func(e *models.Engagement) bool {
+	for _, e := range systemView(s.Model).engagements(func(e *models.Engagement) bool {
 		return e.Status == models.EngagementCancelled && e.ReleasedAt == nil
 	}) {
 		if _, err := s.release(ctx, e); err != nil {
 			errs = append(errs, err)
 		}
 	}
-	for _, e := range s.Model.Engagements(func(e *models.Engagement) bool {
+	for _, e := range systemView(s.Model).engagements(func(e *models.Engagement) bool {
 		return e.Status == models.EngagementProposed || e.Status == models.EngagementAgreed
 	}) {
 		n, _ := s.Model.Need(e.NeedID)
@@ -834,10 +836,12 @@ func (s *Engagements) Recover(ctx context.Context) error {
 		}
 	}
 	stale := s.Now().Add(-time.Minute)
-	for _, e := range s.Model.Engagements(func(e *models.Engagement) bool {
-		_, has := s.Model.Project(e.ProjectID)
-		return e.Status == models.EngagementAgreed && e.ProjectID != "" && !has && e.UpdatedAt.Before(stale)
+	for _, e := range systemView(s.Model).engagements(func(e *models.Engagement) bool {
+		return e.Status == models.EngagementAgreed && e.ProjectID != "" && e.UpdatedAt.Before(stale)
 	}) {
+		if _, has := s.Model.Project(e.ProjectID); has {
+			continue
+		}
 		if _, err := s.Store.GetProject(ctx, e.ProjectID); !errors.Is(err, models.ErrNotFound) {
 			continue
 		}
@@ -864,19 +868,9 @@ func (s *Engagements) unlink(ctx context.Context, id, projectID string) error {
 	return err
 }
 
-// ActiveDeliveries counts, per country and capability, agreed engagements and active projects:
-// the duplication factor's input.
+// ActiveDeliveries counts, per country and capability, every delivery under way (active
+// projects, agreed engagements without one), visible or not: the duplication factor's input.
+// What a caller reads about them is counted over what that caller may see (Matching).
 func (s *Engagements) ActiveDeliveries() map[matching.Delivery]int {
-	out := map[matching.Delivery]int{}
-	withProject := map[string]bool{}
-	for _, p := range s.Model.Projects(func(p *models.Project) bool { return p.Active() }) {
-		out[matching.Delivery{Country: p.Country, Capability: p.Capability}]++
-		withProject[p.EngagementID] = true
-	}
-	for _, e := range s.Model.Engagements(func(e *models.Engagement) bool { return e.Status == models.EngagementAgreed }) {
-		if !withProject[e.ID] {
-			out[matching.Delivery{Country: e.Country, Capability: e.Capability}]++
-		}
-	}
-	return out
+	return systemView(s.Model).deliveryCounts(nil)
 }

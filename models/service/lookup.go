@@ -17,12 +17,13 @@ import (
 // the answer or from its cost.
 func lookup[T any](ctx context.Context, id, kind string,
 	fromModel func(string) (*T, bool), fromStore func(context.Context, string) (*T, error), remember func(*T) bool,
-	authorize func(*T) error) (*T, error) {
+	version func(*T) int64, authorize func(*T) error) (*T, error) {
 	if !models.ValidID(id) {
 		return nil, notFound(kind)
 	}
-	if x, ok := fromModel(id); ok && authorize(x) == nil {
-		return x, nil
+	held, inModel := fromModel(id)
+	if inModel && authorize(held) == nil {
+		return held, nil
 	}
 	x, err := fromStore(ctx, id)
 	if errors.Is(err, models.ErrNotFound) {
@@ -31,7 +32,11 @@ func lookup[T any](ctx context.Context, id, kind string,
 	if err != nil {
 		return nil, err
 	}
-	remember(x)
+	if !inModel || version(x) > version(held) {
+		remember(x) // a newer version than this replica held; the same one stays as it was
+	} else {
+		x = held
+	}
 	if err := authorize(x); err != nil {
 		return nil, err
 	}

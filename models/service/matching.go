@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -121,12 +122,15 @@ type rankWire struct {
 	IDs            []string    `json:"i"`
 	Scores         []float64   `json:"v"`
 	Complete       bool        `json:"f,omitempty"`
+	// Model is the matching.ModelVersion that ranked it; an entry of another (or none, from
+	// a replica that predates the field) is stale and ranked again.
+	Model int `json:"m,omitempty"`
 }
 
 // marshal encodes the entry for Redis; k says whose ranking it is.
 func (e *rankEntry) marshal(k rankKey) ([]byte, error) {
 	w := rankWire{Stamp: e.stamp.Load(), Day: e.Day, WeightsVersion: e.WeightsVersion, ComputedAt: e.ComputedAt,
-		IDs: make([]string, len(e.Items)), Scores: make([]float64, len(e.Items)), Complete: e.Complete}
+		IDs: make([]string, len(e.Items)), Scores: make([]float64, len(e.Items)), Complete: e.Complete, Model: matching.ModelVersion}
 	for i, x := range e.Items {
 		w.IDs[i], w.Scores[i] = x.OfferID, x.Score
 		if !k.need {
@@ -144,6 +148,9 @@ func unmarshalRank(raw []byte, k rankKey) (*rankEntry, error) {
 	}
 	if len(w.IDs) != len(w.Scores) {
 		return nil, fmt.Errorf("cached ranking: %d ids and %d scores", len(w.IDs), len(w.Scores))
+	}
+	if w.Model != matching.ModelVersion {
+		return nil, fmt.Errorf("cached ranking: scored by model %d, not %d", w.Model, matching.ModelVersion)
 	}
 	e := &rankEntry{Day: w.Day, WeightsVersion: w.WeightsVersion, ComputedAt: w.ComputedAt,
 		Items: make([]matching.Match, len(w.IDs)), Complete: w.Complete}
@@ -536,7 +543,7 @@ func (m *Matching) OffersForNeedJSON(ctx context.Context, a *models.Actor, needI
 	if err := models.AuthorizeNeed(a, models.ActRead, n); err != nil {
 		return nil, err
 	}
-	return m.serve(ctx, rankKey{need: true, id: needID, owner: needID}, m.minStamp(m.needDirty, needID), limit,
+	return m.serve(ctx, rankKey{need: true, id: needID, owner: needID}, m.minStamp(m.needDirty, needID), limit, m.seenBy(a),
 		func(w matching.Weights, c *matching.Context) []matching.Match {
 			return m.ix.RankOffersForNeed(needID, needListDepth, w, c)
 		},
@@ -545,7 +552,7 @@ func (m *Matching) OffersForNeedJSON(ctx context.Context, a *models.Actor, needI
 			for _, x := range m.ix.ExplainAll(e.Items[:min(limit, len(e.Items))], w, c) {
 				if o, ok := m.ix.Offer(x.OfferID); ok {
 					out.Items = append(out.Items, OfferMatch{Rank: len(out.Items) + 1, OfferID: x.OfferID, Score: x.Score,
-						Title: o.Title, OrganizationID: o.OrganizationID, Factors: x.Factors})
+						Band: x.Band, Relevance: x.Relevance, Title: o.Title, OrganizationID: o.OrganizationID, Factors: x.Factors})
 				}
 			}
 			return out
@@ -563,7 +570,7 @@ func (m *Matching) NeedsForOfferJSON(ctx context.Context, a *models.Actor, offer
 		return nil, err
 	}
 	aud, visible := audience(a)
-	return m.serve(ctx, rankKey{id: offerKey(offerID, aud), owner: offerID}, m.minStamp(m.offerDirty, offerID), limit,
+	return m.serve(ctx, rankKey{id: offerKey(offerID, aud), owner: offerID}, m.minStamp(m.offerDirty, offerID), limit, m.seenBy(a),
 		func(w matching.Weights, c *matching.Context) []matching.Match {
 			return m.ix.RankNeedsForOffer(offerID, MaxRankLimit, w, c, visible)
 		},
@@ -572,7 +579,7 @@ func (m *Matching) NeedsForOfferJSON(ctx context.Context, a *models.Actor, offer
 			for _, x := range m.ix.ExplainAll(e.Items[:min(limit, len(e.Items))], w, c) {
 				if n, ok := m.ix.Need(x.NeedID); ok && visible(n) {
 					out.Items = append(out.Items, NeedMatch{Rank: len(out.Items) + 1, NeedID: x.NeedID, Score: x.Score,
-						Title: n.Title, Country: n.Country, OrganizationID: n.OrganizationID, Factors: x.Factors})
+						Band: x.Band, Relevance: x.Relevance, Title: n.Title, Country: n.Country, OrganizationID: n.OrganizationID, Factors: x.Factors})
 				}
 			}
 			return out
@@ -583,7 +590,10 @@ func (m *Matching) NeedsForOfferJSON(ctx context.Context, a *models.Actor, offer
 //
 // compute ranks the list from the index; body renders a response from a cached ranking,
 // explaining the lines it shows with the weights and context the ranking was computed with.
-func (m *Matching) serve(ctx context.Context, k rankKey, min int64, limit int,
+// seen counts the deliveries the caller may see (nil: all of them), for the duplication
+// reasons: a response is encoded once per limit and per what those counts make of its lines
+// (seenKey), so a caller is never served another caller's counts.
+func (m *Matching) serve(ctx context.Context, k rankKey, min int64, limit int, seen func(matching.Delivery) int,
 	compute func(matching.Weights, *matching.Context) []matching.Match,
 	body func(e *rankEntry, cached bool, limit int, w matching.Weights, c *matching.Context) any) ([]byte, error) {
 	today := models.DateOf(m.Now())
@@ -591,7 +601,16 @@ func (m *Matching) serve(ctx context.Context, k rankKey, min int64, limit int,
 	ctxNow := m.context(today)
 	current := func(e *rankEntry) bool { return e.current(min, today, w.Version) }
 	encode := func(e *rankEntry, cached bool) ([]byte, error) {
-		return e.encoded(cached, limit, func() any { return body(e, cached, limit, w, ctxNow) })
+		shown := e.Items
+		if limit < len(shown) {
+			shown = shown[:limit]
+		}
+		key := strconv.Itoa(limit) + m.seenKey(shown, ctxNow, seen)
+		c := ctxNow
+		if seen != nil {
+			c = &matching.Context{Today: ctxNow.Today, Active: ctxNow.Active, Seen: seen}
+		}
+		return e.encoded(cached, key, func() any { return body(e, cached, limit, w, c) })
 	}
 	fresh := func() *rankEntry {
 		m.computes.Add(1)
@@ -695,8 +714,55 @@ func (m *Matching) l1Of(k rankKey) map[string]*rankEntry {
 	return m.l1Offer
 }
 
-// encoded returns the response body for a limit, encoding it once per entry in L1.
-func (e *rankEntry) encoded(cached bool, limit int, body func() any) ([]byte, error) {
+// seenBy returns how to count, for a's explanations, the deliveries under way that a may see
+// (models/policy.go, through a's view), or nil when a sees them all (coordinators). Each
+// country and capability is counted once per request, when a line first needs it (a ranking
+// of offers for a need needs one; of needs for an offer, one per country and capability of
+// its lines that has deliveries).
+func (m *Matching) seenBy(a *models.Actor) func(matching.Delivery) int {
+	v := viewAs(m.Model, a)
+	if v.all() {
+		return nil
+	}
+	counts := map[matching.Delivery]int{}
+	return func(d matching.Delivery) int {
+		if n, ok := counts[d]; ok {
+			return n
+		}
+		n := v.deliveryCounts(func(x matching.Delivery) bool { return x == d })[d]
+		counts[d] = n
+		return n
+	}
+}
+
+// seenKey names what seen makes of the duplication reasons of the lines shown: the visible
+// count of each line whose need's capability is being delivered in its country ("" when seen
+// is nil or no line has a delivery).
+func (m *Matching) seenKey(shown []matching.Match, c *matching.Context, seen func(matching.Delivery) int) string {
+	if seen == nil || len(c.Active) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	last := ""
+	for i, x := range shown {
+		if x.NeedID == last {
+			continue // a need's ranking of offers: one need, one count
+		}
+		last = x.NeedID
+		n, ok := m.ix.Need(x.NeedID)
+		if !ok {
+			continue
+		}
+		if d := (matching.Delivery{Country: n.Country, Capability: n.Capability}); c.Active[d] > 0 {
+			fmt.Fprintf(&b, "|%d:%d", i, seen(d))
+		}
+	}
+	return b.String()
+}
+
+// encoded returns the response body for a key (the limit and what the caller's visibility
+// makes of it, see serve), encoding it once per entry in L1.
+func (e *rankEntry) encoded(cached bool, key string, body func() any) ([]byte, error) {
 	if e.enc == nil {
 		return json.Marshal(body())
 	}
@@ -704,14 +770,14 @@ func (e *rankEntry) encoded(cached bool, limit int, body func() any) ([]byte, er
 	if cached {
 		store = &e.enc.cached
 	}
-	if b, ok := store.Load(limit); ok {
+	if b, ok := store.Load(key); ok {
 		return b.([]byte), nil
 	}
 	b, err := json.Marshal(body())
 	if err != nil {
 		return nil, err
 	}
-	store.Store(limit, b)
+	store.Store(key, b)
 	return b, nil
 }
 
@@ -724,11 +790,15 @@ type NeedMatches struct {
 	Items          []OfferMatch `json:"items"`
 }
 
-// OfferMatch is one ranked offer for a need.
+// OfferMatch is one ranked offer for a need. Band says how strong the match is in one word
+// (strong, possible, weak; matching.BandOf); Relevance is the gate every factor's
+// contribution is scaled by (1 exact capability, 0.5 same theme only).
 type OfferMatch struct {
 	Rank           int               `json:"rank"`
 	OfferID        string            `json:"offer_id"`
 	Score          float64           `json:"score"`
+	Band           matching.Band     `json:"band"`
+	Relevance      float64           `json:"relevance"`
 	Title          string            `json:"title"`
 	OrganizationID string            `json:"organization_id"`
 	Factors        []matching.Factor `json:"factors"`
@@ -743,11 +813,13 @@ type OfferMatches struct {
 	Items          []NeedMatch `json:"items"`
 }
 
-// NeedMatch is one ranked need for an offer.
+// NeedMatch is one ranked need for an offer, with its band and relevance as in OfferMatch.
 type NeedMatch struct {
 	Rank           int               `json:"rank"`
 	NeedID         string            `json:"need_id"`
 	Score          float64           `json:"score"`
+	Band           matching.Band     `json:"band"`
+	Relevance      float64           `json:"relevance"`
 	Title          string            `json:"title"`
 	Country        string            `json:"country"`
 	OrganizationID string            `json:"organization_id"`
@@ -783,18 +855,10 @@ func (m *Matching) Allocation(ctx context.Context, a *models.Actor) ([]matching.
 	today := models.DateOf(m.Now())
 	w := m.Weights()
 	c := m.context(today)
-	var needs []*models.Need
-	for _, n := range m.Model.AllNeeds() {
-		if n.Status == models.NeedOpen {
-			needs = append(needs, n)
-		}
-	}
-	var offers []*models.Offer
-	for _, o := range m.Model.AllOffers() {
-		if o.Status == models.OfferOpen {
-			offers = append(offers, o)
-		}
-	}
+	// A coordinators' tool: it weighs every open need and offer.
+	all := systemView(m.Model)
+	needs := all.allNeeds(func(n *models.Need) bool { return n.Status == models.NeedOpen })
+	offers := all.allOffers(func(o *models.Offer) bool { return o.Status == models.OfferOpen })
 	out := matching.AllocateAll(needs, offers, w, c)
 	if out == nil {
 		out = []matching.Match{}

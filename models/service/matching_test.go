@@ -26,7 +26,8 @@ func wantNeedRanking(t *testing.T, w *benchWorld, needID string) []OfferMatch {
 	for i, x := range ix.ExplainAll(ix.TopOffersForNeed(needID, MaxRankLimit, m.Weights(), ctx), m.Weights(), ctx) {
 		o, ok := ix.Offer(x.OfferID)
 		require.True(t, ok)
-		out = append(out, OfferMatch{Rank: i + 1, OfferID: x.OfferID, Score: x.Score, Title: o.Title, OrganizationID: o.OrganizationID, Factors: x.Factors})
+		out = append(out, OfferMatch{Rank: i + 1, OfferID: x.OfferID, Score: x.Score, Band: x.Band, Relevance: x.Relevance,
+			Title: o.Title, OrganizationID: o.OrganizationID, Factors: x.Factors})
 	}
 	return out
 }
@@ -189,4 +190,19 @@ func TestContextChangeMarksOnlyItsDeliveries(t *testing.T) {
 	}
 	require.Positive(t, hit)
 	assert.Zero(t, recomputed)
+}
+
+// TestCachedRankingNamesItsModel: a ranking cached by a replica running another scoring
+// model (such as one from before relevance gated the score, which wrote no model) is not
+// served but ranked again.
+func TestCachedRankingNamesItsModel(t *testing.T) {
+	k := rankKey{need: true, id: "n1", owner: "n1"}
+	e := &rankEntry{Day: "2026-06-01", WeightsVersion: 1, Items: []matching.Match{{NeedID: "n1", OfferID: "o1", Score: 0.9}}}
+	raw, err := e.marshal(k)
+	require.NoError(t, err)
+	got, err := unmarshalRank(raw, k)
+	require.NoError(t, err)
+	assert.Equal(t, e.Items, got.Items)
+	_, err = unmarshalRank([]byte(`{"s":1,"d":"2026-06-01","w":1,"t":"2026-06-01T00:00:00Z","i":["o1"],"v":[0.9]}`), k)
+	assert.Error(t, err, "an entry without the model version is stale")
 }

@@ -144,12 +144,17 @@ func (s *Needs) governmentOrg(ctx context.Context, id string) (*models.Organizat
 
 // Get returns a need the actor may see; any other is ErrNotFound.
 func (s *Needs) Get(ctx context.Context, a *models.Actor, id string) (*models.Need, error) {
-	return s.find(ctx, a, id, models.ActRead)
+	n, err := s.find(ctx, a, id, models.ActRead)
+	if err != nil {
+		return nil, err
+	}
+	return viewAs(s.Model, a).redactNeed(n), nil
 }
 
 // find reads a need for an action of the actor, through the one lookup path (see lookup).
 func (s *Needs) find(ctx context.Context, a *models.Actor, id string, act models.Action) (*models.Need, error) {
 	return lookup(ctx, id, "need", s.Model.Need, s.Store.GetNeed, s.Model.PutNeed,
+		func(n *models.Need) int64 { return n.Version },
 		func(n *models.Need) error { return models.AuthorizeNeed(a, act, n) })
 }
 
@@ -261,7 +266,7 @@ func (s *Needs) Change(ctx context.Context, a *models.Actor, id string, t models
 	n, err := s.update(ctx, a, id, nil, act, func(n *models.Need) error {
 		next, err := n.Next(t)
 		if t == models.NeedWithdraw {
-			if berr := models.CheckNeedEnd(n, s.engagementsOf(n.ID), s.Model.Projects(func(p *models.Project) bool { return p.NeedID == n.ID })); berr != nil {
+			if berr := models.CheckNeedEnd(n, s.engagementsOf(n.ID), systemView(s.Model).projects(func(p *models.Project) bool { return p.NeedID == n.ID })); berr != nil {
 				return berr
 			}
 		}
@@ -291,7 +296,7 @@ func (s *Needs) Change(ctx context.Context, a *models.Actor, id string, t models
 
 // engagementsOf lists the need's engagements as this replica knows them.
 func (s *Needs) engagementsOf(needID string) []*models.Engagement {
-	return s.Model.Engagements(func(e *models.Engagement) bool { return e.NeedID == needID })
+	return systemView(s.Model).engagements(func(e *models.Engagement) bool { return e.NeedID == needID })
 }
 
 // PlanEnd says what withdrawing the need would do to its engagements, for the confirmation the
@@ -301,7 +306,7 @@ func (s *Needs) PlanEnd(ctx context.Context, a *models.Actor, id string) (*model
 	if err != nil {
 		return nil, models.CascadePlan{}, err
 	}
-	if err := models.CheckNeedEnd(n, s.engagementsOf(n.ID), s.Model.Projects(func(p *models.Project) bool { return p.NeedID == n.ID })); err != nil {
+	if err := models.CheckNeedEnd(n, s.engagementsOf(n.ID), systemView(s.Model).projects(func(p *models.Project) bool { return p.NeedID == n.ID })); err != nil {
 		return nil, models.CascadePlan{}, err
 	}
 	if _, err := n.Next(models.NeedWithdraw); err != nil {
@@ -412,7 +417,11 @@ func (s *Needs) List(ctx context.Context, a *models.Actor, p NeedListParams) ([]
 		return nil, "", err
 	}
 	q.After = after
-	page := s.Model.Needs(q, func(n *models.Need) bool { return models.CanSeeNeed(a, n) })
+	v := viewAs(s.Model, a)
+	page := v.needs(q)
+	for i, n := range page.Items {
+		page.Items[i] = v.redactNeed(n)
+	}
 	return page.Items, s.Cursors.Encode(page.Next, canon), nil
 }
 

@@ -136,6 +136,7 @@ func (s *Offers) Get(ctx context.Context, a *models.Actor, id string) (*models.O
 // find reads an offer for an action of the actor, through the one lookup path (see lookup).
 func (s *Offers) find(ctx context.Context, a *models.Actor, id string, act models.Action) (*models.Offer, error) {
 	return lookup(ctx, id, "offer", s.Model.Offer, s.Store.GetOffer, s.Model.PutOffer,
+		func(o *models.Offer) int64 { return o.Version },
 		func(o *models.Offer) error { return models.AuthorizeOffer(a, act, o) })
 }
 
@@ -278,7 +279,7 @@ func (s *Offers) Change(ctx context.Context, a *models.Actor, id string, t model
 
 // engagementsOf lists the offer's engagements as this replica knows them.
 func (s *Offers) engagementsOf(offerID string) []*models.Engagement {
-	return s.Model.Engagements(func(e *models.Engagement) bool { return e.OfferID == offerID })
+	return systemView(s.Model).engagements(func(e *models.Engagement) bool { return e.OfferID == offerID })
 }
 
 // PlanClose says what closing the offer would do to its engagements, for the confirmation the
@@ -378,6 +379,6 @@ func (s *Offers) List(ctx context.Context, a *models.Actor, p OfferListParams) (
 		return nil, "", err
 	}
 	q.After = after
-	page := s.Model.Offers(q, func(o *models.Offer) bool { return models.CanSeeOffer(a, o) })
+	page := viewAs(s.Model, a).offers(q)
 	return page.Items, s.Cursors.Encode(page.Next, canon), nil
 }

@@ -192,12 +192,14 @@ func (s *Projects) Create(ctx context.Context, a *models.Actor, in ProjectInput)
 	}
 	s.applied(ctx, prj, true)
 	v := s.View(prj)
-	v.Overlaps = s.overlapsOf(prj)
+	v.Overlaps = s.overlapsOf(viewAs(s.Model, a), prj)
 	if len(v.Overlaps) > 0 {
 		v.Warnings = append(v.Warnings, fmt.Sprintf("%d other deliveries of %s to %s overlap these dates; see overlaps", len(v.Overlaps), prj.Capability, prj.Country))
-		if s.Notify != nil && created {
-			s.Notify(ctx, "coordinators", "overlap", fmt.Sprintf("Possible duplication: %s in %s", prj.Capability, prj.Country), "project", prj.ID)
-		}
+	}
+	// Coordinators hear of any duplication, including deliveries the project's donor may not see
+	// (once: a retried start does not tell them again).
+	if s.Notify != nil && created && len(s.overlapsOf(systemView(s.Model), prj)) > 0 {
+		s.Notify(ctx, "coordinators", "overlap", fmt.Sprintf("Possible duplication: %s in %s", prj.Capability, prj.Country), "project", prj.ID)
 	}
 	if created {
 		audit(ctx, s.Store, s.Log, now, a, "create", "project", prj.ID, nil)
@@ -238,21 +240,22 @@ func (s *Projects) Get(ctx context.Context, a *models.Actor, id string) (*Projec
 		return nil, err
 	}
 	v := s.View(p)
-	v.Overlaps = s.overlapsOf(p)
+	v.Overlaps = s.overlapsOf(viewAs(s.Model, a), p)
 	return v, nil
 }
 
 // find reads a project for an action of the actor, through the one lookup path (see lookup).
 func (s *Projects) find(ctx context.Context, a *models.Actor, id string, act models.Action) (*models.Project, error) {
 	return lookup(ctx, id, "project", s.Model.Project, s.Store.GetProject, s.Model.PutProject,
+		func(p *models.Project) int64 { return p.Version },
 		func(p *models.Project) error { return models.AuthorizeProject(a, act, p, s.needOf(p)) })
 }
 
 // Visible lists the projects the actor may see (a nil actor: none), filtered.
 func (s *Projects) Visible(a *models.Actor, country, theme string, status int) []*models.Project {
-	return s.Model.Projects(func(p *models.Project) bool {
+	return viewAs(s.Model, a).projects(func(p *models.Project) bool {
 		return (country == "" || p.Country == country) && (theme == "" || string(p.Theme) == theme) &&
-			(status == 0 || int(p.Status) == status) && models.CanSeeProject(a, p, s.needOf(p))
+			(status == 0 || int(p.Status) == status)
 	})
 }
 
@@ -539,23 +542,15 @@ func (s *Projects) applied(ctx context.Context, p *models.Project, contextChange
 	publish(ctx, s.Bus, s.Log, models.Event{Type: models.EventProject, ID: p.ID, Version: p.Version, At: p.UpdatedAt, Data: mustJSON(p), Gen: g})
 }
 
-// overlapsOf lists the other active projects and agreed engagements delivering the same
-// capability to the same country with overlapping dates.
-func (s *Projects) overlapsOf(p *models.Project) []Overlap {
-	var out []Overlap
+// overlapsOf lists the deliveries v sees (active projects and agreed engagements without a
+// project) of the same capability to the same country as p, with overlapping dates, other
+// than p itself and its engagement.
+func (s *Projects) overlapsOf(v view, p *models.Project) []Overlap {
 	start, end := p.PlannedStart, p.PlannedEnd
-	for _, o := range s.Model.Projects(func(o *models.Project) bool {
-		return o.ID != p.ID && o.Active() && o.Country == p.Country && o.Capability == p.Capability && o.PlannedStart <= end && start <= o.PlannedEnd
-	}) {
-		out = append(out, Overlap{Kind: "project", ID: o.ID, Title: o.Title, Country: o.Country, Capability: o.Capability, StartDate: o.PlannedStart, EndDate: o.PlannedEnd})
-	}
-	for _, e := range s.Model.Engagements(func(e *models.Engagement) bool {
-		return e.ID != p.EngagementID && e.ProjectID == "" && e.Status == models.EngagementAgreed && e.Country == p.Country &&
-			e.Capability == p.Capability && e.StartDate <= end && start <= e.EndDate
-	}) {
-		out = append(out, Overlap{Kind: "engagement", ID: e.ID, Country: e.Country, Capability: e.Capability, StartDate: e.StartDate, EndDate: e.EndDate})
-	}
-	return out
+	return v.deliveries(func(o Overlap) bool {
+		return o.ID != p.ID && o.ID != p.EngagementID && o.Country == p.Country && o.Capability == p.Capability &&
+			o.StartDate <= end && start <= o.EndDate
+	})
 }
 
 // OverlapPair is one pair of deliveries that overlap.
@@ -567,17 +562,7 @@ type OverlapPair struct {
 // Overlaps lists every pair of visible active projects and agreed engagements that deliver the
 // same capability to the same country over overlapping dates.
 func (s *Projects) Overlaps(ctx context.Context, a *models.Actor) []OverlapPair {
-	var items []Overlap
-	for _, p := range s.Visible(a, "", "", 0) {
-		if p.Active() {
-			items = append(items, Overlap{Kind: "project", ID: p.ID, Title: p.Title, Country: p.Country, Capability: p.Capability, StartDate: p.PlannedStart, EndDate: p.PlannedEnd})
-		}
-	}
-	for _, e := range s.Model.Engagements(func(e *models.Engagement) bool {
-		return e.Status == models.EngagementAgreed && e.ProjectID == "" && models.CanSeeEngagement(a, e)
-	}) {
-		items = append(items, Overlap{Kind: "engagement", ID: e.ID, Country: e.Country, Capability: e.Capability, StartDate: e.StartDate, EndDate: e.EndDate})
-	}
+	items := viewAs(s.Model, a).deliveries(nil)
 	sort.Slice(items, func(i, j int) bool { return items[i].ID < items[j].ID })
 	out := []OverlapPair{}
 	for i := range items {

@@ -41,21 +41,14 @@ type fundingGroup struct {
 // visitor), counting the projects the actor may see, summed by key. The funding report, the
 // web chart and the country figures use it.
 func fundingBy(m *readmodel.Model, actor *models.Actor, key func(*models.Need) string) map[string]*fundingGroup {
+	v := viewAs(m, actor)
 	byNeed := map[string][]*models.Project{}
-	for _, p := range m.Projects(func(*models.Project) bool { return true }) {
+	for _, p := range v.projects(nil) {
 		byNeed[p.NeedID] = append(byNeed[p.NeedID], p)
 	}
 	out := map[string]*fundingGroup{}
-	for _, n := range m.AllNeeds() {
-		if !n.CountsForFunding() || !canSeeNeed(actor, n) {
-			continue
-		}
-		var projects []*models.Project
-		for _, p := range byNeed[n.ID] {
-			if models.CanSeeProject(actor, p, n) {
-				projects = append(projects, p)
-			}
-		}
+	for _, n := range v.allNeeds(func(n *models.Need) bool { return n.CountsForFunding() }) {
+		projects := byNeed[n.ID]
 		k := key(n)
 		g := out[k]
 		if g == nil {

@@ -103,6 +103,11 @@ func marketAuthzRows() []authzCase {
 			want: with(curators(403, 404), map[string]int{"ministry": 403, "donor": 200})},
 		{name: "withdraw engagement", method: "POST", route: "/api/v1/engagements/:id/withdraw", path: engPath(false, "/withdraw"),
 			want: with(curators(403, 404), map[string]int{"ministry": 200, "donor": 403})},
+		{name: "cancel engagement", method: "POST", route: "/api/v1/engagements/:id/cancel", path: engPath(true, "/cancel"),
+			body: func(*authzWorld, string) any {
+				return map[string]string{"reason": "The experts are no longer available"}
+			},
+			want: with(curators(200, 404), map[string]int{"ministry": 200, "donor": 200})},
 		{name: "message engagement", method: "POST", route: "/api/v1/engagements/:id/messages", path: engPath(false, "/messages"),
 			body: func(*authzWorld, string) any { return map[string]string{"body": "When can the experts travel?"} },
 			want: with(curators(201, 404), map[string]int{"ministry": 201, "donor": 201})},

@@ -142,6 +142,7 @@ func canaryRoutes() map[string]canaryRoute {
 		"POST /api/v1/engagements/:id/accept":   write,
 		"POST /api/v1/engagements/:id/decline":  write,
 		"POST /api/v1/engagements/:id/withdraw": write,
+		"POST /api/v1/engagements/:id/cancel":   write,
 		"POST /api/v1/engagements/:id/messages": write,
 		"POST /api/v1/projects": {skip: "answers the new project with the overlaps its creator may see: " +
 			"TestOverlapsListOnlyWhatTheCallerMaySee"},
@@ -178,7 +179,14 @@ func canaryRoutes() map[string]canaryRoute {
 			return []string{"/needs/" + w.pub, "/needs/" + w.pubDeliveredNeed}
 		}),
 		"POST /needs/:id/:action": write,
-		"GET /offers":             probe("/offers", "/offers?country=SN", "/offers?status=closed"),
+		// The confirmations list the engagements the page's object would end: their owner's
+		// (a side of each); the canaries' engagements are on offer, not offer2.
+		"GET /needs/:id/withdraw": probeWith(func(w *canaryWorld) []string { return []string{"/needs/" + w.pub + "/withdraw"} }),
+		"GET /offers/:id/close":   probeWith(func(w *canaryWorld) []string { return []string{"/offers/" + w.offer2 + "/close"} }),
+		"GET /engagements/:id/cancel": probeWith(func(w *canaryWorld) []string {
+			return []string{"/engagements/" + w.pubEngagement + "/cancel"}
+		}),
+		"GET /offers": probe("/offers", "/offers?country=SN", "/offers?status=closed"),
 		"GET /offers/:id": probeWith(func(w *canaryWorld) []string {
 			return []string{"/offers/" + w.offer, "/offers/" + w.offer2}
 		}),

@@ -199,7 +199,8 @@ func TestConcurrentAcceptsNeverOverbook(t *testing.T) {
 	for _, it := range list {
 		byStatus[it.(map[string]any)["status"].(string)]++
 	}
-	assert.Equal(t, map[string]int{"agreed": 3, "proposed": 17}, byStatus, "the losers are back to proposed, nothing half-done")
+	assert.Equal(t, map[string]int{"agreed": 3, "withdrawn": 17}, byStatus,
+		"the losers went back to proposed, nothing half-done, and were withdrawn when the full offer closed")
 	matched := n.call("GET", "/api/v1/needs?status=matched&limit=100", f.coord.Token, nil).json(t)["items"].([]any)
 	assert.Len(t, matched, 3)
 }
@@ -236,9 +237,10 @@ func TestFundingReport(t *testing.T) {
 	assert.Equal(t, "SN", sn["key"])
 	assert.Equal(t, "Senegal", sn["label"])
 	assert.EqualValues(t, 1, sn["open_needs"], "the need of the project is in progress, the other is open")
-	assert.EqualValues(t, 400000, sn["requested"])
+	assert.EqualValues(t, 2, sn["needs"], "both are live")
+	assert.EqualValues(t, 800000, sn["requested"], "the budgets of the live needs")
 	assert.EqualValues(t, 120000, sn["committed"])
-	assert.EqualValues(t, 280000, sn["gap"])
+	assert.EqualValues(t, 680000, sn["gap"], "280,000 short on the funded need plus the open need's 400,000")
 	r = n.call("GET", "/api/v1/reports/funding?group_by=capability&format=csv", f.coord.Token, nil)
 	require.Equal(t, 200, r.Status)
 	assert.Contains(t, r.Header["Content-Type"], "text/csv")

@@ -78,6 +78,22 @@ func (s *Server) handleCloseEngagement(withdraw bool) fiber.Handler {
 	}
 }
 
+// handleCancelEngagement calls off an agreed engagement without a project (either side,
+// coordinators), with a reason; its offer slot and amount are released.
+func (s *Server) handleCancelEngagement() fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		reason, err := decodeReason(c)
+		if err != nil {
+			return err
+		}
+		e, err := s.deps.App.Engagements.Cancel(c.UserContext(), actor(c), c.Params("id"), reason)
+		if err != nil {
+			return err
+		}
+		return c.JSON(e)
+	}
+}
+
 type messageBody struct {
 	Body string `json:"body"`
 }

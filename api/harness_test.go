@@ -63,9 +63,15 @@ func newEnvWithRedis(t *testing.T, redisURL string) *env {
 
 // node starts an API replica on the env's store and Redis, with its event bus running, and
 // waits until the bus is connected.
-func (e *env) node() *node {
+func (e *env) node() *node { return e.nodeWith(nil) }
+
+// nodeWith starts a replica whose store is wrapped by wrap (nil: none), e.g. to count reads.
+func (e *env) nodeWith(wrap func(models.Store) models.Store) *node {
 	t := e.t
-	store := storetest.OpenDB(t, e.db)
+	var store models.Store = storetest.OpenDB(t, e.db)
+	if wrap != nil {
+		store = wrap(store)
+	}
 	cache, err := rediscache.Open(e.redisURL, e.prefix)
 	require.NoError(t, err)
 	ring, err := jwtauth.NewKeyring(e.secret)

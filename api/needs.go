@@ -75,19 +75,20 @@ func decodeReason(c *fiber.Ctx) (string, error) {
 	return b.Reason, nil
 }
 
-// handleNeedTransition applies submit, approve, reject or withdraw.
+// handleNeedTransition applies submit, approve, reject or withdraw; withdraw and reject answer
+// what they did to the need's engagements (cascade).
 func (s *Server) handleNeedTransition(t models.NeedTransition) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		reason, err := decodeReason(c)
 		if err != nil {
 			return err
 		}
-		n, err := s.deps.App.Needs.Transition(c.UserContext(), actor(c), c.Params("id"), t, reason)
+		ch, err := s.deps.App.Needs.Change(c.UserContext(), actor(c), c.Params("id"), t, reason)
 		if err != nil {
 			return err
 		}
-		setETag(c, n.Version)
-		return c.JSON(n)
+		setETag(c, ch.Version)
+		return c.JSON(ch)
 	}
 }
 

@@ -19,7 +19,7 @@ func (s *Server) handleCreateOffer() fiber.Handler {
 		}
 		c.Location("/api/v1/offers/" + o.ID)
 		setETag(c, o.Version)
-		return c.Status(fiber.StatusCreated).JSON(o)
+		return c.Status(fiber.StatusCreated).JSON(service.ViewOffer(actor(c), o))
 	}
 }
 
@@ -31,7 +31,7 @@ func (s *Server) handleGetOffer() fiber.Handler {
 			return err
 		}
 		setETag(c, o.Version)
-		return c.JSON(o)
+		return c.JSON(service.ViewOffer(actor(c), o))
 	}
 }
 
@@ -51,23 +51,31 @@ func (s *Server) handlePatchOffer() fiber.Handler {
 			return err
 		}
 		setETag(c, o.Version)
-		return c.JSON(o)
+		return c.JSON(service.ViewOffer(actor(c), o))
 	}
 }
 
-// handleOfferTransition publishes or closes an offer.
+// offerChange is the answer to a transition: the offer, and what closing it did to its
+// engagements.
+type offerChange struct {
+	*service.OfferView
+	Cascade *service.Cascade `json:"cascade,omitempty"`
+}
+
+// handleOfferTransition publishes or closes an offer; closing answers what it did to the
+// offer's engagements.
 func (s *Server) handleOfferTransition(t models.OfferTransition) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		reason, err := decodeReason(c)
 		if err != nil {
 			return err
 		}
-		o, err := s.deps.App.Offers.Transition(c.UserContext(), actor(c), c.Params("id"), t, reason)
+		ch, err := s.deps.App.Offers.Change(c.UserContext(), actor(c), c.Params("id"), t, reason)
 		if err != nil {
 			return err
 		}
-		setETag(c, o.Version)
-		return c.JSON(o)
+		setETag(c, ch.Version)
+		return c.JSON(offerChange{OfferView: service.ViewOffer(actor(c), ch.Offer), Cascade: ch.Cascade})
 	}
 }
 
@@ -84,6 +92,6 @@ func (s *Server) handleListOffers() fiber.Handler {
 		if err != nil {
 			return err
 		}
-		return c.JSON(fiber.Map{"items": nonNil(items), "next_cursor": next})
+		return c.JSON(fiber.Map{"items": service.ViewOffers(actor(c), items), "next_cursor": next})
 	}
 }

@@ -106,7 +106,7 @@ func newAllocator(cands []Match, needs []*models.Need, offers []*models.Offer) *
 	}
 	offerIdx := map[string]int{}
 	for _, o := range offers {
-		if o.Status != models.OfferOpen || o.SlotsLeft() <= 0 {
+		if o.Status != models.OfferOpen || !o.HasCapacity() {
 			continue
 		}
 		if _, dup := offerIdx[o.ID]; dup {

@@ -9,7 +9,7 @@
 //
 // A pair that fails one of these is never listed, whatever its score:
 //
-//   - the offer is open and has engagements left (Offer.SlotsLeft() > 0);
+//   - the offer is open and has an engagement and some budget left (Offer.HasCapacity());
 //   - the need's country is eligible: it is in the offer's eligible_countries, or in one of
 //     its eligible_regions (UN M49 region, sub-region or intermediate region, via
 //     models.CountryInRegion), or both lists are empty (every country);

@@ -356,7 +356,7 @@ func (v *vocab) prepOffer(o *models.Offer, frozen bool) *offerRec {
 	r := &offerRec{
 		o:         o,
 		id:        o.ID,
-		live:      o.Status == models.OfferOpen && o.SlotsLeft() > 0,
+		live:      o.Status == models.OfferOpen && o.HasCapacity(),
 		global:    len(o.EligibleCountries) == 0 && len(o.EligibleRegions) == 0,
 		remaining: o.RemainingBudget(),
 		from:      noDay,

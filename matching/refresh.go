@@ -71,7 +71,7 @@ func (ix *Index) affectedNeeds(old, new *models.Offer) []int32 {
 	all := false
 	var mark idset
 	for _, o := range []*models.Offer{old, new} {
-		if o == nil || o.Status != models.OfferOpen || o.SlotsLeft() <= 0 {
+		if o == nil || o.Status != models.OfferOpen || !o.HasCapacity() {
 			continue
 		}
 		if len(o.EligibleCountries) == 0 && len(o.EligibleRegions) == 0 {

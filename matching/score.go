@@ -414,6 +414,8 @@ func Eligible(n *models.Need, o *models.Offer, c *Context) (ok bool, why string)
 		return false, "the offer is " + string(o.Status) + ", not open"
 	case o.SlotsLeft() <= 0:
 		return false, "the offer has no engagements left"
+	case o.RemainingBudget() <= 0:
+		return false, "the offer has no budget left"
 	case !or.global && !or.elig.has(nr.country):
 		return false, n.Country + " is not among the offer's eligible countries and regions"
 	case or.badUntil:

@@ -161,8 +161,7 @@ func TestFactorValues(t *testing.T) {
 			FactorModality, 1, "need states no modality"},
 		{"budget partial", func(n *models.Need, o *models.Offer, c *Context) { o.BudgetCommitted = 1_900_000 },
 			FactorBudget, 0.25, "remaining budget $100,000 covers 25% of the $400,000 requested"},
-		{"budget exhausted", func(n *models.Need, o *models.Offer, c *Context) { o.BudgetCommitted = 2_000_000 },
-			FactorBudget, 0, "no budget remains for the $400,000 requested"},
+		// An offer with no budget left is not scored at all (TestHardConstraints, "no budget left").
 		{"budget exactly enough", func(n *models.Need, o *models.Offer, c *Context) { o.BudgetCommitted = 1_600_000 },
 			FactorBudget, 1, "remaining budget $400,000 covers the $400,000 requested"},
 		{"budget not stated", func(n *models.Need, o *models.Offer, c *Context) { n.BudgetUSD = 0 },
@@ -264,6 +263,8 @@ func TestHardConstraints(t *testing.T) {
 		{"offer closed", func(n *models.Need, o *models.Offer, c *Context) { o.Status = models.OfferClosed }, false, "not open"},
 		{"no engagements left", func(n *models.Need, o *models.Offer, c *Context) { o.MaxEngagements, o.EngagementsUsed = 2, 2 }, false, "no engagements left"},
 		{"one engagement left", func(n *models.Need, o *models.Offer, c *Context) { o.MaxEngagements, o.EngagementsUsed = 2, 1 }, true, ""},
+		{"no budget left", func(n *models.Need, o *models.Offer, c *Context) { o.BudgetCommitted = o.BudgetUSD }, false, "no budget left"},
+		{"one dollar left", func(n *models.Need, o *models.Offer, c *Context) { o.BudgetCommitted = o.BudgetUSD - 1 }, true, ""},
 		{"region excludes the country", func(n *models.Need, o *models.Offer, c *Context) { o.EligibleRegions = []string{"419"} }, false, "SN is not among"},
 		{"sub-Saharan Africa", func(n *models.Need, o *models.Offer, c *Context) { o.EligibleRegions = []string{"202"} }, true, ""},
 		{"Western Africa", func(n *models.Need, o *models.Offer, c *Context) { o.EligibleRegions = []string{"011"} }, true, ""},

@@ -6,7 +6,8 @@ import "time"
 type EngagementStatus string
 
 // The engagement lifecycle: proposed → agreed or declined (by the other side), or withdrawn
-// (by the proposer while still proposed).
+// (by the proposer while still proposed); an agreed engagement without a project may be
+// cancelled, which gives its offer slot and amount back. The transitions are in cascade.go.
 const (
 	EngagementProposed EngagementStatus = "proposed"
 	// EngagementAccepting is the short step of an accept in progress: the need is being matched
@@ -15,6 +16,9 @@ const (
 	EngagementAgreed    EngagementStatus = "agreed"
 	EngagementDeclined  EngagementStatus = "declined"
 	EngagementWithdrawn EngagementStatus = "withdrawn"
+	// EngagementCancelled is an agreement called off before its project started, by either
+	// side or a coordinator, or because its need was withdrawn.
+	EngagementCancelled EngagementStatus = "cancelled"
 )
 
 // Side names which party of an engagement acted: the need's ministry or the offer's donor.
@@ -57,6 +61,12 @@ type Engagement struct {
 	CreatedAt  time.Time           `json:"created_at" bson:"created_at"`
 	UpdatedAt  time.Time           `json:"updated_at" bson:"updated_at"`
 	DecidedAt  *time.Time          `json:"decided_at,omitempty" bson:"decided_at,omitempty"`
-	ProjectID  string              `json:"project_id,omitempty" bson:"project_id,omitempty"`
-	Version    int64               `json:"version" bson:"version"`
+	// ProjectID is the project started from the engagement. It is set before the project
+	// document is written, so that it is the key that makes starting a project idempotent and
+	// the mark that stops a cancellation racing the start.
+	ProjectID string `json:"project_id,omitempty" bson:"project_id,omitempty"`
+	// ReleasedAt is when a cancelled engagement gave its offer slot and amount back and let go
+	// of its need; unset while that is still to do (a retry or the start-up recovery does it).
+	ReleasedAt *time.Time `json:"released_at,omitempty" bson:"released_at,omitempty"`
+	Version    int64      `json:"version" bson:"version"`
 }

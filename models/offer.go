@@ -6,7 +6,7 @@ import "time"
 type OfferStatus string
 
 // The offer lifecycle: draft → open (published) → closed (by the donor, or automatically when
-// its engagements are used up).
+// its engagements or its budget are used up).
 const (
 	OfferDraft  OfferStatus = "draft"
 	OfferOpen   OfferStatus = "open"
@@ -66,3 +66,7 @@ func (o *Offer) SlotsLeft() int {
 	}
 	return 0
 }
+
+// HasCapacity reports whether the offer can take one more engagement: a slot and some budget
+// left. An offer without capacity is not ranked and closes by itself.
+func (o *Offer) HasCapacity() bool { return o.SlotsLeft() > 0 && o.RemainingBudget() > 0 }

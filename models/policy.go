@@ -196,6 +196,7 @@ const (
 	ActAccept      Action = "accept"
 	ActDecline     Action = "decline"
 	ActMessage     Action = "message"
+	ActCancel      Action = "cancel"
 	ActTransaction Action = "add transactions to"
 	ActStatus      Action = "change the status of"
 )
@@ -219,7 +220,8 @@ func CanSeeEngagement(a *Actor, e *Engagement) bool {
 }
 
 // AuthorizeEngagement decides an action on an engagement: the side that did not propose
-// accepts or declines, the proposer withdraws, both sides and coordinators write messages.
+// accepts or declines, the proposer withdraws, both sides and coordinators write messages and
+// cancel an agreement (either side may call off what both agreed; coordinators broker).
 func AuthorizeEngagement(a *Actor, act Action, e *Engagement) error {
 	if !CanSeeEngagement(a, e) {
 		return hidden("engagement")
@@ -228,7 +230,7 @@ func AuthorizeEngagement(a *Actor, act Action, e *Engagement) error {
 	switch act {
 	case ActRead:
 		return nil
-	case ActMessage:
+	case ActMessage, ActCancel:
 		return nil
 	case ActAccept, ActDecline:
 		if side != "" && side != e.ProposedBy {
@@ -243,6 +245,14 @@ func AuthorizeEngagement(a *Actor, act Action, e *Engagement) error {
 		}
 	}
 	return deny("you may not " + string(act) + " this engagement")
+}
+
+// CanSeeOfferCommitments reports whether the actor may see the offer's committed budget as a
+// figure: its own organization and coordinators. Everyone who sees the offer sees what remains
+// of it (a proposal needs to know), so the total committed can still be worked out as budget
+// less remaining; it is a sum over every agreement, never attributed to a need (SECURITY.md).
+func CanSeeOfferCommitments(a *Actor, o *Offer) bool {
+	return a != nil && (a.Role.Curates() || (a.OrgID != "" && a.OrgID == o.OrganizationID))
 }
 
 // CanSeeProject reports whether the actor may know the project exists: coordinators, the

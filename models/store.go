@@ -118,10 +118,15 @@ type OfferStore interface {
 	ReserveOfferSlot(ctx context.Context, offerID, engagementID string, budget int64, at time.Time, gen int64) (*Offer, error)
 	// ReleaseOfferSlot gives a reservation back (an accept that could not complete).
 	ReleaseOfferSlot(ctx context.Context, offerID, engagementID string, budget int64, at time.Time, gen int64) (*Offer, error)
-	// CloseFullOffer closes an open offer whose slots are all used; false when it is not full or
+	// CloseFullOffer closes an open offer that has no capacity left (Offer.HasCapacity: no slot
+	// or no budget left), with the reason OfferFullReason; false when it has capacity or is
 	// not open.
 	CloseFullOffer(ctx context.Context, offerID string, at time.Time, gen int64) (*Offer, bool, error)
 }
+
+// OfferFullReason is the status reason of an offer that closed by itself because its slots
+// or its budget ran out; such an offer opens again when a cancellation gives capacity back.
+const OfferFullReason = "all engagements or the whole budget are taken"
 
 // CountryStore keeps countries' readiness profiles.
 type CountryStore interface {
@@ -164,6 +169,12 @@ type ImportBatch struct {
 type EngagementStore interface {
 	// CreateEngagement stores a new engagement; ErrConflict when the id exists (a retried propose).
 	CreateEngagement(ctx context.Context, e *Engagement) error
+	// ClaimKey binds an idempotency key to value the first time the key is claimed, in one
+	// insert, and returns the value bound to it then and ever after: concurrent and retried
+	// claims of one key all get the first claimant's value. Engagement ids are random; the key
+	// (a need, an offer and how many of their engagements ended) is what makes a retried
+	// proposal land on the same engagement.
+	ClaimKey(ctx context.Context, key, value string) (string, error)
 	GetEngagement(ctx context.Context, id string) (*Engagement, error)
 	ReplaceEngagement(ctx context.Context, e *Engagement, prev int64) error
 	ListEngagements(ctx context.Context) ([]*Engagement, error)

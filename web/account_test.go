@@ -71,7 +71,7 @@ func TestAccountsCreatedByOthersAreSentToTheChangePage(t *testing.T) {
 	s := newStack(t)
 	s.seed()
 	_, err := s.app.Accounts.CreateUser(context.Background(), s.actor(s.fx.coord), service.UserInput{Email: "desk.officer@mfa.sn.example",
-		Password: pw, Name: "Desk Officer", Role: "ministry", OrganizationID: s.fx.snOrg})
+		Password: pw, Name: "Desk Officer", Role: "ministry", OrganizationID: s.fx.snOrg, MustChangePassword: true})
 	require.NoError(t, err)
 	b := s.browser()
 	require.Equal(t, 303, b.signInWith("desk.officer@mfa.sn.example", pw).Status)

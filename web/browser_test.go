@@ -467,6 +467,59 @@ func TestBrowserFlows(t *testing.T) {
 		tb.assertClean("project results")
 	})
 
+	t.Run("a proposal carries its amount; withdrawing the need asks first and releases it", func(t *testing.T) {
+		const need, offer = "need-sn-legal-position", "offer-nl-legal-positions"
+		item, amount := "#match-"+offer, "amt-"+need+"-"+offer
+		tb := b.newTab(t)
+		tb.signIn("ministry.sn@capmatch.example", pass["ministry.sn@capmatch.example"])
+		tb.open("/needs/" + need)
+		tb.do("open the proposal form", chromedp.WaitVisible(chromedp.CSS(item)),
+			chromedp.Click(chromedp.CSS(item+" details.propose summary")), shown(amount))
+		assert.NotEmpty(t, tb.eval(`document.getElementById("`+amount+`").value`), "the amount comes filled in")
+		assert.Contains(t, tb.text(item+" details.propose"), "at most what remains of the offer")
+		tb.do("propose US$200,000",
+			chromedp.Evaluate[chromedp.Void](`document.getElementById("`+amount+`").value = ""`),
+			chromedp.SendKeys(chromedp.ID(amount), "200,000"),
+			chromedp.Click(chromedp.CSS(item+` form[action="/engagements"] button[type=submit]`)),
+			chromedp.WaitVisible(chromedp.ID("thread-h")),
+		)
+		assert.Contains(t, tb.text("main .facts"), "US$200,000")
+		engID := strings.TrimPrefix(strings.SplitN(tb.location(), "?", 2)[0], "/engagements/")
+
+		// The donor is told what accepting reserves, and accepts.
+		dt := b.newTab(t)
+		dt.signIn("donor.nl@capmatch.example", pass["donor.nl@capmatch.example"])
+		dt.open("/engagements/" + engID)
+		assert.Contains(t, dt.text("#accept-reserves"), "Accepting reserves US$200,000")
+		dt.do("accept", chromedp.Click(chromedp.ID("accept")), chromedp.WaitVisible(chromedp.ID("project-h")))
+		coord := s.actorByEmail("coordinator@capmatch.example", pass)
+		before, err := s.app.Offers.Get(ctx, coord, offer)
+		require.NoError(t, err)
+		assert.Equal(t, int64(200_000), before.BudgetCommitted)
+
+		// Withdrawing the need asks first, says what is released, and wants a reason.
+		tb.open("/needs/" + need)
+		tb.do("withdraw", chromedp.Click(chromedp.ID("withdraw")), chromedp.WaitVisible(chromedp.ID("effects")), tb.ready())
+		assert.Contains(t, tb.text("#effects"), "1 agreed engagement will be cancelled")
+		assert.Contains(t, tb.text("#released"), "US$200,000 and 1 engagement slot go back to the offers.")
+		tb.screenshot("ministry-withdraw-confirm.png")
+		tb.assertClean("withdrawal confirmation")
+		tb.do("confirm without a reason", chromedp.Click(chromedp.ID("confirm")), chromedp.WaitVisible(chromedp.ID("f-reason-err")), tb.ready())
+		tb.do("confirm with a reason",
+			chromedp.SendKeys(chromedp.ID("f-reason"), "The national budget funds it"),
+			chromedp.Click(chromedp.ID("confirm")),
+			chromedp.WaitVisible(chromedp.CSS("p.flash")),
+		)
+		assert.Contains(t, tb.text("p.flash"), "The need was withdrawn")
+		e, err := s.app.Engagements.Get(ctx, coord, engID)
+		require.NoError(t, err)
+		assert.Equal(t, models.EngagementCancelled, e.Status)
+		after, err := s.app.Offers.Get(ctx, coord, offer)
+		require.NoError(t, err)
+		assert.Zero(t, after.BudgetCommitted, "the amount went back to the offer")
+		assert.Zero(t, after.EngagementsUsed, "and the slot")
+	})
+
 	t.Run("coordinator sees the pipeline and the funding gaps", func(t *testing.T) {
 		tb := b.newTab(t)
 		tb.signIn("coordinator@capmatch.example", pass["coordinator@capmatch.example"])

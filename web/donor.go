@@ -266,7 +266,18 @@ func (u *UI) OfferTransition() fiber.Handler {
 		}
 		id := r.c.Params("id")
 		f := postedForm(r.c)
-		if _, err := u.app.Offers.Transition(r.c.UserContext(), r.actor(), id, tr.t, ""); err != nil {
+		if tr.t == models.OfferClose && !confirmed(f) {
+			return u.showConfirm(r, "offer", id, 200, f)
+		}
+		if tr.t == models.OfferClose {
+			if done, err := u.missingReason(r, "offer", id, f); done {
+				return err
+			}
+		}
+		if _, err := u.app.Offers.Transition(r.c.UserContext(), r.actor(), id, tr.t, f.Get("reason")); err != nil {
+			if tr.t == models.OfferClose {
+				return u.confirmFailed(r, "offer", id, f, err)
+			}
 			return err
 		}
 		next := safeNext(f.Get("next"))

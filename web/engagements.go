@@ -13,7 +13,7 @@ import (
 
 // engagementStatuses are the engagement states the pages show, in pipeline order.
 var engagementStatuses = []models.EngagementStatus{models.EngagementProposed, models.EngagementAccepting,
-	models.EngagementAgreed, models.EngagementDeclined, models.EngagementWithdrawn}
+	models.EngagementAgreed, models.EngagementDeclined, models.EngagementWithdrawn, models.EngagementCancelled}
 
 // engagementRow is one engagement in a list, with the titles of its need and offer.
 type engagementRow struct {
@@ -100,8 +100,13 @@ type engagementPage struct {
 	engagementRow
 	NeedCountry string
 	// What the viewer may do now.
-	CanAccept, CanWithdraw, CanMessage, CanStartProject bool
-	F                                                   *form
+	CanAccept, CanWithdraw, CanCancel, CanMessage, CanStartProject bool
+	// HasProject: the project started from it exists (its id is reserved before it is written).
+	HasProject bool
+	// OfferLeft and SlotsLeft are what remains of the offer, shown to the side that accepts.
+	OfferLeft int64
+	SlotsLeft int
+	F         *form
 	// ProjectForm is the form to start the project of an agreed engagement.
 	ProjectForm  *form
 	Implementers []option
@@ -115,8 +120,14 @@ func (u *UI) engagementPage(r *req, e *models.Engagement, f, pf *form) *engageme
 	p.CanAccept = e.Status == models.EngagementProposed && models.AuthorizeEngagement(a, models.ActAccept, e) == nil
 	p.CanWithdraw = e.Status == models.EngagementProposed && models.AuthorizeEngagement(a, models.ActWithdraw, e) == nil
 	p.CanMessage = models.AuthorizeEngagement(a, models.ActMessage, e) == nil
-	p.CanStartProject = e.Status == models.EngagementAgreed && e.ProjectID == "" &&
+	_, p.HasProject = u.app.Model.Project(e.ProjectID)
+	p.CanCancel = e.Status == models.EngagementAgreed && e.ProjectID == "" && models.AuthorizeEngagement(a, models.ActCancel, e) == nil
+	// An interrupted start (an id reserved, no project written) is finished by starting again.
+	p.CanStartProject = e.Status == models.EngagementAgreed && !p.HasProject &&
 		(a.Role.Curates() || (a.Role == models.RoleDonor && a.OrgID == e.OfferOrgID))
+	if o, ok := u.app.Model.Offer(e.OfferID); ok && p.CanAccept {
+		p.OfferLeft, p.SlotsLeft = o.RemainingBudget(), o.SlotsLeft()
+	}
 	if p.CanStartProject {
 		if p.ProjectForm == nil {
 			p.ProjectForm = newForm()
@@ -153,12 +164,30 @@ func (u *UI) Engagement() fiber.Handler {
 }
 
 // ProposeEngagement proposes an engagement between a need and an offer, from the need's page
-// (its ministry) or the offer's page (its donor).
+// (its ministry) or the offer's page (its donor), with the amount and period it reserves. A
+// proposal the service refuses as invalid (an amount above what remains of the offer, a period
+// outside its window) shows the proposal form again with the errors next to their fields.
 func (u *UI) ProposeEngagement() fiber.Handler {
 	return u.handle(signedIn, func(r *req) error {
 		f := postedForm(r.c)
+		f.labels = map[string]string{"budget_usd": r.L.T("match.propose_budget"), "start_date": r.L.T("match.propose_start"),
+			"end_date": r.L.T("match.propose_end"), "message": r.L.T("match.propose_message")}
 		in := service.EngagementInput{NeedID: f.Get("need_id"), OfferID: f.Get("offer_id"), Message: f.Get("message")}
-		e, _, err := u.app.Engagements.Propose(r.c.UserContext(), r.actor(), in)
+		in.BudgetUSD = f.intField(r.L, "budget_usd", false)
+		in.StartDate = f.dateField(r.L, "start_date", false)
+		in.EndDate = f.dateField(r.L, "end_date", false)
+		var e *models.Engagement
+		var err error
+		if f.OK() {
+			e, _, err = u.app.Engagements.Propose(r.c.UserContext(), r.actor(), in)
+		}
+		if !f.OK() || f.addDomainErrors(r.L, err) {
+			p, perr := u.proposalPage(r, in.NeedID, in.OfferID, f)
+			if perr != nil {
+				return perr
+			}
+			return r.render(422, "propose", r.L.T("match.propose"), "engagements", p)
+		}
 		if err != nil {
 			return err
 		}
@@ -166,9 +195,45 @@ func (u *UI) ProposeEngagement() fiber.Handler {
 	})
 }
 
+// proposalForm is the proposal form of one pair: the default amount and period the service
+// proposes (models.DefaultTerms) and what remains of the offer, shown next to the fields.
+type proposalForm struct {
+	NeedID, OfferID string
+	Terms           models.Terms
+	OfferLeft       int64
+	WindowFrom      models.Date
+	WindowUntil     models.Date
+}
+
+// proposalFor prepares the proposal form of a pair the viewer may propose.
+func (u *UI) proposalFor(n *models.Need, o *models.Offer) *proposalForm {
+	return &proposalForm{NeedID: n.ID, OfferID: o.ID, Terms: u.app.Engagements.Terms(n, o), OfferLeft: o.RemainingBudget(),
+		WindowFrom: o.AvailableFrom, WindowUntil: o.AvailableUntil}
+}
+
+// proposalPage is the data of the proposal page shown when a proposal needs correcting.
+type proposalPage struct {
+	NeedTitle, OfferTitle string
+	P                     *proposalForm
+	F                     *form
+}
+
+func (u *UI) proposalPage(r *req, needID, offerID string, f *form) (*proposalPage, error) {
+	ctx := r.c.UserContext()
+	n, err := u.app.Needs.Get(ctx, r.actor(), needID)
+	if err != nil {
+		return nil, err
+	}
+	o, err := u.app.Offers.Get(ctx, r.actor(), offerID)
+	if err != nil {
+		return nil, err
+	}
+	return &proposalPage{NeedTitle: n.Title, OfferTitle: o.Title, P: u.proposalFor(n, o), F: f}, nil
+}
+
 // engagementActions are the answers an engagement's buttons may give.
 var engagementActions = map[string]string{"accept": "engagement_agreed", "decline": "engagement_declined",
-	"withdraw": "engagement_withdrawn", "message": "message_sent"}
+	"withdraw": "engagement_withdrawn", "cancel": "engagement_cancelled", "message": "message_sent"}
 
 // EngagementAction accepts, declines, withdraws or adds a message to an engagement; a reason
 // or message that fails validation shows the page again with the error next to the field.
@@ -194,6 +259,13 @@ func (u *UI) EngagementAction() fiber.Handler {
 			_, err = u.app.Engagements.Withdraw(ctx, a, id, f.Get("reason"))
 		case "message":
 			_, err = u.app.Engagements.Message(ctx, a, id, f.Get("body"))
+		case "cancel":
+			if !confirmed(f) {
+				return u.showConfirm(r, "engagement", id, 200, f)
+			}
+			if _, err = u.app.Engagements.Cancel(ctx, a, id, f.Get("reason")); err != nil {
+				return u.confirmFailed(r, "engagement", id, f, err)
+			}
 		}
 		if errors.Is(err, models.ErrInvalid) {
 			f.addDomainErrors(r.L, err)
@@ -229,12 +301,11 @@ func (u *UI) proposable(a *models.Actor, needID, offerID string) bool {
 		return false
 	}
 	for _, e := range u.app.Model.Engagements(func(e *models.Engagement) bool { return e.NeedID == needID && e.OfferID == offerID }) {
-		switch e.Status {
-		case models.EngagementProposed, models.EngagementAccepting, models.EngagementAgreed:
+		if e.Live() {
 			return false
 		}
 	}
-	return true
+	return o.HasCapacity()
 }
 
 // engagementOf finds the engagement under way for a pair, for a "see the engagement" link.
@@ -245,7 +316,7 @@ func (u *UI) engagementOf(a *models.Actor, needID, offerID string) string {
 	for _, e := range u.app.Model.Engagements(func(e *models.Engagement) bool {
 		return e.NeedID == needID && e.OfferID == offerID && models.CanSeeEngagement(a, e)
 	}) {
-		if e.Status != models.EngagementDeclined && e.Status != models.EngagementWithdrawn {
+		if e.Live() {
 			return e.ID
 		}
 	}

@@ -211,14 +211,15 @@ var fieldErrorRules = []struct {
 	{regexp.MustCompile(`^must not be before \w+$`), "err.until_before", nil},
 	{regexp.MustCompile(`^must be a whole number of US dollars from 1 to`), "err.amount", nil},
 	{regexp.MustCompile(`^must be between 1 and [\d,]+ when given$`), "err.amount", nil},
-	{regexp.MustCompile(`^exceeds what remains of the offer \(\$(\d+)\)$`), "err.exceeds_offer", func(L *Localizer, m []string) []any {
-		n, _ := strconv.ParseInt(m[1], 10, 64)
-		return []any{L.Money(n)}
-	}},
+	{regexp.MustCompile(`^must be between 1 and what remains of the offer \(US\$(\d+)\)$`), "err.exceeds_offer", moneyArg},
+	{regexp.MustCompile(`^must not be (?:before|after) the offer's window (?:opens|ends) \((\S*) to (\S*)\)$`), "err.outside_window", dateArgs},
+	{regexp.MustCompile(`^must not be before the engagement's period starts \((\S+)\)$`), "err.before_engagement", dateArgs},
+	{regexp.MustCompile(`^must not be after the engagement's period ends \((\S+)\)$`), "err.after_engagement", dateArgs},
+	{regexp.MustCompile(`^cannot be below the US\$(\d+) already committed`), "err.below_committed", moneyArg},
 	{regexp.MustCompile(`^must be pledge, commitment, disbursement or expenditure$`), "err.choose", nil},
 	{regexp.MustCompile(`^must be an implementer or donor organization$`), "err.choose", nil},
 	{regexp.MustCompile(`^must be an IATI activity status code`), "err.choose", nil},
-	{regexp.MustCompile(`^must be proposed, agreed, declined or withdrawn$`), "err.choose", nil},
+	{regexp.MustCompile(`^must be proposed, accepting, agreed, declined, withdrawn or cancelled$`), "err.choose", nil},
 	{regexp.MustCompile(`^must be between 0 and 1, got `), "err.weight_range", nil},
 	{regexp.MustCompile(`^must be between ([\d,]+) and ([\d,]+)$`), "err.between", func(L *Localizer, m []string) []any {
 		lo, _ := strconv.ParseInt(strings.ReplaceAll(m[1], ",", ""), 10, 64)
@@ -250,6 +251,21 @@ func intArgs(L *Localizer, m []string) []any {
 }
 
 func themeArg(L *Localizer, m []string) []any { return []any{L.Label(models.KindTheme, m[1])} }
+
+// moneyArg shows a captured whole number of US dollars as money.
+func moneyArg(L *Localizer, m []string) []any {
+	n, _ := strconv.ParseInt(m[1], 10, 64)
+	return []any{L.Money(n)}
+}
+
+// dateArgs shows captured dates in the user's language.
+func dateArgs(L *Localizer, m []string) []any {
+	out := make([]any, 0, len(m)-1)
+	for _, d := range m[1:] {
+		out = append(out, L.Date(models.Date(d)))
+	}
+	return out
+}
 
 // translateFieldError turns one domain message into the user's language; an unforeseen
 // message becomes a generic "check this value".

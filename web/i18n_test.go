@@ -123,7 +123,8 @@ func TestEveryMessageExistsInEveryLanguage(t *testing.T) {
 		}
 	}
 	for _, plural := range []string{"common.months", "countries.count", "map.open_needs", "queue.waiting", "map.active_projects",
-		"funding.open_needs", "funding.projects", "allocation.count", "notifications.unread"} {
+		"funding.open_needs", "funding.projects", "allocation.count", "notifications.unread",
+		"confirm.cancels", "confirm.withdraws", "confirm.keeps", "confirm.slots"} {
 		delete(used, plural)
 		used[plural+".one"], used[plural+".other"] = true, true
 	}
@@ -230,9 +231,13 @@ func TestEveryValidationMessageIsTranslated(t *testing.T) {
 		"cannot be below the 3 engagements already agreed", "is not a cursor from this list; start again without it",
 		// engagements and projects (models/service)
 		"must be a real date written YYYY-MM-DD", "must not be before start_date", "must be a whole number of US dollars from 1 to 9,999,999,999",
-		"must be between 1 and 9,999,999,999 when given", "exceeds what remains of the offer ($1500000)",
+		"must be between 1 and 9,999,999,999 when given", "must be between 1 and what remains of the offer (US$1500000)",
+		"must not be before the offer's window opens (2027-01-01 to 2028-12-31)", "must not be after the offer's window ends (2027-01-01 to 2028-12-31)",
+		"must not be before the engagement's period starts (2027-03-01)", "must not be after the engagement's period ends (2027-12-31)",
+		"cannot be below the US$400000 already committed to agreed engagements",
+		"is required: it withdraws 1 proposal, whose other side is told why",
 		"must be pledge, commitment, disbursement or expenditure", "must be an implementer or donor organization",
-		"must be an IATI activity status code from 1 to 6", "must be proposed, agreed, declined or withdrawn")
+		"must be an IATI activity status code from 1 to 6", "must be proposed, accepting, agreed, declined, withdrawn or cancelled")
 	// project results and documents (service.Projects.Patch)
 	msgs = append(msgs, "must be output or outcome", "must be between 0 and 1,000,000,000", "must be an absolute http(s) URL",
 		"must be an ISO 639-1 code", "at most 100 results", "at most 100 documents", "must be at most 3 characters long")

@@ -43,6 +43,8 @@ type matchView struct {
 	// engagement already under way for it, if any.
 	CanPropose bool
 	Engagement string
+	// Proposal is the proposal form's defaults when the viewer may propose.
+	Proposal *proposalForm
 }
 
 // matchList is the ranking shown on a need's or an offer's page.
@@ -77,9 +79,13 @@ func (u *UI) offersForNeed(r *req, n *models.Need) *matchList {
 	}
 	out := &matchList{ComputedAt: ms.ComputedAt}
 	for _, it := range ms.Items {
-		out.Items = append(out.Items, matchView{Rank: it.Rank, ID: it.OfferID, Title: it.Title, Score: it.Score,
+		m := matchView{Rank: it.Rank, ID: it.OfferID, Title: it.Title, Score: it.Score,
 			Band: it.Band, Partial: it.Relevance < 1, Org: u.orgName(ctx, it.OrganizationID), Factors: u.factors(r.L, it.Factors), NeedID: n.ID, OfferID: it.OfferID,
-			CanPropose: u.proposable(a, n.ID, it.OfferID), Engagement: u.engagementOf(a, n.ID, it.OfferID)})
+			CanPropose: u.proposable(a, n.ID, it.OfferID), Engagement: u.engagementOf(a, n.ID, it.OfferID)}
+		if o, ok := u.app.Model.Offer(it.OfferID); ok && m.CanPropose {
+			m.Proposal = u.proposalFor(n, o)
+		}
+		out.Items = append(out.Items, m)
 	}
 	return out
 }
@@ -97,9 +103,13 @@ func (u *UI) needsForOffer(r *req, o *models.Offer) *matchList {
 	}
 	out := &matchList{ComputedAt: ms.ComputedAt}
 	for _, it := range ms.Items {
-		out.Items = append(out.Items, matchView{Rank: it.Rank, ID: it.NeedID, Title: it.Title, Score: it.Score, Country: it.Country,
+		m := matchView{Rank: it.Rank, ID: it.NeedID, Title: it.Title, Score: it.Score, Country: it.Country,
 			Band: it.Band, Partial: it.Relevance < 1, Org: u.orgName(ctx, it.OrganizationID), Factors: u.factors(r.L, it.Factors), NeedID: it.NeedID, OfferID: o.ID,
-			CanPropose: u.proposable(a, it.NeedID, o.ID), Engagement: u.engagementOf(a, it.NeedID, o.ID)})
+			CanPropose: u.proposable(a, it.NeedID, o.ID), Engagement: u.engagementOf(a, it.NeedID, o.ID)}
+		if n, ok := u.app.Model.Need(it.NeedID); ok && m.CanPropose {
+			m.Proposal = u.proposalFor(n, o)
+		}
+		out.Items = append(out.Items, m)
 	}
 	return out
 }

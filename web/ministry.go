@@ -353,7 +353,18 @@ func (u *UI) NeedTransition() fiber.Handler {
 		id := r.c.Params("id")
 		f := postedForm(r.c)
 		next := safeNext(f.Get("next"))
+		if tr.t == models.NeedWithdraw && !confirmed(f) {
+			return u.showConfirm(r, "need", id, 200, f)
+		}
+		if tr.t == models.NeedWithdraw {
+			if done, err := u.missingReason(r, "need", id, f); done {
+				return err
+			}
+		}
 		_, err := u.app.Needs.Transition(r.c.UserContext(), r.actor(), id, tr.t, f.Get("reason"))
+		if tr.t == models.NeedWithdraw && err != nil {
+			return u.confirmFailed(r, "need", id, f, err)
+		}
 		if errors.Is(err, models.ErrInvalid) {
 			f.labels = map[string]string{"reason": r.L.T("review.reason")}
 			f.addDomainErrors(r.L, err)

@@ -10,7 +10,8 @@ import (
 // notificationKinds are the kinds of notification the feed shows with a heading of their
 // own; any other kind shows under a generic one.
 var notificationKinds = []string{service.KindProposal, service.KindAccepted, service.KindDeclined, service.KindApproved,
-	service.KindRejected, service.KindSubmitted, service.KindOverlap, service.KindMatch}
+	service.KindRejected, service.KindSubmitted, service.KindOverlap, service.KindMatch, service.KindWithdrawn,
+	service.KindCancelled, service.KindKept}
 
 // feedPageSize is how many notifications the page shows: the newest, as a feed keeps at most
 // service.FeedSize per organization.

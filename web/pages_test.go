@@ -463,6 +463,9 @@ func TestDonorPostsPublishesAndClosesAnOffer(t *testing.T) {
 	assert.NotContains(t, anon.get("/offers?country=KE").Body, "Francophone CSIRT programme")
 
 	p = b.post("/donor", "/offers/"+o.ID+"/close", url.Values{"next": {"/donor"}})
+	assertPage(t, p, 200)
+	assert.Contains(t, p.Body, "Close this offer?", "closing asks first")
+	p = b.post("/donor", "/offers/"+o.ID+"/close", url.Values{"next": {"/donor"}, "confirm": {"yes"}})
 	require.Equal(t, 303, p.Status)
 	assert.Contains(t, b.get("/donor").Body, "Closed")
 	assertPage(t, b.get("/ministry"), 403)

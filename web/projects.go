@@ -28,13 +28,11 @@ type fundingBar struct {
 	WTotal, WCommitted, WDisbursed   int
 }
 
-// newFundingBar draws total (budget or request), committed and disbursed on a scale; a zero
-// scale means the bar's own largest figure.
-func newFundingBar(total, committed, disbursed, scale int64) fundingBar {
-	b := fundingBar{Total: total, Committed: committed, Disbursed: disbursed}
-	if g := total - committed; g > 0 {
-		b.Gap = g
-	}
+// newFundingBar draws total (budget or request), committed and disbursed on a scale, with the
+// gap the service computed (for a group of needs, the sum of each need's gap: a need funded
+// beyond its budget hides no other's shortfall); a zero scale means the bar's own largest figure.
+func newFundingBar(total, committed, disbursed, gap, scale int64) fundingBar {
+	b := fundingBar{Total: total, Committed: committed, Disbursed: disbursed, Gap: gap}
 	if scale == 0 {
 		scale = max(total, committed, disbursed)
 	}
@@ -81,7 +79,7 @@ func (u *UI) Projects() fiber.Handler {
 		}
 		seen := map[string]bool{}
 		for _, v := range views {
-			p.Rows = append(p.Rows, projectRow{P: v, Bar: newFundingBar(v.Funding.Budget, v.Funding.Committed, v.Funding.Disbursed, 0),
+			p.Rows = append(p.Rows, projectRow{P: v, Bar: newFundingBar(v.Funding.Budget, v.Funding.Committed, v.Funding.Disbursed, v.Funding.Gap, 0),
 				Org: u.orgName(r.c.UserContext(), v.DonorOrgID)})
 		}
 		for _, prj := range u.app.Projects.Visible(a, "", "", 0) {
@@ -141,7 +139,7 @@ type projectPage struct {
 func (u *UI) projectPage(r *req, v *service.ProjectView, which string, f *form) *projectPage {
 	a := r.actor()
 	n, _ := u.app.Model.Need(v.NeedID)
-	p := &projectPage{P: v, Bar: newFundingBar(v.Funding.Budget, v.Funding.Committed, v.Funding.Disbursed, 0),
+	p := &projectPage{P: v, Bar: newFundingBar(v.Funding.Budget, v.Funding.Committed, v.Funding.Disbursed, v.Funding.Gap, 0),
 		F: newForm(), Result: newForm(), Document: newForm(), Status: newForm(),
 		Types: transactionTypes, ResultTypes: resultTypes, Categories: documentCategories,
 		Donor: u.orgName(r.c.UserContext(), v.DonorOrgID), Impl: u.orgName(r.c.UserContext(), v.ImplementerID)}
@@ -444,8 +442,9 @@ type fundingRow struct {
 	Bar   fundingBar
 }
 
-// Funding charts the funding gap by country, theme or capability: what open needs request
-// against what projects committed and disbursed, drawn as SVG bars on the server.
+// Funding charts the funding gap by country, theme or capability: what live needs request
+// against what was committed and disbursed to them, and the sum of their gaps (the service's
+// one definition, FundingReport), drawn as SVG bars on the server.
 func (u *UI) Funding() fiber.Handler {
 	return u.handle(curatorOnly, func(r *req) error {
 		p := &fundingPage{By: r.c.Query("by", "country"), Groups: []string{"country", "theme", "capability"}}
@@ -456,12 +455,13 @@ func (u *UI) Funding() fiber.Handler {
 		if err != nil {
 			return err
 		}
-		var scale, req, com, dis int64
+		var scale, req, com, dis, gap int64
 		for _, row := range rows {
 			scale = max(scale, row.Requested, row.Committed, row.Disbursed)
 			req += row.Requested
 			com += row.Committed
 			dis += row.Disbursed
+			gap += row.Gap
 		}
 		for _, row := range rows {
 			fr := fundingRow{FundingRow: row}
@@ -474,10 +474,10 @@ func (u *UI) Funding() fiber.Handler {
 				fr.Label, fr.Href = r.L.Label(models.KindCapability, row.Key), "/needs?capability="+row.Key
 			}
 			// Bars share one scale, so lengths compare across rows.
-			fr.Bar = newFundingBar(row.Requested, row.Committed, row.Disbursed, scale)
+			fr.Bar = newFundingBar(row.Requested, row.Committed, row.Disbursed, row.Gap, scale)
 			p.Rows = append(p.Rows, fr)
 		}
-		p.Total = newFundingBar(req, com, dis, 0)
+		p.Total = newFundingBar(req, com, dis, gap, 0)
 		return r.render(200, "funding", r.L.T("funding.title"), "funding", p)
 	})
 }

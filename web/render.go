@@ -284,7 +284,8 @@ var flashKeys = map[string]bool{
 	"need_approved": true, "need_rejected": true, "offer_created": true, "offer_updated": true,
 	"offer_published": true, "offer_closed": true, "readiness_saved": true, "signed_out": true, "weights_saved": true,
 	"engagement_proposed": true, "engagement_agreed": true, "engagement_declined": true, "engagement_withdrawn": true,
-	"message_sent": true, "project_started": true, "transaction_recorded": true, "project_status": true,
+	"engagement_cancelled": true,
+	"message_sent":         true, "project_started": true, "transaction_recorded": true, "project_status": true,
 	"result_added": true, "document_added": true, "notifications_read": true, "password_changed": true, "password_reset": true,
 }
 

@@ -15,6 +15,7 @@ import (
 const (
 	colEngagements = "engagements"
 	colProjects    = "projects"
+	colKeys        = "idempotency_keys"
 )
 
 // capacityFields are the offer fields only the reservation operations change.
@@ -159,15 +160,15 @@ func (s *Store) CloseFullOffer(ctx context.Context, offerID string, at time.Time
 	if err != nil {
 		return nil, false, err
 	}
-	if cur.Status != models.OfferOpen || cur.EngagementsUsed < cur.MaxEngagements {
+	if cur.Status != models.OfferOpen || cur.HasCapacity() {
 		return cur, false, nil
 	}
 	var after models.Offer
 	err = coll.FindOneAndUpdate(ctx,
 		s.guard(bson.D{{Key: "_id", Value: offerID}, {Key: "status", Value: models.OfferOpen}, {Key: "engagements_used", Value: cur.EngagementsUsed},
-			{Key: "max_engagements", Value: cur.MaxEngagements}}),
+			{Key: "max_engagements", Value: cur.MaxEngagements}, {Key: "budget_usd", Value: cur.BudgetUSD}, {Key: "budget_committed_usd", Value: cur.BudgetCommitted}}),
 		bson.D{
-			{Key: "$set", Value: bson.D{{Key: "status", Value: models.OfferClosed}, {Key: "status_reason", Value: "all engagements agreed"}, {Key: "updated_at", Value: at}, {Key: "gen", Value: gen}}},
+			{Key: "$set", Value: bson.D{{Key: "status", Value: models.OfferClosed}, {Key: "status_reason", Value: models.OfferFullReason}, {Key: "updated_at", Value: at}, {Key: "gen", Value: gen}}},
 			{Key: "$inc", Value: bson.D{{Key: "version", Value: 1}}},
 		}, options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(&after)
 	if errors.Is(err, mongo.ErrNoDocuments) {
@@ -184,6 +185,31 @@ func (s *Store) CloseFullOffer(ctx context.Context, offerID string, at time.Time
 func (s *Store) CreateEngagement(ctx context.Context, e *models.Engagement) error {
 	_, err := s.db.Collection(colEngagements).InsertOne(ctx, e)
 	return mapErr(err)
+}
+
+// idempotencyKey is one claimed key.
+type idempotencyKey struct {
+	Key       string    `bson:"_id"`
+	Value     string    `bson:"value"`
+	CreatedAt time.Time `bson:"created_at"`
+}
+
+// ClaimKey implements models.EngagementStore: an insert by _id, which both MongoDB and FerretDB
+// make unique; a claim that loses reads the winner's value.
+func (s *Store) ClaimKey(ctx context.Context, key, value string) (string, error) {
+	coll := s.db.Collection(colKeys)
+	_, err := coll.InsertOne(ctx, idempotencyKey{Key: key, Value: value, CreatedAt: time.Now().UTC()})
+	if err == nil {
+		return value, nil
+	}
+	if !mongo.IsDuplicateKeyError(err) {
+		return "", mapErr(err)
+	}
+	got, err := findByID[idempotencyKey](ctx, coll, key)
+	if err != nil {
+		return "", err
+	}
+	return got.Value, nil
 }
 
 // GetEngagement implements models.EngagementStore.

@@ -171,13 +171,13 @@ func contains[T comparable](s []T, v T) bool {
 	return false
 }
 
-// CountryStats are the figures of a country's profile, counted over what the caller may see.
+// CountryStats are the need counts of a country's profile, counted over what the caller may
+// see (its money is counted by the service's one funding definition).
 type CountryStats struct {
 	OpenNeeds int
-	Requested int64
 }
 
-// NeedStats counts, per country, the open needs visible and their requested budgets.
+// NeedStats counts, per country, the open needs visible.
 func (m *Model) NeedStats(visible func(*models.Need) bool) map[string]CountryStats {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
@@ -189,7 +189,6 @@ func (m *Model) NeedStats(visible func(*models.Need) bool) map[string]CountrySta
 		}
 		s := out[n.Country]
 		s.OpenNeeds++
-		s.Requested += n.BudgetUSD
 		out[n.Country] = s
 	}
 	return out

@@ -85,6 +85,8 @@ func New(d Deps) *App {
 	app.Projects.Notify = app.Notifications.Notify
 	app.Needs.Notices = app.Notifications
 	app.Offers.Notices = app.Notifications
+	app.Needs.Cascades = app.Engagements
+	app.Offers.Cascades = app.Engagements
 	app.Matching.Active = app.Engagements.ActiveDeliveries
 	app.Countries.Projects = app.Projects.CountryFigures
 	app.syncModel(d.Now)

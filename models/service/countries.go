@@ -21,18 +21,19 @@ type Countries struct {
 	Projects func(a *models.Actor) map[string]ProjectFigures
 }
 
-// ProjectFigures are a country's project counts and money, as the caller may see them.
+// ProjectFigures are a country's project counts, as the caller may see them.
 type ProjectFigures struct {
-	Active    int
-	Committed int64
-	Disbursed int64
+	Active int
 }
 
-// CountryFunding is the money side of a country profile.
+// CountryFunding is the money side of a country profile, by the one definition of the
+// funding report (fundingBy): over the country's live needs the caller may see, what they
+// request, what is committed and disbursed to them, and the sum of their gaps.
 type CountryFunding struct {
 	Requested int64 `json:"requested"`
 	Committed int64 `json:"committed"`
 	Disbursed int64 `json:"disbursed"`
+	Gap       int64 `json:"gap"`
 }
 
 // CountryView is a country profile as the API returns it.
@@ -54,11 +55,13 @@ type CountryView struct {
 	Funding            CountryFunding   `json:"funding"`
 }
 
-func (s *Countries) view(c models.CountryInfo, stats readmodel.CountryStats, pf ProjectFigures) CountryView {
+func (s *Countries) view(c models.CountryInfo, stats readmodel.CountryStats, pf ProjectFigures, f *fundingGroup) CountryView {
 	v := CountryView{ISO: c.ISO, Name: c.Name, Region: c.Region, RegionCode: c.RegionCode, SubRegion: c.SubRegion,
 		SubRegionCode: c.SubRegionCode, IntermediateRegion: c.IntermediateRegion, UNMember: c.UNMember, UNObserver: c.UNObserver,
-		OpenNeeds: stats.OpenNeeds, ActiveProjects: pf.Active,
-		Funding: CountryFunding{Requested: stats.Requested, Committed: pf.Committed, Disbursed: pf.Disbursed}}
+		OpenNeeds: stats.OpenNeeds, ActiveProjects: pf.Active}
+	if f != nil {
+		v.Funding = CountryFunding{Requested: f.Requested, Committed: f.Committed, Disbursed: f.Disbursed, Gap: f.Gap}
+	}
 	if p, ok := s.Model.Profile(c.ISO); ok {
 		v.Readiness, v.ReadinessVersion = p.Readiness, p.Version
 		t := p.UpdatedAt.UTC().Format("2006-01-02T15:04:05Z07:00")
@@ -79,9 +82,10 @@ func (s *Countries) projectFigures(a *models.Actor) map[string]ProjectFigures {
 func (s *Countries) List(ctx context.Context, a *models.Actor) []CountryView {
 	stats := viewAs(s.Model, a).needStats(nil)
 	pf := s.projectFigures(a)
+	funding := fundingBy(s.Model, a, byCountry)
 	out := make([]CountryView, 0, len(models.Countries()))
 	for _, c := range models.Countries() {
-		out = append(out, s.view(c, stats[c.ISO], pf[c.ISO]))
+		out = append(out, s.view(c, stats[c.ISO], pf[c.ISO], funding[c.ISO]))
 	}
 	return out
 }
@@ -93,9 +97,12 @@ func (s *Countries) Get(ctx context.Context, a *models.Actor, iso string) (*Coun
 		return nil, models.Errorf(models.ErrNotFound, "no country with code %q", iso)
 	}
 	stats := viewAs(s.Model, a).needStats(func(n *models.Need) bool { return n.Country == c.ISO })
-	v := s.view(c, stats[c.ISO], s.projectFigures(a)[c.ISO])
+	funding := fundingBy(s.Model, a, byCountry)
+	v := s.view(c, stats[c.ISO], s.projectFigures(a)[c.ISO], funding[c.ISO])
 	return &v, nil
 }
+
+func byCountry(n *models.Need) string { return n.Country }
 
 // ReadinessPatch is the body of PATCH /countries/{iso}/readiness.
 type ReadinessPatch struct {

@@ -24,6 +24,9 @@ type Needs struct {
 	Log     *slog.Logger
 	// Notices tells coordinators and owners about transitions; may be nil.
 	Notices *Notifications
+	// Cascades applies what a withdrawn or rejected need does to its engagements (models.FateOf);
+	// may be nil only where no engagement exists.
+	Cascades *Engagements
 }
 
 // NeedInput is the body of POST /needs. Server-owned fields (id, status, owner, timestamps,
@@ -141,14 +144,18 @@ func (s *Needs) governmentOrg(ctx context.Context, id string) (*models.Organizat
 
 // Get returns a need the actor may see; any other is ErrNotFound.
 func (s *Needs) Get(ctx context.Context, a *models.Actor, id string) (*models.Need, error) {
-	n, err := s.load(ctx, id)
+	n, err := s.find(ctx, a, id, models.ActRead)
 	if err != nil {
 		return nil, err
 	}
-	if err := models.AuthorizeNeed(a, models.ActRead, n); err != nil {
-		return nil, err
-	}
 	return viewAs(s.Model, a).redactNeed(n), nil
+}
+
+// find reads a need for an action of the actor, through the one lookup path (see lookup).
+func (s *Needs) find(ctx context.Context, a *models.Actor, id string, act models.Action) (*models.Need, error) {
+	return lookup(ctx, id, "need", s.Model.Need, s.Store.GetNeed, s.Model.PutNeed,
+		func(n *models.Need) int64 { return n.Version },
+		func(n *models.Need) error { return models.AuthorizeNeed(a, act, n) })
 }
 
 // load finds a need in the read model, or by _id in the store when this replica has not heard
@@ -218,8 +225,29 @@ func applyNeedPatch(n *models.Need, p NeedPatch) []string {
 }
 
 // Transition moves a need through its lifecycle on behalf of an actor: submit, approve, reject
-// (reason required) or withdraw.
+// (reason required) or withdraw. See Change for what it does to the need's engagements.
 func (s *Needs) Transition(ctx context.Context, a *models.Actor, id string, t models.NeedTransition, reason string) (*models.Need, error) {
+	ch, err := s.Change(ctx, a, id, t, reason)
+	if err != nil {
+		return nil, err
+	}
+	return ch.Need, nil
+}
+
+// NeedChange is a need after a transition, with what the transition did to its engagements
+// (withdraw and reject only).
+type NeedChange struct {
+	*models.Need
+	Cascade *Cascade `json:"cascade,omitempty"`
+}
+
+// Change is Transition reporting the cascade. A withdrawal is refused (409, naming the
+// project) while the need has a running project; otherwise the need's end is written first
+// (the commit point) and then its proposals are withdrawn and its agreements cancelled, their
+// offer slots and amounts released and both sides told (Engagements.NeedEnded), each step a
+// conditional single-document write that a retry or the start-up recovery completes. Ending a
+// need that has engagements of another party needs a reason: they are told why.
+func (s *Needs) Change(ctx context.Context, a *models.Actor, id string, t models.NeedTransition, reason string) (*NeedChange, error) {
 	act := map[models.NeedTransition]models.Action{models.NeedSubmit: models.ActSubmit, models.NeedApprove: models.ActApprove,
 		models.NeedReject: models.ActReject, models.NeedWithdraw: models.ActWithdraw}[t]
 	if act == "" {
@@ -234,8 +262,14 @@ func (s *Needs) Transition(ctx context.Context, a *models.Actor, id string, t mo
 	if err := p.Err(); err != nil {
 		return nil, err
 	}
+	ends := t == models.NeedWithdraw || t == models.NeedReject
 	n, err := s.update(ctx, a, id, nil, act, func(n *models.Need) error {
 		next, err := n.Next(t)
+		if t == models.NeedWithdraw {
+			if berr := models.CheckNeedEnd(n, s.engagementsOf(n.ID), systemView(s.Model).projects(func(p *models.Project) bool { return p.NeedID == n.ID })); berr != nil {
+				return berr
+			}
+		}
 		if err != nil {
 			return err
 		}
@@ -248,7 +282,32 @@ func (s *Needs) Transition(ctx context.Context, a *models.Actor, id string, t mo
 	}
 	audit(ctx, s.Store, s.Log, s.Now(), a, string(t), "need", id, []string{"status"})
 	s.Notices.NeedTransitioned(ctx, t, n)
-	return n, nil
+	ch := &NeedChange{Need: n}
+	if ends && s.Cascades != nil {
+		ch.Cascade = s.Cascades.NeedEnded(ctx, a, n, reason)
+	}
+	return ch, nil
+}
+
+// engagementsOf lists the need's engagements as this replica knows them.
+func (s *Needs) engagementsOf(needID string) []*models.Engagement {
+	return systemView(s.Model).engagements(func(e *models.Engagement) bool { return e.NeedID == needID })
+}
+
+// PlanEnd says what withdrawing the need would do to its engagements, for the confirmation the
+// web asks for (the actor must be allowed to withdraw it).
+func (s *Needs) PlanEnd(ctx context.Context, a *models.Actor, id string) (*models.Need, models.CascadePlan, error) {
+	n, err := s.find(ctx, a, id, models.ActWithdraw)
+	if err != nil {
+		return nil, models.CascadePlan{}, err
+	}
+	if err := models.CheckNeedEnd(n, s.engagementsOf(n.ID), systemView(s.Model).projects(func(p *models.Project) bool { return p.NeedID == n.ID })); err != nil {
+		return nil, models.CascadePlan{}, err
+	}
+	if _, err := n.Next(models.NeedWithdraw); err != nil {
+		return nil, models.CascadePlan{}, err
+	}
+	return n, models.PlanNeedEnd(s.engagementsOf(n.ID)), nil
 }
 
 // Advance applies a system transition (match, start, fulfil) caused by an engagement or a
@@ -270,14 +329,15 @@ func (s *Needs) Advance(ctx context.Context, id string, t models.NeedTransition)
 // between (unless the client named a version, which is then stale).
 func (s *Needs) update(ctx context.Context, a *models.Actor, id string, want *int64, act models.Action, apply func(*models.Need) error) (*models.Need, error) {
 	for attempt := 0; ; attempt++ {
-		cur, err := s.load(ctx, id)
+		var cur *models.Need
+		var err error
+		if a != nil {
+			cur, err = s.find(ctx, a, id, act)
+		} else {
+			cur, err = s.load(ctx, id)
+		}
 		if err != nil {
 			return nil, err
-		}
-		if a != nil {
-			if err := models.AuthorizeNeed(a, act, cur); err != nil {
-				return nil, err
-			}
 		}
 		if want != nil && *want != cur.Version {
 			return nil, models.Errorf(models.ErrConflict, "version %d is stale: the need is at version %d; reload it", *want, cur.Version)

@@ -30,14 +30,17 @@ import (
 
 // The kinds of notification.
 const (
-	KindProposal  = "proposal"  // an engagement was proposed to the organization
-	KindAccepted  = "accepted"  // the organization's proposal was agreed
-	KindDeclined  = "declined"  // the organization's proposal was declined
-	KindApproved  = "approved"  // the organization's need was approved (open for offers)
-	KindRejected  = "rejected"  // the organization's need was sent back to draft
-	KindSubmitted = "submitted" // coordinators: a need awaits approval
-	KindOverlap   = "overlap"   // coordinators: a new project duplicates another delivery
-	KindMatch     = "match"     // a new high-scoring match for one of the organization's needs or offers
+	KindProposal  = "proposal"     // an engagement was proposed to the organization
+	KindAccepted  = "accepted"     // the organization's proposal was agreed
+	KindDeclined  = "declined"     // the organization's proposal was declined
+	KindApproved  = "approved"     // the organization's need was approved (open for offers)
+	KindRejected  = "rejected"     // the organization's need was sent back to draft
+	KindSubmitted = "submitted"    // coordinators: a need awaits approval
+	KindOverlap   = "overlap"      // coordinators: a new project duplicates another delivery
+	KindMatch     = "match"        // a new high-scoring match for one of the organization's needs or offers
+	KindWithdrawn = "withdrawn"    // an engagement proposal ended: withdrawn by its proposer, or because its need or offer ended
+	KindCancelled = "cancelled"    // an agreed engagement was called off and its offer slot and amount released
+	KindKept      = "offer_closed" // the offer of an agreed engagement closed to new engagements; the agreement stands
 )
 
 // CoordinatorsFeed is the feed every coordinator and admin reads besides their organization's:

@@ -22,6 +22,38 @@ type Offers struct {
 	Log     *slog.Logger
 	// Notices tells donors and ministries about a published offer's best matches; may be nil.
 	Notices *Notifications
+	// Cascades applies what a closed offer does to its engagements (models.FateOf); may be nil
+	// only where no engagement exists.
+	Cascades *Engagements
+}
+
+// OfferView is an offer as a reader sees it: with what is left of it for everyone, and what is
+// committed for its organization and coordinators only (models.CanSeeOfferCommitments).
+type OfferView struct {
+	*models.Offer
+	EngagementsRemaining int   `json:"engagements_remaining"`
+	BudgetRemaining      int64 `json:"budget_remaining_usd"`
+	// BudgetCommitted shadows the stored figure: absent for readers who may not see it.
+	BudgetCommitted *int64 `json:"budget_committed_usd,omitempty"`
+}
+
+// ViewOffer prepares an offer for a reader.
+func ViewOffer(a *models.Actor, o *models.Offer) *OfferView {
+	v := &OfferView{Offer: o, EngagementsRemaining: o.SlotsLeft(), BudgetRemaining: o.RemainingBudget()}
+	if models.CanSeeOfferCommitments(a, o) {
+		c := o.BudgetCommitted
+		v.BudgetCommitted = &c
+	}
+	return v
+}
+
+// ViewOffers prepares a list of offers for a reader.
+func ViewOffers(a *models.Actor, offers []*models.Offer) []*OfferView {
+	out := make([]*OfferView, len(offers))
+	for i, o := range offers {
+		out[i] = ViewOffer(a, o)
+	}
+	return out
 }
 
 // OfferInput is the body of POST /offers.
@@ -98,14 +130,14 @@ func fillEmpty(o *models.Offer) {
 
 // Get returns an offer the actor may see.
 func (s *Offers) Get(ctx context.Context, a *models.Actor, id string) (*models.Offer, error) {
-	o, err := s.load(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	if err := models.AuthorizeOffer(a, models.ActRead, o); err != nil {
-		return nil, err
-	}
-	return o, nil
+	return s.find(ctx, a, id, models.ActRead)
+}
+
+// find reads an offer for an action of the actor, through the one lookup path (see lookup).
+func (s *Offers) find(ctx context.Context, a *models.Actor, id string, act models.Action) (*models.Offer, error) {
+	return lookup(ctx, id, "offer", s.Model.Offer, s.Store.GetOffer, s.Model.PutOffer,
+		func(o *models.Offer) int64 { return o.Version },
+		func(o *models.Offer) error { return models.AuthorizeOffer(a, act, o) })
 }
 
 func (s *Offers) load(ctx context.Context, id string) (*models.Offer, error) {
@@ -146,12 +178,21 @@ func (s *Offers) Patch(ctx context.Context, a *models.Actor, id string, p OfferP
 		if o.MaxEngagements < o.EngagementsUsed {
 			return fieldErr("max_engagements", "cannot be below the %d engagements already agreed", o.EngagementsUsed)
 		}
+		if o.BudgetUSD < o.BudgetCommitted {
+			return fieldErr("budget_usd", "cannot be below the US$%d already committed to agreed engagements", o.BudgetCommitted)
+		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
 	audit(ctx, s.Store, s.Log, s.Now(), a, "update", "offer", id, changed)
+	if o.Status == models.OfferOpen && !o.HasCapacity() && s.Cascades != nil {
+		// An edit that leaves nothing to give closes the offer, as an agreement would.
+		if closed := s.Cascades.closeIfFull(ctx, o.ID); closed != nil {
+			o = closed
+		}
+	}
 	return o, nil
 }
 
@@ -178,8 +219,27 @@ func applyOfferPatch(o *models.Offer, p OfferPatch) []string {
 	return changed
 }
 
-// Transition publishes or closes an offer; closing keeps the reason.
+// Transition publishes or closes an offer; closing keeps the reason. See Change for what
+// closing does to the offer's engagements.
 func (s *Offers) Transition(ctx context.Context, a *models.Actor, id string, t models.OfferTransition, reason string) (*models.Offer, error) {
+	ch, err := s.Change(ctx, a, id, t, reason)
+	if err != nil {
+		return nil, err
+	}
+	return ch.Offer, nil
+}
+
+// OfferChange is an offer after a transition, with what closing did to its engagements.
+type OfferChange struct {
+	*models.Offer
+	Cascade *Cascade
+}
+
+// Change is Transition reporting the cascade: closing writes the offer's end first (the commit
+// point), then withdraws its proposals and tells their ministries, and keeps its agreements,
+// telling their ministries that they stand (Engagements.OfferClosed). Closing an offer that
+// has proposals of ministries needs a reason: they are told why.
+func (s *Offers) Change(ctx context.Context, a *models.Actor, id string, t models.OfferTransition, reason string) (*OfferChange, error) {
 	act := map[models.OfferTransition]models.Action{models.OfferPublish: models.ActPublish, models.OfferClose: models.ActClose}[t]
 	if act == "" {
 		return nil, models.Errorf(models.ErrNotFound, "no such transition")
@@ -205,20 +265,43 @@ func (s *Offers) Transition(ctx context.Context, a *models.Actor, id string, t m
 	if t == models.OfferPublish {
 		s.Notices.OfferPublished(ctx, o)
 	}
-	return o, nil
+	ch := &OfferChange{Offer: o}
+	if t == models.OfferClose && s.Cascades != nil {
+		ch.Cascade = s.Cascades.OfferClosed(ctx, a, o, reason)
+	}
+	return ch, nil
+}
+
+// engagementsOf lists the offer's engagements as this replica knows them.
+func (s *Offers) engagementsOf(offerID string) []*models.Engagement {
+	return systemView(s.Model).engagements(func(e *models.Engagement) bool { return e.OfferID == offerID })
+}
+
+// PlanClose says what closing the offer would do to its engagements, for the confirmation the
+// web asks for (the actor must be allowed to close it).
+func (s *Offers) PlanClose(ctx context.Context, a *models.Actor, id string) (*models.Offer, models.CascadePlan, error) {
+	o, err := s.find(ctx, a, id, models.ActClose)
+	if err != nil {
+		return nil, models.CascadePlan{}, err
+	}
+	if _, err := o.Next(models.OfferClose); err != nil {
+		return nil, models.CascadePlan{}, err
+	}
+	return o, models.PlanOfferClose(s.engagementsOf(o.ID)), nil
 }
 
 // update is the offer's read-modify-write loop (see Needs.update).
 func (s *Offers) update(ctx context.Context, a *models.Actor, id string, want *int64, act models.Action, apply func(*models.Offer) error) (*models.Offer, error) {
 	for attempt := 0; ; attempt++ {
-		cur, err := s.load(ctx, id)
+		var cur *models.Offer
+		var err error
+		if a != nil {
+			cur, err = s.find(ctx, a, id, act)
+		} else {
+			cur, err = s.load(ctx, id)
+		}
 		if err != nil {
 			return nil, err
-		}
-		if a != nil {
-			if err := models.AuthorizeOffer(a, act, cur); err != nil {
-				return nil, err
-			}
 		}
 		if want != nil && *want != cur.Version {
 			return nil, models.Errorf(models.ErrConflict, "version %d is stale: the offer is at version %d; reload it", *want, cur.Version)

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net/url"
 	"sort"
-	"strings"
 
 	"github.com/capmatch/capmatch/models"
 	"github.com/capmatch/capmatch/models/readmodel"
@@ -65,9 +64,14 @@ func (s *Projects) View(p *models.Project) *ProjectView {
 	return &ProjectView{Project: p, Funding: p.Funding()}
 }
 
-// Create starts a project from an agreed engagement (coordinators, or the engagement's donor).
-// There is one project per engagement: its id derives from the engagement's, so a retried
-// request returns the same project. The need moves to in_progress.
+// Create starts a project from an agreed engagement (coordinators, or the engagement's donor),
+// with dates inside the offer's window and the engagement's period. There is one project per
+// engagement, with a random id. Without transactions the start is three conditional steps:
+// the engagement takes a new project id (the idempotency key: a retried start finds it, and a
+// cancellation can no longer happen); the need moves from matched to in_progress (the commit
+// point against a withdrawal: if the withdrawal came first, the id is given back and the
+// engagement cancelled, and the start is refused); the project is written under that id. A
+// retry redoes what is missing and answers 200 with the same project.
 func (s *Projects) Create(ctx context.Context, a *models.Actor, in ProjectInput) (*ProjectView, bool, error) {
 	var p models.Problems
 	if in.EngagementID == "" {
@@ -92,6 +96,21 @@ func (s *Projects) Create(ctx context.Context, a *models.Actor, in ProjectInput)
 	if e.Status != models.EngagementAgreed {
 		return nil, false, models.Errorf(models.ErrConflict, "only an agreed engagement becomes a project; this one is %s", e.Status)
 	}
+	n, err := s.Needs.load(ctx, e.NeedID)
+	if err != nil {
+		return nil, false, err
+	}
+	if n.EngagementID != e.ID || (n.Status != models.NeedMatched && n.Status != models.NeedInProgress) {
+		return nil, false, models.Errorf(models.ErrConflict, "the need is %s and not matched to this engagement: no project can start on it", n.Status)
+	}
+	o, err := s.Engagements.Offers.load(ctx, e.OfferID)
+	if err != nil {
+		return nil, false, err
+	}
+	models.CheckProjectDates(&p, in.StartDate, in.EndDate, o, e)
+	if err := p.Err(); err != nil {
+		return nil, false, err
+	}
 	implementer := e.OfferOrgID
 	if in.ImplementerID != "" {
 		implementer = in.ImplementerID
@@ -99,10 +118,6 @@ func (s *Projects) Create(ctx context.Context, a *models.Actor, in ProjectInput)
 	impl, err := s.org(ctx, implementer)
 	if err != nil || (impl.Type != models.OrgImplementer && impl.Type != models.OrgDonor) {
 		return nil, false, fieldErr("implementer_organization_id", "must be an implementer or donor organization")
-	}
-	n, err := s.Needs.load(ctx, e.NeedID)
-	if err != nil {
-		return nil, false, err
 	}
 	donor, err := s.org(ctx, e.OfferOrgID)
 	if err != nil {
@@ -113,9 +128,45 @@ func (s *Projects) Create(ctx context.Context, a *models.Actor, in ProjectInput)
 		return nil, false, err
 	}
 	now := s.Now().UTC()
+	// Step 1: the engagement takes the project's id.
+	linked, err := s.Engagements.update(ctx, e.ID, func(x *models.Engagement) error {
+		if x.ProjectID != "" {
+			return errUnchanged
+		}
+		if x.Status != models.EngagementAgreed {
+			return models.Errorf(models.ErrConflict, "only an agreed engagement becomes a project; this one is %s", x.Status)
+		}
+		x.ProjectID = models.NewID(now)
+		return nil
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	// Step 2: the need starts (a retry finds it in progress already).
+	if _, err := s.Needs.update(ctx, nil, e.NeedID, nil, "", func(n *models.Need) error {
+		if n.Status == models.NeedInProgress && n.EngagementID == e.ID {
+			return errUnchanged
+		}
+		next, err := n.Next(models.NeedStart)
+		if err != nil || n.EngagementID != e.ID {
+			return models.Errorf(models.ErrConflict, "the need is %s: no project can start on it", n.Status)
+		}
+		n.Status = next
+		return nil
+	}); err != nil && !errors.Is(err, errUnchanged) {
+		// The need was withdrawn first: give the id back and let the withdrawal's rule settle
+		// the engagement (cancelled, its slot and amount released).
+		if uerr := s.Engagements.unlink(ctx, e.ID, linked.ProjectID); uerr == nil {
+			if cur, gerr := s.Engagements.load(ctx, e.ID); gerr == nil {
+				_, _, _ = s.Engagements.settle(context.WithoutCancel(ctx), a, cur, nil, nil, "")
+			}
+		}
+		return nil, false, err
+	}
+	// Step 3: the project.
 	theme, _ := models.CapabilityTheme(n.Capability)
 	prj := &models.Project{
-		ID: "prj-" + strings.TrimPrefix(e.ID, "eng-"), EngagementID: e.ID, NeedID: e.NeedID, OfferID: e.OfferID,
+		ID: linked.ProjectID, EngagementID: e.ID, NeedID: e.NeedID, OfferID: e.OfferID,
 		Title: models.CleanText(in.Title), Description: in.Description, Country: e.Country, Theme: theme, Capability: n.Capability,
 		DonorOrgID: e.OfferOrgID, ImplementerID: impl.ID, NeedOrgID: e.NeedOrgID,
 		Participants: []models.Participant{
@@ -140,36 +191,14 @@ func (s *Projects) Create(ctx context.Context, a *models.Actor, in ProjectInput)
 		prj, created = existing, false
 	}
 	s.applied(ctx, prj, true)
-	// The need starts (idempotent: a retry finds it in progress already).
-	if _, err := s.Needs.update(ctx, nil, e.NeedID, nil, "", func(n *models.Need) error {
-		if n.Status == models.NeedInProgress {
-			return errUnchanged
-		}
-		next, err := n.Next(models.NeedStart)
-		if err != nil {
-			return err
-		}
-		n.Status = next
-		return nil
-	}); err != nil && !errors.Is(err, errUnchanged) {
-		s.Log.WarnContext(ctx, "project started but the need did not move to in_progress", "err", err, "need", e.NeedID)
-	}
-	if _, err := s.Engagements.update(ctx, e.ID, func(x *models.Engagement) error {
-		if x.ProjectID == prj.ID {
-			return errUnchanged
-		}
-		x.ProjectID = prj.ID
-		return nil
-	}); err != nil {
-		s.Log.WarnContext(ctx, "engagement not linked to its project", "err", err, "engagement", e.ID)
-	}
 	v := s.View(prj)
 	v.Overlaps = s.overlapsOf(viewAs(s.Model, a), prj)
 	if len(v.Overlaps) > 0 {
 		v.Warnings = append(v.Warnings, fmt.Sprintf("%d other deliveries of %s to %s overlap these dates; see overlaps", len(v.Overlaps), prj.Capability, prj.Country))
 	}
-	// Coordinators hear of any duplication, including deliveries the project's donor may not see.
-	if s.Notify != nil && len(s.overlapsOf(systemView(s.Model), prj)) > 0 {
+	// Coordinators hear of any duplication, including deliveries the project's donor may not see
+	// (once: a retried start does not tell them again).
+	if s.Notify != nil && created && len(s.overlapsOf(systemView(s.Model), prj)) > 0 {
 		s.Notify(ctx, "coordinators", "overlap", fmt.Sprintf("Possible duplication: %s in %s", prj.Capability, prj.Country), "project", prj.ID)
 	}
 	if created {
@@ -206,11 +235,8 @@ func (s *Projects) needOf(p *models.Project) *models.Need {
 
 // Get returns a project the actor may see.
 func (s *Projects) Get(ctx context.Context, a *models.Actor, id string) (*ProjectView, error) {
-	p, err := s.load(ctx, id)
+	p, err := s.find(ctx, a, id, models.ActRead)
 	if err != nil {
-		return nil, err
-	}
-	if err := models.AuthorizeProject(a, models.ActRead, p, s.needOf(p)); err != nil {
 		return nil, err
 	}
 	v := s.View(p)
@@ -218,22 +244,11 @@ func (s *Projects) Get(ctx context.Context, a *models.Actor, id string) (*Projec
 	return v, nil
 }
 
-func (s *Projects) load(ctx context.Context, id string) (*models.Project, error) {
-	if !models.ValidID(id) {
-		return nil, models.Errorf(models.ErrNotFound, "project not found")
-	}
-	if p, ok := s.Model.Project(id); ok {
-		return p, nil
-	}
-	p, err := s.Store.GetProject(ctx, id)
-	if errors.Is(err, models.ErrNotFound) {
-		return nil, models.Errorf(models.ErrNotFound, "project not found")
-	}
-	if err != nil {
-		return nil, err
-	}
-	s.Model.PutProject(p)
-	return p, nil
+// find reads a project for an action of the actor, through the one lookup path (see lookup).
+func (s *Projects) find(ctx context.Context, a *models.Actor, id string, act models.Action) (*models.Project, error) {
+	return lookup(ctx, id, "project", s.Model.Project, s.Store.GetProject, s.Model.PutProject,
+		func(p *models.Project) int64 { return p.Version },
+		func(p *models.Project) error { return models.AuthorizeProject(a, act, p, s.needOf(p)) })
 }
 
 // Visible lists the projects the actor may see (a nil actor: none), filtered.
@@ -304,7 +319,18 @@ func (s *Projects) Patch(ctx context.Context, a *models.Actor, id string, in Pro
 		set("budget_usd", in.BudgetUSD != nil, func() { p.BudgetUSD = *in.BudgetUSD })
 		set("results", in.Results != nil, func() { p.Results = *in.Results })
 		set("documents", in.Documents != nil, func() { p.Documents = *in.Documents })
-		return validateProject(p)
+		if err := validateProject(p); err != nil {
+			return err
+		}
+		if in.StartDate != nil || in.EndDate != nil {
+			// New dates stay inside the offer's window and the engagement's period.
+			var pr models.Problems
+			o, _ := s.Model.Offer(p.OfferID)
+			e, _ := s.Model.Engagement(p.EngagementID)
+			models.CheckProjectDates(&pr, p.PlannedStart, p.PlannedEnd, o, e)
+			return pr.Err()
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, err
@@ -463,11 +489,8 @@ func (s *Projects) AddTransaction(ctx context.Context, a *models.Actor, id strin
 // update is the project's read-modify-write loop.
 func (s *Projects) update(ctx context.Context, a *models.Actor, id string, want *int64, act models.Action, apply func(*models.Project) error) (*models.Project, error) {
 	for attempt := 0; ; attempt++ {
-		cur, err := s.load(ctx, id)
+		cur, err := s.find(ctx, a, id, act)
 		if err != nil {
-			return nil, err
-		}
-		if err := models.AuthorizeProject(a, act, cur, s.needOf(cur)); err != nil {
 			return nil, err
 		}
 		if want != nil && *want != cur.Version {
@@ -553,19 +576,16 @@ func (s *Projects) Overlaps(ctx context.Context, a *models.Actor) []OverlapPair 
 	return out
 }
 
-// CountryFigures sums, per country, the active projects and the money the actor may see: the
-// project side of country profiles.
+// CountryFigures counts, per country, the active projects the actor may see: the project side
+// of country profiles (their money is counted over needs: fundingBy).
 func (s *Projects) CountryFigures(a *models.Actor) map[string]ProjectFigures {
 	out := map[string]ProjectFigures{}
 	for _, p := range s.Visible(a, "", "", 0) {
-		f := out[p.Country]
 		if p.Active() {
+			f := out[p.Country]
 			f.Active++
+			out[p.Country] = f
 		}
-		fu := p.Funding()
-		f.Committed += fu.Committed
-		f.Disbursed += fu.Disbursed
-		out[p.Country] = f
 	}
 	return out
 }

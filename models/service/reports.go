@@ -9,59 +9,77 @@ import (
 
 	"github.com/capmatch/capmatch/models"
 	"github.com/capmatch/capmatch/models/iati"
+	"github.com/capmatch/capmatch/models/readmodel"
 )
 
-// FundingRow is one line of the funding-gap report: what open needs request, what projects
-// committed and disbursed, and the gap between request and commitment.
+// FundingRow is one line of the funding-gap report, over the live needs (open, matched, in
+// progress) of a country, theme or capability that the caller may see: what they request,
+// what their projects committed and disbursed, and the gap, the sum of each need's
+// max(0, budget − committed) (models.NeedFunding).
 type FundingRow struct {
-	Key       string `json:"key"`
-	Label     string `json:"label"`
-	OpenNeeds int    `json:"open_needs"`
-	Requested int64  `json:"requested"`
-	Projects  int    `json:"projects"`
-	Committed int64  `json:"committed"`
-	Disbursed int64  `json:"disbursed"`
-	Gap       int64  `json:"gap"`
+	Key   string `json:"key"`
+	Label string `json:"label"`
+	// Needs counts the live needs summed; OpenNeeds those of them still open.
+	Needs     int   `json:"needs"`
+	OpenNeeds int   `json:"open_needs"`
+	Requested int64 `json:"requested"`
+	// Projects counts the projects on those needs.
+	Projects  int   `json:"projects"`
+	Committed int64 `json:"committed"`
+	Disbursed int64 `json:"disbursed"`
+	Gap       int64 `json:"gap"`
 }
 
-// FundingReport groups requested, committed and disbursed money by country, theme or
-// capability, over what the actor may see, largest gap first.
+// fundingGroup is the funding of a group of needs with the counts the reports show.
+type fundingGroup struct {
+	models.NeedFunding
+	Open, Projects int
+}
+
+// fundingBy is the one implementation of the funding figures: models.FundingOfNeed over the
+// live needs (models.Need.CountsForFunding) that the actor may see (nil: an anonymous
+// visitor), counting the projects the actor may see, summed by key. The funding report, the
+// web chart and the country figures use it.
+func fundingBy(m *readmodel.Model, actor *models.Actor, key func(*models.Need) string) map[string]*fundingGroup {
+	v := viewAs(m, actor)
+	byNeed := map[string][]*models.Project{}
+	for _, p := range v.projects(nil) {
+		byNeed[p.NeedID] = append(byNeed[p.NeedID], p)
+	}
+	out := map[string]*fundingGroup{}
+	for _, n := range v.allNeeds(func(n *models.Need) bool { return n.CountsForFunding() }) {
+		projects := byNeed[n.ID]
+		k := key(n)
+		g := out[k]
+		if g == nil {
+			g = &fundingGroup{}
+			out[k] = g
+		}
+		g.Add(models.FundingOfNeed(n, projects))
+		g.Projects += len(projects)
+		if n.Status == models.NeedOpen {
+			g.Open++
+		}
+	}
+	return out
+}
+
+// FundingReport groups the funding of live needs by country, theme or capability, over what
+// the actor may see, largest gap first.
 func (a *App) FundingReport(ctx context.Context, actor *models.Actor, groupBy string) ([]FundingRow, error) {
-	key := map[string]func(country string, t models.Theme, c models.Capability) string{
-		"country":    func(country string, _ models.Theme, _ models.Capability) string { return country },
-		"theme":      func(_ string, t models.Theme, _ models.Capability) string { return string(t) },
-		"capability": func(_ string, _ models.Theme, c models.Capability) string { return string(c) },
+	key := map[string]func(n *models.Need) string{
+		"country":    func(n *models.Need) string { return n.Country },
+		"theme":      func(n *models.Need) string { return string(n.Theme) },
+		"capability": func(n *models.Need) string { return string(n.Capability) },
 	}[groupBy]
 	if key == nil {
 		return nil, fieldErr("group_by", "must be country, theme or capability")
 	}
-	rows := map[string]*FundingRow{}
-	row := func(k string) *FundingRow {
-		if r, ok := rows[k]; ok {
-			return r
-		}
-		r := &FundingRow{Key: k, Label: fundingLabel(groupBy, k)}
-		rows[k] = r
-		return r
-	}
-	for _, n := range viewAs(a.Model, actor).allNeeds(func(n *models.Need) bool { return n.Status == models.NeedOpen }) {
-		r := row(key(n.Country, n.Theme, n.Capability))
-		r.OpenNeeds++
-		r.Requested += n.BudgetUSD
-	}
-	for _, p := range a.Projects.Visible(actor, "", "", 0) {
-		r := row(key(p.Country, p.Theme, p.Capability))
-		r.Projects++
-		f := p.Funding()
-		r.Committed += f.Committed
-		r.Disbursed += f.Disbursed
-	}
-	out := make([]FundingRow, 0, len(rows))
-	for _, r := range rows {
-		if g := r.Requested - r.Committed; g > 0 {
-			r.Gap = g
-		}
-		out = append(out, *r)
+	groups := fundingBy(a.Model, actor, key)
+	out := make([]FundingRow, 0, len(groups))
+	for k, g := range groups {
+		out = append(out, FundingRow{Key: k, Label: fundingLabel(groupBy, k), Needs: g.Needs, OpenNeeds: g.Open, Requested: g.Requested,
+			Projects: g.Projects, Committed: g.Committed, Disbursed: g.Disbursed, Gap: g.Gap})
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].Gap != out[j].Gap {

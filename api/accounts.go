@@ -1,7 +1,7 @@
 package api
 
 import (
-	"github.com/capmatch/capmatch/models/service"
+	"github.com/capmatch/capmatch/service"
 	"github.com/gofiber/fiber/v2"
 )
 

@@ -9,7 +9,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/capmatch/capmatch/models/iati/reference"
+	"github.com/capmatch/capmatch/adapters/iati/reference"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/capmatch/capmatch/adapters/iati"
 	"io"
 	"net/http/httptest"
 	"os"
@@ -12,13 +13,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/capmatch/capmatch/adapters/jwtauth"
+	"github.com/capmatch/capmatch/adapters/mongostore/storetest"
+	"github.com/capmatch/capmatch/adapters/passwords"
+	"github.com/capmatch/capmatch/adapters/rediscache"
+	"github.com/capmatch/capmatch/adapters/rediscache/redistest"
 	"github.com/capmatch/capmatch/models"
-	"github.com/capmatch/capmatch/models/jwtauth"
-	"github.com/capmatch/capmatch/models/mongostore/storetest"
-	"github.com/capmatch/capmatch/models/passwords"
-	"github.com/capmatch/capmatch/models/rediscache"
-	"github.com/capmatch/capmatch/models/rediscache/redistest"
-	"github.com/capmatch/capmatch/models/service"
+	"github.com/capmatch/capmatch/service"
 	"github.com/stretchr/testify/require"
 )
 
@@ -78,7 +79,7 @@ func (e *env) nodeWith(wrap func(models.Store) models.Store) *node {
 	require.NoError(t, err)
 	log := discardLogger()
 	bus := rediscache.NewBus(cache, models.NewID(time.Now()), log)
-	app := service.New(service.Deps{Store: store, Bus: bus, Limiter: rediscache.NewRateLimiter(cache),
+	app := service.New(service.Deps{Passwords: passwords.Argon2id{}, Activities: iati.Exporter{}, Store: store, Bus: bus, Limiter: rediscache.NewRateLimiter(cache),
 		Access: jwtauth.New(ring, time.Now), Log: log, CursorKey: e.secret,
 		Rankings: rediscache.NewRankings(cache, time.Hour), Webhooks: testWebhooks})
 	require.NoError(t, app.Start(context.Background()))

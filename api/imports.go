@@ -13,7 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/capmatch/capmatch/models"
-	"github.com/capmatch/capmatch/models/service"
+	"github.com/capmatch/capmatch/service"
 	"github.com/gofiber/fiber/v2"
 )
 

@@ -10,9 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/capmatch/capmatch/adapters/mongostore/storetest"
 	"github.com/capmatch/capmatch/models"
-	"github.com/capmatch/capmatch/models/mongostore/storetest"
-	"github.com/capmatch/capmatch/models/service"
+	"github.com/capmatch/capmatch/service"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )

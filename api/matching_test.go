@@ -6,7 +6,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/capmatch/capmatch/models/embedded"
+	"github.com/capmatch/capmatch/adapters/embedded"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/capmatch/capmatch/adapters/mongostore/storetest"
 	"github.com/capmatch/capmatch/models"
-	"github.com/capmatch/capmatch/models/mongostore/storetest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/capmatch/capmatch/models/mongostore/storetest"
+	"github.com/capmatch/capmatch/adapters/mongostore/storetest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )

@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/capmatch/capmatch/adapters/mongostore/storetest"
 	"github.com/capmatch/capmatch/models"
-	"github.com/capmatch/capmatch/models/mongostore/storetest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )

@@ -33,7 +33,7 @@ import (
 	"time"
 
 	"github.com/capmatch/capmatch/models"
-	"github.com/capmatch/capmatch/models/service"
+	"github.com/capmatch/capmatch/service"
 	"github.com/capmatch/capmatch/web"
 	"github.com/gofiber/fiber/v2"
 	"github.com/stretchr/testify/assert"

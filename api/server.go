@@ -10,7 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/capmatch/capmatch/models/service"
+	"github.com/capmatch/capmatch/service"
 	"github.com/gofiber/fiber/v2"
 )
 

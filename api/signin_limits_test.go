@@ -13,9 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/capmatch/capmatch/adapters/embedded"
 	"github.com/capmatch/capmatch/models"
-	"github.com/capmatch/capmatch/models/embedded"
-	"github.com/capmatch/capmatch/models/service"
+	"github.com/capmatch/capmatch/service"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )

@@ -18,13 +18,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/capmatch/capmatch/adapters/jwtauth"
+	"github.com/capmatch/capmatch/adapters/rediscache"
+	"github.com/capmatch/capmatch/adapters/rediscache/redistest"
 	"github.com/capmatch/capmatch/api"
 	"github.com/capmatch/capmatch/bench/synth"
 	"github.com/capmatch/capmatch/models"
-	"github.com/capmatch/capmatch/models/jwtauth"
-	"github.com/capmatch/capmatch/models/rediscache"
-	"github.com/capmatch/capmatch/models/rediscache/redistest"
-	"github.com/capmatch/capmatch/models/service"
+	"github.com/capmatch/capmatch/service"
 	"github.com/valyala/fasthttp"
 )
 

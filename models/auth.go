@@ -78,8 +78,9 @@ type AuditEntry struct {
 // AccessTokens issues and verifies signed access tokens (a JWT adapter implements it).
 type AccessTokens interface {
 	Issue(a Actor, ttl time.Duration) (token, jti string, exp time.Time, err error)
-	// Parse returns the actor and the token's issue time; ErrUnauthorized for any bad token.
-	Parse(token string) (a Actor, issuedAt time.Time, err error)
+	// Parse returns the actor, the token's issue time (revocations of a user apply to tokens
+	// issued until then) and its expiry; ErrUnauthorized for any bad token.
+	Parse(token string) (a Actor, issuedAt, expiresAt time.Time, err error)
 }
 
 // TokenPair is what login and refresh return.

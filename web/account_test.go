@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/capmatch/capmatch/models/service"
+	"github.com/capmatch/capmatch/service"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )

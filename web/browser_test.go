@@ -23,7 +23,7 @@ import (
 	"time"
 
 	"github.com/capmatch/capmatch/models"
-	"github.com/capmatch/capmatch/models/service"
+	"github.com/capmatch/capmatch/service"
 	"github.com/chromedp/cdproto/emulation"
 	cdppage "github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"

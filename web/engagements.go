@@ -7,7 +7,7 @@ import (
 	"strconv"
 
 	"github.com/capmatch/capmatch/models"
-	"github.com/capmatch/capmatch/models/service"
+	"github.com/capmatch/capmatch/service"
 	"github.com/gofiber/fiber/v2"
 )
 

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"github.com/capmatch/capmatch/adapters/iati"
 	"io"
 	"log/slog"
 	"net/http"
@@ -14,14 +15,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/capmatch/capmatch/adapters/jwtauth"
+	"github.com/capmatch/capmatch/adapters/mongostore/storetest"
+	"github.com/capmatch/capmatch/adapters/passwords"
+	"github.com/capmatch/capmatch/adapters/rediscache"
+	"github.com/capmatch/capmatch/adapters/rediscache/redistest"
 	"github.com/capmatch/capmatch/api"
 	"github.com/capmatch/capmatch/models"
-	"github.com/capmatch/capmatch/models/jwtauth"
-	"github.com/capmatch/capmatch/models/mongostore/storetest"
-	"github.com/capmatch/capmatch/models/passwords"
-	"github.com/capmatch/capmatch/models/rediscache"
-	"github.com/capmatch/capmatch/models/rediscache/redistest"
-	"github.com/capmatch/capmatch/models/service"
+	"github.com/capmatch/capmatch/service"
 	"github.com/stretchr/testify/require"
 )
 
@@ -73,7 +74,7 @@ func newStack(t *testing.T) *stack {
 	clk := &clock{}
 	log := discard()
 	bus := rediscache.NewBus(cache, models.NewID(time.Now()), log)
-	app := service.New(service.Deps{Store: store, Bus: bus, Limiter: rediscache.NewRateLimiter(cache),
+	app := service.New(service.Deps{Passwords: passwords.Argon2id{}, Activities: iati.Exporter{}, Store: store, Bus: bus, Limiter: rediscache.NewRateLimiter(cache),
 		Access: jwtauth.New(ring, clk.now), Now: clk.now, Log: log, CursorKey: secret,
 		Rankings: rediscache.NewRankings(cache, time.Hour)})
 	require.NoError(t, app.Start(context.Background()))

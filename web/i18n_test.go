@@ -17,7 +17,7 @@ import (
 
 	"github.com/capmatch/capmatch/matching"
 	"github.com/capmatch/capmatch/models"
-	"github.com/capmatch/capmatch/models/demo"
+	"github.com/capmatch/capmatch/service/demo"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )

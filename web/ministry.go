@@ -7,8 +7,8 @@ import (
 	"strings"
 
 	"github.com/capmatch/capmatch/models"
-	"github.com/capmatch/capmatch/models/readmodel"
-	"github.com/capmatch/capmatch/models/service"
+	"github.com/capmatch/capmatch/service"
+	"github.com/capmatch/capmatch/service/internal/readmodel"
 	"github.com/gofiber/fiber/v2"
 )
 

@@ -3,7 +3,7 @@ package web
 import (
 	"net/url"
 
-	"github.com/capmatch/capmatch/models/service"
+	"github.com/capmatch/capmatch/service"
 	"github.com/gofiber/fiber/v2"
 )
 

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/capmatch/capmatch/models"
-	"github.com/capmatch/capmatch/models/service"
+	"github.com/capmatch/capmatch/service"
 	"github.com/capmatch/capmatch/web"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/capmatch/capmatch/adapters/iati"
 	"io"
 	"log/slog"
 	"net"
@@ -18,14 +19,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/capmatch/capmatch/adapters/jwtauth"
+	"github.com/capmatch/capmatch/adapters/mongostore/storetest"
+	"github.com/capmatch/capmatch/adapters/passwords"
+	"github.com/capmatch/capmatch/adapters/rediscache"
+	"github.com/capmatch/capmatch/adapters/rediscache/redistest"
 	capapi "github.com/capmatch/capmatch/api"
 	"github.com/capmatch/capmatch/models"
-	"github.com/capmatch/capmatch/models/jwtauth"
-	"github.com/capmatch/capmatch/models/mongostore/storetest"
-	"github.com/capmatch/capmatch/models/passwords"
-	"github.com/capmatch/capmatch/models/rediscache"
-	"github.com/capmatch/capmatch/models/rediscache/redistest"
-	"github.com/capmatch/capmatch/models/service"
+	"github.com/capmatch/capmatch/service"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -241,7 +242,7 @@ func realServer(t *testing.T) (string, *service.App) {
 	ring, err := jwtauth.NewKeyring(secret)
 	require.NoError(t, err)
 	bus := rediscache.NewBus(cache, models.NewID(time.Now()), log)
-	app := service.New(service.Deps{Store: store, Bus: bus, Limiter: rediscache.NewRateLimiter(cache),
+	app := service.New(service.Deps{Passwords: passwords.Argon2id{}, Activities: iati.Exporter{}, Store: store, Bus: bus, Limiter: rediscache.NewRateLimiter(cache),
 		Access: jwtauth.New(ring, time.Now), Log: log, CursorKey: secret, Rankings: rediscache.NewRankings(cache, time.Hour)})
 	require.NoError(t, app.Start(ctx))
 	_, _, err = app.LoadDemo(ctx, models.DateOf(time.Now()))

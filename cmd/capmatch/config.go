@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/capmatch/capmatch/models/passwords"
+	"github.com/capmatch/capmatch/adapters/passwords"
 	"github.com/redis/go-redis/v9"
 )
 

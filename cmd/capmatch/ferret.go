@@ -8,7 +8,7 @@ import (
 	"io"
 	"log/slog"
 
-	"github.com/capmatch/capmatch/models/embedded"
+	"github.com/capmatch/capmatch/adapters/embedded"
 )
 
 // ferretCommand implements `capmatch ferretdb`: the embedded FerretDB (SQLite in -dir) as a

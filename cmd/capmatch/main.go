@@ -7,6 +7,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/capmatch/capmatch/adapters/iati"
+	"github.com/capmatch/capmatch/adapters/passwords"
 	"io"
 	"log/slog"
 	"net"
@@ -19,13 +21,13 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/capmatch/capmatch/adapters/embedded"
+	"github.com/capmatch/capmatch/adapters/jwtauth"
+	"github.com/capmatch/capmatch/adapters/mongostore"
+	"github.com/capmatch/capmatch/adapters/rediscache"
 	"github.com/capmatch/capmatch/api"
 	"github.com/capmatch/capmatch/models"
-	"github.com/capmatch/capmatch/models/embedded"
-	"github.com/capmatch/capmatch/models/jwtauth"
-	"github.com/capmatch/capmatch/models/mongostore"
-	"github.com/capmatch/capmatch/models/rediscache"
-	"github.com/capmatch/capmatch/models/service"
+	"github.com/capmatch/capmatch/service"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -187,14 +189,16 @@ func openStack(ctx context.Context, cfg config, hooks service.WebhookOptions, lo
 
 	st.bus = rediscache.NewBus(st.cache, models.NewID(time.Now()), log)
 	st.app = service.New(service.Deps{
-		Store:     st.store,
-		Bus:       st.bus,
-		Limiter:   rediscache.NewRateLimiter(st.cache),
-		Access:    jwtauth.New(ring, time.Now),
-		Log:       log,
-		CursorKey: secret,
-		Rankings:  rediscache.NewRankings(st.cache, 24*time.Hour),
-		Webhooks:  hooks,
+		Store:      st.store,
+		Bus:        st.bus,
+		Passwords:  passwords.Argon2id{},
+		Activities: iati.Exporter{},
+		Limiter:    rediscache.NewRateLimiter(st.cache),
+		Access:     jwtauth.New(ring, time.Now),
+		Log:        log,
+		CursorKey:  secret,
+		Rankings:   rediscache.NewRankings(st.cache, 24*time.Hour),
+		Webhooks:   hooks,
 	})
 	// Finish what a crash may have interrupted: imports roll back or stay committed, accepts
 	// complete or undo. Both are idempotent.

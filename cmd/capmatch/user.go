@@ -8,7 +8,7 @@ import (
 	"io"
 
 	"github.com/capmatch/capmatch/models"
-	"github.com/capmatch/capmatch/models/service"
+	"github.com/capmatch/capmatch/service"
 )
 
 // userCommand implements `capmatch user create`, which creates an account from a shell (for

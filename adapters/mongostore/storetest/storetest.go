@@ -1,0 +1,80 @@
+// Package storetest gives tests a real MongoDB-wire store: one embedded FerretDB per test binary
+// (started in TestMain, because the race detector makes each start and each query slow) and a
+// fresh database per test. Set CAPMATCH_TEST_MONGO_URI to run the same tests against a real
+// MongoDB instead.
+package storetest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"testing"
+
+	"github.com/capmatch/capmatch/adapters/embedded"
+	"github.com/capmatch/capmatch/adapters/mongostore"
+)
+
+var uri string
+
+// Main starts the shared server, runs the tests and stops it. Call it from TestMain:
+//
+//	func TestMain(m *testing.M) { os.Exit(storetest.Main(m)) }
+func Main(m *testing.M) int {
+	if u := os.Getenv("CAPMATCH_TEST_MONGO_URI"); u != "" {
+		uri = u
+		return m.Run()
+	}
+	dir, err := os.MkdirTemp("", "capmatch-ferretdb-*")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "storetest:", err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	f, err := embedded.StartFerretDB(context.Background(), dir, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "storetest:", err)
+		return 1
+	}
+	defer f.Stop()
+	uri = f.URI()
+	return m.Run()
+}
+
+// URI is the address of the shared server; valid after Main started it.
+func URI() string { return uri }
+
+// NewDBName returns a database name no other test uses.
+func NewDBName() string {
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	return "t_" + hex.EncodeToString(b)
+}
+
+// Open opens the store on a fresh database of the shared server and drops it when the test ends.
+func Open(t testing.TB) *mongostore.Store {
+	t.Helper()
+	return OpenDB(t, NewDBName())
+}
+
+// OpenDB opens the store on the named database of the shared server, so that two stores (two
+// API replicas) can share one database. The database is dropped when the test ends.
+func OpenDB(t testing.TB, name string) *mongostore.Store {
+	t.Helper()
+	if uri == "" {
+		t.Fatal("storetest: call storetest.Main from TestMain")
+	}
+	ctx := context.Background()
+	s, err := mongostore.Open(ctx, uri, name, mongostore.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatalf("storetest: open: %v", err)
+	}
+	t.Cleanup(func() {
+		_ = s.Database().Drop(context.Background())
+		_ = s.Close(context.Background())
+	})
+	return s
+}

@@ -1,0 +1,230 @@
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"time"
+
+	"github.com/capmatch/capmatch/models"
+	"github.com/capmatch/capmatch/service/internal/readmodel"
+)
+
+// Deps are the adapters the use cases run on.
+type Deps struct {
+	Store   models.Store
+	Bus     models.Bus
+	Limiter models.RateLimiter
+	Access  models.AccessTokens
+	Now     Clock
+	Log     *slog.Logger
+	// CursorKey signs list cursors; every replica must use the same key.
+	CursorKey []byte
+	// Rankings is the shared ranking cache.
+	Rankings RankCache
+	// Passwords hashes, verifies and judges passwords (the argon2id adapter).
+	Passwords models.Passwords
+	// Activities writes the IATI export (the IATI adapter, configured with the publisher).
+	Activities models.ActivityExporter
+	// Webhooks tunes outbound notification delivery (defaults: https only, public addresses,
+	// five tries over 15 s).
+	Webhooks WebhookOptions
+}
+
+// App is every use case, wired once by main (and by tests the same way).
+type App struct {
+	Auth        *Auth
+	Accounts    *Accounts
+	Sync        *Sync
+	Revocations *Revocations
+	Needs       *Needs
+	Offers      *Offers
+	Countries   *Countries
+	Matching    *Matching
+	Engagements *Engagements
+	Projects    *Projects
+	Model       *readmodel.Model
+	Clock       *HLC
+	// Notifications keeps the in-app feeds and delivers webhooks; run it with Notifications.Run.
+	Notifications *Notifications
+
+	store      models.Store
+	activities models.ActivityExporter
+}
+
+// New wires the use cases on the adapters.
+func New(d Deps) *App {
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.Log == nil {
+		d.Log = slog.Default()
+	}
+	rev := NewRevocations(d.Store, d.Now)
+	auth := &Auth{Users: d.Store, Tokens: d.Store, Audit: d.Store, Access: newTokenCache(d.Access, d.Now), Limiter: d.Limiter, Passwords: d.Passwords,
+		Bus: d.Bus, Revocations: rev, Now: d.Now, Log: d.Log}
+	model := readmodel.New()
+	cursors := NewCursors(d.CursorKey)
+	hlc := NewHLC(d.Now)
+	app := &App{
+		Auth:        auth,
+		Accounts:    &Accounts{Orgs: d.Store, Users: d.Store, Audit: d.Store, Auth: auth, Passwords: d.Passwords, Now: d.Now, Log: d.Log},
+		Sync:        &Sync{Revocations: rev, Log: d.Log},
+		Revocations: rev,
+		Needs:       &Needs{Store: d.Store, Model: model, Bus: d.Bus, Cursors: cursors, Clock: hlc, Now: d.Now, Log: d.Log},
+		Offers:      &Offers{Store: d.Store, Model: model, Bus: d.Bus, Cursors: cursors, Clock: hlc, Now: d.Now, Log: d.Log},
+		Countries:   &Countries{Store: d.Store, Model: model, Bus: d.Bus, Now: d.Now, Log: d.Log},
+		Model:       model,
+		Clock:       hlc,
+		store:       d.Store,
+		activities:  d.Activities,
+	}
+	app.Matching = NewMatching(&Matching{Store: d.Store, Model: model, Cache: d.Rankings, Bus: d.Bus, Clock: hlc, Now: d.Now, Log: d.Log,
+		Fresh: rev.Fresh})
+	app.Engagements = &Engagements{Store: d.Store, Model: model, Bus: d.Bus, Clock: hlc, Needs: app.Needs, Offers: app.Offers,
+		Matching: app.Matching, Now: d.Now, Log: d.Log}
+	app.Projects = &Projects{Store: d.Store, Model: model, Bus: d.Bus, Clock: hlc, Needs: app.Needs, Engagements: app.Engagements,
+		Matching: app.Matching, Now: d.Now, Log: d.Log}
+	app.Notifications = &Notifications{Store: d.Store, Matching: app.Matching, Webhooks: NewDispatcher(d.Webhooks, d.Now, d.Log),
+		Now: d.Now, Log: d.Log}
+	app.Engagements.Notify = app.Notifications.Notify
+	app.Projects.Notify = app.Notifications.Notify
+	app.Needs.Notices = app.Notifications
+	app.Offers.Notices = app.Notifications
+	app.Needs.Cascades = app.Engagements
+	app.Offers.Cascades = app.Engagements
+	app.Matching.Active = app.Engagements.ActiveDeliveries
+	app.Countries.Projects = app.Projects.CountryFigures
+	app.syncModel(d.Now)
+	return app
+}
+
+// syncModel teaches Sync how to apply other replicas' changes to the read model and how to
+// reload it from the store.
+func (a *App) syncModel(now Clock) {
+	a.Sync.Handle(models.EventNeed, func(ctx context.Context, e models.Event) {
+		a.Clock.Observe(e.Gen)
+		var n models.Need
+		if len(e.Data) > 0 && json.Unmarshal(e.Data, &n) == nil && n.ID == e.ID {
+			a.Model.PutNeed(&n)
+			return
+		}
+		if got, err := a.store.GetNeed(ctx, e.ID); err == nil {
+			a.Model.PutNeed(got)
+		}
+	})
+	a.Sync.Handle(models.EventOffer, func(ctx context.Context, e models.Event) {
+		a.Clock.Observe(e.Gen)
+		var o models.Offer
+		if len(e.Data) > 0 && json.Unmarshal(e.Data, &o) == nil && o.ID == e.ID {
+			a.Model.PutOffer(&o)
+			return
+		}
+		if got, err := a.store.GetOffer(ctx, e.ID); err == nil {
+			a.Model.PutOffer(got)
+		}
+	})
+	a.Sync.Handle(models.EventCountry, func(ctx context.Context, e models.Event) {
+		var p models.CountryProfile
+		if len(e.Data) > 0 && json.Unmarshal(e.Data, &p) == nil && p.ISO == e.ID {
+			a.Model.PutProfile(&p)
+			return
+		}
+		if got, err := a.store.GetCountryProfile(ctx, e.ID); err == nil {
+			a.Model.PutProfile(got)
+		}
+	})
+	a.Sync.Handle(models.EventImport, func(ctx context.Context, e models.Event) {
+		a.Clock.Observe(e.Gen)
+		var rows importedRows
+		if json.Unmarshal(e.Data, &rows) != nil {
+			return
+		}
+		for _, n := range rows.Needs {
+			a.Model.PutNeed(n)
+		}
+		for _, o := range rows.Offers {
+			a.Model.PutOffer(o)
+		}
+	})
+	a.Sync.Handle(models.EventEngagement, func(ctx context.Context, e models.Event) {
+		a.Clock.Observe(e.Gen)
+		var x models.Engagement
+		if len(e.Data) > 0 && json.Unmarshal(e.Data, &x) == nil && x.ID == e.ID {
+			a.Model.PutEngagement(&x)
+		} else if got, err := a.store.GetEngagement(ctx, e.ID); err == nil {
+			a.Model.PutEngagement(got)
+		}
+		a.Matching.ContextChanged(e.Gen)
+	})
+	a.Sync.Handle(models.EventProject, func(ctx context.Context, e models.Event) {
+		a.Clock.Observe(e.Gen)
+		var x models.Project
+		if len(e.Data) > 0 && json.Unmarshal(e.Data, &x) == nil && x.ID == e.ID {
+			a.Model.PutProject(&x)
+		} else if got, err := a.store.GetProject(ctx, e.ID); err == nil {
+			a.Model.PutProject(got)
+		}
+		a.Matching.ContextChanged(e.Gen)
+	})
+	a.Sync.Handle(models.EventWeights, func(ctx context.Context, e models.Event) {
+		a.Clock.Observe(e.Gen)
+		a.Matching.WeightsChanged(e.Data)
+	})
+	a.Sync.OnReload(func(ctx context.Context) error {
+		if err := a.Matching.LoadWeights(ctx); err != nil {
+			return err
+		}
+		loadedAt := now()
+		needs, err := a.store.ListNeeds(ctx)
+		if err != nil {
+			return err
+		}
+		offers, err := a.store.ListOffers(ctx)
+		if err != nil {
+			return err
+		}
+		profiles, err := a.store.ListCountryProfiles(ctx)
+		if err != nil {
+			return err
+		}
+		batches, err := a.store.ListImports(ctx, ImportCommitted)
+		if err != nil {
+			return err
+		}
+		committed := make(map[string]bool, len(batches))
+		for _, b := range batches {
+			committed[b.ID] = true
+		}
+		a.Model.Reconcile(committedRows(needs, committed, func(n *models.Need) string { return n.ImportBatch }),
+			committedRows(offers, committed, func(o *models.Offer) string { return o.ImportBatch }), profiles, loadedAt)
+		engagements, err := a.store.ListEngagements(ctx)
+		if err != nil {
+			return err
+		}
+		projects, err := a.store.ListProjects(ctx)
+		if err != nil {
+			return err
+		}
+		a.Model.ReconcileDelivery(engagements, projects)
+		// What changed while this replica was not listening carries no stamp: mark it now.
+		a.Matching.ContextChanged(a.Clock.Tick())
+		return nil
+	})
+}
+
+// Start loads the in-process state from the store. Call it before serving.
+func (a *App) Start(ctx context.Context) error {
+	return a.Sync.Reconcile(ctx)
+}
+
+// committedRows drops rows of bulk imports that have not committed.
+func committedRows[T any](rows []*T, committed map[string]bool, batch func(*T) string) []*T {
+	out := rows[:0]
+	for _, r := range rows {
+		if b := batch(r); b == "" || committed[b] {
+			out = append(out, r)
+		}
+	}
+	return out
+}

@@ -1,0 +1,858 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/capmatch/capmatch/matching"
+	"github.com/capmatch/capmatch/models"
+	"github.com/capmatch/capmatch/service/internal/readmodel"
+)
+
+// Engagements brokers agreed matches: one side proposes, the other accepts or declines, and an
+// accept marks the need matched and takes one of the offer's slots and the engagement's amount.
+//
+// Without multi-document transactions every change that touches several documents is a short
+// protocol of single-document steps, each conditional and idempotent, in an order that a retry
+// or the start-up recovery (Recover) can finish:
+//
+//   - accept: the engagement moves to "accepting"; the need is matched to it (remembering
+//     which engagement); the offer's slot and amount are reserved for it (remembering which
+//     engagement); the engagement becomes "agreed". A step that cannot happen (the offer is
+//     full) undoes the earlier ones; an accept interrupted by a crash is completed or undone.
+//   - cancel: the engagement becomes "cancelled" (the commit point, refused once a project
+//     started from it); its offer slot and amount are released; its need, if matched to it,
+//     opens again; the engagement is marked released (released_at). Until that mark, a retry
+//     or Recover redoes the release, which books nothing twice.
+//   - the end of a need or an offer: the need or offer is written first; then each of its
+//     engagements is settled by models.FateOf (proposals withdrawn, agreements cancelled or
+//     kept), one engagement at a time; Recover settles any engagement a crash left behind,
+//     because FateOf depends only on the engagement, its need and its offer as they stand.
+type Engagements struct {
+	Store    models.Store
+	Model    *readmodel.Model
+	Bus      models.Bus
+	Clock    *HLC
+	Needs    *Needs
+	Offers   *Offers
+	Matching *Matching
+	Now      Clock
+	Log      *slog.Logger
+	// Notify tells organizations about what happened (proposals, acceptances); may be nil.
+	Notify func(ctx context.Context, orgID, kind, text, objectType, objectID string)
+}
+
+// EngagementInput is the body of POST /engagements.
+type EngagementInput struct {
+	NeedID  string `json:"need_id"`
+	OfferID string `json:"offer_id"`
+	Message string `json:"message"`
+	// BudgetUSD is the amount the engagement reserves of the offer once agreed; 0 means the
+	// default (models.DefaultTerms): the smaller of the need's unfunded remainder and what
+	// remains of the offer.
+	BudgetUSD int64 `json:"budget_usd"`
+	// StartDate and EndDate are the engagement's period, inside the offer's window; empty
+	// means the need's period cut to the offer's window.
+	StartDate models.Date `json:"start_date"`
+	EndDate   models.Date `json:"end_date"`
+}
+
+// Terms are the amount and period a proposal between the need and the offer reserves when it
+// names none: the web proposal form shows them.
+func (s *Engagements) Terms(n *models.Need, o *models.Offer) models.Terms {
+	return models.DefaultTerms(n, o, s.committedTo(n))
+}
+
+// committedTo is what the need's projects have committed to it (models.FundingOfNeed).
+func (s *Engagements) committedTo(n *models.Need) int64 {
+	return models.FundingOfNeed(n, systemView(s.Model).projects(func(p *models.Project) bool { return p.NeedID == n.ID })).Committed
+}
+
+// Propose opens an engagement between a need and an offer on behalf of either side, with the
+// amount and period it would reserve. Engagement ids are random; a retried proposal finds the
+// engagement it opened through an idempotency key (the need, the offer and how many of their
+// engagements ended), claimed before the engagement is written.
+func (s *Engagements) Propose(ctx context.Context, a *models.Actor, in EngagementInput) (*models.Engagement, bool, error) {
+	var p models.Problems
+	if in.NeedID == "" {
+		p.Add("need_id", "is required")
+	}
+	if in.OfferID == "" {
+		p.Add("offer_id", "is required")
+	}
+	models.ValidText("message", in.Message, 5000, true, &p)
+	if in.BudgetUSD < 0 || in.BudgetUSD >= models.MaxBudgetUSD {
+		p.Add("budget_usd", "must be between 1 and 9,999,999,999 when given")
+	}
+	checkDates(&p, "start_date", in.StartDate, "end_date", in.EndDate, false)
+	if err := p.Err(); err != nil {
+		return nil, false, err
+	}
+	n, err := s.Needs.Get(ctx, a, in.NeedID)
+	if err != nil {
+		return nil, false, err
+	}
+	o, err := s.Offers.Get(ctx, a, in.OfferID)
+	if err != nil {
+		return nil, false, err
+	}
+	var side models.Side
+	switch {
+	case a.Role == models.RoleMinistry && a.OrgID == n.OrganizationID:
+		side = models.SideNeed
+	case a.Role == models.RoleDonor && a.OrgID == o.OrganizationID:
+		side = models.SideOffer
+	default:
+		return nil, false, models.Errorf(models.ErrForbidden, "only the need's ministry or the offer's donor proposes an engagement")
+	}
+	if n.Status != models.NeedOpen {
+		return nil, false, models.Errorf(models.ErrConflict, "only open needs take engagements; this one is %s", n.Status)
+	}
+	if ok, why := matching.Eligible(n, o, &matching.Context{Today: models.DateOf(s.Now())}); !ok {
+		return nil, false, models.Errorf(models.ErrConflict, "this offer cannot serve this need: %s", why)
+	}
+	terms := s.Terms(n, o)
+	if in.BudgetUSD != 0 {
+		terms.BudgetUSD = in.BudgetUSD
+	}
+	if in.StartDate != "" {
+		terms.Start = in.StartDate
+	}
+	if in.EndDate != "" {
+		terms.End = in.EndDate
+	}
+	models.CheckTerms(terms, o, &p)
+	if err := p.Err(); err != nil {
+		return nil, false, err
+	}
+	// Every engagement of the pair, visible or not: they have the same two sides as this one.
+	previous := systemView(s.Model).engagements(func(e *models.Engagement) bool { return e.NeedID == n.ID && e.OfferID == o.ID })
+	ended := 0
+	for _, e := range previous {
+		if !e.Live() {
+			ended++
+		}
+	}
+	now := s.Now().UTC()
+	id, err := s.Store.ClaimKey(ctx, fmt.Sprintf("engagement|%s|%s|%d", n.ID, o.ID, ended), models.NewID(now))
+	if err != nil {
+		return nil, false, err
+	}
+	for _, e := range previous {
+		if e.ID != id && e.Live() {
+			return nil, false, models.Errorf(models.ErrConflict, "an engagement between this need and this offer is already %s (%s)", e.Status, e.ID)
+		}
+	}
+	e := &models.Engagement{
+		ID: id, NeedID: n.ID, OfferID: o.ID, NeedOrgID: n.OrganizationID, OfferOrgID: o.OrganizationID,
+		Country: n.Country, Capability: n.Capability, ProposedBy: side, Status: models.EngagementProposed,
+		Message: models.CleanText(in.Message), BudgetUSD: terms.BudgetUSD, StartDate: terms.Start, EndDate: terms.End,
+		CreatedBy: a.UserID, CreatedAt: now, UpdatedAt: now, Version: 1, Messages: []models.EngagementMessage{},
+	}
+	if e.Message != "" {
+		e.Messages = append(e.Messages, models.EngagementMessage{ID: models.NewID(now), AuthorID: a.UserID, Side: side, Body: e.Message, CreatedAt: now})
+	}
+	if err := s.Store.CreateEngagement(ctx, e); err != nil {
+		if errors.Is(err, models.ErrConflict) {
+			existing, gerr := s.Store.GetEngagement(ctx, id)
+			if gerr == nil && existing.ProposedBy == side && existing.Status == models.EngagementProposed {
+				s.applied(ctx, existing)
+				return existing, false, nil // a retried proposal: the same engagement
+			}
+			return nil, false, models.Errorf(models.ErrConflict, "an engagement between this need and this offer already exists")
+		}
+		return nil, false, err
+	}
+	s.applied(ctx, e)
+	audit(ctx, s.Store, s.Log, now, a, "propose", "engagement", e.ID, nil)
+	// The need may have been withdrawn, or the offer closed, while this was written (perhaps on
+	// another replica, whose cascade did not see it yet): settle against the store.
+	if fate, _, err := s.settle(ctx, a, e, nil, nil, ""); err == nil && fate != models.FateNone {
+		return nil, false, models.Errorf(models.ErrConflict, "the need or the offer ended while the proposal was made; it was withdrawn")
+	}
+	s.notify(ctx, e, otherOrg(e, side), KindProposal, fmt.Sprintf("New engagement proposal: %s", titleOf(n, o, side)))
+	return e, true, nil
+}
+
+func otherOrg(e *models.Engagement, side models.Side) string {
+	if side == models.SideNeed {
+		return e.OfferOrgID
+	}
+	return e.NeedOrgID
+}
+
+func titleOf(n *models.Need, o *models.Offer, side models.Side) string {
+	if side == models.SideNeed {
+		return n.Title
+	}
+	return o.Title
+}
+
+// Get returns an engagement the actor may see.
+func (s *Engagements) Get(ctx context.Context, a *models.Actor, id string) (*models.Engagement, error) {
+	return s.find(ctx, a, id, models.ActRead)
+}
+
+// find reads an engagement for an action of the actor, through the one lookup path (see lookup).
+func (s *Engagements) find(ctx context.Context, a *models.Actor, id string, act models.Action) (*models.Engagement, error) {
+	return lookup(ctx, id, "engagement", s.Model.Engagement, s.Store.GetEngagement, s.Model.PutEngagement,
+		func(e *models.Engagement) int64 { return e.Version },
+		func(e *models.Engagement) error { return models.AuthorizeEngagement(a, act, e) })
+}
+
+// load reads an engagement for the system's own steps (no actor).
+func (s *Engagements) load(ctx context.Context, id string) (*models.Engagement, error) {
+	if !models.ValidID(id) {
+		return nil, notFound("engagement")
+	}
+	if e, ok := s.Model.Engagement(id); ok {
+		return e, nil
+	}
+	e, err := s.Store.GetEngagement(ctx, id)
+	if errors.Is(err, models.ErrNotFound) {
+		return nil, notFound("engagement")
+	}
+	if err != nil {
+		return nil, err
+	}
+	s.Model.PutEngagement(e)
+	return e, nil
+}
+
+// List returns the engagements the actor may see, filtered by need, offer and status.
+func (s *Engagements) List(ctx context.Context, a *models.Actor, needID, offerID, status string) ([]*models.Engagement, error) {
+	switch models.EngagementStatus(status) {
+	case "", models.EngagementProposed, models.EngagementAccepting, models.EngagementAgreed, models.EngagementDeclined,
+		models.EngagementWithdrawn, models.EngagementCancelled:
+	default:
+		return nil, fieldErr("status", "must be proposed, accepting, agreed, declined, withdrawn or cancelled")
+	}
+	return viewAs(s.Model, a).engagements(func(e *models.Engagement) bool {
+		return (needID == "" || e.NeedID == needID) && (offerID == "" || e.OfferID == offerID) &&
+			(status == "" || string(e.Status) == status)
+	}), nil
+}
+
+// Decline ends a proposal (the side that did not propose), keeping the reason.
+func (s *Engagements) Decline(ctx context.Context, a *models.Actor, id, reason string) (*models.Engagement, error) {
+	return s.end(ctx, a, id, reason, models.ActDecline, models.EngDecline)
+}
+
+// Withdraw takes a proposal back (the side that proposed); the other side is told.
+func (s *Engagements) Withdraw(ctx context.Context, a *models.Actor, id, reason string) (*models.Engagement, error) {
+	return s.end(ctx, a, id, reason, models.ActWithdraw, models.EngWithdraw)
+}
+
+func (s *Engagements) end(ctx context.Context, a *models.Actor, id, reason string, act models.Action, t models.EngagementTransition) (*models.Engagement, error) {
+	var p models.Problems
+	models.ValidText("reason", reason, 2000, true, &p)
+	if err := p.Err(); err != nil {
+		return nil, err
+	}
+	if _, err := s.find(ctx, a, id, act); err != nil {
+		return nil, err
+	}
+	e, changed, err := s.move(ctx, id, t, reason)
+	if err != nil {
+		return nil, err
+	}
+	if changed {
+		audit(ctx, s.Store, s.Log, s.Now(), a, string(act), "engagement", id, []string{"status"})
+		other := otherOrg(e, models.EngagementSide(a, e))
+		if t == models.EngDecline {
+			s.notify(ctx, e, other, KindDeclined, "An engagement proposal was declined")
+		} else {
+			s.notify(ctx, e, other, KindWithdrawn, withReason("An engagement proposal to you was withdrawn", e.Reason))
+		}
+	}
+	return e, nil
+}
+
+// Cancel calls off an agreed engagement that has no project yet (either side, coordinators),
+// with a reason: its offer slot and amount are released, its need opens again, and both sides
+// are told. Cancelling it again answers the same and releases nothing twice.
+func (s *Engagements) Cancel(ctx context.Context, a *models.Actor, id, reason string) (*models.Engagement, error) {
+	var p models.Problems
+	models.RequiredText("reason", reason, 2000, true, &p)
+	if err := p.Err(); err != nil {
+		return nil, err
+	}
+	if _, err := s.find(ctx, a, id, models.ActCancel); err != nil {
+		return nil, err
+	}
+	e, changed, err := s.move(ctx, id, models.EngCancel, reason)
+	if err != nil {
+		return nil, err
+	}
+	if e, err = s.release(ctx, e); err != nil {
+		return nil, err
+	}
+	if changed {
+		audit(ctx, s.Store, s.Log, s.Now(), a, "cancel", "engagement", id, []string{"status"})
+		s.tellBoth(ctx, e, KindCancelled, "an agreed engagement was cancelled and its slot and amount released", e.Reason)
+	}
+	return e, nil
+}
+
+// PlanCancel returns the agreed engagement the actor may cancel now, for the confirmation the
+// web asks for: ErrConflict when it cannot be cancelled (a proposal, or a project started).
+func (s *Engagements) PlanCancel(ctx context.Context, a *models.Actor, id string) (*models.Engagement, error) {
+	e, err := s.find(ctx, a, id, models.ActCancel)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := e.Next(models.EngCancel); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// move applies a lifecycle transition to the stored engagement. It is idempotent: an
+// engagement already in the target state is returned unchanged (changed false).
+func (s *Engagements) move(ctx context.Context, id string, t models.EngagementTransition, reason string) (*models.Engagement, bool, error) {
+	changed := false
+	e, err := s.update(ctx, id, func(e *models.Engagement) error {
+		if e.Status == t.To() {
+			return errUnchanged
+		}
+		next, err := e.Next(t)
+		if err != nil {
+			return err
+		}
+		now := s.Now().UTC()
+		e.Status = next
+		if reason != "" {
+			e.Reason = models.CleanText(reason)
+		}
+		if t != models.EngAccept && t != models.EngRevert {
+			e.DecidedAt = &now
+		}
+		changed = true
+		return nil
+	})
+	return e, changed, err
+}
+
+// release gives a cancelled engagement's offer slot and amount back (an offer that closed
+// because it was full opens again when the window allows), lets go of its need (matched to it:
+// open again), and marks the engagement released. Each step is conditional and idempotent, so
+// that a retry or Recover finishes an interrupted release without booking anything twice.
+func (s *Engagements) release(ctx context.Context, e *models.Engagement) (*models.Engagement, error) {
+	if e.Status != models.EngagementCancelled || e.ReleasedAt != nil {
+		return e, nil
+	}
+	ctx = context.WithoutCancel(ctx)
+	o, err := s.Store.ReleaseOfferSlot(ctx, e.OfferID, e.ID, e.BudgetUSD, s.Now().UTC(), s.Clock.Tick())
+	if err != nil {
+		return nil, err
+	}
+	s.Offers.applied(ctx, o)
+	s.Matching.ContextChanged(s.Clock.Tick())
+	s.reopenIfRoom(ctx, o)
+	if _, err := s.Needs.update(ctx, nil, e.NeedID, nil, "", func(n *models.Need) error {
+		if n.EngagementID != e.ID || n.Status != models.NeedMatched {
+			return errUnchanged
+		}
+		next, err := n.Next(models.NeedUnmatch)
+		if err != nil {
+			return err
+		}
+		n.Status, n.EngagementID = next, ""
+		return nil
+	}); err != nil && !errors.Is(err, errUnchanged) {
+		return nil, err
+	}
+	return s.update(ctx, e.ID, func(x *models.Engagement) error {
+		if x.ReleasedAt != nil {
+			return errUnchanged
+		}
+		now := s.Now().UTC()
+		x.ReleasedAt = &now
+		return nil
+	})
+}
+
+// reopenIfRoom opens again an offer that closed by itself because it was full, once a
+// release gives it room and its window has not ended. An offer its donor closed stays closed.
+func (s *Engagements) reopenIfRoom(ctx context.Context, o *models.Offer) {
+	today := models.DateOf(s.Now())
+	full := func(o *models.Offer) bool {
+		return o.Status == models.OfferClosed && o.StatusReason == models.OfferFullReason && o.HasCapacity() &&
+			(o.AvailableUntil == "" || o.AvailableUntil >= today)
+	}
+	if !full(o) {
+		return
+	}
+	if _, err := s.Offers.update(ctx, nil, o.ID, nil, "", func(o *models.Offer) error {
+		if !full(o) {
+			return errUnchanged
+		}
+		o.Status, o.StatusReason = models.OfferOpen, ""
+		return nil
+	}); err != nil && !errors.Is(err, errUnchanged) {
+		s.Log.WarnContext(ctx, "a full offer with room again did not reopen", "err", err, "offer", o.ID)
+	}
+}
+
+// closeIfFull closes an open offer that has no slot or no budget left, and ends its proposals
+// (the offer-close cascade). It returns the closed offer, or nil when it stays open.
+func (s *Engagements) closeIfFull(ctx context.Context, offerID string) *models.Offer {
+	closed, ok, err := s.Store.CloseFullOffer(ctx, offerID, s.Now().UTC(), s.Clock.Tick())
+	if err != nil || !ok {
+		return nil
+	}
+	s.Offers.applied(ctx, closed)
+	s.OfferClosed(ctx, nil, closed, "")
+	return closed
+}
+
+// Cascade reports what the end of a need or of an offer did to its engagements.
+type Cascade struct {
+	Withdrawn []string `json:"withdrawn_engagements"`
+	Cancelled []string `json:"cancelled_engagements"`
+	Kept      []string `json:"kept_engagements"`
+	// ReleasedBudget and ReleasedEngagements are what the cancellations gave back to offers.
+	ReleasedBudget      int64 `json:"released_budget_usd"`
+	ReleasedEngagements int   `json:"released_engagements"`
+	// Pending lists engagements a step could not settle now (the store was unreachable); the
+	// start-up recovery, or the next change of the engagement, settles them.
+	Pending []string `json:"pending_engagements,omitempty"`
+	// Notes say in words what happened.
+	Notes []string `json:"notes"`
+}
+
+func newCascade() *Cascade {
+	return &Cascade{Withdrawn: []string{}, Cancelled: []string{}, Kept: []string{}, Notes: []string{}}
+}
+
+// NeedEnded applies the end of a need (withdrawn, or rejected back to draft) to its
+// engagements: proposals withdrawn, agreements cancelled with their slot and amount released,
+// both sides told. It is idempotent; call it after the need's end is stored.
+func (s *Engagements) NeedEnded(ctx context.Context, a *models.Actor, n *models.Need, reason string) *Cascade {
+	ctx = context.WithoutCancel(ctx) // the need has ended: finish even if the client went away
+	c := newCascade()
+	for _, e := range s.oldestFirst(func(e *models.Engagement) bool { return e.NeedID == n.ID }) {
+		fate, x, err := s.settle(ctx, a, e, n, nil, reason)
+		c.record(fate, e, x, err)
+	}
+	if len(c.Withdrawn) > 0 {
+		c.Notes = append(c.Notes, plural(len(c.Withdrawn), "proposal", "proposals")+" withdrawn")
+	}
+	if len(c.Cancelled) > 0 {
+		c.Notes = append(c.Notes, fmt.Sprintf("%s cancelled: US$%d and %s released to their offers",
+			plural(len(c.Cancelled), "agreed engagement", "agreed engagements"), c.ReleasedBudget, plural(c.ReleasedEngagements, "engagement slot", "engagement slots")))
+	}
+	return c
+}
+
+// OfferClosed applies the closing of an offer to its engagements: proposals withdrawn and both
+// sides told; agreements kept (their slot and amount stay taken) and their ministries told so.
+// It is idempotent; call it after the offer's end is stored.
+func (s *Engagements) OfferClosed(ctx context.Context, a *models.Actor, o *models.Offer, reason string) *Cascade {
+	ctx = context.WithoutCancel(ctx)
+	if reason == "" && o.StatusReason == models.OfferFullReason {
+		reason = "the offer has no engagement slot or budget left"
+	}
+	c := newCascade()
+	for _, e := range s.oldestFirst(func(e *models.Engagement) bool { return e.OfferID == o.ID }) {
+		fate, x, err := s.settle(ctx, a, e, nil, o, reason)
+		c.record(fate, e, x, err)
+		if fate == models.FateKeep && e.ProjectID == "" {
+			s.notify(ctx, e, e.NeedOrgID, KindKept, fmt.Sprintf("The offer “%s” closed to new engagements; your agreed engagement stands", o.Title))
+		}
+	}
+	if len(c.Withdrawn) > 0 {
+		c.Notes = append(c.Notes, plural(len(c.Withdrawn), "proposal", "proposals")+" withdrawn")
+	}
+	if len(c.Kept) > 0 {
+		c.Notes = append(c.Notes, plural(len(c.Kept), "agreed engagement stays", "agreed engagements stay")+
+			": their slots and amounts remain taken; cancel an engagement, or close its project, to end it")
+	}
+	return c
+}
+
+func (c *Cascade) record(fate models.EngagementFate, before, after *models.Engagement, err error) {
+	if err != nil {
+		c.Pending = append(c.Pending, before.ID)
+		return
+	}
+	switch fate {
+	case models.FateWithdraw:
+		c.Withdrawn = append(c.Withdrawn, before.ID)
+	case models.FateCancel:
+		c.Cancelled = append(c.Cancelled, before.ID)
+		c.ReleasedBudget += after.BudgetUSD
+		c.ReleasedEngagements++
+	case models.FateKeep:
+		c.Kept = append(c.Kept, before.ID)
+	}
+}
+
+func (s *Engagements) oldestFirst(keep func(*models.Engagement) bool) []*models.Engagement {
+	list := systemView(s.Model).engagements(keep)
+	for i, j := 0, len(list)-1; i < j; i, j = i+1, j-1 {
+		list[i], list[j] = list[j], list[i]
+	}
+	return list
+}
+
+// settle applies models.FateOf to one engagement: a proposal whose need or offer ended is
+// withdrawn, an agreement whose need ended is cancelled and released, and both sides are told.
+// n and o are the need and the offer as the caller knows them; when both are nil they are read
+// from the store (the truth when another replica ended them). It returns the fate, the
+// engagement after, and an error when a step failed (a retry or Recover finishes it).
+func (s *Engagements) settle(ctx context.Context, a *models.Actor, e *models.Engagement, n *models.Need, o *models.Offer, reason string) (models.EngagementFate, *models.Engagement, error) {
+	if n == nil && o == nil {
+		var err error
+		if n, err = s.Store.GetNeed(ctx, e.NeedID); err != nil {
+			return models.FateNone, e, err
+		}
+		if o, err = s.Store.GetOffer(ctx, e.OfferID); err != nil {
+			return models.FateNone, e, err
+		}
+	}
+	fate := models.FateOf(e, n, o)
+	why := reason
+	if why == "" {
+		switch {
+		case n != nil && n.Status == models.NeedWithdrawn:
+			why = "the need was withdrawn"
+		case n != nil && !n.TakesEngagements():
+			why = "the need went back to " + string(n.Status)
+		case o != nil && o.Status == models.OfferClosed:
+			why = "the offer was closed"
+		}
+	}
+	switch fate {
+	case models.FateWithdraw:
+		x, changed, err := s.move(ctx, e.ID, models.EngWithdraw, why)
+		if err != nil {
+			return fate, e, err
+		}
+		if changed {
+			audit(ctx, s.Store, s.Log, s.Now(), a, "withdraw", "engagement", e.ID, []string{"status"})
+			s.tellBoth(ctx, x, KindWithdrawn, "an engagement proposal was withdrawn", x.Reason)
+		}
+		return fate, x, nil
+	case models.FateCancel:
+		x, changed, err := s.move(ctx, e.ID, models.EngCancel, why)
+		if err != nil {
+			return fate, e, err
+		}
+		if x, err = s.release(ctx, x); err != nil {
+			return fate, e, err
+		}
+		if changed {
+			audit(ctx, s.Store, s.Log, s.Now(), a, "cancel", "engagement", e.ID, []string{"status"})
+			s.tellBoth(ctx, x, KindCancelled, "an agreed engagement was cancelled and its slot and amount released", x.Reason)
+		}
+		return fate, x, nil
+	}
+	return fate, e, nil
+}
+
+// tellBoth notifies both sides of an engagement, each about its own need or offer.
+func (s *Engagements) tellBoth(ctx context.Context, e *models.Engagement, kind, what, reason string) {
+	needTitle, offerTitle := e.NeedID, e.OfferID
+	if n, ok := s.Model.Need(e.NeedID); ok {
+		needTitle = n.Title
+	}
+	if o, ok := s.Model.Offer(e.OfferID); ok {
+		offerTitle = o.Title
+	}
+	s.notify(ctx, e, e.NeedOrgID, kind, withReason(fmt.Sprintf("Your need “%s”: %s", needTitle, what), reason))
+	s.notify(ctx, e, e.OfferOrgID, kind, withReason(fmt.Sprintf("Your offer “%s”: %s", offerTitle, what), reason))
+}
+
+func withReason(text, reason string) string {
+	if reason == "" {
+		return text
+	}
+	return text + ": " + reason
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
+// EngagementSideOf is models.EngagementSide, kept here for the notifications' wording.
+func EngagementSideOf(a *models.Actor, e *models.Engagement) models.Side {
+	return models.EngagementSide(a, e)
+}
+
+// Message adds a message to the engagement's thread (either side, coordinators).
+func (s *Engagements) Message(ctx context.Context, a *models.Actor, id, body string) (*models.Engagement, error) {
+	var p models.Problems
+	models.RequiredText("body", body, 5000, true, &p)
+	if err := p.Err(); err != nil {
+		return nil, err
+	}
+	if _, err := s.find(ctx, a, id, models.ActMessage); err != nil {
+		return nil, err
+	}
+	e, err := s.update(ctx, id, func(e *models.Engagement) error {
+		now := s.Now().UTC()
+		side := models.EngagementSide(a, e)
+		e.Messages = append(e.Messages, models.EngagementMessage{ID: models.NewID(now), AuthorID: a.UserID, Side: side, Body: models.CleanText(body), CreatedAt: now})
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	audit(ctx, s.Store, s.Log, s.Now(), a, "message", "engagement", id, []string{"messages"})
+	return e, nil
+}
+
+// errUnchanged ends an update that has nothing to write (an idempotent retry).
+var errUnchanged = errors.New("unchanged")
+
+// update is the engagement's read-modify-write loop. An apply that returns errUnchanged ends
+// it with the engagement as read.
+func (s *Engagements) update(ctx context.Context, id string, apply func(*models.Engagement) error) (*models.Engagement, error) {
+	for attempt := 0; ; attempt++ {
+		cur, err := s.load(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		e := *cur
+		e.Messages = append([]models.EngagementMessage(nil), cur.Messages...)
+		if err := apply(&e); err != nil {
+			if errors.Is(err, errUnchanged) {
+				return cur, nil
+			}
+			return nil, err
+		}
+		e.Version = cur.Version + 1
+		e.UpdatedAt = s.Now().UTC()
+		err = s.Store.ReplaceEngagement(ctx, &e, cur.Version)
+		if err == nil {
+			s.applied(ctx, &e)
+			return &e, nil
+		}
+		if !errors.Is(err, models.ErrConflict) || attempt >= 8 {
+			return nil, err
+		}
+		if fresh, gerr := s.Store.GetEngagement(ctx, id); gerr == nil {
+			s.Model.PutEngagement(fresh)
+		}
+	}
+}
+
+func (s *Engagements) applied(ctx context.Context, e *models.Engagement) {
+	g := s.Clock.Tick()
+	s.Model.PutEngagement(e)
+	if e.Status == models.EngagementAgreed || e.Status == models.EngagementCancelled {
+		s.Matching.ContextChanged(g)
+	}
+	publish(ctx, s.Bus, s.Log, models.Event{Type: models.EventEngagement, ID: e.ID, Version: e.Version, At: e.UpdatedAt, Data: mustJSON(e), Gen: g})
+}
+
+func (s *Engagements) notify(ctx context.Context, e *models.Engagement, orgID, kind, text string) {
+	if s.Notify != nil && orgID != "" {
+		s.Notify(ctx, orgID, kind, text, "engagement", e.ID)
+	}
+}
+
+// Accept agrees an engagement on behalf of the side that did not propose it. Concurrent and
+// retried accepts never take more slots or budget than the offer has.
+func (s *Engagements) Accept(ctx context.Context, a *models.Actor, id string) (*models.Engagement, error) {
+	if _, err := s.find(ctx, a, id, models.ActAccept); err != nil {
+		return nil, err
+	}
+	e, err := s.complete(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	audit(ctx, s.Store, s.Log, s.Now(), a, "accept", "engagement", id, []string{"status"})
+	s.notify(ctx, e, otherOrg(e, models.EngagementSide(a, e)), KindAccepted, "An engagement was agreed")
+	return e, nil
+}
+
+// complete runs (or resumes) the accept protocol for an engagement.
+func (s *Engagements) complete(ctx context.Context, id string) (*models.Engagement, error) {
+	// Step 1: proposed → accepting (a retry finds it accepting or agreed already).
+	e, err := s.update(ctx, id, func(e *models.Engagement) error {
+		switch e.Status {
+		case models.EngagementAccepting, models.EngagementAgreed:
+			return errUnchanged
+		}
+		next, err := e.Next(models.EngAccept)
+		if err != nil {
+			return models.Errorf(models.ErrConflict, "a %s engagement cannot be accepted", e.Status)
+		}
+		e.Status = next
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if e.Status == models.EngagementAgreed {
+		return e, nil
+	}
+	// Step 2: match the need to this engagement.
+	if _, err := s.Needs.update(ctx, nil, e.NeedID, nil, "", func(n *models.Need) error {
+		if n.Status == models.NeedMatched && n.EngagementID == e.ID {
+			return errUnchanged
+		}
+		next, err := n.Next(models.NeedMatch)
+		if err != nil {
+			return models.Errorf(models.ErrConflict, "the need is %s and can no longer be matched", n.Status)
+		}
+		n.Status, n.EngagementID = next, e.ID
+		return nil
+	}); err != nil && !errors.Is(err, errUnchanged) {
+		return nil, s.undo(ctx, e, false, err)
+	}
+	// Step 3: take the offer's slot and the engagement's amount.
+	o, err := s.Store.ReserveOfferSlot(ctx, e.OfferID, e.ID, e.BudgetUSD, s.Now().UTC(), s.Clock.Tick())
+	if err != nil {
+		return nil, s.undo(ctx, e, true, err)
+	}
+	s.Offers.applied(ctx, o)
+	// Step 4: agreed.
+	e, err = s.update(ctx, id, func(e *models.Engagement) error {
+		if e.Status == models.EngagementAgreed {
+			return errUnchanged
+		}
+		next, err := e.Next(models.EngAgree)
+		if err != nil {
+			return err
+		}
+		now := s.Now().UTC()
+		e.Status, e.DecidedAt = next, &now
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	// An offer with no slot or budget left closes by itself, ending its other proposals.
+	s.closeIfFull(ctx, e.OfferID)
+	// The need may have been withdrawn while this accept ran (after step 2): the agreement is
+	// then cancelled at once, as the withdrawal's cascade would have.
+	if n, err := s.Store.GetNeed(ctx, e.NeedID); err == nil && !n.TakesEngagements() {
+		if _, _, err := s.settle(ctx, nil, e, n, nil, ""); err != nil {
+			s.Log.WarnContext(ctx, "agreement on a withdrawn need not cancelled yet; Recover will", "err", err, "engagement", e.ID)
+		}
+		return nil, models.Errorf(models.ErrConflict, "the need was withdrawn while the engagement was being accepted; the engagement is cancelled")
+	}
+	return e, nil
+}
+
+// undo reverses the steps an accept took before one failed, settles the engagement (its need
+// or offer may have ended, which is why the step failed), then returns cause.
+func (s *Engagements) undo(ctx context.Context, e *models.Engagement, needMatched bool, cause error) error {
+	ctx = context.WithoutCancel(ctx)
+	if needMatched {
+		_, _ = s.Needs.update(ctx, nil, e.NeedID, nil, "", func(n *models.Need) error {
+			if n.Status != models.NeedMatched || n.EngagementID != e.ID {
+				return errUnchanged
+			}
+			next, err := n.Next(models.NeedUnmatch)
+			if err != nil {
+				return err
+			}
+			n.Status, n.EngagementID = next, ""
+			return nil
+		})
+	}
+	x, _, err := s.move(ctx, e.ID, models.EngRevert, "")
+	if err != nil {
+		s.Log.ErrorContext(ctx, "accept could not be undone; Recover will", "err", err, "engagement", e.ID)
+		return cause
+	}
+	if _, _, err := s.settle(ctx, nil, x, nil, nil, ""); err != nil {
+		s.Log.WarnContext(ctx, "engagement not settled after an undone accept; Recover will", "err", err, "engagement", e.ID)
+	}
+	return cause
+}
+
+// Recover finishes what a crash interrupted, and is idempotent; call it at start-up:
+//   - an engagement left "accepting" whose offer slot is reserved is completed, any other undone;
+//   - a cancelled engagement not yet released is released;
+//   - a live engagement whose need or offer ended is settled (models.FateOf);
+//   - an agreed engagement linked to a project that was never written (the start was
+//     interrupted before its need moved) is unlinked, once the link is older than a minute.
+func (s *Engagements) Recover(ctx context.Context) error {
+	var errs []error
+	for _, e := range systemView(s.Model).engagements(func(e *models.Engagement) bool { return e.Status == models.EngagementAccepting }) {
+		o, err := s.Store.GetOffer(ctx, e.OfferID)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		reserved := false
+		for _, r := range o.Reservations {
+			reserved = reserved || r == e.ID
+		}
+		if reserved {
+			if _, err := s.complete(ctx, e.ID); err != nil && !errors.Is(err, models.ErrConflict) {
+				errs = append(errs, err)
+			}
+			continue
+		}
+		_ = s.undo(ctx, e, true, nil)
+	}
+	for _, e := range systemView(s.Model).engagements(func(e *models.Engagement) bool {
+		return e.Status == models.EngagementCancelled && e.ReleasedAt == nil
+	}) {
+		if _, err := s.release(ctx, e); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	for _, e := range systemView(s.Model).engagements(func(e *models.Engagement) bool {
+		return e.Status == models.EngagementProposed || e.Status == models.EngagementAgreed
+	}) {
+		n, _ := s.Model.Need(e.NeedID)
+		o, _ := s.Model.Offer(e.OfferID)
+		if models.FateOf(e, n, o) == models.FateNone {
+			continue
+		}
+		if _, _, err := s.settle(ctx, nil, e, nil, nil, ""); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	stale := s.Now().Add(-time.Minute)
+	for _, e := range systemView(s.Model).engagements(func(e *models.Engagement) bool {
+		return e.Status == models.EngagementAgreed && e.ProjectID != "" && e.UpdatedAt.Before(stale)
+	}) {
+		if _, has := s.Model.Project(e.ProjectID); has {
+			continue
+		}
+		if _, err := s.Store.GetProject(ctx, e.ProjectID); !errors.Is(err, models.ErrNotFound) {
+			continue
+		}
+		if n, err := s.Store.GetNeed(ctx, e.NeedID); err != nil || n.Status != models.NeedMatched {
+			s.Log.WarnContext(ctx, "a project start was interrupted after its need moved; retrying the start finishes it", "engagement", e.ID, "project", e.ProjectID)
+			continue
+		}
+		if err := s.unlink(ctx, e.ID, e.ProjectID); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// unlink gives back the project id an engagement reserved for a project that did not start.
+func (s *Engagements) unlink(ctx context.Context, id, projectID string) error {
+	_, err := s.update(context.WithoutCancel(ctx), id, func(x *models.Engagement) error {
+		if x.ProjectID != projectID {
+			return errUnchanged
+		}
+		x.ProjectID = ""
+		return nil
+	})
+	return err
+}
+
+// ActiveDeliveries counts, per country and capability, every delivery under way (active
+// projects, agreed engagements without one), visible or not: the duplication factor's input.
+// What a caller reads about them is counted over what that caller may see (Matching).
+func (s *Engagements) ActiveDeliveries() map[matching.Delivery]int {
+	return systemView(s.Model).deliveryCounts(nil)
+}

@@ -1,0 +1,867 @@
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/capmatch/capmatch/matching"
+	"github.com/capmatch/capmatch/models"
+	"github.com/capmatch/capmatch/service/internal/readmodel"
+	"golang.org/x/sync/singleflight"
+)
+
+// MaxRankLimit is the longest ranking a client may ask for; each list is computed and cached
+// to this length once and cut per request.
+const MaxRankLimit = 50
+
+// needListDepth is how deep a need's ranking of offers is cached: deeper than it is served,
+// so that an offer leaving it (closed, filled, or fallen in score) is patched out without
+// ranking the need anew until the list is shorter than MaxRankLimit (matching.PatchOffer).
+const needListDepth = MaxRankLimit + 14
+
+// RankCache is the shared ranking cache (Redis). Get returns nil, nil for a miss.
+type RankCache interface {
+	Get(ctx context.Context, key string) ([]byte, error)
+	Set(ctx context.Context, entries map[string][]byte) error
+}
+
+// Matching serves ranked, explained matches: offers for a need and needs for an offer.
+//
+// Freshness: every write of a need or an offer is stamped with the hybrid logical clock, and the
+// stamp is stored with the object (its Gen), so every replica, including one that loads it from
+// the store, marks the rankings the change can alter as dirty at the same stamp (an offer change
+// marks only the needs of the countries it is or was eligible for; a change in the deliveries
+// under way, the duplication factor's input, only the needs of that country and capability
+// and the offers that can list them). A cached ranking carries the stamp it is current at and
+// the weights version, and is served only if no change it could miss happened since and the
+// weights are the same. Writers publish changes synchronously (every listening replica applies
+// and acknowledges before the write is answered), so the next read on any replica sees the
+// change. An offer change patches the cached need rankings it reaches instead of dropping
+// them (applyOffer), so a donor's edit does not empty the cache of the needs being read.
+//
+// Layers: an in-process cache (L1) in front of Redis (L2), both checked against the stamps;
+// on a miss the ranking is computed from the in-memory index once per process (singleflight)
+// and written to both. While the event bus is down this replica cannot know what others
+// changed, so it computes every ranking from its model and answers cached=false.
+type Matching struct {
+	Store models.Store
+	Model *readmodel.Model
+	Cache RankCache
+	Bus   models.Bus
+	Clock *HLC
+	Now   Clock
+	Log   *slog.Logger
+	// Fresh reports whether this replica hears every change (its bus is connected).
+	Fresh func() bool
+	// Active supplies the deliveries under way (agreed engagements, active projects) per
+	// country and capability, for the duplication factor; nil means none.
+	Active func() map[matching.Delivery]int
+
+	ix         *matching.Index
+	mu         sync.RWMutex
+	weights    matching.Weights
+	weightsRaw []byte
+	needDirty  map[string]int64
+	offerDirty map[string]int64
+	active     map[matching.Delivery]int
+	// The in-process cache (L1): need rankings by need id, offer rankings by offerKey.
+	l1Need   map[string]*rankEntry
+	l1Offer  map[string]*rankEntry
+	sf       singleflight.Group
+	computes atomic.Int64
+	// applyMu applies changes one at a time (see applyOffer).
+	applyMu      sync.Mutex
+	patches      atomic.Int64
+	patchedLists atomic.Int64
+}
+
+// Computes counts rankings computed (not served from a cache) by this replica; tests and
+// metrics read it.
+func (m *Matching) Computes() int64 { return m.computes.Load() }
+
+// rankEntry is one cached ranking: the pairs in order with their scores, and what it was
+// computed with. It holds no explanations: a response explains the lines it shows from the
+// index when it is first asked for and keeps the encoded bytes (enc), so the cache stays small
+// (about 3 kB a ranking in Redis) and a change rewrites only ids and scores.
+type rankEntry struct {
+	// stamp is the stamp the ranking is current at; it only moves up, in place, when a
+	// change leaves the ranking as it was (see applyOffer).
+	stamp          atomic.Int64
+	Day            models.Date
+	WeightsVersion int64
+	ComputedAt     time.Time
+	// Items is the ranking, best first; Factors are nil. It is the exact top len(Items);
+	// Complete says it holds every eligible candidate (see matching.CachedList).
+	Items    []matching.Match
+	Complete bool
+	// enc holds the encoded responses of an entry in L1 (set by remember); a restamped copy
+	// of an unchanged entry shares them, since the stamp is not part of a response.
+	enc *bodies
+}
+
+// bodies caches a ranking's encoded responses by limit, with cached=false and cached=true.
+type bodies struct {
+	plain  sync.Map
+	cached sync.Map
+}
+
+// rankWire is a rankEntry as Redis holds it: the ranked ids and their scores in two arrays
+// (the list's owner is in the key).
+type rankWire struct {
+	Stamp          int64       `json:"s"`
+	Day            models.Date `json:"d"`
+	WeightsVersion int64       `json:"w"`
+	ComputedAt     time.Time   `json:"t"`
+	IDs            []string    `json:"i"`
+	Scores         []float64   `json:"v"`
+	Complete       bool        `json:"f,omitempty"`
+	// Model is the matching.ModelVersion that ranked it; an entry of another (or none, from
+	// a replica that predates the field) is stale and ranked again.
+	Model int `json:"m,omitempty"`
+}
+
+// marshal encodes the entry for Redis; k says whose ranking it is.
+func (e *rankEntry) marshal(k rankKey) ([]byte, error) {
+	w := rankWire{Stamp: e.stamp.Load(), Day: e.Day, WeightsVersion: e.WeightsVersion, ComputedAt: e.ComputedAt,
+		IDs: make([]string, len(e.Items)), Scores: make([]float64, len(e.Items)), Complete: e.Complete, Model: matching.ModelVersion}
+	for i, x := range e.Items {
+		w.IDs[i], w.Scores[i] = x.OfferID, x.Score
+		if !k.need {
+			w.IDs[i] = x.NeedID
+		}
+	}
+	return json.Marshal(w)
+}
+
+// unmarshalRank decodes a ranking read from Redis for k.
+func unmarshalRank(raw []byte, k rankKey) (*rankEntry, error) {
+	var w rankWire
+	if err := json.Unmarshal(raw, &w); err != nil {
+		return nil, err
+	}
+	if len(w.IDs) != len(w.Scores) {
+		return nil, fmt.Errorf("cached ranking: %d ids and %d scores", len(w.IDs), len(w.Scores))
+	}
+	if w.Model != matching.ModelVersion {
+		return nil, fmt.Errorf("cached ranking: scored by model %d, not %d", w.Model, matching.ModelVersion)
+	}
+	e := &rankEntry{Day: w.Day, WeightsVersion: w.WeightsVersion, ComputedAt: w.ComputedAt,
+		Items: make([]matching.Match, len(w.IDs)), Complete: w.Complete}
+	e.stamp.Store(w.Stamp)
+	for i, id := range w.IDs {
+		if k.need {
+			e.Items[i] = matching.Match{NeedID: k.owner, OfferID: id, Score: w.Scores[i]}
+		} else {
+			e.Items[i] = matching.Match{NeedID: id, OfferID: k.owner, Score: w.Scores[i]}
+		}
+	}
+	return e, nil
+}
+
+// NewMatching wires the service; call Start before serving.
+func NewMatching(m *Matching) *Matching {
+	m.needDirty = map[string]int64{}
+	m.offerDirty = map[string]int64{}
+	m.l1Need, m.l1Offer = map[string]*rankEntry{}, map[string]*rankEntry{}
+	m.weights = matching.DefaultWeights()
+	m.ix = matching.NewIndex(nil, nil)
+	m.Model.Observe(m.apply)
+	return m
+}
+
+// Index exposes the matching index (allocation, benchmarks).
+func (m *Matching) Index() *matching.Index { return m.ix }
+
+// weightsSetting is where the weights live in the store.
+const weightsSetting = "matching_weights"
+
+// LoadWeights reads the weights in force from the store (creating the defaults once).
+func (m *Matching) LoadWeights(ctx context.Context) error {
+	def, _ := json.Marshal(matching.DefaultWeights())
+	raw, err := m.Store.GetOrCreateSetting(ctx, weightsSetting, def)
+	if err != nil {
+		return err
+	}
+	var w matching.Weights
+	if err := json.Unmarshal(raw, &w); err != nil {
+		return fmt.Errorf("stored weights: %w", err)
+	}
+	m.mu.Lock()
+	changed := w.Version != m.weights.Version || string(raw) != string(m.weightsRaw)
+	m.weights, m.weightsRaw = w, raw
+	m.mu.Unlock()
+	if changed {
+		m.clearL1()
+	}
+	return nil
+}
+
+// Weights returns the weights in force.
+func (m *Matching) Weights() matching.Weights {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return m.weights
+}
+
+// SetWeights replaces the weights (coordinators). The body's version must be the version in
+// force; the stored version is then incremented. Every ranking is recomputed on next read.
+func (m *Matching) SetWeights(ctx context.Context, a *models.Actor, w matching.Weights) (matching.Weights, error) {
+	if err := models.AuthorizeCurator(a); err != nil {
+		return matching.Weights{}, err
+	}
+	if err := w.Validate(); err != nil {
+		return matching.Weights{}, err
+	}
+	m.mu.RLock()
+	cur, curRaw := m.weights, m.weightsRaw
+	m.mu.RUnlock()
+	if w.Version != cur.Version {
+		return matching.Weights{}, models.Errorf(models.ErrConflict, "version %d is stale: the weights are at version %d; reload them", w.Version, cur.Version)
+	}
+	w.Version = cur.Version + 1
+	raw, _ := json.Marshal(w)
+	ok, err := m.Store.SwapSetting(ctx, weightsSetting, curRaw, raw)
+	if err != nil {
+		return matching.Weights{}, err
+	}
+	if !ok {
+		_ = m.LoadWeights(ctx)
+		return matching.Weights{}, models.Errorf(models.ErrConflict, "the weights were changed by someone else; reload them")
+	}
+	g := m.Clock.Tick()
+	m.mu.Lock()
+	m.weights, m.weightsRaw = w, raw
+	m.mu.Unlock()
+	m.clearL1()
+	publish(ctx, m.Bus, m.Log, models.Event{Type: models.EventWeights, ID: strconv.FormatInt(w.Version, 10), Version: w.Version, At: m.Now().UTC(), Data: raw, Gen: g})
+	audit(ctx, m.Store, m.Log, m.Now(), a, "update", "matching_weights", "weights", matching.FactorNames())
+	return w, nil
+}
+
+// WeightsChanged applies another replica's weights.
+func (m *Matching) WeightsChanged(raw []byte) {
+	var w matching.Weights
+	if json.Unmarshal(raw, &w) != nil {
+		return
+	}
+	m.mu.Lock()
+	if w.Version < m.weights.Version {
+		m.mu.Unlock()
+		return
+	}
+	m.weights, m.weightsRaw = w, raw
+	m.mu.Unlock()
+	m.clearL1()
+}
+
+// ContextChanged re-reads the deliveries under way (an engagement was agreed or undone, a
+// project started or closed) after a change stamped g. A delivery counts only in the
+// duplication factor of the needs of its country and capability, so only their rankings,
+// and the rankings of the offers that can list them, are marked dirty at g; every other
+// cached ranking stays current. Every replica applies the same change at the same stamp.
+func (m *Matching) ContextChanged(g int64) {
+	var act map[matching.Delivery]int
+	if m.Active != nil {
+		act = m.Active()
+	}
+	m.applyMu.Lock()
+	defer m.applyMu.Unlock()
+	m.mu.Lock()
+	prev := m.active
+	m.active = act
+	m.mu.Unlock()
+	var changed []matching.Delivery
+	for d, n := range act {
+		if prev[d] != n {
+			changed = append(changed, d)
+		}
+	}
+	for d := range prev {
+		if _, ok := act[d]; !ok {
+			changed = append(changed, d)
+		}
+	}
+	if len(changed) == 0 {
+		return
+	}
+	var needs, offers []string
+	for _, d := range changed {
+		for _, id := range m.ix.NeedsDelivering(d) {
+			needs = append(needs, id)
+			if n, ok := m.ix.Need(id); ok {
+				offers = append(offers, m.ix.AffectedByNeed(n, n)...)
+			}
+		}
+	}
+	m.mu.Lock()
+	for _, id := range needs {
+		markDirty(m.needDirty, id, g)
+		delete(m.l1Need, id)
+	}
+	for _, id := range offers {
+		markDirty(m.offerDirty, id, g)
+		m.dropOfferL1(id)
+	}
+	m.mu.Unlock()
+}
+
+// clearL1 drops the in-process cache (its entries are checked anyway; this frees memory).
+func (m *Matching) clearL1() {
+	m.mu.Lock()
+	m.l1Need, m.l1Offer = map[string]*rankEntry{}, map[string]*rankEntry{}
+	m.mu.Unlock()
+}
+
+// markDirty records that a ranking may have changed at stamp g; stamps only move forward.
+func markDirty(dirty map[string]int64, id string, g int64) {
+	if g > dirty[id] {
+		dirty[id] = g
+	}
+}
+
+// apply keeps the index in step with the read model and marks what a change can alter, at the
+// changed object's own stamp.
+func (m *Matching) apply(c readmodel.Change) {
+	m.applyMu.Lock()
+	defer m.applyMu.Unlock()
+	g := c.Gen
+	switch c.Kind {
+	case models.EventNeed:
+		var old *models.Need
+		id := ""
+		if c.NewNeed != nil {
+			id = c.NewNeed.ID
+			old = m.ix.UpsertNeed(c.NewNeed)
+		} else if c.OldNeed != nil {
+			id = c.OldNeed.ID
+			old = m.ix.RemoveNeed(id)
+		}
+		affected := m.ix.AffectedByNeed(old, c.NewNeed)
+		m.mu.Lock()
+		markDirty(m.needDirty, id, g)
+		delete(m.l1Need, id)
+		for _, o := range affected {
+			markDirty(m.offerDirty, o, g)
+			m.dropOfferL1(o)
+		}
+		m.mu.Unlock()
+	case models.EventOffer:
+		m.applyOffer(c)
+	}
+}
+
+// applyOffer keeps the index in step with an offer change and brings the cached rankings it
+// affects up to date. Every need ranking the offer can enter or leave (the needs of the
+// countries it was or is eligible for) is marked dirty at the change's stamp, as on every
+// replica; those of them held in this replica's L1 are patched with the core's PatchOffer
+// rather than recomputed: a list the change leaves as it was is restamped, a changed one gets
+// its new order and scores (its responses are explained anew when first read) and is written
+// to Redis with the new stamp, in one pipeline. A donor's edit therefore costs about the lists
+// it really changes (a few dozen of the thousands it could touch), not a recomputation of
+// every affected ranking on its next read. Rankings not in L1 are left dirty and recomputed
+// lazily. The offer's own rankings (per audience) are dropped and recomputed on next read.
+//
+// Changes are applied one at a time (applyMu): a patch starts from the lists as they were
+// before its change, taken before the index moves, and installs its result in one step with
+// the dirty marks, so a concurrent read either sees the lists before the change or after it.
+func (m *Matching) applyOffer(c readmodel.Change) {
+	id := ""
+	if c.NewOffer != nil {
+		id = c.NewOffer.ID
+	} else if c.OldOffer != nil {
+		id = c.OldOffer.ID
+	}
+	prev, _ := m.ix.Offer(id)
+	// The needs an offer can reach depend only on the needs indexed, which an offer change
+	// does not move, so they are the same before and after it.
+	affected := m.ix.NeedsReachedBy(prev, c.NewOffer)
+	snap := m.snapshotNeedLists(affected)
+	var old *models.Offer
+	if c.NewOffer != nil {
+		old = m.ix.UpsertOffer(c.NewOffer)
+	} else {
+		old = m.ix.RemoveOffer(id)
+	}
+	var patched map[string]*rankEntry
+	var changed []string
+	if len(snap.entries) > 0 {
+		patched, changed = m.patchNeedLists(snap, old, id)
+	}
+	m.mu.Lock()
+	markDirty(m.offerDirty, id, c.Gen)
+	m.dropOfferL1(id)
+	for _, n := range affected {
+		markDirty(m.needDirty, n, c.Gen)
+	}
+	// Lists the change left as they were are restamped in place; the others are replaced.
+	// The L1 rankings not in the snapshot are now stale by their stamps (never served
+	// again), so they are left for the next read to replace.
+	for n, e := range snap.entries {
+		if p, ok := patched[n]; ok {
+			e = p
+		}
+		e.stamp.Store(m.needDirty[n])
+		m.l1Need[n] = e
+	}
+	m.mu.Unlock()
+	if len(snap.entries) > 0 {
+		m.patches.Add(1)
+		m.patchedLists.Add(int64(len(changed)))
+	}
+	toStore := make(map[string][]byte, len(changed))
+	for _, n := range changed {
+		if raw, err := patched[n].marshal(rankKey{need: true, id: n, owner: n}); err == nil {
+			toStore[needKey(n)] = raw
+		}
+	}
+	if len(toStore) > 0 {
+		ctx, cancel := context.WithTimeout(context.Background(), patchStoreTimeout)
+		defer cancel()
+		if err := m.Cache.Set(ctx, toStore); err != nil {
+			m.Log.Debug("patched rankings not cached", "err", err, "lists", len(toStore))
+		}
+	}
+}
+
+// patchStoreTimeout bounds the Redis write of patched rankings, which runs as part of
+// applying a change (the cache client's own timeouts are shorter; this is a backstop). A
+// failed write leaves the Redis copies stale-stamped, so they are recomputed when read.
+const patchStoreTimeout = time.Second
+
+// Patches counts the offer changes that patched cached rankings, and the rankings they changed
+// and wrote back (see applyOffer); tests and benchmarks read them.
+func (m *Matching) Patches() (changes, lists int64) { return m.patches.Load(), m.patchedLists.Load() }
+
+// listSnapshot is the L1 rankings of some needs that are current before a change, with the
+// weights and context they were computed with.
+type listSnapshot struct {
+	today   models.Date
+	w       matching.Weights
+	ctx     *matching.Context
+	entries map[string]*rankEntry
+}
+
+// snapshotNeedLists takes the current L1 rankings of the given needs. It takes none while the
+// bus is down: rankings are then computed on every read and never cached.
+func (m *Matching) snapshotNeedLists(ids []string) listSnapshot {
+	if m.Fresh == nil || !m.Fresh() {
+		return listSnapshot{}
+	}
+	today := models.DateOf(m.Now())
+	w := m.Weights()
+	s := listSnapshot{today: today, w: w, ctx: m.context(today), entries: map[string]*rankEntry{}}
+	m.mu.RLock()
+	for _, id := range ids {
+		if e := m.l1Need[id]; e.current(m.needDirty[id], today, w.Version) {
+			s.entries[id] = e
+		}
+	}
+	m.mu.RUnlock()
+	return s
+}
+
+// patchNeedLists patches the snapshot's need rankings after an offer change (the index
+// already holds it). It returns new entries for the rankings that changed (changed lists
+// them: they are written to Redis) and for those that hold the offer unchanged (same lines
+// and scores, but the offer's line may read differently: their responses are encoded anew);
+// every other ranking of the snapshot is as it was. New entries are unstamped: the caller
+// stamps them when it installs them.
+func (m *Matching) patchNeedLists(s listSnapshot, old *models.Offer, offerID string) (map[string]*rankEntry, []string) {
+	r := m.ix.PatchOffer(old, offerID, func(n string) (matching.CachedList, bool) {
+		e, ok := s.entries[n]
+		if !ok {
+			return matching.CachedList{}, false
+		}
+		return matching.CachedList{Items: e.Items, Complete: e.Complete}, true
+	}, needListDepth, MaxRankLimit, s.w, s.ctx)
+	now := m.Now().UTC()
+	out := make(map[string]*rankEntry, len(r.Changed)+len(r.Holding))
+	changed := make([]string, 0, len(r.Changed))
+	for n, l := range r.Changed {
+		out[n] = &rankEntry{Day: s.today, WeightsVersion: s.w.Version, ComputedAt: now, Items: l.Items, Complete: l.Complete}
+		changed = append(changed, n)
+	}
+	for _, n := range r.Holding {
+		e := s.entries[n]
+		out[n] = &rankEntry{Day: e.Day, WeightsVersion: e.WeightsVersion, ComputedAt: e.ComputedAt, Items: e.Items, Complete: e.Complete}
+	}
+	return out, changed
+}
+
+// dropOfferL1 forgets every audience's ranking of an offer; m.mu must be held.
+func (m *Matching) dropOfferL1(id string) {
+	for _, aud := range []string{"all", "donor"} {
+		delete(m.l1Offer, offerKey(id, aud))
+	}
+	// Ministry audiences are per country; they are few and checked by stamp anyway.
+}
+
+func needKey(id string) string       { return "n:" + id }
+func offerKey(id, aud string) string { return "o:" + id + ":" + aud }
+
+// audience names the group of callers who see the same needs, so that a ranking of needs is
+// cached once per group: coordinators see all; donors see published public and donors-tier
+// needs; a ministry sees published public needs and every need of its own organization.
+func audience(a *models.Actor) (string, func(*models.Need) bool) {
+	switch {
+	case a.Role.Curates():
+		return "all", func(n *models.Need) bool { return true }
+	case a.Role == models.RoleDonor:
+		probe := &models.Actor{Role: models.RoleDonor, OrgID: "\x00"}
+		return "donor", func(n *models.Need) bool { return models.CanSeeNeed(probe, n) }
+	}
+	probe := &models.Actor{Role: models.RoleMinistry, Country: a.Country, OrgID: a.OrgID}
+	return "ministry-" + a.OrgID, func(n *models.Need) bool { return models.CanSeeNeed(probe, n) }
+}
+
+func (m *Matching) context(today models.Date) *matching.Context {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return &matching.Context{Today: today, Active: m.active}
+}
+
+// minStamp is the stamp a cached ranking must have reached to be current.
+func (m *Matching) minStamp(dirty map[string]int64, id string) int64 {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return dirty[id]
+}
+
+// OffersForNeedJSON returns the encoded ranking of offers for a need the actor may see.
+func (m *Matching) OffersForNeedJSON(ctx context.Context, a *models.Actor, needID string, limit int) ([]byte, error) {
+	n, ok := m.Model.Need(needID)
+	if !ok || !models.ValidID(needID) {
+		return nil, models.Errorf(models.ErrNotFound, "need not found")
+	}
+	if err := models.AuthorizeNeed(a, models.ActRead, n); err != nil {
+		return nil, err
+	}
+	return m.serve(ctx, rankKey{need: true, id: needID, owner: needID}, m.minStamp(m.needDirty, needID), limit, m.seenBy(a),
+		func(w matching.Weights, c *matching.Context) []matching.Match {
+			return m.ix.RankOffersForNeed(needID, needListDepth, w, c)
+		},
+		func(e *rankEntry, cached bool, limit int, w matching.Weights, c *matching.Context) any {
+			out := NeedMatches{NeedID: needID, ComputedAt: e.ComputedAt, Cached: cached, WeightsVersion: e.WeightsVersion, Items: []OfferMatch{}}
+			for _, x := range m.ix.ExplainAll(e.Items[:min(limit, len(e.Items))], w, c) {
+				if o, ok := m.ix.Offer(x.OfferID); ok {
+					out.Items = append(out.Items, OfferMatch{Rank: len(out.Items) + 1, OfferID: x.OfferID, Score: x.Score,
+						Band: x.Band, Relevance: x.Relevance, Title: o.Title, OrganizationID: o.OrganizationID, Factors: x.Factors})
+				}
+			}
+			return out
+		})
+}
+
+// NeedsForOfferJSON returns the encoded ranking of needs for an offer, listing only needs the
+// actor may see.
+func (m *Matching) NeedsForOfferJSON(ctx context.Context, a *models.Actor, offerID string, limit int) ([]byte, error) {
+	o, ok := m.Model.Offer(offerID)
+	if !ok || !models.ValidID(offerID) {
+		return nil, models.Errorf(models.ErrNotFound, "offer not found")
+	}
+	if err := models.AuthorizeOffer(a, models.ActRead, o); err != nil {
+		return nil, err
+	}
+	aud, visible := audience(a)
+	return m.serve(ctx, rankKey{id: offerKey(offerID, aud), owner: offerID}, m.minStamp(m.offerDirty, offerID), limit, m.seenBy(a),
+		func(w matching.Weights, c *matching.Context) []matching.Match {
+			return m.ix.RankNeedsForOffer(offerID, MaxRankLimit, w, c, visible)
+		},
+		func(e *rankEntry, cached bool, limit int, w matching.Weights, c *matching.Context) any {
+			out := OfferMatches{OfferID: offerID, ComputedAt: e.ComputedAt, Cached: cached, WeightsVersion: e.WeightsVersion, Items: []NeedMatch{}}
+			for _, x := range m.ix.ExplainAll(e.Items[:min(limit, len(e.Items))], w, c) {
+				if n, ok := m.ix.Need(x.NeedID); ok && visible(n) {
+					out.Items = append(out.Items, NeedMatch{Rank: len(out.Items) + 1, NeedID: x.NeedID, Score: x.Score,
+						Band: x.Band, Relevance: x.Relevance, Title: n.Title, Country: n.Country, OrganizationID: n.OrganizationID, Factors: x.Factors})
+				}
+			}
+			return out
+		})
+}
+
+// serve is the cache path shared by both directions: L1, then L2, then compute once.
+//
+// compute ranks the list from the index; body renders a response from a cached ranking,
+// explaining the lines it shows with the weights and context the ranking was computed with.
+// seen counts the deliveries the caller may see (nil: all of them), for the duplication
+// reasons: a response is encoded once per limit and per what those counts make of its lines
+// (seenKey), so a caller is never served another caller's counts.
+func (m *Matching) serve(ctx context.Context, k rankKey, min int64, limit int, seen func(matching.Delivery) int,
+	compute func(matching.Weights, *matching.Context) []matching.Match,
+	body func(e *rankEntry, cached bool, limit int, w matching.Weights, c *matching.Context) any) ([]byte, error) {
+	today := models.DateOf(m.Now())
+	w := m.Weights()
+	ctxNow := m.context(today)
+	current := func(e *rankEntry) bool { return e.current(min, today, w.Version) }
+	encode := func(e *rankEntry, cached bool) ([]byte, error) {
+		shown := e.Items
+		if limit < len(shown) {
+			shown = shown[:limit]
+		}
+		key := strconv.Itoa(limit) + m.seenKey(shown, ctxNow, seen)
+		c := ctxNow
+		if seen != nil {
+			c = &matching.Context{Today: ctxNow.Today, Active: ctxNow.Active, Seen: seen}
+		}
+		return e.encoded(cached, key, func() any { return body(e, cached, limit, w, c) })
+	}
+	fresh := func() *rankEntry {
+		m.computes.Add(1)
+		items := compute(w, ctxNow)
+		e := &rankEntry{Day: today, WeightsVersion: w.Version, ComputedAt: m.Now().UTC(),
+			Items: items, Complete: len(items) < k.depth()}
+		e.stamp.Store(min)
+		return e
+	}
+	if !m.Fresh() {
+		// Without the bus this replica may miss other replicas' changes: compute from the
+		// model, cache nothing, and say so.
+		return encode(fresh(), false)
+	}
+	m.mu.RLock()
+	e := m.l1Of(k)[k.id]
+	m.mu.RUnlock()
+	if current(e) {
+		return encode(e, true)
+	}
+	key := k.redis()
+	v, err, _ := m.sf.Do(key+"|"+strconv.FormatInt(min, 10)+"|"+strconv.FormatInt(w.Version, 10), func() (any, error) {
+		if raw, err := m.Cache.Get(ctx, key); err == nil && raw != nil {
+			if got, err := unmarshalRank(raw, k); err == nil && current(got) {
+				m.remember(k, got)
+				return served{got, true}, nil
+			}
+		} else if err != nil {
+			m.Log.DebugContext(ctx, "ranking cache unavailable; computing", "err", err)
+		}
+		e := fresh()
+		if raw, err := e.marshal(k); err == nil {
+			if err := m.Cache.Set(context.WithoutCancel(ctx), map[string][]byte{key: raw}); err != nil {
+				m.Log.DebugContext(ctx, "ranking not cached", "err", err)
+			}
+		}
+		m.remember(k, e)
+		return served{e, false}, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	s := v.(served)
+	return encode(s.e, s.cached)
+}
+
+// current reports whether a cached ranking can be served: it includes every change up to
+// stamp min that could alter it, and was computed today with the weights and the deliveries
+// under way in force.
+func (e *rankEntry) current(min int64, today models.Date, weightsVersion int64) bool {
+	return e != nil && e.stamp.Load() >= min && e.Day == today && e.WeightsVersion == weightsVersion
+}
+
+type served struct {
+	e      *rankEntry
+	cached bool
+}
+
+// remember keeps an entry in L1 unless a newer one is there.
+func (m *Matching) remember(k rankKey, e *rankEntry) {
+	if e.enc == nil {
+		e.enc = &bodies{}
+	}
+	m.mu.Lock()
+	l1 := m.l1Of(k)
+	if cur := l1[k.id]; cur == nil || cur.stamp.Load() <= e.stamp.Load() {
+		l1[k.id] = e
+	}
+	m.mu.Unlock()
+}
+
+// rankKey names a cached ranking: a need's (id is the need id) or an offer's for an audience
+// (id is offerKey).
+type rankKey struct {
+	need  bool
+	id    string
+	owner string // the need's or the offer's id
+}
+
+// depth is how many lines a ranking is computed to.
+func (k rankKey) depth() int {
+	if k.need {
+		return needListDepth
+	}
+	return MaxRankLimit
+}
+
+// redis is the ranking's key in the shared cache.
+func (k rankKey) redis() string {
+	if k.need {
+		return needKey(k.id)
+	}
+	return k.id
+}
+
+// l1Of returns the L1 map that holds a ranking; m.mu must be held.
+func (m *Matching) l1Of(k rankKey) map[string]*rankEntry {
+	if k.need {
+		return m.l1Need
+	}
+	return m.l1Offer
+}
+
+// seenBy returns how to count, for a's explanations, the deliveries under way that a may see
+// (models/policy.go, through a's view), or nil when a sees them all (coordinators). Each
+// country and capability is counted once per request, when a line first needs it (a ranking
+// of offers for a need needs one; of needs for an offer, one per country and capability of
+// its lines that has deliveries).
+func (m *Matching) seenBy(a *models.Actor) func(matching.Delivery) int {
+	v := viewAs(m.Model, a)
+	if v.all() {
+		return nil
+	}
+	counts := map[matching.Delivery]int{}
+	return func(d matching.Delivery) int {
+		if n, ok := counts[d]; ok {
+			return n
+		}
+		n := v.deliveryCounts(func(x matching.Delivery) bool { return x == d })[d]
+		counts[d] = n
+		return n
+	}
+}
+
+// seenKey names what seen makes of the duplication reasons of the lines shown: the visible
+// count of each line whose need's capability is being delivered in its country ("" when seen
+// is nil or no line has a delivery).
+func (m *Matching) seenKey(shown []matching.Match, c *matching.Context, seen func(matching.Delivery) int) string {
+	if seen == nil || len(c.Active) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	last := ""
+	for i, x := range shown {
+		if x.NeedID == last {
+			continue // a need's ranking of offers: one need, one count
+		}
+		last = x.NeedID
+		n, ok := m.ix.Need(x.NeedID)
+		if !ok {
+			continue
+		}
+		if d := (matching.Delivery{Country: n.Country, Capability: n.Capability}); c.Active[d] > 0 {
+			fmt.Fprintf(&b, "|%d:%d", i, seen(d))
+		}
+	}
+	return b.String()
+}
+
+// encoded returns the response body for a key (the limit and what the caller's visibility
+// makes of it, see serve), encoding it once per entry in L1.
+func (e *rankEntry) encoded(cached bool, key string, body func() any) ([]byte, error) {
+	if e.enc == nil {
+		return json.Marshal(body())
+	}
+	store := &e.enc.plain
+	if cached {
+		store = &e.enc.cached
+	}
+	if b, ok := store.Load(key); ok {
+		return b.([]byte), nil
+	}
+	b, err := json.Marshal(body())
+	if err != nil {
+		return nil, err
+	}
+	store.Store(key, b)
+	return b, nil
+}
+
+// NeedMatches is the response of GET /needs/{id}/matches.
+type NeedMatches struct {
+	NeedID         string       `json:"need_id"`
+	ComputedAt     time.Time    `json:"computed_at"`
+	Cached         bool         `json:"cached"`
+	WeightsVersion int64        `json:"weights_version"`
+	Items          []OfferMatch `json:"items"`
+}
+
+// OfferMatch is one ranked offer for a need. Band says how strong the match is in one word
+// (strong, possible, weak; matching.BandOf); Relevance is the gate every factor's
+// contribution is scaled by (1 exact capability, 0.5 same theme only).
+type OfferMatch struct {
+	Rank           int               `json:"rank"`
+	OfferID        string            `json:"offer_id"`
+	Score          float64           `json:"score"`
+	Band           matching.Band     `json:"band"`
+	Relevance      float64           `json:"relevance"`
+	Title          string            `json:"title"`
+	OrganizationID string            `json:"organization_id"`
+	Factors        []matching.Factor `json:"factors"`
+}
+
+// OfferMatches is the response of GET /offers/{id}/matches.
+type OfferMatches struct {
+	OfferID        string      `json:"offer_id"`
+	ComputedAt     time.Time   `json:"computed_at"`
+	Cached         bool        `json:"cached"`
+	WeightsVersion int64       `json:"weights_version"`
+	Items          []NeedMatch `json:"items"`
+}
+
+// NeedMatch is one ranked need for an offer, with its band and relevance as in OfferMatch.
+type NeedMatch struct {
+	Rank           int               `json:"rank"`
+	NeedID         string            `json:"need_id"`
+	Score          float64           `json:"score"`
+	Band           matching.Band     `json:"band"`
+	Relevance      float64           `json:"relevance"`
+	Title          string            `json:"title"`
+	Country        string            `json:"country"`
+	OrganizationID string            `json:"organization_id"`
+	Factors        []matching.Factor `json:"factors"`
+}
+
+// OffersForNeed is OffersForNeedJSON decoded, for the web UI.
+func (m *Matching) OffersForNeed(ctx context.Context, a *models.Actor, needID string, limit int) (*NeedMatches, error) {
+	b, err := m.OffersForNeedJSON(ctx, a, needID, limit)
+	if err != nil {
+		return nil, err
+	}
+	var out NeedMatches
+	return &out, json.Unmarshal(b, &out)
+}
+
+// NeedsForOffer is NeedsForOfferJSON decoded, for the web UI.
+func (m *Matching) NeedsForOffer(ctx context.Context, a *models.Actor, offerID string, limit int) (*OfferMatches, error) {
+	b, err := m.NeedsForOfferJSON(ctx, a, offerID, limit)
+	if err != nil {
+		return nil, err
+	}
+	var out OfferMatches
+	return &out, json.Unmarshal(b, &out)
+}
+
+// Allocation proposes which need each open offer should serve (coordinators): at most one
+// offer per need, within each offer's slots and remaining budget, maximising the total score.
+func (m *Matching) Allocation(ctx context.Context, a *models.Actor) ([]matching.Match, error) {
+	if err := models.AuthorizeCurator(a); err != nil {
+		return nil, err
+	}
+	today := models.DateOf(m.Now())
+	w := m.Weights()
+	c := m.context(today)
+	// A coordinators' tool: it weighs every open need and offer.
+	all := systemView(m.Model)
+	needs := all.allNeeds(func(n *models.Need) bool { return n.Status == models.NeedOpen })
+	offers := all.allOffers(func(o *models.Offer) bool { return o.Status == models.OfferOpen })
+	out := matching.AllocateAll(needs, offers, w, c)
+	if out == nil {
+		out = []matching.Match{}
+	}
+	return out, nil
+}

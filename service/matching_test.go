@@ -1,0 +1,208 @@
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"math/rand/v2"
+	"sync"
+	"testing"
+
+	"github.com/capmatch/capmatch/adapters/rediscache"
+	"github.com/capmatch/capmatch/adapters/rediscache/redistest"
+	"github.com/capmatch/capmatch/matching"
+	"github.com/capmatch/capmatch/models"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// wantNeedRanking is what a need's ranking must hold, computed from scratch from the index:
+// the service's cached or patched answer must equal it line for line, reasons included.
+func wantNeedRanking(t *testing.T, w *benchWorld, needID string) []OfferMatch {
+	t.Helper()
+	m := w.app.Matching
+	ctx := m.context(models.DateOf(m.Now()))
+	ix := m.Index()
+	out := []OfferMatch{}
+	for i, x := range ix.ExplainAll(ix.TopOffersForNeed(needID, MaxRankLimit, m.Weights(), ctx), m.Weights(), ctx) {
+		o, ok := ix.Offer(x.OfferID)
+		require.True(t, ok)
+		out = append(out, OfferMatch{Rank: i + 1, OfferID: x.OfferID, Score: x.Score, Band: x.Band, Relevance: x.Relevance,
+			Title: o.Title, OrganizationID: o.OrganizationID, Factors: x.Factors})
+	}
+	return out
+}
+
+// gotNeedRanking reads a need's ranking through the service, as the API does.
+func gotNeedRanking(t *testing.T, w *benchWorld, needID string) NeedMatches {
+	t.Helper()
+	raw, err := w.app.Matching.OffersForNeedJSON(context.Background(), w.coord, needID, MaxRankLimit)
+	require.NoError(t, err)
+	var got NeedMatches
+	require.NoError(t, json.Unmarshal(raw, &got))
+	return got
+}
+
+// TestOfferChangePatchesCachedRankings: with every need's ranking cached, a long run of donor
+// edits (budget, languages, eligibility, capability, closing and reopening, titles) is
+// applied to two servers sharing one Redis, as the bus does. The writer patches its cached
+// rankings instead of recomputing them: after every edit each ranking it serves equals a
+// ranking computed from scratch, reasons and titles included, and not one is recomputed.
+// The second server, which had cached only a few rankings, serves the same content, partly
+// from what the first wrote to Redis.
+func TestOfferChangePatchesCachedRankings(t *testing.T) {
+	cache, err := rediscache.Open(redistest.URL(t), redistest.Prefix())
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = cache.Close() })
+	w1 := newWorldOn(t, cache, 300, 300)
+	w2 := newWorldOn(t, cache, 300, 300)
+	for _, id := range w1.needs {
+		gotNeedRanking(t, w1, id)
+	}
+	for _, id := range w2.needs[:30] {
+		gotNeedRanking(t, w2, id)
+	}
+	computed1 := w1.app.Matching.Computes()
+	changes0, lists0 := w1.app.Matching.Patches()
+	rng := rand.New(rand.NewPCG(3, 5))
+	const edits = 120
+	reaching := 0 // edits of an offer that is or was ranked for some need
+	for i := range edits {
+		id := w1.offers[rng.IntN(len(w1.offers))]
+		old, _ := w1.app.Model.Offer(id)
+		o := w1.mutate(old, i)
+		if i%7 == 0 {
+			o.Title = old.Title + " (revised)"
+		}
+		if len(w1.app.Matching.Index().AffectedByOffer(old, o)) > 0 {
+			reaching++
+		}
+		o.Gen = w1.app.Clock.Tick()
+		w1.app.Model.PutOffer(o)
+		w2.app.Clock.Observe(o.Gen)
+		c := *o
+		w2.app.Model.PutOffer(&c)
+		for range 15 {
+			n := w1.needs[rng.IntN(len(w1.needs))]
+			got := gotNeedRanking(t, w1, n)
+			require.True(t, got.Cached, "edit %d: need %s was recomputed", i, n)
+			require.Equal(t, wantNeedRanking(t, w1, n), got.Items, "edit %d (%s): need %s", i, id, n)
+		}
+	}
+	for _, n := range w1.needs {
+		require.Equal(t, wantNeedRanking(t, w1, n), gotNeedRanking(t, w1, n).Items, "need %s", n)
+	}
+	assert.Equal(t, computed1, w1.app.Matching.Computes(), "the writer recomputed rankings it had cached")
+	changes, lists := w1.app.Matching.Patches()
+	changes, lists = changes-changes0, lists-lists0
+	assert.Equal(t, int64(reaching), changes, "an edit did not patch the cached rankings")
+	assert.Positive(t, lists, "no edit changed a cached ranking: the test exercises nothing")
+	t.Logf("%d edits changed %d cached rankings (of %d cached)", changes, lists, len(w1.needs))
+
+	computed2 := w2.app.Matching.Computes()
+	for _, n := range w2.needs {
+		got := gotNeedRanking(t, w2, n)
+		require.Equal(t, wantNeedRanking(t, w2, n), got.Items, "second server, need %s", n)
+		require.Equal(t, gotNeedRanking(t, w1, n).Items, got.Items, "the servers disagree on need %s", n)
+	}
+	recomputed2 := w2.app.Matching.Computes() - computed2
+	assert.Less(t, recomputed2, int64(len(w2.needs)), "the second server found nothing current in Redis")
+	t.Logf("second server: %d of %d rankings recomputed, the rest from its L1 or Redis", recomputed2, len(w2.needs))
+}
+
+// TestPatchingUnderConcurrentReads applies donor edits while other goroutines read rankings
+// (run with -race): once the edits stop, every ranking served equals one computed from
+// scratch, so no read that raced a patch left a stale ranking behind as current.
+func TestPatchingUnderConcurrentReads(t *testing.T) {
+	w := newBenchWorld(t, 200, 200)
+	for _, id := range w.needs {
+		gotNeedRanking(t, w, id)
+	}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for g := range 3 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(uint64(g), 9))
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				n := w.needs[rng.IntN(len(w.needs))]
+				if _, err := w.app.Matching.OffersForNeedJSON(context.Background(), w.coord, n, 1+rng.IntN(MaxRankLimit)); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	rng := rand.New(rand.NewPCG(7, 11))
+	for i := range 80 {
+		old, _ := w.app.Model.Offer(w.offers[rng.IntN(len(w.offers))])
+		o := w.mutate(old, i)
+		o.Gen = w.app.Clock.Tick()
+		w.app.Model.PutOffer(o)
+	}
+	close(stop)
+	wg.Wait()
+	for _, n := range w.needs {
+		require.Equal(t, wantNeedRanking(t, w, n), gotNeedRanking(t, w, n).Items, "need %s", n)
+	}
+}
+
+// TestContextChangeMarksOnlyItsDeliveries: when the deliveries under way change (an
+// engagement agreed, a project started), the rankings of the needs of that country and
+// capability are recomputed with the new duplication factor; every other cached need
+// ranking stays cached.
+func TestContextChangeMarksOnlyItsDeliveries(t *testing.T) {
+	w := newBenchWorld(t, 300, 300)
+	active := map[matching.Delivery]int{}
+	w.app.Matching.Active = func() map[matching.Delivery]int { return active }
+	w.app.Matching.ContextChanged(w.app.Clock.Tick())
+	for _, id := range w.needs {
+		gotNeedRanking(t, w, id)
+	}
+	target, _ := w.app.Model.Need(w.needs[0])
+	d := matching.Delivery{Country: target.Country, Capability: target.Capability}
+	active = map[matching.Delivery]int{d: 2}
+	w.app.Matching.ContextChanged(w.app.Clock.Tick())
+
+	var hit, recomputed int
+	for _, id := range w.needs {
+		n, _ := w.app.Model.Need(id)
+		before := w.app.Matching.Computes()
+		got := gotNeedRanking(t, w, id)
+		require.Equal(t, wantNeedRanking(t, w, id), got.Items, "need %s", id)
+		if n.Country == d.Country && n.Capability == d.Capability {
+			hit++
+			assert.EqualValues(t, 1, w.app.Matching.Computes()-before, "need %s delivers %v: recomputed", id, d)
+			for _, it := range got.Items {
+				assert.Contains(t, it.Factors[len(it.Factors)-1].Reason, "2", "the duplication reason counts the deliveries")
+			}
+		} else {
+			assert.True(t, got.Cached, "need %s does not deliver %v: still cached", id, d)
+			if w.app.Matching.Computes() != before {
+				recomputed++
+			}
+		}
+	}
+	require.Positive(t, hit)
+	assert.Zero(t, recomputed)
+}
+
+// TestCachedRankingNamesItsModel: a ranking cached by a replica running another scoring
+// model (such as one from before relevance gated the score, which wrote no model) is not
+// served but ranked again.
+func TestCachedRankingNamesItsModel(t *testing.T) {
+	k := rankKey{need: true, id: "n1", owner: "n1"}
+	e := &rankEntry{Day: "2026-06-01", WeightsVersion: 1, Items: []matching.Match{{NeedID: "n1", OfferID: "o1", Score: 0.9}}}
+	raw, err := e.marshal(k)
+	require.NoError(t, err)
+	got, err := unmarshalRank(raw, k)
+	require.NoError(t, err)
+	assert.Equal(t, e.Items, got.Items)
+	_, err = unmarshalRank([]byte(`{"s":1,"d":"2026-06-01","w":1,"t":"2026-06-01T00:00:00Z","i":["o1"],"v":[0.9]}`), k)
+	assert.Error(t, err, "an entry without the model version is stale")
+}

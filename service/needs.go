@@ -1,0 +1,461 @@
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"github.com/capmatch/capmatch/models"
+	"github.com/capmatch/capmatch/service/internal/readmodel"
+)
+
+// Needs is the use cases of needs: ministries post them, coordinators approve them, everyone
+// lists and searches what they may see.
+type Needs struct {
+	Store   models.Store
+	Model   *readmodel.Model
+	Bus     models.Bus
+	Cursors *Cursors
+	Clock   *HLC
+	Now     Clock
+	Log     *slog.Logger
+	// Notices tells coordinators and owners about transitions; may be nil.
+	Notices *Notifications
+	// Cascades applies what a withdrawn or rejected need does to its engagements (models.FateOf);
+	// may be nil only where no engagement exists.
+	Cascades *Engagements
+}
+
+// NeedInput is the body of POST /needs. Server-owned fields (id, status, owner, timestamps,
+// version) are not in it, so a body that sends them is rejected as having unknown fields.
+type NeedInput struct {
+	Title          string            `json:"title"`
+	Description    string            `json:"description"`
+	Country        string            `json:"country"`
+	Theme          models.Theme      `json:"theme"`
+	Capability     models.Capability `json:"capability"`
+	Modalities     []models.Modality `json:"modalities"`
+	Languages      []string          `json:"languages"`
+	BudgetUSD      int64             `json:"budget_usd"`
+	StartBy        models.Date       `json:"start_by"`
+	DurationMonths int               `json:"duration_months"`
+	Priority       models.Priority   `json:"priority"`
+	Maturity       *models.Maturity  `json:"maturity"`
+	Visibility     models.Visibility `json:"visibility"`
+	// OrganizationID lets a coordinator post on behalf of a government organization.
+	OrganizationID string `json:"organization_id"`
+}
+
+// NeedPatch is the body of PATCH /needs/{id}: only the fields present change. Version, when
+// given, must be the version the client read (optimistic concurrency).
+type NeedPatch struct {
+	Title          *string            `json:"title"`
+	Description    *string            `json:"description"`
+	Theme          *models.Theme      `json:"theme"`
+	Capability     *models.Capability `json:"capability"`
+	Modalities     *[]models.Modality `json:"modalities"`
+	Languages      *[]string          `json:"languages"`
+	BudgetUSD      *int64             `json:"budget_usd"`
+	StartBy        *models.Date       `json:"start_by"`
+	DurationMonths *int               `json:"duration_months"`
+	Priority       *models.Priority   `json:"priority"`
+	Maturity       *models.Maturity   `json:"maturity"`
+	Visibility     *models.Visibility `json:"visibility"`
+	Version        *int64             `json:"version"`
+}
+
+// Create stores a new draft need for the actor's country (or, for a coordinator, for the
+// government organization named in the input).
+func (s *Needs) Create(ctx context.Context, a *models.Actor, in NeedInput) (*models.Need, error) {
+	country := models.NormalizeISO(in.Country)
+	if country == "" && a.Role == models.RoleMinistry {
+		country = a.Country // a ministry's need is for its own country
+	}
+	if err := models.AuthorizeNewNeed(a, country); err != nil {
+		return nil, err
+	}
+	orgID := a.OrgID
+	if a.Role.Curates() {
+		org, err := s.governmentOrg(ctx, in.OrganizationID)
+		if err != nil {
+			return nil, err
+		}
+		orgID = org.ID
+		if country == "" {
+			country = org.Country
+		}
+		if country != org.Country {
+			return nil, fieldErr("country", "must be the country of organization %s (%s)", org.Name, org.Country)
+		}
+	} else if in.OrganizationID != "" && in.OrganizationID != a.OrgID {
+		return nil, models.Errorf(models.ErrForbidden, "a ministry posts needs only for its own organization")
+	}
+	now := s.Now().UTC()
+	n := &models.Need{
+		ID: models.NewID(now), Title: in.Title, Description: in.Description, Country: country,
+		Theme: in.Theme, Capability: in.Capability, Modalities: in.Modalities, Languages: in.Languages,
+		BudgetUSD: in.BudgetUSD, StartBy: in.StartBy, DurationMonths: in.DurationMonths, Priority: in.Priority,
+		Visibility: in.Visibility, Status: models.NeedDraft, OrganizationID: orgID, CreatedBy: a.UserID,
+		CreatedAt: now, UpdatedAt: now, Version: 1,
+	}
+	if in.Maturity != nil {
+		n.Maturity = *in.Maturity
+	} else {
+		n.Maturity = models.Maturity{Framework: models.FrameworkNone}
+	}
+	if n.Visibility == "" {
+		n.Visibility = models.VisibilityPublic
+	}
+	n.Normalize()
+	if err := n.Validate(); err != nil {
+		return nil, err
+	}
+	n.Gen = s.Clock.Tick()
+	if err := s.Store.CreateNeed(ctx, n); err != nil {
+		return nil, err
+	}
+	s.applied(ctx, n)
+	audit(ctx, s.Store, s.Log, now, a, "create", "need", n.ID, nil)
+	return n, nil
+}
+
+func (s *Needs) governmentOrg(ctx context.Context, id string) (*models.Organization, error) {
+	if id == "" {
+		return nil, fieldErr("organization_id", "is required when a coordinator posts a need: the government organization it is for")
+	}
+	if !models.ValidID(id) {
+		return nil, fieldErr("organization_id", "no such organization")
+	}
+	org, err := s.Store.GetOrg(ctx, id)
+	if errors.Is(err, models.ErrNotFound) {
+		return nil, fieldErr("organization_id", "no such organization")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if org.Type != models.OrgGovernment {
+		return nil, fieldErr("organization_id", "must be a government organization")
+	}
+	return org, nil
+}
+
+// Get returns a need the actor may see; any other is ErrNotFound.
+func (s *Needs) Get(ctx context.Context, a *models.Actor, id string) (*models.Need, error) {
+	n, err := s.find(ctx, a, id, models.ActRead)
+	if err != nil {
+		return nil, err
+	}
+	return viewAs(s.Model, a).redactNeed(n), nil
+}
+
+// find reads a need for an action of the actor, through the one lookup path (see lookup).
+func (s *Needs) find(ctx context.Context, a *models.Actor, id string, act models.Action) (*models.Need, error) {
+	return lookup(ctx, id, "need", s.Model.Need, s.Store.GetNeed, s.Model.PutNeed,
+		func(n *models.Need) int64 { return n.Version },
+		func(n *models.Need) error { return models.AuthorizeNeed(a, act, n) })
+}
+
+// load finds a need in the read model, or by _id in the store when this replica has not heard
+// of it yet (a write on another replica whose event is still on its way).
+func (s *Needs) load(ctx context.Context, id string) (*models.Need, error) {
+	if !models.ValidID(id) {
+		return nil, models.Errorf(models.ErrNotFound, "need not found")
+	}
+	if n, ok := s.Model.Need(id); ok {
+		return n, nil
+	}
+	n, err := s.Store.GetNeed(ctx, id)
+	if errors.Is(err, models.ErrNotFound) {
+		return nil, models.Errorf(models.ErrNotFound, "need not found")
+	}
+	if err != nil {
+		return nil, err
+	}
+	s.Model.PutNeed(n)
+	return n, nil
+}
+
+// Patch edits a need: the owner while it is a draft, a coordinator until it is finished. A
+// stale version (in the body or If-Match) is ErrConflict.
+func (s *Needs) Patch(ctx context.Context, a *models.Actor, id string, p NeedPatch, ifMatch *int64) (*models.Need, error) {
+	want, err := pickVersion(p.Version, ifMatch)
+	if err != nil {
+		return nil, err
+	}
+	var changed []string
+	n, err := s.update(ctx, a, id, want, models.ActUpdate, func(n *models.Need) error {
+		if err := n.Editable(a); err != nil {
+			return err
+		}
+		changed = applyNeedPatch(n, p)
+		n.Normalize()
+		return n.Validate()
+	})
+	if err != nil {
+		return nil, err
+	}
+	audit(ctx, s.Store, s.Log, s.Now(), a, "update", "need", id, changed)
+	return n, nil
+}
+
+func applyNeedPatch(n *models.Need, p NeedPatch) []string {
+	var changed []string
+	set := func(name string, ok bool, apply func()) {
+		if ok {
+			apply()
+			changed = append(changed, name)
+		}
+	}
+	set("title", p.Title != nil, func() { n.Title = *p.Title })
+	set("description", p.Description != nil, func() { n.Description = *p.Description })
+	set("theme", p.Theme != nil, func() { n.Theme = *p.Theme })
+	set("capability", p.Capability != nil, func() { n.Capability = *p.Capability })
+	set("modalities", p.Modalities != nil, func() { n.Modalities = *p.Modalities })
+	set("languages", p.Languages != nil, func() { n.Languages = *p.Languages })
+	set("budget_usd", p.BudgetUSD != nil, func() { n.BudgetUSD = *p.BudgetUSD })
+	set("start_by", p.StartBy != nil, func() { n.StartBy = *p.StartBy })
+	set("duration_months", p.DurationMonths != nil, func() { n.DurationMonths = *p.DurationMonths })
+	set("priority", p.Priority != nil, func() { n.Priority = *p.Priority })
+	set("maturity", p.Maturity != nil, func() { n.Maturity = *p.Maturity })
+	set("visibility", p.Visibility != nil, func() { n.Visibility = *p.Visibility })
+	return changed
+}
+
+// Transition moves a need through its lifecycle on behalf of an actor: submit, approve, reject
+// (reason required) or withdraw. See Change for what it does to the need's engagements.
+func (s *Needs) Transition(ctx context.Context, a *models.Actor, id string, t models.NeedTransition, reason string) (*models.Need, error) {
+	ch, err := s.Change(ctx, a, id, t, reason)
+	if err != nil {
+		return nil, err
+	}
+	return ch.Need, nil
+}
+
+// NeedChange is a need after a transition, with what the transition did to its engagements
+// (withdraw and reject only).
+type NeedChange struct {
+	*models.Need
+	Cascade *Cascade `json:"cascade,omitempty"`
+}
+
+// Change is Transition reporting the cascade. A withdrawal is refused (409, naming the
+// project) while the need has a running project; otherwise the need's end is written first
+// (the commit point) and then its proposals are withdrawn and its agreements cancelled, their
+// offer slots and amounts released and both sides told (Engagements.NeedEnded), each step a
+// conditional single-document write that a retry or the start-up recovery completes. Ending a
+// need that has engagements of another party needs a reason: they are told why.
+func (s *Needs) Change(ctx context.Context, a *models.Actor, id string, t models.NeedTransition, reason string) (*NeedChange, error) {
+	act := map[models.NeedTransition]models.Action{models.NeedSubmit: models.ActSubmit, models.NeedApprove: models.ActApprove,
+		models.NeedReject: models.ActReject, models.NeedWithdraw: models.ActWithdraw}[t]
+	if act == "" {
+		return nil, models.Errorf(models.ErrNotFound, "no such transition")
+	}
+	var p models.Problems
+	if t == models.NeedReject {
+		models.RequiredText("reason", reason, 2000, true, &p)
+	} else {
+		models.ValidText("reason", reason, 2000, true, &p)
+	}
+	if err := p.Err(); err != nil {
+		return nil, err
+	}
+	ends := t == models.NeedWithdraw || t == models.NeedReject
+	n, err := s.update(ctx, a, id, nil, act, func(n *models.Need) error {
+		next, err := n.Next(t)
+		if t == models.NeedWithdraw {
+			if berr := models.CheckNeedEnd(n, s.engagementsOf(n.ID), systemView(s.Model).projects(func(p *models.Project) bool { return p.NeedID == n.ID })); berr != nil {
+				return berr
+			}
+		}
+		if err != nil {
+			return err
+		}
+		n.Status = next
+		n.StatusReason = models.CleanText(reason)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	audit(ctx, s.Store, s.Log, s.Now(), a, string(t), "need", id, []string{"status"})
+	s.Notices.NeedTransitioned(ctx, t, n)
+	ch := &NeedChange{Need: n}
+	if ends && s.Cascades != nil {
+		ch.Cascade = s.Cascades.NeedEnded(ctx, a, n, reason)
+	}
+	return ch, nil
+}
+
+// engagementsOf lists the need's engagements as this replica knows them.
+func (s *Needs) engagementsOf(needID string) []*models.Engagement {
+	return systemView(s.Model).engagements(func(e *models.Engagement) bool { return e.NeedID == needID })
+}
+
+// PlanEnd says what withdrawing the need would do to its engagements, for the confirmation the
+// web asks for (the actor must be allowed to withdraw it).
+func (s *Needs) PlanEnd(ctx context.Context, a *models.Actor, id string) (*models.Need, models.CascadePlan, error) {
+	n, err := s.find(ctx, a, id, models.ActWithdraw)
+	if err != nil {
+		return nil, models.CascadePlan{}, err
+	}
+	if err := models.CheckNeedEnd(n, s.engagementsOf(n.ID), systemView(s.Model).projects(func(p *models.Project) bool { return p.NeedID == n.ID })); err != nil {
+		return nil, models.CascadePlan{}, err
+	}
+	if _, err := n.Next(models.NeedWithdraw); err != nil {
+		return nil, models.CascadePlan{}, err
+	}
+	return n, models.PlanNeedEnd(s.engagementsOf(n.ID)), nil
+}
+
+// Advance applies a system transition (match, start, fulfil) caused by an engagement or a
+// project, retrying on concurrent edits. It reports ErrConflict when the need is not in a state
+// that allows it.
+func (s *Needs) Advance(ctx context.Context, id string, t models.NeedTransition) (*models.Need, error) {
+	return s.update(ctx, nil, id, nil, "", func(n *models.Need) error {
+		next, err := n.Next(t)
+		if err != nil {
+			return err
+		}
+		n.Status = next
+		return nil
+	})
+}
+
+// update is the read-modify-write loop of every change: authorize, check the version the client
+// named, apply, store conditionally on the version read, and retry when another writer got in
+// between (unless the client named a version, which is then stale).
+func (s *Needs) update(ctx context.Context, a *models.Actor, id string, want *int64, act models.Action, apply func(*models.Need) error) (*models.Need, error) {
+	for attempt := 0; ; attempt++ {
+		var cur *models.Need
+		var err error
+		if a != nil {
+			cur, err = s.find(ctx, a, id, act)
+		} else {
+			cur, err = s.load(ctx, id)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if want != nil && *want != cur.Version {
+			return nil, models.Errorf(models.ErrConflict, "version %d is stale: the need is at version %d; reload it", *want, cur.Version)
+		}
+		n := *cur
+		n.Modalities = append([]models.Modality(nil), cur.Modalities...)
+		n.Languages = append([]string(nil), cur.Languages...)
+		if err := apply(&n); err != nil {
+			return nil, err
+		}
+		n.Version = cur.Version + 1
+		n.UpdatedAt = s.Now().UTC()
+		n.Gen = s.Clock.Tick()
+		err = s.Store.ReplaceNeed(ctx, &n, cur.Version)
+		if err == nil {
+			s.applied(ctx, &n)
+			return &n, nil
+		}
+		if !errors.Is(err, models.ErrConflict) || want != nil || attempt >= 4 {
+			return nil, err
+		}
+		// Another replica wrote first: refresh from the store and try again.
+		if fresh, gerr := s.Store.GetNeed(ctx, id); gerr == nil {
+			s.Model.PutNeed(fresh)
+		}
+	}
+}
+
+// applied records an acknowledged write in this replica's model and tells the others.
+func (s *Needs) applied(ctx context.Context, n *models.Need) {
+	s.Model.PutNeed(n)
+	publish(ctx, s.Bus, s.Log, models.Event{Type: models.EventNeed, ID: n.ID, Version: n.Version, At: n.UpdatedAt, Data: mustJSON(n), Gen: n.Gen})
+}
+
+// NeedListParams are the list and search parameters of GET /needs.
+type NeedListParams struct {
+	Country, Theme, Capability, Status, Q, Sort, Cursor, OrgID string
+	Limit                                                      int
+}
+
+// List returns a page of the needs the actor may see, with the cursor of the next page.
+func (s *Needs) List(ctx context.Context, a *models.Actor, p NeedListParams) ([]*models.Need, string, error) {
+	var probs models.Problems
+	q := readmodel.NeedQuery{Country: models.NormalizeISO(p.Country), Theme: models.Theme(p.Theme), Capability: models.Capability(p.Capability),
+		Status: models.NeedStatus(p.Status), OrgID: p.OrgID, Q: p.Q, Sort: p.Sort, Limit: p.Limit}
+	if q.Country != "" && !models.ValidISO(q.Country) {
+		probs.Add("country", "must be an ISO 3166-1 alpha-2 code")
+	}
+	if q.Theme != "" && !q.Theme.Valid() {
+		probs.Add("theme", "unknown theme")
+	}
+	if q.Capability != "" && !q.Capability.Valid() {
+		probs.Add("capability", "unknown capability")
+	}
+	if q.Status != "" && !validNeedStatus(q.Status) {
+		probs.Add("status", "unknown status")
+	}
+	switch q.Sort {
+	case "":
+		q.Sort = readmodel.SortNewest
+	case readmodel.SortNewest, readmodel.SortPriority:
+	default:
+		probs.Add("sort", "must be newest or priority")
+	}
+	models.ValidText("q", p.Q, 200, false, &probs)
+	if err := probs.Err(); err != nil {
+		return nil, "", err
+	}
+	canon := strings.Join([]string{"needs", q.Country, string(q.Theme), string(q.Capability), string(q.Status), q.OrgID, readmodel.Fold(strings.TrimSpace(q.Q)), q.Sort}, "|")
+	after, err := s.Cursors.Decode(p.Cursor, canon)
+	if err != nil {
+		return nil, "", err
+	}
+	q.After = after
+	v := viewAs(s.Model, a)
+	page := v.needs(q)
+	for i, n := range page.Items {
+		page.Items[i] = v.redactNeed(n)
+	}
+	return page.Items, s.Cursors.Encode(page.Next, canon), nil
+}
+
+func validNeedStatus(st models.NeedStatus) bool {
+	switch st {
+	case models.NeedDraft, models.NeedSubmitted, models.NeedOpen, models.NeedMatched, models.NeedInProgress, models.NeedFulfilled, models.NeedWithdrawn:
+		return true
+	}
+	return false
+}
+
+// pickVersion reconciles the version named in the body and in If-Match.
+func pickVersion(body, header *int64) (*int64, error) {
+	if body != nil && header != nil && *body != *header {
+		return nil, fieldErr("version", "differs from If-Match")
+	}
+	if body != nil {
+		return body, nil
+	}
+	return header, nil
+}
+
+func fieldErr(field, format string, args ...any) error {
+	return &models.Error{Kind: models.ErrInvalid, Detail: field + " " + fmt.Sprintf(format, args...),
+		Fields: []models.FieldError{{Field: field, Message: fmt.Sprintf(format, args...)}}}
+}
+
+func mustJSON(v any) json.RawMessage {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil // receivers reload by id
+	}
+	return b
+}
+
+// publish tells other replicas about a change. A failure is logged: they reconcile from the
+// store, and check it directly while their bus is down.
+func publish(ctx context.Context, bus models.Bus, log *slog.Logger, e models.Event) {
+	if err := bus.Publish(context.WithoutCancel(ctx), e); err != nil {
+		log.WarnContext(ctx, "change event not broadcast; other replicas will reconcile", "err", err, "type", e.Type, "id", e.ID)
+	}
+}

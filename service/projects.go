@@ -1,0 +1,591 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"sort"
+
+	"github.com/capmatch/capmatch/models"
+	"github.com/capmatch/capmatch/service/internal/readmodel"
+)
+
+// Projects tracks funded work that came out of agreed engagements, as IATI activities: who
+// takes part, dates, budget, status, results, documents and every money movement.
+type Projects struct {
+	Store       models.Store
+	Model       *readmodel.Model
+	Bus         models.Bus
+	Clock       *HLC
+	Needs       *Needs
+	Engagements *Engagements
+	Matching    *Matching
+	Now         Clock
+	Log         *slog.Logger
+	Notify      func(ctx context.Context, orgID, kind, text, objectType, objectID string)
+}
+
+// ProjectInput is the body of POST /projects.
+type ProjectInput struct {
+	EngagementID  string      `json:"engagement_id"`
+	Title         string      `json:"title"`
+	Description   string      `json:"description"`
+	BudgetUSD     int64       `json:"budget_usd"`
+	StartDate     models.Date `json:"start_date"`
+	EndDate       models.Date `json:"end_date"`
+	ImplementerID string      `json:"implementer_organization_id"`
+}
+
+// Overlap is another delivery of the same capability to the same country whose dates overlap:
+// a sign of duplicated effort the coordinators want to see.
+type Overlap struct {
+	Kind       string            `json:"kind"` // project or engagement
+	ID         string            `json:"id"`
+	Title      string            `json:"title,omitempty"`
+	Country    string            `json:"country"`
+	Capability models.Capability `json:"capability"`
+	StartDate  models.Date       `json:"start_date"`
+	EndDate    models.Date       `json:"end_date"`
+}
+
+// ProjectView is a project as the API returns it: with its funding figures and any overlap
+// warnings.
+type ProjectView struct {
+	*models.Project
+	Funding  models.Funding `json:"funding"`
+	Warnings []string       `json:"warnings,omitempty"`
+	Overlaps []Overlap      `json:"overlaps,omitempty"`
+}
+
+// View adds the derived figures to a project.
+func (s *Projects) View(p *models.Project) *ProjectView {
+	return &ProjectView{Project: p, Funding: p.Funding()}
+}
+
+// Create starts a project from an agreed engagement (coordinators, or the engagement's donor),
+// with dates inside the offer's window and the engagement's period. There is one project per
+// engagement, with a random id. Without transactions the start is three conditional steps:
+// the engagement takes a new project id (the idempotency key: a retried start finds it, and a
+// cancellation can no longer happen); the need moves from matched to in_progress (the commit
+// point against a withdrawal: if the withdrawal came first, the id is given back and the
+// engagement cancelled, and the start is refused); the project is written under that id. A
+// retry redoes what is missing and answers 200 with the same project.
+func (s *Projects) Create(ctx context.Context, a *models.Actor, in ProjectInput) (*ProjectView, bool, error) {
+	var p models.Problems
+	if in.EngagementID == "" {
+		p.Add("engagement_id", "is required")
+	}
+	models.RequiredText("title", in.Title, models.MaxTitleRunes, false, &p)
+	models.ValidText("description", in.Description, models.MaxDescriptionRunes, true, &p)
+	if in.BudgetUSD <= 0 || in.BudgetUSD >= models.MaxBudgetUSD {
+		p.Add("budget_usd", "must be a whole number of US dollars from 1 to 9,999,999,999")
+	}
+	checkDates(&p, "start_date", in.StartDate, "end_date", in.EndDate, true)
+	if err := p.Err(); err != nil {
+		return nil, false, err
+	}
+	e, err := s.Engagements.Get(ctx, a, in.EngagementID)
+	if err != nil {
+		return nil, false, err
+	}
+	if !(a.Role.Curates() || (a.Role == models.RoleDonor && a.OrgID == e.OfferOrgID)) {
+		return nil, false, models.Errorf(models.ErrForbidden, "only coordinators and the engagement's donor start its project")
+	}
+	if e.Status != models.EngagementAgreed {
+		return nil, false, models.Errorf(models.ErrConflict, "only an agreed engagement becomes a project; this one is %s", e.Status)
+	}
+	n, err := s.Needs.load(ctx, e.NeedID)
+	if err != nil {
+		return nil, false, err
+	}
+	if n.EngagementID != e.ID || (n.Status != models.NeedMatched && n.Status != models.NeedInProgress) {
+		return nil, false, models.Errorf(models.ErrConflict, "the need is %s and not matched to this engagement: no project can start on it", n.Status)
+	}
+	o, err := s.Engagements.Offers.load(ctx, e.OfferID)
+	if err != nil {
+		return nil, false, err
+	}
+	models.CheckProjectDates(&p, in.StartDate, in.EndDate, o, e)
+	if err := p.Err(); err != nil {
+		return nil, false, err
+	}
+	implementer := e.OfferOrgID
+	if in.ImplementerID != "" {
+		implementer = in.ImplementerID
+	}
+	impl, err := s.org(ctx, implementer)
+	if err != nil || (impl.Type != models.OrgImplementer && impl.Type != models.OrgDonor) {
+		return nil, false, fieldErr("implementer_organization_id", "must be an implementer or donor organization")
+	}
+	donor, err := s.org(ctx, e.OfferOrgID)
+	if err != nil {
+		return nil, false, err
+	}
+	ministry, err := s.org(ctx, e.NeedOrgID)
+	if err != nil {
+		return nil, false, err
+	}
+	now := s.Now().UTC()
+	// Step 1: the engagement takes the project's id.
+	linked, err := s.Engagements.update(ctx, e.ID, func(x *models.Engagement) error {
+		if x.ProjectID != "" {
+			return errUnchanged
+		}
+		if x.Status != models.EngagementAgreed {
+			return models.Errorf(models.ErrConflict, "only an agreed engagement becomes a project; this one is %s", x.Status)
+		}
+		x.ProjectID = models.NewID(now)
+		return nil
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	// Step 2: the need starts (a retry finds it in progress already).
+	if _, err := s.Needs.update(ctx, nil, e.NeedID, nil, "", func(n *models.Need) error {
+		if n.Status == models.NeedInProgress && n.EngagementID == e.ID {
+			return errUnchanged
+		}
+		next, err := n.Next(models.NeedStart)
+		if err != nil || n.EngagementID != e.ID {
+			return models.Errorf(models.ErrConflict, "the need is %s: no project can start on it", n.Status)
+		}
+		n.Status = next
+		return nil
+	}); err != nil && !errors.Is(err, errUnchanged) {
+		// The need was withdrawn first: give the id back and let the withdrawal's rule settle
+		// the engagement (cancelled, its slot and amount released).
+		if uerr := s.Engagements.unlink(ctx, e.ID, linked.ProjectID); uerr == nil {
+			if cur, gerr := s.Engagements.load(ctx, e.ID); gerr == nil {
+				_, _, _ = s.Engagements.settle(context.WithoutCancel(ctx), a, cur, nil, nil, "")
+			}
+		}
+		return nil, false, err
+	}
+	// Step 3: the project.
+	theme, _ := models.CapabilityTheme(n.Capability)
+	prj := &models.Project{
+		ID: linked.ProjectID, EngagementID: e.ID, NeedID: e.NeedID, OfferID: e.OfferID,
+		Title: models.CleanText(in.Title), Description: in.Description, Country: e.Country, Theme: theme, Capability: n.Capability,
+		DonorOrgID: e.OfferOrgID, ImplementerID: impl.ID, NeedOrgID: e.NeedOrgID,
+		Participants: []models.Participant{
+			{OrganizationID: donor.ID, Name: donor.Name, Role: models.RoleFunding, Type: donor.IATIType},
+			{OrganizationID: donor.ID, Name: donor.Name, Role: models.RoleExtending, Type: donor.IATIType},
+			{OrganizationID: impl.ID, Name: impl.Name, Role: models.RoleImplementing, Type: impl.IATIType},
+			{OrganizationID: ministry.ID, Name: ministry.Name, Role: models.RoleAccountable, Type: "10"},
+		},
+		PlannedStart: in.StartDate, PlannedEnd: in.EndDate, BudgetUSD: in.BudgetUSD, Status: models.StatusPipeline,
+		Results: []models.Result{}, Documents: []models.Document{}, Transactions: []models.Transaction{},
+		Maturity: n.Maturity, CreatedBy: a.UserID, CreatedAt: now, UpdatedAt: now, Version: 1,
+	}
+	created := true
+	if err := s.Store.CreateProject(ctx, prj); err != nil {
+		if !errors.Is(err, models.ErrConflict) {
+			return nil, false, err
+		}
+		existing, gerr := s.Store.GetProject(ctx, prj.ID)
+		if gerr != nil {
+			return nil, false, gerr
+		}
+		prj, created = existing, false
+	}
+	s.applied(ctx, prj, true)
+	v := s.View(prj)
+	v.Overlaps = s.overlapsOf(viewAs(s.Model, a), prj)
+	if len(v.Overlaps) > 0 {
+		v.Warnings = append(v.Warnings, fmt.Sprintf("%d other deliveries of %s to %s overlap these dates; see overlaps", len(v.Overlaps), prj.Capability, prj.Country))
+	}
+	// Coordinators hear of any duplication, including deliveries the project's donor may not see
+	// (once: a retried start does not tell them again).
+	if s.Notify != nil && created && len(s.overlapsOf(systemView(s.Model), prj)) > 0 {
+		s.Notify(ctx, "coordinators", "overlap", fmt.Sprintf("Possible duplication: %s in %s", prj.Capability, prj.Country), "project", prj.ID)
+	}
+	if created {
+		audit(ctx, s.Store, s.Log, now, a, "create", "project", prj.ID, nil)
+	}
+	return v, created, nil
+}
+
+func (s *Projects) org(ctx context.Context, id string) (*models.Organization, error) {
+	if !models.ValidID(id) {
+		return nil, models.Errorf(models.ErrNotFound, "organization not found")
+	}
+	return s.Store.GetOrg(ctx, id)
+}
+
+func checkDates(p *models.Problems, fromName string, from models.Date, toName string, to models.Date, required bool) {
+	fromOK, toOK := from.Valid(), to.Valid()
+	if (required || from != "") && !fromOK {
+		p.Add(fromName, "must be a real date written YYYY-MM-DD")
+	}
+	if (required || to != "") && !toOK {
+		p.Add(toName, "must be a real date written YYYY-MM-DD")
+	}
+	if fromOK && toOK && to < from {
+		p.Add(toName, "must not be before %s", fromName)
+	}
+}
+
+// needOf finds the need of a project, for visibility; nil when unknown.
+func (s *Projects) needOf(p *models.Project) *models.Need {
+	n, _ := s.Model.Need(p.NeedID)
+	return n
+}
+
+// Get returns a project the actor may see.
+func (s *Projects) Get(ctx context.Context, a *models.Actor, id string) (*ProjectView, error) {
+	p, err := s.find(ctx, a, id, models.ActRead)
+	if err != nil {
+		return nil, err
+	}
+	v := s.View(p)
+	v.Overlaps = s.overlapsOf(viewAs(s.Model, a), p)
+	return v, nil
+}
+
+// find reads a project for an action of the actor, through the one lookup path (see lookup).
+func (s *Projects) find(ctx context.Context, a *models.Actor, id string, act models.Action) (*models.Project, error) {
+	return lookup(ctx, id, "project", s.Model.Project, s.Store.GetProject, s.Model.PutProject,
+		func(p *models.Project) int64 { return p.Version },
+		func(p *models.Project) error { return models.AuthorizeProject(a, act, p, s.needOf(p)) })
+}
+
+// Visible lists the projects the actor may see (a nil actor: none), filtered.
+func (s *Projects) Visible(a *models.Actor, country, theme string, status int) []*models.Project {
+	return viewAs(s.Model, a).projects(func(p *models.Project) bool {
+		return (country == "" || p.Country == country) && (theme == "" || string(p.Theme) == theme) &&
+			(status == 0 || int(p.Status) == status)
+	})
+}
+
+// List returns the projects the actor may see with their funding.
+func (s *Projects) List(ctx context.Context, a *models.Actor, country, theme string, status int) ([]*ProjectView, error) {
+	var p models.Problems
+	country = models.NormalizeISO(country)
+	if country != "" && !models.ValidISO(country) {
+		p.Add("country", "must be an ISO 3166-1 alpha-2 code")
+	}
+	if theme != "" && !models.Theme(theme).Valid() {
+		p.Add("theme", "unknown theme")
+	}
+	if status < 0 || status > 6 {
+		p.Add("status", "must be an IATI activity status code from 1 to 6")
+	}
+	if err := p.Err(); err != nil {
+		return nil, err
+	}
+	out := []*ProjectView{}
+	for _, prj := range s.Visible(a, country, theme, status) {
+		out = append(out, s.View(prj))
+	}
+	return out, nil
+}
+
+// ProjectPatch is the body of PATCH /projects/{id}.
+type ProjectPatch struct {
+	Title       *string            `json:"title"`
+	Description *string            `json:"description"`
+	StartDate   *models.Date       `json:"start_date"`
+	EndDate     *models.Date       `json:"end_date"`
+	ActualStart *models.Date       `json:"actual_start"`
+	ActualEnd   *models.Date       `json:"actual_end"`
+	BudgetUSD   *int64             `json:"budget_usd"`
+	Results     *[]models.Result   `json:"results"`
+	Documents   *[]models.Document `json:"documents"`
+	Version     *int64             `json:"version"`
+}
+
+// Patch edits a project (its donor, coordinators).
+func (s *Projects) Patch(ctx context.Context, a *models.Actor, id string, in ProjectPatch, ifMatch *int64) (*ProjectView, error) {
+	want, err := pickVersion(in.Version, ifMatch)
+	if err != nil {
+		return nil, err
+	}
+	var changed []string
+	prj, err := s.update(ctx, a, id, want, models.ActUpdate, func(p *models.Project) error {
+		set := func(name string, ok bool, f func()) {
+			if ok {
+				f()
+				changed = append(changed, name)
+			}
+		}
+		set("title", in.Title != nil, func() { p.Title = models.CleanText(*in.Title) })
+		set("description", in.Description != nil, func() { p.Description = *in.Description })
+		set("start_date", in.StartDate != nil, func() { p.PlannedStart = *in.StartDate })
+		set("end_date", in.EndDate != nil, func() { p.PlannedEnd = *in.EndDate })
+		set("actual_start", in.ActualStart != nil, func() { p.ActualStart = *in.ActualStart })
+		set("actual_end", in.ActualEnd != nil, func() { p.ActualEnd = *in.ActualEnd })
+		set("budget_usd", in.BudgetUSD != nil, func() { p.BudgetUSD = *in.BudgetUSD })
+		set("results", in.Results != nil, func() { p.Results = *in.Results })
+		set("documents", in.Documents != nil, func() { p.Documents = *in.Documents })
+		if err := validateProject(p); err != nil {
+			return err
+		}
+		if in.StartDate != nil || in.EndDate != nil {
+			// New dates stay inside the offer's window and the engagement's period.
+			var pr models.Problems
+			o, _ := s.Model.Offer(p.OfferID)
+			e, _ := s.Model.Engagement(p.EngagementID)
+			models.CheckProjectDates(&pr, p.PlannedStart, p.PlannedEnd, o, e)
+			return pr.Err()
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	audit(ctx, s.Store, s.Log, s.Now(), a, "update", "project", id, changed)
+	return s.View(prj), nil
+}
+
+func validateProject(p *models.Project) error {
+	var pr models.Problems
+	models.RequiredText("title", p.Title, models.MaxTitleRunes, false, &pr)
+	models.ValidText("description", p.Description, models.MaxDescriptionRunes, true, &pr)
+	if p.BudgetUSD <= 0 || p.BudgetUSD >= models.MaxBudgetUSD {
+		pr.Add("budget_usd", "must be a whole number of US dollars from 1 to 9,999,999,999")
+	}
+	checkDates(&pr, "start_date", p.PlannedStart, "end_date", p.PlannedEnd, true)
+	checkDates(&pr, "actual_start", p.ActualStart, "actual_end", p.ActualEnd, false)
+	if len(p.Results) > 100 {
+		pr.Add("results", "at most 100 results")
+	}
+	for i, r := range p.Results {
+		f := fmt.Sprintf("results[%d]", i)
+		if r.Type != models.ResultOutput && r.Type != models.ResultOutcome {
+			pr.Add(f+".type", "must be output or outcome")
+		}
+		models.RequiredText(f+".title", r.Title, models.MaxTitleRunes, false, &pr)
+		models.ValidText(f+".description", r.Description, 5000, true, &pr)
+		for name, v := range map[string]*int{"baseline": r.Baseline, "target": r.Target, "achieved": r.Achieved} {
+			if v != nil && (*v < 0 || *v > 1_000_000_000) {
+				pr.Add(f+"."+name, "must be between 0 and 1,000,000,000")
+			}
+		}
+	}
+	if len(p.Documents) > 100 {
+		pr.Add("documents", "at most 100 documents")
+	}
+	for i, d := range p.Documents {
+		f := fmt.Sprintf("documents[%d]", i)
+		models.RequiredText(f+".title", d.Title, models.MaxTitleRunes, false, &pr)
+		u, err := url.Parse(d.URL)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || len(d.URL) > 2000 {
+			pr.Add(f+".url", "must be an absolute http(s) URL")
+		}
+		models.ValidText(f+".category", d.Category, 3, false, &pr)
+		if d.Language != "" && !models.ValidLanguage(d.Language) {
+			pr.Add(f+".language", "must be an ISO 639-1 code")
+		}
+	}
+	return pr.Err()
+}
+
+// statusMoves lists the IATI status changes a project may make.
+var statusMoves = map[models.ActivityStatus][]models.ActivityStatus{
+	models.StatusPipeline:       {models.StatusImplementation, models.StatusCancelled, models.StatusSuspended},
+	models.StatusImplementation: {models.StatusFinalisation, models.StatusCancelled, models.StatusSuspended},
+	models.StatusFinalisation:   {models.StatusClosed, models.StatusImplementation},
+	models.StatusSuspended:      {models.StatusImplementation, models.StatusCancelled},
+}
+
+// SetStatus moves a project to another IATI activity status. Closing needs at least one
+// recorded result; a closed project fulfils its need.
+func (s *Projects) SetStatus(ctx context.Context, a *models.Actor, id string, to models.ActivityStatus, reason string) (*ProjectView, error) {
+	if to < 1 || to > 6 {
+		return nil, fieldErr("status", "must be an IATI activity status code from 1 to 6")
+	}
+	prj, err := s.update(ctx, a, id, nil, models.ActStatus, func(p *models.Project) error {
+		allowed := false
+		for _, t := range statusMoves[p.Status] {
+			allowed = allowed || t == to
+		}
+		if !allowed {
+			return models.Errorf(models.ErrConflict, "a project in status %d cannot move to %d", p.Status, to)
+		}
+		if to == models.StatusClosed && len(p.Results) == 0 {
+			return models.Errorf(models.ErrConflict, "record the project's results before closing it")
+		}
+		today := models.DateOf(s.Now())
+		if to == models.StatusImplementation && p.ActualStart == "" {
+			p.ActualStart = today
+		}
+		if (to == models.StatusClosed || to == models.StatusCancelled) && p.ActualEnd == "" {
+			p.ActualEnd = today
+		}
+		p.Status = to
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if to == models.StatusClosed {
+		if _, err := s.Needs.update(ctx, nil, prj.NeedID, nil, "", func(n *models.Need) error {
+			next, err := n.Next(models.NeedFulfil)
+			if err != nil {
+				return errUnchanged
+			}
+			n.Status = next
+			return nil
+		}); err != nil && !errors.Is(err, errUnchanged) {
+			s.Log.WarnContext(ctx, "project closed but the need was not fulfilled", "err", err)
+		}
+	}
+	audit(ctx, s.Store, s.Log, s.Now(), a, fmt.Sprintf("status %d", to), "project", id, []string{"status"})
+	return s.View(prj), nil
+}
+
+// TransactionInput is the body of POST /projects/{id}/transactions.
+type TransactionInput struct {
+	Type        models.TransactionType `json:"type"`
+	AmountUSD   int64                  `json:"amount_usd"`
+	Date        models.Date            `json:"date"`
+	Description string                 `json:"description"`
+}
+
+// AddTransaction records a money movement (the project's donor or implementer, coordinators).
+// A disbursement beyond what was committed is accepted with a warning, as happens when a
+// commitment is recorded late.
+func (s *Projects) AddTransaction(ctx context.Context, a *models.Actor, id string, in TransactionInput) (*models.Transaction, *ProjectView, error) {
+	var p models.Problems
+	switch in.Type {
+	case models.TxPledge, models.TxCommitment, models.TxDisbursement, models.TxExpenditure:
+	default:
+		p.Add("type", "must be pledge, commitment, disbursement or expenditure")
+	}
+	if in.AmountUSD <= 0 || in.AmountUSD >= models.MaxBudgetUSD {
+		p.Add("amount_usd", "must be a whole number of US dollars from 1 to 9,999,999,999")
+	}
+	if !in.Date.Valid() {
+		p.Add("date", "must be a real date written YYYY-MM-DD")
+	}
+	models.ValidText("description", in.Description, 2000, true, &p)
+	if err := p.Err(); err != nil {
+		return nil, nil, err
+	}
+	var tx models.Transaction
+	prj, err := s.update(ctx, a, id, nil, models.ActTransaction, func(p *models.Project) error {
+		if len(p.Transactions) >= 10_000 {
+			return models.Errorf(models.ErrConflict, "the project has too many transactions")
+		}
+		now := s.Now().UTC()
+		tx = models.Transaction{ID: models.NewID(now), Type: in.Type, AmountUSD: in.AmountUSD, Date: in.Date,
+			Description: models.CleanText(in.Description), CreatedBy: a.UserID, CreatedAt: now}
+		p.Transactions = append(p.Transactions, tx)
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	v := s.View(prj)
+	if v.Funding.Disbursed > v.Funding.Committed {
+		v.Warnings = append(v.Warnings, fmt.Sprintf("disbursements ($%d) exceed commitments ($%d)", v.Funding.Disbursed, v.Funding.Committed))
+	}
+	audit(ctx, s.Store, s.Log, s.Now(), a, "transaction", "project", id, []string{string(in.Type)})
+	return &tx, v, nil
+}
+
+// update is the project's read-modify-write loop.
+func (s *Projects) update(ctx context.Context, a *models.Actor, id string, want *int64, act models.Action, apply func(*models.Project) error) (*models.Project, error) {
+	for attempt := 0; ; attempt++ {
+		cur, err := s.find(ctx, a, id, act)
+		if err != nil {
+			return nil, err
+		}
+		if want != nil && *want != cur.Version {
+			return nil, models.Errorf(models.ErrConflict, "version %d is stale: the project is at version %d; reload it", *want, cur.Version)
+		}
+		p := *cur
+		p.Results = append([]models.Result(nil), cur.Results...)
+		p.Documents = append([]models.Document(nil), cur.Documents...)
+		p.Transactions = append([]models.Transaction(nil), cur.Transactions...)
+		p.Participants = append([]models.Participant(nil), cur.Participants...)
+		if err := apply(&p); err != nil {
+			return nil, err
+		}
+		fillProject(&p)
+		p.Version = cur.Version + 1
+		p.UpdatedAt = s.Now().UTC()
+		err = s.Store.ReplaceProject(ctx, &p, cur.Version)
+		if err == nil {
+			s.applied(ctx, &p, cur.Active() != p.Active())
+			return &p, nil
+		}
+		if !errors.Is(err, models.ErrConflict) || want != nil || attempt >= 8 {
+			return nil, err
+		}
+		if fresh, gerr := s.Store.GetProject(ctx, id); gerr == nil {
+			s.Model.PutProject(fresh)
+		}
+	}
+}
+
+func fillProject(p *models.Project) {
+	if p.Results == nil {
+		p.Results = []models.Result{}
+	}
+	if p.Documents == nil {
+		p.Documents = []models.Document{}
+	}
+	if p.Transactions == nil {
+		p.Transactions = []models.Transaction{}
+	}
+}
+
+func (s *Projects) applied(ctx context.Context, p *models.Project, contextChanged bool) {
+	g := s.Clock.Tick()
+	s.Model.PutProject(p)
+	if contextChanged {
+		s.Matching.ContextChanged(g)
+	}
+	publish(ctx, s.Bus, s.Log, models.Event{Type: models.EventProject, ID: p.ID, Version: p.Version, At: p.UpdatedAt, Data: mustJSON(p), Gen: g})
+}
+
+// overlapsOf lists the deliveries v sees (active projects and agreed engagements without a
+// project) of the same capability to the same country as p, with overlapping dates, other
+// than p itself and its engagement.
+func (s *Projects) overlapsOf(v view, p *models.Project) []Overlap {
+	start, end := p.PlannedStart, p.PlannedEnd
+	return v.deliveries(func(o Overlap) bool {
+		return o.ID != p.ID && o.ID != p.EngagementID && o.Country == p.Country && o.Capability == p.Capability &&
+			o.StartDate <= end && start <= o.EndDate
+	})
+}
+
+// OverlapPair is one pair of deliveries that overlap.
+type OverlapPair struct {
+	A Overlap `json:"a"`
+	B Overlap `json:"b"`
+}
+
+// Overlaps lists every pair of visible active projects and agreed engagements that deliver the
+// same capability to the same country over overlapping dates.
+func (s *Projects) Overlaps(ctx context.Context, a *models.Actor) []OverlapPair {
+	items := viewAs(s.Model, a).deliveries(nil)
+	sort.Slice(items, func(i, j int) bool { return items[i].ID < items[j].ID })
+	out := []OverlapPair{}
+	for i := range items {
+		for j := i + 1; j < len(items); j++ {
+			x, y := items[i], items[j]
+			if x.Country == y.Country && x.Capability == y.Capability && x.StartDate <= y.EndDate && y.StartDate <= x.EndDate {
+				out = append(out, OverlapPair{A: x, B: y})
+			}
+		}
+	}
+	return out
+}
+
+// CountryFigures counts, per country, the active projects the actor may see: the project side
+// of country profiles (their money is counted over needs: fundingBy).
+func (s *Projects) CountryFigures(a *models.Actor) map[string]ProjectFigures {
+	out := map[string]ProjectFigures{}
+	for _, p := range s.Visible(a, "", "", 0) {
+		if p.Active() {
+			f := out[p.Country]
+			f.Active++
+			out[p.Country] = f
+		}
+	}
+	return out
+}

@@ -19,7 +19,7 @@ func (s *Server) handleCreateOffer() fiber.Handler {
 		}
 		c.Location("/api/v1/offers/" + o.ID)
 		setETag(c, o.Version)
-		return c.Status(fiber.StatusCreated).JSON(o)
+		return s.sendOffer(c.Status(fiber.StatusCreated), o)
 	}
 }
 
@@ -31,7 +31,7 @@ func (s *Server) handleGetOffer() fiber.Handler {
 			return err
 		}
 		setETag(c, o.Version)
-		return c.JSON(o)
+		return s.sendOffer(c, o)
 	}
 }
 
@@ -51,7 +51,7 @@ func (s *Server) handlePatchOffer() fiber.Handler {
 			return err
 		}
 		setETag(c, o.Version)
-		return c.JSON(o)
+		return s.sendOffer(c, o)
 	}
 }
 
@@ -67,7 +67,7 @@ func (s *Server) handleOfferTransition(t models.OfferTransition) fiber.Handler {
 			return err
 		}
 		setETag(c, o.Version)
-		return c.JSON(o)
+		return s.sendOffer(c, o)
 	}
 }
 
@@ -84,6 +84,34 @@ func (s *Server) handleListOffers() fiber.Handler {
 		if err != nil {
 			return err
 		}
-		return c.JSON(fiber.Map{"items": nonNil(items), "next_cursor": next})
+		views := make([]offerView, len(items))
+		for i, o := range items {
+			if views[i], err = s.offerView(c, o); err != nil {
+				return err
+			}
+		}
+		return c.JSON(fiber.Map{"items": views, "next_cursor": next})
 	}
+}
+
+// offerView is an offer as the API answers it: the offer and the name of the organization
+// that runs it (with contact_name and contact_email, when the programme published them, to
+// reach it).
+type offerView struct {
+	*models.Offer
+	OrganizationName string `json:"organization_name"`
+}
+
+func (s *Server) offerView(c *fiber.Ctx, o *models.Offer) (offerView, error) {
+	name, err := s.deps.App.Accounts.OrgName(c.UserContext(), o.OrganizationID)
+	return offerView{Offer: o, OrganizationName: name}, err
+}
+
+// sendOffer answers one offer as an offerView.
+func (s *Server) sendOffer(c *fiber.Ctx, o *models.Offer) error {
+	v, err := s.offerView(c, o)
+	if err != nil {
+		return err
+	}
+	return c.JSON(v)
 }

@@ -333,10 +333,11 @@ func TestResponsesExposeOnlyKnownProperties(t *testing.T) {
 	allowed := map[string][]string{
 		"need": {"id", "title", "description", "country", "theme", "capability", "modalities", "languages", "budget_usd", "start_by",
 			"duration_months", "priority", "maturity", "visibility", "status", "status_reason", "organization_id", "created_by",
-			"created_at", "updated_at", "version", "engagement_id", "gen"},
+			"created_at", "updated_at", "version", "engagement_id", "gen", "organization_name"},
 		"offer": {"id", "title", "description", "themes", "capabilities", "modalities", "languages", "eligible_countries",
 			"eligible_regions", "budget_usd", "max_engagements", "available_from", "available_until", "status", "status_reason",
-			"engagements_used", "budget_committed_usd", "organization_id", "created_by", "created_at", "updated_at", "version", "gen"},
+			"engagements_used", "budget_committed_usd", "organization_id", "created_by", "created_at", "updated_at", "version", "gen",
+			"organization_name", "contact_name", "contact_email"},
 		"user":         {"id", "email", "name", "role", "organization_id", "country", "disabled", "lang", "created_at", "updated_at", "version"},
 		"organization": {"id", "name", "type", "country", "iati_ref", "iati_type", "created_at", "updated_at", "version"},
 		"token pair":   {"access_token", "refresh_token", "token_type", "expires_in"},

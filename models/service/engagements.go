@@ -208,13 +208,13 @@ func (s *Engagements) Withdraw(ctx context.Context, a *models.Actor, id, reason 
 }
 
 func (s *Engagements) close(ctx context.Context, a *models.Actor, id, reason string, act models.Action, to models.EngagementStatus) (*models.Engagement, error) {
-	var p models.Problems
-	models.ValidText("reason", reason, 2000, true, &p)
-	if err := p.Err(); err != nil {
-		return nil, err
-	}
 	e, err := s.update(ctx, id, func(e *models.Engagement) error {
 		if err := models.AuthorizeEngagement(a, act, e); err != nil {
+			return err
+		}
+		var p models.Problems // checked once the actor is allowed: 403 or 404 whatever the input
+		models.ValidText("reason", reason, 2000, true, &p)
+		if err := p.Err(); err != nil {
 			return err
 		}
 		if e.Status == to {
@@ -244,13 +244,13 @@ func EngagementSideOf(a *models.Actor, e *models.Engagement) models.Side {
 
 // Message adds a message to the engagement's thread (either side, coordinators).
 func (s *Engagements) Message(ctx context.Context, a *models.Actor, id, body string) (*models.Engagement, error) {
-	var p models.Problems
-	models.RequiredText("body", body, 5000, true, &p)
-	if err := p.Err(); err != nil {
-		return nil, err
-	}
 	e, err := s.update(ctx, id, func(e *models.Engagement) error {
 		if err := models.AuthorizeEngagement(a, models.ActMessage, e); err != nil {
+			return err
+		}
+		var p models.Problems // checked once the actor is allowed
+		models.RequiredText("body", body, 5000, true, &p)
+		if err := p.Err(); err != nil {
 			return err
 		}
 		now := s.Now().UTC()

@@ -115,8 +115,7 @@ func (u *UI) engagementPage(r *req, e *models.Engagement, f, pf *form) *engageme
 	p.CanAccept = e.Status == models.EngagementProposed && models.AuthorizeEngagement(a, models.ActAccept, e) == nil
 	p.CanWithdraw = e.Status == models.EngagementProposed && models.AuthorizeEngagement(a, models.ActWithdraw, e) == nil
 	p.CanMessage = models.AuthorizeEngagement(a, models.ActMessage, e) == nil
-	p.CanStartProject = e.Status == models.EngagementAgreed && e.ProjectID == "" &&
-		(a.Role.Curates() || (a.Role == models.RoleDonor && a.OrgID == e.OfferOrgID))
+	p.CanStartProject = e.Status == models.EngagementAgreed && e.ProjectID == "" && models.AuthorizeStartProject(a, e) == nil
 	if p.CanStartProject {
 		if p.ProjectForm == nil {
 			p.ProjectForm = newForm()

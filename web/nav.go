@@ -7,8 +7,9 @@ import "github.com/capmatch/capmatch/models"
 type navItem struct {
 	// Key matches Page.Nav on the page the link leads to (aria-current="page").
 	Key, Href, Text string
-	// Items are the links of a group; a group has no Href of its own.
+	// Items are the links of a group; a group has no Href of its own, and an ID for its menu.
 	Items []navItem
+	ID    string
 }
 
 // Current reports whether the item is, or a group holds, the page being shown, so that a
@@ -41,9 +42,9 @@ func (p *Page) Menu() []navItem {
 	if v == nil {
 		return browse
 	}
-	group := func(text string, items ...navItem) navItem { return navItem{Text: text, Items: items} }
+	group := func(id, text string, items ...navItem) navItem { return navItem{ID: id, Text: text, Items: items} }
 	notifications := link("notifications", "/notifications", L.T("nav.notifications"))
-	browseMenu := group(L.T("nav.browse"), browse...)
+	browseMenu := group("menu-browse", L.T("nav.browse"), browse...)
 	switch {
 	case v.Role == models.RoleMinistry:
 		return []navItem{
@@ -67,7 +68,7 @@ func (p *Page) Menu() []navItem {
 	}
 	return []navItem{
 		link("coordinator", "/coordinator", L.T("nav.queue")),
-		group(L.T("nav.delivery"),
+		group("menu-delivery", L.T("nav.delivery"),
 			link("engagements", "/engagements", L.T("nav.pipeline")),
 			link("projects", "/projects", L.T("nav.projects")),
 			link("funding", "/coordinator/funding", L.T("nav.funding")),

@@ -338,7 +338,7 @@ func TestNavigationFitsEachRole(t *testing.T) {
 		assert.LessOrEqual(t, top, tc.maxTop, "%q: top-level entries", tc.who)
 		assert.ElementsMatch(t, tc.links, links, tc.who)
 		if tc.who != "" {
-			assert.Contains(t, p.Body, `<li class="menu"><details>`, "grouped in a disclosure menu that needs no script")
+			assert.Contains(t, p.Body, `<li class="menu" id="menu-browse"><details>`, "grouped in a disclosure menu that needs no script")
 			assert.Regexp(t, `<summary class="current">[^<]+</summary>\s*<ul><li><a href="/needs">`, p.Body,
 				"the closed menu says the current page is in it")
 			assert.Contains(t, p.Body, `<a href="/countries" aria-current="page">`)

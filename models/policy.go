@@ -255,6 +255,19 @@ func CanSeeOfferCommitments(a *Actor, o *Offer) bool {
 	return a != nil && (a.Role.Curates() || (a.OrgID != "" && a.OrgID == o.OrganizationID))
 }
 
+// AuthorizeStartProject decides who starts the project of an engagement the actor can see:
+// coordinators, and the donor whose offer it uses (the need's ministry follows it, it does not
+// run it).
+func AuthorizeStartProject(a *Actor, e *Engagement) error {
+	if !CanSeeEngagement(a, e) {
+		return hidden("engagement")
+	}
+	if a.Role.Curates() || (a.Role == RoleDonor && a.OrgID == e.OfferOrgID) {
+		return nil
+	}
+	return deny("only coordinators and the engagement's donor start its project")
+}
+
 // CanSeeProject reports whether the actor may know the project exists: coordinators, the
 // organizations taking part, and whoever may see the need it serves (so that a restricted
 // need's project stays hidden too).

@@ -2,8 +2,6 @@ package web
 
 import (
 	"github.com/capmatch/capmatch/models"
-	"github.com/capmatch/capmatch/models/readmodel"
-	"github.com/capmatch/capmatch/models/service"
 	"github.com/gofiber/fiber/v2"
 )
 
@@ -20,8 +18,7 @@ type queuePage struct {
 	Export bool
 }
 
-// queueLimit bounds the approval queue shown at once; the oldest wait longest, so they come
-// first among equal priorities once the queue is worked down.
+// queueLimit bounds the approval queue shown at once; the needs waiting longest come first.
 const queueLimit = 100
 
 // CoordinatorHome is the coordinator workspace: the approval queue of submitted needs, each
@@ -45,8 +42,7 @@ func (u *UI) renderQueue(r *req, status int, forms map[string]*form) error {
 	if err := models.AuthorizeCurator(a); err != nil {
 		return err
 	}
-	items, _, err := u.app.Needs.List(r.c.UserContext(), a, service.NeedListParams{Status: string(models.NeedSubmitted),
-		Sort: readmodel.SortPriority, Limit: queueLimit})
+	items, err := u.app.Needs.Queue(r.c.UserContext(), a, queueLimit)
 	if err != nil {
 		return err
 	}

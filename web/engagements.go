@@ -123,8 +123,7 @@ func (u *UI) engagementPage(r *req, e *models.Engagement, f, pf *form) *engageme
 	_, p.HasProject = u.app.Model.Project(e.ProjectID)
 	p.CanCancel = e.Status == models.EngagementAgreed && e.ProjectID == "" && models.AuthorizeEngagement(a, models.ActCancel, e) == nil
 	// An interrupted start (an id reserved, no project written) is finished by starting again.
-	p.CanStartProject = e.Status == models.EngagementAgreed && !p.HasProject &&
-		(a.Role.Curates() || (a.Role == models.RoleDonor && a.OrgID == e.OfferOrgID))
+	p.CanStartProject = e.Status == models.EngagementAgreed && !p.HasProject && models.AuthorizeStartProject(a, e) == nil
 	if o, ok := u.app.Model.Offer(e.OfferID); ok && p.CanAccept {
 		p.OfferLeft, p.SlotsLeft = o.RemainingBudget(), o.SlotsLeft()
 	}

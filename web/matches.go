@@ -3,7 +3,6 @@ package web
 import (
 	"context"
 	"errors"
-	"sync"
 	"time"
 
 	"github.com/capmatch/capmatch/matching"
@@ -122,39 +121,14 @@ func (u *UI) rankingFailed(ctx context.Context, err error) *matchList {
 	return &matchList{Unavailable: true}
 }
 
-// orgNames caches organization names for ranking pages (ten offers, ten organizations).
-type orgNames struct {
-	mu sync.Mutex
-	m  map[string]orgName
-}
-
-type orgName struct {
-	name string
-	exp  time.Time
-}
-
+// orgName is the name of an organization for the pages that say who is behind a need, an
+// offer or a match ("" when unknown: a page never fails for a name).
 func (u *UI) orgName(ctx context.Context, id string) string {
-	if id == "" {
-		return ""
-	}
-	now := u.now()
-	u.orgs.mu.Lock()
-	if e, ok := u.orgs.m[id]; ok && now.Before(e.exp) {
-		u.orgs.mu.Unlock()
-		return e.name
-	}
-	u.orgs.mu.Unlock()
-	org, err := u.app.Accounts.GetOrg(ctx, id)
+	name, err := u.app.Accounts.OrgName(ctx, id)
 	if err != nil {
-		return ""
+		u.log.WarnContext(ctx, "organization name unavailable", "err", err, "organization_id", id)
 	}
-	u.orgs.mu.Lock()
-	if u.orgs.m == nil || len(u.orgs.m) > 10_000 {
-		u.orgs.m = map[string]orgName{}
-	}
-	u.orgs.m[id] = orgName{name: org.Name, exp: now.Add(5 * time.Minute)}
-	u.orgs.mu.Unlock()
-	return org.Name
+	return name
 }
 
 // rankable reports whether a need's page shows offers for it: not once it is finished.

@@ -167,9 +167,6 @@ func (a *App) importNeed(ctx context.Context, orgs *importOrgs, row *NeedImportR
 	} else {
 		n.Maturity = models.Maturity{Framework: models.FrameworkNone}
 	}
-	if n.Visibility == "" {
-		n.Visibility = models.VisibilityPublic
-	}
 	n.Normalize()
 	probs = append(probs, validationProblems(n.Validate(), skip)...)
 	return n, probs, nil
@@ -240,6 +237,7 @@ func (a *App) importOffer(ctx context.Context, orgs *importOrgs, row *OfferImpor
 		ID: models.NewID(at), Title: row.Title, Description: row.Description, Themes: row.Themes, Capabilities: row.Capabilities,
 		Modalities: row.Modalities, Languages: row.Languages, EligibleCountries: row.EligibleCountries, EligibleRegions: row.EligibleRegions,
 		BudgetUSD: row.BudgetUSD, MaxEngagements: row.MaxEngagements, AvailableFrom: row.AvailableFrom, AvailableUntil: row.AvailableUntil,
+		ContactName: row.ContactName, ContactEmail: row.ContactEmail,
 		Status: status, OrganizationID: row.OrganizationID, CreatedBy: actor.UserID, CreatedAt: at, UpdatedAt: at, Version: 1,
 	}
 	fillEmpty(o)

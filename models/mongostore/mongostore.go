@@ -28,11 +28,18 @@ type Store struct {
 	client     *mongo.Client
 	db         *mongo.Database
 	replicaSet bool
-	// serial is set on FerretDB, whose updates are a find followed by a write by _id with nothing
-	// atomic in between (measured: 11 of 20 concurrent conditional updates on a 3-slot offer all
-	// "matched"). Conditional writes then take an in-process lock per document. That is sound
-	// because the embedded FerretDB serves one process; several API processes need MongoDB.
+	// serial is set on FerretDB reached directly, whose updates are a find followed by a write
+	// by _id with nothing atomic in between (measured: 11 of 20 concurrent conditional updates
+	// on a 3-slot offer all "matched"). Conditional writes then take an in-process lock per
+	// document, check their condition on a fresh read and write by _id alone (which FerretDB
+	// looks up by index). That is sound only while one process writes: the embedded default.
 	serial bool
+	// proxied is set behind capmatch's write proxy (embedded.WriteProxy, which `capmatch
+	// ferretdb` serves): it applies each write command alone in its collection, so a write
+	// that carries its whole condition in its filter is atomic across processes, as on
+	// MongoDB. FerretDB answers such filters by scanning the collection.
+	proxied bool
+	ferret  bool
 	log    *slog.Logger
 }
 
@@ -70,7 +77,9 @@ func Open(ctx context.Context, uri, dbName string, opts Options) (*Store, error)
 	_, s.replicaSet = hello["setName"]
 	var info bson.M
 	if err := client.Database("admin").RunCommand(ctx, bson.D{{Key: "buildInfo", Value: 1}}).Decode(&info); err == nil {
-		_, s.serial = info["ferretdbVersion"]
+		_, s.ferret = info["ferretdbVersion"]
+		_, s.proxied = info[writeProxyField]
+		s.serial = s.ferret && !s.proxied
 	}
 	dbOpts := options.Database()
 	if s.replicaSet {
@@ -86,10 +95,29 @@ func Open(ctx context.Context, uri, dbName string, opts Options) (*Store, error)
 
 func boolPtr(b bool) *bool { return &b }
 
-// Serialized reports whether conditional writes are serialized in-process (FerretDB).
+// writeProxyField is the field embedded.WriteProxy adds to buildInfo replies
+// (embedded.ProxyField; TestWriteProxyIsRecognised checks that they agree).
+const writeProxyField = "capmatchWriteProxy"
+
+// Serialized reports whether conditional writes are serialized in-process (FerretDB reached
+// directly): then only one process may write to the store.
 func (s *Store) Serialized() bool { return s.serial }
 
-// docLocks serializes conditional writes per document on FerretDB. It is shared by every Store
+// ConditionalWrites says what makes conditional writes atomic, for the start-up log:
+// "mongodb" (the server applies filter and update atomically), "write-proxy" (FerretDB behind
+// embedded.WriteProxy: safe for several processes) or "in-process-locks" (FerretDB reached
+// directly: one process only).
+func (s *Store) ConditionalWrites() string {
+	switch {
+	case s.serial:
+		return "in-process-locks"
+	case s.proxied:
+		return "write-proxy"
+	}
+	return "mongodb"
+}
+
+// docLocks serializes conditional writes per document on FerretDB reached directly. It is shared by every Store
 // in the process, so that two API replicas in one test process (one embedded server) agree.
 var docLocks [256]sync.Mutex
 
@@ -109,10 +137,11 @@ func (s *Store) lockDoc(coll, id string) func() {
 	return m.Unlock
 }
 
-// guard returns the filter a conditional write sends. MongoDB applies the whole filter
-// atomically with the write. FerretDB pushes only an _id equality down to SQLite and scans the
-// collection for anything more, so on FerretDB (serial) the caller has verified the other
-// conditions on a fresh read under lockDoc, and the write filters by _id alone.
+// guard returns the filter a conditional write sends. MongoDB, and FerretDB behind the write
+// proxy, apply the whole filter atomically with the write. FerretDB pushes only an _id equality
+// down to SQLite and scans the collection for anything more, so on FerretDB reached directly
+// (serial) the caller has verified the other conditions on a fresh read under lockDoc, and the
+// write filters by _id alone.
 func (s *Store) guard(filter bson.D) bson.D {
 	if !s.serial {
 		return filter

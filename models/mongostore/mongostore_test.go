@@ -16,7 +16,12 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-func TestMain(m *testing.M) { os.Exit(storetest.Main(m)) }
+func TestMain(m *testing.M) {
+	if os.Getenv(childEnv) != "" {
+		os.Exit(storeChild()) // a store process of multiprocess_test.go
+	}
+	os.Exit(storetest.Main(m))
+}
 
 func TestOpenIsIdempotentAndPings(t *testing.T) {
 	name := storetest.NewDBName()

@@ -40,7 +40,7 @@ type Store struct {
 	// MongoDB. FerretDB answers such filters by scanning the collection.
 	proxied bool
 	ferret  bool
-	log    *slog.Logger
+	log     *slog.Logger
 }
 
 // Options tunes how the store connects.

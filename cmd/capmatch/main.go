@@ -138,6 +138,10 @@ func openStack(ctx context.Context, cfg config, hooks service.WebhookOptions, lo
 	if err != nil {
 		return st, fmt.Errorf("open store: %w", err)
 	}
+	if ferret == nil && st.store.Serialized() {
+		log.Warn("MONGO_URI is a FerretDB reached directly: its conditional writes are atomic for this one process only; " +
+			"run a single API process on it, serve it with `capmatch ferretdb` (through the write proxy), or use MongoDB")
+	}
 	if ferret != nil {
 		// FerretDB 1.24 scans a whole collection for every lookup by _id unless this index
 		// exists (embedded.FerretDB.IndexIDs).
@@ -262,7 +266,8 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, st *stack) error {
 		return fmt.Errorf("listen on CAPMATCH_ADDR %s: %w", cfg.Addr, err)
 	}
 	log.Info("capmatch running", "mode", st.mode, "store", storeDesc(st.mode, cfg), "cache", st.cacheMode,
-		"replica_set", st.store.ReplicaSet(), "addr", ln.Addr().String(), "version", version)
+		"replica_set", st.store.ReplicaSet(), "conditional_writes", st.store.ConditionalWrites(),
+		"addr", ln.Addr().String(), "version", version)
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.App().Listener(ln) }()

@@ -342,7 +342,7 @@ func TestWriteProxyOnFerretDB(t *testing.T) {
 	f, err := StartFerretDB(ctx, t.TempDir(), quiet)
 	require.NoError(t, err)
 	t.Cleanup(f.Stop)
-	p := startProxy(t, f.URI()[len("mongodb://"):len(f.URI())-1])
+	p := startProxy(t, f.Addr())
 
 	var info bson.M
 	cl := client(t, p.URI())

@@ -13,7 +13,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"strings"
 	"testing"
 
 	"github.com/capmatch/capmatch/models/embedded"
@@ -47,7 +46,7 @@ func Main(m *testing.M) int {
 		return 1
 	}
 	defer f.Stop()
-	p, err := embedded.StartWriteProxy(context.Background(), "127.0.0.1:0", strings.TrimSuffix(strings.TrimPrefix(f.URI(), "mongodb://"), "/"), nil)
+	p, err := embedded.StartWriteProxy(context.Background(), "127.0.0.1:0", f.Addr(), nil)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "storetest:", err)
 		return 1

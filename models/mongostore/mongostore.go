@@ -48,8 +48,19 @@ type Options struct {
 	// ServerSelectionTimeout bounds how long an operation waits for a reachable server, so
 	// that an unreachable store answers 503 quickly instead of hanging requests.
 	ServerSelectionTimeout time.Duration
-	Logger                 *slog.Logger
+	// Timeout bounds every store call, from server selection to the reply (the driver's
+	// client-side operation timeout, timeoutMS; a call whose context has an earlier deadline
+	// keeps it). The driver also sends the time left as maxTimeMS, which bounds a write's wait
+	// for its write concern on a replica set (the v2 driver has no wtimeout). A timeoutMS in
+	// the URI takes precedence. Default DefaultTimeout.
+	Timeout time.Duration
+	Logger  *slog.Logger
 }
+
+// DefaultTimeout bounds a store call when neither Options.Timeout nor the URI's timeoutMS says
+// otherwise: long enough for a full read of the largest collection at start-up, short enough
+// that a request never hangs on a store that stopped answering.
+const DefaultTimeout = 10 * time.Second
 
 // Open connects to the MongoDB deployment at uri, uses database dbName, detects whether it is a
 // replica set (then writes use majority write concern with journaling), and creates indexes.
@@ -60,10 +71,16 @@ func Open(ctx context.Context, uri, dbName string, opts Options) (*Store, error)
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
+	if opts.Timeout == 0 {
+		opts.Timeout = DefaultTimeout
+	}
 	co := options.Client().ApplyURI(uri).
 		SetServerSelectionTimeout(opts.ServerSelectionTimeout).
 		SetConnectTimeout(opts.ServerSelectionTimeout).
 		SetAppName("capmatch")
+	if co.Timeout == nil {
+		co.SetTimeout(opts.Timeout)
+	}
 	client, err := mongo.Connect(co)
 	if err != nil {
 		return nil, fmt.Errorf("connect to mongodb: %w", err)
@@ -237,9 +254,51 @@ func (s *Store) ensureIndexes(ctx context.Context) error {
 	return nil
 }
 
+// unavailableCodes are the server error codes that mean the deployment cannot take the
+// operation now but should shortly: no writable primary (an election, a step-down, a node
+// starting or stopping), a network failure between members, a read or write concern that cannot
+// be met in time, an operation that ran out of time.
+var unavailableCodes = map[int32]string{
+	6:     "HostUnreachable",
+	7:     "HostNotFound",
+	50:    "MaxTimeMSExpired",
+	64:    "WriteConcernFailed",
+	89:    "NetworkTimeout",
+	91:    "ShutdownInProgress",
+	100:   "UnsatisfiableWriteConcern",
+	133:   "FailedToSatisfyReadPreference",
+	134:   "ReadConcernMajorityNotAvailableYet",
+	189:   "PrimarySteppedDown",
+	262:   "ExceededTimeLimit",
+	9001:  "SocketException",
+	10058: "LegacyNotPrimary",
+	10107: "NotWritablePrimary",
+	11600: "InterruptedAtShutdown",
+	11602: "InterruptedDueToReplStateChange",
+	13435: "NotPrimaryNoSecondaryOk",
+	13436: "NotPrimaryOrSecondary",
+}
+
+// writeConcernCodes are the codes of a write the primary applied but could not confirm at the
+// write concern (majority) in time: it may or may not survive.
+var writeConcernCodes = map[int32]bool{64: true, 100: true}
+
+// Unavailability details, client-safe (the API's error handler sends them as the problem's
+// detail with the status 503 and Retry-After).
+const (
+	detailUnreachable  = "the data store is unreachable"
+	detailNoPrimary    = "the data store has no primary at the moment (an election or a restart); retry shortly"
+	detailWriteConcern = "the data store did not confirm the write in time; it may have been applied: read the object again before retrying"
+)
+
+// storeRetryAfter is the Retry-After of a store outage: long enough for a driver to find the
+// new primary after an election (typically 10-12 s in all, most of it before the first 503).
+const storeRetryAfter = 5 * time.Second
+
 // mapErr turns driver errors into the domain's sentinel errors: no document → not found,
-// duplicate key → conflict, network trouble or timeouts → unavailable. Other errors pass
-// through wrapped so they are logged as bugs.
+// duplicate key → conflict; network trouble, timeouts, server selection, "not primary", a
+// node shutting down or recovering, and write-concern failures → unavailable (503 with
+// Retry-After, never a 500). Other errors pass through wrapped so they are logged as bugs.
 func mapErr(err error) error {
 	if err == nil {
 		return nil
@@ -250,9 +309,45 @@ func mapErr(err error) error {
 		return fmt.Errorf("%w: %w", models.ErrNotFound, err)
 	case mongo.IsDuplicateKeyError(err):
 		return fmt.Errorf("%w: %w", models.ErrConflict, err)
-	case errors.As(err, &sse), mongo.IsNetworkError(err), mongo.IsTimeout(err),
-		errors.Is(err, mongo.ErrClientDisconnected), errors.Is(err, context.DeadlineExceeded):
-		return &models.Error{Kind: models.ErrUnavailable, Detail: "the data store is unreachable", RetryAfter: 5 * time.Second}
+	}
+	if detail := unavailable(err); detail != "" {
+		return fmt.Errorf("%w (%w)", &models.Error{Kind: models.ErrUnavailable, Detail: detail, RetryAfter: storeRetryAfter}, err)
+	}
+	if errors.As(err, &sse) || mongo.IsNetworkError(err) || mongo.IsTimeout(err) ||
+		errors.Is(err, mongo.ErrClientDisconnected) || errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("%w (%w)", &models.Error{Kind: models.ErrUnavailable, Detail: detailUnreachable, RetryAfter: storeRetryAfter}, err)
 	}
 	return fmt.Errorf("mongodb: %w", err)
+}
+
+// unavailable returns the detail for a server error that means "not now", or "".
+func unavailable(err error) string {
+	var we mongo.WriteException
+	if errors.As(err, &we) && we.WriteConcernError != nil {
+		if we.WriteConcernError.Code == 50 || writeConcernCodes[int32(we.WriteConcernError.Code)] || len(we.WriteErrors) == 0 {
+			return detailWriteConcern
+		}
+	}
+	var se mongo.ServerError
+	if !errors.As(err, &se) {
+		return ""
+	}
+	for _, c := range se.ErrorCodes() {
+		if writeConcernCodes[int32(c)] {
+			return detailWriteConcern
+		}
+	}
+	for _, c := range se.ErrorCodes() {
+		switch name := unavailableCodes[int32(c)]; {
+		case name == "":
+		case c == 6 || c == 7 || c == 89 || c == 9001 || c == 50 || c == 262:
+			return detailUnreachable
+		default:
+			return detailNoPrimary
+		}
+	}
+	if se.HasErrorLabel("RetryableWriteError") || se.HasErrorLabel("NetworkError") {
+		return detailUnreachable
+	}
+	return ""
 }

@@ -37,6 +37,8 @@ type env struct {
 	redisURL string
 	prefix   string
 	secret   []byte
+	// storeURI, when set, is where the env's nodes reach the store (default: the shared one).
+	storeURI string
 	// seen collects every response body, so tests can check no secret ever leaves the server.
 	mu   sync.Mutex
 	seen []string
@@ -66,6 +68,9 @@ func newEnvWithRedis(t *testing.T, redisURL string) *env {
 func (e *env) node() *node {
 	t := e.t
 	store := storetest.OpenDB(t, e.db)
+	if e.storeURI != "" {
+		store = storetest.OpenAt(t, e.storeURI, e.db)
+	}
 	cache, err := rediscache.Open(e.redisURL, e.prefix)
 	require.NoError(t, err)
 	ring, err := jwtauth.NewKeyring(e.secret)

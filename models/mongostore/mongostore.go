@@ -235,6 +235,9 @@ type index struct {
 	keys       bson.D
 	unique     bool
 	name       string
+	// ttl, when set, makes it a TTL index: MongoDB deletes a document once the date in its
+	// (single) key field is ttl in the past.
+	ttl *time.Duration
 }
 
 // indexes lists every index capmatch relies on. Creating an index that exists with the same
@@ -247,9 +250,39 @@ func (s *Store) ensureIndexes(ctx context.Context) error {
 		if ix.unique {
 			m.Options.SetUnique(true)
 		}
+		if ix.ttl != nil {
+			if s.ferret {
+				// FerretDB 1.24 refuses expireAfterSeconds; prune at each start instead.
+				if err := s.pruneExpired(ctx, ix); err != nil {
+					return err
+				}
+				continue
+			}
+			m.Options.SetExpireAfterSeconds(int32(ix.ttl.Seconds()))
+		}
 		if _, err := s.db.Collection(ix.collection).Indexes().CreateOne(ctx, m); err != nil {
+			var ce mongo.CommandError
+			if ix.ttl != nil && errors.As(err, &ce) && (ce.Code == 85 || ce.Code == 86) {
+				// IndexOptionsConflict / IndexKeySpecsConflict: an operator made a TTL index on
+				// this field with other options (docs/operations.md used to suggest it); keep theirs.
+				s.log.Warn("an index on the TTL field exists with other options; keeping it", "collection", ix.collection, "index", ix.name, "err", err)
+				continue
+			}
 			return fmt.Errorf("create index %s.%s: %w", ix.collection, ix.name, mapErr(err))
 		}
+	}
+	return nil
+}
+
+// pruneExpired deletes what a TTL index would have deleted, where the store has no TTL indexes.
+func (s *Store) pruneExpired(ctx context.Context, ix index) error {
+	field := ix.keys[0].Key
+	res, err := s.db.Collection(ix.collection).DeleteMany(ctx, bson.D{{Key: field, Value: bson.D{{Key: "$lt", Value: time.Now().Add(-*ix.ttl)}}}})
+	if err != nil {
+		return fmt.Errorf("prune %s: %w", ix.collection, mapErr(err))
+	}
+	if res.DeletedCount > 0 {
+		s.log.Info("pruned expired documents", "collection", ix.collection, "deleted", res.DeletedCount)
 	}
 	return nil
 }

@@ -183,11 +183,14 @@ func openStack(ctx context.Context, cfg config, hooks service.WebhookOptions, lo
 	if err != nil {
 		return st, err
 	}
-	ring, err := jwtauth.NewKeyring(secret)
+	ring, err := accessKeyring(secret, cfg)
 	if err != nil {
-		return st, fmt.Errorf("CAPMATCH_JWT_SECRET: %w", err)
+		return st, err
 	}
 	log.Debug("jwt key", "source", source, "kid", jwtauth.KeyID(secret))
+	if cfg.JWTPreviousSecret != "" {
+		log.Info("access tokens signed with the previous key are still accepted", "previous_kid", jwtauth.KeyID([]byte(cfg.JWTPreviousSecret)))
+	}
 
 	st.bus = rediscache.NewBus(st.cache, models.NewID(time.Now()), log)
 	st.app = service.New(service.Deps{
@@ -233,6 +236,20 @@ func openStack(ctx context.Context, cfg config, hooks service.WebhookOptions, lo
 		}
 	}
 	return st, nil
+}
+
+// accessKeyring is the access-token keyring: it signs with secret and also accepts tokens
+// signed with CAPMATCH_JWT_PREVIOUS_SECRET, which a rotation keeps until they have expired.
+func accessKeyring(secret []byte, cfg config) (*jwtauth.Keyring, error) {
+	var previous [][]byte
+	if cfg.JWTPreviousSecret != "" {
+		previous = append(previous, []byte(cfg.JWTPreviousSecret))
+	}
+	ring, err := jwtauth.NewKeyring(secret, previous...)
+	if err != nil {
+		return nil, fmt.Errorf("CAPMATCH_JWT_SECRET: %w", err)
+	}
+	return ring, nil
 }
 
 // serve runs the HTTP server and the background sync until ctx ends, then shuts down in order:

@@ -1,8 +1,9 @@
-// Package mongostore is capmatch's MongoDB adapter: it owns the driver client, creates the
-// indexes at start-up, maps driver errors to the domain's sentinel errors, and implements the
-// store interfaces of package models. It works against MongoDB 7 and against FerretDB 1.24
-// (the embedded default), so it uses single-document atomic operations only: FerretDB has no
-// multi-document transactions.
+// Package mongostore is capmatch's MongoDB adapter: it owns the driver client, bounds every
+// call in time, creates the indexes at start-up, maps driver errors to the domain's sentinel
+// errors, and implements the store interfaces of package models. It works against MongoDB 7 and
+// against FerretDB 1.24 (the embedded default, or several processes through capmatch's write
+// proxy), so it uses single-document atomic operations only: FerretDB has no multi-document
+// transactions.
 package mongostore
 
 import (

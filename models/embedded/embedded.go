@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"sync"
+	"strings"
 	"time"
 
 	"github.com/FerretDB/FerretDB/ferretdb"
@@ -137,6 +138,11 @@ var validName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,120}$`)
 
 // URI is the mongodb:// address clients connect to.
 func (s *FerretDB) URI() string { return s.uri }
+
+// Addr is the host:port FerretDB listens on (for StartWriteProxy's backend).
+func (s *FerretDB) Addr() string {
+	return strings.TrimSuffix(strings.TrimPrefix(s.uri, "mongodb://"), "/")
+}
 
 // Stop shuts the server down and waits until its files are closed.
 func (s *FerretDB) Stop() {

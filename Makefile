@@ -26,7 +26,7 @@ test-soak: ## reliability scenarios (issue 8) with 10x longer load phases and ou
 
 FUZZTIME ?= 10s
 # Every fuzz target, as package:Target. CI runs each for a few seconds; run longer locally.
-FUZZ_TARGETS = ./api:FuzzDecode ./models:FuzzNeedValidate ./models/service:FuzzCursor ./models/iati:FuzzWrite ./matching:FuzzScore
+FUZZ_TARGETS = ./api:FuzzDecode ./models:FuzzNeedValidate ./service:FuzzCursor ./adapters/iati:FuzzWrite ./matching:FuzzScore
 
 fuzz: ## run every fuzz target for FUZZTIME (seed corpora live in each package's testdata/fuzz)
 	@set -e; for t in $(FUZZ_TARGETS); do \

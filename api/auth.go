@@ -3,10 +3,8 @@ package api
 import (
 	"context"
 	"strings"
-	"time"
 
 	"github.com/capmatch/capmatch/models"
-	"github.com/capmatch/capmatch/service"
 	"github.com/gofiber/fiber/v2"
 )
 

@@ -21,7 +21,8 @@ var (
 	needContentFields = []string{"title", "description", "country", "theme", "capability", "modalities", "languages",
 		"budget_usd", "start_by", "duration_months", "priority", "maturity", "visibility"}
 	offerContentFields = []string{"title", "description", "themes", "capabilities", "modalities", "languages",
-		"eligible_countries", "eligible_regions", "budget_usd", "max_engagements", "available_from", "available_until"}
+		"eligible_countries", "eligible_regions", "budget_usd", "max_engagements", "available_from", "available_until",
+		"contact_name", "contact_email"}
 )
 
 // exportAll walks a list endpoint page by page (small pages, so cursors are exercised) as
@@ -120,7 +121,8 @@ func TestExportImportRoundTripLosesNothing(t *testing.T) {
 			"themes":      []string{"incident_management", "culture_skills"}, "capabilities": []string{"cert_setup", "cert_maturity", "awareness"},
 			"modalities": []string{"expert_deployment", "training", "mentoring"}, "languages": []string{"fr", "en", "ar"},
 			"eligible_countries": []string{"SN", "FJ", "HT"}, "eligible_regions": []string{"002", "009"},
-			"budget_usd": 2_000_000, "max_engagements": 4, "available_from": "2027-01-01", "available_until": "2028-12-31"}},
+			"budget_usd": 2_000_000, "max_engagements": 4, "available_from": "2027-01-01", "available_until": "2028-12-31",
+			"contact_name": "Équipe CSIRT — فريق الاستجابة", "contact_email": "csirt-programme@donor.example"}},
 		{f.donor2.Token, "draft", map[string]any{
 			"title":       "Позиция по международному праву — Posiciones jurídicas",
 			"description": "Помощь в подготовке национальной позиции.\nApoyo a la redacción de posiciones nacionales.",

@@ -136,7 +136,7 @@ func iatiIDs(doc string) []string {
 }
 
 // xmllintValidates checks an IATI file with xmllint against the IATI 2.03 schema kept in the
-// repository (models/iati/reference).
+// repository (adapters/iati/reference).
 func xmllintValidates(t *testing.T, doc []byte) {
 	t.Helper()
 	bin, err := exec.LookPath("xmllint")

@@ -38,6 +38,8 @@ type env struct {
 	redisURL string
 	prefix   string
 	secret   []byte
+	// storeURI, when set, is where the env's nodes reach the store (default: the shared one).
+	storeURI string
 	// seen collects every response body, so tests can check no secret ever leaves the server.
 	mu   sync.Mutex
 	seen []string
@@ -70,6 +72,9 @@ func (e *env) node() *node { return e.nodeWith(nil) }
 func (e *env) nodeWith(wrap func(models.Store) models.Store) *node {
 	t := e.t
 	var store models.Store = storetest.OpenDB(t, e.db)
+	if e.storeURI != "" {
+		store = storetest.OpenAt(t, e.storeURI, e.db)
+	}
 	if wrap != nil {
 		store = wrap(store)
 	}

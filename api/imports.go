@@ -279,6 +279,8 @@ var offerRows = rowSchema[offerRow]{
 		"available_from":     func(r *offerRow, v string) error { r.AvailableFrom = models.Date(strings.TrimSpace(v)); return nil },
 		"available_until":    func(r *offerRow, v string) error { r.AvailableUntil = models.Date(strings.TrimSpace(v)); return nil },
 		"organization_id":    func(r *offerRow, v string) error { r.OrganizationID = strings.TrimSpace(v); return nil },
+		"contact_name":       func(r *offerRow, v string) error { r.ContactName = v; return nil },
+		"contact_email":      func(r *offerRow, v string) error { r.ContactEmail = v; return nil },
 	},
 }
 

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"github.com/capmatch/capmatch/matching"
 	"github.com/capmatch/capmatch/service"
 	"github.com/gofiber/fiber/v2"
 )
@@ -50,7 +49,7 @@ func (s *Server) handleGetWeights() fiber.Handler {
 // handlePutWeights replaces the weights (coordinators); every ranking changes at once.
 func (s *Server) handlePutWeights() fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		var w matching.Weights
+		var w service.Weights
 		if err := decode(c, &w); err != nil {
 			return err
 		}

@@ -23,7 +23,7 @@ func (s *Server) handleCreateNeed() fiber.Handler {
 		}
 		c.Location("/api/v1/needs/" + n.ID)
 		setETag(c, n.Version)
-		return c.Status(fiber.StatusCreated).JSON(n)
+		return s.sendNeed(c.Status(fiber.StatusCreated), n)
 	}
 }
 
@@ -35,7 +35,7 @@ func (s *Server) handleGetNeed() fiber.Handler {
 			return err
 		}
 		setETag(c, n.Version)
-		return c.JSON(n)
+		return s.sendNeed(c, n)
 	}
 }
 
@@ -55,7 +55,7 @@ func (s *Server) handlePatchNeed() fiber.Handler {
 			return err
 		}
 		setETag(c, n.Version)
-		return c.JSON(n)
+		return s.sendNeed(c, n)
 	}
 }
 
@@ -88,7 +88,11 @@ func (s *Server) handleNeedTransition(t models.NeedTransition) fiber.Handler {
 			return err
 		}
 		setETag(c, ch.Version)
-		return c.JSON(ch)
+		v, err := s.needView(c, ch.Need)
+		if err != nil {
+			return err
+		}
+		return c.JSON(needChange{needView: v, Cascade: ch.Cascade})
 	}
 }
 
@@ -105,8 +109,42 @@ func (s *Server) handleListNeeds() fiber.Handler {
 		if err != nil {
 			return err
 		}
-		return c.JSON(fiber.Map{"items": nonNil(items), "next_cursor": next})
+		views := make([]needView, len(items))
+		for i, n := range items {
+			if views[i], err = s.needView(c, n); err != nil {
+				return err
+			}
+		}
+		return c.JSON(fiber.Map{"items": views, "next_cursor": next})
 	}
+}
+
+// needChange is the answer to a transition: the need, and what withdrawing or rejecting it did
+// to its engagements.
+type needChange struct {
+	needView
+	Cascade *service.Cascade `json:"cascade,omitempty"`
+}
+
+// needView is a need as the API answers it: the need and the name of the organization that
+// posted it, so that a client can say who is behind a need without another call.
+type needView struct {
+	*models.Need
+	OrganizationName string `json:"organization_name"`
+}
+
+func (s *Server) needView(c *fiber.Ctx, n *models.Need) (needView, error) {
+	name, err := s.deps.App.Accounts.OrgName(c.UserContext(), n.OrganizationID)
+	return needView{Need: n, OrganizationName: name}, err
+}
+
+// sendNeed answers one need as a needView.
+func (s *Server) sendNeed(c *fiber.Ctx, n *models.Need) error {
+	v, err := s.needView(c, n)
+	if err != nil {
+		return err
+	}
+	return c.JSON(v)
 }
 
 // setETag exposes an object's version for If-Match.

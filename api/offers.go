@@ -19,7 +19,7 @@ func (s *Server) handleCreateOffer() fiber.Handler {
 		}
 		c.Location("/api/v1/offers/" + o.ID)
 		setETag(c, o.Version)
-		return c.Status(fiber.StatusCreated).JSON(service.ViewOffer(actor(c), o))
+		return s.sendOffer(c.Status(fiber.StatusCreated), o)
 	}
 }
 
@@ -31,7 +31,7 @@ func (s *Server) handleGetOffer() fiber.Handler {
 			return err
 		}
 		setETag(c, o.Version)
-		return c.JSON(service.ViewOffer(actor(c), o))
+		return s.sendOffer(c, o)
 	}
 }
 
@@ -51,14 +51,14 @@ func (s *Server) handlePatchOffer() fiber.Handler {
 			return err
 		}
 		setETag(c, o.Version)
-		return c.JSON(service.ViewOffer(actor(c), o))
+		return s.sendOffer(c, o)
 	}
 }
 
 // offerChange is the answer to a transition: the offer, and what closing it did to its
 // engagements.
 type offerChange struct {
-	*service.OfferView
+	offerView
 	Cascade *service.Cascade `json:"cascade,omitempty"`
 }
 
@@ -75,7 +75,11 @@ func (s *Server) handleOfferTransition(t models.OfferTransition) fiber.Handler {
 			return err
 		}
 		setETag(c, ch.Version)
-		return c.JSON(offerChange{OfferView: service.ViewOffer(actor(c), ch.Offer), Cascade: ch.Cascade})
+		v, err := s.offerView(c, ch.Offer)
+		if err != nil {
+			return err
+		}
+		return c.JSON(offerChange{offerView: v, Cascade: ch.Cascade})
 	}
 }
 
@@ -92,6 +96,35 @@ func (s *Server) handleListOffers() fiber.Handler {
 		if err != nil {
 			return err
 		}
-		return c.JSON(fiber.Map{"items": service.ViewOffers(actor(c), items), "next_cursor": next})
+		views := make([]offerView, len(items))
+		for i, o := range items {
+			if views[i], err = s.offerView(c, o); err != nil {
+				return err
+			}
+		}
+		return c.JSON(fiber.Map{"items": views, "next_cursor": next})
 	}
+}
+
+// offerView is an offer as the API answers it to the caller (what remains of it, and what is
+// committed only to those who may see it: service.ViewOffer) and the name of the organization
+// that runs it (with contact_name and contact_email, when the programme published them, to
+// reach it).
+type offerView struct {
+	*service.OfferView
+	OrganizationName string `json:"organization_name"`
+}
+
+func (s *Server) offerView(c *fiber.Ctx, o *models.Offer) (offerView, error) {
+	name, err := s.deps.App.Accounts.OrgName(c.UserContext(), o.OrganizationID)
+	return offerView{OfferView: service.ViewOffer(actor(c), o), OrganizationName: name}, err
+}
+
+// sendOffer answers one offer as an offerView.
+func (s *Server) sendOffer(c *fiber.Ctx, o *models.Offer) error {
+	v, err := s.offerView(c, o)
+	if err != nil {
+		return err
+	}
+	return c.JSON(v)
 }

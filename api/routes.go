@@ -106,6 +106,7 @@ func (s *Server) routes(app *fiber.App) {
 	// Web UI.
 	ui := s.webUI()
 	app.Use("/static", ui.Assets())
+	app.Get("/favicon.ico", ui.Favicon())
 	app.Get("/", ui.Home())
 	app.Get("/lang/:code", ui.SetLanguage())
 	app.Get("/signin", ui.SignInPage())

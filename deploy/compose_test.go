@@ -24,7 +24,7 @@ func TestComposeFileIsValid(t *testing.T) {
 	require.NoError(t, err)
 	opts, err := cli.NewProjectOptions([]string{filepath.Join(root, "docker-compose.yml")},
 		cli.WithWorkingDirectory(root),
-		cli.WithEnv([]string{"CAPMATCH_JWT_SECRET=" + strings.Repeat("x", 48)}),
+		cli.WithEnv([]string{"CAPMATCH_JWT_SECRET=" + strings.Repeat("x", 48), "CAPMATCH_JWT_PREVIOUS_SECRET=" + strings.Repeat("p", 40)}),
 		cli.WithConsistency(true),
 	)
 	require.NoError(t, err)
@@ -41,7 +41,13 @@ func TestComposeFileIsValid(t *testing.T) {
 	assert.True(t, strings.HasPrefix(mongo.Image, "mongo:7"), "MongoDB 7")
 	assert.Contains(t, strings.Join(mongo.Command, " "), "--replSet rs0", "single-node replica set")
 	require.NotNil(t, mongo.HealthCheck)
-	assert.Contains(t, strings.Join(mongo.HealthCheck.Test, " "), "rs.initiate", "the health check initiates the replica set")
+	probe := strings.Join(mongo.HealthCheck.Test, " ")
+	assert.Contains(t, probe, "rs.initiate", "the health check initiates the replica set")
+	// Healthy means primary: rs.status().ok is 1 on a secondary and during an election, and the
+	// API (depends_on: service_healthy) would then start against a store that refuses writes.
+	assert.Contains(t, probe, "db.hello().isWritablePrimary", "healthy only when the node is the writable primary")
+	assert.Regexp(t, `quit\(db\.hello\(\)\.isWritablePrimary \? 0 : 1\)`, probe, "a non-primary exits non-zero")
+	assert.NotContains(t, probe, "rs.status().ok", "a replica set's ok is no readiness signal")
 
 	redis, _ := p.GetService("redis")
 	assert.True(t, strings.HasPrefix(redis.Image, "redis:7"), "Redis 7")
@@ -67,6 +73,7 @@ func TestComposeFileIsValid(t *testing.T) {
 	assert.Equal(t, "redis", ru.Scheme)
 	assert.Equal(t, "redis", ru.Hostname(), "REDIS_URL points at the redis service")
 	assert.GreaterOrEqual(t, len(envOf("CAPMATCH_JWT_SECRET")), 32, "the secret from the environment is passed through")
+	assert.Equal(t, strings.Repeat("p", 40), envOf("CAPMATCH_JWT_PREVIOUS_SECRET"), "the previous secret, for a rotation, is passed through")
 
 	for _, dep := range []string{"mongo", "redis"} {
 		d, ok := api.DependsOn[dep]

@@ -317,9 +317,9 @@ var visibilityText = map[Visibility]entryText{
 	VisibilityPublic: {
 		text{"Public", "Publique", "Pública"},
 		text{
-			"Visible to every signed-in user.",
-			"Visible par tout utilisateur connecté.",
-			"Visible para cualquier usuario que haya iniciado sesión.",
+			"Visible to everyone once a coordinator has approved it, including visitors who are not signed in.",
+			"Visible par tous une fois validé par un coordinateur, y compris les visiteurs non connectés.",
+			"Visible para todos una vez aprobada por un coordinador, incluidos los visitantes que no han iniciado sesión.",
 		},
 	},
 	VisibilityDonors: {

@@ -36,3 +36,14 @@ func (d Date) AddMonths(n int) Date {
 
 // DateOf returns the UTC calendar date of t.
 func DateOf(t time.Time) Date { return Date(t.UTC().Format(DateLayout)) }
+
+// TimePrecision is the precision of every time capmatch stores: MongoDB (and FerretDB) keep
+// dates to the millisecond.
+const TimePrecision = time.Millisecond
+
+// StoredTime is t as the store will keep it (truncated to TimePrecision). Times are taken this
+// way before they are stored or returned, so that the replica that made a change, the replicas
+// that applied its event and those that read it back from the store hold the same time, and
+// list cursors (which sort by creation time) agree between them. service.New applies it to the
+// clock every use case reads.
+func StoredTime(t time.Time) time.Time { return t.Truncate(TimePrecision) }

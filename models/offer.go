@@ -34,12 +34,18 @@ type Offer struct {
 	// EngagementsUsed counts agreed engagements; it never exceeds MaxEngagements.
 	EngagementsUsed int `json:"engagements_used" bson:"engagements_used"`
 	// BudgetCommitted is the budget promised to agreed engagements.
-	BudgetCommitted int64     `json:"budget_committed_usd" bson:"budget_committed_usd"`
-	OrganizationID  string    `json:"organization_id" bson:"organization_id"`
-	CreatedBy       string    `json:"created_by" bson:"created_by"`
-	CreatedAt       time.Time `json:"created_at" bson:"created_at"`
-	UpdatedAt       time.Time `json:"updated_at" bson:"updated_at"`
-	Version         int64     `json:"version" bson:"version"`
+	BudgetCommitted int64 `json:"budget_committed_usd" bson:"budget_committed_usd"`
+	// ContactName and ContactEmail are the programme's published contact, optional: how a
+	// ministry reaches the people behind an offer before (or besides) proposing an
+	// engagement. They are for signed-in users; ForVisitors removes them from what anonymous
+	// visitors get.
+	ContactName    string    `json:"contact_name,omitempty" bson:"contact_name,omitempty"`
+	ContactEmail   string    `json:"contact_email,omitempty" bson:"contact_email,omitempty"`
+	OrganizationID string    `json:"organization_id" bson:"organization_id"`
+	CreatedBy      string    `json:"created_by" bson:"created_by"`
+	CreatedAt      time.Time `json:"created_at" bson:"created_at"`
+	UpdatedAt      time.Time `json:"updated_at" bson:"updated_at"`
+	Version        int64     `json:"version" bson:"version"`
 	// Reservations lists the engagements that took a slot, so that taking one is idempotent
 	// (a retried accept never books twice). Only ReserveOfferSlot and ReleaseOfferSlot change it.
 	Reservations []string `json:"-" bson:"reservations,omitempty"`
@@ -70,3 +76,15 @@ func (o *Offer) SlotsLeft() int {
 // HasCapacity reports whether the offer can take one more engagement: a slot and some budget
 // left. An offer without capacity is not ranked and closes by itself.
 func (o *Offer) HasCapacity() bool { return o.SlotsLeft() > 0 && o.RemainingBudget() > 0 }
+
+// ForVisitors is the offer as an anonymous visitor may see it: without the programme's
+// contact, which only signed-in users get (an address published to the open web draws spam
+// and phishing that name the programme). The offer itself is not changed.
+func (o *Offer) ForVisitors() *Offer {
+	if o.ContactName == "" && o.ContactEmail == "" {
+		return o
+	}
+	c := *o
+	c.ContactName, c.ContactEmail = "", ""
+	return &c
+}

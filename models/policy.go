@@ -13,8 +13,8 @@ package models
 //
 // The CanSee functions are also the only filter of every view derived from several objects
 // (lists, searches, counts, sums, overlaps, duplication reasons, reports, exports, map and
-// dashboard figures): models/service enumerates objects for an actor only through its
-// visibility view (models/service/visibility.go), which asks these functions.
+// dashboard figures): service enumerates objects for an actor only through its
+// visibility view (service/visibility.go), which asks these functions.
 
 // Action is something an actor does to an object.
 type Action string
@@ -253,6 +253,19 @@ func AuthorizeEngagement(a *Actor, act Action, e *Engagement) error {
 // less remaining; it is a sum over every agreement, never attributed to a need (SECURITY.md).
 func CanSeeOfferCommitments(a *Actor, o *Offer) bool {
 	return a != nil && (a.Role.Curates() || (a.OrgID != "" && a.OrgID == o.OrganizationID))
+}
+
+// AuthorizeStartProject decides who starts the project of an engagement the actor can see:
+// coordinators, and the donor whose offer it uses (the need's ministry follows it, it does not
+// run it).
+func AuthorizeStartProject(a *Actor, e *Engagement) error {
+	if !CanSeeEngagement(a, e) {
+		return hidden("engagement")
+	}
+	if a.Role.Curates() || (a.Role == RoleDonor && a.OrgID == e.OfferOrgID) {
+		return nil
+	}
+	return deny("only coordinators and the engagement's donor start its project")
 }
 
 // CanSeeProject reports whether the actor may know the project exists: coordinators, the

@@ -2,6 +2,7 @@ package models
 
 import (
 	"fmt"
+	"net/mail"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -189,9 +190,13 @@ func validMaturity(m Maturity, p *Problems) {
 }
 
 // Normalize applies the cleaning a client may expect before validation: trimmed title and
-// description, upper-case country code, lower-case language codes. It never hides a
+// description, upper-case country code, lower-case language codes, and the default
+// visibility of the capability when none was chosen (DefaultVisibility). It never hides a
 // problem Validate should report, such as a duplicate or unknown code.
 func (n *Need) Normalize() {
+	if n.Visibility == "" {
+		n.Visibility = DefaultVisibility(n.Capability)
+	}
 	n.Title = CleanText(n.Title)
 	n.Description = CleanText(n.Description)
 	n.Country = NormalizeISO(n.Country)
@@ -266,6 +271,8 @@ func (o *Offer) Normalize() {
 	for i, r := range o.EligibleRegions {
 		o.EligibleRegions[i] = strings.TrimSpace(r)
 	}
+	o.ContactName = CleanText(o.ContactName)
+	o.ContactEmail = strings.TrimSpace(o.ContactEmail)
 }
 
 // Validate checks every rule an offer must satisfy before it is stored and reports all the
@@ -317,5 +324,27 @@ func (o *Offer) Validate() error {
 			p.Add("available_until", "must not be before available_from (%s)", o.AvailableFrom)
 		}
 	}
+	ValidText("contact_name", o.ContactName, MaxTitleRunes, false, &p)
+	ValidEmail("contact_email", o.ContactEmail, &p)
+	if o.ContactName != "" && o.ContactEmail == "" {
+		p.Add("contact_email", "is required when contact_name is given: the address that reaches the programme")
+	}
 	return p.Err()
+}
+
+// MaxEmailLength is the longest e-mail address RFC 5321 lets through.
+const MaxEmailLength = 254
+
+// ValidEmail checks an optional e-mail address: empty, or one plain address such as
+// name@example.org (no display name, no list, no comment), at most MaxEmailLength bytes.
+func ValidEmail(field, s string, p *Problems) bool {
+	if s == "" {
+		return true
+	}
+	a, err := mail.ParseAddress(s)
+	if err != nil || a.Address != s || len(s) > MaxEmailLength || !strings.Contains(s[strings.LastIndexByte(s, '@')+1:], ".") {
+		p.Add(field, "must be a plain e-mail address like name@example.org")
+		return false
+	}
+	return true
 }

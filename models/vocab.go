@@ -73,13 +73,26 @@ type Visibility string
 
 // The visibility tiers, most open first.
 const (
-	VisibilityPublic     Visibility = "public"     // anyone signed in
+	VisibilityPublic     Visibility = "public"     // anyone, visitors included, once approved
 	VisibilityDonors     Visibility = "donors"     // donors, coordinators and the owner
 	VisibilityRestricted Visibility = "restricted" // coordinators and the owner only
 )
 
 // Visibilities lists every tier, most open first.
 var Visibilities = []Visibility{VisibilityPublic, VisibilityDonors, VisibilityRestricted}
+
+// DefaultVisibility is the tier a need gets when its poster does not choose one: donors only
+// for the capabilities whose gaps tell an attacker where a country is exposed or who to reach
+// in a crisis (setting up a CERT, its maturity, Points of Contact readiness), public for the
+// others. Need.Normalize applies it, so that the API, bulk imports and the web form default
+// the same way.
+func DefaultVisibility(c Capability) Visibility {
+	switch c {
+	case CapCERTSetup, CapCERTMaturity, CapPoCReadiness:
+		return VisibilityDonors
+	}
+	return VisibilityPublic
+}
 
 // MaturityFramework names the scale a need states its baseline and target in.
 type MaturityFramework string

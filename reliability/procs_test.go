@@ -182,18 +182,26 @@ func (r *redisServer) exists(key string) bool {
 // storeProc is `capmatch ferretdb -dir D -listen ADDR`, a store in a process of its own that a
 // test can kill and restart on the same files and port.
 type storeProc struct {
-	t    *testing.T
-	dir  string
-	addr string
-	uri  string
-	p    *proc
-	errf string
+	t *testing.T
+	// direct serves FerretDB without the write proxy (capmatch ferretdb -direct).
+	direct bool
+	dir    string
+	addr   string
+	uri    string
+	p      *proc
+	errf   string
 }
 
 func startStore(t *testing.T) *storeProc {
 	t.Helper()
+	return startStoreWith(t, false)
+}
+
+// startStoreWith starts the store through the write proxy, or straight (direct).
+func startStoreWith(t *testing.T, direct bool) *storeProc {
+	t.Helper()
 	d := t.TempDir()
-	s := &storeProc{t: t, dir: filepath.Join(d, "ferretdb"), addr: freeAddr(t), errf: filepath.Join(d, "stderr.log")}
+	s := &storeProc{t: t, direct: direct, dir: filepath.Join(d, "ferretdb"), addr: freeAddr(t), errf: filepath.Join(d, "stderr.log")}
 	s.start()
 	t.Cleanup(func() {
 		if s.p.running() {
@@ -218,7 +226,11 @@ func (s *storeProc) start() {
 		s.t.Fatal(err)
 	}
 	defer errOut.Close()
-	cmd := exec.Command(binPath, "ferretdb", "-dir", s.dir, "-listen", s.addr)
+	args := []string{"ferretdb", "-dir", s.dir, "-listen", s.addr}
+	if s.direct {
+		args = append(args, "-direct")
+	}
+	cmd := exec.Command(binPath, args...)
 	cmd.Env = []string{"HOME=" + filepath.Dir(s.dir)}
 	cmd.Stderr = errOut
 	uri := make(chan string, 1)

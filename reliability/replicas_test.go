@@ -17,9 +17,10 @@ import (
 // rate limit must hold across them (past the free failures of one account from one address,
 // the next attempt → 429 on any replica).
 //
-// FerretDB 1.24 applies updates as find-then-write, and the per-document lock that makes
-// conditional writes atomic lives in one process (Store.serial): the test never races
-// conflicting writes to one document from two replicas. Production replicas run on MongoDB.
+// The store process serves FerretDB through the write proxy (`capmatch ferretdb`), which keeps
+// conditional writes atomic across API processes; TestVersionedEditsAcrossReplicas races them.
+// This test makes its writes one at a time: the order in which replicas hear of concurrent
+// changes is the change log's business (issue 15), not checked here.
 func TestReplicas(t *testing.T) {
 	slow(t)
 	rd := startRedis(t)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/mail"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/capmatch/capmatch/models"
@@ -21,6 +22,16 @@ type Accounts struct {
 	Passwords models.Passwords
 	Now       Clock
 	Log       *slog.Logger
+
+	names orgNames
+}
+
+// orgNames keeps organization names for the lists and pages that say who is behind each need
+// and offer (a page of 100 offers must not cost 100 store reads). No use case renames an
+// organization, so an entry stays until the cache is full and starts again.
+type orgNames struct {
+	mu sync.Mutex
+	m  map[string]string
 }
 
 // OrgInput is what a coordinator sends to create an organization.
@@ -87,6 +98,35 @@ func (s *Accounts) GetOrg(ctx context.Context, id string) (*models.Organization,
 		return nil, models.Errorf(models.ErrNotFound, "organization not found")
 	}
 	return s.Orgs.GetOrg(ctx, id)
+}
+
+// OrgName is the name of the organization with that id, for showing who posted a need or an
+// offer; "" when there is no such organization. Organization names are not secret: anyone
+// who may see a need or an offer may know who is behind it.
+func (s *Accounts) OrgName(ctx context.Context, id string) (string, error) {
+	if id == "" {
+		return "", nil
+	}
+	s.names.mu.Lock()
+	name, ok := s.names.m[id]
+	s.names.mu.Unlock()
+	if ok {
+		return name, nil
+	}
+	org, err := s.GetOrg(ctx, id)
+	if errors.Is(err, models.ErrNotFound) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	s.names.mu.Lock()
+	if s.names.m == nil || len(s.names.m) >= 10_000 {
+		s.names.m = map[string]string{}
+	}
+	s.names.m[id] = org.Name
+	s.names.mu.Unlock()
+	return org.Name, nil
 }
 
 // ListOrgs lists every organization.

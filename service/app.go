@@ -57,6 +57,10 @@ func New(d Deps) *App {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
+	// The change stamps keep the wall clock's microseconds; every time that is stored or
+	// returned is taken to the store's millisecond (models.StoredTime), here, once.
+	wall := d.Now
+	d.Now = func() time.Time { return models.StoredTime(wall()) }
 	if d.Log == nil {
 		d.Log = slog.Default()
 	}
@@ -65,7 +69,7 @@ func New(d Deps) *App {
 		Bus: d.Bus, Revocations: rev, Now: d.Now, Log: d.Log}
 	model := readmodel.New()
 	cursors := NewCursors(d.CursorKey)
-	hlc := NewHLC(d.Now)
+	hlc := NewHLC(wall)
 	app := &App{
 		Auth:        auth,
 		Accounts:    &Accounts{Orgs: d.Store, Users: d.Store, Audit: d.Store, Auth: auth, Passwords: d.Passwords, Now: d.Now, Log: d.Log},

@@ -247,12 +247,12 @@ func (s *Engagements) Withdraw(ctx context.Context, a *models.Actor, id, reason 
 }
 
 func (s *Engagements) end(ctx context.Context, a *models.Actor, id, reason string, act models.Action, t models.EngagementTransition) (*models.Engagement, error) {
-	var p models.Problems
-	models.ValidText("reason", reason, 2000, true, &p)
-	if err := p.Err(); err != nil {
+	if _, err := s.find(ctx, a, id, act); err != nil {
 		return nil, err
 	}
-	if _, err := s.find(ctx, a, id, act); err != nil {
+	var p models.Problems // checked once the actor is allowed: 403 or 404 whatever the input
+	models.ValidText("reason", reason, 2000, true, &p)
+	if err := p.Err(); err != nil {
 		return nil, err
 	}
 	e, changed, err := s.move(ctx, id, t, reason)
@@ -275,12 +275,12 @@ func (s *Engagements) end(ctx context.Context, a *models.Actor, id, reason strin
 // with a reason: its offer slot and amount are released, its need opens again, and both sides
 // are told. Cancelling it again answers the same and releases nothing twice.
 func (s *Engagements) Cancel(ctx context.Context, a *models.Actor, id, reason string) (*models.Engagement, error) {
-	var p models.Problems
-	models.RequiredText("reason", reason, 2000, true, &p)
-	if err := p.Err(); err != nil {
+	if _, err := s.find(ctx, a, id, models.ActCancel); err != nil {
 		return nil, err
 	}
-	if _, err := s.find(ctx, a, id, models.ActCancel); err != nil {
+	var p models.Problems // checked once the actor is allowed
+	models.RequiredText("reason", reason, 2000, true, &p)
+	if err := p.Err(); err != nil {
 		return nil, err
 	}
 	e, changed, err := s.move(ctx, id, models.EngCancel, reason)
@@ -588,12 +588,12 @@ func EngagementSideOf(a *models.Actor, e *models.Engagement) models.Side {
 
 // Message adds a message to the engagement's thread (either side, coordinators).
 func (s *Engagements) Message(ctx context.Context, a *models.Actor, id, body string) (*models.Engagement, error) {
-	var p models.Problems
-	models.RequiredText("body", body, 5000, true, &p)
-	if err := p.Err(); err != nil {
+	if _, err := s.find(ctx, a, id, models.ActMessage); err != nil {
 		return nil, err
 	}
-	if _, err := s.find(ctx, a, id, models.ActMessage); err != nil {
+	var p models.Problems // checked once the actor is allowed: 403 or 404 whatever the input
+	models.RequiredText("body", body, 5000, true, &p)
+	if err := p.Err(); err != nil {
 		return nil, err
 	}
 	e, err := s.update(ctx, id, func(e *models.Engagement) error {

@@ -61,6 +61,12 @@ type ImportResult struct {
 	IDs      []string `json:"ids"`
 }
 
+// rowTime is the creation time of row i of n imported at now: distinct and increasing in row
+// order, one store tick (a millisecond) apart, the last row at now.
+func rowTime(now time.Time, i, n int) time.Time {
+	return now.Add(time.Duration(i-n+1) * models.TimePrecision)
+}
+
 // CheckImportSize reports an import with no rows or more than MaxImportRows rows as a
 // validation problem of field "rows". The HTTP layer calls it too, to stop reading a body as
 // soon as it holds too many rows.
@@ -99,7 +105,7 @@ func (a *App) ImportNeeds(ctx context.Context, actor *models.Actor, rows []NeedI
 	needs := make([]*models.Need, len(rows))
 	var probs models.Problems
 	for i := range rows {
-		n, rowProbs, err := a.importNeed(ctx, orgs, &rows[i], actor, status, now.Add(time.Duration(i)*time.Microsecond))
+		n, rowProbs, err := a.importNeed(ctx, orgs, &rows[i], actor, status, rowTime(now, i, len(rows)))
 		if err != nil {
 			return nil, err
 		}
@@ -167,9 +173,6 @@ func (a *App) importNeed(ctx context.Context, orgs *importOrgs, row *NeedImportR
 	} else {
 		n.Maturity = models.Maturity{Framework: models.FrameworkNone}
 	}
-	if n.Visibility == "" {
-		n.Visibility = models.VisibilityPublic
-	}
 	n.Normalize()
 	probs = append(probs, validationProblems(n.Validate(), skip)...)
 	return n, probs, nil
@@ -196,7 +199,7 @@ func (a *App) ImportOffers(ctx context.Context, actor *models.Actor, rows []Offe
 	offers := make([]*models.Offer, len(rows))
 	var probs models.Problems
 	for i := range rows {
-		o, rowProbs, err := a.importOffer(ctx, orgs, &rows[i], actor, status, now.Add(time.Duration(i)*time.Microsecond))
+		o, rowProbs, err := a.importOffer(ctx, orgs, &rows[i], actor, status, rowTime(now, i, len(rows)))
 		if err != nil {
 			return nil, err
 		}
@@ -240,6 +243,7 @@ func (a *App) importOffer(ctx context.Context, orgs *importOrgs, row *OfferImpor
 		ID: models.NewID(at), Title: row.Title, Description: row.Description, Themes: row.Themes, Capabilities: row.Capabilities,
 		Modalities: row.Modalities, Languages: row.Languages, EligibleCountries: row.EligibleCountries, EligibleRegions: row.EligibleRegions,
 		BudgetUSD: row.BudgetUSD, MaxEngagements: row.MaxEngagements, AvailableFrom: row.AvailableFrom, AvailableUntil: row.AvailableUntil,
+		ContactName: row.ContactName, ContactEmail: row.ContactEmail,
 		Status: status, OrganizationID: row.OrganizationID, CreatedBy: actor.UserID, CreatedAt: at, UpdatedAt: at, Version: 1,
 	}
 	fillEmpty(o)

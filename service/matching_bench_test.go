@@ -20,7 +20,7 @@ import (
 // the 10,000 needs × 10,000 offers of the matching benchmarks (bench/synth, seed 42). Redis is
 // the server named by REDIS_URL when set, an in-process one otherwise.
 //
-//	go test -run '^$' -bench 'Service' -benchtime 60x ./models/service/
+//	go test -run '^$' -bench 'Service' -benchtime 60x ./service/
 
 // benchStore is a store the matching paths measured here never call: the weights stay the
 // defaults and nothing is audited. Any call panics through the nil interface.

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
+	"sort"
 	"strings"
 
 	"github.com/capmatch/capmatch/models"
@@ -105,9 +107,6 @@ func (s *Needs) Create(ctx context.Context, a *models.Actor, in NeedInput) (*mod
 		n.Maturity = *in.Maturity
 	} else {
 		n.Maturity = models.Maturity{Framework: models.FrameworkNone}
-	}
-	if n.Visibility == "" {
-		n.Visibility = models.VisibilityPublic
 	}
 	n.Normalize()
 	if err := n.Validate(); err != nil {
@@ -253,17 +252,19 @@ func (s *Needs) Change(ctx context.Context, a *models.Actor, id string, t models
 	if act == "" {
 		return nil, models.Errorf(models.ErrNotFound, "no such transition")
 	}
-	var p models.Problems
-	if t == models.NeedReject {
-		models.RequiredText("reason", reason, 2000, true, &p)
-	} else {
-		models.ValidText("reason", reason, 2000, true, &p)
-	}
-	if err := p.Err(); err != nil {
-		return nil, err
-	}
+	// The reason is checked once the actor is known to be allowed (update authorizes before it
+	// applies), so that a caller who may not act gets 403 or 404 whatever the input.
 	ends := t == models.NeedWithdraw || t == models.NeedReject
 	n, err := s.update(ctx, a, id, nil, act, func(n *models.Need) error {
+		var p models.Problems
+		if t == models.NeedReject {
+			models.RequiredText("reason", reason, 2000, true, &p)
+		} else {
+			models.ValidText("reason", reason, 2000, true, &p)
+		}
+		if err := p.Err(); err != nil {
+			return err
+		}
 		next, err := n.Next(t)
 		if t == models.NeedWithdraw {
 			if berr := models.CheckNeedEnd(n, s.engagementsOf(n.ID), systemView(s.Model).projects(func(p *models.Project) bool { return p.NeedID == n.ID })); berr != nil {
@@ -418,6 +419,29 @@ func (s *Needs) List(ctx context.Context, a *models.Actor, p NeedListParams) ([]
 		page.Items[i] = v.redactNeed(n)
 	}
 	return page.Items, s.Cursors.Encode(page.Next, canon), nil
+}
+
+// Queue is the coordinators' approval queue: the submitted needs, the one waiting longest
+// first (by the time of its last write, which for a submitted need is its submission unless a
+// coordinator has edited it since), at most limit of them, so that no need waits behind newer
+// ones however urgent they say they are.
+func (s *Needs) Queue(ctx context.Context, a *models.Actor, limit int) ([]*models.Need, error) {
+	if err := models.AuthorizeCurator(a); err != nil {
+		return nil, err
+	}
+	page := s.Model.Needs(readmodel.NeedQuery{Status: models.NeedSubmitted, Limit: math.MaxInt},
+		func(n *models.Need) bool { return models.CanSeeNeed(a, n) })
+	items := page.Items
+	sort.SliceStable(items, func(i, j int) bool {
+		if !items[i].UpdatedAt.Equal(items[j].UpdatedAt) {
+			return items[i].UpdatedAt.Before(items[j].UpdatedAt)
+		}
+		return items[i].ID < items[j].ID
+	})
+	if limit > 0 && len(items) > limit {
+		items = items[:limit]
+	}
+	return items, nil
 }
 
 func validNeedStatus(st models.NeedStatus) bool {

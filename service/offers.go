@@ -70,6 +70,10 @@ type OfferInput struct {
 	MaxEngagements    int                 `json:"max_engagements"`
 	AvailableFrom     models.Date         `json:"available_from"`
 	AvailableUntil    models.Date         `json:"available_until"`
+	// ContactName and ContactEmail publish the programme's contact to signed-in users
+	// (optional; an e-mail address is needed with a name).
+	ContactName  string `json:"contact_name"`
+	ContactEmail string `json:"contact_email"`
 }
 
 // OfferPatch is the body of PATCH /offers/{id}.
@@ -86,6 +90,8 @@ type OfferPatch struct {
 	MaxEngagements    *int                 `json:"max_engagements"`
 	AvailableFrom     *models.Date         `json:"available_from"`
 	AvailableUntil    *models.Date         `json:"available_until"`
+	ContactName       *string              `json:"contact_name"`
+	ContactEmail      *string              `json:"contact_email"`
 	Version           *int64               `json:"version"`
 }
 
@@ -99,6 +105,7 @@ func (s *Offers) Create(ctx context.Context, a *models.Actor, in OfferInput) (*m
 		ID: models.NewID(now), Title: in.Title, Description: in.Description, Themes: in.Themes, Capabilities: in.Capabilities,
 		Modalities: in.Modalities, Languages: in.Languages, EligibleCountries: in.EligibleCountries, EligibleRegions: in.EligibleRegions,
 		BudgetUSD: in.BudgetUSD, MaxEngagements: in.MaxEngagements, AvailableFrom: in.AvailableFrom, AvailableUntil: in.AvailableUntil,
+		ContactName: in.ContactName, ContactEmail: in.ContactEmail,
 		Status: models.OfferDraft, OrganizationID: a.OrgID, CreatedBy: a.UserID, CreatedAt: now, UpdatedAt: now, Version: 1,
 	}
 	fillEmpty(o)
@@ -130,7 +137,20 @@ func fillEmpty(o *models.Offer) {
 
 // Get returns an offer the actor may see.
 func (s *Offers) Get(ctx context.Context, a *models.Actor, id string) (*models.Offer, error) {
-	return s.find(ctx, a, id, models.ActRead)
+	o, err := s.find(ctx, a, id, models.ActRead)
+	if err != nil {
+		return nil, err
+	}
+	return forReader(a, o), nil
+}
+
+// forReader is the offer as actor a may read it: an anonymous visitor (nil) never gets the
+// programme's contact, which only signed-in users do (models.Offer.ForVisitors).
+func forReader(a *models.Actor, o *models.Offer) *models.Offer {
+	if a == nil {
+		return o.ForVisitors()
+	}
+	return o
 }
 
 // find reads an offer for an action of the actor, through the one lookup path (see lookup).
@@ -216,6 +236,8 @@ func applyOfferPatch(o *models.Offer, p OfferPatch) []string {
 	set("max_engagements", p.MaxEngagements != nil, func() { o.MaxEngagements = *p.MaxEngagements })
 	set("available_from", p.AvailableFrom != nil, func() { o.AvailableFrom = *p.AvailableFrom })
 	set("available_until", p.AvailableUntil != nil, func() { o.AvailableUntil = *p.AvailableUntil })
+	set("contact_name", p.ContactName != nil, func() { o.ContactName = *p.ContactName })
+	set("contact_email", p.ContactEmail != nil, func() { o.ContactEmail = *p.ContactEmail })
 	return changed
 }
 
@@ -244,12 +266,12 @@ func (s *Offers) Change(ctx context.Context, a *models.Actor, id string, t model
 	if act == "" {
 		return nil, models.Errorf(models.ErrNotFound, "no such transition")
 	}
-	var p models.Problems
-	models.ValidText("reason", reason, 2000, true, &p)
-	if err := p.Err(); err != nil {
-		return nil, err
-	}
 	o, err := s.update(ctx, a, id, nil, act, func(o *models.Offer) error {
+		var p models.Problems // checked once the actor is allowed (see Needs.Transition)
+		models.ValidText("reason", reason, 2000, true, &p)
+		if err := p.Err(); err != nil {
+			return err
+		}
 		next, err := o.Next(t)
 		if err != nil {
 			return err
@@ -375,5 +397,8 @@ func (s *Offers) List(ctx context.Context, a *models.Actor, p OfferListParams) (
 	}
 	q.After = after
 	page := viewAs(s.Model, a).offers(q)
+	for i, o := range page.Items {
+		page.Items[i] = forReader(a, o)
+	}
 	return page.Items, s.Cursors.Encode(page.Next, canon), nil
 }

@@ -73,10 +73,19 @@ func (s *Projects) View(p *models.Project) *ProjectView {
 // engagement cancelled, and the start is refused); the project is written under that id. A
 // retry redoes what is missing and answers 200 with the same project.
 func (s *Projects) Create(ctx context.Context, a *models.Actor, in ProjectInput) (*ProjectView, bool, error) {
-	var p models.Problems
 	if in.EngagementID == "" {
-		p.Add("engagement_id", "is required")
+		return nil, false, fieldErr("engagement_id", "is required")
 	}
+	// Who may start it is decided before the input is checked: a caller who may not gets 403
+	// or 404 whatever the body.
+	e, err := s.Engagements.Get(ctx, a, in.EngagementID)
+	if err != nil {
+		return nil, false, err
+	}
+	if err := models.AuthorizeStartProject(a, e); err != nil {
+		return nil, false, err
+	}
+	var p models.Problems
 	models.RequiredText("title", in.Title, models.MaxTitleRunes, false, &p)
 	models.ValidText("description", in.Description, models.MaxDescriptionRunes, true, &p)
 	if in.BudgetUSD <= 0 || in.BudgetUSD >= models.MaxBudgetUSD {
@@ -85,13 +94,6 @@ func (s *Projects) Create(ctx context.Context, a *models.Actor, in ProjectInput)
 	checkDates(&p, "start_date", in.StartDate, "end_date", in.EndDate, true)
 	if err := p.Err(); err != nil {
 		return nil, false, err
-	}
-	e, err := s.Engagements.Get(ctx, a, in.EngagementID)
-	if err != nil {
-		return nil, false, err
-	}
-	if !(a.Role.Curates() || (a.Role == models.RoleDonor && a.OrgID == e.OfferOrgID)) {
-		return nil, false, models.Errorf(models.ErrForbidden, "only coordinators and the engagement's donor start its project")
 	}
 	if e.Status != models.EngagementAgreed {
 		return nil, false, models.Errorf(models.ErrConflict, "only an agreed engagement becomes a project; this one is %s", e.Status)

@@ -3,7 +3,7 @@ package web
 import (
 	"sort"
 
-	"github.com/capmatch/capmatch/matching"
+	"github.com/capmatch/capmatch/service"
 	"github.com/gofiber/fiber/v2"
 )
 
@@ -12,7 +12,7 @@ type allocationRow struct {
 	OfferID, OfferTitle, OfferOrg string
 	NeedID, NeedTitle, Country    string
 	Score                         float64
-	Band                          matching.Band
+	Band                          service.Band
 }
 
 // allocationPage is the data of the allocation proposal.
@@ -36,10 +36,10 @@ func (u *UI) Allocation() fiber.Handler {
 		p := &allocationPage{WeightsVersion: u.app.Matching.Weights().Version}
 		for _, m := range items {
 			row := allocationRow{OfferID: m.OfferID, OfferTitle: m.OfferID, NeedID: m.NeedID, NeedTitle: m.NeedID, Score: m.Score, Band: m.Band}
-			if o, ok := u.app.Model.Offer(m.OfferID); ok {
+			if o := u.offerFor(r, m.OfferID); o != nil {
 				row.OfferTitle, row.OfferOrg = o.Title, u.orgName(ctx, o.OrganizationID)
 			}
-			if n, ok := u.app.Model.Need(m.NeedID); ok {
+			if n := u.needFor(r, m.NeedID); n != nil {
 				row.NeedTitle, row.Country = n.Title, n.Country
 			}
 			p.Rows = append(p.Rows, row)

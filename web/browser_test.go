@@ -152,6 +152,19 @@ func shown(id string) chromedp.Action[chromedp.Void] {
 	}
 }
 
+// gone waits until the element is no longer rendered. A closed <details> keeps the layout its
+// content last had, which offsetWidth (and so WaitNotVisible) still reports: checkVisibility
+// says whether it is drawn.
+func gone(sel string) chromedp.Action[chromedp.Void] {
+	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
+		_, err := chromedp.Poll[bool](fmt.Sprintf(`(function () {
+			var e = document.querySelector(%q);
+			return !!e && !e.checkVisibility();
+		})()`, sel))(ctx, t)
+		return chromedp.Void{}, err
+	}
+}
+
 func (tb *tab) text(sel string) string {
 	tb.t.Helper()
 	s, err := chromedp.Run(tb.ctx, chromedp.Text(chromedp.CSS(sel)))
@@ -256,6 +269,7 @@ func TestBrowserFlows(t *testing.T) {
 		tb := b.newTab(t)
 		tb.signIn("ministry.sn@capmatch.example", pass["ministry.sn@capmatch.example"])
 		assert.Equal(t, "/ministry", tb.location())
+		assert.Equal(t, "1", tb.eval(navLines), "the ministry's navigation fits one line at 1200 px")
 		tb.screenshot("ministry-workspace.png")
 
 		tb.open("/ministry/needs/new")
@@ -326,7 +340,22 @@ func TestBrowserFlows(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, models.NeedOpen, got.Status)
 
-		tb.do("open the map", chromedp.Click(chromedp.CSS(`.main-nav a[href="/map"]`)), chromedp.WaitVisible(chromedp.CSS("svg.world")))
+		// The navigation fits one line; its menus open on a click, close on Escape and on a
+		// click elsewhere, one at a time.
+		assert.Equal(t, "1", tb.eval(navLines), "the coordinator's navigation fits one line at 1200 px")
+		assert.Equal(t, "false", tb.eval(`String(document.querySelector('#menu-browse a[href="/map"]').checkVisibility())`))
+		tb.do("open the browse menu", chromedp.Click(chromedp.CSS(`#menu-browse summary`)),
+			chromedp.WaitVisible(chromedp.CSS(`#menu-browse a[href="/map"]`)))
+		tb.screenshot("coordinator-menu.png")
+		tb.do("the delivery menu closes the browse menu", chromedp.Click(chromedp.CSS(`#menu-delivery summary`)),
+			chromedp.WaitVisible(chromedp.CSS(`#menu-delivery a[href="/coordinator/funding"]`)), gone(`#menu-browse a[href="/map"]`))
+		tb.do("Escape closes it", chromedp.KeyEvent("\x1b"), gone(`#menu-delivery a[href="/coordinator/funding"]`))
+		assert.Equal(t, "menu-delivery", tb.eval(`document.activeElement.closest("li").id`), "the focus goes back to the menu's button")
+		tb.do("a click elsewhere closes it", chromedp.Click(chromedp.CSS(`#menu-browse summary`)),
+			chromedp.WaitVisible(chromedp.CSS(`#menu-browse a[href="/map"]`)), chromedp.Click(chromedp.CSS("h1")),
+			gone(`#menu-browse a[href="/map"]`))
+		tb.do("open the map", chromedp.Click(chromedp.CSS(`#menu-browse summary`)), chromedp.Click(chromedp.CSS(`#menu-browse a[href="/map"]`)),
+			chromedp.WaitVisible(chromedp.CSS("svg.world")))
 		paths, err := chromedp.Run(tb.ctx, chromedp.Evaluate[int](`document.querySelectorAll("svg.world path").length`))
 		require.NoError(t, err)
 		assert.Greater(t, paths, 150)
@@ -375,6 +404,11 @@ func TestBrowserFlows(t *testing.T) {
 		assert.Equal(t, "Besoins", tb.text("h1"))
 		assert.Contains(t, tb.text("#results"), "$ US", "money in French")
 		tb.screenshot("needs-fr.png")
+		// Filter choices are not cut: each select is as wide as its longest choice needs.
+		for _, path := range []string{"/needs", "/offers", "/countries"} {
+			tb.open(path)
+			assert.Equal(t, "", tb.eval(cutSelects), "%s: French filter labels cut", path)
+		}
 		tb.open("/map")
 		assert.Equal(t, "Carte du monde", tb.text("h1"), "the choice is remembered")
 		assert.Equal(t, "fr", tb.eval(`document.documentElement.lang`))
@@ -384,6 +418,7 @@ func TestBrowserFlows(t *testing.T) {
 		tb := b.newTab(t)
 		tb.signIn("donor.nl@capmatch.example", pass["donor.nl@capmatch.example"])
 		assert.Equal(t, "/donor", tb.location())
+		assert.Equal(t, "1", tb.eval(navLines), "the donor's navigation fits one line at 1200 px")
 		tb.open("/donor/offers/new")
 		tb.do("fill the offer",
 			chromedp.SendKeys(chromedp.ID("f-title"), "West African CSIRT mentoring"),
@@ -532,8 +567,8 @@ func TestBrowserFlows(t *testing.T) {
 		assert.Contains(t, tb.text("#chart"), "Senegal")
 		tb.screenshot("coordinator-funding.png")
 		tb.assertClean("funding chart")
-		tb.do("open the allocation proposal", chromedp.Click(chromedp.CSS(`.main-nav a[href="/coordinator/allocation"]`)),
-			chromedp.WaitVisible(chromedp.ID("allocation")))
+		tb.do("open the allocation proposal", chromedp.Click(chromedp.CSS(`#menu-delivery summary`)),
+			chromedp.Click(chromedp.CSS(`#menu-delivery a[href="/coordinator/allocation"]`)), chromedp.WaitVisible(chromedp.ID("allocation")))
 		pairs, err := chromedp.Run(tb.ctx, chromedp.Evaluate[int](`document.querySelectorAll("#allocation tbody tr").length`))
 		require.NoError(t, err)
 		assert.Greater(t, pairs, 3, "open offers paired with open needs")
@@ -584,6 +619,9 @@ func TestBrowserFlows(t *testing.T) {
 			chromedp.WaitVisible(chromedp.ID("my-needs")),
 		)
 		assert.Contains(t, tb.text("#my-needs"), "Cybercrime bill drafting support (no script)")
+		tb.do("the menus open without scripts", chromedp.Click(chromedp.CSS(`#menu-browse summary`)),
+			chromedp.WaitVisible(chromedp.CSS(`#menu-browse a[href="/map"]`)), chromedp.Click(chromedp.CSS(`#menu-browse a[href="/map"]`)),
+			chromedp.WaitVisible(chromedp.CSS("svg.world")))
 		assert.Equal(t, "false", tb.eval(`String(document.documentElement.classList.contains("js"))`), "no script ran")
 	})
 
@@ -597,6 +635,24 @@ func TestBrowserFlows(t *testing.T) {
 			assert.LessOrEqual(t, w, 360, "%s scrolls sideways at 360 px", path)
 		}
 		tb.signIn("ministry.sn@capmatch.example", pass["ministry.sn@capmatch.example"])
+		// The ranked matches come right after the title and a summary line, on the first
+		// screen, not below the whole description (they were ~1,900 px down).
+		long := longestOpenNeed(s, "SN")
+		tb.open("/needs/" + long.ID)
+		tb.do("matches", chromedp.WaitVisible(chromedp.CSS("#matches .match")))
+		top, err := chromedp.Run(tb.ctx, chromedp.Evaluate[float64](`document.getElementById("matches-h").getBoundingClientRect().top + window.scrollY`))
+		require.NoError(t, err)
+		assert.Less(t, top, 740.0, "the matches' heading is on the first screen of a 360×740 phone")
+		first, err := chromedp.Run(tb.ctx, chromedp.Evaluate[float64](`document.querySelector("#matches .match").getBoundingClientRect().top + window.scrollY`))
+		require.NoError(t, err)
+		assert.Less(t, first, 1000.0, "the best match starts within a screen and a half")
+		tb.screenshot("ministry-matches-360px.png")
+		// Menus stay in the flow of the page on a phone.
+		tb.do("open the browse menu", chromedp.Click(chromedp.CSS(`#menu-browse summary`)),
+			chromedp.WaitVisible(chromedp.CSS(`#menu-browse a[href="/map"]`)))
+		w, err := chromedp.Run(tb.ctx, chromedp.Evaluate[int](`document.documentElement.scrollWidth`))
+		require.NoError(t, err)
+		assert.LessOrEqual(t, w, 360, "an open menu does not make the page scroll sideways")
 		for _, path := range []string{"/ministry", "/ministry/needs/new?theme=cybercrime", "/countries/SN/readiness"} {
 			tb.open(path)
 			w, err := chromedp.Run(tb.ctx, chromedp.Evaluate[int](`document.documentElement.scrollWidth`))
@@ -609,6 +665,33 @@ func TestBrowserFlows(t *testing.T) {
 
 	t.Logf("browser flows took %s", time.Since(start).Round(time.Millisecond))
 }
+
+// longestOpenNeed is the open need of the country with the longest description: the page
+// where the matches were pushed furthest down.
+func longestOpenNeed(s *stack, iso string) *models.Need {
+	var best *models.Need
+	for _, n := range s.app.Model.AllNeeds() {
+		if n.Country == iso && n.Status == models.NeedOpen && (best == nil || len(n.Description) > len(best.Description)) {
+			best = n
+		}
+	}
+	require.NotNil(s.t, best, "an open need of %s", iso)
+	return best
+}
+
+// navLines counts the lines the main navigation's top-level entries take.
+const navLines = `String(new Set([...document.querySelectorAll(".main-nav > ul > li")].map(function (li) { return li.offsetTop; })).size)`
+
+// cutSelects lists the filter selects narrower than their longest choice: each is measured
+// against a hidden copy laid out at its natural width.
+const cutSelects = `[...document.querySelectorAll(".filters select")].filter(function (s) {
+	var c = s.cloneNode(true);
+	c.style.width = "auto"; c.style.maxWidth = "none"; c.style.position = "absolute"; c.style.visibility = "hidden";
+	document.body.appendChild(c);
+	var need = c.getBoundingClientRect().width;
+	c.remove();
+	return s.getBoundingClientRect().width + 0.5 < need;
+}).map(function (s) { return s.id; }).join(" ")`
 
 // moveProject changes the status of the project open in the tab with its status form and
 // waits for sel on the page that comes back, and for its scripts.

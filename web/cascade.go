@@ -44,7 +44,7 @@ func (u *UI) confirmRows(r *req, list []*models.Engagement, byOffer bool) []conf
 	for _, e := range list {
 		row := confirmRow{ID: e.ID, BudgetUSD: e.BudgetUSD,
 			Label: r.L.Country(e.Country) + " · " + r.L.Label(models.KindCapability, e.Capability)}
-		if o, ok := u.app.Model.Offer(e.OfferID); ok && byOffer {
+		if o := u.offerFor(r, e.OfferID); o != nil && byOffer {
 			row.Label = o.Title
 		}
 		out = append(out, row)

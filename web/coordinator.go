@@ -2,8 +2,6 @@ package web
 
 import (
 	"github.com/capmatch/capmatch/models"
-	"github.com/capmatch/capmatch/service"
-	"github.com/capmatch/capmatch/service/internal/readmodel"
 	"github.com/gofiber/fiber/v2"
 )
 
@@ -20,8 +18,7 @@ type queuePage struct {
 	Export bool
 }
 
-// queueLimit bounds the approval queue shown at once; the oldest wait longest, so they come
-// first among equal priorities once the queue is worked down.
+// queueLimit bounds the approval queue shown at once; the needs waiting longest come first.
 const queueLimit = 100
 
 // CoordinatorHome is the coordinator workspace: the approval queue of submitted needs, each
@@ -45,27 +42,16 @@ func (u *UI) renderQueue(r *req, status int, forms map[string]*form) error {
 	if err := models.AuthorizeCurator(a); err != nil {
 		return err
 	}
-	items, _, err := u.app.Needs.List(r.c.UserContext(), a, service.NeedListParams{Status: string(models.NeedSubmitted),
-		Sort: readmodel.SortPriority, Limit: queueLimit})
+	items, err := u.app.Needs.Queue(r.c.UserContext(), a, queueLimit)
 	if err != nil {
 		return err
 	}
 	p := &queuePage{Items: items, Forms: forms, Export: len(u.app.Projects.Visible(a, "", "", 0)) > 0}
-	needs := map[models.NeedStatus]int{}
-	for _, n := range u.app.Model.AllNeeds() {
-		if models.CanSeeNeed(a, n) {
-			needs[n.Status]++
-		}
-	}
+	needs := u.app.Needs.StatusCounts(r.c.UserContext(), a, "")
 	for _, st := range needStatuses {
 		p.NeedCounts = append(p.NeedCounts, statusTab{Status: string(st), Count: needs[st]})
 	}
-	offers := map[models.OfferStatus]int{}
-	for _, o := range u.app.Model.AllOffers() {
-		if models.CanSeeOffer(a, o) {
-			offers[o.Status]++
-		}
-	}
+	offers := u.app.Offers.StatusCounts(r.c.UserContext(), a)
 	for _, st := range []models.OfferStatus{models.OfferDraft, models.OfferOpen, models.OfferClosed} {
 		p.OfferCounts = append(p.OfferCounts, statusTab{Status: string(st), Count: offers[st]})
 	}

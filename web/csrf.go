@@ -33,11 +33,7 @@ func (u *UI) key(ctx context.Context) ([]byte, error) {
 	if u.csrfKey != nil {
 		return u.csrfKey, nil
 	}
-	fresh := make([]byte, 32)
-	if _, err := rand.Read(fresh); err != nil {
-		return nil, fmt.Errorf("csrf key: %w", err)
-	}
-	k, err := u.app.Needs.Store.GetOrCreateSetting(ctx, csrfKeySetting, fresh)
+	k, err := u.app.SharedSecret(ctx, csrfKeySetting, 32)
 	if err != nil {
 		return nil, fmt.Errorf("csrf key: %w", err)
 	}

@@ -68,7 +68,7 @@ func (u *UI) offerFormPage(r *req, f *form, action string, edit bool) *offerForm
 func offerLabels(L *Localizer) map[string]string {
 	m := map[string]string{}
 	for _, k := range []string{"title", "description", "themes", "capabilities", "modalities", "languages", "eligible_regions",
-		"eligible_countries", "budget_usd", "max_engagements", "available_from", "available_until"} {
+		"eligible_countries", "budget_usd", "max_engagements", "available_from", "available_until", "contact_name", "contact_email"} {
 		m[k] = L.T("offer.field." + k)
 	}
 	return m
@@ -96,6 +96,7 @@ func parseOfferForm(L *Localizer, f *form) service.OfferInput {
 	in.MaxEngagements = int(f.intField(L, "max_engagements", true))
 	in.AvailableFrom = f.dateField(L, "available_from", true)
 	in.AvailableUntil = f.dateField(L, "available_until", true)
+	in.ContactName, in.ContactEmail = f.Get("contact_name"), f.Get("contact_email")
 	return in
 }
 
@@ -104,7 +105,8 @@ func checkOffer(in service.OfferInput) error {
 	o := &models.Offer{Title: in.Title, Description: in.Description, Themes: in.Themes, Capabilities: in.Capabilities,
 		Modalities: in.Modalities, Languages: append([]string(nil), in.Languages...),
 		EligibleCountries: append([]string(nil), in.EligibleCountries...), EligibleRegions: append([]string(nil), in.EligibleRegions...),
-		BudgetUSD: in.BudgetUSD, MaxEngagements: in.MaxEngagements, AvailableFrom: in.AvailableFrom, AvailableUntil: in.AvailableUntil}
+		BudgetUSD: in.BudgetUSD, MaxEngagements: in.MaxEngagements, AvailableFrom: in.AvailableFrom, AvailableUntil: in.AvailableUntil,
+		ContactName: in.ContactName, ContactEmail: in.ContactEmail}
 	o.Normalize()
 	return o.Validate()
 }
@@ -192,6 +194,8 @@ func offerValues(o *models.Offer) *form {
 	v.Set("max_engagements", strconv.Itoa(o.MaxEngagements))
 	v.Set("available_from", string(o.AvailableFrom))
 	v.Set("available_until", string(o.AvailableUntil))
+	v.Set("contact_name", o.ContactName)
+	v.Set("contact_email", o.ContactEmail)
 	v.Set("version", strconv.FormatInt(o.Version, 10))
 	return f
 }
@@ -199,14 +203,8 @@ func offerValues(o *models.Offer) *form {
 // EditOffer shows the form filled with an offer of the donor's organization.
 func (u *UI) EditOffer() fiber.Handler {
 	return u.handle(donorOnly, func(r *req) error {
-		o, err := u.app.Offers.Get(r.c.UserContext(), r.actor(), r.c.Params("id"))
+		o, err := u.editableOffer(r, r.c.Params("id"))
 		if err != nil {
-			return err
-		}
-		if err := models.AuthorizeOffer(r.actor(), models.ActUpdate, o); err != nil {
-			return err
-		}
-		if err := o.Editable(r.actor()); err != nil {
 			return err
 		}
 		p := u.offerFormPage(r, offerValues(o), "/donor/offers/"+o.ID+"/edit", true)
@@ -214,10 +212,30 @@ func (u *UI) EditOffer() fiber.Handler {
 	})
 }
 
+// editableOffer loads an offer the viewer may edit now: one they may see (else 404), may
+// update (else 403) and that is not closed (else 409). The edit form and its POST check it
+// before anything else.
+func (u *UI) editableOffer(r *req, id string) (*models.Offer, error) {
+	o, err := u.app.Offers.Get(r.c.UserContext(), r.actor(), id)
+	if err != nil {
+		return nil, err
+	}
+	if err := models.AuthorizeOffer(r.actor(), models.ActUpdate, o); err != nil {
+		return nil, err
+	}
+	if err := o.Editable(r.actor()); err != nil {
+		return nil, err
+	}
+	return o, nil
+}
+
 // UpdateOffer saves an edited offer, guarded by the version it was read at.
 func (u *UI) UpdateOffer() fiber.Handler {
 	return u.handle(donorOnly, func(r *req) error {
 		id := r.c.Params("id")
+		if _, err := u.editableOffer(r, id); err != nil {
+			return err // another donor is refused whatever the form holds
+		}
 		f := postedForm(r.c)
 		f.labels = offerLabels(r.L)
 		p := u.offerFormPage(r, f, "/donor/offers/"+id+"/edit", true)
@@ -229,7 +247,7 @@ func (u *UI) UpdateOffer() fiber.Handler {
 		patch := service.OfferPatch{Title: &in.Title, Description: &in.Description, Themes: &in.Themes, Capabilities: &in.Capabilities,
 			Modalities: &in.Modalities, Languages: &in.Languages, EligibleCountries: &in.EligibleCountries,
 			EligibleRegions: &in.EligibleRegions, BudgetUSD: &in.BudgetUSD, MaxEngagements: &in.MaxEngagements,
-			AvailableFrom: &in.AvailableFrom, AvailableUntil: &in.AvailableUntil}
+			AvailableFrom: &in.AvailableFrom, AvailableUntil: &in.AvailableUntil, ContactName: &in.ContactName, ContactEmail: &in.ContactEmail}
 		if v, err := strconv.ParseInt(f.Get("version"), 10, 64); err == nil {
 			patch.Version = &v
 		}

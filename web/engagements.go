@@ -36,10 +36,10 @@ type engagementsPage struct {
 
 func (u *UI) engagementRow(r *req, e *models.Engagement) engagementRow {
 	row := engagementRow{E: e, NeedTitle: e.NeedID, OfferTitle: e.OfferID}
-	if n, ok := u.app.Model.Need(e.NeedID); ok {
+	if n := u.needFor(r, e.NeedID); n != nil {
 		row.NeedTitle = n.Title
 	}
-	if o, ok := u.app.Model.Offer(e.OfferID); ok {
+	if o := u.offerFor(r, e.OfferID); o != nil {
 		row.OfferTitle = o.Title
 	}
 	row.OfferOrg = u.orgName(r.c.UserContext(), e.OfferOrgID)
@@ -120,12 +120,14 @@ func (u *UI) engagementPage(r *req, e *models.Engagement, f, pf *form) *engageme
 	p.CanAccept = e.Status == models.EngagementProposed && models.AuthorizeEngagement(a, models.ActAccept, e) == nil
 	p.CanWithdraw = e.Status == models.EngagementProposed && models.AuthorizeEngagement(a, models.ActWithdraw, e) == nil
 	p.CanMessage = models.AuthorizeEngagement(a, models.ActMessage, e) == nil
-	_, p.HasProject = u.app.Model.Project(e.ProjectID)
+	if e.ProjectID != "" {
+		_, err := u.app.Projects.Get(r.c.UserContext(), a, e.ProjectID)
+		p.HasProject = err == nil
+	}
 	p.CanCancel = e.Status == models.EngagementAgreed && e.ProjectID == "" && models.AuthorizeEngagement(a, models.ActCancel, e) == nil
 	// An interrupted start (an id reserved, no project written) is finished by starting again.
-	p.CanStartProject = e.Status == models.EngagementAgreed && !p.HasProject &&
-		(a.Role.Curates() || (a.Role == models.RoleDonor && a.OrgID == e.OfferOrgID))
-	if o, ok := u.app.Model.Offer(e.OfferID); ok && p.CanAccept {
+	p.CanStartProject = e.Status == models.EngagementAgreed && !p.HasProject && models.AuthorizeStartProject(a, e) == nil
+	if o := u.offerFor(r, e.OfferID); o != nil && p.CanAccept {
 		p.OfferLeft, p.SlotsLeft = o.RemainingBudget(), o.SlotsLeft()
 	}
 	if p.CanStartProject {
@@ -280,45 +282,4 @@ func (u *UI) EngagementAction() fiber.Handler {
 		}
 		return r.redirect("/engagements/" + url.PathEscape(id) + "?ok=" + flash)
 	})
-}
-
-// proposable reports, for a ranked match on a need's or an offer's page, whether the viewer
-// may propose an engagement for the pair now: the need is open, the viewer is its ministry
-// or the offer's donor, and no engagement of the pair is under way.
-func (u *UI) proposable(a *models.Actor, needID, offerID string) bool {
-	if a == nil || u.app.Engagements == nil {
-		return false
-	}
-	n, ok := u.app.Model.Need(needID)
-	if !ok || n.Status != models.NeedOpen {
-		return false
-	}
-	o, ok := u.app.Model.Offer(offerID)
-	if !ok || o.Status != models.OfferOpen {
-		return false
-	}
-	if !(a.Role == models.RoleMinistry && a.OrgID == n.OrganizationID) && !(a.Role == models.RoleDonor && a.OrgID == o.OrganizationID) {
-		return false
-	}
-	for _, e := range u.app.Model.Engagements(func(e *models.Engagement) bool { return e.NeedID == needID && e.OfferID == offerID }) {
-		if e.Live() {
-			return false
-		}
-	}
-	return o.HasCapacity()
-}
-
-// engagementOf finds the engagement under way for a pair, for a "see the engagement" link.
-func (u *UI) engagementOf(a *models.Actor, needID, offerID string) string {
-	if a == nil {
-		return ""
-	}
-	for _, e := range u.app.Model.Engagements(func(e *models.Engagement) bool {
-		return e.NeedID == needID && e.OfferID == offerID && models.CanSeeEngagement(a, e)
-	}) {
-		if e.Live() {
-			return e.ID
-		}
-	}
-	return ""
 }

@@ -228,6 +228,7 @@ var fieldErrorRules = []struct {
 	}},
 	{regexp.MustCompile(`^must be output or outcome$`), "err.choose", nil},
 	{regexp.MustCompile(`^must be an absolute http\(s\) URL$`), "err.url", nil},
+	{regexp.MustCompile(`^must be a plain e-mail address`), "err.email", nil},
 	{regexp.MustCompile(`^must be an ISO 639-1 code$`), "err.language", nil},
 	{regexp.MustCompile(`^at most (\d+) (?:results|documents)$`), "err.too_many", intArgs},
 	{regexp.MustCompile(`^must have at most four decimal places`), "err.weight_decimals", nil},

@@ -12,6 +12,7 @@ import (
 
 	"github.com/capmatch/capmatch/models"
 	"golang.org/x/text/collate"
+	"golang.org/x/text/feature/plural"
 	"golang.org/x/text/language"
 	"golang.org/x/text/language/display"
 	"golang.org/x/text/message"
@@ -23,7 +24,9 @@ import (
 type catalogs map[string]map[string]string
 
 // loadCatalogs reads i18n/en.json, fr.json and es.json and checks that they define the same
-// keys, none empty, so that no page ever shows a key instead of a phrase.
+// keys, none empty, so that no page ever shows a key instead of a phrase. The one exception
+// is the plural forms a language has and others lack (key.zero, .two, .few, .many): a
+// catalog may define them alone, as long as every catalog defines the key's .other form.
 func loadCatalogs(fsys fs.FS) (catalogs, error) {
 	out := catalogs{}
 	for _, lang := range models.SupportedLangs {
@@ -42,14 +45,32 @@ func loadCatalogs(fsys fs.FS) (catalogs, error) {
 			if strings.TrimSpace(v) == "" {
 				return nil, fmt.Errorf("%s catalog: %q is empty", lang, k)
 			}
+			check := k
+			if base, ok := languageOnlyPlural(k); ok {
+				check = base + ".other"
+			}
 			for _, other := range models.SupportedLangs {
-				if _, ok := out[other][k]; !ok {
-					return nil, fmt.Errorf("%s catalog has %q, %s catalog lacks it", lang, k, other)
+				if _, ok := out[other][check]; !ok {
+					return nil, fmt.Errorf("%s catalog has %q, %s catalog lacks %q", lang, k, other, check)
 				}
 			}
 		}
 	}
 	return out, nil
+}
+
+// languageOnlyPlural reports whether k is a plural form that only some languages have
+// (key.zero, .two, .few, .many) and returns the key it is a form of.
+func languageOnlyPlural(k string) (string, bool) {
+	i := strings.LastIndexByte(k, '.')
+	if i < 0 {
+		return "", false
+	}
+	switch k[i+1:] {
+	case "zero", "two", "few", "many":
+		return k[:i], true
+	}
+	return "", false
 }
 
 // negotiateLang picks the UI language: the remembered choice (cookie) if it is supported,
@@ -120,14 +141,40 @@ func (l *Localizer) T(key string, args ...any) string {
 	return b.String()
 }
 
-// N picks the singular or plural form of a count message (key.one or key.other) and puts the
-// formatted count in {1}. French treats 0 as singular.
+// N picks the plural form of a count message by the language's CLDR plural rule (key.one,
+// key.other, and key.zero, .two, .few or .many where a language has them; a form a catalog
+// does not define falls back to key.other) and puts the formatted count in {1}. A message
+// may leave {1} out when the page shows the figure itself ("<strong>3</strong> open needs").
 func (l *Localizer) N(key string, n int, args ...any) string {
-	form := ".other"
-	if n == 1 || (n == 0 && l.Lang == "fr") {
-		form = ".one"
+	k := key + "." + pluralForm(l.tag, n)
+	if _, ok := l.msgs[k]; !ok {
+		k = key + ".other"
 	}
-	return l.T(key+form, append([]any{l.Num(n)}, args...)...)
+	return l.T(k, append([]any{l.Num(n)}, args...)...)
+}
+
+// pluralForms are the CLDR plural categories, the suffixes a count message's keys may carry.
+var pluralForms = []string{"zero", "one", "two", "few", "many", "other"}
+
+// pluralForm is the CLDR plural category of the whole number n in the language (French: 0
+// and 1 are "one"; English and Spanish: only 1), from golang.org/x/text's CLDR tables.
+func pluralForm(tag language.Tag, n int) string {
+	if n < 0 {
+		n = -n
+	}
+	switch plural.Cardinal.MatchPlural(tag, n, 0, 0, 0, 0) {
+	case plural.Zero:
+		return "zero"
+	case plural.One:
+		return "one"
+	case plural.Two:
+		return "two"
+	case plural.Few:
+		return "few"
+	case plural.Many:
+		return "many"
+	}
+	return "other"
 }
 
 func (l *Localizer) str(v any) string {

@@ -20,6 +20,7 @@ import (
 	"github.com/capmatch/capmatch/service/demo"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/text/language"
 )
 
 func testCatalogs(t *testing.T) catalogs {
@@ -122,11 +123,20 @@ func TestEveryMessageExistsInEveryLanguage(t *testing.T) {
 			used[p+m.Key] = true
 		}
 	}
-	for _, plural := range []string{"common.months", "countries.count", "map.open_needs", "queue.waiting", "map.active_projects",
-		"funding.open_needs", "funding.projects", "allocation.count", "notifications.unread",
-		"confirm.cancels", "confirm.withdraws", "confirm.keeps", "confirm.slots"} {
-		delete(used, plural)
-		used[plural+".one"], used[plural+".other"] = true, true
+	for _, plural := range []string{"map.open_needs", "map.active_projects"} { // L.N(...) in map.go
+		used[plural] = true
+	}
+	for k := range used { // a count message (L.N) uses every plural form its catalogs define
+		if _, ok := en[k+".other"]; ok {
+			delete(used, k)
+			for _, lang := range models.SupportedLangs {
+				for _, form := range pluralForms {
+					if _, ok := cats[lang][k+"."+form]; ok {
+						used[k+"."+form] = true
+					}
+				}
+			}
+		}
 	}
 	for k := range used {
 		if strings.HasSuffix(k, ".") {
@@ -134,8 +144,10 @@ func TestEveryMessageExistsInEveryLanguage(t *testing.T) {
 		}
 		assert.Contains(t, en, k, "message %q is used but not in the catalogs", k)
 	}
-	for k := range en {
-		assert.True(t, used[k], "message %q is in the catalogs but never used", k)
+	for _, lang := range models.SupportedLangs {
+		for k := range cats[lang] {
+			assert.True(t, used[k], "message %q is in the %s catalog but never used", k, lang)
+		}
 	}
 }
 
@@ -144,7 +156,14 @@ func TestCatalogsMustAgree(t *testing.T) {
 		return fstest.MapFS{"i18n/en.json": {Data: []byte(en)}, "i18n/fr.json": {Data: []byte(fr)}, "i18n/es.json": {Data: []byte(es)}}
 	}
 	_, err := loadCatalogs(mapFS(`{"a":"A","b":"B"}`, `{"a":"A"}`, `{"a":"A","b":"B"}`))
-	assert.ErrorContains(t, err, `lacks it`)
+	assert.ErrorContains(t, err, `en catalog has "b", fr catalog lacks "b"`)
+	// A plural form only one language has is fine when every catalog has the key's .other.
+	c, err := loadCatalogs(mapFS(`{"n.one":"{1} thing","n.other":"{1} things"}`, `{"n.one":"{1} chose","n.other":"{1} choses","n.many":"{1} de choses"}`,
+		`{"n.one":"{1} cosa","n.other":"{1} cosas"}`))
+	require.NoError(t, err)
+	assert.Equal(t, "2 things", c.localizer("en").N("n", 2))
+	_, err = loadCatalogs(mapFS(`{"n.few":"{1} thing"}`, `{}`, `{}`))
+	assert.ErrorContains(t, err, `en catalog has "n.few", en catalog lacks "n.other"`)
 	_, err = loadCatalogs(mapFS(`{"a":" "}`, `{"a":"A"}`, `{"a":"A"}`))
 	assert.ErrorContains(t, err, `is empty`)
 }
@@ -181,6 +200,15 @@ func TestNumbersMoneyAndDatesPerLanguage(t *testing.T) {
 		assert.Equal(t, tc.plural0, L.N("map.open_needs", 0), tc.lang)
 		assert.Equal(t, tc.plural1, L.N("map.open_needs", 1), tc.lang)
 		assert.Equal(t, tc.plural2, L.N("map.open_needs", 2), tc.lang)
+	}
+	// CLDR plural categories, not "n == 1".
+	for _, tc := range []struct {
+		lang string
+		n    int
+		want string
+	}{{"en", 0, "other"}, {"en", 1, "one"}, {"fr", 0, "one"}, {"fr", 1, "one"}, {"fr", 2, "other"}, {"es", 1, "one"},
+		{"es", 0, "other"}, {"ru", 3, "few"}, {"ru", 5, "many"}, {"ar", 2, "two"}} {
+		assert.Equal(t, tc.want, pluralForm(language.Make(tc.lang), tc.n), "%s %d", tc.lang, tc.n)
 	}
 	fr := cats.localizer("fr")
 	assert.Equal(t, "Sénégal", fr.Country("SN"))
@@ -223,13 +251,15 @@ func TestEveryValidationMessageIsTranslated(t *testing.T) {
 		{Themes: []models.Theme{models.ThemeCybercrime}, Capabilities: []models.Capability{models.CapCERTSetup},
 			EligibleCountries: []string{"XX"}, EligibleRegions: []string{"999"}, AvailableFrom: "2028-01-01", AvailableUntil: "2027-01-01",
 			MaxEngagements: 0},
+		{ContactName: "Programme desk"},
+		{ContactName: "a\x00b", ContactEmail: "Desk <desk@example.org>"},
 	}
 	for i := range offers {
 		collect(offers[i].Validate())
 	}
 	msgs = append(msgs, "must be an ISO 3166-1 alpha-2 code", "must be a SIM3 level from 0 to 4", "must be newest or priority",
 		"cannot be below the 3 engagements already agreed", "is not a cursor from this list; start again without it",
-		// engagements and projects (models/service)
+		// engagements and projects (service)
 		"must be a real date written YYYY-MM-DD", "must not be before start_date", "must be a whole number of US dollars from 1 to 9,999,999,999",
 		"must be between 1 and 9,999,999,999 when given", "must be between 1 and what remains of the offer (US$1500000)",
 		"must not be before the offer's window opens (2027-01-01 to 2028-12-31)", "must not be after the offer's window ends (2027-01-01 to 2028-12-31)",

@@ -158,7 +158,7 @@ func (u *UI) Map() fiber.Handler {
 			p.Legend = append(p.Legend, legendItem{Bucket: i + 1, Label: label})
 		}
 		p.Legend = append([]legendItem{{Bucket: 0, Label: r.L.T("map.none")}}, p.Legend...)
-		p.Top = topCountries(all)
+		p.Top = mapTable(r.L, all)
 		for _, row := range p.Top {
 			if !u.world.drawn[row.ISO] {
 				p.NotDrawn = append(p.NotDrawn, row)

@@ -3,11 +3,10 @@ package web
 import (
 	"context"
 	"errors"
-	"sync"
 	"time"
 
-	"github.com/capmatch/capmatch/matching"
 	"github.com/capmatch/capmatch/models"
+	"github.com/capmatch/capmatch/service"
 )
 
 // matchLimit is how many ranked matches a need or offer page shows.
@@ -34,7 +33,7 @@ type matchView struct {
 	Score   float64
 	// Band is the score's strength band (strong, possible, weak), which the page names in
 	// words next to the number; Partial marks a match on the theme only (relevance 0.5).
-	Band    matching.Band
+	Band    service.Band
 	Partial bool
 	Factors []factorView
 	// NeedID and OfferID are the pair, for the "propose an engagement" form.
@@ -56,7 +55,7 @@ type matchList struct {
 	Unavailable bool
 }
 
-func (u *UI) factors(L *Localizer, fs []matching.Factor) []factorView {
+func (u *UI) factors(L *Localizer, fs []service.Factor) []factorView {
 	out := make([]factorView, 0, len(fs))
 	for _, f := range fs {
 		out = append(out, factorView{Name: L.T("factor." + f.Name), Key: f.Name, Value: f.Value, Weight: f.Weight,
@@ -80,9 +79,10 @@ func (u *UI) offersForNeed(r *req, n *models.Need) *matchList {
 	out := &matchList{ComputedAt: ms.ComputedAt}
 	for _, it := range ms.Items {
 		m := matchView{Rank: it.Rank, ID: it.OfferID, Title: it.Title, Score: it.Score,
-			Band: it.Band, Partial: it.Relevance < 1, Org: u.orgName(ctx, it.OrganizationID), Factors: u.factors(r.L, it.Factors), NeedID: n.ID, OfferID: it.OfferID,
-			CanPropose: u.proposable(a, n.ID, it.OfferID), Engagement: u.engagementOf(a, n.ID, it.OfferID)}
-		if o, ok := u.app.Model.Offer(it.OfferID); ok && m.CanPropose {
+			Band: it.Band, Partial: it.Relevance < 1, Org: u.orgName(ctx, it.OrganizationID), Factors: u.factors(r.L, it.Factors), NeedID: n.ID, OfferID: it.OfferID}
+		pair := u.app.Engagements.Pair(ctx, a, n.ID, it.OfferID)
+		m.CanPropose, m.Engagement = pair.MayPropose, pair.Engagement
+		if o := u.offerFor(r, it.OfferID); o != nil && m.CanPropose {
 			m.Proposal = u.proposalFor(n, o)
 		}
 		out.Items = append(out.Items, m)
@@ -104,9 +104,10 @@ func (u *UI) needsForOffer(r *req, o *models.Offer) *matchList {
 	out := &matchList{ComputedAt: ms.ComputedAt}
 	for _, it := range ms.Items {
 		m := matchView{Rank: it.Rank, ID: it.NeedID, Title: it.Title, Score: it.Score, Country: it.Country,
-			Band: it.Band, Partial: it.Relevance < 1, Org: u.orgName(ctx, it.OrganizationID), Factors: u.factors(r.L, it.Factors), NeedID: it.NeedID, OfferID: o.ID,
-			CanPropose: u.proposable(a, it.NeedID, o.ID), Engagement: u.engagementOf(a, it.NeedID, o.ID)}
-		if n, ok := u.app.Model.Need(it.NeedID); ok && m.CanPropose {
+			Band: it.Band, Partial: it.Relevance < 1, Org: u.orgName(ctx, it.OrganizationID), Factors: u.factors(r.L, it.Factors), NeedID: it.NeedID, OfferID: o.ID}
+		pair := u.app.Engagements.Pair(ctx, a, it.NeedID, o.ID)
+		m.CanPropose, m.Engagement = pair.MayPropose, pair.Engagement
+		if n := u.needFor(r, it.NeedID); n != nil && m.CanPropose {
 			m.Proposal = u.proposalFor(n, o)
 		}
 		out.Items = append(out.Items, m)
@@ -122,39 +123,32 @@ func (u *UI) rankingFailed(ctx context.Context, err error) *matchList {
 	return &matchList{Unavailable: true}
 }
 
-// orgNames caches organization names for ranking pages (ten offers, ten organizations).
-type orgNames struct {
-	mu sync.Mutex
-	m  map[string]orgName
+// orgName is the name of an organization for the pages that say who is behind a need, an
+// offer or a match ("" when unknown: a page never fails for a name).
+// needFor and offerFor load a need or an offer as the viewer may see it, nil when the viewer
+// may not (or it does not exist): for titles and summaries next to something else.
+func (u *UI) needFor(r *req, id string) *models.Need {
+	n, err := u.app.Needs.Get(r.c.UserContext(), r.actor(), id)
+	if err != nil {
+		return nil
+	}
+	return n
 }
 
-type orgName struct {
-	name string
-	exp  time.Time
+func (u *UI) offerFor(r *req, id string) *models.Offer {
+	o, err := u.app.Offers.Get(r.c.UserContext(), r.actor(), id)
+	if err != nil {
+		return nil
+	}
+	return o
 }
 
 func (u *UI) orgName(ctx context.Context, id string) string {
-	if id == "" {
-		return ""
-	}
-	now := u.now()
-	u.orgs.mu.Lock()
-	if e, ok := u.orgs.m[id]; ok && now.Before(e.exp) {
-		u.orgs.mu.Unlock()
-		return e.name
-	}
-	u.orgs.mu.Unlock()
-	org, err := u.app.Accounts.GetOrg(ctx, id)
+	name, err := u.app.Accounts.OrgName(ctx, id)
 	if err != nil {
-		return ""
+		u.log.WarnContext(ctx, "organization name unavailable", "err", err, "organization_id", id)
 	}
-	u.orgs.mu.Lock()
-	if u.orgs.m == nil || len(u.orgs.m) > 10_000 {
-		u.orgs.m = map[string]orgName{}
-	}
-	u.orgs.m[id] = orgName{name: org.Name, exp: now.Add(5 * time.Minute)}
-	u.orgs.mu.Unlock()
-	return org.Name
+	return name
 }
 
 // rankable reports whether a need's page shows offers for it: not once it is finished.

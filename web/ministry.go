@@ -8,7 +8,6 @@ import (
 
 	"github.com/capmatch/capmatch/models"
 	"github.com/capmatch/capmatch/service"
-	"github.com/capmatch/capmatch/service/internal/readmodel"
 	"github.com/gofiber/fiber/v2"
 )
 
@@ -43,12 +42,10 @@ func (u *UI) MinistryHome() fiber.Handler {
 		if !validNeedStatus(p.Status) {
 			p.Status = ""
 		}
-		counts := map[models.NeedStatus]int{}
+		counts := u.app.Needs.StatusCounts(ctx, a, a.Country)
 		total := 0
-		all := u.app.Model.Needs(readmodel.NeedQuery{Country: a.Country, Limit: 100_000}, func(n *models.Need) bool { return models.CanSeeNeed(a, n) })
-		for _, n := range all.Items {
-			counts[n.Status]++
-			total++
+		for _, c := range counts {
+			total += c
 		}
 		p.Statuses = append(p.Statuses, statusTab{Status: "", Count: total})
 		for _, st := range needStatuses {
@@ -120,8 +117,8 @@ func (u *UI) needFormPage(r *req, f *form, action string, edit bool) *needFormPa
 	fw := models.MaturityFramework(f.Get("maturity.framework"))
 	lo, hi := fw.StageRange()
 	p.Stages = seq(lo, hi)
-	if f.Get("visibility") == "" {
-		f.Values.Set("visibility", string(models.VisibilityPublic))
+	if f.Get("visibility") == "" && p.Step == 3 {
+		f.Values.Set("visibility", string(models.DefaultVisibility(models.Capability(f.Get("capability")))))
 	}
 	if f.Get("priority") == "" {
 		f.Values.Set("priority", string(models.PriorityMedium))
@@ -271,11 +268,8 @@ func needValues(n *models.Need) *form {
 // back as a draft with the reason, to be fixed and submitted again).
 func (u *UI) EditNeed() fiber.Handler {
 	return u.handle(ministryOnly, func(r *req) error {
-		n, err := u.app.Needs.Get(r.c.UserContext(), r.actor(), r.c.Params("id"))
+		n, err := u.editableNeed(r, r.c.Params("id"))
 		if err != nil {
-			return err
-		}
-		if err := n.Editable(r.actor()); err != nil {
 			return err
 		}
 		p := u.needFormPage(r, needValues(n), "/ministry/needs/"+n.ID+"/edit", true)
@@ -283,11 +277,31 @@ func (u *UI) EditNeed() fiber.Handler {
 	})
 }
 
+// editableNeed loads a need the viewer may edit now: one they may see (else 404), may update
+// (else 403) and that is still a draft for its owner (else 409). The edit form and its POST
+// check it before anything else.
+func (u *UI) editableNeed(r *req, id string) (*models.Need, error) {
+	n, err := u.app.Needs.Get(r.c.UserContext(), r.actor(), id)
+	if err != nil {
+		return nil, err
+	}
+	if err := models.AuthorizeNeed(r.actor(), models.ActUpdate, n); err != nil {
+		return nil, err
+	}
+	if err := n.Editable(r.actor()); err != nil {
+		return nil, err
+	}
+	return n, nil
+}
+
 // UpdateNeed saves an edited draft (only the fields of the form; the version read guards
 // against overwriting someone else's change).
 func (u *UI) UpdateNeed() fiber.Handler {
 	return u.handle(ministryOnly, func(r *req) error {
 		id := r.c.Params("id")
+		if _, err := u.editableNeed(r, id); err != nil {
+			return err // another ministry is refused whatever the form holds, even "continue"
+		}
 		f := postedForm(r.c)
 		f.labels = needLabels(r.L)
 		p := u.needFormPage(r, f, "/ministry/needs/"+id+"/edit", true)
@@ -450,6 +464,13 @@ func (u *UI) SaveReadiness() fiber.Handler {
 		a := r.actor()
 		ctx := r.c.UserContext()
 		iso := r.c.Params("iso")
+		cv, err := u.app.Countries.Get(ctx, a, iso)
+		if err != nil {
+			return err
+		}
+		if err := models.AuthorizeCountryReadiness(a, cv.ISO); err != nil {
+			return err // refused whatever the form holds
+		}
 		f := postedForm(r.c)
 		f.labels = map[string]string{"cert_maturity": r.L.T("readiness.cert_maturity")}
 		b := func(k string) *bool { v := f.Get(k) == "1"; return &v }
@@ -470,7 +491,7 @@ func (u *UI) SaveReadiness() fiber.Handler {
 		if !f.OK() {
 			return render(422)
 		}
-		_, err := u.app.Countries.PatchReadiness(ctx, a, iso, patch, nil)
+		_, err = u.app.Countries.PatchReadiness(ctx, a, iso, patch, nil)
 		if f.addDomainErrors(r.L, err) {
 			return render(422)
 		}

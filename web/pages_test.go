@@ -606,7 +606,7 @@ func TestWeightsEditorPreviewsBeforeSaving(t *testing.T) {
 	p = c.do("POST", "/coordinator/weights", w)
 	assertPage(t, p, 200)
 	assert.Contains(t, p.Body, "How the rankings would change")
-	assert.Contains(t, p.Body, "of 1 open needs would get a different best offer")
+	assert.Contains(t, p.Body, "of 1 open need would get a different best offer")
 	assert.Contains(t, p.Body, "Francophone CSIRT programme")
 	assert.Equal(t, int64(1), s.app.Matching.Weights().Version, "a preview saves nothing")
 

@@ -138,7 +138,7 @@ type projectPage struct {
 // "result", "document" or "status") coming back with its errors.
 func (u *UI) projectPage(r *req, v *service.ProjectView, which string, f *form) *projectPage {
 	a := r.actor()
-	n, _ := u.app.Model.Need(v.NeedID)
+	n := u.needFor(r, v.NeedID)
 	p := &projectPage{P: v, Bar: newFundingBar(v.Funding.Budget, v.Funding.Committed, v.Funding.Disbursed, v.Funding.Gap, 0),
 		F: newForm(), Result: newForm(), Document: newForm(), Status: newForm(),
 		Types: transactionTypes, ResultTypes: resultTypes, Categories: documentCategories,
@@ -202,6 +202,14 @@ func (u *UI) StartProject() fiber.Handler {
 		ctx := r.c.UserContext()
 		a := r.actor()
 		f := postedForm(r.c)
+		// Who may start it first: anyone else is refused whatever the form holds.
+		e, err := u.app.Engagements.Get(ctx, a, f.Get("engagement_id"))
+		if err != nil {
+			return err
+		}
+		if err := models.AuthorizeStartProject(a, e); err != nil {
+			return err
+		}
 		f.labels = map[string]string{"title": r.L.T("project.field.title"), "budget_usd": r.L.T("project.field.budget_usd"),
 			"start_date": r.L.T("project.field.start_date"), "end_date": r.L.T("project.field.end_date"),
 			"implementer_organization_id": r.L.T("project.field.implementer")}
@@ -211,15 +219,10 @@ func (u *UI) StartProject() fiber.Handler {
 		in.StartDate = f.dateField(r.L, "start_date", true)
 		in.EndDate = f.dateField(r.L, "end_date", true)
 		var v *service.ProjectView
-		var err error
 		if f.OK() {
 			v, _, err = u.app.Projects.Create(ctx, a, in)
 		}
 		if !f.OK() || f.addDomainErrors(r.L, err) {
-			e, gerr := u.app.Engagements.Get(ctx, a, in.EngagementID)
-			if gerr != nil {
-				return gerr
-			}
 			return r.render(422, "engagement", r.L.T("engagement.title"), "engagements", u.engagementPage(r, e, newForm(), f))
 		}
 		if err != nil {

@@ -2,24 +2,15 @@ package web
 
 import (
 	"net/url"
-	"sort"
 	"strings"
 
 	"github.com/capmatch/capmatch/models"
 	"github.com/capmatch/capmatch/service"
-	"github.com/capmatch/capmatch/service/internal/readmodel"
 	"github.com/gofiber/fiber/v2"
 )
 
 // listLimit is the page size of lists: small pages for slow connections.
 const listLimit = 25
-
-// publicNeed is what an anonymous visitor may see of a need: the policy's rule for a nil
-// actor (public needs a coordinator approved). Signed-in users get theirs through the service.
-func publicNeed(n *models.Need) bool { return models.CanSeeNeed(nil, n) }
-
-// publicOffer is what an anonymous visitor may see of an offer: published or closed ones.
-func publicOffer(o *models.Offer) bool { return models.CanSeeOffer(nil, o) }
 
 // option is one entry of a select.
 type option struct {
@@ -76,11 +67,7 @@ func (u *UI) Home() fiber.Handler {
 				hp.OpenNeeds += cv.OpenNeeds
 			}
 		}
-		visible := publicOffer
-		if a != nil {
-			visible = func(o *models.Offer) bool { return models.CanSeeOffer(a, o) }
-		}
-		hp.OpenOffers = len(u.app.Model.Offers(readmodel.OfferQuery{Status: models.OfferOpen, Limit: 100_000}, visible).Items)
+		hp.OpenOffers = u.app.Offers.StatusCounts(r.c.UserContext(), a)[models.OfferOpen]
 		if a != nil {
 			hp.Workspace = workspace(a.Role)
 		}
@@ -111,8 +98,8 @@ func (f *needFilters) clean(signedIn bool) {
 			f.Status = string(models.NeedOpen)
 		}
 	}
-	if f.Sort != readmodel.SortPriority {
-		f.Sort = readmodel.SortNewest
+	if f.Sort != service.SortPriority {
+		f.Sort = service.SortNewest
 	}
 	f.Q = strings.TrimSpace(f.Q)
 	if len([]rune(f.Q)) > 200 {
@@ -174,34 +161,16 @@ func (u *UI) Needs() fiber.Handler {
 	})
 }
 
-// listNeeds runs the needs query as the viewer: the service for signed-in users (their
-// visibility), the read model with the public rule for visitors. Both page with the service's
-// signed cursors.
+// listNeeds runs the needs query as the viewer (a nil actor is an anonymous visitor: the
+// service applies the public rule).
 func (u *UI) listNeeds(r *req, a *models.Actor, f needFilters) ([]*models.Need, string, error) {
-	if a != nil {
-		return u.app.Needs.List(r.c.UserContext(), a, service.NeedListParams{Country: f.Country, Theme: f.Theme,
-			Capability: f.Capability, Status: f.Status, Q: f.Q, Sort: f.Sort, Cursor: f.Cursor, Limit: listLimit})
-	}
-	canon := strings.Join([]string{"web-public-needs", f.Country, f.Theme, f.Capability, f.Status, readmodel.Fold(f.Q), f.Sort}, "|")
-	after, err := u.app.Needs.Cursors.Decode(f.Cursor, canon)
-	if err != nil {
-		return nil, "", err
-	}
-	page := u.app.Model.Needs(readmodel.NeedQuery{Country: f.Country, Theme: models.Theme(f.Theme), Capability: models.Capability(f.Capability),
-		Status: models.NeedStatus(f.Status), Q: f.Q, Sort: f.Sort, After: after, Limit: listLimit}, publicNeed)
-	return page.Items, u.app.Needs.Cursors.Encode(page.Next, canon), nil
+	return u.app.Needs.List(r.c.UserContext(), a, service.NeedListParams{Country: f.Country, Theme: f.Theme,
+		Capability: f.Capability, Status: f.Status, Q: f.Q, Sort: f.Sort, Cursor: f.Cursor, Limit: listLimit})
 }
 
 // getNeed loads a need as the viewer may see it.
 func (u *UI) getNeed(r *req, id string) (*models.Need, error) {
-	if a := r.actor(); a != nil {
-		return u.app.Needs.Get(r.c.UserContext(), a, id)
-	}
-	n, ok := u.app.Model.Need(id)
-	if !ok || !publicNeed(n) {
-		return nil, models.Errorf(models.ErrNotFound, "need not found")
-	}
-	return n, nil
+	return u.app.Needs.Get(r.c.UserContext(), r.actor(), id)
 }
 
 // needPage is the data of a need's page.
@@ -248,9 +217,10 @@ func (u *UI) needActions(r *req, n *models.Need, f *form) *needPage {
 	return p
 }
 
-// offerFilters are the filters of the offers list.
+// offerFilters are the filters of the offers list. Org keeps the offers of one organization
+// (the link from an offer's "offered by").
 type offerFilters struct {
-	Country, Theme, Status, Q, Cursor string
+	Country, Theme, Status, Q, Org, Cursor string
 }
 
 // offersPage is the data of the offers list.
@@ -261,6 +231,8 @@ type offersPage struct {
 	Countries []option
 	Themes    []models.Theme
 	SignedIn  bool
+	// OrgName names the organization of the Org filter.
+	OrgName string
 }
 
 // Offers lists open offers (any status for signed-in users who ask), filtered by eligible
@@ -269,9 +241,13 @@ func (u *UI) Offers() fiber.Handler {
 	return u.handle(anyone, func(r *req) error {
 		a := r.actor()
 		f := offerFilters{Country: models.NormalizeISO(r.c.Query("country")), Theme: r.c.Query("theme"),
-			Status: r.c.Query("status", string(models.OfferOpen)), Q: strings.TrimSpace(r.c.Query("q")), Cursor: r.c.Query("cursor")}
+			Status: r.c.Query("status", string(models.OfferOpen)), Q: strings.TrimSpace(r.c.Query("q")), Org: r.c.Query("org"),
+			Cursor: r.c.Query("cursor")}
 		if !models.ValidISO(f.Country) {
 			f.Country = ""
+		}
+		if !models.ValidID(f.Org) {
+			f.Org = ""
 		}
 		if !models.Theme(f.Theme).Valid() {
 			f.Theme = ""
@@ -294,24 +270,17 @@ func (u *UI) Offers() fiber.Handler {
 		var items []*models.Offer
 		var next string
 		var err error
-		if a != nil {
-			items, next, err = u.app.Offers.List(r.c.UserContext(), a, service.OfferListParams{Country: f.Country, Theme: f.Theme,
-				Status: f.Status, Q: f.Q, Cursor: f.Cursor, Limit: listLimit})
-		} else {
-			canon := strings.Join([]string{"web-public-offers", f.Country, f.Theme, f.Status, readmodel.Fold(f.Q)}, "|")
-			var after *readmodel.Key
-			if after, err = u.app.Offers.Cursors.Decode(f.Cursor, canon); err == nil {
-				page := u.app.Model.Offers(readmodel.OfferQuery{Country: f.Country, Theme: models.Theme(f.Theme),
-					Status: models.OfferStatus(f.Status), Q: f.Q, After: after, Limit: listLimit}, publicOffer)
-				items, next = page.Items, u.app.Offers.Cursors.Encode(page.Next, canon)
-			}
-		}
+		items, next, err = u.app.Offers.List(r.c.UserContext(), a, service.OfferListParams{Country: f.Country, Theme: f.Theme,
+			Status: f.Status, Q: f.Q, OrgID: f.Org, Cursor: f.Cursor, Limit: listLimit})
 		if err != nil {
 			return err
 		}
 		p := &offersPage{F: f, Items: items, Countries: countryOptions(r.L, allISOs()), Themes: models.Themes, SignedIn: a != nil}
+		if f.Org != "" {
+			p.OrgName = u.orgName(r.c.UserContext(), f.Org)
+		}
 		if next != "" {
-			p.Next = string(queryURL("country", f.Country, "theme", f.Theme, "status", f.Status, "q", f.Q, "cursor", next))
+			p.Next = string(queryURL("country", f.Country, "theme", f.Theme, "status", f.Status, "q", f.Q, "org", f.Org, "cursor", next))
 		}
 		return r.render(200, "offers", r.L.T("offers.title"), "offers", p)
 	})
@@ -319,14 +288,7 @@ func (u *UI) Offers() fiber.Handler {
 
 // getOffer loads an offer as the viewer may see it.
 func (u *UI) getOffer(r *req, id string) (*models.Offer, error) {
-	if a := r.actor(); a != nil {
-		return u.app.Offers.Get(r.c.UserContext(), a, id)
-	}
-	o, ok := u.app.Model.Offer(id)
-	if !ok || !publicOffer(o) {
-		return nil, models.Errorf(models.ErrNotFound, "offer not found")
-	}
-	return o, nil
+	return u.app.Offers.Get(r.c.UserContext(), r.actor(), id)
 }
 
 // offerPage is the data of an offer's page.
@@ -367,17 +329,21 @@ type countryRow struct {
 
 // countriesPage is the data of the countries list.
 type countriesPage struct {
-	Region  string
-	Open    bool
+	Region string
+	Open   bool
+	// All lists every ISO 3166-1 territory (Antarctica, Bouvet Island, ...), not only the UN's
+	// member and observer states.
+	All     bool
 	Rows    []countryRow
 	Regions []option
 }
 
-// Countries lists every country with its open needs and requested funding, filtered by M49
+// Countries lists the UN's member and observer states (every territory on request) with their
+// open needs and requested funding, filtered by M49 region, sub-region or intermediate
 // region, each linking to its profile.
 func (u *UI) Countries() fiber.Handler {
 	return u.handle(anyone, func(r *req) error {
-		p := &countriesPage{Region: r.c.Query("region"), Open: r.c.Query("open") == "1"}
+		p := &countriesPage{Region: r.c.Query("region"), Open: r.c.Query("open") == "1", All: r.c.Query("all") == "1"}
 		if _, ok := models.LookupRegion(p.Region); !ok {
 			p.Region = ""
 		}
@@ -388,17 +354,31 @@ func (u *UI) Countries() fiber.Handler {
 			if p.Open && cv.OpenNeeds == 0 {
 				continue
 			}
+			if !p.All && !cv.UNMember && !cv.UNObserver {
+				continue
+			}
 			p.Rows = append(p.Rows, countryRow{CountryView: cv, Label: r.L.Country(cv.ISO)})
 		}
 		sortByName(r.L, p.Rows, func(c countryRow) string { return c.Label })
-		for _, reg := range models.Regions() {
-			if reg.Level == "region" || reg.Level == "sub_region" {
-				p.Regions = append(p.Regions, option{Value: reg.Code, Label: r.L.Label(models.KindRegion, reg.Code)})
-			}
-		}
-		sortByName(r.L, p.Regions, func(o option) string { return o.Label })
+		p.Regions = regionOptions(r.L)
 		return r.render(200, "countries", r.L.T("countries.title"), "countries", p)
 	})
+}
+
+// regionOptions lists the UN M49 regions, sub-regions and intermediate regions (the codes an
+// offer's eligibility uses: Western Africa, the Caribbean) as select options in tree order,
+// each level indented under its parent, names sorted in the viewer's language.
+func regionOptions(L *Localizer) []option {
+	var out []option
+	var walk func(ns []*regionNode, depth int)
+	walk = func(ns []*regionNode, depth int) {
+		for _, n := range ns {
+			out = append(out, option{Value: n.Code, Label: strings.Repeat("\u00a0\u00a0\u00a0", depth) + n.Label})
+			walk(n.Children, depth+1)
+		}
+	}
+	walk(regionTree(L), 0)
+	return out
 }
 
 // countryPage is the data of a country's profile.
@@ -423,7 +403,7 @@ func (u *UI) Country() fiber.Handler {
 		if cv.ISO != r.c.Params("iso") {
 			return r.c.Redirect("/countries/"+url.PathEscape(cv.ISO), fiber.StatusMovedPermanently)
 		}
-		items, _, err := u.listNeeds(r, a, needFilters{Country: cv.ISO, Status: string(models.NeedOpen), Sort: readmodel.SortPriority})
+		items, _, err := u.listNeeds(r, a, needFilters{Country: cv.ISO, Status: string(models.NeedOpen), Sort: service.SortPriority})
 		if err != nil {
 			return err
 		}
@@ -477,14 +457,16 @@ func regionTree(L *Localizer) []*regionNode {
 	return roots
 }
 
-// topCountries returns the rows with the largest value first, for the map's table.
-func topCountries(rows []mapRow) []mapRow {
+// mapTable returns the countries with a value, for the table under the map, sorted by their
+// name in the viewer's language (Cambodia before Jamaica, Côte d'Ivoire among the Cs): the
+// table is where a reader looks a country up, and the shading already shows the largest.
+func mapTable(L *Localizer, rows []mapRow) []mapRow {
 	out := make([]mapRow, 0, len(rows))
 	for _, r := range rows {
 		if r.Value > 0 {
 			out = append(out, r)
 		}
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Value > out[j].Value })
+	sortByName(L, out, func(r mapRow) string { return r.Label })
 	return out
 }

@@ -194,6 +194,16 @@ type Page struct {
 	req *req
 }
 
+// OrgName is the name of the organization with that id, for saying who is behind a need or
+// an offer in lists and pages ("" when unknown).
+func (p *Page) OrgName(id string) string {
+	r := p.req
+	if r == nil || r.ui.app == nil {
+		return ""
+	}
+	return r.ui.orgName(r.c.UserContext(), id)
+}
+
 // CSRF is the token the page's forms carry. It is made when a template first asks for it, so
 // that a visitor's page without a form sets no cookie.
 func (p *Page) CSRF() (string, error) {

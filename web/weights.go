@@ -3,21 +3,13 @@ package web
 import (
 	"errors"
 	"math"
-	"sort"
+
 	"strconv"
 	"strings"
 
-	"github.com/capmatch/capmatch/matching"
 	"github.com/capmatch/capmatch/models"
+	"github.com/capmatch/capmatch/service"
 	"github.com/gofiber/fiber/v2"
-)
-
-// previewNeeds is how many open needs the weights preview compares in detail; previewScan
-// bounds how many it checks for a changed best offer.
-const (
-	previewNeeds = 6
-	previewTop   = 3
-	previewScan  = 2000
 )
 
 // weightsPage is the data of the weights editor.
@@ -28,37 +20,11 @@ type weightsPage struct {
 	// Total is the sum of the typed weights, as the form shows it before any script runs.
 	Total string
 	// Preview compares the rankings under the weights in force and the proposed ones.
-	Preview *weightsPreview
-}
-
-// weightsPreview shows how rankings would change: a few needs in detail and, over all open
-// needs, how many would get a different best offer.
-type weightsPreview struct {
-	Rows       []previewRow
-	Scanned    int
-	TopChanged int
-}
-
-// previewRow is one need's top offers now and with the proposed weights.
-type previewRow struct {
-	Need          *models.Need
-	Before, After []previewItem
-}
-
-// previewItem is one offer in a top list; Move is how many places it rose (negative: fell);
-// New marks an offer that was not in the top list before.
-type previewItem struct {
-	Rank  int
-	ID    string
-	Title string
-	Score float64
-	Band  matching.Band
-	Move  int
-	New   bool
+	Preview *service.WeightsPreview
 }
 
 // weightsForm writes weights as percentages, which is how people think about shares.
-func weightsForm(w matching.Weights) *form {
+func weightsForm(w service.Weights) *form {
 	f := newForm()
 	for name, v := range w.ByName() {
 		f.Values.Set(name, strconv.FormatFloat(math.Round(v*10000)/100, 'f', -1, 64))
@@ -82,7 +48,7 @@ func parsePercent(s string) (float64, bool) {
 }
 
 // parseWeights reads the editor's form; fields that are not numbers are reported.
-func parseWeights(L *Localizer, f *form) matching.Weights {
+func parseWeights(L *Localizer, f *form) service.Weights {
 	get := func(name string) float64 {
 		v, ok := parsePercent(f.Get(name))
 		if !ok {
@@ -91,10 +57,10 @@ func parseWeights(L *Localizer, f *form) matching.Weights {
 		return v
 	}
 	m := map[string]float64{}
-	for _, name := range matching.FactorNames() {
+	for _, name := range service.FactorNames() {
 		m[name] = get(name)
 	}
-	w := matching.Weights{}.WithNames(m)
+	w := service.Weights{}.WithNames(m)
 	w.Version, _ = strconv.ParseInt(f.Get("version"), 10, 64)
 	return w
 }
@@ -102,7 +68,7 @@ func parseWeights(L *Localizer, f *form) matching.Weights {
 // total is the sum of the weights typed so far.
 func total(L *Localizer, f *form) string {
 	sum := 0.0
-	for _, n := range matching.FactorNames() {
+	for _, n := range service.FactorNames() {
 		if v, ok := parsePercent(f.Get(n)); ok {
 			sum += v
 		}
@@ -112,7 +78,7 @@ func total(L *Localizer, f *form) string {
 
 func (u *UI) weightsLabels(L *Localizer) map[string]string {
 	m := map[string]string{"weights": L.T("weights.sum")}
-	for _, n := range matching.FactorNames() {
+	for _, n := range service.FactorNames() {
 		m[n] = L.T("factor." + n)
 	}
 	return m
@@ -123,7 +89,7 @@ func (u *UI) weightsLabels(L *Localizer) map[string]string {
 func (u *UI) WeightsEditor() fiber.Handler {
 	return u.handle(curatorOnly, func(r *req) error {
 		w := u.app.Matching.Weights()
-		p := &weightsPage{F: weightsForm(w), Factors: matching.FactorNames(), Version: w.Version}
+		p := &weightsPage{F: weightsForm(w), Factors: service.FactorNames(), Version: w.Version}
 		p.Total = total(r.L, p.F)
 		return r.render(200, "weights", r.L.T("weights.title"), "weights", p)
 	})
@@ -138,7 +104,7 @@ func (u *UI) SaveWeights() fiber.Handler {
 		f.labels = u.weightsLabels(r.L)
 		proposed := parseWeights(r.L, f)
 		cur := u.app.Matching.Weights()
-		p := &weightsPage{F: f, Factors: matching.FactorNames(), Version: cur.Version, Total: total(r.L, f)}
+		p := &weightsPage{F: f, Factors: service.FactorNames(), Version: cur.Version, Total: total(r.L, f)}
 		if f.OK() {
 			f.addDomainErrors(r.L, proposed.Validate())
 		}
@@ -146,7 +112,11 @@ func (u *UI) SaveWeights() fiber.Handler {
 			return r.render(422, "weights", r.L.T("weights.title"), "weights", p)
 		}
 		if f.Get("op") != "save" {
-			p.Preview = u.previewWeights(cur, proposed)
+			pv, err := u.app.Matching.PreviewWeights(r.c.UserContext(), r.actor(), proposed)
+			if err != nil {
+				return err
+			}
+			p.Preview = pv
 			return r.render(200, "weights", r.L.T("weights.title"), "weights", p)
 		}
 		_, err := u.app.Matching.SetWeights(r.c.UserContext(), r.actor(), proposed)
@@ -163,77 +133,4 @@ func (u *UI) SaveWeights() fiber.Handler {
 		}
 		return r.redirect("/coordinator/weights?ok=weights_saved")
 	})
-}
-
-// previewWeights ranks open needs' offers under both weight sets with the matching index
-// (read-only: nothing is cached or saved). The delivery context is the service's when it
-// exposes one, so the duplication factor is the same as in live rankings.
-func (u *UI) previewWeights(cur, proposed matching.Weights) *weightsPreview {
-	m := u.app.Matching
-	ix := m.Index()
-	c := &matching.Context{Today: models.DateOf(u.now())}
-	if m.Active != nil {
-		c.Active = m.Active()
-	}
-	var open []*models.Need
-	for _, n := range u.app.Model.AllNeeds() {
-		if n.Status == models.NeedOpen {
-			open = append(open, n)
-		}
-	}
-	sort.SliceStable(open, func(i, j int) bool {
-		pi, pj := priorityRank(open[i].Priority), priorityRank(open[j].Priority)
-		if pi != pj {
-			return pi < pj
-		}
-		return open[i].CreatedAt.After(open[j].CreatedAt)
-	})
-	pv := &weightsPreview{}
-	title := func(id string) string {
-		if o, ok := u.app.Model.Offer(id); ok {
-			return o.Title
-		}
-		return id
-	}
-	for i, n := range open {
-		if i >= previewScan {
-			break
-		}
-		before := ix.TopOffersForNeed(n.ID, previewTop, cur, c)
-		after := ix.TopOffersForNeed(n.ID, previewTop, proposed, c)
-		pv.Scanned++
-		if len(before) > 0 && len(after) > 0 && before[0].OfferID != after[0].OfferID {
-			pv.TopChanged++
-		}
-		if len(pv.Rows) >= previewNeeds || len(before)+len(after) == 0 {
-			continue
-		}
-		row := previewRow{Need: n}
-		oldRank := map[string]int{}
-		for k, x := range before {
-			oldRank[x.OfferID] = k + 1
-			row.Before = append(row.Before, previewItem{Rank: k + 1, ID: x.OfferID, Title: title(x.OfferID), Score: x.Score, Band: x.Band})
-		}
-		for k, x := range after {
-			it := previewItem{Rank: k + 1, ID: x.OfferID, Title: title(x.OfferID), Score: x.Score, Band: x.Band}
-			if old, ok := oldRank[x.OfferID]; ok {
-				it.Move = old - (k + 1)
-			} else {
-				it.New = true
-			}
-			row.After = append(row.After, it)
-		}
-		pv.Rows = append(pv.Rows, row)
-	}
-	return pv
-}
-
-func priorityRank(p models.Priority) int {
-	switch p {
-	case models.PriorityHigh:
-		return 0
-	case models.PriorityMedium:
-		return 1
-	}
-	return 2
 }

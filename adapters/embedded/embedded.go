@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"sync"
 	"time"
 
@@ -137,6 +138,11 @@ var validName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,120}$`)
 
 // URI is the mongodb:// address clients connect to.
 func (s *FerretDB) URI() string { return s.uri }
+
+// Addr is the host:port FerretDB listens on (for StartWriteProxy's backend).
+func (s *FerretDB) Addr() string {
+	return strings.TrimSuffix(strings.TrimPrefix(s.uri, "mongodb://"), "/")
+}
 
 // Stop shuts the server down and waits until its files are closed.
 func (s *FerretDB) Stop() {

@@ -86,7 +86,7 @@ func TestIndexIDsMakesLookupsByIDUseAnIndex(t *testing.T) {
 // BenchmarkFindByID measures a find by _id through FerretDB in a collection of 3,000
 // documents, with and without IndexIDs:
 //
-//	go test -run '^$' -bench FindByID ./models/embedded/
+//	go test -run '^$' -bench FindByID ./adapters/embedded/
 func BenchmarkFindByID(b *testing.B) {
 	for _, indexed := range []bool{false, true} {
 		b.Run(fmt.Sprintf("indexed=%v", indexed), func(b *testing.B) {

@@ -24,10 +24,21 @@ const (
 	colResets      = "password_resets"
 )
 
+// revocationTTL is how long a revocation is kept after the token it names has expired: none, as
+// an expired token is refused anyway. (MongoDB's TTL monitor runs every 60 s, so documents
+// linger up to a minute; ListRevocations filters on expires_at regardless.)
+var revocationTTL = time.Duration(0)
+
 func init() {
 	indexes = append(indexes,
-		index{colUsers, bson.D{{Key: "email_key", Value: 1}}, true, "email_key_unique"},
-		index{colAudit, bson.D{{Key: "object_id", Value: 1}, {Key: "at", Value: -1}}, false, "object_at"},
+		index{collection: colUsers, keys: bson.D{{Key: "email_key", Value: 1}}, unique: true, name: "email_key_unique"},
+		index{collection: colAudit, keys: bson.D{{Key: "object_id", Value: 1}, {Key: "at", Value: -1}}, name: "object_at"},
+		// The unfiltered audit listing (newest first, with a limit) reads this index instead
+		// of sorting the whole trail.
+		index{collection: colAudit, keys: bson.D{{Key: "at", Value: -1}, {Key: "_id", Value: -1}}, name: "at_id"},
+		// Named as `createIndex({expires_at: 1}, {expireAfterSeconds: 0})` names it, so that an
+		// index an operator made by hand (as docs/operations.md once advised) is the same one.
+		index{collection: colRevocations, keys: bson.D{{Key: "expires_at", Value: 1}}, name: "expires_at_1", ttl: &revocationTTL},
 	)
 }
 

@@ -1,8 +1,9 @@
-// Package mongostore is capmatch's MongoDB adapter: it owns the driver client, creates the
-// indexes at start-up, maps driver errors to the domain's sentinel errors, and implements the
-// store interfaces of package models. It works against MongoDB 7 and against FerretDB 1.24
-// (the embedded default), so it uses single-document atomic operations only: FerretDB has no
-// multi-document transactions.
+// Package mongostore is capmatch's MongoDB adapter: it owns the driver client, bounds every
+// call in time, creates the indexes at start-up, maps driver errors to the domain's sentinel
+// errors, and implements the store interfaces of package models. It works against MongoDB 7 and
+// against FerretDB 1.24 (the embedded default, or several processes through capmatch's write
+// proxy), so it uses single-document atomic operations only: FerretDB has no multi-document
+// transactions.
 package mongostore
 
 import (
@@ -28,12 +29,19 @@ type Store struct {
 	client     *mongo.Client
 	db         *mongo.Database
 	replicaSet bool
-	// serial is set on FerretDB, whose updates are a find followed by a write by _id with nothing
-	// atomic in between (measured: 11 of 20 concurrent conditional updates on a 3-slot offer all
-	// "matched"). Conditional writes then take an in-process lock per document. That is sound
-	// because the embedded FerretDB serves one process; several API processes need MongoDB.
+	// serial is set on FerretDB reached directly, whose updates are a find followed by a write
+	// by _id with nothing atomic in between (measured: 11 of 20 concurrent conditional updates
+	// on a 3-slot offer all "matched"). Conditional writes then take an in-process lock per
+	// document, check their condition on a fresh read and write by _id alone (which FerretDB
+	// looks up by index). That is sound only while one process writes: the embedded default.
 	serial bool
-	log    *slog.Logger
+	// proxied is set behind capmatch's write proxy (embedded.WriteProxy, which `capmatch
+	// ferretdb` serves): it applies each write command alone in its collection, so a write
+	// that carries its whole condition in its filter is atomic across processes, as on
+	// MongoDB. FerretDB answers such filters by scanning the collection.
+	proxied bool
+	ferret  bool
+	log     *slog.Logger
 }
 
 // Options tunes how the store connects.
@@ -41,8 +49,19 @@ type Options struct {
 	// ServerSelectionTimeout bounds how long an operation waits for a reachable server, so
 	// that an unreachable store answers 503 quickly instead of hanging requests.
 	ServerSelectionTimeout time.Duration
-	Logger                 *slog.Logger
+	// Timeout bounds every store call, from server selection to the reply (the driver's
+	// client-side operation timeout, timeoutMS; a call whose context has an earlier deadline
+	// keeps it). The driver also sends the time left as maxTimeMS, which bounds a write's wait
+	// for its write concern on a replica set (the v2 driver has no wtimeout). A timeoutMS in
+	// the URI takes precedence. Default DefaultTimeout.
+	Timeout time.Duration
+	Logger  *slog.Logger
 }
+
+// DefaultTimeout bounds a store call when neither Options.Timeout nor the URI's timeoutMS says
+// otherwise: long enough for a full read of the largest collection at start-up, short enough
+// that a request never hangs on a store that stopped answering.
+const DefaultTimeout = 10 * time.Second
 
 // Open connects to the MongoDB deployment at uri, uses database dbName, detects whether it is a
 // replica set (then writes use majority write concern with journaling), and creates indexes.
@@ -53,10 +72,16 @@ func Open(ctx context.Context, uri, dbName string, opts Options) (*Store, error)
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
+	if opts.Timeout == 0 {
+		opts.Timeout = DefaultTimeout
+	}
 	co := options.Client().ApplyURI(uri).
 		SetServerSelectionTimeout(opts.ServerSelectionTimeout).
 		SetConnectTimeout(opts.ServerSelectionTimeout).
 		SetAppName("capmatch")
+	if co.Timeout == nil {
+		co.SetTimeout(opts.Timeout)
+	}
 	client, err := mongo.Connect(co)
 	if err != nil {
 		return nil, fmt.Errorf("connect to mongodb: %w", err)
@@ -70,7 +95,9 @@ func Open(ctx context.Context, uri, dbName string, opts Options) (*Store, error)
 	_, s.replicaSet = hello["setName"]
 	var info bson.M
 	if err := client.Database("admin").RunCommand(ctx, bson.D{{Key: "buildInfo", Value: 1}}).Decode(&info); err == nil {
-		_, s.serial = info["ferretdbVersion"]
+		_, s.ferret = info["ferretdbVersion"]
+		_, s.proxied = info[writeProxyField]
+		s.serial = s.ferret && !s.proxied
 	}
 	dbOpts := options.Database()
 	if s.replicaSet {
@@ -86,10 +113,29 @@ func Open(ctx context.Context, uri, dbName string, opts Options) (*Store, error)
 
 func boolPtr(b bool) *bool { return &b }
 
-// Serialized reports whether conditional writes are serialized in-process (FerretDB).
+// writeProxyField is the field embedded.WriteProxy adds to buildInfo replies
+// (embedded.ProxyField; TestWriteProxyIsRecognised checks that they agree).
+const writeProxyField = "capmatchWriteProxy"
+
+// Serialized reports whether conditional writes are serialized in-process (FerretDB reached
+// directly): then only one process may write to the store.
 func (s *Store) Serialized() bool { return s.serial }
 
-// docLocks serializes conditional writes per document on FerretDB. It is shared by every Store
+// ConditionalWrites says what makes conditional writes atomic, for the start-up log:
+// "mongodb" (the server applies filter and update atomically), "write-proxy" (FerretDB behind
+// embedded.WriteProxy: safe for several processes) or "in-process-locks" (FerretDB reached
+// directly: one process only).
+func (s *Store) ConditionalWrites() string {
+	switch {
+	case s.serial:
+		return "in-process-locks"
+	case s.proxied:
+		return "write-proxy"
+	}
+	return "mongodb"
+}
+
+// docLocks serializes conditional writes per document on FerretDB reached directly. It is shared by every Store
 // in the process, so that two API replicas in one test process (one embedded server) agree.
 var docLocks [256]sync.Mutex
 
@@ -109,10 +155,11 @@ func (s *Store) lockDoc(coll, id string) func() {
 	return m.Unlock
 }
 
-// guard returns the filter a conditional write sends. MongoDB applies the whole filter
-// atomically with the write. FerretDB pushes only an _id equality down to SQLite and scans the
-// collection for anything more, so on FerretDB (serial) the caller has verified the other
-// conditions on a fresh read under lockDoc, and the write filters by _id alone.
+// guard returns the filter a conditional write sends. MongoDB, and FerretDB behind the write
+// proxy, apply the whole filter atomically with the write. FerretDB pushes only an _id equality
+// down to SQLite and scans the collection for anything more, so on FerretDB reached directly
+// (serial) the caller has verified the other conditions on a fresh read under lockDoc, and the
+// write filters by _id alone.
 func (s *Store) guard(filter bson.D) bson.D {
 	if !s.serial {
 		return filter
@@ -189,6 +236,9 @@ type index struct {
 	keys       bson.D
 	unique     bool
 	name       string
+	// ttl, when set, makes it a TTL index: MongoDB deletes a document once the date in its
+	// (single) key field is ttl in the past.
+	ttl *time.Duration
 }
 
 // indexes lists every index capmatch relies on. Creating an index that exists with the same
@@ -201,16 +251,88 @@ func (s *Store) ensureIndexes(ctx context.Context) error {
 		if ix.unique {
 			m.Options.SetUnique(true)
 		}
+		if ix.ttl != nil {
+			if s.ferret {
+				// FerretDB 1.24 refuses expireAfterSeconds; prune at each start instead.
+				if err := s.pruneExpired(ctx, ix); err != nil {
+					return err
+				}
+				continue
+			}
+			m.Options.SetExpireAfterSeconds(int32(ix.ttl.Seconds()))
+		}
 		if _, err := s.db.Collection(ix.collection).Indexes().CreateOne(ctx, m); err != nil {
+			var ce mongo.CommandError
+			if ix.ttl != nil && errors.As(err, &ce) && (ce.Code == 85 || ce.Code == 86) {
+				// IndexOptionsConflict / IndexKeySpecsConflict: an operator made a TTL index on
+				// this field with other options (docs/operations.md used to suggest it); keep theirs.
+				s.log.Warn("an index on the TTL field exists with other options; keeping it", "collection", ix.collection, "index", ix.name, "err", err)
+				continue
+			}
 			return fmt.Errorf("create index %s.%s: %w", ix.collection, ix.name, mapErr(err))
 		}
 	}
 	return nil
 }
 
+// pruneExpired deletes what a TTL index would have deleted, where the store has no TTL indexes.
+func (s *Store) pruneExpired(ctx context.Context, ix index) error {
+	field := ix.keys[0].Key
+	res, err := s.db.Collection(ix.collection).DeleteMany(ctx, bson.D{{Key: field, Value: bson.D{{Key: "$lt", Value: time.Now().Add(-*ix.ttl)}}}})
+	if err != nil {
+		return fmt.Errorf("prune %s: %w", ix.collection, mapErr(err))
+	}
+	if res.DeletedCount > 0 {
+		s.log.Info("pruned expired documents", "collection", ix.collection, "deleted", res.DeletedCount)
+	}
+	return nil
+}
+
+// unavailableCodes are the server error codes that mean the deployment cannot take the
+// operation now but should shortly: no writable primary (an election, a step-down, a node
+// starting or stopping), a network failure between members, a read or write concern that cannot
+// be met in time, an operation that ran out of time.
+var unavailableCodes = map[int32]string{
+	6:     "HostUnreachable",
+	7:     "HostNotFound",
+	50:    "MaxTimeMSExpired",
+	64:    "WriteConcernFailed",
+	89:    "NetworkTimeout",
+	91:    "ShutdownInProgress",
+	100:   "UnsatisfiableWriteConcern",
+	133:   "FailedToSatisfyReadPreference",
+	134:   "ReadConcernMajorityNotAvailableYet",
+	189:   "PrimarySteppedDown",
+	262:   "ExceededTimeLimit",
+	9001:  "SocketException",
+	10058: "LegacyNotPrimary",
+	10107: "NotWritablePrimary",
+	11600: "InterruptedAtShutdown",
+	11602: "InterruptedDueToReplStateChange",
+	13435: "NotPrimaryNoSecondaryOk",
+	13436: "NotPrimaryOrSecondary",
+}
+
+// writeConcernCodes are the codes of a write the primary applied but could not confirm at the
+// write concern (majority) in time: it may or may not survive.
+var writeConcernCodes = map[int32]bool{64: true, 100: true}
+
+// Unavailability details, client-safe (the API's error handler sends them as the problem's
+// detail with the status 503 and Retry-After).
+const (
+	detailUnreachable  = "the data store is unreachable"
+	detailNoPrimary    = "the data store has no primary at the moment (an election or a restart); retry shortly"
+	detailWriteConcern = "the data store did not confirm the write in time; it may have been applied: read the object again before retrying"
+)
+
+// storeRetryAfter is the Retry-After of a store outage: long enough for a driver to find the
+// new primary after an election (typically 10-12 s in all, most of it before the first 503).
+const storeRetryAfter = 5 * time.Second
+
 // mapErr turns driver errors into the domain's sentinel errors: no document → not found,
-// duplicate key → conflict, network trouble or timeouts → unavailable. Other errors pass
-// through wrapped so they are logged as bugs.
+// duplicate key → conflict; network trouble, timeouts, server selection, "not primary", a
+// node shutting down or recovering, and write-concern failures → unavailable (503 with
+// Retry-After, never a 500). Other errors pass through wrapped so they are logged as bugs.
 func mapErr(err error) error {
 	if err == nil {
 		return nil
@@ -221,9 +343,45 @@ func mapErr(err error) error {
 		return fmt.Errorf("%w: %w", models.ErrNotFound, err)
 	case mongo.IsDuplicateKeyError(err):
 		return fmt.Errorf("%w: %w", models.ErrConflict, err)
-	case errors.As(err, &sse), mongo.IsNetworkError(err), mongo.IsTimeout(err),
-		errors.Is(err, mongo.ErrClientDisconnected), errors.Is(err, context.DeadlineExceeded):
-		return &models.Error{Kind: models.ErrUnavailable, Detail: "the data store is unreachable", RetryAfter: 5 * time.Second}
+	}
+	if detail := unavailable(err); detail != "" {
+		return fmt.Errorf("%w (%w)", &models.Error{Kind: models.ErrUnavailable, Detail: detail, RetryAfter: storeRetryAfter}, err)
+	}
+	if errors.As(err, &sse) || mongo.IsNetworkError(err) || mongo.IsTimeout(err) ||
+		errors.Is(err, mongo.ErrClientDisconnected) || errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("%w (%w)", &models.Error{Kind: models.ErrUnavailable, Detail: detailUnreachable, RetryAfter: storeRetryAfter}, err)
 	}
 	return fmt.Errorf("mongodb: %w", err)
+}
+
+// unavailable returns the detail for a server error that means "not now", or "".
+func unavailable(err error) string {
+	var we mongo.WriteException
+	if errors.As(err, &we) && we.WriteConcernError != nil {
+		if we.WriteConcernError.Code == 50 || writeConcernCodes[int32(we.WriteConcernError.Code)] || len(we.WriteErrors) == 0 {
+			return detailWriteConcern
+		}
+	}
+	var se mongo.ServerError
+	if !errors.As(err, &se) {
+		return ""
+	}
+	for _, c := range se.ErrorCodes() {
+		if writeConcernCodes[int32(c)] {
+			return detailWriteConcern
+		}
+	}
+	for _, c := range se.ErrorCodes() {
+		switch name := unavailableCodes[int32(c)]; {
+		case name == "":
+		case c == 6 || c == 7 || c == 89 || c == 9001 || c == 50 || c == 262:
+			return detailUnreachable
+		default:
+			return detailNoPrimary
+		}
+	}
+	if se.HasErrorLabel("RetryableWriteError") || se.HasErrorLabel("NetworkError") {
+		return detailUnreachable
+	}
+	return ""
 }

@@ -14,9 +14,15 @@ import (
 	"github.com/capmatch/capmatch/models"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
-func TestMain(m *testing.M) { os.Exit(storetest.Main(m)) }
+func TestMain(m *testing.M) {
+	if os.Getenv(childEnv) != "" {
+		os.Exit(storeChild()) // a store process of multiprocess_test.go
+	}
+	os.Exit(storetest.Main(m))
+}
 
 func TestOpenIsIdempotentAndPings(t *testing.T) {
 	name := storetest.NewDBName()
@@ -35,4 +41,53 @@ func TestUnreachableStoreIsUnavailable(t *testing.T) {
 	require.Error(t, err)
 	assert.True(t, errors.Is(err, models.ErrUnavailable), "got %v", err)
 	assert.Less(t, time.Since(start), 5*time.Second, "bounded by the server selection timeout")
+}
+
+// TestIndexesForAuditAndRevocations: the unfiltered audit listing has an index in its sort
+// order; revocations expire on their own (a TTL index on MongoDB; FerretDB, which has no TTL
+// indexes, prunes expired ones at each start).
+func TestIndexesForAuditAndRevocations(t *testing.T) {
+	ctx := context.Background()
+	name := storetest.NewDBName()
+	s := storetest.OpenDB(t, name)
+
+	keysOf := func(coll string) map[string]bson.M {
+		cur, err := s.Database().Collection(coll).Indexes().List(ctx)
+		require.NoError(t, err)
+		var specs []bson.M
+		require.NoError(t, cur.All(ctx, &specs))
+		out := map[string]bson.M{}
+		for _, sp := range specs {
+			out[sp["name"].(string)] = sp
+		}
+		return out
+	}
+	audit := keysOf("audit")
+	require.Contains(t, audit, "at_id")
+	assert.Equal(t, bson.D{{Key: "at", Value: int32(-1)}, {Key: "_id", Value: int32(-1)}}, toD(t, audit["at_id"]["key"]))
+
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	require.NoError(t, s.PutRevocation(ctx, models.Revocation{ID: "jti:old", Reason: "logout", At: now.Add(-2 * time.Hour), ExpiresAt: now.Add(-time.Hour)}))
+	require.NoError(t, s.PutRevocation(ctx, models.Revocation{ID: "jti:live", Reason: "logout", At: now, ExpiresAt: now.Add(time.Hour)}))
+	if s.ConditionalWrites() == "mongodb" {
+		rev := keysOf("revocations")
+		require.Contains(t, rev, "expires_at_1")
+		assert.EqualValues(t, 0, rev["expires_at_1"]["expireAfterSeconds"], "a TTL index: MongoDB deletes a revocation once its token has expired")
+		return
+	}
+	// FerretDB: the next start prunes.
+	storetest.OpenDB(t, name)
+	_, err := s.GetRevocation(ctx, "jti:old")
+	assert.ErrorIs(t, err, models.ErrNotFound, "an expired revocation is pruned at start")
+	_, err = s.GetRevocation(ctx, "jti:live")
+	assert.NoError(t, err, "a live revocation stays")
+}
+
+func toD(t *testing.T, v any) bson.D {
+	t.Helper()
+	raw, err := bson.Marshal(v)
+	require.NoError(t, err)
+	var d bson.D
+	require.NoError(t, bson.Unmarshal(raw, &d))
+	return d
 }

@@ -1,5 +1,5 @@
 // Package synth builds the synthetic marketplace that capmatch's benchmarks run on, outside
-// package matching so that the service benchmark (models/service) and the chart program
+// package matching so that the service benchmark (service) and the chart program
 // (bench/chart) can use it: test files are not importable.
 //
 // It is a copy of matching/synth_test.go's generator: the same seed gives the same needs,

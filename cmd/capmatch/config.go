@@ -14,17 +14,20 @@ import (
 
 // config is the whole configuration, read from the environment exactly as the contract lists it.
 type config struct {
-	Addr          string
-	DataDir       string
-	MongoURI      string
-	MongoDB       string
-	RedisURL      string
-	RedisPrefix   string
-	JWTSecret     string
-	Demo          bool
-	AdminEmail    string
-	AdminPassword string
-	LogLevel      slog.Level
+	Addr        string
+	DataDir     string
+	MongoURI    string
+	MongoDB     string
+	RedisURL    string
+	RedisPrefix string
+	JWTSecret   string
+	// JWTPreviousSecret is a key whose tokens are still accepted but never signed with, so
+	// that CAPMATCH_JWT_SECRET can rotate without signing everyone out or splitting a rollout.
+	JWTPreviousSecret string
+	Demo              bool
+	AdminEmail        string
+	AdminPassword     string
+	LogLevel          slog.Level
 	// PprofAddr, when set, serves Go's profiler (net/http/pprof) on a loopback address, for
 	// an operator to profile a running server; never on a public interface.
 	PprofAddr string
@@ -50,15 +53,16 @@ func loadConfig(getenv func(string) string) (config, error) {
 		return def
 	}
 	c := config{
-		Addr:          get("CAPMATCH_ADDR", ":8080"),
-		DataDir:       get("CAPMATCH_DATA_DIR", "./data"),
-		MongoURI:      get("MONGO_URI", ""),
-		MongoDB:       get("MONGO_DB", "capmatch"),
-		RedisURL:      get("REDIS_URL", ""),
-		RedisPrefix:   get("CAPMATCH_REDIS_PREFIX", "capmatch:"),
-		JWTSecret:     getenv("CAPMATCH_JWT_SECRET"),
-		AdminEmail:    get("CAPMATCH_ADMIN_EMAIL", ""),
-		AdminPassword: getenv("CAPMATCH_ADMIN_PASSWORD"),
+		Addr:              get("CAPMATCH_ADDR", ":8080"),
+		DataDir:           get("CAPMATCH_DATA_DIR", "./data"),
+		MongoURI:          get("MONGO_URI", ""),
+		MongoDB:           get("MONGO_DB", "capmatch"),
+		RedisURL:          get("REDIS_URL", ""),
+		RedisPrefix:       get("CAPMATCH_REDIS_PREFIX", "capmatch:"),
+		JWTSecret:         getenv("CAPMATCH_JWT_SECRET"),
+		JWTPreviousSecret: getenv("CAPMATCH_JWT_PREVIOUS_SECRET"),
+		AdminEmail:        get("CAPMATCH_ADMIN_EMAIL", ""),
+		AdminPassword:     getenv("CAPMATCH_ADMIN_PASSWORD"),
 	}
 
 	host, port, err := net.SplitHostPort(c.Addr)
@@ -88,6 +92,15 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}
 	if c.JWTSecret != "" && len(c.JWTSecret) < 32 {
 		return c, &configError{"CAPMATCH_JWT_SECRET", fmt.Sprintf("must be at least 32 bytes (got %d); generate one with `openssl rand -base64 48`", len(c.JWTSecret))}
+	}
+	switch p := c.JWTPreviousSecret; {
+	case p == "":
+	case c.JWTSecret == "":
+		return c, &configError{"CAPMATCH_JWT_PREVIOUS_SECRET", "must be set together with CAPMATCH_JWT_SECRET (the key that signs)"}
+	case len(p) < 32:
+		return c, &configError{"CAPMATCH_JWT_PREVIOUS_SECRET", fmt.Sprintf("must be at least 32 bytes (got %d)", len(p))}
+	case p == c.JWTSecret:
+		return c, &configError{"CAPMATCH_JWT_PREVIOUS_SECRET", "is the same as CAPMATCH_JWT_SECRET; set it to the key being retired, or unset it"}
 	}
 
 	switch demo := strings.ToLower(get("CAPMATCH_DEMO", "")); demo {

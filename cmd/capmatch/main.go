@@ -140,6 +140,10 @@ func openStack(ctx context.Context, cfg config, hooks service.WebhookOptions, lo
 	if err != nil {
 		return st, fmt.Errorf("open store: %w", err)
 	}
+	if ferret == nil && st.store.Serialized() {
+		log.Warn("MONGO_URI is a FerretDB reached directly: its conditional writes are atomic for this one process only; " +
+			"run a single API process on it, serve it with `capmatch ferretdb` (through the write proxy), or use MongoDB")
+	}
 	if ferret != nil {
 		// FerretDB 1.24 scans a whole collection for every lookup by _id unless this index
 		// exists (embedded.FerretDB.IndexIDs).
@@ -181,11 +185,14 @@ func openStack(ctx context.Context, cfg config, hooks service.WebhookOptions, lo
 	if err != nil {
 		return st, err
 	}
-	ring, err := jwtauth.NewKeyring(secret)
+	ring, err := accessKeyring(secret, cfg)
 	if err != nil {
-		return st, fmt.Errorf("CAPMATCH_JWT_SECRET: %w", err)
+		return st, err
 	}
 	log.Debug("jwt key", "source", source, "kid", jwtauth.KeyID(secret))
+	if cfg.JWTPreviousSecret != "" {
+		log.Info("access tokens signed with the previous key are still accepted", "previous_kid", jwtauth.KeyID([]byte(cfg.JWTPreviousSecret)))
+	}
 
 	st.bus = rediscache.NewBus(st.cache, models.NewID(time.Now()), log)
 	st.app = service.New(service.Deps{
@@ -235,6 +242,20 @@ func openStack(ctx context.Context, cfg config, hooks service.WebhookOptions, lo
 	return st, nil
 }
 
+// accessKeyring is the access-token keyring: it signs with secret and also accepts tokens
+// signed with CAPMATCH_JWT_PREVIOUS_SECRET, which a rotation keeps until they have expired.
+func accessKeyring(secret []byte, cfg config) (*jwtauth.Keyring, error) {
+	var previous [][]byte
+	if cfg.JWTPreviousSecret != "" {
+		previous = append(previous, []byte(cfg.JWTPreviousSecret))
+	}
+	ring, err := jwtauth.NewKeyring(secret, previous...)
+	if err != nil {
+		return nil, fmt.Errorf("CAPMATCH_JWT_SECRET: %w", err)
+	}
+	return ring, nil
+}
+
 // serve runs the HTTP server and the background sync until ctx ends, then shuts down in order:
 // readiness 503, in-flight requests finish, background work stops, then the stack closes.
 func serve(ctx context.Context, cfg config, log *slog.Logger, st *stack) error {
@@ -266,7 +287,8 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, st *stack) error {
 		return fmt.Errorf("listen on CAPMATCH_ADDR %s: %w", cfg.Addr, err)
 	}
 	log.Info("capmatch running", "mode", st.mode, "store", storeDesc(st.mode, cfg), "cache", st.cacheMode,
-		"replica_set", st.store.ReplicaSet(), "addr", ln.Addr().String(), "version", version)
+		"replica_set", st.store.ReplicaSet(), "conditional_writes", st.store.ConditionalWrites(),
+		"addr", ln.Addr().String(), "version", version)
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.App().Listener(ln) }()

@@ -1,7 +1,8 @@
 // Package storetest gives tests a real MongoDB-wire store: one embedded FerretDB per test binary
 // (started in TestMain, because the race detector makes each start and each query slow) and a
 // fresh database per test. Set CAPMATCH_TEST_MONGO_URI to run the same tests against a real
-// MongoDB instead.
+// MongoDB instead, or CAPMATCH_TEST_STORE_PROXY=1 to run them through the write proxy
+// (embedded.WriteProxy, as `capmatch ferretdb` serves FerretDB to several API processes).
 package storetest
 
 import (
@@ -18,7 +19,12 @@ import (
 	"github.com/capmatch/capmatch/adapters/mongostore"
 )
 
-var uri string
+var (
+	uri string
+	// direct and proxied are the shared FerretDB's own address and the write proxy's in front
+	// of it (empty against MongoDB).
+	direct, proxied string
+)
 
 // Main starts the shared server, runs the tests and stops it. Call it from TestMain:
 //
@@ -40,12 +46,29 @@ func Main(m *testing.M) int {
 		return 1
 	}
 	defer f.Stop()
-	uri = f.URI()
+	p, err := embedded.StartWriteProxy(context.Background(), "127.0.0.1:0", f.Addr(), nil)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "storetest:", err)
+		return 1
+	}
+	defer p.Stop()
+	direct, proxied = f.URI(), p.URI()
+	uri = direct
+	if os.Getenv("CAPMATCH_TEST_STORE_PROXY") == "1" {
+		uri = proxied
+	}
 	return m.Run()
 }
 
 // URI is the address of the shared server; valid after Main started it.
 func URI() string { return uri }
+
+// DirectURI is the shared FerretDB's own address, and ProxyURI the write proxy's in front of it;
+// both are empty when the tests run against MongoDB (CAPMATCH_TEST_MONGO_URI).
+func DirectURI() string { return direct }
+
+// ProxyURI: see DirectURI.
+func ProxyURI() string { return proxied }
 
 // NewDBName returns a database name no other test uses.
 func NewDBName() string {
@@ -67,8 +90,15 @@ func OpenDB(t testing.TB, name string) *mongostore.Store {
 	if uri == "" {
 		t.Fatal("storetest: call storetest.Main from TestMain")
 	}
+	return OpenAt(t, uri, name)
+}
+
+// OpenAt opens the store on the named database at address u (URI, DirectURI or ProxyURI), with
+// a connection pool of its own. The database is dropped when the test ends.
+func OpenAt(t testing.TB, u, name string) *mongostore.Store {
+	t.Helper()
 	ctx := context.Background()
-	s, err := mongostore.Open(ctx, uri, name, mongostore.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	s, err := mongostore.Open(ctx, u, name, mongostore.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatalf("storetest: open: %v", err)
 	}

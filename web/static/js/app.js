@@ -2,7 +2,9 @@
 //  - marks the page as scripted (html.js) so that no-script-only buttons hide,
 //  - on the offer form, shows only the capability groups of the ticked themes,
 //  - keeps a running total in the matching weights editor,
-//  - moves focus to the error summary after a form came back with errors.
+//  - moves focus to the error summary after a form came back with errors,
+//  - closes the navigation's menus (<details>) on a click elsewhere, on Escape, and when
+//    another one opens.
 (function () {
   "use strict";
   document.documentElement.classList.add("js");
@@ -56,6 +58,26 @@
       filterCapabilities(document);
     }
   });
+  // Navigation menus are <details>: they open and close without this file; with it they
+  // behave like menus, one open at a time, closed by a click outside or by Escape.
+  function closeMenus(except) {
+    document.querySelectorAll(".main-nav details[open]").forEach(function (d) {
+      if (d !== except) d.removeAttribute("open");
+    });
+  }
+  document.addEventListener("click", function (e) {
+    var d = e.target && e.target.closest ? e.target.closest(".main-nav details") : null;
+    closeMenus(d);
+  });
+  document.addEventListener("keydown", function (e) {
+    if (e.key !== "Escape") return;
+    var open = document.querySelector(".main-nav details[open]");
+    if (!open) return;
+    closeMenus(null);
+    var s = open.querySelector("summary");
+    if (s) s.focus();
+  });
+
   document.addEventListener("DOMContentLoaded", function () { init(document); });
   // A form posted to "...#section" comes back scrolled there, and the browser's scroll to the
   // fragment resets the focus: give it back to the errors once the page has loaded.

@@ -1,0 +1,588 @@
+package web_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/capmatch/capmatch/models"
+	"github.com/capmatch/capmatch/service"
+	"github.com/gofiber/fiber/v2"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// The web UI's authorization table: every page and form of the browser UI (the routes under
+// "// Web UI." in api/routes.go) and what each kind of visitor gets, the way api/authz_test.go
+// does it for the API. "ministry" and "donor" own the fixture's objects; "ministry2" (Fiji)
+// and "donor2" are the same roles in other organizations. Every POST carries a valid CSRF
+// token of the actor's own session, so a refusal is the authorization's, never the token's.
+// TestWebAuthorizationTableCoversEveryRoute fails when a web route has no row.
+
+var webActors = []string{"anon", "ministry", "ministry2", "donor", "donor2", "coordinator", "admin"}
+
+// Outcomes a row expects: a status code ("200", "403", ...), "signin" (303 to the sign-in page
+// with the way back), or "done" (303 to where the row's done pattern says).
+const (
+	sawPage   = "200"
+	forbidden = "403"
+	notFound  = "404"
+	invalid   = "422"
+	toSignIn  = "signin"
+	done      = "done"
+)
+
+// webRow is one route (and object) of the table.
+type webRow struct {
+	name, method string
+	// route is the pattern as api/routes.go registers it (for the coverage check).
+	route string
+	// path builds the request path for an actor; it may create a fresh object for each.
+	path func(w *webWorld, actor string) string
+	// form is the body of a POST (without the CSRF token, which is added).
+	form func(w *webWorld, actor string) url.Values
+	// fresh: the request ends or replaces the session, so it runs on a session of its own.
+	fresh bool
+	// doneRe is where a "done" answer redirects (a regular expression on Location).
+	doneRe string
+	want   map[string]string
+}
+
+// outcomes is a want map: anon's outcome, everyone else's, then overrides as actor, outcome.
+func outcomes(anon, others string, overrides ...string) map[string]string {
+	m := map[string]string{"anon": anon}
+	for _, a := range webActors[1:] {
+		m[a] = others
+	}
+	for i := 0; i+1 < len(overrides); i += 2 {
+		m[overrides[i]] = overrides[i+1]
+	}
+	return m
+}
+
+// webWorld is the fixture: a stack with two ministries, two donors, a coordinator and an admin,
+// each with a signed-in browser, and objects of every kind in the states the rows need.
+type webWorld struct {
+	t      *testing.T
+	s      *stack
+	b      map[string]*browser
+	tok    map[string]string
+	actors map[string]*models.Actor
+	seq    int
+
+	openNeed, donorsNeed, draftNeed *models.Need
+	openOffer, draftOffer           *models.Offer
+	proposed                        *models.Engagement
+	project                         *service.ProjectView
+	donor2, admin, probe            string // e-mails
+}
+
+func newWebWorld(t *testing.T) *webWorld {
+	s := newStack(t)
+	f := s.seed()
+	ctx := context.Background()
+	w := &webWorld{t: t, s: s, b: map[string]*browser{}, tok: map[string]string{}, actors: map[string]*models.Actor{}}
+	org, err := s.app.Accounts.CreateOrgDirect(ctx, service.OrgInput{Name: "Second donor agency", Type: models.OrgDonor})
+	require.NoError(t, err)
+	user := func(email string, role models.Role, orgID string) string {
+		_, err := s.app.Accounts.CreateUser(ctx, nil, service.UserInput{Email: email, Password: pw, Name: email, Role: role, OrganizationID: orgID})
+		require.NoError(t, err)
+		return email
+	}
+	w.donor2 = user("officer@second-donor.example", models.RoleDonor, org.ID)
+	w.admin = user("admin@desk.example", models.RoleAdmin, f.coordOrg)
+	w.probe = user("probe@second-donor.example", models.RoleDonor, org.ID)
+	for _, a := range webActors {
+		b := s.browser()
+		if a == "anon" {
+			w.tok[a] = csrf(t, b.get("/signin"))
+		} else {
+			b.signIn(w.email(a))
+			w.tok[a] = csrf(t, b.get("/notifications"))
+		}
+		w.b[a] = b
+	}
+	w.openNeed = w.need("open", models.VisibilityPublic)
+	w.donorsNeed = w.need("open", models.VisibilityDonors)
+	w.draftNeed = w.need("draft", models.VisibilityPublic)
+	w.openOffer = w.offer("open")
+	w.draftOffer = w.offer("draft")
+	w.proposed = w.engagement(false)
+	w.project = w.newProject()
+	return w
+}
+
+func (w *webWorld) email(actor string) string {
+	f := w.s.fx
+	return map[string]string{"ministry": f.ministry, "ministry2": f.ministry2, "donor": f.donor, "donor2": w.donor2,
+		"coordinator": f.coord, "admin": w.admin}[actor]
+}
+
+// as is the service actor of a fixture user, signed in once (sign-ins are rate limited).
+func (w *webWorld) as(email string) *models.Actor {
+	if a, ok := w.actors[email]; ok {
+		return a
+	}
+	a := w.s.actor(email)
+	w.actors[email] = a
+	return a
+}
+
+func (w *webWorld) unique(prefix string) string { w.seq++; return fmt.Sprintf("%s %d", prefix, w.seq) }
+
+// need posts a need of Senegal's ministry in the given status (draft, submitted or open).
+func (w *webWorld) need(status string, vis models.Visibility) *models.Need {
+	ctx := context.Background()
+	m := w.as(w.s.fx.ministry)
+	in := needInput(w.unique("Need"))
+	in.Visibility = vis
+	n, err := w.s.app.Needs.Create(ctx, m, in)
+	require.NoError(w.t, err)
+	if status == "draft" {
+		return n
+	}
+	n, err = w.s.app.Needs.Transition(ctx, m, n.ID, models.NeedSubmit, "")
+	require.NoError(w.t, err)
+	if status == "submitted" {
+		return n
+	}
+	n, err = w.s.app.Needs.Transition(ctx, w.as(w.s.fx.coord), n.ID, models.NeedApprove, "")
+	require.NoError(w.t, err)
+	return n
+}
+
+// offer posts an offer of the donor, open (published) or draft, that fits the needs.
+func (w *webWorld) offer(status string) *models.Offer {
+	ctx := context.Background()
+	d := w.as(w.s.fx.donor)
+	o, err := w.s.app.Offers.Create(ctx, d, service.OfferInput{Title: w.unique("Offer"), Themes: []models.Theme{models.ThemeIncidentManagement},
+		Capabilities: []models.Capability{models.CapCERTSetup}, Modalities: []models.Modality{models.ModExpertDeployment},
+		Languages: []string{"fr"}, EligibleRegions: []string{"002"}, BudgetUSD: 2_000_000, MaxEngagements: 4,
+		AvailableFrom: "2029-01-01", AvailableUntil: "2032-12-31"})
+	require.NoError(w.t, err)
+	if status == "open" {
+		o, err = w.s.app.Offers.Transition(ctx, d, o.ID, models.OfferPublish, "")
+		require.NoError(w.t, err)
+	}
+	return o
+}
+
+// engagement is a fresh engagement the donor proposed for a fresh pair; agreed when asked.
+func (w *webWorld) engagement(agreed bool) *models.Engagement {
+	ctx := context.Background()
+	e, _, err := w.s.app.Engagements.Propose(ctx, w.as(w.s.fx.donor), service.EngagementInput{NeedID: w.need("open", models.VisibilityPublic).ID,
+		OfferID: w.offer("open").ID, Message: "We can help."})
+	require.NoError(w.t, err)
+	if agreed {
+		e, err = w.s.app.Engagements.Accept(ctx, w.as(w.s.fx.ministry), e.ID)
+		require.NoError(w.t, err)
+	}
+	return e
+}
+
+// newProject is a fresh project of the donor on a public need of Senegal.
+func (w *webWorld) newProject() *service.ProjectView {
+	v, _, err := w.s.app.Projects.Create(context.Background(), w.as(w.s.fx.donor), service.ProjectInput{EngagementID: w.engagement(true).ID,
+		Title: w.unique("Project"), BudgetUSD: 400000, StartDate: "2030-03-01", EndDate: "2031-08-31"})
+	require.NoError(w.t, err)
+	return v
+}
+
+func fixed(p string) func(*webWorld, string) string {
+	return func(*webWorld, string) string { return p }
+}
+
+func values(kv ...string) func(*webWorld, string) url.Values {
+	return func(*webWorld, string) url.Values {
+		v := url.Values{}
+		for i := 0; i+1 < len(kv); i += 2 {
+			v.Add(kv[i], kv[i+1])
+		}
+		return v
+	}
+}
+
+// validOffer is a complete offer form.
+func validOffer(w *webWorld, _ string) url.Values {
+	return url.Values{"title": {w.unique("Web offer")}, "themes": {"incident_management"}, "capabilities": {"cert_setup"},
+		"modalities": {"training"}, "languages": {"fr"}, "eligible_regions": {"002"}, "budget_usd": {"1000000"},
+		"max_engagements": {"2"}, "available_from": {"2029-01-01"}, "available_until": {"2031-12-31"}}
+}
+
+// weightsForm is the weights editor's form with the weights in force, as percentages.
+func weightsForm(w *webWorld, _ string) url.Values {
+	b, err := json.Marshal(w.s.app.Matching.Weights())
+	require.NoError(w.t, err)
+	var m map[string]float64
+	require.NoError(w.t, json.Unmarshal(b, &m))
+	v := url.Values{"op": {"save"}}
+	for k, x := range m {
+		if k == "version" {
+			v.Set(k, strconv.FormatInt(int64(x), 10))
+		} else {
+			v.Set(k, strconv.FormatFloat(x*100, 'f', -1, 64))
+		}
+	}
+	return v
+}
+
+func readinessForm(w *webWorld, _ string) url.Values {
+	cv, err := w.s.app.Countries.Get(context.Background(), nil, "SN")
+	require.NoError(w.t, err)
+	return url.Values{"version": {strconv.FormatInt(cv.ReadinessVersion, 10)}, "poc_nominated": {"1"}, "cert_maturity": {"1"}}
+}
+
+func (w *webWorld) rows() []webRow {
+	needPath := func(suffix string) func(*webWorld, string) string {
+		return func(w *webWorld, _ string) string { return "/needs/" + w.openNeed.ID + suffix }
+	}
+	freshNeed := func(status string, vis models.Visibility, suffix string) func(*webWorld, string) string {
+		return func(w *webWorld, _ string) string { return "/needs/" + w.need(status, vis).ID + suffix }
+	}
+	freshOffer := func(status, prefix, suffix string) func(*webWorld, string) string {
+		return func(w *webWorld, _ string) string { return prefix + w.offer(status).ID + suffix }
+	}
+	freshEngagement := func(suffix string) func(*webWorld, string) string {
+		return func(w *webWorld, _ string) string { return "/engagements/" + w.engagement(false).ID + suffix }
+	}
+	projectPath := func(suffix string) func(*webWorld, string) string {
+		return func(w *webWorld, _ string) string { return "/projects/" + w.project.ID + suffix }
+	}
+	freshProject := func(suffix string) func(*webWorld, string) string {
+		return func(w *webWorld, _ string) string { return "/projects/" + w.newProject().ID + suffix }
+	}
+	curators := func(ok string) map[string]string {
+		return outcomes(toSignIn, forbidden, "coordinator", ok, "admin", ok)
+	}
+	ministries := func(ok string) map[string]string {
+		return outcomes(toSignIn, forbidden, "ministry", ok, "ministry2", ok)
+	}
+	donors := func(ok string) map[string]string { return outcomes(toSignIn, forbidden, "donor", ok, "donor2", ok) }
+	signedIn := func(ok string) map[string]string { return outcomes(toSignIn, ok) }
+	const id = `[a-z0-9_-]+`
+	return []webRow{
+		// Public pages.
+		{name: "home", method: "GET", route: "/", path: fixed("/"), want: outcomes(sawPage, sawPage)},
+		{name: "favicon", method: "GET", route: "/favicon.ico", path: fixed("/favicon.ico"), want: outcomes(sawPage, sawPage)},
+		{name: "language switch", method: "GET", route: "/lang/:code", path: fixed("/lang/en?next=%2Fneeds"), doneRe: `^/needs$`,
+			want: outcomes(done, done)},
+		{name: "sign-in page", method: "GET", route: "/signin", path: fixed("/signin"), doneRe: `^/(ministry|donor|coordinator)$`,
+			want: outcomes(sawPage, done)},
+		{name: "sign in", method: "POST", route: "/signin", path: fixed("/signin"), fresh: true, doneRe: `^/donor$`,
+			form: func(w *webWorld, _ string) url.Values { return url.Values{"email": {w.probe}, "password": {pw}} },
+			want: outcomes(done, done)},
+		{name: "sign out", method: "POST", route: "/signout", path: fixed("/signout"), fresh: true, doneRe: `^/\?ok=signed_out$`,
+			want: outcomes(done, done)},
+		{name: "needs", method: "GET", route: "/needs", path: fixed("/needs"), want: outcomes(sawPage, sawPage)},
+		{name: "public need", method: "GET", route: "/needs/:id", path: needPath(""), want: outcomes(sawPage, sawPage)},
+		{name: "donors-only need", method: "GET", route: "/needs/:id",
+			path: func(w *webWorld, _ string) string { return "/needs/" + w.donorsNeed.ID },
+			want: outcomes(notFound, sawPage, "ministry2", notFound)},
+		{name: "draft need", method: "GET", route: "/needs/:id",
+			path: func(w *webWorld, _ string) string { return "/needs/" + w.draftNeed.ID },
+			want: outcomes(notFound, notFound, "ministry", sawPage, "coordinator", sawPage, "admin", sawPage)},
+		{name: "offers", method: "GET", route: "/offers", path: fixed("/offers"), want: outcomes(sawPage, sawPage)},
+		{name: "open offer", method: "GET", route: "/offers/:id",
+			path: func(w *webWorld, _ string) string { return "/offers/" + w.openOffer.ID }, want: outcomes(sawPage, sawPage)},
+		{name: "draft offer", method: "GET", route: "/offers/:id",
+			path: func(w *webWorld, _ string) string { return "/offers/" + w.draftOffer.ID },
+			want: outcomes(notFound, notFound, "donor", sawPage, "coordinator", sawPage, "admin", sawPage)},
+		{name: "countries", method: "GET", route: "/countries", path: fixed("/countries?all=1"), want: outcomes(sawPage, sawPage)},
+		{name: "country", method: "GET", route: "/countries/:iso", path: fixed("/countries/SN"), want: outcomes(sawPage, sawPage)},
+		{name: "map", method: "GET", route: "/map", path: fixed("/map?metric=projects"), want: outcomes(sawPage, sawPage)},
+
+		// Needs: the lifecycle buttons.
+		{name: "submit need", method: "POST", route: "/needs/:id/:action", path: freshNeed("draft", models.VisibilityPublic, "/submit"),
+			doneRe: `^/needs/` + id + `\?ok=need_submitted$`,
+			want:   outcomes(toSignIn, notFound, "ministry", done, "coordinator", forbidden, "admin", forbidden)},
+		{name: "withdraw need", method: "POST", route: "/needs/:id/:action", path: freshNeed("open", models.VisibilityPublic, "/withdraw"),
+			doneRe: `^/needs/` + id + `\?ok=need_withdrawn$`, want: outcomes(toSignIn, forbidden, "ministry", done)},
+		{name: "approve need", method: "POST", route: "/needs/:id/:action", path: freshNeed("submitted", models.VisibilityRestricted, "/approve"),
+			doneRe: `^/needs/` + id + `\?ok=need_approved$`,
+			want:   outcomes(toSignIn, notFound, "ministry", forbidden, "coordinator", done, "admin", done)},
+		{name: "reject need", method: "POST", route: "/needs/:id/:action", path: freshNeed("submitted", models.VisibilityRestricted, "/reject"),
+			form: values("reason", "Please give the budget split."), doneRe: `^/needs/` + id + `\?ok=need_rejected$`,
+			want: outcomes(toSignIn, notFound, "ministry", forbidden, "coordinator", done, "admin", done)},
+		{name: "reject need without a reason", method: "POST", route: "/needs/:id/:action",
+			path: freshNeed("submitted", models.VisibilityRestricted, "/reject"),
+			want: outcomes(toSignIn, notFound, "ministry", forbidden, "coordinator", invalid, "admin", invalid)},
+		{name: "unknown need action", method: "POST", route: "/needs/:id/:action", path: needPath("/explode"),
+			want: outcomes(toSignIn, notFound)},
+
+		// Offers: the lifecycle buttons.
+		{name: "publish offer", method: "POST", route: "/offers/:id/:action", path: freshOffer("draft", "/offers/", "/publish"),
+			doneRe: `^/offers/` + id + `\?ok=offer_published$`,
+			want:   outcomes(toSignIn, notFound, "donor", done, "coordinator", forbidden, "admin", forbidden)},
+		{name: "close offer", method: "POST", route: "/offers/:id/:action", path: freshOffer("open", "/offers/", "/close"),
+			doneRe: `^/offers/` + id + `\?ok=offer_closed$`,
+			want:   outcomes(toSignIn, forbidden, "donor", done, "coordinator", done, "admin", done)},
+
+		// Readiness.
+		{name: "readiness form", method: "GET", route: "/countries/:iso/readiness", path: fixed("/countries/SN/readiness"),
+			want: outcomes(toSignIn, forbidden, "ministry", sawPage, "coordinator", sawPage, "admin", sawPage)},
+		{name: "save readiness", method: "POST", route: "/countries/:iso/readiness", path: fixed("/countries/SN/readiness"),
+			form: readinessForm, doneRe: `^/countries/SN\?ok=readiness_saved$`,
+			want: outcomes(toSignIn, forbidden, "ministry", done, "coordinator", done, "admin", done)},
+		{name: "save bad readiness", method: "POST", route: "/countries/:iso/readiness", path: fixed("/countries/SN/readiness"),
+			form: values("version", "1", "cert_maturity", "many"),
+			want: outcomes(toSignIn, forbidden, "ministry", invalid, "coordinator", invalid, "admin", invalid)},
+
+		// The ministry workspace and the guided need form.
+		{name: "ministry workspace", method: "GET", route: "/ministry", path: fixed("/ministry"), want: ministries(sawPage)},
+		{name: "new need form", method: "GET", route: "/ministry/needs/new", path: fixed("/ministry/needs/new"), want: ministries(sawPage)},
+		{name: "post need", method: "POST", route: "/ministry/needs", path: fixed("/ministry/needs"),
+			form:   func(*webWorld, string) url.Values { return needForm(url.Values{"op": {"save"}}) },
+			doneRe: `^/ministry\?ok=need_created#need-` + id + `$`, want: ministries(done)},
+		{name: "post bad need", method: "POST", route: "/ministry/needs", path: fixed("/ministry/needs"),
+			form: func(*webWorld, string) url.Values { return needForm(url.Values{"op": {"save"}, "title": {""}}) },
+			want: ministries(invalid)},
+		{name: "edit need form", method: "GET", route: "/ministry/needs/:id/edit",
+			path: func(w *webWorld, _ string) string { return "/ministry/needs/" + w.draftNeed.ID + "/edit" },
+			want: outcomes(toSignIn, forbidden, "ministry", sawPage, "ministry2", notFound)},
+		{name: "edit need", method: "POST", route: "/ministry/needs/:id/edit",
+			path: func(w *webWorld, _ string) string {
+				return "/ministry/needs/" + w.need("draft", models.VisibilityPublic).ID + "/edit"
+			},
+			form:   func(*webWorld, string) url.Values { return needForm(url.Values{"op": {"save"}, "version": {"1"}}) },
+			doneRe: `^/needs/` + id + `\?ok=need_updated$`, want: outcomes(toSignIn, forbidden, "ministry", done, "ministry2", notFound)},
+		{name: "edit need with bad input", method: "POST", route: "/ministry/needs/:id/edit",
+			path: func(w *webWorld, _ string) string { return "/ministry/needs/" + w.draftNeed.ID + "/edit" },
+			form: func(*webWorld, string) url.Values { return needForm(url.Values{"op": {"save"}, "title": {""}}) },
+			want: outcomes(toSignIn, forbidden, "ministry", invalid, "ministry2", notFound)},
+		{name: "continue another's need form", method: "POST", route: "/ministry/needs/:id/edit",
+			path: func(w *webWorld, _ string) string { return "/ministry/needs/" + w.draftNeed.ID + "/edit" },
+			form: values("op", "refresh", "theme", "cybercrime"), want: outcomes(toSignIn, forbidden, "ministry", sawPage, "ministry2", notFound)},
+
+		// The donor workspace and the offer form.
+		{name: "donor workspace", method: "GET", route: "/donor", path: fixed("/donor"), want: donors(sawPage)},
+		{name: "new offer form", method: "GET", route: "/donor/offers/new", path: fixed("/donor/offers/new"), want: donors(sawPage)},
+		{name: "post offer", method: "POST", route: "/donor/offers", path: fixed("/donor/offers"), form: validOffer,
+			doneRe: `^/donor\?ok=offer_created#offer-` + id + `$`, want: donors(done)},
+		{name: "post bad offer", method: "POST", route: "/donor/offers", path: fixed("/donor/offers"),
+			form: func(w *webWorld, a string) url.Values { v := validOffer(w, a); v.Set("budget_usd", "lots"); return v },
+			want: donors(invalid)},
+		{name: "edit offer form", method: "GET", route: "/donor/offers/:id/edit",
+			path: func(w *webWorld, _ string) string { return "/donor/offers/" + w.openOffer.ID + "/edit" },
+			want: outcomes(toSignIn, forbidden, "donor", sawPage)},
+		{name: "edit draft offer form", method: "GET", route: "/donor/offers/:id/edit",
+			path: func(w *webWorld, _ string) string { return "/donor/offers/" + w.draftOffer.ID + "/edit" },
+			want: outcomes(toSignIn, forbidden, "donor", sawPage, "donor2", notFound)},
+		{name: "edit offer", method: "POST", route: "/donor/offers/:id/edit", path: freshOffer("open", "/donor/offers/", "/edit"),
+			form:   func(w *webWorld, a string) url.Values { v := validOffer(w, a); v.Set("version", "2"); return v },
+			doneRe: `^/offers/` + id + `\?ok=offer_updated$`, want: outcomes(toSignIn, forbidden, "donor", done)},
+		{name: "edit offer with bad input", method: "POST", route: "/donor/offers/:id/edit",
+			path: func(w *webWorld, _ string) string { return "/donor/offers/" + w.openOffer.ID + "/edit" },
+			form: func(w *webWorld, a string) url.Values { v := validOffer(w, a); v.Set("budget_usd", "lots"); return v },
+			want: outcomes(toSignIn, forbidden, "donor", invalid)},
+
+		// The coordinators' tools.
+		{name: "approval queue", method: "GET", route: "/coordinator", path: fixed("/coordinator"), want: curators(sawPage)},
+		{name: "weights editor", method: "GET", route: "/coordinator/weights", path: fixed("/coordinator/weights"), want: curators(sawPage)},
+		{name: "save weights", method: "POST", route: "/coordinator/weights", path: fixed("/coordinator/weights"), form: weightsForm,
+			doneRe: `^/coordinator/weights\?ok=weights_saved$`, want: curators(done)},
+		{name: "preview bad weights", method: "POST", route: "/coordinator/weights", path: fixed("/coordinator/weights"),
+			form: values("op", "preview", "capability", "x"), want: curators(invalid)},
+		{name: "funding chart", method: "GET", route: "/coordinator/funding", path: fixed("/coordinator/funding"), want: curators(sawPage)},
+		{name: "allocation", method: "GET", route: "/coordinator/allocation", path: fixed("/coordinator/allocation"), want: curators(sawPage)},
+
+		// Engagements.
+		{name: "engagements", method: "GET", route: "/engagements", path: fixed("/engagements"), want: signedIn(sawPage)},
+		{name: "propose engagement", method: "POST", route: "/engagements", path: fixed("/engagements"),
+			form: func(w *webWorld, _ string) url.Values {
+				return url.Values{"need_id": {w.need("open", models.VisibilityPublic).ID}, "offer_id": {w.offer("open").ID}, "message": {"Shall we?"}}
+			}, doneRe: `^/engagements/` + id + `\?ok=engagement_proposed$`,
+			want: outcomes(toSignIn, forbidden, "ministry", done, "donor", done)},
+		{name: "propose without an offer", method: "POST", route: "/engagements", path: fixed("/engagements"),
+			form: func(w *webWorld, _ string) url.Values { return url.Values{"need_id": {w.openNeed.ID}} }, want: signedIn(invalid)},
+		{name: "engagement", method: "GET", route: "/engagements/:id",
+			path: func(w *webWorld, _ string) string { return "/engagements/" + w.proposed.ID },
+			want: outcomes(toSignIn, notFound, "ministry", sawPage, "donor", sawPage, "coordinator", sawPage, "admin", sawPage)},
+		{name: "accept engagement", method: "POST", route: "/engagements/:id/:action", path: freshEngagement("/accept"),
+			doneRe: `^/engagements/` + id + `\?ok=engagement_agreed$`,
+			want:   outcomes(toSignIn, notFound, "ministry", done, "donor", forbidden, "coordinator", forbidden, "admin", forbidden)},
+		{name: "decline engagement", method: "POST", route: "/engagements/:id/:action", path: freshEngagement("/decline"),
+			form: values("reason", "Not now."), doneRe: `^/engagements/` + id + `\?ok=engagement_declined$`,
+			want: outcomes(toSignIn, notFound, "ministry", done, "donor", forbidden, "coordinator", forbidden, "admin", forbidden)},
+		{name: "decline with a reason too long", method: "POST", route: "/engagements/:id/:action", path: freshEngagement("/decline"),
+			form: values("reason", strings.Repeat("x", 2001)),
+			want: outcomes(toSignIn, notFound, "ministry", invalid, "donor", forbidden, "coordinator", forbidden, "admin", forbidden)},
+		{name: "withdraw engagement", method: "POST", route: "/engagements/:id/:action", path: freshEngagement("/withdraw"),
+			doneRe: `^/engagements/` + id + `\?ok=engagement_withdrawn$`,
+			want:   outcomes(toSignIn, notFound, "ministry", forbidden, "donor", done, "coordinator", forbidden, "admin", forbidden)},
+		{name: "message engagement", method: "POST", route: "/engagements/:id/:action",
+			path: func(w *webWorld, _ string) string { return "/engagements/" + w.proposed.ID + "/message" },
+			form: values("body", "When can the experts travel?"), doneRe: `^/engagements/` + id + `\?ok=message_sent$`,
+			want: outcomes(toSignIn, notFound, "ministry", done, "donor", done, "coordinator", done, "admin", done)},
+		{name: "empty message", method: "POST", route: "/engagements/:id/:action",
+			path: func(w *webWorld, _ string) string { return "/engagements/" + w.proposed.ID + "/message" },
+			form: values("body", " "), want: outcomes(toSignIn, notFound, "ministry", invalid, "donor", invalid, "coordinator", invalid, "admin", invalid)},
+
+		// Projects.
+		{name: "projects", method: "GET", route: "/projects", path: fixed("/projects"), want: signedIn(sawPage)},
+		{name: "start project", method: "POST", route: "/projects", path: fixed("/projects"),
+			form: func(w *webWorld, _ string) url.Values {
+				return url.Values{"engagement_id": {w.engagement(true).ID}, "title": {"CSIRT project"}, "budget_usd": {"300000"},
+					"start_date": {"2030-03-01"}, "end_date": {"2031-03-01"}}
+			}, doneRe: `^/projects/` + id + `\?ok=project_started$`,
+			want: outcomes(toSignIn, notFound, "ministry", forbidden, "donor", done, "coordinator", done, "admin", done)},
+		{name: "start project with bad input", method: "POST", route: "/projects", path: fixed("/projects"),
+			form: func(w *webWorld, _ string) url.Values {
+				return url.Values{"engagement_id": {w.engagement(true).ID}, "title": {""}, "budget_usd": {"lots"}}
+			}, want: outcomes(toSignIn, notFound, "ministry", forbidden, "donor", invalid, "coordinator", invalid, "admin", invalid)},
+		{name: "project", method: "GET", route: "/projects/:id", path: projectPath(""), want: signedIn(sawPage)},
+		{name: "record transaction", method: "POST", route: "/projects/:id/transactions", path: projectPath("/transactions"),
+			form:   values("type", "commitment", "amount_usd", "1000", "date", "2030-03-02"),
+			doneRe: `^/projects/` + id + `\?ok=transaction_recorded#transactions$`,
+			want:   outcomes(toSignIn, forbidden, "donor", done, "coordinator", done, "admin", done)},
+		{name: "record bad transaction", method: "POST", route: "/projects/:id/transactions", path: projectPath("/transactions"),
+			form: values("type", "gift", "amount_usd", "-1"), want: outcomes(toSignIn, forbidden, "donor", invalid, "coordinator", invalid, "admin", invalid)},
+		{name: "move project", method: "POST", route: "/projects/:id/status", path: freshProject("/status"), form: values("status", "2"),
+			doneRe: `^/projects/` + id + `\?ok=project_status#main$`,
+			want:   outcomes(toSignIn, forbidden, "donor", done, "coordinator", done, "admin", done)},
+		{name: "move project nowhere", method: "POST", route: "/projects/:id/status", path: projectPath("/status"), form: values("status", "9"),
+			want: outcomes(toSignIn, forbidden, "donor", invalid, "coordinator", invalid, "admin", invalid)},
+		{name: "add result", method: "POST", route: "/projects/:id/results", path: projectPath("/results"),
+			form: values("result_type", "output", "result_title", "Analysts trained"), doneRe: `^/projects/` + id + `\?ok=result_added#results$`,
+			want: outcomes(toSignIn, forbidden, "donor", done, "coordinator", done, "admin", done)},
+		{name: "add bad result", method: "POST", route: "/projects/:id/results", path: projectPath("/results"),
+			form: values("result_type", "output", "result_title", ""), want: outcomes(toSignIn, forbidden, "donor", invalid, "coordinator", invalid, "admin", invalid)},
+		{name: "link document", method: "POST", route: "/projects/:id/documents", path: projectPath("/documents"),
+			form:   values("doc_title", "Terms of reference", "doc_url", "https://example.org/tor.pdf"),
+			doneRe: `^/projects/` + id + `\?ok=document_added#documents$`, want: outcomes(toSignIn, forbidden, "donor", done, "coordinator", done, "admin", done)},
+		{name: "link bad document", method: "POST", route: "/projects/:id/documents", path: projectPath("/documents"),
+			form: values("doc_title", "ToR", "doc_url", "ftp://example.org/"), want: outcomes(toSignIn, forbidden, "donor", invalid, "coordinator", invalid, "admin", invalid)},
+		{name: "IATI download", method: "GET", route: "/export/iati.xml", path: fixed("/export/iati.xml"), want: signedIn(sawPage)},
+
+		// Notifications.
+		{name: "notifications", method: "GET", route: "/notifications", path: fixed("/notifications"), want: signedIn(sawPage)},
+		{name: "mark notifications read", method: "POST", route: "/notifications/read-all", path: fixed("/notifications/read-all"),
+			doneRe: `^/notifications\?ok=notifications_read$`, want: signedIn(done)},
+	}
+}
+
+// session is the browser and CSRF token a row runs with: the actor's own, or for a fresh
+// row a copy (signing in replaces the cookie there only) or a new session (signing out ends it).
+func (w *webWorld) session(row webRow, actor string) (*browser, string) {
+	if !row.fresh {
+		return w.b[actor], w.tok[actor]
+	}
+	b := w.s.browser()
+	if actor == "anon" {
+		return b, csrf(w.t, b.get("/signin"))
+	}
+	if row.route == "/signin" {
+		for k, c := range w.b[actor].cookies {
+			b.cookies[k] = c
+		}
+		return b, w.tok[actor]
+	}
+	b.signIn(w.email(actor))
+	return b, csrf(w.t, b.get("/notifications"))
+}
+
+// webRoutes are the routes the UI registers (api/routes.go's "Web UI." block): every route
+// outside the API and the operational endpoints.
+func webRoutes(app *fiber.App) []fiber.Route {
+	ops := map[string]bool{"/healthz": true, "/readyz": true, "/metrics": true, "/docs": true}
+	var out []fiber.Route
+	for _, r := range app.GetRoutes(true) {
+		if r.Method == fiber.MethodHead || strings.HasPrefix(r.Path, "/api/") || ops[r.Path] {
+			continue
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// patternRe turns a route pattern (/needs/:id/:action) into a regular expression.
+func patternRe(pattern string) *regexp.Regexp {
+	parts := strings.Split(pattern, "/")
+	for i, p := range parts {
+		if strings.HasPrefix(p, ":") {
+			parts[i] = `[^/]+`
+		} else {
+			parts[i] = regexp.QuoteMeta(p)
+		}
+	}
+	return regexp.MustCompile("^" + strings.Join(parts, "/") + "$")
+}
+
+// routeOf is the first route, in the order they are registered (Fiber's order of matching),
+// that answers method and path.
+func routeOf(routes []fiber.Route, method, path string) string {
+	path, _, _ = strings.Cut(path, "?")
+	for _, r := range routes {
+		if r.Method == method && patternRe(r.Path).MatchString(path) {
+			return r.Path
+		}
+	}
+	return ""
+}
+
+func TestWebAuthorizationTable(t *testing.T) {
+	w := newWebWorld(t)
+	routes := webRoutes(w.s.srv.App())
+	for _, row := range w.rows() {
+		for _, actor := range webActors {
+			want, ok := row.want[actor]
+			require.True(t, ok, "%s: no expectation for %s", row.name, actor)
+			t.Run(row.name+"/"+actor, func(t *testing.T) {
+				path := row.path(w, actor)
+				require.Equal(t, row.route, routeOf(routes, row.method, path), "%s %s is served by its row's route", row.method, path)
+				b, tok := w.session(row, actor)
+				var p page
+				if row.method == "POST" {
+					form := url.Values{}
+					if row.form != nil {
+						form = row.form(w, actor)
+					}
+					form.Set("_csrf", tok)
+					p = b.do("POST", path, form)
+				} else {
+					p = b.get(path)
+				}
+				loc := p.Header.Get("Location")
+				switch want {
+				case toSignIn:
+					assert.Equal(t, 303, p.Status, "%s %s as %s: %.300s", row.method, path, actor, p.Body)
+					assert.True(t, strings.HasPrefix(loc, "/signin?next="), "%s %s as %s goes to sign in, not %q", row.method, path, actor, loc)
+				case done:
+					assert.Equal(t, 303, p.Status, "%s %s as %s: %.300s", row.method, path, actor, p.Body)
+					assert.Regexp(t, row.doneRe, loc, "%s %s as %s", row.method, path, actor)
+				default:
+					assert.Equal(t, want, strconv.Itoa(p.Status), "%s %s as %s: %s %.300s", row.method, path, actor, loc, p.Body)
+					if p.Status >= 400 {
+						assert.NotContains(t, p.Body, "This form has expired", "refused by the authorization, not by the CSRF token")
+					}
+				}
+			})
+		}
+	}
+}
+
+// TestWebAuthorizationTableCoversEveryRoute fails when a web route of api/routes.go has no row
+// in the table, and checks that each row's path is answered by the row's route.
+func TestWebAuthorizationTableCoversEveryRoute(t *testing.T) {
+	s := newStack(t)
+	w := &webWorld{t: t, s: s}
+	covered := map[string]bool{}
+	for _, row := range w.rows() {
+		covered[row.method+" "+row.route] = true
+	}
+	routes := webRoutes(s.srv.App())
+	require.NotEmpty(t, routes)
+	for _, r := range routes {
+		assert.True(t, covered[r.Method+" "+r.Path], "web route %s %s has no row in the authorization table", r.Method, r.Path)
+	}
+	// The check of each row's path against its route matches Fiber's patterns the way Fiber does.
+	assert.Equal(t, "/needs/:id/:action", routeOf(routes, "POST", "/needs/n-1/withdraw?x=1"))
+	assert.Equal(t, "/countries/:iso/readiness", routeOf(routes, "GET", "/countries/SN/readiness"))
+	assert.Equal(t, "/countries/:iso", routeOf(routes, "GET", "/countries/SN"))
+	assert.Equal(t, "/ministry/needs/:id/edit", routeOf(routes, "POST", "/ministry/needs/n-1/edit"))
+	assert.Empty(t, routeOf(routes, "POST", "/needs"))
+}

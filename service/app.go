@@ -50,6 +50,7 @@ type App struct {
 
 	store      models.Store
 	activities models.ActivityExporter
+	now        Clock
 }
 
 // New wires the use cases on the adapters.
@@ -99,13 +100,14 @@ func New(d Deps) *App {
 	app.Offers.Cascades = app.Engagements
 	app.Matching.Active = app.Engagements.ActiveDeliveries
 	app.Countries.Projects = app.Projects.CountryFigures
-	app.syncModel(d.Now)
+	app.now = d.Now
+	app.syncModel()
 	return app
 }
 
 // syncModel teaches Sync how to apply other replicas' changes to the read model and how to
 // reload it from the store.
-func (a *App) syncModel(now Clock) {
+func (a *App) syncModel() {
 	a.Sync.Handle(models.EventNeed, func(ctx context.Context, e models.Event) {
 		a.Clock.Observe(e.Gen)
 		var n models.Need
@@ -175,46 +177,84 @@ func (a *App) syncModel(now Clock) {
 		a.Clock.Observe(e.Gen)
 		a.Matching.WeightsChanged(e.Data)
 	})
-	a.Sync.OnReload(func(ctx context.Context) error {
-		if err := a.Matching.LoadWeights(ctx); err != nil {
-			return err
+	a.Sync.OnReload(a.reload)
+}
+
+// reload brings the read model and the matching index in line with the store (Sync runs it at
+// start-up, when the bus connects and periodically).
+//
+// The deliveries under way are loaded first, so that a bulk load of needs and offers ranks
+// with them. Needs and offers are streamed (readmodel.Load): an object the model holds at the
+// same version is dropped as it is read, so a reload holds no second copy of the collections,
+// and a load that changes much, or fills an empty model at start-up, rebuilds the index in one
+// pass instead of working out, object by object, which rankings each one alters. Its stamp,
+// taken before the store is read, is below every change the load may not include, and above
+// every one it does: rankings cached before it are not served after a bulk load.
+func (a *App) reload(ctx context.Context) error {
+	if err := a.Matching.LoadWeights(ctx); err != nil {
+		return err
+	}
+	engagements, err := a.store.ListEngagements(ctx)
+	if err != nil {
+		return err
+	}
+	projects, err := a.store.ListProjects(ctx)
+	if err != nil {
+		return err
+	}
+	a.Model.ReconcileDelivery(engagements, projects)
+	loadedAt := a.now()
+	l := a.Model.BeginLoad(loadedAt, a.Clock.Tick())
+	// Rows of bulk imports are visible once their batch committed; the batches are read after
+	// the rows, as before, and the few tagged rows wait for them.
+	var taggedN []*models.Need
+	var taggedO []*models.Offer
+	if err := a.store.EachNeed(ctx, func(n *models.Need) error {
+		if n.ImportBatch != "" {
+			taggedN = append(taggedN, n)
+		} else {
+			l.Need(n)
 		}
-		loadedAt := now()
-		needs, err := a.store.ListNeeds(ctx)
-		if err != nil {
-			return err
-		}
-		offers, err := a.store.ListOffers(ctx)
-		if err != nil {
-			return err
-		}
-		profiles, err := a.store.ListCountryProfiles(ctx)
-		if err != nil {
-			return err
-		}
-		batches, err := a.store.ListImports(ctx, ImportCommitted)
-		if err != nil {
-			return err
-		}
-		committed := make(map[string]bool, len(batches))
-		for _, b := range batches {
-			committed[b.ID] = true
-		}
-		a.Model.Reconcile(committedRows(needs, committed, func(n *models.Need) string { return n.ImportBatch }),
-			committedRows(offers, committed, func(o *models.Offer) string { return o.ImportBatch }), profiles, loadedAt)
-		engagements, err := a.store.ListEngagements(ctx)
-		if err != nil {
-			return err
-		}
-		projects, err := a.store.ListProjects(ctx)
-		if err != nil {
-			return err
-		}
-		a.Model.ReconcileDelivery(engagements, projects)
-		// What changed while this replica was not listening carries no stamp: mark it now.
-		a.Matching.ContextChanged(a.Clock.Tick())
 		return nil
-	})
+	}); err != nil {
+		return err
+	}
+	if err := a.store.EachOffer(ctx, func(o *models.Offer) error {
+		if o.ImportBatch != "" {
+			taggedO = append(taggedO, o)
+		} else {
+			l.Offer(o)
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	profiles, err := a.store.ListCountryProfiles(ctx)
+	if err != nil {
+		return err
+	}
+	for _, p := range profiles {
+		l.Profile(p)
+	}
+	batches, err := a.store.ListImports(ctx, ImportCommitted)
+	if err != nil {
+		return err
+	}
+	committed := make(map[string]bool, len(batches))
+	for _, b := range batches {
+		committed[b.ID] = true
+	}
+	for _, n := range committedRows(taggedN, committed, func(n *models.Need) string { return n.ImportBatch }) {
+		l.Need(n)
+	}
+	for _, o := range committedRows(taggedO, committed, func(o *models.Offer) string { return o.ImportBatch }) {
+		l.Offer(o)
+	}
+	a.Clock.Observe(l.MaxGen())
+	l.Commit()
+	// What changed while this replica was not listening carries no stamp: mark it now.
+	a.Matching.ContextChanged(a.Clock.Tick())
+	return nil
 }
 
 // Start loads the in-process state from the store. Call it before serving.

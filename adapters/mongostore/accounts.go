@@ -334,6 +334,26 @@ func findByID[T any](ctx context.Context, coll *mongo.Collection, id string) (*T
 	return &v, nil
 }
 
+// forEach decodes every document of a collection into a new T and hands it to f, one at a
+// time: only the cursor's current batch is held, not the whole collection.
+func forEach[T any](ctx context.Context, coll *mongo.Collection, f func(*T) error) error {
+	cur, err := coll.Find(ctx, bson.D{})
+	if err != nil {
+		return mapErr(err)
+	}
+	defer cur.Close(ctx)
+	for cur.Next(ctx) {
+		v := new(T)
+		if err := cur.Decode(v); err != nil {
+			return fmt.Errorf("decode %s: %w", coll.Name(), err)
+		}
+		if err := f(v); err != nil {
+			return err
+		}
+	}
+	return mapErr(cur.Err())
+}
+
 // findAll loads every document that matches filter.
 func findAll[T any](ctx context.Context, coll *mongo.Collection, filter bson.D, opts *options.FindOptionsBuilder) ([]*T, error) {
 	if opts == nil {

@@ -1,0 +1,184 @@
+package readmodel
+
+import (
+	"slices"
+	"time"
+
+	"github.com/capmatch/capmatch/models"
+)
+
+// Load is one full load of needs, offers and country profiles from the store: BeginLoad, then
+// Need, Offer and Profile for every stored object as the store's cursor yields it, then
+// Commit. Objects arrive one at a time, and one the model already holds at the same or a
+// newer version is dropped at once, so that a reload never holds a second copy of the
+// collections: only what changed waits for Commit.
+//
+// Commit applies the changes one by one, with a Change per object for the observers (the
+// rankings they can alter are marked and patched), when they are few; when there are many,
+// or the model was empty (a server's start-up), it installs them in bulk, sorts its lists
+// once and tells the observers with a single Change whose Reload is set: they rebuild what
+// they derive from the model in one pass (the matching index) instead of working out what
+// each object affects, which grows with the product of needs and offers.
+//
+// A Load is used by one goroutine; writes and other replicas' changes may reach the model
+// while it runs (PutNeed and the like), and the newer version always wins.
+type Load struct {
+	m        *Model
+	loadedAt time.Time
+	stamp    int64
+	epoch    uint32
+	needs    []*needEntry
+	offers   []*offerEntry
+	profiles []*models.CountryProfile
+	maxGen   int64
+}
+
+// BulkLoadMin is the number of changes from which Commit loads in bulk; below it, and below
+// one in bulkLoadShare of the objects held, changes are applied one by one.
+const (
+	BulkLoadMin   = 1000
+	bulkLoadShare = 100
+)
+
+// BeginLoad starts a full load. loadedAt is when the store's read began: an object the store
+// no longer has is dropped only if it is older (a younger one was created while the load
+// ran). stamp is what a bulk Commit tells observers in Change.Gen: taken before the read
+// began, it is the point from which the model reflects the store, and rankings cached before
+// it are not to be trusted.
+func (m *Model) BeginLoad(loadedAt time.Time, stamp int64) *Load {
+	m.mu.Lock()
+	m.epoch++
+	e := m.epoch
+	m.mu.Unlock()
+	return &Load{m: m, loadedAt: loadedAt, stamp: stamp, epoch: e}
+}
+
+// Need takes one stored need.
+func (l *Load) Need(n *models.Need) {
+	l.maxGen = max(l.maxGen, n.Gen)
+	l.m.mu.Lock()
+	if e, ok := l.m.needs[n.ID]; ok {
+		e.seen = l.epoch
+		if e.n.Version >= n.Version {
+			l.m.mu.Unlock()
+			return
+		}
+	}
+	l.m.mu.Unlock()
+	l.needs = append(l.needs, &needEntry{n: n, folded: Fold(n.Title + "\n" + n.Description), seen: l.epoch})
+}
+
+// Offer takes one stored offer.
+func (l *Load) Offer(o *models.Offer) {
+	l.maxGen = max(l.maxGen, o.Gen)
+	l.m.mu.Lock()
+	if e, ok := l.m.offers[o.ID]; ok {
+		e.seen = l.epoch
+		if e.o.Version >= o.Version {
+			l.m.mu.Unlock()
+			return
+		}
+	}
+	l.m.mu.Unlock()
+	l.offers = append(l.offers, &offerEntry{o: o, folded: Fold(o.Title + "\n" + o.Description), seen: l.epoch})
+}
+
+// Profile takes one stored country profile.
+func (l *Load) Profile(p *models.CountryProfile) {
+	if cur, ok := l.m.Profile(p.ISO); !ok || cur.Version < p.Version {
+		l.profiles = append(l.profiles, p)
+	}
+}
+
+// MaxGen is the highest change stamp among the objects loaded, so that the caller's clock can
+// move past it.
+func (l *Load) MaxGen() int64 { return l.maxGen }
+
+// Commit installs what the load found: newer versions replace held ones, and held objects
+// the store no longer has are dropped if they are older than loadedAt. It reports whether it
+// loaded in bulk (see Load).
+func (l *Load) Commit() (bulk bool) {
+	m := l.m
+	for _, p := range l.profiles {
+		m.PutProfile(p)
+	}
+	m.mu.Lock()
+	var goneN []*needEntry
+	for _, e := range m.needs {
+		if e.seen != l.epoch && e.n.CreatedAt.Before(l.loadedAt) {
+			goneN = append(goneN, e)
+		}
+	}
+	var goneO []*offerEntry
+	for _, e := range m.offers {
+		if e.seen != l.epoch && e.o.CreatedAt.Before(l.loadedAt) {
+			goneO = append(goneO, e)
+		}
+	}
+	held := len(m.needs) + len(m.offers)
+	changes := len(l.needs) + len(l.offers) + len(goneN) + len(goneO)
+	if changes == 0 || (held > 0 && changes < max(BulkLoadMin, held/bulkLoadShare)) {
+		m.mu.Unlock()
+		for _, e := range l.needs {
+			m.putNeed(e)
+		}
+		for _, e := range l.offers {
+			m.putOffer(e)
+		}
+		for _, e := range goneN {
+			m.removeNeedEntry(e)
+		}
+		for _, e := range goneO {
+			m.removeOfferEntry(e)
+		}
+		return false
+	}
+	for _, e := range l.needs {
+		// A write may have put a newer version while the load ran.
+		if cur, ok := m.needs[e.n.ID]; !ok || cur.n.Version < e.n.Version {
+			m.needs[e.n.ID] = e
+		}
+	}
+	for _, e := range l.offers {
+		if cur, ok := m.offers[e.o.ID]; !ok || cur.o.Version < e.o.Version {
+			m.offers[e.o.ID] = e
+		}
+	}
+	for _, e := range goneN {
+		if m.needs[e.n.ID] == e {
+			delete(m.needs, e.n.ID)
+		}
+	}
+	for _, e := range goneO {
+		if m.offers[e.o.ID] == e {
+			delete(m.offers, e.o.ID)
+		}
+	}
+	m.byNew = make([]*needEntry, 0, len(m.needs))
+	for _, e := range m.needs {
+		m.byNew = append(m.byNew, e)
+	}
+	m.byPrio = slices.Clone(m.byNew)
+	slices.SortFunc(m.byNew, func(a, b *needEntry) int { return order(newer(a.n, b.n), newer(b.n, a.n)) })
+	slices.SortFunc(m.byPrio, func(a, b *needEntry) int { return order(prioBefore(a.n, b.n), prioBefore(b.n, a.n)) })
+	m.offersNew = make([]*offerEntry, 0, len(m.offers))
+	for _, e := range m.offers {
+		m.offersNew = append(m.offersNew, e)
+	}
+	slices.SortFunc(m.offersNew, func(a, b *offerEntry) int { return order(offerNewer(a.o, b.o), offerNewer(b.o, a.o)) })
+	m.gen++
+	m.mu.Unlock()
+	m.notify(Change{Reload: true, Gen: l.stamp})
+	return true
+}
+
+// order turns two "before" answers into a comparison result.
+func order(before, after bool) int {
+	switch {
+	case before:
+		return -1
+	case after:
+		return 1
+	}
+	return 0
+}

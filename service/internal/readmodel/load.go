@@ -103,6 +103,18 @@ func (l *Load) Commit() (bulk bool) {
 		m.PutProfile(p)
 	}
 	m.mu.Lock()
+	// What the load read is in the store, even where a write stored a newer version while it
+	// ran (that version, held now, wins below).
+	for _, e := range l.needs {
+		if cur, ok := m.needs[e.n.ID]; ok {
+			cur.seen = l.epoch
+		}
+	}
+	for _, e := range l.offers {
+		if cur, ok := m.offers[e.o.ID]; ok {
+			cur.seen = l.epoch
+		}
+	}
 	var goneN []*needEntry
 	for _, e := range m.needs {
 		if e.seen != l.epoch && e.n.CreatedAt.Before(l.loadedAt) {

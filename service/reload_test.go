@@ -27,6 +27,7 @@ type memStore struct {
 	needs       map[string]*models.Need
 	offers      map[string]*models.Offer
 	engagements []*models.Engagement
+	share       bool // hand out the stored objects themselves (no copies)
 }
 
 func newMemStore() *memStore {
@@ -78,6 +79,10 @@ func (s *memStore) EachNeed(_ context.Context, f func(*models.Need) error) error
 	var all []*models.Need
 	for _, n := range s.needs {
 		c := *n
+		if s.share {
+			all = append(all, n)
+			continue
+		}
 		all = append(all, &c)
 	}
 	s.mu.Unlock()
@@ -94,6 +99,10 @@ func (s *memStore) EachOffer(_ context.Context, f func(*models.Offer) error) err
 	var all []*models.Offer
 	for _, o := range s.offers {
 		c := *o
+		if s.share {
+			all = append(all, o)
+			continue
+		}
 		all = append(all, &c)
 	}
 	s.mu.Unlock()

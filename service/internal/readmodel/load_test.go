@@ -191,3 +191,26 @@ func TestLoadKeepsWritesThatRaceIt(t *testing.T) {
 		assert.Len(t, m.AllNeeds(), len(needs)+1, "size %d", size)
 	}
 }
+
+// TestFoldRunsAsWhole: folding the runs of non-ASCII characters one by one (Fold) gives what
+// folding the whole text at once gives, on accents precomposed and combining, marks after an
+// ASCII letter, scripts whose letters compose (Hangul jamo) or change length when lower-cased,
+// and random mixes of them.
+func TestFoldRunsAsWhole(t *testing.T) {
+	cases := []string{"", "plain ascii", "Côte d'Ivoire STRATÉGIE", "São Tomé e Príncipe", "e\u0301te\u0301", "A\u030A and Å",
+		"İstanbul", "ΣΊΣΥΦΟΣ", "\u1100\u1161\u11A8 한국", "ﬁnance Straße", "x\u0345y", "a\u0903b", "Ǆemal", "\u00e9\u0300\u0301",
+		"ȺȾ ⱥ", "\xff\xfe invalid", "tab\tnew\nline"}
+	pieces := []string{"a", "Z", " ", "'", "é", "e\u0301", "\u0301", "Ö", "ß", "İ", "Σ", "ς", "\u1100", "\u1161", "\u11A8", "한", "ﬁ",
+		"\u0903", "Ǆ", "ǅ", "\xff", "日本", "Ω", "\u212B", "K", "\u212A"}
+	r := rand.New(rand.NewSource(9))
+	for range 3000 {
+		var s string
+		for range r.Intn(12) {
+			s += pieces[r.Intn(len(pieces))]
+		}
+		cases = append(cases, s)
+	}
+	for _, s := range cases {
+		require.Equal(t, foldRun(s), Fold(s), "%q", s)
+	}
+}

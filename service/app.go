@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"time"
 
@@ -207,26 +208,35 @@ func (a *App) reload(ctx context.Context) error {
 	l := a.Model.BeginLoad(loadedAt, a.Clock.Tick())
 	// Rows of bulk imports are visible once their batch committed; the batches are read after
 	// the rows, as before, and the few tagged rows wait for them.
+	// Needs and offers are read side by side: the store serves two cursors at once, and one
+	// collection is decoded while the other's next batch is fetched.
 	var taggedN []*models.Need
 	var taggedO []*models.Offer
-	if err := a.store.EachNeed(ctx, func(n *models.Need) error {
-		if n.ImportBatch != "" {
-			taggedN = append(taggedN, n)
-		} else {
-			l.Need(n)
-		}
-		return nil
-	}); err != nil {
-		return err
-	}
-	if err := a.store.EachOffer(ctx, func(o *models.Offer) error {
+	scan, cancel := context.WithCancel(ctx)
+	defer cancel()
+	needsDone := make(chan error, 1)
+	go func() {
+		needsDone <- a.store.EachNeed(scan, func(n *models.Need) error {
+			if n.ImportBatch != "" {
+				taggedN = append(taggedN, n)
+			} else {
+				l.Need(n)
+			}
+			return nil
+		})
+	}()
+	errO := a.store.EachOffer(scan, func(o *models.Offer) error {
 		if o.ImportBatch != "" {
 			taggedO = append(taggedO, o)
 		} else {
 			l.Offer(o)
 		}
 		return nil
-	}); err != nil {
+	})
+	if errO != nil {
+		cancel()
+	}
+	if err := errors.Join(<-needsDone, errO); err != nil {
 		return err
 	}
 	profiles, err := a.store.ListCountryProfiles(ctx)

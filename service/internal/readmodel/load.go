@@ -20,8 +20,10 @@ import (
 // they derive from the model in one pass (the matching index) instead of working out what
 // each object affects, which grows with the product of needs and offers.
 //
-// A Load is used by one goroutine; writes and other replicas' changes may reach the model
-// while it runs (PutNeed and the like), and the newer version always wins.
+// Need and Offer may be called from two goroutines (one reading needs, the other offers), but
+// each of them, like Profile and Commit, from one at a time. Writes and other replicas'
+// changes may reach the model while a load runs (PutNeed and the like), and the newer version
+// always wins.
 type Load struct {
 	m        *Model
 	loadedAt time.Time
@@ -30,9 +32,14 @@ type Load struct {
 	needs    []*needEntry
 	offers   []*offerEntry
 	profiles []*models.CountryProfile
-	maxGen   int64
-	strs     map[string]string // see intern
+	// Each kind has its own interner (see intern) and highest stamp, so that needs and
+	// offers can be loaded side by side.
+	ni, oi         interner
+	maxNGen, maxOG int64
 }
+
+// interner keeps the first copy of each string it saw.
+type interner map[string]string
 
 // BulkLoadMin is the number of changes from which Commit loads in bulk; below it, and below
 // one in bulkLoadShare of the objects held, changes are applied one by one.
@@ -51,7 +58,7 @@ func (m *Model) BeginLoad(loadedAt time.Time, stamp int64) *Load {
 	m.epoch++
 	e := m.epoch
 	m.mu.Unlock()
-	return &Load{m: m, loadedAt: loadedAt, stamp: stamp, epoch: e, strs: map[string]string{}}
+	return &Load{m: m, loadedAt: loadedAt, stamp: stamp, epoch: e, ni: interner{}, oi: interner{}}
 }
 
 // intern returns the first copy of s this load saw. A decoded document holds each of its
@@ -60,27 +67,27 @@ func (m *Model) BeginLoad(loadedAt time.Time, stamp int64) *Load {
 // objects; sharing one copy saves about a tenth of the model's memory (BENCHMARKS.md).
 // Strings are immutable, so sharing them is safe; slices are never shared, since code may
 // change an object's copy in place.
-func (l *Load) intern(s string) string {
+func (l interner) intern(s string) string {
 	if s == "" {
 		return s
 	}
-	if v, ok := l.strs[s]; ok {
+	if v, ok := l[s]; ok {
 		return v
 	}
-	l.strs[s] = s
+	l[s] = s
 	return s
 }
 
-func internAs[T ~string](l *Load, s T) T { return T(l.intern(string(s))) }
+func internAs[T ~string](l interner, s T) T { return T(l.intern(string(s))) }
 
-func internAll[T ~string](l *Load, xs []T) {
+func internAll[T ~string](l interner, xs []T) {
 	for i, x := range xs {
 		xs[i] = internAs(l, x)
 	}
 }
 
 // internNeed shares the repeated strings of a need this load decoded (and owns).
-func (l *Load) internNeed(n *models.Need) {
+func (l interner) internNeed(n *models.Need) {
 	n.Country, n.Theme, n.Capability = l.intern(n.Country), internAs(l, n.Theme), internAs(l, n.Capability)
 	internAll(l, n.Modalities)
 	internAll(l, n.Languages)
@@ -90,7 +97,7 @@ func (l *Load) internNeed(n *models.Need) {
 }
 
 // internOffer shares the repeated strings of an offer this load decoded.
-func (l *Load) internOffer(o *models.Offer) {
+func (l interner) internOffer(o *models.Offer) {
 	internAll(l, o.Themes)
 	internAll(l, o.Capabilities)
 	internAll(l, o.Modalities)
@@ -105,7 +112,7 @@ func (l *Load) internOffer(o *models.Offer) {
 // Need takes one stored need. The load owns it from then on: it may share its strings with
 // other objects' (intern).
 func (l *Load) Need(n *models.Need) {
-	l.maxGen = max(l.maxGen, n.Gen)
+	l.maxNGen = max(l.maxNGen, n.Gen)
 	l.m.mu.Lock()
 	if e, ok := l.m.needs[n.ID]; ok {
 		e.seen = l.epoch
@@ -115,13 +122,13 @@ func (l *Load) Need(n *models.Need) {
 		}
 	}
 	l.m.mu.Unlock()
-	l.internNeed(n)
+	l.ni.internNeed(n)
 	l.needs = append(l.needs, &needEntry{n: n, folded: Fold(n.Title + "\n" + n.Description), seen: l.epoch})
 }
 
 // Offer takes one stored offer, as Need.
 func (l *Load) Offer(o *models.Offer) {
-	l.maxGen = max(l.maxGen, o.Gen)
+	l.maxOG = max(l.maxOG, o.Gen)
 	l.m.mu.Lock()
 	if e, ok := l.m.offers[o.ID]; ok {
 		e.seen = l.epoch
@@ -131,7 +138,7 @@ func (l *Load) Offer(o *models.Offer) {
 		}
 	}
 	l.m.mu.Unlock()
-	l.internOffer(o)
+	l.oi.internOffer(o)
 	l.offers = append(l.offers, &offerEntry{o: o, folded: Fold(o.Title + "\n" + o.Description), seen: l.epoch})
 }
 
@@ -144,7 +151,7 @@ func (l *Load) Profile(p *models.CountryProfile) {
 
 // MaxGen is the highest change stamp among the objects loaded, so that the caller's clock can
 // move past it.
-func (l *Load) MaxGen() int64 { return l.maxGen }
+func (l *Load) MaxGen() int64 { return max(l.maxNGen, l.maxOG) }
 
 // Commit installs what the load found: newer versions replace held ones, and held objects
 // the store no longer has are dropped if they are older than loadedAt. It reports whether it

@@ -138,6 +138,10 @@ func (l *Load) Offer(o *models.Offer) {
 		}
 	}
 	l.m.mu.Unlock()
+	// The reservations (an engagement id per slot taken) are read from the store by the
+	// capacity operations, which change them there and only there, and change events never
+	// carry them: the model keeps none.
+	o.Reservations = nil
 	l.oi.internOffer(o)
 	l.offers = append(l.offers, &offerEntry{o: o, folded: Fold(o.Title + "\n" + o.Description), seen: l.epoch})
 }

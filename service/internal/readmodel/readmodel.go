@@ -128,7 +128,11 @@ func Fold(s string) string {
 			for k < len(s) && s[k] >= utf8.RuneSelf {
 				k++
 			}
-			b.WriteString(foldRun(s[j:k]))
+			if r, size := utf8.DecodeRuneInString(s[j:k]); size == k-j && r < latinEnd {
+				b.WriteString(latinFolds()[r]) // one accented Latin letter: the common case
+			} else {
+				b.WriteString(foldRun(s[j:k]))
+			}
 		}
 		j = k
 	}
@@ -138,13 +142,33 @@ func Fold(s string) string {
 // foldRun folds text through the Unicode transformation: decompose, drop the nonspacing marks,
 // recompose, lower-case.
 func foldRun(s string) string {
-	t := transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
-	out, _, err := transform.String(t, s)
+	t := folders.Get().(transform.Transformer)
+	out, _, err := transform.String(t, s) // resets t first
+	folders.Put(t)
 	if err != nil {
 		out = s
 	}
 	return strings.ToLower(out)
 }
+
+// latinEnd ends the Latin-1 Supplement and Latin Extended-A and -B blocks, whose letters
+// (é, ô, ñ, ç, ã, ...) are most of the non-ASCII text capmatch sees.
+const latinEnd = 0x250
+
+// latinFolds is foldRun of each rune below latinEnd, alone.
+var latinFolds = sync.OnceValue(func() []string {
+	out := make([]string, latinEnd)
+	for r := rune(0); r < latinEnd; r++ {
+		out[r] = foldRun(string(r))
+	}
+	return out
+})
+
+// folders keeps the transformations foldRun uses: building one allocates buffers of a few
+// kilobytes, which cost more than folding a word.
+var folders = sync.Pool{New: func() any {
+	return transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
+}}
 
 func newer(a, b *models.Need) bool {
 	if !a.CreatedAt.Equal(b.CreatedAt) {

@@ -75,6 +75,7 @@ type result struct {
 	HeapMiB    float64 `json:"heap_mib"`    // live heap after a GC at the end
 	HeapSysMiB float64 `json:"heapsys_mib"` // heap obtained from the OS
 	CPUS       float64 `json:"cpu_s"`       // user + system CPU of the measured process (the store's is not in it)
+	ReadyCPUS  float64 `json:"ready_cpu_s"` // the same, until ready
 	StoreS     float64 `json:"store_s"`     // the store alone: one raw read of both collections, before the run
 	GoMemLimit string  `json:"gomemlimit"`
 	Load1      float64 `json:"load1"` // 1-minute load average when the run ended
@@ -163,8 +164,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			if err != nil {
 				return fmt.Errorf("measure %d: %w", size, err)
 			}
-			fmt.Fprintf(stderr, "N=%d: ready %.2f s, bus-connect reconcile %.2f s, served %.2f s, CPU %.2f s, store alone %.2f s, VmHWM %.0f MiB, VmRSS %.0f MiB, live heap %.0f MiB (load %.1f)\n",
-				size, r.ReadyS, r.ConnectS, r.ServedS, r.CPUS, scan.Seconds(), r.HWMMiB, r.RSSMiB, r.HeapMiB, r.Load1)
+			fmt.Fprintf(stderr, "N=%d: ready %.2f s (CPU %.2f s), bus-connect reconcile %.2f s, served %.2f s, CPU %.2f s, store alone %.2f s, VmHWM %.0f MiB, VmRSS %.0f MiB, live heap %.0f MiB (load %.1f)\n",
+				size, r.ReadyS, r.ReadyCPUS, r.ConnectS, r.ServedS, r.CPUS, scan.Seconds(), r.HWMMiB, r.RSSMiB, r.HeapMiB, r.Load1)
 			r.StoreS = scan.Seconds()
 			results = append(results, r)
 		}
@@ -374,6 +375,7 @@ func measureStartup(ctx context.Context, uri, db string, n int) (result, error) 
 		return result{}, err
 	}
 	ready := time.Since(t0)
+	readyCPU := cpuTime()
 	t1 := time.Now()
 	app.Sync.Connected(ctx)
 	connect := time.Since(t1)
@@ -405,7 +407,7 @@ func measureStartup(ctx context.Context, uri, db string, n int) (result, error) 
 	}
 	served := time.Since(t0)
 	r := result{N: n, Needs: needs, Offers: offers, ReadyS: ready.Seconds(), ConnectS: connect.Seconds(), ServedS: served.Seconds(),
-		GoMemLimit: os.Getenv("GOMEMLIMIT")}
+		ReadyCPUS: readyCPU.Seconds(), GoMemLimit: os.Getenv("GOMEMLIMIT")}
 	r.HWMMiB, r.RSSMiB = procStatus("VmHWM"), procStatus("VmRSS")
 	runtime.GC()
 	var ms runtime.MemStats
@@ -414,6 +416,15 @@ func measureStartup(ctx context.Context, uri, db string, n int) (result, error) 
 	r.Load1 = loadAverage()
 	runtime.KeepAlive(app)
 	return r, nil
+}
+
+// cpuTime is the user and system CPU this process used so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(syscall.TimevalToNsec(ru.Utime) + syscall.TimevalToNsec(ru.Stime))
 }
 
 // procStatus reads a kB field of /proc/self/status, in MiB.

@@ -216,7 +216,7 @@ func (a *App) reload(ctx context.Context) error {
 	defer cancel()
 	needsDone := make(chan error, 1)
 	go func() {
-		needsDone <- a.store.EachNeed(scan, func(n *models.Need) error {
+		needsDone <- a.store.EachNeed(scan, l.NeedKnown, func(n *models.Need) error {
 			if n.ImportBatch != "" {
 				taggedN = append(taggedN, n)
 			} else {
@@ -225,7 +225,7 @@ func (a *App) reload(ctx context.Context) error {
 			return nil
 		})
 	}()
-	errO := a.store.EachOffer(scan, func(o *models.Offer) error {
+	errO := a.store.EachOffer(scan, l.OfferKnown, func(o *models.Offer) error {
 		if o.ImportBatch != "" {
 			taggedO = append(taggedO, o)
 		} else {

@@ -73,11 +73,14 @@ func (s *memStore) ListImports(context.Context, string) ([]*models.ImportBatch, 
 }
 
 // EachNeed hands out copies, in a random order, as a store's cursor would (in its own order,
-// with objects the model does not share).
-func (s *memStore) EachNeed(_ context.Context, f func(*models.Need) error) error {
+// with objects the model does not share), skipping those known holds.
+func (s *memStore) EachNeed(_ context.Context, known func(string, int64) bool, f func(*models.Need) error) error {
 	s.mu.Lock()
 	var all []*models.Need
 	for _, n := range s.needs {
+		if known != nil && known(n.ID, n.Version) {
+			continue
+		}
 		c := *n
 		if s.share {
 			all = append(all, n)
@@ -94,10 +97,13 @@ func (s *memStore) EachNeed(_ context.Context, f func(*models.Need) error) error
 	return nil
 }
 
-func (s *memStore) EachOffer(_ context.Context, f func(*models.Offer) error) error {
+func (s *memStore) EachOffer(_ context.Context, known func(string, int64) bool, f func(*models.Offer) error) error {
 	s.mu.Lock()
 	var all []*models.Offer
 	for _, o := range s.offers {
+		if known != nil && known(o.ID, o.Version) {
+			continue
+		}
 		c := *o
 		if s.share {
 			all = append(all, o)
@@ -116,7 +122,7 @@ func (s *memStore) EachOffer(_ context.Context, f func(*models.Offer) error) err
 
 // newStoreWorld is a server (App) on store, with its own Redis cache unless one is given,
 // that has not loaded anything yet: Start loads it.
-func newStoreWorld(t *testing.T, store *memStore, cache *rediscache.Client) *benchWorld {
+func newStoreWorld(t testing.TB, store *memStore, cache *rediscache.Client) *benchWorld {
 	t.Helper()
 	if cache == nil {
 		var err error

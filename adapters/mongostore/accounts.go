@@ -335,14 +335,24 @@ func findByID[T any](ctx context.Context, coll *mongo.Collection, id string) (*T
 }
 
 // forEach decodes every document of a collection into a new T and hands it to f, one at a
-// time: only the cursor's current batch is held, not the whole collection.
-func forEach[T any](ctx context.Context, coll *mongo.Collection, f func(*T) error) error {
+// time: only the cursor's current batch is held, not the whole collection. A document whose
+// _id and version known reports as held is skipped undecoded: reading those two fields from
+// the raw document costs far less than decoding it, and a reload finds most documents
+// unchanged.
+func forEach[T any](ctx context.Context, coll *mongo.Collection, known func(string, int64) bool, f func(*T) error) error {
 	cur, err := coll.Find(ctx, bson.D{})
 	if err != nil {
 		return mapErr(err)
 	}
 	defer cur.Close(ctx)
 	for cur.Next(ctx) {
+		if known != nil {
+			id, okID := cur.Current.Lookup("_id").StringValueOK()
+			version, okV := cur.Current.Lookup("version").AsInt64OK()
+			if okID && okV && known(id, version) {
+				continue
+			}
+		}
 		v := new(T)
 		if err := cur.Decode(v); err != nil {
 			return fmt.Errorf("decode %s: %w", coll.Name(), err)

@@ -38,13 +38,13 @@ func (s *Store) ListNeeds(ctx context.Context) ([]*models.Need, error) {
 }
 
 // EachNeed implements models.NeedStore.
-func (s *Store) EachNeed(ctx context.Context, f func(*models.Need) error) error {
-	return forEach(ctx, s.db.Collection(colNeeds), f)
+func (s *Store) EachNeed(ctx context.Context, known func(string, int64) bool, f func(*models.Need) error) error {
+	return forEach(ctx, s.db.Collection(colNeeds), known, f)
 }
 
 // EachOffer implements models.OfferStore.
-func (s *Store) EachOffer(ctx context.Context, f func(*models.Offer) error) error {
-	return forEach(ctx, s.db.Collection(colOffers), f)
+func (s *Store) EachOffer(ctx context.Context, known func(string, int64) bool, f func(*models.Offer) error) error {
+	return forEach(ctx, s.db.Collection(colOffers), known, f)
 }
 
 // CreateOffer implements models.OfferStore.

@@ -109,6 +109,30 @@ func (l interner) internOffer(o *models.Offer) {
 	o.OrganizationID, o.CreatedBy = l.intern(o.OrganizationID), l.intern(o.CreatedBy)
 }
 
+// NeedKnown reports whether the model holds version of the need with that id, or a newer one;
+// the store then need not decode it (models.NeedStore.EachNeed). Either way it counts as read
+// from the store.
+func (l *Load) NeedKnown(id string, version int64) bool {
+	l.m.mu.Lock()
+	defer l.m.mu.Unlock()
+	if e, ok := l.m.needs[id]; ok {
+		e.seen = l.epoch
+		return e.n.Version >= version
+	}
+	return false
+}
+
+// OfferKnown is NeedKnown for offers.
+func (l *Load) OfferKnown(id string, version int64) bool {
+	l.m.mu.Lock()
+	defer l.m.mu.Unlock()
+	if e, ok := l.m.offers[id]; ok {
+		e.seen = l.epoch
+		return e.o.Version >= version
+	}
+	return false
+}
+
 // Need takes one stored need. The load owns it from then on: it may share its strings with
 // other objects' (intern).
 func (l *Load) Need(n *models.Need) {

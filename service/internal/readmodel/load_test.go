@@ -214,3 +214,32 @@ func TestFoldRunsAsWhole(t *testing.T) {
 		require.Equal(t, foldRun(s), Fold(s), "%q", s)
 	}
 }
+
+// TestKnownObjectsCountAsRead: an object the store skips because the model holds its version
+// (NeedKnown, OfferKnown) counts as read: it is neither replaced nor dropped; one held at an
+// older version is not known, and its stored version is loaded.
+func TestKnownObjectsCountAsRead(t *testing.T) {
+	needs, offers := marketplace(6, "", 300)
+	m := New()
+	require.True(t, m.Reconcile(needs, offers, nil, loaded, 1))
+	var seen []Change
+	m.Observe(func(c Change) { seen = append(seen, c) })
+	l := m.BeginLoad(loaded, 2)
+	for _, n := range needs {
+		require.True(t, l.NeedKnown(n.ID, n.Version))
+	}
+	for _, o := range offers[1:] { // offers[0] is no longer stored
+		require.True(t, l.OfferKnown(o.ID, o.Version))
+	}
+	assert.False(t, l.NeedKnown("unheld", 1))
+	c := *offers[1]
+	c.Version++
+	require.False(t, l.OfferKnown(c.ID, c.Version), "an older version is held")
+	l.Offer(&c)
+	assert.False(t, l.Commit())
+	assert.Len(t, m.AllNeeds(), len(needs))
+	assert.Len(t, m.AllOffers(), len(offers)-1)
+	got, _ := m.Offer(c.ID)
+	assert.Equal(t, c.Version, got.Version)
+	assert.Len(t, seen, 2, "one offer changed, one gone")
+}

@@ -227,7 +227,7 @@ func TestColdReadsComputeOnce(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			<-start
-			_, err := n.app.Matching.OffersForNeedJSON(context.Background(), a, need, 10)
+			_, err := n.app.Matching.OffersForNeedJSON(context.Background(), a, need, 10, "en")
 			assert.NoError(t, err)
 		}()
 	}

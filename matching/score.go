@@ -6,8 +6,10 @@ import (
 	"github.com/capmatch/capmatch/models"
 )
 
-// Factor is one weighted ingredient of a match score, with the plain-language reason a
-// ministry or donor reads to understand why a match ranks where it does.
+// Factor is one weighted ingredient of a match score, with the reason a ministry or donor
+// reads to understand why a match ranks where it does. The engine gives the reason as a stable
+// Code (ReasonCodes) and its Args; Reason is its text in the reader's language, which the edges
+// fill from the catalog (package i18n) and the engine leaves empty.
 type Factor struct {
 	Name string `json:"name"`
 	// Weight is the factor's weight from the Weights in force.
@@ -16,8 +18,10 @@ type Factor struct {
 	Value float64 `json:"value"`
 	// Contribution is Weight × Value × the match's Relevance, rounded to four places; the
 	// score is their sum.
-	Contribution float64 `json:"contribution"`
-	Reason       string  `json:"reason"`
+	Contribution float64     `json:"contribution"`
+	Code         string      `json:"code"`
+	Args         models.Args `json:"args,omitempty"`
+	Reason       string      `json:"reason"`
 }
 
 // Match is a scored need/offer pair. Score is in [0,1] and equals the sum of the factor

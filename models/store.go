@@ -190,11 +190,16 @@ type ProjectStore interface {
 }
 
 // Notification is one entry of an organization's in-app feed: something happened that its
-// people should look at (a proposal, an acceptance, an approval, a match, an overlap).
+// people should look at (a proposal, an acceptance, an approval, a match, an overlap). It is
+// stored as its Kind and Args; Text is written when it is read, in the reader's language, from
+// the catalog's message for the kind (package i18n). Notifications stored before kinds carried
+// arguments keep the English Text they were stored with.
 type Notification struct {
-	ID         string `json:"id" bson:"id"`
-	Kind       string `json:"kind" bson:"kind"`
-	Text       string `json:"text" bson:"text"`
+	ID   string `json:"id" bson:"id"`
+	Kind string `json:"kind" bson:"kind"`
+	// Args are the kind's arguments (titles, a country, a score, a reason...).
+	Args       Args   `json:"args,omitempty" bson:"args,omitempty"`
+	Text       string `json:"text" bson:"text,omitempty"`
 	ObjectType string `json:"object_type" bson:"object_type"`
 	ObjectID   string `json:"object_id" bson:"object_id"`
 	// OrganizationID is the feed it was written to: an organization id, or "coordinators".

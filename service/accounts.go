@@ -48,15 +48,15 @@ func (in *OrgInput) Validate() error {
 	var p models.Problems
 	models.RequiredText("name", in.Name, models.MaxTitleRunes, false, &p)
 	if !in.Type.Valid() {
-		p.Add("type", "must be one of government, donor, implementer, coordinator")
+		p.Add("type", models.ProblemOneOf, models.OneOf(models.OrgTypes))
 	}
 	in.Country = models.NormalizeISO(in.Country)
 	switch {
 	case in.Country == "" && in.Type == models.OrgGovernment:
-		p.Add("country", "is required for a government")
+		p.Add("country", models.ProblemRequired, nil)
 	case in.Country != "":
 		if _, ok := models.LookupCountry(in.Country); !ok {
-			p.Add("country", "must be an ISO 3166-1 alpha-2 code")
+			p.Add("country", models.ProblemUnknownCountry, models.Args{"value": models.ArgSent(in.Country)})
 		}
 	}
 	models.ValidText("iati_ref", in.IATIRef, 100, false, &p)
@@ -154,22 +154,22 @@ type UserInput struct {
 func (in *UserInput) validate(pw models.Passwords, org *models.Organization, strong bool) error {
 	var p models.Problems
 	if a, err := mail.ParseAddress(in.Email); err != nil || a.Address != in.Email || len(in.Email) > 254 {
-		p.Add("email", "must be a plain e-mail address like name@example.org")
+		p.Add("email", models.ProblemEmail, nil)
 	}
 	if strong {
 		checkPassword(pw, "password", in.Password, in.Email, in.Name, &p)
 	} else if n := utf8.RuneCountInString(in.Password); n < models.PasswordMinLength || len(in.Password) > models.PasswordMaxBytes {
-		p.Add("password", "must be %d characters to %d bytes", models.PasswordMinLength, models.PasswordMaxBytes)
+		p.Add("password", models.ProblemPasswordLength, models.Args{"min": models.ArgInt(models.PasswordMinLength), "max": models.ArgInt(models.PasswordMaxBytes)})
 	}
 	models.RequiredText("name", in.Name, models.MaxTitleRunes, false, &p)
 	if !in.Role.Valid() {
-		p.Add("role", "must be one of ministry, donor, coordinator, admin")
+		p.Add("role", models.ProblemOneOf, models.OneOf(models.Roles))
 	}
 	switch {
 	case org == nil:
-		p.Add("organization_id", "no such organization")
+		p.Add("organization_id", models.ProblemUnknownOrg, nil)
 	case in.Role.Valid() && !in.Role.FitsOrg(org.Type):
-		p.Add("role", "a %s cannot belong to a %s organization", in.Role, org.Type)
+		p.Add("role", models.ProblemRoleOrg, models.Args{"role": models.ArgCode(string(in.Role)), "org_type": models.ArgCode(string(org.Type))})
 	}
 	return p.Err()
 }
@@ -214,7 +214,7 @@ func (s *Accounts) createUser(ctx context.Context, a *models.Actor, in UserInput
 	if err := s.Users.CreateUser(ctx, u); err != nil {
 		if errors.Is(err, models.ErrConflict) {
 			return nil, &models.Error{Kind: models.ErrConflict, Detail: "an account with this e-mail already exists",
-				Fields: []models.FieldError{{Field: "email", Message: "is already registered"}}}
+				Fields: []models.FieldError{{Field: "email", Code: models.ProblemEmailTaken}}}
 		}
 		return nil, err
 	}
@@ -300,7 +300,7 @@ func (s *Accounts) AuditTrail(ctx context.Context, a *models.Actor, objectID str
 		return nil, err
 	}
 	if objectID != "" && !models.ValidID(objectID) && !models.ValidISO(objectID) {
-		return nil, &models.Error{Kind: models.ErrInvalid, Detail: "bad object_id", Fields: []models.FieldError{{Field: "object_id", Message: "is not an object id"}}}
+		return nil, models.Invalid("object_id", models.ProblemInvalidID, nil)
 	}
 	return s.Audit.ListAudit(ctx, objectID, limit)
 }

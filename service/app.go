@@ -29,6 +29,10 @@ type Deps struct {
 	// Webhooks tunes outbound notification delivery (defaults: https only, public addresses,
 	// five tries over 15 s).
 	Webhooks WebhookOptions
+	// Texts writes reasons and notifications in a language (the catalog, package i18n): the
+	// ranking responses carry each factor's reason in the caller's language, webhook bodies a
+	// notification's text in English. Nil leaves them without text (codes and arguments only).
+	Texts models.Texts
 }
 
 // App is every use case, wired once by main (and by tests the same way).
@@ -84,7 +88,11 @@ func New(d Deps) *App {
 		activities:  d.Activities,
 	}
 	app.Matching = NewMatching(&Matching{Store: d.Store, Model: model, Cache: d.Rankings, Bus: d.Bus, Clock: hlc, Now: d.Now, Log: d.Log,
-		Fresh: rev.Fresh})
+		Fresh: rev.Fresh, Texts: d.Texts})
+	if d.Webhooks.Text == nil && d.Texts != nil {
+		texts := d.Texts
+		d.Webhooks.Text = func(n *models.Notification) string { return texts.Notice("en", n) }
+	}
 	app.Engagements = &Engagements{Store: d.Store, Model: model, Bus: d.Bus, Clock: hlc, Needs: app.Needs, Offers: app.Offers,
 		Matching: app.Matching, Now: d.Now, Log: d.Log}
 	app.Projects = &Projects{Store: d.Store, Model: model, Bus: d.Bus, Clock: hlc, Needs: app.Needs, Engagements: app.Engagements,

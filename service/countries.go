@@ -128,7 +128,7 @@ func (s *Countries) PatchReadiness(ctx context.Context, a *models.Actor, iso str
 		return nil, err
 	}
 	if p.CERTMaturity != nil && (*p.CERTMaturity < 0 || *p.CERTMaturity > 4) {
-		return nil, fieldErr("cert_maturity", "must be a SIM3 level from 0 to 4")
+		return nil, fieldErr("cert_maturity", models.ProblemRange, models.Args{"min": models.ArgInt(0), "max": models.ArgInt(4)})
 	}
 	var changed []string
 	for attempt := 0; ; attempt++ {

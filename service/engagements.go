@@ -42,7 +42,7 @@ type Engagements struct {
 	Now      Clock
 	Log      *slog.Logger
 	// Notify tells organizations about what happened (proposals, acceptances); may be nil.
-	Notify func(ctx context.Context, orgID, kind, text, objectType, objectID string)
+	Notify func(ctx context.Context, orgID, kind string, args models.Args, objectType, objectID string)
 }
 
 // EngagementInput is the body of POST /engagements.
@@ -78,14 +78,14 @@ func (s *Engagements) committedTo(n *models.Need) int64 {
 func (s *Engagements) Propose(ctx context.Context, a *models.Actor, in EngagementInput) (*models.Engagement, bool, error) {
 	var p models.Problems
 	if in.NeedID == "" {
-		p.Add("need_id", "is required")
+		p.Add("need_id", models.ProblemRequired, nil)
 	}
 	if in.OfferID == "" {
-		p.Add("offer_id", "is required")
+		p.Add("offer_id", models.ProblemRequired, nil)
 	}
 	models.ValidText("message", in.Message, 5000, true, &p)
 	if in.BudgetUSD < 0 || in.BudgetUSD >= models.MaxBudgetUSD {
-		p.Add("budget_usd", "must be between 1 and 9,999,999,999 when given")
+		p.Add("budget_usd", models.ProblemRange, models.BudgetRange())
 	}
 	checkDates(&p, "start_date", in.StartDate, "end_date", in.EndDate, false)
 	if err := p.Err(); err != nil {
@@ -173,7 +173,7 @@ func (s *Engagements) Propose(ctx context.Context, a *models.Actor, in Engagemen
 	if fate, _, err := s.settle(ctx, a, e, nil, nil, ""); err == nil && fate != models.FateNone {
 		return nil, false, models.Errorf(models.ErrConflict, "the need or the offer ended while the proposal was made; it was withdrawn")
 	}
-	s.notify(ctx, e, otherOrg(e, side), KindProposal, fmt.Sprintf("New engagement proposal: %s", titleOf(n, o, side)))
+	s.notify(ctx, e, otherOrg(e, side), KindProposal, "")
 	return e, true, nil
 }
 
@@ -182,13 +182,6 @@ func otherOrg(e *models.Engagement, side models.Side) string {
 		return e.OfferOrgID
 	}
 	return e.NeedOrgID
-}
-
-func titleOf(n *models.Need, o *models.Offer, side models.Side) string {
-	if side == models.SideNeed {
-		return n.Title
-	}
-	return o.Title
 }
 
 // Get returns an engagement the actor may see.
@@ -228,7 +221,8 @@ func (s *Engagements) List(ctx context.Context, a *models.Actor, needID, offerID
 	case "", models.EngagementProposed, models.EngagementAccepting, models.EngagementAgreed, models.EngagementDeclined,
 		models.EngagementWithdrawn, models.EngagementCancelled:
 	default:
-		return nil, fieldErr("status", "must be proposed, accepting, agreed, declined, withdrawn or cancelled")
+		return nil, fieldErr("status", models.ProblemOneOf, models.OneOf([]models.EngagementStatus{models.EngagementProposed,
+			models.EngagementAccepting, models.EngagementAgreed, models.EngagementDeclined, models.EngagementWithdrawn, models.EngagementCancelled}))
 	}
 	return viewAs(s.Model, a).engagements(func(e *models.Engagement) bool {
 		return (needID == "" || e.NeedID == needID) && (offerID == "" || e.OfferID == offerID) &&
@@ -263,9 +257,9 @@ func (s *Engagements) end(ctx context.Context, a *models.Actor, id, reason strin
 		audit(ctx, s.Store, s.Log, s.Now(), a, string(act), "engagement", id, []string{"status"})
 		other := otherOrg(e, models.EngagementSide(a, e))
 		if t == models.EngDecline {
-			s.notify(ctx, e, other, KindDeclined, "An engagement proposal was declined")
+			s.notify(ctx, e, other, KindDeclined, "")
 		} else {
-			s.notify(ctx, e, other, KindWithdrawn, withReason("An engagement proposal to you was withdrawn", e.Reason))
+			s.notify(ctx, e, other, KindWithdrawn, e.Reason)
 		}
 	}
 	return e, nil
@@ -292,7 +286,7 @@ func (s *Engagements) Cancel(ctx context.Context, a *models.Actor, id, reason st
 	}
 	if changed {
 		audit(ctx, s.Store, s.Log, s.Now(), a, "cancel", "engagement", id, []string{"status"})
-		s.tellBoth(ctx, e, KindCancelled, "an agreed engagement was cancelled and its slot and amount released", e.Reason)
+		s.tellBoth(ctx, e, KindCancelled, e.Reason)
 	}
 	return e, nil
 }
@@ -461,7 +455,7 @@ func (s *Engagements) OfferClosed(ctx context.Context, a *models.Actor, o *model
 		fate, x, err := s.settle(ctx, a, e, nil, o, reason)
 		c.record(fate, e, x, err)
 		if fate == models.FateKeep && e.ProjectID == "" {
-			s.notify(ctx, e, e.NeedOrgID, KindKept, fmt.Sprintf("The offer “%s” closed to new engagements; your agreed engagement stands", o.Title))
+			s.notify(ctx, e, e.NeedOrgID, KindKept, "")
 		}
 	}
 	if len(c.Withdrawn) > 0 {
@@ -534,7 +528,7 @@ func (s *Engagements) settle(ctx context.Context, a *models.Actor, e *models.Eng
 		}
 		if changed {
 			audit(ctx, s.Store, s.Log, s.Now(), a, "withdraw", "engagement", e.ID, []string{"status"})
-			s.tellBoth(ctx, x, KindWithdrawn, "an engagement proposal was withdrawn", x.Reason)
+			s.tellBoth(ctx, x, KindWithdrawn, x.Reason)
 		}
 		return fate, x, nil
 	case models.FateCancel:
@@ -547,31 +541,17 @@ func (s *Engagements) settle(ctx context.Context, a *models.Actor, e *models.Eng
 		}
 		if changed {
 			audit(ctx, s.Store, s.Log, s.Now(), a, "cancel", "engagement", e.ID, []string{"status"})
-			s.tellBoth(ctx, x, KindCancelled, "an agreed engagement was cancelled and its slot and amount released", x.Reason)
+			s.tellBoth(ctx, x, KindCancelled, x.Reason)
 		}
 		return fate, x, nil
 	}
 	return fate, e, nil
 }
 
-// tellBoth notifies both sides of an engagement, each about its own need or offer.
-func (s *Engagements) tellBoth(ctx context.Context, e *models.Engagement, kind, what, reason string) {
-	needTitle, offerTitle := e.NeedID, e.OfferID
-	if n, ok := s.Model.Need(e.NeedID); ok {
-		needTitle = n.Title
-	}
-	if o, ok := s.Model.Offer(e.OfferID); ok {
-		offerTitle = o.Title
-	}
-	s.notify(ctx, e, e.NeedOrgID, kind, withReason(fmt.Sprintf("Your need “%s”: %s", needTitle, what), reason))
-	s.notify(ctx, e, e.OfferOrgID, kind, withReason(fmt.Sprintf("Your offer “%s”: %s", offerTitle, what), reason))
-}
-
-func withReason(text, reason string) string {
-	if reason == "" {
-		return text
-	}
-	return text + ": " + reason
+// tellBoth notifies both sides of an engagement.
+func (s *Engagements) tellBoth(ctx context.Context, e *models.Engagement, kind, reason string) {
+	s.notify(ctx, e, e.NeedOrgID, kind, reason)
+	s.notify(ctx, e, e.OfferOrgID, kind, reason)
 }
 
 func plural(n int, one, many string) string {
@@ -653,10 +633,20 @@ func (s *Engagements) applied(ctx context.Context, e *models.Engagement) {
 	publish(ctx, s.Bus, s.Log, models.Event{Type: models.EventEngagement, ID: e.ID, Version: e.Version, At: e.UpdatedAt, Data: mustJSON(e), Gen: g})
 }
 
-func (s *Engagements) notify(ctx context.Context, e *models.Engagement, orgID, kind, text string) {
-	if s.Notify != nil && orgID != "" {
-		s.Notify(ctx, orgID, kind, text, "engagement", e.ID)
+// notify tells an organization about an engagement: the kind, with the titles of its need and
+// offer, and the reason when one was given.
+func (s *Engagements) notify(ctx context.Context, e *models.Engagement, orgID, kind, reason string) {
+	if s.Notify == nil || orgID == "" {
+		return
 	}
+	needTitle, offerTitle := e.NeedID, e.OfferID
+	if n, ok := s.Model.Need(e.NeedID); ok {
+		needTitle = n.Title
+	}
+	if o, ok := s.Model.Offer(e.OfferID); ok {
+		offerTitle = o.Title
+	}
+	s.Notify(ctx, orgID, kind, noticeArgs(needTitle, offerTitle, reason), "engagement", e.ID)
 }
 
 // Accept agrees an engagement on behalf of the side that did not propose it. Concurrent and
@@ -670,7 +660,7 @@ func (s *Engagements) Accept(ctx context.Context, a *models.Actor, id string) (*
 		return nil, err
 	}
 	audit(ctx, s.Store, s.Log, s.Now(), a, "accept", "engagement", id, []string{"status"})
-	s.notify(ctx, e, otherOrg(e, models.EngagementSide(a, e)), KindAccepted, "An engagement was agreed")
+	s.notify(ctx, e, otherOrg(e, models.EngagementSide(a, e)), KindAccepted, "")
 	return e, nil
 }
 

@@ -71,16 +71,17 @@ func rowTime(now time.Time, i, n int) time.Time {
 // validation problem of field "rows". The HTTP layer calls it too, to stop reading a body as
 // soon as it holds too many rows.
 func CheckImportSize(n int) error {
-	var msg string
 	switch {
 	case n == 0:
-		msg = "the import holds no rows; send at least one"
+		e := models.Invalid("rows", models.ProblemImportEmpty, nil)
+		e.Detail = "the import holds no rows; send at least one"
+		return e
 	case n > MaxImportRows:
-		msg = fmt.Sprintf("an import holds at most %d rows; split the file", MaxImportRows)
-	default:
-		return nil
+		e := models.Invalid("rows", models.ProblemImportLarge, models.Args{"max": models.ArgInt(MaxImportRows)})
+		e.Detail = fmt.Sprintf("an import holds at most %d rows; split the file", MaxImportRows)
+		return e
 	}
-	return &models.Error{Kind: models.ErrInvalid, Detail: msg, Fields: []models.FieldError{{Field: "rows", Message: msg}}}
+	return nil
 }
 
 // ImportNeeds stores needs in bulk for a coordinator: every row is validated like POST /needs
@@ -95,7 +96,7 @@ func (a *App) ImportNeeds(ctx context.Context, actor *models.Actor, rows []NeedI
 		status = models.NeedDraft
 	case models.NeedDraft, models.NeedSubmitted, models.NeedOpen:
 	default:
-		return nil, fieldErr("status", "must be draft, submitted or open")
+		return nil, fieldErr("status", models.ProblemOneOf, models.OneOf([]models.NeedStatus{models.NeedDraft, models.NeedSubmitted, models.NeedOpen}))
 	}
 	if err := CheckImportSize(len(rows)); err != nil {
 		return nil, err
@@ -148,7 +149,7 @@ func (a *App) importNeed(ctx context.Context, orgs *importOrgs, row *NeedImportR
 	case err != nil:
 		return nil, nil, err
 	case problem != "":
-		probs.Add("organization_id", "%s", problem)
+		probs.Add("organization_id", problem, nil)
 		if country == "" {
 			skip["country"] = true // the organization would have given it
 		}
@@ -157,7 +158,7 @@ func (a *App) importNeed(ctx context.Context, orgs *importOrgs, row *NeedImportR
 			country = org.Country
 		}
 		if country != org.Country {
-			probs.Add("country", "must be the country of organization %s (%s)", org.Name, org.Country)
+			probs.Add("country", models.ProblemOrgCountry, orgCountry(org))
 			skip["country"] = true
 		}
 	}
@@ -189,7 +190,7 @@ func (a *App) ImportOffers(ctx context.Context, actor *models.Actor, rows []Offe
 		status = models.OfferDraft
 	case models.OfferDraft, models.OfferOpen:
 	default:
-		return nil, fieldErr("status", "must be draft or open")
+		return nil, fieldErr("status", models.ProblemOneOf, models.OneOf([]models.OfferStatus{models.OfferDraft, models.OfferOpen}))
 	}
 	if err := CheckImportSize(len(rows)); err != nil {
 		return nil, err
@@ -237,7 +238,7 @@ func (a *App) importOffer(ctx context.Context, orgs *importOrgs, row *OfferImpor
 	if _, problem, err := orgs.get(ctx, row.OrganizationID); err != nil {
 		return nil, nil, err
 	} else if problem != "" {
-		probs.Add("organization_id", "%s", problem)
+		probs.Add("organization_id", problem, nil)
 	}
 	o := &models.Offer{
 		ID: models.NewID(at), Title: row.Title, Description: row.Description, Themes: row.Themes, Capabilities: row.Capabilities,
@@ -348,15 +349,15 @@ type importOrgs struct {
 
 type importOrg struct {
 	org     *models.Organization
-	problem string
+	problem string // a problem code (models.Problem*)
 }
 
 func (a *App) importOrgs(kind string) *importOrgs {
 	return &importOrgs{app: a, kind: kind, seen: map[string]importOrg{}}
 }
 
-// get returns the organization with id, or a problem with it in words for the user (unknown,
-// or of the wrong type for the import's kind); err is only for a failing store.
+// get returns the organization with id, or the code of a problem with it (unknown, or of the
+// wrong type for the import's kind); err is only for a failing store.
 func (o *importOrgs) get(ctx context.Context, id string) (*models.Organization, string, error) {
 	if r, ok := o.seen[id]; ok {
 		return r.org, r.problem, nil
@@ -364,22 +365,22 @@ func (o *importOrgs) get(ctx context.Context, id string) (*models.Organization, 
 	r := importOrg{}
 	switch {
 	case id == "" && o.kind == importKindNeeds:
-		r.problem = "is required: the government organization the need is for"
+		r.problem = models.ProblemOrgRequired
 	case id == "":
-		r.problem = "is required: the donor or implementer organization that runs the offer"
+		r.problem = models.ProblemOfferOrgRequired
 	case !models.ValidID(id):
-		r.problem = "no such organization"
+		r.problem = models.ProblemUnknownOrg
 	default:
 		org, err := o.app.store.GetOrg(ctx, id)
 		switch {
 		case errors.Is(err, models.ErrNotFound):
-			r.problem = "no such organization"
+			r.problem = models.ProblemUnknownOrg
 		case err != nil:
 			return nil, "", fmt.Errorf("look up organization of an imported row: %w", err)
 		case o.kind == importKindNeeds && org.Type != models.OrgGovernment:
-			r.problem = "must be a government organization"
+			r.problem = models.ProblemOrgNotGovernment
 		case o.kind == importKindOffers && org.Type != models.OrgDonor && org.Type != models.OrgImplementer:
-			r.problem = "must be a donor or implementer organization"
+			r.problem = models.ProblemOrgNotImplementer
 		default:
 			r.org = org
 		}
@@ -418,7 +419,8 @@ func problemFields(p models.Problems) map[string]bool {
 func prefixRow(i int, p models.Problems) models.Problems {
 	out := make(models.Problems, len(p))
 	for j, f := range p {
-		out[j] = models.FieldError{Field: fmt.Sprintf("rows[%d].%s", i, f.Field), Message: f.Message}
+		f.Field = fmt.Sprintf("rows[%d].%s", i, f.Field)
+		out[j] = f
 	}
 	return out
 }

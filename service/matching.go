@@ -63,6 +63,9 @@ type Matching struct {
 	// Active supplies the deliveries under way (agreed engagements, active projects) per
 	// country and capability, for the duplication factor; nil means none.
 	Active func() map[matching.Delivery]int
+	// Texts writes each factor's reason in the language a ranking is asked in; nil leaves the
+	// reasons to the caller (codes and arguments only).
+	Texts models.Texts
 
 	ix         *matching.Index
 	mu         sync.RWMutex
@@ -534,8 +537,9 @@ func (m *Matching) minStamp(dirty map[string]int64, id string) int64 {
 	return dirty[id]
 }
 
-// OffersForNeedJSON returns the encoded ranking of offers for a need the actor may see.
-func (m *Matching) OffersForNeedJSON(ctx context.Context, a *models.Actor, needID string, limit int) ([]byte, error) {
+// OffersForNeedJSON returns the encoded ranking of offers for a need the actor may see, each
+// factor's reason written in lang ("" leaves the reasons to the caller: codes and arguments).
+func (m *Matching) OffersForNeedJSON(ctx context.Context, a *models.Actor, needID string, limit int, lang string) ([]byte, error) {
 	n, ok := m.Model.Need(needID)
 	if !ok || !models.ValidID(needID) {
 		return nil, models.Errorf(models.ErrNotFound, "need not found")
@@ -543,7 +547,7 @@ func (m *Matching) OffersForNeedJSON(ctx context.Context, a *models.Actor, needI
 	if err := models.AuthorizeNeed(a, models.ActRead, n); err != nil {
 		return nil, err
 	}
-	return m.serve(ctx, rankKey{need: true, id: needID, owner: needID}, m.minStamp(m.needDirty, needID), limit, m.seenBy(a),
+	return m.serve(ctx, rankKey{need: true, id: needID, owner: needID}, m.minStamp(m.needDirty, needID), limit, lang, m.seenBy(a),
 		func(w matching.Weights, c *matching.Context) []matching.Match {
 			return m.ix.RankOffersForNeed(needID, needListDepth, w, c)
 		},
@@ -552,7 +556,7 @@ func (m *Matching) OffersForNeedJSON(ctx context.Context, a *models.Actor, needI
 			for _, x := range m.ix.ExplainAll(e.Items[:min(limit, len(e.Items))], w, c) {
 				if o, ok := m.ix.Offer(x.OfferID); ok {
 					out.Items = append(out.Items, OfferMatch{Rank: len(out.Items) + 1, OfferID: x.OfferID, Score: x.Score,
-						Band: x.Band, Relevance: x.Relevance, Title: o.Title, OrganizationID: o.OrganizationID, Factors: x.Factors})
+						Band: x.Band, Relevance: x.Relevance, Title: o.Title, OrganizationID: o.OrganizationID, Factors: m.reasons(x.Factors, lang)})
 				}
 			}
 			return out
@@ -560,8 +564,8 @@ func (m *Matching) OffersForNeedJSON(ctx context.Context, a *models.Actor, needI
 }
 
 // NeedsForOfferJSON returns the encoded ranking of needs for an offer, listing only needs the
-// actor may see.
-func (m *Matching) NeedsForOfferJSON(ctx context.Context, a *models.Actor, offerID string, limit int) ([]byte, error) {
+// actor may see, each factor's reason written in lang (as OffersForNeedJSON).
+func (m *Matching) NeedsForOfferJSON(ctx context.Context, a *models.Actor, offerID string, limit int, lang string) ([]byte, error) {
 	o, ok := m.Model.Offer(offerID)
 	if !ok || !models.ValidID(offerID) {
 		return nil, models.Errorf(models.ErrNotFound, "offer not found")
@@ -570,7 +574,7 @@ func (m *Matching) NeedsForOfferJSON(ctx context.Context, a *models.Actor, offer
 		return nil, err
 	}
 	aud, visible := audience(a)
-	return m.serve(ctx, rankKey{id: offerKey(offerID, aud), owner: offerID}, m.minStamp(m.offerDirty, offerID), limit, m.seenBy(a),
+	return m.serve(ctx, rankKey{id: offerKey(offerID, aud), owner: offerID}, m.minStamp(m.offerDirty, offerID), limit, lang, m.seenBy(a),
 		func(w matching.Weights, c *matching.Context) []matching.Match {
 			return m.ix.RankNeedsForOffer(offerID, MaxRankLimit, w, c, visible)
 		},
@@ -579,11 +583,26 @@ func (m *Matching) NeedsForOfferJSON(ctx context.Context, a *models.Actor, offer
 			for _, x := range m.ix.ExplainAll(e.Items[:min(limit, len(e.Items))], w, c) {
 				if n, ok := m.ix.Need(x.NeedID); ok && visible(n) {
 					out.Items = append(out.Items, NeedMatch{Rank: len(out.Items) + 1, NeedID: x.NeedID, Score: x.Score,
-						Band: x.Band, Relevance: x.Relevance, Title: n.Title, Country: n.Country, OrganizationID: n.OrganizationID, Factors: x.Factors})
+						Band: x.Band, Relevance: x.Relevance, Title: n.Title, Country: n.Country, OrganizationID: n.OrganizationID,
+						Factors: m.reasons(x.Factors, lang)})
 				}
 			}
 			return out
 		})
+}
+
+// reasons writes each factor's reason in lang (a copy; none when lang is "" or there is no
+// catalog).
+func (m *Matching) reasons(fs []matching.Factor, lang string) []matching.Factor {
+	if lang == "" || m.Texts == nil {
+		return fs
+	}
+	out := make([]matching.Factor, len(fs))
+	for i, f := range fs {
+		f.Reason = m.Texts.Reason(lang, f.Code, f.Args)
+		out[i] = f
+	}
+	return out
 }
 
 // serve is the cache path shared by both directions: L1, then L2, then compute once.
@@ -591,9 +610,9 @@ func (m *Matching) NeedsForOfferJSON(ctx context.Context, a *models.Actor, offer
 // compute ranks the list from the index; body renders a response from a cached ranking,
 // explaining the lines it shows with the weights and context the ranking was computed with.
 // seen counts the deliveries the caller may see (nil: all of them), for the duplication
-// reasons: a response is encoded once per limit and per what those counts make of its lines
-// (seenKey), so a caller is never served another caller's counts.
-func (m *Matching) serve(ctx context.Context, k rankKey, min int64, limit int, seen func(matching.Delivery) int,
+// reasons: a response is encoded once per limit, language and what those counts make of its
+// lines (seenKey), so a caller is never served another caller's counts or language.
+func (m *Matching) serve(ctx context.Context, k rankKey, min int64, limit int, lang string, seen func(matching.Delivery) int,
 	compute func(matching.Weights, *matching.Context) []matching.Match,
 	body func(e *rankEntry, cached bool, limit int, w matching.Weights, c *matching.Context) any) ([]byte, error) {
 	today := models.DateOf(m.Now())
@@ -605,7 +624,7 @@ func (m *Matching) serve(ctx context.Context, k rankKey, min int64, limit int, s
 		if limit < len(shown) {
 			shown = shown[:limit]
 		}
-		key := strconv.Itoa(limit) + m.seenKey(shown, ctxNow, seen)
+		key := strconv.Itoa(limit) + "|" + lang + m.seenKey(shown, ctxNow, seen)
 		c := ctxNow
 		if seen != nil {
 			c = &matching.Context{Today: ctxNow.Today, Active: ctxNow.Active, Seen: seen}
@@ -826,9 +845,10 @@ type NeedMatch struct {
 	Factors        []matching.Factor `json:"factors"`
 }
 
-// OffersForNeed is OffersForNeedJSON decoded, for the web UI.
+// OffersForNeed is OffersForNeedJSON decoded, for the web UI, which writes the reasons itself
+// from their codes and arguments.
 func (m *Matching) OffersForNeed(ctx context.Context, a *models.Actor, needID string, limit int) (*NeedMatches, error) {
-	b, err := m.OffersForNeedJSON(ctx, a, needID, limit)
+	b, err := m.OffersForNeedJSON(ctx, a, needID, limit, "")
 	if err != nil {
 		return nil, err
 	}
@@ -836,9 +856,9 @@ func (m *Matching) OffersForNeed(ctx context.Context, a *models.Actor, needID st
 	return &out, json.Unmarshal(b, &out)
 }
 
-// NeedsForOffer is NeedsForOfferJSON decoded, for the web UI.
+// NeedsForOffer is NeedsForOfferJSON decoded, for the web UI (as OffersForNeed).
 func (m *Matching) NeedsForOffer(ctx context.Context, a *models.Actor, offerID string, limit int) (*OfferMatches, error) {
-	b, err := m.NeedsForOfferJSON(ctx, a, offerID, limit)
+	b, err := m.NeedsForOfferJSON(ctx, a, offerID, limit, "")
 	if err != nil {
 		return nil, err
 	}

@@ -35,7 +35,7 @@ func wantNeedRanking(t *testing.T, w *benchWorld, needID string) []OfferMatch {
 // gotNeedRanking reads a need's ranking through the service, as the API does.
 func gotNeedRanking(t *testing.T, w *benchWorld, needID string) NeedMatches {
 	t.Helper()
-	raw, err := w.app.Matching.OffersForNeedJSON(context.Background(), w.coord, needID, MaxRankLimit)
+	raw, err := w.app.Matching.OffersForNeedJSON(context.Background(), w.coord, needID, MaxRankLimit, "en")
 	require.NoError(t, err)
 	var got NeedMatches
 	require.NoError(t, json.Unmarshal(raw, &got))
@@ -131,7 +131,7 @@ func TestPatchingUnderConcurrentReads(t *testing.T) {
 				default:
 				}
 				n := w.needs[rng.IntN(len(w.needs))]
-				if _, err := w.app.Matching.OffersForNeedJSON(context.Background(), w.coord, n, 1+rng.IntN(MaxRankLimit)); err != nil {
+				if _, err := w.app.Matching.OffersForNeedJSON(context.Background(), w.coord, n, 1+rng.IntN(MaxRankLimit), "en"); err != nil {
 					t.Error(err)
 					return
 				}

@@ -1,10 +1,10 @@
 package service
 
 import (
+	"slices"
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"log/slog"
 	"math"
 	"sort"
@@ -90,7 +90,7 @@ func (s *Needs) Create(ctx context.Context, a *models.Actor, in NeedInput) (*mod
 			country = org.Country
 		}
 		if country != org.Country {
-			return nil, fieldErr("country", "must be the country of organization %s (%s)", org.Name, org.Country)
+			return nil, fieldErr("country", models.ProblemOrgCountry, orgCountry(org))
 		}
 	} else if in.OrganizationID != "" && in.OrganizationID != a.OrgID {
 		return nil, models.Errorf(models.ErrForbidden, "a ministry posts needs only for its own organization")
@@ -123,20 +123,20 @@ func (s *Needs) Create(ctx context.Context, a *models.Actor, in NeedInput) (*mod
 
 func (s *Needs) governmentOrg(ctx context.Context, id string) (*models.Organization, error) {
 	if id == "" {
-		return nil, fieldErr("organization_id", "is required when a coordinator posts a need: the government organization it is for")
+		return nil, fieldErr("organization_id", models.ProblemOrgRequired, nil)
 	}
 	if !models.ValidID(id) {
-		return nil, fieldErr("organization_id", "no such organization")
+		return nil, fieldErr("organization_id", models.ProblemUnknownOrg, nil)
 	}
 	org, err := s.Store.GetOrg(ctx, id)
 	if errors.Is(err, models.ErrNotFound) {
-		return nil, fieldErr("organization_id", "no such organization")
+		return nil, fieldErr("organization_id", models.ProblemUnknownOrg, nil)
 	}
 	if err != nil {
 		return nil, err
 	}
 	if org.Type != models.OrgGovernment {
-		return nil, fieldErr("organization_id", "must be a government organization")
+		return nil, fieldErr("organization_id", models.ProblemOrgNotGovernment, nil)
 	}
 	return org, nil
 }
@@ -385,23 +385,23 @@ func (s *Needs) List(ctx context.Context, a *models.Actor, p NeedListParams) ([]
 	q := readmodel.NeedQuery{Country: models.NormalizeISO(p.Country), Theme: models.Theme(p.Theme), Capability: models.Capability(p.Capability),
 		Status: models.NeedStatus(p.Status), OrgID: p.OrgID, Q: p.Q, Sort: p.Sort, Limit: p.Limit}
 	if q.Country != "" && !models.ValidISO(q.Country) {
-		probs.Add("country", "must be an ISO 3166-1 alpha-2 code")
+		probs.Add("country", models.ProblemUnknownCountry, models.Args{"value": models.ArgSent(p.Country)})
 	}
 	if q.Theme != "" && !q.Theme.Valid() {
-		probs.Add("theme", "unknown theme")
+		probs.Add("theme", models.ProblemUnknownTheme, models.Args{"value": models.ArgSent(p.Theme)})
 	}
 	if q.Capability != "" && !q.Capability.Valid() {
-		probs.Add("capability", "unknown capability")
+		probs.Add("capability", models.ProblemUnknownCapability, models.Args{"value": models.ArgSent(p.Capability)})
 	}
 	if q.Status != "" && !validNeedStatus(q.Status) {
-		probs.Add("status", "unknown status")
+		probs.Add("status", models.ProblemOneOf, models.OneOf(needStatuses))
 	}
 	switch q.Sort {
 	case "":
 		q.Sort = readmodel.SortNewest
 	case readmodel.SortNewest, readmodel.SortPriority:
 	default:
-		probs.Add("sort", "must be newest or priority")
+		probs.Add("sort", models.ProblemOneOf, models.OneOf([]string{readmodel.SortNewest, readmodel.SortPriority}))
 	}
 	models.ValidText("q", p.Q, 200, false, &probs)
 	if err := probs.Err(); err != nil {
@@ -444,18 +444,16 @@ func (s *Needs) Queue(ctx context.Context, a *models.Actor, limit int) ([]*model
 	return items, nil
 }
 
-func validNeedStatus(st models.NeedStatus) bool {
-	switch st {
-	case models.NeedDraft, models.NeedSubmitted, models.NeedOpen, models.NeedMatched, models.NeedInProgress, models.NeedFulfilled, models.NeedWithdrawn:
-		return true
-	}
-	return false
-}
+// needStatuses are the statuses a need list may be filtered by.
+var needStatuses = []models.NeedStatus{models.NeedDraft, models.NeedSubmitted, models.NeedOpen, models.NeedMatched,
+	models.NeedInProgress, models.NeedFulfilled, models.NeedWithdrawn}
+
+func validNeedStatus(st models.NeedStatus) bool { return slices.Contains(needStatuses, st) }
 
 // pickVersion reconciles the version named in the body and in If-Match.
 func pickVersion(body, header *int64) (*int64, error) {
 	if body != nil && header != nil && *body != *header {
-		return nil, fieldErr("version", "differs from If-Match")
+		return nil, fieldErr("version", models.ProblemVersionMismatch, nil)
 	}
 	if body != nil {
 		return body, nil
@@ -463,9 +461,15 @@ func pickVersion(body, header *int64) (*int64, error) {
 	return header, nil
 }
 
-func fieldErr(field, format string, args ...any) error {
-	return &models.Error{Kind: models.ErrInvalid, Detail: field + " " + fmt.Sprintf(format, args...),
-		Fields: []models.FieldError{{Field: field, Message: fmt.Sprintf(format, args...)}}}
+// fieldErr is the 422 of one field's problem: a problem code (models.Problem*) and its
+// arguments.
+func fieldErr(field, code string, args models.Args) error {
+	return models.Invalid(field, code, args)
+}
+
+// orgCountry is the arguments of an org_country problem: the organization and its country.
+func orgCountry(org *models.Organization) models.Args {
+	return models.Args{"organization": models.ArgText(org.Name), "country": models.ArgOf(models.KindCountry, org.Country)}
 }
 
 func mustJSON(v any) json.RawMessage {

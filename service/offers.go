@@ -196,10 +196,10 @@ func (s *Offers) Patch(ctx context.Context, a *models.Actor, id string, p OfferP
 			return err
 		}
 		if o.MaxEngagements < o.EngagementsUsed {
-			return fieldErr("max_engagements", "cannot be below the %d engagements already agreed", o.EngagementsUsed)
+			return fieldErr("max_engagements", models.ProblemBelowUsed, models.Args{"count": models.ArgInt(o.EngagementsUsed)})
 		}
 		if o.BudgetUSD < o.BudgetCommitted {
-			return fieldErr("budget_usd", "cannot be below the US$%d already committed to agreed engagements", o.BudgetCommitted)
+			return fieldErr("budget_usd", models.ProblemBelowCommitted, models.Args{"committed": models.ArgUSD(o.BudgetCommitted)})
 		}
 		return nil
 	})
@@ -373,18 +373,18 @@ func (s *Offers) List(ctx context.Context, a *models.Actor, p OfferListParams) (
 	q := readmodel.OfferQuery{Country: models.NormalizeISO(p.Country), Theme: models.Theme(p.Theme), Capability: models.Capability(p.Capability),
 		Status: models.OfferStatus(p.Status), OrgID: p.OrgID, Q: p.Q, Limit: p.Limit}
 	if q.Country != "" && !models.ValidISO(q.Country) {
-		probs.Add("country", "must be an ISO 3166-1 alpha-2 code")
+		probs.Add("country", models.ProblemUnknownCountry, models.Args{"value": models.ArgSent(p.Country)})
 	}
 	if q.Theme != "" && !q.Theme.Valid() {
-		probs.Add("theme", "unknown theme")
+		probs.Add("theme", models.ProblemUnknownTheme, models.Args{"value": models.ArgSent(p.Theme)})
 	}
 	if q.Capability != "" && !q.Capability.Valid() {
-		probs.Add("capability", "unknown capability")
+		probs.Add("capability", models.ProblemUnknownCapability, models.Args{"value": models.ArgSent(p.Capability)})
 	}
 	switch q.Status {
 	case "", models.OfferDraft, models.OfferOpen, models.OfferClosed:
 	default:
-		probs.Add("status", "must be draft, open or closed")
+		probs.Add("status", models.ProblemOneOf, models.OneOf([]models.OfferStatus{models.OfferDraft, models.OfferOpen, models.OfferClosed}))
 	}
 	models.ValidText("q", p.Q, 200, false, &probs)
 	if err := probs.Err(); err != nil {

@@ -17,8 +17,13 @@ import (
 // checkPassword applies the password rules (the Passwords port: length, and a guess estimate
 // with the user's own e-mail and name as known words) and records a refusal against field.
 func checkPassword(pw models.Passwords, field, password, email, name string, p *models.Problems) {
-	if err := pw.Check(password, email, name); err != nil {
-		p.Add(field, "%s", strings.TrimPrefix(err.Error(), models.ErrWeakPassword.Error()+": "))
+	err := pw.Check(password, email, name)
+	var weak *models.WeakPasswordError
+	switch {
+	case errors.As(err, &weak):
+		p.Add(field, weak.Code, weak.Args)
+	case err != nil:
+		p.Add(field, models.ProblemPasswordWeak, nil)
 	}
 }
 
@@ -61,11 +66,11 @@ func (s *Auth) ChangePassword(ctx context.Context, a *models.Actor, current, nex
 	}
 	var p models.Problems
 	if current == "" {
-		p.Add("current_password", "is required")
+		p.Add("current_password", models.ProblemRequired, nil)
 	}
 	checkPassword(s.Passwords, "new_password", next, u.Email, u.Name, &p)
 	if next != "" && next == current {
-		p.Add("new_password", "must differ from the current password")
+		p.Add("new_password", models.ProblemPasswordSame, nil)
 	}
 	if err := p.Err(); err != nil {
 		return err
@@ -73,7 +78,7 @@ func (s *Auth) ChangePassword(ctx context.Context, a *models.Actor, current, nex
 	if len(current) > models.PasswordMaxBytes || s.Passwords.Verify(u.PasswordHash, current) != nil {
 		s.failed(ctx, acctKey, LoginAccountBackoff)
 		return &models.Error{Kind: models.ErrInvalid, Detail: "the current password is wrong",
-			Fields: []models.FieldError{{Field: "current_password", Message: "is not your current password"}}}
+			Fields: []models.FieldError{{Field: "current_password", Code: models.ProblemPasswordWrong}}}
 	}
 	if err := s.setPassword(ctx, u, next); err != nil {
 		return err
@@ -152,7 +157,7 @@ func (s *Accounts) IssuePasswordReset(ctx context.Context, a *models.Actor, user
 // errResetLink is the one answer for every unusable reset link (unknown, malformed, used,
 // replaced, expired, or for a disabled account), so that a link's answer says nothing more.
 var errResetLink = &models.Error{Kind: models.ErrInvalid, Detail: "this password reset link is not valid or has expired; ask a coordinator for a new one",
-	Fields: []models.FieldError{{Field: "token", Message: "is not valid or has expired"}}}
+	Fields: []models.FieldError{{Field: "token", Code: models.ProblemTokenInvalid}}}
 
 // resetLink finds the user and stored reset of a token, checking it without using it.
 func (s *Auth) resetLink(ctx context.Context, token string) (*models.User, string, error) {

@@ -24,7 +24,7 @@ type Projects struct {
 	Matching    *Matching
 	Now         Clock
 	Log         *slog.Logger
-	Notify      func(ctx context.Context, orgID, kind, text, objectType, objectID string)
+	Notify      func(ctx context.Context, orgID, kind string, args models.Args, objectType, objectID string)
 }
 
 // ProjectInput is the body of POST /projects.
@@ -74,7 +74,7 @@ func (s *Projects) View(p *models.Project) *ProjectView {
 // retry redoes what is missing and answers 200 with the same project.
 func (s *Projects) Create(ctx context.Context, a *models.Actor, in ProjectInput) (*ProjectView, bool, error) {
 	if in.EngagementID == "" {
-		return nil, false, fieldErr("engagement_id", "is required")
+		return nil, false, fieldErr("engagement_id", models.ProblemRequired, nil)
 	}
 	// Who may start it is decided before the input is checked: a caller who may not gets 403
 	// or 404 whatever the body.
@@ -89,7 +89,7 @@ func (s *Projects) Create(ctx context.Context, a *models.Actor, in ProjectInput)
 	models.RequiredText("title", in.Title, models.MaxTitleRunes, false, &p)
 	models.ValidText("description", in.Description, models.MaxDescriptionRunes, true, &p)
 	if in.BudgetUSD <= 0 || in.BudgetUSD >= models.MaxBudgetUSD {
-		p.Add("budget_usd", "must be a whole number of US dollars from 1 to 9,999,999,999")
+		p.Add("budget_usd", models.ProblemRange, models.BudgetRange())
 	}
 	checkDates(&p, "start_date", in.StartDate, "end_date", in.EndDate, true)
 	if err := p.Err(); err != nil {
@@ -119,7 +119,7 @@ func (s *Projects) Create(ctx context.Context, a *models.Actor, in ProjectInput)
 	}
 	impl, err := s.org(ctx, implementer)
 	if err != nil || (impl.Type != models.OrgImplementer && impl.Type != models.OrgDonor) {
-		return nil, false, fieldErr("implementer_organization_id", "must be an implementer or donor organization")
+		return nil, false, fieldErr("implementer_organization_id", models.ProblemOrgNotImplementer, nil)
 	}
 	donor, err := s.org(ctx, e.OfferOrgID)
 	if err != nil {
@@ -201,7 +201,8 @@ func (s *Projects) Create(ctx context.Context, a *models.Actor, in ProjectInput)
 	// Coordinators hear of any duplication, including deliveries the project's donor may not see
 	// (once: a retried start does not tell them again).
 	if s.Notify != nil && created && len(s.overlapsOf(systemView(s.Model), prj)) > 0 {
-		s.Notify(ctx, "coordinators", "overlap", fmt.Sprintf("Possible duplication: %s in %s", prj.Capability, prj.Country), "project", prj.ID)
+		s.Notify(ctx, CoordinatorsFeed, KindOverlap, models.Args{"capability": models.ArgOf(models.KindCapability, prj.Capability),
+			"country": models.ArgOf(models.KindCountry, prj.Country)}, "project", prj.ID)
 	}
 	if created {
 		audit(ctx, s.Store, s.Log, now, a, "create", "project", prj.ID, nil)
@@ -216,16 +217,25 @@ func (s *Projects) org(ctx context.Context, id string) (*models.Organization, er
 	return s.Store.GetOrg(ctx, id)
 }
 
+// checkDates reports a period's dates that are not real dates (or missing, when required), or
+// an end before the start.
 func checkDates(p *models.Problems, fromName string, from models.Date, toName string, to models.Date, required bool) {
 	fromOK, toOK := from.Valid(), to.Valid()
-	if (required || from != "") && !fromOK {
-		p.Add(fromName, "must be a real date written YYYY-MM-DD")
-	}
-	if (required || to != "") && !toOK {
-		p.Add(toName, "must be a real date written YYYY-MM-DD")
+	for _, d := range []struct {
+		name string
+		v    models.Date
+		ok   bool
+	}{{fromName, from, fromOK}, {toName, to, toOK}} {
+		switch {
+		case d.ok:
+		case d.v == "" && required:
+			p.Add(d.name, models.ProblemDateRequired, nil)
+		case d.v != "":
+			p.Add(d.name, models.ProblemDateInvalid, models.Args{"got": models.ArgSent(string(d.v))})
+		}
 	}
 	if fromOK && toOK && to < from {
-		p.Add(toName, "must not be before %s", fromName)
+		p.Add(toName, models.ProblemDateOrder, models.Args{"start": models.ArgDate(from)})
 	}
 }
 
@@ -266,13 +276,13 @@ func (s *Projects) List(ctx context.Context, a *models.Actor, country, theme str
 	var p models.Problems
 	country = models.NormalizeISO(country)
 	if country != "" && !models.ValidISO(country) {
-		p.Add("country", "must be an ISO 3166-1 alpha-2 code")
+		p.Add("country", models.ProblemUnknownCountry, models.Args{"value": models.ArgSent(country)})
 	}
 	if theme != "" && !models.Theme(theme).Valid() {
-		p.Add("theme", "unknown theme")
+		p.Add("theme", models.ProblemUnknownTheme, models.Args{"value": models.ArgSent(theme)})
 	}
 	if status < 0 || status > 6 {
-		p.Add("status", "must be an IATI activity status code from 1 to 6")
+		p.Add("status", models.ProblemRange, activityStatusRange())
 	}
 	if err := p.Err(); err != nil {
 		return nil, err
@@ -346,43 +356,46 @@ func validateProject(p *models.Project) error {
 	models.RequiredText("title", p.Title, models.MaxTitleRunes, false, &pr)
 	models.ValidText("description", p.Description, models.MaxDescriptionRunes, true, &pr)
 	if p.BudgetUSD <= 0 || p.BudgetUSD >= models.MaxBudgetUSD {
-		pr.Add("budget_usd", "must be a whole number of US dollars from 1 to 9,999,999,999")
+		pr.Add("budget_usd", models.ProblemRange, models.BudgetRange())
 	}
 	checkDates(&pr, "start_date", p.PlannedStart, "end_date", p.PlannedEnd, true)
 	checkDates(&pr, "actual_start", p.ActualStart, "actual_end", p.ActualEnd, false)
 	if len(p.Results) > 100 {
-		pr.Add("results", "at most 100 results")
+		pr.Add("results", models.ProblemListTooLong, models.Args{"max": models.ArgInt(100), "got": models.ArgInt(len(p.Results))})
 	}
 	for i, r := range p.Results {
 		f := fmt.Sprintf("results[%d]", i)
 		if r.Type != models.ResultOutput && r.Type != models.ResultOutcome {
-			pr.Add(f+".type", "must be output or outcome")
+			pr.Add(f+".type", models.ProblemOneOf, models.OneOf([]models.ResultType{models.ResultOutput, models.ResultOutcome}))
 		}
 		models.RequiredText(f+".title", r.Title, models.MaxTitleRunes, false, &pr)
 		models.ValidText(f+".description", r.Description, 5000, true, &pr)
 		for name, v := range map[string]*int{"baseline": r.Baseline, "target": r.Target, "achieved": r.Achieved} {
 			if v != nil && (*v < 0 || *v > 1_000_000_000) {
-				pr.Add(f+"."+name, "must be between 0 and 1,000,000,000")
+				pr.Add(f+"."+name, models.ProblemRange, models.Args{"min": models.ArgInt(0), "max": models.ArgInt(1_000_000_000)})
 			}
 		}
 	}
 	if len(p.Documents) > 100 {
-		pr.Add("documents", "at most 100 documents")
+		pr.Add("documents", models.ProblemListTooLong, models.Args{"max": models.ArgInt(100), "got": models.ArgInt(len(p.Documents))})
 	}
 	for i, d := range p.Documents {
 		f := fmt.Sprintf("documents[%d]", i)
 		models.RequiredText(f+".title", d.Title, models.MaxTitleRunes, false, &pr)
 		u, err := url.Parse(d.URL)
 		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || len(d.URL) > 2000 {
-			pr.Add(f+".url", "must be an absolute http(s) URL")
+			pr.Add(f+".url", models.ProblemURL, nil)
 		}
 		models.ValidText(f+".category", d.Category, 3, false, &pr)
 		if d.Language != "" && !models.ValidLanguage(d.Language) {
-			pr.Add(f+".language", "must be an ISO 639-1 code")
+			pr.Add(f+".language", models.ProblemUnknownLanguage, models.Args{"value": models.ArgSent(d.Language)})
 		}
 	}
 	return pr.Err()
 }
+
+// activityStatusRange is the range problem's arguments of an IATI activity status code.
+func activityStatusRange() models.Args { return models.Args{"min": models.ArgInt(1), "max": models.ArgInt(6)} }
 
 // statusMoves lists the IATI status changes a project may make.
 var statusMoves = map[models.ActivityStatus][]models.ActivityStatus{
@@ -396,7 +409,7 @@ var statusMoves = map[models.ActivityStatus][]models.ActivityStatus{
 // recorded result; a closed project fulfils its need.
 func (s *Projects) SetStatus(ctx context.Context, a *models.Actor, id string, to models.ActivityStatus, reason string) (*ProjectView, error) {
 	if to < 1 || to > 6 {
-		return nil, fieldErr("status", "must be an IATI activity status code from 1 to 6")
+		return nil, fieldErr("status", models.ProblemRange, activityStatusRange())
 	}
 	prj, err := s.update(ctx, a, id, nil, models.ActStatus, func(p *models.Project) error {
 		allowed := false
@@ -454,13 +467,17 @@ func (s *Projects) AddTransaction(ctx context.Context, a *models.Actor, id strin
 	switch in.Type {
 	case models.TxPledge, models.TxCommitment, models.TxDisbursement, models.TxExpenditure:
 	default:
-		p.Add("type", "must be pledge, commitment, disbursement or expenditure")
+		p.Add("type", models.ProblemOneOf, models.OneOf([]models.TransactionType{models.TxPledge, models.TxCommitment,
+			models.TxDisbursement, models.TxExpenditure}))
 	}
 	if in.AmountUSD <= 0 || in.AmountUSD >= models.MaxBudgetUSD {
-		p.Add("amount_usd", "must be a whole number of US dollars from 1 to 9,999,999,999")
+		p.Add("amount_usd", models.ProblemRange, models.BudgetRange())
 	}
-	if !in.Date.Valid() {
-		p.Add("date", "must be a real date written YYYY-MM-DD")
+	switch {
+	case in.Date == "":
+		p.Add("date", models.ProblemDateRequired, nil)
+	case !in.Date.Valid():
+		p.Add("date", models.ProblemDateInvalid, models.Args{"got": models.ArgSent(string(in.Date))})
 	}
 	models.ValidText("description", in.Description, 2000, true, &p)
 	if err := p.Err(); err != nil {

@@ -72,7 +72,7 @@ func (a *App) FundingReport(ctx context.Context, actor *models.Actor, groupBy st
 		"capability": func(n *models.Need) string { return string(n.Capability) },
 	}[groupBy]
 	if key == nil {
-		return nil, fieldErr("group_by", "must be country, theme or capability")
+		return nil, fieldErr("group_by", models.ProblemOneOf, models.OneOf([]string{"country", "theme", "capability"}))
 	}
 	groups := fundingBy(a.Model, actor, key)
 	out := make([]FundingRow, 0, len(groups))
@@ -109,7 +109,7 @@ func (a *App) ExportIATI(ctx context.Context, actor *models.Actor, country strin
 	var p models.Problems
 	country = models.NormalizeISO(country)
 	if country != "" && !models.ValidISO(country) {
-		p.Add("country", "must be an ISO 3166-1 alpha-2 code")
+		p.Add("country", models.ProblemUnknownCountry, models.Args{"value": models.ArgSent(country)})
 	}
 	checkDates(&p, "from", from, "to", to, false)
 	if err := p.Err(); err != nil {

@@ -114,10 +114,14 @@ func retryAfter(err error, status int) string {
 }
 
 // errorHandler is Fiber's single error handler: every error a handler or middleware returns,
-// and every unknown route, ends here and leaves as application/problem+json.
+// and every unknown route, ends here and leaves as application/problem+json. Each field
+// problem's message is written in the caller's language, next to its code and arguments.
 func errorHandler(log *slog.Logger) fiber.ErrorHandler {
 	return func(c *fiber.Ctx, err error) error {
 		p := toProblem(err)
+		if len(p.Errors) > 0 {
+			p.Errors = localizer(c).FieldErrors(p.Errors)
+		}
 		p.Instance = c.Path()
 		p.RequestID = requestID(c)
 		if p.Status >= 500 && p.Status != 503 {

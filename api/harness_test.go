@@ -18,6 +18,7 @@ import (
 	"github.com/capmatch/capmatch/adapters/passwords"
 	"github.com/capmatch/capmatch/adapters/rediscache"
 	"github.com/capmatch/capmatch/adapters/rediscache/redistest"
+	"github.com/capmatch/capmatch/i18n"
 	"github.com/capmatch/capmatch/models"
 	"github.com/capmatch/capmatch/service"
 	"github.com/stretchr/testify/require"
@@ -86,7 +87,7 @@ func (e *env) nodeWith(wrap func(models.Store) models.Store) *node {
 	bus := rediscache.NewBus(cache, models.NewID(time.Now()), log)
 	app := service.New(service.Deps{Passwords: passwords.Argon2id{}, Activities: iati.Exporter{}, Store: store, Bus: bus, Limiter: rediscache.NewRateLimiter(cache),
 		Access: jwtauth.New(ring, time.Now), Log: log, CursorKey: e.secret,
-		Rankings: rediscache.NewRankings(cache, time.Hour), Webhooks: testWebhooks})
+		Rankings: rediscache.NewRankings(cache, time.Hour), Webhooks: testWebhooks, Texts: i18n.Default()})
 	require.NoError(t, app.Start(context.Background()))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})

@@ -132,16 +132,18 @@ func decodeRow(raw json.RawMessage, v any) error {
 func rowDecodeProblem(i int, err error) models.FieldError {
 	prefix := fmt.Sprintf("rows[%d]", i)
 	if errors.Is(err, errNotObject) {
-		return models.FieldError{Field: prefix, Message: "must be a JSON object"}
+		return models.FieldError{Field: prefix, Code: models.ProblemJSONType, Args: models.Args{"expected": models.ArgCode("object")}}
 	}
 	var de *models.Error
 	if !errors.As(decodeError(err), &de) {
-		return models.FieldError{Field: prefix, Message: "could not be read"}
+		return models.FieldError{Field: prefix, Code: models.ProblemUnreadable}
 	}
 	if len(de.Fields) > 0 {
-		return models.FieldError{Field: prefix + "." + clip(jsonPath(de.Fields[0].Field)), Message: de.Fields[0].Message}
+		f := de.Fields[0]
+		f.Field = prefix + "." + clip(jsonPath(f.Field))
+		return f
 	}
-	return models.FieldError{Field: prefix, Message: clip(de.Detail)}
+	return models.FieldError{Field: prefix, Code: models.ProblemUnreadable}
 }
 
 // jsonPath drops the Go names of embedded structs (service.NeedInput in NeedImportRow) from
@@ -178,10 +180,10 @@ func decodeCSVRows[T any](body []byte, schema rowSchema[T]) ([]T, error) {
 		switch {
 		case setters[j] == nil:
 			probs = append(probs, models.FieldError{Field: fmt.Sprintf("columns[%d]", j),
-				Message: fmt.Sprintf("unknown column %q", clip(h))})
+				Code: models.ProblemUnknownColumn, Args: models.Args{"name": models.ArgText(clip(h))}})
 		case seen[names[j]]:
 			probs = append(probs, models.FieldError{Field: fmt.Sprintf("columns[%d]", j),
-				Message: fmt.Sprintf("repeats column %q", names[j])})
+				Code: models.ProblemRepeatedColumn, Args: models.Args{"name": models.ArgText(clip(names[j]))}})
 		}
 		seen[names[j]] = true
 	}
@@ -196,11 +198,12 @@ func decodeCSVRows[T any](body []byte, schema rowSchema[T]) ([]T, error) {
 		}
 		if errors.Is(err, csv.ErrFieldCount) {
 			probs = append(probs, models.FieldError{Field: fmt.Sprintf("rows[%d]", i),
-				Message: fmt.Sprintf("has %d cells; the header has %d columns", len(rec), len(header))})
+				Code: models.ProblemCellCount, Args: models.Args{"got": models.ArgInt(len(rec)), "want": models.ArgInt(len(header))}})
 			continue
 		}
 		if err != nil {
-			return nil, malformed("malformed CSV", models.FieldError{Field: fmt.Sprintf("rows[%d]", i), Message: err.Error()})
+			return nil, malformed("malformed CSV", models.FieldError{Field: fmt.Sprintf("rows[%d]", i),
+				Code: models.ProblemCSVLine, Args: models.Args{"detail": models.ArgText(clip(err.Error()))}})
 		}
 		if i >= service.MaxImportRows {
 			return nil, service.CheckImportSize(i + 1)
@@ -208,7 +211,7 @@ func decodeCSVRows[T any](body []byte, schema rowSchema[T]) ([]T, error) {
 		var row T
 		for j, cell := range rec {
 			if err := setters[j](&row, cell); err != nil {
-				schema.problems(&row).Add(names[j], "%s", err.Error())
+				schema.problems(&row).Add(names[j], models.ProblemWholeNumber, nil)
 			}
 		}
 		rows = append(rows, row)

@@ -5,14 +5,15 @@ import (
 	"github.com/gofiber/fiber/v2"
 )
 
-// handleNeedMatches returns the offers that fit a need, best first, each score explained.
+// handleNeedMatches returns the offers that fit a need, best first, each score explained:
+// every factor's reason code and arguments, and its text in the caller's language.
 func (s *Server) handleNeedMatches() fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		limit, err := queryLimit(c, 10, service.MaxRankLimit)
 		if err != nil {
 			return err
 		}
-		b, err := s.deps.App.Matching.OffersForNeedJSON(c.UserContext(), actor(c), c.Params("id"), limit)
+		b, err := s.deps.App.Matching.OffersForNeedJSON(c.UserContext(), actor(c), c.Params("id"), limit, lang(c))
 		if err != nil {
 			return err
 		}
@@ -22,14 +23,14 @@ func (s *Server) handleNeedMatches() fiber.Handler {
 }
 
 // handleOfferMatches returns the needs an offer fits, best first, listing only needs the
-// caller may see.
+// caller may see; reasons as in handleNeedMatches.
 func (s *Server) handleOfferMatches() fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		limit, err := queryLimit(c, 10, service.MaxRankLimit)
 		if err != nil {
 			return err
 		}
-		b, err := s.deps.App.Matching.NeedsForOfferJSON(c.UserContext(), actor(c), c.Params("id"), limit)
+		b, err := s.deps.App.Matching.NeedsForOfferJSON(c.UserContext(), actor(c), c.Params("id"), limit, lang(c))
 		if err != nil {
 			return err
 		}

@@ -8,7 +8,8 @@ import (
 )
 
 // handleListNotifications returns the caller's feed (its organization's, plus the
-// coordinators' for coordinators and admins), newest first, with read flags and the unread count.
+// coordinators' for coordinators and admins), newest first, with read flags and the unread
+// count; each notification's text is written in the caller's language.
 func (s *Server) handleListNotifications() fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		limit, err := queryLimit(c, 50, service.FeedSize)
@@ -21,11 +22,17 @@ func (s *Server) handleListNotifications() fiber.Handler {
 		case "true":
 			unreadOnly = true
 		default:
-			return &models.Error{Kind: models.ErrInvalid, Detail: "bad unread", Fields: []models.FieldError{{Field: "unread", Message: "must be true or false"}}}
+			e := models.Invalid("unread", models.ProblemOneOf, models.OneOf([]string{"true", "false"}))
+			e.Detail = "bad unread"
+			return e
 		}
 		feed, err := s.deps.App.Notifications.List(c.UserContext(), actor(c), unreadOnly, limit)
 		if err != nil {
 			return err
+		}
+		L := localizer(c)
+		for i := range feed.Items {
+			feed.Items[i].Text = L.Notice(&feed.Items[i].Notification)
 		}
 		return c.JSON(feed)
 	}

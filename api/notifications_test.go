@@ -219,7 +219,7 @@ func TestNotificationFeedKeepsTheNewest(t *testing.T) {
 	// one document).
 	require.NoError(t, n.app.Notifications.Store.AppendNotifications(ctx, f.donorOrg, items[:150], service.FeedSize))
 	require.NoError(t, n.app.Notifications.Store.AppendNotifications(ctx, f.donorOrg, items[150:], service.FeedSize))
-	n.app.Notifications.Notify(ctx, f.donor2Org, "proposal", "elsewhere", "engagement", "eng-x")
+	n.app.Notifications.Notify(ctx, f.donor2Org, "proposal", nil, "engagement", "eng-x")
 	fd := n.feed(t, f.donor.Token, "?limit=200")
 	require.Len(t, fd.Items, 200)
 	assert.Equal(t, 200, fd.Unread, "older notifications fall off the feed")

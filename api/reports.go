@@ -39,7 +39,9 @@ func (s *Server) handleFundingReport() fiber.Handler {
 			c.Set(fiber.HeaderContentDisposition, `attachment; filename="funding-by-`+groupBy+`.csv"`)
 			return c.Send(buf.Bytes())
 		}
-		return &models.Error{Kind: models.ErrInvalid, Detail: "bad format", Fields: []models.FieldError{{Field: "format", Message: "must be json or csv"}}}
+		e := models.Invalid("format", models.ProblemOneOf, models.OneOf([]string{"json", "csv"}))
+		e.Detail = "bad format"
+		return e
 	}
 }
 

@@ -50,7 +50,20 @@ type Error struct {
 	Detail     string
 	Fields     []FieldError
 	RetryAfter time.Duration
+	// Code and Args, when set, say what went wrong as a stable code and its arguments, for
+	// clients and translations (Detail words it in English); e.g. ConflictStatusMove.
+	Code string
+	Args Args
 }
+
+// Codes of errors other than field problems, for the edges to say in the reader's language.
+const (
+	// ConflictStatusMove: a project's lifecycle does not allow the move; from, to (int: IATI
+	// activity status codes).
+	ConflictStatusMove = "status_move"
+	// ConflictResultsMissing: a project cannot close before its results are recorded.
+	ConflictResultsMissing = "results_missing"
+)
 
 // Error implements error.
 func (e *Error) Error() string {

@@ -417,10 +417,14 @@ func (s *Projects) SetStatus(ctx context.Context, a *models.Actor, id string, to
 			allowed = allowed || t == to
 		}
 		if !allowed {
-			return models.Errorf(models.ErrConflict, "a project in status %d cannot move to %d", p.Status, to)
+			e := models.Errorf(models.ErrConflict, "a project in status %d cannot move to %d", p.Status, to)
+			e.Code, e.Args = models.ConflictStatusMove, models.Args{"from": models.ArgInt(int(p.Status)), "to": models.ArgInt(int(to))}
+			return e
 		}
 		if to == models.StatusClosed && len(p.Results) == 0 {
-			return models.Errorf(models.ErrConflict, "record the project's results before closing it")
+			e := models.Errorf(models.ErrConflict, "record the project's results before closing it")
+			e.Code = models.ConflictResultsMissing
+			return e
 		}
 		today := models.DateOf(s.Now())
 		if to == models.StatusImplementation && p.ActualStart == "" {

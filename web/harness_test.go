@@ -21,6 +21,7 @@ import (
 	"github.com/capmatch/capmatch/adapters/rediscache"
 	"github.com/capmatch/capmatch/adapters/rediscache/redistest"
 	"github.com/capmatch/capmatch/api"
+	"github.com/capmatch/capmatch/i18n"
 	"github.com/capmatch/capmatch/models"
 	"github.com/capmatch/capmatch/service"
 	"github.com/stretchr/testify/require"
@@ -76,7 +77,7 @@ func newStack(t *testing.T) *stack {
 	bus := rediscache.NewBus(cache, models.NewID(time.Now()), log)
 	app := service.New(service.Deps{Passwords: passwords.Argon2id{}, Activities: iati.Exporter{}, Store: store, Bus: bus, Limiter: rediscache.NewRateLimiter(cache),
 		Access: jwtauth.New(ring, clk.now), Now: clk.now, Log: log, CursorKey: secret,
-		Rankings: rediscache.NewRankings(cache, time.Hour)})
+		Rankings: rediscache.NewRankings(cache, time.Hour), Texts: i18n.Default()})
 	require.NoError(t, app.Start(context.Background()))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})

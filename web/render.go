@@ -226,7 +226,7 @@ func (p *Page) CSRF() (string, error) {
 // turns errors into pages in the user's language.
 func (u *UI) handle(acc access, h func(*req) error) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		r := &req{c: c, ui: u, L: u.cats.localizer(negotiateLang(c.Cookies(langCookie), c.Get(fiber.HeaderAcceptLanguage)))}
+		r := &req{c: c, ui: u, L: u.cats.For(u.cats.Negotiate(c.Cookies(langCookie), c.Get(fiber.HeaderAcceptLanguage)))}
 		if u.app == nil {
 			return u.fail(r, models.Errorf(models.ErrUnavailable, "the web UI has no application"))
 		}

@@ -26,6 +26,7 @@ import (
 	"github.com/capmatch/capmatch/adapters/mongostore"
 	"github.com/capmatch/capmatch/adapters/rediscache"
 	"github.com/capmatch/capmatch/api"
+	"github.com/capmatch/capmatch/i18n"
 	"github.com/capmatch/capmatch/models"
 	"github.com/capmatch/capmatch/service"
 )
@@ -206,6 +207,7 @@ func openStack(ctx context.Context, cfg config, hooks service.WebhookOptions, lo
 		CursorKey:  secret,
 		Rankings:   rediscache.NewRankings(st.cache, 24*time.Hour),
 		Webhooks:   hooks,
+		Texts:      i18n.Default(),
 	})
 	// Finish what a crash may have interrupted: imports roll back or stay committed, accepts
 	// complete or undo. Both are idempotent.

@@ -89,7 +89,10 @@ func TestMatchesAreExplainedAndCached(t *testing.T) {
 	}
 	assert.Equal(t, []string{"capability", "language", "modality", "budget", "timing", "maturity", "focus", "priority", "duplication"}, names)
 	assert.Equal(t, "strong", m["items"].([]any)[0].(map[string]any)["band"])
-	assert.Contains(t, factor(m, 0, "capability")["reason"], "cert_setup")
+	capFactor := factor(m, 0, "capability")
+	assert.Equal(t, "capability.exact", capFactor["code"])
+	assert.Equal(t, map[string]any{"capability": map[string]any{"kind": "capability", "value": "cert_setup"}}, capFactor["args"])
+	assert.Equal(t, "The offer covers “Establishing a national CERT/CSIRT”.", capFactor["reason"], "English by default")
 	m = matches(t, n, path, f.donor.Token)
 	assert.Equal(t, true, m["cached"], "second read is served from the cache")
 

@@ -179,7 +179,7 @@ func TestProposalCarriesAmountAndPeriodAndOffersShowWhatIsLeft(t *testing.T) {
 		"budget_usd": {"2,500,000"}, "start_date": {"2030-03-01"}, "end_date": {"2033-06-30"}})
 	assertPage(t, p, 422)
 	assert.Contains(t, p.Body, `id="f-budget-usd-err">Enter an amount from 1 to what remains of the offer (US$2,000,000).`)
-	assert.Contains(t, p.Body, `id="f-end-date-err">Choose a date within the offer&#39;s window, 1 Jan 2029 to 31 Dec 2032.`)
+	assert.Contains(t, p.Body, `id="f-end-date-err">Choose a date within the offer&#39;s window, from 1 Jan 2029 to 31 Dec 2032.`)
 	assert.Contains(t, p.Body, `value="2,500,000"`, "what was typed is kept")
 
 	p = m.do("POST", "/engagements", url.Values{"_csrf": {csrf(t, p)}, "need_id": {n.ID}, "offer_id": {o.ID},

@@ -360,11 +360,11 @@ func TestWhoIsBehindNeedsAndOffers(t *testing.T) {
 		"contact_name": {"Programme desk"}, "contact_email": {"not an address"}}
 	p := d.post("/donor/offers/new", "/donor/offers", form)
 	assertPage(t, p, 422)
-	assert.Contains(t, p.Body, `id="f-contact-email-err">Enter one e-mail address, like name@example.org.`)
+	assert.Contains(t, p.Body, `id="f-contact-email-err">Enter one plain e-mail address, like name@example.org.`)
 	form.Set("contact_email", "")
 	p = d.post("/donor/offers/new", "/donor/offers", form)
 	assertPage(t, p, 422)
-	assert.Contains(t, p.Body, `id="f-contact-email-err">This field is required.`, "a name without an address reaches nobody")
+	assert.Contains(t, p.Body, `id="f-contact-email-err">Give the programme&#39;s e-mail address too: a contact name needs one.`, "a name without an address reaches nobody")
 	form.Set("contact_email", "csirt-desk@programme.example")
 	p = d.post("/donor/offers/new", "/donor/offers", form)
 	require.Equal(t, 303, p.Status, p.Body)

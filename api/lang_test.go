@@ -149,6 +149,19 @@ func TestNotificationsAreWrittenInTheReadersLanguage(t *testing.T) {
 	assert.Equal(t, "Your need “"+title+"” was sent back to draft: Précisez le niveau SIM3", en["text"])
 	assert.Equal(t, "Votre besoin « "+title+" » a été renvoyé en brouillon : Précisez le niveau SIM3", fr["text"])
 	assert.Equal(t, "Su necesidad «"+title+"» volvió a borrador: Précisez le niveau SIM3", es["text"])
+	// Stored as the kind and its arguments: the words are written when read.
+	stored, err := n.app.Notifications.Store.NotificationFeed(t.Context(), f.snOrg)
+	require.NoError(t, err)
+	var kept *models.Notification
+	for i := range stored {
+		if stored[i].Kind == "rejected" && stored[i].ObjectID == need {
+			kept = &stored[i]
+		}
+	}
+	require.NotNil(t, kept)
+	assert.Empty(t, kept.Text, "no English sentence is stored")
+	assert.Equal(t, models.ArgText(title), kept.Args["need"])
+
 	args, ok := fr["args"].(map[string]any)
 	require.True(t, ok, "the arguments travel with the text: %v", fr)
 	assert.Equal(t, map[string]any{"kind": "text", "value": title}, args["need"])

@@ -179,7 +179,9 @@ func TestContextChangeMarksOnlyItsDeliveries(t *testing.T) {
 			hit++
 			assert.EqualValues(t, 1, w.app.Matching.Computes()-before, "need %s delivers %v: recomputed", id, d)
 			for _, it := range got.Items {
-				assert.Contains(t, it.Factors[len(it.Factors)-1].Reason, "2", "the duplication reason counts the deliveries")
+				dup := it.Factors[len(it.Factors)-1]
+				assert.Equal(t, matching.ReasonDuplicationSome, dup.Code)
+				assert.EqualValues(t, 2, dup.Args["count"].Int(), "the duplication reason counts the deliveries")
 			}
 		} else {
 			assert.True(t, got.Cached, "need %s does not deliver %v: still cached", id, d)

@@ -66,7 +66,9 @@ func mapFS(files map[string]string) fstest.MapFS {
 }
 
 func TestTheLoaderKeepsCatalogsCompleteAndSingle(t *testing.T) {
-	ok := func(en, fr, es string) fstest.MapFS { return mapFS(map[string]string{"en.json": en, "fr.json": fr, "es.json": es}) }
+	ok := func(en, fr, es string) fstest.MapFS {
+		return mapFS(map[string]string{"en.json": en, "fr.json": fr, "es.json": es})
+	}
 	c, err := New(ok(`{"page.a":"A {1}"}`, `{"page.a":"A {1}"}`, `{"page.a":"A {1}"}`))
 	require.NoError(t, err)
 	assert.Equal(t, "A 2", c.For("fr").T("page.a", 2))

@@ -1,12 +1,12 @@
 package service
 
 import (
-	"slices"
 	"context"
 	"encoding/json"
 	"errors"
 	"log/slog"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 

@@ -645,7 +645,9 @@ func blockedAddr(ip netip.Addr) bool {
 }
 
 // secretLength is the arguments of the webhook secret's problems: 16 to 256 characters.
-func secretLength() models.Args { return models.Args{"min": models.ArgInt(16), "max": models.ArgInt(256)} }
+func secretLength() models.Args {
+	return models.Args{"min": models.ArgInt(16), "max": models.ArgInt(256)}
+}
 
 // CheckURL applies the SSRF policy to a webhook URL as far as it can be checked before
 // delivery: an absolute https URL (http too when private targets are allowed) without

@@ -395,7 +395,9 @@ func validateProject(p *models.Project) error {
 }
 
 // activityStatusRange is the range problem's arguments of an IATI activity status code.
-func activityStatusRange() models.Args { return models.Args{"min": models.ArgInt(1), "max": models.ArgInt(6)} }
+func activityStatusRange() models.Args {
+	return models.Args{"min": models.ArgInt(1), "max": models.ArgInt(6)}
+}
 
 // statusMoves lists the IATI status changes a project may make.
 var statusMoves = map[models.ActivityStatus][]models.ActivityStatus{

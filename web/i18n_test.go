@@ -279,4 +279,3 @@ func TestCSRFTokensAreBoundToTheSession(t *testing.T) {
 	assert.NotEqual(t, a, csrfMAC([]byte(strings.Repeat("j", 32)), "fam:one"))
 	assert.Len(t, a, 32)
 }
-

@@ -2,6 +2,7 @@ package api
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -29,10 +30,19 @@ func newTestServer(checks ...Check) *Server {
 
 func do(t *testing.T, app *fiber.App, req *http.Request) (*http.Response, []byte) {
 	t.Helper()
+	var sent []byte
+	if req.Body != nil {
+		var err error
+		sent, err = io.ReadAll(req.Body)
+		require.NoError(t, err)
+		req.Body = io.NopCloser(bytes.NewReader(sent))
+	}
+	probe := req.Clone(context.Background())
 	resp, err := app.Test(req, -1)
 	require.NoError(t, err)
 	b, err := io.ReadAll(resp.Body)
 	require.NoError(t, err)
+	checkContract(t, exchange{req: probe, reqBody: sent, status: resp.StatusCode, header: resp.Header, body: b})
 	return resp, b
 }
 

@@ -134,6 +134,18 @@ func contractViolation(x exchange) error {
 func (n *node) send(req *http.Request) resp {
 	t := n.env.t
 	t.Helper()
+	hr, raw := n.roundTrip(t, req)
+	h := map[string]string{}
+	for k := range hr.Header {
+		h[k] = hr.Header.Get(k)
+	}
+	return resp{Status: hr.StatusCode, Header: h, Body: raw}
+}
+
+// roundTrip is send for any client: it answers the http.Response with its body read (and
+// put back, so that the caller may read it again).
+func (n *node) roundTrip(t testing.TB, req *http.Request) (*http.Response, []byte) {
+	t.Helper()
 	var reqBody []byte
 	if req.Body != nil {
 		var err error
@@ -152,15 +164,12 @@ func (n *node) send(req *http.Request) resp {
 	if err != nil {
 		t.Fatalf("reading the response: %v", err)
 	}
+	hr.Body = io.NopCloser(bytes.NewReader(raw))
 	n.env.mu.Lock()
 	n.env.seen = append(n.env.seen, string(raw))
 	n.env.mu.Unlock()
 	checkContract(t, exchange{req: probe, reqBody: reqBody, status: hr.StatusCode, header: hr.Header, body: raw})
-	h := map[string]string{}
-	for k := range hr.Header {
-		h[k] = hr.Header.Get(k)
-	}
-	return resp{Status: hr.StatusCode, Header: h, Body: raw}
+	return hr, raw
 }
 
 // TestOpenAPIDocumentIsValid: openapi.yaml loads, every $ref resolves and the document is a
@@ -200,7 +209,7 @@ func TestContractCheckCatchesMismatches(t *testing.T) {
 		"an engagement":        x("POST", "/api/v1/engagements/e/accept", "", 200, jsonH, fmt.Sprintf(eng, "[]")),
 		"a problem":            x("GET", "/api/v1/needs", "", 503, problemH, `{"type":"urn:capmatch:problem:unavailable","title":"Service Unavailable","status":503}`),
 		"a 404 off the map":    x("GET", "/API/V1/NEEDS", "", 404, problemH, `{"status":404}`),
-		"a bad request, 4xx'd": x("POST", "/api/v1/auth/login", `{"email":"a@b.example","password":"x","extra":1}`, 400, problemH, `{"status":400}`),
+		"a bad request, 4xx'd": x("POST", "/api/v1/auth/login", `{"email":"a@b.example","password":"x","extra":1}`, 400, problemH, `{"type":"urn:capmatch:problem:malformed","title":"Bad Request","status":400}`),
 		"a web page":           x("GET", "/needs", "", 200, http.Header{"Content-Type": {"text/html"}}, "<html></html>"),
 	}
 	for name, ex := range good {

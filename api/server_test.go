@@ -192,3 +192,32 @@ func TestMetricsLabelsSurviveBufferReuse(t *testing.T) {
 		assert.Contains(t, []string{"GET", "POST", "PUT", "DELETE", "PATCH"}, m[1], line)
 	}
 }
+
+// TestRoutingIsStrictAndCaseSensitive: a path is answered only as written in the route table
+// (issue 14): another case or a trailing slash is 404, for the API, the operations endpoints
+// and the web UI alike; path parameters keep their own rules (a country code in any case).
+func TestRoutingIsStrictAndCaseSensitive(t *testing.T) {
+	e := newEnv(t)
+	n := e.node()
+	f := n.seed()
+	for _, ok := range []string{"/api/v1/needs", "/api/v1/catalogue", "/healthz", "/api/v1/countries/sn", "/api/v1/countries/SN"} {
+		assert.Equal(t, 200, n.call("GET", ok, f.coord.Token, nil).Status, ok)
+	}
+	for _, bad := range []string{"/API/V1/NEEDS", "/api/v1/needs/", "/Api/v1/catalogue", "/api/v1/catalogue/",
+		"/HEALTHZ", "/healthz/", "/api/v1/Needs", "/api/v1/countries/SN/", "/API/v1/openapi.json"} {
+		r := n.call("GET", bad, f.coord.Token, nil)
+		assert.Equal(t, 404, r.Status, bad)
+	}
+	// The web UI: its pages as written, and nothing else.
+	page := func(path string) int {
+		req := httptest.NewRequest("GET", path, nil)
+		req.Header.Set("Accept", "text/html")
+		return n.send(req).Status
+	}
+	for _, ok := range []string{"/", "/signin", "/needs", "/countries/SN"} {
+		assert.Equal(t, 200, page(ok), ok)
+	}
+	for _, bad := range []string{"/SIGNIN", "/signin/", "/Needs", "/needs/", "/countries/SN/"} {
+		assert.Equal(t, 404, page(bad), bad)
+	}
+}

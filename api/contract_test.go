@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -77,6 +78,27 @@ func textBody(r io.Reader, _ http.Header, _ *openapi3.SchemaRef, _ openapi3filte
 	return string(b), err
 }
 
+// exercised records the documented operations ("METHOD /path") the tests have called.
+var exercised sync.Map
+
+// unexercisedOperations lists the operations of the document that no exchange checked so far.
+func unexercisedOperations() []string {
+	doc, _, err := openAPIContract()
+	if err != nil {
+		return []string{err.Error()}
+	}
+	var out []string
+	for path, item := range doc.Paths.Map() {
+		for method := range item.Operations() {
+			if _, ok := exercised.Load(method + " " + path); !ok {
+				out = append(out, method+" "+path)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
 // exchange is one request the tests sent and the answer they got.
 type exchange struct {
 	req     *http.Request
@@ -114,6 +136,7 @@ func contractViolation(x exchange) error {
 		}
 		return nil
 	}
+	exercised.Store(route.Method+" "+route.Path, true)
 	in := &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route,
 		Options: &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc,
 			MultiError: true, SkipSettingDefaults: true}}

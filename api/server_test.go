@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/stretchr/testify/assert"
@@ -219,5 +220,34 @@ func TestRoutingIsStrictAndCaseSensitive(t *testing.T) {
 	}
 	for _, bad := range []string{"/SIGNIN", "/signin/", "/Needs", "/needs/", "/countries/SN/"} {
 		assert.Equal(t, 404, page(bad), bad)
+	}
+}
+
+// TestMalformedHTTPIsAProblem: a request that is not well-formed HTTP gets a 400 problem from
+// the one error handler, whatever the operation (openapi.yaml documents 400 on the operations
+// that have no other client error, such as /healthz).
+func TestMalformedHTTPIsAProblem(t *testing.T) {
+	s := newTestServer()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	go func() { _ = s.App().Listener(ln) }()
+	t.Cleanup(func() { _ = s.App().Shutdown() })
+	for _, raw := range []string{
+		"GET /healthz HTTP/1.1\r\nHost: x\r\nA header without a colon\r\n\r\n",
+		"GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: many\r\n\r\n",
+	} {
+		c, err := net.Dial("tcp", ln.Addr().String())
+		require.NoError(t, err)
+		require.NoError(t, c.SetDeadline(time.Now().Add(5*time.Second)))
+		_, err = io.WriteString(c, raw)
+		require.NoError(t, err)
+		hr, err := http.ReadResponse(bufio.NewReader(c), nil)
+		require.NoError(t, err, raw)
+		body, err := io.ReadAll(hr.Body)
+		require.NoError(t, err)
+		_ = c.Close()
+		assert.Equal(t, 400, hr.StatusCode, raw)
+		decodeProblem(t, hr, body)
+		checkContract(t, exchange{req: httptest.NewRequest("GET", "/healthz", nil), status: hr.StatusCode, header: hr.Header, body: body})
 	}
 }

@@ -67,6 +67,11 @@ func New(d Deps) *Server {
 		JSONEncoder:           json.Marshal,
 		JSONDecoder:           json.Unmarshal,
 		ReadBufferSize:        16 << 10,
+		// A path is answered only as the route table writes it: "/API/V1/NEEDS" and
+		// "/api/v1/needs/" are 404, so that one resource has one URL (caches, ETags, audit
+		// and metrics by route) and the OpenAPI document describes every path served.
+		StrictRouting: true,
+		CaseSensitive: true,
 	})
 	// While shutting down, answer with Connection: close. Otherwise a keep-alive client that got
 	// its response reuses the connection the server is about to close, and its next request

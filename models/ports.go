@@ -58,8 +58,7 @@ type ActivityExporter interface {
 
 // Texts writes coded messages as text in a language; the catalog (package i18n) implements it.
 // The use cases hand out codes and arguments and leave the words to the edges; they ask for
-// words only where they write text out themselves: the ranking responses they encode (and
-// cache) per language, and the English text of webhook deliveries.
+// words only where they write text out themselves: the English text of webhook deliveries.
 type Texts interface {
 	// Reason is a match factor's reason (a matching reason code and its arguments) in lang.
 	Reason(lang, code string, args Args) string

@@ -88,7 +88,7 @@ func New(d Deps) *App {
 		activities:  d.Activities,
 	}
 	app.Matching = NewMatching(&Matching{Store: d.Store, Model: model, Cache: d.Rankings, Bus: d.Bus, Clock: hlc, Now: d.Now, Log: d.Log,
-		Fresh: rev.Fresh, Texts: d.Texts})
+		Fresh: rev.Fresh})
 	if d.Webhooks.Text == nil && d.Texts != nil {
 		texts := d.Texts
 		d.Webhooks.Text = func(n *models.Notification) string { return texts.Notice("en", n) }

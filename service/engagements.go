@@ -601,7 +601,8 @@ func (s *Engagements) update(ctx context.Context, id string, apply func(*models.
 			return nil, err
 		}
 		e := *cur
-		e.Messages = append([]models.EngagementMessage(nil), cur.Messages...)
+		// A copy, never nil: an engagement's thread is a list, empty when no one wrote.
+		e.Messages = append(make([]models.EngagementMessage, 0, len(cur.Messages)+1), cur.Messages...)
 		if err := apply(&e); err != nil {
 			if errors.Is(err, errUnchanged) {
 				return cur, nil

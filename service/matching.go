@@ -63,9 +63,6 @@ type Matching struct {
 	// Active supplies the deliveries under way (agreed engagements, active projects) per
 	// country and capability, for the duplication factor; nil means none.
 	Active func() map[matching.Delivery]int
-	// Texts writes each factor's reason in the language a ranking is asked in; nil leaves the
-	// reasons to the caller (codes and arguments only).
-	Texts models.Texts
 
 	ix         *matching.Index
 	mu         sync.RWMutex
@@ -90,9 +87,10 @@ type Matching struct {
 func (m *Matching) Computes() int64 { return m.computes.Load() }
 
 // rankEntry is one cached ranking: the pairs in order with their scores, and what it was
-// computed with. It holds no explanations: a response explains the lines it shows from the
-// index when it is first asked for and keeps the encoded bytes (enc), so the cache stays small
-// (about 3 kB a ranking in Redis) and a change rewrites only ids and scores.
+// computed with. Redis holds no explanations: a reader explains the lines it shows from the
+// index when they are first asked for, and the entry in L1 keeps those explained lines
+// (explained), so the cache stays small (about 3 kB a ranking in Redis) and a change rewrites
+// only ids and scores.
 type rankEntry struct {
 	// stamp is the stamp the ranking is current at; it only moves up, in place, when a
 	// change leaves the ranking as it was (see applyOffer).
@@ -104,15 +102,17 @@ type rankEntry struct {
 	// Complete says it holds every eligible candidate (see matching.CachedList).
 	Items    []matching.Match
 	Complete bool
-	// enc holds the encoded responses of an entry in L1 (set by remember); a restamped copy
-	// of an unchanged entry shares them, since the stamp is not part of a response.
-	enc *bodies
+	// explained holds the explained lines of an entry in L1 (set by remember) by what they
+	// show (see serve); a restamped copy of an unchanged entry shares them, since the stamp
+	// is not part of a ranking's lines.
+	explained *explanations
 }
 
-// bodies caches a ranking's encoded responses by limit, with cached=false and cached=true.
-type bodies struct {
-	plain  sync.Map
-	cached sync.Map
+// explanations caches a ranking's explained lines ([]RankedOffer or []RankedNeed) by the limit
+// and what the caller's visibility makes of them (see serve). The lines are shared by every
+// reader and never modified.
+type explanations struct {
+	lines sync.Map
 }
 
 // rankWire is a rankEntry as Redis holds it: the ranked ids and their scores in two arrays
@@ -365,7 +365,7 @@ func (m *Matching) apply(c readmodel.Change) {
 // countries it was or is eligible for) is marked dirty at the change's stamp, as on every
 // replica; those of them held in this replica's L1 are patched with the core's PatchOffer
 // rather than recomputed: a list the change leaves as it was is restamped, a changed one gets
-// its new order and scores (its responses are explained anew when first read) and is written
+// its new order and scores (its lines are explained anew when first read) and is written
 // to Redis with the new stamp, in one pipeline. A donor's edit therefore costs about the lists
 // it really changes (a few dozen of the thousands it could touch), not a recomputation of
 // every affected ranking on its next read. Rankings not in L1 are left dirty and recomputed
@@ -408,6 +408,7 @@ func (m *Matching) applyOffer(c readmodel.Change) {
 	// again), so they are left for the next read to replace.
 	for n, e := range snap.entries {
 		if p, ok := patched[n]; ok {
+			p.explained = &explanations{} // explained anew when first read, then kept
 			e = p
 		}
 		e.stamp.Store(m.needDirty[n])
@@ -473,7 +474,7 @@ func (m *Matching) snapshotNeedLists(ids []string) listSnapshot {
 // patchNeedLists patches the snapshot's need rankings after an offer change (the index
 // already holds it). It returns new entries for the rankings that changed (changed lists
 // them: they are written to Redis) and for those that hold the offer unchanged (same lines
-// and scores, but the offer's line may read differently: their responses are encoded anew);
+// and scores, but the offer's line may read differently: their lines are explained anew);
 // every other ranking of the snapshot is as it was. New entries are unstamped: the caller
 // stamps them when it installs them.
 func (m *Matching) patchNeedLists(s listSnapshot, old *models.Offer, offerID string) (map[string]*rankEntry, []string) {
@@ -537,9 +538,59 @@ func (m *Matching) minStamp(dirty map[string]int64, id string) int64 {
 	return dirty[id]
 }
 
-// OffersForNeedJSON returns the encoded ranking of offers for a need the actor may see, each
-// factor's reason written in lang ("" leaves the reasons to the caller: codes and arguments).
-func (m *Matching) OffersForNeedJSON(ctx context.Context, a *models.Actor, needID string, limit int, lang string) ([]byte, error) {
+// NeedRanking is the offers ranked for a need, best first, each score explained: what
+// GET /needs/{id}/matches and a need's page show. ComputedAt and WeightsVersion say when and
+// with which weights the ranking was computed; Cached says it came from a cache (L1 or Redis)
+// rather than being computed for this read.
+type NeedRanking struct {
+	NeedID         string
+	ComputedAt     time.Time
+	Cached         bool
+	WeightsVersion int64
+	// Items are shared with other readers of the same ranking: read them, never modify them.
+	Items []RankedOffer
+}
+
+// RankedOffer is one ranked offer for a need. Band says how strong the match is in one word
+// (strong, possible, weak; matching.BandOf); Relevance is the gate every factor's
+// contribution is scaled by (1 exact capability, 0.5 same theme only).
+type RankedOffer struct {
+	Rank           int
+	OfferID        string
+	Score          float64
+	Band           Band
+	Relevance      float64
+	Title          string
+	OrganizationID string
+	Factors        []Factor
+}
+
+// OfferRanking is the needs ranked for an offer, best first, listing only needs the reader
+// may see: what GET /offers/{id}/matches and an offer's page show (fields as in NeedRanking).
+type OfferRanking struct {
+	OfferID        string
+	ComputedAt     time.Time
+	Cached         bool
+	WeightsVersion int64
+	// Items are shared with other readers of the same ranking: read them, never modify them.
+	Items []RankedNeed
+}
+
+// RankedNeed is one ranked need for an offer, with its band and relevance as in RankedOffer.
+type RankedNeed struct {
+	Rank           int
+	NeedID         string
+	Score          float64
+	Band           Band
+	Relevance      float64
+	Title          string
+	Country        string
+	OrganizationID string
+	Factors        []Factor
+}
+
+// OffersForNeed ranks the offers for a need the actor may see, best first, limit at most.
+func (m *Matching) OffersForNeed(ctx context.Context, a *models.Actor, needID string, limit int) (*NeedRanking, error) {
 	n, ok := m.Model.Need(needID)
 	if !ok || !models.ValidID(needID) {
 		return nil, models.Errorf(models.ErrNotFound, "need not found")
@@ -547,25 +598,29 @@ func (m *Matching) OffersForNeedJSON(ctx context.Context, a *models.Actor, needI
 	if err := models.AuthorizeNeed(a, models.ActRead, n); err != nil {
 		return nil, err
 	}
-	return m.serve(ctx, rankKey{need: true, id: needID, owner: needID}, m.minStamp(m.needDirty, needID), limit, lang, m.seenBy(a),
+	r, err := serve(m, ctx, rankKey{need: true, id: needID, owner: needID}, m.minStamp(m.needDirty, needID), limit, m.seenBy(a),
 		func(w matching.Weights, c *matching.Context) []matching.Match {
 			return m.ix.RankOffersForNeed(needID, needListDepth, w, c)
 		},
-		func(e *rankEntry, cached bool, limit int, w matching.Weights, c *matching.Context) any {
-			out := NeedMatches{NeedID: needID, ComputedAt: e.ComputedAt, Cached: cached, WeightsVersion: e.WeightsVersion, Items: []OfferMatch{}}
-			for _, x := range m.ix.ExplainAll(e.Items[:min(limit, len(e.Items))], w, c) {
+		func(shown []matching.Match, w matching.Weights, c *matching.Context) []RankedOffer {
+			out := []RankedOffer{}
+			for _, x := range m.ix.ExplainAll(shown, w, c) {
 				if o, ok := m.ix.Offer(x.OfferID); ok {
-					out.Items = append(out.Items, OfferMatch{Rank: len(out.Items) + 1, OfferID: x.OfferID, Score: x.Score,
-						Band: x.Band, Relevance: x.Relevance, Title: o.Title, OrganizationID: o.OrganizationID, Factors: m.reasons(x.Factors, lang)})
+					out = append(out, RankedOffer{Rank: len(out) + 1, OfferID: x.OfferID, Score: x.Score,
+						Band: x.Band, Relevance: x.Relevance, Title: o.Title, OrganizationID: o.OrganizationID, Factors: x.Factors})
 				}
 			}
 			return out
 		})
+	if err != nil {
+		return nil, err
+	}
+	return &NeedRanking{NeedID: needID, ComputedAt: r.e.ComputedAt, Cached: r.cached, WeightsVersion: r.e.WeightsVersion, Items: r.lines}, nil
 }
 
-// NeedsForOfferJSON returns the encoded ranking of needs for an offer, listing only needs the
-// actor may see, each factor's reason written in lang (as OffersForNeedJSON).
-func (m *Matching) NeedsForOfferJSON(ctx context.Context, a *models.Actor, offerID string, limit int, lang string) ([]byte, error) {
+// NeedsForOffer ranks the needs for an offer, best first, limit at most, listing only needs
+// the actor may see.
+func (m *Matching) NeedsForOffer(ctx context.Context, a *models.Actor, offerID string, limit int) (*OfferRanking, error) {
 	o, ok := m.Model.Offer(offerID)
 	if !ok || !models.ValidID(offerID) {
 		return nil, models.Errorf(models.ErrNotFound, "offer not found")
@@ -574,62 +629,59 @@ func (m *Matching) NeedsForOfferJSON(ctx context.Context, a *models.Actor, offer
 		return nil, err
 	}
 	aud, visible := audience(a)
-	return m.serve(ctx, rankKey{id: offerKey(offerID, aud), owner: offerID}, m.minStamp(m.offerDirty, offerID), limit, lang, m.seenBy(a),
+	r, err := serve(m, ctx, rankKey{id: offerKey(offerID, aud), owner: offerID}, m.minStamp(m.offerDirty, offerID), limit, m.seenBy(a),
 		func(w matching.Weights, c *matching.Context) []matching.Match {
 			return m.ix.RankNeedsForOffer(offerID, MaxRankLimit, w, c, visible)
 		},
-		func(e *rankEntry, cached bool, limit int, w matching.Weights, c *matching.Context) any {
-			out := OfferMatches{OfferID: offerID, ComputedAt: e.ComputedAt, Cached: cached, WeightsVersion: e.WeightsVersion, Items: []NeedMatch{}}
-			for _, x := range m.ix.ExplainAll(e.Items[:min(limit, len(e.Items))], w, c) {
+		func(shown []matching.Match, w matching.Weights, c *matching.Context) []RankedNeed {
+			out := []RankedNeed{}
+			for _, x := range m.ix.ExplainAll(shown, w, c) {
 				if n, ok := m.ix.Need(x.NeedID); ok && visible(n) {
-					out.Items = append(out.Items, NeedMatch{Rank: len(out.Items) + 1, NeedID: x.NeedID, Score: x.Score,
-						Band: x.Band, Relevance: x.Relevance, Title: n.Title, Country: n.Country, OrganizationID: n.OrganizationID,
-						Factors: m.reasons(x.Factors, lang)})
+					out = append(out, RankedNeed{Rank: len(out) + 1, NeedID: x.NeedID, Score: x.Score,
+						Band: x.Band, Relevance: x.Relevance, Title: n.Title, Country: n.Country, OrganizationID: n.OrganizationID, Factors: x.Factors})
 				}
 			}
 			return out
 		})
+	if err != nil {
+		return nil, err
+	}
+	return &OfferRanking{OfferID: offerID, ComputedAt: r.e.ComputedAt, Cached: r.cached, WeightsVersion: r.e.WeightsVersion, Items: r.lines}, nil
 }
 
-// reasons writes each factor's reason in lang (a copy; none when lang is "" or there is no
-// catalog).
-func (m *Matching) reasons(fs []matching.Factor, lang string) []matching.Factor {
-	if lang == "" || m.Texts == nil {
-		return fs
-	}
-	out := make([]matching.Factor, len(fs))
-	for i, f := range fs {
-		f.Reason = m.Texts.Reason(lang, f.Code, f.Args)
-		out[i] = f
-	}
-	return out
+// ranked is what serve found for a read: the ranking, whether it came from a cache, and the
+// lines it shows explained.
+type ranked[L any] struct {
+	e      *rankEntry
+	cached bool
+	lines  []L
 }
 
 // serve is the cache path shared by both directions: L1, then L2, then compute once.
 //
-// compute ranks the list from the index; body renders a response from a cached ranking,
-// explaining the lines it shows with the weights and context the ranking was computed with.
-// seen counts the deliveries the caller may see (nil: all of them), for the duplication
-// reasons: a response is encoded once per limit, language and what those counts make of its
-// lines (seenKey), so a caller is never served another caller's counts or language.
-func (m *Matching) serve(ctx context.Context, k rankKey, min int64, limit int, lang string, seen func(matching.Delivery) int,
+// compute ranks the list from the index; explain explains the lines a read shows, with the
+// weights and context the ranking was computed with. seen counts the deliveries the caller
+// may see (nil: all of them), for the duplication reasons: the lines are explained once per
+// limit and per what those counts make of them (seenKey), so a caller is never served another
+// caller's counts.
+func serve[L any](m *Matching, ctx context.Context, k rankKey, min int64, limit int, seen func(matching.Delivery) int,
 	compute func(matching.Weights, *matching.Context) []matching.Match,
-	body func(e *rankEntry, cached bool, limit int, w matching.Weights, c *matching.Context) any) ([]byte, error) {
+	explain func(shown []matching.Match, w matching.Weights, c *matching.Context) []L) (ranked[L], error) {
 	today := models.DateOf(m.Now())
 	w := m.Weights()
 	ctxNow := m.context(today)
 	current := func(e *rankEntry) bool { return e.current(min, today, w.Version) }
-	encode := func(e *rankEntry, cached bool) ([]byte, error) {
+	answer := func(e *rankEntry, cached bool) ranked[L] {
 		shown := e.Items
 		if limit < len(shown) {
 			shown = shown[:limit]
 		}
-		key := strconv.Itoa(limit) + "|" + lang + m.seenKey(shown, ctxNow, seen)
+		key := strconv.Itoa(limit) + m.seenKey(shown, ctxNow, seen)
 		c := ctxNow
 		if seen != nil {
 			c = &matching.Context{Today: ctxNow.Today, Active: ctxNow.Active, Seen: seen}
 		}
-		return e.encoded(cached, key, func() any { return body(e, cached, limit, w, c) })
+		return ranked[L]{e: e, cached: cached, lines: explainedLines(e, key, func() []L { return explain(shown, w, c) })}
 	}
 	fresh := func() *rankEntry {
 		m.computes.Add(1)
@@ -642,13 +694,13 @@ func (m *Matching) serve(ctx context.Context, k rankKey, min int64, limit int, l
 	if !m.Fresh() {
 		// Without the bus this replica may miss other replicas' changes: compute from the
 		// model, cache nothing, and say so.
-		return encode(fresh(), false)
+		return answer(fresh(), false), nil
 	}
 	m.mu.RLock()
 	e := m.l1Of(k)[k.id]
 	m.mu.RUnlock()
 	if current(e) {
-		return encode(e, true)
+		return answer(e, true), nil
 	}
 	key := k.redis()
 	v, err, _ := m.sf.Do(key+"|"+strconv.FormatInt(min, 10)+"|"+strconv.FormatInt(w.Version, 10), func() (any, error) {
@@ -670,10 +722,10 @@ func (m *Matching) serve(ctx context.Context, k rankKey, min int64, limit int, l
 		return served{e, false}, nil
 	})
 	if err != nil {
-		return nil, err
+		return ranked[L]{}, err
 	}
 	s := v.(served)
-	return encode(s.e, s.cached)
+	return answer(s.e, s.cached), nil
 }
 
 // current reports whether a cached ranking can be served: it includes every change up to
@@ -690,8 +742,8 @@ type served struct {
 
 // remember keeps an entry in L1 unless a newer one is there.
 func (m *Matching) remember(k rankKey, e *rankEntry) {
-	if e.enc == nil {
-		e.enc = &bodies{}
+	if e.explained == nil {
+		e.explained = &explanations{}
 	}
 	m.mu.Lock()
 	l1 := m.l1Of(k)
@@ -779,91 +831,17 @@ func (m *Matching) seenKey(shown []matching.Match, c *matching.Context, seen fun
 	return b.String()
 }
 
-// encoded returns the response body for a key (the limit and what the caller's visibility
-// makes of it, see serve), encoding it once per entry in L1.
-func (e *rankEntry) encoded(cached bool, key string, body func() any) ([]byte, error) {
-	if e.enc == nil {
-		return json.Marshal(body())
+// explainedLines returns the explained lines for a key (the limit and what the caller's
+// visibility makes of them, see serve), explaining them once per entry in L1.
+func explainedLines[L any](e *rankEntry, key string, explain func() []L) []L {
+	if e.explained == nil {
+		return explain()
 	}
-	store := &e.enc.plain
-	if cached {
-		store = &e.enc.cached
+	if got, ok := e.explained.lines.Load(key); ok {
+		return got.([]L)
 	}
-	if b, ok := store.Load(key); ok {
-		return b.([]byte), nil
-	}
-	b, err := json.Marshal(body())
-	if err != nil {
-		return nil, err
-	}
-	store.Store(key, b)
-	return b, nil
-}
-
-// NeedMatches is the response of GET /needs/{id}/matches.
-type NeedMatches struct {
-	NeedID         string       `json:"need_id"`
-	ComputedAt     time.Time    `json:"computed_at"`
-	Cached         bool         `json:"cached"`
-	WeightsVersion int64        `json:"weights_version"`
-	Items          []OfferMatch `json:"items"`
-}
-
-// OfferMatch is one ranked offer for a need. Band says how strong the match is in one word
-// (strong, possible, weak; matching.BandOf); Relevance is the gate every factor's
-// contribution is scaled by (1 exact capability, 0.5 same theme only).
-type OfferMatch struct {
-	Rank           int               `json:"rank"`
-	OfferID        string            `json:"offer_id"`
-	Score          float64           `json:"score"`
-	Band           matching.Band     `json:"band"`
-	Relevance      float64           `json:"relevance"`
-	Title          string            `json:"title"`
-	OrganizationID string            `json:"organization_id"`
-	Factors        []matching.Factor `json:"factors"`
-}
-
-// OfferMatches is the response of GET /offers/{id}/matches.
-type OfferMatches struct {
-	OfferID        string      `json:"offer_id"`
-	ComputedAt     time.Time   `json:"computed_at"`
-	Cached         bool        `json:"cached"`
-	WeightsVersion int64       `json:"weights_version"`
-	Items          []NeedMatch `json:"items"`
-}
-
-// NeedMatch is one ranked need for an offer, with its band and relevance as in OfferMatch.
-type NeedMatch struct {
-	Rank           int               `json:"rank"`
-	NeedID         string            `json:"need_id"`
-	Score          float64           `json:"score"`
-	Band           matching.Band     `json:"band"`
-	Relevance      float64           `json:"relevance"`
-	Title          string            `json:"title"`
-	Country        string            `json:"country"`
-	OrganizationID string            `json:"organization_id"`
-	Factors        []matching.Factor `json:"factors"`
-}
-
-// OffersForNeed is OffersForNeedJSON decoded, for the web UI, which writes the reasons itself
-// from their codes and arguments.
-func (m *Matching) OffersForNeed(ctx context.Context, a *models.Actor, needID string, limit int) (*NeedMatches, error) {
-	b, err := m.OffersForNeedJSON(ctx, a, needID, limit, "")
-	if err != nil {
-		return nil, err
-	}
-	var out NeedMatches
-	return &out, json.Unmarshal(b, &out)
-}
-
-// NeedsForOffer is NeedsForOfferJSON decoded, for the web UI (as OffersForNeed).
-func (m *Matching) NeedsForOffer(ctx context.Context, a *models.Actor, offerID string, limit int) (*OfferMatches, error) {
-	b, err := m.NeedsForOfferJSON(ctx, a, offerID, limit, "")
-	if err != nil {
-		return nil, err
-	}
-	var out OfferMatches
-	return &out, json.Unmarshal(b, &out)
+	got, _ := e.explained.lines.LoadOrStore(key, explain())
+	return got.([]L)
 }
 
 // Allocation proposes which need each open offer should serve (coordinators): at most one

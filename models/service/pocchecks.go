@@ -532,7 +532,9 @@ func (s *PoCChecks) settle(ctx context.Context, c *models.PoCCheck) (*models.PoC
 
 // proposedNeedID is the id of the need proposed to a state after a check: deterministic, so
 // that settling twice never proposes twice.
-func proposedNeedID(checkID, iso string) string { return "pocr-" + checkID + "-" + strings.ToLower(iso) }
+func proposedNeedID(checkID, iso string) string {
+	return "pocr-" + checkID + "-" + strings.ToLower(iso)
+}
 
 // governmentOf finds a government organization of the country to own a proposal when no
 // ministry has kept the directory: the first by name.
@@ -651,7 +653,9 @@ func (s *PoCChecks) Token(c *models.PoCCheck, pocID string) string {
 }
 
 // AckPath is the site path of a contact's acknowledgement page.
-func (s *PoCChecks) AckPath(c *models.PoCCheck, pocID string) string { return "/ack/" + s.Token(c, pocID) }
+func (s *PoCChecks) AckPath(c *models.PoCCheck, pocID string) string {
+	return "/ack/" + s.Token(c, pocID)
+}
 
 // parseToken checks a token's signature and returns what it names; ErrNotFound for anything
 // forged, truncated or malformed (no detail is given).

@@ -4,8 +4,8 @@
 package smtptest
 
 import (
-	"errors"
 	"encoding/base64"
+	"errors"
 	"io"
 	"mime/quotedprintable"
 	"net"

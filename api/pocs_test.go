@@ -256,6 +256,8 @@ func TestCommunicationCheckOverSMTP(t *testing.T) {
 		r := n.call("GET", "/api/v1/poc-checks/"+id, f.coord.Token, nil)
 		return r.json(t)["summary"].(map[string]any)["mails_sent"] == float64(3)
 	}, 10*time.Second, 20*time.Millisecond, "every e-mail is recorded as sent")
+	r = n.call("GET", "/metrics", "", nil)
+	assert.Contains(t, string(r.Body), "capmatch_mail_sent_total 3")
 	r = n.call("GET", "/api/v1/poc-checks/"+id, f.coord.Token, nil)
 	v := r.json(t)
 	byISO := map[string]map[string]any{}

@@ -54,7 +54,9 @@ func TestMailerRetriesAndReportsEachMessage(t *testing.T) {
 		Queue: 2, Workers: 1}, nil, time.Now, log)
 	type result struct{ id, status string }
 	results := make(chan result, 10)
-	m.OnResult(func(_ context.Context, msg *models.MailMessage, status string, _ time.Time) { results <- result{msg.ID, status} })
+	m.OnResult(func(_ context.Context, msg *models.MailMessage, status string, _ time.Time) {
+		results <- result{msg.ID, status}
+	})
 
 	// Before the workers run, the queue holds two: the third fails at once.
 	m.Enqueue(&models.MailMessage{ID: "a", To: "awa@cert.sn.example"})

@@ -164,7 +164,7 @@ func marketAuthzRows() []authzCase {
 		{name: "get country", method: "GET", route: "/api/v1/countries/:iso", path: static("/api/v1/countries/SN"), want: all(200)},
 		{name: "get unknown country", method: "GET", route: "/api/v1/countries/:iso", path: static("/api/v1/countries/XX"), want: all(404)},
 		{name: "update readiness", method: "PATCH", route: "/api/v1/countries/:iso/readiness", path: static("/api/v1/countries/SN/readiness"),
-			body: func(*authzWorld, string) any { return map[string]any{"poc_nominated": true} },
+			body: func(*authzWorld, string) any { return map[string]any{"national_strategy": true} },
 			want: with(curators(200, 403), map[string]int{"ministry": 200})},
 	}
 }

@@ -164,6 +164,20 @@ func canaryRoutes() map[string]canaryRoute {
 		"GET /api/v1/countries":                  probe("/api/v1/countries"),
 		"GET /api/v1/countries/:iso":             probe("/api/v1/countries/SN", "/api/v1/countries/FJ"),
 		"PATCH /api/v1/countries/:iso/readiness": write,
+		"GET /api/v1/countries/:iso/pocs":        probe("/api/v1/countries/SN/pocs", "/api/v1/countries/FJ/pocs"),
+		"GET /api/v1/countries/:iso/pocs/:id": probeWith(func(w *canaryWorld) []string {
+			return []string{"/api/v1/countries/SN/pocs/" + w.poc}
+		}),
+		"POST /api/v1/countries/:iso/pocs":       write,
+		"PATCH /api/v1/countries/:iso/pocs/:id":  write,
+		"DELETE /api/v1/countries/:iso/pocs/:id": write,
+		"GET /api/v1/countries/:iso/poc-checks":  probe("/api/v1/countries/SN/poc-checks", "/api/v1/countries/FJ/poc-checks"),
+		"POST /api/v1/poc-checks":                write,
+		"GET /api/v1/poc-checks":                 probe("/api/v1/poc-checks"),
+		"GET /api/v1/poc-checks/:id":             probeWith(func(w *canaryWorld) []string { return []string{"/api/v1/poc-checks/" + w.pocCheck} }),
+		"POST /api/v1/poc-checks/:id/close":      write,
+		"POST /api/v1/poc-acks":                  {skip: "uses an acknowledgement link: answers only that link's state, country and kind (TestCommunicationCheckOverSMTP)"},
+		"GET /api/v1/outbox":                     probe("/api/v1/outbox", "/api/v1/outbox?limit=500"),
 		"POST /api/v1/import/needs":              write,
 		"POST /api/v1/import/offers":             write,
 
@@ -190,11 +204,29 @@ func canaryRoutes() map[string]canaryRoute {
 		"GET /offers/:id": probeWith(func(w *canaryWorld) []string {
 			return []string{"/offers/" + w.offer, "/offers/" + w.offer2}
 		}),
-		"POST /offers/:id/:action":        write,
-		"GET /countries":                  probe("/countries", "/countries?open=1"),
-		"GET /countries/:iso":             probe("/countries/SN", "/countries/FJ"),
-		"GET /countries/:iso/readiness":   probe("/countries/SN/readiness"),
-		"POST /countries/:iso/readiness":  write,
+		"POST /offers/:id/:action":       write,
+		"GET /countries":                 probe("/countries", "/countries?open=1"),
+		"GET /countries/:iso":            probe("/countries/SN", "/countries/FJ"),
+		"GET /countries/:iso/readiness":  probe("/countries/SN/readiness"),
+		"POST /countries/:iso/readiness": write,
+		"GET /countries/:iso/pocs/new":   probe("/countries/SN/pocs/new", "/countries/FJ/pocs/new"),
+		"POST /countries/:iso/pocs":      write,
+		"GET /countries/:iso/pocs/:id/edit": probeWith(func(w *canaryWorld) []string {
+			return []string{"/countries/SN/pocs/" + w.poc + "/edit"}
+		}),
+		"POST /countries/:iso/pocs/:id/edit":   write,
+		"POST /countries/:iso/pocs/:id/delete": write,
+		"GET /coordinator/poc-checks":          probe("/coordinator/poc-checks"),
+		"POST /coordinator/poc-checks":         write,
+		"GET /coordinator/poc-checks/:id": probeWith(func(w *canaryWorld) []string {
+			return []string{"/coordinator/poc-checks/" + w.pocCheck}
+		}),
+		"POST /coordinator/poc-checks/:id/close": write,
+		"GET /coordinator/outbox":                probe("/coordinator/outbox"),
+		"GET /ack/:token": probeWith(func(w *canaryWorld) []string {
+			return []string{"/ack/" + w.ackToken, "/ack/not-a-token"}
+		}),
+		"POST /ack/:token":                {skip: "acknowledges with the link's token (a write); answers that link's state only"},
 		"GET /map":                        probe("/map", "/map?metric=funding", "/map?metric=projects"),
 		"GET /ministry":                   probe("/ministry", "/ministry?status=submitted", "/ministry?status=draft"),
 		"GET /ministry/needs/new":         probe("/ministry/needs/new"),
@@ -279,12 +311,15 @@ type canaryWorld struct {
 	f                                                *fixture
 	pub, pubDeliveredNeed, pubEngagement, pubProject string
 	offer, offer2                                    string
-	snOther                                          string // token
-	tokens                                           map[string]string
-	browsers                                         map[string]*browser
-	actorOf                                          map[string]*models.Actor
-	probes                                           []canaryProbe
-	canaries                                         []canary
+	// poc is a Point of Contact of Senegal in the baseline (so poc_nominated is already true
+	// before the PoC canary), pocCheck a check that reached it, ackToken its link's token.
+	poc, pocCheck, ackToken string
+	snOther                 string // token
+	tokens                  map[string]string
+	browsers                map[string]*browser
+	actorOf                 map[string]*models.Actor
+	probes                  []canaryProbe
+	canaries                []canary
 }
 
 // canaryProbe is one request the test sends as each actor.
@@ -432,6 +467,18 @@ func newCanaryWorld(t *testing.T) *canaryWorld {
 	fj["country"] = "FJ"
 	r = n.call("POST", "/api/v1/needs", f.ministry2.Token, fj)
 	require.Equal(t, 201, r.Status, string(r.Body))
+
+	w.poc = n.newPoC(t, f.ministry.Token, "SN", pocBody("diplomatic", "Baseline diplomat", "baseline.diplomat@mfa.sn.example"))
+	r = n.call("POST", "/api/v1/poc-checks", f.coord.Token, map[string]any{"countries": []string{"SN"}})
+	require.Equal(t, 201, r.Status, string(r.Body))
+	w.pocCheck = r.json(t)["id"].(string)
+	chk, err := n.app.Needs.Store.GetPoCCheck(ctx, w.pocCheck)
+	require.NoError(t, err)
+	w.ackToken = n.app.PoCChecks.Token(chk, w.poc)
+	require.Eventually(t, func() bool { // the e-mail was written and recorded: nothing moves any more
+		c, err := n.app.Needs.Store.GetPoCCheck(ctx, w.pocCheck)
+		return err == nil && c.Targets[0].Contacts[0].Mail == models.MailSent
+	}, 10*time.Second, 20*time.Millisecond)
 
 	table := canaryRoutes()
 	for _, k := range registeredRoutes(n) {
@@ -618,6 +665,24 @@ func canarySets() []canarySet {
 				c := w.engagementCanary(e, "anon", "ministry2", "snOther", "donor2")
 				c.tokens = append([]string{e.ID, "Canary proposal message"}, amountTokens(e.BudgetUSD)...)
 				return []canary{c}
+			}},
+		{name: "a Point of Contact of Senegal", forbidden: []string{"anon", "ministry2", "donor", "donor2"},
+			plant: func(w *canaryWorld) []canary {
+				// Personal data: seen by Senegal's ministries (snOther too) and coordinators only.
+				id := w.n.newPoC(w.t, w.f.ministry.Token, "SN", map[string]any{"kind": "technical", "name": "Canary Ndeye Sokhna",
+					"role": "Canary incident handler", "organization": "Canary CSIRT", "email": "canary.sokhna@cert.sn.example",
+					"phone": "+221 77 613 29 47", "languages": []string{"wo", "fr"}})
+				return []canary{{what: "PoC Canary Ndeye Sokhna", hiddenFrom: []string{"anon", "ministry2", "donor", "donor2"},
+					tokens:  []string{id, "Canary Ndeye Sokhna", "canary.sokhna@cert.sn.example", "+221776132947", "Canary incident handler", "Canary CSIRT"},
+					lookups: []string{"/api/v1/countries/SN/pocs/" + id, "/countries/SN/pocs/" + id + "/edit"},
+					visible: func(a *models.Actor) bool {
+						if a == nil {
+							return false
+						}
+						pocOf, err := w.n.app.PoCs.PoCOf(context.Background(), a)
+						require.NoError(w.t, err)
+						return models.CanSeePoCs(a, "SN", pocOf)
+					}}}
 			}},
 		{name: "a draft offer", forbidden: []string{"anon", "ministry2", "snOther", "donor2"},
 			plant: func(w *canaryWorld) []canary {

@@ -67,15 +67,13 @@ func newEnvWithRedis(t *testing.T, redisURL string) *env {
 // waits until the bus is connected.
 func (e *env) node() *node { return e.nodeWith(nil) }
 
-// nodeWith starts a replica whose store is wrapped by wrap (nil: none), e.g. to count reads.
-func (e *env) nodeWith(wrap func(models.Store) models.Store) *node {
+// nodeWith is node with the service's dependencies adjusted first (an SMTP transport, a short
+// check TTL, a store wrapped to count reads, ...).
+func (e *env) nodeWith(adjust func(d *service.Deps)) *node {
 	t := e.t
 	var store models.Store = storetest.OpenDB(t, e.db)
 	if e.storeURI != "" {
 		store = storetest.OpenAt(t, e.storeURI, e.db)
-	}
-	if wrap != nil {
-		store = wrap(store)
 	}
 	cache, err := rediscache.Open(e.redisURL, e.prefix)
 	require.NoError(t, err)
@@ -83,19 +81,27 @@ func (e *env) nodeWith(wrap func(models.Store) models.Store) *node {
 	require.NoError(t, err)
 	log := discardLogger()
 	bus := rediscache.NewBus(cache, models.NewID(time.Now()), log)
-	app := service.New(service.Deps{Store: store, Bus: bus, Limiter: rediscache.NewRateLimiter(cache),
+	deps := service.Deps{Store: store, Bus: bus, Limiter: rediscache.NewRateLimiter(cache),
 		Access: jwtauth.New(ring, time.Now), Log: log, CursorKey: e.secret,
-		Rankings: rediscache.NewRankings(cache, time.Hour), Webhooks: testWebhooks})
+		Rankings: rediscache.NewRankings(cache, time.Hour), Webhooks: testWebhooks, Mail: testMail,
+		PublicURL: "https://capmatch.test"}
+	if adjust != nil {
+		adjust(&deps)
+		store = deps.Store
+	}
+	app := service.New(deps)
 	require.NoError(t, app.Start(context.Background()))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { bus.Run(ctx, app.Sync, 200*time.Millisecond); close(done) }()
 	hooksDone := make(chan struct{})
 	go func() { app.Notifications.Run(ctx); close(hooksDone) }()
+	mailDone := make(chan struct{})
+	go func() { app.Mailer.Run(ctx); close(mailDone) }()
 	n := &node{env: e, app: app, cache: cache, srv: New(Deps{Log: log, App: app,
 		Checks: []Check{{"store", store}, {"cache", cache}}})}
 	require.NoError(t, n.srv.RegisterNotificationMetrics())
-	n.stop = func() { cancel(); <-done; <-hooksDone; _ = cache.Close() }
+	n.stop = func() { cancel(); <-done; <-hooksDone; <-mailDone; _ = cache.Close() }
 	t.Cleanup(n.stop)
 	require.Eventually(t, app.Revocations.Fresh, 5*time.Second, 10*time.Millisecond, "bus connects")
 	return n
@@ -105,6 +111,10 @@ func (e *env) nodeWith(wrap func(models.Store) models.Store) *node {
 // a fraction of a second.
 var testWebhooks = service.WebhookOptions{AllowPrivate: true, Timeout: 5 * time.Second,
 	Backoff: []time.Duration{20 * time.Millisecond, 40 * time.Millisecond, 80 * time.Millisecond, 160 * time.Millisecond}}
+
+// testMail retries e-mails within a fraction of a second.
+var testMail = service.MailOptions{Timeout: 5 * time.Second,
+	Backoff: []time.Duration{20 * time.Millisecond, 40 * time.Millisecond}}
 
 // resp is a decoded response.
 type resp struct {

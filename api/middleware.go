@@ -25,7 +25,7 @@ func (s *Server) middleware(app *fiber.App) {
 	app.Use(requestIDs)
 	app.Use(s.accessLog)
 	app.Use(recover.New(recover.Config{EnableStackTrace: true, StackTraceHandler: func(c *fiber.Ctx, e any) {
-		s.deps.Log.Error("panic", "panic", e, "request_id", requestID(c), "path", c.Path())
+		s.deps.Log.Error("panic", "panic", e, "request_id", requestID(c), "path", logPath(c.Path()))
 	}}))
 	app.Use(helmet.New(helmet.Config{
 		ContentSecurityPolicy:     contentSecurityPolicy,
@@ -119,6 +119,15 @@ func correlationID(c *fiber.Ctx) string {
 	return v
 }
 
+// logPath is the path the access log records: an acknowledgement link's token is a
+// capability (whoever holds it acknowledges for a Point of Contact), so it is left out.
+func logPath(p string) string {
+	if strings.HasPrefix(p, "/ack/") {
+		return "/ack/[token]"
+	}
+	return p
+}
+
 // accessLog writes one structured line per request and records its metrics. It runs the
 // error handler itself so that the logged status is the one the client receives.
 func (s *Server) accessLog(c *fiber.Ctx) error {
@@ -149,7 +158,7 @@ func (s *Server) accessLog(c *fiber.Ctx) error {
 	}
 	s.deps.Log.LogAttrs(c.UserContext(), level, "request",
 		slog.String("method", c.Method()),
-		slog.String("path", c.Path()),
+		slog.String("path", logPath(c.Path())),
 		slog.String("route", route),
 		slog.Int("status", status),
 		slog.Float64("duration_ms", float64(elapsed.Microseconds())/1000),

@@ -99,6 +99,20 @@ func (s *Server) routes(app *fiber.App) {
 	v1.Get("/countries/:iso", auth, s.handleGetCountry())
 	v1.Patch("/countries/:iso/readiness", auth, s.handlePatchReadiness())
 
+	// Points of Contact (personal data: see models.CanSeePoCs) and communication checks.
+	v1.Get("/countries/:iso/pocs", auth, s.handleListPoCs())
+	v1.Post("/countries/:iso/pocs", auth, s.handleCreatePoC())
+	v1.Get("/countries/:iso/pocs/:id", auth, s.handleGetPoC())
+	v1.Patch("/countries/:iso/pocs/:id", auth, s.handlePatchPoC())
+	v1.Delete("/countries/:iso/pocs/:id", auth, s.handleDeletePoC())
+	v1.Get("/countries/:iso/poc-checks", auth, s.handleCountryChecks())
+	v1.Post("/poc-checks", auth, s.handleRunPoCCheck())
+	v1.Get("/poc-checks", auth, s.handleListPoCChecks())
+	v1.Get("/poc-checks/:id", auth, s.handleGetPoCCheck())
+	v1.Post("/poc-checks/:id/close", auth, s.handleClosePoCCheck())
+	v1.Post("/poc-acks", s.handleAcknowledge()) // no sign-in: the signed token is the credential
+	v1.Get("/outbox", auth, s.handleOutbox())
+
 	// Bulk import (coordinators).
 	v1.Post("/import/needs", auth, s.handleImportNeeds())
 	v1.Post("/import/offers", auth, s.handleImportOffers())
@@ -130,6 +144,11 @@ func (s *Server) routes(app *fiber.App) {
 	app.Get("/countries/:iso", ui.Country())
 	app.Get("/countries/:iso/readiness", ui.ReadinessForm())
 	app.Post("/countries/:iso/readiness", ui.SaveReadiness())
+	app.Get("/countries/:iso/pocs/new", ui.NewPoC())
+	app.Post("/countries/:iso/pocs", ui.CreatePoC())
+	app.Get("/countries/:iso/pocs/:id/edit", ui.EditPoC())
+	app.Post("/countries/:iso/pocs/:id/edit", ui.UpdatePoC())
+	app.Post("/countries/:iso/pocs/:id/delete", ui.DeletePoC())
 	app.Get("/map", ui.Map())
 	app.Get("/ministry", ui.MinistryHome())
 	app.Get("/ministry/needs/new", ui.NewNeed())
@@ -145,6 +164,15 @@ func (s *Server) routes(app *fiber.App) {
 	app.Get("/coordinator/weights", ui.WeightsEditor())
 	app.Post("/coordinator/weights", ui.SaveWeights())
 	app.Get("/coordinator/funding", ui.Funding())
+	app.Get("/coordinator/poc-checks", ui.PoCChecks())
+	app.Post("/coordinator/poc-checks", ui.RunPoCCheck())
+	app.Get("/coordinator/poc-checks/:id", ui.PoCCheck())
+	app.Post("/coordinator/poc-checks/:id/close", ui.ClosePoCCheck())
+	app.Get("/coordinator/outbox", ui.Outbox())
+	// The acknowledgement link of a communication check: no sign-in; the GET only shows a
+	// confirmation page, the POST from it acknowledges (mail scanners fetch links).
+	app.Get("/ack/:token", ui.AckPage())
+	app.Post("/ack/:token", ui.Acknowledge())
 	app.Get("/engagements", ui.Engagements())
 	app.Post("/engagements", ui.ProposeEngagement())
 	app.Get("/engagements/:id", ui.Engagement())

@@ -333,7 +333,10 @@ func TestResponsesExposeOnlyKnownProperties(t *testing.T) {
 	allowed := map[string][]string{
 		"need": {"id", "title", "description", "country", "theme", "capability", "modalities", "languages", "budget_usd", "start_by",
 			"duration_months", "priority", "maturity", "visibility", "status", "status_reason", "organization_id", "created_by",
-			"created_at", "updated_at", "version", "engagement_id", "gen", "organization_name"},
+			"created_at", "updated_at", "version", "engagement_id", "gen", "organization_name", "proposal"},
+		// A Point of Contact (for those who may see it): never its linked account or nominating
+		// organization, only whether it is linked.
+		"poc": {"id", "kind", "name", "role", "organization", "email", "phone", "languages", "linked", "created_at", "updated_at", "version"},
 		"offer": {"id", "title", "description", "themes", "capabilities", "modalities", "languages", "eligible_countries",
 			"eligible_regions", "budget_usd", "max_engagements", "available_from", "available_until", "status", "status_reason",
 			"engagements_used", "engagements_remaining", "budget_remaining_usd", "organization_id", "created_by", "created_at", "updated_at",
@@ -354,6 +357,8 @@ func TestResponsesExposeOnlyKnownProperties(t *testing.T) {
 	get("user", "/api/v1/me", f.donor.Token)
 	get("user", "/api/v1/users/"+f.donor.ID, f.coord.Token)
 	get("organization", "/api/v1/organizations/"+f.donorOrg, f.ministry.Token)
+	poc := n.newPoC(t, f.ministry.Token, "SN", pocBody("diplomatic", "A. Diallo", f.ministry.Email)) // linked to the account
+	get("poc", "/api/v1/countries/SN/pocs/"+poc, f.coord.Token)
 	for _, it := range n.call("GET", "/api/v1/needs", f.donor.Token, nil).json(t)["items"].([]any) {
 		got["need list item"] = it.(map[string]any)
 	}

@@ -57,4 +57,20 @@ type Need struct {
 	// ImportBatch tags a row of a bulk import until the import commits; tagged objects are
 	// invisible.
 	ImportBatch string `json:"-" bson:"import_batch,omitempty"`
+	// Proposal is set on a draft capmatch proposed (never posted by itself): its ministry
+	// reviews, edits and submits it, or withdraws it.
+	Proposal *NeedProposal `json:"proposal,omitempty" bson:"proposal,omitempty"`
+}
+
+// NeedProposal says why capmatch proposed a need: a source, a reason code and the objects it
+// rests on, so that pages explain it in the reader's language.
+type NeedProposal struct {
+	// Source is what proposed it: "poc_checks" (missed communication checks) or, later, a
+	// self-assessment.
+	Source string `json:"source" bson:"source"`
+	// Reason is a code, e.g. "missed_poc_checks".
+	Reason string `json:"reason" bson:"reason"`
+	// Refs are the ids of what it rests on (the missed checks), oldest first.
+	Refs       []string  `json:"refs,omitempty" bson:"refs,omitempty"`
+	ProposedAt time.Time `json:"proposed_at" bson:"proposed_at"`
 }

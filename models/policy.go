@@ -307,3 +307,55 @@ func AuthorizeProject(a *Actor, act Action, p *Project, n *Need) error {
 	}
 	return deny("you may not " + string(act) + " this project")
 }
+
+// ActDelete removes an object (a Point of Contact).
+const ActDelete Action = "delete"
+
+// CanSeePoCs reports whether the actor may read a state's Points of Contact: personal data
+// (names, e-mail addresses, phone numbers) of officials, so the circle is small. Coordinators
+// see every state's; a ministry sees its own state's; and a nominated PoC of another state
+// sees them too, as in the UN directory, where the contacts of the states are there for each
+// other. pocOf is the state whose nominated PoC the actor is ("" for none): a ministry account
+// becomes one when its state's directory lists a contact with the account's e-mail address
+// (models.PoC.UserID), so only a ministry of a state can be one. Donors, anonymous visitors and
+// ministries that are not nominated never see them.
+func CanSeePoCs(a *Actor, iso, pocOf string) bool {
+	switch {
+	case a == nil:
+		return false
+	case a.Role.Curates():
+		return true
+	case a.Role != RoleMinistry:
+		return false
+	case a.Country == iso:
+		return true
+	}
+	return pocOf != "" && pocOf == a.Country
+}
+
+// AuthorizePoCs decides an action on a state's Points of Contact: the state's ministries and
+// coordinators keep them (create, update, delete); those who may not see them get 404 (their
+// existence is not disclosed), those who see them but may not change them 403.
+func AuthorizePoCs(a *Actor, act Action, iso, pocOf string) error {
+	if !CanSeePoCs(a, iso, pocOf) {
+		return hidden("points of contact")
+	}
+	switch act {
+	case ActRead:
+		return nil
+	case ActCreate, ActUpdate, ActDelete:
+		if a.Role.Curates() || (a.Role == RoleMinistry && a.Country == iso) {
+			return nil
+		}
+	}
+	return deny("only the state's ministries and coordinators keep its Points of Contact")
+}
+
+// AuthorizePoCChecks decides who runs communication checks, reads their results and reads the
+// outbox of messages they sent (which holds contacts' addresses): coordinators and admins.
+func AuthorizePoCChecks(a *Actor) error {
+	if a != nil && a.Role.Curates() {
+		return nil
+	}
+	return deny("only coordinators run and read communication checks")
+}

@@ -88,6 +88,8 @@ type Store interface {
 	EngagementStore
 	ProjectStore
 	NotificationStore
+	PoCStore
+	OutboxStore
 	Ping(ctx context.Context) error
 }
 
@@ -197,6 +199,9 @@ type Notification struct {
 	Text       string `json:"text" bson:"text"`
 	ObjectType string `json:"object_type" bson:"object_type"`
 	ObjectID   string `json:"object_id" bson:"object_id"`
+	// Args are the notification's structured arguments (country, check id, ...): newer kinds
+	// store these instead of an English sentence, and Text is rendered from them when read.
+	Args map[string]string `json:"args,omitempty" bson:"args,omitempty"`
 	// OrganizationID is the feed it was written to: an organization id, or "coordinators".
 	OrganizationID string    `json:"organization_id" bson:"organization_id"`
 	CreatedAt      time.Time `json:"created_at" bson:"created_at"`

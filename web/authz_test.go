@@ -80,6 +80,11 @@ type webWorld struct {
 	proposed                        *models.Engagement
 	project                         *service.ProjectView
 	donor2, admin, probe            string // e-mails
+	// snPoC is a Point of Contact of Senegal (the ministry's state); Fiji's ministry2 is itself
+	// a nominated PoC of Fiji, so it may read Senegal's contacts but not keep them.
+	snPoC string
+	// check is an open communication check of Senegal and ack the token of snPoC's link in it.
+	check, ack string
 }
 
 func newWebWorld(t *testing.T) *webWorld {
@@ -114,7 +119,31 @@ func newWebWorld(t *testing.T) *webWorld {
 	w.draftOffer = w.offer("draft")
 	w.proposed = w.engagement(false)
 	w.project = w.newProject()
+	w.snPoC = w.poc()
+	_, err = s.app.PoCs.Create(ctx, w.as(f.coord), "FJ", models.PoCInput{Kind: models.PoCDiplomatic, Name: "Fiji's PoC",
+		Email: f.ministry2, Languages: []string{"en"}})
+	require.NoError(t, err)
+	w.check = w.newCheck()
+	c, err := s.app.PoCChecks.Store.GetPoCCheck(ctx, w.check)
+	require.NoError(t, err)
+	w.ack = s.app.PoCChecks.Token(c, w.snPoC)
 	return w
+}
+
+// poc adds a fresh Point of Contact to Senegal's directory.
+func (w *webWorld) poc() string {
+	name := w.unique("Contact")
+	p, err := w.s.app.PoCs.Create(context.Background(), w.as(w.s.fx.coord), "SN", models.PoCInput{Kind: models.PoCTechnical, Name: name,
+		Email: strings.ReplaceAll(strings.ToLower(name), " ", ".") + "@cert.sn.example", Languages: []string{"fr"}})
+	require.NoError(w.t, err)
+	return p.ID
+}
+
+// newCheck runs a fresh communication check on Senegal.
+func (w *webWorld) newCheck() string {
+	v, err := w.s.app.PoCChecks.Run(context.Background(), w.as(w.s.fx.coord), service.PoCCheckInput{Countries: []string{"SN"}})
+	require.NoError(w.t, err)
+	return v.ID
 }
 
 func (w *webWorld) email(actor string) string {
@@ -234,7 +263,32 @@ func weightsForm(w *webWorld, _ string) url.Values {
 func readinessForm(w *webWorld, _ string) url.Values {
 	cv, err := w.s.app.Countries.Get(context.Background(), nil, "SN")
 	require.NoError(w.t, err)
-	return url.Values{"version": {strconv.FormatInt(cv.ReadinessVersion, 10)}, "poc_nominated": {"1"}, "cert_maturity": {"1"}}
+	return url.Values{"version": {strconv.FormatInt(cv.ReadinessVersion, 10)}, "national_cert": {"1"}, "cert_maturity": {"1"}}
+}
+
+// forged is an acknowledgement token with the last character of its MAC changed.
+func forged(tok string) string {
+	last := "A"
+	if strings.HasSuffix(tok, last) {
+		last = "B"
+	}
+	return tok[:len(tok)-1] + last
+}
+
+// pocForm is the Point of Contact form: a fresh contact, or for an edit the contact's current
+// version (rows run one after the other, each edit moving it on).
+func pocForm(edit bool) func(w *webWorld, _ string) url.Values {
+	return func(w *webWorld, _ string) url.Values {
+		name := w.unique("Contact")
+		v := url.Values{"kind": {"technical"}, "name": {name}, "role": {"Head of the CERT"}, "languages": {"fr"},
+			"email": {strings.ReplaceAll(strings.ToLower(name), " ", ".") + "@cert.sn.example"}, "phone": {"+221 33 889 13 00"}}
+		if edit {
+			p, err := w.s.app.PoCs.Get(context.Background(), w.as(w.s.fx.coord), "SN", w.snPoC)
+			require.NoError(w.t, err)
+			v.Set("version", strconv.FormatInt(p.Version, 10))
+		}
+		return v
+	}
 }
 
 func (w *webWorld) rows() []webRow {
@@ -264,6 +318,17 @@ func (w *webWorld) rows() []webRow {
 	}
 	donors := func(ok string) map[string]string { return outcomes(toSignIn, forbidden, "donor", ok, "donor2", ok) }
 	signedIn := func(ok string) map[string]string { return outcomes(toSignIn, ok) }
+	// Senegal's contacts: its ministry and coordinators keep them; Fiji's ministry, a nominated
+	// PoC, reads them (403 on the forms); donors may not see them at all (404).
+	pocKeepers := func(ok string) map[string]string {
+		return outcomes(toSignIn, notFound, "ministry", ok, "ministry2", forbidden, "coordinator", ok, "admin", ok)
+	}
+	pocPath := func(suffix string) func(*webWorld, string) string {
+		return func(w *webWorld, _ string) string { return "/countries/SN/pocs/" + w.snPoC + suffix }
+	}
+	checkPath := func(suffix string) func(*webWorld, string) string {
+		return func(w *webWorld, _ string) string { return "/coordinator/poc-checks/" + w.check + suffix }
+	}
 	const id = `[a-z0-9_-]+`
 	return []webRow{
 		// Public pages.
@@ -331,6 +396,59 @@ func (w *webWorld) rows() []webRow {
 		{name: "save bad readiness", method: "POST", route: "/countries/:iso/readiness", path: fixed("/countries/SN/readiness"),
 			form: values("version", "1", "cert_maturity", "many"),
 			want: outcomes(toSignIn, forbidden, "ministry", invalid, "coordinator", invalid, "admin", invalid)},
+
+		// Points of Contact (issue 17.1).
+		{name: "new PoC form", method: "GET", route: "/countries/:iso/pocs/new", path: fixed("/countries/SN/pocs/new"), want: pocKeepers(sawPage)},
+		{name: "add PoC", method: "POST", route: "/countries/:iso/pocs", path: fixed("/countries/SN/pocs"), form: pocForm(false),
+			doneRe: `^/countries/SN\?ok=poc_saved#pocs$`, want: pocKeepers(done)},
+		{name: "add PoC with bad input", method: "POST", route: "/countries/:iso/pocs", path: fixed("/countries/SN/pocs"),
+			form: func(w *webWorld, a string) url.Values { v := pocForm(false)(w, a); v.Set("phone", "33 889"); return v },
+			want: pocKeepers(invalid)},
+		{name: "edit PoC form", method: "GET", route: "/countries/:iso/pocs/:id/edit", path: pocPath("/edit"), want: pocKeepers(sawPage)},
+		{name: "edit PoC", method: "POST", route: "/countries/:iso/pocs/:id/edit", path: pocPath("/edit"), form: pocForm(true),
+			doneRe: `^/countries/SN\?ok=poc_saved#pocs$`, want: pocKeepers(done)},
+		{name: "edit PoC with bad input", method: "POST", route: "/countries/:iso/pocs/:id/edit", path: pocPath("/edit"),
+			form: func(w *webWorld, a string) url.Values {
+				v := pocForm(true)(w, a)
+				v.Set("email", "Awa <awa@sn>")
+				return v
+			},
+			want: pocKeepers(invalid)},
+		{name: "remove PoC", method: "POST", route: "/countries/:iso/pocs/:id/delete",
+			path: func(w *webWorld, actor string) string {
+				if pocKeepers(done)[actor] == done {
+					return "/countries/SN/pocs/" + w.poc() + "/delete" // a fresh one for each who may remove it
+				}
+				return "/countries/SN/pocs/" + w.snPoC + "/delete"
+			},
+			doneRe: `^/countries/SN\?ok=poc_deleted#pocs$`, want: pocKeepers(done)},
+		{name: "communication checks", method: "GET", route: "/coordinator/poc-checks", path: fixed("/coordinator/poc-checks"),
+			want: curators(sawPage)},
+		{name: "run a check", method: "POST", route: "/coordinator/poc-checks", path: fixed("/coordinator/poc-checks"),
+			form: values("scope", "countries", "countries", "SN"), doneRe: `^/coordinator/poc-checks/` + id + `\?ok=check_started$`,
+			want: curators(done)},
+		{name: "run a check on no country", method: "POST", route: "/coordinator/poc-checks", path: fixed("/coordinator/poc-checks"),
+			form: values("scope", "countries"), want: curators(invalid)},
+		{name: "check results", method: "GET", route: "/coordinator/poc-checks/:id", path: checkPath(""), want: curators(sawPage)},
+		{name: "end a check", method: "POST", route: "/coordinator/poc-checks/:id/close",
+			path: func(w *webWorld, actor string) string {
+				if actor == "coordinator" || actor == "admin" {
+					return "/coordinator/poc-checks/" + w.newCheck() + "/close"
+				}
+				return "/coordinator/poc-checks/" + w.check + "/close"
+			},
+			doneRe: `^/coordinator/poc-checks/` + id + `\?ok=check_closed$`, want: curators(done)},
+		{name: "outbox", method: "GET", route: "/coordinator/outbox", path: fixed("/coordinator/outbox"), want: curators(sawPage)},
+		// The acknowledgement link needs no sign-in: whoever holds it sees the page; the first
+		// POST acknowledges and the others say it was already used (both pages).
+		{name: "acknowledgement page", method: "GET", route: "/ack/:token",
+			path: func(w *webWorld, _ string) string { return "/ack/" + w.ack }, want: outcomes(sawPage, sawPage)},
+		{name: "forged acknowledgement link", method: "GET", route: "/ack/:token",
+			path: func(w *webWorld, _ string) string { return "/ack/" + forged(w.ack) }, want: outcomes(notFound, notFound)},
+		{name: "acknowledge", method: "POST", route: "/ack/:token",
+			path: func(w *webWorld, _ string) string { return "/ack/" + w.ack }, want: outcomes(sawPage, sawPage)},
+		{name: "acknowledge with a forged link", method: "POST", route: "/ack/:token",
+			path: func(w *webWorld, _ string) string { return "/ack/" + w.check + "." + w.snPoC + ".1.x" }, want: outcomes(notFound, notFound)},
 
 		// The ministry workspace and the guided need form.
 		{name: "ministry workspace", method: "GET", route: "/ministry", path: fixed("/ministry"), want: ministries(sawPage)},

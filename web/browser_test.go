@@ -589,6 +589,53 @@ func TestBrowserFlows(t *testing.T) {
 		assert.Equal(t, models.NeedFulfilled, got.Status, "closing the project fulfilled the need")
 	})
 
+	t.Run("coordinator runs a communication check and a PoC acknowledges through the link", func(t *testing.T) {
+		tb := b.newTab(t)
+		tb.signIn("coordinator@capmatch.example", pass["coordinator@capmatch.example"])
+		tb.open("/coordinator/poc-checks")
+		tb.do("run a check on Senegal",
+			chromedp.Click(chromedp.ID("scope-countries")),
+			chromedp.Click(chromedp.ID("cc-SN")),
+			chromedp.Click(chromedp.CSS(`#run-check button[type=submit]`)),
+			chromedp.WaitVisible(chromedp.ID("check-results")),
+		)
+		assert.True(t, strings.HasPrefix(tb.location(), "/coordinator/poc-checks/"), tb.location())
+		checkPath := strings.SplitN(tb.location(), "?", 2)[0]
+		assert.Contains(t, tb.text("#check-results"), "Awaited")
+		tb.screenshot("coordinator-poc-check.png")
+		tb.assertClean("check results")
+
+		// The e-mails go out in the background, to the outbox (no SMTP server here).
+		var link string
+		deadline := time.Now().Add(20 * time.Second)
+		for link == "" && time.Now().Before(deadline) {
+			tb.open("/coordinator/outbox")
+			link = tb.eval(`(function(){var a=document.querySelector("#outbox a.ack-link");return a?a.getAttribute("href"):""})()`)
+		}
+		require.NotEmpty(t, link, "the outbox shows the check's e-mail with its link")
+		tb.screenshot("coordinator-outbox.png")
+
+		// The contact opens the link without signing in: a confirmation page; the button
+		// acknowledges.
+		contact := b.newTab(t)
+		contact.open(link)
+		assert.Contains(t, contact.text("main"), "Senegal")
+		v, err := s.app.PoCChecks.Get(ctx, s.actorByEmail("coordinator@capmatch.example", pass), strings.TrimPrefix(checkPath, "/coordinator/poc-checks/"))
+		require.NoError(t, err)
+		assert.Zero(t, v.Summary.Acknowledged, "opening the link acknowledges nothing")
+		contact.screenshot("poc-acknowledge.png")
+		contact.do("acknowledge", chromedp.Click(chromedp.ID("acknowledge")), chromedp.WaitVisible(chromedp.ID("ack-done")))
+		contact.assertClean("acknowledgement")
+
+		tb.open(checkPath)
+		assert.Contains(t, tb.text("#check-summary"), "1 Acknowledged")
+		tb.open("/map?metric=pocs")
+		assert.Contains(t, tb.eval(`document.querySelector('svg.world a[href="/countries/SN"]').getAttribute("aria-label")`), "Acknowledged the last check")
+		tb.open("/countries/SN")
+		assert.Contains(t, tb.text("#poc-reachable"), "Yes")
+		assert.Contains(t, tb.text("#pocs"), "Head of incident response", "coordinators see the contacts")
+	})
+
 	t.Run("with JavaScript off the guided form still works", func(t *testing.T) {
 		tb := b.newTab(t)
 		_, err := chromedp.Call(tb.ctx, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true})

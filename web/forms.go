@@ -232,6 +232,11 @@ var fieldErrorRules = []struct {
 	{regexp.MustCompile(`^must be an ISO 639-1 code$`), "err.language", nil},
 	{regexp.MustCompile(`^at most (\d+) (?:results|documents)$`), "err.too_many", intArgs},
 	{regexp.MustCompile(`^must have at most four decimal places`), "err.weight_decimals", nil},
+	{regexp.MustCompile(`^must be diplomatic or technical`), "err.choose", nil},
+	{regexp.MustCompile(`^must be an e-mail address`), "err.email", nil},
+	{regexp.MustCompile(`^must be an international number in E\.164 form`), "err.phone", nil},
+	{regexp.MustCompile(`^none of these countries has nominated a Point of Contact`), "err.no_pocs", nil},
+	{regexp.MustCompile(`^(give either countries or a region|name the countries to check)`), "err.scope", nil},
 	{regexp.MustCompile(`^must add up to 1, they add up to ([\d.]+)$`), "err.weight_sum", func(L *Localizer, m []string) []any {
 		v, _ := strconv.ParseFloat(m[1], 64)
 		return []any{L.Percent(v)}

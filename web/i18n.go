@@ -240,6 +240,16 @@ func (l *Localizer) Date(v any) string {
 		if t, ok = x.Time(); !ok {
 			return string(x)
 		}
+	case *time.Time:
+		if x == nil {
+			return ""
+		}
+		return l.Date(*x)
+	case *models.Date:
+		if x == nil {
+			return ""
+		}
+		return l.Date(*x)
 	case *string:
 		if x == nil {
 			return ""
@@ -253,6 +263,32 @@ func (l *Localizer) Date(v any) string {
 		return fmt.Sprint(v)
 	}
 	return l.T("fmt.date", strconv.Itoa(t.Day()), l.T("month."+strconv.Itoa(int(t.Month()))), strconv.Itoa(t.Year()))
+}
+
+// Duration writes a time span given in seconds the short way ("3 h 20 min"), for response
+// times; "" for nil.
+func (l *Localizer) Duration(seconds *int64) string {
+	if seconds == nil {
+		return ""
+	}
+	s := max(*seconds, 0)
+	switch {
+	case s < 60:
+		return l.T("dur.s", l.Num(s))
+	case s < 3600:
+		return l.T("dur.min", l.Num(s/60))
+	case s < 86400:
+		out := l.T("dur.h", l.Num(s/3600))
+		if m := s % 3600 / 60; m > 0 {
+			out += " " + l.T("dur.min", l.Num(m))
+		}
+		return out
+	}
+	out := l.T("dur.d", l.Num(s/86400))
+	if h := s % 86400 / 3600; h > 0 {
+		out += " " + l.T("dur.h", l.Num(h))
+	}
+	return out
 }
 
 // Label is the display name of a catalogue code (theme, capability, modality, priority,

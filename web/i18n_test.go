@@ -123,6 +123,9 @@ func TestEveryMessageExistsInEveryLanguage(t *testing.T) {
 			used[p+m.Key] = true
 		}
 	}
+	for _, k := range pocStateKeys {
+		used[k] = true
+	}
 	for _, plural := range []string{"map.open_needs", "map.active_projects"} { // L.N(...) in map.go
 		used[plural] = true
 	}
@@ -257,6 +260,13 @@ func TestEveryValidationMessageIsTranslated(t *testing.T) {
 	for i := range offers {
 		collect(offers[i].Validate())
 	}
+	// Points of Contact (models.PoC) and communication checks (service.PoCChecks).
+	pocs := []models.PoC{{}, {Kind: "political", Name: long, Email: "a b", Phone: "0221", Languages: []string{"xx", "xx"}}}
+	for i := range pocs {
+		collect(pocs[i].Validate())
+	}
+	msgs = append(msgs, "give either countries or a region, not both", "name the countries to check, or give a region (UN M49 code; 001 is the world)",
+		"none of these countries has nominated a Point of Contact: there is no one to check", `unknown UN M49 region code "999" (e.g. 002 Africa)`)
 	msgs = append(msgs, "must be an ISO 3166-1 alpha-2 code", "must be a SIM3 level from 0 to 4", "must be newest or priority",
 		"cannot be below the 3 engagements already agreed", "is not a cursor from this list; start again without it",
 		// engagements and projects (models/service)

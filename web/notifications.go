@@ -3,6 +3,7 @@ package web
 import (
 	"net/url"
 
+	"github.com/capmatch/capmatch/models"
 	"github.com/capmatch/capmatch/models/service"
 	"github.com/gofiber/fiber/v2"
 )
@@ -11,7 +12,7 @@ import (
 // own; any other kind shows under a generic one.
 var notificationKinds = []string{service.KindProposal, service.KindAccepted, service.KindDeclined, service.KindApproved,
 	service.KindRejected, service.KindSubmitted, service.KindOverlap, service.KindMatch, service.KindWithdrawn,
-	service.KindCancelled, service.KindKept}
+	service.KindCancelled, service.KindKept, service.KindPoCCheck, service.KindNeedProposed}
 
 // feedPageSize is how many notifications the page shows: the newest, as a feed keeps at most
 // service.FeedSize per organization.
@@ -23,6 +24,9 @@ type notificationRow struct {
 	// Kind is the catalog key of its heading; Href the page of what it is about ("" when
 	// there is none).
 	Kind, Href string
+	// Local is the text in the reader's language, for kinds stored with arguments ("" for the
+	// older kinds, whose English text is shown).
+	Local string
 }
 
 // notificationsPage is the data of the notifications page.
@@ -54,6 +58,22 @@ func (u *UI) Notifications() fiber.Handler {
 			}
 			if base, ok := objectPages[it.ObjectType]; ok && it.ObjectID != "" {
 				row.Href = base + url.PathEscape(it.ObjectID)
+			}
+			switch it.Kind {
+			case service.KindPoCCheck:
+				// The acknowledgement page, while the link works; the notice is for the contact's
+				// organization, which reads its feed.
+				row.Href = u.app.PoCChecks.NoticeLink(r.c.UserContext(), it.Args["check_id"], it.Args["poc_id"])
+				if it.Args["kind"] == string(models.PoCDiplomatic) {
+					row.Local = r.L.T("notifications.text.poc_check_diplomatic", r.L.Country(it.Args["country"]))
+				} else {
+					row.Local = r.L.T("notifications.text.poc_check_technical", r.L.Country(it.Args["country"]))
+				}
+				if row.Href == "" {
+					row.Local += " " + r.L.T("notifications.text.poc_check_over")
+				}
+			case service.KindNeedProposed:
+				row.Local = r.L.T("notifications.text.need_proposed", r.L.Country(it.Args["country"]), it.Args["missed"])
 			}
 			p.Rows = append(p.Rows, row)
 		}

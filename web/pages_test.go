@@ -486,7 +486,9 @@ func TestReadinessProfileIsKeptUpToDate(t *testing.T) {
 	assert.Contains(t, p.Body, "The readiness profile was saved")
 	cv, err := s.app.Countries.Get(context.Background(), nil, "SN")
 	require.NoError(t, err)
-	assert.Equal(t, models.Readiness{PoCNominated: true, NationalCERT: true, CERTMaturity: 2}, cv.Readiness)
+	// poc_nominated is derived from the Points of Contact: a posted value is ignored.
+	assert.Equal(t, models.Readiness{NationalCERT: true, CERTMaturity: 2}, cv.Readiness)
+	assert.NotContains(t, b.get("/countries/SN/readiness").Body, `name="poc_nominated"`, "the form no longer offers it")
 
 	// A stale form does not overwrite a newer profile.
 	p = b.do("POST", "/countries/SN/readiness", url.Values{"_csrf": {csrf(t, p)}, "version": {version}, "national_strategy": {"1"}})

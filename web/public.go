@@ -445,6 +445,13 @@ type countryPage struct {
 	CanEdit bool
 	// Updated is when the readiness was last updated, if ever.
 	Updated string
+	// Checks are the country's recent communication checks (outcomes for everyone; each
+	// contact's result only for those who may see the contacts).
+	Checks []service.CountryCheck
+	// PoCs are the country's Points of Contact, for those who may see them (nil otherwise);
+	// KeepPoCs says the viewer may change them.
+	PoCs     *service.PoCList
+	KeepPoCs bool
 }
 
 // Country is a country's profile: where it sits in the UN M49 scheme, its readiness (Points
@@ -468,6 +475,16 @@ func (u *UI) Country() fiber.Handler {
 			p.Updated = r.L.Date(cv.ReadinessUpdatedAt)
 		}
 		p.CanEdit = a != nil && models.AuthorizeCountryReadiness(a, cv.ISO) == nil
+		ctx := r.c.UserContext()
+		if p.Checks, err = u.app.PoCChecks.CountryChecks(ctx, a, cv.ISO); err != nil {
+			return err
+		}
+		if see, keep := u.app.PoCs.Access(ctx, a, cv.ISO); see {
+			if p.PoCs, err = u.app.PoCs.List(ctx, a, cv.ISO); err != nil {
+				return err
+			}
+			p.KeepPoCs = keep
+		}
 		return r.render(200, "country", p.Label, "countries", p)
 	})
 }

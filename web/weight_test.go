@@ -80,6 +80,11 @@ func TestPageWeights(t *testing.T) {
 		{"coordinator", coord, "/coordinator/funding"},
 		{"coordinator", coord, "/engagements"},
 		{"coordinator", coord, "/projects"},
+		{"coordinator", coord, "/coordinator/poc-checks"},
+		{"coordinator", coord, "/coordinator/outbox"},
+		{"coordinator", coord, "/map?metric=pocs"},
+		{"ministry", ministry, "/countries/SN"},
+		{"ministry", ministry, "/countries/SN/pocs/new"},
 	}
 	var report strings.Builder
 	fmt.Fprintf(&report, "\n| page | as | HTML | assets | total | gzipped |\n|---|---|---:|---:|---:|---:|\n")

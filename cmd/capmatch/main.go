@@ -23,6 +23,7 @@ import (
 	"github.com/capmatch/capmatch/models"
 	"github.com/capmatch/capmatch/models/embedded"
 	"github.com/capmatch/capmatch/models/jwtauth"
+	"github.com/capmatch/capmatch/models/mailer"
 	"github.com/capmatch/capmatch/models/mongostore"
 	"github.com/capmatch/capmatch/models/rediscache"
 	"github.com/capmatch/capmatch/models/service"
@@ -193,6 +194,10 @@ func openStack(ctx context.Context, cfg config, hooks service.WebhookOptions, lo
 	}
 
 	st.bus = rediscache.NewBus(st.cache, models.NewID(time.Now()), log)
+	var mail service.MailOptions
+	if cfg.SMTP != nil {
+		mail.Transport = mailer.New(*cfg.SMTP, cfg.SMTPFrom)
+	}
 	st.app = service.New(service.Deps{
 		Store:     st.store,
 		Bus:       st.bus,
@@ -202,6 +207,8 @@ func openStack(ctx context.Context, cfg config, hooks service.WebhookOptions, lo
 		CursorKey: secret,
 		Rankings:  rediscache.NewRankings(st.cache, 24*time.Hour),
 		Webhooks:  hooks,
+		Mail:      mail,
+		PublicURL: cfg.PublicURL,
 	})
 	// Finish what a crash may have interrupted: imports roll back or stay committed, accepts
 	// complete or undo. Both are idempotent.
@@ -235,6 +242,12 @@ func openStack(ctx context.Context, cfg config, hooks service.WebhookOptions, lo
 			log.Info("demo account", "email", a.Email, "password", a.Password, "role", string(a.Role), "organization", a.OrgKey)
 		}
 	}
+	// The PoC part of every readiness profile follows the directory (a store written before it
+	// was derived, or a replica stopped half-way, is brought in line).
+	if err := st.app.PoCs.Rederive(ctx); err != nil {
+		log.Warn("points of contact readiness not derived; it is at the next start", "err", err)
+	}
+	log.Info("e-mail", "mode", st.app.Mailer.Mode(), "public_url", cfg.PublicURL)
 	return st, nil
 }
 
@@ -256,16 +269,19 @@ func accessKeyring(secret []byte, cfg config) (*jwtauth.Keyring, error) {
 // readiness 503, in-flight requests finish, background work stops, then the stack closes.
 func serve(ctx context.Context, cfg config, log *slog.Logger, st *stack) error {
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
-	bgDone := make(chan struct{}, 3)
+	bgDone := make(chan struct{}, 5)
 	go func() { st.bus.Run(bg, st.app.Sync, time.Second); bgDone <- struct{}{} }()
 	go func() { st.app.Sync.RunReconciler(bg, 30*time.Second); bgDone <- struct{}{} }()
 	// Webhook deliveries run until shutdown; what is still queued then is lost (in memory).
 	go func() { st.app.Notifications.Run(bg); bgDone <- struct{}{} }()
+	// E-mails (communication checks) likewise; and expired checks are closed every minute.
+	go func() { st.app.Mailer.Run(bg); bgDone <- struct{}{} }()
+	go func() { st.app.PoCChecks.RunSweeper(bg, time.Minute); bgDone <- struct{}{} }()
 	defer func() {
 		stopBG()
-		<-bgDone
-		<-bgDone
-		<-bgDone
+		for range 5 {
+			<-bgDone
+		}
 	}()
 
 	srv := api.New(api.Deps{

@@ -2,6 +2,8 @@ package service
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
 	"encoding/json"
 	"log/slog"
 	"time"
@@ -25,6 +27,17 @@ type Deps struct {
 	// Webhooks tunes outbound notification delivery (defaults: https only, public addresses,
 	// five tries over 15 s).
 	Webhooks WebhookOptions
+	// Mail tunes the e-mail sender (default: the outbox in the store, no SMTP server).
+	Mail MailOptions
+	// PublicURL is the site's absolute base URL (e.g. https://capmatch.example.org), for the
+	// links in e-mails. Default http://localhost:8080.
+	PublicURL string
+	// LinkKey signs acknowledgement links; every replica must use the same. Default: derived
+	// from CursorKey (an HMAC under it with a label of its own, so the two never collide).
+	LinkKey []byte
+	// PoCCheckTTL is how long a communication check takes acknowledgements (default
+	// models.PoCCheckTTL, 14 days).
+	PoCCheckTTL time.Duration
 }
 
 // App is every use case, wired once by main (and by tests the same way).
@@ -43,6 +56,11 @@ type App struct {
 	Clock       *HLC
 	// Notifications keeps the in-app feeds and delivers webhooks; run it with Notifications.Run.
 	Notifications *Notifications
+	// PoCs is the Points of Contact directory; PoCChecks its communication checks.
+	PoCs      *PoCs
+	PoCChecks *PoCChecks
+	// Mailer sends e-mails off the request path; run it with Mailer.Run.
+	Mailer *Mailer
 
 	store models.Store
 }
@@ -85,6 +103,21 @@ func New(d Deps) *App {
 		Matching: app.Matching, Now: d.Now, Log: d.Log}
 	app.Notifications = &Notifications{Store: d.Store, Matching: app.Matching, Webhooks: NewDispatcher(d.Webhooks, d.Now, d.Log),
 		Now: d.Now, Log: d.Log}
+	app.Mailer = NewMailer(d.Mail, d.Store, d.Now, d.Log)
+	app.PoCs = &PoCs{Store: d.Store, Countries: app.Countries, Now: d.Now, Log: d.Log}
+	linkKey := d.LinkKey
+	if len(linkKey) == 0 {
+		m := hmac.New(sha256.New, d.CursorKey)
+		m.Write([]byte("capmatch/poc-ack-links/v1"))
+		linkKey = m.Sum(nil)
+	}
+	publicURL := d.PublicURL
+	if publicURL == "" {
+		publicURL = "http://localhost:8080"
+	}
+	app.PoCChecks = &PoCChecks{Store: d.Store, PoCs: app.PoCs, Countries: app.Countries, Needs: app.Needs, Notices: app.Notifications,
+		Mail: app.Mailer, LinkKey: linkKey, PublicURL: publicURL, TTL: d.PoCCheckTTL, Now: d.Now, Log: d.Log}
+	app.Mailer.OnResult(app.PoCChecks.mailResult)
 	app.Engagements.Notify = app.Notifications.Notify
 	app.Projects.Notify = app.Notifications.Notify
 	app.Needs.Notices = app.Notifications

@@ -41,7 +41,39 @@ const (
 	KindWithdrawn = "withdrawn"    // an engagement proposal ended: withdrawn by its proposer, or because its need or offer ended
 	KindCancelled = "cancelled"    // an agreed engagement was called off and its offer slot and amount released
 	KindKept      = "offer_closed" // the offer of an agreed engagement closed to new engagements; the agreement stands
+
+	// Kinds with structured arguments (Notification.Args) instead of a stored sentence.
+
+	// KindPoCCheck: a communication check reached one of the organization's Points of Contact;
+	// args check_id, country, poc_id, kind, expires_at. The web feed shows its acknowledgement
+	// link while it works.
+	KindPoCCheck = "poc_check"
+	// KindNeedProposed: capmatch proposed a draft need to the organization (its country missed
+	// communication checks); args country, reason ("missed_poc_checks"), missed.
+	KindNeedProposed = "need_proposed"
 )
+
+// NoticeText renders the English text of a notification stored with arguments rather than a
+// sentence (API clients and webhooks read Text); the web renders its own, in the reader's
+// language, from the same arguments. Other kinds keep the text they were stored with.
+func NoticeText(n *models.Notification) string {
+	if n.Text != "" {
+		return n.Text
+	}
+	country := n.Args["country"]
+	if c, ok := models.LookupCountry(country); ok {
+		country = c.Name
+	}
+	switch n.Kind {
+	case KindPoCCheck:
+		return fmt.Sprintf("Communication check: please acknowledge it as the %s Point of Contact of %s (the link is in the e-mail and on the notifications page)",
+			n.Args["kind"], country)
+	case KindNeedProposed:
+		return fmt.Sprintf("capmatch proposed a draft Points of Contact readiness need for %s after %s missed communication checks: review, edit and submit it, or withdraw it",
+			country, n.Args["missed"])
+	}
+	return n.Kind
+}
 
 // CoordinatorsFeed is the feed every coordinator and admin reads besides their organization's:
 // the approvals queue and duplication warnings.
@@ -75,6 +107,20 @@ func (s *Notifications) Notify(ctx context.Context, feed, kind, text, objectType
 	s.post(ctx, feed, []models.Notification{s.item(feed, kind, text, objectType, objectID)})
 }
 
+// NotifyArgs writes one notification of a kind that carries arguments instead of a sentence.
+func (s *Notifications) NotifyArgs(ctx context.Context, feed, kind string, args map[string]string, objectType, objectID string) {
+	if s == nil || feed == "" {
+		return
+	}
+	s.post(ctx, feed, []models.Notification{s.itemArgs(feed, kind, args, objectType, objectID)})
+}
+
+func (s *Notifications) itemArgs(feed, kind string, args map[string]string, objectType, objectID string) models.Notification {
+	n := s.item(feed, kind, "", objectType, objectID)
+	n.Args = args
+	return n
+}
+
 func (s *Notifications) item(feed, kind, text, objectType, objectID string) models.Notification {
 	// Milliseconds: what the store keeps, so a read-up-to time compares the same in memory.
 	now := s.Now().UTC().Truncate(time.Millisecond)
@@ -105,6 +151,7 @@ func (s *Notifications) post(ctx context.Context, feed string, items []models.No
 		return
 	}
 	for _, n := range items {
+		n.Text = NoticeText(&n)
 		s.Webhooks.Enqueue(org.Webhook.URL, org.Webhook.Secret, n)
 	}
 }
@@ -268,7 +315,9 @@ func (s *Notifications) List(ctx context.Context, a *models.Actor, unreadOnly bo
 		if unreadOnly && read {
 			continue
 		}
-		out.Items = append(out.Items, FeedItem{Notification: items[i], Read: read})
+		it := FeedItem{Notification: items[i], Read: read}
+		it.Text = NoticeText(&it.Notification)
+		out.Items = append(out.Items, it)
 	}
 	return out, nil
 }

@@ -63,19 +63,23 @@ func probeWith(f func(w *canaryWorld) []string) canaryRoute { return canaryRoute
 func canaryRoutes() map[string]canaryRoute {
 	write := canaryRoute{skip: "a write: it answers the object it wrote, read back by the probed GET routes (its callers are checked by the authorization tables)"}
 	ops := canaryRoute{skip: "operations: no market data"}
+	password := canaryRoute{skip: "sets a password: answers no market data"}
+	resetLink := canaryRoute{skip: "issues a one-time reset link (curators only): answers the link and the accounts, no market data"}
 	return map[string]canaryRoute{
-		"GET /healthz":               ops,
-		"GET /readyz":                ops,
-		"GET /metrics":               {skip: "operations: request counts per route pattern, no market data (block it at the edge)"},
-		"GET /docs":                  {skip: "the API documentation: static"},
-		"GET /api/v1/openapi.json":   {skip: "the OpenAPI document: static"},
-		"GET /api/v1/catalogue":      probe("/api/v1/catalogue"),
-		"POST /api/v1/auth/login":    {skip: "sign-in: answers tokens"},
-		"POST /api/v1/auth/refresh":  {skip: "sign-in: answers tokens"},
-		"POST /api/v1/auth/logout":   {skip: "sign-out"},
-		"GET /api/v1/me":             probe("/api/v1/me"),
-		"POST /api/v1/organizations": write,
-		"GET /api/v1/organizations":  probe("/api/v1/organizations"),
+		"GET /healthz":                     ops,
+		"GET /readyz":                      ops,
+		"GET /metrics":                     {skip: "operations: request counts per route pattern, no market data (block it at the edge)"},
+		"GET /docs":                        {skip: "the API documentation: static"},
+		"GET /api/v1/openapi.json":         {skip: "the OpenAPI document: static"},
+		"GET /api/v1/catalogue":            probe("/api/v1/catalogue"),
+		"POST /api/v1/auth/login":          {skip: "sign-in: answers tokens"},
+		"POST /api/v1/auth/refresh":        {skip: "sign-in: answers tokens"},
+		"POST /api/v1/auth/logout":         {skip: "sign-out"},
+		"POST /api/v1/auth/password-reset": password,
+		"POST /api/v1/me/password":         password,
+		"GET /api/v1/me":                   probe("/api/v1/me"),
+		"POST /api/v1/organizations":       write,
+		"GET /api/v1/organizations":        probe("/api/v1/organizations"),
 		"GET /api/v1/organizations/:id": probeWith(func(w *canaryWorld) []string {
 			return []string{"/api/v1/organizations/" + w.f.snOrg, "/api/v1/organizations/" + w.f.donorOrg}
 		}),
@@ -89,8 +93,9 @@ func canaryRoutes() map[string]canaryRoute {
 		"GET /api/v1/users/:id": probeWith(func(w *canaryWorld) []string {
 			return []string{"/api/v1/users/" + w.f.ministry.ID}
 		}),
-		"POST /api/v1/users/:id/disable": write,
-		"POST /api/v1/users/:id/enable":  write,
+		"POST /api/v1/users/:id/disable":        write,
+		"POST /api/v1/users/:id/enable":         write,
+		"POST /api/v1/users/:id/password-reset": resetLink,
 		"GET /api/v1/audit": probeWith(func(w *canaryWorld) []string {
 			return []string{"/api/v1/audit", "/api/v1/audit?object_id=" + w.pub}
 		}),
@@ -182,11 +187,20 @@ func canaryRoutes() map[string]canaryRoute {
 		"POST /api/v1/import/offers":             write,
 
 		// The web UI.
-		"GET /":           probe("/"),
-		"GET /lang/:code": {skip: "sets the language cookie and redirects"},
-		"GET /signin":     probe("/signin"),
-		"POST /signin":    {skip: "sign-in"},
-		"POST /signout":   {skip: "sign-out"},
+		"GET /":                  probe("/"),
+		"GET /lang/:code":        {skip: "sets the language cookie and redirects"},
+		"GET /signin":            probe("/signin"),
+		"POST /signin":           {skip: "sign-in"},
+		"POST /signout":          {skip: "sign-out"},
+		"GET /favicon.ico":       {skip: "the icon: static"},
+		"GET /account/password":  probe("/account/password"),
+		"POST /account/password": password,
+		// Opening a reset link's form with a link that does not work counts as a failed attempt
+		// of the address (and a working link is a one-time secret, nobody's canary).
+		"GET /reset":                        {skip: "the form of a one-time reset link: no market data"},
+		"POST /reset":                       password,
+		"GET /coordinator/users":            probe("/coordinator/users"),
+		"POST /coordinator/users/:id/reset": resetLink,
 		"GET /needs": probe("/needs", "/needs?country=SN", "/needs?q=canary", "/needs?status=submitted", "/needs?status=draft",
 			"/needs?status=matched", "/needs?status=in_progress", "/needs?status=withdrawn", "/needs?sort=priority&status="),
 		"GET /needs/:id": probeWith(func(w *canaryWorld) []string {

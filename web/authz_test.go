@@ -30,8 +30,10 @@ var webActors = []string{"anon", "ministry", "ministry2", "donor", "donor2", "co
 // with the way back), or "done" (303 to where the row's done pattern says).
 const (
 	sawPage   = "200"
+	issued    = "201"
 	forbidden = "403"
 	notFound  = "404"
+	conflict  = "409"
 	invalid   = "422"
 	toSignIn  = "signin"
 	done      = "done"
@@ -48,6 +50,9 @@ type webRow struct {
 	form func(w *webWorld, actor string) url.Values
 	// fresh: the request ends or replaces the session, so it runs on a session of its own.
 	fresh bool
+	// twin: the request changes the signed-in account itself (its password, its sessions), so
+	// it runs on a session of a new account with the actor's role and organization.
+	twin bool
 	// doneRe is where a "done" answer redirects (a regular expression on Location).
 	doneRe string
 	want   map[string]string
@@ -77,7 +82,7 @@ type webWorld struct {
 
 	openNeed, donorsNeed, draftNeed *models.Need
 	openOffer, draftOffer           *models.Offer
-	proposed                        *models.Engagement
+	proposed, agreed                *models.Engagement
 	project                         *service.ProjectView
 	donor2, admin, probe            string // e-mails
 	// snPoC is a Point of Contact of Senegal (the ministry's state); Fiji's ministry2 is itself
@@ -118,6 +123,7 @@ func newWebWorld(t *testing.T) *webWorld {
 	w.openOffer = w.offer("open")
 	w.draftOffer = w.offer("draft")
 	w.proposed = w.engagement(false)
+	w.agreed = w.engagement(true)
 	w.project = w.newProject()
 	w.snPoC = w.poc()
 	_, err = s.app.PoCs.Create(ctx, w.as(f.coord), "FJ", models.PoCInput{Kind: models.PoCDiplomatic, Name: "Fiji's PoC",
@@ -212,6 +218,26 @@ func (w *webWorld) engagement(agreed bool) *models.Engagement {
 		require.NoError(w.t, err)
 	}
 	return e
+}
+
+// account creates a new account with a role in an organization, with the fixture's password,
+// and returns its e-mail and id.
+func (w *webWorld) account(role models.Role, orgID string) (string, string) {
+	w.seq++
+	email := fmt.Sprintf("account%d@%s.example", w.seq, role)
+	u, err := w.s.app.Accounts.CreateUser(context.Background(), nil, service.UserInput{Email: email, Password: pw, Name: "Account " + strconv.Itoa(w.seq),
+		Role: role, OrganizationID: orgID})
+	require.NoError(w.t, err)
+	return email, u.ID
+}
+
+// resetLink is the path of a fresh one-time reset link (as an admin issues it) for a new
+// ministry account of Senegal.
+func (w *webWorld) resetLink() string {
+	_, id := w.account(models.RoleMinistry, w.s.fx.snOrg)
+	link, err := w.s.app.Accounts.IssuePasswordReset(context.Background(), w.as(w.admin), id)
+	require.NoError(w.t, err)
+	return link.Path
 }
 
 // newProject is a fresh project of the donor on a public need of Senegal.
@@ -343,6 +369,39 @@ func (w *webWorld) rows() []webRow {
 			want: outcomes(done, done)},
 		{name: "sign out", method: "POST", route: "/signout", path: fixed("/signout"), fresh: true, doneRe: `^/\?ok=signed_out$`,
 			want: outcomes(done, done)},
+
+		// One's own password, and one-time reset links.
+		{name: "change password page", method: "GET", route: "/account/password", path: fixed("/account/password"), want: signedIn(sawPage)},
+		{name: "change password", method: "POST", route: "/account/password", path: fixed("/account/password"), twin: true,
+			form:   values("current_password", pw, "new_password", newPW, "confirm_password", newPW),
+			doneRe: `^/(ministry|donor|coordinator)\?ok=password_changed$`, want: signedIn(done)},
+		{name: "change password with a mismatch", method: "POST", route: "/account/password", path: fixed("/account/password"),
+			form: values("current_password", pw, "new_password", newPW, "confirm_password", newPW+"!"), want: signedIn(invalid)},
+		{name: "reset page", method: "GET", route: "/reset", path: func(w *webWorld, _ string) string { return w.resetLink() },
+			want: outcomes(sawPage, sawPage)},
+		{name: "reset page of an unknown link", method: "GET", route: "/reset", path: fixed("/reset?token=nobody.nothing"),
+			want: outcomes(notFound, notFound)},
+		{name: "reset password", method: "POST", route: "/reset", path: fixed("/reset"), fresh: true,
+			form: func(w *webWorld, _ string) url.Values {
+				tok, _ := url.ParseQuery(strings.TrimPrefix(w.resetLink(), "/reset?"))
+				return url.Values{"token": {tok.Get("token")}, "new_password": {newPW}, "confirm_password": {newPW}}
+			}, doneRe: `^/signin\?ok=password_reset$`, want: outcomes(done, done)},
+		{name: "reset password with a mismatch", method: "POST", route: "/reset", path: fixed("/reset"),
+			form: values("token", "nobody.nothing", "new_password", newPW, "confirm_password", newPW+"!"), want: outcomes(invalid, invalid)},
+		{name: "accounts", method: "GET", route: "/coordinator/users", path: fixed("/coordinator/users"), want: curators(sawPage)},
+		{name: "issue a ministry's reset link", method: "POST", route: "/coordinator/users/:id/reset",
+			path: func(w *webWorld, _ string) string {
+				_, uid := w.account(models.RoleMinistry, w.s.fx.snOrg)
+				return "/coordinator/users/" + uid + "/reset"
+			}, want: curators(issued)},
+		{name: "issue a coordinator's reset link", method: "POST", route: "/coordinator/users/:id/reset",
+			path: func(w *webWorld, _ string) string {
+				_, uid := w.account(models.RoleCoordinator, w.s.fx.coordOrg)
+				return "/coordinator/users/" + uid + "/reset"
+			}, want: outcomes(toSignIn, forbidden, "admin", issued)},
+		{name: "issue an unknown account's reset link", method: "POST", route: "/coordinator/users/:id/reset",
+			path: fixed("/coordinator/users/nobody/reset"), want: outcomes(toSignIn, forbidden, "coordinator", notFound, "admin", notFound)},
+
 		{name: "needs", method: "GET", route: "/needs", path: fixed("/needs"), want: outcomes(sawPage, sawPage)},
 		{name: "public need", method: "GET", route: "/needs/:id", path: needPath(""), want: outcomes(sawPage, sawPage)},
 		{name: "donors-only need", method: "GET", route: "/needs/:id",
@@ -365,8 +424,16 @@ func (w *webWorld) rows() []webRow {
 		{name: "submit need", method: "POST", route: "/needs/:id/:action", path: freshNeed("draft", models.VisibilityPublic, "/submit"),
 			doneRe: `^/needs/` + id + `\?ok=need_submitted$`,
 			want:   outcomes(toSignIn, notFound, "ministry", done, "coordinator", forbidden, "admin", forbidden)},
+		{name: "withdraw need confirmation", method: "GET", route: "/needs/:id/withdraw", path: needPath("/withdraw"),
+			want: outcomes(toSignIn, forbidden, "ministry", sawPage)},
+		{name: "withdraw donors-only need confirmation", method: "GET", route: "/needs/:id/withdraw",
+			path: func(w *webWorld, _ string) string { return "/needs/" + w.donorsNeed.ID + "/withdraw" },
+			want: outcomes(toSignIn, forbidden, "ministry", sawPage, "ministry2", notFound)},
+		{name: "withdraw need unconfirmed", method: "POST", route: "/needs/:id/:action", path: needPath("/withdraw"),
+			want: outcomes(toSignIn, forbidden, "ministry", sawPage)},
 		{name: "withdraw need", method: "POST", route: "/needs/:id/:action", path: freshNeed("open", models.VisibilityPublic, "/withdraw"),
-			doneRe: `^/needs/` + id + `\?ok=need_withdrawn$`, want: outcomes(toSignIn, forbidden, "ministry", done)},
+			form: values("confirm", "yes", "reason", "Funded by the budget law."), doneRe: `^/needs/` + id + `\?ok=need_withdrawn$`,
+			want: outcomes(toSignIn, forbidden, "ministry", done)},
 		{name: "approve need", method: "POST", route: "/needs/:id/:action", path: freshNeed("submitted", models.VisibilityRestricted, "/approve"),
 			doneRe: `^/needs/` + id + `\?ok=need_approved$`,
 			want:   outcomes(toSignIn, notFound, "ministry", forbidden, "coordinator", done, "admin", done)},
@@ -383,9 +450,18 @@ func (w *webWorld) rows() []webRow {
 		{name: "publish offer", method: "POST", route: "/offers/:id/:action", path: freshOffer("draft", "/offers/", "/publish"),
 			doneRe: `^/offers/` + id + `\?ok=offer_published$`,
 			want:   outcomes(toSignIn, notFound, "donor", done, "coordinator", forbidden, "admin", forbidden)},
+		{name: "close offer confirmation", method: "GET", route: "/offers/:id/close",
+			path: func(w *webWorld, _ string) string { return "/offers/" + w.openOffer.ID + "/close" },
+			want: outcomes(toSignIn, forbidden, "donor", sawPage, "coordinator", sawPage, "admin", sawPage)},
+		{name: "close draft offer confirmation", method: "GET", route: "/offers/:id/close",
+			path: func(w *webWorld, _ string) string { return "/offers/" + w.draftOffer.ID + "/close" },
+			want: outcomes(toSignIn, notFound, "donor", conflict, "coordinator", conflict, "admin", conflict)},
+		{name: "close offer unconfirmed", method: "POST", route: "/offers/:id/:action",
+			path: func(w *webWorld, _ string) string { return "/offers/" + w.openOffer.ID + "/close" },
+			want: outcomes(toSignIn, forbidden, "donor", sawPage, "coordinator", sawPage, "admin", sawPage)},
 		{name: "close offer", method: "POST", route: "/offers/:id/:action", path: freshOffer("open", "/offers/", "/close"),
-			doneRe: `^/offers/` + id + `\?ok=offer_closed$`,
-			want:   outcomes(toSignIn, forbidden, "donor", done, "coordinator", done, "admin", done)},
+			form: values("confirm", "yes", "reason", "The programme's budget is spent."), doneRe: `^/offers/` + id + `\?ok=offer_closed$`,
+			want: outcomes(toSignIn, forbidden, "donor", done, "coordinator", done, "admin", done)},
 
 		// Readiness.
 		{name: "readiness form", method: "GET", route: "/countries/:iso/readiness", path: fixed("/countries/SN/readiness"),
@@ -532,6 +608,16 @@ func (w *webWorld) rows() []webRow {
 		{name: "withdraw engagement", method: "POST", route: "/engagements/:id/:action", path: freshEngagement("/withdraw"),
 			doneRe: `^/engagements/` + id + `\?ok=engagement_withdrawn$`,
 			want:   outcomes(toSignIn, notFound, "ministry", forbidden, "donor", done, "coordinator", forbidden, "admin", forbidden)},
+		{name: "cancel engagement confirmation", method: "GET", route: "/engagements/:id/cancel",
+			path: func(w *webWorld, _ string) string { return "/engagements/" + w.agreed.ID + "/cancel" },
+			want: outcomes(toSignIn, notFound, "ministry", sawPage, "donor", sawPage, "coordinator", sawPage, "admin", sawPage)},
+		{name: "cancel engagement unconfirmed", method: "POST", route: "/engagements/:id/:action",
+			path: func(w *webWorld, _ string) string { return "/engagements/" + w.agreed.ID + "/cancel" },
+			want: outcomes(toSignIn, notFound, "ministry", sawPage, "donor", sawPage, "coordinator", sawPage, "admin", sawPage)},
+		{name: "cancel engagement", method: "POST", route: "/engagements/:id/:action",
+			path: func(w *webWorld, _ string) string { return "/engagements/" + w.engagement(true).ID + "/cancel" },
+			form: values("confirm", "yes", "reason", "The experts are no longer available."), doneRe: `^/engagements/` + id + `\?ok=engagement_cancelled$`,
+			want: outcomes(toSignIn, notFound, "ministry", done, "donor", done, "coordinator", done, "admin", done)},
 		{name: "message engagement", method: "POST", route: "/engagements/:id/:action",
 			path: func(w *webWorld, _ string) string { return "/engagements/" + w.proposed.ID + "/message" },
 			form: values("body", "When can the experts travel?"), doneRe: `^/engagements/` + id + `\?ok=message_sent$`,
@@ -586,12 +672,18 @@ func (w *webWorld) rows() []webRow {
 // session is the browser and CSRF token a row runs with: the actor's own, or for a fresh
 // row a copy (signing in replaces the cookie there only) or a new session (signing out ends it).
 func (w *webWorld) session(row webRow, actor string) (*browser, string) {
-	if !row.fresh {
+	if !row.fresh && !row.twin {
 		return w.b[actor], w.tok[actor]
 	}
 	b := w.s.browser()
 	if actor == "anon" {
 		return b, csrf(w.t, b.get("/signin"))
+	}
+	if row.twin {
+		a := w.as(w.email(actor))
+		email, _ := w.account(a.Role, a.OrgID)
+		b.signIn(email)
+		return b, csrf(w.t, b.get("/notifications"))
 	}
 	if row.route == "/signin" {
 		for k, c := range w.b[actor].cookies {

@@ -1,8 +1,10 @@
 package web
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"io/fs"
 	"path"
 	"sort"
@@ -34,11 +36,16 @@ func loadCatalogs(fsys fs.FS) (catalogs, error) {
 		if err != nil {
 			return nil, fmt.Errorf("read %s catalog: %w", lang, err)
 		}
-		m := map[string]string{}
-		if err := json.Unmarshal(b, &m); err != nil {
+		m, err := decodeCatalog(b)
+		if err != nil {
 			return nil, fmt.Errorf("parse %s catalog: %w", lang, err)
 		}
-		out[lang] = m
+		for k, n := range m.seen {
+			if n > 1 {
+				return nil, fmt.Errorf("%s catalog defines %q twice", lang, k)
+			}
+		}
+		out[lang] = m.msgs
 	}
 	for _, lang := range models.SupportedLangs {
 		for k, v := range out[lang] {
@@ -57,6 +64,43 @@ func loadCatalogs(fsys fs.FS) (catalogs, error) {
 		}
 	}
 	return out, nil
+}
+
+// decodedCatalog is a catalog file's messages and how many times each key appears in it.
+type decodedCatalog struct {
+	msgs map[string]string
+	seen map[string]int
+}
+
+// decodeCatalog reads one catalog file, a JSON object of strings, counting each key: JSON
+// decoding into a map keeps the last of two lines with the same key without a word, so a
+// merge that kept both sides' versions of a message would show the stale one on the pages.
+func decodeCatalog(b []byte) (decodedCatalog, error) {
+	c := decodedCatalog{msgs: map[string]string{}, seen: map[string]int{}}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return decodedCatalog{}, fmt.Errorf("not a JSON object of messages (%v)", err)
+	}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return decodedCatalog{}, err
+		}
+		k, _ := tok.(string)
+		var v string
+		if err := dec.Decode(&v); err != nil {
+			return decodedCatalog{}, fmt.Errorf("%q: %w", k, err)
+		}
+		c.msgs[k] = v
+		c.seen[k]++
+	}
+	if _, err := dec.Token(); err != nil { // the closing brace
+		return decodedCatalog{}, err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return decodedCatalog{}, fmt.Errorf("text after the object")
+	}
+	return c, nil
 }
 
 // languageOnlyPlural reports whether k is a plural form that only some languages have

@@ -169,6 +169,12 @@ func TestCatalogsMustAgree(t *testing.T) {
 	assert.ErrorContains(t, err, `en catalog has "n.few", en catalog lacks "n.other"`)
 	_, err = loadCatalogs(mapFS(`{"a":" "}`, `{"a":"A"}`, `{"a":"A"}`))
 	assert.ErrorContains(t, err, `is empty`)
+	// A key defined twice (a merge that kept both sides' lines) is refused: JSON would keep the
+	// last one silently, whichever side it came from.
+	_, err = loadCatalogs(mapFS(`{"a":"A","b":"B","a":"Old A"}`, `{"a":"A","b":"B"}`, `{"a":"A","b":"B"}`))
+	assert.ErrorContains(t, err, `en catalog defines "a" twice`)
+	_, err = loadCatalogs(i18nFS)
+	assert.NoError(t, err, "the UI's own catalogs")
 }
 
 func TestNegotiateLanguage(t *testing.T) {

@@ -456,8 +456,7 @@ func (s *Needs) Queue(ctx context.Context, a *models.Actor, limit int) ([]*model
 	if err := models.AuthorizeCurator(a); err != nil {
 		return nil, err
 	}
-	page := s.Model.Needs(readmodel.NeedQuery{Status: models.NeedSubmitted, Limit: math.MaxInt},
-		func(n *models.Need) bool { return models.CanSeeNeed(a, n) })
+	page := viewAs(s.Model, a).needs(readmodel.NeedQuery{Status: models.NeedSubmitted, Limit: math.MaxInt})
 	items := page.Items
 	sort.SliceStable(items, func(i, j int) bool {
 		if !items[i].UpdatedAt.Equal(items[j].UpdatedAt) {

@@ -168,7 +168,8 @@ func authzTable() []authzCase {
 
 // allAuthzRows is every row of the authorization table, across the files that extend it.
 func allAuthzRows() []authzCase {
-	return append(authzTable(), marketAuthzRows()...)
+	rows := append(authzTable(), marketAuthzRows()...)
+	return append(rows, dataAuthzRows()...)
 }
 
 func TestAuthorizationTable(t *testing.T) {

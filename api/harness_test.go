@@ -41,6 +41,9 @@ type env struct {
 	mu   sync.Mutex
 	seen []string
 	fx   fixture
+	// configure, when set, adjusts the use cases' dependencies of every node (IATI publisher,
+	// public rate limits, ...) before they are built.
+	configure func(*service.Deps)
 }
 
 // node is one API replica.
@@ -72,9 +75,16 @@ func (e *env) node() *node {
 	require.NoError(t, err)
 	log := discardLogger()
 	bus := rediscache.NewBus(cache, models.NewID(time.Now()), log)
-	app := service.New(service.Deps{Store: store, Bus: bus, Limiter: rediscache.NewRateLimiter(cache),
+	deps := service.Deps{Store: store, Bus: bus, Limiter: rediscache.NewRateLimiter(cache),
 		Access: jwtauth.New(ring, time.Now), Log: log, CursorKey: e.secret,
-		Rankings: rediscache.NewRankings(cache, time.Hour), Webhooks: testWebhooks})
+		Rankings: rediscache.NewRankings(cache, time.Hour), Webhooks: testWebhooks,
+		// Every request of app.Test comes from one address: tests that need the public
+		// rate limit set their own.
+		OpenData: service.OpenDataConfig{RatePerMinute: 1_000_000}}
+	if e.configure != nil {
+		e.configure(&deps)
+	}
+	app := service.New(deps)
 	require.NoError(t, app.Start(context.Background()))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})

@@ -325,3 +325,6 @@ func clip(s string) string {
 	}
 	return string([]rune(s)[:max]) + "…"
 }
+
+// iatiImportPath is the route of the IATI activity file import, which streams its body.
+const iatiImportPath = "/api/v1/import/iati"

@@ -2,6 +2,7 @@ package api
 
 import (
 	"github.com/capmatch/capmatch/models"
+	"github.com/capmatch/capmatch/models/service"
 	"github.com/gofiber/fiber/v2"
 )
 
@@ -98,6 +99,16 @@ func (s *Server) routes(app *fiber.App) {
 	v1.Post("/import/needs", auth, s.handleImportNeeds())
 	v1.Post("/import/offers", auth, s.handleImportOffers())
 
+	// Open data: what an anonymous visitor may see, as files and a read API, without signing
+	// in, rate-limited per client address (the data dictionary is the web page /open-data).
+	for _, ds := range service.Datasets {
+		app.Get("/open-data/"+ds.Name+".csv", s.handleOpenData(ds, "csv"))
+		app.Get("/open-data/"+ds.Name+".json", s.handleOpenData(ds, "json"))
+	}
+	v1.Get("/public/needs", s.handlePublicNeeds())
+	v1.Get("/public/offers", s.handlePublicOffers())
+	v1.Get("/public/countries", s.handlePublicCountries())
+
 	// Web UI.
 	ui := s.webUI()
 	app.Use("/static", ui.Assets())
@@ -117,6 +128,7 @@ func (s *Server) routes(app *fiber.App) {
 	app.Get("/countries/:iso/readiness", ui.ReadinessForm())
 	app.Post("/countries/:iso/readiness", ui.SaveReadiness())
 	app.Get("/map", ui.Map())
+	app.Get("/open-data", ui.OpenData())
 	app.Get("/ministry", ui.MinistryHome())
 	app.Get("/ministry/needs/new", ui.NewNeed())
 	app.Post("/ministry/needs", ui.CreateNeed())

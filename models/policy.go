@@ -262,6 +262,15 @@ func CanSeeProject(a *Actor, p *Project, n *Need) bool {
 	return false
 }
 
+// CanPublishProject reports whether a project is open data (the projects files of /open-data):
+// a project whose need an anonymous visitor may see (public and approved), as the IATI
+// standard expects aid activities to be published. Open data carries only its public facts
+// (title, place, capability, dates, money, funding and implementing organisations), never the
+// engagement behind it or who recorded it. The signed-in views keep CanSeeProject.
+func CanPublishProject(p *Project, n *Need) bool {
+	return p != nil && n != nil && p.NeedID == n.ID && CanSeeNeed(nil, n)
+}
+
 // AuthorizeProject decides an action on a project: its donor and coordinators manage it; its
 // donor, its implementer and coordinators record money.
 func AuthorizeProject(a *Actor, act Action, p *Project, n *Need) error {

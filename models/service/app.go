@@ -25,6 +25,10 @@ type Deps struct {
 	// Webhooks tunes outbound notification delivery (defaults: https only, public addresses,
 	// five tries over 15 s).
 	Webhooks WebhookOptions
+	// IATI is how exports name their publisher and where the deployment is reached.
+	IATI IATIConfig
+	// OpenData is the licence of open data and the public request limit.
+	OpenData OpenDataConfig
 }
 
 // App is every use case, wired once by main (and by tests the same way).
@@ -43,8 +47,11 @@ type App struct {
 	Clock       *HLC
 	// Notifications keeps the in-app feeds and delivers webhooks; run it with Notifications.Run.
 	Notifications *Notifications
+	// OpenData serves what anonymous visitors may read: open datasets and the public API.
+	OpenData *OpenData
 
 	store models.Store
+	iati  IATIConfig
 }
 
 // New wires the use cases on the adapters.
@@ -72,6 +79,7 @@ func New(d Deps) *App {
 		Model:       model,
 		Clock:       hlc,
 		store:       d.Store,
+		iati:        d.IATI,
 	}
 	app.Matching = NewMatching(&Matching{Store: d.Store, Model: model, Cache: d.Rankings, Bus: d.Bus, Clock: hlc, Now: d.Now, Log: d.Log,
 		Fresh: rev.Fresh})
@@ -87,6 +95,7 @@ func New(d Deps) *App {
 	app.Offers.Notices = app.Notifications
 	app.Matching.Active = app.Engagements.ActiveDeliveries
 	app.Countries.Projects = app.Projects.CountryFigures
+	app.OpenData = newOpenData(app, d.OpenData)
 	app.syncModel(d.Now)
 	return app
 }

@@ -304,7 +304,7 @@ func (s *Projects) Patch(ctx context.Context, a *models.Actor, id string, in Pro
 		set("budget_usd", in.BudgetUSD != nil, func() { p.BudgetUSD = *in.BudgetUSD })
 		set("results", in.Results != nil, func() { p.Results = *in.Results })
 		set("documents", in.Documents != nil, func() { p.Documents = *in.Documents })
-		return validateProject(p)
+		return validateProject(p, models.DateOf(s.Now()))
 	})
 	if err != nil {
 		return nil, err
@@ -313,7 +313,11 @@ func (s *Projects) Patch(ctx context.Context, a *models.Actor, id string, in Pro
 	return s.View(prj), nil
 }
 
-func validateProject(p *models.Project) error {
+// validateProject checks a project after an edit. Actual dates record what happened: they
+// are never after today, and a project in pipeline has none (it has not started; moving it
+// to implementation sets its actual start), so that the IATI export never reports a start
+// or end that has not happened (IATI Validator rule 11.1.4).
+func validateProject(p *models.Project, today models.Date) error {
 	var pr models.Problems
 	models.RequiredText("title", p.Title, models.MaxTitleRunes, false, &pr)
 	models.ValidText("description", p.Description, models.MaxDescriptionRunes, true, &pr)
@@ -322,6 +326,18 @@ func validateProject(p *models.Project) error {
 	}
 	checkDates(&pr, "start_date", p.PlannedStart, "end_date", p.PlannedEnd, true)
 	checkDates(&pr, "actual_start", p.ActualStart, "actual_end", p.ActualEnd, false)
+	for _, d := range []struct {
+		field string
+		date  models.Date
+	}{{"actual_start", p.ActualStart}, {"actual_end", p.ActualEnd}} {
+		switch {
+		case d.date == "" || !d.date.Valid():
+		case d.date > today:
+			pr.Add(d.field, "must not be after today (%s): an actual date records what happened; plan with start_date and end_date", today)
+		case p.Status == models.StatusPipeline:
+			pr.Add(d.field, "must be empty while the project is in pipeline (status 1): it has not started; moving it to implementation (status 2) records its actual start")
+		}
+	}
 	if len(p.Results) > 100 {
 		pr.Add("results", "at most 100 results")
 	}
@@ -420,7 +436,11 @@ type TransactionInput struct {
 
 // AddTransaction records a money movement (the project's donor or implementer, coordinators).
 // A disbursement beyond what was committed is accepted with a warning, as happens when a
-// commitment is recorded late.
+// commitment is recorded late. A transaction records money that moved or was committed, so
+// its date is never after today (UTC): money planned for later belongs in the project's
+// budget, which the IATI export splits by year. (The IATI Validator refuses future-dated
+// transactions, rules 11.2.1 and 11.2.2; publishing them as planned disbursements would
+// invent a schedule nobody recorded.)
 func (s *Projects) AddTransaction(ctx context.Context, a *models.Actor, id string, in TransactionInput) (*models.Transaction, *ProjectView, error) {
 	var p models.Problems
 	switch in.Type {
@@ -431,8 +451,12 @@ func (s *Projects) AddTransaction(ctx context.Context, a *models.Actor, id strin
 	if in.AmountUSD <= 0 || in.AmountUSD >= models.MaxBudgetUSD {
 		p.Add("amount_usd", "must be a whole number of US dollars from 1 to 9,999,999,999")
 	}
-	if !in.Date.Valid() {
+	today := models.DateOf(s.Now())
+	switch {
+	case !in.Date.Valid():
 		p.Add("date", "must be a real date written YYYY-MM-DD")
+	case in.Date > today:
+		p.Add("date", "must not be after today (%s): a transaction records money that moved or was committed; plan future money in the budget", today)
 	}
 	models.ValidText("description", in.Description, 2000, true, &p)
 	if err := p.Err(); err != nil {

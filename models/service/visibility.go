@@ -104,6 +104,19 @@ func (v view) projects(keep func(*models.Project) bool) []*models.Project {
 	return out
 }
 
+// publishedProjects lists the projects that are open data (models.CanPublishProject), newest
+// first: what /open-data publishes of projects, whoever asks.
+func publishedProjects(m *readmodel.Model) []*models.Project {
+	ps := m.Projects(func(*models.Project) bool { return true })
+	out := ps[:0]
+	for _, p := range ps {
+		if n, ok := m.Need(p.NeedID); ok && models.CanPublishProject(p, n) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
 // engagements lists the visible engagements that keep accepts (nil: all), newest first.
 func (v view) engagements(keep func(*models.Engagement) bool) []*models.Engagement {
 	es := v.m.Engagements(func(e *models.Engagement) bool { return keep == nil || keep(e) })

@@ -94,10 +94,12 @@ func (s *Server) routes(app *fiber.App) {
 	v1.Get("/countries", auth, s.handleListCountries())
 	v1.Get("/countries/:iso", auth, s.handleGetCountry())
 	v1.Patch("/countries/:iso/readiness", auth, s.handlePatchReadiness())
+	v1.Get("/countries/:iso/external-activities", auth, s.handleCountryExternal())
 
-	// Bulk import (coordinators).
+	// Bulk import (coordinators), and IATI activity files (coordinators, donors; streamed).
 	v1.Post("/import/needs", auth, s.handleImportNeeds())
 	v1.Post("/import/offers", auth, s.handleImportOffers())
+	v1.Post("/import/iati", auth, s.handleImportIATI())
 
 	// Open data: what an anonymous visitor may see, as files and a read API, without signing
 	// in, rate-limited per client address (the data dictionary is the web page /open-data).

@@ -21,6 +21,7 @@ const (
 	EventUser       EventType = "user"       // ID is a user id
 	EventAck        EventType = "ack"        // a replica applied the event whose Seq is in Ack
 	EventImport     EventType = "import"     // ID is an import batch; Data holds its rows
+	EventExternal   EventType = "external"   // ID is a committed IATI import batch; receivers load its rows
 )
 
 // Event says that an object changed; receivers reload it from the store by id.

@@ -293,3 +293,37 @@ func AuthorizeProject(a *Actor, act Action, p *Project, n *Need) error {
 	}
 	return deny("you may not " + string(act) + " this project")
 }
+
+// CanSeeExternalActivity reports whether the actor may see activities imported from IATI:
+// everyone signed in (they are data their publishers made public, shown on country profiles
+// and counted in overlaps and the duplication factor); not anonymous visitors, because an
+// import may hold an activity its publisher has not published yet.
+func CanSeeExternalActivity(a *Actor) bool { return a != nil }
+
+// AuthorizeIATIImport decides who imports IATI activity files: coordinators and donors (their
+// own published activities, or those of partners they report with).
+func AuthorizeIATIImport(a *Actor) error {
+	switch {
+	case a == nil:
+		return Errorf(ErrUnauthorized, "sign in to import")
+	case a.Role.Curates(), a.Role == RoleDonor:
+		return nil
+	}
+	return deny("only coordinators and donors import IATI activity files")
+}
+
+// CanReplaceExternalActivity decides whether an import by actor a may replace an activity
+// already imported: coordinators replace any; a donor replaces what its own organization
+// imported, and any activity its organization reports (its IATI ref is the reporting
+// organisation's), since the publisher is the authority on its own data.
+func CanReplaceExternalActivity(a *Actor, orgRef string, cur *ExternalActivity) bool {
+	switch {
+	case cur == nil, a.Role.Curates():
+		return true
+	case a.OrgID != "" && a.OrgID == cur.ImportedBy:
+		return true
+	case orgRef != "" && orgRef == cur.ReportingOrg.Ref:
+		return true
+	}
+	return false
+}

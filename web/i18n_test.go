@@ -378,7 +378,14 @@ func TestEveryMatchReasonIsTranslated(t *testing.T) {
 	}
 	// The reader sees half of the deliveries (rounded down), so the reasons include counts of
 	// some, and "at least one" for deliveries the reader may not see at all.
-	c := &matching.Context{Today: "2026-06-01", Active: active, Seen: func(d matching.Delivery) int { return active[d] / 2 }}
+	// Activities published to IATI by others deliver what others do not (issue 18.1).
+	external := map[matching.Delivery]matching.External{}
+	for i, n := range needs[10:20] {
+		if d := (matching.Delivery{Country: n.Country, Capability: n.Capability}); active[d] == 0 {
+			external[d] = matching.External{Count: 1 + i%2, Confidence: []float64{1, 0.6, 0.3}[i%3]}
+		}
+	}
+	c := &matching.Context{Today: "2026-06-01", Active: active, Seen: func(d matching.Delivery) int { return active[d] / 2 }, External: external}
 	w := matching.DefaultWeights()
 	reasons := map[string]bool{}
 	for _, n := range needs {

@@ -94,6 +94,7 @@ func New(d Deps) *App {
 	app.Needs.Notices = app.Notifications
 	app.Offers.Notices = app.Notifications
 	app.Matching.Active = app.Engagements.ActiveDeliveries
+	app.Matching.External = app.ExternalDeliveries
 	app.Countries.Projects = app.Projects.CountryFigures
 	app.OpenData = newOpenData(app, d.OpenData)
 	app.syncModel(d.Now)
@@ -147,6 +148,11 @@ func (a *App) syncModel(now Clock) {
 		for _, o := range rows.Offers {
 			a.Model.PutOffer(o)
 		}
+	})
+	a.Sync.Handle(models.EventExternal, func(ctx context.Context, e models.Event) {
+		a.Clock.Observe(e.Gen)
+		a.loadExternalBatch(ctx, e.ID)
+		a.Matching.ContextChanged(e.Gen)
 	})
 	a.Sync.Handle(models.EventEngagement, func(ctx context.Context, e models.Event) {
 		a.Clock.Observe(e.Gen)
@@ -208,6 +214,11 @@ func (a *App) syncModel(now Clock) {
 			return err
 		}
 		a.Model.ReconcileDelivery(engagements, projects)
+		external, err := a.store.ListExternalActivities(ctx, "")
+		if err != nil {
+			return err
+		}
+		a.Model.ReconcileExternal(external, committed)
 		// What changed while this replica was not listening carries no stamp: mark it now.
 		a.Matching.ContextChanged(a.Clock.Tick())
 		return nil

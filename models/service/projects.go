@@ -40,15 +40,43 @@ type ProjectInput struct {
 }
 
 // Overlap is another delivery of the same capability to the same country whose dates overlap:
-// a sign of duplicated effort the coordinators want to see.
+// a sign of duplicated effort the coordinators want to see. Besides projects and engagements
+// on capmatch, it may be an activity published to IATI by others (kind external_activity),
+// which carries its identifier, its publisher and a Reason: why it counts and how much.
 type Overlap struct {
-	Kind       string            `json:"kind"` // project or engagement
+	Kind       string            `json:"kind"` // project, engagement or external_activity
 	ID         string            `json:"id"`
 	Title      string            `json:"title,omitempty"`
 	Country    string            `json:"country"`
 	Capability models.Capability `json:"capability"`
 	StartDate  models.Date       `json:"start_date"`
 	EndDate    models.Date       `json:"end_date"`
+	// IATIIdentifier and Publisher (the reporting organisation's ref) of an external activity.
+	IATIIdentifier string         `json:"iati_identifier,omitempty"`
+	Publisher      string         `json:"publisher,omitempty"`
+	Reason         *OverlapReason `json:"reason,omitempty"`
+}
+
+// OverlapReason explains an overlap that does not count fully: a code, its arguments and its
+// weight against 1 for a delivery on capmatch.
+type OverlapReason struct {
+	// Code is "external_activity": an activity published to IATI by others, mapped to the
+	// capability with args.confidence (high, medium, low) from args.evidence (codes such as
+	// "title:csirt", "sector:1:22040"), and covering the country at args.percentage.
+	Code   string         `json:"code"`
+	Args   map[string]any `json:"args"`
+	Weight float64        `json:"weight"`
+}
+
+// datesOverlap reports whether two periods share a day; an empty start or end is open.
+func datesOverlap(s1, e1, s2, e2 models.Date) bool {
+	if e1 == "" {
+		e1 = "9999-12-31"
+	}
+	if e2 == "" {
+		e2 = "9999-12-31"
+	}
+	return s1 <= e2 && s2 <= e1
 }
 
 // ProjectView is a project as the API returns it: with its funding figures and any overlap
@@ -546,12 +574,14 @@ func (s *Projects) applied(ctx context.Context, p *models.Project, contextChange
 // overlapsOf lists the deliveries v sees (active projects and agreed engagements without a
 // project) of the same capability to the same country as p, with overlapping dates, other
 // than p itself and its engagement.
+// Activities published to IATI by others (that v sees) count too, with their reason.
 func (s *Projects) overlapsOf(v view, p *models.Project) []Overlap {
 	start, end := p.PlannedStart, p.PlannedEnd
-	return v.deliveries(func(o Overlap) bool {
+	same := func(o Overlap) bool {
 		return o.ID != p.ID && o.ID != p.EngagementID && o.Country == p.Country && o.Capability == p.Capability &&
-			o.StartDate <= end && start <= o.EndDate
-	})
+			datesOverlap(o.StartDate, o.EndDate, start, end)
+	}
+	return append(v.deliveries(same), v.externalDeliveries(same)...)
 }
 
 // OverlapPair is one pair of deliveries that overlap.
@@ -561,15 +591,25 @@ type OverlapPair struct {
 }
 
 // Overlaps lists every pair of visible active projects and agreed engagements that deliver the
-// same capability to the same country over overlapping dates.
+// same capability to the same country over overlapping dates, and every pair of one of them
+// with an activity published to IATI by others that does (b, with its reason). Pairs of two
+// external activities are not listed: capmatch reports duplication it can act on.
 func (s *Projects) Overlaps(ctx context.Context, a *models.Actor) []OverlapPair {
-	items := viewAs(s.Model, a).deliveries(nil)
+	v := viewAs(s.Model, a)
+	items := v.deliveries(nil)
 	sort.Slice(items, func(i, j int) bool { return items[i].ID < items[j].ID })
+	ext := v.externalDeliveries(nil)
 	out := []OverlapPair{}
 	for i := range items {
+		x := items[i]
 		for j := i + 1; j < len(items); j++ {
-			x, y := items[i], items[j]
-			if x.Country == y.Country && x.Capability == y.Capability && x.StartDate <= y.EndDate && y.StartDate <= x.EndDate {
+			y := items[j]
+			if x.Country == y.Country && x.Capability == y.Capability && datesOverlap(x.StartDate, x.EndDate, y.StartDate, y.EndDate) {
+				out = append(out, OverlapPair{A: x, B: y})
+			}
+		}
+		for _, y := range ext {
+			if x.Country == y.Country && x.Capability == y.Capability && datesOverlap(x.StartDate, x.EndDate, y.StartDate, y.EndDate) {
 				out = append(out, OverlapPair{A: x, B: y})
 			}
 		}

@@ -15,6 +15,16 @@ func dataAuthzRows() []authzCase {
 		}
 	}
 	return append(rows,
+		authzCase{name: "import IATI activities", method: "POST", route: "/api/v1/import/iati", path: static("/api/v1/import/iati"),
+			body: func(w *authzWorld, _ string) any {
+				return rawBody{contentType: "application/xml", data: []byte(`<iati-activities version="2.03"><iati-activity>` +
+					`<iati-identifier>` + w.unique("XM-AUTHZ") + `</iati-identifier><title><narrative>National CSIRT</narrative></title>` +
+					`<recipient-country code="SN"/><sector code="22040"/></iati-activity></iati-activities>`)}
+			}, want: with(curators(201, 403), map[string]int{"donor": 201, "donor2": 201})},
+		authzCase{name: "country external activities", method: "GET", route: "/api/v1/countries/:iso/external-activities",
+			path: static("/api/v1/countries/SN/external-activities"), want: all(200)},
+		authzCase{name: "unknown country external activities", method: "GET", route: "/api/v1/countries/:iso/external-activities",
+			path: static("/api/v1/countries/XX/external-activities"), want: all(404)},
 		authzCase{name: "public needs", method: "GET", route: "/api/v1/public/needs", path: static("/api/v1/public/needs"), want: everyone},
 		authzCase{name: "public offers", method: "GET", route: "/api/v1/public/offers", path: static("/api/v1/public/offers"), want: everyone},
 		authzCase{name: "public countries", method: "GET", route: "/api/v1/public/countries", path: static("/api/v1/public/countries"), want: everyone},
@@ -34,6 +44,10 @@ func dataCanaryRoutes() map[string]canaryRoute {
 			"/api/v1/public/offers?q=canary&limit=100", "/api/v1/public/offers?country=SN&limit=100"),
 		"GET /api/v1/public/countries": probe("/api/v1/public/countries"),
 		"GET /open-data":               probe("/open-data"),
+		"POST /api/v1/import/iati": {skip: "a write: it answers the summary of the file it read; what it stored is read back by " +
+			"GET /api/v1/countries/:iso/external-activities (activities published to IATI, which every signed-in user sees)"},
+		"GET /api/v1/countries/:iso/external-activities": probe("/api/v1/countries/SN/external-activities",
+			"/api/v1/countries/FJ/external-activities"),
 	}
 	for _, ds := range service.Datasets {
 		paths := []string{"/open-data/" + ds.Name + ".csv", "/open-data/" + ds.Name + ".json"}

@@ -42,8 +42,9 @@ type env struct {
 	seen []string
 	fx   fixture
 	// configure, when set, adjusts the use cases' dependencies of every node (IATI publisher,
-	// public rate limits, ...) before they are built.
-	configure func(*service.Deps)
+	// public rate limits, ...) before they are built; configureAPI the HTTP layer's.
+	configure    func(*service.Deps)
+	configureAPI func(*Deps)
 }
 
 // node is one API replica.
@@ -91,8 +92,11 @@ func (e *env) node() *node {
 	go func() { bus.Run(ctx, app.Sync, 200*time.Millisecond); close(done) }()
 	hooksDone := make(chan struct{})
 	go func() { app.Notifications.Run(ctx); close(hooksDone) }()
-	n := &node{env: e, app: app, cache: cache, srv: New(Deps{Log: log, App: app,
-		Checks: []Check{{"store", store}, {"cache", cache}}})}
+	apiDeps := Deps{Log: log, App: app, Checks: []Check{{"store", store}, {"cache", cache}}}
+	if e.configureAPI != nil {
+		e.configureAPI(&apiDeps)
+	}
+	n := &node{env: e, app: app, cache: cache, srv: New(apiDeps)}
 	require.NoError(t, n.srv.RegisterNotificationMetrics())
 	n.stop = func() { cancel(); <-done; <-hooksDone; _ = cache.Close() }
 	t.Cleanup(n.stop)
@@ -133,10 +137,13 @@ func (n *node) call(method, path, token string, body any) resp {
 	t := n.env.t
 	t.Helper()
 	var rd io.Reader
+	contentType := "application/json"
 	switch b := body.(type) {
 	case nil:
 	case string:
 		rd = strings.NewReader(b)
+	case rawBody:
+		rd, contentType = bytes.NewReader(b.data), b.contentType
 	default:
 		raw, err := json.Marshal(b)
 		require.NoError(t, err)
@@ -144,7 +151,7 @@ func (n *node) call(method, path, token string, body any) resp {
 	}
 	req := httptest.NewRequest(method, path, rd)
 	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Content-Type", contentType)
 	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
@@ -161,6 +168,12 @@ func (n *node) call(method, path, token string, body any) resp {
 	n.env.seen = append(n.env.seen, string(raw))
 	n.env.mu.Unlock()
 	return resp{Status: hr.StatusCode, Header: h, Body: raw}
+}
+
+// rawBody is a request body sent as it is, with its own content type (an IATI file).
+type rawBody struct {
+	contentType string
+	data        []byte
 }
 
 // login signs in and returns the access and refresh tokens.

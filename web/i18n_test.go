@@ -103,6 +103,9 @@ func TestEveryMessageExistsInEveryLanguage(t *testing.T) {
 	for _, by := range []string{"country", "theme", "capability"} {
 		used["funding.by_"+by] = true
 	}
+	for _, c := range []models.Confidence{models.ConfidenceHigh, models.ConfidenceMedium, models.ConfidenceLow} {
+		used["confidence."+string(c)] = true // country.html, external activities
+	}
 	for _, ds := range service.Datasets { // the open-data dictionary (opendata.go)
 		used["opendata.ds."+ds.Name], used["opendata.ds."+ds.Name+".desc"] = true, true
 		for _, c := range ds.Columns {

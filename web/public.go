@@ -409,6 +409,10 @@ type countryPage struct {
 	CanEdit bool
 	// Updated is when the readiness was last updated, if ever.
 	Updated string
+	// External lists what others already fund here, as published to IATI (signed-in
+	// viewers): "already funded here".
+	External []service.ExternalInCountry
+	SignedIn bool
 }
 
 // Country is a country's profile: where it sits in the UN M49 scheme, its readiness (Points
@@ -432,6 +436,12 @@ func (u *UI) Country() fiber.Handler {
 			p.Updated = r.L.Date(cv.ReadinessUpdatedAt)
 		}
 		p.CanEdit = a != nil && models.AuthorizeCountryReadiness(a, cv.ISO) == nil
+		if a != nil {
+			p.SignedIn = true
+			if p.External, err = u.app.ExternalActivitiesIn(r.c.UserContext(), a, cv.ISO); err != nil {
+				return err
+			}
+		}
 		return r.render(200, "country", p.Label, "countries", p)
 	})
 }

@@ -129,7 +129,11 @@ func (a *App) ImportIATI(ctx context.Context, actor *models.Actor, r io.Reader) 
 	rd := iati.NewReader(r, iati.DefaultLimits)
 	sum := newSummary()
 	imp := &iatiImport{app: a, actor: actor, orgRef: orgRef, sum: sum, seen: map[string]int{}, now: a.Needs.Now().UTC()}
-	defer imp.cancel()
+	defer func() {
+		if imp.cancel != nil {
+			imp.cancel()
+		}
+	}()
 	for {
 		act, err := rd.Next()
 		if errors.Is(err, io.EOF) {
@@ -261,6 +265,7 @@ func (imp *iatiImport) add(ctx context.Context, act *iati.Activity) error {
 		return err
 	}
 	x.ImportBatch, x.RowID, x.ImportedBy, x.ImportedAt = imp.batch.ID, x.Key+"-"+imp.batch.ID, imp.actor.OrgID, imp.now
+	x.Version = sum.Version
 	imp.pending = append(imp.pending, x)
 	imp.keys = append(imp.keys, x.Key)
 	it.Outcome = OutcomeCreated

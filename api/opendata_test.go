@@ -151,3 +151,35 @@ func TestPublicReadsAreRateLimitedPerAddress(t *testing.T) {
 	assert.Equal(t, 200, n.call("GET", "/open-data", "", nil).Status, "the data dictionary page is not counted")
 	assert.Equal(t, 200, n.call("GET", "/api/v1/needs", n.env.fx.coord.Token, nil).Status, "the signed-in API is not counted")
 }
+
+// TestOpenDataDictionaryPage: /open-data describes every column of every dataset, links the
+// files and names the licence, in English, French and Spanish; every public page links it.
+func TestOpenDataDictionaryPage(t *testing.T) {
+	e := newEnv(t)
+	n := e.node()
+	n.seed()
+	for lang, want := range map[string][]string{
+		"en": {"Open data", "Budget the need requests, in whole US dollars.", "Creative Commons Attribution 4.0 International"},
+		"fr": {"Données ouvertes", "Budget demandé par le besoin, en dollars US entiers."},
+		"es": {"Datos abiertos", "Presupuesto que solicita la necesidad, en dólares estadounidenses enteros."},
+	} {
+		b := n.browser(t, "")
+		b.get("/lang/" + lang + "?next=/")
+		p := b.get("/open-data")
+		require.Equal(t, 200, p.Status, lang)
+		for _, s := range want {
+			assert.Contains(t, p.Body, s, lang)
+		}
+		for _, ds := range service.Datasets {
+			assert.Contains(t, p.Body, `href="/open-data/`+ds.Name+`.csv"`, lang)
+			assert.Contains(t, p.Body, `href="/open-data/`+ds.Name+`.json"`, lang)
+			for _, c := range ds.Columns {
+				assert.Contains(t, p.Body, "<code>"+c.Name+"</code>", "%s: %s.%s", lang, ds.Name, c.Name)
+			}
+		}
+		assert.NotContains(t, p.Body, "opendata.col.", "%s: a description is missing", lang)
+	}
+	for _, path := range []string{"/", "/needs", "/offers", "/countries"} {
+		assert.Contains(t, n.browser(t, "").get(path).Body, `href="/open-data"`, path)
+	}
+}

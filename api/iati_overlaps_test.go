@@ -63,6 +63,12 @@ func TestExternalActivitiesFeedDuplicationAndOverlaps(t *testing.T) {
 	}
 	assert.True(t, found, "the overlaps report pairs the project with the external activity: %v", pairs)
 
+	// The web's project page names it, linking to the country's list.
+	page := n.browser(t, f.coord.Email).get("/projects/" + prj)
+	require.Equal(t, 200, page.Status)
+	assert.Contains(t, page.Body, `<a href="/countries/SN#external">National CSIRT establishment in West Africa</a> (published to IATI by XM-DAC-7, high confidence)`)
+	assert.Contains(t, n.browser(t, f.coord.Email).get("/engagements").Body, "published to IATI by XM-DAC-7")
+
 	// A delivery on capmatch decides: 0, whatever others publish.
 	dup := factor(matches(t, n, path, f.ministry.Token), 0, "duplication")
 	assert.Equal(t, 0.0, dup["value"])

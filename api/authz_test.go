@@ -191,7 +191,7 @@ func authzTable() []authzCase {
 
 // allAuthzRows is every row of the authorization table, across the files that extend it.
 func allAuthzRows() []authzCase {
-	return append(append(authzTable(), marketAuthzRows()...), pocAuthzRows()...)
+	return append(append(append(authzTable(), marketAuthzRows()...), pocAuthzRows()...), dataAuthzRows()...)
 }
 
 func TestAuthorizationTable(t *testing.T) {

@@ -65,7 +65,7 @@ func canaryRoutes() map[string]canaryRoute {
 	ops := canaryRoute{skip: "operations: no market data"}
 	password := canaryRoute{skip: "sets a password: answers no market data"}
 	resetLink := canaryRoute{skip: "issues a one-time reset link (curators only): answers the link and the accounts, no market data"}
-	return map[string]canaryRoute{
+	routes := map[string]canaryRoute{
 		"GET /healthz":                     ops,
 		"GET /readyz":                      ops,
 		"GET /metrics":                     {skip: "operations: request counts per route pattern, no market data (block it at the edge)"},
@@ -272,6 +272,10 @@ func canaryRoutes() map[string]canaryRoute {
 		"GET /notifications":              probe("/notifications"),
 		"POST /notifications/read-all":    write,
 	}
+	for k, v := range dataCanaryRoutes() { // open data in and out (issue 18): data_canary_test.go
+		routes[k] = v
+	}
+	return routes
 }
 
 // registeredRoutes lists the server's routes as "METHOD pattern" (HEAD twins of GET routes
@@ -476,7 +480,7 @@ func newCanaryWorld(t *testing.T) *canaryWorld {
 	w.pub = n.newNeed(t, "open", "public")
 	w.pubDeliveredNeed, w.pubEngagement, w.pubProject = n.deliver(t, "public", "Open CSIRT build")
 	require.Equal(t, 201, n.call("POST", "/api/v1/projects/"+w.pubProject+"/transactions", f.donor.Token,
-		map[string]any{"type": "commitment", "amount_usd": 150000, "date": "2027-03-02"}).Status)
+		map[string]any{"type": "commitment", "amount_usd": 150000, "date": "2025-03-02"}).Status)
 	fj := needBody(f, "ministry", "Fiji national CSIRT")
 	fj["country"] = "FJ"
 	r = n.call("POST", "/api/v1/needs", f.ministry2.Token, fj)

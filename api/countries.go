@@ -25,6 +25,18 @@ func (s *Server) handleGetCountry() fiber.Handler {
 	}
 }
 
+// handleCountryExternal lists the activities imported from IATI that name the country, or a
+// region containing it: who already funds what there.
+func (s *Server) handleCountryExternal() fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		items, err := s.deps.App.ExternalActivitiesIn(c.UserContext(), actor(c), c.Params("iso"))
+		if err != nil {
+			return err
+		}
+		return c.JSON(fiber.Map{"items": items})
+	}
+}
+
 // handlePatchReadiness updates a country's readiness (its ministries, coordinators).
 func (s *Server) handlePatchReadiness() fiber.Handler {
 	return func(c *fiber.Ctx) error {

@@ -43,6 +43,10 @@ type env struct {
 	mu   sync.Mutex
 	seen []string
 	fx   fixture
+	// configure, when set, adjusts the use cases' dependencies of every node (IATI publisher,
+	// public rate limits, ...) before they are built; configureAPI the HTTP layer's.
+	configure    func(*service.Deps)
+	configureAPI func(*Deps)
 }
 
 // node is one API replica.
@@ -84,7 +88,13 @@ func (e *env) nodeWith(adjust func(d *service.Deps)) *node {
 	deps := service.Deps{Store: store, Bus: bus, Limiter: rediscache.NewRateLimiter(cache),
 		Access: jwtauth.New(ring, time.Now), Log: log, CursorKey: e.secret,
 		Rankings: rediscache.NewRankings(cache, time.Hour), Webhooks: testWebhooks, Mail: testMail,
-		PublicURL: "https://capmatch.test"}
+		PublicURL: "https://capmatch.test",
+		// Every request of app.Test comes from one address: tests that need the public
+		// rate limit set their own.
+		OpenData: service.OpenDataConfig{RatePerMinute: 1_000_000}}
+	if e.configure != nil {
+		e.configure(&deps)
+	}
 	if adjust != nil {
 		adjust(&deps)
 		store = deps.Store
@@ -98,8 +108,11 @@ func (e *env) nodeWith(adjust func(d *service.Deps)) *node {
 	go func() { app.Notifications.Run(ctx); close(hooksDone) }()
 	mailDone := make(chan struct{})
 	go func() { app.Mailer.Run(ctx); close(mailDone) }()
-	n := &node{env: e, app: app, cache: cache, srv: New(Deps{Log: log, App: app,
-		Checks: []Check{{"store", store}, {"cache", cache}}})}
+	apiDeps := Deps{Log: log, App: app, Checks: []Check{{"store", store}, {"cache", cache}}}
+	if e.configureAPI != nil {
+		e.configureAPI(&apiDeps)
+	}
+	n := &node{env: e, app: app, cache: cache, srv: New(apiDeps)}
 	require.NoError(t, n.srv.RegisterNotificationMetrics())
 	n.stop = func() { cancel(); <-done; <-hooksDone; <-mailDone; _ = cache.Close() }
 	t.Cleanup(n.stop)
@@ -144,10 +157,13 @@ func (n *node) call(method, path, token string, body any) resp {
 	t := n.env.t
 	t.Helper()
 	var rd io.Reader
+	contentType := "application/json"
 	switch b := body.(type) {
 	case nil:
 	case string:
 		rd = strings.NewReader(b)
+	case rawBody:
+		rd, contentType = bytes.NewReader(b.data), b.contentType
 	default:
 		raw, err := json.Marshal(b)
 		require.NoError(t, err)
@@ -155,7 +171,7 @@ func (n *node) call(method, path, token string, body any) resp {
 	}
 	req := httptest.NewRequest(method, path, rd)
 	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Content-Type", contentType)
 	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
@@ -172,6 +188,12 @@ func (n *node) call(method, path, token string, body any) resp {
 	n.env.seen = append(n.env.seen, string(raw))
 	n.env.mu.Unlock()
 	return resp{Status: hr.StatusCode, Header: h, Body: raw}
+}
+
+// rawBody is a request body sent as it is, with its own content type (an IATI file).
+type rawBody struct {
+	contentType string
+	data        []byte
 }
 
 // login signs in and returns the access and refresh tokens.

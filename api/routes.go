@@ -2,6 +2,7 @@ package api
 
 import (
 	"github.com/capmatch/capmatch/models"
+	"github.com/capmatch/capmatch/models/service"
 	"github.com/gofiber/fiber/v2"
 )
 
@@ -98,6 +99,7 @@ func (s *Server) routes(app *fiber.App) {
 	v1.Get("/countries", auth, s.handleListCountries())
 	v1.Get("/countries/:iso", auth, s.handleGetCountry())
 	v1.Patch("/countries/:iso/readiness", auth, s.handlePatchReadiness())
+	v1.Get("/countries/:iso/external-activities", auth, s.handleCountryExternal())
 
 	// Points of Contact (personal data: see models.CanSeePoCs) and communication checks.
 	v1.Get("/countries/:iso/pocs", auth, s.handleListPoCs())
@@ -113,9 +115,20 @@ func (s *Server) routes(app *fiber.App) {
 	v1.Post("/poc-acks", s.handleAcknowledge()) // no sign-in: the signed token is the credential
 	v1.Get("/outbox", auth, s.handleOutbox())
 
-	// Bulk import (coordinators).
+	// Bulk import (coordinators), and IATI activity files (coordinators, donors; streamed).
 	v1.Post("/import/needs", auth, s.handleImportNeeds())
 	v1.Post("/import/offers", auth, s.handleImportOffers())
+	v1.Post("/import/iati", auth, s.handleImportIATI())
+
+	// Open data: what an anonymous visitor may see, as files and a read API, without signing
+	// in, rate-limited per client address (the data dictionary is the web page /open-data).
+	for _, ds := range service.Datasets {
+		app.Get("/open-data/"+ds.Name+".csv", s.handleOpenData(ds, "csv"))
+		app.Get("/open-data/"+ds.Name+".json", s.handleOpenData(ds, "json"))
+	}
+	v1.Get("/public/needs", s.handlePublicNeeds())
+	v1.Get("/public/offers", s.handlePublicOffers())
+	v1.Get("/public/countries", s.handlePublicCountries())
 
 	// Web UI.
 	ui := s.webUI()
@@ -150,6 +163,7 @@ func (s *Server) routes(app *fiber.App) {
 	app.Post("/countries/:iso/pocs/:id/edit", ui.UpdatePoC())
 	app.Post("/countries/:iso/pocs/:id/delete", ui.DeletePoC())
 	app.Get("/map", ui.Map())
+	app.Get("/open-data", ui.OpenData())
 	app.Get("/ministry", ui.MinistryHome())
 	app.Get("/ministry/needs/new", ui.NewNeed())
 	app.Post("/ministry/needs", ui.CreateNeed())

@@ -527,9 +527,10 @@ func TestCompressedAndForeignBodiesAreRefused(t *testing.T) {
 	assert.Equal(t, offersBefore, offersAfter)
 }
 
-// TestBodyLimitOnRealEndpoints: bodies over 1 MiB are refused with a 413 problem+json by the
-// server while reading, whether announced by Content-Length or streamed in chunks, on
-// authenticated and public endpoints alike (TestErrorsAreProblemJSON covers a test route).
+// TestBodyLimitOnRealEndpoints: bodies over 1 MiB are refused with a 413 problem+json before
+// any handler reads them (limitBody), whether announced by Content-Length or streamed in
+// chunks, on authenticated and public endpoints alike (TestErrorsAreProblemJSON covers a test
+// route; TestIATIImportSizeLimit the one route allowed more).
 func TestBodyLimitOnRealEndpoints(t *testing.T) {
 	e := newEnv(t)
 	n := e.node()
@@ -569,8 +570,10 @@ func TestBodyLimitOnRealEndpoints(t *testing.T) {
 			if tc.token != "" {
 				auth = "Authorization: Bearer " + tc.token + "\r\n"
 			}
+			// The server streams bodies: it reads the first 8 KiB before any handler runs, then
+			// answers without reading the rest.
 			hr, b := send(t, fmt.Sprintf("POST %s HTTP/1.1\r\nHost: x\r\n%sContent-Type: application/json\r\nContent-Length: %d\r\n\r\n",
-				tc.path, auth, BodyLimit+1), nil)
+				tc.path, auth, BodyLimit+1), bytes.NewReader(make([]byte, 8<<10)))
 			assert.Equal(t, 413, hr.StatusCode, string(b))
 			assert.Equal(t, "urn:capmatch:problem:too-large", decodeProblem(t, hr, b).Type)
 		})

@@ -11,10 +11,10 @@ import (
 // explain scores a pair that passed the hard constraints and writes the reason for every
 // factor. It computes the values with the same function the rankings use, so an explained
 // score always equals the ranked one. Every contribution is weight × value × relevance.
-// overlaps counts every delivery of the need's capability in its country (the value); seen
-// counts those the reader may see (the reason).
-func explain(nr *needRec, or *offerRec, w *[nFactors]int64, today int32, overlaps, seen int) Match {
-	v := values(nr, or, today, overlaps)
+// d counts every delivery of the need's capability in its country (the value); seen counts
+// those the reader may see (the reason).
+func explain(nr *needRec, or *offerRec, w *[nFactors]int64, today int32, d dupInput, seen int) Match {
+	v := values(nr, or, today, d)
 	c, total := contributions(w, &v)
 	fs := make([]Factor, nFactors)
 	for i := range fs {
@@ -36,7 +36,7 @@ func explain(nr *needRec, or *offerRec, w *[nFactors]int64, today int32, overlap
 	fs[fMaturity].Reason = maturityReason(nr, or)
 	fs[fFocus].Reason = focusReason(or.reach)
 	fs[fPriority].Reason = priorityReason(n.Priority)
-	fs[fDuplication].Reason = duplicationReason(n, overlaps, seen)
+	fs[fDuplication].Reason = duplicationReason(n, d, seen)
 	score := unitsToFloat(total)
 	return Match{NeedID: n.ID, OfferID: or.o.ID, Score: score, Relevance: v[fCapability], Band: BandOf(score), Factors: fs}
 }
@@ -170,9 +170,19 @@ func priorityReason(p models.Priority) string {
 
 // duplicationReason counts the deliveries the reader may see (seen), never the others: a
 // reader who sees none while some exist (the value says so) reads that at least one does.
-func duplicationReason(n *models.Need, overlaps, seen int) string {
+// When only activities published to IATI by others deliver it, the reason counts them and
+// gives the confidence of the surest mapping, which sets the value.
+func duplicationReason(n *models.Need, d dupInput, seen int) string {
 	where := string(n.Capability) + " in " + n.Country
+	overlaps := d.n
 	switch {
+	case overlaps <= 0 && d.ext.Count > 0:
+		acts := "activities published to IATI by others"
+		if d.ext.Count == 1 {
+			acts = "activity published to IATI by others"
+		}
+		return "no active project or agreed engagement already delivers " + where + ", but " + strconv.Itoa(d.ext.Count) + " " + acts +
+			" may (mapping confidence " + strconv.FormatFloat(min(max(d.ext.Confidence, 0), 1), 'f', -1, 64) + ")"
 	case overlaps <= 0:
 		return "no active project or agreed engagement already delivers " + where
 	case seen <= 0:

@@ -45,6 +45,10 @@ type Error struct {
 	Detail     string
 	Fields     []FieldError
 	RetryAfter time.Duration
+	// Code and Args, when set, say what went wrong as a stable code and its arguments, for
+	// clients and translations (Detail words it in English).
+	Code string
+	Args map[string]any
 }
 
 // Error implements error.

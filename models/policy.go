@@ -285,6 +285,15 @@ func CanSeeProject(a *Actor, p *Project, n *Need) bool {
 	return false
 }
 
+// CanPublishProject reports whether a project is open data (the projects files of /open-data):
+// a project whose need an anonymous visitor may see (public and approved), as the IATI
+// standard expects aid activities to be published. Open data carries only its public facts
+// (title, place, capability, dates, money, funding and implementing organisations), never the
+// engagement behind it or who recorded it. The signed-in views keep CanSeeProject.
+func CanPublishProject(p *Project, n *Need) bool {
+	return p != nil && n != nil && p.NeedID == n.ID && CanSeeNeed(nil, n)
+}
+
 // AuthorizeProject decides an action on a project: its donor and coordinators manage it; its
 // donor, its implementer and coordinators record money.
 func AuthorizeProject(a *Actor, act Action, p *Project, n *Need) error {
@@ -358,4 +367,38 @@ func AuthorizePoCChecks(a *Actor) error {
 		return nil
 	}
 	return deny("only coordinators run and read communication checks")
+}
+
+// CanSeeExternalActivity reports whether the actor may see activities imported from IATI:
+// everyone signed in (they are data their publishers made public, shown on country profiles
+// and counted in overlaps and the duplication factor); not anonymous visitors, because an
+// import may hold an activity its publisher has not published yet.
+func CanSeeExternalActivity(a *Actor) bool { return a != nil }
+
+// AuthorizeIATIImport decides who imports IATI activity files: coordinators and donors (their
+// own published activities, or those of partners they report with).
+func AuthorizeIATIImport(a *Actor) error {
+	switch {
+	case a == nil:
+		return Errorf(ErrUnauthorized, "sign in to import")
+	case a.Role.Curates(), a.Role == RoleDonor:
+		return nil
+	}
+	return deny("only coordinators and donors import IATI activity files")
+}
+
+// CanReplaceExternalActivity decides whether an import by actor a may replace an activity
+// already imported: coordinators replace any; a donor replaces what its own organization
+// imported, and any activity its organization reports (its IATI ref is the reporting
+// organisation's), since the publisher is the authority on its own data.
+func CanReplaceExternalActivity(a *Actor, orgRef string, cur *ExternalActivity) bool {
+	switch {
+	case cur == nil, a.Role.Curates():
+		return true
+	case a.OrgID != "" && a.OrgID == cur.ImportedBy:
+		return true
+	case orgRef != "" && orgRef == cur.ReportingOrg.Ref:
+		return true
+	}
+	return false
 }

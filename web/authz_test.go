@@ -356,7 +356,7 @@ func (w *webWorld) rows() []webRow {
 		return func(w *webWorld, _ string) string { return "/coordinator/poc-checks/" + w.check + suffix }
 	}
 	const id = `[a-z0-9_-]+`
-	return []webRow{
+	return append([]webRow{
 		// Public pages.
 		{name: "home", method: "GET", route: "/", path: fixed("/"), want: outcomes(sawPage, sawPage)},
 		{name: "favicon", method: "GET", route: "/favicon.ico", path: fixed("/favicon.ico"), want: outcomes(sawPage, sawPage)},
@@ -640,7 +640,7 @@ func (w *webWorld) rows() []webRow {
 			}, want: outcomes(toSignIn, notFound, "ministry", forbidden, "donor", invalid, "coordinator", invalid, "admin", invalid)},
 		{name: "project", method: "GET", route: "/projects/:id", path: projectPath(""), want: signedIn(sawPage)},
 		{name: "record transaction", method: "POST", route: "/projects/:id/transactions", path: projectPath("/transactions"),
-			form:   values("type", "commitment", "amount_usd", "1000", "date", "2030-03-02"),
+			form:   values("type", "commitment", "amount_usd", "1000", "date", "2025-03-02"), // a transaction is never after today
 			doneRe: `^/projects/` + id + `\?ok=transaction_recorded#transactions$`,
 			want:   outcomes(toSignIn, forbidden, "donor", done, "coordinator", done, "admin", done)},
 		{name: "record bad transaction", method: "POST", route: "/projects/:id/transactions", path: projectPath("/transactions"),
@@ -666,7 +666,24 @@ func (w *webWorld) rows() []webRow {
 		{name: "notifications", method: "GET", route: "/notifications", path: fixed("/notifications"), want: signedIn(sawPage)},
 		{name: "mark notifications read", method: "POST", route: "/notifications/read-all", path: fixed("/notifications/read-all"),
 			doneRe: `^/notifications\?ok=notifications_read$`, want: signedIn(done)},
+
+		// Open data (issue 18.2): the data dictionary page, and the files, which the API serves
+		// outside /api/: the anonymous view for everyone, signed in or not.
+		{name: "open data dictionary", method: "GET", route: "/open-data", path: fixed("/open-data"), want: outcomes(sawPage, sawPage)},
+	}, openDataRows()...)
+}
+
+// openDataRows are the open data files: every dataset as CSV and JSON, for everyone.
+func openDataRows() []webRow {
+	var rows []webRow
+	for _, ds := range service.Datasets {
+		for _, ext := range []string{"csv", "json"} {
+			route := "/open-data/" + ds.Name + "." + ext
+			rows = append(rows, webRow{name: "open data " + ds.Name + "." + ext, method: "GET", route: route, path: fixed(route),
+				want: outcomes(sawPage, sawPage)})
+		}
 	}
+	return rows
 }
 
 // session is the browser and CSRF token a row runs with: the actor's own, or for a fresh

@@ -208,6 +208,10 @@ var fieldErrorRules = []struct {
 	{regexp.MustCompile(`^differs from If-Match$`), "err.stale", nil},
 	{regexp.MustCompile(`^must be a finite number$`), "err.percent", nil},
 	{regexp.MustCompile(`^must be a real date written`), "err.date", nil},
+	{regexp.MustCompile(`^must not be after today \((\d{4}-\d{2}-\d{2})\)`), "err.not_future", func(L *Localizer, m []string) []any {
+		return []any{L.Date(models.Date(m[1]))}
+	}},
+	{regexp.MustCompile(`^must be empty while the project is in pipeline`), "err.pipeline_actual", nil},
 	{regexp.MustCompile(`^must not be before \w+$`), "err.until_before", nil},
 	{regexp.MustCompile(`^must be a whole number of US dollars from 1 to`), "err.amount", nil},
 	{regexp.MustCompile(`^must be between 1 and [\d,]+ when given$`), "err.amount", nil},

@@ -18,6 +18,7 @@ import (
 	"github.com/capmatch/capmatch/matching"
 	"github.com/capmatch/capmatch/models"
 	"github.com/capmatch/capmatch/models/demo"
+	"github.com/capmatch/capmatch/models/service"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/text/language"
@@ -102,6 +103,15 @@ func TestEveryMessageExistsInEveryLanguage(t *testing.T) {
 	}
 	for _, by := range []string{"country", "theme", "capability"} {
 		used["funding.by_"+by] = true
+	}
+	for _, c := range []models.Confidence{models.ConfidenceHigh, models.ConfidenceMedium, models.ConfidenceLow} {
+		used["confidence."+string(c)] = true // country.html, external activities
+	}
+	for _, ds := range service.Datasets { // the open-data dictionary (opendata.go)
+		used["opendata.ds."+ds.Name], used["opendata.ds."+ds.Name+".desc"] = true, true
+		for _, c := range ds.Columns {
+			used[columnKey(cats.localizer("en"), ds.Name, c.Name)] = true
+		}
 	}
 	for _, k := range []string{"csrf", "internal", "not_found", "forbidden", "conflict", "rate_limited", "unavailable", "invalid", "bad_request"} {
 		used["error."+k+".title"], used["error."+k+".text"] = true, true
@@ -286,7 +296,11 @@ func TestEveryValidationMessageIsTranslated(t *testing.T) {
 		"must be an IATI activity status code from 1 to 6", "must be proposed, accepting, agreed, declined, withdrawn or cancelled")
 	// project results and documents (service.Projects.Patch)
 	msgs = append(msgs, "must be output or outcome", "must be between 0 and 1,000,000,000", "must be an absolute http(s) URL",
-		"must be an ISO 639-1 code", "at most 100 results", "at most 100 documents", "must be at most 3 characters long")
+		"must be an ISO 639-1 code", "at most 100 results", "at most 100 documents", "must be at most 3 characters long",
+		// transactions and actual dates (issue 18.0)
+		"must not be after today (2026-05-04): a transaction records money that moved or was committed; plan future money in the budget",
+		"must not be after today (2026-05-04): an actual date records what happened; plan with start_date and end_date",
+		"must be empty while the project is in pipeline (status 1): it has not started; moving it to implementation (status 2) records its actual start")
 	require.Greater(t, len(msgs), 25)
 	L := testCatalogs(t).localizer("es")
 	seen := map[string]bool{}
@@ -422,7 +436,14 @@ func TestEveryMatchReasonIsTranslated(t *testing.T) {
 	}
 	// The reader sees half of the deliveries (rounded down), so the reasons include counts of
 	// some, and "at least one" for deliveries the reader may not see at all.
-	c := &matching.Context{Today: "2026-06-01", Active: active, Seen: func(d matching.Delivery) int { return active[d] / 2 }}
+	// Activities published to IATI by others deliver what others do not (issue 18.1).
+	external := map[matching.Delivery]matching.External{}
+	for i, n := range needs[10:20] {
+		if d := (matching.Delivery{Country: n.Country, Capability: n.Capability}); active[d] == 0 {
+			external[d] = matching.External{Count: 1 + i%2, Confidence: []float64{1, 0.6, 0.3}[i%3]}
+		}
+	}
+	c := &matching.Context{Today: "2026-06-01", Active: active, Seen: func(d matching.Delivery) int { return active[d] / 2 }, External: external}
 	w := matching.DefaultWeights()
 	reasons := map[string]bool{}
 	for _, n := range needs {

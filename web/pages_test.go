@@ -686,12 +686,12 @@ func TestEngagementFromProposalToFundedProject(t *testing.T) {
 	prjURL := strings.SplitN(p.Header.Get("Location"), "?", 2)[0]
 
 	// Money: a commitment and a disbursement; the gap follows.
-	p = d.post(prjURL, prjURL+"/transactions", url.Values{"type": {"commitment"}, "amount_usd": {"300,000"}, "date": {"2030-03-15"}})
+	p = d.post(prjURL, prjURL+"/transactions", url.Values{"type": {"commitment"}, "amount_usd": {"300,000"}, "date": {"2025-03-15"}})
 	require.Equal(t, 303, p.Status, p.Body)
-	p = d.post(prjURL, prjURL+"/transactions", url.Values{"type": {"disbursement"}, "amount_usd": {"0"}, "date": {"2030-04-01"}})
+	p = d.post(prjURL, prjURL+"/transactions", url.Values{"type": {"disbursement"}, "amount_usd": {"0"}, "date": {"2025-04-01"}})
 	assertPage(t, p, 422)
 	assert.Contains(t, p.Body, `id="f-amount-usd-err">Enter a whole number of US dollars`)
-	p = d.post(prjURL, prjURL+"/transactions", url.Values{"type": {"disbursement"}, "amount_usd": {"100000"}, "date": {"2030-04-01"}})
+	p = d.post(prjURL, prjURL+"/transactions", url.Values{"type": {"disbursement"}, "amount_usd": {"100000"}, "date": {"2025-04-01"}})
 	require.Equal(t, 303, p.Status, p.Body)
 	p = d.get(prjURL)
 	assertPage(t, p, 200)
@@ -707,7 +707,7 @@ func TestEngagementFromProposalToFundedProject(t *testing.T) {
 	p = m.get(prjURL)
 	assertPage(t, p, 200)
 	assert.NotContains(t, p.Body, "Record the transaction")
-	assert.Equal(t, 403, m.post(prjURL, prjURL+"/transactions", url.Values{"type": {"commitment"}, "amount_usd": {"1"}, "date": {"2030-01-01"}}).Status)
+	assert.Equal(t, 403, m.post(prjURL, prjURL+"/transactions", url.Values{"type": {"commitment"}, "amount_usd": {"1"}, "date": {"2025-01-01"}}).Status)
 
 	// Coordinators: the pipeline, the funding-gap chart and the map of active projects.
 	c := s.browser()

@@ -452,6 +452,10 @@ type countryPage struct {
 	// KeepPoCs says the viewer may change them.
 	PoCs     *service.PoCList
 	KeepPoCs bool
+	// External lists what others already fund here, as published to IATI (signed-in
+	// viewers): "already funded here".
+	External []service.ExternalInCountry
+	SignedIn bool
 }
 
 // Country is a country's profile: where it sits in the UN M49 scheme, its readiness (Points
@@ -484,6 +488,12 @@ func (u *UI) Country() fiber.Handler {
 				return err
 			}
 			p.KeepPoCs = keep
+		}
+		if a != nil {
+			p.SignedIn = true
+			if p.External, err = u.app.ExternalActivitiesIn(r.c.UserContext(), a, cv.ISO); err != nil {
+				return err
+			}
 		}
 		return r.render(200, "country", p.Label, "countries", p)
 	})

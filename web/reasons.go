@@ -68,6 +68,11 @@ var reasonRules = []reasonRule{
 		return []any{L.Label(models.KindPriority, m[1])}
 	}},
 	{regexp.MustCompile(`^priority not stated; counted as medium$`), "reason.priority_unstated", nil},
+	{regexp.MustCompile(`^no active project or agreed engagement already delivers (\w+) in ([A-Z]{2}), but (\d+) activit(?:y|ies) published to IATI by others may \(mapping confidence ([\d.]+)\)$`),
+		"reason.dup_external", func(L *Localizer, m []string) []any {
+			conf, _ := strconv.ParseFloat(m[4], 64)
+			return []any{L.Label(models.KindCapability, m[1]), L.Country(m[2]), m[3], L.Percent(conf)}
+		}},
 	{regexp.MustCompile(`^no active project or agreed engagement already delivers (\w+) in ([A-Z]{2})$`), "reason.dup_none", dupArgs},
 	{regexp.MustCompile(`^(\d+) active projects? or agreed engagements? already delivers? (\w+) in ([A-Z]{2})$`), "reason.dup_some", dupArgs},
 	{regexp.MustCompile(`^at least one active project or agreed engagement already delivers (\w+) in ([A-Z]{2})$`), "reason.dup_hidden", dupArgs},

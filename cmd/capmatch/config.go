@@ -169,11 +169,10 @@ func loadConfig(getenv func(string) string) (config, error) {
 		_, port, _ := net.SplitHostPort(c.Addr)
 		c.PublicURL = "http://localhost:" + port
 	} else {
-		u, err := url.Parse(c.PublicURL)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-			return c, &configError{"CAPMATCH_PUBLIC_URL", fmt.Sprintf("%q must be an absolute http(s) URL without credentials, query or fragment, e.g. https://capmatch.example.org", c.PublicURL)}
+		var err error
+		if c.PublicURL, err = parsePublicURL(c.PublicURL); err != nil {
+			return c, err
 		}
-		c.PublicURL = strings.TrimRight(c.PublicURL, "/")
 	}
 
 	switch lvl := strings.ToLower(get("CAPMATCH_LOG_LEVEL", "info")); lvl {
@@ -189,4 +188,16 @@ func loadConfig(getenv func(string) string) (config, error) {
 		return c, &configError{"CAPMATCH_LOG_LEVEL", fmt.Sprintf("%q must be debug, info, warn or error", lvl)}
 	}
 	return c, nil
+}
+
+// parsePublicURL checks CAPMATCH_PUBLIC_URL, the site's absolute base URL, and returns it
+// without a trailing slash. It is the one reading of the variable: the links in e-mails
+// (Config.PublicURL, which defaults to localhost) and the absolute URLs of IATI exports
+// (dataConfig, which falls back to the request's address) both take it from here.
+func parsePublicURL(raw string) (string, error) {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		return "", &configError{"CAPMATCH_PUBLIC_URL", fmt.Sprintf("%q must be an absolute http(s) URL without credentials, query or fragment, e.g. https://capmatch.example.org", raw)}
+	}
+	return strings.TrimRight(u.String(), "/"), nil
 }

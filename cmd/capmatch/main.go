@@ -57,6 +57,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
+	data, err := loadDataConfig(getenv)
+	if err != nil {
+		return err
+	}
 
 	cmd := "serve"
 	if len(args) > 1 {
@@ -73,7 +77,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return fmt.Errorf("unknown command %q (commands: serve, healthcheck, user create)", cmd)
 	}
 
-	st, err := openStack(ctx, cfg, hooks, log, stderr)
+	st, err := openStack(ctx, cfg, hooks, data, log, stderr)
 	if err != nil {
 		return err
 	}
@@ -82,7 +86,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if cmd == "user" {
 		return userCommand(ctx, args[2:], getenv, stdout, st.app)
 	}
-	return serve(ctx, cfg, log, st)
+	return serve(ctx, cfg, data, log, st)
 }
 
 // stack is everything the program runs on, opened in order and closed in reverse.
@@ -115,7 +119,7 @@ func webhookOptions(getenv func(string) string) (service.WebhookOptions, error) 
 }
 
 // openStack starts or connects to the store and the cache and wires the use cases on them.
-func openStack(ctx context.Context, cfg config, hooks service.WebhookOptions, log *slog.Logger, stderr io.Writer) (st *stack, err error) {
+func openStack(ctx context.Context, cfg config, hooks service.WebhookOptions, data dataConfig, log *slog.Logger, stderr io.Writer) (st *stack, err error) {
 	st = &stack{mode: "external", cacheMode: "external"}
 	defer func() {
 		if err != nil {
@@ -209,7 +213,12 @@ func openStack(ctx context.Context, cfg config, hooks service.WebhookOptions, lo
 		Webhooks:  hooks,
 		Mail:      mail,
 		PublicURL: cfg.PublicURL,
+		IATI:      data.IATI,
+		OpenData:  data.OpenData,
 	})
+	if data.IATI.Publisher.Ref == "" {
+		log.Warn("IATI exports name the placeholder publisher XM-CAPMATCH; set CAPMATCH_IATI_PUBLISHER_REF to your registered organisation identifier")
+	}
 	// Finish what a crash may have interrupted: imports roll back or stay committed, accepts
 	// complete or undo. Both are idempotent.
 	if err := st.app.RecoverImports(ctx); err != nil {
@@ -267,7 +276,7 @@ func accessKeyring(secret []byte, cfg config) (*jwtauth.Keyring, error) {
 
 // serve runs the HTTP server and the background sync until ctx ends, then shuts down in order:
 // readiness 503, in-flight requests finish, background work stops, then the stack closes.
-func serve(ctx context.Context, cfg config, log *slog.Logger, st *stack) error {
+func serve(ctx context.Context, cfg config, data dataConfig, log *slog.Logger, st *stack) error {
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
 	bgDone := make(chan struct{}, 5)
 	go func() { st.bus.Run(bg, st.app.Sync, time.Second); bgDone <- struct{}{} }()
@@ -289,6 +298,8 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, st *stack) error {
 		Version: version,
 		Checks:  []api.Check{{Name: "store", Ping: st.store}, {Name: "cache", Ping: st.cache}},
 		App:     st.app,
+		// The IATI import streams its body; every other route keeps the 1 MiB limit.
+		IATIImportMaxBytes: data.IATIImportMaxBytes,
 	})
 	if err := srv.RegisterNotificationMetrics(); err != nil {
 		return fmt.Errorf("metrics: %w", err)

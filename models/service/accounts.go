@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"log/slog"
 	"net/mail"
+	"strings"
 	"sync"
 	"unicode/utf8"
 
 	"github.com/capmatch/capmatch/models"
+	"github.com/capmatch/capmatch/models/iati"
 	"github.com/capmatch/capmatch/models/passwords"
 )
 
@@ -40,6 +42,10 @@ type OrgInput struct {
 	Country  string         `json:"country"`
 	IATIRef  string         `json:"iati_ref"`
 	IATIType string         `json:"iati_type"`
+	// PublishesIATI says the organization publishes its own activities to IATI (it then
+	// needs its iati_ref): capmatch's export marks itself a secondary reporter of the
+	// projects it funds.
+	PublishesIATI bool `json:"publishes_to_iati"`
 }
 
 // Validate collects every problem with the input.
@@ -58,8 +64,16 @@ func (in *OrgInput) Validate() error {
 			p.Add("country", "must be an ISO 3166-1 alpha-2 code")
 		}
 	}
-	models.ValidText("iati_ref", in.IATIRef, 100, false, &p)
-	models.ValidText("iati_type", in.IATIType, 3, false, &p)
+	in.IATIRef, in.IATIType = strings.TrimSpace(in.IATIRef), strings.TrimSpace(in.IATIType)
+	if models.ValidText("iati_ref", in.IATIRef, 100, false, &p) && strings.ContainsAny(in.IATIRef, "/&|? \t") {
+		p.Add("iati_ref", "must be an IATI organisation identifier such as XM-DAC-7 (no spaces and none of / & | ?)")
+	}
+	if in.IATIType != "" && !iati.InCodelist("OrganisationType", in.IATIType) {
+		p.Add("iati_type", "must be an IATI OrganisationType code (10 government, 21 international NGO, 40 multilateral, ...)")
+	}
+	if in.PublishesIATI && in.IATIRef == "" {
+		p.Add("iati_ref", "is required when the organization publishes to IATI")
+	}
 	return p.Err()
 }
 
@@ -82,7 +96,7 @@ func (s *Accounts) createOrg(ctx context.Context, a *models.Actor, in OrgInput) 
 	}
 	now := s.Now().UTC()
 	o := &models.Organization{ID: models.NewID(now), Name: models.CleanText(in.Name), Type: in.Type, Country: in.Country,
-		IATIRef: in.IATIRef, IATIType: in.IATIType, CreatedAt: now, UpdatedAt: now, Version: 1}
+		IATIRef: in.IATIRef, IATIType: in.IATIType, PublishesIATI: in.PublishesIATI, CreatedAt: now, UpdatedAt: now, Version: 1}
 	if err := s.Orgs.CreateOrg(ctx, o); err != nil {
 		return nil, err
 	}

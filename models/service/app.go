@@ -38,6 +38,14 @@ type Deps struct {
 	// PoCCheckTTL is how long a communication check takes acknowledgements (default
 	// models.PoCCheckTTL, 14 days).
 	PoCCheckTTL time.Duration
+	// IATI is how exports name their publisher and where the deployment is reached.
+	IATI IATIConfig
+	// OpenData is the licence of open data and the public request limit.
+	OpenData OpenDataConfig
+	// Requests counts anonymous requests for the public limit across replicas. Default: the
+	// Limiter, when it also counts requests (rediscache.RateLimiter does); else each process
+	// counts its own.
+	Requests models.RequestLimiter
 }
 
 // App is every use case, wired once by main (and by tests the same way).
@@ -61,8 +69,11 @@ type App struct {
 	PoCChecks *PoCChecks
 	// Mailer sends e-mails off the request path; run it with Mailer.Run.
 	Mailer *Mailer
+	// OpenData serves what anonymous visitors may read: open datasets and the public API.
+	OpenData *OpenData
 
 	store models.Store
+	iati  IATIConfig
 }
 
 // New wires the use cases on the adapters.
@@ -94,6 +105,7 @@ func New(d Deps) *App {
 		Model:       model,
 		Clock:       hlc,
 		store:       d.Store,
+		iati:        d.IATI,
 	}
 	app.Matching = NewMatching(&Matching{Store: d.Store, Model: model, Cache: d.Rankings, Bus: d.Bus, Clock: hlc, Now: d.Now, Log: d.Log,
 		Fresh: rev.Fresh})
@@ -125,7 +137,13 @@ func New(d Deps) *App {
 	app.Needs.Cascades = app.Engagements
 	app.Offers.Cascades = app.Engagements
 	app.Matching.Active = app.Engagements.ActiveDeliveries
+	app.Matching.External = app.ExternalDeliveries
 	app.Countries.Projects = app.Projects.CountryFigures
+	requests := d.Requests
+	if requests == nil {
+		requests, _ = d.Limiter.(models.RequestLimiter)
+	}
+	app.OpenData = newOpenData(app, d.OpenData, requests)
 	app.syncModel(d.Now)
 	return app
 }
@@ -177,6 +195,11 @@ func (a *App) syncModel(now Clock) {
 		for _, o := range rows.Offers {
 			a.Model.PutOffer(o)
 		}
+	})
+	a.Sync.Handle(models.EventExternal, func(ctx context.Context, e models.Event) {
+		a.Clock.Observe(e.Gen)
+		a.loadExternalBatch(ctx, e.ID)
+		a.Matching.ContextChanged(e.Gen)
 	})
 	a.Sync.Handle(models.EventEngagement, func(ctx context.Context, e models.Event) {
 		a.Clock.Observe(e.Gen)
@@ -238,6 +261,11 @@ func (a *App) syncModel(now Clock) {
 			return err
 		}
 		a.Model.ReconcileDelivery(engagements, projects)
+		external, err := a.store.ListExternalActivities(ctx, "")
+		if err != nil {
+			return err
+		}
+		a.Model.ReconcileExternal(external, committed)
 		// What changed while this replica was not listening carries no stamp: mark it now.
 		a.Matching.ContextChanged(a.Clock.Tick())
 		return nil

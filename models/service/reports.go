@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/capmatch/capmatch/models"
@@ -104,17 +105,59 @@ func fundingLabel(groupBy, k string) string {
 	return k
 }
 
-// ReportingOrg is capmatch's identity as the publisher of IATI exports.
-var ReportingOrg = iati.Org{Ref: "XM-CAPMATCH", Name: "capmatch coordination desk", Type: "40"}
+// DefaultPublisher is capmatch's identity as the publisher of IATI exports until the
+// deployment configures its own (CAPMATCH_IATI_PUBLISHER_REF, _NAME, _TYPE): the ref is a
+// documented placeholder (iati.PlaceholderRef), and every export says so.
+var DefaultPublisher = iati.Org{Ref: iati.PlaceholderRef, Name: "capmatch coordination desk", Type: "40"}
+
+// IATIConfig is how this deployment publishes IATI data.
+type IATIConfig struct {
+	// Publisher is the reporting organisation of exports; its ref prefixes every
+	// iati-identifier capmatch makes. A zero value means DefaultPublisher.
+	Publisher iati.Org
+	// PublicURL is the deployment's public base URL (CAPMATCH_PUBLIC_URL, e.g.
+	// https://capmatch.example.org), for the absolute URLs written into exports; empty means
+	// the base URL of the request that asks for the export.
+	PublicURL string
+}
+
+// publisher returns the configured publisher, or DefaultPublisher.
+func (c IATIConfig) publisher() iati.Org {
+	if c.Publisher.Ref == "" {
+		return DefaultPublisher
+	}
+	p := c.Publisher
+	if p.Name == "" {
+		p.Name = DefaultPublisher.Name
+	}
+	if p.Type == "" {
+		p.Type = DefaultPublisher.Type
+	}
+	return p
+}
+
+// IATIExport says which projects to export and where the export is read from.
+type IATIExport struct {
+	// Country keeps the projects in one country (ISO 3166-1 alpha-2), when set.
+	Country string
+	// From and To keep the projects whose planned dates overlap from..to, when set.
+	From, To models.Date
+	// BaseURL is the base URL of the request (scheme and host), used for absolute URLs when
+	// IATIConfig.PublicURL is not set.
+	BaseURL string
+}
 
 // ExportIATI writes the projects the actor may see, in a country and overlapping the dates
-// from..to when given, as an IATI 2.03 activities file.
-func (a *App) ExportIATI(ctx context.Context, actor *models.Actor, country string, from, to models.Date) ([]byte, error) {
+// from..to when given, as an IATI 2.03 activities file that passes the IATI Validator's
+// rules (see models/iati): capmatch reports as the configured publisher, as a secondary
+// reporter of projects whose funder publishes its own IATI data.
+func (a *App) ExportIATI(ctx context.Context, actor *models.Actor, in IATIExport) ([]byte, error) {
 	var p models.Problems
-	country = models.NormalizeISO(country)
+	country := models.NormalizeISO(in.Country)
 	if country != "" && !models.ValidISO(country) {
 		p.Add("country", "must be an ISO 3166-1 alpha-2 code")
 	}
+	from, to := in.From, in.To
 	checkDates(&p, "from", from, "to", to, false)
 	if err := p.Err(); err != nil {
 		return nil, err
@@ -138,11 +181,22 @@ func (a *App) ExportIATI(ctx context.Context, actor *models.Actor, country strin
 		if typ == "" && o.Type == models.OrgGovernment {
 			typ = "10"
 		}
-		byID[o.ID] = iati.Org{Ref: o.IATIRef, Name: o.Name, Type: typ}
+		byID[o.ID] = iati.Org{Ref: o.IATIRef, Name: o.Name, Type: typ, Publishes: o.PublishesIATI}
 	}
+	base := strings.TrimRight(firstNonEmptyString(a.iati.PublicURL, in.BaseURL), "/")
 	var buf bytes.Buffer
-	if err := iati.Write(&buf, projects, iati.Options{ReportingOrg: ReportingOrg, Orgs: byID, GeneratedAt: a.Projects.Now().UTC().Truncate(time.Second)}); err != nil {
+	if err := iati.Write(&buf, projects, iati.Options{ReportingOrg: a.iati.publisher(), Orgs: byID,
+		GeneratedAt: a.Projects.Now().UTC().Truncate(time.Second), CatalogueURL: base + iati.CataloguePath}); err != nil {
 		return nil, fmt.Errorf("write IATI: %w", err)
 	}
 	return buf.Bytes(), nil
+}
+
+func firstNonEmptyString(ss ...string) string {
+	for _, s := range ss {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
 }

@@ -1,6 +1,8 @@
 package service
 
 import (
+	"sort"
+
 	"github.com/capmatch/capmatch/matching"
 	"github.com/capmatch/capmatch/models"
 	"github.com/capmatch/capmatch/models/readmodel"
@@ -98,6 +100,57 @@ func (v view) projects(keep func(*models.Project) bool) []*models.Project {
 	out := ps[:0]
 	for _, p := range ps {
 		if v.project(p) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// externals lists the activities imported from IATI that the view sees and keep accepts
+// (nil: all), by title: every signed-in actor sees them (models.CanSeeExternalActivity).
+func (v view) externals(keep func(*models.ExternalActivity) bool) []*models.ExternalActivity {
+	if !v.system && !models.CanSeeExternalActivity(v.a) {
+		return nil
+	}
+	return v.m.ExternalActivities(keep)
+}
+
+// externalDeliveries lists, as deliveries, the activities published to IATI by others that
+// the view sees, in a status that may deliver (not closed, cancelled or suspended), one per
+// recipient country and mapped capability, that keep accepts (nil: all). Each carries its
+// reason: the mapping's confidence and evidence, and its weight (matching.ExternalWeight ×
+// the confidence's weight).
+func (v view) externalDeliveries(keep func(Overlap) bool) []Overlap {
+	var out []Overlap
+	for _, x := range v.externals(func(x *models.ExternalActivity) bool { return x.Active("") }) {
+		for _, c := range x.Countries {
+			for _, m := range x.Capabilities {
+				o := Overlap{Kind: "external_activity", ID: x.Key, Title: x.Title, Country: c.Code, Capability: m.Capability,
+					StartDate: x.Start(), EndDate: x.End(), IATIIdentifier: x.IATIIdentifier, Publisher: x.ReportingOrg.Ref,
+					Reason: &OverlapReason{Code: "external_activity", Weight: matching.ExternalWeight * m.Confidence.Weight(),
+						Args: map[string]any{"confidence": string(m.Confidence), "evidence": m.Evidence, "percentage": c.Percentage}}}
+				if keep == nil || keep(o) {
+					out = append(out, o)
+				}
+			}
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].ID != out[j].ID {
+			return out[i].ID < out[j].ID
+		}
+		return out[i].Country+string(out[i].Capability) < out[j].Country+string(out[j].Capability)
+	})
+	return out
+}
+
+// publishedProjects lists the projects that are open data (models.CanPublishProject), newest
+// first: what /open-data publishes of projects, whoever asks.
+func publishedProjects(m *readmodel.Model) []*models.Project {
+	ps := m.Projects(func(*models.Project) bool { return true })
+	out := ps[:0]
+	for _, p := range ps {
+		if n, ok := m.Need(p.NeedID); ok && models.CanPublishProject(p, n) {
 			out = append(out, p)
 		}
 	}

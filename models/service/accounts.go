@@ -28,11 +28,27 @@ type Accounts struct {
 }
 
 // orgNames keeps organization names for the lists and pages that say who is behind each need
-// and offer (a page of 100 offers must not cost 100 store reads). No use case renames an
-// organization, so an entry stays until the cache is full and starts again.
+// and offer (a page of 100 offers must not cost 100 store reads). They are loaded with the
+// rest of the in-memory state (LoadOrgNames) and kept as organizations are created, so that
+// the lists, which are served from memory, keep naming them while the store is unreachable.
+// No use case renames an organization, so an entry stays until the cache is full and starts
+// again.
 type orgNames struct {
 	mu sync.Mutex
 	m  map[string]string
+}
+
+// maxOrgNames bounds the organization names kept in memory.
+const maxOrgNames = 10_000
+
+// remember keeps an organization's name.
+func (c *orgNames) remember(id, name string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= maxOrgNames {
+		c.m = map[string]string{}
+	}
+	c.m[id] = name
 }
 
 // OrgInput is what a coordinator sends to create an organization.
@@ -100,6 +116,7 @@ func (s *Accounts) createOrg(ctx context.Context, a *models.Actor, in OrgInput) 
 	if err := s.Orgs.CreateOrg(ctx, o); err != nil {
 		return nil, err
 	}
+	s.names.remember(o.ID, o.Name)
 	audit(ctx, s.Audit, s.Log, now, a, "create", "organization", o.ID, []string{"name", "type", "country"})
 	return o, nil
 }
@@ -133,13 +150,25 @@ func (s *Accounts) OrgName(ctx context.Context, id string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	s.names.mu.Lock()
-	if s.names.m == nil || len(s.names.m) >= 10_000 {
-		s.names.m = map[string]string{}
-	}
-	s.names.m[id] = org.Name
-	s.names.mu.Unlock()
+	s.names.remember(id, org.Name)
 	return org.Name, nil
+}
+
+// LoadOrgNames reads every organization's name from the store into memory, up to maxOrgNames
+// of them; it runs whenever the replica reloads its state (Sync.Reconcile: at start, after the
+// demo data is loaded, and periodically).
+func (s *Accounts) LoadOrgNames(ctx context.Context) error {
+	orgs, err := s.Orgs.ListOrgs(ctx)
+	if err != nil {
+		return fmt.Errorf("load organization names: %w", err)
+	}
+	for i, o := range orgs {
+		if i == maxOrgNames {
+			break
+		}
+		s.names.remember(o.ID, o.Name)
+	}
+	return nil
 }
 
 // ListOrgs lists every organization.

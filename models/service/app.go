@@ -270,6 +270,10 @@ func (a *App) syncModel(now Clock) {
 		a.Matching.ContextChanged(a.Clock.Tick())
 		return nil
 	})
+	// The names of the organizations behind the needs and offers, which every view of them
+	// carries: in memory like the model, so that lists keep naming them while the store is
+	// unreachable (organizations other replicas or the demo loader created included).
+	a.Sync.OnReload(a.Accounts.LoadOrgNames)
 }
 
 // Start loads the in-process state from the store. Call it before serving.

@@ -54,6 +54,9 @@ type Need struct {
 	// Gen is the logical time (hybrid logical clock) of the last write, stored with the object so
 	// that every replica, even one that loads it from the store, stamps rankings the same way.
 	Gen int64 `json:"gen,omitempty" bson:"gen,omitempty"`
+	// Proposal marks a draft that a self-assessment proposed (only for those who may see that
+	// country's assessments; see the visibility view's redactNeed).
+	Proposal *NeedProposal `json:"proposal,omitempty" bson:"proposal,omitempty"`
 	// ImportBatch tags a row of a bulk import until the import commits; tagged objects are
 	// invisible.
 	ImportBatch string `json:"-" bson:"import_batch,omitempty"`

@@ -88,6 +88,8 @@ type Store interface {
 	EngagementStore
 	ProjectStore
 	NotificationStore
+	AssessmentStore
+	SourceStore
 	Ping(ctx context.Context) error
 }
 

@@ -24,7 +24,7 @@ func TestAssessmentsAppendConditionally(t *testing.T) {
 	assert.Zero(t, v)
 	two := 2
 	first := &models.Assessment{ID: "a1", Country: "SN", Questionnaire: models.CurrentQuestionnaire, Language: "fr",
-		Answers: []models.Answer{{Question: "cert_exists", Value: &two, Comment: "CERT-SN"}, {Question: "cert_sim3", Comment: "not assessed"}},
+		Answers:     []models.Answer{{Question: "cert_exists", Value: &two, Comment: "CERT-SN"}, {Question: "cert_sim3", Comment: "not assessed"}},
 		SubmittedAt: time.Now().UTC().Truncate(time.Millisecond)}
 	require.NoError(t, s.AppendAssessment(ctx, first, 0))
 	assert.True(t, errors.Is(s.AppendAssessment(ctx, &models.Assessment{ID: "a0", Country: "SN"}, 0), models.ErrConflict))

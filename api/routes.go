@@ -44,6 +44,7 @@ func (s *Server) routes(app *fiber.App) {
 
 	// The catalogue of vocabularies (public: forms and public pages need it).
 	v1.Get("/catalogue", s.handleCatalogue())
+	v1.Get("/questionnaire", s.handleQuestionnaire())
 
 	// Needs, posted by ministries.
 	v1.Post("/needs", auth, s.handleCreateNeed())
@@ -97,6 +98,16 @@ func (s *Server) routes(app *fiber.App) {
 	v1.Get("/countries", auth, s.handleListCountries())
 	v1.Get("/countries/:iso", auth, s.handleGetCountry())
 	v1.Patch("/countries/:iso/readiness", auth, s.handlePatchReadiness())
+	v1.Get("/countries/:iso/readiness/history", auth, s.handleReadinessHistory())
+	v1.Post("/countries/:iso/sources", auth, s.handleAddSource())
+	v1.Patch("/countries/:iso/sources/:id", auth, s.handlePatchSource())
+	v1.Delete("/countries/:iso/sources/:id", auth, s.handleDeleteSource())
+
+	// Self-assessments (the country's ministries and coordinators only).
+	v1.Get("/countries/:iso/assessments", auth, s.handleListAssessments())
+	v1.Post("/countries/:iso/assessments", auth, s.handleSubmitAssessment())
+	v1.Get("/countries/:iso/assessments/:id", auth, s.handleGetAssessment())
+	v1.Post("/countries/:iso/assessments/:id/proposals", auth, s.handleProposeFromAssessment())
 
 	// Bulk import (coordinators).
 	v1.Post("/import/needs", auth, s.handleImportNeeds())

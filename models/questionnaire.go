@@ -520,3 +520,72 @@ func questionnaire2025() *Questionnaire {
 	}}
 	return qn.index()
 }
+
+// QuestionnaireDoc is a questionnaire as GET /api/v1/questionnaire serves it, in one language:
+// what a client needs to show the questions and send valid answers.
+type QuestionnaireDoc struct {
+	Version string               `json:"version"`
+	Lang    string               `json:"lang"`
+	Scales  []QuestionnaireScale `json:"scales"`
+	Areas   []QuestionnaireArea  `json:"areas"`
+}
+
+// QuestionnaireScale is an answer scale with its range and the label of every answer.
+type QuestionnaireScale struct {
+	Code    Scale         `json:"code"`
+	Label   string        `json:"label"`
+	Min     int           `json:"min"`
+	Max     int           `json:"max"`
+	Answers []ScaleAnswer `json:"answers"`
+}
+
+// ScaleAnswer is one answer of a scale and its label.
+type ScaleAnswer struct {
+	Value int    `json:"value"`
+	Label string `json:"label"`
+}
+
+// QuestionnaireArea is an area with its questions.
+type QuestionnaireArea struct {
+	Code      string              `json:"code"`
+	Group     AreaGroup           `json:"group"`
+	Title     string              `json:"title"`
+	Intro     string              `json:"intro"`
+	Questions []QuestionnaireItem `json:"questions"`
+}
+
+// QuestionnaireItem is one question: its text, scale, whether it must be answered, the
+// capability a gap in it proposes a need for, the readiness fact it sets and its source.
+type QuestionnaireItem struct {
+	Code       string     `json:"code"`
+	Text       string     `json:"text"`
+	Scale      Scale      `json:"scale"`
+	Required   bool       `json:"required"`
+	Target     int        `json:"target"`
+	Capability Capability `json:"capability,omitempty"`
+	Readiness  string     `json:"readiness,omitempty"`
+	Reference  string     `json:"reference"`
+}
+
+// Document renders the questionnaire in lang ("en", "fr" or "es"; anything else is English).
+func (qn *Questionnaire) Document(lang string) QuestionnaireDoc {
+	lang = NormalizeLang(lang)
+	doc := QuestionnaireDoc{Version: qn.Version, Lang: lang}
+	for _, s := range Scales {
+		lo, hi := s.Range()
+		qs := QuestionnaireScale{Code: s, Label: ScaleLabel(lang, s), Min: lo, Max: hi}
+		for v := lo; v <= hi; v++ {
+			qs.Answers = append(qs.Answers, ScaleAnswer{Value: v, Label: AnswerLabel(lang, s, v)})
+		}
+		doc.Scales = append(doc.Scales, qs)
+	}
+	for _, a := range qn.Areas {
+		qa := QuestionnaireArea{Code: a.Code, Group: a.Group, Title: a.Title(lang), Intro: a.Intro(lang)}
+		for _, q := range a.Questions {
+			qa.Questions = append(qa.Questions, QuestionnaireItem{Code: q.Code, Text: q.Text(lang), Scale: q.Scale, Required: q.Required,
+				Target: q.Target, Capability: q.Capability, Readiness: q.Readiness, Reference: q.Ref})
+		}
+		doc.Areas = append(doc.Areas, qa)
+	}
+	return doc
+}

@@ -52,6 +52,9 @@ type CountryView struct {
 	OpenNeeds          int              `json:"open_needs"`
 	ActiveProjects     int              `json:"active_projects"`
 	Funding            CountryFunding   `json:"funding"`
+	// Sources are the country's documents and links, on the profile of one country only
+	// (Countries.Profile); absent from lists.
+	Sources *[]models.CountrySource `json:"sources,omitempty"`
 }
 
 func (s *Countries) view(c models.CountryInfo, stats readmodel.CountryStats, pf ProjectFigures) CountryView {
@@ -124,15 +127,8 @@ func (s *Countries) PatchReadiness(ctx context.Context, a *models.Actor, iso str
 		return nil, fieldErr("cert_maturity", "must be a SIM3 level from 0 to 4")
 	}
 	var changed []string
-	for attempt := 0; ; attempt++ {
-		cur, ok := s.Model.Profile(iso)
-		if !ok {
-			cur = &models.CountryProfile{ISO: iso}
-		}
-		if want != nil && *want != cur.Version {
-			return nil, models.Errorf(models.ErrConflict, "version %d is stale: the profile is at version %d; reload it", *want, cur.Version)
-		}
-		next := *cur
+	ev := models.ReadinessEvent{Source: models.ReadinessDeclared, ByUser: a.UserID, ByOrg: a.OrgID, ByRole: a.Role}
+	err = s.updateProfile(ctx, iso, want, ev, func(next *models.CountryProfile) bool {
 		changed = changed[:0]
 		setB := func(name string, v *bool, dst *bool) {
 			if v != nil {
@@ -148,22 +144,49 @@ func (s *Countries) PatchReadiness(ctx context.Context, a *models.Actor, iso str
 			next.Readiness.CERTMaturity = *p.CERTMaturity
 			changed = append(changed, "cert_maturity")
 		}
+		next.UpdatedBy = a.UserID
+		return true
+	})
+	if err != nil {
+		return nil, err
+	}
+	audit(ctx, s.Store, s.Log, s.Now(), a, "update", "country", iso, changed)
+	return s.Get(ctx, a, iso)
+}
+
+// updateProfile is the profile's read-modify-write loop, the one way a readiness profile is
+// written: edit changes a copy of the current profile (and reports whether to store it), the
+// change is recorded in the profile's history as ev (when a fact changed), and the profile is
+// stored if its version is still the one read (want, when the caller named one), retried on a
+// concurrent change otherwise, then applied to the read model and broadcast.
+func (s *Countries) updateProfile(ctx context.Context, iso string, want *int64, ev models.ReadinessEvent, edit func(next *models.CountryProfile) bool) error {
+	for attempt := 0; ; attempt++ {
+		cur, ok := s.Model.Profile(iso)
+		if !ok {
+			cur = &models.CountryProfile{ISO: iso}
+		}
+		if want != nil && *want != cur.Version {
+			return models.Errorf(models.ErrConflict, "version %d is stale: the profile is at version %d; reload it", *want, cur.Version)
+		}
+		next := *cur
+		if !edit(&next) {
+			return nil
+		}
 		next.Version = cur.Version + 1
 		next.UpdatedAt = s.Now().UTC()
-		next.UpdatedBy = a.UserID
+		ev.At = next.UpdatedAt
+		next.RecordReadiness(cur.Readiness, ev)
 		err := s.Store.PutCountryProfile(ctx, &next, cur.Version)
 		if err == nil {
 			s.Model.PutProfile(&next)
 			publish(ctx, s.Bus, s.Log, models.Event{Type: models.EventCountry, ID: iso, Version: next.Version, At: next.UpdatedAt, Data: mustJSON(&next)})
-			break
+			return nil
 		}
 		if !errors.Is(err, models.ErrConflict) || want != nil || attempt >= 4 {
-			return nil, err
+			return err
 		}
 		if fresh, gerr := s.Store.GetCountryProfile(ctx, iso); gerr == nil {
 			s.Model.PutProfile(fresh)
 		}
 	}
-	audit(ctx, s.Store, s.Log, s.Now(), a, "update", "country", iso, changed)
-	return s.Get(ctx, a, iso)
 }

@@ -189,7 +189,7 @@ func authzTable() []authzCase {
 
 // allAuthzRows is every row of the authorization table, across the files that extend it.
 func allAuthzRows() []authzCase {
-	return append(authzTable(), marketAuthzRows()...)
+	return append(append(authzTable(), marketAuthzRows()...), assessAuthzRows()...)
 }
 
 func TestAuthorizationTable(t *testing.T) {

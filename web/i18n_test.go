@@ -117,13 +117,19 @@ func TestEveryMessageExistsInEveryLanguage(t *testing.T) {
 	for k := range offerLabels(cats.localizer("en")) {
 		used["offer.field."+k] = true
 	}
+	for _, src := range []models.ReadinessSource{models.ReadinessDeclared, models.ReadinessAssessment, models.ReadinessDerived} {
+		used["readiness.source."+string(src)] = true // the readiness history (country_profile.go)
+	}
+	for k := range sourceLabels(cats.localizer("en")) {
+		used["source.field."+k] = true
+	}
 	for _, m := range mapMetrics {
 		for _, p := range []string{"map.lead_", "map.metric_", "map.table_"} {
 			used[p+m.Key] = true
 		}
 	}
 	for _, plural := range []string{"common.months", "countries.count", "map.open_needs", "queue.waiting", "map.active_projects",
-		"funding.open_needs", "funding.projects", "allocation.count", "notifications.unread"} {
+		"funding.open_needs", "funding.projects", "allocation.count", "notifications.unread", "readiness.more_history"} {
 		delete(used, plural)
 		used[plural+".one"], used[plural+".other"] = true, true
 	}

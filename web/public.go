@@ -371,6 +371,9 @@ type countriesPage struct {
 	Open    bool
 	Rows    []countryRow
 	Regions []option
+	// Sort and Desc are the column the table is sorted by and its direction (see sortCountries).
+	Sort string
+	Desc bool
 }
 
 // Countries lists every country with its open needs and requested funding, filtered by M49
@@ -391,6 +394,7 @@ func (u *UI) Countries() fiber.Handler {
 			p.Rows = append(p.Rows, countryRow{CountryView: cv, Label: r.L.Country(cv.ISO)})
 		}
 		sortByName(r.L, p.Rows, func(c countryRow) string { return c.Label })
+		p.Sort, p.Desc = sortCountries(p.Rows, r.c.Query("sort"), r.c.Query("dir"))
 		for _, reg := range models.Regions() {
 			if reg.Level == "region" || reg.Level == "sub_region" {
 				p.Regions = append(p.Regions, option{Value: reg.Code, Label: r.L.Label(models.KindRegion, reg.Code)})
@@ -409,6 +413,8 @@ type countryPage struct {
 	CanEdit bool
 	// Updated is when the readiness was last updated, if ever.
 	Updated string
+	// Profile is the sources, readiness history and self-assessment link (country_profile.go).
+	Profile *countryProfile
 }
 
 // Country is a country's profile: where it sits in the UN M49 scheme, its readiness (Points
@@ -416,7 +422,7 @@ type countryPage struct {
 func (u *UI) Country() fiber.Handler {
 	return u.handle(anyone, func(r *req) error {
 		a := r.actor()
-		cv, err := u.app.Countries.Get(r.c.UserContext(), a, r.c.Params("iso"))
+		cv, err := u.app.Countries.Profile(r.c.UserContext(), a, r.c.Params("iso"))
 		if err != nil {
 			return err
 		}
@@ -432,6 +438,9 @@ func (u *UI) Country() fiber.Handler {
 			p.Updated = r.L.Date(cv.ReadinessUpdatedAt)
 		}
 		p.CanEdit = a != nil && models.AuthorizeCountryReadiness(a, cv.ISO) == nil
+		if p.Profile, err = u.countryProfile(r, cv); err != nil {
+			return err
+		}
 		return r.render(200, "country", p.Label, "countries", p)
 	})
 }

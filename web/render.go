@@ -286,6 +286,7 @@ var flashKeys = map[string]bool{
 	"engagement_proposed": true, "engagement_agreed": true, "engagement_declined": true, "engagement_withdrawn": true,
 	"message_sent": true, "project_started": true, "transaction_recorded": true, "project_status": true,
 	"result_added": true, "document_added": true, "notifications_read": true, "password_changed": true, "password_reset": true,
+	"assessment_submitted": true, "proposals_created": true, "source_added": true, "source_updated": true, "source_deleted": true,
 }
 
 // render executes a page template in the layout and sends it.

@@ -287,7 +287,7 @@ func (u *UI) assessmentPage(r *req, v *service.AssessmentView) *assessmentPage {
 	a, ctx, L := r.actor(), r.c.UserContext(), r.L
 	qn, _ := models.LookupQuestionnaire(v.Questionnaire)
 	p := &assessmentPage{ISO: v.Country, Label: L.Country(v.Country), V: v, Org: u.orgName(ctx, v.OrganizationID),
-		Mine: a.UserID == v.SubmittedBy,
+		Mine:       a.UserID == v.SubmittedBy,
 		CanPropose: v.Latest && models.AuthorizeAssessments(a, models.ActPropose, v.Country, v.OrganizationID) == nil}
 	prevArea := map[string]float64{}
 	prevAnswer := map[string]*int{}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/capmatch/capmatch/models"
 	"github.com/capmatch/capmatch/models/mongostore/storetest"
+	"github.com/capmatch/capmatch/models/service"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -333,4 +334,38 @@ func TestAssessmentsAreForTheCountryAndCoordinatorsOnly(t *testing.T) {
 	}
 	assert.Equal(t, 401, n.call("GET", "/api/v1/countries/SN/assessments", "", nil).Status)
 	assert.Len(t, n.storedAssessments(t, "SN"), 1)
+}
+
+// What an assessment shows of the needs behind its gaps depends only on needs its reader may
+// see: another ministry of the same country reads the assessment, never the answering
+// ministry's drafts, nor whether one exists.
+func TestAssessmentViewDependsOnlyOnNeedsTheReaderSees(t *testing.T) {
+	e := newEnv(t)
+	n := e.node()
+	f := n.seed()
+	ctx := context.Background()
+	org, err := n.app.Accounts.CreateOrgDirect(ctx, service.OrgInput{Name: "Ministry of Digital Economy of Senegal", Type: models.OrgGovernment, Country: "SN"})
+	require.NoError(t, err)
+	_, err = n.app.Accounts.CreateUser(ctx, nil, service.UserInput{Email: "digital@gouv.sn.example", Password: pw, Name: "Digital",
+		Role: models.RoleMinistry, OrganizationID: org.ID})
+	require.NoError(t, err)
+	other, _ := n.login("digital@gouv.sn.example", pw)
+
+	open := n.newNeed(t, "open", "public") // cert_setup, owned by the SN ministry
+	r := n.call("POST", "/api/v1/countries/SN/assessments", f.ministry.Token, assessmentBody(noCERT))
+	require.Equal(t, 201, r.Status, string(r.Body))
+	path := "/api/v1/countries/SN/assessments/" + r.json(t)["id"].(string)
+	before := n.call("GET", path, other, nil)
+	require.Equal(t, 200, before.Status)
+	p := proposalOf(t, before.json(t), "cert_setup")
+	assert.Equal(t, open, p["need_id"], "covered by the open need everyone sees")
+	assert.Equal(t, false, p["proposed"])
+
+	r = n.call("POST", "/api/v1/needs", f.ministry.Token, needBody(f, "ministry", "A newer CERT draft"))
+	require.Equal(t, 201, r.Status, string(r.Body))
+	draft := r.json(t)["id"].(string)
+	after := n.call("GET", path, other, nil)
+	assert.Equal(t, string(before.Body), string(after.Body), "a draft the reader may not see changes nothing it reads")
+	assert.Equal(t, draft, proposalOf(t, n.call("GET", path, f.ministry.Token, nil).json(t), "cert_setup")["need_id"],
+		"its own ministry sees its newest draft")
 }

@@ -81,9 +81,10 @@ type AssessmentChanges struct {
 	Areas    []models.AreaChange   `json:"areas"`
 }
 
-// ProposalView is what one gap proposed: the draft need this assessment created for it
-// (Proposed true), or the organization's live need that already covers the capability
-// (Proposed false, nothing created). The need is named only to those who may see it.
+// ProposalView is what one gap proposed, as far as the caller may see: the draft need this
+// assessment created for it (Proposed true), or a live need of the answering organization that
+// already covers the capability (Proposed false, nothing was created). Needs the caller may not
+// see are left out: then neither is named and Proposed is false.
 type ProposalView struct {
 	Capability models.Capability `json:"capability"`
 	Proposed   bool              `json:"proposed"`
@@ -186,18 +187,22 @@ func (s *Assessments) view(a *models.Actor, items []*models.Assessment, i int) *
 		}
 		v.Changes = &AssessmentChanges{Previous: items[i-1].ID, Answers: answers, Areas: areas}
 	}
+	// What each gap proposed, as far as the caller may see: the need this assessment created,
+	// else a live need of the organization that covers the gap. Needs the caller may not see
+	// count as absent, so nothing here depends on them.
+	vw := viewAs(s.Model, a)
 	for _, b := range v.Baselines {
 		if !b.Proposes() {
 			continue
 		}
 		p := ProposalView{Capability: b.Capability}
 		n, ok := s.Model.Need(models.ProposalNeedID(x, b.Capability))
-		if ok {
+		if ok && vw.need(n) {
 			p.Proposed = true
 		} else {
-			n = s.liveNeed(x.OrganizationID, b.Capability)
+			n = liveNeed(vw, x.OrganizationID, b.Capability)
 		}
-		if n != nil && viewAs(s.Model, a).need(n) {
+		if n != nil {
 			p.NeedID, p.Title, p.Status = n.ID, n.Title, n.Status
 			p.Editable = models.AuthorizeNeed(a, models.ActUpdate, n) == nil && n.Editable(a) == nil
 		}
@@ -206,11 +211,10 @@ func (s *Assessments) view(a *models.Actor, items []*models.Assessment, i int) *
 	return v
 }
 
-// liveNeed finds a need of the organization for the capability that is still alive (from a
-// draft to in progress): a gap it covers proposes nothing new. It looks at every need (the
-// system view): whether the caller may see it is decided where it is shown.
-func (s *Assessments) liveNeed(orgID string, c models.Capability) *models.Need {
-	live := systemView(s.Model).allNeeds(func(n *models.Need) bool {
+// liveNeed finds, among the needs the view sees, the newest need of the organization for the
+// capability that is still alive (from a draft to in progress).
+func liveNeed(v view, orgID string, c models.Capability) *models.Need {
+	live := v.allNeeds(func(n *models.Need) bool {
 		if n.OrganizationID != orgID || n.Capability != c {
 			return false
 		}
@@ -340,7 +344,9 @@ func (s *Assessments) propose(ctx context.Context, a *models.Actor, x *models.As
 		} else if !errors.Is(err, models.ErrNotFound) {
 			return err
 		}
-		if s.liveNeed(x.OrganizationID, b.Capability) != nil {
+		// A gap the organization already has a live need for proposes nothing new. This looks at
+		// every need (the system view): it decides what to create, and is not shown as such.
+		if liveNeed(systemView(s.Model), x.OrganizationID, b.Capability) != nil {
 			continue
 		}
 		n := x.ProposedNeed(b)

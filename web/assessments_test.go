@@ -92,6 +92,10 @@ func TestMinistryAnswersTheSelfAssessmentWithoutJavaScript(t *testing.T) {
 	assert.Contains(t, p.Body, `id="proposal-awareness"`)
 	assert.NotContains(t, p.Body, `id="proposal-cert_maturity"`, "maturity waits for the CERT")
 
+	needURL := strings.TrimSuffix(strings.Replace(edit[1], "/ministry/needs/", "/needs/", 1), "/edit")
+	p = b.get(needURL)
+	assertPage(t, p, 200)
+	assert.Contains(t, p.Body, `class="hint proposal-of"><a href="/countries/SN/assessments/`, "the way back to the assessment")
 	p = b.get(edit[1])
 	assertPage(t, p, 200)
 	assert.Contains(t, p.Body, `value="Création d&#39;un CERT/CSIRT national"`)

@@ -232,6 +232,15 @@ func TestEveryValidationMessageIsTranslated(t *testing.T) {
 	for i := range offers {
 		collect(offers[i].Validate())
 	}
+	// Country sources and self-assessments (the source form and the questionnaire show these).
+	src := models.CountrySource{Kind: "blog", URL: "javascript:x", Date: "2027-02-30", Language: "xx"}
+	collect(src.Validate())
+	collect((&models.CountrySource{}).Validate())
+	three, zero := 3, 0
+	asm := models.Assessment{Country: "SN", Questionnaire: models.CurrentQuestionnaire, Language: "de", Answers: []models.Answer{
+		{Question: "cert_exists", Value: &three}, {Question: "cmm_mindset", Value: &zero}, {Question: "nope", Value: &zero},
+		{Question: "cert_sim3", Comment: "x\x01"}}}
+	collect(asm.Validate())
 	msgs = append(msgs, "must be an ISO 3166-1 alpha-2 code", "must be a SIM3 level from 0 to 4", "must be newest or priority",
 		"cannot be below the 3 engagements already agreed", "is not a cursor from this list; start again without it",
 		// engagements and projects (models/service)

@@ -91,6 +91,8 @@ func readinessFact(L *Localizer, field string) string {
 // readinessValue shows a fact's value: yes or no, a SIM3 level by name, else as recorded.
 func readinessValue(L *Localizer, field, raw string) string {
 	switch raw {
+	case "null", `""`:
+		return "—"
 	case "true":
 		return L.T("common.yes")
 	case "false":

@@ -53,12 +53,11 @@ func (s *Countries) ReadinessHistory(ctx context.Context, a *models.Actor, iso s
 	if !ok {
 		return out, nil
 	}
-	insider := a != nil && (a.Role.Curates() || (a.Role == models.RoleMinistry && a.Country == c.ISO))
 	for i := len(p.History) - 1; i >= 0; i-- {
 		e := p.History[i]
 		v := ReadinessChangeView{At: e.At, Source: e.Source, By: ReadinessAuthor{OrganizationID: e.ByOrg, Role: e.ByRole},
 			Changes: make([]ReadinessFactChange, 0, len(e.Changes))}
-		if insider {
+		if models.CanSeeReadinessAuthors(a, c.ISO) {
 			v.By.UserID = e.ByUser
 		}
 		if models.CanSeeAssessments(a, c.ISO) {

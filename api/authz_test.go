@@ -191,7 +191,7 @@ func authzTable() []authzCase {
 
 // allAuthzRows is every row of the authorization table, across the files that extend it.
 func allAuthzRows() []authzCase {
-	return append(append(append(authzTable(), marketAuthzRows()...), pocAuthzRows()...), dataAuthzRows()...)
+	return append(append(append(append(authzTable(), marketAuthzRows()...), pocAuthzRows()...), dataAuthzRows()...), assessAuthzRows()...)
 }
 
 func TestAuthorizationTable(t *testing.T) {

@@ -72,6 +72,7 @@ func canaryRoutes() map[string]canaryRoute {
 		"GET /docs":                        {skip: "the API documentation: static"},
 		"GET /api/v1/openapi.json":         {skip: "the OpenAPI document: static"},
 		"GET /api/v1/catalogue":            probe("/api/v1/catalogue"),
+		"GET /api/v1/questionnaire":        probe("/api/v1/questionnaire", "/api/v1/questionnaire?lang=fr"),
 		"POST /api/v1/auth/login":          {skip: "sign-in: answers tokens"},
 		"POST /api/v1/auth/refresh":        {skip: "sign-in: answers tokens"},
 		"POST /api/v1/auth/logout":         {skip: "sign-out"},
@@ -169,7 +170,18 @@ func canaryRoutes() map[string]canaryRoute {
 		"GET /api/v1/countries":                  probe("/api/v1/countries"),
 		"GET /api/v1/countries/:iso":             probe("/api/v1/countries/SN", "/api/v1/countries/FJ"),
 		"PATCH /api/v1/countries/:iso/readiness": write,
-		"GET /api/v1/countries/:iso/pocs":        probe("/api/v1/countries/SN/pocs", "/api/v1/countries/FJ/pocs"),
+		"GET /api/v1/countries/:iso/readiness/history": probe("/api/v1/countries/SN/readiness/history",
+			"/api/v1/countries/FJ/readiness/history"),
+		"POST /api/v1/countries/:iso/sources":                   write,
+		"PATCH /api/v1/countries/:iso/sources/:id":              write,
+		"DELETE /api/v1/countries/:iso/sources/:id":             write,
+		"GET /api/v1/countries/:iso/assessments":                probe("/api/v1/countries/SN/assessments", "/api/v1/countries/FJ/assessments"),
+		"POST /api/v1/countries/:iso/assessments":               write,
+		"POST /api/v1/countries/:iso/assessments/:id/proposals": write,
+		"GET /api/v1/countries/:iso/assessments/:id": probeWith(func(w *canaryWorld) []string {
+			return []string{"/api/v1/countries/SN/assessments/" + w.assessment}
+		}),
+		"GET /api/v1/countries/:iso/pocs": probe("/api/v1/countries/SN/pocs", "/api/v1/countries/FJ/pocs"),
 		"GET /api/v1/countries/:iso/pocs/:id": probeWith(func(w *canaryWorld) []string {
 			return []string{"/api/v1/countries/SN/pocs/" + w.poc}
 		}),
@@ -240,7 +252,21 @@ func canaryRoutes() map[string]canaryRoute {
 		"GET /ack/:token": probeWith(func(w *canaryWorld) []string {
 			return []string{"/ack/" + w.ackToken, "/ack/not-a-token"}
 		}),
-		"POST /ack/:token":                {skip: "acknowledges with the link's token (a write); answers that link's state only"},
+		"POST /ack/:token":                    {skip: "acknowledges with the link's token (a write); answers that link's state only"},
+		"GET /countries/:iso/assessments":     probe("/countries/SN/assessments", "/countries/FJ/assessments"),
+		"GET /countries/:iso/assessments/new": probe("/countries/SN/assessments/new"),
+		"POST /countries/:iso/assessments":    write,
+		"GET /countries/:iso/assessments/:id": probeWith(func(w *canaryWorld) []string {
+			return []string{"/countries/SN/assessments/" + w.assessment}
+		}),
+		"POST /countries/:iso/assessments/:id/proposals": write,
+		"GET /countries/:iso/sources/new":                probe("/countries/SN/sources/new"),
+		"POST /countries/:iso/sources":                   write,
+		"GET /countries/:iso/sources/:id/edit": probeWith(func(w *canaryWorld) []string {
+			return []string{"/countries/SN/sources/" + w.source + "/edit"}
+		}),
+		"POST /countries/:iso/sources/:id/edit":   write,
+		"POST /countries/:iso/sources/:id/delete": write,
 		"GET /map":                        probe("/map", "/map?metric=funding", "/map?metric=projects"),
 		"GET /ministry":                   probe("/ministry", "/ministry?status=submitted", "/ministry?status=draft"),
 		"GET /ministry/needs/new":         probe("/ministry/needs/new"),
@@ -332,12 +358,15 @@ type canaryWorld struct {
 	// poc is a Point of Contact of Senegal in the baseline (so poc_nominated is already true
 	// before the PoC canary), pocCheck a check that reached it, ackToken its link's token.
 	poc, pocCheck, ackToken string
-	snOther                 string // token
-	tokens                  map[string]string
-	browsers                map[string]*browser
-	actorOf                 map[string]*models.Actor
-	probes                  []canaryProbe
-	canaries                []canary
+	// assessment is a self-assessment of Senegal and source one of its sources, planted before
+	// any snapshot (the SN ministries and coordinators read the assessment; everyone the source).
+	assessment, source string
+	snOther            string // token
+	tokens             map[string]string
+	browsers           map[string]*browser
+	actorOf            map[string]*models.Actor
+	probes             []canaryProbe
+	canaries           []canary
 }
 
 // canaryProbe is one request the test sends as each actor.
@@ -485,6 +514,13 @@ func newCanaryWorld(t *testing.T) *canaryWorld {
 	fj["country"] = "FJ"
 	r = n.call("POST", "/api/v1/needs", f.ministry2.Token, fj)
 	require.Equal(t, 201, r.Status, string(r.Body))
+	r = n.call("POST", "/api/v1/countries/SN/assessments", f.ministry.Token, assessmentBody(noCERT))
+	require.Equal(t, 201, r.Status, string(r.Body))
+	w.assessment = r.json(t)["id"].(string)
+	r = n.call("POST", "/api/v1/countries/SN/sources", f.ministry.Token, map[string]any{"kind": "cert_website", "title": "CERT-SN",
+		"url": "https://cert.example.sn/", "language": "fr"})
+	require.Equal(t, 201, r.Status, string(r.Body))
+	w.source = r.json(t)["id"].(string)
 
 	w.poc = n.newPoC(t, f.ministry.Token, "SN", pocBody("diplomatic", "Baseline diplomat", "baseline.diplomat@mfa.sn.example"))
 	r = n.call("POST", "/api/v1/poc-checks", f.coord.Token, map[string]any{"countries": []string{"SN"}})
@@ -701,6 +737,22 @@ func canarySets() []canarySet {
 						require.NoError(w.t, err)
 						return models.CanSeePoCs(a, "SN", pocOf)
 					}}}
+			}},
+		{name: "a self-assessment of Senegal", forbidden: []string{"anon", "ministry2", "donor", "donor2"},
+			plant: func(w *canaryWorld) []canary {
+				// The same answers as the world's assessment, so that the readiness (public) does not
+				// change and no new need is proposed: only the assessment itself is new.
+				b := assessmentBody(noCERT)
+				b["comments"] = map[string]string{"cert_exists": "Canary CERT decree pending", "legal_position": "Canary legal drafting team"}
+				r := w.n.call("POST", "/api/v1/countries/SN/assessments", w.f.ministry.Token, b)
+				require.Equal(w.t, 201, r.Status, string(r.Body))
+				v := r.json(w.t)
+				require.Nil(w.t, v["readiness_changes"])
+				id := v["id"].(string)
+				return []canary{{what: "self-assessment " + id, hiddenFrom: []string{"anon", "ministry2", "donor", "donor2"},
+					tokens:  []string{id, "Canary CERT decree pending", "Canary legal drafting team"},
+					lookups: []string{"/api/v1/countries/SN/assessments/" + id, "/countries/SN/assessments/" + id},
+					visible: func(a *models.Actor) bool { return models.CanSeeAssessments(a, "SN") }}}
 			}},
 		{name: "a draft offer", forbidden: []string{"anon", "ministry2", "snOther", "donor2"},
 			plant: func(w *canaryWorld) []canary {

@@ -13,10 +13,10 @@ func (s *Server) handleListCountries() fiber.Handler {
 	}
 }
 
-// handleGetCountry returns one country's profile.
+// handleGetCountry returns one country's profile with its sources.
 func (s *Server) handleGetCountry() fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		v, err := s.deps.App.Countries.Get(c.UserContext(), actor(c), c.Params("iso"))
+		v, err := s.deps.App.Countries.Profile(c.UserContext(), actor(c), c.Params("iso"))
 		if err != nil {
 			return err
 		}

@@ -45,6 +45,7 @@ func (s *Server) routes(app *fiber.App) {
 
 	// The catalogue of vocabularies (public: forms and public pages need it).
 	v1.Get("/catalogue", s.handleCatalogue())
+	v1.Get("/questionnaire", s.handleQuestionnaire())
 
 	// Needs, posted by ministries.
 	v1.Post("/needs", auth, s.handleCreateNeed())
@@ -100,6 +101,16 @@ func (s *Server) routes(app *fiber.App) {
 	v1.Get("/countries/:iso", auth, s.handleGetCountry())
 	v1.Patch("/countries/:iso/readiness", auth, s.handlePatchReadiness())
 	v1.Get("/countries/:iso/external-activities", auth, s.handleCountryExternal())
+	v1.Get("/countries/:iso/readiness/history", auth, s.handleReadinessHistory())
+	v1.Post("/countries/:iso/sources", auth, s.handleAddSource())
+	v1.Patch("/countries/:iso/sources/:id", auth, s.handlePatchSource())
+	v1.Delete("/countries/:iso/sources/:id", auth, s.handleDeleteSource())
+
+	// Self-assessments (the country's ministries and coordinators only).
+	v1.Get("/countries/:iso/assessments", auth, s.handleListAssessments())
+	v1.Post("/countries/:iso/assessments", auth, s.handleSubmitAssessment())
+	v1.Get("/countries/:iso/assessments/:id", auth, s.handleGetAssessment())
+	v1.Post("/countries/:iso/assessments/:id/proposals", auth, s.handleProposeFromAssessment())
 
 	// Points of Contact (personal data: see models.CanSeePoCs) and communication checks.
 	v1.Get("/countries/:iso/pocs", auth, s.handleListPoCs())
@@ -162,6 +173,16 @@ func (s *Server) routes(app *fiber.App) {
 	app.Get("/countries/:iso/pocs/:id/edit", ui.EditPoC())
 	app.Post("/countries/:iso/pocs/:id/edit", ui.UpdatePoC())
 	app.Post("/countries/:iso/pocs/:id/delete", ui.DeletePoC())
+	app.Get("/countries/:iso/assessments", ui.Assessments())
+	app.Get("/countries/:iso/assessments/new", ui.NewAssessment())
+	app.Post("/countries/:iso/assessments", ui.SubmitAssessment())
+	app.Get("/countries/:iso/assessments/:id", ui.Assessment())
+	app.Post("/countries/:iso/assessments/:id/proposals", ui.ProposeFromAssessment())
+	app.Get("/countries/:iso/sources/new", ui.NewSource())
+	app.Post("/countries/:iso/sources", ui.CreateSource())
+	app.Get("/countries/:iso/sources/:id/edit", ui.EditSource())
+	app.Post("/countries/:iso/sources/:id/edit", ui.UpdateSource())
+	app.Post("/countries/:iso/sources/:id/delete", ui.DeleteSource())
 	app.Get("/map", ui.Map())
 	app.Get("/open-data", ui.OpenData())
 	app.Get("/ministry", ui.MinistryHome())

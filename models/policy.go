@@ -402,3 +402,46 @@ func CanReplaceExternalActivity(a *Actor, orgRef string, cur *ExternalActivity) 
 	}
 	return false
 }
+
+// CountryInsider reports whether the actor acts for the country (any of its ministries) or
+// curates: the people who keep a country's profile and may read what only the country shares
+// (its self-assessments, who in it changed its readiness).
+func CountryInsider(a *Actor, iso string) bool {
+	return a != nil && (a.Role.Curates() || (a.Role == RoleMinistry && a.Country == iso))
+}
+
+// CanSeeAssessments reports whether the actor may read a country's self-assessments (their
+// answers, results, gaps and the link from a proposed need back to them): that country's
+// ministries and coordinators only. A self-assessment reveals weaknesses, so it is never
+// public and never shown to donors or to other countries.
+func CanSeeAssessments(a *Actor, iso string) bool { return CountryInsider(a, iso) }
+
+// CanSeeReadinessAuthors reports whether the actor may see which user changed a country's
+// readiness (everyone sees the organization and role): the country's ministries and
+// coordinators.
+func CanSeeReadinessAuthors(a *Actor, iso string) bool { return CountryInsider(a, iso) }
+
+// AuthorizeAssessments decides an action on a country's self-assessments. Reading and
+// answering are for the country's ministries and coordinators; proposing needs again from an
+// assessment (ActPropose) is for the organization that answered it and coordinators, since the
+// needs are its drafts. The answer for anyone else is 403, decided by the country alone, before
+// any assessment is looked up: it tells nothing about whether one exists.
+func AuthorizeAssessments(a *Actor, act Action, iso string, answeredBy string) error {
+	if !CanSeeAssessments(a, iso) {
+		return deny("only the country's ministries and coordinators read and answer its self-assessments")
+	}
+	if act == ActPropose && !a.Role.Curates() && a.OrgID != answeredBy {
+		return deny("only the organization that answered the assessment and coordinators propose needs from it")
+	}
+	return nil
+}
+
+// AuthorizeCountrySources decides who keeps a country's sources (documents and links): that
+// country's ministries and coordinators, like its readiness. Everyone who may see the country
+// profile reads them: they are public information.
+func AuthorizeCountrySources(a *Actor, iso string) error {
+	if CountryInsider(a, iso) {
+		return nil
+	}
+	return deny("only the country's ministries and coordinators keep its sources")
+}

@@ -91,6 +91,8 @@ type Store interface {
 	NotificationStore
 	PoCStore
 	OutboxStore
+	AssessmentStore
+	SourceStore
 	Ping(ctx context.Context) error
 }
 

@@ -112,4 +112,7 @@ type CountryProfile struct {
 	UpdatedAt time.Time `json:"updated_at" bson:"updated_at"`
 	UpdatedBy string    `json:"updated_by,omitempty" bson:"updated_by,omitempty"`
 	Version   int64     `json:"version" bson:"version"`
+	// History is every change of the readiness, oldest first (see RecordReadiness), kept in the
+	// profile's own document so that a change and its record are written together.
+	History []ReadinessEvent `json:"history,omitempty" bson:"history,omitempty"`
 }

@@ -90,6 +90,8 @@ type webWorld struct {
 	snPoC string
 	// check is an open communication check of Senegal and ack the token of snPoC's link in it.
 	check, ack string
+	// assessment is a self-assessment of Senegal and source one of its sources (issue 17.2-17.3).
+	assessment, source string
 }
 
 func newWebWorld(t *testing.T) *webWorld {
@@ -133,7 +135,68 @@ func newWebWorld(t *testing.T) *webWorld {
 	c, err := s.app.PoCChecks.Store.GetPoCCheck(ctx, w.check)
 	require.NoError(t, err)
 	w.ack = s.app.PoCChecks.Token(c, w.snPoC)
+	v, err := s.app.Assessments.Submit(ctx, w.as(f.ministry), "SN", service.AssessmentInput{Answers: bestAnswers()}, "en")
+	require.NoError(t, err)
+	w.assessment = v.ID
+	w.source = w.newSource()
 	return w
+}
+
+// bestAnswers answers every question of the current questionnaire with its best answer: no
+// gap, so no need is proposed.
+func bestAnswers() map[string]*int {
+	out := map[string]*int{}
+	qn, _ := models.LookupQuestionnaire(models.CurrentQuestionnaire)
+	for _, q := range qn.Questions() {
+		_, hi := q.Scale.Range()
+		out[q.Code] = &hi
+	}
+	return out
+}
+
+// assessmentForm is the questionnaire answered at its best for Senegal's ministry, based on the
+// latest assessment (as the form carries it, so that the submission is not stale).
+func assessmentForm(w *webWorld, _ string) url.Values {
+	v := url.Values{"organization_id": {w.s.fx.snOrg}, "supersedes": {w.latestAssessment()}}
+	for code, a := range bestAnswers() {
+		v.Set("answers."+code, strconv.Itoa(*a))
+	}
+	return v
+}
+
+// latestAssessment is the id of Senegal's latest self-assessment.
+func (w *webWorld) latestAssessment() string {
+	items, err := w.s.app.Assessments.List(context.Background(), w.as(w.s.fx.coord), "SN")
+	require.NoError(w.t, err)
+	for _, it := range items {
+		if it.Latest {
+			return it.ID
+		}
+	}
+	w.t.Fatal("Senegal has no assessment")
+	return ""
+}
+
+// newSource adds a fresh source to Senegal's profile.
+func (w *webWorld) newSource() string {
+	src, err := w.s.app.Countries.AddSource(context.Background(), w.as(w.s.fx.ministry), "SN", service.SourceInput{Kind: models.SourceKind("strategy"),
+		Title: w.unique("Stratégie nationale"), URL: "https://www.example.sn/strategie.pdf", Date: "2017-11-23", Language: "fr"})
+	require.NoError(w.t, err)
+	return src.ID
+}
+
+// sourceForm is the source form; for an edit, at the source's current version.
+func sourceForm(edit bool) func(w *webWorld, _ string) url.Values {
+	return func(w *webWorld, _ string) url.Values {
+		v := url.Values{"kind": {"strategy"}, "title": {w.unique("Stratégie")}, "url": {"https://www.example.sn/s.pdf"},
+			"date": {"2018-01-01"}, "language": {"fr"}}
+		if edit {
+			src, err := w.s.app.Countries.Source(context.Background(), "SN", w.source)
+			require.NoError(w.t, err)
+			v.Set("version", strconv.FormatInt(src.Version, 10))
+		}
+		return v
+	}
 }
 
 // poc adds a fresh Point of Contact to Senegal's directory.
@@ -352,6 +415,14 @@ func (w *webWorld) rows() []webRow {
 	pocPath := func(suffix string) func(*webWorld, string) string {
 		return func(w *webWorld, _ string) string { return "/countries/SN/pocs/" + w.snPoC + suffix }
 	}
+	// Senegal's self-assessments and sources: its ministries and coordinators; anyone else 403,
+	// whether or not the object exists.
+	insiders := func(ok string) map[string]string {
+		return outcomes(toSignIn, forbidden, "ministry", ok, "coordinator", ok, "admin", ok)
+	}
+	sourcePath := func(suffix string) func(*webWorld, string) string {
+		return func(w *webWorld, _ string) string { return "/countries/SN/sources/" + w.source + suffix }
+	}
 	checkPath := func(suffix string) func(*webWorld, string) string {
 		return func(w *webWorld, _ string) string { return "/coordinator/poc-checks/" + w.check + suffix }
 	}
@@ -525,6 +596,57 @@ func (w *webWorld) rows() []webRow {
 			path: func(w *webWorld, _ string) string { return "/ack/" + w.ack }, want: outcomes(sawPage, sawPage)},
 		{name: "acknowledge with a forged link", method: "POST", route: "/ack/:token",
 			path: func(w *webWorld, _ string) string { return "/ack/" + w.check + "." + w.snPoC + ".1.x" }, want: outcomes(notFound, notFound)},
+
+		// Self-assessments and country sources (issues 17.2-17.3).
+		{name: "self-assessments", method: "GET", route: "/countries/:iso/assessments", path: fixed("/countries/SN/assessments"),
+			want: insiders(sawPage)},
+		{name: "questionnaire", method: "GET", route: "/countries/:iso/assessments/new", path: fixed("/countries/SN/assessments/new"),
+			want: insiders(sawPage)},
+		{name: "submit a self-assessment", method: "POST", route: "/countries/:iso/assessments", path: fixed("/countries/SN/assessments"),
+			form: assessmentForm, doneRe: `^/countries/SN/assessments/` + id + `\?ok=assessment_submitted#proposals$`, want: insiders(done)},
+		{name: "submit an answer off its scale", method: "POST", route: "/countries/:iso/assessments", path: fixed("/countries/SN/assessments"),
+			form: func(w *webWorld, a string) url.Values {
+				v := assessmentForm(w, a)
+				v.Set("answers.cert_exists", "99")
+				return v
+			},
+			want: insiders(invalid)},
+		{name: "self-assessment results", method: "GET", route: "/countries/:iso/assessments/:id",
+			path: func(w *webWorld, _ string) string { return "/countries/SN/assessments/" + w.assessment }, want: insiders(sawPage)},
+		{name: "propose again", method: "POST", route: "/countries/:iso/assessments/:id/proposals",
+			path: func(w *webWorld, _ string) string {
+				return "/countries/SN/assessments/" + w.latestAssessment() + "/proposals"
+			},
+			doneRe: `^/countries/SN/assessments/` + id + `\?ok=proposals_created#proposals$`, want: insiders(done)},
+		{name: "new source form", method: "GET", route: "/countries/:iso/sources/new", path: fixed("/countries/SN/sources/new"),
+			want: insiders(sawPage)},
+		{name: "add source", method: "POST", route: "/countries/:iso/sources", path: fixed("/countries/SN/sources"), form: sourceForm(false),
+			doneRe: `^/countries/SN\?ok=source_added#sources$`, want: insiders(done)},
+		{name: "add source with bad input", method: "POST", route: "/countries/:iso/sources", path: fixed("/countries/SN/sources"),
+			form: func(w *webWorld, a string) url.Values {
+				v := sourceForm(false)(w, a)
+				v.Set("url", "javascript:x")
+				return v
+			},
+			want: insiders(invalid)},
+		{name: "edit source form", method: "GET", route: "/countries/:iso/sources/:id/edit", path: sourcePath("/edit"), want: insiders(sawPage)},
+		{name: "edit source", method: "POST", route: "/countries/:iso/sources/:id/edit", path: sourcePath("/edit"), form: sourceForm(true),
+			doneRe: `^/countries/SN\?ok=source_updated#sources$`, want: insiders(done)},
+		{name: "edit source with bad input", method: "POST", route: "/countries/:iso/sources/:id/edit", path: sourcePath("/edit"),
+			form: func(w *webWorld, a string) url.Values {
+				v := sourceForm(true)(w, a)
+				v.Set("date", "2017-02-30")
+				return v
+			},
+			want: insiders(invalid)},
+		{name: "delete source", method: "POST", route: "/countries/:iso/sources/:id/delete",
+			path: func(w *webWorld, actor string) string {
+				if insiders(done)[actor] == done {
+					return "/countries/SN/sources/" + w.newSource() + "/delete" // a fresh one for each who may delete it
+				}
+				return "/countries/SN/sources/" + w.source + "/delete"
+			},
+			doneRe: `^/countries/SN\?ok=source_deleted#sources$`, want: insiders(done)},
 
 		// The ministry workspace and the guided need form.
 		{name: "ministry workspace", method: "GET", route: "/ministry", path: fixed("/ministry"), want: ministries(sawPage)},

@@ -128,6 +128,12 @@ func TestEveryMessageExistsInEveryLanguage(t *testing.T) {
 	for k := range offerLabels(cats.localizer("en")) {
 		used["offer.field."+k] = true
 	}
+	for _, src := range []models.ReadinessSource{models.ReadinessDeclared, models.ReadinessAssessment, models.ReadinessDerived} {
+		used["readiness.source."+string(src)] = true // the readiness history (country_profile.go)
+	}
+	for k := range sourceLabels(cats.localizer("en")) {
+		used["source.field."+k] = true
+	}
 	for _, m := range mapMetrics {
 		for _, p := range []string{"map.lead_", "map.metric_", "map.table_"} {
 			used[p+m.Key] = true
@@ -135,6 +141,9 @@ func TestEveryMessageExistsInEveryLanguage(t *testing.T) {
 	}
 	for _, k := range pocStateKeys {
 		used[k] = true
+	}
+	for _, f := range historyFacts { // readinessFact in country_profile.go
+		used["readiness.fact."+f] = true
 	}
 	for _, plural := range []string{"map.open_needs", "map.active_projects"} { // L.N(...) in map.go
 		used[plural] = true
@@ -283,6 +292,15 @@ func TestEveryValidationMessageIsTranslated(t *testing.T) {
 	}
 	msgs = append(msgs, "give either countries or a region, not both", "name the countries to check, or give a region (UN M49 code; 001 is the world)",
 		"none of these countries has nominated a Point of Contact: there is no one to check", `unknown UN M49 region code "999" (e.g. 002 Africa)`)
+	// Country sources and self-assessments (the source form and the questionnaire show these).
+	src := models.CountrySource{Kind: "blog", URL: "javascript:x", Date: "2027-02-30", Language: "xx"}
+	collect(src.Validate())
+	collect((&models.CountrySource{}).Validate())
+	three, zero := 3, 0
+	asm := models.Assessment{Country: "SN", Questionnaire: models.CurrentQuestionnaire, Language: "de", Answers: []models.Answer{
+		{Question: "cert_exists", Value: &three}, {Question: "cmm_mindset", Value: &zero}, {Question: "nope", Value: &zero},
+		{Question: "cert_sim3", Comment: "x\x01"}}}
+	collect(asm.Validate())
 	msgs = append(msgs, "must be an ISO 3166-1 alpha-2 code", "must be a SIM3 level from 0 to 4", "must be newest or priority",
 		"cannot be below the 3 engagements already agreed", "is not a cursor from this list; start again without it",
 		// engagements and projects (models/service)

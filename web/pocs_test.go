@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/capmatch/capmatch/models"
+	"github.com/capmatch/capmatch/models/service"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -163,4 +164,34 @@ func TestPointsOfContactChecksAndAcknowledgementWithoutJavaScript(t *testing.T) 
 	require.NoError(t, err)
 	assert.Empty(t, l.Items)
 	assert.Contains(t, ministry.get("/countries/SN/readiness").Body, "keep the list up to date instead")
+}
+
+// TestReadinessHistoryNamesTheDerivedPoCFacts: the Points of Contact facts that the directory
+// and its checks derive (issue 17.1) are recorded in the readiness history (issue 17.3) as
+// "derived", each under a label that reads as a fact: the profile's "last check {1}" line would
+// show its placeholder, and poc_missed_checks has no profile label at all.
+func TestReadinessHistoryNamesTheDerivedPoCFacts(t *testing.T) {
+	s := newStack(t)
+	s.seed()
+	ctx := context.Background()
+	coord := s.actor(s.fx.coord)
+	_, err := s.app.PoCs.Create(ctx, coord, "SN", models.PoCInput{Kind: models.PoCTechnical, Name: "Awa Ndiaye",
+		Email: "awa.ndiaye@cert.sn.example", Languages: []string{"fr"}})
+	require.NoError(t, err)
+	v, err := s.app.PoCChecks.Run(ctx, coord, service.PoCCheckInput{Countries: []string{"SN"}})
+	require.NoError(t, err)
+	_, err = s.app.PoCChecks.Close(ctx, coord, v.ID)
+	require.NoError(t, err)
+
+	p := s.browser().get("/countries/SN")
+	assertPage(t, p, 200)
+	i := strings.Index(p.Body, `id="readiness-history"`)
+	require.Greater(t, i, 0, "the country page shows the readiness history")
+	history := p.Body[i:]
+	assert.Contains(t, history, "derived from other records")
+	assert.Contains(t, history, "Points of Contact nominated")
+	assert.Contains(t, history, "Last communication check")
+	assert.Contains(t, history, "Communication checks missed in a row")
+	assert.NotContains(t, history, "{1}", "no label with an unfilled placeholder")
+	assert.NotContains(t, history, "poc_missed_checks", "no fact shown by its code")
 }

@@ -392,6 +392,9 @@ type countriesPage struct {
 	All     bool
 	Rows    []countryRow
 	Regions []option
+	// Sort and Desc are the column the table is sorted by and its direction (see sortCountries).
+	Sort string
+	Desc bool
 }
 
 // Countries lists the UN's member and observer states (every territory on request) with their
@@ -416,6 +419,7 @@ func (u *UI) Countries() fiber.Handler {
 			p.Rows = append(p.Rows, countryRow{CountryView: cv, Label: r.L.Country(cv.ISO)})
 		}
 		sortByName(r.L, p.Rows, func(c countryRow) string { return c.Label })
+		p.Sort, p.Desc = sortCountries(p.Rows, r.c.Query("sort"), r.c.Query("dir"))
 		p.Regions = regionOptions(r.L)
 		return r.render(200, "countries", r.L.T("countries.title"), "countries", p)
 	})
@@ -456,6 +460,8 @@ type countryPage struct {
 	// viewers): "already funded here".
 	External []service.ExternalInCountry
 	SignedIn bool
+	// Profile is the sources, readiness history and self-assessment link (country_profile.go).
+	Profile *countryProfile
 }
 
 // Country is a country's profile: where it sits in the UN M49 scheme, its readiness (Points
@@ -463,7 +469,7 @@ type countryPage struct {
 func (u *UI) Country() fiber.Handler {
 	return u.handle(anyone, func(r *req) error {
 		a := r.actor()
-		cv, err := u.app.Countries.Get(r.c.UserContext(), a, r.c.Params("iso"))
+		cv, err := u.app.Countries.Profile(r.c.UserContext(), a, r.c.Params("iso"))
 		if err != nil {
 			return err
 		}
@@ -494,6 +500,9 @@ func (u *UI) Country() fiber.Handler {
 			if p.External, err = u.app.ExternalActivitiesIn(r.c.UserContext(), a, cv.ISO); err != nil {
 				return err
 			}
+		}
+		if p.Profile, err = u.countryProfile(r, cv); err != nil {
+			return err
 		}
 		return r.render(200, "country", p.Label, "countries", p)
 	})

@@ -60,6 +60,8 @@ type App struct {
 	Matching    *Matching
 	Engagements *Engagements
 	Projects    *Projects
+	// Assessments is the self-assessments of countries and the needs they propose.
+	Assessments *Assessments
 	Model       *readmodel.Model
 	Clock       *HLC
 	// Notifications keeps the in-app feeds and delivers webhooks; run it with Notifications.Run.
@@ -144,6 +146,7 @@ func New(d Deps) *App {
 		requests, _ = d.Limiter.(models.RequestLimiter)
 	}
 	app.OpenData = newOpenData(app, d.OpenData, requests)
+	app.Assessments = &Assessments{Store: d.Store, Model: model, Needs: app.Needs, Countries: app.Countries, Now: d.Now, Log: d.Log}
 	app.syncModel(d.Now)
 	return app
 }

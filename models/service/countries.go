@@ -54,6 +54,9 @@ type CountryView struct {
 	OpenNeeds          int              `json:"open_needs"`
 	ActiveProjects     int              `json:"active_projects"`
 	Funding            CountryFunding   `json:"funding"`
+	// Sources are the country's documents and links, on the profile of one country only
+	// (Countries.Profile); absent from lists.
+	Sources *[]models.CountrySource `json:"sources,omitempty"`
 }
 
 func (s *Countries) view(c models.CountryInfo, stats readmodel.CountryStats, pf ProjectFigures, f *fundingGroup) CountryView {
@@ -157,7 +160,8 @@ func (s *Countries) PatchReadiness(ctx context.Context, a *models.Actor, iso str
 		return nil, err
 	}
 	var changed []string
-	err = s.updateProfile(ctx, iso, want, func(next *models.CountryProfile) bool {
+	ev := models.ReadinessEvent{Source: models.ReadinessDeclared, ByUser: a.UserID, ByOrg: a.OrgID, ByRole: a.Role}
+	err = s.updateProfile(ctx, iso, want, ev, func(next *models.CountryProfile) bool {
 		changed = changed[:0]
 		setB := func(name string, v *bool, dst *bool) {
 			if v != nil {
@@ -182,11 +186,12 @@ func (s *Countries) PatchReadiness(ctx context.Context, a *models.Actor, iso str
 	return s.Get(ctx, a, iso)
 }
 
-// updateProfile is the profile's read-modify-write loop: edit changes a copy of the current
-// profile (and reports whether anything changed), which is stored if the version is still the
-// one read (want, when the caller named one), retried on a concurrent change otherwise, then
-// applied to the read model and broadcast.
-func (s *Countries) updateProfile(ctx context.Context, iso string, want *int64, edit func(next *models.CountryProfile) bool) error {
+// updateProfile is the profile's read-modify-write loop, the one way a readiness profile is
+// written: edit changes a copy of the current profile (and reports whether to store it), the
+// change is recorded in the profile's history as ev (when a fact changed), and the profile is
+// stored if its version is still the one read (want, when the caller named one), retried on a
+// concurrent change otherwise, then applied to the read model and broadcast.
+func (s *Countries) updateProfile(ctx context.Context, iso string, want *int64, ev models.ReadinessEvent, edit func(next *models.CountryProfile) bool) error {
 	for attempt := 0; ; attempt++ {
 		cur, ok := s.Model.Profile(iso)
 		if !ok {
@@ -201,6 +206,8 @@ func (s *Countries) updateProfile(ctx context.Context, iso string, want *int64, 
 		}
 		next.Version = cur.Version + 1
 		next.UpdatedAt = s.Now().UTC()
+		ev.At = next.UpdatedAt
+		next.RecordReadiness(cur.Readiness, ev)
 		err := s.Store.PutCountryProfile(ctx, &next, cur.Version)
 		if err == nil {
 			s.Model.PutProfile(&next)
@@ -221,7 +228,8 @@ func (s *Countries) updateProfile(ctx context.Context, iso string, want *int64, 
 // writer of those fields.
 func (s *Countries) SetPoCReadiness(ctx context.Context, iso string, r models.PoCReadiness) error {
 	var changed []string
-	err := s.updateProfile(ctx, iso, nil, func(next *models.CountryProfile) bool {
+	ev := models.ReadinessEvent{Source: models.ReadinessDerived}
+	err := s.updateProfile(ctx, iso, nil, ev, func(next *models.CountryProfile) bool {
 		cur := next.Readiness
 		changed = changed[:0]
 		if cur.PoCNominated != r.Nominated {

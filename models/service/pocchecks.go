@@ -585,7 +585,7 @@ func (s *PoCChecks) proposeNeed(ctx context.Context, iso string, d *models.PoCDi
 		Capability: models.CapPoCReadiness, Modalities: []models.Modality{models.ModTraining, models.ModMentoring},
 		Languages: langs, BudgetUSD: 50_000, StartBy: start, DurationMonths: 6, Priority: models.PriorityMedium,
 		Maturity: models.Maturity{Framework: models.FrameworkNone}, Visibility: models.VisibilityDonors,
-		OrganizationID: p.OrganizationID, Proposal: &models.NeedProposal{Source: "poc_checks", Reason: "missed_poc_checks",
+		OrganizationID: p.OrganizationID, Proposal: &models.NeedProposal{Source: models.ProposalPoCChecks, Reason: models.ReasonMissedPoCChecks,
 			Refs: refs, ProposedAt: p.At}}
 	created, err := s.Needs.Propose(ctx, n)
 	if err != nil {

@@ -211,15 +211,29 @@ func (v view) deliveryCounts(want func(matching.Delivery) bool) map[matching.Del
 }
 
 // redactNeed returns n as the view may read it: the engagement that matched it is named only
-// to those who may see that engagement (its two sides and coordinators).
+// to those who may see that engagement (its two sides and coordinators), and the self-assessment
+// that proposed it only to those who may read the country's assessments.
 func (v view) redactNeed(n *models.Need) *models.Need {
-	if n.EngagementID == "" || v.all() {
+	if v.all() {
 		return n
 	}
-	if e, ok := v.m.Engagement(n.EngagementID); ok && v.engagement(e) {
+	hideEngagement := false
+	if n.EngagementID != "" {
+		e, ok := v.m.Engagement(n.EngagementID)
+		hideEngagement = !ok || !v.engagement(e)
+	}
+	// A self-assessment's proposal names the assessment; a proposal from communication checks
+	// names nothing private and stays.
+	hideProposal := n.Proposal != nil && n.Proposal.AssessmentID != "" && !models.CanSeeAssessments(v.a, n.Country)
+	if !hideEngagement && !hideProposal {
 		return n
 	}
 	c := *n
-	c.EngagementID = ""
+	if hideEngagement {
+		c.EngagementID = ""
+	}
+	if hideProposal {
+		c.Proposal = nil
+	}
 	return &c
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/capmatch/capmatch/models"
+	"github.com/capmatch/capmatch/service"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -349,7 +350,7 @@ func (s *countingStore) GetProject(ctx context.Context, id string) (*models.Proj
 func TestHiddenAndMissingTakeOneCodePath(t *testing.T) {
 	e := newEnv(t)
 	var counter *countingStore
-	n := e.nodeWith(func(s models.Store) models.Store { counter = &countingStore{Store: s}; return counter })
+	n := e.nodeWith(func(d *service.Deps) { counter = &countingStore{Store: d.Store}; d.Store = counter })
 	f := n.seed()
 	restricted := n.newNeed(t, "open", "restricted")
 	draftOffer := n.newOffer(t, "draft")

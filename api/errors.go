@@ -22,6 +22,10 @@ type Problem struct {
 	RequestID string              `json:"request_id,omitempty"`
 	// Checks names the state of each dependency on a failed readiness probe.
 	Checks map[string]string `json:"checks,omitempty"`
+	// Code and Args say what went wrong as a stable code and its arguments, when the domain
+	// gives them (e.g. why an IATI file cannot be imported).
+	Code string         `json:"code,omitempty"`
+	Args models.Args `json:"args,omitempty"`
 }
 
 // problemTypes gives each status a stable type URI that clients can switch on.
@@ -89,6 +93,7 @@ func toProblem(err error) Problem {
 				p.Detail = de.Detail
 			}
 			p.Errors = de.Fields
+			p.Code, p.Args = de.Code, de.Args
 		}
 	}
 	if errors.Is(err, models.ErrPasswordChangeRequired) {

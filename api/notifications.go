@@ -120,5 +120,25 @@ func (s *Server) RegisterNotificationMetrics() error {
 			return err
 		}
 	}
+	// The e-mails of communication checks, sent the same way (off the request path, retried).
+	m := s.deps.App.Mailer
+	mail := func(name, help string, get func(service.MailerStats) int64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help},
+			func() float64 { return float64(get(m.Stats())) })
+	}
+	for _, c := range []prometheus.Collector{
+		mail("capmatch_mail_sent_total", "E-mails handed to the SMTP server or written to the outbox.",
+			func(st service.MailerStats) int64 { return st.Sent }),
+		mail("capmatch_mail_failures_total", "E-mails given up (refused for good or tries exhausted).",
+			func(st service.MailerStats) int64 { return st.Failed }),
+		mail("capmatch_mail_retries_total", "E-mail tries that failed and were scheduled again.",
+			func(st service.MailerStats) int64 { return st.Retried }),
+		mail("capmatch_mail_dropped_total", "E-mails not sent because the queue was full.",
+			func(st service.MailerStats) int64 { return st.Dropped }),
+	} {
+		if err := s.metrics.reg.Register(c); err != nil {
+			return err
+		}
+	}
 	return nil
 }

@@ -39,6 +39,18 @@ func (l *Localizer) lookup(key string) (string, bool) {
 	return s, ok
 }
 
+// Has reports whether the catalogs define key (in the language or its English fallback), for
+// pages that show a message only where one exists.
+func (l *Localizer) Has(key string) bool {
+	_, ok := l.lookup(key)
+	return ok
+}
+
+// SourceKind names a kind of country source in this language.
+func (l *Localizer) SourceKind(k any) string {
+	return models.SourceKindLabel(l.Lang, models.SourceKind(fmt.Sprint(k)))
+}
+
 // T returns the message for key with {1}, {2}, ... replaced by args (the web's messages). A
 // missing key shows itself (tests keep every key used in every catalog).
 func (l *Localizer) T(key string, args ...any) string {

@@ -92,6 +92,11 @@
 //   - priority: the need's priority, high 1, medium 0.6, low 0.3 (unknown counts as medium).
 //   - duplication: 1 when no active project or agreed engagement already delivers the need's
 //     capability in its country (Context.Active), 0 when one does; the reason says how many.
+//     When only activities that others publish to IATI deliver it (Context.External, imported
+//     from IATI files), 1 − ExternalWeight × the confidence of the surest mapping (0.5 at high
+//     confidence, 0.7 medium, 0.85 low): known less well than a delivery on capmatch, they
+//     count half at most. "no active project or agreed engagement already delivers cert_setup
+//     in SN, but 2 activities published to IATI by others may (mapping confidence 0.6)".
 //     Modelled as a positive factor so that the score stays a plain weighted sum in [0,1].
 //
 // Priority and duplication depend on the need only, so they do not reorder the offers of

@@ -7,12 +7,13 @@ import (
 )
 
 // explain scores a pair that passed the hard constraints and gives every factor its reason:
-// a code and its arguments (ReasonCodes), which the edges write in the reader's language. It computes the values with the same function the rankings use, so an explained
+// a code and its arguments (ReasonCodes), which the edges write in the reader's language. It
+// computes the values with the same function the rankings use, so an explained
 // score always equals the ranked one. Every contribution is weight × value × relevance.
-// overlaps counts every delivery of the need's capability in its country (the value); seen
-// counts those the reader may see (the reason).
-func explain(nr *needRec, or *offerRec, w *[nFactors]int64, today int32, overlaps, seen int) Match {
-	v := values(nr, or, today, overlaps)
+// d counts every delivery of the need's capability in its country (the value); seen counts
+// those the reader may see (the reason).
+func explain(nr *needRec, or *offerRec, w *[nFactors]int64, today int32, d dupInput, seen int) Match {
+	v := values(nr, or, today, d)
 	c, total := contributions(w, &v)
 	fs := make([]Factor, nFactors)
 	for i := range fs {
@@ -32,7 +33,7 @@ func explain(nr *needRec, or *offerRec, w *[nFactors]int64, today int32, overlap
 	fs[fMaturity].Code, fs[fMaturity].Args = maturityReason(nr, or)
 	fs[fFocus].Code, fs[fFocus].Args = focusReason(or.reach)
 	fs[fPriority].Code, fs[fPriority].Args = priorityReason(n.Priority)
-	fs[fDuplication].Code, fs[fDuplication].Args = duplicationReason(n, overlaps, seen)
+	fs[fDuplication].Code, fs[fDuplication].Args = duplicationReason(n, d, seen)
 	score := unitsToFloat(total)
 	return Match{NeedID: n.ID, OfferID: or.o.ID, Score: score, Relevance: v[fCapability], Band: BandOf(score), Factors: fs}
 }
@@ -83,6 +84,9 @@ const (
 	ReasonDuplicationNone   = "duplication.none"   // capability, country
 	ReasonDuplicationHidden = "duplication.hidden" // capability, country: some, none the reader may see
 	ReasonDuplicationSome   = "duplication.some"   // count (int: those the reader may see), capability, country
+	// ReasonDuplicationExternal: no delivery on capmatch, but count activities published to IATI
+	// by others may deliver it, mapped with confidence (share) at best.
+	ReasonDuplicationExternal = "duplication.external" // count, capability, country, confidence
 )
 
 // ReasonCodes lists every reason code, so that a test can check each has a message in every
@@ -96,7 +100,7 @@ var ReasonCodes = []string{
 	ReasonMaturityUnstated, ReasonMaturityGap, ReasonMaturityGapStage0,
 	ReasonFocusAll, ReasonFocusSome,
 	ReasonPriority, ReasonPriorityUnstated,
-	ReasonDuplicationNone, ReasonDuplicationHidden, ReasonDuplicationSome,
+	ReasonDuplicationNone, ReasonDuplicationHidden, ReasonDuplicationSome, ReasonDuplicationExternal,
 }
 
 func capabilityReason(nr *needRec, v float64) (string, models.Args) {
@@ -226,9 +230,16 @@ func priorityReason(p models.Priority) (string, models.Args) {
 
 // duplicationReason counts the deliveries the reader may see (seen), never the others: a
 // reader who sees none while some exist (the value says so) reads that at least one does.
-func duplicationReason(n *models.Need, overlaps, seen int) (string, models.Args) {
+// When only activities published to IATI by others deliver it, the reason counts them and
+// gives the confidence of the surest mapping, which sets the value.
+func duplicationReason(n *models.Need, d dupInput, seen int) (string, models.Args) {
 	args := models.Args{"capability": models.ArgOf(models.KindCapability, n.Capability), "country": models.ArgOf(models.KindCountry, n.Country)}
+	overlaps := d.n
 	switch {
+	case overlaps <= 0 && d.ext.Count > 0:
+		args["count"] = models.ArgInt(d.ext.Count)
+		args["confidence"] = models.ArgShare(min(max(d.ext.Confidence, 0), 1))
+		return ReasonDuplicationExternal, args
 	case overlaps <= 0:
 		return ReasonDuplicationNone, args
 	case seen <= 0:

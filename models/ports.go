@@ -51,9 +51,16 @@ type Passwords interface {
 // IATI adapter (adapters/iati) implements it, configured with the publishing organization.
 type ActivityExporter interface {
 	// Export writes one document with an activity per project; orgs names the organizations the
-	// projects refer to. It returns an error wrapping ErrNotFound, and writes nothing, when
-	// there is no project (an empty document would not be valid).
-	Export(w io.Writer, projects []*Project, orgs map[string]*Organization, generatedAt time.Time) error
+	// projects refer to; baseURL is the deployment's public address, for absolute URLs in the
+	// document. It returns an error wrapping ErrNotFound, and writes nothing, when there is no
+	// project (an empty document would not be valid).
+	Export(w io.Writer, projects []*Project, orgs map[string]*Organization, generatedAt time.Time, baseURL string) error
+	// Identifier is the identifier a project is published under (the publisher's reference
+	// prefixes it), for open data that links to the export.
+	Identifier(p *Project) string
+	// ValidOrgType reports whether code is an organisation type of the standard's code list,
+	// for an organization's declared type.
+	ValidOrgType(code string) bool
 }
 
 // Texts writes coded messages as text in a language; the catalog (package i18n) implements it.

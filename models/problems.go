@@ -37,6 +37,7 @@ const (
 	ProblemVersionFormat   = "version_format"    // If-Match is not a version number
 	ProblemVersionMismatch = "version_mismatch"  // the body's version differs from If-Match
 	ProblemCursor          = "cursor_invalid"    // a list cursor from another list or forged
+	ProblemPhone           = "phone"             // value (text): not an international number in E.164 form
 
 	// Lists.
 
@@ -55,6 +56,12 @@ const (
 	ProblemUnknownLanguage   = "unknown_language"
 	ProblemUnknownFramework  = "unknown_framework"
 	ProblemOneOf             = "one_of" // allowed (code list): the values accepted
+
+	// Self-assessments.
+
+	ProblemQuestionnaire   = "questionnaire"    // current, value (text): answers to another version of the questionnaire
+	ProblemUnknownQuestion = "unknown_question" // value (text): no such question in the questionnaire
+	ProblemRepeatedAnswer  = "repeated_answer"  // a second answer to the same question
 
 	// Numbers. min and max are of the kind of the field (int, usd, share, number).
 
@@ -103,6 +110,20 @@ const (
 	ProblemURLCredentials   = "url_credentials"   // a webhook URL with a user name or password
 	ProblemURLFragment      = "url_fragment"      // a webhook URL with a fragment
 	ProblemURLInternal      = "url_internal"      // a webhook URL naming a local, internal or reserved host
+
+	// Open aid data (IATI).
+
+	ProblemIATIRef     = "iati_ref"      // not an IATI organisation identifier such as XM-DAC-7
+	ProblemIATIOrgType = "iati_org_type" // not a code of the IATI OrganisationType list
+	ProblemIATIFile    = "iati_file"     // reason (code: the reader's refusal), detail (text): a file that cannot be imported
+
+	// Readiness, Points of Contact and projects.
+
+	ProblemDerived           = "derived"             // from (code: poc_directory or poc_checks): a fact derived, not declared
+	ProblemCountriesOrRegion = "countries_or_region" // give countries or a region, and not both
+	ProblemNoContacts        = "no_contacts"         // none of the countries named has a Point of Contact
+	ProblemFutureDate        = "future_date"         // today (date): a date that records what happened, after today
+	ProblemPipelineActual    = "pipeline_actual"     // an actual date on a project still in pipeline
 )
 
 // ProblemCodes lists every problem code, so that a test can check each has a message in every
@@ -111,10 +132,11 @@ var ProblemCodes = []string{
 	ProblemRequired, ProblemDateRequired, ProblemListRequired, ProblemOrgRequired, ProblemOfferOrgRequired, ProblemContactEmail,
 	ProblemInvalidUTF8, ProblemControlChar, ProblemControlCharLine, ProblemTooLong, ProblemEmail, ProblemURL,
 	ProblemWholeNumber, ProblemJSONType, ProblemUnknownField, ProblemUnreadable, ProblemUnknownColumn, ProblemRepeatedColumn,
-	ProblemCellCount, ProblemCSVLine, ProblemInvalidID, ProblemVersionFormat, ProblemVersionMismatch, ProblemCursor,
+	ProblemCellCount, ProblemCSVLine, ProblemInvalidID, ProblemVersionFormat, ProblemVersionMismatch, ProblemCursor, ProblemPhone,
 	ProblemListTooLong, ProblemRepeated, ProblemImportEmpty, ProblemImportLarge,
 	ProblemUnknownCountry, ProblemUnknownRegion, ProblemUnknownTheme, ProblemUnknownCapability, ProblemUnknownModality,
 	ProblemUnknownLanguage, ProblemUnknownFramework, ProblemOneOf,
+	ProblemQuestionnaire, ProblemUnknownQuestion, ProblemRepeatedAnswer,
 	ProblemRange, ProblemNotFinite, ProblemStageRange, ProblemMaturityOrder, ProblemDecimals, ProblemWeightSum,
 	ProblemDateInvalid, ProblemDateOrder, ProblemOutsideWindow, ProblemBeforeEngagement, ProblemAfterEngagement,
 	ProblemCapabilityTheme, ProblemCapabilityNoTheme, ProblemExceedsOffer, ProblemBelowUsed, ProblemBelowCommitted,
@@ -122,6 +144,8 @@ var ProblemCodes = []string{
 	ProblemEmailTaken, ProblemPasswordLength, ProblemPasswordShort, ProblemPasswordLong, ProblemPasswordWeak,
 	ProblemPasswordPersonal, ProblemPasswordSame, ProblemPasswordWrong, ProblemTokenInvalid, ProblemSecretFormat,
 	ProblemSecretRequired, ProblemURLHTTPS, ProblemURLCredentials, ProblemURLFragment, ProblemURLInternal,
+	ProblemIATIRef, ProblemIATIOrgType, ProblemIATIFile,
+	ProblemDerived, ProblemCountriesOrRegion, ProblemNoContacts, ProblemFutureDate, ProblemPipelineActual,
 }
 
 // ArgSent is a value a client sent, as a problem's argument: text cut short, so that a hostile

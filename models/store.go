@@ -85,9 +85,14 @@ type Store interface {
 	OfferStore
 	CountryStore
 	ImportStore
+	ExternalActivityStore
 	EngagementStore
 	ProjectStore
 	NotificationStore
+	PoCStore
+	OutboxStore
+	AssessmentStore
+	SourceStore
 	Ping(ctx context.Context) error
 }
 
@@ -155,10 +160,14 @@ type ImportStore interface {
 	DeleteImported(ctx context.Context, b *ImportBatch) error
 }
 
+// ImportKindExternal is the kind of an import batch of IATI activities (ExternalActivity rows,
+// which the batch does not list: its RowIDs are empty).
+const ImportKindExternal = "external"
+
 // ImportBatch is one bulk import.
 type ImportBatch struct {
 	ID        string    `json:"id" bson:"_id"`
-	Kind      string    `json:"kind" bson:"kind"` // needs or offers
+	Kind      string    `json:"kind" bson:"kind"` // needs, offers or external
 	State     string    `json:"state" bson:"state"`
 	RowIDs    []string  `json:"row_ids" bson:"row_ids"`
 	CreatedBy string    `json:"created_by" bson:"created_by"`

@@ -2,7 +2,6 @@ package models
 
 import (
 	"fmt"
-	"net/mail"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -337,7 +336,7 @@ func (o *Offer) Validate() error {
 	return p.Err()
 }
 
-// MaxEmailLength is the longest e-mail address RFC 5321 lets through.
+// MaxEmailLength is the longest address SMTP can carry (RFC 5321: 254 octets in a path).
 const MaxEmailLength = 254
 
 // ValidEmail checks an optional e-mail address: empty, or one plain address such as
@@ -346,8 +345,7 @@ func ValidEmail(field, s string, p *Problems) bool {
 	if s == "" {
 		return true
 	}
-	a, err := mail.ParseAddress(s)
-	if err != nil || a.Address != s || len(s) > MaxEmailLength || !strings.Contains(s[strings.LastIndexByte(s, '@')+1:], ".") {
+	if !IsEmailAddress(s) {
 		p.Add(field, ProblemEmail, nil)
 		return false
 	}

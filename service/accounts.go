@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/mail"
+	"strings"
 	"sync"
 	"unicode/utf8"
 
@@ -20,18 +21,36 @@ type Accounts struct {
 	Auth  *Auth
 	// Passwords hashes and judges new passwords.
 	Passwords models.Passwords
-	Now       Clock
-	Log       *slog.Logger
+	// Activities knows the aid-data standard's code lists (an organization's IATI type).
+	Activities models.ActivityExporter
+	Now        Clock
+	Log        *slog.Logger
 
 	names orgNames
 }
 
 // orgNames keeps organization names for the lists and pages that say who is behind each need
-// and offer (a page of 100 offers must not cost 100 store reads). No use case renames an
-// organization, so an entry stays until the cache is full and starts again.
+// and offer (a page of 100 offers must not cost 100 store reads). They are loaded with the
+// rest of the in-memory state (LoadOrgNames) and kept as organizations are created, so that
+// the lists, which are served from memory, keep naming them while the store is unreachable.
+// No use case renames an organization, so an entry stays until the cache is full and starts
+// again.
 type orgNames struct {
 	mu sync.Mutex
 	m  map[string]string
+}
+
+// maxOrgNames bounds the organization names kept in memory.
+const maxOrgNames = 10_000
+
+// remember keeps an organization's name.
+func (c *orgNames) remember(id, name string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= maxOrgNames {
+		c.m = map[string]string{}
+	}
+	c.m[id] = name
 }
 
 // OrgInput is what a coordinator sends to create an organization.
@@ -41,10 +60,15 @@ type OrgInput struct {
 	Country  string         `json:"country"`
 	IATIRef  string         `json:"iati_ref"`
 	IATIType string         `json:"iati_type"`
+	// PublishesIATI says the organization publishes its own activities to IATI (it then
+	// needs its iati_ref): capmatch's export marks itself a secondary reporter of the
+	// projects it funds.
+	PublishesIATI bool `json:"publishes_to_iati"`
 }
 
-// Validate collects every problem with the input.
-func (in *OrgInput) Validate() error {
+// Validate collects every problem with the input; validOrgType judges an IATI organisation
+// type code (the aid-data adapter's code list; nil accepts none).
+func (in *OrgInput) Validate(validOrgType func(string) bool) error {
 	var p models.Problems
 	models.RequiredText("name", in.Name, models.MaxTitleRunes, false, &p)
 	if !in.Type.Valid() {
@@ -59,8 +83,16 @@ func (in *OrgInput) Validate() error {
 			p.Add("country", models.ProblemUnknownCountry, models.Args{"value": models.ArgSent(in.Country)})
 		}
 	}
-	models.ValidText("iati_ref", in.IATIRef, 100, false, &p)
-	models.ValidText("iati_type", in.IATIType, 3, false, &p)
+	in.IATIRef, in.IATIType = strings.TrimSpace(in.IATIRef), strings.TrimSpace(in.IATIType)
+	if models.ValidText("iati_ref", in.IATIRef, 100, false, &p) && strings.ContainsAny(in.IATIRef, "/&|? \t") {
+		p.Add("iati_ref", models.ProblemIATIRef, nil)
+	}
+	if in.IATIType != "" && (validOrgType == nil || !validOrgType(in.IATIType)) {
+		p.Add("iati_type", models.ProblemIATIOrgType, nil)
+	}
+	if in.PublishesIATI && in.IATIRef == "" {
+		p.Add("iati_ref", models.ProblemRequired, nil)
+	}
 	return p.Err()
 }
 
@@ -78,15 +110,20 @@ func (s *Accounts) CreateOrgDirect(ctx context.Context, in OrgInput) (*models.Or
 }
 
 func (s *Accounts) createOrg(ctx context.Context, a *models.Actor, in OrgInput) (*models.Organization, error) {
-	if err := in.Validate(); err != nil {
+	var validOrgType func(string) bool
+	if s.Activities != nil {
+		validOrgType = s.Activities.ValidOrgType
+	}
+	if err := in.Validate(validOrgType); err != nil {
 		return nil, err
 	}
 	now := s.Now().UTC()
 	o := &models.Organization{ID: models.NewID(now), Name: models.CleanText(in.Name), Type: in.Type, Country: in.Country,
-		IATIRef: in.IATIRef, IATIType: in.IATIType, CreatedAt: now, UpdatedAt: now, Version: 1}
+		IATIRef: in.IATIRef, IATIType: in.IATIType, PublishesIATI: in.PublishesIATI, CreatedAt: now, UpdatedAt: now, Version: 1}
 	if err := s.Orgs.CreateOrg(ctx, o); err != nil {
 		return nil, err
 	}
+	s.names.remember(o.ID, o.Name)
 	audit(ctx, s.Audit, s.Log, now, a, "create", "organization", o.ID, []string{"name", "type", "country"})
 	return o, nil
 }
@@ -120,13 +157,25 @@ func (s *Accounts) OrgName(ctx context.Context, id string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	s.names.mu.Lock()
-	if s.names.m == nil || len(s.names.m) >= 10_000 {
-		s.names.m = map[string]string{}
-	}
-	s.names.m[id] = org.Name
-	s.names.mu.Unlock()
+	s.names.remember(id, org.Name)
 	return org.Name, nil
+}
+
+// LoadOrgNames reads every organization's name from the store into memory, up to maxOrgNames
+// of them; it runs whenever the replica reloads its state (Sync.Reconcile: at start, after the
+// demo data is loaded, and periodically).
+func (s *Accounts) LoadOrgNames(ctx context.Context) error {
+	orgs, err := s.Orgs.ListOrgs(ctx)
+	if err != nil {
+		return fmt.Errorf("load organization names: %w", err)
+	}
+	for i, o := range orgs {
+		if i == maxOrgNames {
+			break
+		}
+		s.names.remember(o.ID, o.Name)
+	}
+	return nil
 }
 
 // ListOrgs lists every organization.

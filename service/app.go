@@ -2,6 +2,8 @@ package service
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
 	"encoding/json"
 	"log/slog"
 	"time"
@@ -33,6 +35,25 @@ type Deps struct {
 	// ranking responses carry each factor's reason in the caller's language, webhook bodies a
 	// notification's text in English. Nil leaves them without text (codes and arguments only).
 	Texts models.Texts
+	// Mail tunes the e-mail sender (default: the outbox in the store, no SMTP server).
+	Mail MailOptions
+	// PublicURL is the site's absolute base URL (e.g. https://capmatch.example.org), for the
+	// links in e-mails. Default http://localhost:8080.
+	PublicURL string
+	// LinkKey signs acknowledgement links; every replica must use the same. Default: derived
+	// from CursorKey (an HMAC under it with a label of its own, so the two never collide).
+	LinkKey []byte
+	// PoCCheckTTL is how long a communication check takes acknowledgements (default
+	// models.PoCCheckTTL, 14 days).
+	PoCCheckTTL time.Duration
+	// IATI is how exports name their publisher and where the deployment is reached.
+	IATI IATIConfig
+	// OpenData is the licence of open data and the public request limit.
+	OpenData OpenDataConfig
+	// Requests counts anonymous requests for the public limit across replicas. Default: the
+	// Limiter, when it also counts requests (rediscache.RateLimiter does); else each process
+	// counts its own.
+	Requests models.RequestLimiter
 }
 
 // App is every use case, wired once by main (and by tests the same way).
@@ -47,13 +68,23 @@ type App struct {
 	Matching    *Matching
 	Engagements *Engagements
 	Projects    *Projects
+	// Assessments is the self-assessments of countries and the needs they propose.
+	Assessments *Assessments
 	Model       *readmodel.Model
 	Clock       *HLC
 	// Notifications keeps the in-app feeds and delivers webhooks; run it with Notifications.Run.
 	Notifications *Notifications
+	// PoCs is the Points of Contact directory; PoCChecks its communication checks.
+	PoCs      *PoCs
+	PoCChecks *PoCChecks
+	// Mailer sends e-mails off the request path; run it with Mailer.Run.
+	Mailer *Mailer
+	// OpenData serves what anonymous visitors may read: open datasets and the public API.
+	OpenData *OpenData
 
 	store      models.Store
 	activities models.ActivityExporter
+	iati       IATIConfig
 }
 
 // New wires the use cases on the adapters.
@@ -76,7 +107,7 @@ func New(d Deps) *App {
 	hlc := NewHLC(wall)
 	app := &App{
 		Auth:        auth,
-		Accounts:    &Accounts{Orgs: d.Store, Users: d.Store, Audit: d.Store, Auth: auth, Passwords: d.Passwords, Now: d.Now, Log: d.Log},
+		Accounts:    &Accounts{Orgs: d.Store, Users: d.Store, Audit: d.Store, Auth: auth, Passwords: d.Passwords, Activities: d.Activities, Now: d.Now, Log: d.Log},
 		Sync:        &Sync{Revocations: rev, Log: d.Log},
 		Revocations: rev,
 		Needs:       &Needs{Store: d.Store, Model: model, Bus: d.Bus, Cursors: cursors, Clock: hlc, Now: d.Now, Log: d.Log},
@@ -86,6 +117,7 @@ func New(d Deps) *App {
 		Clock:       hlc,
 		store:       d.Store,
 		activities:  d.Activities,
+		iati:        d.IATI,
 	}
 	app.Matching = NewMatching(&Matching{Store: d.Store, Model: model, Cache: d.Rankings, Bus: d.Bus, Clock: hlc, Now: d.Now, Log: d.Log,
 		Fresh: rev.Fresh})
@@ -99,6 +131,21 @@ func New(d Deps) *App {
 		Matching: app.Matching, Now: d.Now, Log: d.Log}
 	app.Notifications = &Notifications{Store: d.Store, Matching: app.Matching, Webhooks: NewDispatcher(d.Webhooks, d.Now, d.Log),
 		Now: d.Now, Log: d.Log}
+	app.Mailer = NewMailer(d.Mail, d.Store, d.Now, d.Log)
+	app.PoCs = &PoCs{Store: d.Store, Countries: app.Countries, Now: d.Now, Log: d.Log}
+	linkKey := d.LinkKey
+	if len(linkKey) == 0 {
+		m := hmac.New(sha256.New, d.CursorKey)
+		m.Write([]byte("capmatch/poc-ack-links/v1"))
+		linkKey = m.Sum(nil)
+	}
+	publicURL := d.PublicURL
+	if publicURL == "" {
+		publicURL = "http://localhost:8080"
+	}
+	app.PoCChecks = &PoCChecks{Store: d.Store, PoCs: app.PoCs, Countries: app.Countries, Needs: app.Needs, Notices: app.Notifications,
+		Mail: app.Mailer, LinkKey: linkKey, PublicURL: publicURL, TTL: d.PoCCheckTTL, Now: d.Now, Log: d.Log}
+	app.Mailer.OnResult(app.PoCChecks.mailResult)
 	app.Engagements.Notify = app.Notifications.Notify
 	app.Projects.Notify = app.Notifications.Notify
 	app.Needs.Notices = app.Notifications
@@ -106,7 +153,14 @@ func New(d Deps) *App {
 	app.Needs.Cascades = app.Engagements
 	app.Offers.Cascades = app.Engagements
 	app.Matching.Active = app.Engagements.ActiveDeliveries
+	app.Matching.External = app.ExternalDeliveries
 	app.Countries.Projects = app.Projects.CountryFigures
+	requests := d.Requests
+	if requests == nil {
+		requests, _ = d.Limiter.(models.RequestLimiter)
+	}
+	app.OpenData = newOpenData(app, d.OpenData, requests)
+	app.Assessments = &Assessments{Store: d.Store, Model: model, Needs: app.Needs, Countries: app.Countries, Now: d.Now, Log: d.Log}
 	app.syncModel(d.Now)
 	return app
 }
@@ -158,6 +212,11 @@ func (a *App) syncModel(now Clock) {
 		for _, o := range rows.Offers {
 			a.Model.PutOffer(o)
 		}
+	})
+	a.Sync.Handle(models.EventExternal, func(ctx context.Context, e models.Event) {
+		a.Clock.Observe(e.Gen)
+		a.loadExternalBatch(ctx, e.ID)
+		a.Matching.ContextChanged(e.Gen)
 	})
 	a.Sync.Handle(models.EventEngagement, func(ctx context.Context, e models.Event) {
 		a.Clock.Observe(e.Gen)
@@ -219,10 +278,19 @@ func (a *App) syncModel(now Clock) {
 			return err
 		}
 		a.Model.ReconcileDelivery(engagements, projects)
+		external, err := a.store.ListExternalActivities(ctx, "")
+		if err != nil {
+			return err
+		}
+		a.Model.ReconcileExternal(external, committed)
 		// What changed while this replica was not listening carries no stamp: mark it now.
 		a.Matching.ContextChanged(a.Clock.Tick())
 		return nil
 	})
+	// The names of the organizations behind the needs and offers, which every view of them
+	// carries: in memory like the model, so that lists keep naming them while the store is
+	// unreachable (organizations other replicas or the demo loader created included).
+	a.Sync.OnReload(a.Accounts.LoadOrgNames)
 }
 
 // Start loads the in-process state from the store. Call it before serving.

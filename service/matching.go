@@ -63,6 +63,9 @@ type Matching struct {
 	// Active supplies the deliveries under way (agreed engagements, active projects) per
 	// country and capability, for the duplication factor; nil means none.
 	Active func() map[matching.Delivery]int
+	// External supplies what activities published to IATI by others deliver per country and
+	// capability, for the duplication factor; nil means none.
+	External func() map[matching.Delivery]matching.External
 
 	ix         *matching.Index
 	mu         sync.RWMutex
@@ -71,6 +74,7 @@ type Matching struct {
 	needDirty  map[string]int64
 	offerDirty map[string]int64
 	active     map[matching.Delivery]int
+	external   map[matching.Delivery]matching.External
 	// The in-process cache (L1): need rankings by need id, offer rankings by offerKey.
 	l1Need   map[string]*rankEntry
 	l1Offer  map[string]*rankEntry
@@ -274,11 +278,15 @@ func (m *Matching) ContextChanged(g int64) {
 	if m.Active != nil {
 		act = m.Active()
 	}
+	var ext map[matching.Delivery]matching.External
+	if m.External != nil {
+		ext = m.External()
+	}
 	m.applyMu.Lock()
 	defer m.applyMu.Unlock()
 	m.mu.Lock()
-	prev := m.active
-	m.active = act
+	prev, prevExt := m.active, m.external
+	m.active, m.external = act, ext
 	m.mu.Unlock()
 	var changed []matching.Delivery
 	for d, n := range act {
@@ -288,6 +296,16 @@ func (m *Matching) ContextChanged(g int64) {
 	}
 	for d := range prev {
 		if _, ok := act[d]; !ok {
+			changed = append(changed, d)
+		}
+	}
+	for d, e := range ext {
+		if prevExt[d] != e {
+			changed = append(changed, d)
+		}
+	}
+	for d := range prevExt {
+		if _, ok := ext[d]; !ok {
 			changed = append(changed, d)
 		}
 	}
@@ -528,7 +546,7 @@ func audience(a *models.Actor) (string, func(*models.Need) bool) {
 func (m *Matching) context(today models.Date) *matching.Context {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	return &matching.Context{Today: today, Active: m.active}
+	return &matching.Context{Today: today, Active: m.active, External: m.external}
 }
 
 // minStamp is the stamp a cached ranking must have reached to be current.
@@ -679,7 +697,7 @@ func serve[L any](m *Matching, ctx context.Context, k rankKey, min int64, limit 
 		key := strconv.Itoa(limit) + m.seenKey(shown, ctxNow, seen)
 		c := ctxNow
 		if seen != nil {
-			c = &matching.Context{Today: ctxNow.Today, Active: ctxNow.Active, Seen: seen}
+			c = &matching.Context{Today: ctxNow.Today, Active: ctxNow.Active, Seen: seen, External: ctxNow.External}
 		}
 		return ranked[L]{e: e, cached: cached, lines: explainedLines(e, key, func() []L { return explain(shown, w, c) })}
 	}

@@ -121,6 +121,33 @@ func (s *Needs) Create(ctx context.Context, a *models.Actor, in NeedInput) (*mod
 	return n, nil
 }
 
+// Propose stores a draft need capmatch proposes to a government organization (n.Proposal says
+// why): never submitted by itself, it waits for the ministry to review, edit and submit it. The
+// id is the caller's (deterministic), so proposing twice stores one need: created is false when
+// it already exists.
+func (s *Needs) Propose(ctx context.Context, n *models.Need) (created bool, err error) {
+	now := s.Now().UTC()
+	n.Status, n.CreatedAt, n.UpdatedAt, n.Version = models.NeedDraft, now, now, 1
+	n.CreatedBy = ""
+	n.Normalize()
+	if err := n.Validate(); err != nil {
+		return false, err
+	}
+	n.Gen = s.Clock.Tick()
+	if err := s.Store.CreateNeed(ctx, n); err != nil {
+		if errors.Is(err, models.ErrConflict) {
+			if got, gerr := s.Store.GetNeed(ctx, n.ID); gerr == nil {
+				s.Model.PutNeed(got) // make sure this replica has it
+			}
+			return false, nil
+		}
+		return false, err
+	}
+	s.applied(ctx, n)
+	audit(ctx, s.Store, s.Log, now, nil, "propose", "need", n.ID, []string{"proposal:" + n.Proposal.Reason})
+	return true, nil
+}
+
 func (s *Needs) governmentOrg(ctx context.Context, id string) (*models.Organization, error) {
 	if id == "" {
 		return nil, fieldErr("organization_id", models.ProblemOrgRequired, nil)
@@ -429,8 +456,7 @@ func (s *Needs) Queue(ctx context.Context, a *models.Actor, limit int) ([]*model
 	if err := models.AuthorizeCurator(a); err != nil {
 		return nil, err
 	}
-	page := s.Model.Needs(readmodel.NeedQuery{Status: models.NeedSubmitted, Limit: math.MaxInt},
-		func(n *models.Need) bool { return models.CanSeeNeed(a, n) })
+	page := viewAs(s.Model, a).needs(readmodel.NeedQuery{Status: models.NeedSubmitted, Limit: math.MaxInt})
 	items := page.Items
 	sort.SliceStable(items, func(i, j int) bool {
 		if !items[i].UpdatedAt.Equal(items[j].UpdatedAt) {

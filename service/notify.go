@@ -49,12 +49,19 @@ const (
 	KindWithdrawn = "withdrawn"    // an engagement proposal ended: withdrawn by its proposer, or because its need or offer ended; need, offer, reason
 	KindCancelled = "cancelled"    // an agreed engagement was called off and its offer slot and amount released; need, offer, reason
 	KindKept      = "offer_closed" // the offer of an agreed engagement closed to new engagements; the agreement stands; need, offer
+	// KindPoCCheck: a communication check reached one of the organization's Points of Contact;
+	// check_id (text), country (country), poc_id (text), kind (text: diplomatic or technical),
+	// expires_at (date). The web feed shows its acknowledgement link while it works.
+	KindPoCCheck = "poc_check"
+	// KindNeedProposed: capmatch proposed a draft need to the organization (its country missed
+	// communication checks); country (country), missed (int).
+	KindNeedProposed = "need_proposed"
 )
 
 // NotificationKinds lists every kind, so that a test can check each has a message in every
 // language and the web a heading.
 var NotificationKinds = []string{KindProposal, KindAccepted, KindDeclined, KindApproved, KindRejected, KindSubmitted,
-	KindOverlap, KindMatch, KindWithdrawn, KindCancelled, KindKept}
+	KindOverlap, KindMatch, KindWithdrawn, KindCancelled, KindKept, KindPoCCheck, KindNeedProposed}
 
 // noticeArgs builds a notification's arguments: need and offer titles when given ("" leaves
 // them out), and a reason when one was given.
@@ -307,7 +314,8 @@ func (s *Notifications) List(ctx context.Context, a *models.Actor, unreadOnly bo
 		if unreadOnly && read {
 			continue
 		}
-		out.Items = append(out.Items, FeedItem{Notification: items[i], Read: read})
+		it := FeedItem{Notification: items[i], Read: read}
+		out.Items = append(out.Items, it)
 	}
 	return out, nil
 }

@@ -39,15 +39,43 @@ type ProjectInput struct {
 }
 
 // Overlap is another delivery of the same capability to the same country whose dates overlap:
-// a sign of duplicated effort the coordinators want to see.
+// a sign of duplicated effort the coordinators want to see. Besides projects and engagements
+// on capmatch, it may be an activity published to IATI by others (kind external_activity),
+// which carries its identifier, its publisher and a Reason: why it counts and how much.
 type Overlap struct {
-	Kind       string            `json:"kind"` // project or engagement
+	Kind       string            `json:"kind"` // project, engagement or external_activity
 	ID         string            `json:"id"`
 	Title      string            `json:"title,omitempty"`
 	Country    string            `json:"country"`
 	Capability models.Capability `json:"capability"`
 	StartDate  models.Date       `json:"start_date"`
 	EndDate    models.Date       `json:"end_date"`
+	// IATIIdentifier and Publisher (the reporting organisation's ref) of an external activity.
+	IATIIdentifier string         `json:"iati_identifier,omitempty"`
+	Publisher      string         `json:"publisher,omitempty"`
+	Reason         *OverlapReason `json:"reason,omitempty"`
+}
+
+// OverlapReason explains an overlap that does not count fully: a code, its arguments and its
+// weight against 1 for a delivery on capmatch.
+type OverlapReason struct {
+	// Code is "external_activity": an activity published to IATI by others, mapped to the
+	// capability with args.confidence (high, medium, low) from args.evidence (codes such as
+	// "title:csirt", "sector:1:22040"), and covering the country at args.percentage.
+	Code   string         `json:"code"`
+	Args   map[string]any `json:"args"`
+	Weight float64        `json:"weight"`
+}
+
+// datesOverlap reports whether two periods share a day; an empty start or end is open.
+func datesOverlap(s1, e1, s2, e2 models.Date) bool {
+	if e1 == "" {
+		e1 = "9999-12-31"
+	}
+	if e2 == "" {
+		e2 = "9999-12-31"
+	}
+	return s1 <= e2 && s2 <= e1
 }
 
 // ProjectView is a project as the API returns it: with its funding figures and any overlap
@@ -331,7 +359,7 @@ func (s *Projects) Patch(ctx context.Context, a *models.Actor, id string, in Pro
 		set("budget_usd", in.BudgetUSD != nil, func() { p.BudgetUSD = *in.BudgetUSD })
 		set("results", in.Results != nil, func() { p.Results = *in.Results })
 		set("documents", in.Documents != nil, func() { p.Documents = *in.Documents })
-		if err := validateProject(p); err != nil {
+		if err := validateProject(p, models.DateOf(s.Now())); err != nil {
 			return err
 		}
 		if in.StartDate != nil || in.EndDate != nil {
@@ -351,7 +379,11 @@ func (s *Projects) Patch(ctx context.Context, a *models.Actor, id string, in Pro
 	return s.View(prj), nil
 }
 
-func validateProject(p *models.Project) error {
+// validateProject checks a project after an edit. Actual dates record what happened: they
+// are never after today, and a project in pipeline has none (it has not started; moving it
+// to implementation sets its actual start), so that the IATI export never reports a start
+// or end that has not happened (IATI Validator rule 11.1.4).
+func validateProject(p *models.Project, today models.Date) error {
 	var pr models.Problems
 	models.RequiredText("title", p.Title, models.MaxTitleRunes, false, &pr)
 	models.ValidText("description", p.Description, models.MaxDescriptionRunes, true, &pr)
@@ -360,6 +392,18 @@ func validateProject(p *models.Project) error {
 	}
 	checkDates(&pr, "start_date", p.PlannedStart, "end_date", p.PlannedEnd, true)
 	checkDates(&pr, "actual_start", p.ActualStart, "actual_end", p.ActualEnd, false)
+	for _, d := range []struct {
+		field string
+		date  models.Date
+	}{{"actual_start", p.ActualStart}, {"actual_end", p.ActualEnd}} {
+		switch {
+		case d.date == "" || !d.date.Valid():
+		case d.date > today:
+			pr.Add(d.field, models.ProblemFutureDate, models.Args{"today": models.ArgDate(today)})
+		case p.Status == models.StatusPipeline:
+			pr.Add(d.field, models.ProblemPipelineActual, nil)
+		}
+	}
 	if len(p.Results) > 100 {
 		pr.Add("results", models.ProblemListTooLong, models.Args{"max": models.ArgInt(100), "got": models.ArgInt(len(p.Results))})
 	}
@@ -467,7 +511,11 @@ type TransactionInput struct {
 
 // AddTransaction records a money movement (the project's donor or implementer, coordinators).
 // A disbursement beyond what was committed is accepted with a warning, as happens when a
-// commitment is recorded late.
+// commitment is recorded late. A transaction records money that moved or was committed, so
+// its date is never after today (UTC): money planned for later belongs in the project's
+// budget, which the IATI export splits by year. (The IATI Validator refuses future-dated
+// transactions, rules 11.2.1 and 11.2.2; publishing them as planned disbursements would
+// invent a schedule nobody recorded.)
 func (s *Projects) AddTransaction(ctx context.Context, a *models.Actor, id string, in TransactionInput) (*models.Transaction, *ProjectView, error) {
 	var p models.Problems
 	switch in.Type {
@@ -570,12 +618,14 @@ func (s *Projects) applied(ctx context.Context, p *models.Project, contextChange
 // overlapsOf lists the deliveries v sees (active projects and agreed engagements without a
 // project) of the same capability to the same country as p, with overlapping dates, other
 // than p itself and its engagement.
+// Activities published to IATI by others (that v sees) count too, with their reason.
 func (s *Projects) overlapsOf(v view, p *models.Project) []Overlap {
 	start, end := p.PlannedStart, p.PlannedEnd
-	return v.deliveries(func(o Overlap) bool {
+	same := func(o Overlap) bool {
 		return o.ID != p.ID && o.ID != p.EngagementID && o.Country == p.Country && o.Capability == p.Capability &&
-			o.StartDate <= end && start <= o.EndDate
-	})
+			datesOverlap(o.StartDate, o.EndDate, start, end)
+	}
+	return append(v.deliveries(same), v.externalDeliveries(same)...)
 }
 
 // OverlapPair is one pair of deliveries that overlap.
@@ -585,15 +635,25 @@ type OverlapPair struct {
 }
 
 // Overlaps lists every pair of visible active projects and agreed engagements that deliver the
-// same capability to the same country over overlapping dates.
+// same capability to the same country over overlapping dates, and every pair of one of them
+// with an activity published to IATI by others that does (b, with its reason). Pairs of two
+// external activities are not listed: capmatch reports duplication it can act on.
 func (s *Projects) Overlaps(ctx context.Context, a *models.Actor) []OverlapPair {
-	items := viewAs(s.Model, a).deliveries(nil)
+	v := viewAs(s.Model, a)
+	items := v.deliveries(nil)
 	sort.Slice(items, func(i, j int) bool { return items[i].ID < items[j].ID })
+	ext := v.externalDeliveries(nil)
 	out := []OverlapPair{}
 	for i := range items {
+		x := items[i]
 		for j := i + 1; j < len(items); j++ {
-			x, y := items[i], items[j]
-			if x.Country == y.Country && x.Capability == y.Capability && x.StartDate <= y.EndDate && y.StartDate <= x.EndDate {
+			y := items[j]
+			if x.Country == y.Country && x.Capability == y.Capability && datesOverlap(x.StartDate, x.EndDate, y.StartDate, y.EndDate) {
+				out = append(out, OverlapPair{A: x, B: y})
+			}
+		}
+		for _, y := range ext {
+			if x.Country == y.Country && x.Capability == y.Capability && datesOverlap(x.StartDate, x.EndDate, y.StartDate, y.EndDate) {
 				out = append(out, OverlapPair{A: x, B: y})
 			}
 		}

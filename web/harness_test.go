@@ -77,12 +77,13 @@ func newStack(t *testing.T) *stack {
 	bus := rediscache.NewBus(cache, models.NewID(time.Now()), log)
 	app := service.New(service.Deps{Passwords: passwords.Argon2id{}, Activities: iati.Exporter{}, Store: store, Bus: bus, Limiter: rediscache.NewRateLimiter(cache),
 		Access: jwtauth.New(ring, clk.now), Now: clk.now, Log: log, CursorKey: secret,
-		Rankings: rediscache.NewRankings(cache, time.Hour), Texts: i18n.Default()})
+		Rankings: rediscache.NewRankings(cache, time.Hour), Texts: i18n.Default(), PublicURL: "https://capmatch.test"})
 	require.NoError(t, app.Start(context.Background()))
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
+	done, mailDone := make(chan struct{}), make(chan struct{})
 	go func() { bus.Run(ctx, app.Sync, 200*time.Millisecond); close(done) }()
-	t.Cleanup(func() { cancel(); <-done; _ = cache.Close() })
+	go func() { app.Mailer.Run(ctx); close(mailDone) }() // e-mails go to the outbox
+	t.Cleanup(func() { cancel(); <-done; <-mailDone; _ = cache.Close() })
 	require.Eventually(t, app.Revocations.Fresh, 5*time.Second, 10*time.Millisecond, "bus connects")
 	s := &stack{t: t, app: app, clock: clk,
 		srv: api.New(api.Deps{Log: log, App: app, Checks: []api.Check{{Name: "store", Ping: store}, {Name: "cache", Ping: cache}}})}

@@ -17,6 +17,7 @@ import (
 	"github.com/capmatch/capmatch/i18n"
 	"github.com/capmatch/capmatch/matching"
 	"github.com/capmatch/capmatch/models"
+	"github.com/capmatch/capmatch/service"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/text/language"
@@ -107,6 +108,15 @@ func TestEveryMessageExistsInEveryLanguage(t *testing.T) {
 	for _, by := range []string{"country", "theme", "capability"} {
 		used["funding.by_"+by] = true
 	}
+	for _, c := range []models.Confidence{models.ConfidenceHigh, models.ConfidenceMedium, models.ConfidenceLow} {
+		used["confidence."+string(c)] = true // country.html, external activities
+	}
+	for _, ds := range service.Datasets { // the open-data dictionary (opendata.go)
+		used["opendata.ds."+ds.Name], used["opendata.ds."+ds.Name+".desc"] = true, true
+		for _, c := range ds.Columns {
+			used[columnKey(cats.For("en"), ds.Name, c.Name)] = true
+		}
+	}
 	for _, k := range []string{"csrf", "internal", "not_found", "forbidden", "conflict", "rate_limited", "unavailable", "invalid", "bad_request"} {
 		used["error."+k+".title"], used["error."+k+".text"] = true, true
 	}
@@ -122,10 +132,22 @@ func TestEveryMessageExistsInEveryLanguage(t *testing.T) {
 	for k := range offerLabels(cats.For("en")) {
 		used["offer.field."+k] = true
 	}
+	for _, src := range []models.ReadinessSource{models.ReadinessDeclared, models.ReadinessAssessment, models.ReadinessDerived} {
+		used["readiness.source."+string(src)] = true // the readiness history (country_profile.go)
+	}
+	for k := range sourceLabels(cats.For("en")) {
+		used["source.field."+k] = true
+	}
 	for _, m := range mapMetrics {
 		for _, p := range []string{"map.lead_", "map.metric_", "map.table_"} {
 			used[p+m.Key] = true
 		}
+	}
+	for _, k := range pocStateKeys {
+		used[k] = true
+	}
+	for _, f := range historyFacts { // readinessFact in country_profile.go
+		used["readiness.fact."+f] = true
 	}
 	for _, plural := range []string{"map.open_needs", "map.active_projects"} { // L.N(...) in map.go
 		used[plural] = true

@@ -3,6 +3,7 @@ package web
 import (
 	"net/url"
 
+	"github.com/capmatch/capmatch/models"
 	"github.com/capmatch/capmatch/service"
 	"github.com/gofiber/fiber/v2"
 )
@@ -58,6 +59,20 @@ func (u *UI) Notifications() fiber.Handler {
 			}
 			if base, ok := objectPages[it.ObjectType]; ok && it.ObjectID != "" {
 				row.Href = base + url.PathEscape(it.ObjectID)
+			}
+			switch it.Kind {
+			case service.KindPoCCheck:
+				// The acknowledgement page, while the link works; the notice is for the contact's
+				// organization, which reads its feed.
+				row.Href = u.app.PoCChecks.NoticeLink(r.c.UserContext(), it.Args["check_id"].Str(), it.Args["poc_id"].Str())
+				if it.Args["kind"].Str() == string(models.PoCDiplomatic) {
+					row.Text = r.L.T("notifications.text.poc_check_diplomatic", r.L.Country(it.Args["country"].Str()))
+				} else {
+					row.Text = r.L.T("notifications.text.poc_check_technical", r.L.Country(it.Args["country"].Str()))
+				}
+				if row.Href == "" {
+					row.Text += " " + r.L.T("notifications.text.poc_check_over")
+				}
 			}
 			p.Rows = append(p.Rows, row)
 		}

@@ -491,7 +491,9 @@ func TestReadinessProfileIsKeptUpToDate(t *testing.T) {
 	assert.Contains(t, p.Body, "The readiness profile was saved")
 	cv, err := s.app.Countries.Get(context.Background(), nil, "SN")
 	require.NoError(t, err)
-	assert.Equal(t, models.Readiness{PoCNominated: true, NationalCERT: true, CERTMaturity: 2}, cv.Readiness)
+	// poc_nominated is derived from the Points of Contact: a posted value is ignored.
+	assert.Equal(t, models.Readiness{NationalCERT: true, CERTMaturity: 2}, cv.Readiness)
+	assert.NotContains(t, b.get("/countries/SN/readiness").Body, `name="poc_nominated"`, "the form no longer offers it")
 
 	// A stale form does not overwrite a newer profile.
 	p = b.do("POST", "/countries/SN/readiness", url.Values{"_csrf": {csrf(t, p)}, "version": {version}, "national_strategy": {"1"}})
@@ -691,9 +693,9 @@ func TestEngagementFromProposalToFundedProject(t *testing.T) {
 	prjURL := strings.SplitN(p.Header.Get("Location"), "?", 2)[0]
 
 	// Money: a commitment and a disbursement; the gap follows.
-	p = d.post(prjURL, prjURL+"/transactions", url.Values{"type": {"commitment"}, "amount_usd": {"300,000"}, "date": {"2030-03-15"}})
+	p = d.post(prjURL, prjURL+"/transactions", url.Values{"type": {"commitment"}, "amount_usd": {"300,000"}, "date": {"2025-03-15"}})
 	require.Equal(t, 303, p.Status, p.Body)
-	p = d.post(prjURL, prjURL+"/transactions", url.Values{"type": {"disbursement"}, "amount_usd": {"0"}, "date": {"2030-04-01"}})
+	p = d.post(prjURL, prjURL+"/transactions", url.Values{"type": {"disbursement"}, "amount_usd": {"0"}, "date": {"2025-04-01"}})
 	assertPage(t, p, 422)
 	assert.Contains(t, p.Body, `id="f-amount-usd-err">Enter a value from US$1 to US$9,999,999,999.`)
 	p = d.post(prjURL, prjURL+"/transactions", url.Values{"type": {"disbursement"}, "amount_usd": {"100000"}, "date": {"2030-04-01"}})
@@ -712,7 +714,7 @@ func TestEngagementFromProposalToFundedProject(t *testing.T) {
 	p = m.get(prjURL)
 	assertPage(t, p, 200)
 	assert.NotContains(t, p.Body, "Record the transaction")
-	assert.Equal(t, 403, m.post(prjURL, prjURL+"/transactions", url.Values{"type": {"commitment"}, "amount_usd": {"1"}, "date": {"2030-01-01"}}).Status)
+	assert.Equal(t, 403, m.post(prjURL, prjURL+"/transactions", url.Values{"type": {"commitment"}, "amount_usd": {"1"}, "date": {"2025-01-01"}}).Status)
 
 	// Coordinators: the pipeline, the funding-gap chart and the map of active projects.
 	c := s.browser()

@@ -415,7 +415,7 @@ func (u *UI) AddDocument() fiber.Handler {
 // bearer token, which a link cannot send).
 func (u *UI) IATIExport() fiber.Handler {
 	return u.handle(signedIn, func(r *req) error {
-		b, err := u.app.ExportIATI(r.c.UserContext(), r.actor(), r.c.Query("country"), "", "")
+		b, err := u.app.ExportIATI(r.c.UserContext(), r.actor(), service.IATIExport{Country: r.c.Query("country"), BaseURL: r.c.BaseURL()})
 		if err != nil {
 			return err
 		}

@@ -325,7 +325,7 @@ func TestNavigationFitsEachRole(t *testing.T) {
 			"/offers", "/map", "/countries", "/notifications"}},
 		{s.fx.donor, 6, []string{"/donor", "/donor/offers/new", "/engagements", "/projects", "/needs", "/offers", "/map", "/countries",
 			"/notifications"}},
-		{s.fx.coord, 5, []string{"/coordinator", "/engagements", "/projects", "/coordinator/funding", "/coordinator/allocation",
+		{s.fx.coord, 5, []string{"/coordinator", "/engagements", "/projects", "/coordinator/funding", "/coordinator/allocation", "/coordinator/poc-checks",
 			"/needs", "/offers", "/map", "/countries", "/coordinator/weights", "/notifications"}},
 		{"", 4, []string{"/needs", "/offers", "/map", "/countries"}},
 	} {

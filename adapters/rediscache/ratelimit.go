@@ -46,9 +46,19 @@ end
 return m
 `)
 
-// RateLimiter keeps failure counters and back-off blocks in Redis, shared by every API
-// replica. It implements models.RateLimiter. Every key it writes has a lifetime, so nothing
-// it keeps outlives its purpose.
+// fixedWindow increments a request counter and sets its expiry on first use, atomically,
+// returning the count and the milliseconds left in the window.
+var fixedWindow = redis.NewScript(`
+local n = redis.call('INCR', KEYS[1])
+if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]); ttl = tonumber(ARGV[1]) end
+return {n, ttl}
+`)
+
+// RateLimiter keeps failure counters and back-off blocks (models.RateLimiter) and request
+// counters in fixed windows (models.RequestLimiter) in Redis, shared by every API replica.
+// Every key it writes has a lifetime, so nothing it keeps outlives its purpose.
 type RateLimiter struct {
 	c *Client
 }
@@ -58,6 +68,21 @@ func NewRateLimiter(c *Client) *RateLimiter { return &RateLimiter{c: c} }
 
 func (r *RateLimiter) counterKey(key string) string { return r.c.Key("rl", key, "n") }
 func (r *RateLimiter) blockKey(key string) string   { return r.c.Key("rl", key, "b") }
+func (r *RateLimiter) windowKey(key string) string  { return r.c.Key("rl", key, "w") }
+
+// Allow implements models.RequestLimiter. An error means Redis did not answer; the caller
+// decides how to degrade.
+func (r *RateLimiter) Allow(ctx context.Context, key string, limit int, window time.Duration) (bool, time.Duration, error) {
+	res, err := fixedWindow.Run(ctx, r.c.rdb, []string{r.windowKey(key)}, window.Milliseconds()).Int64Slice()
+	if err != nil {
+		return false, 0, fmt.Errorf("request limit: %w", err)
+	}
+	n, ttl := res[0], time.Duration(res[1])*time.Millisecond
+	if n > int64(limit) {
+		return false, ttl, nil
+	}
+	return true, 0, nil
+}
 
 // Wait implements models.RateLimiter. An error means Redis did not answer; the caller
 // decides how to degrade.

@@ -24,7 +24,7 @@ type Problem struct {
 	Checks map[string]string `json:"checks,omitempty"`
 	// Code and Args say what went wrong as a stable code and its arguments, when the domain
 	// gives them (e.g. why an IATI file cannot be imported).
-	Code string         `json:"code,omitempty"`
+	Code string      `json:"code,omitempty"`
 	Args models.Args `json:"args,omitempty"`
 }
 

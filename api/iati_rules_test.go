@@ -6,9 +6,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/capmatch/capmatch/models"
 	"github.com/capmatch/capmatch/adapters/iati"
 	"github.com/capmatch/capmatch/adapters/iati/ruletest"
+	"github.com/capmatch/capmatch/models"
 	"github.com/capmatch/capmatch/service"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"

@@ -9,8 +9,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/capmatch/capmatch/models"
 	"github.com/capmatch/capmatch/adapters/iati/ruletest"
+	"github.com/capmatch/capmatch/models"
 )
 
 // The IATI Validator checks more than the schema. These tests run the rules it was found to

@@ -7,9 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/capmatch/capmatch/models"
 	"github.com/capmatch/capmatch/adapters/mailer"
 	"github.com/capmatch/capmatch/adapters/mailer/smtptest"
+	"github.com/capmatch/capmatch/models"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )

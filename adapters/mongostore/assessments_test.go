@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/capmatch/capmatch/models"
 	"github.com/capmatch/capmatch/adapters/mongostore/storetest"
+	"github.com/capmatch/capmatch/models"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )

@@ -105,13 +105,14 @@ func New(d Deps) *App {
 	model := readmodel.New()
 	cursors := NewCursors(d.CursorKey)
 	hlc := NewHLC(wall)
+	events := &Events{}
 	app := &App{
 		Auth:        auth,
 		Accounts:    &Accounts{Orgs: d.Store, Users: d.Store, Audit: d.Store, Auth: auth, Passwords: d.Passwords, Activities: d.Activities, Now: d.Now, Log: d.Log},
 		Sync:        &Sync{Revocations: rev, Log: d.Log},
 		Revocations: rev,
-		Needs:       &Needs{Store: d.Store, Model: model, Bus: d.Bus, Cursors: cursors, Clock: hlc, Now: d.Now, Log: d.Log},
-		Offers:      &Offers{Store: d.Store, Model: model, Bus: d.Bus, Cursors: cursors, Clock: hlc, Now: d.Now, Log: d.Log},
+		Needs:       &Needs{Store: d.Store, Model: model, Bus: d.Bus, Cursors: cursors, Clock: hlc, Now: d.Now, Log: d.Log, events: events},
+		Offers:      &Offers{Store: d.Store, Model: model, Bus: d.Bus, Cursors: cursors, Clock: hlc, Now: d.Now, Log: d.Log, events: events},
 		Countries:   &Countries{Store: d.Store, Model: model, Bus: d.Bus, Now: d.Now, Log: d.Log},
 		Model:       model,
 		Clock:       hlc,
@@ -126,12 +127,12 @@ func New(d Deps) *App {
 		d.Webhooks.Text = func(n *models.Notification) string { return texts.Notice("en", n) }
 	}
 	app.Engagements = &Engagements{Store: d.Store, Model: model, Bus: d.Bus, Clock: hlc, Needs: app.Needs, Offers: app.Offers,
-		Matching: app.Matching, Now: d.Now, Log: d.Log}
+		Now: d.Now, Log: d.Log, events: events}
 	app.Projects = &Projects{Store: d.Store, Model: model, Bus: d.Bus, Clock: hlc, Needs: app.Needs, Engagements: app.Engagements,
-		Matching: app.Matching, Now: d.Now, Log: d.Log}
+		Now: d.Now, Log: d.Log, events: events}
 	app.Notifications = &Notifications{Store: d.Store, Matching: app.Matching, Webhooks: NewDispatcher(d.Webhooks, d.Now, d.Log),
 		Now: d.Now, Log: d.Log}
-	app.Mailer = NewMailer(d.Mail, d.Store, d.Now, d.Log)
+	app.Mailer = NewMailer(d.Mail, d.Store, d.Now, d.Log, events)
 	app.PoCs = &PoCs{Store: d.Store, Countries: app.Countries, Now: d.Now, Log: d.Log}
 	linkKey := d.LinkKey
 	if len(linkKey) == 0 {
@@ -145,22 +146,18 @@ func New(d Deps) *App {
 	}
 	app.PoCChecks = &PoCChecks{Store: d.Store, PoCs: app.PoCs, Countries: app.Countries, Needs: app.Needs, Notices: app.Notifications,
 		Mail: app.Mailer, LinkKey: linkKey, PublicURL: publicURL, TTL: d.PoCCheckTTL, Now: d.Now, Log: d.Log}
-	app.Mailer.OnResult(app.PoCChecks.mailResult)
-	app.Engagements.Notify = app.Notifications.Notify
-	app.Projects.Notify = app.Notifications.Notify
-	app.Needs.Notices = app.Notifications
-	app.Offers.Notices = app.Notifications
-	app.Needs.Cascades = app.Engagements
-	app.Offers.Cascades = app.Engagements
-	app.Matching.Active = app.Engagements.ActiveDeliveries
-	app.Matching.External = app.ExternalDeliveries
-	app.Countries.Projects = app.Projects.CountryFigures
+	events.OnMailResult(func(ctx context.Context, r MailResult) { app.PoCChecks.mailResult(ctx, r.Message, r.Status, r.At) })
 	requests := d.Requests
 	if requests == nil {
 		requests, _ = d.Limiter.(models.RequestLimiter)
 	}
 	app.OpenData = newOpenData(app, d.OpenData, requests)
 	app.Assessments = &Assessments{Store: d.Store, Model: model, Needs: app.Needs, Countries: app.Countries, Now: d.Now, Log: d.Log}
+	// Reactions, in the order they run: notifications first (they tell of the transition), then
+	// the cascades (which tell of what they end), and re-ranking after any change of deliveries.
+	app.Notifications.subscribe(events)
+	app.Engagements.subscribe(events)
+	events.OnDeliveriesChanged(app.Matching.ContextChanged)
 	app.syncModel(d.Now)
 	return app
 }

@@ -18,8 +18,6 @@ type Countries struct {
 	Bus   models.Bus
 	Now   Clock
 	Log   *slog.Logger
-	// Projects supplies per-country project figures once projects exist; nil means none.
-	Projects func(a *models.Actor) map[string]ProjectFigures
 }
 
 // ProjectFigures are a country's project counts, as the caller may see them.
@@ -74,11 +72,16 @@ func (s *Countries) view(c models.CountryInfo, stats readmodel.CountryStats, pf 
 	return v
 }
 
+// projectFigures counts, per country, the active projects the actor may see: the project side
+// of country profiles (their money is counted over needs: fundingBy).
 func (s *Countries) projectFigures(a *models.Actor) map[string]ProjectFigures {
-	if s.Projects == nil {
-		return nil
+	out := map[string]ProjectFigures{}
+	for _, p := range viewAs(s.Model, a).projects(func(p *models.Project) bool { return p.Active() }) {
+		f := out[p.Country]
+		f.Active++
+		out[p.Country] = f
 	}
-	return s.Projects(a)
+	return out
 }
 
 // List returns every country's profile, its figures counted over what a may see. a may be nil

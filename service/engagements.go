@@ -32,17 +32,36 @@ import (
 //     kept), one engagement at a time; Recover settles any engagement a crash left behind,
 //     because FateOf depends only on the engagement, its need and its offer as they stand.
 type Engagements struct {
-	Store    models.Store
-	Model    *readmodel.Model
-	Bus      models.Bus
-	Clock    *HLC
-	Needs    *Needs
-	Offers   *Offers
-	Matching *Matching
-	Now      Clock
-	Log      *slog.Logger
-	// Notify tells organizations about what happened (proposals, acceptances); may be nil.
-	Notify func(ctx context.Context, orgID, kind string, args models.Args, objectType, objectID string)
+	Store  models.Store
+	Model  *readmodel.Model
+	Bus    models.Bus
+	Clock  *HLC
+	Needs  *Needs
+	Offers *Offers
+	Now    Clock
+	Log    *slog.Logger
+	// events announces notices and changes of the deliveries under way; the engagements react
+	// to needs and offers that end (subscribe).
+	events *Events
+}
+
+// subscribe makes the engagements react to the lifecycles of needs and offers: a need withdrawn
+// or rejected ends its engagements, an offer closed withdraws its proposals, an offer left
+// without capacity by an edit closes (models.FateOf); each reports what it did in the event.
+func (s *Engagements) subscribe(events *Events) {
+	events.OnNeedChanged(func(ctx context.Context, ev *NeedChanged) {
+		if ev.Transition == models.NeedWithdraw || ev.Transition == models.NeedReject {
+			ev.Cascade = s.NeedEnded(ctx, ev.Actor, ev.Need, ev.Reason)
+		}
+	})
+	events.OnOfferChanged(func(ctx context.Context, ev *OfferChanged) {
+		switch {
+		case ev.Transition == models.OfferClose:
+			ev.Cascade = s.OfferClosed(ctx, ev.Actor, ev.Offer, ev.Reason)
+		case ev.Transition == "" && ev.Offer.Status == models.OfferOpen && !ev.Offer.HasCapacity():
+			ev.Closed = s.closeIfFull(ctx, ev.Offer.ID)
+		}
+	})
 }
 
 // EngagementInput is the body of POST /engagements.
@@ -344,7 +363,7 @@ func (s *Engagements) release(ctx context.Context, e *models.Engagement) (*model
 		return nil, err
 	}
 	s.Offers.applied(ctx, o)
-	s.Matching.ContextChanged(s.Clock.Tick())
+	s.events.DeliveriesChanged(s.Clock.Tick())
 	s.reopenIfRoom(ctx, o)
 	if _, err := s.Needs.update(ctx, nil, e.NeedID, nil, "", func(n *models.Need) error {
 		if n.EngagementID != e.ID || n.Status != models.NeedMatched {
@@ -629,7 +648,7 @@ func (s *Engagements) applied(ctx context.Context, e *models.Engagement) {
 	g := s.Clock.Tick()
 	s.Model.PutEngagement(e)
 	if e.Status == models.EngagementAgreed || e.Status == models.EngagementCancelled {
-		s.Matching.ContextChanged(g)
+		s.events.DeliveriesChanged(g)
 	}
 	publish(ctx, s.Bus, s.Log, models.Event{Type: models.EventEngagement, ID: e.ID, Version: e.Version, At: e.UpdatedAt, Data: mustJSON(e), Gen: g})
 }
@@ -637,7 +656,7 @@ func (s *Engagements) applied(ctx context.Context, e *models.Engagement) {
 // notify tells an organization about an engagement: the kind, with the titles of its need and
 // offer, and the reason when one was given.
 func (s *Engagements) notify(ctx context.Context, e *models.Engagement, orgID, kind, reason string) {
-	if s.Notify == nil || orgID == "" {
+	if orgID == "" {
 		return
 	}
 	needTitle, offerTitle := e.NeedID, e.OfferID
@@ -647,7 +666,7 @@ func (s *Engagements) notify(ctx context.Context, e *models.Engagement, orgID, k
 	if o, ok := s.Model.Offer(e.OfferID); ok {
 		offerTitle = o.Title
 	}
-	s.Notify(ctx, orgID, kind, noticeArgs(needTitle, offerTitle, reason), "engagement", e.ID)
+	s.events.Notify(ctx, Notice{Feed: orgID, Kind: kind, Args: noticeArgs(needTitle, offerTitle, reason), ObjectType: "engagement", ObjectID: e.ID})
 }
 
 // Accept agrees an engagement on behalf of the side that did not propose it. Concurrent and
@@ -839,11 +858,4 @@ func (s *Engagements) unlink(ctx context.Context, id, projectID string) error {
 		return nil
 	})
 	return err
-}
-
-// ActiveDeliveries counts, per country and capability, every delivery under way (active
-// projects, agreed engagements without one), visible or not: the duplication factor's input.
-// What a caller reads about them is counted over what that caller may see (Matching).
-func (s *Engagements) ActiveDeliveries() map[matching.Delivery]int {
-	return systemView(s.Model).deliveryCounts(nil)
 }

@@ -549,14 +549,13 @@ func inCountryOrRegion(x *models.ExternalActivity, iso string) string {
 	return ""
 }
 
-// ExternalDeliveries counts, per country and capability, the external activities under way
-// today (visible or not: everyone signed in sees them anyway) and the confidence of the surest
-// mapping: the duplication factor's second input. Only activities that name the country
-// count, not regional ones.
-func (a *App) ExternalDeliveries() map[matching.Delivery]matching.External {
-	today := models.DateOf(a.Needs.Now())
+// externalsUnderWay counts, per country and capability, the external activities under way on
+// today (everyone signed in sees them anyway) and the confidence of the surest mapping: the
+// duplication factor's second input. Only activities that name the country count, not
+// regional ones.
+func (v view) externalsUnderWay(today models.Date) map[matching.Delivery]matching.External {
 	out := map[matching.Delivery]matching.External{}
-	for _, x := range systemView(a.Model).externals(func(x *models.ExternalActivity) bool { return x.Active(today) }) {
+	for _, x := range v.externals(func(x *models.ExternalActivity) bool { return x.Active(today) }) {
 		for _, c := range x.Countries {
 			for _, m := range x.Capabilities {
 				d := matching.Delivery{Country: c.Code, Capability: m.Capability}

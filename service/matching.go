@@ -60,12 +60,10 @@ type Matching struct {
 	Log   *slog.Logger
 	// Fresh reports whether this replica hears every change (its bus is connected).
 	Fresh func() bool
-	// Active supplies the deliveries under way (agreed engagements, active projects) per
-	// country and capability, for the duplication factor; nil means none.
-	Active func() map[matching.Delivery]int
-	// External supplies what activities published to IATI by others deliver per country and
-	// capability, for the duplication factor; nil means none.
-	External func() map[matching.Delivery]matching.External
+
+	// activeFn, when set (tests of this package), supplies the deliveries under way instead of
+	// the read model.
+	activeFn func() map[matching.Delivery]int
 
 	ix         *matching.Index
 	mu         sync.RWMutex
@@ -274,14 +272,15 @@ func (m *Matching) WeightsChanged(raw []byte) {
 // and the rankings of the offers that can list them, are marked dirty at g; every other
 // cached ranking stays current. Every replica applies the same change at the same stamp.
 func (m *Matching) ContextChanged(g int64) {
-	var act map[matching.Delivery]int
-	if m.Active != nil {
-		act = m.Active()
+	// Every delivery under way (active projects, agreed engagements without one) and every
+	// external activity under way, visible or not: the duplication factor's inputs. What a
+	// caller reads about them is counted over what that caller may see (seenBy).
+	v := systemView(m.Model)
+	act := v.deliveryCounts(nil)
+	if m.activeFn != nil {
+		act = m.activeFn()
 	}
-	var ext map[matching.Delivery]matching.External
-	if m.External != nil {
-		ext = m.External()
-	}
+	ext := v.externalsUnderWay(models.DateOf(m.Now()))
 	m.applyMu.Lock()
 	defer m.applyMu.Unlock()
 	m.mu.Lock()

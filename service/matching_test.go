@@ -156,7 +156,7 @@ func TestPatchingUnderConcurrentReads(t *testing.T) {
 func TestContextChangeMarksOnlyItsDeliveries(t *testing.T) {
 	w := newBenchWorld(t, 300, 300)
 	active := map[matching.Delivery]int{}
-	w.app.Matching.Active = func() map[matching.Delivery]int { return active }
+	w.app.Matching.activeFn = func() map[matching.Delivery]int { return active }
 	w.app.Matching.ContextChanged(w.app.Clock.Tick())
 	for _, id := range w.needs {
 		gotNeedRanking(t, w, id)

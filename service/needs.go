@@ -24,11 +24,9 @@ type Needs struct {
 	Clock   *HLC
 	Now     Clock
 	Log     *slog.Logger
-	// Notices tells coordinators and owners about transitions; may be nil.
-	Notices *Notifications
-	// Cascades applies what a withdrawn or rejected need does to its engagements (models.FateOf);
-	// may be nil only where no engagement exists.
-	Cascades *Engagements
+	// events announces transitions: notifications react, and the engagements' cascade on a
+	// withdrawn or rejected need (models.FateOf), which reports what it did.
+	events *Events
 }
 
 // NeedInput is the body of POST /needs. Server-owned fields (id, status, owner, timestamps,
@@ -281,7 +279,6 @@ func (s *Needs) Change(ctx context.Context, a *models.Actor, id string, t models
 	}
 	// The reason is checked once the actor is known to be allowed (update authorizes before it
 	// applies), so that a caller who may not act gets 403 or 404 whatever the input.
-	ends := t == models.NeedWithdraw || t == models.NeedReject
 	n, err := s.update(ctx, a, id, nil, act, func(n *models.Need) error {
 		var p models.Problems
 		if t == models.NeedReject {
@@ -309,12 +306,9 @@ func (s *Needs) Change(ctx context.Context, a *models.Actor, id string, t models
 		return nil, err
 	}
 	audit(ctx, s.Store, s.Log, s.Now(), a, string(t), "need", id, []string{"status"})
-	s.Notices.NeedTransitioned(ctx, t, n)
-	ch := &NeedChange{Need: n}
-	if ends && s.Cascades != nil {
-		ch.Cascade = s.Cascades.NeedEnded(ctx, a, n, reason)
-	}
-	return ch, nil
+	ev := &NeedChanged{Actor: a, Need: n, Transition: t, Reason: reason}
+	s.events.NeedChanged(ctx, ev)
+	return &NeedChange{Need: n, Cascade: ev.Cascade}, nil
 }
 
 // engagementsOf lists the need's engagements as this replica knows them.

@@ -146,6 +146,21 @@ func (s *Notifications) post(ctx context.Context, feed string, items []models.No
 	}
 }
 
+// subscribe makes the notifications react to what the other use cases announce: notices go to
+// their feed (and webhook), a need's transitions and an offer's publication tell the right
+// people.
+func (s *Notifications) subscribe(events *Events) {
+	events.OnNotice(func(ctx context.Context, n Notice) {
+		s.Notify(ctx, n.Feed, n.Kind, n.Args, n.ObjectType, n.ObjectID)
+	})
+	events.OnNeedChanged(func(ctx context.Context, ev *NeedChanged) { s.NeedTransitioned(ctx, ev.Transition, ev.Need) })
+	events.OnOfferChanged(func(ctx context.Context, ev *OfferChanged) {
+		if ev.Transition == models.OfferPublish {
+			s.OfferPublished(ctx, ev.Offer)
+		}
+	})
+}
+
 // NeedTransitioned tells the right people about a need's move: coordinators when it awaits
 // approval, its owner when it is approved or sent back, and both sides of its best matches
 // when it opens. Nil-safe, so Needs works without notifications.

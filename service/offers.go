@@ -20,11 +20,9 @@ type Offers struct {
 	Clock   *HLC
 	Now     Clock
 	Log     *slog.Logger
-	// Notices tells donors and ministries about a published offer's best matches; may be nil.
-	Notices *Notifications
-	// Cascades applies what a closed offer does to its engagements (models.FateOf); may be nil
-	// only where no engagement exists.
-	Cascades *Engagements
+	// events announces transitions and edits: notifications react to a publication, the
+	// engagements to a close (models.FateOf) and to an edit that leaves no capacity.
+	events *Events
 }
 
 // OfferView is an offer as a reader sees it: with what is left of it for everyone, and what is
@@ -207,11 +205,12 @@ func (s *Offers) Patch(ctx context.Context, a *models.Actor, id string, p OfferP
 		return nil, err
 	}
 	audit(ctx, s.Store, s.Log, s.Now(), a, "update", "offer", id, changed)
-	if o.Status == models.OfferOpen && !o.HasCapacity() && s.Cascades != nil {
-		// An edit that leaves nothing to give closes the offer, as an agreement would.
-		if closed := s.Cascades.closeIfFull(ctx, o.ID); closed != nil {
-			o = closed
-		}
+	// An edit that leaves nothing to give closes the offer, as an agreement would (the
+	// engagements' reaction).
+	ev := &OfferChanged{Actor: a, Offer: o}
+	s.events.OfferChanged(ctx, ev)
+	if ev.Closed != nil {
+		o = ev.Closed
 	}
 	return o, nil
 }
@@ -284,14 +283,9 @@ func (s *Offers) Change(ctx context.Context, a *models.Actor, id string, t model
 		return nil, err
 	}
 	audit(ctx, s.Store, s.Log, s.Now(), a, string(t), "offer", id, []string{"status"})
-	if t == models.OfferPublish {
-		s.Notices.OfferPublished(ctx, o)
-	}
-	ch := &OfferChange{Offer: o}
-	if t == models.OfferClose && s.Cascades != nil {
-		ch.Cascade = s.Cascades.OfferClosed(ctx, a, o, reason)
-	}
-	return ch, nil
+	ev := &OfferChanged{Actor: a, Offer: o, Transition: t, Reason: reason}
+	s.events.OfferChanged(ctx, ev)
+	return &OfferChange{Offer: o, Cascade: ev.Cascade}, nil
 }
 
 // engagementsOf lists the offer's engagements as this replica knows them.

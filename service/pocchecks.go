@@ -361,7 +361,7 @@ func (s *PoCChecks) modifyCheck(ctx context.Context, id string, edit func(c *mod
 	}
 }
 
-// mailResult records what became of a check's e-mail to a contact (the mailer's OnResult).
+// mailResult records what became of a check's e-mail to a contact (a MailResult event).
 func (s *PoCChecks) mailResult(ctx context.Context, m *models.MailMessage, status string, at time.Time) {
 	parts := strings.Split(m.Ref, ":")
 	if len(parts) != 3 || parts[0] != "poc_check" {

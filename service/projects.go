@@ -21,10 +21,10 @@ type Projects struct {
 	Clock       *HLC
 	Needs       *Needs
 	Engagements *Engagements
-	Matching    *Matching
 	Now         Clock
 	Log         *slog.Logger
-	Notify      func(ctx context.Context, orgID, kind string, args models.Args, objectType, objectID string)
+	// events announces notices and changes of the deliveries under way.
+	events *Events
 }
 
 // ProjectInput is the body of POST /projects.
@@ -228,9 +228,9 @@ func (s *Projects) Create(ctx context.Context, a *models.Actor, in ProjectInput)
 	}
 	// Coordinators hear of any duplication, including deliveries the project's donor may not see
 	// (once: a retried start does not tell them again).
-	if s.Notify != nil && created && len(s.overlapsOf(systemView(s.Model), prj)) > 0 {
-		s.Notify(ctx, CoordinatorsFeed, KindOverlap, models.Args{"capability": models.ArgOf(models.KindCapability, prj.Capability),
-			"country": models.ArgOf(models.KindCountry, prj.Country)}, "project", prj.ID)
+	if created && len(s.overlapsOf(systemView(s.Model), prj)) > 0 {
+		s.events.Notify(ctx, Notice{Feed: CoordinatorsFeed, Kind: KindOverlap, Args: models.Args{"capability": models.ArgOf(models.KindCapability, prj.Capability),
+			"country": models.ArgOf(models.KindCountry, prj.Country)}, ObjectType: "project", ObjectID: prj.ID})
 	}
 	if created {
 		audit(ctx, s.Store, s.Log, now, a, "create", "project", prj.ID, nil)
@@ -610,7 +610,7 @@ func (s *Projects) applied(ctx context.Context, p *models.Project, contextChange
 	g := s.Clock.Tick()
 	s.Model.PutProject(p)
 	if contextChanged {
-		s.Matching.ContextChanged(g)
+		s.events.DeliveriesChanged(g)
 	}
 	publish(ctx, s.Bus, s.Log, models.Event{Type: models.EventProject, ID: p.ID, Version: p.Version, At: p.UpdatedAt, Data: mustJSON(p), Gen: g})
 }
@@ -656,20 +656,6 @@ func (s *Projects) Overlaps(ctx context.Context, a *models.Actor) []OverlapPair 
 			if x.Country == y.Country && x.Capability == y.Capability && datesOverlap(x.StartDate, x.EndDate, y.StartDate, y.EndDate) {
 				out = append(out, OverlapPair{A: x, B: y})
 			}
-		}
-	}
-	return out
-}
-
-// CountryFigures counts, per country, the active projects the actor may see: the project side
-// of country profiles (their money is counted over needs: fundingBy).
-func (s *Projects) CountryFigures(a *models.Actor) map[string]ProjectFigures {
-	out := map[string]ProjectFigures{}
-	for _, p := range s.Visible(a, "", "", 0) {
-		if p.Active() {
-			f := out[p.Country]
-			f.Active++
-			out[p.Country] = f
 		}
 	}
 	return out

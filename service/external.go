@@ -128,7 +128,7 @@ func (a *App) ImportIATI(ctx context.Context, actor *models.Actor, r io.Reader) 
 	}
 	rd := iati.NewReader(r, iati.DefaultLimits)
 	sum := newSummary()
-	imp := &iatiImport{app: a, actor: actor, orgRef: orgRef, sum: sum, seen: map[string]int{}, now: a.Needs.Now().UTC()}
+	imp := &iatiImport{app: a, actor: actor, orgRef: orgRef, sum: sum, seen: map[string]int{}, now: a.Needs.now().UTC()}
 	defer func() {
 		if imp.cancel != nil {
 			imp.cancel()
@@ -332,7 +332,7 @@ func (imp *iatiImport) abort(ctx context.Context) {
 		return
 	}
 	if err := imp.app.rollBack(context.WithoutCancel(ctx), imp.batch); err != nil {
-		imp.app.Needs.Log.ErrorContext(ctx, "IATI import not rolled back; RecoverImports will", "err", err, "batch", imp.batch.ID)
+		imp.app.Needs.log.ErrorContext(ctx, "IATI import not rolled back; RecoverImports will", "err", err, "batch", imp.batch.ID)
 	}
 }
 
@@ -353,7 +353,7 @@ func (imp *iatiImport) commit(ctx context.Context) error {
 		return fmt.Errorf("IATI import failed before its commit point: %w", err)
 	}
 	imp.sum.BatchID = imp.batch.ID
-	log := a.Needs.Log
+	log := a.Needs.log
 	rows, err := a.store.ListExternalActivities(ctx, imp.batch.ID)
 	if err != nil {
 		log.WarnContext(ctx, "IATI import committed; this replica reloads it at its next reconcile", "err", err, "batch", imp.batch.ID)
@@ -363,7 +363,7 @@ func (imp *iatiImport) commit(ctx context.Context) error {
 	}
 	g := a.Clock.Tick()
 	a.Matching.ContextChanged(g)
-	publish(ctx, a.Needs.Bus, log, models.Event{Type: models.EventExternal, ID: imp.batch.ID, At: imp.now, Gen: g})
+	publish(ctx, a.Needs.bus, log, models.Event{Type: models.EventExternal, ID: imp.batch.ID, At: imp.now, Gen: g})
 	if err := a.store.DeleteExternalRowsBefore(context.WithoutCancel(ctx), imp.keys, imp.batch.ID); err != nil {
 		log.WarnContext(ctx, "superseded IATI rows not deleted; newer rows win anyway", "err", err, "batch", imp.batch.ID)
 	}
@@ -518,7 +518,7 @@ func (a *App) ExternalActivitiesIn(ctx context.Context, actor *models.Actor, iso
 	}
 	out := []ExternalInCountry{}
 	for _, x := range viewAs(a.Model, actor).externals(func(x *models.ExternalActivity) bool { return inCountryOrRegion(x, c.ISO) != "" }) {
-		out = append(out, ExternalInCountry{ExternalActivity: x, Match: inCountryOrRegion(x, c.ISO), Active: x.Active(models.DateOf(a.Needs.Now()))})
+		out = append(out, ExternalInCountry{ExternalActivity: x, Match: inCountryOrRegion(x, c.ISO), Active: x.Active(models.DateOf(a.Needs.now()))})
 	}
 	sort.SliceStable(out, func(i, j int) bool {
 		if out[i].Match != out[j].Match {
@@ -573,7 +573,7 @@ func (v view) externalsUnderWay(today models.Date) map[matching.Delivery]matchin
 func (a *App) loadExternalBatch(ctx context.Context, batch string) {
 	rows, err := a.store.ListExternalActivities(ctx, batch)
 	if err != nil {
-		a.Needs.Log.WarnContext(ctx, "IATI import not loaded; the next reconcile will", "err", err, "batch", batch)
+		a.Needs.log.WarnContext(ctx, "IATI import not loaded; the next reconcile will", "err", err, "batch", batch)
 		return
 	}
 	for _, x := range rows {

@@ -19,7 +19,7 @@ import (
 func wantNeedRanking(t *testing.T, w *benchWorld, needID string) []RankedOffer {
 	t.Helper()
 	m := w.app.Matching
-	ctx := m.context(models.DateOf(m.Now()))
+	ctx := m.context(models.DateOf(m.now()))
 	ix := m.Index()
 	out := []RankedOffer{}
 	for i, x := range ix.ExplainAll(ix.TopOffersForNeed(needID, MaxRankLimit, m.Weights(), ctx), m.Weights(), ctx) {

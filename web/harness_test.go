@@ -57,6 +57,8 @@ func (c *clock) advance(d time.Duration) {
 type stack struct {
 	t     *testing.T
 	app   *service.App
+	// store is the stack's store, for tests that plant or read documents directly.
+	store models.Store
 	srv   *api.Server
 	clock *clock
 	fx    fixture
@@ -85,7 +87,7 @@ func newStack(t *testing.T) *stack {
 	go func() { app.Mailer.Run(ctx); close(mailDone) }() // e-mails go to the outbox
 	t.Cleanup(func() { cancel(); <-done; <-mailDone; _ = cache.Close() })
 	require.Eventually(t, app.Revocations.Fresh, 5*time.Second, 10*time.Millisecond, "bus connects")
-	s := &stack{t: t, app: app, clock: clk,
+	s := &stack{t: t, app: app, store: store, clock: clk,
 		srv: api.New(api.Deps{Log: log, App: app, Checks: []api.Check{{Name: "store", Ping: store}, {Name: "cache", Ping: cache}}})}
 	return s
 }

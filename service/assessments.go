@@ -12,12 +12,19 @@ import (
 	"github.com/capmatch/capmatch/service/internal/readmodel"
 )
 
+// assessmentStore is the part of the store this use case needs: self-assessments, the draft needs they propose, the audit trail.
+type assessmentStore interface {
+	models.AssessmentStore
+	models.NeedStore
+	models.AuditStore
+}
+
 // Assessments is the use cases of self-assessments: a country's ministries (and coordinators)
 // answer the questionnaire; the answers set the readiness facts they state and the maturity
 // baselines, and each gap becomes a proposed draft need for the ministry to review, edit and
 // submit. Nothing is posted without a person.
 type Assessments struct {
-	store     models.Store
+	store     assessmentStore
 	model     *readmodel.Model
 	needs     *Needs
 	countries *Countries

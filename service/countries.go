@@ -10,10 +10,17 @@ import (
 	"github.com/capmatch/capmatch/service/internal/readmodel"
 )
 
+// countryStore is the part of the store this use case needs: country profiles, their sources and the audit trail.
+type countryStore interface {
+	models.CountryStore
+	models.AuditStore
+	models.SourceStore
+}
+
 // Countries is the use cases of country profiles: reference data, the readiness a country's
 // ministries keep up to date, and figures counted over what the caller may see.
 type Countries struct {
-	store models.Store
+	store countryStore
 	model *readmodel.Model
 	bus   models.Bus
 	now   Clock

@@ -12,6 +12,15 @@ import (
 	"github.com/capmatch/capmatch/service/internal/readmodel"
 )
 
+// engagementStore is the part of the store this use case needs: the engagements and what an engagement reserves or ends: its need, its offer's slots, its project.
+type engagementStore interface {
+	models.EngagementStore
+	models.NeedStore
+	models.OfferStore
+	models.ProjectStore
+	models.AuditStore
+}
+
 // Engagements brokers agreed matches: one side proposes, the other accepts or declines, and an
 // accept marks the need matched and takes one of the offer's slots and the engagement's amount.
 //
@@ -32,7 +41,7 @@ import (
 //     kept), one engagement at a time; Recover settles any engagement a crash left behind,
 //     because FateOf depends only on the engagement, its need and its offer as they stand.
 type Engagements struct {
-	store  models.Store
+	store  engagementStore
 	model  *readmodel.Model
 	bus    models.Bus
 	clock  *HLC

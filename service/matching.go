@@ -17,6 +17,13 @@ import (
 	"golang.org/x/sync/singleflight"
 )
 
+// settingStore is the part of the store this use case needs: the matching weights (a setting)
+// and the audit trail of their changes.
+type settingStore interface {
+	models.SettingStore
+	models.AuditStore
+}
+
 // MaxRankLimit is the longest ranking a client may ask for; each list is computed and cached
 // to this length once and cut per request.
 const MaxRankLimit = 50
@@ -51,7 +58,7 @@ type RankCache interface {
 // and written to both. While the event bus is down this replica cannot know what others
 // changed, so it computes every ranking from its model and answers cached=false.
 type Matching struct {
-	store models.Store
+	store settingStore
 	model *readmodel.Model
 	cache RankCache
 	bus   models.Bus

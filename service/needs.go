@@ -14,10 +14,17 @@ import (
 	"github.com/capmatch/capmatch/service/internal/readmodel"
 )
 
+// needStore is the part of the store this use case needs: the needs' documents, the audit trail, and organizations (a coordinator posts for a government).
+type needStore interface {
+	models.NeedStore
+	models.AuditStore
+	models.OrgStore
+}
+
 // Needs is the use cases of needs: ministries post them, coordinators approve them, everyone
 // lists and searches what they may see.
 type Needs struct {
-	store   models.Store
+	store   needStore
 	model   *readmodel.Model
 	bus     models.Bus
 	cursors *Cursors

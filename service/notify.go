@@ -28,6 +28,13 @@ import (
 	"github.com/capmatch/capmatch/models"
 )
 
+// notificationStore is the part of the store this use case needs: the feeds and read states, and organizations (their webhooks).
+type notificationStore interface {
+	models.NotificationStore
+	models.OrgStore
+	models.AuditStore
+}
+
 // The kinds of notification. A notification is stored as its kind and arguments (named in each
 // comment); the catalog (package i18n) has a message "notice.<kind>" for each in every language,
 // which the edges render when the notification is read. To add a kind: a constant here, its
@@ -95,7 +102,7 @@ const (
 // Notifications keeps each organization's in-app feed and hands what it writes to the webhook
 // dispatcher. Writing a notification never fails the request that caused it: errors are logged.
 type Notifications struct {
-	store    models.Store
+	store    notificationStore
 	matching *Matching
 	webhooks *Dispatcher
 	now      Clock

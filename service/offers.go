@@ -10,10 +10,16 @@ import (
 	"github.com/capmatch/capmatch/service/internal/readmodel"
 )
 
+// offerStore is the part of the store this use case needs: the offers' documents and the audit trail.
+type offerStore interface {
+	models.OfferStore
+	models.AuditStore
+}
+
 // Offers is the use cases of offers: donors post and publish programmes; everyone signed in
 // lists and searches the published ones.
 type Offers struct {
-	store   models.Store
+	store   offerStore
 	model   *readmodel.Model
 	bus     models.Bus
 	cursors *Cursors

@@ -17,6 +17,15 @@ import (
 	"github.com/capmatch/capmatch/models"
 )
 
+// pocCheckStore is the part of the store this use case needs: communication checks, the directories and outbox, accounts and organizations.
+type pocCheckStore interface {
+	models.PoCStore
+	models.OutboxStore
+	models.UserStore
+	models.OrgStore
+	models.AuditStore
+}
+
 // PoCChecks is the use cases of communication checks ("ping tests"): a coordinator runs one
 // for some states or a region; every nominated contact gets an e-mail and an in-app notice with
 // a one-click acknowledgement link; the time each state takes to acknowledge is recorded; the
@@ -30,7 +39,7 @@ import (
 // shows a confirmation page; only the POST its button sends acknowledges, so that mail scanners
 // that fetch links do not acknowledge for the person.
 type PoCChecks struct {
-	store     models.Store
+	store     pocCheckStore
 	pocs      *PoCs
 	countries *Countries
 	needs     *Needs

@@ -11,13 +11,20 @@ import (
 	"github.com/capmatch/capmatch/models"
 )
 
+// pocStore is the part of the store this use case needs: the Points of Contact directories, the accounts they are linked to, the audit trail.
+type pocStore interface {
+	models.PoCStore
+	models.UserStore
+	models.AuditStore
+}
+
 // PoCs is the use cases of the Points of Contact directory: each state's diplomatic and
 // technical contacts, kept by its ministries (and coordinators), read by those the policy
 // allows (models.CanSeePoCs). Every change is audited by field name only: the audit trail, like
 // the logs, never holds a contact's personal data. The directory derives the PoC part of the
 // country's readiness (Countries.SetPoCReadiness).
 type PoCs struct {
-	store     models.Store
+	store     pocStore
 	countries *Countries
 	now       Clock
 	log       *slog.Logger

@@ -12,10 +12,17 @@ import (
 	"github.com/capmatch/capmatch/service/internal/readmodel"
 )
 
+// projectStore is the part of the store this use case needs: the projects, the audit trail and the organizations taking part.
+type projectStore interface {
+	models.ProjectStore
+	models.AuditStore
+	models.OrgStore
+}
+
 // Projects tracks funded work that came out of agreed engagements, as IATI activities: who
 // takes part, dates, budget, status, results, documents and every money movement.
 type Projects struct {
-	store       models.Store
+	store       projectStore
 	model       *readmodel.Model
 	bus         models.Bus
 	clock       *HLC

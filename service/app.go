@@ -28,6 +28,9 @@ type Deps struct {
 	Passwords models.Passwords
 	// Activities writes the IATI export (the IATI adapter, configured with the publisher).
 	Activities models.ActivityExporter
+	// AidData reads IATI activity files for the import, mapping each activity to an external
+	// activity (the IATI adapter). Nil refuses imports as unavailable.
+	AidData models.AidDataReader
 	// Webhooks tunes outbound notification delivery (defaults: https only, public addresses,
 	// five tries over 15 s).
 	Webhooks WebhookOptions
@@ -84,6 +87,7 @@ type App struct {
 
 	store      models.Store
 	activities models.ActivityExporter
+	aidData    models.AidDataReader
 	iati       IATIConfig
 }
 
@@ -118,6 +122,7 @@ func New(d Deps) *App {
 		Clock:       hlc,
 		store:       d.Store,
 		activities:  d.Activities,
+		aidData:     d.AidData,
 		iati:        d.IATI,
 	}
 	app.Matching = NewMatching(&Matching{store: d.Store, model: model, cache: d.Rankings, bus: d.Bus, clock: hlc, now: d.Now, log: d.Log,

@@ -2,6 +2,8 @@ package rediscache
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"time"
 
@@ -10,12 +12,21 @@ import (
 )
 
 // failScript counts one failure and, past the free ones, blocks the key, atomically.
-// KEYS[1] is the failure counter, KEYS[2] the block; ARGV are the models.Backoff in
-// milliseconds: memory, free, base, max. The delay is models.Backoff.Delay's: base doubled
-// for every failure past the first blocked one, at most max (TestFailScriptMatchesBackoff
-// checks they agree). A block already longer than the new delay is kept. It returns the
-// failure count and the block's remaining milliseconds.
+// KEYS[1] is the failure counter, KEYS[2] the block, KEYS[3] the mark of this one failure;
+// ARGV are the models.Backoff in milliseconds: memory, free, base, max. The delay is
+// models.Backoff.Delay's: base doubled for every failure past the first blocked one, at most
+// max (TestFailScriptMatchesBackoff checks they agree). A block already longer than the new
+// delay is kept. It returns the failure count and the block's remaining milliseconds.
+//
+// The mark makes the script idempotent: go-redis sends a command again when its answer comes
+// later than IOTimeout (MaxRetries), and Redis may have run it the first time; a failure whose
+// mark exists is not counted again (TestFailCountsOnceWhenTheAnswerIsLate).
 var failScript = redis.NewScript(`
+if not redis.call('SET', KEYS[3], '1', 'NX', 'PX', 60000) then
+  local b = redis.call('PTTL', KEYS[2])
+  if b < 0 then b = 0 end
+  return {tonumber(redis.call('GET', KEYS[1]) or '0'), b}
+end
 local n = redis.call('INCR', KEYS[1])
 redis.call('PEXPIRE', KEYS[1], ARGV[1])
 local free, base, max = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
@@ -98,9 +109,14 @@ func (r *RateLimiter) Wait(ctx context.Context, keys ...string) (time.Duration, 
 	return time.Duration(ms) * time.Millisecond, nil
 }
 
-// Fail implements models.RateLimiter.
+// Fail implements models.RateLimiter. Each call counts once, however often go-redis sends it.
 func (r *RateLimiter) Fail(ctx context.Context, key string, b models.Backoff) (int, time.Duration, error) {
-	res, err := failScript.Run(ctx, r.c.rdb, []string{r.counterKey(key), r.blockKey(key)},
+	var once [12]byte
+	if _, err := rand.Read(once[:]); err != nil {
+		return 0, 0, fmt.Errorf("rate limit: %w", err)
+	}
+	mark := r.c.Key("rl", key, "f", hex.EncodeToString(once[:]))
+	res, err := failScript.Run(ctx, r.c.rdb, []string{r.counterKey(key), r.blockKey(key), mark},
 		max(b.Memory.Milliseconds(), 1), b.Free, b.Base.Milliseconds(), b.Max.Milliseconds()).Int64Slice()
 	if err != nil {
 		return 0, 0, fmt.Errorf("rate limit: %w", err)

@@ -58,9 +58,17 @@ return m
 `)
 
 // fixedWindow increments a request counter and sets its expiry on first use, atomically,
-// returning the count and the milliseconds left in the window.
+// returning the count and the milliseconds left in the window. KEYS[1] is the counter, KEYS[2]
+// the mark of this one request: like failScript, a request whose mark exists (go-redis sent
+// the script again after a late answer) is not counted again
+// (TestAllowCountsOnceWhenTheAnswerIsLate).
 var fixedWindow = redis.NewScript(`
-local n = redis.call('INCR', KEYS[1])
+local n
+if redis.call('SET', KEYS[2], '1', 'NX', 'PX', 60000) then
+  n = redis.call('INCR', KEYS[1])
+else
+  n = tonumber(redis.call('GET', KEYS[1]) or '1')
+end
 if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 local ttl = redis.call('PTTL', KEYS[1])
 if ttl < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]); ttl = tonumber(ARGV[1]) end
@@ -81,10 +89,15 @@ func (r *RateLimiter) counterKey(key string) string { return r.c.Key("rl", key, 
 func (r *RateLimiter) blockKey(key string) string   { return r.c.Key("rl", key, "b") }
 func (r *RateLimiter) windowKey(key string) string  { return r.c.Key("rl", key, "w") }
 
-// Allow implements models.RequestLimiter. An error means Redis did not answer; the caller
-// decides how to degrade.
+// Allow implements models.RequestLimiter. Each call counts once, however often go-redis sends
+// it. An error means Redis did not answer; the caller decides how to degrade.
 func (r *RateLimiter) Allow(ctx context.Context, key string, limit int, window time.Duration) (bool, time.Duration, error) {
-	res, err := fixedWindow.Run(ctx, r.c.rdb, []string{r.windowKey(key)}, window.Milliseconds()).Int64Slice()
+	var once [12]byte
+	if _, err := rand.Read(once[:]); err != nil {
+		return false, 0, fmt.Errorf("request limit: %w", err)
+	}
+	mark := r.c.Key("rl", key, "r", hex.EncodeToString(once[:]))
+	res, err := fixedWindow.Run(ctx, r.c.rdb, []string{r.windowKey(key), mark}, window.Milliseconds()).Int64Slice()
 	if err != nil {
 		return false, 0, fmt.Errorf("request limit: %w", err)
 	}

@@ -112,3 +112,47 @@ func TestFailCountsOnceWhenTheAnswerIsLate(t *testing.T) {
 		})
 	}
 }
+
+// TestAllowCountsOnceWhenTheAnswerIsLate: the public request limit (Allow) counts a request
+// once even when Redis answers after the client's IOTimeout and the client sends the script
+// again, as TestFailCountsOnceWhenTheAnswerIsLate does for sign-in failures. Counted twice, a
+// slow Redis would refuse open-data readers before their limit.
+func TestAllowCountsOnceWhenTheAnswerIsLate(t *testing.T) {
+	ctx := context.Background()
+	r, err := embedded.StartRedis()
+	require.NoError(t, err)
+	t.Cleanup(r.Stop)
+	targets := map[string]string{"embedded": r.URL()}
+	if redistest.Real() {
+		targets["redis-server"] = redistest.URL(t)
+	}
+	for name, target := range targets {
+		t.Run(name, func(t *testing.T) {
+			opt, err := redis.ParseURL(target)
+			require.NoError(t, err)
+			p := startLateProxy(t, opt.Addr)
+			prefix := redistest.Prefix()
+			c, err := rediscache.Open(fmt.Sprintf("redis://%s/%d", p.ln.Addr(), opt.DB), prefix)
+			require.NoError(t, err)
+			t.Cleanup(func() { _ = c.Close() })
+			l := rediscache.NewRateLimiter(c)
+			_, _, err = l.Allow(ctx, "warm-up", 2, time.Minute) // loads the script, opens the connection
+			require.NoError(t, err)
+
+			p.armed.Store(true)
+			ok, _, err := l.Allow(ctx, "public:192.0.2.9", 2, time.Minute)
+			if err == nil {
+				assert.True(t, ok, "the first request")
+			}
+			direct, err := rediscache.Open(target, prefix)
+			require.NoError(t, err)
+			t.Cleanup(func() { _ = direct.Close() })
+			ok, _, err = rediscache.NewRateLimiter(direct).Allow(ctx, "public:192.0.2.9", 2, time.Minute)
+			require.NoError(t, err)
+			assert.True(t, ok, "the second request of a limit of 2 is allowed: the first was counted once")
+			ok, _, err = rediscache.NewRateLimiter(direct).Allow(ctx, "public:192.0.2.9", 2, time.Minute)
+			require.NoError(t, err)
+			assert.False(t, ok, "the third is over the limit")
+		})
+	}
+}

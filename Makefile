@@ -2,7 +2,7 @@
 GO ?= go
 PKGS ?= ./...
 
-.PHONY: run test test-go vet build bench fuzz fmt clean vuln
+.PHONY: run test test-go vet build bench fuzz fmt clean vuln lint-api lint-api-deps lint-api-run generate
 
 run: ## serve on :8080 with the embedded default
 	$(GO) run ./cmd/capmatch
@@ -42,6 +42,25 @@ GOVULNCHECK ?= $(GO) run golang.org/x/vuln/cmd/govulncheck@$(GOVULNCHECK_VERSION
 
 vuln: ## govulncheck on every package (needs the vulnerability database online)
 	$(GOVULNCHECK) $(PKGS)
+
+# The OpenAPI linters: Redocly CLI (recommended rules, warnings as errors) and Spectral
+# (recommended OpenAPI rules, failing on warnings), at the versions pinned in
+# .ci/lint-api/package.json and package-lock.json, installed by npm into .ci/lint-api/node_modules
+# (gitignored). Needs node and npm. The linters' telemetry and update checks are off.
+LINT_API_DIR = .ci/lint-api
+LINT_API_ENV = REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true
+
+lint-api: lint-api-deps lint-api-run ## lint api/openapi.yaml with Redocly and Spectral (pinned; installs them with npm)
+
+lint-api-deps: ## install the pinned OpenAPI linters into .ci/lint-api/node_modules
+	cd $(LINT_API_DIR) && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+
+lint-api-run: ## run the installed OpenAPI linters on api/openapi.yaml
+	cd $(LINT_API_DIR) && $(LINT_API_ENV) npx --no-install redocly lint --config ../../api/redocly.yaml ../../api/openapi.yaml
+	cd $(LINT_API_DIR) && $(LINT_API_ENV) npx --no-install spectral lint --ruleset ../../api/.spectral.yaml --fail-severity=warn ../../api/openapi.yaml
+
+generate: ## regenerate committed code (the API client from api/openapi.yaml)
+	$(GO) generate ./api/client
 
 bench: ## Go benchmarks (figures go to BENCHMARKS.md)
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)

@@ -20,6 +20,8 @@ type pkg struct {
 // TestLayers enforces the import rules of the architecture (README, "Architecture"):
 //   - models imports the standard library only;
 //   - matching imports models and the standard library;
+//   - i18n (the catalog of words, presentation) imports models, the standard library and
+//     golang.org/x/text; the edges use it, the application layer only through models.Texts;
 //   - service (the application layer) imports models, matching, its own packages and no adapter,
 //     no edge and no driver;
 //   - api and web import the application layer and models, never an adapter or the engine;
@@ -63,6 +65,10 @@ func TestLayers(t *testing.T) {
 			case self == "matching":
 				if !stdlib(imp) && dep != "models" {
 					bad = "matching imports models and the standard library only"
+				}
+			case under(self, "i18n"):
+				if !stdlib(imp) && dep != "models" && !strings.HasPrefix(imp, "golang.org/x/text") {
+					bad = "the catalog imports models, the standard library and golang.org/x/text only"
 				}
 			case under(self, "service") && !strings.HasSuffix(self, "test"):
 				if isLocal && !(dep == "models" || dep == "matching" || under(dep, "service")) {

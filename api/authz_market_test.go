@@ -126,7 +126,7 @@ func marketAuthzRows() []authzCase {
 			want: with(curators(200, 403), map[string]int{"donor": 200})},
 		{name: "project transaction", method: "POST", route: "/api/v1/projects/:id/transactions", path: prjPath("/transactions"),
 			body: func(*authzWorld, string) any {
-				return map[string]any{"type": "commitment", "amount_usd": 100000, "date": "2027-03-15"}
+				return map[string]any{"type": "commitment", "amount_usd": 100000, "date": "2025-03-15"}
 			},
 			want: with(curators(201, 403), map[string]int{"donor": 201})},
 		{name: "funding report", method: "GET", route: "/api/v1/reports/funding", path: static("/api/v1/reports/funding?group_by=theme"), want: all(200)},
@@ -164,7 +164,7 @@ func marketAuthzRows() []authzCase {
 		{name: "get country", method: "GET", route: "/api/v1/countries/:iso", path: static("/api/v1/countries/SN"), want: all(200)},
 		{name: "get unknown country", method: "GET", route: "/api/v1/countries/:iso", path: static("/api/v1/countries/XX"), want: all(404)},
 		{name: "update readiness", method: "PATCH", route: "/api/v1/countries/:iso/readiness", path: static("/api/v1/countries/SN/readiness"),
-			body: func(*authzWorld, string) any { return map[string]any{"poc_nominated": true} },
+			body: func(*authzWorld, string) any { return map[string]any{"national_strategy": true} },
 			want: with(curators(200, 403), map[string]int{"ministry": 200})},
 	}
 }

@@ -40,6 +40,8 @@ type authzWorld struct {
 	n   *node
 	f   *fixture
 	seq atomic.Int64
+	// poc is the Points of Contact rows' fixture, made on first use (authz_pocs_test.go).
+	poc pocWorld
 }
 
 func (w *authzWorld) token(actor string) string {
@@ -189,7 +191,7 @@ func authzTable() []authzCase {
 
 // allAuthzRows is every row of the authorization table, across the files that extend it.
 func allAuthzRows() []authzCase {
-	return append(authzTable(), marketAuthzRows()...)
+	return append(append(append(append(authzTable(), marketAuthzRows()...), pocAuthzRows()...), dataAuthzRows()...), assessAuthzRows()...)
 }
 
 func TestAuthorizationTable(t *testing.T) {

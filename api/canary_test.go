@@ -63,19 +63,24 @@ func probeWith(f func(w *canaryWorld) []string) canaryRoute { return canaryRoute
 func canaryRoutes() map[string]canaryRoute {
 	write := canaryRoute{skip: "a write: it answers the object it wrote, read back by the probed GET routes (its callers are checked by the authorization tables)"}
 	ops := canaryRoute{skip: "operations: no market data"}
-	return map[string]canaryRoute{
-		"GET /healthz":               ops,
-		"GET /readyz":                ops,
-		"GET /metrics":               {skip: "operations: request counts per route pattern, no market data (block it at the edge)"},
-		"GET /docs":                  {skip: "the API documentation: static"},
-		"GET /api/v1/openapi.json":   {skip: "the OpenAPI document: static"},
-		"GET /api/v1/catalogue":      probe("/api/v1/catalogue"),
-		"POST /api/v1/auth/login":    {skip: "sign-in: answers tokens"},
-		"POST /api/v1/auth/refresh":  {skip: "sign-in: answers tokens"},
-		"POST /api/v1/auth/logout":   {skip: "sign-out"},
-		"GET /api/v1/me":             probe("/api/v1/me"),
-		"POST /api/v1/organizations": write,
-		"GET /api/v1/organizations":  probe("/api/v1/organizations"),
+	password := canaryRoute{skip: "sets a password: answers no market data"}
+	resetLink := canaryRoute{skip: "issues a one-time reset link (curators only): answers the link and the accounts, no market data"}
+	routes := map[string]canaryRoute{
+		"GET /healthz":                     ops,
+		"GET /readyz":                      ops,
+		"GET /metrics":                     {skip: "operations: request counts per route pattern, no market data (block it at the edge)"},
+		"GET /docs":                        {skip: "the API documentation: static"},
+		"GET /api/v1/openapi.json":         {skip: "the OpenAPI document: static"},
+		"GET /api/v1/catalogue":            probe("/api/v1/catalogue"),
+		"GET /api/v1/questionnaire":        probe("/api/v1/questionnaire", "/api/v1/questionnaire?lang=fr"),
+		"POST /api/v1/auth/login":          {skip: "sign-in: answers tokens"},
+		"POST /api/v1/auth/refresh":        {skip: "sign-in: answers tokens"},
+		"POST /api/v1/auth/logout":         {skip: "sign-out"},
+		"POST /api/v1/auth/password-reset": password,
+		"POST /api/v1/me/password":         password,
+		"GET /api/v1/me":                   probe("/api/v1/me"),
+		"POST /api/v1/organizations":       write,
+		"GET /api/v1/organizations":        probe("/api/v1/organizations"),
 		"GET /api/v1/organizations/:id": probeWith(func(w *canaryWorld) []string {
 			return []string{"/api/v1/organizations/" + w.f.snOrg, "/api/v1/organizations/" + w.f.donorOrg}
 		}),
@@ -89,8 +94,9 @@ func canaryRoutes() map[string]canaryRoute {
 		"GET /api/v1/users/:id": probeWith(func(w *canaryWorld) []string {
 			return []string{"/api/v1/users/" + w.f.ministry.ID}
 		}),
-		"POST /api/v1/users/:id/disable": write,
-		"POST /api/v1/users/:id/enable":  write,
+		"POST /api/v1/users/:id/disable":        write,
+		"POST /api/v1/users/:id/enable":         write,
+		"POST /api/v1/users/:id/password-reset": resetLink,
 		"GET /api/v1/audit": probeWith(func(w *canaryWorld) []string {
 			return []string{"/api/v1/audit", "/api/v1/audit?object_id=" + w.pub}
 		}),
@@ -164,15 +170,49 @@ func canaryRoutes() map[string]canaryRoute {
 		"GET /api/v1/countries":                  probe("/api/v1/countries"),
 		"GET /api/v1/countries/:iso":             probe("/api/v1/countries/SN", "/api/v1/countries/FJ"),
 		"PATCH /api/v1/countries/:iso/readiness": write,
+		"GET /api/v1/countries/:iso/readiness/history": probe("/api/v1/countries/SN/readiness/history",
+			"/api/v1/countries/FJ/readiness/history"),
+		"POST /api/v1/countries/:iso/sources":                   write,
+		"PATCH /api/v1/countries/:iso/sources/:id":              write,
+		"DELETE /api/v1/countries/:iso/sources/:id":             write,
+		"GET /api/v1/countries/:iso/assessments":                probe("/api/v1/countries/SN/assessments", "/api/v1/countries/FJ/assessments"),
+		"POST /api/v1/countries/:iso/assessments":               write,
+		"POST /api/v1/countries/:iso/assessments/:id/proposals": write,
+		"GET /api/v1/countries/:iso/assessments/:id": probeWith(func(w *canaryWorld) []string {
+			return []string{"/api/v1/countries/SN/assessments/" + w.assessment}
+		}),
+		"GET /api/v1/countries/:iso/pocs": probe("/api/v1/countries/SN/pocs", "/api/v1/countries/FJ/pocs"),
+		"GET /api/v1/countries/:iso/pocs/:id": probeWith(func(w *canaryWorld) []string {
+			return []string{"/api/v1/countries/SN/pocs/" + w.poc}
+		}),
+		"POST /api/v1/countries/:iso/pocs":       write,
+		"PATCH /api/v1/countries/:iso/pocs/:id":  write,
+		"DELETE /api/v1/countries/:iso/pocs/:id": write,
+		"GET /api/v1/countries/:iso/poc-checks":  probe("/api/v1/countries/SN/poc-checks", "/api/v1/countries/FJ/poc-checks"),
+		"POST /api/v1/poc-checks":                write,
+		"GET /api/v1/poc-checks":                 probe("/api/v1/poc-checks"),
+		"GET /api/v1/poc-checks/:id":             probeWith(func(w *canaryWorld) []string { return []string{"/api/v1/poc-checks/" + w.pocCheck} }),
+		"POST /api/v1/poc-checks/:id/close":      write,
+		"POST /api/v1/poc-acks":                  {skip: "uses an acknowledgement link: answers only that link's state, country and kind (TestCommunicationCheckOverSMTP)"},
+		"GET /api/v1/outbox":                     probe("/api/v1/outbox", "/api/v1/outbox?limit=500"),
 		"POST /api/v1/import/needs":              write,
 		"POST /api/v1/import/offers":             write,
 
 		// The web UI.
-		"GET /":           probe("/"),
-		"GET /lang/:code": {skip: "sets the language cookie and redirects"},
-		"GET /signin":     probe("/signin"),
-		"POST /signin":    {skip: "sign-in"},
-		"POST /signout":   {skip: "sign-out"},
+		"GET /":                  probe("/"),
+		"GET /lang/:code":        {skip: "sets the language cookie and redirects"},
+		"GET /signin":            probe("/signin"),
+		"POST /signin":           {skip: "sign-in"},
+		"POST /signout":          {skip: "sign-out"},
+		"GET /favicon.ico":       {skip: "the icon: static"},
+		"GET /account/password":  probe("/account/password"),
+		"POST /account/password": password,
+		// Opening a reset link's form with a link that does not work counts as a failed attempt
+		// of the address (and a working link is a one-time secret, nobody's canary).
+		"GET /reset":                        {skip: "the form of a one-time reset link: no market data"},
+		"POST /reset":                       password,
+		"GET /coordinator/users":            probe("/coordinator/users"),
+		"POST /coordinator/users/:id/reset": resetLink,
 		"GET /needs": probe("/needs", "/needs?country=SN", "/needs?q=canary", "/needs?status=submitted", "/needs?status=draft",
 			"/needs?status=matched", "/needs?status=in_progress", "/needs?status=withdrawn", "/needs?sort=priority&status="),
 		"GET /needs/:id": probeWith(func(w *canaryWorld) []string {
@@ -190,11 +230,43 @@ func canaryRoutes() map[string]canaryRoute {
 		"GET /offers/:id": probeWith(func(w *canaryWorld) []string {
 			return []string{"/offers/" + w.offer, "/offers/" + w.offer2}
 		}),
-		"POST /offers/:id/:action":        write,
-		"GET /countries":                  probe("/countries", "/countries?open=1"),
-		"GET /countries/:iso":             probe("/countries/SN", "/countries/FJ"),
-		"GET /countries/:iso/readiness":   probe("/countries/SN/readiness"),
-		"POST /countries/:iso/readiness":  write,
+		"POST /offers/:id/:action":       write,
+		"GET /countries":                 probe("/countries", "/countries?open=1"),
+		"GET /countries/:iso":            probe("/countries/SN", "/countries/FJ"),
+		"GET /countries/:iso/readiness":  probe("/countries/SN/readiness"),
+		"POST /countries/:iso/readiness": write,
+		"GET /countries/:iso/pocs/new":   probe("/countries/SN/pocs/new", "/countries/FJ/pocs/new"),
+		"POST /countries/:iso/pocs":      write,
+		"GET /countries/:iso/pocs/:id/edit": probeWith(func(w *canaryWorld) []string {
+			return []string{"/countries/SN/pocs/" + w.poc + "/edit"}
+		}),
+		"POST /countries/:iso/pocs/:id/edit":   write,
+		"POST /countries/:iso/pocs/:id/delete": write,
+		"GET /coordinator/poc-checks":          probe("/coordinator/poc-checks"),
+		"POST /coordinator/poc-checks":         write,
+		"GET /coordinator/poc-checks/:id": probeWith(func(w *canaryWorld) []string {
+			return []string{"/coordinator/poc-checks/" + w.pocCheck}
+		}),
+		"POST /coordinator/poc-checks/:id/close": write,
+		"GET /coordinator/outbox":                probe("/coordinator/outbox"),
+		"GET /ack/:token": probeWith(func(w *canaryWorld) []string {
+			return []string{"/ack/" + w.ackToken, "/ack/not-a-token"}
+		}),
+		"POST /ack/:token":                    {skip: "acknowledges with the link's token (a write); answers that link's state only"},
+		"GET /countries/:iso/assessments":     probe("/countries/SN/assessments", "/countries/FJ/assessments"),
+		"GET /countries/:iso/assessments/new": probe("/countries/SN/assessments/new"),
+		"POST /countries/:iso/assessments":    write,
+		"GET /countries/:iso/assessments/:id": probeWith(func(w *canaryWorld) []string {
+			return []string{"/countries/SN/assessments/" + w.assessment}
+		}),
+		"POST /countries/:iso/assessments/:id/proposals": write,
+		"GET /countries/:iso/sources/new":                probe("/countries/SN/sources/new"),
+		"POST /countries/:iso/sources":                   write,
+		"GET /countries/:iso/sources/:id/edit": probeWith(func(w *canaryWorld) []string {
+			return []string{"/countries/SN/sources/" + w.source + "/edit"}
+		}),
+		"POST /countries/:iso/sources/:id/edit":   write,
+		"POST /countries/:iso/sources/:id/delete": write,
 		"GET /map":                        probe("/map", "/map?metric=funding", "/map?metric=projects"),
 		"GET /ministry":                   probe("/ministry", "/ministry?status=submitted", "/ministry?status=draft"),
 		"GET /ministry/needs/new":         probe("/ministry/needs/new"),
@@ -226,6 +298,10 @@ func canaryRoutes() map[string]canaryRoute {
 		"GET /notifications":              probe("/notifications"),
 		"POST /notifications/read-all":    write,
 	}
+	for k, v := range dataCanaryRoutes() { // open data in and out (issue 18): data_canary_test.go
+		routes[k] = v
+	}
+	return routes
 }
 
 // registeredRoutes lists the server's routes as "METHOD pattern" (HEAD twins of GET routes
@@ -279,12 +355,18 @@ type canaryWorld struct {
 	f                                                *fixture
 	pub, pubDeliveredNeed, pubEngagement, pubProject string
 	offer, offer2                                    string
-	snOther                                          string // token
-	tokens                                           map[string]string
-	browsers                                         map[string]*browser
-	actorOf                                          map[string]*models.Actor
-	probes                                           []canaryProbe
-	canaries                                         []canary
+	// poc is a Point of Contact of Senegal in the baseline (so poc_nominated is already true
+	// before the PoC canary), pocCheck a check that reached it, ackToken its link's token.
+	poc, pocCheck, ackToken string
+	// assessment is a self-assessment of Senegal and source one of its sources, planted before
+	// any snapshot (the SN ministries and coordinators read the assessment; everyone the source).
+	assessment, source string
+	snOther            string // token
+	tokens             map[string]string
+	browsers           map[string]*browser
+	actorOf            map[string]*models.Actor
+	probes             []canaryProbe
+	canaries           []canary
 }
 
 // canaryProbe is one request the test sends as each actor.
@@ -427,11 +509,30 @@ func newCanaryWorld(t *testing.T) *canaryWorld {
 	w.pub = n.newNeed(t, "open", "public")
 	w.pubDeliveredNeed, w.pubEngagement, w.pubProject = n.deliver(t, "public", "Open CSIRT build")
 	require.Equal(t, 201, n.call("POST", "/api/v1/projects/"+w.pubProject+"/transactions", f.donor.Token,
-		map[string]any{"type": "commitment", "amount_usd": 150000, "date": "2027-03-02"}).Status)
+		map[string]any{"type": "commitment", "amount_usd": 150000, "date": "2025-03-02"}).Status)
 	fj := needBody(f, "ministry", "Fiji national CSIRT")
 	fj["country"] = "FJ"
 	r = n.call("POST", "/api/v1/needs", f.ministry2.Token, fj)
 	require.Equal(t, 201, r.Status, string(r.Body))
+	r = n.call("POST", "/api/v1/countries/SN/assessments", f.ministry.Token, assessmentBody(noCERT))
+	require.Equal(t, 201, r.Status, string(r.Body))
+	w.assessment = r.json(t)["id"].(string)
+	r = n.call("POST", "/api/v1/countries/SN/sources", f.ministry.Token, map[string]any{"kind": "cert_website", "title": "CERT-SN",
+		"url": "https://cert.example.sn/", "language": "fr"})
+	require.Equal(t, 201, r.Status, string(r.Body))
+	w.source = r.json(t)["id"].(string)
+
+	w.poc = n.newPoC(t, f.ministry.Token, "SN", pocBody("diplomatic", "Baseline diplomat", "baseline.diplomat@mfa.sn.example"))
+	r = n.call("POST", "/api/v1/poc-checks", f.coord.Token, map[string]any{"countries": []string{"SN"}})
+	require.Equal(t, 201, r.Status, string(r.Body))
+	w.pocCheck = r.json(t)["id"].(string)
+	chk, err := n.store.GetPoCCheck(ctx, w.pocCheck)
+	require.NoError(t, err)
+	w.ackToken = n.app.PoCChecks.Token(chk, w.poc)
+	require.Eventually(t, func() bool { // the e-mail was written and recorded: nothing moves any more
+		c, err := n.store.GetPoCCheck(ctx, w.pocCheck)
+		return err == nil && c.Targets[0].Contacts[0].Mail == models.MailSent
+	}, 10*time.Second, 20*time.Millisecond)
 
 	table := canaryRoutes()
 	for _, k := range registeredRoutes(n) {
@@ -487,7 +588,7 @@ func (w *canaryWorld) plantDelivery(need *models.Need, budget int64, prj *models
 	t := w.t
 	ctx := context.Background()
 	app := w.n.app
-	store := app.Engagements.Store
+	store := w.n.store
 	offer, err := store.GetOffer(ctx, w.offer)
 	require.NoError(t, err)
 	now := time.Now().UTC().Truncate(time.Millisecond)
@@ -618,6 +719,40 @@ func canarySets() []canarySet {
 				c := w.engagementCanary(e, "anon", "ministry2", "snOther", "donor2")
 				c.tokens = append([]string{e.ID, "Canary proposal message"}, amountTokens(e.BudgetUSD)...)
 				return []canary{c}
+			}},
+		{name: "a Point of Contact of Senegal", forbidden: []string{"anon", "ministry2", "donor", "donor2"},
+			plant: func(w *canaryWorld) []canary {
+				// Personal data: seen by Senegal's ministries (snOther too) and coordinators only.
+				id := w.n.newPoC(w.t, w.f.ministry.Token, "SN", map[string]any{"kind": "technical", "name": "Canary Ndeye Sokhna",
+					"role": "Canary incident handler", "organization": "Canary CSIRT", "email": "canary.sokhna@cert.sn.example",
+					"phone": "+221 77 613 29 47", "languages": []string{"wo", "fr"}})
+				return []canary{{what: "PoC Canary Ndeye Sokhna", hiddenFrom: []string{"anon", "ministry2", "donor", "donor2"},
+					tokens:  []string{id, "Canary Ndeye Sokhna", "canary.sokhna@cert.sn.example", "+221776132947", "Canary incident handler", "Canary CSIRT"},
+					lookups: []string{"/api/v1/countries/SN/pocs/" + id, "/countries/SN/pocs/" + id + "/edit"},
+					visible: func(a *models.Actor) bool {
+						if a == nil {
+							return false
+						}
+						pocOf, err := w.n.app.PoCs.PoCOf(context.Background(), a)
+						require.NoError(w.t, err)
+						return models.CanSeePoCs(a, "SN", pocOf)
+					}}}
+			}},
+		{name: "a self-assessment of Senegal", forbidden: []string{"anon", "ministry2", "donor", "donor2"},
+			plant: func(w *canaryWorld) []canary {
+				// The same answers as the world's assessment, so that the readiness (public) does not
+				// change and no new need is proposed: only the assessment itself is new.
+				b := assessmentBody(noCERT)
+				b["comments"] = map[string]string{"cert_exists": "Canary CERT decree pending", "legal_position": "Canary legal drafting team"}
+				r := w.n.call("POST", "/api/v1/countries/SN/assessments", w.f.ministry.Token, b)
+				require.Equal(w.t, 201, r.Status, string(r.Body))
+				v := r.json(w.t)
+				require.Nil(w.t, v["readiness_changes"])
+				id := v["id"].(string)
+				return []canary{{what: "self-assessment " + id, hiddenFrom: []string{"anon", "ministry2", "donor", "donor2"},
+					tokens:  []string{id, "Canary CERT decree pending", "Canary legal drafting team"},
+					lookups: []string{"/api/v1/countries/SN/assessments/" + id, "/countries/SN/assessments/" + id},
+					visible: func(a *models.Actor) bool { return models.CanSeeAssessments(a, "SN") }}}
 			}},
 		{name: "a draft offer", forbidden: []string{"anon", "ministry2", "snOther", "donor2"},
 			plant: func(w *canaryWorld) []canary {

@@ -13,15 +13,27 @@ func (s *Server) handleListCountries() fiber.Handler {
 	}
 }
 
-// handleGetCountry returns one country's profile.
+// handleGetCountry returns one country's profile with its sources.
 func (s *Server) handleGetCountry() fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		v, err := s.deps.App.Countries.Get(c.UserContext(), actor(c), c.Params("iso"))
+		v, err := s.deps.App.Countries.Profile(c.UserContext(), actor(c), c.Params("iso"))
 		if err != nil {
 			return err
 		}
 		setETag(c, v.ReadinessVersion)
 		return c.JSON(v)
+	}
+}
+
+// handleCountryExternal lists the activities imported from IATI that name the country, or a
+// region containing it: who already funds what there.
+func (s *Server) handleCountryExternal() fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		items, err := s.deps.App.ExternalActivitiesIn(c.UserContext(), actor(c), c.Params("iso"))
+		if err != nil {
+			return err
+		}
+		return c.JSON(fiber.Map{"items": items})
 	}
 }
 

@@ -67,14 +67,33 @@ func decodeError(err error) error {
 			return malformed("the body must be a JSON object")
 		}
 		return malformed(fmt.Sprintf("field %s must be %s, not %s", field, jsonKind(typ.Type.Kind().String()), typ.Value),
-			models.FieldError{Field: field, Message: "must be " + jsonKind(typ.Type.Kind().String())})
+			models.FieldError{Field: field, Code: models.ProblemJSONType, Args: models.Args{"expected": models.ArgCode(jsonType(typ.Type.Kind().String()))}})
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-		return malformed(fmt.Sprintf("unknown field %q", name), models.FieldError{Field: name, Message: "is not a field of this object"})
+		return malformed(fmt.Sprintf("unknown field %q", name), models.FieldError{Field: name, Code: models.ProblemUnknownField})
 	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
 		return malformed("the JSON body ends too early")
 	}
 	return malformed("malformed JSON body")
+}
+
+// jsonType names the JSON type a Go kind decodes from, for the json_type problem.
+func jsonType(goKind string) string {
+	switch goKind {
+	case "string":
+		return "string"
+	case "int", "int8", "int16", "int32", "int64", "uint", "uint8", "uint16", "uint32", "uint64":
+		return "integer"
+	case "float32", "float64":
+		return "number"
+	case "bool":
+		return "boolean"
+	case "slice", "array":
+		return "array"
+	case "struct", "map", "ptr":
+		return "object"
+	}
+	return "value"
 }
 
 func jsonKind(goKind string) string {

@@ -71,7 +71,7 @@ func TestNeedToIATIExport(t *testing.T) {
 
 	// Money: the funding figures follow the contract's arithmetic.
 	tx := func(typ string, amount int) map[string]any {
-		r := n.call("POST", "/api/v1/projects/"+prjID+"/transactions", f.donor.Token, map[string]any{"type": typ, "amount_usd": amount, "date": "2027-04-01"})
+		r := n.call("POST", "/api/v1/projects/"+prjID+"/transactions", f.donor.Token, map[string]any{"type": typ, "amount_usd": amount, "date": "2025-04-01"})
 		require.Equal(t, 201, r.Status, string(r.Body))
 		return r.json(t)
 	}
@@ -228,7 +228,7 @@ func TestFundingReport(t *testing.T) {
 	f := n.seed()
 	n.newNeed(t, "open", "public")
 	prj := n.newProject(t)
-	require.Equal(t, 201, n.call("POST", "/api/v1/projects/"+prj+"/transactions", f.donor.Token, map[string]any{"type": "commitment", "amount_usd": 120000, "date": "2027-03-02"}).Status)
+	require.Equal(t, 201, n.call("POST", "/api/v1/projects/"+prj+"/transactions", f.donor.Token, map[string]any{"type": "commitment", "amount_usd": 120000, "date": "2025-03-02"}).Status)
 	r := n.call("GET", "/api/v1/reports/funding?group_by=country", f.coord.Token, nil)
 	require.Equal(t, 200, r.Status)
 	items := r.json(t)["items"].([]any)

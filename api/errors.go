@@ -22,6 +22,10 @@ type Problem struct {
 	RequestID string              `json:"request_id,omitempty"`
 	// Checks names the state of each dependency on a failed readiness probe.
 	Checks map[string]string `json:"checks,omitempty"`
+	// Code and Args say what went wrong as a stable code and its arguments, when the domain
+	// gives them (e.g. why an IATI file cannot be imported).
+	Code string      `json:"code,omitempty"`
+	Args models.Args `json:"args,omitempty"`
 }
 
 // problemTypes gives each status a stable type URI that clients can switch on.
@@ -89,6 +93,7 @@ func toProblem(err error) Problem {
 				p.Detail = de.Detail
 			}
 			p.Errors = de.Fields
+			p.Code, p.Args = de.Code, de.Args
 		}
 	}
 	if errors.Is(err, models.ErrPasswordChangeRequired) {
@@ -114,10 +119,14 @@ func retryAfter(err error, status int) string {
 }
 
 // errorHandler is Fiber's single error handler: every error a handler or middleware returns,
-// and every unknown route, ends here and leaves as application/problem+json.
+// and every unknown route, ends here and leaves as application/problem+json. Each field
+// problem's message is written in the caller's language, next to its code and arguments.
 func errorHandler(log *slog.Logger) fiber.ErrorHandler {
 	return func(c *fiber.Ctx, err error) error {
 		p := toProblem(err)
+		if len(p.Errors) > 0 {
+			p.Errors = localizer(c).FieldErrors(p.Errors)
+		}
 		p.Instance = c.Path()
 		p.RequestID = requestID(c)
 		if p.Status >= 500 && p.Status != 503 {

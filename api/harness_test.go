@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
+	"fmt"
 	"github.com/capmatch/capmatch/adapters/iati"
 	"io"
 	"net/http/httptest"
@@ -18,6 +20,7 @@ import (
 	"github.com/capmatch/capmatch/adapters/passwords"
 	"github.com/capmatch/capmatch/adapters/rediscache"
 	"github.com/capmatch/capmatch/adapters/rediscache/redistest"
+	"github.com/capmatch/capmatch/i18n"
 	"github.com/capmatch/capmatch/models"
 	"github.com/capmatch/capmatch/service"
 	"github.com/stretchr/testify/require"
@@ -27,7 +30,27 @@ func TestMain(m *testing.M) {
 	// Cheap hashing in tests: argon2id at production cost under the race detector would
 	// dominate the suite. The production parameters are tested in package passwords.
 	passwords.Default = passwords.Params{Memory: 64, Time: 1, Threads: 1}
-	os.Exit(storetest.Main(m))
+	code := storetest.Main(m)
+	if code == 0 && wholeSuite() {
+		// Every response the tests receive is checked against openapi.yaml (contract_test.go);
+		// the whole suite must reach every documented operation for that to mean something.
+		if missing := unexercisedOperations(); len(missing) > 0 {
+			fmt.Fprintf(os.Stderr, "FAIL: no API test calls these operations of openapi.yaml, so their answers are never checked against it:\n  %s\n",
+				strings.Join(missing, "\n  "))
+			code = 1
+		}
+	}
+	os.Exit(code)
+}
+
+// wholeSuite reports whether every test of the package ran (no -run or -skip filter).
+func wholeSuite() bool {
+	for _, name := range []string{"test.run", "test.skip"} {
+		if f := flag.Lookup(name); f != nil && f.Value.String() != "" {
+			return false
+		}
+	}
+	return true
 }
 
 // env is one deployment under test: a database and a Redis namespace that one or more API
@@ -44,15 +67,23 @@ type env struct {
 	mu   sync.Mutex
 	seen []string
 	fx   fixture
+	// configure, when set, adjusts the use cases' dependencies of every node (IATI publisher,
+	// public rate limits, ...) before they are built; configureAPI the HTTP layer's.
+	configure    func(*service.Deps)
+	configureAPI func(*Deps)
 }
 
 // node is one API replica.
 type node struct {
-	env   *env
-	srv   *Server
-	app   *service.App
-	cache *rediscache.Client
-	stop  func()
+	env *env
+	srv *Server
+	app *service.App
+	// store is the replica's store, for tests that plant or read documents directly; access
+	// its token issuer, for tests that forge what a client cannot.
+	store  models.Store
+	access models.AccessTokens
+	cache  *rediscache.Client
+	stop   func()
 }
 
 func newEnv(t *testing.T) *env {
@@ -68,15 +99,13 @@ func newEnvWithRedis(t *testing.T, redisURL string) *env {
 // waits until the bus is connected.
 func (e *env) node() *node { return e.nodeWith(nil) }
 
-// nodeWith starts a replica whose store is wrapped by wrap (nil: none), e.g. to count reads.
-func (e *env) nodeWith(wrap func(models.Store) models.Store) *node {
+// nodeWith is node with the service's dependencies adjusted first (an SMTP transport, a short
+// check TTL, a store wrapped to count reads, ...).
+func (e *env) nodeWith(adjust func(d *service.Deps)) *node {
 	t := e.t
 	var store models.Store = storetest.OpenDB(t, e.db)
 	if e.storeURI != "" {
 		store = storetest.OpenAt(t, e.storeURI, e.db)
-	}
-	if wrap != nil {
-		store = wrap(store)
 	}
 	cache, err := rediscache.Open(e.redisURL, e.prefix)
 	require.NoError(t, err)
@@ -84,19 +113,37 @@ func (e *env) nodeWith(wrap func(models.Store) models.Store) *node {
 	require.NoError(t, err)
 	log := discardLogger()
 	bus := rediscache.NewBus(cache, models.NewID(time.Now()), log)
-	app := service.New(service.Deps{Passwords: passwords.Argon2id{}, Activities: iati.Exporter{}, Store: store, Bus: bus, Limiter: rediscache.NewRateLimiter(cache),
-		Access: jwtauth.New(ring, time.Now), Log: log, CursorKey: e.secret,
-		Rankings: rediscache.NewRankings(cache, time.Hour), Webhooks: testWebhooks})
+	access := jwtauth.New(ring, time.Now)
+	deps := service.Deps{Passwords: passwords.Argon2id{}, Activities: iati.Exporter{}, AidData: iati.Importer{}, Texts: i18n.Default(), Store: store, Bus: bus, Limiter: rediscache.NewRateLimiter(cache),
+		Access: access, Log: log, CursorKey: e.secret,
+		Rankings: rediscache.NewRankings(cache, time.Hour), Webhooks: testWebhooks, Mail: testMail,
+		PublicURL: "https://capmatch.test",
+		// Every request of app.Test comes from one address: tests that need the public
+		// rate limit set their own.
+		OpenData: service.OpenDataConfig{RatePerMinute: 1_000_000}}
+	if e.configure != nil {
+		e.configure(&deps)
+	}
+	if adjust != nil {
+		adjust(&deps)
+		store = deps.Store
+	}
+	app := service.New(deps)
 	require.NoError(t, app.Start(context.Background()))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { bus.Run(ctx, app.Sync, 200*time.Millisecond); close(done) }()
 	hooksDone := make(chan struct{})
 	go func() { app.Notifications.Run(ctx); close(hooksDone) }()
-	n := &node{env: e, app: app, cache: cache, srv: New(Deps{Log: log, App: app,
-		Checks: []Check{{"store", store}, {"cache", cache}}})}
+	mailDone := make(chan struct{})
+	go func() { app.Mailer.Run(ctx); close(mailDone) }()
+	apiDeps := Deps{Log: log, App: app, Checks: []Check{{"store", store}, {"cache", cache}}}
+	if e.configureAPI != nil {
+		e.configureAPI(&apiDeps)
+	}
+	n := &node{env: e, app: app, store: store, access: access, cache: cache, srv: New(apiDeps)}
 	require.NoError(t, n.srv.RegisterNotificationMetrics())
-	n.stop = func() { cancel(); <-done; <-hooksDone; _ = cache.Close() }
+	n.stop = func() { cancel(); <-done; <-hooksDone; <-mailDone; _ = cache.Close() }
 	t.Cleanup(n.stop)
 	require.Eventually(t, app.Revocations.Fresh, 5*time.Second, 10*time.Millisecond, "bus connects")
 	return n
@@ -106,6 +153,10 @@ func (e *env) nodeWith(wrap func(models.Store) models.Store) *node {
 // a fraction of a second.
 var testWebhooks = service.WebhookOptions{AllowPrivate: true, Timeout: 5 * time.Second,
 	Backoff: []time.Duration{20 * time.Millisecond, 40 * time.Millisecond, 80 * time.Millisecond, 160 * time.Millisecond}}
+
+// testMail retries e-mails within a fraction of a second.
+var testMail = service.MailOptions{Timeout: 5 * time.Second,
+	Backoff: []time.Duration{20 * time.Millisecond, 40 * time.Millisecond}}
 
 // resp is a decoded response.
 type resp struct {
@@ -135,10 +186,13 @@ func (n *node) call(method, path, token string, body any) resp {
 	t := n.env.t
 	t.Helper()
 	var rd io.Reader
+	contentType := "application/json"
 	switch b := body.(type) {
 	case nil:
 	case string:
 		rd = strings.NewReader(b)
+	case rawBody:
+		rd, contentType = bytes.NewReader(b.data), b.contentType
 	default:
 		raw, err := json.Marshal(b)
 		require.NoError(t, err)
@@ -146,23 +200,18 @@ func (n *node) call(method, path, token string, body any) resp {
 	}
 	req := httptest.NewRequest(method, path, rd)
 	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Content-Type", contentType)
 	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
-	hr, err := n.srv.App().Test(req, -1)
-	require.NoError(t, err)
-	raw, err := io.ReadAll(hr.Body)
-	require.NoError(t, err)
-	h := map[string]string{}
-	for k := range hr.Header {
-		h[k] = hr.Header.Get(k)
-	}
-	n.env.mu.Lock()
-	n.env.seen = append(n.env.seen, string(raw))
-	n.env.mu.Unlock()
-	return resp{Status: hr.StatusCode, Header: h, Body: raw}
+	return n.send(req)
+}
+
+// rawBody is a request body sent as it is, with its own content type (an IATI file).
+type rawBody struct {
+	contentType string
+	data        []byte
 }
 
 // login signs in and returns the access and refresh tokens.

@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"compress/gzip"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -132,16 +134,18 @@ func decodeRow(raw json.RawMessage, v any) error {
 func rowDecodeProblem(i int, err error) models.FieldError {
 	prefix := fmt.Sprintf("rows[%d]", i)
 	if errors.Is(err, errNotObject) {
-		return models.FieldError{Field: prefix, Message: "must be a JSON object"}
+		return models.FieldError{Field: prefix, Code: models.ProblemJSONType, Args: models.Args{"expected": models.ArgCode("object")}}
 	}
 	var de *models.Error
 	if !errors.As(decodeError(err), &de) {
-		return models.FieldError{Field: prefix, Message: "could not be read"}
+		return models.FieldError{Field: prefix, Code: models.ProblemUnreadable}
 	}
 	if len(de.Fields) > 0 {
-		return models.FieldError{Field: prefix + "." + clip(jsonPath(de.Fields[0].Field)), Message: de.Fields[0].Message}
+		f := de.Fields[0]
+		f.Field = prefix + "." + clip(jsonPath(f.Field))
+		return f
 	}
-	return models.FieldError{Field: prefix, Message: clip(de.Detail)}
+	return models.FieldError{Field: prefix, Code: models.ProblemUnreadable}
 }
 
 // jsonPath drops the Go names of embedded structs (service.NeedInput in NeedImportRow) from
@@ -178,10 +182,10 @@ func decodeCSVRows[T any](body []byte, schema rowSchema[T]) ([]T, error) {
 		switch {
 		case setters[j] == nil:
 			probs = append(probs, models.FieldError{Field: fmt.Sprintf("columns[%d]", j),
-				Message: fmt.Sprintf("unknown column %q", clip(h))})
+				Code: models.ProblemUnknownColumn, Args: models.Args{"name": models.ArgText(clip(h))}})
 		case seen[names[j]]:
 			probs = append(probs, models.FieldError{Field: fmt.Sprintf("columns[%d]", j),
-				Message: fmt.Sprintf("repeats column %q", names[j])})
+				Code: models.ProblemRepeatedColumn, Args: models.Args{"name": models.ArgText(clip(names[j]))}})
 		}
 		seen[names[j]] = true
 	}
@@ -196,11 +200,12 @@ func decodeCSVRows[T any](body []byte, schema rowSchema[T]) ([]T, error) {
 		}
 		if errors.Is(err, csv.ErrFieldCount) {
 			probs = append(probs, models.FieldError{Field: fmt.Sprintf("rows[%d]", i),
-				Message: fmt.Sprintf("has %d cells; the header has %d columns", len(rec), len(header))})
+				Code: models.ProblemCellCount, Args: models.Args{"got": models.ArgInt(len(rec)), "want": models.ArgInt(len(header))}})
 			continue
 		}
 		if err != nil {
-			return nil, malformed("malformed CSV", models.FieldError{Field: fmt.Sprintf("rows[%d]", i), Message: err.Error()})
+			return nil, malformed("malformed CSV", models.FieldError{Field: fmt.Sprintf("rows[%d]", i),
+				Code: models.ProblemCSVLine, Args: models.Args{"detail": models.ArgText(clip(err.Error()))}})
 		}
 		if i >= service.MaxImportRows {
 			return nil, service.CheckImportSize(i + 1)
@@ -208,7 +213,7 @@ func decodeCSVRows[T any](body []byte, schema rowSchema[T]) ([]T, error) {
 		var row T
 		for j, cell := range rec {
 			if err := setters[j](&row, cell); err != nil {
-				schema.problems(&row).Add(names[j], "%s", err.Error())
+				schema.problems(&row).Add(names[j], models.ProblemWholeNumber, nil)
 			}
 		}
 		rows = append(rows, row)
@@ -326,4 +331,92 @@ func clip(s string) string {
 		return s
 	}
 	return string([]rune(s)[:max]) + "…"
+}
+
+// iatiImportPath is the route of the IATI activity file import, which streams its body.
+const iatiImportPath = "/api/v1/import/iati"
+
+// handleImportIATI reads an IATI activity file (2.01-2.03) into external activities
+// (coordinators and donors), streaming the body within Deps.IATIImportMaxBytes: the only
+// route allowed more than BodyLimit (see isStreamedRoute). The body may be gzip-compressed
+// (Content-Encoding: gzip); the limit then bounds the file once decompressed as well.
+func (s *Server) handleImportIATI() fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		if err := models.AuthorizeIATIImport(actor(c)); err != nil {
+			return err // before reading the body: a caller who may not import learns nothing about it
+		}
+		ct := strings.ToLower(strings.TrimSpace(strings.Split(c.Get(fiber.HeaderContentType), ";")[0]))
+		if ct != "application/xml" && ct != "text/xml" && !strings.HasSuffix(ct, "+xml") {
+			return fiber.NewError(fiber.StatusUnsupportedMediaType, "send the IATI activity file as application/xml")
+		}
+		max := s.deps.IATIImportMaxBytes
+		tooLarge := &models.Error{Kind: models.ErrTooLarge, Code: "file_too_large", Args: models.Args{"limit_bytes": models.ArgInt(max)},
+			Detail: fmt.Sprintf("the file exceeds the IATI import limit of %d MiB (CAPMATCH_IATI_IMPORT_MAX_MB); nothing was imported", max>>20)}
+		if int64(c.Request().Header.ContentLength()) > max {
+			return tooLarge
+		}
+		var body io.Reader = c.Context().RequestBodyStream()
+		if body == nil {
+			body = bytes.NewReader(c.Body())
+		}
+		// A large file takes longer to arrive than the server's read timeout allows a request.
+		deadline := time.Now().Add(service.IATIImportTimeout)
+		_ = c.Context().SetReadDeadline(deadline)
+		_ = c.Context().SetWriteDeadline(deadline.Add(30 * time.Second))
+		body = &limitedBody{r: body, left: max, tooLarge: tooLarge}
+		switch enc := strings.ToLower(strings.TrimSpace(c.Get(fiber.HeaderContentEncoding))); enc {
+		case "", "identity":
+		case "gzip":
+			zr, err := gzip.NewReader(body)
+			if err != nil {
+				var de *models.Error
+				if errors.As(err, &de) {
+					return err
+				}
+				return malformed("the body is not gzip data")
+			}
+			body = &limitedBody{r: zr, left: max, tooLarge: tooLarge}
+		default:
+			return fiber.NewError(fiber.StatusUnsupportedMediaType, "send the file uncompressed or with Content-Encoding: gzip")
+		}
+		sum, err := s.deps.App.ImportIATI(c.UserContext(), actor(c), body)
+		if err != nil {
+			return err
+		}
+		status := fiber.StatusOK
+		if sum.Imported > 0 {
+			status = fiber.StatusCreated
+		}
+		return c.Status(status).JSON(sum)
+	}
+}
+
+// limitedBody reads at most left bytes of a request body and fails with tooLarge (413) past
+// them; a body that breaks off (the client went away, a broken chunk) is a 400, not a bug.
+type limitedBody struct {
+	r        io.Reader
+	left     int64
+	tooLarge error
+}
+
+func (l *limitedBody) Read(p []byte) (int, error) {
+	if l.left < 0 {
+		return 0, l.tooLarge
+	}
+	if int64(len(p)) > l.left+1 {
+		p = p[:l.left+1]
+	}
+	n, err := l.r.Read(p)
+	l.left -= int64(n)
+	if l.left < 0 {
+		return 0, l.tooLarge
+	}
+	if err != nil && !errors.Is(err, io.EOF) {
+		var de *models.Error
+		if errors.As(err, &de) {
+			return n, err
+		}
+		return n, &models.Error{Kind: models.ErrMalformed, Code: "upload_interrupted", Detail: "the file could not be read to its end; nothing was imported"}
+	}
+	return n, err
 }

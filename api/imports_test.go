@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -32,18 +31,7 @@ func (n *node) callRaw(method, path, token, contentType, body string, header ...
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
-	hr, err := n.srv.App().Test(req, -1)
-	require.NoError(t, err)
-	raw, err := io.ReadAll(hr.Body)
-	require.NoError(t, err)
-	h := map[string]string{}
-	for k := range hr.Header {
-		h[k] = hr.Header.Get(k)
-	}
-	n.env.mu.Lock()
-	n.env.seen = append(n.env.seen, string(raw))
-	n.env.mu.Unlock()
-	return resp{Status: hr.StatusCode, Header: h, Body: raw}
+	return n.send(req)
 }
 
 // listAll walks every page of a list endpoint and returns the items' ids in order.

@@ -20,9 +20,28 @@ func matches(t *testing.T, n *node, path, token string) map[string]any {
 	r := n.call("GET", path, token, nil)
 	require.Equal(t, 200, r.Status, string(r.Body))
 	m := r.json(t)
+	// The contract's field names, byte for byte (more may be added, none renamed).
+	hasKeys := func(obj map[string]any, keys ...string) {
+		t.Helper()
+		for _, k := range keys {
+			assert.Contains(t, obj, k)
+		}
+	}
+	side, other := "need_id", "offer_id"
+	if _, ok := m["offer_id"]; ok {
+		side, other = "offer_id", "need_id"
+	}
+	hasKeys(m, side, "computed_at", "cached", "weights_version", "items")
 	prev := 2.0
 	for i, it := range m["items"].([]any) {
 		item := it.(map[string]any)
+		hasKeys(item, "rank", other, "score", "band", "relevance", "title", "organization_id", "factors")
+		if other == "need_id" {
+			hasKeys(item, "country")
+		}
+		for _, f := range item["factors"].([]any) {
+			hasKeys(f.(map[string]any), "name", "weight", "value", "contribution", "reason")
+		}
 		assert.EqualValues(t, i+1, item["rank"])
 		score := item["score"].(float64)
 		assert.GreaterOrEqual(t, score, 0.0)
@@ -89,7 +108,10 @@ func TestMatchesAreExplainedAndCached(t *testing.T) {
 	}
 	assert.Equal(t, []string{"capability", "language", "modality", "budget", "timing", "maturity", "focus", "priority", "duplication"}, names)
 	assert.Equal(t, "strong", m["items"].([]any)[0].(map[string]any)["band"])
-	assert.Contains(t, factor(m, 0, "capability")["reason"], "cert_setup")
+	capFactor := factor(m, 0, "capability")
+	assert.Equal(t, "capability.exact", capFactor["code"])
+	assert.Equal(t, map[string]any{"capability": map[string]any{"kind": "capability", "value": "cert_setup"}}, capFactor["args"])
+	assert.Equal(t, "The offer covers “Establishing a national CERT/CSIRT”.", capFactor["reason"], "English by default")
 	m = matches(t, n, path, f.donor.Token)
 	assert.Equal(t, true, m["cached"], "second read is served from the cache")
 
@@ -227,7 +249,7 @@ func TestColdReadsComputeOnce(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			<-start
-			_, err := n.app.Matching.OffersForNeedJSON(context.Background(), a, need, 10)
+			_, err := n.app.Matching.OffersForNeed(context.Background(), a, need, 10)
 			assert.NoError(t, err)
 		}()
 	}

@@ -159,7 +159,7 @@ func parseIfMatch(c *fiber.Ctx) (*int64, error) {
 	v, err := strconv.ParseInt(strings.Trim(strings.TrimPrefix(h, "W/"), `"`), 10, 64)
 	if err != nil || v < 0 {
 		return nil, &models.Error{Kind: models.ErrMalformed, Detail: "If-Match must hold the object's version, e.g. \"3\"",
-			Fields: []models.FieldError{{Field: "If-Match", Message: "must be a version number"}}}
+			Fields: []models.FieldError{{Field: "If-Match", Code: models.ProblemVersionFormat}}}
 	}
 	return &v, nil
 }

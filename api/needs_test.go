@@ -260,9 +260,7 @@ func TestOptimisticConcurrency(t *testing.T) {
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("Authorization", "Bearer "+f.coord.Token)
 		req.Header.Set("If-Match", ifMatch)
-		resp, err := n.srv.App().Test(req, -1)
-		require.NoError(t, err)
-		return resp.StatusCode
+		return n.send(req).Status
 	}
 	assert.Equal(t, 409, patch(fmt.Sprintf(`"%d"`, v), `{"priority":"low"}`), "stale If-Match")
 	assert.Equal(t, 200, patch(fmt.Sprintf(`"%d"`, v+1), `{"priority":"low"}`), "current If-Match")

@@ -8,7 +8,8 @@ import (
 )
 
 // handleListNotifications returns the caller's feed (its organization's, plus the
-// coordinators' for coordinators and admins), newest first, with read flags and the unread count.
+// coordinators' for coordinators and admins), newest first, with read flags and the unread
+// count; each notification's text is written in the caller's language.
 func (s *Server) handleListNotifications() fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		limit, err := queryLimit(c, 50, service.FeedSize)
@@ -21,11 +22,17 @@ func (s *Server) handleListNotifications() fiber.Handler {
 		case "true":
 			unreadOnly = true
 		default:
-			return &models.Error{Kind: models.ErrInvalid, Detail: "bad unread", Fields: []models.FieldError{{Field: "unread", Message: "must be true or false"}}}
+			e := models.Invalid("unread", models.ProblemOneOf, models.OneOf([]string{"true", "false"}))
+			e.Detail = "bad unread"
+			return e
 		}
 		feed, err := s.deps.App.Notifications.List(c.UserContext(), actor(c), unreadOnly, limit)
 		if err != nil {
 			return err
+		}
+		L := localizer(c)
+		for i := range feed.Items {
+			feed.Items[i].Text = L.Notice(&feed.Items[i].Notification)
 		}
 		return c.JSON(feed)
 	}
@@ -94,10 +101,10 @@ func (s *Server) handleDeleteWebhook() fiber.Handler {
 // RegisterNotificationMetrics exports the webhook dispatcher's counters on /metrics, so that
 // dropped and failed deliveries (which never fail a request) are visible to operators.
 func (s *Server) RegisterNotificationMetrics() error {
-	d := s.deps.App.Notifications.Webhooks
+	stats := s.deps.App.Notifications.WebhookStats
 	counter := func(name, help string, get func(service.DispatcherStats) int64) prometheus.Collector {
 		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help},
-			func() float64 { return float64(get(d.Stats())) })
+			func() float64 { return float64(get(stats())) })
 	}
 	for _, c := range []prometheus.Collector{
 		counter("capmatch_webhook_deliveries_total", "Webhook deliveries answered 2xx.",
@@ -108,6 +115,26 @@ func (s *Server) RegisterNotificationMetrics() error {
 			func(st service.DispatcherStats) int64 { return st.Retried }),
 		counter("capmatch_webhook_dropped_total", "Webhook deliveries dropped because the queue was full.",
 			func(st service.DispatcherStats) int64 { return st.Dropped }),
+	} {
+		if err := s.metrics.reg.Register(c); err != nil {
+			return err
+		}
+	}
+	// The e-mails of communication checks, sent the same way (off the request path, retried).
+	m := s.deps.App.Mailer
+	mail := func(name, help string, get func(service.MailerStats) int64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help},
+			func() float64 { return float64(get(m.Stats())) })
+	}
+	for _, c := range []prometheus.Collector{
+		mail("capmatch_mail_sent_total", "E-mails handed to the SMTP server or written to the outbox.",
+			func(st service.MailerStats) int64 { return st.Sent }),
+		mail("capmatch_mail_failures_total", "E-mails given up (refused for good or tries exhausted).",
+			func(st service.MailerStats) int64 { return st.Failed }),
+		mail("capmatch_mail_retries_total", "E-mail tries that failed and were scheduled again.",
+			func(st service.MailerStats) int64 { return st.Retried }),
+		mail("capmatch_mail_dropped_total", "E-mails not sent because the queue was full.",
+			func(st service.MailerStats) int64 { return st.Dropped }),
 	} {
 		if err := s.metrics.reg.Register(c); err != nil {
 			return err

@@ -15,8 +15,9 @@ func queryLimit(c *fiber.Ctx, def, max int) (int, error) {
 	}
 	n, err := strconv.Atoi(raw)
 	if err != nil || n < 1 || n > max {
-		return 0, &models.Error{Kind: models.ErrInvalid, Detail: "bad limit",
-			Fields: []models.FieldError{{Field: "limit", Message: "must be a whole number from 1 to " + strconv.Itoa(max)}}}
+		e := models.Invalid("limit", models.ProblemRange, models.Args{"min": models.ArgInt(1), "max": models.ArgInt(max)})
+		e.Detail = "bad limit"
+		return 0, e
 	}
 	return n, nil
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/capmatch/capmatch/models"
+	"github.com/capmatch/capmatch/service"
 	"github.com/gofiber/fiber/v2"
 )
 
@@ -39,7 +40,9 @@ func (s *Server) handleFundingReport() fiber.Handler {
 			c.Set(fiber.HeaderContentDisposition, `attachment; filename="funding-by-`+groupBy+`.csv"`)
 			return c.Send(buf.Bytes())
 		}
-		return &models.Error{Kind: models.ErrInvalid, Detail: "bad format", Fields: []models.FieldError{{Field: "format", Message: "must be json or csv"}}}
+		e := models.Invalid("format", models.ProblemOneOf, models.OneOf([]string{"json", "csv"}))
+		e.Detail = "bad format"
+		return e
 	}
 }
 
@@ -62,7 +65,8 @@ func (s *Server) handleOverlaps() fiber.Handler {
 // handleIATIExport writes the visible projects as an IATI 2.03 activities file.
 func (s *Server) handleIATIExport() fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		b, err := s.deps.App.ExportIATI(c.UserContext(), actor(c), c.Query("country"), models.Date(c.Query("from")), models.Date(c.Query("to")))
+		b, err := s.deps.App.ExportIATI(c.UserContext(), actor(c), service.IATIExport{Country: c.Query("country"),
+			From: models.Date(c.Query("from")), To: models.Date(c.Query("to")), BaseURL: c.BaseURL()})
 		if err != nil {
 			return err
 		}

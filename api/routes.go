@@ -2,6 +2,7 @@ package api
 
 import (
 	"github.com/capmatch/capmatch/models"
+	"github.com/capmatch/capmatch/service"
 	"github.com/gofiber/fiber/v2"
 )
 
@@ -44,6 +45,7 @@ func (s *Server) routes(app *fiber.App) {
 
 	// The catalogue of vocabularies (public: forms and public pages need it).
 	v1.Get("/catalogue", s.handleCatalogue())
+	v1.Get("/questionnaire", s.handleQuestionnaire())
 
 	// Needs, posted by ministries.
 	v1.Post("/needs", auth, s.handleCreateNeed())
@@ -98,10 +100,46 @@ func (s *Server) routes(app *fiber.App) {
 	v1.Get("/countries", auth, s.handleListCountries())
 	v1.Get("/countries/:iso", auth, s.handleGetCountry())
 	v1.Patch("/countries/:iso/readiness", auth, s.handlePatchReadiness())
+	v1.Get("/countries/:iso/external-activities", auth, s.handleCountryExternal())
+	v1.Get("/countries/:iso/readiness/history", auth, s.handleReadinessHistory())
+	v1.Post("/countries/:iso/sources", auth, s.handleAddSource())
+	v1.Patch("/countries/:iso/sources/:id", auth, s.handlePatchSource())
+	v1.Delete("/countries/:iso/sources/:id", auth, s.handleDeleteSource())
 
-	// Bulk import (coordinators).
+	// Self-assessments (the country's ministries and coordinators only).
+	v1.Get("/countries/:iso/assessments", auth, s.handleListAssessments())
+	v1.Post("/countries/:iso/assessments", auth, s.handleSubmitAssessment())
+	v1.Get("/countries/:iso/assessments/:id", auth, s.handleGetAssessment())
+	v1.Post("/countries/:iso/assessments/:id/proposals", auth, s.handleProposeFromAssessment())
+
+	// Points of Contact (personal data: see models.CanSeePoCs) and communication checks.
+	v1.Get("/countries/:iso/pocs", auth, s.handleListPoCs())
+	v1.Post("/countries/:iso/pocs", auth, s.handleCreatePoC())
+	v1.Get("/countries/:iso/pocs/:id", auth, s.handleGetPoC())
+	v1.Patch("/countries/:iso/pocs/:id", auth, s.handlePatchPoC())
+	v1.Delete("/countries/:iso/pocs/:id", auth, s.handleDeletePoC())
+	v1.Get("/countries/:iso/poc-checks", auth, s.handleCountryChecks())
+	v1.Post("/poc-checks", auth, s.handleRunPoCCheck())
+	v1.Get("/poc-checks", auth, s.handleListPoCChecks())
+	v1.Get("/poc-checks/:id", auth, s.handleGetPoCCheck())
+	v1.Post("/poc-checks/:id/close", auth, s.handleClosePoCCheck())
+	v1.Post("/poc-acks", s.handleAcknowledge()) // no sign-in: the signed token is the credential
+	v1.Get("/outbox", auth, s.handleOutbox())
+
+	// Bulk import (coordinators), and IATI activity files (coordinators, donors; streamed).
 	v1.Post("/import/needs", auth, s.handleImportNeeds())
 	v1.Post("/import/offers", auth, s.handleImportOffers())
+	v1.Post("/import/iati", auth, s.handleImportIATI())
+
+	// Open data: what an anonymous visitor may see, as files and a read API, without signing
+	// in, rate-limited per client address (the data dictionary is the web page /open-data).
+	for _, ds := range service.Datasets {
+		app.Get("/open-data/"+ds.Name+".csv", s.handleOpenData(ds, "csv"))
+		app.Get("/open-data/"+ds.Name+".json", s.handleOpenData(ds, "json"))
+	}
+	v1.Get("/public/needs", s.handlePublicNeeds())
+	v1.Get("/public/offers", s.handlePublicOffers())
+	v1.Get("/public/countries", s.handlePublicCountries())
 
 	// Web UI.
 	ui := s.webUI()
@@ -130,7 +168,23 @@ func (s *Server) routes(app *fiber.App) {
 	app.Get("/countries/:iso", ui.Country())
 	app.Get("/countries/:iso/readiness", ui.ReadinessForm())
 	app.Post("/countries/:iso/readiness", ui.SaveReadiness())
+	app.Get("/countries/:iso/pocs/new", ui.NewPoC())
+	app.Post("/countries/:iso/pocs", ui.CreatePoC())
+	app.Get("/countries/:iso/pocs/:id/edit", ui.EditPoC())
+	app.Post("/countries/:iso/pocs/:id/edit", ui.UpdatePoC())
+	app.Post("/countries/:iso/pocs/:id/delete", ui.DeletePoC())
+	app.Get("/countries/:iso/assessments", ui.Assessments())
+	app.Get("/countries/:iso/assessments/new", ui.NewAssessment())
+	app.Post("/countries/:iso/assessments", ui.SubmitAssessment())
+	app.Get("/countries/:iso/assessments/:id", ui.Assessment())
+	app.Post("/countries/:iso/assessments/:id/proposals", ui.ProposeFromAssessment())
+	app.Get("/countries/:iso/sources/new", ui.NewSource())
+	app.Post("/countries/:iso/sources", ui.CreateSource())
+	app.Get("/countries/:iso/sources/:id/edit", ui.EditSource())
+	app.Post("/countries/:iso/sources/:id/edit", ui.UpdateSource())
+	app.Post("/countries/:iso/sources/:id/delete", ui.DeleteSource())
 	app.Get("/map", ui.Map())
+	app.Get("/open-data", ui.OpenData())
 	app.Get("/ministry", ui.MinistryHome())
 	app.Get("/ministry/needs/new", ui.NewNeed())
 	app.Post("/ministry/needs", ui.CreateNeed())
@@ -145,6 +199,15 @@ func (s *Server) routes(app *fiber.App) {
 	app.Get("/coordinator/weights", ui.WeightsEditor())
 	app.Post("/coordinator/weights", ui.SaveWeights())
 	app.Get("/coordinator/funding", ui.Funding())
+	app.Get("/coordinator/poc-checks", ui.PoCChecks())
+	app.Post("/coordinator/poc-checks", ui.RunPoCCheck())
+	app.Get("/coordinator/poc-checks/:id", ui.PoCCheck())
+	app.Post("/coordinator/poc-checks/:id/close", ui.ClosePoCCheck())
+	app.Get("/coordinator/outbox", ui.Outbox())
+	// The acknowledgement link of a communication check: no sign-in; the GET only shows a
+	// confirmation page, the POST from it acknowledges (mail scanners fetch links).
+	app.Get("/ack/:token", ui.AckPage())
+	app.Post("/ack/:token", ui.Acknowledge())
 	app.Get("/engagements", ui.Engagements())
 	app.Post("/engagements", ui.ProposeEngagement())
 	app.Get("/engagements/:id", ui.Engagement())

@@ -51,18 +51,7 @@ func (n *node) secCall(method, path, token string, headers map[string]string, bo
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
-	hr, err := n.srv.App().Test(req, -1)
-	require.NoError(t, err)
-	raw, err := io.ReadAll(hr.Body)
-	require.NoError(t, err)
-	h := map[string]string{}
-	for k := range hr.Header {
-		h[k] = hr.Header.Get(k)
-	}
-	n.env.mu.Lock()
-	n.env.seen = append(n.env.seen, string(raw))
-	n.env.mu.Unlock()
-	return resp{Status: hr.StatusCode, Header: h, Body: raw}
+	return n.send(req)
 }
 
 // TestSecurityHeadersOnEveryKindOfResponse checks the headers every response carries (API
@@ -333,7 +322,10 @@ func TestResponsesExposeOnlyKnownProperties(t *testing.T) {
 	allowed := map[string][]string{
 		"need": {"id", "title", "description", "country", "theme", "capability", "modalities", "languages", "budget_usd", "start_by",
 			"duration_months", "priority", "maturity", "visibility", "status", "status_reason", "organization_id", "created_by",
-			"created_at", "updated_at", "version", "engagement_id", "gen", "organization_name"},
+			"created_at", "updated_at", "version", "engagement_id", "gen", "organization_name", "proposal"},
+		// A Point of Contact (for those who may see it): never its linked account or nominating
+		// organization, only whether it is linked.
+		"poc": {"id", "kind", "name", "role", "organization", "email", "phone", "languages", "linked", "created_at", "updated_at", "version"},
 		"offer": {"id", "title", "description", "themes", "capabilities", "modalities", "languages", "eligible_countries",
 			"eligible_regions", "budget_usd", "max_engagements", "available_from", "available_until", "status", "status_reason",
 			"engagements_used", "engagements_remaining", "budget_remaining_usd", "organization_id", "created_by", "created_at", "updated_at",
@@ -354,6 +346,8 @@ func TestResponsesExposeOnlyKnownProperties(t *testing.T) {
 	get("user", "/api/v1/me", f.donor.Token)
 	get("user", "/api/v1/users/"+f.donor.ID, f.coord.Token)
 	get("organization", "/api/v1/organizations/"+f.donorOrg, f.ministry.Token)
+	poc := n.newPoC(t, f.ministry.Token, "SN", pocBody("diplomatic", "A. Diallo", f.ministry.Email)) // linked to the account
+	get("poc", "/api/v1/countries/SN/pocs/"+poc, f.coord.Token)
 	for _, it := range n.call("GET", "/api/v1/needs", f.donor.Token, nil).json(t)["items"].([]any) {
 		got["need list item"] = it.(map[string]any)
 	}
@@ -522,9 +516,10 @@ func TestCompressedAndForeignBodiesAreRefused(t *testing.T) {
 	assert.Equal(t, offersBefore, offersAfter)
 }
 
-// TestBodyLimitOnRealEndpoints: bodies over 1 MiB are refused with a 413 problem+json by the
-// server while reading, whether announced by Content-Length or streamed in chunks, on
-// authenticated and public endpoints alike (TestErrorsAreProblemJSON covers a test route).
+// TestBodyLimitOnRealEndpoints: bodies over 1 MiB are refused with a 413 problem+json before
+// any handler reads them (limitBody), whether announced by Content-Length or streamed in
+// chunks, on authenticated and public endpoints alike (TestErrorsAreProblemJSON covers a test
+// route; TestIATIImportSizeLimit the one route allowed more).
 func TestBodyLimitOnRealEndpoints(t *testing.T) {
 	e := newEnv(t)
 	n := e.node()
@@ -564,8 +559,10 @@ func TestBodyLimitOnRealEndpoints(t *testing.T) {
 			if tc.token != "" {
 				auth = "Authorization: Bearer " + tc.token + "\r\n"
 			}
+			// The server streams bodies: it reads the first 8 KiB before any handler runs, then
+			// answers without reading the rest.
 			hr, b := send(t, fmt.Sprintf("POST %s HTTP/1.1\r\nHost: x\r\n%sContent-Type: application/json\r\nContent-Length: %d\r\n\r\n",
-				tc.path, auth, BodyLimit+1), nil)
+				tc.path, auth, BodyLimit+1), bytes.NewReader(make([]byte, 8<<10)))
 			assert.Equal(t, 413, hr.StatusCode, string(b))
 			assert.Equal(t, "urn:capmatch:problem:too-large", decodeProblem(t, hr, b).Type)
 		})
@@ -720,7 +717,7 @@ func TestTokenIssuedToADisabledUserFails(t *testing.T) {
 	f := n.seed()
 	require.Equal(t, 200, n.call("POST", "/api/v1/users/"+f.ministry2.ID+"/disable", f.coord.Token, nil).Status)
 	time.Sleep(1100 * time.Millisecond) // token times are whole seconds: issue this one after the revocation
-	tok, _, _, err := n.app.Auth.Access.Issue(models.Actor{UserID: f.ministry2.ID, Role: models.RoleMinistry, OrgID: f.fjOrg,
+	tok, _, _, err := n.access.Issue(models.Actor{UserID: f.ministry2.ID, Role: models.RoleMinistry, OrgID: f.fjOrg,
 		Country: "FJ", FamilyID: models.NewID(time.Now())}, models.AccessTokenTTL)
 	require.NoError(t, err)
 	assert.Equal(t, 401, n.call("GET", "/api/v1/me", tok, nil).Status)

@@ -14,8 +14,13 @@ import (
 	"github.com/gofiber/fiber/v2"
 )
 
-// BodyLimit is the largest request body accepted; larger bodies get a 413.
+// BodyLimit is the largest request body accepted, except by the routes that stream their body
+// (POST /api/v1/import/iati, see IATIImportMaxBytes); larger bodies get a 413.
 const BodyLimit = 1 << 20
+
+// DefaultIATIImportMaxBytes bounds an IATI activity file sent to POST /api/v1/import/iati when
+// Deps.IATIImportMaxBytes is zero (CAPMATCH_IATI_IMPORT_MAX_MB).
+const DefaultIATIImportMaxBytes = 256 << 20
 
 // Pinger is a dependency that readiness checks: the store or the cache.
 type Pinger interface {
@@ -36,6 +41,9 @@ type Deps struct {
 	Checks []Check
 	// App holds the use cases (sign-in, accounts, needs, offers, countries, ...).
 	App *service.App
+	// IATIImportMaxBytes bounds the (streamed) body of POST /api/v1/import/iati; zero means
+	// DefaultIATIImportMaxBytes. Every other route keeps BodyLimit.
+	IATIImportMaxBytes int64
 }
 
 // Server is the HTTP server: a Fiber app plus the readiness state that shutdown flips.
@@ -51,14 +59,23 @@ func New(d Deps) *Server {
 	if d.Log == nil {
 		d.Log = slog.Default()
 	}
+	if d.IATIImportMaxBytes <= 0 {
+		d.IATIImportMaxBytes = DefaultIATIImportMaxBytes
+	}
 	s := &Server{deps: d, metrics: newMetrics()}
 	s.app = fiber.New(fiber.Config{
-		AppName:      "capmatch",
-		BodyLimit:    BodyLimit,
-		ReadTimeout:  15 * time.Second,
-		WriteTimeout: 30 * time.Second,
-		IdleTimeout:  120 * time.Second,
-		ErrorHandler: errorHandler(d.Log),
+		AppName:   "capmatch",
+		BodyLimit: BodyLimit,
+		// Bodies are streamed, so that an IATI import of hundreds of MB is read as it arrives
+		// instead of being held in memory; limitBody (middleware.go) reads every other body
+		// up to BodyLimit before any handler runs. Multipart forms are parsed from that read
+		// body, never spooled by the server beforehand.
+		StreamRequestBody:            true,
+		DisablePreParseMultipartForm: true,
+		ReadTimeout:                  15 * time.Second,
+		WriteTimeout:                 30 * time.Second,
+		IdleTimeout:                  120 * time.Second,
+		ErrorHandler:                 errorHandler(d.Log),
 		// Fiber's default hands out strings that point into buffers it reuses for the next
 		// request; anything kept beyond the request (the read model, caches, rate-limit keys)
 		// would change under our feet. Immutable copies them.
@@ -67,6 +84,11 @@ func New(d Deps) *Server {
 		JSONEncoder:           json.Marshal,
 		JSONDecoder:           json.Unmarshal,
 		ReadBufferSize:        16 << 10,
+		// A path is answered only as the route table writes it: "/API/V1/NEEDS" and
+		// "/api/v1/needs/" are 404, so that one resource has one URL (caches, ETags, audit
+		// and metrics by route) and the OpenAPI document describes every path served.
+		StrictRouting: true,
+		CaseSensitive: true,
 	})
 	// While shutting down, answer with Connection: close. Otherwise a keep-alive client that got
 	// its response reuses the connection the server is about to close, and its next request

@@ -2,6 +2,7 @@ package api
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -13,6 +14,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/stretchr/testify/assert"
@@ -29,10 +31,19 @@ func newTestServer(checks ...Check) *Server {
 
 func do(t *testing.T, app *fiber.App, req *http.Request) (*http.Response, []byte) {
 	t.Helper()
+	var sent []byte
+	if req.Body != nil {
+		var err error
+		sent, err = io.ReadAll(req.Body)
+		require.NoError(t, err)
+		req.Body = io.NopCloser(bytes.NewReader(sent))
+	}
+	probe := req.Clone(context.Background())
 	resp, err := app.Test(req, -1)
 	require.NoError(t, err)
 	b, err := io.ReadAll(resp.Body)
 	require.NoError(t, err)
+	checkContract(t, exchange{req: probe, reqBody: sent, status: resp.StatusCode, header: resp.Header, body: b})
 	return resp, b
 }
 
@@ -125,11 +136,13 @@ func TestErrorsAreProblemJSON(t *testing.T) {
 	require.NoError(t, err)
 	go func() { _ = app.Listener(ln) }()
 	defer func() { _ = app.Shutdown() }()
-	// Announce a body over the limit; the server answers from the headers without reading it.
+	// Announce a body over the limit; the server answers after its first 8 KiB (the server
+	// streams bodies: it reads that much before any handler runs), without reading the rest.
 	conn, err := net.Dial("tcp", ln.Addr().String())
 	require.NoError(t, err)
 	defer conn.Close()
-	_, err = fmt.Fprintf(conn, "POST /test/echo HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n\r\n", BodyLimit+1)
+	_, err = fmt.Fprintf(conn, "POST /test/echo HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n\r\n%s", BodyLimit+1,
+		strings.Repeat("x", 8<<10))
 	require.NoError(t, err)
 	hresp, err := http.ReadResponse(bufio.NewReader(conn), nil)
 	require.NoError(t, err)
@@ -180,5 +193,63 @@ func TestMetricsLabelsSurviveBufferReuse(t *testing.T) {
 		m := regexp.MustCompile(`method="([^"]*)"`).FindStringSubmatch(line)
 		require.NotNil(t, m, line)
 		assert.Contains(t, []string{"GET", "POST", "PUT", "DELETE", "PATCH"}, m[1], line)
+	}
+}
+
+// TestRoutingIsStrictAndCaseSensitive: a path is answered only as written in the route table
+// (issue 14): another case or a trailing slash is 404, for the API, the operations endpoints
+// and the web UI alike; path parameters keep their own rules (a country code in any case).
+func TestRoutingIsStrictAndCaseSensitive(t *testing.T) {
+	e := newEnv(t)
+	n := e.node()
+	f := n.seed()
+	for _, ok := range []string{"/api/v1/needs", "/api/v1/catalogue", "/healthz", "/api/v1/countries/sn", "/api/v1/countries/SN"} {
+		assert.Equal(t, 200, n.call("GET", ok, f.coord.Token, nil).Status, ok)
+	}
+	for _, bad := range []string{"/API/V1/NEEDS", "/api/v1/needs/", "/Api/v1/catalogue", "/api/v1/catalogue/",
+		"/HEALTHZ", "/healthz/", "/api/v1/Needs", "/api/v1/countries/SN/", "/API/v1/openapi.json"} {
+		r := n.call("GET", bad, f.coord.Token, nil)
+		assert.Equal(t, 404, r.Status, bad)
+	}
+	// The web UI: its pages as written, and nothing else.
+	page := func(path string) int {
+		req := httptest.NewRequest("GET", path, nil)
+		req.Header.Set("Accept", "text/html")
+		return n.send(req).Status
+	}
+	for _, ok := range []string{"/", "/signin", "/needs", "/countries/SN"} {
+		assert.Equal(t, 200, page(ok), ok)
+	}
+	for _, bad := range []string{"/SIGNIN", "/signin/", "/Needs", "/needs/", "/countries/SN/"} {
+		assert.Equal(t, 404, page(bad), bad)
+	}
+}
+
+// TestMalformedHTTPIsAProblem: a request that is not well-formed HTTP gets a 400 problem from
+// the one error handler, whatever the operation (openapi.yaml documents 400 on the operations
+// that have no other client error, such as /healthz).
+func TestMalformedHTTPIsAProblem(t *testing.T) {
+	s := newTestServer()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	go func() { _ = s.App().Listener(ln) }()
+	t.Cleanup(func() { _ = s.App().Shutdown() })
+	for _, raw := range []string{
+		"GET /healthz HTTP/1.1\r\nHost: x\r\nA header without a colon\r\n\r\n",
+		"GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: many\r\n\r\n",
+	} {
+		c, err := net.Dial("tcp", ln.Addr().String())
+		require.NoError(t, err)
+		require.NoError(t, c.SetDeadline(time.Now().Add(5*time.Second)))
+		_, err = io.WriteString(c, raw)
+		require.NoError(t, err)
+		hr, err := http.ReadResponse(bufio.NewReader(c), nil)
+		require.NoError(t, err, raw)
+		body, err := io.ReadAll(hr.Body)
+		require.NoError(t, err)
+		_ = c.Close()
+		assert.Equal(t, 400, hr.StatusCode, raw)
+		decodeProblem(t, hr, body)
+		checkContract(t, exchange{req: httptest.NewRequest("GET", "/healthz", nil), status: hr.StatusCode, header: hr.Header, body: body})
 	}
 }

@@ -68,6 +68,11 @@ func (n *node) callFrom(ip, method, path, token string, body any) resp {
 	defer hr.Body.Close()
 	raw, err := io.ReadAll(hr.Body)
 	require.NoError(t, err)
+	var sent []byte
+	if body != nil {
+		sent, _ = json.Marshal(body)
+	}
+	checkContract(t, exchange{req: req, reqBody: sent, status: hr.StatusCode, header: hr.Header, body: raw})
 	h := map[string]string{}
 	for k := range hr.Header {
 		h[k] = hr.Header.Get(k)

@@ -60,3 +60,39 @@ func TestStoreOutageIs503WithRetryAfter(t *testing.T) {
 		return n.call("POST", "/api/v1/needs", f.ministry.Token, needBody(f, "ministry", "After the outage")).Status == 201
 	}, 15*time.Second, 100*time.Millisecond, "writes work again once the store answers")
 }
+
+// TestListsNameOrganizationsWhileTheStoreIsDown: needs and offers are read from the in-memory
+// model while the store is down (RELIABILITY.md), and so are the names of the organizations
+// behind them that every view carries: a replica started after the organizations were created
+// (a restart, a second replica) has them in memory from its start, not only once it has read
+// each from the store.
+func TestListsNameOrganizationsWhileTheStoreIsDown(t *testing.T) {
+	u, err := url.Parse(storetest.URI())
+	require.NoError(t, err)
+	p, err := embedded.StartWriteProxy(context.Background(), "127.0.0.1:0", u.Host, nil)
+	require.NoError(t, err)
+	e := newEnv(t)
+	first := e.node()
+	f := first.seed()
+	offer := first.offerWith(t, nil)
+	need := first.newNeed(t, "open", "public")
+
+	e.storeURI = p.URI()
+	n := e.node()
+	p.Stop()
+	for path, name := range map[string]string{"/api/v1/offers/" + offer: "Francophone CSIRT Programme",
+		"/api/v1/needs/" + need: "Ministry of Foreign Affairs of Senegal"} {
+		r := n.call("GET", path, f.donor.Token, nil)
+		require.Equal(t, 200, r.Status, "%s with the store down: %s", path, r.Body)
+		assert.Equal(t, name, r.json(t)["organization_name"], path)
+	}
+	for _, path := range []string{"/api/v1/offers", "/api/v1/needs"} {
+		r := n.call("GET", path, f.donor.Token, nil)
+		require.Equal(t, 200, r.Status, "%s with the store down: %s", path, r.Body)
+		items, _ := r.json(t)["items"].([]any)
+		require.NotEmpty(t, items, path)
+		for _, it := range items {
+			assert.NotEmpty(t, it.(map[string]any)["organization_name"], path)
+		}
+	}
+}

@@ -141,7 +141,8 @@ func TestOverlapsListOnlyWhatTheCallerMaySee(t *testing.T) {
 }
 
 // dupReason returns the duplication factor's reason of each item of a ranking, by the id
-// under key.
+// under key: its code, the count when it has one, its capability and country ("duplication.some
+// 4 cert_setup SN"). The reason written in English says no more than its arguments.
 func dupReason(t *testing.T, r resp, key string) map[string]string {
 	t.Helper()
 	require.Equal(t, 200, r.Status, string(r.Body))
@@ -150,7 +151,16 @@ func dupReason(t *testing.T, r resp, key string) map[string]string {
 		m := it.(map[string]any)
 		for _, fa := range m["factors"].([]any) {
 			if fm := fa.(map[string]any); fm["name"] == "duplication" {
-				out[m[key].(string)] = fm["reason"].(string)
+				args := fm["args"].(map[string]any)
+				value := func(name string) string { return fmt.Sprint(args[name].(map[string]any)["value"]) }
+				s := fm["code"].(string)
+				if _, ok := args["count"]; ok {
+					s += " " + value("count")
+				}
+				out[m[key].(string)] = s + " " + value("capability") + " " + value("country")
+				if _, ok := args["count"]; !ok {
+					assert.NotRegexp(t, `[0-9]`, fm["reason"], "a reason without a count shows no number")
+				}
 			}
 		}
 	}
@@ -170,11 +180,11 @@ func TestDuplicationReasonCountsOnlyVisibleDeliveries(t *testing.T) {
 	offer := n.newOffer(t, "open")
 	w := &authzWorld{t: t, n: n, f: f}
 	want := map[string]string{
-		"coordinator": "4 active projects or agreed engagements already deliver cert_setup in SN",
-		"ministry":    "4 active projects or agreed engagements already deliver cert_setup in SN",
-		"donor":       "4 active projects or agreed engagements already deliver cert_setup in SN",
-		"donor2":      "2 active projects or agreed engagements already deliver cert_setup in SN",
-		"ministry2":   "1 active project or agreed engagement already delivers cert_setup in SN",
+		"coordinator": "duplication.some 4 cert_setup SN",
+		"ministry":    "duplication.some 4 cert_setup SN",
+		"donor":       "duplication.some 4 cert_setup SN",
+		"donor2":      "duplication.some 2 cert_setup SN",
+		"ministry2":   "duplication.some 1 cert_setup SN",
 	}
 	for actor, reason := range want {
 		got := dupReason(t, n.call("GET", "/api/v1/needs/"+need+"/matches?limit=50", w.token(actor), nil), "offer_id")
@@ -205,9 +215,9 @@ func TestDuplicationReasonCountsOnlyVisibleDeliveries(t *testing.T) {
 	require.Equal(t, 200, n.call("POST", "/api/v1/needs/"+maturity+"/submit", f.ministry.Token, nil).Status)
 	require.Equal(t, 200, n.call("POST", "/api/v1/needs/"+maturity+"/approve", f.coord.Token, nil).Status)
 	for actor, reason := range map[string]string{
-		"coordinator": "1 active project or agreed engagement already delivers cert_maturity in SN",
-		"donor2":      "at least one active project or agreed engagement already delivers cert_maturity in SN",
-		"ministry2":   "at least one active project or agreed engagement already delivers cert_maturity in SN",
+		"coordinator": "duplication.some 1 cert_maturity SN",
+		"donor2":      "duplication.hidden cert_maturity SN",
+		"ministry2":   "duplication.hidden cert_maturity SN",
 	} {
 		got := dupReason(t, n.call("GET", "/api/v1/needs/"+maturity+"/matches?limit=50", w.token(actor), nil), "offer_id")
 		require.NotEmpty(t, got, actor)

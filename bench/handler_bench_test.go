@@ -23,6 +23,7 @@ import (
 	"github.com/capmatch/capmatch/adapters/rediscache/redistest"
 	"github.com/capmatch/capmatch/api"
 	"github.com/capmatch/capmatch/bench/synth"
+	"github.com/capmatch/capmatch/i18n"
 	"github.com/capmatch/capmatch/models"
 	"github.com/capmatch/capmatch/service"
 	"github.com/valyala/fasthttp"
@@ -64,7 +65,7 @@ func newHandlerWorld(b *testing.B) *handlerWorld {
 	now := func() time.Time { return today.Add(9 * time.Hour) }
 	tokens := jwtauth.New(ring, time.Now)
 	app := service.New(service.Deps{Store: nopStore{}, Bus: nopBus{}, Access: tokens, Now: now, Log: log,
-		CursorKey: []byte("bench"), Rankings: rediscache.NewRankings(cache, time.Hour)})
+		CursorKey: []byte("bench"), Rankings: rediscache.NewRankings(cache, time.Hour), Texts: i18n.Default()})
 	app.Revocations.SetFresh(true)
 	needs, offers, _ := synth.Data(42, 1000, 1000)
 	for _, o := range offers {

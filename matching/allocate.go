@@ -53,7 +53,7 @@ func AllocateAll(needs []*models.Need, offers []*models.Offer, w Weights, c *Con
 		if !nr.rankable {
 			continue
 		}
-		ov := q.ec.overlaps(n)
+		ov := q.ec.dup(n)
 		for _, or := range ors {
 			if s, ok := q.pairScore(nr, or, ov); ok && s > 0 {
 				cands = append(cands, Match{NeedID: n.ID, OfferID: or.o.ID, Score: unitsToFloat(s)})

@@ -57,17 +57,19 @@
 // # Factors
 //
 // Every match lists nine factors, in this order, each with a value in [0,1], its weight,
-// its contribution (weight × value × relevance) and a reason in plain English:
+// its contribution (weight × value × relevance) and its reason: a stable code (ReasonCodes)
+// and named arguments (models.Arg), which the edges write in the reader's language from the
+// catalog (package i18n). The engine writes no sentence:
 //
 //   - capability: 1 when the offer covers the need's capability; 0.5 when it covers only the
 //     capability's theme (listed in its themes or through another capability of the same
-//     theme); 0 otherwise. "offer covers the incident_management theme but not cert_setup".
+//     theme); 0 otherwise. capability.theme {theme: incident_management, capability: cert_setup}.
 //     It is also the pair's relevance (see above).
 //   - language: the share of the need's languages the offer delivers in (1 when the need
-//     names none). "delivers in fr (1 of 1 requested languages)".
+//     names none). language.all {got: [fr], matched: 1, asked: 1}.
 //   - modality: the share of the need's modalities the offer provides (1 when none named).
 //   - budget: the offer's remaining budget over the need's budget, at most 1 (1 when the
-//     need states no budget). "remaining budget $1,600,000 covers the $400,000 requested".
+//     need states no budget). budget.full {remaining: 1600000, requested: 400000} (usd).
 //   - timing: the share of the need's period that the offer's window covers. The period
 //     starts at start_by, or today if that has passed, and lasts duration_months (at least
 //     one month), counted in days; 0.5 when the need has no start date at all.
@@ -82,14 +84,19 @@
 //     baseline and target scores a neutral 0.5.
 //   - focus: how narrowly the offer is aimed, 1 − (n − 1)/(N − 1) for an offer open to n of
 //     the N = 249 countries and territories of models.Countries: 1 for a single country,
-//     about 0.77 for Africa, 0 for an offer open everywhere. "offer is open to 60 of 249
-//     countries and territories". At equal fit a broker proposes the programme designed for
+//     about 0.77 for Africa, 0 for an offer open everywhere. focus.some {reach: 60, total:
+//     249}. At equal fit a broker proposes the programme designed for
 //     the need's region, with its peer network and context, before a worldwide one; the
 //     evaluation set's broker does so in six cases. It depends on the offer only, so it does
 //     not reorder the needs of one offer.
 //   - priority: the need's priority, high 1, medium 0.6, low 0.3 (unknown counts as medium).
 //   - duplication: 1 when no active project or agreed engagement already delivers the need's
 //     capability in its country (Context.Active), 0 when one does; the reason says how many.
+//     When only activities that others publish to IATI deliver it (Context.External, imported
+//     from IATI files), 1 − ExternalWeight × the confidence of the surest mapping (0.5 at high
+//     confidence, 0.7 medium, 0.85 low): known less well than a delivery on capmatch, they
+//     count half at most. "no active project or agreed engagement already delivers cert_setup
+//     in SN, but 2 activities published to IATI by others may (mapping confidence 0.6)".
 //     Modelled as a positive factor so that the score stays a plain weighted sum in [0,1].
 //
 // Priority and duplication depend on the need only, so they do not reorder the offers of

@@ -519,7 +519,7 @@ var evalBaselines = []struct {
 	// The previous scorer: the previous default weights as a plain weighted sum, no gate,
 	// no focus.
 	{"previous scorer (ungated weighted sum)", false, func(nr *needRec, or *offerRec, today int32) int64 {
-		v := values(nr, or, today, 0)
+		v := values(nr, or, today, dupInput{})
 		var s int64
 		for i := range v {
 			s += unit(int64(previousWeights[i]*scale), v[i])

@@ -12,7 +12,8 @@ import (
 // 0 <= score <= 1, score == sum of contributions, contribution == weight × value (to the
 // rounding), values in [0,1], and that scoring is deterministic.
 func TestScoreProperties(t *testing.T) {
-	needs, offers, ctx := synthData(12, 120, 120)
+	needs, offers, c := synthData(12, 120, 120)
+	ctx := withExternal(c, needs) // and activities published to IATI by others (issue 18.1)
 	passed := 0
 	for name, w := range testWeights() {
 		for _, n := range needs {

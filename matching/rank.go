@@ -12,9 +12,9 @@ import (
 type query struct {
 	w        [nFactors]int64
 	ec       evalCtx
-	g        [2]gate          // by relevance level: gExact, gTheme
-	overlaps []int32          // per need slot, precomputed by RebuildAll
-	dup      map[uint64]int32 // Active keyed by interned country and capability
+	g        [2]gate             // by relevance level: gExact, gTheme
+	overlaps []dupInput          // per need slot, precomputed by RebuildAll
+	dup      map[uint64]dupInput // Active and External keyed by interned country and capability
 }
 
 func newQuery(w Weights, c *Context) *query {
@@ -26,25 +26,37 @@ func newQuery(w Weights, c *Context) *query {
 // indexActive re-keys the context's Active map by interned ids, once per query, for queries
 // that look up many needs: an integer key hashes much faster than two strings.
 func (q *query) indexActive(v *vocab) {
-	q.dup = make(map[uint64]int32, len(q.ec.active))
-	for d, n := range q.ec.active {
+	q.dup = make(map[uint64]dupInput, len(q.ec.active)+len(q.ec.external))
+	key := func(d Delivery) (uint64, bool) {
 		c, ok1 := v.country.lookup(d.Country)
 		k, ok2 := v.capability.lookup(string(d.Capability))
-		if ok1 && ok2 && n > 0 {
-			q.dup[uint64(c)<<32|uint64(k)] = int32(min(n, 1<<30))
+		return uint64(c)<<32 | uint64(k), ok1 && ok2
+	}
+	for d, n := range q.ec.active {
+		if k, ok := key(d); ok && n > 0 {
+			x := q.dup[k]
+			x.n = min(n, 1<<30)
+			q.dup[k] = x
+		}
+	}
+	for d, e := range q.ec.external {
+		if k, ok := key(d); ok && e.Count > 0 {
+			x := q.dup[k]
+			x.ext = e
+			q.dup[k] = x
 		}
 	}
 }
 
-// needOverlaps returns the overlaps of an indexed need.
-func (q *query) needOverlaps(nr *needRec) int {
+// needOverlaps returns the duplication input of an indexed need.
+func (q *query) needOverlaps(nr *needRec) dupInput {
 	switch {
 	case q.overlaps != nil:
-		return int(q.overlaps[nr.slot])
+		return q.overlaps[nr.slot]
 	case q.dup != nil:
-		return int(q.dup[uint64(nr.country)<<32|uint64(nr.cap)])
+		return q.dup[uint64(nr.country)<<32|uint64(nr.cap)]
 	}
-	return q.ec.overlaps(nr.n)
+	return q.ec.dup(nr.n)
 }
 
 // needBound is the most a need can score with an offer at relevance level g, whatever the
@@ -260,7 +272,7 @@ func (ix *Index) Explain(needID, offerID string, w Weights, c *Context) (Match, 
 	if !passes(nr, or, q.ec.today) {
 		return Match{}, false
 	}
-	ov := q.ec.overlaps(nr.n)
+	ov := q.ec.dup(nr.n)
 	return explain(nr, or, &q.w, q.ec.today, ov, q.ec.seen(nr.n, ov)), true
 }
 
@@ -297,10 +309,10 @@ func (ix *Index) RebuildAll(k int, w Weights, c *Context, workers int) Rankings 
 	}
 	q := newQuery(w, c)
 	q.indexActive(ix.v)
-	overlaps := make([]int32, len(ix.needs))
+	overlaps := make([]dupInput, len(ix.needs))
 	for s, nr := range ix.needs {
 		if nr != nil {
-			overlaps[s] = int32(q.needOverlaps(nr))
+			overlaps[s] = q.needOverlaps(nr)
 		}
 	}
 	q.overlaps = overlaps

@@ -319,12 +319,12 @@ func (ix *Index) RefreshNeed(old *models.Need, needID string, current func(offer
 	r := Refresh{Changed: map[string][]Match{}}
 	var redo []redoItem
 	slots := ix.affectedOffers(old, now)
-	var ovNow, ovWas int
+	var ovNow, ovWas dupInput
 	if nr != nil {
 		ovNow = q.needOverlaps(nr)
 	}
 	if was != nil {
-		ovWas = q.ec.overlaps(was.n)
+		ovWas = q.ec.dup(was.n)
 	}
 	chs := make([]change, len(slots))
 	parallel(len(slots), scanWorkers(len(slots)), func(_ *topHeap, i int) {

@@ -6,8 +6,10 @@ import (
 	"github.com/capmatch/capmatch/models"
 )
 
-// Factor is one weighted ingredient of a match score, with the plain-language reason a
-// ministry or donor reads to understand why a match ranks where it does.
+// Factor is one weighted ingredient of a match score, with the reason a ministry or donor
+// reads to understand why a match ranks where it does. The engine gives the reason as a stable
+// Code (ReasonCodes) and its Args; Reason is its text in the reader's language, which the edges
+// fill from the catalog (package i18n) and the engine leaves empty.
 type Factor struct {
 	Name string `json:"name"`
 	// Weight is the factor's weight from the Weights in force.
@@ -16,8 +18,10 @@ type Factor struct {
 	Value float64 `json:"value"`
 	// Contribution is Weight × Value × the match's Relevance, rounded to four places; the
 	// score is their sum.
-	Contribution float64 `json:"contribution"`
-	Reason       string  `json:"reason"`
+	Contribution float64     `json:"contribution"`
+	Code         string      `json:"code"`
+	Args         models.Args `json:"args,omitempty"`
+	Reason       string      `json:"reason"`
 }
 
 // Match is a scored need/offer pair. Score is in [0,1] and equals the sum of the factor
@@ -91,13 +95,42 @@ type Context struct {
 	// only these, so that it never reveals how many deliveries the reader may not see. Nil
 	// means the reader sees them all.
 	Seen func(Delivery) int
+	// External says, per country and capability, what activities that others publish to IATI
+	// (imported into capmatch, under way) deliver it: they lower the duplication factor less
+	// than a delivery on capmatch (see ExternalWeight). Everyone who reads explanations may
+	// see them, so their reason counts them all.
+	External map[Delivery]External
+}
+
+// External is what activities published to IATI by others say about one delivery: how many
+// deliver it, and the confidence of the surest mapping of one of them to the capability, in
+// [0, 1] (models.Confidence.Weight: high 1, medium 0.6, low 0.3).
+type External struct {
+	Count      int     `json:"count"`
+	Confidence float64 `json:"confidence"`
+}
+
+// ExternalWeight is how much an activity published to IATI by others counts against the
+// duplication factor, where a delivery on capmatch counts 1: half, times the confidence of
+// its mapping. It is known less well than a delivery on capmatch (its capability is read from
+// sectors and words, it may cover several countries or end earlier than planned), so it
+// halves the value at most (1 − 0.5 × confidence: 0.5 high, 0.7 medium, 0.85 low) and never
+// removes the need from donors' view the way a delivery on capmatch does.
+const ExternalWeight = 0.5
+
+// dupInput is what the duplication factor of a need reads: the deliveries on capmatch of its
+// capability in its country, and what others' IATI activities say about it.
+type dupInput struct {
+	n   int
+	ext External
 }
 
 // evalCtx is a Context prepared for scoring.
 type evalCtx struct {
-	today  int32
-	active map[Delivery]int
-	seenFn func(Delivery) int
+	today    int32
+	active   map[Delivery]int
+	seenFn   func(Delivery) int
+	external map[Delivery]External
 }
 
 func prepCtx(c *Context) evalCtx {
@@ -110,25 +143,30 @@ func prepCtx(c *Context) evalCtx {
 	}
 	e.active = c.Active
 	e.seenFn = c.Seen
+	e.external = c.External
 	return e
 }
 
 // seen returns how many of the overlaps deliveries of the need's capability in its country
 // the reader may see (all of them when the context does not say).
-func (e *evalCtx) seen(n *models.Need, overlaps int) int {
-	if e.seenFn == nil || overlaps <= 0 {
-		return overlaps
+func (e *evalCtx) seen(n *models.Need, d dupInput) int {
+	if e.seenFn == nil || d.n <= 0 {
+		return d.n
 	}
-	return min(overlaps, e.seenFn(Delivery{Country: n.Country, Capability: n.Capability}))
+	return min(d.n, e.seenFn(Delivery{Country: n.Country, Capability: n.Capability}))
 }
 
-// overlaps returns how many active deliveries already cover the need's capability in its
-// country.
-func (e *evalCtx) overlaps(n *models.Need) int {
-	if len(e.active) == 0 {
-		return 0
+// dup returns what already covers the need's capability in its country: active deliveries on
+// capmatch and others' IATI activities.
+func (e *evalCtx) dup(n *models.Need) dupInput {
+	var d dupInput
+	if len(e.active) == 0 && len(e.external) == 0 {
+		return d
 	}
-	return e.active[Delivery{Country: n.Country, Capability: n.Capability}]
+	k := Delivery{Country: n.Country, Capability: n.Capability}
+	d.n = e.active[k]
+	d.ext = e.external[k]
+	return d
 }
 
 // effStart is the day the need can start: its start_by, or today when that has passed;
@@ -153,7 +191,7 @@ func passes(nr *needRec, or *offerRec, today int32) bool {
 // per-factor functions it calls are the one definition of each factor; ranking (which calls
 // them through fastScore) and explanation (which calls values) cannot disagree. The
 // capability value is also the pair's relevance, which scales every contribution.
-func values(nr *needRec, or *offerRec, today int32, overlaps int) (v [nFactors]float64) {
+func values(nr *needRec, or *offerRec, today int32, d dupInput) (v [nFactors]float64) {
 	v[fCapability] = capabilityValue(nr, or)
 	v[fLanguage] = languageValue(nr, or)
 	v[fModality] = modalityValue(nr, or)
@@ -162,7 +200,7 @@ func values(nr *needRec, or *offerRec, today int32, overlaps int) (v [nFactors]f
 	v[fMaturity] = maturityValue(nr, or)
 	v[fFocus] = or.focus
 	v[fPriority] = nr.priV
-	v[fDuplication] = duplicationValue(overlaps)
+	v[fDuplication] = duplicationValue(d)
 	return v
 }
 
@@ -218,10 +256,14 @@ func budgetValue(nr *needRec, or *offerRec) float64 {
 }
 
 // duplicationValue is 1 when nothing already delivers the need's capability in its country,
-// else 0.
-func duplicationValue(overlaps int) float64 {
-	if overlaps > 0 {
+// 0 when a delivery on capmatch does, and 1 − ExternalWeight × confidence when only
+// activities published to IATI by others do.
+func duplicationValue(d dupInput) float64 {
+	switch {
+	case d.n > 0:
 		return 0
+	case d.ext.Count > 0:
+		return 1 - ExternalWeight*min(max(d.ext.Confidence, 0), 1)
 	}
 	return 1
 }
@@ -260,8 +302,8 @@ func newGates(w *[nFactors]int64) [2]gate {
 }
 
 // needUnits is the need-only contributions (priority and duplication) at relevance r.
-func needUnits(w *[nFactors]int64, nr *needRec, overlaps int, r float64) int64 {
-	return unit(w[fPriority], nr.priV*r) + unit(w[fDuplication], duplicationValue(overlaps)*r)
+func needUnits(w *[nFactors]int64, nr *needRec, d dupInput, r float64) int64 {
+	return unit(w[fPriority], nr.priV*r) + unit(w[fDuplication], duplicationValue(d)*r)
 }
 
 // fastScore is the ranking hot path for a pair that passes the hard constraints and whose
@@ -349,7 +391,7 @@ func contributions(w *[nFactors]int64, v *[nFactors]float64) (c [nFactors]int64,
 
 // pairScore is the score of a pair in units, or false when the pair is not listed: a hard
 // constraint fails or the offer shares neither the need's capability nor its theme.
-func (q *query) pairScore(nr *needRec, or *offerRec, overlaps int) (int64, bool) {
+func (q *query) pairScore(nr *needRec, or *offerRec, d dupInput) (int64, bool) {
 	if !passes(nr, or, q.ec.today) {
 		return 0, false
 	}
@@ -362,7 +404,7 @@ func (q *query) pairScore(nr *needRec, or *offerRec, overlaps int) (int64, bool)
 	default:
 		return 0, false
 	}
-	return fastScore(nr, or, &q.w, g, q.ec.today, needUnits(&q.w, nr, overlaps, g.r), -1)
+	return fastScore(nr, or, &q.w, g, q.ec.today, needUnits(&q.w, nr, d, g.r), -1)
 }
 
 // unitsToFloat converts score units to the float a client sees.
@@ -393,7 +435,7 @@ func Score(n *models.Need, o *models.Offer, w Weights, c *Context) (Match, bool)
 		return Match{}, false
 	}
 	wu := w.units()
-	ov := e.overlaps(n)
+	ov := e.dup(n)
 	return explain(nr, or, &wu, e.today, ov, e.seen(n, ov)), true
 }
 

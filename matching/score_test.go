@@ -2,6 +2,7 @@ package matching
 
 import (
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -62,8 +63,11 @@ func checkMatch(t *testing.T, m Match, w Weights) {
 		if f.Contribution != round4(f.Contribution) {
 			t.Errorf("%s contribution %v not rounded to 4 places", f.Name, f.Contribution)
 		}
-		if strings.TrimSpace(f.Reason) == "" {
-			t.Errorf("%s has no reason", f.Name)
+		if !slices.Contains(ReasonCodes, f.Code) || !strings.HasPrefix(f.Code, f.Name+".") {
+			t.Errorf("%s has reason code %q", f.Name, f.Code)
+		}
+		if f.Reason != "" {
+			t.Errorf("%s has a reason text %q: the engine gives codes, the edges write words", f.Name, f.Reason)
 		}
 		sum += f.Contribution
 	}
@@ -104,17 +108,17 @@ func TestScoreBasePairIsPerfect(t *testing.T) {
 		t.Errorf("got %+v", m)
 	}
 	for _, want := range []struct{ name, reason string }{
-		{FactorCapability, "offer covers cert_setup"},
-		{FactorLanguage, "delivers in fr (1 of 1 requested languages)"},
-		{FactorModality, "provides expert_deployment and training (2 of 2 requested modalities)"},
-		{FactorBudget, "remaining budget $1,600,000 covers the $400,000 requested"},
-		{FactorTiming, "window 2027-01-01 to 2028-12-31 covers all 18 months from 2027-03-01"},
-		{FactorMaturity, "sim3 stage 1 to 3: a gap of 2 calls for 2 kinds of sustained support (training, mentoring, expert_deployment); offer provides 3 (training, mentoring, expert_deployment)"},
-		{FactorFocus, "offer is open to 60 of 249 countries and territories"},
-		{FactorPriority, "high-priority need"},
-		{FactorDuplication, "no active project or agreed engagement already delivers cert_setup in SN"},
+		{FactorCapability, "capability.exact capability=cert_setup"},
+		{FactorLanguage, "language.all asked=1 got=[fr] matched=1"},
+		{FactorModality, "modality.all asked=2 got=[expert_deployment training] matched=2"},
+		{FactorBudget, "budget.full remaining=$1600000 requested=$400000"},
+		{FactorTiming, "timing.full period=18m@2027-03-01 window=2027-01-01..2028-12-31"},
+		{FactorMaturity, "maturity.gap count=2 current=1/sim3 framework=sim3 gap=2 provided=[training mentoring expert_deployment] target=3/sim3"},
+		{FactorFocus, "focus.some reach=60 total=249"},
+		{FactorPriority, "priority.stated priority=high"},
+		{FactorDuplication, "duplication.none capability=cert_setup country=SN"},
 	} {
-		if got := factor(m, want.name).Reason; got != want.reason {
+		if got := reasonOf(factor(m, want.name)); got != want.reason {
 			t.Errorf("%s reason %q, want %q", want.name, got, want.reason)
 		}
 	}
@@ -128,105 +132,105 @@ func TestFactorValues(t *testing.T) {
 		edit   func(n *models.Need, o *models.Offer, c *Context)
 		factor string
 		value  float64
-		reason string // substring of the reason
+		reason string // substring of the reason (reasonOf)
 	}{
-		{"capability exact", nil, FactorCapability, 1, "offer covers cert_setup"},
+		{"capability exact", nil, FactorCapability, 1, "capability.exact capability=cert_setup"},
 		{"capability same theme via capability", func(n *models.Need, o *models.Offer, c *Context) {
 			o.Capabilities, o.Themes = caps(models.CapCERTMaturity), nil
-		}, FactorCapability, 0.5, "offer covers the incident_management theme but not cert_setup"},
+		}, FactorCapability, 0.5, "capability.theme capability=cert_setup theme=incident_management"},
 		{"capability same theme via theme", func(n *models.Need, o *models.Offer, c *Context) {
 			o.Capabilities, o.Themes = caps(models.CapAwareness), []models.Theme{models.ThemeIncidentManagement}
-		}, FactorCapability, 0.5, "theme but not cert_setup"},
+		}, FactorCapability, 0.5, "capability.theme capability=cert_setup theme=incident_management"},
 		{"capability unrelated", func(n *models.Need, o *models.Offer, c *Context) {
 			o.Capabilities, o.Themes = caps(models.CapAwareness), []models.Theme{models.ThemeCultureSkills}
-		}, FactorCapability, 0, "offer covers neither cert_setup nor the incident_management theme"},
+		}, FactorCapability, 0, "capability.none capability=cert_setup theme=incident_management"},
 		{"language half", func(n *models.Need, o *models.Offer, c *Context) { n.Languages = []string{"fr", "ar"} },
-			FactorLanguage, 0.5, "delivers in fr but not ar (1 of 2 requested languages)"},
+			FactorLanguage, 0.5, "language.some asked=2 got=[fr] matched=1 missing=[ar]"},
 		{"language none", func(n *models.Need, o *models.Offer, c *Context) { n.Languages = []string{"ar"} },
-			FactorLanguage, 0, "does not deliver in ar (0 of 1 requested languages)"},
+			FactorLanguage, 0, "language.none asked=1 matched=0 missing=[ar]"},
 		{"language duplicates counted once", func(n *models.Need, o *models.Offer, c *Context) { n.Languages = []string{"fr", "fr", "pt"} },
-			FactorLanguage, 0.5, "(1 of 2 requested languages)"},
+			FactorLanguage, 0.5, "language.some asked=2 got=[fr] matched=1 missing=[pt]"},
 		{"language not stated", func(n *models.Need, o *models.Offer, c *Context) { n.Languages = nil },
-			FactorLanguage, 1, "need states no language"},
+			FactorLanguage, 1, "language.unstated"},
 		{"modality half", func(n *models.Need, o *models.Offer, c *Context) {
 			n.Modalities = mods(models.ModFunding, models.ModTraining)
 		},
-			FactorModality, 0.5, "provides training but not funding (1 of 2 requested modalities)"},
+			FactorModality, 0.5, "modality.some asked=2 got=[training] matched=1 missing=[funding]"},
 		{"modality one third", func(n *models.Need, o *models.Offer, c *Context) {
 			n.Modalities = mods(models.ModFunding, models.ModEquipment, models.ModMentoring)
-		}, FactorModality, 0.3333, "(1 of 3 requested modalities)"},
+		}, FactorModality, 0.3333, "modality.some asked=3 got=[mentoring] matched=1 missing=[funding equipment]"},
 		{"modality none", func(n *models.Need, o *models.Offer, c *Context) { n.Modalities = mods(models.ModFunding) },
-			FactorModality, 0, "does not provide funding"},
+			FactorModality, 0, "modality.none asked=1 matched=0 missing=[funding]"},
 		{"modality not stated", func(n *models.Need, o *models.Offer, c *Context) { n.Modalities = nil },
-			FactorModality, 1, "need states no modality"},
+			FactorModality, 1, "modality.unstated"},
 		{"budget partial", func(n *models.Need, o *models.Offer, c *Context) { o.BudgetCommitted = 1_900_000 },
-			FactorBudget, 0.25, "remaining budget $100,000 covers 25% of the $400,000 requested"},
+			FactorBudget, 0.25, "budget.part remaining=$100000 requested=$400000 share=0.25"},
 		// An offer with no budget left is not scored at all (TestHardConstraints, "no budget left").
 		{"budget exactly enough", func(n *models.Need, o *models.Offer, c *Context) { o.BudgetCommitted = 1_600_000 },
-			FactorBudget, 1, "remaining budget $400,000 covers the $400,000 requested"},
+			FactorBudget, 1, "budget.full remaining=$400000 requested=$400000"},
 		{"budget not stated", func(n *models.Need, o *models.Offer, c *Context) { n.BudgetUSD = 0 },
-			FactorBudget, 1, "need states no budget"},
+			FactorBudget, 1, "budget.unstated"},
 		// 2027-03-01 + 18 months = 2028-09-01: 550 days.
 		{"timing window ends early", func(n *models.Need, o *models.Offer, c *Context) { o.AvailableUntil = "2028-03-01" },
-			FactorTiming, 0.6673, "covers 66% of the 18 months from 2027-03-01"}, // 367/550
+			FactorTiming, 0.6673, "timing.part period=18m@2027-03-01 share=0.667 window=2027-01-01..2028-03-01"}, // 367/550
 		{"timing window starts late", func(n *models.Need, o *models.Offer, c *Context) { o.AvailableFrom = "2027-09-01" },
-			FactorTiming, 0.6655, "window 2027-09-01 to 2028-12-31 covers 66%"}, // 366/550
+			FactorTiming, 0.6655, "timing.part period=18m@2027-03-01 share=0.665 window=2027-09-01..2028-12-31"}, // 366/550
 		{"timing window after the period", func(n *models.Need, o *models.Offer, c *Context) {
 			o.AvailableFrom, o.AvailableUntil = "2029-01-01", "2030-12-31"
-		}, FactorTiming, 0, "covers none of the 18 months"},
+		}, FactorTiming, 0, "timing.none period=18m@2027-03-01 window=2029-01-01..2030-12-31"},
 		{"timing open-ended", func(n *models.Need, o *models.Offer, c *Context) { o.AvailableFrom, o.AvailableUntil = "", "" },
-			FactorTiming, 1, "open-ended window covers all 18 months"},
+			FactorTiming, 1, "timing.full period=18m@2027-03-01 window=.."},
 		{"timing today moves the start", func(n *models.Need, o *models.Offer, c *Context) {
 			c.Today = "2027-10-01" // the period becomes 2027-10-01 + 550 days = 2029-04-04
-		}, FactorTiming, 0.8327, "covers 83% of the 18 months from 2027-10-01 (today)"}, // (2029-01-01 − 2027-10-01 = 458) / 550
+		}, FactorTiming, 0.8327, "timing.part period=18m@2027-10-01(today) share=0.832 window=2027-01-01..2028-12-31"}, // (2029-01-01 − 2027-10-01 = 458) / 550
 		{"timing zero duration counts as a month", func(n *models.Need, o *models.Offer, c *Context) {
 			n.DurationMonths, o.AvailableUntil = 0, "2027-03-15"
-		}, FactorTiming, 0.4839, "covers 48% of the 1 month from 2027-03-01"}, // 15/31
+		}, FactorTiming, 0.4839, "timing.part period=1m@2027-03-01 share=0.483 window=2027-01-01..2027-03-15"}, // 15/31
 		{"maturity no baseline", func(n *models.Need, o *models.Offer, c *Context) {
 			n.Maturity = models.Maturity{Framework: models.FrameworkNone}
 		},
-			FactorMaturity, 0.5, "need states no maturity baseline and target (neutral)"},
+			FactorMaturity, 0.5, "maturity.unstated"},
 		{"maturity no gap", func(n *models.Need, o *models.Offer, c *Context) { n.Maturity.Current = 3 },
-			FactorMaturity, 0.5, "(neutral)"},
+			FactorMaturity, 0.5, "maturity.unstated"},
 		{"maturity small gap, light offer", func(n *models.Need, o *models.Offer, c *Context) {
 			n.Maturity.Current, n.Maturity.Target, o.Modalities = 2, 3, mods(models.ModFunding, models.ModEquipment)
-		}, FactorMaturity, 0.5, "a gap of 1 calls for 1 kind of sustained support (training, mentoring, expert_deployment); offer provides none"},
+		}, FactorMaturity, 0.5, "maturity.gap count=1 current=2/sim3 framework=sim3 gap=1 provided=[] target=3/sim3"},
 		{"maturity small gap, one kind suffices", func(n *models.Need, o *models.Offer, c *Context) {
 			n.Maturity.Current, n.Maturity.Target, o.Modalities = 2, 3, mods(models.ModTraining)
-		}, FactorMaturity, 1, "offer provides 1 (training)"},
+		}, FactorMaturity, 1, "maturity.gap count=1 current=2/sim3 framework=sim3 gap=1 provided=[training] target=3/sim3"},
 		{"maturity large gap, shallow offer", func(n *models.Need, o *models.Offer, c *Context) {
 			n.Maturity = models.Maturity{Framework: models.FrameworkCMM, Current: 1, Target: 5}
 			o.Modalities = mods(models.ModTraining, models.ModFunding)
-		}, FactorMaturity, 0.5, "a gap of 4 calls for 3 kinds"},
+		}, FactorMaturity, 0.5, "maturity.gap count=3 current=1/cmm framework=cmm gap=4 provided=[training] target=5/cmm"},
 		{"maturity large gap, deep offer", func(n *models.Need, o *models.Offer, c *Context) {
 			n.Maturity = models.Maturity{Framework: models.FrameworkCMM, Current: 1, Target: 5}
-		}, FactorMaturity, 1, "offer provides 3"},
+		}, FactorMaturity, 1, "maturity.gap count=3 current=1/cmm framework=cmm gap=4 provided=[training mentoring expert_deployment] target=5/cmm"},
 		{"maturity offer matures CSIRTs, need starts from 0", func(n *models.Need, o *models.Offer, c *Context) {
 			n.Maturity.Current = 0
 			o.Capabilities = caps(models.CapCERTMaturity)
-		}, FactorMaturity, 0.5, "it matures existing CSIRTs but the baseline is stage 0"},
+		}, FactorMaturity, 0.5, "maturity.gap_stage0 count=3 current=0/sim3"},
 		{"maturity setup offer, need starts from 0", func(n *models.Need, o *models.Offer, c *Context) { n.Maturity.Current = 0 },
-			FactorMaturity, 1, "offer provides 3"},
-		{"priority high", nil, FactorPriority, 1, "high-priority need"},
+			FactorMaturity, 1, "maturity.gap count=3 current=0/sim3 framework=sim3 gap=3 provided=[training mentoring expert_deployment] target=3/sim3"},
+		{"priority high", nil, FactorPriority, 1, "priority.stated priority=high"},
 		{"priority medium", func(n *models.Need, o *models.Offer, c *Context) { n.Priority = models.PriorityMedium },
-			FactorPriority, 0.6, "medium-priority need"},
+			FactorPriority, 0.6, "priority.stated priority=medium"},
 		{"priority low", func(n *models.Need, o *models.Offer, c *Context) { n.Priority = models.PriorityLow },
-			FactorPriority, 0.3, "low-priority need"},
+			FactorPriority, 0.3, "priority.stated priority=low"},
 		{"priority unknown", func(n *models.Need, o *models.Offer, c *Context) { n.Priority = "" },
-			FactorPriority, 0.6, "priority not stated; counted as medium"},
-		{"duplication none", nil, FactorDuplication, 1, "no active project"},
+			FactorPriority, 0.6, "priority.unstated"},
+		{"duplication none", nil, FactorDuplication, 1, "duplication.none capability=cert_setup country=SN"},
 		{"duplication other capability", func(n *models.Need, o *models.Offer, c *Context) {
 			c.Active = map[Delivery]int{{Country: "SN", Capability: models.CapCERTMaturity}: 3}
-		}, FactorDuplication, 1, "no active project"},
+		}, FactorDuplication, 1, "duplication.none capability=cert_setup country=SN"},
 		{"duplication other country", func(n *models.Need, o *models.Offer, c *Context) {
 			c.Active = map[Delivery]int{{Country: "GM", Capability: models.CapCERTSetup}: 3}
-		}, FactorDuplication, 1, "no active project"},
+		}, FactorDuplication, 1, "duplication.none capability=cert_setup country=SN"},
 		{"duplication one", func(n *models.Need, o *models.Offer, c *Context) {
 			c.Active = map[Delivery]int{{Country: "SN", Capability: models.CapCERTSetup}: 1}
-		}, FactorDuplication, 0, "1 active project or agreed engagement already delivers cert_setup in SN"},
+		}, FactorDuplication, 0, "duplication.some capability=cert_setup count=1 country=SN"},
 		{"duplication several", func(n *models.Need, o *models.Offer, c *Context) {
 			c.Active = map[Delivery]int{{Country: "SN", Capability: models.CapCERTSetup}: 2}
-		}, FactorDuplication, 0, "2 active projects or agreed engagements already deliver cert_setup in SN"},
+		}, FactorDuplication, 0, "duplication.some capability=cert_setup count=2 country=SN"},
 	}
 	w := DefaultWeights()
 	for _, tt := range tests {
@@ -242,10 +246,10 @@ func TestFactorValues(t *testing.T) {
 			checkMatch(t, m, w)
 			f := factor(m, tt.factor)
 			if f.Value != tt.value {
-				t.Errorf("%s value %v, want %v (reason %q)", tt.factor, f.Value, tt.value, f.Reason)
+				t.Errorf("%s value %v, want %v (reason %q)", tt.factor, f.Value, tt.value, reasonOf(f))
 			}
-			if !strings.Contains(f.Reason, tt.reason) {
-				t.Errorf("%s reason %q does not contain %q", tt.factor, f.Reason, tt.reason)
+			if !strings.Contains(reasonOf(f), tt.reason) {
+				t.Errorf("%s reason %q does not contain %q", tt.factor, reasonOf(f), tt.reason)
 			}
 		})
 	}
@@ -363,13 +367,5 @@ func TestScoreUsesWeights(t *testing.T) {
 	// 0.05 × 0.2379 = 0.8681, and with the two weights swapped 1 − 0.28 − 0.0119 = 0.7081.
 	if m1.Score != 0.8681 || m2.Score != 0.7081 {
 		t.Errorf("scores %v and %v, want 0.8681 and 0.7081", m1.Score, m2.Score)
-	}
-}
-
-func TestUSD(t *testing.T) {
-	for in, want := range map[int64]string{0: "$0", 999: "$999", 1000: "$1,000", 400_000: "$400,000", 1_600_000: "$1,600,000", -12345: "-$12,345"} {
-		if got := usd(in); got != want {
-			t.Errorf("usd(%d) = %q, want %q", in, got, want)
-		}
 	}
 }

@@ -20,12 +20,12 @@ func TestDuplicationReasonCountsWhatTheReaderSees(t *testing.T) {
 		value  float64
 		reason string
 	}{
-		{"none", 0, func(Delivery) int { return 0 }, 1, "no active project or agreed engagement already delivers cert_setup in SN"},
-		{"the reader sees all", 3, nil, 0, "3 active projects or agreed engagements already deliver cert_setup in SN"},
-		{"the reader sees one of three", 3, func(Delivery) int { return 1 }, 0, "1 active project or agreed engagement already delivers cert_setup in SN"},
-		{"the reader sees two of three", 3, func(Delivery) int { return 2 }, 0, "2 active projects or agreed engagements already deliver cert_setup in SN"},
-		{"the reader sees none of three", 3, func(Delivery) int { return 0 }, 0, "at least one active project or agreed engagement already delivers cert_setup in SN"},
-		{"a stale count never exceeds the deliveries", 1, func(Delivery) int { return 4 }, 0, "1 active project or agreed engagement already delivers cert_setup in SN"},
+		{"none", 0, func(Delivery) int { return 0 }, 1, "duplication.none capability=cert_setup country=SN"},
+		{"the reader sees all", 3, nil, 0, "duplication.some capability=cert_setup count=3 country=SN"},
+		{"the reader sees one of three", 3, func(Delivery) int { return 1 }, 0, "duplication.some capability=cert_setup count=1 country=SN"},
+		{"the reader sees two of three", 3, func(Delivery) int { return 2 }, 0, "duplication.some capability=cert_setup count=2 country=SN"},
+		{"the reader sees none of three", 3, func(Delivery) int { return 0 }, 0, "duplication.hidden capability=cert_setup country=SN"},
+		{"a stale count never exceeds the deliveries", 1, func(Delivery) int { return 4 }, 0, "duplication.some capability=cert_setup count=1 country=SN"},
 	}
 	w := DefaultWeights()
 	for _, tt := range tests {
@@ -42,8 +42,8 @@ func TestDuplicationReasonCountsWhatTheReaderSees(t *testing.T) {
 				t.Fatal("Explain dropped the pair")
 			}
 			for _, got := range []Factor{factor(m, FactorDuplication), factor(x, FactorDuplication)} {
-				if got.Value != tt.value || got.Reason != tt.reason {
-					t.Errorf("duplication = %v %q, want %v %q", got.Value, got.Reason, tt.value, tt.reason)
+				if got.Value != tt.value || reasonOf(got) != tt.reason {
+					t.Errorf("duplication = %v %q, want %v %q", got.Value, reasonOf(got), tt.value, tt.reason)
 				}
 			}
 			if m.Score != x.Score {

@@ -164,17 +164,17 @@ func (w Weights) Validate() error {
 		name := factorNames[i]
 		switch {
 		case math.IsNaN(x) || math.IsInf(x, 0):
-			p.Add(name, "must be a finite number")
+			p.Add(name, models.ProblemNotFinite, nil)
 		case x < 0 || x > 1:
-			p.Add(name, "must be between 0 and 1, got %g", x)
+			p.Add(name, models.ProblemRange, models.Args{"min": models.ArgShare(0), "max": models.ArgShare(1)})
 		case math.Abs(x*scale-math.Round(x*scale)) > 1e-6:
-			p.Add(name, "must have at most four decimal places, got %g", x)
+			p.Add(name, models.ProblemDecimals, models.Args{"places": models.ArgInt(4)})
 		default:
 			sum += int64(math.Round(x * scale))
 		}
 	}
 	if len(p) == 0 && sum != scale {
-		p.Add("weights", "must add up to 1, they add up to %.4f", float64(sum)/scale)
+		p.Add("weights", models.ProblemWeightSum, models.Args{"sum": models.ArgShare(float64(sum) / scale)})
 	}
 	return p.Err()
 }
@@ -191,7 +191,7 @@ func (w Weights) Normalize() (Weights, error) {
 	var total float64
 	for i, x := range a {
 		if math.IsNaN(x) || math.IsInf(x, 0) || x < 0 {
-			return w, (models.Problems{{Field: factorNames[i], Message: "must be a finite, non-negative number"}}).Err()
+			return w, models.Invalid(factorNames[i], models.ProblemRange, models.Args{"min": models.ArgShare(0), "max": models.ArgShare(1)})
 		}
 		total += x
 	}

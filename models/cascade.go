@@ -208,9 +208,9 @@ func DefaultTerms(n *Need, o *Offer, committedToNeed int64) Terms {
 // 1 to what remains of the offer, and a real period, in order, inside the offer's window.
 func CheckTerms(t Terms, o *Offer, p *Problems) {
 	if left := o.RemainingBudget(); t.BudgetUSD < 1 || t.BudgetUSD > left {
-		p.Add("budget_usd", "must be between 1 and what remains of the offer (US$%d)", left)
+		p.Add("budget_usd", ProblemExceedsOffer, Args{"remaining": ArgUSD(left)})
 	}
-	checkPeriod(p, "start_date", t.Start, "end_date", t.End)
+	CheckPeriod(p, "start_date", t.Start, "end_date", t.End)
 	inWindow(p, "start_date", t.Start, "end_date", t.End, o)
 }
 
@@ -225,31 +225,33 @@ func CheckProjectDates(p *Problems, start, end Date, o *Offer, e *Engagement) {
 		return
 	}
 	if e.StartDate.Valid() && start.Valid() && start < e.StartDate {
-		p.Add("start_date", "must not be before the engagement's period starts (%s)", e.StartDate)
+		p.Add("start_date", ProblemBeforeEngagement, Args{"start": ArgDate(e.StartDate)})
 	}
 	if e.EndDate.Valid() && end.Valid() && end > e.EndDate {
-		p.Add("end_date", "must not be after the engagement's period ends (%s)", e.EndDate)
+		p.Add("end_date", ProblemAfterEngagement, Args{"end": ArgDate(e.EndDate)})
 	}
 }
 
-func checkPeriod(p *Problems, fromName string, from Date, toName string, to Date) {
+// CheckPeriod reports a period's dates that are not real dates, or an end before the start.
+func CheckPeriod(p *Problems, fromName string, from Date, toName string, to Date) {
 	if !from.Valid() {
-		p.Add(fromName, "must be a real date written YYYY-MM-DD")
+		p.Add(fromName, ProblemDateInvalid, Args{"got": ArgSent(string(from))})
 	}
 	if !to.Valid() {
-		p.Add(toName, "must be a real date written YYYY-MM-DD")
+		p.Add(toName, ProblemDateInvalid, Args{"got": ArgSent(string(to))})
 	}
 	if from.Valid() && to.Valid() && to < from {
-		p.Add(toName, "must not be before %s", fromName)
+		p.Add(toName, ProblemDateOrder, Args{"start": ArgDate(from)})
 	}
 }
 
 func inWindow(p *Problems, fromName string, from Date, toName string, to Date, o *Offer) {
+	window := Args{"window": ArgDateRange(o.AvailableFrom, o.AvailableUntil)}
 	if o.AvailableFrom.Valid() && from.Valid() && from < o.AvailableFrom {
-		p.Add(fromName, "must not be before the offer's window opens (%s to %s)", o.AvailableFrom, o.AvailableUntil)
+		p.Add(fromName, ProblemOutsideWindow, window)
 	}
 	if o.AvailableUntil.Valid() && to.Valid() && to > o.AvailableUntil {
-		p.Add(toName, "must not be after the offer's window ends (%s to %s)", o.AvailableFrom, o.AvailableUntil)
+		p.Add(toName, ProblemOutsideWindow, window)
 	}
 }
 

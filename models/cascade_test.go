@@ -117,12 +117,14 @@ func TestTerms(t *testing.T) {
 	}
 	p = nil
 	CheckTerms(Terms{BudgetUSD: 400_001, Start: "2027-03-01", End: "2028-07-01"}, o, &p)
-	fields := map[string]string{}
+	fields := map[string]FieldError{}
 	for _, f := range p {
-		fields[f.Field] = f.Message
+		fields[f.Field] = f
 	}
-	if !strings.Contains(fields["budget_usd"], "400000") || !strings.Contains(fields["start_date"], "2027-04-01") ||
-		!strings.Contains(fields["end_date"], "2028-06-30") {
+	window := ArgDateRange("2027-04-01", "2028-06-30")
+	if b := fields["budget_usd"]; b.Code != ProblemExceedsOffer || b.Args["remaining"] != ArgUSD(400_000) ||
+		fields["start_date"].Code != ProblemOutsideWindow || fields["start_date"].Args["window"] != window ||
+		fields["end_date"].Code != ProblemOutsideWindow || fields["end_date"].Args["window"] != window {
 		t.Errorf("problems: %v", p)
 	}
 
@@ -134,12 +136,12 @@ func TestTerms(t *testing.T) {
 	}
 	p = nil
 	CheckProjectDates(&p, "2027-05-01", "2028-07-31", o, e)
-	if len(p) != 1 || !strings.Contains(p[0].Message, "2028-06-30") {
+	if len(p) != 1 || p[0].Code != ProblemOutsideWindow || p[0].Args["window"].DateRange().Until != "2028-06-30" {
 		t.Errorf("after the offer's window: %v", p)
 	}
 	p = nil
 	CheckProjectDates(&p, "2027-04-15", "2027-12-31", o, e)
-	if len(p) != 1 || !strings.Contains(p[0].Message, "2027-05-01") {
+	if len(p) != 1 || p[0].Code != ProblemBeforeEngagement || p[0].Args["start"] != ArgDate("2027-05-01") {
 		t.Errorf("before the engagement's period: %v", p)
 	}
 }

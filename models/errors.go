@@ -32,9 +32,14 @@ var (
 	ErrPasswordChangeRequired = errors.New("password change required")
 )
 
-// FieldError names one field that failed validation and why, in words a user can act on.
+// FieldError names one field that failed validation and why: a stable problem code (the
+// Problem* constants) and its arguments, which the edges render as Message in the reader's
+// language (package i18n). The domain leaves Message empty; an edge fills it before the
+// error leaves the process.
 type FieldError struct {
 	Field   string `json:"field"`
+	Code    string `json:"code"`
+	Args    Args   `json:"args,omitempty"`
 	Message string `json:"message"`
 }
 
@@ -45,7 +50,20 @@ type Error struct {
 	Detail     string
 	Fields     []FieldError
 	RetryAfter time.Duration
+	// Code and Args, when set, say what went wrong as a stable code and its arguments, for
+	// clients and translations (Detail words it in English); e.g. ConflictStatusMove.
+	Code string
+	Args Args
 }
+
+// Codes of errors other than field problems, for the edges to say in the reader's language.
+const (
+	// ConflictStatusMove: a project's lifecycle does not allow the move; from, to (int: IATI
+	// activity status codes).
+	ConflictStatusMove = "status_move"
+	// ConflictResultsMissing: a project cannot close before its results are recorded.
+	ConflictResultsMissing = "results_missing"
+)
 
 // Error implements error.
 func (e *Error) Error() string {
@@ -67,9 +85,10 @@ func Errorf(kind error, format string, args ...any) *Error {
 // instead of stopping at the first.
 type Problems []FieldError
 
-// Add records a problem with a field.
-func (p *Problems) Add(field, format string, args ...any) {
-	*p = append(*p, FieldError{Field: field, Message: fmt.Sprintf(format, args...)})
+// Add records a problem with a field: a problem code (the Problem* constants) and its
+// arguments (nil when it has none).
+func (p *Problems) Add(field, code string, args Args) {
+	*p = append(*p, FieldError{Field: field, Code: code, Args: args})
 }
 
 // Err returns nil when there are no problems, else an ErrInvalid domain error listing them.
@@ -78,4 +97,9 @@ func (p Problems) Err() error {
 		return nil
 	}
 	return &Error{Kind: ErrInvalid, Detail: fmt.Sprintf("%d field(s) failed validation", len(p)), Fields: p}
+}
+
+// Invalid is the ErrInvalid error of one field's problem (HTTP 422).
+func Invalid(field, code string, args Args) *Error {
+	return &Error{Kind: ErrInvalid, Detail: "1 field(s) failed validation", Fields: []FieldError{{Field: field, Code: code, Args: args}}}
 }

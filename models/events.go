@@ -21,6 +21,7 @@ const (
 	EventUser       EventType = "user"       // ID is a user id
 	EventAck        EventType = "ack"        // a replica applied the event whose Seq is in Ack
 	EventImport     EventType = "import"     // ID is an import batch; Data holds its rows
+	EventExternal   EventType = "external"   // ID is a committed IATI import batch; receivers load its rows
 )
 
 // Event says that an object changed; receivers reload it from the store by id.
@@ -64,6 +65,16 @@ type RateLimiter interface {
 	Fail(ctx context.Context, key string, b Backoff) (failures int, blocked time.Duration, err error)
 	// Clear forgets keys' failures and lifts their blocks.
 	Clear(ctx context.Context, keys ...string) error
+}
+
+// RequestLimiter counts requests per key in fixed windows, shared by every replica: the limit
+// on anonymous reads of open data (sign-ins are limited by RateLimiter's back-off instead,
+// which counts failures only).
+type RequestLimiter interface {
+	// Allow records one request for key and reports whether it is within limit per window;
+	// when not, retryAfter says how long until the window resets. An error means the counter
+	// did not answer; the caller decides how to degrade.
+	Allow(ctx context.Context, key string, limit int, window time.Duration) (ok bool, retryAfter time.Duration, err error)
 }
 
 // Backoff is how failures under one key turn into waiting: the first Free failures cost

@@ -57,4 +57,36 @@ type Need struct {
 	// ImportBatch tags a row of a bulk import until the import commits; tagged objects are
 	// invisible.
 	ImportBatch string `json:"-" bson:"import_batch,omitempty"`
+	// Proposal is set on a draft capmatch proposed (never posted by itself): its ministry
+	// reviews, edits and submits it, or withdraws it. A self-assessment's proposal names the
+	// assessment, so it is shown only to those who may read that country's assessments (see
+	// the visibility view's redactNeed).
+	Proposal *NeedProposal `json:"proposal,omitempty" bson:"proposal,omitempty"`
+}
+
+// The sources of a proposed need (NeedProposal.Source) and their reasons.
+const (
+	// ProposalPoCChecks: the state missed communication checks (reason ReasonMissedPoCChecks).
+	ProposalPoCChecks = "poc_checks"
+	// ProposalAssessment: a self-assessment found a gap (reason ReasonAssessmentGap).
+	ProposalAssessment = "self_assessment"
+
+	ReasonMissedPoCChecks = "missed_poc_checks"
+	ReasonAssessmentGap   = "assessment_gap"
+)
+
+// NeedProposal says why capmatch proposed a need: a source, a reason code and the objects it
+// rests on, so that pages explain it in the reader's language.
+type NeedProposal struct {
+	// Source is what proposed it: ProposalPoCChecks (missed communication checks) or
+	// ProposalAssessment (a self-assessment).
+	Source string `json:"source" bson:"source"`
+	// Reason is a code, e.g. ReasonMissedPoCChecks.
+	Reason string `json:"reason" bson:"reason"`
+	// Refs are the ids of what it rests on (the missed checks), oldest first.
+	Refs []string `json:"refs,omitempty" bson:"refs,omitempty"`
+	// AssessmentID is the self-assessment that proposed it, the way back to it (source
+	// self_assessment).
+	AssessmentID string    `json:"assessment_id,omitempty" bson:"assessment_id,omitempty"`
+	ProposedAt   time.Time `json:"proposed_at" bson:"proposed_at"`
 }

@@ -36,10 +36,14 @@ type Organization struct {
 	// IATIRef is the organisation's IATI identifier (e.g. GB-GOV-1), used in exports.
 	IATIRef string `json:"iati_ref,omitempty" bson:"iati_ref,omitempty"`
 	// IATIType is the IATI organisation type code (10 government, 40 multilateral, ...).
-	IATIType  string    `json:"iati_type,omitempty" bson:"iati_type,omitempty"`
-	CreatedAt time.Time `json:"created_at" bson:"created_at"`
-	UpdatedAt time.Time `json:"updated_at" bson:"updated_at"`
-	Version   int64     `json:"version" bson:"version"`
+	IATIType string `json:"iati_type,omitempty" bson:"iati_type,omitempty"`
+	// PublishesIATI says the organisation publishes its own activities to IATI, so that
+	// capmatch's export marks itself as a secondary reporter of the projects it funds and
+	// aggregators do not count that money twice.
+	PublishesIATI bool      `json:"publishes_to_iati,omitempty" bson:"publishes_iati,omitempty"`
+	CreatedAt     time.Time `json:"created_at" bson:"created_at"`
+	UpdatedAt     time.Time `json:"updated_at" bson:"updated_at"`
+	Version       int64     `json:"version" bson:"version"`
 
 	// Webhook is where the organization's notifications are also POSTed, if anywhere. It is
 	// never part of the organization's JSON: anyone signed in reads organizations, and the URL

@@ -285,6 +285,15 @@ func CanSeeProject(a *Actor, p *Project, n *Need) bool {
 	return false
 }
 
+// CanPublishProject reports whether a project is open data (the projects files of /open-data):
+// a project whose need an anonymous visitor may see (public and approved), as the IATI
+// standard expects aid activities to be published. Open data carries only its public facts
+// (title, place, capability, dates, money, funding and implementing organisations), never the
+// engagement behind it or who recorded it. The signed-in views keep CanSeeProject.
+func CanPublishProject(p *Project, n *Need) bool {
+	return p != nil && n != nil && p.NeedID == n.ID && CanSeeNeed(nil, n)
+}
+
 // AuthorizeProject decides an action on a project: its donor and coordinators manage it; its
 // donor, its implementer and coordinators record money.
 func AuthorizeProject(a *Actor, act Action, p *Project, n *Need) error {
@@ -306,4 +315,133 @@ func AuthorizeProject(a *Actor, act Action, p *Project, n *Need) error {
 		}
 	}
 	return deny("you may not " + string(act) + " this project")
+}
+
+// ActDelete removes an object (a Point of Contact).
+const ActDelete Action = "delete"
+
+// CanSeePoCs reports whether the actor may read a state's Points of Contact: personal data
+// (names, e-mail addresses, phone numbers) of officials, so the circle is small. Coordinators
+// see every state's; a ministry sees its own state's; and a nominated PoC of another state
+// sees them too, as in the UN directory, where the contacts of the states are there for each
+// other. pocOf is the state whose nominated PoC the actor is ("" for none): a ministry account
+// becomes one when its state's directory lists a contact with the account's e-mail address
+// (models.PoC.UserID), so only a ministry of a state can be one. Donors, anonymous visitors and
+// ministries that are not nominated never see them.
+func CanSeePoCs(a *Actor, iso, pocOf string) bool {
+	switch {
+	case a == nil:
+		return false
+	case a.Role.Curates():
+		return true
+	case a.Role != RoleMinistry:
+		return false
+	case a.Country == iso:
+		return true
+	}
+	return pocOf != "" && pocOf == a.Country
+}
+
+// AuthorizePoCs decides an action on a state's Points of Contact: the state's ministries and
+// coordinators keep them (create, update, delete); those who may not see them get 404 (their
+// existence is not disclosed), those who see them but may not change them 403.
+func AuthorizePoCs(a *Actor, act Action, iso, pocOf string) error {
+	if !CanSeePoCs(a, iso, pocOf) {
+		return hidden("points of contact")
+	}
+	switch act {
+	case ActRead:
+		return nil
+	case ActCreate, ActUpdate, ActDelete:
+		if a.Role.Curates() || (a.Role == RoleMinistry && a.Country == iso) {
+			return nil
+		}
+	}
+	return deny("only the state's ministries and coordinators keep its Points of Contact")
+}
+
+// AuthorizePoCChecks decides who runs communication checks, reads their results and reads the
+// outbox of messages they sent (which holds contacts' addresses): coordinators and admins.
+func AuthorizePoCChecks(a *Actor) error {
+	if a != nil && a.Role.Curates() {
+		return nil
+	}
+	return deny("only coordinators run and read communication checks")
+}
+
+// CanSeeExternalActivity reports whether the actor may see activities imported from IATI:
+// everyone signed in (they are data their publishers made public, shown on country profiles
+// and counted in overlaps and the duplication factor); not anonymous visitors, because an
+// import may hold an activity its publisher has not published yet.
+func CanSeeExternalActivity(a *Actor) bool { return a != nil }
+
+// AuthorizeIATIImport decides who imports IATI activity files: coordinators and donors (their
+// own published activities, or those of partners they report with).
+func AuthorizeIATIImport(a *Actor) error {
+	switch {
+	case a == nil:
+		return Errorf(ErrUnauthorized, "sign in to import")
+	case a.Role.Curates(), a.Role == RoleDonor:
+		return nil
+	}
+	return deny("only coordinators and donors import IATI activity files")
+}
+
+// CanReplaceExternalActivity decides whether an import by actor a may replace an activity
+// already imported: coordinators replace any; a donor replaces what its own organization
+// imported, and any activity its organization reports (its IATI ref is the reporting
+// organisation's), since the publisher is the authority on its own data.
+func CanReplaceExternalActivity(a *Actor, orgRef string, cur *ExternalActivity) bool {
+	switch {
+	case cur == nil, a.Role.Curates():
+		return true
+	case a.OrgID != "" && a.OrgID == cur.ImportedBy:
+		return true
+	case orgRef != "" && orgRef == cur.ReportingOrg.Ref:
+		return true
+	}
+	return false
+}
+
+// CountryInsider reports whether the actor acts for the country (any of its ministries) or
+// curates: the people who keep a country's profile and may read what only the country shares
+// (its self-assessments, who in it changed its readiness).
+func CountryInsider(a *Actor, iso string) bool {
+	return a != nil && (a.Role.Curates() || (a.Role == RoleMinistry && a.Country == iso))
+}
+
+// CanSeeAssessments reports whether the actor may read a country's self-assessments (their
+// answers, results, gaps and the link from a proposed need back to them): that country's
+// ministries and coordinators only. A self-assessment reveals weaknesses, so it is never
+// public and never shown to donors or to other countries.
+func CanSeeAssessments(a *Actor, iso string) bool { return CountryInsider(a, iso) }
+
+// CanSeeReadinessAuthors reports whether the actor may see which user changed a country's
+// readiness (everyone sees the organization and role): the country's ministries and
+// coordinators.
+func CanSeeReadinessAuthors(a *Actor, iso string) bool { return CountryInsider(a, iso) }
+
+// AuthorizeAssessments decides an action on a country's self-assessments. Reading and
+// answering are for the country's ministries and coordinators; proposing needs again from an
+// assessment (ActPropose) is for the organization that answered it and coordinators, since the
+// needs are its drafts. The answer for anyone else is 403, decided by the country alone, before
+// any assessment is looked up: it tells nothing about whether one exists.
+func AuthorizeAssessments(a *Actor, act Action, iso string, answeredBy string) error {
+	if !CanSeeAssessments(a, iso) {
+		return deny("only the country's ministries and coordinators read and answer its self-assessments")
+	}
+	if act == ActPropose && !a.Role.Curates() && a.OrgID != answeredBy {
+		return deny("only the organization that answered the assessment and coordinators propose needs from it")
+	}
+	return nil
+}
+
+// AuthorizeCountrySources decides who keeps a country's sources (documents and links): that
+// country's ministries and coordinators, like its readiness. Everyone who may see the country
+// profile reads them: they are public information.
+func AuthorizeCountrySources(a *Actor, iso string) error {
+	if CountryInsider(a, iso) {
+		return nil
+	}
+	return deny("only the country's ministries and coordinators keep its sources")
 }

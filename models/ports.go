@@ -17,9 +17,22 @@ const (
 	PasswordMaxBytes  = 1024
 )
 
-// ErrWeakPassword is the kind of a refusal of Passwords.Check; the error's text after
-// "weak password: " says what to do and never repeats the password.
+// ErrWeakPassword is the kind of a refusal of Passwords.Check (a *WeakPasswordError), which
+// never repeats the password.
 var ErrWeakPassword = errors.New("weak password")
+
+// WeakPasswordError is a refusal of Passwords.Check: why, as a problem code (ProblemPassword*)
+// and its arguments, for the field the password was given in.
+type WeakPasswordError struct {
+	Code string
+	Args Args
+}
+
+// Error implements error.
+func (e *WeakPasswordError) Error() string { return ErrWeakPassword.Error() + ": " + e.Code }
+
+// Unwrap makes errors.Is(err, ErrWeakPassword) hold.
+func (e *WeakPasswordError) Unwrap() error { return ErrWeakPassword }
 
 // Passwords hashes and verifies account passwords and judges new ones. The argon2id adapter
 // (adapters/passwords) implements it.
@@ -29,8 +42,8 @@ type Passwords interface {
 	// Verify reports nil when password matches hash. An empty hash (no such account) costs the
 	// same as a real one and never matches, so that unknown e-mails cannot be told apart.
 	Verify(hash, password string) error
-	// Check refuses a password that is too short, too long or too easy to guess (an error
-	// wrapping ErrWeakPassword); known are the user's own words (e-mail address, name).
+	// Check refuses a password that is too short, too long or too easy to guess (a
+	// *WeakPasswordError); known are the user's own words (e-mail address, name).
 	Check(password string, known ...string) error
 }
 
@@ -38,7 +51,24 @@ type Passwords interface {
 // IATI adapter (adapters/iati) implements it, configured with the publishing organization.
 type ActivityExporter interface {
 	// Export writes one document with an activity per project; orgs names the organizations the
-	// projects refer to. It returns an error wrapping ErrNotFound, and writes nothing, when
-	// there is no project (an empty document would not be valid).
-	Export(w io.Writer, projects []*Project, orgs map[string]*Organization, generatedAt time.Time) error
+	// projects refer to; baseURL is the deployment's public address, for absolute URLs in the
+	// document. It returns an error wrapping ErrNotFound, and writes nothing, when there is no
+	// project (an empty document would not be valid).
+	Export(w io.Writer, projects []*Project, orgs map[string]*Organization, generatedAt time.Time, baseURL string) error
+	// Identifier is the identifier a project is published under (the publisher's reference
+	// prefixes it), for open data that links to the export.
+	Identifier(p *Project) string
+	// ValidOrgType reports whether code is an organisation type of the standard's code list,
+	// for an organization's declared type.
+	ValidOrgType(code string) bool
+}
+
+// Texts writes coded messages as text in a language; the catalog (package i18n) implements it.
+// The use cases hand out codes and arguments and leave the words to the edges; they ask for
+// words only where they write text out themselves: the English text of webhook deliveries.
+type Texts interface {
+	// Reason is a match factor's reason (a matching reason code and its arguments) in lang.
+	Reason(lang, code string, args Args) string
+	// Notice is a notification's text in lang.
+	Notice(lang string, n *Notification) string
 }

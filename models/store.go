@@ -85,9 +85,14 @@ type Store interface {
 	OfferStore
 	CountryStore
 	ImportStore
+	ExternalActivityStore
 	EngagementStore
 	ProjectStore
 	NotificationStore
+	PoCStore
+	OutboxStore
+	AssessmentStore
+	SourceStore
 	Ping(ctx context.Context) error
 }
 
@@ -162,10 +167,14 @@ type ImportStore interface {
 	DeleteImported(ctx context.Context, b *ImportBatch) error
 }
 
+// ImportKindExternal is the kind of an import batch of IATI activities (ExternalActivity rows,
+// which the batch does not list: its RowIDs are empty).
+const ImportKindExternal = "external"
+
 // ImportBatch is one bulk import.
 type ImportBatch struct {
 	ID        string    `json:"id" bson:"_id"`
-	Kind      string    `json:"kind" bson:"kind"` // needs or offers
+	Kind      string    `json:"kind" bson:"kind"` // needs, offers or external
 	State     string    `json:"state" bson:"state"`
 	RowIDs    []string  `json:"row_ids" bson:"row_ids"`
 	CreatedBy string    `json:"created_by" bson:"created_by"`
@@ -197,11 +206,16 @@ type ProjectStore interface {
 }
 
 // Notification is one entry of an organization's in-app feed: something happened that its
-// people should look at (a proposal, an acceptance, an approval, a match, an overlap).
+// people should look at (a proposal, an acceptance, an approval, a match, an overlap). It is
+// stored as its Kind and Args; Text is written when it is read, in the reader's language, from
+// the catalog's message for the kind (package i18n). Notifications stored before kinds carried
+// arguments keep the English Text they were stored with.
 type Notification struct {
-	ID         string `json:"id" bson:"id"`
-	Kind       string `json:"kind" bson:"kind"`
-	Text       string `json:"text" bson:"text"`
+	ID   string `json:"id" bson:"id"`
+	Kind string `json:"kind" bson:"kind"`
+	// Args are the kind's arguments (titles, a country, a score, a reason...).
+	Args       Args   `json:"args,omitempty" bson:"args,omitempty"`
+	Text       string `json:"text" bson:"text,omitempty"`
 	ObjectType string `json:"object_type" bson:"object_type"`
 	ObjectID   string `json:"object_id" bson:"object_id"`
 	// OrganizationID is the feed it was written to: an organization id, or "coordinators".

@@ -83,11 +83,22 @@ type Actor struct {
 	MustChangePassword bool
 }
 
-// Readiness is a country's self-reported state against the UN framework of responsible state
-// behaviour: the profile donors and coordinators read before offering help.
+// Readiness is a country's state against the UN framework of responsible state behaviour: the
+// profile donors and coordinators read before offering help. The PoC fields are derived from
+// the Points of Contact directory and its communication checks (PoCDirectory.Readiness), never
+// declared; the others are self-reported by the country's ministries.
 type Readiness struct {
+	// PoCNominated: at least one Point of Contact is in the directory (derived).
 	PoCNominated bool `json:"poc_nominated" bson:"poc_nominated"`
-	NationalCERT bool `json:"national_cert" bson:"national_cert"`
+	// PoCReachable: a contact acknowledged the latest communication check that has an outcome
+	// (derived).
+	PoCReachable bool `json:"poc_reachable" bson:"poc_reachable"`
+	// PoCLastCheck is the day the latest communication check reached the country (derived);
+	// nil when none has.
+	PoCLastCheck *Date `json:"poc_last_check" bson:"poc_last_check,omitempty"`
+	// PoCMissedChecks counts the communication checks missed in a row (derived).
+	PoCMissedChecks int  `json:"poc_missed_checks" bson:"poc_missed_checks"`
+	NationalCERT    bool `json:"national_cert" bson:"national_cert"`
 	// CERTMaturity is the national CERT's SIM3 level, 0 (none or not assessed) to 4.
 	CERTMaturity           int  `json:"cert_maturity" bson:"cert_maturity"`
 	LegalPositionPublished bool `json:"legal_position_published" bson:"legal_position_published"`
@@ -101,4 +112,7 @@ type CountryProfile struct {
 	UpdatedAt time.Time `json:"updated_at" bson:"updated_at"`
 	UpdatedBy string    `json:"updated_by,omitempty" bson:"updated_by,omitempty"`
 	Version   int64     `json:"version" bson:"version"`
+	// History is every change of the readiness, oldest first (see RecordReadiness), kept in the
+	// profile's own document so that a change and its record are written together.
+	History []ReadinessEvent `json:"history,omitempty" bson:"history,omitempty"`
 }

@@ -2,7 +2,6 @@ package models
 
 import (
 	"fmt"
-	"net/mail"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -25,6 +24,10 @@ const (
 	MaxEngagements = 1000
 )
 
+// BudgetRange is the arguments of the range problem of an amount of US dollars: 1 up to
+// MaxBudgetUSD, exclusive.
+func BudgetRange() Args { return Args{"min": ArgUSD(1), "max": ArgUSD(MaxBudgetUSD - 1)} }
+
 // CleanText trims leading and trailing white space, the normalisation every free-text field
 // gets before it is stored, so that " Title " and "Title" are the same title.
 func CleanText(s string) string { return strings.TrimSpace(s) }
@@ -36,20 +39,20 @@ func CleanText(s string) string { return strings.TrimSpace(s) }
 // text passed, so that other validators (organizations, users, projects) can reuse it.
 func ValidText(field, s string, max int, multiline bool, p *Problems) bool {
 	if !utf8.ValidString(s) {
-		p.Add(field, "must be valid UTF-8 text")
+		p.Add(field, ProblemInvalidUTF8, nil)
 		return false
 	}
 	ok := true
 	if r, bad := firstControl(s, multiline); bad {
+		code := ProblemControlCharLine
 		if multiline {
-			p.Add(field, "must not contain control characters other than line breaks and tabs (found U+%04X)", r)
-		} else {
-			p.Add(field, "must be a single line without control characters (found U+%04X)", r)
+			code = ProblemControlChar
 		}
+		p.Add(field, code, Args{"char": ArgText(fmt.Sprintf("U+%04X", r))})
 		ok = false
 	}
 	if n := utf8.RuneCountInString(CleanText(s)); n > max {
-		p.Add(field, "must be at most %d characters long (got %d)", max, n)
+		p.Add(field, ProblemTooLong, Args{"max": ArgInt(max), "got": ArgInt(n)})
 		ok = false
 	}
 	return ok
@@ -58,7 +61,7 @@ func ValidText(field, s string, max int, multiline bool, p *Problems) bool {
 // RequiredText is ValidText for a field that must not be empty or only white space.
 func RequiredText(field, s string, max int, multiline bool, p *Problems) bool {
 	if CleanText(s) == "" {
-		p.Add(field, "is required")
+		p.Add(field, ProblemRequired, nil)
 		return false
 	}
 	return ValidText(field, s, max, multiline, p)
@@ -80,42 +83,44 @@ func firstControl(s string, multiline bool) (rune, bool) {
 	return 0, false
 }
 
-// shown quotes a client-supplied value for an error message, cut short so that a hostile
-// value cannot blow up the response.
-func shown(s string) string {
+// clipValue cuts a client-supplied value short for a problem's arguments, so that a hostile
+// value cannot blow up the response; invalid UTF-8 is replaced.
+func clipValue(s string) string {
 	const max = 40
+	s = strings.ToValidUTF8(s, "\uFFFD")
 	if utf8.RuneCountInString(s) > max {
 		r := []rune(s)
 		s = string(r[:max]) + "…"
 	}
-	return fmt.Sprintf("%q", s)
+	return s
 }
 
 // validList checks the shape of a code list: non-empty when required, not longer than the
 // vocabulary it draws on (a longer list must repeat or invent codes), each entry known and
 // none repeated. A too-long list is reported once instead of entry by entry, so that a
 // hostile list of a million codes yields one problem.
-func validList(field string, items []string, required bool, max int, known func(string) bool, what string, p *Problems) {
+// unknown is the problem code of an entry that is not in the vocabulary.
+func validList(field string, items []string, required bool, max int, known func(string) bool, unknown string, p *Problems) {
 	if len(items) == 0 {
 		if required {
-			p.Add(field, "must list at least one %s", what)
+			p.Add(field, ProblemListRequired, nil)
 		}
 		return
 	}
 	if len(items) > max {
-		p.Add(field, "must list at most %d entries (got %d)", max, len(items))
+		p.Add(field, ProblemListTooLong, Args{"max": ArgInt(max), "got": ArgInt(len(items))})
 		return
 	}
 	seen := make(map[string]int, len(items))
 	for i, it := range items {
 		f := fmt.Sprintf("%s[%d]", field, i)
 		if j, dup := seen[it]; dup {
-			p.Add(f, "repeats %s[%d] (%s)", field, j, shown(it))
+			p.Add(f, ProblemRepeated, Args{"first": ArgCode(fmt.Sprintf("%s[%d]", field, j)), "value": ArgSent(it)})
 			continue
 		}
 		seen[it] = i
 		if !known(it) {
-			p.Add(f, "unknown %s %s", what, shown(it))
+			p.Add(f, unknown, Args{"value": ArgSent(it)})
 		}
 	}
 }
@@ -143,22 +148,19 @@ func knownRegion(code string) bool {
 
 // validBudget checks a budget in whole US dollars: above zero and below MaxBudgetUSD.
 func validBudget(field string, v int64, p *Problems) {
-	switch {
-	case v <= 0:
-		p.Add(field, "must be greater than 0")
-	case v >= MaxBudgetUSD:
-		p.Add(field, "must be less than %d", MaxBudgetUSD)
+	if v <= 0 || v >= MaxBudgetUSD {
+		p.Add(field, ProblemRange, BudgetRange())
 	}
 }
 
 // validDate checks that a required date is a real calendar date written YYYY-MM-DD.
 func validDate(field string, d Date, p *Problems) bool {
 	if d == "" {
-		p.Add(field, "is required (YYYY-MM-DD)")
+		p.Add(field, ProblemDateRequired, nil)
 		return false
 	}
 	if !d.Valid() {
-		p.Add(field, "must be a real calendar date written YYYY-MM-DD (got %s)", shown(string(d)))
+		p.Add(field, ProblemDateInvalid, Args{"got": ArgSent(string(d))})
 		return false
 	}
 	return true
@@ -168,24 +170,25 @@ func validDate(field string, d Date, p *Problems) bool {
 func validMaturity(m Maturity, p *Problems) {
 	if !m.Framework.Valid() {
 		if m.Framework == "" {
-			p.Add("maturity.framework", "is required (one of cmm, sim3, gci, none)")
+			p.Add("maturity.framework", ProblemRequired, nil)
 		} else {
-			p.Add("maturity.framework", "unknown maturity framework %s (one of cmm, sim3, gci, none)", shown(string(m.Framework)))
+			p.Add("maturity.framework", ProblemUnknownFramework, Args{"value": ArgSent(string(m.Framework))})
 		}
 		return
 	}
 	lo, hi := m.Framework.StageRange()
 	okCur, okTgt := true, true
+	stages := Args{"min": ArgInt(lo), "max": ArgInt(hi), "framework": ArgOf(KindFramework, m.Framework)}
 	if m.Current < lo || m.Current > hi {
-		p.Add("maturity.current", "must be between %d and %d for %s", lo, hi, m.Framework)
+		p.Add("maturity.current", ProblemStageRange, stages)
 		okCur = false
 	}
 	if m.Target < lo || m.Target > hi {
-		p.Add("maturity.target", "must be between %d and %d for %s", lo, hi, m.Framework)
+		p.Add("maturity.target", ProblemStageRange, stages)
 		okTgt = false
 	}
 	if okCur && okTgt && m.Target < m.Current {
-		p.Add("maturity.target", "must not be below maturity.current (%d)", m.Current)
+		p.Add("maturity.target", ProblemMaturityOrder, Args{"current": ArgInt(m.Current)})
 	}
 }
 
@@ -215,43 +218,44 @@ func (n *Need) Validate() error {
 
 	switch {
 	case n.Country == "":
-		p.Add("country", "is required (ISO 3166-1 alpha-2, e.g. SN)")
+		p.Add("country", ProblemRequired, nil)
 	case !knownCountry(n.Country):
-		p.Add("country", "unknown country code %s (ISO 3166-1 alpha-2, upper case)", shown(n.Country))
+		p.Add("country", ProblemUnknownCountry, Args{"value": ArgSent(n.Country)})
 	}
 
 	themeOK := n.Theme.Valid()
 	if !themeOK {
 		if n.Theme == "" {
-			p.Add("theme", "is required")
+			p.Add("theme", ProblemRequired, nil)
 		} else {
-			p.Add("theme", "unknown theme %s", shown(string(n.Theme)))
+			p.Add("theme", ProblemUnknownTheme, Args{"value": ArgSent(string(n.Theme))})
 		}
 	}
 	switch t, ok := CapabilityTheme(n.Capability); {
 	case n.Capability == "":
-		p.Add("capability", "is required")
+		p.Add("capability", ProblemRequired, nil)
 	case !ok:
-		p.Add("capability", "unknown capability %s", shown(string(n.Capability)))
+		p.Add("capability", ProblemUnknownCapability, Args{"value": ArgSent(string(n.Capability))})
 	case themeOK && t != n.Theme:
-		p.Add("capability", "%s belongs to theme %s, not %s", n.Capability, t, n.Theme)
+		p.Add("capability", ProblemCapabilityTheme, Args{"capability": ArgOf(KindCapability, n.Capability),
+			"theme": ArgOf(KindTheme, t), "chosen": ArgOf(KindTheme, n.Theme)})
 	}
 
 	validList("modalities", codes(n.Modalities), true, len(Modalities),
-		func(s string) bool { return Modality(s).Valid() }, "modality", &p)
-	validList("languages", n.Languages, true, len(languageTable), ValidLanguage, "ISO 639-1 language code", &p)
+		func(s string) bool { return Modality(s).Valid() }, ProblemUnknownModality, &p)
+	validList("languages", n.Languages, true, len(languageTable), ValidLanguage, ProblemUnknownLanguage, &p)
 
 	validBudget("budget_usd", n.BudgetUSD, &p)
 	validDate("start_by", n.StartBy, &p)
 	if n.DurationMonths < 1 || n.DurationMonths > MaxDurationMonths {
-		p.Add("duration_months", "must be between 1 and %d", MaxDurationMonths)
+		p.Add("duration_months", ProblemRange, Args{"min": ArgInt(1), "max": ArgInt(MaxDurationMonths)})
 	}
 	if !n.Priority.Valid() {
-		p.Add("priority", "must be one of high, medium, low")
+		p.Add("priority", ProblemOneOf, OneOf(Priorities))
 	}
 	validMaturity(n.Maturity, &p)
 	if !n.Visibility.Valid() {
-		p.Add("visibility", "must be one of public, donors, restricted")
+		p.Add("visibility", ProblemOneOf, OneOf(Visibilities))
 	}
 	return p.Err()
 }
@@ -285,9 +289,9 @@ func (o *Offer) Validate() error {
 	ValidText("description", o.Description, MaxDescriptionRunes, true, &p)
 
 	validList("themes", codes(o.Themes), true, len(Themes),
-		func(s string) bool { return Theme(s).Valid() }, "theme", &p)
+		func(s string) bool { return Theme(s).Valid() }, ProblemUnknownTheme, &p)
 	validList("capabilities", codes(o.Capabilities), false, len(Capabilities),
-		func(s string) bool { return Capability(s).Valid() }, "capability", &p)
+		func(s string) bool { return Capability(s).Valid() }, ProblemUnknownCapability, &p)
 	if len(o.Capabilities) <= len(Capabilities) {
 		themes := make(map[Theme]bool, len(o.Themes))
 		for _, t := range o.Themes {
@@ -300,20 +304,20 @@ func (o *Offer) Validate() error {
 			}
 			seen[c] = true
 			if t, ok := CapabilityTheme(c); ok && !themes[t] {
-				p.Add(fmt.Sprintf("capabilities[%d]", i), "%s belongs to theme %s, which is not among the offer's themes", c, t)
+				p.Add(fmt.Sprintf("capabilities[%d]", i), ProblemCapabilityNoTheme, Args{"capability": ArgOf(KindCapability, c), "theme": ArgOf(KindTheme, t)})
 			}
 		}
 	}
 
 	validList("modalities", codes(o.Modalities), true, len(Modalities),
-		func(s string) bool { return Modality(s).Valid() }, "modality", &p)
-	validList("languages", o.Languages, true, len(languageTable), ValidLanguage, "ISO 639-1 language code", &p)
-	validList("eligible_countries", o.EligibleCountries, false, len(Countries()), knownCountry, "ISO 3166-1 alpha-2 country code", &p)
-	validList("eligible_regions", o.EligibleRegions, false, len(regionByCode), knownRegion, "UN M49 region code", &p)
+		func(s string) bool { return Modality(s).Valid() }, ProblemUnknownModality, &p)
+	validList("languages", o.Languages, true, len(languageTable), ValidLanguage, ProblemUnknownLanguage, &p)
+	validList("eligible_countries", o.EligibleCountries, false, len(Countries()), knownCountry, ProblemUnknownCountry, &p)
+	validList("eligible_regions", o.EligibleRegions, false, len(regionByCode), knownRegion, ProblemUnknownRegion, &p)
 
 	validBudget("budget_usd", o.BudgetUSD, &p)
 	if o.MaxEngagements < 1 || o.MaxEngagements > MaxEngagements {
-		p.Add("max_engagements", "must be between 1 and %d", MaxEngagements)
+		p.Add("max_engagements", ProblemRange, Args{"min": ArgInt(1), "max": ArgInt(MaxEngagements)})
 	}
 	fromOK := validDate("available_from", o.AvailableFrom, &p)
 	untilOK := validDate("available_until", o.AvailableUntil, &p)
@@ -321,18 +325,18 @@ func (o *Offer) Validate() error {
 		from, _ := o.AvailableFrom.Time()
 		until, _ := o.AvailableUntil.Time()
 		if until.Before(from) {
-			p.Add("available_until", "must not be before available_from (%s)", o.AvailableFrom)
+			p.Add("available_until", ProblemDateOrder, Args{"start": ArgDate(o.AvailableFrom)})
 		}
 	}
 	ValidText("contact_name", o.ContactName, MaxTitleRunes, false, &p)
 	ValidEmail("contact_email", o.ContactEmail, &p)
 	if o.ContactName != "" && o.ContactEmail == "" {
-		p.Add("contact_email", "is required when contact_name is given: the address that reaches the programme")
+		p.Add("contact_email", ProblemContactEmail, nil)
 	}
 	return p.Err()
 }
 
-// MaxEmailLength is the longest e-mail address RFC 5321 lets through.
+// MaxEmailLength is the longest address SMTP can carry (RFC 5321: 254 octets in a path).
 const MaxEmailLength = 254
 
 // ValidEmail checks an optional e-mail address: empty, or one plain address such as
@@ -341,9 +345,8 @@ func ValidEmail(field, s string, p *Problems) bool {
 	if s == "" {
 		return true
 	}
-	a, err := mail.ParseAddress(s)
-	if err != nil || a.Address != s || len(s) > MaxEmailLength || !strings.Contains(s[strings.LastIndexByte(s, '@')+1:], ".") {
-		p.Add(field, "must be a plain e-mail address like name@example.org")
+	if !IsEmailAddress(s) {
+		p.Add(field, ProblemEmail, nil)
 		return false
 	}
 	return true

@@ -4,9 +4,11 @@ import (
 	"errors"
 	"math"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func validNeed() Need {
@@ -60,11 +62,16 @@ func problemFields(t *testing.T, err error) []string {
 	}
 	var out []string
 	for _, f := range de.Fields {
-		if f.Message == "" {
-			t.Errorf("field %s has an empty message", f.Field)
+		if !slices.Contains(ProblemCodes, f.Code) {
+			t.Errorf("field %s has problem code %q, which ProblemCodes does not list", f.Field, f.Code)
 		}
-		if len(f.Message) > 200 {
-			t.Errorf("field %s message is %d bytes long: a value was echoed in full", f.Field, len(f.Message))
+		if f.Message != "" {
+			t.Errorf("field %s has a message %q: the domain gives codes, the edges write words", f.Field, f.Message)
+		}
+		for name, a := range f.Args {
+			if s, ok := a.Value.(string); ok && utf8.RuneCountInString(s) > 41 {
+				t.Errorf("field %s argument %s is %d runes long: a value was echoed in full", f.Field, name, utf8.RuneCountInString(s))
+			}
 		}
 		out = append(out, f.Field)
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/mail"
+	"strings"
 	"sync"
 	"unicode/utf8"
 
@@ -14,24 +15,42 @@ import (
 
 // Accounts manages organizations and users.
 type Accounts struct {
-	Orgs  models.OrgStore
-	Users models.UserStore
-	Audit models.AuditStore
-	Auth  *Auth
+	orgs  models.OrgStore
+	users models.UserStore
+	audit models.AuditStore
+	auth  *Auth
 	// Passwords hashes and judges new passwords.
-	Passwords models.Passwords
-	Now       Clock
-	Log       *slog.Logger
+	passwords models.Passwords
+	// Activities knows the aid-data standard's code lists (an organization's IATI type).
+	activities models.ActivityExporter
+	now        Clock
+	log        *slog.Logger
 
 	names orgNames
 }
 
 // orgNames keeps organization names for the lists and pages that say who is behind each need
-// and offer (a page of 100 offers must not cost 100 store reads). No use case renames an
-// organization, so an entry stays until the cache is full and starts again.
+// and offer (a page of 100 offers must not cost 100 store reads). They are loaded with the
+// rest of the in-memory state (LoadOrgNames) and kept as organizations are created, so that
+// the lists, which are served from memory, keep naming them while the store is unreachable.
+// No use case renames an organization, so an entry stays until the cache is full and starts
+// again.
 type orgNames struct {
 	mu sync.Mutex
 	m  map[string]string
+}
+
+// maxOrgNames bounds the organization names kept in memory.
+const maxOrgNames = 10_000
+
+// remember keeps an organization's name.
+func (c *orgNames) remember(id, name string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= maxOrgNames {
+		c.m = map[string]string{}
+	}
+	c.m[id] = name
 }
 
 // OrgInput is what a coordinator sends to create an organization.
@@ -41,26 +60,39 @@ type OrgInput struct {
 	Country  string         `json:"country"`
 	IATIRef  string         `json:"iati_ref"`
 	IATIType string         `json:"iati_type"`
+	// PublishesIATI says the organization publishes its own activities to IATI (it then
+	// needs its iati_ref): capmatch's export marks itself a secondary reporter of the
+	// projects it funds.
+	PublishesIATI bool `json:"publishes_to_iati"`
 }
 
-// Validate collects every problem with the input.
-func (in *OrgInput) Validate() error {
+// Validate collects every problem with the input; validOrgType judges an IATI organisation
+// type code (the aid-data adapter's code list; nil accepts none).
+func (in *OrgInput) Validate(validOrgType func(string) bool) error {
 	var p models.Problems
 	models.RequiredText("name", in.Name, models.MaxTitleRunes, false, &p)
 	if !in.Type.Valid() {
-		p.Add("type", "must be one of government, donor, implementer, coordinator")
+		p.Add("type", models.ProblemOneOf, models.OneOf(models.OrgTypes))
 	}
 	in.Country = models.NormalizeISO(in.Country)
 	switch {
 	case in.Country == "" && in.Type == models.OrgGovernment:
-		p.Add("country", "is required for a government")
+		p.Add("country", models.ProblemRequired, nil)
 	case in.Country != "":
 		if _, ok := models.LookupCountry(in.Country); !ok {
-			p.Add("country", "must be an ISO 3166-1 alpha-2 code")
+			p.Add("country", models.ProblemUnknownCountry, models.Args{"value": models.ArgSent(in.Country)})
 		}
 	}
-	models.ValidText("iati_ref", in.IATIRef, 100, false, &p)
-	models.ValidText("iati_type", in.IATIType, 3, false, &p)
+	in.IATIRef, in.IATIType = strings.TrimSpace(in.IATIRef), strings.TrimSpace(in.IATIType)
+	if models.ValidText("iati_ref", in.IATIRef, 100, false, &p) && strings.ContainsAny(in.IATIRef, "/&|? \t") {
+		p.Add("iati_ref", models.ProblemIATIRef, nil)
+	}
+	if in.IATIType != "" && (validOrgType == nil || !validOrgType(in.IATIType)) {
+		p.Add("iati_type", models.ProblemIATIOrgType, nil)
+	}
+	if in.PublishesIATI && in.IATIRef == "" {
+		p.Add("iati_ref", models.ProblemRequired, nil)
+	}
 	return p.Err()
 }
 
@@ -78,16 +110,21 @@ func (s *Accounts) CreateOrgDirect(ctx context.Context, in OrgInput) (*models.Or
 }
 
 func (s *Accounts) createOrg(ctx context.Context, a *models.Actor, in OrgInput) (*models.Organization, error) {
-	if err := in.Validate(); err != nil {
+	var validOrgType func(string) bool
+	if s.activities != nil {
+		validOrgType = s.activities.ValidOrgType
+	}
+	if err := in.Validate(validOrgType); err != nil {
 		return nil, err
 	}
-	now := s.Now().UTC()
+	now := s.now().UTC()
 	o := &models.Organization{ID: models.NewID(now), Name: models.CleanText(in.Name), Type: in.Type, Country: in.Country,
-		IATIRef: in.IATIRef, IATIType: in.IATIType, CreatedAt: now, UpdatedAt: now, Version: 1}
-	if err := s.Orgs.CreateOrg(ctx, o); err != nil {
+		IATIRef: in.IATIRef, IATIType: in.IATIType, PublishesIATI: in.PublishesIATI, CreatedAt: now, UpdatedAt: now, Version: 1}
+	if err := s.orgs.CreateOrg(ctx, o); err != nil {
 		return nil, err
 	}
-	audit(ctx, s.Audit, s.Log, now, a, "create", "organization", o.ID, []string{"name", "type", "country"})
+	s.names.remember(o.ID, o.Name)
+	audit(ctx, s.audit, s.log, now, a, "create", "organization", o.ID, []string{"name", "type", "country"})
 	return o, nil
 }
 
@@ -97,7 +134,7 @@ func (s *Accounts) GetOrg(ctx context.Context, id string) (*models.Organization,
 	if !models.ValidID(id) {
 		return nil, models.Errorf(models.ErrNotFound, "organization not found")
 	}
-	return s.Orgs.GetOrg(ctx, id)
+	return s.orgs.GetOrg(ctx, id)
 }
 
 // OrgName is the name of the organization with that id, for showing who posted a need or an
@@ -120,18 +157,30 @@ func (s *Accounts) OrgName(ctx context.Context, id string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	s.names.mu.Lock()
-	if s.names.m == nil || len(s.names.m) >= 10_000 {
-		s.names.m = map[string]string{}
-	}
-	s.names.m[id] = org.Name
-	s.names.mu.Unlock()
+	s.names.remember(id, org.Name)
 	return org.Name, nil
+}
+
+// LoadOrgNames reads every organization's name from the store into memory, up to maxOrgNames
+// of them; it runs whenever the replica reloads its state (Sync.Reconcile: at start, after the
+// demo data is loaded, and periodically).
+func (s *Accounts) LoadOrgNames(ctx context.Context) error {
+	orgs, err := s.orgs.ListOrgs(ctx)
+	if err != nil {
+		return fmt.Errorf("load organization names: %w", err)
+	}
+	for i, o := range orgs {
+		if i == maxOrgNames {
+			break
+		}
+		s.names.remember(o.ID, o.Name)
+	}
+	return nil
 }
 
 // ListOrgs lists every organization.
 func (s *Accounts) ListOrgs(ctx context.Context) ([]*models.Organization, error) {
-	return s.Orgs.ListOrgs(ctx)
+	return s.orgs.ListOrgs(ctx)
 }
 
 // UserInput is what a coordinator sends to create an account.
@@ -154,22 +203,22 @@ type UserInput struct {
 func (in *UserInput) validate(pw models.Passwords, org *models.Organization, strong bool) error {
 	var p models.Problems
 	if a, err := mail.ParseAddress(in.Email); err != nil || a.Address != in.Email || len(in.Email) > 254 {
-		p.Add("email", "must be a plain e-mail address like name@example.org")
+		p.Add("email", models.ProblemEmail, nil)
 	}
 	if strong {
 		checkPassword(pw, "password", in.Password, in.Email, in.Name, &p)
 	} else if n := utf8.RuneCountInString(in.Password); n < models.PasswordMinLength || len(in.Password) > models.PasswordMaxBytes {
-		p.Add("password", "must be %d characters to %d bytes", models.PasswordMinLength, models.PasswordMaxBytes)
+		p.Add("password", models.ProblemPasswordLength, models.Args{"min": models.ArgInt(models.PasswordMinLength), "max": models.ArgInt(models.PasswordMaxBytes)})
 	}
 	models.RequiredText("name", in.Name, models.MaxTitleRunes, false, &p)
 	if !in.Role.Valid() {
-		p.Add("role", "must be one of ministry, donor, coordinator, admin")
+		p.Add("role", models.ProblemOneOf, models.OneOf(models.Roles))
 	}
 	switch {
 	case org == nil:
-		p.Add("organization_id", "no such organization")
+		p.Add("organization_id", models.ProblemUnknownOrg, nil)
 	case in.Role.Valid() && !in.Role.FitsOrg(org.Type):
-		p.Add("role", "a %s cannot belong to a %s organization", in.Role, org.Type)
+		p.Add("role", models.ProblemRoleOrg, models.Args{"role": models.ArgCode(string(in.Role)), "org_type": models.ArgCode(string(org.Type))})
 	}
 	return p.Err()
 }
@@ -189,7 +238,7 @@ func (s *Accounts) createUser(ctx context.Context, a *models.Actor, in UserInput
 	}
 	var org *models.Organization
 	if models.ValidID(in.OrganizationID) {
-		o, err := s.Orgs.GetOrg(ctx, in.OrganizationID)
+		o, err := s.orgs.GetOrg(ctx, in.OrganizationID)
 		switch {
 		case err == nil:
 			org = o
@@ -197,28 +246,28 @@ func (s *Accounts) createUser(ctx context.Context, a *models.Actor, in UserInput
 			return nil, err
 		}
 	}
-	if err := in.validate(s.Passwords, org, strong); err != nil {
+	if err := in.validate(s.passwords, org, strong); err != nil {
 		return nil, err
 	}
-	hash, err := s.Passwords.Hash(in.Password)
+	hash, err := s.passwords.Hash(in.Password)
 	if err != nil {
 		return nil, err
 	}
-	now := s.Now().UTC()
+	now := s.now().UTC()
 	u := &models.User{ID: models.NewID(now), Email: in.Email, EmailKey: EmailKey(in.Email), Name: models.CleanText(in.Name),
 		Role: in.Role, OrganizationID: org.ID, PasswordHash: hash, MustChangePassword: in.MustChangePassword,
 		CreatedAt: now, UpdatedAt: now, Version: 1}
 	if in.Role == models.RoleMinistry {
 		u.Country = org.Country
 	}
-	if err := s.Users.CreateUser(ctx, u); err != nil {
+	if err := s.users.CreateUser(ctx, u); err != nil {
 		if errors.Is(err, models.ErrConflict) {
 			return nil, &models.Error{Kind: models.ErrConflict, Detail: "an account with this e-mail already exists",
-				Fields: []models.FieldError{{Field: "email", Message: "is already registered"}}}
+				Fields: []models.FieldError{{Field: "email", Code: models.ProblemEmailTaken}}}
 		}
 		return nil, err
 	}
-	audit(ctx, s.Audit, s.Log, now, a, "create", "user", u.ID, []string{"email", "name", "role", "organization_id"})
+	audit(ctx, s.audit, s.log, now, a, "create", "user", u.ID, []string{"email", "name", "role", "organization_id"})
 	return u, nil
 }
 
@@ -232,7 +281,7 @@ func (s *Accounts) GetUser(ctx context.Context, a *models.Actor, id string) (*mo
 	if !models.ValidID(id) {
 		return nil, models.Errorf(models.ErrNotFound, "user not found")
 	}
-	return s.Users.GetUser(ctx, id)
+	return s.users.GetUser(ctx, id)
 }
 
 // ListUsers lists accounts for coordinators.
@@ -240,7 +289,7 @@ func (s *Accounts) ListUsers(ctx context.Context, a *models.Actor) ([]*models.Us
 	if err := models.AuthorizeAccounts(a, models.ActRead, ""); err != nil {
 		return nil, err
 	}
-	return s.Users.ListUsers(ctx)
+	return s.users.ListUsers(ctx)
 }
 
 // SetDisabled disables or re-enables an account. Disabling ends all its sessions at once.
@@ -255,36 +304,36 @@ func (s *Accounts) SetDisabled(ctx context.Context, a *models.Actor, id string, 
 	if target.ID == a.UserID {
 		return nil, models.Errorf(models.ErrConflict, "you cannot disable your own account")
 	}
-	u, err := s.Users.SetUserDisabled(ctx, id, disabled, s.Now().UTC())
+	u, err := s.users.SetUserDisabled(ctx, id, disabled, s.now().UTC())
 	if err != nil {
 		return nil, err
 	}
 	if disabled {
-		if err := s.Auth.RevokeUser(ctx, id); err != nil {
+		if err := s.auth.RevokeUser(ctx, id); err != nil {
 			return nil, fmt.Errorf("end sessions: %w", err)
 		}
-	} else if err := s.Auth.RestoreUser(ctx, id); err != nil {
+	} else if err := s.auth.RestoreUser(ctx, id); err != nil {
 		return nil, fmt.Errorf("re-enable sign-in: %w", err)
 	}
 	action := "enable"
 	if disabled {
 		action = "disable"
 	}
-	audit(ctx, s.Audit, s.Log, s.Now(), a, action, "user", id, []string{"disabled"})
+	audit(ctx, s.audit, s.log, s.now(), a, action, "user", id, []string{"disabled"})
 	return u, nil
 }
 
 // EnsureAdmin creates an admin (and a coordinating organization for it) when the store has no
 // users yet: how the first account comes to exist. It reports whether it created one.
 func (s *Accounts) EnsureAdmin(ctx context.Context, email, password string) (bool, error) {
-	n, err := s.Users.CountUsers(ctx)
+	n, err := s.users.CountUsers(ctx)
 	if err != nil || n > 0 {
 		return false, err
 	}
-	now := s.Now().UTC()
+	now := s.now().UTC()
 	org := &models.Organization{ID: "org-coordination", Name: "capmatch coordination desk", Type: models.OrgCoordinator,
 		CreatedAt: now, UpdatedAt: now, Version: 1}
-	if err := s.Orgs.CreateOrg(ctx, org); err != nil && !errors.Is(err, models.ErrConflict) {
+	if err := s.orgs.CreateOrg(ctx, org); err != nil && !errors.Is(err, models.ErrConflict) {
 		return false, err
 	}
 	_, err = s.CreateUser(ctx, nil, UserInput{Email: email, Password: password, Name: "Administrator", Role: models.RoleAdmin, OrganizationID: org.ID})
@@ -300,7 +349,7 @@ func (s *Accounts) AuditTrail(ctx context.Context, a *models.Actor, objectID str
 		return nil, err
 	}
 	if objectID != "" && !models.ValidID(objectID) && !models.ValidISO(objectID) {
-		return nil, &models.Error{Kind: models.ErrInvalid, Detail: "bad object_id", Fields: []models.FieldError{{Field: "object_id", Message: "is not an object id"}}}
+		return nil, models.Invalid("object_id", models.ProblemInvalidID, nil)
 	}
-	return s.Audit.ListAudit(ctx, objectID, limit)
+	return s.audit.ListAudit(ctx, objectID, limit)
 }

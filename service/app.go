@@ -2,6 +2,8 @@ package service
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -27,9 +29,35 @@ type Deps struct {
 	Passwords models.Passwords
 	// Activities writes the IATI export (the IATI adapter, configured with the publisher).
 	Activities models.ActivityExporter
+	// AidData reads IATI activity files for the import, mapping each activity to an external
+	// activity (the IATI adapter). Nil refuses imports as unavailable.
+	AidData models.AidDataReader
 	// Webhooks tunes outbound notification delivery (defaults: https only, public addresses,
 	// five tries over 15 s).
 	Webhooks WebhookOptions
+	// Texts writes reasons and notifications in a language (the catalog, package i18n): the
+	// ranking responses carry each factor's reason in the caller's language, webhook bodies a
+	// notification's text in English. Nil leaves them without text (codes and arguments only).
+	Texts models.Texts
+	// Mail tunes the e-mail sender (default: the outbox in the store, no SMTP server).
+	Mail MailOptions
+	// PublicURL is the site's absolute base URL (e.g. https://capmatch.example.org), for the
+	// links in e-mails. Default http://localhost:8080.
+	PublicURL string
+	// LinkKey signs acknowledgement links; every replica must use the same. Default: derived
+	// from CursorKey (an HMAC under it with a label of its own, so the two never collide).
+	LinkKey []byte
+	// PoCCheckTTL is how long a communication check takes acknowledgements (default
+	// models.PoCCheckTTL, 14 days).
+	PoCCheckTTL time.Duration
+	// IATI is how exports name their publisher and where the deployment is reached.
+	IATI IATIConfig
+	// OpenData is the licence of open data and the public request limit.
+	OpenData OpenDataConfig
+	// Requests counts anonymous requests for the public limit across replicas. Default: the
+	// Limiter, when it also counts requests (rediscache.RateLimiter does); else each process
+	// counts its own.
+	Requests models.RequestLimiter
 }
 
 // App is every use case, wired once by main (and by tests the same way).
@@ -44,14 +72,24 @@ type App struct {
 	Matching    *Matching
 	Engagements *Engagements
 	Projects    *Projects
+	// Assessments is the self-assessments of countries and the needs they propose.
+	Assessments *Assessments
 	Model       *readmodel.Model
 	Clock       *HLC
 	// Notifications keeps the in-app feeds and delivers webhooks; run it with Notifications.Run.
 	Notifications *Notifications
+	// PoCs is the Points of Contact directory; PoCChecks its communication checks.
+	PoCs      *PoCs
+	PoCChecks *PoCChecks
+	// Mailer sends e-mails off the request path; run it with Mailer.Run.
+	Mailer *Mailer
+	// OpenData serves what anonymous visitors may read: open datasets and the public API.
+	OpenData *OpenData
 
 	store      models.Store
 	activities models.ActivityExporter
-	now        Clock
+	aidData    models.AidDataReader
+	iati       IATIConfig
 }
 
 // New wires the use cases on the adapters.
@@ -67,48 +105,72 @@ func New(d Deps) *App {
 		d.Log = slog.Default()
 	}
 	rev := NewRevocations(d.Store, d.Now)
-	auth := &Auth{Users: d.Store, Tokens: d.Store, Audit: d.Store, Access: newTokenCache(d.Access, d.Now), Limiter: d.Limiter, Passwords: d.Passwords,
-		Bus: d.Bus, Revocations: rev, Now: d.Now, Log: d.Log}
+	auth := &Auth{users: d.Store, tokens: d.Store, audit: d.Store, access: newTokenCache(d.Access, d.Now), limiter: d.Limiter, passwords: d.Passwords,
+		bus: d.Bus, revocations: rev, now: d.Now, log: d.Log}
 	model := readmodel.New()
 	cursors := NewCursors(d.CursorKey)
 	hlc := NewHLC(wall)
+	events := &Events{}
 	app := &App{
 		Auth:        auth,
-		Accounts:    &Accounts{Orgs: d.Store, Users: d.Store, Audit: d.Store, Auth: auth, Passwords: d.Passwords, Now: d.Now, Log: d.Log},
-		Sync:        &Sync{Revocations: rev, Log: d.Log},
+		Accounts:    &Accounts{orgs: d.Store, users: d.Store, audit: d.Store, auth: auth, passwords: d.Passwords, activities: d.Activities, now: d.Now, log: d.Log},
+		Sync:        &Sync{revocations: rev, log: d.Log},
 		Revocations: rev,
-		Needs:       &Needs{Store: d.Store, Model: model, Bus: d.Bus, Cursors: cursors, Clock: hlc, Now: d.Now, Log: d.Log},
-		Offers:      &Offers{Store: d.Store, Model: model, Bus: d.Bus, Cursors: cursors, Clock: hlc, Now: d.Now, Log: d.Log},
-		Countries:   &Countries{Store: d.Store, Model: model, Bus: d.Bus, Now: d.Now, Log: d.Log},
+		Needs:       &Needs{store: d.Store, model: model, bus: d.Bus, cursors: cursors, clock: hlc, now: d.Now, log: d.Log, events: events},
+		Offers:      &Offers{store: d.Store, model: model, bus: d.Bus, cursors: cursors, clock: hlc, now: d.Now, log: d.Log, events: events},
+		Countries:   &Countries{store: d.Store, model: model, bus: d.Bus, now: d.Now, log: d.Log},
 		Model:       model,
 		Clock:       hlc,
 		store:       d.Store,
 		activities:  d.Activities,
+		aidData:     d.AidData,
+		iati:        d.IATI,
 	}
-	app.Matching = NewMatching(&Matching{Store: d.Store, Model: model, Cache: d.Rankings, Bus: d.Bus, Clock: hlc, Now: d.Now, Log: d.Log,
-		Fresh: rev.Fresh})
-	app.Engagements = &Engagements{Store: d.Store, Model: model, Bus: d.Bus, Clock: hlc, Needs: app.Needs, Offers: app.Offers,
-		Matching: app.Matching, Now: d.Now, Log: d.Log}
-	app.Projects = &Projects{Store: d.Store, Model: model, Bus: d.Bus, Clock: hlc, Needs: app.Needs, Engagements: app.Engagements,
-		Matching: app.Matching, Now: d.Now, Log: d.Log}
-	app.Notifications = &Notifications{Store: d.Store, Matching: app.Matching, Webhooks: NewDispatcher(d.Webhooks, d.Now, d.Log),
-		Now: d.Now, Log: d.Log}
-	app.Engagements.Notify = app.Notifications.Notify
-	app.Projects.Notify = app.Notifications.Notify
-	app.Needs.Notices = app.Notifications
-	app.Offers.Notices = app.Notifications
-	app.Needs.Cascades = app.Engagements
-	app.Offers.Cascades = app.Engagements
-	app.Matching.Active = app.Engagements.ActiveDeliveries
-	app.Countries.Projects = app.Projects.CountryFigures
-	app.now = d.Now
-	app.syncModel()
+	app.Matching = NewMatching(&Matching{store: d.Store, model: model, cache: d.Rankings, bus: d.Bus, clock: hlc, now: d.Now, log: d.Log,
+		fresh: rev.Fresh})
+	if d.Webhooks.Text == nil && d.Texts != nil {
+		texts := d.Texts
+		d.Webhooks.Text = func(n *models.Notification) string { return texts.Notice("en", n) }
+	}
+	app.Engagements = &Engagements{store: d.Store, model: model, bus: d.Bus, clock: hlc, needs: app.Needs, offers: app.Offers,
+		now: d.Now, log: d.Log, events: events}
+	app.Projects = &Projects{store: d.Store, model: model, bus: d.Bus, clock: hlc, needs: app.Needs, engagements: app.Engagements,
+		now: d.Now, log: d.Log, events: events}
+	app.Notifications = &Notifications{store: d.Store, matching: app.Matching, webhooks: NewDispatcher(d.Webhooks, d.Now, d.Log),
+		now: d.Now, log: d.Log}
+	app.Mailer = NewMailer(d.Mail, d.Store, d.Now, d.Log, events)
+	app.PoCs = &PoCs{store: d.Store, countries: app.Countries, now: d.Now, log: d.Log}
+	linkKey := d.LinkKey
+	if len(linkKey) == 0 {
+		m := hmac.New(sha256.New, d.CursorKey)
+		m.Write([]byte("capmatch/poc-ack-links/v1"))
+		linkKey = m.Sum(nil)
+	}
+	publicURL := d.PublicURL
+	if publicURL == "" {
+		publicURL = "http://localhost:8080"
+	}
+	app.PoCChecks = &PoCChecks{store: d.Store, pocs: app.PoCs, countries: app.Countries, needs: app.Needs, notices: app.Notifications,
+		mail: app.Mailer, linkKey: linkKey, publicURL: publicURL, ttl: d.PoCCheckTTL, now: d.Now, log: d.Log}
+	events.OnMailResult(func(ctx context.Context, r MailResult) { app.PoCChecks.mailResult(ctx, r.Message, r.Status, r.At) })
+	requests := d.Requests
+	if requests == nil {
+		requests, _ = d.Limiter.(models.RequestLimiter)
+	}
+	app.OpenData = newOpenData(app, d.OpenData, requests)
+	app.Assessments = &Assessments{store: d.Store, model: model, needs: app.Needs, countries: app.Countries, now: d.Now, log: d.Log}
+	// Reactions, in the order they run: notifications first (they tell of the transition), then
+	// the cascades (which tell of what they end), and re-ranking after any change of deliveries.
+	app.Notifications.subscribe(events)
+	app.Engagements.subscribe(events)
+	events.OnDeliveriesChanged(app.Matching.ContextChanged)
+	app.syncModel(d.Now)
 	return app
 }
 
 // syncModel teaches Sync how to apply other replicas' changes to the read model and how to
 // reload it from the store.
-func (a *App) syncModel() {
+func (a *App) syncModel(now Clock) {
 	a.Sync.Handle(models.EventNeed, func(ctx context.Context, e models.Event) {
 		a.Clock.Observe(e.Gen)
 		var n models.Need
@@ -154,6 +216,11 @@ func (a *App) syncModel() {
 			a.Model.PutOffer(o)
 		}
 	})
+	a.Sync.Handle(models.EventExternal, func(ctx context.Context, e models.Event) {
+		a.Clock.Observe(e.Gen)
+		a.loadExternalBatch(ctx, e.ID)
+		a.Matching.ContextChanged(e.Gen)
+	})
 	a.Sync.Handle(models.EventEngagement, func(ctx context.Context, e models.Event) {
 		a.Clock.Observe(e.Gen)
 		var x models.Engagement
@@ -178,7 +245,11 @@ func (a *App) syncModel() {
 		a.Clock.Observe(e.Gen)
 		a.Matching.WeightsChanged(e.Data)
 	})
-	a.Sync.OnReload(a.reload)
+	a.Sync.OnReload(func(ctx context.Context) error { return a.reload(ctx, now) })
+	// The names of the organizations behind the needs and offers, which every view of them
+	// carries: in memory like the model, so that lists keep naming them while the store is
+	// unreachable (organizations other replicas or the demo loader created included).
+	a.Sync.OnReload(a.Accounts.LoadOrgNames)
 }
 
 // reload brings the read model and the matching index in line with the store (Sync runs it at
@@ -190,8 +261,10 @@ func (a *App) syncModel() {
 // and a load that changes much, or fills an empty model at start-up, rebuilds the index in one
 // pass instead of working out, object by object, which rankings each one alters. Its stamp,
 // taken before the store is read, is below every change the load may not include, and above
-// every one it does: rankings cached before it are not served after a bulk load.
-func (a *App) reload(ctx context.Context) error {
+// every one it does: rankings cached before it are not served after a bulk load. The external
+// activities (IATI imports) are reconciled before the load commits, for the same reason as
+// the deliveries: they are part of the context a bulk load ranks with.
+func (a *App) reload(ctx context.Context, now Clock) error {
 	if err := a.Matching.LoadWeights(ctx); err != nil {
 		return err
 	}
@@ -204,7 +277,7 @@ func (a *App) reload(ctx context.Context) error {
 		return err
 	}
 	a.Model.ReconcileDelivery(engagements, projects)
-	loadedAt := a.now()
+	loadedAt := now()
 	l := a.Model.BeginLoad(loadedAt, a.Clock.Tick())
 	// Rows of bulk imports are visible once their batch committed; the batches are read after
 	// the rows, as before, and the few tagged rows wait for them.
@@ -260,6 +333,11 @@ func (a *App) reload(ctx context.Context) error {
 	for _, o := range committedRows(taggedO, committed, func(o *models.Offer) string { return o.ImportBatch }) {
 		l.Offer(o)
 	}
+	external, err := a.store.ListExternalActivities(ctx, "")
+	if err != nil {
+		return err
+	}
+	a.Model.ReconcileExternal(external, committed)
 	a.Clock.Observe(l.MaxGen())
 	l.Commit()
 	// What changed while this replica was not listening carries no stamp: mark it now.

@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 
@@ -9,16 +10,21 @@ import (
 	"github.com/capmatch/capmatch/service/internal/readmodel"
 )
 
+// countryStore is the part of the store this use case needs: country profiles, their sources and the audit trail.
+type countryStore interface {
+	models.CountryStore
+	models.AuditStore
+	models.SourceStore
+}
+
 // Countries is the use cases of country profiles: reference data, the readiness a country's
 // ministries keep up to date, and figures counted over what the caller may see.
 type Countries struct {
-	Store models.Store
-	Model *readmodel.Model
-	Bus   models.Bus
-	Now   Clock
-	Log   *slog.Logger
-	// Projects supplies per-country project figures once projects exist; nil means none.
-	Projects func(a *models.Actor) map[string]ProjectFigures
+	store countryStore
+	model *readmodel.Model
+	bus   models.Bus
+	now   Clock
+	log   *slog.Logger
 }
 
 // ProjectFigures are a country's project counts, as the caller may see them.
@@ -53,6 +59,9 @@ type CountryView struct {
 	OpenNeeds          int              `json:"open_needs"`
 	ActiveProjects     int              `json:"active_projects"`
 	Funding            CountryFunding   `json:"funding"`
+	// Sources are the country's documents and links, on the profile of one country only
+	// (Countries.Profile); absent from lists.
+	Sources *[]models.CountrySource `json:"sources,omitempty"`
 }
 
 func (s *Countries) view(c models.CountryInfo, stats readmodel.CountryStats, pf ProjectFigures, f *fundingGroup) CountryView {
@@ -62,7 +71,7 @@ func (s *Countries) view(c models.CountryInfo, stats readmodel.CountryStats, pf 
 	if f != nil {
 		v.Funding = CountryFunding{Requested: f.Requested, Committed: f.Committed, Disbursed: f.Disbursed, Gap: f.Gap}
 	}
-	if p, ok := s.Model.Profile(c.ISO); ok {
+	if p, ok := s.model.Profile(c.ISO); ok {
 		v.Readiness, v.ReadinessVersion = p.Readiness, p.Version
 		t := p.UpdatedAt.UTC().Format("2006-01-02T15:04:05Z07:00")
 		v.ReadinessUpdatedAt = &t
@@ -70,19 +79,24 @@ func (s *Countries) view(c models.CountryInfo, stats readmodel.CountryStats, pf 
 	return v
 }
 
+// projectFigures counts, per country, the active projects the actor may see: the project side
+// of country profiles (their money is counted over needs: fundingBy).
 func (s *Countries) projectFigures(a *models.Actor) map[string]ProjectFigures {
-	if s.Projects == nil {
-		return nil
+	out := map[string]ProjectFigures{}
+	for _, p := range viewAs(s.model, a).projects(func(p *models.Project) bool { return p.Active() }) {
+		f := out[p.Country]
+		f.Active++
+		out[p.Country] = f
 	}
-	return s.Projects(a)
+	return out
 }
 
 // List returns every country's profile, its figures counted over what a may see. a may be nil
 // for anonymous public pages (see models.CanSeeNeed).
 func (s *Countries) List(ctx context.Context, a *models.Actor) []CountryView {
-	stats := viewAs(s.Model, a).needStats(nil)
+	stats := viewAs(s.model, a).needStats(nil)
 	pf := s.projectFigures(a)
-	funding := fundingBy(s.Model, a, byCountry)
+	funding := fundingBy(s.model, a, byCountry)
 	out := make([]CountryView, 0, len(models.Countries()))
 	for _, c := range models.Countries() {
 		out = append(out, s.view(c, stats[c.ISO], pf[c.ISO], funding[c.ISO]))
@@ -96,25 +110,41 @@ func (s *Countries) Get(ctx context.Context, a *models.Actor, iso string) (*Coun
 	if !ok {
 		return nil, models.Errorf(models.ErrNotFound, "no country with code %q", iso)
 	}
-	stats := viewAs(s.Model, a).needStats(func(n *models.Need) bool { return n.Country == c.ISO })
-	funding := fundingBy(s.Model, a, byCountry)
+	stats := viewAs(s.model, a).needStats(func(n *models.Need) bool { return n.Country == c.ISO })
+	funding := fundingBy(s.model, a, byCountry)
 	v := s.view(c, stats[c.ISO], s.projectFigures(a)[c.ISO], funding[c.ISO])
 	return &v, nil
 }
 
 func byCountry(n *models.Need) string { return n.Country }
 
-// ReadinessPatch is the body of PATCH /countries/{iso}/readiness.
+// ReadinessPatch is the body of PATCH /countries/{iso}/readiness: the self-reported part of the
+// readiness. The PoC fields are derived from the Points of Contact directory and its
+// communication checks; a body that sends one is refused (422), so that no one declares what the
+// directory must show.
 type ReadinessPatch struct {
-	PoCNominated           *bool  `json:"poc_nominated"`
 	NationalCERT           *bool  `json:"national_cert"`
 	CERTMaturity           *int   `json:"cert_maturity"`
 	LegalPositionPublished *bool  `json:"legal_position_published"`
 	NationalStrategy       *bool  `json:"national_strategy"`
 	Version                *int64 `json:"version"`
+
+	// The derived fields: present only to be refused with a clear message.
+	PoCNominated    json.RawMessage `json:"poc_nominated"`
+	PoCReachable    json.RawMessage `json:"poc_reachable"`
+	PoCLastCheck    json.RawMessage `json:"poc_last_check"`
+	PoCMissedChecks json.RawMessage `json:"poc_missed_checks"`
 }
 
-// PatchReadiness updates a country's readiness (its ministries, coordinators).
+// derivedReadiness are the readiness fields no one may set, and where they come from.
+var derivedReadiness = []struct{ field, from string }{
+	{"poc_nominated", "the country's Points of Contact (/countries/{iso}/pocs): true once one is listed"},
+	{"poc_reachable", "the communication checks: true when a Point of Contact acknowledged the latest check"},
+	{"poc_last_check", "the communication checks: the day the latest one reached the country"},
+	{"poc_missed_checks", "the communication checks: how many in a row were not acknowledged"},
+}
+
+// PatchReadiness updates a country's self-reported readiness (its ministries, coordinators).
 func (s *Countries) PatchReadiness(ctx context.Context, a *models.Actor, iso string, p ReadinessPatch, ifMatch *int64) (*CountryView, error) {
 	iso = models.NormalizeISO(iso)
 	if !models.ValidISO(iso) {
@@ -127,19 +157,21 @@ func (s *Countries) PatchReadiness(ctx context.Context, a *models.Actor, iso str
 	if err != nil {
 		return nil, err
 	}
+	var pr models.Problems
+	for i, raw := range []json.RawMessage{p.PoCNominated, p.PoCReachable, p.PoCLastCheck, p.PoCMissedChecks} {
+		if raw != nil {
+			pr.Add(derivedReadiness[i].field, models.ProblemDerived, models.Args{"from": models.ArgCode(derivedReadiness[i].from)})
+		}
+	}
 	if p.CERTMaturity != nil && (*p.CERTMaturity < 0 || *p.CERTMaturity > 4) {
-		return nil, fieldErr("cert_maturity", "must be a SIM3 level from 0 to 4")
+		pr.Add("cert_maturity", models.ProblemRange, models.Args{"min": models.ArgInt(0), "max": models.ArgInt(4)})
+	}
+	if err := pr.Err(); err != nil {
+		return nil, err
 	}
 	var changed []string
-	for attempt := 0; ; attempt++ {
-		cur, ok := s.Model.Profile(iso)
-		if !ok {
-			cur = &models.CountryProfile{ISO: iso}
-		}
-		if want != nil && *want != cur.Version {
-			return nil, models.Errorf(models.ErrConflict, "version %d is stale: the profile is at version %d; reload it", *want, cur.Version)
-		}
-		next := *cur
+	ev := models.ReadinessEvent{Source: models.ReadinessDeclared, ByUser: a.UserID, ByOrg: a.OrgID, ByRole: a.Role}
+	err = s.updateProfile(ctx, iso, want, ev, func(next *models.CountryProfile) bool {
 		changed = changed[:0]
 		setB := func(name string, v *bool, dst *bool) {
 			if v != nil {
@@ -147,7 +179,6 @@ func (s *Countries) PatchReadiness(ctx context.Context, a *models.Actor, iso str
 				changed = append(changed, name)
 			}
 		}
-		setB("poc_nominated", p.PoCNominated, &next.Readiness.PoCNominated)
 		setB("national_cert", p.NationalCERT, &next.Readiness.NationalCERT)
 		setB("legal_position_published", p.LegalPositionPublished, &next.Readiness.LegalPositionPublished)
 		setB("national_strategy", p.NationalStrategy, &next.Readiness.NationalStrategy)
@@ -155,22 +186,83 @@ func (s *Countries) PatchReadiness(ctx context.Context, a *models.Actor, iso str
 			next.Readiness.CERTMaturity = *p.CERTMaturity
 			changed = append(changed, "cert_maturity")
 		}
-		next.Version = cur.Version + 1
-		next.UpdatedAt = s.Now().UTC()
 		next.UpdatedBy = a.UserID
-		err := s.Store.PutCountryProfile(ctx, &next, cur.Version)
+		return true
+	})
+	if err != nil {
+		return nil, err
+	}
+	audit(ctx, s.store, s.log, s.now(), a, "update", "country", iso, changed)
+	return s.Get(ctx, a, iso)
+}
+
+// updateProfile is the profile's read-modify-write loop, the one way a readiness profile is
+// written: edit changes a copy of the current profile (and reports whether to store it), the
+// change is recorded in the profile's history as ev (when a fact changed), and the profile is
+// stored if its version is still the one read (want, when the caller named one), retried on a
+// concurrent change otherwise, then applied to the read model and broadcast.
+func (s *Countries) updateProfile(ctx context.Context, iso string, want *int64, ev models.ReadinessEvent, edit func(next *models.CountryProfile) bool) error {
+	for attempt := 0; ; attempt++ {
+		cur, ok := s.model.Profile(iso)
+		if !ok {
+			cur = &models.CountryProfile{ISO: iso}
+		}
+		if want != nil && *want != cur.Version {
+			return models.Errorf(models.ErrConflict, "version %d is stale: the profile is at version %d; reload it", *want, cur.Version)
+		}
+		next := *cur
+		if !edit(&next) {
+			return nil
+		}
+		next.Version = cur.Version + 1
+		next.UpdatedAt = s.now().UTC()
+		ev.At = next.UpdatedAt
+		next.RecordReadiness(cur.Readiness, ev)
+		err := s.store.PutCountryProfile(ctx, &next, cur.Version)
 		if err == nil {
-			s.Model.PutProfile(&next)
-			publish(ctx, s.Bus, s.Log, models.Event{Type: models.EventCountry, ID: iso, Version: next.Version, At: next.UpdatedAt, Data: mustJSON(&next)})
-			break
+			s.model.PutProfile(&next)
+			publish(ctx, s.bus, s.log, models.Event{Type: models.EventCountry, ID: iso, Version: next.Version, At: next.UpdatedAt, Data: mustJSON(&next)})
+			return nil
 		}
 		if !errors.Is(err, models.ErrConflict) || want != nil || attempt >= 4 {
-			return nil, err
+			return err
 		}
-		if fresh, gerr := s.Store.GetCountryProfile(ctx, iso); gerr == nil {
-			s.Model.PutProfile(fresh)
+		if fresh, gerr := s.store.GetCountryProfile(ctx, iso); gerr == nil {
+			s.model.PutProfile(fresh)
 		}
 	}
-	audit(ctx, s.Store, s.Log, s.Now(), a, "update", "country", iso, changed)
-	return s.Get(ctx, a, iso)
+}
+
+// SetPoCReadiness stores the PoC part of a country's readiness as the directory derives it
+// (models.PoCDirectory.Readiness), when it differs from what the profile holds. It is the only
+// writer of those fields.
+func (s *Countries) SetPoCReadiness(ctx context.Context, iso string, r models.PoCReadiness) error {
+	var changed []string
+	ev := models.ReadinessEvent{Source: models.ReadinessDerived}
+	err := s.updateProfile(ctx, iso, nil, ev, func(next *models.CountryProfile) bool {
+		cur := next.Readiness
+		changed = changed[:0]
+		if cur.PoCNominated != r.Nominated {
+			changed = append(changed, "poc_nominated")
+		}
+		if cur.PoCReachable != r.Reachable {
+			changed = append(changed, "poc_reachable")
+		}
+		if (cur.PoCLastCheck == nil) != (r.LastCheck == nil) || (cur.PoCLastCheck != nil && *cur.PoCLastCheck != *r.LastCheck) {
+			changed = append(changed, "poc_last_check")
+		}
+		if cur.PoCMissedChecks != r.Missed {
+			changed = append(changed, "poc_missed_checks")
+		}
+		if len(changed) == 0 {
+			return false
+		}
+		next.Readiness.PoCNominated, next.Readiness.PoCReachable = r.Nominated, r.Reachable
+		next.Readiness.PoCLastCheck, next.Readiness.PoCMissedChecks = r.LastCheck, r.Missed
+		return true
+	})
+	if err == nil && len(changed) > 0 {
+		audit(ctx, s.store, s.log, s.now(), nil, "derive readiness", "country", iso, changed)
+	}
+	return err
 }

@@ -47,7 +47,7 @@ func (c *Cursors) Decode(s, query string) (*readmodel.Key, error) {
 		return nil, nil
 	}
 	bad := &models.Error{Kind: models.ErrInvalid, Detail: "invalid cursor",
-		Fields: []models.FieldError{{Field: "cursor", Message: "is not a cursor from this list; start again without it"}}}
+		Fields: []models.FieldError{{Field: "cursor", Code: models.ProblemCursor}}}
 	body, sig, ok := strings.Cut(s, ".")
 	if !ok || len(s) > 512 {
 		return nil, bad

@@ -82,6 +82,27 @@ func (a *App) LoadDemo(ctx context.Context, today models.Date) ([]demo.Account, 
 			return nil, false, fmt.Errorf("demo readiness %s: %w", d.Readiness[i].ISO, err)
 		}
 	}
+	for i := range d.PoCs {
+		dir := &d.PoCs[i]
+		for j := range dir.Items {
+			p := &dir.Items[j]
+			uid, _, err := a.PoCs.linkOf(ctx, dir.ISO, p.Email)
+			if err != nil {
+				return nil, false, fmt.Errorf("demo points of contact %s: %w", dir.ISO, err)
+			}
+			p.UserID = uid
+		}
+		if err := ignoreDup(a.store.PutPoCDirectory(ctx, dir, 0)); err != nil {
+			return nil, false, fmt.Errorf("demo points of contact %s: %w", dir.ISO, err)
+		}
+		for _, p := range dir.Items {
+			if p.UserID != "" {
+				if err := a.store.PutPoCLink(ctx, p.UserID, dir.ISO); err != nil {
+					return nil, false, fmt.Errorf("demo points of contact %s: %w", dir.ISO, err)
+				}
+			}
+		}
+	}
 	if err := a.store.MarkSetting(ctx, "demo_probe", []byte("loaded")); err != nil {
 		return nil, false, err
 	}

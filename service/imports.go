@@ -71,16 +71,17 @@ func rowTime(now time.Time, i, n int) time.Time {
 // validation problem of field "rows". The HTTP layer calls it too, to stop reading a body as
 // soon as it holds too many rows.
 func CheckImportSize(n int) error {
-	var msg string
 	switch {
 	case n == 0:
-		msg = "the import holds no rows; send at least one"
+		e := models.Invalid("rows", models.ProblemImportEmpty, nil)
+		e.Detail = "the import holds no rows; send at least one"
+		return e
 	case n > MaxImportRows:
-		msg = fmt.Sprintf("an import holds at most %d rows; split the file", MaxImportRows)
-	default:
-		return nil
+		e := models.Invalid("rows", models.ProblemImportLarge, models.Args{"max": models.ArgInt(MaxImportRows)})
+		e.Detail = fmt.Sprintf("an import holds at most %d rows; split the file", MaxImportRows)
+		return e
 	}
-	return &models.Error{Kind: models.ErrInvalid, Detail: msg, Fields: []models.FieldError{{Field: "rows", Message: msg}}}
+	return nil
 }
 
 // ImportNeeds stores needs in bulk for a coordinator: every row is validated like POST /needs
@@ -95,12 +96,12 @@ func (a *App) ImportNeeds(ctx context.Context, actor *models.Actor, rows []NeedI
 		status = models.NeedDraft
 	case models.NeedDraft, models.NeedSubmitted, models.NeedOpen:
 	default:
-		return nil, fieldErr("status", "must be draft, submitted or open")
+		return nil, fieldErr("status", models.ProblemOneOf, models.OneOf([]models.NeedStatus{models.NeedDraft, models.NeedSubmitted, models.NeedOpen}))
 	}
 	if err := CheckImportSize(len(rows)); err != nil {
 		return nil, err
 	}
-	now := a.Needs.Now().UTC()
+	now := a.Needs.now().UTC()
 	orgs := a.importOrgs(importKindNeeds)
 	needs := make([]*models.Need, len(rows))
 	var probs models.Problems
@@ -131,8 +132,8 @@ func (a *App) ImportNeeds(ctx context.Context, actor *models.Actor, rows []NeedI
 	for _, n := range needs {
 		a.Model.PutNeed(n)
 	}
-	publish(ctx, a.Needs.Bus, a.Needs.Log, models.Event{Type: models.EventImport, ID: batch.ID, At: now, Gen: g, Data: mustJSON(importedRows{Needs: needs})})
-	audit(ctx, a.store, a.Needs.Log, now, actor, "import", "import", batch.ID, ids)
+	publish(ctx, a.Needs.bus, a.Needs.log, models.Event{Type: models.EventImport, ID: batch.ID, At: now, Gen: g, Data: mustJSON(importedRows{Needs: needs})})
+	audit(ctx, a.store, a.Needs.log, now, actor, "import", "import", batch.ID, ids)
 	return &ImportResult{BatchID: batch.ID, Imported: len(ids), Status: string(status), IDs: ids}, nil
 }
 
@@ -148,7 +149,7 @@ func (a *App) importNeed(ctx context.Context, orgs *importOrgs, row *NeedImportR
 	case err != nil:
 		return nil, nil, err
 	case problem != "":
-		probs.Add("organization_id", "%s", problem)
+		probs.Add("organization_id", problem, nil)
 		if country == "" {
 			skip["country"] = true // the organization would have given it
 		}
@@ -157,7 +158,7 @@ func (a *App) importNeed(ctx context.Context, orgs *importOrgs, row *NeedImportR
 			country = org.Country
 		}
 		if country != org.Country {
-			probs.Add("country", "must be the country of organization %s (%s)", org.Name, org.Country)
+			probs.Add("country", models.ProblemOrgCountry, orgCountry(org))
 			skip["country"] = true
 		}
 	}
@@ -189,12 +190,12 @@ func (a *App) ImportOffers(ctx context.Context, actor *models.Actor, rows []Offe
 		status = models.OfferDraft
 	case models.OfferDraft, models.OfferOpen:
 	default:
-		return nil, fieldErr("status", "must be draft or open")
+		return nil, fieldErr("status", models.ProblemOneOf, models.OneOf([]models.OfferStatus{models.OfferDraft, models.OfferOpen}))
 	}
 	if err := CheckImportSize(len(rows)); err != nil {
 		return nil, err
 	}
-	now := a.Offers.Now().UTC()
+	now := a.Offers.now().UTC()
 	orgs := a.importOrgs(importKindOffers)
 	offers := make([]*models.Offer, len(rows))
 	var probs models.Problems
@@ -225,8 +226,8 @@ func (a *App) ImportOffers(ctx context.Context, actor *models.Actor, rows []Offe
 	for _, o := range offers {
 		a.Model.PutOffer(o)
 	}
-	publish(ctx, a.Offers.Bus, a.Offers.Log, models.Event{Type: models.EventImport, ID: batch.ID, At: now, Gen: g, Data: mustJSON(importedRows{Offers: offers})})
-	audit(ctx, a.store, a.Offers.Log, now, actor, "import", "import", batch.ID, ids)
+	publish(ctx, a.Offers.bus, a.Offers.log, models.Event{Type: models.EventImport, ID: batch.ID, At: now, Gen: g, Data: mustJSON(importedRows{Offers: offers})})
+	audit(ctx, a.store, a.Offers.log, now, actor, "import", "import", batch.ID, ids)
 	return &ImportResult{BatchID: batch.ID, Imported: len(ids), Status: string(status), IDs: ids}, nil
 }
 
@@ -237,7 +238,7 @@ func (a *App) importOffer(ctx context.Context, orgs *importOrgs, row *OfferImpor
 	if _, problem, err := orgs.get(ctx, row.OrganizationID); err != nil {
 		return nil, nil, err
 	} else if problem != "" {
-		probs.Add("organization_id", "%s", problem)
+		probs.Add("organization_id", problem, nil)
 	}
 	o := &models.Offer{
 		ID: models.NewID(at), Title: row.Title, Description: row.Description, Themes: row.Themes, Capabilities: row.Capabilities,
@@ -279,7 +280,7 @@ type importedRows struct {
 // batch is committed (the read model's reload checks), so nothing has to touch the rows again
 // (clearing 1,000 tags took about 12 s on FerretDB).
 func (a *App) importBatch(ctx context.Context, b *models.ImportBatch, insert func(context.Context) error) error {
-	log := a.Needs.Log
+	log := a.Needs.log
 	ictx, cancel := context.WithTimeout(ctx, importInsertTimeout)
 	defer cancel()
 	if err := a.store.CreateImport(ictx, b); err != nil {
@@ -322,7 +323,7 @@ func (a *App) RecoverImports(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("list unfinished imports: %w", err)
 	}
-	staleBefore := a.Needs.Now().Add(-importStaleAfter)
+	staleBefore := a.Needs.now().Add(-importStaleAfter)
 	for _, b := range inserting {
 		if !b.CreatedAt.Before(staleBefore) {
 			continue
@@ -331,7 +332,7 @@ func (a *App) RecoverImports(ctx context.Context) error {
 			errs = append(errs, err)
 			continue
 		}
-		a.Needs.Log.InfoContext(ctx, "rolled back an interrupted import", "batch", b.ID, "kind", b.Kind, "rows", len(b.RowIDs))
+		a.Needs.log.InfoContext(ctx, "rolled back an interrupted import", "batch", b.ID, "kind", b.Kind, "rows", len(b.RowIDs))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("recover imports: %w", err)
@@ -348,15 +349,15 @@ type importOrgs struct {
 
 type importOrg struct {
 	org     *models.Organization
-	problem string
+	problem string // a problem code (models.Problem*)
 }
 
 func (a *App) importOrgs(kind string) *importOrgs {
 	return &importOrgs{app: a, kind: kind, seen: map[string]importOrg{}}
 }
 
-// get returns the organization with id, or a problem with it in words for the user (unknown,
-// or of the wrong type for the import's kind); err is only for a failing store.
+// get returns the organization with id, or the code of a problem with it (unknown, or of the
+// wrong type for the import's kind); err is only for a failing store.
 func (o *importOrgs) get(ctx context.Context, id string) (*models.Organization, string, error) {
 	if r, ok := o.seen[id]; ok {
 		return r.org, r.problem, nil
@@ -364,22 +365,22 @@ func (o *importOrgs) get(ctx context.Context, id string) (*models.Organization, 
 	r := importOrg{}
 	switch {
 	case id == "" && o.kind == importKindNeeds:
-		r.problem = "is required: the government organization the need is for"
+		r.problem = models.ProblemOrgRequired
 	case id == "":
-		r.problem = "is required: the donor or implementer organization that runs the offer"
+		r.problem = models.ProblemOfferOrgRequired
 	case !models.ValidID(id):
-		r.problem = "no such organization"
+		r.problem = models.ProblemUnknownOrg
 	default:
 		org, err := o.app.store.GetOrg(ctx, id)
 		switch {
 		case errors.Is(err, models.ErrNotFound):
-			r.problem = "no such organization"
+			r.problem = models.ProblemUnknownOrg
 		case err != nil:
 			return nil, "", fmt.Errorf("look up organization of an imported row: %w", err)
 		case o.kind == importKindNeeds && org.Type != models.OrgGovernment:
-			r.problem = "must be a government organization"
+			r.problem = models.ProblemOrgNotGovernment
 		case o.kind == importKindOffers && org.Type != models.OrgDonor && org.Type != models.OrgImplementer:
-			r.problem = "must be a donor or implementer organization"
+			r.problem = models.ProblemOrgNotImplementer
 		default:
 			r.org = org
 		}
@@ -418,7 +419,8 @@ func problemFields(p models.Problems) map[string]bool {
 func prefixRow(i int, p models.Problems) models.Problems {
 	out := make(models.Problems, len(p))
 	for j, f := range p {
-		out[j] = models.FieldError{Field: fmt.Sprintf("rows[%d].%s", i, f.Field), Message: f.Message}
+		f.Field = fmt.Sprintf("rows[%d].%s", i, f.Field)
+		out[j] = f
 	}
 	return out
 }

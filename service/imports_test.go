@@ -269,7 +269,7 @@ func TestImportValidatesEveryRowAndStoresNothing(t *testing.T) {
 	rows[1].StartBy = "2027-02-30"
 	rows[2].OrganizationID = w.donor
 	rows[3].Country = "FJ"
-	rows[3].Problems.Add("duration_months", "must be a whole number") // a CSV cell that did not parse
+	rows[3].Problems.Add("duration_months", models.ProblemWholeNumber, nil) // a CSV cell that did not parse
 	_, err := w.app.ImportNeeds(ctx, w.coord, rows, "")
 	require.ErrorIs(t, err, models.ErrInvalid)
 	var de *models.Error

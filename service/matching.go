@@ -17,6 +17,13 @@ import (
 	"golang.org/x/sync/singleflight"
 )
 
+// settingStore is the part of the store this use case needs: the matching weights (a setting)
+// and the audit trail of their changes.
+type settingStore interface {
+	models.SettingStore
+	models.AuditStore
+}
+
 // MaxRankLimit is the longest ranking a client may ask for; each list is computed and cached
 // to this length once and cut per request.
 const MaxRankLimit = 50
@@ -51,18 +58,19 @@ type RankCache interface {
 // and written to both. While the event bus is down this replica cannot know what others
 // changed, so it computes every ranking from its model and answers cached=false.
 type Matching struct {
-	Store models.Store
-	Model *readmodel.Model
-	Cache RankCache
-	Bus   models.Bus
-	Clock *HLC
-	Now   Clock
-	Log   *slog.Logger
+	store settingStore
+	model *readmodel.Model
+	cache RankCache
+	bus   models.Bus
+	clock *HLC
+	now   Clock
+	log   *slog.Logger
 	// Fresh reports whether this replica hears every change (its bus is connected).
-	Fresh func() bool
-	// Active supplies the deliveries under way (agreed engagements, active projects) per
-	// country and capability, for the duplication factor; nil means none.
-	Active func() map[matching.Delivery]int
+	fresh func() bool
+
+	// activeFn, when set (tests of this package), supplies the deliveries under way instead of
+	// the read model.
+	activeFn func() map[matching.Delivery]int
 
 	ix         *matching.Index
 	mu         sync.RWMutex
@@ -73,8 +81,9 @@ type Matching struct {
 	// floor is the stamp of the last full load in bulk (reload): no cached ranking below it
 	// is current, whatever the dirty marks say, since the load did not work out which
 	// rankings each loaded object alters.
-	floor  int64
-	active map[matching.Delivery]int
+	floor    int64
+	active   map[matching.Delivery]int
+	external map[matching.Delivery]matching.External
 	// The in-process cache (L1): need rankings by need id, offer rankings by offerKey.
 	l1Need   map[string]*rankEntry
 	l1Offer  map[string]*rankEntry
@@ -91,9 +100,10 @@ type Matching struct {
 func (m *Matching) Computes() int64 { return m.computes.Load() }
 
 // rankEntry is one cached ranking: the pairs in order with their scores, and what it was
-// computed with. It holds no explanations: a response explains the lines it shows from the
-// index when it is first asked for and keeps the encoded bytes (enc), so the cache stays small
-// (about 3 kB a ranking in Redis) and a change rewrites only ids and scores.
+// computed with. Redis holds no explanations: a reader explains the lines it shows from the
+// index when they are first asked for, and the entry in L1 keeps those explained lines
+// (explained), so the cache stays small (about 3 kB a ranking in Redis) and a change rewrites
+// only ids and scores.
 type rankEntry struct {
 	// stamp is the stamp the ranking is current at; it only moves up, in place, when a
 	// change leaves the ranking as it was (see applyOffer).
@@ -105,15 +115,17 @@ type rankEntry struct {
 	// Complete says it holds every eligible candidate (see matching.CachedList).
 	Items    []matching.Match
 	Complete bool
-	// enc holds the encoded responses of an entry in L1 (set by remember); a restamped copy
-	// of an unchanged entry shares them, since the stamp is not part of a response.
-	enc *bodies
+	// explained holds the explained lines of an entry in L1 (set by remember) by what they
+	// show (see serve); a restamped copy of an unchanged entry shares them, since the stamp
+	// is not part of a ranking's lines.
+	explained *explanations
 }
 
-// bodies caches a ranking's encoded responses by limit, with cached=false and cached=true.
-type bodies struct {
-	plain  sync.Map
-	cached sync.Map
+// explanations caches a ranking's explained lines ([]RankedOffer or []RankedNeed) by the limit
+// and what the caller's visibility makes of them (see serve). The lines are shared by every
+// reader and never modified.
+type explanations struct {
+	lines sync.Map
 }
 
 // rankWire is a rankEntry as Redis holds it: the ranked ids and their scores in two arrays
@@ -176,7 +188,7 @@ func NewMatching(m *Matching) *Matching {
 	m.l1Need, m.l1Offer = map[string]*rankEntry{}, map[string]*rankEntry{}
 	m.weights = matching.DefaultWeights()
 	m.ix = matching.NewIndex(nil, nil)
-	m.Model.Observe(m.apply)
+	m.model.Observe(m.apply)
 	return m
 }
 
@@ -189,7 +201,7 @@ const weightsSetting = "matching_weights"
 // LoadWeights reads the weights in force from the store (creating the defaults once).
 func (m *Matching) LoadWeights(ctx context.Context) error {
 	def, _ := json.Marshal(matching.DefaultWeights())
-	raw, err := m.Store.GetOrCreateSetting(ctx, weightsSetting, def)
+	raw, err := m.store.GetOrCreateSetting(ctx, weightsSetting, def)
 	if err != nil {
 		return err
 	}
@@ -231,7 +243,7 @@ func (m *Matching) SetWeights(ctx context.Context, a *models.Actor, w matching.W
 	}
 	w.Version = cur.Version + 1
 	raw, _ := json.Marshal(w)
-	ok, err := m.Store.SwapSetting(ctx, weightsSetting, curRaw, raw)
+	ok, err := m.store.SwapSetting(ctx, weightsSetting, curRaw, raw)
 	if err != nil {
 		return matching.Weights{}, err
 	}
@@ -239,13 +251,13 @@ func (m *Matching) SetWeights(ctx context.Context, a *models.Actor, w matching.W
 		_ = m.LoadWeights(ctx)
 		return matching.Weights{}, models.Errorf(models.ErrConflict, "the weights were changed by someone else; reload them")
 	}
-	g := m.Clock.Tick()
+	g := m.clock.Tick()
 	m.mu.Lock()
 	m.weights, m.weightsRaw = w, raw
 	m.mu.Unlock()
 	m.clearL1()
-	publish(ctx, m.Bus, m.Log, models.Event{Type: models.EventWeights, ID: strconv.FormatInt(w.Version, 10), Version: w.Version, At: m.Now().UTC(), Data: raw, Gen: g})
-	audit(ctx, m.Store, m.Log, m.Now(), a, "update", "matching_weights", "weights", matching.FactorNames())
+	publish(ctx, m.bus, m.log, models.Event{Type: models.EventWeights, ID: strconv.FormatInt(w.Version, 10), Version: w.Version, At: m.now().UTC(), Data: raw, Gen: g})
+	audit(ctx, m.store, m.log, m.now(), a, "update", "matching_weights", "weights", matching.FactorNames())
 	return w, nil
 }
 
@@ -271,15 +283,20 @@ func (m *Matching) WeightsChanged(raw []byte) {
 // and the rankings of the offers that can list them, are marked dirty at g; every other
 // cached ranking stays current. Every replica applies the same change at the same stamp.
 func (m *Matching) ContextChanged(g int64) {
-	var act map[matching.Delivery]int
-	if m.Active != nil {
-		act = m.Active()
+	// Every delivery under way (active projects, agreed engagements without one) and every
+	// external activity under way, visible or not: the duplication factor's inputs. What a
+	// caller reads about them is counted over what that caller may see (seenBy).
+	v := systemView(m.model)
+	act := v.deliveryCounts(nil)
+	if m.activeFn != nil {
+		act = m.activeFn()
 	}
+	ext := v.externalsUnderWay(models.DateOf(m.now()))
 	m.applyMu.Lock()
 	defer m.applyMu.Unlock()
 	m.mu.Lock()
-	prev := m.active
-	m.active = act
+	prev, prevExt := m.active, m.external
+	m.active, m.external = act, ext
 	m.mu.Unlock()
 	var changed []matching.Delivery
 	for d, n := range act {
@@ -289,6 +306,16 @@ func (m *Matching) ContextChanged(g int64) {
 	}
 	for d := range prev {
 		if _, ok := act[d]; !ok {
+			changed = append(changed, d)
+		}
+	}
+	for d, e := range ext {
+		if prevExt[d] != e {
+			changed = append(changed, d)
+		}
+	}
+	for d := range prevExt {
+		if _, ok := ext[d]; !ok {
 			changed = append(changed, d)
 		}
 	}
@@ -371,21 +398,22 @@ func (m *Matching) apply(c readmodel.Change) {
 // quadratic. Every ranking is then marked dirty at once, at the load's stamp (taken before
 // the store was read): the floor below which no cached ranking, in L1 or in Redis, is
 // current, since any of them may predate a change the load brought in. L1 is dropped, the
-// dirty marks below the floor with it, and the deliveries under way are read again (the
-// reload loads them before needs and offers) so that the context change that follows a
-// reload finds nothing left to mark.
+// dirty marks below the floor with it, and the deliveries and external activities under way
+// are read again (the reload loads them before it commits) so that the context change that
+// follows a reload finds nothing left to mark.
 //
 // Changes are applied one at a time (applyMu): one that reaches the model while the index
 // is rebuilt waits and is then applied to the new index.
 func (m *Matching) reload(stamp int64) {
 	m.applyMu.Lock()
 	defer m.applyMu.Unlock()
-	all := systemView(m.Model) // the index ranks everything; callers' views filter what they read
+	all := systemView(m.model) // the index ranks everything; callers' views filter what they read
 	m.ix.Load(all.allNeeds(nil), all.allOffers(nil))
-	var act map[matching.Delivery]int
-	if m.Active != nil {
-		act = m.Active()
+	act := all.deliveryCounts(nil)
+	if m.activeFn != nil {
+		act = m.activeFn()
 	}
+	ext := all.externalsUnderWay(models.DateOf(m.now()))
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.floor = max(m.floor, stamp)
@@ -400,7 +428,7 @@ func (m *Matching) reload(stamp int64) {
 		}
 	}
 	m.l1Need, m.l1Offer = map[string]*rankEntry{}, map[string]*rankEntry{}
-	m.active = act
+	m.active, m.external = act, ext
 }
 
 // needMin is the stamp a cached ranking of a need must have reached to be current: its dirty
@@ -412,7 +440,7 @@ func (m *Matching) needMin(id string) int64 { return max(m.floor, m.needDirty[id
 // countries it was or is eligible for) is marked dirty at the change's stamp, as on every
 // replica; those of them held in this replica's L1 are patched with the core's PatchOffer
 // rather than recomputed: a list the change leaves as it was is restamped, a changed one gets
-// its new order and scores (its responses are explained anew when first read) and is written
+// its new order and scores (its lines are explained anew when first read) and is written
 // to Redis with the new stamp, in one pipeline. A donor's edit therefore costs about the lists
 // it really changes (a few dozen of the thousands it could touch), not a recomputation of
 // every affected ranking on its next read. Rankings not in L1 are left dirty and recomputed
@@ -455,6 +483,7 @@ func (m *Matching) applyOffer(c readmodel.Change) {
 	// again), so they are left for the next read to replace.
 	for n, e := range snap.entries {
 		if p, ok := patched[n]; ok {
+			p.explained = &explanations{} // explained anew when first read, then kept
 			e = p
 		}
 		e.stamp.Store(m.needMin(n))
@@ -474,8 +503,8 @@ func (m *Matching) applyOffer(c readmodel.Change) {
 	if len(toStore) > 0 {
 		ctx, cancel := context.WithTimeout(context.Background(), patchStoreTimeout)
 		defer cancel()
-		if err := m.Cache.Set(ctx, toStore); err != nil {
-			m.Log.Debug("patched rankings not cached", "err", err, "lists", len(toStore))
+		if err := m.cache.Set(ctx, toStore); err != nil {
+			m.log.Debug("patched rankings not cached", "err", err, "lists", len(toStore))
 		}
 	}
 }
@@ -501,10 +530,10 @@ type listSnapshot struct {
 // snapshotNeedLists takes the current L1 rankings of the given needs. It takes none while the
 // bus is down: rankings are then computed on every read and never cached.
 func (m *Matching) snapshotNeedLists(ids []string) listSnapshot {
-	if m.Fresh == nil || !m.Fresh() {
+	if m.fresh == nil || !m.fresh() {
 		return listSnapshot{}
 	}
-	today := models.DateOf(m.Now())
+	today := models.DateOf(m.now())
 	w := m.Weights()
 	s := listSnapshot{today: today, w: w, ctx: m.context(today), entries: map[string]*rankEntry{}}
 	m.mu.RLock()
@@ -520,7 +549,7 @@ func (m *Matching) snapshotNeedLists(ids []string) listSnapshot {
 // patchNeedLists patches the snapshot's need rankings after an offer change (the index
 // already holds it). It returns new entries for the rankings that changed (changed lists
 // them: they are written to Redis) and for those that hold the offer unchanged (same lines
-// and scores, but the offer's line may read differently: their responses are encoded anew);
+// and scores, but the offer's line may read differently: their lines are explained anew);
 // every other ranking of the snapshot is as it was. New entries are unstamped: the caller
 // stamps them when it installs them.
 func (m *Matching) patchNeedLists(s listSnapshot, old *models.Offer, offerID string) (map[string]*rankEntry, []string) {
@@ -531,7 +560,7 @@ func (m *Matching) patchNeedLists(s listSnapshot, old *models.Offer, offerID str
 		}
 		return matching.CachedList{Items: e.Items, Complete: e.Complete}, true
 	}, needListDepth, MaxRankLimit, s.w, s.ctx)
-	now := m.Now().UTC()
+	now := m.now().UTC()
 	out := make(map[string]*rankEntry, len(r.Changed)+len(r.Holding))
 	changed := make([]string, 0, len(r.Changed))
 	for n, l := range r.Changed {
@@ -574,7 +603,7 @@ func audience(a *models.Actor) (string, func(*models.Need) bool) {
 func (m *Matching) context(today models.Date) *matching.Context {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	return &matching.Context{Today: today, Active: m.active}
+	return &matching.Context{Today: today, Active: m.active, External: m.external}
 }
 
 // minStamp is the stamp a cached ranking must have reached to be current: the ranking's dirty
@@ -585,35 +614,90 @@ func (m *Matching) minStamp(dirty map[string]int64, id string) int64 {
 	return max(m.floor, dirty[id])
 }
 
-// OffersForNeedJSON returns the encoded ranking of offers for a need the actor may see.
-func (m *Matching) OffersForNeedJSON(ctx context.Context, a *models.Actor, needID string, limit int) ([]byte, error) {
-	n, ok := m.Model.Need(needID)
+// NeedRanking is the offers ranked for a need, best first, each score explained: what
+// GET /needs/{id}/matches and a need's page show. ComputedAt and WeightsVersion say when and
+// with which weights the ranking was computed; Cached says it came from a cache (L1 or Redis)
+// rather than being computed for this read.
+type NeedRanking struct {
+	NeedID         string
+	ComputedAt     time.Time
+	Cached         bool
+	WeightsVersion int64
+	// Items are shared with other readers of the same ranking: read them, never modify them.
+	Items []RankedOffer
+}
+
+// RankedOffer is one ranked offer for a need. Band says how strong the match is in one word
+// (strong, possible, weak; matching.BandOf); Relevance is the gate every factor's
+// contribution is scaled by (1 exact capability, 0.5 same theme only).
+type RankedOffer struct {
+	Rank           int
+	OfferID        string
+	Score          float64
+	Band           Band
+	Relevance      float64
+	Title          string
+	OrganizationID string
+	Factors        []Factor
+}
+
+// OfferRanking is the needs ranked for an offer, best first, listing only needs the reader
+// may see: what GET /offers/{id}/matches and an offer's page show (fields as in NeedRanking).
+type OfferRanking struct {
+	OfferID        string
+	ComputedAt     time.Time
+	Cached         bool
+	WeightsVersion int64
+	// Items are shared with other readers of the same ranking: read them, never modify them.
+	Items []RankedNeed
+}
+
+// RankedNeed is one ranked need for an offer, with its band and relevance as in RankedOffer.
+type RankedNeed struct {
+	Rank           int
+	NeedID         string
+	Score          float64
+	Band           Band
+	Relevance      float64
+	Title          string
+	Country        string
+	OrganizationID string
+	Factors        []Factor
+}
+
+// OffersForNeed ranks the offers for a need the actor may see, best first, limit at most.
+func (m *Matching) OffersForNeed(ctx context.Context, a *models.Actor, needID string, limit int) (*NeedRanking, error) {
+	n, ok := m.model.Need(needID)
 	if !ok || !models.ValidID(needID) {
 		return nil, models.Errorf(models.ErrNotFound, "need not found")
 	}
 	if err := models.AuthorizeNeed(a, models.ActRead, n); err != nil {
 		return nil, err
 	}
-	return m.serve(ctx, rankKey{need: true, id: needID, owner: needID}, m.minStamp(m.needDirty, needID), limit, m.seenBy(a),
+	r, err := serve(m, ctx, rankKey{need: true, id: needID, owner: needID}, m.minStamp(m.needDirty, needID), limit, m.seenBy(a),
 		func(w matching.Weights, c *matching.Context) []matching.Match {
 			return m.ix.RankOffersForNeed(needID, needListDepth, w, c)
 		},
-		func(e *rankEntry, cached bool, limit int, w matching.Weights, c *matching.Context) any {
-			out := NeedMatches{NeedID: needID, ComputedAt: e.ComputedAt, Cached: cached, WeightsVersion: e.WeightsVersion, Items: []OfferMatch{}}
-			for _, x := range m.ix.ExplainAll(e.Items[:min(limit, len(e.Items))], w, c) {
+		func(shown []matching.Match, w matching.Weights, c *matching.Context) []RankedOffer {
+			out := []RankedOffer{}
+			for _, x := range m.ix.ExplainAll(shown, w, c) {
 				if o, ok := m.ix.Offer(x.OfferID); ok {
-					out.Items = append(out.Items, OfferMatch{Rank: len(out.Items) + 1, OfferID: x.OfferID, Score: x.Score,
+					out = append(out, RankedOffer{Rank: len(out) + 1, OfferID: x.OfferID, Score: x.Score,
 						Band: x.Band, Relevance: x.Relevance, Title: o.Title, OrganizationID: o.OrganizationID, Factors: x.Factors})
 				}
 			}
 			return out
 		})
+	if err != nil {
+		return nil, err
+	}
+	return &NeedRanking{NeedID: needID, ComputedAt: r.e.ComputedAt, Cached: r.cached, WeightsVersion: r.e.WeightsVersion, Items: r.lines}, nil
 }
 
-// NeedsForOfferJSON returns the encoded ranking of needs for an offer, listing only needs the
-// actor may see.
-func (m *Matching) NeedsForOfferJSON(ctx context.Context, a *models.Actor, offerID string, limit int) ([]byte, error) {
-	o, ok := m.Model.Offer(offerID)
+// NeedsForOffer ranks the needs for an offer, best first, limit at most, listing only needs
+// the actor may see.
+func (m *Matching) NeedsForOffer(ctx context.Context, a *models.Actor, offerID string, limit int) (*OfferRanking, error) {
+	o, ok := m.model.Offer(offerID)
 	if !ok || !models.ValidID(offerID) {
 		return nil, models.Errorf(models.ErrNotFound, "offer not found")
 	}
@@ -621,37 +705,49 @@ func (m *Matching) NeedsForOfferJSON(ctx context.Context, a *models.Actor, offer
 		return nil, err
 	}
 	aud, visible := audience(a)
-	return m.serve(ctx, rankKey{id: offerKey(offerID, aud), owner: offerID}, m.minStamp(m.offerDirty, offerID), limit, m.seenBy(a),
+	r, err := serve(m, ctx, rankKey{id: offerKey(offerID, aud), owner: offerID}, m.minStamp(m.offerDirty, offerID), limit, m.seenBy(a),
 		func(w matching.Weights, c *matching.Context) []matching.Match {
 			return m.ix.RankNeedsForOffer(offerID, MaxRankLimit, w, c, visible)
 		},
-		func(e *rankEntry, cached bool, limit int, w matching.Weights, c *matching.Context) any {
-			out := OfferMatches{OfferID: offerID, ComputedAt: e.ComputedAt, Cached: cached, WeightsVersion: e.WeightsVersion, Items: []NeedMatch{}}
-			for _, x := range m.ix.ExplainAll(e.Items[:min(limit, len(e.Items))], w, c) {
+		func(shown []matching.Match, w matching.Weights, c *matching.Context) []RankedNeed {
+			out := []RankedNeed{}
+			for _, x := range m.ix.ExplainAll(shown, w, c) {
 				if n, ok := m.ix.Need(x.NeedID); ok && visible(n) {
-					out.Items = append(out.Items, NeedMatch{Rank: len(out.Items) + 1, NeedID: x.NeedID, Score: x.Score,
+					out = append(out, RankedNeed{Rank: len(out) + 1, NeedID: x.NeedID, Score: x.Score,
 						Band: x.Band, Relevance: x.Relevance, Title: n.Title, Country: n.Country, OrganizationID: n.OrganizationID, Factors: x.Factors})
 				}
 			}
 			return out
 		})
+	if err != nil {
+		return nil, err
+	}
+	return &OfferRanking{OfferID: offerID, ComputedAt: r.e.ComputedAt, Cached: r.cached, WeightsVersion: r.e.WeightsVersion, Items: r.lines}, nil
+}
+
+// ranked is what serve found for a read: the ranking, whether it came from a cache, and the
+// lines it shows explained.
+type ranked[L any] struct {
+	e      *rankEntry
+	cached bool
+	lines  []L
 }
 
 // serve is the cache path shared by both directions: L1, then L2, then compute once.
 //
-// compute ranks the list from the index; body renders a response from a cached ranking,
-// explaining the lines it shows with the weights and context the ranking was computed with.
-// seen counts the deliveries the caller may see (nil: all of them), for the duplication
-// reasons: a response is encoded once per limit and per what those counts make of its lines
-// (seenKey), so a caller is never served another caller's counts.
-func (m *Matching) serve(ctx context.Context, k rankKey, min int64, limit int, seen func(matching.Delivery) int,
+// compute ranks the list from the index; explain explains the lines a read shows, with the
+// weights and context the ranking was computed with. seen counts the deliveries the caller
+// may see (nil: all of them), for the duplication reasons: the lines are explained once per
+// limit and per what those counts make of them (seenKey), so a caller is never served another
+// caller's counts.
+func serve[L any](m *Matching, ctx context.Context, k rankKey, min int64, limit int, seen func(matching.Delivery) int,
 	compute func(matching.Weights, *matching.Context) []matching.Match,
-	body func(e *rankEntry, cached bool, limit int, w matching.Weights, c *matching.Context) any) ([]byte, error) {
-	today := models.DateOf(m.Now())
+	explain func(shown []matching.Match, w matching.Weights, c *matching.Context) []L) (ranked[L], error) {
+	today := models.DateOf(m.now())
 	w := m.Weights()
 	ctxNow := m.context(today)
 	current := func(e *rankEntry) bool { return e.current(min, today, w.Version) }
-	encode := func(e *rankEntry, cached bool) ([]byte, error) {
+	answer := func(e *rankEntry, cached bool) ranked[L] {
 		shown := e.Items
 		if limit < len(shown) {
 			shown = shown[:limit]
@@ -659,53 +755,53 @@ func (m *Matching) serve(ctx context.Context, k rankKey, min int64, limit int, s
 		key := strconv.Itoa(limit) + m.seenKey(shown, ctxNow, seen)
 		c := ctxNow
 		if seen != nil {
-			c = &matching.Context{Today: ctxNow.Today, Active: ctxNow.Active, Seen: seen}
+			c = &matching.Context{Today: ctxNow.Today, Active: ctxNow.Active, Seen: seen, External: ctxNow.External}
 		}
-		return e.encoded(cached, key, func() any { return body(e, cached, limit, w, c) })
+		return ranked[L]{e: e, cached: cached, lines: explainedLines(e, key, func() []L { return explain(shown, w, c) })}
 	}
 	fresh := func() *rankEntry {
 		m.computes.Add(1)
 		items := compute(w, ctxNow)
-		e := &rankEntry{Day: today, WeightsVersion: w.Version, ComputedAt: m.Now().UTC(),
+		e := &rankEntry{Day: today, WeightsVersion: w.Version, ComputedAt: m.now().UTC(),
 			Items: items, Complete: len(items) < k.depth()}
 		e.stamp.Store(min)
 		return e
 	}
-	if !m.Fresh() {
+	if !m.fresh() {
 		// Without the bus this replica may miss other replicas' changes: compute from the
 		// model, cache nothing, and say so.
-		return encode(fresh(), false)
+		return answer(fresh(), false), nil
 	}
 	m.mu.RLock()
 	e := m.l1Of(k)[k.id]
 	m.mu.RUnlock()
 	if current(e) {
-		return encode(e, true)
+		return answer(e, true), nil
 	}
 	key := k.redis()
 	v, err, _ := m.sf.Do(key+"|"+strconv.FormatInt(min, 10)+"|"+strconv.FormatInt(w.Version, 10), func() (any, error) {
-		if raw, err := m.Cache.Get(ctx, key); err == nil && raw != nil {
+		if raw, err := m.cache.Get(ctx, key); err == nil && raw != nil {
 			if got, err := unmarshalRank(raw, k); err == nil && current(got) {
 				m.remember(k, got)
 				return served{got, true}, nil
 			}
 		} else if err != nil {
-			m.Log.DebugContext(ctx, "ranking cache unavailable; computing", "err", err)
+			m.log.DebugContext(ctx, "ranking cache unavailable; computing", "err", err)
 		}
 		e := fresh()
 		if raw, err := e.marshal(k); err == nil {
-			if err := m.Cache.Set(context.WithoutCancel(ctx), map[string][]byte{key: raw}); err != nil {
-				m.Log.DebugContext(ctx, "ranking not cached", "err", err)
+			if err := m.cache.Set(context.WithoutCancel(ctx), map[string][]byte{key: raw}); err != nil {
+				m.log.DebugContext(ctx, "ranking not cached", "err", err)
 			}
 		}
 		m.remember(k, e)
 		return served{e, false}, nil
 	})
 	if err != nil {
-		return nil, err
+		return ranked[L]{}, err
 	}
 	s := v.(served)
-	return encode(s.e, s.cached)
+	return answer(s.e, s.cached), nil
 }
 
 // current reports whether a cached ranking can be served: it includes every change up to
@@ -722,8 +818,8 @@ type served struct {
 
 // remember keeps an entry in L1 unless a newer one is there.
 func (m *Matching) remember(k rankKey, e *rankEntry) {
-	if e.enc == nil {
-		e.enc = &bodies{}
+	if e.explained == nil {
+		e.explained = &explanations{}
 	}
 	m.mu.Lock()
 	l1 := m.l1Of(k)
@@ -771,7 +867,7 @@ func (m *Matching) l1Of(k rankKey) map[string]*rankEntry {
 // of offers for a need needs one; of needs for an offer, one per country and capability of
 // its lines that has deliveries).
 func (m *Matching) seenBy(a *models.Actor) func(matching.Delivery) int {
-	v := viewAs(m.Model, a)
+	v := viewAs(m.model, a)
 	if v.all() {
 		return nil
 	}
@@ -811,90 +907,17 @@ func (m *Matching) seenKey(shown []matching.Match, c *matching.Context, seen fun
 	return b.String()
 }
 
-// encoded returns the response body for a key (the limit and what the caller's visibility
-// makes of it, see serve), encoding it once per entry in L1.
-func (e *rankEntry) encoded(cached bool, key string, body func() any) ([]byte, error) {
-	if e.enc == nil {
-		return json.Marshal(body())
+// explainedLines returns the explained lines for a key (the limit and what the caller's
+// visibility makes of them, see serve), explaining them once per entry in L1.
+func explainedLines[L any](e *rankEntry, key string, explain func() []L) []L {
+	if e.explained == nil {
+		return explain()
 	}
-	store := &e.enc.plain
-	if cached {
-		store = &e.enc.cached
+	if got, ok := e.explained.lines.Load(key); ok {
+		return got.([]L)
 	}
-	if b, ok := store.Load(key); ok {
-		return b.([]byte), nil
-	}
-	b, err := json.Marshal(body())
-	if err != nil {
-		return nil, err
-	}
-	store.Store(key, b)
-	return b, nil
-}
-
-// NeedMatches is the response of GET /needs/{id}/matches.
-type NeedMatches struct {
-	NeedID         string       `json:"need_id"`
-	ComputedAt     time.Time    `json:"computed_at"`
-	Cached         bool         `json:"cached"`
-	WeightsVersion int64        `json:"weights_version"`
-	Items          []OfferMatch `json:"items"`
-}
-
-// OfferMatch is one ranked offer for a need. Band says how strong the match is in one word
-// (strong, possible, weak; matching.BandOf); Relevance is the gate every factor's
-// contribution is scaled by (1 exact capability, 0.5 same theme only).
-type OfferMatch struct {
-	Rank           int               `json:"rank"`
-	OfferID        string            `json:"offer_id"`
-	Score          float64           `json:"score"`
-	Band           matching.Band     `json:"band"`
-	Relevance      float64           `json:"relevance"`
-	Title          string            `json:"title"`
-	OrganizationID string            `json:"organization_id"`
-	Factors        []matching.Factor `json:"factors"`
-}
-
-// OfferMatches is the response of GET /offers/{id}/matches.
-type OfferMatches struct {
-	OfferID        string      `json:"offer_id"`
-	ComputedAt     time.Time   `json:"computed_at"`
-	Cached         bool        `json:"cached"`
-	WeightsVersion int64       `json:"weights_version"`
-	Items          []NeedMatch `json:"items"`
-}
-
-// NeedMatch is one ranked need for an offer, with its band and relevance as in OfferMatch.
-type NeedMatch struct {
-	Rank           int               `json:"rank"`
-	NeedID         string            `json:"need_id"`
-	Score          float64           `json:"score"`
-	Band           matching.Band     `json:"band"`
-	Relevance      float64           `json:"relevance"`
-	Title          string            `json:"title"`
-	Country        string            `json:"country"`
-	OrganizationID string            `json:"organization_id"`
-	Factors        []matching.Factor `json:"factors"`
-}
-
-// OffersForNeed is OffersForNeedJSON decoded, for the web UI.
-func (m *Matching) OffersForNeed(ctx context.Context, a *models.Actor, needID string, limit int) (*NeedMatches, error) {
-	b, err := m.OffersForNeedJSON(ctx, a, needID, limit)
-	if err != nil {
-		return nil, err
-	}
-	var out NeedMatches
-	return &out, json.Unmarshal(b, &out)
-}
-
-// NeedsForOffer is NeedsForOfferJSON decoded, for the web UI.
-func (m *Matching) NeedsForOffer(ctx context.Context, a *models.Actor, offerID string, limit int) (*OfferMatches, error) {
-	b, err := m.NeedsForOfferJSON(ctx, a, offerID, limit)
-	if err != nil {
-		return nil, err
-	}
-	var out OfferMatches
-	return &out, json.Unmarshal(b, &out)
+	got, _ := e.explained.lines.LoadOrStore(key, explain())
+	return got.([]L)
 }
 
 // Allocation proposes which need each open offer should serve (coordinators): at most one
@@ -903,11 +926,11 @@ func (m *Matching) Allocation(ctx context.Context, a *models.Actor) ([]matching.
 	if err := models.AuthorizeCurator(a); err != nil {
 		return nil, err
 	}
-	today := models.DateOf(m.Now())
+	today := models.DateOf(m.now())
 	w := m.Weights()
 	c := m.context(today)
 	// A coordinators' tool: it weighs every open need and offer.
-	all := systemView(m.Model)
+	all := systemView(m.model)
 	needs := all.allNeeds(func(n *models.Need) bool { return n.Status == models.NeedOpen })
 	offers := all.allOffers(func(o *models.Offer) bool { return o.Status == models.OfferOpen })
 	out := matching.AllocateAll(needs, offers, w, c)

@@ -60,7 +60,7 @@ func newWorldOn(b testing.TB, cache *rediscache.Client, nNeeds, nOffers int) *be
 		Rankings: rediscache.NewRankings(cache, time.Hour)})
 	app.Revocations.SetFresh(true) // the bus is up: rankings are cached
 	needs, offers, ctx := synth.Data(42, nNeeds, nOffers)
-	app.Matching.Active = func() map[matching.Delivery]int { return ctx.Active }
+	app.Matching.activeFn = func() map[matching.Delivery]int { return ctx.Active }
 	app.Matching.ContextChanged(app.Clock.Tick())
 	w := &benchWorld{app: app, gen: synth.New(7), coord: &models.Actor{UserID: "bench", Role: models.RoleCoordinator, OrgID: "coord"}}
 	for _, n := range needs {
@@ -111,14 +111,14 @@ func (w *benchWorld) mutate(o *models.Offer, i int) *models.Offer {
 
 // read serves a need's ranking (limit 20) as the API does for a coordinator.
 func (w *benchWorld) read(b testing.TB, needID string) {
-	if _, err := w.app.Matching.OffersForNeedJSON(context.Background(), w.coord, needID, 20); err != nil {
+	if _, err := w.app.Matching.OffersForNeed(context.Background(), w.coord, needID, 20); err != nil {
 		b.Fatal(err)
 	}
 }
 
 // readOffer serves an offer's ranking of needs (limit 20) for a coordinator.
 func (w *benchWorld) readOffer(b testing.TB, offerID string) {
-	if _, err := w.app.Matching.NeedsForOfferJSON(context.Background(), w.coord, offerID, 20); err != nil {
+	if _, err := w.app.Matching.NeedsForOffer(context.Background(), w.coord, offerID, 20); err != nil {
 		b.Fatal(err)
 	}
 }

@@ -2,7 +2,6 @@ package service
 
 import (
 	"context"
-	"encoding/json"
 	"math/rand/v2"
 	"sync"
 	"testing"
@@ -17,28 +16,26 @@ import (
 
 // wantNeedRanking is what a need's ranking must hold, computed from scratch from the index:
 // the service's cached or patched answer must equal it line for line, reasons included.
-func wantNeedRanking(t *testing.T, w *benchWorld, needID string) []OfferMatch {
+func wantNeedRanking(t *testing.T, w *benchWorld, needID string) []RankedOffer {
 	t.Helper()
 	m := w.app.Matching
-	ctx := m.context(models.DateOf(m.Now()))
+	ctx := m.context(models.DateOf(m.now()))
 	ix := m.Index()
-	out := []OfferMatch{}
+	out := []RankedOffer{}
 	for i, x := range ix.ExplainAll(ix.TopOffersForNeed(needID, MaxRankLimit, m.Weights(), ctx), m.Weights(), ctx) {
 		o, ok := ix.Offer(x.OfferID)
 		require.True(t, ok)
-		out = append(out, OfferMatch{Rank: i + 1, OfferID: x.OfferID, Score: x.Score, Band: x.Band, Relevance: x.Relevance,
+		out = append(out, RankedOffer{Rank: i + 1, OfferID: x.OfferID, Score: x.Score, Band: x.Band, Relevance: x.Relevance,
 			Title: o.Title, OrganizationID: o.OrganizationID, Factors: x.Factors})
 	}
 	return out
 }
 
 // gotNeedRanking reads a need's ranking through the service, as the API does.
-func gotNeedRanking(t *testing.T, w *benchWorld, needID string) NeedMatches {
+func gotNeedRanking(t *testing.T, w *benchWorld, needID string) *NeedRanking {
 	t.Helper()
-	raw, err := w.app.Matching.OffersForNeedJSON(context.Background(), w.coord, needID, MaxRankLimit)
+	got, err := w.app.Matching.OffersForNeed(context.Background(), w.coord, needID, MaxRankLimit)
 	require.NoError(t, err)
-	var got NeedMatches
-	require.NoError(t, json.Unmarshal(raw, &got))
 	return got
 }
 
@@ -131,7 +128,7 @@ func TestPatchingUnderConcurrentReads(t *testing.T) {
 				default:
 				}
 				n := w.needs[rng.IntN(len(w.needs))]
-				if _, err := w.app.Matching.OffersForNeedJSON(context.Background(), w.coord, n, 1+rng.IntN(MaxRankLimit)); err != nil {
+				if _, err := w.app.Matching.OffersForNeed(context.Background(), w.coord, n, 1+rng.IntN(MaxRankLimit)); err != nil {
 					t.Error(err)
 					return
 				}
@@ -159,7 +156,7 @@ func TestPatchingUnderConcurrentReads(t *testing.T) {
 func TestContextChangeMarksOnlyItsDeliveries(t *testing.T) {
 	w := newBenchWorld(t, 300, 300)
 	active := map[matching.Delivery]int{}
-	w.app.Matching.Active = func() map[matching.Delivery]int { return active }
+	w.app.Matching.activeFn = func() map[matching.Delivery]int { return active }
 	w.app.Matching.ContextChanged(w.app.Clock.Tick())
 	for _, id := range w.needs {
 		gotNeedRanking(t, w, id)
@@ -179,7 +176,9 @@ func TestContextChangeMarksOnlyItsDeliveries(t *testing.T) {
 			hit++
 			assert.EqualValues(t, 1, w.app.Matching.Computes()-before, "need %s delivers %v: recomputed", id, d)
 			for _, it := range got.Items {
-				assert.Contains(t, it.Factors[len(it.Factors)-1].Reason, "2", "the duplication reason counts the deliveries")
+				dup := it.Factors[len(it.Factors)-1]
+				assert.Equal(t, matching.ReasonDuplicationSome, dup.Code)
+				assert.EqualValues(t, 2, dup.Args["count"].Int(), "the duplication reason counts the deliveries")
 			}
 		} else {
 			assert.True(t, got.Cached, "need %s does not deliver %v: still cached", id, d)

@@ -4,9 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"log/slog"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 
@@ -14,21 +14,26 @@ import (
 	"github.com/capmatch/capmatch/service/internal/readmodel"
 )
 
+// needStore is the part of the store this use case needs: the needs' documents, the audit trail, and organizations (a coordinator posts for a government).
+type needStore interface {
+	models.NeedStore
+	models.AuditStore
+	models.OrgStore
+}
+
 // Needs is the use cases of needs: ministries post them, coordinators approve them, everyone
 // lists and searches what they may see.
 type Needs struct {
-	Store   models.Store
-	Model   *readmodel.Model
-	Bus     models.Bus
-	Cursors *Cursors
-	Clock   *HLC
-	Now     Clock
-	Log     *slog.Logger
-	// Notices tells coordinators and owners about transitions; may be nil.
-	Notices *Notifications
-	// Cascades applies what a withdrawn or rejected need does to its engagements (models.FateOf);
-	// may be nil only where no engagement exists.
-	Cascades *Engagements
+	store   needStore
+	model   *readmodel.Model
+	bus     models.Bus
+	cursors *Cursors
+	clock   *HLC
+	now     Clock
+	log     *slog.Logger
+	// events announces transitions: notifications react, and the engagements' cascade on a
+	// withdrawn or rejected need (models.FateOf), which reports what it did.
+	events *Events
 }
 
 // NeedInput is the body of POST /needs. Server-owned fields (id, status, owner, timestamps,
@@ -90,12 +95,12 @@ func (s *Needs) Create(ctx context.Context, a *models.Actor, in NeedInput) (*mod
 			country = org.Country
 		}
 		if country != org.Country {
-			return nil, fieldErr("country", "must be the country of organization %s (%s)", org.Name, org.Country)
+			return nil, fieldErr("country", models.ProblemOrgCountry, orgCountry(org))
 		}
 	} else if in.OrganizationID != "" && in.OrganizationID != a.OrgID {
 		return nil, models.Errorf(models.ErrForbidden, "a ministry posts needs only for its own organization")
 	}
-	now := s.Now().UTC()
+	now := s.now().UTC()
 	n := &models.Need{
 		ID: models.NewID(now), Title: in.Title, Description: in.Description, Country: country,
 		Theme: in.Theme, Capability: in.Capability, Modalities: in.Modalities, Languages: in.Languages,
@@ -112,31 +117,58 @@ func (s *Needs) Create(ctx context.Context, a *models.Actor, in NeedInput) (*mod
 	if err := n.Validate(); err != nil {
 		return nil, err
 	}
-	n.Gen = s.Clock.Tick()
-	if err := s.Store.CreateNeed(ctx, n); err != nil {
+	n.Gen = s.clock.Tick()
+	if err := s.store.CreateNeed(ctx, n); err != nil {
 		return nil, err
 	}
 	s.applied(ctx, n)
-	audit(ctx, s.Store, s.Log, now, a, "create", "need", n.ID, nil)
+	audit(ctx, s.store, s.log, now, a, "create", "need", n.ID, nil)
 	return n, nil
+}
+
+// Propose stores a draft need capmatch proposes to a government organization (n.Proposal says
+// why): never submitted by itself, it waits for the ministry to review, edit and submit it. The
+// id is the caller's (deterministic), so proposing twice stores one need: created is false when
+// it already exists.
+func (s *Needs) Propose(ctx context.Context, n *models.Need) (created bool, err error) {
+	now := s.now().UTC()
+	n.Status, n.CreatedAt, n.UpdatedAt, n.Version = models.NeedDraft, now, now, 1
+	n.CreatedBy = ""
+	n.Normalize()
+	if err := n.Validate(); err != nil {
+		return false, err
+	}
+	n.Gen = s.clock.Tick()
+	if err := s.store.CreateNeed(ctx, n); err != nil {
+		if errors.Is(err, models.ErrConflict) {
+			if got, gerr := s.store.GetNeed(ctx, n.ID); gerr == nil {
+				s.model.PutNeed(got) // make sure this replica has it
+			}
+			return false, nil
+		}
+		return false, err
+	}
+	s.applied(ctx, n)
+	audit(ctx, s.store, s.log, now, nil, "propose", "need", n.ID, []string{"proposal:" + n.Proposal.Reason})
+	return true, nil
 }
 
 func (s *Needs) governmentOrg(ctx context.Context, id string) (*models.Organization, error) {
 	if id == "" {
-		return nil, fieldErr("organization_id", "is required when a coordinator posts a need: the government organization it is for")
+		return nil, fieldErr("organization_id", models.ProblemOrgRequired, nil)
 	}
 	if !models.ValidID(id) {
-		return nil, fieldErr("organization_id", "no such organization")
+		return nil, fieldErr("organization_id", models.ProblemUnknownOrg, nil)
 	}
-	org, err := s.Store.GetOrg(ctx, id)
+	org, err := s.store.GetOrg(ctx, id)
 	if errors.Is(err, models.ErrNotFound) {
-		return nil, fieldErr("organization_id", "no such organization")
+		return nil, fieldErr("organization_id", models.ProblemUnknownOrg, nil)
 	}
 	if err != nil {
 		return nil, err
 	}
 	if org.Type != models.OrgGovernment {
-		return nil, fieldErr("organization_id", "must be a government organization")
+		return nil, fieldErr("organization_id", models.ProblemOrgNotGovernment, nil)
 	}
 	return org, nil
 }
@@ -147,12 +179,12 @@ func (s *Needs) Get(ctx context.Context, a *models.Actor, id string) (*models.Ne
 	if err != nil {
 		return nil, err
 	}
-	return viewAs(s.Model, a).redactNeed(n), nil
+	return viewAs(s.model, a).redactNeed(n), nil
 }
 
 // find reads a need for an action of the actor, through the one lookup path (see lookup).
 func (s *Needs) find(ctx context.Context, a *models.Actor, id string, act models.Action) (*models.Need, error) {
-	return lookup(ctx, id, "need", s.Model.Need, s.Store.GetNeed, s.Model.PutNeed,
+	return lookup(ctx, id, "need", s.model.Need, s.store.GetNeed, s.model.PutNeed,
 		func(n *models.Need) int64 { return n.Version },
 		func(n *models.Need) error { return models.AuthorizeNeed(a, act, n) })
 }
@@ -163,17 +195,17 @@ func (s *Needs) load(ctx context.Context, id string) (*models.Need, error) {
 	if !models.ValidID(id) {
 		return nil, models.Errorf(models.ErrNotFound, "need not found")
 	}
-	if n, ok := s.Model.Need(id); ok {
+	if n, ok := s.model.Need(id); ok {
 		return n, nil
 	}
-	n, err := s.Store.GetNeed(ctx, id)
+	n, err := s.store.GetNeed(ctx, id)
 	if errors.Is(err, models.ErrNotFound) {
 		return nil, models.Errorf(models.ErrNotFound, "need not found")
 	}
 	if err != nil {
 		return nil, err
 	}
-	s.Model.PutNeed(n)
+	s.model.PutNeed(n)
 	return n, nil
 }
 
@@ -196,7 +228,7 @@ func (s *Needs) Patch(ctx context.Context, a *models.Actor, id string, p NeedPat
 	if err != nil {
 		return nil, err
 	}
-	audit(ctx, s.Store, s.Log, s.Now(), a, "update", "need", id, changed)
+	audit(ctx, s.store, s.log, s.now(), a, "update", "need", id, changed)
 	return n, nil
 }
 
@@ -254,7 +286,6 @@ func (s *Needs) Change(ctx context.Context, a *models.Actor, id string, t models
 	}
 	// The reason is checked once the actor is known to be allowed (update authorizes before it
 	// applies), so that a caller who may not act gets 403 or 404 whatever the input.
-	ends := t == models.NeedWithdraw || t == models.NeedReject
 	n, err := s.update(ctx, a, id, nil, act, func(n *models.Need) error {
 		var p models.Problems
 		if t == models.NeedReject {
@@ -267,7 +298,7 @@ func (s *Needs) Change(ctx context.Context, a *models.Actor, id string, t models
 		}
 		next, err := n.Next(t)
 		if t == models.NeedWithdraw {
-			if berr := models.CheckNeedEnd(n, s.engagementsOf(n.ID), systemView(s.Model).projects(func(p *models.Project) bool { return p.NeedID == n.ID })); berr != nil {
+			if berr := models.CheckNeedEnd(n, s.engagementsOf(n.ID), systemView(s.model).projects(func(p *models.Project) bool { return p.NeedID == n.ID })); berr != nil {
 				return berr
 			}
 		}
@@ -281,18 +312,15 @@ func (s *Needs) Change(ctx context.Context, a *models.Actor, id string, t models
 	if err != nil {
 		return nil, err
 	}
-	audit(ctx, s.Store, s.Log, s.Now(), a, string(t), "need", id, []string{"status"})
-	s.Notices.NeedTransitioned(ctx, t, n)
-	ch := &NeedChange{Need: n}
-	if ends && s.Cascades != nil {
-		ch.Cascade = s.Cascades.NeedEnded(ctx, a, n, reason)
-	}
-	return ch, nil
+	audit(ctx, s.store, s.log, s.now(), a, string(t), "need", id, []string{"status"})
+	ev := &NeedChanged{Actor: a, Need: n, Transition: t, Reason: reason}
+	s.events.NeedChanged(ctx, ev)
+	return &NeedChange{Need: n, Cascade: ev.Cascade}, nil
 }
 
 // engagementsOf lists the need's engagements as this replica knows them.
 func (s *Needs) engagementsOf(needID string) []*models.Engagement {
-	return systemView(s.Model).engagements(func(e *models.Engagement) bool { return e.NeedID == needID })
+	return systemView(s.model).engagements(func(e *models.Engagement) bool { return e.NeedID == needID })
 }
 
 // PlanEnd says what withdrawing the need would do to its engagements, for the confirmation the
@@ -302,7 +330,7 @@ func (s *Needs) PlanEnd(ctx context.Context, a *models.Actor, id string) (*model
 	if err != nil {
 		return nil, models.CascadePlan{}, err
 	}
-	if err := models.CheckNeedEnd(n, s.engagementsOf(n.ID), systemView(s.Model).projects(func(p *models.Project) bool { return p.NeedID == n.ID })); err != nil {
+	if err := models.CheckNeedEnd(n, s.engagementsOf(n.ID), systemView(s.model).projects(func(p *models.Project) bool { return p.NeedID == n.ID })); err != nil {
 		return nil, models.CascadePlan{}, err
 	}
 	if _, err := n.Next(models.NeedWithdraw); err != nil {
@@ -350,9 +378,9 @@ func (s *Needs) update(ctx context.Context, a *models.Actor, id string, want *in
 			return nil, err
 		}
 		n.Version = cur.Version + 1
-		n.UpdatedAt = s.Now().UTC()
-		n.Gen = s.Clock.Tick()
-		err = s.Store.ReplaceNeed(ctx, &n, cur.Version)
+		n.UpdatedAt = s.now().UTC()
+		n.Gen = s.clock.Tick()
+		err = s.store.ReplaceNeed(ctx, &n, cur.Version)
 		if err == nil {
 			s.applied(ctx, &n)
 			return &n, nil
@@ -361,16 +389,16 @@ func (s *Needs) update(ctx context.Context, a *models.Actor, id string, want *in
 			return nil, err
 		}
 		// Another replica wrote first: refresh from the store and try again.
-		if fresh, gerr := s.Store.GetNeed(ctx, id); gerr == nil {
-			s.Model.PutNeed(fresh)
+		if fresh, gerr := s.store.GetNeed(ctx, id); gerr == nil {
+			s.model.PutNeed(fresh)
 		}
 	}
 }
 
 // applied records an acknowledged write in this replica's model and tells the others.
 func (s *Needs) applied(ctx context.Context, n *models.Need) {
-	s.Model.PutNeed(n)
-	publish(ctx, s.Bus, s.Log, models.Event{Type: models.EventNeed, ID: n.ID, Version: n.Version, At: n.UpdatedAt, Data: mustJSON(n), Gen: n.Gen})
+	s.model.PutNeed(n)
+	publish(ctx, s.bus, s.log, models.Event{Type: models.EventNeed, ID: n.ID, Version: n.Version, At: n.UpdatedAt, Data: mustJSON(n), Gen: n.Gen})
 }
 
 // NeedListParams are the list and search parameters of GET /needs.
@@ -385,40 +413,40 @@ func (s *Needs) List(ctx context.Context, a *models.Actor, p NeedListParams) ([]
 	q := readmodel.NeedQuery{Country: models.NormalizeISO(p.Country), Theme: models.Theme(p.Theme), Capability: models.Capability(p.Capability),
 		Status: models.NeedStatus(p.Status), OrgID: p.OrgID, Q: p.Q, Sort: p.Sort, Limit: p.Limit}
 	if q.Country != "" && !models.ValidISO(q.Country) {
-		probs.Add("country", "must be an ISO 3166-1 alpha-2 code")
+		probs.Add("country", models.ProblemUnknownCountry, models.Args{"value": models.ArgSent(p.Country)})
 	}
 	if q.Theme != "" && !q.Theme.Valid() {
-		probs.Add("theme", "unknown theme")
+		probs.Add("theme", models.ProblemUnknownTheme, models.Args{"value": models.ArgSent(p.Theme)})
 	}
 	if q.Capability != "" && !q.Capability.Valid() {
-		probs.Add("capability", "unknown capability")
+		probs.Add("capability", models.ProblemUnknownCapability, models.Args{"value": models.ArgSent(p.Capability)})
 	}
 	if q.Status != "" && !validNeedStatus(q.Status) {
-		probs.Add("status", "unknown status")
+		probs.Add("status", models.ProblemOneOf, models.OneOf(needStatuses))
 	}
 	switch q.Sort {
 	case "":
 		q.Sort = readmodel.SortNewest
 	case readmodel.SortNewest, readmodel.SortPriority:
 	default:
-		probs.Add("sort", "must be newest or priority")
+		probs.Add("sort", models.ProblemOneOf, models.OneOf([]string{readmodel.SortNewest, readmodel.SortPriority}))
 	}
 	models.ValidText("q", p.Q, 200, false, &probs)
 	if err := probs.Err(); err != nil {
 		return nil, "", err
 	}
 	canon := strings.Join([]string{"needs", q.Country, string(q.Theme), string(q.Capability), string(q.Status), q.OrgID, readmodel.Fold(strings.TrimSpace(q.Q)), q.Sort}, "|")
-	after, err := s.Cursors.Decode(p.Cursor, canon)
+	after, err := s.cursors.Decode(p.Cursor, canon)
 	if err != nil {
 		return nil, "", err
 	}
 	q.After = after
-	v := viewAs(s.Model, a)
+	v := viewAs(s.model, a)
 	page := v.needs(q)
 	for i, n := range page.Items {
 		page.Items[i] = v.redactNeed(n)
 	}
-	return page.Items, s.Cursors.Encode(page.Next, canon), nil
+	return page.Items, s.cursors.Encode(page.Next, canon), nil
 }
 
 // Queue is the coordinators' approval queue: the submitted needs, the one waiting longest
@@ -429,8 +457,7 @@ func (s *Needs) Queue(ctx context.Context, a *models.Actor, limit int) ([]*model
 	if err := models.AuthorizeCurator(a); err != nil {
 		return nil, err
 	}
-	page := s.Model.Needs(readmodel.NeedQuery{Status: models.NeedSubmitted, Limit: math.MaxInt},
-		func(n *models.Need) bool { return models.CanSeeNeed(a, n) })
+	page := viewAs(s.model, a).needs(readmodel.NeedQuery{Status: models.NeedSubmitted, Limit: math.MaxInt})
 	items := page.Items
 	sort.SliceStable(items, func(i, j int) bool {
 		if !items[i].UpdatedAt.Equal(items[j].UpdatedAt) {
@@ -444,18 +471,16 @@ func (s *Needs) Queue(ctx context.Context, a *models.Actor, limit int) ([]*model
 	return items, nil
 }
 
-func validNeedStatus(st models.NeedStatus) bool {
-	switch st {
-	case models.NeedDraft, models.NeedSubmitted, models.NeedOpen, models.NeedMatched, models.NeedInProgress, models.NeedFulfilled, models.NeedWithdrawn:
-		return true
-	}
-	return false
-}
+// needStatuses are the statuses a need list may be filtered by.
+var needStatuses = []models.NeedStatus{models.NeedDraft, models.NeedSubmitted, models.NeedOpen, models.NeedMatched,
+	models.NeedInProgress, models.NeedFulfilled, models.NeedWithdrawn}
+
+func validNeedStatus(st models.NeedStatus) bool { return slices.Contains(needStatuses, st) }
 
 // pickVersion reconciles the version named in the body and in If-Match.
 func pickVersion(body, header *int64) (*int64, error) {
 	if body != nil && header != nil && *body != *header {
-		return nil, fieldErr("version", "differs from If-Match")
+		return nil, fieldErr("version", models.ProblemVersionMismatch, nil)
 	}
 	if body != nil {
 		return body, nil
@@ -463,9 +488,15 @@ func pickVersion(body, header *int64) (*int64, error) {
 	return header, nil
 }
 
-func fieldErr(field, format string, args ...any) error {
-	return &models.Error{Kind: models.ErrInvalid, Detail: field + " " + fmt.Sprintf(format, args...),
-		Fields: []models.FieldError{{Field: field, Message: fmt.Sprintf(format, args...)}}}
+// fieldErr is the 422 of one field's problem: a problem code (models.Problem*) and its
+// arguments.
+func fieldErr(field, code string, args models.Args) error {
+	return models.Invalid(field, code, args)
+}
+
+// orgCountry is the arguments of an org_country problem: the organization and its country.
+func orgCountry(org *models.Organization) models.Args {
+	return models.Args{"organization": models.ArgText(org.Name), "country": models.ArgOf(models.KindCountry, org.Country)}
 }
 
 func mustJSON(v any) json.RawMessage {

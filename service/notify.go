@@ -28,20 +28,63 @@ import (
 	"github.com/capmatch/capmatch/models"
 )
 
-// The kinds of notification.
+// notificationStore is the part of the store this use case needs: the feeds and read states, and organizations (their webhooks).
+type notificationStore interface {
+	models.NotificationStore
+	models.OrgStore
+	models.AuditStore
+}
+
+// The kinds of notification. A notification is stored as its kind and arguments (named in each
+// comment); the catalog (package i18n) has a message "notice.<kind>" for each in every language,
+// which the edges render when the notification is read. To add a kind: a constant here, its
+// entry in NotificationKinds, its message in every i18n/messages/<lang>.json (a test fails
+// until each catalog has it), a heading "notifications.kind.<kind>" in the web catalogs, and a
+// call to Notify with the arguments.
+//
+// Arguments used by several kinds: need and offer (text: titles), reason (text: why, as a
+// person wrote it; absent when none was given).
 const (
-	KindProposal  = "proposal"     // an engagement was proposed to the organization
-	KindAccepted  = "accepted"     // the organization's proposal was agreed
-	KindDeclined  = "declined"     // the organization's proposal was declined
-	KindApproved  = "approved"     // the organization's need was approved (open for offers)
-	KindRejected  = "rejected"     // the organization's need was sent back to draft
-	KindSubmitted = "submitted"    // coordinators: a need awaits approval
-	KindOverlap   = "overlap"      // coordinators: a new project duplicates another delivery
-	KindMatch     = "match"        // a new high-scoring match for one of the organization's needs or offers
-	KindWithdrawn = "withdrawn"    // an engagement proposal ended: withdrawn by its proposer, or because its need or offer ended
-	KindCancelled = "cancelled"    // an agreed engagement was called off and its offer slot and amount released
-	KindKept      = "offer_closed" // the offer of an agreed engagement closed to new engagements; the agreement stands
+	KindProposal  = "proposal"     // an engagement was proposed to the organization; need, offer
+	KindAccepted  = "accepted"     // the organization's proposal was agreed; need, offer
+	KindDeclined  = "declined"     // the organization's proposal was declined; need, offer
+	KindApproved  = "approved"     // the organization's need was approved (open for offers); need
+	KindRejected  = "rejected"     // the organization's need was sent back to draft; need, reason
+	KindSubmitted = "submitted"    // coordinators: a need awaits approval; need, country (country)
+	KindOverlap   = "overlap"      // coordinators: a new project duplicates another delivery; capability (capability), country (country)
+	KindMatch     = "match"        // a new high-scoring match for one of the organization's needs or offers; need, country (country), offer, score (number)
+	KindWithdrawn = "withdrawn"    // an engagement proposal ended: withdrawn by its proposer, or because its need or offer ended; need, offer, reason
+	KindCancelled = "cancelled"    // an agreed engagement was called off and its offer slot and amount released; need, offer, reason
+	KindKept      = "offer_closed" // the offer of an agreed engagement closed to new engagements; the agreement stands; need, offer
+	// KindPoCCheck: a communication check reached one of the organization's Points of Contact;
+	// check_id (text), country (country), poc_id (text), kind (text: diplomatic or technical),
+	// expires_at (date). The web feed shows its acknowledgement link while it works.
+	KindPoCCheck = "poc_check"
+	// KindNeedProposed: capmatch proposed a draft need to the organization (its country missed
+	// communication checks); country (country), missed (int).
+	KindNeedProposed = "need_proposed"
 )
+
+// NotificationKinds lists every kind, so that a test can check each has a message in every
+// language and the web a heading.
+var NotificationKinds = []string{KindProposal, KindAccepted, KindDeclined, KindApproved, KindRejected, KindSubmitted,
+	KindOverlap, KindMatch, KindWithdrawn, KindCancelled, KindKept, KindPoCCheck, KindNeedProposed}
+
+// noticeArgs builds a notification's arguments: need and offer titles when given ("" leaves
+// them out), and a reason when one was given.
+func noticeArgs(need, offer, reason string) models.Args {
+	args := models.Args{}
+	if need != "" {
+		args["need"] = models.ArgText(need)
+	}
+	if offer != "" {
+		args["offer"] = models.ArgText(offer)
+	}
+	if reason != "" {
+		args["reason"] = models.ArgText(reason)
+	}
+	return args
+}
 
 // CoordinatorsFeed is the feed every coordinator and admin reads besides their organization's:
 // the approvals queue and duplication warnings.
@@ -59,26 +102,27 @@ const (
 // Notifications keeps each organization's in-app feed and hands what it writes to the webhook
 // dispatcher. Writing a notification never fails the request that caused it: errors are logged.
 type Notifications struct {
-	Store    models.Store
-	Matching *Matching
-	Webhooks *Dispatcher
-	Now      Clock
-	Log      *slog.Logger
+	store    notificationStore
+	matching *Matching
+	webhooks *Dispatcher
+	now      Clock
+	log      *slog.Logger
 }
 
-// Notify writes one notification to a feed (an organization id, or CoordinatorsFeed) and
-// queues its webhook delivery. Its signature is the Notify hook of Engagements and Projects.
-func (s *Notifications) Notify(ctx context.Context, feed, kind, text, objectType, objectID string) {
+// Notify writes one notification, its kind and arguments, to a feed (an organization id, or
+// CoordinatorsFeed) and queues its webhook delivery. Its signature is the Notify hook of
+// Engagements and Projects.
+func (s *Notifications) Notify(ctx context.Context, feed, kind string, args models.Args, objectType, objectID string) {
 	if s == nil || feed == "" {
 		return
 	}
-	s.post(ctx, feed, []models.Notification{s.item(feed, kind, text, objectType, objectID)})
+	s.post(ctx, feed, []models.Notification{s.item(feed, kind, args, objectType, objectID)})
 }
 
-func (s *Notifications) item(feed, kind, text, objectType, objectID string) models.Notification {
+func (s *Notifications) item(feed, kind string, args models.Args, objectType, objectID string) models.Notification {
 	// Milliseconds: what the store keeps, so a read-up-to time compares the same in memory.
-	now := s.Now().UTC().Truncate(time.Millisecond)
-	return models.Notification{ID: models.NewID(now), Kind: kind, Text: text, ObjectType: objectType, ObjectID: objectID,
+	now := s.now().UTC().Truncate(time.Millisecond)
+	return models.Notification{ID: models.NewID(now), Kind: kind, Args: args, ObjectType: objectType, ObjectID: objectID,
 		OrganizationID: feed, CreatedAt: now}
 }
 
@@ -90,23 +134,38 @@ func (s *Notifications) post(ctx context.Context, feed string, items []models.No
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
-	if err := s.Store.AppendNotifications(ctx, feed, items, FeedSize); err != nil {
-		s.Log.WarnContext(ctx, "notification not stored", "err", err, "feed", feed, "kind", items[0].Kind)
+	if err := s.store.AppendNotifications(ctx, feed, items, FeedSize); err != nil {
+		s.log.WarnContext(ctx, "notification not stored", "err", err, "feed", feed, "kind", items[0].Kind)
 	}
-	if s.Webhooks == nil || feed == CoordinatorsFeed {
+	if s.webhooks == nil || feed == CoordinatorsFeed {
 		return // the coordinators' feed is in-app only: it belongs to no one organization
 	}
-	org, err := s.Store.GetOrg(ctx, feed)
+	org, err := s.store.GetOrg(ctx, feed)
 	if err != nil {
-		s.Log.WarnContext(ctx, "webhook not queued: organization not loaded", "err", err, "organization", feed)
+		s.log.WarnContext(ctx, "webhook not queued: organization not loaded", "err", err, "organization", feed)
 		return
 	}
 	if org.Webhook == nil || org.Webhook.URL == "" {
 		return
 	}
 	for _, n := range items {
-		s.Webhooks.Enqueue(org.Webhook.URL, org.Webhook.Secret, n)
+		s.webhooks.Enqueue(org.Webhook.URL, org.Webhook.Secret, n)
 	}
+}
+
+// subscribe makes the notifications react to what the other use cases announce: notices go to
+// their feed (and webhook), a need's transitions and an offer's publication tell the right
+// people.
+func (s *Notifications) subscribe(events *Events) {
+	events.OnNotice(func(ctx context.Context, n Notice) {
+		s.Notify(ctx, n.Feed, n.Kind, n.Args, n.ObjectType, n.ObjectID)
+	})
+	events.OnNeedChanged(func(ctx context.Context, ev *NeedChanged) { s.NeedTransitioned(ctx, ev.Transition, ev.Need) })
+	events.OnOfferChanged(func(ctx context.Context, ev *OfferChanged) {
+		if ev.Transition == models.OfferPublish {
+			s.OfferPublished(ctx, ev.Offer)
+		}
+	})
 }
 
 // NeedTransitioned tells the right people about a need's move: coordinators when it awaits
@@ -118,24 +177,26 @@ func (s *Notifications) NeedTransitioned(ctx context.Context, t models.NeedTrans
 	}
 	switch t {
 	case models.NeedSubmit:
-		s.Notify(ctx, CoordinatorsFeed, KindSubmitted, fmt.Sprintf("A need awaits approval: “%s” (%s)", n.Title, n.Country), "need", n.ID)
+		args := noticeArgs(n.Title, "", "")
+		args["country"] = models.ArgOf(models.KindCountry, n.Country)
+		s.Notify(ctx, CoordinatorsFeed, KindSubmitted, args, "need", n.ID)
 	case models.NeedApprove:
-		s.Notify(ctx, n.OrganizationID, KindApproved, fmt.Sprintf("Your need “%s” was approved and is open for offers", n.Title), "need", n.ID)
+		s.Notify(ctx, n.OrganizationID, KindApproved, noticeArgs(n.Title, "", ""), "need", n.ID)
 		s.needMatches(ctx, n)
 	case models.NeedReject:
-		s.Notify(ctx, n.OrganizationID, KindRejected, fmt.Sprintf("Your need “%s” was sent back to draft: %s", n.Title, n.StatusReason), "need", n.ID)
+		s.Notify(ctx, n.OrganizationID, KindRejected, noticeArgs(n.Title, "", n.StatusReason), "need", n.ID)
 	}
 }
 
 // OfferPublished tells the donor and the needs' owners about the new offer's best matches.
 func (s *Notifications) OfferPublished(ctx context.Context, o *models.Offer) {
-	if s == nil || s.Matching == nil {
+	if s == nil || s.matching == nil {
 		return
 	}
 	// Rank as a donor sees needs, so that the donor is never told about a need it may not see.
-	m, err := s.Matching.NeedsForOffer(ctx, &models.Actor{Role: models.RoleDonor, OrgID: o.OrganizationID}, o.ID, MatchNotifyTop)
+	m, err := s.matching.NeedsForOffer(ctx, &models.Actor{Role: models.RoleDonor, OrgID: o.OrganizationID}, o.ID, MatchNotifyTop)
 	if err != nil {
-		s.Log.WarnContext(ctx, "match notifications skipped", "err", err, "offer", o.ID)
+		s.log.WarnContext(ctx, "match notifications skipped", "err", err, "offer", o.ID)
 		return
 	}
 	var own []models.Notification
@@ -144,10 +205,9 @@ func (s *Notifications) OfferPublished(ctx context.Context, o *models.Offer) {
 		if it.Score < MatchNotifyScore {
 			break // best first
 		}
-		own = append(own, s.item(o.OrganizationID, KindMatch,
-			fmt.Sprintf("Need “%s” (%s) matches your offer “%s” (score %.2f)", it.Title, it.Country, o.Title, it.Score), "need", it.NeedID))
-		others[it.OrganizationID] = append(others[it.OrganizationID], s.item(it.OrganizationID, KindMatch,
-			fmt.Sprintf("Offer “%s” matches your need “%s” (score %.2f)", o.Title, it.Title, it.Score), "offer", o.ID))
+		args := matchArgs(it.Title, it.Country, o.Title, it.Score)
+		own = append(own, s.item(o.OrganizationID, KindMatch, args, "need", it.NeedID))
+		others[it.OrganizationID] = append(others[it.OrganizationID], s.item(it.OrganizationID, KindMatch, args, "offer", o.ID))
 	}
 	s.post(ctx, o.OrganizationID, own)
 	s.postEach(ctx, others)
@@ -156,12 +216,12 @@ func (s *Notifications) OfferPublished(ctx context.Context, o *models.Offer) {
 // needMatches tells a newly opened need's owner about its best offers, and each offer's
 // donor about the need when the donor may see it.
 func (s *Notifications) needMatches(ctx context.Context, n *models.Need) {
-	if s.Matching == nil {
+	if s.matching == nil {
 		return
 	}
-	m, err := s.Matching.OffersForNeed(ctx, &models.Actor{Role: models.RoleCoordinator}, n.ID, MatchNotifyTop)
+	m, err := s.matching.OffersForNeed(ctx, &models.Actor{Role: models.RoleCoordinator}, n.ID, MatchNotifyTop)
 	if err != nil {
-		s.Log.WarnContext(ctx, "match notifications skipped", "err", err, "need", n.ID)
+		s.log.WarnContext(ctx, "match notifications skipped", "err", err, "need", n.ID)
 		return
 	}
 	var own []models.Notification
@@ -170,15 +230,23 @@ func (s *Notifications) needMatches(ctx context.Context, n *models.Need) {
 		if it.Score < MatchNotifyScore {
 			break
 		}
-		own = append(own, s.item(n.OrganizationID, KindMatch,
-			fmt.Sprintf("Offer “%s” matches your need “%s” (score %.2f)", it.Title, n.Title, it.Score), "offer", it.OfferID))
+		args := matchArgs(n.Title, n.Country, it.Title, it.Score)
+		own = append(own, s.item(n.OrganizationID, KindMatch, args, "offer", it.OfferID))
 		if models.CanSeeNeed(&models.Actor{Role: models.RoleDonor, OrgID: it.OrganizationID}, n) {
-			others[it.OrganizationID] = append(others[it.OrganizationID], s.item(it.OrganizationID, KindMatch,
-				fmt.Sprintf("Need “%s” (%s) matches your offer “%s” (score %.2f)", n.Title, n.Country, it.Title, it.Score), "need", n.ID))
+			others[it.OrganizationID] = append(others[it.OrganizationID], s.item(it.OrganizationID, KindMatch, args, "need", n.ID))
 		}
 	}
 	s.post(ctx, n.OrganizationID, own)
 	s.postEach(ctx, others)
+}
+
+// matchArgs are the arguments of a match notification: the need, its country, the offer and
+// the score.
+func matchArgs(need, country, offer string, score float64) models.Args {
+	args := noticeArgs(need, offer, "")
+	args["country"] = models.ArgOf(models.KindCountry, country)
+	args["score"] = models.ArgNumber(score)
+	return args
 }
 
 func (s *Notifications) postEach(ctx context.Context, byFeed map[string][]models.Notification) {
@@ -221,7 +289,7 @@ func feedsOf(a *models.Actor) []string {
 func (s *Notifications) load(ctx context.Context, a *models.Actor) ([]models.Notification, *models.ReadState, error) {
 	var all []models.Notification
 	for _, f := range feedsOf(a) {
-		items, err := s.Store.NotificationFeed(ctx, f)
+		items, err := s.store.NotificationFeed(ctx, f)
 		if err != nil {
 			return nil, nil, fmt.Errorf("load feed: %w", err)
 		}
@@ -231,7 +299,7 @@ func (s *Notifications) load(ctx context.Context, a *models.Actor) ([]models.Not
 		all = append(all, items...)
 	}
 	sort.SliceStable(all, func(i, j int) bool { return all[i].CreatedAt.After(all[j].CreatedAt) })
-	st, err := s.Store.GetReadState(ctx, a.UserID)
+	st, err := s.store.GetReadState(ctx, a.UserID)
 	if err != nil {
 		return nil, nil, fmt.Errorf("load read state: %w", err)
 	}
@@ -268,7 +336,8 @@ func (s *Notifications) List(ctx context.Context, a *models.Actor, unreadOnly bo
 		if unreadOnly && read {
 			continue
 		}
-		out.Items = append(out.Items, FeedItem{Notification: items[i], Read: read})
+		it := FeedItem{Notification: items[i], Read: read}
+		out.Items = append(out.Items, it)
 	}
 	return out, nil
 }
@@ -329,7 +398,7 @@ func (s *Notifications) updateRead(ctx context.Context, a *models.Actor, apply f
 			return 0, err
 		}
 		next.Version = st.Version + 1
-		err = s.Store.PutReadState(ctx, &next, st.Version)
+		err = s.store.PutReadState(ctx, &next, st.Version)
 		if err == nil {
 			return unread(items, &next), nil
 		}
@@ -369,7 +438,7 @@ func (s *Notifications) webhookOrg(ctx context.Context, a *models.Actor, orgID s
 	if !models.ValidID(orgID) {
 		return nil, models.Errorf(models.ErrNotFound, "organization not found")
 	}
-	o, err := s.Store.GetOrg(ctx, orgID)
+	o, err := s.store.GetOrg(ctx, orgID)
 	if err != nil {
 		return nil, err
 	}
@@ -399,30 +468,31 @@ func (s *Notifications) SetWebhook(ctx context.Context, a *models.Actor, orgID s
 		return nil, err
 	}
 	var p models.Problems
-	if err := s.Webhooks.CheckURL(in.URL); err != nil {
-		p.Add("url", "%s", err.Error())
+	var urlErr *models.Error
+	if errors.As(s.webhooks.CheckURL(in.URL), &urlErr) {
+		p = append(p, urlErr.Fields...)
 	}
 	secret := ""
 	switch {
 	case in.Secret != nil && *in.Secret != "":
 		secret = *in.Secret
 		if len(secret) < 16 || len(secret) > 256 || strings.IndexFunc(secret, func(r rune) bool { return r > unicode.MaxASCII || !unicode.IsPrint(r) }) >= 0 {
-			p.Add("secret", "must be 16 to 256 printable ASCII characters")
+			p.Add("secret", models.ProblemSecretFormat, secretLength())
 		}
 	case o.Webhook != nil && o.Webhook.Secret != "":
 		secret = o.Webhook.Secret // keep the one set
 	default:
-		p.Add("secret", "is required: 16 to 256 printable ASCII characters that sign every delivery")
+		p.Add("secret", models.ProblemSecretRequired, secretLength())
 	}
 	if err := p.Err(); err != nil {
 		return nil, err
 	}
-	now := s.Now().UTC()
-	o, err = s.Store.SetOrgWebhook(ctx, orgID, &models.Webhook{URL: in.URL, Secret: secret, UpdatedAt: now, UpdatedBy: a.UserID}, now)
+	now := s.now().UTC()
+	o, err = s.store.SetOrgWebhook(ctx, orgID, &models.Webhook{URL: in.URL, Secret: secret, UpdatedAt: now, UpdatedBy: a.UserID}, now)
 	if err != nil {
 		return nil, err
 	}
-	audit(ctx, s.Store, s.Log, now, a, "set webhook", "organization", orgID, []string{"webhook"})
+	audit(ctx, s.store, s.log, now, a, "set webhook", "organization", orgID, []string{"webhook"})
 	return webhookView(o), nil
 }
 
@@ -435,19 +505,19 @@ func (s *Notifications) DeleteWebhook(ctx context.Context, a *models.Actor, orgI
 	if o.Webhook == nil {
 		return nil
 	}
-	now := s.Now().UTC()
-	if _, err := s.Store.SetOrgWebhook(ctx, orgID, nil, now); err != nil {
+	now := s.now().UTC()
+	if _, err := s.store.SetOrgWebhook(ctx, orgID, nil, now); err != nil {
 		return err
 	}
-	audit(ctx, s.Store, s.Log, now, a, "delete webhook", "organization", orgID, []string{"webhook"})
+	audit(ctx, s.store, s.log, now, a, "delete webhook", "organization", orgID, []string{"webhook"})
 	return nil
 }
 
 // Run delivers webhooks until ctx ends. Deliveries still queued or waiting for a retry then
 // are lost: the queue is in memory.
 func (s *Notifications) Run(ctx context.Context) {
-	if s != nil && s.Webhooks != nil {
-		s.Webhooks.Run(ctx)
+	if s != nil && s.webhooks != nil {
+		s.webhooks.Run(ctx)
 	}
 }
 
@@ -466,7 +536,13 @@ type WebhookOptions struct {
 	Workers int
 	// Timeout bounds one try. Default 10s.
 	Timeout time.Duration
+	// Text writes a notification's text for its delivery body (English: a receiver has no
+	// language of its own); nil leaves the stored text. New fills it from Deps.Texts.
+	Text func(n *models.Notification) string
 }
+
+// WebhookStats are the webhook deliveries' counters, for /metrics.
+func (s *Notifications) WebhookStats() DispatcherStats { return s.webhooks.Stats() }
 
 // Dispatcher posts notifications to organizations' webhooks from a bounded in-memory queue,
 // never blocking whoever enqueues: a full queue drops the delivery (counted and logged).
@@ -601,40 +677,46 @@ func blockedAddr(ip netip.Addr) bool {
 	return false
 }
 
+// secretLength is the arguments of the webhook secret's problems: 16 to 256 characters.
+func secretLength() models.Args {
+	return models.Args{"min": models.ArgInt(16), "max": models.ArgInt(256)}
+}
+
 // CheckURL applies the SSRF policy to a webhook URL as far as it can be checked before
 // delivery: an absolute https URL (http too when private targets are allowed) without
 // credentials, whose host is not a refused address or a localhost name. Names are resolved and
-// checked again at every delivery.
+// checked again at every delivery. A refusal is an ErrInvalid *models.Error naming field "url".
 func (d *Dispatcher) CheckURL(raw string) error {
+	refuse := func(code string, args models.Args) error { return models.Invalid("url", code, args) }
 	if raw == "" {
-		return errors.New("is required")
+		return refuse(models.ProblemRequired, nil)
 	}
 	if len(raw) > 2000 {
-		return errors.New("must be at most 2000 characters")
+		return refuse(models.ProblemTooLong, models.Args{"max": models.ArgInt(2000), "got": models.ArgInt(len(raw))})
 	}
 	u, err := url.Parse(raw)
 	if err != nil || !u.IsAbs() || u.Host == "" || u.Opaque != "" {
-		return errors.New("must be an absolute https URL")
+		return refuse(models.ProblemURLHTTPS, nil)
 	}
 	allow := d != nil && d.opts.AllowPrivate
 	if u.Scheme != "https" && !(allow && u.Scheme == "http") {
-		return errors.New("must be an https URL")
+		return refuse(models.ProblemURLHTTPS, nil)
 	}
 	if u.User != nil {
-		return errors.New("must not carry a user name or password; authenticate deliveries by their signature")
+		return refuse(models.ProblemURLCredentials, nil)
 	}
 	if u.Fragment != "" {
-		return errors.New("must not have a fragment")
+		return refuse(models.ProblemURLFragment, nil)
 	}
 	if allow {
 		return nil
 	}
 	host := strings.ToLower(strings.TrimSuffix(u.Hostname(), "."))
 	if host == "localhost" || strings.HasSuffix(host, ".localhost") || strings.HasSuffix(host, ".internal") || strings.HasSuffix(host, ".local") {
-		return errors.New("must not point at a local or internal host name")
+		return refuse(models.ProblemURLInternal, nil)
 	}
 	if ip, err := netip.ParseAddr(host); err == nil && blockedAddr(ip) {
-		return errors.New("must not point at a loopback, private, link-local or reserved address")
+		return refuse(models.ProblemURLInternal, nil)
 	}
 	return nil
 }
@@ -661,6 +743,9 @@ func Sign(secret string, body []byte) string {
 // Enqueue queues a notification's delivery without ever waiting: when the queue is full the
 // delivery is dropped, logged and counted.
 func (d *Dispatcher) Enqueue(url, secret string, n models.Notification) {
+	if d.opts.Text != nil {
+		n.Text = d.opts.Text(&n)
+	}
 	body, err := json.Marshal(n)
 	if err != nil {
 		d.log.Error("webhook body not encoded", "err", err, "notification", n.ID)

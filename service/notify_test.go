@@ -122,7 +122,7 @@ func TestDispatcherDropsWhenTheQueueIsFull(t *testing.T) {
 
 func TestNilNotificationsAreHarmless(t *testing.T) {
 	var s *Notifications
-	s.Notify(context.Background(), "org", KindProposal, "x", "need", "n")
+	s.Notify(context.Background(), "org", KindProposal, nil, "need", "n")
 	s.NeedTransitioned(context.Background(), models.NeedSubmit, &models.Need{})
 	s.OfferPublished(context.Background(), &models.Offer{})
 	s.Run(context.Background())

@@ -12,19 +12,26 @@ import (
 	"github.com/capmatch/capmatch/service/internal/readmodel"
 )
 
+// projectStore is the part of the store this use case needs: the projects, the audit trail and the organizations taking part.
+type projectStore interface {
+	models.ProjectStore
+	models.AuditStore
+	models.OrgStore
+}
+
 // Projects tracks funded work that came out of agreed engagements, as IATI activities: who
 // takes part, dates, budget, status, results, documents and every money movement.
 type Projects struct {
-	Store       models.Store
-	Model       *readmodel.Model
-	Bus         models.Bus
-	Clock       *HLC
-	Needs       *Needs
-	Engagements *Engagements
-	Matching    *Matching
-	Now         Clock
-	Log         *slog.Logger
-	Notify      func(ctx context.Context, orgID, kind, text, objectType, objectID string)
+	store       projectStore
+	model       *readmodel.Model
+	bus         models.Bus
+	clock       *HLC
+	needs       *Needs
+	engagements *Engagements
+	now         Clock
+	log         *slog.Logger
+	// events announces notices and changes of the deliveries under way.
+	events *Events
 }
 
 // ProjectInput is the body of POST /projects.
@@ -39,15 +46,43 @@ type ProjectInput struct {
 }
 
 // Overlap is another delivery of the same capability to the same country whose dates overlap:
-// a sign of duplicated effort the coordinators want to see.
+// a sign of duplicated effort the coordinators want to see. Besides projects and engagements
+// on capmatch, it may be an activity published to IATI by others (kind external_activity),
+// which carries its identifier, its publisher and a Reason: why it counts and how much.
 type Overlap struct {
-	Kind       string            `json:"kind"` // project or engagement
+	Kind       string            `json:"kind"` // project, engagement or external_activity
 	ID         string            `json:"id"`
 	Title      string            `json:"title,omitempty"`
 	Country    string            `json:"country"`
 	Capability models.Capability `json:"capability"`
 	StartDate  models.Date       `json:"start_date"`
 	EndDate    models.Date       `json:"end_date"`
+	// IATIIdentifier and Publisher (the reporting organisation's ref) of an external activity.
+	IATIIdentifier string         `json:"iati_identifier,omitempty"`
+	Publisher      string         `json:"publisher,omitempty"`
+	Reason         *OverlapReason `json:"reason,omitempty"`
+}
+
+// OverlapReason explains an overlap that does not count fully: a code, its arguments and its
+// weight against 1 for a delivery on capmatch.
+type OverlapReason struct {
+	// Code is "external_activity": an activity published to IATI by others, mapped to the
+	// capability with args.confidence (high, medium, low) from args.evidence (codes such as
+	// "title:csirt", "sector:1:22040"), and covering the country at args.percentage.
+	Code   string         `json:"code"`
+	Args   map[string]any `json:"args"`
+	Weight float64        `json:"weight"`
+}
+
+// datesOverlap reports whether two periods share a day; an empty start or end is open.
+func datesOverlap(s1, e1, s2, e2 models.Date) bool {
+	if e1 == "" {
+		e1 = "9999-12-31"
+	}
+	if e2 == "" {
+		e2 = "9999-12-31"
+	}
+	return s1 <= e2 && s2 <= e1
 }
 
 // ProjectView is a project as the API returns it: with its funding figures and any overlap
@@ -74,11 +109,11 @@ func (s *Projects) View(p *models.Project) *ProjectView {
 // retry redoes what is missing and answers 200 with the same project.
 func (s *Projects) Create(ctx context.Context, a *models.Actor, in ProjectInput) (*ProjectView, bool, error) {
 	if in.EngagementID == "" {
-		return nil, false, fieldErr("engagement_id", "is required")
+		return nil, false, fieldErr("engagement_id", models.ProblemRequired, nil)
 	}
 	// Who may start it is decided before the input is checked: a caller who may not gets 403
 	// or 404 whatever the body.
-	e, err := s.Engagements.Get(ctx, a, in.EngagementID)
+	e, err := s.engagements.Get(ctx, a, in.EngagementID)
 	if err != nil {
 		return nil, false, err
 	}
@@ -89,7 +124,7 @@ func (s *Projects) Create(ctx context.Context, a *models.Actor, in ProjectInput)
 	models.RequiredText("title", in.Title, models.MaxTitleRunes, false, &p)
 	models.ValidText("description", in.Description, models.MaxDescriptionRunes, true, &p)
 	if in.BudgetUSD <= 0 || in.BudgetUSD >= models.MaxBudgetUSD {
-		p.Add("budget_usd", "must be a whole number of US dollars from 1 to 9,999,999,999")
+		p.Add("budget_usd", models.ProblemRange, models.BudgetRange())
 	}
 	checkDates(&p, "start_date", in.StartDate, "end_date", in.EndDate, true)
 	if err := p.Err(); err != nil {
@@ -98,14 +133,14 @@ func (s *Projects) Create(ctx context.Context, a *models.Actor, in ProjectInput)
 	if e.Status != models.EngagementAgreed {
 		return nil, false, models.Errorf(models.ErrConflict, "only an agreed engagement becomes a project; this one is %s", e.Status)
 	}
-	n, err := s.Needs.load(ctx, e.NeedID)
+	n, err := s.needs.load(ctx, e.NeedID)
 	if err != nil {
 		return nil, false, err
 	}
 	if n.EngagementID != e.ID || (n.Status != models.NeedMatched && n.Status != models.NeedInProgress) {
 		return nil, false, models.Errorf(models.ErrConflict, "the need is %s and not matched to this engagement: no project can start on it", n.Status)
 	}
-	o, err := s.Engagements.Offers.load(ctx, e.OfferID)
+	o, err := s.engagements.offers.load(ctx, e.OfferID)
 	if err != nil {
 		return nil, false, err
 	}
@@ -119,7 +154,7 @@ func (s *Projects) Create(ctx context.Context, a *models.Actor, in ProjectInput)
 	}
 	impl, err := s.org(ctx, implementer)
 	if err != nil || (impl.Type != models.OrgImplementer && impl.Type != models.OrgDonor) {
-		return nil, false, fieldErr("implementer_organization_id", "must be an implementer or donor organization")
+		return nil, false, fieldErr("implementer_organization_id", models.ProblemOrgNotImplementer, nil)
 	}
 	donor, err := s.org(ctx, e.OfferOrgID)
 	if err != nil {
@@ -129,9 +164,9 @@ func (s *Projects) Create(ctx context.Context, a *models.Actor, in ProjectInput)
 	if err != nil {
 		return nil, false, err
 	}
-	now := s.Now().UTC()
+	now := s.now().UTC()
 	// Step 1: the engagement takes the project's id.
-	linked, err := s.Engagements.update(ctx, e.ID, func(x *models.Engagement) error {
+	linked, err := s.engagements.update(ctx, e.ID, func(x *models.Engagement) error {
 		if x.ProjectID != "" {
 			return errUnchanged
 		}
@@ -145,7 +180,7 @@ func (s *Projects) Create(ctx context.Context, a *models.Actor, in ProjectInput)
 		return nil, false, err
 	}
 	// Step 2: the need starts (a retry finds it in progress already).
-	if _, err := s.Needs.update(ctx, nil, e.NeedID, nil, "", func(n *models.Need) error {
+	if _, err := s.needs.update(ctx, nil, e.NeedID, nil, "", func(n *models.Need) error {
 		if n.Status == models.NeedInProgress && n.EngagementID == e.ID {
 			return errUnchanged
 		}
@@ -158,9 +193,9 @@ func (s *Projects) Create(ctx context.Context, a *models.Actor, in ProjectInput)
 	}); err != nil && !errors.Is(err, errUnchanged) {
 		// The need was withdrawn first: give the id back and let the withdrawal's rule settle
 		// the engagement (cancelled, its slot and amount released).
-		if uerr := s.Engagements.unlink(ctx, e.ID, linked.ProjectID); uerr == nil {
-			if cur, gerr := s.Engagements.load(ctx, e.ID); gerr == nil {
-				_, _, _ = s.Engagements.settle(context.WithoutCancel(ctx), a, cur, nil, nil, "")
+		if uerr := s.engagements.unlink(ctx, e.ID, linked.ProjectID); uerr == nil {
+			if cur, gerr := s.engagements.load(ctx, e.ID); gerr == nil {
+				_, _, _ = s.engagements.settle(context.WithoutCancel(ctx), a, cur, nil, nil, "")
 			}
 		}
 		return nil, false, err
@@ -182,11 +217,11 @@ func (s *Projects) Create(ctx context.Context, a *models.Actor, in ProjectInput)
 		Maturity: n.Maturity, CreatedBy: a.UserID, CreatedAt: now, UpdatedAt: now, Version: 1,
 	}
 	created := true
-	if err := s.Store.CreateProject(ctx, prj); err != nil {
+	if err := s.store.CreateProject(ctx, prj); err != nil {
 		if !errors.Is(err, models.ErrConflict) {
 			return nil, false, err
 		}
-		existing, gerr := s.Store.GetProject(ctx, prj.ID)
+		existing, gerr := s.store.GetProject(ctx, prj.ID)
 		if gerr != nil {
 			return nil, false, gerr
 		}
@@ -194,17 +229,18 @@ func (s *Projects) Create(ctx context.Context, a *models.Actor, in ProjectInput)
 	}
 	s.applied(ctx, prj, true)
 	v := s.View(prj)
-	v.Overlaps = s.overlapsOf(viewAs(s.Model, a), prj)
+	v.Overlaps = s.overlapsOf(viewAs(s.model, a), prj)
 	if len(v.Overlaps) > 0 {
 		v.Warnings = append(v.Warnings, fmt.Sprintf("%d other deliveries of %s to %s overlap these dates; see overlaps", len(v.Overlaps), prj.Capability, prj.Country))
 	}
 	// Coordinators hear of any duplication, including deliveries the project's donor may not see
 	// (once: a retried start does not tell them again).
-	if s.Notify != nil && created && len(s.overlapsOf(systemView(s.Model), prj)) > 0 {
-		s.Notify(ctx, "coordinators", "overlap", fmt.Sprintf("Possible duplication: %s in %s", prj.Capability, prj.Country), "project", prj.ID)
+	if created && len(s.overlapsOf(systemView(s.model), prj)) > 0 {
+		s.events.Notify(ctx, Notice{Feed: CoordinatorsFeed, Kind: KindOverlap, Args: models.Args{"capability": models.ArgOf(models.KindCapability, prj.Capability),
+			"country": models.ArgOf(models.KindCountry, prj.Country)}, ObjectType: "project", ObjectID: prj.ID})
 	}
 	if created {
-		audit(ctx, s.Store, s.Log, now, a, "create", "project", prj.ID, nil)
+		audit(ctx, s.store, s.log, now, a, "create", "project", prj.ID, nil)
 	}
 	return v, created, nil
 }
@@ -213,25 +249,34 @@ func (s *Projects) org(ctx context.Context, id string) (*models.Organization, er
 	if !models.ValidID(id) {
 		return nil, models.Errorf(models.ErrNotFound, "organization not found")
 	}
-	return s.Store.GetOrg(ctx, id)
+	return s.store.GetOrg(ctx, id)
 }
 
+// checkDates reports a period's dates that are not real dates (or missing, when required), or
+// an end before the start.
 func checkDates(p *models.Problems, fromName string, from models.Date, toName string, to models.Date, required bool) {
 	fromOK, toOK := from.Valid(), to.Valid()
-	if (required || from != "") && !fromOK {
-		p.Add(fromName, "must be a real date written YYYY-MM-DD")
-	}
-	if (required || to != "") && !toOK {
-		p.Add(toName, "must be a real date written YYYY-MM-DD")
+	for _, d := range []struct {
+		name string
+		v    models.Date
+		ok   bool
+	}{{fromName, from, fromOK}, {toName, to, toOK}} {
+		switch {
+		case d.ok:
+		case d.v == "" && required:
+			p.Add(d.name, models.ProblemDateRequired, nil)
+		case d.v != "":
+			p.Add(d.name, models.ProblemDateInvalid, models.Args{"got": models.ArgSent(string(d.v))})
+		}
 	}
 	if fromOK && toOK && to < from {
-		p.Add(toName, "must not be before %s", fromName)
+		p.Add(toName, models.ProblemDateOrder, models.Args{"start": models.ArgDate(from)})
 	}
 }
 
 // needOf finds the need of a project, for visibility; nil when unknown.
 func (s *Projects) needOf(p *models.Project) *models.Need {
-	n, _ := s.Model.Need(p.NeedID)
+	n, _ := s.model.Need(p.NeedID)
 	return n
 }
 
@@ -242,20 +287,20 @@ func (s *Projects) Get(ctx context.Context, a *models.Actor, id string) (*Projec
 		return nil, err
 	}
 	v := s.View(p)
-	v.Overlaps = s.overlapsOf(viewAs(s.Model, a), p)
+	v.Overlaps = s.overlapsOf(viewAs(s.model, a), p)
 	return v, nil
 }
 
 // find reads a project for an action of the actor, through the one lookup path (see lookup).
 func (s *Projects) find(ctx context.Context, a *models.Actor, id string, act models.Action) (*models.Project, error) {
-	return lookup(ctx, id, "project", s.Model.Project, s.Store.GetProject, s.Model.PutProject,
+	return lookup(ctx, id, "project", s.model.Project, s.store.GetProject, s.model.PutProject,
 		func(p *models.Project) int64 { return p.Version },
 		func(p *models.Project) error { return models.AuthorizeProject(a, act, p, s.needOf(p)) })
 }
 
 // Visible lists the projects the actor may see (a nil actor: none), filtered.
 func (s *Projects) Visible(a *models.Actor, country, theme string, status int) []*models.Project {
-	return viewAs(s.Model, a).projects(func(p *models.Project) bool {
+	return viewAs(s.model, a).projects(func(p *models.Project) bool {
 		return (country == "" || p.Country == country) && (theme == "" || string(p.Theme) == theme) &&
 			(status == 0 || int(p.Status) == status)
 	})
@@ -266,13 +311,13 @@ func (s *Projects) List(ctx context.Context, a *models.Actor, country, theme str
 	var p models.Problems
 	country = models.NormalizeISO(country)
 	if country != "" && !models.ValidISO(country) {
-		p.Add("country", "must be an ISO 3166-1 alpha-2 code")
+		p.Add("country", models.ProblemUnknownCountry, models.Args{"value": models.ArgSent(country)})
 	}
 	if theme != "" && !models.Theme(theme).Valid() {
-		p.Add("theme", "unknown theme")
+		p.Add("theme", models.ProblemUnknownTheme, models.Args{"value": models.ArgSent(theme)})
 	}
 	if status < 0 || status > 6 {
-		p.Add("status", "must be an IATI activity status code from 1 to 6")
+		p.Add("status", models.ProblemRange, activityStatusRange())
 	}
 	if err := p.Err(); err != nil {
 		return nil, err
@@ -321,14 +366,14 @@ func (s *Projects) Patch(ctx context.Context, a *models.Actor, id string, in Pro
 		set("budget_usd", in.BudgetUSD != nil, func() { p.BudgetUSD = *in.BudgetUSD })
 		set("results", in.Results != nil, func() { p.Results = *in.Results })
 		set("documents", in.Documents != nil, func() { p.Documents = *in.Documents })
-		if err := validateProject(p); err != nil {
+		if err := validateProject(p, models.DateOf(s.now())); err != nil {
 			return err
 		}
 		if in.StartDate != nil || in.EndDate != nil {
 			// New dates stay inside the offer's window and the engagement's period.
 			var pr models.Problems
-			o, _ := s.Model.Offer(p.OfferID)
-			e, _ := s.Model.Engagement(p.EngagementID)
+			o, _ := s.model.Offer(p.OfferID)
+			e, _ := s.model.Engagement(p.EngagementID)
 			models.CheckProjectDates(&pr, p.PlannedStart, p.PlannedEnd, o, e)
 			return pr.Err()
 		}
@@ -337,51 +382,72 @@ func (s *Projects) Patch(ctx context.Context, a *models.Actor, id string, in Pro
 	if err != nil {
 		return nil, err
 	}
-	audit(ctx, s.Store, s.Log, s.Now(), a, "update", "project", id, changed)
+	audit(ctx, s.store, s.log, s.now(), a, "update", "project", id, changed)
 	return s.View(prj), nil
 }
 
-func validateProject(p *models.Project) error {
+// validateProject checks a project after an edit. Actual dates record what happened: they
+// are never after today, and a project in pipeline has none (it has not started; moving it
+// to implementation sets its actual start), so that the IATI export never reports a start
+// or end that has not happened (IATI Validator rule 11.1.4).
+func validateProject(p *models.Project, today models.Date) error {
 	var pr models.Problems
 	models.RequiredText("title", p.Title, models.MaxTitleRunes, false, &pr)
 	models.ValidText("description", p.Description, models.MaxDescriptionRunes, true, &pr)
 	if p.BudgetUSD <= 0 || p.BudgetUSD >= models.MaxBudgetUSD {
-		pr.Add("budget_usd", "must be a whole number of US dollars from 1 to 9,999,999,999")
+		pr.Add("budget_usd", models.ProblemRange, models.BudgetRange())
 	}
 	checkDates(&pr, "start_date", p.PlannedStart, "end_date", p.PlannedEnd, true)
 	checkDates(&pr, "actual_start", p.ActualStart, "actual_end", p.ActualEnd, false)
+	for _, d := range []struct {
+		field string
+		date  models.Date
+	}{{"actual_start", p.ActualStart}, {"actual_end", p.ActualEnd}} {
+		switch {
+		case d.date == "" || !d.date.Valid():
+		case d.date > today:
+			pr.Add(d.field, models.ProblemFutureDate, models.Args{"today": models.ArgDate(today)})
+		case p.Status == models.StatusPipeline:
+			pr.Add(d.field, models.ProblemPipelineActual, nil)
+		}
+	}
 	if len(p.Results) > 100 {
-		pr.Add("results", "at most 100 results")
+		pr.Add("results", models.ProblemListTooLong, models.Args{"max": models.ArgInt(100), "got": models.ArgInt(len(p.Results))})
 	}
 	for i, r := range p.Results {
 		f := fmt.Sprintf("results[%d]", i)
 		if r.Type != models.ResultOutput && r.Type != models.ResultOutcome {
-			pr.Add(f+".type", "must be output or outcome")
+			pr.Add(f+".type", models.ProblemOneOf, models.OneOf([]models.ResultType{models.ResultOutput, models.ResultOutcome}))
 		}
 		models.RequiredText(f+".title", r.Title, models.MaxTitleRunes, false, &pr)
 		models.ValidText(f+".description", r.Description, 5000, true, &pr)
 		for name, v := range map[string]*int{"baseline": r.Baseline, "target": r.Target, "achieved": r.Achieved} {
 			if v != nil && (*v < 0 || *v > 1_000_000_000) {
-				pr.Add(f+"."+name, "must be between 0 and 1,000,000,000")
+				pr.Add(f+"."+name, models.ProblemRange, models.Args{"min": models.ArgInt(0), "max": models.ArgInt(1_000_000_000)})
 			}
 		}
 	}
 	if len(p.Documents) > 100 {
-		pr.Add("documents", "at most 100 documents")
+		pr.Add("documents", models.ProblemListTooLong, models.Args{"max": models.ArgInt(100), "got": models.ArgInt(len(p.Documents))})
 	}
 	for i, d := range p.Documents {
 		f := fmt.Sprintf("documents[%d]", i)
 		models.RequiredText(f+".title", d.Title, models.MaxTitleRunes, false, &pr)
 		u, err := url.Parse(d.URL)
 		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || len(d.URL) > 2000 {
-			pr.Add(f+".url", "must be an absolute http(s) URL")
+			pr.Add(f+".url", models.ProblemURL, nil)
 		}
 		models.ValidText(f+".category", d.Category, 3, false, &pr)
 		if d.Language != "" && !models.ValidLanguage(d.Language) {
-			pr.Add(f+".language", "must be an ISO 639-1 code")
+			pr.Add(f+".language", models.ProblemUnknownLanguage, models.Args{"value": models.ArgSent(d.Language)})
 		}
 	}
 	return pr.Err()
+}
+
+// activityStatusRange is the range problem's arguments of an IATI activity status code.
+func activityStatusRange() models.Args {
+	return models.Args{"min": models.ArgInt(1), "max": models.ArgInt(6)}
 }
 
 // statusMoves lists the IATI status changes a project may make.
@@ -396,7 +462,7 @@ var statusMoves = map[models.ActivityStatus][]models.ActivityStatus{
 // recorded result; a closed project fulfils its need.
 func (s *Projects) SetStatus(ctx context.Context, a *models.Actor, id string, to models.ActivityStatus, reason string) (*ProjectView, error) {
 	if to < 1 || to > 6 {
-		return nil, fieldErr("status", "must be an IATI activity status code from 1 to 6")
+		return nil, fieldErr("status", models.ProblemRange, activityStatusRange())
 	}
 	prj, err := s.update(ctx, a, id, nil, models.ActStatus, func(p *models.Project) error {
 		allowed := false
@@ -404,12 +470,16 @@ func (s *Projects) SetStatus(ctx context.Context, a *models.Actor, id string, to
 			allowed = allowed || t == to
 		}
 		if !allowed {
-			return models.Errorf(models.ErrConflict, "a project in status %d cannot move to %d", p.Status, to)
+			e := models.Errorf(models.ErrConflict, "a project in status %d cannot move to %d", p.Status, to)
+			e.Code, e.Args = models.ConflictStatusMove, models.Args{"from": models.ArgInt(int(p.Status)), "to": models.ArgInt(int(to))}
+			return e
 		}
 		if to == models.StatusClosed && len(p.Results) == 0 {
-			return models.Errorf(models.ErrConflict, "record the project's results before closing it")
+			e := models.Errorf(models.ErrConflict, "record the project's results before closing it")
+			e.Code = models.ConflictResultsMissing
+			return e
 		}
-		today := models.DateOf(s.Now())
+		today := models.DateOf(s.now())
 		if to == models.StatusImplementation && p.ActualStart == "" {
 			p.ActualStart = today
 		}
@@ -423,7 +493,7 @@ func (s *Projects) SetStatus(ctx context.Context, a *models.Actor, id string, to
 		return nil, err
 	}
 	if to == models.StatusClosed {
-		if _, err := s.Needs.update(ctx, nil, prj.NeedID, nil, "", func(n *models.Need) error {
+		if _, err := s.needs.update(ctx, nil, prj.NeedID, nil, "", func(n *models.Need) error {
 			next, err := n.Next(models.NeedFulfil)
 			if err != nil {
 				return errUnchanged
@@ -431,10 +501,10 @@ func (s *Projects) SetStatus(ctx context.Context, a *models.Actor, id string, to
 			n.Status = next
 			return nil
 		}); err != nil && !errors.Is(err, errUnchanged) {
-			s.Log.WarnContext(ctx, "project closed but the need was not fulfilled", "err", err)
+			s.log.WarnContext(ctx, "project closed but the need was not fulfilled", "err", err)
 		}
 	}
-	audit(ctx, s.Store, s.Log, s.Now(), a, fmt.Sprintf("status %d", to), "project", id, []string{"status"})
+	audit(ctx, s.store, s.log, s.now(), a, fmt.Sprintf("status %d", to), "project", id, []string{"status"})
 	return s.View(prj), nil
 }
 
@@ -448,19 +518,27 @@ type TransactionInput struct {
 
 // AddTransaction records a money movement (the project's donor or implementer, coordinators).
 // A disbursement beyond what was committed is accepted with a warning, as happens when a
-// commitment is recorded late.
+// commitment is recorded late. A transaction records money that moved or was committed, so
+// its date is never after today (UTC): money planned for later belongs in the project's
+// budget, which the IATI export splits by year. (The IATI Validator refuses future-dated
+// transactions, rules 11.2.1 and 11.2.2; publishing them as planned disbursements would
+// invent a schedule nobody recorded.)
 func (s *Projects) AddTransaction(ctx context.Context, a *models.Actor, id string, in TransactionInput) (*models.Transaction, *ProjectView, error) {
 	var p models.Problems
 	switch in.Type {
 	case models.TxPledge, models.TxCommitment, models.TxDisbursement, models.TxExpenditure:
 	default:
-		p.Add("type", "must be pledge, commitment, disbursement or expenditure")
+		p.Add("type", models.ProblemOneOf, models.OneOf([]models.TransactionType{models.TxPledge, models.TxCommitment,
+			models.TxDisbursement, models.TxExpenditure}))
 	}
 	if in.AmountUSD <= 0 || in.AmountUSD >= models.MaxBudgetUSD {
-		p.Add("amount_usd", "must be a whole number of US dollars from 1 to 9,999,999,999")
+		p.Add("amount_usd", models.ProblemRange, models.BudgetRange())
 	}
-	if !in.Date.Valid() {
-		p.Add("date", "must be a real date written YYYY-MM-DD")
+	switch {
+	case in.Date == "":
+		p.Add("date", models.ProblemDateRequired, nil)
+	case !in.Date.Valid():
+		p.Add("date", models.ProblemDateInvalid, models.Args{"got": models.ArgSent(string(in.Date))})
 	}
 	models.ValidText("description", in.Description, 2000, true, &p)
 	if err := p.Err(); err != nil {
@@ -471,7 +549,7 @@ func (s *Projects) AddTransaction(ctx context.Context, a *models.Actor, id strin
 		if len(p.Transactions) >= 10_000 {
 			return models.Errorf(models.ErrConflict, "the project has too many transactions")
 		}
-		now := s.Now().UTC()
+		now := s.now().UTC()
 		tx = models.Transaction{ID: models.NewID(now), Type: in.Type, AmountUSD: in.AmountUSD, Date: in.Date,
 			Description: models.CleanText(in.Description), CreatedBy: a.UserID, CreatedAt: now}
 		p.Transactions = append(p.Transactions, tx)
@@ -484,7 +562,7 @@ func (s *Projects) AddTransaction(ctx context.Context, a *models.Actor, id strin
 	if v.Funding.Disbursed > v.Funding.Committed {
 		v.Warnings = append(v.Warnings, fmt.Sprintf("disbursements ($%d) exceed commitments ($%d)", v.Funding.Disbursed, v.Funding.Committed))
 	}
-	audit(ctx, s.Store, s.Log, s.Now(), a, "transaction", "project", id, []string{string(in.Type)})
+	audit(ctx, s.store, s.log, s.now(), a, "transaction", "project", id, []string{string(in.Type)})
 	return &tx, v, nil
 }
 
@@ -508,8 +586,8 @@ func (s *Projects) update(ctx context.Context, a *models.Actor, id string, want 
 		}
 		fillProject(&p)
 		p.Version = cur.Version + 1
-		p.UpdatedAt = s.Now().UTC()
-		err = s.Store.ReplaceProject(ctx, &p, cur.Version)
+		p.UpdatedAt = s.now().UTC()
+		err = s.store.ReplaceProject(ctx, &p, cur.Version)
 		if err == nil {
 			s.applied(ctx, &p, cur.Active() != p.Active())
 			return &p, nil
@@ -517,8 +595,8 @@ func (s *Projects) update(ctx context.Context, a *models.Actor, id string, want 
 		if !errors.Is(err, models.ErrConflict) || want != nil || attempt >= 8 {
 			return nil, err
 		}
-		if fresh, gerr := s.Store.GetProject(ctx, id); gerr == nil {
-			s.Model.PutProject(fresh)
+		if fresh, gerr := s.store.GetProject(ctx, id); gerr == nil {
+			s.model.PutProject(fresh)
 		}
 	}
 }
@@ -536,23 +614,25 @@ func fillProject(p *models.Project) {
 }
 
 func (s *Projects) applied(ctx context.Context, p *models.Project, contextChanged bool) {
-	g := s.Clock.Tick()
-	s.Model.PutProject(p)
+	g := s.clock.Tick()
+	s.model.PutProject(p)
 	if contextChanged {
-		s.Matching.ContextChanged(g)
+		s.events.DeliveriesChanged(g)
 	}
-	publish(ctx, s.Bus, s.Log, models.Event{Type: models.EventProject, ID: p.ID, Version: p.Version, At: p.UpdatedAt, Data: mustJSON(p), Gen: g})
+	publish(ctx, s.bus, s.log, models.Event{Type: models.EventProject, ID: p.ID, Version: p.Version, At: p.UpdatedAt, Data: mustJSON(p), Gen: g})
 }
 
 // overlapsOf lists the deliveries v sees (active projects and agreed engagements without a
 // project) of the same capability to the same country as p, with overlapping dates, other
 // than p itself and its engagement.
+// Activities published to IATI by others (that v sees) count too, with their reason.
 func (s *Projects) overlapsOf(v view, p *models.Project) []Overlap {
 	start, end := p.PlannedStart, p.PlannedEnd
-	return v.deliveries(func(o Overlap) bool {
+	same := func(o Overlap) bool {
 		return o.ID != p.ID && o.ID != p.EngagementID && o.Country == p.Country && o.Capability == p.Capability &&
-			o.StartDate <= end && start <= o.EndDate
-	})
+			datesOverlap(o.StartDate, o.EndDate, start, end)
+	}
+	return append(v.deliveries(same), v.externalDeliveries(same)...)
 }
 
 // OverlapPair is one pair of deliveries that overlap.
@@ -562,31 +642,27 @@ type OverlapPair struct {
 }
 
 // Overlaps lists every pair of visible active projects and agreed engagements that deliver the
-// same capability to the same country over overlapping dates.
+// same capability to the same country over overlapping dates, and every pair of one of them
+// with an activity published to IATI by others that does (b, with its reason). Pairs of two
+// external activities are not listed: capmatch reports duplication it can act on.
 func (s *Projects) Overlaps(ctx context.Context, a *models.Actor) []OverlapPair {
-	items := viewAs(s.Model, a).deliveries(nil)
+	v := viewAs(s.model, a)
+	items := v.deliveries(nil)
 	sort.Slice(items, func(i, j int) bool { return items[i].ID < items[j].ID })
+	ext := v.externalDeliveries(nil)
 	out := []OverlapPair{}
 	for i := range items {
+		x := items[i]
 		for j := i + 1; j < len(items); j++ {
-			x, y := items[i], items[j]
-			if x.Country == y.Country && x.Capability == y.Capability && x.StartDate <= y.EndDate && y.StartDate <= x.EndDate {
+			y := items[j]
+			if x.Country == y.Country && x.Capability == y.Capability && datesOverlap(x.StartDate, x.EndDate, y.StartDate, y.EndDate) {
 				out = append(out, OverlapPair{A: x, B: y})
 			}
 		}
-	}
-	return out
-}
-
-// CountryFigures counts, per country, the active projects the actor may see: the project side
-// of country profiles (their money is counted over needs: fundingBy).
-func (s *Projects) CountryFigures(a *models.Actor) map[string]ProjectFigures {
-	out := map[string]ProjectFigures{}
-	for _, p := range s.Visible(a, "", "", 0) {
-		if p.Active() {
-			f := out[p.Country]
-			f.Active++
-			out[p.Country] = f
+		for _, y := range ext {
+			if x.Country == y.Country && x.Capability == y.Capability && datesOverlap(x.StartDate, x.EndDate, y.StartDate, y.EndDate) {
+				out = append(out, OverlapPair{A: x, B: y})
+			}
 		}
 	}
 	return out

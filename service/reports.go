@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/capmatch/capmatch/models"
@@ -72,7 +73,7 @@ func (a *App) FundingReport(ctx context.Context, actor *models.Actor, groupBy st
 		"capability": func(n *models.Need) string { return string(n.Capability) },
 	}[groupBy]
 	if key == nil {
-		return nil, fieldErr("group_by", "must be country, theme or capability")
+		return nil, fieldErr("group_by", models.ProblemOneOf, models.OneOf([]string{"country", "theme", "capability"}))
 	}
 	groups := fundingBy(a.Model, actor, key)
 	out := make([]FundingRow, 0, len(groups))
@@ -103,14 +104,36 @@ func fundingLabel(groupBy, k string) string {
 	return k
 }
 
+// IATIConfig is how this deployment publishes IATI data: what the export adapter does not know.
+type IATIConfig struct {
+	// PublicURL is the deployment's public base URL (CAPMATCH_PUBLIC_URL, e.g.
+	// https://capmatch.example.org), for the absolute URLs written into exports; empty means
+	// the base URL of the request that asks for the export.
+	PublicURL string
+}
+
+// IATIExport says which projects to export and where the export is read from.
+type IATIExport struct {
+	// Country keeps the projects in one country (ISO 3166-1 alpha-2), when set.
+	Country string
+	// From and To keep the projects whose planned dates overlap from..to, when set.
+	From, To models.Date
+	// BaseURL is the base URL of the request (scheme and host), used for absolute URLs when
+	// IATIConfig.PublicURL is not set.
+	BaseURL string
+}
+
 // ExportIATI writes the projects the actor may see, in a country and overlapping the dates
-// from..to when given, as an IATI 2.03 activities file.
-func (a *App) ExportIATI(ctx context.Context, actor *models.Actor, country string, from, to models.Date) ([]byte, error) {
+// from..to when given, as an IATI 2.03 activities file that passes the IATI Validator's
+// rules (see adapters/iati): capmatch reports as the configured publisher, as a secondary
+// reporter of projects whose funder publishes its own IATI data.
+func (a *App) ExportIATI(ctx context.Context, actor *models.Actor, in IATIExport) ([]byte, error) {
 	var p models.Problems
-	country = models.NormalizeISO(country)
+	country := models.NormalizeISO(in.Country)
 	if country != "" && !models.ValidISO(country) {
-		p.Add("country", "must be an ISO 3166-1 alpha-2 code")
+		p.Add("country", models.ProblemUnknownCountry, models.Args{"value": models.ArgSent(country)})
 	}
+	from, to := in.From, in.To
 	checkDates(&p, "from", from, "to", to, false)
 	if err := p.Err(); err != nil {
 		return nil, err
@@ -132,9 +155,19 @@ func (a *App) ExportIATI(ctx context.Context, actor *models.Actor, country strin
 	for _, o := range orgs {
 		byID[o.ID] = o
 	}
+	base := strings.TrimRight(firstNonEmptyString(a.iati.PublicURL, in.BaseURL), "/")
 	var buf bytes.Buffer
-	if err := a.activities.Export(&buf, projects, byID, a.Projects.Now().UTC().Truncate(time.Second)); err != nil {
+	if err := a.activities.Export(&buf, projects, byID, a.Projects.now().UTC().Truncate(time.Second), base); err != nil {
 		return nil, fmt.Errorf("write IATI: %w", err)
 	}
 	return buf.Bytes(), nil
+}
+
+func firstNonEmptyString(ss ...string) string {
+	for _, s := range ss {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
 }

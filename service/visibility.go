@@ -1,6 +1,8 @@
 package service
 
 import (
+	"sort"
+
 	"github.com/capmatch/capmatch/matching"
 	"github.com/capmatch/capmatch/models"
 	"github.com/capmatch/capmatch/service/internal/readmodel"
@@ -104,6 +106,57 @@ func (v view) projects(keep func(*models.Project) bool) []*models.Project {
 	return out
 }
 
+// externals lists the activities imported from IATI that the view sees and keep accepts
+// (nil: all), by title: every signed-in actor sees them (models.CanSeeExternalActivity).
+func (v view) externals(keep func(*models.ExternalActivity) bool) []*models.ExternalActivity {
+	if !v.system && !models.CanSeeExternalActivity(v.a) {
+		return nil
+	}
+	return v.m.ExternalActivities(keep)
+}
+
+// externalDeliveries lists, as deliveries, the activities published to IATI by others that
+// the view sees, in a status that may deliver (not closed, cancelled or suspended), one per
+// recipient country and mapped capability, that keep accepts (nil: all). Each carries its
+// reason: the mapping's confidence and evidence, and its weight (matching.ExternalWeight ×
+// the confidence's weight).
+func (v view) externalDeliveries(keep func(Overlap) bool) []Overlap {
+	var out []Overlap
+	for _, x := range v.externals(func(x *models.ExternalActivity) bool { return x.Active("") }) {
+		for _, c := range x.Countries {
+			for _, m := range x.Capabilities {
+				o := Overlap{Kind: "external_activity", ID: x.Key, Title: x.Title, Country: c.Code, Capability: m.Capability,
+					StartDate: x.Start(), EndDate: x.End(), IATIIdentifier: x.IATIIdentifier, Publisher: x.ReportingOrg.Ref,
+					Reason: &OverlapReason{Code: "external_activity", Weight: matching.ExternalWeight * m.Confidence.Weight(),
+						Args: map[string]any{"confidence": string(m.Confidence), "evidence": m.Evidence, "percentage": c.Percentage}}}
+				if keep == nil || keep(o) {
+					out = append(out, o)
+				}
+			}
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].ID != out[j].ID {
+			return out[i].ID < out[j].ID
+		}
+		return out[i].Country+string(out[i].Capability) < out[j].Country+string(out[j].Capability)
+	})
+	return out
+}
+
+// publishedProjects lists the projects that are open data (models.CanPublishProject), newest
+// first: what /open-data publishes of projects, whoever asks.
+func publishedProjects(m *readmodel.Model) []*models.Project {
+	ps := m.Projects(func(*models.Project) bool { return true })
+	out := ps[:0]
+	for _, p := range ps {
+		if n, ok := m.Need(p.NeedID); ok && models.CanPublishProject(p, n) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
 // engagements lists the visible engagements that keep accepts (nil: all), newest first.
 func (v view) engagements(keep func(*models.Engagement) bool) []*models.Engagement {
 	es := v.m.Engagements(func(e *models.Engagement) bool { return keep == nil || keep(e) })
@@ -158,15 +211,29 @@ func (v view) deliveryCounts(want func(matching.Delivery) bool) map[matching.Del
 }
 
 // redactNeed returns n as the view may read it: the engagement that matched it is named only
-// to those who may see that engagement (its two sides and coordinators).
+// to those who may see that engagement (its two sides and coordinators), and the self-assessment
+// that proposed it only to those who may read the country's assessments.
 func (v view) redactNeed(n *models.Need) *models.Need {
-	if n.EngagementID == "" || v.all() {
+	if v.all() {
 		return n
 	}
-	if e, ok := v.m.Engagement(n.EngagementID); ok && v.engagement(e) {
+	hideEngagement := false
+	if n.EngagementID != "" {
+		e, ok := v.m.Engagement(n.EngagementID)
+		hideEngagement = !ok || !v.engagement(e)
+	}
+	// A self-assessment's proposal names the assessment; a proposal from communication checks
+	// names nothing private and stays.
+	hideProposal := n.Proposal != nil && n.Proposal.AssessmentID != "" && !models.CanSeeAssessments(v.a, n.Country)
+	if !hideEngagement && !hideProposal {
 		return n
 	}
 	c := *n
-	c.EngagementID = ""
+	if hideEngagement {
+		c.EngagementID = ""
+	}
+	if hideProposal {
+		c.Proposal = nil
+	}
 	return &c
 }

@@ -76,10 +76,10 @@ func (u *UI) SignIn() fiber.Handler {
 		next := safeNext(f.Get("next"))
 		email, password := f.Get("email"), f.Get("password")
 		if email == "" {
-			f.Add("email", r.L.T("err.required"))
+			f.Add("email", r.L.Problem(models.ProblemRequired, nil))
 		}
 		if password == "" {
-			f.Add("password", r.L.T("err.required"))
+			f.Add("password", r.L.Problem(models.ProblemRequired, nil))
 		}
 		page := &signInPage{F: f, Next: next}
 		f.Values.Del("password") // never echoed back

@@ -30,8 +30,10 @@ var webActors = []string{"anon", "ministry", "ministry2", "donor", "donor2", "co
 // with the way back), or "done" (303 to where the row's done pattern says).
 const (
 	sawPage   = "200"
+	issued    = "201"
 	forbidden = "403"
 	notFound  = "404"
+	conflict  = "409"
 	invalid   = "422"
 	toSignIn  = "signin"
 	done      = "done"
@@ -48,6 +50,9 @@ type webRow struct {
 	form func(w *webWorld, actor string) url.Values
 	// fresh: the request ends or replaces the session, so it runs on a session of its own.
 	fresh bool
+	// twin: the request changes the signed-in account itself (its password, its sessions), so
+	// it runs on a session of a new account with the actor's role and organization.
+	twin bool
 	// doneRe is where a "done" answer redirects (a regular expression on Location).
 	doneRe string
 	want   map[string]string
@@ -77,9 +82,16 @@ type webWorld struct {
 
 	openNeed, donorsNeed, draftNeed *models.Need
 	openOffer, draftOffer           *models.Offer
-	proposed                        *models.Engagement
+	proposed, agreed                *models.Engagement
 	project                         *service.ProjectView
 	donor2, admin, probe            string // e-mails
+	// snPoC is a Point of Contact of Senegal (the ministry's state); Fiji's ministry2 is itself
+	// a nominated PoC of Fiji, so it may read Senegal's contacts but not keep them.
+	snPoC string
+	// check is an open communication check of Senegal and ack the token of snPoC's link in it.
+	check, ack string
+	// assessment is a self-assessment of Senegal and source one of its sources (issue 17.2-17.3).
+	assessment, source string
 }
 
 func newWebWorld(t *testing.T) *webWorld {
@@ -113,8 +125,94 @@ func newWebWorld(t *testing.T) *webWorld {
 	w.openOffer = w.offer("open")
 	w.draftOffer = w.offer("draft")
 	w.proposed = w.engagement(false)
+	w.agreed = w.engagement(true)
 	w.project = w.newProject()
+	w.snPoC = w.poc()
+	_, err = s.app.PoCs.Create(ctx, w.as(f.coord), "FJ", models.PoCInput{Kind: models.PoCDiplomatic, Name: "Fiji's PoC",
+		Email: f.ministry2, Languages: []string{"en"}})
+	require.NoError(t, err)
+	w.check = w.newCheck()
+	c, err := s.store.GetPoCCheck(ctx, w.check)
+	require.NoError(t, err)
+	w.ack = s.app.PoCChecks.Token(c, w.snPoC)
+	v, err := s.app.Assessments.Submit(ctx, w.as(f.ministry), "SN", service.AssessmentInput{Answers: bestAnswers()}, "en")
+	require.NoError(t, err)
+	w.assessment = v.ID
+	w.source = w.newSource()
 	return w
+}
+
+// bestAnswers answers every question of the current questionnaire with its best answer: no
+// gap, so no need is proposed.
+func bestAnswers() map[string]*int {
+	out := map[string]*int{}
+	qn, _ := models.LookupQuestionnaire(models.CurrentQuestionnaire)
+	for _, q := range qn.Questions() {
+		_, hi := q.Scale.Range()
+		out[q.Code] = &hi
+	}
+	return out
+}
+
+// assessmentForm is the questionnaire answered at its best for Senegal's ministry, based on the
+// latest assessment (as the form carries it, so that the submission is not stale).
+func assessmentForm(w *webWorld, _ string) url.Values {
+	v := url.Values{"organization_id": {w.s.fx.snOrg}, "supersedes": {w.latestAssessment()}}
+	for code, a := range bestAnswers() {
+		v.Set("answers."+code, strconv.Itoa(*a))
+	}
+	return v
+}
+
+// latestAssessment is the id of Senegal's latest self-assessment.
+func (w *webWorld) latestAssessment() string {
+	items, err := w.s.app.Assessments.List(context.Background(), w.as(w.s.fx.coord), "SN")
+	require.NoError(w.t, err)
+	for _, it := range items {
+		if it.Latest {
+			return it.ID
+		}
+	}
+	w.t.Fatal("Senegal has no assessment")
+	return ""
+}
+
+// newSource adds a fresh source to Senegal's profile.
+func (w *webWorld) newSource() string {
+	src, err := w.s.app.Countries.AddSource(context.Background(), w.as(w.s.fx.ministry), "SN", service.SourceInput{Kind: models.SourceKind("strategy"),
+		Title: w.unique("Stratégie nationale"), URL: "https://www.example.sn/strategie.pdf", Date: "2017-11-23", Language: "fr"})
+	require.NoError(w.t, err)
+	return src.ID
+}
+
+// sourceForm is the source form; for an edit, at the source's current version.
+func sourceForm(edit bool) func(w *webWorld, _ string) url.Values {
+	return func(w *webWorld, _ string) url.Values {
+		v := url.Values{"kind": {"strategy"}, "title": {w.unique("Stratégie")}, "url": {"https://www.example.sn/s.pdf"},
+			"date": {"2018-01-01"}, "language": {"fr"}}
+		if edit {
+			src, err := w.s.app.Countries.Source(context.Background(), "SN", w.source)
+			require.NoError(w.t, err)
+			v.Set("version", strconv.FormatInt(src.Version, 10))
+		}
+		return v
+	}
+}
+
+// poc adds a fresh Point of Contact to Senegal's directory.
+func (w *webWorld) poc() string {
+	name := w.unique("Contact")
+	p, err := w.s.app.PoCs.Create(context.Background(), w.as(w.s.fx.coord), "SN", models.PoCInput{Kind: models.PoCTechnical, Name: name,
+		Email: strings.ReplaceAll(strings.ToLower(name), " ", ".") + "@cert.sn.example", Languages: []string{"fr"}})
+	require.NoError(w.t, err)
+	return p.ID
+}
+
+// newCheck runs a fresh communication check on Senegal.
+func (w *webWorld) newCheck() string {
+	v, err := w.s.app.PoCChecks.Run(context.Background(), w.as(w.s.fx.coord), service.PoCCheckInput{Countries: []string{"SN"}})
+	require.NoError(w.t, err)
+	return v.ID
 }
 
 func (w *webWorld) email(actor string) string {
@@ -185,6 +283,26 @@ func (w *webWorld) engagement(agreed bool) *models.Engagement {
 	return e
 }
 
+// account creates a new account with a role in an organization, with the fixture's password,
+// and returns its e-mail and id.
+func (w *webWorld) account(role models.Role, orgID string) (string, string) {
+	w.seq++
+	email := fmt.Sprintf("account%d@%s.example", w.seq, role)
+	u, err := w.s.app.Accounts.CreateUser(context.Background(), nil, service.UserInput{Email: email, Password: pw, Name: "Account " + strconv.Itoa(w.seq),
+		Role: role, OrganizationID: orgID})
+	require.NoError(w.t, err)
+	return email, u.ID
+}
+
+// resetLink is the path of a fresh one-time reset link (as an admin issues it) for a new
+// ministry account of Senegal.
+func (w *webWorld) resetLink() string {
+	_, id := w.account(models.RoleMinistry, w.s.fx.snOrg)
+	link, err := w.s.app.Accounts.IssuePasswordReset(context.Background(), w.as(w.admin), id)
+	require.NoError(w.t, err)
+	return link.Path
+}
+
 // newProject is a fresh project of the donor on a public need of Senegal.
 func (w *webWorld) newProject() *service.ProjectView {
 	v, _, err := w.s.app.Projects.Create(context.Background(), w.as(w.s.fx.donor), service.ProjectInput{EngagementID: w.engagement(true).ID,
@@ -234,7 +352,32 @@ func weightsForm(w *webWorld, _ string) url.Values {
 func readinessForm(w *webWorld, _ string) url.Values {
 	cv, err := w.s.app.Countries.Get(context.Background(), nil, "SN")
 	require.NoError(w.t, err)
-	return url.Values{"version": {strconv.FormatInt(cv.ReadinessVersion, 10)}, "poc_nominated": {"1"}, "cert_maturity": {"1"}}
+	return url.Values{"version": {strconv.FormatInt(cv.ReadinessVersion, 10)}, "national_cert": {"1"}, "cert_maturity": {"1"}}
+}
+
+// forged is an acknowledgement token with the last character of its MAC changed.
+func forged(tok string) string {
+	last := "A"
+	if strings.HasSuffix(tok, last) {
+		last = "B"
+	}
+	return tok[:len(tok)-1] + last
+}
+
+// pocForm is the Point of Contact form: a fresh contact, or for an edit the contact's current
+// version (rows run one after the other, each edit moving it on).
+func pocForm(edit bool) func(w *webWorld, _ string) url.Values {
+	return func(w *webWorld, _ string) url.Values {
+		name := w.unique("Contact")
+		v := url.Values{"kind": {"technical"}, "name": {name}, "role": {"Head of the CERT"}, "languages": {"fr"},
+			"email": {strings.ReplaceAll(strings.ToLower(name), " ", ".") + "@cert.sn.example"}, "phone": {"+221 33 889 13 00"}}
+		if edit {
+			p, err := w.s.app.PoCs.Get(context.Background(), w.as(w.s.fx.coord), "SN", w.snPoC)
+			require.NoError(w.t, err)
+			v.Set("version", strconv.FormatInt(p.Version, 10))
+		}
+		return v
+	}
 }
 
 func (w *webWorld) rows() []webRow {
@@ -264,8 +407,27 @@ func (w *webWorld) rows() []webRow {
 	}
 	donors := func(ok string) map[string]string { return outcomes(toSignIn, forbidden, "donor", ok, "donor2", ok) }
 	signedIn := func(ok string) map[string]string { return outcomes(toSignIn, ok) }
+	// Senegal's contacts: its ministry and coordinators keep them; Fiji's ministry, a nominated
+	// PoC, reads them (403 on the forms); donors may not see them at all (404).
+	pocKeepers := func(ok string) map[string]string {
+		return outcomes(toSignIn, notFound, "ministry", ok, "ministry2", forbidden, "coordinator", ok, "admin", ok)
+	}
+	pocPath := func(suffix string) func(*webWorld, string) string {
+		return func(w *webWorld, _ string) string { return "/countries/SN/pocs/" + w.snPoC + suffix }
+	}
+	// Senegal's self-assessments and sources: its ministries and coordinators; anyone else 403,
+	// whether or not the object exists.
+	insiders := func(ok string) map[string]string {
+		return outcomes(toSignIn, forbidden, "ministry", ok, "coordinator", ok, "admin", ok)
+	}
+	sourcePath := func(suffix string) func(*webWorld, string) string {
+		return func(w *webWorld, _ string) string { return "/countries/SN/sources/" + w.source + suffix }
+	}
+	checkPath := func(suffix string) func(*webWorld, string) string {
+		return func(w *webWorld, _ string) string { return "/coordinator/poc-checks/" + w.check + suffix }
+	}
 	const id = `[a-z0-9_-]+`
-	return []webRow{
+	return append([]webRow{
 		// Public pages.
 		{name: "home", method: "GET", route: "/", path: fixed("/"), want: outcomes(sawPage, sawPage)},
 		{name: "favicon", method: "GET", route: "/favicon.ico", path: fixed("/favicon.ico"), want: outcomes(sawPage, sawPage)},
@@ -278,6 +440,39 @@ func (w *webWorld) rows() []webRow {
 			want: outcomes(done, done)},
 		{name: "sign out", method: "POST", route: "/signout", path: fixed("/signout"), fresh: true, doneRe: `^/\?ok=signed_out$`,
 			want: outcomes(done, done)},
+
+		// One's own password, and one-time reset links.
+		{name: "change password page", method: "GET", route: "/account/password", path: fixed("/account/password"), want: signedIn(sawPage)},
+		{name: "change password", method: "POST", route: "/account/password", path: fixed("/account/password"), twin: true,
+			form:   values("current_password", pw, "new_password", newPW, "confirm_password", newPW),
+			doneRe: `^/(ministry|donor|coordinator)\?ok=password_changed$`, want: signedIn(done)},
+		{name: "change password with a mismatch", method: "POST", route: "/account/password", path: fixed("/account/password"),
+			form: values("current_password", pw, "new_password", newPW, "confirm_password", newPW+"!"), want: signedIn(invalid)},
+		{name: "reset page", method: "GET", route: "/reset", path: func(w *webWorld, _ string) string { return w.resetLink() },
+			want: outcomes(sawPage, sawPage)},
+		{name: "reset page of an unknown link", method: "GET", route: "/reset", path: fixed("/reset?token=nobody.nothing"),
+			want: outcomes(notFound, notFound)},
+		{name: "reset password", method: "POST", route: "/reset", path: fixed("/reset"), fresh: true,
+			form: func(w *webWorld, _ string) url.Values {
+				tok, _ := url.ParseQuery(strings.TrimPrefix(w.resetLink(), "/reset?"))
+				return url.Values{"token": {tok.Get("token")}, "new_password": {newPW}, "confirm_password": {newPW}}
+			}, doneRe: `^/signin\?ok=password_reset$`, want: outcomes(done, done)},
+		{name: "reset password with a mismatch", method: "POST", route: "/reset", path: fixed("/reset"),
+			form: values("token", "nobody.nothing", "new_password", newPW, "confirm_password", newPW+"!"), want: outcomes(invalid, invalid)},
+		{name: "accounts", method: "GET", route: "/coordinator/users", path: fixed("/coordinator/users"), want: curators(sawPage)},
+		{name: "issue a ministry's reset link", method: "POST", route: "/coordinator/users/:id/reset",
+			path: func(w *webWorld, _ string) string {
+				_, uid := w.account(models.RoleMinistry, w.s.fx.snOrg)
+				return "/coordinator/users/" + uid + "/reset"
+			}, want: curators(issued)},
+		{name: "issue a coordinator's reset link", method: "POST", route: "/coordinator/users/:id/reset",
+			path: func(w *webWorld, _ string) string {
+				_, uid := w.account(models.RoleCoordinator, w.s.fx.coordOrg)
+				return "/coordinator/users/" + uid + "/reset"
+			}, want: outcomes(toSignIn, forbidden, "admin", issued)},
+		{name: "issue an unknown account's reset link", method: "POST", route: "/coordinator/users/:id/reset",
+			path: fixed("/coordinator/users/nobody/reset"), want: outcomes(toSignIn, forbidden, "coordinator", notFound, "admin", notFound)},
+
 		{name: "needs", method: "GET", route: "/needs", path: fixed("/needs"), want: outcomes(sawPage, sawPage)},
 		{name: "public need", method: "GET", route: "/needs/:id", path: needPath(""), want: outcomes(sawPage, sawPage)},
 		{name: "donors-only need", method: "GET", route: "/needs/:id",
@@ -300,8 +495,16 @@ func (w *webWorld) rows() []webRow {
 		{name: "submit need", method: "POST", route: "/needs/:id/:action", path: freshNeed("draft", models.VisibilityPublic, "/submit"),
 			doneRe: `^/needs/` + id + `\?ok=need_submitted$`,
 			want:   outcomes(toSignIn, notFound, "ministry", done, "coordinator", forbidden, "admin", forbidden)},
+		{name: "withdraw need confirmation", method: "GET", route: "/needs/:id/withdraw", path: needPath("/withdraw"),
+			want: outcomes(toSignIn, forbidden, "ministry", sawPage)},
+		{name: "withdraw donors-only need confirmation", method: "GET", route: "/needs/:id/withdraw",
+			path: func(w *webWorld, _ string) string { return "/needs/" + w.donorsNeed.ID + "/withdraw" },
+			want: outcomes(toSignIn, forbidden, "ministry", sawPage, "ministry2", notFound)},
+		{name: "withdraw need unconfirmed", method: "POST", route: "/needs/:id/:action", path: needPath("/withdraw"),
+			want: outcomes(toSignIn, forbidden, "ministry", sawPage)},
 		{name: "withdraw need", method: "POST", route: "/needs/:id/:action", path: freshNeed("open", models.VisibilityPublic, "/withdraw"),
-			doneRe: `^/needs/` + id + `\?ok=need_withdrawn$`, want: outcomes(toSignIn, forbidden, "ministry", done)},
+			form: values("confirm", "yes", "reason", "Funded by the budget law."), doneRe: `^/needs/` + id + `\?ok=need_withdrawn$`,
+			want: outcomes(toSignIn, forbidden, "ministry", done)},
 		{name: "approve need", method: "POST", route: "/needs/:id/:action", path: freshNeed("submitted", models.VisibilityRestricted, "/approve"),
 			doneRe: `^/needs/` + id + `\?ok=need_approved$`,
 			want:   outcomes(toSignIn, notFound, "ministry", forbidden, "coordinator", done, "admin", done)},
@@ -318,9 +521,18 @@ func (w *webWorld) rows() []webRow {
 		{name: "publish offer", method: "POST", route: "/offers/:id/:action", path: freshOffer("draft", "/offers/", "/publish"),
 			doneRe: `^/offers/` + id + `\?ok=offer_published$`,
 			want:   outcomes(toSignIn, notFound, "donor", done, "coordinator", forbidden, "admin", forbidden)},
+		{name: "close offer confirmation", method: "GET", route: "/offers/:id/close",
+			path: func(w *webWorld, _ string) string { return "/offers/" + w.openOffer.ID + "/close" },
+			want: outcomes(toSignIn, forbidden, "donor", sawPage, "coordinator", sawPage, "admin", sawPage)},
+		{name: "close draft offer confirmation", method: "GET", route: "/offers/:id/close",
+			path: func(w *webWorld, _ string) string { return "/offers/" + w.draftOffer.ID + "/close" },
+			want: outcomes(toSignIn, notFound, "donor", conflict, "coordinator", conflict, "admin", conflict)},
+		{name: "close offer unconfirmed", method: "POST", route: "/offers/:id/:action",
+			path: func(w *webWorld, _ string) string { return "/offers/" + w.openOffer.ID + "/close" },
+			want: outcomes(toSignIn, forbidden, "donor", sawPage, "coordinator", sawPage, "admin", sawPage)},
 		{name: "close offer", method: "POST", route: "/offers/:id/:action", path: freshOffer("open", "/offers/", "/close"),
-			doneRe: `^/offers/` + id + `\?ok=offer_closed$`,
-			want:   outcomes(toSignIn, forbidden, "donor", done, "coordinator", done, "admin", done)},
+			form: values("confirm", "yes", "reason", "The programme's budget is spent."), doneRe: `^/offers/` + id + `\?ok=offer_closed$`,
+			want: outcomes(toSignIn, forbidden, "donor", done, "coordinator", done, "admin", done)},
 
 		// Readiness.
 		{name: "readiness form", method: "GET", route: "/countries/:iso/readiness", path: fixed("/countries/SN/readiness"),
@@ -331,6 +543,110 @@ func (w *webWorld) rows() []webRow {
 		{name: "save bad readiness", method: "POST", route: "/countries/:iso/readiness", path: fixed("/countries/SN/readiness"),
 			form: values("version", "1", "cert_maturity", "many"),
 			want: outcomes(toSignIn, forbidden, "ministry", invalid, "coordinator", invalid, "admin", invalid)},
+
+		// Points of Contact (issue 17.1).
+		{name: "new PoC form", method: "GET", route: "/countries/:iso/pocs/new", path: fixed("/countries/SN/pocs/new"), want: pocKeepers(sawPage)},
+		{name: "add PoC", method: "POST", route: "/countries/:iso/pocs", path: fixed("/countries/SN/pocs"), form: pocForm(false),
+			doneRe: `^/countries/SN\?ok=poc_saved#pocs$`, want: pocKeepers(done)},
+		{name: "add PoC with bad input", method: "POST", route: "/countries/:iso/pocs", path: fixed("/countries/SN/pocs"),
+			form: func(w *webWorld, a string) url.Values { v := pocForm(false)(w, a); v.Set("phone", "33 889"); return v },
+			want: pocKeepers(invalid)},
+		{name: "edit PoC form", method: "GET", route: "/countries/:iso/pocs/:id/edit", path: pocPath("/edit"), want: pocKeepers(sawPage)},
+		{name: "edit PoC", method: "POST", route: "/countries/:iso/pocs/:id/edit", path: pocPath("/edit"), form: pocForm(true),
+			doneRe: `^/countries/SN\?ok=poc_saved#pocs$`, want: pocKeepers(done)},
+		{name: "edit PoC with bad input", method: "POST", route: "/countries/:iso/pocs/:id/edit", path: pocPath("/edit"),
+			form: func(w *webWorld, a string) url.Values {
+				v := pocForm(true)(w, a)
+				v.Set("email", "Awa <awa@sn>")
+				return v
+			},
+			want: pocKeepers(invalid)},
+		{name: "remove PoC", method: "POST", route: "/countries/:iso/pocs/:id/delete",
+			path: func(w *webWorld, actor string) string {
+				if pocKeepers(done)[actor] == done {
+					return "/countries/SN/pocs/" + w.poc() + "/delete" // a fresh one for each who may remove it
+				}
+				return "/countries/SN/pocs/" + w.snPoC + "/delete"
+			},
+			doneRe: `^/countries/SN\?ok=poc_deleted#pocs$`, want: pocKeepers(done)},
+		{name: "communication checks", method: "GET", route: "/coordinator/poc-checks", path: fixed("/coordinator/poc-checks"),
+			want: curators(sawPage)},
+		{name: "run a check", method: "POST", route: "/coordinator/poc-checks", path: fixed("/coordinator/poc-checks"),
+			form: values("scope", "countries", "countries", "SN"), doneRe: `^/coordinator/poc-checks/` + id + `\?ok=check_started$`,
+			want: curators(done)},
+		{name: "run a check on no country", method: "POST", route: "/coordinator/poc-checks", path: fixed("/coordinator/poc-checks"),
+			form: values("scope", "countries"), want: curators(invalid)},
+		{name: "check results", method: "GET", route: "/coordinator/poc-checks/:id", path: checkPath(""), want: curators(sawPage)},
+		{name: "end a check", method: "POST", route: "/coordinator/poc-checks/:id/close",
+			path: func(w *webWorld, actor string) string {
+				if actor == "coordinator" || actor == "admin" {
+					return "/coordinator/poc-checks/" + w.newCheck() + "/close"
+				}
+				return "/coordinator/poc-checks/" + w.check + "/close"
+			},
+			doneRe: `^/coordinator/poc-checks/` + id + `\?ok=check_closed$`, want: curators(done)},
+		{name: "outbox", method: "GET", route: "/coordinator/outbox", path: fixed("/coordinator/outbox"), want: curators(sawPage)},
+		// The acknowledgement link needs no sign-in: whoever holds it sees the page; the first
+		// POST acknowledges and the others say it was already used (both pages).
+		{name: "acknowledgement page", method: "GET", route: "/ack/:token",
+			path: func(w *webWorld, _ string) string { return "/ack/" + w.ack }, want: outcomes(sawPage, sawPage)},
+		{name: "forged acknowledgement link", method: "GET", route: "/ack/:token",
+			path: func(w *webWorld, _ string) string { return "/ack/" + forged(w.ack) }, want: outcomes(notFound, notFound)},
+		{name: "acknowledge", method: "POST", route: "/ack/:token",
+			path: func(w *webWorld, _ string) string { return "/ack/" + w.ack }, want: outcomes(sawPage, sawPage)},
+		{name: "acknowledge with a forged link", method: "POST", route: "/ack/:token",
+			path: func(w *webWorld, _ string) string { return "/ack/" + w.check + "." + w.snPoC + ".1.x" }, want: outcomes(notFound, notFound)},
+
+		// Self-assessments and country sources (issues 17.2-17.3).
+		{name: "self-assessments", method: "GET", route: "/countries/:iso/assessments", path: fixed("/countries/SN/assessments"),
+			want: insiders(sawPage)},
+		{name: "questionnaire", method: "GET", route: "/countries/:iso/assessments/new", path: fixed("/countries/SN/assessments/new"),
+			want: insiders(sawPage)},
+		{name: "submit a self-assessment", method: "POST", route: "/countries/:iso/assessments", path: fixed("/countries/SN/assessments"),
+			form: assessmentForm, doneRe: `^/countries/SN/assessments/` + id + `\?ok=assessment_submitted#proposals$`, want: insiders(done)},
+		{name: "submit an answer off its scale", method: "POST", route: "/countries/:iso/assessments", path: fixed("/countries/SN/assessments"),
+			form: func(w *webWorld, a string) url.Values {
+				v := assessmentForm(w, a)
+				v.Set("answers.cert_exists", "99")
+				return v
+			},
+			want: insiders(invalid)},
+		{name: "self-assessment results", method: "GET", route: "/countries/:iso/assessments/:id",
+			path: func(w *webWorld, _ string) string { return "/countries/SN/assessments/" + w.assessment }, want: insiders(sawPage)},
+		{name: "propose again", method: "POST", route: "/countries/:iso/assessments/:id/proposals",
+			path: func(w *webWorld, _ string) string {
+				return "/countries/SN/assessments/" + w.latestAssessment() + "/proposals"
+			},
+			doneRe: `^/countries/SN/assessments/` + id + `\?ok=proposals_created#proposals$`, want: insiders(done)},
+		{name: "new source form", method: "GET", route: "/countries/:iso/sources/new", path: fixed("/countries/SN/sources/new"),
+			want: insiders(sawPage)},
+		{name: "add source", method: "POST", route: "/countries/:iso/sources", path: fixed("/countries/SN/sources"), form: sourceForm(false),
+			doneRe: `^/countries/SN\?ok=source_added#sources$`, want: insiders(done)},
+		{name: "add source with bad input", method: "POST", route: "/countries/:iso/sources", path: fixed("/countries/SN/sources"),
+			form: func(w *webWorld, a string) url.Values {
+				v := sourceForm(false)(w, a)
+				v.Set("url", "javascript:x")
+				return v
+			},
+			want: insiders(invalid)},
+		{name: "edit source form", method: "GET", route: "/countries/:iso/sources/:id/edit", path: sourcePath("/edit"), want: insiders(sawPage)},
+		{name: "edit source", method: "POST", route: "/countries/:iso/sources/:id/edit", path: sourcePath("/edit"), form: sourceForm(true),
+			doneRe: `^/countries/SN\?ok=source_updated#sources$`, want: insiders(done)},
+		{name: "edit source with bad input", method: "POST", route: "/countries/:iso/sources/:id/edit", path: sourcePath("/edit"),
+			form: func(w *webWorld, a string) url.Values {
+				v := sourceForm(true)(w, a)
+				v.Set("date", "2017-02-30")
+				return v
+			},
+			want: insiders(invalid)},
+		{name: "delete source", method: "POST", route: "/countries/:iso/sources/:id/delete",
+			path: func(w *webWorld, actor string) string {
+				if insiders(done)[actor] == done {
+					return "/countries/SN/sources/" + w.newSource() + "/delete" // a fresh one for each who may delete it
+				}
+				return "/countries/SN/sources/" + w.source + "/delete"
+			},
+			doneRe: `^/countries/SN\?ok=source_deleted#sources$`, want: insiders(done)},
 
 		// The ministry workspace and the guided need form.
 		{name: "ministry workspace", method: "GET", route: "/ministry", path: fixed("/ministry"), want: ministries(sawPage)},
@@ -414,6 +730,16 @@ func (w *webWorld) rows() []webRow {
 		{name: "withdraw engagement", method: "POST", route: "/engagements/:id/:action", path: freshEngagement("/withdraw"),
 			doneRe: `^/engagements/` + id + `\?ok=engagement_withdrawn$`,
 			want:   outcomes(toSignIn, notFound, "ministry", forbidden, "donor", done, "coordinator", forbidden, "admin", forbidden)},
+		{name: "cancel engagement confirmation", method: "GET", route: "/engagements/:id/cancel",
+			path: func(w *webWorld, _ string) string { return "/engagements/" + w.agreed.ID + "/cancel" },
+			want: outcomes(toSignIn, notFound, "ministry", sawPage, "donor", sawPage, "coordinator", sawPage, "admin", sawPage)},
+		{name: "cancel engagement unconfirmed", method: "POST", route: "/engagements/:id/:action",
+			path: func(w *webWorld, _ string) string { return "/engagements/" + w.agreed.ID + "/cancel" },
+			want: outcomes(toSignIn, notFound, "ministry", sawPage, "donor", sawPage, "coordinator", sawPage, "admin", sawPage)},
+		{name: "cancel engagement", method: "POST", route: "/engagements/:id/:action",
+			path: func(w *webWorld, _ string) string { return "/engagements/" + w.engagement(true).ID + "/cancel" },
+			form: values("confirm", "yes", "reason", "The experts are no longer available."), doneRe: `^/engagements/` + id + `\?ok=engagement_cancelled$`,
+			want: outcomes(toSignIn, notFound, "ministry", done, "donor", done, "coordinator", done, "admin", done)},
 		{name: "message engagement", method: "POST", route: "/engagements/:id/:action",
 			path: func(w *webWorld, _ string) string { return "/engagements/" + w.proposed.ID + "/message" },
 			form: values("body", "When can the experts travel?"), doneRe: `^/engagements/` + id + `\?ok=message_sent$`,
@@ -436,7 +762,7 @@ func (w *webWorld) rows() []webRow {
 			}, want: outcomes(toSignIn, notFound, "ministry", forbidden, "donor", invalid, "coordinator", invalid, "admin", invalid)},
 		{name: "project", method: "GET", route: "/projects/:id", path: projectPath(""), want: signedIn(sawPage)},
 		{name: "record transaction", method: "POST", route: "/projects/:id/transactions", path: projectPath("/transactions"),
-			form:   values("type", "commitment", "amount_usd", "1000", "date", "2030-03-02"),
+			form:   values("type", "commitment", "amount_usd", "1000", "date", "2025-03-02"), // a transaction is never after today
 			doneRe: `^/projects/` + id + `\?ok=transaction_recorded#transactions$`,
 			want:   outcomes(toSignIn, forbidden, "donor", done, "coordinator", done, "admin", done)},
 		{name: "record bad transaction", method: "POST", route: "/projects/:id/transactions", path: projectPath("/transactions"),
@@ -462,18 +788,41 @@ func (w *webWorld) rows() []webRow {
 		{name: "notifications", method: "GET", route: "/notifications", path: fixed("/notifications"), want: signedIn(sawPage)},
 		{name: "mark notifications read", method: "POST", route: "/notifications/read-all", path: fixed("/notifications/read-all"),
 			doneRe: `^/notifications\?ok=notifications_read$`, want: signedIn(done)},
+
+		// Open data (issue 18.2): the data dictionary page, and the files, which the API serves
+		// outside /api/: the anonymous view for everyone, signed in or not.
+		{name: "open data dictionary", method: "GET", route: "/open-data", path: fixed("/open-data"), want: outcomes(sawPage, sawPage)},
+	}, openDataRows()...)
+}
+
+// openDataRows are the open data files: every dataset as CSV and JSON, for everyone.
+func openDataRows() []webRow {
+	var rows []webRow
+	for _, ds := range service.Datasets {
+		for _, ext := range []string{"csv", "json"} {
+			route := "/open-data/" + ds.Name + "." + ext
+			rows = append(rows, webRow{name: "open data " + ds.Name + "." + ext, method: "GET", route: route, path: fixed(route),
+				want: outcomes(sawPage, sawPage)})
+		}
 	}
+	return rows
 }
 
 // session is the browser and CSRF token a row runs with: the actor's own, or for a fresh
 // row a copy (signing in replaces the cookie there only) or a new session (signing out ends it).
 func (w *webWorld) session(row webRow, actor string) (*browser, string) {
-	if !row.fresh {
+	if !row.fresh && !row.twin {
 		return w.b[actor], w.tok[actor]
 	}
 	b := w.s.browser()
 	if actor == "anon" {
 		return b, csrf(w.t, b.get("/signin"))
+	}
+	if row.twin {
+		a := w.as(w.email(actor))
+		email, _ := w.account(a.Role, a.OrgID)
+		b.signIn(email)
+		return b, csrf(w.t, b.get("/notifications"))
 	}
 	if row.route == "/signin" {
 		for k, c := range w.b[actor].cookies {

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/capmatch/capmatch/models"
 	"github.com/capmatch/capmatch/service"
@@ -179,7 +180,7 @@ func TestProposalCarriesAmountAndPeriodAndOffersShowWhatIsLeft(t *testing.T) {
 		"budget_usd": {"2,500,000"}, "start_date": {"2030-03-01"}, "end_date": {"2033-06-30"}})
 	assertPage(t, p, 422)
 	assert.Contains(t, p.Body, `id="f-budget-usd-err">Enter an amount from 1 to what remains of the offer (US$2,000,000).`)
-	assert.Contains(t, p.Body, `id="f-end-date-err">Choose a date within the offer&#39;s window, 1 Jan 2029 to 31 Dec 2032.`)
+	assert.Contains(t, p.Body, `id="f-end-date-err">Choose a date within the offer&#39;s window, from 1 Jan 2029 to 31 Dec 2032.`)
 	assert.Contains(t, p.Body, `value="2,500,000"`, "what was typed is kept")
 
 	p = m.do("POST", "/engagements", url.Values{"_csrf": {csrf(t, p)}, "need_id": {n.ID}, "offer_id": {o.ID},
@@ -215,7 +216,8 @@ func TestFundingChartAndCountryPageAddUp(t *testing.T) {
 	s.seed()
 	ctx := context.Background()
 	v := s.startProject() // a need of 400,000
-	_, _, err := s.app.Projects.AddTransaction(ctx, s.actor(s.fx.donor), v.ID, service.TransactionInput{Type: models.TxCommitment, AmountUSD: 150_000, Date: "2030-03-02"})
+	_, _, err := s.app.Projects.AddTransaction(ctx, s.actor(s.fx.donor), v.ID, service.TransactionInput{Type: models.TxCommitment, AmountUSD: 150_000,
+		Date: models.DateOf(time.Now())}) // a transaction is never after today (IATI rule 11.2.1)
 	require.NoError(t, err)
 	for _, title := range []string{"Cyber awareness", "CERT training"} {
 		in := needInput(title)

@@ -589,6 +589,53 @@ func TestBrowserFlows(t *testing.T) {
 		assert.Equal(t, models.NeedFulfilled, got.Status, "closing the project fulfilled the need")
 	})
 
+	t.Run("coordinator runs a communication check and a PoC acknowledges through the link", func(t *testing.T) {
+		tb := b.newTab(t)
+		tb.signIn("coordinator@capmatch.example", pass["coordinator@capmatch.example"])
+		tb.open("/coordinator/poc-checks")
+		tb.do("run a check on Senegal",
+			chromedp.Click(chromedp.ID("scope-countries")),
+			chromedp.Click(chromedp.ID("cc-SN")),
+			chromedp.Click(chromedp.CSS(`#run-check button[type=submit]`)),
+			chromedp.WaitVisible(chromedp.ID("check-results")),
+		)
+		assert.True(t, strings.HasPrefix(tb.location(), "/coordinator/poc-checks/"), tb.location())
+		checkPath := strings.SplitN(tb.location(), "?", 2)[0]
+		assert.Contains(t, tb.text("#check-results"), "Awaited")
+		tb.screenshot("coordinator-poc-check.png")
+		tb.assertClean("check results")
+
+		// The e-mails go out in the background, to the outbox (no SMTP server here).
+		var link string
+		deadline := time.Now().Add(20 * time.Second)
+		for link == "" && time.Now().Before(deadline) {
+			tb.open("/coordinator/outbox")
+			link = tb.eval(`(function(){var a=document.querySelector("#outbox a.ack-link");return a?a.getAttribute("href"):""})()`)
+		}
+		require.NotEmpty(t, link, "the outbox shows the check's e-mail with its link")
+		tb.screenshot("coordinator-outbox.png")
+
+		// The contact opens the link without signing in: a confirmation page; the button
+		// acknowledges.
+		contact := b.newTab(t)
+		contact.open(link)
+		assert.Contains(t, contact.text("main"), "Senegal")
+		v, err := s.app.PoCChecks.Get(ctx, s.actorByEmail("coordinator@capmatch.example", pass), strings.TrimPrefix(checkPath, "/coordinator/poc-checks/"))
+		require.NoError(t, err)
+		assert.Zero(t, v.Summary.Acknowledged, "opening the link acknowledges nothing")
+		contact.screenshot("poc-acknowledge.png")
+		contact.do("acknowledge", chromedp.Click(chromedp.ID("acknowledge")), chromedp.WaitVisible(chromedp.ID("ack-done")))
+		contact.assertClean("acknowledgement")
+
+		tb.open(checkPath)
+		assert.Contains(t, tb.text("#check-summary"), "1 Acknowledged")
+		tb.open("/map?metric=pocs")
+		assert.Contains(t, tb.eval(`document.querySelector('svg.world a[href="/countries/SN"]').getAttribute("aria-label")`), "Acknowledged the last check")
+		tb.open("/countries/SN")
+		assert.Contains(t, tb.text("#poc-reachable"), "Yes")
+		assert.Contains(t, tb.text("#pocs"), "Head of incident response", "coordinators see the contacts")
+	})
+
 	t.Run("with JavaScript off the guided form still works", func(t *testing.T) {
 		tb := b.newTab(t)
 		_, err := chromedp.Call(tb.ctx, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true})
@@ -625,6 +672,70 @@ func TestBrowserFlows(t *testing.T) {
 		assert.Equal(t, "false", tb.eval(`String(document.documentElement.classList.contains("js"))`), "no script ran")
 	})
 
+	var assessmentPath string
+	t.Run("ministry completes a self-assessment and submits one proposed need", func(t *testing.T) {
+		tb := b.newTab(t)
+		tb.signIn("ministry.sn@capmatch.example", pass["ministry.sn@capmatch.example"])
+		tb.open("/countries/SN")
+		tb.do("open the self-assessments",
+			chromedp.Click(chromedp.ID("assessments-link")),
+			chromedp.WaitVisible(chromedp.ID("new-assessment")),
+			chromedp.Click(chromedp.ID("new-assessment")),
+			chromedp.WaitVisible(chromedp.ID("assessment-form")),
+			tb.ready(),
+		)
+		tb.assertClean("questionnaire")
+		// Most of Senegal's answers are at the top of their scales (a script ticks them, as a
+		// person would one by one); awareness is where it stands low, and the CERT's SIM3 level
+		// is the one the profile states.
+		tb.do("answer", chromedp.Evaluate[chromedp.Void](`document.querySelectorAll("fieldset.question").forEach(function (q) {
+			var r = q.querySelectorAll('input[type=radio]:not([value=""])'); r[r.length - 1].checked = true; })`))
+		tb.do("the answers that matter here",
+			chromedp.Click(chromedp.ID("f-answers-cmm-mindset-2")),
+			chromedp.Click(chromedp.ID("f-answers-cmm-awareness-programmes-1")),
+			chromedp.Click(chromedp.ID("f-answers-cert-sim3-1")),
+			chromedp.Evaluate[chromedp.Void](`document.querySelector("#f-answers-cmm-mindset details.comment").open = true`),
+			chromedp.SendKeys(chromedp.ID("f-comments-cmm-mindset"), "Awareness is limited outside Dakar."),
+		)
+		tb.do("scroll to the culture questions", chromedp.Evaluate[chromedp.Void](`document.getElementById("area-cmm_culture_society").scrollIntoView({block: "start"})`))
+		tb.screenshot("ministry-self-assessment.png")
+		tb.do("submit the self-assessment",
+			chromedp.Click(chromedp.ID("submit-assessment")),
+			chromedp.WaitVisible(chromedp.ID("proposal-list")),
+		)
+		assessmentPath = strings.SplitN(tb.location(), "?", 2)[0]
+		assert.Regexp(t, `^/countries/SN/assessments/[0-9a-z]+$`, assessmentPath)
+		tb.assertClean("results")
+		bars, err := chromedp.Run(tb.ctx, chromedp.Evaluate[int](`document.querySelectorAll("#bars-summary svg.bar").length`))
+		require.NoError(t, err)
+		assert.Equal(t, 9, bars, "a bar per area")
+		assert.Contains(t, tb.text("#proposal-awareness"), "Review and edit")
+		tb.do("top of the results", chromedp.Evaluate[chromedp.Void](`window.scrollTo(0, 0)`))
+		tb.screenshot("ministry-assessment-results.png")
+
+		tb.do("review and edit the proposed awareness need",
+			chromedp.Click(chromedp.CSS("#proposal-awareness a.review")),
+			chromedp.WaitVisible(chromedp.ID("f-budget-usd")),
+			tb.ready(),
+		)
+		assert.Regexp(t, `^/ministry/needs/[0-9a-z]+/edit$`, tb.location())
+		needPath := strings.TrimSuffix(strings.Replace(tb.location(), "/ministry/needs/", "/needs/", 1), "/edit")
+		tb.do("edit and submit",
+			chromedp.SetValue(chromedp.ID("f-budget-usd"), "180000"),
+			chromedp.Click(chromedp.CSS(`button[name=op][value=submit]:not(.default-submit)`)),
+			chromedp.WaitVisible(chromedp.CSS(".flash")),
+		)
+		assert.True(t, strings.HasPrefix(tb.location(), needPath+"?ok=need_submitted"), tb.location())
+		got, err := s.app.Needs.Get(ctx, s.actorByEmail("ministry.sn@capmatch.example", pass), strings.TrimPrefix(needPath, "/needs/"))
+		require.NoError(t, err)
+		assert.Equal(t, models.NeedSubmitted, got.Status)
+		assert.Equal(t, models.CapAwareness, got.Capability)
+		assert.Equal(t, int64(180000), got.BudgetUSD)
+		assert.Equal(t, models.VisibilityDonors, got.Visibility)
+		require.NotNil(t, got.Proposal)
+		tb.assertClean("submitted need")
+	})
+
 	t.Run("pages fit a 360 px screen", func(t *testing.T) {
 		tb := b.newTab(t)
 		tb.do("narrow", chromedp.EmulateViewport(360, 740))
@@ -653,7 +764,11 @@ func TestBrowserFlows(t *testing.T) {
 		w, err := chromedp.Run(tb.ctx, chromedp.Evaluate[int](`document.documentElement.scrollWidth`))
 		require.NoError(t, err)
 		assert.LessOrEqual(t, w, 360, "an open menu does not make the page scroll sideways")
-		for _, path := range []string{"/ministry", "/ministry/needs/new?theme=cybercrime", "/countries/SN/readiness"} {
+		paths := []string{"/ministry", "/ministry/needs/new?theme=cybercrime", "/countries/SN/readiness", "/countries/SN/assessments/new"}
+		if assessmentPath != "" {
+			paths = append(paths, assessmentPath)
+		}
+		for _, path := range paths {
 			tb.open(path)
 			w, err := chromedp.Run(tb.ctx, chromedp.Evaluate[int](`document.documentElement.scrollWidth`))
 			require.NoError(t, err)

@@ -166,7 +166,7 @@ func (u *UI) missingReason(r *req, kind, id string, f *form) (bool, error) {
 	if !p.ReasonNeeded {
 		return false, nil
 	}
-	f.Add("reason", r.L.T("err.required"))
+	f.Add("reason", r.L.Problem(models.ProblemRequired, nil))
 	p.Next = safeNext(f.Get("next"))
 	return true, r.render(422, "confirm", p.Heading, "", p)
 }

@@ -185,6 +185,11 @@ func (u *UI) ProposeEngagement() fiber.Handler {
 		}
 		if !f.OK() || f.addDomainErrors(r.L, err) {
 			p, perr := u.proposalPage(r, in.NeedID, in.OfferID, f)
+			if errors.Is(perr, models.ErrNotFound) && err != nil {
+				// No form to show again (the ids are missing, unknown or hidden): the
+				// service's validation error is the answer, a 422 whatever the ids are.
+				return err
+			}
 			if perr != nil {
 				return perr
 			}

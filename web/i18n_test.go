@@ -2,7 +2,7 @@ package web
 
 import (
 	"context"
-	"errors"
+	"encoding/json"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -12,30 +12,42 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
-	"testing/fstest"
 	"time"
 
+	"github.com/capmatch/capmatch/i18n"
 	"github.com/capmatch/capmatch/matching"
 	"github.com/capmatch/capmatch/models"
-	"github.com/capmatch/capmatch/service/demo"
+	"github.com/capmatch/capmatch/service"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/text/language"
 )
 
-func testCatalogs(t *testing.T) catalogs {
+func testCatalogs(t *testing.T) *i18n.Catalog {
 	t.Helper()
 	c, err := loadCatalogs(i18nFS)
 	require.NoError(t, err)
 	return c
 }
 
+// webMessages is the web's own bundle in one language: the keys it defines beside the shared
+// catalog's.
+func webMessages(t *testing.T, lang string) map[string]string {
+	t.Helper()
+	b, err := fs.ReadFile(i18nFS, "i18n/"+lang+".json")
+	require.NoError(t, err)
+	m := map[string]string{}
+	require.NoError(t, json.Unmarshal(b, &m))
+	return m
+}
+
 // TestEveryMessageExistsInEveryLanguage checks that every key the templates and the Go code
-// use, literally or by pattern, is in the English, French and Spanish catalogs (loadCatalogs
-// already checks that the three define the same keys, none empty).
+// use, literally or by pattern, is in the catalogs (the shared messages or the web's bundle;
+// loadCatalogs already checks that every language defines the same keys, none empty, and
+// that no key is defined twice), and that the web's bundle holds no message nothing uses.
 func TestEveryMessageExistsInEveryLanguage(t *testing.T) {
 	cats := testCatalogs(t)
-	en := cats["en"]
+	en := cats.Messages("en")
 	used := map[string]bool{}
 	literal := regexp.MustCompile(`\.(?:T|N) "([a-z0-9_.]+)"`)
 	goLiteral := regexp.MustCompile(`\b[lL]\.(?:T|N)\("([a-z0-9_.]+)"`)
@@ -60,13 +72,6 @@ func TestEveryMessageExistsInEveryLanguage(t *testing.T) {
 			used[m[1]] = true
 		}
 	}
-	for _, r := range fieldErrorRules {
-		used[r.key] = true
-	}
-	for _, r := range reasonRules {
-		used[r.key] = true
-	}
-	used["reason.and"], used["reason.or"] = true, true // conjunctions of localList
 	for _, f := range matching.FactorNames() {
 		used["factor."+f], used["factor."+f+".hint"] = true, true
 	}
@@ -103,6 +108,15 @@ func TestEveryMessageExistsInEveryLanguage(t *testing.T) {
 	for _, by := range []string{"country", "theme", "capability"} {
 		used["funding.by_"+by] = true
 	}
+	for _, c := range []models.Confidence{models.ConfidenceHigh, models.ConfidenceMedium, models.ConfidenceLow} {
+		used["confidence."+string(c)] = true // country.html, external activities
+	}
+	for _, ds := range service.Datasets { // the open-data dictionary (opendata.go)
+		used["opendata.ds."+ds.Name], used["opendata.ds."+ds.Name+".desc"] = true, true
+		for _, c := range ds.Columns {
+			used[columnKey(cats.For("en"), ds.Name, c.Name)] = true
+		}
+	}
 	for _, k := range []string{"csrf", "internal", "not_found", "forbidden", "conflict", "rate_limited", "unavailable", "invalid", "bad_request"} {
 		used["error."+k+".title"], used["error."+k+".text"] = true, true
 	}
@@ -112,16 +126,28 @@ func TestEveryMessageExistsInEveryLanguage(t *testing.T) {
 	for _, r := range models.Roles {
 		used["role."+string(r)] = true
 	}
-	for k := range needLabels(cats.localizer("en")) {
+	for k := range needLabels(cats.For("en")) {
 		used["need.field."+strings.ReplaceAll(k, ".", "_")] = true
 	}
-	for k := range offerLabels(cats.localizer("en")) {
+	for k := range offerLabels(cats.For("en")) {
 		used["offer.field."+k] = true
+	}
+	for _, src := range []models.ReadinessSource{models.ReadinessDeclared, models.ReadinessAssessment, models.ReadinessDerived} {
+		used["readiness.source."+string(src)] = true // the readiness history (country_profile.go)
+	}
+	for k := range sourceLabels(cats.For("en")) {
+		used["source.field."+k] = true
 	}
 	for _, m := range mapMetrics {
 		for _, p := range []string{"map.lead_", "map.metric_", "map.table_"} {
 			used[p+m.Key] = true
 		}
+	}
+	for _, k := range pocStateKeys {
+		used[k] = true
+	}
+	for _, f := range historyFacts { // readinessFact in country_profile.go
+		used["readiness.fact."+f] = true
 	}
 	for _, plural := range []string{"map.open_needs", "map.active_projects"} { // L.N(...) in map.go
 		used[plural] = true
@@ -129,9 +155,9 @@ func TestEveryMessageExistsInEveryLanguage(t *testing.T) {
 	for k := range used { // a count message (L.N) uses every plural form its catalogs define
 		if _, ok := en[k+".other"]; ok {
 			delete(used, k)
-			for _, lang := range models.SupportedLangs {
-				for _, form := range pluralForms {
-					if _, ok := cats[lang][k+"."+form]; ok {
+			for _, lang := range cats.Langs() {
+				for _, form := range i18n.PluralForms() {
+					if _, ok := cats.Messages(lang)[k+"."+form]; ok {
 						used[k+"."+form] = true
 					}
 				}
@@ -144,43 +170,10 @@ func TestEveryMessageExistsInEveryLanguage(t *testing.T) {
 		}
 		assert.Contains(t, en, k, "message %q is used but not in the catalogs", k)
 	}
-	for _, lang := range models.SupportedLangs {
-		for k := range cats[lang] {
-			assert.True(t, used[k], "message %q is in the %s catalog but never used", k, lang)
+	for _, lang := range cats.Langs() {
+		for k := range webMessages(t, lang) {
+			assert.True(t, used[k], "message %q is in the web's %s catalog but never used", k, lang)
 		}
-	}
-}
-
-func TestCatalogsMustAgree(t *testing.T) {
-	mapFS := func(en, fr, es string) fstest.MapFS {
-		return fstest.MapFS{"i18n/en.json": {Data: []byte(en)}, "i18n/fr.json": {Data: []byte(fr)}, "i18n/es.json": {Data: []byte(es)}}
-	}
-	_, err := loadCatalogs(mapFS(`{"a":"A","b":"B"}`, `{"a":"A"}`, `{"a":"A","b":"B"}`))
-	assert.ErrorContains(t, err, `en catalog has "b", fr catalog lacks "b"`)
-	// A plural form only one language has is fine when every catalog has the key's .other.
-	c, err := loadCatalogs(mapFS(`{"n.one":"{1} thing","n.other":"{1} things"}`, `{"n.one":"{1} chose","n.other":"{1} choses","n.many":"{1} de choses"}`,
-		`{"n.one":"{1} cosa","n.other":"{1} cosas"}`))
-	require.NoError(t, err)
-	assert.Equal(t, "2 things", c.localizer("en").N("n", 2))
-	_, err = loadCatalogs(mapFS(`{"n.few":"{1} thing"}`, `{}`, `{}`))
-	assert.ErrorContains(t, err, `en catalog has "n.few", en catalog lacks "n.other"`)
-	_, err = loadCatalogs(mapFS(`{"a":" "}`, `{"a":"A"}`, `{"a":"A"}`))
-	assert.ErrorContains(t, err, `is empty`)
-}
-
-func TestNegotiateLanguage(t *testing.T) {
-	for _, tc := range []struct{ cookie, accept, want string }{
-		{"", "", "en"},
-		{"", "fr-SN,fr;q=0.9,en;q=0.8", "fr"},
-		{"", "de-DE,de;q=0.9,es;q=0.5,en;q=0.4", "es"},
-		{"", "es-419", "es"},
-		{"", "pt-BR,pt;q=0.9", "en"},
-		{"", "en;q=0.1,fr;q=0.9", "fr"},
-		{"es", "fr", "es"},
-		{"xx", "fr", "fr"},
-		{"", "garbage;;;", "en"},
-	} {
-		assert.Equal(t, tc.want, negotiateLang(tc.cookie, tc.accept), "%q %q", tc.cookie, tc.accept)
 	}
 }
 
@@ -193,7 +186,7 @@ func TestNumbersMoneyAndDatesPerLanguage(t *testing.T) {
 		{"fr", "1\u00a0234\u00a0567 $ US", "1 mars 2027", "5 déc. 2026", "0 besoin ouvert", "1 besoin ouvert", "2 besoins ouverts"},
 		{"es", "1.234.567 US$", "1 mar 2027", "5 dic 2026", "0 necesidades abiertas", "1 necesidad abierta", "2 necesidades abiertas"},
 	} {
-		L := cats.localizer(tc.lang)
+		L := cats.For(tc.lang)
 		assert.Equal(t, tc.money, L.Money(1234567), tc.lang)
 		assert.Equal(t, tc.date, L.Date(d), tc.lang)
 		assert.Equal(t, tc.ts, L.Date(ts), tc.lang)
@@ -208,82 +201,17 @@ func TestNumbersMoneyAndDatesPerLanguage(t *testing.T) {
 		want string
 	}{{"en", 0, "other"}, {"en", 1, "one"}, {"fr", 0, "one"}, {"fr", 1, "one"}, {"fr", 2, "other"}, {"es", 1, "one"},
 		{"es", 0, "other"}, {"ru", 3, "few"}, {"ru", 5, "many"}, {"ar", 2, "two"}} {
-		assert.Equal(t, tc.want, pluralForm(language.Make(tc.lang), tc.n), "%s %d", tc.lang, tc.n)
+		assert.Equal(t, tc.want, i18n.PluralForm(language.Make(tc.lang), tc.n), "%s %d", tc.lang, tc.n)
 	}
-	fr := cats.localizer("fr")
+	fr := cats.For("fr")
 	assert.Equal(t, "Sénégal", fr.Country("SN"))
 	assert.Equal(t, "Cybercriminalité", fr.Label(models.KindTheme, models.ThemeCybercrime))
 	assert.Equal(t, "Afrique occidentale", fr.Label(models.KindRegion, "011"))
 	assert.Equal(t, "Formatif", fr.Stage(models.FrameworkCMM, 2))
-	assert.Equal(t, "Côte d’Ivoire", cats.localizer("es").Country("CI"))
+	assert.Equal(t, "Côte d’Ivoire", cats.For("es").Country("CI"))
 	assert.Equal(t, "not-a-date", fr.Date(models.Date("not-a-date")))
-	assert.Equal(t, "Trop long : 200 caractères au maximum.", fr.T("err.too_long", 200))
-}
-
-// TestEveryValidationMessageIsTranslated feeds the domain validators bad needs and offers and
-// checks that every field message they produce has a translation rule, so validation errors
-// always show in the user's language.
-func TestEveryValidationMessageIsTranslated(t *testing.T) {
-	var msgs []string
-	collect := func(err error) {
-		var de *models.Error
-		require.True(t, errors.As(err, &de), "%v", err)
-		for _, f := range de.Fields {
-			msgs = append(msgs, f.Message)
-		}
-	}
-	long := strings.Repeat("x", models.MaxTitleRunes+1)
-	needs := []models.Need{
-		{},
-		{Title: long, Description: "a\x00b", Country: "XX", Theme: "nope", Capability: "nope", Modalities: []models.Modality{"x", "x"},
-			Languages: []string{"zz"}, BudgetUSD: -1, StartBy: "2027-02-30", DurationMonths: 500, Priority: "urgent",
-			Maturity: models.Maturity{Framework: "nope"}, Visibility: "everyone"},
-		{Title: "t\x01", Country: "SN", Theme: models.ThemeCybercrime, Capability: models.CapCERTSetup, BudgetUSD: models.MaxBudgetUSD,
-			Maturity: models.Maturity{Framework: models.FrameworkSIM3, Current: 3, Target: 1}},
-		{Maturity: models.Maturity{Framework: models.FrameworkCMM, Current: 9, Target: -1}, Title: "\xff"},
-		{Languages: make([]string, 500)},
-	}
-	for i := range needs {
-		collect(needs[i].Validate())
-	}
-	offers := []models.Offer{
-		{},
-		{Themes: []models.Theme{models.ThemeCybercrime}, Capabilities: []models.Capability{models.CapCERTSetup},
-			EligibleCountries: []string{"XX"}, EligibleRegions: []string{"999"}, AvailableFrom: "2028-01-01", AvailableUntil: "2027-01-01",
-			MaxEngagements: 0},
-		{ContactName: "Programme desk"},
-		{ContactName: "a\x00b", ContactEmail: "Desk <desk@example.org>"},
-	}
-	for i := range offers {
-		collect(offers[i].Validate())
-	}
-	msgs = append(msgs, "must be an ISO 3166-1 alpha-2 code", "must be a SIM3 level from 0 to 4", "must be newest or priority",
-		"cannot be below the 3 engagements already agreed", "is not a cursor from this list; start again without it",
-		// engagements and projects (service)
-		"must be a real date written YYYY-MM-DD", "must not be before start_date", "must be a whole number of US dollars from 1 to 9,999,999,999",
-		"must be between 1 and 9,999,999,999 when given", "must be between 1 and what remains of the offer (US$1500000)",
-		"must not be before the offer's window opens (2027-01-01 to 2028-12-31)", "must not be after the offer's window ends (2027-01-01 to 2028-12-31)",
-		"must not be before the engagement's period starts (2027-03-01)", "must not be after the engagement's period ends (2027-12-31)",
-		"cannot be below the US$400000 already committed to agreed engagements",
-		"is required: it withdraws 1 proposal, whose other side is told why",
-		"must be pledge, commitment, disbursement or expenditure", "must be an implementer or donor organization",
-		"must be an IATI activity status code from 1 to 6", "must be proposed, accepting, agreed, declined, withdrawn or cancelled")
-	// project results and documents (service.Projects.Patch)
-	msgs = append(msgs, "must be output or outcome", "must be between 0 and 1,000,000,000", "must be an absolute http(s) URL",
-		"must be an ISO 639-1 code", "at most 100 results", "at most 100 documents", "must be at most 3 characters long")
-	require.Greater(t, len(msgs), 25)
-	L := testCatalogs(t).localizer("es")
-	seen := map[string]bool{}
-	for _, m := range msgs {
-		key, _, ok := matchFieldError(L, m)
-		assert.True(t, ok, "no translation rule for %q", m)
-		seen[key] = true
-	}
-	assert.Equal(t, "Esta capacidad pertenece al tema «Gestión de incidentes y protección de infraestructuras críticas»: elija una capacidad del tema elegido.",
-		translateFieldError(L, "cert_setup belongs to theme incident_management, not cybercrime"))
-	assert.Equal(t, "Indique un importe inferior a 10.000.000.000 US$.", translateFieldError(L, "must be less than 10000000000"))
-	assert.Equal(t, "Revise este valor.", translateFieldError(L, "something nobody foresaw"))
-	assert.Equal(t, "Indique un número entre 0 y 1.000.000.000.", translateFieldError(L, "must be between 0 and 1,000,000,000"))
+	assert.Equal(t, "Trop long : 200 caractères au maximum (il y en a 250).",
+		fr.Problem(models.ProblemTooLong, models.Args{"max": models.ArgInt(200), "got": models.ArgInt(250)}))
 }
 
 func TestSafeNextStaysOnSite(t *testing.T) {
@@ -372,69 +300,4 @@ func TestCSRFTokensAreBoundToTheSession(t *testing.T) {
 	assert.NotEqual(t, a, csrfMAC(k, "fam:two"))
 	assert.NotEqual(t, a, csrfMAC([]byte(strings.Repeat("j", 32)), "fam:one"))
 	assert.Len(t, a, 32)
-}
-
-// TestEveryMatchReasonIsTranslated runs the matching engine over the demo data set (every
-// need against every offer, with some deliveries under way) and checks that every sentence
-// it writes to explain a factor has a translation rule, in every language.
-func TestEveryMatchReasonIsTranslated(t *testing.T) {
-	d := demo.Build("2026-06-01")
-	var needs []*models.Need
-	var offers []*models.Offer
-	for i := range d.Needs {
-		n := d.Needs[i]
-		n.Status = models.NeedOpen
-		needs = append(needs, &n)
-	}
-	// Variants that reach the rarer sentences: no maturity scale, an unknown priority, a need
-	// that cannot start on time, an offer with a small budget and no end date.
-	extra := *needs[0]
-	extra.ID, extra.Maturity, extra.Priority, extra.StartBy = "need-x1", models.Maturity{Framework: models.FrameworkNone}, "", "2026-01-01"
-	needs = append(needs, &extra)
-	for i := range d.Offers {
-		o := d.Offers[i]
-		o.Status = models.OfferOpen
-		offers = append(offers, &o)
-	}
-	small := *offers[0]
-	small.ID, small.BudgetUSD, small.BudgetCommitted, small.AvailableUntil = "offer-x1", 10_000, 10_000, "2099-12-31"
-	offers = append(offers, &small)
-	ix := matching.NewIndex(needs, offers)
-	active := map[matching.Delivery]int{}
-	for _, n := range needs[:10] {
-		active[matching.Delivery{Country: n.Country, Capability: n.Capability}] = 1 + len(active)%2
-	}
-	// The reader sees half of the deliveries (rounded down), so the reasons include counts of
-	// some, and "at least one" for deliveries the reader may not see at all.
-	c := &matching.Context{Today: "2026-06-01", Active: active, Seen: func(d matching.Delivery) int { return active[d] / 2 }}
-	w := matching.DefaultWeights()
-	reasons := map[string]bool{}
-	for _, n := range needs {
-		for _, o := range offers {
-			if m, ok := ix.Explain(n.ID, o.ID, w, c); ok {
-				for _, f := range m.Factors {
-					reasons[f.Reason] = true
-				}
-			}
-		}
-	}
-	require.Greater(t, len(reasons), 100)
-	keys := map[string]bool{}
-	for _, lang := range models.SupportedLangs {
-		L := testCatalogs(t).localizer(lang)
-		for r := range reasons {
-			key, _, ok := matchReason(L, r)
-			if assert.True(t, ok, "no translation rule for the engine's %q", r) {
-				keys[key] = true
-				assert.NotContains(t, L.Reason(r), "{", "all placeholders filled: %q", r)
-			}
-		}
-	}
-	t.Logf("%d distinct reasons, %d rules used", len(reasons), len(keys))
-	fr := testCatalogs(t).localizer("fr")
-	assert.Equal(t, "L'offre couvre « Création d'un CERT/CSIRT national ».", fr.Reason("offer covers cert_setup"))
-	assert.Equal(t, "Mise en œuvre en français mais pas en wolof (1 des 2 langues demandées).", fr.Reason("delivers in fr but not wo (1 of 2 requested languages)"))
-	assert.Equal(t, "Le budget restant de 1\u00a0600\u00a0000 $ US couvre 40 % des 4\u00a0000\u00a0000 $ US demandés.",
-		fr.Reason("remaining budget $1,600,000 covers 40% of the $4,000,000 requested"))
-	assert.Equal(t, "something new", fr.Reason("something new"), "an unknown sentence is shown as it is")
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/capmatch/capmatch/models"
 	"github.com/gofiber/fiber/v2"
 )
 
@@ -52,6 +53,24 @@ var mapMetrics = []mapMetric{
 	{Key: "needs", bounds: []int64{1, 2, 3, 5}},
 	{Key: "funding", bounds: []int64{1, 250_000, 1_000_000, 3_000_000}},
 	{Key: "projects", bounds: []int64{1, 2, 3, 5}},
+	// pocs shades the derived PoC readiness: 1 nominated but not yet answered a check, 2 missed
+	// two or more checks in a row, 3 missed the last, 4 reachable (acknowledged the last).
+	{Key: "pocs", bounds: []int64{1, 2, 3, 4}},
+}
+
+// pocState is a country's place on the PoC readiness scale of the map (0: none nominated).
+func pocState(r models.Readiness) int64 {
+	switch {
+	case !r.PoCNominated:
+		return 0
+	case r.PoCReachable:
+		return 4
+	case r.PoCMissedChecks >= models.PoCMissesForProposal:
+		return 2
+	case r.PoCMissedChecks > 0:
+		return 3
+	}
+	return 1
 }
 
 func (m mapMetric) bucket(v int64) int {
@@ -63,6 +82,9 @@ func (m mapMetric) bucket(v int64) int {
 	}
 	return b
 }
+
+// pocStateKeys are the catalog keys of the PoC readiness states.
+var pocStateKeys = []string{"map.poc_none", "map.poc_nominated", "map.poc_missed_twice", "map.poc_missed", "map.poc_reachable"}
 
 // mapRow is one country on the map and in the table under it.
 type mapRow struct {
@@ -118,6 +140,9 @@ func (u *UI) Map() fiber.Handler {
 			case "projects":
 				row.Value = int64(cv.ActiveProjects)
 				row.Display = r.L.N("map.active_projects", cv.ActiveProjects)
+			case "pocs":
+				row.Value = pocState(cv.Readiness)
+				row.Display = r.L.T(pocStateKeys[row.Value])
 			default:
 				row.Value = int64(cv.OpenNeeds)
 				row.Display = r.L.N("map.open_needs", cv.OpenNeeds)
@@ -142,6 +167,8 @@ func (u *UI) Map() fiber.Handler {
 			lo := metric.bounds[i]
 			var label string
 			switch {
+			case metric.Key == "pocs":
+				label = r.L.T(pocStateKeys[lo])
 			case metric.Key == "funding" && i == 0:
 				label = r.L.T("map.under", r.L.Money(metric.bounds[1]))
 			case metric.Key == "funding" && i+1 < len(metric.bounds):
@@ -157,7 +184,11 @@ func (u *UI) Map() fiber.Handler {
 			}
 			p.Legend = append(p.Legend, legendItem{Bucket: i + 1, Label: label})
 		}
-		p.Legend = append([]legendItem{{Bucket: 0, Label: r.L.T("map.none")}}, p.Legend...)
+		none := r.L.T("map.none")
+		if metric.Key == "pocs" {
+			none = r.L.T(pocStateKeys[0])
+		}
+		p.Legend = append([]legendItem{{Bucket: 0, Label: none}}, p.Legend...)
 		p.Top = mapTable(r.L, all)
 		for _, row := range p.Top {
 			if !u.world.drawn[row.ISO] {

@@ -59,7 +59,7 @@ func (u *UI) factors(L *Localizer, fs []service.Factor) []factorView {
 	out := make([]factorView, 0, len(fs))
 	for _, f := range fs {
 		out = append(out, factorView{Name: L.T("factor." + f.Name), Key: f.Name, Value: f.Value, Weight: f.Weight,
-			Contribution: f.Contribution, Reason: L.Reason(f.Reason)})
+			Contribution: f.Contribution, Reason: L.Reason(f.Code, f.Args)})
 	}
 	return out
 }

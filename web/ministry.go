@@ -432,7 +432,6 @@ func readinessValues(cv *service.CountryView) *form {
 			f.Values.Set(k, "1")
 		}
 	}
-	set("poc_nominated", cv.Readiness.PoCNominated)
 	set("national_cert", cv.Readiness.NationalCERT)
 	set("legal_position_published", cv.Readiness.LegalPositionPublished)
 	set("national_strategy", cv.Readiness.NationalStrategy)
@@ -475,7 +474,7 @@ func (u *UI) SaveReadiness() fiber.Handler {
 		f.labels = map[string]string{"cert_maturity": r.L.T("readiness.cert_maturity")}
 		b := func(k string) *bool { v := f.Get(k) == "1"; return &v }
 		level := int(f.intField(r.L, "cert_maturity", false))
-		patch := service.ReadinessPatch{PoCNominated: b("poc_nominated"), NationalCERT: b("national_cert"), CERTMaturity: &level,
+		patch := service.ReadinessPatch{NationalCERT: b("national_cert"), CERTMaturity: &level,
 			LegalPositionPublished: b("legal_position_published"), NationalStrategy: b("national_strategy")}
 		if v, err := strconv.ParseInt(f.Get("version"), 10, 64); err == nil {
 			patch.Version = &v

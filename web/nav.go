@@ -28,7 +28,8 @@ func (n navItem) Current(nav string) bool {
 
 // Menu is the main navigation for the viewer: a few top-level entries per role that fit on
 // one line, with the browsing pages (needs, offers, map, countries) and the coordinators'
-// delivery tools grouped in menus. Visitors get the browsing pages as plain links.
+// delivery tools (and the Points of Contact's communication checks) grouped in menus.
+// Visitors get the browsing pages as plain links.
 func (p *Page) Menu() []navItem {
 	L := p.L
 	link := func(key, href, text string) navItem { return navItem{Key: key, Href: href, Text: text} }
@@ -73,6 +74,7 @@ func (p *Page) Menu() []navItem {
 			link("projects", "/projects", L.T("nav.projects")),
 			link("funding", "/coordinator/funding", L.T("nav.funding")),
 			link("allocation", "/coordinator/allocation", L.T("nav.allocation")),
+			link("poc_checks", "/coordinator/poc-checks", L.T("nav.poc_checks")),
 		),
 		browseMenu,
 		link("weights", "/coordinator/weights", L.T("nav.weights")),

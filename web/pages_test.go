@@ -342,9 +342,14 @@ func TestMinistryPostsANeedWithTheGuidedFormWithoutJavaScript(t *testing.T) {
 		"maturity.current": {"3"}, "maturity.target": {"1"}}))
 	assertPage(t, p, 422)
 	assert.Contains(t, p.Body, `id="f-modalities-err">Choisissez-en au moins un.`)
-	assert.Contains(t, p.Body, `id="f-maturity-target-err">L&#39;objectif ne peut pas être inférieur au stade actuel.`)
+	assert.Contains(t, p.Body, `id="f-maturity-target-err">L&#39;objectif ne peut pas être inférieur au stade actuel (3).`)
 	assert.Contains(t, p.Body, `aria-invalid="true"`)
 	assert.Contains(t, p.Body, `value="National CSIRT for Senegal"`, "what was typed is kept")
+	b.lang = "es"
+	p = b.do("POST", "/ministry/needs", needForm(url.Values{"_csrf": {tok}, "op": {"save"}, "title": {""}, "modalities": nil}))
+	assertPage(t, p, 422)
+	assert.Contains(t, p.Body, `id="f-title-err">Este campo es obligatorio.`)
+	assert.Contains(t, p.Body, `id="f-modalities-err">Elija al menos una opción.`)
 
 	// Save and submit: the need is listed with its status.
 	b.lang = ""
@@ -434,8 +439,8 @@ func TestDonorPostsPublishesAndClosesAnOffer(t *testing.T) {
 		"budget_usd": {"2,000,000"}, "max_engagements": {"4"}, "available_from": {"2027-01-01"}, "available_until": {"2026-12-31"}}
 	p = b.post("/donor/offers/new", "/donor/offers", form)
 	assertPage(t, p, 422)
-	assert.Contains(t, p.Body, `id="f-capabilities-err">This capability belongs to “Culture and skills”`)
-	assert.Contains(t, p.Body, `id="f-available-until-err">The end must not be before the start.`)
+	assert.Contains(t, p.Body, `id="f-capabilities-err">“Cybersecurity awareness” belongs to the theme “Culture and skills”, which is not among the offer&#39;s themes`)
+	assert.Contains(t, p.Body, `id="f-available-until-err">This date must not be before the start, 1 Jan 2027.`)
 
 	form.Set("available_until", "2028-12-31")
 	form["capabilities"] = []string{"cert_setup"}
@@ -486,7 +491,9 @@ func TestReadinessProfileIsKeptUpToDate(t *testing.T) {
 	assert.Contains(t, p.Body, "The readiness profile was saved")
 	cv, err := s.app.Countries.Get(context.Background(), nil, "SN")
 	require.NoError(t, err)
-	assert.Equal(t, models.Readiness{PoCNominated: true, NationalCERT: true, CERTMaturity: 2}, cv.Readiness)
+	// poc_nominated is derived from the Points of Contact: a posted value is ignored.
+	assert.Equal(t, models.Readiness{NationalCERT: true, CERTMaturity: 2}, cv.Readiness)
+	assert.NotContains(t, b.get("/countries/SN/readiness").Body, `name="poc_nominated"`, "the form no longer offers it")
 
 	// A stale form does not overwrite a newer profile.
 	p = b.do("POST", "/countries/SN/readiness", url.Values{"_csrf": {csrf(t, p)}, "version": {version}, "national_strategy": {"1"}})
@@ -562,6 +569,8 @@ func TestNeedAndOfferPagesExplainTheirMatches(t *testing.T) {
 	assert.Contains(t, p.Body, `href="/offers/`+partial.ID+`"`)
 	assert.NotContains(t, p.Body, `href="/offers/`+unrelated.ID+`"`, "an unrelated offer is not listed")
 	assert.Contains(t, p.Body, "Même thème, autre capacité : chaque critère compte pour moitié.")
+	assert.Contains(t, p.Body, "L&#39;offre couvre le thème « Gestion des incidents et protection des infrastructures critiques » mais pas « Création d&#39;un CERT/CSIRT national ».",
+		"the reason is written in French from its code and arguments")
 	assert.Regexp(t, `band-(possible|weak)">Correspondance (possible|faible)`, p.Body)
 
 	d := s.browser()
@@ -677,18 +686,18 @@ func TestEngagementFromProposalToFundedProject(t *testing.T) {
 		"start_date": {"2030-03-01"}, "end_date": {"2029-01-01"}, "implementer_organization_id": {s.fx.donorOrg}}
 	p = d.post(engURL, "/projects", form)
 	assertPage(t, p, 422)
-	assert.Contains(t, p.Body, `id="f-end-date-err">The end must not be before the start.`)
+	assert.Contains(t, p.Body, `id="f-end-date-err">This date must not be before the start, 1 Mar 2030.`)
 	form.Set("end_date", "2031-08-31")
 	p = d.post(engURL, "/projects", form)
 	require.Equal(t, 303, p.Status, p.Body)
 	prjURL := strings.SplitN(p.Header.Get("Location"), "?", 2)[0]
 
 	// Money: a commitment and a disbursement; the gap follows.
-	p = d.post(prjURL, prjURL+"/transactions", url.Values{"type": {"commitment"}, "amount_usd": {"300,000"}, "date": {"2030-03-15"}})
+	p = d.post(prjURL, prjURL+"/transactions", url.Values{"type": {"commitment"}, "amount_usd": {"300,000"}, "date": {"2025-03-15"}})
 	require.Equal(t, 303, p.Status, p.Body)
-	p = d.post(prjURL, prjURL+"/transactions", url.Values{"type": {"disbursement"}, "amount_usd": {"0"}, "date": {"2030-04-01"}})
+	p = d.post(prjURL, prjURL+"/transactions", url.Values{"type": {"disbursement"}, "amount_usd": {"0"}, "date": {"2025-04-01"}})
 	assertPage(t, p, 422)
-	assert.Contains(t, p.Body, `id="f-amount-usd-err">Enter a whole number of US dollars`)
+	assert.Contains(t, p.Body, `id="f-amount-usd-err">Enter a value from US$1 to US$9,999,999,999.`)
 	p = d.post(prjURL, prjURL+"/transactions", url.Values{"type": {"disbursement"}, "amount_usd": {"100000"}, "date": {"2030-04-01"}})
 	require.Equal(t, 303, p.Status, p.Body)
 	p = d.get(prjURL)
@@ -705,7 +714,7 @@ func TestEngagementFromProposalToFundedProject(t *testing.T) {
 	p = m.get(prjURL)
 	assertPage(t, p, 200)
 	assert.NotContains(t, p.Body, "Record the transaction")
-	assert.Equal(t, 403, m.post(prjURL, prjURL+"/transactions", url.Values{"type": {"commitment"}, "amount_usd": {"1"}, "date": {"2030-01-01"}}).Status)
+	assert.Equal(t, 403, m.post(prjURL, prjURL+"/transactions", url.Values{"type": {"commitment"}, "amount_usd": {"1"}, "date": {"2025-01-01"}}).Status)
 
 	// Coordinators: the pipeline, the funding-gap chart and the map of active projects.
 	c := s.browser()
@@ -744,7 +753,7 @@ func (s *stack) startProject() *service.ProjectView {
 
 // project is the project as the store holds it now.
 func (s *stack) project(id string) *models.Project {
-	p, err := s.app.Projects.Store.GetProject(context.Background(), id)
+	p, err := s.store.GetProject(context.Background(), id)
 	require.NoError(s.t, err)
 	return p
 }
@@ -774,14 +783,14 @@ func TestProjectResultsDocumentsAndClosing(t *testing.T) {
 	assert.Contains(t, p.Body, `id="error-summary"`)
 	p = d.post(prjURL, prjURL+"/results", url.Values{"result_type": {"impact"}, "result_title": {"Trained analysts"}, "result_target": {"-3"}})
 	assertPage(t, p, 422)
-	assert.Contains(t, p.Body, `id="f-result-type-err">Choose one of the options.`, "the service's own validation, mapped to the field")
-	assert.Contains(t, p.Body, `id="f-result-target-err">Enter a number between 0 and 1,000,000,000.`)
+	assert.Contains(t, p.Body, `id="f-result-type-err">Choose one of output or outcome.`, "the service's own validation, mapped to the field")
+	assert.Contains(t, p.Body, `id="f-result-target-err">Enter a value from 0 to 1,000,000,000.`)
 	assert.Contains(t, p.Body, `value="Trained analysts"`, "what was typed is kept")
 	p = d.post(prjURL, prjURL+"/documents", url.Values{"doc_title": {"Terms of reference"}, "doc_url": {"ftp://example.org/tor.pdf"},
 		"doc_category": {"A07"}, "doc_language": {"zz"}})
 	assertPage(t, p, 422)
 	assert.Contains(t, p.Body, `id="f-doc-url-err">Enter a full web address starting with https:// or http://.`)
-	assert.Contains(t, p.Body, `id="f-doc-language-err">Enter a two-letter language code, e.g. en.`)
+	assert.Contains(t, p.Body, `id="f-doc-language-err">Unknown language code “zz”: use an ISO 639-1 code such as fr.`)
 	p = d.post(prjURL, prjURL+"/documents", url.Values{"doc_title": {"Terms of reference"}, "doc_url": {"https://example.org/tor.pdf"},
 		"doc_category": {"Z99"}})
 	assertPage(t, p, 422)
@@ -919,7 +928,7 @@ func TestStatusFormOffersTheMovesTheServiceAllows(t *testing.T) {
 		cur := s.project(v.ID)
 		next := *cur
 		next.Status, next.Version = st, cur.Version+1
-		require.NoError(t, s.app.Projects.Store.ReplaceProject(ctx, &next, cur.Version))
+		require.NoError(t, s.store.ReplaceProject(ctx, &next, cur.Version))
 		s.app.Model.PutProject(&next)
 	}
 	option := regexp.MustCompile(`<select id="f-status" name="status">(.*?)</select>`)
@@ -1045,6 +1054,9 @@ func TestNotificationsPageListsTheFeedNewestFirst(t *testing.T) {
 	require.Positive(t, approved)
 	assert.Less(t, proposal, approved, "newest first")
 	assert.Contains(t, p.Body, "Your need “National CSIRT” was approved and is open for offers")
+	m.lang = "es"
+	assert.Contains(t, m.get("/notifications").Body, "Su necesidad «National CSIRT» fue aprobada y está abierta a ofertas", "in the reader's language")
+	m.lang = ""
 	assert.Contains(t, p.Body, `class="item unread"`)
 	assert.Contains(t, p.Body, "unread notifications")
 
@@ -1065,7 +1077,7 @@ func TestNotificationsPageListsTheFeedNewestFirst(t *testing.T) {
 	p = c.get("/notifications")
 	assertPage(t, p, 200)
 	assert.Contains(t, p.Body, `<a href="/needs/`+n.ID+`">Un besoin attend sa validation</a>`)
-	assert.Contains(t, p.Body, `<p lang="en">A need awaits approval: “National CSIRT” (SN)</p>`, "the service's English text is marked as such")
+	assert.Contains(t, p.Body, `<p>Un besoin attend sa validation : « National CSIRT » (Sénégal)</p>`, "the text is written in the reader's language")
 	f := s.browser()
 	f.signIn(s.fx.ministry2)
 	p = f.get("/notifications")

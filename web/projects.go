@@ -3,7 +3,6 @@ package web
 import (
 	"errors"
 	"net/url"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -286,19 +285,18 @@ func (u *UI) SetProjectStatus() fiber.Handler {
 	})
 }
 
-// statusMoveRe is the service's refusal of a move its lifecycle does not allow.
-var statusMoveRe = regexp.MustCompile(`a project in status (\d) cannot move to (\d)`)
-
-// statusRefusal says in the user's language why the service refused a status move: results
-// are missing, or the lifecycle does not allow the move (the page was stale); anything else
-// is the generic conflict text.
+// statusRefusal says in the user's language why the service refused a status move, by the
+// refusal's code: results are missing, or the lifecycle does not allow the move (the page was
+// stale); anything else is the generic conflict text.
 func statusRefusal(L *Localizer, err error) string {
-	msg := err.Error()
-	switch m := statusMoveRe.FindStringSubmatch(msg); {
-	case strings.Contains(msg, "record the project's results before closing it"):
-		return L.T("project.err.close_needs_results")
-	case m != nil:
-		return L.T("project.err.move", L.T("iati."+m[1]), L.T("iati."+m[2]))
+	var de *models.Error
+	if errors.As(err, &de) {
+		switch de.Code {
+		case models.ConflictResultsMissing:
+			return L.T("project.err.close_needs_results")
+		case models.ConflictStatusMove:
+			return L.T("project.err.move", L.T("iati."+de.Args["from"].Str()), L.T("iati."+de.Args["to"].Str()))
+		}
 	}
 	return L.T("error.conflict.text")
 }
@@ -417,7 +415,7 @@ func (u *UI) AddDocument() fiber.Handler {
 // bearer token, which a link cannot send).
 func (u *UI) IATIExport() fiber.Handler {
 	return u.handle(signedIn, func(r *req) error {
-		b, err := u.app.ExportIATI(r.c.UserContext(), r.actor(), r.c.Query("country"), "", "")
+		b, err := u.app.ExportIATI(r.c.UserContext(), r.actor(), service.IATIExport{Country: r.c.Query("country"), BaseURL: r.c.BaseURL()})
 		if err != nil {
 			return err
 		}

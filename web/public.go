@@ -336,6 +336,9 @@ type countriesPage struct {
 	All     bool
 	Rows    []countryRow
 	Regions []option
+	// Sort and Desc are the column the table is sorted by and its direction (see sortCountries).
+	Sort string
+	Desc bool
 }
 
 // Countries lists the UN's member and observer states (every territory on request) with their
@@ -360,6 +363,7 @@ func (u *UI) Countries() fiber.Handler {
 			p.Rows = append(p.Rows, countryRow{CountryView: cv, Label: r.L.Country(cv.ISO)})
 		}
 		sortByName(r.L, p.Rows, func(c countryRow) string { return c.Label })
+		p.Sort, p.Desc = sortCountries(p.Rows, r.c.Query("sort"), r.c.Query("dir"))
 		p.Regions = regionOptions(r.L)
 		return r.render(200, "countries", r.L.T("countries.title"), "countries", p)
 	})
@@ -389,6 +393,19 @@ type countryPage struct {
 	CanEdit bool
 	// Updated is when the readiness was last updated, if ever.
 	Updated string
+	// Checks are the country's recent communication checks (outcomes for everyone; each
+	// contact's result only for those who may see the contacts).
+	Checks []service.CountryCheck
+	// PoCs are the country's Points of Contact, for those who may see them (nil otherwise);
+	// KeepPoCs says the viewer may change them.
+	PoCs     *service.PoCList
+	KeepPoCs bool
+	// External lists what others already fund here, as published to IATI (signed-in
+	// viewers): "already funded here".
+	External []service.ExternalInCountry
+	SignedIn bool
+	// Profile is the sources, readiness history and self-assessment link (country_profile.go).
+	Profile *countryProfile
 }
 
 // Country is a country's profile: where it sits in the UN M49 scheme, its readiness (Points
@@ -396,7 +413,7 @@ type countryPage struct {
 func (u *UI) Country() fiber.Handler {
 	return u.handle(anyone, func(r *req) error {
 		a := r.actor()
-		cv, err := u.app.Countries.Get(r.c.UserContext(), a, r.c.Params("iso"))
+		cv, err := u.app.Countries.Profile(r.c.UserContext(), a, r.c.Params("iso"))
 		if err != nil {
 			return err
 		}
@@ -412,6 +429,25 @@ func (u *UI) Country() fiber.Handler {
 			p.Updated = r.L.Date(cv.ReadinessUpdatedAt)
 		}
 		p.CanEdit = a != nil && models.AuthorizeCountryReadiness(a, cv.ISO) == nil
+		ctx := r.c.UserContext()
+		if p.Checks, err = u.app.PoCChecks.CountryChecks(ctx, a, cv.ISO); err != nil {
+			return err
+		}
+		if see, keep := u.app.PoCs.Access(ctx, a, cv.ISO); see {
+			if p.PoCs, err = u.app.PoCs.List(ctx, a, cv.ISO); err != nil {
+				return err
+			}
+			p.KeepPoCs = keep
+		}
+		if a != nil {
+			p.SignedIn = true
+			if p.External, err = u.app.ExternalActivitiesIn(r.c.UserContext(), a, cv.ISO); err != nil {
+				return err
+			}
+		}
+		if p.Profile, err = u.countryProfile(r, cv); err != nil {
+			return err
+		}
 		return r.render(200, "country", p.Label, "countries", p)
 	})
 }

@@ -226,7 +226,7 @@ func (p *Page) CSRF() (string, error) {
 // turns errors into pages in the user's language.
 func (u *UI) handle(acc access, h func(*req) error) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		r := &req{c: c, ui: u, L: u.cats.localizer(negotiateLang(c.Cookies(langCookie), c.Get(fiber.HeaderAcceptLanguage)))}
+		r := &req{c: c, ui: u, L: u.cats.For(u.cats.Negotiate(c.Cookies(langCookie), c.Get(fiber.HeaderAcceptLanguage)))}
 		if u.app == nil {
 			return u.fail(r, models.Errorf(models.ErrUnavailable, "the web UI has no application"))
 		}
@@ -297,6 +297,8 @@ var flashKeys = map[string]bool{
 	"engagement_cancelled": true,
 	"message_sent":         true, "project_started": true, "transaction_recorded": true, "project_status": true,
 	"result_added": true, "document_added": true, "notifications_read": true, "password_changed": true, "password_reset": true,
+	"poc_saved": true, "poc_deleted": true, "check_started": true, "check_closed": true,
+	"assessment_submitted": true, "proposals_created": true, "source_added": true, "source_updated": true, "source_deleted": true,
 }
 
 // render executes a page template in the layout and sends it.

@@ -98,14 +98,14 @@ func TestCountriesListsUNStatesUnlessAskedForAll(t *testing.T) {
 	b := s.browser()
 	p := b.get("/countries")
 	assertPage(t, p, 200)
-	assert.Contains(t, p.Body, "<caption>195 countries</caption>")
+	assert.Contains(t, p.Body, "<caption>195 countries ") // then the hint on sorting the columns (issue 17.3)
 	assert.NotContains(t, p.Body, `href="/countries/AQ"`, "no Antarctica by default")
 	assert.Contains(t, p.Body, `href="/countries/VA"`, "observer states are listed")
 	assert.Contains(t, p.Body, `href="/countries/PS"`)
 	assert.Contains(t, p.Body, `name="all" type="checkbox" value="1" aria-describedby="f-all-hint">`)
 	p = b.get("/countries?all=1")
 	assertPage(t, p, 200)
-	assert.Contains(t, p.Body, "<caption>"+strconv.Itoa(len(models.Countries()))+" countries</caption>")
+	assert.Contains(t, p.Body, "<caption>"+strconv.Itoa(len(models.Countries()))+" countries ")
 	assert.Contains(t, p.Body, `href="/countries/AQ"`)
 	assert.Contains(t, p.Body, `name="all" type="checkbox" value="1" checked`)
 }
@@ -325,7 +325,7 @@ func TestNavigationFitsEachRole(t *testing.T) {
 			"/offers", "/map", "/countries", "/notifications"}},
 		{s.fx.donor, 6, []string{"/donor", "/donor/offers/new", "/engagements", "/projects", "/needs", "/offers", "/map", "/countries",
 			"/notifications"}},
-		{s.fx.coord, 5, []string{"/coordinator", "/engagements", "/projects", "/coordinator/funding", "/coordinator/allocation",
+		{s.fx.coord, 5, []string{"/coordinator", "/engagements", "/projects", "/coordinator/funding", "/coordinator/allocation", "/coordinator/poc-checks",
 			"/needs", "/offers", "/map", "/countries", "/coordinator/weights", "/notifications"}},
 		{"", 4, []string{"/needs", "/offers", "/map", "/countries"}},
 	} {
@@ -360,11 +360,11 @@ func TestWhoIsBehindNeedsAndOffers(t *testing.T) {
 		"contact_name": {"Programme desk"}, "contact_email": {"not an address"}}
 	p := d.post("/donor/offers/new", "/donor/offers", form)
 	assertPage(t, p, 422)
-	assert.Contains(t, p.Body, `id="f-contact-email-err">Enter one e-mail address, like name@example.org.`)
+	assert.Contains(t, p.Body, `id="f-contact-email-err">Enter one plain e-mail address, like name@example.org.`)
 	form.Set("contact_email", "")
 	p = d.post("/donor/offers/new", "/donor/offers", form)
 	assertPage(t, p, 422)
-	assert.Contains(t, p.Body, `id="f-contact-email-err">This field is required.`, "a name without an address reaches nobody")
+	assert.Contains(t, p.Body, `id="f-contact-email-err">Give the programme&#39;s e-mail address too: a contact name needs one.`, "a name without an address reaches nobody")
 	form.Set("contact_email", "csirt-desk@programme.example")
 	p = d.post("/donor/offers/new", "/donor/offers", form)
 	require.Equal(t, 303, p.Status, p.Body)

@@ -23,6 +23,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/capmatch/capmatch/i18n"
 	"github.com/capmatch/capmatch/service"
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/filesystem"
@@ -69,7 +70,7 @@ type UI struct {
 	log    *slog.Logger
 	now    func() time.Time
 	pages  map[string]pageTemplate
-	cats   catalogs
+	cats   *i18n.Catalog
 	world  *worldMap
 	assets map[string]string // static path → cache-busting version
 

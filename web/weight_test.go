@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/capmatch/capmatch/models"
+	"github.com/capmatch/capmatch/service"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -40,6 +41,7 @@ func TestPageWeights(t *testing.T) {
 		require.Equal(t, 303, p.Status)
 		return b
 	}
+	var assessmentID string
 	needID := s.app.Model.AllNeeds()[0].ID
 	for _, n := range s.app.Model.AllNeeds() {
 		if n.Country == "SN" && n.Status == models.NeedOpen {
@@ -54,6 +56,25 @@ func TestPageWeights(t *testing.T) {
 		}
 	}
 	anon, ministry := s.browser(), as("ministry.sn@capmatch.example")
+	// A self-assessment with gaps, so that its results page has charts and proposals.
+	pair, err := s.app.Auth.Login(context.Background(), "ministry.sn@capmatch.example", pass["ministry.sn@capmatch.example"], "10.9.9.9")
+	require.NoError(t, err)
+	sn, err := s.app.Auth.Authenticate(context.Background(), pair.AccessToken)
+	require.NoError(t, err)
+	in := service.AssessmentInput{Answers: map[string]*int{}}
+	qn, _ := models.LookupQuestionnaire(models.CurrentQuestionnaire)
+	for _, q := range qn.Questions() {
+		lo, _ := q.Scale.Range()
+		v := lo
+		in.Answers[q.Code] = &v
+	}
+	for i := 0; i < 2; i++ { // two, so that the second shows what changed
+		asm, err := s.app.Assessments.Submit(context.Background(), &sn, "SN", in, "fr")
+		require.NoError(t, err)
+		assessmentID = asm.ID
+		v := 2
+		in.Answers["cmm_mindset"] = &v
+	}
 	donor, coord := as("donor.eu@capmatch.example"), as("coordinator@capmatch.example")
 	pages := []struct {
 		who  string
@@ -71,6 +92,8 @@ func TestPageWeights(t *testing.T) {
 		{"ministry", ministry, "/ministry/needs/new?theme=incident_management"},
 		{"ministry", ministry, "/needs/" + needID},
 		{"ministry", ministry, "/countries/SN/readiness"},
+		{"ministry", ministry, "/countries/SN/assessments/new"},
+		{"ministry", ministry, "/countries/SN/assessments/" + assessmentID},
 		{"donor", donor, "/donor"},
 		{"donor", donor, "/donor/offers/new"},
 		{"donor", donor, "/offers/" + offerID},
@@ -80,6 +103,11 @@ func TestPageWeights(t *testing.T) {
 		{"coordinator", coord, "/coordinator/funding"},
 		{"coordinator", coord, "/engagements"},
 		{"coordinator", coord, "/projects"},
+		{"coordinator", coord, "/coordinator/poc-checks"},
+		{"coordinator", coord, "/coordinator/outbox"},
+		{"coordinator", coord, "/map?metric=pocs"},
+		{"ministry", ministry, "/countries/SN"},
+		{"ministry", ministry, "/countries/SN/pocs/new"},
 	}
 	var report strings.Builder
 	fmt.Fprintf(&report, "\n| page | as | HTML | assets | total | gzipped |\n|---|---|---:|---:|---:|---:|\n")

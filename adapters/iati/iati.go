@@ -28,10 +28,16 @@ import (
 // so that readers pick the right schema and code lists.
 const Version = "2.03"
 
-// DefaultCatalogueURL is the vocabulary-uri written on the capability sector (vocabulary
-// 99) when Options.CatalogueURL is empty: the path of capmatch's catalogue, which lists
-// every capability code with its label.
-const DefaultCatalogueURL = "/api/v1/catalogue"
+// CataloguePath is the path of capmatch's catalogue, which lists every capability code with
+// its label: the vocabulary-uri of the capability sector (vocabulary 99) is this path on the
+// deployment's public address (Options.CatalogueURL).
+const CataloguePath = "/api/v1/catalogue"
+
+// PlaceholderRef is the reporting organisation identifier used until the deployment
+// configures the publisher's registered one. It is not registered with IATI (the IATI
+// Validator warns about it, rule 1.14.8), so a document written with it says so in a comment
+// at its top.
+const PlaceholderRef = "XM-CAPMATCH"
 
 // ErrNoActivities is returned, before anything is written, when there is no project to
 // export: the schema requires at least one iati-activity, so no valid document exists. It
@@ -49,6 +55,10 @@ type Org struct {
 	// Type is the IATI OrganisationType code: "10" government, "21" international NGO,
 	// "40" multilateral, "60" foundation, "70" private sector, ...
 	Type string
+	// Publishes says the organisation publishes its own activities to IATI. When a project's
+	// funder does, capmatch re-publishes that funder's work and marks itself as a secondary
+	// reporter, so that aggregators do not count the money twice.
+	Publishes bool
 }
 
 // Options carries what a project does not know about itself: who publishes the file,
@@ -60,11 +70,15 @@ type Options struct {
 	// Orgs gives IATI refs, names and types by models organisation id, for
 	// participating-org elements.
 	Orgs map[string]Org
-	// GeneratedAt is written as generated-datetime; the writer reads no clock, so that
-	// output is reproducible. The zero time omits the attribute.
+	// GeneratedAt is written as generated-datetime, and it is "now" for the rules that
+	// compare dates with the present (transactions and actual dates must not be in the
+	// future); the writer reads no clock, so that output is reproducible. The zero time omits
+	// the attribute and applies no such rule.
 	GeneratedAt time.Time
-	// CatalogueURL is the vocabulary-uri of the capability sector; an absolute URL is
-	// best for readers outside capmatch. Empty means DefaultCatalogueURL.
+	// CatalogueURL is the vocabulary-uri of the capability sector: the absolute http(s) URL
+	// of the catalogue (CataloguePath on the deployment's public address). Anything else
+	// (empty, relative) leaves the attribute out: a relative URI means nothing to a reader
+	// outside capmatch.
 	CatalogueURL string
 }
 
@@ -138,10 +152,12 @@ func DACCode(c models.Capability) (code string, name string) {
 //
 // Data that would break the schema is left out rather than written: dates that are not
 // real calendar dates, transactions of unknown type or without a valid date, documents
-// whose URL is not an absolute http(s) URL. Mandatory elements get fallbacks: the title
-// stands in for a missing description, the reporting organisation (as accountable, role
-// 2) for missing participants, the date the project was recorded for missing activity
-// dates, pipeline for an unknown status.
+// whose URL is not an absolute http(s) URL. So is data the IATI Validator's rules refuse
+// (see README.md): transactions dated after GeneratedAt (11.2.1, 11.2.2), actual dates
+// after it (11.1.4). Mandatory elements get fallbacks: the title stands in for a missing
+// description, the reporting organisation (as accountable, role 2) for missing
+// participants, the date the project was recorded for missing activity dates, pipeline for
+// an unknown status. The budget is split into calendar-year periods (7.5.3; see Budgets).
 func Write(w io.Writer, projects []*models.Project, opts Options) error {
 	if clean(opts.ReportingOrg.Ref) == "" || clean(opts.ReportingOrg.Type) == "" {
 		return fmt.Errorf("iati: reporting organisation needs a ref and a type: %w", models.ErrInvalid)
@@ -172,6 +188,12 @@ func Write(w io.Writer, projects []*models.Project, opts Options) error {
 	}
 	if s, ok := dateTime(opts.GeneratedAt); ok {
 		root.Attr = append(root.Attr, xml.Attr{Name: xml.Name{Local: "generated-datetime"}, Value: s})
+	}
+	if clean(opts.ReportingOrg.Ref) == PlaceholderRef {
+		if err := enc.EncodeToken(xml.Comment(" reporting-org/@ref " + PlaceholderRef + " is a placeholder, not a registered " +
+			"organisation identifier (IATI rule 1.14.8): configure the publisher's own (CAPMATCH_IATI_PUBLISHER_REF) before publishing this file ")); err != nil {
+			return fmt.Errorf("iati: write comment: %w", err)
+		}
 	}
 	if err := enc.EncodeToken(root); err != nil {
 		return fmt.Errorf("iati: write root: %w", err)
@@ -361,9 +383,9 @@ func newActivity(p *models.Project, opts *Options) (activity, error) {
 	if s, ok := dateTime(p.UpdatedAt); ok {
 		a.LastUpdated = s
 	}
-	// Re-publishing an activity under someone else's identifier makes capmatch a
-	// secondary reporter.
-	if !strings.HasPrefix(ident, clean(rep.Ref)+"-") {
+	// Re-publishing an activity under someone else's identifier, or one whose funder
+	// publishes its own IATI data, makes capmatch a secondary reporter.
+	if !strings.HasPrefix(ident, clean(rep.Ref)+"-") || funderPublishes(p, opts) {
 		a.ReportingOrg.SecondaryReporter = "1"
 	}
 
@@ -377,7 +399,7 @@ func newActivity(p *models.Project, opts *Options) (activity, error) {
 	a.Participants = participants(p, opts)
 	a.Status = codeElem{Code: statusCode(p.Status)}
 
-	dates, err := activityDates(p)
+	dates, err := activityDates(p, today(opts))
 	if err != nil {
 		return activity{}, err
 	}
@@ -397,7 +419,7 @@ func newActivity(p *models.Project, opts *Options) (activity, error) {
 			{Vocabulary: "1", Code: code, Percentage: "100", Narratives: []narrative{{Text: name}}},
 			{
 				Vocabulary:    "99",
-				VocabularyURI: clean(firstNonEmpty(opts.CatalogueURL, DefaultCatalogueURL)),
+				VocabularyURI: absoluteURL(opts.CatalogueURL),
 				Code:          string(p.Capability),
 				Percentage:    "100",
 				Narratives:    []narrative{{Text: capabilityLabel(p.Capability)}},
@@ -411,20 +433,23 @@ func newActivity(p *models.Project, opts *Options) (activity, error) {
 		if f := p.Funding(); f.Committed >= f.Budget {
 			status = "2" // committed: commitments cover the whole budget
 		}
-		a.Budgets = []budget{{
-			Type:   "1",
-			Status: status,
-			Start:  dateElem{start},
-			End:    dateElem{end},
-			Value:  value{Currency: "USD", ValueDate: start, Amount: p.BudgetUSD},
-		}}
+		for _, b := range Budgets(models.Date(start), models.Date(end), p.BudgetUSD) {
+			a.Budgets = append(a.Budgets, budget{
+				Type:   "1",
+				Status: status,
+				Start:  dateElem{string(b.Start)},
+				End:    dateElem{string(b.End)},
+				Value:  value{Currency: "USD", ValueDate: string(b.Start), Amount: b.AmountUSD},
+			})
+		}
 	}
 
+	now := today(opts)
 	for _, t := range p.Transactions {
 		code, ok := TransactionCode(t.Type)
 		d, dok := isoDate(t.Date)
-		if !ok || !dok {
-			continue
+		if !ok || !dok || (now != "" && d > now) {
+			continue // a future-dated transaction is not one yet (rules 11.2.1, 11.2.2)
 		}
 		tx := transaction{
 			Ref:   clean(t.ID),
@@ -521,13 +546,28 @@ func statusCode(s models.ActivityStatus) string {
 }
 
 // activityDates lists the valid dates: 1 planned start, 2 actual start, 3 planned end,
-// 4 actual end; with none it uses the day the project was recorded as planned start.
-func activityDates(p *models.Project) ([]activityDate, error) {
+// 4 actual end; with none it uses the day the project was recorded as planned start. An
+// actual date after now (rule 11.1.4; the service refuses them, older data may hold one)
+// has not happened: an actual start is written as the planned start when the project has
+// none, an actual end is left out. A project in pipeline has not started, so its actual
+// dates are left out too.
+func activityDates(p *models.Project, now string) ([]activityDate, error) {
+	future := func(d string) bool { return now != "" && d > now }
+	plannedStart, actualStart, actualEnd := p.PlannedStart, p.ActualStart, p.ActualEnd
+	if s, ok := isoDate(actualStart); ok && (future(s) || p.Status == models.StatusPipeline) {
+		if !plannedStart.Valid() {
+			plannedStart = actualStart
+		}
+		actualStart = ""
+	}
+	if s, ok := isoDate(actualEnd); ok && (future(s) || p.Status == models.StatusPipeline) {
+		actualEnd = ""
+	}
 	var out []activityDate
 	for _, d := range []struct {
 		typ  string
 		date models.Date
-	}{{"1", p.PlannedStart}, {"2", p.ActualStart}, {"3", p.PlannedEnd}, {"4", p.ActualEnd}} {
+	}{{"1", plannedStart}, {"2", actualStart}, {"3", p.PlannedEnd}, {"4", actualEnd}} {
 		if s, ok := isoDate(d.date); ok {
 			out = append(out, activityDate{Type: d.typ, ISODate: s})
 		}
@@ -540,6 +580,95 @@ func activityDates(p *models.Project) ([]activityDate, error) {
 		out = append(out, activityDate{Type: "1", ISODate: s})
 	}
 	return out, nil
+}
+
+// today is the date rules compare with the present: GeneratedAt's, "" when it is not set.
+func today(opts *Options) string {
+	if opts.GeneratedAt.IsZero() {
+		return ""
+	}
+	s, _ := isoDate(models.DateOf(opts.GeneratedAt))
+	return s
+}
+
+// funderPublishes reports whether an organisation funding the project (a participant in
+// role 1, or its donor) publishes its own IATI data.
+func funderPublishes(p *models.Project, opts *Options) bool {
+	if o, ok := opts.Orgs[p.DonorOrgID]; ok && p.DonorOrgID != "" && o.Publishes {
+		return true
+	}
+	for _, pt := range p.Participants {
+		if o, ok := opts.Orgs[pt.OrganizationID]; ok && pt.Role == models.RoleFunding && o.Publishes {
+			return true
+		}
+	}
+	return false
+}
+
+// absoluteURL returns s when it is an absolute http(s) URL, else "".
+func absoluteURL(s string) string {
+	u, err := url.Parse(clean(s))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return ""
+	}
+	return u.String()
+}
+
+// BudgetPeriod is one period of a project's budget and the whole dollars allocated to it.
+type BudgetPeriod struct {
+	Start, End models.Date
+	AmountUSD  int64
+}
+
+// Budgets splits a budget over start..end (inclusive) into calendar-year periods, because
+// IATI budgets must not cover more than a year each (IATI Validator rule 7.5.3) and
+// calendar years are what aggregators and most recipient budget cycles group by: the first
+// period runs from start to 31 December, whole years follow, the last runs from 1 January
+// to end; a project within one year gets one period. Each period gets the share of the
+// amount that its number of days is of the whole span (pro rata by days), in whole dollars
+// that sum exactly to amount: every period gets the floor of its share, and the dollars
+// left over go one each to the periods with the largest remainders (the earlier period on a
+// tie). Nil when the dates are not valid, out of order, or the amount is not positive.
+func Budgets(start, end models.Date, amount int64) []BudgetPeriod {
+	s, ok1 := start.Time()
+	e, ok2 := end.Time()
+	if !ok1 || !ok2 || e.Before(s) || amount <= 0 {
+		return nil
+	}
+	var out []BudgetPeriod
+	var days []int64
+	var total int64
+	for from := s; !from.After(e); {
+		to := time.Date(from.Year(), 12, 31, 0, 0, 0, 0, time.UTC)
+		if to.After(e) {
+			to = e
+		}
+		n := int64(to.Sub(from).Hours()/24) + 1
+		out = append(out, BudgetPeriod{Start: models.DateOf(from), End: models.DateOf(to)})
+		days = append(days, n)
+		total += n
+		from = to.AddDate(0, 0, 1)
+	}
+	// amount < 10^10 and total < 4 × 10^6 days: the products fit in an int64.
+	left := amount
+	rem := make([]int64, len(out))
+	for i := range out {
+		share := amount * days[i]
+		out[i].AmountUSD = share / total
+		rem[i] = share % total
+		left -= out[i].AmountUSD
+	}
+	for ; left > 0; left-- {
+		best := -1
+		for i := range rem {
+			if rem[i] >= 0 && (best < 0 || rem[i] > rem[best]) {
+				best = i
+			}
+		}
+		out[best].AmountUSD++
+		rem[best] = -1
+	}
+	return out
 }
 
 // span returns the project's period for budgets and result periods: the planned dates,
@@ -724,32 +853,51 @@ func firstNonEmpty(ss ...string) string {
 	return ""
 }
 
-// Exporter is the models.ActivityExporter port on Write: it publishes as ReportingOrg and names
-// each organization by its IATI reference and type.
+// Exporter is the models.ActivityExporter port on Write: it publishes as Publisher (the
+// coordinating body's registered reference; DefaultPublisher, a documented placeholder, until
+// the deployment configures its own) and names each organization by its IATI reference and
+// type, marking the funders that publish their own data.
 type Exporter struct {
-	// ReportingOrg is the publisher (capmatch's coordinating body); see Options.
-	ReportingOrg Org
-	// CatalogueURL is the capability vocabulary's address; see Options.
-	CatalogueURL string
+	Publisher Org
 }
 
-// DefaultReportingOrg is the publisher used when none is configured: a placeholder reference
-// that an operator replaces with the coordinating body's registered identifier.
-var DefaultReportingOrg = Org{Ref: "XM-CAPMATCH", Name: "capmatch coordination desk", Type: "40"}
+// DefaultPublisher is capmatch's identity as the publisher of IATI exports until the deployment
+// configures its own (CAPMATCH_IATI_PUBLISHER_REF, _NAME, _TYPE): the ref is a documented
+// placeholder (PlaceholderRef), and every export says so.
+var DefaultPublisher = Org{Ref: PlaceholderRef, Name: "capmatch coordination desk", Type: "40"}
+
+// publisher returns the configured publisher, or DefaultPublisher, filling a missing name or
+// type from it.
+func (x Exporter) publisher() Org {
+	if x.Publisher.Ref == "" {
+		return DefaultPublisher
+	}
+	p := x.Publisher
+	if p.Name == "" {
+		p.Name = DefaultPublisher.Name
+	}
+	if p.Type == "" {
+		p.Type = DefaultPublisher.Type
+	}
+	return p
+}
 
 // Export implements models.ActivityExporter.
-func (x Exporter) Export(w io.Writer, projects []*models.Project, orgs map[string]*models.Organization, generatedAt time.Time) error {
+func (x Exporter) Export(w io.Writer, projects []*models.Project, orgs map[string]*models.Organization, generatedAt time.Time, baseURL string) error {
 	byID := make(map[string]Org, len(orgs))
 	for id, o := range orgs {
 		typ := o.IATIType
 		if typ == "" && o.Type == models.OrgGovernment {
 			typ = "10"
 		}
-		byID[id] = Org{Ref: o.IATIRef, Name: o.Name, Type: typ}
+		byID[id] = Org{Ref: o.IATIRef, Name: o.Name, Type: typ, Publishes: o.PublishesIATI}
 	}
-	rep := x.ReportingOrg
-	if rep.Ref == "" {
-		rep = DefaultReportingOrg
-	}
-	return Write(w, projects, Options{ReportingOrg: rep, Orgs: byID, GeneratedAt: generatedAt, CatalogueURL: x.CatalogueURL})
+	return Write(w, projects, Options{ReportingOrg: x.publisher(), Orgs: byID, GeneratedAt: generatedAt,
+		CatalogueURL: strings.TrimRight(baseURL, "/") + CataloguePath})
 }
+
+// Identifier implements models.ActivityExporter.
+func (x Exporter) Identifier(p *models.Project) string { return Identifier(x.publisher().Ref, p) }
+
+// ValidOrgType implements models.ActivityExporter.
+func (Exporter) ValidOrgType(code string) bool { return InCodelist("OrganisationType", code) }

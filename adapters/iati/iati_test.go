@@ -32,7 +32,8 @@ func testOpts() Options {
 			"org-impl":  {Ref: "XI-IATI-GFCE", Name: "GFCE Foundation", Type: "60"},
 			"org-noref": {Name: "Cyber <Readiness> & Co", Type: "70"},
 		},
-		GeneratedAt: time.Date(2025, 3, 4, 5, 6, 7, 0, time.UTC),
+		GeneratedAt:  time.Date(2025, 8, 4, 5, 6, 7, 0, time.UTC),
+		CatalogueURL: "https://capmatch.example.org/api/v1/catalogue",
 	}
 }
 
@@ -180,7 +181,7 @@ func TestWriteValidatesAgainstSchema(t *testing.T) {
 func TestWriteFullContent(t *testing.T) {
 	d := decode(t, write(t, []*models.Project{fullProject()}, testOpts()))
 	assert.Equal(t, "2.03", d.Version)
-	assert.Equal(t, "2025-03-04T05:06:07Z", d.Generated)
+	assert.Equal(t, "2025-08-04T05:06:07Z", d.Generated)
 	require.Len(t, d.Activities, 1)
 	a := d.Activities[0]
 
@@ -211,13 +212,17 @@ func TestWriteFullContent(t *testing.T) {
 	assert.Equal(t, sector{Vocabulary: "1", Code: "22040", Percentage: "100", Narratives: []narrative{{"Information and communication technology (ICT)"}}}, a.Sectors[0])
 	assert.Equal(t, "99", a.Sectors[1].Vocabulary)
 	assert.Equal(t, "cert_setup", a.Sectors[1].Code)
-	assert.Equal(t, "/api/v1/catalogue", a.Sectors[1].VocabularyURI)
+	assert.Equal(t, "https://capmatch.example.org/api/v1/catalogue", a.Sectors[1].VocabularyURI)
 	assert.Equal(t, "100", a.Sectors[1].Percentage)
 	assert.Equal(t, models.Label("en", models.KindCapability, "cert_setup"), a.Sectors[1].Narratives[0].Text)
 
-	require.Len(t, a.Budgets, 1)
-	assert.Equal(t, budget{Type: "1", Status: "2", Start: dateElem{"2024-01-15"}, End: dateElem{"2025-06-30"},
-		Value: value{Currency: "USD", ValueDate: "2024-01-15", Amount: 250000}}, a.Budgets[0])
+	// 2024-01-15..2024-12-31 is 352 days of 533: 165,103.18 → 165,103; the rest, 84,897.
+	assert.Equal(t, []budget{
+		{Type: "1", Status: "2", Start: dateElem{"2024-01-15"}, End: dateElem{"2024-12-31"},
+			Value: value{Currency: "USD", ValueDate: "2024-01-15", Amount: 165103}},
+		{Type: "1", Status: "2", Start: dateElem{"2025-01-01"}, End: dateElem{"2025-06-30"},
+			Value: value{Currency: "USD", ValueDate: "2025-01-01", Amount: 84897}},
+	}, a.Budgets, "one budget per calendar year, pro rata by days")
 
 	var codes []string
 	for _, tx := range a.Transactions {

@@ -108,16 +108,16 @@ func TestLeewayAndRotation(t *testing.T) {
 	// 20 s after expiry is within the leeway; 40 s is not.
 	_, _, _, err = tokens(t, now.Add(80*time.Second), other).Parse(tok)
 	assert.NoError(t, err)
-	_, _, err = tokens(t, now.Add(100*time.Second), other).Parse(tok)
+	_, _, _, err = tokens(t, now.Add(100*time.Second), other).Parse(tok)
 	assert.ErrorIs(t, err, models.ErrUnauthorized)
 
 	// After rotation the old key still verifies, new tokens use the new key.
 	rotated := tokens(t, now, key, other)
-	_, _, err = rotated.Parse(tok)
+	_, _, _, err = rotated.Parse(tok)
 	assert.NoError(t, err)
 	newTok, _, _, err := rotated.Issue(actor, time.Minute)
 	require.NoError(t, err)
-	_, _, err = old.Parse(newTok)
+	_, _, _, err = old.Parse(newTok)
 	assert.ErrorIs(t, err, models.ErrUnauthorized, "the old ring does not know the new key")
 
 	_, err = NewKeyring([]byte("short"))

@@ -64,8 +64,13 @@ func (s *Store) importColl(b *models.ImportBatch) string {
 }
 
 // DeleteImported implements models.ImportStore: rows are deleted by _id (their ids are in the
-// batch) and only while still tagged with the batch.
+// batch) and only while still tagged with the batch. The rows of an IATI import (kind
+// "external"), which can be many and are not listed in the batch, are deleted by their tag.
 func (s *Store) DeleteImported(ctx context.Context, b *models.ImportBatch) error {
+	if b.Kind == models.ImportKindExternal {
+		_, err := s.db.Collection(colExternal).DeleteMany(ctx, bson.D{{Key: "import_batch", Value: b.ID}})
+		return mapErr(err)
+	}
 	if len(b.RowIDs) == 0 {
 		return nil
 	}

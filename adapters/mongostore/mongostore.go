@@ -205,7 +205,7 @@ func (s *Store) Database() *mongo.Database { return s.db }
 
 // collections lists every collection capmatch keeps (import batches add temporary ones).
 var collections = []string{colOrgs, colUsers, colRefresh, colRevocations, colAudit, colSettings, colResets,
-	colNeeds, colOffers, colCountries, colEngagements, colProjects, colNotifications, colImports, colKeys}
+	colNeeds, colOffers, colCountries, colEngagements, colProjects, colNotifications, colImports, colKeys, colExternal}
 
 // EnsureCollections creates every collection capmatch uses that does not exist yet, so that
 // maintenance that works per collection (embedded.FerretDB.IndexIDs) finds them all at

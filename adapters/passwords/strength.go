@@ -1,7 +1,6 @@
 package passwords
 
 import (
-	"fmt"
 	"slices"
 	"strings"
 	"unicode"
@@ -33,17 +32,17 @@ var ErrWeak = models.ErrWeakPassword
 // leaked passwords, English words, names and surnames compiled into the binary, so nothing is
 // fetched at run time) estimates the guesses a password takes. The user's own data (e-mail
 // address and its parts, name) and the service's name count as known words, so "capmatch2026"
-// or a password built from one's own name is refused too. The message says what to do, and
-// never repeats the password.
+// or a password built from one's own name is refused too. The refusal (a
+// *models.WeakPasswordError) says why as a problem code, and never repeats the password.
 func Check(password string, userInputs ...string) error {
 	n := utf8.RuneCountInString(password)
 	switch {
 	case n < MinLength:
-		return fmt.Errorf("%w: must be at least %d characters", ErrWeak, MinLength)
+		return &models.WeakPasswordError{Code: models.ProblemPasswordShort, Args: models.Args{"min": models.ArgInt(MinLength)}}
 	case len(password) > MaxBytes:
-		return fmt.Errorf("%w: must be at most %d bytes", ErrWeak, MaxBytes)
+		return &models.WeakPasswordError{Code: models.ProblemPasswordLong, Args: models.Args{"max": models.ArgInt(MaxBytes)}}
 	case !utf8.ValidString(password):
-		return fmt.Errorf("%w: must be valid UTF-8 text", ErrWeak)
+		return &models.WeakPasswordError{Code: models.ProblemInvalidUTF8}
 	}
 	scored := password
 	if n > MaxScoredRunes {
@@ -51,7 +50,7 @@ func Check(password string, userInputs ...string) error {
 	}
 	words := knownWords(userInputs)
 	if zxcvbn.PasswordStrength(scored, words).Score < MinScore {
-		return fmt.Errorf("%w: is too common or too easy to guess; use a passphrase of several unrelated words", ErrWeak)
+		return &models.WeakPasswordError{Code: models.ProblemPasswordWeak}
 	}
 	// zxcvbn credits a known word with little but often fails to split it from what follows
 	// ("diallo.amadou1" scored as strong): what is left once the user's own words are taken out
@@ -61,7 +60,7 @@ func Check(password string, userInputs ...string) error {
 		rest = strings.ReplaceAll(rest, w, " ")
 	}
 	if rest != strings.ToLower(scored) && zxcvbn.PasswordStrength(rest, words).Score < MinScore {
-		return fmt.Errorf("%w: is built on your name, your e-mail address or the service's name; use a passphrase of several unrelated words", ErrWeak)
+		return &models.WeakPasswordError{Code: models.ProblemPasswordPersonal}
 	}
 	return nil
 }

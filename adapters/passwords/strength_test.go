@@ -6,7 +6,9 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/capmatch/capmatch/models"
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // TestWeakPasswordsAreRefused (issue 13.6): length was the only rule, so "aaaaaaaaaaaa" and
@@ -21,16 +23,23 @@ func TestWeakPasswordsAreRefused(t *testing.T) {
 	} {
 		assert.Error(t, Check(weak, "amadou.diallo@mfa.sn.example", "Amadou Diallo"), weak)
 	}
+	refusal := func(err error) *models.WeakPasswordError {
+		t.Helper()
+		var w *models.WeakPasswordError
+		require.ErrorAs(t, err, &w)
+		assert.ErrorIs(t, err, models.ErrWeakPassword)
+		return w
+	}
 	for _, short := range []string{"", "Tr0ub4dor&3", "ñandú-7kçx"} {
-		err := Check(short)
-		if assert.Error(t, err, short) {
-			assert.Contains(t, err.Error(), "at least 12 characters")
-		}
+		w := refusal(Check(short))
+		assert.Equal(t, models.ProblemPasswordShort, w.Code, short)
+		assert.Equal(t, models.ArgInt(12), w.Args["min"])
 	}
-	err := Check(strings.Repeat("x9!", 400))
-	if assert.Error(t, err) {
-		assert.Contains(t, err.Error(), "1024 bytes")
-	}
+	w := refusal(Check(strings.Repeat("x9!", 400)))
+	assert.Equal(t, models.ProblemPasswordLong, w.Code)
+	assert.Equal(t, models.ArgInt(1024), w.Args["max"])
+	assert.Equal(t, models.ProblemPasswordWeak, refusal(Check("password1234")).Code)
+	assert.Equal(t, models.ProblemPasswordPersonal, refusal(Check("diallo.amadou1", "amadou.diallo@mfa.sn.example", "Amadou Diallo")).Code)
 	for _, strong := range []string{
 		"correct horse battery staple", "demo-ministry-sn!", "Kigali rain on tin roofs at dusk",
 		"mango-otter-quilt-91", "ǂHoan Ju|'hoan dialogue 2031", "les cerfs-volants de Dakar",

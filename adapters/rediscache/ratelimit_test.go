@@ -92,3 +92,35 @@ func TestBlocksAndFailuresExpire(t *testing.T) {
 		})
 	}
 }
+
+// TestRequestWindowCountsAndResets: the public request limit (models.RequestLimiter) allows
+// limit requests a window, then says how long until the window resets, and starts again
+// after it; its counter is apart from the sign-in back-off's under the same key.
+func TestRequestWindowCountsAndResets(t *testing.T) {
+	ctx := context.Background()
+	for name, l := range limiters(t) {
+		t.Run(name, func(t *testing.T) {
+			var _ models.RequestLimiter = l
+			for i := 0; i < 3; i++ {
+				ok, _, err := l.Allow(ctx, "public:192.0.2.1", 3, 500*time.Millisecond)
+				require.NoError(t, err)
+				require.True(t, ok, "request %d is within the limit", i+1)
+			}
+			ok, retry, err := l.Allow(ctx, "public:192.0.2.1", 3, 500*time.Millisecond)
+			require.NoError(t, err)
+			assert.False(t, ok, "the fourth is over the limit")
+			assert.Greater(t, retry, time.Duration(0))
+			assert.LessOrEqual(t, retry, 500*time.Millisecond)
+			ok, _, err = l.Allow(ctx, "public:192.0.2.2", 3, 500*time.Millisecond)
+			require.NoError(t, err)
+			assert.True(t, ok, "another address has its own window")
+			n, _, err := l.Fail(ctx, "public:192.0.2.1", models.Backoff{Free: 5, Base: time.Second, Max: time.Second, Memory: time.Second})
+			require.NoError(t, err)
+			assert.Equal(t, 1, n, "the back-off counts failures apart from requests")
+			assert.Eventually(t, func() bool {
+				ok, _, err := l.Allow(ctx, "public:192.0.2.1", 3, 500*time.Millisecond)
+				return err == nil && ok
+			}, 3*time.Second, 100*time.Millisecond, "the window resets")
+		})
+	}
+}

@@ -395,14 +395,14 @@ func measureStartup(ctx context.Context, uri, db string, n int) (result, error) 
 	if err != nil || len(open) == 0 {
 		return result{}, fmt.Errorf("list open needs: %v", err)
 	}
-	if _, err := app.Matching.OffersForNeedJSON(ctx, coord, open[0].ID, 20); err != nil {
+	if _, err := app.Matching.OffersForNeed(ctx, coord, open[0].ID, 20); err != nil {
 		return result{}, fmt.Errorf("rank offers: %w", err)
 	}
 	oo, _, err := app.Offers.List(ctx, coord, service.OfferListParams{Status: string(models.OfferOpen), Limit: 1})
 	if err != nil || len(oo) == 0 {
 		return result{}, fmt.Errorf("list open offers: %v", err)
 	}
-	if _, err := app.Matching.NeedsForOfferJSON(ctx, coord, oo[0].ID, 20); err != nil {
+	if _, err := app.Matching.NeedsForOffer(ctx, coord, oo[0].ID, 20); err != nil {
 		return result{}, fmt.Errorf("rank needs: %w", err)
 	}
 	served := time.Since(t0)

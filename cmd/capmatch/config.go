@@ -5,9 +5,11 @@ import (
 	"log/slog"
 	"net"
 	"net/mail"
+	"net/url"
 	"strconv"
 	"strings"
 
+	"github.com/capmatch/capmatch/adapters/mailer"
 	"github.com/capmatch/capmatch/adapters/passwords"
 	"github.com/redis/go-redis/v9"
 )
@@ -31,6 +33,12 @@ type config struct {
 	// PprofAddr, when set, serves Go's profiler (net/http/pprof) on a loopback address, for
 	// an operator to profile a running server; never on a public interface.
 	PprofAddr string
+	// SMTP is the parsed CAPMATCH_SMTP_URL (nil: e-mails go to the outbox in the store), with
+	// its sender SMTPFrom (CAPMATCH_SMTP_FROM).
+	SMTP     *mailer.Config
+	SMTPFrom *mail.Address
+	// PublicURL is the site's absolute base URL for links in e-mails (CAPMATCH_PUBLIC_URL).
+	PublicURL string
 }
 
 // embedded reports whether the store runs in-process (no MONGO_URI).
@@ -137,6 +145,36 @@ func loadConfig(getenv func(string) string) (config, error) {
 		}
 	}
 
+	if raw := get("CAPMATCH_SMTP_URL", ""); raw != "" {
+		sc, err := mailer.ParseURL(raw)
+		if err != nil {
+			// The message never repeats the URL: it may carry a password.
+			return c, &configError{"CAPMATCH_SMTP_URL", err.Error()}
+		}
+		c.SMTP = &sc
+		from := get("CAPMATCH_SMTP_FROM", "")
+		if from == "" {
+			return c, &configError{"CAPMATCH_SMTP_FROM", "must be set with CAPMATCH_SMTP_URL: the sender address, e.g. capmatch <noreply@capmatch.example.org>"}
+		}
+		if c.SMTPFrom, err = mailer.ParseFrom(from); err != nil {
+			return c, &configError{"CAPMATCH_SMTP_FROM", err.Error()}
+		}
+	} else if get("CAPMATCH_SMTP_FROM", "") != "" {
+		if _, err := mailer.ParseFrom(get("CAPMATCH_SMTP_FROM", "")); err != nil {
+			return c, &configError{"CAPMATCH_SMTP_FROM", err.Error()}
+		}
+	}
+	c.PublicURL = get("CAPMATCH_PUBLIC_URL", "")
+	if c.PublicURL == "" {
+		_, port, _ := net.SplitHostPort(c.Addr)
+		c.PublicURL = "http://localhost:" + port
+	} else {
+		var err error
+		if c.PublicURL, err = parsePublicURL(c.PublicURL); err != nil {
+			return c, err
+		}
+	}
+
 	switch lvl := strings.ToLower(get("CAPMATCH_LOG_LEVEL", "info")); lvl {
 	case "debug":
 		c.LogLevel = slog.LevelDebug
@@ -150,4 +188,16 @@ func loadConfig(getenv func(string) string) (config, error) {
 		return c, &configError{"CAPMATCH_LOG_LEVEL", fmt.Sprintf("%q must be debug, info, warn or error", lvl)}
 	}
 	return c, nil
+}
+
+// parsePublicURL checks CAPMATCH_PUBLIC_URL, the site's absolute base URL, and returns it
+// without a trailing slash. It is the one reading of the variable: the links in e-mails
+// (Config.PublicURL, which defaults to localhost) and the absolute URLs of IATI exports
+// (dataConfig, which falls back to the request's address) both take it from here.
+func parsePublicURL(raw string) (string, error) {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		return "", &configError{"CAPMATCH_PUBLIC_URL", fmt.Sprintf("%q must be an absolute http(s) URL without credentials, query or fragment, e.g. https://capmatch.example.org", raw)}
+	}
+	return strings.TrimRight(u.String(), "/"), nil
 }

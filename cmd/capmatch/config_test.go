@@ -18,6 +18,8 @@ func TestLoadConfigDefaults(t *testing.T) {
 	assert.True(t, c.embedded())
 	assert.True(t, c.Demo, "demo defaults to true in embedded mode")
 	assert.Equal(t, slog.LevelInfo, c.LogLevel)
+	assert.Nil(t, c.SMTP, "no SMTP server: e-mails go to the outbox")
+	assert.Equal(t, "http://localhost:8080", c.PublicURL)
 
 	c, err = loadConfig(env(map[string]string{"MONGO_URI": "mongodb://db:27017/?replicaSet=rs0"}))
 	require.NoError(t, err)
@@ -67,6 +69,16 @@ func TestLoadConfigValidation(t *testing.T) {
 		{"profiler on every interface", map[string]string{"CAPMATCH_PPROF_ADDR": ":6060"}, "CAPMATCH_PPROF_ADDR"},
 		{"profiler on a public address", map[string]string{"CAPMATCH_PPROF_ADDR": "0.0.0.0:6060"}, "CAPMATCH_PPROF_ADDR"},
 		{"profiler without port", map[string]string{"CAPMATCH_PPROF_ADDR": "127.0.0.1"}, "CAPMATCH_PPROF_ADDR"},
+		{"smtp ok", map[string]string{"CAPMATCH_SMTP_URL": "smtp://desk:secret@mail.example.org:587", "CAPMATCH_SMTP_FROM": "capmatch <noreply@capmatch.example.org>"}, ""},
+		{"smtps ok", map[string]string{"CAPMATCH_SMTP_URL": "smtps://mail.example.org", "CAPMATCH_SMTP_FROM": "noreply@capmatch.example.org"}, ""},
+		{"smtp bad scheme", map[string]string{"CAPMATCH_SMTP_URL": "http://mail.example.org", "CAPMATCH_SMTP_FROM": "noreply@capmatch.example.org"}, "CAPMATCH_SMTP_URL"},
+		{"smtp no host", map[string]string{"CAPMATCH_SMTP_URL": "smtp://", "CAPMATCH_SMTP_FROM": "noreply@capmatch.example.org"}, "CAPMATCH_SMTP_URL"},
+		{"smtp bad parameter", map[string]string{"CAPMATCH_SMTP_URL": "smtp://u:p@mail.example.org?tls=0", "CAPMATCH_SMTP_FROM": "noreply@capmatch.example.org"}, "CAPMATCH_SMTP_URL"},
+		{"smtp without from", map[string]string{"CAPMATCH_SMTP_URL": "smtp://mail.example.org"}, "CAPMATCH_SMTP_FROM"},
+		{"smtp bad from", map[string]string{"CAPMATCH_SMTP_URL": "smtp://mail.example.org", "CAPMATCH_SMTP_FROM": "capmatch"}, "CAPMATCH_SMTP_FROM"},
+		{"public url ok", map[string]string{"CAPMATCH_PUBLIC_URL": "https://capmatch.example.org/"}, ""},
+		{"public url relative", map[string]string{"CAPMATCH_PUBLIC_URL": "capmatch.example.org"}, "CAPMATCH_PUBLIC_URL"},
+		{"public url with query", map[string]string{"CAPMATCH_PUBLIC_URL": "https://capmatch.example.org/?x=1"}, "CAPMATCH_PUBLIC_URL"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -83,4 +95,16 @@ func TestLoadConfigValidation(t *testing.T) {
 			assert.NotContains(t, err.Error(), "\n", "one line")
 		})
 	}
+}
+
+// TestSMTPURLErrorNeverShowsThePassword: a bad CAPMATCH_SMTP_URL is named in one line that does
+// not repeat the URL (it may carry a password).
+func TestSMTPURLErrorNeverShowsThePassword(t *testing.T) {
+	_, err := loadConfig(env(map[string]string{"CAPMATCH_SMTP_URL": "smtp://desk:hunter2-secret@mail.example.org:99999"}))
+	require.Error(t, err)
+	assert.True(t, strings.HasPrefix(err.Error(), "configuration: CAPMATCH_SMTP_URL: "), err.Error())
+	assert.NotContains(t, err.Error(), "hunter2-secret")
+	c, err := loadConfig(env(map[string]string{"CAPMATCH_PUBLIC_URL": "https://capmatch.example.org/"}))
+	require.NoError(t, err)
+	assert.Equal(t, "https://capmatch.example.org", c.PublicURL)
 }

@@ -23,9 +23,11 @@ import (
 
 	"github.com/capmatch/capmatch/adapters/embedded"
 	"github.com/capmatch/capmatch/adapters/jwtauth"
+	"github.com/capmatch/capmatch/adapters/mailer"
 	"github.com/capmatch/capmatch/adapters/mongostore"
 	"github.com/capmatch/capmatch/adapters/rediscache"
 	"github.com/capmatch/capmatch/api"
+	"github.com/capmatch/capmatch/i18n"
 	"github.com/capmatch/capmatch/models"
 	"github.com/capmatch/capmatch/service"
 )
@@ -58,6 +60,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
+	data, err := loadDataConfig(getenv)
+	if err != nil {
+		return err
+	}
 
 	cmd := "serve"
 	if len(args) > 1 {
@@ -74,7 +80,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return fmt.Errorf("unknown command %q (commands: serve, healthcheck, user create)", cmd)
 	}
 
-	st, err := openStack(ctx, cfg, hooks, log, stderr)
+	st, err := openStack(ctx, cfg, hooks, data, log, stderr)
 	if err != nil {
 		return err
 	}
@@ -83,7 +89,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if cmd == "user" {
 		return userCommand(ctx, args[2:], getenv, stdout, st.app)
 	}
-	return serve(ctx, cfg, log, st)
+	return serve(ctx, cfg, data, log, st)
 }
 
 // stack is everything the program runs on, opened in order and closed in reverse.
@@ -116,7 +122,7 @@ func webhookOptions(getenv func(string) string) (service.WebhookOptions, error) 
 }
 
 // openStack starts or connects to the store and the cache and wires the use cases on them.
-func openStack(ctx context.Context, cfg config, hooks service.WebhookOptions, log *slog.Logger, stderr io.Writer) (st *stack, err error) {
+func openStack(ctx context.Context, cfg config, hooks service.WebhookOptions, data dataConfig, log *slog.Logger, stderr io.Writer) (st *stack, err error) {
 	st = &stack{mode: "external", cacheMode: "external"}
 	defer func() {
 		if err != nil {
@@ -195,18 +201,31 @@ func openStack(ctx context.Context, cfg config, hooks service.WebhookOptions, lo
 	}
 
 	st.bus = rediscache.NewBus(st.cache, models.NewID(time.Now()), log)
+	var mail service.MailOptions
+	if cfg.SMTP != nil {
+		mail.Transport = mailer.New(*cfg.SMTP, cfg.SMTPFrom)
+	}
 	st.app = service.New(service.Deps{
 		Store:      st.store,
 		Bus:        st.bus,
 		Passwords:  passwords.Argon2id{},
-		Activities: iati.Exporter{},
+		Activities: iati.Exporter{Publisher: data.Publisher},
+		AidData:    iati.Importer{},
 		Limiter:    rediscache.NewRateLimiter(st.cache),
 		Access:     jwtauth.New(ring, time.Now),
 		Log:        log,
 		CursorKey:  secret,
 		Rankings:   rediscache.NewRankings(st.cache, 24*time.Hour),
 		Webhooks:   hooks,
+		Texts:      i18n.Default(),
+		Mail:       mail,
+		PublicURL:  cfg.PublicURL,
+		IATI:       data.IATI,
+		OpenData:   data.OpenData,
 	})
+	if data.Publisher.Ref == "" {
+		log.Warn("IATI exports name the placeholder publisher XM-CAPMATCH; set CAPMATCH_IATI_PUBLISHER_REF to your registered organisation identifier")
+	}
 	// Finish what a crash may have interrupted: imports roll back or stay committed, accepts
 	// complete or undo. Both are idempotent.
 	if err := st.app.RecoverImports(ctx); err != nil {
@@ -239,6 +258,12 @@ func openStack(ctx context.Context, cfg config, hooks service.WebhookOptions, lo
 			log.Info("demo account", "email", a.Email, "password", a.Password, "role", string(a.Role), "organization", a.OrgKey)
 		}
 	}
+	// The PoC part of every readiness profile follows the directory (a store written before it
+	// was derived, or a replica stopped half-way, is brought in line).
+	if err := st.app.PoCs.Rederive(ctx); err != nil {
+		log.Warn("points of contact readiness not derived; it is at the next start", "err", err)
+	}
+	log.Info("e-mail", "mode", st.app.Mailer.Mode(), "public_url", cfg.PublicURL)
 	return st, nil
 }
 
@@ -258,18 +283,21 @@ func accessKeyring(secret []byte, cfg config) (*jwtauth.Keyring, error) {
 
 // serve runs the HTTP server and the background sync until ctx ends, then shuts down in order:
 // readiness 503, in-flight requests finish, background work stops, then the stack closes.
-func serve(ctx context.Context, cfg config, log *slog.Logger, st *stack) error {
+func serve(ctx context.Context, cfg config, data dataConfig, log *slog.Logger, st *stack) error {
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
-	bgDone := make(chan struct{}, 3)
+	bgDone := make(chan struct{}, 5)
 	go func() { st.bus.Run(bg, st.app.Sync, time.Second); bgDone <- struct{}{} }()
 	go func() { st.app.Sync.RunReconciler(bg, 30*time.Second); bgDone <- struct{}{} }()
 	// Webhook deliveries run until shutdown; what is still queued then is lost (in memory).
 	go func() { st.app.Notifications.Run(bg); bgDone <- struct{}{} }()
+	// E-mails (communication checks) likewise; and expired checks are closed every minute.
+	go func() { st.app.Mailer.Run(bg); bgDone <- struct{}{} }()
+	go func() { st.app.PoCChecks.RunSweeper(bg, time.Minute); bgDone <- struct{}{} }()
 	defer func() {
 		stopBG()
-		<-bgDone
-		<-bgDone
-		<-bgDone
+		for range 5 {
+			<-bgDone
+		}
 	}()
 
 	srv := api.New(api.Deps{
@@ -277,6 +305,8 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, st *stack) error {
 		Version: version,
 		Checks:  []api.Check{{Name: "store", Ping: st.store}, {Name: "cache", Ping: st.cache}},
 		App:     st.app,
+		// The IATI import streams its body; every other route keeps the 1 MiB limit.
+		IATIImportMaxBytes: data.IATIImportMaxBytes,
 	})
 	if err := srv.RegisterNotificationMetrics(); err != nil {
 		return fmt.Errorf("metrics: %w", err)

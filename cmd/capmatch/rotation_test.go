@@ -36,7 +36,7 @@ func TestJWTPreviousSecret(t *testing.T) {
 	// A new token is signed with the current key (its kid).
 	ring, err := jwtauth.NewKeyring([]byte(current))
 	require.NoError(t, err)
-	actor, _, err := jwtauth.New(ring, time.Now).Parse(login.AccessToken)
+	actor, _, _, err := jwtauth.New(ring, time.Now).Parse(login.AccessToken)
 	require.NoError(t, err, "signed with CAPMATCH_JWT_SECRET")
 
 	me := func(token string) int {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/capmatch/capmatch/i18n"
 	"github.com/capmatch/capmatch/models"
 	"github.com/capmatch/capmatch/service"
 )
@@ -60,13 +61,14 @@ func userCommand(ctx context.Context, args []string, getenv func(string) string,
 	return nil
 }
 
-// explain turns a validation error into one readable line per field.
+// explain turns a validation error into one readable line, each field's problem written in
+// English from the catalog.
 func explain(err error) error {
 	var de *models.Error
 	if errors.As(err, &de) && len(de.Fields) > 0 {
 		msg := de.Detail
-		for _, f := range de.Fields {
-			msg += fmt.Sprintf("; %s %s", f.Field, f.Message)
+		for _, f := range i18n.Default().For("en").FieldErrors(de.Fields) {
+			msg += fmt.Sprintf("; %s: %s", f.Field, f.Message)
 		}
 		return errors.New(msg)
 	}

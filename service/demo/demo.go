@@ -41,6 +41,9 @@ type Data struct {
 	Needs     []models.Need
 	Offers    []models.Offer
 	Readiness []models.CountryProfile
+	// PoCs are the directory entries (Points of Contact) of the states whose readiness says
+	// they nominated some.
+	PoCs []models.PoCDirectory
 }
 
 // fallbackToday is used when Build is given something that is not a calendar date, so that
@@ -65,6 +68,7 @@ func Build(today models.Date) Data {
 		Needs:     c.needs(),
 		Offers:    c.offers(),
 		Readiness: c.readiness(),
+		PoCs:      c.pocs(),
 	}
 }
 

@@ -415,3 +415,29 @@ func hasCap(list []models.Capability, c models.Capability) bool {
 	}
 	return false
 }
+
+// TestDemoPoCsAreValidAndAgreeWithReadiness: every demo contact passes the validation a
+// ministry's entry gets, and exactly the states whose readiness says "nominated" have some.
+func TestDemoPoCsAreValidAndAgreeWithReadiness(t *testing.T) {
+	d := Build("2027-01-15")
+	nominated := map[string]bool{}
+	for _, p := range d.Readiness {
+		if p.Readiness.PoCNominated {
+			nominated[p.ISO] = true
+		}
+	}
+	listed := map[string]bool{}
+	for _, dir := range d.PoCs {
+		listed[dir.ISO] = true
+		assert.Len(t, dir.Items, 2, dir.ISO)
+		for _, p := range dir.Items {
+			cp := p
+			cp.Normalize()
+			assert.NoError(t, cp.Validate(), "%s %s", dir.ISO, p.ID)
+			assert.Equal(t, p, cp, "%s %s is stored normalized", dir.ISO, p.ID)
+			assert.True(t, models.ValidID(p.ID), p.ID)
+		}
+		assert.True(t, dir.Readiness(time.Now()).Nominated)
+	}
+	assert.Equal(t, nominated, listed)
+}

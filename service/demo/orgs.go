@@ -131,6 +131,11 @@ var orgTable = []orgSpec{
 	{OrgCoordinationDesk, "capmatch coordination desk (GFCE-style Clearing House)", models.OrgCoordinator, "", "", ""},
 }
 
+// iatiPublishers are the demo donors that publish their own activities to IATI under the
+// refs above (the Netherlands MFA, the European Commission, the World Bank, Australia's
+// DFAT), so that capmatch's export reports their projects as a secondary reporter.
+var iatiPublishers = map[string]bool{orgNL: true, orgEU: true, orgWB: true, orgAUS: true}
+
 // orgs builds the organisations, all created on the same day some months ago: the demo
 // marketplace was set up before anyone posted in it.
 func (c clock) orgs() []models.Organization {
@@ -139,7 +144,7 @@ func (c clock) orgs() []models.Organization {
 	for _, s := range orgTable {
 		out = append(out, models.Organization{
 			ID: s.id, Name: s.name, Type: s.typ, Country: s.country,
-			IATIRef: s.iatiRef, IATIType: s.iatiType,
+			IATIRef: s.iatiRef, IATIType: s.iatiType, PublishesIATI: iatiPublishers[s.id],
 			CreatedAt: created, UpdatedAt: created, Version: 1,
 		})
 	}

@@ -11,6 +11,11 @@ import (
 
 // PutEngagement inserts or replaces an engagement unless a newer version is held.
 func (m *Model) PutEngagement(e *models.Engagement) bool {
+	if e.Messages == nil {
+		// An engagement stored without a thread (by a version that wrote none as null)
+		// reads as one with an empty thread.
+		e.Messages = []models.EngagementMessage{}
+	}
 	m.mu.Lock()
 	if m.engagements == nil {
 		m.engagements = map[string]*models.Engagement{}

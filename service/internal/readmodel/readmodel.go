@@ -62,9 +62,11 @@ type Model struct {
 	// engagements and projects: see delivery.go.
 	engagements map[string]*models.Engagement
 	projects    map[string]*models.Project
-	gen         uint64
-	epoch       uint32 // counts Loads (BeginLoad)
-	observers   []func(Change)
+	// external activities imported from IATI files: see external.go.
+	external  map[string]*models.ExternalActivity
+	gen       uint64
+	epoch     uint32 // counts Loads (BeginLoad)
+	observers []func(Change)
 }
 
 // New returns an empty model.

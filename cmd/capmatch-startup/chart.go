@@ -15,16 +15,16 @@ func table(rs []result, words int) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "\n%d cores (GOMAXPROCS %d); descriptions of %d words; load average at the end: %s\n\n",
 		runtime.NumCPU(), runtime.GOMAXPROCS(0), words, loadavg())
-	b.WriteString("| needs + offers | ready (load, index) | its CPU | + bus-connect reconcile | + first reads | CPU in all | the store alone | VmHWM (peak RSS) | VmRSS at the end | live heap | GOMEMLIMIT | load average |\n")
+	b.WriteString("| needs + offers | ready (load, index) | its CPU | + bus-connect reconcile | + first reads | CPU in all | the store alone | VmHWM (peak RSS) | VmRSS at the end | live heap | GOMEMLIMIT | load average (start → end) |\n")
 	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, r := range rs {
 		limit := r.GoMemLimit
 		if limit == "" {
 			limit = "none"
 		}
-		fmt.Fprintf(&b, "| %s + %s | %.1f s | %.1f s | %.1f s | %.1f s | %.1f s | %.1f s | %.0f MiB | %.0f MiB | %.0f MiB | %s | %.1f |\n",
+		fmt.Fprintf(&b, "| %s + %s | %.1f s | %.1f s | %.1f s | %.1f s | %.1f s | %.1f s | %.0f MiB | %.0f MiB | %.0f MiB | %s | %.1f → %.1f |\n",
 			thousands(r.Needs), thousands(r.Offers), r.ReadyS, r.ReadyCPUS, r.ConnectS, r.ServedS-r.ReadyS-r.ConnectS, r.CPUS, r.StoreS,
-			r.HWMMiB, r.RSSMiB, r.HeapMiB, limit, r.Load1)
+			r.HWMMiB, r.RSSMiB, r.HeapMiB, limit, r.Load1Start, r.Load1)
 	}
 	return b.String()
 }

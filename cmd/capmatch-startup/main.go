@@ -16,12 +16,15 @@
 //
 // The measured process (this program with -measure) does what cmd/capmatch does before it
 // listens: service.New on adapters/mongostore and Redis (the in-process miniredis), import
-// and engagement recovery and App.Start, the full load of the read model and the matching
-// index ("ready": the listener would open now). It then runs the reload the event bus's
+// and engagement recovery, App.Start (the full load of the read model and the matching index)
+// and the derivation of the PoC readiness ("ready": the listener would open now). It then runs the reload the event bus's
 // connection triggers right after (Sync.Connected, "bus-connect reconcile") and serves a
 // list page, a search and both directions of ranking through the service ("served"). Memory
 // is read at the end: VmHWM is the peak of the whole run. -gomemlimit sets the measured
 // process's GOMEMLIMIT (the Kubernetes manifest's value is what a pod runs with).
+//
+// -fill only fills the databases of -sizes (so that filling does not weigh on a measurement
+// that follows it), and measures nothing.
 //
 // Timings depend on what else the machine runs; the table says the load average seen.
 package main
@@ -50,6 +53,7 @@ import (
 	"github.com/capmatch/capmatch/adapters/mongostore"
 	"github.com/capmatch/capmatch/adapters/rediscache"
 	"github.com/capmatch/capmatch/bench/synth"
+	"github.com/capmatch/capmatch/i18n"
 	"github.com/capmatch/capmatch/models"
 	"github.com/capmatch/capmatch/service"
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -78,7 +82,8 @@ type result struct {
 	ReadyCPUS  float64 `json:"ready_cpu_s"` // the same, until ready
 	StoreS     float64 `json:"store_s"`     // the store alone: one raw read of both collections, before the run
 	GoMemLimit string  `json:"gomemlimit"`
-	Load1      float64 `json:"load1"` // 1-minute load average when the run ended
+	Load1Start float64 `json:"load1_start"` // 1-minute load average when the run began
+	Load1      float64 `json:"load1"`       // 1-minute load average when the run ended
 }
 
 func main() {
@@ -104,6 +109,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	db := fs.String("db", "", "internal: the database, for -measure")
 	n := fs.Int("n", 0, "internal: the size, for -measure")
 	profile := fs.String("cpuprofile", "", "write a CPU profile of each measured start-up to this file (the size is appended)")
+	fillOnly := fs.Bool("fill", false, "only fill the databases of -sizes; measure nothing")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -151,6 +157,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if err := seedStore(ctx, ferret, name, size, *seed, *words, stderr); err != nil {
 			return fmt.Errorf("fill %s: %w", name, err)
 		}
+		if *fillOnly {
+			continue
+		}
 		for range *reps {
 			scan, err := scanStore(ctx, ferret.URI(), name)
 			if err != nil {
@@ -164,11 +173,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			if err != nil {
 				return fmt.Errorf("measure %d: %w", size, err)
 			}
-			fmt.Fprintf(stderr, "N=%d: ready %.2f s (CPU %.2f s), bus-connect reconcile %.2f s, served %.2f s, CPU %.2f s, store alone %.2f s, VmHWM %.0f MiB, VmRSS %.0f MiB, live heap %.0f MiB (load %.1f)\n",
-				size, r.ReadyS, r.ReadyCPUS, r.ConnectS, r.ServedS, r.CPUS, scan.Seconds(), r.HWMMiB, r.RSSMiB, r.HeapMiB, r.Load1)
+			fmt.Fprintf(stderr, "N=%d: ready %.2f s (CPU %.2f s), bus-connect reconcile %.2f s, served %.2f s, CPU %.2f s, store alone %.2f s, VmHWM %.0f MiB, VmRSS %.0f MiB, live heap %.0f MiB (load %.1f → %.1f)\n",
+				size, r.ReadyS, r.ReadyCPUS, r.ConnectS, r.ServedS, r.CPUS, scan.Seconds(), r.HWMMiB, r.RSSMiB, r.HeapMiB, r.Load1Start, r.Load1)
 			r.StoreS = scan.Seconds()
 			results = append(results, r)
 		}
+	}
+	if *fillOnly {
+		return nil
 	}
 	fmt.Fprint(stdout, table(results, *words))
 	if *out != "" {
@@ -347,6 +359,7 @@ func measureStartup(ctx context.Context, uri, db string, n int) (result, error) 
 		return result{}, errors.New("-measure needs -mongo and -db")
 	}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	loadStart := loadAverage()
 	t0 := time.Now()
 	st, err := mongostore.Open(ctx, uri, db, mongostore.Options{Logger: quiet})
 	if err != nil {
@@ -364,7 +377,7 @@ func measureStartup(ctx context.Context, uri, db string, n int) (result, error) 
 	}
 	defer cache.Close()
 	app := service.New(service.Deps{Store: st, Bus: rediscache.NewBus(cache, "startup", quiet), Log: quiet,
-		CursorKey: []byte("startup"), Rankings: rediscache.NewRankings(cache, time.Hour)})
+		CursorKey: []byte("startup"), Rankings: rediscache.NewRankings(cache, time.Hour), Texts: i18n.Default()})
 	if err := app.RecoverImports(ctx); err != nil {
 		return result{}, err
 	}
@@ -372,6 +385,9 @@ func measureStartup(ctx context.Context, uri, db string, n int) (result, error) 
 		return result{}, err
 	}
 	if err := app.Engagements.Recover(ctx); err != nil {
+		return result{}, err
+	}
+	if err := app.PoCs.Rederive(ctx); err != nil {
 		return result{}, err
 	}
 	ready := time.Since(t0)
@@ -407,7 +423,7 @@ func measureStartup(ctx context.Context, uri, db string, n int) (result, error) 
 	}
 	served := time.Since(t0)
 	r := result{N: n, Needs: needs, Offers: offers, ReadyS: ready.Seconds(), ConnectS: connect.Seconds(), ServedS: served.Seconds(),
-		ReadyCPUS: readyCPU.Seconds(), GoMemLimit: os.Getenv("GOMEMLIMIT")}
+		ReadyCPUS: readyCPU.Seconds(), GoMemLimit: os.Getenv("GOMEMLIMIT"), Load1Start: loadStart}
 	r.HWMMiB, r.RSSMiB = procStatus("VmHWM"), procStatus("VmRSS")
 	runtime.GC()
 	var ms runtime.MemStats

@@ -13,8 +13,8 @@ import (
 // table renders the measurements as Markdown.
 func table(rs []result, words int) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "\n%d cores (GOMAXPROCS %d); descriptions of %d words; load average at the end: %s\n\n",
-		runtime.NumCPU(), runtime.GOMAXPROCS(0), words, loadavg())
+	fmt.Fprintf(&b, "\n%d cores (GOMAXPROCS %d); descriptions of %d words; 1-minute load average during the runs: %s\n\n",
+		runtime.NumCPU(), runtime.GOMAXPROCS(0), words, loadRange(rs))
 	b.WriteString("| needs + offers | ready (load, index) | its CPU | + bus-connect reconcile | + first reads | CPU in all | the store alone | VmHWM (peak RSS) | VmRSS at the end | live heap | GOMEMLIMIT | load average (start → end) |\n")
 	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, r := range rs {
@@ -23,19 +23,22 @@ func table(rs []result, words int) string {
 			limit = "none"
 		}
 		fmt.Fprintf(&b, "| %s + %s | %.1f s | %.1f s | %.1f s | %.1f s | %.1f s | %.1f s | %.0f MiB | %.0f MiB | %.0f MiB | %s | %.1f → %.1f |\n",
-			thousands(r.Needs), thousands(r.Offers), r.ReadyS, r.ReadyCPUS, r.ConnectS, r.ServedS-r.ReadyS-r.ConnectS, r.CPUS, r.StoreS,
+			thousands(r.Needs), thousands(r.Offers), r.ReadyS, r.ReadyCPUS, r.ConnectS, max(0, r.ServedS-r.ReadyS-r.ConnectS), r.CPUS, r.StoreS,
 			r.HWMMiB, r.RSSMiB, r.HeapMiB, limit, r.Load1Start, r.Load1)
 	}
 	return b.String()
 }
 
-// loadavg returns the three load averages, or "?" where /proc is missing.
-func loadavg() string {
-	f := strings.Fields(readFile("/proc/loadavg"))
-	if len(f) < 3 {
+// loadRange is the lowest and highest 1-minute load average the runs saw.
+func loadRange(rs []result) string {
+	if len(rs) == 0 {
 		return "?"
 	}
-	return strings.Join(f[:3], " ")
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, r := range rs {
+		lo, hi = min(lo, r.Load1Start, r.Load1), max(hi, r.Load1Start, r.Load1)
+	}
+	return fmt.Sprintf("%.1f–%.1f", lo, hi)
 }
 
 func thousands(n int) string {
@@ -48,10 +51,10 @@ func thousands(n int) string {
 
 // Chart geometry: two linear panels side by side.
 const (
-	width, height = 900, 430
+	width, height = 900, 460
 	panelW        = 340
 	panelH        = 260
-	top           = 86
+	top           = 130
 )
 
 // series is one line of a panel.
@@ -76,17 +79,20 @@ func (p panel) y(v float64) float64 { return top + panelH - v/p.yMax*panelH }
 
 // chart draws start-up time (left) and memory (right) against N, with the issue's targets.
 func chart(rs []result) string {
-	var xs, ready, served, hwm, heap []float64
+	var xs, ready, served, cpu, store, hwm, heap []float64
 	for _, r := range rs {
 		xs = append(xs, float64(r.N))
 		ready = append(ready, r.ReadyS)
-		served = append(served, r.ServedS+r.ConnectS)
+		served = append(served, r.ServedS) // ServedS counts from the start: it includes ConnectS
+		cpu = append(cpu, r.ReadyCPUS)
+		store = append(store, r.StoreS)
 		hwm = append(hwm, r.HWMMiB)
 		heap = append(heap, r.HeapMiB)
 	}
 	xMax := niceCeil(maxOf(xs))
 	left := panel{left: 70, title: "Start-up time", unit: "s", xMax: xMax,
-		lines:  []series{{"ready (load + index)", "#2c6fbb", ready}, {"+ bus-connect reconcile and first reads", "#7fb3e6", served}},
+		lines: []series{{"ready (load + index)", "#2c6fbb", ready}, {"+ bus-connect reconcile and first reads", "#7fb3e6", served},
+			{"the store alone (raw read of both collections)", "#999999", store}, {"the replica's CPU until ready", "#27ae60", cpu}},
 		target: 30, targetLabel: "target 30 s at 100k + 100k"}
 	left.yMax = niceCeil(max(maxOf(ready), maxOf(served), left.target))
 	right := panel{left: 70 + panelW + 110, title: "Memory", unit: "MiB", xMax: xMax,
@@ -101,8 +107,8 @@ func chart(rs []result) string {
 	for _, p := range []panel{left, right} {
 		drawPanel(&b, p, xs)
 	}
-	fmt.Fprintf(&b, `<text x="20" y="%d" font-size="11" fill="#555">go run ./cmd/capmatch-startup (bench/synth data, seed 42) · load average when it finished: %s</text>`+"\n",
-		height-8, html.EscapeString(loadavg()))
+	fmt.Fprintf(&b, `<text x="20" y="%d" font-size="11" fill="#555">go run ./cmd/capmatch-startup (bench/synth data, seed 42) · 1-minute load average during the runs: %s</text>`+"\n",
+		height-8, html.EscapeString(loadRange(rs)))
 	b.WriteString("</svg>\n")
 	return b.String()
 }
@@ -131,9 +137,10 @@ func niceCeil(v float64) float64 {
 
 func drawPanel(b *strings.Builder, p panel, xs []float64) {
 	esc := html.EscapeString
-	fmt.Fprintf(b, `<text x="%.1f" y="%d" font-size="13" font-weight="bold">%s</text>`+"\n", p.left, top-40, esc(p.title))
+	legend := top - 10 - 14*len(p.lines) // the first legend line's baseline
+	fmt.Fprintf(b, `<text x="%.1f" y="%d" font-size="13" font-weight="bold">%s</text>`+"\n", p.left, legend-16, esc(p.title))
 	for i, s := range p.lines {
-		fmt.Fprintf(b, `<text x="%.1f" y="%d" fill="%s">%s %s</text>`+"\n", p.left, top-24+14*i, s.color, "—", esc(s.name))
+		fmt.Fprintf(b, `<text x="%.1f" y="%d" fill="%s">%s %s</text>`+"\n", p.left, legend+14*i, s.color, "—", esc(s.name))
 	}
 	fmt.Fprintf(b, `<rect x="%.1f" y="%d" width="%d" height="%d" fill="none" stroke="#999"/>`+"\n", p.left, top, panelW, panelH)
 	for i := 0; i <= 5; i++ {
@@ -163,9 +170,12 @@ func drawPanel(b *strings.Builder, p panel, xs []float64) {
 			fmt.Fprintf(b, `<circle cx="%.1f" cy="%.1f" r="3.5" fill="%s"/>`+"\n", p.x(x), p.y(s.ys[i]), s.color)
 		}
 	}
-	// Label the first series' points.
-	if len(p.lines) > 0 {
-		s := p.lines[0]
+	// Label the points of the first series and, when there are more, of the last.
+	labelled := p.lines
+	if len(labelled) > 2 {
+		labelled = []series{p.lines[0], p.lines[len(p.lines)-1]}
+	}
+	for _, s := range labelled {
 		for i, x := range xs {
 			fmt.Fprintf(b, `<text x="%.1f" y="%.1f" font-size="11" fill="%s" text-anchor="end">%s</text>`+"\n", p.x(x)-5, p.y(s.ys[i])-7,
 				s.color, strconv.FormatFloat(s.ys[i], 'f', 1, 64))

@@ -23,6 +23,9 @@
 // is read at the end: VmHWM is the peak of the whole run. -gomemlimit sets the measured
 // process's GOMEMLIMIT (the Kubernetes manifest's value is what a pod runs with).
 //
+// -results keeps each measurement (a JSON line), and -plot draws the table and the chart again
+// from such a file without measuring.
+//
 // -fill only fills the databases of -sizes (so that filling does not weigh on a measurement
 // that follows it), and measures nothing.
 //
@@ -110,6 +113,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	n := fs.Int("n", 0, "internal: the size, for -measure")
 	profile := fs.String("cpuprofile", "", "write a CPU profile of each measured start-up to this file (the size is appended)")
 	fillOnly := fs.Bool("fill", false, "only fill the databases of -sizes; measure nothing")
+	resultsFile := fs.String("results", "", "also write each measurement to this file, one JSON object a line")
+	plot := fs.String("plot", "", "measure nothing: write the table and the chart of the measurements in this file (written by -results)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -130,6 +135,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		return json.NewEncoder(stdout).Encode(r)
+	}
+	if *plot != "" {
+		results, err := readResults(*plot)
+		if err != nil {
+			return err
+		}
+		return report(results, *words, *out, stdout, stderr)
 	}
 	var sizes []int
 	for _, s := range strings.Split(*sizesFlag, ",") {
@@ -177,19 +189,64 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 				size, r.ReadyS, r.ReadyCPUS, r.ConnectS, r.ServedS, r.CPUS, scan.Seconds(), r.HWMMiB, r.RSSMiB, r.HeapMiB, r.Load1Start, r.Load1)
 			r.StoreS = scan.Seconds()
 			results = append(results, r)
+			if *resultsFile != "" {
+				if err := appendResult(*resultsFile, r); err != nil {
+					return err
+				}
+			}
 		}
 	}
 	if *fillOnly {
 		return nil
 	}
-	fmt.Fprint(stdout, table(results, *words))
-	if *out != "" {
-		if err := os.WriteFile(*out, []byte(chart(results)), 0o644); err != nil {
+	return report(results, *words, *out, stdout, stderr)
+}
+
+// report writes the Markdown table on stdout and the SVG chart to out (unless empty).
+func report(results []result, words int, out string, stdout, stderr io.Writer) error {
+	fmt.Fprint(stdout, table(results, words))
+	if out != "" {
+		if err := os.WriteFile(out, []byte(chart(results)), 0o644); err != nil {
 			return err
 		}
-		fmt.Fprintf(stderr, "wrote %s\n", *out)
+		fmt.Fprintf(stderr, "wrote %s\n", out)
 	}
 	return nil
+}
+
+// appendResult adds one measurement to a file of JSON lines.
+func appendResult(name string, r result) error {
+	f, err := os.OpenFile(name, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		return err
+	}
+	if err := json.NewEncoder(f).Encode(r); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// readResults reads the measurements appendResult wrote.
+func readResults(name string) ([]result, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var rs []result
+	dec := json.NewDecoder(f)
+	for dec.More() {
+		var r result
+		if err := dec.Decode(&r); err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		rs = append(rs, r)
+	}
+	if len(rs) == 0 {
+		return nil, fmt.Errorf("%s holds no measurement", name)
+	}
+	return rs, nil
 }
 
 // measureChild runs this program with -measure in a fresh process, so that its peak RSS is

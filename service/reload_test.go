@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"math/rand/v2"
@@ -13,6 +14,7 @@ import (
 	"github.com/capmatch/capmatch/adapters/rediscache"
 	"github.com/capmatch/capmatch/adapters/rediscache/redistest"
 	"github.com/capmatch/capmatch/bench/synth"
+	"github.com/capmatch/capmatch/matching"
 	"github.com/capmatch/capmatch/models"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -26,6 +28,8 @@ type memStore struct {
 	needs       map[string]*models.Need
 	offers      map[string]*models.Offer
 	engagements []*models.Engagement
+	external    []*models.ExternalActivity
+	imports     []*models.ImportBatch
 	share       bool // hand out the stored objects themselves (no copies)
 }
 
@@ -67,14 +71,31 @@ func (s *memStore) ListCountryProfiles(context.Context) ([]*models.CountryProfil
 	return nil, nil
 }
 
-func (s *memStore) ListExternalActivities(context.Context, string) ([]*models.ExternalActivity, error) {
-	return nil, nil
+func (s *memStore) ListExternalActivities(_ context.Context, batch string) ([]*models.ExternalActivity, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []*models.ExternalActivity
+	for _, x := range s.external {
+		if batch == "" || x.ImportBatch == batch {
+			c := *x
+			out = append(out, &c)
+		}
+	}
+	return out, nil
 }
 
 func (s *memStore) ListOrgs(context.Context) ([]*models.Organization, error) { return nil, nil }
 
-func (s *memStore) ListImports(context.Context, string) ([]*models.ImportBatch, error) {
-	return nil, nil
+func (s *memStore) ListImports(_ context.Context, state string) ([]*models.ImportBatch, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []*models.ImportBatch
+	for _, b := range s.imports {
+		if b.State == state {
+			out = append(out, b)
+		}
+	}
+	return out, nil
 }
 
 // EachNeed hands out copies, in a random order, as a store's cursor would (in its own order,
@@ -172,6 +193,25 @@ func fillStore(store *memStore, seed uint64, n int) {
 		o.CreatedAt = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(i) * time.Minute)
 		store.putOffer(o)
 	}
+	// Activities others published to IATI, under way, on the capability and country of some
+	// needs (so that their duplication factor counts them): those of a committed import, and
+	// one of an import that never committed, which no server may count.
+	store.imports = append(store.imports, &models.ImportBatch{ID: "imp-1", Kind: "external", State: ImportCommitted},
+		&models.ImportBatch{ID: "imp-2", Kind: "external", State: ImportInserting})
+	for i, x := range needs {
+		if i%7 != 3 {
+			continue
+		}
+		batch := "imp-1"
+		if i%49 == 3 {
+			batch = "imp-2"
+		}
+		conf := []models.Confidence{models.ConfidenceHigh, models.ConfidenceMedium, models.ConfidenceLow}[i%3]
+		store.external = append(store.external, &models.ExternalActivity{RowID: fmt.Sprintf("ext-%d-%s", i, batch),
+			Key: fmt.Sprintf("ext-%d", i), IATIIdentifier: fmt.Sprintf("XM-TEST-%d", i), Title: "Activity " + x.Title,
+			Status: models.StatusImplementation, Countries: []models.ExternalCountry{{Code: x.Country, Percentage: 100}},
+			Capabilities: []models.CapabilityMatch{{Capability: x.Capability, Confidence: conf}}, ImportBatch: batch})
+	}
 }
 
 // gotOfferRanking reads an offer's ranking of needs through the service, for a coordinator.
@@ -234,6 +274,12 @@ func TestBulkLoadRanksAsIncremental(t *testing.T) {
 		for _, e := range store.engagements {
 			inc.app.Model.PutEngagement(e)
 		}
+		for _, x := range store.external {
+			if x.ImportBatch == "imp-1" { // what a replica hears of a committed import
+				c := *x
+				inc.app.Model.PutExternal(&c)
+			}
+		}
 		inc.app.Matching.ContextChanged(inc.app.Clock.Tick())
 		for _, id := range inc.needs {
 			n := *store.needs[id]
@@ -284,6 +330,19 @@ func TestBulkLoadRanksAsIncremental(t *testing.T) {
 		require.Equal(t, len(store.needs), nn)
 		require.Equal(t, len(store.offers), no)
 		sameRankingsServed(t, "after the bulk load", inc, bulk)
+		// The bulk load read the external activities: some need's duplication factor counts
+		// one (without them it would be 1 or 0 everywhere).
+		counted := 0
+		for _, id := range bulk.needs {
+			for _, it := range gotNeedRanking(t, bulk, id).Items {
+				for _, f := range it.Factors {
+					if f.Name == matching.FactorDuplication && f.Value > 0 && f.Value < 1 {
+						counted++
+					}
+				}
+			}
+		}
+		require.Positive(t, counted, "no ranking counts an external activity: the test compares none")
 
 		for i := range 60 {
 			edit([]*benchWorld{inc, bulk}, 1000+i)

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/capmatch/capmatch/matching"
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
@@ -276,4 +277,16 @@ func TestEngagementThreadIsAlwaysAList(t *testing.T) {
 		assert.Equal(t, []any{}, thread(n.call("POST", "/api/v1/engagements/"+id+"/"+end.action, end.token, nil)), end.action)
 		assert.Equal(t, []any{}, thread(n.call("GET", "/api/v1/engagements/"+id, f.coord.Token, nil)), "read back after "+end.action)
 	}
+}
+
+// TestReasonCodesAreDocumented: the document's list of reason codes is the engine's, so a client
+// that switches on `code` knows every value it can receive.
+func TestReasonCodesAreDocumented(t *testing.T) {
+	doc, _, err := openAPIContract()
+	require.NoError(t, err)
+	var got []string
+	for _, v := range doc.Components.Schemas["Factor"].Value.Properties["code"].Value.Enum {
+		got = append(got, v.(string))
+	}
+	assert.ElementsMatch(t, matching.ReasonCodes, got)
 }

@@ -17,7 +17,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
-	"github.com/getkin/kin-openapi/routers/legacy"
+	"github.com/getkin/kin-openapi/routers/gorillamux"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -63,7 +63,7 @@ func openAPIContract() (*openapi3.T, routers.Router, error) {
 		}
 		// The document's one server is "/": route on the request's path alone.
 		doc.Servers = nil
-		r, err := legacy.NewRouter(doc)
+		r, err := gorillamux.NewRouter(doc)
 		if err != nil {
 			contractDoc.err = fmt.Errorf("openapi.yaml: no router: %w", err)
 			return

@@ -3795,11 +3795,39 @@ type ReadinessFactChange struct {
 	// Field A readiness fact, e.g. national_cert.
 	Field string `json:"field"`
 
-	// From The value before: a boolean, an integer or a date; null when the fact was not set yet.
-	From interface{} `json:"from"`
+	// From The value before (a boolean, an integer or a date); null when the fact was not set yet.
+	From ReadinessFactChange_From `json:"from"`
 
 	// To The value after, of the same kind; null when the fact was cleared.
-	To interface{} `json:"to"`
+	To ReadinessFactChange_To `json:"to"`
+}
+
+// ReadinessFactChangeFrom0 defines model for ReadinessFactChange.From.0.
+type ReadinessFactChangeFrom0 = bool
+
+// ReadinessFactChangeFrom1 defines model for ReadinessFactChange.From.1.
+type ReadinessFactChangeFrom1 = int
+
+// ReadinessFactChangeFrom2 defines model for ReadinessFactChange.From.2.
+type ReadinessFactChangeFrom2 = openapi_types.Date
+
+// ReadinessFactChange_From The value before (a boolean, an integer or a date); null when the fact was not set yet.
+type ReadinessFactChange_From struct {
+	union json.RawMessage
+}
+
+// ReadinessFactChangeTo0 defines model for ReadinessFactChange.To.0.
+type ReadinessFactChangeTo0 = bool
+
+// ReadinessFactChangeTo1 defines model for ReadinessFactChange.To.1.
+type ReadinessFactChangeTo1 = int
+
+// ReadinessFactChangeTo2 defines model for ReadinessFactChange.To.2.
+type ReadinessFactChangeTo2 = openapi_types.Date
+
+// ReadinessFactChange_To The value after, of the same kind; null when the fact was cleared.
+type ReadinessFactChange_To struct {
+	union json.RawMessage
 }
 
 // ReadinessHistory defines model for ReadinessHistory.
@@ -4809,6 +4837,182 @@ func (t Arg_Value) MarshalJSON() ([]byte, error) {
 }
 
 func (t *Arg_Value) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsReadinessFactChangeFrom0 returns the union data inside the ReadinessFactChange_From as a ReadinessFactChangeFrom0
+func (t ReadinessFactChange_From) AsReadinessFactChangeFrom0() (ReadinessFactChangeFrom0, error) {
+	var body ReadinessFactChangeFrom0
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromReadinessFactChangeFrom0 overwrites any union data inside the ReadinessFactChange_From as the provided ReadinessFactChangeFrom0
+func (t *ReadinessFactChange_From) FromReadinessFactChangeFrom0(v ReadinessFactChangeFrom0) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeReadinessFactChangeFrom0 performs a merge with any union data inside the ReadinessFactChange_From, using the provided ReadinessFactChangeFrom0
+func (t *ReadinessFactChange_From) MergeReadinessFactChangeFrom0(v ReadinessFactChangeFrom0) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsReadinessFactChangeFrom1 returns the union data inside the ReadinessFactChange_From as a ReadinessFactChangeFrom1
+func (t ReadinessFactChange_From) AsReadinessFactChangeFrom1() (ReadinessFactChangeFrom1, error) {
+	var body ReadinessFactChangeFrom1
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromReadinessFactChangeFrom1 overwrites any union data inside the ReadinessFactChange_From as the provided ReadinessFactChangeFrom1
+func (t *ReadinessFactChange_From) FromReadinessFactChangeFrom1(v ReadinessFactChangeFrom1) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeReadinessFactChangeFrom1 performs a merge with any union data inside the ReadinessFactChange_From, using the provided ReadinessFactChangeFrom1
+func (t *ReadinessFactChange_From) MergeReadinessFactChangeFrom1(v ReadinessFactChangeFrom1) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsReadinessFactChangeFrom2 returns the union data inside the ReadinessFactChange_From as a ReadinessFactChangeFrom2
+func (t ReadinessFactChange_From) AsReadinessFactChangeFrom2() (ReadinessFactChangeFrom2, error) {
+	var body ReadinessFactChangeFrom2
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromReadinessFactChangeFrom2 overwrites any union data inside the ReadinessFactChange_From as the provided ReadinessFactChangeFrom2
+func (t *ReadinessFactChange_From) FromReadinessFactChangeFrom2(v ReadinessFactChangeFrom2) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeReadinessFactChangeFrom2 performs a merge with any union data inside the ReadinessFactChange_From, using the provided ReadinessFactChangeFrom2
+func (t *ReadinessFactChange_From) MergeReadinessFactChangeFrom2(v ReadinessFactChangeFrom2) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t ReadinessFactChange_From) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *ReadinessFactChange_From) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsReadinessFactChangeTo0 returns the union data inside the ReadinessFactChange_To as a ReadinessFactChangeTo0
+func (t ReadinessFactChange_To) AsReadinessFactChangeTo0() (ReadinessFactChangeTo0, error) {
+	var body ReadinessFactChangeTo0
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromReadinessFactChangeTo0 overwrites any union data inside the ReadinessFactChange_To as the provided ReadinessFactChangeTo0
+func (t *ReadinessFactChange_To) FromReadinessFactChangeTo0(v ReadinessFactChangeTo0) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeReadinessFactChangeTo0 performs a merge with any union data inside the ReadinessFactChange_To, using the provided ReadinessFactChangeTo0
+func (t *ReadinessFactChange_To) MergeReadinessFactChangeTo0(v ReadinessFactChangeTo0) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsReadinessFactChangeTo1 returns the union data inside the ReadinessFactChange_To as a ReadinessFactChangeTo1
+func (t ReadinessFactChange_To) AsReadinessFactChangeTo1() (ReadinessFactChangeTo1, error) {
+	var body ReadinessFactChangeTo1
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromReadinessFactChangeTo1 overwrites any union data inside the ReadinessFactChange_To as the provided ReadinessFactChangeTo1
+func (t *ReadinessFactChange_To) FromReadinessFactChangeTo1(v ReadinessFactChangeTo1) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeReadinessFactChangeTo1 performs a merge with any union data inside the ReadinessFactChange_To, using the provided ReadinessFactChangeTo1
+func (t *ReadinessFactChange_To) MergeReadinessFactChangeTo1(v ReadinessFactChangeTo1) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsReadinessFactChangeTo2 returns the union data inside the ReadinessFactChange_To as a ReadinessFactChangeTo2
+func (t ReadinessFactChange_To) AsReadinessFactChangeTo2() (ReadinessFactChangeTo2, error) {
+	var body ReadinessFactChangeTo2
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromReadinessFactChangeTo2 overwrites any union data inside the ReadinessFactChange_To as the provided ReadinessFactChangeTo2
+func (t *ReadinessFactChange_To) FromReadinessFactChangeTo2(v ReadinessFactChangeTo2) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeReadinessFactChangeTo2 performs a merge with any union data inside the ReadinessFactChange_To, using the provided ReadinessFactChangeTo2
+func (t *ReadinessFactChange_To) MergeReadinessFactChangeTo2(v ReadinessFactChangeTo2) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t ReadinessFactChange_To) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *ReadinessFactChange_To) UnmarshalJSON(b []byte) error {
 	err := t.union.UnmarshalJSON(b)
 	return err
 }
@@ -6567,6 +6771,11 @@ type ClientInterface interface {
 	AddProjectTransaction(ctx context.Context, id Id, body AddProjectTransactionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// PublicCountries Every country as the public pages show it (no sign-in, rate-limited)
+	//
+	// Every country and territory with its name, region and sub-region, whether it is a UN member or
+	// observer, its readiness profile and the counts the public map shows (open needs, requested
+	// money, active projects), counted only over what an anonymous visitor may see. The same policy as
+	// the public web pages; rate-limited per client address.
 	//
 	// Corresponds with GET /api/v1/public/countries (the `PublicCountries` operationId).
 	PublicCountries(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -9447,6 +9656,11 @@ func (c *Client) AddProjectTransaction(ctx context.Context, id Id, body AddProje
 }
 
 // PublicCountries Every country as the public pages show it (no sign-in, rate-limited)
+//
+// Every country and territory with its name, region and sub-region, whether it is a UN member or
+// observer, its readiness profile and the counts the public map shows (open needs, requested
+// money, active projects), counted only over what an anonymous visitor may see. The same policy as
+// the public web pages; rate-limited per client address.
 //
 // Corresponds with GET /api/v1/public/countries (the `PublicCountries` operationId).
 func (c *Client) PublicCountries(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -16179,6 +16393,11 @@ type ClientWithResponsesInterface interface {
 	AddProjectTransactionWithResponse(ctx context.Context, id Id, body AddProjectTransactionJSONRequestBody, reqEditors ...RequestEditorFn) (*AddProjectTransactionResponse, error)
 
 	// PublicCountriesWithResponse Every country as the public pages show it (no sign-in, rate-limited)
+	//
+	// Every country and territory with its name, region and sub-region, whether it is a UN member or
+	// observer, its readiness profile and the counts the public map shows (open needs, requested
+	// money, active projects), counted only over what an anonymous visitor may see. The same policy as
+	// the public web pages; rate-limited per client address.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -23291,6 +23510,8 @@ type GetQuestionnaireResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *Questionnaire
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *GetQuestionnaireResponse200Headers
 }
@@ -23298,6 +23519,11 @@ type GetQuestionnaireResponse struct {
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r GetQuestionnaireResponse) GetJSON200() *Questionnaire {
 	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetQuestionnaireResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
 }
 
 // GetBody returns the raw response body bytes
@@ -26713,6 +26939,11 @@ func (c *ClientWithResponses) AddProjectTransactionWithResponse(ctx context.Cont
 }
 
 // PublicCountriesWithResponse Every country as the public pages show it (no sign-in, rate-limited)
+//
+// Every country and territory with its name, region and sub-region, whether it is a UN member or
+// observer, its readiness profile and the counts the public map shows (open needs, requested
+// money, active projects), counted only over what an anonymous visitor may see. The same policy as
+// the public web pages; rate-limited per client address.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -33193,6 +33424,13 @@ func ParseGetQuestionnaireResponse(rsp *http.Response) (*GetQuestionnaireRespons
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
 
 	}
 

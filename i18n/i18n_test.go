@@ -347,3 +347,17 @@ func TestNotificationsReadInTheReadersLanguage(t *testing.T) {
 	sort.Strings(kinds)
 	t.Log(fmt.Sprint(kinds))
 }
+
+// TestDurations: the time a Point of Contact took to answer, written the short way in each language.
+func TestDurations(t *testing.T) {
+	c := Default()
+	sec := func(n int64) *int64 { return &n }
+	en, fr := c.For("en"), c.For("fr")
+	assert.Equal(t, "", en.Duration(nil))
+	assert.Equal(t, "42 s", en.Duration(sec(42)))
+	assert.Equal(t, "5 min", en.Duration(sec(5*60+7)))
+	assert.Equal(t, "3 h 20 min", en.Duration(sec(3*3600+20*60)))
+	assert.Equal(t, "2 d 4 h", en.Duration(sec(2*86400+4*3600+59)))
+	assert.Equal(t, "2 j 4 h", fr.Duration(sec(2*86400+4*3600)))
+	assert.Equal(t, "0 s", en.Duration(sec(-3)), "a clock that went back is not a negative time")
+}

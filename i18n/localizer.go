@@ -175,8 +175,9 @@ func (l *Localizer) Money(usd int64) string {
 	return l.T("fmt.money", l.Num(usd))
 }
 
-// Date formats a calendar date (a time.Time or a models.Date) as "2 Mar 2027", "2 mars 2027"
-// or "2 mar 2027". An invalid date shows as it is.
+// Date formats a calendar date (a time.Time or a models.Date) as "2 Mar 2027", "2 mars 2027",
+// "2 mar 2027", "٢ مارس ٢٠٢٧", "2027年3月2日" or "2 мар. 2027 г.", with the language's digits.
+// An invalid date shows as it is.
 func (l *Localizer) Date(v any) string {
 	var t time.Time
 	switch x := v.(type) {
@@ -202,7 +203,13 @@ func (l *Localizer) Date(v any) string {
 	default:
 		return fmt.Sprint(v)
 	}
-	return l.T("fmt.date", strconv.Itoa(t.Day()), l.T("month."+strconv.Itoa(int(t.Month()))), strconv.Itoa(t.Year()))
+	return l.T("fmt.date", l.digits(t.Day()), l.T("month."+strconv.Itoa(int(t.Month()))), l.digits(t.Year()))
+}
+
+// digits writes a whole number in the language's digits without grouping (a day, a year:
+// ٢٠٢٧ in Arabic).
+func (l *Localizer) digits(n int) string {
+	return l.printer.Sprint(number.Decimal(n, number.NoSeparator()))
 }
 
 // Label is the display name of a catalogue code (theme, capability, modality, priority,

@@ -212,6 +212,33 @@ func (l *Localizer) digits(n int) string {
 	return l.printer.Sprint(number.Decimal(n, number.NoSeparator()))
 }
 
+// Duration writes a number of seconds (a Point of Contact's time to acknowledge) in its two
+// largest units, "3 h 20 min", with the messages dur.d, dur.h, dur.min and dur.s of the
+// catalog; nil is "".
+func (l *Localizer) Duration(seconds *int64) string {
+	if seconds == nil {
+		return ""
+	}
+	s := max(*seconds, 0)
+	switch {
+	case s < 60:
+		return l.T("dur.s", l.Num(s))
+	case s < 3600:
+		return l.T("dur.min", l.Num(s/60))
+	case s < 86400:
+		out := l.T("dur.h", l.Num(s/3600))
+		if m := s % 3600 / 60; m > 0 {
+			out += " " + l.T("dur.min", l.Num(m))
+		}
+		return out
+	}
+	out := l.T("dur.d", l.Num(s/86400))
+	if h := s % 86400 / 3600; h > 0 {
+		out += " " + l.T("dur.h", l.Num(h))
+	}
+	return out
+}
+
 // Label is the display name of a catalogue code (theme, capability, modality, priority,
 // visibility, maturity_framework, language, region) in this language.
 func (l *Localizer) Label(kind string, code any) string {
@@ -241,6 +268,18 @@ func (l *Localizer) Country(iso string) string {
 	}
 	return iso
 }
+
+// Dir is the writing direction of the language, "rtl" (Arabic) or "ltr", for the dir attribute
+// of a page, so that the layout mirrors.
+func (l *Localizer) Dir() string {
+	if script, _ := l.tag.Script(); rtlScripts[script.String()] {
+		return "rtl"
+	}
+	return "ltr"
+}
+
+// rtlScripts are the ISO 15924 scripts written right to left.
+var rtlScripts = map[string]bool{"Arab": true, "Hebr": true, "Thaa": true, "Syrc": true, "Nkoo": true, "Adlm": true, "Rohg": true, "Mand": true, "Samr": true}
 
 // Status is the translated name of a need or offer status (the web's "status.<code>"
 // messages).

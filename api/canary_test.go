@@ -526,11 +526,11 @@ func newCanaryWorld(t *testing.T) *canaryWorld {
 	r = n.call("POST", "/api/v1/poc-checks", f.coord.Token, map[string]any{"countries": []string{"SN"}})
 	require.Equal(t, 201, r.Status, string(r.Body))
 	w.pocCheck = r.json(t)["id"].(string)
-	chk, err := n.app.Needs.Store.GetPoCCheck(ctx, w.pocCheck)
+	chk, err := n.store.GetPoCCheck(ctx, w.pocCheck)
 	require.NoError(t, err)
 	w.ackToken = n.app.PoCChecks.Token(chk, w.poc)
 	require.Eventually(t, func() bool { // the e-mail was written and recorded: nothing moves any more
-		c, err := n.app.Needs.Store.GetPoCCheck(ctx, w.pocCheck)
+		c, err := n.store.GetPoCCheck(ctx, w.pocCheck)
 		return err == nil && c.Targets[0].Contacts[0].Mail == models.MailSent
 	}, 10*time.Second, 20*time.Millisecond)
 
@@ -588,7 +588,7 @@ func (w *canaryWorld) plantDelivery(need *models.Need, budget int64, prj *models
 	t := w.t
 	ctx := context.Background()
 	app := w.n.app
-	store := app.Engagements.Store
+	store := w.n.store
 	offer, err := store.GetOffer(ctx, w.offer)
 	require.NoError(t, err)
 	now := time.Now().UTC().Truncate(time.Millisecond)

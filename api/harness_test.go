@@ -75,11 +75,15 @@ type env struct {
 
 // node is one API replica.
 type node struct {
-	env   *env
-	srv   *Server
-	app   *service.App
-	cache *rediscache.Client
-	stop  func()
+	env *env
+	srv *Server
+	app *service.App
+	// store is the replica's store, for tests that plant or read documents directly; access
+	// its token issuer, for tests that forge what a client cannot.
+	store  models.Store
+	access models.AccessTokens
+	cache  *rediscache.Client
+	stop   func()
 }
 
 func newEnv(t *testing.T) *env {
@@ -109,8 +113,9 @@ func (e *env) nodeWith(adjust func(d *service.Deps)) *node {
 	require.NoError(t, err)
 	log := discardLogger()
 	bus := rediscache.NewBus(cache, models.NewID(time.Now()), log)
-	deps := service.Deps{Passwords: passwords.Argon2id{}, Activities: iati.Exporter{}, Texts: i18n.Default(), Store: store, Bus: bus, Limiter: rediscache.NewRateLimiter(cache),
-		Access: jwtauth.New(ring, time.Now), Log: log, CursorKey: e.secret,
+	access := jwtauth.New(ring, time.Now)
+	deps := service.Deps{Passwords: passwords.Argon2id{}, Activities: iati.Exporter{}, AidData: iati.Importer{}, Texts: i18n.Default(), Store: store, Bus: bus, Limiter: rediscache.NewRateLimiter(cache),
+		Access: access, Log: log, CursorKey: e.secret,
 		Rankings: rediscache.NewRankings(cache, time.Hour), Webhooks: testWebhooks, Mail: testMail,
 		PublicURL: "https://capmatch.test",
 		// Every request of app.Test comes from one address: tests that need the public
@@ -136,7 +141,7 @@ func (e *env) nodeWith(adjust func(d *service.Deps)) *node {
 	if e.configureAPI != nil {
 		e.configureAPI(&apiDeps)
 	}
-	n := &node{env: e, app: app, cache: cache, srv: New(apiDeps)}
+	n := &node{env: e, app: app, store: store, access: access, cache: cache, srv: New(apiDeps)}
 	require.NoError(t, n.srv.RegisterNotificationMetrics())
 	n.stop = func() { cancel(); <-done; <-hooksDone; <-mailDone; _ = cache.Close() }
 	t.Cleanup(n.stop)

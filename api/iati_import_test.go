@@ -154,7 +154,7 @@ func TestIATIImportOfPublishersFiles(t *testing.T) {
 	assert.EqualValues(t, 0, sum["created"])
 	assert.EqualValues(t, 2, sum["updated"])
 	assert.Len(t, n.externalIn(t, f.ministry.Token, "SN"), 3)
-	rows, err := n.app.Engagements.Store.ListExternalActivities(context.Background(), "")
+	rows, err := n.store.ListExternalActivities(context.Background(), "")
 	require.NoError(t, err)
 	perKey := map[string]int{}
 	for _, x := range rows {
@@ -242,10 +242,10 @@ func TestIATIImportRefusesHostileFilesAndStoresNothing(t *testing.T) {
 	assert.Equal(t, 415, n.upload("/api/v1/import/iati", f.coord.Token, "application/json", strings.NewReader(`{}`)).Status)
 
 	assert.Empty(t, n.externalIn(t, f.coord.Token, "SN"))
-	rows, err := n.app.Engagements.Store.ListExternalActivities(context.Background(), "")
+	rows, err := n.store.ListExternalActivities(context.Background(), "")
 	require.NoError(t, err)
 	assert.Empty(t, rows, "the rows of the interrupted import are deleted")
-	aborted, err := n.app.Engagements.Store.ListImports(context.Background(), service.ImportAborted)
+	aborted, err := n.store.ListImports(context.Background(), service.ImportAborted)
 	require.NoError(t, err)
 	require.Len(t, aborted, 1)
 	assert.Equal(t, models.ImportKindExternal, aborted[0].Kind)

@@ -150,7 +150,7 @@ func TestNotificationsAreWrittenInTheReadersLanguage(t *testing.T) {
 	assert.Equal(t, "Votre besoin « "+title+" » a été renvoyé en brouillon : Précisez le niveau SIM3", fr["text"])
 	assert.Equal(t, "Su necesidad «"+title+"» volvió a borrador: Précisez le niveau SIM3", es["text"])
 	// Stored as the kind and its arguments: the words are written when read.
-	stored, err := n.app.Notifications.Store.NotificationFeed(t.Context(), f.snOrg)
+	stored, err := n.store.NotificationFeed(t.Context(), f.snOrg)
 	require.NoError(t, err)
 	var kept *models.Notification
 	for i := range stored {

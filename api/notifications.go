@@ -101,10 +101,10 @@ func (s *Server) handleDeleteWebhook() fiber.Handler {
 // RegisterNotificationMetrics exports the webhook dispatcher's counters on /metrics, so that
 // dropped and failed deliveries (which never fail a request) are visible to operators.
 func (s *Server) RegisterNotificationMetrics() error {
-	d := s.deps.App.Notifications.Webhooks
+	stats := s.deps.App.Notifications.WebhookStats
 	counter := func(name, help string, get func(service.DispatcherStats) int64) prometheus.Collector {
 		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help},
-			func() float64 { return float64(get(d.Stats())) })
+			func() float64 { return float64(get(stats())) })
 	}
 	for _, c := range []prometheus.Collector{
 		counter("capmatch_webhook_deliveries_total", "Webhook deliveries answered 2xx.",

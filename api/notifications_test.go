@@ -217,8 +217,8 @@ func TestNotificationFeedKeepsTheNewest(t *testing.T) {
 	}
 	// A first write that fits, then one that pushes the oldest out (one write each: the feed is
 	// one document).
-	require.NoError(t, n.app.Notifications.Store.AppendNotifications(ctx, f.donorOrg, items[:150], service.FeedSize))
-	require.NoError(t, n.app.Notifications.Store.AppendNotifications(ctx, f.donorOrg, items[150:], service.FeedSize))
+	require.NoError(t, n.store.AppendNotifications(ctx, f.donorOrg, items[:150], service.FeedSize))
+	require.NoError(t, n.store.AppendNotifications(ctx, f.donorOrg, items[150:], service.FeedSize))
 	n.app.Notifications.Notify(ctx, f.donor2Org, "proposal", nil, "engagement", "eng-x")
 	fd := n.feed(t, f.donor.Token, "?limit=200")
 	require.Len(t, fd.Items, 200)
@@ -368,7 +368,7 @@ func TestWebhookRetriesServerErrors(t *testing.T) {
 	}
 	time.Sleep(400 * time.Millisecond) // longer than the whole test backoff
 	assert.Len(t, hook.requests(), 3, "no more tries after the 200")
-	st := n.app.Notifications.Webhooks.Stats()
+	st := n.app.Notifications.WebhookStats()
 	assert.EqualValues(t, 1, st.Delivered)
 	assert.EqualValues(t, 2, st.Retried)
 	metrics := n.call("GET", "/metrics", "", nil)
@@ -386,7 +386,7 @@ func TestWebhookGivesUpOnClientErrors(t *testing.T) {
 	require.Eventually(t, func() bool { return len(hook.requests()) == 1 }, 5*time.Second, 10*time.Millisecond)
 	time.Sleep(400 * time.Millisecond) // longer than the whole test backoff
 	assert.Len(t, hook.requests(), 1, "a 400 is final")
-	assert.EqualValues(t, 1, n.app.Notifications.Webhooks.Stats().Failed)
+	assert.EqualValues(t, 1, n.app.Notifications.WebhookStats().Failed)
 }
 
 func TestWebhookNeverSlowsTheRequest(t *testing.T) {
@@ -411,12 +411,12 @@ func TestWebhookNeverSlowsTheRequest(t *testing.T) {
 	assert.Less(t, took, 2*time.Second)
 	// The receiver got the delivery and has not answered: the request returned before it did.
 	require.Eventually(t, func() bool { return len(hook.requests()) == 1 }, 5*time.Second, 10*time.Millisecond)
-	assert.EqualValues(t, 0, n.app.Notifications.Webhooks.Stats().Delivered, "the receiver has not answered yet")
+	assert.EqualValues(t, 0, n.app.Notifications.WebhookStats().Delivered, "the receiver has not answered yet")
 	// More requests while the receiver hangs are not slowed either.
 	r = n.call("POST", "/api/v1/engagements/"+r.json(t)["id"].(string)+"/accept", f.donor.Token, nil)
 	require.Equal(t, 200, r.Status, string(r.Body))
 	unblock()
-	require.Eventually(t, func() bool { return n.app.Notifications.Webhooks.Stats().Delivered == 1 }, 5*time.Second, 10*time.Millisecond)
+	require.Eventually(t, func() bool { return n.app.Notifications.WebhookStats().Delivered == 1 }, 5*time.Second, 10*time.Millisecond)
 }
 
 func TestWebhookConfiguration(t *testing.T) {

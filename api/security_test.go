@@ -717,7 +717,7 @@ func TestTokenIssuedToADisabledUserFails(t *testing.T) {
 	f := n.seed()
 	require.Equal(t, 200, n.call("POST", "/api/v1/users/"+f.ministry2.ID+"/disable", f.coord.Token, nil).Status)
 	time.Sleep(1100 * time.Millisecond) // token times are whole seconds: issue this one after the revocation
-	tok, _, _, err := n.app.Auth.Access.Issue(models.Actor{UserID: f.ministry2.ID, Role: models.RoleMinistry, OrgID: f.fjOrg,
+	tok, _, _, err := n.access.Issue(models.Actor{UserID: f.ministry2.ID, Role: models.RoleMinistry, OrgID: f.fjOrg,
 		Country: "FJ", FamilyID: models.NewID(time.Now())}, models.AccessTokenTTL)
 	require.NoError(t, err)
 	assert.Equal(t, 401, n.call("GET", "/api/v1/me", tok, nil).Status)

@@ -200,7 +200,13 @@ func TestEveryReasonTheEngineWritesReads(t *testing.T) {
 	for _, n := range needs[:10] {
 		active[matching.Delivery{Country: n.Country, Capability: n.Capability}] = 1 + len(active)%2
 	}
-	ctx := &matching.Context{Today: "2026-06-01", Active: active, Seen: func(d matching.Delivery) int { return active[d] / 2 }}
+	external := map[matching.Delivery]matching.External{}
+	for _, n := range needs[10:] {
+		if d := (matching.Delivery{Country: n.Country, Capability: n.Capability}); active[d] == 0 {
+			external[d] = matching.External{Count: 1 + len(external)%2, Confidence: 0.6}
+		}
+	}
+	ctx := &matching.Context{Today: "2026-06-01", Active: active, External: external, Seen: func(d matching.Delivery) int { return active[d] / 2 }}
 	codes := map[string]bool{}
 	c := Default()
 	for _, n := range needs {
@@ -220,6 +226,7 @@ func TestEveryReasonTheEngineWritesReads(t *testing.T) {
 		}
 	}
 	assert.Greater(t, len(codes), 20, "the demo data reaches most reasons: %v", codes)
+	assert.True(t, codes[matching.ReasonDuplicationExternal], "activities published to IATI by others are explained: %v", codes)
 
 	n, o := *needs[0], *offers[0]
 	n.Languages, n.Maturity = []string{"fr", "wo"}, models.Maturity{Framework: models.FrameworkSIM3, Current: 1, Target: 2}
@@ -237,6 +244,10 @@ func TestEveryReasonTheEngineWritesReads(t *testing.T) {
 		"share": models.ArgShare(0.4), "requested": models.ArgUSD(4_000_000)}}
 	assert.Equal(t, "Le budget restant de 1\u00a0600\u00a0000 $ US couvre 40\u00a0% des 4\u00a0000\u00a0000 $ US demandés.", fr.Reason(budget.Code, budget.Args))
 	assert.Equal(t, "The remaining budget of US$1,600,000 covers 40% of the US$4,000,000 requested.", c.Reason("en", budget.Code, budget.Args))
+	ext := models.Args{"capability": models.ArgOf(models.KindCapability, models.CapCERTSetup), "country": models.ArgOf(models.KindCountry, "SN"),
+		"count": models.ArgInt(2), "confidence": models.ArgShare(0.6)}
+	assert.Equal(t, "No project or agreement on capmatch delivers “Establishing a national CERT/CSIRT” in Senegal yet, but 2 activities published to IATI by others may (mapping confidence 60%).",
+		c.Reason("en", matching.ReasonDuplicationExternal, ext))
 }
 
 // TestEveryProblemTheValidatorsWriteReads feeds the domain's validators bad needs, offers and
@@ -323,8 +334,11 @@ func TestNotificationsReadInTheReadersLanguage(t *testing.T) {
 	assert.Equal(t, "La necesidad «N» (Senegal) y la oferta «O» coinciden (puntuación 0,85)", c.Notice("es", m))
 	legacy := &models.Notification{Kind: service.KindAccepted, Text: "An engagement was agreed"}
 	assert.Equal(t, "An engagement was agreed", c.Notice("fr", legacy), "a notification stored with its text keeps it")
-	unknown := &models.Notification{Kind: "poc_check", Args: models.Args{"country": models.ArgOf(models.KindCountry, "SN")}}
-	assert.Equal(t, "poc_check", c.Notice("fr", unknown), "a kind without a message yet shows its kind")
+	unknown := &models.Notification{Kind: "some_future_kind", Args: models.Args{"country": models.ArgOf(models.KindCountry, "SN")}}
+	assert.Equal(t, "some_future_kind", c.Notice("fr", unknown), "a kind without a message yet shows its kind")
+	poc := &models.Notification{Kind: service.KindPoCCheck, Args: models.Args{"country": models.ArgOf(models.KindCountry, "SN")}}
+	assert.Equal(t, "Un test de communication a atteint un point de contact de Sénégal : confirmez-le avec le lien de l’e-mail ou de la page des notifications",
+		c.Notice("fr", poc))
 
 	var kinds []string
 	for _, k := range service.NotificationKinds {

@@ -15,16 +15,16 @@ import (
 
 // Accounts manages organizations and users.
 type Accounts struct {
-	Orgs  models.OrgStore
-	Users models.UserStore
-	Audit models.AuditStore
-	Auth  *Auth
+	orgs  models.OrgStore
+	users models.UserStore
+	audit models.AuditStore
+	auth  *Auth
 	// Passwords hashes and judges new passwords.
-	Passwords models.Passwords
+	passwords models.Passwords
 	// Activities knows the aid-data standard's code lists (an organization's IATI type).
-	Activities models.ActivityExporter
-	Now        Clock
-	Log        *slog.Logger
+	activities models.ActivityExporter
+	now        Clock
+	log        *slog.Logger
 
 	names orgNames
 }
@@ -111,20 +111,20 @@ func (s *Accounts) CreateOrgDirect(ctx context.Context, in OrgInput) (*models.Or
 
 func (s *Accounts) createOrg(ctx context.Context, a *models.Actor, in OrgInput) (*models.Organization, error) {
 	var validOrgType func(string) bool
-	if s.Activities != nil {
-		validOrgType = s.Activities.ValidOrgType
+	if s.activities != nil {
+		validOrgType = s.activities.ValidOrgType
 	}
 	if err := in.Validate(validOrgType); err != nil {
 		return nil, err
 	}
-	now := s.Now().UTC()
+	now := s.now().UTC()
 	o := &models.Organization{ID: models.NewID(now), Name: models.CleanText(in.Name), Type: in.Type, Country: in.Country,
 		IATIRef: in.IATIRef, IATIType: in.IATIType, PublishesIATI: in.PublishesIATI, CreatedAt: now, UpdatedAt: now, Version: 1}
-	if err := s.Orgs.CreateOrg(ctx, o); err != nil {
+	if err := s.orgs.CreateOrg(ctx, o); err != nil {
 		return nil, err
 	}
 	s.names.remember(o.ID, o.Name)
-	audit(ctx, s.Audit, s.Log, now, a, "create", "organization", o.ID, []string{"name", "type", "country"})
+	audit(ctx, s.audit, s.log, now, a, "create", "organization", o.ID, []string{"name", "type", "country"})
 	return o, nil
 }
 
@@ -134,7 +134,7 @@ func (s *Accounts) GetOrg(ctx context.Context, id string) (*models.Organization,
 	if !models.ValidID(id) {
 		return nil, models.Errorf(models.ErrNotFound, "organization not found")
 	}
-	return s.Orgs.GetOrg(ctx, id)
+	return s.orgs.GetOrg(ctx, id)
 }
 
 // OrgName is the name of the organization with that id, for showing who posted a need or an
@@ -165,7 +165,7 @@ func (s *Accounts) OrgName(ctx context.Context, id string) (string, error) {
 // of them; it runs whenever the replica reloads its state (Sync.Reconcile: at start, after the
 // demo data is loaded, and periodically).
 func (s *Accounts) LoadOrgNames(ctx context.Context) error {
-	orgs, err := s.Orgs.ListOrgs(ctx)
+	orgs, err := s.orgs.ListOrgs(ctx)
 	if err != nil {
 		return fmt.Errorf("load organization names: %w", err)
 	}
@@ -180,7 +180,7 @@ func (s *Accounts) LoadOrgNames(ctx context.Context) error {
 
 // ListOrgs lists every organization.
 func (s *Accounts) ListOrgs(ctx context.Context) ([]*models.Organization, error) {
-	return s.Orgs.ListOrgs(ctx)
+	return s.orgs.ListOrgs(ctx)
 }
 
 // UserInput is what a coordinator sends to create an account.
@@ -238,7 +238,7 @@ func (s *Accounts) createUser(ctx context.Context, a *models.Actor, in UserInput
 	}
 	var org *models.Organization
 	if models.ValidID(in.OrganizationID) {
-		o, err := s.Orgs.GetOrg(ctx, in.OrganizationID)
+		o, err := s.orgs.GetOrg(ctx, in.OrganizationID)
 		switch {
 		case err == nil:
 			org = o
@@ -246,28 +246,28 @@ func (s *Accounts) createUser(ctx context.Context, a *models.Actor, in UserInput
 			return nil, err
 		}
 	}
-	if err := in.validate(s.Passwords, org, strong); err != nil {
+	if err := in.validate(s.passwords, org, strong); err != nil {
 		return nil, err
 	}
-	hash, err := s.Passwords.Hash(in.Password)
+	hash, err := s.passwords.Hash(in.Password)
 	if err != nil {
 		return nil, err
 	}
-	now := s.Now().UTC()
+	now := s.now().UTC()
 	u := &models.User{ID: models.NewID(now), Email: in.Email, EmailKey: EmailKey(in.Email), Name: models.CleanText(in.Name),
 		Role: in.Role, OrganizationID: org.ID, PasswordHash: hash, MustChangePassword: in.MustChangePassword,
 		CreatedAt: now, UpdatedAt: now, Version: 1}
 	if in.Role == models.RoleMinistry {
 		u.Country = org.Country
 	}
-	if err := s.Users.CreateUser(ctx, u); err != nil {
+	if err := s.users.CreateUser(ctx, u); err != nil {
 		if errors.Is(err, models.ErrConflict) {
 			return nil, &models.Error{Kind: models.ErrConflict, Detail: "an account with this e-mail already exists",
 				Fields: []models.FieldError{{Field: "email", Code: models.ProblemEmailTaken}}}
 		}
 		return nil, err
 	}
-	audit(ctx, s.Audit, s.Log, now, a, "create", "user", u.ID, []string{"email", "name", "role", "organization_id"})
+	audit(ctx, s.audit, s.log, now, a, "create", "user", u.ID, []string{"email", "name", "role", "organization_id"})
 	return u, nil
 }
 
@@ -281,7 +281,7 @@ func (s *Accounts) GetUser(ctx context.Context, a *models.Actor, id string) (*mo
 	if !models.ValidID(id) {
 		return nil, models.Errorf(models.ErrNotFound, "user not found")
 	}
-	return s.Users.GetUser(ctx, id)
+	return s.users.GetUser(ctx, id)
 }
 
 // ListUsers lists accounts for coordinators.
@@ -289,7 +289,7 @@ func (s *Accounts) ListUsers(ctx context.Context, a *models.Actor) ([]*models.Us
 	if err := models.AuthorizeAccounts(a, models.ActRead, ""); err != nil {
 		return nil, err
 	}
-	return s.Users.ListUsers(ctx)
+	return s.users.ListUsers(ctx)
 }
 
 // SetDisabled disables or re-enables an account. Disabling ends all its sessions at once.
@@ -304,36 +304,36 @@ func (s *Accounts) SetDisabled(ctx context.Context, a *models.Actor, id string, 
 	if target.ID == a.UserID {
 		return nil, models.Errorf(models.ErrConflict, "you cannot disable your own account")
 	}
-	u, err := s.Users.SetUserDisabled(ctx, id, disabled, s.Now().UTC())
+	u, err := s.users.SetUserDisabled(ctx, id, disabled, s.now().UTC())
 	if err != nil {
 		return nil, err
 	}
 	if disabled {
-		if err := s.Auth.RevokeUser(ctx, id); err != nil {
+		if err := s.auth.RevokeUser(ctx, id); err != nil {
 			return nil, fmt.Errorf("end sessions: %w", err)
 		}
-	} else if err := s.Auth.RestoreUser(ctx, id); err != nil {
+	} else if err := s.auth.RestoreUser(ctx, id); err != nil {
 		return nil, fmt.Errorf("re-enable sign-in: %w", err)
 	}
 	action := "enable"
 	if disabled {
 		action = "disable"
 	}
-	audit(ctx, s.Audit, s.Log, s.Now(), a, action, "user", id, []string{"disabled"})
+	audit(ctx, s.audit, s.log, s.now(), a, action, "user", id, []string{"disabled"})
 	return u, nil
 }
 
 // EnsureAdmin creates an admin (and a coordinating organization for it) when the store has no
 // users yet: how the first account comes to exist. It reports whether it created one.
 func (s *Accounts) EnsureAdmin(ctx context.Context, email, password string) (bool, error) {
-	n, err := s.Users.CountUsers(ctx)
+	n, err := s.users.CountUsers(ctx)
 	if err != nil || n > 0 {
 		return false, err
 	}
-	now := s.Now().UTC()
+	now := s.now().UTC()
 	org := &models.Organization{ID: "org-coordination", Name: "capmatch coordination desk", Type: models.OrgCoordinator,
 		CreatedAt: now, UpdatedAt: now, Version: 1}
-	if err := s.Orgs.CreateOrg(ctx, org); err != nil && !errors.Is(err, models.ErrConflict) {
+	if err := s.orgs.CreateOrg(ctx, org); err != nil && !errors.Is(err, models.ErrConflict) {
 		return false, err
 	}
 	_, err = s.CreateUser(ctx, nil, UserInput{Email: email, Password: password, Name: "Administrator", Role: models.RoleAdmin, OrganizationID: org.ID})
@@ -351,5 +351,5 @@ func (s *Accounts) AuditTrail(ctx context.Context, a *models.Actor, objectID str
 	if objectID != "" && !models.ValidID(objectID) && !models.ValidISO(objectID) {
 		return nil, models.Invalid("object_id", models.ProblemInvalidID, nil)
 	}
-	return s.Audit.ListAudit(ctx, objectID, limit)
+	return s.audit.ListAudit(ctx, objectID, limit)
 }

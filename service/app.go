@@ -28,6 +28,9 @@ type Deps struct {
 	Passwords models.Passwords
 	// Activities writes the IATI export (the IATI adapter, configured with the publisher).
 	Activities models.ActivityExporter
+	// AidData reads IATI activity files for the import, mapping each activity to an external
+	// activity (the IATI adapter). Nil refuses imports as unavailable.
+	AidData models.AidDataReader
 	// Webhooks tunes outbound notification delivery (defaults: https only, public addresses,
 	// five tries over 15 s).
 	Webhooks WebhookOptions
@@ -84,6 +87,7 @@ type App struct {
 
 	store      models.Store
 	activities models.ActivityExporter
+	aidData    models.AidDataReader
 	iati       IATIConfig
 }
 
@@ -100,39 +104,41 @@ func New(d Deps) *App {
 		d.Log = slog.Default()
 	}
 	rev := NewRevocations(d.Store, d.Now)
-	auth := &Auth{Users: d.Store, Tokens: d.Store, Audit: d.Store, Access: newTokenCache(d.Access, d.Now), Limiter: d.Limiter, Passwords: d.Passwords,
-		Bus: d.Bus, Revocations: rev, Now: d.Now, Log: d.Log}
+	auth := &Auth{users: d.Store, tokens: d.Store, audit: d.Store, access: newTokenCache(d.Access, d.Now), limiter: d.Limiter, passwords: d.Passwords,
+		bus: d.Bus, revocations: rev, now: d.Now, log: d.Log}
 	model := readmodel.New()
 	cursors := NewCursors(d.CursorKey)
 	hlc := NewHLC(wall)
+	events := &Events{}
 	app := &App{
 		Auth:        auth,
-		Accounts:    &Accounts{Orgs: d.Store, Users: d.Store, Audit: d.Store, Auth: auth, Passwords: d.Passwords, Activities: d.Activities, Now: d.Now, Log: d.Log},
-		Sync:        &Sync{Revocations: rev, Log: d.Log},
+		Accounts:    &Accounts{orgs: d.Store, users: d.Store, audit: d.Store, auth: auth, passwords: d.Passwords, activities: d.Activities, now: d.Now, log: d.Log},
+		Sync:        &Sync{revocations: rev, log: d.Log},
 		Revocations: rev,
-		Needs:       &Needs{Store: d.Store, Model: model, Bus: d.Bus, Cursors: cursors, Clock: hlc, Now: d.Now, Log: d.Log},
-		Offers:      &Offers{Store: d.Store, Model: model, Bus: d.Bus, Cursors: cursors, Clock: hlc, Now: d.Now, Log: d.Log},
-		Countries:   &Countries{Store: d.Store, Model: model, Bus: d.Bus, Now: d.Now, Log: d.Log},
+		Needs:       &Needs{store: d.Store, model: model, bus: d.Bus, cursors: cursors, clock: hlc, now: d.Now, log: d.Log, events: events},
+		Offers:      &Offers{store: d.Store, model: model, bus: d.Bus, cursors: cursors, clock: hlc, now: d.Now, log: d.Log, events: events},
+		Countries:   &Countries{store: d.Store, model: model, bus: d.Bus, now: d.Now, log: d.Log},
 		Model:       model,
 		Clock:       hlc,
 		store:       d.Store,
 		activities:  d.Activities,
+		aidData:     d.AidData,
 		iati:        d.IATI,
 	}
-	app.Matching = NewMatching(&Matching{Store: d.Store, Model: model, Cache: d.Rankings, Bus: d.Bus, Clock: hlc, Now: d.Now, Log: d.Log,
-		Fresh: rev.Fresh})
+	app.Matching = NewMatching(&Matching{store: d.Store, model: model, cache: d.Rankings, bus: d.Bus, clock: hlc, now: d.Now, log: d.Log,
+		fresh: rev.Fresh})
 	if d.Webhooks.Text == nil && d.Texts != nil {
 		texts := d.Texts
 		d.Webhooks.Text = func(n *models.Notification) string { return texts.Notice("en", n) }
 	}
-	app.Engagements = &Engagements{Store: d.Store, Model: model, Bus: d.Bus, Clock: hlc, Needs: app.Needs, Offers: app.Offers,
-		Matching: app.Matching, Now: d.Now, Log: d.Log}
-	app.Projects = &Projects{Store: d.Store, Model: model, Bus: d.Bus, Clock: hlc, Needs: app.Needs, Engagements: app.Engagements,
-		Matching: app.Matching, Now: d.Now, Log: d.Log}
-	app.Notifications = &Notifications{Store: d.Store, Matching: app.Matching, Webhooks: NewDispatcher(d.Webhooks, d.Now, d.Log),
-		Now: d.Now, Log: d.Log}
-	app.Mailer = NewMailer(d.Mail, d.Store, d.Now, d.Log)
-	app.PoCs = &PoCs{Store: d.Store, Countries: app.Countries, Now: d.Now, Log: d.Log}
+	app.Engagements = &Engagements{store: d.Store, model: model, bus: d.Bus, clock: hlc, needs: app.Needs, offers: app.Offers,
+		now: d.Now, log: d.Log, events: events}
+	app.Projects = &Projects{store: d.Store, model: model, bus: d.Bus, clock: hlc, needs: app.Needs, engagements: app.Engagements,
+		now: d.Now, log: d.Log, events: events}
+	app.Notifications = &Notifications{store: d.Store, matching: app.Matching, webhooks: NewDispatcher(d.Webhooks, d.Now, d.Log),
+		now: d.Now, log: d.Log}
+	app.Mailer = NewMailer(d.Mail, d.Store, d.Now, d.Log, events)
+	app.PoCs = &PoCs{store: d.Store, countries: app.Countries, now: d.Now, log: d.Log}
 	linkKey := d.LinkKey
 	if len(linkKey) == 0 {
 		m := hmac.New(sha256.New, d.CursorKey)
@@ -143,24 +149,20 @@ func New(d Deps) *App {
 	if publicURL == "" {
 		publicURL = "http://localhost:8080"
 	}
-	app.PoCChecks = &PoCChecks{Store: d.Store, PoCs: app.PoCs, Countries: app.Countries, Needs: app.Needs, Notices: app.Notifications,
-		Mail: app.Mailer, LinkKey: linkKey, PublicURL: publicURL, TTL: d.PoCCheckTTL, Now: d.Now, Log: d.Log}
-	app.Mailer.OnResult(app.PoCChecks.mailResult)
-	app.Engagements.Notify = app.Notifications.Notify
-	app.Projects.Notify = app.Notifications.Notify
-	app.Needs.Notices = app.Notifications
-	app.Offers.Notices = app.Notifications
-	app.Needs.Cascades = app.Engagements
-	app.Offers.Cascades = app.Engagements
-	app.Matching.Active = app.Engagements.ActiveDeliveries
-	app.Matching.External = app.ExternalDeliveries
-	app.Countries.Projects = app.Projects.CountryFigures
+	app.PoCChecks = &PoCChecks{store: d.Store, pocs: app.PoCs, countries: app.Countries, needs: app.Needs, notices: app.Notifications,
+		mail: app.Mailer, linkKey: linkKey, publicURL: publicURL, ttl: d.PoCCheckTTL, now: d.Now, log: d.Log}
+	events.OnMailResult(func(ctx context.Context, r MailResult) { app.PoCChecks.mailResult(ctx, r.Message, r.Status, r.At) })
 	requests := d.Requests
 	if requests == nil {
 		requests, _ = d.Limiter.(models.RequestLimiter)
 	}
 	app.OpenData = newOpenData(app, d.OpenData, requests)
-	app.Assessments = &Assessments{Store: d.Store, Model: model, Needs: app.Needs, Countries: app.Countries, Now: d.Now, Log: d.Log}
+	app.Assessments = &Assessments{store: d.Store, model: model, needs: app.Needs, countries: app.Countries, now: d.Now, log: d.Log}
+	// Reactions, in the order they run: notifications first (they tell of the transition), then
+	// the cascades (which tell of what they end), and re-ranking after any change of deliveries.
+	app.Notifications.subscribe(events)
+	app.Engagements.subscribe(events)
+	events.OnDeliveriesChanged(app.Matching.ContextChanged)
 	app.syncModel(d.Now)
 	return app
 }

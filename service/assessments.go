@@ -12,17 +12,24 @@ import (
 	"github.com/capmatch/capmatch/service/internal/readmodel"
 )
 
+// assessmentStore is the part of the store this use case needs: self-assessments, the draft needs they propose, the audit trail.
+type assessmentStore interface {
+	models.AssessmentStore
+	models.NeedStore
+	models.AuditStore
+}
+
 // Assessments is the use cases of self-assessments: a country's ministries (and coordinators)
 // answer the questionnaire; the answers set the readiness facts they state and the maturity
 // baselines, and each gap becomes a proposed draft need for the ministry to review, edit and
 // submit. Nothing is posted without a person.
 type Assessments struct {
-	Store     models.Store
-	Model     *readmodel.Model
-	Needs     *Needs
-	Countries *Countries
-	Now       Clock
-	Log       *slog.Logger
+	store     assessmentStore
+	model     *readmodel.Model
+	needs     *Needs
+	countries *Countries
+	now       Clock
+	log       *slog.Logger
 }
 
 // AssessmentInput is the body of POST /countries/{iso}/assessments. Answers and comments are
@@ -119,7 +126,7 @@ func (s *Assessments) List(ctx context.Context, a *models.Actor, iso string) ([]
 	if err != nil {
 		return nil, err
 	}
-	items, _, err := s.Store.ListAssessments(ctx, iso)
+	items, _, err := s.store.ListAssessments(ctx, iso)
 	if err != nil {
 		return nil, err
 	}
@@ -147,7 +154,7 @@ func (s *Assessments) find(ctx context.Context, iso, id string) ([]*models.Asses
 	if !models.ValidID(id) {
 		return nil, 0, models.Errorf(models.ErrNotFound, "assessment not found")
 	}
-	items, _, err := s.Store.ListAssessments(ctx, iso)
+	items, _, err := s.store.ListAssessments(ctx, iso)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -190,13 +197,13 @@ func (s *Assessments) view(a *models.Actor, items []*models.Assessment, i int) *
 	// What each gap proposed, as far as the caller may see: the need this assessment created,
 	// else a live need of the organization that covers the gap. Needs the caller may not see
 	// count as absent, so nothing here depends on them.
-	vw := viewAs(s.Model, a)
+	vw := viewAs(s.model, a)
 	for _, b := range v.Baselines {
 		if !b.Proposes() {
 			continue
 		}
 		p := ProposalView{Capability: b.Capability}
-		n, ok := s.Model.Need(models.ProposalNeedID(x, b.Capability))
+		n, ok := s.model.Need(models.ProposalNeedID(x, b.Capability))
 		if ok && vw.need(n) {
 			p.Proposed = true
 		} else {
@@ -240,7 +247,7 @@ func (s *Assessments) Submit(ctx context.Context, a *models.Actor, iso string, i
 	}
 	orgID := a.OrgID
 	if a.Role.Curates() {
-		org, err := s.Needs.governmentOrg(ctx, in.OrganizationID)
+		org, err := s.needs.governmentOrg(ctx, in.OrganizationID)
 		if err != nil {
 			return nil, err
 		}
@@ -251,7 +258,7 @@ func (s *Assessments) Submit(ctx context.Context, a *models.Actor, iso string, i
 	} else if in.OrganizationID != "" && in.OrganizationID != a.OrgID {
 		return nil, models.Errorf(models.ErrForbidden, "a ministry answers only for its own organization")
 	}
-	now := s.Now().UTC().Truncate(time.Millisecond)
+	now := s.now().UTC().Truncate(time.Millisecond)
 	x := &models.Assessment{ID: models.NewID(now), Country: iso, OrganizationID: orgID, Questionnaire: in.Questionnaire,
 		Language: in.Language, SubmittedBy: a.UserID, SubmittedAt: now}
 	if x.Questionnaire == "" {
@@ -266,7 +273,7 @@ func (s *Assessments) Submit(ctx context.Context, a *models.Actor, iso string, i
 		return nil, err
 	}
 	for attempt := 0; ; attempt++ {
-		items, version, err := s.Store.ListAssessments(ctx, iso)
+		items, version, err := s.store.ListAssessments(ctx, iso)
 		if err != nil {
 			return nil, err
 		}
@@ -278,7 +285,7 @@ func (s *Assessments) Submit(ctx context.Context, a *models.Actor, iso string, i
 			return nil, models.Errorf(models.ErrConflict, "another assessment of %s was submitted meanwhile (%s): reload it and answer again", iso, latest)
 		}
 		x.Supersedes = latest
-		err = s.Store.AppendAssessment(ctx, x, version)
+		err = s.store.AppendAssessment(ctx, x, version)
 		if err == nil {
 			break
 		}
@@ -286,8 +293,8 @@ func (s *Assessments) Submit(ctx context.Context, a *models.Actor, iso string, i
 			return nil, err
 		}
 	}
-	audit(ctx, s.Store, s.Log, now, a, "submit", "assessment", x.ID, []string{iso})
-	changes, err := s.Countries.applyAssessment(ctx, a, x)
+	audit(ctx, s.store, s.log, now, a, "submit", "assessment", x.ID, []string{iso})
+	changes, err := s.countries.applyAssessment(ctx, a, x)
 	if err != nil {
 		return nil, err
 	}
@@ -339,33 +346,33 @@ func (s *Assessments) propose(ctx context.Context, a *models.Actor, x *models.As
 			continue
 		}
 		id := models.ProposalNeedID(x, b.Capability)
-		if _, err := s.Needs.load(ctx, id); err == nil {
+		if _, err := s.needs.load(ctx, id); err == nil {
 			continue // proposed before
 		} else if !errors.Is(err, models.ErrNotFound) {
 			return err
 		}
 		// A gap the organization already has a live need for proposes nothing new. This looks at
 		// every need (the system view): it decides what to create, and is not shown as such.
-		if liveNeed(systemView(s.Model), x.OrganizationID, b.Capability) != nil {
+		if liveNeed(systemView(s.model), x.OrganizationID, b.Capability) != nil {
 			continue
 		}
 		n := x.ProposedNeed(b)
-		now := s.Now().UTC()
+		now := s.now().UTC()
 		n.ID, n.OrganizationID, n.CreatedBy, n.CreatedAt, n.UpdatedAt, n.Version = id, x.OrganizationID, a.UserID, now, now, 1
 		n.Normalize()
 		if err := n.Validate(); err != nil {
 			return err // a questionnaire whose proposals are invalid: a bug the domain tests catch
 		}
-		n.Gen = s.Needs.Clock.Tick()
-		err := s.Store.CreateNeed(ctx, n)
+		n.Gen = s.needs.clock.Tick()
+		err := s.store.CreateNeed(ctx, n)
 		if errors.Is(err, models.ErrConflict) {
 			continue // proposed at the same moment by another request
 		}
 		if err != nil {
 			return err
 		}
-		s.Needs.applied(ctx, n)
-		audit(ctx, s.Store, s.Log, now, a, "propose", "need", n.ID, []string{x.ID})
+		s.needs.applied(ctx, n)
+		audit(ctx, s.store, s.log, now, a, "propose", "need", n.ID, []string{x.ID})
 	}
 	return nil
 }

@@ -34,16 +34,16 @@ var (
 
 // Auth signs users in and out and turns bearer tokens into actors.
 type Auth struct {
-	Users       models.UserStore
-	Tokens      models.TokenStore
-	Audit       models.AuditStore
-	Access      models.AccessTokens
-	Limiter     models.RateLimiter
-	Bus         models.Bus
-	Revocations *Revocations
-	Passwords   models.Passwords
-	Now         Clock
-	Log         *slog.Logger
+	users       models.UserStore
+	tokens      models.TokenStore
+	audit       models.AuditStore
+	access      models.AccessTokens
+	limiter     models.RateLimiter
+	bus         models.Bus
+	revocations *Revocations
+	passwords   models.Passwords
+	now         Clock
+	log         *slog.Logger
 
 	fallback localLimiter
 }
@@ -63,7 +63,7 @@ func (s *Auth) Login(ctx context.Context, email, password, clientIP string) (*mo
 	if err := s.waitLimits(ctx, addrKey, acctKey); err != nil {
 		return nil, err
 	}
-	u, err := s.Users.GetUserByEmail(ctx, key)
+	u, err := s.users.GetUserByEmail(ctx, key)
 	if err != nil && !errors.Is(err, models.ErrNotFound) {
 		return nil, err
 	}
@@ -71,17 +71,17 @@ func (s *Auth) Login(ctx context.Context, email, password, clientIP string) (*mo
 	if u != nil && !u.Disabled {
 		hash = u.PasswordHash
 	}
-	if len(password) > 1024 || s.Passwords.Verify(hash, password) != nil {
+	if len(password) > 1024 || s.passwords.Verify(hash, password) != nil {
 		s.failed(ctx, addrKey, LoginAddressBackoff)
 		s.failed(ctx, acctKey, LoginAccountBackoff)
 		return nil, errBadCredentials
 	}
 	s.cleared(ctx, acctKey)
-	pair, err := s.issue(ctx, u, models.NewID(s.Now()))
+	pair, err := s.issue(ctx, u, models.NewID(s.now()))
 	if err != nil {
 		return nil, err
 	}
-	audit(ctx, s.Audit, s.Log, s.Now(), actorOf(u, ""), "login", "user", u.ID, nil)
+	audit(ctx, s.audit, s.log, s.now(), actorOf(u, ""), "login", "user", u.ID, nil)
 	return pair, nil
 }
 
@@ -116,14 +116,14 @@ func (s *Auth) Refresh(ctx context.Context, token string) (*models.TokenPair, er
 	if token == "" || len(token) > 200 {
 		return nil, invalid
 	}
-	now := s.Now()
-	old, err := s.Tokens.RetireRefreshToken(ctx, hashToken(token), now)
+	now := s.now()
+	old, err := s.tokens.RetireRefreshToken(ctx, hashToken(token), now)
 	switch {
 	case errors.Is(err, models.ErrConflict):
 		if rerr := s.revoke(ctx, models.RevokedFamilyKey(old.FamilyID), "refresh token reuse", now.Add(models.RefreshTokenTTL)); rerr != nil {
 			return nil, rerr
 		}
-		s.Log.WarnContext(ctx, "refresh token reuse: family revoked", "family", old.FamilyID, "user_id", old.UserID)
+		s.log.WarnContext(ctx, "refresh token reuse: family revoked", "family", old.FamilyID, "user_id", old.UserID)
 		return nil, invalid
 	case errors.Is(err, models.ErrNotFound):
 		return nil, invalid
@@ -133,7 +133,7 @@ func (s *Auth) Refresh(ctx context.Context, token string) (*models.TokenPair, er
 	if !old.ExpiresAt.After(now) {
 		return nil, invalid
 	}
-	u, err := s.Users.GetUser(ctx, old.UserID)
+	u, err := s.users.GetUser(ctx, old.UserID)
 	if err != nil {
 		if errors.Is(err, models.ErrNotFound) {
 			return nil, invalid
@@ -145,7 +145,7 @@ func (s *Auth) Refresh(ctx context.Context, token string) (*models.TokenPair, er
 	}
 	// The family, or the user's older sessions, may have been revoked on any replica.
 	probe := models.Actor{UserID: u.ID, FamilyID: old.FamilyID, TokenID: "-"}
-	if err := s.Revocations.Check(ctx, probe, old.CreatedAt); err != nil {
+	if err := s.revocations.Check(ctx, probe, old.CreatedAt); err != nil {
 		if errors.Is(err, models.ErrUnauthorized) {
 			return nil, invalid
 		}
@@ -157,24 +157,24 @@ func (s *Auth) Refresh(ctx context.Context, token string) (*models.TokenPair, er
 // Logout ends the session at once on every replica: the access token and its whole refresh
 // family are revoked.
 func (s *Auth) Logout(ctx context.Context, a models.Actor) error {
-	now := s.Now()
+	now := s.now()
 	if err := s.revoke(ctx, models.RevokedTokenKey(a.TokenID), "logout", now.Add(models.AccessTokenTTL+time.Minute)); err != nil {
 		return err
 	}
 	if err := s.revoke(ctx, models.RevokedFamilyKey(a.FamilyID), "logout", now.Add(models.RefreshTokenTTL)); err != nil {
 		return err
 	}
-	audit(ctx, s.Audit, s.Log, now, &a, "logout", "user", a.UserID, nil)
+	audit(ctx, s.audit, s.log, now, &a, "logout", "user", a.UserID, nil)
 	return nil
 }
 
 // Authenticate verifies a bearer token and that it was not revoked, and returns its actor.
 func (s *Auth) Authenticate(ctx context.Context, token string) (models.Actor, error) {
-	a, iat, _, err := s.Access.Parse(token)
+	a, iat, _, err := s.access.Parse(token)
 	if err != nil {
 		return models.Actor{}, err
 	}
-	if err := s.Revocations.Check(ctx, a, iat); err != nil {
+	if err := s.revocations.Check(ctx, a, iat); err != nil {
 		return models.Actor{}, err
 	}
 	return a, nil
@@ -192,17 +192,17 @@ func (s *Auth) RevokeUser(ctx context.Context, userID string) error {
 
 // RestoreUser re-enables sign-in: tokens issued before now stay revoked, later ones work.
 func (s *Auth) RestoreUser(ctx context.Context, userID string) error {
-	now := s.Now().UTC()
+	now := s.now().UTC()
 	return s.putRevocation(ctx, models.Revocation{ID: models.RevokedUserKey(userID), Reason: "account re-enabled", At: now, ExpiresAt: now.Add(models.RefreshTokenTTL)})
 }
 
 func (s *Auth) putRevocation(ctx context.Context, rv models.Revocation) error {
-	if err := s.Tokens.PutRevocation(ctx, rv); err != nil {
+	if err := s.tokens.PutRevocation(ctx, rv); err != nil {
 		return fmt.Errorf("revoke: %w", err)
 	}
-	s.Revocations.Add(rv)
-	if err := s.Bus.Publish(ctx, models.Event{Type: models.EventRevoked, ID: rv.ID, At: rv.At, ExpiresAt: rv.ExpiresAt, Except: rv.Except}); err != nil {
-		s.Log.WarnContext(ctx, "revocation broadcast failed; other replicas rely on the store", "err", err)
+	s.revocations.Add(rv)
+	if err := s.bus.Publish(ctx, models.Event{Type: models.EventRevoked, ID: rv.ID, At: rv.At, ExpiresAt: rv.ExpiresAt, Except: rv.Except}); err != nil {
+		s.log.WarnContext(ctx, "revocation broadcast failed; other replicas rely on the store", "err", err)
 	}
 	return nil
 }
@@ -211,21 +211,21 @@ func (s *Auth) putRevocation(ctx context.Context, rv models.Revocation) error {
 // write must succeed; the broadcast is best effort because replicas that miss it reconcile
 // from the store (and check the store while their bus is down).
 func (s *Auth) revoke(ctx context.Context, id, reason string, expires time.Time) error {
-	rv := models.Revocation{ID: id, Reason: reason, At: s.Now().UTC(), ExpiresAt: expires.UTC()}
-	if err := s.Tokens.Revoke(ctx, rv); err != nil {
+	rv := models.Revocation{ID: id, Reason: reason, At: s.now().UTC(), ExpiresAt: expires.UTC()}
+	if err := s.tokens.Revoke(ctx, rv); err != nil {
 		return fmt.Errorf("revoke: %w", err)
 	}
-	s.Revocations.Add(rv)
-	if err := s.Bus.Publish(ctx, models.Event{Type: models.EventRevoked, ID: id, At: rv.At, ExpiresAt: rv.ExpiresAt}); err != nil {
-		s.Log.WarnContext(ctx, "revocation broadcast failed; other replicas rely on the store", "err", err)
+	s.revocations.Add(rv)
+	if err := s.bus.Publish(ctx, models.Event{Type: models.EventRevoked, ID: id, At: rv.At, ExpiresAt: rv.ExpiresAt}); err != nil {
+		s.log.WarnContext(ctx, "revocation broadcast failed; other replicas rely on the store", "err", err)
 	}
 	return nil
 }
 
 func (s *Auth) issue(ctx context.Context, u *models.User, family string) (*models.TokenPair, error) {
-	now := s.Now()
+	now := s.now()
 	a := actorOf(u, family)
-	access, _, _, err := s.Access.Issue(*a, models.AccessTokenTTL)
+	access, _, _, err := s.access.Issue(*a, models.AccessTokenTTL)
 	if err != nil {
 		return nil, err
 	}
@@ -235,7 +235,7 @@ func (s *Auth) issue(ctx context.Context, u *models.User, family string) (*model
 	}
 	refresh := base64.RawURLEncoding.EncodeToString(raw)
 	rt := &models.RefreshToken{Hash: hashToken(refresh), FamilyID: family, UserID: u.ID, CreatedAt: now.UTC(), ExpiresAt: now.Add(models.RefreshTokenTTL).UTC()}
-	if err := s.Tokens.CreateRefreshToken(ctx, rt); err != nil {
+	if err := s.tokens.CreateRefreshToken(ctx, rt); err != nil {
 		return nil, fmt.Errorf("store refresh token: %w", err)
 	}
 	return &models.TokenPair{AccessToken: access, RefreshToken: refresh, TokenType: "Bearer", ExpiresIn: int(models.AccessTokenTTL.Seconds())}, nil
@@ -255,9 +255,9 @@ func hashToken(t string) string {
 // or in this process while Redis does not answer, so that an outage neither blocks sign-in
 // nor removes the limits.
 func (s *Auth) waitLimits(ctx context.Context, keys ...string) error {
-	wait, err := s.Limiter.Wait(ctx, keys...)
+	wait, err := s.limiter.Wait(ctx, keys...)
 	if err != nil {
-		wait = s.fallback.wait(s.Now(), keys...)
+		wait = s.fallback.wait(s.now(), keys...)
 	}
 	if wait > 0 {
 		return &models.Error{Kind: models.ErrRateLimited, Detail: "too many failed sign-in attempts; try again later", RetryAfter: wait}
@@ -268,15 +268,15 @@ func (s *Auth) waitLimits(ctx context.Context, keys ...string) error {
 // failed records a failure under key. A Redis error is logged and the failure counted in
 // this process instead.
 func (s *Auth) failed(ctx context.Context, key string, b models.Backoff) {
-	if _, _, err := s.Limiter.Fail(ctx, key, b); err != nil {
-		s.fallback.fail(s.Now(), key, b)
+	if _, _, err := s.limiter.Fail(ctx, key, b); err != nil {
+		s.fallback.fail(s.now(), key, b)
 	}
 }
 
 // cleared forgets key's failures, in Redis and in this process.
 func (s *Auth) cleared(ctx context.Context, key string) {
-	if err := s.Limiter.Clear(ctx, key); err != nil {
-		s.Log.WarnContext(ctx, "sign-in limit not cleared; Redis did not answer", "err", err)
+	if err := s.limiter.Clear(ctx, key); err != nil {
+		s.log.WarnContext(ctx, "sign-in limit not cleared; Redis did not answer", "err", err)
 	}
 	s.fallback.clear(key)
 }

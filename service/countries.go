@@ -10,16 +10,21 @@ import (
 	"github.com/capmatch/capmatch/service/internal/readmodel"
 )
 
+// countryStore is the part of the store this use case needs: country profiles, their sources and the audit trail.
+type countryStore interface {
+	models.CountryStore
+	models.AuditStore
+	models.SourceStore
+}
+
 // Countries is the use cases of country profiles: reference data, the readiness a country's
 // ministries keep up to date, and figures counted over what the caller may see.
 type Countries struct {
-	Store models.Store
-	Model *readmodel.Model
-	Bus   models.Bus
-	Now   Clock
-	Log   *slog.Logger
-	// Projects supplies per-country project figures once projects exist; nil means none.
-	Projects func(a *models.Actor) map[string]ProjectFigures
+	store countryStore
+	model *readmodel.Model
+	bus   models.Bus
+	now   Clock
+	log   *slog.Logger
 }
 
 // ProjectFigures are a country's project counts, as the caller may see them.
@@ -66,7 +71,7 @@ func (s *Countries) view(c models.CountryInfo, stats readmodel.CountryStats, pf 
 	if f != nil {
 		v.Funding = CountryFunding{Requested: f.Requested, Committed: f.Committed, Disbursed: f.Disbursed, Gap: f.Gap}
 	}
-	if p, ok := s.Model.Profile(c.ISO); ok {
+	if p, ok := s.model.Profile(c.ISO); ok {
 		v.Readiness, v.ReadinessVersion = p.Readiness, p.Version
 		t := p.UpdatedAt.UTC().Format("2006-01-02T15:04:05Z07:00")
 		v.ReadinessUpdatedAt = &t
@@ -74,19 +79,24 @@ func (s *Countries) view(c models.CountryInfo, stats readmodel.CountryStats, pf 
 	return v
 }
 
+// projectFigures counts, per country, the active projects the actor may see: the project side
+// of country profiles (their money is counted over needs: fundingBy).
 func (s *Countries) projectFigures(a *models.Actor) map[string]ProjectFigures {
-	if s.Projects == nil {
-		return nil
+	out := map[string]ProjectFigures{}
+	for _, p := range viewAs(s.model, a).projects(func(p *models.Project) bool { return p.Active() }) {
+		f := out[p.Country]
+		f.Active++
+		out[p.Country] = f
 	}
-	return s.Projects(a)
+	return out
 }
 
 // List returns every country's profile, its figures counted over what a may see. a may be nil
 // for anonymous public pages (see models.CanSeeNeed).
 func (s *Countries) List(ctx context.Context, a *models.Actor) []CountryView {
-	stats := viewAs(s.Model, a).needStats(nil)
+	stats := viewAs(s.model, a).needStats(nil)
 	pf := s.projectFigures(a)
-	funding := fundingBy(s.Model, a, byCountry)
+	funding := fundingBy(s.model, a, byCountry)
 	out := make([]CountryView, 0, len(models.Countries()))
 	for _, c := range models.Countries() {
 		out = append(out, s.view(c, stats[c.ISO], pf[c.ISO], funding[c.ISO]))
@@ -100,8 +110,8 @@ func (s *Countries) Get(ctx context.Context, a *models.Actor, iso string) (*Coun
 	if !ok {
 		return nil, models.Errorf(models.ErrNotFound, "no country with code %q", iso)
 	}
-	stats := viewAs(s.Model, a).needStats(func(n *models.Need) bool { return n.Country == c.ISO })
-	funding := fundingBy(s.Model, a, byCountry)
+	stats := viewAs(s.model, a).needStats(func(n *models.Need) bool { return n.Country == c.ISO })
+	funding := fundingBy(s.model, a, byCountry)
 	v := s.view(c, stats[c.ISO], s.projectFigures(a)[c.ISO], funding[c.ISO])
 	return &v, nil
 }
@@ -182,7 +192,7 @@ func (s *Countries) PatchReadiness(ctx context.Context, a *models.Actor, iso str
 	if err != nil {
 		return nil, err
 	}
-	audit(ctx, s.Store, s.Log, s.Now(), a, "update", "country", iso, changed)
+	audit(ctx, s.store, s.log, s.now(), a, "update", "country", iso, changed)
 	return s.Get(ctx, a, iso)
 }
 
@@ -193,7 +203,7 @@ func (s *Countries) PatchReadiness(ctx context.Context, a *models.Actor, iso str
 // concurrent change otherwise, then applied to the read model and broadcast.
 func (s *Countries) updateProfile(ctx context.Context, iso string, want *int64, ev models.ReadinessEvent, edit func(next *models.CountryProfile) bool) error {
 	for attempt := 0; ; attempt++ {
-		cur, ok := s.Model.Profile(iso)
+		cur, ok := s.model.Profile(iso)
 		if !ok {
 			cur = &models.CountryProfile{ISO: iso}
 		}
@@ -205,20 +215,20 @@ func (s *Countries) updateProfile(ctx context.Context, iso string, want *int64, 
 			return nil
 		}
 		next.Version = cur.Version + 1
-		next.UpdatedAt = s.Now().UTC()
+		next.UpdatedAt = s.now().UTC()
 		ev.At = next.UpdatedAt
 		next.RecordReadiness(cur.Readiness, ev)
-		err := s.Store.PutCountryProfile(ctx, &next, cur.Version)
+		err := s.store.PutCountryProfile(ctx, &next, cur.Version)
 		if err == nil {
-			s.Model.PutProfile(&next)
-			publish(ctx, s.Bus, s.Log, models.Event{Type: models.EventCountry, ID: iso, Version: next.Version, At: next.UpdatedAt, Data: mustJSON(&next)})
+			s.model.PutProfile(&next)
+			publish(ctx, s.bus, s.log, models.Event{Type: models.EventCountry, ID: iso, Version: next.Version, At: next.UpdatedAt, Data: mustJSON(&next)})
 			return nil
 		}
 		if !errors.Is(err, models.ErrConflict) || want != nil || attempt >= 4 {
 			return err
 		}
-		if fresh, gerr := s.Store.GetCountryProfile(ctx, iso); gerr == nil {
-			s.Model.PutProfile(fresh)
+		if fresh, gerr := s.store.GetCountryProfile(ctx, iso); gerr == nil {
+			s.model.PutProfile(fresh)
 		}
 	}
 }
@@ -252,7 +262,7 @@ func (s *Countries) SetPoCReadiness(ctx context.Context, iso string, r models.Po
 		return true
 	})
 	if err == nil && len(changed) > 0 {
-		audit(ctx, s.Store, s.Log, s.Now(), nil, "derive readiness", "country", iso, changed)
+		audit(ctx, s.store, s.log, s.now(), nil, "derive readiness", "country", iso, changed)
 	}
 	return err
 }

@@ -12,6 +12,15 @@ import (
 	"github.com/capmatch/capmatch/service/internal/readmodel"
 )
 
+// engagementStore is the part of the store this use case needs: the engagements and what an engagement reserves or ends: its need, its offer's slots, its project.
+type engagementStore interface {
+	models.EngagementStore
+	models.NeedStore
+	models.OfferStore
+	models.ProjectStore
+	models.AuditStore
+}
+
 // Engagements brokers agreed matches: one side proposes, the other accepts or declines, and an
 // accept marks the need matched and takes one of the offer's slots and the engagement's amount.
 //
@@ -32,17 +41,36 @@ import (
 //     kept), one engagement at a time; Recover settles any engagement a crash left behind,
 //     because FateOf depends only on the engagement, its need and its offer as they stand.
 type Engagements struct {
-	Store    models.Store
-	Model    *readmodel.Model
-	Bus      models.Bus
-	Clock    *HLC
-	Needs    *Needs
-	Offers   *Offers
-	Matching *Matching
-	Now      Clock
-	Log      *slog.Logger
-	// Notify tells organizations about what happened (proposals, acceptances); may be nil.
-	Notify func(ctx context.Context, orgID, kind string, args models.Args, objectType, objectID string)
+	store  engagementStore
+	model  *readmodel.Model
+	bus    models.Bus
+	clock  *HLC
+	needs  *Needs
+	offers *Offers
+	now    Clock
+	log    *slog.Logger
+	// events announces notices and changes of the deliveries under way; the engagements react
+	// to needs and offers that end (subscribe).
+	events *Events
+}
+
+// subscribe makes the engagements react to the lifecycles of needs and offers: a need withdrawn
+// or rejected ends its engagements, an offer closed withdraws its proposals, an offer left
+// without capacity by an edit closes (models.FateOf); each reports what it did in the event.
+func (s *Engagements) subscribe(events *Events) {
+	events.OnNeedChanged(func(ctx context.Context, ev *NeedChanged) {
+		if ev.Transition == models.NeedWithdraw || ev.Transition == models.NeedReject {
+			ev.Cascade = s.NeedEnded(ctx, ev.Actor, ev.Need, ev.Reason)
+		}
+	})
+	events.OnOfferChanged(func(ctx context.Context, ev *OfferChanged) {
+		switch {
+		case ev.Transition == models.OfferClose:
+			ev.Cascade = s.OfferClosed(ctx, ev.Actor, ev.Offer, ev.Reason)
+		case ev.Transition == "" && ev.Offer.Status == models.OfferOpen && !ev.Offer.HasCapacity():
+			ev.Closed = s.closeIfFull(ctx, ev.Offer.ID)
+		}
+	})
 }
 
 // EngagementInput is the body of POST /engagements.
@@ -68,7 +96,7 @@ func (s *Engagements) Terms(n *models.Need, o *models.Offer) models.Terms {
 
 // committedTo is what the need's projects have committed to it (models.FundingOfNeed).
 func (s *Engagements) committedTo(n *models.Need) int64 {
-	return models.FundingOfNeed(n, systemView(s.Model).projects(func(p *models.Project) bool { return p.NeedID == n.ID })).Committed
+	return models.FundingOfNeed(n, systemView(s.model).projects(func(p *models.Project) bool { return p.NeedID == n.ID })).Committed
 }
 
 // Propose opens an engagement between a need and an offer on behalf of either side, with the
@@ -91,11 +119,11 @@ func (s *Engagements) Propose(ctx context.Context, a *models.Actor, in Engagemen
 	if err := p.Err(); err != nil {
 		return nil, false, err
 	}
-	n, err := s.Needs.Get(ctx, a, in.NeedID)
+	n, err := s.needs.Get(ctx, a, in.NeedID)
 	if err != nil {
 		return nil, false, err
 	}
-	o, err := s.Offers.Get(ctx, a, in.OfferID)
+	o, err := s.offers.Get(ctx, a, in.OfferID)
 	if err != nil {
 		return nil, false, err
 	}
@@ -111,7 +139,7 @@ func (s *Engagements) Propose(ctx context.Context, a *models.Actor, in Engagemen
 	if n.Status != models.NeedOpen {
 		return nil, false, models.Errorf(models.ErrConflict, "only open needs take engagements; this one is %s", n.Status)
 	}
-	if ok, why := matching.Eligible(n, o, &matching.Context{Today: models.DateOf(s.Now())}); !ok {
+	if ok, why := matching.Eligible(n, o, &matching.Context{Today: models.DateOf(s.now())}); !ok {
 		return nil, false, models.Errorf(models.ErrConflict, "this offer cannot serve this need: %s", why)
 	}
 	terms := s.Terms(n, o)
@@ -129,15 +157,15 @@ func (s *Engagements) Propose(ctx context.Context, a *models.Actor, in Engagemen
 		return nil, false, err
 	}
 	// Every engagement of the pair, visible or not: they have the same two sides as this one.
-	previous := systemView(s.Model).engagements(func(e *models.Engagement) bool { return e.NeedID == n.ID && e.OfferID == o.ID })
+	previous := systemView(s.model).engagements(func(e *models.Engagement) bool { return e.NeedID == n.ID && e.OfferID == o.ID })
 	ended := 0
 	for _, e := range previous {
 		if !e.Live() {
 			ended++
 		}
 	}
-	now := s.Now().UTC()
-	id, err := s.Store.ClaimKey(ctx, fmt.Sprintf("engagement|%s|%s|%d", n.ID, o.ID, ended), models.NewID(now))
+	now := s.now().UTC()
+	id, err := s.store.ClaimKey(ctx, fmt.Sprintf("engagement|%s|%s|%d", n.ID, o.ID, ended), models.NewID(now))
 	if err != nil {
 		return nil, false, err
 	}
@@ -155,9 +183,9 @@ func (s *Engagements) Propose(ctx context.Context, a *models.Actor, in Engagemen
 	if e.Message != "" {
 		e.Messages = append(e.Messages, models.EngagementMessage{ID: models.NewID(now), AuthorID: a.UserID, Side: side, Body: e.Message, CreatedAt: now})
 	}
-	if err := s.Store.CreateEngagement(ctx, e); err != nil {
+	if err := s.store.CreateEngagement(ctx, e); err != nil {
 		if errors.Is(err, models.ErrConflict) {
-			existing, gerr := s.Store.GetEngagement(ctx, id)
+			existing, gerr := s.store.GetEngagement(ctx, id)
 			if gerr == nil && existing.ProposedBy == side && existing.Status == models.EngagementProposed {
 				s.applied(ctx, existing)
 				return existing, false, nil // a retried proposal: the same engagement
@@ -167,7 +195,7 @@ func (s *Engagements) Propose(ctx context.Context, a *models.Actor, in Engagemen
 		return nil, false, err
 	}
 	s.applied(ctx, e)
-	audit(ctx, s.Store, s.Log, now, a, "propose", "engagement", e.ID, nil)
+	audit(ctx, s.store, s.log, now, a, "propose", "engagement", e.ID, nil)
 	// The need may have been withdrawn, or the offer closed, while this was written (perhaps on
 	// another replica, whose cascade did not see it yet): settle against the store.
 	if fate, _, err := s.settle(ctx, a, e, nil, nil, ""); err == nil && fate != models.FateNone {
@@ -191,7 +219,7 @@ func (s *Engagements) Get(ctx context.Context, a *models.Actor, id string) (*mod
 
 // find reads an engagement for an action of the actor, through the one lookup path (see lookup).
 func (s *Engagements) find(ctx context.Context, a *models.Actor, id string, act models.Action) (*models.Engagement, error) {
-	return lookup(ctx, id, "engagement", s.Model.Engagement, s.Store.GetEngagement, s.Model.PutEngagement,
+	return lookup(ctx, id, "engagement", s.model.Engagement, s.store.GetEngagement, s.model.PutEngagement,
 		func(e *models.Engagement) int64 { return e.Version },
 		func(e *models.Engagement) error { return models.AuthorizeEngagement(a, act, e) })
 }
@@ -201,17 +229,17 @@ func (s *Engagements) load(ctx context.Context, id string) (*models.Engagement, 
 	if !models.ValidID(id) {
 		return nil, notFound("engagement")
 	}
-	if e, ok := s.Model.Engagement(id); ok {
+	if e, ok := s.model.Engagement(id); ok {
 		return e, nil
 	}
-	e, err := s.Store.GetEngagement(ctx, id)
+	e, err := s.store.GetEngagement(ctx, id)
 	if errors.Is(err, models.ErrNotFound) {
 		return nil, notFound("engagement")
 	}
 	if err != nil {
 		return nil, err
 	}
-	s.Model.PutEngagement(e)
+	s.model.PutEngagement(e)
 	return e, nil
 }
 
@@ -224,7 +252,7 @@ func (s *Engagements) List(ctx context.Context, a *models.Actor, needID, offerID
 		return nil, fieldErr("status", models.ProblemOneOf, models.OneOf([]models.EngagementStatus{models.EngagementProposed,
 			models.EngagementAccepting, models.EngagementAgreed, models.EngagementDeclined, models.EngagementWithdrawn, models.EngagementCancelled}))
 	}
-	return viewAs(s.Model, a).engagements(func(e *models.Engagement) bool {
+	return viewAs(s.model, a).engagements(func(e *models.Engagement) bool {
 		return (needID == "" || e.NeedID == needID) && (offerID == "" || e.OfferID == offerID) &&
 			(status == "" || string(e.Status) == status)
 	}), nil
@@ -254,7 +282,7 @@ func (s *Engagements) end(ctx context.Context, a *models.Actor, id, reason strin
 		return nil, err
 	}
 	if changed {
-		audit(ctx, s.Store, s.Log, s.Now(), a, string(act), "engagement", id, []string{"status"})
+		audit(ctx, s.store, s.log, s.now(), a, string(act), "engagement", id, []string{"status"})
 		other := otherOrg(e, models.EngagementSide(a, e))
 		if t == models.EngDecline {
 			s.notify(ctx, e, other, KindDeclined, "")
@@ -285,7 +313,7 @@ func (s *Engagements) Cancel(ctx context.Context, a *models.Actor, id, reason st
 		return nil, err
 	}
 	if changed {
-		audit(ctx, s.Store, s.Log, s.Now(), a, "cancel", "engagement", id, []string{"status"})
+		audit(ctx, s.store, s.log, s.now(), a, "cancel", "engagement", id, []string{"status"})
 		s.tellBoth(ctx, e, KindCancelled, e.Reason)
 	}
 	return e, nil
@@ -316,7 +344,7 @@ func (s *Engagements) move(ctx context.Context, id string, t models.EngagementTr
 		if err != nil {
 			return err
 		}
-		now := s.Now().UTC()
+		now := s.now().UTC()
 		e.Status = next
 		if reason != "" {
 			e.Reason = models.CleanText(reason)
@@ -339,14 +367,14 @@ func (s *Engagements) release(ctx context.Context, e *models.Engagement) (*model
 		return e, nil
 	}
 	ctx = context.WithoutCancel(ctx)
-	o, err := s.Store.ReleaseOfferSlot(ctx, e.OfferID, e.ID, e.BudgetUSD, s.Now().UTC(), s.Clock.Tick())
+	o, err := s.store.ReleaseOfferSlot(ctx, e.OfferID, e.ID, e.BudgetUSD, s.now().UTC(), s.clock.Tick())
 	if err != nil {
 		return nil, err
 	}
-	s.Offers.applied(ctx, o)
-	s.Matching.ContextChanged(s.Clock.Tick())
+	s.offers.applied(ctx, o)
+	s.events.DeliveriesChanged(s.clock.Tick())
 	s.reopenIfRoom(ctx, o)
-	if _, err := s.Needs.update(ctx, nil, e.NeedID, nil, "", func(n *models.Need) error {
+	if _, err := s.needs.update(ctx, nil, e.NeedID, nil, "", func(n *models.Need) error {
 		if n.EngagementID != e.ID || n.Status != models.NeedMatched {
 			return errUnchanged
 		}
@@ -363,7 +391,7 @@ func (s *Engagements) release(ctx context.Context, e *models.Engagement) (*model
 		if x.ReleasedAt != nil {
 			return errUnchanged
 		}
-		now := s.Now().UTC()
+		now := s.now().UTC()
 		x.ReleasedAt = &now
 		return nil
 	})
@@ -372,7 +400,7 @@ func (s *Engagements) release(ctx context.Context, e *models.Engagement) (*model
 // reopenIfRoom opens again an offer that closed by itself because it was full, once a
 // release gives it room and its window has not ended. An offer its donor closed stays closed.
 func (s *Engagements) reopenIfRoom(ctx context.Context, o *models.Offer) {
-	today := models.DateOf(s.Now())
+	today := models.DateOf(s.now())
 	full := func(o *models.Offer) bool {
 		return o.Status == models.OfferClosed && o.StatusReason == models.OfferFullReason && o.HasCapacity() &&
 			(o.AvailableUntil == "" || o.AvailableUntil >= today)
@@ -380,25 +408,25 @@ func (s *Engagements) reopenIfRoom(ctx context.Context, o *models.Offer) {
 	if !full(o) {
 		return
 	}
-	if _, err := s.Offers.update(ctx, nil, o.ID, nil, "", func(o *models.Offer) error {
+	if _, err := s.offers.update(ctx, nil, o.ID, nil, "", func(o *models.Offer) error {
 		if !full(o) {
 			return errUnchanged
 		}
 		o.Status, o.StatusReason = models.OfferOpen, ""
 		return nil
 	}); err != nil && !errors.Is(err, errUnchanged) {
-		s.Log.WarnContext(ctx, "a full offer with room again did not reopen", "err", err, "offer", o.ID)
+		s.log.WarnContext(ctx, "a full offer with room again did not reopen", "err", err, "offer", o.ID)
 	}
 }
 
 // closeIfFull closes an open offer that has no slot or no budget left, and ends its proposals
 // (the offer-close cascade). It returns the closed offer, or nil when it stays open.
 func (s *Engagements) closeIfFull(ctx context.Context, offerID string) *models.Offer {
-	closed, ok, err := s.Store.CloseFullOffer(ctx, offerID, s.Now().UTC(), s.Clock.Tick())
+	closed, ok, err := s.store.CloseFullOffer(ctx, offerID, s.now().UTC(), s.clock.Tick())
 	if err != nil || !ok {
 		return nil
 	}
-	s.Offers.applied(ctx, closed)
+	s.offers.applied(ctx, closed)
 	s.OfferClosed(ctx, nil, closed, "")
 	return closed
 }
@@ -486,7 +514,7 @@ func (c *Cascade) record(fate models.EngagementFate, before, after *models.Engag
 }
 
 func (s *Engagements) oldestFirst(keep func(*models.Engagement) bool) []*models.Engagement {
-	list := systemView(s.Model).engagements(keep)
+	list := systemView(s.model).engagements(keep)
 	for i, j := 0, len(list)-1; i < j; i, j = i+1, j-1 {
 		list[i], list[j] = list[j], list[i]
 	}
@@ -501,10 +529,10 @@ func (s *Engagements) oldestFirst(keep func(*models.Engagement) bool) []*models.
 func (s *Engagements) settle(ctx context.Context, a *models.Actor, e *models.Engagement, n *models.Need, o *models.Offer, reason string) (models.EngagementFate, *models.Engagement, error) {
 	if n == nil && o == nil {
 		var err error
-		if n, err = s.Store.GetNeed(ctx, e.NeedID); err != nil {
+		if n, err = s.store.GetNeed(ctx, e.NeedID); err != nil {
 			return models.FateNone, e, err
 		}
-		if o, err = s.Store.GetOffer(ctx, e.OfferID); err != nil {
+		if o, err = s.store.GetOffer(ctx, e.OfferID); err != nil {
 			return models.FateNone, e, err
 		}
 	}
@@ -527,7 +555,7 @@ func (s *Engagements) settle(ctx context.Context, a *models.Actor, e *models.Eng
 			return fate, e, err
 		}
 		if changed {
-			audit(ctx, s.Store, s.Log, s.Now(), a, "withdraw", "engagement", e.ID, []string{"status"})
+			audit(ctx, s.store, s.log, s.now(), a, "withdraw", "engagement", e.ID, []string{"status"})
 			s.tellBoth(ctx, x, KindWithdrawn, x.Reason)
 		}
 		return fate, x, nil
@@ -540,7 +568,7 @@ func (s *Engagements) settle(ctx context.Context, a *models.Actor, e *models.Eng
 			return fate, e, err
 		}
 		if changed {
-			audit(ctx, s.Store, s.Log, s.Now(), a, "cancel", "engagement", e.ID, []string{"status"})
+			audit(ctx, s.store, s.log, s.now(), a, "cancel", "engagement", e.ID, []string{"status"})
 			s.tellBoth(ctx, x, KindCancelled, x.Reason)
 		}
 		return fate, x, nil
@@ -577,7 +605,7 @@ func (s *Engagements) Message(ctx context.Context, a *models.Actor, id, body str
 		return nil, err
 	}
 	e, err := s.update(ctx, id, func(e *models.Engagement) error {
-		now := s.Now().UTC()
+		now := s.now().UTC()
 		side := models.EngagementSide(a, e)
 		e.Messages = append(e.Messages, models.EngagementMessage{ID: models.NewID(now), AuthorID: a.UserID, Side: side, Body: models.CleanText(body), CreatedAt: now})
 		return nil
@@ -585,7 +613,7 @@ func (s *Engagements) Message(ctx context.Context, a *models.Actor, id, body str
 	if err != nil {
 		return nil, err
 	}
-	audit(ctx, s.Store, s.Log, s.Now(), a, "message", "engagement", id, []string{"messages"})
+	audit(ctx, s.store, s.log, s.now(), a, "message", "engagement", id, []string{"messages"})
 	return e, nil
 }
 
@@ -610,8 +638,8 @@ func (s *Engagements) update(ctx context.Context, id string, apply func(*models.
 			return nil, err
 		}
 		e.Version = cur.Version + 1
-		e.UpdatedAt = s.Now().UTC()
-		err = s.Store.ReplaceEngagement(ctx, &e, cur.Version)
+		e.UpdatedAt = s.now().UTC()
+		err = s.store.ReplaceEngagement(ctx, &e, cur.Version)
 		if err == nil {
 			s.applied(ctx, &e)
 			return &e, nil
@@ -619,35 +647,35 @@ func (s *Engagements) update(ctx context.Context, id string, apply func(*models.
 		if !errors.Is(err, models.ErrConflict) || attempt >= 8 {
 			return nil, err
 		}
-		if fresh, gerr := s.Store.GetEngagement(ctx, id); gerr == nil {
-			s.Model.PutEngagement(fresh)
+		if fresh, gerr := s.store.GetEngagement(ctx, id); gerr == nil {
+			s.model.PutEngagement(fresh)
 		}
 	}
 }
 
 func (s *Engagements) applied(ctx context.Context, e *models.Engagement) {
-	g := s.Clock.Tick()
-	s.Model.PutEngagement(e)
+	g := s.clock.Tick()
+	s.model.PutEngagement(e)
 	if e.Status == models.EngagementAgreed || e.Status == models.EngagementCancelled {
-		s.Matching.ContextChanged(g)
+		s.events.DeliveriesChanged(g)
 	}
-	publish(ctx, s.Bus, s.Log, models.Event{Type: models.EventEngagement, ID: e.ID, Version: e.Version, At: e.UpdatedAt, Data: mustJSON(e), Gen: g})
+	publish(ctx, s.bus, s.log, models.Event{Type: models.EventEngagement, ID: e.ID, Version: e.Version, At: e.UpdatedAt, Data: mustJSON(e), Gen: g})
 }
 
 // notify tells an organization about an engagement: the kind, with the titles of its need and
 // offer, and the reason when one was given.
 func (s *Engagements) notify(ctx context.Context, e *models.Engagement, orgID, kind, reason string) {
-	if s.Notify == nil || orgID == "" {
+	if orgID == "" {
 		return
 	}
 	needTitle, offerTitle := e.NeedID, e.OfferID
-	if n, ok := s.Model.Need(e.NeedID); ok {
+	if n, ok := s.model.Need(e.NeedID); ok {
 		needTitle = n.Title
 	}
-	if o, ok := s.Model.Offer(e.OfferID); ok {
+	if o, ok := s.model.Offer(e.OfferID); ok {
 		offerTitle = o.Title
 	}
-	s.Notify(ctx, orgID, kind, noticeArgs(needTitle, offerTitle, reason), "engagement", e.ID)
+	s.events.Notify(ctx, Notice{Feed: orgID, Kind: kind, Args: noticeArgs(needTitle, offerTitle, reason), ObjectType: "engagement", ObjectID: e.ID})
 }
 
 // Accept agrees an engagement on behalf of the side that did not propose it. Concurrent and
@@ -660,7 +688,7 @@ func (s *Engagements) Accept(ctx context.Context, a *models.Actor, id string) (*
 	if err != nil {
 		return nil, err
 	}
-	audit(ctx, s.Store, s.Log, s.Now(), a, "accept", "engagement", id, []string{"status"})
+	audit(ctx, s.store, s.log, s.now(), a, "accept", "engagement", id, []string{"status"})
 	s.notify(ctx, e, otherOrg(e, models.EngagementSide(a, e)), KindAccepted, "")
 	return e, nil
 }
@@ -687,7 +715,7 @@ func (s *Engagements) complete(ctx context.Context, id string) (*models.Engageme
 		return e, nil
 	}
 	// Step 2: match the need to this engagement.
-	if _, err := s.Needs.update(ctx, nil, e.NeedID, nil, "", func(n *models.Need) error {
+	if _, err := s.needs.update(ctx, nil, e.NeedID, nil, "", func(n *models.Need) error {
 		if n.Status == models.NeedMatched && n.EngagementID == e.ID {
 			return errUnchanged
 		}
@@ -701,11 +729,11 @@ func (s *Engagements) complete(ctx context.Context, id string) (*models.Engageme
 		return nil, s.undo(ctx, e, false, err)
 	}
 	// Step 3: take the offer's slot and the engagement's amount.
-	o, err := s.Store.ReserveOfferSlot(ctx, e.OfferID, e.ID, e.BudgetUSD, s.Now().UTC(), s.Clock.Tick())
+	o, err := s.store.ReserveOfferSlot(ctx, e.OfferID, e.ID, e.BudgetUSD, s.now().UTC(), s.clock.Tick())
 	if err != nil {
 		return nil, s.undo(ctx, e, true, err)
 	}
-	s.Offers.applied(ctx, o)
+	s.offers.applied(ctx, o)
 	// Step 4: agreed.
 	e, err = s.update(ctx, id, func(e *models.Engagement) error {
 		if e.Status == models.EngagementAgreed {
@@ -715,7 +743,7 @@ func (s *Engagements) complete(ctx context.Context, id string) (*models.Engageme
 		if err != nil {
 			return err
 		}
-		now := s.Now().UTC()
+		now := s.now().UTC()
 		e.Status, e.DecidedAt = next, &now
 		return nil
 	})
@@ -726,9 +754,9 @@ func (s *Engagements) complete(ctx context.Context, id string) (*models.Engageme
 	s.closeIfFull(ctx, e.OfferID)
 	// The need may have been withdrawn while this accept ran (after step 2): the agreement is
 	// then cancelled at once, as the withdrawal's cascade would have.
-	if n, err := s.Store.GetNeed(ctx, e.NeedID); err == nil && !n.TakesEngagements() {
+	if n, err := s.store.GetNeed(ctx, e.NeedID); err == nil && !n.TakesEngagements() {
 		if _, _, err := s.settle(ctx, nil, e, n, nil, ""); err != nil {
-			s.Log.WarnContext(ctx, "agreement on a withdrawn need not cancelled yet; Recover will", "err", err, "engagement", e.ID)
+			s.log.WarnContext(ctx, "agreement on a withdrawn need not cancelled yet; Recover will", "err", err, "engagement", e.ID)
 		}
 		return nil, models.Errorf(models.ErrConflict, "the need was withdrawn while the engagement was being accepted; the engagement is cancelled")
 	}
@@ -740,7 +768,7 @@ func (s *Engagements) complete(ctx context.Context, id string) (*models.Engageme
 func (s *Engagements) undo(ctx context.Context, e *models.Engagement, needMatched bool, cause error) error {
 	ctx = context.WithoutCancel(ctx)
 	if needMatched {
-		_, _ = s.Needs.update(ctx, nil, e.NeedID, nil, "", func(n *models.Need) error {
+		_, _ = s.needs.update(ctx, nil, e.NeedID, nil, "", func(n *models.Need) error {
 			if n.Status != models.NeedMatched || n.EngagementID != e.ID {
 				return errUnchanged
 			}
@@ -754,11 +782,11 @@ func (s *Engagements) undo(ctx context.Context, e *models.Engagement, needMatche
 	}
 	x, _, err := s.move(ctx, e.ID, models.EngRevert, "")
 	if err != nil {
-		s.Log.ErrorContext(ctx, "accept could not be undone; Recover will", "err", err, "engagement", e.ID)
+		s.log.ErrorContext(ctx, "accept could not be undone; Recover will", "err", err, "engagement", e.ID)
 		return cause
 	}
 	if _, _, err := s.settle(ctx, nil, x, nil, nil, ""); err != nil {
-		s.Log.WarnContext(ctx, "engagement not settled after an undone accept; Recover will", "err", err, "engagement", e.ID)
+		s.log.WarnContext(ctx, "engagement not settled after an undone accept; Recover will", "err", err, "engagement", e.ID)
 	}
 	return cause
 }
@@ -771,8 +799,8 @@ func (s *Engagements) undo(ctx context.Context, e *models.Engagement, needMatche
 //     interrupted before its need moved) is unlinked, once the link is older than a minute.
 func (s *Engagements) Recover(ctx context.Context) error {
 	var errs []error
-	for _, e := range systemView(s.Model).engagements(func(e *models.Engagement) bool { return e.Status == models.EngagementAccepting }) {
-		o, err := s.Store.GetOffer(ctx, e.OfferID)
+	for _, e := range systemView(s.model).engagements(func(e *models.Engagement) bool { return e.Status == models.EngagementAccepting }) {
+		o, err := s.store.GetOffer(ctx, e.OfferID)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -789,18 +817,18 @@ func (s *Engagements) Recover(ctx context.Context) error {
 		}
 		_ = s.undo(ctx, e, true, nil)
 	}
-	for _, e := range systemView(s.Model).engagements(func(e *models.Engagement) bool {
+	for _, e := range systemView(s.model).engagements(func(e *models.Engagement) bool {
 		return e.Status == models.EngagementCancelled && e.ReleasedAt == nil
 	}) {
 		if _, err := s.release(ctx, e); err != nil {
 			errs = append(errs, err)
 		}
 	}
-	for _, e := range systemView(s.Model).engagements(func(e *models.Engagement) bool {
+	for _, e := range systemView(s.model).engagements(func(e *models.Engagement) bool {
 		return e.Status == models.EngagementProposed || e.Status == models.EngagementAgreed
 	}) {
-		n, _ := s.Model.Need(e.NeedID)
-		o, _ := s.Model.Offer(e.OfferID)
+		n, _ := s.model.Need(e.NeedID)
+		o, _ := s.model.Offer(e.OfferID)
 		if models.FateOf(e, n, o) == models.FateNone {
 			continue
 		}
@@ -808,18 +836,18 @@ func (s *Engagements) Recover(ctx context.Context) error {
 			errs = append(errs, err)
 		}
 	}
-	stale := s.Now().Add(-time.Minute)
-	for _, e := range systemView(s.Model).engagements(func(e *models.Engagement) bool {
+	stale := s.now().Add(-time.Minute)
+	for _, e := range systemView(s.model).engagements(func(e *models.Engagement) bool {
 		return e.Status == models.EngagementAgreed && e.ProjectID != "" && e.UpdatedAt.Before(stale)
 	}) {
-		if _, has := s.Model.Project(e.ProjectID); has {
+		if _, has := s.model.Project(e.ProjectID); has {
 			continue
 		}
-		if _, err := s.Store.GetProject(ctx, e.ProjectID); !errors.Is(err, models.ErrNotFound) {
+		if _, err := s.store.GetProject(ctx, e.ProjectID); !errors.Is(err, models.ErrNotFound) {
 			continue
 		}
-		if n, err := s.Store.GetNeed(ctx, e.NeedID); err != nil || n.Status != models.NeedMatched {
-			s.Log.WarnContext(ctx, "a project start was interrupted after its need moved; retrying the start finishes it", "engagement", e.ID, "project", e.ProjectID)
+		if n, err := s.store.GetNeed(ctx, e.NeedID); err != nil || n.Status != models.NeedMatched {
+			s.log.WarnContext(ctx, "a project start was interrupted after its need moved; retrying the start finishes it", "engagement", e.ID, "project", e.ProjectID)
 			continue
 		}
 		if err := s.unlink(ctx, e.ID, e.ProjectID); err != nil {
@@ -839,11 +867,4 @@ func (s *Engagements) unlink(ctx context.Context, id, projectID string) error {
 		return nil
 	})
 	return err
-}
-
-// ActiveDeliveries counts, per country and capability, every delivery under way (active
-// projects, agreed engagements without one), visible or not: the duplication factor's input.
-// What a caller reads about them is counted over what that caller may see (Matching).
-func (s *Engagements) ActiveDeliveries() map[matching.Delivery]int {
-	return systemView(s.Model).deliveryCounts(nil)
 }

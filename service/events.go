@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"sync"
+	"time"
 
 	"github.com/capmatch/capmatch/models"
 )
@@ -23,6 +24,29 @@ type Events struct {
 	offerChanged      []func(context.Context, *OfferChanged)
 	notices           []func(context.Context, Notice)
 	deliveriesChanged []func(int64)
+	mailResults       []func(context.Context, MailResult)
+}
+
+// MailResult says what became of an e-mail: MailSent once the transport took it, MailFailed
+// when every try failed or the queue was full. Reaction: the communication checks record it.
+type MailResult struct {
+	Message *models.MailMessage
+	Status  string
+	At      time.Time
+}
+
+// OnMailResult subscribes to the fate of e-mails.
+func (e *Events) OnMailResult(f func(context.Context, MailResult)) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.mailResults = append(e.mailResults, f)
+}
+
+// MailResulted announces what became of an e-mail.
+func (e *Events) MailResulted(ctx context.Context, r MailResult) {
+	for _, f := range handlers(e, func() []func(context.Context, MailResult) { return e.mailResults }) {
+		f(ctx, r)
+	}
 }
 
 // NeedChanged says that a need moved through its lifecycle (submit, approve, reject,

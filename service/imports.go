@@ -101,7 +101,7 @@ func (a *App) ImportNeeds(ctx context.Context, actor *models.Actor, rows []NeedI
 	if err := CheckImportSize(len(rows)); err != nil {
 		return nil, err
 	}
-	now := a.Needs.Now().UTC()
+	now := a.Needs.now().UTC()
 	orgs := a.importOrgs(importKindNeeds)
 	needs := make([]*models.Need, len(rows))
 	var probs models.Problems
@@ -132,8 +132,8 @@ func (a *App) ImportNeeds(ctx context.Context, actor *models.Actor, rows []NeedI
 	for _, n := range needs {
 		a.Model.PutNeed(n)
 	}
-	publish(ctx, a.Needs.Bus, a.Needs.Log, models.Event{Type: models.EventImport, ID: batch.ID, At: now, Gen: g, Data: mustJSON(importedRows{Needs: needs})})
-	audit(ctx, a.store, a.Needs.Log, now, actor, "import", "import", batch.ID, ids)
+	publish(ctx, a.Needs.bus, a.Needs.log, models.Event{Type: models.EventImport, ID: batch.ID, At: now, Gen: g, Data: mustJSON(importedRows{Needs: needs})})
+	audit(ctx, a.store, a.Needs.log, now, actor, "import", "import", batch.ID, ids)
 	return &ImportResult{BatchID: batch.ID, Imported: len(ids), Status: string(status), IDs: ids}, nil
 }
 
@@ -195,7 +195,7 @@ func (a *App) ImportOffers(ctx context.Context, actor *models.Actor, rows []Offe
 	if err := CheckImportSize(len(rows)); err != nil {
 		return nil, err
 	}
-	now := a.Offers.Now().UTC()
+	now := a.Offers.now().UTC()
 	orgs := a.importOrgs(importKindOffers)
 	offers := make([]*models.Offer, len(rows))
 	var probs models.Problems
@@ -226,8 +226,8 @@ func (a *App) ImportOffers(ctx context.Context, actor *models.Actor, rows []Offe
 	for _, o := range offers {
 		a.Model.PutOffer(o)
 	}
-	publish(ctx, a.Offers.Bus, a.Offers.Log, models.Event{Type: models.EventImport, ID: batch.ID, At: now, Gen: g, Data: mustJSON(importedRows{Offers: offers})})
-	audit(ctx, a.store, a.Offers.Log, now, actor, "import", "import", batch.ID, ids)
+	publish(ctx, a.Offers.bus, a.Offers.log, models.Event{Type: models.EventImport, ID: batch.ID, At: now, Gen: g, Data: mustJSON(importedRows{Offers: offers})})
+	audit(ctx, a.store, a.Offers.log, now, actor, "import", "import", batch.ID, ids)
 	return &ImportResult{BatchID: batch.ID, Imported: len(ids), Status: string(status), IDs: ids}, nil
 }
 
@@ -280,7 +280,7 @@ type importedRows struct {
 // batch is committed (the read model's reload checks), so nothing has to touch the rows again
 // (clearing 1,000 tags took about 12 s on FerretDB).
 func (a *App) importBatch(ctx context.Context, b *models.ImportBatch, insert func(context.Context) error) error {
-	log := a.Needs.Log
+	log := a.Needs.log
 	ictx, cancel := context.WithTimeout(ctx, importInsertTimeout)
 	defer cancel()
 	if err := a.store.CreateImport(ictx, b); err != nil {
@@ -323,7 +323,7 @@ func (a *App) RecoverImports(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("list unfinished imports: %w", err)
 	}
-	staleBefore := a.Needs.Now().Add(-importStaleAfter)
+	staleBefore := a.Needs.now().Add(-importStaleAfter)
 	for _, b := range inserting {
 		if !b.CreatedAt.Before(staleBefore) {
 			continue
@@ -332,7 +332,7 @@ func (a *App) RecoverImports(ctx context.Context) error {
 			errs = append(errs, err)
 			continue
 		}
-		a.Needs.Log.InfoContext(ctx, "rolled back an interrupted import", "batch", b.ID, "kind", b.Kind, "rows", len(b.RowIDs))
+		a.Needs.log.InfoContext(ctx, "rolled back an interrupted import", "batch", b.ID, "kind", b.Kind, "rows", len(b.RowIDs))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("recover imports: %w", err)

@@ -53,9 +53,9 @@ type Mailer struct {
 	queue     chan *mailJob
 	log       *slog.Logger
 
-	resultMu sync.RWMutex
-	result   func(ctx context.Context, m *models.MailMessage, status string, at time.Time)
-	now      Clock
+	// events announces each message's fate (MailResult).
+	events *Events
+	now    Clock
 
 	sent, failed, retried, dropped atomic.Int64
 	running                        sync.Mutex
@@ -68,7 +68,7 @@ type mailJob struct {
 
 // NewMailer builds a sender on the transport (the outbox when opts.Transport is nil); call Run
 // to start sending.
-func NewMailer(opts MailOptions, outbox models.OutboxStore, now Clock, log *slog.Logger) *Mailer {
+func NewMailer(opts MailOptions, outbox models.OutboxStore, now Clock, log *slog.Logger, events *Events) *Mailer {
 	if opts.Backoff == nil {
 		opts.Backoff = []time.Duration{10 * time.Second, time.Minute, 5 * time.Minute, 15 * time.Minute}
 	}
@@ -85,26 +85,15 @@ func NewMailer(opts MailOptions, outbox models.OutboxStore, now Clock, log *slog
 	if t == nil {
 		t = OutboxTransport{Store: outbox}
 	}
-	return &Mailer{opts: opts, transport: t, queue: make(chan *mailJob, opts.Queue), log: log, now: now}
+	return &Mailer{opts: opts, transport: t, queue: make(chan *mailJob, opts.Queue), log: log, now: now, events: events}
 }
 
 // Mode says where messages go: "smtp" or "outbox".
 func (m *Mailer) Mode() string { return m.transport.Name() }
 
-// OnResult sets what is told of each message's fate: MailSent once the transport took it,
-// MailFailed when every try failed or the queue was full.
-func (m *Mailer) OnResult(f func(ctx context.Context, msg *models.MailMessage, status string, at time.Time)) {
-	m.resultMu.Lock()
-	m.result = f
-	m.resultMu.Unlock()
-}
-
 func (m *Mailer) report(ctx context.Context, msg *models.MailMessage, status string) {
-	m.resultMu.RLock()
-	f := m.result
-	m.resultMu.RUnlock()
-	if f != nil {
-		f(ctx, msg, status, m.now().UTC().Truncate(time.Millisecond))
+	if m.events != nil {
+		m.events.MailResulted(ctx, MailResult{Message: msg, Status: status, At: m.now().UTC().Truncate(time.Millisecond)})
 	}
 }
 

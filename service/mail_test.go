@@ -50,12 +50,13 @@ func TestMailerRetriesAndReportsEachMessage(t *testing.T) {
 		return logs.Write(p)
 	}), nil))
 	tr := &flakyTransport{failures: 2, refuse: "gone@mfa.example", tries: map[string]int{}}
+	events := &Events{}
 	m := NewMailer(MailOptions{Transport: tr, Backoff: []time.Duration{5 * time.Millisecond, 5 * time.Millisecond, 5 * time.Millisecond},
-		Queue: 2, Workers: 1}, nil, time.Now, log)
+		Queue: 2, Workers: 1}, nil, time.Now, log, events)
 	type result struct{ id, status string }
 	results := make(chan result, 10)
-	m.OnResult(func(_ context.Context, msg *models.MailMessage, status string, _ time.Time) {
-		results <- result{msg.ID, status}
+	events.OnMailResult(func(_ context.Context, r MailResult) {
+		results <- result{r.Message.ID, r.Status}
 	})
 
 	// Before the workers run, the queue holds two: the third fails at once.

@@ -17,6 +17,13 @@ import (
 	"golang.org/x/sync/singleflight"
 )
 
+// settingStore is the part of the store this use case needs: the matching weights (a setting)
+// and the audit trail of their changes.
+type settingStore interface {
+	models.SettingStore
+	models.AuditStore
+}
+
 // MaxRankLimit is the longest ranking a client may ask for; each list is computed and cached
 // to this length once and cut per request.
 const MaxRankLimit = 50
@@ -51,21 +58,19 @@ type RankCache interface {
 // and written to both. While the event bus is down this replica cannot know what others
 // changed, so it computes every ranking from its model and answers cached=false.
 type Matching struct {
-	Store models.Store
-	Model *readmodel.Model
-	Cache RankCache
-	Bus   models.Bus
-	Clock *HLC
-	Now   Clock
-	Log   *slog.Logger
+	store settingStore
+	model *readmodel.Model
+	cache RankCache
+	bus   models.Bus
+	clock *HLC
+	now   Clock
+	log   *slog.Logger
 	// Fresh reports whether this replica hears every change (its bus is connected).
-	Fresh func() bool
-	// Active supplies the deliveries under way (agreed engagements, active projects) per
-	// country and capability, for the duplication factor; nil means none.
-	Active func() map[matching.Delivery]int
-	// External supplies what activities published to IATI by others deliver per country and
-	// capability, for the duplication factor; nil means none.
-	External func() map[matching.Delivery]matching.External
+	fresh func() bool
+
+	// activeFn, when set (tests of this package), supplies the deliveries under way instead of
+	// the read model.
+	activeFn func() map[matching.Delivery]int
 
 	ix         *matching.Index
 	mu         sync.RWMutex
@@ -179,7 +184,7 @@ func NewMatching(m *Matching) *Matching {
 	m.l1Need, m.l1Offer = map[string]*rankEntry{}, map[string]*rankEntry{}
 	m.weights = matching.DefaultWeights()
 	m.ix = matching.NewIndex(nil, nil)
-	m.Model.Observe(m.apply)
+	m.model.Observe(m.apply)
 	return m
 }
 
@@ -192,7 +197,7 @@ const weightsSetting = "matching_weights"
 // LoadWeights reads the weights in force from the store (creating the defaults once).
 func (m *Matching) LoadWeights(ctx context.Context) error {
 	def, _ := json.Marshal(matching.DefaultWeights())
-	raw, err := m.Store.GetOrCreateSetting(ctx, weightsSetting, def)
+	raw, err := m.store.GetOrCreateSetting(ctx, weightsSetting, def)
 	if err != nil {
 		return err
 	}
@@ -234,7 +239,7 @@ func (m *Matching) SetWeights(ctx context.Context, a *models.Actor, w matching.W
 	}
 	w.Version = cur.Version + 1
 	raw, _ := json.Marshal(w)
-	ok, err := m.Store.SwapSetting(ctx, weightsSetting, curRaw, raw)
+	ok, err := m.store.SwapSetting(ctx, weightsSetting, curRaw, raw)
 	if err != nil {
 		return matching.Weights{}, err
 	}
@@ -242,13 +247,13 @@ func (m *Matching) SetWeights(ctx context.Context, a *models.Actor, w matching.W
 		_ = m.LoadWeights(ctx)
 		return matching.Weights{}, models.Errorf(models.ErrConflict, "the weights were changed by someone else; reload them")
 	}
-	g := m.Clock.Tick()
+	g := m.clock.Tick()
 	m.mu.Lock()
 	m.weights, m.weightsRaw = w, raw
 	m.mu.Unlock()
 	m.clearL1()
-	publish(ctx, m.Bus, m.Log, models.Event{Type: models.EventWeights, ID: strconv.FormatInt(w.Version, 10), Version: w.Version, At: m.Now().UTC(), Data: raw, Gen: g})
-	audit(ctx, m.Store, m.Log, m.Now(), a, "update", "matching_weights", "weights", matching.FactorNames())
+	publish(ctx, m.bus, m.log, models.Event{Type: models.EventWeights, ID: strconv.FormatInt(w.Version, 10), Version: w.Version, At: m.now().UTC(), Data: raw, Gen: g})
+	audit(ctx, m.store, m.log, m.now(), a, "update", "matching_weights", "weights", matching.FactorNames())
 	return w, nil
 }
 
@@ -274,14 +279,15 @@ func (m *Matching) WeightsChanged(raw []byte) {
 // and the rankings of the offers that can list them, are marked dirty at g; every other
 // cached ranking stays current. Every replica applies the same change at the same stamp.
 func (m *Matching) ContextChanged(g int64) {
-	var act map[matching.Delivery]int
-	if m.Active != nil {
-		act = m.Active()
+	// Every delivery under way (active projects, agreed engagements without one) and every
+	// external activity under way, visible or not: the duplication factor's inputs. What a
+	// caller reads about them is counted over what that caller may see (seenBy).
+	v := systemView(m.model)
+	act := v.deliveryCounts(nil)
+	if m.activeFn != nil {
+		act = m.activeFn()
 	}
-	var ext map[matching.Delivery]matching.External
-	if m.External != nil {
-		ext = m.External()
-	}
+	ext := v.externalsUnderWay(models.DateOf(m.now()))
 	m.applyMu.Lock()
 	defer m.applyMu.Unlock()
 	m.mu.Lock()
@@ -446,8 +452,8 @@ func (m *Matching) applyOffer(c readmodel.Change) {
 	if len(toStore) > 0 {
 		ctx, cancel := context.WithTimeout(context.Background(), patchStoreTimeout)
 		defer cancel()
-		if err := m.Cache.Set(ctx, toStore); err != nil {
-			m.Log.Debug("patched rankings not cached", "err", err, "lists", len(toStore))
+		if err := m.cache.Set(ctx, toStore); err != nil {
+			m.log.Debug("patched rankings not cached", "err", err, "lists", len(toStore))
 		}
 	}
 }
@@ -473,10 +479,10 @@ type listSnapshot struct {
 // snapshotNeedLists takes the current L1 rankings of the given needs. It takes none while the
 // bus is down: rankings are then computed on every read and never cached.
 func (m *Matching) snapshotNeedLists(ids []string) listSnapshot {
-	if m.Fresh == nil || !m.Fresh() {
+	if m.fresh == nil || !m.fresh() {
 		return listSnapshot{}
 	}
-	today := models.DateOf(m.Now())
+	today := models.DateOf(m.now())
 	w := m.Weights()
 	s := listSnapshot{today: today, w: w, ctx: m.context(today), entries: map[string]*rankEntry{}}
 	m.mu.RLock()
@@ -503,7 +509,7 @@ func (m *Matching) patchNeedLists(s listSnapshot, old *models.Offer, offerID str
 		}
 		return matching.CachedList{Items: e.Items, Complete: e.Complete}, true
 	}, needListDepth, MaxRankLimit, s.w, s.ctx)
-	now := m.Now().UTC()
+	now := m.now().UTC()
 	out := make(map[string]*rankEntry, len(r.Changed)+len(r.Holding))
 	changed := make([]string, 0, len(r.Changed))
 	for n, l := range r.Changed {
@@ -609,7 +615,7 @@ type RankedNeed struct {
 
 // OffersForNeed ranks the offers for a need the actor may see, best first, limit at most.
 func (m *Matching) OffersForNeed(ctx context.Context, a *models.Actor, needID string, limit int) (*NeedRanking, error) {
-	n, ok := m.Model.Need(needID)
+	n, ok := m.model.Need(needID)
 	if !ok || !models.ValidID(needID) {
 		return nil, models.Errorf(models.ErrNotFound, "need not found")
 	}
@@ -639,7 +645,7 @@ func (m *Matching) OffersForNeed(ctx context.Context, a *models.Actor, needID st
 // NeedsForOffer ranks the needs for an offer, best first, limit at most, listing only needs
 // the actor may see.
 func (m *Matching) NeedsForOffer(ctx context.Context, a *models.Actor, offerID string, limit int) (*OfferRanking, error) {
-	o, ok := m.Model.Offer(offerID)
+	o, ok := m.model.Offer(offerID)
 	if !ok || !models.ValidID(offerID) {
 		return nil, models.Errorf(models.ErrNotFound, "offer not found")
 	}
@@ -685,7 +691,7 @@ type ranked[L any] struct {
 func serve[L any](m *Matching, ctx context.Context, k rankKey, min int64, limit int, seen func(matching.Delivery) int,
 	compute func(matching.Weights, *matching.Context) []matching.Match,
 	explain func(shown []matching.Match, w matching.Weights, c *matching.Context) []L) (ranked[L], error) {
-	today := models.DateOf(m.Now())
+	today := models.DateOf(m.now())
 	w := m.Weights()
 	ctxNow := m.context(today)
 	current := func(e *rankEntry) bool { return e.current(min, today, w.Version) }
@@ -704,12 +710,12 @@ func serve[L any](m *Matching, ctx context.Context, k rankKey, min int64, limit 
 	fresh := func() *rankEntry {
 		m.computes.Add(1)
 		items := compute(w, ctxNow)
-		e := &rankEntry{Day: today, WeightsVersion: w.Version, ComputedAt: m.Now().UTC(),
+		e := &rankEntry{Day: today, WeightsVersion: w.Version, ComputedAt: m.now().UTC(),
 			Items: items, Complete: len(items) < k.depth()}
 		e.stamp.Store(min)
 		return e
 	}
-	if !m.Fresh() {
+	if !m.fresh() {
 		// Without the bus this replica may miss other replicas' changes: compute from the
 		// model, cache nothing, and say so.
 		return answer(fresh(), false), nil
@@ -722,18 +728,18 @@ func serve[L any](m *Matching, ctx context.Context, k rankKey, min int64, limit 
 	}
 	key := k.redis()
 	v, err, _ := m.sf.Do(key+"|"+strconv.FormatInt(min, 10)+"|"+strconv.FormatInt(w.Version, 10), func() (any, error) {
-		if raw, err := m.Cache.Get(ctx, key); err == nil && raw != nil {
+		if raw, err := m.cache.Get(ctx, key); err == nil && raw != nil {
 			if got, err := unmarshalRank(raw, k); err == nil && current(got) {
 				m.remember(k, got)
 				return served{got, true}, nil
 			}
 		} else if err != nil {
-			m.Log.DebugContext(ctx, "ranking cache unavailable; computing", "err", err)
+			m.log.DebugContext(ctx, "ranking cache unavailable; computing", "err", err)
 		}
 		e := fresh()
 		if raw, err := e.marshal(k); err == nil {
-			if err := m.Cache.Set(context.WithoutCancel(ctx), map[string][]byte{key: raw}); err != nil {
-				m.Log.DebugContext(ctx, "ranking not cached", "err", err)
+			if err := m.cache.Set(context.WithoutCancel(ctx), map[string][]byte{key: raw}); err != nil {
+				m.log.DebugContext(ctx, "ranking not cached", "err", err)
 			}
 		}
 		m.remember(k, e)
@@ -809,7 +815,7 @@ func (m *Matching) l1Of(k rankKey) map[string]*rankEntry {
 // of offers for a need needs one; of needs for an offer, one per country and capability of
 // its lines that has deliveries).
 func (m *Matching) seenBy(a *models.Actor) func(matching.Delivery) int {
-	v := viewAs(m.Model, a)
+	v := viewAs(m.model, a)
 	if v.all() {
 		return nil
 	}
@@ -868,11 +874,11 @@ func (m *Matching) Allocation(ctx context.Context, a *models.Actor) ([]matching.
 	if err := models.AuthorizeCurator(a); err != nil {
 		return nil, err
 	}
-	today := models.DateOf(m.Now())
+	today := models.DateOf(m.now())
 	w := m.Weights()
 	c := m.context(today)
 	// A coordinators' tool: it weighs every open need and offer.
-	all := systemView(m.Model)
+	all := systemView(m.model)
 	needs := all.allNeeds(func(n *models.Need) bool { return n.Status == models.NeedOpen })
 	offers := all.allOffers(func(o *models.Offer) bool { return o.Status == models.OfferOpen })
 	out := matching.AllocateAll(needs, offers, w, c)

@@ -60,7 +60,7 @@ func newWorldOn(b testing.TB, cache *rediscache.Client, nNeeds, nOffers int) *be
 		Rankings: rediscache.NewRankings(cache, time.Hour)})
 	app.Revocations.SetFresh(true) // the bus is up: rankings are cached
 	needs, offers, ctx := synth.Data(42, nNeeds, nOffers)
-	app.Matching.Active = func() map[matching.Delivery]int { return ctx.Active }
+	app.Matching.activeFn = func() map[matching.Delivery]int { return ctx.Active }
 	app.Matching.ContextChanged(app.Clock.Tick())
 	w := &benchWorld{app: app, gen: synth.New(7), coord: &models.Actor{UserID: "bench", Role: models.RoleCoordinator, OrgID: "coord"}}
 	for _, n := range needs {

@@ -19,7 +19,7 @@ import (
 func wantNeedRanking(t *testing.T, w *benchWorld, needID string) []RankedOffer {
 	t.Helper()
 	m := w.app.Matching
-	ctx := m.context(models.DateOf(m.Now()))
+	ctx := m.context(models.DateOf(m.now()))
 	ix := m.Index()
 	out := []RankedOffer{}
 	for i, x := range ix.ExplainAll(ix.TopOffersForNeed(needID, MaxRankLimit, m.Weights(), ctx), m.Weights(), ctx) {
@@ -156,7 +156,7 @@ func TestPatchingUnderConcurrentReads(t *testing.T) {
 func TestContextChangeMarksOnlyItsDeliveries(t *testing.T) {
 	w := newBenchWorld(t, 300, 300)
 	active := map[matching.Delivery]int{}
-	w.app.Matching.Active = func() map[matching.Delivery]int { return active }
+	w.app.Matching.activeFn = func() map[matching.Delivery]int { return active }
 	w.app.Matching.ContextChanged(w.app.Clock.Tick())
 	for _, id := range w.needs {
 		gotNeedRanking(t, w, id)

@@ -14,21 +14,26 @@ import (
 	"github.com/capmatch/capmatch/service/internal/readmodel"
 )
 
+// needStore is the part of the store this use case needs: the needs' documents, the audit trail, and organizations (a coordinator posts for a government).
+type needStore interface {
+	models.NeedStore
+	models.AuditStore
+	models.OrgStore
+}
+
 // Needs is the use cases of needs: ministries post them, coordinators approve them, everyone
 // lists and searches what they may see.
 type Needs struct {
-	Store   models.Store
-	Model   *readmodel.Model
-	Bus     models.Bus
-	Cursors *Cursors
-	Clock   *HLC
-	Now     Clock
-	Log     *slog.Logger
-	// Notices tells coordinators and owners about transitions; may be nil.
-	Notices *Notifications
-	// Cascades applies what a withdrawn or rejected need does to its engagements (models.FateOf);
-	// may be nil only where no engagement exists.
-	Cascades *Engagements
+	store   needStore
+	model   *readmodel.Model
+	bus     models.Bus
+	cursors *Cursors
+	clock   *HLC
+	now     Clock
+	log     *slog.Logger
+	// events announces transitions: notifications react, and the engagements' cascade on a
+	// withdrawn or rejected need (models.FateOf), which reports what it did.
+	events *Events
 }
 
 // NeedInput is the body of POST /needs. Server-owned fields (id, status, owner, timestamps,
@@ -95,7 +100,7 @@ func (s *Needs) Create(ctx context.Context, a *models.Actor, in NeedInput) (*mod
 	} else if in.OrganizationID != "" && in.OrganizationID != a.OrgID {
 		return nil, models.Errorf(models.ErrForbidden, "a ministry posts needs only for its own organization")
 	}
-	now := s.Now().UTC()
+	now := s.now().UTC()
 	n := &models.Need{
 		ID: models.NewID(now), Title: in.Title, Description: in.Description, Country: country,
 		Theme: in.Theme, Capability: in.Capability, Modalities: in.Modalities, Languages: in.Languages,
@@ -112,12 +117,12 @@ func (s *Needs) Create(ctx context.Context, a *models.Actor, in NeedInput) (*mod
 	if err := n.Validate(); err != nil {
 		return nil, err
 	}
-	n.Gen = s.Clock.Tick()
-	if err := s.Store.CreateNeed(ctx, n); err != nil {
+	n.Gen = s.clock.Tick()
+	if err := s.store.CreateNeed(ctx, n); err != nil {
 		return nil, err
 	}
 	s.applied(ctx, n)
-	audit(ctx, s.Store, s.Log, now, a, "create", "need", n.ID, nil)
+	audit(ctx, s.store, s.log, now, a, "create", "need", n.ID, nil)
 	return n, nil
 }
 
@@ -126,25 +131,25 @@ func (s *Needs) Create(ctx context.Context, a *models.Actor, in NeedInput) (*mod
 // id is the caller's (deterministic), so proposing twice stores one need: created is false when
 // it already exists.
 func (s *Needs) Propose(ctx context.Context, n *models.Need) (created bool, err error) {
-	now := s.Now().UTC()
+	now := s.now().UTC()
 	n.Status, n.CreatedAt, n.UpdatedAt, n.Version = models.NeedDraft, now, now, 1
 	n.CreatedBy = ""
 	n.Normalize()
 	if err := n.Validate(); err != nil {
 		return false, err
 	}
-	n.Gen = s.Clock.Tick()
-	if err := s.Store.CreateNeed(ctx, n); err != nil {
+	n.Gen = s.clock.Tick()
+	if err := s.store.CreateNeed(ctx, n); err != nil {
 		if errors.Is(err, models.ErrConflict) {
-			if got, gerr := s.Store.GetNeed(ctx, n.ID); gerr == nil {
-				s.Model.PutNeed(got) // make sure this replica has it
+			if got, gerr := s.store.GetNeed(ctx, n.ID); gerr == nil {
+				s.model.PutNeed(got) // make sure this replica has it
 			}
 			return false, nil
 		}
 		return false, err
 	}
 	s.applied(ctx, n)
-	audit(ctx, s.Store, s.Log, now, nil, "propose", "need", n.ID, []string{"proposal:" + n.Proposal.Reason})
+	audit(ctx, s.store, s.log, now, nil, "propose", "need", n.ID, []string{"proposal:" + n.Proposal.Reason})
 	return true, nil
 }
 
@@ -155,7 +160,7 @@ func (s *Needs) governmentOrg(ctx context.Context, id string) (*models.Organizat
 	if !models.ValidID(id) {
 		return nil, fieldErr("organization_id", models.ProblemUnknownOrg, nil)
 	}
-	org, err := s.Store.GetOrg(ctx, id)
+	org, err := s.store.GetOrg(ctx, id)
 	if errors.Is(err, models.ErrNotFound) {
 		return nil, fieldErr("organization_id", models.ProblemUnknownOrg, nil)
 	}
@@ -174,12 +179,12 @@ func (s *Needs) Get(ctx context.Context, a *models.Actor, id string) (*models.Ne
 	if err != nil {
 		return nil, err
 	}
-	return viewAs(s.Model, a).redactNeed(n), nil
+	return viewAs(s.model, a).redactNeed(n), nil
 }
 
 // find reads a need for an action of the actor, through the one lookup path (see lookup).
 func (s *Needs) find(ctx context.Context, a *models.Actor, id string, act models.Action) (*models.Need, error) {
-	return lookup(ctx, id, "need", s.Model.Need, s.Store.GetNeed, s.Model.PutNeed,
+	return lookup(ctx, id, "need", s.model.Need, s.store.GetNeed, s.model.PutNeed,
 		func(n *models.Need) int64 { return n.Version },
 		func(n *models.Need) error { return models.AuthorizeNeed(a, act, n) })
 }
@@ -190,17 +195,17 @@ func (s *Needs) load(ctx context.Context, id string) (*models.Need, error) {
 	if !models.ValidID(id) {
 		return nil, models.Errorf(models.ErrNotFound, "need not found")
 	}
-	if n, ok := s.Model.Need(id); ok {
+	if n, ok := s.model.Need(id); ok {
 		return n, nil
 	}
-	n, err := s.Store.GetNeed(ctx, id)
+	n, err := s.store.GetNeed(ctx, id)
 	if errors.Is(err, models.ErrNotFound) {
 		return nil, models.Errorf(models.ErrNotFound, "need not found")
 	}
 	if err != nil {
 		return nil, err
 	}
-	s.Model.PutNeed(n)
+	s.model.PutNeed(n)
 	return n, nil
 }
 
@@ -223,7 +228,7 @@ func (s *Needs) Patch(ctx context.Context, a *models.Actor, id string, p NeedPat
 	if err != nil {
 		return nil, err
 	}
-	audit(ctx, s.Store, s.Log, s.Now(), a, "update", "need", id, changed)
+	audit(ctx, s.store, s.log, s.now(), a, "update", "need", id, changed)
 	return n, nil
 }
 
@@ -281,7 +286,6 @@ func (s *Needs) Change(ctx context.Context, a *models.Actor, id string, t models
 	}
 	// The reason is checked once the actor is known to be allowed (update authorizes before it
 	// applies), so that a caller who may not act gets 403 or 404 whatever the input.
-	ends := t == models.NeedWithdraw || t == models.NeedReject
 	n, err := s.update(ctx, a, id, nil, act, func(n *models.Need) error {
 		var p models.Problems
 		if t == models.NeedReject {
@@ -294,7 +298,7 @@ func (s *Needs) Change(ctx context.Context, a *models.Actor, id string, t models
 		}
 		next, err := n.Next(t)
 		if t == models.NeedWithdraw {
-			if berr := models.CheckNeedEnd(n, s.engagementsOf(n.ID), systemView(s.Model).projects(func(p *models.Project) bool { return p.NeedID == n.ID })); berr != nil {
+			if berr := models.CheckNeedEnd(n, s.engagementsOf(n.ID), systemView(s.model).projects(func(p *models.Project) bool { return p.NeedID == n.ID })); berr != nil {
 				return berr
 			}
 		}
@@ -308,18 +312,15 @@ func (s *Needs) Change(ctx context.Context, a *models.Actor, id string, t models
 	if err != nil {
 		return nil, err
 	}
-	audit(ctx, s.Store, s.Log, s.Now(), a, string(t), "need", id, []string{"status"})
-	s.Notices.NeedTransitioned(ctx, t, n)
-	ch := &NeedChange{Need: n}
-	if ends && s.Cascades != nil {
-		ch.Cascade = s.Cascades.NeedEnded(ctx, a, n, reason)
-	}
-	return ch, nil
+	audit(ctx, s.store, s.log, s.now(), a, string(t), "need", id, []string{"status"})
+	ev := &NeedChanged{Actor: a, Need: n, Transition: t, Reason: reason}
+	s.events.NeedChanged(ctx, ev)
+	return &NeedChange{Need: n, Cascade: ev.Cascade}, nil
 }
 
 // engagementsOf lists the need's engagements as this replica knows them.
 func (s *Needs) engagementsOf(needID string) []*models.Engagement {
-	return systemView(s.Model).engagements(func(e *models.Engagement) bool { return e.NeedID == needID })
+	return systemView(s.model).engagements(func(e *models.Engagement) bool { return e.NeedID == needID })
 }
 
 // PlanEnd says what withdrawing the need would do to its engagements, for the confirmation the
@@ -329,7 +330,7 @@ func (s *Needs) PlanEnd(ctx context.Context, a *models.Actor, id string) (*model
 	if err != nil {
 		return nil, models.CascadePlan{}, err
 	}
-	if err := models.CheckNeedEnd(n, s.engagementsOf(n.ID), systemView(s.Model).projects(func(p *models.Project) bool { return p.NeedID == n.ID })); err != nil {
+	if err := models.CheckNeedEnd(n, s.engagementsOf(n.ID), systemView(s.model).projects(func(p *models.Project) bool { return p.NeedID == n.ID })); err != nil {
 		return nil, models.CascadePlan{}, err
 	}
 	if _, err := n.Next(models.NeedWithdraw); err != nil {
@@ -377,9 +378,9 @@ func (s *Needs) update(ctx context.Context, a *models.Actor, id string, want *in
 			return nil, err
 		}
 		n.Version = cur.Version + 1
-		n.UpdatedAt = s.Now().UTC()
-		n.Gen = s.Clock.Tick()
-		err = s.Store.ReplaceNeed(ctx, &n, cur.Version)
+		n.UpdatedAt = s.now().UTC()
+		n.Gen = s.clock.Tick()
+		err = s.store.ReplaceNeed(ctx, &n, cur.Version)
 		if err == nil {
 			s.applied(ctx, &n)
 			return &n, nil
@@ -388,16 +389,16 @@ func (s *Needs) update(ctx context.Context, a *models.Actor, id string, want *in
 			return nil, err
 		}
 		// Another replica wrote first: refresh from the store and try again.
-		if fresh, gerr := s.Store.GetNeed(ctx, id); gerr == nil {
-			s.Model.PutNeed(fresh)
+		if fresh, gerr := s.store.GetNeed(ctx, id); gerr == nil {
+			s.model.PutNeed(fresh)
 		}
 	}
 }
 
 // applied records an acknowledged write in this replica's model and tells the others.
 func (s *Needs) applied(ctx context.Context, n *models.Need) {
-	s.Model.PutNeed(n)
-	publish(ctx, s.Bus, s.Log, models.Event{Type: models.EventNeed, ID: n.ID, Version: n.Version, At: n.UpdatedAt, Data: mustJSON(n), Gen: n.Gen})
+	s.model.PutNeed(n)
+	publish(ctx, s.bus, s.log, models.Event{Type: models.EventNeed, ID: n.ID, Version: n.Version, At: n.UpdatedAt, Data: mustJSON(n), Gen: n.Gen})
 }
 
 // NeedListParams are the list and search parameters of GET /needs.
@@ -435,17 +436,17 @@ func (s *Needs) List(ctx context.Context, a *models.Actor, p NeedListParams) ([]
 		return nil, "", err
 	}
 	canon := strings.Join([]string{"needs", q.Country, string(q.Theme), string(q.Capability), string(q.Status), q.OrgID, readmodel.Fold(strings.TrimSpace(q.Q)), q.Sort}, "|")
-	after, err := s.Cursors.Decode(p.Cursor, canon)
+	after, err := s.cursors.Decode(p.Cursor, canon)
 	if err != nil {
 		return nil, "", err
 	}
 	q.After = after
-	v := viewAs(s.Model, a)
+	v := viewAs(s.model, a)
 	page := v.needs(q)
 	for i, n := range page.Items {
 		page.Items[i] = v.redactNeed(n)
 	}
-	return page.Items, s.Cursors.Encode(page.Next, canon), nil
+	return page.Items, s.cursors.Encode(page.Next, canon), nil
 }
 
 // Queue is the coordinators' approval queue: the submitted needs, the one waiting longest
@@ -456,7 +457,7 @@ func (s *Needs) Queue(ctx context.Context, a *models.Actor, limit int) ([]*model
 	if err := models.AuthorizeCurator(a); err != nil {
 		return nil, err
 	}
-	page := viewAs(s.Model, a).needs(readmodel.NeedQuery{Status: models.NeedSubmitted, Limit: math.MaxInt})
+	page := viewAs(s.model, a).needs(readmodel.NeedQuery{Status: models.NeedSubmitted, Limit: math.MaxInt})
 	items := page.Items
 	sort.SliceStable(items, func(i, j int) bool {
 		if !items[i].UpdatedAt.Equal(items[j].UpdatedAt) {

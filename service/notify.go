@@ -28,6 +28,13 @@ import (
 	"github.com/capmatch/capmatch/models"
 )
 
+// notificationStore is the part of the store this use case needs: the feeds and read states, and organizations (their webhooks).
+type notificationStore interface {
+	models.NotificationStore
+	models.OrgStore
+	models.AuditStore
+}
+
 // The kinds of notification. A notification is stored as its kind and arguments (named in each
 // comment); the catalog (package i18n) has a message "notice.<kind>" for each in every language,
 // which the edges render when the notification is read. To add a kind: a constant here, its
@@ -95,11 +102,11 @@ const (
 // Notifications keeps each organization's in-app feed and hands what it writes to the webhook
 // dispatcher. Writing a notification never fails the request that caused it: errors are logged.
 type Notifications struct {
-	Store    models.Store
-	Matching *Matching
-	Webhooks *Dispatcher
-	Now      Clock
-	Log      *slog.Logger
+	store    notificationStore
+	matching *Matching
+	webhooks *Dispatcher
+	now      Clock
+	log      *slog.Logger
 }
 
 // Notify writes one notification, its kind and arguments, to a feed (an organization id, or
@@ -114,7 +121,7 @@ func (s *Notifications) Notify(ctx context.Context, feed, kind string, args mode
 
 func (s *Notifications) item(feed, kind string, args models.Args, objectType, objectID string) models.Notification {
 	// Milliseconds: what the store keeps, so a read-up-to time compares the same in memory.
-	now := s.Now().UTC().Truncate(time.Millisecond)
+	now := s.now().UTC().Truncate(time.Millisecond)
 	return models.Notification{ID: models.NewID(now), Kind: kind, Args: args, ObjectType: objectType, ObjectID: objectID,
 		OrganizationID: feed, CreatedAt: now}
 }
@@ -127,23 +134,38 @@ func (s *Notifications) post(ctx context.Context, feed string, items []models.No
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
-	if err := s.Store.AppendNotifications(ctx, feed, items, FeedSize); err != nil {
-		s.Log.WarnContext(ctx, "notification not stored", "err", err, "feed", feed, "kind", items[0].Kind)
+	if err := s.store.AppendNotifications(ctx, feed, items, FeedSize); err != nil {
+		s.log.WarnContext(ctx, "notification not stored", "err", err, "feed", feed, "kind", items[0].Kind)
 	}
-	if s.Webhooks == nil || feed == CoordinatorsFeed {
+	if s.webhooks == nil || feed == CoordinatorsFeed {
 		return // the coordinators' feed is in-app only: it belongs to no one organization
 	}
-	org, err := s.Store.GetOrg(ctx, feed)
+	org, err := s.store.GetOrg(ctx, feed)
 	if err != nil {
-		s.Log.WarnContext(ctx, "webhook not queued: organization not loaded", "err", err, "organization", feed)
+		s.log.WarnContext(ctx, "webhook not queued: organization not loaded", "err", err, "organization", feed)
 		return
 	}
 	if org.Webhook == nil || org.Webhook.URL == "" {
 		return
 	}
 	for _, n := range items {
-		s.Webhooks.Enqueue(org.Webhook.URL, org.Webhook.Secret, n)
+		s.webhooks.Enqueue(org.Webhook.URL, org.Webhook.Secret, n)
 	}
+}
+
+// subscribe makes the notifications react to what the other use cases announce: notices go to
+// their feed (and webhook), a need's transitions and an offer's publication tell the right
+// people.
+func (s *Notifications) subscribe(events *Events) {
+	events.OnNotice(func(ctx context.Context, n Notice) {
+		s.Notify(ctx, n.Feed, n.Kind, n.Args, n.ObjectType, n.ObjectID)
+	})
+	events.OnNeedChanged(func(ctx context.Context, ev *NeedChanged) { s.NeedTransitioned(ctx, ev.Transition, ev.Need) })
+	events.OnOfferChanged(func(ctx context.Context, ev *OfferChanged) {
+		if ev.Transition == models.OfferPublish {
+			s.OfferPublished(ctx, ev.Offer)
+		}
+	})
 }
 
 // NeedTransitioned tells the right people about a need's move: coordinators when it awaits
@@ -168,13 +190,13 @@ func (s *Notifications) NeedTransitioned(ctx context.Context, t models.NeedTrans
 
 // OfferPublished tells the donor and the needs' owners about the new offer's best matches.
 func (s *Notifications) OfferPublished(ctx context.Context, o *models.Offer) {
-	if s == nil || s.Matching == nil {
+	if s == nil || s.matching == nil {
 		return
 	}
 	// Rank as a donor sees needs, so that the donor is never told about a need it may not see.
-	m, err := s.Matching.NeedsForOffer(ctx, &models.Actor{Role: models.RoleDonor, OrgID: o.OrganizationID}, o.ID, MatchNotifyTop)
+	m, err := s.matching.NeedsForOffer(ctx, &models.Actor{Role: models.RoleDonor, OrgID: o.OrganizationID}, o.ID, MatchNotifyTop)
 	if err != nil {
-		s.Log.WarnContext(ctx, "match notifications skipped", "err", err, "offer", o.ID)
+		s.log.WarnContext(ctx, "match notifications skipped", "err", err, "offer", o.ID)
 		return
 	}
 	var own []models.Notification
@@ -194,12 +216,12 @@ func (s *Notifications) OfferPublished(ctx context.Context, o *models.Offer) {
 // needMatches tells a newly opened need's owner about its best offers, and each offer's
 // donor about the need when the donor may see it.
 func (s *Notifications) needMatches(ctx context.Context, n *models.Need) {
-	if s.Matching == nil {
+	if s.matching == nil {
 		return
 	}
-	m, err := s.Matching.OffersForNeed(ctx, &models.Actor{Role: models.RoleCoordinator}, n.ID, MatchNotifyTop)
+	m, err := s.matching.OffersForNeed(ctx, &models.Actor{Role: models.RoleCoordinator}, n.ID, MatchNotifyTop)
 	if err != nil {
-		s.Log.WarnContext(ctx, "match notifications skipped", "err", err, "need", n.ID)
+		s.log.WarnContext(ctx, "match notifications skipped", "err", err, "need", n.ID)
 		return
 	}
 	var own []models.Notification
@@ -267,7 +289,7 @@ func feedsOf(a *models.Actor) []string {
 func (s *Notifications) load(ctx context.Context, a *models.Actor) ([]models.Notification, *models.ReadState, error) {
 	var all []models.Notification
 	for _, f := range feedsOf(a) {
-		items, err := s.Store.NotificationFeed(ctx, f)
+		items, err := s.store.NotificationFeed(ctx, f)
 		if err != nil {
 			return nil, nil, fmt.Errorf("load feed: %w", err)
 		}
@@ -277,7 +299,7 @@ func (s *Notifications) load(ctx context.Context, a *models.Actor) ([]models.Not
 		all = append(all, items...)
 	}
 	sort.SliceStable(all, func(i, j int) bool { return all[i].CreatedAt.After(all[j].CreatedAt) })
-	st, err := s.Store.GetReadState(ctx, a.UserID)
+	st, err := s.store.GetReadState(ctx, a.UserID)
 	if err != nil {
 		return nil, nil, fmt.Errorf("load read state: %w", err)
 	}
@@ -376,7 +398,7 @@ func (s *Notifications) updateRead(ctx context.Context, a *models.Actor, apply f
 			return 0, err
 		}
 		next.Version = st.Version + 1
-		err = s.Store.PutReadState(ctx, &next, st.Version)
+		err = s.store.PutReadState(ctx, &next, st.Version)
 		if err == nil {
 			return unread(items, &next), nil
 		}
@@ -416,7 +438,7 @@ func (s *Notifications) webhookOrg(ctx context.Context, a *models.Actor, orgID s
 	if !models.ValidID(orgID) {
 		return nil, models.Errorf(models.ErrNotFound, "organization not found")
 	}
-	o, err := s.Store.GetOrg(ctx, orgID)
+	o, err := s.store.GetOrg(ctx, orgID)
 	if err != nil {
 		return nil, err
 	}
@@ -447,7 +469,7 @@ func (s *Notifications) SetWebhook(ctx context.Context, a *models.Actor, orgID s
 	}
 	var p models.Problems
 	var urlErr *models.Error
-	if errors.As(s.Webhooks.CheckURL(in.URL), &urlErr) {
+	if errors.As(s.webhooks.CheckURL(in.URL), &urlErr) {
 		p = append(p, urlErr.Fields...)
 	}
 	secret := ""
@@ -465,12 +487,12 @@ func (s *Notifications) SetWebhook(ctx context.Context, a *models.Actor, orgID s
 	if err := p.Err(); err != nil {
 		return nil, err
 	}
-	now := s.Now().UTC()
-	o, err = s.Store.SetOrgWebhook(ctx, orgID, &models.Webhook{URL: in.URL, Secret: secret, UpdatedAt: now, UpdatedBy: a.UserID}, now)
+	now := s.now().UTC()
+	o, err = s.store.SetOrgWebhook(ctx, orgID, &models.Webhook{URL: in.URL, Secret: secret, UpdatedAt: now, UpdatedBy: a.UserID}, now)
 	if err != nil {
 		return nil, err
 	}
-	audit(ctx, s.Store, s.Log, now, a, "set webhook", "organization", orgID, []string{"webhook"})
+	audit(ctx, s.store, s.log, now, a, "set webhook", "organization", orgID, []string{"webhook"})
 	return webhookView(o), nil
 }
 
@@ -483,19 +505,19 @@ func (s *Notifications) DeleteWebhook(ctx context.Context, a *models.Actor, orgI
 	if o.Webhook == nil {
 		return nil
 	}
-	now := s.Now().UTC()
-	if _, err := s.Store.SetOrgWebhook(ctx, orgID, nil, now); err != nil {
+	now := s.now().UTC()
+	if _, err := s.store.SetOrgWebhook(ctx, orgID, nil, now); err != nil {
 		return err
 	}
-	audit(ctx, s.Store, s.Log, now, a, "delete webhook", "organization", orgID, []string{"webhook"})
+	audit(ctx, s.store, s.log, now, a, "delete webhook", "organization", orgID, []string{"webhook"})
 	return nil
 }
 
 // Run delivers webhooks until ctx ends. Deliveries still queued or waiting for a retry then
 // are lost: the queue is in memory.
 func (s *Notifications) Run(ctx context.Context) {
-	if s != nil && s.Webhooks != nil {
-		s.Webhooks.Run(ctx)
+	if s != nil && s.webhooks != nil {
+		s.webhooks.Run(ctx)
 	}
 }
 
@@ -518,6 +540,9 @@ type WebhookOptions struct {
 	// language of its own); nil leaves the stored text. New fills it from Deps.Texts.
 	Text func(n *models.Notification) string
 }
+
+// WebhookStats are the webhook deliveries' counters, for /metrics.
+func (s *Notifications) WebhookStats() DispatcherStats { return s.webhooks.Stats() }
 
 // Dispatcher posts notifications to organizations' webhooks from a bounded in-memory queue,
 // never blocking whoever enqueues: a full queue drops the delivery (counted and logged).

@@ -10,21 +10,25 @@ import (
 	"github.com/capmatch/capmatch/service/internal/readmodel"
 )
 
+// offerStore is the part of the store this use case needs: the offers' documents and the audit trail.
+type offerStore interface {
+	models.OfferStore
+	models.AuditStore
+}
+
 // Offers is the use cases of offers: donors post and publish programmes; everyone signed in
 // lists and searches the published ones.
 type Offers struct {
-	Store   models.Store
-	Model   *readmodel.Model
-	Bus     models.Bus
-	Cursors *Cursors
-	Clock   *HLC
-	Now     Clock
-	Log     *slog.Logger
-	// Notices tells donors and ministries about a published offer's best matches; may be nil.
-	Notices *Notifications
-	// Cascades applies what a closed offer does to its engagements (models.FateOf); may be nil
-	// only where no engagement exists.
-	Cascades *Engagements
+	store   offerStore
+	model   *readmodel.Model
+	bus     models.Bus
+	cursors *Cursors
+	clock   *HLC
+	now     Clock
+	log     *slog.Logger
+	// events announces transitions and edits: notifications react to a publication, the
+	// engagements to a close (models.FateOf) and to an edit that leaves no capacity.
+	events *Events
 }
 
 // OfferView is an offer as a reader sees it: with what is left of it for everyone, and what is
@@ -100,7 +104,7 @@ func (s *Offers) Create(ctx context.Context, a *models.Actor, in OfferInput) (*m
 	if err := models.AuthorizeNewOffer(a); err != nil {
 		return nil, err
 	}
-	now := s.Now().UTC()
+	now := s.now().UTC()
 	o := &models.Offer{
 		ID: models.NewID(now), Title: in.Title, Description: in.Description, Themes: in.Themes, Capabilities: in.Capabilities,
 		Modalities: in.Modalities, Languages: in.Languages, EligibleCountries: in.EligibleCountries, EligibleRegions: in.EligibleRegions,
@@ -113,12 +117,12 @@ func (s *Offers) Create(ctx context.Context, a *models.Actor, in OfferInput) (*m
 	if err := o.Validate(); err != nil {
 		return nil, err
 	}
-	o.Gen = s.Clock.Tick()
-	if err := s.Store.CreateOffer(ctx, o); err != nil {
+	o.Gen = s.clock.Tick()
+	if err := s.store.CreateOffer(ctx, o); err != nil {
 		return nil, err
 	}
 	s.applied(ctx, o)
-	audit(ctx, s.Store, s.Log, now, a, "create", "offer", o.ID, nil)
+	audit(ctx, s.store, s.log, now, a, "create", "offer", o.ID, nil)
 	return o, nil
 }
 
@@ -155,7 +159,7 @@ func forReader(a *models.Actor, o *models.Offer) *models.Offer {
 
 // find reads an offer for an action of the actor, through the one lookup path (see lookup).
 func (s *Offers) find(ctx context.Context, a *models.Actor, id string, act models.Action) (*models.Offer, error) {
-	return lookup(ctx, id, "offer", s.Model.Offer, s.Store.GetOffer, s.Model.PutOffer,
+	return lookup(ctx, id, "offer", s.model.Offer, s.store.GetOffer, s.model.PutOffer,
 		func(o *models.Offer) int64 { return o.Version },
 		func(o *models.Offer) error { return models.AuthorizeOffer(a, act, o) })
 }
@@ -164,17 +168,17 @@ func (s *Offers) load(ctx context.Context, id string) (*models.Offer, error) {
 	if !models.ValidID(id) {
 		return nil, models.Errorf(models.ErrNotFound, "offer not found")
 	}
-	if o, ok := s.Model.Offer(id); ok {
+	if o, ok := s.model.Offer(id); ok {
 		return o, nil
 	}
-	o, err := s.Store.GetOffer(ctx, id)
+	o, err := s.store.GetOffer(ctx, id)
 	if errors.Is(err, models.ErrNotFound) {
 		return nil, models.Errorf(models.ErrNotFound, "offer not found")
 	}
 	if err != nil {
 		return nil, err
 	}
-	s.Model.PutOffer(o)
+	s.model.PutOffer(o)
 	return o, nil
 }
 
@@ -206,12 +210,13 @@ func (s *Offers) Patch(ctx context.Context, a *models.Actor, id string, p OfferP
 	if err != nil {
 		return nil, err
 	}
-	audit(ctx, s.Store, s.Log, s.Now(), a, "update", "offer", id, changed)
-	if o.Status == models.OfferOpen && !o.HasCapacity() && s.Cascades != nil {
-		// An edit that leaves nothing to give closes the offer, as an agreement would.
-		if closed := s.Cascades.closeIfFull(ctx, o.ID); closed != nil {
-			o = closed
-		}
+	audit(ctx, s.store, s.log, s.now(), a, "update", "offer", id, changed)
+	// An edit that leaves nothing to give closes the offer, as an agreement would (the
+	// engagements' reaction).
+	ev := &OfferChanged{Actor: a, Offer: o}
+	s.events.OfferChanged(ctx, ev)
+	if ev.Closed != nil {
+		o = ev.Closed
 	}
 	return o, nil
 }
@@ -283,20 +288,15 @@ func (s *Offers) Change(ctx context.Context, a *models.Actor, id string, t model
 	if err != nil {
 		return nil, err
 	}
-	audit(ctx, s.Store, s.Log, s.Now(), a, string(t), "offer", id, []string{"status"})
-	if t == models.OfferPublish {
-		s.Notices.OfferPublished(ctx, o)
-	}
-	ch := &OfferChange{Offer: o}
-	if t == models.OfferClose && s.Cascades != nil {
-		ch.Cascade = s.Cascades.OfferClosed(ctx, a, o, reason)
-	}
-	return ch, nil
+	audit(ctx, s.store, s.log, s.now(), a, string(t), "offer", id, []string{"status"})
+	ev := &OfferChanged{Actor: a, Offer: o, Transition: t, Reason: reason}
+	s.events.OfferChanged(ctx, ev)
+	return &OfferChange{Offer: o, Cascade: ev.Cascade}, nil
 }
 
 // engagementsOf lists the offer's engagements as this replica knows them.
 func (s *Offers) engagementsOf(offerID string) []*models.Engagement {
-	return systemView(s.Model).engagements(func(e *models.Engagement) bool { return e.OfferID == offerID })
+	return systemView(s.model).engagements(func(e *models.Engagement) bool { return e.OfferID == offerID })
 }
 
 // PlanClose says what closing the offer would do to its engagements, for the confirmation the
@@ -340,9 +340,9 @@ func (s *Offers) update(ctx context.Context, a *models.Actor, id string, want *i
 		}
 		fillEmpty(&o)
 		o.Version = cur.Version + 1
-		o.UpdatedAt = s.Now().UTC()
-		o.Gen = s.Clock.Tick()
-		err = s.Store.ReplaceOffer(ctx, &o, cur.Version)
+		o.UpdatedAt = s.now().UTC()
+		o.Gen = s.clock.Tick()
+		err = s.store.ReplaceOffer(ctx, &o, cur.Version)
 		if err == nil {
 			s.applied(ctx, &o)
 			return &o, nil
@@ -350,15 +350,15 @@ func (s *Offers) update(ctx context.Context, a *models.Actor, id string, want *i
 		if !errors.Is(err, models.ErrConflict) || want != nil || attempt >= 4 {
 			return nil, err
 		}
-		if fresh, gerr := s.Store.GetOffer(ctx, id); gerr == nil {
-			s.Model.PutOffer(fresh)
+		if fresh, gerr := s.store.GetOffer(ctx, id); gerr == nil {
+			s.model.PutOffer(fresh)
 		}
 	}
 }
 
 func (s *Offers) applied(ctx context.Context, o *models.Offer) {
-	s.Model.PutOffer(o)
-	publish(ctx, s.Bus, s.Log, models.Event{Type: models.EventOffer, ID: o.ID, Version: o.Version, At: o.UpdatedAt, Data: mustJSON(o), Gen: o.Gen})
+	s.model.PutOffer(o)
+	publish(ctx, s.bus, s.log, models.Event{Type: models.EventOffer, ID: o.ID, Version: o.Version, At: o.UpdatedAt, Data: mustJSON(o), Gen: o.Gen})
 }
 
 // OfferListParams are the list and search parameters of GET /offers.
@@ -391,14 +391,14 @@ func (s *Offers) List(ctx context.Context, a *models.Actor, p OfferListParams) (
 		return nil, "", err
 	}
 	canon := strings.Join([]string{"offers", q.Country, string(q.Theme), string(q.Capability), string(q.Status), q.OrgID, readmodel.Fold(strings.TrimSpace(q.Q))}, "|")
-	after, err := s.Cursors.Decode(p.Cursor, canon)
+	after, err := s.cursors.Decode(p.Cursor, canon)
 	if err != nil {
 		return nil, "", err
 	}
 	q.After = after
-	page := viewAs(s.Model, a).offers(q)
+	page := viewAs(s.model, a).offers(q)
 	for i, o := range page.Items {
 		page.Items[i] = forReader(a, o)
 	}
-	return page.Items, s.Cursors.Encode(page.Next, canon), nil
+	return page.Items, s.cursors.Encode(page.Next, canon), nil
 }

@@ -112,7 +112,7 @@ func (o *OpenData) Allow(ctx context.Context, client string) error {
 		ok, retry, err = o.requests.Allow(ctx, key, o.rate, publicWindow)
 	}
 	if err != nil {
-		ok, retry = o.fallback.allow(key, o.rate, publicWindow, o.app.Needs.Now())
+		ok, retry = o.fallback.allow(key, o.rate, publicWindow, o.app.Needs.now())
 	}
 	if !ok {
 		return &models.Error{Kind: models.ErrRateLimited, Detail: "too many requests from your address; try again later", RetryAfter: retry}

@@ -35,7 +35,7 @@ func (s *Auth) PasswordGate(ctx context.Context, a *models.Actor) error {
 	if a == nil || !a.MustChangePassword {
 		return nil
 	}
-	u, err := s.Users.GetUser(ctx, a.UserID)
+	u, err := s.users.GetUser(ctx, a.UserID)
 	if err != nil {
 		if errors.Is(err, models.ErrNotFound) {
 			return models.Errorf(models.ErrUnauthorized, "the session has ended; sign in again")
@@ -53,7 +53,7 @@ func (s *Auth) PasswordGate(ctx context.Context, a *models.Actor) error {
 // every other session of the account (the one that changed it goes on). A wrong current
 // password counts as a failed sign-in of that account from clientIP (same back-off).
 func (s *Auth) ChangePassword(ctx context.Context, a *models.Actor, current, next, clientIP string) error {
-	u, err := s.Users.GetUser(ctx, a.UserID)
+	u, err := s.users.GetUser(ctx, a.UserID)
 	if err != nil {
 		if errors.Is(err, models.ErrNotFound) {
 			return models.Errorf(models.ErrUnauthorized, "the session has ended; sign in again")
@@ -68,14 +68,14 @@ func (s *Auth) ChangePassword(ctx context.Context, a *models.Actor, current, nex
 	if current == "" {
 		p.Add("current_password", models.ProblemRequired, nil)
 	}
-	checkPassword(s.Passwords, "new_password", next, u.Email, u.Name, &p)
+	checkPassword(s.passwords, "new_password", next, u.Email, u.Name, &p)
 	if next != "" && next == current {
 		p.Add("new_password", models.ProblemPasswordSame, nil)
 	}
 	if err := p.Err(); err != nil {
 		return err
 	}
-	if len(current) > models.PasswordMaxBytes || s.Passwords.Verify(u.PasswordHash, current) != nil {
+	if len(current) > models.PasswordMaxBytes || s.passwords.Verify(u.PasswordHash, current) != nil {
 		s.failed(ctx, acctKey, LoginAccountBackoff)
 		return &models.Error{Kind: models.ErrInvalid, Detail: "the current password is wrong",
 			Fields: []models.FieldError{{Field: "current_password", Code: models.ProblemPasswordWrong}}}
@@ -83,32 +83,32 @@ func (s *Auth) ChangePassword(ctx context.Context, a *models.Actor, current, nex
 	if err := s.setPassword(ctx, u, next); err != nil {
 		return err
 	}
-	now := s.Now().UTC()
+	now := s.now().UTC()
 	if err := s.putRevocation(ctx, models.Revocation{ID: models.RevokedUserKey(u.ID), Reason: "password changed",
 		At: now, ExpiresAt: now.Add(models.RefreshTokenTTL), Except: a.FamilyID}); err != nil {
 		return fmt.Errorf("end other sessions: %w", err)
 	}
-	if err := s.Users.DeletePasswordReset(ctx, u.ID); err != nil {
-		s.Log.WarnContext(ctx, "pending reset link not removed after a password change", "err", err, "user_id", u.ID)
+	if err := s.users.DeletePasswordReset(ctx, u.ID); err != nil {
+		s.log.WarnContext(ctx, "pending reset link not removed after a password change", "err", err, "user_id", u.ID)
 	}
 	s.cleared(ctx, acctKey)
-	audit(ctx, s.Audit, s.Log, now, a, "password_change", "user", u.ID, []string{"password"})
+	audit(ctx, s.audit, s.log, now, a, "password_change", "user", u.ID, []string{"password"})
 	return nil
 }
 
 // setPassword stores a new hash for u and clears its must-change mark, retrying once on a
 // concurrent change of the account (a disable, say) with a fresh read.
 func (s *Auth) setPassword(ctx context.Context, u *models.User, password string) error {
-	hash, err := s.Passwords.Hash(password)
+	hash, err := s.passwords.Hash(password)
 	if err != nil {
 		return err
 	}
 	for try := 0; ; try++ {
-		_, err = s.Users.SetUserPassword(ctx, u.ID, u.Version, hash, false, s.Now().UTC())
+		_, err = s.users.SetUserPassword(ctx, u.ID, u.Version, hash, false, s.now().UTC())
 		if !errors.Is(err, models.ErrConflict) || try == 2 {
 			return err
 		}
-		if u, err = s.Users.GetUser(ctx, u.ID); err != nil {
+		if u, err = s.users.GetUser(ctx, u.ID); err != nil {
 			return err
 		}
 	}
@@ -142,13 +142,13 @@ func (s *Accounts) IssuePasswordReset(ctx context.Context, a *models.Actor, user
 		return nil, fmt.Errorf("reset token: %w", err)
 	}
 	secret := base64.RawURLEncoding.EncodeToString(raw)
-	now := s.Now().UTC()
+	now := s.now().UTC()
 	r := &models.PasswordReset{UserID: target.ID, Hash: hashToken(secret), CreatedBy: a.UserID, CreatedAt: now,
 		ExpiresAt: now.Add(models.PasswordResetTTL)}
-	if err := s.Users.PutPasswordReset(ctx, r); err != nil {
+	if err := s.users.PutPasswordReset(ctx, r); err != nil {
 		return nil, err
 	}
-	audit(ctx, s.Audit, s.Log, now, a, "password_reset_issued", "user", target.ID, nil)
+	audit(ctx, s.audit, s.log, now, a, "password_reset_issued", "user", target.ID, nil)
 	token := target.ID + "." + secret
 	return &PasswordResetLink{UserID: target.ID, Token: token, Path: "/reset?" + url.Values{"token": {token}}.Encode(),
 		ExpiresAt: r.ExpiresAt}, nil
@@ -166,17 +166,17 @@ func (s *Auth) resetLink(ctx context.Context, token string) (*models.User, strin
 		return nil, "", errResetLink
 	}
 	hash := hashToken(secret)
-	r, err := s.Users.GetPasswordReset(ctx, userID)
+	r, err := s.users.GetPasswordReset(ctx, userID)
 	switch {
 	case errors.Is(err, models.ErrNotFound):
 		return nil, "", errResetLink
 	case err != nil:
 		return nil, "", err
 	}
-	if subtle.ConstantTimeCompare([]byte(r.Hash), []byte(hash)) != 1 || r.UsedAt != nil || !r.ExpiresAt.After(s.Now()) {
+	if subtle.ConstantTimeCompare([]byte(r.Hash), []byte(hash)) != 1 || r.UsedAt != nil || !r.ExpiresAt.After(s.now()) {
 		return nil, "", errResetLink
 	}
-	u, err := s.Users.GetUser(ctx, userID)
+	u, err := s.users.GetUser(ctx, userID)
 	switch {
 	case errors.Is(err, models.ErrNotFound):
 		return nil, "", errResetLink
@@ -222,12 +222,12 @@ func (s *Auth) ResetPassword(ctx context.Context, token, password, clientIP stri
 		return err
 	}
 	var p models.Problems
-	checkPassword(s.Passwords, "new_password", password, u.Email, u.Name, &p)
+	checkPassword(s.passwords, "new_password", password, u.Email, u.Name, &p)
 	if err := p.Err(); err != nil {
 		return err
 	}
-	now := s.Now().UTC()
-	if _, err := s.Users.UsePasswordReset(ctx, u.ID, hash, now); err != nil {
+	now := s.now().UTC()
+	if _, err := s.users.UsePasswordReset(ctx, u.ID, hash, now); err != nil {
 		if errors.Is(err, models.ErrNotFound) {
 			return errResetLink // used by a concurrent request
 		}
@@ -241,6 +241,6 @@ func (s *Auth) ResetPassword(ctx context.Context, token, password, clientIP stri
 		return fmt.Errorf("end sessions: %w", err)
 	}
 	s.cleared(ctx, loginAccountKey(u.EmailKey, clientIP))
-	audit(ctx, s.Audit, s.Log, now, actorOf(u, ""), "password_reset", "user", u.ID, []string{"password"})
+	audit(ctx, s.audit, s.log, now, actorOf(u, ""), "password_reset", "user", u.ID, []string{"password"})
 	return nil
 }

@@ -17,6 +17,15 @@ import (
 	"github.com/capmatch/capmatch/models"
 )
 
+// pocCheckStore is the part of the store this use case needs: communication checks, the directories and outbox, accounts and organizations.
+type pocCheckStore interface {
+	models.PoCStore
+	models.OutboxStore
+	models.UserStore
+	models.OrgStore
+	models.AuditStore
+}
+
 // PoCChecks is the use cases of communication checks ("ping tests"): a coordinator runs one
 // for some states or a region; every nominated contact gets an e-mail and an in-app notice with
 // a one-click acknowledgement link; the time each state takes to acknowledge is recorded; the
@@ -30,20 +39,20 @@ import (
 // shows a confirmation page; only the POST its button sends acknowledges, so that mail scanners
 // that fetch links do not acknowledge for the person.
 type PoCChecks struct {
-	Store     models.Store
-	PoCs      *PoCs
-	Countries *Countries
-	Needs     *Needs
-	Notices   *Notifications
-	Mail      *Mailer
+	store     pocCheckStore
+	pocs      *PoCs
+	countries *Countries
+	needs     *Needs
+	notices   *Notifications
+	mail      *Mailer
 	// LinkKey signs acknowledgement links; every replica must use the same key.
-	LinkKey []byte
+	linkKey []byte
 	// PublicURL is the site's absolute base URL, for the links in e-mails.
-	PublicURL string
+	publicURL string
 	// TTL is how long a check takes acknowledgements (models.PoCCheckTTL by default).
-	TTL time.Duration
-	Now Clock
-	Log *slog.Logger
+	ttl time.Duration
+	now Clock
+	log *slog.Logger
 }
 
 // PoCCheckInput is the body of POST /poc-checks: either countries or a UN M49 region (001 is
@@ -116,7 +125,7 @@ func seconds(from time.Time, at *time.Time) *int64 {
 }
 
 func (s *PoCChecks) view(c *models.PoCCheck, full bool) *PoCCheckView {
-	now := s.Now()
+	now := s.now()
 	v := &PoCCheckView{ID: c.ID, Status: "open", Region: c.Region, Scope: c.Countries, CreatedAt: c.CreatedAt,
 		CreatedBy: c.CreatedBy, ExpiresAt: c.ExpiresAt, ClosedAt: c.ClosedAt}
 	if c.Over(now) {
@@ -221,7 +230,7 @@ func scope(in PoCCheckInput) ([]string, error) {
 // else the ministry that nominated it, else the one that keeps the state's directory.
 func (s *PoCChecks) noticeFeed(ctx context.Context, d *models.PoCDirectory, p *models.PoC) string {
 	if p.UserID != "" {
-		if u, err := s.Store.GetUser(ctx, p.UserID); err == nil && !u.Disabled {
+		if u, err := s.store.GetUser(ctx, p.UserID); err == nil && !u.Disabled {
 			return u.OrganizationID
 		}
 	}
@@ -242,8 +251,8 @@ func (s *PoCChecks) Run(ctx context.Context, a *models.Actor, in PoCCheckInput) 
 	if err != nil {
 		return nil, err
 	}
-	now := s.Now().UTC().Truncate(time.Millisecond)
-	ttl := s.TTL
+	now := s.now().UTC().Truncate(time.Millisecond)
+	ttl := s.ttl
 	if ttl <= 0 {
 		ttl = models.PoCCheckTTL
 	}
@@ -257,7 +266,7 @@ func (s *PoCChecks) Run(ctx context.Context, a *models.Actor, in PoCCheckInput) 
 	dirs := map[string]*models.PoCDirectory{}
 	contacts := 0
 	for _, iso := range isos {
-		d, err := s.Store.GetPoCDirectory(ctx, iso)
+		d, err := s.store.GetPoCDirectory(ctx, iso)
 		if err != nil {
 			return nil, err
 		}
@@ -274,10 +283,10 @@ func (s *PoCChecks) Run(ctx context.Context, a *models.Actor, in PoCCheckInput) 
 	if contacts == 0 {
 		return nil, fieldErr(map[bool]string{true: "region", false: "countries"}[c.Region != ""], models.ProblemNoContacts, nil)
 	}
-	if err := s.Store.CreatePoCCheck(ctx, c); err != nil {
+	if err := s.store.CreatePoCCheck(ctx, c); err != nil {
 		return nil, err
 	}
-	audit(ctx, s.Store, s.Log, now, a, "run", "poc_check", c.ID, isos)
+	audit(ctx, s.store, s.log, now, a, "run", "poc_check", c.ID, isos)
 
 	// Tell each state's directory (its readiness shows the check), then reach the contacts.
 	for i := range c.Targets {
@@ -286,7 +295,7 @@ func (s *PoCChecks) Run(ctx context.Context, a *models.Actor, in PoCCheckInput) 
 			continue
 		}
 		if err := s.recordInDirectory(ctx, t.ISO, c); err != nil {
-			s.Log.WarnContext(ctx, "check not recorded in the directory", "err", err, "country", t.ISO, "check", c.ID)
+			s.log.WarnContext(ctx, "check not recorded in the directory", "err", err, "country", t.ISO, "check", c.ID)
 		}
 	}
 	byFeed := map[string][]models.Notification{}
@@ -297,23 +306,23 @@ func (s *PoCChecks) Run(ctx context.Context, a *models.Actor, in PoCCheckInput) 
 			if !ok {
 				continue
 			}
-			s.Mail.Enqueue(s.message(c, t.ISO, p))
-			if k.Feed != "" && s.Notices != nil {
-				byFeed[k.Feed] = append(byFeed[k.Feed], s.Notices.item(k.Feed, KindPoCCheck,
+			s.mail.Enqueue(s.message(c, t.ISO, p))
+			if k.Feed != "" && s.notices != nil {
+				byFeed[k.Feed] = append(byFeed[k.Feed], s.notices.item(k.Feed, KindPoCCheck,
 					models.Args{"check_id": models.ArgText(c.ID), "country": models.ArgOf(models.KindCountry, t.ISO), "poc_id": models.ArgText(p.ID),
 						"kind": models.ArgCode(string(p.Kind)), "expires_at": models.ArgDate(models.DateOf(c.ExpiresAt))}, "poc_check", c.ID))
 			}
 		}
 	}
-	if s.Notices != nil {
-		s.Notices.postEach(ctx, byFeed)
+	if s.notices != nil {
+		s.notices.postEach(ctx, byFeed)
 	}
 	return s.view(c, true), nil
 }
 
 // recordInDirectory adds the check to the state's record and derives its readiness again.
 func (s *PoCChecks) recordInDirectory(ctx context.Context, iso string, c *models.PoCCheck) error {
-	d, err := s.PoCs.modify(ctx, iso, func(d *models.PoCDirectory) (bool, error) {
+	d, err := s.pocs.modify(ctx, iso, func(d *models.PoCDirectory) (bool, error) {
 		if _, ok := d.Record(c.ID); ok {
 			return false, nil
 		}
@@ -327,14 +336,14 @@ func (s *PoCChecks) recordInDirectory(ctx context.Context, iso string, c *models
 	if err != nil {
 		return err
 	}
-	s.PoCs.derive(ctx, d)
+	s.pocs.derive(ctx, d)
 	return nil
 }
 
 // modifyCheck is the check's read-modify-write loop; edit reports whether it changed anything.
 func (s *PoCChecks) modifyCheck(ctx context.Context, id string, edit func(c *models.PoCCheck) (bool, error)) (*models.PoCCheck, error) {
 	for attempt := 0; ; attempt++ {
-		cur, err := s.Store.GetPoCCheck(ctx, id)
+		cur, err := s.store.GetPoCCheck(ctx, id)
 		if err != nil {
 			return nil, err
 		}
@@ -351,7 +360,7 @@ func (s *PoCChecks) modifyCheck(ctx context.Context, id string, edit func(c *mod
 			return cur, nil
 		}
 		next.Version = cur.Version + 1
-		err = s.Store.ReplacePoCCheck(ctx, &next, cur.Version)
+		err = s.store.ReplacePoCCheck(ctx, &next, cur.Version)
 		if err == nil {
 			return &next, nil
 		}
@@ -361,7 +370,7 @@ func (s *PoCChecks) modifyCheck(ctx context.Context, id string, edit func(c *mod
 	}
 }
 
-// mailResult records what became of a check's e-mail to a contact (the mailer's OnResult).
+// mailResult records what became of a check's e-mail to a contact (a MailResult event).
 func (s *PoCChecks) mailResult(ctx context.Context, m *models.MailMessage, status string, at time.Time) {
 	parts := strings.Split(m.Ref, ":")
 	if len(parts) != 3 || parts[0] != "poc_check" {
@@ -381,7 +390,7 @@ func (s *PoCChecks) mailResult(ctx context.Context, m *models.MailMessage, statu
 		return true, nil
 	})
 	if err != nil {
-		s.Log.WarnContext(ctx, "mail outcome not recorded", "err", err, "check", parts[1], "message", m.ID)
+		s.log.WarnContext(ctx, "mail outcome not recorded", "err", err, "check", parts[1], "message", m.ID)
 	}
 }
 
@@ -393,7 +402,7 @@ func (s *PoCChecks) Get(ctx context.Context, a *models.Actor, id string) (*PoCCh
 	if !models.ValidID(id) {
 		return nil, models.Errorf(models.ErrNotFound, "check not found")
 	}
-	c, err := s.Store.GetPoCCheck(ctx, id)
+	c, err := s.store.GetPoCCheck(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -405,7 +414,7 @@ func (s *PoCChecks) List(ctx context.Context, a *models.Actor) ([]*PoCCheckView,
 	if err := models.AuthorizePoCChecks(a); err != nil {
 		return nil, err
 	}
-	all, err := s.Store.ListPoCChecks(ctx)
+	all, err := s.store.ListPoCChecks(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -431,14 +440,14 @@ func (s *PoCChecks) Close(ctx context.Context, a *models.Actor, id string) (*PoC
 		return nil, err
 	}
 	if c.ClosedBy == a.UserID {
-		audit(ctx, s.Store, s.Log, s.Now(), a, "close", "poc_check", id, nil)
+		audit(ctx, s.store, s.log, s.now(), a, "close", "poc_check", id, nil)
 	}
 	return s.view(c, true), nil
 }
 
 // closeCheck marks a check closed (if it is not) and settles it.
 func (s *PoCChecks) closeCheck(ctx context.Context, id, by string) (*models.PoCCheck, error) {
-	now := s.Now().UTC().Truncate(time.Millisecond)
+	now := s.now().UTC().Truncate(time.Millisecond)
 	c, err := s.modifyCheck(ctx, id, func(c *models.PoCCheck) (bool, error) {
 		if c.ClosedAt != nil {
 			return false, nil
@@ -466,7 +475,7 @@ func (s *PoCChecks) settle(ctx context.Context, c *models.PoCCheck) (*models.PoC
 	if c.Settled {
 		return c, nil
 	}
-	now := s.Now()
+	now := s.now()
 	proposed := map[string]string{}
 	for i := range c.Targets {
 		t := &c.Targets[i]
@@ -474,7 +483,7 @@ func (s *PoCChecks) settle(ctx context.Context, c *models.PoCCheck) (*models.PoC
 			continue
 		}
 		var propose *models.PoCProposal
-		d, err := s.PoCs.modify(ctx, t.ISO, func(d *models.PoCDirectory) (bool, error) {
+		d, err := s.pocs.modify(ctx, t.ISO, func(d *models.PoCDirectory) (bool, error) {
 			rec, ok := d.Record(c.ID)
 			if !ok {
 				// The directory never heard of the check (its write failed): add it now.
@@ -502,7 +511,7 @@ func (s *PoCChecks) settle(ctx context.Context, c *models.PoCCheck) (*models.PoC
 					d.Proposal = &models.PoCProposal{CheckID: c.ID, NeedID: proposedNeedID(c.ID, t.ISO), OrganizationID: owner, At: now.UTC()}
 					propose, changed = d.Proposal, true
 				} else {
-					s.Log.WarnContext(ctx, "no ministry to propose a PoC-readiness need to", "country", t.ISO, "check", c.ID)
+					s.log.WarnContext(ctx, "no ministry to propose a PoC-readiness need to", "country", t.ISO, "check", c.ID)
 				}
 			}
 			return changed, nil
@@ -510,7 +519,7 @@ func (s *PoCChecks) settle(ctx context.Context, c *models.PoCCheck) (*models.PoC
 		if err != nil {
 			return nil, err
 		}
-		s.PoCs.derive(ctx, d)
+		s.pocs.derive(ctx, d)
 		if propose != nil {
 			if err := s.proposeNeed(ctx, t.ISO, d, propose); err != nil {
 				return nil, err
@@ -538,9 +547,9 @@ func proposedNeedID(checkID, iso string) string {
 // governmentOf finds a government organization of the country to own a proposal when no
 // ministry has kept the directory: the first by name.
 func (s *PoCChecks) governmentOf(ctx context.Context, iso string) string {
-	orgs, err := s.Store.ListOrgs(ctx)
+	orgs, err := s.store.ListOrgs(ctx)
 	if err != nil {
-		s.Log.WarnContext(ctx, "organizations not loaded", "err", err)
+		s.log.WarnContext(ctx, "organizations not loaded", "err", err)
 		return ""
 	}
 	for _, o := range orgs {
@@ -555,7 +564,7 @@ func (s *PoCChecks) governmentOf(ctx context.Context, iso string) string {
 func (s *PoCChecks) proposeNeed(ctx context.Context, iso string, d *models.PoCDirectory, p *models.PoCProposal) error {
 	var refs []string
 	for _, r := range d.Checks {
-		if r.Outcome(s.Now()) == models.PoCMissed {
+		if r.Outcome(s.now()) == models.PoCMissed {
 			refs = append(refs, r.CheckID)
 		} else {
 			refs = refs[:0]
@@ -579,19 +588,19 @@ func (s *PoCChecks) proposeNeed(ctx context.Context, iso string, d *models.PoCDi
 		langs = []string{"en"}
 	}
 	title, desc := proposalText(lang, iso)
-	start := models.DateOf(s.Now().AddDate(0, 3, 0))
+	start := models.DateOf(s.now().AddDate(0, 3, 0))
 	n := &models.Need{ID: p.NeedID, Title: title, Description: desc, Country: iso, Theme: models.ThemeDiplomacyNorms,
 		Capability: models.CapPoCReadiness, Modalities: []models.Modality{models.ModTraining, models.ModMentoring},
 		Languages: langs, BudgetUSD: 50_000, StartBy: start, DurationMonths: 6, Priority: models.PriorityMedium,
 		Maturity: models.Maturity{Framework: models.FrameworkNone}, Visibility: models.VisibilityDonors,
 		OrganizationID: p.OrganizationID, Proposal: &models.NeedProposal{Source: models.ProposalPoCChecks, Reason: models.ReasonMissedPoCChecks,
 			Refs: refs, ProposedAt: p.At}}
-	created, err := s.Needs.Propose(ctx, n)
+	created, err := s.needs.Propose(ctx, n)
 	if err != nil {
 		return fmt.Errorf("propose need for %s: %w", iso, err)
 	}
-	if created && s.Notices != nil {
-		s.Notices.Notify(ctx, p.OrganizationID, KindNeedProposed,
+	if created && s.notices != nil {
+		s.notices.Notify(ctx, p.OrganizationID, KindNeedProposed,
 			models.Args{"country": models.ArgOf(models.KindCountry, iso), "missed": models.ArgInt(len(refs))}, "need", n.ID)
 	}
 	return nil
@@ -600,13 +609,13 @@ func (s *PoCChecks) proposeNeed(ctx context.Context, iso string, d *models.PoCDi
 // Sweep closes and settles every check that is over (expired) but not settled yet. Every
 // replica runs it now and then; the conditional writes make concurrent sweeps safe.
 func (s *PoCChecks) Sweep(ctx context.Context) (int, error) {
-	all, err := s.Store.ListPoCChecks(ctx)
+	all, err := s.store.ListPoCChecks(ctx)
 	if err != nil {
 		return 0, err
 	}
 	n := 0
 	for _, c := range all {
-		if c.Settled || !c.Over(s.Now()) {
+		if c.Settled || !c.Over(s.now()) {
 			continue
 		}
 		if _, err := s.closeCheck(ctx, c.ID, ""); err != nil {
@@ -627,9 +636,9 @@ func (s *PoCChecks) RunSweeper(ctx context.Context, every time.Duration) {
 			return
 		case <-t.C:
 			if n, err := s.Sweep(ctx); err != nil {
-				s.Log.WarnContext(ctx, "check sweep incomplete; it runs again", "err", err)
+				s.log.WarnContext(ctx, "check sweep incomplete; it runs again", "err", err)
 			} else if n > 0 {
-				s.Log.InfoContext(ctx, "communication checks closed", "closed", n)
+				s.log.InfoContext(ctx, "communication checks closed", "closed", n)
 			}
 		}
 	}
@@ -640,7 +649,7 @@ func (s *PoCChecks) RunSweeper(ctx context.Context, every time.Duration) {
 const ackPrefix = "capmatch-poc-ack:v1:"
 
 func (s *PoCChecks) mac(checkID, pocID string, exp int64) string {
-	m := hmac.New(sha256.New, s.LinkKey)
+	m := hmac.New(sha256.New, s.linkKey)
 	m.Write([]byte(ackPrefix + checkID + ":" + pocID + ":" + strconv.FormatInt(exp, 10)))
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:18])
 }
@@ -704,7 +713,7 @@ func (s *PoCChecks) LinkInfo(ctx context.Context, tok string) (*AckInfo, error) 
 	if err != nil {
 		return nil, err
 	}
-	c, err := s.Store.GetPoCCheck(ctx, checkID)
+	c, err := s.store.GetPoCCheck(ctx, checkID)
 	if errors.Is(err, models.ErrNotFound) {
 		return nil, models.Errorf(models.ErrNotFound, "this acknowledgement link is not valid")
 	}
@@ -720,7 +729,7 @@ func (s *PoCChecks) LinkInfo(ctx context.Context, tok string) (*AckInfo, error) 
 	switch {
 	case k.AcknowledgedAt != nil:
 		info.State = AckAlready
-	case c.Over(s.Now()) || !s.Now().Before(exp):
+	case c.Over(s.now()) || !s.now().Before(exp):
 		info.State = AckExpired
 	}
 	return info, nil
@@ -736,7 +745,7 @@ func (s *PoCChecks) Acknowledge(ctx context.Context, tok string) (*AckInfo, erro
 		return info, err
 	}
 	_, pocID, exp, _ := s.parseToken(tok)
-	now := s.Now().UTC().Truncate(time.Millisecond)
+	now := s.now().UTC().Truncate(time.Millisecond)
 	state := AckDone
 	c, err := s.modifyCheck(ctx, info.CheckID, func(c *models.PoCCheck) (bool, error) {
 		_, k, ok := c.Contact(pocID)
@@ -762,8 +771,8 @@ func (s *PoCChecks) Acknowledge(ctx context.Context, tok string) (*AckInfo, erro
 	if state != AckDone {
 		return info, nil
 	}
-	audit(ctx, s.Store, s.Log, now, nil, "acknowledge", "poc_check", c.ID, []string{t.ISO + ":" + pocID})
-	d, err := s.PoCs.modify(ctx, t.ISO, func(d *models.PoCDirectory) (bool, error) {
+	audit(ctx, s.store, s.log, now, nil, "acknowledge", "poc_check", c.ID, []string{t.ISO + ":" + pocID})
+	d, err := s.pocs.modify(ctx, t.ISO, func(d *models.PoCDirectory) (bool, error) {
 		rec, ok := d.Record(c.ID)
 		if !ok || rec.AcknowledgedAt != nil {
 			return false, nil
@@ -772,10 +781,10 @@ func (s *PoCChecks) Acknowledge(ctx context.Context, tok string) (*AckInfo, erro
 		return true, nil
 	})
 	if err != nil {
-		s.Log.WarnContext(ctx, "acknowledgement not recorded in the directory; closing the check records it", "err", err, "country", t.ISO)
+		s.log.WarnContext(ctx, "acknowledgement not recorded in the directory; closing the check records it", "err", err, "country", t.ISO)
 		return info, nil
 	}
-	s.PoCs.derive(ctx, d)
+	s.pocs.derive(ctx, d)
 	return info, nil
 }
 
@@ -786,12 +795,12 @@ func (s *PoCChecks) NoticeLink(ctx context.Context, checkID, pocID string) strin
 	if !models.ValidID(checkID) || !models.ValidID(pocID) {
 		return ""
 	}
-	c, err := s.Store.GetPoCCheck(ctx, checkID)
+	c, err := s.store.GetPoCCheck(ctx, checkID)
 	if err != nil {
 		return ""
 	}
 	_, k, ok := c.Contact(pocID)
-	if !ok || k.AcknowledgedAt != nil || c.Over(s.Now()) {
+	if !ok || k.AcknowledgedAt != nil || c.Over(s.now()) {
 		return ""
 	}
 	return s.AckPath(c, pocID)
@@ -816,19 +825,19 @@ func (s *PoCChecks) CountryChecks(ctx context.Context, a *models.Actor, iso stri
 	if !models.ValidISO(iso) {
 		return nil, models.Errorf(models.ErrNotFound, "no country with code %q", iso)
 	}
-	d, err := s.Store.GetPoCDirectory(ctx, iso)
+	d, err := s.store.GetPoCDirectory(ctx, iso)
 	if err != nil {
 		return nil, err
 	}
-	see, _ := s.PoCs.Access(ctx, a, iso)
-	now := s.Now()
+	see, _ := s.pocs.Access(ctx, a, iso)
+	now := s.now()
 	out := make([]CountryCheck, 0, len(d.Checks))
 	for i := len(d.Checks) - 1; i >= 0; i-- {
 		r := d.Checks[i]
 		cc := CountryCheck{CheckID: r.CheckID, SentAt: r.SentAt, Outcome: r.Outcome(now), AcknowledgedAt: r.AcknowledgedAt,
 			ResponseSeconds: seconds(r.SentAt, r.AcknowledgedAt)}
 		if see && i >= len(d.Checks)-3 { // the contacts' results of the latest three checks
-			if c, err := s.Store.GetPoCCheck(ctx, r.CheckID); err == nil {
+			if c, err := s.store.GetPoCCheck(ctx, r.CheckID); err == nil {
 				if t, ok := c.Target(iso); ok {
 					v := s.view(&models.PoCCheck{ID: c.ID, CreatedAt: c.CreatedAt, ExpiresAt: c.ExpiresAt, ClosedAt: c.ClosedAt,
 						Targets: []models.PoCCheckTarget{*t}}, true)
@@ -854,8 +863,8 @@ func (s *PoCChecks) Outbox(ctx context.Context, a *models.Actor, limit int) (*Ou
 	if err := models.AuthorizePoCChecks(a); err != nil {
 		return nil, err
 	}
-	v := &OutboxView{Mode: s.Mail.Mode(), Items: []*models.MailMessage{}}
-	items, err := s.Store.ListOutbox(ctx, limit)
+	v := &OutboxView{Mode: s.mail.Mode(), Items: []*models.MailMessage{}}
+	items, err := s.store.ListOutbox(ctx, limit)
 	if err != nil {
 		return nil, err
 	}

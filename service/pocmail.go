@@ -89,8 +89,8 @@ func (s *PoCChecks) message(c *models.PoCCheck, iso string, p *models.PoC) *mode
 	if info, ok := models.LookupCountry(iso); ok {
 		country = info.Name
 	}
-	link := strings.TrimRight(s.PublicURL, "/") + s.AckPath(c, p.ID)
-	now := s.Now().UTC().Truncate(time.Millisecond)
+	link := strings.TrimRight(s.publicURL, "/") + s.AckPath(c, p.ID)
+	now := s.now().UTC().Truncate(time.Millisecond)
 	return &models.MailMessage{
 		ID: models.NewID(now), To: p.Email, ToName: p.Name, Lang: lang,
 		Subject:   fmt.Sprintf(t.subject, country),

@@ -11,16 +11,23 @@ import (
 	"github.com/capmatch/capmatch/models"
 )
 
+// pocStore is the part of the store this use case needs: the Points of Contact directories, the accounts they are linked to, the audit trail.
+type pocStore interface {
+	models.PoCStore
+	models.UserStore
+	models.AuditStore
+}
+
 // PoCs is the use cases of the Points of Contact directory: each state's diplomatic and
 // technical contacts, kept by its ministries (and coordinators), read by those the policy
 // allows (models.CanSeePoCs). Every change is audited by field name only: the audit trail, like
 // the logs, never holds a contact's personal data. The directory derives the PoC part of the
 // country's readiness (Countries.SetPoCReadiness).
 type PoCs struct {
-	Store     models.Store
-	Countries *Countries
-	Now       Clock
-	Log       *slog.Logger
+	store     pocStore
+	countries *Countries
+	now       Clock
+	log       *slog.Logger
 }
 
 // PoCList is a state's contacts as GET /countries/{iso}/pocs returns them.
@@ -51,7 +58,7 @@ func (s *PoCs) PoCOf(ctx context.Context, a *models.Actor) (string, error) {
 	if a == nil || a.Role != models.RoleMinistry || a.UserID == "" {
 		return "", nil
 	}
-	iso, err := s.Store.GetPoCLink(ctx, a.UserID)
+	iso, err := s.store.GetPoCLink(ctx, a.UserID)
 	if errors.Is(err, models.ErrNotFound) {
 		return "", nil
 	}
@@ -61,7 +68,7 @@ func (s *PoCs) PoCOf(ctx context.Context, a *models.Actor) (string, error) {
 	if iso != a.Country {
 		return "", nil // a stale link (the account moved): no standing
 	}
-	d, err := s.Store.GetPoCDirectory(ctx, iso)
+	d, err := s.store.GetPoCDirectory(ctx, iso)
 	if err != nil {
 		return "", err
 	}
@@ -113,7 +120,7 @@ func (s *PoCs) List(ctx context.Context, a *models.Actor, iso string) (*PoCList,
 	if err != nil {
 		return nil, err
 	}
-	d, err := s.Store.GetPoCDirectory(ctx, iso)
+	d, err := s.store.GetPoCDirectory(ctx, iso)
 	if err != nil {
 		return nil, err
 	}
@@ -137,7 +144,7 @@ func (s *PoCs) Get(ctx context.Context, a *models.Actor, iso, id string) (*model
 // linkOf finds the account a contact's address belongs to, when that is an active ministry
 // account of the same state: the contact then "is" that account (models.PoC.UserID).
 func (s *PoCs) linkOf(ctx context.Context, iso, email string) (userID, orgID string, err error) {
-	u, err := s.Store.GetUserByEmail(ctx, EmailKey(email))
+	u, err := s.store.GetUserByEmail(ctx, EmailKey(email))
 	if errors.Is(err, models.ErrNotFound) {
 		return "", "", nil
 	}
@@ -156,7 +163,7 @@ func (s *PoCs) Create(ctx context.Context, a *models.Actor, iso string, in model
 	if err != nil {
 		return nil, err
 	}
-	now := s.Now().UTC().Truncate(time.Millisecond)
+	now := s.now().UTC().Truncate(time.Millisecond)
 	p := models.PoC{ID: models.NewID(now), Kind: in.Kind, Name: in.Name, Role: in.Role, Organization: in.Organization,
 		Email: in.Email, Phone: in.Phone, Languages: slices.Clone(in.Languages), CreatedAt: now, UpdatedAt: now, Version: 1}
 	if a.Role == models.RoleMinistry {
@@ -180,7 +187,7 @@ func (s *PoCs) Create(ctx context.Context, a *models.Actor, iso string, in model
 		return nil, err
 	}
 	s.relink(ctx, d, "", p.UserID)
-	audit(ctx, s.Store, s.Log, now, a, "create", "poc", p.ID, []string{"country:" + iso})
+	audit(ctx, s.store, s.log, now, a, "create", "poc", p.ID, []string{"country:" + iso})
 	got, _ := d.PoC(p.ID)
 	out := *got
 	out.Linked = out.UserID != ""
@@ -198,7 +205,7 @@ func (s *PoCs) Update(ctx context.Context, a *models.Actor, iso, id string, in P
 	if err != nil {
 		return nil, err
 	}
-	now := s.Now().UTC().Truncate(time.Millisecond)
+	now := s.now().UTC().Truncate(time.Millisecond)
 	var changed []string
 	var oldUser, newUser string
 	d, err := s.update(ctx, a, iso, func(d *models.PoCDirectory) error {
@@ -254,7 +261,7 @@ func (s *PoCs) Update(ctx context.Context, a *models.Actor, iso, id string, in P
 		return nil, err
 	}
 	s.relink(ctx, d, oldUser, newUser)
-	audit(ctx, s.Store, s.Log, now, a, "update", "poc", id, changed)
+	audit(ctx, s.store, s.log, now, a, "update", "poc", id, changed)
 	got, _ := d.PoC(id)
 	out := *got
 	out.Linked = out.UserID != ""
@@ -281,7 +288,7 @@ func (s *PoCs) Delete(ctx context.Context, a *models.Actor, iso, id string) erro
 		return err
 	}
 	s.relink(ctx, d, oldUser, "")
-	audit(ctx, s.Store, s.Log, s.Now(), a, "delete", "poc", id, []string{"country:" + iso})
+	audit(ctx, s.store, s.log, s.now(), a, "delete", "poc", id, []string{"country:" + iso})
 	return nil
 }
 
@@ -292,13 +299,13 @@ func (s *PoCs) Delete(ctx context.Context, a *models.Actor, iso, id string) erro
 func (s *PoCs) relink(ctx context.Context, d *models.PoCDirectory, oldUser, newUser string) {
 	ctx = context.WithoutCancel(ctx)
 	if oldUser != "" && oldUser != newUser && !d.HasUser(oldUser) {
-		if err := s.Store.DeletePoCLink(ctx, oldUser); err != nil {
-			s.Log.WarnContext(ctx, "poc link not removed (it gives no access: links are confirmed against the directory)", "err", err, "country", d.ISO)
+		if err := s.store.DeletePoCLink(ctx, oldUser); err != nil {
+			s.log.WarnContext(ctx, "poc link not removed (it gives no access: links are confirmed against the directory)", "err", err, "country", d.ISO)
 		}
 	}
 	if newUser != "" {
-		if err := s.Store.PutPoCLink(ctx, newUser, d.ISO); err != nil {
-			s.Log.WarnContext(ctx, "poc link not stored; saving the contact again links it", "err", err, "country", d.ISO)
+		if err := s.store.PutPoCLink(ctx, newUser, d.ISO); err != nil {
+			s.log.WarnContext(ctx, "poc link not stored; saving the contact again links it", "err", err, "country", d.ISO)
 		}
 	}
 }
@@ -326,7 +333,7 @@ func (s *PoCs) update(ctx context.Context, a *models.Actor, iso string, edit fun
 // stores it if nobody wrote in between, retrying otherwise. It returns what is stored.
 func (s *PoCs) modify(ctx context.Context, iso string, edit func(d *models.PoCDirectory) (bool, error)) (*models.PoCDirectory, error) {
 	for attempt := 0; ; attempt++ {
-		cur, err := s.Store.GetPoCDirectory(ctx, iso)
+		cur, err := s.store.GetPoCDirectory(ctx, iso)
 		if err != nil {
 			return nil, err
 		}
@@ -345,8 +352,8 @@ func (s *PoCs) modify(ctx context.Context, iso string, edit func(d *models.PoCDi
 			return cur, nil
 		}
 		next.Version = cur.Version + 1
-		next.UpdatedAt = s.Now().UTC()
-		err = s.Store.PutPoCDirectory(ctx, &next, cur.Version)
+		next.UpdatedAt = s.now().UTC()
+		err = s.store.PutPoCDirectory(ctx, &next, cur.Version)
 		if err == nil {
 			return &next, nil
 		}
@@ -360,11 +367,11 @@ func (s *PoCs) modify(ctx context.Context, iso string, edit func(d *models.PoCDi
 // logged: the write that changed the directory has happened, and Rederive (at start-up) or
 // the next change repairs it.
 func (s *PoCs) derive(ctx context.Context, d *models.PoCDirectory) {
-	if s.Countries == nil {
+	if s.countries == nil {
 		return
 	}
-	if err := s.Countries.SetPoCReadiness(context.WithoutCancel(ctx), d.ISO, d.Readiness(s.Now())); err != nil {
-		s.Log.WarnContext(ctx, "derived readiness not stored", "err", err, "country", d.ISO)
+	if err := s.countries.SetPoCReadiness(context.WithoutCancel(ctx), d.ISO, d.Readiness(s.now())); err != nil {
+		s.log.WarnContext(ctx, "derived readiness not stored", "err", err, "country", d.ISO)
 	}
 }
 
@@ -372,14 +379,14 @@ func (s *PoCs) derive(ctx context.Context, d *models.PoCDirectory) {
 // profile written before readiness was derived (or by a replica that stopped half-way) shows
 // what the directory holds. Profiles that already agree are not written.
 func (s *PoCs) Rederive(ctx context.Context) error {
-	dirs, err := s.Store.ListPoCDirectories(ctx)
+	dirs, err := s.store.ListPoCDirectories(ctx)
 	if err != nil {
 		return err
 	}
 	seen := map[string]bool{}
 	for _, d := range dirs {
 		seen[d.ISO] = true
-		if err := s.Countries.SetPoCReadiness(ctx, d.ISO, d.Readiness(s.Now())); err != nil {
+		if err := s.countries.SetPoCReadiness(ctx, d.ISO, d.Readiness(s.now())); err != nil {
 			return err
 		}
 	}
@@ -387,9 +394,9 @@ func (s *PoCs) Rederive(ctx context.Context) error {
 		if seen[c.ISO] {
 			continue
 		}
-		p, ok := s.Countries.Model.Profile(c.ISO)
+		p, ok := s.countries.model.Profile(c.ISO)
 		if ok && (p.Readiness.PoCNominated || p.Readiness.PoCReachable || p.Readiness.PoCLastCheck != nil || p.Readiness.PoCMissedChecks != 0) {
-			if err := s.Countries.SetPoCReadiness(ctx, c.ISO, models.PoCReadiness{}); err != nil {
+			if err := s.countries.SetPoCReadiness(ctx, c.ISO, models.PoCReadiness{}); err != nil {
 				return err
 			}
 		}

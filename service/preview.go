@@ -54,8 +54,8 @@ func (m *Matching) PreviewWeights(ctx context.Context, a *models.Actor, proposed
 		return nil, err
 	}
 	cur := m.Weights()
-	c := m.context(models.DateOf(m.Now()))
-	open := systemView(m.Model).allNeeds(func(n *models.Need) bool { return n.Status == models.NeedOpen })
+	c := m.context(models.DateOf(m.now()))
+	open := systemView(m.model).allNeeds(func(n *models.Need) bool { return n.Status == models.NeedOpen })
 	sort.SliceStable(open, func(i, j int) bool {
 		pi, pj := readmodel.PriorityRank(open[i].Priority), readmodel.PriorityRank(open[j].Priority)
 		if pi != pj {
@@ -64,7 +64,7 @@ func (m *Matching) PreviewWeights(ctx context.Context, a *models.Actor, proposed
 		return open[i].CreatedAt.After(open[j].CreatedAt)
 	})
 	title := func(id string) string {
-		if o, ok := m.Model.Offer(id); ok {
+		if o, ok := m.model.Offer(id); ok {
 			return o.Title
 		}
 		return id

@@ -12,19 +12,26 @@ import (
 	"github.com/capmatch/capmatch/service/internal/readmodel"
 )
 
+// projectStore is the part of the store this use case needs: the projects, the audit trail and the organizations taking part.
+type projectStore interface {
+	models.ProjectStore
+	models.AuditStore
+	models.OrgStore
+}
+
 // Projects tracks funded work that came out of agreed engagements, as IATI activities: who
 // takes part, dates, budget, status, results, documents and every money movement.
 type Projects struct {
-	Store       models.Store
-	Model       *readmodel.Model
-	Bus         models.Bus
-	Clock       *HLC
-	Needs       *Needs
-	Engagements *Engagements
-	Matching    *Matching
-	Now         Clock
-	Log         *slog.Logger
-	Notify      func(ctx context.Context, orgID, kind string, args models.Args, objectType, objectID string)
+	store       projectStore
+	model       *readmodel.Model
+	bus         models.Bus
+	clock       *HLC
+	needs       *Needs
+	engagements *Engagements
+	now         Clock
+	log         *slog.Logger
+	// events announces notices and changes of the deliveries under way.
+	events *Events
 }
 
 // ProjectInput is the body of POST /projects.
@@ -106,7 +113,7 @@ func (s *Projects) Create(ctx context.Context, a *models.Actor, in ProjectInput)
 	}
 	// Who may start it is decided before the input is checked: a caller who may not gets 403
 	// or 404 whatever the body.
-	e, err := s.Engagements.Get(ctx, a, in.EngagementID)
+	e, err := s.engagements.Get(ctx, a, in.EngagementID)
 	if err != nil {
 		return nil, false, err
 	}
@@ -126,14 +133,14 @@ func (s *Projects) Create(ctx context.Context, a *models.Actor, in ProjectInput)
 	if e.Status != models.EngagementAgreed {
 		return nil, false, models.Errorf(models.ErrConflict, "only an agreed engagement becomes a project; this one is %s", e.Status)
 	}
-	n, err := s.Needs.load(ctx, e.NeedID)
+	n, err := s.needs.load(ctx, e.NeedID)
 	if err != nil {
 		return nil, false, err
 	}
 	if n.EngagementID != e.ID || (n.Status != models.NeedMatched && n.Status != models.NeedInProgress) {
 		return nil, false, models.Errorf(models.ErrConflict, "the need is %s and not matched to this engagement: no project can start on it", n.Status)
 	}
-	o, err := s.Engagements.Offers.load(ctx, e.OfferID)
+	o, err := s.engagements.offers.load(ctx, e.OfferID)
 	if err != nil {
 		return nil, false, err
 	}
@@ -157,9 +164,9 @@ func (s *Projects) Create(ctx context.Context, a *models.Actor, in ProjectInput)
 	if err != nil {
 		return nil, false, err
 	}
-	now := s.Now().UTC()
+	now := s.now().UTC()
 	// Step 1: the engagement takes the project's id.
-	linked, err := s.Engagements.update(ctx, e.ID, func(x *models.Engagement) error {
+	linked, err := s.engagements.update(ctx, e.ID, func(x *models.Engagement) error {
 		if x.ProjectID != "" {
 			return errUnchanged
 		}
@@ -173,7 +180,7 @@ func (s *Projects) Create(ctx context.Context, a *models.Actor, in ProjectInput)
 		return nil, false, err
 	}
 	// Step 2: the need starts (a retry finds it in progress already).
-	if _, err := s.Needs.update(ctx, nil, e.NeedID, nil, "", func(n *models.Need) error {
+	if _, err := s.needs.update(ctx, nil, e.NeedID, nil, "", func(n *models.Need) error {
 		if n.Status == models.NeedInProgress && n.EngagementID == e.ID {
 			return errUnchanged
 		}
@@ -186,9 +193,9 @@ func (s *Projects) Create(ctx context.Context, a *models.Actor, in ProjectInput)
 	}); err != nil && !errors.Is(err, errUnchanged) {
 		// The need was withdrawn first: give the id back and let the withdrawal's rule settle
 		// the engagement (cancelled, its slot and amount released).
-		if uerr := s.Engagements.unlink(ctx, e.ID, linked.ProjectID); uerr == nil {
-			if cur, gerr := s.Engagements.load(ctx, e.ID); gerr == nil {
-				_, _, _ = s.Engagements.settle(context.WithoutCancel(ctx), a, cur, nil, nil, "")
+		if uerr := s.engagements.unlink(ctx, e.ID, linked.ProjectID); uerr == nil {
+			if cur, gerr := s.engagements.load(ctx, e.ID); gerr == nil {
+				_, _, _ = s.engagements.settle(context.WithoutCancel(ctx), a, cur, nil, nil, "")
 			}
 		}
 		return nil, false, err
@@ -210,11 +217,11 @@ func (s *Projects) Create(ctx context.Context, a *models.Actor, in ProjectInput)
 		Maturity: n.Maturity, CreatedBy: a.UserID, CreatedAt: now, UpdatedAt: now, Version: 1,
 	}
 	created := true
-	if err := s.Store.CreateProject(ctx, prj); err != nil {
+	if err := s.store.CreateProject(ctx, prj); err != nil {
 		if !errors.Is(err, models.ErrConflict) {
 			return nil, false, err
 		}
-		existing, gerr := s.Store.GetProject(ctx, prj.ID)
+		existing, gerr := s.store.GetProject(ctx, prj.ID)
 		if gerr != nil {
 			return nil, false, gerr
 		}
@@ -222,18 +229,18 @@ func (s *Projects) Create(ctx context.Context, a *models.Actor, in ProjectInput)
 	}
 	s.applied(ctx, prj, true)
 	v := s.View(prj)
-	v.Overlaps = s.overlapsOf(viewAs(s.Model, a), prj)
+	v.Overlaps = s.overlapsOf(viewAs(s.model, a), prj)
 	if len(v.Overlaps) > 0 {
 		v.Warnings = append(v.Warnings, fmt.Sprintf("%d other deliveries of %s to %s overlap these dates; see overlaps", len(v.Overlaps), prj.Capability, prj.Country))
 	}
 	// Coordinators hear of any duplication, including deliveries the project's donor may not see
 	// (once: a retried start does not tell them again).
-	if s.Notify != nil && created && len(s.overlapsOf(systemView(s.Model), prj)) > 0 {
-		s.Notify(ctx, CoordinatorsFeed, KindOverlap, models.Args{"capability": models.ArgOf(models.KindCapability, prj.Capability),
-			"country": models.ArgOf(models.KindCountry, prj.Country)}, "project", prj.ID)
+	if created && len(s.overlapsOf(systemView(s.model), prj)) > 0 {
+		s.events.Notify(ctx, Notice{Feed: CoordinatorsFeed, Kind: KindOverlap, Args: models.Args{"capability": models.ArgOf(models.KindCapability, prj.Capability),
+			"country": models.ArgOf(models.KindCountry, prj.Country)}, ObjectType: "project", ObjectID: prj.ID})
 	}
 	if created {
-		audit(ctx, s.Store, s.Log, now, a, "create", "project", prj.ID, nil)
+		audit(ctx, s.store, s.log, now, a, "create", "project", prj.ID, nil)
 	}
 	return v, created, nil
 }
@@ -242,7 +249,7 @@ func (s *Projects) org(ctx context.Context, id string) (*models.Organization, er
 	if !models.ValidID(id) {
 		return nil, models.Errorf(models.ErrNotFound, "organization not found")
 	}
-	return s.Store.GetOrg(ctx, id)
+	return s.store.GetOrg(ctx, id)
 }
 
 // checkDates reports a period's dates that are not real dates (or missing, when required), or
@@ -269,7 +276,7 @@ func checkDates(p *models.Problems, fromName string, from models.Date, toName st
 
 // needOf finds the need of a project, for visibility; nil when unknown.
 func (s *Projects) needOf(p *models.Project) *models.Need {
-	n, _ := s.Model.Need(p.NeedID)
+	n, _ := s.model.Need(p.NeedID)
 	return n
 }
 
@@ -280,20 +287,20 @@ func (s *Projects) Get(ctx context.Context, a *models.Actor, id string) (*Projec
 		return nil, err
 	}
 	v := s.View(p)
-	v.Overlaps = s.overlapsOf(viewAs(s.Model, a), p)
+	v.Overlaps = s.overlapsOf(viewAs(s.model, a), p)
 	return v, nil
 }
 
 // find reads a project for an action of the actor, through the one lookup path (see lookup).
 func (s *Projects) find(ctx context.Context, a *models.Actor, id string, act models.Action) (*models.Project, error) {
-	return lookup(ctx, id, "project", s.Model.Project, s.Store.GetProject, s.Model.PutProject,
+	return lookup(ctx, id, "project", s.model.Project, s.store.GetProject, s.model.PutProject,
 		func(p *models.Project) int64 { return p.Version },
 		func(p *models.Project) error { return models.AuthorizeProject(a, act, p, s.needOf(p)) })
 }
 
 // Visible lists the projects the actor may see (a nil actor: none), filtered.
 func (s *Projects) Visible(a *models.Actor, country, theme string, status int) []*models.Project {
-	return viewAs(s.Model, a).projects(func(p *models.Project) bool {
+	return viewAs(s.model, a).projects(func(p *models.Project) bool {
 		return (country == "" || p.Country == country) && (theme == "" || string(p.Theme) == theme) &&
 			(status == 0 || int(p.Status) == status)
 	})
@@ -359,14 +366,14 @@ func (s *Projects) Patch(ctx context.Context, a *models.Actor, id string, in Pro
 		set("budget_usd", in.BudgetUSD != nil, func() { p.BudgetUSD = *in.BudgetUSD })
 		set("results", in.Results != nil, func() { p.Results = *in.Results })
 		set("documents", in.Documents != nil, func() { p.Documents = *in.Documents })
-		if err := validateProject(p, models.DateOf(s.Now())); err != nil {
+		if err := validateProject(p, models.DateOf(s.now())); err != nil {
 			return err
 		}
 		if in.StartDate != nil || in.EndDate != nil {
 			// New dates stay inside the offer's window and the engagement's period.
 			var pr models.Problems
-			o, _ := s.Model.Offer(p.OfferID)
-			e, _ := s.Model.Engagement(p.EngagementID)
+			o, _ := s.model.Offer(p.OfferID)
+			e, _ := s.model.Engagement(p.EngagementID)
 			models.CheckProjectDates(&pr, p.PlannedStart, p.PlannedEnd, o, e)
 			return pr.Err()
 		}
@@ -375,7 +382,7 @@ func (s *Projects) Patch(ctx context.Context, a *models.Actor, id string, in Pro
 	if err != nil {
 		return nil, err
 	}
-	audit(ctx, s.Store, s.Log, s.Now(), a, "update", "project", id, changed)
+	audit(ctx, s.store, s.log, s.now(), a, "update", "project", id, changed)
 	return s.View(prj), nil
 }
 
@@ -472,7 +479,7 @@ func (s *Projects) SetStatus(ctx context.Context, a *models.Actor, id string, to
 			e.Code = models.ConflictResultsMissing
 			return e
 		}
-		today := models.DateOf(s.Now())
+		today := models.DateOf(s.now())
 		if to == models.StatusImplementation && p.ActualStart == "" {
 			p.ActualStart = today
 		}
@@ -486,7 +493,7 @@ func (s *Projects) SetStatus(ctx context.Context, a *models.Actor, id string, to
 		return nil, err
 	}
 	if to == models.StatusClosed {
-		if _, err := s.Needs.update(ctx, nil, prj.NeedID, nil, "", func(n *models.Need) error {
+		if _, err := s.needs.update(ctx, nil, prj.NeedID, nil, "", func(n *models.Need) error {
 			next, err := n.Next(models.NeedFulfil)
 			if err != nil {
 				return errUnchanged
@@ -494,10 +501,10 @@ func (s *Projects) SetStatus(ctx context.Context, a *models.Actor, id string, to
 			n.Status = next
 			return nil
 		}); err != nil && !errors.Is(err, errUnchanged) {
-			s.Log.WarnContext(ctx, "project closed but the need was not fulfilled", "err", err)
+			s.log.WarnContext(ctx, "project closed but the need was not fulfilled", "err", err)
 		}
 	}
-	audit(ctx, s.Store, s.Log, s.Now(), a, fmt.Sprintf("status %d", to), "project", id, []string{"status"})
+	audit(ctx, s.store, s.log, s.now(), a, fmt.Sprintf("status %d", to), "project", id, []string{"status"})
 	return s.View(prj), nil
 }
 
@@ -542,7 +549,7 @@ func (s *Projects) AddTransaction(ctx context.Context, a *models.Actor, id strin
 		if len(p.Transactions) >= 10_000 {
 			return models.Errorf(models.ErrConflict, "the project has too many transactions")
 		}
-		now := s.Now().UTC()
+		now := s.now().UTC()
 		tx = models.Transaction{ID: models.NewID(now), Type: in.Type, AmountUSD: in.AmountUSD, Date: in.Date,
 			Description: models.CleanText(in.Description), CreatedBy: a.UserID, CreatedAt: now}
 		p.Transactions = append(p.Transactions, tx)
@@ -555,7 +562,7 @@ func (s *Projects) AddTransaction(ctx context.Context, a *models.Actor, id strin
 	if v.Funding.Disbursed > v.Funding.Committed {
 		v.Warnings = append(v.Warnings, fmt.Sprintf("disbursements ($%d) exceed commitments ($%d)", v.Funding.Disbursed, v.Funding.Committed))
 	}
-	audit(ctx, s.Store, s.Log, s.Now(), a, "transaction", "project", id, []string{string(in.Type)})
+	audit(ctx, s.store, s.log, s.now(), a, "transaction", "project", id, []string{string(in.Type)})
 	return &tx, v, nil
 }
 
@@ -579,8 +586,8 @@ func (s *Projects) update(ctx context.Context, a *models.Actor, id string, want 
 		}
 		fillProject(&p)
 		p.Version = cur.Version + 1
-		p.UpdatedAt = s.Now().UTC()
-		err = s.Store.ReplaceProject(ctx, &p, cur.Version)
+		p.UpdatedAt = s.now().UTC()
+		err = s.store.ReplaceProject(ctx, &p, cur.Version)
 		if err == nil {
 			s.applied(ctx, &p, cur.Active() != p.Active())
 			return &p, nil
@@ -588,8 +595,8 @@ func (s *Projects) update(ctx context.Context, a *models.Actor, id string, want 
 		if !errors.Is(err, models.ErrConflict) || want != nil || attempt >= 8 {
 			return nil, err
 		}
-		if fresh, gerr := s.Store.GetProject(ctx, id); gerr == nil {
-			s.Model.PutProject(fresh)
+		if fresh, gerr := s.store.GetProject(ctx, id); gerr == nil {
+			s.model.PutProject(fresh)
 		}
 	}
 }
@@ -607,12 +614,12 @@ func fillProject(p *models.Project) {
 }
 
 func (s *Projects) applied(ctx context.Context, p *models.Project, contextChanged bool) {
-	g := s.Clock.Tick()
-	s.Model.PutProject(p)
+	g := s.clock.Tick()
+	s.model.PutProject(p)
 	if contextChanged {
-		s.Matching.ContextChanged(g)
+		s.events.DeliveriesChanged(g)
 	}
-	publish(ctx, s.Bus, s.Log, models.Event{Type: models.EventProject, ID: p.ID, Version: p.Version, At: p.UpdatedAt, Data: mustJSON(p), Gen: g})
+	publish(ctx, s.bus, s.log, models.Event{Type: models.EventProject, ID: p.ID, Version: p.Version, At: p.UpdatedAt, Data: mustJSON(p), Gen: g})
 }
 
 // overlapsOf lists the deliveries v sees (active projects and agreed engagements without a
@@ -639,7 +646,7 @@ type OverlapPair struct {
 // with an activity published to IATI by others that does (b, with its reason). Pairs of two
 // external activities are not listed: capmatch reports duplication it can act on.
 func (s *Projects) Overlaps(ctx context.Context, a *models.Actor) []OverlapPair {
-	v := viewAs(s.Model, a)
+	v := viewAs(s.model, a)
 	items := v.deliveries(nil)
 	sort.Slice(items, func(i, j int) bool { return items[i].ID < items[j].ID })
 	ext := v.externalDeliveries(nil)
@@ -656,20 +663,6 @@ func (s *Projects) Overlaps(ctx context.Context, a *models.Actor) []OverlapPair 
 			if x.Country == y.Country && x.Capability == y.Capability && datesOverlap(x.StartDate, x.EndDate, y.StartDate, y.EndDate) {
 				out = append(out, OverlapPair{A: x, B: y})
 			}
-		}
-	}
-	return out
-}
-
-// CountryFigures counts, per country, the active projects the actor may see: the project side
-// of country profiles (their money is counted over needs: fundingBy).
-func (s *Projects) CountryFigures(a *models.Actor) map[string]ProjectFigures {
-	out := map[string]ProjectFigures{}
-	for _, p := range s.Visible(a, "", "", 0) {
-		if p.Active() {
-			f := out[p.Country]
-			f.Active++
-			out[p.Country] = f
 		}
 	}
 	return out

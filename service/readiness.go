@@ -49,7 +49,7 @@ func (s *Countries) ReadinessHistory(ctx context.Context, a *models.Actor, iso s
 		return nil, models.Errorf(models.ErrNotFound, "no country with code %q", iso)
 	}
 	out := &ReadinessHistory{ISO: c.ISO, Items: []ReadinessChangeView{}}
-	p, ok := s.Model.Profile(c.ISO)
+	p, ok := s.model.Profile(c.ISO)
 	if !ok {
 		return out, nil
 	}
@@ -79,7 +79,7 @@ func (s *Countries) Profile(ctx context.Context, a *models.Actor, iso string) (*
 	if err != nil {
 		return nil, err
 	}
-	items, _, err := s.Store.ListCountrySources(ctx, v.ISO)
+	items, _, err := s.store.ListCountrySources(ctx, v.ISO)
 	if err != nil {
 		return nil, err
 	}
@@ -112,7 +112,7 @@ func (s *Countries) applyAssessment(ctx context.Context, a *models.Actor, asm *m
 		for i, c := range changes {
 			fields[i] = c.Field
 		}
-		audit(ctx, s.Store, s.Log, s.Now(), a, "derive readiness", "country", asm.Country, fields)
+		audit(ctx, s.store, s.log, s.now(), a, "derive readiness", "country", asm.Country, fields)
 	}
 	return changes, nil
 }

@@ -157,7 +157,7 @@ func (a *App) ExportIATI(ctx context.Context, actor *models.Actor, in IATIExport
 	}
 	base := strings.TrimRight(firstNonEmptyString(a.iati.PublicURL, in.BaseURL), "/")
 	var buf bytes.Buffer
-	if err := a.activities.Export(&buf, projects, byID, a.Projects.Now().UTC().Truncate(time.Second), base); err != nil {
+	if err := a.activities.Export(&buf, projects, byID, a.Projects.now().UTC().Truncate(time.Second), base); err != nil {
 		return nil, fmt.Errorf("write IATI: %w", err)
 	}
 	return buf.Bytes(), nil

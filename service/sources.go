@@ -68,7 +68,7 @@ func sourcesCountry(a *models.Actor, iso string) (string, error) {
 // and retried otherwise.
 func (s *Countries) editSources(ctx context.Context, iso string, edit func(items []models.CountrySource) ([]models.CountrySource, error)) error {
 	for attempt := 0; ; attempt++ {
-		items, version, err := s.Store.ListCountrySources(ctx, iso)
+		items, version, err := s.store.ListCountrySources(ctx, iso)
 		if err != nil {
 			return err
 		}
@@ -76,7 +76,7 @@ func (s *Countries) editSources(ctx context.Context, iso string, edit func(items
 		if err != nil {
 			return err
 		}
-		err = s.Store.PutCountrySources(ctx, iso, next, version)
+		err = s.store.PutCountrySources(ctx, iso, next, version)
 		if err == nil || !errors.Is(err, models.ErrConflict) || attempt >= 4 {
 			return err
 		}
@@ -89,7 +89,7 @@ func (s *Countries) AddSource(ctx context.Context, a *models.Actor, iso string, 
 	if err != nil {
 		return nil, err
 	}
-	now := s.Now().UTC().Truncate(time.Millisecond)
+	now := s.now().UTC().Truncate(time.Millisecond)
 	src := models.CountrySource{ID: models.NewID(now), Kind: in.Kind, Title: in.Title, URL: in.URL, Date: in.Date, Language: in.Language,
 		AddedBy: a.UserID, AddedAt: now, UpdatedAt: now, Version: 1}
 	src.Normalize()
@@ -105,7 +105,7 @@ func (s *Countries) AddSource(ctx context.Context, a *models.Actor, iso string, 
 	if err != nil {
 		return nil, err
 	}
-	audit(ctx, s.Store, s.Log, now, a, "create", "country_source", src.ID, nil)
+	audit(ctx, s.store, s.log, now, a, "create", "country_source", src.ID, nil)
 	return &src, nil
 }
 
@@ -115,7 +115,7 @@ func (s *Countries) Source(ctx context.Context, iso, id string) (*models.Country
 	if !models.ValidISO(iso) || !models.ValidID(id) {
 		return nil, models.Errorf(models.ErrNotFound, "source not found")
 	}
-	items, _, err := s.Store.ListCountrySources(ctx, iso)
+	items, _, err := s.store.ListCountrySources(ctx, iso)
 	if err != nil {
 		return nil, err
 	}
@@ -166,14 +166,14 @@ func (s *Countries) PatchSource(ctx context.Context, a *models.Actor, iso, id st
 		if err := next.Validate(); err != nil {
 			return nil, err
 		}
-		next.UpdatedBy, next.UpdatedAt, next.Version = a.UserID, s.Now().UTC().Truncate(time.Millisecond), cur.Version+1
+		next.UpdatedBy, next.UpdatedAt, next.Version = a.UserID, s.now().UTC().Truncate(time.Millisecond), cur.Version+1
 		items[i], out = next, next
 		return items, nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	audit(ctx, s.Store, s.Log, s.Now(), a, "update", "country_source", id, changed)
+	audit(ctx, s.store, s.log, s.now(), a, "update", "country_source", id, changed)
 	return &out, nil
 }
 
@@ -193,7 +193,7 @@ func (s *Countries) DeleteSource(ctx context.Context, a *models.Actor, iso, id s
 	if err != nil {
 		return err
 	}
-	audit(ctx, s.Store, s.Log, s.Now(), a, "delete", "country_source", id, nil)
+	audit(ctx, s.store, s.log, s.now(), a, "delete", "country_source", id, nil)
 	return nil
 }
 

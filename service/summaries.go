@@ -33,7 +33,7 @@ const (
 // tabs of a ministry's workspace and a coordinator's figures.
 func (s *Needs) StatusCounts(ctx context.Context, a *models.Actor, country string) map[models.NeedStatus]int {
 	out := map[models.NeedStatus]int{}
-	for _, n := range viewAs(s.Model, a).allNeeds(func(n *models.Need) bool { return country == "" || n.Country == country }) {
+	for _, n := range viewAs(s.model, a).allNeeds(func(n *models.Need) bool { return country == "" || n.Country == country }) {
 		out[n.Status]++
 	}
 	return out
@@ -42,7 +42,7 @@ func (s *Needs) StatusCounts(ctx context.Context, a *models.Actor, country strin
 // StatusCounts counts the offers the actor may see by status.
 func (s *Offers) StatusCounts(ctx context.Context, a *models.Actor) map[models.OfferStatus]int {
 	out := map[models.OfferStatus]int{}
-	for _, o := range viewAs(s.Model, a).allOffers(nil) {
+	for _, o := range viewAs(s.model, a).allOffers(nil) {
 		out[o.Status]++
 	}
 	return out
@@ -65,9 +65,9 @@ func (s *Engagements) Pair(ctx context.Context, a *models.Actor, needID, offerID
 	if a == nil {
 		return st
 	}
-	v := viewAs(s.Model, a)
+	v := viewAs(s.model, a)
 	live := false
-	for _, e := range systemView(s.Model).engagements(func(e *models.Engagement) bool { return e.NeedID == needID && e.OfferID == offerID }) {
+	for _, e := range systemView(s.model).engagements(func(e *models.Engagement) bool { return e.NeedID == needID && e.OfferID == offerID }) {
 		if e.Live() {
 			live = true
 			if v.engagement(e) {
@@ -75,11 +75,11 @@ func (s *Engagements) Pair(ctx context.Context, a *models.Actor, needID, offerID
 			}
 		}
 	}
-	n, ok := s.Model.Need(needID)
+	n, ok := s.model.Need(needID)
 	if !ok || !v.need(n) || n.Status != models.NeedOpen {
 		return st
 	}
-	o, ok := s.Model.Offer(offerID)
+	o, ok := s.model.Offer(offerID)
 	if !ok || !v.offer(o) || o.Status != models.OfferOpen {
 		return st
 	}

@@ -14,8 +14,8 @@ import (
 // periodically, so that a missed event cannot leave the replica stale for long. It implements
 // rediscache.Subscriber.
 type Sync struct {
-	Revocations *Revocations
-	Log         *slog.Logger
+	revocations *Revocations
+	log         *slog.Logger
 
 	mu        sync.Mutex
 	handlers  map[models.EventType]func(context.Context, models.Event)
@@ -44,19 +44,19 @@ func (s *Sync) OnReload(f func(context.Context) error) {
 // Connected reloads from the store, then trusts the in-process copies again.
 func (s *Sync) Connected(ctx context.Context) {
 	if err := s.Reconcile(ctx); err != nil {
-		s.Log.Warn("reload after bus connect failed; still checking the store", "err", err)
+		s.log.Warn("reload after bus connect failed; still checking the store", "err", err)
 		return
 	}
 	s.mu.Lock()
 	s.connected = true
 	s.mu.Unlock()
-	s.Revocations.SetFresh(true)
-	s.Log.Info("event bus connected")
+	s.revocations.SetFresh(true)
+	s.log.Info("event bus connected")
 }
 
 // Disconnected stops trusting the in-process copies until the next Connected.
 func (s *Sync) Disconnected() {
-	s.Revocations.SetFresh(false)
+	s.revocations.SetFresh(false)
 	s.mu.Lock()
 	s.connected = false
 	s.mu.Unlock()
@@ -65,7 +65,7 @@ func (s *Sync) Disconnected() {
 // Deliver applies another replica's event.
 func (s *Sync) Deliver(ctx context.Context, e models.Event) {
 	if e.Type == models.EventRevoked {
-		s.Revocations.Add(models.Revocation{ID: e.ID, At: e.At, ExpiresAt: e.ExpiresAt, Except: e.Except, Reason: "broadcast"})
+		s.revocations.Add(models.Revocation{ID: e.ID, At: e.At, ExpiresAt: e.ExpiresAt, Except: e.Except, Reason: "broadcast"})
 		return
 	}
 	s.mu.Lock()
@@ -78,10 +78,10 @@ func (s *Sync) Deliver(ctx context.Context, e models.Event) {
 
 // Reconcile reloads every registered state from the store.
 func (s *Sync) Reconcile(ctx context.Context) error {
-	if err := s.Revocations.Load(ctx); err != nil {
+	if err := s.revocations.Load(ctx); err != nil {
 		return err
 	}
-	s.Revocations.Prune()
+	s.revocations.Prune()
 	s.mu.Lock()
 	rs := append([]func(context.Context) error(nil), s.reloaders...)
 	s.mu.Unlock()
@@ -118,9 +118,9 @@ func (s *Sync) RunReconciler(ctx context.Context, interval time.Duration) {
 		last = time.Now()
 		if err := s.Reconcile(ctx); err != nil && ctx.Err() == nil {
 			if connected {
-				s.Log.Warn("periodic reconciliation failed", "err", err)
+				s.log.Warn("periodic reconciliation failed", "err", err)
 			} else {
-				s.Log.Debug("resync during a bus outage failed", "err", err)
+				s.log.Debug("resync during a bus outage failed", "err", err)
 			}
 		}
 	}

@@ -132,7 +132,7 @@ func newWebWorld(t *testing.T) *webWorld {
 		Email: f.ministry2, Languages: []string{"en"}})
 	require.NoError(t, err)
 	w.check = w.newCheck()
-	c, err := s.app.PoCChecks.Store.GetPoCCheck(ctx, w.check)
+	c, err := s.store.GetPoCCheck(ctx, w.check)
 	require.NoError(t, err)
 	w.ack = s.app.PoCChecks.Token(c, w.snPoC)
 	v, err := s.app.Assessments.Submit(ctx, w.as(f.ministry), "SN", service.AssessmentInput{Answers: bestAnswers()}, "en")

@@ -753,7 +753,7 @@ func (s *stack) startProject() *service.ProjectView {
 
 // project is the project as the store holds it now.
 func (s *stack) project(id string) *models.Project {
-	p, err := s.app.Projects.Store.GetProject(context.Background(), id)
+	p, err := s.store.GetProject(context.Background(), id)
 	require.NoError(s.t, err)
 	return p
 }
@@ -928,7 +928,7 @@ func TestStatusFormOffersTheMovesTheServiceAllows(t *testing.T) {
 		cur := s.project(v.ID)
 		next := *cur
 		next.Status, next.Version = st, cur.Version+1
-		require.NoError(t, s.app.Projects.Store.ReplaceProject(ctx, &next, cur.Version))
+		require.NoError(t, s.store.ReplaceProject(ctx, &next, cur.Version))
 		s.app.Model.PutProject(&next)
 	}
 	option := regexp.MustCompile(`<select id="f-status" name="status">(.*?)</select>`)

@@ -303,5 +303,11 @@ func (l *Localizer) inSentence(kind models.ArgKind, label string) string {
 	return label
 }
 
+// LanguageInSentence is the name of a language as it reads inside a sentence of this language
+// ("Titre en arabe", "Title in Arabic"), for messages that name one.
+func (l *Localizer) LanguageInSentence(code string) string {
+	return l.inSentence(models.KindLanguage, l.Label(models.KindLanguage, code))
+}
+
 // floorPercent keeps a share from reading as more than it is.
 func floorPercent(f float64) float64 { return math.Floor(f*1000+1e-9) / 1000 }

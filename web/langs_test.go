@@ -139,3 +139,94 @@ func TestLanguageSwitchOffersTheSixLanguages(t *testing.T) {
 	b.get("/lang/ru?next=%2Fneeds")
 	assert.Contains(t, b.get("/needs").Body, "Потребности")
 }
+
+// TestAuthorsTranslateAndReadersReadTheirLanguage: a ministry posts a need in English with a
+// French translation through the form and adds Arabic in the edit form; a French reader sees the
+// French title, an Arabic reader the Arabic one, a Russian reader the English original marked
+// lang="en" with a note; lists do the same; a translation without a title is refused next to
+// its field in the author's language. A donor translates an offer the same way.
+func TestAuthorsTranslateAndReadersReadTheirLanguage(t *testing.T) {
+	s := newStack(t)
+	s.seed()
+	b := s.browser()
+	b.signIn(s.fx.ministry)
+	p := b.get("/ministry/needs/new")
+	tok := csrf(t, p)
+	p = b.do("POST", "/ministry/needs", url.Values{"_csrf": {tok}, "op": {"refresh"}, "theme": {"incident_management"}, "capability": {"cert_setup"}})
+	assertPage(t, p, 200)
+	assert.Contains(t, p.Body, `<option value="en" selected>`, "the text's language defaults to the author's")
+	for _, l := range models.SupportedLangs {
+		assert.Contains(t, p.Body, `name="translations.`+l+`.title"`, l)
+	}
+	p = b.do("POST", "/ministry/needs", needForm(url.Values{"_csrf": {tok}, "op": {"save"}, "lang": {"en"},
+		"translations.fr.title": {"CSIRT national du Sénégal"}, "translations.fr.description": {"Créer le CSIRT national."}}))
+	require.Equal(t, 303, p.Status, p.Body)
+	all := s.app.Model.AllNeeds()
+	require.Len(t, all, 1)
+	n := all[0]
+	assert.Equal(t, "en", n.Lang)
+	assert.Equal(t, map[string]models.Translation{"fr": {Title: "CSIRT national du Sénégal", Description: "Créer le CSIRT national."}}, n.Translations)
+
+	// The edit form shows them; a translation without a title is refused next to its field.
+	edit := "/ministry/needs/" + n.ID + "/edit"
+	p = b.get(edit)
+	assertPage(t, p, 200)
+	assert.Contains(t, p.Body, `value="CSIRT national du Sénégal"`)
+	form := needForm(url.Values{"_csrf": {tok}, "op": {"save"}, "lang": {"en"}, "version": {"1"},
+		"translations.fr.title": {"CSIRT national du Sénégal"}, "translations.ar.description": {"وصف بلا عنوان"}})
+	b.lang = "fr"
+	p = b.do("POST", edit, form)
+	assertPage(t, p, 422)
+	assert.Contains(t, p.Body, `id="f-translations-ar-title-err">Ce champ est obligatoire.`)
+	assert.Contains(t, p.Body, `Titre en arabe`, "the error summary names the field")
+	form.Set("translations.ar.title", "الفريق الوطني للاستجابة لحوادث الحاسوب في السنغال")
+	p = b.do("POST", edit, form)
+	require.Equal(t, 303, p.Status, p.Body)
+	b.lang = ""
+	_, err := s.app.Needs.Transition(t.Context(), s.actor(s.fx.ministry), n.ID, models.NeedSubmit, "")
+	require.NoError(t, err)
+	_, err = s.app.Needs.Transition(t.Context(), s.actor(s.fx.coord), n.ID, models.NeedApprove, "")
+	require.NoError(t, err)
+
+	reader := s.browser()
+	for _, tc := range []struct{ lang, want, not string }{
+		{"fr", `<h1>CSIRT national du Sénégal</h1>`, "National CSIRT for Senegal"},
+		{"ar", `<h1>الفريق الوطني للاستجابة لحوادث الحاسوب في السنغال</h1>`, "National CSIRT for Senegal"},
+		{"ru", `<h1 lang="en" dir="auto">National CSIRT for Senegal</h1>`, "CSIRT national"},
+		{"en", `<h1>National CSIRT for Senegal</h1>`, "CSIRT national"},
+	} {
+		reader.lang = tc.lang
+		p = reader.get("/needs/" + n.ID)
+		assertPage(t, p, 200)
+		assert.Contains(t, p.Body, tc.want, tc.lang)
+		assert.NotContains(t, p.Body, tc.not, tc.lang)
+	}
+	reader.lang = "ru"
+	p = reader.get("/needs/" + n.ID)
+	assert.Contains(t, p.Body, `class="hint fallback">Перевода на ваш язык нет: текст показан на языке «английский».`)
+	assert.Contains(t, p.Body, `<div class="prose" lang="en" dir="auto">`)
+	reader.lang = "ar"
+	p = reader.get("/needs/" + n.ID)
+	assert.Contains(t, p.Body, `<div class="prose"><p>وصف بلا عنوان</p>`, "the translated description")
+	reader.lang = "fr"
+	assert.Contains(t, reader.get("/needs").Body, `>CSIRT national du Sénégal</a>`, "lists show the reader's language")
+	reader.lang = "zh"
+	assert.Contains(t, reader.get("/needs").Body, `lang="en" dir="auto">National CSIRT for Senegal</a>`)
+
+	// A donor's offer.
+	d := s.browser()
+	d.signIn(s.fx.donor)
+	p = d.get("/donor/offers/new")
+	assertPage(t, p, 200)
+	assert.Contains(t, p.Body, `name="translations.zh.title"`)
+	p = d.do("POST", "/donor/offers", url.Values{"_csrf": {csrf(t, p)}, "op": {"save"}, "title": {"Forensics programme"}, "lang": {"en"},
+		"translations.es.title": {"Programa de informática forense"}, "themes": {"cybercrime"}, "capabilities": {"digital_forensics"},
+		"modalities": {"training"}, "languages": {"en"}, "budget_usd": {"100000"}, "max_engagements": {"2"},
+		"available_from": {"2027-01-01"}, "available_until": {"2028-01-01"}})
+	require.Equal(t, 303, p.Status, p.Body)
+	offers := s.app.Model.AllOffers()
+	require.Len(t, offers, 1)
+	assert.Equal(t, "Programa de informática forense", offers[0].Translations["es"].Title)
+	d.lang = "es"
+	assert.Contains(t, d.get("/offers/"+offers[0].ID).Body, `<h1>Programa de informática forense</h1>`)
+}

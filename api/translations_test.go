@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/json"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -98,4 +99,44 @@ func mustJSON(t *testing.T, v any) string {
 	b, err := json.Marshal(v)
 	require.NoError(t, err)
 	return string(b)
+}
+
+// TestSearchAcrossLanguages: a search finds needs and offers by the names of their theme and
+// capability in any of the six UN languages, and by their translations: "ciberdelincuencia"
+// and "cybercriminalité" find a cybercrime need written in English (they found nothing before).
+func TestSearchAcrossLanguages(t *testing.T) {
+	n := newEnv(t).node()
+	f := n.seed()
+	b := needBody(&n.env.fx, "ministry", "Modernise the penal code")
+	b["theme"], b["capability"], b["description"] = "cybercrime", "cybercrime_legislation", "Align the code with the Convention."
+	b["maturity"] = map[string]any{"framework": "cmm", "current": 1, "target": 3}
+	r := n.call("POST", "/api/v1/needs", f.ministry.Token, b)
+	require.Equal(t, 201, r.Status, string(r.Body))
+	law := r.json(t)["id"].(string)
+	other := n.newNeed(t, "draft", "public") // a CSIRT need
+	ids := func(path string) []string {
+		t.Helper()
+		r := n.call("GET", path, f.ministry.Token, nil)
+		require.Equal(t, 200, r.Status, string(r.Body))
+		var out []string
+		for _, it := range r.json(t)["items"].([]any) {
+			out = append(out, it.(map[string]any)["id"].(string))
+		}
+		return out
+	}
+	for _, q := range []string{"ciberdelincuencia", "cybercriminalité", "Cybercriminalite", "киберпреступность", "网络犯罪", "الجريمة السيبرانية", "Legislación sobre ciberdelincuencia"} {
+		assert.Equal(t, []string{law}, ids("/api/v1/needs?q="+url.QueryEscape(q)), q)
+	}
+	r = n.call("PATCH", "/api/v1/needs/"+other, f.ministry.Token, map[string]any{"translations": map[string]any{"es": map[string]any{"title": "Equipo nacional de respuesta"}}})
+	require.Equal(t, 200, r.Status, string(r.Body))
+	assert.Equal(t, []string{other}, ids("/api/v1/needs?q="+url.QueryEscape("equipo nacional")), "a translation's title")
+
+	o := offerBody("Digital forensics labs")
+	o["themes"], o["capabilities"] = []string{"cybercrime"}, []string{"digital_forensics"}
+	r = n.call("POST", "/api/v1/offers", f.donor.Token, o)
+	require.Equal(t, 201, r.Status, string(r.Body))
+	oid := r.json(t)["id"].(string)
+	r = n.call("GET", "/api/v1/offers?status=draft&q="+url.QueryEscape("informática forense"), f.donor.Token, nil)
+	require.Equal(t, 200, r.Status, string(r.Body))
+	assert.Contains(t, string(r.Body), oid)
 }

@@ -134,7 +134,7 @@ func (m *Model) PutNeed(n *models.Need) bool {
 		m.mu.Unlock()
 		return false
 	}
-	e := &needEntry{n: n, folded: Fold(n.Title + "\n" + n.Description)}
+	e := &needEntry{n: n, folded: needSearchText(n)}
 	m.needs[n.ID] = e
 	if ok {
 		m.byNew = removeEntry(m.byNew, old)
@@ -206,7 +206,7 @@ func (m *Model) PutOffer(o *models.Offer) bool {
 		m.mu.Unlock()
 		return false
 	}
-	e := &offerEntry{o: o, folded: Fold(o.Title + "\n" + o.Description)}
+	e := &offerEntry{o: o, folded: offerSearchText(o)}
 	m.offers[o.ID] = e
 	if ok {
 		m.offersNew = removeEntry(m.offersNew, old)

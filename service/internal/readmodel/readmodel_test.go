@@ -170,7 +170,9 @@ func TestSearchAcrossLanguages(t *testing.T) {
 	m.PutOffer(&models.Offer{ID: "o1", Title: "Programme", Themes: []models.Theme{models.ThemeCybercrime},
 		Capabilities: []models.Capability{models.CapDigitalForensics}, Status: models.OfferOpen, CreatedAt: base, Version: 1,
 		Translations: map[string]models.Translation{"fr": {Title: "Programme de criminalistique", Description: "Laboratoires"}}})
-	offers := func(q string) int { return len(m.Offers(OfferQuery{Q: q, Limit: 10}, func(*models.Offer) bool { return true }).Items) }
+	offers := func(q string) int {
+		return len(m.Offers(OfferQuery{Q: q, Limit: 10}, func(*models.Offer) bool { return true }).Items)
+	}
 	assert.Equal(t, 1, offers("ciberdelincuencia"))
 	assert.Equal(t, 1, offers("informática forense"))
 	assert.Equal(t, 1, offers("laboratoires"))

@@ -230,3 +230,30 @@ func TestAuthorsTranslateAndReadersReadTheirLanguage(t *testing.T) {
 	d.lang = "es"
 	assert.Contains(t, d.get("/offers/"+offers[0].ID).Body, `<h1>Programa de informática forense</h1>`)
 }
+
+// TestLanguageChoiceFollowsTheUser: a signed-in user's choice is kept on their account, so that
+// signing in from another browser (another Accept-Language, no cookie) brings it back; a
+// visitor's choice stays in their browser.
+func TestLanguageChoiceFollowsTheUser(t *testing.T) {
+	s := newStack(t)
+	s.seed()
+	b := s.browser()
+	b.signIn(s.fx.ministry)
+	require.Equal(t, 303, b.get("/lang/ar?next=%2Fministry").Status)
+	assert.Contains(t, b.get("/ministry").Body, `<html lang="ar" dir="rtl">`)
+
+	other := s.browser()
+	other.lang = "fr"
+	assert.Contains(t, other.get("/needs").Body, `<html lang="fr"`, "before signing in: the browser's language")
+	p := other.signIn(s.fx.ministry)
+	lc := findCookie(p.Set, "capmatch_lang")
+	require.NotNil(t, lc, "signing in sets the account's language")
+	assert.Equal(t, "ar", lc.Value)
+	assert.Contains(t, other.get("/ministry").Body, `<html lang="ar" dir="rtl">`)
+
+	visitor := s.browser()
+	visitor.get("/lang/zh?next=%2F")
+	fresh := s.browser()
+	fresh.signIn(s.fx.donor)
+	assert.Contains(t, fresh.get("/donor").Body, `<html lang="en"`, "another user's or a visitor's choice is not the donor's")
+}

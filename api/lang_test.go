@@ -190,3 +190,44 @@ func TestNotificationsAreWrittenInTheReadersLanguage(t *testing.T) {
 	assert.Equal(t, map[string]any{"kind": "text", "value": title}, args["need"])
 	assert.Equal(t, map[string]any{"kind": "text", "value": "Précisez le niveau SIM3"}, args["reason"])
 }
+
+// TestCatalogueAndQuestionnaireInTheSixLanguages: the public vocabulary and the questionnaire
+// answer in each UN language, from lang or Accept-Language.
+func TestCatalogueAndQuestionnaireInTheSixLanguages(t *testing.T) {
+	n := newEnv(t).node()
+	themeLabel := func(body []byte) (string, string) {
+		t.Helper()
+		var doc struct {
+			Lang   string `json:"lang"`
+			Themes []struct {
+				Code  string `json:"code"`
+				Label string `json:"label"`
+			} `json:"themes"`
+		}
+		require.NoError(t, json.Unmarshal(body, &doc))
+		for _, th := range doc.Themes {
+			if th.Code == string(models.ThemeCybercrime) {
+				return doc.Lang, th.Label
+			}
+		}
+		t.Fatalf("no cybercrime theme in %s", body)
+		return "", ""
+	}
+	for _, lang := range models.SupportedLangs {
+		want := models.Label(lang, models.KindTheme, string(models.ThemeCybercrime))
+		r := n.callRaw("GET", "/api/v1/catalogue?lang="+lang, "", "", "")
+		require.Equal(t, 200, r.Status, string(r.Body))
+		got, label := themeLabel(r.Body)
+		assert.Equal(t, lang, got)
+		assert.Equal(t, want, label, lang)
+		r = n.callRaw("GET", "/api/v1/catalogue", "", "", "", "Accept-Language", lang+"-XX,en;q=0.1")
+		got, label = themeLabel(r.Body)
+		assert.Equal(t, lang, got, "Accept-Language %s", lang)
+		assert.Equal(t, want, label)
+		q := n.callRaw("GET", "/api/v1/questionnaire?lang="+lang, "", "", "")
+		require.Equal(t, 200, q.Status, string(q.Body))
+		assert.Contains(t, string(q.Body), `"lang":"`+lang+`"`)
+	}
+	assert.NotEqual(t, models.Label("en", models.KindTheme, string(models.ThemeCybercrime)),
+		models.Label("ar", models.KindTheme, string(models.ThemeCybercrime)), "Arabic is not English")
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/mail"
+	"slices"
 	"strings"
 	"sync"
 	"unicode/utf8"
@@ -282,6 +283,15 @@ func (s *Accounts) GetUser(ctx context.Context, a *models.Actor, id string) (*mo
 		return nil, models.Errorf(models.ErrNotFound, "user not found")
 	}
 	return s.users.GetUser(ctx, id)
+}
+
+// SetLanguage remembers the UI language a user chose (one of the six UN languages) on their
+// account, so that signing in on another browser brings it back.
+func (s *Accounts) SetLanguage(ctx context.Context, a *models.Actor, lang string) error {
+	if !slices.Contains(models.SupportedLangs, lang) {
+		return fieldErr("lang", models.ProblemOneOf, models.OneOf(models.SupportedLangs))
+	}
+	return s.users.SetUserLang(ctx, a.UserID, lang, s.now().UTC())
 }
 
 // ListUsers lists accounts for coordinators.

@@ -59,7 +59,7 @@ type Deps struct {
 	Requests models.RequestLimiter
 }
 
-// App is every use case, wired once by main (and by tests the same way).
+// App is every use case, wired once by main (and by tests the same way, in internal/stacktest).
 type App struct {
 	Auth        *Auth
 	Accounts    *Accounts
@@ -73,8 +73,6 @@ type App struct {
 	Projects    *Projects
 	// Assessments is the self-assessments of countries and the needs they propose.
 	Assessments *Assessments
-	Model       *readmodel.Model
-	Clock       *HLC
 	// Notifications keeps the in-app feeds and delivers webhooks; run it with Notifications.Run.
 	Notifications *Notifications
 	// PoCs is the Points of Contact directory; PoCChecks its communication checks.
@@ -85,6 +83,11 @@ type App struct {
 	// OpenData serves what anonymous visitors may read: open datasets and the public API.
 	OpenData *OpenData
 
+	// model is the in-memory read model every use case reads; clock stamps changes. Neither is
+	// exported: callers go through the use cases (tests too: internal/stacktest plants and
+	// reloads documents through Sync, as another replica would).
+	model      *readmodel.Model
+	clock      *HLC
 	store      models.Store
 	activities models.ActivityExporter
 	aidData    models.AidDataReader
@@ -118,8 +121,8 @@ func New(d Deps) *App {
 		Needs:       &Needs{store: d.Store, model: model, bus: d.Bus, cursors: cursors, clock: hlc, now: d.Now, log: d.Log, events: events},
 		Offers:      &Offers{store: d.Store, model: model, bus: d.Bus, cursors: cursors, clock: hlc, now: d.Now, log: d.Log, events: events},
 		Countries:   &Countries{store: d.Store, model: model, bus: d.Bus, now: d.Now, log: d.Log},
-		Model:       model,
-		Clock:       hlc,
+		model:       model,
+		clock:       hlc,
 		store:       d.Store,
 		activities:  d.Activities,
 		aidData:     d.AidData,
@@ -171,77 +174,77 @@ func New(d Deps) *App {
 // reload it from the store.
 func (a *App) syncModel(now Clock) {
 	a.Sync.Handle(models.EventNeed, func(ctx context.Context, e models.Event) {
-		a.Clock.Observe(e.Gen)
+		a.clock.Observe(e.Gen)
 		var n models.Need
 		if len(e.Data) > 0 && json.Unmarshal(e.Data, &n) == nil && n.ID == e.ID {
-			a.Model.PutNeed(&n)
+			a.model.PutNeed(&n)
 			return
 		}
 		if got, err := a.store.GetNeed(ctx, e.ID); err == nil {
-			a.Model.PutNeed(got)
+			a.model.PutNeed(got)
 		}
 	})
 	a.Sync.Handle(models.EventOffer, func(ctx context.Context, e models.Event) {
-		a.Clock.Observe(e.Gen)
+		a.clock.Observe(e.Gen)
 		var o models.Offer
 		if len(e.Data) > 0 && json.Unmarshal(e.Data, &o) == nil && o.ID == e.ID {
-			a.Model.PutOffer(&o)
+			a.model.PutOffer(&o)
 			return
 		}
 		if got, err := a.store.GetOffer(ctx, e.ID); err == nil {
-			a.Model.PutOffer(got)
+			a.model.PutOffer(got)
 		}
 	})
 	a.Sync.Handle(models.EventCountry, func(ctx context.Context, e models.Event) {
 		var p models.CountryProfile
 		if len(e.Data) > 0 && json.Unmarshal(e.Data, &p) == nil && p.ISO == e.ID {
-			a.Model.PutProfile(&p)
+			a.model.PutProfile(&p)
 			return
 		}
 		if got, err := a.store.GetCountryProfile(ctx, e.ID); err == nil {
-			a.Model.PutProfile(got)
+			a.model.PutProfile(got)
 		}
 	})
 	a.Sync.Handle(models.EventImport, func(ctx context.Context, e models.Event) {
-		a.Clock.Observe(e.Gen)
+		a.clock.Observe(e.Gen)
 		var rows importedRows
 		if json.Unmarshal(e.Data, &rows) != nil {
 			return
 		}
 		for _, n := range rows.Needs {
-			a.Model.PutNeed(n)
+			a.model.PutNeed(n)
 		}
 		for _, o := range rows.Offers {
-			a.Model.PutOffer(o)
+			a.model.PutOffer(o)
 		}
 	})
 	a.Sync.Handle(models.EventExternal, func(ctx context.Context, e models.Event) {
-		a.Clock.Observe(e.Gen)
+		a.clock.Observe(e.Gen)
 		a.loadExternalBatch(ctx, e.ID)
 		a.Matching.ContextChanged(e.Gen)
 	})
 	a.Sync.Handle(models.EventEngagement, func(ctx context.Context, e models.Event) {
-		a.Clock.Observe(e.Gen)
+		a.clock.Observe(e.Gen)
 		var x models.Engagement
 		if len(e.Data) > 0 && json.Unmarshal(e.Data, &x) == nil && x.ID == e.ID {
-			a.Model.PutEngagement(&x)
+			a.model.PutEngagement(&x)
 		} else if got, err := a.store.GetEngagement(ctx, e.ID); err == nil {
-			a.Model.PutEngagement(got)
+			a.model.PutEngagement(got)
 		}
 		a.Matching.ContextChanged(e.Gen)
 	})
 	a.Sync.Handle(models.EventProject, func(ctx context.Context, e models.Event) {
-		a.Clock.Observe(e.Gen)
+		a.clock.Observe(e.Gen)
 		var x models.Project
 		if len(e.Data) > 0 && json.Unmarshal(e.Data, &x) == nil && x.ID == e.ID {
-			a.Model.PutProject(&x)
+			a.model.PutProject(&x)
 		} else if got, err := a.store.GetProject(ctx, e.ID); err == nil {
-			a.Model.PutProject(got)
+			a.model.PutProject(got)
 		}
 		a.Matching.ContextChanged(e.Gen)
 	})
 	a.Sync.Handle(models.EventWeights, func(ctx context.Context, e models.Event) {
-		a.Clock.Observe(e.Gen)
+		a.clock.Observe(e.Gen)
 		a.Matching.WeightsChanged(e.Data)
 	})
 	a.Sync.OnReload(func(ctx context.Context) error {
@@ -269,7 +272,7 @@ func (a *App) syncModel(now Clock) {
 		for _, b := range batches {
 			committed[b.ID] = true
 		}
-		a.Model.Reconcile(committedRows(needs, committed, func(n *models.Need) string { return n.ImportBatch }),
+		a.model.Reconcile(committedRows(needs, committed, func(n *models.Need) string { return n.ImportBatch }),
 			committedRows(offers, committed, func(o *models.Offer) string { return o.ImportBatch }), profiles, loadedAt)
 		engagements, err := a.store.ListEngagements(ctx)
 		if err != nil {
@@ -279,14 +282,14 @@ func (a *App) syncModel(now Clock) {
 		if err != nil {
 			return err
 		}
-		a.Model.ReconcileDelivery(engagements, projects)
+		a.model.ReconcileDelivery(engagements, projects)
 		external, err := a.store.ListExternalActivities(ctx, "")
 		if err != nil {
 			return err
 		}
-		a.Model.ReconcileExternal(external, committed)
+		a.model.ReconcileExternal(external, committed)
 		// What changed while this replica was not listening carries no stamp: mark it now.
-		a.Matching.ContextChanged(a.Clock.Tick())
+		a.Matching.ContextChanged(a.clock.Tick())
 		return nil
 	})
 	// The names of the organizations behind the needs and offers, which every view of them

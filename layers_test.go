@@ -26,7 +26,11 @@ type pkg struct {
 //     no edge and no driver;
 //   - api and web import the application layer and models, never an adapter or the engine;
 //   - an adapter imports models (and its dependency), never the application layer or an edge;
-//   - only cmd/ wires adapters in; test-support packages (named *test) and tests may too.
+//   - only cmd/ wires adapters in; test-support packages (named *test) and tests may too;
+//   - internal/stacktest, the test stack (service.App on in-process adapters) that the api,
+//     web, service and load-tool tests and the benchmarks share, wires adapters into the
+//     application layer as cmd/ does; it is test support, so no package's own code imports it
+//     (only its tests do), and no production binary carries it.
 func TestLayers(t *testing.T) {
 	out, err := exec.Command("go", "list", "-json", "./...").Output()
 	if err != nil {
@@ -85,6 +89,9 @@ func TestLayers(t *testing.T) {
 				if isLocal && (under(dep, "service") || dep == "api" || dep == "web" || under(dep, "cmd")) {
 					bad = "an adapter implements ports of models; it never imports the application layer or an edge"
 				}
+			}
+			if dep == "internal/stacktest" && isLocal {
+				bad = "internal/stacktest is test support: only tests import it"
 			}
 			if isLocal && under(dep, "adapters") && !under(self, "cmd") && !under(self, "adapters") &&
 				!strings.HasSuffix(self, "test") && self != "bench" && self != "reliability" && bad == "" {

@@ -631,14 +631,24 @@ type NeedRanking struct {
 // (strong, possible, weak; matching.BandOf); Relevance is the gate every factor's
 // contribution is scaled by (1 exact capability, 0.5 same theme only).
 type RankedOffer struct {
-	Rank           int
-	OfferID        string
-	Score          float64
-	Band           Band
-	Relevance      float64
-	Title          string
+	Rank      int
+	OfferID   string
+	Score     float64
+	Band      Band
+	Relevance float64
+	Title     string
+	// Lang and Translations are the offer's, so that a reader sees the title in their language
+	// (In).
+	Lang           string
+	Translations   map[string]models.Translation
 	OrganizationID string
 	Factors        []Factor
+}
+
+// In is the ranked offer's title for a reader of lang (models.LocalText; no description).
+func (r *RankedOffer) In(lang string) models.LocalText {
+	o := models.Offer{Title: r.Title, Lang: r.Lang, Translations: r.Translations}
+	return o.In(lang)
 }
 
 // OfferRanking is the needs ranked for an offer, best first, listing only needs the reader
@@ -654,15 +664,24 @@ type OfferRanking struct {
 
 // RankedNeed is one ranked need for an offer, with its band and relevance as in RankedOffer.
 type RankedNeed struct {
-	Rank           int
-	NeedID         string
-	Score          float64
-	Band           Band
-	Relevance      float64
-	Title          string
+	Rank      int
+	NeedID    string
+	Score     float64
+	Band      Band
+	Relevance float64
+	Title     string
+	// Lang and Translations are the need's (see RankedOffer).
+	Lang           string
+	Translations   map[string]models.Translation
 	Country        string
 	OrganizationID string
 	Factors        []Factor
+}
+
+// In is the ranked need's title for a reader of lang (models.LocalText; no description).
+func (r *RankedNeed) In(lang string) models.LocalText {
+	n := models.Need{Title: r.Title, Lang: r.Lang, Translations: r.Translations}
+	return n.In(lang)
 }
 
 // OffersForNeed ranks the offers for a need the actor may see, best first, limit at most.
@@ -683,7 +702,7 @@ func (m *Matching) OffersForNeed(ctx context.Context, a *models.Actor, needID st
 			for _, x := range m.ix.ExplainAll(shown, w, c) {
 				if o, ok := m.ix.Offer(x.OfferID); ok {
 					out = append(out, RankedOffer{Rank: len(out) + 1, OfferID: x.OfferID, Score: x.Score,
-						Band: x.Band, Relevance: x.Relevance, Title: o.Title, OrganizationID: o.OrganizationID, Factors: x.Factors})
+						Band: x.Band, Relevance: x.Relevance, Title: o.Title, Lang: o.Lang, Translations: o.Translations, OrganizationID: o.OrganizationID, Factors: x.Factors})
 				}
 			}
 			return out
@@ -714,7 +733,7 @@ func (m *Matching) NeedsForOffer(ctx context.Context, a *models.Actor, offerID s
 			for _, x := range m.ix.ExplainAll(shown, w, c) {
 				if n, ok := m.ix.Need(x.NeedID); ok && visible(n) {
 					out = append(out, RankedNeed{Rank: len(out) + 1, NeedID: x.NeedID, Score: x.Score,
-						Band: x.Band, Relevance: x.Relevance, Title: n.Title, Country: n.Country, OrganizationID: n.OrganizationID, Factors: x.Factors})
+						Band: x.Band, Relevance: x.Relevance, Title: n.Title, Lang: n.Lang, Translations: n.Translations, Country: n.Country, OrganizationID: n.OrganizationID, Factors: x.Factors})
 				}
 			}
 			return out

@@ -813,7 +813,7 @@ func TestBrowserFlows(t *testing.T) {
 // where the matches were pushed furthest down.
 func longestOpenNeed(s *stack, iso string) *models.Need {
 	var best *models.Need
-	for _, n := range s.app.Model.AllNeeds() {
+	for _, n := range s.h.Needs() {
 		if n.Country == iso && n.Status == models.NeedOpen && (best == nil || len(n.Description) > len(best.Description)) {
 			best = n
 		}

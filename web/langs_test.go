@@ -161,7 +161,7 @@ func TestAuthorsTranslateAndReadersReadTheirLanguage(t *testing.T) {
 	p = b.do("POST", "/ministry/needs", needForm(url.Values{"_csrf": {tok}, "op": {"save"}, "lang": {"en"},
 		"translations.fr.title": {"CSIRT national du Sénégal"}, "translations.fr.description": {"Créer le CSIRT national."}}))
 	require.Equal(t, 303, p.Status, p.Body)
-	all := s.app.Model.AllNeeds()
+	all := s.h.Needs()
 	require.Len(t, all, 1)
 	n := all[0]
 	assert.Equal(t, "en", n.Lang)
@@ -224,7 +224,7 @@ func TestAuthorsTranslateAndReadersReadTheirLanguage(t *testing.T) {
 		"modalities": {"training"}, "languages": {"en"}, "budget_usd": {"100000"}, "max_engagements": {"2"},
 		"available_from": {"2027-01-01"}, "available_until": {"2028-01-01"}})
 	require.Equal(t, 303, p.Status, p.Body)
-	offers := s.app.Model.AllOffers()
+	offers := s.h.Offers()
 	require.Len(t, offers, 1)
 	assert.Equal(t, "Programa de informática forense", offers[0].Translations["es"].Title)
 	d.lang = "es"

@@ -83,10 +83,8 @@ func (u *UI) offersForNeed(r *req, n *models.Need) *matchList {
 	for _, it := range ms.Items {
 		m := matchView{Rank: it.Rank, ID: it.OfferID, Title: it.Title, Score: it.Score,
 			Band: it.Band, Partial: it.Relevance < 1, Org: u.orgName(ctx, it.OrganizationID), Factors: u.factors(r.L, it.Factors), NeedID: n.ID, OfferID: it.OfferID}
-		if o, ok := u.app.Model.Offer(it.OfferID); ok {
-			t := o.In(r.L.Lang)
-			m.Title, m.TitleAttrs = t.Title, textAttrs(t, "title")
-		}
+		t := it.In(r.L.Lang)
+		m.Title, m.TitleAttrs = t.Title, textAttrs(t, "title")
 		pair := u.app.Engagements.Pair(ctx, a, n.ID, it.OfferID)
 		m.CanPropose, m.Engagement = pair.MayPropose, pair.Engagement
 		if o := u.offerFor(r, it.OfferID); o != nil && m.CanPropose {
@@ -112,10 +110,8 @@ func (u *UI) needsForOffer(r *req, o *models.Offer) *matchList {
 	for _, it := range ms.Items {
 		m := matchView{Rank: it.Rank, ID: it.NeedID, Title: it.Title, Score: it.Score, Country: it.Country,
 			Band: it.Band, Partial: it.Relevance < 1, Org: u.orgName(ctx, it.OrganizationID), Factors: u.factors(r.L, it.Factors), NeedID: it.NeedID, OfferID: o.ID}
-		if n, ok := u.app.Model.Need(it.NeedID); ok {
-			t := n.In(r.L.Lang)
-			m.Title, m.TitleAttrs = t.Title, textAttrs(t, "title")
-		}
+		t := it.In(r.L.Lang)
+		m.Title, m.TitleAttrs = t.Title, textAttrs(t, "title")
 		pair := u.app.Engagements.Pair(ctx, a, it.NeedID, o.ID)
 		m.CanPropose, m.Engagement = pair.MayPropose, pair.Engagement
 		if n := u.needFor(r, it.NeedID); n != nil && m.CanPropose {

@@ -362,7 +362,7 @@ func TestMinistryPostsANeedWithTheGuidedFormWithoutJavaScript(t *testing.T) {
 	assert.Contains(t, p.Body, "Awaiting review")
 	assert.Contains(t, p.Body, "The need was submitted")
 
-	all := s.app.Model.AllNeeds()
+	all := s.h.Needs()
 	require.Len(t, all, 1)
 	n := all[0]
 	assert.Equal(t, "SN", n.Country)
@@ -455,7 +455,7 @@ func TestDonorPostsPublishesAndClosesAnOffer(t *testing.T) {
 	assert.Contains(t, p.Body, "Fiji")
 	assert.Contains(t, p.Body, "The offer is published")
 
-	offers := s.app.Model.AllOffers()
+	offers := s.h.Offers()
 	require.Len(t, offers, 1)
 	o := offers[0]
 	assert.Equal(t, models.OfferOpen, o.Status)
@@ -929,7 +929,7 @@ func TestStatusFormOffersTheMovesTheServiceAllows(t *testing.T) {
 		next := *cur
 		next.Status, next.Version = st, cur.Version+1
 		require.NoError(t, s.store.ReplaceProject(ctx, &next, cur.Version))
-		s.app.Model.PutProject(&next)
+		s.h.Reload(ctx, models.EventProject, next.ID, 0)
 	}
 	option := regexp.MustCompile(`<select id="f-status" name="status">(.*?)</select>`)
 	b := s.browser()

@@ -252,7 +252,13 @@ func openStack(ctx context.Context, cfg config, hooks service.WebhookOptions, da
 			return st, fmt.Errorf("load demo data (CAPMATCH_DEMO): %w", err)
 		}
 		if loaded {
-			log.Info("loaded the demo data set", "needs", len(st.app.Model.AllNeeds()), "offers", len(st.app.Model.AllOffers()))
+			needs, errN := st.store.ListNeeds(ctx)
+			offers, errO := st.store.ListOffers(ctx)
+			if err := errors.Join(errN, errO); err != nil {
+				log.Warn("loaded the demo data set; counting it failed", "err", err)
+			} else {
+				log.Info("loaded the demo data set", "needs", len(needs), "offers", len(offers))
+			}
 		}
 		for _, a := range accounts {
 			log.Info("demo account", "email", a.Email, "password", a.Password, "role", string(a.Role), "organization", a.OrgKey)

@@ -351,7 +351,7 @@ func (a *App) reload(ctx context.Context, now Clock) error {
 // Loaded says how many needs and offers this replica holds in memory: what start-up tools and
 // checks compare with the store, without reaching into the read model.
 func (a *App) Loaded() (needs, offers int) {
-	return len(a.model.AllNeeds()), len(a.model.AllOffers())
+	return a.model.Sizes()
 }
 
 // Start loads the in-process state from the store. Call it before serving.

@@ -269,6 +269,14 @@ func (m *Model) Need(id string) (*models.Need, bool) {
 	return e.n, true
 }
 
+// Sizes says how many needs and offers the model holds: a count, not an enumeration, so that
+// it reveals nothing about objects a caller may not see (start-up checks, metrics).
+func (m *Model) Sizes() (needs, offers int) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return len(m.needs), len(m.offers)
+}
+
 // AllNeeds returns every need, newest first.
 func (m *Model) AllNeeds() []*models.Need {
 	m.mu.RLock()

@@ -23,7 +23,8 @@ type pkg struct {
 //   - i18n (the catalog of words, presentation) imports models, the standard library and
 //     golang.org/x/text; the edges use it, the application layer only through models.Texts;
 //   - service (the application layer) imports models, matching, its own packages and no adapter,
-//     no edge and no driver;
+//     no edge and no driver; nor net or net/http: the network is an adapter's (webhook
+//     delivery is adapters/webhooks, behind models.Webhooks);
 //   - api and web import the application layer and models, never an adapter or the engine;
 //   - an adapter imports models (and its dependency), never the application layer or an edge;
 //   - only cmd/ wires adapters in; test-support packages (named *test) and tests may too;
@@ -80,6 +81,9 @@ func TestLayers(t *testing.T) {
 				}
 				if !isLocal && !stdlib(imp) && !strings.HasPrefix(imp, "golang.org/x/") {
 					bad = "the application layer uses no driver or third-party library but golang.org/x"
+				}
+				if imp == "net" || under(imp, "net/http") {
+					bad = "the application layer opens no connection of its own: net and net/http belong to adapters"
 				}
 			case self == "api" || self == "web":
 				if isLocal && (under(dep, "adapters") || dep == "matching" || under(dep, "cmd")) {

@@ -17,6 +17,7 @@ import (
 	"github.com/capmatch/capmatch/adapters/mongostore/storetest"
 	"github.com/capmatch/capmatch/adapters/rediscache"
 	"github.com/capmatch/capmatch/adapters/rediscache/redistest"
+	"github.com/capmatch/capmatch/adapters/webhooks"
 	"github.com/capmatch/capmatch/internal/stacktest"
 	"github.com/capmatch/capmatch/models"
 	"github.com/capmatch/capmatch/service"
@@ -100,9 +101,9 @@ func (e *env) node() *node { return e.nodeWith(nil) }
 func (e *env) nodeWith(adjust func(d *service.Deps)) *node {
 	t := e.t
 	s := stacktest.New(t, stacktest.Options{DB: e.db, StoreURI: e.storeURI, RedisURL: e.redisURL, Prefix: e.prefix,
-		Secret: e.secret, Log: discardLogger(), Webhooks: true, Mail: true,
+		Secret: e.secret, Log: discardLogger(), Webhooks: true, WebhookOptions: testWebhooks, Mail: true,
 		Adjust: func(deps *service.Deps) {
-			deps.Webhooks, deps.Mail = testWebhooks, testMail
+			deps.Mail = testMail
 			// Every request of app.Test comes from one address: tests that need the public
 			// rate limit set their own.
 			deps.OpenData = service.OpenDataConfig{RatePerMinute: 1_000_000}
@@ -124,7 +125,7 @@ func (e *env) nodeWith(adjust func(d *service.Deps)) *node {
 
 // testWebhooks lets webhooks reach httptest servers on loopback over http, and retries within
 // a fraction of a second.
-var testWebhooks = service.WebhookOptions{AllowPrivate: true, Timeout: 5 * time.Second,
+var testWebhooks = webhooks.Options{AllowPrivate: true, Timeout: 5 * time.Second,
 	Backoff: []time.Duration{20 * time.Millisecond, 40 * time.Millisecond, 80 * time.Millisecond, 160 * time.Millisecond}}
 
 // testMail retries e-mails within a fraction of a second.

@@ -32,9 +32,10 @@ type Deps struct {
 	// AidData reads IATI activity files for the import, mapping each activity to an external
 	// activity (the IATI adapter). Nil refuses imports as unavailable.
 	AidData models.AidDataReader
-	// Webhooks tunes outbound notification delivery (defaults: https only, public addresses,
-	// five tries over 15 s).
-	Webhooks WebhookOptions
+	// Webhooks delivers notifications to organizations' webhooks and holds the SSRF policy of
+	// their URLs (the webhook adapter, adapters/webhooks). Nil delivers none and refuses to set
+	// a webhook as unavailable.
+	Webhooks models.Webhooks
 	// Texts writes reasons and notifications in a language (the catalog, package i18n): the
 	// ranking responses carry each factor's reason in the caller's language, webhook bodies a
 	// notification's text in English. Nil leaves them without text (codes and arguments only).
@@ -131,15 +132,11 @@ func New(d Deps) *App {
 	}
 	app.Matching = NewMatching(&Matching{store: d.Store, model: model, cache: d.Rankings, bus: d.Bus, clock: hlc, now: d.Now, log: d.Log,
 		fresh: rev.Fresh})
-	if d.Webhooks.Text == nil && d.Texts != nil {
-		texts := d.Texts
-		d.Webhooks.Text = func(n *models.Notification) string { return texts.Notice("en", n) }
-	}
 	app.Engagements = &Engagements{store: d.Store, model: model, bus: d.Bus, clock: hlc, needs: app.Needs, offers: app.Offers,
 		now: d.Now, log: d.Log, events: events}
 	app.Projects = &Projects{store: d.Store, model: model, bus: d.Bus, clock: hlc, needs: app.Needs, engagements: app.Engagements,
 		now: d.Now, log: d.Log, events: events}
-	app.Notifications = &Notifications{store: d.Store, matching: app.Matching, webhooks: NewDispatcher(d.Webhooks, d.Now, d.Log),
+	app.Notifications = &Notifications{store: d.Store, matching: app.Matching, webhooks: d.Webhooks, texts: d.Texts,
 		now: d.Now, log: d.Log}
 	app.Mailer = NewMailer(d.Mail, d.Store, d.Now, d.Log, events)
 	app.PoCs = &PoCs{store: d.Store, countries: app.Countries, now: d.Now, log: d.Log}

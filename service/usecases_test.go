@@ -33,9 +33,12 @@ type world struct {
 	coord, sn, fj, donor, donor2 *models.Actor
 }
 
-func newWorld(t *testing.T) *world {
+func newWorld(t *testing.T) *world { t.Helper(); return newWorldWith(t, nil) }
+
+// newWorldWith is newWorld on dependencies adjusted first (a fake port, ...).
+func newWorldWith(t *testing.T, adjust func(*service.Deps)) *world {
 	t.Helper()
-	s := stacktest.New(t, stacktest.Options{})
+	s := stacktest.New(t, stacktest.Options{Adjust: adjust})
 	w := &world{t: t, ctx: context.Background(), s: s, app: s.App}
 	org := func(name string, typ models.OrgType, country string) string {
 		o, err := w.app.Accounts.CreateOrgDirect(w.ctx, service.OrgInput{Name: name, Type: typ, Country: country})

@@ -29,6 +29,7 @@ import (
 	"github.com/capmatch/capmatch/adapters/passwords"
 	"github.com/capmatch/capmatch/adapters/rediscache"
 	"github.com/capmatch/capmatch/adapters/rediscache/redistest"
+	"github.com/capmatch/capmatch/adapters/webhooks"
 	"github.com/capmatch/capmatch/i18n"
 	"github.com/capmatch/capmatch/models"
 	"github.com/capmatch/capmatch/service"
@@ -72,6 +73,10 @@ type Options struct {
 	// Webhooks runs the webhook deliveries (Notifications.Run) and Mail the e-mail sender
 	// (Mailer.Run) until the test ends; without them webhooks and e-mails stay queued.
 	Webhooks, Mail bool
+	// WebhookOptions tunes the webhook adapter the stack wires in (default: what production
+	// runs with, https and public addresses only); tests that deliver to an httptest server
+	// allow private targets and shorten the backoff.
+	WebhookOptions webhooks.Options
 	// Memory builds the use cases on the read model alone, without store or bus (any store call
 	// panics), for benchmarks of read paths: the stack is not started, nothing runs in the
 	// background, the rankings are cached as when the bus is up, and Plant fills it.
@@ -124,6 +129,7 @@ func New(t testing.TB, o Options) *Stack {
 	s := &Stack{t: t, Access: jwtauth.New(ring, o.Now)}
 	deps := service.Deps{Passwords: passwords.Argon2id{}, Activities: iati.Exporter{}, AidData: iati.Importer{},
 		Texts: i18n.Default(), Access: s.Access, Now: o.Now, Log: o.Log, CursorKey: o.Secret, PublicURL: "https://capmatch.test"}
+	deps.Webhooks = webhooks.New(o.WebhookOptions, o.Now, o.Log)
 	if o.Memory {
 		return s.memory(deps, o)
 	}

@@ -193,15 +193,21 @@ func TestContextChangeMarksOnlyItsDeliveries(t *testing.T) {
 
 // TestCachedRankingNamesItsModel: a ranking cached by a replica running another scoring
 // model (such as one from before relevance gated the score, which wrote no model) is not
-// served but ranked again.
+// served but ranked again; nor is a snapshot of another list.
 func TestCachedRankingNamesItsModel(t *testing.T) {
 	k := rankKey{need: true, id: "n1", owner: "n1"}
 	e := &rankEntry{Day: "2026-06-01", WeightsVersion: 1, Items: []matching.Match{{NeedID: "n1", OfferID: "o1", Score: 0.9}}}
-	raw, err := e.marshal(k)
-	require.NoError(t, err)
-	got, err := unmarshalRank(raw, k)
+	e.stamp.Store(7)
+	got, err := entryOf(e.snapshot(k), k)
 	require.NoError(t, err)
 	assert.Equal(t, e.Items, got.Items)
-	_, err = unmarshalRank([]byte(`{"s":1,"d":"2026-06-01","w":1,"t":"2026-06-01T00:00:00Z","i":["o1"],"v":[0.9]}`), k)
+	assert.EqualValues(t, 7, got.stamp.Load())
+	old := e.snapshot(k)
+	old.Model = 0
+	_, err = entryOf(old, k)
 	assert.Error(t, err, "an entry without the model version is stale")
+	_, err = entryOf(e.snapshot(k), rankKey{need: true, id: "n2", owner: "n2"})
+	assert.Error(t, err, "another need's list")
+	_, err = entryOf(e.snapshot(k), rankKey{id: "n1", owner: "n1"})
+	assert.Error(t, err, "an offer's list under a need's id")
 }

@@ -323,14 +323,17 @@ func TestResponsesExposeOnlyKnownProperties(t *testing.T) {
 	allowed := map[string][]string{
 		"need": {"id", "title", "description", "country", "theme", "capability", "modalities", "languages", "budget_usd", "start_by",
 			"duration_months", "priority", "maturity", "visibility", "status", "status_reason", "organization_id", "created_by",
-			"created_at", "updated_at", "version", "engagement_id", "gen", "organization_name", "proposal"},
+			"created_at", "updated_at", "version", "engagement_id", "gen", "organization_name", "proposal",
+			// The text's language, its authors' translations and the text in the reader's language:
+			// the same words every reader of the need sees.
+			"lang", "translations", "localized"},
 		// A Point of Contact (for those who may see it): never its linked account or nominating
 		// organization, only whether it is linked.
 		"poc": {"id", "kind", "name", "role", "organization", "email", "phone", "languages", "linked", "created_at", "updated_at", "version"},
 		"offer": {"id", "title", "description", "themes", "capabilities", "modalities", "languages", "eligible_countries",
 			"eligible_regions", "budget_usd", "max_engagements", "available_from", "available_until", "status", "status_reason",
 			"engagements_used", "engagements_remaining", "budget_remaining_usd", "organization_id", "created_by", "created_at", "updated_at",
-			"version", "gen", "organization_name", "contact_name", "contact_email"},
+			"version", "gen", "organization_name", "contact_name", "contact_email", "lang", "translations", "localized"},
 		"user": {"id", "email", "name", "role", "organization_id", "country", "disabled", "must_change_password", "lang", "created_at",
 			"updated_at", "version"},
 		"organization": {"id", "name", "type", "country", "iati_ref", "iati_type", "created_at", "updated_at", "version"},

@@ -17,8 +17,14 @@ test: ## the whole test suite: installs what it needs (.ci/deps.sh), starts a th
 	./.ci/deps.sh
 	./.ci/with-redis.sh $(MAKE) --no-print-directory test-go
 
-test-go: vet ## go test -race on every package, with what is installed (REDIS_URL: a real Redis, else in-process)
+# The sequential tables of requests (they send one request at a time) run in a second pass
+# without the race detector, which makes them five to six times slower: they skip themselves
+# under -race (raceEnabled in api/ and web/).
+RACE_FREE_TABLES = ^(TestAuthorizationTable|TestWebAuthorizationTable|TestEveryPageRendersInEveryLanguage)$$
+
+test-go: vet ## go test -race on every package, then the request tables without it (REDIS_URL: a real Redis, else in-process)
 	$(GO) test -race -count=1 -timeout 20m $(PKGS)
+	$(GO) test -count=1 -timeout 20m -run '$(RACE_FREE_TABLES)' ./api/ ./web/
 
 .PHONY: test-soak
 test-soak: ## reliability scenarios (issue 8) with 10x longer load phases and outages, plus the slow ones; needs redis-server

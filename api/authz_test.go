@@ -211,6 +211,9 @@ func allAuthzRows() []authzCase {
 }
 
 func TestAuthorizationTable(t *testing.T) {
+	if raceEnabled {
+		t.Skip("a sequential table of requests: make test runs it in its pass without the race detector (Makefile, test-go)")
+	}
 	e := newEnv(t)
 	n := e.node()
 	w := &authzWorld{t: t, n: n, f: n.seed(), signedIn: time.Now()}

@@ -874,6 +874,9 @@ func routeOf(routes []fiber.Route, method, path string) string {
 }
 
 func TestWebAuthorizationTable(t *testing.T) {
+	if raceEnabled {
+		t.Skip("a sequential table of requests: make test runs it in its pass without the race detector (Makefile, test-go)")
+	}
 	w := newWebWorld(t)
 	routes := webRoutes(w.s.srv.App())
 	for _, row := range w.rows() {

@@ -1,0 +1,6 @@
+//go:build !race
+
+package web_test
+
+// raceEnabled says the race detector is on (see race_on_test.go).
+const raceEnabled = false

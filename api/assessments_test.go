@@ -189,18 +189,23 @@ func TestAssessmentValidationAndConcurrency(t *testing.T) {
 	body["language"] = "de"
 	r := n.call("POST", "/api/v1/countries/SN/assessments", f.ministry.Token, body)
 	require.Equal(t, 422, r.Status, string(r.Body))
-	got := map[string]string{}
+	got, msgs := map[string]string{}, map[string]string{}
 	for _, fe := range r.problem(t).Errors {
-		got[fe.Field] = fe.Message
+		got[fe.Field] = fe.Code
+		msgs[fe.Field] = fe.Message
 	}
 	assert.Equal(t, map[string]string{
-		"answers.norm_a_cooperation": "is required",
-		"answers.cert_exists":        "must be between 0 and 2",
-		"answers.cmm_mindset":        "must be between 1 and 5",
-		"answers.norm_z":             `unknown question "norm_z"`,
-		"comments.cert_sim3":         "must not contain control characters other than line breaks and tabs (found U+0007)",
-		"language":                   "must be one of en, fr, es",
+		"answers.norm_a_cooperation": models.ProblemRequired,
+		"answers.cert_exists":        models.ProblemRange,
+		"answers.cmm_mindset":        models.ProblemRange,
+		"answers.norm_z":             models.ProblemUnknownQuestion,
+		"comments.cert_sim3":         models.ProblemControlChar,
+		"language":                   models.ProblemOneOf,
 	}, got)
+	// Each is written for the caller from its code and arguments.
+	assert.Equal(t, "Enter a value from 0 to 2.", msgs["answers.cert_exists"])
+	assert.Equal(t, "No question “norm_z” in this questionnaire.", msgs["answers.norm_z"])
+	assert.Contains(t, msgs["comments.cert_sim3"], "U+0007")
 	assert.Empty(t, n.storedAssessments(t, "SN"), "a rejected assessment changes nothing")
 	needs, _ := e.storeCounts(t)
 	assert.Zero(t, needs)

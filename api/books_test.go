@@ -281,7 +281,8 @@ func TestFundingGapAddsUp(t *testing.T) {
 	n := e.node()
 	f := n.seed()
 	commit := func(prj string, amount int) {
-		r := n.call("POST", "/api/v1/projects/"+prj+"/transactions", f.donor.Token, map[string]any{"type": "commitment", "amount_usd": amount, "date": "2027-03-02"})
+		r := n.call("POST", "/api/v1/projects/"+prj+"/transactions", f.donor.Token, map[string]any{"type": "commitment", "amount_usd": amount,
+			"date": models.DateOf(time.Now())}) // a transaction is never after today (IATI rule 11.2.1)
 		require.Equal(t, 201, r.Status, string(r.Body))
 	}
 	commit(n.newProject(t), 150000) // a need of 400,000 with 150,000 committed: 250,000 short

@@ -67,9 +67,9 @@ func TestGeneratedClientEndToEnd(t *testing.T) {
 		return openapi_types.Date{Time: d}
 	}
 	created, err := ministry.CreateNeedWithResponse(ctx, client.NeedInput{Title: "Establish a national CSIRT", Description: &desc,
-		Theme: client.IncidentManagement, Capability: client.CertSetup,
+		Theme: client.IncidentManagement, Capability: client.CapabilityCertSetup,
 		Modalities: []client.Modality{client.ModalityExpertDeployment, client.ModalityTraining}, Languages: []client.LanguageCode{"fr"},
-		BudgetUsd: 400000, StartBy: date("2027-03-01"), DurationMonths: 18, Priority: client.High})
+		BudgetUsd: 400000, StartBy: date("2027-03-01"), DurationMonths: 18, Priority: client.PriorityHigh})
 	require.NoError(t, err)
 	require.NotNil(t, created.JSON201, string(created.Body))
 	need := created.JSON201
@@ -84,7 +84,7 @@ func TestGeneratedClientEndToEnd(t *testing.T) {
 	require.NotNil(t, app.JSON200, string(app.Body))
 	assert.Equal(t, client.NeedStatusOpen, app.JSON200.Status)
 
-	caps := []client.Capability{client.CertSetup, client.CertMaturity}
+	caps := []client.Capability{client.CapabilityCertSetup, client.CapabilityCertMaturity}
 	regions := []client.RegionCode{"002"}
 	off, err := donor.CreateOfferWithResponse(ctx, client.OfferInput{Title: "Francophone CSIRT establishment programme",
 		Themes: []client.Theme{client.IncidentManagement}, Capabilities: &caps,

@@ -13,10 +13,11 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/capmatch/capmatch/matching"
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
-	"github.com/getkin/kin-openapi/routers/legacy"
+	"github.com/getkin/kin-openapi/routers/gorillamux"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -62,7 +63,7 @@ func openAPIContract() (*openapi3.T, routers.Router, error) {
 		}
 		// The document's one server is "/": route on the request's path alone.
 		doc.Servers = nil
-		r, err := legacy.NewRouter(doc)
+		r, err := gorillamux.NewRouter(doc)
 		if err != nil {
 			contractDoc.err = fmt.Errorf("openapi.yaml: no router: %w", err)
 			return
@@ -276,4 +277,16 @@ func TestEngagementThreadIsAlwaysAList(t *testing.T) {
 		assert.Equal(t, []any{}, thread(n.call("POST", "/api/v1/engagements/"+id+"/"+end.action, end.token, nil)), end.action)
 		assert.Equal(t, []any{}, thread(n.call("GET", "/api/v1/engagements/"+id, f.coord.Token, nil)), "read back after "+end.action)
 	}
+}
+
+// TestReasonCodesAreDocumented: the document's list of reason codes is the engine's, so a client
+// that switches on `code` knows every value it can receive.
+func TestReasonCodesAreDocumented(t *testing.T) {
+	doc, _, err := openAPIContract()
+	require.NoError(t, err)
+	var got []string
+	for _, v := range doc.Components.Schemas["Factor"].Value.Properties["code"].Value.Enum {
+		got = append(got, v.(string))
+	}
+	assert.ElementsMatch(t, matching.ReasonCodes, got)
 }

@@ -114,7 +114,7 @@ func (e *env) nodeWith(adjust func(d *service.Deps)) *node {
 	log := discardLogger()
 	bus := rediscache.NewBus(cache, models.NewID(time.Now()), log)
 	access := jwtauth.New(ring, time.Now)
-	deps := service.Deps{Passwords: passwords.Argon2id{}, Activities: iati.Exporter{}, Texts: i18n.Default(), Store: store, Bus: bus, Limiter: rediscache.NewRateLimiter(cache),
+	deps := service.Deps{Passwords: passwords.Argon2id{}, Activities: iati.Exporter{}, AidData: iati.Importer{}, Texts: i18n.Default(), Store: store, Bus: bus, Limiter: rediscache.NewRateLimiter(cache),
 		Access: access, Log: log, CursorKey: e.secret,
 		Rankings: rediscache.NewRankings(cache, time.Hour), Webhooks: testWebhooks, Mail: testMail,
 		PublicURL: "https://capmatch.test",

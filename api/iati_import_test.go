@@ -44,7 +44,7 @@ func (n *node) upload(path, token, contentType string, body io.Reader) resp {
 // iatiFixture reads one of adapters/iati's fixture files.
 func iatiFixture(t *testing.T, name string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "models", "iati", "testdata", "import", name))
+	b, err := os.ReadFile(filepath.Join("..", "adapters", "iati", "testdata", "import", name))
 	require.NoError(t, err)
 	return b
 }

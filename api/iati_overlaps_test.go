@@ -32,7 +32,8 @@ func TestExternalActivitiesFeedDuplicationAndOverlaps(t *testing.T) {
 		after := matches(t, node, path, f.ministry.Token)
 		dup := factor(after, 0, "duplication")
 		assert.Equal(t, 0.5, dup["value"], "high confidence: 1 − 0.5 × 1")
-		assert.Equal(t, "no active project or agreed engagement already delivers cert_setup in SN, but 1 activity published to IATI by others may (mapping confidence 1)", dup["reason"])
+		assert.Equal(t, "duplication.external", dup["code"], "its own reason")
+		assert.Equal(t, "No project or agreement on capmatch delivers “Establishing a national CERT/CSIRT” in Senegal yet, but 1 activity published to IATI by others may (mapping confidence 100%).", dup["reason"])
 		assert.InDelta(t, before["items"].([]any)[0].(map[string]any)["score"].(float64)-0.11*0.5,
 			after["items"].([]any)[0].(map[string]any)["score"].(float64), 0.0002)
 	}

@@ -76,7 +76,8 @@ func TestIATIExportPassesTheValidatorRules(t *testing.T) {
 	p := r.problem(t)
 	require.Len(t, p.Errors, 1)
 	assert.Equal(t, "date", p.Errors[0].Field)
-	assert.Contains(t, p.Errors[0].Message, "must not be after today ("+string(today)+")")
+	assert.Equal(t, models.ProblemFutureDate, p.Errors[0].Code)
+	assert.Equal(t, string(today), p.Errors[0].Args["today"].Value, "the message names today")
 	r = n.call("POST", "/api/v1/projects/"+prj+"/transactions", donor, map[string]any{"type": "commitment", "amount_usd": 1_234_567, "date": today})
 	require.Equal(t, 201, r.Status, string(r.Body))
 

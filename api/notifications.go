@@ -107,6 +107,8 @@ func (s *Server) RegisterNotificationMetrics() error {
 			func() float64 { return float64(get(stats())) })
 	}
 	for _, c := range []prometheus.Collector{
+		counter("capmatch_webhook_queued_total", "Notifications handed to webhook delivery.",
+			func(st service.DispatcherStats) int64 { return st.Queued }),
 		counter("capmatch_webhook_deliveries_total", "Webhook deliveries answered 2xx.",
 			func(st service.DispatcherStats) int64 { return st.Delivered }),
 		counter("capmatch_webhook_failures_total", "Webhook deliveries given up (final answer or tries exhausted).",

@@ -342,8 +342,13 @@ func TestWebhookDeliveryIsSigned(t *testing.T) {
 	// Removal stops deliveries.
 	assert.Equal(t, 204, n.call("DELETE", "/api/v1/organizations/"+f.donorOrg+"/webhook", f.donor.Token, nil).Status)
 	assert.Equal(t, 404, n.call("GET", "/api/v1/organizations/"+f.donorOrg+"/webhook", f.donor.Token, nil).Status)
+	// Notify runs inside the proposing request and decides there whether to queue a delivery, so
+	// once the request has answered, the counters say whether one was queued.
+	before := n.app.Notifications.WebhookStats()
 	p2.propose(t, n)
-	time.Sleep(100 * time.Millisecond)
+	after := n.app.Notifications.WebhookStats()
+	assert.Equal(t, before.Queued, after.Queued, "no delivery is queued once the webhook is removed")
+	assert.EqualValues(t, 1, after.Queued, "the first proposal's delivery was queued")
 	assert.Len(t, hook.requests(), 1)
 
 	for _, b := range e.seen {
@@ -359,15 +364,16 @@ func TestWebhookRetriesServerErrors(t *testing.T) {
 	p := newPair(t, n)
 	setHook(t, n, hook.URL)
 	p.propose(t, n)
-	require.Eventually(t, func() bool { return len(hook.requests()) == 3 }, 5*time.Second, 10*time.Millisecond, "retried after 500 and 503")
+	// Delivered is counted after the last try's answer, and a delivered job is never tried again:
+	// once it is 1, the requests the hook saw are all there will be.
+	require.Eventually(t, func() bool { return n.app.Notifications.WebhookStats().Delivered == 1 }, 5*time.Second, 10*time.Millisecond, "retried after 500 and 503, then delivered")
 	reqs := hook.requests()
+	require.Len(t, reqs, 3, "no more tries after the 200")
 	for i, r := range reqs {
 		assert.Equal(t, reqs[0].header.Get("X-Capmatch-Delivery"), r.header.Get("X-Capmatch-Delivery"), "the same delivery")
 		assert.Equal(t, fmt.Sprint(i+1), r.header.Get("X-Capmatch-Attempt"))
 		assert.Equal(t, reqs[0].body, r.body)
 	}
-	time.Sleep(400 * time.Millisecond) // longer than the whole test backoff
-	assert.Len(t, hook.requests(), 3, "no more tries after the 200")
 	st := n.app.Notifications.WebhookStats()
 	assert.EqualValues(t, 1, st.Delivered)
 	assert.EqualValues(t, 2, st.Retried)
@@ -383,10 +389,10 @@ func TestWebhookGivesUpOnClientErrors(t *testing.T) {
 	p := newPair(t, n)
 	setHook(t, n, hook.URL)
 	p.propose(t, n)
-	require.Eventually(t, func() bool { return len(hook.requests()) == 1 }, 5*time.Second, 10*time.Millisecond)
-	time.Sleep(400 * time.Millisecond) // longer than the whole test backoff
+	// Failed is counted once the delivery is given up: from then on no try can follow.
+	require.Eventually(t, func() bool { return n.app.Notifications.WebhookStats().Failed == 1 }, 5*time.Second, 10*time.Millisecond)
 	assert.Len(t, hook.requests(), 1, "a 400 is final")
-	assert.EqualValues(t, 1, n.app.Notifications.WebhookStats().Failed)
+	assert.Zero(t, n.app.Notifications.WebhookStats().Retried)
 }
 
 func TestWebhookNeverSlowsTheRequest(t *testing.T) {

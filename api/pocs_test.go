@@ -50,7 +50,8 @@ func TestReadinessPatchRefusesDerivedFields(t *testing.T) {
 		p := r.problem(t)
 		require.Len(t, p.Errors, 1)
 		assert.Equal(t, field, p.Errors[0].Field)
-		assert.Contains(t, p.Errors[0].Message, "derived")
+		assert.Equal(t, models.ProblemDerived, p.Errors[0].Code)
+		assert.Contains(t, p.Errors[0].Message, "cannot be set by hand")
 	}
 	rd := n.readiness(t, f.ministry.Token, "SN")
 	assert.Equal(t, false, rd["national_cert"], "a refused patch changes nothing")
@@ -222,7 +223,7 @@ func TestCommunicationCheckOverSMTP(t *testing.T) {
 	r = n.call("GET", "/api/v1/notifications", f.ministry.Token, nil)
 	require.Equal(t, 200, r.Status)
 	assert.Contains(t, string(r.Body), `"kind":"poc_check"`)
-	assert.Contains(t, string(r.Body), `"check_id":"`+id+`"`)
+	assert.Contains(t, string(r.Body), `"check_id":{"kind":"text","value":"`+id+`"}`, "the notice's arguments are typed")
 	assert.Contains(t, string(r.Body), "Point of Contact of Senegal")
 
 	// Opening the link (as a mail scanner would) shows a confirmation page, and acknowledges

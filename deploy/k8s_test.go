@@ -46,6 +46,17 @@ const closeBudgetSeconds = 5
 // docs/operations.md); the memory request must exceed it.
 var measuredIdleRSS = resource.MustParse("64Mi")
 
+// What the Deployment is sized for: 100,000 needs + 100,000 offers, measured with
+// cmd/capmatch-startup (BENCHMARKS.md, "Start-up against the size of the marketplace"): the
+// live heap once loaded, the peak RSS of the start-up without GOMEMLIMIT, and the time until
+// the listener would open (on the embedded FerretDB, on the shared 2-core machine).
+var (
+	measuredLiveHeapSized = resource.MustParse("481Mi")
+	measuredPeakRSSSized  = resource.MustParse("843Mi")
+)
+
+const measuredReadySizedSeconds = 185
+
 // k8sObject is what every typed manifest is.
 type k8sObject interface {
 	metav1.Object
@@ -342,6 +353,8 @@ func TestDeploymentProbesAndPorts(t *testing.T) {
 	// Start-up loads the read model before listening.
 	s := ctr.StartupProbe
 	assert.GreaterOrEqual(t, s.PeriodSeconds*s.FailureThreshold, int32(60), "start-up gets at least a minute")
+	assert.GreaterOrEqual(t, s.PeriodSeconds*s.FailureThreshold, int32(2*measuredReadySizedSeconds),
+		"start-up gets twice the time measured at the data size the Deployment is sized for")
 }
 
 // TestDeploymentResources: requests and limits for CPU and memory, sized from the measured RSS,
@@ -371,6 +384,11 @@ func TestDeploymentResources(t *testing.T) {
 	require.NoError(t, err)
 	assert.Less(t, n, memLim.Value(), "GOMEMLIMIT below the memory limit")
 	assert.Greater(t, n, memReq.Value(), "GOMEMLIMIT above the memory request")
+	// At the data size it is sized for: the collector has room above the live heap, and the
+	// start-up's peak without GOMEMLIMIT fits under the limit.
+	assert.GreaterOrEqual(t, float64(n), 1.5*float64(measuredLiveHeapSized.Value()), "GOMEMLIMIT at least 1.5 × the live heap at the sized data")
+	assert.Greater(t, memReq.Value(), measuredLiveHeapSized.Value(), "memory request above the live heap at the sized data")
+	assert.Equal(t, 1, memLim.Cmp(measuredPeakRSSSized), "memory limit above the start-up's peak RSS at the sized data")
 }
 
 // parseGoMemLimit reads a GOMEMLIMIT value: a byte count with an optional B, KiB, MiB, GiB or

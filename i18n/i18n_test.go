@@ -193,7 +193,13 @@ func TestEveryReasonTheEngineWritesReads(t *testing.T) {
 	for _, n := range needs[:10] {
 		active[matching.Delivery{Country: n.Country, Capability: n.Capability}] = 1 + len(active)%2
 	}
-	ctx := &matching.Context{Today: "2026-06-01", Active: active, Seen: func(d matching.Delivery) int { return active[d] / 2 }}
+	external := map[matching.Delivery]matching.External{}
+	for _, n := range needs[10:] {
+		if d := (matching.Delivery{Country: n.Country, Capability: n.Capability}); active[d] == 0 {
+			external[d] = matching.External{Count: 1 + len(external)%2, Confidence: 0.6}
+		}
+	}
+	ctx := &matching.Context{Today: "2026-06-01", Active: active, External: external, Seen: func(d matching.Delivery) int { return active[d] / 2 }}
 	codes := map[string]bool{}
 	c := Default()
 	for _, n := range needs {
@@ -213,6 +219,7 @@ func TestEveryReasonTheEngineWritesReads(t *testing.T) {
 		}
 	}
 	assert.Greater(t, len(codes), 20, "the demo data reaches most reasons: %v", codes)
+	assert.True(t, codes[matching.ReasonDuplicationExternal], "activities published to IATI by others are explained: %v", codes)
 
 	n, o := *needs[0], *offers[0]
 	n.Languages, n.Maturity = []string{"fr", "wo"}, models.Maturity{Framework: models.FrameworkSIM3, Current: 1, Target: 2}
@@ -230,6 +237,10 @@ func TestEveryReasonTheEngineWritesReads(t *testing.T) {
 		"share": models.ArgShare(0.4), "requested": models.ArgUSD(4_000_000)}}
 	assert.Equal(t, "Le budget restant de 1\u00a0600\u00a0000 $ US couvre 40\u00a0% des 4\u00a0000\u00a0000 $ US demandés.", fr.Reason(budget.Code, budget.Args))
 	assert.Equal(t, "The remaining budget of US$1,600,000 covers 40% of the US$4,000,000 requested.", c.Reason("en", budget.Code, budget.Args))
+	ext := models.Args{"capability": models.ArgOf(models.KindCapability, models.CapCERTSetup), "country": models.ArgOf(models.KindCountry, "SN"),
+		"count": models.ArgInt(2), "confidence": models.ArgShare(0.6)}
+	assert.Equal(t, "No project or agreement on capmatch delivers “Establishing a national CERT/CSIRT” in Senegal yet, but 2 activities published to IATI by others may (mapping confidence 60%).",
+		c.Reason("en", matching.ReasonDuplicationExternal, ext))
 }
 
 // TestEveryProblemTheValidatorsWriteReads feeds the domain's validators bad needs, offers and
@@ -316,8 +327,11 @@ func TestNotificationsReadInTheReadersLanguage(t *testing.T) {
 	assert.Equal(t, "La necesidad «N» (Senegal) y la oferta «O» coinciden (puntuación 0,85)", c.Notice("es", m))
 	legacy := &models.Notification{Kind: service.KindAccepted, Text: "An engagement was agreed"}
 	assert.Equal(t, "An engagement was agreed", c.Notice("fr", legacy), "a notification stored with its text keeps it")
-	unknown := &models.Notification{Kind: "poc_check", Args: models.Args{"country": models.ArgOf(models.KindCountry, "SN")}}
-	assert.Equal(t, "poc_check", c.Notice("fr", unknown), "a kind without a message yet shows its kind")
+	unknown := &models.Notification{Kind: "some_future_kind", Args: models.Args{"country": models.ArgOf(models.KindCountry, "SN")}}
+	assert.Equal(t, "some_future_kind", c.Notice("fr", unknown), "a kind without a message yet shows its kind")
+	poc := &models.Notification{Kind: service.KindPoCCheck, Args: models.Args{"country": models.ArgOf(models.KindCountry, "SN")}}
+	assert.Equal(t, "Un test de communication a atteint un point de contact de Sénégal : confirmez-le avec le lien de l’e-mail ou de la page des notifications",
+		c.Notice("fr", poc))
 
 	var kinds []string
 	for _, k := range service.NotificationKinds {
@@ -332,4 +346,18 @@ func TestNotificationsReadInTheReadersLanguage(t *testing.T) {
 	}
 	sort.Strings(kinds)
 	t.Log(fmt.Sprint(kinds))
+}
+
+// TestDurations: the time a Point of Contact took to answer, written the short way in each language.
+func TestDurations(t *testing.T) {
+	c := Default()
+	sec := func(n int64) *int64 { return &n }
+	en, fr := c.For("en"), c.For("fr")
+	assert.Equal(t, "", en.Duration(nil))
+	assert.Equal(t, "42 s", en.Duration(sec(42)))
+	assert.Equal(t, "5 min", en.Duration(sec(5*60+7)))
+	assert.Equal(t, "3 h 20 min", en.Duration(sec(3*3600+20*60)))
+	assert.Equal(t, "2 d 4 h", en.Duration(sec(2*86400+4*3600+59)))
+	assert.Equal(t, "2 j 4 h", fr.Duration(sec(2*86400+4*3600)))
+	assert.Equal(t, "0 s", en.Duration(sec(-3)), "a clock that went back is not a negative time")
 }

@@ -175,6 +175,32 @@ func (l *Localizer) Money(usd int64) string {
 	return l.T("fmt.money", l.Num(usd))
 }
 
+// Duration writes a time span given in seconds the short way ("3 h 20 min", "2 j 4 h"), for
+// the time a Point of Contact took to acknowledge a check; "" for nil.
+func (l *Localizer) Duration(seconds *int64) string {
+	if seconds == nil {
+		return ""
+	}
+	s := max(*seconds, 0)
+	switch {
+	case s < 60:
+		return l.T("dur.s", l.Num(s))
+	case s < 3600:
+		return l.T("dur.min", l.Num(s/60))
+	case s < 86400:
+		out := l.T("dur.h", l.Num(s/3600))
+		if m := s % 3600 / 60; m > 0 {
+			out += " " + l.T("dur.min", l.Num(m))
+		}
+		return out
+	}
+	out := l.T("dur.d", l.Num(s/86400))
+	if h := s % 86400 / 3600; h > 0 {
+		out += " " + l.T("dur.h", l.Num(h))
+	}
+	return out
+}
+
 // Date formats a calendar date (a time.Time or a models.Date) as "2 Mar 2027", "2 mars 2027"
 // or "2 mar 2027". An invalid date shows as it is.
 func (l *Localizer) Date(v any) string {

@@ -21,16 +21,16 @@ func TestExternalActivitiesLowerTheDuplicationFactor(t *testing.T) {
 		value  float64
 		reason string
 	}{
-		{"nothing", 0, External{}, 1, "no active project or agreed engagement already delivers cert_setup in SN"},
+		{"nothing", 0, External{}, 1, "duplication.none capability=cert_setup country=SN"},
 		{"one, high confidence", 0, External{Count: 1, Confidence: 1}, 0.5,
-			"no active project or agreed engagement already delivers cert_setup in SN, but 1 activity published to IATI by others may (mapping confidence 1)"},
+			"duplication.external capability=cert_setup confidence=1 count=1 country=SN"},
 		{"two, medium", 0, External{Count: 2, Confidence: 0.6}, 0.7,
-			"no active project or agreed engagement already delivers cert_setup in SN, but 2 activities published to IATI by others may (mapping confidence 0.6)"},
+			"duplication.external capability=cert_setup confidence=0.6 count=2 country=SN"},
 		{"one, low", 0, External{Count: 1, Confidence: 0.3}, 0.85,
-			"no active project or agreed engagement already delivers cert_setup in SN, but 1 activity published to IATI by others may (mapping confidence 0.3)"},
+			"duplication.external capability=cert_setup confidence=0.3 count=1 country=SN"},
 		{"a delivery on capmatch decides", 1, External{Count: 3, Confidence: 1}, 0,
-			"1 active project or agreed engagement already delivers cert_setup in SN"},
-		{"another country's activity does not count", 0, External{}, 1, "no active project or agreed engagement already delivers cert_setup in SN"},
+			"duplication.some capability=cert_setup count=1 country=SN"},
+		{"another country's activity does not count", 0, External{}, 1, "duplication.none capability=cert_setup country=SN"},
 	}
 	w := DefaultWeights()
 	for _, tt := range tests {
@@ -44,12 +44,12 @@ func TestExternalActivitiesLowerTheDuplicationFactor(t *testing.T) {
 			}
 			checkMatch(t, m, w)
 			got := factor(m, FactorDuplication)
-			if got.Value != tt.value || got.Reason != tt.reason {
-				t.Errorf("duplication = %v %q, want %v %q", got.Value, got.Reason, tt.value, tt.reason)
+			if got.Value != tt.value || reasonOf(got) != tt.reason {
+				t.Errorf("duplication = %v %q, want %v %q", got.Value, reasonOf(got), tt.value, tt.reason)
 			}
 			ix := NewIndex([]*models.Need{n}, []*models.Offer{o})
 			ranked := ix.TopOffersForNeed(n.ID, 3, w, c)
-			if len(ranked) != 1 || ranked[0].Score != m.Score || factor(ranked[0], FactorDuplication).Reason != tt.reason {
+			if len(ranked) != 1 || ranked[0].Score != m.Score || reasonOf(factor(ranked[0], FactorDuplication)) != tt.reason {
 				t.Errorf("the index ranks %+v, Score says %+v", ranked, m)
 			}
 			all := ix.RebuildAll(3, w, c, 2)

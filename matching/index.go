@@ -61,6 +61,52 @@ func NewIndex(needs []*models.Need, offers []*models.Offer) *Index {
 	return ix
 }
 
+// Load replaces everything the index holds with needs and offers, as NewIndex builds them: the
+// bulk path of a full load (a server's start-up, a reload that changed much), whose cost grows
+// with the number of objects only, where one Upsert per object and the work of finding what
+// each one affects grows with their product. The new content is prepared without the lock
+// and swapped in at once: queries running meanwhile see the old content, later ones the new.
+// A later duplicate id replaces an earlier one.
+func (ix *Index) Load(needs []*models.Need, offers []*models.Offer) {
+	fresh := NewIndex(needs, offers)
+	fresh.compact()
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	ix.v, ix.needs, ix.offers = fresh.v, fresh.needs, fresh.offers
+	ix.needSlot, ix.offerSlot = fresh.needSlot, fresh.offerSlot
+	ix.freeNeed, ix.freeOffer = fresh.freeNeed, fresh.freeOffer
+	ix.countries, ix.global = fresh.countries, fresh.global
+}
+
+// compact trims the spare capacity that building by appends leaves in the bucket lists (up
+// to half of each), so that a loaded index holds what it lists and little more. Later
+// upserts append as usual.
+func (ix *Index) compact() {
+	trim := func(l []int32) []int32 {
+		if cap(l)-len(l) <= len(l)/8 {
+			return l
+		}
+		return slices.Clone(l)
+	}
+	trimAll := func(ls [][]int32) {
+		for i := range ls {
+			ls[i] = trim(ls[i])
+		}
+	}
+	buckets := append([]*bucket{&ix.global}, ix.countries...)
+	for _, b := range buckets {
+		if b == nil {
+			continue
+		}
+		b.offersAll, b.needsAny, b.needsRankable = trim(b.offersAll), trim(b.needsAny), trim(b.needsRankable)
+		trimAll(b.offersByCap)
+		trimAll(b.offersByTheme)
+		trimAll(b.needsByCap)
+		trimAll(b.needsByTheme)
+	}
+	ix.needs, ix.offers = slices.Clip(ix.needs), slices.Clip(ix.offers)
+}
+
 // Len returns how many needs and offers the index holds.
 func (ix *Index) Len() (needs, offers int) {
 	ix.mu.RLock()

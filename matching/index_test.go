@@ -3,12 +3,14 @@ package matching
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
 	"sync"
 	"testing"
 
 	"github.com/capmatch/capmatch/models"
+	"github.com/stretchr/testify/require"
 )
 
 // byRank orders matches as rankings do: score descending, then the given id ascending.
@@ -536,6 +538,12 @@ func TestConcurrentUse(t *testing.T) {
 			}
 		}()
 	}
+	// The writer keeps the final state it wrote, to check the index against a fresh one after.
+	finalOffers := map[string]*models.Offer{}
+	for _, o := range offers {
+		finalOffers[o.ID] = o
+	}
+	allNeeds := append([]*models.Need(nil), needs...)
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
@@ -545,8 +553,20 @@ func TestConcurrentUse(t *testing.T) {
 			o := mutateOffer(s, cur, i)
 			old := ix.UpsertOffer(o)
 			ix.RefreshOffer(old, o.ID, func(string) ([]Match, bool) { return nil, false }, 5, w, ctx)
-			ix.UpsertNeed(s.need(5000 + i))
+			finalOffers[o.ID] = o
+			n := s.need(5000 + i)
+			ix.UpsertNeed(n)
+			allNeeds = append(allNeeds, n)
 		}
 	}()
 	wg.Wait()
+
+	// Whatever the interleaving, the edited index answers as one built from the final state.
+	fresh := NewIndex(allNeeds, slices.Collect(maps.Values(finalOffers)))
+	for _, n := range allNeeds {
+		require.Equal(t, fresh.TopOffersForNeed(n.ID, 5, w, ctx), ix.TopOffersForNeed(n.ID, 5, w, ctx), "need %s", n.ID)
+	}
+	for id := range finalOffers {
+		require.Equal(t, fresh.TopNeedsForOffer(id, 5, w, ctx, nil), ix.TopNeedsForOffer(id, 5, w, ctx, nil), "offer %s", id)
+	}
 }

@@ -3,6 +3,7 @@ package models
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -27,18 +28,24 @@ func answered(pick func(q Question) *int) *Assessment {
 func worst(q Question) *int { lo, _ := q.Scale.Range(); return intp(lo) }
 func best(q Question) *int  { _, hi := q.Scale.Range(); return intp(hi) }
 
-func fieldsOf(t *testing.T, err error) map[string]string {
+// fieldsOf returns each field's problem (code and arguments) of a validation error, after
+// problemFields' checks (listed codes, no words, no value echoed in full).
+func fieldsOf(t *testing.T, err error) map[string]FieldError {
 	t.Helper()
 	var de *Error
 	if !errors.As(err, &de) || !errors.Is(err, ErrInvalid) {
 		t.Fatalf("want a validation error, got %v", err)
 	}
-	out := map[string]string{}
+	problemFields(t, err)
+	out := map[string]FieldError{}
 	for _, f := range de.Fields {
-		out[f.Field] = f.Message
+		out[f.Field] = FieldError{Code: f.Code, Args: f.Args}
 	}
 	return out
 }
+
+// problem is a field's expected problem.
+func problem(code string, args Args) FieldError { return FieldError{Code: code, Args: args} }
 
 func TestQuestionnaireIsCompleteAndTrilingual(t *testing.T) {
 	qn, ok := LookupQuestionnaire(CurrentQuestionnaire)
@@ -147,21 +154,21 @@ func TestAssessmentValidationReportsEveryProblem(t *testing.T) {
 	a.Language = "de"
 	a.Normalize()
 	got := fieldsOf(t, a.Validate())
-	want := map[string]string{
-		"answers.norm_a_cooperation": "is required",
-		"answers.cmm_strategy":       "is required",
-		"answers.cert_exists":        "must be between 0 and 2",
-		"answers.cmm_mindset":        "must be between 1 and 5",
-		"answers.norm_z":             `unknown question "norm_z"`,
-		"language":                   "must be one of en, fr, es",
+	want := map[string]FieldError{
+		"answers.norm_a_cooperation": problem(ProblemRequired, nil),
+		"answers.cmm_strategy":       problem(ProblemRequired, nil),
+		"answers.cert_exists":        problem(ProblemRange, Args{"min": ArgInt(0), "max": ArgInt(2)}),
+		"answers.cmm_mindset":        problem(ProblemRange, Args{"min": ArgInt(1), "max": ArgInt(5)}),
+		"answers.norm_z":             problem(ProblemUnknownQuestion, Args{"value": ArgText("norm_z")}),
+		"language":                   problem(ProblemOneOf, OneOf(SupportedLangs)),
 	}
-	for f, m := range want {
-		if got[f] != m {
-			t.Errorf("%s: got %q, want %q", f, got[f], m)
+	for f, w := range want {
+		if !reflect.DeepEqual(got[f], w) {
+			t.Errorf("%s: got %+v, want %+v", f, got[f], w)
 		}
 	}
-	if !strings.HasPrefix(got["comments.cert_sim3"], "must not contain control characters") {
-		t.Errorf("comment: %q", got["comments.cert_sim3"])
+	if c := got["comments.cert_sim3"].Code; c != ProblemControlChar {
+		t.Errorf("comment: %+v", got["comments.cert_sim3"])
 	}
 	if len(got) != len(want)+1 {
 		t.Errorf("unexpected problems: %v", got)
@@ -184,7 +191,8 @@ func TestAssessmentValidationReportsEveryProblem(t *testing.T) {
 	}
 	old := answered(best)
 	old.Questionnaire = "2019.1"
-	if got := fieldsOf(t, old.Validate()); got["questionnaire"] != "must be 2025.1, the current questionnaire" {
+	if got := fieldsOf(t, old.Validate()); !reflect.DeepEqual(got["questionnaire"],
+		problem(ProblemQuestionnaire, Args{"current": ArgText(CurrentQuestionnaire), "value": ArgText("2019.1")})) || CurrentQuestionnaire != "2025.1" {
 		t.Errorf("questionnaire: %v", got)
 	}
 }
@@ -449,11 +457,16 @@ func TestCountrySourceValidation(t *testing.T) {
 	}
 	bad := CountrySource{Kind: "blog", URL: "javascript:alert(1)", Date: "2027-02-30", Language: "xx"}
 	got := fieldsOf(t, bad.Validate())
-	for f, m := range map[string]string{"kind": `unknown kind "blog"`, "title": "is required", "url": "must be an absolute http(s) URL",
-		"date": `must be a real calendar date written YYYY-MM-DD (got "2027-02-30")`, "language": "must be an ISO 639-1 code"} {
-		if got[f] != m {
-			t.Errorf("%s: got %q, want %q", f, got[f], m)
+	want := map[string]FieldError{"kind": problem(ProblemOneOf, OneOf(SourceKinds)), "title": problem(ProblemRequired, nil),
+		"url": problem(ProblemURL, nil), "date": problem(ProblemDateInvalid, Args{"got": ArgText("2027-02-30")}),
+		"language": problem(ProblemUnknownLanguage, Args{"value": ArgText("xx")})}
+	for f, w := range want {
+		if !reflect.DeepEqual(got[f], w) {
+			t.Errorf("%s: got %+v, want %+v", f, got[f], w)
 		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("unexpected problems: %v", got)
 	}
 }
 

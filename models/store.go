@@ -103,8 +103,13 @@ type NeedStore interface {
 	GetNeed(ctx context.Context, id string) (*Need, error)
 	// ReplaceNeed stores n if the stored version is still prev; ErrConflict otherwise.
 	ReplaceNeed(ctx context.Context, n *Need, prev int64) error
-	// ListNeeds loads every need, for the in-memory read model.
+	// ListNeeds loads every need.
 	ListNeeds(ctx context.Context) ([]*Need, error)
+	// EachNeed calls f with every stored need, one at a time as they are read, and stops at
+	// f's first error: the read model's full load streams the collection instead of holding
+	// a second copy of it (issue 16). A need for which known(id, version) is true (the caller
+	// holds that version already) is not decoded and not passed to f; known may be nil.
+	EachNeed(ctx context.Context, known func(id string, version int64) bool, f func(*Need) error) error
 }
 
 // OfferStore keeps offers, like NeedStore. The capacity counters (engagements used, budget
@@ -117,6 +122,8 @@ type OfferStore interface {
 	// capacity counters.
 	ReplaceOffer(ctx context.Context, o *Offer, prev int64) error
 	ListOffers(ctx context.Context) ([]*Offer, error)
+	// EachOffer is EachNeed for offers.
+	EachOffer(ctx context.Context, known func(id string, version int64) bool, f func(*Offer) error) error
 	// ReserveOfferSlot takes one engagement slot and budget of an open offer for the engagement,
 	// and returns the offer after. Taking it again for the same engagement changes nothing.
 	// ErrConflict when the offer is not open, full, or its remaining budget is too small.

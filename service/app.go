@@ -5,6 +5,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"time"
 
@@ -28,6 +29,9 @@ type Deps struct {
 	Passwords models.Passwords
 	// Activities writes the IATI export (the IATI adapter, configured with the publisher).
 	Activities models.ActivityExporter
+	// AidData reads IATI activity files for the import, mapping each activity to an external
+	// activity (the IATI adapter). Nil refuses imports as unavailable.
+	AidData models.AidDataReader
 	// Webhooks tunes outbound notification delivery (defaults: https only, public addresses,
 	// five tries over 15 s).
 	Webhooks WebhookOptions
@@ -84,6 +88,7 @@ type App struct {
 
 	store      models.Store
 	activities models.ActivityExporter
+	aidData    models.AidDataReader
 	iati       IATIConfig
 }
 
@@ -118,6 +123,7 @@ func New(d Deps) *App {
 		Clock:       hlc,
 		store:       d.Store,
 		activities:  d.Activities,
+		aidData:     d.AidData,
 		iati:        d.IATI,
 	}
 	app.Matching = NewMatching(&Matching{store: d.Store, model: model, cache: d.Rankings, bus: d.Bus, clock: hlc, now: d.Now, log: d.Log,
@@ -239,55 +245,104 @@ func (a *App) syncModel(now Clock) {
 		a.Clock.Observe(e.Gen)
 		a.Matching.WeightsChanged(e.Data)
 	})
-	a.Sync.OnReload(func(ctx context.Context) error {
-		if err := a.Matching.LoadWeights(ctx); err != nil {
-			return err
-		}
-		loadedAt := now()
-		needs, err := a.store.ListNeeds(ctx)
-		if err != nil {
-			return err
-		}
-		offers, err := a.store.ListOffers(ctx)
-		if err != nil {
-			return err
-		}
-		profiles, err := a.store.ListCountryProfiles(ctx)
-		if err != nil {
-			return err
-		}
-		batches, err := a.store.ListImports(ctx, ImportCommitted)
-		if err != nil {
-			return err
-		}
-		committed := make(map[string]bool, len(batches))
-		for _, b := range batches {
-			committed[b.ID] = true
-		}
-		a.Model.Reconcile(committedRows(needs, committed, func(n *models.Need) string { return n.ImportBatch }),
-			committedRows(offers, committed, func(o *models.Offer) string { return o.ImportBatch }), profiles, loadedAt)
-		engagements, err := a.store.ListEngagements(ctx)
-		if err != nil {
-			return err
-		}
-		projects, err := a.store.ListProjects(ctx)
-		if err != nil {
-			return err
-		}
-		a.Model.ReconcileDelivery(engagements, projects)
-		external, err := a.store.ListExternalActivities(ctx, "")
-		if err != nil {
-			return err
-		}
-		a.Model.ReconcileExternal(external, committed)
-		// What changed while this replica was not listening carries no stamp: mark it now.
-		a.Matching.ContextChanged(a.Clock.Tick())
-		return nil
-	})
+	a.Sync.OnReload(func(ctx context.Context) error { return a.reload(ctx, now) })
 	// The names of the organizations behind the needs and offers, which every view of them
 	// carries: in memory like the model, so that lists keep naming them while the store is
 	// unreachable (organizations other replicas or the demo loader created included).
 	a.Sync.OnReload(a.Accounts.LoadOrgNames)
+}
+
+// reload brings the read model and the matching index in line with the store (Sync runs it at
+// start-up, when the bus connects and periodically).
+//
+// The deliveries under way are loaded first, so that a bulk load of needs and offers ranks
+// with them. Needs and offers are streamed (readmodel.Load): an object the model holds at the
+// same version is dropped as it is read, so a reload holds no second copy of the collections,
+// and a load that changes much, or fills an empty model at start-up, rebuilds the index in one
+// pass instead of working out, object by object, which rankings each one alters. Its stamp,
+// taken before the store is read, is below every change the load may not include, and above
+// every one it does: rankings cached before it are not served after a bulk load. The external
+// activities (IATI imports) are reconciled before the load commits, for the same reason as
+// the deliveries: they are part of the context a bulk load ranks with.
+func (a *App) reload(ctx context.Context, now Clock) error {
+	if err := a.Matching.LoadWeights(ctx); err != nil {
+		return err
+	}
+	engagements, err := a.store.ListEngagements(ctx)
+	if err != nil {
+		return err
+	}
+	projects, err := a.store.ListProjects(ctx)
+	if err != nil {
+		return err
+	}
+	a.Model.ReconcileDelivery(engagements, projects)
+	loadedAt := now()
+	l := a.Model.BeginLoad(loadedAt, a.Clock.Tick())
+	// Rows of bulk imports are visible once their batch committed; the batches are read after
+	// the rows, as before, and the few tagged rows wait for them.
+	// Needs and offers are read side by side: the store serves two cursors at once, and one
+	// collection is decoded while the other's next batch is fetched.
+	var taggedN []*models.Need
+	var taggedO []*models.Offer
+	scan, cancel := context.WithCancel(ctx)
+	defer cancel()
+	needsDone := make(chan error, 1)
+	go func() {
+		needsDone <- a.store.EachNeed(scan, l.NeedKnown, func(n *models.Need) error {
+			if n.ImportBatch != "" {
+				taggedN = append(taggedN, n)
+			} else {
+				l.Need(n)
+			}
+			return nil
+		})
+	}()
+	errO := a.store.EachOffer(scan, l.OfferKnown, func(o *models.Offer) error {
+		if o.ImportBatch != "" {
+			taggedO = append(taggedO, o)
+		} else {
+			l.Offer(o)
+		}
+		return nil
+	})
+	if errO != nil {
+		cancel()
+	}
+	if err := errors.Join(<-needsDone, errO); err != nil {
+		return err
+	}
+	profiles, err := a.store.ListCountryProfiles(ctx)
+	if err != nil {
+		return err
+	}
+	for _, p := range profiles {
+		l.Profile(p)
+	}
+	batches, err := a.store.ListImports(ctx, ImportCommitted)
+	if err != nil {
+		return err
+	}
+	committed := make(map[string]bool, len(batches))
+	for _, b := range batches {
+		committed[b.ID] = true
+	}
+	for _, n := range committedRows(taggedN, committed, func(n *models.Need) string { return n.ImportBatch }) {
+		l.Need(n)
+	}
+	for _, o := range committedRows(taggedO, committed, func(o *models.Offer) string { return o.ImportBatch }) {
+		l.Offer(o)
+	}
+	external, err := a.store.ListExternalActivities(ctx, "")
+	if err != nil {
+		return err
+	}
+	a.Model.ReconcileExternal(external, committed)
+	a.Clock.Observe(l.MaxGen())
+	l.Commit()
+	// What changed while this replica was not listening carries no stamp: mark it now.
+	a.Matching.ContextChanged(a.Clock.Tick())
+	return nil
 }
 
 // Start loads the in-process state from the store. Call it before serving.

@@ -10,13 +10,13 @@ import (
 	"strings"
 	"time"
 
-	"github.com/capmatch/capmatch/adapters/iati"
 	"github.com/capmatch/capmatch/matching"
 	"github.com/capmatch/capmatch/models"
 )
 
 // Importing what donors already publish to IATI (issue 18.1): an IATI activity file is read
-// as a stream, one activity at a time (adapters/iati.Reader); each activity that maps to a
+// as a stream, one activity at a time, by the aid-data reader (models.AidDataReader, the IATI
+// adapter), which maps it to an external activity; each activity that maps to a
 // capability and a recipient country or region is stored as an external activity, keyed by
 // its iati-identifier, through the import batch mechanism of the bulk imports (ImportStore):
 // all of the file's activities or none, even across a crash.
@@ -40,10 +40,10 @@ const (
 	OutcomeUpdated = "updated"
 	OutcomeSkipped = "skipped"
 
-	SkipNoCapability = "no_capability" // maps to no capability (args: cyber_terms, when the text is about cyber security)
-	SkipNoRecipient  = "no_recipient"  // no recipient country, and no region with a UN M49 equivalent
-	SkipDuplicate    = "duplicate_in_file"
-	SkipNotOwner     = "imported_by_another_organization" // args: reporting_org
+	SkipNoCapability = "no_capability"                    // maps to no capability (args: cyber_terms (code list), when the text is about cyber security)
+	SkipNoRecipient  = "no_recipient"                     // no recipient country, and no region with a UN M49 equivalent
+	SkipDuplicate    = "duplicate_in_file"                // args: first_index (int), the activity it repeats
+	SkipNotOwner     = "imported_by_another_organization" // args: reporting_org (text)
 )
 
 // IATIImportSummary says what an IATI import read, stored, mapped and skipped, and why, as
@@ -62,7 +62,7 @@ type IATIImportSummary struct {
 	SkippedBy map[string]int `json:"skipped_by_reason"`
 	// Mapped counts the stored activities per capability, confidence, country and region.
 	Mapped IATIMappedCounts `json:"mapped"`
-	// Notes counts the notes (adapters/iati Note codes) over every activity read.
+	// Notes counts the notes (the reader's codes, models.AidDataNote) over every activity read.
 	Notes map[string]int `json:"notes"`
 	// Items has one line per activity read, in file order, up to 200; ItemsOmitted counts the
 	// others.
@@ -88,11 +88,11 @@ type IATIImportItem struct {
 	ID             string                   `json:"id,omitempty"`
 	Outcome        string                   `json:"outcome"`
 	Code           string                   `json:"code,omitempty"`
-	Args           map[string]string        `json:"args,omitempty"`
+	Args           models.Args              `json:"args,omitempty"`
 	Capabilities   []models.CapabilityMatch `json:"capabilities,omitempty"`
 	Countries      []string                 `json:"countries,omitempty"`
 	Regions        []string                 `json:"regions,omitempty"`
-	Notes          []iati.Note              `json:"notes,omitempty"`
+	Notes          []models.AidDataNote     `json:"notes,omitempty"`
 }
 
 func newSummary() *IATIImportSummary {
@@ -115,7 +115,7 @@ func (s *IATIImportSummary) item(it IATIImportItem) {
 // any; a donor what its organization imported or reports). The file is read in bounded
 // memory; a file that is not XML, holds a DTD, is not an IATI activity file of a supported
 // version, has a malformed date or amount, or breaks a reading limit stops the import with a
-// 4xx error (models.Error with the iati code and arguments) and nothing of it is stored.
+// 4xx error (models.Error with the reader's code and arguments) and nothing of it is stored.
 func (a *App) ImportIATI(ctx context.Context, actor *models.Actor, r io.Reader) (*IATIImportSummary, error) {
 	if err := models.AuthorizeIATIImport(actor); err != nil {
 		return nil, err
@@ -126,7 +126,10 @@ func (a *App) ImportIATI(ctx context.Context, actor *models.Actor, r io.Reader) 
 			orgRef = org.IATIRef
 		}
 	}
-	rd := iati.NewReader(r, iati.DefaultLimits)
+	if a.aidData == nil {
+		return nil, models.Errorf(models.ErrUnavailable, "this deployment reads no IATI files")
+	}
+	rd := a.aidData.Open(r)
 	sum := newSummary()
 	imp := &iatiImport{app: a, actor: actor, orgRef: orgRef, sum: sum, seen: map[string]int{}, now: a.Needs.now().UTC()}
 	defer func() {
@@ -143,14 +146,14 @@ func (a *App) ImportIATI(ctx context.Context, actor *models.Actor, r io.Reader) 
 			imp.abort(ctx)
 			return nil, readError(err)
 		}
-		sum.Version = rd.Version
+		sum.Version = rd.Version()
 		sum.Read++
 		if err := imp.add(ctx, act); err != nil {
 			imp.abort(ctx)
 			return nil, err
 		}
 	}
-	sum.Version = rd.Version
+	sum.Version = rd.Version()
 	if err := imp.commit(ctx); err != nil {
 		return nil, err
 	}
@@ -160,7 +163,7 @@ func (a *App) ImportIATI(ctx context.Context, actor *models.Actor, r io.Reader) 
 // readError turns a failure to read the file into a 4xx domain error with the reader's code
 // and arguments; errors of the body itself (its size limit, the connection) pass as they are.
 func readError(err error) error {
-	var re *iati.ReadError
+	var re *models.AidDataError
 	if !errors.As(err, &re) {
 		return err
 	}
@@ -169,22 +172,20 @@ func readError(err error) error {
 		field = fmt.Sprintf("activities[%d]", re.Activity)
 	}
 	args := models.Args{}
+	keys := make([]string, 0, len(re.Args))
 	for k, v := range re.Args {
-		args[k] = models.ArgText(v)
+		args[k] = v
+		keys = append(keys, k)
 	}
 	if re.Identifier != "" {
 		args["iati_identifier"] = models.ArgText(re.Identifier)
 	}
 	msg := re.Code
-	if len(re.Args) > 0 {
-		keys := make([]string, 0, len(re.Args))
-		for k := range re.Args {
-			keys = append(keys, k)
-		}
+	if len(keys) > 0 {
 		sort.Strings(keys)
-		var parts []string
-		for _, k := range keys {
-			parts = append(parts, k+"="+re.Args[k])
+		parts := make([]string, len(keys))
+		for i, k := range keys {
+			parts[i] = k + "=" + re.Args[k].Str()
 		}
 		msg += " (" + strings.Join(parts, ", ") + ")"
 	}
@@ -211,22 +212,18 @@ type iatiImport struct {
 }
 
 // add maps one activity and queues it for storing, or records why it is skipped.
-func (imp *iatiImport) add(ctx context.Context, act *iati.Activity) error {
+func (imp *iatiImport) add(ctx context.Context, act *models.AidDataActivity) error {
 	sum := imp.sum
-	it := IATIImportItem{Index: act.Index, IATIIdentifier: act.Identifier, Notes: act.Notes}
+	x := act.Activity
+	it := IATIImportItem{Index: act.Index, IATIIdentifier: x.IATIIdentifier, Notes: act.Notes}
 	for _, n := range act.Notes {
 		sum.Notes[n.Code]++
 	}
-	skip := func(code string, args map[string]string) {
+	skip := func(code string, args models.Args) {
 		it.Outcome, it.Code, it.Args = OutcomeSkipped, code, args
 		sum.Skipped++
 		sum.SkippedBy[code]++
 		sum.item(it)
-	}
-	x, notes := externalOf(act, imp.now)
-	for _, n := range notes {
-		sum.Notes[n.Code]++
-		it.Notes = append(it.Notes, n)
 	}
 	it.ID = x.Key
 	for _, c := range x.Countries {
@@ -239,9 +236,9 @@ func (imp *iatiImport) add(ctx context.Context, act *iati.Activity) error {
 	}
 	it.Capabilities = x.Capabilities
 	if len(x.Capabilities) == 0 {
-		var args map[string]string
-		if terms := iati.CyberTerms(act); len(terms) > 0 {
-			args = map[string]string{"cyber_terms": strings.Join(terms, ",")}
+		var args models.Args
+		if len(act.CyberTerms) > 0 {
+			args = models.Args{"cyber_terms": models.ArgCodes(act.CyberTerms...)}
 		}
 		it.ID = ""
 		skip(SkipNoCapability, args)
@@ -253,12 +250,12 @@ func (imp *iatiImport) add(ctx context.Context, act *iati.Activity) error {
 		return nil
 	}
 	if first, dup := imp.seen[x.Key]; dup {
-		skip(SkipDuplicate, map[string]string{"first_index": strconv.Itoa(first)})
+		skip(SkipDuplicate, models.Args{"first_index": models.ArgInt(first)})
 		return nil
 	}
 	cur, exists := imp.app.Model.ExternalActivity(x.Key)
 	if exists && !models.CanReplaceExternalActivity(imp.actor, imp.orgRef, cur) {
-		skip(SkipNotOwner, map[string]string{"reporting_org": cur.ReportingOrg.Ref})
+		skip(SkipNotOwner, models.Args{"reporting_org": models.ArgText(cur.ReportingOrg.Ref)})
 		return nil
 	}
 	imp.seen[x.Key] = act.Index
@@ -369,140 +366,6 @@ func (imp *iatiImport) commit(ctx context.Context) error {
 	}
 	audit(ctx, a.store, log, imp.now, imp.actor, "import", "iati", imp.batch.ID, []string{strconv.Itoa(imp.sum.Imported)})
 	return nil
-}
-
-// externalOf maps a read activity to an external activity, with the notes of what did not map
-// (the batch and importer are set by the caller).
-func externalOf(act *iati.Activity, now time.Time) (*models.ExternalActivity, []iati.Note) {
-	var notes []iati.Note
-	x := &models.ExternalActivity{Key: models.ExternalKey(act.Identifier), IATIIdentifier: act.Identifier, LastUpdated: act.LastUpdated,
-		ReportingOrg: act.ReportingOrg, Titles: nonNilSlice(act.Titles), Descriptions: nonNilSlice(act.Descriptions),
-		Status: act.Status, PlannedStart: act.PlannedStart, ActualStart: act.ActualStart, PlannedEnd: act.PlannedEnd, ActualEnd: act.ActualEnd,
-		Participants: nonNilSlice(act.Participants), Currency: act.DefaultCurrency, Capabilities: nonNilSlice(iati.MapCapabilities(act)),
-		Countries: []models.ExternalCountry{}, Regions: []models.ExternalRegion{}, Sectors: []models.ExternalSector{},
-		Budgets: nonNilSlice(act.Budgets), Transactions: nonNilSlice(act.Transactions)}
-	x.Title = firstNonEmptyString(preferred(act.Titles), act.Identifier)
-	x.Description = preferred(act.Descriptions)
-	pct := func(s string, alone bool) float64 {
-		if s == "" {
-			if alone {
-				return 100
-			}
-			return 0
-		}
-		f, _ := strconv.ParseFloat(s, 64)
-		return f
-	}
-	alone := len(act.Countries)+len(act.Regions) == 1
-	missing := false
-	for _, c := range act.Countries {
-		if _, ok := models.LookupCountry(c.Code); !ok {
-			notes = append(notes, iati.Note{Code: iati.NoteUnknownCountry, Args: map[string]string{"code": c.Code}})
-			continue
-		}
-		missing = missing || (c.Percentage == "" && !alone)
-		x.Countries = append(x.Countries, models.ExternalCountry{Code: c.Code, Percentage: pct(c.Percentage, alone)})
-	}
-	for _, r := range act.Regions {
-		voc := r.Vocabulary
-		if voc == "" {
-			voc = "1"
-		}
-		m49, ok := iati.RegionM49(voc, r.Code)
-		if !ok {
-			notes = append(notes, iati.Note{Code: "region_unmapped", Args: map[string]string{"vocabulary": voc, "code": r.Code}})
-		}
-		missing = missing || (r.Percentage == "" && !alone)
-		x.Regions = append(x.Regions, models.ExternalRegion{Vocabulary: voc, Code: r.Code, M49: m49, Percentage: pct(r.Percentage, alone)})
-	}
-	if missing {
-		notes = append(notes, iati.Note{Code: iati.NotePercentageMissing})
-	}
-	for _, s := range act.Sectors {
-		voc := s.Vocabulary
-		if voc == "" {
-			voc = "1"
-		}
-		x.Sectors = append(x.Sectors, models.ExternalSector{Vocabulary: voc, Code: s.Code, Percentage: pct(s.Percentage, len(act.Sectors) == 1)})
-	}
-	// Money: amounts in US dollars are kept in whole dollars too and summed; amounts in other
-	// currencies are kept as published and listed as unconverted (no exchange rates).
-	unconverted := map[string]bool{}
-	usd := func(m *models.ExternalMoney) {
-		if m.Currency != "USD" {
-			if m.Currency != "" {
-				unconverted[m.Currency] = true
-			}
-			return
-		}
-		if v, ok := iati.WholeUSD(m.Value); ok {
-			m.USD = &v
-		} else {
-			notes = append(notes, iati.Note{Code: iati.NoteValueOutOfRange, Args: map[string]string{"value": m.Value}})
-		}
-	}
-	revised := false
-	for i := range x.Budgets {
-		usd(&x.Budgets[i])
-		revised = revised || x.Budgets[i].Type == "2"
-	}
-	for i := range x.Transactions {
-		usd(&x.Transactions[i])
-	}
-	for _, b := range x.Budgets {
-		// Revised budgets replace the original ones when there are any.
-		if b.USD != nil && ((revised && b.Type == "2") || (!revised && b.Type != "2")) {
-			x.Totals.BudgetUSD += *b.USD
-		}
-	}
-	for typ, byCur := range act.Sums {
-		for cur, v := range byCur {
-			if cur != "USD" {
-				if cur != "" {
-					unconverted[cur] = true
-				}
-				continue
-			}
-			w, ok := iati.WholeUSD(strconv.FormatFloat(v, 'f', -1, 64))
-			if !ok {
-				continue
-			}
-			switch typ {
-			case "2": // outgoing commitment
-				x.Totals.CommittedUSD += w
-			case "3": // disbursement
-				x.Totals.DisbursedUSD += w
-			}
-		}
-	}
-	x.Totals.Transactions = act.TransactionCount
-	x.Totals.Unconverted = []string{}
-	for c := range unconverted {
-		x.Totals.Unconverted = append(x.Totals.Unconverted, c)
-	}
-	sort.Strings(x.Totals.Unconverted)
-	return x, notes
-}
-
-// preferred is the text of the narrative in English, else French, else Spanish, else the
-// first one.
-func preferred(ns []models.Narrative) string {
-	for _, lang := range []string{"en", "fr", "es"} {
-		for _, n := range ns {
-			if n.Lang == lang {
-				return n.Text
-			}
-		}
-	}
-	for _, n := range ns {
-		if n.Lang == "" {
-			return n.Text
-		}
-	}
-	if len(ns) > 0 {
-		return ns[0].Text
-	}
-	return ""
 }
 
 // ExternalActivitiesIn lists the external activities the actor may see that name a country

@@ -78,8 +78,12 @@ type Matching struct {
 	weightsRaw []byte
 	needDirty  map[string]int64
 	offerDirty map[string]int64
-	active     map[matching.Delivery]int
-	external   map[matching.Delivery]matching.External
+	// floor is the stamp of the last full load in bulk (reload): no cached ranking below it
+	// is current, whatever the dirty marks say, since the load did not work out which
+	// rankings each loaded object alters.
+	floor    int64
+	active   map[matching.Delivery]int
+	external map[matching.Delivery]matching.External
 	// The in-process cache (L1): need rankings by need id, offer rankings by offerKey.
 	l1Need   map[string]*rankEntry
 	l1Offer  map[string]*rankEntry
@@ -375,6 +379,10 @@ func markDirty(dirty map[string]int64, id string, g int64) {
 // apply keeps the index in step with the read model and marks what a change can alter, at the
 // changed object's own stamp.
 func (m *Matching) apply(c readmodel.Change) {
+	if c.Reload {
+		m.reload(c.Gen)
+		return
+	}
 	m.applyMu.Lock()
 	defer m.applyMu.Unlock()
 	g := c.Gen
@@ -402,6 +410,49 @@ func (m *Matching) apply(c readmodel.Change) {
 		m.applyOffer(c)
 	}
 }
+
+// reload follows a full load of the read model in bulk (readmodel.Load): the index is built
+// anew from the model in one pass (matching.Index.Load), linear in the number of needs and
+// offers, with no per-object work to find what each one affects, which is what made start-up
+// quadratic. Every ranking is then marked dirty at once, at the load's stamp (taken before
+// the store was read): the floor below which no cached ranking, in L1 or in Redis, is
+// current, since any of them may predate a change the load brought in. L1 is dropped, the
+// dirty marks below the floor with it, and the deliveries and external activities under way
+// are read again (the reload loads them before it commits) so that the context change that
+// follows a reload finds nothing left to mark.
+//
+// Changes are applied one at a time (applyMu): one that reaches the model while the index
+// is rebuilt waits and is then applied to the new index.
+func (m *Matching) reload(stamp int64) {
+	m.applyMu.Lock()
+	defer m.applyMu.Unlock()
+	all := systemView(m.model) // the index ranks everything; callers' views filter what they read
+	m.ix.Load(all.allNeeds(nil), all.allOffers(nil))
+	act := all.deliveryCounts(nil)
+	if m.activeFn != nil {
+		act = m.activeFn()
+	}
+	ext := all.externalsUnderWay(models.DateOf(m.now()))
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.floor = max(m.floor, stamp)
+	for id, g := range m.needDirty {
+		if g <= m.floor {
+			delete(m.needDirty, id)
+		}
+	}
+	for id, g := range m.offerDirty {
+		if g <= m.floor {
+			delete(m.offerDirty, id)
+		}
+	}
+	m.l1Need, m.l1Offer = map[string]*rankEntry{}, map[string]*rankEntry{}
+	m.active, m.external = act, ext
+}
+
+// needMin is the stamp a cached ranking of a need must have reached to be current: its dirty
+// mark, or the floor of the last reload; m.mu must be held.
+func (m *Matching) needMin(id string) int64 { return max(m.floor, m.needDirty[id]) }
 
 // applyOffer keeps the index in step with an offer change and brings the cached rankings it
 // affects up to date. Every need ranking the offer can enter or leave (the needs of the
@@ -454,7 +505,7 @@ func (m *Matching) applyOffer(c readmodel.Change) {
 			p.explained = &explanations{} // explained anew when first read, then kept
 			e = p
 		}
-		e.stamp.Store(m.needDirty[n])
+		e.stamp.Store(m.needMin(n))
 		m.l1Need[n] = e
 	}
 	m.mu.Unlock()
@@ -506,7 +557,7 @@ func (m *Matching) snapshotNeedLists(ids []string) listSnapshot {
 	s := listSnapshot{today: today, w: w, ctx: m.context(today), entries: map[string]*rankEntry{}}
 	m.mu.RLock()
 	for _, id := range ids {
-		if e := m.l1Need[id]; e.current(m.needDirty[id], today, w.Version) {
+		if e := m.l1Need[id]; e.current(m.needMin(id), today, w.Version) {
 			s.entries[id] = e
 		}
 	}
@@ -574,11 +625,12 @@ func (m *Matching) context(today models.Date) *matching.Context {
 	return &matching.Context{Today: today, Active: m.active, External: m.external}
 }
 
-// minStamp is the stamp a cached ranking must have reached to be current.
+// minStamp is the stamp a cached ranking must have reached to be current: the ranking's dirty
+// mark, or the floor of the last reload.
 func (m *Matching) minStamp(dirty map[string]int64, id string) int64 {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	return dirty[id]
+	return max(m.floor, dirty[id])
 }
 
 // NeedRanking is the offers ranked for a need, best first, each score explained: what

@@ -534,11 +534,14 @@ func (s *Projects) AddTransaction(ctx context.Context, a *models.Actor, id strin
 	if in.AmountUSD <= 0 || in.AmountUSD >= models.MaxBudgetUSD {
 		p.Add("amount_usd", models.ProblemRange, models.BudgetRange())
 	}
+	today := models.DateOf(s.now())
 	switch {
 	case in.Date == "":
 		p.Add("date", models.ProblemDateRequired, nil)
 	case !in.Date.Valid():
 		p.Add("date", models.ProblemDateInvalid, models.Args{"got": models.ArgSent(string(in.Date))})
+	case in.Date > today:
+		p.Add("date", models.ProblemFutureDate, models.Args{"today": models.ArgDate(today)})
 	}
 	models.ValidText("description", in.Description, 2000, true, &p)
 	if err := p.Err(); err != nil {

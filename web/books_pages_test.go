@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/capmatch/capmatch/models"
 	"github.com/capmatch/capmatch/service"
@@ -215,7 +216,8 @@ func TestFundingChartAndCountryPageAddUp(t *testing.T) {
 	s.seed()
 	ctx := context.Background()
 	v := s.startProject() // a need of 400,000
-	_, _, err := s.app.Projects.AddTransaction(ctx, s.actor(s.fx.donor), v.ID, service.TransactionInput{Type: models.TxCommitment, AmountUSD: 150_000, Date: "2030-03-02"})
+	_, _, err := s.app.Projects.AddTransaction(ctx, s.actor(s.fx.donor), v.ID, service.TransactionInput{Type: models.TxCommitment, AmountUSD: 150_000,
+		Date: models.DateOf(time.Now())}) // a transaction is never after today (IATI rule 11.2.1)
 	require.NoError(t, err)
 	for _, title := range []string{"Cyber awareness", "CERT training"} {
 		in := needInput(title)

@@ -388,7 +388,15 @@ func TestBrowserFlows(t *testing.T) {
 		injected, err := chromedp.Run(tb.ctx, chromedp.Evaluate[int](`document.querySelectorAll("main script, main img").length`))
 		require.NoError(t, err)
 		assert.Zero(t, injected, "no element was injected")
-		time.Sleep(200 * time.Millisecond)
+		// An injected <script> would run while the page parses and an <img onerror> before the
+		// load event; a dialog blocks the page until the listener dismisses it. So once the page
+		// reports its load event from a later task, every dialog it could open has been counted.
+		loaded, err := chromedp.Run(tb.ctx, chromedp.Evaluate[bool](`new Promise(r => {
+			const done = () => setTimeout(() => r(true), 0);
+			document.readyState === "complete" ? done() : addEventListener("load", done);
+		})`, chromedp.EvalAwaitPromise))
+		require.NoError(t, err)
+		require.True(t, loaded)
 		assert.Zero(t, tb.dialogs.Load(), "no alert fired")
 	})
 

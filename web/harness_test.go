@@ -55,8 +55,8 @@ func (c *clock) advance(d time.Duration) {
 // stack is one capmatch server (API and web UI) on a fresh database, built the way
 // api/harness_test.go and cmd/capmatch build it.
 type stack struct {
-	t     *testing.T
-	app   *service.App
+	t   *testing.T
+	app *service.App
 	// store is the stack's store, for tests that plant or read documents directly.
 	store models.Store
 	srv   *api.Server
@@ -77,7 +77,7 @@ func newStack(t *testing.T) *stack {
 	clk := &clock{}
 	log := discard()
 	bus := rediscache.NewBus(cache, models.NewID(time.Now()), log)
-	app := service.New(service.Deps{Passwords: passwords.Argon2id{}, Activities: iati.Exporter{}, Store: store, Bus: bus, Limiter: rediscache.NewRateLimiter(cache),
+	app := service.New(service.Deps{Passwords: passwords.Argon2id{}, Activities: iati.Exporter{}, AidData: iati.Importer{}, Store: store, Bus: bus, Limiter: rediscache.NewRateLimiter(cache),
 		Access: jwtauth.New(ring, clk.now), Now: clk.now, Log: log, CursorKey: secret,
 		Rankings: rediscache.NewRankings(cache, time.Hour), Texts: i18n.Default(), PublicURL: "https://capmatch.test"})
 	require.NoError(t, app.Start(context.Background()))

@@ -269,7 +269,9 @@ func TestConcurrentRefreshesShareOneCall(t *testing.T) {
 			}
 		}()
 	}
-	time.Sleep(20 * time.Millisecond)
+	// The first request is inside the call (held by release) and the four others wait for it.
+	require.Eventually(t, func() bool { return calls.Load() == 1 && r.shared.Load() == 4 }, 5*time.Second, time.Millisecond,
+		"four requests wait for the first one's refresh")
 	close(release)
 	wg.Wait()
 	assert.Equal(t, int32(1), calls.Load())

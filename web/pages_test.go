@@ -698,7 +698,7 @@ func TestEngagementFromProposalToFundedProject(t *testing.T) {
 	p = d.post(prjURL, prjURL+"/transactions", url.Values{"type": {"disbursement"}, "amount_usd": {"0"}, "date": {"2025-04-01"}})
 	assertPage(t, p, 422)
 	assert.Contains(t, p.Body, `id="f-amount-usd-err">Enter a value from US$1 to US$9,999,999,999.`)
-	p = d.post(prjURL, prjURL+"/transactions", url.Values{"type": {"disbursement"}, "amount_usd": {"100000"}, "date": {"2030-04-01"}})
+	p = d.post(prjURL, prjURL+"/transactions", url.Values{"type": {"disbursement"}, "amount_usd": {"100000"}, "date": {"2025-04-01"}})
 	require.Equal(t, 303, p.Status, p.Body)
 	p = d.get(prjURL)
 	assertPage(t, p, 200)

@@ -8,6 +8,7 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/capmatch/capmatch/models"
@@ -184,6 +185,9 @@ type refresher struct {
 	grace time.Duration
 	mu    sync.Mutex
 	calls map[string]*refreshCall
+	// shared counts the requests that waited for another request's call instead of making
+	// their own: the synchronization point of the test that many tabs share one refresh.
+	shared atomic.Int32
 }
 
 type refreshCall struct {
@@ -217,6 +221,7 @@ func (r *refresher) do(ctx context.Context, token, browser string, call func(con
 			// refreshed. Let the service judge it (a retired token revokes the family).
 			return call(ctx)
 		}
+		r.shared.Add(1)
 		select {
 		case <-c.done:
 			return c.pair, c.err

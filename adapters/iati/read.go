@@ -2,7 +2,6 @@ package iati
 
 import (
 	"errors"
-	"fmt"
 	"io"
 	"math"
 	"regexp"
@@ -18,7 +17,7 @@ import (
 // This file reads IATI activity files (versions 2.01 to 2.03) as a stream: one
 // encoding/xml token at a time, one activity at a time, within Limits, so that files of
 // hundreds of megabytes are read in bounded memory and hostile ones (DTDs and entities, huge
-// text nodes, deep nesting, not IATI at all) are refused with a ReadError.
+// text nodes, deep nesting, not IATI at all) are refused with a *models.AidDataError.
 
 // SupportedVersions are the IATI versions Reader accepts on the root element.
 var SupportedVersions = []string{"2.01", "2.02", "2.03"}
@@ -26,9 +25,9 @@ var SupportedVersions = []string{"2.01", "2.02", "2.03"}
 // Limits bound what reading one file holds in memory at a time.
 type Limits struct {
 	// MaxTokenBytes bounds one token: a text node, a tag with its attributes, a comment. A
-	// larger one stops the read (ReadError token_too_large).
+	// larger one stops the read (code token_too_large).
 	MaxTokenBytes int
-	// MaxDepth bounds element nesting (ReadError too_deep).
+	// MaxDepth bounds element nesting (code too_deep).
 	MaxDepth int
 	// MaxTextRunes is how much of one narrative is kept (the rest is dropped, with a note).
 	MaxTextRunes int
@@ -47,7 +46,7 @@ type Limits struct {
 var DefaultLimits = Limits{MaxTokenBytes: 1 << 20, MaxDepth: 32, MaxTextRunes: 4000, MaxNarratives: 12, MaxItems: 200,
 	MaxTransactions: 500}
 
-// The codes of ReadError and Note, stable for clients and translations.
+// The codes of refusals (models.AidDataError) and notes (models.AidDataNote), stable for clients and translations.
 const (
 	CodeEmpty              = "empty"               // no XML at all
 	CodeNotXML             = "not_xml"             // not well-formed XML (args: line, reason)
@@ -70,40 +69,11 @@ const (
 	NoteValueOutOfRange   = "value_out_of_range"     // a value too large to hold in whole dollars (args: element, value)
 	NoteUnknownCountry    = "unknown_country"        // not an ISO 3166-1 alpha-2 code (args: code)
 	NotePercentageMissing = "percentage_missing"     // several recipients, some without a percentage
+	NoteRegionUnmapped    = "region_unmapped"        // a recipient region with no UN M49 equivalent (args: vocabulary, code)
 )
 
-// ReadError says why a file cannot be imported: a stable code with its arguments, and where
-// (Activity is the 0-based position of the activity, -1 for the file as a whole). Kind is
-// models.ErrMalformed (not XML, a DTD), models.ErrInvalid (XML, but not an IATI file it can
-// import) or models.ErrTooLarge (a limit), so that errors.Is maps it to a status.
-type ReadError struct {
-	Code       string
-	Args       map[string]string
-	Activity   int
-	Identifier string
-	Kind       error
-}
-
-// Error implements error.
-func (e *ReadError) Error() string {
-	where := "file"
-	if e.Activity >= 0 {
-		where = fmt.Sprintf("activity %d", e.Activity)
-		if e.Identifier != "" {
-			where += " (" + e.Identifier + ")"
-		}
-	}
-	return fmt.Sprintf("iati: %s: %s %v", where, e.Code, e.Args)
-}
-
-// Unwrap lets errors.Is match Kind.
-func (e *ReadError) Unwrap() error { return e.Kind }
-
-// Note is something worth reporting about an activity that did not stop the import.
-type Note struct {
-	Code string            `json:"code"`
-	Args map[string]string `json:"args,omitempty"`
-}
+// A file that cannot be imported is a *models.AidDataError with one of the codes above and
+// its arguments; what did not stop the import is a models.AidDataNote on the activity.
 
 // Activity is one iati-activity as read, in IATI's terms: codes, and decimals as written.
 type Activity struct {
@@ -132,7 +102,7 @@ type Activity struct {
 	// and currency (TransactionType code → currency → amount).
 	TransactionCount int
 	Sums             map[string]map[string]float64
-	Notes            []Note
+	Notes            []models.AidDataNote
 }
 
 // Share is a recipient country and its percentage as written ("" when absent).
@@ -248,12 +218,12 @@ func NewReader(r io.Reader, lim Limits) *Reader {
 	return &Reader{dec: dec, g: g, lim: d}
 }
 
-func (r *Reader) fileErr(kind error, code string, args map[string]string) *ReadError {
-	return &ReadError{Code: code, Args: args, Activity: -1, Kind: kind}
+func (r *Reader) fileErr(kind error, code string, args models.Args) *models.AidDataError {
+	return &models.AidDataError{Code: code, Args: args, Activity: -1, Kind: kind}
 }
 
 // token returns the next token, refusing directives (DTDs) and nesting beyond the limit,
-// and turning decoder failures into ReadErrors. Other errors (the body's reader failing, its
+// and turning decoder failures into refusals (*models.AidDataError). Other errors (the body's reader failing, its
 // size limit) are returned as they are.
 func (r *Reader) token() (xml.Token, error) {
 	tok, err := r.dec.Token()
@@ -262,20 +232,20 @@ func (r *Reader) token() (xml.Token, error) {
 		var se *xml.SyntaxError
 		switch {
 		case errors.Is(err, errTokenTooLarge):
-			return nil, r.fileErr(models.ErrTooLarge, CodeTokenTooLarge, map[string]string{"limit": strconv.Itoa(r.lim.MaxTokenBytes)})
+			return nil, r.fileErr(models.ErrTooLarge, CodeTokenTooLarge, models.Args{"limit": models.ArgInt(r.lim.MaxTokenBytes)})
 		case errors.Is(err, io.EOF):
 			return nil, io.EOF
 		case errors.As(err, &se):
 			if strings.Contains(se.Msg, "unexpected EOF") && !r.started {
 				return nil, r.fileErr(models.ErrMalformed, CodeEmpty, nil)
 			}
-			return nil, r.fileErr(models.ErrMalformed, CodeNotXML, map[string]string{"line": strconv.Itoa(se.Line), "reason": clip(se.Msg, 120)})
+			return nil, r.fileErr(models.ErrMalformed, CodeNotXML, models.Args{"line": models.ArgInt(se.Line), "reason": models.ArgText(clip(se.Msg, 120))})
 		case strings.Contains(err.Error(), "CharsetReader"):
 			cs := ""
 			if m := charsetRe.FindStringSubmatch(err.Error()); m != nil {
 				cs = m[1]
 			}
-			return nil, r.fileErr(models.ErrInvalid, CodeUnsupportedCharset, map[string]string{"charset": clip(cs, 40)})
+			return nil, r.fileErr(models.ErrInvalid, CodeUnsupportedCharset, models.Args{"charset": models.ArgText(clip(cs, 40))})
 		}
 		return nil, err
 	}
@@ -285,7 +255,7 @@ func (r *Reader) token() (xml.Token, error) {
 	case xml.StartElement:
 		r.depth++
 		if r.depth > r.lim.MaxDepth {
-			return nil, r.fileErr(models.ErrInvalid, CodeTooDeep, map[string]string{"limit": strconv.Itoa(r.lim.MaxDepth)})
+			return nil, r.fileErr(models.ErrInvalid, CodeTooDeep, models.Args{"limit": models.ArgInt(r.lim.MaxDepth)})
 		}
 	case xml.EndElement:
 		r.depth--
@@ -310,7 +280,7 @@ func (r *Reader) start() error {
 		switch t := tok.(type) {
 		case xml.StartElement:
 			if t.Name.Local != "iati-activities" {
-				return r.fileErr(models.ErrInvalid, CodeNotIATI, map[string]string{"root": clip(t.Name.Local, 60)})
+				return r.fileErr(models.ErrInvalid, CodeNotIATI, models.Args{"root": models.ArgText(clip(t.Name.Local, 60))})
 			}
 			r.Version = strings.TrimSpace(attr(t, "version"))
 			for _, v := range SupportedVersions {
@@ -318,17 +288,17 @@ func (r *Reader) start() error {
 					return nil
 				}
 			}
-			return r.fileErr(models.ErrInvalid, CodeUnsupportedVersion, map[string]string{"version": clip(r.Version, 20)})
+			return r.fileErr(models.ErrInvalid, CodeUnsupportedVersion, models.Args{"version": models.ArgText(clip(r.Version, 20))})
 		case xml.CharData:
 			if strings.TrimSpace(string(t)) != "" {
-				return r.fileErr(models.ErrMalformed, CodeNotXML, map[string]string{"reason": "text before the root element"})
+				return r.fileErr(models.ErrMalformed, CodeNotXML, models.Args{"reason": models.ArgText("text before the root element")})
 			}
 		}
 	}
 }
 
 // Next returns the next activity, or io.EOF after the last one. A file with no activity at
-// all is a ReadError no_activities. After an error the Reader must not be used again.
+// all is a refusal no_activities. After an error the Reader must not be used again.
 func (r *Reader) Next() (*Activity, error) {
 	if !r.started {
 		if err := r.start(); err != nil {
@@ -338,7 +308,7 @@ func (r *Reader) Next() (*Activity, error) {
 	for !r.done {
 		tok, err := r.token()
 		if errors.Is(err, io.EOF) {
-			return nil, r.fileErr(models.ErrMalformed, CodeNotXML, map[string]string{"reason": "the file ends inside iati-activities"})
+			return nil, r.fileErr(models.ErrMalformed, CodeNotXML, models.Args{"reason": models.ArgText("the file ends inside iati-activities")})
 		}
 		if err != nil {
 			return nil, err
@@ -369,7 +339,7 @@ func (r *Reader) Next() (*Activity, error) {
 			return nil, err
 		}
 		if _, ok := tok.(xml.StartElement); ok {
-			return nil, r.fileErr(models.ErrMalformed, CodeNotXML, map[string]string{"reason": "a second root element"})
+			return nil, r.fileErr(models.ErrMalformed, CodeNotXML, models.Args{"reason": models.ArgText("a second root element")})
 		}
 	}
 	if r.next == 0 {
@@ -384,7 +354,7 @@ func (r *Reader) skip() error {
 	for r.depth > end {
 		if _, err := r.token(); err != nil {
 			if errors.Is(err, io.EOF) {
-				return r.fileErr(models.ErrMalformed, CodeNotXML, map[string]string{"reason": "the file ends inside an element"})
+				return r.fileErr(models.ErrMalformed, CodeNotXML, models.Args{"reason": models.ArgText("the file ends inside an element")})
 			}
 			return err
 		}
@@ -425,14 +395,14 @@ type activityReader struct {
 	descType string
 }
 
-func (x *activityReader) fail(code string, args map[string]string) *ReadError {
+func (x *activityReader) fail(code string, args models.Args) *models.AidDataError {
 	kind := models.ErrInvalid
-	return &ReadError{Code: code, Args: args, Activity: x.a.Index, Identifier: x.a.Identifier, Kind: kind}
+	return &models.AidDataError{Code: code, Args: args, Activity: x.a.Index, Identifier: x.a.Identifier, Kind: kind}
 }
 
-func (x *activityReader) note(code string, args map[string]string) {
+func (x *activityReader) note(code string, args models.Args) {
 	if len(x.a.Notes) < 50 {
-		x.a.Notes = append(x.a.Notes, Note{Code: code, Args: args})
+		x.a.Notes = append(x.a.Notes, models.AidDataNote{Code: code, Args: args})
 	}
 }
 
@@ -451,7 +421,7 @@ func (x *activityReader) date(element, v string, optional bool) (models.Date, er
 		}
 	}
 	if !models.Date(d).Valid() {
-		return "", x.fail(CodeBadDate, map[string]string{"element": element, "value": clip(v, 40)})
+		return "", x.fail(CodeBadDate, models.Args{"element": models.ArgCode(element), "value": models.ArgText(clip(v, 40))})
 	}
 	return models.Date(d), nil
 }
@@ -465,7 +435,7 @@ func (x *activityReader) decimal(element, v string, optional bool) (string, erro
 		return "", nil
 	}
 	if len(v) > 40 || !decimalRe.MatchString(v) {
-		return "", x.fail(CodeBadValue, map[string]string{"element": element, "value": clip(v, 40)})
+		return "", x.fail(CodeBadValue, models.Args{"element": models.ArgCode(element), "value": models.ArgText(clip(v, 40))})
 	}
 	return v, nil
 }
@@ -488,7 +458,7 @@ func (r *Reader) activity(start xml.StartElement) (*Activity, error) {
 	for {
 		tok, err := r.token()
 		if errors.Is(err, io.EOF) {
-			return nil, r.fileErr(models.ErrMalformed, CodeNotXML, map[string]string{"reason": "the file ends inside an activity"})
+			return nil, r.fileErr(models.ErrMalformed, CodeNotXML, models.Args{"reason": models.ArgText("the file ends inside an activity")})
 		}
 		if err != nil {
 			return nil, err
@@ -541,7 +511,7 @@ func (x *activityReader) startElement(t xml.StartElement) error {
 		if n, err := strconv.Atoi(code); err == nil && n >= 1 && n <= 6 {
 			a.Status = models.ActivityStatus(n)
 		} else if code != "" {
-			x.note(NoteUnknownStatus, map[string]string{"code": clip(code, 10)})
+			x.note(NoteUnknownStatus, models.Args{"code": models.ArgText(clip(code, 10))})
 		}
 	case "activity-date":
 		d, err := x.date("activity-date[@type="+clip(attr(t, "type"), 5)+"]/@iso-date", attr(t, "iso-date"), false)
@@ -671,7 +641,7 @@ func (x *activityReader) endElement() error {
 				x.money.Currency = a.DefaultCurrency
 			}
 			if x.money.Currency == "" {
-				x.note(NoteCurrencyMissing, map[string]string{"element": p})
+				x.note(NoteCurrencyMissing, models.Args{"element": models.ArgCode(p)})
 			}
 		}
 	case "budget":
@@ -704,7 +674,7 @@ func (x *activityReader) cut(element, s string, n int) string {
 	if utf8.RuneCountInString(s) <= n {
 		return s
 	}
-	x.note(NoteTextTruncated, map[string]string{"element": element})
+	x.note(NoteTextTruncated, models.Args{"element": models.ArgCode(element)})
 	return string([]rune(s)[:n])
 }
 
@@ -736,10 +706,10 @@ func (x *activityReader) finish() (*Activity, error) {
 		return nil, x.fail(CodeMissingIdentifier, nil)
 	}
 	for element, n := range x.dropped {
-		x.note(NoteItemsDropped, map[string]string{"element": element, "dropped": strconv.Itoa(n)})
+		x.note(NoteItemsDropped, models.Args{"element": models.ArgCode(element), "dropped": models.ArgInt(n)})
 	}
 	if a.TransactionCount > len(a.Transactions) {
-		x.note(NoteTransactionsKept, map[string]string{"kept": strconv.Itoa(len(a.Transactions)), "total": strconv.Itoa(a.TransactionCount)})
+		x.note(NoteTransactionsKept, models.Args{"kept": models.ArgInt(len(a.Transactions)), "total": models.ArgInt(a.TransactionCount)})
 	}
 	return a, nil
 }

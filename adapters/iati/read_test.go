@@ -230,7 +230,7 @@ func TestReadRefusesHostileInput(t *testing.T) {
 	for _, tc := range hostileDocuments() {
 		t.Run(tc.name, func(t *testing.T) {
 			_, _, err := readAll(t, strings.NewReader(tc.doc), Limits{})
-			var re *ReadError
+			var re *models.AidDataError
 			require.ErrorAs(t, err, &re)
 			assert.Equal(t, tc.code, re.Code, "%v", err)
 			assert.ErrorIs(t, err, tc.kind)
@@ -264,7 +264,7 @@ func TestReadBoundsOneHugeActivity(t *testing.T) {
 	assert.Len(t, a.Transactions, DefaultLimits.MaxTransactions)
 	assert.Equal(t, n, a.TransactionCount)
 	assert.Equal(t, float64(10*n), a.Sums["3"]["USD"])
-	assert.Contains(t, a.Notes, Note{Code: NoteTransactionsKept, Args: map[string]string{"kept": "500", "total": "200000"}})
+	assert.Contains(t, a.Notes, models.AidDataNote{Code: NoteTransactionsKept, Args: models.Args{"kept": models.ArgInt(500), "total": models.ArgInt(200000)}})
 	_, err = rd.Next()
 	assert.ErrorIs(t, err, io.EOF)
 	grew := int64(peak) - int64(base)

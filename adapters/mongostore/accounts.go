@@ -334,6 +334,36 @@ func findByID[T any](ctx context.Context, coll *mongo.Collection, id string) (*T
 	return &v, nil
 }
 
+// forEach decodes every document of a collection into a new T and hands it to f, one at a
+// time: only the cursor's current batch is held, not the whole collection. A document whose
+// _id and version known reports as held is skipped undecoded: reading those two fields from
+// the raw document costs far less than decoding it, and a reload finds most documents
+// unchanged.
+func forEach[T any](ctx context.Context, coll *mongo.Collection, known func(string, int64) bool, f func(*T) error) error {
+	cur, err := coll.Find(ctx, bson.D{})
+	if err != nil {
+		return mapErr(err)
+	}
+	defer cur.Close(ctx)
+	for cur.Next(ctx) {
+		if known != nil {
+			id, okID := cur.Current.Lookup("_id").StringValueOK()
+			version, okV := cur.Current.Lookup("version").AsInt64OK()
+			if okID && okV && known(id, version) {
+				continue
+			}
+		}
+		v := new(T)
+		if err := cur.Decode(v); err != nil {
+			return fmt.Errorf("decode %s: %w", coll.Name(), err)
+		}
+		if err := f(v); err != nil {
+			return err
+		}
+	}
+	return mapErr(cur.Err())
+}
+
 // findAll loads every document that matches filter.
 func findAll[T any](ctx context.Context, coll *mongo.Collection, filter bson.D, opts *options.FindOptionsBuilder) ([]*T, error) {
 	if opts == nil {

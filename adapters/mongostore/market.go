@@ -37,6 +37,16 @@ func (s *Store) ListNeeds(ctx context.Context) ([]*models.Need, error) {
 	return findAll[models.Need](ctx, s.db.Collection(colNeeds), bson.D{}, nil)
 }
 
+// EachNeed implements models.NeedStore.
+func (s *Store) EachNeed(ctx context.Context, known func(string, int64) bool, f func(*models.Need) error) error {
+	return forEach(ctx, s.db.Collection(colNeeds), known, f)
+}
+
+// EachOffer implements models.OfferStore.
+func (s *Store) EachOffer(ctx context.Context, known func(string, int64) bool, f func(*models.Offer) error) error {
+	return forEach(ctx, s.db.Collection(colOffers), known, f)
+}
+
 // CreateOffer implements models.OfferStore.
 func (s *Store) CreateOffer(ctx context.Context, o *models.Offer) error {
 	_, err := s.db.Collection(colOffers).InsertOne(ctx, o)

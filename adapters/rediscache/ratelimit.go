@@ -2,6 +2,8 @@ package rediscache
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"time"
 
@@ -10,12 +12,21 @@ import (
 )
 
 // failScript counts one failure and, past the free ones, blocks the key, atomically.
-// KEYS[1] is the failure counter, KEYS[2] the block; ARGV are the models.Backoff in
-// milliseconds: memory, free, base, max. The delay is models.Backoff.Delay's: base doubled
-// for every failure past the first blocked one, at most max (TestFailScriptMatchesBackoff
-// checks they agree). A block already longer than the new delay is kept. It returns the
-// failure count and the block's remaining milliseconds.
+// KEYS[1] is the failure counter, KEYS[2] the block, KEYS[3] the mark of this one failure;
+// ARGV are the models.Backoff in milliseconds: memory, free, base, max. The delay is
+// models.Backoff.Delay's: base doubled for every failure past the first blocked one, at most
+// max (TestFailScriptMatchesBackoff checks they agree). A block already longer than the new
+// delay is kept. It returns the failure count and the block's remaining milliseconds.
+//
+// The mark makes the script idempotent: go-redis sends a command again when its answer comes
+// later than IOTimeout (MaxRetries), and Redis may have run it the first time; a failure whose
+// mark exists is not counted again (TestFailCountsOnceWhenTheAnswerIsLate).
 var failScript = redis.NewScript(`
+if not redis.call('SET', KEYS[3], '1', 'NX', 'PX', 60000) then
+  local b = redis.call('PTTL', KEYS[2])
+  if b < 0 then b = 0 end
+  return {tonumber(redis.call('GET', KEYS[1]) or '0'), b}
+end
 local n = redis.call('INCR', KEYS[1])
 redis.call('PEXPIRE', KEYS[1], ARGV[1])
 local free, base, max = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
@@ -47,9 +58,17 @@ return m
 `)
 
 // fixedWindow increments a request counter and sets its expiry on first use, atomically,
-// returning the count and the milliseconds left in the window.
+// returning the count and the milliseconds left in the window. KEYS[1] is the counter, KEYS[2]
+// the mark of this one request: like failScript, a request whose mark exists (go-redis sent
+// the script again after a late answer) is not counted again
+// (TestAllowCountsOnceWhenTheAnswerIsLate).
 var fixedWindow = redis.NewScript(`
-local n = redis.call('INCR', KEYS[1])
+local n
+if redis.call('SET', KEYS[2], '1', 'NX', 'PX', 60000) then
+  n = redis.call('INCR', KEYS[1])
+else
+  n = tonumber(redis.call('GET', KEYS[1]) or '1')
+end
 if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 local ttl = redis.call('PTTL', KEYS[1])
 if ttl < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]); ttl = tonumber(ARGV[1]) end
@@ -70,10 +89,15 @@ func (r *RateLimiter) counterKey(key string) string { return r.c.Key("rl", key, 
 func (r *RateLimiter) blockKey(key string) string   { return r.c.Key("rl", key, "b") }
 func (r *RateLimiter) windowKey(key string) string  { return r.c.Key("rl", key, "w") }
 
-// Allow implements models.RequestLimiter. An error means Redis did not answer; the caller
-// decides how to degrade.
+// Allow implements models.RequestLimiter. Each call counts once, however often go-redis sends
+// it. An error means Redis did not answer; the caller decides how to degrade.
 func (r *RateLimiter) Allow(ctx context.Context, key string, limit int, window time.Duration) (bool, time.Duration, error) {
-	res, err := fixedWindow.Run(ctx, r.c.rdb, []string{r.windowKey(key)}, window.Milliseconds()).Int64Slice()
+	var once [12]byte
+	if _, err := rand.Read(once[:]); err != nil {
+		return false, 0, fmt.Errorf("request limit: %w", err)
+	}
+	mark := r.c.Key("rl", key, "r", hex.EncodeToString(once[:]))
+	res, err := fixedWindow.Run(ctx, r.c.rdb, []string{r.windowKey(key), mark}, window.Milliseconds()).Int64Slice()
 	if err != nil {
 		return false, 0, fmt.Errorf("request limit: %w", err)
 	}
@@ -98,9 +122,14 @@ func (r *RateLimiter) Wait(ctx context.Context, keys ...string) (time.Duration, 
 	return time.Duration(ms) * time.Millisecond, nil
 }
 
-// Fail implements models.RateLimiter.
+// Fail implements models.RateLimiter. Each call counts once, however often go-redis sends it.
 func (r *RateLimiter) Fail(ctx context.Context, key string, b models.Backoff) (int, time.Duration, error) {
-	res, err := failScript.Run(ctx, r.c.rdb, []string{r.counterKey(key), r.blockKey(key)},
+	var once [12]byte
+	if _, err := rand.Read(once[:]); err != nil {
+		return 0, 0, fmt.Errorf("rate limit: %w", err)
+	}
+	mark := r.c.Key("rl", key, "f", hex.EncodeToString(once[:]))
+	res, err := failScript.Run(ctx, r.c.rdb, []string{r.counterKey(key), r.blockKey(key), mark},
 		max(b.Memory.Milliseconds(), 1), b.Free, b.Base.Milliseconds(), b.Max.Milliseconds()).Int64Slice()
 	if err != nil {
 		return 0, 0, fmt.Errorf("rate limit: %w", err)

@@ -19,6 +19,39 @@ import (
 	openapi_types "github.com/oapi-codegen/runtime/types"
 )
 
+// Defines values for AcknowledgementKind.
+const (
+	AcknowledgementKindDiplomatic AcknowledgementKind = "diplomatic"
+	AcknowledgementKindTechnical  AcknowledgementKind = "technical"
+)
+
+// Valid indicates whether the value is a known member of the AcknowledgementKind enum.
+func (e AcknowledgementKind) Valid() bool {
+	switch e {
+	case AcknowledgementKindDiplomatic:
+		return true
+	case AcknowledgementKindTechnical:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for AcknowledgementState.
+const (
+	AcknowledgementStateAcknowledged AcknowledgementState = "acknowledged"
+)
+
+// Valid indicates whether the value is a known member of the AcknowledgementState enum.
+func (e AcknowledgementState) Valid() bool {
+	switch e {
+	case AcknowledgementStateAcknowledged:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ActivityStatus.
 const (
 	ActivityStatusN1 ActivityStatus = 1
@@ -49,6 +82,63 @@ func (e ActivityStatus) Valid() bool {
 	}
 }
 
+// Defines values for AreaResultGroup.
+const (
+	AreaResultGroupCmm      AreaResultGroup = "cmm"
+	AreaResultGroupUnSurvey AreaResultGroup = "un_survey"
+)
+
+// Valid indicates whether the value is a known member of the AreaResultGroup enum.
+func (e AreaResultGroup) Valid() bool {
+	switch e {
+	case AreaResultGroupCmm:
+		return true
+	case AreaResultGroupUnSurvey:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for AssessmentBaselinesFramework.
+const (
+	AssessmentBaselinesFrameworkCmm  AssessmentBaselinesFramework = "cmm"
+	AssessmentBaselinesFrameworkSim3 AssessmentBaselinesFramework = "sim3"
+)
+
+// Valid indicates whether the value is a known member of the AssessmentBaselinesFramework enum.
+func (e AssessmentBaselinesFramework) Valid() bool {
+	switch e {
+	case AssessmentBaselinesFrameworkCmm:
+		return true
+	case AssessmentBaselinesFrameworkSim3:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for AssessmentInputLanguage.
+const (
+	AssessmentInputLanguageEn AssessmentInputLanguage = "en"
+	AssessmentInputLanguageEs AssessmentInputLanguage = "es"
+	AssessmentInputLanguageFr AssessmentInputLanguage = "fr"
+)
+
+// Valid indicates whether the value is a known member of the AssessmentInputLanguage enum.
+func (e AssessmentInputLanguage) Valid() bool {
+	switch e {
+	case AssessmentInputLanguageEn:
+		return true
+	case AssessmentInputLanguageEs:
+		return true
+	case AssessmentInputLanguageFr:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for Band.
 const (
 	Possible Band = "possible"
@@ -72,55 +162,55 @@ func (e Band) Valid() bool {
 
 // Defines values for Capability.
 const (
-	Awareness              Capability = "awareness"
-	CbmImplementation      Capability = "cbm_implementation"
-	CertMaturity           Capability = "cert_maturity"
-	CertSetup              Capability = "cert_setup"
-	Ciip                   Capability = "ciip"
-	CyberExercises         Capability = "cyber_exercises"
-	CybercrimeLegislation  Capability = "cybercrime_legislation"
-	DigitalForensics       Capability = "digital_forensics"
-	LawEnforcementTraining Capability = "law_enforcement_training"
-	LegalPosition          Capability = "legal_position"
-	NationalStrategy       Capability = "national_strategy"
-	NormsImplementation    Capability = "norms_implementation"
-	PocReadiness           Capability = "poc_readiness"
-	StandardsAdoption      Capability = "standards_adoption"
-	WorkforceEducation     Capability = "workforce_education"
+	CapabilityAwareness              Capability = "awareness"
+	CapabilityCbmImplementation      Capability = "cbm_implementation"
+	CapabilityCertMaturity           Capability = "cert_maturity"
+	CapabilityCertSetup              Capability = "cert_setup"
+	CapabilityCiip                   Capability = "ciip"
+	CapabilityCyberExercises         Capability = "cyber_exercises"
+	CapabilityCybercrimeLegislation  Capability = "cybercrime_legislation"
+	CapabilityDigitalForensics       Capability = "digital_forensics"
+	CapabilityLawEnforcementTraining Capability = "law_enforcement_training"
+	CapabilityLegalPosition          Capability = "legal_position"
+	CapabilityNationalStrategy       Capability = "national_strategy"
+	CapabilityNormsImplementation    Capability = "norms_implementation"
+	CapabilityPocReadiness           Capability = "poc_readiness"
+	CapabilityStandardsAdoption      Capability = "standards_adoption"
+	CapabilityWorkforceEducation     Capability = "workforce_education"
 )
 
 // Valid indicates whether the value is a known member of the Capability enum.
 func (e Capability) Valid() bool {
 	switch e {
-	case Awareness:
+	case CapabilityAwareness:
 		return true
-	case CbmImplementation:
+	case CapabilityCbmImplementation:
 		return true
-	case CertMaturity:
+	case CapabilityCertMaturity:
 		return true
-	case CertSetup:
+	case CapabilityCertSetup:
 		return true
-	case Ciip:
+	case CapabilityCiip:
 		return true
-	case CyberExercises:
+	case CapabilityCyberExercises:
 		return true
-	case CybercrimeLegislation:
+	case CapabilityCybercrimeLegislation:
 		return true
-	case DigitalForensics:
+	case CapabilityDigitalForensics:
 		return true
-	case LawEnforcementTraining:
+	case CapabilityLawEnforcementTraining:
 		return true
-	case LegalPosition:
+	case CapabilityLegalPosition:
 		return true
-	case NationalStrategy:
+	case CapabilityNationalStrategy:
 		return true
-	case NormsImplementation:
+	case CapabilityNormsImplementation:
 		return true
-	case PocReadiness:
+	case CapabilityPocReadiness:
 		return true
-	case StandardsAdoption:
+	case CapabilityStandardsAdoption:
 		return true
-	case WorkforceEducation:
+	case CapabilityWorkforceEducation:
 		return true
 	default:
 		return false
@@ -129,19 +219,19 @@ func (e Capability) Valid() bool {
 
 // Defines values for CatalogueLang.
 const (
-	En CatalogueLang = "en"
-	Es CatalogueLang = "es"
-	Fr CatalogueLang = "fr"
+	CatalogueLangEn CatalogueLang = "en"
+	CatalogueLangEs CatalogueLang = "es"
+	CatalogueLangFr CatalogueLang = "fr"
 )
 
 // Valid indicates whether the value is a known member of the CatalogueLang enum.
 func (e CatalogueLang) Valid() bool {
 	switch e {
-	case En:
+	case CatalogueLangEn:
 		return true
-	case Es:
+	case CatalogueLangEs:
 		return true
-	case Fr:
+	case CatalogueLangFr:
 		return true
 	default:
 		return false
@@ -150,22 +240,43 @@ func (e CatalogueLang) Valid() bool {
 
 // Defines values for CatalogueRegionsLevel.
 const (
-	IntermediateRegion CatalogueRegionsLevel = "intermediate_region"
-	Region             CatalogueRegionsLevel = "region"
-	SubRegion          CatalogueRegionsLevel = "sub_region"
-	World              CatalogueRegionsLevel = "world"
+	CatalogueRegionsLevelIntermediateRegion CatalogueRegionsLevel = "intermediate_region"
+	CatalogueRegionsLevelRegion             CatalogueRegionsLevel = "region"
+	CatalogueRegionsLevelSubRegion          CatalogueRegionsLevel = "sub_region"
+	CatalogueRegionsLevelWorld              CatalogueRegionsLevel = "world"
 )
 
 // Valid indicates whether the value is a known member of the CatalogueRegionsLevel enum.
 func (e CatalogueRegionsLevel) Valid() bool {
 	switch e {
-	case IntermediateRegion:
+	case CatalogueRegionsLevelIntermediateRegion:
 		return true
-	case Region:
+	case CatalogueRegionsLevelRegion:
 		return true
-	case SubRegion:
+	case CatalogueRegionsLevelSubRegion:
 		return true
-	case World:
+	case CatalogueRegionsLevelWorld:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CountryCheckOutcome.
+const (
+	CountryCheckOutcomeAcknowledged CountryCheckOutcome = "acknowledged"
+	CountryCheckOutcomeMissed       CountryCheckOutcome = "missed"
+	CountryCheckOutcomePending      CountryCheckOutcome = "pending"
+)
+
+// Valid indicates whether the value is a known member of the CountryCheckOutcome enum.
+func (e CountryCheckOutcome) Valid() bool {
+	switch e {
+	case CountryCheckOutcomeAcknowledged:
+		return true
+	case CountryCheckOutcomeMissed:
+		return true
+	case CountryCheckOutcomePending:
 		return true
 	default:
 		return false
@@ -241,37 +352,77 @@ func (e EngagementStatus) Valid() bool {
 	}
 }
 
+// Defines values for ExternalActivityCapabilitiesConfidence.
+const (
+	ExternalActivityCapabilitiesConfidenceHigh   ExternalActivityCapabilitiesConfidence = "high"
+	ExternalActivityCapabilitiesConfidenceLow    ExternalActivityCapabilitiesConfidence = "low"
+	ExternalActivityCapabilitiesConfidenceMedium ExternalActivityCapabilitiesConfidence = "medium"
+)
+
+// Valid indicates whether the value is a known member of the ExternalActivityCapabilitiesConfidence enum.
+func (e ExternalActivityCapabilitiesConfidence) Valid() bool {
+	switch e {
+	case ExternalActivityCapabilitiesConfidenceHigh:
+		return true
+	case ExternalActivityCapabilitiesConfidenceLow:
+		return true
+	case ExternalActivityCapabilitiesConfidenceMedium:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ExternalActivityMatch.
+const (
+	ExternalActivityMatchCountry ExternalActivityMatch = "country"
+	ExternalActivityMatchRegion  ExternalActivityMatch = "region"
+)
+
+// Valid indicates whether the value is a known member of the ExternalActivityMatch enum.
+func (e ExternalActivityMatch) Valid() bool {
+	switch e {
+	case ExternalActivityMatchCountry:
+		return true
+	case ExternalActivityMatchRegion:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for FactorCode.
 const (
-	BudgetFull        FactorCode = "budget.full"
-	BudgetNone        FactorCode = "budget.none"
-	BudgetPart        FactorCode = "budget.part"
-	BudgetUnstated    FactorCode = "budget.unstated"
-	CapabilityExact   FactorCode = "capability.exact"
-	CapabilityNone    FactorCode = "capability.none"
-	CapabilityTheme   FactorCode = "capability.theme"
-	DuplicationHidden FactorCode = "duplication.hidden"
-	DuplicationNone   FactorCode = "duplication.none"
-	DuplicationSome   FactorCode = "duplication.some"
-	FocusAll          FactorCode = "focus.all"
-	FocusSome         FactorCode = "focus.some"
-	LanguageAll       FactorCode = "language.all"
-	LanguageNone      FactorCode = "language.none"
-	LanguageSome      FactorCode = "language.some"
-	LanguageUnstated  FactorCode = "language.unstated"
-	MaturityGap       FactorCode = "maturity.gap"
-	MaturityGapStage0 FactorCode = "maturity.gap_stage0"
-	MaturityUnstated  FactorCode = "maturity.unstated"
-	ModalityAll       FactorCode = "modality.all"
-	ModalityNone      FactorCode = "modality.none"
-	ModalitySome      FactorCode = "modality.some"
-	ModalityUnstated  FactorCode = "modality.unstated"
-	PriorityStated    FactorCode = "priority.stated"
-	PriorityUnstated  FactorCode = "priority.unstated"
-	TimingFull        FactorCode = "timing.full"
-	TimingNone        FactorCode = "timing.none"
-	TimingPart        FactorCode = "timing.part"
-	TimingUnstated    FactorCode = "timing.unstated"
+	BudgetFull          FactorCode = "budget.full"
+	BudgetNone          FactorCode = "budget.none"
+	BudgetPart          FactorCode = "budget.part"
+	BudgetUnstated      FactorCode = "budget.unstated"
+	CapabilityExact     FactorCode = "capability.exact"
+	CapabilityNone      FactorCode = "capability.none"
+	CapabilityTheme     FactorCode = "capability.theme"
+	DuplicationExternal FactorCode = "duplication.external"
+	DuplicationHidden   FactorCode = "duplication.hidden"
+	DuplicationNone     FactorCode = "duplication.none"
+	DuplicationSome     FactorCode = "duplication.some"
+	FocusAll            FactorCode = "focus.all"
+	FocusSome           FactorCode = "focus.some"
+	LanguageAll         FactorCode = "language.all"
+	LanguageNone        FactorCode = "language.none"
+	LanguageSome        FactorCode = "language.some"
+	LanguageUnstated    FactorCode = "language.unstated"
+	MaturityGap         FactorCode = "maturity.gap"
+	MaturityGapStage0   FactorCode = "maturity.gap_stage0"
+	MaturityUnstated    FactorCode = "maturity.unstated"
+	ModalityAll         FactorCode = "modality.all"
+	ModalityNone        FactorCode = "modality.none"
+	ModalitySome        FactorCode = "modality.some"
+	ModalityUnstated    FactorCode = "modality.unstated"
+	PriorityStated      FactorCode = "priority.stated"
+	PriorityUnstated    FactorCode = "priority.unstated"
+	TimingFull          FactorCode = "timing.full"
+	TimingNone          FactorCode = "timing.none"
+	TimingPart          FactorCode = "timing.part"
+	TimingUnstated      FactorCode = "timing.unstated"
 )
 
 // Valid indicates whether the value is a known member of the FactorCode enum.
@@ -290,6 +441,8 @@ func (e FactorCode) Valid() bool {
 	case CapabilityNone:
 		return true
 	case CapabilityTheme:
+		return true
+	case DuplicationExternal:
 		return true
 	case DuplicationHidden:
 		return true
@@ -379,6 +532,27 @@ func (e FactorName) Valid() bool {
 	}
 }
 
+// Defines values for IATIImportSummaryItemsOutcome.
+const (
+	Created IATIImportSummaryItemsOutcome = "created"
+	Skipped IATIImportSummaryItemsOutcome = "skipped"
+	Updated IATIImportSummaryItemsOutcome = "updated"
+)
+
+// Valid indicates whether the value is a known member of the IATIImportSummaryItemsOutcome enum.
+func (e IATIImportSummaryItemsOutcome) Valid() bool {
+	switch e {
+	case Created:
+		return true
+	case Skipped:
+		return true
+	case Updated:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ImportResultStatus.
 const (
 	ImportResultStatusDraft     ImportResultStatus = "draft"
@@ -402,22 +576,22 @@ func (e ImportResultStatus) Valid() bool {
 
 // Defines values for MaturityFramework.
 const (
-	Cmm  MaturityFramework = "cmm"
-	Gci  MaturityFramework = "gci"
-	None MaturityFramework = "none"
-	Sim3 MaturityFramework = "sim3"
+	MaturityFrameworkCmm  MaturityFramework = "cmm"
+	MaturityFrameworkGci  MaturityFramework = "gci"
+	MaturityFrameworkNone MaturityFramework = "none"
+	MaturityFrameworkSim3 MaturityFramework = "sim3"
 )
 
 // Valid indicates whether the value is a known member of the MaturityFramework enum.
 func (e MaturityFramework) Valid() bool {
 	switch e {
-	case Cmm:
+	case MaturityFrameworkCmm:
 		return true
-	case Gci:
+	case MaturityFrameworkGci:
 		return true
-	case None:
+	case MaturityFrameworkNone:
 		return true
-	case Sim3:
+	case MaturityFrameworkSim3:
 		return true
 	default:
 		return false
@@ -451,6 +625,42 @@ func (e Modality) Valid() bool {
 	case ModalityStudyVisit:
 		return true
 	case ModalityTraining:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for NeedProposalReason.
+const (
+	NeedProposalReasonAssessmentGap   NeedProposalReason = "assessment_gap"
+	NeedProposalReasonMissedPocChecks NeedProposalReason = "missed_poc_checks"
+)
+
+// Valid indicates whether the value is a known member of the NeedProposalReason enum.
+func (e NeedProposalReason) Valid() bool {
+	switch e {
+	case NeedProposalReasonAssessmentGap:
+		return true
+	case NeedProposalReasonMissedPocChecks:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for NeedProposalSource.
+const (
+	NeedProposalSourcePocChecks      NeedProposalSource = "poc_checks"
+	NeedProposalSourceSelfAssessment NeedProposalSource = "self_assessment"
+)
+
+// Valid indicates whether the value is a known member of the NeedProposalSource enum.
+func (e NeedProposalSource) Valid() bool {
+	switch e {
+	case NeedProposalSourcePocChecks:
+		return true
+	case NeedProposalSourceSelfAssessment:
 		return true
 	default:
 		return false
@@ -492,17 +702,19 @@ func (e NeedStatus) Valid() bool {
 
 // Defines values for NotificationKind.
 const (
-	NotificationKindAccepted    NotificationKind = "accepted"
-	NotificationKindApproved    NotificationKind = "approved"
-	NotificationKindCancelled   NotificationKind = "cancelled"
-	NotificationKindDeclined    NotificationKind = "declined"
-	NotificationKindMatch       NotificationKind = "match"
-	NotificationKindOfferClosed NotificationKind = "offer_closed"
-	NotificationKindOverlap     NotificationKind = "overlap"
-	NotificationKindProposal    NotificationKind = "proposal"
-	NotificationKindRejected    NotificationKind = "rejected"
-	NotificationKindSubmitted   NotificationKind = "submitted"
-	NotificationKindWithdrawn   NotificationKind = "withdrawn"
+	NotificationKindAccepted     NotificationKind = "accepted"
+	NotificationKindApproved     NotificationKind = "approved"
+	NotificationKindCancelled    NotificationKind = "cancelled"
+	NotificationKindDeclined     NotificationKind = "declined"
+	NotificationKindMatch        NotificationKind = "match"
+	NotificationKindNeedProposed NotificationKind = "need_proposed"
+	NotificationKindOfferClosed  NotificationKind = "offer_closed"
+	NotificationKindOverlap      NotificationKind = "overlap"
+	NotificationKindPocCheck     NotificationKind = "poc_check"
+	NotificationKindProposal     NotificationKind = "proposal"
+	NotificationKindRejected     NotificationKind = "rejected"
+	NotificationKindSubmitted    NotificationKind = "submitted"
+	NotificationKindWithdrawn    NotificationKind = "withdrawn"
 )
 
 // Valid indicates whether the value is a known member of the NotificationKind enum.
@@ -518,9 +730,13 @@ func (e NotificationKind) Valid() bool {
 		return true
 	case NotificationKindMatch:
 		return true
+	case NotificationKindNeedProposed:
+		return true
 	case NotificationKindOfferClosed:
 		return true
 	case NotificationKindOverlap:
+		return true
+	case NotificationKindPocCheck:
 		return true
 	case NotificationKindProposal:
 		return true
@@ -540,6 +756,7 @@ const (
 	NotificationObjectTypeEngagement NotificationObjectType = "engagement"
 	NotificationObjectTypeNeed       NotificationObjectType = "need"
 	NotificationObjectTypeOffer      NotificationObjectType = "offer"
+	NotificationObjectTypePocCheck   NotificationObjectType = "poc_check"
 	NotificationObjectTypeProject    NotificationObjectType = "project"
 )
 
@@ -552,6 +769,8 @@ func (e NotificationObjectType) Valid() bool {
 		return true
 	case NotificationObjectTypeOffer:
 		return true
+	case NotificationObjectTypePocCheck:
+		return true
 	case NotificationObjectTypeProject:
 		return true
 	default:
@@ -561,17 +780,19 @@ func (e NotificationObjectType) Valid() bool {
 
 // Defines values for NotificationFeedItemsKind.
 const (
-	NotificationFeedItemsKindAccepted    NotificationFeedItemsKind = "accepted"
-	NotificationFeedItemsKindApproved    NotificationFeedItemsKind = "approved"
-	NotificationFeedItemsKindCancelled   NotificationFeedItemsKind = "cancelled"
-	NotificationFeedItemsKindDeclined    NotificationFeedItemsKind = "declined"
-	NotificationFeedItemsKindMatch       NotificationFeedItemsKind = "match"
-	NotificationFeedItemsKindOfferClosed NotificationFeedItemsKind = "offer_closed"
-	NotificationFeedItemsKindOverlap     NotificationFeedItemsKind = "overlap"
-	NotificationFeedItemsKindProposal    NotificationFeedItemsKind = "proposal"
-	NotificationFeedItemsKindRejected    NotificationFeedItemsKind = "rejected"
-	NotificationFeedItemsKindSubmitted   NotificationFeedItemsKind = "submitted"
-	NotificationFeedItemsKindWithdrawn   NotificationFeedItemsKind = "withdrawn"
+	NotificationFeedItemsKindAccepted     NotificationFeedItemsKind = "accepted"
+	NotificationFeedItemsKindApproved     NotificationFeedItemsKind = "approved"
+	NotificationFeedItemsKindCancelled    NotificationFeedItemsKind = "cancelled"
+	NotificationFeedItemsKindDeclined     NotificationFeedItemsKind = "declined"
+	NotificationFeedItemsKindMatch        NotificationFeedItemsKind = "match"
+	NotificationFeedItemsKindNeedProposed NotificationFeedItemsKind = "need_proposed"
+	NotificationFeedItemsKindOfferClosed  NotificationFeedItemsKind = "offer_closed"
+	NotificationFeedItemsKindOverlap      NotificationFeedItemsKind = "overlap"
+	NotificationFeedItemsKindPocCheck     NotificationFeedItemsKind = "poc_check"
+	NotificationFeedItemsKindProposal     NotificationFeedItemsKind = "proposal"
+	NotificationFeedItemsKindRejected     NotificationFeedItemsKind = "rejected"
+	NotificationFeedItemsKindSubmitted    NotificationFeedItemsKind = "submitted"
+	NotificationFeedItemsKindWithdrawn    NotificationFeedItemsKind = "withdrawn"
 )
 
 // Valid indicates whether the value is a known member of the NotificationFeedItemsKind enum.
@@ -587,9 +808,13 @@ func (e NotificationFeedItemsKind) Valid() bool {
 		return true
 	case NotificationFeedItemsKindMatch:
 		return true
+	case NotificationFeedItemsKindNeedProposed:
+		return true
 	case NotificationFeedItemsKindOfferClosed:
 		return true
 	case NotificationFeedItemsKindOverlap:
+		return true
+	case NotificationFeedItemsKindPocCheck:
 		return true
 	case NotificationFeedItemsKindProposal:
 		return true
@@ -609,6 +834,7 @@ const (
 	NotificationFeedItemsObjectTypeEngagement NotificationFeedItemsObjectType = "engagement"
 	NotificationFeedItemsObjectTypeNeed       NotificationFeedItemsObjectType = "need"
 	NotificationFeedItemsObjectTypeOffer      NotificationFeedItemsObjectType = "offer"
+	NotificationFeedItemsObjectTypePocCheck   NotificationFeedItemsObjectType = "poc_check"
 	NotificationFeedItemsObjectTypeProject    NotificationFeedItemsObjectType = "project"
 )
 
@@ -620,6 +846,8 @@ func (e NotificationFeedItemsObjectType) Valid() bool {
 	case NotificationFeedItemsObjectTypeNeed:
 		return true
 	case NotificationFeedItemsObjectTypeOffer:
+		return true
+	case NotificationFeedItemsObjectTypePocCheck:
 		return true
 	case NotificationFeedItemsObjectTypeProject:
 		return true
@@ -673,16 +901,37 @@ func (e OrganizationType) Valid() bool {
 	}
 }
 
+// Defines values for OutboxMode.
+const (
+	OutboxModeOutbox OutboxMode = "outbox"
+	OutboxModeSmtp   OutboxMode = "smtp"
+)
+
+// Valid indicates whether the value is a known member of the OutboxMode enum.
+func (e OutboxMode) Valid() bool {
+	switch e {
+	case OutboxModeOutbox:
+		return true
+	case OutboxModeSmtp:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for OverlapKind.
 const (
-	OverlapKindEngagement OverlapKind = "engagement"
-	OverlapKindProject    OverlapKind = "project"
+	OverlapKindEngagement       OverlapKind = "engagement"
+	OverlapKindExternalActivity OverlapKind = "external_activity"
+	OverlapKindProject          OverlapKind = "project"
 )
 
 // Valid indicates whether the value is a known member of the OverlapKind enum.
 func (e OverlapKind) Valid() bool {
 	switch e {
 	case OverlapKindEngagement:
+		return true
+	case OverlapKindExternalActivity:
 		return true
 	case OverlapKindProject:
 		return true
@@ -715,21 +964,279 @@ func (e ParticipantRole) Valid() bool {
 	}
 }
 
+// Defines values for PoCKind.
+const (
+	PoCKindDiplomatic PoCKind = "diplomatic"
+	PoCKindTechnical  PoCKind = "technical"
+)
+
+// Valid indicates whether the value is a known member of the PoCKind enum.
+func (e PoCKind) Valid() bool {
+	switch e {
+	case PoCKindDiplomatic:
+		return true
+	case PoCKindTechnical:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PoCCheckCountriesOutcome.
+const (
+	PoCCheckCountriesOutcomeAcknowledged PoCCheckCountriesOutcome = "acknowledged"
+	PoCCheckCountriesOutcomeMissed       PoCCheckCountriesOutcome = "missed"
+	PoCCheckCountriesOutcomeNoPoc        PoCCheckCountriesOutcome = "no_poc"
+	PoCCheckCountriesOutcomePending      PoCCheckCountriesOutcome = "pending"
+)
+
+// Valid indicates whether the value is a known member of the PoCCheckCountriesOutcome enum.
+func (e PoCCheckCountriesOutcome) Valid() bool {
+	switch e {
+	case PoCCheckCountriesOutcomeAcknowledged:
+		return true
+	case PoCCheckCountriesOutcomeMissed:
+		return true
+	case PoCCheckCountriesOutcomeNoPoc:
+		return true
+	case PoCCheckCountriesOutcomePending:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PoCCheckStatus.
+const (
+	PoCCheckStatusClosed PoCCheckStatus = "closed"
+	PoCCheckStatusOpen   PoCCheckStatus = "open"
+)
+
+// Valid indicates whether the value is a known member of the PoCCheckStatus enum.
+func (e PoCCheckStatus) Valid() bool {
+	switch e {
+	case PoCCheckStatusClosed:
+		return true
+	case PoCCheckStatusOpen:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PoCCheckContactKind.
+const (
+	PoCCheckContactKindDiplomatic PoCCheckContactKind = "diplomatic"
+	PoCCheckContactKindTechnical  PoCCheckContactKind = "technical"
+)
+
+// Valid indicates whether the value is a known member of the PoCCheckContactKind enum.
+func (e PoCCheckContactKind) Valid() bool {
+	switch e {
+	case PoCCheckContactKindDiplomatic:
+		return true
+	case PoCCheckContactKindTechnical:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PoCCheckContactMail.
+const (
+	Failed PoCCheckContactMail = "failed"
+	Queued PoCCheckContactMail = "queued"
+	Sent   PoCCheckContactMail = "sent"
+)
+
+// Valid indicates whether the value is a known member of the PoCCheckContactMail enum.
+func (e PoCCheckContactMail) Valid() bool {
+	switch e {
+	case Failed:
+		return true
+	case Queued:
+		return true
+	case Sent:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PoCInputKind.
+const (
+	PoCInputKindDiplomatic PoCInputKind = "diplomatic"
+	PoCInputKindTechnical  PoCInputKind = "technical"
+)
+
+// Valid indicates whether the value is a known member of the PoCInputKind enum.
+func (e PoCInputKind) Valid() bool {
+	switch e {
+	case PoCInputKindDiplomatic:
+		return true
+	case PoCInputKindTechnical:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PoCPatchKind.
+const (
+	PoCPatchKindDiplomatic PoCPatchKind = "diplomatic"
+	PoCPatchKindTechnical  PoCPatchKind = "technical"
+)
+
+// Valid indicates whether the value is a known member of the PoCPatchKind enum.
+func (e PoCPatchKind) Valid() bool {
+	switch e {
+	case PoCPatchKindDiplomatic:
+		return true
+	case PoCPatchKindTechnical:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for Priority.
 const (
-	High   Priority = "high"
-	Low    Priority = "low"
-	Medium Priority = "medium"
+	PriorityHigh   Priority = "high"
+	PriorityLow    Priority = "low"
+	PriorityMedium Priority = "medium"
 )
 
 // Valid indicates whether the value is a known member of the Priority enum.
 func (e Priority) Valid() bool {
 	switch e {
-	case High:
+	case PriorityHigh:
 		return true
-	case Low:
+	case PriorityLow:
 		return true
-	case Medium:
+	case PriorityMedium:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PublicNeedStatus.
+const (
+	PublicNeedStatusFulfilled  PublicNeedStatus = "fulfilled"
+	PublicNeedStatusInProgress PublicNeedStatus = "in_progress"
+	PublicNeedStatusMatched    PublicNeedStatus = "matched"
+	PublicNeedStatusOpen       PublicNeedStatus = "open"
+)
+
+// Valid indicates whether the value is a known member of the PublicNeedStatus enum.
+func (e PublicNeedStatus) Valid() bool {
+	switch e {
+	case PublicNeedStatusFulfilled:
+		return true
+	case PublicNeedStatusInProgress:
+		return true
+	case PublicNeedStatusMatched:
+		return true
+	case PublicNeedStatusOpen:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PublicOfferStatus.
+const (
+	PublicOfferStatusClosed PublicOfferStatus = "closed"
+	PublicOfferStatusOpen   PublicOfferStatus = "open"
+)
+
+// Valid indicates whether the value is a known member of the PublicOfferStatus enum.
+func (e PublicOfferStatus) Valid() bool {
+	switch e {
+	case PublicOfferStatusClosed:
+		return true
+	case PublicOfferStatusOpen:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for QuestionnaireAreasGroup.
+const (
+	QuestionnaireAreasGroupCmm      QuestionnaireAreasGroup = "cmm"
+	QuestionnaireAreasGroupUnSurvey QuestionnaireAreasGroup = "un_survey"
+)
+
+// Valid indicates whether the value is a known member of the QuestionnaireAreasGroup enum.
+func (e QuestionnaireAreasGroup) Valid() bool {
+	switch e {
+	case QuestionnaireAreasGroupCmm:
+		return true
+	case QuestionnaireAreasGroupUnSurvey:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for QuestionnaireAreasQuestionsScale.
+const (
+	QuestionnaireAreasQuestionsScaleCmmStage     QuestionnaireAreasQuestionsScale = "cmm_stage"
+	QuestionnaireAreasQuestionsScaleSim3         QuestionnaireAreasQuestionsScale = "sim3"
+	QuestionnaireAreasQuestionsScaleYesPartialNo QuestionnaireAreasQuestionsScale = "yes_partial_no"
+)
+
+// Valid indicates whether the value is a known member of the QuestionnaireAreasQuestionsScale enum.
+func (e QuestionnaireAreasQuestionsScale) Valid() bool {
+	switch e {
+	case QuestionnaireAreasQuestionsScaleCmmStage:
+		return true
+	case QuestionnaireAreasQuestionsScaleSim3:
+		return true
+	case QuestionnaireAreasQuestionsScaleYesPartialNo:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for QuestionnaireScalesCode.
+const (
+	QuestionnaireScalesCodeCmmStage     QuestionnaireScalesCode = "cmm_stage"
+	QuestionnaireScalesCodeSim3         QuestionnaireScalesCode = "sim3"
+	QuestionnaireScalesCodeYesPartialNo QuestionnaireScalesCode = "yes_partial_no"
+)
+
+// Valid indicates whether the value is a known member of the QuestionnaireScalesCode enum.
+func (e QuestionnaireScalesCode) Valid() bool {
+	switch e {
+	case QuestionnaireScalesCodeCmmStage:
+		return true
+	case QuestionnaireScalesCodeSim3:
+		return true
+	case QuestionnaireScalesCodeYesPartialNo:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ReadinessHistoryItemsSource.
+const (
+	ReadinessHistoryItemsSourceAssessment ReadinessHistoryItemsSource = "assessment"
+	ReadinessHistoryItemsSourceDeclared   ReadinessHistoryItemsSource = "declared"
+	ReadinessHistoryItemsSourceDerived    ReadinessHistoryItemsSource = "derived"
+)
+
+// Valid indicates whether the value is a known member of the ReadinessHistoryItemsSource enum.
+func (e ReadinessHistoryItemsSource) Valid() bool {
+	switch e {
+	case ReadinessHistoryItemsSourceAssessment:
+		return true
+	case ReadinessHistoryItemsSourceDeclared:
+		return true
+	case ReadinessHistoryItemsSourceDerived:
 		return true
 	default:
 		return false
@@ -766,6 +1273,36 @@ func (e ResultType) Valid() bool {
 	case Outcome:
 		return true
 	case Output:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SourceKind.
+const (
+	SourceKindCertWebsite   SourceKind = "cert_website"
+	SourceKindCybercrimeLaw SourceKind = "cybercrime_law"
+	SourceKindLegalPosition SourceKind = "legal_position"
+	SourceKindOther         SourceKind = "other"
+	SourceKindPocNomination SourceKind = "poc_nomination"
+	SourceKindStrategy      SourceKind = "strategy"
+)
+
+// Valid indicates whether the value is a known member of the SourceKind enum.
+func (e SourceKind) Valid() bool {
+	switch e {
+	case SourceKindCertWebsite:
+		return true
+	case SourceKindCybercrimeLaw:
+		return true
+	case SourceKindLegalPosition:
+		return true
+	case SourceKindOther:
+		return true
+	case SourceKindPocNomination:
+		return true
+	case SourceKindStrategy:
 		return true
 	default:
 		return false
@@ -919,6 +1456,42 @@ func (e Visibility) Valid() bool {
 	}
 }
 
+// Defines values for NeedChangeProposalReason.
+const (
+	NeedChangeProposalReasonAssessmentGap   NeedChangeProposalReason = "assessment_gap"
+	NeedChangeProposalReasonMissedPocChecks NeedChangeProposalReason = "missed_poc_checks"
+)
+
+// Valid indicates whether the value is a known member of the NeedChangeProposalReason enum.
+func (e NeedChangeProposalReason) Valid() bool {
+	switch e {
+	case NeedChangeProposalReasonAssessmentGap:
+		return true
+	case NeedChangeProposalReasonMissedPocChecks:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for NeedChangeProposalSource.
+const (
+	NeedChangeProposalSourcePocChecks      NeedChangeProposalSource = "poc_checks"
+	NeedChangeProposalSourceSelfAssessment NeedChangeProposalSource = "self_assessment"
+)
+
+// Valid indicates whether the value is a known member of the NeedChangeProposalSource enum.
+func (e NeedChangeProposalSource) Valid() bool {
+	switch e {
+	case NeedChangeProposalSourcePocChecks:
+		return true
+	case NeedChangeProposalSourceSelfAssessment:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ImportNeedsParamsStatus.
 const (
 	ImportNeedsParamsStatusDraft     ImportNeedsParamsStatus = "draft"
@@ -976,6 +1549,42 @@ func (e ListNeedsParamsSort) Valid() bool {
 	}
 }
 
+// Defines values for WithdrawNeed200JSONResponseBodyProposalReason.
+const (
+	WithdrawNeed200JSONResponseBodyProposalReasonAssessmentGap   WithdrawNeed200JSONResponseBodyProposalReason = "assessment_gap"
+	WithdrawNeed200JSONResponseBodyProposalReasonMissedPocChecks WithdrawNeed200JSONResponseBodyProposalReason = "missed_poc_checks"
+)
+
+// Valid indicates whether the value is a known member of the WithdrawNeed200JSONResponseBodyProposalReason enum.
+func (e WithdrawNeed200JSONResponseBodyProposalReason) Valid() bool {
+	switch e {
+	case WithdrawNeed200JSONResponseBodyProposalReasonAssessmentGap:
+		return true
+	case WithdrawNeed200JSONResponseBodyProposalReasonMissedPocChecks:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WithdrawNeed200JSONResponseBodyProposalSource.
+const (
+	WithdrawNeed200JSONResponseBodyProposalSourcePocChecks      WithdrawNeed200JSONResponseBodyProposalSource = "poc_checks"
+	WithdrawNeed200JSONResponseBodyProposalSourceSelfAssessment WithdrawNeed200JSONResponseBodyProposalSource = "self_assessment"
+)
+
+// Valid indicates whether the value is a known member of the WithdrawNeed200JSONResponseBodyProposalSource enum.
+func (e WithdrawNeed200JSONResponseBodyProposalSource) Valid() bool {
+	switch e {
+	case WithdrawNeed200JSONResponseBodyProposalSourcePocChecks:
+		return true
+	case WithdrawNeed200JSONResponseBodyProposalSourceSelfAssessment:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ReadNotification200JSONResponseBodyRead.
 const (
 	True ReadNotification200JSONResponseBodyRead = true
@@ -985,6 +1594,24 @@ const (
 func (e ReadNotification200JSONResponseBodyRead) Valid() bool {
 	switch e {
 	case True:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PublicNeedsParamsSort.
+const (
+	PublicNeedsParamsSortNewest   PublicNeedsParamsSort = "newest"
+	PublicNeedsParamsSortPriority PublicNeedsParamsSort = "priority"
+)
+
+// Valid indicates whether the value is a known member of the PublicNeedsParamsSort enum.
+func (e PublicNeedsParamsSort) Valid() bool {
+	switch e {
+	case PublicNeedsParamsSortNewest:
+		return true
+	case PublicNeedsParamsSortPriority:
 		return true
 	default:
 		return false
@@ -1051,8 +1678,130 @@ func (e FundingReport200JSONResponseBodyGroupBy) Valid() bool {
 	}
 }
 
+// Defines values for OpenDataCSVParamsGroupBy.
+const (
+	OpenDataCSVParamsGroupByCapability OpenDataCSVParamsGroupBy = "capability"
+	OpenDataCSVParamsGroupByCountry    OpenDataCSVParamsGroupBy = "country"
+	OpenDataCSVParamsGroupByTheme      OpenDataCSVParamsGroupBy = "theme"
+)
+
+// Valid indicates whether the value is a known member of the OpenDataCSVParamsGroupBy enum.
+func (e OpenDataCSVParamsGroupBy) Valid() bool {
+	switch e {
+	case OpenDataCSVParamsGroupByCapability:
+		return true
+	case OpenDataCSVParamsGroupByCountry:
+		return true
+	case OpenDataCSVParamsGroupByTheme:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for OpenDataCSVParamsDataset.
+const (
+	OpenDataCSVParamsDatasetFunding  OpenDataCSVParamsDataset = "funding"
+	OpenDataCSVParamsDatasetNeeds    OpenDataCSVParamsDataset = "needs"
+	OpenDataCSVParamsDatasetOffers   OpenDataCSVParamsDataset = "offers"
+	OpenDataCSVParamsDatasetProjects OpenDataCSVParamsDataset = "projects"
+)
+
+// Valid indicates whether the value is a known member of the OpenDataCSVParamsDataset enum.
+func (e OpenDataCSVParamsDataset) Valid() bool {
+	switch e {
+	case OpenDataCSVParamsDatasetFunding:
+		return true
+	case OpenDataCSVParamsDatasetNeeds:
+		return true
+	case OpenDataCSVParamsDatasetOffers:
+		return true
+	case OpenDataCSVParamsDatasetProjects:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for OpenDataJSONParamsGroupBy.
+const (
+	OpenDataJSONParamsGroupByCapability OpenDataJSONParamsGroupBy = "capability"
+	OpenDataJSONParamsGroupByCountry    OpenDataJSONParamsGroupBy = "country"
+	OpenDataJSONParamsGroupByTheme      OpenDataJSONParamsGroupBy = "theme"
+)
+
+// Valid indicates whether the value is a known member of the OpenDataJSONParamsGroupBy enum.
+func (e OpenDataJSONParamsGroupBy) Valid() bool {
+	switch e {
+	case OpenDataJSONParamsGroupByCapability:
+		return true
+	case OpenDataJSONParamsGroupByCountry:
+		return true
+	case OpenDataJSONParamsGroupByTheme:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for OpenDataJSONParamsDataset.
+const (
+	OpenDataJSONParamsDatasetFunding  OpenDataJSONParamsDataset = "funding"
+	OpenDataJSONParamsDatasetNeeds    OpenDataJSONParamsDataset = "needs"
+	OpenDataJSONParamsDatasetOffers   OpenDataJSONParamsDataset = "offers"
+	OpenDataJSONParamsDatasetProjects OpenDataJSONParamsDataset = "projects"
+)
+
+// Valid indicates whether the value is a known member of the OpenDataJSONParamsDataset enum.
+func (e OpenDataJSONParamsDataset) Valid() bool {
+	switch e {
+	case OpenDataJSONParamsDatasetFunding:
+		return true
+	case OpenDataJSONParamsDatasetNeeds:
+		return true
+	case OpenDataJSONParamsDatasetOffers:
+		return true
+	case OpenDataJSONParamsDatasetProjects:
+		return true
+	default:
+		return false
+	}
+}
+
+// Acknowledgement defines model for Acknowledgement.
+type Acknowledgement struct {
+	AcknowledgedAt  *time.Time            `json:"acknowledged_at,omitempty"`
+	CheckId         *string               `json:"check_id,omitempty"`
+	Country         *string               `json:"country,omitempty"`
+	ExpiresAt       *time.Time            `json:"expires_at,omitempty"`
+	Kind            *AcknowledgementKind  `json:"kind,omitempty"`
+	ResponseSeconds *int                  `json:"response_seconds,omitempty"`
+	SentAt          *time.Time            `json:"sent_at,omitempty"`
+	State           *AcknowledgementState `json:"state,omitempty"`
+}
+
+// AcknowledgementKind defines model for Acknowledgement.Kind.
+type AcknowledgementKind string
+
+// AcknowledgementState defines model for Acknowledgement.State.
+type AcknowledgementState string
+
 // ActivityStatus IATI activity status: 1 pipeline, 2 implementation, 3 finalisation, 4 closed, 5 cancelled, 6 suspended.
 type ActivityStatus int
+
+// AreaResult defines model for AreaResult.
+type AreaResult struct {
+	Answered  int             `json:"answered"`
+	Area      string          `json:"area"`
+	Group     AreaResultGroup `json:"group"`
+	Questions int             `json:"questions"`
+
+	// Score Mean of the answered questions' scores (0 lowest answer, 1 highest).
+	Score float32 `json:"score"`
+}
+
+// AreaResultGroup defines model for AreaResult.Group.
+type AreaResultGroup string
 
 // Arg One argument. `kind` says how to read `value`: `text` (free text, as written), `code` (a literal code
 // or a list of them), `int` (a whole number), `number` (a decimal), `share` (a fraction of 1, shown as a
@@ -1102,6 +1851,125 @@ type Arg_Value struct {
 //
 // Example: {"capability":{"kind":"capability","value":"cert_setup"}}
 type Args map[string]Arg
+
+// Assessment defines model for Assessment.
+type Assessment struct {
+	Answers []struct {
+		Comment  *string `json:"comment,omitempty"`
+		Question string  `json:"question"`
+		Value    *int    `json:"value"`
+	} `json:"answers"`
+	Areas []AreaResult `json:"areas"`
+
+	// Baselines The maturity baseline per capability the answers touch (the latest assessment's are the country's).
+	Baselines []struct {
+		// After The capability whose gap must be closed first (no proposal of its own).
+		After *string `json:"after,omitempty"`
+
+		// Capability A capability of the catalogue; each belongs to one theme (GET /api/v1/catalogue): policy_strategy:
+		// national_strategy; incident_management: cert_setup, cert_maturity, ciip, cyber_exercises; cybercrime:
+		// cybercrime_legislation, digital_forensics, law_enforcement_training; culture_skills: awareness,
+		// workforce_education; standards: standards_adoption; diplomacy_norms: legal_position,
+		// norms_implementation, cbm_implementation, poc_readiness.
+		Capability Capability                   `json:"capability"`
+		Current    int                          `json:"current"`
+		Framework  AssessmentBaselinesFramework `json:"framework"`
+		Gap        bool                         `json:"gap"`
+		Priority   string                       `json:"priority"`
+		Questions  []string                     `json:"questions"`
+		Target     int                          `json:"target"`
+	} `json:"baselines"`
+
+	// Changes What changed since the previous assessment (absent for the first).
+	Changes *struct {
+		Answers []struct {
+			Area     string `json:"area"`
+			From     *int   `json:"from"`
+			Question string `json:"question"`
+			To       *int   `json:"to"`
+		} `json:"answers"`
+		Areas []struct {
+			Area  string  `json:"area"`
+			Delta float32 `json:"delta"`
+			From  float32 `json:"from"`
+			To    float32 `json:"to"`
+		} `json:"areas"`
+		Previous string `json:"previous"`
+	} `json:"changes,omitempty"`
+	Country  string `json:"country"`
+	Id       string `json:"id"`
+	Language string `json:"language"`
+	Latest   bool   `json:"latest"`
+
+	// OrganizationId The government organization that answered; proposed needs are its drafts.
+	OrganizationId string `json:"organization_id"`
+	Proposals      []struct {
+		// Capability A capability of the catalogue; each belongs to one theme (GET /api/v1/catalogue): policy_strategy:
+		// national_strategy; incident_management: cert_setup, cert_maturity, ciip, cyber_exercises; cybercrime:
+		// cybercrime_legislation, digital_forensics, law_enforcement_training; culture_skills: awareness,
+		// workforce_education; standards: standards_adoption; diplomacy_norms: legal_position,
+		// norms_implementation, cbm_implementation, poc_readiness.
+		Capability Capability `json:"capability"`
+		Editable   bool       `json:"editable"`
+
+		// NeedId Only when the caller may see the need.
+		NeedId *string `json:"need_id,omitempty"`
+
+		// Proposed true: this assessment created the need; false: a live need of the organization already covers it.
+		Proposed bool `json:"proposed"`
+
+		// Status draft → submitted → open → matched → in_progress → fulfilled; withdrawn from any state before in_progress.
+		Status *NeedStatus `json:"status,omitempty"`
+		Title  *string     `json:"title,omitempty"`
+	} `json:"proposals"`
+	Questionnaire string `json:"questionnaire"`
+
+	// ReadinessChanges The readiness facts the submission changed (in the answer to POST only).
+	ReadinessChanges *[]ReadinessFactChange `json:"readiness_changes,omitempty"`
+	SubmittedAt      time.Time              `json:"submitted_at"`
+	SubmittedBy      string                 `json:"submitted_by"`
+	SupersededBy     *string                `json:"superseded_by,omitempty"`
+	Supersedes       *string                `json:"supersedes,omitempty"`
+}
+
+// AssessmentBaselinesFramework defines model for Assessment.Baselines.Framework.
+type AssessmentBaselinesFramework string
+
+// AssessmentInput defines model for AssessmentInput.
+type AssessmentInput struct {
+	// Answers Example: {"cert_exists":0,"cmm_strategy":3,"strategy_adopted":2}
+	Answers  *map[string]*int   `json:"answers,omitempty"`
+	Comments *map[string]string `json:"comments,omitempty"`
+
+	// Language Default: the request's language.
+	Language *AssessmentInputLanguage `json:"language,omitempty"`
+
+	// OrganizationId Required from a coordinator; a ministry answers for its own.
+	OrganizationId *string `json:"organization_id,omitempty"`
+
+	// Questionnaire The version answered; empty or absent means the current one.
+	Questionnaire *string `json:"questionnaire,omitempty"`
+
+	// Supersedes The latest assessment the answers were based on ("" for none); stale is 409.
+	Supersedes *string `json:"supersedes,omitempty"`
+}
+
+// AssessmentInputLanguage Default: the request's language.
+type AssessmentInputLanguage string
+
+// AssessmentSummary defines model for AssessmentSummary.
+type AssessmentSummary struct {
+	Areas          []AreaResult `json:"areas"`
+	Gaps           []Capability `json:"gaps"`
+	Id             string       `json:"id"`
+	Latest         bool         `json:"latest"`
+	OrganizationId string       `json:"organization_id"`
+	Questionnaire  string       `json:"questionnaire"`
+	SubmittedAt    time.Time    `json:"submitted_at"`
+	SubmittedBy    string       `json:"submitted_by"`
+	SupersededBy   *string      `json:"superseded_by,omitempty"`
+	Supersedes     *string      `json:"supersedes,omitempty"`
+}
 
 // AuditEntry defines model for AuditEntry.
 type AuditEntry struct {
@@ -1259,7 +2127,10 @@ type Country struct {
 	Name string `json:"name"`
 
 	// OpenNeeds Open needs the caller may see.
-	OpenNeeds int       `json:"open_needs"`
+	OpenNeeds int `json:"open_needs"`
+
+	// Readiness The PoC fields are derived (from the state's Points of Contact and the communication checks) and cannot be
+	// set through PATCH; the others are declared by the state's ministries.
 	Readiness Readiness `json:"readiness"`
 
 	// ReadinessUpdatedAt Absent until the readiness is first set.
@@ -1276,6 +2147,9 @@ type Country struct {
 	// Example: 002
 	RegionCode string `json:"region_code"`
 
+	// Sources The country's documents and links (GET of one country only; absent from lists). Public information.
+	Sources *[]CountrySource `json:"sources,omitempty"`
+
 	// SubRegion Example: Sub-Saharan Africa
 	SubRegion string `json:"sub_region"`
 
@@ -1285,10 +2159,48 @@ type Country struct {
 	UnObserver    bool   `json:"un_observer"`
 }
 
+// CountryCheck defines model for CountryCheck.
+type CountryCheck struct {
+	AcknowledgedAt *time.Time           `json:"acknowledged_at,omitempty"`
+	CheckId        *string              `json:"check_id,omitempty"`
+	Outcome        *CountryCheckOutcome `json:"outcome,omitempty"`
+
+	// Pocs Only for those who may read the state's contacts.
+	Pocs            *[]PoCCheckContact `json:"pocs,omitempty"`
+	ResponseSeconds *int               `json:"response_seconds,omitempty"`
+	SentAt          *time.Time         `json:"sent_at,omitempty"`
+}
+
+// CountryCheckOutcome defines model for CountryCheck.Outcome.
+type CountryCheckOutcome string
+
 // CountryCode An ISO 3166-1 alpha-2 country code (upper-cased on input).
 //
 // Example: SN
 type CountryCode = string
+
+// CountrySource defines model for CountrySource.
+type CountrySource struct {
+	AddedAt time.Time `json:"added_at"`
+	AddedBy string    `json:"added_by"`
+
+	// Date The document's date; absent when it has none.
+	Date *openapi_types.Date `json:"date,omitempty"`
+	Id   string              `json:"id"`
+	Kind SourceKind          `json:"kind"`
+
+	// Language ISO 639-1
+	//
+	// Example: fr
+	Language  string    `json:"language"`
+	Title     string    `json:"title"`
+	UpdatedAt time.Time `json:"updated_at"`
+	UpdatedBy *string   `json:"updated_by,omitempty"`
+
+	// Url An absolute http or https URL.
+	Url     string `json:"url"`
+	Version int64  `json:"version"`
+}
 
 // Description Trimmed; may contain line breaks and tabs.
 type Description = string
@@ -1398,6 +2310,104 @@ type EngagementMessageSide string
 // EngagementStatus proposed → agreed (accepted) or declined (by the other side), or withdrawn (by the proposer, or because its need or offer ended); agreed → cancelled (either side or a coordinator, or because its need was withdrawn) before a project starts; accepting is the short step of an accept in progress.
 type EngagementStatus string
 
+// ExternalActivity An activity published to IATI and imported into capmatch.
+type ExternalActivity struct {
+	// Active On a country's list only.
+	Active       *bool               `json:"active,omitempty"`
+	ActualEnd    *openapi_types.Date `json:"actual_end,omitempty"`
+	ActualStart  *openapi_types.Date `json:"actual_start,omitempty"`
+	Budgets      *[]ExternalMoney    `json:"budgets,omitempty"`
+	Capabilities *[]struct {
+		Capability *string                                 `json:"capability,omitempty"`
+		Confidence *ExternalActivityCapabilitiesConfidence `json:"confidence,omitempty"`
+
+		// Evidence Example: ["title:csirt","sector:1:22040"]
+		Evidence *[]string `json:"evidence,omitempty"`
+	} `json:"capabilities,omitempty"`
+	Countries *[]struct {
+		Code       *string  `json:"code,omitempty"`
+		Percentage *float32 `json:"percentage,omitempty"`
+	} `json:"countries,omitempty"`
+	DefaultCurrency *string      `json:"default_currency,omitempty"`
+	Description     *string      `json:"description,omitempty"`
+	Descriptions    *[]Narrative `json:"descriptions,omitempty"`
+	IatiIdentifier  *string      `json:"iati_identifier,omitempty"`
+	IatiVersion     *string      `json:"iati_version,omitempty"`
+
+	// Id capmatch's id, derived from the iati-identifier
+	Id                       *string    `json:"id,omitempty"`
+	ImportedAt               *time.Time `json:"imported_at,omitempty"`
+	ImportedByOrganizationId *string    `json:"imported_by_organization_id,omitempty"`
+	LastUpdated              *string    `json:"last_updated,omitempty"`
+
+	// Match On a country's list only.
+	Match             *ExternalActivityMatch `json:"match,omitempty"`
+	ParticipatingOrgs *[]ExternalOrg         `json:"participating_orgs,omitempty"`
+	PlannedEnd        *openapi_types.Date    `json:"planned_end,omitempty"`
+	PlannedStart      *openapi_types.Date    `json:"planned_start,omitempty"`
+	Regions           *[]struct {
+		Code       *string  `json:"code,omitempty"`
+		M49        *string  `json:"m49,omitempty"`
+		Percentage *float32 `json:"percentage,omitempty"`
+		Vocabulary *string  `json:"vocabulary,omitempty"`
+	} `json:"regions,omitempty"`
+	ReportingOrg *ExternalOrg `json:"reporting_org,omitempty"`
+	Sectors      *[]struct {
+		Code       *string  `json:"code,omitempty"`
+		Percentage *float32 `json:"percentage,omitempty"`
+		Vocabulary *string  `json:"vocabulary,omitempty"`
+	} `json:"sectors,omitempty"`
+
+	// Status IATI activity status (0 when the file gives none).
+	Status *int `json:"status,omitempty"`
+
+	// Title The title in English, else French, else Spanish, else the first.
+	Title  *string      `json:"title,omitempty"`
+	Titles *[]Narrative `json:"titles,omitempty"`
+	Totals *struct {
+		BudgetUsd             *int64    `json:"budget_usd,omitempty"`
+		CommittedUsd          *int64    `json:"committed_usd,omitempty"`
+		DisbursedUsd          *int64    `json:"disbursed_usd,omitempty"`
+		Transactions          *int      `json:"transactions,omitempty"`
+		UnconvertedCurrencies *[]string `json:"unconverted_currencies,omitempty"`
+	} `json:"totals,omitempty"`
+	Transactions *[]ExternalMoney `json:"transactions,omitempty"`
+}
+
+// ExternalActivityCapabilitiesConfidence defines model for ExternalActivity.Capabilities.Confidence.
+type ExternalActivityCapabilitiesConfidence string
+
+// ExternalActivityMatch On a country's list only.
+type ExternalActivityMatch string
+
+// ExternalMoney defines model for ExternalMoney.
+type ExternalMoney struct {
+	Currency    *string             `json:"currency,omitempty"`
+	Date        *openapi_types.Date `json:"date,omitempty"`
+	PeriodEnd   *openapi_types.Date `json:"period_end,omitempty"`
+	PeriodStart *openapi_types.Date `json:"period_start,omitempty"`
+	Status      *string             `json:"status,omitempty"`
+
+	// Type IATI BudgetType or TransactionType code.
+	Type *string `json:"type,omitempty"`
+
+	// Usd In whole US dollars, for amounts published in USD only.
+	Usd *int64 `json:"usd,omitempty"`
+
+	// Value The amount as published, in its currency.
+	Value     *string             `json:"value,omitempty"`
+	ValueDate *openapi_types.Date `json:"value_date,omitempty"`
+}
+
+// ExternalOrg defines model for ExternalOrg.
+type ExternalOrg struct {
+	Name              *string `json:"name,omitempty"`
+	Ref               *string `json:"ref,omitempty"`
+	Role              *string `json:"role,omitempty"`
+	SecondaryReporter *bool   `json:"secondary_reporter,omitempty"`
+	Type              *string `json:"type,omitempty"`
+}
+
 // Factor defines model for Factor.
 type Factor struct {
 	// Args A coded message's arguments by name (absent when it has none), each with its kind, so that a client can write
@@ -1416,7 +2426,8 @@ type Factor struct {
 	// maturity.unstated, maturity.gap and maturity.gap_stage0 (framework, current, target, gap, count,
 	// provided); focus.all, focus.some (reach, total); priority.stated (priority), priority.unstated;
 	// duplication.none and duplication.hidden (capability, country), duplication.some (count, capability,
-	// country).
+	// country), duplication.external (capability, country, count, confidence: activities others
+	// publish to IATI, imported, may deliver it).
 	//
 	//
 	// Example: capability.exact
@@ -1443,7 +2454,8 @@ type Factor struct {
 // maturity.unstated, maturity.gap and maturity.gap_stage0 (framework, current, target, gap, count,
 // provided); focus.all, focus.some (reach, total); priority.stated (priority), priority.unstated;
 // duplication.none and duplication.hidden (capability, country), duplication.some (count, capability,
-// country).
+// country), duplication.external (capability, country, count, confidence: activities others
+// publish to IATI, imported, may deliver it).
 //
 // Example: capability.exact
 type FactorCode string
@@ -1521,6 +2533,45 @@ type FundingRow struct {
 	Requested int64 `json:"requested"`
 }
 
+// IATIImportSummary defines model for IATIImportSummary.
+type IATIImportSummary struct {
+	ActivitiesRead *int    `json:"activities_read,omitempty"`
+	BatchId        *string `json:"batch_id,omitempty"`
+	Created        *int    `json:"created,omitempty"`
+	IatiVersion    *string `json:"iati_version,omitempty"`
+	Imported       *int    `json:"imported,omitempty"`
+	Items          *[]struct {
+		Args           *map[string]string        `json:"args,omitempty"`
+		Capabilities   *[]map[string]interface{} `json:"capabilities,omitempty"`
+		Code           *string                   `json:"code,omitempty"`
+		Countries      *[]string                 `json:"countries,omitempty"`
+		IatiIdentifier *string                   `json:"iati_identifier,omitempty"`
+		Id             *string                   `json:"id,omitempty"`
+		Index          *int                      `json:"index,omitempty"`
+		Notes          *[]struct {
+			Args *map[string]interface{} `json:"args,omitempty"`
+			Code *string                 `json:"code,omitempty"`
+		} `json:"notes,omitempty"`
+		Outcome *IATIImportSummaryItemsOutcome `json:"outcome,omitempty"`
+		Regions *[]string                      `json:"regions,omitempty"`
+	} `json:"items,omitempty"`
+	ItemsOmitted *int `json:"items_omitted,omitempty"`
+	Mapped       *struct {
+		Capabilities          *map[string]int `json:"capabilities,omitempty"`
+		Confidence            *map[string]int `json:"confidence,omitempty"`
+		Countries             *map[string]int `json:"countries,omitempty"`
+		Regions               *map[string]int `json:"regions,omitempty"`
+		UnconvertedCurrencies *map[string]int `json:"unconverted_currencies,omitempty"`
+	} `json:"mapped,omitempty"`
+	Notes           *map[string]int `json:"notes,omitempty"`
+	Skipped         *int            `json:"skipped,omitempty"`
+	SkippedByReason *map[string]int `json:"skipped_by_reason,omitempty"`
+	Updated         *int            `json:"updated,omitempty"`
+}
+
+// IATIImportSummaryItemsOutcome defines model for IATIImportSummary.Items.Outcome.
+type IATIImportSummaryItemsOutcome string
+
 // ImportResult defines model for ImportResult.
 type ImportResult struct {
 	// BatchId The id of the import batch.
@@ -1543,6 +2594,14 @@ type ImportResultStatus string
 //
 // Example: fr
 type LanguageCode = string
+
+// Licence defines model for Licence.
+type Licence struct {
+	// Id Example: CC-BY-4.0
+	Id   *string `json:"id,omitempty"`
+	Name *string `json:"name,omitempty"`
+	Url  *string `json:"url,omitempty"`
+}
 
 // Match defines model for Match.
 type Match struct {
@@ -1569,6 +2628,12 @@ type MaturityFramework string
 
 // Modality defines model for Modality.
 type Modality string
+
+// Narrative defines model for Narrative.
+type Narrative struct {
+	Lang *string `json:"lang,omitempty"`
+	Text *string `json:"text,omitempty"`
+}
 
 // Need A stored need.
 type Need struct {
@@ -1603,9 +2668,24 @@ type Need struct {
 	OrganizationId string `json:"organization_id"`
 
 	// OrganizationName The name of that organization ("" if it no longer exists).
-	OrganizationName *string            `json:"organization_name,omitempty"`
-	Priority         Priority           `json:"priority"`
-	StartBy          openapi_types.Date `json:"start_by"`
+	OrganizationName *string  `json:"organization_name,omitempty"`
+	Priority         Priority `json:"priority"`
+
+	// Proposal Set on a draft capmatch proposed (never submitted by itself); the ministry reviews, edits and submits it.
+	// `source` says what proposed it: `poc_checks` (the state missed communication checks; `refs` are the
+	// checks) or `self_assessment` (a gap of the self-assessment `assessment_id`). A self-assessment's proposal
+	// is shown only to readers who may read the country's assessments (its ministries and coordinators).
+	Proposal *struct {
+		// AssessmentId The self-assessment that proposed it (source self_assessment).
+		AssessmentId *string            `json:"assessment_id,omitempty"`
+		ProposedAt   time.Time          `json:"proposed_at"`
+		Reason       NeedProposalReason `json:"reason"`
+
+		// Refs The missed checks, oldest first.
+		Refs   *[]string          `json:"refs,omitempty"`
+		Source NeedProposalSource `json:"source"`
+	} `json:"proposal,omitempty"`
+	StartBy openapi_types.Date `json:"start_by"`
 
 	// Status draft → submitted → open → matched → in_progress → fulfilled; withdrawn from any state before in_progress.
 	Status NeedStatus `json:"status"`
@@ -1624,6 +2704,12 @@ type Need struct {
 	// Visibility public: anyone signed in, and the web pages' anonymous visitors once a coordinator has approved the need; donors: donors, coordinators and the owner; restricted: coordinators and the owner only.
 	Visibility Visibility `json:"visibility"`
 }
+
+// NeedProposalReason defines model for Need.Proposal.Reason.
+type NeedProposalReason string
+
+// NeedProposalSource defines model for Need.Proposal.Source.
+type NeedProposalSource string
 
 // NeedImportRow One row of POST /api/v1/import/needs; the fields of NeedInput with organization_id required.
 type NeedImportRow struct {
@@ -1789,7 +2875,9 @@ type NeedStatus string
 // Notification One notification; also the body of a webhook delivery.
 type Notification struct {
 	// Args What the text is written from: need and offer (text: titles), reason (text, when one was given), country,
-	// capability, score (number), by kind. Absent on notifications stored before they carried arguments.
+	// capability, score (number), by kind; poc_check: check_id, country, poc_id, kind, expires_at (the
+	// acknowledgement link is in the e-mail and on the web notifications page, never here); need_proposed:
+	// country, missed. Absent on notifications stored before they carried arguments.
 	//
 	//
 	// Example: {"need":{"kind":"text","value":"Establish a national CSIRT"},"offer":{"kind":"text","value":"Francophone CSIRT programme"}}
@@ -1819,7 +2907,9 @@ type NotificationObjectType string
 type NotificationFeed struct {
 	Items []struct {
 		// Args What the text is written from: need and offer (text: titles), reason (text, when one was given), country,
-		// capability, score (number), by kind. Absent on notifications stored before they carried arguments.
+		// capability, score (number), by kind; poc_check: check_id, country, poc_id, kind, expires_at (the
+		// acknowledgement link is in the e-mail and on the web notifications page, never here); need_proposed:
+		// country, missed. Absent on notifications stored before they carried arguments.
 		//
 		//
 		// Example: {"need":{"kind":"text","value":"Establish a national CSIRT"},"offer":{"kind":"text","value":"Francophone CSIRT programme"}}
@@ -2077,12 +3167,17 @@ type OrganizationInput struct {
 	// Country ISO 3166-1 alpha-2; required for government
 	Country *string `json:"country,omitempty"`
 
-	// IatiRef IATI organisation identifier, e.g. NL-1
+	// IatiRef IATI organisation identifier, e.g. XM-DAC-7 (no spaces and none of / & | ?)
 	IatiRef *string `json:"iati_ref,omitempty"`
 
-	// IatiType IATI organisation type code, e.g. 10
+	// IatiType IATI OrganisationType code, e.g. 10 (422 when not in the 2.03 code list)
 	IatiType *string `json:"iati_type,omitempty"`
 	Name     string  `json:"name"`
+
+	// PublishesToIati The organization publishes its own activities to IATI (needs `iati_ref`). The IATI export then
+	// reports the projects it funds with `secondary-reporter="1"`, so that aggregators do not count the
+	// money twice.
+	PublishesToIati *bool `json:"publishes_to_iati,omitempty"`
 
 	// Type government: a state's ministry or agency (its users are ministries); donor: a donor government, agency, foundation, company or GFCE partner; implementer: an organization that delivers projects; coordinator: the coordination desk.
 	Type OrganizationType `json:"type"`
@@ -2091,6 +3186,26 @@ type OrganizationInput struct {
 // OrganizationType government: a state's ministry or agency (its users are ministries); donor: a donor government, agency, foundation, company or GFCE partner; implementer: an organization that delivers projects; coordinator: the coordination desk.
 type OrganizationType string
 
+// Outbox defines model for Outbox.
+type Outbox struct {
+	Items []struct {
+		CreatedAt *time.Time `json:"created_at,omitempty"`
+		Id        *string    `json:"id,omitempty"`
+		Lang      *string    `json:"lang,omitempty"`
+
+		// Ref What it is about: "poc_check:<check id>:<poc id>".
+		Ref     *string `json:"ref,omitempty"`
+		Subject *string `json:"subject,omitempty"`
+		Text    *string `json:"text,omitempty"`
+		To      *string `json:"to,omitempty"`
+		ToName  *string `json:"to_name,omitempty"`
+	} `json:"items"`
+	Mode OutboxMode `json:"mode"`
+}
+
+// OutboxMode defines model for Outbox.Mode.
+type OutboxMode string
+
 // Overlap defines model for Overlap.
 type Overlap struct {
 	// Capability A capability of the catalogue; each belongs to one theme (GET /api/v1/catalogue): policy_strategy:
@@ -2098,21 +3213,43 @@ type Overlap struct {
 	// cybercrime_legislation, digital_forensics, law_enforcement_training; culture_skills: awareness,
 	// workforce_education; standards: standards_adoption; diplomacy_norms: legal_position,
 	// norms_implementation, cbm_implementation, poc_readiness.
-	Capability Capability         `json:"capability"`
-	Country    string             `json:"country"`
-	EndDate    openapi_types.Date `json:"end_date"`
-	Id         string             `json:"id"`
-	Kind       OverlapKind        `json:"kind"`
-	StartDate  openapi_types.Date `json:"start_date"`
+	Capability Capability `json:"capability"`
+	Country    string     `json:"country"`
 
-	// Title Projects only.
+	// EndDate A date; empty for an external activity that gives none (open-ended).
+	EndDate string `json:"end_date"`
+
+	// IatiIdentifier External activities only.
+	IatiIdentifier *string `json:"iati_identifier,omitempty"`
+	Id             string  `json:"id"`
+
+	// Kind external_activity: published to IATI by others and imported (POST /api/v1/import/iati).
+	Kind OverlapKind `json:"kind"`
+
+	// Publisher External activities only: the reporting organisation's ref.
+	Publisher *string `json:"publisher,omitempty"`
+
+	// Reason External activities only: why and how much it counts. `code` external_activity; `args.confidence` of its
+	// mapping to the capability (high, medium, low), `args.evidence` (codes such as title:csirt,
+	// sector:1:22040), `args.percentage` of the activity in the country; `weight` = 0.5 × the confidence's
+	// weight (high 1, medium 0.6, low 0.3), against 1 for a delivery on capmatch.
+	Reason *struct {
+		Args   *map[string]interface{} `json:"args,omitempty"`
+		Code   *string                 `json:"code,omitempty"`
+		Weight *float32                `json:"weight,omitempty"`
+	} `json:"reason,omitempty"`
+
+	// StartDate A date; empty for an external activity that gives none.
+	StartDate string `json:"start_date"`
+
+	// Title Projects and external activities.
 	Title *string `json:"title,omitempty"`
 }
 
-// OverlapKind defines model for Overlap.Kind.
+// OverlapKind external_activity: published to IATI by others and imported (POST /api/v1/import/iati).
 type OverlapKind string
 
-// OverlapPair defines model for OverlapPair.
+// OverlapPair A pair of overlapping deliveries; `b` may be an external activity (pairs of two external activities are not listed).
 type OverlapPair struct {
 	A Overlap `json:"a"`
 	B Overlap `json:"b"`
@@ -2133,16 +3270,166 @@ type Participant struct {
 // ParticipantRole IATI organisation role: 1 funding, 2 accountable, 3 extending, 4 implementing.
 type ParticipantRole int
 
+// PoC defines model for PoC.
+type PoC struct {
+	CreatedAt time.Time `json:"created_at"`
+	Email     string    `json:"email"`
+	Id        string    `json:"id"`
+	Kind      PoCKind   `json:"kind"`
+	Languages []string  `json:"languages"`
+
+	// Linked The entry's address is that of a ministry account of the state, which is then a nominated Point of Contact.
+	Linked       bool   `json:"linked"`
+	Name         string `json:"name"`
+	Organization string `json:"organization"`
+
+	// Phone E.164; empty when none.
+	Phone     string    `json:"phone"`
+	Role      string    `json:"role"`
+	UpdatedAt time.Time `json:"updated_at"`
+	Version   int64     `json:"version"`
+}
+
+// PoCKind defines model for PoC.Kind.
+type PoCKind string
+
+// PoCCheck defines model for PoCCheck.
+type PoCCheck struct {
+	ClosedAt *time.Time `json:"closed_at,omitempty"`
+
+	// Countries Per state (GET /poc-checks/{id}, POST; not in lists).
+	Countries *[]struct {
+		AcknowledgedAt *time.Time                `json:"acknowledged_at,omitempty"`
+		Iso            *string                   `json:"iso,omitempty"`
+		Name           *string                   `json:"name,omitempty"`
+		Outcome        *PoCCheckCountriesOutcome `json:"outcome,omitempty"`
+		Pocs           *[]PoCCheckContact        `json:"pocs,omitempty"`
+		ProposedNeedId *string                   `json:"proposed_need_id,omitempty"`
+
+		// ResponseSeconds From the check's start to the first acknowledgement.
+		ResponseSeconds *int `json:"response_seconds,omitempty"`
+	} `json:"countries,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+	CreatedBy string    `json:"created_by"`
+	ExpiresAt time.Time `json:"expires_at"`
+	Id        string    `json:"id"`
+	Region    *string   `json:"region,omitempty"`
+
+	// Scope The countries asked for (when no region was).
+	Scope   *[]string      `json:"scope,omitempty"`
+	Status  PoCCheckStatus `json:"status"`
+	Summary struct {
+		Acknowledged     *int `json:"acknowledged,omitempty"`
+		Countries        *int `json:"countries,omitempty"`
+		MailsFailed      *int `json:"mails_failed,omitempty"`
+		MailsSent        *int `json:"mails_sent,omitempty"`
+		Missed           *int `json:"missed,omitempty"`
+		NoPoc            *int `json:"no_poc,omitempty"`
+		Pending          *int `json:"pending,omitempty"`
+		Pocs             *int `json:"pocs,omitempty"`
+		PocsAcknowledged *int `json:"pocs_acknowledged,omitempty"`
+	} `json:"summary"`
+}
+
+// PoCCheckCountriesOutcome defines model for PoCCheck.Countries.Outcome.
+type PoCCheckCountriesOutcome string
+
+// PoCCheckStatus defines model for PoCCheck.Status.
+type PoCCheckStatus string
+
+// PoCCheckContact defines model for PoCCheckContact.
+type PoCCheckContact struct {
+	AcknowledgedAt *time.Time           `json:"acknowledged_at,omitempty"`
+	Kind           *PoCCheckContactKind `json:"kind,omitempty"`
+	Mail           *PoCCheckContactMail `json:"mail,omitempty"`
+	Name           *string              `json:"name,omitempty"`
+
+	// Notified An in-app notice was posted.
+	Notified        *bool   `json:"notified,omitempty"`
+	PocId           *string `json:"poc_id,omitempty"`
+	ResponseSeconds *int    `json:"response_seconds,omitempty"`
+
+	// Sent The e-mail went out (to the SMTP server, or the outbox).
+	Sent   *bool      `json:"sent,omitempty"`
+	SentAt *time.Time `json:"sent_at,omitempty"`
+}
+
+// PoCCheckContactKind defines model for PoCCheckContact.Kind.
+type PoCCheckContactKind string
+
+// PoCCheckContactMail defines model for PoCCheckContact.Mail.
+type PoCCheckContactMail string
+
+// PoCCheckInput Either countries or region.
+type PoCCheckInput struct {
+	// Countries Example: ["SN","FJ"]
+	Countries *[]string `json:"countries,omitempty"`
+
+	// Region UN M49 code; 001 is the world.
+	//
+	// Example: 002
+	Region *string `json:"region,omitempty"`
+}
+
+// PoCInput Example: {"email":"awa.ndiaye@cert.sn.example","kind":"technical","languages":["fr","en"],"name":"Awa Ndiaye","organization":"CSIRT-SN","phone":"+221 33 889 13 00","role":"Head of CSIRT-SN"}
+type PoCInput struct {
+	Email        openapi_types.Email `json:"email"`
+	Kind         PoCInputKind        `json:"kind"`
+	Languages    []string            `json:"languages"`
+	Name         string              `json:"name"`
+	Organization *string             `json:"organization,omitempty"`
+
+	// Phone E.164 (+ and country code); grouping characters are removed.
+	//
+	// Example: +221 33 889 13 00
+	Phone *string `json:"phone,omitempty"`
+	Role  *string `json:"role,omitempty"`
+}
+
+// PoCInputKind defines model for PoCInput.Kind.
+type PoCInputKind string
+
+// PoCList defines model for PoCList.
+type PoCList struct {
+	Iso   string `json:"iso"`
+	Items []PoC  `json:"items"`
+
+	// Version The directory entry's version (0 when nothing is stored).
+	Version int64 `json:"version"`
+}
+
+// PoCPatch Only the fields present change.
+type PoCPatch struct {
+	Email        *openapi_types.Email `json:"email,omitempty"`
+	Kind         *PoCPatchKind        `json:"kind,omitempty"`
+	Languages    *[]string            `json:"languages,omitempty"`
+	Name         *string              `json:"name,omitempty"`
+	Organization *string              `json:"organization,omitempty"`
+	Phone        *string              `json:"phone,omitempty"`
+	Role         *string              `json:"role,omitempty"`
+
+	// Version The version you read (the ETag); a stale one is 409.
+	Version *Version `json:"version,omitempty"`
+}
+
+// PoCPatchKind defines model for PoCPatch.Kind.
+type PoCPatchKind string
+
 // Priority defines model for Priority.
 type Priority string
 
 // Problem RFC 9457 problem details.
 type Problem struct {
-	Checks    *map[string]string `json:"checks,omitempty"`
-	Detail    *string            `json:"detail,omitempty"`
-	Errors    *[]FieldError      `json:"errors,omitempty"`
-	Instance  *string            `json:"instance,omitempty"`
-	RequestId *string            `json:"request_id,omitempty"`
+	// Args The code's arguments.
+	Args   *map[string]interface{} `json:"args,omitempty"`
+	Checks *map[string]string      `json:"checks,omitempty"`
+
+	// Code A stable code of what went wrong, when the error has one (e.g. not_iati, bad_date).
+	Code      *string       `json:"code,omitempty"`
+	Detail    *string       `json:"detail,omitempty"`
+	Errors    *[]FieldError `json:"errors,omitempty"`
+	Instance  *string       `json:"instance,omitempty"`
+	RequestId *string       `json:"request_id,omitempty"`
 
 	// Status Example: 422
 	Status int `json:"status"`
@@ -2323,7 +3610,164 @@ type ProjectView struct {
 	Warnings *[]string `json:"warnings,omitempty"`
 }
 
-// Readiness defines model for Readiness.
+// PublicCountry defines model for PublicCountry.
+type PublicCountry struct {
+	ActiveProjects *int                    `json:"active_projects,omitempty"`
+	Iso            *string                 `json:"iso,omitempty"`
+	Name           *string                 `json:"name,omitempty"`
+	OpenNeeds      *int                    `json:"open_needs,omitempty"`
+	Readiness      *map[string]interface{} `json:"readiness,omitempty"`
+	Region         *string                 `json:"region,omitempty"`
+	RegionCode     *string                 `json:"region_code,omitempty"`
+	RequestedUsd   *int64                  `json:"requested_usd,omitempty"`
+	SubRegion      *string                 `json:"sub_region,omitempty"`
+	SubRegionCode  *string                 `json:"sub_region_code,omitempty"`
+	UnMember       *bool                   `json:"un_member,omitempty"`
+}
+
+// PublicFunding defines model for PublicFunding.
+type PublicFunding struct {
+	CommittedUsd *int64  `json:"committed_usd,omitempty"`
+	DisbursedUsd *int64  `json:"disbursed_usd,omitempty"`
+	GapUsd       *int64  `json:"gap_usd,omitempty"`
+	Key          *string `json:"key,omitempty"`
+	Label        *string `json:"label,omitempty"`
+	RequestedUsd *int64  `json:"requested_usd,omitempty"`
+}
+
+// PublicNeed defines model for PublicNeed.
+type PublicNeed struct {
+	BudgetUsd      *int64    `json:"budget_usd,omitempty"`
+	Capability     *string   `json:"capability,omitempty"`
+	Country        *string   `json:"country,omitempty"`
+	Description    *string   `json:"description,omitempty"`
+	DurationMonths *int      `json:"duration_months,omitempty"`
+	Id             *string   `json:"id,omitempty"`
+	Languages      *[]string `json:"languages,omitempty"`
+
+	// Maturity A baseline and a target on a maturity scale, each within the framework's stage range; target ≥ current.
+	//
+	// Example: {"current":1,"framework":"sim3","target":3}
+	Maturity   *Maturity           `json:"maturity,omitempty"`
+	Modalities *[]string           `json:"modalities,omitempty"`
+	Priority   *string             `json:"priority,omitempty"`
+	StartBy    *openapi_types.Date `json:"start_by,omitempty"`
+	Status     *PublicNeedStatus   `json:"status,omitempty"`
+	Theme      *string             `json:"theme,omitempty"`
+	Title      *string             `json:"title,omitempty"`
+	UpdatedAt  *time.Time          `json:"updated_at,omitempty"`
+}
+
+// PublicNeedStatus defines model for PublicNeed.Status.
+type PublicNeedStatus string
+
+// PublicOffer defines model for PublicOffer.
+type PublicOffer struct {
+	AvailableFrom     *openapi_types.Date `json:"available_from,omitempty"`
+	AvailableUntil    *openapi_types.Date `json:"available_until,omitempty"`
+	BudgetUsd         *int64              `json:"budget_usd,omitempty"`
+	Capabilities      *[]string           `json:"capabilities,omitempty"`
+	Description       *string             `json:"description,omitempty"`
+	EligibleCountries *[]string           `json:"eligible_countries,omitempty"`
+	EligibleRegions   *[]string           `json:"eligible_regions,omitempty"`
+	Id                *string             `json:"id,omitempty"`
+	Languages         *[]string           `json:"languages,omitempty"`
+	MaxEngagements    *int                `json:"max_engagements,omitempty"`
+	Modalities        *[]string           `json:"modalities,omitempty"`
+
+	// Organization Name of the organization that runs the offer.
+	Organization *string            `json:"organization,omitempty"`
+	Status       *PublicOfferStatus `json:"status,omitempty"`
+	Themes       *[]string          `json:"themes,omitempty"`
+	Title        *string            `json:"title,omitempty"`
+	UpdatedAt    *time.Time         `json:"updated_at,omitempty"`
+}
+
+// PublicOfferStatus defines model for PublicOffer.Status.
+type PublicOfferStatus string
+
+// PublicProject defines model for PublicProject.
+type PublicProject struct {
+	ActualEnd                *string             `json:"actual_end,omitempty"`
+	ActualStart              *string             `json:"actual_start,omitempty"`
+	BudgetUsd                *int64              `json:"budget_usd,omitempty"`
+	Capability               *string             `json:"capability,omitempty"`
+	CommittedUsd             *int64              `json:"committed_usd,omitempty"`
+	Country                  *string             `json:"country,omitempty"`
+	DisbursedUsd             *int64              `json:"disbursed_usd,omitempty"`
+	EndDate                  *openapi_types.Date `json:"end_date,omitempty"`
+	FundingOrganization      *string             `json:"funding_organization,omitempty"`
+	IatiIdentifier           *string             `json:"iati_identifier,omitempty"`
+	Id                       *string             `json:"id,omitempty"`
+	ImplementingOrganization *string             `json:"implementing_organization,omitempty"`
+	NeedId                   *string             `json:"need_id,omitempty"`
+	StartDate                *openapi_types.Date `json:"start_date,omitempty"`
+
+	// Status IATI activity status code.
+	Status *int    `json:"status,omitempty"`
+	Theme  *string `json:"theme,omitempty"`
+	Title  *string `json:"title,omitempty"`
+}
+
+// Questionnaire defines model for Questionnaire.
+type Questionnaire struct {
+	Areas []struct {
+		// Code Example: un_norms
+		Code      string                  `json:"code"`
+		Group     QuestionnaireAreasGroup `json:"group"`
+		Intro     string                  `json:"intro"`
+		Questions []struct {
+			// Capability A capability of the catalogue; each belongs to one theme (GET /api/v1/catalogue): policy_strategy:
+			// national_strategy; incident_management: cert_setup, cert_maturity, ciip, cyber_exercises; cybercrime:
+			// cybercrime_legislation, digital_forensics, law_enforcement_training; culture_skills: awareness,
+			// workforce_education; standards: standards_adoption; diplomacy_norms: legal_position,
+			// norms_implementation, cbm_implementation, poc_readiness.
+			Capability *Capability `json:"capability,omitempty"`
+
+			// Code Example: cert_exists
+			Code string `json:"code"`
+
+			// Readiness The readiness fact the answer sets.
+			Readiness *string `json:"readiness,omitempty"`
+
+			// Reference Example: A/70/174 §13(a)
+			Reference string                           `json:"reference"`
+			Required  bool                             `json:"required"`
+			Scale     QuestionnaireAreasQuestionsScale `json:"scale"`
+
+			// Target The lowest answer that is not a gap.
+			Target int    `json:"target"`
+			Text   string `json:"text"`
+		} `json:"questions"`
+		Title string `json:"title"`
+	} `json:"areas"`
+	Lang   string `json:"lang"`
+	Scales []struct {
+		Answers []struct {
+			Label string `json:"label"`
+			Value int    `json:"value"`
+		} `json:"answers"`
+		Code  QuestionnaireScalesCode `json:"code"`
+		Label string                  `json:"label"`
+		Max   int                     `json:"max"`
+		Min   int                     `json:"min"`
+	} `json:"scales"`
+
+	// Version Example: 2025.1
+	Version string `json:"version"`
+}
+
+// QuestionnaireAreasGroup defines model for Questionnaire.Areas.Group.
+type QuestionnaireAreasGroup string
+
+// QuestionnaireAreasQuestionsScale defines model for Questionnaire.Areas.Questions.Scale.
+type QuestionnaireAreasQuestionsScale string
+
+// QuestionnaireScalesCode defines model for Questionnaire.Scales.Code.
+type QuestionnaireScalesCode string
+
+// Readiness The PoC fields are derived (from the state's Points of Contact and the communication checks) and cannot be
+// set through PATCH; the others are declared by the state's ministries.
 type Readiness struct {
 	// CertMaturity The national CERT's SIM3 level (0 none or not assessed).
 	CertMaturity *int `json:"cert_maturity,omitempty"`
@@ -2333,19 +3777,92 @@ type Readiness struct {
 	NationalCert           *bool `json:"national_cert,omitempty"`
 	NationalStrategy       *bool `json:"national_strategy,omitempty"`
 
-	// PocNominated UN/regional Points of Contact nominated.
+	// PocLastCheck Derived: the day the latest check reached the state; null when none has.
+	PocLastCheck *openapi_types.Date `json:"poc_last_check,omitempty"`
+
+	// PocMissedChecks Derived: checks missed in a row.
+	PocMissedChecks *int `json:"poc_missed_checks,omitempty"`
+
+	// PocNominated Derived: at least one Point of Contact is listed (GET /countries/{iso}/pocs).
 	PocNominated *bool `json:"poc_nominated,omitempty"`
+
+	// PocReachable Derived: a Point of Contact acknowledged the latest communication check with an outcome (a running check counts once acknowledged).
+	PocReachable *bool `json:"poc_reachable,omitempty"`
 }
 
-// ReadinessPatch Only the fields present change.
+// ReadinessFactChange defines model for ReadinessFactChange.
+type ReadinessFactChange struct {
+	// Field A readiness fact, e.g. national_cert.
+	Field string `json:"field"`
+
+	// From The value before (a boolean, an integer or a date); null when the fact was not set yet.
+	From ReadinessFactChange_From `json:"from"`
+
+	// To The value after, of the same kind; null when the fact was cleared.
+	To ReadinessFactChange_To `json:"to"`
+}
+
+// ReadinessFactChangeFrom0 defines model for ReadinessFactChange.From.0.
+type ReadinessFactChangeFrom0 = bool
+
+// ReadinessFactChangeFrom1 defines model for ReadinessFactChange.From.1.
+type ReadinessFactChangeFrom1 = int
+
+// ReadinessFactChangeFrom2 defines model for ReadinessFactChange.From.2.
+type ReadinessFactChangeFrom2 = openapi_types.Date
+
+// ReadinessFactChange_From The value before (a boolean, an integer or a date); null when the fact was not set yet.
+type ReadinessFactChange_From struct {
+	union json.RawMessage
+}
+
+// ReadinessFactChangeTo0 defines model for ReadinessFactChange.To.0.
+type ReadinessFactChangeTo0 = bool
+
+// ReadinessFactChangeTo1 defines model for ReadinessFactChange.To.1.
+type ReadinessFactChangeTo1 = int
+
+// ReadinessFactChangeTo2 defines model for ReadinessFactChange.To.2.
+type ReadinessFactChangeTo2 = openapi_types.Date
+
+// ReadinessFactChange_To The value after, of the same kind; null when the fact was cleared.
+type ReadinessFactChange_To struct {
+	union json.RawMessage
+}
+
+// ReadinessHistory defines model for ReadinessHistory.
+type ReadinessHistory struct {
+	Iso   string `json:"iso"`
+	Items []struct {
+		// AssessmentId Only for readers of the country's assessments.
+		AssessmentId *string   `json:"assessment_id,omitempty"`
+		At           time.Time `json:"at"`
+
+		// By Empty for the system.
+		By struct {
+			OrganizationId *string `json:"organization_id,omitempty"`
+			Role           *string `json:"role,omitempty"`
+
+			// UserId Only for coordinators and the country's ministries.
+			UserId *string `json:"user_id,omitempty"`
+		} `json:"by"`
+		Changes []ReadinessFactChange       `json:"changes"`
+		Source  ReadinessHistoryItemsSource `json:"source"`
+	} `json:"items"`
+}
+
+// ReadinessHistoryItemsSource defines model for ReadinessHistory.Items.Source.
+type ReadinessHistoryItemsSource string
+
+// ReadinessPatch Only the fields present change. The derived fields (`poc_nominated`, `poc_reachable`, `poc_last_check`,
+// `poc_missed_checks`) are refused with 422: keep the Points of Contact list instead.
 //
-// Example: {"cert_maturity":2,"poc_nominated":true}
+// Example: {"cert_maturity":2,"national_cert":true}
 type ReadinessPatch struct {
 	CertMaturity           *int  `json:"cert_maturity,omitempty"`
 	LegalPositionPublished *bool `json:"legal_position_published,omitempty"`
 	NationalCert           *bool `json:"national_cert,omitempty"`
 	NationalStrategy       *bool `json:"national_strategy,omitempty"`
-	PocNominated           *bool `json:"poc_nominated,omitempty"`
 
 	// Version The version you read (the ETag); a stale one is 409.
 	Version *Version `json:"version,omitempty"`
@@ -2384,6 +3901,32 @@ type Result struct {
 
 // ResultType defines model for Result.Type.
 type ResultType string
+
+// SourceInput Example: {"date":"2017-11-23","kind":"strategy","language":"fr","title":"Stratégie nationale de cybersécurité","url":"https://www.example.sn/strategie.pdf"}
+type SourceInput struct {
+	Date *openapi_types.Date `json:"date,omitempty"`
+	Kind SourceKind          `json:"kind"`
+
+	// Language Example: fr
+	Language string `json:"language"`
+	Title    string `json:"title"`
+	Url      string `json:"url"`
+}
+
+// SourceKind defines model for SourceKind.
+type SourceKind string
+
+// SourcePatch Only the fields present change.
+type SourcePatch struct {
+	Date     *openapi_types.Date `json:"date,omitempty"`
+	Kind     *SourceKind         `json:"kind,omitempty"`
+	Language *string             `json:"language,omitempty"`
+	Title    *string             `json:"title,omitempty"`
+	Url      *string             `json:"url,omitempty"`
+
+	// Version The version you read (the ETag); a stale one is 409.
+	Version *Version `json:"version,omitempty"`
+}
 
 // Theme A GFCE theme, or cyber diplomacy and norms.
 type Theme string
@@ -2564,6 +4107,9 @@ type Error = Problem
 // Forbidden RFC 9457 problem details.
 type Forbidden = Problem
 
+// IATIImported defines model for IATIImported.
+type IATIImported = IATIImportSummary
+
 // Imported defines model for Imported.
 type Imported = ImportResult
 
@@ -2606,9 +4152,24 @@ type NeedChange struct {
 	OrganizationId string `json:"organization_id"`
 
 	// OrganizationName The name of that organization ("" if it no longer exists).
-	OrganizationName *string            `json:"organization_name,omitempty"`
-	Priority         Priority           `json:"priority"`
-	StartBy          openapi_types.Date `json:"start_by"`
+	OrganizationName *string  `json:"organization_name,omitempty"`
+	Priority         Priority `json:"priority"`
+
+	// Proposal Set on a draft capmatch proposed (never submitted by itself); the ministry reviews, edits and submits it.
+	// `source` says what proposed it: `poc_checks` (the state missed communication checks; `refs` are the
+	// checks) or `self_assessment` (a gap of the self-assessment `assessment_id`). A self-assessment's proposal
+	// is shown only to readers who may read the country's assessments (its ministries and coordinators).
+	Proposal *struct {
+		// AssessmentId The self-assessment that proposed it (source self_assessment).
+		AssessmentId *string                  `json:"assessment_id,omitempty"`
+		ProposedAt   time.Time                `json:"proposed_at"`
+		Reason       NeedChangeProposalReason `json:"reason"`
+
+		// Refs The missed checks, oldest first.
+		Refs   *[]string                `json:"refs,omitempty"`
+		Source NeedChangeProposalSource `json:"source"`
+	} `json:"proposal,omitempty"`
+	StartBy openapi_types.Date `json:"start_by"`
 
 	// Status draft → submitted → open → matched → in_progress → fulfilled; withdrawn from any state before in_progress.
 	Status NeedStatus `json:"status"`
@@ -2627,6 +4188,12 @@ type NeedChange struct {
 	// Visibility public: anyone signed in, and the web pages' anonymous visitors once a coordinator has approved the need; donors: donors, coordinators and the owner; restricted: coordinators and the owner only.
 	Visibility Visibility `json:"visibility"`
 }
+
+// NeedChangeProposalReason defines model for NeedChange.Proposal.Reason.
+type NeedChangeProposalReason string
+
+// NeedChangeProposalSource defines model for NeedChange.Proposal.Source.
+type NeedChangeProposalSource string
 
 // NeedCreated A stored need.
 type NeedCreated = Need
@@ -2743,8 +4310,26 @@ type GetCatalogueParams struct {
 	AcceptLanguage *string `json:"Accept-Language,omitempty"`
 }
 
+// SubmitAssessmentParams defines parameters for SubmitAssessment.
+type SubmitAssessmentParams struct {
+	// Lang The language of the answers and of the proposed needs when the body names none (else Accept-Language).
+	Lang *string `form:"lang,omitempty" json:"lang,omitempty"`
+}
+
+// PatchPoCParams defines parameters for PatchPoC.
+type PatchPoCParams struct {
+	// IfMatch The version you read, as sent in ETag ("3", W/"3" or 3); a stale version is 409, a malformed one 400.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
 // PatchCountryReadinessParams defines parameters for PatchCountryReadiness.
 type PatchCountryReadinessParams struct {
+	// IfMatch The version you read, as sent in ETag ("3", W/"3" or 3); a stale version is 409, a malformed one 400.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// PatchCountrySourceParams defines parameters for PatchCountrySource.
+type PatchCountrySourceParams struct {
 	// IfMatch The version you read, as sent in ETag ("3", W/"3" or 3); a stale version is 409, a malformed one 400.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
@@ -2845,6 +4430,12 @@ type NeedMatchesParams struct {
 	AcceptLanguage *AcceptLanguage `json:"Accept-Language,omitempty"`
 }
 
+// WithdrawNeed200JSONResponseBodyProposalReason defines parameters for WithdrawNeed.
+type WithdrawNeed200JSONResponseBodyProposalReason string
+
+// WithdrawNeed200JSONResponseBodyProposalSource defines parameters for WithdrawNeed.
+type WithdrawNeed200JSONResponseBodyProposalSource string
+
 // ListNotificationsParams defines parameters for ListNotifications.
 type ListNotificationsParams struct {
 	// Unread Only unread notifications.
@@ -2903,6 +4494,16 @@ type OfferMatchesParams struct {
 	AcceptLanguage *AcceptLanguage `json:"Accept-Language,omitempty"`
 }
 
+// ListOutboxParams defines parameters for ListOutbox.
+type ListOutboxParams struct {
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
+// AcknowledgePoCCheckJSONBody defines parameters for AcknowledgePoCCheck.
+type AcknowledgePoCCheckJSONBody struct {
+	Token string `json:"token"`
+}
+
 // ListProjectsParams defines parameters for ListProjects.
 type ListProjectsParams struct {
 	// Country ISO 3166-1 alpha-2 code (any case).
@@ -2926,6 +4527,51 @@ type SetProjectStatusJSONBody struct {
 	Status ActivityStatus `json:"status"`
 }
 
+// PublicNeedsParams defines parameters for PublicNeeds.
+type PublicNeedsParams struct {
+	Country    *string                `form:"country,omitempty" json:"country,omitempty"`
+	Theme      *string                `form:"theme,omitempty" json:"theme,omitempty"`
+	Capability *string                `form:"capability,omitempty" json:"capability,omitempty"`
+	Status     *string                `form:"status,omitempty" json:"status,omitempty"`
+	Sort       *PublicNeedsParamsSort `form:"sort,omitempty" json:"sort,omitempty"`
+
+	// Q Words to find in the title and description, case- and accent-insensitive ("cote" finds "Côte"); at most 200 characters.
+	Q *Q `form:"q,omitempty" json:"q,omitempty"`
+
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The next_cursor of the previous page, with the same filters; opaque and tamper-proof.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// PublicNeedsParamsSort defines parameters for PublicNeeds.
+type PublicNeedsParamsSort string
+
+// PublicOffersParams defines parameters for PublicOffers.
+type PublicOffersParams struct {
+	// Country Offers this country is eligible for.
+	Country    *string `form:"country,omitempty" json:"country,omitempty"`
+	Theme      *string `form:"theme,omitempty" json:"theme,omitempty"`
+	Capability *string `form:"capability,omitempty" json:"capability,omitempty"`
+	Status     *string `form:"status,omitempty" json:"status,omitempty"`
+
+	// Q Words to find in the title and description, case- and accent-insensitive ("cote" finds "Côte"); at most 200 characters.
+	Q *Q `form:"q,omitempty" json:"q,omitempty"`
+
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The next_cursor of the previous page, with the same filters; opaque and tamper-proof.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// GetQuestionnaireParams defines parameters for GetQuestionnaire.
+type GetQuestionnaireParams struct {
+	// Lang Language: en, fr or es. Takes precedence over Accept-Language.
+	Lang *string `form:"lang,omitempty" json:"lang,omitempty"`
+}
+
 // FundingReportParams defines parameters for FundingReport.
 type FundingReportParams struct {
 	GroupBy *FundingReportParamsGroupBy `form:"group_by,omitempty" json:"group_by,omitempty"`
@@ -2941,6 +4587,35 @@ type FundingReportParamsFormat string
 // FundingReport200JSONResponseBodyGroupBy defines parameters for FundingReport.
 type FundingReport200JSONResponseBodyGroupBy string
 
+// OpenDataCSVParams defines parameters for OpenDataCSV.
+type OpenDataCSVParams struct {
+	// GroupBy For funding only.
+	GroupBy *OpenDataCSVParamsGroupBy `form:"group_by,omitempty" json:"group_by,omitempty"`
+}
+
+// OpenDataCSVParamsGroupBy defines parameters for OpenDataCSV.
+type OpenDataCSVParamsGroupBy string
+
+// OpenDataCSVParamsDataset defines parameters for OpenDataCSV.
+type OpenDataCSVParamsDataset string
+
+// OpenDataJSONParams defines parameters for OpenDataJSON.
+type OpenDataJSONParams struct {
+	// GroupBy For funding only.
+	GroupBy *OpenDataJSONParamsGroupBy `form:"group_by,omitempty" json:"group_by,omitempty"`
+}
+
+// OpenDataJSONParamsGroupBy defines parameters for OpenDataJSON.
+type OpenDataJSONParamsGroupBy string
+
+// OpenDataJSONParamsDataset defines parameters for OpenDataJSON.
+type OpenDataJSONParamsDataset string
+
+// OpenDataJSON200JSONResponseBody_Items_Item defines parameters for OpenDataJSON.
+type OpenDataJSON200JSONResponseBody_Items_Item struct {
+	union json.RawMessage
+}
+
 // LoginJSONRequestBody defines body for Login for application/json ContentType.
 type LoginJSONRequestBody LoginJSONBody
 
@@ -2950,8 +4625,23 @@ type ResetPasswordJSONRequestBody ResetPasswordJSONBody
 // RefreshJSONRequestBody defines body for Refresh for application/json ContentType.
 type RefreshJSONRequestBody RefreshJSONBody
 
+// SubmitAssessmentJSONRequestBody defines body for SubmitAssessment for application/json ContentType.
+type SubmitAssessmentJSONRequestBody = AssessmentInput
+
+// CreatePoCJSONRequestBody defines body for CreatePoC for application/json ContentType.
+type CreatePoCJSONRequestBody = PoCInput
+
+// PatchPoCJSONRequestBody defines body for PatchPoC for application/json ContentType.
+type PatchPoCJSONRequestBody = PoCPatch
+
 // PatchCountryReadinessJSONRequestBody defines body for PatchCountryReadiness for application/json ContentType.
 type PatchCountryReadinessJSONRequestBody = ReadinessPatch
+
+// AddCountrySourceJSONRequestBody defines body for AddCountrySource for application/json ContentType.
+type AddCountrySourceJSONRequestBody = SourceInput
+
+// PatchCountrySourceJSONRequestBody defines body for PatchCountrySource for application/json ContentType.
+type PatchCountrySourceJSONRequestBody = SourcePatch
 
 // ProposeEngagementJSONRequestBody defines body for ProposeEngagement for application/json ContentType.
 type ProposeEngagementJSONRequestBody = EngagementInput
@@ -3015,6 +4705,12 @@ type CreateOrganizationJSONRequestBody = OrganizationInput
 
 // PutWebhookJSONRequestBody defines body for PutWebhook for application/json ContentType.
 type PutWebhookJSONRequestBody = WebhookInput
+
+// AcknowledgePoCCheckJSONRequestBody defines body for AcknowledgePoCCheck for application/json ContentType.
+type AcknowledgePoCCheckJSONRequestBody AcknowledgePoCCheckJSONBody
+
+// RunPoCCheckJSONRequestBody defines body for RunPoCCheck for application/json ContentType.
+type RunPoCCheckJSONRequestBody = PoCCheckInput
 
 // CreateProjectJSONRequestBody defines body for CreateProject for application/json ContentType.
 type CreateProjectJSONRequestBody = ProjectInput
@@ -3141,6 +4837,296 @@ func (t Arg_Value) MarshalJSON() ([]byte, error) {
 }
 
 func (t *Arg_Value) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsReadinessFactChangeFrom0 returns the union data inside the ReadinessFactChange_From as a ReadinessFactChangeFrom0
+func (t ReadinessFactChange_From) AsReadinessFactChangeFrom0() (ReadinessFactChangeFrom0, error) {
+	var body ReadinessFactChangeFrom0
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromReadinessFactChangeFrom0 overwrites any union data inside the ReadinessFactChange_From as the provided ReadinessFactChangeFrom0
+func (t *ReadinessFactChange_From) FromReadinessFactChangeFrom0(v ReadinessFactChangeFrom0) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeReadinessFactChangeFrom0 performs a merge with any union data inside the ReadinessFactChange_From, using the provided ReadinessFactChangeFrom0
+func (t *ReadinessFactChange_From) MergeReadinessFactChangeFrom0(v ReadinessFactChangeFrom0) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsReadinessFactChangeFrom1 returns the union data inside the ReadinessFactChange_From as a ReadinessFactChangeFrom1
+func (t ReadinessFactChange_From) AsReadinessFactChangeFrom1() (ReadinessFactChangeFrom1, error) {
+	var body ReadinessFactChangeFrom1
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromReadinessFactChangeFrom1 overwrites any union data inside the ReadinessFactChange_From as the provided ReadinessFactChangeFrom1
+func (t *ReadinessFactChange_From) FromReadinessFactChangeFrom1(v ReadinessFactChangeFrom1) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeReadinessFactChangeFrom1 performs a merge with any union data inside the ReadinessFactChange_From, using the provided ReadinessFactChangeFrom1
+func (t *ReadinessFactChange_From) MergeReadinessFactChangeFrom1(v ReadinessFactChangeFrom1) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsReadinessFactChangeFrom2 returns the union data inside the ReadinessFactChange_From as a ReadinessFactChangeFrom2
+func (t ReadinessFactChange_From) AsReadinessFactChangeFrom2() (ReadinessFactChangeFrom2, error) {
+	var body ReadinessFactChangeFrom2
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromReadinessFactChangeFrom2 overwrites any union data inside the ReadinessFactChange_From as the provided ReadinessFactChangeFrom2
+func (t *ReadinessFactChange_From) FromReadinessFactChangeFrom2(v ReadinessFactChangeFrom2) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeReadinessFactChangeFrom2 performs a merge with any union data inside the ReadinessFactChange_From, using the provided ReadinessFactChangeFrom2
+func (t *ReadinessFactChange_From) MergeReadinessFactChangeFrom2(v ReadinessFactChangeFrom2) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t ReadinessFactChange_From) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *ReadinessFactChange_From) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsReadinessFactChangeTo0 returns the union data inside the ReadinessFactChange_To as a ReadinessFactChangeTo0
+func (t ReadinessFactChange_To) AsReadinessFactChangeTo0() (ReadinessFactChangeTo0, error) {
+	var body ReadinessFactChangeTo0
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromReadinessFactChangeTo0 overwrites any union data inside the ReadinessFactChange_To as the provided ReadinessFactChangeTo0
+func (t *ReadinessFactChange_To) FromReadinessFactChangeTo0(v ReadinessFactChangeTo0) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeReadinessFactChangeTo0 performs a merge with any union data inside the ReadinessFactChange_To, using the provided ReadinessFactChangeTo0
+func (t *ReadinessFactChange_To) MergeReadinessFactChangeTo0(v ReadinessFactChangeTo0) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsReadinessFactChangeTo1 returns the union data inside the ReadinessFactChange_To as a ReadinessFactChangeTo1
+func (t ReadinessFactChange_To) AsReadinessFactChangeTo1() (ReadinessFactChangeTo1, error) {
+	var body ReadinessFactChangeTo1
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromReadinessFactChangeTo1 overwrites any union data inside the ReadinessFactChange_To as the provided ReadinessFactChangeTo1
+func (t *ReadinessFactChange_To) FromReadinessFactChangeTo1(v ReadinessFactChangeTo1) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeReadinessFactChangeTo1 performs a merge with any union data inside the ReadinessFactChange_To, using the provided ReadinessFactChangeTo1
+func (t *ReadinessFactChange_To) MergeReadinessFactChangeTo1(v ReadinessFactChangeTo1) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsReadinessFactChangeTo2 returns the union data inside the ReadinessFactChange_To as a ReadinessFactChangeTo2
+func (t ReadinessFactChange_To) AsReadinessFactChangeTo2() (ReadinessFactChangeTo2, error) {
+	var body ReadinessFactChangeTo2
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromReadinessFactChangeTo2 overwrites any union data inside the ReadinessFactChange_To as the provided ReadinessFactChangeTo2
+func (t *ReadinessFactChange_To) FromReadinessFactChangeTo2(v ReadinessFactChangeTo2) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeReadinessFactChangeTo2 performs a merge with any union data inside the ReadinessFactChange_To, using the provided ReadinessFactChangeTo2
+func (t *ReadinessFactChange_To) MergeReadinessFactChangeTo2(v ReadinessFactChangeTo2) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t ReadinessFactChange_To) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *ReadinessFactChange_To) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsPublicNeed returns the union data inside the OpenDataJSON200JSONResponseBody_Items_Item as a PublicNeed
+func (t OpenDataJSON200JSONResponseBody_Items_Item) AsPublicNeed() (PublicNeed, error) {
+	var body PublicNeed
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromPublicNeed overwrites any union data inside the OpenDataJSON200JSONResponseBody_Items_Item as the provided PublicNeed
+func (t *OpenDataJSON200JSONResponseBody_Items_Item) FromPublicNeed(v PublicNeed) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergePublicNeed performs a merge with any union data inside the OpenDataJSON200JSONResponseBody_Items_Item, using the provided PublicNeed
+func (t *OpenDataJSON200JSONResponseBody_Items_Item) MergePublicNeed(v PublicNeed) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsPublicOffer returns the union data inside the OpenDataJSON200JSONResponseBody_Items_Item as a PublicOffer
+func (t OpenDataJSON200JSONResponseBody_Items_Item) AsPublicOffer() (PublicOffer, error) {
+	var body PublicOffer
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromPublicOffer overwrites any union data inside the OpenDataJSON200JSONResponseBody_Items_Item as the provided PublicOffer
+func (t *OpenDataJSON200JSONResponseBody_Items_Item) FromPublicOffer(v PublicOffer) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergePublicOffer performs a merge with any union data inside the OpenDataJSON200JSONResponseBody_Items_Item, using the provided PublicOffer
+func (t *OpenDataJSON200JSONResponseBody_Items_Item) MergePublicOffer(v PublicOffer) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsPublicProject returns the union data inside the OpenDataJSON200JSONResponseBody_Items_Item as a PublicProject
+func (t OpenDataJSON200JSONResponseBody_Items_Item) AsPublicProject() (PublicProject, error) {
+	var body PublicProject
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromPublicProject overwrites any union data inside the OpenDataJSON200JSONResponseBody_Items_Item as the provided PublicProject
+func (t *OpenDataJSON200JSONResponseBody_Items_Item) FromPublicProject(v PublicProject) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergePublicProject performs a merge with any union data inside the OpenDataJSON200JSONResponseBody_Items_Item, using the provided PublicProject
+func (t *OpenDataJSON200JSONResponseBody_Items_Item) MergePublicProject(v PublicProject) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsPublicFunding returns the union data inside the OpenDataJSON200JSONResponseBody_Items_Item as a PublicFunding
+func (t OpenDataJSON200JSONResponseBody_Items_Item) AsPublicFunding() (PublicFunding, error) {
+	var body PublicFunding
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromPublicFunding overwrites any union data inside the OpenDataJSON200JSONResponseBody_Items_Item as the provided PublicFunding
+func (t *OpenDataJSON200JSONResponseBody_Items_Item) FromPublicFunding(v PublicFunding) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergePublicFunding performs a merge with any union data inside the OpenDataJSON200JSONResponseBody_Items_Item, using the provided PublicFunding
+func (t *OpenDataJSON200JSONResponseBody_Items_Item) MergePublicFunding(v PublicFunding) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t OpenDataJSON200JSONResponseBody_Items_Item) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *OpenDataJSON200JSONResponseBody_Items_Item) UnmarshalJSON(b []byte) error {
 	err := t.union.UnmarshalJSON(b)
 	return err
 }
@@ -3332,10 +5318,187 @@ type ClientInterface interface {
 
 	// GetCountry One country's profile
 	//
-	// The profile of one country (code in any case); an unknown code is 404. ETag carries `readiness_version` for If-Match on the readiness update.
+	// The profile of one country (code in any case) with its `sources` (documents and links: public information); an
+	// unknown code is 404. ETag carries `readiness_version` for If-Match on the readiness update. The readiness facts
+	// `national_cert`, `cert_maturity`, `legal_position_published` and `national_strategy` are set by the country's
+	// latest self-assessment when it is submitted (and may be corrected by hand afterwards); every change is in
+	// GET /api/v1/countries/{iso}/readiness/history.
 	//
 	// Corresponds with GET /api/v1/countries/{iso} (the `GetCountry` operationId).
 	GetCountry(ctx context.Context, iso Iso, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListAssessments A country's self-assessments, newest first (its ministries, coordinators)
+	//
+	// Every assessment the country submitted, newest first, each with its results per area and its gaps; the newest
+	// is `latest`, the others name the assessment that superseded them. Only the country's ministries, coordinators
+	// and admins (others: 403); an unknown country is 404.
+	//
+	// Corresponds with GET /api/v1/countries/{iso}/assessments (the `ListAssessments` operationId).
+	ListAssessments(ctx context.Context, iso Iso, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SubmitAssessmentWithBody Submit a self-assessment (the country's ministries, coordinators)
+	//
+	// Stores a new assessment of the country, which supersedes the previous one; once stored it never changes (there
+	// is no PATCH or DELETE). Answers and comments are keyed by question code (GET /api/v1/questionnaire); an answer
+	// is a whole number on the question's scale. Every problem at once is a 422 naming `answers.<code>` or
+	// `comments.<code>` (a required question unanswered, an answer off its scale, an unknown question), `language`
+	// or `questionnaire` (only the current version is accepted); nothing is stored. A ministry answers for its own
+	// organization; a coordinator names the government organization it answers for (`organization_id`, a 422 when
+	// missing or of another country). `supersedes`, when given, must be the id of the country's latest assessment
+	// (`""` for none yet): another submission in between is a 409, so a double submission is caught.
+	//
+	// Then: the readiness facts the answers state are set (`national_cert`, `cert_maturity`,
+	// `legal_position_published`, `national_strategy`; `poc_nominated` is not derived from a self-assessment),
+	// recorded in the readiness history as coming from this assessment; and each gap proposes a **draft** need of
+	// the answering organization (capability, theme, maturity current and target on SIM3 for the CERT and the CMM
+	// otherwise, indicative modalities, budget and duration, donors-only, in the assessment's language, with
+	// `proposal.assessment_id`). Nothing is submitted: the ministry reviews, edits and submits each draft. A gap the
+	// organization already has a live need for (draft to in progress) proposes nothing new, and CERT maturity waits
+	// for the CERT's set-up.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/countries/{iso}/assessments (the `SubmitAssessment` operationId).
+	SubmitAssessmentWithBody(ctx context.Context, iso Iso, params *SubmitAssessmentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SubmitAssessment Submit a self-assessment (the country's ministries, coordinators)
+	//
+	// Stores a new assessment of the country, which supersedes the previous one; once stored it never changes (there
+	// is no PATCH or DELETE). Answers and comments are keyed by question code (GET /api/v1/questionnaire); an answer
+	// is a whole number on the question's scale. Every problem at once is a 422 naming `answers.<code>` or
+	// `comments.<code>` (a required question unanswered, an answer off its scale, an unknown question), `language`
+	// or `questionnaire` (only the current version is accepted); nothing is stored. A ministry answers for its own
+	// organization; a coordinator names the government organization it answers for (`organization_id`, a 422 when
+	// missing or of another country). `supersedes`, when given, must be the id of the country's latest assessment
+	// (`""` for none yet): another submission in between is a 409, so a double submission is caught.
+	//
+	// Then: the readiness facts the answers state are set (`national_cert`, `cert_maturity`,
+	// `legal_position_published`, `national_strategy`; `poc_nominated` is not derived from a self-assessment),
+	// recorded in the readiness history as coming from this assessment; and each gap proposes a **draft** need of
+	// the answering organization (capability, theme, maturity current and target on SIM3 for the CERT and the CMM
+	// otherwise, indicative modalities, budget and duration, donors-only, in the assessment's language, with
+	// `proposal.assessment_id`). Nothing is submitted: the ministry reviews, edits and submits each draft. A gap the
+	// organization already has a live need for (draft to in progress) proposes nothing new, and CERT maturity waits
+	// for the CERT's set-up.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/countries/{iso}/assessments (the `SubmitAssessment` operationId).
+	SubmitAssessment(ctx context.Context, iso Iso, params *SubmitAssessmentParams, body SubmitAssessmentJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetAssessment One self-assessment with its results (the country's ministries, coordinators)
+	//
+	// The answers with their date and author, the result per area, the maturity baseline per capability (with its
+	// gaps), what changed since the previous assessment, and the needs its gaps proposed (a need is named only to
+	// those who may see it). Others: 403; an unknown id: 404.
+	//
+	// Corresponds with GET /api/v1/countries/{iso}/assessments/{id} (the `GetAssessment` operationId).
+	GetAssessment(ctx context.Context, iso Iso, id Id, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ProposeFromAssessment Propose the needs of the latest assessment again (idempotent)
+	//
+	// Creates the proposed draft needs of the country's latest assessment that do not exist yet (after a failure
+	// half-way, or once a live need that covered a gap was withdrawn); it never creates a second need for the same
+	// assessment and capability. For the organization that answered it, coordinators and admins (others: 403); a
+	// superseded assessment is a 409. No body.
+	//
+	// Corresponds with POST /api/v1/countries/{iso}/assessments/{id}/proposals (the `ProposeFromAssessment` operationId).
+	ProposeFromAssessment(ctx context.Context, iso Iso, id Id, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CountryExternalActivities Activities published to IATI in a country ("already funded here")
+	//
+	// The external activities (imported from IATI files) that name the country as a recipient (`match:
+	// country`) or a region that contains it (`match: region`), those naming the country first, then those
+	// under way today (`active`). Every signed-in user sees them; an unknown country is 404.
+	//
+	// Corresponds with GET /api/v1/countries/{iso}/external-activities (the `CountryExternalActivities` operationId).
+	CountryExternalActivities(ctx context.Context, iso Iso, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListCountryChecks A country's recent communication checks (anyone signed in)
+	//
+	// Newest first (the last 12): when each check was sent, its outcome for the state (acknowledged, pending,
+	// missed) and the time to the first acknowledgement. The readiness they derive is public, so anyone signed in
+	// reads the outcomes; each contact's result (`pocs`, for the latest three checks) only those who may read the
+	// state's Points of Contact.
+	//
+	// Corresponds with GET /api/v1/countries/{iso}/poc-checks (the `ListCountryChecks` operationId).
+	ListCountryChecks(ctx context.Context, iso Iso, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListPoCs A state's Points of Contact (coordinators, its ministries, other states' PoCs)
+	//
+	// Personal data. Who may read: coordinators and admins, the ministries of that state, and the nominated
+	// Points of Contact of other states, that is a ministry account whose address its own state lists as one of
+	// its Points of Contact (`linked: true` on that entry). Everyone else gets 404, as for a state with no
+	// directory entry (donors never see them); an unknown country is 404. Never in exports, open data or logs.
+	//
+	// Corresponds with GET /api/v1/countries/{iso}/pocs (the `ListPoCs` operationId).
+	ListPoCs(ctx context.Context, iso Iso, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreatePoCWithBody Add a Point of Contact (the state's ministries, coordinators)
+	//
+	// Validated: `kind` diplomatic or technical, `name` required, `email` a bare address (checks are sent to
+	// it), `phone` optional but in E.164 form (+ and country code; spaces, dots, dashes and brackets are
+	// removed), `languages` one to ten ISO 639-1 codes; at most 10 contacts per state. When `email` is the address
+	// of an active ministry account of the same state, the entry is linked to it (`linked: true`) and that
+	// account becomes a nominated Point of Contact: it may read other states' contacts. `poc_nominated` in the
+	// country's readiness follows the list. Audited (by field name; the trail holds no personal data). Who: the
+	// state's ministries, coordinators, admins; a Point of Contact of another state gets 403, anyone else 404.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/countries/{iso}/pocs (the `CreatePoC` operationId).
+	CreatePoCWithBody(ctx context.Context, iso Iso, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreatePoC Add a Point of Contact (the state's ministries, coordinators)
+	//
+	// Validated: `kind` diplomatic or technical, `name` required, `email` a bare address (checks are sent to
+	// it), `phone` optional but in E.164 form (+ and country code; spaces, dots, dashes and brackets are
+	// removed), `languages` one to ten ISO 639-1 codes; at most 10 contacts per state. When `email` is the address
+	// of an active ministry account of the same state, the entry is linked to it (`linked: true`) and that
+	// account becomes a nominated Point of Contact: it may read other states' contacts. `poc_nominated` in the
+	// country's readiness follows the list. Audited (by field name; the trail holds no personal data). Who: the
+	// state's ministries, coordinators, admins; a Point of Contact of another state gets 403, anyone else 404.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/countries/{iso}/pocs (the `CreatePoC` operationId).
+	CreatePoC(ctx context.Context, iso Iso, body CreatePoCJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeletePoC Remove a Point of Contact (the state's ministries, coordinators)
+	//
+	// Audited. Past check results keep the contact's kind and name.
+	//
+	// Corresponds with DELETE /api/v1/countries/{iso}/pocs/{id} (the `DeletePoC` operationId).
+	DeletePoC(ctx context.Context, iso Iso, id Id, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetPoC One Point of Contact
+	//
+	// Who may read it as for the list; 404 otherwise, and for an unknown id.
+	//
+	// Corresponds with GET /api/v1/countries/{iso}/pocs/{id} (the `GetPoC` operationId).
+	GetPoC(ctx context.Context, iso Iso, id Id, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PatchPoCWithBody Change a Point of Contact (the state's ministries, coordinators)
+	//
+	// Only the fields present change; validated as on creation; `version` in the body or If-Match guards against
+	// stale edits (409). Changing `email` relinks the entry (an account loses its Point-of-Contact standing at
+	// once when no entry names it any more). Audited by field name.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PATCH /api/v1/countries/{iso}/pocs/{id} (the `PatchPoC` operationId).
+	PatchPoCWithBody(ctx context.Context, iso Iso, id Id, params *PatchPoCParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PatchPoC Change a Point of Contact (the state's ministries, coordinators)
+	//
+	// Only the fields present change; validated as on creation; `version` in the body or If-Match guards against
+	// stale edits (409). Changing `email` relinks the entry (an account loses its Point-of-Contact standing at
+	// once when no entry names it any more). Audited by field name.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PATCH /api/v1/countries/{iso}/pocs/{id} (the `PatchPoC` operationId).
+	PatchPoC(ctx context.Context, iso Iso, id Id, params *PatchPoCParams, body PatchPoCJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// PatchCountryReadinessWithBody Update a country's readiness (its ministries, coordinators, admins)
 	//
@@ -3362,6 +5525,72 @@ type ClientInterface interface {
 	//
 	// Corresponds with PATCH /api/v1/countries/{iso}/readiness (the `PatchCountryReadiness` operationId).
 	PatchCountryReadiness(ctx context.Context, iso Iso, params *PatchCountryReadinessParams, body PatchCountryReadinessJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetReadinessHistory Every change of a country's readiness
+	//
+	// Every recorded change of the readiness profile, newest first: when, how (`declared` by hand, derived from an
+	// `assessment`, or `derived` by the system), who (organization and role; the user only for coordinators and the
+	// country's ministries) and what changed, fact by fact, with the values before and after. The assessment behind
+	// a change is named only to those who may read the country's assessments. Any signed-in user (the readiness is
+	// public); an unknown country is 404.
+	//
+	// Corresponds with GET /api/v1/countries/{iso}/readiness/history (the `GetReadinessHistory` operationId).
+	GetReadinessHistory(ctx context.Context, iso Iso, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AddCountrySourceWithBody Add a document or link to a country's profile (its ministries, coordinators)
+	//
+	// Adds a source (strategy, cybercrime law, national position on international law, CERT website, PoC nomination
+	// or other) with its title, http(s) URL, date and language. Sources are public information: they are shown under
+	// `sources` on GET /api/v1/countries/{iso} to every signed-in user and on the public country page. Who: the
+	// country's ministries, coordinators and admins (others: 403). Every problem at once is a 422 (an unknown kind, a
+	// URL that is not an absolute http or https URL or carries a user name or password, a date that is not a real
+	// calendar date, a language that is not ISO 639-1); a country keeps at most 100 sources (409). Audited.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/countries/{iso}/sources (the `AddCountrySource` operationId).
+	AddCountrySourceWithBody(ctx context.Context, iso Iso, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AddCountrySource Add a document or link to a country's profile (its ministries, coordinators)
+	//
+	// Adds a source (strategy, cybercrime law, national position on international law, CERT website, PoC nomination
+	// or other) with its title, http(s) URL, date and language. Sources are public information: they are shown under
+	// `sources` on GET /api/v1/countries/{iso} to every signed-in user and on the public country page. Who: the
+	// country's ministries, coordinators and admins (others: 403). Every problem at once is a 422 (an unknown kind, a
+	// URL that is not an absolute http or https URL or carries a user name or password, a date that is not a real
+	// calendar date, a language that is not ISO 639-1); a country keeps at most 100 sources (409). Audited.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/countries/{iso}/sources (the `AddCountrySource` operationId).
+	AddCountrySource(ctx context.Context, iso Iso, body AddCountrySourceJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteCountrySource Delete one of a country's sources (its ministries, coordinators)
+	//
+	// Audited.
+	//
+	// Corresponds with DELETE /api/v1/countries/{iso}/sources/{id} (the `DeleteCountrySource` operationId).
+	DeleteCountrySource(ctx context.Context, iso Iso, id Id, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PatchCountrySourceWithBody Edit one of a country's sources (its ministries, coordinators)
+	//
+	// Only the fields present change, with the rules of the POST. `version` in the body or If-Match carries the
+	// version read; stale is 409. Audited.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PATCH /api/v1/countries/{iso}/sources/{id} (the `PatchCountrySource` operationId).
+	PatchCountrySourceWithBody(ctx context.Context, iso Iso, id Id, params *PatchCountrySourceParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PatchCountrySource Edit one of a country's sources (its ministries, coordinators)
+	//
+	// Only the fields present change, with the rules of the POST. `version` in the body or If-Match carries the
+	// version read; stale is 409. Audited.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PATCH /api/v1/countries/{iso}/sources/{id} (the `PatchCountrySource` operationId).
+	PatchCountrySource(ctx context.Context, iso Iso, id Id, params *PatchCountrySourceParams, body PatchCountrySourceJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListEngagements List engagements
 	//
@@ -3547,8 +5776,51 @@ type ClientInterface interface {
 	// planned dates overlap `from`..`to`). Sent as an attachment. When no visible project matches the answer
 	// is 404 (an IATI file needs at least one activity); a bad country or date is 422.
 	//
+	// The file also passes the IATI Validator's rules (adapters/iati/README.md): the reporting organisation is
+	// the configured publisher (`CAPMATCH_IATI_PUBLISHER_REF`, its ref prefixing every `iati-identifier`;
+	// until configured, the placeholder `XM-CAPMATCH`, which a comment at the top of the file flags), budgets
+	// are split into calendar-year periods (7.5.3), transactions and actual dates after today are left out
+	// (11.2.1, 11.2.2, 11.1.4), projects funded by an organization that publishes to IATI are reported with
+	// `secondary-reporter="1"`, and the capability sector's `vocabulary-uri` is absolute
+	// (`CAPMATCH_PUBLIC_URL`, else the request's base URL).
+	//
 	// Corresponds with GET /api/v1/export/iati.xml (the `ExportIATI` operationId).
 	ExportIATI(ctx context.Context, params *ExportIATIParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ImportIATIWithBody Import an IATI activity file (coordinator, admin, donor)
+	//
+	// Reads an IATI activity file (versions 2.01, 2.02 and 2.03) as a stream, one activity at a time, so that
+	// files of hundreds of megabytes are read in bounded memory. This route alone takes bodies over the API's
+	// 1 MiB: up to `CAPMATCH_IATI_IMPORT_MAX_MB` (256 MiB by default), plain or `Content-Encoding: gzip`
+	// (the limit then bounds the decompressed file too); beyond it, 413 with code `file_too_large`.
+	//
+	// Each activity is mapped to recipient countries (with their percentages; recipient regions to UN M49 where
+	// there is an equivalent), to capabilities with a confidence (high, medium, low) and its evidence (phrases
+	// of the title and description in English, French and Spanish; DAC 5- and 3-digit sectors; capmatch's own
+	// vocabulary 99), dates, status, budgets and transactions (amounts in US dollars are also given in whole
+	// dollars and summed; other currencies are kept as published and listed in
+	// `totals.unconverted_currencies`), and participating organisations. Activities that map to a capability
+	// and a place are stored as external activities keyed by `iati-identifier`: importing one again replaces it
+	// (never a duplicate); coordinators replace any, a donor what its organization imported or reports (its
+	// `iati_ref` is the reporting organisation's). Concurrent imports of one identifier converge on the newer.
+	//
+	// The answer is a summary in codes and arguments: counts read, imported, created, updated and skipped;
+	// `skipped_by_reason` (`no_capability`, `no_recipient`, `duplicate_in_file`,
+	// `imported_by_another_organization`); what was mapped; notes; and one line per activity (up to 200). 201
+	// when something was stored, 200 otherwise.
+	//
+	// All or nothing per file: a file that is not XML (400 `not_xml`, `empty`), holds a DTD (400
+	// `dtd_refused`: no entity expansion), is not an IATI activity file (422 `not_iati`, `no_activities`,
+	// `unsupported_version`, `unsupported_charset`), has a malformed date or amount (422 `bad_date`,
+	// `bad_value`, `missing_identifier`, naming `activities[i]`) or breaks a reading limit (413
+	// `token_too_large`: a text node, tag or comment over 1 MiB; 422 `too_deep`) stores nothing, even when it
+	// breaks after hundreds of activities. Problems carry `code` and `args`. Ministries: 403 before the body
+	// is read.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/import/iati (the `ImportIATI` operationId).
+	ImportIATIWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ImportNeedsWithBody Bulk-import needs (coordinator, admin)
 	//
@@ -3885,7 +6157,10 @@ type ClientInterface interface {
 	// The `duplication` factor's value is 0 when any active project or agreed engagement already delivers the
 	// need's capability in its country, whether the caller may see it or not (the value is the same for every
 	// caller); its reason counts only those the caller may see (`duplication.hidden`, "at least one ... already
-	// delivers", when the caller sees none of them).
+	// delivers", when the caller sees none of them)). When only activities
+	// published to IATI by others (imported with POST /api/v1/import/iati) deliver it, the value is 1 − 0.5 × the
+	// confidence of the surest mapping (0.5 high, 0.7 medium, 0.85 low) and the reason (`duplication.external`)
+	// counts them with that confidence.
 	//
 	// Corresponds with GET /api/v1/needs/{id}/matches (the `NeedMatches` operationId).
 	NeedMatches(ctx context.Context, id Id, params *NeedMatchesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -4249,6 +6524,102 @@ type ClientInterface interface {
 	// Corresponds with PUT /api/v1/organizations/{id}/webhook (the `PutWebhook` operationId).
 	PutWebhook(ctx context.Context, id Id, body PutWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListOutbox The e-mails kept while no SMTP server is configured (coordinators, admins)
+	//
+	// With no `CAPMATCH_SMTP_URL` (the embedded default), e-mails are written here instead of sent, newest
+	// first; `mode` says which is in force (`outbox` or `smtp`, when nothing is kept). Messages hold contacts'
+	// addresses: others 403.
+	//
+	// Corresponds with GET /api/v1/outbox (the `ListOutbox` operationId).
+	ListOutbox(ctx context.Context, params *ListOutboxParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AcknowledgePoCCheckWithBody Acknowledge a communication check with the token of its link (no sign-in)
+	//
+	// The token (the last path segment of the e-mail's `/ack/<token>` link) is the credential; it goes in the
+	// body so that it never reaches an access log. 200 when this call acknowledged; 409 when the link was used
+	// before (single use) or its check is over; 404 for anything that is not a valid link.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/poc-acks (the `AcknowledgePoCCheck` operationId).
+	AcknowledgePoCCheckWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AcknowledgePoCCheck Acknowledge a communication check with the token of its link (no sign-in)
+	//
+	// The token (the last path segment of the e-mail's `/ack/<token>` link) is the credential; it goes in the
+	// body so that it never reaches an access log. 200 when this call acknowledged; 409 when the link was used
+	// before (single use) or its check is over; 404 for anything that is not a valid link.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/poc-acks (the `AcknowledgePoCCheck` operationId).
+	AcknowledgePoCCheck(ctx context.Context, body AcknowledgePoCCheckJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListPoCChecks Every communication check, newest first (coordinators, admins)
+	//
+	// Each with its summary (no per-country results). Others 403.
+	//
+	// Corresponds with GET /api/v1/poc-checks (the `ListPoCChecks` operationId).
+	ListPoCChecks(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RunPoCCheckWithBody Run a communication check (coordinators, admins)
+	//
+	// `{"countries": ["SN", "FJ"]}` or `{"region": "002"}` (a UN M49 region, sub-region or intermediate region;
+	// `001` is the world). Every contact of the states in scope gets an e-mail and an in-app notice (to the
+	// organization of its linked account, else the ministry that nominated it) with a one-click acknowledgement
+	// link: `/ack/<token>` on the site (CAPMATCH_PUBLIC_URL), signed with an HMAC under a server key,
+	// single-use, valid for 14 days or until the check is closed, no sign-in needed. Opening the link shows a
+	// confirmation page; only the POST its button sends acknowledges (mail scanners that fetch links do not).
+	// E-mails leave through a bounded background queue with retries (SMTP, or the outbox when no SMTP server
+	// is configured) and never fail this request. States without a contact are listed as `no_poc`; 422 when
+	// none has one, when both or neither of `countries` and `region` are given, or a code is unknown.
+	// Others: 403.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/poc-checks (the `RunPoCCheck` operationId).
+	RunPoCCheckWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RunPoCCheck Run a communication check (coordinators, admins)
+	//
+	// `{"countries": ["SN", "FJ"]}` or `{"region": "002"}` (a UN M49 region, sub-region or intermediate region;
+	// `001` is the world). Every contact of the states in scope gets an e-mail and an in-app notice (to the
+	// organization of its linked account, else the ministry that nominated it) with a one-click acknowledgement
+	// link: `/ack/<token>` on the site (CAPMATCH_PUBLIC_URL), signed with an HMAC under a server key,
+	// single-use, valid for 14 days or until the check is closed, no sign-in needed. Opening the link shows a
+	// confirmation page; only the POST its button sends acknowledges (mail scanners that fetch links do not).
+	// E-mails leave through a bounded background queue with retries (SMTP, or the outbox when no SMTP server
+	// is configured) and never fail this request. States without a contact are listed as `no_poc`; 422 when
+	// none has one, when both or neither of `countries` and `region` are given, or a code is unknown.
+	// Others: 403.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/poc-checks (the `RunPoCCheck` operationId).
+	RunPoCCheck(ctx context.Context, body RunPoCCheckJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetPoCCheck A check's results per country and Point of Contact (coordinators, admins)
+	//
+	// For each state: its outcome, the first acknowledgement and the time from the check's start to it, and a
+	// proposed need if this check made two misses in a row; for each contact: whether its e-mail was sent (and
+	// `mail`: queued, sent, failed), whether an in-app notice went out, when it acknowledged and how long it
+	// took. Results keep contacts' kind and name, never their address or phone. Others 403.
+	//
+	// Corresponds with GET /api/v1/poc-checks/{id} (the `GetPoCCheck` operationId).
+	GetPoCCheck(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ClosePoCCheck End a check now (coordinators, admins)
+	//
+	// Its links stop working; states that have not acknowledged missed it (their readiness shows it). A state
+	// that has now missed two checks in a row, with nothing proposed since its streak began, gets a proposed
+	// draft need (capability `poc_readiness`, visibility `donors`, `proposal` set) owned by the ministry that
+	// keeps its directory (else its first government organization), and that ministry a `need_proposed`
+	// notification; nothing is submitted without a person. Checks also close by themselves when their links
+	// expire (a sweep runs every minute). Closing a closed check changes nothing. Others 403.
+	//
+	// Corresponds with POST /api/v1/poc-checks/{id}/close (the `ClosePoCCheck` operationId).
+	ClosePoCCheck(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListProjects List projects with their funding
 	//
 	// The projects the caller may see, newest first: coordinators and admins see all; the organizations taking
@@ -4372,6 +6743,10 @@ type ClientInterface interface {
 	// organization, coordinators and admins; others who can see the project get 403, those who cannot 404.
 	// Not idempotent: each request records a new transaction.
 	//
+	// A transaction records money that moved or was committed: a `date` after today (UTC) is a 422 on `date`
+	// (the IATI Validator refuses future-dated transactions, rules 11.2.1 and 11.2.2). Money planned for later
+	// belongs in the project's budget, which the IATI export splits into calendar-year periods.
+	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /api/v1/projects/{id}/transactions (the `AddProjectTransaction` operationId).
@@ -4386,10 +6761,55 @@ type ClientInterface interface {
 	// organization, coordinators and admins; others who can see the project get 403, those who cannot 404.
 	// Not idempotent: each request records a new transaction.
 	//
+	// A transaction records money that moved or was committed: a `date` after today (UTC) is a 422 on `date`
+	// (the IATI Validator refuses future-dated transactions, rules 11.2.1 and 11.2.2). Money planned for later
+	// belongs in the project's budget, which the IATI export splits into calendar-year periods.
+	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /api/v1/projects/{id}/transactions (the `AddProjectTransaction` operationId).
 	AddProjectTransaction(ctx context.Context, id Id, body AddProjectTransactionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PublicCountries Every country as the public pages show it (no sign-in, rate-limited)
+	//
+	// Every country and territory with its name, region and sub-region, whether it is a UN member or
+	// observer, its readiness profile and the counts the public map shows (open needs, requested
+	// money, active projects), counted only over what an anonymous visitor may see. The same policy as
+	// the public web pages; rate-limited per client address.
+	//
+	// Corresponds with GET /api/v1/public/countries (the `PublicCountries` operationId).
+	PublicCountries(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PublicNeeds Public needs, for anyone (no sign-in, rate-limited)
+	//
+	// The needs an anonymous visitor may see (public needs a coordinator approved), with the filters and paging
+	// of GET /api/v1/needs, as `PublicNeed` (no organization, author, engagement or visibility fields). A token,
+	// if sent, is ignored. Each client address may make `CAPMATCH_PUBLIC_RATE_LIMIT` requests a minute (120 by
+	// default) to the public API and the open-data files together; beyond that, 429 with Retry-After.
+	//
+	// Corresponds with GET /api/v1/public/needs (the `PublicNeeds` operationId).
+	PublicNeeds(ctx context.Context, params *PublicNeedsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PublicOffers Published offers, for anyone (no sign-in, rate-limited)
+	//
+	// The offers an anonymous visitor may see (published and closed ones; `status=open` for the open ones), with
+	// the filters and paging of GET /api/v1/offers, as `PublicOffer`: without what engagements took of them.
+	// Same rate limit as /api/v1/public/needs.
+	//
+	// Corresponds with GET /api/v1/public/offers (the `PublicOffers` operationId).
+	PublicOffers(ctx context.Context, params *PublicOffersParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetQuestionnaire The self-assessment questionnaire (public)
+	//
+	// The current version of the self-assessment questionnaire, in English, French or Spanish (`lang`, else
+	// Accept-Language; anything else is English): its answer scales with the label of every answer, and its areas
+	// (the UN survey's norms, confidence-building measures, international law and capacity building; the five CMM
+	// dimensions) with their questions. Each question names its scale, whether it is required, its target (the
+	// lowest answer that is not a gap), the capability a gap proposes a need for, the readiness fact it sets and
+	// its source. No token needed; cacheable for an hour.
+	//
+	// Corresponds with GET /api/v1/questionnaire (the `GetQuestionnaire` operationId).
+	GetQuestionnaire(ctx context.Context, params *GetQuestionnaireParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// FundingReport Requested, committed and disbursed money by country, theme or capability
 	//
@@ -4490,6 +6910,27 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /metrics (the `Metrics` operationId).
 	Metrics(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// OpenDataCSV An open dataset as CSV (no sign-in, rate-limited)
+	//
+	// `needs` (public approved needs), `offers` (open offers), `projects` (projects of public approved needs,
+	// models.CanPublishProject) and `funding` (the funding report as an anonymous visitor sees it;
+	// `?group_by=country|theme|capability`, country by default). The header row holds the data dictionary's
+	// column names (the page /open-data), which are stable; list cells are joined with `;`; a cell starting
+	// with `=`, `+`, `-` or `@` is prefixed with `'`. The licence (CC BY 4.0 unless
+	// `CAPMATCH_OPEN_DATA_LICENSE` says otherwise) is in the `Link: <…>; rel="license"` header. Same rate limit
+	// as the public API. (Served at `/open-data/needs.csv`, `/open-data/offers.csv`, `/open-data/projects.csv`
+	// and `/open-data/funding.csv`.)
+	//
+	// Corresponds with GET /open-data/{dataset}.csv (the `OpenDataCSV` operationId).
+	OpenDataCSV(ctx context.Context, dataset OpenDataCSVParamsDataset, params *OpenDataCSVParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// OpenDataJSON An open dataset as JSON (no sign-in, rate-limited)
+	//
+	// The same datasets as the CSV files, as `{"dataset", "licence", "dictionary", "columns", "items"}`.
+	//
+	// Corresponds with GET /open-data/{dataset}.json (the `OpenDataJSON` operationId).
+	OpenDataJSON(ctx context.Context, dataset OpenDataJSONParamsDataset, params *OpenDataJSONParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// Readyz Readiness
 	//
@@ -4712,11 +7153,328 @@ func (c *Client) ListCountries(ctx context.Context, reqEditors ...RequestEditorF
 
 // GetCountry One country's profile
 //
-// The profile of one country (code in any case); an unknown code is 404. ETag carries `readiness_version` for If-Match on the readiness update.
+// The profile of one country (code in any case) with its `sources` (documents and links: public information); an
+// unknown code is 404. ETag carries `readiness_version` for If-Match on the readiness update. The readiness facts
+// `national_cert`, `cert_maturity`, `legal_position_published` and `national_strategy` are set by the country's
+// latest self-assessment when it is submitted (and may be corrected by hand afterwards); every change is in
+// GET /api/v1/countries/{iso}/readiness/history.
 //
 // Corresponds with GET /api/v1/countries/{iso} (the `GetCountry` operationId).
 func (c *Client) GetCountry(ctx context.Context, iso Iso, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetCountryRequest(c.Server, iso)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListAssessments A country's self-assessments, newest first (its ministries, coordinators)
+//
+// Every assessment the country submitted, newest first, each with its results per area and its gaps; the newest
+// is `latest`, the others name the assessment that superseded them. Only the country's ministries, coordinators
+// and admins (others: 403); an unknown country is 404.
+//
+// Corresponds with GET /api/v1/countries/{iso}/assessments (the `ListAssessments` operationId).
+func (c *Client) ListAssessments(ctx context.Context, iso Iso, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListAssessmentsRequest(c.Server, iso)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SubmitAssessmentWithBody Submit a self-assessment (the country's ministries, coordinators)
+//
+// Stores a new assessment of the country, which supersedes the previous one; once stored it never changes (there
+// is no PATCH or DELETE). Answers and comments are keyed by question code (GET /api/v1/questionnaire); an answer
+// is a whole number on the question's scale. Every problem at once is a 422 naming `answers.<code>` or
+// `comments.<code>` (a required question unanswered, an answer off its scale, an unknown question), `language`
+// or `questionnaire` (only the current version is accepted); nothing is stored. A ministry answers for its own
+// organization; a coordinator names the government organization it answers for (`organization_id`, a 422 when
+// missing or of another country). `supersedes`, when given, must be the id of the country's latest assessment
+// (`""` for none yet): another submission in between is a 409, so a double submission is caught.
+//
+// Then: the readiness facts the answers state are set (`national_cert`, `cert_maturity`,
+// `legal_position_published`, `national_strategy`; `poc_nominated` is not derived from a self-assessment),
+// recorded in the readiness history as coming from this assessment; and each gap proposes a **draft** need of
+// the answering organization (capability, theme, maturity current and target on SIM3 for the CERT and the CMM
+// otherwise, indicative modalities, budget and duration, donors-only, in the assessment's language, with
+// `proposal.assessment_id`). Nothing is submitted: the ministry reviews, edits and submits each draft. A gap the
+// organization already has a live need for (draft to in progress) proposes nothing new, and CERT maturity waits
+// for the CERT's set-up.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/countries/{iso}/assessments (the `SubmitAssessment` operationId).
+func (c *Client) SubmitAssessmentWithBody(ctx context.Context, iso Iso, params *SubmitAssessmentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSubmitAssessmentRequestWithBody(c.Server, iso, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SubmitAssessment Submit a self-assessment (the country's ministries, coordinators)
+//
+// Stores a new assessment of the country, which supersedes the previous one; once stored it never changes (there
+// is no PATCH or DELETE). Answers and comments are keyed by question code (GET /api/v1/questionnaire); an answer
+// is a whole number on the question's scale. Every problem at once is a 422 naming `answers.<code>` or
+// `comments.<code>` (a required question unanswered, an answer off its scale, an unknown question), `language`
+// or `questionnaire` (only the current version is accepted); nothing is stored. A ministry answers for its own
+// organization; a coordinator names the government organization it answers for (`organization_id`, a 422 when
+// missing or of another country). `supersedes`, when given, must be the id of the country's latest assessment
+// (`""` for none yet): another submission in between is a 409, so a double submission is caught.
+//
+// Then: the readiness facts the answers state are set (`national_cert`, `cert_maturity`,
+// `legal_position_published`, `national_strategy`; `poc_nominated` is not derived from a self-assessment),
+// recorded in the readiness history as coming from this assessment; and each gap proposes a **draft** need of
+// the answering organization (capability, theme, maturity current and target on SIM3 for the CERT and the CMM
+// otherwise, indicative modalities, budget and duration, donors-only, in the assessment's language, with
+// `proposal.assessment_id`). Nothing is submitted: the ministry reviews, edits and submits each draft. A gap the
+// organization already has a live need for (draft to in progress) proposes nothing new, and CERT maturity waits
+// for the CERT's set-up.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/countries/{iso}/assessments (the `SubmitAssessment` operationId).
+func (c *Client) SubmitAssessment(ctx context.Context, iso Iso, params *SubmitAssessmentParams, body SubmitAssessmentJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSubmitAssessmentRequest(c.Server, iso, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetAssessment One self-assessment with its results (the country's ministries, coordinators)
+//
+// The answers with their date and author, the result per area, the maturity baseline per capability (with its
+// gaps), what changed since the previous assessment, and the needs its gaps proposed (a need is named only to
+// those who may see it). Others: 403; an unknown id: 404.
+//
+// Corresponds with GET /api/v1/countries/{iso}/assessments/{id} (the `GetAssessment` operationId).
+func (c *Client) GetAssessment(ctx context.Context, iso Iso, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetAssessmentRequest(c.Server, iso, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ProposeFromAssessment Propose the needs of the latest assessment again (idempotent)
+//
+// Creates the proposed draft needs of the country's latest assessment that do not exist yet (after a failure
+// half-way, or once a live need that covered a gap was withdrawn); it never creates a second need for the same
+// assessment and capability. For the organization that answered it, coordinators and admins (others: 403); a
+// superseded assessment is a 409. No body.
+//
+// Corresponds with POST /api/v1/countries/{iso}/assessments/{id}/proposals (the `ProposeFromAssessment` operationId).
+func (c *Client) ProposeFromAssessment(ctx context.Context, iso Iso, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewProposeFromAssessmentRequest(c.Server, iso, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CountryExternalActivities Activities published to IATI in a country ("already funded here")
+//
+// The external activities (imported from IATI files) that name the country as a recipient (`match:
+// country`) or a region that contains it (`match: region`), those naming the country first, then those
+// under way today (`active`). Every signed-in user sees them; an unknown country is 404.
+//
+// Corresponds with GET /api/v1/countries/{iso}/external-activities (the `CountryExternalActivities` operationId).
+func (c *Client) CountryExternalActivities(ctx context.Context, iso Iso, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCountryExternalActivitiesRequest(c.Server, iso)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListCountryChecks A country's recent communication checks (anyone signed in)
+//
+// Newest first (the last 12): when each check was sent, its outcome for the state (acknowledged, pending,
+// missed) and the time to the first acknowledgement. The readiness they derive is public, so anyone signed in
+// reads the outcomes; each contact's result (`pocs`, for the latest three checks) only those who may read the
+// state's Points of Contact.
+//
+// Corresponds with GET /api/v1/countries/{iso}/poc-checks (the `ListCountryChecks` operationId).
+func (c *Client) ListCountryChecks(ctx context.Context, iso Iso, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListCountryChecksRequest(c.Server, iso)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListPoCs A state's Points of Contact (coordinators, its ministries, other states' PoCs)
+//
+// Personal data. Who may read: coordinators and admins, the ministries of that state, and the nominated
+// Points of Contact of other states, that is a ministry account whose address its own state lists as one of
+// its Points of Contact (`linked: true` on that entry). Everyone else gets 404, as for a state with no
+// directory entry (donors never see them); an unknown country is 404. Never in exports, open data or logs.
+//
+// Corresponds with GET /api/v1/countries/{iso}/pocs (the `ListPoCs` operationId).
+func (c *Client) ListPoCs(ctx context.Context, iso Iso, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListPoCsRequest(c.Server, iso)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreatePoCWithBody Add a Point of Contact (the state's ministries, coordinators)
+//
+// Validated: `kind` diplomatic or technical, `name` required, `email` a bare address (checks are sent to
+// it), `phone` optional but in E.164 form (+ and country code; spaces, dots, dashes and brackets are
+// removed), `languages` one to ten ISO 639-1 codes; at most 10 contacts per state. When `email` is the address
+// of an active ministry account of the same state, the entry is linked to it (`linked: true`) and that
+// account becomes a nominated Point of Contact: it may read other states' contacts. `poc_nominated` in the
+// country's readiness follows the list. Audited (by field name; the trail holds no personal data). Who: the
+// state's ministries, coordinators, admins; a Point of Contact of another state gets 403, anyone else 404.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/countries/{iso}/pocs (the `CreatePoC` operationId).
+func (c *Client) CreatePoCWithBody(ctx context.Context, iso Iso, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreatePoCRequestWithBody(c.Server, iso, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreatePoC Add a Point of Contact (the state's ministries, coordinators)
+//
+// Validated: `kind` diplomatic or technical, `name` required, `email` a bare address (checks are sent to
+// it), `phone` optional but in E.164 form (+ and country code; spaces, dots, dashes and brackets are
+// removed), `languages` one to ten ISO 639-1 codes; at most 10 contacts per state. When `email` is the address
+// of an active ministry account of the same state, the entry is linked to it (`linked: true`) and that
+// account becomes a nominated Point of Contact: it may read other states' contacts. `poc_nominated` in the
+// country's readiness follows the list. Audited (by field name; the trail holds no personal data). Who: the
+// state's ministries, coordinators, admins; a Point of Contact of another state gets 403, anyone else 404.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/countries/{iso}/pocs (the `CreatePoC` operationId).
+func (c *Client) CreatePoC(ctx context.Context, iso Iso, body CreatePoCJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreatePoCRequest(c.Server, iso, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeletePoC Remove a Point of Contact (the state's ministries, coordinators)
+//
+// Audited. Past check results keep the contact's kind and name.
+//
+// Corresponds with DELETE /api/v1/countries/{iso}/pocs/{id} (the `DeletePoC` operationId).
+func (c *Client) DeletePoC(ctx context.Context, iso Iso, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeletePoCRequest(c.Server, iso, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetPoC One Point of Contact
+//
+// Who may read it as for the list; 404 otherwise, and for an unknown id.
+//
+// Corresponds with GET /api/v1/countries/{iso}/pocs/{id} (the `GetPoC` operationId).
+func (c *Client) GetPoC(ctx context.Context, iso Iso, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetPoCRequest(c.Server, iso, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PatchPoCWithBody Change a Point of Contact (the state's ministries, coordinators)
+//
+// Only the fields present change; validated as on creation; `version` in the body or If-Match guards against
+// stale edits (409). Changing `email` relinks the entry (an account loses its Point-of-Contact standing at
+// once when no entry names it any more). Audited by field name.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PATCH /api/v1/countries/{iso}/pocs/{id} (the `PatchPoC` operationId).
+func (c *Client) PatchPoCWithBody(ctx context.Context, iso Iso, id Id, params *PatchPoCParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPatchPoCRequestWithBody(c.Server, iso, id, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PatchPoC Change a Point of Contact (the state's ministries, coordinators)
+//
+// Only the fields present change; validated as on creation; `version` in the body or If-Match guards against
+// stale edits (409). Changing `email` relinks the entry (an account loses its Point-of-Contact standing at
+// once when no entry names it any more). Audited by field name.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PATCH /api/v1/countries/{iso}/pocs/{id} (the `PatchPoC` operationId).
+func (c *Client) PatchPoC(ctx context.Context, iso Iso, id Id, params *PatchPoCParams, body PatchPoCJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPatchPoCRequest(c.Server, iso, id, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -4763,6 +7521,132 @@ func (c *Client) PatchCountryReadinessWithBody(ctx context.Context, iso Iso, par
 // Corresponds with PATCH /api/v1/countries/{iso}/readiness (the `PatchCountryReadiness` operationId).
 func (c *Client) PatchCountryReadiness(ctx context.Context, iso Iso, params *PatchCountryReadinessParams, body PatchCountryReadinessJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewPatchCountryReadinessRequest(c.Server, iso, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetReadinessHistory Every change of a country's readiness
+//
+// Every recorded change of the readiness profile, newest first: when, how (`declared` by hand, derived from an
+// `assessment`, or `derived` by the system), who (organization and role; the user only for coordinators and the
+// country's ministries) and what changed, fact by fact, with the values before and after. The assessment behind
+// a change is named only to those who may read the country's assessments. Any signed-in user (the readiness is
+// public); an unknown country is 404.
+//
+// Corresponds with GET /api/v1/countries/{iso}/readiness/history (the `GetReadinessHistory` operationId).
+func (c *Client) GetReadinessHistory(ctx context.Context, iso Iso, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetReadinessHistoryRequest(c.Server, iso)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AddCountrySourceWithBody Add a document or link to a country's profile (its ministries, coordinators)
+//
+// Adds a source (strategy, cybercrime law, national position on international law, CERT website, PoC nomination
+// or other) with its title, http(s) URL, date and language. Sources are public information: they are shown under
+// `sources` on GET /api/v1/countries/{iso} to every signed-in user and on the public country page. Who: the
+// country's ministries, coordinators and admins (others: 403). Every problem at once is a 422 (an unknown kind, a
+// URL that is not an absolute http or https URL or carries a user name or password, a date that is not a real
+// calendar date, a language that is not ISO 639-1); a country keeps at most 100 sources (409). Audited.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/countries/{iso}/sources (the `AddCountrySource` operationId).
+func (c *Client) AddCountrySourceWithBody(ctx context.Context, iso Iso, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAddCountrySourceRequestWithBody(c.Server, iso, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AddCountrySource Add a document or link to a country's profile (its ministries, coordinators)
+//
+// Adds a source (strategy, cybercrime law, national position on international law, CERT website, PoC nomination
+// or other) with its title, http(s) URL, date and language. Sources are public information: they are shown under
+// `sources` on GET /api/v1/countries/{iso} to every signed-in user and on the public country page. Who: the
+// country's ministries, coordinators and admins (others: 403). Every problem at once is a 422 (an unknown kind, a
+// URL that is not an absolute http or https URL or carries a user name or password, a date that is not a real
+// calendar date, a language that is not ISO 639-1); a country keeps at most 100 sources (409). Audited.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/countries/{iso}/sources (the `AddCountrySource` operationId).
+func (c *Client) AddCountrySource(ctx context.Context, iso Iso, body AddCountrySourceJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAddCountrySourceRequest(c.Server, iso, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteCountrySource Delete one of a country's sources (its ministries, coordinators)
+//
+// Audited.
+//
+// Corresponds with DELETE /api/v1/countries/{iso}/sources/{id} (the `DeleteCountrySource` operationId).
+func (c *Client) DeleteCountrySource(ctx context.Context, iso Iso, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteCountrySourceRequest(c.Server, iso, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PatchCountrySourceWithBody Edit one of a country's sources (its ministries, coordinators)
+//
+// Only the fields present change, with the rules of the POST. `version` in the body or If-Match carries the
+// version read; stale is 409. Audited.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PATCH /api/v1/countries/{iso}/sources/{id} (the `PatchCountrySource` operationId).
+func (c *Client) PatchCountrySourceWithBody(ctx context.Context, iso Iso, id Id, params *PatchCountrySourceParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPatchCountrySourceRequestWithBody(c.Server, iso, id, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PatchCountrySource Edit one of a country's sources (its ministries, coordinators)
+//
+// Only the fields present change, with the rules of the POST. `version` in the body or If-Match carries the
+// version read; stale is 409. Audited.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PATCH /api/v1/countries/{iso}/sources/{id} (the `PatchCountrySource` operationId).
+func (c *Client) PatchCountrySource(ctx context.Context, iso Iso, id Id, params *PatchCountrySourceParams, body PatchCountrySourceJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPatchCountrySourceRequest(c.Server, iso, id, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -5087,9 +7971,62 @@ func (c *Client) WithdrawEngagement(ctx context.Context, id Id, body WithdrawEng
 // planned dates overlap `from`..`to`). Sent as an attachment. When no visible project matches the answer
 // is 404 (an IATI file needs at least one activity); a bad country or date is 422.
 //
+// The file also passes the IATI Validator's rules (adapters/iati/README.md): the reporting organisation is
+// the configured publisher (`CAPMATCH_IATI_PUBLISHER_REF`, its ref prefixing every `iati-identifier`;
+// until configured, the placeholder `XM-CAPMATCH`, which a comment at the top of the file flags), budgets
+// are split into calendar-year periods (7.5.3), transactions and actual dates after today are left out
+// (11.2.1, 11.2.2, 11.1.4), projects funded by an organization that publishes to IATI are reported with
+// `secondary-reporter="1"`, and the capability sector's `vocabulary-uri` is absolute
+// (`CAPMATCH_PUBLIC_URL`, else the request's base URL).
+//
 // Corresponds with GET /api/v1/export/iati.xml (the `ExportIATI` operationId).
 func (c *Client) ExportIATI(ctx context.Context, params *ExportIATIParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewExportIATIRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ImportIATIWithBody Import an IATI activity file (coordinator, admin, donor)
+//
+// Reads an IATI activity file (versions 2.01, 2.02 and 2.03) as a stream, one activity at a time, so that
+// files of hundreds of megabytes are read in bounded memory. This route alone takes bodies over the API's
+// 1 MiB: up to `CAPMATCH_IATI_IMPORT_MAX_MB` (256 MiB by default), plain or `Content-Encoding: gzip`
+// (the limit then bounds the decompressed file too); beyond it, 413 with code `file_too_large`.
+//
+// Each activity is mapped to recipient countries (with their percentages; recipient regions to UN M49 where
+// there is an equivalent), to capabilities with a confidence (high, medium, low) and its evidence (phrases
+// of the title and description in English, French and Spanish; DAC 5- and 3-digit sectors; capmatch's own
+// vocabulary 99), dates, status, budgets and transactions (amounts in US dollars are also given in whole
+// dollars and summed; other currencies are kept as published and listed in
+// `totals.unconverted_currencies`), and participating organisations. Activities that map to a capability
+// and a place are stored as external activities keyed by `iati-identifier`: importing one again replaces it
+// (never a duplicate); coordinators replace any, a donor what its organization imported or reports (its
+// `iati_ref` is the reporting organisation's). Concurrent imports of one identifier converge on the newer.
+//
+// The answer is a summary in codes and arguments: counts read, imported, created, updated and skipped;
+// `skipped_by_reason` (`no_capability`, `no_recipient`, `duplicate_in_file`,
+// `imported_by_another_organization`); what was mapped; notes; and one line per activity (up to 200). 201
+// when something was stored, 200 otherwise.
+//
+// All or nothing per file: a file that is not XML (400 `not_xml`, `empty`), holds a DTD (400
+// `dtd_refused`: no entity expansion), is not an IATI activity file (422 `not_iati`, `no_activities`,
+// `unsupported_version`, `unsupported_charset`), has a malformed date or amount (422 `bad_date`,
+// `bad_value`, `missing_identifier`, naming `activities[i]`) or breaks a reading limit (413
+// `token_too_large`: a text node, tag or comment over 1 MiB; 422 `too_deep`) stores nothing, even when it
+// breaks after hundreds of activities. Problems carry `code` and `args`. Ministries: 403 before the body
+// is read.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/import/iati (the `ImportIATI` operationId).
+func (c *Client) ImportIATIWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewImportIATIRequestWithBody(c.Server, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -5625,7 +8562,10 @@ func (c *Client) ApproveNeed(ctx context.Context, id Id, body ApproveNeedJSONReq
 // The `duplication` factor's value is 0 when any active project or agreed engagement already delivers the
 // need's capability in its country, whether the caller may see it or not (the value is the same for every
 // caller); its reason counts only those the caller may see (`duplication.hidden`, "at least one ... already
-// delivers", when the caller sees none of them).
+// delivers", when the caller sees none of them)). When only activities
+// published to IATI by others (imported with POST /api/v1/import/iati) deliver it, the value is 1 − 0.5 × the
+// confidence of the surest mapping (0.5 high, 0.7 medium, 0.85 low) and the reason (`duplication.external`)
+// counts them with that confidence.
 //
 // Corresponds with GET /api/v1/needs/{id}/matches (the `NeedMatches` operationId).
 func (c *Client) NeedMatches(ctx context.Context, id Id, params *NeedMatchesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -6289,6 +9229,182 @@ func (c *Client) PutWebhook(ctx context.Context, id Id, body PutWebhookJSONReque
 	return c.Client.Do(req)
 }
 
+// ListOutbox The e-mails kept while no SMTP server is configured (coordinators, admins)
+//
+// With no `CAPMATCH_SMTP_URL` (the embedded default), e-mails are written here instead of sent, newest
+// first; `mode` says which is in force (`outbox` or `smtp`, when nothing is kept). Messages hold contacts'
+// addresses: others 403.
+//
+// Corresponds with GET /api/v1/outbox (the `ListOutbox` operationId).
+func (c *Client) ListOutbox(ctx context.Context, params *ListOutboxParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListOutboxRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AcknowledgePoCCheckWithBody Acknowledge a communication check with the token of its link (no sign-in)
+//
+// The token (the last path segment of the e-mail's `/ack/<token>` link) is the credential; it goes in the
+// body so that it never reaches an access log. 200 when this call acknowledged; 409 when the link was used
+// before (single use) or its check is over; 404 for anything that is not a valid link.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/poc-acks (the `AcknowledgePoCCheck` operationId).
+func (c *Client) AcknowledgePoCCheckWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAcknowledgePoCCheckRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AcknowledgePoCCheck Acknowledge a communication check with the token of its link (no sign-in)
+//
+// The token (the last path segment of the e-mail's `/ack/<token>` link) is the credential; it goes in the
+// body so that it never reaches an access log. 200 when this call acknowledged; 409 when the link was used
+// before (single use) or its check is over; 404 for anything that is not a valid link.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/poc-acks (the `AcknowledgePoCCheck` operationId).
+func (c *Client) AcknowledgePoCCheck(ctx context.Context, body AcknowledgePoCCheckJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAcknowledgePoCCheckRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListPoCChecks Every communication check, newest first (coordinators, admins)
+//
+// Each with its summary (no per-country results). Others 403.
+//
+// Corresponds with GET /api/v1/poc-checks (the `ListPoCChecks` operationId).
+func (c *Client) ListPoCChecks(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListPoCChecksRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RunPoCCheckWithBody Run a communication check (coordinators, admins)
+//
+// `{"countries": ["SN", "FJ"]}` or `{"region": "002"}` (a UN M49 region, sub-region or intermediate region;
+// `001` is the world). Every contact of the states in scope gets an e-mail and an in-app notice (to the
+// organization of its linked account, else the ministry that nominated it) with a one-click acknowledgement
+// link: `/ack/<token>` on the site (CAPMATCH_PUBLIC_URL), signed with an HMAC under a server key,
+// single-use, valid for 14 days or until the check is closed, no sign-in needed. Opening the link shows a
+// confirmation page; only the POST its button sends acknowledges (mail scanners that fetch links do not).
+// E-mails leave through a bounded background queue with retries (SMTP, or the outbox when no SMTP server
+// is configured) and never fail this request. States without a contact are listed as `no_poc`; 422 when
+// none has one, when both or neither of `countries` and `region` are given, or a code is unknown.
+// Others: 403.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/poc-checks (the `RunPoCCheck` operationId).
+func (c *Client) RunPoCCheckWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRunPoCCheckRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RunPoCCheck Run a communication check (coordinators, admins)
+//
+// `{"countries": ["SN", "FJ"]}` or `{"region": "002"}` (a UN M49 region, sub-region or intermediate region;
+// `001` is the world). Every contact of the states in scope gets an e-mail and an in-app notice (to the
+// organization of its linked account, else the ministry that nominated it) with a one-click acknowledgement
+// link: `/ack/<token>` on the site (CAPMATCH_PUBLIC_URL), signed with an HMAC under a server key,
+// single-use, valid for 14 days or until the check is closed, no sign-in needed. Opening the link shows a
+// confirmation page; only the POST its button sends acknowledges (mail scanners that fetch links do not).
+// E-mails leave through a bounded background queue with retries (SMTP, or the outbox when no SMTP server
+// is configured) and never fail this request. States without a contact are listed as `no_poc`; 422 when
+// none has one, when both or neither of `countries` and `region` are given, or a code is unknown.
+// Others: 403.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/poc-checks (the `RunPoCCheck` operationId).
+func (c *Client) RunPoCCheck(ctx context.Context, body RunPoCCheckJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRunPoCCheckRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetPoCCheck A check's results per country and Point of Contact (coordinators, admins)
+//
+// For each state: its outcome, the first acknowledgement and the time from the check's start to it, and a
+// proposed need if this check made two misses in a row; for each contact: whether its e-mail was sent (and
+// `mail`: queued, sent, failed), whether an in-app notice went out, when it acknowledged and how long it
+// took. Results keep contacts' kind and name, never their address or phone. Others 403.
+//
+// Corresponds with GET /api/v1/poc-checks/{id} (the `GetPoCCheck` operationId).
+func (c *Client) GetPoCCheck(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetPoCCheckRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ClosePoCCheck End a check now (coordinators, admins)
+//
+// Its links stop working; states that have not acknowledged missed it (their readiness shows it). A state
+// that has now missed two checks in a row, with nothing proposed since its streak began, gets a proposed
+// draft need (capability `poc_readiness`, visibility `donors`, `proposal` set) owned by the ministry that
+// keeps its directory (else its first government organization), and that ministry a `need_proposed`
+// notification; nothing is submitted without a person. Checks also close by themselves when their links
+// expire (a sweep runs every minute). Closing a closed check changes nothing. Others 403.
+//
+// Corresponds with POST /api/v1/poc-checks/{id}/close (the `ClosePoCCheck` operationId).
+func (c *Client) ClosePoCCheck(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewClosePoCCheckRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ListProjects List projects with their funding
 //
 // The projects the caller may see, newest first: coordinators and admins see all; the organizations taking
@@ -6492,6 +9608,10 @@ func (c *Client) SetProjectStatus(ctx context.Context, id Id, body SetProjectSta
 // organization, coordinators and admins; others who can see the project get 403, those who cannot 404.
 // Not idempotent: each request records a new transaction.
 //
+// A transaction records money that moved or was committed: a `date` after today (UTC) is a 422 on `date`
+// (the IATI Validator refuses future-dated transactions, rules 11.2.1 and 11.2.2). Money planned for later
+// belongs in the project's budget, which the IATI export splits into calendar-year periods.
+//
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /api/v1/projects/{id}/transactions (the `AddProjectTransaction` operationId).
@@ -6516,11 +9636,96 @@ func (c *Client) AddProjectTransactionWithBody(ctx context.Context, id Id, conte
 // organization, coordinators and admins; others who can see the project get 403, those who cannot 404.
 // Not idempotent: each request records a new transaction.
 //
+// A transaction records money that moved or was committed: a `date` after today (UTC) is a 422 on `date`
+// (the IATI Validator refuses future-dated transactions, rules 11.2.1 and 11.2.2). Money planned for later
+// belongs in the project's budget, which the IATI export splits into calendar-year periods.
+//
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /api/v1/projects/{id}/transactions (the `AddProjectTransaction` operationId).
 func (c *Client) AddProjectTransaction(ctx context.Context, id Id, body AddProjectTransactionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewAddProjectTransactionRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PublicCountries Every country as the public pages show it (no sign-in, rate-limited)
+//
+// Every country and territory with its name, region and sub-region, whether it is a UN member or
+// observer, its readiness profile and the counts the public map shows (open needs, requested
+// money, active projects), counted only over what an anonymous visitor may see. The same policy as
+// the public web pages; rate-limited per client address.
+//
+// Corresponds with GET /api/v1/public/countries (the `PublicCountries` operationId).
+func (c *Client) PublicCountries(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPublicCountriesRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PublicNeeds Public needs, for anyone (no sign-in, rate-limited)
+//
+// The needs an anonymous visitor may see (public needs a coordinator approved), with the filters and paging
+// of GET /api/v1/needs, as `PublicNeed` (no organization, author, engagement or visibility fields). A token,
+// if sent, is ignored. Each client address may make `CAPMATCH_PUBLIC_RATE_LIMIT` requests a minute (120 by
+// default) to the public API and the open-data files together; beyond that, 429 with Retry-After.
+//
+// Corresponds with GET /api/v1/public/needs (the `PublicNeeds` operationId).
+func (c *Client) PublicNeeds(ctx context.Context, params *PublicNeedsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPublicNeedsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PublicOffers Published offers, for anyone (no sign-in, rate-limited)
+//
+// The offers an anonymous visitor may see (published and closed ones; `status=open` for the open ones), with
+// the filters and paging of GET /api/v1/offers, as `PublicOffer`: without what engagements took of them.
+// Same rate limit as /api/v1/public/needs.
+//
+// Corresponds with GET /api/v1/public/offers (the `PublicOffers` operationId).
+func (c *Client) PublicOffers(ctx context.Context, params *PublicOffersParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPublicOffersRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetQuestionnaire The self-assessment questionnaire (public)
+//
+// The current version of the self-assessment questionnaire, in English, French or Spanish (`lang`, else
+// Accept-Language; anything else is English): its answer scales with the label of every answer, and its areas
+// (the UN survey's norms, confidence-building measures, international law and capacity building; the five CMM
+// dimensions) with their questions. Each question names its scale, whether it is required, its target (the
+// lowest answer that is not a gap), the capability a gap proposes a need for, the readiness fact it sets and
+// its source. No token needed; cacheable for an hour.
+//
+// Corresponds with GET /api/v1/questionnaire (the `GetQuestionnaire` operationId).
+func (c *Client) GetQuestionnaire(ctx context.Context, params *GetQuestionnaireParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetQuestionnaireRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -6741,6 +9946,47 @@ func (c *Client) Healthz(ctx context.Context, reqEditors ...RequestEditorFn) (*h
 // Corresponds with GET /metrics (the `Metrics` operationId).
 func (c *Client) Metrics(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewMetricsRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// OpenDataCSV An open dataset as CSV (no sign-in, rate-limited)
+//
+// `needs` (public approved needs), `offers` (open offers), `projects` (projects of public approved needs,
+// models.CanPublishProject) and `funding` (the funding report as an anonymous visitor sees it;
+// `?group_by=country|theme|capability`, country by default). The header row holds the data dictionary's
+// column names (the page /open-data), which are stable; list cells are joined with `;`; a cell starting
+// with `=`, `+`, `-` or `@` is prefixed with `'`. The licence (CC BY 4.0 unless
+// `CAPMATCH_OPEN_DATA_LICENSE` says otherwise) is in the `Link: <…>; rel="license"` header. Same rate limit
+// as the public API. (Served at `/open-data/needs.csv`, `/open-data/offers.csv`, `/open-data/projects.csv`
+// and `/open-data/funding.csv`.)
+//
+// Corresponds with GET /open-data/{dataset}.csv (the `OpenDataCSV` operationId).
+func (c *Client) OpenDataCSV(ctx context.Context, dataset OpenDataCSVParamsDataset, params *OpenDataCSVParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewOpenDataCSVRequest(c.Server, dataset, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// OpenDataJSON An open dataset as JSON (no sign-in, rate-limited)
+//
+// The same datasets as the CSV files, as `{"dataset", "licence", "dictionary", "columns", "items"}`.
+//
+// Corresponds with GET /open-data/{dataset}.json (the `OpenDataJSON` operationId).
+func (c *Client) OpenDataJSON(ctx context.Context, dataset OpenDataJSONParamsDataset, params *OpenDataJSONParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewOpenDataJSONRequest(c.Server, dataset, params)
 	if err != nil {
 		return nil, err
 	}
@@ -7111,6 +10357,496 @@ func NewGetCountryRequest(server string, iso Iso) (*http.Request, error) {
 	return req, nil
 }
 
+// NewListAssessmentsRequest constructs an http.Request for the ListAssessments method
+func NewListAssessmentsRequest(server string, iso Iso) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "iso", iso, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/countries/%s/assessments", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewSubmitAssessmentRequest calls the generic SubmitAssessment builder with application/json body
+func NewSubmitAssessmentRequest(server string, iso Iso, params *SubmitAssessmentParams, body SubmitAssessmentJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewSubmitAssessmentRequestWithBody(server, iso, params, "application/json", bodyReader)
+}
+
+// NewSubmitAssessmentRequestWithBody constructs an http.Request for the SubmitAssessment method, with any body, and a specified content type
+func NewSubmitAssessmentRequestWithBody(server string, iso Iso, params *SubmitAssessmentParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "iso", iso, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/countries/%s/assessments", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Lang != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "lang", *params.Lang, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetAssessmentRequest constructs an http.Request for the GetAssessment method
+func NewGetAssessmentRequest(server string, iso Iso, id Id) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "iso", iso, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/countries/%s/assessments/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewProposeFromAssessmentRequest constructs an http.Request for the ProposeFromAssessment method
+func NewProposeFromAssessmentRequest(server string, iso Iso, id Id) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "iso", iso, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/countries/%s/assessments/%s/proposals", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCountryExternalActivitiesRequest constructs an http.Request for the CountryExternalActivities method
+func NewCountryExternalActivitiesRequest(server string, iso Iso) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "iso", iso, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/countries/%s/external-activities", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListCountryChecksRequest constructs an http.Request for the ListCountryChecks method
+func NewListCountryChecksRequest(server string, iso Iso) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "iso", iso, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/countries/%s/poc-checks", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListPoCsRequest constructs an http.Request for the ListPoCs method
+func NewListPoCsRequest(server string, iso Iso) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "iso", iso, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/countries/%s/pocs", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreatePoCRequest calls the generic CreatePoC builder with application/json body
+func NewCreatePoCRequest(server string, iso Iso, body CreatePoCJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreatePoCRequestWithBody(server, iso, "application/json", bodyReader)
+}
+
+// NewCreatePoCRequestWithBody constructs an http.Request for the CreatePoC method, with any body, and a specified content type
+func NewCreatePoCRequestWithBody(server string, iso Iso, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "iso", iso, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/countries/%s/pocs", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewDeletePoCRequest constructs an http.Request for the DeletePoC method
+func NewDeletePoCRequest(server string, iso Iso, id Id) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "iso", iso, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/countries/%s/pocs/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetPoCRequest constructs an http.Request for the GetPoC method
+func NewGetPoCRequest(server string, iso Iso, id Id) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "iso", iso, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/countries/%s/pocs/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewPatchPoCRequest calls the generic PatchPoC builder with application/json body
+func NewPatchPoCRequest(server string, iso Iso, id Id, params *PatchPoCParams, body PatchPoCJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPatchPoCRequestWithBody(server, iso, id, params, "application/json", bodyReader)
+}
+
+// NewPatchPoCRequestWithBody constructs an http.Request for the PatchPoC method, with any body, and a specified content type
+func NewPatchPoCRequestWithBody(server string, iso Iso, id Id, params *PatchPoCParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "iso", iso, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/countries/%s/pocs/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IfMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
 // NewPatchCountryReadinessRequest calls the generic PatchCountryReadiness builder with application/json body
 func NewPatchCountryReadinessRequest(server string, iso Iso, params *PatchCountryReadinessParams, body PatchCountryReadinessJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -7139,6 +10875,197 @@ func NewPatchCountryReadinessRequestWithBody(server string, iso Iso, params *Pat
 	}
 
 	operationPath := fmt.Sprintf("/api/v1/countries/%s/readiness", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IfMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetReadinessHistoryRequest constructs an http.Request for the GetReadinessHistory method
+func NewGetReadinessHistoryRequest(server string, iso Iso) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "iso", iso, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/countries/%s/readiness/history", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewAddCountrySourceRequest calls the generic AddCountrySource builder with application/json body
+func NewAddCountrySourceRequest(server string, iso Iso, body AddCountrySourceJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewAddCountrySourceRequestWithBody(server, iso, "application/json", bodyReader)
+}
+
+// NewAddCountrySourceRequestWithBody constructs an http.Request for the AddCountrySource method, with any body, and a specified content type
+func NewAddCountrySourceRequestWithBody(server string, iso Iso, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "iso", iso, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/countries/%s/sources", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewDeleteCountrySourceRequest constructs an http.Request for the DeleteCountrySource method
+func NewDeleteCountrySourceRequest(server string, iso Iso, id Id) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "iso", iso, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/countries/%s/sources/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewPatchCountrySourceRequest calls the generic PatchCountrySource builder with application/json body
+func NewPatchCountrySourceRequest(server string, iso Iso, id Id, params *PatchCountrySourceParams, body PatchCountrySourceJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPatchCountrySourceRequestWithBody(server, iso, id, params, "application/json", bodyReader)
+}
+
+// NewPatchCountrySourceRequestWithBody constructs an http.Request for the PatchCountrySource method, with any body, and a specified content type
+func NewPatchCountrySourceRequestWithBody(server string, iso Iso, id Id, params *PatchCountrySourceParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "iso", iso, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/countries/%s/sources/%s", pathParam0, pathParam1)
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -7621,6 +11548,35 @@ func NewExportIATIRequest(server string, params *ExportIATIParams) (*http.Reques
 	if err != nil {
 		return nil, err
 	}
+
+	return req, nil
+}
+
+// NewImportIATIRequestWithBody constructs an http.Request for the ImportIATI method, with any body, and a specified content type
+func NewImportIATIRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/import/iati")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	return req, nil
 }
@@ -9335,6 +13291,235 @@ func NewPutWebhookRequestWithBody(server string, id Id, contentType string, body
 	return req, nil
 }
 
+// NewListOutboxRequest constructs an http.Request for the ListOutbox method
+func NewListOutboxRequest(server string, params *ListOutboxParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/outbox")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewAcknowledgePoCCheckRequest calls the generic AcknowledgePoCCheck builder with application/json body
+func NewAcknowledgePoCCheckRequest(server string, body AcknowledgePoCCheckJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewAcknowledgePoCCheckRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewAcknowledgePoCCheckRequestWithBody constructs an http.Request for the AcknowledgePoCCheck method, with any body, and a specified content type
+func NewAcknowledgePoCCheckRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/poc-acks")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewListPoCChecksRequest constructs an http.Request for the ListPoCChecks method
+func NewListPoCChecksRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/poc-checks")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewRunPoCCheckRequest calls the generic RunPoCCheck builder with application/json body
+func NewRunPoCCheckRequest(server string, body RunPoCCheckJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewRunPoCCheckRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewRunPoCCheckRequestWithBody constructs an http.Request for the RunPoCCheck method, with any body, and a specified content type
+func NewRunPoCCheckRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/poc-checks")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetPoCCheckRequest constructs an http.Request for the GetPoCCheck method
+func NewGetPoCCheckRequest(server string, id Id) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/poc-checks/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewClosePoCCheckRequest constructs an http.Request for the ClosePoCCheck method
+func NewClosePoCCheckRequest(server string, id Id) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/poc-checks/%s/close", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewListProjectsRequest constructs an http.Request for the ListProjects method
 func NewListProjectsRequest(server string, params *ListProjectsParams) (*http.Request, error) {
 	var err error
@@ -9639,6 +13824,351 @@ func NewAddProjectTransactionRequestWithBody(server string, id Id, contentType s
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewPublicCountriesRequest constructs an http.Request for the PublicCountries method
+func NewPublicCountriesRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/public/countries")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewPublicNeedsRequest constructs an http.Request for the PublicNeeds method
+func NewPublicNeedsRequest(server string, params *PublicNeedsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/public/needs")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Country != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "country", *params.Country, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Theme != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "theme", *params.Theme, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Capability != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "capability", *params.Capability, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Status != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "status", *params.Status, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Sort != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "sort", *params.Sort, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Q != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "q", *params.Q, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewPublicOffersRequest constructs an http.Request for the PublicOffers method
+func NewPublicOffersRequest(server string, params *PublicOffersParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/public/offers")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Country != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "country", *params.Country, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Theme != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "theme", *params.Theme, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Capability != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "capability", *params.Capability, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Status != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "status", *params.Status, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Q != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "q", *params.Q, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetQuestionnaireRequest constructs an http.Request for the GetQuestionnaire method
+func NewGetQuestionnaireRequest(server string, params *GetQuestionnaireParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/questionnaire")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Lang != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "lang", *params.Lang, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
 
 	return req, nil
 }
@@ -10020,6 +14550,128 @@ func NewMetricsRequest(server string) (*http.Request, error) {
 	return req, nil
 }
 
+// NewOpenDataCSVRequest constructs an http.Request for the OpenDataCSV method
+func NewOpenDataCSVRequest(server string, dataset OpenDataCSVParamsDataset, params *OpenDataCSVParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "dataset", dataset, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/open-data/%s.csv", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.GroupBy != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "group_by", *params.GroupBy, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewOpenDataJSONRequest constructs an http.Request for the OpenDataJSON method
+func NewOpenDataJSONRequest(server string, dataset OpenDataJSONParamsDataset, params *OpenDataJSONParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "dataset", dataset, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/open-data/%s.json", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.GroupBy != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "group_by", *params.GroupBy, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewReadyzRequest constructs an http.Request for the Readyz method
 func NewReadyzRequest(server string) (*http.Request, error) {
 	var err error
@@ -10212,12 +14864,205 @@ type ClientWithResponsesInterface interface {
 
 	// GetCountryWithResponse One country's profile
 	//
-	// The profile of one country (code in any case); an unknown code is 404. ETag carries `readiness_version` for If-Match on the readiness update.
+	// The profile of one country (code in any case) with its `sources` (documents and links: public information); an
+	// unknown code is 404. ETag carries `readiness_version` for If-Match on the readiness update. The readiness facts
+	// `national_cert`, `cert_maturity`, `legal_position_published` and `national_strategy` are set by the country's
+	// latest self-assessment when it is submitted (and may be corrected by hand afterwards); every change is in
+	// GET /api/v1/countries/{iso}/readiness/history.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /api/v1/countries/{iso} (the `GetCountry` operationId).
 	GetCountryWithResponse(ctx context.Context, iso Iso, reqEditors ...RequestEditorFn) (*GetCountryResponse, error)
+
+	// ListAssessmentsWithResponse A country's self-assessments, newest first (its ministries, coordinators)
+	//
+	// Every assessment the country submitted, newest first, each with its results per area and its gaps; the newest
+	// is `latest`, the others name the assessment that superseded them. Only the country's ministries, coordinators
+	// and admins (others: 403); an unknown country is 404.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/countries/{iso}/assessments (the `ListAssessments` operationId).
+	ListAssessmentsWithResponse(ctx context.Context, iso Iso, reqEditors ...RequestEditorFn) (*ListAssessmentsResponse, error)
+
+	// SubmitAssessmentWithBodyWithResponse Submit a self-assessment (the country's ministries, coordinators)
+	//
+	// Stores a new assessment of the country, which supersedes the previous one; once stored it never changes (there
+	// is no PATCH or DELETE). Answers and comments are keyed by question code (GET /api/v1/questionnaire); an answer
+	// is a whole number on the question's scale. Every problem at once is a 422 naming `answers.<code>` or
+	// `comments.<code>` (a required question unanswered, an answer off its scale, an unknown question), `language`
+	// or `questionnaire` (only the current version is accepted); nothing is stored. A ministry answers for its own
+	// organization; a coordinator names the government organization it answers for (`organization_id`, a 422 when
+	// missing or of another country). `supersedes`, when given, must be the id of the country's latest assessment
+	// (`""` for none yet): another submission in between is a 409, so a double submission is caught.
+	//
+	// Then: the readiness facts the answers state are set (`national_cert`, `cert_maturity`,
+	// `legal_position_published`, `national_strategy`; `poc_nominated` is not derived from a self-assessment),
+	// recorded in the readiness history as coming from this assessment; and each gap proposes a **draft** need of
+	// the answering organization (capability, theme, maturity current and target on SIM3 for the CERT and the CMM
+	// otherwise, indicative modalities, budget and duration, donors-only, in the assessment's language, with
+	// `proposal.assessment_id`). Nothing is submitted: the ministry reviews, edits and submits each draft. A gap the
+	// organization already has a live need for (draft to in progress) proposes nothing new, and CERT maturity waits
+	// for the CERT's set-up.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/countries/{iso}/assessments (the `SubmitAssessment` operationId).
+	SubmitAssessmentWithBodyWithResponse(ctx context.Context, iso Iso, params *SubmitAssessmentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SubmitAssessmentResponse, error)
+
+	// SubmitAssessmentWithResponse Submit a self-assessment (the country's ministries, coordinators)
+	//
+	// Stores a new assessment of the country, which supersedes the previous one; once stored it never changes (there
+	// is no PATCH or DELETE). Answers and comments are keyed by question code (GET /api/v1/questionnaire); an answer
+	// is a whole number on the question's scale. Every problem at once is a 422 naming `answers.<code>` or
+	// `comments.<code>` (a required question unanswered, an answer off its scale, an unknown question), `language`
+	// or `questionnaire` (only the current version is accepted); nothing is stored. A ministry answers for its own
+	// organization; a coordinator names the government organization it answers for (`organization_id`, a 422 when
+	// missing or of another country). `supersedes`, when given, must be the id of the country's latest assessment
+	// (`""` for none yet): another submission in between is a 409, so a double submission is caught.
+	//
+	// Then: the readiness facts the answers state are set (`national_cert`, `cert_maturity`,
+	// `legal_position_published`, `national_strategy`; `poc_nominated` is not derived from a self-assessment),
+	// recorded in the readiness history as coming from this assessment; and each gap proposes a **draft** need of
+	// the answering organization (capability, theme, maturity current and target on SIM3 for the CERT and the CMM
+	// otherwise, indicative modalities, budget and duration, donors-only, in the assessment's language, with
+	// `proposal.assessment_id`). Nothing is submitted: the ministry reviews, edits and submits each draft. A gap the
+	// organization already has a live need for (draft to in progress) proposes nothing new, and CERT maturity waits
+	// for the CERT's set-up.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/countries/{iso}/assessments (the `SubmitAssessment` operationId).
+	SubmitAssessmentWithResponse(ctx context.Context, iso Iso, params *SubmitAssessmentParams, body SubmitAssessmentJSONRequestBody, reqEditors ...RequestEditorFn) (*SubmitAssessmentResponse, error)
+
+	// GetAssessmentWithResponse One self-assessment with its results (the country's ministries, coordinators)
+	//
+	// The answers with their date and author, the result per area, the maturity baseline per capability (with its
+	// gaps), what changed since the previous assessment, and the needs its gaps proposed (a need is named only to
+	// those who may see it). Others: 403; an unknown id: 404.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/countries/{iso}/assessments/{id} (the `GetAssessment` operationId).
+	GetAssessmentWithResponse(ctx context.Context, iso Iso, id Id, reqEditors ...RequestEditorFn) (*GetAssessmentResponse, error)
+
+	// ProposeFromAssessmentWithResponse Propose the needs of the latest assessment again (idempotent)
+	//
+	// Creates the proposed draft needs of the country's latest assessment that do not exist yet (after a failure
+	// half-way, or once a live need that covered a gap was withdrawn); it never creates a second need for the same
+	// assessment and capability. For the organization that answered it, coordinators and admins (others: 403); a
+	// superseded assessment is a 409. No body.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/countries/{iso}/assessments/{id}/proposals (the `ProposeFromAssessment` operationId).
+	ProposeFromAssessmentWithResponse(ctx context.Context, iso Iso, id Id, reqEditors ...RequestEditorFn) (*ProposeFromAssessmentResponse, error)
+
+	// CountryExternalActivitiesWithResponse Activities published to IATI in a country ("already funded here")
+	//
+	// The external activities (imported from IATI files) that name the country as a recipient (`match:
+	// country`) or a region that contains it (`match: region`), those naming the country first, then those
+	// under way today (`active`). Every signed-in user sees them; an unknown country is 404.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/countries/{iso}/external-activities (the `CountryExternalActivities` operationId).
+	CountryExternalActivitiesWithResponse(ctx context.Context, iso Iso, reqEditors ...RequestEditorFn) (*CountryExternalActivitiesResponse, error)
+
+	// ListCountryChecksWithResponse A country's recent communication checks (anyone signed in)
+	//
+	// Newest first (the last 12): when each check was sent, its outcome for the state (acknowledged, pending,
+	// missed) and the time to the first acknowledgement. The readiness they derive is public, so anyone signed in
+	// reads the outcomes; each contact's result (`pocs`, for the latest three checks) only those who may read the
+	// state's Points of Contact.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/countries/{iso}/poc-checks (the `ListCountryChecks` operationId).
+	ListCountryChecksWithResponse(ctx context.Context, iso Iso, reqEditors ...RequestEditorFn) (*ListCountryChecksResponse, error)
+
+	// ListPoCsWithResponse A state's Points of Contact (coordinators, its ministries, other states' PoCs)
+	//
+	// Personal data. Who may read: coordinators and admins, the ministries of that state, and the nominated
+	// Points of Contact of other states, that is a ministry account whose address its own state lists as one of
+	// its Points of Contact (`linked: true` on that entry). Everyone else gets 404, as for a state with no
+	// directory entry (donors never see them); an unknown country is 404. Never in exports, open data or logs.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/countries/{iso}/pocs (the `ListPoCs` operationId).
+	ListPoCsWithResponse(ctx context.Context, iso Iso, reqEditors ...RequestEditorFn) (*ListPoCsResponse, error)
+
+	// CreatePoCWithBodyWithResponse Add a Point of Contact (the state's ministries, coordinators)
+	//
+	// Validated: `kind` diplomatic or technical, `name` required, `email` a bare address (checks are sent to
+	// it), `phone` optional but in E.164 form (+ and country code; spaces, dots, dashes and brackets are
+	// removed), `languages` one to ten ISO 639-1 codes; at most 10 contacts per state. When `email` is the address
+	// of an active ministry account of the same state, the entry is linked to it (`linked: true`) and that
+	// account becomes a nominated Point of Contact: it may read other states' contacts. `poc_nominated` in the
+	// country's readiness follows the list. Audited (by field name; the trail holds no personal data). Who: the
+	// state's ministries, coordinators, admins; a Point of Contact of another state gets 403, anyone else 404.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/countries/{iso}/pocs (the `CreatePoC` operationId).
+	CreatePoCWithBodyWithResponse(ctx context.Context, iso Iso, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreatePoCResponse, error)
+
+	// CreatePoCWithResponse Add a Point of Contact (the state's ministries, coordinators)
+	//
+	// Validated: `kind` diplomatic or technical, `name` required, `email` a bare address (checks are sent to
+	// it), `phone` optional but in E.164 form (+ and country code; spaces, dots, dashes and brackets are
+	// removed), `languages` one to ten ISO 639-1 codes; at most 10 contacts per state. When `email` is the address
+	// of an active ministry account of the same state, the entry is linked to it (`linked: true`) and that
+	// account becomes a nominated Point of Contact: it may read other states' contacts. `poc_nominated` in the
+	// country's readiness follows the list. Audited (by field name; the trail holds no personal data). Who: the
+	// state's ministries, coordinators, admins; a Point of Contact of another state gets 403, anyone else 404.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/countries/{iso}/pocs (the `CreatePoC` operationId).
+	CreatePoCWithResponse(ctx context.Context, iso Iso, body CreatePoCJSONRequestBody, reqEditors ...RequestEditorFn) (*CreatePoCResponse, error)
+
+	// DeletePoCWithResponse Remove a Point of Contact (the state's ministries, coordinators)
+	//
+	// Audited. Past check results keep the contact's kind and name.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /api/v1/countries/{iso}/pocs/{id} (the `DeletePoC` operationId).
+	DeletePoCWithResponse(ctx context.Context, iso Iso, id Id, reqEditors ...RequestEditorFn) (*DeletePoCResponse, error)
+
+	// GetPoCWithResponse One Point of Contact
+	//
+	// Who may read it as for the list; 404 otherwise, and for an unknown id.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/countries/{iso}/pocs/{id} (the `GetPoC` operationId).
+	GetPoCWithResponse(ctx context.Context, iso Iso, id Id, reqEditors ...RequestEditorFn) (*GetPoCResponse, error)
+
+	// PatchPoCWithBodyWithResponse Change a Point of Contact (the state's ministries, coordinators)
+	//
+	// Only the fields present change; validated as on creation; `version` in the body or If-Match guards against
+	// stale edits (409). Changing `email` relinks the entry (an account loses its Point-of-Contact standing at
+	// once when no entry names it any more). Audited by field name.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /api/v1/countries/{iso}/pocs/{id} (the `PatchPoC` operationId).
+	PatchPoCWithBodyWithResponse(ctx context.Context, iso Iso, id Id, params *PatchPoCParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PatchPoCResponse, error)
+
+	// PatchPoCWithResponse Change a Point of Contact (the state's ministries, coordinators)
+	//
+	// Only the fields present change; validated as on creation; `version` in the body or If-Match guards against
+	// stale edits (409). Changing `email` relinks the entry (an account loses its Point-of-Contact standing at
+	// once when no entry names it any more). Audited by field name.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /api/v1/countries/{iso}/pocs/{id} (the `PatchPoC` operationId).
+	PatchPoCWithResponse(ctx context.Context, iso Iso, id Id, params *PatchPoCParams, body PatchPoCJSONRequestBody, reqEditors ...RequestEditorFn) (*PatchPoCResponse, error)
 
 	// PatchCountryReadinessWithBodyWithResponse Update a country's readiness (its ministries, coordinators, admins)
 	//
@@ -10244,6 +15089,76 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with PATCH /api/v1/countries/{iso}/readiness (the `PatchCountryReadiness` operationId).
 	PatchCountryReadinessWithResponse(ctx context.Context, iso Iso, params *PatchCountryReadinessParams, body PatchCountryReadinessJSONRequestBody, reqEditors ...RequestEditorFn) (*PatchCountryReadinessResponse, error)
+
+	// GetReadinessHistoryWithResponse Every change of a country's readiness
+	//
+	// Every recorded change of the readiness profile, newest first: when, how (`declared` by hand, derived from an
+	// `assessment`, or `derived` by the system), who (organization and role; the user only for coordinators and the
+	// country's ministries) and what changed, fact by fact, with the values before and after. The assessment behind
+	// a change is named only to those who may read the country's assessments. Any signed-in user (the readiness is
+	// public); an unknown country is 404.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/countries/{iso}/readiness/history (the `GetReadinessHistory` operationId).
+	GetReadinessHistoryWithResponse(ctx context.Context, iso Iso, reqEditors ...RequestEditorFn) (*GetReadinessHistoryResponse, error)
+
+	// AddCountrySourceWithBodyWithResponse Add a document or link to a country's profile (its ministries, coordinators)
+	//
+	// Adds a source (strategy, cybercrime law, national position on international law, CERT website, PoC nomination
+	// or other) with its title, http(s) URL, date and language. Sources are public information: they are shown under
+	// `sources` on GET /api/v1/countries/{iso} to every signed-in user and on the public country page. Who: the
+	// country's ministries, coordinators and admins (others: 403). Every problem at once is a 422 (an unknown kind, a
+	// URL that is not an absolute http or https URL or carries a user name or password, a date that is not a real
+	// calendar date, a language that is not ISO 639-1); a country keeps at most 100 sources (409). Audited.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/countries/{iso}/sources (the `AddCountrySource` operationId).
+	AddCountrySourceWithBodyWithResponse(ctx context.Context, iso Iso, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AddCountrySourceResponse, error)
+
+	// AddCountrySourceWithResponse Add a document or link to a country's profile (its ministries, coordinators)
+	//
+	// Adds a source (strategy, cybercrime law, national position on international law, CERT website, PoC nomination
+	// or other) with its title, http(s) URL, date and language. Sources are public information: they are shown under
+	// `sources` on GET /api/v1/countries/{iso} to every signed-in user and on the public country page. Who: the
+	// country's ministries, coordinators and admins (others: 403). Every problem at once is a 422 (an unknown kind, a
+	// URL that is not an absolute http or https URL or carries a user name or password, a date that is not a real
+	// calendar date, a language that is not ISO 639-1); a country keeps at most 100 sources (409). Audited.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/countries/{iso}/sources (the `AddCountrySource` operationId).
+	AddCountrySourceWithResponse(ctx context.Context, iso Iso, body AddCountrySourceJSONRequestBody, reqEditors ...RequestEditorFn) (*AddCountrySourceResponse, error)
+
+	// DeleteCountrySourceWithResponse Delete one of a country's sources (its ministries, coordinators)
+	//
+	// Audited.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /api/v1/countries/{iso}/sources/{id} (the `DeleteCountrySource` operationId).
+	DeleteCountrySourceWithResponse(ctx context.Context, iso Iso, id Id, reqEditors ...RequestEditorFn) (*DeleteCountrySourceResponse, error)
+
+	// PatchCountrySourceWithBodyWithResponse Edit one of a country's sources (its ministries, coordinators)
+	//
+	// Only the fields present change, with the rules of the POST. `version` in the body or If-Match carries the
+	// version read; stale is 409. Audited.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /api/v1/countries/{iso}/sources/{id} (the `PatchCountrySource` operationId).
+	PatchCountrySourceWithBodyWithResponse(ctx context.Context, iso Iso, id Id, params *PatchCountrySourceParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PatchCountrySourceResponse, error)
+
+	// PatchCountrySourceWithResponse Edit one of a country's sources (its ministries, coordinators)
+	//
+	// Only the fields present change, with the rules of the POST. `version` in the body or If-Match carries the
+	// version read; stale is 409. Audited.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /api/v1/countries/{iso}/sources/{id} (the `PatchCountrySource` operationId).
+	PatchCountrySourceWithResponse(ctx context.Context, iso Iso, id Id, params *PatchCountrySourceParams, body PatchCountrySourceJSONRequestBody, reqEditors ...RequestEditorFn) (*PatchCountrySourceResponse, error)
 
 	// ListEngagementsWithResponse List engagements
 	//
@@ -10435,10 +15350,53 @@ type ClientWithResponsesInterface interface {
 	// planned dates overlap `from`..`to`). Sent as an attachment. When no visible project matches the answer
 	// is 404 (an IATI file needs at least one activity); a bad country or date is 422.
 	//
+	// The file also passes the IATI Validator's rules (adapters/iati/README.md): the reporting organisation is
+	// the configured publisher (`CAPMATCH_IATI_PUBLISHER_REF`, its ref prefixing every `iati-identifier`;
+	// until configured, the placeholder `XM-CAPMATCH`, which a comment at the top of the file flags), budgets
+	// are split into calendar-year periods (7.5.3), transactions and actual dates after today are left out
+	// (11.2.1, 11.2.2, 11.1.4), projects funded by an organization that publishes to IATI are reported with
+	// `secondary-reporter="1"`, and the capability sector's `vocabulary-uri` is absolute
+	// (`CAPMATCH_PUBLIC_URL`, else the request's base URL).
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /api/v1/export/iati.xml (the `ExportIATI` operationId).
 	ExportIATIWithResponse(ctx context.Context, params *ExportIATIParams, reqEditors ...RequestEditorFn) (*ExportIATIResponse, error)
+
+	// ImportIATIWithBodyWithResponse Import an IATI activity file (coordinator, admin, donor)
+	//
+	// Reads an IATI activity file (versions 2.01, 2.02 and 2.03) as a stream, one activity at a time, so that
+	// files of hundreds of megabytes are read in bounded memory. This route alone takes bodies over the API's
+	// 1 MiB: up to `CAPMATCH_IATI_IMPORT_MAX_MB` (256 MiB by default), plain or `Content-Encoding: gzip`
+	// (the limit then bounds the decompressed file too); beyond it, 413 with code `file_too_large`.
+	//
+	// Each activity is mapped to recipient countries (with their percentages; recipient regions to UN M49 where
+	// there is an equivalent), to capabilities with a confidence (high, medium, low) and its evidence (phrases
+	// of the title and description in English, French and Spanish; DAC 5- and 3-digit sectors; capmatch's own
+	// vocabulary 99), dates, status, budgets and transactions (amounts in US dollars are also given in whole
+	// dollars and summed; other currencies are kept as published and listed in
+	// `totals.unconverted_currencies`), and participating organisations. Activities that map to a capability
+	// and a place are stored as external activities keyed by `iati-identifier`: importing one again replaces it
+	// (never a duplicate); coordinators replace any, a donor what its organization imported or reports (its
+	// `iati_ref` is the reporting organisation's). Concurrent imports of one identifier converge on the newer.
+	//
+	// The answer is a summary in codes and arguments: counts read, imported, created, updated and skipped;
+	// `skipped_by_reason` (`no_capability`, `no_recipient`, `duplicate_in_file`,
+	// `imported_by_another_organization`); what was mapped; notes; and one line per activity (up to 200). 201
+	// when something was stored, 200 otherwise.
+	//
+	// All or nothing per file: a file that is not XML (400 `not_xml`, `empty`), holds a DTD (400
+	// `dtd_refused`: no entity expansion), is not an IATI activity file (422 `not_iati`, `no_activities`,
+	// `unsupported_version`, `unsupported_charset`), has a malformed date or amount (422 `bad_date`,
+	// `bad_value`, `missing_identifier`, naming `activities[i]`) or breaks a reading limit (413
+	// `token_too_large`: a text node, tag or comment over 1 MiB; 422 `too_deep`) stores nothing, even when it
+	// breaks after hundreds of activities. Problems carry `code` and `args`. Ministries: 403 before the body
+	// is read.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/import/iati (the `ImportIATI` operationId).
+	ImportIATIWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ImportIATIResponse, error)
 
 	// ImportNeedsWithBodyWithResponse Bulk-import needs (coordinator, admin)
 	//
@@ -10785,7 +15743,10 @@ type ClientWithResponsesInterface interface {
 	// The `duplication` factor's value is 0 when any active project or agreed engagement already delivers the
 	// need's capability in its country, whether the caller may see it or not (the value is the same for every
 	// caller); its reason counts only those the caller may see (`duplication.hidden`, "at least one ... already
-	// delivers", when the caller sees none of them).
+	// delivers", when the caller sees none of them)). When only activities
+	// published to IATI by others (imported with POST /api/v1/import/iati) deliver it, the value is 1 − 0.5 × the
+	// confidence of the surest mapping (0.5 high, 0.7 medium, 0.85 low) and the reason (`duplication.external`)
+	// counts them with that confidence.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -11173,6 +16134,110 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with PUT /api/v1/organizations/{id}/webhook (the `PutWebhook` operationId).
 	PutWebhookWithResponse(ctx context.Context, id Id, body PutWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*PutWebhookResponse, error)
 
+	// ListOutboxWithResponse The e-mails kept while no SMTP server is configured (coordinators, admins)
+	//
+	// With no `CAPMATCH_SMTP_URL` (the embedded default), e-mails are written here instead of sent, newest
+	// first; `mode` says which is in force (`outbox` or `smtp`, when nothing is kept). Messages hold contacts'
+	// addresses: others 403.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/outbox (the `ListOutbox` operationId).
+	ListOutboxWithResponse(ctx context.Context, params *ListOutboxParams, reqEditors ...RequestEditorFn) (*ListOutboxResponse, error)
+
+	// AcknowledgePoCCheckWithBodyWithResponse Acknowledge a communication check with the token of its link (no sign-in)
+	//
+	// The token (the last path segment of the e-mail's `/ack/<token>` link) is the credential; it goes in the
+	// body so that it never reaches an access log. 200 when this call acknowledged; 409 when the link was used
+	// before (single use) or its check is over; 404 for anything that is not a valid link.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/poc-acks (the `AcknowledgePoCCheck` operationId).
+	AcknowledgePoCCheckWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AcknowledgePoCCheckResponse, error)
+
+	// AcknowledgePoCCheckWithResponse Acknowledge a communication check with the token of its link (no sign-in)
+	//
+	// The token (the last path segment of the e-mail's `/ack/<token>` link) is the credential; it goes in the
+	// body so that it never reaches an access log. 200 when this call acknowledged; 409 when the link was used
+	// before (single use) or its check is over; 404 for anything that is not a valid link.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/poc-acks (the `AcknowledgePoCCheck` operationId).
+	AcknowledgePoCCheckWithResponse(ctx context.Context, body AcknowledgePoCCheckJSONRequestBody, reqEditors ...RequestEditorFn) (*AcknowledgePoCCheckResponse, error)
+
+	// ListPoCChecksWithResponse Every communication check, newest first (coordinators, admins)
+	//
+	// Each with its summary (no per-country results). Others 403.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/poc-checks (the `ListPoCChecks` operationId).
+	ListPoCChecksWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListPoCChecksResponse, error)
+
+	// RunPoCCheckWithBodyWithResponse Run a communication check (coordinators, admins)
+	//
+	// `{"countries": ["SN", "FJ"]}` or `{"region": "002"}` (a UN M49 region, sub-region or intermediate region;
+	// `001` is the world). Every contact of the states in scope gets an e-mail and an in-app notice (to the
+	// organization of its linked account, else the ministry that nominated it) with a one-click acknowledgement
+	// link: `/ack/<token>` on the site (CAPMATCH_PUBLIC_URL), signed with an HMAC under a server key,
+	// single-use, valid for 14 days or until the check is closed, no sign-in needed. Opening the link shows a
+	// confirmation page; only the POST its button sends acknowledges (mail scanners that fetch links do not).
+	// E-mails leave through a bounded background queue with retries (SMTP, or the outbox when no SMTP server
+	// is configured) and never fail this request. States without a contact are listed as `no_poc`; 422 when
+	// none has one, when both or neither of `countries` and `region` are given, or a code is unknown.
+	// Others: 403.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/poc-checks (the `RunPoCCheck` operationId).
+	RunPoCCheckWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RunPoCCheckResponse, error)
+
+	// RunPoCCheckWithResponse Run a communication check (coordinators, admins)
+	//
+	// `{"countries": ["SN", "FJ"]}` or `{"region": "002"}` (a UN M49 region, sub-region or intermediate region;
+	// `001` is the world). Every contact of the states in scope gets an e-mail and an in-app notice (to the
+	// organization of its linked account, else the ministry that nominated it) with a one-click acknowledgement
+	// link: `/ack/<token>` on the site (CAPMATCH_PUBLIC_URL), signed with an HMAC under a server key,
+	// single-use, valid for 14 days or until the check is closed, no sign-in needed. Opening the link shows a
+	// confirmation page; only the POST its button sends acknowledges (mail scanners that fetch links do not).
+	// E-mails leave through a bounded background queue with retries (SMTP, or the outbox when no SMTP server
+	// is configured) and never fail this request. States without a contact are listed as `no_poc`; 422 when
+	// none has one, when both or neither of `countries` and `region` are given, or a code is unknown.
+	// Others: 403.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/poc-checks (the `RunPoCCheck` operationId).
+	RunPoCCheckWithResponse(ctx context.Context, body RunPoCCheckJSONRequestBody, reqEditors ...RequestEditorFn) (*RunPoCCheckResponse, error)
+
+	// GetPoCCheckWithResponse A check's results per country and Point of Contact (coordinators, admins)
+	//
+	// For each state: its outcome, the first acknowledgement and the time from the check's start to it, and a
+	// proposed need if this check made two misses in a row; for each contact: whether its e-mail was sent (and
+	// `mail`: queued, sent, failed), whether an in-app notice went out, when it acknowledged and how long it
+	// took. Results keep contacts' kind and name, never their address or phone. Others 403.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/poc-checks/{id} (the `GetPoCCheck` operationId).
+	GetPoCCheckWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*GetPoCCheckResponse, error)
+
+	// ClosePoCCheckWithResponse End a check now (coordinators, admins)
+	//
+	// Its links stop working; states that have not acknowledged missed it (their readiness shows it). A state
+	// that has now missed two checks in a row, with nothing proposed since its streak began, gets a proposed
+	// draft need (capability `poc_readiness`, visibility `donors`, `proposal` set) owned by the ministry that
+	// keeps its directory (else its first government organization), and that ministry a `need_proposed`
+	// notification; nothing is submitted without a person. Checks also close by themselves when their links
+	// expire (a sweep runs every minute). Closing a closed check changes nothing. Others 403.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/poc-checks/{id}/close (the `ClosePoCCheck` operationId).
+	ClosePoCCheckWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*ClosePoCCheckResponse, error)
+
 	// ListProjectsWithResponse List projects with their funding
 	//
 	// The projects the caller may see, newest first: coordinators and admins see all; the organizations taking
@@ -11300,6 +16365,10 @@ type ClientWithResponsesInterface interface {
 	// organization, coordinators and admins; others who can see the project get 403, those who cannot 404.
 	// Not idempotent: each request records a new transaction.
 	//
+	// A transaction records money that moved or was committed: a `date` after today (UTC) is a 422 on `date`
+	// (the IATI Validator refuses future-dated transactions, rules 11.2.1 and 11.2.2). Money planned for later
+	// belongs in the project's budget, which the IATI export splits into calendar-year periods.
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /api/v1/projects/{id}/transactions (the `AddProjectTransaction` operationId).
@@ -11314,10 +16383,63 @@ type ClientWithResponsesInterface interface {
 	// organization, coordinators and admins; others who can see the project get 403, those who cannot 404.
 	// Not idempotent: each request records a new transaction.
 	//
+	// A transaction records money that moved or was committed: a `date` after today (UTC) is a 422 on `date`
+	// (the IATI Validator refuses future-dated transactions, rules 11.2.1 and 11.2.2). Money planned for later
+	// belongs in the project's budget, which the IATI export splits into calendar-year periods.
+	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /api/v1/projects/{id}/transactions (the `AddProjectTransaction` operationId).
 	AddProjectTransactionWithResponse(ctx context.Context, id Id, body AddProjectTransactionJSONRequestBody, reqEditors ...RequestEditorFn) (*AddProjectTransactionResponse, error)
+
+	// PublicCountriesWithResponse Every country as the public pages show it (no sign-in, rate-limited)
+	//
+	// Every country and territory with its name, region and sub-region, whether it is a UN member or
+	// observer, its readiness profile and the counts the public map shows (open needs, requested
+	// money, active projects), counted only over what an anonymous visitor may see. The same policy as
+	// the public web pages; rate-limited per client address.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/public/countries (the `PublicCountries` operationId).
+	PublicCountriesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*PublicCountriesResponse, error)
+
+	// PublicNeedsWithResponse Public needs, for anyone (no sign-in, rate-limited)
+	//
+	// The needs an anonymous visitor may see (public needs a coordinator approved), with the filters and paging
+	// of GET /api/v1/needs, as `PublicNeed` (no organization, author, engagement or visibility fields). A token,
+	// if sent, is ignored. Each client address may make `CAPMATCH_PUBLIC_RATE_LIMIT` requests a minute (120 by
+	// default) to the public API and the open-data files together; beyond that, 429 with Retry-After.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/public/needs (the `PublicNeeds` operationId).
+	PublicNeedsWithResponse(ctx context.Context, params *PublicNeedsParams, reqEditors ...RequestEditorFn) (*PublicNeedsResponse, error)
+
+	// PublicOffersWithResponse Published offers, for anyone (no sign-in, rate-limited)
+	//
+	// The offers an anonymous visitor may see (published and closed ones; `status=open` for the open ones), with
+	// the filters and paging of GET /api/v1/offers, as `PublicOffer`: without what engagements took of them.
+	// Same rate limit as /api/v1/public/needs.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/public/offers (the `PublicOffers` operationId).
+	PublicOffersWithResponse(ctx context.Context, params *PublicOffersParams, reqEditors ...RequestEditorFn) (*PublicOffersResponse, error)
+
+	// GetQuestionnaireWithResponse The self-assessment questionnaire (public)
+	//
+	// The current version of the self-assessment questionnaire, in English, French or Spanish (`lang`, else
+	// Accept-Language; anything else is English): its answer scales with the label of every answer, and its areas
+	// (the UN survey's norms, confidence-building measures, international law and capacity building; the five CMM
+	// dimensions) with their questions. Each question names its scale, whether it is required, its target (the
+	// lowest answer that is not a gap), the capability a gap proposes a need for, the readiness fact it sets and
+	// its source. No token needed; cacheable for an hour.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/questionnaire (the `GetQuestionnaire` operationId).
+	GetQuestionnaireWithResponse(ctx context.Context, params *GetQuestionnaireParams, reqEditors ...RequestEditorFn) (*GetQuestionnaireResponse, error)
 
 	// FundingReportWithResponse Requested, committed and disbursed money by country, theme or capability
 	//
@@ -11438,6 +16560,31 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /metrics (the `Metrics` operationId).
 	MetricsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*MetricsResponse, error)
+
+	// OpenDataCSVWithResponse An open dataset as CSV (no sign-in, rate-limited)
+	//
+	// `needs` (public approved needs), `offers` (open offers), `projects` (projects of public approved needs,
+	// models.CanPublishProject) and `funding` (the funding report as an anonymous visitor sees it;
+	// `?group_by=country|theme|capability`, country by default). The header row holds the data dictionary's
+	// column names (the page /open-data), which are stable; list cells are joined with `;`; a cell starting
+	// with `=`, `+`, `-` or `@` is prefixed with `'`. The licence (CC BY 4.0 unless
+	// `CAPMATCH_OPEN_DATA_LICENSE` says otherwise) is in the `Link: <…>; rel="license"` header. Same rate limit
+	// as the public API. (Served at `/open-data/needs.csv`, `/open-data/offers.csv`, `/open-data/projects.csv`
+	// and `/open-data/funding.csv`.)
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /open-data/{dataset}.csv (the `OpenDataCSV` operationId).
+	OpenDataCSVWithResponse(ctx context.Context, dataset OpenDataCSVParamsDataset, params *OpenDataCSVParams, reqEditors ...RequestEditorFn) (*OpenDataCSVResponse, error)
+
+	// OpenDataJSONWithResponse An open dataset as JSON (no sign-in, rate-limited)
+	//
+	// The same datasets as the CSV files, as `{"dataset", "licence", "dictionary", "columns", "items"}`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /open-data/{dataset}.json (the `OpenDataJSON` operationId).
+	OpenDataJSONWithResponse(ctx context.Context, dataset OpenDataJSONParamsDataset, params *OpenDataJSONParams, reqEditors ...RequestEditorFn) (*OpenDataJSONResponse, error)
 
 	// ReadyzWithResponse Readiness
 	//
@@ -12031,6 +17178,798 @@ func (r GetCountryResponse) ContentType() string {
 	return ""
 }
 
+type ListAssessmentsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Items []AssessmentSummary `json:"items"`
+	}
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListAssessmentsResponse) GetJSON200() *struct {
+	Items []AssessmentSummary `json:"items"`
+} {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListAssessmentsResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ListAssessmentsResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ListAssessmentsResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r ListAssessmentsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListAssessmentsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListAssessmentsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListAssessmentsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// SubmitAssessmentResponse201Headers the declared response headers of an HTTP 201 response for SubmitAssessment
+type SubmitAssessmentResponse201Headers struct {
+	Location *string
+}
+
+type SubmitAssessmentResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *Assessment
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Conflict
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *TooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Invalid
+	// Headers201 the parsed response headers for an HTTP 201 response
+	Headers201 *SubmitAssessmentResponse201Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r SubmitAssessmentResponse) GetJSON201() *Assessment {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r SubmitAssessmentResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r SubmitAssessmentResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r SubmitAssessmentResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r SubmitAssessmentResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r SubmitAssessmentResponse) GetApplicationproblemJSON409() *Conflict {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r SubmitAssessmentResponse) GetApplicationproblemJSON413() *TooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r SubmitAssessmentResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r SubmitAssessmentResponse) GetApplicationproblemJSON422() *Invalid {
+	return r.ApplicationproblemJSON422
+}
+
+// GetBody returns the raw response body bytes
+func (r SubmitAssessmentResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SubmitAssessmentResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SubmitAssessmentResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SubmitAssessmentResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetAssessmentResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Assessment
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetAssessmentResponse) GetJSON200() *Assessment {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetAssessmentResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetAssessmentResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetAssessmentResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r GetAssessmentResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetAssessmentResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetAssessmentResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetAssessmentResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ProposeFromAssessmentResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Assessment
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Conflict
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ProposeFromAssessmentResponse) GetJSON200() *Assessment {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ProposeFromAssessmentResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ProposeFromAssessmentResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ProposeFromAssessmentResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r ProposeFromAssessmentResponse) GetApplicationproblemJSON409() *Conflict {
+	return r.ApplicationproblemJSON409
+}
+
+// GetBody returns the raw response body bytes
+func (r ProposeFromAssessmentResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ProposeFromAssessmentResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ProposeFromAssessmentResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ProposeFromAssessmentResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type CountryExternalActivitiesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Items []ExternalActivity `json:"items"`
+	}
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r CountryExternalActivitiesResponse) GetJSON200() *struct {
+	Items []ExternalActivity `json:"items"`
+} {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r CountryExternalActivitiesResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r CountryExternalActivitiesResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r CountryExternalActivitiesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CountryExternalActivitiesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CountryExternalActivitiesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CountryExternalActivitiesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListCountryChecksResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Items []CountryCheck `json:"items"`
+	}
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListCountryChecksResponse) GetJSON200() *struct {
+	Items []CountryCheck `json:"items"`
+} {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListCountryChecksResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ListCountryChecksResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r ListCountryChecksResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListCountryChecksResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListCountryChecksResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListCountryChecksResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListPoCsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *PoCList
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListPoCsResponse) GetJSON200() *PoCList {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListPoCsResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ListPoCsResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r ListPoCsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListPoCsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListPoCsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListPoCsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CreatePoCResponse201Headers the declared response headers of an HTTP 201 response for CreatePoC
+type CreatePoCResponse201Headers struct {
+	ETag *string
+}
+
+type CreatePoCResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *PoC
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *TooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Invalid
+	// Headers201 the parsed response headers for an HTTP 201 response
+	Headers201 *CreatePoCResponse201Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreatePoCResponse) GetJSON201() *PoC {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r CreatePoCResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r CreatePoCResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r CreatePoCResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r CreatePoCResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r CreatePoCResponse) GetApplicationproblemJSON413() *TooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r CreatePoCResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r CreatePoCResponse) GetApplicationproblemJSON422() *Invalid {
+	return r.ApplicationproblemJSON422
+}
+
+// GetBody returns the raw response body bytes
+func (r CreatePoCResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreatePoCResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreatePoCResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreatePoCResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type DeletePoCResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r DeletePoCResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r DeletePoCResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r DeletePoCResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r DeletePoCResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeletePoCResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeletePoCResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeletePoCResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetPoCResponse200Headers the declared response headers of an HTTP 200 response for GetPoC
+type GetPoCResponse200Headers struct {
+	ETag *string
+}
+
+type GetPoCResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *PoC
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetPoCResponse200Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetPoCResponse) GetJSON200() *PoC {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetPoCResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetPoCResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r GetPoCResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetPoCResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetPoCResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetPoCResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// PatchPoCResponse200Headers the declared response headers of an HTTP 200 response for PatchPoC
+type PatchPoCResponse200Headers struct {
+	ETag *string
+}
+
+type PatchPoCResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *PoC
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Conflict
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *TooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Invalid
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *PatchPoCResponse200Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PatchPoCResponse) GetJSON200() *PoC {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r PatchPoCResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r PatchPoCResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r PatchPoCResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r PatchPoCResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r PatchPoCResponse) GetApplicationproblemJSON409() *Conflict {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r PatchPoCResponse) GetApplicationproblemJSON413() *TooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r PatchPoCResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r PatchPoCResponse) GetApplicationproblemJSON422() *Invalid {
+	return r.ApplicationproblemJSON422
+}
+
+// GetBody returns the raw response body bytes
+func (r PatchPoCResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PatchPoCResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PatchPoCResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PatchPoCResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // PatchCountryReadinessResponse200Headers the declared response headers of an HTTP 200 response for PatchCountryReadiness
 type PatchCountryReadinessResponse200Headers struct {
 	ETag *string
@@ -12143,6 +18082,317 @@ func (r PatchCountryReadinessResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r PatchCountryReadinessResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetReadinessHistoryResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ReadinessHistory
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetReadinessHistoryResponse) GetJSON200() *ReadinessHistory {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetReadinessHistoryResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetReadinessHistoryResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r GetReadinessHistoryResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetReadinessHistoryResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetReadinessHistoryResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetReadinessHistoryResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// AddCountrySourceResponse201Headers the declared response headers of an HTTP 201 response for AddCountrySource
+type AddCountrySourceResponse201Headers struct {
+	ETag *string
+}
+
+type AddCountrySourceResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *CountrySource
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Conflict
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *TooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Invalid
+	// Headers201 the parsed response headers for an HTTP 201 response
+	Headers201 *AddCountrySourceResponse201Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r AddCountrySourceResponse) GetJSON201() *CountrySource {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r AddCountrySourceResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r AddCountrySourceResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r AddCountrySourceResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r AddCountrySourceResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r AddCountrySourceResponse) GetApplicationproblemJSON409() *Conflict {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r AddCountrySourceResponse) GetApplicationproblemJSON413() *TooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r AddCountrySourceResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r AddCountrySourceResponse) GetApplicationproblemJSON422() *Invalid {
+	return r.ApplicationproblemJSON422
+}
+
+// GetBody returns the raw response body bytes
+func (r AddCountrySourceResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AddCountrySourceResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AddCountrySourceResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AddCountrySourceResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type DeleteCountrySourceResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r DeleteCountrySourceResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r DeleteCountrySourceResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r DeleteCountrySourceResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteCountrySourceResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteCountrySourceResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteCountrySourceResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteCountrySourceResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// PatchCountrySourceResponse200Headers the declared response headers of an HTTP 200 response for PatchCountrySource
+type PatchCountrySourceResponse200Headers struct {
+	ETag *string
+}
+
+type PatchCountrySourceResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CountrySource
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Conflict
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Invalid
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *PatchCountrySourceResponse200Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PatchCountrySourceResponse) GetJSON200() *CountrySource {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r PatchCountrySourceResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r PatchCountrySourceResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r PatchCountrySourceResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r PatchCountrySourceResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r PatchCountrySourceResponse) GetApplicationproblemJSON409() *Conflict {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r PatchCountrySourceResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r PatchCountrySourceResponse) GetApplicationproblemJSON422() *Invalid {
+	return r.ApplicationproblemJSON422
+}
+
+// GetBody returns the raw response body bytes
+func (r PatchCountrySourceResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PatchCountrySourceResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PatchCountrySourceResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PatchCountrySourceResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -12992,6 +19242,96 @@ func (r ExportIATIResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r ExportIATIResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ImportIATIResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *IATIImported
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *IATIImported
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *TooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Invalid
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ImportIATIResponse) GetJSON200() *IATIImported {
+	return r.JSON200
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r ImportIATIResponse) GetJSON201() *IATIImported {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ImportIATIResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ImportIATIResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ImportIATIResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r ImportIATIResponse) GetApplicationproblemJSON413() *TooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r ImportIATIResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ImportIATIResponse) GetApplicationproblemJSON422() *Invalid {
+	return r.ApplicationproblemJSON422
+}
+
+// GetBody returns the raw response body bytes
+func (r ImportIATIResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ImportIATIResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ImportIATIResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ImportIATIResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -15916,6 +22256,410 @@ func (r PutWebhookResponse) ContentType() string {
 	return ""
 }
 
+type ListOutboxResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Outbox
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Invalid
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListOutboxResponse) GetJSON200() *Outbox {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListOutboxResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ListOutboxResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ListOutboxResponse) GetApplicationproblemJSON422() *Invalid {
+	return r.ApplicationproblemJSON422
+}
+
+// GetBody returns the raw response body bytes
+func (r ListOutboxResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListOutboxResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListOutboxResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListOutboxResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type AcknowledgePoCCheckResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Acknowledgement
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Conflict
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *TooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r AcknowledgePoCCheckResponse) GetJSON200() *Acknowledgement {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r AcknowledgePoCCheckResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r AcknowledgePoCCheckResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r AcknowledgePoCCheckResponse) GetApplicationproblemJSON409() *Conflict {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r AcknowledgePoCCheckResponse) GetApplicationproblemJSON413() *TooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r AcknowledgePoCCheckResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetBody returns the raw response body bytes
+func (r AcknowledgePoCCheckResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AcknowledgePoCCheckResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AcknowledgePoCCheckResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AcknowledgePoCCheckResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListPoCChecksResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Items []PoCCheck `json:"items"`
+	}
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListPoCChecksResponse) GetJSON200() *struct {
+	Items []PoCCheck `json:"items"`
+} {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListPoCChecksResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ListPoCChecksResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetBody returns the raw response body bytes
+func (r ListPoCChecksResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListPoCChecksResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListPoCChecksResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListPoCChecksResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type RunPoCCheckResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *PoCCheck
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *TooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Invalid
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r RunPoCCheckResponse) GetJSON201() *PoCCheck {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r RunPoCCheckResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r RunPoCCheckResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r RunPoCCheckResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r RunPoCCheckResponse) GetApplicationproblemJSON413() *TooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r RunPoCCheckResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r RunPoCCheckResponse) GetApplicationproblemJSON422() *Invalid {
+	return r.ApplicationproblemJSON422
+}
+
+// GetBody returns the raw response body bytes
+func (r RunPoCCheckResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RunPoCCheckResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RunPoCCheckResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RunPoCCheckResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetPoCCheckResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *PoCCheck
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetPoCCheckResponse) GetJSON200() *PoCCheck {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetPoCCheckResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetPoCCheckResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetPoCCheckResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r GetPoCCheckResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetPoCCheckResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetPoCCheckResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetPoCCheckResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ClosePoCCheckResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *PoCCheck
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ClosePoCCheckResponse) GetJSON200() *PoCCheck {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ClosePoCCheckResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ClosePoCCheckResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ClosePoCCheckResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r ClosePoCCheckResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ClosePoCCheckResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ClosePoCCheckResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ClosePoCCheckResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // ListProjectsResponseDefaultHeaders the declared response headers of an HTTP default response for ListProjects
 type ListProjectsResponseDefaultHeaders struct {
 	RetryAfter *int
@@ -16542,6 +23286,269 @@ func (r AddProjectTransactionResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r AddProjectTransactionResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// PublicCountriesResponse429Headers the declared response headers of an HTTP 429 response for PublicCountries
+type PublicCountriesResponse429Headers struct {
+	RetryAfter *int
+}
+
+type PublicCountriesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Items   []PublicCountry `json:"items"`
+		Licence Licence         `json:"licence"`
+	}
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *RateLimited
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PublicCountriesResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PublicCountriesResponse) GetJSON200() *struct {
+	Items   []PublicCountry `json:"items"`
+	Licence Licence         `json:"licence"`
+} {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r PublicCountriesResponse) GetApplicationproblemJSON429() *RateLimited {
+	return r.ApplicationproblemJSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r PublicCountriesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PublicCountriesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PublicCountriesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PublicCountriesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// PublicNeedsResponse200Headers the declared response headers of an HTTP 200 response for PublicNeeds
+type PublicNeedsResponse200Headers struct {
+	Link *string
+}
+
+// PublicNeedsResponse429Headers the declared response headers of an HTTP 429 response for PublicNeeds
+type PublicNeedsResponse429Headers struct {
+	RetryAfter *int
+}
+
+type PublicNeedsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Items      []PublicNeed `json:"items"`
+		Licence    Licence      `json:"licence"`
+		NextCursor string       `json:"next_cursor"`
+	}
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Invalid
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *RateLimited
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *PublicNeedsResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PublicNeedsResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PublicNeedsResponse) GetJSON200() *struct {
+	Items      []PublicNeed `json:"items"`
+	Licence    Licence      `json:"licence"`
+	NextCursor string       `json:"next_cursor"`
+} {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r PublicNeedsResponse) GetApplicationproblemJSON422() *Invalid {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r PublicNeedsResponse) GetApplicationproblemJSON429() *RateLimited {
+	return r.ApplicationproblemJSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r PublicNeedsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PublicNeedsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PublicNeedsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PublicNeedsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// PublicOffersResponse429Headers the declared response headers of an HTTP 429 response for PublicOffers
+type PublicOffersResponse429Headers struct {
+	RetryAfter *int
+}
+
+type PublicOffersResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Items      []PublicOffer `json:"items"`
+		Licence    Licence       `json:"licence"`
+		NextCursor string        `json:"next_cursor"`
+	}
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Invalid
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *RateLimited
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PublicOffersResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PublicOffersResponse) GetJSON200() *struct {
+	Items      []PublicOffer `json:"items"`
+	Licence    Licence       `json:"licence"`
+	NextCursor string        `json:"next_cursor"`
+} {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r PublicOffersResponse) GetApplicationproblemJSON422() *Invalid {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r PublicOffersResponse) GetApplicationproblemJSON429() *RateLimited {
+	return r.ApplicationproblemJSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r PublicOffersResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PublicOffersResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PublicOffersResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PublicOffersResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetQuestionnaireResponse200Headers the declared response headers of an HTTP 200 response for GetQuestionnaire
+type GetQuestionnaireResponse200Headers struct {
+	CacheControl *string
+}
+
+type GetQuestionnaireResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Questionnaire
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetQuestionnaireResponse200Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetQuestionnaireResponse) GetJSON200() *Questionnaire {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetQuestionnaireResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetBody returns the raw response body bytes
+func (r GetQuestionnaireResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetQuestionnaireResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetQuestionnaireResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetQuestionnaireResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -17366,6 +24373,146 @@ func (r MetricsResponse) ContentType() string {
 	return ""
 }
 
+// OpenDataCSVResponse200Headers the declared response headers of an HTTP 200 response for OpenDataCSV
+type OpenDataCSVResponse200Headers struct {
+	Link *string
+}
+
+// OpenDataCSVResponse429Headers the declared response headers of an HTTP 429 response for OpenDataCSV
+type OpenDataCSVResponse429Headers struct {
+	RetryAfter *int
+}
+
+type OpenDataCSVResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Invalid
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *RateLimited
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *OpenDataCSVResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *OpenDataCSVResponse429Headers
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r OpenDataCSVResponse) GetApplicationproblemJSON422() *Invalid {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r OpenDataCSVResponse) GetApplicationproblemJSON429() *RateLimited {
+	return r.ApplicationproblemJSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r OpenDataCSVResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r OpenDataCSVResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r OpenDataCSVResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r OpenDataCSVResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// OpenDataJSONResponse429Headers the declared response headers of an HTTP 429 response for OpenDataJSON
+type OpenDataJSONResponse429Headers struct {
+	RetryAfter *int
+}
+
+type OpenDataJSONResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Columns []string `json:"columns"`
+		Dataset string   `json:"dataset"`
+
+		// Dictionary The data dictionary page.
+		Dictionary *string                                      `json:"dictionary,omitempty"`
+		Items      []OpenDataJSON200JSONResponseBody_Items_Item `json:"items"`
+		Licence    Licence                                      `json:"licence"`
+	}
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Invalid
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *RateLimited
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *OpenDataJSONResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r OpenDataJSONResponse) GetJSON200() *struct {
+	Columns []string `json:"columns"`
+	Dataset string   `json:"dataset"`
+
+	// Dictionary The data dictionary page.
+	Dictionary *string                                      `json:"dictionary,omitempty"`
+	Items      []OpenDataJSON200JSONResponseBody_Items_Item `json:"items"`
+	Licence    Licence                                      `json:"licence"`
+} {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r OpenDataJSONResponse) GetApplicationproblemJSON422() *Invalid {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r OpenDataJSONResponse) GetApplicationproblemJSON429() *RateLimited {
+	return r.ApplicationproblemJSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r OpenDataJSONResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r OpenDataJSONResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r OpenDataJSONResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r OpenDataJSONResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // ReadyzResponse503Headers the declared response headers of an HTTP 503 response for Readyz
 type ReadyzResponse503Headers struct {
 	RetryAfter *int
@@ -17633,7 +24780,11 @@ func (c *ClientWithResponses) ListCountriesWithResponse(ctx context.Context, req
 
 // GetCountryWithResponse One country's profile
 //
-// The profile of one country (code in any case); an unknown code is 404. ETag carries `readiness_version` for If-Match on the readiness update.
+// The profile of one country (code in any case) with its `sources` (documents and links: public information); an
+// unknown code is 404. ETag carries `readiness_version` for If-Match on the readiness update. The readiness facts
+// `national_cert`, `cert_maturity`, `legal_position_published` and `national_strategy` are set by the country's
+// latest self-assessment when it is submitted (and may be corrected by hand afterwards); every change is in
+// GET /api/v1/countries/{iso}/readiness/history.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -17644,6 +24795,279 @@ func (c *ClientWithResponses) GetCountryWithResponse(ctx context.Context, iso Is
 		return nil, err
 	}
 	return ParseGetCountryResponse(rsp)
+}
+
+// ListAssessmentsWithResponse A country's self-assessments, newest first (its ministries, coordinators)
+//
+// Every assessment the country submitted, newest first, each with its results per area and its gaps; the newest
+// is `latest`, the others name the assessment that superseded them. Only the country's ministries, coordinators
+// and admins (others: 403); an unknown country is 404.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/countries/{iso}/assessments (the `ListAssessments` operationId).
+func (c *ClientWithResponses) ListAssessmentsWithResponse(ctx context.Context, iso Iso, reqEditors ...RequestEditorFn) (*ListAssessmentsResponse, error) {
+	rsp, err := c.ListAssessments(ctx, iso, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListAssessmentsResponse(rsp)
+}
+
+// SubmitAssessmentWithBodyWithResponse Submit a self-assessment (the country's ministries, coordinators)
+//
+// Stores a new assessment of the country, which supersedes the previous one; once stored it never changes (there
+// is no PATCH or DELETE). Answers and comments are keyed by question code (GET /api/v1/questionnaire); an answer
+// is a whole number on the question's scale. Every problem at once is a 422 naming `answers.<code>` or
+// `comments.<code>` (a required question unanswered, an answer off its scale, an unknown question), `language`
+// or `questionnaire` (only the current version is accepted); nothing is stored. A ministry answers for its own
+// organization; a coordinator names the government organization it answers for (`organization_id`, a 422 when
+// missing or of another country). `supersedes`, when given, must be the id of the country's latest assessment
+// (`""` for none yet): another submission in between is a 409, so a double submission is caught.
+//
+// Then: the readiness facts the answers state are set (`national_cert`, `cert_maturity`,
+// `legal_position_published`, `national_strategy`; `poc_nominated` is not derived from a self-assessment),
+// recorded in the readiness history as coming from this assessment; and each gap proposes a **draft** need of
+// the answering organization (capability, theme, maturity current and target on SIM3 for the CERT and the CMM
+// otherwise, indicative modalities, budget and duration, donors-only, in the assessment's language, with
+// `proposal.assessment_id`). Nothing is submitted: the ministry reviews, edits and submits each draft. A gap the
+// organization already has a live need for (draft to in progress) proposes nothing new, and CERT maturity waits
+// for the CERT's set-up.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/countries/{iso}/assessments (the `SubmitAssessment` operationId).
+func (c *ClientWithResponses) SubmitAssessmentWithBodyWithResponse(ctx context.Context, iso Iso, params *SubmitAssessmentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SubmitAssessmentResponse, error) {
+	rsp, err := c.SubmitAssessmentWithBody(ctx, iso, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSubmitAssessmentResponse(rsp)
+}
+
+// SubmitAssessmentWithResponse Submit a self-assessment (the country's ministries, coordinators)
+//
+// Stores a new assessment of the country, which supersedes the previous one; once stored it never changes (there
+// is no PATCH or DELETE). Answers and comments are keyed by question code (GET /api/v1/questionnaire); an answer
+// is a whole number on the question's scale. Every problem at once is a 422 naming `answers.<code>` or
+// `comments.<code>` (a required question unanswered, an answer off its scale, an unknown question), `language`
+// or `questionnaire` (only the current version is accepted); nothing is stored. A ministry answers for its own
+// organization; a coordinator names the government organization it answers for (`organization_id`, a 422 when
+// missing or of another country). `supersedes`, when given, must be the id of the country's latest assessment
+// (`""` for none yet): another submission in between is a 409, so a double submission is caught.
+//
+// Then: the readiness facts the answers state are set (`national_cert`, `cert_maturity`,
+// `legal_position_published`, `national_strategy`; `poc_nominated` is not derived from a self-assessment),
+// recorded in the readiness history as coming from this assessment; and each gap proposes a **draft** need of
+// the answering organization (capability, theme, maturity current and target on SIM3 for the CERT and the CMM
+// otherwise, indicative modalities, budget and duration, donors-only, in the assessment's language, with
+// `proposal.assessment_id`). Nothing is submitted: the ministry reviews, edits and submits each draft. A gap the
+// organization already has a live need for (draft to in progress) proposes nothing new, and CERT maturity waits
+// for the CERT's set-up.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/countries/{iso}/assessments (the `SubmitAssessment` operationId).
+func (c *ClientWithResponses) SubmitAssessmentWithResponse(ctx context.Context, iso Iso, params *SubmitAssessmentParams, body SubmitAssessmentJSONRequestBody, reqEditors ...RequestEditorFn) (*SubmitAssessmentResponse, error) {
+	rsp, err := c.SubmitAssessment(ctx, iso, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSubmitAssessmentResponse(rsp)
+}
+
+// GetAssessmentWithResponse One self-assessment with its results (the country's ministries, coordinators)
+//
+// The answers with their date and author, the result per area, the maturity baseline per capability (with its
+// gaps), what changed since the previous assessment, and the needs its gaps proposed (a need is named only to
+// those who may see it). Others: 403; an unknown id: 404.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/countries/{iso}/assessments/{id} (the `GetAssessment` operationId).
+func (c *ClientWithResponses) GetAssessmentWithResponse(ctx context.Context, iso Iso, id Id, reqEditors ...RequestEditorFn) (*GetAssessmentResponse, error) {
+	rsp, err := c.GetAssessment(ctx, iso, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetAssessmentResponse(rsp)
+}
+
+// ProposeFromAssessmentWithResponse Propose the needs of the latest assessment again (idempotent)
+//
+// Creates the proposed draft needs of the country's latest assessment that do not exist yet (after a failure
+// half-way, or once a live need that covered a gap was withdrawn); it never creates a second need for the same
+// assessment and capability. For the organization that answered it, coordinators and admins (others: 403); a
+// superseded assessment is a 409. No body.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/countries/{iso}/assessments/{id}/proposals (the `ProposeFromAssessment` operationId).
+func (c *ClientWithResponses) ProposeFromAssessmentWithResponse(ctx context.Context, iso Iso, id Id, reqEditors ...RequestEditorFn) (*ProposeFromAssessmentResponse, error) {
+	rsp, err := c.ProposeFromAssessment(ctx, iso, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseProposeFromAssessmentResponse(rsp)
+}
+
+// CountryExternalActivitiesWithResponse Activities published to IATI in a country ("already funded here")
+//
+// The external activities (imported from IATI files) that name the country as a recipient (`match:
+// country`) or a region that contains it (`match: region`), those naming the country first, then those
+// under way today (`active`). Every signed-in user sees them; an unknown country is 404.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/countries/{iso}/external-activities (the `CountryExternalActivities` operationId).
+func (c *ClientWithResponses) CountryExternalActivitiesWithResponse(ctx context.Context, iso Iso, reqEditors ...RequestEditorFn) (*CountryExternalActivitiesResponse, error) {
+	rsp, err := c.CountryExternalActivities(ctx, iso, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCountryExternalActivitiesResponse(rsp)
+}
+
+// ListCountryChecksWithResponse A country's recent communication checks (anyone signed in)
+//
+// Newest first (the last 12): when each check was sent, its outcome for the state (acknowledged, pending,
+// missed) and the time to the first acknowledgement. The readiness they derive is public, so anyone signed in
+// reads the outcomes; each contact's result (`pocs`, for the latest three checks) only those who may read the
+// state's Points of Contact.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/countries/{iso}/poc-checks (the `ListCountryChecks` operationId).
+func (c *ClientWithResponses) ListCountryChecksWithResponse(ctx context.Context, iso Iso, reqEditors ...RequestEditorFn) (*ListCountryChecksResponse, error) {
+	rsp, err := c.ListCountryChecks(ctx, iso, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListCountryChecksResponse(rsp)
+}
+
+// ListPoCsWithResponse A state's Points of Contact (coordinators, its ministries, other states' PoCs)
+//
+// Personal data. Who may read: coordinators and admins, the ministries of that state, and the nominated
+// Points of Contact of other states, that is a ministry account whose address its own state lists as one of
+// its Points of Contact (`linked: true` on that entry). Everyone else gets 404, as for a state with no
+// directory entry (donors never see them); an unknown country is 404. Never in exports, open data or logs.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/countries/{iso}/pocs (the `ListPoCs` operationId).
+func (c *ClientWithResponses) ListPoCsWithResponse(ctx context.Context, iso Iso, reqEditors ...RequestEditorFn) (*ListPoCsResponse, error) {
+	rsp, err := c.ListPoCs(ctx, iso, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListPoCsResponse(rsp)
+}
+
+// CreatePoCWithBodyWithResponse Add a Point of Contact (the state's ministries, coordinators)
+//
+// Validated: `kind` diplomatic or technical, `name` required, `email` a bare address (checks are sent to
+// it), `phone` optional but in E.164 form (+ and country code; spaces, dots, dashes and brackets are
+// removed), `languages` one to ten ISO 639-1 codes; at most 10 contacts per state. When `email` is the address
+// of an active ministry account of the same state, the entry is linked to it (`linked: true`) and that
+// account becomes a nominated Point of Contact: it may read other states' contacts. `poc_nominated` in the
+// country's readiness follows the list. Audited (by field name; the trail holds no personal data). Who: the
+// state's ministries, coordinators, admins; a Point of Contact of another state gets 403, anyone else 404.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/countries/{iso}/pocs (the `CreatePoC` operationId).
+func (c *ClientWithResponses) CreatePoCWithBodyWithResponse(ctx context.Context, iso Iso, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreatePoCResponse, error) {
+	rsp, err := c.CreatePoCWithBody(ctx, iso, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreatePoCResponse(rsp)
+}
+
+// CreatePoCWithResponse Add a Point of Contact (the state's ministries, coordinators)
+//
+// Validated: `kind` diplomatic or technical, `name` required, `email` a bare address (checks are sent to
+// it), `phone` optional but in E.164 form (+ and country code; spaces, dots, dashes and brackets are
+// removed), `languages` one to ten ISO 639-1 codes; at most 10 contacts per state. When `email` is the address
+// of an active ministry account of the same state, the entry is linked to it (`linked: true`) and that
+// account becomes a nominated Point of Contact: it may read other states' contacts. `poc_nominated` in the
+// country's readiness follows the list. Audited (by field name; the trail holds no personal data). Who: the
+// state's ministries, coordinators, admins; a Point of Contact of another state gets 403, anyone else 404.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/countries/{iso}/pocs (the `CreatePoC` operationId).
+func (c *ClientWithResponses) CreatePoCWithResponse(ctx context.Context, iso Iso, body CreatePoCJSONRequestBody, reqEditors ...RequestEditorFn) (*CreatePoCResponse, error) {
+	rsp, err := c.CreatePoC(ctx, iso, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreatePoCResponse(rsp)
+}
+
+// DeletePoCWithResponse Remove a Point of Contact (the state's ministries, coordinators)
+//
+// Audited. Past check results keep the contact's kind and name.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /api/v1/countries/{iso}/pocs/{id} (the `DeletePoC` operationId).
+func (c *ClientWithResponses) DeletePoCWithResponse(ctx context.Context, iso Iso, id Id, reqEditors ...RequestEditorFn) (*DeletePoCResponse, error) {
+	rsp, err := c.DeletePoC(ctx, iso, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeletePoCResponse(rsp)
+}
+
+// GetPoCWithResponse One Point of Contact
+//
+// Who may read it as for the list; 404 otherwise, and for an unknown id.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/countries/{iso}/pocs/{id} (the `GetPoC` operationId).
+func (c *ClientWithResponses) GetPoCWithResponse(ctx context.Context, iso Iso, id Id, reqEditors ...RequestEditorFn) (*GetPoCResponse, error) {
+	rsp, err := c.GetPoC(ctx, iso, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetPoCResponse(rsp)
+}
+
+// PatchPoCWithBodyWithResponse Change a Point of Contact (the state's ministries, coordinators)
+//
+// Only the fields present change; validated as on creation; `version` in the body or If-Match guards against
+// stale edits (409). Changing `email` relinks the entry (an account loses its Point-of-Contact standing at
+// once when no entry names it any more). Audited by field name.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /api/v1/countries/{iso}/pocs/{id} (the `PatchPoC` operationId).
+func (c *ClientWithResponses) PatchPoCWithBodyWithResponse(ctx context.Context, iso Iso, id Id, params *PatchPoCParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PatchPoCResponse, error) {
+	rsp, err := c.PatchPoCWithBody(ctx, iso, id, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePatchPoCResponse(rsp)
+}
+
+// PatchPoCWithResponse Change a Point of Contact (the state's ministries, coordinators)
+//
+// Only the fields present change; validated as on creation; `version` in the body or If-Match guards against
+// stale edits (409). Changing `email` relinks the entry (an account loses its Point-of-Contact standing at
+// once when no entry names it any more). Audited by field name.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /api/v1/countries/{iso}/pocs/{id} (the `PatchPoC` operationId).
+func (c *ClientWithResponses) PatchPoCWithResponse(ctx context.Context, iso Iso, id Id, params *PatchPoCParams, body PatchPoCJSONRequestBody, reqEditors ...RequestEditorFn) (*PatchPoCResponse, error) {
+	rsp, err := c.PatchPoC(ctx, iso, id, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePatchPoCResponse(rsp)
 }
 
 // PatchCountryReadinessWithBodyWithResponse Update a country's readiness (its ministries, coordinators, admins)
@@ -17682,6 +25106,112 @@ func (c *ClientWithResponses) PatchCountryReadinessWithResponse(ctx context.Cont
 		return nil, err
 	}
 	return ParsePatchCountryReadinessResponse(rsp)
+}
+
+// GetReadinessHistoryWithResponse Every change of a country's readiness
+//
+// Every recorded change of the readiness profile, newest first: when, how (`declared` by hand, derived from an
+// `assessment`, or `derived` by the system), who (organization and role; the user only for coordinators and the
+// country's ministries) and what changed, fact by fact, with the values before and after. The assessment behind
+// a change is named only to those who may read the country's assessments. Any signed-in user (the readiness is
+// public); an unknown country is 404.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/countries/{iso}/readiness/history (the `GetReadinessHistory` operationId).
+func (c *ClientWithResponses) GetReadinessHistoryWithResponse(ctx context.Context, iso Iso, reqEditors ...RequestEditorFn) (*GetReadinessHistoryResponse, error) {
+	rsp, err := c.GetReadinessHistory(ctx, iso, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetReadinessHistoryResponse(rsp)
+}
+
+// AddCountrySourceWithBodyWithResponse Add a document or link to a country's profile (its ministries, coordinators)
+//
+// Adds a source (strategy, cybercrime law, national position on international law, CERT website, PoC nomination
+// or other) with its title, http(s) URL, date and language. Sources are public information: they are shown under
+// `sources` on GET /api/v1/countries/{iso} to every signed-in user and on the public country page. Who: the
+// country's ministries, coordinators and admins (others: 403). Every problem at once is a 422 (an unknown kind, a
+// URL that is not an absolute http or https URL or carries a user name or password, a date that is not a real
+// calendar date, a language that is not ISO 639-1); a country keeps at most 100 sources (409). Audited.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/countries/{iso}/sources (the `AddCountrySource` operationId).
+func (c *ClientWithResponses) AddCountrySourceWithBodyWithResponse(ctx context.Context, iso Iso, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AddCountrySourceResponse, error) {
+	rsp, err := c.AddCountrySourceWithBody(ctx, iso, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAddCountrySourceResponse(rsp)
+}
+
+// AddCountrySourceWithResponse Add a document or link to a country's profile (its ministries, coordinators)
+//
+// Adds a source (strategy, cybercrime law, national position on international law, CERT website, PoC nomination
+// or other) with its title, http(s) URL, date and language. Sources are public information: they are shown under
+// `sources` on GET /api/v1/countries/{iso} to every signed-in user and on the public country page. Who: the
+// country's ministries, coordinators and admins (others: 403). Every problem at once is a 422 (an unknown kind, a
+// URL that is not an absolute http or https URL or carries a user name or password, a date that is not a real
+// calendar date, a language that is not ISO 639-1); a country keeps at most 100 sources (409). Audited.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/countries/{iso}/sources (the `AddCountrySource` operationId).
+func (c *ClientWithResponses) AddCountrySourceWithResponse(ctx context.Context, iso Iso, body AddCountrySourceJSONRequestBody, reqEditors ...RequestEditorFn) (*AddCountrySourceResponse, error) {
+	rsp, err := c.AddCountrySource(ctx, iso, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAddCountrySourceResponse(rsp)
+}
+
+// DeleteCountrySourceWithResponse Delete one of a country's sources (its ministries, coordinators)
+//
+// Audited.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /api/v1/countries/{iso}/sources/{id} (the `DeleteCountrySource` operationId).
+func (c *ClientWithResponses) DeleteCountrySourceWithResponse(ctx context.Context, iso Iso, id Id, reqEditors ...RequestEditorFn) (*DeleteCountrySourceResponse, error) {
+	rsp, err := c.DeleteCountrySource(ctx, iso, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteCountrySourceResponse(rsp)
+}
+
+// PatchCountrySourceWithBodyWithResponse Edit one of a country's sources (its ministries, coordinators)
+//
+// Only the fields present change, with the rules of the POST. `version` in the body or If-Match carries the
+// version read; stale is 409. Audited.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /api/v1/countries/{iso}/sources/{id} (the `PatchCountrySource` operationId).
+func (c *ClientWithResponses) PatchCountrySourceWithBodyWithResponse(ctx context.Context, iso Iso, id Id, params *PatchCountrySourceParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PatchCountrySourceResponse, error) {
+	rsp, err := c.PatchCountrySourceWithBody(ctx, iso, id, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePatchCountrySourceResponse(rsp)
+}
+
+// PatchCountrySourceWithResponse Edit one of a country's sources (its ministries, coordinators)
+//
+// Only the fields present change, with the rules of the POST. `version` in the body or If-Match carries the
+// version read; stale is 409. Audited.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /api/v1/countries/{iso}/sources/{id} (the `PatchCountrySource` operationId).
+func (c *ClientWithResponses) PatchCountrySourceWithResponse(ctx context.Context, iso Iso, id Id, params *PatchCountrySourceParams, body PatchCountrySourceJSONRequestBody, reqEditors ...RequestEditorFn) (*PatchCountrySourceResponse, error) {
+	rsp, err := c.PatchCountrySource(ctx, iso, id, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePatchCountrySourceResponse(rsp)
 }
 
 // ListEngagementsWithResponse List engagements
@@ -17952,6 +25482,14 @@ func (c *ClientWithResponses) WithdrawEngagementWithResponse(ctx context.Context
 // planned dates overlap `from`..`to`). Sent as an attachment. When no visible project matches the answer
 // is 404 (an IATI file needs at least one activity); a bad country or date is 422.
 //
+// The file also passes the IATI Validator's rules (adapters/iati/README.md): the reporting organisation is
+// the configured publisher (`CAPMATCH_IATI_PUBLISHER_REF`, its ref prefixing every `iati-identifier`;
+// until configured, the placeholder `XM-CAPMATCH`, which a comment at the top of the file flags), budgets
+// are split into calendar-year periods (7.5.3), transactions and actual dates after today are left out
+// (11.2.1, 11.2.2, 11.1.4), projects funded by an organization that publishes to IATI are reported with
+// `secondary-reporter="1"`, and the capability sector's `vocabulary-uri` is absolute
+// (`CAPMATCH_PUBLIC_URL`, else the request's base URL).
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /api/v1/export/iati.xml (the `ExportIATI` operationId).
@@ -17961,6 +25499,47 @@ func (c *ClientWithResponses) ExportIATIWithResponse(ctx context.Context, params
 		return nil, err
 	}
 	return ParseExportIATIResponse(rsp)
+}
+
+// ImportIATIWithBodyWithResponse Import an IATI activity file (coordinator, admin, donor)
+//
+// Reads an IATI activity file (versions 2.01, 2.02 and 2.03) as a stream, one activity at a time, so that
+// files of hundreds of megabytes are read in bounded memory. This route alone takes bodies over the API's
+// 1 MiB: up to `CAPMATCH_IATI_IMPORT_MAX_MB` (256 MiB by default), plain or `Content-Encoding: gzip`
+// (the limit then bounds the decompressed file too); beyond it, 413 with code `file_too_large`.
+//
+// Each activity is mapped to recipient countries (with their percentages; recipient regions to UN M49 where
+// there is an equivalent), to capabilities with a confidence (high, medium, low) and its evidence (phrases
+// of the title and description in English, French and Spanish; DAC 5- and 3-digit sectors; capmatch's own
+// vocabulary 99), dates, status, budgets and transactions (amounts in US dollars are also given in whole
+// dollars and summed; other currencies are kept as published and listed in
+// `totals.unconverted_currencies`), and participating organisations. Activities that map to a capability
+// and a place are stored as external activities keyed by `iati-identifier`: importing one again replaces it
+// (never a duplicate); coordinators replace any, a donor what its organization imported or reports (its
+// `iati_ref` is the reporting organisation's). Concurrent imports of one identifier converge on the newer.
+//
+// The answer is a summary in codes and arguments: counts read, imported, created, updated and skipped;
+// `skipped_by_reason` (`no_capability`, `no_recipient`, `duplicate_in_file`,
+// `imported_by_another_organization`); what was mapped; notes; and one line per activity (up to 200). 201
+// when something was stored, 200 otherwise.
+//
+// All or nothing per file: a file that is not XML (400 `not_xml`, `empty`), holds a DTD (400
+// `dtd_refused`: no entity expansion), is not an IATI activity file (422 `not_iati`, `no_activities`,
+// `unsupported_version`, `unsupported_charset`), has a malformed date or amount (422 `bad_date`,
+// `bad_value`, `missing_identifier`, naming `activities[i]`) or breaks a reading limit (413
+// `token_too_large`: a text node, tag or comment over 1 MiB; 422 `too_deep`) stores nothing, even when it
+// breaks after hundreds of activities. Problems carry `code` and `args`. Ministries: 403 before the body
+// is read.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/import/iati (the `ImportIATI` operationId).
+func (c *ClientWithResponses) ImportIATIWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ImportIATIResponse, error) {
+	rsp, err := c.ImportIATIWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseImportIATIResponse(rsp)
 }
 
 // ImportNeedsWithBodyWithResponse Bulk-import needs (coordinator, admin)
@@ -18422,7 +26001,10 @@ func (c *ClientWithResponses) ApproveNeedWithResponse(ctx context.Context, id Id
 // The `duplication` factor's value is 0 when any active project or agreed engagement already delivers the
 // need's capability in its country, whether the caller may see it or not (the value is the same for every
 // caller); its reason counts only those the caller may see (`duplication.hidden`, "at least one ... already
-// delivers", when the caller sees none of them).
+// delivers", when the caller sees none of them)). When only activities
+// published to IATI by others (imported with POST /api/v1/import/iati) deliver it, the value is 1 − 0.5 × the
+// confidence of the surest mapping (0.5 high, 0.7 medium, 0.85 low) and the reason (`duplication.external`)
+// counts them with that confidence.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -18990,6 +26572,158 @@ func (c *ClientWithResponses) PutWebhookWithResponse(ctx context.Context, id Id,
 	return ParsePutWebhookResponse(rsp)
 }
 
+// ListOutboxWithResponse The e-mails kept while no SMTP server is configured (coordinators, admins)
+//
+// With no `CAPMATCH_SMTP_URL` (the embedded default), e-mails are written here instead of sent, newest
+// first; `mode` says which is in force (`outbox` or `smtp`, when nothing is kept). Messages hold contacts'
+// addresses: others 403.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/outbox (the `ListOutbox` operationId).
+func (c *ClientWithResponses) ListOutboxWithResponse(ctx context.Context, params *ListOutboxParams, reqEditors ...RequestEditorFn) (*ListOutboxResponse, error) {
+	rsp, err := c.ListOutbox(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListOutboxResponse(rsp)
+}
+
+// AcknowledgePoCCheckWithBodyWithResponse Acknowledge a communication check with the token of its link (no sign-in)
+//
+// The token (the last path segment of the e-mail's `/ack/<token>` link) is the credential; it goes in the
+// body so that it never reaches an access log. 200 when this call acknowledged; 409 when the link was used
+// before (single use) or its check is over; 404 for anything that is not a valid link.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/poc-acks (the `AcknowledgePoCCheck` operationId).
+func (c *ClientWithResponses) AcknowledgePoCCheckWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AcknowledgePoCCheckResponse, error) {
+	rsp, err := c.AcknowledgePoCCheckWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAcknowledgePoCCheckResponse(rsp)
+}
+
+// AcknowledgePoCCheckWithResponse Acknowledge a communication check with the token of its link (no sign-in)
+//
+// The token (the last path segment of the e-mail's `/ack/<token>` link) is the credential; it goes in the
+// body so that it never reaches an access log. 200 when this call acknowledged; 409 when the link was used
+// before (single use) or its check is over; 404 for anything that is not a valid link.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/poc-acks (the `AcknowledgePoCCheck` operationId).
+func (c *ClientWithResponses) AcknowledgePoCCheckWithResponse(ctx context.Context, body AcknowledgePoCCheckJSONRequestBody, reqEditors ...RequestEditorFn) (*AcknowledgePoCCheckResponse, error) {
+	rsp, err := c.AcknowledgePoCCheck(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAcknowledgePoCCheckResponse(rsp)
+}
+
+// ListPoCChecksWithResponse Every communication check, newest first (coordinators, admins)
+//
+// Each with its summary (no per-country results). Others 403.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/poc-checks (the `ListPoCChecks` operationId).
+func (c *ClientWithResponses) ListPoCChecksWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListPoCChecksResponse, error) {
+	rsp, err := c.ListPoCChecks(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListPoCChecksResponse(rsp)
+}
+
+// RunPoCCheckWithBodyWithResponse Run a communication check (coordinators, admins)
+//
+// `{"countries": ["SN", "FJ"]}` or `{"region": "002"}` (a UN M49 region, sub-region or intermediate region;
+// `001` is the world). Every contact of the states in scope gets an e-mail and an in-app notice (to the
+// organization of its linked account, else the ministry that nominated it) with a one-click acknowledgement
+// link: `/ack/<token>` on the site (CAPMATCH_PUBLIC_URL), signed with an HMAC under a server key,
+// single-use, valid for 14 days or until the check is closed, no sign-in needed. Opening the link shows a
+// confirmation page; only the POST its button sends acknowledges (mail scanners that fetch links do not).
+// E-mails leave through a bounded background queue with retries (SMTP, or the outbox when no SMTP server
+// is configured) and never fail this request. States without a contact are listed as `no_poc`; 422 when
+// none has one, when both or neither of `countries` and `region` are given, or a code is unknown.
+// Others: 403.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/poc-checks (the `RunPoCCheck` operationId).
+func (c *ClientWithResponses) RunPoCCheckWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RunPoCCheckResponse, error) {
+	rsp, err := c.RunPoCCheckWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRunPoCCheckResponse(rsp)
+}
+
+// RunPoCCheckWithResponse Run a communication check (coordinators, admins)
+//
+// `{"countries": ["SN", "FJ"]}` or `{"region": "002"}` (a UN M49 region, sub-region or intermediate region;
+// `001` is the world). Every contact of the states in scope gets an e-mail and an in-app notice (to the
+// organization of its linked account, else the ministry that nominated it) with a one-click acknowledgement
+// link: `/ack/<token>` on the site (CAPMATCH_PUBLIC_URL), signed with an HMAC under a server key,
+// single-use, valid for 14 days or until the check is closed, no sign-in needed. Opening the link shows a
+// confirmation page; only the POST its button sends acknowledges (mail scanners that fetch links do not).
+// E-mails leave through a bounded background queue with retries (SMTP, or the outbox when no SMTP server
+// is configured) and never fail this request. States without a contact are listed as `no_poc`; 422 when
+// none has one, when both or neither of `countries` and `region` are given, or a code is unknown.
+// Others: 403.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/poc-checks (the `RunPoCCheck` operationId).
+func (c *ClientWithResponses) RunPoCCheckWithResponse(ctx context.Context, body RunPoCCheckJSONRequestBody, reqEditors ...RequestEditorFn) (*RunPoCCheckResponse, error) {
+	rsp, err := c.RunPoCCheck(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRunPoCCheckResponse(rsp)
+}
+
+// GetPoCCheckWithResponse A check's results per country and Point of Contact (coordinators, admins)
+//
+// For each state: its outcome, the first acknowledgement and the time from the check's start to it, and a
+// proposed need if this check made two misses in a row; for each contact: whether its e-mail was sent (and
+// `mail`: queued, sent, failed), whether an in-app notice went out, when it acknowledged and how long it
+// took. Results keep contacts' kind and name, never their address or phone. Others 403.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/poc-checks/{id} (the `GetPoCCheck` operationId).
+func (c *ClientWithResponses) GetPoCCheckWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*GetPoCCheckResponse, error) {
+	rsp, err := c.GetPoCCheck(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetPoCCheckResponse(rsp)
+}
+
+// ClosePoCCheckWithResponse End a check now (coordinators, admins)
+//
+// Its links stop working; states that have not acknowledged missed it (their readiness shows it). A state
+// that has now missed two checks in a row, with nothing proposed since its streak began, gets a proposed
+// draft need (capability `poc_readiness`, visibility `donors`, `proposal` set) owned by the ministry that
+// keeps its directory (else its first government organization), and that ministry a `need_proposed`
+// notification; nothing is submitted without a person. Checks also close by themselves when their links
+// expire (a sweep runs every minute). Closing a closed check changes nothing. Others 403.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/poc-checks/{id}/close (the `ClosePoCCheck` operationId).
+func (c *ClientWithResponses) ClosePoCCheckWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*ClosePoCCheckResponse, error) {
+	rsp, err := c.ClosePoCCheck(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseClosePoCCheckResponse(rsp)
+}
+
 // ListProjectsWithResponse List projects with their funding
 //
 // The projects the caller may see, newest first: coordinators and admins see all; the organizations taking
@@ -19165,6 +26899,10 @@ func (c *ClientWithResponses) SetProjectStatusWithResponse(ctx context.Context, 
 // organization, coordinators and admins; others who can see the project get 403, those who cannot 404.
 // Not idempotent: each request records a new transaction.
 //
+// A transaction records money that moved or was committed: a `date` after today (UTC) is a 422 on `date`
+// (the IATI Validator refuses future-dated transactions, rules 11.2.1 and 11.2.2). Money planned for later
+// belongs in the project's budget, which the IATI export splits into calendar-year periods.
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /api/v1/projects/{id}/transactions (the `AddProjectTransaction` operationId).
@@ -19185,6 +26923,10 @@ func (c *ClientWithResponses) AddProjectTransactionWithBodyWithResponse(ctx cont
 // organization, coordinators and admins; others who can see the project get 403, those who cannot 404.
 // Not idempotent: each request records a new transaction.
 //
+// A transaction records money that moved or was committed: a `date` after today (UTC) is a 422 on `date`
+// (the IATI Validator refuses future-dated transactions, rules 11.2.1 and 11.2.2). Money planned for later
+// belongs in the project's budget, which the IATI export splits into calendar-year periods.
+//
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /api/v1/projects/{id}/transactions (the `AddProjectTransaction` operationId).
@@ -19194,6 +26936,79 @@ func (c *ClientWithResponses) AddProjectTransactionWithResponse(ctx context.Cont
 		return nil, err
 	}
 	return ParseAddProjectTransactionResponse(rsp)
+}
+
+// PublicCountriesWithResponse Every country as the public pages show it (no sign-in, rate-limited)
+//
+// Every country and territory with its name, region and sub-region, whether it is a UN member or
+// observer, its readiness profile and the counts the public map shows (open needs, requested
+// money, active projects), counted only over what an anonymous visitor may see. The same policy as
+// the public web pages; rate-limited per client address.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/public/countries (the `PublicCountries` operationId).
+func (c *ClientWithResponses) PublicCountriesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*PublicCountriesResponse, error) {
+	rsp, err := c.PublicCountries(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePublicCountriesResponse(rsp)
+}
+
+// PublicNeedsWithResponse Public needs, for anyone (no sign-in, rate-limited)
+//
+// The needs an anonymous visitor may see (public needs a coordinator approved), with the filters and paging
+// of GET /api/v1/needs, as `PublicNeed` (no organization, author, engagement or visibility fields). A token,
+// if sent, is ignored. Each client address may make `CAPMATCH_PUBLIC_RATE_LIMIT` requests a minute (120 by
+// default) to the public API and the open-data files together; beyond that, 429 with Retry-After.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/public/needs (the `PublicNeeds` operationId).
+func (c *ClientWithResponses) PublicNeedsWithResponse(ctx context.Context, params *PublicNeedsParams, reqEditors ...RequestEditorFn) (*PublicNeedsResponse, error) {
+	rsp, err := c.PublicNeeds(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePublicNeedsResponse(rsp)
+}
+
+// PublicOffersWithResponse Published offers, for anyone (no sign-in, rate-limited)
+//
+// The offers an anonymous visitor may see (published and closed ones; `status=open` for the open ones), with
+// the filters and paging of GET /api/v1/offers, as `PublicOffer`: without what engagements took of them.
+// Same rate limit as /api/v1/public/needs.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/public/offers (the `PublicOffers` operationId).
+func (c *ClientWithResponses) PublicOffersWithResponse(ctx context.Context, params *PublicOffersParams, reqEditors ...RequestEditorFn) (*PublicOffersResponse, error) {
+	rsp, err := c.PublicOffers(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePublicOffersResponse(rsp)
+}
+
+// GetQuestionnaireWithResponse The self-assessment questionnaire (public)
+//
+// The current version of the self-assessment questionnaire, in English, French or Spanish (`lang`, else
+// Accept-Language; anything else is English): its answer scales with the label of every answer, and its areas
+// (the UN survey's norms, confidence-building measures, international law and capacity building; the five CMM
+// dimensions) with their questions. Each question names its scale, whether it is required, its target (the
+// lowest answer that is not a gap), the capability a gap proposes a need for, the readiness fact it sets and
+// its source. No token needed; cacheable for an hour.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/questionnaire (the `GetQuestionnaire` operationId).
+func (c *ClientWithResponses) GetQuestionnaireWithResponse(ctx context.Context, params *GetQuestionnaireParams, reqEditors ...RequestEditorFn) (*GetQuestionnaireResponse, error) {
+	rsp, err := c.GetQuestionnaire(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetQuestionnaireResponse(rsp)
 }
 
 // FundingReportWithResponse Requested, committed and disbursed money by country, theme or capability
@@ -19386,6 +27201,43 @@ func (c *ClientWithResponses) MetricsWithResponse(ctx context.Context, reqEditor
 		return nil, err
 	}
 	return ParseMetricsResponse(rsp)
+}
+
+// OpenDataCSVWithResponse An open dataset as CSV (no sign-in, rate-limited)
+//
+// `needs` (public approved needs), `offers` (open offers), `projects` (projects of public approved needs,
+// models.CanPublishProject) and `funding` (the funding report as an anonymous visitor sees it;
+// `?group_by=country|theme|capability`, country by default). The header row holds the data dictionary's
+// column names (the page /open-data), which are stable; list cells are joined with `;`; a cell starting
+// with `=`, `+`, `-` or `@` is prefixed with `'`. The licence (CC BY 4.0 unless
+// `CAPMATCH_OPEN_DATA_LICENSE` says otherwise) is in the `Link: <…>; rel="license"` header. Same rate limit
+// as the public API. (Served at `/open-data/needs.csv`, `/open-data/offers.csv`, `/open-data/projects.csv`
+// and `/open-data/funding.csv`.)
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /open-data/{dataset}.csv (the `OpenDataCSV` operationId).
+func (c *ClientWithResponses) OpenDataCSVWithResponse(ctx context.Context, dataset OpenDataCSVParamsDataset, params *OpenDataCSVParams, reqEditors ...RequestEditorFn) (*OpenDataCSVResponse, error) {
+	rsp, err := c.OpenDataCSV(ctx, dataset, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseOpenDataCSVResponse(rsp)
+}
+
+// OpenDataJSONWithResponse An open dataset as JSON (no sign-in, rate-limited)
+//
+// The same datasets as the CSV files, as `{"dataset", "licence", "dictionary", "columns", "items"}`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /open-data/{dataset}.json (the `OpenDataJSON` operationId).
+func (c *ClientWithResponses) OpenDataJSONWithResponse(ctx context.Context, dataset OpenDataJSONParamsDataset, params *OpenDataJSONParams, reqEditors ...RequestEditorFn) (*OpenDataJSONResponse, error) {
+	rsp, err := c.OpenDataJSON(ctx, dataset, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseOpenDataJSONResponse(rsp)
 }
 
 // ReadyzWithResponse Readiness
@@ -19933,6 +27785,654 @@ func ParseGetCountryResponse(rsp *http.Response) (*GetCountryResponse, error) {
 	return response, nil
 }
 
+// ParseListAssessmentsResponse parses an HTTP response from a ListAssessmentsWithResponse call
+func ParseListAssessmentsResponse(rsp *http.Response) (*ListAssessmentsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListAssessmentsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Items []AssessmentSummary `json:"items"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseSubmitAssessmentResponse parses an HTTP response from a SubmitAssessmentWithResponse call
+func ParseSubmitAssessmentResponse(rsp *http.Response) (*SubmitAssessmentResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SubmitAssessmentResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest Assessment
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Invalid
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 201:
+		var headers SubmitAssessmentResponse201Headers
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri-reference"}); err != nil {
+				return nil, err
+			}
+			headers.Location = &value
+		}
+		response.Headers201 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetAssessmentResponse parses an HTTP response from a GetAssessmentWithResponse call
+func ParseGetAssessmentResponse(rsp *http.Response) (*GetAssessmentResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetAssessmentResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Assessment
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseProposeFromAssessmentResponse parses an HTTP response from a ProposeFromAssessmentWithResponse call
+func ParseProposeFromAssessmentResponse(rsp *http.Response) (*ProposeFromAssessmentResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ProposeFromAssessmentResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Assessment
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseCountryExternalActivitiesResponse parses an HTTP response from a CountryExternalActivitiesWithResponse call
+func ParseCountryExternalActivitiesResponse(rsp *http.Response) (*CountryExternalActivitiesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CountryExternalActivitiesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Items []ExternalActivity `json:"items"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListCountryChecksResponse parses an HTTP response from a ListCountryChecksWithResponse call
+func ParseListCountryChecksResponse(rsp *http.Response) (*ListCountryChecksResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListCountryChecksResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Items []CountryCheck `json:"items"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListPoCsResponse parses an HTTP response from a ListPoCsWithResponse call
+func ParseListPoCsResponse(rsp *http.Response) (*ListPoCsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListPoCsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest PoCList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseCreatePoCResponse parses an HTTP response from a CreatePoCWithResponse call
+func ParseCreatePoCResponse(rsp *http.Response) (*CreatePoCResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreatePoCResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest PoC
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Invalid
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 201:
+		var headers CreatePoCResponse201Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers201 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseDeletePoCResponse parses an HTTP response from a DeletePoCWithResponse call
+func ParseDeletePoCResponse(rsp *http.Response) (*DeletePoCResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeletePoCResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetPoCResponse parses an HTTP response from a GetPoCWithResponse call
+func ParseGetPoCResponse(rsp *http.Response) (*GetPoCResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetPoCResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest PoC
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetPoCResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
+// ParsePatchPoCResponse parses an HTTP response from a PatchPoCWithResponse call
+func ParsePatchPoCResponse(rsp *http.Response) (*PatchPoCResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PatchPoCResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest PoC
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Invalid
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers PatchPoCResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
 // ParsePatchCountryReadinessResponse parses an HTTP response from a PatchCountryReadinessWithResponse call
 func ParsePatchCountryReadinessResponse(rsp *http.Response) (*PatchCountryReadinessResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -20040,6 +28540,272 @@ func ParsePatchCountryReadinessResponse(rsp *http.Response) (*PatchCountryReadin
 			headers.RetryAfter = &value
 		}
 		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetReadinessHistoryResponse parses an HTTP response from a GetReadinessHistoryWithResponse call
+func ParseGetReadinessHistoryResponse(rsp *http.Response) (*GetReadinessHistoryResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetReadinessHistoryResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ReadinessHistory
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseAddCountrySourceResponse parses an HTTP response from a AddCountrySourceWithResponse call
+func ParseAddCountrySourceResponse(rsp *http.Response) (*AddCountrySourceResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AddCountrySourceResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest CountrySource
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Invalid
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 201:
+		var headers AddCountrySourceResponse201Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers201 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseDeleteCountrySourceResponse parses an HTTP response from a DeleteCountrySourceWithResponse call
+func ParseDeleteCountrySourceResponse(rsp *http.Response) (*DeleteCountrySourceResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteCountrySourceResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParsePatchCountrySourceResponse parses an HTTP response from a PatchCountrySourceWithResponse call
+func ParsePatchCountrySourceResponse(rsp *http.Response) (*PatchCountrySourceResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PatchCountrySourceResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CountrySource
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Invalid
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers PatchCountrySourceResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
 	}
 
 	return response, nil
@@ -20815,6 +29581,81 @@ func ParseExportIATIResponse(rsp *http.Response) (*ExportIATIResponse, error) {
 			headers.RetryAfter = &value
 		}
 		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseImportIATIResponse parses an HTTP response from a ImportIATIWithResponse call
+func ParseImportIATIResponse(rsp *http.Response) (*ImportIATIResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ImportIATIResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest IATIImported
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest IATIImported
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Invalid
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
 	}
 
 	return response, nil
@@ -23483,6 +32324,318 @@ func ParsePutWebhookResponse(rsp *http.Response) (*PutWebhookResponse, error) {
 	return response, nil
 }
 
+// ParseListOutboxResponse parses an HTTP response from a ListOutboxWithResponse call
+func ParseListOutboxResponse(rsp *http.Response) (*ListOutboxResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListOutboxResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Outbox
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Invalid
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseAcknowledgePoCCheckResponse parses an HTTP response from a AcknowledgePoCCheckWithResponse call
+func ParseAcknowledgePoCCheckResponse(rsp *http.Response) (*AcknowledgePoCCheckResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AcknowledgePoCCheckResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Acknowledgement
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListPoCChecksResponse parses an HTTP response from a ListPoCChecksWithResponse call
+func ParseListPoCChecksResponse(rsp *http.Response) (*ListPoCChecksResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListPoCChecksResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Items []PoCCheck `json:"items"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseRunPoCCheckResponse parses an HTTP response from a RunPoCCheckWithResponse call
+func ParseRunPoCCheckResponse(rsp *http.Response) (*RunPoCCheckResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RunPoCCheckResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest PoCCheck
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Invalid
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetPoCCheckResponse parses an HTTP response from a GetPoCCheckWithResponse call
+func ParseGetPoCCheckResponse(rsp *http.Response) (*GetPoCCheckResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetPoCCheckResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest PoCCheck
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseClosePoCCheckResponse parses an HTTP response from a ClosePoCCheckWithResponse call
+func ParseClosePoCCheckResponse(rsp *http.Response) (*ClosePoCCheckResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ClosePoCCheckResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest PoCCheck
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseListProjectsResponse parses an HTTP response from a ListProjectsWithResponse call
 func ParseListProjectsResponse(rsp *http.Response) (*ListProjectsResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -24073,6 +33226,225 @@ func ParseAddProjectTransactionResponse(rsp *http.Response) (*AddProjectTransact
 			headers.RetryAfter = &value
 		}
 		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParsePublicCountriesResponse parses an HTTP response from a PublicCountriesWithResponse call
+func ParsePublicCountriesResponse(rsp *http.Response) (*PublicCountriesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PublicCountriesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Items   []PublicCountry `json:"items"`
+			Licence Licence         `json:"licence"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest RateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers PublicCountriesResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParsePublicNeedsResponse parses an HTTP response from a PublicNeedsWithResponse call
+func ParsePublicNeedsResponse(rsp *http.Response) (*PublicNeedsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PublicNeedsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Items      []PublicNeed `json:"items"`
+			Licence    Licence      `json:"licence"`
+			NextCursor string       `json:"next_cursor"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Invalid
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest RateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers PublicNeedsResponse200Headers
+		if values := rsp.Header.Values("Link"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Link", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Link = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers PublicNeedsResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParsePublicOffersResponse parses an HTTP response from a PublicOffersWithResponse call
+func ParsePublicOffersResponse(rsp *http.Response) (*PublicOffersResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PublicOffersResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Items      []PublicOffer `json:"items"`
+			Licence    Licence       `json:"licence"`
+			NextCursor string        `json:"next_cursor"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Invalid
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest RateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers PublicOffersResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetQuestionnaireResponse parses an HTTP response from a GetQuestionnaireWithResponse call
+func ParseGetQuestionnaireResponse(rsp *http.Response) (*GetQuestionnaireResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetQuestionnaireResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Questionnaire
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetQuestionnaireResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		response.Headers200 = &headers
 	}
 
 	return response, nil
@@ -24776,6 +34148,123 @@ func ParseMetricsResponse(rsp *http.Response) (*MetricsResponse, error) {
 			headers.RetryAfter = &value
 		}
 		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseOpenDataCSVResponse parses an HTTP response from a OpenDataCSVWithResponse call
+func ParseOpenDataCSVResponse(rsp *http.Response) (*OpenDataCSVResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &OpenDataCSVResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Invalid
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest RateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers OpenDataCSVResponse200Headers
+		if values := rsp.Header.Values("Link"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Link", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Link = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers OpenDataCSVResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseOpenDataJSONResponse parses an HTTP response from a OpenDataJSONWithResponse call
+func ParseOpenDataJSONResponse(rsp *http.Response) (*OpenDataJSONResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &OpenDataJSONResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Columns []string `json:"columns"`
+			Dataset string   `json:"dataset"`
+
+			// Dictionary The data dictionary page.
+			Dictionary *string                                      `json:"dictionary,omitempty"`
+			Items      []OpenDataJSON200JSONResponseBody_Items_Item `json:"items"`
+			Licence    Licence                                      `json:"licence"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Invalid
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest RateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers OpenDataJSONResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
 	}
 
 	return response, nil

@@ -243,7 +243,7 @@ func realServer(t *testing.T) (string, *service.App) {
 	ring, err := jwtauth.NewKeyring(secret)
 	require.NoError(t, err)
 	bus := rediscache.NewBus(cache, models.NewID(time.Now()), log)
-	app := service.New(service.Deps{Passwords: passwords.Argon2id{}, Activities: iati.Exporter{}, Store: store, Bus: bus, Limiter: rediscache.NewRateLimiter(cache),
+	app := service.New(service.Deps{Passwords: passwords.Argon2id{}, Activities: iati.Exporter{}, AidData: iati.Importer{}, Store: store, Bus: bus, Limiter: rediscache.NewRateLimiter(cache),
 		Access: jwtauth.New(ring, time.Now), Log: log, CursorKey: secret, Rankings: rediscache.NewRankings(cache, time.Hour), Texts: i18n.Default()})
 	require.NoError(t, app.Start(ctx))
 	_, _, err = app.LoadDemo(ctx, models.DateOf(time.Now()))

@@ -210,6 +210,7 @@ func openStack(ctx context.Context, cfg config, hooks service.WebhookOptions, da
 		Bus:        st.bus,
 		Passwords:  passwords.Argon2id{},
 		Activities: iati.Exporter{Publisher: data.Publisher},
+		AidData:    iati.Importer{},
 		Limiter:    rediscache.NewRateLimiter(st.cache),
 		Access:     jwtauth.New(ring, time.Now),
 		Log:        log,

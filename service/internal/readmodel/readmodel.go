@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/capmatch/capmatch/models"
 	"golang.org/x/text/runes"
@@ -29,18 +30,24 @@ type Change struct {
 	OldOffer *models.Offer
 	NewOffer *models.Offer
 	Country  string
-	// Gen is the changed object's logical time (its Gen field).
+	// Gen is the changed object's logical time (its Gen field); for a Reload, the stamp the
+	// load was begun at (BeginLoad).
 	Gen int64
+	// Reload says that a full load replaced the needs and offers in bulk (Load.Commit): no
+	// object is named, and observers rebuild from the model what they derive from it.
+	Reload bool
 }
 
 type needEntry struct {
 	n      *models.Need
 	folded string
+	seen   uint32 // the last Load that found it in the store
 }
 
 type offerEntry struct {
 	o      *models.Offer
 	folded string
+	seen   uint32
 }
 
 // Model is the in-memory read model. The zero value is not usable; call New.
@@ -58,6 +65,7 @@ type Model struct {
 	// external activities imported from IATI files: see external.go.
 	external  map[string]*models.ExternalActivity
 	gen       uint64
+	epoch     uint32 // counts Loads (BeginLoad)
 	observers []func(Change)
 }
 
@@ -90,14 +98,79 @@ func (m *Model) notify(c Change) {
 }
 
 // Fold lower-cases s and strips diacritics, so that "Côte d'Ivoire" matches "cote d'ivoire".
+//
+// Every title and description is folded when it is loaded, so Fold is most of what a start-up
+// spends outside the store. Text is mostly ASCII, whose folding is lower-casing, and an ASCII
+// character neither changes nor joins its neighbours in the normalisation (it is a starter
+// that no mark composes with once the marks are removed), so only the runs of other
+// characters go through the Unicode transformation (foldRun), each on its own; the result is
+// the same as folding the whole text at once (TestFoldRunsAsWhole).
 func Fold(s string) string {
-	t := transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
-	out, _, err := transform.String(t, s)
+	i := 0
+	for i < len(s) && s[i] < utf8.RuneSelf {
+		i++
+	}
+	if i == len(s) {
+		return strings.ToLower(s)
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	for j := 0; j < len(s); {
+		k := j
+		if s[j] < utf8.RuneSelf {
+			for k < len(s) && s[k] < utf8.RuneSelf {
+				c := s[k]
+				if 'A' <= c && c <= 'Z' {
+					c += 'a' - 'A'
+				}
+				b.WriteByte(c)
+				k++
+			}
+		} else {
+			for k < len(s) && s[k] >= utf8.RuneSelf {
+				k++
+			}
+			if r, size := utf8.DecodeRuneInString(s[j:k]); size == k-j && r < latinEnd {
+				b.WriteString(latinFolds()[r]) // one accented Latin letter: the common case
+			} else {
+				b.WriteString(foldRun(s[j:k]))
+			}
+		}
+		j = k
+	}
+	return b.String()
+}
+
+// foldRun folds text through the Unicode transformation: decompose, drop the nonspacing marks,
+// recompose, lower-case.
+func foldRun(s string) string {
+	t := folders.Get().(transform.Transformer)
+	out, _, err := transform.String(t, s) // resets t first
+	folders.Put(t)
 	if err != nil {
 		out = s
 	}
 	return strings.ToLower(out)
 }
+
+// latinEnd ends the Latin-1 Supplement and Latin Extended-A and -B blocks, whose letters
+// (é, ô, ñ, ç, ã, ...) are most of the non-ASCII text capmatch sees.
+const latinEnd = 0x250
+
+// latinFolds is foldRun of each rune below latinEnd, alone.
+var latinFolds = sync.OnceValue(func() []string {
+	out := make([]string, latinEnd)
+	for r := rune(0); r < latinEnd; r++ {
+		out[r] = foldRun(string(r))
+	}
+	return out
+})
+
+// folders keeps the transformations foldRun uses: building one allocates buffers of a few
+// kilobytes, which cost more than folding a word.
+var folders = sync.Pool{New: func() any {
+	return transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
+}}
 
 func newer(a, b *models.Need) bool {
 	if !a.CreatedAt.Equal(b.CreatedAt) {
@@ -128,15 +201,20 @@ func prioBefore(a, b *models.Need) bool {
 // PutNeed inserts or replaces a need, unless the model already holds a newer version (an event
 // that arrives late never rolls the model back). It reports whether the model changed.
 func (m *Model) PutNeed(n *models.Need) bool {
+	return m.putNeed(&needEntry{n: n, folded: Fold(n.Title + "\n" + n.Description)})
+}
+
+func (m *Model) putNeed(e *needEntry) bool {
+	n := e.n
 	m.mu.Lock()
 	old, ok := m.needs[n.ID]
 	if ok && old.n.Version > n.Version {
 		m.mu.Unlock()
 		return false
 	}
-	e := &needEntry{n: n, folded: Fold(n.Title + "\n" + n.Description)}
 	m.needs[n.ID] = e
 	if ok {
+		e.seen = max(e.seen, old.seen)
 		m.byNew = removeEntry(m.byNew, old)
 		m.byPrio = removeEntry(m.byPrio, old)
 	}
@@ -154,8 +232,20 @@ func (m *Model) PutNeed(n *models.Need) bool {
 
 // RemoveNeed drops a need (an aborted import).
 func (m *Model) RemoveNeed(id string) {
+	m.mu.RLock()
+	e := m.needs[id]
+	m.mu.RUnlock()
+	if e != nil {
+		m.removeNeedEntry(e)
+	}
+}
+
+// removeNeedEntry drops a need if e is still its entry.
+func (m *Model) removeNeedEntry(e *needEntry) {
+	id := e.n.ID
 	m.mu.Lock()
 	old, ok := m.needs[id]
+	ok = ok && old == e
 	if ok {
 		delete(m.needs, id)
 		m.byNew = removeEntry(m.byNew, old)
@@ -200,15 +290,20 @@ func offerNewer(a, b *models.Offer) bool {
 // PutOffer inserts or replaces an offer unless a newer version is held; it reports whether
 // the model changed.
 func (m *Model) PutOffer(o *models.Offer) bool {
+	return m.putOffer(&offerEntry{o: o, folded: Fold(o.Title + "\n" + o.Description)})
+}
+
+func (m *Model) putOffer(e *offerEntry) bool {
+	o := e.o
 	m.mu.Lock()
 	old, ok := m.offers[o.ID]
 	if ok && old.o.Version > o.Version {
 		m.mu.Unlock()
 		return false
 	}
-	e := &offerEntry{o: o, folded: Fold(o.Title + "\n" + o.Description)}
 	m.offers[o.ID] = e
 	if ok {
+		e.seen = max(e.seen, old.seen)
 		m.offersNew = removeEntry(m.offersNew, old)
 	}
 	m.offersNew = insertSorted(m.offersNew, e, func(a, b *offerEntry) bool { return offerNewer(a.o, b.o) })
@@ -224,8 +319,20 @@ func (m *Model) PutOffer(o *models.Offer) bool {
 
 // RemoveOffer drops an offer (an aborted import).
 func (m *Model) RemoveOffer(id string) {
+	m.mu.RLock()
+	e := m.offers[id]
+	m.mu.RUnlock()
+	if e != nil {
+		m.removeOfferEntry(e)
+	}
+}
+
+// removeOfferEntry drops an offer if e is still its entry.
+func (m *Model) removeOfferEntry(e *offerEntry) {
+	id := e.o.ID
 	m.mu.Lock()
 	old, ok := m.offers[id]
+	ok = ok && old == e
 	if ok {
 		delete(m.offers, id)
 		m.offersNew = removeEntry(m.offersNew, old)
@@ -282,39 +389,21 @@ func (m *Model) Profile(iso string) (*models.CountryProfile, bool) {
 	return p, ok
 }
 
-// Reconcile brings the model in line with a full load from the store: newer stored versions
-// replace held ones, and objects the store no longer has are dropped if they are older than
-// loadedAt (younger ones were created while the load ran).
-func (m *Model) Reconcile(needs []*models.Need, offers []*models.Offer, profiles []*models.CountryProfile, loadedAt time.Time) {
-	seenN := make(map[string]bool, len(needs))
+// Reconcile brings the model in line with a full load from the store held in memory: it is
+// Load (BeginLoad, every object, Commit) for callers that have the objects at hand; the
+// server's reload streams them instead. stamp is the Load's.
+func (m *Model) Reconcile(needs []*models.Need, offers []*models.Offer, profiles []*models.CountryProfile, loadedAt time.Time, stamp int64) bool {
+	l := m.BeginLoad(loadedAt, stamp)
 	for _, n := range needs {
-		seenN[n.ID] = true
-		if cur, ok := m.Need(n.ID); !ok || cur.Version < n.Version {
-			m.PutNeed(n)
-		}
+		l.Need(n)
 	}
-	seenO := make(map[string]bool, len(offers))
 	for _, o := range offers {
-		seenO[o.ID] = true
-		if cur, ok := m.Offer(o.ID); !ok || cur.Version < o.Version {
-			m.PutOffer(o)
-		}
+		l.Offer(o)
 	}
 	for _, p := range profiles {
-		if cur, ok := m.Profile(p.ISO); !ok || cur.Version < p.Version {
-			m.PutProfile(p)
-		}
+		l.Profile(p)
 	}
-	for _, n := range m.AllNeeds() {
-		if !seenN[n.ID] && n.CreatedAt.Before(loadedAt) {
-			m.RemoveNeed(n.ID)
-		}
-	}
-	for _, o := range m.AllOffers() {
-		if !seenO[o.ID] && o.CreatedAt.Before(loadedAt) {
-			m.RemoveOffer(o.ID)
-		}
-	}
+	return l.Commit()
 }
 
 func insertSorted[T comparable](s []T, e T, less func(a, b T) bool) []T {

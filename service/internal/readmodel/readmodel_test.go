@@ -127,7 +127,7 @@ func TestReconcile(t *testing.T) {
 	m.PutNeed(young)
 	newer := need("kept", 1, models.PriorityHigh)
 	newer.Version = 3
-	m.Reconcile([]*models.Need{newer, need("fresh", 5, models.PriorityLow)}, nil, nil, base.Add(30*time.Minute))
+	m.Reconcile([]*models.Need{newer, need("fresh", 5, models.PriorityLow)}, nil, nil, base.Add(30*time.Minute), 1)
 	got := m.AllNeeds()
 	var ids []string
 	for _, n := range got {

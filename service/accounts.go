@@ -284,6 +284,15 @@ func (s *Accounts) GetUser(ctx context.Context, a *models.Actor, id string) (*mo
 	return s.users.GetUser(ctx, id)
 }
 
+// Me is the signed-in user's own account (GET /api/v1/me), from memory when that is safe
+// (userCache): the account as the store holds it, never one a change since has altered.
+func (s *Accounts) Me(ctx context.Context, a *models.Actor) (*models.User, error) {
+	if !models.ValidID(a.UserID) {
+		return nil, models.Errorf(models.ErrNotFound, "user not found")
+	}
+	return s.auth.me.get(ctx, a.UserID)
+}
+
 // ListUsers lists accounts for coordinators.
 func (s *Accounts) ListUsers(ctx context.Context, a *models.Actor) ([]*models.User, error) {
 	if err := models.AuthorizeAccounts(a, models.ActRead, ""); err != nil {
@@ -305,6 +314,7 @@ func (s *Accounts) SetDisabled(ctx context.Context, a *models.Actor, id string, 
 		return nil, models.Errorf(models.ErrConflict, "you cannot disable your own account")
 	}
 	u, err := s.users.SetUserDisabled(ctx, id, disabled, s.now().UTC())
+	s.auth.me.drop(id)
 	if err != nil {
 		return nil, err
 	}

@@ -106,7 +106,7 @@ func New(d Deps) *App {
 	}
 	rev := NewRevocations(d.Store, d.Now)
 	auth := &Auth{users: d.Store, tokens: d.Store, audit: d.Store, access: newTokenCache(d.Access, d.Now), limiter: d.Limiter, passwords: d.Passwords,
-		bus: d.Bus, revocations: rev, now: d.Now, log: d.Log}
+		bus: d.Bus, revocations: rev, now: d.Now, log: d.Log, me: newUserCache(d.Store, rev, d.Now)}
 	model := readmodel.New()
 	cursors := NewCursors(d.CursorKey)
 	hlc := NewHLC(wall)

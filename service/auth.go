@@ -44,6 +44,8 @@ type Auth struct {
 	passwords   models.Passwords
 	now         Clock
 	log         *slog.Logger
+	// me serves the signed-in user's own account from memory (usercache.go).
+	me *userCache
 
 	fallback localLimiter
 }

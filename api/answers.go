@@ -16,7 +16,7 @@ import (
 )
 
 // DefaultAnswerCacheBytes bounds the rendered ranking answers a server keeps when
-// Deps.AnswerCacheBytes is zero (CAPMATCH_ANSWER_CACHE_MB).
+// Deps.AnswerCacheBytes is zero.
 const DefaultAnswerCacheBytes = 64 << 20
 
 // A ranking answer (GET /needs/{id}/matches, GET /offers/{id}/matches) only changes when its
@@ -112,6 +112,7 @@ func (a *answer) form(enc encoding) (b []byte, grew int) {
 // bound (split evenly over its shards).
 type answerCache struct {
 	seed     maphash.Seed
+	bound    int64 // < 0: nothing is kept (benchmarks' A/B)
 	maxShard int64
 	shards   [answerShards]answerShard
 	outcomes *prometheus.CounterVec
@@ -124,12 +125,13 @@ type answerShard struct {
 	bytes int64
 }
 
-// newAnswerCache returns a cache of at most maxBytes (DefaultAnswerCacheBytes when ≤ 0).
+// newAnswerCache returns a cache of at most maxBytes (DefaultAnswerCacheBytes when 0; none kept
+// when < 0, every answer rendered for its request as before the cache: for A/B measurements).
 func newAnswerCache(maxBytes int64) *answerCache {
-	if maxBytes <= 0 {
+	if maxBytes == 0 {
 		maxBytes = DefaultAnswerCacheBytes
 	}
-	c := &answerCache{seed: maphash.MakeSeed(), maxShard: maxBytes / answerShards,
+	c := &answerCache{seed: maphash.MakeSeed(), bound: maxBytes, maxShard: max(maxBytes, 0) / answerShards,
 		outcomes: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "capmatch_ranking_answers_total",
 			Help: "Ranking answers by outcome: kept (served from the rendered answers), rendered, not_modified (304).",
@@ -241,6 +243,7 @@ func answerKey(kind, id, version, variant string, cached bool, lang string) stri
 // else none; the middleware leaves these routes alone, see ownsEncoding), sets the ETag, and
 // answers 304 with no body when If-None-Match names it.
 func (s *Server) sendAnswer(c *fiber.Ctx, key string, keep bool, render func() any) error {
+	keep = keep && s.answers.bound > 0
 	var a *answer
 	if keep {
 		a = s.answers.get(key)

@@ -45,7 +45,8 @@ type Deps struct {
 	// DefaultIATIImportMaxBytes. Every other route keeps BodyLimit.
 	IATIImportMaxBytes int64
 	// AnswerCacheBytes bounds the rendered ranking answers kept in memory (answers.go); zero
-	// means DefaultAnswerCacheBytes.
+	// means DefaultAnswerCacheBytes, a negative value keeps none (the answers are rendered for
+	// each request, as before the cache: benchmarks compare the two).
 	AnswerCacheBytes int64
 }
 

@@ -23,10 +23,15 @@ type pkg struct {
 //   - i18n (the catalog of words, presentation) imports models, the standard library and
 //     golang.org/x/text; the edges use it, the application layer only through models.Texts;
 //   - service (the application layer) imports models, matching, its own packages and no adapter,
-//     no edge and no driver;
+//     no edge and no driver; nor net or net/http: the network is an adapter's (webhook
+//     delivery is adapters/webhooks, behind models.Webhooks);
 //   - api and web import the application layer and models, never an adapter or the engine;
 //   - an adapter imports models (and its dependency), never the application layer or an edge;
-//   - only cmd/ wires adapters in; test-support packages (named *test) and tests may too.
+//   - only cmd/ wires adapters in; test-support packages (named *test) and tests may too;
+//   - internal/stacktest, the test stack (service.App on in-process adapters) that the api,
+//     web, service and load-tool tests and the benchmarks share, wires adapters into the
+//     application layer as cmd/ does; it is test support, so no package's own code imports it
+//     (only its tests do), and no production binary carries it.
 func TestLayers(t *testing.T) {
 	out, err := exec.Command("go", "list", "-json", "./...").Output()
 	if err != nil {
@@ -77,6 +82,9 @@ func TestLayers(t *testing.T) {
 				if !isLocal && !stdlib(imp) && !strings.HasPrefix(imp, "golang.org/x/") {
 					bad = "the application layer uses no driver or third-party library but golang.org/x"
 				}
+				if imp == "net" || under(imp, "net/http") {
+					bad = "the application layer opens no connection of its own: net and net/http belong to adapters"
+				}
 			case self == "api" || self == "web":
 				if isLocal && (under(dep, "adapters") || dep == "matching" || under(dep, "cmd")) {
 					bad = "api and web call the application layer with models types, never an adapter or the engine"
@@ -85,6 +93,9 @@ func TestLayers(t *testing.T) {
 				if isLocal && (under(dep, "service") || dep == "api" || dep == "web" || under(dep, "cmd")) {
 					bad = "an adapter implements ports of models; it never imports the application layer or an edge"
 				}
+			}
+			if dep == "internal/stacktest" && isLocal {
+				bad = "internal/stacktest is test support: only tests import it"
 			}
 			if isLocal && under(dep, "adapters") && !under(self, "cmd") && !under(self, "adapters") &&
 				!strings.HasSuffix(self, "test") && self != "bench" && self != "reliability" && bad == "" {

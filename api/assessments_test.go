@@ -143,7 +143,7 @@ func TestSelfAssessmentUpdatesReadinessAndProposesDraftNeeds(t *testing.T) {
 	assert.Equal(t, id, changes["previous"])
 	assert.Equal(t, []any{map[string]any{"question": "cmm_mindset", "area": "cmm_culture_society", "from": 5.0, "to": 2.0}}, changes["answers"])
 	mine := 0
-	for _, nd := range n.app.Model.AllNeeds() {
+	for _, nd := range n.storedNeeds() {
 		if nd.OrganizationID == f.snOrg && nd.Capability == models.CapCERTSetup {
 			mine++
 		}
@@ -250,7 +250,7 @@ func TestAssessmentValidationAndConcurrency(t *testing.T) {
 	r = n.call("POST", "/api/v1/countries/SN/assessments", f.coord.Token, cb)
 	require.Equal(t, 201, r.Status, string(r.Body))
 	p := proposalOf(t, r.json(t), "cert_setup")
-	nd, ok := n.app.Model.Need(p["need_id"].(string))
+	nd, ok := n.storedNeed(p["need_id"].(string))
 	require.True(t, ok)
 	assert.Equal(t, f.snOrg, nd.OrganizationID, "the draft is the ministry's")
 	assert.Equal(t, f.coord.ID, nd.CreatedBy)

@@ -574,20 +574,19 @@ func (w *canaryWorld) needCanary(title, visibility, status string, budget int64,
 		step(f.ministry.Token, "submit", nil)
 		step(f.ministry.Token, "withdraw", map[string]string{"reason": "merged into another request"})
 	}
-	nd, ok := n.app.Model.Need(id)
+	nd, ok := n.storedNeed(id)
 	require.True(t, ok)
 	return nd
 }
 
 // plantDelivery writes an agreed engagement between a need and the world's offer straight into
-// the store and the read model (with a project when prj is set) and moves the need to matched
-// or in progress, as a replica loading them would. The offer is left as it was: what an offer
-// shows of its commitments is issue 13.4's other half, so nothing anyone may see changes here
+// the store (with a project when prj is set), moves the need to matched or in progress, and
+// lets the node load them as a replica does when another announces them (stacktest.Reload).
+// The offer is left as it was: what an offer shows of its commitments is issue 13.4's other half, so nothing anyone may see changes here
 // but what derives from the canaries.
 func (w *canaryWorld) plantDelivery(need *models.Need, budget int64, prj *models.Project) *models.Engagement {
 	t := w.t
 	ctx := context.Background()
-	app := w.n.app
 	store := w.n.store
 	offer, err := store.GetOffer(ctx, w.offer)
 	require.NoError(t, err)
@@ -621,16 +620,20 @@ func (w *canaryWorld) plantDelivery(need *models.Need, budget int64, prj *models
 		status = models.NeedInProgress
 	}
 	require.NoError(t, store.CreateEngagement(ctx, e))
-	app.Model.PutEngagement(e)
 	if prj != nil {
 		require.NoError(t, store.CreateProject(ctx, prj))
-		app.Model.PutProject(prj)
 	}
 	next := *need
-	next.Status, next.EngagementID, next.Version, next.UpdatedAt, next.Gen = status, e.ID, need.Version+1, now, app.Clock.Tick()
+	gen := max(time.Now().UnixMicro(), need.Gen+1)
+	next.Status, next.EngagementID, next.Version, next.UpdatedAt, next.Gen = status, e.ID, need.Version+1, now, gen
 	require.NoError(t, store.ReplaceNeed(ctx, &next, need.Version))
-	app.Model.PutNeed(&next)
-	app.Matching.ContextChanged(app.Clock.Tick())
+	// The replica reads them back as when another announces them; the engagement last, so
+	// that the rankings' deliveries are recomputed with everything in place.
+	w.n.stack.Reload(ctx, models.EventNeed, next.ID, gen)
+	if prj != nil {
+		w.n.stack.Reload(ctx, models.EventProject, prj.ID, gen+1)
+	}
+	w.n.stack.Reload(ctx, models.EventEngagement, e.ID, gen+2)
 	return e
 }
 
@@ -642,7 +645,7 @@ func needTokens(n *models.Need) []string {
 func (w *canaryWorld) needCanaryOf(n *models.Need, hiddenFrom ...string) canary {
 	return canary{what: "need " + n.Title, hiddenFrom: hiddenFrom, tokens: needTokens(n),
 		lookups: []string{"/api/v1/needs/" + n.ID, "/api/v1/needs/" + n.ID + "/matches", "/needs/" + n.ID, "/ministry/needs/" + n.ID + "/edit"},
-		visible: func(a *models.Actor) bool { cur, _ := w.n.app.Model.Need(n.ID); return models.CanSeeNeed(a, cur) }}
+		visible: func(a *models.Actor) bool { cur, _ := w.n.storedNeed(n.ID); return models.CanSeeNeed(a, cur) }}
 }
 
 func (w *canaryWorld) engagementCanary(e *models.Engagement, hiddenFrom ...string) canary {
@@ -659,7 +662,7 @@ func (w *canaryWorld) projectCanary(p *models.Project, hiddenFrom ...string) can
 	}
 	return canary{what: "project " + p.Title, hiddenFrom: hiddenFrom, tokens: tokens,
 		lookups: []string{"/api/v1/projects/" + p.ID, "/projects/" + p.ID},
-		visible: func(a *models.Actor) bool { n, _ := w.n.app.Model.Need(p.NeedID); return models.CanSeeProject(a, p, n) }}
+		visible: func(a *models.Actor) bool { n, _ := w.n.storedNeed(p.NeedID); return models.CanSeeProject(a, p, n) }}
 }
 
 // canarySet is a group of canaries planted together, and the actors who may see none of them
@@ -714,8 +717,8 @@ func canarySets() []canarySet {
 				r := w.n.call("POST", "/api/v1/engagements", w.f.ministry.Token, map[string]any{"need_id": w.pub, "offer_id": w.offer,
 					"budget_usd": 1_143_931, "message": "Canary proposal message"})
 				require.Equal(w.t, 201, r.Status, string(r.Body))
-				e, ok := w.n.app.Model.Engagement(r.json(w.t)["id"].(string))
-				require.True(w.t, ok)
+				e, err := w.n.store.GetEngagement(context.Background(), r.json(w.t)["id"].(string))
+				require.NoError(w.t, err)
 				c := w.engagementCanary(e, "anon", "ministry2", "snOther", "donor2")
 				c.tokens = append([]string{e.ID, "Canary proposal message"}, amountTokens(e.BudgetUSD)...)
 				return []canary{c}
@@ -760,8 +763,8 @@ func canarySets() []canarySet {
 				b["budget_usd"], b["available_from"] = 3_331_819, "2027-01-19"
 				r := w.n.call("POST", "/api/v1/offers", w.f.donor.Token, b)
 				require.Equal(w.t, 201, r.Status, string(r.Body))
-				o, ok := w.n.app.Model.Offer(r.json(w.t)["id"].(string))
-				require.True(w.t, ok)
+				o, err := w.n.store.GetOffer(context.Background(), r.json(w.t)["id"].(string))
+				require.NoError(w.t, err)
 				return []canary{{what: "offer " + o.Title, hiddenFrom: []string{"anon", "ministry2", "snOther", "donor2"},
 					tokens:  append([]string{o.ID, o.Title, string(o.AvailableFrom)}, amountTokens(o.BudgetUSD)...),
 					lookups: []string{"/api/v1/offers/" + o.ID, "/api/v1/offers/" + o.ID + "/matches", "/offers/" + o.ID, "/donor/offers/" + o.ID + "/edit"},

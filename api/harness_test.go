@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"github.com/capmatch/capmatch/adapters/iati"
 	"io"
 	"net/http/httptest"
 	"os"
@@ -15,22 +14,19 @@ import (
 	"testing"
 	"time"
 
-	"github.com/capmatch/capmatch/adapters/jwtauth"
 	"github.com/capmatch/capmatch/adapters/mongostore/storetest"
-	"github.com/capmatch/capmatch/adapters/passwords"
 	"github.com/capmatch/capmatch/adapters/rediscache"
 	"github.com/capmatch/capmatch/adapters/rediscache/redistest"
-	"github.com/capmatch/capmatch/i18n"
+	"github.com/capmatch/capmatch/adapters/webhooks"
+	"github.com/capmatch/capmatch/internal/stacktest"
 	"github.com/capmatch/capmatch/models"
 	"github.com/capmatch/capmatch/service"
 	"github.com/stretchr/testify/require"
 )
 
 func TestMain(m *testing.M) {
-	// Cheap hashing in tests: argon2id at production cost under the race detector would
-	// dominate the suite. The production parameters are tested in package passwords.
-	passwords.Default = passwords.Params{Memory: 64, Time: 1, Threads: 1}
-	code := storetest.Main(m)
+	// Cheap hashing and the embedded store (package stacktest).
+	code := stacktest.Main(m)
 	if code == 0 && wholeSuite() {
 		// Every response the tests receive is checked against openapi.yaml (contract_test.go);
 		// the whole suite must reach every documented operation for that to mean something.
@@ -75,9 +71,10 @@ type env struct {
 
 // node is one API replica.
 type node struct {
-	env *env
-	srv *Server
-	app *service.App
+	env   *env
+	stack *stacktest.Stack
+	srv   *Server
+	app   *service.App
 	// store is the replica's store, for tests that plant or read documents directly; access
 	// its token issuer, for tests that forge what a client cannot.
 	store  models.Store
@@ -103,55 +100,32 @@ func (e *env) node() *node { return e.nodeWith(nil) }
 // check TTL, a store wrapped to count reads, ...).
 func (e *env) nodeWith(adjust func(d *service.Deps)) *node {
 	t := e.t
-	var store models.Store = storetest.OpenDB(t, e.db)
-	if e.storeURI != "" {
-		store = storetest.OpenAt(t, e.storeURI, e.db)
-	}
-	cache, err := rediscache.Open(e.redisURL, e.prefix)
-	require.NoError(t, err)
-	ring, err := jwtauth.NewKeyring(e.secret)
-	require.NoError(t, err)
-	log := discardLogger()
-	bus := rediscache.NewBus(cache, models.NewID(time.Now()), log)
-	access := jwtauth.New(ring, time.Now)
-	deps := service.Deps{Passwords: passwords.Argon2id{}, Activities: iati.Exporter{}, AidData: iati.Importer{}, Texts: i18n.Default(), Store: store, Bus: bus, Limiter: rediscache.NewRateLimiter(cache),
-		Access: access, Log: log, CursorKey: e.secret,
-		Rankings: rediscache.NewRankings(cache, time.Hour), Webhooks: testWebhooks, Mail: testMail,
-		PublicURL: "https://capmatch.test",
-		// Every request of app.Test comes from one address: tests that need the public
-		// rate limit set their own.
-		OpenData: service.OpenDataConfig{RatePerMinute: 1_000_000}}
-	if e.configure != nil {
-		e.configure(&deps)
-	}
-	if adjust != nil {
-		adjust(&deps)
-		store = deps.Store
-	}
-	app := service.New(deps)
-	require.NoError(t, app.Start(context.Background()))
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { bus.Run(ctx, app.Sync, 200*time.Millisecond); close(done) }()
-	hooksDone := make(chan struct{})
-	go func() { app.Notifications.Run(ctx); close(hooksDone) }()
-	mailDone := make(chan struct{})
-	go func() { app.Mailer.Run(ctx); close(mailDone) }()
-	apiDeps := Deps{Log: log, App: app, Checks: []Check{{"store", store}, {"cache", cache}}}
+	s := stacktest.New(t, stacktest.Options{DB: e.db, StoreURI: e.storeURI, RedisURL: e.redisURL, Prefix: e.prefix,
+		Secret: e.secret, Log: discardLogger(), Webhooks: true, WebhookOptions: testWebhooks, Mail: true,
+		Adjust: func(deps *service.Deps) {
+			deps.Mail = testMail
+			// Every request of app.Test comes from one address: tests that need the public
+			// rate limit set their own.
+			deps.OpenData = service.OpenDataConfig{RatePerMinute: 1_000_000}
+			if e.configure != nil {
+				e.configure(deps)
+			}
+			if adjust != nil {
+				adjust(deps)
+			}
+		}})
+	apiDeps := Deps{Log: discardLogger(), App: s.App, Checks: []Check{{"store", s.Store}, {"cache", s.Cache}}}
 	if e.configureAPI != nil {
 		e.configureAPI(&apiDeps)
 	}
-	n := &node{env: e, app: app, store: store, access: access, cache: cache, srv: New(apiDeps)}
+	n := &node{env: e, stack: s, app: s.App, store: s.Store, access: s.Access, cache: s.Cache, srv: New(apiDeps), stop: s.Stop}
 	require.NoError(t, n.srv.RegisterNotificationMetrics())
-	n.stop = func() { cancel(); <-done; <-hooksDone; <-mailDone; _ = cache.Close() }
-	t.Cleanup(n.stop)
-	require.Eventually(t, app.Revocations.Fresh, 5*time.Second, 10*time.Millisecond, "bus connects")
 	return n
 }
 
 // testWebhooks lets webhooks reach httptest servers on loopback over http, and retries within
 // a fraction of a second.
-var testWebhooks = service.WebhookOptions{AllowPrivate: true, Timeout: 5 * time.Second,
+var testWebhooks = webhooks.Options{AllowPrivate: true, Timeout: 5 * time.Second,
 	Backoff: []time.Duration{20 * time.Millisecond, 40 * time.Millisecond, 80 * time.Millisecond, 160 * time.Millisecond}}
 
 // testMail retries e-mails within a fraction of a second.
@@ -283,3 +257,10 @@ func (e *env) assertNoSecrets() {
 		}
 	}
 }
+
+// storedNeed reads a need from the node's store (what every replica reads), for tests that
+// check what a request left behind; ok is false when there is none.
+func (n *node) storedNeed(id string) (*models.Need, bool) { return n.stack.Need(id) }
+
+// storedNeeds reads every need from the node's store, newest first.
+func (n *node) storedNeeds() []*models.Need { return n.stack.Needs() }

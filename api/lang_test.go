@@ -51,6 +51,10 @@ func TestReasonsAreWrittenInTheCallersLanguage(t *testing.T) {
 			{"?lang=es", []string{"Accept-Language", "fr"}, "es"},
 			{"?lang=de", []string{"Accept-Language", "de-DE,es;q=0.5"}, "es"},
 			{"?lang=fr", nil, "fr"},
+			{"?lang=ar", []string{"Accept-Language", "fr"}, "ar"},
+			{"", []string{"Accept-Language", "zh-CN,zh;q=0.9,en;q=0.5"}, "zh"},
+			{"", []string{"Accept-Language", "de-DE,ru-RU;q=0.8"}, "ru"},
+			{"?lang=zh-Hans", nil, "zh"},
 			{"", nil, "en"},
 		} {
 			r := n.callRaw("GET", path+tc.query, f.coord.Token, "", "", tc.header...)
@@ -73,6 +77,12 @@ func TestReasonsAreWrittenInTheCallersLanguage(t *testing.T) {
 	assert.Equal(t, "La oferta cubre «Creación de un CERT/CSIRT nacional».", es[0].Reason)
 	assert.True(t, strings.HasPrefix(fr[3].Reason, "Le budget restant de "), fr[3].Reason)
 	assert.True(t, strings.HasPrefix(es[3].Reason, "El presupuesto restante de "), es[3].Reason)
+	// And Arabic, Chinese and Russian, with the catalogue's labels in those languages.
+	for lang, want := range map[string]string{"ar": "يغطي العرض «", "zh": "该援助方案涵盖“", "ru": "Предложение охватывает «"} {
+		got := matchesIn(t, n.callRaw("GET", "/api/v1/needs/"+need+"/matches?lang="+lang, f.coord.Token, "", ""))
+		assert.True(t, strings.HasPrefix(got[0].Reason, want), "%s: %s", lang, got[0].Reason)
+		assert.Contains(t, got[0].Reason, cat.For(lang).Label(models.KindCapability, models.CapCERTSetup), lang)
+	}
 }
 
 // TestProblemsAreWrittenInTheCallersLanguage: every field problem of a 422 carries a stable
@@ -96,9 +106,12 @@ func TestProblemsAreWrittenInTheCallersLanguage(t *testing.T) {
 	en := byField(n.callRaw("POST", "/api/v1/needs", f.ministry.Token, "application/json", string(raw)))
 	fr := byField(n.callRaw("POST", "/api/v1/needs", f.ministry.Token, "application/json", string(raw), "Accept-Language", "fr"))
 	es := byField(n.callRaw("POST", "/api/v1/needs?lang=es", f.ministry.Token, "application/json", string(raw), "Accept-Language", "fr"))
+	ar := byField(n.callRaw("POST", "/api/v1/needs", f.ministry.Token, "application/json", string(raw), "Accept-Language", "ar-SA,ar;q=0.9"))
+	zh := byField(n.callRaw("POST", "/api/v1/needs?lang=zh", f.ministry.Token, "application/json", string(raw)))
+	ru := byField(n.callRaw("POST", "/api/v1/needs", f.ministry.Token, "application/json", string(raw), "Accept-Language", "ru"))
 	for field, code := range map[string]string{"title": models.ProblemTooLong, "theme": models.ProblemUnknownTheme,
 		"budget_usd": models.ProblemRange, "start_by": models.ProblemDateInvalid} {
-		for lang, got := range map[string]map[string]models.FieldError{"en": en, "fr": fr, "es": es} {
+		for lang, got := range map[string]map[string]models.FieldError{"en": en, "fr": fr, "es": es, "ar": ar, "zh": zh, "ru": ru} {
 			e, ok := got[field]
 			require.True(t, ok, "%s: %s reported", lang, field)
 			assert.Equal(t, code, e.Code, "%s %s", lang, field)
@@ -108,6 +121,9 @@ func TestProblemsAreWrittenInTheCallersLanguage(t *testing.T) {
 	assert.Equal(t, "This is too long: at most 200 characters (it has 201).", en["title"].Message)
 	assert.Equal(t, "Trop long : 200 caractères au maximum (il y en a 201).", fr["title"].Message)
 	assert.Equal(t, "Demasiado largo: 200 caracteres como máximo (tiene 201).", es["title"].Message)
+	assert.Equal(t, "النص طويل جدًا: ٢٠٠ حرفًا على الأكثر (عدد حروفه ٢٠١).", ar["title"].Message)
+	assert.Equal(t, "内容过长：最多200个字符（现有201个）。", zh["title"].Message)
+	assert.Equal(t, "Слишком длинный текст: не более 200 символов (сейчас 201).", ru["title"].Message)
 	assert.Equal(t, models.ArgInt(200), en["title"].Args["max"])
 	assert.Equal(t, "Tema desconocido: «space».", es["theme"].Message)
 	assert.Equal(t, "Indiquez une valeur de 1 $ US à 9\u00a0999\u00a0999\u00a0999 $ US.", fr["budget_usd"].Message)
@@ -149,6 +165,13 @@ func TestNotificationsAreWrittenInTheReadersLanguage(t *testing.T) {
 	assert.Equal(t, "Your need “"+title+"” was sent back to draft: Précisez le niveau SIM3", en["text"])
 	assert.Equal(t, "Votre besoin « "+title+" » a été renvoyé en brouillon : Précisez le niveau SIM3", fr["text"])
 	assert.Equal(t, "Su necesidad «"+title+"» volvió a borrador: Précisez le niveau SIM3", es["text"])
+	for _, lang := range []string{"ar", "zh", "ru"} {
+		got := item(n.callRaw("GET", "/api/v1/notifications", f.ministry.Token, "", "", "Accept-Language", lang))
+		want := i18n.Default().Notice(lang, &models.Notification{Kind: "rejected", Args: models.Args{"need": models.ArgText(title), "reason": models.ArgText("Précisez le niveau SIM3")}})
+		assert.Equal(t, want, got["text"], lang)
+		assert.Contains(t, got["text"], title, lang)
+		assert.NotContains(t, got["text"], "Your need", lang)
+	}
 	// Stored as the kind and its arguments: the words are written when read.
 	stored, err := n.store.NotificationFeed(t.Context(), f.snOrg)
 	require.NoError(t, err)
@@ -166,4 +189,45 @@ func TestNotificationsAreWrittenInTheReadersLanguage(t *testing.T) {
 	require.True(t, ok, "the arguments travel with the text: %v", fr)
 	assert.Equal(t, map[string]any{"kind": "text", "value": title}, args["need"])
 	assert.Equal(t, map[string]any{"kind": "text", "value": "Précisez le niveau SIM3"}, args["reason"])
+}
+
+// TestCatalogueAndQuestionnaireInTheSixLanguages: the public vocabulary and the questionnaire
+// answer in each UN language, from lang or Accept-Language.
+func TestCatalogueAndQuestionnaireInTheSixLanguages(t *testing.T) {
+	n := newEnv(t).node()
+	themeLabel := func(body []byte) (string, string) {
+		t.Helper()
+		var doc struct {
+			Lang   string `json:"lang"`
+			Themes []struct {
+				Code  string `json:"code"`
+				Label string `json:"label"`
+			} `json:"themes"`
+		}
+		require.NoError(t, json.Unmarshal(body, &doc))
+		for _, th := range doc.Themes {
+			if th.Code == string(models.ThemeCybercrime) {
+				return doc.Lang, th.Label
+			}
+		}
+		t.Fatalf("no cybercrime theme in %s", body)
+		return "", ""
+	}
+	for _, lang := range models.SupportedLangs {
+		want := models.Label(lang, models.KindTheme, string(models.ThemeCybercrime))
+		r := n.callRaw("GET", "/api/v1/catalogue?lang="+lang, "", "", "")
+		require.Equal(t, 200, r.Status, string(r.Body))
+		got, label := themeLabel(r.Body)
+		assert.Equal(t, lang, got)
+		assert.Equal(t, want, label, lang)
+		r = n.callRaw("GET", "/api/v1/catalogue", "", "", "", "Accept-Language", lang+"-XX,en;q=0.1")
+		got, label = themeLabel(r.Body)
+		assert.Equal(t, lang, got, "Accept-Language %s", lang)
+		assert.Equal(t, want, label)
+		q := n.callRaw("GET", "/api/v1/questionnaire?lang="+lang, "", "", "")
+		require.Equal(t, 200, q.Status, string(q.Body))
+		assert.Contains(t, string(q.Body), `"lang":"`+lang+`"`)
+	}
+	assert.NotEqual(t, models.Label("en", models.KindTheme, string(models.ThemeCybercrime)),
+		models.Label("ar", models.KindTheme, string(models.ThemeCybercrime)), "Arabic is not English")
 }

@@ -131,11 +131,14 @@ type needChange struct {
 type needView struct {
 	*models.Need
 	OrganizationName string `json:"organization_name"`
+	// Localized is the title and description in the caller's language (lang, else
+	// Accept-Language): the author's translation, else the original marked as a fallback.
+	Localized models.LocalText `json:"localized"`
 }
 
 func (s *Server) needView(c *fiber.Ctx, n *models.Need) (needView, error) {
 	name, err := s.deps.App.Accounts.OrgName(c.UserContext(), n.OrganizationID)
-	return needView{Need: n, OrganizationName: name}, err
+	return needView{Need: n, OrganizationName: name, Localized: n.In(lang(c))}, err
 }
 
 // sendNeed answers one need as a needView.

@@ -102,21 +102,21 @@ func (s *Server) handleDeleteWebhook() fiber.Handler {
 // dropped and failed deliveries (which never fail a request) are visible to operators.
 func (s *Server) RegisterNotificationMetrics() error {
 	stats := s.deps.App.Notifications.WebhookStats
-	counter := func(name, help string, get func(service.DispatcherStats) int64) prometheus.Collector {
+	counter := func(name, help string, get func(models.WebhookStats) int64) prometheus.Collector {
 		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help},
 			func() float64 { return float64(get(stats())) })
 	}
 	for _, c := range []prometheus.Collector{
 		counter("capmatch_webhook_queued_total", "Notifications handed to webhook delivery.",
-			func(st service.DispatcherStats) int64 { return st.Queued }),
+			func(st models.WebhookStats) int64 { return st.Queued }),
 		counter("capmatch_webhook_deliveries_total", "Webhook deliveries answered 2xx.",
-			func(st service.DispatcherStats) int64 { return st.Delivered }),
+			func(st models.WebhookStats) int64 { return st.Delivered }),
 		counter("capmatch_webhook_failures_total", "Webhook deliveries given up (final answer or tries exhausted).",
-			func(st service.DispatcherStats) int64 { return st.Failed }),
+			func(st models.WebhookStats) int64 { return st.Failed }),
 		counter("capmatch_webhook_retries_total", "Webhook tries that failed and were scheduled again.",
-			func(st service.DispatcherStats) int64 { return st.Retried }),
+			func(st models.WebhookStats) int64 { return st.Retried }),
 		counter("capmatch_webhook_dropped_total", "Webhook deliveries dropped because the queue was full.",
-			func(st service.DispatcherStats) int64 { return st.Dropped }),
+			func(st models.WebhookStats) int64 { return st.Dropped }),
 	} {
 		if err := s.metrics.reg.Register(c); err != nil {
 			return err

@@ -113,11 +113,13 @@ func (s *Server) handleListOffers() fiber.Handler {
 type offerView struct {
 	*service.OfferView
 	OrganizationName string `json:"organization_name"`
+	// Localized is the title and description in the caller's language (see needView).
+	Localized models.LocalText `json:"localized"`
 }
 
 func (s *Server) offerView(c *fiber.Ctx, o *models.Offer) (offerView, error) {
 	name, err := s.deps.App.Accounts.OrgName(c.UserContext(), o.OrganizationID)
-	return offerView{OfferView: service.ViewOffer(actor(c), o), OrganizationName: name}, err
+	return offerView{OfferView: service.ViewOffer(actor(c), o), OrganizationName: name, Localized: o.In(lang(c))}, err
 }
 
 // sendOffer answers one offer as an offerView.

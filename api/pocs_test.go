@@ -328,7 +328,7 @@ func TestTwoMissedChecksProposeADraftNeed(t *testing.T) {
 	}
 	proposed := func() []map[string]any {
 		var out []map[string]any
-		for _, nd := range n.app.Model.AllNeeds() {
+		for _, nd := range n.storedNeeds() {
 			if nd.Proposal != nil {
 				r := n.call("GET", "/api/v1/needs/"+nd.ID, f.ministry.Token, nil)
 				require.Equal(t, 200, r.Status)

@@ -32,6 +32,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/capmatch/capmatch/adapters/webhooks"
 	"github.com/capmatch/capmatch/models"
 	"github.com/capmatch/capmatch/service"
 	"github.com/capmatch/capmatch/web"
@@ -725,12 +726,13 @@ func TestTokenIssuedToADisabledUserFails(t *testing.T) {
 
 // TestWebhookTargetsFollowTheSSRFPolicy: with production settings (no private targets), the
 // API refuses webhook URLs that name this host, internal names, cloud metadata, private or
-// reserved addresses, plain http or credentials, and accepts a public https URL. The service
-// tests (TestWebhookURLPolicy, TestBlockedAddresses, TestDispatcherRefusesPrivateTargetsAtDelivery)
-// cover the address checks and the re-check of the dialled address.
+// reserved addresses, plain http or credentials, and accepts a public https URL. The adapter's
+// tests (adapters/webhooks: TestWebhookURLPolicy, TestBlockedAddresses,
+// TestDispatcherRefusesPrivateTargetsAtDelivery) cover the address checks and the re-check of
+// the dialled address.
 func TestWebhookTargetsFollowTheSSRFPolicy(t *testing.T) {
 	saved := testWebhooks
-	testWebhooks = service.WebhookOptions{} // what production runs with
+	testWebhooks = webhooks.Options{} // what production runs with
 	e := newEnv(t)
 	n := e.node()
 	testWebhooks = saved
@@ -757,7 +759,9 @@ func TestWebhookTargetsFollowTheSSRFPolicy(t *testing.T) {
 }
 
 // TestOWASPMappingNamesRealTests keeps SECURITY.md honest: every test it cites as
-// `TestName` (in a file it names) exists in the repository.
+// `TestName` exists in the repository, and a test cited after a test file (`dir/name_test.go`:
+// `TestName`, in the same list item) is defined in that file, so that moving tests to another
+// package means updating the map.
 func TestOWASPMappingNamesRealTests(t *testing.T) {
 	doc, err := readRepoFile("SECURITY.md")
 	require.NoError(t, err)
@@ -767,6 +771,35 @@ func TestOWASPMappingNamesRealTests(t *testing.T) {
 			cited[field] = true
 		}
 	}
+	// Code spans are the odd pieces between backticks; a new list item or paragraph ends the
+	// file that the tests after it belong to.
+	itemBreak := regexp.MustCompile(`\n\s*- |\n\n`)
+	inFile := map[string]map[string]bool{}
+	var misplaced []string
+	file := ""
+	for i, span := range strings.Split(doc, "`") {
+		switch {
+		case i%2 == 0:
+			if itemBreak.MatchString(span) {
+				file = ""
+			}
+		case strings.HasSuffix(span, "_test.go") && !strings.ContainsAny(span, " *"):
+			file = span
+			if inFile[file] == nil {
+				inFile[file] = map[string]bool{}
+				b, err := readRepoFile(filepath.FromSlash(file))
+				if err != nil {
+					misplaced = append(misplaced, file+" (no such file)")
+				}
+				for _, m := range testFuncRE.FindAllStringSubmatch(string(b), -1) {
+					inFile[file][m[1]] = true
+				}
+			}
+		case file != "" && cited[span] && !inFile[file][span]:
+			misplaced = append(misplaced, file+": "+span)
+		}
+	}
+	assert.Empty(t, misplaced, "SECURITY.md cites tests in files that do not define them")
 	require.NotEmpty(t, cited)
 	defined, err := repoTestFunctions()
 	require.NoError(t, err)

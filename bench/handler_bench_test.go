@@ -9,7 +9,6 @@
 package bench_test
 
 import (
-	"context"
 	"log/slog"
 	"net"
 	"os"
@@ -18,23 +17,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/capmatch/capmatch/adapters/jwtauth"
-	"github.com/capmatch/capmatch/adapters/rediscache"
-	"github.com/capmatch/capmatch/adapters/rediscache/redistest"
 	"github.com/capmatch/capmatch/api"
 	"github.com/capmatch/capmatch/bench/synth"
-	"github.com/capmatch/capmatch/i18n"
+	"github.com/capmatch/capmatch/internal/stacktest"
 	"github.com/capmatch/capmatch/models"
 	"github.com/capmatch/capmatch/service"
 	"github.com/valyala/fasthttp"
 )
-
-// nopStore is a store the measured paths never call (any call panics).
-type nopStore struct{ models.Store }
-
-type nopBus struct{}
-
-func (nopBus) Publish(context.Context, models.Event) error { return nil }
 
 // handlerWorld is the API on 1,000 synthetic needs × 1,000 offers, with an access token of
 // a ministry whose country has needs.
@@ -46,40 +35,29 @@ type handlerWorld struct {
 
 func newHandlerWorld(b *testing.B) *handlerWorld {
 	b.Helper()
-	cache, err := rediscache.Open(redistest.URL(b), redistest.Prefix())
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = cache.Close() })
 	logFile, err := os.Create(filepath.Join(b.TempDir(), "access.log"))
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { _ = logFile.Close() })
 	log := slog.New(slog.NewJSONHandler(logFile, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	ring, err := jwtauth.NewKeyring([]byte("bench-secret-bench-secret-bench-secret!"))
-	if err != nil {
-		b.Fatal(err)
-	}
 	today, _ := synth.Today.Time()
 	now := func() time.Time { return today.Add(9 * time.Hour) }
-	tokens := jwtauth.New(ring, time.Now)
-	app := service.New(service.Deps{Store: nopStore{}, Bus: nopBus{}, Access: tokens, Now: now, Log: log,
-		CursorKey: []byte("bench"), Rankings: rediscache.NewRankings(cache, time.Hour), Texts: i18n.Default()})
-	app.Revocations.SetFresh(true)
+	st := stacktest.New(b, stacktest.Options{Memory: true, Secret: []byte("bench-secret-bench-secret-bench-secret!"), Log: log,
+		Adjust: func(d *service.Deps) { d.Now, d.CursorKey = now, []byte("bench") }})
+	app, tokens := st.App, st.Access
 	needs, offers, _ := synth.Data(42, 1000, 1000)
+	var need *models.Need
 	for _, o := range offers {
 		o.Version, o.OrganizationID = 1, "donor"
-		app.Model.PutOffer(o)
 	}
-	var need *models.Need
 	for _, n := range needs {
 		n.Version, n.OrganizationID = 1, "gov-"+n.Country
-		app.Model.PutNeed(n)
 		if need == nil && n.Visibility == models.VisibilityPublic && n.Status == models.NeedOpen {
 			need = n
 		}
 	}
+	st.Plant(needs, offers)
 	tok, _, _, err := tokens.Issue(models.Actor{UserID: "u1", Role: models.RoleMinistry, OrgID: need.OrganizationID,
 		Country: need.Country, TokenID: "t1", FamilyID: "f1"}, time.Hour)
 	if err != nil {

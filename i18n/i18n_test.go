@@ -28,7 +28,7 @@ func hasMessage(c *Catalog, lang, key string) bool {
 // in every language, and no catalog holds a coded message nothing produces.
 func TestEveryCodeHasAMessage(t *testing.T) {
 	c := Default()
-	require.Equal(t, []string{"en", "es", "fr"}, c.Langs())
+	require.Equal(t, []string{"en", "ar", "es", "fr", "ru", "zh"}, c.Langs(), "the six official languages of the United Nations")
 	want := map[string]bool{}
 	for prefix, codes := range map[string][]string{
 		"reason.": matching.ReasonCodes, "problem.": models.ProblemCodes, "notice.": service.NotificationKinds,
@@ -66,8 +66,8 @@ func mapFS(files map[string]string) fstest.MapFS {
 }
 
 func TestTheLoaderKeepsCatalogsCompleteAndSingle(t *testing.T) {
-	ok := func(en, fr, es string) fstest.MapFS {
-		return mapFS(map[string]string{"en.json": en, "fr.json": fr, "es.json": es})
+	ok := func(en, fr, es string) fstest.MapFS { // Arabic, Chinese and Russian as English: only the rules are tested
+		return mapFS(map[string]string{"en.json": en, "fr.json": fr, "es.json": es, "ar.json": en, "ru.json": en, "zh.json": en})
 	}
 	c, err := New(ok(`{"page.a":"A {1}"}`, `{"page.a":"A {1}"}`, `{"page.a":"A {1}"}`))
 	require.NoError(t, err)
@@ -80,7 +80,7 @@ func TestTheLoaderKeepsCatalogsCompleteAndSingle(t *testing.T) {
 	assert.ErrorContains(t, err, "defined by two bundles", "one source of truth per message")
 	_, err = New(mapFS(map[string]string{"en.json": `{}`, "fr.json": `{}`}))
 	assert.ErrorContains(t, err, "languages")
-	_, err = New(mapFS(map[string]string{"en.json": `{}`, "fr.json": `{}`, "es.json": `{}`, "de.json": `{}`}))
+	_, err = New(mapFS(map[string]string{"en.json": `{}`, "fr.json": `{}`, "es.json": `{}`, "ar.json": `{}`, "ru.json": `{}`, "zh.json": `{}`, "de.json": `{}`}))
 	assert.ErrorContains(t, err, "languages", "a bundle cannot add a language the shared messages lack")
 	_, err = New(ok(`{"a":"{name} x"}`, `{"a":"{nom} x"}`, `{"a":"{name} x"}`))
 	assert.ErrorContains(t, err, `uses {nom}`)
@@ -119,6 +119,9 @@ func TestMessageSyntax(t *testing.T) {
 		"en.json": `{"t.opt":"Done{why?: {why}}.","t.list":"{xs} / {xs,or}","t.n.one":"one {count}","t.n.other":"many {count}"}`,
 		"fr.json": `{"t.opt":"Fait{why? : {why}}.","t.list":"{xs} / {xs,or}","t.n.one":"un {count}","t.n.other":"plusieurs {count}"}`,
 		"es.json": `{"t.opt":"Hecho{why?: {why}}.","t.list":"{xs} / {xs,or}","t.n.one":"uno {count}","t.n.other":"varios {count}"}`,
+		"ar.json": `{"t.opt":"تم{why?: {why}}.","t.list":"{xs} / {xs,or}","t.n.one":"واحد {count}","t.n.other":"{count}","t.n.few":"بضعة {count}"}`,
+		"ru.json": `{"t.opt":"Готово{why?: {why}}.","t.list":"{xs} / {xs,or}","t.n.one":"один {count}","t.n.other":"{count}","t.n.few":"несколько {count}"}`,
+		"zh.json": `{"t.opt":"完成{why?：{why}}。","t.list":"{xs} / {xs,or}","t.n.one":"{count}","t.n.other":"{count}"}`,
 	}))
 	require.NoError(t, err)
 	en, fr := c.For("en"), c.For("fr")
@@ -133,6 +136,10 @@ func TestMessageSyntax(t *testing.T) {
 	assert.Equal(t, "one 1", en.Message("t.n", models.Args{"count": models.ArgInt(1)}))
 	assert.Equal(t, "many 0", en.Message("t.n", models.Args{"count": models.ArgInt(0)}))
 	assert.Equal(t, "un 0", fr.Message("t.n", models.Args{"count": models.ArgInt(0)}), "French: 0 is singular")
+	assert.Equal(t, "несколько 3", c.For("ru").Message("t.n", models.Args{"count": models.ArgInt(3)}), "Russian: 3 is few")
+	assert.Equal(t, "5", c.For("ru").Message("t.n", models.Args{"count": models.ArgInt(5)}), "a form the catalog lacks is other")
+	assert.Equal(t, "بضعة ٣", c.For("ar").Message("t.n", models.Args{"count": models.ArgInt(3)}), "Arabic: 3 is few")
+	assert.Equal(t, "完成：原因。", c.For("zh").Message("t.opt", models.Args{"why": models.ArgText("原因")}))
 	assert.Equal(t, "nope.key", en.Message("nope.key", nil), "a missing key shows itself")
 }
 
@@ -360,4 +367,70 @@ func TestDurations(t *testing.T) {
 	assert.Equal(t, "2 d 4 h", en.Duration(sec(2*86400+4*3600+59)))
 	assert.Equal(t, "2 j 4 h", fr.Duration(sec(2*86400+4*3600)))
 	assert.Equal(t, "0 s", en.Duration(sec(-3)), "a clock that went back is not a negative time")
+}
+
+// TestEveryCountMessageHasTheLanguagesPluralForms: a count message defines, in each language,
+// every CLDR plural category that language uses for whole numbers (Arabic: zero, one, two, few,
+// many, other; Russian: one, few, many, other), so that no count falls back to a wrong form.
+func TestEveryCountMessageHasTheLanguagesPluralForms(t *testing.T) {
+	c := Default()
+	for _, lang := range c.Langs() {
+		used := map[string]bool{}
+		for n := 0; n <= 1000; n++ {
+			used[PluralForm(c.For(lang).tag, n)] = true
+		}
+		for k := range c.msgs["en"] {
+			base, ok := strings.CutSuffix(k, ".other")
+			if !ok {
+				continue
+			}
+			for form := range used {
+				assert.Contains(t, c.msgs[lang], base+"."+form, "%s: %s needs its %s form", lang, base, form)
+			}
+		}
+	}
+	ar, ru := c.For("ar"), c.For("ru")
+	for n, want := range map[int]string{0: "zero", 1: "one", 2: "two", 3: "few", 10: "few", 11: "many", 99: "many", 100: "other", 102: "other"} {
+		assert.Equal(t, want, PluralForm(ar.tag, n), "ar %d", n)
+	}
+	for n, want := range map[int]string{1: "one", 21: "one", 2: "few", 24: "few", 5: "many", 11: "many", 0: "many"} {
+		assert.Equal(t, want, PluralForm(ru.tag, n), "ru %d", n)
+	}
+	months := func(l *Localizer, n int) string { return l.N("common.months", n) }
+	assert.Equal(t, "1 месяц", months(ru, 1))
+	assert.Equal(t, "3 месяца", months(ru, 3))
+	assert.Equal(t, "18 месяцев", months(ru, 18))
+	assert.Equal(t, "21 месяц", months(ru, 21))
+	assert.Equal(t, "شهر واحد", months(ar, 1))
+	assert.Equal(t, "شهران", months(ar, 2))
+	assert.Equal(t, "٣ أشهر", months(ar, 3))
+	assert.Equal(t, "١٨ شهرًا", months(ar, 18))
+	assert.Equal(t, "١٠٠ شهر", months(ar, 100))
+	assert.Equal(t, "18个月", months(c.For("zh"), 18))
+	problem := models.Args{"count": models.ArgInt(3)}
+	assert.Equal(t, "Не может быть меньше 3 уже согласованных взаимодействий.", ru.Problem(models.ProblemBelowUsed, problem))
+}
+
+// TestDatesAndNumbersInTheNewLanguages: numbers, money and dates in Arabic (Arabic-Indic
+// digits, CLDR's default for ar), Chinese and Russian.
+func TestDatesAndNumbersInTheNewLanguages(t *testing.T) {
+	c := Default()
+	for _, tc := range []struct{ lang, money, date, num string }{
+		{"ar", "١٬٢٣٤٬٥٦٧ دولار أمريكي", "١ مارس ٢٠٢٧", "٨٧٫٥"},
+		{"zh", "1,234,567美元", "2027年3月1日", "87.5"},
+		{"ru", "1\u00a0234\u00a0567 долл. США", "1 мар. 2027 г.", "87,5"},
+	} {
+		l := c.For(tc.lang)
+		assert.Equal(t, tc.money, l.Money(1234567), tc.lang)
+		assert.Equal(t, tc.date, l.Date(models.Date("2027-03-01")), tc.lang)
+		assert.Equal(t, tc.num, l.Points(0.875), tc.lang)
+	}
+	assert.Equal(t, "السنغال", c.For("ar").Country("SN"))
+	assert.Equal(t, "塞内加尔", c.For("zh").Country("SN"))
+	assert.Equal(t, "Кот-д’Ивуар", c.For("ru").Country("CI"))
+	assert.Equal(t, "الجريمة السيبرانية", c.For("ar").Label(models.KindTheme, models.ThemeCybercrime))
+	assert.Equal(t, "网络犯罪", c.For("zh").Label(models.KindTheme, models.ThemeCybercrime))
+	assert.Equal(t, "Киберпреступность", c.For("ru").Label(models.KindTheme, models.ThemeCybercrime))
+	assert.Equal(t, "الولوفية", c.For("ar").Label(models.KindLanguage, "wo"), "language names from CLDR")
+	assert.Equal(t, "Западная Африка", c.For("ru").Label(models.KindRegion, "011"))
 }

@@ -175,34 +175,9 @@ func (l *Localizer) Money(usd int64) string {
 	return l.T("fmt.money", l.Num(usd))
 }
 
-// Duration writes a time span given in seconds the short way ("3 h 20 min", "2 j 4 h"), for
-// the time a Point of Contact took to acknowledge a check; "" for nil.
-func (l *Localizer) Duration(seconds *int64) string {
-	if seconds == nil {
-		return ""
-	}
-	s := max(*seconds, 0)
-	switch {
-	case s < 60:
-		return l.T("dur.s", l.Num(s))
-	case s < 3600:
-		return l.T("dur.min", l.Num(s/60))
-	case s < 86400:
-		out := l.T("dur.h", l.Num(s/3600))
-		if m := s % 3600 / 60; m > 0 {
-			out += " " + l.T("dur.min", l.Num(m))
-		}
-		return out
-	}
-	out := l.T("dur.d", l.Num(s/86400))
-	if h := s % 86400 / 3600; h > 0 {
-		out += " " + l.T("dur.h", l.Num(h))
-	}
-	return out
-}
-
-// Date formats a calendar date (a time.Time or a models.Date) as "2 Mar 2027", "2 mars 2027"
-// or "2 mar 2027". An invalid date shows as it is.
+// Date formats a calendar date (a time.Time or a models.Date) as "2 Mar 2027", "2 mars 2027",
+// "2 mar 2027", "٢ مارس ٢٠٢٧", "2027年3月2日" or "2 мар. 2027 г.", with the language's digits.
+// An invalid date shows as it is.
 func (l *Localizer) Date(v any) string {
 	var t time.Time
 	switch x := v.(type) {
@@ -228,7 +203,40 @@ func (l *Localizer) Date(v any) string {
 	default:
 		return fmt.Sprint(v)
 	}
-	return l.T("fmt.date", strconv.Itoa(t.Day()), l.T("month."+strconv.Itoa(int(t.Month()))), strconv.Itoa(t.Year()))
+	return l.T("fmt.date", l.digits(t.Day()), l.T("month."+strconv.Itoa(int(t.Month()))), l.digits(t.Year()))
+}
+
+// digits writes a whole number in the language's digits without grouping (a day, a year:
+// ٢٠٢٧ in Arabic).
+func (l *Localizer) digits(n int) string {
+	return l.printer.Sprint(number.Decimal(n, number.NoSeparator()))
+}
+
+// Duration writes a number of seconds (a Point of Contact's time to acknowledge) in its two
+// largest units, "3 h 20 min", with the messages dur.d, dur.h, dur.min and dur.s of the
+// catalog; nil is "".
+func (l *Localizer) Duration(seconds *int64) string {
+	if seconds == nil {
+		return ""
+	}
+	s := max(*seconds, 0)
+	switch {
+	case s < 60:
+		return l.T("dur.s", l.Num(s))
+	case s < 3600:
+		return l.T("dur.min", l.Num(s/60))
+	case s < 86400:
+		out := l.T("dur.h", l.Num(s/3600))
+		if m := s % 3600 / 60; m > 0 {
+			out += " " + l.T("dur.min", l.Num(m))
+		}
+		return out
+	}
+	out := l.T("dur.d", l.Num(s/86400))
+	if h := s % 86400 / 3600; h > 0 {
+		out += " " + l.T("dur.h", l.Num(h))
+	}
+	return out
 }
 
 // Label is the display name of a catalogue code (theme, capability, modality, priority,
@@ -261,6 +269,18 @@ func (l *Localizer) Country(iso string) string {
 	return iso
 }
 
+// Dir is the writing direction of the language, "rtl" (Arabic) or "ltr", for the dir attribute
+// of a page, so that the layout mirrors.
+func (l *Localizer) Dir() string {
+	if script, _ := l.tag.Script(); rtlScripts[script.String()] {
+		return "rtl"
+	}
+	return "ltr"
+}
+
+// rtlScripts are the ISO 15924 scripts written right to left.
+var rtlScripts = map[string]bool{"Arab": true, "Hebr": true, "Thaa": true, "Syrc": true, "Nkoo": true, "Adlm": true, "Rohg": true, "Mand": true, "Samr": true}
+
 // Status is the translated name of a need or offer status (the web's "status.<code>"
 // messages).
 func (l *Localizer) Status(st any) string { return l.T("status." + fmt.Sprint(st)) }
@@ -281,6 +301,12 @@ func (l *Localizer) inSentence(kind models.ArgKind, label string) string {
 		return string(unicode.ToLower(r)) + label[n:]
 	}
 	return label
+}
+
+// LanguageInSentence is the name of a language as it reads inside a sentence of this language
+// ("Titre en arabe", "Title in Arabic"), for messages that name one.
+func (l *Localizer) LanguageInSentence(code string) string {
+	return l.inSentence(models.KindLanguage, l.Label(models.KindLanguage, code))
 }
 
 // floorPercent keeps a share from reading as more than it is.

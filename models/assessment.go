@@ -468,7 +468,7 @@ func (a *Assessment) ProposedNeed(b Baseline) *Need {
 	}
 	return &Need{
 		Title:       Label(lang, KindCapability, string(b.Capability)),
-		Description: desc.String(), Country: a.Country, Theme: theme, Capability: b.Capability,
+		Description: desc.String(), Lang: lang, Country: a.Country, Theme: theme, Capability: b.Capability,
 		Modalities: append([]Modality(nil), tpl.modalities...), Languages: []string{lang},
 		BudgetUSD: tpl.budget, StartBy: DateOf(a.SubmittedAt).AddMonths(6), DurationMonths: tpl.months,
 		Priority: b.Priority, Maturity: Maturity{Framework: b.Framework, Current: b.Current, Target: b.Target},

@@ -5,9 +5,11 @@ import (
 	"strings"
 )
 
-// SupportedLangs lists the languages the catalogue and the web UI speak: English, French
-// and Spanish, the working languages of most capacity-building partners.
-var SupportedLangs = []string{"en", "fr", "es"}
+// SupportedLangs lists the languages the catalogue and the web UI speak: the six official
+// languages of the United Nations, where states negotiate the norms, confidence-building
+// measures and capacity building this catalogue names: English, French, Spanish, Arabic
+// (written right to left), Chinese (simplified) and Russian.
+var SupportedLangs = []string{"en", "fr", "es", "ar", "zh", "ru"}
 
 // The kinds of code Label and Describe know about, so that the web UI can ask for the
 // display name of any stored code without a table of its own.
@@ -45,9 +47,10 @@ type text struct {
 }
 
 // in returns the phrase in lang, falling back to English for an unsupported language or a
-// missing translation.
+// missing translation. The Arabic, Chinese and Russian versions are kept in tables of their
+// own keyed by the English phrase (unTexts), one file per language.
 func (t text) in(lang string) string {
-	switch NormalizeLang(lang) {
+	switch l := NormalizeLang(lang); l {
 	case "fr":
 		if t.FR != "" {
 			return t.FR
@@ -56,9 +59,19 @@ func (t text) in(lang string) string {
 		if t.ES != "" {
 			return t.ES
 		}
+	case "en":
+	default:
+		if s, ok := unTexts[l][t.EN]; ok {
+			return s
+		}
 	}
 	return t.EN
 }
+
+// unTexts holds the catalogue's phrases in the UN languages beyond English, French and
+// Spanish, keyed by the English phrase: text_ar.go, text_zh.go, text_ru.go. A test checks that
+// every phrase has every version and that no version is left over.
+var unTexts = map[string]map[string]string{"ar": arText, "zh": zhText, "ru": ruText}
 
 // entryText is the label and the one-line description of a catalogue entry.
 type entryText struct {

@@ -15,8 +15,9 @@ type languageEntry struct {
 }
 
 // languageTable lists the 183 current ISO 639-1 two-letter codes, sorted by code. The
-// English, French and Spanish names and the native names come from CLDR; "bh" (Bihari),
-// withdrawn from ISO 639-1 in 2021, is deliberately absent.
+// English, French and Spanish names and the native names come from CLDR (the Arabic, Chinese
+// and Russian ones too, generated into languages_un.go); "bh" (Bihari), withdrawn from ISO
+// 639-1 in 2021, is deliberately absent.
 var languageTable = []languageEntry{
 	{"aa", "Afar", "Afar", "Afar", "Qafar af"},
 	{"ab", "Abkhazian", "Abkhaze", "Abjasio", "аҧсуа бызшәа"},
@@ -246,5 +247,13 @@ func languageName(lang, code string) string {
 		return ""
 	}
 	l := languageTable[i]
+	switch NormalizeLang(lang) {
+	case "ar":
+		return unLanguageNames[code][0]
+	case "zh":
+		return unLanguageNames[code][1]
+	case "ru":
+		return unLanguageNames[code][2]
+	}
 	return text{EN: l.en, FR: l.fr, ES: l.es}.in(lang)
 }

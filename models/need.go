@@ -27,27 +27,32 @@ type Maturity struct {
 
 // Need is a capacity-building need posted by a ministry for its country.
 type Need struct {
-	ID             string     `json:"id" bson:"_id"`
-	Title          string     `json:"title" bson:"title"`
-	Description    string     `json:"description" bson:"description"`
-	Country        string     `json:"country" bson:"country"`
-	Theme          Theme      `json:"theme" bson:"theme"`
-	Capability     Capability `json:"capability" bson:"capability"`
-	Modalities     []Modality `json:"modalities" bson:"modalities"`
-	Languages      []string   `json:"languages" bson:"languages"`
-	BudgetUSD      int64      `json:"budget_usd" bson:"budget_usd"`
-	StartBy        Date       `json:"start_by" bson:"start_by"`
-	DurationMonths int        `json:"duration_months" bson:"duration_months"`
-	Priority       Priority   `json:"priority" bson:"priority"`
-	Maturity       Maturity   `json:"maturity" bson:"maturity"`
-	Visibility     Visibility `json:"visibility" bson:"visibility"`
-	Status         NeedStatus `json:"status" bson:"status"`
-	StatusReason   string     `json:"status_reason,omitempty" bson:"status_reason,omitempty"`
-	OrganizationID string     `json:"organization_id" bson:"organization_id"`
-	CreatedBy      string     `json:"created_by" bson:"created_by"`
-	CreatedAt      time.Time  `json:"created_at" bson:"created_at"`
-	UpdatedAt      time.Time  `json:"updated_at" bson:"updated_at"`
-	Version        int64      `json:"version" bson:"version"`
+	ID          string `json:"id" bson:"_id"`
+	Title       string `json:"title" bson:"title"`
+	Description string `json:"description" bson:"description"`
+	// Lang is the ISO 639-1 language the title and description are written in ("" when the
+	// author did not say); Translations are the author's versions in other languages, keyed by
+	// ISO 639-1 code (see In).
+	Lang           string                 `json:"lang,omitempty" bson:"lang"`
+	Translations   map[string]Translation `json:"translations,omitempty" bson:"translations"`
+	Country        string                 `json:"country" bson:"country"`
+	Theme          Theme                  `json:"theme" bson:"theme"`
+	Capability     Capability             `json:"capability" bson:"capability"`
+	Modalities     []Modality             `json:"modalities" bson:"modalities"`
+	Languages      []string               `json:"languages" bson:"languages"`
+	BudgetUSD      int64                  `json:"budget_usd" bson:"budget_usd"`
+	StartBy        Date                   `json:"start_by" bson:"start_by"`
+	DurationMonths int                    `json:"duration_months" bson:"duration_months"`
+	Priority       Priority               `json:"priority" bson:"priority"`
+	Maturity       Maturity               `json:"maturity" bson:"maturity"`
+	Visibility     Visibility             `json:"visibility" bson:"visibility"`
+	Status         NeedStatus             `json:"status" bson:"status"`
+	StatusReason   string                 `json:"status_reason,omitempty" bson:"status_reason,omitempty"`
+	OrganizationID string                 `json:"organization_id" bson:"organization_id"`
+	CreatedBy      string                 `json:"created_by" bson:"created_by"`
+	CreatedAt      time.Time              `json:"created_at" bson:"created_at"`
+	UpdatedAt      time.Time              `json:"updated_at" bson:"updated_at"`
+	Version        int64                  `json:"version" bson:"version"`
 	// EngagementID is the agreed engagement that matched the need, so that a retried accept
 	// recognises its own match.
 	EngagementID string `json:"engagement_id,omitempty" bson:"engagement_id,omitempty"`

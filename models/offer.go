@@ -16,21 +16,26 @@ const (
 // Offer is a programme a donor or partner runs: what it covers, where, in which languages,
 // with how much money and how many engagements.
 type Offer struct {
-	ID                string       `json:"id" bson:"_id"`
-	Title             string       `json:"title" bson:"title"`
-	Description       string       `json:"description" bson:"description"`
-	Themes            []Theme      `json:"themes" bson:"themes"`
-	Capabilities      []Capability `json:"capabilities" bson:"capabilities"`
-	Modalities        []Modality   `json:"modalities" bson:"modalities"`
-	Languages         []string     `json:"languages" bson:"languages"`
-	EligibleCountries []string     `json:"eligible_countries" bson:"eligible_countries"`
-	EligibleRegions   []string     `json:"eligible_regions" bson:"eligible_regions"`
-	BudgetUSD         int64        `json:"budget_usd" bson:"budget_usd"`
-	MaxEngagements    int          `json:"max_engagements" bson:"max_engagements"`
-	AvailableFrom     Date         `json:"available_from" bson:"available_from"`
-	AvailableUntil    Date         `json:"available_until" bson:"available_until"`
-	Status            OfferStatus  `json:"status" bson:"status"`
-	StatusReason      string       `json:"status_reason,omitempty" bson:"status_reason,omitempty"`
+	ID          string `json:"id" bson:"_id"`
+	Title       string `json:"title" bson:"title"`
+	Description string `json:"description" bson:"description"`
+	// Lang is the ISO 639-1 language the title and description are written in ("" when the
+	// author did not say); Translations are the author's versions in other languages, keyed by
+	// ISO 639-1 code (see In).
+	Lang              string                 `json:"lang,omitempty" bson:"lang"`
+	Translations      map[string]Translation `json:"translations,omitempty" bson:"translations"`
+	Themes            []Theme                `json:"themes" bson:"themes"`
+	Capabilities      []Capability           `json:"capabilities" bson:"capabilities"`
+	Modalities        []Modality             `json:"modalities" bson:"modalities"`
+	Languages         []string               `json:"languages" bson:"languages"`
+	EligibleCountries []string               `json:"eligible_countries" bson:"eligible_countries"`
+	EligibleRegions   []string               `json:"eligible_regions" bson:"eligible_regions"`
+	BudgetUSD         int64                  `json:"budget_usd" bson:"budget_usd"`
+	MaxEngagements    int                    `json:"max_engagements" bson:"max_engagements"`
+	AvailableFrom     Date                   `json:"available_from" bson:"available_from"`
+	AvailableUntil    Date                   `json:"available_until" bson:"available_until"`
+	Status            OfferStatus            `json:"status" bson:"status"`
+	StatusReason      string                 `json:"status_reason,omitempty" bson:"status_reason,omitempty"`
 	// EngagementsUsed counts agreed engagements; it never exceeds MaxEngagements.
 	EngagementsUsed int `json:"engagements_used" bson:"engagements_used"`
 	// BudgetCommitted is the budget promised to agreed engagements.

@@ -1,6 +1,7 @@
 package models
 
 import (
+	"context"
 	"errors"
 	"io"
 	"time"
@@ -71,4 +72,27 @@ type Texts interface {
 	Reason(lang, code string, args Args) string
 	// Notice is a notification's text in lang.
 	Notice(lang string, n *Notification) string
+}
+
+// Webhooks delivers notifications to organizations' webhooks off the request path and holds the
+// SSRF policy their URLs follow. The webhook adapter (adapters/webhooks) implements it, so that
+// the application layer keeps no HTTP client of its own.
+type Webhooks interface {
+	// Enqueue queues a notification's delivery to url, signed with secret, without ever
+	// waiting: a delivery that finds the queue full is dropped (and counted).
+	Enqueue(url, secret string, n Notification)
+	// CheckURL applies the SSRF policy to a webhook URL as far as it can be checked before
+	// delivery. A refusal is an ErrInvalid *Error naming field "url" (a ProblemURL* code).
+	CheckURL(raw string) error
+	// Stats returns the delivery counters, for /metrics and tests.
+	Stats() WebhookStats
+	// Run delivers until ctx ends; what is still queued then is lost (the queue is in memory).
+	Run(ctx context.Context)
+}
+
+// WebhookStats counts webhook deliveries since start. Queued counts notifications handed to
+// delivery (each ends as one of Delivered, Failed or Dropped), so that an operator (and a test)
+// can tell "nothing was sent" from "not sent yet"; Retried counts tries scheduled again.
+type WebhookStats struct {
+	Queued, Delivered, Failed, Retried, Dropped int64
 }

@@ -56,6 +56,8 @@ const (
 	ProblemUnknownLanguage   = "unknown_language"
 	ProblemUnknownFramework  = "unknown_framework"
 	ProblemOneOf             = "one_of" // allowed (code list): the values accepted
+	// ProblemTranslationOwnLang: lang (language): a translation into the language the original is written in.
+	ProblemTranslationOwnLang = "translation_own_language"
 
 	// Self-assessments.
 
@@ -135,7 +137,7 @@ var ProblemCodes = []string{
 	ProblemCellCount, ProblemCSVLine, ProblemInvalidID, ProblemVersionFormat, ProblemVersionMismatch, ProblemCursor, ProblemPhone,
 	ProblemListTooLong, ProblemRepeated, ProblemImportEmpty, ProblemImportLarge,
 	ProblemUnknownCountry, ProblemUnknownRegion, ProblemUnknownTheme, ProblemUnknownCapability, ProblemUnknownModality,
-	ProblemUnknownLanguage, ProblemUnknownFramework, ProblemOneOf,
+	ProblemUnknownLanguage, ProblemUnknownFramework, ProblemOneOf, ProblemTranslationOwnLang,
 	ProblemQuestionnaire, ProblemUnknownQuestion, ProblemRepeatedAnswer,
 	ProblemRange, ProblemNotFinite, ProblemStageRange, ProblemMaturityOrder, ProblemDecimals, ProblemWeightSum,
 	ProblemDateInvalid, ProblemDateOrder, ProblemOutsideWindow, ProblemBeforeEngagement, ProblemAfterEngagement,

@@ -23,6 +23,9 @@ type UserStore interface {
 	CountUsers(ctx context.Context) (int64, error)
 	// SetUserDisabled flips the disabled flag and bumps the version.
 	SetUserDisabled(ctx context.Context, id string, disabled bool, at time.Time) (*User, error)
+	// SetUserLang remembers the language the user chose for the UI and bumps the version;
+	// ErrNotFound when there is no such user.
+	SetUserLang(ctx context.Context, id, lang string, at time.Time) error
 	// SetUserPassword replaces the password hash and the must-change flag of the user at
 	// version and bumps the version; ErrConflict when the user changed meanwhile.
 	SetUserPassword(ctx context.Context, id string, version int64, hash string, mustChange bool, at time.Time) (*User, error)

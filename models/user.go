@@ -59,11 +59,13 @@ type User struct {
 	Disabled       bool   `json:"disabled" bson:"disabled"`
 	// MustChangePassword is set when someone else chose the password (an account created by a
 	// coordinator or an admin): the user must choose their own before doing anything else.
-	MustChangePassword bool      `json:"must_change_password,omitempty" bson:"must_change_password,omitempty"`
-	Lang               string    `json:"lang,omitempty" bson:"lang,omitempty"`
-	CreatedAt          time.Time `json:"created_at" bson:"created_at"`
-	UpdatedAt          time.Time `json:"updated_at" bson:"updated_at"`
-	Version            int64     `json:"version" bson:"version"`
+	MustChangePassword bool `json:"must_change_password,omitempty" bson:"must_change_password,omitempty"`
+	// Lang is the UI language the user chose (one of SupportedLangs; "" until they choose),
+	// so that the choice follows them to every browser they sign in from.
+	Lang      string    `json:"lang,omitempty" bson:"lang,omitempty"`
+	CreatedAt time.Time `json:"created_at" bson:"created_at"`
+	UpdatedAt time.Time `json:"updated_at" bson:"updated_at"`
+	Version   int64     `json:"version" bson:"version"`
 }
 
 // Actor is who makes a request, as the access token says: what every authorization decision

@@ -202,6 +202,7 @@ func (n *Need) Normalize() {
 	}
 	n.Title = CleanText(n.Title)
 	n.Description = CleanText(n.Description)
+	n.Lang, n.Translations = normalizeTranslations(n.Lang, n.Translations)
 	n.Country = NormalizeISO(n.Country)
 	for i, l := range n.Languages {
 		n.Languages[i] = strings.ToLower(strings.TrimSpace(l))
@@ -215,6 +216,7 @@ func (n *Need) Validate() error {
 	var p Problems
 	RequiredText("title", n.Title, MaxTitleRunes, false, &p)
 	ValidText("description", n.Description, MaxDescriptionRunes, true, &p)
+	validTranslations(n.Lang, n.Translations, &p)
 
 	switch {
 	case n.Country == "":
@@ -266,6 +268,7 @@ func (n *Need) Validate() error {
 func (o *Offer) Normalize() {
 	o.Title = CleanText(o.Title)
 	o.Description = CleanText(o.Description)
+	o.Lang, o.Translations = normalizeTranslations(o.Lang, o.Translations)
 	for i, l := range o.Languages {
 		o.Languages[i] = strings.ToLower(strings.TrimSpace(l))
 	}
@@ -287,6 +290,7 @@ func (o *Offer) Validate() error {
 	var p Problems
 	RequiredText("title", o.Title, MaxTitleRunes, false, &p)
 	ValidText("description", o.Description, MaxDescriptionRunes, true, &p)
+	validTranslations(o.Lang, o.Translations, &p)
 
 	validList("themes", codes(o.Themes), true, len(Themes),
 		func(s string) bool { return Theme(s).Valid() }, ProblemUnknownTheme, &p)

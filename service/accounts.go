@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/mail"
+	"slices"
 	"strings"
 	"sync"
 	"unicode/utf8"
@@ -291,6 +292,19 @@ func (s *Accounts) Me(ctx context.Context, a *models.Actor) (*models.User, error
 		return nil, models.Errorf(models.ErrNotFound, "user not found")
 	}
 	return s.auth.me.get(ctx, a.UserID)
+}
+
+// SetLanguage remembers the UI language a user chose (one of the six UN languages) on their
+// account, so that signing in on another browser brings it back.
+func (s *Accounts) SetLanguage(ctx context.Context, a *models.Actor, lang string) error {
+	if !slices.Contains(models.SupportedLangs, lang) {
+		return fieldErr("lang", models.ProblemOneOf, models.OneOf(models.SupportedLangs))
+	}
+	if err := s.users.SetUserLang(ctx, a.UserID, lang, s.now().UTC()); err != nil {
+		return err
+	}
+	s.auth.userChanged(ctx, a.UserID)
+	return nil
 }
 
 // ListUsers lists accounts for coordinators.

@@ -32,9 +32,10 @@ type Deps struct {
 	// AidData reads IATI activity files for the import, mapping each activity to an external
 	// activity (the IATI adapter). Nil refuses imports as unavailable.
 	AidData models.AidDataReader
-	// Webhooks tunes outbound notification delivery (defaults: https only, public addresses,
-	// five tries over 15 s).
-	Webhooks WebhookOptions
+	// Webhooks delivers notifications to organizations' webhooks and holds the SSRF policy of
+	// their URLs (the webhook adapter, adapters/webhooks). Nil delivers none and refuses to set
+	// a webhook as unavailable.
+	Webhooks models.Webhooks
 	// Texts writes reasons and notifications in a language (the catalog, package i18n): the
 	// ranking responses carry each factor's reason in the caller's language, webhook bodies a
 	// notification's text in English. Nil leaves them without text (codes and arguments only).
@@ -60,7 +61,7 @@ type Deps struct {
 	Requests models.RequestLimiter
 }
 
-// App is every use case, wired once by main (and by tests the same way).
+// App is every use case, wired once by main (and by tests the same way, in internal/stacktest).
 type App struct {
 	Auth        *Auth
 	Accounts    *Accounts
@@ -74,8 +75,6 @@ type App struct {
 	Projects    *Projects
 	// Assessments is the self-assessments of countries and the needs they propose.
 	Assessments *Assessments
-	Model       *readmodel.Model
-	Clock       *HLC
 	// Notifications keeps the in-app feeds and delivers webhooks; run it with Notifications.Run.
 	Notifications *Notifications
 	// PoCs is the Points of Contact directory; PoCChecks its communication checks.
@@ -86,6 +85,11 @@ type App struct {
 	// OpenData serves what anonymous visitors may read: open datasets and the public API.
 	OpenData *OpenData
 
+	// model is the in-memory read model every use case reads; clock stamps changes. Neither is
+	// exported: callers go through the use cases (tests too: internal/stacktest plants and
+	// reloads documents through Sync, as another replica would).
+	model      *readmodel.Model
+	clock      *HLC
 	store      models.Store
 	activities models.ActivityExporter
 	aidData    models.AidDataReader
@@ -119,8 +123,8 @@ func New(d Deps) *App {
 		Needs:       &Needs{store: d.Store, model: model, bus: d.Bus, cursors: cursors, clock: hlc, now: d.Now, log: d.Log, events: events},
 		Offers:      &Offers{store: d.Store, model: model, bus: d.Bus, cursors: cursors, clock: hlc, now: d.Now, log: d.Log, events: events},
 		Countries:   &Countries{store: d.Store, model: model, bus: d.Bus, now: d.Now, log: d.Log},
-		Model:       model,
-		Clock:       hlc,
+		model:       model,
+		clock:       hlc,
 		store:       d.Store,
 		activities:  d.Activities,
 		aidData:     d.AidData,
@@ -128,15 +132,11 @@ func New(d Deps) *App {
 	}
 	app.Matching = NewMatching(&Matching{store: d.Store, model: model, cache: d.Rankings, bus: d.Bus, clock: hlc, now: d.Now, log: d.Log,
 		fresh: rev.Fresh})
-	if d.Webhooks.Text == nil && d.Texts != nil {
-		texts := d.Texts
-		d.Webhooks.Text = func(n *models.Notification) string { return texts.Notice("en", n) }
-	}
 	app.Engagements = &Engagements{store: d.Store, model: model, bus: d.Bus, clock: hlc, needs: app.Needs, offers: app.Offers,
 		now: d.Now, log: d.Log, events: events}
 	app.Projects = &Projects{store: d.Store, model: model, bus: d.Bus, clock: hlc, needs: app.Needs, engagements: app.Engagements,
 		now: d.Now, log: d.Log, events: events}
-	app.Notifications = &Notifications{store: d.Store, matching: app.Matching, webhooks: NewDispatcher(d.Webhooks, d.Now, d.Log),
+	app.Notifications = &Notifications{store: d.Store, matching: app.Matching, webhooks: d.Webhooks, texts: d.Texts,
 		now: d.Now, log: d.Log}
 	app.Mailer = NewMailer(d.Mail, d.Store, d.Now, d.Log, events)
 	app.PoCs = &PoCs{store: d.Store, countries: app.Countries, now: d.Now, log: d.Log}
@@ -172,79 +172,82 @@ func New(d Deps) *App {
 // reload it from the store.
 func (a *App) syncModel(now Clock) {
 	a.Sync.Handle(models.EventNeed, func(ctx context.Context, e models.Event) {
-		a.Clock.Observe(e.Gen)
+		a.clock.Observe(e.Gen)
 		var n models.Need
 		if len(e.Data) > 0 && json.Unmarshal(e.Data, &n) == nil && n.ID == e.ID {
-			a.Model.PutNeed(&n)
+			a.model.PutNeed(&n)
 			return
 		}
 		if got, err := a.store.GetNeed(ctx, e.ID); err == nil {
-			a.Model.PutNeed(got)
+			a.model.PutNeed(got)
 		}
 	})
 	a.Sync.Handle(models.EventOffer, func(ctx context.Context, e models.Event) {
-		a.Clock.Observe(e.Gen)
+		a.clock.Observe(e.Gen)
 		var o models.Offer
 		if len(e.Data) > 0 && json.Unmarshal(e.Data, &o) == nil && o.ID == e.ID {
-			a.Model.PutOffer(&o)
+			a.model.PutOffer(&o)
 			return
 		}
 		if got, err := a.store.GetOffer(ctx, e.ID); err == nil {
-			a.Model.PutOffer(got)
+			a.model.PutOffer(got)
 		}
 	})
 	a.Sync.Handle(models.EventCountry, func(ctx context.Context, e models.Event) {
 		var p models.CountryProfile
 		if len(e.Data) > 0 && json.Unmarshal(e.Data, &p) == nil && p.ISO == e.ID {
-			a.Model.PutProfile(&p)
+			a.model.PutProfile(&p)
 			return
 		}
 		if got, err := a.store.GetCountryProfile(ctx, e.ID); err == nil {
-			a.Model.PutProfile(got)
+			a.model.PutProfile(got)
 		}
 	})
 	a.Sync.Handle(models.EventImport, func(ctx context.Context, e models.Event) {
-		a.Clock.Observe(e.Gen)
+		a.clock.Observe(e.Gen)
 		var rows importedRows
 		if json.Unmarshal(e.Data, &rows) != nil {
 			return
 		}
 		for _, n := range rows.Needs {
-			a.Model.PutNeed(n)
+			a.model.PutNeed(n)
 		}
 		for _, o := range rows.Offers {
-			a.Model.PutOffer(o)
+			a.model.PutOffer(o)
 		}
 	})
 	a.Sync.Handle(models.EventExternal, func(ctx context.Context, e models.Event) {
-		a.Clock.Observe(e.Gen)
+		a.clock.Observe(e.Gen)
 		a.loadExternalBatch(ctx, e.ID)
 		a.Matching.ContextChanged(e.Gen)
 	})
 	a.Sync.Handle(models.EventEngagement, func(ctx context.Context, e models.Event) {
-		a.Clock.Observe(e.Gen)
+		a.clock.Observe(e.Gen)
 		var x models.Engagement
 		if len(e.Data) > 0 && json.Unmarshal(e.Data, &x) == nil && x.ID == e.ID {
-			a.Model.PutEngagement(&x)
+			a.model.PutEngagement(&x)
 		} else if got, err := a.store.GetEngagement(ctx, e.ID); err == nil {
-			a.Model.PutEngagement(got)
+			a.model.PutEngagement(got)
 		}
 		a.Matching.ContextChanged(e.Gen)
 	})
 	a.Sync.Handle(models.EventProject, func(ctx context.Context, e models.Event) {
-		a.Clock.Observe(e.Gen)
+		a.clock.Observe(e.Gen)
 		var x models.Project
 		if len(e.Data) > 0 && json.Unmarshal(e.Data, &x) == nil && x.ID == e.ID {
-			a.Model.PutProject(&x)
+			a.model.PutProject(&x)
 		} else if got, err := a.store.GetProject(ctx, e.ID); err == nil {
-			a.Model.PutProject(got)
+			a.model.PutProject(got)
 		}
 		a.Matching.ContextChanged(e.Gen)
 	})
 	a.Sync.Handle(models.EventWeights, func(ctx context.Context, e models.Event) {
-		a.Clock.Observe(e.Gen)
+		a.clock.Observe(e.Gen)
 		a.Matching.WeightsChanged(e.Data)
 	})
+	// An account another replica changed without a revocation (its UI language): forget
+	// what GET /me keeps of it (usercache.go).
+	a.Sync.Handle(models.EventUser, func(_ context.Context, e models.Event) { a.Auth.me.drop(e.ID) })
 	a.Sync.OnReload(func(ctx context.Context) error { return a.reload(ctx, now) })
 	// The names of the organizations behind the needs and offers, which every view of them
 	// carries: in memory like the model, so that lists keep naming them while the store is
@@ -276,9 +279,9 @@ func (a *App) reload(ctx context.Context, now Clock) error {
 	if err != nil {
 		return err
 	}
-	a.Model.ReconcileDelivery(engagements, projects)
+	a.model.ReconcileDelivery(engagements, projects)
 	loadedAt := now()
-	l := a.Model.BeginLoad(loadedAt, a.Clock.Tick())
+	l := a.model.BeginLoad(loadedAt, a.clock.Tick())
 	// Rows of bulk imports are visible once their batch committed; the batches are read after
 	// the rows, as before, and the few tagged rows wait for them.
 	// Needs and offers are read side by side: the store serves two cursors at once, and one
@@ -337,12 +340,18 @@ func (a *App) reload(ctx context.Context, now Clock) error {
 	if err != nil {
 		return err
 	}
-	a.Model.ReconcileExternal(external, committed)
-	a.Clock.Observe(l.MaxGen())
+	a.model.ReconcileExternal(external, committed)
+	a.clock.Observe(l.MaxGen())
 	l.Commit()
 	// What changed while this replica was not listening carries no stamp: mark it now.
-	a.Matching.ContextChanged(a.Clock.Tick())
+	a.Matching.ContextChanged(a.clock.Tick())
 	return nil
+}
+
+// Loaded says how many needs and offers this replica holds in memory: what start-up tools and
+// checks compare with the store, without reaching into the read model.
+func (a *App) Loaded() (needs, offers int) {
+	return a.model.Sizes()
 }
 
 // Start loads the in-process state from the store. Call it before serving.

@@ -253,7 +253,7 @@ func (imp *iatiImport) add(ctx context.Context, act *models.AidDataActivity) err
 		skip(SkipDuplicate, models.Args{"first_index": models.ArgInt(first)})
 		return nil
 	}
-	cur, exists := imp.app.Model.ExternalActivity(x.Key)
+	cur, exists := imp.app.model.ExternalActivity(x.Key)
 	if exists && !models.CanReplaceExternalActivity(imp.actor, imp.orgRef, cur) {
 		skip(SkipNotOwner, models.Args{"reporting_org": models.ArgText(cur.ReportingOrg.Ref)})
 		return nil
@@ -356,9 +356,9 @@ func (imp *iatiImport) commit(ctx context.Context) error {
 		log.WarnContext(ctx, "IATI import committed; this replica reloads it at its next reconcile", "err", err, "batch", imp.batch.ID)
 	}
 	for _, x := range rows {
-		a.Model.PutExternal(x)
+		a.model.PutExternal(x)
 	}
-	g := a.Clock.Tick()
+	g := a.clock.Tick()
 	a.Matching.ContextChanged(g)
 	publish(ctx, a.Needs.bus, log, models.Event{Type: models.EventExternal, ID: imp.batch.ID, At: imp.now, Gen: g})
 	if err := a.store.DeleteExternalRowsBefore(context.WithoutCancel(ctx), imp.keys, imp.batch.ID); err != nil {
@@ -380,7 +380,7 @@ func (a *App) ExternalActivitiesIn(ctx context.Context, actor *models.Actor, iso
 		return nil, models.Errorf(models.ErrUnauthorized, "sign in to see activities imported from IATI")
 	}
 	out := []ExternalInCountry{}
-	for _, x := range viewAs(a.Model, actor).externals(func(x *models.ExternalActivity) bool { return inCountryOrRegion(x, c.ISO) != "" }) {
+	for _, x := range viewAs(a.model, actor).externals(func(x *models.ExternalActivity) bool { return inCountryOrRegion(x, c.ISO) != "" }) {
 		out = append(out, ExternalInCountry{ExternalActivity: x, Match: inCountryOrRegion(x, c.ISO), Active: x.Active(models.DateOf(a.Needs.now()))})
 	}
 	sort.SliceStable(out, func(i, j int) bool {
@@ -440,6 +440,6 @@ func (a *App) loadExternalBatch(ctx context.Context, batch string) {
 		return
 	}
 	for _, x := range rows {
-		a.Model.PutExternal(x)
+		a.model.PutExternal(x)
 	}
 }

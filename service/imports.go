@@ -121,7 +121,7 @@ func (a *App) ImportNeeds(ctx context.Context, actor *models.Actor, rows []NeedI
 		ids[i] = n.ID
 	}
 	batch := newBatch(importKindNeeds, ids, actor, now)
-	g := a.Clock.Tick()
+	g := a.clock.Tick()
 	for _, n := range needs {
 		n.ImportBatch, n.Gen = batch.ID, g
 	}
@@ -130,7 +130,7 @@ func (a *App) ImportNeeds(ctx context.Context, actor *models.Actor, rows []NeedI
 		return nil, err
 	}
 	for _, n := range needs {
-		a.Model.PutNeed(n)
+		a.model.PutNeed(n)
 	}
 	publish(ctx, a.Needs.bus, a.Needs.log, models.Event{Type: models.EventImport, ID: batch.ID, At: now, Gen: g, Data: mustJSON(importedRows{Needs: needs})})
 	audit(ctx, a.store, a.Needs.log, now, actor, "import", "import", batch.ID, ids)
@@ -215,7 +215,7 @@ func (a *App) ImportOffers(ctx context.Context, actor *models.Actor, rows []Offe
 		ids[i] = o.ID
 	}
 	batch := newBatch(importKindOffers, ids, actor, now)
-	g := a.Clock.Tick()
+	g := a.clock.Tick()
 	for _, o := range offers {
 		o.ImportBatch, o.Gen = batch.ID, g
 	}
@@ -224,7 +224,7 @@ func (a *App) ImportOffers(ctx context.Context, actor *models.Actor, rows []Offe
 		return nil, err
 	}
 	for _, o := range offers {
-		a.Model.PutOffer(o)
+		a.model.PutOffer(o)
 	}
 	publish(ctx, a.Offers.bus, a.Offers.log, models.Event{Type: models.EventImport, ID: batch.ID, At: now, Gen: g, Data: mustJSON(importedRows{Offers: offers})})
 	audit(ctx, a.store, a.Offers.log, now, actor, "import", "import", batch.ID, ids)

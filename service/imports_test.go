@@ -245,10 +245,10 @@ func TestImportNeedsStoresEveryRowAndPublishes(t *testing.T) {
 		assert.Equal(t, int64(1), n.Version)
 	}
 	for i, id := range res.IDs {
-		n, ok := w.app.Model.Need(id)
+		n, ok := w.app.model.Need(id)
 		require.True(t, ok, "row %d is in the read model", i)
 		if i > 0 {
-			prev, _ := w.app.Model.Need(res.IDs[i-1])
+			prev, _ := w.app.model.Need(res.IDs[i-1])
 			assert.True(t, n.CreatedAt.After(prev.CreatedAt), "rows have distinct, increasing creation times")
 		}
 	}
@@ -324,7 +324,7 @@ func TestImportRollsBackWhenTheStoreFailsBeforeTheCommit(t *testing.T) {
 			for _, st := range states {
 				assert.Equal(t, ImportAborted, st)
 			}
-			assert.Empty(t, w.app.Model.AllNeeds())
+			assert.Empty(t, w.app.model.AllNeeds())
 			assert.Zero(t, w.bus.count())
 			assert.Empty(t, w.store.audit)
 		})
@@ -360,7 +360,7 @@ func TestRecoverImportsFinishesWhatAFailureLeft(t *testing.T) {
 		assert.Equal(t, res.BatchID, n.ImportBatch)
 	}
 	for _, id := range res.IDs {
-		_, ok := w.app.Model.Need(id)
+		_, ok := w.app.model.Need(id)
 		assert.True(t, ok, "committed rows are in the read model")
 	}
 

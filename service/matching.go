@@ -33,10 +33,11 @@ const MaxRankLimit = 50
 // ranking the need anew until the list is shorter than MaxRankLimit (matching.PatchOffer).
 const needListDepth = MaxRankLimit + 14
 
-// RankCache is the shared ranking cache (Redis). Get returns nil, nil for a miss.
+// RankCache is the shared ranking cache (Redis, adapters/rediscache), holding snapshots by key.
+// Get returns nil, nil for a miss; how a snapshot is encoded is the adapter's business.
 type RankCache interface {
-	Get(ctx context.Context, key string) ([]byte, error)
-	Set(ctx context.Context, entries map[string][]byte) error
+	Get(ctx context.Context, key string) (*matching.Snapshot, error)
+	Set(ctx context.Context, entries map[string]*matching.Snapshot) error
 }
 
 // Matching serves ranked, explained matches: offers for a need and needs for an offer.
@@ -147,56 +148,30 @@ type explanations struct {
 	lines sync.Map
 }
 
-// rankWire is a rankEntry as Redis holds it: the ranked ids and their scores in two arrays
-// (the list's owner is in the key).
-type rankWire struct {
-	Stamp          int64       `json:"s"`
-	Day            models.Date `json:"d"`
-	WeightsVersion int64       `json:"w"`
-	ComputedAt     time.Time   `json:"t"`
-	IDs            []string    `json:"i"`
-	Scores         []float64   `json:"v"`
-	Complete       bool        `json:"f,omitempty"`
-	// Model is the matching.ModelVersion that ranked it; an entry of another (or none, from
-	// a replica that predates the field) is stale and ranked again.
-	Model int `json:"m,omitempty"`
+// snapshot is the entry as the shared cache keeps it; k says whose ranking it is.
+func (e *rankEntry) snapshot(k rankKey) *matching.Snapshot {
+	return &matching.Snapshot{Owner: k.owner, ByNeed: k.need, Stamp: e.stamp.Load(), Day: e.Day,
+		WeightsVersion: e.WeightsVersion, ComputedAt: e.ComputedAt, Items: e.Items, Complete: e.Complete,
+		Model: matching.ModelVersion}
 }
 
-// marshal encodes the entry for Redis; k says whose ranking it is.
-func (e *rankEntry) marshal(k rankKey) ([]byte, error) {
-	w := rankWire{Stamp: e.stamp.Load(), Day: e.Day, WeightsVersion: e.WeightsVersion, ComputedAt: e.ComputedAt,
-		IDs: make([]string, len(e.Items)), Scores: make([]float64, len(e.Items)), Complete: e.Complete, Model: matching.ModelVersion}
-	for i, x := range e.Items {
-		w.IDs[i], w.Scores[i] = x.OfferID, x.Score
-		if !k.need {
-			w.IDs[i] = x.NeedID
+// entryOf turns a snapshot read from the shared cache into an entry for k, refusing one that is
+// not k's list or that another scoring model ranked (a replica running other code, or one from
+// before snapshots named their model): such an entry is stale and ranked again.
+func entryOf(s *matching.Snapshot, k rankKey) (*rankEntry, error) {
+	if s.Owner != k.owner || s.ByNeed != k.need {
+		return nil, fmt.Errorf("cached ranking: the list of %q, not of %q", s.Owner, k.owner)
+	}
+	if s.Model != matching.ModelVersion {
+		return nil, fmt.Errorf("cached ranking: scored by model %d, not %d", s.Model, matching.ModelVersion)
+	}
+	for _, x := range s.Items {
+		if (k.need && x.NeedID != k.owner) || (!k.need && x.OfferID != k.owner) {
+			return nil, fmt.Errorf("cached ranking: a line of another list")
 		}
 	}
-	return json.Marshal(w)
-}
-
-// unmarshalRank decodes a ranking read from Redis for k.
-func unmarshalRank(raw []byte, k rankKey) (*rankEntry, error) {
-	var w rankWire
-	if err := json.Unmarshal(raw, &w); err != nil {
-		return nil, err
-	}
-	if len(w.IDs) != len(w.Scores) {
-		return nil, fmt.Errorf("cached ranking: %d ids and %d scores", len(w.IDs), len(w.Scores))
-	}
-	if w.Model != matching.ModelVersion {
-		return nil, fmt.Errorf("cached ranking: scored by model %d, not %d", w.Model, matching.ModelVersion)
-	}
-	e := &rankEntry{Day: w.Day, WeightsVersion: w.WeightsVersion, ComputedAt: w.ComputedAt,
-		Items: make([]matching.Match, len(w.IDs)), Complete: w.Complete}
-	e.stamp.Store(w.Stamp)
-	for i, id := range w.IDs {
-		if k.need {
-			e.Items[i] = matching.Match{NeedID: k.owner, OfferID: id, Score: w.Scores[i]}
-		} else {
-			e.Items[i] = matching.Match{NeedID: id, OfferID: k.owner, Score: w.Scores[i]}
-		}
-	}
+	e := &rankEntry{Day: s.Day, WeightsVersion: s.WeightsVersion, ComputedAt: s.ComputedAt, Items: s.Items, Complete: s.Complete}
+	e.stamp.Store(s.Stamp)
 	return e, nil
 }
 
@@ -513,11 +488,9 @@ func (m *Matching) applyOffer(c readmodel.Change) {
 		m.patches.Add(1)
 		m.patchedLists.Add(int64(len(changed)))
 	}
-	toStore := make(map[string][]byte, len(changed))
+	toStore := make(map[string]*matching.Snapshot, len(changed))
 	for _, n := range changed {
-		if raw, err := patched[n].marshal(rankKey{need: true, id: n, owner: n}); err == nil {
-			toStore[needKey(n)] = raw
-		}
+		toStore[needKey(n)] = patched[n].snapshot(rankKey{need: true, id: n, owner: n})
 	}
 	if len(toStore) > 0 {
 		ctx, cancel := context.WithTimeout(context.Background(), patchStoreTimeout)
@@ -657,14 +630,24 @@ type NeedRanking struct {
 // (strong, possible, weak; matching.BandOf); Relevance is the gate every factor's
 // contribution is scaled by (1 exact capability, 0.5 same theme only).
 type RankedOffer struct {
-	Rank           int
-	OfferID        string
-	Score          float64
-	Band           Band
-	Relevance      float64
-	Title          string
+	Rank      int
+	OfferID   string
+	Score     float64
+	Band      Band
+	Relevance float64
+	Title     string
+	// Lang and Translations are the offer's, so that a reader sees the title in their language
+	// (In).
+	Lang           string
+	Translations   map[string]models.Translation
 	OrganizationID string
 	Factors        []Factor
+}
+
+// In is the ranked offer's title for a reader of lang (models.LocalText; no description).
+func (r *RankedOffer) In(lang string) models.LocalText {
+	o := models.Offer{Title: r.Title, Lang: r.Lang, Translations: r.Translations}
+	return o.In(lang)
 }
 
 // OfferRanking is the needs ranked for an offer, best first, listing only needs the reader
@@ -682,15 +665,24 @@ type OfferRanking struct {
 
 // RankedNeed is one ranked need for an offer, with its band and relevance as in RankedOffer.
 type RankedNeed struct {
-	Rank           int
-	NeedID         string
-	Score          float64
-	Band           Band
-	Relevance      float64
-	Title          string
+	Rank      int
+	NeedID    string
+	Score     float64
+	Band      Band
+	Relevance float64
+	Title     string
+	// Lang and Translations are the need's (see RankedOffer).
+	Lang           string
+	Translations   map[string]models.Translation
 	Country        string
 	OrganizationID string
 	Factors        []Factor
+}
+
+// In is the ranked need's title for a reader of lang (models.LocalText; no description).
+func (r *RankedNeed) In(lang string) models.LocalText {
+	n := models.Need{Title: r.Title, Lang: r.Lang, Translations: r.Translations}
+	return n.In(lang)
 }
 
 // OffersForNeed ranks the offers for a need the actor may see, best first, limit at most.
@@ -711,7 +703,7 @@ func (m *Matching) OffersForNeed(ctx context.Context, a *models.Actor, needID st
 			for _, x := range m.ix.ExplainAll(shown, w, c) {
 				if o, ok := m.ix.Offer(x.OfferID); ok {
 					out = append(out, RankedOffer{Rank: len(out) + 1, OfferID: x.OfferID, Score: x.Score,
-						Band: x.Band, Relevance: x.Relevance, Title: o.Title, OrganizationID: o.OrganizationID, Factors: x.Factors})
+						Band: x.Band, Relevance: x.Relevance, Title: o.Title, Lang: o.Lang, Translations: o.Translations, OrganizationID: o.OrganizationID, Factors: x.Factors})
 				}
 			}
 			return out
@@ -743,7 +735,7 @@ func (m *Matching) NeedsForOffer(ctx context.Context, a *models.Actor, offerID s
 			for _, x := range m.ix.ExplainAll(shown, w, c) {
 				if n, ok := m.ix.Need(x.NeedID); ok && visible(n) {
 					out = append(out, RankedNeed{Rank: len(out) + 1, NeedID: x.NeedID, Score: x.Score,
-						Band: x.Band, Relevance: x.Relevance, Title: n.Title, Country: n.Country, OrganizationID: n.OrganizationID, Factors: x.Factors})
+						Band: x.Band, Relevance: x.Relevance, Title: n.Title, Lang: n.Lang, Translations: n.Translations, Country: n.Country, OrganizationID: n.OrganizationID, Factors: x.Factors})
 				}
 			}
 			return out
@@ -814,8 +806,8 @@ func serve[L any](m *Matching, ctx context.Context, k rankKey, min int64, limit 
 	}
 	key := k.redis()
 	v, err, _ := m.sf.Do(key+"|"+strconv.FormatInt(min, 10)+"|"+strconv.FormatInt(w.Version, 10), func() (any, error) {
-		if raw, err := m.cache.Get(ctx, key); err == nil && raw != nil {
-			if got, err := unmarshalRank(raw, k); err == nil && current(got) {
+		if snap, err := m.cache.Get(ctx, key); err == nil && snap != nil {
+			if got, err := entryOf(snap, k); err == nil && current(got) {
 				m.remember(k, got)
 				return served{got, true}, nil
 			}
@@ -823,10 +815,8 @@ func serve[L any](m *Matching, ctx context.Context, k rankKey, min int64, limit 
 			m.log.DebugContext(ctx, "ranking cache unavailable; computing", "err", err)
 		}
 		e := fresh()
-		if raw, err := e.marshal(k); err == nil {
-			if err := m.cache.Set(context.WithoutCancel(ctx), map[string][]byte{key: raw}); err != nil {
-				m.log.DebugContext(ctx, "ranking not cached", "err", err)
-			}
+		if err := m.cache.Set(context.WithoutCancel(ctx), map[string]*matching.Snapshot{key: e.snapshot(k)}); err != nil {
+			m.log.DebugContext(ctx, "ranking not cached", "err", err)
 		}
 		m.remember(k, e)
 		return served{e, false}, nil

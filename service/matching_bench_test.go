@@ -61,16 +61,16 @@ func newWorldOn(b testing.TB, cache *rediscache.Client, nNeeds, nOffers int) *be
 	app.Revocations.SetFresh(true) // the bus is up: rankings are cached
 	needs, offers, ctx := synth.Data(42, nNeeds, nOffers)
 	app.Matching.activeFn = func() map[matching.Delivery]int { return ctx.Active }
-	app.Matching.ContextChanged(app.Clock.Tick())
+	app.Matching.ContextChanged(app.clock.Tick())
 	w := &benchWorld{app: app, gen: synth.New(7), coord: &models.Actor{UserID: "bench", Role: models.RoleCoordinator, OrgID: "coord"}}
 	for _, n := range needs {
 		n.Version, n.OrganizationID = 1, "gov-"+n.Country
-		app.Model.PutNeed(n)
+		app.model.PutNeed(n)
 		w.needs = append(w.needs, n.ID)
 	}
 	for _, o := range offers {
 		o.Version, o.OrganizationID, o.CreatedAt = 1, "donor", time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-		app.Model.PutOffer(o)
+		app.model.PutOffer(o)
 		w.offers = append(w.offers, o.ID)
 	}
 	return w
@@ -151,7 +151,7 @@ func BenchmarkServiceOfferChange10k(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
 		id := w.offers[(i*7919)%len(w.offers)]
-		old, _ := w.app.Model.Offer(id)
+		old, _ := w.app.model.Offer(id)
 		o := w.mutate(old, i)
 		affected := ix.AffectedByOffer(old, o)
 		for _, n := range affected {
@@ -162,8 +162,8 @@ func BenchmarkServiceOfferChange10k(b *testing.B) {
 		b.StartTimer()
 
 		t0 := time.Now()
-		o.Gen = w.app.Clock.Tick()
-		w.app.Model.PutOffer(o)
+		o.Gen = w.app.clock.Tick()
+		w.app.model.PutOffer(o)
 		t1 := time.Now()
 		for _, n := range affected {
 			w.read(b, n)
@@ -244,11 +244,11 @@ func BenchmarkServiceNeedRankingCompute10k(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
 		id := w.needs[(i*7919)%len(w.needs)]
-		n, _ := w.app.Model.Need(id)
+		n, _ := w.app.model.Need(id)
 		c := *n
 		c.Version++
-		c.Gen = w.app.Clock.Tick()
-		w.app.Model.PutNeed(&c)
+		c.Gen = w.app.clock.Tick()
+		w.app.model.PutNeed(&c)
 		b.StartTimer()
 		w.read(b, id)
 	}

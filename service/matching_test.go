@@ -65,7 +65,7 @@ func TestOfferChangePatchesCachedRankings(t *testing.T) {
 	reaching := 0 // edits of an offer that is or was ranked for some need
 	for i := range edits {
 		id := w1.offers[rng.IntN(len(w1.offers))]
-		old, _ := w1.app.Model.Offer(id)
+		old, _ := w1.app.model.Offer(id)
 		o := w1.mutate(old, i)
 		if i%7 == 0 {
 			o.Title = old.Title + " (revised)"
@@ -73,11 +73,11 @@ func TestOfferChangePatchesCachedRankings(t *testing.T) {
 		if len(w1.app.Matching.Index().AffectedByOffer(old, o)) > 0 {
 			reaching++
 		}
-		o.Gen = w1.app.Clock.Tick()
-		w1.app.Model.PutOffer(o)
-		w2.app.Clock.Observe(o.Gen)
+		o.Gen = w1.app.clock.Tick()
+		w1.app.model.PutOffer(o)
+		w2.app.clock.Observe(o.Gen)
 		c := *o
-		w2.app.Model.PutOffer(&c)
+		w2.app.model.PutOffer(&c)
 		for range 15 {
 			n := w1.needs[rng.IntN(len(w1.needs))]
 			got := gotNeedRanking(t, w1, n)
@@ -137,10 +137,10 @@ func TestPatchingUnderConcurrentReads(t *testing.T) {
 	}
 	rng := rand.New(rand.NewPCG(7, 11))
 	for i := range 80 {
-		old, _ := w.app.Model.Offer(w.offers[rng.IntN(len(w.offers))])
+		old, _ := w.app.model.Offer(w.offers[rng.IntN(len(w.offers))])
 		o := w.mutate(old, i)
-		o.Gen = w.app.Clock.Tick()
-		w.app.Model.PutOffer(o)
+		o.Gen = w.app.clock.Tick()
+		w.app.model.PutOffer(o)
 	}
 	close(stop)
 	wg.Wait()
@@ -157,18 +157,18 @@ func TestContextChangeMarksOnlyItsDeliveries(t *testing.T) {
 	w := newBenchWorld(t, 300, 300)
 	active := map[matching.Delivery]int{}
 	w.app.Matching.activeFn = func() map[matching.Delivery]int { return active }
-	w.app.Matching.ContextChanged(w.app.Clock.Tick())
+	w.app.Matching.ContextChanged(w.app.clock.Tick())
 	for _, id := range w.needs {
 		gotNeedRanking(t, w, id)
 	}
-	target, _ := w.app.Model.Need(w.needs[0])
+	target, _ := w.app.model.Need(w.needs[0])
 	d := matching.Delivery{Country: target.Country, Capability: target.Capability}
 	active = map[matching.Delivery]int{d: 2}
-	w.app.Matching.ContextChanged(w.app.Clock.Tick())
+	w.app.Matching.ContextChanged(w.app.clock.Tick())
 
 	var hit, recomputed int
 	for _, id := range w.needs {
-		n, _ := w.app.Model.Need(id)
+		n, _ := w.app.model.Need(id)
 		before := w.app.Matching.Computes()
 		got := gotNeedRanking(t, w, id)
 		require.Equal(t, wantNeedRanking(t, w, id), got.Items, "need %s", id)
@@ -193,15 +193,21 @@ func TestContextChangeMarksOnlyItsDeliveries(t *testing.T) {
 
 // TestCachedRankingNamesItsModel: a ranking cached by a replica running another scoring
 // model (such as one from before relevance gated the score, which wrote no model) is not
-// served but ranked again.
+// served but ranked again; nor is a snapshot of another list.
 func TestCachedRankingNamesItsModel(t *testing.T) {
 	k := rankKey{need: true, id: "n1", owner: "n1"}
 	e := &rankEntry{Day: "2026-06-01", WeightsVersion: 1, Items: []matching.Match{{NeedID: "n1", OfferID: "o1", Score: 0.9}}}
-	raw, err := e.marshal(k)
-	require.NoError(t, err)
-	got, err := unmarshalRank(raw, k)
+	e.stamp.Store(7)
+	got, err := entryOf(e.snapshot(k), k)
 	require.NoError(t, err)
 	assert.Equal(t, e.Items, got.Items)
-	_, err = unmarshalRank([]byte(`{"s":1,"d":"2026-06-01","w":1,"t":"2026-06-01T00:00:00Z","i":["o1"],"v":[0.9]}`), k)
+	assert.EqualValues(t, 7, got.stamp.Load())
+	old := e.snapshot(k)
+	old.Model = 0
+	_, err = entryOf(old, k)
 	assert.Error(t, err, "an entry without the model version is stale")
+	_, err = entryOf(e.snapshot(k), rankKey{need: true, id: "n2", owner: "n2"})
+	assert.Error(t, err, "another need's list")
+	_, err = entryOf(e.snapshot(k), rankKey{id: "n1", owner: "n1"})
+	assert.Error(t, err, "an offer's list under a need's id")
 }

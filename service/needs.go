@@ -39,19 +39,23 @@ type Needs struct {
 // NeedInput is the body of POST /needs. Server-owned fields (id, status, owner, timestamps,
 // version) are not in it, so a body that sends them is rejected as having unknown fields.
 type NeedInput struct {
-	Title          string            `json:"title"`
-	Description    string            `json:"description"`
-	Country        string            `json:"country"`
-	Theme          models.Theme      `json:"theme"`
-	Capability     models.Capability `json:"capability"`
-	Modalities     []models.Modality `json:"modalities"`
-	Languages      []string          `json:"languages"`
-	BudgetUSD      int64             `json:"budget_usd"`
-	StartBy        models.Date       `json:"start_by"`
-	DurationMonths int               `json:"duration_months"`
-	Priority       models.Priority   `json:"priority"`
-	Maturity       *models.Maturity  `json:"maturity"`
-	Visibility     models.Visibility `json:"visibility"`
+	Title       string `json:"title"`
+	Description string `json:"description"`
+	// Lang is the language of the title and description; Translations are the author's
+	// versions in other languages (see models.Translation).
+	Lang           string                        `json:"lang"`
+	Translations   map[string]models.Translation `json:"translations"`
+	Country        string                        `json:"country"`
+	Theme          models.Theme                  `json:"theme"`
+	Capability     models.Capability             `json:"capability"`
+	Modalities     []models.Modality             `json:"modalities"`
+	Languages      []string                      `json:"languages"`
+	BudgetUSD      int64                         `json:"budget_usd"`
+	StartBy        models.Date                   `json:"start_by"`
+	DurationMonths int                           `json:"duration_months"`
+	Priority       models.Priority               `json:"priority"`
+	Maturity       *models.Maturity              `json:"maturity"`
+	Visibility     models.Visibility             `json:"visibility"`
 	// OrganizationID lets a coordinator post on behalf of a government organization.
 	OrganizationID string `json:"organization_id"`
 }
@@ -59,19 +63,22 @@ type NeedInput struct {
 // NeedPatch is the body of PATCH /needs/{id}: only the fields present change. Version, when
 // given, must be the version the client read (optimistic concurrency).
 type NeedPatch struct {
-	Title          *string            `json:"title"`
-	Description    *string            `json:"description"`
-	Theme          *models.Theme      `json:"theme"`
-	Capability     *models.Capability `json:"capability"`
-	Modalities     *[]models.Modality `json:"modalities"`
-	Languages      *[]string          `json:"languages"`
-	BudgetUSD      *int64             `json:"budget_usd"`
-	StartBy        *models.Date       `json:"start_by"`
-	DurationMonths *int               `json:"duration_months"`
-	Priority       *models.Priority   `json:"priority"`
-	Maturity       *models.Maturity   `json:"maturity"`
-	Visibility     *models.Visibility `json:"visibility"`
-	Version        *int64             `json:"version"`
+	Title       *string `json:"title"`
+	Description *string `json:"description"`
+	Lang        *string `json:"lang"`
+	// Translations are merged in (models.MergeTranslations): a language set to null is removed.
+	Translations   map[string]*models.Translation `json:"translations"`
+	Theme          *models.Theme                  `json:"theme"`
+	Capability     *models.Capability             `json:"capability"`
+	Modalities     *[]models.Modality             `json:"modalities"`
+	Languages      *[]string                      `json:"languages"`
+	BudgetUSD      *int64                         `json:"budget_usd"`
+	StartBy        *models.Date                   `json:"start_by"`
+	DurationMonths *int                           `json:"duration_months"`
+	Priority       *models.Priority               `json:"priority"`
+	Maturity       *models.Maturity               `json:"maturity"`
+	Visibility     *models.Visibility             `json:"visibility"`
+	Version        *int64                         `json:"version"`
 }
 
 // Create stores a new draft need for the actor's country (or, for a coordinator, for the
@@ -102,7 +109,7 @@ func (s *Needs) Create(ctx context.Context, a *models.Actor, in NeedInput) (*mod
 	}
 	now := s.now().UTC()
 	n := &models.Need{
-		ID: models.NewID(now), Title: in.Title, Description: in.Description, Country: country,
+		ID: models.NewID(now), Title: in.Title, Description: in.Description, Lang: in.Lang, Translations: in.Translations, Country: country,
 		Theme: in.Theme, Capability: in.Capability, Modalities: in.Modalities, Languages: in.Languages,
 		BudgetUSD: in.BudgetUSD, StartBy: in.StartBy, DurationMonths: in.DurationMonths, Priority: in.Priority,
 		Visibility: in.Visibility, Status: models.NeedDraft, OrganizationID: orgID, CreatedBy: a.UserID,
@@ -242,6 +249,8 @@ func applyNeedPatch(n *models.Need, p NeedPatch) []string {
 	}
 	set("title", p.Title != nil, func() { n.Title = *p.Title })
 	set("description", p.Description != nil, func() { n.Description = *p.Description })
+	set("lang", p.Lang != nil, func() { n.Lang = *p.Lang })
+	set("translations", p.Translations != nil, func() { n.Translations = models.MergeTranslations(n.Translations, p.Translations) })
 	set("theme", p.Theme != nil, func() { n.Theme = *p.Theme })
 	set("capability", p.Capability != nil, func() { n.Capability = *p.Capability })
 	set("modalities", p.Modalities != nil, func() { n.Modalities = *p.Modalities })

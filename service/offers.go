@@ -62,18 +62,22 @@ func ViewOffers(a *models.Actor, offers []*models.Offer) []*OfferView {
 
 // OfferInput is the body of POST /offers.
 type OfferInput struct {
-	Title             string              `json:"title"`
-	Description       string              `json:"description"`
-	Themes            []models.Theme      `json:"themes"`
-	Capabilities      []models.Capability `json:"capabilities"`
-	Modalities        []models.Modality   `json:"modalities"`
-	Languages         []string            `json:"languages"`
-	EligibleCountries []string            `json:"eligible_countries"`
-	EligibleRegions   []string            `json:"eligible_regions"`
-	BudgetUSD         int64               `json:"budget_usd"`
-	MaxEngagements    int                 `json:"max_engagements"`
-	AvailableFrom     models.Date         `json:"available_from"`
-	AvailableUntil    models.Date         `json:"available_until"`
+	Title       string `json:"title"`
+	Description string `json:"description"`
+	// Lang is the language of the title and description; Translations are the author's
+	// versions in other languages (see models.Translation).
+	Lang              string                        `json:"lang"`
+	Translations      map[string]models.Translation `json:"translations"`
+	Themes            []models.Theme                `json:"themes"`
+	Capabilities      []models.Capability           `json:"capabilities"`
+	Modalities        []models.Modality             `json:"modalities"`
+	Languages         []string                      `json:"languages"`
+	EligibleCountries []string                      `json:"eligible_countries"`
+	EligibleRegions   []string                      `json:"eligible_regions"`
+	BudgetUSD         int64                         `json:"budget_usd"`
+	MaxEngagements    int                           `json:"max_engagements"`
+	AvailableFrom     models.Date                   `json:"available_from"`
+	AvailableUntil    models.Date                   `json:"available_until"`
 	// ContactName and ContactEmail publish the programme's contact to signed-in users
 	// (optional; an e-mail address is needed with a name).
 	ContactName  string `json:"contact_name"`
@@ -82,21 +86,24 @@ type OfferInput struct {
 
 // OfferPatch is the body of PATCH /offers/{id}.
 type OfferPatch struct {
-	Title             *string              `json:"title"`
-	Description       *string              `json:"description"`
-	Themes            *[]models.Theme      `json:"themes"`
-	Capabilities      *[]models.Capability `json:"capabilities"`
-	Modalities        *[]models.Modality   `json:"modalities"`
-	Languages         *[]string            `json:"languages"`
-	EligibleCountries *[]string            `json:"eligible_countries"`
-	EligibleRegions   *[]string            `json:"eligible_regions"`
-	BudgetUSD         *int64               `json:"budget_usd"`
-	MaxEngagements    *int                 `json:"max_engagements"`
-	AvailableFrom     *models.Date         `json:"available_from"`
-	AvailableUntil    *models.Date         `json:"available_until"`
-	ContactName       *string              `json:"contact_name"`
-	ContactEmail      *string              `json:"contact_email"`
-	Version           *int64               `json:"version"`
+	Title       *string `json:"title"`
+	Description *string `json:"description"`
+	Lang        *string `json:"lang"`
+	// Translations are merged in (models.MergeTranslations): a language set to null is removed.
+	Translations      map[string]*models.Translation `json:"translations"`
+	Themes            *[]models.Theme                `json:"themes"`
+	Capabilities      *[]models.Capability           `json:"capabilities"`
+	Modalities        *[]models.Modality             `json:"modalities"`
+	Languages         *[]string                      `json:"languages"`
+	EligibleCountries *[]string                      `json:"eligible_countries"`
+	EligibleRegions   *[]string                      `json:"eligible_regions"`
+	BudgetUSD         *int64                         `json:"budget_usd"`
+	MaxEngagements    *int                           `json:"max_engagements"`
+	AvailableFrom     *models.Date                   `json:"available_from"`
+	AvailableUntil    *models.Date                   `json:"available_until"`
+	ContactName       *string                        `json:"contact_name"`
+	ContactEmail      *string                        `json:"contact_email"`
+	Version           *int64                         `json:"version"`
 }
 
 // Create stores a new draft offer of the donor's organization.
@@ -106,7 +113,8 @@ func (s *Offers) Create(ctx context.Context, a *models.Actor, in OfferInput) (*m
 	}
 	now := s.now().UTC()
 	o := &models.Offer{
-		ID: models.NewID(now), Title: in.Title, Description: in.Description, Themes: in.Themes, Capabilities: in.Capabilities,
+		ID: models.NewID(now), Title: in.Title, Description: in.Description, Lang: in.Lang, Translations: in.Translations,
+		Themes: in.Themes, Capabilities: in.Capabilities,
 		Modalities: in.Modalities, Languages: in.Languages, EligibleCountries: in.EligibleCountries, EligibleRegions: in.EligibleRegions,
 		BudgetUSD: in.BudgetUSD, MaxEngagements: in.MaxEngagements, AvailableFrom: in.AvailableFrom, AvailableUntil: in.AvailableUntil,
 		ContactName: in.ContactName, ContactEmail: in.ContactEmail,
@@ -231,6 +239,8 @@ func applyOfferPatch(o *models.Offer, p OfferPatch) []string {
 	}
 	set("title", p.Title != nil, func() { o.Title = *p.Title })
 	set("description", p.Description != nil, func() { o.Description = *p.Description })
+	set("lang", p.Lang != nil, func() { o.Lang = *p.Lang })
+	set("translations", p.Translations != nil, func() { o.Translations = models.MergeTranslations(o.Translations, p.Translations) })
 	set("themes", p.Themes != nil, func() { o.Themes = *p.Themes })
 	set("capabilities", p.Capabilities != nil, func() { o.Capabilities = *p.Capabilities })
 	set("modalities", p.Modalities != nil, func() { o.Modalities = *p.Modalities })

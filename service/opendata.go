@@ -283,7 +283,7 @@ func (o *OpenData) Countries(ctx context.Context) []PublicCountry {
 // AllNeeds is the needs dataset: every public, approved need, newest first.
 func (o *OpenData) AllNeeds(ctx context.Context) []PublicNeed {
 	var out []PublicNeed
-	for _, n := range viewAs(o.app.Model, nil).allNeeds(nil) {
+	for _, n := range viewAs(o.app.model, nil).allNeeds(nil) {
 		out = append(out, publicNeed(n))
 	}
 	return nonNilSlice(out)
@@ -292,7 +292,7 @@ func (o *OpenData) AllNeeds(ctx context.Context) []PublicNeed {
 // AllOffers is the offers dataset: every open offer, newest first.
 func (o *OpenData) AllOffers(ctx context.Context) []PublicOffer {
 	var out []PublicOffer
-	for _, x := range viewAs(o.app.Model, nil).allOffers(func(x *models.Offer) bool { return x.Status == models.OfferOpen }) {
+	for _, x := range viewAs(o.app.model, nil).allOffers(func(x *models.Offer) bool { return x.Status == models.OfferOpen }) {
 		out = append(out, o.publicOffer(ctx, x))
 	}
 	return nonNilSlice(out)
@@ -302,7 +302,7 @@ func (o *OpenData) AllOffers(ctx context.Context) []PublicOffer {
 // first, with their money.
 func (o *OpenData) AllProjects(ctx context.Context) []PublicProject {
 	var out []PublicProject
-	for _, p := range publishedProjects(o.app.Model) {
+	for _, p := range publishedProjects(o.app.model) {
 		f := p.Funding()
 		pp := PublicProject{ID: p.ID, IATIIdentifier: o.app.activities.Identifier(p), NeedID: p.NeedID, Title: p.Title, Country: p.Country,
 			Theme: p.Theme, Capability: p.Capability, Status: p.Status, StartDate: p.PlannedStart, EndDate: p.PlannedEnd,

@@ -579,7 +579,7 @@ func (s *PoCChecks) proposeNeed(ctx context.Context, iso string, d *models.PoCDi
 			}
 		}
 		for _, l := range it.Languages {
-			if (l == "fr" || l == "es") && lang == "en" {
+			if _, ok := proposalTexts[l]; ok && l != "en" && lang == "en" {
 				lang = l
 			}
 		}
@@ -589,7 +589,7 @@ func (s *PoCChecks) proposeNeed(ctx context.Context, iso string, d *models.PoCDi
 	}
 	title, desc := proposalText(lang, iso)
 	start := models.DateOf(s.now().AddDate(0, 3, 0))
-	n := &models.Need{ID: p.NeedID, Title: title, Description: desc, Country: iso, Theme: models.ThemeDiplomacyNorms,
+	n := &models.Need{ID: p.NeedID, Title: title, Description: desc, Lang: lang, Country: iso, Theme: models.ThemeDiplomacyNorms,
 		Capability: models.CapPoCReadiness, Modalities: []models.Modality{models.ModTraining, models.ModMentoring},
 		Languages: langs, BudgetUSD: 50_000, StartBy: start, DurationMonths: 6, Priority: models.PriorityMedium,
 		Maturity: models.Maturity{Framework: models.FrameworkNone}, Visibility: models.VisibilityDonors,

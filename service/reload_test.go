@@ -241,7 +241,7 @@ func sameRankingsServed(t *testing.T, when string, a, b *benchWorld) {
 		x, y := gotOfferRanking(t, a, id), gotOfferRanking(t, b, id)
 		require.Equal(t, x.Items, y.Items, "%s: offer %s", when, id)
 		if i%10 == 0 {
-			n, _ := a.app.Model.Need(a.needs[i%len(a.needs)])
+			n, _ := a.app.model.Need(a.needs[i%len(a.needs)])
 			ministry := &models.Actor{UserID: "m", Role: models.RoleMinistry, OrgID: n.OrganizationID, Country: n.Country}
 			for _, actor := range []*models.Actor{donor, ministry} {
 				p, errA := a.app.Matching.NeedsForOffer(context.Background(), actor, id, MaxRankLimit)
@@ -272,22 +272,22 @@ func TestBulkLoadRanksAsIncremental(t *testing.T) {
 		// The incremental server: deliveries, then every object one by one, reading rankings
 		// as it goes so that the edits below patch cached lists.
 		for _, e := range store.engagements {
-			inc.app.Model.PutEngagement(e)
+			inc.app.model.PutEngagement(e)
 		}
 		for _, x := range store.external {
 			if x.ImportBatch == "imp-1" { // what a replica hears of a committed import
 				c := *x
-				inc.app.Model.PutExternal(&c)
+				inc.app.model.PutExternal(&c)
 			}
 		}
-		inc.app.Matching.ContextChanged(inc.app.Clock.Tick())
+		inc.app.Matching.ContextChanged(inc.app.clock.Tick())
 		for _, id := range inc.needs {
 			n := *store.needs[id]
-			inc.app.Model.PutNeed(&n)
+			inc.app.model.PutNeed(&n)
 		}
 		for _, id := range inc.offers {
 			o := *store.offers[id]
-			inc.app.Model.PutOffer(&o)
+			inc.app.model.PutOffer(&o)
 		}
 		for _, id := range inc.needs[:60] {
 			gotNeedRanking(t, inc, id)
@@ -295,28 +295,28 @@ func TestBulkLoadRanksAsIncremental(t *testing.T) {
 		rng := rand.New(rand.NewPCG(seed, 3))
 		edit := func(ws []*benchWorld, i int) {
 			if i%4 == 3 {
-				old, _ := ws[0].app.Model.Need(ws[0].needs[rng.IntN(len(ws[0].needs))])
+				old, _ := ws[0].app.model.Need(ws[0].needs[rng.IntN(len(ws[0].needs))])
 				n := *old
 				n.Version++
 				n.Status = []models.NeedStatus{models.NeedOpen, models.NeedWithdrawn, models.NeedSubmitted}[rng.IntN(3)]
 				n.Priority = []models.Priority{models.PriorityHigh, models.PriorityLow}[rng.IntN(2)]
-				n.Gen = ws[0].app.Clock.Tick()
+				n.Gen = ws[0].app.clock.Tick()
 				store.putNeed(&n)
 				for _, w := range ws {
 					c := n
-					w.app.Clock.Observe(n.Gen)
-					w.app.Model.PutNeed(&c)
+					w.app.clock.Observe(n.Gen)
+					w.app.model.PutNeed(&c)
 				}
 				return
 			}
-			old, _ := ws[0].app.Model.Offer(ws[0].offers[rng.IntN(len(ws[0].offers))])
+			old, _ := ws[0].app.model.Offer(ws[0].offers[rng.IntN(len(ws[0].offers))])
 			o := ws[0].mutate(old, i)
-			o.Gen = ws[0].app.Clock.Tick()
+			o.Gen = ws[0].app.clock.Tick()
 			store.putOffer(o)
 			for _, w := range ws {
 				c := *o
-				w.app.Clock.Observe(o.Gen)
-				w.app.Model.PutOffer(&c)
+				w.app.clock.Observe(o.Gen)
+				w.app.model.PutOffer(&c)
 			}
 		}
 		for i := range 150 {
@@ -421,7 +421,7 @@ func TestBulkReloadMarksEveryCachedRankingStale(t *testing.T) {
 		for _, id := range x.offers {
 			got := gotOfferRanking(t, x, id)
 			for _, it := range got.Items {
-				if n, _ := x.app.Model.Need(it.NeedID); slices.Contains(w.needs[:500], n.ID) {
+				if n, _ := x.app.model.Need(it.NeedID); slices.Contains(w.needs[:500], n.ID) {
 					require.Contains(t, it.Title, "(renamed)", "offer %s lists need %s as it was", id, n.ID)
 				}
 			}

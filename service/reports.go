@@ -75,7 +75,7 @@ func (a *App) FundingReport(ctx context.Context, actor *models.Actor, groupBy st
 	if key == nil {
 		return nil, fieldErr("group_by", models.ProblemOneOf, models.OneOf([]string{"country", "theme", "capability"}))
 	}
-	groups := fundingBy(a.Model, actor, key)
+	groups := fundingBy(a.model, actor, key)
 	out := make([]FundingRow, 0, len(groups))
 	for k, g := range groups {
 		out = append(out, FundingRow{Key: k, Label: fundingLabel(groupBy, k), Needs: g.Needs, OpenNeeds: g.Open, Requested: g.Requested,

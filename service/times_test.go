@@ -20,7 +20,7 @@ func TestImportedRowTimesAreStoredMilliseconds(t *testing.T) {
 	require.NoError(t, err)
 	var prev time.Time
 	for i, id := range res.IDs {
-		n, ok := w.app.Model.Need(id)
+		n, ok := w.app.model.Need(id)
 		require.True(t, ok)
 		assert.Equal(t, models.StoredTime(n.CreatedAt), n.CreatedAt, "row %d: %v is a whole millisecond", i, n.CreatedAt)
 		assert.True(t, n.CreatedAt.After(prev), "row %d: increasing", i)

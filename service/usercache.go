@@ -18,8 +18,9 @@ const maxCachedUsers = 10_000
 
 // userCache serves the signed-in user's own account (GET /api/v1/me) from memory: that read
 // was a store round trip on every request (4.3k req/s, issue 16). It is safe because every
-// change of an account puts a user revocation (a disable, a re-enable, a password change or
-// reset: see Auth.putRevocation), which reaches every replica's Revocations on the bus: an
+// change of an account is announced to every replica: a disable, a re-enable, a password change
+// or reset put a user revocation (Auth.putRevocation), a change of UI language a user event
+// (Auth.userChanged) that drops the entry everywhere before the writer goes on. For the former, an
 // entry is served only while the account's user revocation is the one that was in force
 // when the entry was read from the store (read before the store, so a change racing the read
 // leaves the entry stale-marked, never fresh-marked), while the revocations copy is trusted
@@ -84,7 +85,8 @@ func (c *userCache) get(ctx context.Context, id string) (*models.User, error) {
 	return u, nil
 }
 
-// drop forgets an account this replica just changed.
+// drop forgets an account this replica just changed, or another replica changed without a
+// revocation (Auth.userChanged).
 func (c *userCache) drop(id string) {
 	c.mu.Lock()
 	delete(c.m, id)

@@ -101,7 +101,7 @@ func TestMinistryAnswersTheSelfAssessmentWithoutJavaScript(t *testing.T) {
 	assert.Contains(t, p.Body, `value="Création d&#39;un CERT/CSIRT national"`)
 	assert.Regexp(t, `id="vis-donors"[^>]*checked`, p.Body)
 	id := strings.TrimSuffix(strings.TrimPrefix(edit[1], "/ministry/needs/"), "/edit")
-	n, ok := s.app.Model.Need(id)
+	n, ok := s.h.Need(id)
 	require.True(t, ok)
 	// The ministry changes the budget and submits: what the form posts, as a browser would.
 	form := url.Values{"_csrf": {csrf(t, p)}, "op": {"submit"}, "title": {n.Title}, "description": {n.Description},
@@ -115,7 +115,7 @@ func TestMinistryAnswersTheSelfAssessmentWithoutJavaScript(t *testing.T) {
 	form.Set("budget_usd", "550 000")
 	p = b.do("POST", edit[1], form)
 	require.Equal(t, 303, p.Status, p.Body)
-	n, _ = s.app.Model.Need(id)
+	n, _ = s.h.Need(id)
 	assert.Equal(t, models.NeedSubmitted, n.Status)
 	assert.Equal(t, int64(550000), n.BudgetUSD)
 	assert.Equal(t, models.VisibilityDonors, n.Visibility)

@@ -21,9 +21,10 @@ func workspace(r models.Role) string {
 	}
 }
 
-// SetLanguage remembers the language chosen with the switcher in a cookie for a year and
-// returns to the page it was chosen on. It is a plain link, so it works without JavaScript;
-// it changes only a display preference, so it needs no CSRF token.
+// SetLanguage remembers the language chosen with the switcher in a cookie for a year and, for
+// a signed-in user, on their account (so that it follows them to another browser: see
+// SignIn); then it returns to the page it was chosen on. It is a plain link, so it works
+// without JavaScript; it changes only a display preference, so it needs no CSRF token.
 func (u *UI) SetLanguage() fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		lang := c.Params("code")
@@ -34,8 +35,14 @@ func (u *UI) SetLanguage() fiber.Handler {
 		if !ok {
 			lang = "en"
 		}
-		c.Cookie(&fiber.Cookie{Name: langCookie, Value: lang, Path: "/", HTTPOnly: true, Secure: secureCookies(c),
-			SameSite: fiber.CookieSameSiteLaxMode, MaxAge: 365 * 24 * 3600})
+		setLangCookie(c, lang)
+		if u.app != nil {
+			if s, err := u.currentSession(c); err == nil && s != nil {
+				if err := u.app.Accounts.SetLanguage(c.UserContext(), &s.Actor, lang); err != nil {
+					u.log.WarnContext(c.UserContext(), "language choice not kept on the account", "err", err)
+				}
+			}
+		}
 		next := safeNext(c.Query("next"))
 		if next == "" {
 			next = "/"
@@ -43,6 +50,12 @@ func (u *UI) SetLanguage() fiber.Handler {
 		c.Set(fiber.HeaderCacheControl, "no-store")
 		return c.Redirect(next, fiber.StatusSeeOther)
 	}
+}
+
+// setLangCookie remembers a UI language in this browser for a year.
+func setLangCookie(c *fiber.Ctx, lang string) {
+	c.Cookie(&fiber.Cookie{Name: langCookie, Value: lang, Path: "/", HTTPOnly: true, Secure: secureCookies(c),
+		SameSite: fiber.CookieSameSiteLaxMode, MaxAge: 365 * 24 * 3600})
 }
 
 // signInPage is the data of the sign-in page.
@@ -104,6 +117,9 @@ func (u *UI) SignIn() fiber.Handler {
 			return err
 		}
 		setSession(r.c, t)
+		if usr, err := u.app.Accounts.GetUser(r.c.UserContext(), &a, a.UserID); err == nil && usr.Lang != "" {
+			setLangCookie(r.c, usr.Lang) // the language the user chose, on whichever browser
+		}
 		if next == "" || next == "/signin" {
 			next = workspace(a.Role)
 		}

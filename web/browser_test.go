@@ -422,6 +422,26 @@ func TestBrowserFlows(t *testing.T) {
 		assert.Equal(t, "fr", tb.eval(`document.documentElement.lang`))
 	})
 
+	t.Run("Arabic pages run right to left", func(t *testing.T) {
+		tb := b.newTab(t)
+		tb.open("/needs")
+		tb.do("switch to Arabic",
+			chromedp.Click(chromedp.CSS(`.langs a[hreflang="ar"]`)),
+			chromedp.WaitVisible(chromedp.CSS(`html[lang="ar"][dir="rtl"] .langs a[aria-current="true"][hreflang="ar"]`)),
+		)
+		assert.Equal(t, "الاحتياجات", tb.text("h1"))
+		assert.Equal(t, "rtl", tb.eval(`getComputedStyle(document.body).direction`))
+		// The layout mirrors: the brand starts at the right edge, the headings and lists align right.
+		assert.Equal(t, "right", tb.eval(`document.querySelector('.brand').getBoundingClientRect().left > innerWidth / 2 ? "right" : "left"`))
+		assert.Equal(t, "right", tb.eval(`document.querySelector('h1').getBoundingClientRect().right > innerWidth / 2 ? "right" : "left"`))
+		assert.Equal(t, "fits", tb.eval(`document.documentElement.scrollWidth <= innerWidth ? "fits" : "overflows " + document.documentElement.scrollWidth`))
+		tb.screenshot("needs-ar.png")
+		tb.open("/map")
+		assert.Equal(t, "ar", tb.eval(`document.documentElement.lang`), "the choice is remembered")
+		assert.Equal(t, "fits", tb.eval(`document.documentElement.scrollWidth <= innerWidth ? "fits" : "overflows " + document.documentElement.scrollWidth`))
+		tb.assertClean("Arabic pages")
+	})
+
 	t.Run("donor posts an offer and sees the needs it fits", func(t *testing.T) {
 		tb := b.newTab(t)
 		tb.signIn("donor.nl@capmatch.example", pass["donor.nl@capmatch.example"])
@@ -793,7 +813,7 @@ func TestBrowserFlows(t *testing.T) {
 // where the matches were pushed furthest down.
 func longestOpenNeed(s *stack, iso string) *models.Need {
 	var best *models.Need
-	for _, n := range s.app.Model.AllNeeds() {
+	for _, n := range s.h.Needs() {
 		if n.Country == iso && n.Status == models.NeedOpen && (best == nil || len(n.Description) > len(best.Description)) {
 			best = n
 		}

@@ -56,12 +56,15 @@ type offerFormPage struct {
 	Groups     []capGroup
 	Modalities []models.Modality
 	Langs      []string
-	Regions    []*regionNode
+	// TextLangs are the languages the text may be translated into (the six UN languages).
+	TextLangs []string
+	Regions   []*regionNode
 }
 
 func (u *UI) offerFormPage(r *req, f *form, action string, edit bool) *offerFormPage {
+	defaultTextLang(r, f)
 	return &offerFormPage{F: f, Action: action, Edit: edit, Themes: models.Themes, Groups: capGroups(),
-		Modalities: models.Modalities, Langs: commonLangs, Regions: regionTree(r.L)}
+		Modalities: models.Modalities, Langs: commonLangs, TextLangs: models.SupportedLangs, Regions: regionTree(r.L)}
 }
 
 // offerLabels names the offer form's fields for the error summary.
@@ -77,6 +80,7 @@ func offerLabels(L *Localizer) map[string]string {
 // parseOfferForm turns the posted offer form into the service's input.
 func parseOfferForm(L *Localizer, f *form) service.OfferInput {
 	in := service.OfferInput{Title: f.Get("title"), Description: f.Get("description")}
+	in.Lang, in.Translations, _ = translationsOf(f)
 	for _, t := range f.All("themes") {
 		in.Themes = append(in.Themes, models.Theme(t))
 	}
@@ -102,7 +106,7 @@ func parseOfferForm(L *Localizer, f *form) service.OfferInput {
 
 // checkOffer runs the domain's validation on what could be parsed (see checkNeed).
 func checkOffer(in service.OfferInput) error {
-	o := &models.Offer{Title: in.Title, Description: in.Description, Themes: in.Themes, Capabilities: in.Capabilities,
+	o := &models.Offer{Title: in.Title, Description: in.Description, Lang: in.Lang, Translations: in.Translations, Themes: in.Themes, Capabilities: in.Capabilities,
 		Modalities: in.Modalities, Languages: append([]string(nil), in.Languages...),
 		EligibleCountries: append([]string(nil), in.EligibleCountries...), EligibleRegions: append([]string(nil), in.EligibleRegions...),
 		BudgetUSD: in.BudgetUSD, MaxEngagements: in.MaxEngagements, AvailableFrom: in.AvailableFrom, AvailableUntil: in.AvailableUntil,
@@ -136,7 +140,7 @@ func (u *UI) NewOffer() fiber.Handler {
 func (u *UI) CreateOffer() fiber.Handler {
 	return u.handle(donorOnly, func(r *req) error {
 		f := postedForm(r.c)
-		f.labels = offerLabels(r.L)
+		f.labels = addTranslationLabels(r.L, offerLabels(r.L))
 		p := u.offerFormPage(r, f, "/donor/offers", false)
 		in := parseOfferForm(r.L, f)
 		if !f.OK() {
@@ -197,6 +201,7 @@ func offerValues(o *models.Offer) *form {
 	v.Set("contact_name", o.ContactName)
 	v.Set("contact_email", o.ContactEmail)
 	v.Set("version", strconv.FormatInt(o.Version, 10))
+	setTranslationValues(f, o.Lang, o.Translations)
 	return f
 }
 
@@ -237,7 +242,7 @@ func (u *UI) UpdateOffer() fiber.Handler {
 			return err // another donor is refused whatever the form holds
 		}
 		f := postedForm(r.c)
-		f.labels = offerLabels(r.L)
+		f.labels = addTranslationLabels(r.L, offerLabels(r.L))
 		p := u.offerFormPage(r, f, "/donor/offers/"+id+"/edit", true)
 		in := parseOfferForm(r.L, f)
 		if !f.OK() {
@@ -248,6 +253,8 @@ func (u *UI) UpdateOffer() fiber.Handler {
 			Modalities: &in.Modalities, Languages: &in.Languages, EligibleCountries: &in.EligibleCountries,
 			EligibleRegions: &in.EligibleRegions, BudgetUSD: &in.BudgetUSD, MaxEngagements: &in.MaxEngagements,
 			AvailableFrom: &in.AvailableFrom, AvailableUntil: &in.AvailableUntil, ContactName: &in.ContactName, ContactEmail: &in.ContactEmail}
+		_, _, trPatch := translationsOf(f)
+		patch.Lang, patch.Translations = &in.Lang, trPatch
 		if v, err := strconv.ParseInt(f.Get("version"), 10, 64); err == nil {
 			patch.Version = &v
 		}

@@ -2,7 +2,6 @@ package web_test
 
 import (
 	"context"
-	"github.com/capmatch/capmatch/adapters/iati"
 	"io"
 	"log/slog"
 	"net/http"
@@ -15,22 +14,16 @@ import (
 	"testing"
 	"time"
 
-	"github.com/capmatch/capmatch/adapters/jwtauth"
-	"github.com/capmatch/capmatch/adapters/mongostore/storetest"
-	"github.com/capmatch/capmatch/adapters/passwords"
-	"github.com/capmatch/capmatch/adapters/rediscache"
-	"github.com/capmatch/capmatch/adapters/rediscache/redistest"
 	"github.com/capmatch/capmatch/api"
-	"github.com/capmatch/capmatch/i18n"
+	"github.com/capmatch/capmatch/internal/stacktest"
 	"github.com/capmatch/capmatch/models"
 	"github.com/capmatch/capmatch/service"
 	"github.com/stretchr/testify/require"
 )
 
 func TestMain(m *testing.M) {
-	// Cheap hashing in tests (the production parameters are tested in package passwords).
-	passwords.Default = passwords.Params{Memory: 64, Time: 1, Threads: 1}
-	os.Exit(storetest.Main(m))
+	// Cheap hashing and the embedded store (package stacktest).
+	os.Exit(stacktest.Main(m))
 }
 
 // clock is a settable clock shared by the token issuer and the services, so tests can let
@@ -52,10 +45,12 @@ func (c *clock) advance(d time.Duration) {
 	c.mu.Unlock()
 }
 
-// stack is one capmatch server (API and web UI) on a fresh database, built the way
-// api/harness_test.go and cmd/capmatch build it.
+// stack is one capmatch server (API and web UI) on a fresh database, built by package
+// stacktest, the way cmd/capmatch builds it.
 type stack struct {
-	t   *testing.T
+	t *testing.T
+	h *stacktest.Stack
+	// app is the use cases (h.App).
 	app *service.App
 	// store is the stack's store, for tests that plant or read documents directly.
 	store models.Store
@@ -68,28 +63,11 @@ func discard() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, ni
 
 func newStack(t *testing.T) *stack {
 	t.Helper()
-	store := storetest.Open(t)
-	cache, err := rediscache.Open(redistest.URL(t), redistest.Prefix())
-	require.NoError(t, err)
-	secret := []byte(strings.Repeat("w", 40))
-	ring, err := jwtauth.NewKeyring(secret)
-	require.NoError(t, err)
 	clk := &clock{}
-	log := discard()
-	bus := rediscache.NewBus(cache, models.NewID(time.Now()), log)
-	app := service.New(service.Deps{Passwords: passwords.Argon2id{}, Activities: iati.Exporter{}, AidData: iati.Importer{}, Store: store, Bus: bus, Limiter: rediscache.NewRateLimiter(cache),
-		Access: jwtauth.New(ring, clk.now), Now: clk.now, Log: log, CursorKey: secret,
-		Rankings: rediscache.NewRankings(cache, time.Hour), Texts: i18n.Default(), PublicURL: "https://capmatch.test"})
-	require.NoError(t, app.Start(context.Background()))
-	ctx, cancel := context.WithCancel(context.Background())
-	done, mailDone := make(chan struct{}), make(chan struct{})
-	go func() { bus.Run(ctx, app.Sync, 200*time.Millisecond); close(done) }()
-	go func() { app.Mailer.Run(ctx); close(mailDone) }() // e-mails go to the outbox
-	t.Cleanup(func() { cancel(); <-done; <-mailDone; _ = cache.Close() })
-	require.Eventually(t, app.Revocations.Fresh, 5*time.Second, 10*time.Millisecond, "bus connects")
-	s := &stack{t: t, app: app, store: store, clock: clk,
-		srv: api.New(api.Deps{Log: log, App: app, Checks: []api.Check{{Name: "store", Ping: store}, {Name: "cache", Ping: cache}}})}
-	return s
+	h := stacktest.New(t, stacktest.Options{Secret: []byte(strings.Repeat("w", 40)), Now: clk.now, Log: discard(),
+		Mail: true}) // e-mails go to the outbox
+	return &stack{t: t, h: h, app: h.App, store: h.Store, clock: clk,
+		srv: api.New(api.Deps{Log: discard(), App: h.App, Checks: []api.Check{{Name: "store", Ping: h.Store}, {Name: "cache", Ping: h.Cache}}})}
 }
 
 const pw = "correct horse battery staple"

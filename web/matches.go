@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"errors"
+	"html/template"
 	"time"
 
 	"github.com/capmatch/capmatch/models"
@@ -25,12 +26,14 @@ type factorView struct {
 
 // matchView is one ranked match.
 type matchView struct {
-	Rank    int
-	ID      string
-	Title   string
-	Org     string
-	Country string
-	Score   float64
+	Rank  int
+	ID    string
+	Title string
+	// TitleAttrs mark a title shown in another language than the page's (textAttrs).
+	TitleAttrs template.HTMLAttr
+	Org        string
+	Country    string
+	Score      float64
 	// Band is the score's strength band (strong, possible, weak), which the page names in
 	// words next to the number; Partial marks a match on the theme only (relevance 0.5).
 	Band    service.Band
@@ -80,6 +83,8 @@ func (u *UI) offersForNeed(r *req, n *models.Need) *matchList {
 	for _, it := range ms.Items {
 		m := matchView{Rank: it.Rank, ID: it.OfferID, Title: it.Title, Score: it.Score,
 			Band: it.Band, Partial: it.Relevance < 1, Org: u.orgName(ctx, it.OrganizationID), Factors: u.factors(r.L, it.Factors), NeedID: n.ID, OfferID: it.OfferID}
+		t := it.In(r.L.Lang)
+		m.Title, m.TitleAttrs = t.Title, textAttrs(t, "title")
 		pair := u.app.Engagements.Pair(ctx, a, n.ID, it.OfferID)
 		m.CanPropose, m.Engagement = pair.MayPropose, pair.Engagement
 		if o := u.offerFor(r, it.OfferID); o != nil && m.CanPropose {
@@ -105,6 +110,8 @@ func (u *UI) needsForOffer(r *req, o *models.Offer) *matchList {
 	for _, it := range ms.Items {
 		m := matchView{Rank: it.Rank, ID: it.NeedID, Title: it.Title, Score: it.Score, Country: it.Country,
 			Band: it.Band, Partial: it.Relevance < 1, Org: u.orgName(ctx, it.OrganizationID), Factors: u.factors(r.L, it.Factors), NeedID: it.NeedID, OfferID: o.ID}
+		t := it.In(r.L.Lang)
+		m.Title, m.TitleAttrs = t.Title, textAttrs(t, "title")
 		pair := u.app.Engagements.Pair(ctx, a, it.NeedID, o.ID)
 		m.CanPropose, m.Engagement = pair.MayPropose, pair.Engagement
 		if n := u.needFor(r, it.NeedID); n != nil && m.CanPropose {

@@ -85,6 +85,8 @@ type needFormPage struct {
 	Priorities   []models.Priority
 	Visibilities []models.Visibility
 	Langs        []string
+	// TextLangs are the languages the text may be translated into (the six UN languages).
+	TextLangs []string
 	// DefaultOp is what pressing Enter in a field does: continue the guide, or save.
 	DefaultOp string
 }
@@ -92,7 +94,8 @@ type needFormPage struct {
 func (u *UI) needFormPage(r *req, f *form, action string, edit bool) *needFormPage {
 	p := &needFormPage{F: f, Action: action, Edit: edit, Country: r.actor().Country, Step: 1, Themes: models.Themes,
 		Frameworks: models.MaturityFrameworks, Modalities: models.Modalities, Priorities: models.Priorities,
-		Visibilities: models.Visibilities, Langs: commonLangs, DefaultOp: "refresh"}
+		Visibilities: models.Visibilities, Langs: commonLangs, TextLangs: models.SupportedLangs, DefaultOp: "refresh"}
+	defaultTextLang(r, f)
 	theme := models.Theme(f.Get("theme"))
 	if theme.Valid() {
 		p.Step = 2
@@ -148,6 +151,7 @@ func parseNeedForm(L *Localizer, f *form) service.NeedInput {
 		in.Modalities = append(in.Modalities, models.Modality(m))
 	}
 	in.Languages = languagesOf(f)
+	in.Lang, in.Translations, _ = translationsOf(f)
 	in.BudgetUSD = f.intField(L, "budget_usd", true)
 	in.StartBy = f.dateField(L, "start_by", true)
 	in.DurationMonths = int(f.intField(L, "duration_months", true))
@@ -161,7 +165,7 @@ func parseNeedForm(L *Localizer, f *form) service.NeedInput {
 // checkNeed runs the domain's validation on what could be parsed, so that a form with a typo
 // in one field still reports the problems of all the others at once.
 func checkNeed(in service.NeedInput, country string) error {
-	n := &models.Need{Title: in.Title, Description: in.Description, Country: country, Theme: in.Theme, Capability: in.Capability,
+	n := &models.Need{Title: in.Title, Description: in.Description, Lang: in.Lang, Translations: in.Translations, Country: country, Theme: in.Theme, Capability: in.Capability,
 		Modalities: in.Modalities, Languages: append([]string(nil), in.Languages...), BudgetUSD: in.BudgetUSD, StartBy: in.StartBy,
 		DurationMonths: in.DurationMonths, Priority: in.Priority, Visibility: in.Visibility}
 	if in.Maturity != nil {
@@ -202,7 +206,7 @@ func (u *UI) NewNeed() fiber.Handler {
 func (u *UI) CreateNeed() fiber.Handler {
 	return u.handle(ministryOnly, func(r *req) error {
 		f := postedForm(r.c)
-		f.labels = needLabels(r.L)
+		f.labels = addTranslationLabels(r.L, needLabels(r.L))
 		p := u.needFormPage(r, f, "/ministry/needs", false)
 		op := f.Get("op")
 		if op != "save" && op != "submit" {
@@ -261,6 +265,7 @@ func needValues(n *models.Need) *form {
 	v.Set("maturity.target", strconv.Itoa(n.Maturity.Target))
 	v.Set("visibility", string(n.Visibility))
 	v.Set("version", strconv.FormatInt(n.Version, 10))
+	setTranslationValues(f, n.Lang, n.Translations)
 	return f
 }
 
@@ -303,7 +308,7 @@ func (u *UI) UpdateNeed() fiber.Handler {
 			return err // another ministry is refused whatever the form holds, even "continue"
 		}
 		f := postedForm(r.c)
-		f.labels = needLabels(r.L)
+		f.labels = addTranslationLabels(r.L, needLabels(r.L))
 		p := u.needFormPage(r, f, "/ministry/needs/"+id+"/edit", true)
 		op := f.Get("op")
 		if op != "save" && op != "submit" {
@@ -318,6 +323,8 @@ func (u *UI) UpdateNeed() fiber.Handler {
 		patch := service.NeedPatch{Title: &in.Title, Description: &in.Description, Theme: &in.Theme, Capability: &in.Capability,
 			Modalities: &in.Modalities, Languages: &in.Languages, BudgetUSD: &in.BudgetUSD, StartBy: &in.StartBy,
 			DurationMonths: &in.DurationMonths, Priority: &in.Priority, Maturity: in.Maturity, Visibility: &in.Visibility}
+		_, _, trPatch := translationsOf(f)
+		patch.Lang, patch.Translations = &in.Lang, trPatch
 		if verr == nil {
 			patch.Version = &version
 		}

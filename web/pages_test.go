@@ -39,7 +39,7 @@ func TestPublicPagesWithoutSignIn(t *testing.T) {
 		"/offers", "/countries", "/countries?region=002&open=1", "/countries/SN", "/map", "/map?metric=funding", "/signin"} {
 		p := b.get(path)
 		assertPage(t, p, 200)
-		assert.Contains(t, p.Body, `<html lang="en">`, path)
+		assert.Contains(t, p.Body, `<html lang="en" dir="ltr">`, path)
 		assert.Contains(t, p.Body, `href="/docs"`, path+" links the API docs")
 		assert.Equal(t, "private, no-cache", p.Header.Get("Cache-Control"), path)
 	}
@@ -264,7 +264,7 @@ func TestLanguageFromAcceptLanguageAndTheSwitcher(t *testing.T) {
 	b.lang = "fr-SN,fr;q=0.9,en;q=0.5"
 	p := b.get("/needs")
 	assertPage(t, p, 200)
-	assert.Contains(t, p.Body, `<html lang="fr">`)
+	assert.Contains(t, p.Body, `<html lang="fr" dir="ltr">`)
 	assert.Equal(t, "fr", p.Header.Get("Content-Language"))
 	assert.Contains(t, p.Body, "Besoins")
 	assert.Contains(t, p.Body, "Sénégal", "country names are translated")
@@ -280,7 +280,7 @@ func TestLanguageFromAcceptLanguageAndTheSwitcher(t *testing.T) {
 	require.NotNil(t, lc)
 	assert.True(t, lc.HttpOnly)
 	p = b.get("/needs")
-	assert.Contains(t, p.Body, `<html lang="es">`, "the cookie wins over Accept-Language")
+	assert.Contains(t, p.Body, `<html lang="es" dir="ltr">`, "the cookie wins over Accept-Language")
 	assert.Contains(t, p.Body, "Necesidades")
 	assert.Equal(t, "/", b.get("/lang/xx?next=https://evil.example").Header.Get("Location"))
 }
@@ -362,7 +362,7 @@ func TestMinistryPostsANeedWithTheGuidedFormWithoutJavaScript(t *testing.T) {
 	assert.Contains(t, p.Body, "Awaiting review")
 	assert.Contains(t, p.Body, "The need was submitted")
 
-	all := s.app.Model.AllNeeds()
+	all := s.h.Needs()
 	require.Len(t, all, 1)
 	n := all[0]
 	assert.Equal(t, "SN", n.Country)
@@ -455,7 +455,7 @@ func TestDonorPostsPublishesAndClosesAnOffer(t *testing.T) {
 	assert.Contains(t, p.Body, "Fiji")
 	assert.Contains(t, p.Body, "The offer is published")
 
-	offers := s.app.Model.AllOffers()
+	offers := s.h.Offers()
 	require.Len(t, offers, 1)
 	o := offers[0]
 	assert.Equal(t, models.OfferOpen, o.Status)
@@ -929,7 +929,7 @@ func TestStatusFormOffersTheMovesTheServiceAllows(t *testing.T) {
 		next := *cur
 		next.Status, next.Version = st, cur.Version+1
 		require.NoError(t, s.store.ReplaceProject(ctx, &next, cur.Version))
-		s.app.Model.PutProject(&next)
+		s.h.Reload(ctx, models.EventProject, next.ID, 0)
 	}
 	option := regexp.MustCompile(`<select id="f-status" name="status">(.*?)</select>`)
 	b := s.browser()

@@ -194,7 +194,7 @@ func (u *UI) Need() fiber.Handler {
 		if rankable(n) {
 			p.Matches = u.offersForNeed(r, n)
 		}
-		return r.render(200, "need", n.Title, "needs", p)
+		return r.render(200, "need", n.In(r.L.Lang).Title, "needs", p)
 	})
 }
 
@@ -317,7 +317,7 @@ func (u *UI) Offer() fiber.Handler {
 				p.Matches = u.needsForOffer(r, o)
 			}
 		}
-		return r.render(200, "offer", o.Title, "offers", p)
+		return r.render(200, "offer", o.In(r.L.Lang).Title, "offers", p)
 	})
 }
 

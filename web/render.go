@@ -30,15 +30,18 @@ type pageTemplate = *template.Template
 // defines its own "content" and the layout wraps it.
 func (u *UI) parseTemplates() (map[string]pageTemplate, error) {
 	funcs := template.FuncMap{
-		"asset": u.assetURL,
-		"dict":  dict,
-		"has":   has,
-		"add":   func(a, b int) int { return a + b },
-		"neg":   func(a int) int { return -a },
-		"seq":   seq,
-		"pct":   pct,
-		"str":   func(v any) string { return fmt.Sprint(v) },
-		"query": func(kv ...string) template.URL { return queryURL(kv...) },
+		"asset":     u.assetURL,
+		"dict":      dict,
+		"has":       has,
+		"add":       func(a, b int) int { return a + b },
+		"neg":       func(a int) int { return -a },
+		"seq":       seq,
+		"pct":       pct,
+		"str":       func(v any) string { return fmt.Sprint(v) },
+		"query":     func(kv ...string) template.URL { return queryURL(kv...) },
+		"local":     local,
+		"textattrs": textAttrs,
+		"trfield":   trField,
 	}
 	base, err := template.New("base").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/partials.html")
 	if err != nil {

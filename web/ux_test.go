@@ -368,7 +368,7 @@ func TestWhoIsBehindNeedsAndOffers(t *testing.T) {
 	form.Set("contact_email", "csirt-desk@programme.example")
 	p = d.post("/donor/offers/new", "/donor/offers", form)
 	require.Equal(t, 303, p.Status, p.Body)
-	offers := s.app.Model.AllOffers()
+	offers := s.h.Offers()
 	require.Len(t, offers, 1)
 	o := offers[0]
 	assert.Equal(t, "csirt-desk@programme.example", o.ContactEmail)

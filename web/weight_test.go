@@ -42,14 +42,14 @@ func TestPageWeights(t *testing.T) {
 		return b
 	}
 	var assessmentID string
-	needID := s.app.Model.AllNeeds()[0].ID
-	for _, n := range s.app.Model.AllNeeds() {
+	needID := s.h.Needs()[0].ID
+	for _, n := range s.h.Needs() {
 		if n.Country == "SN" && n.Status == models.NeedOpen {
 			needID = n.ID
 		}
 	}
 	var offerID string
-	for _, o := range s.app.Model.AllOffers() {
+	for _, o := range s.h.Offers() {
 		if o.Status == models.OfferOpen {
 			offerID = o.ID
 			break

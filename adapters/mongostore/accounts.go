@@ -105,6 +105,21 @@ func (s *Store) SetUserDisabled(ctx context.Context, id string, disabled bool, a
 	return &u, nil
 }
 
+// SetUserLang implements models.UserStore.
+func (s *Store) SetUserLang(ctx context.Context, id, lang string, at time.Time) error {
+	defer s.lockDoc(colUsers, id)()
+	res, err := s.db.Collection(colUsers).UpdateOne(ctx, bson.D{{Key: "_id", Value: id}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "lang", Value: lang}, {Key: "updated_at", Value: at}}},
+			{Key: "$inc", Value: bson.D{{Key: "version", Value: 1}}}})
+	if err != nil {
+		return mapErr(err)
+	}
+	if res.MatchedCount == 0 {
+		return models.Errorf(models.ErrNotFound, "user not found")
+	}
+	return nil
+}
+
 // SetUserPassword implements models.UserStore with one write conditional on the version.
 func (s *Store) SetUserPassword(ctx context.Context, id string, version int64, hash string, mustChange bool, at time.Time) (*models.User, error) {
 	coll := s.db.Collection(colUsers)

@@ -136,3 +136,40 @@ func TestVersionedReplaceHasOneWinner(t *testing.T) {
 	require.NoError(t, err)
 	assert.EqualValues(t, 2, got.Version)
 }
+
+// TestTranslationsRoundTrip: a need's and an offer's language and translations are stored and
+// read back as written, and removing every translation (or the language) removes them from the
+// store too, also through ReplaceOffer's $set of the content fields.
+func TestTranslationsRoundTrip(t *testing.T) {
+	s := storetest.Open(t)
+	ctx := context.Background()
+	tr := map[string]models.Translation{"fr": {Title: "Offre", Description: "Deux ans"}, "ar": {Title: "عرض"}, "zh": {Title: "援助"}}
+	o := openOffer("o-tr", 2, 100_000)
+	o.Lang, o.Translations = "en", tr
+	require.NoError(t, s.CreateOffer(ctx, o))
+	got, err := s.GetOffer(ctx, "o-tr")
+	require.NoError(t, err)
+	assert.Equal(t, "en", got.Lang)
+	assert.Equal(t, tr, got.Translations)
+	edit := *got
+	edit.Lang, edit.Translations, edit.Version = "", nil, got.Version+1
+	require.NoError(t, s.ReplaceOffer(ctx, &edit, got.Version))
+	got, err = s.GetOffer(ctx, "o-tr")
+	require.NoError(t, err)
+	assert.Empty(t, got.Lang)
+	assert.Empty(t, got.Translations, "removed translations are removed from the store")
+
+	n := &models.Need{ID: "n-tr", Title: "Need", Country: "SN", Status: models.NeedOpen, Version: 1, CreatedAt: time.Now().UTC(),
+		Lang: "fr", Translations: map[string]models.Translation{"ru": {Title: "Потребность", Description: "Описание"}}}
+	require.NoError(t, s.CreateNeed(ctx, n))
+	gn, err := s.GetNeed(ctx, "n-tr")
+	require.NoError(t, err)
+	assert.Equal(t, n.Translations, gn.Translations)
+	assert.Equal(t, "fr", gn.Lang)
+	ed := *gn
+	ed.Translations, ed.Version = map[string]models.Translation{"es": {Title: "Necesidad"}}, gn.Version+1
+	require.NoError(t, s.ReplaceNeed(ctx, &ed, gn.Version))
+	gn, err = s.GetNeed(ctx, "n-tr")
+	require.NoError(t, err)
+	assert.Equal(t, map[string]models.Translation{"es": {Title: "Necesidad"}}, gn.Translations)
+}

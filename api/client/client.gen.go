@@ -120,19 +120,28 @@ func (e AssessmentBaselinesFramework) Valid() bool {
 
 // Defines values for AssessmentInputLanguage.
 const (
+	AssessmentInputLanguageAr AssessmentInputLanguage = "ar"
 	AssessmentInputLanguageEn AssessmentInputLanguage = "en"
 	AssessmentInputLanguageEs AssessmentInputLanguage = "es"
 	AssessmentInputLanguageFr AssessmentInputLanguage = "fr"
+	AssessmentInputLanguageRu AssessmentInputLanguage = "ru"
+	AssessmentInputLanguageZh AssessmentInputLanguage = "zh"
 )
 
 // Valid indicates whether the value is a known member of the AssessmentInputLanguage enum.
 func (e AssessmentInputLanguage) Valid() bool {
 	switch e {
+	case AssessmentInputLanguageAr:
+		return true
 	case AssessmentInputLanguageEn:
 		return true
 	case AssessmentInputLanguageEs:
 		return true
 	case AssessmentInputLanguageFr:
+		return true
+	case AssessmentInputLanguageRu:
+		return true
+	case AssessmentInputLanguageZh:
 		return true
 	default:
 		return false
@@ -219,19 +228,28 @@ func (e Capability) Valid() bool {
 
 // Defines values for CatalogueLang.
 const (
+	CatalogueLangAr CatalogueLang = "ar"
 	CatalogueLangEn CatalogueLang = "en"
 	CatalogueLangEs CatalogueLang = "es"
 	CatalogueLangFr CatalogueLang = "fr"
+	CatalogueLangRu CatalogueLang = "ru"
+	CatalogueLangZh CatalogueLang = "zh"
 )
 
 // Valid indicates whether the value is a known member of the CatalogueLang enum.
 func (e CatalogueLang) Valid() bool {
 	switch e {
+	case CatalogueLangAr:
+		return true
 	case CatalogueLangEn:
 		return true
 	case CatalogueLangEs:
 		return true
 	case CatalogueLangFr:
+		return true
+	case CatalogueLangRu:
+		return true
+	case CatalogueLangZh:
 		return true
 	default:
 		return false
@@ -2603,6 +2621,20 @@ type Licence struct {
 	Url  *string `json:"url,omitempty"`
 }
 
+// LocalizedText The title and description in the caller's language (`lang`, else Accept-Language): the author's translation
+// when there is one, else the original with `fallback` true and `lang` naming its language (absent when
+// unknown), so that a client can mark it (e.g. an HTML lang attribute). `description_lang` is set when the
+// translation has no description and the original one follows ("und" when its language is unknown).
+type LocalizedText struct {
+	Description     string  `json:"description"`
+	DescriptionLang *string `json:"description_lang,omitempty"`
+	Fallback        bool    `json:"fallback"`
+
+	// Lang Example: fr
+	Lang  *string `json:"lang,omitempty"`
+	Title string  `json:"title"`
+}
+
 // Match defines model for Match.
 type Match struct {
 	// Band The score's strength band, strong from 0.70, possible from 0.40, weak below.
@@ -2652,11 +2684,20 @@ type Need struct {
 	CreatedAt time.Time `json:"created_at"`
 
 	// CreatedBy The user who posted it.
-	CreatedBy      string   `json:"created_by"`
-	Description    string   `json:"description"`
-	DurationMonths int      `json:"duration_months"`
-	Id             string   `json:"id"`
-	Languages      []string `json:"languages"`
+	CreatedBy      string `json:"created_by"`
+	Description    string `json:"description"`
+	DurationMonths int    `json:"duration_months"`
+	Id             string `json:"id"`
+
+	// Lang The ISO 639-1 language of title and description; absent when the author did not say.
+	Lang      *string  `json:"lang,omitempty"`
+	Languages []string `json:"languages"`
+
+	// Localized The title and description in the caller's language (`lang`, else Accept-Language): the author's translation
+	// when there is one, else the original with `fallback` true and `lang` naming its language (absent when
+	// unknown), so that a client can mark it (e.g. an HTML lang attribute). `description_lang` is set when the
+	// translation has no description and the original one follows ("und" when its language is unknown).
+	Localized *LocalizedText `json:"localized,omitempty"`
 
 	// Maturity A baseline and a target on a maturity scale, each within the framework's stage range; target ≥ current.
 	//
@@ -2694,9 +2735,15 @@ type Need struct {
 	StatusReason *string `json:"status_reason,omitempty"`
 
 	// Theme A GFCE theme, or cyber diplomacy and norms.
-	Theme     Theme     `json:"theme"`
-	Title     string    `json:"title"`
-	UpdatedAt time.Time `json:"updated_at"`
+	Theme Theme  `json:"theme"`
+	Title string `json:"title"`
+
+	// Translations The author's translations of the title and description, keyed by ISO 639-1 language code (at most 10, none
+	// into `lang`): e.g. {"fr": {"title": "...", "description": "..."}}. A bad one is 422 with field
+	// `translations.<lang>` or `translations.<lang>.title` (problems unknown_language, translation_own_language,
+	// required, too_long, control_char; list_too_long on `translations`).
+	Translations *Translations `json:"translations,omitempty"`
+	UpdatedAt    time.Time     `json:"updated_at"`
 
 	// Version Starts at 1; every change adds 1.
 	Version int64 `json:"version"`
@@ -2770,9 +2817,14 @@ type NeedInput struct {
 	Country *string `json:"country,omitempty"`
 
 	// Description Trimmed; may contain line breaks and tabs.
-	Description    *Description   `json:"description,omitempty"`
-	DurationMonths int            `json:"duration_months"`
-	Languages      []LanguageCode `json:"languages"`
+	Description    *Description `json:"description,omitempty"`
+	DurationMonths int          `json:"duration_months"`
+
+	// Lang The ISO 639-1 language the title and description are written in (optional), e.g. fr.
+	//
+	// Example: en
+	Lang      *TextLang      `json:"lang,omitempty"`
+	Languages []LanguageCode `json:"languages"`
 
 	// Maturity A baseline and a target on a maturity scale, each within the framework's stage range; target ≥ current.
 	//
@@ -2792,6 +2844,12 @@ type NeedInput struct {
 
 	// Title Trimmed; required, one line.
 	Title Title `json:"title"`
+
+	// Translations The author's translations of the title and description, keyed by ISO 639-1 language code (at most 10, none
+	// into `lang`): e.g. {"fr": {"title": "...", "description": "..."}}. A bad one is 422 with field
+	// `translations.<lang>` or `translations.<lang>.title` (problems unknown_language, translation_own_language,
+	// required, too_long, control_char; list_too_long on `translations`).
+	Translations *Translations `json:"translations,omitempty"`
 
 	// Visibility When omitted: `donors` for the capabilities `cert_setup`, `cert_maturity` and `poc_readiness` (their gaps show where a country is exposed), `public` for the others.
 	Visibility *Visibility `json:"visibility,omitempty"`
@@ -2844,9 +2902,14 @@ type NeedPatch struct {
 	Capability *Capability `json:"capability,omitempty"`
 
 	// Description Trimmed; may contain line breaks and tabs.
-	Description    *Description    `json:"description,omitempty"`
-	DurationMonths *int            `json:"duration_months,omitempty"`
-	Languages      *[]LanguageCode `json:"languages,omitempty"`
+	Description    *Description `json:"description,omitempty"`
+	DurationMonths *int         `json:"duration_months,omitempty"`
+
+	// Lang The ISO 639-1 language the title and description are written in (optional), e.g. fr.
+	//
+	// Example: en
+	Lang      *TextLang       `json:"lang,omitempty"`
+	Languages *[]LanguageCode `json:"languages,omitempty"`
 
 	// Maturity A baseline and a target on a maturity scale, each within the framework's stage range; target ≥ current.
 	//
@@ -2861,6 +2924,10 @@ type NeedPatch struct {
 
 	// Title Trimmed; required, one line.
 	Title *Title `json:"title,omitempty"`
+
+	// Translations Merged into the stored translations (JSON Merge Patch, RFC 7396): a language with a translation adds or
+	// replaces it, a language with null removes it, the languages not named stay as they are.
+	Translations *TranslationsPatch `json:"translations,omitempty"`
 
 	// Version The version you read (the ETag); a stale one is 409.
 	Version *Version `json:"version,omitempty"`
@@ -2972,11 +3039,20 @@ type Offer struct {
 	EngagementsRemaining int `json:"engagements_remaining"`
 
 	// EngagementsUsed Agreed engagements; never above max_engagements.
-	EngagementsUsed int        `json:"engagements_used"`
-	Id              string     `json:"id"`
-	Languages       []string   `json:"languages"`
-	MaxEngagements  int        `json:"max_engagements"`
-	Modalities      []Modality `json:"modalities"`
+	EngagementsUsed int    `json:"engagements_used"`
+	Id              string `json:"id"`
+
+	// Lang The ISO 639-1 language of title and description; absent when the author did not say.
+	Lang      *string  `json:"lang,omitempty"`
+	Languages []string `json:"languages"`
+
+	// Localized The title and description in the caller's language (`lang`, else Accept-Language): the author's translation
+	// when there is one, else the original with `fallback` true and `lang` naming its language (absent when
+	// unknown), so that a client can mark it (e.g. an HTML lang attribute). `description_lang` is set when the
+	// translation has no description and the original one follows ("und" when its language is unknown).
+	Localized      *LocalizedText `json:"localized,omitempty"`
+	MaxEngagements int            `json:"max_engagements"`
+	Modalities     []Modality     `json:"modalities"`
 
 	// OrganizationId The owning donor or implementer organization.
 	OrganizationId string `json:"organization_id"`
@@ -2988,11 +3064,17 @@ type Offer struct {
 	Status OfferStatus `json:"status"`
 
 	// StatusReason The reason given with the last transition (absent when none).
-	StatusReason *string   `json:"status_reason,omitempty"`
-	Themes       []Theme   `json:"themes"`
-	Title        string    `json:"title"`
-	UpdatedAt    time.Time `json:"updated_at"`
-	Version      int64     `json:"version"`
+	StatusReason *string `json:"status_reason,omitempty"`
+	Themes       []Theme `json:"themes"`
+	Title        string  `json:"title"`
+
+	// Translations The author's translations of the title and description, keyed by ISO 639-1 language code (at most 10, none
+	// into `lang`): e.g. {"fr": {"title": "...", "description": "..."}}. A bad one is 422 with field
+	// `translations.<lang>` or `translations.<lang>.title` (problems unknown_language, translation_own_language,
+	// required, too_long, control_char; list_too_long on `translations`).
+	Translations *Translations `json:"translations,omitempty"`
+	UpdatedAt    time.Time     `json:"updated_at"`
+	Version      int64         `json:"version"`
 }
 
 // OfferImportRow One row of POST /api/v1/import/offers; the fields of OfferInput plus the owning organization.
@@ -3061,14 +3143,25 @@ type OfferInput struct {
 	EligibleCountries *[]CountryCode `json:"eligible_countries,omitempty"`
 
 	// EligibleRegions UN M49 regions whose countries may receive the offer.
-	EligibleRegions *[]RegionCode  `json:"eligible_regions,omitempty"`
-	Languages       []LanguageCode `json:"languages"`
-	MaxEngagements  int            `json:"max_engagements"`
-	Modalities      []Modality     `json:"modalities"`
-	Themes          []Theme        `json:"themes"`
+	EligibleRegions *[]RegionCode `json:"eligible_regions,omitempty"`
+
+	// Lang The ISO 639-1 language the title and description are written in (optional), e.g. fr.
+	//
+	// Example: en
+	Lang           *TextLang      `json:"lang,omitempty"`
+	Languages      []LanguageCode `json:"languages"`
+	MaxEngagements int            `json:"max_engagements"`
+	Modalities     []Modality     `json:"modalities"`
+	Themes         []Theme        `json:"themes"`
 
 	// Title Trimmed; required, one line.
 	Title Title `json:"title"`
+
+	// Translations The author's translations of the title and description, keyed by ISO 639-1 language code (at most 10, none
+	// into `lang`): e.g. {"fr": {"title": "...", "description": "..."}}. A bad one is 422 with field
+	// `translations.<lang>` or `translations.<lang>.title` (problems unknown_language, translation_own_language,
+	// required, too_long, control_char; list_too_long on `translations`).
+	Translations *Translations `json:"translations,omitempty"`
 }
 
 // OfferMatches defines model for OfferMatches.
@@ -3122,10 +3215,15 @@ type OfferPatch struct {
 	ContactName *string `json:"contact_name,omitempty"`
 
 	// Description Trimmed; may contain line breaks and tabs.
-	Description       *Description    `json:"description,omitempty"`
-	EligibleCountries *[]CountryCode  `json:"eligible_countries,omitempty"`
-	EligibleRegions   *[]RegionCode   `json:"eligible_regions,omitempty"`
-	Languages         *[]LanguageCode `json:"languages,omitempty"`
+	Description       *Description   `json:"description,omitempty"`
+	EligibleCountries *[]CountryCode `json:"eligible_countries,omitempty"`
+	EligibleRegions   *[]RegionCode  `json:"eligible_regions,omitempty"`
+
+	// Lang The ISO 639-1 language the title and description are written in (optional), e.g. fr.
+	//
+	// Example: en
+	Lang      *TextLang       `json:"lang,omitempty"`
+	Languages *[]LanguageCode `json:"languages,omitempty"`
 
 	// MaxEngagements Not below engagements_used.
 	MaxEngagements *int        `json:"max_engagements,omitempty"`
@@ -3134,6 +3232,10 @@ type OfferPatch struct {
 
 	// Title Trimmed; required, one line.
 	Title *Title `json:"title,omitempty"`
+
+	// Translations Merged into the stored translations (JSON Merge Patch, RFC 7396): a language with a translation adds or
+	// replaces it, a language with null removes it, the languages not named stay as they are.
+	Translations *TranslationsPatch `json:"translations,omitempty"`
 
 	// Version The version you read (the ETag); a stale one is 409.
 	Version *Version `json:"version,omitempty"`
@@ -3928,6 +4030,11 @@ type SourcePatch struct {
 	Version *Version `json:"version,omitempty"`
 }
 
+// TextLang The ISO 639-1 language the title and description are written in (optional), e.g. fr.
+//
+// Example: en
+type TextLang = string
+
 // Theme A GFCE theme, or cyber diplomacy and norms.
 type Theme string
 
@@ -3977,6 +4084,31 @@ type TransactionInput struct {
 
 // TransactionInputType IATI 12 outgoing pledge, 2 outgoing commitment, 3 disbursement, 4 expenditure.
 type TransactionInputType string
+
+// Translation A title and description in another language, added by the author.
+type Translation struct {
+	// Description Trimmed; may contain line breaks and tabs.
+	Description *Description `json:"description,omitempty"`
+
+	// Title Trimmed; required, one line.
+	Title Title `json:"title"`
+}
+
+// Translations The author's translations of the title and description, keyed by ISO 639-1 language code (at most 10, none
+// into `lang`): e.g. {"fr": {"title": "...", "description": "..."}}. A bad one is 422 with field
+// `translations.<lang>` or `translations.<lang>.title` (problems unknown_language, translation_own_language,
+// required, too_long, control_char; list_too_long on `translations`).
+type Translations map[string]Translation
+
+// TranslationsPatch Merged into the stored translations (JSON Merge Patch, RFC 7396): a language with a translation adds or
+// replaces it, a language with null removes it, the languages not named stay as they are.
+type TranslationsPatch map[string]*struct {
+	// Description Trimmed; may contain line breaks and tabs.
+	Description *Description `json:"description,omitempty"`
+
+	// Title Trimmed; required, one line.
+	Title Title `json:"title"`
+}
 
 // User defines model for User.
 type User struct {
@@ -4136,11 +4268,20 @@ type NeedChange struct {
 	CreatedAt time.Time `json:"created_at"`
 
 	// CreatedBy The user who posted it.
-	CreatedBy      string   `json:"created_by"`
-	Description    string   `json:"description"`
-	DurationMonths int      `json:"duration_months"`
-	Id             string   `json:"id"`
-	Languages      []string `json:"languages"`
+	CreatedBy      string `json:"created_by"`
+	Description    string `json:"description"`
+	DurationMonths int    `json:"duration_months"`
+	Id             string `json:"id"`
+
+	// Lang The ISO 639-1 language of title and description; absent when the author did not say.
+	Lang      *string  `json:"lang,omitempty"`
+	Languages []string `json:"languages"`
+
+	// Localized The title and description in the caller's language (`lang`, else Accept-Language): the author's translation
+	// when there is one, else the original with `fallback` true and `lang` naming its language (absent when
+	// unknown), so that a client can mark it (e.g. an HTML lang attribute). `description_lang` is set when the
+	// translation has no description and the original one follows ("und" when its language is unknown).
+	Localized *LocalizedText `json:"localized,omitempty"`
 
 	// Maturity A baseline and a target on a maturity scale, each within the framework's stage range; target ≥ current.
 	//
@@ -4178,9 +4319,15 @@ type NeedChange struct {
 	StatusReason *string `json:"status_reason,omitempty"`
 
 	// Theme A GFCE theme, or cyber diplomacy and norms.
-	Theme     Theme     `json:"theme"`
-	Title     string    `json:"title"`
-	UpdatedAt time.Time `json:"updated_at"`
+	Theme Theme  `json:"theme"`
+	Title string `json:"title"`
+
+	// Translations The author's translations of the title and description, keyed by ISO 639-1 language code (at most 10, none
+	// into `lang`): e.g. {"fr": {"title": "...", "description": "..."}}. A bad one is 422 with field
+	// `translations.<lang>` or `translations.<lang>.title` (problems unknown_language, translation_own_language,
+	// required, too_long, control_char; list_too_long on `translations`).
+	Translations *Translations `json:"translations,omitempty"`
+	UpdatedAt    time.Time     `json:"updated_at"`
 
 	// Version Starts at 1; every change adds 1.
 	Version int64 `json:"version"`
@@ -4234,11 +4381,20 @@ type OfferChange struct {
 	EngagementsRemaining int `json:"engagements_remaining"`
 
 	// EngagementsUsed Agreed engagements; never above max_engagements.
-	EngagementsUsed int        `json:"engagements_used"`
-	Id              string     `json:"id"`
-	Languages       []string   `json:"languages"`
-	MaxEngagements  int        `json:"max_engagements"`
-	Modalities      []Modality `json:"modalities"`
+	EngagementsUsed int    `json:"engagements_used"`
+	Id              string `json:"id"`
+
+	// Lang The ISO 639-1 language of title and description; absent when the author did not say.
+	Lang      *string  `json:"lang,omitempty"`
+	Languages []string `json:"languages"`
+
+	// Localized The title and description in the caller's language (`lang`, else Accept-Language): the author's translation
+	// when there is one, else the original with `fallback` true and `lang` naming its language (absent when
+	// unknown), so that a client can mark it (e.g. an HTML lang attribute). `description_lang` is set when the
+	// translation has no description and the original one follows ("und" when its language is unknown).
+	Localized      *LocalizedText `json:"localized,omitempty"`
+	MaxEngagements int            `json:"max_engagements"`
+	Modalities     []Modality     `json:"modalities"`
 
 	// OrganizationId The owning donor or implementer organization.
 	OrganizationId string `json:"organization_id"`
@@ -4250,11 +4406,17 @@ type OfferChange struct {
 	Status OfferStatus `json:"status"`
 
 	// StatusReason The reason given with the last transition (absent when none).
-	StatusReason *string   `json:"status_reason,omitempty"`
-	Themes       []Theme   `json:"themes"`
-	Title        string    `json:"title"`
-	UpdatedAt    time.Time `json:"updated_at"`
-	Version      int64     `json:"version"`
+	StatusReason *string `json:"status_reason,omitempty"`
+	Themes       []Theme `json:"themes"`
+	Title        string  `json:"title"`
+
+	// Translations The author's translations of the title and description, keyed by ISO 639-1 language code (at most 10, none
+	// into `lang`): e.g. {"fr": {"title": "...", "description": "..."}}. A bad one is 422 with field
+	// `translations.<lang>` or `translations.<lang>.title` (problems unknown_language, translation_own_language,
+	// required, too_long, control_char; list_too_long on `translations`).
+	Translations *Translations `json:"translations,omitempty"`
+	UpdatedAt    time.Time     `json:"updated_at"`
+	Version      int64         `json:"version"`
 }
 
 // OfferCreated A stored offer.
@@ -4303,7 +4465,7 @@ type RefreshJSONBody struct {
 
 // GetCatalogueParams defines parameters for GetCatalogue.
 type GetCatalogueParams struct {
-	// Lang Label language: en, fr or es. A region suffix is ignored (fr-SN is fr); any other value gives en. Takes precedence over Accept-Language.
+	// Lang Label language: ar, zh, en, fr, ru or es. A region suffix is ignored (fr-SN is fr); any other value gives en. Takes precedence over Accept-Language.
 	Lang *string `form:"lang,omitempty" json:"lang,omitempty"`
 
 	// AcceptLanguage Used when `lang` is absent, e.g. "fr-FR,fr;q=0.9,en;q=0.8".
@@ -4421,7 +4583,7 @@ type PatchNeedParams struct {
 type NeedMatchesParams struct {
 	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
 
-	// Lang The language of the words of the answer (reasons, problem messages, notification texts): en, fr or es. A
+	// Lang The language of the words of the answer (reasons, problem messages, notification texts): ar, zh, en, fr, ru or es. A
 	// region suffix is ignored (fr-SN is fr); a language capmatch does not speak is ignored. Takes precedence over
 	// Accept-Language. Every operation honours it for its problems' messages.
 	Lang *Lang `form:"lang,omitempty" json:"lang,omitempty"`
@@ -4442,7 +4604,7 @@ type ListNotificationsParams struct {
 	Unread *bool `form:"unread,omitempty" json:"unread,omitempty"`
 	Limit  *int  `form:"limit,omitempty" json:"limit,omitempty"`
 
-	// Lang The language of the words of the answer (reasons, problem messages, notification texts): en, fr or es. A
+	// Lang The language of the words of the answer (reasons, problem messages, notification texts): ar, zh, en, fr, ru or es. A
 	// region suffix is ignored (fr-SN is fr); a language capmatch does not speak is ignored. Takes precedence over
 	// Accept-Language. Every operation honours it for its problems' messages.
 	Lang *Lang `form:"lang,omitempty" json:"lang,omitempty"`
@@ -4485,7 +4647,7 @@ type PatchOfferParams struct {
 type OfferMatchesParams struct {
 	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
 
-	// Lang The language of the words of the answer (reasons, problem messages, notification texts): en, fr or es. A
+	// Lang The language of the words of the answer (reasons, problem messages, notification texts): ar, zh, en, fr, ru or es. A
 	// region suffix is ignored (fr-SN is fr); a language capmatch does not speak is ignored. Takes precedence over
 	// Accept-Language. Every operation honours it for its problems' messages.
 	Lang *Lang `form:"lang,omitempty" json:"lang,omitempty"`
@@ -4568,7 +4730,7 @@ type PublicOffersParams struct {
 
 // GetQuestionnaireParams defines parameters for GetQuestionnaire.
 type GetQuestionnaireParams struct {
-	// Lang Language: en, fr or es. Takes precedence over Accept-Language.
+	// Lang Language: ar, zh, en, fr, ru or es. Takes precedence over Accept-Language.
 	Lang *string `form:"lang,omitempty" json:"lang,omitempty"`
 }
 
@@ -5299,7 +5461,8 @@ type ClientInterface interface {
 	//
 	// Every code a client may send (themes with the capabilities filed under each, modalities, priorities,
 	// visibility tiers, maturity frameworks with their stage ranges and stage names, ISO 639-1 languages and
-	// UN M49 regions), with labels and one-line descriptions in English, French or Spanish, so that forms and
+	// UN M49 regions), with labels and one-line descriptions in the six official languages of the United Nations (Arabic, Chinese,
+	// English, French, Russian, Spanish), so that forms and
 	// filters never hard-code them. The language comes from `lang`, else from Accept-Language; anything else
 	// falls back to English. No token needed. Cacheable for an hour (Cache-Control: public, max-age=3600;
 	// Vary: Accept-Language).
@@ -6801,7 +6964,7 @@ type ClientInterface interface {
 
 	// GetQuestionnaire The self-assessment questionnaire (public)
 	//
-	// The current version of the self-assessment questionnaire, in English, French or Spanish (`lang`, else
+	// The current version of the self-assessment questionnaire, in any of the six UN languages (`lang`, else
 	// Accept-Language; anything else is English): its answer scales with the label of every answer, and its areas
 	// (the UN survey's norms, confidence-building measures, international law and capacity building; the five CMM
 	// dimensions) with their questions. Each question names its scale, whether it is required, its target (the
@@ -7114,7 +7277,8 @@ func (c *Client) Refresh(ctx context.Context, body RefreshJSONRequestBody, reqEd
 //
 // Every code a client may send (themes with the capabilities filed under each, modalities, priorities,
 // visibility tiers, maturity frameworks with their stage ranges and stage names, ISO 639-1 languages and
-// UN M49 regions), with labels and one-line descriptions in English, French or Spanish, so that forms and
+// UN M49 regions), with labels and one-line descriptions in the six official languages of the United Nations (Arabic, Chinese,
+// English, French, Russian, Spanish), so that forms and
 // filters never hard-code them. The language comes from `lang`, else from Accept-Language; anything else
 // falls back to English. No token needed. Cacheable for an hour (Cache-Control: public, max-age=3600;
 // Vary: Accept-Language).
@@ -9716,7 +9880,7 @@ func (c *Client) PublicOffers(ctx context.Context, params *PublicOffersParams, r
 
 // GetQuestionnaire The self-assessment questionnaire (public)
 //
-// The current version of the self-assessment questionnaire, in English, French or Spanish (`lang`, else
+// The current version of the self-assessment questionnaire, in any of the six UN languages (`lang`, else
 // Accept-Language; anything else is English): its answer scales with the label of every answer, and its areas
 // (the UN survey's norms, confidence-building measures, international law and capacity building; the five CMM
 // dimensions) with their questions. Each question names its scale, whether it is required, its target (the
@@ -14841,7 +15005,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// Every code a client may send (themes with the capabilities filed under each, modalities, priorities,
 	// visibility tiers, maturity frameworks with their stage ranges and stage names, ISO 639-1 languages and
-	// UN M49 regions), with labels and one-line descriptions in English, French or Spanish, so that forms and
+	// UN M49 regions), with labels and one-line descriptions in the six official languages of the United Nations (Arabic, Chinese,
+	// English, French, Russian, Spanish), so that forms and
 	// filters never hard-code them. The language comes from `lang`, else from Accept-Language; anything else
 	// falls back to English. No token needed. Cacheable for an hour (Cache-Control: public, max-age=3600;
 	// Vary: Accept-Language).
@@ -16429,7 +16594,7 @@ type ClientWithResponsesInterface interface {
 
 	// GetQuestionnaireWithResponse The self-assessment questionnaire (public)
 	//
-	// The current version of the self-assessment questionnaire, in English, French or Spanish (`lang`, else
+	// The current version of the self-assessment questionnaire, in any of the six UN languages (`lang`, else
 	// Accept-Language; anything else is English): its answer scales with the label of every answer, and its areas
 	// (the UN survey's norms, confidence-building measures, international law and capacity building; the five CMM
 	// dimensions) with their questions. Each question names its scale, whether it is required, its target (the
@@ -24745,7 +24910,8 @@ func (c *ClientWithResponses) RefreshWithResponse(ctx context.Context, body Refr
 //
 // Every code a client may send (themes with the capabilities filed under each, modalities, priorities,
 // visibility tiers, maturity frameworks with their stage ranges and stage names, ISO 639-1 languages and
-// UN M49 regions), with labels and one-line descriptions in English, French or Spanish, so that forms and
+// UN M49 regions), with labels and one-line descriptions in the six official languages of the United Nations (Arabic, Chinese,
+// English, French, Russian, Spanish), so that forms and
 // filters never hard-code them. The language comes from `lang`, else from Accept-Language; anything else
 // falls back to English. No token needed. Cacheable for an hour (Cache-Control: public, max-age=3600;
 // Vary: Accept-Language).
@@ -26993,7 +27159,7 @@ func (c *ClientWithResponses) PublicOffersWithResponse(ctx context.Context, para
 
 // GetQuestionnaireWithResponse The self-assessment questionnaire (public)
 //
-// The current version of the self-assessment questionnaire, in English, French or Spanish (`lang`, else
+// The current version of the self-assessment questionnaire, in any of the six UN languages (`lang`, else
 // Accept-Language; anything else is English): its answer scales with the label of every answer, and its areas
 // (the UN survey's norms, confidence-building measures, international law and capacity building; the five CMM
 // dimensions) with their questions. Each question names its scale, whether it is required, its target (the

@@ -15,6 +15,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -77,23 +78,37 @@ func run(nNeeds, nOffers, nRequests int, out string, noAnswers bool) error {
 		CursorKey: []byte("bench"), Rankings: rediscache.NewRankings(cache, time.Hour), Texts: i18n.Default()})
 	app.Revocations.SetFresh(true)
 	needs, offers, _ := synth.Data(42, nNeeds, nOffers)
-	var openOffers []string
-	for _, o := range offers {
-		o.Version, o.OrganizationID = 1, "donor"
-		app.Model.PutOffer(o)
-		if o.Status == models.OfferOpen {
-			openOffers = append(openOffers, o.ID)
+	// The world enters as other replicas' announcements do (the event carries the document),
+	// as internal/stacktest's Plant does for the benchmarks.
+	deliver := func(typ models.EventType, id string, gen int64, doc any) error {
+		raw, err := json.Marshal(doc)
+		if err != nil {
+			return err
 		}
+		app.Sync.Deliver(context.Background(), models.Event{Type: typ, ID: id, Gen: gen, Data: raw})
+		return nil
 	}
 	var publicNeeds []*models.Need
 	countries := map[string]bool{}
 	for _, n := range needs {
 		n.Version, n.OrganizationID = 1, "gov-"+n.Country
-		app.Model.PutNeed(n)
+		if err := deliver(models.EventNeed, n.ID, n.Gen, n); err != nil {
+			return err
+		}
 		if n.Visibility == models.VisibilityPublic && n.Status == models.NeedOpen {
 			publicNeeds = append(publicNeeds, n)
 		}
 		countries[n.Country] = true
+	}
+	var openOffers []string
+	for _, o := range offers {
+		o.Version, o.OrganizationID = 1, "donor"
+		if err := deliver(models.EventOffer, o.ID, o.Gen, o); err != nil {
+			return err
+		}
+		if o.Status == models.OfferOpen {
+			openOffers = append(openOffers, o.ID)
+		}
 	}
 	if len(publicNeeds) == 0 || len(openOffers) == 0 {
 		return fmt.Errorf("no open public need or no open offer in %d × %d", nNeeds, nOffers)

@@ -5,9 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/capmatch/capmatch/adapters/iati"
-	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -19,13 +16,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/capmatch/capmatch/adapters/jwtauth"
-	"github.com/capmatch/capmatch/adapters/mongostore/storetest"
-	"github.com/capmatch/capmatch/adapters/passwords"
-	"github.com/capmatch/capmatch/adapters/rediscache"
-	"github.com/capmatch/capmatch/adapters/rediscache/redistest"
 	capapi "github.com/capmatch/capmatch/api"
-	"github.com/capmatch/capmatch/i18n"
+	"github.com/capmatch/capmatch/internal/stacktest"
 	"github.com/capmatch/capmatch/models"
 	"github.com/capmatch/capmatch/service"
 	"github.com/stretchr/testify/assert"
@@ -34,10 +26,9 @@ import (
 
 // TestMain sets up what the real-server tests share (see inside).
 func TestMain(m *testing.M) {
-	// Cheap password hashing for the in-process server's demo accounts (the production
-	// parameters are tested in package passwords); one embedded store for the test binary.
-	passwords.Default = passwords.Params{Memory: 64, Time: 1, Threads: 1}
-	os.Exit(storetest.Main(m))
+	// Cheap password hashing for the in-process server's demo accounts; one embedded store
+	// for the test binary (package stacktest).
+	os.Exit(stacktest.Main(m))
 }
 
 func TestOnlyLoopbackTargets(t *testing.T) {
@@ -229,30 +220,18 @@ func TestRankingsAndPeakModes(t *testing.T) {
 	assert.Regexp(t, `peak: \d+ req/s`, out.String())
 }
 
-// realServer starts capmatch in process, wired the way cmd/capmatch wires it (embedded store,
-// in-process Redis, event bus), with the demo data, on a loopback port; it returns the base
-// URL and the app, so that a test can check the server's own state.
-func realServer(t *testing.T) (string, *service.App) {
+// realServer starts capmatch in process, wired the way cmd/capmatch wires it (package
+// stacktest: embedded store, in-process Redis, event bus), with the demo data, on a loopback
+// port; it returns the base URL and the stack, so that a test can check the server's own state.
+func realServer(t *testing.T) (string, *stacktest.Stack) {
 	t.Helper()
 	ctx := context.Background()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	store := storetest.Open(t)
-	cache, err := rediscache.Open(redistest.URL(t), redistest.Prefix())
+	log := stacktest.Discard()
+	s := stacktest.New(t, stacktest.Options{Secret: []byte(strings.Repeat("k", 40)), Log: log,
+		Adjust: func(d *service.Deps) { d.PublicURL = "" }})
+	_, _, err := s.App.LoadDemo(ctx, models.DateOf(time.Now()))
 	require.NoError(t, err)
-	secret := []byte(strings.Repeat("k", 40))
-	ring, err := jwtauth.NewKeyring(secret)
-	require.NoError(t, err)
-	bus := rediscache.NewBus(cache, models.NewID(time.Now()), log)
-	app := service.New(service.Deps{Passwords: passwords.Argon2id{}, Activities: iati.Exporter{}, AidData: iati.Importer{}, Store: store, Bus: bus, Limiter: rediscache.NewRateLimiter(cache),
-		Access: jwtauth.New(ring, time.Now), Log: log, CursorKey: secret, Rankings: rediscache.NewRankings(cache, time.Hour), Texts: i18n.Default()})
-	require.NoError(t, app.Start(ctx))
-	_, _, err = app.LoadDemo(ctx, models.DateOf(time.Now()))
-	require.NoError(t, err)
-	bg, cancel := context.WithCancel(ctx)
-	busDone := make(chan struct{})
-	go func() { bus.Run(bg, app.Sync, 200*time.Millisecond); close(busDone) }()
-	require.Eventually(t, app.Revocations.Fresh, 5*time.Second, 10*time.Millisecond, "bus connects")
-	srv := capapi.New(capapi.Deps{Log: log, App: app, Checks: []capapi.Check{{Name: "store", Ping: store}, {Name: "cache", Ping: cache}}})
+	srv := capapi.New(capapi.Deps{Log: log, App: s.App, Checks: []capapi.Check{{Name: "store", Ping: s.Store}, {Name: "cache", Ping: s.Cache}}})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	served := make(chan struct{})
@@ -260,11 +239,9 @@ func realServer(t *testing.T) (string, *service.App) {
 	t.Cleanup(func() {
 		_ = srv.Shutdown(5 * time.Second)
 		<-served
-		cancel()
-		<-busDone
-		_ = cache.Close()
+		s.Stop()
 	})
-	return "http://" + ln.Addr().String(), app
+	return "http://" + ln.Addr().String(), s
 }
 
 // opLine finds an op's summary line and returns its requests and success columns.
@@ -292,7 +269,7 @@ func readBack(t *testing.T, out, name string) (acked, checked, lost int) {
 // sends requests and every acknowledged step reads back; the server's own state agrees with
 // what the tool counted; the run's material is taken off the market afterwards.
 func TestMixedEngagementStepsOnTheRealServer(t *testing.T) {
-	base, app := realServer(t)
+	base, srv := realServer(t)
 	rate := "150"
 	if raceEnabled {
 		rate = "40" // the default mix still sends every engagement op at least twice in 4 s
@@ -321,20 +298,32 @@ func TestMixedEngagementStepsOnTheRealServer(t *testing.T) {
 		acked[name] = a
 	}
 
-	// The server agrees: the run's agreed engagements are exactly the acknowledged accepts, each
+	// The server agrees (its store, which every replica reads): the run's agreed engagements are exactly the acknowledged accepts, each
 	// on a matched need; its load offers used one slot per accept and are closed by the cleanup.
-	agreed := app.Model.Engagements(func(e *models.Engagement) bool {
-		return e.Status == models.EngagementAgreed && strings.HasPrefix(e.Message, "capmatch-load ")
-	})
+	ctx := context.Background()
+	engagements, err := srv.Store.ListEngagements(ctx)
+	require.NoError(t, err)
+	var agreed []*models.Engagement
+	proposed := 0
+	for _, e := range engagements {
+		if e.Status == models.EngagementAgreed && strings.HasPrefix(e.Message, "capmatch-load ") {
+			agreed = append(agreed, e)
+		}
+		if e.Status == models.EngagementProposed {
+			proposed++
+		}
+	}
 	assert.Len(t, agreed, acked[opAccept])
 	for _, e := range agreed {
-		n, ok := app.Model.Need(e.NeedID)
-		require.True(t, ok)
+		n, err := srv.Store.GetNeed(ctx, e.NeedID)
+		require.NoError(t, err)
 		assert.Equal(t, models.NeedMatched, n.Status)
 		assert.Equal(t, e.ID, n.EngagementID)
 	}
+	offers, err := srv.Store.ListOffers(ctx)
+	require.NoError(t, err)
 	used, loadOffers := 0, 0
-	for _, o := range app.Model.AllOffers() {
+	for _, o := range offers {
 		if strings.Contains(o.Title, "engagement offer") {
 			loadOffers++
 			used += o.EngagementsUsed
@@ -343,8 +332,7 @@ func TestMixedEngagementStepsOnTheRealServer(t *testing.T) {
 	}
 	assert.Positive(t, loadOffers)
 	assert.Equal(t, acked[opAccept], used)
-	assert.Empty(t, app.Model.Engagements(func(e *models.Engagement) bool { return e.Status == models.EngagementProposed }),
-		"cleanup withdraws the proposals still open")
+	assert.Zero(t, proposed, "cleanup withdraws the proposals still open")
 	assert.Regexp(t, `cleanup: withdrew \d+ open proposals and \d+ needs not agreed, closed \d+ load offers; 0 of these steps failed`, s)
 }
 

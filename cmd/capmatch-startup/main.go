@@ -452,7 +452,7 @@ func measureStartup(ctx context.Context, uri, db string, n int) (result, error) 
 	t1 := time.Now()
 	app.Sync.Connected(ctx)
 	connect := time.Since(t1)
-	needs, offers := len(app.Model.AllNeeds()), len(app.Model.AllOffers())
+	needs, offers := app.Loaded()
 	if needs != n || offers != n {
 		return result{}, fmt.Errorf("loaded %d needs and %d offers, want %d of each", needs, offers, n)
 	}

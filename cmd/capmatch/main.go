@@ -26,6 +26,7 @@ import (
 	"github.com/capmatch/capmatch/adapters/mailer"
 	"github.com/capmatch/capmatch/adapters/mongostore"
 	"github.com/capmatch/capmatch/adapters/rediscache"
+	"github.com/capmatch/capmatch/adapters/webhooks"
 	"github.com/capmatch/capmatch/api"
 	"github.com/capmatch/capmatch/i18n"
 	"github.com/capmatch/capmatch/models"
@@ -110,19 +111,19 @@ func (st *stack) close() {
 
 // webhookOptions reads CAPMATCH_WEBHOOK_ALLOW_PRIVATE: whether webhooks may target plain http
 // and loopback, private or link-local addresses (off by default: SSRF).
-func webhookOptions(getenv func(string) string) (service.WebhookOptions, error) {
+func webhookOptions(getenv func(string) string) (webhooks.Options, error) {
 	switch v := strings.ToLower(strings.TrimSpace(getenv("CAPMATCH_WEBHOOK_ALLOW_PRIVATE"))); v {
 	case "", "false":
-		return service.WebhookOptions{}, nil
+		return webhooks.Options{}, nil
 	case "true":
-		return service.WebhookOptions{AllowPrivate: true}, nil
+		return webhooks.Options{AllowPrivate: true}, nil
 	default:
-		return service.WebhookOptions{}, &configError{"CAPMATCH_WEBHOOK_ALLOW_PRIVATE", fmt.Sprintf("%q must be true or false", v)}
+		return webhooks.Options{}, &configError{"CAPMATCH_WEBHOOK_ALLOW_PRIVATE", fmt.Sprintf("%q must be true or false", v)}
 	}
 }
 
 // openStack starts or connects to the store and the cache and wires the use cases on them.
-func openStack(ctx context.Context, cfg config, hooks service.WebhookOptions, data dataConfig, log *slog.Logger, stderr io.Writer) (st *stack, err error) {
+func openStack(ctx context.Context, cfg config, hooks webhooks.Options, data dataConfig, log *slog.Logger, stderr io.Writer) (st *stack, err error) {
 	st = &stack{mode: "external", cacheMode: "external"}
 	defer func() {
 		if err != nil {
@@ -216,7 +217,7 @@ func openStack(ctx context.Context, cfg config, hooks service.WebhookOptions, da
 		Log:        log,
 		CursorKey:  secret,
 		Rankings:   rediscache.NewRankings(st.cache, 24*time.Hour),
-		Webhooks:   hooks,
+		Webhooks:   webhooks.New(hooks, time.Now, log),
 		Texts:      i18n.Default(),
 		Mail:       mail,
 		PublicURL:  cfg.PublicURL,
@@ -252,7 +253,13 @@ func openStack(ctx context.Context, cfg config, hooks service.WebhookOptions, da
 			return st, fmt.Errorf("load demo data (CAPMATCH_DEMO): %w", err)
 		}
 		if loaded {
-			log.Info("loaded the demo data set", "needs", len(st.app.Model.AllNeeds()), "offers", len(st.app.Model.AllOffers()))
+			needs, errN := st.store.ListNeeds(ctx)
+			offers, errO := st.store.ListOffers(ctx)
+			if err := errors.Join(errN, errO); err != nil {
+				log.Warn("loaded the demo data set; counting it failed", "err", err)
+			} else {
+				log.Info("loaded the demo data set", "needs", len(needs), "offers", len(offers))
+			}
 		}
 		for _, a := range accounts {
 			log.Info("demo account", "email", a.Email, "password", a.Password, "role", string(a.Role), "organization", a.OrgKey)

@@ -39,6 +39,19 @@ func TestNeedsAndOffersValidate(t *testing.T) {
 	}
 }
 
+// TestDemoTranslations: every translation the demo carries belongs to a demo need.
+func TestDemoTranslations(t *testing.T) {
+	d := Build(testToday)
+	translated := 0
+	for _, n := range d.Needs {
+		assert.Equal(t, "en", n.Lang, n.ID)
+		if len(n.Translations) > 0 {
+			translated++
+		}
+	}
+	assert.Equal(t, len(needTranslations), translated, "each translation is some need's")
+}
+
 func TestCounts(t *testing.T) {
 	d := Build(testToday)
 	assert.Len(t, d.Needs, 60)

@@ -457,6 +457,8 @@ func (c clock) needs() []models.Need {
 			ID:             "need-" + strings.ToLower(s.country) + "-" + s.key,
 			Title:          s.title,
 			Description:    s.desc,
+			Lang:           "en", // the demo's needs are written in English; a few carry translations
+			Translations:   needTranslations["need-"+strings.ToLower(s.country)+"-"+s.key],
 			Country:        s.country,
 			Theme:          theme,
 			Capability:     s.cap,
@@ -477,4 +479,13 @@ func (c clock) needs() []models.Need {
 		})
 	}
 	return out
+}
+
+// needTranslations are the translations a few demo needs carry, so that readers of French and
+// Spanish see them in their language and the others see the English original, marked.
+var needTranslations = map[string]map[string]models.Translation{
+	"need-sn-legal-position": {"fr": {Title: "Rédiger et publier la position nationale du Sénégal sur le droit international dans le cyberespace",
+		Description: "Le Sénégal souhaite préparer, valider et publier sa position nationale sur l'application du droit international au cyberespace."}},
+	"need-py-forensics-unit": {"es": {Title: "Equipar y acreditar una unidad de informática forense para el Ministerio Público",
+		Description: "El Ministerio Público necesita un laboratorio forense digital equipado y acreditado."}},
 }

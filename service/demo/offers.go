@@ -231,6 +231,7 @@ func (c clock) offers() []models.Offer {
 			ID:                "offer-" + s.key,
 			Title:             s.title,
 			Description:       s.desc,
+			Lang:              "en",
 			Themes:            themesOf(s.caps),
 			Capabilities:      append([]models.Capability(nil), s.caps...),
 			Modalities:        append([]models.Modality(nil), s.mods...),

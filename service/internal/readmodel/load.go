@@ -147,7 +147,7 @@ func (l *Load) Need(n *models.Need) {
 	}
 	l.m.mu.Unlock()
 	l.ni.internNeed(n)
-	l.needs = append(l.needs, &needEntry{n: n, folded: Fold(n.Title + "\n" + n.Description), seen: l.epoch})
+	l.needs = append(l.needs, &needEntry{n: n, folded: needSearchText(n), seen: l.epoch})
 }
 
 // Offer takes one stored offer, as Need.
@@ -167,7 +167,7 @@ func (l *Load) Offer(o *models.Offer) {
 	// carry them: the model keeps none.
 	o.Reservations = nil
 	l.oi.internOffer(o)
-	l.offers = append(l.offers, &offerEntry{o: o, folded: Fold(o.Title + "\n" + o.Description), seen: l.epoch})
+	l.offers = append(l.offers, &offerEntry{o: o, folded: offerSearchText(o), seen: l.epoch})
 }
 
 // Profile takes one stored country profile.

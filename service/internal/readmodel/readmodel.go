@@ -201,7 +201,7 @@ func prioBefore(a, b *models.Need) bool {
 // PutNeed inserts or replaces a need, unless the model already holds a newer version (an event
 // that arrives late never rolls the model back). It reports whether the model changed.
 func (m *Model) PutNeed(n *models.Need) bool {
-	return m.putNeed(&needEntry{n: n, folded: Fold(n.Title + "\n" + n.Description)})
+	return m.putNeed(&needEntry{n: n, folded: needSearchText(n)})
 }
 
 func (m *Model) putNeed(e *needEntry) bool {
@@ -269,6 +269,14 @@ func (m *Model) Need(id string) (*models.Need, bool) {
 	return e.n, true
 }
 
+// Sizes says how many needs and offers the model holds: a count, not an enumeration, so that
+// it reveals nothing about objects a caller may not see (start-up checks, metrics).
+func (m *Model) Sizes() (needs, offers int) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return len(m.needs), len(m.offers)
+}
+
 // AllNeeds returns every need, newest first.
 func (m *Model) AllNeeds() []*models.Need {
 	m.mu.RLock()
@@ -290,7 +298,7 @@ func offerNewer(a, b *models.Offer) bool {
 // PutOffer inserts or replaces an offer unless a newer version is held; it reports whether
 // the model changed.
 func (m *Model) PutOffer(o *models.Offer) bool {
-	return m.putOffer(&offerEntry{o: o, folded: Fold(o.Title + "\n" + o.Description)})
+	return m.putOffer(&offerEntry{o: o, folded: offerSearchText(o)})
 }
 
 func (m *Model) putOffer(e *offerEntry) bool {

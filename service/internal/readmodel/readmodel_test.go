@@ -138,3 +138,43 @@ func TestReconcile(t *testing.T) {
 	k, _ := m.Need("kept")
 	assert.Equal(t, int64(3), k.Version)
 }
+
+// TestSearchAcrossLanguages: a search finds a need or an offer by the catalogue's names of its
+// theme and capability in every UN language, and by the translations its author added, so that
+// "ciberdelincuencia" and "cybercriminalité" find the cybercrime needs written in English.
+func TestSearchAcrossLanguages(t *testing.T) {
+	m := New()
+	law := need("law", 1, models.PriorityHigh)
+	law.Title, law.Description = "Modernise the penal code", "Align the code with the UN Convention."
+	law.Theme, law.Capability = models.ThemeCybercrime, models.CapCybercrimeLegislation
+	cert := need("cert", 2, models.PriorityHigh)
+	cert.Title = "National CSIRT"
+	cert.Translations = map[string]models.Translation{"ar": {Title: "فريق وطني للاستجابة لحوادث أمن الحاسوب", Description: "إنشاء الفريق"}}
+	for _, n := range []*models.Need{law, cert} {
+		m.PutNeed(n)
+	}
+	ids := func(q string) (out []string) {
+		for _, n := range m.Needs(NeedQuery{Q: q, Limit: 10}, everyone).Items {
+			out = append(out, n.ID)
+		}
+		return out
+	}
+	for _, q := range []string{"ciberdelincuencia", "cybercriminalité", "CYBERCRIMINALITE", "Cybercrime", "киберпреступность", "网络犯罪", "الجريمة السيبرانية"} {
+		assert.Equal(t, []string{"law"}, ids(q), "%q names the theme in one of the six languages", q)
+	}
+	assert.Equal(t, []string{"law"}, ids("Legislación sobre ciberdelincuencia"), "the capability's label")
+	assert.Equal(t, []string{"cert"}, ids("فريق وطني"), "a translation's title")
+	assert.Equal(t, []string{"cert"}, ids("انشاء"), "Arabic folded (hamza on alif is a mark)")
+	assert.Empty(t, ids("quantum"))
+
+	m.PutOffer(&models.Offer{ID: "o1", Title: "Programme", Themes: []models.Theme{models.ThemeCybercrime},
+		Capabilities: []models.Capability{models.CapDigitalForensics}, Status: models.OfferOpen, CreatedAt: base, Version: 1,
+		Translations: map[string]models.Translation{"fr": {Title: "Programme de criminalistique", Description: "Laboratoires"}}})
+	offers := func(q string) int {
+		return len(m.Offers(OfferQuery{Q: q, Limit: 10}, func(*models.Offer) bool { return true }).Items)
+	}
+	assert.Equal(t, 1, offers("ciberdelincuencia"))
+	assert.Equal(t, 1, offers("informática forense"))
+	assert.Equal(t, 1, offers("laboratoires"))
+	assert.Equal(t, 0, offers("квантовый"))
+}

@@ -30,7 +30,8 @@ func TestCachedTokensKeepTheirActor(t *testing.T) {
 // TestMeFromMemoryFollowsAccountChanges: GET /me is served from memory (service/usercache.go),
 // yet every change of the account shows on every replica that has it in memory, well within
 // the cache's safety-net TTL: a password change made on one replica (the must-change flag
-// goes), and a disable (every token refused: never a 200 from memory), then a re-enable.
+// goes), a change of UI language, and a disable (every token refused: never a 200 from
+// memory), then a re-enable.
 func TestMeFromMemoryFollowsAccountChanges(t *testing.T) {
 	e := newEnv(t)
 	a, b := e.node(), e.node()
@@ -52,6 +53,17 @@ func TestMeFromMemoryFollowsAccountChanges(t *testing.T) {
 		_, flagged := b.call("GET", "/api/v1/me", tok, nil).json(t)["must_change_password"]
 		return !flagged
 	}, 2*time.Second, 10*time.Millisecond, "on the other replica as soon as the change reaches it")
+
+	// A change of UI language (the web's switcher; no revocation): every replica shows it.
+	for _, n := range []*node{a, b, a, b} {
+		r := n.call("GET", "/api/v1/me", f.ministry.Token, nil)
+		require.Equal(t, 200, r.Status, string(r.Body))
+		require.NotEqual(t, "fr", r.json(t)["lang"])
+	}
+	require.Equal(t, 303, a.browser(t, f.ministry.Email).get("/lang/fr?next=%2F").Status)
+	assert.Equal(t, "fr", a.call("GET", "/api/v1/me", f.ministry.Token, nil).json(t)["lang"], "at once where it was made")
+	require.Eventually(t, func() bool { return b.call("GET", "/api/v1/me", f.ministry.Token, nil).json(t)["lang"] == "fr" },
+		2*time.Second, 10*time.Millisecond, "and on the other replica")
 
 	for _, n := range []*node{a, b} {
 		require.Equal(t, false, n.call("GET", "/api/v1/me", tok, nil).json(t)["disabled"])

@@ -36,6 +36,9 @@ type userCache struct {
 
 	mu sync.RWMutex
 	m  map[string]cachedUser
+	// drops counts drop calls: a read that a drop overtook (the store read before the change,
+	// the drop before the entry is put) is not kept (mu guards it).
+	drops uint64
 }
 
 // cachedUser is one account read, with the user revocation in force before it was read.
@@ -70,16 +73,21 @@ func (c *userCache) get(ctx context.Context, id string) (*models.User, error) {
 		clear(c.m)
 		c.mu.Unlock()
 	}
+	c.mu.RLock()
+	drops := c.drops
+	c.mu.RUnlock()
 	u, err := c.users.GetUser(ctx, id)
 	if err != nil {
 		return nil, err
 	}
 	if trusted {
 		c.mu.Lock()
-		if len(c.m) >= maxCachedUsers {
-			clear(c.m)
+		if c.drops == drops {
+			if len(c.m) >= maxCachedUsers {
+				clear(c.m)
+			}
+			c.m[id] = cachedUser{u: *u, read: now, rv: rv, has: has}
 		}
-		c.m[id] = cachedUser{u: *u, read: now, rv: rv, has: has}
 		c.mu.Unlock()
 	}
 	return u, nil
@@ -90,6 +98,7 @@ func (c *userCache) get(ctx context.Context, id string) (*models.User, error) {
 func (c *userCache) drop(id string) {
 	c.mu.Lock()
 	delete(c.m, id)
+	c.drops++
 	c.mu.Unlock()
 }
 

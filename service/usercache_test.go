@@ -25,6 +25,18 @@ func (c *countingUsers) GetUser(_ context.Context, id string) (*models.User, err
 	return &u, nil
 }
 
+// dropDuring is a user store whose read is overtaken by a drop.
+type dropDuring struct {
+	*countingUsers
+	drop func()
+}
+
+func (d *dropDuring) GetUser(ctx context.Context, id string) (*models.User, error) {
+	u, err := d.countingUsers.GetUser(ctx, id)
+	d.drop()
+	return u, err
+}
+
 // TestUserCache: GET /me's account is read from the store once and then served from memory,
 // but read again at once after any change of the account this replica makes (drop) or hears
 // of (a user revocation: disable, re-enable, password change or reset), after userCacheTTL,
@@ -76,6 +88,17 @@ func TestUserCache(t *testing.T) {
 	read(8, "disabled")
 	read(9, "a disabled account is never served from memory")
 
-	_, err := c.get(ctx, "nobody")
+	// A drop that overtakes a read (the store read before the change, the drop before the
+	// entry is put) leaves nothing kept.
+	store.u.Disabled = false
+	racing := &dropDuring{countingUsers: store, drop: func() { c.drop("u1") }}
+	c.users = racing
+	_, err := c.get(ctx, "u1")
+	require.NoError(t, err)
+	c.users = store
+	read(11, "the overtaken read was not kept")
+	read(11, "the next one is")
+
+	_, err = c.get(ctx, "nobody")
 	assert.ErrorIs(t, err, models.ErrNotFound)
 }

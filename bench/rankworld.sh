@@ -3,7 +3,7 @@
 # languages against the same server's /healthz, on synthetic worlds of several sizes.
 #
 # For each world (OFFERS, default "10 1000 10000" offers, each with NEEDS needs, default 1000)
-# it starts bench/rankworld (the API on the synthetic world, in-process Redis, 44 callers, 3,000
+# it starts cmd/capmatch-rankworld (the API on the synthetic world, in-process Redis, 44 callers, 3,000
 # distinct ranking requests warmed once each), then runs wrk -t2 -c32 against /healthz and
 # against the requests replayed round-robin (bench/wrk-many.lua), and prints both rates, their
 # ratio (target ≥ 0.8) and the load average. NO_ANSWER_CACHE=1 renders every answer for its
@@ -18,7 +18,7 @@ cleanup() {
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
-(cd "$repo" && go build -o "$tmp/rankworld" ./bench/rankworld)
+(cd "$repo" && go build -o "$tmp/rankworld" ./cmd/capmatch-rankworld)
 flags=()
 [[ "${NO_ANSWER_CACHE:-}" == 1 ]] && flags+=(-no-answer-cache)
 rps() { sed -n 's/^Requests\/sec: *//p' "$1"; }

@@ -4,7 +4,7 @@
 -- Accept-Language headers.
 local file = os.getenv("CAPMATCH_REQUESTS")
 if file == nil or file == "" then
-  error("set CAPMATCH_REQUESTS to the requests file bench/rankworld wrote")
+  error("set CAPMATCH_REQUESTS to the requests file cmd/capmatch-rankworld wrote")
 end
 local reqs = {}
 local i = 0

@@ -1,4 +1,4 @@
-// Command rankworld serves the capmatch API over HTTP on a synthetic world (bench/synth) for
+// Command capmatch-rankworld serves the capmatch API over HTTP on a synthetic world (bench/synth) for
 // the cached-ranking load test of issue 16 (bench/rankworld.sh): N needs × M offers in the
 // in-memory model, an in-process Redis, many callers (ministries of many countries, donors, a
 // coordinator) with their access tokens, and a list of ranking requests over many needs and
@@ -6,7 +6,7 @@
 // request once (so that the rankings and their rendered answers are cached, as they are for a
 // running service whose readers come back), prints "ready <addr>" and serves until killed.
 //
-//	go run ./bench/rankworld -needs 1000 -offers 10000 -requests /tmp/req.tsv
+//	go run ./cmd/capmatch-rankworld -needs 1000 -offers 10000 -requests /tmp/req.tsv
 //
 // The store is never called (the measured paths serve from memory); -no-answer-cache renders
 // every answer for its request (A/B against the kept answers).

@@ -169,7 +169,7 @@ func (s *Server) handleIssuePasswordReset() fiber.Handler {
 func (s *Server) handleMe() fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		a := actor(c)
-		u, err := s.deps.App.Accounts.GetUser(c.UserContext(), a, a.UserID)
+		u, err := s.deps.App.Accounts.Me(c.UserContext(), a)
 		if err != nil {
 			return err
 		}

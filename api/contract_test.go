@@ -20,6 +20,7 @@ import (
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/valyala/fasthttp"
 )
 
 // The API tests check every exchange they make against openapi.yaml (issue 14), so that the
@@ -149,8 +150,26 @@ func contractViolation(x exchange) error {
 	req.Body = io.NopCloser(bytes.NewReader(x.reqBody))
 	out := &openapi3filter.ResponseValidationInput{RequestValidationInput: in, Status: x.status, Header: x.header,
 		Options: &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true}}
-	out.SetBodyBytes(x.body)
+	body, err := decodedBody(x.header.Get("Content-Encoding"), x.body)
+	if err != nil {
+		return err
+	}
+	out.SetBodyBytes(body)
 	return openapi3filter.ValidateResponse(ctx, out)
+}
+
+// decodedBody is a response body with its content coding (gzip, br) undone: the document
+// describes the content, whichever coding it travels in.
+func decodedBody(coding string, body []byte) ([]byte, error) {
+	switch coding {
+	case "":
+		return body, nil
+	case "gzip":
+		return fasthttp.AppendGunzipBytes(nil, body)
+	case "br":
+		return fasthttp.AppendUnbrotliBytes(nil, body)
+	}
+	return nil, fmt.Errorf("unexpected Content-Encoding %q", coding)
 }
 
 // send runs a request through the node's server, records the body (see assertNoSecrets) and

@@ -115,7 +115,9 @@ func factorsOf(fs []service.Factor, lang string) []Factor {
 	return out
 }
 
-// handleNeedMatches returns the offers that fit a need, best first, each score explained.
+// handleNeedMatches returns the offers that fit a need, best first, each score explained: the
+// service authorizes the caller and serves the ranking, then the answer is sent rendered as
+// kept (sendAnswer), with its ETag, or 304 when the caller has it already.
 func (s *Server) handleNeedMatches() fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		limit, err := queryLimit(c, 10, service.MaxRankLimit)
@@ -126,7 +128,9 @@ func (s *Server) handleNeedMatches() fiber.Handler {
 		if err != nil {
 			return err
 		}
-		return c.JSON(needMatchesOf(r, lang(c)))
+		l := lang(c)
+		return s.sendAnswer(c, answerKey("n", r.NeedID, r.Version, r.Variant, r.Cached, l), r.Cached,
+			func() any { return needMatchesOf(r, l) })
 	}
 }
 
@@ -142,7 +146,9 @@ func (s *Server) handleOfferMatches() fiber.Handler {
 		if err != nil {
 			return err
 		}
-		return c.JSON(offerMatchesOf(r, lang(c)))
+		l := lang(c)
+		return s.sendAnswer(c, answerKey("o", r.OfferID, r.Version, r.Variant, r.Cached, l), r.Cached,
+			func() any { return offerMatchesOf(r, l) })
 	}
 }
 

@@ -34,7 +34,8 @@ func (s *Server) middleware(app *fiber.App) {
 		CrossOriginEmbedderPolicy: "unsafe-none",
 		HSTSMaxAge:                31536000,
 	}))
-	app.Use(compress.New(compress.Config{Level: compress.LevelBestSpeed}))
+	// The ranking answers are kept compressed and name each form in their ETag (answers.go).
+	app.Use(compress.New(compress.Config{Level: compress.LevelBestSpeed, Next: ownsEncoding}))
 	app.Use(limitBody(BodyLimit, isStreamedRoute))
 }
 

@@ -44,6 +44,10 @@ type Deps struct {
 	// IATIImportMaxBytes bounds the (streamed) body of POST /api/v1/import/iati; zero means
 	// DefaultIATIImportMaxBytes. Every other route keeps BodyLimit.
 	IATIImportMaxBytes int64
+	// AnswerCacheBytes bounds the rendered ranking answers kept in memory (answers.go); zero
+	// means DefaultAnswerCacheBytes, a negative value keeps none (the answers are rendered for
+	// each request, as before the cache: benchmarks compare the two).
+	AnswerCacheBytes int64
 }
 
 // Server is the HTTP server: a Fiber app plus the readiness state that shutdown flips.
@@ -52,6 +56,8 @@ type Server struct {
 	deps     Deps
 	draining atomic.Bool
 	metrics  *metrics
+	// answers keeps rendered ranking answers (answers.go).
+	answers *answerCache
 }
 
 // New builds the Fiber application with its middleware and routes.
@@ -62,7 +68,8 @@ func New(d Deps) *Server {
 	if d.IATIImportMaxBytes <= 0 {
 		d.IATIImportMaxBytes = DefaultIATIImportMaxBytes
 	}
-	s := &Server{deps: d, metrics: newMetrics()}
+	s := &Server{deps: d, metrics: newMetrics(), answers: newAnswerCache(d.AnswerCacheBytes)}
+	s.metrics.reg.MustRegister(s.answers.collectors()...)
 	s.app = fiber.New(fiber.Config{
 		AppName:   "capmatch",
 		BodyLimit: BodyLimit,

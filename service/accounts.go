@@ -285,13 +285,26 @@ func (s *Accounts) GetUser(ctx context.Context, a *models.Actor, id string) (*mo
 	return s.users.GetUser(ctx, id)
 }
 
+// Me is the signed-in user's own account (GET /api/v1/me), from memory when that is safe
+// (userCache): the account as the store holds it, never one a change since has altered.
+func (s *Accounts) Me(ctx context.Context, a *models.Actor) (*models.User, error) {
+	if !models.ValidID(a.UserID) {
+		return nil, models.Errorf(models.ErrNotFound, "user not found")
+	}
+	return s.auth.me.get(ctx, a.UserID)
+}
+
 // SetLanguage remembers the UI language a user chose (one of the six UN languages) on their
 // account, so that signing in on another browser brings it back.
 func (s *Accounts) SetLanguage(ctx context.Context, a *models.Actor, lang string) error {
 	if !slices.Contains(models.SupportedLangs, lang) {
 		return fieldErr("lang", models.ProblemOneOf, models.OneOf(models.SupportedLangs))
 	}
-	return s.users.SetUserLang(ctx, a.UserID, lang, s.now().UTC())
+	if err := s.users.SetUserLang(ctx, a.UserID, lang, s.now().UTC()); err != nil {
+		return err
+	}
+	s.auth.userChanged(ctx, a.UserID)
+	return nil
 }
 
 // ListUsers lists accounts for coordinators.
@@ -315,6 +328,7 @@ func (s *Accounts) SetDisabled(ctx context.Context, a *models.Actor, id string, 
 		return nil, models.Errorf(models.ErrConflict, "you cannot disable your own account")
 	}
 	u, err := s.users.SetUserDisabled(ctx, id, disabled, s.now().UTC())
+	s.auth.me.drop(id)
 	if err != nil {
 		return nil, err
 	}

@@ -110,7 +110,7 @@ func New(d Deps) *App {
 	}
 	rev := NewRevocations(d.Store, d.Now)
 	auth := &Auth{users: d.Store, tokens: d.Store, audit: d.Store, access: newTokenCache(d.Access, d.Now), limiter: d.Limiter, passwords: d.Passwords,
-		bus: d.Bus, revocations: rev, now: d.Now, log: d.Log}
+		bus: d.Bus, revocations: rev, now: d.Now, log: d.Log, me: newUserCache(d.Store, rev, d.Now)}
 	model := readmodel.New()
 	cursors := NewCursors(d.CursorKey)
 	hlc := NewHLC(wall)
@@ -245,6 +245,9 @@ func (a *App) syncModel(now Clock) {
 		a.clock.Observe(e.Gen)
 		a.Matching.WeightsChanged(e.Data)
 	})
+	// An account another replica changed without a revocation (its UI language): forget
+	// what GET /me keeps of it (usercache.go).
+	a.Sync.Handle(models.EventUser, func(_ context.Context, e models.Event) { a.Auth.me.drop(e.ID) })
 	a.Sync.OnReload(func(ctx context.Context) error { return a.reload(ctx, now) })
 	// The names of the organizations behind the needs and offers, which every view of them
 	// carries: in memory like the model, so that lists keep naming them while the store is

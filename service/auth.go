@@ -44,6 +44,8 @@ type Auth struct {
 	passwords   models.Passwords
 	now         Clock
 	log         *slog.Logger
+	// me serves the signed-in user's own account from memory (usercache.go).
+	me *userCache
 
 	fallback localLimiter
 }
@@ -194,6 +196,17 @@ func (s *Auth) RevokeUser(ctx context.Context, userID string) error {
 func (s *Auth) RestoreUser(ctx context.Context, userID string) error {
 	now := s.now().UTC()
 	return s.putRevocation(ctx, models.Revocation{ID: models.RevokedUserKey(userID), Reason: "account re-enabled", At: now, ExpiresAt: now.Add(models.RefreshTokenTTL)})
+}
+
+// userChanged tells every replica that an account changed in a way no revocation announces
+// (its UI language), so that none keeps serving the old account from GET /me (usercache.go):
+// dropped here, then on the others through the bus, whose Publish waits for them. A failed
+// broadcast leaves the others at most userCacheTTL behind.
+func (s *Auth) userChanged(ctx context.Context, id string) {
+	s.me.drop(id)
+	if err := s.bus.Publish(ctx, models.Event{Type: models.EventUser, ID: id}); err != nil {
+		s.log.WarnContext(ctx, "account change broadcast failed; other replicas catch up within the cache's TTL", "err", err, "user_id", id)
+	}
 }
 
 func (s *Auth) putRevocation(ctx context.Context, rv models.Revocation) error {

@@ -120,6 +120,25 @@ type rankEntry struct {
 	// show (see serve); a restamped copy of an unchanged entry shares them, since the stamp
 	// is not part of a ranking's lines.
 	explained *explanations
+	// serial names this entry among every entry of the process (see version).
+	serial atomic.Uint64
+}
+
+// rankSerials numbers ranking entries (rankEntry.version).
+var rankSerials atomic.Uint64
+
+// version names the entry for the answers drawn from it (NeedRanking.Version): a number no
+// other entry of this process has, given when first asked for. An entry's lines, header and
+// explained lines never change once it is shared (a change makes a new entry; restamping one
+// the change left as it was keeps what it shows), so two reads of one entry with the same
+// explanation key show the same answer.
+func (e *rankEntry) version() string {
+	v := e.serial.Load()
+	if v == 0 {
+		e.serial.CompareAndSwap(0, rankSerials.Add(1))
+		v = e.serial.Load()
+	}
+	return strconv.FormatUint(v, 36)
 }
 
 // explanations caches a ranking's explained lines ([]RankedOffer or []RankedNeed) by the limit
@@ -598,6 +617,13 @@ type NeedRanking struct {
 	WeightsVersion int64
 	// Items are shared with other readers of the same ranking: read them, never modify them.
 	Items []RankedOffer
+	// Version and Variant name this answer, so that the API can keep it rendered: two reads
+	// of the same need with equal Version, Variant and Cached have the same header and lines.
+	// Version names the computed ranking the answer is drawn from (an opaque value, unique
+	// in the process: a ranking the next change alters gets a new one); Variant what of it
+	// this caller is shown: the limit and what the caller's visibility makes of the
+	// duplication reasons (seenKey), and for needs ranked for an offer the audience.
+	Version, Variant string
 }
 
 // RankedOffer is one ranked offer for a need. Band says how strong the match is in one word
@@ -633,6 +659,8 @@ type OfferRanking struct {
 	WeightsVersion int64
 	// Items are shared with other readers of the same ranking: read them, never modify them.
 	Items []RankedNeed
+	// Version and Variant name this answer as in NeedRanking.
+	Version, Variant string
 }
 
 // RankedNeed is one ranked need for an offer, with its band and relevance as in RankedOffer.
@@ -683,7 +711,8 @@ func (m *Matching) OffersForNeed(ctx context.Context, a *models.Actor, needID st
 	if err != nil {
 		return nil, err
 	}
-	return &NeedRanking{NeedID: needID, ComputedAt: r.e.ComputedAt, Cached: r.cached, WeightsVersion: r.e.WeightsVersion, Items: r.lines}, nil
+	return &NeedRanking{NeedID: needID, ComputedAt: r.e.ComputedAt, Cached: r.cached, WeightsVersion: r.e.WeightsVersion, Items: r.lines,
+		Version: r.e.version(), Variant: r.variant}, nil
 }
 
 // NeedsForOffer ranks the needs for an offer, best first, limit at most, listing only needs
@@ -714,7 +743,8 @@ func (m *Matching) NeedsForOffer(ctx context.Context, a *models.Actor, offerID s
 	if err != nil {
 		return nil, err
 	}
-	return &OfferRanking{OfferID: offerID, ComputedAt: r.e.ComputedAt, Cached: r.cached, WeightsVersion: r.e.WeightsVersion, Items: r.lines}, nil
+	return &OfferRanking{OfferID: offerID, ComputedAt: r.e.ComputedAt, Cached: r.cached, WeightsVersion: r.e.WeightsVersion, Items: r.lines,
+		Version: r.e.version(), Variant: r.variant}, nil
 }
 
 // ranked is what serve found for a read: the ranking, whether it came from a cache, and the
@@ -723,6 +753,9 @@ type ranked[L any] struct {
 	e      *rankEntry
 	cached bool
 	lines  []L
+	// variant is what of the entry the read shows: the ranking's key (its audience) and the
+	// lines' explanation key.
+	variant string
 }
 
 // serve is the cache path shared by both directions: L1, then L2, then compute once.
@@ -749,7 +782,8 @@ func serve[L any](m *Matching, ctx context.Context, k rankKey, min int64, limit 
 		if seen != nil {
 			c = &matching.Context{Today: ctxNow.Today, Active: ctxNow.Active, Seen: seen, External: ctxNow.External}
 		}
-		return ranked[L]{e: e, cached: cached, lines: explainedLines(e, key, func() []L { return explain(shown, w, c) })}
+		return ranked[L]{e: e, cached: cached, lines: explainedLines(e, key, func() []L { return explain(shown, w, c) }),
+			variant: k.id + "/" + key}
 	}
 	fresh := func() *rankEntry {
 		m.computes.Add(1)

@@ -105,6 +105,7 @@ func (s *Auth) setPassword(ctx context.Context, u *models.User, password string)
 	}
 	for try := 0; ; try++ {
 		_, err = s.users.SetUserPassword(ctx, u.ID, u.Version, hash, false, s.now().UTC())
+		s.me.drop(u.ID)
 		if !errors.Is(err, models.ErrConflict) || try == 2 {
 			return err
 		}

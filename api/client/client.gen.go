@@ -4209,6 +4209,9 @@ type AcceptLanguage = string
 // IfMatch Example: "3"
 type IfMatch = string
 
+// IfNoneMatch defines model for IfNoneMatch.
+type IfNoneMatch = string
+
 // Cursor defines model for cursor.
 type Cursor = string
 
@@ -4590,6 +4593,9 @@ type NeedMatchesParams struct {
 
 	// AcceptLanguage Used when `lang` is absent or not spoken, e.g. "fr-FR,fr;q=0.9,en;q=0.8"; else English.
 	AcceptLanguage *AcceptLanguage `json:"Accept-Language,omitempty"`
+
+	// IfNoneMatch An ETag of this answer you hold (or a list of them); 304 with no body while it is still the answer.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // WithdrawNeed200JSONResponseBodyProposalReason defines parameters for WithdrawNeed.
@@ -4654,6 +4660,9 @@ type OfferMatchesParams struct {
 
 	// AcceptLanguage Used when `lang` is absent or not spoken, e.g. "fr-FR,fr;q=0.9,en;q=0.8"; else English.
 	AcceptLanguage *AcceptLanguage `json:"Accept-Language,omitempty"`
+
+	// IfNoneMatch An ETag of this answer you hold (or a list of them); 304 with no body while it is still the answer.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // ListOutboxParams defines parameters for ListOutbox.
@@ -6325,6 +6334,13 @@ type ClientInterface interface {
 	// confidence of the surest mapping (0.5 high, 0.7 medium, 0.85 low) and the reason (`duplication.external`)
 	// counts them with that confidence.
 	//
+	// The answer carries a strong `ETag` (a hash of its bytes; each content coding, gzip or br, is its own
+	// representation with its own ETag) and `Cache-Control: private, no-cache`. Send it back in `If-None-Match`:
+	// while the answer you would get now is byte for byte the one you hold, the answer is 304 with no body. The
+	// check is made for each caller after authorization, against the answer that caller may see (its duplication
+	// counts, the needs it may see), so another caller's ETag never gets you a 304 for an answer that differs. A
+	// change that alters the ranking (a need, an offer, the weights, an engagement, the day) gives a new ETag.
+	//
 	// Corresponds with GET /api/v1/needs/{id}/matches (the `NeedMatches` operationId).
 	NeedMatches(ctx context.Context, id Id, params *NeedMatchesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
@@ -6553,7 +6569,8 @@ type ClientInterface interface {
 	//
 	// Only open and submitted needs are ranked, and only needs whose capability or theme the offer covers; only
 	// those the caller may see are listed: a need awaiting approval only to its own organization, coordinators and admins. Same
-	// relevance gate, bands, freshness and explanation rules as the needs' matches, reasons in the caller's language.
+	// relevance gate, bands, freshness and explanation rules as the needs' matches, reasons in the caller's language, and the same
+	// `ETag` / `If-None-Match` → 304 rule.
 	//
 	// Corresponds with GET /api/v1/offers/{id}/matches (the `OfferMatches` operationId).
 	OfferMatches(ctx context.Context, id Id, params *OfferMatchesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -8731,6 +8748,13 @@ func (c *Client) ApproveNeed(ctx context.Context, id Id, body ApproveNeedJSONReq
 // confidence of the surest mapping (0.5 high, 0.7 medium, 0.85 low) and the reason (`duplication.external`)
 // counts them with that confidence.
 //
+// The answer carries a strong `ETag` (a hash of its bytes; each content coding, gzip or br, is its own
+// representation with its own ETag) and `Cache-Control: private, no-cache`. Send it back in `If-None-Match`:
+// while the answer you would get now is byte for byte the one you hold, the answer is 304 with no body. The
+// check is made for each caller after authorization, against the answer that caller may see (its duplication
+// counts, the needs it may see), so another caller's ETag never gets you a 304 for an answer that differs. A
+// change that alters the ranking (a need, an offer, the weights, an engagement, the day) gives a new ETag.
+//
 // Corresponds with GET /api/v1/needs/{id}/matches (the `NeedMatches` operationId).
 func (c *Client) NeedMatches(ctx context.Context, id Id, params *NeedMatchesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewNeedMatchesRequest(c.Server, id, params)
@@ -9139,7 +9163,8 @@ func (c *Client) CloseOffer(ctx context.Context, id Id, body CloseOfferJSONReque
 //
 // Only open and submitted needs are ranked, and only needs whose capability or theme the offer covers; only
 // those the caller may see are listed: a need awaiting approval only to its own organization, coordinators and admins. Same
-// relevance gate, bands, freshness and explanation rules as the needs' matches, reasons in the caller's language.
+// relevance gate, bands, freshness and explanation rules as the needs' matches, reasons in the caller's language, and the same
+// `ETag` / `If-None-Match` → 304 rule.
 //
 // Corresponds with GET /api/v1/offers/{id}/matches (the `OfferMatches` operationId).
 func (c *Client) OfferMatches(ctx context.Context, id Id, params *OfferMatchesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -12456,6 +12481,17 @@ func NewNeedMatchesRequest(server string, id Id, params *NeedMatchesParams) (*ht
 			req.Header.Set("Accept-Language", headerParam0)
 		}
 
+		if params.IfNoneMatch != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam1)
+		}
+
 	}
 
 	return req, nil
@@ -13158,6 +13194,17 @@ func NewOfferMatchesRequest(server string, id Id, params *OfferMatchesParams) (*
 			}
 
 			req.Header.Set("Accept-Language", headerParam0)
+		}
+
+		if params.IfNoneMatch != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam1)
 		}
 
 	}
@@ -15913,6 +15960,13 @@ type ClientWithResponsesInterface interface {
 	// confidence of the surest mapping (0.5 high, 0.7 medium, 0.85 low) and the reason (`duplication.external`)
 	// counts them with that confidence.
 	//
+	// The answer carries a strong `ETag` (a hash of its bytes; each content coding, gzip or br, is its own
+	// representation with its own ETag) and `Cache-Control: private, no-cache`. Send it back in `If-None-Match`:
+	// while the answer you would get now is byte for byte the one you hold, the answer is 304 with no body. The
+	// check is made for each caller after authorization, against the answer that caller may see (its duplication
+	// counts, the needs it may see), so another caller's ETag never gets you a 304 for an answer that differs. A
+	// change that alters the ranking (a need, an offer, the weights, an engagement, the day) gives a new ETag.
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /api/v1/needs/{id}/matches (the `NeedMatches` operationId).
@@ -16153,7 +16207,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// Only open and submitted needs are ranked, and only needs whose capability or theme the offer covers; only
 	// those the caller may see are listed: a need awaiting approval only to its own organization, coordinators and admins. Same
-	// relevance gate, bands, freshness and explanation rules as the needs' matches, reasons in the caller's language.
+	// relevance gate, bands, freshness and explanation rules as the needs' matches, reasons in the caller's language, and the same
+	// `ETag` / `If-None-Match` → 304 rule.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -20564,6 +20619,17 @@ func (r ApproveNeedResponse) ContentType() string {
 	return ""
 }
 
+// NeedMatchesResponse200Headers the declared response headers of an HTTP 200 response for NeedMatches
+type NeedMatchesResponse200Headers struct {
+	ETag *string
+	Vary *string
+}
+
+// NeedMatchesResponse304Headers the declared response headers of an HTTP 304 response for NeedMatches
+type NeedMatchesResponse304Headers struct {
+	ETag *string
+}
+
 // NeedMatchesResponseDefaultHeaders the declared response headers of an HTTP default response for NeedMatches
 type NeedMatchesResponseDefaultHeaders struct {
 	RetryAfter *int
@@ -20582,6 +20648,10 @@ type NeedMatchesResponse struct {
 	ApplicationproblemJSON422 *Invalid
 	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
 	ApplicationproblemJSONDefault *Error
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *NeedMatchesResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *NeedMatchesResponse304Headers
 	// HeadersDefault the parsed response headers for an HTTP default response
 	HeadersDefault *NeedMatchesResponseDefaultHeaders
 }
@@ -21698,6 +21768,17 @@ func (r CloseOfferResponse) ContentType() string {
 	return ""
 }
 
+// OfferMatchesResponse200Headers the declared response headers of an HTTP 200 response for OfferMatches
+type OfferMatchesResponse200Headers struct {
+	ETag *string
+	Vary *string
+}
+
+// OfferMatchesResponse304Headers the declared response headers of an HTTP 304 response for OfferMatches
+type OfferMatchesResponse304Headers struct {
+	ETag *string
+}
+
 // OfferMatchesResponseDefaultHeaders the declared response headers of an HTTP default response for OfferMatches
 type OfferMatchesResponseDefaultHeaders struct {
 	RetryAfter *int
@@ -21716,6 +21797,10 @@ type OfferMatchesResponse struct {
 	ApplicationproblemJSON422 *Invalid
 	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
 	ApplicationproblemJSONDefault *Error
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *OfferMatchesResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *OfferMatchesResponse304Headers
 	// HeadersDefault the parsed response headers for an HTTP default response
 	HeadersDefault *OfferMatchesResponseDefaultHeaders
 }
@@ -26172,6 +26257,13 @@ func (c *ClientWithResponses) ApproveNeedWithResponse(ctx context.Context, id Id
 // confidence of the surest mapping (0.5 high, 0.7 medium, 0.85 low) and the reason (`duplication.external`)
 // counts them with that confidence.
 //
+// The answer carries a strong `ETag` (a hash of its bytes; each content coding, gzip or br, is its own
+// representation with its own ETag) and `Cache-Control: private, no-cache`. Send it back in `If-None-Match`:
+// while the answer you would get now is byte for byte the one you hold, the answer is 304 with no body. The
+// check is made for each caller after authorization, against the answer that caller may see (its duplication
+// counts, the needs it may see), so another caller's ETag never gets you a 304 for an answer that differs. A
+// change that alters the ranking (a need, an offer, the weights, an engagement, the day) gives a new ETag.
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /api/v1/needs/{id}/matches (the `NeedMatches` operationId).
@@ -26520,7 +26612,8 @@ func (c *ClientWithResponses) CloseOfferWithResponse(ctx context.Context, id Id,
 //
 // Only open and submitted needs are ranked, and only needs whose capability or theme the offer covers; only
 // those the caller may see are listed: a need awaiting approval only to its own organization, coordinators and admins. Same
-// relevance gate, bands, freshness and explanation rules as the needs' matches, reasons in the caller's language.
+// relevance gate, bands, freshness and explanation rules as the needs' matches, reasons in the caller's language, and the same
+// `ETag` / `If-None-Match` → 304 rule.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -30821,6 +30914,9 @@ func ParseNeedMatchesResponse(rsp *http.Response) (*NeedMatchesResponse, error) 
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -30852,6 +30948,33 @@ func ParseNeedMatchesResponse(rsp *http.Response) (*NeedMatchesResponse, error) 
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers NeedMatchesResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		if values := rsp.Header.Values("Vary"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Vary", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Vary = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers NeedMatchesResponse304Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
 	case true:
 		var headers NeedMatchesResponseDefaultHeaders
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -31865,6 +31988,9 @@ func ParseOfferMatchesResponse(rsp *http.Response) (*OfferMatchesResponse, error
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -31896,6 +32022,33 @@ func ParseOfferMatchesResponse(rsp *http.Response) (*OfferMatchesResponse, error
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers OfferMatchesResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		if values := rsp.Header.Values("Vary"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Vary", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Vary = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers OfferMatchesResponse304Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
 	case true:
 		var headers OfferMatchesResponseDefaultHeaders
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {

@@ -2559,7 +2559,12 @@ type IATIImportSummary struct {
 	IatiVersion    *string `json:"iati_version,omitempty"`
 	Imported       *int    `json:"imported,omitempty"`
 	Items          *[]struct {
-		Args           *map[string]string        `json:"args,omitempty"`
+		// Args A coded message's arguments by name (absent when it has none), each with its kind, so that a client can write
+		// it in its own words and language.
+		//
+		//
+		// Example: {"capability":{"kind":"capability","value":"cert_setup"}}
+		Args           *Args                     `json:"args,omitempty"`
 		Capabilities   *[]map[string]interface{} `json:"capabilities,omitempty"`
 		Code           *string                   `json:"code,omitempty"`
 		Countries      *[]string                 `json:"countries,omitempty"`
@@ -2567,8 +2572,13 @@ type IATIImportSummary struct {
 		Id             *string                   `json:"id,omitempty"`
 		Index          *int                      `json:"index,omitempty"`
 		Notes          *[]struct {
-			Args *map[string]interface{} `json:"args,omitempty"`
-			Code *string                 `json:"code,omitempty"`
+			// Args A coded message's arguments by name (absent when it has none), each with its kind, so that a client can write
+			// it in its own words and language.
+			//
+			//
+			// Example: {"capability":{"kind":"capability","value":"cert_setup"}}
+			Args *Args   `json:"args,omitempty"`
+			Code *string `json:"code,omitempty"`
 		} `json:"notes,omitempty"`
 		Outcome *IATIImportSummaryItemsOutcome `json:"outcome,omitempty"`
 		Regions *[]string                      `json:"regions,omitempty"`

@@ -17,9 +17,9 @@ test: ## the whole test suite: installs what it needs (.ci/deps.sh), starts a th
 	./.ci/deps.sh
 	./.ci/with-redis.sh $(MAKE) --no-print-directory test-go
 
-# The sequential tables of requests (they send one request at a time) run in a second pass
-# without the race detector, which makes them five to six times slower: they skip themselves
-# under -race (raceEnabled in api/ and web/).
+# The sequential tables of requests (they send one request at a time) run whole in a second pass
+# without the race detector, which makes them five to six times slower: under -race they run a
+# sample of their rows (tableSample in api/ and web/).
 RACE_FREE_TABLES = ^(TestAuthorizationTable|TestWebAuthorizationTable|TestEveryPageRendersInEveryLanguage)$$
 
 test-go: vet ## go test -race on every package, then the request tables without it (REDIS_URL: a real Redis, else in-process)

@@ -2,6 +2,7 @@ package readmodel
 
 import (
 	"sort"
+	"time"
 
 	"github.com/capmatch/capmatch/models"
 )
@@ -16,18 +17,9 @@ func (m *Model) PutEngagement(e *models.Engagement) bool {
 		// reads as one with an empty thread.
 		e.Messages = []models.EngagementMessage{}
 	}
-	m.mu.Lock()
-	if m.engagements == nil {
-		m.engagements = map[string]*models.Engagement{}
-	}
-	old, ok := m.engagements[e.ID]
-	if ok && old.Version > e.Version {
-		m.mu.Unlock()
+	if !putNewer(m, &m.engagements, e.ID, e, e.Version, func(old *models.Engagement) int64 { return old.Version }) {
 		return false
 	}
-	m.engagements[e.ID] = e
-	m.gen++
-	m.mu.Unlock()
 	m.notify(Change{Kind: models.EventEngagement, Country: e.Country})
 	return true
 }
@@ -42,37 +34,14 @@ func (m *Model) Engagement(id string) (*models.Engagement, bool) {
 
 // Engagements returns the engagements that keep returns true for, newest first.
 func (m *Model) Engagements(keep func(*models.Engagement) bool) []*models.Engagement {
-	m.mu.RLock()
-	out := make([]*models.Engagement, 0)
-	for _, e := range m.engagements {
-		if keep(e) {
-			out = append(out, e)
-		}
-	}
-	m.mu.RUnlock()
-	sort.Slice(out, func(i, j int) bool {
-		if !out[i].CreatedAt.Equal(out[j].CreatedAt) {
-			return out[i].CreatedAt.After(out[j].CreatedAt)
-		}
-		return out[i].ID > out[j].ID
-	})
-	return out
+	return newestKept(m, &m.engagements, keep, func(e *models.Engagement) (time.Time, string) { return e.CreatedAt, e.ID })
 }
 
 // PutProject inserts or replaces a project unless a newer version is held.
 func (m *Model) PutProject(p *models.Project) bool {
-	m.mu.Lock()
-	if m.projects == nil {
-		m.projects = map[string]*models.Project{}
-	}
-	old, ok := m.projects[p.ID]
-	if ok && old.Version > p.Version {
-		m.mu.Unlock()
+	if !putNewer(m, &m.projects, p.ID, p, p.Version, func(old *models.Project) int64 { return old.Version }) {
 		return false
 	}
-	m.projects[p.ID] = p
-	m.gen++
-	m.mu.Unlock()
 	m.notify(Change{Kind: models.EventProject, Country: p.Country})
 	return true
 }
@@ -87,19 +56,43 @@ func (m *Model) Project(id string) (*models.Project, bool) {
 
 // Projects returns the projects that keep returns true for, newest first.
 func (m *Model) Projects(keep func(*models.Project) bool) []*models.Project {
+	return newestKept(m, &m.projects, keep, func(p *models.Project) (time.Time, string) { return p.CreatedAt, p.ID })
+}
+
+// putNewer stores v under id in the model's map *items unless a newer version is held there
+// (the same rule for engagements and projects), and says whether it stored it.
+func putNewer[T any](m *Model, items *map[string]T, id string, v T, version int64, versionOf func(T) int64) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if *items == nil {
+		*items = map[string]T{}
+	}
+	if old, ok := (*items)[id]; ok && versionOf(old) > version {
+		return false
+	}
+	(*items)[id] = v
+	m.gen++
+	return true
+}
+
+// newestKept returns the items of the model's map *items that keep returns true for, newest first (by creation time, then
+// id), read under the model's lock and sorted outside it.
+func newestKept[T any](m *Model, items *map[string]T, keep func(T) bool, createdOf func(T) (time.Time, string)) []T {
 	m.mu.RLock()
-	out := make([]*models.Project, 0)
-	for _, p := range m.projects {
-		if keep(p) {
-			out = append(out, p)
+	out := make([]T, 0)
+	for _, v := range *items {
+		if keep(v) {
+			out = append(out, v)
 		}
 	}
 	m.mu.RUnlock()
 	sort.Slice(out, func(i, j int) bool {
-		if !out[i].CreatedAt.Equal(out[j].CreatedAt) {
-			return out[i].CreatedAt.After(out[j].CreatedAt)
+		ti, idi := createdOf(out[i])
+		tj, idj := createdOf(out[j])
+		if !ti.Equal(tj) {
+			return ti.After(tj)
 		}
-		return out[i].ID > out[j].ID
+		return idi > idj
 	})
 	return out
 }

@@ -21,22 +21,12 @@ const (
 // capacityFields are the offer fields only the reservation operations change.
 var capacityFields = map[string]bool{"_id": true, "reservations": true, "engagements_used": true, "budget_committed_usd": true}
 
-// ReplaceOffer implements models.OfferStore: a $set of every content field, conditional on the
-// version, that leaves the capacity counters alone.
+// ReplaceOffer implements models.OfferStore: an update of every content field (set, or unset
+// when cleared; setUpdate), conditional on the version, that leaves the capacity counters alone.
 func (s *Store) ReplaceOffer(ctx context.Context, o *models.Offer, prev int64) error {
-	raw, err := bson.Marshal(o)
+	update, err := setUpdate(o, capacityFields)
 	if err != nil {
 		return err
-	}
-	var doc bson.D
-	if err := bson.Unmarshal(raw, &doc); err != nil {
-		return err
-	}
-	set := bson.D{}
-	for _, e := range doc {
-		if !capacityFields[e.Key] {
-			set = append(set, e)
-		}
 	}
 	coll := s.db.Collection(colOffers)
 	defer s.lockDoc(colOffers, o.ID)()
@@ -49,7 +39,7 @@ func (s *Store) ReplaceOffer(ctx context.Context, o *models.Offer, prev int64) e
 			return missingOrStale(ctx, coll, o.ID, prev)
 		}
 	}
-	res, err := coll.UpdateOne(ctx, s.guard(bson.D{{Key: "_id", Value: o.ID}, {Key: "version", Value: prev}}), bson.D{{Key: "$set", Value: set}})
+	res, err := coll.UpdateOne(ctx, s.guard(bson.D{{Key: "_id", Value: o.ID}, {Key: "version", Value: prev}}), update)
 	if err != nil {
 		return mapErr(err)
 	}
@@ -183,8 +173,7 @@ func (s *Store) CloseFullOffer(ctx context.Context, offerID string, at time.Time
 
 // CreateEngagement implements models.EngagementStore.
 func (s *Store) CreateEngagement(ctx context.Context, e *models.Engagement) error {
-	_, err := s.db.Collection(colEngagements).InsertOne(ctx, e)
-	return mapErr(err)
+	return s.insertVersioned(ctx, s.db.Collection(colEngagements), e)
 }
 
 // idempotencyKey is one claimed key.
@@ -229,8 +218,7 @@ func (s *Store) ListEngagements(ctx context.Context) ([]*models.Engagement, erro
 
 // CreateProject implements models.ProjectStore.
 func (s *Store) CreateProject(ctx context.Context, p *models.Project) error {
-	_, err := s.db.Collection(colProjects).InsertOne(ctx, p)
-	return mapErr(err)
+	return s.insertVersioned(ctx, s.db.Collection(colProjects), p)
 }
 
 // GetProject implements models.ProjectStore.

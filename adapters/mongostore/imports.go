@@ -39,7 +39,11 @@ func (s *Store) ListImports(ctx context.Context, state string) ([]*models.Import
 func (s *Store) InsertNeeds(ctx context.Context, needs []*models.Need) error {
 	docs := make([]any, len(needs))
 	for i, n := range needs {
-		docs[i] = n
+		d, err := withSchema(n)
+		if err != nil {
+			return err
+		}
+		docs[i] = d
 	}
 	_, err := s.db.Collection(colNeeds).InsertMany(ctx, docs, options.InsertMany().SetOrdered(true))
 	return mapErr(err)
@@ -49,7 +53,11 @@ func (s *Store) InsertNeeds(ctx context.Context, needs []*models.Need) error {
 func (s *Store) InsertOffers(ctx context.Context, offers []*models.Offer) error {
 	docs := make([]any, len(offers))
 	for i, o := range offers {
-		docs[i] = o
+		d, err := withSchema(o)
+		if err != nil {
+			return err
+		}
+		docs[i] = d
 	}
 	_, err := s.db.Collection(colOffers).InsertMany(ctx, docs, options.InsertMany().SetOrdered(true))
 	return mapErr(err)

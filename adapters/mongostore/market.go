@@ -2,12 +2,12 @@ package mongostore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/capmatch/capmatch/models"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
 const (
@@ -18,8 +18,7 @@ const (
 
 // CreateNeed implements models.NeedStore.
 func (s *Store) CreateNeed(ctx context.Context, n *models.Need) error {
-	_, err := s.db.Collection(colNeeds).InsertOne(ctx, n)
-	return mapErr(err)
+	return s.insertVersioned(ctx, s.db.Collection(colNeeds), n)
 }
 
 // GetNeed implements models.NeedStore.
@@ -49,8 +48,7 @@ func (s *Store) EachOffer(ctx context.Context, known func(string, int64) bool, f
 
 // CreateOffer implements models.OfferStore.
 func (s *Store) CreateOffer(ctx context.Context, o *models.Offer) error {
-	_, err := s.db.Collection(colOffers).InsertOne(ctx, o)
-	return mapErr(err)
+	return s.insertVersioned(ctx, s.db.Collection(colOffers), o)
 }
 
 // GetOffer implements models.OfferStore.
@@ -72,11 +70,11 @@ func (s *Store) GetCountryProfile(ctx context.Context, iso string) (*models.Coun
 // insert (a concurrent first insert loses with ErrConflict), later ones replace by version.
 func (s *Store) PutCountryProfile(ctx context.Context, p *models.CountryProfile, prev int64) error {
 	if prev == 0 {
-		_, err := s.db.Collection(colCountries).InsertOne(ctx, p)
-		if mongo.IsDuplicateKeyError(err) {
+		err := s.insertVersioned(ctx, s.db.Collection(colCountries), p)
+		if errors.Is(err, models.ErrConflict) {
 			return models.Errorf(models.ErrConflict, "the profile was changed by someone else; reload it")
 		}
-		return mapErr(err)
+		return err
 	}
 	return s.replaceVersioned(ctx, s.db.Collection(colCountries), p.ISO, prev, p)
 }
@@ -86,8 +84,10 @@ func (s *Store) ListCountryProfiles(ctx context.Context) ([]*models.CountryProfi
 	return findAll[models.CountryProfile](ctx, s.db.Collection(colCountries), bson.D{}, nil)
 }
 
-// replaceVersioned replaces the document with _id id if its version is still prev: optimistic
-// concurrency on one document, which MongoDB and FerretDB both apply atomically.
+// replaceVersioned writes doc over the document with _id id if its version is still prev:
+// optimistic concurrency on one document, which MongoDB and FerretDB both apply atomically. It
+// updates the fields this build knows (setUpdate) rather than replacing the document, so that
+// fields a newer build added survive.
 func (s *Store) replaceVersioned(ctx context.Context, coll *mongo.Collection, id string, prev int64, doc any) error {
 	defer s.lockDoc(coll.Name(), id)()
 	if s.serial {
@@ -99,7 +99,11 @@ func (s *Store) replaceVersioned(ctx context.Context, coll *mongo.Collection, id
 			return &models.Error{Kind: models.ErrConflict, Detail: fmt.Sprintf("version %d is stale: the object was changed by someone else; reload it", prev)}
 		}
 	}
-	res, err := coll.ReplaceOne(ctx, s.guard(bson.D{{Key: "_id", Value: id}, {Key: "version", Value: prev}}), doc, options.Replace())
+	update, err := setUpdate(doc, nil)
+	if err != nil {
+		return err
+	}
+	res, err := coll.UpdateOne(ctx, s.guard(bson.D{{Key: "_id", Value: id}, {Key: "version", Value: prev}}), update)
 	if err != nil {
 		return mapErr(err)
 	}

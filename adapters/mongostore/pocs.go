@@ -40,11 +40,11 @@ func (s *Store) GetPoCDirectory(ctx context.Context, iso string) (*models.PoCDir
 func (s *Store) PutPoCDirectory(ctx context.Context, d *models.PoCDirectory, prev int64) error {
 	coll := s.db.Collection(colPoCs)
 	if prev == 0 {
-		_, err := coll.InsertOne(ctx, d)
-		if mongo.IsDuplicateKeyError(err) {
+		err := s.insertVersioned(ctx, coll, d)
+		if errors.Is(err, models.ErrConflict) {
 			return models.Errorf(models.ErrConflict, "the state's Points of Contact changed meanwhile; reload them")
 		}
-		return mapErr(err)
+		return err
 	}
 	return s.replaceVersioned(ctx, coll, d.ISO, prev, d)
 }
@@ -84,8 +84,7 @@ func (s *Store) DeletePoCLink(ctx context.Context, userID string) error {
 
 // CreatePoCCheck implements models.PoCStore.
 func (s *Store) CreatePoCCheck(ctx context.Context, c *models.PoCCheck) error {
-	_, err := s.db.Collection(colPoCChecks).InsertOne(ctx, c)
-	return mapErr(err)
+	return s.insertVersioned(ctx, s.db.Collection(colPoCChecks), c)
 }
 
 // GetPoCCheck implements models.PoCStore.

@@ -171,11 +171,6 @@ func (s *Store) CloseFullOffer(ctx context.Context, offerID string, at time.Time
 	return &after, true, nil
 }
 
-// CreateEngagement implements models.EngagementStore.
-func (s *Store) CreateEngagement(ctx context.Context, e *models.Engagement) error {
-	return s.insertVersioned(ctx, s.db.Collection(colEngagements), e)
-}
-
 // idempotencyKey is one claimed key.
 type idempotencyKey struct {
 	Key       string    `bson:"_id"`
@@ -199,21 +194,6 @@ func (s *Store) ClaimKey(ctx context.Context, key, value string) (string, error)
 		return "", err
 	}
 	return got.Value, nil
-}
-
-// GetEngagement implements models.EngagementStore.
-func (s *Store) GetEngagement(ctx context.Context, id string) (*models.Engagement, error) {
-	return findByID[models.Engagement](ctx, s.db.Collection(colEngagements), id)
-}
-
-// ReplaceEngagement implements models.EngagementStore.
-func (s *Store) ReplaceEngagement(ctx context.Context, e *models.Engagement, prev int64) error {
-	return s.replaceVersioned(ctx, s.db.Collection(colEngagements), e.ID, prev, e)
-}
-
-// ListEngagements implements models.EngagementStore.
-func (s *Store) ListEngagements(ctx context.Context) ([]*models.Engagement, error) {
-	return findAll[models.Engagement](ctx, s.db.Collection(colEngagements), bson.D{}, nil)
 }
 
 // CreateProject implements models.ProjectStore.

@@ -89,6 +89,15 @@ func (s *Store) ListCountryProfiles(ctx context.Context) ([]*models.CountryProfi
 // updates the fields this build knows (setUpdate) rather than replacing the document, so that
 // fields a newer build added survive.
 func (s *Store) replaceVersioned(ctx context.Context, coll *mongo.Collection, id string, prev int64, doc any) error {
+	update, err := setUpdate(doc, nil)
+	if err != nil {
+		return err
+	}
+	return s.updateVersioned(ctx, coll, id, prev, update)
+}
+
+// updateVersioned applies update to the document with _id id if its version is still prev.
+func (s *Store) updateVersioned(ctx context.Context, coll *mongo.Collection, id string, prev int64, update bson.D) error {
 	defer s.lockDoc(coll.Name(), id)()
 	if s.serial {
 		v, err := versionOf(ctx, coll, id)
@@ -98,10 +107,6 @@ func (s *Store) replaceVersioned(ctx context.Context, coll *mongo.Collection, id
 		if v != prev {
 			return &models.Error{Kind: models.ErrConflict, Detail: fmt.Sprintf("version %d is stale: the object was changed by someone else; reload it", prev)}
 		}
-	}
-	update, err := setUpdate(doc, nil)
-	if err != nil {
-		return err
 	}
 	res, err := coll.UpdateOne(ctx, s.guard(bson.D{{Key: "_id", Value: id}, {Key: "version", Value: prev}}), update)
 	if err != nil {

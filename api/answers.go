@@ -116,6 +116,9 @@ type answerCache struct {
 	maxShard int64
 	shards   [answerShards]answerShard
 	outcomes *prometheus.CounterVec
+	// kept, rendered and notModified are outcomes' counters, looked up once rather than by
+	// label on every request.
+	kept, rendered, notModified prometheus.Counter
 }
 
 type answerShard struct {
@@ -136,6 +139,8 @@ func newAnswerCache(maxBytes int64) *answerCache {
 			Name: "capmatch_ranking_answers_total",
 			Help: "Ranking answers by outcome: kept (served from the rendered answers), rendered, not_modified (304).",
 		}, []string{"outcome"})}
+	c.kept, c.rendered, c.notModified = c.outcomes.WithLabelValues("kept"), c.outcomes.WithLabelValues("rendered"),
+		c.outcomes.WithLabelValues("not_modified")
 	for i := range c.shards {
 		c.shards[i].byKey = map[string]*list.Element{}
 	}
@@ -248,9 +253,9 @@ func (s *Server) sendAnswer(c *fiber.Ctx, key string, keep bool, render func() a
 	if keep {
 		a = s.answers.get(key)
 	}
-	outcome := "kept"
+	outcome := s.answers.kept
 	if a == nil {
-		outcome = "rendered"
+		outcome = s.answers.rendered
 		body, err := json.Marshal(render())
 		if err != nil {
 			return err
@@ -268,21 +273,21 @@ func (s *Server) sendAnswer(c *fiber.Ctx, key string, keep bool, render func() a
 			enc = gzipped
 		}
 	}
-	c.Set(fiber.HeaderETag, a.etags[enc])
-	c.Set(fiber.HeaderCacheControl, "private, no-cache")
-	c.Vary(fiber.HeaderAcceptEncoding)
+	setHeader(c, fiber.HeaderETag, a.etags[enc])
+	setHeader(c, fiber.HeaderCacheControl, "private, no-cache")
+	vary(c, fiber.HeaderAcceptEncoding)
 	if noneMatch := c.Get(fiber.HeaderIfNoneMatch); noneMatch != "" && etagListed(noneMatch, a.etags[enc]) {
-		s.answers.outcomes.WithLabelValues("not_modified").Inc()
+		s.answers.notModified.Inc()
 		c.Status(fiber.StatusNotModified)
 		return nil
 	}
-	s.answers.outcomes.WithLabelValues(outcome).Inc()
+	outcome.Inc()
 	body, grew := a.form(enc)
 	if keep {
 		s.answers.grew(a, grew)
 	}
 	if enc != identity {
-		c.Set(fiber.HeaderContentEncoding, contentEncoding[enc])
+		setHeader(c, fiber.HeaderContentEncoding, contentEncoding[enc])
 	}
 	c.Response().Header.SetContentType(fiber.MIMEApplicationJSON)
 	c.Response().SetBodyRaw(body) // kept bytes are never written to: no copy

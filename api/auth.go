@@ -6,6 +6,7 @@ import (
 
 	"github.com/capmatch/capmatch/models"
 	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/utils"
 )
 
 type actorKey struct{}
@@ -36,7 +37,10 @@ func (s *Server) requireSession(c *fiber.Ctx) error {
 
 // authenticateRequest authenticates the bearer token and puts the actor in the locals.
 func (s *Server) authenticateRequest(c *fiber.Ctx) error {
-	h := c.Get(fiber.HeaderAuthorization)
+	// The header as the request holds it, not a copy (the app is Immutable, so c.Get copies):
+	// the token is only read during this request, and the application layer copies what it
+	// keeps (service.tokenCache).
+	h := utils.UnsafeString(c.Request().Header.Peek(fiber.HeaderAuthorization))
 	scheme, token, ok := strings.Cut(h, " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
 		c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="capmatch"`)

@@ -14,8 +14,8 @@ var texts = i18n.Default()
 // which (Content-Language) and that it depends on Accept-Language (Vary).
 func lang(c *fiber.Ctx) string {
 	l := texts.Negotiate(c.Query("lang"), c.Get(fiber.HeaderAcceptLanguage))
-	c.Set(fiber.HeaderContentLanguage, l)
-	c.Vary(fiber.HeaderAcceptLanguage)
+	setHeader(c, fiber.HeaderContentLanguage, l)
+	vary(c, fiber.HeaderAcceptLanguage)
 	return l
 }
 

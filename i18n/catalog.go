@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/text/language"
 	"golang.org/x/text/message"
@@ -25,7 +26,16 @@ type Catalog struct {
 	langs []string // "en" first, then the others in order
 	msgs  map[string]map[string]string
 	locs  map[string]*Localizer
+	// accepted remembers Negotiate's answer for the Accept-Language values seen (at most
+	// acceptedMax of them): browsers send a handful of distinct values, and parsing one costs
+	// more than the rest of a kept answer's language handling.
+	accepted     sync.Map // Accept-Language value → language
+	acceptedSize atomic.Int32
 }
+
+// acceptedMax bounds Catalog.accepted: values beyond it are parsed on every request, so that
+// a client sending random headers cannot grow the memory.
+const acceptedMax = 512
 
 // New loads the shared messages and the given bundles. A bundle is a file system whose root
 // holds one <lang>.json per language (a JSON object of key → message). The languages are the
@@ -242,9 +252,29 @@ func (c *Catalog) match(lang string) string {
 // remembered choice) when the catalog has it, else the first of Accept-Language, in order of
 // preference, that it has, else English.
 func (c *Catalog) Negotiate(preferred, acceptLanguage string) string {
-	if l := c.match(preferred); l != "" {
-		return l
+	if preferred != "" {
+		if l := c.match(preferred); l != "" {
+			return l
+		}
 	}
+	if acceptLanguage == "" {
+		return "en"
+	}
+	if l, ok := c.accepted.Load(acceptLanguage); ok {
+		return l.(string)
+	}
+	l := c.negotiate(acceptLanguage)
+	if c.acceptedSize.Load() < acceptedMax {
+		// A copy: the value may point into a request buffer that the next request reuses.
+		if _, loaded := c.accepted.LoadOrStore(strings.Clone(acceptLanguage), l); !loaded {
+			c.acceptedSize.Add(1)
+		}
+	}
+	return l
+}
+
+// negotiate picks the first language of an Accept-Language value the catalog has, else English.
+func (c *Catalog) negotiate(acceptLanguage string) string {
 	tags, _, err := language.ParseAcceptLanguage(acceptLanguage)
 	if err == nil {
 		for _, t := range tags {

@@ -39,36 +39,52 @@ func (c *testClock) Advance(d time.Duration) {
 	c.mu.Unlock()
 }
 
-// pausingStore holds an accept after its step 2: once armed with a need, the write that
-// matches that need lands, then the writer waits until the test releases it.
+// pausingStore holds a replica between the steps of its multi-document work: once armed, the
+// first need or engagement write that the armed predicate picks lands, then the writer waits
+// until the test releases it.
 type pausingStore struct {
 	models.Store
 	mu      sync.Mutex
-	needID  string
+	pick    func(doc any) bool
 	reached chan struct{}
 	release chan struct{}
 }
 
-// arm makes the next write that matches the need pause after it lands.
-func (p *pausingStore) arm(needID string) (reached, release chan struct{}) {
+// arm makes the next write that pick picks pause after it lands (once).
+func (p *pausingStore) arm(pick func(doc any) bool) (reached, release chan struct{}) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.needID, p.reached, p.release = needID, make(chan struct{}), make(chan struct{})
+	p.pick, p.reached, p.release = pick, make(chan struct{}), make(chan struct{})
 	return p.reached, p.release
 }
 
-func (p *pausingStore) ReplaceNeed(ctx context.Context, n *models.Need, prev int64) error {
-	err := p.Store.ReplaceNeed(ctx, n, prev)
+// wrote pauses after the armed write.
+func (p *pausingStore) wrote(doc any) {
 	p.mu.Lock()
-	hit := err == nil && n.ID == p.needID && n.Status == models.NeedMatched
+	hit := p.pick != nil && p.pick(doc)
 	reached, release := p.reached, p.release
 	if hit {
-		p.needID = "" // once
+		p.pick = nil
 	}
 	p.mu.Unlock()
 	if hit {
 		close(reached)
 		<-release
+	}
+}
+
+func (p *pausingStore) ReplaceNeed(ctx context.Context, n *models.Need, prev int64) error {
+	err := p.Store.ReplaceNeed(ctx, n, prev)
+	if err == nil {
+		p.wrote(n)
+	}
+	return err
+}
+
+func (p *pausingStore) ReplaceEngagement(ctx context.Context, e *models.Engagement, prev int64) error {
+	err := p.Store.ReplaceEngagement(ctx, e, prev)
+	if err == nil {
+		p.wrote(e)
 	}
 	return err
 }
@@ -99,7 +115,10 @@ func (r *replicas) acceptPaused(t *testing.T, offerID string) (e *models.Engagem
 	t.Helper()
 	n := r.a.openNeed("National CSIRT")
 	e = r.a.propose(r.a.sn, n.ID, offerID)
-	reached, release := r.pause.arm(n.ID)
+	reached, release := r.pause.arm(func(doc any) bool {
+		x, ok := doc.(*models.Need)
+		return ok && x.ID == n.ID && x.Status == models.NeedMatched
+	})
 	done = make(chan error, 1)
 	go func() {
 		_, err := r.a.app.Engagements.Accept(context.Background(), r.a.donor, e.ID)
@@ -370,4 +389,59 @@ func TestAcceptRunsInOneTransactionWhereTheStoreHasThem(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, models.EngagementAgreed, got.Status)
 	assert.Equal(t, 2, w.offer(o.ID).EngagementsUsed)
+}
+
+// TestAProjectStartWhoseLeaseLapsedStops: a project start frozen between its steps 1 and 2 (the
+// engagement took the project's id, the need has not moved) is left alone by recovery while its
+// lease is live; once the lease lapsed, recovery gives the id back, and the start, waking up,
+// stops instead of starting the need and writing a project its engagement no longer names.
+func TestAProjectStartWhoseLeaseLapsedStops(t *testing.T) {
+	r := newReplicas(t)
+	ctx := context.Background()
+	n := r.a.openNeed("National CSIRT")
+	o := r.a.openOffer(r.a.donor, "Francophone CSIRT programme")
+	e := r.a.agree(n.ID, r.a.donor, o.ID)
+	in := service.ProjectInput{EngagementID: e.ID, Title: "National CSIRT project", BudgetUSD: 400_000,
+		StartDate: "2030-03-01", EndDate: "2031-08-31"}
+
+	reached, release := r.pause.arm(func(doc any) bool {
+		x, ok := doc.(*models.Engagement)
+		return ok && x.ID == e.ID && x.ProjectID != ""
+	})
+	done := make(chan error, 1)
+	go func() {
+		_, _, err := r.a.app.Projects.Create(context.Background(), r.a.donor, in)
+		done <- err
+	}()
+	select {
+	case <-reached:
+	case err := <-done:
+		t.Fatalf("the start ended before its step 2 paused: %v", err)
+	}
+	linked := r.stored(t, e.ID).e
+	require.NotEmpty(t, linked.ProjectID)
+	require.NotNil(t, linked.Lease, "the start holds a lease")
+	r.b.Reload(ctx, models.EventEngagement, e.ID, 0)
+
+	r.clock.Advance(2 * time.Minute) // older than the minute recovery waited for before leases
+	require.NoError(t, r.b.App.Engagements.Recover(ctx))
+	unlinked := r.stored(t, e.ID)
+	assert.Empty(t, unlinked.e.ProjectID, "recovery gave the id back once the lease lapsed")
+
+	close(release)
+	require.ErrorIs(t, <-done, models.ErrConflict, "the start stops")
+	final := r.stored(t, e.ID)
+	assert.Empty(t, final.e.ProjectID)
+	assert.Equal(t, models.NeedMatched, final.n.Status, "the need did not start")
+	_, err := r.b.Store.GetProject(ctx, linked.ProjectID)
+	assert.ErrorIs(t, err, models.ErrNotFound, "no project was written")
+
+	// Started again, it completes, and its lease goes.
+	v, created, err := r.b.App.Projects.Create(ctx, r.a.donor, in)
+	require.NoError(t, err)
+	assert.True(t, created)
+	started := r.stored(t, e.ID)
+	assert.Equal(t, v.ID, started.e.ProjectID)
+	assert.Nil(t, started.e.Lease, "a finished start holds no lease")
+	assert.Equal(t, models.NeedInProgress, started.n.Status)
 }

@@ -370,6 +370,9 @@ func (s *Engagements) release(ctx context.Context, e *models.Engagement) (*model
 		return e, nil
 	}
 	ctx = context.WithoutCancel(ctx)
+	if tx := s.transactor(); tx != nil {
+		return s.releaseInTx(ctx, tx, e)
+	}
 	o, err := s.store.ReleaseOfferSlot(ctx, e.OfferID, e.ID, e.BudgetUSD, s.now().UTC(), s.clock.Tick())
 	if err != nil {
 		return nil, err
@@ -398,6 +401,69 @@ func (s *Engagements) release(ctx context.Context, e *models.Engagement) (*model
 		x.ReleasedAt = &now
 		return nil
 	})
+}
+
+// releaseInTx is release in one transaction, where the store has them: the offer's slot and
+// amount given back, the need let go of and the engagement marked released commit together.
+// The cancellation before it stays the commit point; a release that fails is retried whole.
+func (s *Engagements) releaseInTx(ctx context.Context, tx models.Transactor, e *models.Engagement) (*models.Engagement, error) {
+	var x *models.Engagement
+	var n *models.Need
+	var o *models.Offer
+	err := tx.InTransaction(ctx, func(ctx context.Context) error {
+		x, n, o = nil, nil, nil // fn runs again when the transaction is retried
+		cur, err := s.store.GetEngagement(ctx, e.ID)
+		if err != nil {
+			return err
+		}
+		if cur.Status != models.EngagementCancelled || cur.ReleasedAt != nil {
+			x = cur
+			return nil
+		}
+		now := s.now().UTC()
+		if o, err = s.store.ReleaseOfferSlot(ctx, cur.OfferID, cur.ID, cur.BudgetUSD, now, s.clock.Tick()); err != nil {
+			return err
+		}
+		need, err := s.store.GetNeed(ctx, cur.NeedID)
+		if err != nil {
+			return err
+		}
+		if need.EngagementID == cur.ID && need.Status == models.NeedMatched {
+			next, err := need.Next(models.NeedUnmatch)
+			if err != nil {
+				return err
+			}
+			m := *need
+			m.Status, m.EngagementID = next, ""
+			m.Version, m.UpdatedAt, m.Gen = need.Version+1, now, s.clock.Tick()
+			if err := s.store.ReplaceNeed(ctx, &m, need.Version); err != nil {
+				return err
+			}
+			n = &m
+		}
+		y := *cur
+		y.ReleasedAt, y.Version, y.UpdatedAt = &now, cur.Version+1, now
+		if err := s.store.ReplaceEngagement(ctx, &y, cur.Version); err != nil {
+			return err
+		}
+		x = &y
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if o == nil { // released already
+		s.model.PutEngagement(x)
+		return x, nil
+	}
+	s.offers.applied(ctx, o)
+	if n != nil {
+		s.needs.applied(ctx, n)
+	}
+	s.applied(ctx, x)
+	s.events.DeliveriesChanged(s.clock.Tick())
+	s.reopenIfRoom(ctx, o)
+	return x, nil
 }
 
 // reopenIfRoom opens again an offer that closed by itself because it was full, once a

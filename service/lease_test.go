@@ -267,6 +267,8 @@ type txStore struct {
 	statuses []models.EngagementStatus // every engagement status written, in order
 	// failReserve, when set, is what ReserveOfferSlot answers (an offer that fills meanwhile).
 	failReserve error
+	// failEngagement, when set, refuses the engagement writes it returns an error for.
+	failEngagement func(*models.Engagement) error
 }
 
 type inTx struct{}
@@ -312,6 +314,11 @@ func (s *txStore) ReplaceEngagement(ctx context.Context, e *models.Engagement, p
 	if err != nil {
 		return err
 	}
+	if s.failEngagement != nil {
+		if err := s.failEngagement(e); err != nil {
+			return err
+		}
+	}
 	if err := s.Store.ReplaceEngagement(ctx, e, prev); err != nil {
 		return err
 	}
@@ -332,6 +339,20 @@ func (s *txStore) ReserveOfferSlot(ctx context.Context, offerID, engagementID st
 	if err == nil && !slices.Contains(before.Reservations, engagementID) {
 		s.onAbort(ctx, func(ctx context.Context) {
 			_, _ = s.Store.ReleaseOfferSlot(ctx, offerID, engagementID, budget, at, gen)
+		})
+	}
+	return o, err
+}
+
+func (s *txStore) ReleaseOfferSlot(ctx context.Context, offerID, engagementID string, budget int64, at time.Time, gen int64) (*models.Offer, error) {
+	before, err := s.Store.GetOffer(ctx, offerID)
+	if err != nil {
+		return nil, err
+	}
+	o, err := s.Store.ReleaseOfferSlot(ctx, offerID, engagementID, budget, at, gen)
+	if err == nil && slices.Contains(before.Reservations, engagementID) {
+		s.onAbort(ctx, func(ctx context.Context) {
+			_, _ = s.Store.ReserveOfferSlot(ctx, offerID, engagementID, budget, at, gen)
 		})
 	}
 	return o, err
@@ -444,4 +465,50 @@ func TestAProjectStartWhoseLeaseLapsedStops(t *testing.T) {
 	assert.Equal(t, v.ID, started.e.ProjectID)
 	assert.Nil(t, started.e.Lease, "a finished start holds no lease")
 	assert.Equal(t, models.NeedInProgress, started.n.Status)
+}
+
+// TestReleaseRunsInOneTransactionWhereTheStoreHasThem: on a store with transactions, a
+// cancellation's release (the offer's slot back, the need open again, the engagement marked
+// released) is one transaction: when its last write fails, the slot and the need are as before,
+// the cancellation stands, and the next try (Recover) releases it once.
+func TestReleaseRunsInOneTransactionWhereTheStoreHasThem(t *testing.T) {
+	tx := &txStore{}
+	w := newWorldWith(t, func(d *service.Deps) { tx.Store = d.Store; d.Store = tx })
+	ctx := w.ctx
+	o := w.openOffer(w.donor, "Francophone CSIRT programme")
+	n := w.openNeed("National CSIRT")
+	e := w.agree(n.ID, w.donor, o.ID)
+
+	tx.mu.Lock()
+	tx.failEngagement = func(x *models.Engagement) error {
+		if x.ReleasedAt != nil {
+			return models.Errorf(models.ErrUnavailable, "the store went away")
+		}
+		return nil
+	}
+	tx.mu.Unlock()
+	_, err := w.app.Engagements.Cancel(ctx, w.donor, e.ID, "the expert team is no longer available")
+	require.ErrorIs(t, err, models.ErrUnavailable)
+	stored, err := w.s.Store.GetEngagement(ctx, e.ID)
+	require.NoError(t, err)
+	assert.Equal(t, models.EngagementCancelled, stored.Status, "the cancellation stands")
+	assert.Nil(t, stored.ReleasedAt, "not released")
+	off, err := w.s.Store.GetOffer(ctx, o.ID)
+	require.NoError(t, err)
+	assert.Equal(t, 1, off.EngagementsUsed, "the slot given back was taken again with the abort")
+	assert.Contains(t, off.Reservations, e.ID)
+	nd, err := w.s.Store.GetNeed(ctx, n.ID)
+	require.NoError(t, err)
+	assert.Equal(t, models.NeedMatched, nd.Status, "the need's opening was rolled back")
+
+	tx.mu.Lock()
+	tx.failEngagement, tx.txs = nil, 0
+	tx.mu.Unlock()
+	require.NoError(t, w.app.Engagements.Recover(ctx))
+	require.NoError(t, w.app.Engagements.Recover(ctx), "idempotent")
+	assert.Equal(t, 1, tx.txs, "one release, in one transaction")
+	assert.NotNil(t, w.engagement(e.ID).ReleasedAt)
+	assert.Zero(t, w.offer(o.ID).EngagementsUsed, "the slot back once")
+	assert.Zero(t, w.offer(o.ID).BudgetCommitted)
+	assert.Equal(t, models.NeedOpen, w.need(n.ID).Status)
 }

@@ -25,18 +25,28 @@ type engagementStore interface {
 // Engagements brokers agreed matches: one side proposes, the other accepts or declines, and an
 // accept marks the need matched and takes one of the offer's slots and the engagement's amount.
 //
-// Without multi-document transactions every change that touches several documents is a short
+// Where the store has multi-document transactions (models.Transactor: MongoDB as a replica set
+// or behind mongos), an accept and a cancellation's release are each one transaction. Without
+// them (FerretDB, the embedded default) every change that touches several documents is a short
 // protocol of single-document steps, each conditional and idempotent, in an order that a retry
-// or the start-up recovery (Recover) can finish:
+// or recovery (Recover, at start-up and every RecoveryInterval on every replica) can finish:
 //
-//   - accept: the engagement moves to "accepting"; the need is matched to it (remembering
-//     which engagement); the offer's slot and amount are reserved for it (remembering which
-//     engagement); the engagement becomes "agreed". A step that cannot happen (the offer is
-//     full) undoes the earlier ones; an accept interrupted by a crash is completed or undone.
+//   - accept: the engagement moves to "accepting" with this replica's lease (models.Lease); the
+//     need is matched to it (remembering which engagement); the offer's slot and amount are
+//     reserved for it (remembering which engagement); the engagement becomes "agreed" and the
+//     lease goes. Before each step the owner renews the lease once half of it is gone, and its
+//     writes to the engagement require the lease to be its own, so a step whose accept another
+//     replica took over stops. A step that cannot happen (the offer is full) undoes the earlier
+//     ones; an accept whose replica crashed is completed or undone by recovery on any replica,
+//     once its lease has lapsed, never before.
 //   - cancel: the engagement becomes "cancelled" (the commit point, refused once a project
 //     started from it); its offer slot and amount are released; its need, if matched to it,
 //     opens again; the engagement is marked released (released_at). Until that mark, a retry
-//     or Recover redoes the release, which books nothing twice.
+//     or Recover redoes the release, which books nothing twice; its steps only move forward, so
+//     a release running on two replicas at once needs no lease.
+//   - project start (Projects.Create): the engagement takes the project's id under a lease, the
+//     need starts, the project is written, the lease goes; recovery gives the id back to an
+//     engagement whose project was never written once the lease lapsed.
 //   - the end of a need or an offer: the need or offer is written first; then each of its
 //     engagements is settled by models.FateOf (proposals withdrawn, agreements cancelled or
 //     kept), one engagement at a time; Recover settles any engagement a crash left behind,

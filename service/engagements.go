@@ -379,10 +379,10 @@ func (s *Engagements) release(ctx context.Context, e *models.Engagement) (*model
 	if e.Status != models.EngagementCancelled || e.ReleasedAt != nil {
 		return e, nil
 	}
-	ctx = context.WithoutCancel(ctx)
 	if tx := s.transactor(); tx != nil {
-		return s.releaseInTx(ctx, tx, e)
+		return s.releaseInTx(context.WithoutCancel(ctx), tx, e)
 	}
+	ctx = context.WithoutCancel(ctx)
 	o, err := s.store.ReleaseOfferSlot(ctx, e.OfferID, e.ID, e.BudgetUSD, s.now().UTC(), s.clock.Tick())
 	if err != nil {
 		return nil, err
@@ -801,6 +801,9 @@ func (s *Engagements) complete(ctx context.Context, id string) (*models.Engageme
 				return errBusy
 			}
 		default:
+			if e.Lease.Live(now) {
+				return errBusy // recovery is cleaning what a taken-over accept left (cleanLeftover)
+			}
 			next, err := e.Next(models.EngAccept)
 			if err != nil {
 				return models.Errorf(models.ErrConflict, "a %s engagement cannot be accepted", e.Status)
@@ -940,6 +943,9 @@ func (s *Engagements) completeInTx(ctx context.Context, tx models.Transactor, id
 				return errBusy
 			}
 		default:
+			if cur.Lease.Live(now) {
+				return errBusy // recovery is cleaning what a taken-over accept left (cleanLeftover)
+			}
 			if _, err := cur.Next(models.EngAccept); err != nil {
 				return models.Errorf(models.ErrConflict, "a %s engagement cannot be accepted", cur.Status)
 			}
@@ -1057,6 +1063,99 @@ func (s *Engagements) takeOver(ctx context.Context, id string) (*models.Engageme
 	})
 }
 
+// holdsNothing reports whether an engagement may hold no offer slot and no need: a proposal,
+// or an engagement that ended without an agreement, or a cancelled one already released. What
+// such an engagement holds was left by an accept step that landed after another replica took
+// the accept over and undid it (a replica frozen inside a write for longer than half a lease).
+func holdsNothing(e *models.Engagement) bool {
+	switch e.Status {
+	case models.EngagementProposed, models.EngagementDeclined, models.EngagementWithdrawn:
+		return true
+	case models.EngagementCancelled:
+		return e.ReleasedAt != nil
+	}
+	return false
+}
+
+// leftovers lists the engagements that, in this replica's model, hold an offer slot or a need
+// they should not (holdsNothing), without a live lease.
+func (s *Engagements) leftovers() []string {
+	now := s.now()
+	seen := map[string]bool{}
+	var ids []string
+	add := func(id string) {
+		if e, ok := s.model.Engagement(id); ok && !seen[id] && holdsNothing(e) && !e.Lease.Live(now) {
+			seen[id] = true
+			ids = append(ids, id)
+		}
+	}
+	for _, o := range systemView(s.model).allOffers(func(o *models.Offer) bool { return len(o.Reservations) > 0 }) {
+		for _, r := range o.Reservations {
+			add(r)
+		}
+	}
+	for _, n := range systemView(s.model).allNeeds(func(n *models.Need) bool { return n.Status == models.NeedMatched && n.EngagementID != "" }) {
+		add(n.EngagementID)
+	}
+	return ids
+}
+
+// cleanLeftover gives back the offer slot and the need an engagement holds although it holds
+// nothing (holdsNothing). It first writes its own lease on the engagement, conditionally, as
+// a fence: an accept of that proposal starting meanwhile waits (errBusy) rather than find the
+// slot and the need "already taken" and agree on what is being given back.
+func (s *Engagements) cleanLeftover(ctx context.Context, id string) error {
+	ctx = context.WithoutCancel(ctx)
+	if fresh, err := s.store.GetEngagement(ctx, id); err == nil {
+		s.model.PutEngagement(fresh)
+	}
+	x, err := s.update(ctx, id, func(x *models.Engagement) error {
+		if !holdsNothing(x) || x.Lease.Live(s.now()) {
+			return errLeave
+		}
+		x.Lease = models.NewLease(s.replica, s.now())
+		return nil
+	})
+	if errors.Is(err, errLeave) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	o, err := s.store.ReleaseOfferSlot(ctx, x.OfferID, x.ID, x.BudgetUSD, s.now().UTC(), s.clock.Tick())
+	if err != nil {
+		return err
+	}
+	s.offers.applied(ctx, o)
+	s.reopenIfRoom(ctx, o)
+	if fresh, err := s.store.GetNeed(ctx, x.NeedID); err == nil {
+		s.model.PutNeed(fresh)
+	}
+	if _, err := s.needs.update(ctx, nil, x.NeedID, nil, "", func(n *models.Need) error {
+		if n.Status != models.NeedMatched || n.EngagementID != x.ID {
+			return errUnchanged
+		}
+		next, err := n.Next(models.NeedUnmatch)
+		if err != nil {
+			return err
+		}
+		n.Status, n.EngagementID = next, ""
+		return nil
+	}); err != nil && !errors.Is(err, errUnchanged) {
+		return err
+	}
+	s.events.DeliveriesChanged(s.clock.Tick())
+	s.log.WarnContext(ctx, "gave back an offer slot and a need held by an engagement that holds nothing (a late step of a taken-over accept)", "engagement", x.ID)
+	_, err = s.update(ctx, id, func(x *models.Engagement) error {
+		if !x.Lease.HeldBy(s.replica) {
+			return errUnchanged
+		}
+		x.Lease = nil
+		return nil
+	})
+	return err
+}
+
 // RecoveryInterval is how often RunRecovery looks for work another replica left behind: once
 // per lease, so that an accept whose replica died is finished within two lease durations.
 const RecoveryInterval = models.LeaseDuration
@@ -1083,6 +1182,8 @@ func (s *Engagements) RunRecovery(ctx context.Context, every time.Duration) {
 // periodically (RunRecovery), on every replica, and never touches work under a live lease:
 //   - an engagement left "accepting" whose lease lapsed is taken over (a conditional write of
 //     this replica's lease), then completed if its offer slot is reserved, else undone;
+//   - an engagement that should hold nothing (a proposal, or ended unagreed, or released) but
+//     holds an offer slot or a need (a late step of an accept taken over) gives them back;
 //   - a cancelled engagement not yet released is released (every step of a release is
 //     idempotent and only moves forward, so a release running elsewhere needs no lease);
 //   - a live engagement whose need or offer ended is settled (models.FateOf);
@@ -1114,6 +1215,11 @@ func (s *Engagements) Recover(ctx context.Context) error {
 			continue
 		}
 		_ = s.undo(ctx, x, true, nil)
+	}
+	for _, id := range s.leftovers() {
+		if err := s.cleanLeftover(ctx, id); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	for _, e := range systemView(s.model).engagements(func(e *models.Engagement) bool {
 		return e.Status == models.EngagementCancelled && e.ReleasedAt == nil

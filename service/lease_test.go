@@ -46,22 +46,29 @@ type pausingStore struct {
 	models.Store
 	mu      sync.Mutex
 	pick    func(doc any) bool
+	before  bool // pause before the write is sent, not after it landed
 	reached chan struct{}
 	release chan struct{}
 }
 
 // arm makes the next write that pick picks pause after it lands (once).
 func (p *pausingStore) arm(pick func(doc any) bool) (reached, release chan struct{}) {
+	return p.armAt(pick, false)
+}
+
+// armAt is arm, pausing before the write is sent when before is set (a process frozen between
+// its check of the lease and the write it then sends).
+func (p *pausingStore) armAt(pick func(doc any) bool, before bool) (reached, release chan struct{}) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.pick, p.reached, p.release = pick, make(chan struct{}), make(chan struct{})
+	p.pick, p.before, p.reached, p.release = pick, before, make(chan struct{}), make(chan struct{})
 	return p.reached, p.release
 }
 
-// wrote pauses after the armed write.
-func (p *pausingStore) wrote(doc any) {
+// wrote pauses at the armed write: before it is sent (when) or after it landed.
+func (p *pausingStore) wrote(doc any, before bool) {
 	p.mu.Lock()
-	hit := p.pick != nil && p.pick(doc)
+	hit := p.pick != nil && p.before == before && p.pick(doc)
 	reached, release := p.reached, p.release
 	if hit {
 		p.pick = nil
@@ -74,17 +81,19 @@ func (p *pausingStore) wrote(doc any) {
 }
 
 func (p *pausingStore) ReplaceNeed(ctx context.Context, n *models.Need, prev int64) error {
+	p.wrote(n, true)
 	err := p.Store.ReplaceNeed(ctx, n, prev)
 	if err == nil {
-		p.wrote(n)
+		p.wrote(n, false)
 	}
 	return err
 }
 
 func (p *pausingStore) ReplaceEngagement(ctx context.Context, e *models.Engagement, prev int64) error {
+	p.wrote(e, true)
 	err := p.Store.ReplaceEngagement(ctx, e, prev)
 	if err == nil {
-		p.wrote(e)
+		p.wrote(e, false)
 	}
 	return err
 }
@@ -511,4 +520,81 @@ func TestReleaseRunsInOneTransactionWhereTheStoreHasThem(t *testing.T) {
 	assert.Zero(t, w.offer(o.ID).EngagementsUsed, "the slot back once")
 	assert.Zero(t, w.offer(o.ID).BudgetCommitted)
 	assert.Equal(t, models.NeedOpen, w.need(n.ID).Status)
+}
+
+// TestRecoveryCleansTheLateStepOfATakenOverAccept: replica A is frozen after checking its lease
+// and before its need write is sent; its lease lapses, B takes the accept over and undoes it,
+// then A's write lands: the need is matched to a proposal. A stops at its next step, and the
+// next recovery gives the need back (first fencing the proposal with its own lease), so the
+// engagement, the need and the offer agree again; the proposal can then be accepted.
+func TestRecoveryCleansTheLateStepOfATakenOverAccept(t *testing.T) {
+	r := newReplicas(t)
+	ctx := context.Background()
+	o := r.a.openOffer(r.a.donor, "Francophone CSIRT programme")
+	n := r.a.openNeed("National CSIRT")
+	e := r.a.propose(r.a.sn, n.ID, o.ID)
+	reached, release := r.pause.armAt(func(doc any) bool {
+		x, ok := doc.(*models.Need)
+		return ok && x.ID == n.ID && x.Status == models.NeedMatched
+	}, true)
+	done := make(chan error, 1)
+	go func() {
+		_, err := r.a.app.Engagements.Accept(context.Background(), r.a.donor, e.ID)
+		done <- err
+	}()
+	select {
+	case <-reached:
+	case err := <-done:
+		t.Fatalf("the accept ended before its step 2: %v", err)
+	}
+	r.b.Reload(ctx, models.EventEngagement, e.ID, 0)
+	r.clock.Advance(models.LeaseDuration + time.Second)
+	require.NoError(t, r.b.App.Engagements.Recover(ctx))
+	assert.Equal(t, models.EngagementProposed, r.stored(t, e.ID).e.Status, "B undid the accept")
+
+	close(release)
+	require.ErrorIs(t, <-done, models.ErrConflict, "A stops at its next step")
+	late := r.stored(t, e.ID)
+	require.Equal(t, models.NeedMatched, late.n.Status, "A's late write landed: the proposal holds the need")
+	require.Equal(t, e.ID, late.n.EngagementID)
+
+	r.b.Reload(ctx, models.EventNeed, n.ID, 0)
+	require.NoError(t, r.b.App.Engagements.Recover(ctx))
+	cleaned := r.stored(t, e.ID)
+	cleaned.consistent(t)
+	assert.Nil(t, cleaned.e.Lease, "the fence went with the cleaning")
+	require.NoError(t, r.b.App.Engagements.Recover(ctx), "idempotent")
+	r.stored(t, e.ID).consistent(t)
+
+	x, err := r.b.App.Engagements.Accept(ctx, r.a.donor, e.ID)
+	require.NoError(t, err)
+	assert.Equal(t, models.EngagementAgreed, x.Status)
+	r.stored(t, e.ID).consistent(t)
+}
+
+// TestAnAcceptWaitsForTheCleaningOfItsProposal: a proposal that recovery is cleaning (its lease
+// on the proposal is live) is not accepted meanwhile (409), so the accept cannot find the slot
+// and the need "already taken" while they are being given back.
+func TestAnAcceptWaitsForTheCleaningOfItsProposal(t *testing.T) {
+	r := newReplicas(t)
+	ctx := context.Background()
+	o := r.a.openOffer(r.a.donor, "Francophone CSIRT programme")
+	n := r.a.openNeed("National CSIRT")
+	e := r.a.propose(r.a.sn, n.ID, o.ID)
+	cur, err := r.b.Store.GetEngagement(ctx, e.ID)
+	require.NoError(t, err)
+	fenced := *cur
+	fenced.Lease, fenced.Version = models.NewLease("another-replica", r.clock.Now()), cur.Version+1
+	require.NoError(t, r.b.Store.ReplaceEngagement(ctx, &fenced, cur.Version))
+	r.a.s.Reload(ctx, models.EventEngagement, e.ID, 0)
+
+	_, err = r.a.app.Engagements.Accept(ctx, r.a.donor, e.ID)
+	require.ErrorIs(t, err, models.ErrConflict)
+	assert.Equal(t, models.EngagementProposed, r.stored(t, e.ID).e.Status)
+
+	r.clock.Advance(models.LeaseDuration + time.Second)
+	x, err := r.a.app.Engagements.Accept(ctx, r.a.donor, e.ID)
+	require.NoError(t, err, "once the fence lapsed")
+	assert.Equal(t, models.EngagementAgreed, x.Status)
+	r.stored(t, e.ID).consistent(t)
 }

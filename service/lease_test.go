@@ -98,23 +98,46 @@ func (p *pausingStore) ReplaceEngagement(ctx context.Context, e *models.Engageme
 	return err
 }
 
+// watchStore calls a function the test sets with every engagement its replica writes.
+type watchStore struct {
+	models.Store
+	mu sync.Mutex
+	f  func(*models.Engagement)
+}
+
+func (w *watchStore) set(f func(*models.Engagement)) { w.mu.Lock(); w.f = f; w.mu.Unlock() }
+
+func (w *watchStore) ReplaceEngagement(ctx context.Context, e *models.Engagement, prev int64) error {
+	err := w.Store.ReplaceEngagement(ctx, e, prev)
+	w.mu.Lock()
+	f := w.f
+	w.mu.Unlock()
+	if err == nil && f != nil {
+		f(e)
+	}
+	return err
+}
+
 // replicas is replica A (whose store pauses) with its signed-in actors, and replica B on the
-// same store and Redis.
+// same store and Redis (whose engagement writes the test may watch).
 type replicas struct {
 	a     *world
 	b     *stacktest.Stack
 	pause *pausingStore
+	watch *watchStore
 	clock *testClock
 }
 
 func newReplicas(t *testing.T) *replicas {
 	t.Helper()
-	r := &replicas{clock: &testClock{now: time.Now()}, pause: &pausingStore{}}
+	r := &replicas{clock: &testClock{now: time.Now()}, pause: &pausingStore{}, watch: &watchStore{}}
 	o := stacktest.Options{DB: storetest.NewDBName(), RedisURL: redistest.URL(t), Prefix: redistest.Prefix(), Now: r.clock.Now}
 	oa := o
 	oa.Adjust = func(d *service.Deps) { r.pause.Store = d.Store; d.Store = r.pause }
 	r.a = newWorldOn(t, oa)
-	r.b = stacktest.New(t, o)
+	ob := o
+	ob.Adjust = func(d *service.Deps) { r.watch.Store = d.Store; d.Store = r.watch }
+	r.b = stacktest.New(t, ob)
 	return r
 }
 
@@ -596,5 +619,33 @@ func TestAnAcceptWaitsForTheCleaningOfItsProposal(t *testing.T) {
 	x, err := r.a.app.Engagements.Accept(ctx, r.a.donor, e.ID)
 	require.NoError(t, err, "once the fence lapsed")
 	assert.Equal(t, models.EngagementAgreed, x.Status)
+	r.stored(t, e.ID).consistent(t)
+}
+
+// TestPeriodicRecoveryFinishesACrashedReplicasAccept: without any restart, replica B's periodic
+// recovery (RunRecovery, every RecoveryInterval in production, every few milliseconds here)
+// undoes A's accept once A's lease lapsed.
+func TestPeriodicRecoveryFinishesACrashedReplicasAccept(t *testing.T) {
+	r := newReplicas(t)
+	o := r.a.openOffer(r.a.donor, "Francophone CSIRT programme")
+	e, release, done := r.acceptPaused(t, o.ID)
+	t.Cleanup(func() { close(release); <-done })
+	undone := make(chan struct{})
+	var once sync.Once
+	r.watch.set(func(x *models.Engagement) {
+		if x.ID == e.ID && x.Status == models.EngagementProposed {
+			once.Do(func() { close(undone) })
+		}
+	})
+	r.clock.Advance(models.LeaseDuration + time.Second)
+	ctx, cancel := context.WithCancel(context.Background())
+	stopped := make(chan struct{})
+	go func() { r.b.App.Engagements.RunRecovery(ctx, 5*time.Millisecond); close(stopped) }()
+	defer func() { cancel(); <-stopped }()
+	select {
+	case <-undone:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the periodic recovery did not undo the accept within 10 s of its lease lapsing")
+	}
 	r.stored(t, e.ID).consistent(t)
 }

@@ -232,7 +232,7 @@ func openStack(ctx context.Context, cfg config, hooks webhooks.Options, data dat
 		log.Warn("IATI exports name the placeholder publisher XM-CAPMATCH; set CAPMATCH_IATI_PUBLISHER_REF to your registered organisation identifier")
 	}
 	// Finish what a crash may have interrupted: imports roll back or stay committed, accepts
-	// complete or undo. Both are idempotent.
+	// complete or undo once their lease lapsed (also every 30 s while serving). Both are idempotent.
 	if err := st.app.RecoverImports(ctx); err != nil {
 		log.Warn("import recovery incomplete; it runs again at the next start", "err", err)
 	}
@@ -240,7 +240,7 @@ func openStack(ctx context.Context, cfg config, hooks webhooks.Options, data dat
 		return st, fmt.Errorf("load state: %w", err)
 	}
 	if err := st.app.Engagements.Recover(ctx); err != nil {
-		log.Warn("engagement recovery incomplete; it runs again at the next start", "err", err)
+		log.Warn("engagement recovery incomplete; it runs again within 30 s", "err", err)
 	}
 	if cfg.AdminEmail != "" {
 		created, err := st.app.Accounts.EnsureAdmin(ctx, cfg.AdminEmail, cfg.AdminPassword)

@@ -68,5 +68,38 @@ type Engagement struct {
 	// ReleasedAt is when a cancelled engagement gave its offer slot and amount back and let go
 	// of its need; unset while that is still to do (a retry or the start-up recovery does it).
 	ReleasedAt *time.Time `json:"released_at,omitempty" bson:"released_at,omitempty"`
-	Version    int64      `json:"version" bson:"version"`
+	// Lease names the replica running a multi-document step on the engagement (an accept while
+	// it is "accepting", a project start while its ProjectID has no project yet) and until when:
+	// recovery on another replica leaves the step alone until the lease expires, and every
+	// later step of the owner checks in its conditional write that it still holds it. Unset
+	// when nothing is under way.
+	Lease   *Lease `json:"lease,omitempty" bson:"lease,omitempty"`
+	Version int64  `json:"version" bson:"version"`
 }
+
+// LeaseDuration is how long a lease on multi-document work lasts unless renewed. Its owner
+// renews it before a step once less than half is left, and every store call is bounded by the
+// store's timeout (mongostore.DefaultTimeout, 10 s), so a step lands before another replica
+// may take the work over, unless the owner's process is suspended in between.
+const LeaseDuration = 30 * time.Second
+
+// Lease is a time-limited claim of one replica on multi-document work in progress.
+type Lease struct {
+	// Owner is the replica's id (one per process, service.Deps.Replica).
+	Owner string `json:"owner" bson:"owner"`
+	// Until is when the claim lapses; recovery on any replica may take the work over after it.
+	Until time.Time `json:"until" bson:"until"`
+}
+
+// NewLease is a lease of owner from now for LeaseDuration.
+func NewLease(owner string, now time.Time) *Lease {
+	return &Lease{Owner: owner, Until: now.Add(LeaseDuration).UTC()}
+}
+
+// Live reports whether the lease still holds at now (a nil lease never does: work interrupted
+// before leases existed is anyone's to finish).
+func (l *Lease) Live(now time.Time) bool { return l != nil && now.Before(l.Until) }
+
+// HeldBy reports whether owner holds the lease, live or lapsed but not taken over: the owner
+// may go on (and renew it) until another replica writes its own lease.
+func (l *Lease) HeldBy(owner string) bool { return l != nil && l.Owner == owner }

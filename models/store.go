@@ -184,6 +184,21 @@ type ImportBatch struct {
 	CreatedAt time.Time `json:"created_at" bson:"created_at"`
 }
 
+// Transactor runs several store calls as one multi-document transaction, where the store has
+// them: MongoDB as a replica set or behind mongos. FerretDB (the embedded default) has none;
+// there the use cases keep their protocols of conditional single-document steps under a lease
+// (Engagement.Lease). The MongoDB adapter implements it.
+type Transactor interface {
+	// Transactions reports whether InTransaction is atomic on this store; when false,
+	// InTransaction refuses to run.
+	Transactions() bool
+	// InTransaction runs fn in a transaction: the store calls fn makes with the ctx it is given
+	// commit together when fn returns nil, and none of them when it returns an error. fn may run
+	// more than once (a transient conflict retries the whole transaction), so it must not have
+	// effects outside the store.
+	InTransaction(ctx context.Context, fn func(ctx context.Context) error) error
+}
+
 // EngagementStore keeps engagements.
 type EngagementStore interface {
 	// CreateEngagement stores a new engagement; ErrConflict when the id exists (a retried propose).

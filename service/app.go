@@ -55,6 +55,10 @@ type Deps struct {
 	IATI IATIConfig
 	// OpenData is the licence of open data and the public request limit.
 	OpenData OpenDataConfig
+	// Replica names this process among the replicas of a deployment: the owner of the leases
+	// it takes on multi-document work (models.Lease), so that recovery on another replica leaves
+	// that work alone while it runs. Every process needs its own; default a fresh random id.
+	Replica string
 	// Requests counts anonymous requests for the public limit across replicas. Default: the
 	// Limiter, when it also counts requests (rediscache.RateLimiter does); else each process
 	// counts its own.
@@ -108,6 +112,9 @@ func New(d Deps) *App {
 	if d.Log == nil {
 		d.Log = slog.Default()
 	}
+	if d.Replica == "" {
+		d.Replica = models.NewID(wall())
+	}
 	rev := NewRevocations(d.Store, d.Now)
 	auth := &Auth{users: d.Store, tokens: d.Store, audit: d.Store, access: newTokenCache(d.Access, d.Now), limiter: d.Limiter, passwords: d.Passwords,
 		bus: d.Bus, revocations: rev, now: d.Now, log: d.Log, me: newUserCache(d.Store, rev, d.Now)}
@@ -133,7 +140,7 @@ func New(d Deps) *App {
 	app.Matching = NewMatching(&Matching{store: d.Store, model: model, cache: d.Rankings, bus: d.Bus, clock: hlc, now: d.Now, log: d.Log,
 		fresh: rev.Fresh})
 	app.Engagements = &Engagements{store: d.Store, model: model, bus: d.Bus, clock: hlc, needs: app.Needs, offers: app.Offers,
-		now: d.Now, log: d.Log, events: events}
+		now: d.Now, log: d.Log, events: events, replica: d.Replica}
 	app.Projects = &Projects{store: d.Store, model: model, bus: d.Bus, clock: hlc, needs: app.Needs, engagements: app.Engagements,
 		now: d.Now, log: d.Log, events: events}
 	app.Notifications = &Notifications{store: d.Store, matching: app.Matching, webhooks: d.Webhooks, texts: d.Texts,

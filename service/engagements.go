@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/capmatch/capmatch/matching"
@@ -24,18 +25,28 @@ type engagementStore interface {
 // Engagements brokers agreed matches: one side proposes, the other accepts or declines, and an
 // accept marks the need matched and takes one of the offer's slots and the engagement's amount.
 //
-// Without multi-document transactions every change that touches several documents is a short
+// Where the store has multi-document transactions (models.Transactor: MongoDB as a replica set
+// or behind mongos), an accept and a cancellation's release are each one transaction. Without
+// them (FerretDB, the embedded default) every change that touches several documents is a short
 // protocol of single-document steps, each conditional and idempotent, in an order that a retry
-// or the start-up recovery (Recover) can finish:
+// or recovery (Recover, at start-up and every RecoveryInterval on every replica) can finish:
 //
-//   - accept: the engagement moves to "accepting"; the need is matched to it (remembering
-//     which engagement); the offer's slot and amount are reserved for it (remembering which
-//     engagement); the engagement becomes "agreed". A step that cannot happen (the offer is
-//     full) undoes the earlier ones; an accept interrupted by a crash is completed or undone.
+//   - accept: the engagement moves to "accepting" with this replica's lease (models.Lease); the
+//     need is matched to it (remembering which engagement); the offer's slot and amount are
+//     reserved for it (remembering which engagement); the engagement becomes "agreed" and the
+//     lease goes. Before each step the owner renews the lease once half of it is gone, and its
+//     writes to the engagement require the lease to be its own, so a step whose accept another
+//     replica took over stops. A step that cannot happen (the offer is full) undoes the earlier
+//     ones; an accept whose replica crashed is completed or undone by recovery on any replica,
+//     once its lease has lapsed, never before.
 //   - cancel: the engagement becomes "cancelled" (the commit point, refused once a project
 //     started from it); its offer slot and amount are released; its need, if matched to it,
 //     opens again; the engagement is marked released (released_at). Until that mark, a retry
-//     or Recover redoes the release, which books nothing twice.
+//     or Recover redoes the release, which books nothing twice; its steps only move forward, so
+//     a release running on two replicas at once needs no lease.
+//   - project start (Projects.Create): the engagement takes the project's id under a lease, the
+//     need starts, the project is written, the lease goes; recovery gives the id back to an
+//     engagement whose project was never written once the lease lapsed.
 //   - the end of a need or an offer: the need or offer is written first; then each of its
 //     engagements is settled by models.FateOf (proposals withdrawn, agreements cancelled or
 //     kept), one engagement at a time; Recover settles any engagement a crash left behind,
@@ -52,6 +63,8 @@ type Engagements struct {
 	// events announces notices and changes of the deliveries under way; the engagements react
 	// to needs and offers that end (subscribe).
 	events *Events
+	// replica is this process's id, the owner of the leases it takes (Deps.Replica).
+	replica string
 }
 
 // subscribe makes the engagements react to the lifecycles of needs and offers: a need withdrawn
@@ -366,6 +379,9 @@ func (s *Engagements) release(ctx context.Context, e *models.Engagement) (*model
 	if e.Status != models.EngagementCancelled || e.ReleasedAt != nil {
 		return e, nil
 	}
+	if tx := s.transactor(); tx != nil {
+		return s.releaseInTx(context.WithoutCancel(ctx), tx, e)
+	}
 	ctx = context.WithoutCancel(ctx)
 	o, err := s.store.ReleaseOfferSlot(ctx, e.OfferID, e.ID, e.BudgetUSD, s.now().UTC(), s.clock.Tick())
 	if err != nil {
@@ -395,6 +411,69 @@ func (s *Engagements) release(ctx context.Context, e *models.Engagement) (*model
 		x.ReleasedAt = &now
 		return nil
 	})
+}
+
+// releaseInTx is release in one transaction, where the store has them: the offer's slot and
+// amount given back, the need let go of and the engagement marked released commit together.
+// The cancellation before it stays the commit point; a release that fails is retried whole.
+func (s *Engagements) releaseInTx(ctx context.Context, tx models.Transactor, e *models.Engagement) (*models.Engagement, error) {
+	var x *models.Engagement
+	var n *models.Need
+	var o *models.Offer
+	err := tx.InTransaction(ctx, func(ctx context.Context) error {
+		x, n, o = nil, nil, nil // fn runs again when the transaction is retried
+		cur, err := s.store.GetEngagement(ctx, e.ID)
+		if err != nil {
+			return err
+		}
+		if cur.Status != models.EngagementCancelled || cur.ReleasedAt != nil {
+			x = cur
+			return nil
+		}
+		now := s.now().UTC()
+		if o, err = s.store.ReleaseOfferSlot(ctx, cur.OfferID, cur.ID, cur.BudgetUSD, now, s.clock.Tick()); err != nil {
+			return err
+		}
+		need, err := s.store.GetNeed(ctx, cur.NeedID)
+		if err != nil {
+			return err
+		}
+		if need.EngagementID == cur.ID && need.Status == models.NeedMatched {
+			next, err := need.Next(models.NeedUnmatch)
+			if err != nil {
+				return err
+			}
+			m := *need
+			m.Status, m.EngagementID = next, ""
+			m.Version, m.UpdatedAt, m.Gen = need.Version+1, now, s.clock.Tick()
+			if err := s.store.ReplaceNeed(ctx, &m, need.Version); err != nil {
+				return err
+			}
+			n = &m
+		}
+		y := *cur
+		y.ReleasedAt, y.Version, y.UpdatedAt = &now, cur.Version+1, now
+		if err := s.store.ReplaceEngagement(ctx, &y, cur.Version); err != nil {
+			return err
+		}
+		x = &y
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if o == nil { // released already
+		s.model.PutEngagement(x)
+		return x, nil
+	}
+	s.offers.applied(ctx, o)
+	if n != nil {
+		s.needs.applied(ctx, n)
+	}
+	s.applied(ctx, x)
+	s.events.DeliveriesChanged(s.clock.Tick())
+	s.reopenIfRoom(ctx, o)
+	return x, nil
 }
 
 // reopenIfRoom opens again an offer that closed by itself because it was full, once a
@@ -693,19 +772,45 @@ func (s *Engagements) Accept(ctx context.Context, a *models.Actor, id string) (*
 	return e, nil
 }
 
-// complete runs (or resumes) the accept protocol for an engagement.
+// Why an accept step stops: another replica holds the accept (its lease is live), or took it
+// over after this replica's lease lapsed and finishes it itself.
+var (
+	errBusy      = models.Errorf(models.ErrConflict, "the engagement is being accepted on another replica; try again in a moment")
+	errTakenOver = models.Errorf(models.ErrConflict, "another replica took this accept over after this one's lease lapsed; it finishes the accept")
+	// errLeave ends a takeover that finds the work alive or finished (Recover).
+	errLeave = errors.New("left to its lease owner")
+)
+
+// complete runs (or resumes) the accept of an engagement: in one transaction where the store
+// has them (completeInTx), else as the protocol of single-document steps under this replica's
+// lease (models.Lease), each step checking in its conditional write that the lease is still
+// this replica's, so that a step whose accept another replica took over stops.
 func (s *Engagements) complete(ctx context.Context, id string) (*models.Engagement, error) {
-	// Step 1: proposed → accepting (a retry finds it accepting or agreed already).
+	if tx := s.transactor(); tx != nil {
+		return s.completeInTx(ctx, tx, id)
+	}
+	// Step 1: proposed → accepting, with this replica's lease (a retry finds it accepting or
+	// agreed already; an accepting one whose lease lapsed is taken over and finished).
 	e, err := s.update(ctx, id, func(e *models.Engagement) error {
+		now := s.now()
 		switch e.Status {
-		case models.EngagementAccepting, models.EngagementAgreed:
+		case models.EngagementAgreed:
 			return errUnchanged
+		case models.EngagementAccepting:
+			if e.Lease.Live(now) && !e.Lease.HeldBy(s.replica) {
+				return errBusy
+			}
+		default:
+			if e.Lease.Live(now) {
+				return errBusy // recovery is cleaning what a taken-over accept left (cleanLeftover)
+			}
+			next, err := e.Next(models.EngAccept)
+			if err != nil {
+				return models.Errorf(models.ErrConflict, "a %s engagement cannot be accepted", e.Status)
+			}
+			e.Status = next
 		}
-		next, err := e.Next(models.EngAccept)
-		if err != nil {
-			return models.Errorf(models.ErrConflict, "a %s engagement cannot be accepted", e.Status)
-		}
-		e.Status = next
+		e.Lease = models.NewLease(s.replica, now)
 		return nil
 	})
 	if err != nil {
@@ -715,6 +820,9 @@ func (s *Engagements) complete(ctx context.Context, id string) (*models.Engageme
 		return e, nil
 	}
 	// Step 2: match the need to this engagement.
+	if e, err = s.hold(ctx, e); err != nil {
+		return nil, err
+	}
 	if _, err := s.needs.update(ctx, nil, e.NeedID, nil, "", func(n *models.Need) error {
 		if n.Status == models.NeedMatched && n.EngagementID == e.ID {
 			return errUnchanged
@@ -729,27 +837,40 @@ func (s *Engagements) complete(ctx context.Context, id string) (*models.Engageme
 		return nil, s.undo(ctx, e, false, err)
 	}
 	// Step 3: take the offer's slot and the engagement's amount.
+	if e, err = s.hold(ctx, e); err != nil {
+		return nil, err
+	}
 	o, err := s.store.ReserveOfferSlot(ctx, e.OfferID, e.ID, e.BudgetUSD, s.now().UTC(), s.clock.Tick())
 	if err != nil {
 		return nil, s.undo(ctx, e, true, err)
 	}
 	s.offers.applied(ctx, o)
-	// Step 4: agreed.
+	// Step 4: agreed, while this replica still holds the lease (an accept another replica
+	// took over and agreed meanwhile reads as done).
 	e, err = s.update(ctx, id, func(e *models.Engagement) error {
 		if e.Status == models.EngagementAgreed {
 			return errUnchanged
+		}
+		if e.Status != models.EngagementAccepting || !e.Lease.HeldBy(s.replica) {
+			return errTakenOver
 		}
 		next, err := e.Next(models.EngAgree)
 		if err != nil {
 			return err
 		}
 		now := s.now().UTC()
-		e.Status, e.DecidedAt = next, &now
+		e.Status, e.DecidedAt, e.Lease = next, &now, nil
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
+	return s.agreed(ctx, e)
+}
+
+// agreed finishes an accept once the engagement is agreed: an offer left full closes, and an
+// agreement whose need was withdrawn meanwhile is cancelled.
+func (s *Engagements) agreed(ctx context.Context, e *models.Engagement) (*models.Engagement, error) {
 	// An offer with no slot or budget left closes by itself, ending its other proposals.
 	s.closeIfFull(ctx, e.OfferID)
 	// The need may have been withdrawn while this accept ran (after step 2): the agreement is
@@ -763,11 +884,132 @@ func (s *Engagements) complete(ctx context.Context, id string) (*models.Engageme
 	return e, nil
 }
 
+// hold makes sure this replica still holds the lease of e's accept before its next step, and
+// renews it once less than half of it is left, so that the step starts with at least
+// LeaseDuration/2 ahead of it. A lease this replica wrote is not read again while more than
+// half is left: no other replica takes a lease over before it lapses. errTakenOver when
+// another replica took the accept over, or it ended: this replica then stops.
+func (s *Engagements) hold(ctx context.Context, e *models.Engagement) (*models.Engagement, error) {
+	return s.holdWhile(ctx, e, func(x *models.Engagement) bool { return x.Status == models.EngagementAccepting })
+}
+
+// holdWhile is hold for any leased work: still says whether the stored engagement is still in
+// the state the work is about (accepting; linked to the project being started).
+func (s *Engagements) holdWhile(ctx context.Context, e *models.Engagement, still func(*models.Engagement) bool) (*models.Engagement, error) {
+	if e.Lease.HeldBy(s.replica) && e.Lease.Until.Sub(s.now()) > models.LeaseDuration/2 {
+		return e, nil
+	}
+	return s.update(ctx, e.ID, func(x *models.Engagement) error {
+		if !still(x) || !x.Lease.HeldBy(s.replica) {
+			return errTakenOver
+		}
+		x.Lease = models.NewLease(s.replica, s.now())
+		return nil
+	})
+}
+
+// transactor returns the store's transactions when it has them (MongoDB as a replica set or
+// behind mongos), else nil (FerretDB).
+func (s *Engagements) transactor() models.Transactor {
+	if t, ok := s.store.(models.Transactor); ok && t.Transactions() {
+		return t
+	}
+	return nil
+}
+
+// completeInTx is the accept in one transaction: the need matched, the offer's slot and amount
+// taken and the engagement agreed commit together or not at all, so nothing is left for
+// recovery and no lease is taken. An engagement left "accepting" by the protocol (by a replica
+// that ran without transactions) is finished the same way once its lease lapsed; the steps it
+// already took are found done.
+func (s *Engagements) completeInTx(ctx context.Context, tx models.Transactor, id string) (*models.Engagement, error) {
+	var e *models.Engagement
+	var n *models.Need
+	var o *models.Offer
+	wrote := false
+	err := tx.InTransaction(ctx, func(ctx context.Context) error {
+		e, n, o, wrote = nil, nil, nil, false // fn runs again when the transaction is retried
+		cur, err := s.store.GetEngagement(ctx, id)
+		if err != nil {
+			return err
+		}
+		now := s.now().UTC()
+		switch cur.Status {
+		case models.EngagementAgreed:
+			e = cur
+			return nil
+		case models.EngagementAccepting:
+			if cur.Lease.Live(now) && !cur.Lease.HeldBy(s.replica) {
+				return errBusy
+			}
+		default:
+			if cur.Lease.Live(now) {
+				return errBusy // recovery is cleaning what a taken-over accept left (cleanLeftover)
+			}
+			if _, err := cur.Next(models.EngAccept); err != nil {
+				return models.Errorf(models.ErrConflict, "a %s engagement cannot be accepted", cur.Status)
+			}
+		}
+		need, err := s.store.GetNeed(ctx, cur.NeedID)
+		if err != nil {
+			return err
+		}
+		if need.Status != models.NeedMatched || need.EngagementID != cur.ID {
+			next, err := need.Next(models.NeedMatch)
+			if err != nil {
+				return models.Errorf(models.ErrConflict, "the need is %s and can no longer be matched", need.Status)
+			}
+			m := *need
+			m.Status, m.EngagementID = next, cur.ID
+			m.Version, m.UpdatedAt, m.Gen = need.Version+1, now, s.clock.Tick()
+			if err := s.store.ReplaceNeed(ctx, &m, need.Version); err != nil {
+				return err
+			}
+			n = &m
+		}
+		if o, err = s.store.ReserveOfferSlot(ctx, cur.OfferID, cur.ID, cur.BudgetUSD, now, s.clock.Tick()); err != nil {
+			return err
+		}
+		x := *cur
+		x.Status, x.DecidedAt, x.Lease = models.EngagementAgreed, &now, nil
+		x.Version, x.UpdatedAt = cur.Version+1, now
+		if err := s.store.ReplaceEngagement(ctx, &x, cur.Version); err != nil {
+			return err
+		}
+		e, wrote = &x, true
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if !wrote {
+		s.model.PutEngagement(e)
+		return e, nil
+	}
+	if n != nil {
+		s.needs.applied(ctx, n)
+	}
+	s.offers.applied(ctx, o)
+	s.applied(ctx, e)
+	return s.agreed(ctx, e)
+}
+
 // undo reverses the steps an accept took before one failed, settles the engagement (its need
-// or offer may have ended, which is why the step failed), then returns cause.
+// or offer may have ended, which is why the step failed), then returns cause. Only the
+// lease's owner undoes: an accept another replica took over is left to it.
 func (s *Engagements) undo(ctx context.Context, e *models.Engagement, needMatched bool, cause error) error {
 	ctx = context.WithoutCancel(ctx)
+	held, err := s.hold(ctx, e)
+	if err != nil {
+		s.log.WarnContext(ctx, "accept not undone here: another replica took it over", "err", err, "engagement", e.ID)
+		return cause
+	}
+	e = held
 	if needMatched {
+		// The need as stored: a replica taking over an accept may not have seen step 2 yet.
+		if fresh, err := s.store.GetNeed(ctx, e.NeedID); err == nil {
+			s.model.PutNeed(fresh)
+		}
 		_, _ = s.needs.update(ctx, nil, e.NeedID, nil, "", func(n *models.Need) error {
 			if n.Status != models.NeedMatched || n.EngagementID != e.ID {
 				return errUnchanged
@@ -780,7 +1022,20 @@ func (s *Engagements) undo(ctx context.Context, e *models.Engagement, needMatche
 			return nil
 		})
 	}
-	x, _, err := s.move(ctx, e.ID, models.EngRevert, "")
+	x, err := s.update(ctx, e.ID, func(x *models.Engagement) error {
+		if x.Status != models.EngagementAccepting {
+			return errUnchanged
+		}
+		if !x.Lease.HeldBy(s.replica) {
+			return errTakenOver
+		}
+		next, err := x.Next(models.EngRevert)
+		if err != nil {
+			return err
+		}
+		x.Status, x.Lease = next, nil
+		return nil
+	})
 	if err != nil {
 		s.log.ErrorContext(ctx, "accept could not be undone; Recover will", "err", err, "engagement", e.ID)
 		return cause
@@ -791,31 +1046,180 @@ func (s *Engagements) undo(ctx context.Context, e *models.Engagement, needMatche
 	return cause
 }
 
-// Recover finishes what a crash interrupted, and is idempotent; call it at start-up:
-//   - an engagement left "accepting" whose offer slot is reserved is completed, any other undone;
-//   - a cancelled engagement not yet released is released;
+// takeOver gives this replica the lease of an accept left "accepting" whose lease lapsed (or
+// that has none: it was interrupted before leases existed), in one conditional write;
+// errLeave when the accept is still alive on its owner, or over.
+func (s *Engagements) takeOver(ctx context.Context, id string) (*models.Engagement, error) {
+	// The engagement as stored: this replica's model may lag behind the owner's steps.
+	if fresh, err := s.store.GetEngagement(ctx, id); err == nil {
+		s.model.PutEngagement(fresh)
+	}
+	return s.update(ctx, id, func(x *models.Engagement) error {
+		if x.Status != models.EngagementAccepting || x.Lease.Live(s.now()) {
+			return errLeave
+		}
+		x.Lease = models.NewLease(s.replica, s.now())
+		return nil
+	})
+}
+
+// holdsNothing reports whether an engagement may hold no offer slot and no need: a proposal,
+// or an engagement that ended without an agreement, or a cancelled one already released. What
+// such an engagement holds was left by an accept step that landed after another replica took
+// the accept over and undid it (a replica frozen inside a write for longer than half a lease).
+func holdsNothing(e *models.Engagement) bool {
+	switch e.Status {
+	case models.EngagementProposed, models.EngagementDeclined, models.EngagementWithdrawn:
+		return true
+	case models.EngagementCancelled:
+		return e.ReleasedAt != nil
+	}
+	return false
+}
+
+// leftovers lists the engagements that, in this replica's model, hold an offer slot or a need
+// they should not (holdsNothing), without a live lease.
+func (s *Engagements) leftovers() []string {
+	now := s.now()
+	seen := map[string]bool{}
+	var ids []string
+	add := func(id string) {
+		if e, ok := s.model.Engagement(id); ok && !seen[id] && holdsNothing(e) && !e.Lease.Live(now) {
+			seen[id] = true
+			ids = append(ids, id)
+		}
+	}
+	for _, o := range systemView(s.model).allOffers(func(o *models.Offer) bool { return len(o.Reservations) > 0 }) {
+		for _, r := range o.Reservations {
+			add(r)
+		}
+	}
+	for _, n := range systemView(s.model).allNeeds(func(n *models.Need) bool { return n.Status == models.NeedMatched && n.EngagementID != "" }) {
+		add(n.EngagementID)
+	}
+	return ids
+}
+
+// cleanLeftover gives back the offer slot and the need an engagement holds although it holds
+// nothing (holdsNothing). It first writes its own lease on the engagement, conditionally, as
+// a fence: an accept of that proposal starting meanwhile waits (errBusy) rather than find the
+// slot and the need "already taken" and agree on what is being given back.
+func (s *Engagements) cleanLeftover(ctx context.Context, id string) error {
+	ctx = context.WithoutCancel(ctx)
+	if fresh, err := s.store.GetEngagement(ctx, id); err == nil {
+		s.model.PutEngagement(fresh)
+	}
+	x, err := s.update(ctx, id, func(x *models.Engagement) error {
+		if !holdsNothing(x) || x.Lease.Live(s.now()) {
+			return errLeave
+		}
+		x.Lease = models.NewLease(s.replica, s.now())
+		return nil
+	})
+	if errors.Is(err, errLeave) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	o, err := s.store.ReleaseOfferSlot(ctx, x.OfferID, x.ID, x.BudgetUSD, s.now().UTC(), s.clock.Tick())
+	if err != nil {
+		return err
+	}
+	s.offers.applied(ctx, o)
+	s.reopenIfRoom(ctx, o)
+	if fresh, err := s.store.GetNeed(ctx, x.NeedID); err == nil {
+		s.model.PutNeed(fresh)
+	}
+	if _, err := s.needs.update(ctx, nil, x.NeedID, nil, "", func(n *models.Need) error {
+		if n.Status != models.NeedMatched || n.EngagementID != x.ID {
+			return errUnchanged
+		}
+		next, err := n.Next(models.NeedUnmatch)
+		if err != nil {
+			return err
+		}
+		n.Status, n.EngagementID = next, ""
+		return nil
+	}); err != nil && !errors.Is(err, errUnchanged) {
+		return err
+	}
+	s.events.DeliveriesChanged(s.clock.Tick())
+	s.log.WarnContext(ctx, "gave back an offer slot and a need held by an engagement that holds nothing (a late step of a taken-over accept)", "engagement", x.ID)
+	_, err = s.update(ctx, id, func(x *models.Engagement) error {
+		if !x.Lease.HeldBy(s.replica) {
+			return errUnchanged
+		}
+		x.Lease = nil
+		return nil
+	})
+	return err
+}
+
+// RecoveryInterval is how often RunRecovery looks for work another replica left behind: once
+// per lease, so that an accept whose replica died is finished within two lease durations.
+const RecoveryInterval = models.LeaseDuration
+
+// RunRecovery runs Recover every interval until ctx ends, so that the multi-document work of
+// a replica that stopped is finished by the others once its lease lapses, without waiting for
+// a restart. Each run is idempotent and leaves work under a live lease alone.
+func (s *Engagements) RunRecovery(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := s.Recover(ctx); err != nil && ctx.Err() == nil {
+				s.log.WarnContext(ctx, "engagement recovery incomplete; it runs again", "err", err)
+			}
+		}
+	}
+}
+
+// Recover finishes what a crash interrupted, and is idempotent; it runs at start-up and then
+// periodically (RunRecovery), on every replica, and never touches work under a live lease:
+//   - an engagement left "accepting" whose lease lapsed is taken over (a conditional write of
+//     this replica's lease), then completed if its offer slot is reserved, else undone;
+//   - an engagement that should hold nothing (a proposal, or ended unagreed, or released) but
+//     holds an offer slot or a need (a late step of an accept taken over) gives them back;
+//   - a cancelled engagement not yet released is released (every step of a release is
+//     idempotent and only moves forward, so a release running elsewhere needs no lease);
 //   - a live engagement whose need or offer ended is settled (models.FateOf);
 //   - an agreed engagement linked to a project that was never written (the start was
-//     interrupted before its need moved) is unlinked, once the link is older than a minute.
+//     interrupted before its need moved) is unlinked, once its start's lease lapsed (or, for a
+//     link without a lease, once the link is older than a minute).
 func (s *Engagements) Recover(ctx context.Context) error {
 	var errs []error
-	for _, e := range systemView(s.model).engagements(func(e *models.Engagement) bool { return e.Status == models.EngagementAccepting }) {
-		o, err := s.store.GetOffer(ctx, e.OfferID)
+	for _, e := range systemView(s.model).engagements(func(e *models.Engagement) bool {
+		return e.Status == models.EngagementAccepting && !e.Lease.Live(s.now())
+	}) {
+		x, err := s.takeOver(ctx, e.ID)
+		if errors.Is(err, errLeave) {
+			continue
+		}
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		reserved := false
-		for _, r := range o.Reservations {
-			reserved = reserved || r == e.ID
+		o, err := s.store.GetOffer(ctx, x.OfferID)
+		if err != nil {
+			errs = append(errs, err)
+			continue
 		}
-		if reserved {
-			if _, err := s.complete(ctx, e.ID); err != nil && !errors.Is(err, models.ErrConflict) {
+		if slices.Contains(o.Reservations, x.ID) {
+			if _, err := s.complete(ctx, x.ID); err != nil && !errors.Is(err, models.ErrConflict) {
 				errs = append(errs, err)
 			}
 			continue
 		}
-		_ = s.undo(ctx, e, true, nil)
+		_ = s.undo(ctx, x, true, nil)
+	}
+	for _, id := range s.leftovers() {
+		if err := s.cleanLeftover(ctx, id); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	for _, e := range systemView(s.model).engagements(func(e *models.Engagement) bool {
 		return e.Status == models.EngagementCancelled && e.ReleasedAt == nil
@@ -836,9 +1240,11 @@ func (s *Engagements) Recover(ctx context.Context) error {
 			errs = append(errs, err)
 		}
 	}
-	stale := s.now().Add(-time.Minute)
+	now := s.now()
+	stale := now.Add(-time.Minute)
 	for _, e := range systemView(s.model).engagements(func(e *models.Engagement) bool {
-		return e.Status == models.EngagementAgreed && e.ProjectID != "" && e.UpdatedAt.Before(stale)
+		lapsed := !e.Lease.Live(now) && (e.Lease != nil || e.UpdatedAt.Before(stale))
+		return e.Status == models.EngagementAgreed && e.ProjectID != "" && lapsed
 	}) {
 		if _, has := s.model.Project(e.ProjectID); has {
 			continue
@@ -863,7 +1269,10 @@ func (s *Engagements) unlink(ctx context.Context, id, projectID string) error {
 		if x.ProjectID != projectID {
 			return errUnchanged
 		}
-		x.ProjectID = ""
+		if x.Lease.Live(s.now()) && !x.Lease.HeldBy(s.replica) {
+			return errBusy // the start runs on another replica
+		}
+		x.ProjectID, x.Lease = "", nil
 		return nil
 	})
 	return err

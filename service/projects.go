@@ -166,20 +166,28 @@ func (s *Projects) Create(ctx context.Context, a *models.Actor, in ProjectInput)
 	}
 	now := s.now().UTC()
 	// Step 1: the engagement takes the project's id.
+	// It takes this replica's lease (models.Lease), so that recovery on another replica does not
+	// unlink a start still under way; a retry takes the lease over and finishes the same start.
 	linked, err := s.engagements.update(ctx, e.ID, func(x *models.Engagement) error {
-		if x.ProjectID != "" {
-			return errUnchanged
+		if x.ProjectID == "" {
+			if x.Status != models.EngagementAgreed {
+				return models.Errorf(models.ErrConflict, "only an agreed engagement becomes a project; this one is %s", x.Status)
+			}
+			x.ProjectID = models.NewID(now)
 		}
-		if x.Status != models.EngagementAgreed {
-			return models.Errorf(models.ErrConflict, "only an agreed engagement becomes a project; this one is %s", x.Status)
-		}
-		x.ProjectID = models.NewID(now)
+		x.Lease = models.NewLease(s.engagements.replica, now)
 		return nil
 	})
 	if err != nil {
 		return nil, false, err
 	}
-	// Step 2: the need starts (a retry finds it in progress already).
+	pid := linked.ProjectID
+	stillLinked := func(x *models.Engagement) bool { return x.ProjectID == pid }
+	// Step 2: the need starts (a retry finds it in progress already), while this replica holds
+	// the lease (a start that recovery unlinked after the lease lapsed stops here).
+	if linked, err = s.engagements.holdWhile(ctx, linked, stillLinked); err != nil {
+		return nil, false, err
+	}
 	if _, err := s.needs.update(ctx, nil, e.NeedID, nil, "", func(n *models.Need) error {
 		if n.Status == models.NeedInProgress && n.EngagementID == e.ID {
 			return errUnchanged
@@ -217,6 +225,9 @@ func (s *Projects) Create(ctx context.Context, a *models.Actor, in ProjectInput)
 		Maturity: n.Maturity, CreatedBy: a.UserID, CreatedAt: now, UpdatedAt: now, Version: 1,
 	}
 	created := true
+	if linked, err = s.engagements.holdWhile(ctx, linked, stillLinked); err != nil {
+		return nil, false, err
+	}
 	if err := s.store.CreateProject(ctx, prj); err != nil {
 		if !errors.Is(err, models.ErrConflict) {
 			return nil, false, err
@@ -228,6 +239,17 @@ func (s *Projects) Create(ctx context.Context, a *models.Actor, in ProjectInput)
 		prj, created = existing, false
 	}
 	s.applied(ctx, prj, true)
+	// Step 4: the start is done; its lease goes (a lapsed one left by a crash here is harmless:
+	// recovery unlinks only an engagement whose project does not exist).
+	if _, err := s.engagements.update(context.WithoutCancel(ctx), e.ID, func(x *models.Engagement) error {
+		if !x.Lease.HeldBy(s.engagements.replica) {
+			return errUnchanged
+		}
+		x.Lease = nil
+		return nil
+	}); err != nil {
+		s.log.WarnContext(ctx, "project started; its lease on the engagement stays until it lapses", "err", err, "engagement", e.ID)
+	}
 	v := s.View(prj)
 	v.Overlaps = s.overlapsOf(viewAs(s.model, a), prj)
 	if len(v.Overlaps) > 0 {

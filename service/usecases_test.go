@@ -38,7 +38,14 @@ func newWorld(t *testing.T) *world { t.Helper(); return newWorldWith(t, nil) }
 // newWorldWith is newWorld on dependencies adjusted first (a fake port, ...).
 func newWorldWith(t *testing.T, adjust func(*service.Deps)) *world {
 	t.Helper()
-	s := stacktest.New(t, stacktest.Options{Adjust: adjust})
+	return newWorldOn(t, stacktest.Options{Adjust: adjust})
+}
+
+// newWorldOn is newWorld on a stack built with o (a shared database and Redis for a second
+// replica, a test clock, ...).
+func newWorldOn(t *testing.T, o stacktest.Options) *world {
+	t.Helper()
+	s := stacktest.New(t, o)
 	w := &world{t: t, ctx: context.Background(), s: s, app: s.App}
 	org := func(name string, typ models.OrgType, country string) string {
 		o, err := w.app.Accounts.CreateOrgDirect(w.ctx, service.OrgInput{Name: name, Type: typ, Country: country})

@@ -2,8 +2,9 @@
 // call in time, creates the indexes at start-up, maps driver errors to the domain's sentinel
 // errors, and implements the store interfaces of package models. It works against MongoDB 7 and
 // against FerretDB 1.24 (the embedded default, or several processes through capmatch's write
-// proxy), so it uses single-document atomic operations only: FerretDB has no multi-document
-// transactions.
+// proxy), so its store operations are single-document atomic operations: FerretDB has no
+// multi-document transactions. Where the server has them (a MongoDB replica set or mongos),
+// Store.InTransaction (models.Transactor) runs several operations as one transaction.
 package mongostore
 
 import (
@@ -41,7 +42,9 @@ type Store struct {
 	// MongoDB. FerretDB answers such filters by scanning the collection.
 	proxied bool
 	ferret  bool
-	log     *slog.Logger
+	// transactions is set on a MongoDB replica set or mongos (not FerretDB): InTransaction.
+	transactions bool
+	log          *slog.Logger
 }
 
 // Options tunes how the store connects.
@@ -99,6 +102,7 @@ func Open(ctx context.Context, uri, dbName string, opts Options) (*Store, error)
 		_, s.proxied = info[writeProxyField]
 		s.serial = s.ferret && !s.proxied
 	}
+	s.transactions = supportsTransactions(hello, info)
 	dbOpts := options.Database()
 	if s.replicaSet {
 		dbOpts.SetWriteConcern(&writeconcern.WriteConcern{W: "majority", Journal: boolPtr(true)})

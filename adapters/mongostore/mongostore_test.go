@@ -91,3 +91,16 @@ func toD(t *testing.T, v any) bson.D {
 	require.NoError(t, bson.Unmarshal(raw, &d))
 	return d
 }
+
+// TestNoTransactionsOnFerretDB: the embedded FerretDB is detected as a store without
+// transactions, and InTransaction refuses to run rather than run fn without atomicity (the use
+// cases then keep their protocols under a lease).
+func TestNoTransactionsOnFerretDB(t *testing.T) {
+	s := storetest.OpenDB(t, storetest.NewDBName())
+	var tx models.Transactor = s
+	assert.False(t, tx.Transactions(), "FerretDB has no multi-document transactions")
+	ran := false
+	err := tx.InTransaction(context.Background(), func(context.Context) error { ran = true; return nil })
+	require.Error(t, err)
+	assert.False(t, ran, "fn is not run without a transaction")
+}

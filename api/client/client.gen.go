@@ -2262,7 +2262,10 @@ type Engagement struct {
 	EndDate openapi_types.Date `json:"end_date"`
 
 	// Id Example: eng-3f5c2a9b8d7e6f1a2b3c4d5e
-	Id                  string              `json:"id"`
+	Id string `json:"id"`
+
+	// Lease Present while a server process runs a step that spans several documents on the engagement (an accept while it is "accepting", a project start): which process, and until when. Another process finishes or undoes the step only after `until` (recovery); clients need not act on it. Absent otherwise.
+	Lease               *Lease              `json:"lease,omitempty"`
 	Message             string              `json:"message"`
 	Messages            []EngagementMessage `json:"messages"`
 	NeedId              string              `json:"need_id"`
@@ -2622,6 +2625,15 @@ type ImportResultStatus string
 //
 // Example: fr
 type LanguageCode = string
+
+// Lease Present while a server process runs a step that spans several documents on the engagement (an accept while it is "accepting", a project start): which process, and until when. Another process finishes or undoes the step only after `until` (recovery); clients need not act on it. Absent otherwise.
+type Lease struct {
+	// Owner The id of the server process (replica) that holds it.
+	Owner string `json:"owner"`
+
+	// Until When it lapses unless renewed (30 s after it was taken or renewed).
+	Until time.Time `json:"until"`
+}
 
 // Licence defines model for Licence.
 type Licence struct {

@@ -201,7 +201,10 @@ func openStack(ctx context.Context, cfg config, hooks webhooks.Options, data dat
 		log.Info("access tokens signed with the previous key are still accepted", "previous_kid", jwtauth.KeyID([]byte(cfg.JWTPreviousSecret)))
 	}
 
-	st.bus = rediscache.NewBus(st.cache, models.NewID(time.Now()), log)
+	// One id per process: the bus's origin (a replica skips its own events) and the owner of
+	// the leases the process takes on multi-document work (service.Deps.Replica).
+	replica := models.NewID(time.Now())
+	st.bus = rediscache.NewBus(st.cache, replica, log)
 	var mail service.MailOptions
 	if cfg.SMTP != nil {
 		mail.Transport = mailer.New(*cfg.SMTP, cfg.SMTPFrom)
@@ -223,12 +226,13 @@ func openStack(ctx context.Context, cfg config, hooks webhooks.Options, data dat
 		PublicURL:  cfg.PublicURL,
 		IATI:       data.IATI,
 		OpenData:   data.OpenData,
+		Replica:    replica,
 	})
 	if data.Publisher.Ref == "" {
 		log.Warn("IATI exports name the placeholder publisher XM-CAPMATCH; set CAPMATCH_IATI_PUBLISHER_REF to your registered organisation identifier")
 	}
 	// Finish what a crash may have interrupted: imports roll back or stay committed, accepts
-	// complete or undo. Both are idempotent.
+	// complete or undo once their lease lapsed (also every 30 s while serving). Both are idempotent.
 	if err := st.app.RecoverImports(ctx); err != nil {
 		log.Warn("import recovery incomplete; it runs again at the next start", "err", err)
 	}
@@ -236,7 +240,7 @@ func openStack(ctx context.Context, cfg config, hooks webhooks.Options, data dat
 		return st, fmt.Errorf("load state: %w", err)
 	}
 	if err := st.app.Engagements.Recover(ctx); err != nil {
-		log.Warn("engagement recovery incomplete; it runs again at the next start", "err", err)
+		log.Warn("engagement recovery incomplete; it runs again within 30 s", "err", err)
 	}
 	if cfg.AdminEmail != "" {
 		created, err := st.app.Accounts.EnsureAdmin(ctx, cfg.AdminEmail, cfg.AdminPassword)
@@ -292,7 +296,7 @@ func accessKeyring(secret []byte, cfg config) (*jwtauth.Keyring, error) {
 // readiness 503, in-flight requests finish, background work stops, then the stack closes.
 func serve(ctx context.Context, cfg config, data dataConfig, log *slog.Logger, st *stack) error {
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
-	bgDone := make(chan struct{}, 5)
+	bgDone := make(chan struct{}, 6)
 	go func() { st.bus.Run(bg, st.app.Sync, time.Second); bgDone <- struct{}{} }()
 	go func() { st.app.Sync.RunReconciler(bg, 30*time.Second); bgDone <- struct{}{} }()
 	// Webhook deliveries run until shutdown; what is still queued then is lost (in memory).
@@ -300,9 +304,11 @@ func serve(ctx context.Context, cfg config, data dataConfig, log *slog.Logger, s
 	// E-mails (communication checks) likewise; and expired checks are closed every minute.
 	go func() { st.app.Mailer.Run(bg); bgDone <- struct{}{} }()
 	go func() { st.app.PoCChecks.RunSweeper(bg, time.Minute); bgDone <- struct{}{} }()
+	// Work another replica left under a lease that lapsed (it crashed) is finished here.
+	go func() { st.app.Engagements.RunRecovery(bg, service.RecoveryInterval); bgDone <- struct{}{} }()
 	defer func() {
 		stopBG()
-		for range 5 {
+		for range 6 {
 			<-bgDone
 		}
 	}()

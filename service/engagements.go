@@ -44,7 +44,6 @@ type Engagements struct {
 	store  engagementStore
 	model  *readmodel.Model
 	bus    models.Bus
-	clock  *HLC
 	needs  *Needs
 	offers *Offers
 	now    Clock
@@ -367,12 +366,12 @@ func (s *Engagements) release(ctx context.Context, e *models.Engagement) (*model
 		return e, nil
 	}
 	ctx = context.WithoutCancel(ctx)
-	o, err := s.store.ReleaseOfferSlot(ctx, e.OfferID, e.ID, e.BudgetUSD, s.now().UTC(), s.clock.Tick())
+	o, err := s.store.ReleaseOfferSlot(ctx, e.OfferID, e.ID, e.BudgetUSD, s.now().UTC(), 0)
 	if err != nil {
 		return nil, err
 	}
 	s.offers.applied(ctx, o)
-	s.events.DeliveriesChanged(s.clock.Tick())
+	s.events.DeliveriesChanged(readmodel.Local)
 	s.reopenIfRoom(ctx, o)
 	if _, err := s.needs.update(ctx, nil, e.NeedID, nil, "", func(n *models.Need) error {
 		if n.EngagementID != e.ID || n.Status != models.NeedMatched {
@@ -422,7 +421,7 @@ func (s *Engagements) reopenIfRoom(ctx context.Context, o *models.Offer) {
 // closeIfFull closes an open offer that has no slot or no budget left, and ends its proposals
 // (the offer-close cascade). It returns the closed offer, or nil when it stays open.
 func (s *Engagements) closeIfFull(ctx context.Context, offerID string) *models.Offer {
-	closed, ok, err := s.store.CloseFullOffer(ctx, offerID, s.now().UTC(), s.clock.Tick())
+	closed, ok, err := s.store.CloseFullOffer(ctx, offerID, s.now().UTC(), 0)
 	if err != nil || !ok {
 		return nil
 	}
@@ -654,12 +653,11 @@ func (s *Engagements) update(ctx context.Context, id string, apply func(*models.
 }
 
 func (s *Engagements) applied(ctx context.Context, e *models.Engagement) {
-	g := s.clock.Tick()
-	s.model.PutEngagement(e)
+	commit(ctx, s.bus, s.log, models.Event{Type: models.EventEngagement, ID: e.ID, Version: e.Version, At: e.UpdatedAt, Data: mustJSON(e)},
+		func() { s.model.PutEngagement(e) })
 	if e.Status == models.EngagementAgreed || e.Status == models.EngagementCancelled {
-		s.events.DeliveriesChanged(g)
+		s.events.DeliveriesChanged(readmodel.Local)
 	}
-	publish(ctx, s.bus, s.log, models.Event{Type: models.EventEngagement, ID: e.ID, Version: e.Version, At: e.UpdatedAt, Data: mustJSON(e), Gen: g})
 }
 
 // notify tells an organization about an engagement: the kind, with the titles of its need and
@@ -729,7 +727,7 @@ func (s *Engagements) complete(ctx context.Context, id string) (*models.Engageme
 		return nil, s.undo(ctx, e, false, err)
 	}
 	// Step 3: take the offer's slot and the engagement's amount.
-	o, err := s.store.ReserveOfferSlot(ctx, e.OfferID, e.ID, e.BudgetUSD, s.now().UTC(), s.clock.Tick())
+	o, err := s.store.ReserveOfferSlot(ctx, e.OfferID, e.ID, e.BudgetUSD, s.now().UTC(), 0)
 	if err != nil {
 		return nil, s.undo(ctx, e, true, err)
 	}

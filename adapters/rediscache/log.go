@@ -458,6 +458,10 @@ func (l *Log) Run(ctx context.Context, f Follower, heartbeat time.Duration) {
 	}
 }
 
+// readGrace is how much longer than the heartbeat a blocking read may take before the
+// consumer gives Redis up as unreachable.
+const readGrace = 500 * time.Millisecond
+
 // readBatch is how many entries one read takes.
 const readBatch = 256
 
@@ -498,8 +502,8 @@ func (l *Log) session(ctx context.Context, f Follower, heartbeat time.Duration, 
 		}
 		from := l.applied.Load()
 		// The read is bounded by the context too: a Redis that stopped answering without
-		// closing the connection (paused, blackholed) is noticed within a second.
-		rctx, cancel := context.WithTimeout(ctx, heartbeat+time.Second)
+		// closing the connection (paused, blackholed) is noticed within heartbeat+readGrace.
+		rctx, cancel := context.WithTimeout(ctx, heartbeat+readGrace)
 		res, err := l.c.rdb.XRead(rctx, &redis.XReadArgs{Streams: []string{stream, strconv.FormatInt(from, 10) + "-1"},
 			Count: readBatch, Block: heartbeat}).Result()
 		cancel()

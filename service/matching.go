@@ -59,7 +59,7 @@ type RankCache interface {
 //
 // Layers: an in-process cache (L1) in front of Redis (L2), both checked against the stamps;
 // on a miss the ranking is computed from the in-memory index once per process (singleflight)
-// and written to both. While the event bus is down this replica cannot know what others
+// and written to both. While this replica does not follow the change log this replica cannot know what others
 // changed, so it computes every ranking from its model and answers cached=false.
 type Matching struct {
 	store settingStore
@@ -549,7 +549,7 @@ type listSnapshot struct {
 }
 
 // snapshotNeedLists takes the current L1 rankings of the given needs. It takes none while the
-// bus is down: rankings are then computed on every read and never cached.
+// replica does not follow the change log: rankings are then computed on every read and never cached.
 func (m *Matching) snapshotNeedLists(ids []string) listSnapshot {
 	if m.fresh == nil || !m.fresh() {
 		return listSnapshot{}
@@ -830,7 +830,7 @@ func serve[L any](m *Matching, ctx context.Context, k rankKey, min, q int64, lim
 		return e
 	}
 	if !m.fresh() {
-		// Without the bus this replica may miss other replicas' changes: compute from the
+		// Not following the change log, this replica may miss other replicas' changes: compute from the
 		// model, cache nothing, and say so.
 		return answer(fresh(), false), nil
 	}

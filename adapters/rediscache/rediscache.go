@@ -1,5 +1,5 @@
 // Package rediscache is capmatch's Redis adapter: it owns the go-redis client and everything
-// capmatch keeps in Redis (ranking cache, the change log, rate-limit counters).
+// capmatch keeps in Redis (ranking cache, change events, rate-limit counters, revocations).
 // Redis is a cache and a message bus here, never the source of truth, so every call is bounded
 // by short timeouts: a dead Redis must cost milliseconds, and callers fall back to the store or
 // the in-memory model.

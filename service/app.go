@@ -338,7 +338,33 @@ func (a *App) reload(ctx context.Context, now Clock, stamp int64) error {
 	// What changed in the deliveries while this replica did not follow the log: marked at
 	// the load's stamp.
 	a.Matching.ContextChanged(stamp)
+	if stamp == readmodel.Local && a.Sync.following() {
+		a.repair(ctx, l)
+	}
 	return nil
+}
+
+// repairMax is the most needs and offers a reconciliation appends to the change log for the
+// other replicas; beyond it they find them at their own reconciliation.
+const repairMax = 500
+
+// repair appends to the change log the needs and offers a reconciliation found newer in the
+// store than in this replica's model while it follows the log: changes the log never carried
+// (a writer that stopped between its store write and its append). Every replica then applies
+// them at one position, marking the rankings they alter, instead of waiting for its own
+// reconciliation; a replica that holds them already ignores them (versions).
+func (a *App) repair(ctx context.Context, l *readmodel.Load) {
+	needs, offers := l.Found()
+	if len(needs)+len(offers) == 0 {
+		return
+	}
+	if len(needs)+len(offers) > repairMax {
+		a.Needs.log.WarnContext(ctx, "reconciliation found many changes the change log did not carry; other replicas find them at their own reconciliation", "needs", len(needs), "offers", len(offers))
+		return
+	}
+	a.Needs.log.WarnContext(ctx, "reconciliation found changes the change log did not carry; appending them", "needs", len(needs), "offers", len(offers))
+	publish(ctx, a.Needs.bus, a.Needs.log, models.Event{Type: models.EventImport, ID: "reconciled", At: a.Needs.now().UTC(),
+		Data: mustJSON(importedRows{Needs: needs, Offers: offers})})
 }
 
 // Loaded says how many needs and offers this replica holds in memory: what start-up tools and

@@ -332,3 +332,55 @@ func TestFaultyLogTransportServesFreshRankings(t *testing.T) {
 		lags[len(lags)/2].Round(100*time.Microsecond), lags[len(lags)*9/10].Round(100*time.Microsecond), lags[len(lags)-1].Round(100*time.Microsecond),
 		reads.Load(), cached.Load())
 }
+
+// TestReconciliationRepairsWhatTheLogMissed: a writer stored an offer change and stopped before
+// appending it (here: the change is put in the store behind both replicas' backs). The first
+// replica whose periodic reconciliation finds it appends it to the change log, so the other
+// replica applies it at once, rankings included, instead of at its own reconciliation.
+func TestReconciliationRepairsWhatTheLogMissed(t *testing.T) {
+	cache, err := rediscache.Open(redistest.URL(t), redistest.Prefix())
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = cache.Close() })
+	store := newMemStore()
+	fillStore(store, 41, 150)
+	l := &faultyLog{rng: rand.New(rand.NewPCG(1, 2)), maxDelay: time.Millisecond, gapWait: 10 * time.Millisecond}
+	ctx, cancel := context.WithCancel(context.Background())
+	var consumers sync.WaitGroup
+	defer func() { cancel(); consumers.Wait() }()
+	for range 2 {
+		r := &faultyReplica{log: l, in: make(chan delivery, 1024), appliedAt: map[int64]time.Time{}}
+		w := newStoreWorld(t, store, cache)
+		w.app = New(Deps{Store: store, Bus: r, Now: w.app.Matching.now, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+			CursorKey: []byte("test"), Rankings: rediscache.NewRankings(cache, time.Hour)})
+		require.NoError(t, w.app.Start(ctx))
+		w.app.Sync.Live(true)
+		r.w = w
+		l.replicas = append(l.replicas, r)
+		consumers.Add(1)
+		go func() { defer consumers.Done(); r.consume(ctx) }()
+	}
+	a, b := l.replicas[0].w, l.replicas[1].w
+	var needID string
+	for _, id := range b.needs {
+		if len(wantNeedRanking(t, b, id)) >= 3 {
+			needID = id
+			break
+		}
+	}
+	require.NotEmpty(t, needID)
+	before := gotNeedRanking(t, b, needID)
+	last := before.Items[len(before.Items)-1]
+	n, _ := b.app.model.Need(needID)
+	o := *store.offers[last.OfferID]
+	o.Version++
+	o.Capabilities, o.Themes, o.Languages, o.Modalities = []models.Capability{n.Capability}, []models.Theme{n.Theme}, n.Languages, n.Modalities
+	o.BudgetUSD, o.BudgetCommitted = 10*max(n.BudgetUSD, 1), 0
+	store.putOffer(&o) // stored; never appended
+
+	require.NoError(t, a.app.Sync.Reconcile(ctx))
+	held, _ := b.app.model.Offer(o.ID)
+	require.Equal(t, o.Version, held.Version, "B did not get the change the log missed")
+	got := gotNeedRanking(t, b, needID)
+	require.Equal(t, offerIDs(wantNeedRanking(t, b, needID)), offerIDs(got.Items))
+	require.NotEqual(t, offerIDs(before.Items), offerIDs(got.Items), "the change moves the ranking: the test compares something")
+}

@@ -99,6 +99,13 @@ func (s *Sync) Reload(ctx context.Context, head int64) error {
 	return nil
 }
 
+// following reports whether this replica follows the change log (Live).
+func (s *Sync) following() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.live
+}
+
 // Live says whether this replica hears every change (its log consumer is caught up): while it
 // does not, revocations are checked in the store and rankings are computed, never cached.
 func (s *Sync) Live(live bool) {

@@ -174,6 +174,20 @@ func (l *Load) Profile(p *models.CountryProfile) {
 	}
 }
 
+// Found returns the needs and offers the load found newer in the store than in the model
+// (what Commit installs, unless a newer version arrived meanwhile).
+func (l *Load) Found() ([]*models.Need, []*models.Offer) {
+	needs := make([]*models.Need, len(l.needs))
+	for i, e := range l.needs {
+		needs[i] = e.n
+	}
+	offers := make([]*models.Offer, len(l.offers))
+	for i, e := range l.offers {
+		offers[i] = e.o
+	}
+	return needs, offers
+}
+
 // Commit installs what the load found: newer versions replace held ones, and held objects
 // the store no longer has are dropped if they are older than loadedAt. It reports whether it
 // loaded in bulk (see Load).

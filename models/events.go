@@ -19,7 +19,6 @@ const (
 	EventCountry    EventType = "country"    // ID is an ISO code
 	EventWeights    EventType = "weights"    // ID is the weights version
 	EventUser       EventType = "user"       // ID is a user id
-	EventAck        EventType = "ack"        // a replica applied the event whose Seq is in Ack
 	EventImport     EventType = "import"     // ID is an import batch; Data holds its rows
 	EventExternal   EventType = "external"   // ID is a committed IATI import batch; receivers load its rows
 )
@@ -39,19 +38,20 @@ type Event struct {
 	// Data carries the changed object itself (JSON), so receivers apply it without a store
 	// round trip; without it they reload by id.
 	Data json.RawMessage `json:"data,omitempty"`
-	// Gen is the change's logical time (a hybrid logical clock shared through events), which
-	// stamps what cached rankings include.
+	// Gen is the event's position in the change log, set by the log when it hands the event
+	// to a replica (publishers leave it zero). Every replica applies the events in the order
+	// of their positions, and a cached ranking is stamped with the position it reflects.
 	Gen int64 `json:"gen,omitempty"`
-	// Seq identifies the event for acknowledgements; Ack names the event an ack is for.
-	Seq string `json:"seq,omitempty"`
-	Ack string `json:"ack,omitempty"`
 }
 
-// Bus fans change events out to every API replica. Publish returns once every replica that
-// was listening has applied the event (or a short timeout passed), so that the next read on
-// any replica sees the change.
+// Bus is the change log every API replica follows: a total order of change events. Publish
+// appends an event after the store write it announces, and returns its position once this
+// replica has applied it and every other live replica has too (or a short timeout passed), so
+// that the next read on any replica sees the change. An error means the event is not (yet)
+// applied here: the caller applies the change to its own replica, and the bus keeps an event
+// it could not append and appends it when it can.
 type Bus interface {
-	Publish(ctx context.Context, e Event) error
+	Publish(ctx context.Context, e Event) (int64, error)
 }
 
 // RateLimiter counts failures per key, in a store every replica shares, and blocks a key for a

@@ -89,11 +89,10 @@ type App struct {
 	// OpenData serves what anonymous visitors may read: open datasets and the public API.
 	OpenData *OpenData
 
-	// model is the in-memory read model every use case reads; clock stamps changes. Neither is
-	// exported: callers go through the use cases (tests too: internal/stacktest plants and
-	// reloads documents through Sync, as another replica would).
+	// model is the in-memory read model every use case reads. It is not exported: callers go
+	// through the use cases (tests too: internal/stacktest plants and reloads documents through
+	// Sync or the change log, as another replica would).
 	model      *readmodel.Model
-	clock      *HLC
 	store      models.Store
 	activities models.ActivityExporter
 	aidData    models.AidDataReader
@@ -105,8 +104,8 @@ func New(d Deps) *App {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	// The change stamps keep the wall clock's microseconds; every time that is stored or
-	// returned is taken to the store's millisecond (models.StoredTime), here, once.
+	// Every time that is stored or returned is taken to the store's millisecond
+	// (models.StoredTime), here, once.
 	wall := d.Now
 	d.Now = func() time.Time { return models.StoredTime(wall()) }
 	if d.Log == nil {
@@ -120,28 +119,26 @@ func New(d Deps) *App {
 		bus: d.Bus, revocations: rev, now: d.Now, log: d.Log, me: newUserCache(d.Store, rev, d.Now)}
 	model := readmodel.New()
 	cursors := NewCursors(d.CursorKey)
-	hlc := NewHLC(wall)
 	events := &Events{}
 	app := &App{
 		Auth:        auth,
 		Accounts:    &Accounts{orgs: d.Store, users: d.Store, audit: d.Store, auth: auth, passwords: d.Passwords, activities: d.Activities, now: d.Now, log: d.Log},
 		Sync:        &Sync{revocations: rev, log: d.Log},
 		Revocations: rev,
-		Needs:       &Needs{store: d.Store, model: model, bus: d.Bus, cursors: cursors, clock: hlc, now: d.Now, log: d.Log, events: events},
-		Offers:      &Offers{store: d.Store, model: model, bus: d.Bus, cursors: cursors, clock: hlc, now: d.Now, log: d.Log, events: events},
+		Needs:       &Needs{store: d.Store, model: model, bus: d.Bus, cursors: cursors, now: d.Now, log: d.Log, events: events},
+		Offers:      &Offers{store: d.Store, model: model, bus: d.Bus, cursors: cursors, now: d.Now, log: d.Log, events: events},
 		Countries:   &Countries{store: d.Store, model: model, bus: d.Bus, now: d.Now, log: d.Log},
 		model:       model,
-		clock:       hlc,
 		store:       d.Store,
 		activities:  d.Activities,
 		aidData:     d.AidData,
 		iati:        d.IATI,
 	}
-	app.Matching = NewMatching(&Matching{store: d.Store, model: model, cache: d.Rankings, bus: d.Bus, clock: hlc, now: d.Now, log: d.Log,
-		fresh: rev.Fresh})
-	app.Engagements = &Engagements{store: d.Store, model: model, bus: d.Bus, clock: hlc, needs: app.Needs, offers: app.Offers,
+	app.Matching = NewMatching(&Matching{store: d.Store, model: model, cache: d.Rankings, bus: d.Bus, now: d.Now, log: d.Log,
+		fresh: rev.Fresh, applied: app.Sync.Applied})
+	app.Engagements = &Engagements{store: d.Store, model: model, bus: d.Bus, needs: app.Needs, offers: app.Offers,
 		now: d.Now, log: d.Log, events: events, replica: d.Replica}
-	app.Projects = &Projects{store: d.Store, model: model, bus: d.Bus, clock: hlc, needs: app.Needs, engagements: app.Engagements,
+	app.Projects = &Projects{store: d.Store, model: model, bus: d.Bus, needs: app.Needs, engagements: app.Engagements,
 		now: d.Now, log: d.Log, events: events}
 	app.Notifications = &Notifications{store: d.Store, matching: app.Matching, webhooks: d.Webhooks, texts: d.Texts,
 		now: d.Now, log: d.Log}
@@ -175,29 +172,27 @@ func New(d Deps) *App {
 	return app
 }
 
-// syncModel teaches Sync how to apply other replicas' changes to the read model and how to
-// reload it from the store.
+// syncModel teaches Sync how to apply the change log's entries to the read model (each at its
+// position, e.Gen) and how to reload it from the store.
 func (a *App) syncModel(now Clock) {
 	a.Sync.Handle(models.EventNeed, func(ctx context.Context, e models.Event) {
-		a.clock.Observe(e.Gen)
 		var n models.Need
 		if len(e.Data) > 0 && json.Unmarshal(e.Data, &n) == nil && n.ID == e.ID {
-			a.model.PutNeed(&n)
+			a.model.PutNeedAt(&n, e.Gen)
 			return
 		}
 		if got, err := a.store.GetNeed(ctx, e.ID); err == nil {
-			a.model.PutNeed(got)
+			a.model.PutNeedAt(got, e.Gen)
 		}
 	})
 	a.Sync.Handle(models.EventOffer, func(ctx context.Context, e models.Event) {
-		a.clock.Observe(e.Gen)
 		var o models.Offer
 		if len(e.Data) > 0 && json.Unmarshal(e.Data, &o) == nil && o.ID == e.ID {
-			a.model.PutOffer(&o)
+			a.model.PutOfferAt(&o, e.Gen)
 			return
 		}
 		if got, err := a.store.GetOffer(ctx, e.ID); err == nil {
-			a.model.PutOffer(got)
+			a.model.PutOfferAt(got, e.Gen)
 		}
 	})
 	a.Sync.Handle(models.EventCountry, func(ctx context.Context, e models.Event) {
@@ -211,25 +206,22 @@ func (a *App) syncModel(now Clock) {
 		}
 	})
 	a.Sync.Handle(models.EventImport, func(ctx context.Context, e models.Event) {
-		a.clock.Observe(e.Gen)
 		var rows importedRows
 		if json.Unmarshal(e.Data, &rows) != nil {
 			return
 		}
 		for _, n := range rows.Needs {
-			a.model.PutNeed(n)
+			a.model.PutNeedAt(n, e.Gen)
 		}
 		for _, o := range rows.Offers {
-			a.model.PutOffer(o)
+			a.model.PutOfferAt(o, e.Gen)
 		}
 	})
 	a.Sync.Handle(models.EventExternal, func(ctx context.Context, e models.Event) {
-		a.clock.Observe(e.Gen)
 		a.loadExternalBatch(ctx, e.ID)
 		a.Matching.ContextChanged(e.Gen)
 	})
 	a.Sync.Handle(models.EventEngagement, func(ctx context.Context, e models.Event) {
-		a.clock.Observe(e.Gen)
 		var x models.Engagement
 		if len(e.Data) > 0 && json.Unmarshal(e.Data, &x) == nil && x.ID == e.ID {
 			a.model.PutEngagement(&x)
@@ -239,7 +231,6 @@ func (a *App) syncModel(now Clock) {
 		a.Matching.ContextChanged(e.Gen)
 	})
 	a.Sync.Handle(models.EventProject, func(ctx context.Context, e models.Event) {
-		a.clock.Observe(e.Gen)
 		var x models.Project
 		if len(e.Data) > 0 && json.Unmarshal(e.Data, &x) == nil && x.ID == e.ID {
 			a.model.PutProject(&x)
@@ -249,32 +240,34 @@ func (a *App) syncModel(now Clock) {
 		a.Matching.ContextChanged(e.Gen)
 	})
 	a.Sync.Handle(models.EventWeights, func(ctx context.Context, e models.Event) {
-		a.clock.Observe(e.Gen)
 		a.Matching.WeightsChanged(e.Data)
 	})
 	// An account another replica changed without a revocation (its UI language): forget
 	// what GET /me keeps of it (usercache.go).
 	a.Sync.Handle(models.EventUser, func(_ context.Context, e models.Event) { a.Auth.me.drop(e.ID) })
-	a.Sync.OnReload(func(ctx context.Context) error { return a.reload(ctx, now) })
+	a.Sync.OnReload(func(ctx context.Context, stamp int64) error { return a.reload(ctx, now, stamp) })
 	// The names of the organizations behind the needs and offers, which every view of them
 	// carries: in memory like the model, so that lists keep naming them while the store is
 	// unreachable (organizations other replicas or the demo loader created included).
-	a.Sync.OnReload(a.Accounts.LoadOrgNames)
+	a.Sync.OnReload(func(ctx context.Context, _ int64) error { return a.Accounts.LoadOrgNames(ctx) })
 }
 
 // reload brings the read model and the matching index in line with the store (Sync runs it at
-// start-up, when the bus connects and periodically).
+// start-up, when the change log cannot be followed, and periodically). stamp is the log
+// position read before the store is (the log's head, or the applied position at start-up), or
+// readmodel.Local for a reconciliation outside the log's order.
 //
 // The deliveries under way are loaded first, so that a bulk load of needs and offers ranks
 // with them. Needs and offers are streamed (readmodel.Load): an object the model holds at the
 // same version is dropped as it is read, so a reload holds no second copy of the collections,
 // and a load that changes much, or fills an empty model at start-up, rebuilds the index in one
 // pass instead of working out, object by object, which rankings each one alters. Its stamp,
-// taken before the store is read, is below every change the load may not include, and above
-// every one it does: rankings cached before it are not served after a bulk load. The external
+// the log position read before the store is, is below every entry the load may not include:
+// what the load changes is marked at it, and after a bulk load no ranking stamped below it is
+// served. The external
 // activities (IATI imports) are reconciled before the load commits, for the same reason as
 // the deliveries: they are part of the context a bulk load ranks with.
-func (a *App) reload(ctx context.Context, now Clock) error {
+func (a *App) reload(ctx context.Context, now Clock, stamp int64) error {
 	if err := a.Matching.LoadWeights(ctx); err != nil {
 		return err
 	}
@@ -288,7 +281,7 @@ func (a *App) reload(ctx context.Context, now Clock) error {
 	}
 	a.model.ReconcileDelivery(engagements, projects)
 	loadedAt := now()
-	l := a.model.BeginLoad(loadedAt, a.clock.Tick())
+	l := a.model.BeginLoad(loadedAt, stamp)
 	// Rows of bulk imports are visible once their batch committed; the batches are read after
 	// the rows, as before, and the few tagged rows wait for them.
 	// Needs and offers are read side by side: the store serves two cursors at once, and one
@@ -348,11 +341,37 @@ func (a *App) reload(ctx context.Context, now Clock) error {
 		return err
 	}
 	a.model.ReconcileExternal(external, committed)
-	a.clock.Observe(l.MaxGen())
 	l.Commit()
-	// What changed while this replica was not listening carries no stamp: mark it now.
-	a.Matching.ContextChanged(a.clock.Tick())
+	// What changed in the deliveries while this replica did not follow the log: marked at
+	// the load's stamp.
+	a.Matching.ContextChanged(stamp)
+	if stamp == readmodel.Local && a.Sync.following() {
+		a.repair(ctx, l)
+	}
 	return nil
+}
+
+// repairMax is the most needs and offers a reconciliation appends to the change log for the
+// other replicas; beyond it they find them at their own reconciliation.
+const repairMax = 500
+
+// repair appends to the change log the needs and offers a reconciliation found newer in the
+// store than in this replica's model while it follows the log: changes the log never carried
+// (a writer that stopped between its store write and its append). Every replica then applies
+// them at one position, marking the rankings they alter, instead of waiting for its own
+// reconciliation; a replica that holds them already ignores them (versions).
+func (a *App) repair(ctx context.Context, l *readmodel.Load) {
+	needs, offers := l.Found()
+	if len(needs)+len(offers) == 0 {
+		return
+	}
+	if len(needs)+len(offers) > repairMax {
+		a.Needs.log.WarnContext(ctx, "reconciliation found many changes the change log did not carry; other replicas find them at their own reconciliation", "needs", len(needs), "offers", len(offers))
+		return
+	}
+	a.Needs.log.WarnContext(ctx, "reconciliation found changes the change log did not carry; appending them", "needs", len(needs), "offers", len(offers))
+	publish(ctx, a.Needs.bus, a.Needs.log, models.Event{Type: models.EventImport, ID: "reconciled", At: a.Needs.now().UTC(),
+		Data: mustJSON(importedRows{Needs: needs, Offers: offers})})
 }
 
 // Loaded says how many needs and offers this replica holds in memory: what start-up tools and
@@ -363,7 +382,7 @@ func (a *App) Loaded() (needs, offers int) {
 
 // Start loads the in-process state from the store. Call it before serving.
 func (a *App) Start(ctx context.Context) error {
-	return a.Sync.Reconcile(ctx)
+	return a.Sync.Start(ctx)
 }
 
 // committedRows drops rows of bulk imports that have not committed.

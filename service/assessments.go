@@ -363,7 +363,6 @@ func (s *Assessments) propose(ctx context.Context, a *models.Actor, x *models.As
 		if err := n.Validate(); err != nil {
 			return err // a questionnaire whose proposals are invalid: a bug the domain tests catch
 		}
-		n.Gen = s.needs.clock.Tick()
 		err := s.store.CreateNeed(ctx, n)
 		if errors.Is(err, models.ErrConflict) {
 			continue // proposed at the same moment by another request

@@ -204,7 +204,7 @@ func (s *Auth) RestoreUser(ctx context.Context, userID string) error {
 // broadcast leaves the others at most userCacheTTL behind.
 func (s *Auth) userChanged(ctx context.Context, id string) {
 	s.me.drop(id)
-	if err := s.bus.Publish(ctx, models.Event{Type: models.EventUser, ID: id}); err != nil {
+	if _, err := s.bus.Publish(ctx, models.Event{Type: models.EventUser, ID: id}); err != nil {
 		s.log.WarnContext(ctx, "account change broadcast failed; other replicas catch up within the cache's TTL", "err", err, "user_id", id)
 	}
 }
@@ -214,23 +214,23 @@ func (s *Auth) putRevocation(ctx context.Context, rv models.Revocation) error {
 		return fmt.Errorf("revoke: %w", err)
 	}
 	s.revocations.Add(rv)
-	if err := s.bus.Publish(ctx, models.Event{Type: models.EventRevoked, ID: rv.ID, At: rv.At, ExpiresAt: rv.ExpiresAt, Except: rv.Except}); err != nil {
-		s.log.WarnContext(ctx, "revocation broadcast failed; other replicas rely on the store", "err", err)
+	if _, err := s.bus.Publish(ctx, models.Event{Type: models.EventRevoked, ID: rv.ID, At: rv.At, ExpiresAt: rv.ExpiresAt, Except: rv.Except}); err != nil {
+		s.log.WarnContext(ctx, "revocation not yet on the change log; it is appended when the log answers, and replicas that do not follow the log check the store", "err", err)
 	}
 	return nil
 }
 
-// revoke makes a revocation durable, applies it here and tells the other replicas. The store
-// write must succeed; the broadcast is best effort because replicas that miss it reconcile
-// from the store (and check the store while their bus is down).
+// revoke makes a revocation durable, applies it here and appends it to the change log. The
+// store write must succeed; an append that fails is retried by the log until it lands, and
+// meanwhile every replica that does not follow the log checks the store.
 func (s *Auth) revoke(ctx context.Context, id, reason string, expires time.Time) error {
 	rv := models.Revocation{ID: id, Reason: reason, At: s.now().UTC(), ExpiresAt: expires.UTC()}
 	if err := s.tokens.Revoke(ctx, rv); err != nil {
 		return fmt.Errorf("revoke: %w", err)
 	}
 	s.revocations.Add(rv)
-	if err := s.bus.Publish(ctx, models.Event{Type: models.EventRevoked, ID: id, At: rv.At, ExpiresAt: rv.ExpiresAt}); err != nil {
-		s.log.WarnContext(ctx, "revocation broadcast failed; other replicas rely on the store", "err", err)
+	if _, err := s.bus.Publish(ctx, models.Event{Type: models.EventRevoked, ID: id, At: rv.At, ExpiresAt: rv.ExpiresAt}); err != nil {
+		s.log.WarnContext(ctx, "revocation not yet on the change log; it is appended when the log answers, and replicas that do not follow the log check the store", "err", err)
 	}
 	return nil
 }

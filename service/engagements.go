@@ -55,7 +55,6 @@ type Engagements struct {
 	store  engagementStore
 	model  *readmodel.Model
 	bus    models.Bus
-	clock  *HLC
 	needs  *Needs
 	offers *Offers
 	now    Clock
@@ -383,12 +382,12 @@ func (s *Engagements) release(ctx context.Context, e *models.Engagement) (*model
 		return s.releaseInTx(context.WithoutCancel(ctx), tx, e)
 	}
 	ctx = context.WithoutCancel(ctx)
-	o, err := s.store.ReleaseOfferSlot(ctx, e.OfferID, e.ID, e.BudgetUSD, s.now().UTC(), s.clock.Tick())
+	o, err := s.store.ReleaseOfferSlot(ctx, e.OfferID, e.ID, e.BudgetUSD, s.now().UTC(), 0)
 	if err != nil {
 		return nil, err
 	}
 	s.offers.applied(ctx, o)
-	s.events.DeliveriesChanged(s.clock.Tick())
+	s.events.DeliveriesChanged(readmodel.Local)
 	s.reopenIfRoom(ctx, o)
 	if _, err := s.needs.update(ctx, nil, e.NeedID, nil, "", func(n *models.Need) error {
 		if n.EngagementID != e.ID || n.Status != models.NeedMatched {
@@ -431,7 +430,7 @@ func (s *Engagements) releaseInTx(ctx context.Context, tx models.Transactor, e *
 			return nil
 		}
 		now := s.now().UTC()
-		if o, err = s.store.ReleaseOfferSlot(ctx, cur.OfferID, cur.ID, cur.BudgetUSD, now, s.clock.Tick()); err != nil {
+		if o, err = s.store.ReleaseOfferSlot(ctx, cur.OfferID, cur.ID, cur.BudgetUSD, now, 0); err != nil {
 			return err
 		}
 		need, err := s.store.GetNeed(ctx, cur.NeedID)
@@ -445,7 +444,7 @@ func (s *Engagements) releaseInTx(ctx context.Context, tx models.Transactor, e *
 			}
 			m := *need
 			m.Status, m.EngagementID = next, ""
-			m.Version, m.UpdatedAt, m.Gen = need.Version+1, now, s.clock.Tick()
+			m.Version, m.UpdatedAt = need.Version+1, now
 			if err := s.store.ReplaceNeed(ctx, &m, need.Version); err != nil {
 				return err
 			}
@@ -471,7 +470,7 @@ func (s *Engagements) releaseInTx(ctx context.Context, tx models.Transactor, e *
 		s.needs.applied(ctx, n)
 	}
 	s.applied(ctx, x)
-	s.events.DeliveriesChanged(s.clock.Tick())
+	s.events.DeliveriesChanged(readmodel.Local)
 	s.reopenIfRoom(ctx, o)
 	return x, nil
 }
@@ -501,7 +500,7 @@ func (s *Engagements) reopenIfRoom(ctx context.Context, o *models.Offer) {
 // closeIfFull closes an open offer that has no slot or no budget left, and ends its proposals
 // (the offer-close cascade). It returns the closed offer, or nil when it stays open.
 func (s *Engagements) closeIfFull(ctx context.Context, offerID string) *models.Offer {
-	closed, ok, err := s.store.CloseFullOffer(ctx, offerID, s.now().UTC(), s.clock.Tick())
+	closed, ok, err := s.store.CloseFullOffer(ctx, offerID, s.now().UTC(), 0)
 	if err != nil || !ok {
 		return nil
 	}
@@ -733,12 +732,11 @@ func (s *Engagements) update(ctx context.Context, id string, apply func(*models.
 }
 
 func (s *Engagements) applied(ctx context.Context, e *models.Engagement) {
-	g := s.clock.Tick()
-	s.model.PutEngagement(e)
+	commit(ctx, s.bus, s.log, models.Event{Type: models.EventEngagement, ID: e.ID, Version: e.Version, At: e.UpdatedAt, Data: mustJSON(e)},
+		func() { s.model.PutEngagement(e) })
 	if e.Status == models.EngagementAgreed || e.Status == models.EngagementCancelled {
-		s.events.DeliveriesChanged(g)
+		s.events.DeliveriesChanged(readmodel.Local)
 	}
-	publish(ctx, s.bus, s.log, models.Event{Type: models.EventEngagement, ID: e.ID, Version: e.Version, At: e.UpdatedAt, Data: mustJSON(e), Gen: g})
 }
 
 // notify tells an organization about an engagement: the kind, with the titles of its need and
@@ -840,7 +838,7 @@ func (s *Engagements) complete(ctx context.Context, id string) (*models.Engageme
 	if e, err = s.hold(ctx, e); err != nil {
 		return nil, err
 	}
-	o, err := s.store.ReserveOfferSlot(ctx, e.OfferID, e.ID, e.BudgetUSD, s.now().UTC(), s.clock.Tick())
+	o, err := s.store.ReserveOfferSlot(ctx, e.OfferID, e.ID, e.BudgetUSD, s.now().UTC(), 0)
 	if err != nil {
 		return nil, s.undo(ctx, e, true, err)
 	}
@@ -961,13 +959,13 @@ func (s *Engagements) completeInTx(ctx context.Context, tx models.Transactor, id
 			}
 			m := *need
 			m.Status, m.EngagementID = next, cur.ID
-			m.Version, m.UpdatedAt, m.Gen = need.Version+1, now, s.clock.Tick()
+			m.Version, m.UpdatedAt = need.Version+1, now
 			if err := s.store.ReplaceNeed(ctx, &m, need.Version); err != nil {
 				return err
 			}
 			n = &m
 		}
-		if o, err = s.store.ReserveOfferSlot(ctx, cur.OfferID, cur.ID, cur.BudgetUSD, now, s.clock.Tick()); err != nil {
+		if o, err = s.store.ReserveOfferSlot(ctx, cur.OfferID, cur.ID, cur.BudgetUSD, now, 0); err != nil {
 			return err
 		}
 		x := *cur
@@ -1122,7 +1120,7 @@ func (s *Engagements) cleanLeftover(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	o, err := s.store.ReleaseOfferSlot(ctx, x.OfferID, x.ID, x.BudgetUSD, s.now().UTC(), s.clock.Tick())
+	o, err := s.store.ReleaseOfferSlot(ctx, x.OfferID, x.ID, x.BudgetUSD, s.now().UTC(), 0)
 	if err != nil {
 		return err
 	}
@@ -1144,7 +1142,7 @@ func (s *Engagements) cleanLeftover(ctx context.Context, id string) error {
 	}); err != nil && !errors.Is(err, errUnchanged) {
 		return err
 	}
-	s.events.DeliveriesChanged(s.clock.Tick())
+	s.events.DeliveriesChanged(readmodel.Local)
 	s.log.WarnContext(ctx, "gave back an offer slot and a need held by an engagement that holds nothing (a late step of a taken-over accept)", "engagement", x.ID)
 	_, err = s.update(ctx, id, func(x *models.Engagement) error {
 		if !x.Lease.HeldBy(s.replica) {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/capmatch/capmatch/matching"
 	"github.com/capmatch/capmatch/models"
+	"github.com/capmatch/capmatch/service/internal/readmodel"
 )
 
 // Importing what donors already publish to IATI (issue 18.1): an IATI activity file is read
@@ -358,9 +359,10 @@ func (imp *iatiImport) commit(ctx context.Context) error {
 	for _, x := range rows {
 		a.model.PutExternal(x)
 	}
-	g := a.clock.Tick()
-	a.Matching.ContextChanged(g)
-	publish(ctx, a.Needs.bus, log, models.Event{Type: models.EventExternal, ID: imp.batch.ID, At: imp.now, Gen: g})
+	// The rows are this replica's already (the log's application loads them again, at its
+	// position); the rankings they alter are marked after the applied position meanwhile.
+	a.Matching.ContextChanged(readmodel.Local)
+	publish(ctx, a.Needs.bus, log, models.Event{Type: models.EventExternal, ID: imp.batch.ID, At: imp.now})
 	if err := a.store.DeleteExternalRowsBefore(context.WithoutCancel(ctx), imp.keys, imp.batch.ID); err != nil {
 		log.WarnContext(ctx, "superseded IATI rows not deleted; newer rows win anyway", "err", err, "batch", imp.batch.ID)
 	}

@@ -121,18 +121,19 @@ func (a *App) ImportNeeds(ctx context.Context, actor *models.Actor, rows []NeedI
 		ids[i] = n.ID
 	}
 	batch := newBatch(importKindNeeds, ids, actor, now)
-	g := a.clock.Tick()
 	for _, n := range needs {
-		n.ImportBatch, n.Gen = batch.ID, g
+		n.ImportBatch = batch.ID
 	}
 	err := a.importBatch(ctx, batch, func(ctx context.Context) error { return a.store.InsertNeeds(ctx, needs) })
 	if err != nil {
 		return nil, err
 	}
-	for _, n := range needs {
-		a.model.PutNeed(n)
-	}
-	publish(ctx, a.Needs.bus, a.Needs.log, models.Event{Type: models.EventImport, ID: batch.ID, At: now, Gen: g, Data: mustJSON(importedRows{Needs: needs})})
+	commit(ctx, a.Needs.bus, a.Needs.log, models.Event{Type: models.EventImport, ID: batch.ID, At: now, Data: mustJSON(importedRows{Needs: needs})},
+		func() {
+			for _, n := range needs {
+				a.model.PutNeed(n)
+			}
+		})
 	audit(ctx, a.store, a.Needs.log, now, actor, "import", "import", batch.ID, ids)
 	return &ImportResult{BatchID: batch.ID, Imported: len(ids), Status: string(status), IDs: ids}, nil
 }
@@ -215,18 +216,19 @@ func (a *App) ImportOffers(ctx context.Context, actor *models.Actor, rows []Offe
 		ids[i] = o.ID
 	}
 	batch := newBatch(importKindOffers, ids, actor, now)
-	g := a.clock.Tick()
 	for _, o := range offers {
-		o.ImportBatch, o.Gen = batch.ID, g
+		o.ImportBatch = batch.ID
 	}
 	err := a.importBatch(ctx, batch, func(ctx context.Context) error { return a.store.InsertOffers(ctx, offers) })
 	if err != nil {
 		return nil, err
 	}
-	for _, o := range offers {
-		a.model.PutOffer(o)
-	}
-	publish(ctx, a.Offers.bus, a.Offers.log, models.Event{Type: models.EventImport, ID: batch.ID, At: now, Gen: g, Data: mustJSON(importedRows{Offers: offers})})
+	commit(ctx, a.Offers.bus, a.Offers.log, models.Event{Type: models.EventImport, ID: batch.ID, At: now, Data: mustJSON(importedRows{Offers: offers})},
+		func() {
+			for _, o := range offers {
+				a.model.PutOffer(o)
+			}
+		})
 	audit(ctx, a.store, a.Offers.log, now, actor, "import", "import", batch.ID, ids)
 	return &ImportResult{BatchID: batch.ID, Imported: len(ids), Status: string(status), IDs: ids}, nil
 }

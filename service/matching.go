@@ -42,32 +42,36 @@ type RankCache interface {
 
 // Matching serves ranked, explained matches: offers for a need and needs for an offer.
 //
-// Freshness: every write of a need or an offer is stamped with the hybrid logical clock, and the
-// stamp is stored with the object (its Gen), so every replica, including one that loads it from
-// the store, marks the rankings the change can alter as dirty at the same stamp (an offer change
-// marks only the needs of the countries it is or was eligible for; a change in the deliveries
-// under way, the duplication factor's input, only the needs of that country and capability
-// and the offers that can list them). A cached ranking carries the stamp it is current at and
-// the weights version, and is served only if no change it could miss happened since and the
-// weights are the same. Writers publish changes synchronously (every listening replica applies
-// and acknowledges before the write is answered), so the next read on any replica sees the
-// change. An offer change patches the cached need rankings it reaches instead of dropping
+// Freshness: every change reaches every replica through the change log (models.Bus), in one
+// order, and a replica applies the entry at position p by marking the rankings the change can
+// alter as dirty at p (an offer change marks only the needs of the countries it is or was
+// eligible for; a change in the deliveries under way, the duplication factor's input, only the
+// needs of that country and capability and the offers that can list them) — at the same
+// position on every replica. A ranking is stamped with the position its replica had applied
+// when the computation began (Sync.Applied), so it reflects every entry up to its stamp; a
+// replica that has applied position Q serves a cached ranking stamped s only if dirty ≤ s ≤ Q
+// and the weights are the same. A change this replica applies ahead of the log (its own write,
+// before the log hands it back) is marked just after the applied position, so no ranking
+// stamped before it is served here. Writers wait until their own replica and every other live
+// replica has applied their entry (or a short timeout), so the next read on any replica sees
+// the change. An offer change patches the cached need rankings it reaches instead of dropping
 // them (applyOffer), so a donor's edit does not empty the cache of the needs being read.
 //
 // Layers: an in-process cache (L1) in front of Redis (L2), both checked against the stamps;
 // on a miss the ranking is computed from the in-memory index once per process (singleflight)
-// and written to both. While the event bus is down this replica cannot know what others
+// and written to both. While this replica does not follow the change log this replica cannot know what others
 // changed, so it computes every ranking from its model and answers cached=false.
 type Matching struct {
 	store settingStore
 	model *readmodel.Model
 	cache RankCache
 	bus   models.Bus
-	clock *HLC
 	now   Clock
 	log   *slog.Logger
-	// Fresh reports whether this replica hears every change (its bus is connected).
+	// Fresh reports whether this replica hears every change (it follows the change log).
 	fresh func() bool
+	// applied is the change-log position this replica's state reflects (Sync.Applied).
+	applied func() int64
 
 	// activeFn, when set (tests of this package), supplies the deliveries under way instead of
 	// the read model.
@@ -77,6 +81,8 @@ type Matching struct {
 	mu         sync.RWMutex
 	weights    matching.Weights
 	weightsRaw []byte
+	// needDirty and offerDirty are the position of the last change that could alter a
+	// ranking (its dirty mark).
 	needDirty  map[string]int64
 	offerDirty map[string]int64
 	// floor is the stamp of the last full load in bulk (reload): no cached ranking below it
@@ -106,8 +112,8 @@ func (m *Matching) Computes() int64 { return m.computes.Load() }
 // (explained), so the cache stays small (about 3 kB a ranking in Redis) and a change rewrites
 // only ids and scores.
 type rankEntry struct {
-	// stamp is the stamp the ranking is current at; it only moves up, in place, when a
-	// change leaves the ranking as it was (see applyOffer).
+	// stamp is the change-log position the ranking reflects; it only moves up, in place,
+	// when a change leaves the ranking as it was (see applyOffer).
 	stamp          atomic.Int64
 	Day            models.Date
 	WeightsVersion int64
@@ -179,6 +185,9 @@ func entryOf(s *matching.Snapshot, k rankKey) (*rankEntry, error) {
 func NewMatching(m *Matching) *Matching {
 	m.needDirty = map[string]int64{}
 	m.offerDirty = map[string]int64{}
+	if m.applied == nil {
+		m.applied = func() int64 { return 0 }
+	}
 	m.l1Need, m.l1Offer = map[string]*rankEntry{}, map[string]*rankEntry{}
 	m.weights = matching.DefaultWeights()
 	m.ix = matching.NewIndex(nil, nil)
@@ -245,12 +254,11 @@ func (m *Matching) SetWeights(ctx context.Context, a *models.Actor, w matching.W
 		_ = m.LoadWeights(ctx)
 		return matching.Weights{}, models.Errorf(models.ErrConflict, "the weights were changed by someone else; reload them")
 	}
-	g := m.clock.Tick()
 	m.mu.Lock()
 	m.weights, m.weightsRaw = w, raw
 	m.mu.Unlock()
 	m.clearL1()
-	publish(ctx, m.bus, m.log, models.Event{Type: models.EventWeights, ID: strconv.FormatInt(w.Version, 10), Version: w.Version, At: m.now().UTC(), Data: raw, Gen: g})
+	publish(ctx, m.bus, m.log, models.Event{Type: models.EventWeights, ID: strconv.FormatInt(w.Version, 10), Version: w.Version, At: m.now().UTC(), Data: raw})
 	audit(ctx, m.store, m.log, m.now(), a, "update", "matching_weights", "weights", matching.FactorNames())
 	return w, nil
 }
@@ -272,11 +280,13 @@ func (m *Matching) WeightsChanged(raw []byte) {
 }
 
 // ContextChanged re-reads the deliveries under way (an engagement was agreed or undone, a
-// project started or closed) after a change stamped g. A delivery counts only in the
-// duplication factor of the needs of its country and capability, so only their rankings,
-// and the rankings of the offers that can list them, are marked dirty at g; every other
-// cached ranking stays current. Every replica applies the same change at the same stamp.
+// project started or closed) after a change at log position g (readmodel.Local: a change
+// outside the log's order, see stampOf). A delivery counts only in the duplication factor of the
+// needs of its country and capability, so only their rankings, and the rankings of the offers
+// that can list them, are marked dirty at g; every other cached ranking stays current. Every
+// replica applies the same entry at the same position.
 func (m *Matching) ContextChanged(g int64) {
+	g = m.stampOf(g)
 	// Every delivery under way (active projects, agreed engagements without one) and every
 	// external activity under way, visible or not: the duplication factor's inputs. What a
 	// caller reads about them is counted over what that caller may see (seenBy).
@@ -344,6 +354,17 @@ func (m *Matching) clearL1() {
 	m.mu.Unlock()
 }
 
+// stampOf is the position a change is marked dirty at: its log position, or for a change this
+// replica applies outside the log's order (readmodel.Local: a write of its own the log could not
+// take, a removal, what a reconciliation found), the position after the applied one, which no
+// ranking computed so far reflects.
+func (m *Matching) stampOf(g int64) int64 {
+	if g >= 0 {
+		return g
+	}
+	return m.applied() + 1
+}
+
 // markDirty records that a ranking may have changed at stamp g; stamps only move forward.
 func markDirty(dirty map[string]int64, id string, g int64) {
 	if g > dirty[id] {
@@ -360,7 +381,7 @@ func (m *Matching) apply(c readmodel.Change) {
 	}
 	m.applyMu.Lock()
 	defer m.applyMu.Unlock()
-	g := c.Gen
+	g := m.stampOf(c.Gen)
 	switch c.Kind {
 	case models.EventNeed:
 		var old *models.Need
@@ -399,6 +420,7 @@ func (m *Matching) apply(c readmodel.Change) {
 // Changes are applied one at a time (applyMu): one that reaches the model while the index
 // is rebuilt waits and is then applied to the new index.
 func (m *Matching) reload(stamp int64) {
+	stamp = m.stampOf(stamp)
 	m.applyMu.Lock()
 	defer m.applyMu.Unlock()
 	all := systemView(m.model) // the index ranks everything; callers' views filter what they read
@@ -454,7 +476,13 @@ func (m *Matching) applyOffer(c readmodel.Change) {
 	// The needs an offer can reach depend only on the needs indexed, which an offer change
 	// does not move, so they are the same before and after it.
 	affected := m.ix.NeedsReachedBy(prev, c.NewOffer)
-	snap := m.snapshotNeedLists(affected)
+	// A change applied outside the log's order is marked after the applied position, which
+	// the log's next entry, another change perhaps, will take: a list patched and restamped
+	// there could miss that entry. Such lists are left stale by their marks and recomputed.
+	var snap listSnapshot
+	if c.Gen != readmodel.Local {
+		snap = m.snapshotNeedLists(affected)
+	}
 	var old *models.Offer
 	if c.NewOffer != nil {
 		old = m.ix.UpsertOffer(c.NewOffer)
@@ -466,11 +494,12 @@ func (m *Matching) applyOffer(c readmodel.Change) {
 	if len(snap.entries) > 0 {
 		patched, changed = m.patchNeedLists(snap, old, id)
 	}
+	g := m.stampOf(c.Gen)
 	m.mu.Lock()
-	markDirty(m.offerDirty, id, c.Gen)
+	markDirty(m.offerDirty, id, g)
 	m.dropOfferL1(id)
 	for _, n := range affected {
-		markDirty(m.needDirty, n, c.Gen)
+		markDirty(m.needDirty, n, g)
 	}
 	// Lists the change left as they were are restamped in place; the others are replaced.
 	// The L1 rankings not in the snapshot are now stale by their stamps (never served
@@ -520,7 +549,7 @@ type listSnapshot struct {
 }
 
 // snapshotNeedLists takes the current L1 rankings of the given needs. It takes none while the
-// bus is down: rankings are then computed on every read and never cached.
+// replica does not follow the change log: rankings are then computed on every read and never cached.
 func (m *Matching) snapshotNeedLists(ids []string) listSnapshot {
 	if m.fresh == nil || !m.fresh() {
 		return listSnapshot{}
@@ -528,9 +557,10 @@ func (m *Matching) snapshotNeedLists(ids []string) listSnapshot {
 	today := models.DateOf(m.now())
 	w := m.Weights()
 	s := listSnapshot{today: today, w: w, ctx: m.context(today), entries: map[string]*rankEntry{}}
+	q := m.applied()
 	m.mu.RLock()
 	for _, id := range ids {
-		if e := m.l1Need[id]; e.current(m.needMin(id), today, w.Version) {
+		if e := m.l1Need[id]; e.current(m.needMin(id), q, today, w.Version) {
 			s.entries[id] = e
 		}
 	}
@@ -694,7 +724,8 @@ func (m *Matching) OffersForNeed(ctx context.Context, a *models.Actor, needID st
 	if err := models.AuthorizeNeed(a, models.ActRead, n); err != nil {
 		return nil, err
 	}
-	r, err := serve(m, ctx, rankKey{need: true, id: needID, owner: needID}, m.minStamp(m.needDirty, needID), limit, m.seenBy(a),
+	q := m.applied() // before the dirty mark: an entry's marks are made before the position moves
+	r, err := serve(m, ctx, rankKey{need: true, id: needID, owner: needID}, m.minStamp(m.needDirty, needID), q, limit, m.seenBy(a),
 		func(w matching.Weights, c *matching.Context) []matching.Match {
 			return m.ix.RankOffersForNeed(needID, needListDepth, w, c)
 		},
@@ -726,7 +757,8 @@ func (m *Matching) NeedsForOffer(ctx context.Context, a *models.Actor, offerID s
 		return nil, err
 	}
 	aud, visible := audience(a)
-	r, err := serve(m, ctx, rankKey{id: offerKey(offerID, aud), owner: offerID}, m.minStamp(m.offerDirty, offerID), limit, m.seenBy(a),
+	q := m.applied()
+	r, err := serve(m, ctx, rankKey{id: offerKey(offerID, aud), owner: offerID}, m.minStamp(m.offerDirty, offerID), q, limit, m.seenBy(a),
 		func(w matching.Weights, c *matching.Context) []matching.Match {
 			return m.ix.RankNeedsForOffer(offerID, MaxRankLimit, w, c, visible)
 		},
@@ -765,13 +797,17 @@ type ranked[L any] struct {
 // may see (nil: all of them), for the duplication reasons: the lines are explained once per
 // limit and per what those counts make of them (seenKey), so a caller is never served another
 // caller's counts.
-func serve[L any](m *Matching, ctx context.Context, k rankKey, min int64, limit int, seen func(matching.Delivery) int,
+//
+// q is the log position this replica had applied when the read began, taken before min (the
+// ranking's dirty mark): what it computes reflects at least q and is stamped q, and nothing
+// stamped beyond q is served.
+func serve[L any](m *Matching, ctx context.Context, k rankKey, min, q int64, limit int, seen func(matching.Delivery) int,
 	compute func(matching.Weights, *matching.Context) []matching.Match,
 	explain func(shown []matching.Match, w matching.Weights, c *matching.Context) []L) (ranked[L], error) {
 	today := models.DateOf(m.now())
 	w := m.Weights()
 	ctxNow := m.context(today)
-	current := func(e *rankEntry) bool { return e.current(min, today, w.Version) }
+	current := func(e *rankEntry) bool { return e.current(min, q, today, w.Version) }
 	answer := func(e *rankEntry, cached bool) ranked[L] {
 		shown := e.Items
 		if limit < len(shown) {
@@ -790,11 +826,11 @@ func serve[L any](m *Matching, ctx context.Context, k rankKey, min int64, limit 
 		items := compute(w, ctxNow)
 		e := &rankEntry{Day: today, WeightsVersion: w.Version, ComputedAt: m.now().UTC(),
 			Items: items, Complete: len(items) < k.depth()}
-		e.stamp.Store(min)
+		e.stamp.Store(q)
 		return e
 	}
 	if !m.fresh() {
-		// Without the bus this replica may miss other replicas' changes: compute from the
+		// Not following the change log, this replica may miss other replicas' changes: compute from the
 		// model, cache nothing, and say so.
 		return answer(fresh(), false), nil
 	}
@@ -805,7 +841,7 @@ func serve[L any](m *Matching, ctx context.Context, k rankKey, min int64, limit 
 		return answer(e, true), nil
 	}
 	key := k.redis()
-	v, err, _ := m.sf.Do(key+"|"+strconv.FormatInt(min, 10)+"|"+strconv.FormatInt(w.Version, 10), func() (any, error) {
+	v, err, _ := m.sf.Do(key+"|"+strconv.FormatInt(min, 10)+"|"+strconv.FormatInt(q, 10)+"|"+strconv.FormatInt(w.Version, 10), func() (any, error) {
 		if snap, err := m.cache.Get(ctx, key); err == nil && snap != nil {
 			if got, err := entryOf(snap, k); err == nil && current(got) {
 				m.remember(k, got)
@@ -828,11 +864,16 @@ func serve[L any](m *Matching, ctx context.Context, k rankKey, min int64, limit 
 	return answer(s.e, s.cached), nil
 }
 
-// current reports whether a cached ranking can be served: it includes every change up to
-// stamp min that could alter it, and was computed today with the weights and the deliveries
-// under way in force.
-func (e *rankEntry) current(min int64, today models.Date, weightsVersion int64) bool {
-	return e != nil && e.stamp.Load() >= min && e.Day == today && e.WeightsVersion == weightsVersion
+// current reports whether a cached ranking can be served by a replica that has applied the
+// log up to q: it reflects every change up to min (the last that could alter it, or the
+// floor), nothing beyond q (so never more than this replica's state), and was computed today
+// with the weights in force.
+func (e *rankEntry) current(min, q int64, today models.Date, weightsVersion int64) bool {
+	if e == nil {
+		return false
+	}
+	s := e.stamp.Load()
+	return s >= min && s <= q && e.Day == today && e.WeightsVersion == weightsVersion
 }
 
 type served struct {

@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"slices"
@@ -26,10 +27,12 @@ import (
 // defaults and nothing is audited. Any call panics through the nil interface.
 type benchStore struct{ models.Store }
 
-// benchBus accepts and drops events.
+// benchBus is no change log: writers apply their changes themselves.
 type benchBus struct{}
 
-func (benchBus) Publish(context.Context, models.Event) error { return nil }
+var errNoLog = errors.New("no change log")
+
+func (benchBus) Publish(context.Context, models.Event) (int64, error) { return 0, errNoLog }
 
 // benchWorld is a service.App on the synthetic marketplace.
 type benchWorld struct {
@@ -61,16 +64,16 @@ func newWorldOn(b testing.TB, cache *rediscache.Client, nNeeds, nOffers int) *be
 	app.Revocations.SetFresh(true) // the bus is up: rankings are cached
 	needs, offers, ctx := synth.Data(42, nNeeds, nOffers)
 	app.Matching.activeFn = func() map[matching.Delivery]int { return ctx.Active }
-	app.Matching.ContextChanged(app.clock.Tick())
+	app.Sync.step(app.Matching.ContextChanged)
 	w := &benchWorld{app: app, gen: synth.New(7), coord: &models.Actor{UserID: "bench", Role: models.RoleCoordinator, OrgID: "coord"}}
 	for _, n := range needs {
 		n.Version, n.OrganizationID = 1, "gov-"+n.Country
-		app.model.PutNeed(n)
+		app.Sync.step(func(p int64) { app.model.PutNeedAt(n, p) })
 		w.needs = append(w.needs, n.ID)
 	}
 	for _, o := range offers {
 		o.Version, o.OrganizationID, o.CreatedAt = 1, "donor", time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-		app.model.PutOffer(o)
+		app.Sync.step(func(p int64) { app.model.PutOfferAt(o, p) })
 		w.offers = append(w.offers, o.ID)
 	}
 	return w
@@ -162,8 +165,7 @@ func BenchmarkServiceOfferChange10k(b *testing.B) {
 		b.StartTimer()
 
 		t0 := time.Now()
-		o.Gen = w.app.clock.Tick()
-		w.app.model.PutOffer(o)
+		w.app.Sync.step(func(p int64) { w.app.model.PutOfferAt(o, p) })
 		t1 := time.Now()
 		for _, n := range affected {
 			w.read(b, n)
@@ -247,8 +249,7 @@ func BenchmarkServiceNeedRankingCompute10k(b *testing.B) {
 		n, _ := w.app.model.Need(id)
 		c := *n
 		c.Version++
-		c.Gen = w.app.clock.Tick()
-		w.app.model.PutNeed(&c)
+		w.app.Sync.step(func(p int64) { w.app.model.PutNeedAt(&c, p) })
 		b.StartTimer()
 		w.read(b, id)
 	}

@@ -73,11 +73,9 @@ func TestOfferChangePatchesCachedRankings(t *testing.T) {
 		if len(w1.app.Matching.Index().AffectedByOffer(old, o)) > 0 {
 			reaching++
 		}
-		o.Gen = w1.app.clock.Tick()
-		w1.app.model.PutOffer(o)
-		w2.app.clock.Observe(o.Gen)
+		w1.app.Sync.step(func(p int64) { w1.app.model.PutOfferAt(o, p) })
 		c := *o
-		w2.app.model.PutOffer(&c)
+		w2.app.Sync.step(func(p int64) { w2.app.model.PutOfferAt(&c, p) })
 		for range 15 {
 			n := w1.needs[rng.IntN(len(w1.needs))]
 			got := gotNeedRanking(t, w1, n)
@@ -139,8 +137,7 @@ func TestPatchingUnderConcurrentReads(t *testing.T) {
 	for i := range 80 {
 		old, _ := w.app.model.Offer(w.offers[rng.IntN(len(w.offers))])
 		o := w.mutate(old, i)
-		o.Gen = w.app.clock.Tick()
-		w.app.model.PutOffer(o)
+		w.app.Sync.step(func(p int64) { w.app.model.PutOfferAt(o, p) })
 	}
 	close(stop)
 	wg.Wait()
@@ -157,14 +154,14 @@ func TestContextChangeMarksOnlyItsDeliveries(t *testing.T) {
 	w := newBenchWorld(t, 300, 300)
 	active := map[matching.Delivery]int{}
 	w.app.Matching.activeFn = func() map[matching.Delivery]int { return active }
-	w.app.Matching.ContextChanged(w.app.clock.Tick())
+	w.app.Sync.step(w.app.Matching.ContextChanged)
 	for _, id := range w.needs {
 		gotNeedRanking(t, w, id)
 	}
 	target, _ := w.app.model.Need(w.needs[0])
 	d := matching.Delivery{Country: target.Country, Capability: target.Capability}
 	active = map[matching.Delivery]int{d: 2}
-	w.app.Matching.ContextChanged(w.app.clock.Tick())
+	w.app.Sync.step(w.app.Matching.ContextChanged)
 
 	var hit, recomputed int
 	for _, id := range w.needs {

@@ -28,7 +28,6 @@ type Needs struct {
 	model   *readmodel.Model
 	bus     models.Bus
 	cursors *Cursors
-	clock   *HLC
 	now     Clock
 	log     *slog.Logger
 	// events announces transitions: notifications react, and the engagements' cascade on a
@@ -124,7 +123,6 @@ func (s *Needs) Create(ctx context.Context, a *models.Actor, in NeedInput) (*mod
 	if err := n.Validate(); err != nil {
 		return nil, err
 	}
-	n.Gen = s.clock.Tick()
 	if err := s.store.CreateNeed(ctx, n); err != nil {
 		return nil, err
 	}
@@ -145,7 +143,6 @@ func (s *Needs) Propose(ctx context.Context, n *models.Need) (created bool, err 
 	if err := n.Validate(); err != nil {
 		return false, err
 	}
-	n.Gen = s.clock.Tick()
 	if err := s.store.CreateNeed(ctx, n); err != nil {
 		if errors.Is(err, models.ErrConflict) {
 			if got, gerr := s.store.GetNeed(ctx, n.ID); gerr == nil {
@@ -388,7 +385,6 @@ func (s *Needs) update(ctx context.Context, a *models.Actor, id string, want *in
 		}
 		n.Version = cur.Version + 1
 		n.UpdatedAt = s.now().UTC()
-		n.Gen = s.clock.Tick()
 		err = s.store.ReplaceNeed(ctx, &n, cur.Version)
 		if err == nil {
 			s.applied(ctx, &n)
@@ -404,10 +400,11 @@ func (s *Needs) update(ctx context.Context, a *models.Actor, id string, want *in
 	}
 }
 
-// applied records an acknowledged write in this replica's model and tells the others.
+// applied announces an acknowledged write on the change log, which applies it to this
+// replica's model and the others' (commit).
 func (s *Needs) applied(ctx context.Context, n *models.Need) {
-	s.model.PutNeed(n)
-	publish(ctx, s.bus, s.log, models.Event{Type: models.EventNeed, ID: n.ID, Version: n.Version, At: n.UpdatedAt, Data: mustJSON(n), Gen: n.Gen})
+	commit(ctx, s.bus, s.log, models.Event{Type: models.EventNeed, ID: n.ID, Version: n.Version, At: n.UpdatedAt, Data: mustJSON(n)},
+		func() { s.model.PutNeed(n) })
 }
 
 // NeedListParams are the list and search parameters of GET /needs.
@@ -516,10 +513,24 @@ func mustJSON(v any) json.RawMessage {
 	return b
 }
 
-// publish tells other replicas about a change. A failure is logged: they reconcile from the
-// store, and check it directly while their bus is down.
-func publish(ctx context.Context, bus models.Bus, log *slog.Logger, e models.Event) {
-	if err := bus.Publish(context.WithoutCancel(ctx), e); err != nil {
-		log.WarnContext(ctx, "change event not broadcast; other replicas will reconcile", "err", err, "type", e.Type, "id", e.ID)
+// commit announces a change the store acknowledged: it appends it to the change log, whose
+// consumer applies it to this replica (in the log's order, stamped with its position) before
+// Publish returns, and which the other replicas apply too. When that fails (the log is
+// unreachable, or this replica's consumer has not applied it in time), local applies the
+// change to this replica alone, ahead of the log: the log keeps the event and appends it when
+// it can, and meanwhile this replica trusts no cache. local may be nil for a change the caller
+// applied itself already.
+func commit(ctx context.Context, bus models.Bus, log *slog.Logger, e models.Event, local func()) {
+	if _, err := bus.Publish(context.WithoutCancel(ctx), e); err != nil {
+		log.DebugContext(ctx, "change applied here ahead of the change log", "err", err, "type", e.Type, "id", e.ID)
+		if local != nil {
+			local()
+		}
 	}
+}
+
+// publish announces a change this replica applied already (revocations, profiles, weights):
+// the log's own application of it is a repetition, harmless since applying is idempotent.
+func publish(ctx context.Context, bus models.Bus, log *slog.Logger, e models.Event) {
+	commit(ctx, bus, log, e, nil)
 }

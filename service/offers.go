@@ -23,7 +23,6 @@ type Offers struct {
 	model   *readmodel.Model
 	bus     models.Bus
 	cursors *Cursors
-	clock   *HLC
 	now     Clock
 	log     *slog.Logger
 	// events announces transitions and edits: notifications react to a publication, the
@@ -125,7 +124,6 @@ func (s *Offers) Create(ctx context.Context, a *models.Actor, in OfferInput) (*m
 	if err := o.Validate(); err != nil {
 		return nil, err
 	}
-	o.Gen = s.clock.Tick()
 	if err := s.store.CreateOffer(ctx, o); err != nil {
 		return nil, err
 	}
@@ -351,7 +349,6 @@ func (s *Offers) update(ctx context.Context, a *models.Actor, id string, want *i
 		fillEmpty(&o)
 		o.Version = cur.Version + 1
 		o.UpdatedAt = s.now().UTC()
-		o.Gen = s.clock.Tick()
 		err = s.store.ReplaceOffer(ctx, &o, cur.Version)
 		if err == nil {
 			s.applied(ctx, &o)
@@ -366,9 +363,10 @@ func (s *Offers) update(ctx context.Context, a *models.Actor, id string, want *i
 	}
 }
 
+// applied announces an acknowledged write on the change log (commit, as Needs.applied).
 func (s *Offers) applied(ctx context.Context, o *models.Offer) {
-	s.model.PutOffer(o)
-	publish(ctx, s.bus, s.log, models.Event{Type: models.EventOffer, ID: o.ID, Version: o.Version, At: o.UpdatedAt, Data: mustJSON(o), Gen: o.Gen})
+	commit(ctx, s.bus, s.log, models.Event{Type: models.EventOffer, ID: o.ID, Version: o.Version, At: o.UpdatedAt, Data: mustJSON(o)},
+		func() { s.model.PutOffer(o) })
 }
 
 // OfferListParams are the list and search parameters of GET /offers.

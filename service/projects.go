@@ -25,7 +25,6 @@ type Projects struct {
 	store       projectStore
 	model       *readmodel.Model
 	bus         models.Bus
-	clock       *HLC
 	needs       *Needs
 	engagements *Engagements
 	now         Clock
@@ -639,12 +638,11 @@ func fillProject(p *models.Project) {
 }
 
 func (s *Projects) applied(ctx context.Context, p *models.Project, contextChanged bool) {
-	g := s.clock.Tick()
-	s.model.PutProject(p)
+	commit(ctx, s.bus, s.log, models.Event{Type: models.EventProject, ID: p.ID, Version: p.Version, At: p.UpdatedAt, Data: mustJSON(p)},
+		func() { s.model.PutProject(p) })
 	if contextChanged {
-		s.events.DeliveriesChanged(g)
+		s.events.DeliveriesChanged(readmodel.Local)
 	}
-	publish(ctx, s.bus, s.log, models.Event{Type: models.EventProject, ID: p.ID, Version: p.Version, At: p.UpdatedAt, Data: mustJSON(p), Gen: g})
 }
 
 // overlapsOf lists the deliveries v sees (active projects and agreed engagements without a

@@ -16,6 +16,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -42,7 +43,9 @@ type nopStore struct{ models.Store }
 
 type nopBus struct{}
 
-func (nopBus) Publish(context.Context, models.Event) error { return nil }
+func (nopBus) Publish(context.Context, models.Event) (int64, error) {
+	return 0, errors.New("no change log")
+}
 
 func main() {
 	nNeeds := flag.Int("needs", 1000, "needs in the world")
@@ -85,7 +88,7 @@ func run(nNeeds, nOffers, nRequests int, out string, noAnswers bool) error {
 		if err != nil {
 			return err
 		}
-		app.Sync.Deliver(context.Background(), models.Event{Type: typ, ID: id, Gen: gen, Data: raw})
+		app.Sync.Deliver(context.Background(), models.Event{Type: typ, ID: id, Data: raw})
 		return nil
 	}
 	var publicNeeds []*models.Need

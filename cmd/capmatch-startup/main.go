@@ -18,7 +18,7 @@
 // listens: service.New on adapters/mongostore and Redis (the in-process miniredis), import
 // and engagement recovery, App.Start (the full load of the read model and the matching index)
 // and the derivation of the PoC readiness ("ready": the listener would open now). It then runs the reload the event bus's
-// connection triggers right after (Sync.Connected, "bus-connect reconcile") and serves a
+// connection triggers right after (the change log's first reload, Sync.Reload at the head: "bus-connect reconcile") and serves a
 // list page, a search and both directions of ranking through the service ("served"). Memory
 // is read at the end: VmHWM is the peak of the whole run. -gomemlimit sets the measured
 // process's GOMEMLIMIT (the Kubernetes manifest's value is what a pod runs with).
@@ -433,7 +433,8 @@ func measureStartup(ctx context.Context, uri, db string, n int) (result, error) 
 		return result{}, err
 	}
 	defer cache.Close()
-	app := service.New(service.Deps{Store: st, Bus: rediscache.NewBus(cache, "startup", quiet), Log: quiet,
+	changes := rediscache.NewLog(cache, "startup", quiet)
+	app := service.New(service.Deps{Store: st, Bus: changes, Log: quiet,
 		CursorKey: []byte("startup"), Rankings: rediscache.NewRankings(cache, time.Hour), Texts: i18n.Default()})
 	if err := app.RecoverImports(ctx); err != nil {
 		return result{}, err
@@ -450,7 +451,14 @@ func measureStartup(ctx context.Context, uri, db string, n int) (result, error) 
 	ready := time.Since(t0)
 	readyCPU := cpuTime()
 	t1 := time.Now()
-	app.Sync.Connected(ctx)
+	// The reload the change log's consumer runs when it first starts (at the log's head).
+	head, _, err := changes.Head(ctx)
+	if err != nil {
+		return result{}, err
+	}
+	if err := app.Sync.Reload(ctx, head); err != nil {
+		return result{}, err
+	}
 	connect := time.Since(t1)
 	needs, offers := app.Loaded()
 	if needs != n || offers != n {

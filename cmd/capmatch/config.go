@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/capmatch/capmatch/adapters/mailer"
 	"github.com/capmatch/capmatch/adapters/passwords"
@@ -39,6 +40,10 @@ type config struct {
 	SMTPFrom *mail.Address
 	// PublicURL is the site's absolute base URL for links in e-mails (CAPMATCH_PUBLIC_URL).
 	PublicURL string
+	// ReconcileInterval is how often a replica that follows the change log reloads everything
+	// from the store anyway, as a safety net (CAPMATCH_RECONCILE_INTERVAL, a Go duration;
+	// default service.DefaultReconcileInterval).
+	ReconcileInterval time.Duration
 }
 
 // embedded reports whether the store runs in-process (no MONGO_URI).
@@ -137,6 +142,13 @@ func loadConfig(getenv func(string) string) (config, error) {
 		}
 	}
 
+	if v := strings.TrimSpace(getenv("CAPMATCH_RECONCILE_INTERVAL")); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < time.Second {
+			return c, &configError{"CAPMATCH_RECONCILE_INTERVAL", fmt.Sprintf("%q is not a duration of at least 1s (e.g. 10m)", v)}
+		}
+		c.ReconcileInterval = d
+	}
 	if c.PprofAddr = getenv("CAPMATCH_PPROF_ADDR"); c.PprofAddr != "" {
 		host, _, err := net.SplitHostPort(c.PprofAddr)
 		ip := net.ParseIP(host)

@@ -98,7 +98,7 @@ type stack struct {
 	mode, cacheMode string
 	store           *mongostore.Store
 	cache           *rediscache.Client
-	bus             *rediscache.Bus
+	bus             *rediscache.Log
 	app             *service.App
 	closers         []func()
 }
@@ -201,10 +201,10 @@ func openStack(ctx context.Context, cfg config, hooks webhooks.Options, data dat
 		log.Info("access tokens signed with the previous key are still accepted", "previous_kid", jwtauth.KeyID([]byte(cfg.JWTPreviousSecret)))
 	}
 
-	// One id per process: the bus's origin (a replica skips its own events) and the owner of
+	// One id per process: the change log's origin and the owner of
 	// the leases the process takes on multi-document work (service.Deps.Replica).
 	replica := models.NewID(time.Now())
-	st.bus = rediscache.NewBus(st.cache, replica, log)
+	st.bus = rediscache.NewLog(st.cache, replica, log)
 	var mail service.MailOptions
 	if cfg.SMTP != nil {
 		mail.Transport = mailer.New(*cfg.SMTP, cfg.SMTPFrom)
@@ -298,7 +298,7 @@ func serve(ctx context.Context, cfg config, data dataConfig, log *slog.Logger, s
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
 	bgDone := make(chan struct{}, 6)
 	go func() { st.bus.Run(bg, st.app.Sync, time.Second); bgDone <- struct{}{} }()
-	go func() { st.app.Sync.RunReconciler(bg, 30*time.Second); bgDone <- struct{}{} }()
+	go func() { st.app.Sync.RunReconciler(bg, cfg.ReconcileInterval); bgDone <- struct{}{} }()
 	// Webhook deliveries run until shutdown; what is still queued then is lost (in memory).
 	go func() { st.app.Notifications.Run(bg); bgDone <- struct{}{} }()
 	// E-mails (communication checks) likewise; and expired checks are closed every minute.

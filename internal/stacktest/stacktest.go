@@ -90,8 +90,11 @@ type Stack struct {
 	// Store is the stack's store (nil with Options.Memory), for tests that plant or read
 	// documents directly.
 	Store models.Store
-	// Cache is the Redis client of the rankings, limits and bus (nil with Options.Memory).
+	// Cache is the Redis client of the rankings, limits and change log (nil with
+	// Options.Memory).
 	Cache *rediscache.Client
+	// Log is the stack's change log (nil with Options.Memory).
+	Log *rediscache.Log
 	// Access issues and checks access tokens, for tests that forge what a client cannot.
 	Access models.AccessTokens
 	// Deps is what the use cases were built on, after Options.Adjust.
@@ -144,8 +147,8 @@ func New(t testing.TB, o Options) *Stack {
 	if err != nil {
 		t.Fatalf("stacktest: redis: %v", err)
 	}
-	bus := rediscache.NewBus(s.Cache, models.NewID(time.Now()), o.Log)
-	deps.Store, deps.Bus = s.Store, bus
+	s.Log = rediscache.NewLog(s.Cache, models.NewID(time.Now()), o.Log)
+	deps.Store, deps.Bus = s.Store, s.Log
 	deps.Limiter = rediscache.NewRateLimiter(s.Cache)
 	deps.Rankings = rediscache.NewRankings(s.Cache, time.Hour)
 	if o.Adjust != nil {
@@ -160,7 +163,7 @@ func New(t testing.TB, o Options) *Stack {
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	run := func(f func(context.Context)) { wg.Add(1); go func() { defer wg.Done(); f(ctx) }() }
-	run(func(ctx context.Context) { bus.Run(ctx, s.App.Sync, 200*time.Millisecond) })
+	run(func(ctx context.Context) { s.Log.Run(ctx, s.App.Sync, 200*time.Millisecond) })
 	if o.Webhooks {
 		run(s.App.Notifications.Run)
 	}
@@ -172,7 +175,7 @@ func New(t testing.TB, o Options) *Stack {
 	deadline := time.Now().Add(5 * time.Second)
 	for !s.App.Revocations.Fresh() {
 		if time.Now().After(deadline) {
-			t.Fatal("stacktest: the event bus did not connect within 5s")
+			t.Fatal("stacktest: the change log was not followed within 5s")
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -194,10 +197,12 @@ func openStore(t testing.TB, o Options) models.Store {
 // through the nil interface).
 type nopStore struct{ models.Store }
 
-// nopBus drops events.
+// nopBus is no change log: every change is applied by its writer alone.
 type nopBus struct{}
 
-func (nopBus) Publish(context.Context, models.Event) error { return nil }
+func (nopBus) Publish(context.Context, models.Event) (int64, error) {
+	return 0, errors.New("stacktest: a memory stack has no change log")
+}
 
 func (s *Stack) memory(deps service.Deps, o Options) *Stack {
 	url := o.RedisURL
@@ -244,25 +249,29 @@ func (s *Stack) Plant(needs []*models.Need, offers []*models.Offer) {
 
 // Reload makes the application read one document again from the store, as it does when
 // another replica announces a change of it: for tests that write a state into the store that
-// the use cases cannot (or must not) reach, then let the application see it. gen stamps the
-// change (time.Now().UnixMicro() when zero); a reload of an engagement or a project
-// recomputes what the rankings know of deliveries.
+// the use cases cannot (or must not) reach, then let the application see it. The change goes
+// through the stack's change log (a memory stack applies it at its next position); gen is
+// ignored (the log gives the position); a reload of an engagement or a project recomputes
+// what the rankings know of deliveries.
 func (s *Stack) Reload(ctx context.Context, typ models.EventType, id string, gen int64) {
-	if gen == 0 {
-		gen = time.Now().UnixMicro()
-	}
 	s.deliver(ctx, typ, id, gen, nil)
 }
 
-func (s *Stack) deliver(ctx context.Context, typ models.EventType, id string, gen int64, doc any) {
+func (s *Stack) deliver(ctx context.Context, typ models.EventType, id string, _ int64, doc any) {
 	s.t.Helper()
-	e := models.Event{Type: typ, ID: id, Gen: gen}
+	e := models.Event{Type: typ, ID: id}
 	if doc != nil {
 		raw, err := json.Marshal(doc)
 		if err != nil {
 			s.t.Fatalf("stacktest: %s %s: %v", typ, id, err)
 		}
 		e.Data = raw
+	}
+	if s.Log != nil {
+		if _, err := s.Log.Publish(ctx, e); err != nil {
+			s.t.Fatalf("stacktest: %s %s on the change log: %v", typ, id, err)
+		}
+		return
 	}
 	s.App.Sync.Deliver(ctx, e)
 }

@@ -32,10 +32,9 @@ type Load struct {
 	needs    []*needEntry
 	offers   []*offerEntry
 	profiles []*models.CountryProfile
-	// Each kind has its own interner (see intern) and highest stamp, so that needs and
-	// offers can be loaded side by side.
-	ni, oi         interner
-	maxNGen, maxOG int64
+	// Each kind has its own interner (see intern), so that needs and offers can be loaded
+	// side by side.
+	ni, oi interner
 }
 
 // interner keeps the first copy of each string it saw.
@@ -50,9 +49,9 @@ const (
 
 // BeginLoad starts a full load. loadedAt is when the store's read began: an object the store
 // no longer has is dropped only if it is older (a younger one was created while the load
-// ran). stamp is what a bulk Commit tells observers in Change.Gen: taken before the read
-// began, it is the point from which the model reflects the store, and rankings cached before
-// it are not to be trusted.
+// ran). stamp is what Commit tells observers in Change.Gen: the change-log position read before
+// the load began, from which the model reflects the store; rankings cached before it are not
+// to be trusted where the load changed something (all of them after a bulk Commit).
 func (m *Model) BeginLoad(loadedAt time.Time, stamp int64) *Load {
 	m.mu.Lock()
 	m.epoch++
@@ -136,7 +135,6 @@ func (l *Load) OfferKnown(id string, version int64) bool {
 // Need takes one stored need. The load owns it from then on: it may share its strings with
 // other objects' (intern).
 func (l *Load) Need(n *models.Need) {
-	l.maxNGen = max(l.maxNGen, n.Gen)
 	l.m.mu.Lock()
 	if e, ok := l.m.needs[n.ID]; ok {
 		e.seen = l.epoch
@@ -152,7 +150,6 @@ func (l *Load) Need(n *models.Need) {
 
 // Offer takes one stored offer, as Need.
 func (l *Load) Offer(o *models.Offer) {
-	l.maxOG = max(l.maxOG, o.Gen)
 	l.m.mu.Lock()
 	if e, ok := l.m.offers[o.ID]; ok {
 		e.seen = l.epoch
@@ -177,9 +174,19 @@ func (l *Load) Profile(p *models.CountryProfile) {
 	}
 }
 
-// MaxGen is the highest change stamp among the objects loaded, so that the caller's clock can
-// move past it.
-func (l *Load) MaxGen() int64 { return max(l.maxNGen, l.maxOG) }
+// Found returns the needs and offers the load found newer in the store than in the model
+// (what Commit installs, unless a newer version arrived meanwhile).
+func (l *Load) Found() ([]*models.Need, []*models.Offer) {
+	needs := make([]*models.Need, len(l.needs))
+	for i, e := range l.needs {
+		needs[i] = e.n
+	}
+	offers := make([]*models.Offer, len(l.offers))
+	for i, e := range l.offers {
+		offers[i] = e.o
+	}
+	return needs, offers
+}
 
 // Commit installs what the load found: newer versions replace held ones, and held objects
 // the store no longer has are dropped if they are older than loadedAt. It reports whether it
@@ -219,10 +226,10 @@ func (l *Load) Commit() (bulk bool) {
 	if changes == 0 || (held > 0 && changes < max(BulkLoadMin, held/bulkLoadShare)) {
 		m.mu.Unlock()
 		for _, e := range l.needs {
-			m.putNeed(e)
+			m.putNeed(e, l.stamp)
 		}
 		for _, e := range l.offers {
-			m.putOffer(e)
+			m.putOffer(e, l.stamp)
 		}
 		for _, e := range goneN {
 			m.removeNeedEntry(e)

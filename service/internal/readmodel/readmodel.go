@@ -30,13 +30,18 @@ type Change struct {
 	OldOffer *models.Offer
 	NewOffer *models.Offer
 	Country  string
-	// Gen is the changed object's logical time (its Gen field); for a Reload, the stamp the
+	// Gen is the change-log position the change was applied at (PutNeedAt, PutOfferAt), or
+	// Local for a change this replica applied on its own, outside the log's order (a write of
+	// its own the log could not take, a removal, a reconciliation); for a load, the stamp the
 	// load was begun at (BeginLoad).
 	Gen int64
 	// Reload says that a full load replaced the needs and offers in bulk (Load.Commit): no
 	// object is named, and observers rebuild from the model what they derive from it.
 	Reload bool
 }
+
+// Local is the Gen of a change applied outside the change log's order.
+const Local = -1
 
 type needEntry struct {
 	n      *models.Need
@@ -201,15 +206,25 @@ func prioBefore(a, b *models.Need) bool {
 // PutNeed inserts or replaces a need, unless the model already holds a newer version (an event
 // that arrives late never rolls the model back). It reports whether the model changed.
 func (m *Model) PutNeed(n *models.Need) bool {
-	return m.putNeed(&needEntry{n: n, folded: needSearchText(n)})
+	return m.putNeed(&needEntry{n: n, folded: needSearchText(n)}, Local)
 }
 
-func (m *Model) putNeed(e *needEntry) bool {
+// PutNeedAt is PutNeed for a change the log handed over at position gen. A version older than
+// the one held changes nothing, but the observers are still told of the need as held, at gen:
+// what the change could alter is marked at its position on every replica alike.
+func (m *Model) PutNeedAt(n *models.Need, gen int64) bool {
+	return m.putNeed(&needEntry{n: n, folded: needSearchText(n)}, gen)
+}
+
+func (m *Model) putNeed(e *needEntry, gen int64) bool {
 	n := e.n
 	m.mu.Lock()
 	old, ok := m.needs[n.ID]
 	if ok && old.n.Version > n.Version {
 		m.mu.Unlock()
+		if gen != Local {
+			m.notify(Change{Kind: models.EventNeed, OldNeed: old.n, NewNeed: old.n, Country: old.n.Country, Gen: gen})
+		}
 		return false
 	}
 	m.needs[n.ID] = e
@@ -222,7 +237,7 @@ func (m *Model) putNeed(e *needEntry) bool {
 	m.byPrio = insertSorted(m.byPrio, e, func(a, b *needEntry) bool { return prioBefore(a.n, b.n) })
 	m.gen++
 	m.mu.Unlock()
-	c := Change{Kind: models.EventNeed, NewNeed: n, Country: n.Country, Gen: n.Gen}
+	c := Change{Kind: models.EventNeed, NewNeed: n, Country: n.Country, Gen: gen}
 	if ok {
 		c.OldNeed = old.n
 	}
@@ -254,7 +269,7 @@ func (m *Model) removeNeedEntry(e *needEntry) {
 	}
 	m.mu.Unlock()
 	if ok {
-		m.notify(Change{Kind: models.EventNeed, OldNeed: old.n, Country: old.n.Country})
+		m.notify(Change{Kind: models.EventNeed, OldNeed: old.n, Country: old.n.Country, Gen: Local})
 	}
 }
 
@@ -298,15 +313,23 @@ func offerNewer(a, b *models.Offer) bool {
 // PutOffer inserts or replaces an offer unless a newer version is held; it reports whether
 // the model changed.
 func (m *Model) PutOffer(o *models.Offer) bool {
-	return m.putOffer(&offerEntry{o: o, folded: offerSearchText(o)})
+	return m.putOffer(&offerEntry{o: o, folded: offerSearchText(o)}, Local)
 }
 
-func (m *Model) putOffer(e *offerEntry) bool {
+// PutOfferAt is PutNeedAt for offers.
+func (m *Model) PutOfferAt(o *models.Offer, gen int64) bool {
+	return m.putOffer(&offerEntry{o: o, folded: offerSearchText(o)}, gen)
+}
+
+func (m *Model) putOffer(e *offerEntry, gen int64) bool {
 	o := e.o
 	m.mu.Lock()
 	old, ok := m.offers[o.ID]
 	if ok && old.o.Version > o.Version {
 		m.mu.Unlock()
+		if gen != Local {
+			m.notify(Change{Kind: models.EventOffer, OldOffer: old.o, NewOffer: old.o, Gen: gen})
+		}
 		return false
 	}
 	m.offers[o.ID] = e
@@ -317,7 +340,7 @@ func (m *Model) putOffer(e *offerEntry) bool {
 	m.offersNew = insertSorted(m.offersNew, e, func(a, b *offerEntry) bool { return offerNewer(a.o, b.o) })
 	m.gen++
 	m.mu.Unlock()
-	c := Change{Kind: models.EventOffer, NewOffer: o, Gen: o.Gen}
+	c := Change{Kind: models.EventOffer, NewOffer: o, Gen: gen}
 	if ok {
 		c.OldOffer = old.o
 	}
@@ -348,7 +371,7 @@ func (m *Model) removeOfferEntry(e *offerEntry) {
 	}
 	m.mu.Unlock()
 	if ok {
-		m.notify(Change{Kind: models.EventOffer, OldOffer: old.o})
+		m.notify(Change{Kind: models.EventOffer, OldOffer: old.o, Gen: Local})
 	}
 }
 

@@ -20,9 +20,11 @@ const (
 	IOTimeout   = 150 * time.Millisecond
 )
 
-// Client wraps a go-redis client configured for capmatch.
+// Client wraps a go-redis client configured for capmatch. The client is a
+// redis.UniversalClient so that standalone, Sentinel and Cluster deployments share one code
+// path: everything here uses only what all three support.
 type Client struct {
-	rdb    *redis.Client
+	rdb    redis.UniversalClient
 	prefix string
 }
 
@@ -59,8 +61,9 @@ func (c *Client) Key(parts ...string) string {
 	return k
 }
 
-// Redis exposes the go-redis client to the other parts of this adapter and to tests.
-func (c *Client) Redis() *redis.Client { return c.rdb }
+// Redis exposes the go-redis client to the other parts of this adapter and to tests. It is
+// the universal interface, whatever the deployment's mode, so callers cannot depend on one.
+func (c *Client) Redis() redis.UniversalClient { return c.rdb }
 
 // Ping checks that Redis answers; readiness probes call it.
 func (c *Client) Ping(ctx context.Context) error {

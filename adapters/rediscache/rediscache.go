@@ -26,28 +26,56 @@ const (
 type Client struct {
 	rdb    redis.UniversalClient
 	prefix string
+	mode   Mode
 }
 
-// Open parses a redis:// URL and returns a client with short timeouts. Every key and channel
-// starts with prefix, so that several deployments (or tests) can share one Redis. It does not
-// fail when Redis is down: readiness reports that, and callers degrade.
+// Open parses REDIS_URL (ParseURL: standalone, Sentinel or Cluster) and returns a client
+// with short timeouts. Every key and channel starts with prefix, so that several deployments
+// (or tests) can share one Redis. It does not fail when Redis is down: readiness reports that,
+// and callers degrade.
 func Open(url, prefix string) (*Client, error) {
-	opt, err := redis.ParseURL(url)
+	cfg, err := ParseURL(url)
 	if err != nil {
 		return nil, fmt.Errorf("parse REDIS_URL: %w", err)
 	}
-	opt.DialTimeout = DialTimeout
+	return OpenConfig(cfg, prefix), nil
+}
+
+// OpenConfig returns a client for a parsed REDIS_URL with capmatch's timeouts and retries,
+// the same in every mode (see limits).
+func OpenConfig(cfg *Config, prefix string) *Client {
+	var rdb redis.UniversalClient
+	switch {
+	case cfg.failover != nil:
+		o := *cfg.failover
+		limits(&o.DialTimeout, &o.DialerRetries, &o.ReadTimeout, &o.WriteTimeout, &o.PoolTimeout, &o.MaxRetries, &o.ContextTimeoutEnabled)
+		rdb = redis.NewFailoverClient(&o)
+	case cfg.cluster != nil:
+		o := *cfg.cluster
+		limits(&o.DialTimeout, &o.DialerRetries, &o.ReadTimeout, &o.WriteTimeout, &o.PoolTimeout, &o.MaxRetries, &o.ContextTimeoutEnabled)
+		rdb = redis.NewClusterClient(&o)
+	default:
+		o := *cfg.standalone
+		limits(&o.DialTimeout, &o.DialerRetries, &o.ReadTimeout, &o.WriteTimeout, &o.PoolTimeout, &o.MaxRetries, &o.ContextTimeoutEnabled)
+		rdb = redis.NewClient(&o)
+	}
+	return &Client{rdb: rdb, prefix: prefix, mode: cfg.Mode}
+}
+
+// limits sets capmatch's timeouts and retries on go-redis options, whichever mode's they are.
+func limits(dial *time.Duration, dialerRetries *int, read, write, pool *time.Duration, retries *int, ctxTimeout *bool) {
+	*dial = DialTimeout
 	// go-redis retries a failed dial 5 times, 100 ms apart, by default: a dead Redis then cost
 	// about a second per command (a blackholed one 5 × DialTimeout), not DialTimeout. One
 	// attempt per command; MaxRetries below still allows one more.
-	opt.DialerRetries = 1
-	opt.ReadTimeout = IOTimeout
-	opt.WriteTimeout = IOTimeout
-	opt.PoolTimeout = IOTimeout
-	opt.MaxRetries = 1
-	opt.ContextTimeoutEnabled = true
-	return &Client{rdb: redis.NewClient(opt), prefix: prefix}, nil
+	*dialerRetries = 1
+	*read, *write, *pool = IOTimeout, IOTimeout, IOTimeout
+	*retries = 1
+	*ctxTimeout = true
 }
+
+// Mode is how this client reaches Redis (standalone, Sentinel or Cluster).
+func (c *Client) Mode() Mode { return c.mode }
 
 // Key prefixes a key or channel name with the deployment's namespace.
 func (c *Client) Key(parts ...string) string {

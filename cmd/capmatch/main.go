@@ -324,7 +324,7 @@ func serve(ctx context.Context, cfg config, data dataConfig, log *slog.Logger, s
 		return fmt.Errorf("listen on CAPMATCH_ADDR %s: %w", cfg.Addr, err)
 	}
 	log.Info("capmatch running", "mode", st.mode, "store", storeDesc(st.mode, cfg), "cache", st.cacheMode,
-		"replica_set", st.store.ReplicaSet(), "conditional_writes", st.store.ConditionalWrites(),
+		"redis", string(st.cache.Mode()), "replica_set", st.store.ReplicaSet(), "conditional_writes", st.store.ConditionalWrites(),
 		"addr", ln.Addr().String(), "version", version)
 
 	serveErr := make(chan error, 1)

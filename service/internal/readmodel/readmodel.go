@@ -41,7 +41,7 @@ type Change struct {
 type needEntry struct {
 	n      *models.Need
 	folded string
-	seen   uint32 // the last Load that found it in the store
+	seen   uint32 // the latest Load (epoch) that found it in the store
 }
 
 type offerEntry struct {

@@ -8,6 +8,7 @@ package rediscache
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -27,6 +28,8 @@ type Client struct {
 	rdb    redis.UniversalClient
 	prefix string
 	mode   Mode
+	// stop ends the Sentinel switch watcher (watchSwitches), if any.
+	stop context.CancelFunc
 }
 
 // Open parses REDIS_URL (ParseURL: standalone, Sentinel or Cluster) and returns a client
@@ -50,6 +53,9 @@ func OpenConfig(cfg *Config, prefix string) *Client {
 		o := *cfg.failover
 		limits(&o.DialTimeout, &o.DialerRetries, &o.ReadTimeout, &o.WriteTimeout, &o.PoolTimeout, &o.MaxRetries, &o.ContextTimeoutEnabled)
 		rdb = redis.NewFailoverClient(&o)
+		ctx, stop := context.WithCancel(context.Background())
+		go watchSwitches(ctx, &o, slog.Default())
+		return &Client{rdb: rdb, prefix: prefix, mode: cfg.Mode, stop: stop}
 	case cfg.cluster != nil:
 		o := *cfg.cluster
 		limits(&o.DialTimeout, &o.DialerRetries, &o.ReadTimeout, &o.WriteTimeout, &o.PoolTimeout, &o.MaxRetries, &o.ContextTimeoutEnabled)
@@ -98,5 +104,10 @@ func (c *Client) Ping(ctx context.Context) error {
 	return c.rdb.Ping(ctx).Err()
 }
 
-// Close closes the connection pool.
-func (c *Client) Close() error { return c.rdb.Close() }
+// Close closes the connection pool (and stops watching Sentinel).
+func (c *Client) Close() error {
+	if c.stop != nil {
+		c.stop()
+	}
+	return c.rdb.Close()
+}

@@ -59,7 +59,9 @@ func OpenConfig(cfg *Config, prefix string) *Client {
 	case cfg.cluster != nil:
 		o := *cfg.cluster
 		limits(&o.DialTimeout, &o.DialerRetries, &o.ReadTimeout, &o.WriteTimeout, &o.PoolTimeout, &o.MaxRetries, &o.ContextTimeoutEnabled)
-		rdb = redis.NewClusterClient(&o)
+		cc := redis.NewClusterClient(&o)
+		cc.AddHook(publishBySlot{cc})
+		rdb = cc
 	default:
 		o := *cfg.standalone
 		limits(&o.DialTimeout, &o.DialerRetries, &o.ReadTimeout, &o.WriteTimeout, &o.PoolTimeout, &o.MaxRetries, &o.ContextTimeoutEnabled)

@@ -113,3 +113,30 @@ func isTimeout(err error) bool {
 	var ne net.Error
 	return errors.As(err, &ne) && ne.Timeout()
 }
+
+// publishBySlot sends PUBLISH, on a Cluster, to the primary that owns the channel's hash slot.
+// go-redis routes SUBSCRIBE there but treats PUBLISH as keyless and sends it to any node;
+// Redis Cluster forwards the message to every node, so it is delivered either way, but PUBLISH
+// answers with the number of subscribers on the node that took it, and the bus waits for that
+// many acknowledgements. With every replica subscribed on the slot's primary, publishing there
+// makes the count the number of replicas listening.
+type publishBySlot struct{ cc *redis.ClusterClient }
+
+func (publishBySlot) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (publishBySlot) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return next
+}
+
+func (h publishBySlot) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		if args := cmd.Args(); len(args) == 3 && strings.EqualFold(cmd.Name(), "publish") {
+			if ch, ok := args[1].(string); ok {
+				if node, err := h.cc.MasterForKey(ctx, ch); err == nil {
+					return node.Process(ctx, cmd)
+				}
+			}
+		}
+		return next(ctx, cmd)
+	}
+}

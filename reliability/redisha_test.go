@@ -163,43 +163,74 @@ func watchRecovery(t *testing.T, reps []*client, token string, from time.Time, w
 	}
 }
 
-// TestRedisClusterUnderLoad runs the API on a real 3-master Redis Cluster (REDIS_URL
-// redis+cluster://...) under reads of rankings and lists and a stream of writes, and checks
-// that readiness says ready, rankings are served from the shared cache (their keys spread over
-// the three nodes), the sign-in limit holds (its scripts' keys share one hash slot), no request
-// fails, no Redis redirection or cross-slot error is logged, and every acknowledged write
-// reads back.
+// TestRedisClusterUnderLoad runs two API replicas on one store process and a real 3-master
+// Redis Cluster (REDIS_URL redis+cluster://...) under reads of rankings and lists on both and a
+// stream of writes through A, and checks that readiness says ready, rankings are served from
+// the shared cache (their keys spread over the three nodes), the sign-in limit holds across the
+// replicas (its scripts' keys share one hash slot), no request fails, no Redis redirection or
+// cross-slot error is logged, every acknowledged write reads back on both replicas, and changes
+// and a sign-out through one replica reach the other at its next read (the event channel on a
+// Cluster).
 func TestRedisClusterUnderLoad(t *testing.T) {
 	slow(t)
 	cl := redistest.StartCluster(t, 3)
-	api := startAPI(t, "api", apiEnv(t, "REDIS_URL", cl.URL(), "CAPMATCH_DEMO", "true"))
-	c := newClient(api)
-	f := demoLogins(t, c)
-	c.waitReady(t, 200, "", time.Now(), 5*time.Second)
-	c.waitCached(t, f.ministry, demoNeed, time.Now(), 5*time.Second)
+	st := startStore(t)
+	a := startAPI(t, "A", apiEnv(t, "REDIS_URL", cl.URL(), "MONGO_URI", st.URI(), "CAPMATCH_DEMO", "true"))
+	b := startAPI(t, "B", apiEnv(t, "REDIS_URL", cl.URL(), "MONGO_URI", st.URI(), "CAPMATCH_DEMO", "false"))
+	ca, cb := newClient(a), newClient(b)
+	reps := []*client{ca, cb}
+	f := demoLogins(t, ca)
+	for _, c := range reps {
+		c.waitReady(t, 200, "", time.Now(), 5*time.Second)
+		c.waitCached(t, f.ministry, demoNeed, time.Now(), 5*time.Second)
+	}
 
 	begin := time.Now()
-	l := startLoad(c, readWorkers(f, 4), 100000, loadLimit)
-	w := startWriter(c, f.ministry, "Written on a Redis Cluster", 15*time.Millisecond)
+	la := startLoad(ca, readWorkers(f, 2), 100000, loadLimit)
+	lb := startLoad(cb, readWorkers(f, 2), 100000, loadLimit)
+	w := startWriter(ca, f.ministry, "Written on a Redis Cluster", 15*time.Millisecond)
 	time.Sleep(phase(3 * time.Second))
-	loginLimitHolds(t, []*client{c}, "ministry.gm@capmatch.example")
+	loginLimitHolds(t, reps, "ministry.gm@capmatch.example")
 	sent, ok, bad := w.stop()
 	end := time.Now()
-	rs := l.stop()
+	rsa, rsb := la.stop(), lb.stop()
 
-	logSummaries(t, "redis-cluster", rs, l.wants, begin, end)
-	t.Logf("FIGURE redis-cluster writes: %d sent, %d acknowledged, %d failed", sent, len(ok), len(bad))
-	noFailures(t, "reads on a Redis Cluster", summarize(rs, l.wants, begin, end, reads))
+	logSummaries(t, "redis-cluster A", rsa, la.wants, begin, end)
+	logSummaries(t, "redis-cluster B", rsb, lb.wants, begin, end)
+	t.Logf("FIGURE redis-cluster writes through A: %d sent, %d acknowledged, %d failed", sent, len(ok), len(bad))
+	noFailures(t, "reads on A on a Redis Cluster", summarize(rsa, la.wants, begin, end, reads))
+	noFailures(t, "reads on B on a Redis Cluster", summarize(rsb, lb.wants, begin, end, reads))
 	if len(bad) > 0 {
 		t.Errorf("%d of %d writes failed on a Redis Cluster; first: %s", len(bad), sent, bad[0])
 	}
 	if len(ok) == 0 {
 		t.Fatalf("no write was acknowledged")
 	}
-	if st, checks, r := c.readyz(); st != 200 {
-		t.Errorf("/readyz on a Redis Cluster: %d %v (%s)", st, checks, r)
+	for _, c := range reps {
+		if st, checks, r := c.readyz(); st != 200 {
+			t.Errorf("%s: /readyz on a Redis Cluster: %d %v (%s)", c.name, st, checks, r)
+		}
+		readBack(t, c, f.ministry, ok)
 	}
-	readBack(t, c, f.ministry, ok)
+	// Changes through one replica are in the other's ranking at its next read; a sign-out
+	// through one is refused by the other.
+	for i, pair := range [][2]*client{{ca, cb}, {cb, ca}, {ca, cb}} {
+		title := fmt.Sprintf("EU resilience programme, cluster revision %d via %s", i, pair[0].name)
+		pair[0].must(t, 200, "PATCH", "/api/v1/offers/"+demoOffer, f.donor, map[string]string{"title": title})
+		rk, r := pair[1].ranking(f.ministry, demoNeed)
+		if r.err != nil || r.status != 200 {
+			t.Fatalf("%s: ranking: %s", pair[1].name, r)
+		}
+		if got := rk.title(demoOffer); got != title {
+			t.Errorf("%s: STALE ranking at the next read after a change through %s: %q, want %q (cached=%v)", pair[1].name, pair[0].name, got, title, rk.Cached)
+		}
+	}
+	tok := cb.login(t, "ministry.sn@capmatch.example", "demo-ministry-sn!")
+	ca.must(t, 200, "GET", "/api/v1/me", tok, nil)
+	cb.must(t, 204, "POST", "/api/v1/auth/logout", tok, nil)
+	if r := ca.do("GET", "/api/v1/me", tok, nil); r.status != 401 {
+		t.Errorf("A: a token signed out through B must be refused at the next request: %s", truncate(r.String(), 200))
+	}
 	// The cached rankings are spread over the nodes (keys without a hash tag).
 	nodes := 0
 	for _, n := range cl.Nodes {
@@ -214,7 +245,15 @@ func TestRedisClusterUnderLoad(t *testing.T) {
 	if nodes < 2 {
 		t.Errorf("cached rankings are on %d of 3 nodes; the test should cross slots", nodes)
 	}
-	noRedisProtocolErrors(t, api)
+	for _, p := range []*apiProc{a, b} {
+		noRedisProtocolErrors(t, p)
+		for _, l := range p.out.snapshot() {
+			if strings.Contains(l, "did not acknowledge an event in time") {
+				t.Errorf("%s: %s", p.name, truncate(l, 300))
+				break
+			}
+		}
+	}
 }
 
 // TestRedisSentinelFailoverUnderLoad runs two API replicas on one store process and a Redis

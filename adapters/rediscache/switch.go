@@ -50,7 +50,7 @@ func watchSwitches(ctx context.Context, o *redis.FailoverOptions, log *slog.Logg
 func watchOne(ctx context.Context, o *redis.FailoverOptions, addr string, log *slog.Logger) bool {
 	sc := redis.NewSentinelClient(&redis.Options{Addr: addr, Username: o.SentinelUsername, Password: o.SentinelPassword,
 		TLSConfig: o.TLSConfig, DialTimeout: DialTimeout, DialerRetries: 1, ReadTimeout: IOTimeout, WriteTimeout: IOTimeout,
-		MaxRetries: -1})
+		MaxRetries: -1, ContextTimeoutEnabled: true})
 	defer sc.Close()
 	ps := sc.Subscribe(ctx, "+switch-master")
 	defer ps.Close()

@@ -256,6 +256,55 @@ func TestRedisClusterUnderLoad(t *testing.T) {
 	}
 }
 
+// TestRedisClusterFailoverUnderLoad runs the API on a Redis Cluster of three primaries with a
+// replica each, under reads and writes, and kills (SIGKILL) the primary that serves the event
+// channel's slot. The cluster promotes its replica (cluster-node-timeout 2 s). Asserted: no
+// request failed, the API is ready and serves rankings from the cache again within a bound,
+// every acknowledged write reads back, the sign-in limit holds, and no script met CROSSSLOT.
+func TestRedisClusterFailoverUnderLoad(t *testing.T) {
+	slow(t)
+	const bound = 20 * time.Second
+	cl := redistest.StartClusterWithReplicas(t, 3, 1)
+	api := startAPI(t, "api", apiEnv(t, "REDIS_URL", cl.URL(), "CAPMATCH_DEMO", "true"))
+	c := newClient(api)
+	f := demoLogins(t, c)
+	c.waitCached(t, f.ministry, demoNeed, time.Now(), 5*time.Second)
+
+	begin := time.Now()
+	l := startLoad(c, readWorkers(f, 4), 100000, loadLimit)
+	w := startWriter(c, f.ministry, "Written through a Redis Cluster failover", 15*time.Millisecond)
+	time.Sleep(phase(1500 * time.Millisecond))
+	victim := cl.PrimaryOf(t, "capmatch:events")
+	killAt := time.Now()
+	victim.Kill()
+	cl.WaitPromoted(t, victim, bound)
+	promoted := time.Since(killAt)
+	cl.WaitHealthy(t, bound)
+	healthy := time.Since(killAt)
+	toReady, toCached := watchRecovery(t, []*client{c}, f.ministry, killAt, bound)
+	time.Sleep(phase(time.Second))
+	loginLimitHolds(t, []*client{c}, "ministry.gm@capmatch.example")
+	sent, ok, bad := w.stop()
+	end := time.Now()
+	rs := l.stop()
+
+	logSummaries(t, "redis-cluster-failover", rs, l.wants, begin, end)
+	t.Logf("FIGURE redis-cluster-failover kill the events slot's primary → its replica promoted: %s; → cluster_state ok on every node: %s; → /readyz 200: %s; → rankings served from the cache: %s",
+		ms(promoted), ms(healthy), ms(toReady[0]), ms(toCached[0]))
+	t.Logf("FIGURE redis-cluster-failover writes: %d sent, %d acknowledged, %d failed", sent, len(ok), len(bad))
+	noFailures(t, "reads through a Redis Cluster failover", summarize(rs, l.wants, begin, end, reads))
+	if len(bad) > 0 {
+		t.Errorf("%d of %d writes failed through a Redis Cluster failover; first: %s", len(bad), sent, bad[0])
+	}
+	readBack(t, c, f.ministry, ok)
+	for _, line := range api.out.snapshot() {
+		if strings.Contains(line, "CROSSSLOT") {
+			t.Errorf("api logged CROSSSLOT: %s", truncate(line, 300))
+			break
+		}
+	}
+}
+
 // TestRedisSentinelFailoverUnderLoad runs two API replicas on one store process and a Redis
 // primary with one replica and three sentinels (REDIS_URL redis+sentinel://...). A token is
 // signed out before the failover. Under load (reads on both replicas, writes through A), the

@@ -61,6 +61,7 @@ func OpenConfig(cfg *Config, prefix string) *Client {
 		limits(&o.DialTimeout, &o.DialerRetries, &o.ReadTimeout, &o.WriteTimeout, &o.PoolTimeout, &o.MaxRetries, &o.ContextTimeoutEnabled)
 		cc := redis.NewClusterClient(&o)
 		cc.AddHook(publishBySlot{cc})
+		cc.OnNewNode(func(n *redis.Client) { n.AddHook(reloadOnDialError{cc}) })
 		rdb = cc
 	default:
 		o := *cfg.standalone

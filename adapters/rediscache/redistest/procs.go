@@ -183,9 +183,12 @@ func waitFor(t testing.TB, within time.Duration, what string, cond func() (bool,
 
 // ---- Cluster ----
 
-// Cluster is a Redis Cluster of primaries only (no replicas), the 16384 slots split evenly.
+// Cluster is a Redis Cluster, the 16384 slots split evenly over its primaries.
 type Cluster struct {
+	// Nodes are the primaries first (in slot order), then the replicas.
 	Nodes []*Server
+	// Masters is how many of Nodes were started as primaries.
+	Masters int
 }
 
 // StartCluster starts masters cluster-enabled redis-server processes, gives each an even
@@ -194,15 +197,26 @@ type Cluster struct {
 // does, without needing redis-cli.
 func StartCluster(t testing.TB, masters int) *Cluster {
 	t.Helper()
+	return StartClusterWithReplicas(t, masters, 0)
+}
+
+// StartClusterWithReplicas is StartCluster with replicas replicas per primary (CLUSTER
+// REPLICATE), waiting until each is in sync, so that the cluster fails a dead primary over
+// (cluster-node-timeout 2 s).
+func StartClusterWithReplicas(t testing.TB, masters, replicas int) *Cluster {
+	t.Helper()
 	bin := needBinary(t, "redis-server")
 	ctx := context.Background()
-	c := &Cluster{}
-	for i := range masters {
+	c := &Cluster{Masters: masters}
+	start := func() *Server {
 		port := loopbackPort(t, true)
 		dir := t.TempDir()
-		c.Nodes = append(c.Nodes, startServer(t, bin, port, dir, serverArgs(port, dir,
+		return startServer(t, bin, port, dir, serverArgs(port, dir,
 			"--cluster-enabled", "yes", "--cluster-config-file", filepath.Join(dir, "nodes.conf"),
-			"--cluster-node-timeout", "2000")...))
+			"--cluster-node-timeout", "2000")...)
+	}
+	for i := range masters {
+		c.Nodes = append(c.Nodes, start())
 		lo, hi := i*16384/masters, (i+1)*16384/masters-1
 		n := c.Nodes[i].Client()
 		if err := n.Do(ctx, "CLUSTER", "SET-CONFIG-EPOCH", i+1).Err(); err != nil {
@@ -212,14 +226,17 @@ func StartCluster(t testing.TB, masters int) *Cluster {
 			t.Fatalf("cluster node %d: ADDSLOTSRANGE %d %d: %v", i, lo, hi, err)
 		}
 	}
+	for range masters * replicas {
+		c.Nodes = append(c.Nodes, start())
+	}
 	for _, n := range c.Nodes[1:] {
 		host, port, _ := net.SplitHostPort(n.Addr)
 		if err := c.Nodes[0].Client().ClusterMeet(ctx, host, port).Err(); err != nil {
 			t.Fatalf("CLUSTER MEET %s: %v", n.Addr, err)
 		}
 	}
-	want := fmt.Sprintf("cluster_known_nodes:%d", masters)
-	for _, n := range c.Nodes {
+	want := fmt.Sprintf("cluster_known_nodes:%d", len(c.Nodes))
+	ready := func(n *Server) {
 		waitFor(t, 20*time.Second, "cluster node "+n.Addr+" ready", func() (bool, string) {
 			info, err := n.Client().ClusterInfo(ctx).Result()
 			if err != nil {
@@ -229,7 +246,115 @@ func StartCluster(t testing.TB, masters int) *Cluster {
 				strings.Contains(info, "cluster_slots_ok:16384"), strings.ReplaceAll(info, "\r\n", " ")
 		})
 	}
+	for _, n := range c.Nodes[:masters] {
+		ready(n)
+	}
+	for i, r := range c.Nodes[masters:] {
+		primary := c.Nodes[i%masters]
+		id, err := primary.Client().Do(ctx, "CLUSTER", "MYID").Text()
+		if err != nil {
+			t.Fatalf("CLUSTER MYID on %s: %v", primary.Addr, err)
+		}
+		// The replica must know the primary's id first; MEET spreads it within a second or two.
+		waitFor(t, 20*time.Second, "replica "+r.Addr+" of "+primary.Addr, func() (bool, string) {
+			if err := r.Client().Do(ctx, "CLUSTER", "REPLICATE", id).Err(); err != nil {
+				return false, err.Error()
+			}
+			return true, ""
+		})
+	}
+	for _, r := range c.Nodes[masters:] {
+		waitFor(t, 20*time.Second, "replica "+r.Addr+" in sync", func() (bool, string) {
+			info, err := r.Client().Info(ctx, "replication").Result()
+			if err != nil {
+				return false, err.Error()
+			}
+			return strings.Contains(info, "master_link_status:up"), info
+		})
+		ready(r)
+	}
 	return c
+}
+
+// PrimaryOf returns the primary node that serves key's hash slot now, by asking a running
+// node for the slot map.
+func (c *Cluster) PrimaryOf(t testing.TB, key string) *Server {
+	t.Helper()
+	ctx := context.Background()
+	for _, n := range c.Nodes {
+		if !n.Running() {
+			continue
+		}
+		slot, err := n.Client().ClusterKeySlot(ctx, key).Result()
+		if err != nil {
+			continue
+		}
+		slots, err := n.Client().ClusterSlots(ctx).Result()
+		if err != nil {
+			continue
+		}
+		for _, r := range slots {
+			if int64(r.Start) <= slot && slot <= int64(r.End) && len(r.Nodes) > 0 {
+				for _, m := range c.Nodes {
+					if m.Addr == r.Nodes[0].Addr {
+						return m
+					}
+				}
+			}
+		}
+	}
+	t.Fatalf("no running node knows which primary serves %q", key)
+	return nil
+}
+
+// WaitPromoted waits until a replica of the primary p says it is a primary (the cluster failed
+// p over to it) and returns that replica.
+func (c *Cluster) WaitPromoted(t testing.TB, p *Server, within time.Duration) *Server {
+	t.Helper()
+	ctx := context.Background()
+	idx := -1
+	for i, n := range c.Nodes[:c.Masters] {
+		if n == p {
+			idx = i
+		}
+	}
+	if idx < 0 {
+		t.Fatalf("%s is not one of the cluster's first primaries", p.Addr)
+	}
+	var got *Server
+	waitFor(t, within, "a replica of "+p.Addr+" promoted", func() (bool, string) {
+		for j, r := range c.Nodes[c.Masters:] {
+			if j%c.Masters != idx || !r.Running() {
+				continue
+			}
+			info, err := r.Client().Info(ctx, "replication").Result()
+			if err == nil && strings.Contains(info, "role:master") {
+				got = r
+				return true, ""
+			}
+		}
+		return false, "no replica of " + p.Addr + " is a primary yet"
+	})
+	return got
+}
+
+// WaitHealthy waits until every running node reports cluster_state:ok with every slot served.
+func (c *Cluster) WaitHealthy(t testing.TB, within time.Duration) {
+	t.Helper()
+	ctx := context.Background()
+	for _, n := range c.Nodes {
+		if !n.Running() {
+			continue
+		}
+		waitFor(t, within, "cluster node "+n.Addr+" healthy", func() (bool, string) {
+			info, err := n.Client().ClusterInfo(ctx).Result()
+			if err != nil {
+				return false, err.Error()
+			}
+			return strings.Contains(info, "cluster_state:ok") && strings.Contains(info, "cluster_slots_ok:16384"),
+				strings.ReplaceAll(info, "\r\n", " ")
+		})
+	}
 }
 
 // Addrs lists the nodes' addresses.
@@ -241,8 +366,11 @@ func (c *Cluster) Addrs() []string {
 	return out
 }
 
-// URL is capmatch's REDIS_URL for the cluster: redis+cluster://node1,node2,...
-func (c *Cluster) URL() string { return "redis+cluster://" + strings.Join(c.Addrs(), ",") }
+// URL is capmatch's REDIS_URL for the cluster: redis+cluster://primary1,primary2,... (the
+// client finds the replicas from them).
+func (c *Cluster) URL() string {
+	return "redis+cluster://" + strings.Join(c.Addrs()[:c.Masters], ",")
+}
 
 // ---- Sentinel ----
 

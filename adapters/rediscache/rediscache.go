@@ -54,7 +54,11 @@ func OpenConfig(cfg *Config, prefix string) *Client {
 		limits(&o.DialTimeout, &o.DialerRetries, &o.ReadTimeout, &o.WriteTimeout, &o.PoolTimeout, &o.MaxRetries, &o.ContextTimeoutEnabled)
 		rdb = redis.NewFailoverClient(&o)
 		ctx, stop := context.WithCancel(context.Background())
-		go watchSwitches(ctx, &o, slog.Default())
+		log := cfg.Log
+		if log == nil {
+			log = slog.Default()
+		}
+		go watchSwitches(ctx, &o, log)
 		return &Client{rdb: rdb, prefix: prefix, mode: cfg.Mode, stop: stop}
 	case cfg.cluster != nil:
 		o := *cfg.cluster

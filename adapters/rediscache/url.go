@@ -3,6 +3,7 @@ package rediscache
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/url"
 	"strconv"
@@ -33,7 +34,11 @@ const (
 // Config is a parsed REDIS_URL: the mode and go-redis's options for it. Only one of the
 // options is set. ParseURL validates; Open builds the client from it.
 type Config struct {
-	Mode       Mode
+	Mode Mode
+	// Log is where the client reports what it does on its own (the Sentinel switch watcher);
+	// slog.Default() when nil.
+	Log *slog.Logger
+
 	standalone *redis.Options
 	failover   *redis.FailoverOptions
 	cluster    *redis.ClusterOptions

@@ -182,10 +182,12 @@ func openStack(ctx context.Context, cfg config, hooks webhooks.Options, data dat
 		st.closers = append(st.closers, func() { r.Stop(); log.Info("embedded cache stopped") })
 		redisURL = r.URL()
 	}
-	st.cache, err = rediscache.Open(redisURL, cfg.RedisPrefix)
+	rcfg, err := rediscache.ParseURL(redisURL)
 	if err != nil {
-		return st, fmt.Errorf("open cache: %w", err)
+		return st, fmt.Errorf("open cache: parse REDIS_URL: %w", err)
 	}
+	rcfg.Log = log
+	st.cache = rediscache.OpenConfig(rcfg, cfg.RedisPrefix)
 	st.closers = append(st.closers, func() { _ = st.cache.Close(); log.Info("cache closed") })
 
 	secret, source, err := jwtSecret(ctx, cfg, st.store)

@@ -260,7 +260,8 @@ func TestRedisClusterUnderLoad(t *testing.T) {
 // replica each, under reads and writes, and kills (SIGKILL) the primary that serves the event
 // channel's slot. The cluster promotes its replica (cluster-node-timeout 2 s). Asserted: no
 // request failed, the API is ready and serves rankings from the cache again within a bound,
-// every acknowledged write reads back, the sign-in limit holds, and no script met CROSSSLOT.
+// every acknowledged write reads back, a session signed out before the kill is still refused,
+// the sign-in limit holds, and no script met CROSSSLOT.
 func TestRedisClusterFailoverUnderLoad(t *testing.T) {
 	slow(t)
 	const bound = 20 * time.Second
@@ -269,6 +270,8 @@ func TestRedisClusterFailoverUnderLoad(t *testing.T) {
 	c := newClient(api)
 	f := demoLogins(t, c)
 	c.waitCached(t, f.ministry, demoNeed, time.Now(), 5*time.Second)
+	revoked := c.login(t, "donor.eu@capmatch.example", "demo-donor-eu-cybernet!")
+	c.must(t, 204, "POST", "/api/v1/auth/logout", revoked, nil)
 
 	begin := time.Now()
 	l := startLoad(c, readWorkers(f, 4), 100000, loadLimit)
@@ -297,6 +300,9 @@ func TestRedisClusterFailoverUnderLoad(t *testing.T) {
 		t.Errorf("%d of %d writes failed through a Redis Cluster failover; first: %s", len(bad), sent, bad[0])
 	}
 	readBack(t, c, f.ministry, ok)
+	if r := c.do("GET", "/api/v1/me", revoked, nil); r.status != 401 {
+		t.Errorf("the token signed out before the failover is accepted after it: %s", truncate(r.String(), 200))
+	}
 	for _, line := range api.out.snapshot() {
 		if strings.Contains(line, "CROSSSLOT") {
 			t.Errorf("api logged CROSSSLOT: %s", truncate(line, 300))

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs beyond Go, from Debian's packages, when it is missing:
 #   redis-server   the real Redis the tests run against (and reliability tests start and kill)
+#   redis-sentinel Redis Sentinel, for the failover tests (adapters/rediscache, reliability)
 #   xmllint        validates IATI exports against the official schema (package libxml2-utils)
 #   chromium       the web UI's browser tests (web/browser_test.go)
 # `make test` runs it first, so that on a fresh machine the README's test command is all one types.
@@ -9,6 +10,7 @@ set -euo pipefail
 
 missing=()
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+command -v redis-sentinel >/dev/null 2>&1 || missing+=(redis-sentinel)
 command -v xmllint >/dev/null 2>&1 || missing+=(libxml2-utils)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 [ ${#missing[@]} -eq 0 ] && exit 0

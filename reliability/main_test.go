@@ -5,8 +5,9 @@
 // pause and restart them under load. Every scenario, the command that reproduces it and the
 // figures measured are in RELIABILITY.md at the repository root.
 //
-// The tests need redis-server in PATH and fail (they do not skip) when it is missing; under
-// `go test -short` they are skipped. `make test` runs them all in under a minute;
+// The tests need redis-server (and redis-sentinel for the Sentinel scenario) in PATH and fail
+// (they do not skip) when it is missing; under `go test -short` they are skipped. `make test`
+// runs them all in about two minutes (the Redis Cluster and Sentinel scenarios take about 70 s);
 // `make test-soak` (CAPMATCH_SOAK=1) makes every load phase and outage ten times longer and
 // adds the scenarios that take longer than a minute. All traffic goes to 127.0.0.1; every loop
 // is bounded in count and in time.

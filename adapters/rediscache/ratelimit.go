@@ -47,16 +47,6 @@ end
 return {n, d}
 `)
 
-// waitScript returns the longest remaining block of KEYS, in milliseconds (0 when none).
-var waitScript = redis.NewScript(`
-local m = 0
-for _, k in ipairs(KEYS) do
-  local t = redis.call('PTTL', k)
-  if t > m then m = t end
-end
-return m
-`)
-
 // fixedWindow increments a request counter and sets its expiry on first use, atomically,
 // returning the count and the milliseconds left in the window. KEYS[1] is the counter, KEYS[2]
 // the mark of this one request: like failScript, a request whose mark exists (go-redis sent
@@ -85,9 +75,21 @@ type RateLimiter struct {
 // NewRateLimiter returns a limiter on the client's Redis.
 func NewRateLimiter(c *Client) *RateLimiter { return &RateLimiter{c: c} }
 
-func (r *RateLimiter) counterKey(key string) string { return r.c.Key("rl", key, "n") }
-func (r *RateLimiter) blockKey(key string) string   { return r.c.Key("rl", key, "b") }
-func (r *RateLimiter) windowKey(key string) string  { return r.c.Key("rl", key, "w") }
+// tag is a limiter key as a Redis Cluster hash tag. A script may only touch keys of one hash
+// slot on a Cluster, and failScript and fixedWindow touch a key's counter, block and mark
+// together: every Redis key derived from one limiter key carries the same {tag}, so they hash
+// to one slot (the part between the first { and the next } decides; a } inside key cuts the tag
+// short, the same way for all of them). Different limiter keys spread over the cluster.
+func tag(key string) string {
+	if key == "" {
+		key = "_" // {} is no hash tag: Redis would hash each whole key
+	}
+	return "{" + key + "}"
+}
+
+func (r *RateLimiter) counterKey(key string) string { return r.c.Key("rl", tag(key), "n") }
+func (r *RateLimiter) blockKey(key string) string   { return r.c.Key("rl", tag(key), "b") }
+func (r *RateLimiter) windowKey(key string) string  { return r.c.Key("rl", tag(key), "w") }
 
 // Allow implements models.RequestLimiter. Each call counts once, however often go-redis sends
 // it. An error means Redis did not answer; the caller decides how to degrade.
@@ -96,7 +98,7 @@ func (r *RateLimiter) Allow(ctx context.Context, key string, limit int, window t
 	if _, err := rand.Read(once[:]); err != nil {
 		return false, 0, fmt.Errorf("request limit: %w", err)
 	}
-	mark := r.c.Key("rl", key, "r", hex.EncodeToString(once[:]))
+	mark := r.c.Key("rl", tag(key), "r", hex.EncodeToString(once[:]))
 	res, err := fixedWindow.Run(ctx, r.c.rdb, []string{r.windowKey(key), mark}, window.Milliseconds()).Int64Slice()
 	if err != nil {
 		return false, 0, fmt.Errorf("request limit: %w", err)
@@ -108,18 +110,29 @@ func (r *RateLimiter) Allow(ctx context.Context, key string, limit int, window t
 	return true, 0, nil
 }
 
-// Wait implements models.RateLimiter. An error means Redis did not answer; the caller
-// decides how to degrade.
+// Wait implements models.RateLimiter: the longest remaining block of keys. The blocks of
+// different keys live in different hash slots on a Cluster, so they are read with one pipeline
+// of PTTLs (go-redis splits it by node), not a script. An error means Redis did not answer;
+// the caller decides how to degrade.
 func (r *RateLimiter) Wait(ctx context.Context, keys ...string) (time.Duration, error) {
-	ks := make([]string, len(keys))
-	for i, k := range keys {
-		ks[i] = r.blockKey(k)
+	if len(keys) == 0 {
+		return 0, nil
 	}
-	ms, err := waitScript.Run(ctx, r.c.rdb, ks).Int64()
+	cmds := make([]*redis.DurationCmd, len(keys))
+	_, err := r.c.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, k := range keys {
+			cmds[i] = p.PTTL(ctx, r.blockKey(k))
+		}
+		return nil
+	})
 	if err != nil {
 		return 0, fmt.Errorf("rate limit: %w", err)
 	}
-	return time.Duration(ms) * time.Millisecond, nil
+	var longest time.Duration
+	for _, c := range cmds {
+		longest = max(longest, c.Val()) // -1 and -2 (no expiry, no key) count as none
+	}
+	return longest, nil
 }
 
 // Fail implements models.RateLimiter. Each call counts once, however often go-redis sends it.
@@ -128,7 +141,7 @@ func (r *RateLimiter) Fail(ctx context.Context, key string, b models.Backoff) (i
 	if _, err := rand.Read(once[:]); err != nil {
 		return 0, 0, fmt.Errorf("rate limit: %w", err)
 	}
-	mark := r.c.Key("rl", key, "f", hex.EncodeToString(once[:]))
+	mark := r.c.Key("rl", tag(key), "f", hex.EncodeToString(once[:]))
 	res, err := failScript.Run(ctx, r.c.rdb, []string{r.counterKey(key), r.blockKey(key), mark},
 		max(b.Memory.Milliseconds(), 1), b.Free, b.Base.Milliseconds(), b.Max.Milliseconds()).Int64Slice()
 	if err != nil {
@@ -137,13 +150,20 @@ func (r *RateLimiter) Fail(ctx context.Context, key string, b models.Backoff) (i
 	return int(res[0]), time.Duration(res[1]) * time.Millisecond, nil
 }
 
-// Clear implements models.RateLimiter.
+// Clear implements models.RateLimiter. Each key's counter and block share a hash slot; the
+// keys do not, so each gets its own DEL in one pipeline (a multi-key DEL across slots is
+// refused on a Cluster).
 func (r *RateLimiter) Clear(ctx context.Context, keys ...string) error {
-	ks := make([]string, 0, 2*len(keys))
-	for _, k := range keys {
-		ks = append(ks, r.counterKey(k), r.blockKey(k))
+	if len(keys) == 0 {
+		return nil
 	}
-	if err := r.c.rdb.Del(ctx, ks...).Err(); err != nil {
+	_, err := r.c.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for _, k := range keys {
+			p.Del(ctx, r.counterKey(k), r.blockKey(k))
+		}
+		return nil
+	})
+	if err != nil {
 		return fmt.Errorf("rate limit: %w", err)
 	}
 	return nil

@@ -81,7 +81,7 @@ func TestFailCountsOnceWhenTheAnswerIsLate(t *testing.T) {
 	require.NoError(t, err)
 	t.Cleanup(r.Stop)
 	targets := map[string]string{"embedded": r.URL()}
-	if redistest.Real() {
+	if standaloneReal(t) {
 		targets["redis-server"] = redistest.URL(t)
 	}
 	for name, target := range targets {
@@ -123,7 +123,7 @@ func TestAllowCountsOnceWhenTheAnswerIsLate(t *testing.T) {
 	require.NoError(t, err)
 	t.Cleanup(r.Stop)
 	targets := map[string]string{"embedded": r.URL()}
-	if redistest.Real() {
+	if standaloneReal(t) {
 		targets["redis-server"] = redistest.URL(t)
 	}
 	for name, target := range targets {
@@ -155,4 +155,16 @@ func TestAllowCountsOnceWhenTheAnswerIsLate(t *testing.T) {
 			assert.False(t, ok, "the third is over the limit")
 		})
 	}
+}
+
+// standaloneReal reports whether the tests run against a real Redis that is one server: the
+// late-answer proxy fronts one address, so a Sentinel or Cluster REDIS_URL runs the embedded
+// case only.
+func standaloneReal(t *testing.T) bool {
+	t.Helper()
+	if !redistest.Real() {
+		return false
+	}
+	cfg, err := rediscache.ParseURL(redistest.URL(t))
+	return err == nil && cfg.Mode == rediscache.Standalone
 }

@@ -8,6 +8,7 @@ package rediscache
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -20,32 +21,74 @@ const (
 	IOTimeout   = 150 * time.Millisecond
 )
 
-// Client wraps a go-redis client configured for capmatch.
+// Client wraps a go-redis client configured for capmatch. The client is a
+// redis.UniversalClient so that standalone, Sentinel and Cluster deployments share one code
+// path: everything here uses only what all three support.
 type Client struct {
-	rdb    *redis.Client
+	rdb    redis.UniversalClient
 	prefix string
+	mode   Mode
+	// stop ends the Sentinel switch watcher (watchSwitches), if any.
+	stop context.CancelFunc
 }
 
-// Open parses a redis:// URL and returns a client with short timeouts. Every key and channel
-// starts with prefix, so that several deployments (or tests) can share one Redis. It does not
-// fail when Redis is down: readiness reports that, and callers degrade.
+// Open parses REDIS_URL (ParseURL: standalone, Sentinel or Cluster) and returns a client
+// with short timeouts. Every key and channel starts with prefix, so that several deployments
+// (or tests) can share one Redis. It does not fail when Redis is down: readiness reports that,
+// and callers degrade.
 func Open(url, prefix string) (*Client, error) {
-	opt, err := redis.ParseURL(url)
+	cfg, err := ParseURL(url)
 	if err != nil {
 		return nil, fmt.Errorf("parse REDIS_URL: %w", err)
 	}
-	opt.DialTimeout = DialTimeout
+	return OpenConfig(cfg, prefix), nil
+}
+
+// OpenConfig returns a client for a parsed REDIS_URL with capmatch's timeouts and retries,
+// the same in every mode (see limits).
+func OpenConfig(cfg *Config, prefix string) *Client {
+	var rdb redis.UniversalClient
+	switch {
+	case cfg.failover != nil:
+		o := *cfg.failover
+		limits(&o.DialTimeout, &o.DialerRetries, &o.ReadTimeout, &o.WriteTimeout, &o.PoolTimeout, &o.MaxRetries, &o.ContextTimeoutEnabled)
+		rdb = redis.NewFailoverClient(&o)
+		ctx, stop := context.WithCancel(context.Background())
+		log := cfg.Log
+		if log == nil {
+			log = slog.Default()
+		}
+		go watchSwitches(ctx, &o, log)
+		return &Client{rdb: rdb, prefix: prefix, mode: cfg.Mode, stop: stop}
+	case cfg.cluster != nil:
+		o := *cfg.cluster
+		limits(&o.DialTimeout, &o.DialerRetries, &o.ReadTimeout, &o.WriteTimeout, &o.PoolTimeout, &o.MaxRetries, &o.ContextTimeoutEnabled)
+		cc := redis.NewClusterClient(&o)
+		cc.AddHook(publishBySlot{cc})
+		cc.OnNewNode(func(n *redis.Client) { n.AddHook(reloadOnDialError{cc}) })
+		rdb = cc
+	default:
+		o := *cfg.standalone
+		limits(&o.DialTimeout, &o.DialerRetries, &o.ReadTimeout, &o.WriteTimeout, &o.PoolTimeout, &o.MaxRetries, &o.ContextTimeoutEnabled)
+		rdb = redis.NewClient(&o)
+	}
+	return &Client{rdb: rdb, prefix: prefix, mode: cfg.Mode}
+}
+
+// limits sets capmatch's timeouts and retries on go-redis options, whichever mode's they are.
+func limits(dial *time.Duration, dialerRetries *int, read, write, pool *time.Duration, retries *int, ctxTimeout *bool) {
+	*dial = DialTimeout
 	// go-redis retries a failed dial 5 times, 100 ms apart, by default: a dead Redis then cost
 	// about a second per command (a blackholed one 5 × DialTimeout), not DialTimeout. One
 	// attempt per command; MaxRetries below still allows one more.
-	opt.DialerRetries = 1
-	opt.ReadTimeout = IOTimeout
-	opt.WriteTimeout = IOTimeout
-	opt.PoolTimeout = IOTimeout
-	opt.MaxRetries = 1
-	opt.ContextTimeoutEnabled = true
-	return &Client{rdb: redis.NewClient(opt), prefix: prefix}, nil
+	*dialerRetries = 1
+	*read, *write, *pool = IOTimeout, IOTimeout, IOTimeout
+	*retries = 1
+	*ctxTimeout = true
 }
+
+// Mode is how this client reaches Redis (standalone, Sentinel or Cluster).
+func (c *Client) Mode() Mode { return c.mode }
 
 // Key prefixes a key or channel name with the deployment's namespace.
 func (c *Client) Key(parts ...string) string {
@@ -59,13 +102,19 @@ func (c *Client) Key(parts ...string) string {
 	return k
 }
 
-// Redis exposes the go-redis client to the other parts of this adapter and to tests.
-func (c *Client) Redis() *redis.Client { return c.rdb }
+// Redis exposes the go-redis client to the other parts of this adapter and to tests. It is
+// the universal interface, whatever the deployment's mode, so callers cannot depend on one.
+func (c *Client) Redis() redis.UniversalClient { return c.rdb }
 
 // Ping checks that Redis answers; readiness probes call it.
 func (c *Client) Ping(ctx context.Context) error {
 	return c.rdb.Ping(ctx).Err()
 }
 
-// Close closes the connection pool.
-func (c *Client) Close() error { return c.rdb.Close() }
+// Close closes the connection pool (and stops watching Sentinel).
+func (c *Client) Close() error {
+	if c.stop != nil {
+		c.stop()
+	}
+	return c.rdb.Close()
+}

@@ -12,7 +12,7 @@ import (
 
 	"github.com/capmatch/capmatch/adapters/mailer"
 	"github.com/capmatch/capmatch/adapters/passwords"
-	"github.com/redis/go-redis/v9"
+	"github.com/capmatch/capmatch/adapters/rediscache"
 )
 
 // config is the whole configuration, read from the environment exactly as the contract lists it.
@@ -96,8 +96,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 		return c, &configError{"MONGO_DB", fmt.Sprintf("%q is not a MongoDB database name (at most 63 characters, none of /\\. \"$*<>:|?)", c.MongoDB)}
 	}
 	if c.RedisURL != "" {
-		if _, err := redis.ParseURL(c.RedisURL); err != nil {
-			return c, &configError{"REDIS_URL", "must be a redis://, rediss:// or unix:// URL: " + err.Error()}
+		if _, err := rediscache.ParseURL(c.RedisURL); err != nil {
+			return c, &configError{"REDIS_URL", "must be a redis://, rediss://, unix:// (one server), " +
+				"redis+sentinel://host:26379[,host...]/<master-name>[/<db>] or redis+cluster://host:6379[,host...] URL: " + err.Error()}
 		}
 	}
 	if len(c.RedisPrefix) > 64 || strings.ContainsAny(c.RedisPrefix, " \t\r\n*?[]") {

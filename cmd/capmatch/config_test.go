@@ -47,6 +47,17 @@ func TestLoadConfigValidation(t *testing.T) {
 		{"mongo db too long", map[string]string{"MONGO_DB": strings.Repeat("d", 64)}, "MONGO_DB"},
 		{"redis ok", map[string]string{"REDIS_URL": "redis://localhost:6379/0"}, ""},
 		{"redis bad scheme", map[string]string{"REDIS_URL": "http://localhost"}, "REDIS_URL"},
+		{"redis tls ok", map[string]string{"REDIS_URL": "rediss://:pw@cache.example.org:6380/1"}, ""},
+		{"redis unix ok", map[string]string{"REDIS_URL": "unix:///run/redis/redis.sock"}, ""},
+		{"redis sentinel ok", map[string]string{"REDIS_URL": "redis+sentinel://:pw@s1:26379,s2:26379,s3/mymaster/0"}, ""},
+		{"redis sentinel tls ok", map[string]string{"REDIS_URL": "rediss+sentinel://s1,s2/mymaster?sentinel_password=x"}, ""},
+		{"redis sentinel no master", map[string]string{"REDIS_URL": "redis+sentinel://s1:26379,s2:26379"}, "REDIS_URL"},
+		{"redis sentinel bad db", map[string]string{"REDIS_URL": "redis+sentinel://s1/mymaster/zero"}, "REDIS_URL"},
+		{"redis sentinel from replicas", map[string]string{"REDIS_URL": "redis+sentinel://s1/mymaster?replica_only=true"}, "REDIS_URL"},
+		{"redis cluster ok", map[string]string{"REDIS_URL": "redis+cluster://n1:7000,n2:7001,n3:7002"}, ""},
+		{"redis cluster db", map[string]string{"REDIS_URL": "redis+cluster://n1:7000/1"}, "REDIS_URL"},
+		{"redis cluster bad port", map[string]string{"REDIS_URL": "redis+cluster://n1:7000,n2:port"}, "REDIS_URL"},
+		{"redis cluster unknown option", map[string]string{"REDIS_URL": "redis+cluster://n1:7000?poolsize=3"}, "REDIS_URL"},
 		{"jwt short", map[string]string{"CAPMATCH_JWT_SECRET": "short"}, "CAPMATCH_JWT_SECRET"},
 		{"jwt ok", map[string]string{"CAPMATCH_JWT_SECRET": secret}, ""},
 		{"jwt previous ok", map[string]string{"CAPMATCH_JWT_SECRET": secret, "CAPMATCH_JWT_PREVIOUS_SECRET": strings.Repeat("p", 32)}, ""},
@@ -107,4 +118,21 @@ func TestSMTPURLErrorNeverShowsThePassword(t *testing.T) {
 	c, err := loadConfig(env(map[string]string{"CAPMATCH_PUBLIC_URL": "https://capmatch.example.org/"}))
 	require.NoError(t, err)
 	assert.Equal(t, "https://capmatch.example.org", c.PublicURL)
+}
+
+// TestRedisURLErrorNeverShowsThePassword: a bad REDIS_URL, in any of its forms, is refused in
+// one line that does not repeat the password.
+func TestRedisURLErrorNeverShowsThePassword(t *testing.T) {
+	for _, u := range []string{
+		"redis://app:hunter2-secret@cache.example.org:6379/zero",
+		"redis://app:hunter2-secret@cache example.org/0",
+		"redis+sentinel://app:hunter2-secret@s1:26379,s2:port/mymaster",
+		"redis+sentinel://app:hunter2-secret@s1:26379/mymaster?sentinel_password=hunter2-secret&pool_size=x",
+		"redis+cluster://app:hunter2-secret@n1:7000/3",
+	} {
+		_, err := loadConfig(env(map[string]string{"REDIS_URL": u}))
+		require.Error(t, err, u)
+		assert.True(t, strings.HasPrefix(err.Error(), "configuration: REDIS_URL: "), err.Error())
+		assert.NotContains(t, err.Error(), "hunter2-secret", u)
+	}
 }

@@ -182,10 +182,12 @@ func openStack(ctx context.Context, cfg config, hooks webhooks.Options, data dat
 		st.closers = append(st.closers, func() { r.Stop(); log.Info("embedded cache stopped") })
 		redisURL = r.URL()
 	}
-	st.cache, err = rediscache.Open(redisURL, cfg.RedisPrefix)
+	rcfg, err := rediscache.ParseURL(redisURL)
 	if err != nil {
-		return st, fmt.Errorf("open cache: %w", err)
+		return st, fmt.Errorf("open cache: parse REDIS_URL: %w", err)
 	}
+	rcfg.Log = log
+	st.cache = rediscache.OpenConfig(rcfg, cfg.RedisPrefix)
 	st.closers = append(st.closers, func() { _ = st.cache.Close(); log.Info("cache closed") })
 
 	secret, source, err := jwtSecret(ctx, cfg, st.store)
@@ -330,7 +332,7 @@ func serve(ctx context.Context, cfg config, data dataConfig, log *slog.Logger, s
 		return fmt.Errorf("listen on CAPMATCH_ADDR %s: %w", cfg.Addr, err)
 	}
 	log.Info("capmatch running", "mode", st.mode, "store", storeDesc(st.mode, cfg), "cache", st.cacheMode,
-		"replica_set", st.store.ReplicaSet(), "conditional_writes", st.store.ConditionalWrites(),
+		"redis", string(st.cache.Mode()), "replica_set", st.store.ReplicaSet(), "conditional_writes", st.store.ConditionalWrites(),
 		"addr", ln.Addr().String(), "version", version)
 
 	serveErr := make(chan error, 1)

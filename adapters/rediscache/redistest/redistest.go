@@ -1,6 +1,7 @@
 // Package redistest gives tests a Redis: the real server named by REDIS_URL when it is set (CI
 // starts one), else an in-process miniredis per test. Each test gets its own key prefix, so
-// tests sharing one real server never see each other's keys.
+// tests sharing one real server never see each other's keys. StartCluster and StartSentinel
+// (procs.go) start real Redis Cluster and Sentinel deployments as processes.
 package redistest
 
 import (

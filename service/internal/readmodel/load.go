@@ -115,7 +115,7 @@ func (l *Load) NeedKnown(id string, version int64) bool {
 	l.m.mu.Lock()
 	defer l.m.mu.Unlock()
 	if e, ok := l.m.needs[id]; ok {
-		e.seen = l.epoch
+		e.seen = max(e.seen, l.epoch)
 		return e.n.Version >= version
 	}
 	return false
@@ -126,7 +126,7 @@ func (l *Load) OfferKnown(id string, version int64) bool {
 	l.m.mu.Lock()
 	defer l.m.mu.Unlock()
 	if e, ok := l.m.offers[id]; ok {
-		e.seen = l.epoch
+		e.seen = max(e.seen, l.epoch)
 		return e.o.Version >= version
 	}
 	return false
@@ -137,7 +137,7 @@ func (l *Load) OfferKnown(id string, version int64) bool {
 func (l *Load) Need(n *models.Need) {
 	l.m.mu.Lock()
 	if e, ok := l.m.needs[n.ID]; ok {
-		e.seen = l.epoch
+		e.seen = max(e.seen, l.epoch)
 		if e.n.Version >= n.Version {
 			l.m.mu.Unlock()
 			return
@@ -152,7 +152,7 @@ func (l *Load) Need(n *models.Need) {
 func (l *Load) Offer(o *models.Offer) {
 	l.m.mu.Lock()
 	if e, ok := l.m.offers[o.ID]; ok {
-		e.seen = l.epoch
+		e.seen = max(e.seen, l.epoch)
 		if e.o.Version >= o.Version {
 			l.m.mu.Unlock()
 			return
@@ -189,7 +189,10 @@ func (l *Load) Found() ([]*models.Need, []*models.Offer) {
 }
 
 // Commit installs what the load found: newer versions replace held ones, and held objects
-// the store no longer has are dropped if they are older than loadedAt. It reports whether it
+// the store no longer has are dropped if they are older than loadedAt. Loads may overlap (a
+// reload on the bus reconnecting while the outage resync runs): an object counts as read when
+// this load or a later one found it (seen holds the latest epoch that did), so that the first
+// to commit does not drop what only the other marked. It reports whether it
 // loaded in bulk (see Load).
 func (l *Load) Commit() (bulk bool) {
 	m := l.m
@@ -201,23 +204,23 @@ func (l *Load) Commit() (bulk bool) {
 	// ran (that version, held now, wins below).
 	for _, e := range l.needs {
 		if cur, ok := m.needs[e.n.ID]; ok {
-			cur.seen = l.epoch
+			cur.seen = max(cur.seen, l.epoch)
 		}
 	}
 	for _, e := range l.offers {
 		if cur, ok := m.offers[e.o.ID]; ok {
-			cur.seen = l.epoch
+			cur.seen = max(cur.seen, l.epoch)
 		}
 	}
 	var goneN []*needEntry
 	for _, e := range m.needs {
-		if e.seen != l.epoch && e.n.CreatedAt.Before(l.loadedAt) {
+		if e.seen < l.epoch && e.n.CreatedAt.Before(l.loadedAt) {
 			goneN = append(goneN, e)
 		}
 	}
 	var goneO []*offerEntry
 	for _, e := range m.offers {
-		if e.seen != l.epoch && e.o.CreatedAt.Before(l.loadedAt) {
+		if e.seen < l.epoch && e.o.CreatedAt.Before(l.loadedAt) {
 			goneO = append(goneO, e)
 		}
 	}
@@ -242,11 +245,17 @@ func (l *Load) Commit() (bulk bool) {
 	for _, e := range l.needs {
 		// A write may have put a newer version while the load ran.
 		if cur, ok := m.needs[e.n.ID]; !ok || cur.n.Version < e.n.Version {
+			if ok {
+				e.seen = max(e.seen, cur.seen) // as putNeed: a later load's mark stays
+			}
 			m.needs[e.n.ID] = e
 		}
 	}
 	for _, e := range l.offers {
 		if cur, ok := m.offers[e.o.ID]; !ok || cur.o.Version < e.o.Version {
+			if ok {
+				e.seen = max(e.seen, cur.seen)
+			}
 			m.offers[e.o.ID] = e
 		}
 	}

@@ -243,3 +243,44 @@ func TestKnownObjectsCountAsRead(t *testing.T) {
 	assert.Equal(t, c.Version, got.Version)
 	assert.Len(t, seen, 2, "one offer changed, one gone")
 }
+
+// TestOverlappingLoadsDropNothing: two loads that run at once (a replica's reload on its bus
+// reconnecting while its outage resync runs, as after a Redis failover) both read every stored
+// object; whichever commits first must not drop the objects the other one marked as read,
+// whether the loads end one by one or in bulk. Before the fix the first to commit dropped them
+// all, and the replica answered 404 for needs and offers that exist.
+func TestOverlappingLoadsDropNothing(t *testing.T) {
+	for _, size := range []int{20, 1500} {
+		for _, firstCommits := range []string{"older", "newer"} {
+			needs, offers := marketplace(7, "", size)
+			m := New()
+			require.True(t, m.Reconcile(needs, offers, nil, loaded, 1))
+			older, newer := m.BeginLoad(loaded, 2), m.BeginLoad(loaded, 3)
+			read := func(l *Load) {
+				for _, n := range needs {
+					if !l.NeedKnown(n.ID, n.Version) {
+						l.Need(n)
+					}
+				}
+				for _, o := range offers {
+					if !l.OfferKnown(o.ID, o.Version) {
+						l.Offer(o)
+					}
+				}
+			}
+			read(older)
+			read(newer)
+			read(older) // interleaved: each marks what the other marked
+			first, second := older, newer
+			if firstCommits == "newer" {
+				first, second = newer, older
+			}
+			first.Commit()
+			assert.Len(t, m.AllNeeds(), len(needs), "size %d, %s load committed first", size, firstCommits)
+			assert.Len(t, m.AllOffers(), len(offers), "size %d, %s load committed first", size, firstCommits)
+			second.Commit()
+			assert.Len(t, m.AllNeeds(), len(needs), "size %d, then the other", size)
+			assert.Len(t, m.AllOffers(), len(offers), "size %d, then the other", size)
+		}
+	}
+}

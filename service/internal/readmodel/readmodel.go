@@ -46,7 +46,7 @@ const Local = -1
 type needEntry struct {
 	n      *models.Need
 	folded string
-	seen   uint32 // the last Load that found it in the store
+	seen   uint32 // the latest Load (epoch) that found it in the store
 }
 
 type offerEntry struct {

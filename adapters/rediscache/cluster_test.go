@@ -85,30 +85,3 @@ func TestOnRealCluster(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, ok, "another key has its own window")
 }
-
-// TestClusterPublishCountsTheSubscribers: on a Cluster, PUBLISH through the adapter answers
-// with the number of clients subscribed to the channel (the bus waits for that many
-// acknowledgements), however many times it is sent. go-redis alone sends PUBLISH to any node,
-// which counts only its own subscribers (0 on the other two of three).
-func TestClusterPublishCountsTheSubscribers(t *testing.T) {
-	cl := redistest.StartCluster(t, 3)
-	ctx := context.Background()
-	sub, err := rediscache.Open(cl.URL(), "cm:")
-	require.NoError(t, err)
-	defer sub.Close()
-	ps := sub.Redis().Subscribe(ctx, sub.Key("events"))
-	defer ps.Close()
-	_, err = ps.Receive(ctx)
-	require.NoError(t, err)
-	pub, err := rediscache.Open(cl.URL(), "cm:")
-	require.NoError(t, err)
-	defer pub.Close()
-	for i := range 30 {
-		n, err := pub.Redis().Publish(ctx, pub.Key("events"), fmt.Sprint(i)).Result()
-		require.NoError(t, err)
-		require.Equal(t, int64(1), n, "publish %d: subscribers counted", i)
-		m, err := ps.ReceiveMessage(ctx)
-		require.NoError(t, err)
-		require.Equal(t, fmt.Sprint(i), m.Payload)
-	}
-}

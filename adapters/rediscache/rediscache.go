@@ -8,7 +8,6 @@ package rediscache
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -28,8 +27,6 @@ type Client struct {
 	rdb    redis.UniversalClient
 	prefix string
 	mode   Mode
-	// stop ends the Sentinel switch watcher (watchSwitches), if any.
-	stop context.CancelFunc
 }
 
 // Open parses REDIS_URL (ParseURL: standalone, Sentinel or Cluster) and returns a client
@@ -53,18 +50,10 @@ func OpenConfig(cfg *Config, prefix string) *Client {
 		o := *cfg.failover
 		limits(&o.DialTimeout, &o.DialerRetries, &o.ReadTimeout, &o.WriteTimeout, &o.PoolTimeout, &o.MaxRetries, &o.ContextTimeoutEnabled)
 		rdb = redis.NewFailoverClient(&o)
-		ctx, stop := context.WithCancel(context.Background())
-		log := cfg.Log
-		if log == nil {
-			log = slog.Default()
-		}
-		go watchSwitches(ctx, &o, log)
-		return &Client{rdb: rdb, prefix: prefix, mode: cfg.Mode, stop: stop}
 	case cfg.cluster != nil:
 		o := *cfg.cluster
 		limits(&o.DialTimeout, &o.DialerRetries, &o.ReadTimeout, &o.WriteTimeout, &o.PoolTimeout, &o.MaxRetries, &o.ContextTimeoutEnabled)
 		cc := redis.NewClusterClient(&o)
-		cc.AddHook(publishBySlot{cc})
 		cc.OnNewNode(func(n *redis.Client) { n.AddHook(reloadOnDialError{cc}) })
 		rdb = cc
 	default:
@@ -111,10 +100,7 @@ func (c *Client) Ping(ctx context.Context) error {
 	return c.rdb.Ping(ctx).Err()
 }
 
-// Close closes the connection pool (and stops watching Sentinel).
+// Close closes the connection pool.
 func (c *Client) Close() error {
-	if c.stop != nil {
-		c.stop()
-	}
 	return c.rdb.Close()
 }

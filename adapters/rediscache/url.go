@@ -3,7 +3,6 @@ package rediscache
 import (
 	"errors"
 	"fmt"
-	"log/slog"
 	"net"
 	"net/url"
 	"strconv"
@@ -35,9 +34,6 @@ const (
 // options is set. ParseURL validates; Open builds the client from it.
 type Config struct {
 	Mode Mode
-	// Log is where the client reports what it does on its own (the Sentinel switch watcher);
-	// slog.Default() when nil.
-	Log *slog.Logger
 
 	standalone *redis.Options
 	failover   *redis.FailoverOptions

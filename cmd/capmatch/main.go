@@ -186,7 +186,6 @@ func openStack(ctx context.Context, cfg config, hooks webhooks.Options, data dat
 	if err != nil {
 		return st, fmt.Errorf("open cache: parse REDIS_URL: %w", err)
 	}
-	rcfg.Log = log
 	st.cache = rediscache.OpenConfig(rcfg, cfg.RedisPrefix)
 	st.closers = append(st.closers, func() { _ = st.cache.Close(); log.Info("cache closed") })
 

@@ -27,8 +27,8 @@ const colMessages = "engagement_messages"
 
 // messageDoc is one stored message.
 type messageDoc struct {
-	ID           string `bson:"_id"` // <engagement id>/<message id>
-	EngagementID string `bson:"engagement_id"`
+	ID                       string `bson:"_id"` // <engagement id>/<message id>
+	EngagementID             string `bson:"engagement_id"`
 	models.EngagementMessage `bson:",inline"`
 }
 

@@ -6,9 +6,11 @@
 # capmatch-load, and then, each time on a fresh capmatch (a new temporary data directory,
 # embedded store, demo data, REDIS_URL pointing at that Redis, its own key prefix):
 #
-#   1. the generator's ceiling: capmatch-load's peak search over GET /healthz alone (-mix
-#      healthz=1), same steps and bounds as step 2, then GET /healthz alone at the rate of
-#      step 3 for 30 s (what the generator and the machine add to any request at that rate);
+#   1. the generator's ceiling: capmatch-load over GET /healthz alone (-mix healthz=1) in
+#      closed loop with as many requests in flight as the mixed run may have (CEILING_WORKERS,
+#      default 64) for 10 s: the most requests per second the tool can drive and have answered
+#      by the lightest endpoint on this machine; and (step 1b) GET /healthz alone at the rate
+#      of step 3 for 30 s: what the generator and the machine add to any request at that rate;
 #   2. the mixed peak: capmatch-load -mode peak -peak-of mixed over MIX (rankings of needs and
 #      offers, lists, searches, need pages; need creation, offer edits, engagement steps);
 #   3. the mixed load at 70% of that peak for DURATION (capmatch-load -mode mixed, which reads
@@ -24,7 +26,8 @@
 #   PEAK_P99     a peak step fails when its p99 exceeds this (default 250ms, as issue 8)
 #   PEAK_START   first rate of the mixed peak search (default 150)
 #   PEAK_STEP    duration of one peak step (default 10s)
-#   RATE         skip step 2 and run step 3 at this rate (req/s)
+#   RATE         skip steps 1 and 2 and run step 3 at this rate (req/s)
+#   CEILING_WORKERS  requests in flight for step 1 (default 64, capmatch-load's -max-workers)
 #   PPROF=1      serve pprof on a free loopback port during step 3 and save a 20 s CPU
 #                profile of the server to $tmp/cpu.prof (use KEEP=1 to keep it)
 #   KEEP=1       keep the temporary directory (server logs, outputs, profile)
@@ -132,15 +135,16 @@ start_server() {
 }
 
 peak_args=(-mode peak -peak-of mixed -peak-p99 "$peak_p99" -peak-start "$peak_start" -peak-factor 1.2
-	-peak-step "$peak_step" -peak-steps 30)
+	-peak-step "$peak_step")
 peak_of() { sed -n 's/^peak: \([0-9]*\) req\/s.*/\1/p' "$1"; }
 
 if [[ -z "${RATE:-}" ]]; then
-	echo "== 1. generator ceiling: peak of GET /healthz alone (load average $(loadavg))"
+	workers=${CEILING_WORKERS:-64}
+	echo "== 1. generator ceiling: GET /healthz alone, closed loop, $workers in flight, 10s (load average $(loadavg))"
 	start_server healthz
-	"$tmp/capmatch-load" -target "$base" "${peak_args[@]}" -peak-start 1000 -mix healthz=1 | tee "$tmp/peak-healthz.txt"
-	ceiling=$(peak_of "$tmp/peak-healthz.txt")
-	echo "   generator ceiling (healthz): ${ceiling:-?} req/s   load average $(loadavg)"
+	"$tmp/capmatch-load" -target "$base" -mode mixed -mix healthz=1 -rate 0 -workers "$workers" -duration 10s | tee "$tmp/ceiling.txt"
+	ceiling=$(awk '$1 == "healthz" { print $4 }' "$tmp/ceiling.txt")
+	echo "   generator ceiling (healthz, $workers in flight): ${ceiling:-?} req/s answered   load average $(loadavg)"
 
 	echo "== 2. mixed peak: $mix (load average $(loadavg))"
 	start_server peak

@@ -26,7 +26,7 @@
 //	need_matches   GET /api/v1/needs/{id}/matches, as the first ministry
 //	offer_matches  GET /api/v1/offers/{id}/matches, as the donors
 //	list, search   GET /api/v1/needs and /api/v1/offers with filters and q=
-//	need_page      GET /api/v1/needs/{id}, as the ministries and the donors (not in the
+//	need_page      GET /api/v1/needs/{id}, as the first ministry (not in the
 //	               default mix; bench/mixed.sh adds it)
 //	healthz        GET /healthz alone (-mix healthz=1): the generator's own ceiling
 //	create_need    POST /api/v1/needs (a draft), as each ministry for its country

@@ -61,11 +61,6 @@ type WriteProxy struct {
 	// (and its lock) open waiting for the reply to a write already forwarded.
 	drain time.Duration
 
-	// oneWriter makes every write command take the global lock (one write in flight to the
-	// backend, whatever its collection) and leaves buildInfo replies unmarked (see
-	// StartOneWriterProxy).
-	oneWriter bool
-
 	mu     sync.Mutex
 	conns  map[*proxyConn]struct{}
 	closed bool
@@ -75,11 +70,6 @@ type WriteProxy struct {
 // StartWriteProxy listens on addr (host:port; port 0 picks a free one) and relays every
 // connection to the MongoDB wire-protocol server at backend (host:port).
 func StartWriteProxy(ctx context.Context, addr, backend string, logger *slog.Logger) (*WriteProxy, error) {
-	return newProxy(ctx, addr, backend, logger, false)
-}
-
-// newProxy starts a proxy; oneWriter as in StartOneWriterProxy.
-func newProxy(ctx context.Context, addr, backend string, logger *slog.Logger, oneWriter bool) (*WriteProxy, error) {
 	if logger == nil {
 		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -88,23 +78,10 @@ func newProxy(ctx context.Context, addr, backend string, logger *slog.Logger, on
 	if err != nil {
 		return nil, fmt.Errorf("write proxy: listen: %w", err)
 	}
-	p := &WriteProxy{ln: ln, backend: backend, log: logger, drain: time.Minute, conns: map[*proxyConn]struct{}{}, oneWriter: oneWriter}
+	p := &WriteProxy{ln: ln, backend: backend, log: logger, drain: time.Minute, conns: map[*proxyConn]struct{}{}}
 	p.wg.Add(1)
 	go p.accept()
 	return p, nil
-}
-
-// StartOneWriterProxy is StartWriteProxy for the single-process embedded store: every write
-// command, whatever its collection, waits until the previous one is answered, so that FerretDB's
-// SQLite backend never has two write transactions at once. SQLite has one writer per database
-// file anyway; when two collide, the second does not queue but sleeps in SQLite's busy handler
-// (1, 2, 5, 10, 15, 20, 25, ... 100 ms, however soon the lock is free), which under a mixed load
-// was most of the time writes spent blocked (BENCHMARKS.md, target 4). Here a waiting write is
-// handed over as soon as the previous one is answered. Reads are relayed without a lock.
-// buildInfo replies are not marked, so the store keeps its in-process locks for conditional
-// writes: this is for one process only, like the embedded store it fronts.
-func StartOneWriterProxy(ctx context.Context, addr, backend string, logger *slog.Logger) (*WriteProxy, error) {
-	return newProxy(ctx, addr, backend, logger, true)
 }
 
 // Addr is the address clients connect to.
@@ -145,7 +122,7 @@ func (p *WriteProxy) accept() {
 			_ = client.Close()
 			continue
 		}
-		c := &proxyConn{p: p, oneWriter: p.oneWriter, client: client, backend: backend, pending: map[int32]*pending{}}
+		c := &proxyConn{p: p, client: client, backend: backend, pending: map[int32]*pending{}}
 		p.mu.Lock()
 		if p.closed {
 			p.mu.Unlock()
@@ -212,8 +189,6 @@ type pending struct {
 // proxyConn is one client connection and the backend connection dedicated to it.
 type proxyConn struct {
 	p       *WriteProxy
-	// oneWriter is the proxy's, copied when the connection is accepted.
-	oneWriter bool
 	client  net.Conn
 	backend net.Conn
 
@@ -242,12 +217,6 @@ func (c *proxyConn) up() {
 		}
 		reqID := int32(binary.LittleEndian.Uint32(msg[4:8]))
 		kind, ns, mark := classify(msg)
-		if c.oneWriter {
-			mark = false
-			if kind == lockColl {
-				kind = lockGlobal
-			}
-		}
 		msg, swallow := clearMoreToCome(msg)
 		release := c.p.locks.acquire(kind, ns)
 		if release != nil || swallow || mark {

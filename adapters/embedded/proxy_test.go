@@ -286,40 +286,6 @@ func TestWriteProxyMarksBuildInfo(t *testing.T) {
 	assert.Error(t, err, "only buildInfo is marked")
 }
 
-// TestOneWriterProxyHoldsEveryCollection: behind StartOneWriterProxy a write waits for the
-// write in flight whatever its collection, reads still pass, and buildInfo is relayed unmarked
-// (the store keeps its in-process locks).
-func TestOneWriterProxyHoldsEveryCollection(t *testing.T) {
-	b := startFakeBackend(t)
-	p, err := StartOneWriterProxy(context.Background(), "127.0.0.1:0", b.ln.Addr().String(), quiet)
-	require.NoError(t, err)
-	t.Cleanup(p.Stop)
-	c1, c2, c3, c4 := dial(t, p), dial(t, p), dial(t, p), dial(t, p)
-
-	send(t, c1, opMsgBytes(t, 1, 0, 0, update("app", "offers")))
-	r1 := b.next(t)
-	send(t, c2, opMsgBytes(t, 2, 0, 0, update("app", "needs")))
-	b.nothingFor(t, hold, "a write to another collection while one is in flight")
-	send(t, c3, opMsgBytes(t, 3, 0, 0, bson.D{{Key: "find", Value: "needs"}, {Key: "$db", Value: "app"}}))
-	r3 := b.next(t)
-	assert.Equal(t, int32(3), reqIDOf(r3.msg), "reads are not held")
-
-	b.reply(t, r1, bson.D{{Key: "ok", Value: 1}})
-	assert.Equal(t, int32(1), respToOf(recv(t, c1)))
-	r2 := b.next(t)
-	assert.Equal(t, int32(2), reqIDOf(r2.msg), "the held write goes once the first is answered")
-	b.reply(t, r2, bson.D{{Key: "ok", Value: 1}})
-	b.reply(t, r3, bson.D{{Key: "ok", Value: 1}})
-	assert.Equal(t, int32(2), respToOf(recv(t, c2)))
-	assert.Equal(t, int32(3), respToOf(recv(t, c3)))
-
-	send(t, c4, opMsgBytes(t, 4, 0, 0, bson.D{{Key: "buildInfo", Value: 1}, {Key: "$db", Value: "admin"}}))
-	r4 := b.next(t)
-	b.reply(t, r4, bson.D{{Key: "version", Value: "7.0.42"}, {Key: "ok", Value: 1.0}})
-	_, err = mustBody(t, recv(t, c4)).LookupErr(ProxyField)
-	assert.Error(t, err, "buildInfo is not marked: conditional writes keep the store's in-process locks")
-}
-
 func TestClassify(t *testing.T) {
 	msg := func(cmd bson.D) []byte { return opMsgBytes(t, 1, 0, 0, cmd) }
 	query := func(coll string, cmd bson.D) []byte {

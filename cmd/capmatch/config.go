@@ -27,11 +27,6 @@ type config struct {
 	// that CAPMATCH_JWT_SECRET can rotate without signing everyone out or splitting a rollout.
 	JWTPreviousSecret string
 	Demo              bool
-	// OneWriter puts the embedded store behind a proxy that sends FerretDB one write at a time
-	// (CAPMATCH_EMBEDDED_ONE_WRITER=true; embedded.StartOneWriterProxy), so that colliding
-	// writes queue instead of sleeping in SQLite's busy handler. Off by default while it is
-	// measured (BENCHMARKS.md, target 4); ignored with MONGO_URI.
-	OneWriter bool
 	AdminEmail        string
 	AdminPassword     string
 	LogLevel          slog.Level
@@ -114,14 +109,6 @@ func loadConfig(getenv func(string) string) (config, error) {
 		return c, &configError{"CAPMATCH_JWT_PREVIOUS_SECRET", fmt.Sprintf("must be at least 32 bytes (got %d)", len(p))}
 	case p == c.JWTSecret:
 		return c, &configError{"CAPMATCH_JWT_PREVIOUS_SECRET", "is the same as CAPMATCH_JWT_SECRET; set it to the key being retired, or unset it"}
-	}
-
-	switch ow := strings.ToLower(get("CAPMATCH_EMBEDDED_ONE_WRITER", "")); ow {
-	case "", "false":
-	case "true":
-		c.OneWriter = true
-	default:
-		return c, &configError{"CAPMATCH_EMBEDDED_ONE_WRITER", fmt.Sprintf("%q must be true or false", ow)}
 	}
 
 	switch demo := strings.ToLower(get("CAPMATCH_DEMO", "")); demo {

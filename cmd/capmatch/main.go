@@ -142,15 +142,6 @@ func openStack(ctx context.Context, cfg config, hooks webhooks.Options, data dat
 		}
 		st.closers = append(st.closers, func() { f.Stop(); log.Info("embedded store stopped") })
 		mongoURI, ferret = f.URI(), f
-		if cfg.OneWriter {
-			p, err := embedded.StartOneWriterProxy(ctx, "127.0.0.1:0", f.Addr(), ferretLog)
-			if err != nil {
-				return st, err
-			}
-			st.closers = append(st.closers, p.Stop)
-			mongoURI = p.URI()
-			log.Info("embedded store: one write at a time (CAPMATCH_EMBEDDED_ONE_WRITER)")
-		}
 	}
 	st.store, err = mongostore.Open(ctx, mongoURI, cfg.MongoDB, mongostore.Options{Logger: log})
 	if err != nil {

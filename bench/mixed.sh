@@ -29,7 +29,8 @@
 #   RATE         skip steps 1 and 2 and run step 3 at this rate (req/s)
 #   CEILING_WORKERS  requests in flight for step 1 (default 64, capmatch-load's -max-workers)
 #   PPROF=1      serve pprof on a free loopback port during step 3 and save a 20 s CPU
-#                profile of the server to $tmp/cpu.prof (use KEEP=1 to keep it)
+#                profile of the server to $tmp/cpu.prof, then a 5 s execution trace to
+#                $tmp/trace.out (use KEEP=1 to keep them; DURATION ≥ 45s)
 #   KEEP=1       keep the temporary directory (server logs, outputs, profile)
 #   WAIT_QUIET   wait (at most 10 minutes) until the 1-minute load average is below this
 #
@@ -173,6 +174,9 @@ load_pid=$!
 if [[ "${PPROF:-}" == 1 ]]; then
 	sleep 20 # past provisioning and warm-up, into the timed run
 	curl -sf "http://$pprof_addr/debug/pprof/profile?seconds=20" -o "$tmp/cpu.prof" && echo "   server CPU profile: $tmp/cpu.prof"
+	# where requests wait off the CPU (syscalls such as the store's fsync, channels, locks):
+	# go tool trace -pprof=syscall (or sync, net) $tmp/trace.out
+	curl -sf "http://$pprof_addr/debug/pprof/trace?seconds=5" -o "$tmp/trace.out" && echo "   server execution trace: $tmp/trace.out"
 fi
 status=0
 wait "$load_pid" || status=$?

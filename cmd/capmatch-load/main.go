@@ -26,6 +26,9 @@
 //	need_matches   GET /api/v1/needs/{id}/matches, as the first ministry
 //	offer_matches  GET /api/v1/offers/{id}/matches, as the donors
 //	list, search   GET /api/v1/needs and /api/v1/offers with filters and q=
+//	need_page      GET /api/v1/needs/{id}, as the first ministry (not in the
+//	               default mix; bench/mixed.sh adds it)
+//	healthz        GET /healthz alone (-mix healthz=1): the generator's own ceiling
 //	create_need    POST /api/v1/needs (a draft), as each ministry for its country
 //	patch_offer    PATCH /api/v1/offers/{id} (description), as each donor on its own offers
 //	propose        POST /api/v1/engagements for a load need and a load offer, as the
@@ -380,6 +383,8 @@ func (w *world) builders(limit int) map[string]func() *op {
 		"need_matches":  func() *op { return w.needMatchesOp(limit) },
 		"offer_matches": w.offerMatchesOp,
 		"list":          w.listOp,
+		"need_page":     w.needPageOp,
+		"healthz":       w.healthzOp,
 		"search":        w.searchOp,
 		"create_need":   w.createNeedOp,
 		"patch_offer":   w.patchOfferOp,

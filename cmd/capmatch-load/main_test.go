@@ -417,3 +417,21 @@ func TestEngagementPlan(t *testing.T) {
 	require.NoError(t, err, "a mix without engagement ops needs nothing")
 	assert.Zero(t, none.needs)
 }
+
+// TestNeedPageAndHealthzOnTheRealServer: the need_page op reads only needs its caller may see
+// (every request 200; read as another account, a ministry's own needs answer 404), and the
+// healthz op, the generator's ceiling in bench/mixed.sh, answers too.
+func TestNeedPageAndHealthzOnTheRealServer(t *testing.T) {
+	base, _ := realServer(t)
+	var out bytes.Buffer
+	code, err := realMain(context.Background(), []string{"-target", base, "-mode", "mixed", "-rate", "60", "-duration", "2s",
+		"-mix", "need_page=1,healthz=1"}, &out)
+	t.Log(out.String())
+	require.NoError(t, err)
+	require.Equal(t, 0, code)
+	for _, name := range []string{"need_page", "healthz"} {
+		n, success := opLine(t, out.String(), name)
+		assert.Positive(t, n, name)
+		assert.Equal(t, "100.00", success, name)
+	}
+}

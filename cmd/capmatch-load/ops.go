@@ -84,6 +84,23 @@ func (w *world) needMatchesOp(limit int) *op {
 	return w.getOp("need_matches", w.ministries[:1], paths)
 }
 
+// needPageOp reads need pages (GET /api/v1/needs/{id}, what a need's page shows) for the
+// known needs, as the first ministry, who listed them (some are its own and visible to it
+// alone).
+func (w *world) needPageOp() *op {
+	paths := make([]string, len(w.needIDs))
+	for i, id := range w.needIDs {
+		paths[i] = "/api/v1/needs/" + url.PathEscape(id)
+	}
+	return w.getOp("need_page", w.ministries[:1], paths)
+}
+
+// healthzOp reads GET /healthz, the server's most trivial answer: run alone, it measures
+// the generator's own ceiling on this machine (bench/mixed.sh).
+func (w *world) healthzOp() *op {
+	return w.getOp("healthz", w.ministries[:1], []string{"/healthz"})
+}
+
 // offerMatchesOp reads rankings of needs for offers, as donors (one audience per role).
 func (w *world) offerMatchesOp() *op {
 	paths := make([]string, len(w.offerIDs))

@@ -93,8 +93,7 @@ func BenchmarkChange10k(b *testing.B) {
 			n := w.mutateNeed(old, i)
 			offers := w.app.Matching.Index().AffectedByNeed(old, n)
 			return func() {
-				n.Gen = w.app.clock.Tick()
-				w.app.model.PutNeed(n)
+				w.app.Sync.step(func(p int64) { w.app.model.PutNeedAt(n, p) })
 			}, []string{id}, offers
 		}, func(i int) (string, bool) { return w.needs[(i*7919)%len(w.needs)], true })
 	})
@@ -108,8 +107,7 @@ func BenchmarkChange10k(b *testing.B) {
 				needs := w.app.Matching.Index().AffectedByOffer(old, o)
 				ids2 = append(ids2[:0], id)
 				return func() {
-					o.Gen = w.app.clock.Tick()
-					w.app.model.PutOffer(o)
+					w.app.Sync.step(func(p int64) { w.app.model.PutOfferAt(o, p) })
 				}, needs, ids2
 			}, func(i int) (string, bool) { return ids[(i*7919)%len(ids)], false })
 		}
@@ -152,14 +150,12 @@ func BenchmarkChange10k(b *testing.B) {
 			slices.Sort(needs)
 			slices.Sort(offers)
 			return func() {
-				nn.Gen = w.app.clock.Tick()
-				w.app.model.PutNeed(&nn)
-				oo.Gen = w.app.clock.Tick()
-				w.app.model.PutOffer(&oo)
+				w.app.Sync.step(func(p int64) { w.app.model.PutNeedAt(&nn, p) })
+				w.app.Sync.step(func(p int64) { w.app.model.PutOfferAt(&oo, p) })
 				next := maps.Clone(active)
 				next[d]++
 				active = next
-				w.app.Matching.ContextChanged(w.app.clock.Tick())
+				w.app.Sync.step(w.app.Matching.ContextChanged)
 			}, slices.Compact(needs), slices.Compact(offers)
 		}, nil)
 	})

@@ -92,7 +92,10 @@ type App struct {
 	// model is the in-memory read model every use case reads. It is not exported: callers go
 	// through the use cases (tests too: internal/stacktest plants and reloads documents through
 	// Sync or the change log, as another replica would).
-	model      *readmodel.Model
+	model *readmodel.Model
+	// origin names this replica in the change log (the Bus's Origin, when it has one), so
+	// that it knows its own entries.
+	origin     string
 	store      models.Store
 	activities models.ActivityExporter
 	aidData    models.AidDataReader
@@ -168,6 +171,9 @@ func New(d Deps) *App {
 	app.Notifications.subscribe(events)
 	app.Engagements.subscribe(events)
 	events.OnDeliveriesChanged(app.Matching.ContextChanged)
+	if o, ok := d.Bus.(interface{ Origin() string }); ok {
+		app.origin = o.Origin()
+	}
 	app.syncModel(d.Now)
 	return app
 }
@@ -218,7 +224,10 @@ func (a *App) syncModel(now Clock) {
 		}
 	})
 	a.Sync.Handle(models.EventExternal, func(ctx context.Context, e models.Event) {
-		a.loadExternalBatch(ctx, e.ID)
+		// The writer loaded its own import's rows before appending it; others read them.
+		if e.Origin == "" || e.Origin != a.origin {
+			a.loadExternalBatch(ctx, e.ID)
+		}
 		a.Matching.ContextChanged(e.Gen)
 	})
 	a.Sync.Handle(models.EventEngagement, func(ctx context.Context, e models.Event) {

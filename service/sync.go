@@ -107,18 +107,42 @@ func (s *Sync) following() bool {
 }
 
 // Live says whether this replica hears every change (its log consumer is caught up): while it
-// does not, revocations are checked in the store and rankings are computed, never cached.
+// does not, revocations are checked in the store and rankings are computed, never cached. On
+// becoming live it reloads the revocations first: one whose writer could not append it (Redis
+// unreachable from that replica) is then in force here without waiting for its append.
 func (s *Sync) Live(live bool) {
 	s.mu.Lock()
 	s.live = live
 	s.mu.Unlock()
-	s.revocations.SetFresh(live)
-	if live {
-		s.log.Info("change log followed; caches trusted", "position", s.applied.Load())
-	} else {
+	if !live {
+		s.revocations.SetFresh(false)
 		s.log.Warn("change log not followed; checking the store until it is")
+		return
 	}
+	if err := s.refreshRevocations(); err != nil {
+		s.log.Warn("change log followed, but the revocations could not be reloaded; still checking the store", "err", err)
+		return
+	}
+	s.log.Info("change log followed; caches trusted", "position", s.applied.Load())
 }
+
+// refreshRevocations reloads the revocations from the store and, if the replica follows the
+// log, trusts its copy again.
+func (s *Sync) refreshRevocations() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := s.revocations.Load(ctx); err != nil {
+		return err
+	}
+	s.revocations.Prune()
+	s.revocations.SetFresh(s.following())
+	return nil
+}
+
+// revocationRefresh is how often a replica that follows the log reloads the revocations (a
+// small read): the bound for a revocation whose writer cannot reach Redis while this replica
+// can (the writer keeps appending it until it lands).
+const revocationRefresh = 30 * time.Second
 
 // Start loads every state from the store at start-up, at the applied position (none yet: the
 // log's consumer reloads at the log's head when it starts).
@@ -167,7 +191,7 @@ func (s *Sync) RunReconciler(ctx context.Context, interval time.Duration) {
 	}
 	t := time.NewTicker(min(interval, outageResync))
 	defer t.Stop()
-	last := time.Now()
+	last, lastRevocations := time.Now(), time.Now()
 	for {
 		select {
 		case <-ctx.Done():
@@ -178,8 +202,15 @@ func (s *Sync) RunReconciler(ctx context.Context, interval time.Duration) {
 		live := s.live
 		s.mu.Unlock()
 		if live && time.Since(last) < interval {
+			if time.Since(lastRevocations) >= revocationRefresh {
+				lastRevocations = time.Now()
+				if err := s.refreshRevocations(); err != nil {
+					s.log.Warn("revocations not reloaded", "err", err)
+				}
+			}
 			continue
 		}
+		lastRevocations = time.Now()
 		last = time.Now()
 		if err := s.Reconcile(ctx); err != nil && ctx.Err() == nil {
 			if live {

@@ -108,13 +108,13 @@ func NewLog(c *Client, origin string, log *slog.Logger) *Log {
 func (l *Log) Origin() string { return l.origin }
 
 // The keys: the stream, its last position, the epoch (a random id set when the log is
-// created), and each replica's applied position and last report time.
+// created), each replica's applied position (a hash), and a key per live replica that expires
+// LiveFor after its last report.
 func (l *Log) keys() []string {
 	return []string{l.c.Key("{log}"), l.c.Key("{log}:seq"), l.c.Key("{log}:epoch")}
 }
-func (l *Log) replicaKeys() []string {
-	return []string{l.c.Key("{log}:replicas"), l.c.Key("{log}:beats")}
-}
+func (l *Log) replicasKey() string          { return l.c.Key("{log}:replicas") }
+func (l *Log) aliveKey(origin string) string { return l.c.Key("{log}:alive:" + origin) }
 
 // ensureSeq is the part of both scripts that makes the position at least ARGV[2] (the caller's
 // applied position) and creates the epoch: a missing or backward log jumps to the server's
@@ -151,39 +151,6 @@ return pos
 // before any jump, and the epoch.
 var headScript = redis.NewScript(ensureSeq + `
 return {string.format('%d', seq), string.format('%d', before), redis.call('GET', KEYS[3])}
-`)
-
-// reportScript: KEYS replicas, beats; ARGV origin, applied position. Records the position with
-// the server's time.
-var reportScript = redis.NewScript(`
-local t = redis.call('TIME')
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-redis.call('HSET', KEYS[2], ARGV[1], string.format('%d', tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)))
-return 1
-`)
-
-// othersScript: KEYS replicas, beats; ARGV origin, live-for in ms. Returns the lowest applied
-// position of the other live replicas, or -1 when there is none; forgets replicas whose last
-// report is older than live-for.
-var othersScript = redis.NewScript(`
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local all = redis.call('HGETALL', KEYS[1])
-local low = -1
-for i = 1, #all, 2 do
-  local who = all[i]
-  if who ~= ARGV[1] then
-    local beat = tonumber(redis.call('HGET', KEYS[2], who) or '0')
-    if now - beat > tonumber(ARGV[2]) then
-      redis.call('HDEL', KEYS[1], who)
-      redis.call('HDEL', KEYS[2], who)
-    else
-      local pos = tonumber(all[i + 1])
-      if low < 0 or pos < low then low = pos end
-    end
-  end
-end
-return string.format('%d', low)
 `)
 
 func newEpoch() string {
@@ -370,22 +337,81 @@ func (l *Log) pollAcks() {
 
 // others is the lowest applied position of the other live replicas, -1 when there is none.
 func (l *Log) others(ctx context.Context) (int64, error) {
-	s, err := othersScript.Run(ctx, l.c.rdb, l.replicaKeys(), l.origin, l.LiveFor.Milliseconds()).Text()
+	all, err := l.c.rdb.HGetAll(ctx, l.replicasKey()).Result()
 	if err != nil {
 		return 0, err
 	}
-	return strconv.ParseInt(s, 10, 64)
+	var who, alive []string
+	for r := range all {
+		if r != l.origin {
+			who = append(who, r)
+			alive = append(alive, l.aliveKey(r))
+		}
+	}
+	if len(who) == 0 {
+		return -1, nil
+	}
+	// Plain commands, no script: this runs every ackPoll while writers wait, and a script
+	// costs the embedded Redis (miniredis, in this process) a Lua state each time. The alive
+	// keys share the log's hash slot, so one MGET reads them on a Cluster too.
+	up, err := l.c.rdb.MGet(ctx, alive...).Result()
+	if err != nil {
+		return 0, err
+	}
+	low := int64(-1)
+	var gone []string
+	for i, r := range who {
+		if up[i] == nil {
+			gone = append(gone, r)
+			continue
+		}
+		if p, err := strconv.ParseInt(all[r], 10, 64); err == nil && (low < 0 || p < low) {
+			low = p
+		}
+	}
+	if len(gone) > 0 {
+		_ = l.c.rdb.HDel(ctx, l.replicasKey(), gone...).Err() // replicas that stopped reporting
+	}
+	return low, nil
 }
 
+// report records this replica's applied position, and that it is alive for LiveFor (plain
+// commands in one round trip: it runs at every batch and heartbeat).
 func (l *Log) report(ctx context.Context) error {
-	return reportScript.Run(ctx, l.c.rdb, l.replicaKeys(), l.origin, l.applied.Load()).Err()
+	_, err := l.c.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		p.HSet(ctx, l.replicasKey(), l.origin, l.applied.Load())
+		p.Set(ctx, l.aliveKey(l.origin), 1, l.LiveFor)
+		return nil
+	})
+	return err
 }
 
-// withdraw removes this replica from those writers wait for (while it reloads).
+// withdraw removes this replica from those writers wait for (while it reloads, and when it
+// stops).
 func (l *Log) withdraw(ctx context.Context) {
-	k := l.replicaKeys()
-	_ = l.c.rdb.HDel(ctx, k[0], l.origin).Err()
-	_ = l.c.rdb.HDel(ctx, k[1], l.origin).Err()
+	_, _ = l.c.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		p.HDel(ctx, l.replicasKey(), l.origin)
+		p.Del(ctx, l.aliveKey(l.origin))
+		return nil
+	})
+}
+
+// wentBack checks, with plain reads, that the log is the one this replica follows and not
+// behind it (see session); it also reports whether entries arrived.
+func (l *Log) wentBack(ctx context.Context) (back, more bool, err error) {
+	k := l.keys()
+	var seq, epoch *redis.StringCmd
+	_, err = l.c.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		seq = p.Get(ctx, k[1])
+		epoch = p.Get(ctx, k[2])
+		return nil
+	})
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return false, false, err
+	}
+	head, _ := strconv.ParseInt(seq.Val(), 10, 64)
+	applied := l.applied.Load()
+	return epoch.Val() != l.epoch || head < applied, head > applied, nil
 }
 
 func (l *Log) setApplied(pos int64) {
@@ -458,6 +484,16 @@ func (l *Log) Run(ctx context.Context, f Follower, heartbeat time.Duration) {
 	}
 }
 
+// checkBack confirms with the head script (which also moves the positions past the
+// replica's) that the log went backwards, and ends the session for a reload.
+func (l *Log) checkBack(ctx context.Context) error {
+	_, before, ep, err := l.head(ctx, l.applied.Load())
+	if err != nil {
+		return err
+	}
+	return fmt.Errorf("%w: epoch %s→%s, head %d, applied %d", errReload, l.epoch, ep, before, l.applied.Load())
+}
+
 // readGrace is how much longer than the heartbeat a blocking read may take before the
 // consumer gives Redis up as unreachable.
 const readGrace = 500 * time.Millisecond
@@ -508,16 +544,16 @@ func (l *Log) session(ctx context.Context, f Follower, heartbeat time.Duration, 
 			Count: readBatch, Block: heartbeat}).Result()
 		cancel()
 		if errors.Is(err, redis.Nil) {
-			// Nothing new for a heartbeat: caught up. Check the log did not go backwards, and
-			// say that this replica is alive.
-			h, before, ep, err := l.head(ctx, l.applied.Load())
+			// Nothing new for a heartbeat: caught up. Check the log did not go backwards (the
+			// next session finds out how), and say that this replica is alive.
+			back, more, err := l.wentBack(ctx)
 			if err != nil {
 				return err
 			}
-			if ep != l.epoch || before < l.applied.Load() {
-				return fmt.Errorf("%w: epoch %s→%s, head %d below applied %d", errReload, l.epoch, ep, before, l.applied.Load())
+			if back {
+				return l.checkBack(ctx)
 			}
-			if h > l.applied.Load() {
+			if more {
 				continue // entries arrived since the read
 			}
 			if err := l.report(ctx); err != nil {

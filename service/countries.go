@@ -224,11 +224,16 @@ func (s *Countries) updateProfile(ctx context.Context, iso string, want *int64, 
 			publish(ctx, s.bus, s.log, models.Event{Type: models.EventCountry, ID: iso, Version: next.Version, At: next.UpdatedAt, Data: mustJSON(&next)})
 			return nil
 		}
-		if !errors.Is(err, models.ErrConflict) || want != nil || attempt >= 4 {
+		if !errors.Is(err, models.ErrConflict) || attempt >= 4 {
 			return err
 		}
+		// Someone wrote first: take the store's version (see Needs.update), then answer the 409
+		// or try again.
 		if fresh, gerr := s.store.GetCountryProfile(ctx, iso); gerr == nil {
 			s.model.PutProfile(fresh)
+		}
+		if want != nil {
+			return err
 		}
 	}
 }

@@ -390,12 +390,17 @@ func (s *Needs) update(ctx context.Context, a *models.Actor, id string, want *in
 			s.applied(ctx, &n)
 			return &n, nil
 		}
-		if !errors.Is(err, models.ErrConflict) || want != nil || attempt >= 4 {
+		if !errors.Is(err, models.ErrConflict) || attempt >= 4 {
 			return nil, err
 		}
-		// Another replica wrote first: refresh from the store and try again.
+		// Someone wrote first (another replica, or a write this replica never heard of): take the
+		// store's version, so that the caller's reload after a 409 shows it; without a version
+		// to hold to, try again on it.
 		if fresh, gerr := s.store.GetNeed(ctx, id); gerr == nil {
 			s.model.PutNeed(fresh)
+		}
+		if want != nil {
+			return nil, err
 		}
 	}
 }

@@ -354,11 +354,16 @@ func (s *Offers) update(ctx context.Context, a *models.Actor, id string, want *i
 			s.applied(ctx, &o)
 			return &o, nil
 		}
-		if !errors.Is(err, models.ErrConflict) || want != nil || attempt >= 4 {
+		if !errors.Is(err, models.ErrConflict) || attempt >= 4 {
 			return nil, err
 		}
+		// Someone wrote first: take the store's version (see Needs.update), then answer the 409
+		// or try again.
 		if fresh, gerr := s.store.GetOffer(ctx, id); gerr == nil {
 			s.model.PutOffer(fresh)
+		}
+		if want != nil {
+			return nil, err
 		}
 	}
 }

@@ -616,11 +616,16 @@ func (s *Projects) update(ctx context.Context, a *models.Actor, id string, want 
 			s.applied(ctx, &p, cur.Active() != p.Active())
 			return &p, nil
 		}
-		if !errors.Is(err, models.ErrConflict) || want != nil || attempt >= 8 {
+		if !errors.Is(err, models.ErrConflict) || attempt >= 8 {
 			return nil, err
 		}
+		// Someone wrote first: take the store's version (see Needs.update), then answer the 409
+		// or try again.
 		if fresh, gerr := s.store.GetProject(ctx, id); gerr == nil {
 			s.model.PutProject(fresh)
+		}
+		if want != nil {
+			return nil, err
 		}
 	}
 }

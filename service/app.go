@@ -59,6 +59,9 @@ type Deps struct {
 	// it takes on multi-document work (models.Lease), so that recovery on another replica leaves
 	// that work alone while it runs. Every process needs its own; default a fresh random id.
 	Replica string
+	// RankingsInMemory bounds the rankings of each direction this replica keeps in memory
+	// (0: DefaultRankingsInMemory); the others are read from Redis when asked for.
+	RankingsInMemory int
 	// Requests counts anonymous requests for the public limit across replicas. Default: the
 	// Limiter, when it also counts requests (rediscache.RateLimiter does); else each process
 	// counts its own.
@@ -138,7 +141,7 @@ func New(d Deps) *App {
 		iati:        d.IATI,
 	}
 	app.Matching = NewMatching(&Matching{store: d.Store, model: model, cache: d.Rankings, bus: d.Bus, now: d.Now, log: d.Log,
-		fresh: rev.Fresh, applied: app.Sync.Applied})
+		fresh: rev.Fresh, applied: app.Sync.Applied, l1Max: d.RankingsInMemory})
 	app.Engagements = &Engagements{store: d.Store, model: model, bus: d.Bus, needs: app.Needs, offers: app.Offers,
 		now: d.Now, log: d.Log, events: events, replica: d.Replica}
 	app.Projects = &Projects{store: d.Store, model: model, bus: d.Bus, needs: app.Needs, engagements: app.Engagements,

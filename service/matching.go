@@ -91,9 +91,11 @@ type Matching struct {
 	floor    int64
 	active   map[matching.Delivery]int
 	external map[matching.Delivery]matching.External
-	// The in-process cache (L1): need rankings by need id, offer rankings by offerKey.
+	// The in-process cache (L1): need rankings by need id, offer rankings by offerKey; at most
+	// l1Max entries each (see remember).
 	l1Need   map[string]*rankEntry
 	l1Offer  map[string]*rankEntry
+	l1Max    int
 	sf       singleflight.Group
 	computes atomic.Int64
 	// applyMu applies changes one at a time (see applyOffer).
@@ -189,6 +191,9 @@ func NewMatching(m *Matching) *Matching {
 		m.applied = func() int64 { return 0 }
 	}
 	m.l1Need, m.l1Offer = map[string]*rankEntry{}, map[string]*rankEntry{}
+	if m.l1Max <= 0 {
+		m.l1Max = DefaultRankingsInMemory
+	}
 	m.weights = matching.DefaultWeights()
 	m.ix = matching.NewIndex(nil, nil)
 	m.model.Observe(m.apply)
@@ -881,7 +886,18 @@ type served struct {
 	cached bool
 }
 
-// remember keeps an entry in L1 unless a newer one is there.
+// DefaultRankingsInMemory is how many rankings of each direction (needs' and offers') a replica
+// keeps in memory, with their explained lines, unless Deps.RankingsInMemory says otherwise. An
+// entry with its explanations takes from a few kB (a short list read at the default limit) to
+// over 100 kB (64 lines read at the largest limit, in several visibility variants): with every
+// ranking of a 10,000 × 10,000 marketplace kept, the heap reached 2.5 GB (BENCHMARKS.md, issue 16
+// target 3), past the 1 GiB the Kubernetes manifests give a pod. Rankings beyond the bound stay
+// in Redis and are explained again when read.
+const DefaultRankingsInMemory = 4096
+
+// remember keeps an entry in L1 unless a newer one is there. A full L1 forgets one entry
+// first, chosen at random (Go's map iteration order): no bookkeeping on the read path, and a
+// ranking read often is soon back (from Redis) if it was the one forgotten.
 func (m *Matching) remember(k rankKey, e *rankEntry) {
 	if e.explained == nil {
 		e.explained = &explanations{}
@@ -889,6 +905,12 @@ func (m *Matching) remember(k rankKey, e *rankEntry) {
 	m.mu.Lock()
 	l1 := m.l1Of(k)
 	if cur := l1[k.id]; cur == nil || cur.stamp.Load() <= e.stamp.Load() {
+		if cur == nil && len(l1) >= m.l1Max {
+			for id := range l1 {
+				delete(l1, id)
+				break
+			}
+		}
 		l1[k.id] = e
 	}
 	m.mu.Unlock()

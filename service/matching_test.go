@@ -208,3 +208,51 @@ func TestCachedRankingNamesItsModel(t *testing.T) {
 	_, err = entryOf(e.snapshot(k), rankKey{id: "n1", owner: "n1"})
 	assert.Error(t, err, "an offer's list under a need's id")
 }
+
+// TestRankingsInMemoryAreBounded: a replica keeps at most l1Max rankings of each direction in
+// memory (a marketplace of 10,000 × 10,000 with every ranking kept filled 2.5 GB); the others are
+// served from Redis or computed again, and every ranking served, before and after donor edits,
+// still equals one computed from scratch.
+func TestRankingsInMemoryAreBounded(t *testing.T) {
+	cache, err := rediscache.Open(redistest.URL(t), redistest.Prefix())
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = cache.Close() })
+	w := newWorldOn(t, cache, 200, 200)
+	const bound = 16
+	w.app.Matching.l1Max = bound
+	inMemory := func() (needs, offers int) {
+		w.app.Matching.mu.RLock()
+		defer w.app.Matching.mu.RUnlock()
+		return len(w.app.Matching.l1Need), len(w.app.Matching.l1Offer)
+	}
+	for _, n := range w.needs {
+		require.Equal(t, wantNeedRanking(t, w, n), gotNeedRanking(t, w, n).Items, "need %s", n)
+	}
+	for _, o := range w.offers[:60] {
+		_, err := w.app.Matching.NeedsForOffer(context.Background(), w.coord, o, MaxRankLimit)
+		require.NoError(t, err)
+	}
+	n, o := inMemory()
+	assert.Equal(t, bound, n, "need rankings kept in memory")
+	assert.Equal(t, bound, o, "offer rankings kept in memory")
+	computed := w.app.Matching.Computes()
+	for _, n := range w.needs {
+		got := gotNeedRanking(t, w, n)
+		require.Equal(t, wantNeedRanking(t, w, n), got.Items, "need %s, read again", n)
+	}
+	assert.Equal(t, computed, w.app.Matching.Computes(), "rankings forgotten in memory are read back from Redis, not computed again")
+	rng := rand.New(rand.NewPCG(11, 13))
+	for i := range 40 {
+		id := w.offers[rng.IntN(len(w.offers))]
+		old, _ := w.app.model.Offer(id)
+		o := w.mutate(old, i)
+		w.app.Sync.step(func(p int64) { w.app.model.PutOfferAt(o, p) })
+		for range 10 {
+			n := w.needs[rng.IntN(len(w.needs))]
+			require.Equal(t, wantNeedRanking(t, w, n), gotNeedRanking(t, w, n).Items, "edit %d (%s): need %s", i, id, n)
+		}
+	}
+	n, o = inMemory()
+	assert.LessOrEqual(t, n, bound)
+	assert.LessOrEqual(t, o, bound)
+}

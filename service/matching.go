@@ -893,7 +893,7 @@ type served struct {
 // ranking of a 10,000 × 10,000 marketplace kept, the heap reached 2.5 GB (BENCHMARKS.md, issue 16
 // target 3), past the 1 GiB the Kubernetes manifests give a pod. Rankings beyond the bound stay
 // in Redis and are explained again when read.
-const DefaultRankingsInMemory = 4096
+const DefaultRankingsInMemory = 2048
 
 // remember keeps an entry in L1 unless a newer one is there. A full L1 forgets one entry
 // first, chosen at random (Go's map iteration order): no bookkeeping on the read path, and a

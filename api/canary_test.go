@@ -624,16 +624,15 @@ func (w *canaryWorld) plantDelivery(need *models.Need, budget int64, prj *models
 		require.NoError(t, store.CreateProject(ctx, prj))
 	}
 	next := *need
-	gen := max(time.Now().UnixMicro(), need.Gen+1)
-	next.Status, next.EngagementID, next.Version, next.UpdatedAt, next.Gen = status, e.ID, need.Version+1, now, gen
+	next.Status, next.EngagementID, next.Version, next.UpdatedAt = status, e.ID, need.Version+1, now
 	require.NoError(t, store.ReplaceNeed(ctx, &next, need.Version))
 	// The replica reads them back as when another announces them; the engagement last, so
 	// that the rankings' deliveries are recomputed with everything in place.
-	w.n.stack.Reload(ctx, models.EventNeed, next.ID, gen)
+	w.n.stack.Reload(ctx, models.EventNeed, next.ID)
 	if prj != nil {
-		w.n.stack.Reload(ctx, models.EventProject, prj.ID, gen+1)
+		w.n.stack.Reload(ctx, models.EventProject, prj.ID)
 	}
-	w.n.stack.Reload(ctx, models.EventEngagement, e.ID, gen+2)
+	w.n.stack.Reload(ctx, models.EventEngagement, e.ID)
 	return e
 }
 

@@ -35,7 +35,7 @@ func TestRecoverInterruptedAccepts(t *testing.T) {
 		matched.Status, matched.EngagementID, matched.Version = models.NeedMatched, engID, nd.Version+1
 		require.NoError(t, store.ReplaceNeed(ctx, &matched, nd.Version))
 		if reserved {
-			_, err := store.ReserveOfferSlot(ctx, offerID, engID, eng.BudgetUSD, time.Now(), 1)
+			_, err := store.ReserveOfferSlot(ctx, offerID, engID, eng.BudgetUSD, time.Now())
 			require.NoError(t, err)
 		}
 		return engID, needID, offerID

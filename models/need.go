@@ -56,11 +56,6 @@ type Need struct {
 	// EngagementID is the agreed engagement that matched the need, so that a retried accept
 	// recognises its own match.
 	EngagementID string `json:"engagement_id,omitempty" bson:"engagement_id,omitempty"`
-	// Gen is no longer read. It held the hybrid-logical-clock stamp of the last write until the
-	// change log replaced that clock (issue 15): rankings are now stamped with log positions,
-	// which are not stored with objects. Documents written before still carry it, and the
-	// capacity operations still take it (callers pass 0); a later schema version can drop it.
-	Gen int64 `json:"gen,omitempty" bson:"gen,omitempty"`
 	// ImportBatch tags a row of a bulk import until the import commits; tagged objects are
 	// invisible.
 	ImportBatch string `json:"-" bson:"import_batch,omitempty"`

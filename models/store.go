@@ -130,13 +130,13 @@ type OfferStore interface {
 	// ReserveOfferSlot takes one engagement slot and budget of an open offer for the engagement,
 	// and returns the offer after. Taking it again for the same engagement changes nothing.
 	// ErrConflict when the offer is not open, full, or its remaining budget is too small.
-	ReserveOfferSlot(ctx context.Context, offerID, engagementID string, budget int64, at time.Time, gen int64) (*Offer, error)
+	ReserveOfferSlot(ctx context.Context, offerID, engagementID string, budget int64, at time.Time) (*Offer, error)
 	// ReleaseOfferSlot gives a reservation back (an accept that could not complete).
-	ReleaseOfferSlot(ctx context.Context, offerID, engagementID string, budget int64, at time.Time, gen int64) (*Offer, error)
+	ReleaseOfferSlot(ctx context.Context, offerID, engagementID string, budget int64, at time.Time) (*Offer, error)
 	// CloseFullOffer closes an open offer that has no capacity left (Offer.HasCapacity: no slot
 	// or no budget left), with the reason OfferFullReason; false when it has capacity or is
 	// not open.
-	CloseFullOffer(ctx context.Context, offerID string, at time.Time, gen int64) (*Offer, bool, error)
+	CloseFullOffer(ctx context.Context, offerID string, at time.Time) (*Offer, bool, error)
 }
 
 // OfferFullReason is the status reason of an offer that closed by itself because its slots

@@ -382,24 +382,14 @@ func (s *Engagements) release(ctx context.Context, e *models.Engagement) (*model
 		return s.releaseInTx(context.WithoutCancel(ctx), tx, e)
 	}
 	ctx = context.WithoutCancel(ctx)
-	o, err := s.store.ReleaseOfferSlot(ctx, e.OfferID, e.ID, e.BudgetUSD, s.now().UTC(), 0)
+	o, err := s.store.ReleaseOfferSlot(ctx, e.OfferID, e.ID, e.BudgetUSD, s.now().UTC())
 	if err != nil {
 		return nil, err
 	}
 	s.offers.applied(ctx, o)
 	s.events.DeliveriesChanged(readmodel.Local)
 	s.reopenIfRoom(ctx, o)
-	if _, err := s.needs.update(ctx, nil, e.NeedID, nil, "", func(n *models.Need) error {
-		if n.EngagementID != e.ID || n.Status != models.NeedMatched {
-			return errUnchanged
-		}
-		next, err := n.Next(models.NeedUnmatch)
-		if err != nil {
-			return err
-		}
-		n.Status, n.EngagementID = next, ""
-		return nil
-	}); err != nil && !errors.Is(err, errUnchanged) {
+	if err := s.unmatchNeed(ctx, e); err != nil {
 		return nil, err
 	}
 	return s.update(ctx, e.ID, func(x *models.Engagement) error {
@@ -430,7 +420,7 @@ func (s *Engagements) releaseInTx(ctx context.Context, tx models.Transactor, e *
 			return nil
 		}
 		now := s.now().UTC()
-		if o, err = s.store.ReleaseOfferSlot(ctx, cur.OfferID, cur.ID, cur.BudgetUSD, now, 0); err != nil {
+		if o, err = s.store.ReleaseOfferSlot(ctx, cur.OfferID, cur.ID, cur.BudgetUSD, now); err != nil {
 			return err
 		}
 		need, err := s.store.GetNeed(ctx, cur.NeedID)
@@ -500,7 +490,7 @@ func (s *Engagements) reopenIfRoom(ctx context.Context, o *models.Offer) {
 // closeIfFull closes an open offer that has no slot or no budget left, and ends its proposals
 // (the offer-close cascade). It returns the closed offer, or nil when it stays open.
 func (s *Engagements) closeIfFull(ctx context.Context, offerID string) *models.Offer {
-	closed, ok, err := s.store.CloseFullOffer(ctx, offerID, s.now().UTC(), 0)
+	closed, ok, err := s.store.CloseFullOffer(ctx, offerID, s.now().UTC())
 	if err != nil || !ok {
 		return nil
 	}
@@ -838,7 +828,7 @@ func (s *Engagements) complete(ctx context.Context, id string) (*models.Engageme
 	if e, err = s.hold(ctx, e); err != nil {
 		return nil, err
 	}
-	o, err := s.store.ReserveOfferSlot(ctx, e.OfferID, e.ID, e.BudgetUSD, s.now().UTC(), 0)
+	o, err := s.store.ReserveOfferSlot(ctx, e.OfferID, e.ID, e.BudgetUSD, s.now().UTC())
 	if err != nil {
 		return nil, s.undo(ctx, e, true, err)
 	}
@@ -965,7 +955,7 @@ func (s *Engagements) completeInTx(ctx context.Context, tx models.Transactor, id
 			}
 			n = &m
 		}
-		if o, err = s.store.ReserveOfferSlot(ctx, cur.OfferID, cur.ID, cur.BudgetUSD, now, 0); err != nil {
+		if o, err = s.store.ReserveOfferSlot(ctx, cur.OfferID, cur.ID, cur.BudgetUSD, now); err != nil {
 			return err
 		}
 		x := *cur
@@ -1008,17 +998,7 @@ func (s *Engagements) undo(ctx context.Context, e *models.Engagement, needMatche
 		if fresh, err := s.store.GetNeed(ctx, e.NeedID); err == nil {
 			s.model.PutNeed(fresh)
 		}
-		_, _ = s.needs.update(ctx, nil, e.NeedID, nil, "", func(n *models.Need) error {
-			if n.Status != models.NeedMatched || n.EngagementID != e.ID {
-				return errUnchanged
-			}
-			next, err := n.Next(models.NeedUnmatch)
-			if err != nil {
-				return err
-			}
-			n.Status, n.EngagementID = next, ""
-			return nil
-		})
+		_ = s.unmatchNeed(ctx, e)
 	}
 	x, err := s.update(ctx, e.ID, func(x *models.Engagement) error {
 		if x.Status != models.EngagementAccepting {
@@ -1120,7 +1100,7 @@ func (s *Engagements) cleanLeftover(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	o, err := s.store.ReleaseOfferSlot(ctx, x.OfferID, x.ID, x.BudgetUSD, s.now().UTC(), 0)
+	o, err := s.store.ReleaseOfferSlot(ctx, x.OfferID, x.ID, x.BudgetUSD, s.now().UTC())
 	if err != nil {
 		return err
 	}
@@ -1129,17 +1109,7 @@ func (s *Engagements) cleanLeftover(ctx context.Context, id string) error {
 	if fresh, err := s.store.GetNeed(ctx, x.NeedID); err == nil {
 		s.model.PutNeed(fresh)
 	}
-	if _, err := s.needs.update(ctx, nil, x.NeedID, nil, "", func(n *models.Need) error {
-		if n.Status != models.NeedMatched || n.EngagementID != x.ID {
-			return errUnchanged
-		}
-		next, err := n.Next(models.NeedUnmatch)
-		if err != nil {
-			return err
-		}
-		n.Status, n.EngagementID = next, ""
-		return nil
-	}); err != nil && !errors.Is(err, errUnchanged) {
+	if err := s.unmatchNeed(ctx, x); err != nil {
 		return err
 	}
 	s.events.DeliveriesChanged(readmodel.Local)
@@ -1259,6 +1229,27 @@ func (s *Engagements) Recover(ctx context.Context) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// unmatchNeed opens e's need again if it is matched to e (the release of a cancelled agreement,
+// an undone accept, a late step given back); a need matched to another engagement, or no longer
+// matched, is left as it is.
+func (s *Engagements) unmatchNeed(ctx context.Context, e *models.Engagement) error {
+	_, err := s.needs.update(ctx, nil, e.NeedID, nil, "", func(n *models.Need) error {
+		if n.Status != models.NeedMatched || n.EngagementID != e.ID {
+			return errUnchanged
+		}
+		next, err := n.Next(models.NeedUnmatch)
+		if err != nil {
+			return err
+		}
+		n.Status, n.EngagementID = next, ""
+		return nil
+	})
+	if errors.Is(err, errUnchanged) {
+		return nil
+	}
+	return err
 }
 
 // unlink gives back the project id an engagement reserved for a project that did not start.

@@ -163,8 +163,8 @@ func (r *replicas) acceptPaused(t *testing.T, offerID string) (e *models.Engagem
 	}
 	// B has seen the accept begin, as a replica that applied A's announcements has.
 	ctx := context.Background()
-	r.b.Reload(ctx, models.EventEngagement, e.ID, 0)
-	r.b.Reload(ctx, models.EventNeed, n.ID, 0)
+	r.b.Reload(ctx, models.EventEngagement, e.ID)
+	r.b.Reload(ctx, models.EventNeed, n.ID)
 	return e, release, done
 }
 
@@ -264,9 +264,9 @@ func TestRecoveryFinishesACrashedAcceptWhoseSlotIsTaken(t *testing.T) {
 	o := r.a.openOffer(r.a.donor, "Francophone CSIRT programme")
 	e, release, done := r.acceptPaused(t, o.ID)
 	// The slot is taken as A's step 3 would have, then A stays frozen.
-	_, err := r.b.Store.ReserveOfferSlot(ctx, o.ID, e.ID, e.BudgetUSD, r.clock.Now(), 1)
+	_, err := r.b.Store.ReserveOfferSlot(ctx, o.ID, e.ID, e.BudgetUSD, r.clock.Now())
 	require.NoError(t, err)
-	r.b.Reload(ctx, models.EventOffer, o.ID, 0)
+	r.b.Reload(ctx, models.EventOffer, o.ID)
 
 	require.NoError(t, r.b.App.Engagements.Recover(ctx))
 	assert.Equal(t, models.EngagementAccepting, r.stored(t, e.ID).e.Status, "not before the lease lapses")
@@ -359,7 +359,7 @@ func (s *txStore) ReplaceEngagement(ctx context.Context, e *models.Engagement, p
 	return nil
 }
 
-func (s *txStore) ReserveOfferSlot(ctx context.Context, offerID, engagementID string, budget int64, at time.Time, gen int64) (*models.Offer, error) {
+func (s *txStore) ReserveOfferSlot(ctx context.Context, offerID, engagementID string, budget int64, at time.Time) (*models.Offer, error) {
 	if s.failReserve != nil {
 		return nil, s.failReserve
 	}
@@ -367,24 +367,24 @@ func (s *txStore) ReserveOfferSlot(ctx context.Context, offerID, engagementID st
 	if err != nil {
 		return nil, err
 	}
-	o, err := s.Store.ReserveOfferSlot(ctx, offerID, engagementID, budget, at, gen)
+	o, err := s.Store.ReserveOfferSlot(ctx, offerID, engagementID, budget, at)
 	if err == nil && !slices.Contains(before.Reservations, engagementID) {
 		s.onAbort(ctx, func(ctx context.Context) {
-			_, _ = s.Store.ReleaseOfferSlot(ctx, offerID, engagementID, budget, at, gen)
+			_, _ = s.Store.ReleaseOfferSlot(ctx, offerID, engagementID, budget, at)
 		})
 	}
 	return o, err
 }
 
-func (s *txStore) ReleaseOfferSlot(ctx context.Context, offerID, engagementID string, budget int64, at time.Time, gen int64) (*models.Offer, error) {
+func (s *txStore) ReleaseOfferSlot(ctx context.Context, offerID, engagementID string, budget int64, at time.Time) (*models.Offer, error) {
 	before, err := s.Store.GetOffer(ctx, offerID)
 	if err != nil {
 		return nil, err
 	}
-	o, err := s.Store.ReleaseOfferSlot(ctx, offerID, engagementID, budget, at, gen)
+	o, err := s.Store.ReleaseOfferSlot(ctx, offerID, engagementID, budget, at)
 	if err == nil && slices.Contains(before.Reservations, engagementID) {
 		s.onAbort(ctx, func(ctx context.Context) {
-			_, _ = s.Store.ReserveOfferSlot(ctx, offerID, engagementID, budget, at, gen)
+			_, _ = s.Store.ReserveOfferSlot(ctx, offerID, engagementID, budget, at)
 		})
 	}
 	return o, err
@@ -474,7 +474,7 @@ func TestAProjectStartWhoseLeaseLapsedStops(t *testing.T) {
 	linked := r.stored(t, e.ID).e
 	require.NotEmpty(t, linked.ProjectID)
 	require.NotNil(t, linked.Lease, "the start holds a lease")
-	r.b.Reload(ctx, models.EventEngagement, e.ID, 0)
+	r.b.Reload(ctx, models.EventEngagement, e.ID)
 
 	r.clock.Advance(2 * time.Minute) // older than the minute recovery waited for before leases
 	require.NoError(t, r.b.App.Engagements.Recover(ctx))
@@ -570,7 +570,7 @@ func TestRecoveryCleansTheLateStepOfATakenOverAccept(t *testing.T) {
 	case err := <-done:
 		t.Fatalf("the accept ended before its step 2: %v", err)
 	}
-	r.b.Reload(ctx, models.EventEngagement, e.ID, 0)
+	r.b.Reload(ctx, models.EventEngagement, e.ID)
 	r.clock.Advance(models.LeaseDuration + time.Second)
 	require.NoError(t, r.b.App.Engagements.Recover(ctx))
 	assert.Equal(t, models.EngagementProposed, r.stored(t, e.ID).e.Status, "B undid the accept")
@@ -581,7 +581,7 @@ func TestRecoveryCleansTheLateStepOfATakenOverAccept(t *testing.T) {
 	require.Equal(t, models.NeedMatched, late.n.Status, "A's late write landed: the proposal holds the need")
 	require.Equal(t, e.ID, late.n.EngagementID)
 
-	r.b.Reload(ctx, models.EventNeed, n.ID, 0)
+	r.b.Reload(ctx, models.EventNeed, n.ID)
 	require.NoError(t, r.b.App.Engagements.Recover(ctx))
 	cleaned := r.stored(t, e.ID)
 	cleaned.consistent(t)
@@ -609,7 +609,7 @@ func TestAnAcceptWaitsForTheCleaningOfItsProposal(t *testing.T) {
 	fenced := *cur
 	fenced.Lease, fenced.Version = models.NewLease("another-replica", r.clock.Now()), cur.Version+1
 	require.NoError(t, r.b.Store.ReplaceEngagement(ctx, &fenced, cur.Version))
-	r.a.s.Reload(ctx, models.EventEngagement, e.ID, 0)
+	r.a.s.Reload(ctx, models.EventEngagement, e.ID)
 
 	_, err = r.a.app.Engagements.Accept(ctx, r.a.donor, e.ID)
 	require.ErrorIs(t, err, models.ErrConflict)

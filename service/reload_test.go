@@ -180,7 +180,7 @@ func newStoreWorld(t testing.TB, store *memStore, cache *rediscache.Client) *ben
 func fillStore(store *memStore, seed uint64, n int) {
 	needs, offers, _ := synth.Data(seed, n, n)
 	for i, x := range needs {
-		x.Version, x.OrganizationID, x.Gen = 1, "gov-"+x.Country, int64(1000+i)
+		x.Version, x.OrganizationID = 1, "gov-"+x.Country
 		x.CreatedAt = x.CreatedAt.Add(time.Duration(i) * time.Minute)
 		store.putNeed(x)
 		if i%9 == 0 {
@@ -189,7 +189,7 @@ func fillStore(store *memStore, seed uint64, n int) {
 		}
 	}
 	for i, o := range offers {
-		o.Version, o.OrganizationID, o.Gen = 1, "donor", int64(1000+n+i)
+		o.Version, o.OrganizationID = 1, "donor"
 		o.CreatedAt = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(i) * time.Minute)
 		store.putOffer(o)
 	}

@@ -94,7 +94,7 @@ func newRawStore(b *testing.B, n int) *rawStore {
 	for i := range n {
 		x := g.Need(i)
 		at := base.Add(time.Duration(i) * 7 * time.Minute)
-		x.ID, x.CreatedAt, x.UpdatedAt, x.Version, x.Gen = models.NewID(at), at, at, 1, at.UnixMicro()
+		x.ID, x.CreatedAt, x.UpdatedAt, x.Version = models.NewID(at), at, at, 1
 		x.OrganizationID, x.CreatedBy, x.Description = "gov-"+strings.ToLower(x.Country), "user-"+strings.ToLower(x.Country), desc()
 		raw, err := bson.Marshal(x)
 		if err != nil {
@@ -109,7 +109,7 @@ func newRawStore(b *testing.B, n int) *rawStore {
 	for i := range n {
 		x := g.Offer(i)
 		at := base.Add(time.Duration(i)*7*time.Minute + 3*time.Minute)
-		x.ID, x.CreatedAt, x.UpdatedAt, x.Version, x.Gen = models.NewID(at), at, at, 1, at.UnixMicro()
+		x.ID, x.CreatedAt, x.UpdatedAt, x.Version = models.NewID(at), at, at, 1
 		x.OrganizationID, x.CreatedBy, x.Description = fmt.Sprintf("donor-%03d", i%400), fmt.Sprintf("donor-user-%03d", i%400), desc()
 		raw, err := bson.Marshal(x)
 		if err != nil {

@@ -929,7 +929,7 @@ func TestStatusFormOffersTheMovesTheServiceAllows(t *testing.T) {
 		next := *cur
 		next.Status, next.Version = st, cur.Version+1
 		require.NoError(t, s.store.ReplaceProject(ctx, &next, cur.Version))
-		s.h.Reload(ctx, models.EventProject, next.ID, 0)
+		s.h.Reload(ctx, models.EventProject, next.ID)
 	}
 	option := regexp.MustCompile(`<select id="f-status" name="status">(.*?)</select>`)
 	b := s.browser()

@@ -64,7 +64,7 @@ func missingOrStale(ctx context.Context, coll *mongo.Collection, id string, prev
 // the offer's capacity as read (status open, the slot limit and budget unchanged, a slot and
 // enough budget left, this engagement not yet in) and the update takes the slot. Of many
 // concurrent accepts, only as many as there are slots match.
-func (s *Store) ReserveOfferSlot(ctx context.Context, offerID, engagementID string, budget int64, at time.Time, gen int64) (*models.Offer, error) {
+func (s *Store) ReserveOfferSlot(ctx context.Context, offerID, engagementID string, budget int64, at time.Time) (*models.Offer, error) {
 	coll := s.db.Collection(colOffers)
 	defer s.lockDoc(colOffers, offerID)()
 	for attempt := 0; attempt < 50; attempt++ {
@@ -96,7 +96,7 @@ func (s *Store) ReserveOfferSlot(ctx context.Context, offerID, engagementID stri
 		update := bson.D{
 			{Key: "$inc", Value: bson.D{{Key: "engagements_used", Value: 1}, {Key: "budget_committed_usd", Value: budget}, {Key: "version", Value: 1}}},
 			{Key: "$push", Value: bson.D{{Key: "reservations", Value: engagementID}}},
-			{Key: "$set", Value: bson.D{{Key: "updated_at", Value: at}, {Key: "gen", Value: gen}}},
+			{Key: "$set", Value: bson.D{{Key: "updated_at", Value: at}}},
 		}
 		var after models.Offer
 		// cur was read under the document lock on FerretDB, so guard may drop the conditions.
@@ -113,7 +113,7 @@ func (s *Store) ReserveOfferSlot(ctx context.Context, offerID, engagementID stri
 }
 
 // ReleaseOfferSlot implements models.OfferStore; releasing what was never reserved changes nothing.
-func (s *Store) ReleaseOfferSlot(ctx context.Context, offerID, engagementID string, budget int64, at time.Time, gen int64) (*models.Offer, error) {
+func (s *Store) ReleaseOfferSlot(ctx context.Context, offerID, engagementID string, budget int64, at time.Time) (*models.Offer, error) {
 	coll := s.db.Collection(colOffers)
 	defer s.lockDoc(colOffers, offerID)()
 	if s.serial {
@@ -131,7 +131,7 @@ func (s *Store) ReleaseOfferSlot(ctx context.Context, offerID, engagementID stri
 		bson.D{
 			{Key: "$inc", Value: bson.D{{Key: "engagements_used", Value: -1}, {Key: "budget_committed_usd", Value: -budget}, {Key: "version", Value: 1}}},
 			{Key: "$pull", Value: bson.D{{Key: "reservations", Value: engagementID}}},
-			{Key: "$set", Value: bson.D{{Key: "updated_at", Value: at}, {Key: "gen", Value: gen}}},
+			{Key: "$set", Value: bson.D{{Key: "updated_at", Value: at}}},
 		}, options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(&after)
 	if errors.Is(err, mongo.ErrNoDocuments) {
 		return findByID[models.Offer](ctx, coll, offerID)
@@ -143,7 +143,7 @@ func (s *Store) ReleaseOfferSlot(ctx context.Context, offerID, engagementID stri
 }
 
 // CloseFullOffer implements models.OfferStore.
-func (s *Store) CloseFullOffer(ctx context.Context, offerID string, at time.Time, gen int64) (*models.Offer, bool, error) {
+func (s *Store) CloseFullOffer(ctx context.Context, offerID string, at time.Time) (*models.Offer, bool, error) {
 	coll := s.db.Collection(colOffers)
 	defer s.lockDoc(colOffers, offerID)()
 	cur, err := findByID[models.Offer](ctx, coll, offerID)
@@ -158,7 +158,7 @@ func (s *Store) CloseFullOffer(ctx context.Context, offerID string, at time.Time
 		s.guard(bson.D{{Key: "_id", Value: offerID}, {Key: "status", Value: models.OfferOpen}, {Key: "engagements_used", Value: cur.EngagementsUsed},
 			{Key: "max_engagements", Value: cur.MaxEngagements}, {Key: "budget_usd", Value: cur.BudgetUSD}, {Key: "budget_committed_usd", Value: cur.BudgetCommitted}}),
 		bson.D{
-			{Key: "$set", Value: bson.D{{Key: "status", Value: models.OfferClosed}, {Key: "status_reason", Value: models.OfferFullReason}, {Key: "updated_at", Value: at}, {Key: "gen", Value: gen}}},
+			{Key: "$set", Value: bson.D{{Key: "status", Value: models.OfferClosed}, {Key: "status_reason", Value: models.OfferFullReason}, {Key: "updated_at", Value: at}}},
 			{Key: "$inc", Value: bson.D{{Key: "version", Value: 1}}},
 		}, options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(&after)
 	if errors.Is(err, mongo.ErrNoDocuments) {

@@ -32,7 +32,7 @@ func TestReserveNeverOverbooks(t *testing.T) {
 		go func(i int) {
 			defer wg.Done()
 			eng := fmt.Sprintf("e%02d", i)
-			if _, err := s.ReserveOfferSlot(ctx, "o1", eng, 100_000, time.Now(), 1); err == nil {
+			if _, err := s.ReserveOfferSlot(ctx, "o1", eng, 100_000, time.Now()); err == nil {
 				mu.Lock()
 				won = append(won, eng)
 				mu.Unlock()
@@ -50,19 +50,19 @@ func TestReserveNeverOverbooks(t *testing.T) {
 	assert.ElementsMatch(t, won, o.Reservations)
 
 	// A retried reservation of a winner is a no-op, not a fourth booking.
-	again, err := s.ReserveOfferSlot(ctx, "o1", won[0], 100_000, time.Now(), 1)
+	again, err := s.ReserveOfferSlot(ctx, "o1", won[0], 100_000, time.Now())
 	require.NoError(t, err)
 	assert.Equal(t, 3, again.EngagementsUsed)
 
-	closed, ok, err := s.CloseFullOffer(ctx, "o1", time.Now(), 1)
+	closed, ok, err := s.CloseFullOffer(ctx, "o1", time.Now())
 	require.NoError(t, err)
 	assert.True(t, ok)
 	assert.Equal(t, models.OfferClosed, closed.Status)
 
-	rel, err := s.ReleaseOfferSlot(ctx, "o1", won[0], 100_000, time.Now(), 1)
+	rel, err := s.ReleaseOfferSlot(ctx, "o1", won[0], 100_000, time.Now())
 	require.NoError(t, err)
 	assert.Equal(t, 2, rel.EngagementsUsed)
-	rel, err = s.ReleaseOfferSlot(ctx, "o1", won[0], 100_000, time.Now(), 1)
+	rel, err = s.ReleaseOfferSlot(ctx, "o1", won[0], 100_000, time.Now())
 	require.NoError(t, err)
 	assert.Equal(t, 2, rel.EngagementsUsed, "releasing twice changes nothing")
 }
@@ -71,14 +71,14 @@ func TestReserveChecksBudgetAndStatus(t *testing.T) {
 	s := storetest.Open(t)
 	ctx := context.Background()
 	require.NoError(t, s.CreateOffer(ctx, openOffer("o2", 5, 150_000)))
-	_, err := s.ReserveOfferSlot(ctx, "o2", "e1", 100_000, time.Now(), 1)
+	_, err := s.ReserveOfferSlot(ctx, "o2", "e1", 100_000, time.Now())
 	require.NoError(t, err)
-	_, err = s.ReserveOfferSlot(ctx, "o2", "e2", 100_000, time.Now(), 1)
+	_, err = s.ReserveOfferSlot(ctx, "o2", "e2", 100_000, time.Now())
 	assert.ErrorIs(t, err, models.ErrConflict, "only 50,000 left")
 	d := openOffer("o3", 5, 150_000)
 	d.Status = models.OfferDraft
 	require.NoError(t, s.CreateOffer(ctx, d))
-	_, err = s.ReserveOfferSlot(ctx, "o3", "e1", 1, time.Now(), 1)
+	_, err = s.ReserveOfferSlot(ctx, "o3", "e1", 1, time.Now())
 	assert.ErrorIs(t, err, models.ErrConflict, "drafts take no engagements")
 }
 
@@ -87,7 +87,7 @@ func TestReplaceOfferKeepsCounters(t *testing.T) {
 	s := storetest.Open(t)
 	ctx := context.Background()
 	require.NoError(t, s.CreateOffer(ctx, openOffer("o4", 5, 1_000_000)))
-	after, err := s.ReserveOfferSlot(ctx, "o4", "e1", 200_000, time.Now(), 1)
+	after, err := s.ReserveOfferSlot(ctx, "o4", "e1", 200_000, time.Now())
 	require.NoError(t, err)
 	edit := *after
 	edit.Title = "Renamed"

@@ -56,7 +56,7 @@ func storeChild() int {
 			var err error
 			switch os.Getenv("CHILD_OP") {
 			case "reserve":
-				_, err = s.ReserveOfferSlot(ctx, id, name, 100_000, time.Now(), 1)
+				_, err = s.ReserveOfferSlot(ctx, id, name, 100_000, time.Now())
 			case "replace":
 				err = s.ReplaceNeed(ctx, &models.Need{ID: id, Title: name, Version: 2}, 1)
 			}
@@ -249,19 +249,19 @@ func TestConditionalWritesBehindTheWriteProxy(t *testing.T) {
 
 	// Offers: a slot, a release (array membership), a close, a versioned edit.
 	require.NoError(t, s.CreateOffer(ctx, openOffer("o1", 1, 500_000)))
-	o, err := s.ReserveOfferSlot(ctx, "o1", "e1", 100_000, now, 1)
+	o, err := s.ReserveOfferSlot(ctx, "o1", "e1", 100_000, now)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"e1"}, o.Reservations)
-	_, err = s.ReserveOfferSlot(ctx, "o1", "e2", 100_000, now, 1)
+	_, err = s.ReserveOfferSlot(ctx, "o1", "e2", 100_000, now)
 	assert.ErrorIs(t, err, models.ErrConflict, "no slot left")
-	o, ok, err := s.CloseFullOffer(ctx, "o1", now, 1)
+	o, ok, err := s.CloseFullOffer(ctx, "o1", now)
 	require.NoError(t, err)
 	assert.True(t, ok)
 	assert.Equal(t, models.OfferClosed, o.Status)
-	o, err = s.ReleaseOfferSlot(ctx, "o1", "e1", 100_000, now, 1)
+	o, err = s.ReleaseOfferSlot(ctx, "o1", "e1", 100_000, now)
 	require.NoError(t, err)
 	assert.Empty(t, o.Reservations)
-	o, err = s.ReleaseOfferSlot(ctx, "o1", "e1", 100_000, now, 1)
+	o, err = s.ReleaseOfferSlot(ctx, "o1", "e1", 100_000, now)
 	require.NoError(t, err)
 	assert.Equal(t, 0, o.EngagementsUsed, "a second release changes nothing")
 	edit := *o

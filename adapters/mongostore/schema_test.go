@@ -77,7 +77,7 @@ func TestOfferEditLeavesReservationsAlone(t *testing.T) {
 	ctx := context.Background()
 	s := storetest.Open(t)
 	require.NoError(t, s.CreateOffer(ctx, openOffer("o1", 2, 50_000)))
-	_, err := s.ReserveOfferSlot(ctx, "o1", "e1", 10_000, time.Now(), 1)
+	_, err := s.ReserveOfferSlot(ctx, "o1", "e1", 10_000, time.Now())
 	require.NoError(t, err)
 	stale, err := s.GetOffer(ctx, "o1")
 	require.NoError(t, err)

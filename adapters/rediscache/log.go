@@ -113,7 +113,7 @@ func (l *Log) Origin() string { return l.origin }
 func (l *Log) keys() []string {
 	return []string{l.c.Key("{log}"), l.c.Key("{log}:seq"), l.c.Key("{log}:epoch")}
 }
-func (l *Log) replicasKey() string          { return l.c.Key("{log}:replicas") }
+func (l *Log) replicasKey() string           { return l.c.Key("{log}:replicas") }
 func (l *Log) aliveKey(origin string) string { return l.c.Key("{log}:alive:" + origin) }
 
 // ensureSeq is the part of both scripts that makes the position at least ARGV[2] (the caller's

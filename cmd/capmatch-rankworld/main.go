@@ -83,7 +83,7 @@ func run(nNeeds, nOffers, nRequests int, out string, noAnswers bool) error {
 	needs, offers, _ := synth.Data(42, nNeeds, nOffers)
 	// The world enters as other replicas' announcements do (the event carries the document),
 	// as internal/stacktest's Plant does for the benchmarks.
-	deliver := func(typ models.EventType, id string, gen int64, doc any) error {
+	deliver := func(typ models.EventType, id string, doc any) error {
 		raw, err := json.Marshal(doc)
 		if err != nil {
 			return err
@@ -95,7 +95,7 @@ func run(nNeeds, nOffers, nRequests int, out string, noAnswers bool) error {
 	countries := map[string]bool{}
 	for _, n := range needs {
 		n.Version, n.OrganizationID = 1, "gov-"+n.Country
-		if err := deliver(models.EventNeed, n.ID, n.Gen, n); err != nil {
+		if err := deliver(models.EventNeed, n.ID, n); err != nil {
 			return err
 		}
 		if n.Visibility == models.VisibilityPublic && n.Status == models.NeedOpen {
@@ -106,7 +106,7 @@ func run(nNeeds, nOffers, nRequests int, out string, noAnswers bool) error {
 	var openOffers []string
 	for _, o := range offers {
 		o.Version, o.OrganizationID = 1, "donor"
-		if err := deliver(models.EventOffer, o.ID, o.Gen, o); err != nil {
+		if err := deliver(models.EventOffer, o.ID, o); err != nil {
 			return err
 		}
 		if o.Status == models.OfferOpen {

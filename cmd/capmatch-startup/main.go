@@ -339,7 +339,7 @@ func seedStore(ctx context.Context, ferret *embedded.FerretDB, db string, n int,
 	for i := range n {
 		x := g.Need(i)
 		at := created(i)
-		x.ID, x.CreatedAt, x.UpdatedAt, x.Version, x.Gen = models.NewID(at), at, at, 1, at.UnixMicro()
+		x.ID, x.CreatedAt, x.UpdatedAt, x.Version = models.NewID(at), at, at, 1
 		x.OrganizationID, x.CreatedBy = "gov-"+strings.ToLower(x.Country), "user-"+strings.ToLower(x.Country)
 		x.Description = description(rng, words)
 		if x.Status == models.NeedMatched && len(matched) < n/20 {
@@ -358,7 +358,7 @@ func seedStore(ctx context.Context, ferret *embedded.FerretDB, db string, n int,
 	for i := range n {
 		x := g.Offer(i)
 		at := created(i).Add(3 * time.Minute)
-		x.ID, x.CreatedAt, x.UpdatedAt, x.Version, x.Gen = models.NewID(at), at, at, 1, at.UnixMicro()
+		x.ID, x.CreatedAt, x.UpdatedAt, x.Version = models.NewID(at), at, at, 1
 		x.OrganizationID, x.CreatedBy = fmt.Sprintf("donor-%03d", i%400), fmt.Sprintf("donor-user-%03d", i%400)
 		x.Description = description(rng, words)
 		offerIDs = append(offerIDs, x.ID)

@@ -240,24 +240,24 @@ func (s *Stack) Stop() { s.once.Do(s.stop) }
 func (s *Stack) Plant(needs []*models.Need, offers []*models.Offer) {
 	ctx := context.Background()
 	for _, n := range needs {
-		s.deliver(ctx, models.EventNeed, n.ID, n.Gen, n)
+		s.deliver(ctx, models.EventNeed, n.ID, n)
 	}
 	for _, o := range offers {
-		s.deliver(ctx, models.EventOffer, o.ID, o.Gen, o)
+		s.deliver(ctx, models.EventOffer, o.ID, o)
 	}
 }
 
 // Reload makes the application read one document again from the store, as it does when
 // another replica announces a change of it: for tests that write a state into the store that
 // the use cases cannot (or must not) reach, then let the application see it. The change goes
-// through the stack's change log (a memory stack applies it at its next position); gen is
-// ignored (the log gives the position); a reload of an engagement or a project recomputes
+// through the stack's change log (a memory stack applies it at its next position); a reload of an
+// engagement or a project recomputes
 // what the rankings know of deliveries.
-func (s *Stack) Reload(ctx context.Context, typ models.EventType, id string, gen int64) {
-	s.deliver(ctx, typ, id, gen, nil)
+func (s *Stack) Reload(ctx context.Context, typ models.EventType, id string) {
+	s.deliver(ctx, typ, id, nil)
 }
 
-func (s *Stack) deliver(ctx context.Context, typ models.EventType, id string, _ int64, doc any) {
+func (s *Stack) deliver(ctx context.Context, typ models.EventType, id string, doc any) {
 	s.t.Helper()
 	e := models.Event{Type: typ, ID: id}
 	if doc != nil {

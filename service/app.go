@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/capmatch/capmatch/models"
@@ -66,6 +67,18 @@ type Deps struct {
 	// Limiter, when it also counts requests (rediscache.RateLimiter does); else each process
 	// counts its own.
 	Requests models.RequestLimiter
+	// StartupMarket, when set, is what the start-up's load (the first one, Start or StartAt)
+	// reads the needs and offers with instead of Store: the embedded store's reader of its
+	// own files (embedded.MarketReader), which is many times faster than a read through
+	// FerretDB (issue 16). Every later load reads Store.
+	StartupMarket MarketScanner
+}
+
+// MarketScanner reads every need and offer, with the contract of models.NeedStore.EachNeed
+// and models.OfferStore.EachOffer.
+type MarketScanner interface {
+	EachNeed(ctx context.Context, known func(id string, version int64) bool, f func(*models.Need) error) error
+	EachOffer(ctx context.Context, known func(id string, version int64) bool, f func(*models.Offer) error) error
 }
 
 // App is every use case, wired once by main (and by tests the same way, in internal/stacktest).
@@ -103,6 +116,8 @@ type App struct {
 	activities models.ActivityExporter
 	aidData    models.AidDataReader
 	iati       IATIConfig
+	// startupMarket is Deps.StartupMarket until the first load took it.
+	startupMarket atomic.Pointer[MarketScanner]
 }
 
 // New wires the use cases on the adapters.
@@ -139,6 +154,9 @@ func New(d Deps) *App {
 		activities:  d.Activities,
 		aidData:     d.AidData,
 		iati:        d.IATI,
+	}
+	if d.StartupMarket != nil {
+		app.startupMarket.Store(&d.StartupMarket)
 	}
 	app.Matching = NewMatching(&Matching{store: d.Store, model: model, cache: d.Rankings, bus: d.Bus, now: d.Now, log: d.Log,
 		fresh: rev.Fresh, applied: app.Sync.Applied, l1Max: d.RankingsInMemory})
@@ -302,9 +320,13 @@ func (a *App) reload(ctx context.Context, now Clock, stamp int64) error {
 	var taggedO []*models.Offer
 	scan, cancel := context.WithCancel(ctx)
 	defer cancel()
+	var market MarketScanner = a.store
+	if m := a.startupMarket.Swap(nil); m != nil {
+		market = *m
+	}
 	needsDone := make(chan error, 1)
 	go func() {
-		needsDone <- a.store.EachNeed(scan, l.NeedKnown, func(n *models.Need) error {
+		needsDone <- market.EachNeed(scan, l.NeedKnown, func(n *models.Need) error {
 			if n.ImportBatch != "" {
 				taggedN = append(taggedN, n)
 			} else {
@@ -313,7 +335,7 @@ func (a *App) reload(ctx context.Context, now Clock, stamp int64) error {
 			return nil
 		})
 	}()
-	errO := a.store.EachOffer(scan, l.OfferKnown, func(o *models.Offer) error {
+	errO := market.EachOffer(scan, l.OfferKnown, func(o *models.Offer) error {
 		if o.ImportBatch != "" {
 			taggedO = append(taggedO, o)
 		} else {
@@ -395,6 +417,13 @@ func (a *App) Loaded() (needs, offers int) {
 // Start loads the in-process state from the store. Call it before serving.
 func (a *App) Start(ctx context.Context) error {
 	return a.Sync.Start(ctx)
+}
+
+// StartAt is Start at the change log's position head, read (with the log's epoch) before it:
+// the state then reflects every entry up to head, and the log's consumer resumes from there
+// (rediscache.Log.Resume) instead of loading everything a second time when it connects.
+func (a *App) StartAt(ctx context.Context, head int64) error {
+	return a.Sync.Reload(ctx, head)
 }
 
 // committedRows drops rows of bulk imports that have not committed.

@@ -159,6 +159,17 @@ func newEpoch() string {
 	return hex.EncodeToString(b)
 }
 
+// Resume makes the consumer go on from head instead of reloading everything when it starts:
+// head and epoch are what Head returned before the replica loaded its state from the store
+// (service.App.StartAt), so the state reflects every entry up to head, as after the reload the
+// consumer would otherwise run first. Entries after head are applied as usual; a log that was
+// created anew or went backwards since (another epoch, a head below it) still makes the
+// consumer reload. Call it before Run.
+func (l *Log) Resume(head int64, epoch string) {
+	l.epoch = epoch
+	l.setApplied(head)
+}
+
 // Applied is the last position this replica's consumer applied.
 func (l *Log) Applied() int64 { return l.applied.Load() }
 

@@ -338,3 +338,43 @@ func TestLogQueuesWhatItCannotAppend(t *testing.T) {
 	reloads, _, _ := a.f.snapshot()
 	assert.Len(t, reloads, 2, "the new, empty log made the replica reload")
 }
+
+// TestLogResumeSkipsTheFirstReload (issue 16): a replica that loaded its state after reading
+// the head (service.App.StartAt) and resumes there does not reload when its consumer starts,
+// and applies what was appended after the head, the entries appended before its consumer
+// ran included; a log created anew since still makes it reload.
+func TestLogResumeSkipsTheFirstReload(t *testing.T) {
+	url, prefix := redistest.URL(t), redistest.Prefix()
+	ctx := context.Background()
+	b := startReplica(t, openLogClient(t, url, prefix), "b", newFollower())
+	b.f.until(t, "b live", isLive)
+	_, err := b.log.Publish(ctx, models.Event{Type: models.EventOffer, ID: "before"})
+	require.NoError(t, err)
+
+	c := openLogClient(t, url, prefix)
+	l := rediscache.NewLog(c, "a", logger)
+	head, epoch, err := l.Head(ctx)
+	require.NoError(t, err)
+	// The state is loaded here; a change lands meanwhile.
+	_, err = b.log.Publish(ctx, models.Event{Type: models.EventOffer, ID: "during"})
+	require.NoError(t, err)
+	l.Resume(head, epoch)
+	a := &replica{log: l, f: newFollower()}
+	a.start()
+	t.Cleanup(func() { a.stop() })
+	a.f.until(t, "a live", isLive)
+	a.f.until(t, "the change made during the load applied", func(f *follower) bool { return len(f.ids) == 1 })
+	reloads, applied, ids := a.f.snapshot()
+	assert.Empty(t, reloads, "resumed at the head read before the load: no second full load")
+	assert.Equal(t, []int64{head + 1}, applied)
+	assert.Equal(t, []string{"during"}, ids)
+
+	// Resumed on a log that is not the one it read the head of: reloads.
+	a.stop()
+	l2 := rediscache.NewLog(c, "a2", logger)
+	l2.Resume(head, "another-epoch")
+	a2 := &replica{log: l2, f: newFollower()}
+	a2.start()
+	t.Cleanup(func() { a2.stop() })
+	a2.f.until(t, "a2 reloads", func(f *follower) bool { return len(f.reloads) == 1 })
+}

@@ -210,6 +210,13 @@ func openStack(ctx context.Context, cfg config, hooks webhooks.Options, data dat
 	if cfg.SMTP != nil {
 		mail.Transport = mailer.New(*cfg.SMTP, cfg.SMTPFrom)
 	}
+	// On the embedded store the start-up's load reads needs and offers from FerretDB's files
+	// (embedded.MarketReader: many times faster than through FerretDB; it falls back on the
+	// store by itself); later loads read through FerretDB.
+	var market service.MarketScanner
+	if ferret != nil {
+		market = embedded.NewMarketReader(ferret.Dir(), cfg.MongoDB, st.store, log)
+	}
 	st.app = service.New(service.Deps{
 		Store:      st.store,
 		Bus:        st.bus,
@@ -228,6 +235,8 @@ func openStack(ctx context.Context, cfg config, hooks webhooks.Options, data dat
 		IATI:       data.IATI,
 		OpenData:   data.OpenData,
 		Replica:    replica,
+
+		StartupMarket: market,
 	})
 	if data.Publisher.Ref == "" {
 		log.Warn("IATI exports name the placeholder publisher XM-CAPMATCH; set CAPMATCH_IATI_PUBLISHER_REF to your registered organisation identifier")
@@ -237,8 +246,23 @@ func openStack(ctx context.Context, cfg config, hooks webhooks.Options, data dat
 	if err := st.app.RecoverImports(ctx); err != nil {
 		log.Warn("import recovery incomplete; it runs again at the next start", "err", err)
 	}
-	if err := st.app.Start(ctx); err != nil {
+	// The load starts from the change log's head, read before it, so that the log's consumer
+	// resumes there instead of loading everything a second time when it connects. Without the
+	// log (Redis unreachable), the consumer loads again once it answers.
+	hctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	head, epoch, herr := st.bus.Head(hctx)
+	cancel()
+	if herr != nil {
+		log.Warn("change log unreachable at start-up; loading without its position (its consumer loads again once it answers)", "err", herr)
+		err = st.app.Start(ctx)
+	} else {
+		err = st.app.StartAt(ctx, head)
+	}
+	if err != nil {
 		return st, fmt.Errorf("load state: %w", err)
+	}
+	if herr == nil {
+		st.bus.Resume(head, epoch)
 	}
 	if err := st.app.Engagements.Recover(ctx); err != nil {
 		log.Warn("engagement recovery incomplete; it runs again within 30 s", "err", err)

@@ -15,15 +15,19 @@ func table(rs []result, words int) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "\n%d cores (GOMAXPROCS %d); descriptions of %d words; 1-minute load average during the runs: %s\n\n",
 		runtime.NumCPU(), runtime.GOMAXPROCS(0), words, loadRange(rs))
-	b.WriteString("| needs + offers | ready (load, index) | its CPU | + bus-connect reconcile | + first reads | CPU in all | the store alone | VmHWM (peak RSS) | VmRSS at the end | live heap | GOMEMLIMIT | load average (start → end) |\n")
-	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+	b.WriteString("| needs + offers | read | ready (load, index) | its CPU | + change log followed (full reloads) | + first reads | CPU in all | the store alone | VmHWM (peak RSS) | VmRSS at the end | live heap | GOMEMLIMIT | load average (start → end) |\n")
+	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, r := range rs {
 		limit := r.GoMemLimit
 		if limit == "" {
 			limit = "none"
 		}
-		fmt.Fprintf(&b, "| %s + %s | %.1f s | %.1f s | %.1f s | %.1f s | %.1f s | %.1f s | %.0f MiB | %.0f MiB | %.0f MiB | %s | %.1f → %.1f |\n",
-			thousands(r.Needs), thousands(r.Offers), r.ReadyS, r.ReadyCPUS, r.ConnectS, max(0, r.ServedS-r.ReadyS-r.ConnectS), r.CPUS, r.StoreS,
+		read := "through FerretDB"
+		if r.FileRead {
+			read = "FerretDB's file"
+		}
+		fmt.Fprintf(&b, "| %s + %s | %s | %.1f s | %.1f s | %.1f s (%d) | %.1f s | %.1f s | %.1f s | %.0f MiB | %.0f MiB | %.0f MiB | %s | %.1f → %.1f |\n",
+			thousands(r.Needs), thousands(r.Offers), read, r.ReadyS, r.ReadyCPUS, r.ConnectS, r.Reloads, max(0, r.ServedS-r.ReadyS-r.ConnectS), r.CPUS, r.StoreS,
 			r.HWMMiB, r.RSSMiB, r.HeapMiB, limit, r.Load1Start, r.Load1)
 	}
 	return b.String()

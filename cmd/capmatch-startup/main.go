@@ -49,6 +49,8 @@ import (
 	"runtime/pprof"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -84,6 +86,8 @@ type result struct {
 	CPUS       float64 `json:"cpu_s"`       // user + system CPU of the measured process (the store's is not in it)
 	ReadyCPUS  float64 `json:"ready_cpu_s"` // the same, until ready
 	StoreS     float64 `json:"store_s"`     // the store alone: one raw read of both collections, before the run
+	FileRead   bool    `json:"file_read"`   // the start-up read needs and offers from FerretDB's file (embedded.MarketReader)
+	Reloads    int     `json:"reloads"`     // full loads the change log's consumer ran when it connected
 	GoMemLimit string  `json:"gomemlimit"`
 	Load1Start float64 `json:"load1_start"` // 1-minute load average when the run began
 	Load1      float64 `json:"load1"`       // 1-minute load average when the run ended
@@ -111,6 +115,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	mongo := fs.String("mongo", "", "internal: the store's URI, for -measure")
 	db := fs.String("db", "", "internal: the database, for -measure")
 	n := fs.Int("n", 0, "internal: the size, for -measure")
+	fileDir := fs.String("file-dir", "", "internal: FerretDB's directory, for -measure: read needs and offers from its file as cmd/capmatch does")
+	viaFerret := fs.Bool("through-ferretdb", false, "read needs and offers through FerretDB at start-up, not from its file (the path before issue 16's change)")
 	profile := fs.String("cpuprofile", "", "write a CPU profile of each measured start-up to this file (the size is appended)")
 	fillOnly := fs.Bool("fill", false, "only fill the databases of -sizes; measure nothing")
 	resultsFile := fs.String("results", "", "also write each measurement to this file, one JSON object a line")
@@ -130,7 +136,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			}
 			defer pprof.StopCPUProfile()
 		}
-		r, err := measureStartup(ctx, *mongo, *db, *n)
+		r, err := measureStartup(ctx, *mongo, *db, *n, *fileDir, stderr)
 		if err != nil {
 			return err
 		}
@@ -181,12 +187,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			if *profile != "" {
 				prof = *profile + "." + strconv.Itoa(size)
 			}
-			r, err := measureChild(ctx, ferret.URI(), name, size, *limit, prof, stderr)
+			fdir := ferret.Dir()
+			if *viaFerret {
+				fdir = ""
+			}
+			r, err := measureChild(ctx, ferret.URI(), name, size, *limit, prof, fdir, stderr)
 			if err != nil {
 				return fmt.Errorf("measure %d: %w", size, err)
 			}
-			fmt.Fprintf(stderr, "N=%d: ready %.2f s (CPU %.2f s), bus-connect reconcile %.2f s, served %.2f s, CPU %.2f s, store alone %.2f s, VmHWM %.0f MiB, VmRSS %.0f MiB, live heap %.0f MiB (load %.1f → %.1f)\n",
-				size, r.ReadyS, r.ReadyCPUS, r.ConnectS, r.ServedS, r.CPUS, scan.Seconds(), r.HWMMiB, r.RSSMiB, r.HeapMiB, r.Load1Start, r.Load1)
+			fmt.Fprintf(stderr, "N=%d: ready %.2f s (CPU %.2f s, from the file: %v), change log followed %.2f s later (%d full reloads), served %.2f s, CPU %.2f s, store alone %.2f s, VmHWM %.0f MiB, VmRSS %.0f MiB, live heap %.0f MiB (load %.1f → %.1f)\n",
+				size, r.ReadyS, r.ReadyCPUS, r.FileRead, r.ConnectS, r.Reloads, r.ServedS, r.CPUS, scan.Seconds(), r.HWMMiB, r.RSSMiB, r.HeapMiB, r.Load1Start, r.Load1)
 			r.StoreS = scan.Seconds()
 			results = append(results, r)
 			if *resultsFile != "" {
@@ -251,12 +261,12 @@ func readResults(name string) ([]result, error) {
 
 // measureChild runs this program with -measure in a fresh process, so that its peak RSS is
 // the start-up's alone, and returns what it reports.
-func measureChild(ctx context.Context, uri, db string, n int, limit, profile string, stderr io.Writer) (result, error) {
+func measureChild(ctx context.Context, uri, db string, n int, limit, profile, fileDir string, stderr io.Writer) (result, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return result{}, err
 	}
-	cmd := exec.CommandContext(ctx, self, "-measure", "-mongo", uri, "-db", db, "-n", strconv.Itoa(n), "-cpuprofile", profile)
+	cmd := exec.CommandContext(ctx, self, "-measure", "-mongo", uri, "-db", db, "-n", strconv.Itoa(n), "-cpuprofile", profile, "-file-dir", fileDir)
 	cmd.Env = os.Environ()
 	if limit != "" {
 		cmd.Env = append(cmd.Env, "GOMEMLIMIT="+limit)
@@ -408,14 +418,16 @@ func description(rng *rand.Rand, words int) string {
 	return b.String()
 }
 
-// measureStartup starts the service on database db as cmd/capmatch does before it listens,
-// then reconciles as the bus connection does and serves a few reads, and reports the times
-// and the memory.
-func measureStartup(ctx context.Context, uri, db string, n int) (result, error) {
+// measureStartup starts the service on database db as cmd/capmatch does before it listens
+// (reading needs and offers from FerretDB's file in fileDir unless it is empty, starting at
+// the change log's head), then starts the change log's consumer as serve does and waits until
+// it follows the log, serves a few reads, and reports the times and the memory.
+func measureStartup(ctx context.Context, uri, db string, n int, fileDir string, stderr io.Writer) (result, error) {
 	if uri == "" || db == "" {
 		return result{}, errors.New("-measure needs -mongo and -db")
 	}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	warn := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	loadStart := loadAverage()
 	t0 := time.Now()
 	st, err := mongostore.Open(ctx, uri, db, mongostore.Options{Logger: quiet})
@@ -434,14 +446,23 @@ func measureStartup(ctx context.Context, uri, db string, n int) (result, error) 
 	}
 	defer cache.Close()
 	changes := rediscache.NewLog(cache, "startup", quiet)
-	app := service.New(service.Deps{Store: st, Bus: changes, Log: quiet,
+	var market service.MarketScanner
+	if fileDir != "" {
+		market = embedded.NewMarketReader(fileDir, db, st, warn)
+	}
+	app := service.New(service.Deps{Store: st, Bus: changes, Log: quiet, StartupMarket: market,
 		CursorKey: []byte("startup"), Rankings: rediscache.NewRankings(cache, time.Hour), Texts: i18n.Default()})
 	if err := app.RecoverImports(ctx); err != nil {
 		return result{}, err
 	}
-	if err := app.Start(ctx); err != nil {
+	head, epoch, err := changes.Head(ctx)
+	if err != nil {
 		return result{}, err
 	}
+	if err := app.StartAt(ctx, head); err != nil {
+		return result{}, err
+	}
+	changes.Resume(head, epoch)
 	if err := app.Engagements.Recover(ctx); err != nil {
 		return result{}, err
 	}
@@ -451,13 +472,17 @@ func measureStartup(ctx context.Context, uri, db string, n int) (result, error) 
 	ready := time.Since(t0)
 	readyCPU := cpuTime()
 	t1 := time.Now()
-	// The reload the change log's consumer runs when it first starts (at the log's head).
-	head, _, err := changes.Head(ctx)
-	if err != nil {
-		return result{}, err
-	}
-	if err := app.Sync.Reload(ctx, head); err != nil {
-		return result{}, err
+	// The change log's consumer, as serve runs it: until it follows the log (a full reload
+	// first, if it could not resume).
+	w := &watcher{Sync: app.Sync, live: make(chan struct{})}
+	runCtx, stopRun := context.WithCancel(ctx)
+	runDone := make(chan struct{})
+	go func() { changes.Run(runCtx, w, time.Second); close(runDone) }()
+	defer func() { stopRun(); <-runDone }()
+	select {
+	case <-w.live:
+	case <-time.After(10 * time.Minute):
+		return result{}, errors.New("the change log's consumer did not follow the log within 10 minutes")
 	}
 	connect := time.Since(t1)
 	needs, offers := app.Loaded()
@@ -488,6 +513,7 @@ func measureStartup(ctx context.Context, uri, db string, n int) (result, error) 
 	}
 	served := time.Since(t0)
 	r := result{N: n, Needs: needs, Offers: offers, ReadyS: ready.Seconds(), ConnectS: connect.Seconds(), ServedS: served.Seconds(),
+		FileRead: fileDir != "", Reloads: int(w.reloads.Load()),
 		ReadyCPUS: readyCPU.Seconds(), GoMemLimit: os.Getenv("GOMEMLIMIT"), Load1Start: loadStart}
 	r.HWMMiB, r.RSSMiB = procStatus("VmHWM"), procStatus("VmRSS")
 	runtime.GC()
@@ -497,6 +523,29 @@ func measureStartup(ctx context.Context, uri, db string, n int) (result, error) 
 	r.Load1 = loadAverage()
 	runtime.KeepAlive(app)
 	return r, nil
+}
+
+// watcher is the replica's Sync as the change log's follower, telling when it first follows
+// the log and counting the full reloads.
+type watcher struct {
+	*service.Sync
+	live    chan struct{}
+	once    sync.Once
+	reloads atomic.Int32
+}
+
+// Reload counts, then reloads.
+func (w *watcher) Reload(ctx context.Context, head int64) error {
+	w.reloads.Add(1)
+	return w.Sync.Reload(ctx, head)
+}
+
+// Live passes on, and tells the first time the replica follows the log.
+func (w *watcher) Live(live bool) {
+	w.Sync.Live(live)
+	if live {
+		w.once.Do(func() { close(w.live) })
+	}
 }
 
 // cpuTime is the user and system CPU this process used so far.

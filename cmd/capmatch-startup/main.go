@@ -118,6 +118,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fileDir := fs.String("file-dir", "", "internal: FerretDB's directory, for -measure: read needs and offers from its file as cmd/capmatch does")
 	viaFerret := fs.Bool("through-ferretdb", false, "read needs and offers through FerretDB at start-up, not from its file (the path before issue 16's change)")
 	profile := fs.String("cpuprofile", "", "write a CPU profile of each measured start-up to this file (the size is appended)")
+	memProfile := fs.String("memprofile", "", "write a heap profile of each measured process at its end to this file (the size is appended)")
+	noScan := fs.Bool("no-store-scan", false, "skip the raw read of the store alone before each measurement")
 	fillOnly := fs.Bool("fill", false, "only fill the databases of -sizes; measure nothing")
 	resultsFile := fs.String("results", "", "also write each measurement to this file, one JSON object a line")
 	plot := fs.String("plot", "", "measure nothing: write the table and the chart of the measurements in this file (written by -results)")
@@ -139,6 +141,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		r, err := measureStartup(ctx, *mongo, *db, *n, *fileDir, stderr)
 		if err != nil {
 			return err
+		}
+		if *memProfile != "" {
+			f, err := os.Create(*memProfile)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+				return err
+			}
 		}
 		return json.NewEncoder(stdout).Encode(r)
 	}
@@ -179,19 +191,24 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			continue
 		}
 		for range *reps {
-			scan, err := scanStore(ctx, ferret.URI(), name)
-			if err != nil {
-				return fmt.Errorf("read %s: %w", name, err)
+			var scan time.Duration
+			if !*noScan {
+				if scan, err = scanStore(ctx, ferret.URI(), name); err != nil {
+					return fmt.Errorf("read %s: %w", name, err)
+				}
 			}
-			prof := ""
+			prof, mprof := "", ""
 			if *profile != "" {
 				prof = *profile + "." + strconv.Itoa(size)
+			}
+			if *memProfile != "" {
+				mprof = *memProfile + "." + strconv.Itoa(size)
 			}
 			fdir := ferret.Dir()
 			if *viaFerret {
 				fdir = ""
 			}
-			r, err := measureChild(ctx, ferret.URI(), name, size, *limit, prof, fdir, stderr)
+			r, err := measureChild(ctx, ferret.URI(), name, size, *limit, prof, mprof, fdir, stderr)
 			if err != nil {
 				return fmt.Errorf("measure %d: %w", size, err)
 			}
@@ -261,12 +278,12 @@ func readResults(name string) ([]result, error) {
 
 // measureChild runs this program with -measure in a fresh process, so that its peak RSS is
 // the start-up's alone, and returns what it reports.
-func measureChild(ctx context.Context, uri, db string, n int, limit, profile, fileDir string, stderr io.Writer) (result, error) {
+func measureChild(ctx context.Context, uri, db string, n int, limit, profile, memProfile, fileDir string, stderr io.Writer) (result, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return result{}, err
 	}
-	cmd := exec.CommandContext(ctx, self, "-measure", "-mongo", uri, "-db", db, "-n", strconv.Itoa(n), "-cpuprofile", profile, "-file-dir", fileDir)
+	cmd := exec.CommandContext(ctx, self, "-measure", "-mongo", uri, "-db", db, "-n", strconv.Itoa(n), "-cpuprofile", profile, "-memprofile", memProfile, "-file-dir", fileDir)
 	cmd.Env = os.Environ()
 	if limit != "" {
 		cmd.Env = append(cmd.Env, "GOMEMLIMIT="+limit)

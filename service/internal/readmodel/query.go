@@ -43,6 +43,7 @@ type Page[T any] struct {
 // Needs returns the page of needs that match q and that visible allows, in q's order.
 func (m *Model) Needs(q NeedQuery, visible func(*models.Need) bool) Page[*models.Need] {
 	folded := Fold(strings.TrimSpace(q.Q))
+	hits := newVocabHits(folded)
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	list, prio := m.byNew, false
@@ -62,7 +63,7 @@ func (m *Model) Needs(q NeedQuery, visible func(*models.Need) bool) Page[*models
 			(q.Capability != "" && n.Capability != q.Capability) ||
 			(q.Status != "" && n.Status != q.Status) ||
 			(q.OrgID != "" && n.OrganizationID != q.OrgID) ||
-			(folded != "" && !strings.Contains(e.folded, folded)) ||
+			(folded != "" && !hits.need(e.folded, n)) ||
 			!visible(n) {
 			continue
 		}
@@ -107,6 +108,7 @@ type OfferQuery struct {
 // Offers returns the page of offers that match q and that visible allows, newest first.
 func (m *Model) Offers(q OfferQuery, visible func(*models.Offer) bool) Page[*models.Offer] {
 	folded := Fold(strings.TrimSpace(q.Q))
+	hits := newVocabHits(folded)
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	list := m.offersNew
@@ -129,7 +131,7 @@ func (m *Model) Offers(q OfferQuery, visible func(*models.Offer) bool) Page[*mod
 			(q.Status != "" && o.Status != q.Status) ||
 			(q.OrgID != "" && o.OrganizationID != q.OrgID) ||
 			(q.Country != "" && !Eligible(o, q.Country)) ||
-			(folded != "" && !strings.Contains(e.folded, folded)) ||
+			(folded != "" && !hits.offer(e.folded, o)) ||
 			!visible(o) {
 			continue
 		}

@@ -13,26 +13,30 @@ import (
 // United Nations. So "ciberdelincuencia", "cybercriminalité", "киберпреступность", "网络犯罪"
 // and "الجريمة السيبرانية" all find the cybercrime needs, whichever language they were written
 // in. Each part is folded (Fold) and kept on a line of its own, so that a query never matches
-// across two parts.
+// across two parts. The catalogue's names are not copied into each object's text (they were
+// about two thirds of it: some 180 MB of live heap at 100,000 needs + 100,000 offers, issue
+// 16): a search looks them up per code (vocabHits).
 
 // needSearchText is the folded text a search of needs looks in.
 func needSearchText(n *models.Need) string {
 	var b strings.Builder
 	writeText(&b, n.Title, n.Description, n.Translations)
-	b.WriteString(vocabulary(models.KindTheme, string(n.Theme)))
-	b.WriteString(vocabulary(models.KindCapability, string(n.Capability)))
-	return b.String()
+	return trimmed(&b)
 }
 
 // offerSearchText is the folded text a search of offers looks in.
 func offerSearchText(o *models.Offer) string {
 	var b strings.Builder
 	writeText(&b, o.Title, o.Description, o.Translations)
-	for _, t := range o.Themes {
-		b.WriteString(vocabulary(models.KindTheme, string(t)))
-	}
-	for _, c := range o.Capabilities {
-		b.WriteString(vocabulary(models.KindCapability, string(c)))
+	return trimmed(&b)
+}
+
+// trimmed is what b holds, without the spare capacity a Builder keeps as it grows (up to as
+// much again as it holds): the model keeps a search text per need and offer, and at 100,000
+// + 100,000 the spare capacity was about 120 MB of live heap (BENCHMARKS.md, issue 16).
+func trimmed(b *strings.Builder) string {
+	if b.Cap()-b.Len() > b.Len()/16 {
+		return strings.Clone(b.String())
 	}
 	return b.String()
 }
@@ -49,6 +53,60 @@ func writeText(b *strings.Builder, title, desc string, tr map[string]models.Tran
 		b.WriteString(Fold(tr[l].Description))
 		b.WriteByte('\n')
 	}
+}
+
+// vocabHits answers, for one folded query, whether the catalogue's names of a theme or a
+// capability contain it: what the objects' search texts leave out. It remembers each code's
+// answer (a search asks about the same few codes for thousands of objects). One search's own.
+type vocabHits struct {
+	q           string
+	themes      map[models.Theme]bool
+	capabilities map[models.Capability]bool
+}
+
+func newVocabHits(q string) *vocabHits {
+	return &vocabHits{q: q, themes: map[models.Theme]bool{}, capabilities: map[models.Capability]bool{}}
+}
+
+func (h *vocabHits) theme(t models.Theme) bool {
+	hit, ok := h.themes[t]
+	if !ok {
+		hit = strings.Contains(vocabulary(models.KindTheme, string(t)), h.q)
+		h.themes[t] = hit
+	}
+	return hit
+}
+
+func (h *vocabHits) capability(c models.Capability) bool {
+	hit, ok := h.capabilities[c]
+	if !ok {
+		hit = strings.Contains(vocabulary(models.KindCapability, string(c)), h.q)
+		h.capabilities[c] = hit
+	}
+	return hit
+}
+
+// need reports whether a need whose search text is folded matches the query.
+func (h *vocabHits) need(folded string, n *models.Need) bool {
+	return strings.Contains(folded, h.q) || h.theme(n.Theme) || h.capability(n.Capability)
+}
+
+// offer reports whether an offer whose search text is folded matches the query.
+func (h *vocabHits) offer(folded string, o *models.Offer) bool {
+	if strings.Contains(folded, h.q) {
+		return true
+	}
+	for _, t := range o.Themes {
+		if h.theme(t) {
+			return true
+		}
+	}
+	for _, c := range o.Capabilities {
+		if h.capability(c) {
+			return true
+		}
+	}
+	return false
 }
 
 // vocabularyCache keeps the folded names of a catalogue code in every language: the catalogue

@@ -248,21 +248,30 @@ func openStack(ctx context.Context, cfg config, hooks webhooks.Options, data dat
 	}
 	// The load starts from the change log's head, read before it, so that the log's consumer
 	// resumes there instead of loading everything a second time when it connects. Without the
-	// log (Redis unreachable), the consumer loads again once it answers.
-	hctx, cancel := context.WithTimeout(ctx, 3*time.Second)
-	head, epoch, herr := st.bus.Head(hctx)
-	cancel()
-	if herr != nil {
-		log.Warn("change log unreachable at start-up; loading without its position (its consumer loads again once it answers)", "err", herr)
-		err = st.app.Start(ctx)
-	} else {
+	// log (Redis unreachable), the consumer loads again once it answers. With CAPMATCH_DEMO it
+	// does too, as before: the demo is written around the change log and reconciled outside its
+	// order, which marks the rankings it changes after the applied position, and only the
+	// consumer's reload at its head lets them be cached again (cheap at the demo's size).
+	var head int64
+	var epoch string
+	resume := false
+	if !cfg.Demo {
+		hctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+		var herr error
+		head, epoch, herr = st.bus.Head(hctx)
+		cancel()
+		if herr != nil {
+			log.Warn("change log unreachable at start-up; loading without its position (its consumer loads again once it answers)", "err", herr)
+		}
+		resume = herr == nil
+	}
+	if resume {
 		err = st.app.StartAt(ctx, head)
+	} else {
+		err = st.app.Start(ctx)
 	}
 	if err != nil {
 		return st, fmt.Errorf("load state: %w", err)
-	}
-	if herr == nil {
-		st.bus.Resume(head, epoch)
 	}
 	if err := st.app.Engagements.Recover(ctx); err != nil {
 		log.Warn("engagement recovery incomplete; it runs again within 30 s", "err", err)
@@ -298,6 +307,9 @@ func openStack(ctx context.Context, cfg config, hooks webhooks.Options, data dat
 	// was derived, or a replica stopped half-way, is brought in line).
 	if err := st.app.PoCs.Rederive(ctx); err != nil {
 		log.Warn("points of contact readiness not derived; it is at the next start", "err", err)
+	}
+	if resume {
+		st.bus.Resume(head, epoch)
 	}
 	log.Info("e-mail", "mode", st.app.Mailer.Mode(), "public_url", cfg.PublicURL)
 	return st, nil

@@ -56,45 +56,69 @@ func writeText(b *strings.Builder, title, desc string, tr map[string]models.Tran
 }
 
 // vocabHits answers, for one folded query, whether the catalogue's names of a theme or a
-// capability contain it: what the objects' search texts leave out. It remembers each code's
-// answer (a search asks about the same few codes for thousands of objects). One search's own.
+// capability contain it: what the objects' search texts leave out. It looks at every code of
+// the catalogue once per search (a code outside it has no names); when none matches, which is
+// the usual case, a search costs what it cost with the names in the texts.
 type vocabHits struct {
-	q           string
-	themes      map[models.Theme]bool
+	q            string
+	any          bool
+	themes       map[models.Theme]bool
 	capabilities map[models.Capability]bool
 }
 
+// catalogueNames are the folded names of every theme and capability of the catalogue, in the
+// order of models.Themes and models.Capabilities, worked out once.
+var catalogueNames = sync.OnceValues(func() (themes, capabilities []string) {
+	for _, t := range models.Themes {
+		themes = append(themes, vocabulary(models.KindTheme, string(t)))
+	}
+	for _, c := range models.Capabilities {
+		capabilities = append(capabilities, vocabulary(models.KindCapability, string(c)))
+	}
+	return themes, capabilities
+})
+
 func newVocabHits(q string) *vocabHits {
-	return &vocabHits{q: q, themes: map[models.Theme]bool{}, capabilities: map[models.Capability]bool{}}
+	h := &vocabHits{q: q}
+	if q == "" {
+		return h
+	}
+	themes, capabilities := catalogueNames()
+	for i, t := range models.Themes {
+		if strings.Contains(themes[i], q) {
+			if h.themes == nil {
+				h.themes = map[models.Theme]bool{}
+			}
+			h.themes[t], h.any = true, true
+		}
+	}
+	for i, c := range models.Capabilities {
+		if strings.Contains(capabilities[i], q) {
+			if h.capabilities == nil {
+				h.capabilities = map[models.Capability]bool{}
+			}
+			h.capabilities[c], h.any = true, true
+		}
+	}
+	return h
 }
 
-func (h *vocabHits) theme(t models.Theme) bool {
-	hit, ok := h.themes[t]
-	if !ok {
-		hit = strings.Contains(vocabulary(models.KindTheme, string(t)), h.q)
-		h.themes[t] = hit
-	}
-	return hit
-}
+func (h *vocabHits) theme(t models.Theme) bool { return h.themes[t] }
 
-func (h *vocabHits) capability(c models.Capability) bool {
-	hit, ok := h.capabilities[c]
-	if !ok {
-		hit = strings.Contains(vocabulary(models.KindCapability, string(c)), h.q)
-		h.capabilities[c] = hit
-	}
-	return hit
-}
+func (h *vocabHits) capability(c models.Capability) bool { return h.capabilities[c] }
 
 // need reports whether a need whose search text is folded matches the query.
 func (h *vocabHits) need(folded string, n *models.Need) bool {
-	return strings.Contains(folded, h.q) || h.theme(n.Theme) || h.capability(n.Capability)
+	return strings.Contains(folded, h.q) || (h.any && (h.theme(n.Theme) || h.capability(n.Capability)))
 }
 
 // offer reports whether an offer whose search text is folded matches the query.
 func (h *vocabHits) offer(folded string, o *models.Offer) bool {
 	if strings.Contains(folded, h.q) {
 		return true
+	}
+	if !h.any {
+		return false
 	}
 	for _, t := range o.Themes {
 		if h.theme(t) {

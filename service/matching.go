@@ -93,11 +93,13 @@ type Matching struct {
 	external map[matching.Delivery]matching.External
 	// The in-process cache (L1): need rankings by need id, offer rankings by offerKey; at most
 	// l1Max entries each (see remember).
-	l1Need   map[string]*rankEntry
-	l1Offer  map[string]*rankEntry
-	l1Max    int
-	sf       singleflight.Group
-	computes atomic.Int64
+	l1Need  map[string]*rankEntry
+	l1Offer map[string]*rankEntry
+	l1Max   int
+	// explained keeps the explained lines of the rankings being read (see explainCache).
+	explained *explainCache
+	sf        singleflight.Group
+	computes  atomic.Int64
 	// applyMu applies changes one at a time (see applyOffer).
 	applyMu      sync.Mutex
 	patches      atomic.Int64
@@ -109,10 +111,11 @@ type Matching struct {
 func (m *Matching) Computes() int64 { return m.computes.Load() }
 
 // rankEntry is one cached ranking: the pairs in order with their scores, and what it was
-// computed with. Redis holds no explanations: a reader explains the lines it shows from the
-// index when they are first asked for, and the entry in L1 keeps those explained lines
-// (explained), so the cache stays small (about 3 kB a ranking in Redis) and a change rewrites
-// only ids and scores.
+// computed with. Neither cache layer holds explanations: a reader explains the lines it shows
+// from the index, and the explained lines are kept apart, in a small bounded cache by entry
+// and explanation key (explainCache), so a cached ranking costs a few kB in memory (about 3 kB
+// in Redis) and a change rewrites only ids and scores. Explained lines were ~90% of the heap
+// when kept with every entry (2.5 GB at 10,000 × 10,000, BENCHMARKS.md, issue 16 target 3).
 type rankEntry struct {
 	// stamp is the change-log position the ranking reflects; it only moves up, in place,
 	// when a change leaves the ranking as it was (see applyOffer).
@@ -124,10 +127,6 @@ type rankEntry struct {
 	// Complete says it holds every eligible candidate (see matching.CachedList).
 	Items    []matching.Match
 	Complete bool
-	// explained holds the explained lines of an entry in L1 (set by remember) by what they
-	// show (see serve); a restamped copy of an unchanged entry shares them, since the stamp
-	// is not part of a ranking's lines.
-	explained *explanations
 	// serial names this entry among every entry of the process (see version).
 	serial atomic.Uint64
 }
@@ -140,20 +139,16 @@ var rankSerials atomic.Uint64
 // explained lines never change once it is shared (a change makes a new entry; restamping one
 // the change left as it was keeps what it shows), so two reads of one entry with the same
 // explanation key show the same answer.
-func (e *rankEntry) version() string {
+func (e *rankEntry) version() string { return strconv.FormatUint(e.serialNumber(), 36) }
+
+// serialNumber is the entry's number (see version), given when first asked for.
+func (e *rankEntry) serialNumber() uint64 {
 	v := e.serial.Load()
 	if v == 0 {
 		e.serial.CompareAndSwap(0, rankSerials.Add(1))
 		v = e.serial.Load()
 	}
-	return strconv.FormatUint(v, 36)
-}
-
-// explanations caches a ranking's explained lines ([]RankedOffer or []RankedNeed) by the limit
-// and what the caller's visibility makes of them (see serve). The lines are shared by every
-// reader and never modified.
-type explanations struct {
-	lines sync.Map
+	return v
 }
 
 // snapshot is the entry as the shared cache keeps it; k says whose ranking it is.
@@ -194,6 +189,7 @@ func NewMatching(m *Matching) *Matching {
 	if m.l1Max <= 0 {
 		m.l1Max = DefaultRankingsInMemory
 	}
+	m.explained = newExplainCache(DefaultExplainedLines)
 	m.weights = matching.DefaultWeights()
 	m.ix = matching.NewIndex(nil, nil)
 	m.model.Observe(m.apply)
@@ -511,8 +507,7 @@ func (m *Matching) applyOffer(c readmodel.Change) {
 	// again), so they are left for the next read to replace.
 	for n, e := range snap.entries {
 		if p, ok := patched[n]; ok {
-			p.explained = &explanations{} // explained anew when first read, then kept
-			e = p
+			e = p // a new entry: its lines are explained anew when first read
 		}
 		e.stamp.Store(m.needMin(n))
 		m.l1Need[n] = e
@@ -813,7 +808,7 @@ func serve[L any](m *Matching, ctx context.Context, k rankKey, min, q int64, lim
 	w := m.Weights()
 	ctxNow := m.context(today)
 	current := func(e *rankEntry) bool { return e.current(min, q, today, w.Version) }
-	answer := func(e *rankEntry, cached bool) ranked[L] {
+	answer := func(e *rankEntry, cached, keep bool) ranked[L] {
 		shown := e.Items
 		if limit < len(shown) {
 			shown = shown[:limit]
@@ -823,7 +818,11 @@ func serve[L any](m *Matching, ctx context.Context, k rankKey, min, q int64, lim
 		if seen != nil {
 			c = &matching.Context{Today: ctxNow.Today, Active: ctxNow.Active, Seen: seen, External: ctxNow.External}
 		}
-		return ranked[L]{e: e, cached: cached, lines: explainedLines(e, key, func() []L { return explain(shown, w, c) }),
+		kept := m.explained
+		if !keep {
+			kept = nil
+		}
+		return ranked[L]{e: e, cached: cached, lines: explained(kept, e, key, func() []L { return explain(shown, w, c) }),
 			variant: k.id + "/" + key}
 	}
 	fresh := func() *rankEntry {
@@ -837,13 +836,13 @@ func serve[L any](m *Matching, ctx context.Context, k rankKey, min, q int64, lim
 	if !m.fresh() {
 		// Not following the change log, this replica may miss other replicas' changes: compute from the
 		// model, cache nothing, and say so.
-		return answer(fresh(), false), nil
+		return answer(fresh(), false, false), nil
 	}
 	m.mu.RLock()
 	e := m.l1Of(k)[k.id]
 	m.mu.RUnlock()
 	if current(e) {
-		return answer(e, true), nil
+		return answer(e, true, true), nil
 	}
 	key := k.redis()
 	v, err, _ := m.sf.Do(key+"|"+strconv.FormatInt(min, 10)+"|"+strconv.FormatInt(q, 10)+"|"+strconv.FormatInt(w.Version, 10), func() (any, error) {
@@ -866,7 +865,7 @@ func serve[L any](m *Matching, ctx context.Context, k rankKey, min, q int64, lim
 		return ranked[L]{}, err
 	}
 	s := v.(served)
-	return answer(s.e, s.cached), nil
+	return answer(s.e, s.cached, true), nil
 }
 
 // current reports whether a cached ranking can be served by a replica that has applied the
@@ -887,21 +886,18 @@ type served struct {
 }
 
 // DefaultRankingsInMemory is how many rankings of each direction (needs' and offers') a replica
-// keeps in memory, with their explained lines, unless Deps.RankingsInMemory says otherwise. An
-// entry with its explanations takes from a few kB (a short list read at the default limit) to
-// over 100 kB (64 lines read at the largest limit, in several visibility variants): with every
-// ranking of a 10,000 × 10,000 marketplace kept, the heap reached 2.5 GB (BENCHMARKS.md, issue 16
-// target 3), past the 1 GiB the Kubernetes manifests give a pod. Rankings beyond the bound stay
-// in Redis and are explained again when read.
-const DefaultRankingsInMemory = 2048
+// keeps in memory, unless Deps.RankingsInMemory says otherwise: enough for every ranking of a
+// 10,000 × 10,000 marketplace (each audience of an offer is a ranking). An entry holds ids and
+// scores only, 5–7 kB (64 lines of a need, 50 of an offer); its explained lines are kept apart
+// and bounded (DefaultExplainedLines). When explained lines were kept with every entry, the heap
+// of that marketplace with every ranking kept reached 2.5 GB (BENCHMARKS.md, issue 16 target 3),
+// past the 1 GiB the Kubernetes manifests give a pod. Rankings beyond the bound stay in Redis.
+const DefaultRankingsInMemory = 16_384
 
 // remember keeps an entry in L1 unless a newer one is there. A full L1 forgets one entry
 // first, chosen at random (Go's map iteration order): no bookkeeping on the read path, and a
 // ranking read often is soon back (from Redis) if it was the one forgotten.
 func (m *Matching) remember(k rankKey, e *rankEntry) {
-	if e.explained == nil {
-		e.explained = &explanations{}
-	}
 	m.mu.Lock()
 	l1 := m.l1Of(k)
 	if cur := l1[k.id]; cur == nil || cur.stamp.Load() <= e.stamp.Load() {
@@ -992,19 +988,6 @@ func (m *Matching) seenKey(shown []matching.Match, c *matching.Context, seen fun
 		}
 	}
 	return b.String()
-}
-
-// explainedLines returns the explained lines for a key (the limit and what the caller's
-// visibility makes of them, see serve), explaining them once per entry in L1.
-func explainedLines[L any](e *rankEntry, key string, explain func() []L) []L {
-	if e.explained == nil {
-		return explain()
-	}
-	if got, ok := e.explained.lines.Load(key); ok {
-		return got.([]L)
-	}
-	got, _ := e.explained.lines.LoadOrStore(key, explain())
-	return got.([]L)
 }
 
 // Allocation proposes which need each open offer should serve (coordinators): at most one

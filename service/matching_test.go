@@ -256,3 +256,40 @@ func TestRankingsInMemoryAreBounded(t *testing.T) {
 	assert.LessOrEqual(t, n, bound)
 	assert.LessOrEqual(t, o, bound)
 }
+
+// TestExplainedLinesAreBoundedAndStable: the explained lines of the rankings read are kept apart
+// from the rankings, at most about the bound in all, and a ranking whose lines were forgotten is
+// explained again into the same lines under the same version (the API keeps rendered answers by
+// version: the same version must mean the same answer).
+func TestExplainedLinesAreBoundedAndStable(t *testing.T) {
+	cache, err := rediscache.Open(redistest.URL(t), redistest.Prefix())
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = cache.Close() })
+	w := newWorldOn(t, cache, 200, 200)
+	const bound = explainShards * 2 * MaxRankLimit // two rankings read at the largest limit per shard
+	w.app.Matching.explained = newExplainCache(bound)
+	first := map[string]*NeedRanking{}
+	for _, n := range w.needs {
+		got := gotNeedRanking(t, w, n)
+		require.Equal(t, wantNeedRanking(t, w, n), got.Items, "need %s", n)
+		first[n] = got
+	}
+	rankings, lines := w.app.Matching.explained.len()
+	assert.LessOrEqual(t, lines, bound, "explained lines kept")
+	assert.Less(t, rankings, len(w.needs), "rankings whose lines are kept")
+	computed := w.app.Matching.Computes()
+	for _, n := range w.needs {
+		got := gotNeedRanking(t, w, n)
+		assert.Equal(t, first[n].Version, got.Version, "need %s: the same ranking", n)
+		assert.Equal(t, first[n].Variant, got.Variant, "need %s", n)
+		require.Equal(t, first[n].Items, got.Items, "need %s: explained again, the same lines", n)
+	}
+	assert.Equal(t, computed, w.app.Matching.Computes(), "rankings are kept whole; only their explanations are forgotten")
+	w.app.Matching.mu.RLock()
+	defer w.app.Matching.mu.RUnlock()
+	for id, e := range w.app.Matching.l1Need {
+		for _, x := range e.Items {
+			assert.Nil(t, x.Factors, "need %s: a kept ranking holds no explanations", id)
+		}
+	}
+}

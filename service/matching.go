@@ -100,10 +100,17 @@ type Matching struct {
 	explained *explainCache
 	sf        singleflight.Group
 	computes  atomic.Int64
+	waits     atomic.Int64 // reads that waited for a background patch
 	// applyMu applies changes one at a time (see applyOffer).
 	applyMu      sync.Mutex
 	patches      atomic.Int64
 	patchedLists atomic.Int64
+	// backgroundFrom is how many needs an offer change must reach to be patched in the
+	// background (DefaultBackgroundPatchFrom); pending is that patch while it runs (m.mu).
+	backgroundFrom int
+	pending        *pendingPatch
+	// patchHook, when set (tests), runs at the start of each background patch.
+	patchHook func()
 }
 
 // Computes counts rankings computed (not served from a cache) by this replica; tests and
@@ -190,6 +197,9 @@ func NewMatching(m *Matching) *Matching {
 		m.l1Max = DefaultRankingsInMemory
 	}
 	m.explained = newExplainCache(DefaultExplainedLines)
+	if m.backgroundFrom <= 0 {
+		m.backgroundFrom = DefaultBackgroundPatchFrom
+	}
 	m.weights = matching.DefaultWeights()
 	m.ix = matching.NewIndex(nil, nil)
 	m.model.Observe(m.apply)
@@ -381,7 +391,12 @@ func (m *Matching) apply(c readmodel.Change) {
 		return
 	}
 	m.applyMu.Lock()
-	defer m.applyMu.Unlock()
+	handed := false // applyMu handed to a background patch, which unlocks it (applyOffer)
+	defer func() {
+		if !handed {
+			m.applyMu.Unlock()
+		}
+	}()
 	g := m.stampOf(c.Gen)
 	switch c.Kind {
 	case models.EventNeed:
@@ -404,7 +419,7 @@ func (m *Matching) apply(c readmodel.Change) {
 		}
 		m.mu.Unlock()
 	case models.EventOffer:
-		m.applyOffer(c)
+		handed = m.applyOffer(c)
 	}
 }
 
@@ -466,7 +481,16 @@ func (m *Matching) needMin(id string) int64 { return max(m.floor, m.needDirty[id
 // Changes are applied one at a time (applyMu): a patch starts from the lists as they were
 // before its change, taken before the index moves, and installs its result in one step with
 // the dirty marks, so a concurrent read either sees the lists before the change or after it.
-func (m *Matching) applyOffer(c readmodel.Change) {
+//
+// An offer that reaches many needs (backgroundFrom or more: offers eligible everywhere reach
+// ~9,000 of 10,000) is patched off the write path: the change is applied to the index and its
+// marks made, which is all a write waits for, and the patch runs in the background, holding
+// applyMu until it is installed (so the next change waits for it, and the index stays as the
+// patch scores it). Freshness is kept by the marks: a ranking the change may alter is stale
+// from the moment the write returns, and its reader waits for the pending patch (serve) rather
+// than being served the old ranking or ranking it anew. It reports whether it handed applyMu
+// to such a patch.
+func (m *Matching) applyOffer(c readmodel.Change) (handed bool) {
 	id := ""
 	if c.NewOffer != nil {
 		id = c.NewOffer.ID
@@ -482,6 +506,10 @@ func (m *Matching) applyOffer(c readmodel.Change) {
 	// there could miss that entry. Such lists are left stale by their marks and recomputed.
 	var snap listSnapshot
 	if c.Gen != readmodel.Local {
+		if len(affected) >= m.backgroundFrom && m.fresh != nil && m.fresh() {
+			m.patchInBackground(c, id, affected)
+			return true
+		}
 		snap = m.snapshotNeedLists(affected)
 	}
 	var old *models.Offer
@@ -517,6 +545,12 @@ func (m *Matching) applyOffer(c readmodel.Change) {
 		m.patches.Add(1)
 		m.patchedLists.Add(int64(len(changed)))
 	}
+	m.storePatched(patched, changed)
+	return false
+}
+
+// storePatched writes the rankings a patch changed to Redis, in one pipeline.
+func (m *Matching) storePatched(patched map[string]*rankEntry, changed []string) {
 	toStore := make(map[string]*matching.Snapshot, len(changed))
 	for _, n := range changed {
 		toStore[needKey(n)] = patched[n].snapshot(rankKey{need: true, id: n, owner: n})
@@ -530,6 +564,112 @@ func (m *Matching) applyOffer(c readmodel.Change) {
 	}
 }
 
+// DefaultBackgroundPatchFrom is how many needs an offer must reach for a change of it to be
+// patched off the write path (applyOffer): patching the ~9,000 rankings an offer eligible
+// everywhere reaches at 10,000 × 10,000 took ~22 ms of CPU on the write path (BENCHMARKS.md,
+// issue 16 target 3); an offer of a few countries reaches a few hundred, patched in ~2 ms.
+const DefaultBackgroundPatchFrom = 2048
+
+// pendingPatch is an offer change whose patch of the cached need rankings runs in the
+// background (applyOffer): every need ranking marked dirty at stamp waits for done before it
+// is ranked anew.
+type pendingPatch struct {
+	stamp int64
+	done  chan struct{}
+}
+
+// patchInBackground applies an offer change that reaches many needs (see applyOffer): under
+// one lock it takes the L1 rankings current before the change and marks every ranking the
+// change may alter, then moves the index, and leaves the patch to patchBehind, which it hands
+// applyMu to. Marking before the index moves is safe: this replica has not yet applied the
+// change's position, so nothing ranked meanwhile is stamped at or after it.
+func (m *Matching) patchInBackground(c readmodel.Change, id string, affected []string) {
+	g := m.stampOf(c.Gen)
+	snap := m.listContext()
+	p := &pendingPatch{stamp: g, done: make(chan struct{})}
+	q := m.applied()
+	var lists []heldList
+	m.mu.Lock()
+	markDirty(m.offerDirty, id, g)
+	m.dropOfferL1(id)
+	for _, n := range affected {
+		if e := m.l1Need[n]; e.current(m.needMin(n), q, snap.today, snap.w.Version) {
+			lists = append(lists, heldList{n, e})
+		}
+		markDirty(m.needDirty, n, g)
+	}
+	m.pending = p
+	m.mu.Unlock()
+	var old *models.Offer
+	if c.NewOffer != nil {
+		old = m.ix.UpsertOffer(c.NewOffer)
+	} else {
+		old = m.ix.RemoveOffer(id)
+	}
+	go m.patchBehind(p, snap, lists, old, id)
+}
+
+// heldList is a need's ranking held in L1 before a change.
+type heldList struct {
+	need string
+	e    *rankEntry
+}
+
+// patchBehind patches, in the background, the L1 rankings of the needs an offer change
+// reached that were current before it (lists), then installs them as applyOffer does,
+// releases the readers waiting for it and the change lock it was handed, and writes the
+// changed rankings to Redis. A ranking replaced or forgotten meanwhile is left as it is: its
+// stamp decides.
+func (m *Matching) patchBehind(p *pendingPatch, snap listSnapshot, lists []heldList, old *models.Offer, id string) {
+	defer m.applyMu.Unlock()
+	if m.patchHook != nil {
+		m.patchHook()
+	}
+	snap.entries = make(map[string]*rankEntry, len(lists))
+	for _, l := range lists {
+		snap.entries[l.need] = l.e
+	}
+	var patched map[string]*rankEntry
+	var changed []string
+	if len(snap.entries) > 0 {
+		patched, changed = m.patchNeedLists(snap, old, id)
+	}
+	m.mu.Lock()
+	for n, e := range snap.entries {
+		if m.l1Need[n] != e {
+			continue
+		}
+		if x, ok := patched[n]; ok {
+			e = x // a new entry: its lines are explained anew when first read
+		}
+		e.stamp.Store(m.needMin(n))
+		m.l1Need[n] = e
+	}
+	if m.pending == p {
+		m.pending = nil
+	}
+	m.mu.Unlock()
+	close(p.done)
+	if len(snap.entries) > 0 {
+		m.patches.Add(1)
+		m.patchedLists.Add(int64(len(changed)))
+	}
+	m.storePatched(patched, changed)
+}
+
+// pendingFor returns the background patch a need ranking whose mark is min waits for, if any.
+func (m *Matching) pendingFor(k rankKey, min int64) *pendingPatch {
+	if !k.need {
+		return nil
+	}
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if p := m.pending; p != nil && p.stamp == min {
+		return p
+	}
+	return nil
+}
+
 // patchStoreTimeout bounds the Redis write of patched rankings, which runs as part of
 // applying a change (the cache client's own timeouts are shorter; this is a backstop). A
 // failed write leaves the Redis copies stale-stamped, so they are recomputed when read.
@@ -537,7 +677,12 @@ const patchStoreTimeout = time.Second
 
 // Patches counts the offer changes that patched cached rankings, and the rankings they changed
 // and wrote back (see applyOffer); tests and benchmarks read them.
-func (m *Matching) Patches() (changes, lists int64) { return m.patches.Load(), m.patchedLists.Load() }
+// Patches waits for a patch still running in the background (applyOffer).
+func (m *Matching) Patches() (changes, lists int64) {
+	m.applyMu.Lock()
+	defer m.applyMu.Unlock()
+	return m.patches.Load(), m.patchedLists.Load()
+}
 
 // listSnapshot is the L1 rankings of some needs that are current before a change, with the
 // weights and context they were computed with.
@@ -554,18 +699,23 @@ func (m *Matching) snapshotNeedLists(ids []string) listSnapshot {
 	if m.fresh == nil || !m.fresh() {
 		return listSnapshot{}
 	}
-	today := models.DateOf(m.now())
-	w := m.Weights()
-	s := listSnapshot{today: today, w: w, ctx: m.context(today), entries: map[string]*rankEntry{}}
+	s := m.listContext()
+	s.entries = map[string]*rankEntry{}
 	q := m.applied()
 	m.mu.RLock()
 	for _, id := range ids {
-		if e := m.l1Need[id]; e.current(m.needMin(id), q, today, w.Version) {
+		if e := m.l1Need[id]; e.current(m.needMin(id), q, s.today, s.w.Version) {
 			s.entries[id] = e
 		}
 	}
 	m.mu.RUnlock()
 	return s
+}
+
+// listContext is the day, weights and context the rankings current now were computed with.
+func (m *Matching) listContext() listSnapshot {
+	today := models.DateOf(m.now())
+	return listSnapshot{today: today, w: m.Weights(), ctx: m.context(today)}
 }
 
 // patchNeedLists patches the snapshot's need rankings after an offer change (the index
@@ -843,6 +993,22 @@ func serve[L any](m *Matching, ctx context.Context, k rankKey, min, q int64, lim
 	m.mu.RUnlock()
 	if current(e) {
 		return answer(e, true, true), nil
+	}
+	if p := m.pendingFor(k, min); p != nil {
+		// A change being patched in the background left this ranking stale: its patch, not a
+		// new ranking, brings it up to date (applyOffer).
+		m.waits.Add(1)
+		select {
+		case <-p.done:
+		case <-ctx.Done():
+			return ranked[L]{}, ctx.Err()
+		}
+		m.mu.RLock()
+		e = m.l1Of(k)[k.id]
+		m.mu.RUnlock()
+		if current(e) {
+			return answer(e, true, true), nil
+		}
 	}
 	key := k.redis()
 	v, err, _ := m.sf.Do(key+"|"+strconv.FormatInt(min, 10)+"|"+strconv.FormatInt(q, 10)+"|"+strconv.FormatInt(w.Version, 10), func() (any, error) {

@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"math/rand/v2"
+	"runtime"
 	"sync"
 	"testing"
 
@@ -46,12 +47,21 @@ func gotNeedRanking(t *testing.T, w *benchWorld, needID string) *NeedRanking {
 // ranking computed from scratch, reasons and titles included, and not one is recomputed.
 // The second server, which had cached only a few rankings, serves the same content, partly
 // from what the first wrote to Redis.
+//
+// It runs twice: with the patch on the write path, and with every patch in the background
+// (applyOffer), the readers of the rankings it may alter waiting for it.
 func TestOfferChangePatchesCachedRankings(t *testing.T) {
+	t.Run("in the write", func(t *testing.T) { testOfferChangePatches(t, DefaultBackgroundPatchFrom) })
+	t.Run("in the background", func(t *testing.T) { testOfferChangePatches(t, 1) })
+}
+
+func testOfferChangePatches(t *testing.T, backgroundFrom int) {
 	cache, err := rediscache.Open(redistest.URL(t), redistest.Prefix())
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = cache.Close() })
 	w1 := newWorldOn(t, cache, 300, 300)
 	w2 := newWorldOn(t, cache, 300, 300)
+	w1.app.Matching.backgroundFrom, w2.app.Matching.backgroundFrom = backgroundFrom, backgroundFrom
 	for _, id := range w1.needs {
 		gotNeedRanking(t, w1, id)
 	}
@@ -106,9 +116,16 @@ func TestOfferChangePatchesCachedRankings(t *testing.T) {
 
 // TestPatchingUnderConcurrentReads applies donor edits while other goroutines read rankings
 // (run with -race): once the edits stop, every ranking served equals one computed from
-// scratch, so no read that raced a patch left a stale ranking behind as current.
+// scratch, so no read that raced a patch left a stale ranking behind as current. It runs with
+// the patches on the write path and in the background.
 func TestPatchingUnderConcurrentReads(t *testing.T) {
+	t.Run("in the write", func(t *testing.T) { testPatchingUnderConcurrentReads(t, DefaultBackgroundPatchFrom) })
+	t.Run("in the background", func(t *testing.T) { testPatchingUnderConcurrentReads(t, 1) })
+}
+
+func testPatchingUnderConcurrentReads(t *testing.T, backgroundFrom int) {
 	w := newBenchWorld(t, 200, 200)
+	w.app.Matching.backgroundFrom = backgroundFrom
 	for _, id := range w.needs {
 		gotNeedRanking(t, w, id)
 	}
@@ -292,4 +309,61 @@ func TestExplainedLinesAreBoundedAndStable(t *testing.T) {
 			assert.Nil(t, x.Factors, "need %s: a kept ranking holds no explanations", id)
 		}
 	}
+}
+
+// TestReadWaitsForBackgroundPatch: an offer change patched in the background is marked before
+// its write returns, so a read of a ranking it alters, made while the patch is still running,
+// waits for the patch and gets the new ranking: never the old one, and not ranked anew.
+func TestReadWaitsForBackgroundPatch(t *testing.T) {
+	w := newBenchWorld(t, 200, 200)
+	m := w.app.Matching
+	m.backgroundFrom = 1
+	for _, id := range w.needs {
+		gotNeedRanking(t, w, id)
+	}
+	// The offer at the top of a need's ranking closes: that ranking must change.
+	var need string
+	var before *NeedRanking
+	for _, id := range w.needs {
+		if r := gotNeedRanking(t, w, id); len(r.Items) > 0 {
+			need, before = id, r
+			break
+		}
+	}
+	require.NotEmpty(t, need)
+	old, _ := w.app.model.Offer(before.Items[0].OfferID)
+	o := *old
+	o.Version++
+	o.Status = models.OfferClosed
+	started, release := make(chan struct{}), make(chan struct{})
+	m.patchHook = func() { close(started); <-release }
+	computed := m.Computes()
+	w.app.Sync.step(func(p int64) { w.app.model.PutOfferAt(&o, p) })
+	<-started // the write has returned; its patch is held
+	got := make(chan *NeedRanking)
+	go func() {
+		r, err := m.OffersForNeed(context.Background(), w.coord, need, MaxRankLimit)
+		assert.NoError(t, err)
+		got <- r
+	}()
+	var r *NeedRanking
+waiting:
+	for m.waits.Load() == 0 { // until the reader waits for the patch, or has its answer
+		select {
+		case r = <-got:
+			break waiting
+		default:
+			runtime.Gosched()
+		}
+	}
+	close(release)
+	if r == nil {
+		r = <-got
+	}
+	require.NotNil(t, r)
+	assert.NotEqual(t, before.Items, r.Items, "the old ranking was served")
+	assert.Equal(t, wantNeedRanking(t, w, need), r.Items)
+	assert.True(t, r.Cached, "the patched ranking is served from the cache")
+	assert.Equal(t, computed, m.Computes(), "the reader ranked anew instead of waiting for the patch")
+	assert.NotEqual(t, before.Version, r.Version)
 }

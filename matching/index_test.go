@@ -570,3 +570,91 @@ func TestConcurrentUse(t *testing.T) {
 		require.Equal(t, fresh.TopNeedsForOffer(id, 5, w, ctx, nil), ix.TopNeedsForOffer(id, 5, w, ctx, nil), "offer %s", id)
 	}
 }
+
+// TestPatchNeedKeepsAudienceListsExact is the service's use of PatchNeed: cached rankings of
+// needs by offer, for some offers only, per audience (all needs, and only the needs an audience
+// may see), patched after every need edit, addition or removal; a list PatchNeed reports
+// stale is ranked again, as a reader would. After every change each cached list must equal
+// its ranking from scratch.
+func TestPatchNeedKeepsAudienceListsExact(t *testing.T) {
+	needs, offers, ctx := synthData(13, 250, 250)
+	ix := NewIndex(needs, offers)
+	w := DefaultWeights()
+	const k = 8
+	visibles := []func(*models.Need) bool{nil, func(n *models.Need) bool { return n.Country < "M" && n.Status != models.NeedSubmitted }}
+	s := newSynthetic(23)
+	caches := make([]map[string][]Match, len(visibles))
+	for a, v := range visibles {
+		caches[a] = map[string][]Match{}
+		for i, o := range offers {
+			if i%4 != 0 { // three offers in four are cached
+				caches[a][o.ID] = ix.RankNeedsForOffer(o.ID, k, w, ctx, v)
+			}
+		}
+	}
+	auds := make([]NeedAudience, len(visibles))
+	for a, v := range visibles {
+		cache := caches[a]
+		auds[a] = NeedAudience{Visible: v, Cached: func(id string) (CachedList, bool) {
+			l, ok := cache[id]
+			return CachedList{Items: l, Complete: len(l) < k}, ok
+		}}
+	}
+	var changed, stale, touched int
+	next := 1000
+	for step := range 300 {
+		var old *models.Need
+		var id string
+		switch y := s.rng.IntN(10); {
+		case y < 7:
+			cur, _ := ix.Need(needs[s.rng.IntN(len(needs))].ID)
+			if cur == nil {
+				continue
+			}
+			c := *cur
+			switch s.rng.IntN(4) {
+			case 0:
+				c.Status = []models.NeedStatus{models.NeedOpen, models.NeedSubmitted, models.NeedMatched, models.NeedDraft}[s.rng.IntN(4)]
+			case 1:
+				c.Capability = s.capability()
+				c.Theme, _ = models.CapabilityTheme(c.Capability)
+			case 2:
+				c.Country = s.pick(s.allISO)
+			case 3:
+				c.BudgetUSD, c.Priority = c.BudgetUSD*2, models.PriorityLow
+			}
+			id, old = c.ID, ix.UpsertNeed(&c)
+		case y < 9:
+			n := s.need(next)
+			next++
+			id, old = n.ID, ix.UpsertNeed(n)
+		default:
+			id = needs[s.rng.IntN(len(needs))].ID
+			if old = ix.RemoveNeed(id); old == nil {
+				continue
+			}
+		}
+		for a, p := range ix.PatchNeed(old, id, auds, k, w, ctx) {
+			for o, l := range p.Changed {
+				caches[a][o] = l.Items
+			}
+			for _, o := range p.Stale {
+				caches[a][o] = ix.RankNeedsForOffer(o, k, w, ctx, visibles[a])
+			}
+			changed += len(p.Changed)
+			stale += len(p.Stale)
+			touched += len(p.Changed) + len(p.Holding)
+		}
+		for a, v := range visibles {
+			for o, l := range caches[a] {
+				if want := ix.RankNeedsForOffer(o, k, w, ctx, v); !reflect.DeepEqual(nilIfEmpty(l), nilIfEmpty(want)) {
+					t.Fatalf("step %d (need %s), audience %d, offer %s:\ncached %v\n  want %v", step, id, a, o, l, want)
+				}
+			}
+		}
+	}
+	if changed == 0 || stale == 0 {
+		t.Fatalf("%d lists changed, %d stale: the test exercises too little", changed, stale)
+	}
+	t.Logf("%d lists changed, %d ranked again (stale), %d changed or holding", changed, stale, touched)
+}

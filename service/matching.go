@@ -104,6 +104,7 @@ type Matching struct {
 	// applyMu applies changes one at a time (see applyOffer).
 	applyMu      sync.Mutex
 	patches      atomic.Int64
+	needPatches  atomic.Int64
 	patchedLists atomic.Int64
 	// backgroundFrom is how many needs an offer change must reach to be patched in the
 	// background (DefaultBackgroundPatchFrom); pending is that patch while it runs (m.mu).
@@ -400,26 +401,120 @@ func (m *Matching) apply(c readmodel.Change) {
 	g := m.stampOf(c.Gen)
 	switch c.Kind {
 	case models.EventNeed:
-		var old *models.Need
-		id := ""
-		if c.NewNeed != nil {
-			id = c.NewNeed.ID
-			old = m.ix.UpsertNeed(c.NewNeed)
-		} else if c.OldNeed != nil {
-			id = c.OldNeed.ID
-			old = m.ix.RemoveNeed(id)
-		}
-		affected := m.ix.AffectedByNeed(old, c.NewNeed)
-		m.mu.Lock()
-		markDirty(m.needDirty, id, g)
-		delete(m.l1Need, id)
-		for _, o := range affected {
-			markDirty(m.offerDirty, o, g)
-			m.dropOfferL1(o)
-		}
-		m.mu.Unlock()
+		m.applyNeed(c, g)
 	case models.EventOffer:
 		handed = m.applyOffer(c)
+	}
+}
+
+// patchedAudiences are the audiences whose offer rankings a need change patches (applyNeed):
+// coordinators' and donors'. A ministry's are few and marked stale like any ranking the
+// change may alter.
+var patchedAudiences = []string{"all", "donor"}
+
+// applyNeed keeps the index in step with a need change and brings the cached rankings it
+// affects up to date, as applyOffer does for offers with needs and offers swapped: the need's
+// own ranking and the rankings of every offer it can enter or leave (the offers eligible for
+// the country it was or is posted for) are marked dirty at the change's stamp; those of the
+// offers' rankings held in L1 for coordinators and donors are patched with the core's
+// PatchNeed (the need counts in a ranking only where its audience may see it): a ranking left
+// as it was is restamped, a changed one gets its new order and scores and is written to Redis,
+// and one that cannot be patched (the need left a full list) is dropped and ranked on its
+// next read. A need edit therefore costs scoring the need against those offers once (~1,700
+// at 10,000 × 10,000), not a ranking of each on its next read (up to 0.5 s for an offer
+// that reaches every need, BENCHMARKS.md, issue 16 target 3). m.applyMu must be held.
+func (m *Matching) applyNeed(c readmodel.Change, g int64) {
+	id := ""
+	if c.NewNeed != nil {
+		id = c.NewNeed.ID
+	} else if c.OldNeed != nil {
+		id = c.OldNeed.ID
+	}
+	prev, _ := m.ix.Need(id)
+	// The offers a need can reach depend only on the offers indexed.
+	affected := m.ix.AffectedByNeed(prev, c.NewNeed)
+	// Lists of this replica's L1 current before the change, per audience (none for a change
+	// applied outside the log's order: see applyOffer).
+	var held []map[string]*rankEntry
+	var snap listSnapshot
+	if c.Gen != readmodel.Local && m.fresh != nil && m.fresh() && len(affected) > 0 {
+		snap = m.listContext()
+		q := m.applied()
+		held = make([]map[string]*rankEntry, len(patchedAudiences))
+		m.mu.RLock()
+		for a, aud := range patchedAudiences {
+			held[a] = map[string]*rankEntry{}
+			for _, o := range affected {
+				if e := m.l1Offer[offerKey(o, aud)]; e.current(max(m.floor, m.offerDirty[o]), q, snap.today, snap.w.Version) {
+					held[a][o] = e
+				}
+			}
+		}
+		m.mu.RUnlock()
+	}
+	var old *models.Need
+	if c.NewNeed != nil {
+		old = m.ix.UpsertNeed(c.NewNeed)
+	} else {
+		old = m.ix.RemoveNeed(id)
+	}
+	var patches []matching.NeedPatch
+	if len(held) > 0 {
+		auds := make([]matching.NeedAudience, len(held))
+		for a, aud := range patchedAudiences {
+			h := held[a]
+			auds[a].Cached = func(o string) (matching.CachedList, bool) {
+				e, ok := h[o]
+				if !ok {
+					return matching.CachedList{}, false
+				}
+				return matching.CachedList{Items: e.Items, Complete: e.Complete}, true
+			}
+			if aud != "all" {
+				_, auds[a].Visible = audience(&models.Actor{Role: models.RoleDonor})
+			}
+		}
+		patches = m.ix.PatchNeed(old, id, auds, MaxRankLimit, snap.w, snap.ctx)
+	}
+	now := m.now().UTC()
+	toStore := map[string]*matching.Snapshot{}
+	m.mu.Lock()
+	markDirty(m.needDirty, id, g)
+	delete(m.l1Need, id)
+	for _, o := range affected {
+		markDirty(m.offerDirty, o, g)
+		m.dropOfferL1(o)
+	}
+	for a, p := range patches {
+		for _, o := range p.Stale {
+			delete(held[a], o)
+		}
+		for _, o := range p.Holding {
+			e := held[a][o] // the same lines, read anew: a new entry
+			held[a][o] = &rankEntry{Day: e.Day, WeightsVersion: e.WeightsVersion, ComputedAt: e.ComputedAt, Items: e.Items, Complete: e.Complete}
+		}
+		for o, l := range p.Changed {
+			k := rankKey{id: offerKey(o, patchedAudiences[a]), owner: o}
+			e := &rankEntry{Day: snap.today, WeightsVersion: snap.w.Version, ComputedAt: now, Items: l.Items, Complete: l.Complete}
+			e.stamp.Store(max(m.floor, m.offerDirty[o]))
+			held[a][o] = e
+			toStore[k.redis()] = e.snapshot(k)
+		}
+		for o, e := range held[a] {
+			e.stamp.Store(max(m.floor, m.offerDirty[o]))
+			m.l1Offer[offerKey(o, patchedAudiences[a])] = e
+		}
+	}
+	m.mu.Unlock()
+	if len(patches) > 0 {
+		m.needPatches.Add(1)
+	}
+	if len(toStore) > 0 {
+		ctx, cancel := context.WithTimeout(context.Background(), patchStoreTimeout)
+		defer cancel()
+		if err := m.cache.Set(ctx, toStore); err != nil {
+			m.log.Debug("patched rankings not cached", "err", err, "lists", len(toStore))
+		}
 	}
 }
 

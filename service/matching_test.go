@@ -367,3 +367,71 @@ waiting:
 	assert.Equal(t, computed, m.Computes(), "the reader ranked anew instead of waiting for the patch")
 	assert.NotEqual(t, before.Version, r.Version)
 }
+
+// wantOfferRanking is what an offer's ranking of needs must hold for a coordinator, computed
+// from scratch from the index, reasons and titles included.
+func wantOfferRanking(t *testing.T, w *benchWorld, offerID string) []RankedNeed {
+	t.Helper()
+	m := w.app.Matching
+	ctx := m.context(models.DateOf(m.now()))
+	ix := m.Index()
+	out := []RankedNeed{}
+	for i, x := range ix.ExplainAll(ix.RankNeedsForOffer(offerID, MaxRankLimit, m.Weights(), ctx, nil), m.Weights(), ctx) {
+		n, ok := ix.Need(x.NeedID)
+		require.True(t, ok)
+		out = append(out, RankedNeed{Rank: i + 1, NeedID: x.NeedID, Score: x.Score, Band: x.Band, Relevance: x.Relevance,
+			Title: n.Title, Lang: n.Lang, Translations: n.Translations, Country: n.Country, OrganizationID: n.OrganizationID, Factors: x.Factors})
+	}
+	return out
+}
+
+// TestNeedChangePatchesCachedRankings: with every offer's ranking of needs cached for
+// coordinators and donors, a run of need edits (budget, languages, capability, priority,
+// closed or reopened, titles) patches the cached rankings instead of dropping them: after
+// every edit the rankings served equal rankings computed from scratch (coordinators': reasons
+// and titles included; donors': the needs a donor may see, in order, with their scores), and
+// only the few rankings a need left when full are ranked anew.
+func TestNeedChangePatchesCachedRankings(t *testing.T) {
+	w := newBenchWorld(t, 300, 300)
+	m := w.app.Matching
+	donor := &models.Actor{UserID: "d", Role: models.RoleDonor, OrgID: "donor"}
+	_, donorSees := audience(donor)
+	read := func(a *models.Actor, o string) *OfferRanking {
+		r, err := m.NeedsForOffer(context.Background(), a, o, MaxRankLimit)
+		require.NoError(t, err)
+		return r
+	}
+	for _, o := range w.offers {
+		read(w.coord, o)
+		read(donor, o)
+	}
+	computed := m.Computes()
+	rng := rand.New(rand.NewPCG(5, 7))
+	reads := 0
+	for i := range 60 {
+		id := w.needs[rng.IntN(len(w.needs))]
+		old, _ := w.app.model.Need(id)
+		n := w.mutateNeed(old, i)
+		if i%7 == 0 {
+			n.Title = old.Title + " (revised)"
+		}
+		affected := m.Index().AffectedByNeed(old, n)
+		w.app.Sync.step(func(p int64) { w.app.model.PutNeedAt(n, p) })
+		for _, o := range affected {
+			require.Equal(t, wantOfferRanking(t, w, o), read(w.coord, o).Items, "edit %d (%s): offer %s", i, id, o)
+			ctx := m.context(models.DateOf(m.now()))
+			want := m.Index().RankNeedsForOffer(o, MaxRankLimit, m.Weights(), ctx, donorSees)
+			got := read(donor, o).Items
+			require.Len(t, got, len(want), "edit %d (%s): offer %s for donors", i, id, o)
+			for j := range want {
+				require.Equal(t, want[j].NeedID, got[j].NeedID, "edit %d (%s): offer %s for donors, line %d", i, id, o, j)
+				require.Equal(t, want[j].Score, got[j].Score, "edit %d (%s): offer %s for donors, line %d", i, id, o, j)
+			}
+			reads += 2
+		}
+	}
+	recomputed := m.Computes() - computed
+	assert.Positive(t, m.needPatches.Load(), "no need edit patched the cached rankings")
+	assert.Less(t, recomputed, int64(reads/10), "rankings of needs recomputed after need edits")
+	t.Logf("%d reads of altered rankings after 60 need edits, %d ranked anew", reads, recomputed)
+}

@@ -658,3 +658,73 @@ func TestPatchNeedKeepsAudienceListsExact(t *testing.T) {
 	}
 	t.Logf("%d lists changed, %d ranked again (stale), %d changed or holding", changed, stale, touched)
 }
+
+// TestPatchContextKeepsAudienceListsExact: when a delivery starts or ends, the duplication
+// factor of the needs of its country and capability changes; patching the cached rankings of
+// needs by offer with PatchContext, need by need, leaves each equal to its ranking from scratch
+// in the new context.
+func TestPatchContextKeepsAudienceListsExact(t *testing.T) {
+	needs, offers, ctx := synthData(17, 250, 250)
+	ix := NewIndex(needs, offers)
+	w := DefaultWeights()
+	const k = 8
+	visibles := []func(*models.Need) bool{nil, func(n *models.Need) bool { return n.Country < "M" }}
+	caches := make([]map[string][]Match, len(visibles))
+	auds := make([]NeedAudience, len(visibles))
+	for a, v := range visibles {
+		cache := map[string][]Match{}
+		for i, o := range offers {
+			if i%4 != 0 {
+				cache[o.ID] = ix.RankNeedsForOffer(o.ID, k, w, ctx, v)
+			}
+		}
+		caches[a] = cache
+		auds[a] = NeedAudience{Visible: v, Cached: func(id string) (CachedList, bool) {
+			l, ok := cache[id]
+			return CachedList{Items: l, Complete: len(l) < k}, ok
+		}}
+	}
+	s := newSynthetic(29)
+	changed := 0
+	for step := range 60 {
+		n := needs[s.rng.IntN(len(needs))]
+		d := Delivery{Country: n.Country, Capability: n.Capability}
+		next := &Context{Today: ctx.Today, Active: maps.Clone(ctx.Active), External: ctx.External}
+		if next.Active == nil {
+			next.Active = map[Delivery]int{}
+		}
+		next.Active[d] += 1 + s.rng.IntN(2)
+		stale := make([]map[string]bool, len(visibles))
+		for a := range stale {
+			stale[a] = map[string]bool{}
+		}
+		for _, id := range ix.NeedsDelivering(d) {
+			for a, p := range ix.PatchContext(id, auds, k, w, ctx, next) {
+				for o, l := range p.Changed {
+					caches[a][o] = l.Items
+				}
+				for _, o := range p.Stale {
+					delete(caches[a], o) // ranked again below, once every need is patched
+					stale[a][o] = true
+				}
+				changed += len(p.Changed)
+			}
+		}
+		ctx = next
+		for a, v := range visibles {
+			for o := range stale[a] {
+				caches[a][o] = ix.RankNeedsForOffer(o, k, w, ctx, v)
+			}
+			for o, l := range caches[a] {
+				want := ix.RankNeedsForOffer(o, k, w, ctx, v)
+				if !reflect.DeepEqual(nilIfEmpty(l), nilIfEmpty(want)) {
+					t.Fatalf("step %d (%v), audience %d, offer %s:\ncached %v\n  want %v", step, d, a, o, l, want)
+				}
+			}
+		}
+	}
+	if changed == 0 {
+		t.Fatal("no list changed: the test exercises nothing")
+	}
+	t.Logf("%d lists changed", changed)
+}

@@ -407,10 +407,38 @@ type NeedPatch struct {
 // entries. A list an audience's Cached does not report is skipped; one that cannot be patched
 // is reported Stale, not ranked: PatchNeed costs the scoring of the need, never a ranking.
 func (ix *Index) PatchNeed(old *models.Need, needID string, auds []NeedAudience, k int, w Weights, c *Context) []NeedPatch {
+	return ix.patchNeed(old, needID, auds, k, w, nil, c)
+}
+
+// PatchContext is PatchNeed for a change of the context (the deliveries under way, the
+// duplication factor's input) that alters the scores of one indexed, unchanged need: its pairs
+// were scored with prev and are now scored with c. Call it once per need whose duplication
+// input changed, in turn, each on the lists the previous call left.
+func (ix *Index) PatchContext(needID string, auds []NeedAudience, k int, w Weights, prev, c *Context) []NeedPatch {
+	ix.mu.RLock()
+	n, ok := ix.needSlot[needID]
+	var old *models.Need
+	if ok {
+		old = ix.needs[n].n
+	}
+	ix.mu.RUnlock()
+	if !ok {
+		return make([]NeedPatch, len(auds))
+	}
+	return ix.patchNeed(old, needID, auds, k, w, prev, c)
+}
+
+// patchNeed is PatchNeed, the need's old standing scored with the context prev when not nil.
+func (ix *Index) patchNeed(old *models.Need, needID string, auds []NeedAudience, k int, w Weights, prev, c *Context) []NeedPatch {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
 	q := newQuery(w, c)
 	q.indexActive(ix.v)
+	qWas := q
+	if prev != nil {
+		qWas = newQuery(w, prev)
+		qWas.indexActive(ix.v)
+	}
 	var nr, was *needRec
 	var now *models.Need
 	if s, ok := ix.needSlot[needID]; ok {
@@ -430,7 +458,7 @@ func (ix *Index) PatchNeed(old *models.Need, needID string, auds []NeedAudience,
 		ovNow = q.needOverlaps(nr)
 	}
 	if was != nil {
-		ovWas = q.ec.dup(was.n)
+		ovWas = qWas.ec.dup(was.n)
 	}
 	chs := make([]change, len(slots))
 	parallel(len(slots), scanWorkers(len(slots)), func(_ *topHeap, i int) {
@@ -440,7 +468,7 @@ func (ix *Index) PatchNeed(old *models.Need, needID string, auds []NeedAudience,
 			ch.score, ch.eligible = q.pairScore(nr, or, ovNow)
 		}
 		if was != nil && was.rankable {
-			ch.was, ch.wasEligible = q.pairScore(was, or, ovWas)
+			ch.was, ch.wasEligible = qWas.pairScore(was, or, ovWas)
 		}
 		chs[i] = ch
 	})

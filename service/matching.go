@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -298,6 +299,7 @@ func (m *Matching) WeightsChanged(raw []byte) {
 // that can list them, are marked dirty at g; every other cached ranking stays current. Every
 // replica applies the same entry at the same position.
 func (m *Matching) ContextChanged(g int64) {
+	local := g < 0 // applied outside the log's order: marked, not patched (see applyOffer)
 	g = m.stampOf(g)
 	// Every delivery under way (active projects, agreed engagements without one) and every
 	// external activity under way, visible or not: the duplication factor's inputs. What a
@@ -310,32 +312,41 @@ func (m *Matching) ContextChanged(g int64) {
 	ext := v.externalsUnderWay(models.DateOf(m.now()))
 	m.applyMu.Lock()
 	defer m.applyMu.Unlock()
-	m.mu.Lock()
+	m.mu.RLock()
 	prev, prevExt := m.active, m.external
-	m.active, m.external = act, ext
-	m.mu.Unlock()
+	m.mu.RUnlock()
+	seen := map[matching.Delivery]bool{}
 	var changed []matching.Delivery
+	note := func(d matching.Delivery) {
+		if !seen[d] {
+			seen[d] = true
+			changed = append(changed, d)
+		}
+	}
 	for d, n := range act {
 		if prev[d] != n {
-			changed = append(changed, d)
+			note(d)
 		}
 	}
 	for d := range prev {
 		if _, ok := act[d]; !ok {
-			changed = append(changed, d)
+			note(d)
 		}
 	}
 	for d, e := range ext {
 		if prevExt[d] != e {
-			changed = append(changed, d)
+			note(d)
 		}
 	}
 	for d := range prevExt {
 		if _, ok := ext[d]; !ok {
-			changed = append(changed, d)
+			note(d)
 		}
 	}
 	if len(changed) == 0 {
+		m.mu.Lock()
+		m.active, m.external = act, ext
+		m.mu.Unlock()
 		return
 	}
 	var needs, offers []string
@@ -347,6 +358,26 @@ func (m *Matching) ContextChanged(g int64) {
 			}
 		}
 	}
+	slices.Sort(offers)
+	offers = slices.Compact(offers)
+	// The offers' rankings held before the change, computed with the previous context, are
+	// patched need by need (matching.PatchContext): each need's pairs scored with the previous
+	// context and with the new one. A need's own ranking is ranked again when read.
+	var lists offerLists
+	if !local {
+		lists = m.heldOfferLists(offers)
+	}
+	m.mu.Lock()
+	m.active, m.external = act, ext
+	m.mu.Unlock()
+	if lists.held != nil {
+		prevCtx := &matching.Context{Today: lists.ctx.Today, Active: prev, External: prevExt}
+		nowCtx := &matching.Context{Today: lists.ctx.Today, Active: act, External: ext}
+		now := m.now().UTC()
+		for _, id := range needs {
+			lists.apply(m.ix.PatchContext(id, lists.audiences(), MaxRankLimit, lists.w, prevCtx, nowCtx), now)
+		}
+	}
 	m.mu.Lock()
 	for _, id := range needs {
 		markDirty(m.needDirty, id, g)
@@ -356,7 +387,9 @@ func (m *Matching) ContextChanged(g int64) {
 		markDirty(m.offerDirty, id, g)
 		m.dropOfferL1(id)
 	}
+	toStore := m.installOfferLists(lists)
 	m.mu.Unlock()
+	m.storeLists(toStore)
 }
 
 // clearL1 drops the in-process cache (its entries are checked anyway; this frees memory).
@@ -433,24 +466,11 @@ func (m *Matching) applyNeed(c readmodel.Change, g int64) {
 	prev, _ := m.ix.Need(id)
 	// The offers a need can reach depend only on the offers indexed.
 	affected := m.ix.AffectedByNeed(prev, c.NewNeed)
-	// Lists of this replica's L1 current before the change, per audience (none for a change
-	// applied outside the log's order: see applyOffer).
-	var held []map[string]*rankEntry
-	var snap listSnapshot
-	if c.Gen != readmodel.Local && m.fresh != nil && m.fresh() && len(affected) > 0 {
-		snap = m.listContext()
-		q := m.applied()
-		held = make([]map[string]*rankEntry, len(patchedAudiences))
-		m.mu.RLock()
-		for a, aud := range patchedAudiences {
-			held[a] = map[string]*rankEntry{}
-			for _, o := range affected {
-				if e := m.l1Offer[offerKey(o, aud)]; e.current(max(m.floor, m.offerDirty[o]), q, snap.today, snap.w.Version) {
-					held[a][o] = e
-				}
-			}
-		}
-		m.mu.RUnlock()
+	// Lists of this replica's L1 current before the change (none for a change applied outside
+	// the log's order: see applyOffer).
+	var lists offerLists
+	if c.Gen != readmodel.Local {
+		lists = m.heldOfferLists(affected)
 	}
 	var old *models.Need
 	if c.NewNeed != nil {
@@ -458,26 +478,10 @@ func (m *Matching) applyNeed(c readmodel.Change, g int64) {
 	} else {
 		old = m.ix.RemoveNeed(id)
 	}
-	var patches []matching.NeedPatch
-	if len(held) > 0 {
-		auds := make([]matching.NeedAudience, len(held))
-		for a, aud := range patchedAudiences {
-			h := held[a]
-			auds[a].Cached = func(o string) (matching.CachedList, bool) {
-				e, ok := h[o]
-				if !ok {
-					return matching.CachedList{}, false
-				}
-				return matching.CachedList{Items: e.Items, Complete: e.Complete}, true
-			}
-			if aud != "all" {
-				_, auds[a].Visible = audience(&models.Actor{Role: models.RoleDonor})
-			}
-		}
-		patches = m.ix.PatchNeed(old, id, auds, MaxRankLimit, snap.w, snap.ctx)
+	if lists.held != nil {
+		lists.apply(m.ix.PatchNeed(old, id, lists.audiences(), MaxRankLimit, lists.w, lists.ctx), m.now().UTC())
+		m.needPatches.Add(1)
 	}
-	now := m.now().UTC()
-	toStore := map[string]*matching.Snapshot{}
 	m.mu.Lock()
 	markDirty(m.needDirty, id, g)
 	delete(m.l1Need, id)
@@ -485,36 +489,111 @@ func (m *Matching) applyNeed(c readmodel.Change, g int64) {
 		markDirty(m.offerDirty, o, g)
 		m.dropOfferL1(o)
 	}
+	toStore := m.installOfferLists(lists)
+	m.mu.Unlock()
+	m.storeLists(toStore)
+}
+
+// offerLists are the offers' rankings of needs held in L1 for the patched audiences, current
+// before a change, with the day, weights and context they were computed with; a patch
+// updates them in place (apply) before they are installed (installOfferLists).
+type offerLists struct {
+	listSnapshot
+	held    []map[string]*rankEntry // by audience (patchedAudiences), by offer id
+	changed []map[string]bool       // the lists a patch changed, to be written to Redis
+}
+
+// heldOfferLists takes the L1 rankings of the given offers, for the patched audiences, that
+// are current now. It takes none while the replica does not follow the change log.
+func (m *Matching) heldOfferLists(offers []string) offerLists {
+	if m.fresh == nil || !m.fresh() || len(offers) == 0 {
+		return offerLists{}
+	}
+	l := offerLists{listSnapshot: m.listContext()}
+	q := m.applied()
+	m.mu.RLock()
+	for _, aud := range patchedAudiences {
+		h := map[string]*rankEntry{}
+		for _, o := range offers {
+			if e := m.l1Offer[offerKey(o, aud)]; e.current(max(m.floor, m.offerDirty[o]), q, l.today, l.w.Version) {
+				h[o] = e
+			}
+		}
+		l.held = append(l.held, h)
+		l.changed = append(l.changed, map[string]bool{})
+	}
+	m.mu.RUnlock()
+	return l
+}
+
+// audiences are the lists for matching.PatchNeed and PatchContext: each audience's held lists
+// and the needs it may see.
+func (l *offerLists) audiences() []matching.NeedAudience {
+	auds := make([]matching.NeedAudience, len(l.held))
+	for a, aud := range patchedAudiences {
+		h := l.held[a]
+		auds[a].Cached = func(o string) (matching.CachedList, bool) {
+			e, ok := h[o]
+			if !ok {
+				return matching.CachedList{}, false
+			}
+			return matching.CachedList{Items: e.Items, Complete: e.Complete}, true
+		}
+		if aud != "all" {
+			_, auds[a].Visible = audience(&models.Actor{Role: models.RoleDonor})
+		}
+	}
+	return auds
+}
+
+// apply records what a patch did to the held lists: a changed list is replaced by a new entry,
+// one holding the need at the same score by a new entry with the same lines (they may read
+// differently), and one the patch could not bring up to date is let go (ranked on its next
+// read). New entries are unstamped until installed.
+func (l *offerLists) apply(patches []matching.NeedPatch, now time.Time) {
 	for a, p := range patches {
+		h := l.held[a]
 		for _, o := range p.Stale {
-			delete(held[a], o)
+			delete(h, o)
+			delete(l.changed[a], o)
 		}
 		for _, o := range p.Holding {
-			e := held[a][o] // the same lines, read anew: a new entry
-			held[a][o] = &rankEntry{Day: e.Day, WeightsVersion: e.WeightsVersion, ComputedAt: e.ComputedAt, Items: e.Items, Complete: e.Complete}
+			e := h[o]
+			h[o] = &rankEntry{Day: e.Day, WeightsVersion: e.WeightsVersion, ComputedAt: e.ComputedAt, Items: e.Items, Complete: e.Complete}
 		}
-		for o, l := range p.Changed {
-			k := rankKey{id: offerKey(o, patchedAudiences[a]), owner: o}
-			e := &rankEntry{Day: snap.today, WeightsVersion: snap.w.Version, ComputedAt: now, Items: l.Items, Complete: l.Complete}
-			e.stamp.Store(max(m.floor, m.offerDirty[o]))
-			held[a][o] = e
-			toStore[k.redis()] = e.snapshot(k)
-		}
-		for o, e := range held[a] {
-			e.stamp.Store(max(m.floor, m.offerDirty[o]))
-			m.l1Offer[offerKey(o, patchedAudiences[a])] = e
+		for o, x := range p.Changed {
+			h[o] = &rankEntry{Day: l.today, WeightsVersion: l.w.Version, ComputedAt: now, Items: x.Items, Complete: x.Complete}
+			l.changed[a][o] = true
 		}
 	}
-	m.mu.Unlock()
-	if len(patches) > 0 {
-		m.needPatches.Add(1)
-	}
-	if len(toStore) > 0 {
-		ctx, cancel := context.WithTimeout(context.Background(), patchStoreTimeout)
-		defer cancel()
-		if err := m.cache.Set(ctx, toStore); err != nil {
-			m.log.Debug("patched rankings not cached", "err", err, "lists", len(toStore))
+}
+
+// installOfferLists puts the held lists back in L1, stamped at their marks (made by the
+// caller before), and returns the changed ones as Redis keeps them; m.mu must be held.
+func (m *Matching) installOfferLists(l offerLists) map[string]*matching.Snapshot {
+	toStore := map[string]*matching.Snapshot{}
+	for a, aud := range patchedAudiences[:len(l.held)] {
+		for o, e := range l.held[a] {
+			e.stamp.Store(max(m.floor, m.offerDirty[o]))
+			k := rankKey{id: offerKey(o, aud), owner: o}
+			m.l1Offer[k.id] = e
+			if l.changed[a][o] {
+				toStore[k.redis()] = e.snapshot(k)
+			}
 		}
+	}
+	return toStore
+}
+
+// storeLists writes patched rankings to Redis, in one pipeline.
+func (m *Matching) storeLists(toStore map[string]*matching.Snapshot) {
+	if len(toStore) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), patchStoreTimeout)
+	defer cancel()
+	if err := m.cache.Set(ctx, toStore); err != nil {
+		m.log.Debug("patched rankings not cached", "err", err, "lists", len(toStore))
 	}
 }
 
@@ -650,13 +729,7 @@ func (m *Matching) storePatched(patched map[string]*rankEntry, changed []string)
 	for _, n := range changed {
 		toStore[needKey(n)] = patched[n].snapshot(rankKey{need: true, id: n, owner: n})
 	}
-	if len(toStore) > 0 {
-		ctx, cancel := context.WithTimeout(context.Background(), patchStoreTimeout)
-		defer cancel()
-		if err := m.cache.Set(ctx, toStore); err != nil {
-			m.log.Debug("patched rankings not cached", "err", err, "lists", len(toStore))
-		}
-	}
+	m.storeLists(toStore)
 }
 
 // DefaultBackgroundPatchFrom is how many needs an offer must reach for a change of it to be

@@ -2,6 +2,8 @@ package service
 
 import (
 	"context"
+	"fmt"
+	"maps"
 	"math/rand/v2"
 	"runtime"
 	"sync"
@@ -395,7 +397,6 @@ func TestNeedChangePatchesCachedRankings(t *testing.T) {
 	w := newBenchWorld(t, 300, 300)
 	m := w.app.Matching
 	donor := &models.Actor{UserID: "d", Role: models.RoleDonor, OrgID: "donor"}
-	_, donorSees := audience(donor)
 	read := func(a *models.Actor, o string) *OfferRanking {
 		r, err := m.NeedsForOffer(context.Background(), a, o, MaxRankLimit)
 		require.NoError(t, err)
@@ -418,15 +419,7 @@ func TestNeedChangePatchesCachedRankings(t *testing.T) {
 		affected := m.Index().AffectedByNeed(old, n)
 		w.app.Sync.step(func(p int64) { w.app.model.PutNeedAt(n, p) })
 		for _, o := range affected {
-			require.Equal(t, wantOfferRanking(t, w, o), read(w.coord, o).Items, "edit %d (%s): offer %s", i, id, o)
-			ctx := m.context(models.DateOf(m.now()))
-			want := m.Index().RankNeedsForOffer(o, MaxRankLimit, m.Weights(), ctx, donorSees)
-			got := read(donor, o).Items
-			require.Len(t, got, len(want), "edit %d (%s): offer %s for donors", i, id, o)
-			for j := range want {
-				require.Equal(t, want[j].NeedID, got[j].NeedID, "edit %d (%s): offer %s for donors, line %d", i, id, o, j)
-				require.Equal(t, want[j].Score, got[j].Score, "edit %d (%s): offer %s for donors, line %d", i, id, o, j)
-			}
+			sameOfferRankings(t, w, donor, o, "edit %d (%s)", i, id)
 			reads += 2
 		}
 	}
@@ -434,4 +427,66 @@ func TestNeedChangePatchesCachedRankings(t *testing.T) {
 	assert.Positive(t, m.needPatches.Load(), "no need edit patched the cached rankings")
 	assert.Less(t, recomputed, int64(reads/10), "rankings of needs recomputed after need edits")
 	t.Logf("%d reads of altered rankings after 60 need edits, %d ranked anew", reads, recomputed)
+}
+
+// sameOfferRankings fails unless the offer's ranking of needs served to a coordinator equals
+// one computed from scratch, reasons and titles included, and the one served to a donor lists
+// the needs a donor may see in the same order with the same scores.
+func sameOfferRankings(t *testing.T, w *benchWorld, donor *models.Actor, o string, msg string, args ...any) {
+	t.Helper()
+	m := w.app.Matching
+	read := func(a *models.Actor) []RankedNeed {
+		r, err := m.NeedsForOffer(context.Background(), a, o, MaxRankLimit)
+		require.NoError(t, err)
+		return r.Items
+	}
+	at := fmt.Sprintf(msg, args...)
+	require.Equal(t, wantOfferRanking(t, w, o), read(w.coord), "%s: offer %s", at, o)
+	_, donorSees := audience(donor)
+	want := m.Index().RankNeedsForOffer(o, MaxRankLimit, m.Weights(), m.context(models.DateOf(m.now())), donorSees)
+	got := read(donor)
+	require.Len(t, got, len(want), "%s: offer %s for donors", at, o)
+	for j := range want {
+		require.Equal(t, want[j].NeedID, got[j].NeedID, "%s: offer %s for donors, line %d", at, o, j)
+		require.Equal(t, want[j].Score, got[j].Score, "%s: offer %s for donors, line %d", at, o, j)
+	}
+}
+
+// TestContextChangePatchesOfferRankings: when deliveries start (an engagement agreed, a project
+// started), the offers' cached rankings of needs are patched need by need with the new
+// duplication factor of the needs of that country and capability, not dropped: every ranking
+// served after each change equals one computed from scratch (the duplication reasons
+// included), and only the few rankings such a need left when full are ranked anew.
+func TestContextChangePatchesOfferRankings(t *testing.T) {
+	w := newBenchWorld(t, 300, 300)
+	m := w.app.Matching
+	active := map[matching.Delivery]int{}
+	m.activeFn = func() map[matching.Delivery]int { return active }
+	w.app.Sync.step(m.ContextChanged)
+	donor := &models.Actor{UserID: "d", Role: models.RoleDonor, OrgID: "donor"}
+	for _, o := range w.offers {
+		_, err := m.NeedsForOffer(context.Background(), w.coord, o, MaxRankLimit)
+		require.NoError(t, err)
+		_, err = m.NeedsForOffer(context.Background(), donor, o, MaxRankLimit)
+		require.NoError(t, err)
+	}
+	computed := m.Computes()
+	rng := rand.New(rand.NewPCG(9, 3))
+	reads := 0
+	for i := range 20 {
+		n, _ := w.app.model.Need(w.needs[rng.IntN(len(w.needs))])
+		d := matching.Delivery{Country: n.Country, Capability: n.Capability}
+		next := maps.Clone(active)
+		next[d] += 1 + rng.IntN(2)
+		active = next
+		w.app.Sync.step(m.ContextChanged)
+		for _, o := range m.Index().AffectedByNeed(n, n) {
+			sameOfferRankings(t, w, donor, o, "change %d (%v)", i, d)
+			reads += 2
+		}
+	}
+	recomputed := m.Computes() - computed
+	require.Positive(t, reads)
+	assert.Less(t, recomputed, int64(reads/10), "rankings of needs recomputed after context changes")
+	t.Logf("%d reads of altered rankings after 20 context changes, %d ranked anew", reads, recomputed)
 }

@@ -14,6 +14,9 @@ import (
 // lines); the API keeps the rendered answer anyway (api/answers.go).
 const DefaultExplainedLines = 16_384
 
+// minExplainedCost is the least a kept variant counts for in the bound (see explained).
+const minExplainedCost = 8
+
 // explainShards splits the explanation cache so that concurrent readers rarely wait on one lock.
 const explainShards = 16
 
@@ -89,7 +92,9 @@ func explained[L any](c *explainCache, e *rankEntry, key string, explain func() 
 		return got.lines.([]L)
 	}
 	lines := explain()
-	n := max(1, len(lines))
+	// A kept variant counts as at least minExplainedCost lines: it also keeps its entry
+	// (ids and scores, a few kB) from being collected, which bounds those to max/8 entries.
+	n := max(minExplainedCost, len(lines))
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if got, ok := s.m[k]; ok {

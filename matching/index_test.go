@@ -580,15 +580,15 @@ func TestPatchNeedKeepsAudienceListsExact(t *testing.T) {
 	needs, offers, ctx := synthData(13, 250, 250)
 	ix := NewIndex(needs, offers)
 	w := DefaultWeights()
-	const k = 8
+	const depth, k = 11, 8
 	visibles := []func(*models.Need) bool{nil, func(n *models.Need) bool { return n.Country < "M" && n.Status != models.NeedSubmitted }}
 	s := newSynthetic(23)
-	caches := make([]map[string][]Match, len(visibles))
+	caches := make([]map[string]CachedList, len(visibles))
 	for a, v := range visibles {
-		caches[a] = map[string][]Match{}
+		caches[a] = map[string]CachedList{}
 		for i, o := range offers {
 			if i%4 != 0 { // three offers in four are cached
-				caches[a][o.ID] = ix.RankNeedsForOffer(o.ID, k, w, ctx, v)
+				caches[a][o.ID] = rankTo(ix.RankNeedsForOffer(o.ID, depth, w, ctx, v), depth)
 			}
 		}
 	}
@@ -597,7 +597,7 @@ func TestPatchNeedKeepsAudienceListsExact(t *testing.T) {
 		cache := caches[a]
 		auds[a] = NeedAudience{Visible: v, Cached: func(id string) (CachedList, bool) {
 			l, ok := cache[id]
-			return CachedList{Items: l, Complete: len(l) < k}, ok
+			return l, ok
 		}}
 	}
 	var changed, stale, touched int
@@ -634,12 +634,12 @@ func TestPatchNeedKeepsAudienceListsExact(t *testing.T) {
 				continue
 			}
 		}
-		for a, p := range ix.PatchNeed(old, id, auds, k, w, ctx) {
+		for a, p := range ix.PatchNeed(old, id, auds, depth, k, w, ctx) {
 			for o, l := range p.Changed {
-				caches[a][o] = l.Items
+				caches[a][o] = l
 			}
 			for _, o := range p.Stale {
-				caches[a][o] = ix.RankNeedsForOffer(o, k, w, ctx, visibles[a])
+				caches[a][o] = rankTo(ix.RankNeedsForOffer(o, depth, w, ctx, visibles[a]), depth)
 			}
 			changed += len(p.Changed)
 			stale += len(p.Stale)
@@ -647,7 +647,7 @@ func TestPatchNeedKeepsAudienceListsExact(t *testing.T) {
 		}
 		for a, v := range visibles {
 			for o, l := range caches[a] {
-				if want := ix.RankNeedsForOffer(o, k, w, ctx, v); !reflect.DeepEqual(nilIfEmpty(l), nilIfEmpty(want)) {
+				if want := ix.RankNeedsForOffer(o, depth, w, ctx, v); !exactTop(l, want, k) {
 					t.Fatalf("step %d (need %s), audience %d, offer %s:\ncached %v\n  want %v", step, id, a, o, l, want)
 				}
 			}
@@ -667,21 +667,21 @@ func TestPatchContextKeepsAudienceListsExact(t *testing.T) {
 	needs, offers, ctx := synthData(17, 250, 250)
 	ix := NewIndex(needs, offers)
 	w := DefaultWeights()
-	const k = 8
+	const depth, k = 11, 8
 	visibles := []func(*models.Need) bool{nil, func(n *models.Need) bool { return n.Country < "M" }}
-	caches := make([]map[string][]Match, len(visibles))
+	caches := make([]map[string]CachedList, len(visibles))
 	auds := make([]NeedAudience, len(visibles))
 	for a, v := range visibles {
-		cache := map[string][]Match{}
+		cache := map[string]CachedList{}
 		for i, o := range offers {
 			if i%4 != 0 {
-				cache[o.ID] = ix.RankNeedsForOffer(o.ID, k, w, ctx, v)
+				cache[o.ID] = rankTo(ix.RankNeedsForOffer(o.ID, depth, w, ctx, v), depth)
 			}
 		}
 		caches[a] = cache
 		auds[a] = NeedAudience{Visible: v, Cached: func(id string) (CachedList, bool) {
 			l, ok := cache[id]
-			return CachedList{Items: l, Complete: len(l) < k}, ok
+			return l, ok
 		}}
 	}
 	s := newSynthetic(29)
@@ -699,9 +699,9 @@ func TestPatchContextKeepsAudienceListsExact(t *testing.T) {
 			stale[a] = map[string]bool{}
 		}
 		for _, id := range ix.NeedsDelivering(d) {
-			for a, p := range ix.PatchContext(id, auds, k, w, ctx, next) {
+			for a, p := range ix.PatchContext(id, auds, depth, k, w, ctx, next) {
 				for o, l := range p.Changed {
-					caches[a][o] = l.Items
+					caches[a][o] = l
 				}
 				for _, o := range p.Stale {
 					delete(caches[a], o) // ranked again below, once every need is patched
@@ -713,11 +713,11 @@ func TestPatchContextKeepsAudienceListsExact(t *testing.T) {
 		ctx = next
 		for a, v := range visibles {
 			for o := range stale[a] {
-				caches[a][o] = ix.RankNeedsForOffer(o, k, w, ctx, v)
+				caches[a][o] = rankTo(ix.RankNeedsForOffer(o, depth, w, ctx, v), depth)
 			}
 			for o, l := range caches[a] {
-				want := ix.RankNeedsForOffer(o, k, w, ctx, v)
-				if !reflect.DeepEqual(nilIfEmpty(l), nilIfEmpty(want)) {
+				want := ix.RankNeedsForOffer(o, depth, w, ctx, v)
+				if !exactTop(l, want, k) {
 					t.Fatalf("step %d (%v), audience %d, offer %s:\ncached %v\n  want %v", step, d, a, o, l, want)
 				}
 			}
@@ -728,3 +728,17 @@ func TestPatchContextKeepsAudienceListsExact(t *testing.T) {
 	}
 	t.Logf("%d lists changed", changed)
 }
+
+// exactTop reports whether a cached list is the exact top len(list) of a ranking to depth
+// (want), holding at least k entries unless it holds all of want, and all of it when it says
+// it is complete.
+func exactTop(l CachedList, want []Match, k int) bool {
+	list := l.Items
+	if len(list) > len(want) || (len(list) < k && len(list) < len(want)) || (l.Complete && len(list) != len(want)) {
+		return false
+	}
+	return reflect.DeepEqual(nilIfEmpty(list), nilIfEmpty(want[:len(list)]))
+}
+
+// rankTo is a list ranked to depth as a cache keeps it.
+func rankTo(l []Match, depth int) CachedList { return CachedList{Items: l, Complete: len(l) < depth} }

@@ -393,8 +393,8 @@ type NeedPatch struct {
 	// Holding lists the cached lists left unchanged that hold the need at the same score
 	// (its line may read differently).
 	Holding []string
-	// Stale lists the cached lists that cannot be patched (the need left a full list, whose
-	// next candidate is unknown): they must be ranked from scratch.
+	// Stale lists the cached lists that cannot be patched (the need left a list that would
+	// then hold fewer than k without being complete): they must be ranked from scratch.
 	Stale []string
 }
 
@@ -403,18 +403,18 @@ type NeedPatch struct {
 // RemoveNeed with the replaced need (nil for a new one). The need is scored once against every
 // offer the change can affect, and each audience's cached lists of those offers are patched,
 // the need counting as a candidate of an audience's list only where the audience may see it
-// (before the change for its old standing, after it for its new one). Lists hold up to k
-// entries. A list an audience's Cached does not report is skipped; one that cannot be patched
+// (before the change for its old standing, after it for its new one). As in PatchOffer, lists
+// hold up to depth entries and must hold k unless complete. A list an audience's Cached does not report is skipped; one that cannot be patched
 // is reported Stale, not ranked: PatchNeed costs the scoring of the need, never a ranking.
-func (ix *Index) PatchNeed(old *models.Need, needID string, auds []NeedAudience, k int, w Weights, c *Context) []NeedPatch {
-	return ix.patchNeed(old, needID, auds, k, w, nil, c)
+func (ix *Index) PatchNeed(old *models.Need, needID string, auds []NeedAudience, depth, k int, w Weights, c *Context) []NeedPatch {
+	return ix.patchNeed(old, needID, auds, depth, k, w, nil, c)
 }
 
 // PatchContext is PatchNeed for a change of the context (the deliveries under way, the
 // duplication factor's input) that alters the scores of one indexed, unchanged need: its pairs
 // were scored with prev and are now scored with c. Call it once per need whose duplication
 // input changed, in turn, each on the lists the previous call left.
-func (ix *Index) PatchContext(needID string, auds []NeedAudience, k int, w Weights, prev, c *Context) []NeedPatch {
+func (ix *Index) PatchContext(needID string, auds []NeedAudience, depth, k int, w Weights, prev, c *Context) []NeedPatch {
 	ix.mu.RLock()
 	n, ok := ix.needSlot[needID]
 	var old *models.Need
@@ -425,11 +425,11 @@ func (ix *Index) PatchContext(needID string, auds []NeedAudience, k int, w Weigh
 	if !ok {
 		return make([]NeedPatch, len(auds))
 	}
-	return ix.patchNeed(old, needID, auds, k, w, prev, c)
+	return ix.patchNeed(old, needID, auds, depth, k, w, prev, c)
 }
 
 // patchNeed is PatchNeed, the need's old standing scored with the context prev when not nil.
-func (ix *Index) patchNeed(old *models.Need, needID string, auds []NeedAudience, k int, w Weights, prev, c *Context) []NeedPatch {
+func (ix *Index) patchNeed(old *models.Need, needID string, auds []NeedAudience, depth, k int, w Weights, prev, c *Context) []NeedPatch {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
 	q := newQuery(w, c)
@@ -491,7 +491,7 @@ func (ix *Index) patchNeed(old *models.Need, needID string, auds []NeedAudience,
 			if !known {
 				continue
 			}
-			next, complete, diff, ok := patchList(cur.Items, cur.Complete, k, k, ch, func(u int64) Match {
+			next, complete, diff, ok := patchList(cur.Items, cur.Complete, max(depth, k), k, ch, func(u int64) Match {
 				return Match{NeedID: needID, OfferID: offerID, Score: unitsToFloat(u)}
 			})
 			switch {

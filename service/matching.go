@@ -34,6 +34,10 @@ const MaxRankLimit = 50
 // ranking the need anew until the list is shorter than MaxRankLimit (matching.PatchOffer).
 const needListDepth = MaxRankLimit + 14
 
+// offerListDepth is the same for an offer's ranking of needs, patched after a need change or a
+// change of the deliveries under way (matching.PatchNeed, PatchContext).
+const offerListDepth = MaxRankLimit + 14
+
 // RankCache is the shared ranking cache (Redis, adapters/rediscache), holding snapshots by key.
 // Get returns nil, nil for a miss; how a snapshot is encoded is the adapter's business.
 type RankCache interface {
@@ -375,7 +379,7 @@ func (m *Matching) ContextChanged(g int64) {
 		nowCtx := &matching.Context{Today: lists.ctx.Today, Active: act, External: ext}
 		now := m.now().UTC()
 		for _, id := range needs {
-			lists.apply(m.ix.PatchContext(id, lists.audiences(), MaxRankLimit, lists.w, prevCtx, nowCtx), now)
+			lists.apply(m.ix.PatchContext(id, lists.audiences(), offerListDepth, MaxRankLimit, lists.w, prevCtx, nowCtx), now)
 		}
 	}
 	m.mu.Lock()
@@ -479,7 +483,7 @@ func (m *Matching) applyNeed(c readmodel.Change, g int64) {
 		old = m.ix.RemoveNeed(id)
 	}
 	if lists.held != nil {
-		lists.apply(m.ix.PatchNeed(old, id, lists.audiences(), MaxRankLimit, lists.w, lists.ctx), m.now().UTC())
+		lists.apply(m.ix.PatchNeed(old, id, lists.audiences(), offerListDepth, MaxRankLimit, lists.w, lists.ctx), m.now().UTC())
 		m.needPatches.Add(1)
 	}
 	m.mu.Lock()
@@ -1078,7 +1082,7 @@ func (m *Matching) NeedsForOffer(ctx context.Context, a *models.Actor, offerID s
 	q := m.applied()
 	r, err := serve(m, ctx, rankKey{id: offerKey(offerID, aud), owner: offerID}, m.minStamp(m.offerDirty, offerID), q, limit, m.seenBy(a),
 		func(w matching.Weights, c *matching.Context) []matching.Match {
-			return m.ix.RankNeedsForOffer(offerID, MaxRankLimit, w, c, visible)
+			return m.ix.RankNeedsForOffer(offerID, offerListDepth, w, c, visible)
 		},
 		func(shown []matching.Match, w matching.Weights, c *matching.Context) []RankedNeed {
 			out := []RankedNeed{}
@@ -1259,7 +1263,7 @@ func (k rankKey) depth() int {
 	if k.need {
 		return needListDepth
 	}
-	return MaxRankLimit
+	return offerListDepth
 }
 
 // redis is the ranking's key in the shared cache.

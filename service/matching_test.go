@@ -490,3 +490,69 @@ func TestContextChangePatchesOfferRankings(t *testing.T) {
 	assert.Less(t, recomputed, int64(reads/10), "rankings of needs recomputed after context changes")
 	t.Logf("%d reads of altered rankings after 20 context changes, %d ranked anew", reads, recomputed)
 }
+
+// TestNeedPatchingUnderConcurrentReads applies need edits and changes of the deliveries under
+// way while other goroutines read offers' rankings for coordinators and donors (run with -race):
+// once the changes stop, every ranking served equals one computed from scratch.
+func TestNeedPatchingUnderConcurrentReads(t *testing.T) {
+	w := newBenchWorld(t, 200, 200)
+	m := w.app.Matching
+	active := map[matching.Delivery]int{}
+	var activeMu sync.Mutex
+	m.activeFn = func() map[matching.Delivery]int {
+		activeMu.Lock()
+		defer activeMu.Unlock()
+		return active
+	}
+	w.app.Sync.step(m.ContextChanged)
+	donor := &models.Actor{UserID: "d", Role: models.RoleDonor, OrgID: "donor"}
+	for _, o := range w.offers {
+		gotOfferRanking(t, w, o)
+		_, err := m.NeedsForOffer(context.Background(), donor, o, MaxRankLimit)
+		require.NoError(t, err)
+	}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for g := range 3 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(uint64(g), 17))
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				a := w.coord
+				if rng.IntN(2) == 0 {
+					a = donor
+				}
+				if _, err := m.NeedsForOffer(context.Background(), a, w.offers[rng.IntN(len(w.offers))], 1+rng.IntN(MaxRankLimit)); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	rng := rand.New(rand.NewPCG(13, 11))
+	for i := range 60 {
+		old, _ := w.app.model.Need(w.needs[rng.IntN(len(w.needs))])
+		if i%3 == 2 {
+			activeMu.Lock()
+			next := maps.Clone(active)
+			next[matching.Delivery{Country: old.Country, Capability: old.Capability}]++
+			active = next
+			activeMu.Unlock()
+			w.app.Sync.step(m.ContextChanged)
+			continue
+		}
+		n := w.mutateNeed(old, i)
+		w.app.Sync.step(func(p int64) { w.app.model.PutNeedAt(n, p) })
+	}
+	close(stop)
+	wg.Wait()
+	for _, o := range w.offers {
+		sameOfferRankings(t, w, donor, o, "after the changes")
+	}
+}

@@ -7,12 +7,13 @@ import (
 
 // DefaultExplainedLines bounds the explained lines (RankedOffer or RankedNeed, each with its
 // factors and their arguments) a replica keeps for reuse, all rankings together. An explained
-// line takes a few kB (a Factor per factor, each with an Args map), about 50 times the ranked
-// pair it explains, so the cache of rankings keeps pairs only and the explanations of the
-// rankings being read are kept here: 16,384 lines are ~800 rankings read at the default limit,
-// ~80 MB. A ranking whose lines are not kept is explained again when read (tens of µs for 20
-// lines); the API keeps the rendered answer anyway (api/answers.go).
-const DefaultExplainedLines = 16_384
+// line takes ~5 kB (a Factor per factor, each with an Args map), about 50 times the ranked pair
+// it explains, so the cache of rankings keeps pairs only and the explanations of the rankings
+// being read are kept here: 32,768 lines are ~3,300 rankings read at the API's default limit (10)
+// or ~1,600 at 20, ~170 MB at most. Every read of a ranking goes through the service, even when
+// the API serves its kept rendered answer (api/answers.go), so a ranking whose lines are not kept
+// is explained again when read: ~0.15 ms for 20 lines (BENCHMARKS.md, issue 16 target 3).
+const DefaultExplainedLines = 32_768
 
 // minExplainedCost is the least a kept variant counts for in the bound (see explained).
 const minExplainedCost = 8

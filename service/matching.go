@@ -60,7 +60,10 @@ type RankCache interface {
 // stamped before it is served here. Writers wait until their own replica and every other live
 // replica has applied their entry (or a short timeout), so the next read on any replica sees
 // the change. An offer change patches the cached need rankings it reaches instead of dropping
-// them (applyOffer), so a donor's edit does not empty the cache of the needs being read.
+// them (applyOffer; in the background for offers that reach thousands of needs, their readers
+// waiting for the patch), and a need change or a change of the deliveries under way patches the
+// offers' cached rankings (applyNeed, ContextChanged), so an edit does not leave the rankings
+// being read to be ranked anew by their readers.
 //
 // Layers: an in-process cache (L1) in front of Redis (L2), both checked against the stamps;
 // on a miss the ranking is computed from the in-memory index once per process (singleflight)

@@ -304,7 +304,10 @@ func (m *Matching) WeightsChanged(raw []byte) {
 // outside the log's order, see stampOf). A delivery counts only in the duplication factor of the
 // needs of its country and capability, so only their rankings, and the rankings of the offers
 // that can list them, are marked dirty at g; every other cached ranking stays current. Every
-// replica applies the same entry at the same position.
+// replica applies the same entry at the same position. The offers' rankings of coordinators and
+// donors held in L1 are then patched in the background, need by need (matching.PatchContext),
+// their readers waiting for the patch (see applyOffer); the needs' own rankings are ranked again
+// when read.
 func (m *Matching) ContextChanged(g int64) {
 	local := g < 0 // applied outside the log's order: marked, not patched (see applyOffer)
 	g = m.stampOf(g)
@@ -318,7 +321,12 @@ func (m *Matching) ContextChanged(g int64) {
 	}
 	ext := v.externalsUnderWay(models.DateOf(m.now()))
 	m.applyMu.Lock()
-	defer m.applyMu.Unlock()
+	handed := false // applyMu handed to the background patch, which unlocks it
+	defer func() {
+		if !handed {
+			m.applyMu.Unlock()
+		}
+	}()
 	m.mu.RLock()
 	prev, prevExt := m.active, m.external
 	m.mu.RUnlock()
@@ -376,16 +384,6 @@ func (m *Matching) ContextChanged(g int64) {
 	}
 	m.mu.Lock()
 	m.active, m.external = act, ext
-	m.mu.Unlock()
-	if lists.held != nil {
-		prevCtx := &matching.Context{Today: lists.ctx.Today, Active: prev, External: prevExt}
-		nowCtx := &matching.Context{Today: lists.ctx.Today, Active: act, External: ext}
-		now := m.now().UTC()
-		for _, id := range needs {
-			lists.apply(m.ix.PatchContext(id, lists.audiences(), offerListDepth, MaxRankLimit, lists.w, prevCtx, nowCtx), now)
-		}
-	}
-	m.mu.Lock()
 	for _, id := range needs {
 		markDirty(m.needDirty, id, g)
 		delete(m.l1Need, id)
@@ -394,9 +392,36 @@ func (m *Matching) ContextChanged(g int64) {
 		markDirty(m.offerDirty, id, g)
 		m.dropOfferL1(id)
 	}
-	toStore := m.installOfferLists(lists)
+	if lists.held == nil {
+		m.mu.Unlock()
+		return
+	}
+	// The patch runs in the background, as a wide offer's does (applyOffer): the rankings it
+	// brings up to date are marked, and their readers wait for it.
+	p := &pendingPatch{stamp: g, offers: true, done: make(chan struct{})}
+	m.pending = p
 	m.mu.Unlock()
-	m.storeLists(toStore)
+	handed = true
+	go func() {
+		defer m.applyMu.Unlock()
+		if m.patchHook != nil {
+			m.patchHook()
+		}
+		prevCtx := &matching.Context{Today: lists.ctx.Today, Active: prev, External: prevExt}
+		nowCtx := &matching.Context{Today: lists.ctx.Today, Active: act, External: ext}
+		now := m.now().UTC()
+		for _, id := range needs {
+			lists.apply(m.ix.PatchContext(id, lists.audiences(), offerListDepth, MaxRankLimit, lists.w, prevCtx, nowCtx), now)
+		}
+		m.mu.Lock()
+		toStore := m.installOfferLists(lists)
+		if m.pending == p {
+			m.pending = nil
+		}
+		m.mu.Unlock()
+		close(p.done)
+		m.storeLists(toStore)
+	}()
 }
 
 // clearL1 drops the in-process cache (its entries are checked anyway; this frees memory).
@@ -745,12 +770,16 @@ func (m *Matching) storePatched(patched map[string]*rankEntry, changed []string)
 // issue 16 target 3); an offer of a few countries reaches a few hundred, patched in ~2 ms.
 const DefaultBackgroundPatchFrom = 2048
 
-// pendingPatch is an offer change whose patch of the cached need rankings runs in the
-// background (applyOffer): every need ranking marked dirty at stamp waits for done before it
-// is ranked anew.
+// pendingPatch is a change whose patch of cached rankings runs in the background: an offer
+// change's of the needs' rankings (applyOffer), or a change of the deliveries under way's of the
+// offers' rankings (ContextChanged). Every ranking of that side marked dirty at stamp waits for
+// done before it is ranked anew.
 type pendingPatch struct {
 	stamp int64
-	done  chan struct{}
+	// offers says the patch is of offers' rankings of needs (ContextChanged), else of needs'
+	// rankings of offers (applyOffer).
+	offers bool
+	done   chan struct{}
 }
 
 // patchInBackground applies an offer change that reaches many needs (see applyOffer): under
@@ -832,14 +861,11 @@ func (m *Matching) patchBehind(p *pendingPatch, snap listSnapshot, lists []heldL
 	m.storePatched(patched, changed)
 }
 
-// pendingFor returns the background patch a need ranking whose mark is min waits for, if any.
+// pendingFor returns the background patch a ranking whose mark is min waits for, if any.
 func (m *Matching) pendingFor(k rankKey, min int64) *pendingPatch {
-	if !k.need {
-		return nil
-	}
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	if p := m.pending; p != nil && p.stamp == min {
+	if p := m.pending; p != nil && p.stamp == min && p.offers != k.need {
 		return p
 	}
 	return nil

@@ -556,3 +556,60 @@ func TestNeedPatchingUnderConcurrentReads(t *testing.T) {
 		sameOfferRankings(t, w, donor, o, "after the changes")
 	}
 }
+
+// TestReadWaitsForBackgroundContextPatch: a change of the deliveries under way patches the
+// offers' rankings in the background; a read of one of them made while the patch runs waits
+// for it and gets the ranking in the new context (its duplication reason counting the new
+// delivery), not the old one, and not ranked anew.
+func TestReadWaitsForBackgroundContextPatch(t *testing.T) {
+	w := newBenchWorld(t, 200, 200)
+	m := w.app.Matching
+	active := map[matching.Delivery]int{}
+	m.activeFn = func() map[matching.Delivery]int { return active }
+	w.app.Sync.step(m.ContextChanged)
+	for _, o := range w.offers {
+		gotOfferRanking(t, w, o)
+	}
+	// An offer whose ranking lists a need: a delivery starts in that need's country and capability.
+	var offer string
+	var before *OfferRanking
+	for _, o := range w.offers {
+		if r := gotOfferRanking(t, w, o); len(r.Items) > 0 {
+			offer, before = o, r
+			break
+		}
+	}
+	require.NotEmpty(t, offer)
+	n, _ := w.app.model.Need(before.Items[0].NeedID)
+	active = map[matching.Delivery]int{{Country: n.Country, Capability: n.Capability}: 3}
+	started, release := make(chan struct{}), make(chan struct{})
+	m.patchHook = func() { close(started); <-release }
+	computed := m.Computes()
+	w.app.Sync.step(m.ContextChanged)
+	<-started // the change is applied; its patch is held
+	got := make(chan *OfferRanking)
+	go func() {
+		r, err := m.NeedsForOffer(context.Background(), w.coord, offer, MaxRankLimit)
+		assert.NoError(t, err)
+		got <- r
+	}()
+	var r *OfferRanking
+waiting:
+	for m.waits.Load() == 0 { // until the reader waits for the patch, or has its answer
+		select {
+		case r = <-got:
+			break waiting
+		default:
+			runtime.Gosched()
+		}
+	}
+	close(release)
+	if r == nil {
+		r = <-got
+	}
+	require.NotNil(t, r)
+	assert.NotEqual(t, before.Items, r.Items, "the old ranking was served")
+	assert.Equal(t, wantOfferRanking(t, w, offer), r.Items)
+	assert.True(t, r.Cached, "the patched ranking is served from the cache")
+	assert.Equal(t, computed, m.Computes(), "the reader ranked anew instead of waiting for the patch")
+}

@@ -1198,17 +1198,18 @@ func serve[L any](m *Matching, ctx context.Context, k rankKey, min, q int64, lim
 	if p := m.pendingFor(k, min); p != nil {
 		// A change being patched in the background left this ranking stale: its patch, not a
 		// new ranking, brings it up to date (applyOffer).
+		// A caller that gives up meanwhile goes on as without the patch (an error here would
+		// reach the API as a 500).
 		m.waits.Add(1)
 		select {
 		case <-p.done:
+			m.mu.RLock()
+			e = m.l1Of(k)[k.id]
+			m.mu.RUnlock()
+			if current(e) {
+				return answer(e, true, true), nil
+			}
 		case <-ctx.Done():
-			return ranked[L]{}, ctx.Err()
-		}
-		m.mu.RLock()
-		e = m.l1Of(k)[k.id]
-		m.mu.RUnlock()
-		if current(e) {
-			return answer(e, true, true), nil
 		}
 	}
 	key := k.redis()

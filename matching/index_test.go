@@ -570,3 +570,175 @@ func TestConcurrentUse(t *testing.T) {
 		require.Equal(t, fresh.TopNeedsForOffer(id, 5, w, ctx, nil), ix.TopNeedsForOffer(id, 5, w, ctx, nil), "offer %s", id)
 	}
 }
+
+// TestPatchNeedKeepsAudienceListsExact is the service's use of PatchNeed: cached rankings of
+// needs by offer, for some offers only, per audience (all needs, and only the needs an audience
+// may see), patched after every need edit, addition or removal; a list PatchNeed reports
+// stale is ranked again, as a reader would. After every change each cached list must equal
+// its ranking from scratch.
+func TestPatchNeedKeepsAudienceListsExact(t *testing.T) {
+	needs, offers, ctx := synthData(13, 250, 250)
+	ix := NewIndex(needs, offers)
+	w := DefaultWeights()
+	const depth, k = 11, 8
+	visibles := []func(*models.Need) bool{nil, func(n *models.Need) bool { return n.Country < "M" && n.Status != models.NeedSubmitted }}
+	s := newSynthetic(23)
+	caches := make([]map[string]CachedList, len(visibles))
+	for a, v := range visibles {
+		caches[a] = map[string]CachedList{}
+		for i, o := range offers {
+			if i%4 != 0 { // three offers in four are cached
+				caches[a][o.ID] = rankTo(ix.RankNeedsForOffer(o.ID, depth, w, ctx, v), depth)
+			}
+		}
+	}
+	auds := make([]NeedAudience, len(visibles))
+	for a, v := range visibles {
+		cache := caches[a]
+		auds[a] = NeedAudience{Visible: v, Cached: func(id string) (CachedList, bool) {
+			l, ok := cache[id]
+			return l, ok
+		}}
+	}
+	var changed, stale, touched int
+	next := 1000
+	for step := range 300 {
+		var old *models.Need
+		var id string
+		switch y := s.rng.IntN(10); {
+		case y < 7:
+			cur, _ := ix.Need(needs[s.rng.IntN(len(needs))].ID)
+			if cur == nil {
+				continue
+			}
+			c := *cur
+			switch s.rng.IntN(4) {
+			case 0:
+				c.Status = []models.NeedStatus{models.NeedOpen, models.NeedSubmitted, models.NeedMatched, models.NeedDraft}[s.rng.IntN(4)]
+			case 1:
+				c.Capability = s.capability()
+				c.Theme, _ = models.CapabilityTheme(c.Capability)
+			case 2:
+				c.Country = s.pick(s.allISO)
+			case 3:
+				c.BudgetUSD, c.Priority = c.BudgetUSD*2, models.PriorityLow
+			}
+			id, old = c.ID, ix.UpsertNeed(&c)
+		case y < 9:
+			n := s.need(next)
+			next++
+			id, old = n.ID, ix.UpsertNeed(n)
+		default:
+			id = needs[s.rng.IntN(len(needs))].ID
+			if old = ix.RemoveNeed(id); old == nil {
+				continue
+			}
+		}
+		for a, p := range ix.PatchNeed(old, id, auds, depth, k, w, ctx) {
+			for o, l := range p.Changed {
+				caches[a][o] = l
+			}
+			for _, o := range p.Stale {
+				caches[a][o] = rankTo(ix.RankNeedsForOffer(o, depth, w, ctx, visibles[a]), depth)
+			}
+			changed += len(p.Changed)
+			stale += len(p.Stale)
+			touched += len(p.Changed) + len(p.Holding)
+		}
+		for a, v := range visibles {
+			for o, l := range caches[a] {
+				if want := ix.RankNeedsForOffer(o, depth, w, ctx, v); !exactTop(l, want, k) {
+					t.Fatalf("step %d (need %s), audience %d, offer %s:\ncached %v\n  want %v", step, id, a, o, l, want)
+				}
+			}
+		}
+	}
+	if changed == 0 || stale == 0 {
+		t.Fatalf("%d lists changed, %d stale: the test exercises too little", changed, stale)
+	}
+	t.Logf("%d lists changed, %d ranked again (stale), %d changed or holding", changed, stale, touched)
+}
+
+// TestPatchContextKeepsAudienceListsExact: when a delivery starts or ends, the duplication
+// factor of the needs of its country and capability changes; patching the cached rankings of
+// needs by offer with PatchContext, need by need, leaves each equal to its ranking from scratch
+// in the new context.
+func TestPatchContextKeepsAudienceListsExact(t *testing.T) {
+	needs, offers, ctx := synthData(17, 250, 250)
+	ix := NewIndex(needs, offers)
+	w := DefaultWeights()
+	const depth, k = 11, 8
+	visibles := []func(*models.Need) bool{nil, func(n *models.Need) bool { return n.Country < "M" }}
+	caches := make([]map[string]CachedList, len(visibles))
+	auds := make([]NeedAudience, len(visibles))
+	for a, v := range visibles {
+		cache := map[string]CachedList{}
+		for i, o := range offers {
+			if i%4 != 0 {
+				cache[o.ID] = rankTo(ix.RankNeedsForOffer(o.ID, depth, w, ctx, v), depth)
+			}
+		}
+		caches[a] = cache
+		auds[a] = NeedAudience{Visible: v, Cached: func(id string) (CachedList, bool) {
+			l, ok := cache[id]
+			return l, ok
+		}}
+	}
+	s := newSynthetic(29)
+	changed := 0
+	for step := range 60 {
+		n := needs[s.rng.IntN(len(needs))]
+		d := Delivery{Country: n.Country, Capability: n.Capability}
+		next := &Context{Today: ctx.Today, Active: maps.Clone(ctx.Active), External: ctx.External}
+		if next.Active == nil {
+			next.Active = map[Delivery]int{}
+		}
+		next.Active[d] += 1 + s.rng.IntN(2)
+		stale := make([]map[string]bool, len(visibles))
+		for a := range stale {
+			stale[a] = map[string]bool{}
+		}
+		for _, id := range ix.NeedsDelivering(d) {
+			for a, p := range ix.PatchContext(id, auds, depth, k, w, ctx, next) {
+				for o, l := range p.Changed {
+					caches[a][o] = l
+				}
+				for _, o := range p.Stale {
+					delete(caches[a], o) // ranked again below, once every need is patched
+					stale[a][o] = true
+				}
+				changed += len(p.Changed)
+			}
+		}
+		ctx = next
+		for a, v := range visibles {
+			for o := range stale[a] {
+				caches[a][o] = rankTo(ix.RankNeedsForOffer(o, depth, w, ctx, v), depth)
+			}
+			for o, l := range caches[a] {
+				want := ix.RankNeedsForOffer(o, depth, w, ctx, v)
+				if !exactTop(l, want, k) {
+					t.Fatalf("step %d (%v), audience %d, offer %s:\ncached %v\n  want %v", step, d, a, o, l, want)
+				}
+			}
+		}
+	}
+	if changed == 0 {
+		t.Fatal("no list changed: the test exercises nothing")
+	}
+	t.Logf("%d lists changed", changed)
+}
+
+// exactTop reports whether a cached list is the exact top len(list) of a ranking to depth
+// (want), holding at least k entries unless it holds all of want, and all of it when it says
+// it is complete.
+func exactTop(l CachedList, want []Match, k int) bool {
+	list := l.Items
+	if len(list) > len(want) || (len(list) < k && len(list) < len(want)) || (l.Complete && len(list) != len(want)) {
+		return false
+	}
+	return reflect.DeepEqual(nilIfEmpty(list), nilIfEmpty(want[:len(list)]))
+}
+
+// rankTo is a list ranked to depth as a cache keeps it.
+func rankTo(l []Match, depth int) CachedList { return CachedList{Items: l, Complete: len(l) < depth} }

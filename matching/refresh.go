@@ -379,6 +379,134 @@ func (ix *Index) RefreshNeed(old *models.Need, needID string, current func(offer
 	return r
 }
 
+// NeedAudience is one audience's cached rankings of offers' needs for PatchNeed: the needs
+// the audience may see (nil: all), and its cached list of an offer (false when not cached).
+type NeedAudience struct {
+	Visible func(*models.Need) bool
+	Cached  func(offerID string) (CachedList, bool)
+}
+
+// NeedPatch is what PatchNeed did to one audience's cached lists, by offer id.
+type NeedPatch struct {
+	// Changed holds the new state of every cached list that changed.
+	Changed map[string]CachedList
+	// Holding lists the cached lists left unchanged that hold the need at the same score
+	// (its line may read differently).
+	Holding []string
+	// Stale lists the cached lists that cannot be patched (the need left a list that would
+	// then hold fewer than k without being complete): they must be ranked from scratch.
+	Stale []string
+}
+
+// PatchNeed is PatchOffer with needs and offers swapped, for cached rankings of needs by offer
+// kept per audience (each filtered by what the audience may see): call it after UpsertNeed or
+// RemoveNeed with the replaced need (nil for a new one). The need is scored once against every
+// offer the change can affect, and each audience's cached lists of those offers are patched,
+// the need counting as a candidate of an audience's list only where the audience may see it
+// (before the change for its old standing, after it for its new one). As in PatchOffer, lists
+// hold up to depth entries and must hold k unless complete. A list an audience's Cached does not report is skipped; one that cannot be patched
+// is reported Stale, not ranked: PatchNeed costs the scoring of the need, never a ranking.
+func (ix *Index) PatchNeed(old *models.Need, needID string, auds []NeedAudience, depth, k int, w Weights, c *Context) []NeedPatch {
+	return ix.patchNeed(old, needID, auds, depth, k, w, nil, c)
+}
+
+// PatchContext is PatchNeed for a change of the context (the deliveries under way, the
+// duplication factor's input) that alters the scores of one indexed, unchanged need: its pairs
+// were scored with prev and are now scored with c. Call it once per need whose duplication
+// input changed, in turn, each on the lists the previous call left.
+func (ix *Index) PatchContext(needID string, auds []NeedAudience, depth, k int, w Weights, prev, c *Context) []NeedPatch {
+	ix.mu.RLock()
+	n, ok := ix.needSlot[needID]
+	var old *models.Need
+	if ok {
+		old = ix.needs[n].n
+	}
+	ix.mu.RUnlock()
+	if !ok {
+		return make([]NeedPatch, len(auds))
+	}
+	return ix.patchNeed(old, needID, auds, depth, k, w, prev, c)
+}
+
+// patchNeed is PatchNeed, the need's old standing scored with the context prev when not nil.
+func (ix *Index) patchNeed(old *models.Need, needID string, auds []NeedAudience, depth, k int, w Weights, prev, c *Context) []NeedPatch {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	q := newQuery(w, c)
+	q.indexActive(ix.v)
+	qWas := q
+	if prev != nil {
+		qWas = newQuery(w, prev)
+		qWas.indexActive(ix.v)
+	}
+	var nr, was *needRec
+	var now *models.Need
+	if s, ok := ix.needSlot[needID]; ok {
+		nr = ix.needs[s]
+		now = nr.n
+	}
+	if old != nil {
+		was = ix.v.prepNeed(old, true)
+	}
+	out := make([]NeedPatch, len(auds))
+	for i := range out {
+		out[i].Changed = map[string]CachedList{}
+	}
+	slots := ix.affectedOffers(old, now)
+	var ovNow, ovWas dupInput
+	if nr != nil {
+		ovNow = q.needOverlaps(nr)
+	}
+	if was != nil {
+		ovWas = qWas.ec.dup(was.n)
+	}
+	chs := make([]change, len(slots))
+	parallel(len(slots), scanWorkers(len(slots)), func(_ *topHeap, i int) {
+		or := ix.offers[slots[i]]
+		ch := change{id: needID}
+		if nr != nil && nr.rankable {
+			ch.score, ch.eligible = q.pairScore(nr, or, ovNow)
+		}
+		if was != nil && was.rankable {
+			ch.was, ch.wasEligible = qWas.pairScore(was, or, ovWas)
+		}
+		chs[i] = ch
+	})
+	for a, aud := range auds {
+		seeNow, seeWas := now != nil, old != nil
+		if aud.Visible != nil {
+			seeNow = seeNow && aud.Visible(now)
+			seeWas = seeWas && aud.Visible(old)
+		}
+		p := &out[a]
+		for i, s := range slots {
+			ch := chs[i]
+			ch.eligible = ch.eligible && seeNow
+			ch.wasEligible = ch.wasEligible && seeWas
+			if !ch.eligible && !ch.wasEligible {
+				continue
+			}
+			offerID := ix.offers[s].o.ID
+			cur, known := aud.Cached(offerID)
+			if !known {
+				continue
+			}
+			next, complete, diff, ok := patchList(cur.Items, cur.Complete, max(depth, k), k, ch, func(u int64) Match {
+				return Match{NeedID: needID, OfferID: offerID, Score: unitsToFloat(u)}
+			})
+			switch {
+			case !ok:
+				p.Stale = append(p.Stale, offerID)
+			case diff:
+				p.Changed[offerID] = CachedList{Items: next, Complete: complete}
+			case ch.eligible && ch.wasEligible && ch.score == ch.was && holds(cur.Items, &ch):
+				p.Holding = append(p.Holding, offerID)
+			}
+		}
+	}
+	return out
+}
+
 // scanWorkers is how many goroutines score an edit against the objects it affects: one
 // for small scans, where starting goroutines costs more than it saves.
 func scanWorkers(n int) int {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -33,6 +34,10 @@ const MaxRankLimit = 50
 // ranking the need anew until the list is shorter than MaxRankLimit (matching.PatchOffer).
 const needListDepth = MaxRankLimit + 14
 
+// offerListDepth is the same for an offer's ranking of needs, patched after a need change or a
+// change of the deliveries under way (matching.PatchNeed, PatchContext).
+const offerListDepth = MaxRankLimit + 14
+
 // RankCache is the shared ranking cache (Redis, adapters/rediscache), holding snapshots by key.
 // Get returns nil, nil for a miss; how a snapshot is encoded is the adapter's business.
 type RankCache interface {
@@ -55,7 +60,10 @@ type RankCache interface {
 // stamped before it is served here. Writers wait until their own replica and every other live
 // replica has applied their entry (or a short timeout), so the next read on any replica sees
 // the change. An offer change patches the cached need rankings it reaches instead of dropping
-// them (applyOffer), so a donor's edit does not empty the cache of the needs being read.
+// them (applyOffer; in the background for offers that reach thousands of needs, their readers
+// waiting for the patch), and a need change or a change of the deliveries under way patches the
+// offers' cached rankings (applyNeed, ContextChanged), so an edit does not leave the rankings
+// being read to be ranked anew by their readers.
 //
 // Layers: an in-process cache (L1) in front of Redis (L2), both checked against the stamps;
 // on a miss the ranking is computed from the in-memory index once per process (singleflight)
@@ -93,15 +101,25 @@ type Matching struct {
 	external map[matching.Delivery]matching.External
 	// The in-process cache (L1): need rankings by need id, offer rankings by offerKey; at most
 	// l1Max entries each (see remember).
-	l1Need   map[string]*rankEntry
-	l1Offer  map[string]*rankEntry
-	l1Max    int
-	sf       singleflight.Group
-	computes atomic.Int64
+	l1Need  map[string]*rankEntry
+	l1Offer map[string]*rankEntry
+	l1Max   int
+	// explained keeps the explained lines of the rankings being read (see explainCache).
+	explained *explainCache
+	sf        singleflight.Group
+	computes  atomic.Int64
+	waits     atomic.Int64 // reads that waited for a background patch
 	// applyMu applies changes one at a time (see applyOffer).
 	applyMu      sync.Mutex
 	patches      atomic.Int64
+	needPatches  atomic.Int64
 	patchedLists atomic.Int64
+	// backgroundFrom is how many needs an offer change must reach to be patched in the
+	// background (DefaultBackgroundPatchFrom); pending is that patch while it runs (m.mu).
+	backgroundFrom int
+	pending        *pendingPatch
+	// patchHook, when set (tests), runs at the start of each background patch.
+	patchHook func()
 }
 
 // Computes counts rankings computed (not served from a cache) by this replica; tests and
@@ -109,10 +127,11 @@ type Matching struct {
 func (m *Matching) Computes() int64 { return m.computes.Load() }
 
 // rankEntry is one cached ranking: the pairs in order with their scores, and what it was
-// computed with. Redis holds no explanations: a reader explains the lines it shows from the
-// index when they are first asked for, and the entry in L1 keeps those explained lines
-// (explained), so the cache stays small (about 3 kB a ranking in Redis) and a change rewrites
-// only ids and scores.
+// computed with. Neither cache layer holds explanations: a reader explains the lines it shows
+// from the index, and the explained lines are kept apart, in a small bounded cache by entry
+// and explanation key (explainCache), so a cached ranking costs a few kB in memory (about 3 kB
+// in Redis) and a change rewrites only ids and scores. Explained lines were ~90% of the heap
+// when kept with every entry (2.5 GB at 10,000 × 10,000, BENCHMARKS.md, issue 16 target 3).
 type rankEntry struct {
 	// stamp is the change-log position the ranking reflects; it only moves up, in place,
 	// when a change leaves the ranking as it was (see applyOffer).
@@ -124,10 +143,6 @@ type rankEntry struct {
 	// Complete says it holds every eligible candidate (see matching.CachedList).
 	Items    []matching.Match
 	Complete bool
-	// explained holds the explained lines of an entry in L1 (set by remember) by what they
-	// show (see serve); a restamped copy of an unchanged entry shares them, since the stamp
-	// is not part of a ranking's lines.
-	explained *explanations
 	// serial names this entry among every entry of the process (see version).
 	serial atomic.Uint64
 }
@@ -140,20 +155,16 @@ var rankSerials atomic.Uint64
 // explained lines never change once it is shared (a change makes a new entry; restamping one
 // the change left as it was keeps what it shows), so two reads of one entry with the same
 // explanation key show the same answer.
-func (e *rankEntry) version() string {
+func (e *rankEntry) version() string { return strconv.FormatUint(e.serialNumber(), 36) }
+
+// serialNumber is the entry's number (see version), given when first asked for.
+func (e *rankEntry) serialNumber() uint64 {
 	v := e.serial.Load()
 	if v == 0 {
 		e.serial.CompareAndSwap(0, rankSerials.Add(1))
 		v = e.serial.Load()
 	}
-	return strconv.FormatUint(v, 36)
-}
-
-// explanations caches a ranking's explained lines ([]RankedOffer or []RankedNeed) by the limit
-// and what the caller's visibility makes of them (see serve). The lines are shared by every
-// reader and never modified.
-type explanations struct {
-	lines sync.Map
+	return v
 }
 
 // snapshot is the entry as the shared cache keeps it; k says whose ranking it is.
@@ -193,6 +204,10 @@ func NewMatching(m *Matching) *Matching {
 	m.l1Need, m.l1Offer = map[string]*rankEntry{}, map[string]*rankEntry{}
 	if m.l1Max <= 0 {
 		m.l1Max = DefaultRankingsInMemory
+	}
+	m.explained = newExplainCache(DefaultExplainedLines)
+	if m.backgroundFrom <= 0 {
+		m.backgroundFrom = DefaultBackgroundPatchFrom
 	}
 	m.weights = matching.DefaultWeights()
 	m.ix = matching.NewIndex(nil, nil)
@@ -289,8 +304,12 @@ func (m *Matching) WeightsChanged(raw []byte) {
 // outside the log's order, see stampOf). A delivery counts only in the duplication factor of the
 // needs of its country and capability, so only their rankings, and the rankings of the offers
 // that can list them, are marked dirty at g; every other cached ranking stays current. Every
-// replica applies the same entry at the same position.
+// replica applies the same entry at the same position. The offers' rankings of coordinators and
+// donors held in L1 are then patched in the background, need by need (matching.PatchContext),
+// their readers waiting for the patch (see applyOffer); the needs' own rankings are ranked again
+// when read.
 func (m *Matching) ContextChanged(g int64) {
+	local := g < 0 // applied outside the log's order: marked, not patched (see applyOffer)
 	g = m.stampOf(g)
 	// Every delivery under way (active projects, agreed engagements without one) and every
 	// external activity under way, visible or not: the duplication factor's inputs. What a
@@ -302,33 +321,47 @@ func (m *Matching) ContextChanged(g int64) {
 	}
 	ext := v.externalsUnderWay(models.DateOf(m.now()))
 	m.applyMu.Lock()
-	defer m.applyMu.Unlock()
-	m.mu.Lock()
+	handed := false // applyMu handed to the background patch, which unlocks it
+	defer func() {
+		if !handed {
+			m.applyMu.Unlock()
+		}
+	}()
+	m.mu.RLock()
 	prev, prevExt := m.active, m.external
-	m.active, m.external = act, ext
-	m.mu.Unlock()
+	m.mu.RUnlock()
+	seen := map[matching.Delivery]bool{}
 	var changed []matching.Delivery
+	note := func(d matching.Delivery) {
+		if !seen[d] {
+			seen[d] = true
+			changed = append(changed, d)
+		}
+	}
 	for d, n := range act {
 		if prev[d] != n {
-			changed = append(changed, d)
+			note(d)
 		}
 	}
 	for d := range prev {
 		if _, ok := act[d]; !ok {
-			changed = append(changed, d)
+			note(d)
 		}
 	}
 	for d, e := range ext {
 		if prevExt[d] != e {
-			changed = append(changed, d)
+			note(d)
 		}
 	}
 	for d := range prevExt {
 		if _, ok := ext[d]; !ok {
-			changed = append(changed, d)
+			note(d)
 		}
 	}
 	if len(changed) == 0 {
+		m.mu.Lock()
+		m.active, m.external = act, ext
+		m.mu.Unlock()
 		return
 	}
 	var needs, offers []string
@@ -340,7 +373,17 @@ func (m *Matching) ContextChanged(g int64) {
 			}
 		}
 	}
+	slices.Sort(offers)
+	offers = slices.Compact(offers)
+	// The offers' rankings held before the change, computed with the previous context, are
+	// patched need by need (matching.PatchContext): each need's pairs scored with the previous
+	// context and with the new one. A need's own ranking is ranked again when read.
+	var lists offerLists
+	if !local {
+		lists = m.heldOfferLists(offers)
+	}
 	m.mu.Lock()
+	m.active, m.external = act, ext
 	for _, id := range needs {
 		markDirty(m.needDirty, id, g)
 		delete(m.l1Need, id)
@@ -349,7 +392,36 @@ func (m *Matching) ContextChanged(g int64) {
 		markDirty(m.offerDirty, id, g)
 		m.dropOfferL1(id)
 	}
+	if lists.held == nil {
+		m.mu.Unlock()
+		return
+	}
+	// The patch runs in the background, as a wide offer's does (applyOffer): the rankings it
+	// brings up to date are marked, and their readers wait for it.
+	p := &pendingPatch{stamp: g, offers: true, done: make(chan struct{})}
+	m.pending = p
 	m.mu.Unlock()
+	handed = true
+	go func() {
+		defer m.applyMu.Unlock()
+		if m.patchHook != nil {
+			m.patchHook()
+		}
+		prevCtx := &matching.Context{Today: lists.ctx.Today, Active: prev, External: prevExt}
+		nowCtx := &matching.Context{Today: lists.ctx.Today, Active: act, External: ext}
+		now := m.now().UTC()
+		for _, id := range needs {
+			lists.apply(m.ix.PatchContext(id, lists.audiences(), offerListDepth, MaxRankLimit, lists.w, prevCtx, nowCtx), now)
+		}
+		m.mu.Lock()
+		toStore := m.installOfferLists(lists)
+		if m.pending == p {
+			m.pending = nil
+		}
+		m.mu.Unlock()
+		close(p.done)
+		m.storeLists(toStore)
+	}()
 }
 
 // clearL1 drops the in-process cache (its entries are checked anyway; this frees memory).
@@ -385,30 +457,175 @@ func (m *Matching) apply(c readmodel.Change) {
 		return
 	}
 	m.applyMu.Lock()
-	defer m.applyMu.Unlock()
+	handed := false // applyMu handed to a background patch, which unlocks it (applyOffer)
+	defer func() {
+		if !handed {
+			m.applyMu.Unlock()
+		}
+	}()
 	g := m.stampOf(c.Gen)
 	switch c.Kind {
 	case models.EventNeed:
-		var old *models.Need
-		id := ""
-		if c.NewNeed != nil {
-			id = c.NewNeed.ID
-			old = m.ix.UpsertNeed(c.NewNeed)
-		} else if c.OldNeed != nil {
-			id = c.OldNeed.ID
-			old = m.ix.RemoveNeed(id)
-		}
-		affected := m.ix.AffectedByNeed(old, c.NewNeed)
-		m.mu.Lock()
-		markDirty(m.needDirty, id, g)
-		delete(m.l1Need, id)
-		for _, o := range affected {
-			markDirty(m.offerDirty, o, g)
-			m.dropOfferL1(o)
-		}
-		m.mu.Unlock()
+		m.applyNeed(c, g)
 	case models.EventOffer:
-		m.applyOffer(c)
+		handed = m.applyOffer(c)
+	}
+}
+
+// patchedAudiences are the audiences whose offer rankings a need change patches (applyNeed):
+// coordinators' and donors'. A ministry's are few and marked stale like any ranking the
+// change may alter.
+var patchedAudiences = []string{"all", "donor"}
+
+// applyNeed keeps the index in step with a need change and brings the cached rankings it
+// affects up to date, as applyOffer does for offers with needs and offers swapped: the need's
+// own ranking and the rankings of every offer it can enter or leave (the offers eligible for
+// the country it was or is posted for) are marked dirty at the change's stamp; those of the
+// offers' rankings held in L1 for coordinators and donors are patched with the core's
+// PatchNeed (the need counts in a ranking only where its audience may see it): a ranking left
+// as it was is restamped, a changed one gets its new order and scores and is written to Redis,
+// and one that cannot be patched (the need left a full list) is dropped and ranked on its
+// next read. A need edit therefore costs scoring the need against those offers once (~1,700
+// at 10,000 × 10,000), not a ranking of each on its next read (up to 0.5 s for an offer
+// that reaches every need, BENCHMARKS.md, issue 16 target 3). m.applyMu must be held.
+func (m *Matching) applyNeed(c readmodel.Change, g int64) {
+	id := ""
+	if c.NewNeed != nil {
+		id = c.NewNeed.ID
+	} else if c.OldNeed != nil {
+		id = c.OldNeed.ID
+	}
+	prev, _ := m.ix.Need(id)
+	// The offers a need can reach depend only on the offers indexed.
+	affected := m.ix.AffectedByNeed(prev, c.NewNeed)
+	// Lists of this replica's L1 current before the change (none for a change applied outside
+	// the log's order: see applyOffer).
+	var lists offerLists
+	if c.Gen != readmodel.Local {
+		lists = m.heldOfferLists(affected)
+	}
+	var old *models.Need
+	if c.NewNeed != nil {
+		old = m.ix.UpsertNeed(c.NewNeed)
+	} else {
+		old = m.ix.RemoveNeed(id)
+	}
+	if lists.held != nil {
+		lists.apply(m.ix.PatchNeed(old, id, lists.audiences(), offerListDepth, MaxRankLimit, lists.w, lists.ctx), m.now().UTC())
+		m.needPatches.Add(1)
+	}
+	m.mu.Lock()
+	markDirty(m.needDirty, id, g)
+	delete(m.l1Need, id)
+	for _, o := range affected {
+		markDirty(m.offerDirty, o, g)
+		m.dropOfferL1(o)
+	}
+	toStore := m.installOfferLists(lists)
+	m.mu.Unlock()
+	m.storeLists(toStore)
+}
+
+// offerLists are the offers' rankings of needs held in L1 for the patched audiences, current
+// before a change, with the day, weights and context they were computed with; a patch
+// updates them in place (apply) before they are installed (installOfferLists).
+type offerLists struct {
+	listSnapshot
+	held    []map[string]*rankEntry // by audience (patchedAudiences), by offer id
+	changed []map[string]bool       // the lists a patch changed, to be written to Redis
+}
+
+// heldOfferLists takes the L1 rankings of the given offers, for the patched audiences, that
+// are current now. It takes none while the replica does not follow the change log.
+func (m *Matching) heldOfferLists(offers []string) offerLists {
+	if m.fresh == nil || !m.fresh() || len(offers) == 0 {
+		return offerLists{}
+	}
+	l := offerLists{listSnapshot: m.listContext()}
+	q := m.applied()
+	m.mu.RLock()
+	for _, aud := range patchedAudiences {
+		h := map[string]*rankEntry{}
+		for _, o := range offers {
+			if e := m.l1Offer[offerKey(o, aud)]; e.current(max(m.floor, m.offerDirty[o]), q, l.today, l.w.Version) {
+				h[o] = e
+			}
+		}
+		l.held = append(l.held, h)
+		l.changed = append(l.changed, map[string]bool{})
+	}
+	m.mu.RUnlock()
+	return l
+}
+
+// audiences are the lists for matching.PatchNeed and PatchContext: each audience's held lists
+// and the needs it may see.
+func (l *offerLists) audiences() []matching.NeedAudience {
+	auds := make([]matching.NeedAudience, len(l.held))
+	for a, aud := range patchedAudiences {
+		h := l.held[a]
+		auds[a].Cached = func(o string) (matching.CachedList, bool) {
+			e, ok := h[o]
+			if !ok {
+				return matching.CachedList{}, false
+			}
+			return matching.CachedList{Items: e.Items, Complete: e.Complete}, true
+		}
+		if aud != "all" {
+			_, auds[a].Visible = audience(&models.Actor{Role: models.RoleDonor})
+		}
+	}
+	return auds
+}
+
+// apply records what a patch did to the held lists: a changed list is replaced by a new entry,
+// one holding the need at the same score by a new entry with the same lines (they may read
+// differently), and one the patch could not bring up to date is let go (ranked on its next
+// read). New entries are unstamped until installed.
+func (l *offerLists) apply(patches []matching.NeedPatch, now time.Time) {
+	for a, p := range patches {
+		h := l.held[a]
+		for _, o := range p.Stale {
+			delete(h, o)
+			delete(l.changed[a], o)
+		}
+		for _, o := range p.Holding {
+			e := h[o]
+			h[o] = &rankEntry{Day: e.Day, WeightsVersion: e.WeightsVersion, ComputedAt: e.ComputedAt, Items: e.Items, Complete: e.Complete}
+		}
+		for o, x := range p.Changed {
+			h[o] = &rankEntry{Day: l.today, WeightsVersion: l.w.Version, ComputedAt: now, Items: x.Items, Complete: x.Complete}
+			l.changed[a][o] = true
+		}
+	}
+}
+
+// installOfferLists puts the held lists back in L1, stamped at their marks (made by the
+// caller before), and returns the changed ones as Redis keeps them; m.mu must be held.
+func (m *Matching) installOfferLists(l offerLists) map[string]*matching.Snapshot {
+	toStore := map[string]*matching.Snapshot{}
+	for a, aud := range patchedAudiences[:len(l.held)] {
+		for o, e := range l.held[a] {
+			e.stamp.Store(max(m.floor, m.offerDirty[o]))
+			k := rankKey{id: offerKey(o, aud), owner: o}
+			m.l1Offer[k.id] = e
+			if l.changed[a][o] {
+				toStore[k.redis()] = e.snapshot(k)
+			}
+		}
+	}
+	return toStore
+}
+
+// storeLists writes patched rankings to Redis, in one pipeline.
+func (m *Matching) storeLists(toStore map[string]*matching.Snapshot) {
+	if len(toStore) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), patchStoreTimeout)
+	defer cancel()
+	if err := m.cache.Set(ctx, toStore); err != nil {
+		m.log.Debug("patched rankings not cached", "err", err, "lists", len(toStore))
 	}
 }
 
@@ -470,7 +687,16 @@ func (m *Matching) needMin(id string) int64 { return max(m.floor, m.needDirty[id
 // Changes are applied one at a time (applyMu): a patch starts from the lists as they were
 // before its change, taken before the index moves, and installs its result in one step with
 // the dirty marks, so a concurrent read either sees the lists before the change or after it.
-func (m *Matching) applyOffer(c readmodel.Change) {
+//
+// An offer that reaches many needs (backgroundFrom or more: offers eligible everywhere reach
+// ~9,000 of 10,000) is patched off the write path: the change is applied to the index and its
+// marks made, which is all a write waits for, and the patch runs in the background, holding
+// applyMu until it is installed (so the next change waits for it, and the index stays as the
+// patch scores it). Freshness is kept by the marks: a ranking the change may alter is stale
+// from the moment the write returns, and its reader waits for the pending patch (serve) rather
+// than being served the old ranking or ranking it anew. It reports whether it handed applyMu
+// to such a patch.
+func (m *Matching) applyOffer(c readmodel.Change) (handed bool) {
 	id := ""
 	if c.NewOffer != nil {
 		id = c.NewOffer.ID
@@ -486,6 +712,10 @@ func (m *Matching) applyOffer(c readmodel.Change) {
 	// there could miss that entry. Such lists are left stale by their marks and recomputed.
 	var snap listSnapshot
 	if c.Gen != readmodel.Local {
+		if len(affected) >= m.backgroundFrom && m.fresh != nil && m.fresh() {
+			m.patchInBackground(c, id, affected)
+			return true
+		}
 		snap = m.snapshotNeedLists(affected)
 	}
 	var old *models.Offer
@@ -511,8 +741,7 @@ func (m *Matching) applyOffer(c readmodel.Change) {
 	// again), so they are left for the next read to replace.
 	for n, e := range snap.entries {
 		if p, ok := patched[n]; ok {
-			p.explained = &explanations{} // explained anew when first read, then kept
-			e = p
+			e = p // a new entry: its lines are explained anew when first read
 		}
 		e.stamp.Store(m.needMin(n))
 		m.l1Need[n] = e
@@ -522,17 +751,124 @@ func (m *Matching) applyOffer(c readmodel.Change) {
 		m.patches.Add(1)
 		m.patchedLists.Add(int64(len(changed)))
 	}
+	m.storePatched(patched, changed)
+	return false
+}
+
+// storePatched writes the rankings a patch changed to Redis, in one pipeline.
+func (m *Matching) storePatched(patched map[string]*rankEntry, changed []string) {
 	toStore := make(map[string]*matching.Snapshot, len(changed))
 	for _, n := range changed {
 		toStore[needKey(n)] = patched[n].snapshot(rankKey{need: true, id: n, owner: n})
 	}
-	if len(toStore) > 0 {
-		ctx, cancel := context.WithTimeout(context.Background(), patchStoreTimeout)
-		defer cancel()
-		if err := m.cache.Set(ctx, toStore); err != nil {
-			m.log.Debug("patched rankings not cached", "err", err, "lists", len(toStore))
+	m.storeLists(toStore)
+}
+
+// DefaultBackgroundPatchFrom is how many needs an offer must reach for a change of it to be
+// patched off the write path (applyOffer): patching the ~9,000 rankings an offer eligible
+// everywhere reaches at 10,000 × 10,000 took ~22 ms of CPU on the write path (BENCHMARKS.md,
+// issue 16 target 3); an offer of a few countries reaches a few hundred, patched in ~2 ms.
+const DefaultBackgroundPatchFrom = 2048
+
+// pendingPatch is a change whose patch of cached rankings runs in the background: an offer
+// change's of the needs' rankings (applyOffer), or a change of the deliveries under way's of the
+// offers' rankings (ContextChanged). Every ranking of that side marked dirty at stamp waits for
+// done before it is ranked anew.
+type pendingPatch struct {
+	stamp int64
+	// offers says the patch is of offers' rankings of needs (ContextChanged), else of needs'
+	// rankings of offers (applyOffer).
+	offers bool
+	done   chan struct{}
+}
+
+// patchInBackground applies an offer change that reaches many needs (see applyOffer): under
+// one lock it takes the L1 rankings current before the change and marks every ranking the
+// change may alter, then moves the index, and leaves the patch to patchBehind, which it hands
+// applyMu to. Marking before the index moves is safe: this replica has not yet applied the
+// change's position, so nothing ranked meanwhile is stamped at or after it.
+func (m *Matching) patchInBackground(c readmodel.Change, id string, affected []string) {
+	g := m.stampOf(c.Gen)
+	snap := m.listContext()
+	p := &pendingPatch{stamp: g, done: make(chan struct{})}
+	q := m.applied()
+	var lists []heldList
+	m.mu.Lock()
+	markDirty(m.offerDirty, id, g)
+	m.dropOfferL1(id)
+	for _, n := range affected {
+		if e := m.l1Need[n]; e.current(m.needMin(n), q, snap.today, snap.w.Version) {
+			lists = append(lists, heldList{n, e})
 		}
+		markDirty(m.needDirty, n, g)
 	}
+	m.pending = p
+	m.mu.Unlock()
+	var old *models.Offer
+	if c.NewOffer != nil {
+		old = m.ix.UpsertOffer(c.NewOffer)
+	} else {
+		old = m.ix.RemoveOffer(id)
+	}
+	go m.patchBehind(p, snap, lists, old, id)
+}
+
+// heldList is a need's ranking held in L1 before a change.
+type heldList struct {
+	need string
+	e    *rankEntry
+}
+
+// patchBehind patches, in the background, the L1 rankings of the needs an offer change
+// reached that were current before it (lists), then installs them as applyOffer does,
+// releases the readers waiting for it and the change lock it was handed, and writes the
+// changed rankings to Redis. A ranking replaced or forgotten meanwhile is left as it is: its
+// stamp decides.
+func (m *Matching) patchBehind(p *pendingPatch, snap listSnapshot, lists []heldList, old *models.Offer, id string) {
+	defer m.applyMu.Unlock()
+	if m.patchHook != nil {
+		m.patchHook()
+	}
+	snap.entries = make(map[string]*rankEntry, len(lists))
+	for _, l := range lists {
+		snap.entries[l.need] = l.e
+	}
+	var patched map[string]*rankEntry
+	var changed []string
+	if len(snap.entries) > 0 {
+		patched, changed = m.patchNeedLists(snap, old, id)
+	}
+	m.mu.Lock()
+	for n, e := range snap.entries {
+		if m.l1Need[n] != e {
+			continue
+		}
+		if x, ok := patched[n]; ok {
+			e = x // a new entry: its lines are explained anew when first read
+		}
+		e.stamp.Store(m.needMin(n))
+		m.l1Need[n] = e
+	}
+	if m.pending == p {
+		m.pending = nil
+	}
+	m.mu.Unlock()
+	close(p.done)
+	if len(snap.entries) > 0 {
+		m.patches.Add(1)
+		m.patchedLists.Add(int64(len(changed)))
+	}
+	m.storePatched(patched, changed)
+}
+
+// pendingFor returns the background patch a ranking whose mark is min waits for, if any.
+func (m *Matching) pendingFor(k rankKey, min int64) *pendingPatch {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if p := m.pending; p != nil && p.stamp == min && p.offers != k.need {
+		return p
+	}
+	return nil
 }
 
 // patchStoreTimeout bounds the Redis write of patched rankings, which runs as part of
@@ -542,7 +878,12 @@ const patchStoreTimeout = time.Second
 
 // Patches counts the offer changes that patched cached rankings, and the rankings they changed
 // and wrote back (see applyOffer); tests and benchmarks read them.
-func (m *Matching) Patches() (changes, lists int64) { return m.patches.Load(), m.patchedLists.Load() }
+// Patches waits for a patch still running in the background (applyOffer).
+func (m *Matching) Patches() (changes, lists int64) {
+	m.applyMu.Lock()
+	defer m.applyMu.Unlock()
+	return m.patches.Load(), m.patchedLists.Load()
+}
 
 // listSnapshot is the L1 rankings of some needs that are current before a change, with the
 // weights and context they were computed with.
@@ -559,18 +900,23 @@ func (m *Matching) snapshotNeedLists(ids []string) listSnapshot {
 	if m.fresh == nil || !m.fresh() {
 		return listSnapshot{}
 	}
-	today := models.DateOf(m.now())
-	w := m.Weights()
-	s := listSnapshot{today: today, w: w, ctx: m.context(today), entries: map[string]*rankEntry{}}
+	s := m.listContext()
+	s.entries = map[string]*rankEntry{}
 	q := m.applied()
 	m.mu.RLock()
 	for _, id := range ids {
-		if e := m.l1Need[id]; e.current(m.needMin(id), q, today, w.Version) {
+		if e := m.l1Need[id]; e.current(m.needMin(id), q, s.today, s.w.Version) {
 			s.entries[id] = e
 		}
 	}
 	m.mu.RUnlock()
 	return s
+}
+
+// listContext is the day, weights and context the rankings current now were computed with.
+func (m *Matching) listContext() listSnapshot {
+	today := models.DateOf(m.now())
+	return listSnapshot{today: today, w: m.Weights(), ctx: m.context(today)}
 }
 
 // patchNeedLists patches the snapshot's need rankings after an offer change (the index
@@ -765,7 +1111,7 @@ func (m *Matching) NeedsForOffer(ctx context.Context, a *models.Actor, offerID s
 	q := m.applied()
 	r, err := serve(m, ctx, rankKey{id: offerKey(offerID, aud), owner: offerID}, m.minStamp(m.offerDirty, offerID), q, limit, m.seenBy(a),
 		func(w matching.Weights, c *matching.Context) []matching.Match {
-			return m.ix.RankNeedsForOffer(offerID, MaxRankLimit, w, c, visible)
+			return m.ix.RankNeedsForOffer(offerID, offerListDepth, w, c, visible)
 		},
 		func(shown []matching.Match, w matching.Weights, c *matching.Context) []RankedNeed {
 			out := []RankedNeed{}
@@ -813,7 +1159,7 @@ func serve[L any](m *Matching, ctx context.Context, k rankKey, min, q int64, lim
 	w := m.Weights()
 	ctxNow := m.context(today)
 	current := func(e *rankEntry) bool { return e.current(min, q, today, w.Version) }
-	answer := func(e *rankEntry, cached bool) ranked[L] {
+	answer := func(e *rankEntry, cached, keep bool) ranked[L] {
 		shown := e.Items
 		if limit < len(shown) {
 			shown = shown[:limit]
@@ -823,7 +1169,11 @@ func serve[L any](m *Matching, ctx context.Context, k rankKey, min, q int64, lim
 		if seen != nil {
 			c = &matching.Context{Today: ctxNow.Today, Active: ctxNow.Active, Seen: seen, External: ctxNow.External}
 		}
-		return ranked[L]{e: e, cached: cached, lines: explainedLines(e, key, func() []L { return explain(shown, w, c) }),
+		kept := m.explained
+		if !keep {
+			kept = nil
+		}
+		return ranked[L]{e: e, cached: cached, lines: explained(kept, e, key, func() []L { return explain(shown, w, c) }),
 			variant: k.id + "/" + key}
 	}
 	fresh := func() *rankEntry {
@@ -837,13 +1187,30 @@ func serve[L any](m *Matching, ctx context.Context, k rankKey, min, q int64, lim
 	if !m.fresh() {
 		// Not following the change log, this replica may miss other replicas' changes: compute from the
 		// model, cache nothing, and say so.
-		return answer(fresh(), false), nil
+		return answer(fresh(), false, false), nil
 	}
 	m.mu.RLock()
 	e := m.l1Of(k)[k.id]
 	m.mu.RUnlock()
 	if current(e) {
-		return answer(e, true), nil
+		return answer(e, true, true), nil
+	}
+	if p := m.pendingFor(k, min); p != nil {
+		// A change being patched in the background left this ranking stale: its patch, not a
+		// new ranking, brings it up to date (applyOffer).
+		// A caller that gives up meanwhile goes on as without the patch (an error here would
+		// reach the API as a 500).
+		m.waits.Add(1)
+		select {
+		case <-p.done:
+			m.mu.RLock()
+			e = m.l1Of(k)[k.id]
+			m.mu.RUnlock()
+			if current(e) {
+				return answer(e, true, true), nil
+			}
+		case <-ctx.Done():
+		}
 	}
 	key := k.redis()
 	v, err, _ := m.sf.Do(key+"|"+strconv.FormatInt(min, 10)+"|"+strconv.FormatInt(q, 10)+"|"+strconv.FormatInt(w.Version, 10), func() (any, error) {
@@ -866,7 +1233,7 @@ func serve[L any](m *Matching, ctx context.Context, k rankKey, min, q int64, lim
 		return ranked[L]{}, err
 	}
 	s := v.(served)
-	return answer(s.e, s.cached), nil
+	return answer(s.e, s.cached, true), nil
 }
 
 // current reports whether a cached ranking can be served by a replica that has applied the
@@ -887,21 +1254,18 @@ type served struct {
 }
 
 // DefaultRankingsInMemory is how many rankings of each direction (needs' and offers') a replica
-// keeps in memory, with their explained lines, unless Deps.RankingsInMemory says otherwise. An
-// entry with its explanations takes from a few kB (a short list read at the default limit) to
-// over 100 kB (64 lines read at the largest limit, in several visibility variants): with every
-// ranking of a 10,000 × 10,000 marketplace kept, the heap reached 2.5 GB (BENCHMARKS.md, issue 16
-// target 3), past the 1 GiB the Kubernetes manifests give a pod. Rankings beyond the bound stay
-// in Redis and are explained again when read.
-const DefaultRankingsInMemory = 2048
+// keeps in memory, unless Deps.RankingsInMemory says otherwise: enough for every ranking of a
+// 10,000 × 10,000 marketplace (each audience of an offer is a ranking). An entry holds ids and
+// scores only, 5–7 kB (64 lines of a need, 50 of an offer); its explained lines are kept apart
+// and bounded (DefaultExplainedLines). When explained lines were kept with every entry, the heap
+// of that marketplace with every ranking kept reached 2.5 GB (BENCHMARKS.md, issue 16 target 3),
+// past the 1 GiB the Kubernetes manifests give a pod. Rankings beyond the bound stay in Redis.
+const DefaultRankingsInMemory = 16_384
 
 // remember keeps an entry in L1 unless a newer one is there. A full L1 forgets one entry
 // first, chosen at random (Go's map iteration order): no bookkeeping on the read path, and a
 // ranking read often is soon back (from Redis) if it was the one forgotten.
 func (m *Matching) remember(k rankKey, e *rankEntry) {
-	if e.explained == nil {
-		e.explained = &explanations{}
-	}
 	m.mu.Lock()
 	l1 := m.l1Of(k)
 	if cur := l1[k.id]; cur == nil || cur.stamp.Load() <= e.stamp.Load() {
@@ -929,7 +1293,7 @@ func (k rankKey) depth() int {
 	if k.need {
 		return needListDepth
 	}
-	return MaxRankLimit
+	return offerListDepth
 }
 
 // redis is the ranking's key in the shared cache.
@@ -992,19 +1356,6 @@ func (m *Matching) seenKey(shown []matching.Match, c *matching.Context, seen fun
 		}
 	}
 	return b.String()
-}
-
-// explainedLines returns the explained lines for a key (the limit and what the caller's
-// visibility makes of them, see serve), explaining them once per entry in L1.
-func explainedLines[L any](e *rankEntry, key string, explain func() []L) []L {
-	if e.explained == nil {
-		return explain()
-	}
-	if got, ok := e.explained.lines.Load(key); ok {
-		return got.([]L)
-	}
-	got, _ := e.explained.lines.LoadOrStore(key, explain())
-	return got.([]L)
 }
 
 // Allocation proposes which need each open offer should serve (coordinators): at most one

@@ -2,7 +2,10 @@ package service
 
 import (
 	"context"
+	"fmt"
+	"maps"
 	"math/rand/v2"
+	"runtime"
 	"sync"
 	"testing"
 
@@ -46,12 +49,21 @@ func gotNeedRanking(t *testing.T, w *benchWorld, needID string) *NeedRanking {
 // ranking computed from scratch, reasons and titles included, and not one is recomputed.
 // The second server, which had cached only a few rankings, serves the same content, partly
 // from what the first wrote to Redis.
+//
+// It runs twice: with the patch on the write path, and with every patch in the background
+// (applyOffer), the readers of the rankings it may alter waiting for it.
 func TestOfferChangePatchesCachedRankings(t *testing.T) {
+	t.Run("in the write", func(t *testing.T) { testOfferChangePatches(t, DefaultBackgroundPatchFrom) })
+	t.Run("in the background", func(t *testing.T) { testOfferChangePatches(t, 1) })
+}
+
+func testOfferChangePatches(t *testing.T, backgroundFrom int) {
 	cache, err := rediscache.Open(redistest.URL(t), redistest.Prefix())
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = cache.Close() })
 	w1 := newWorldOn(t, cache, 300, 300)
 	w2 := newWorldOn(t, cache, 300, 300)
+	w1.app.Matching.backgroundFrom, w2.app.Matching.backgroundFrom = backgroundFrom, backgroundFrom
 	for _, id := range w1.needs {
 		gotNeedRanking(t, w1, id)
 	}
@@ -106,9 +118,16 @@ func TestOfferChangePatchesCachedRankings(t *testing.T) {
 
 // TestPatchingUnderConcurrentReads applies donor edits while other goroutines read rankings
 // (run with -race): once the edits stop, every ranking served equals one computed from
-// scratch, so no read that raced a patch left a stale ranking behind as current.
+// scratch, so no read that raced a patch left a stale ranking behind as current. It runs with
+// the patches on the write path and in the background.
 func TestPatchingUnderConcurrentReads(t *testing.T) {
+	t.Run("in the write", func(t *testing.T) { testPatchingUnderConcurrentReads(t, DefaultBackgroundPatchFrom) })
+	t.Run("in the background", func(t *testing.T) { testPatchingUnderConcurrentReads(t, 1) })
+}
+
+func testPatchingUnderConcurrentReads(t *testing.T, backgroundFrom int) {
 	w := newBenchWorld(t, 200, 200)
+	w.app.Matching.backgroundFrom = backgroundFrom
 	for _, id := range w.needs {
 		gotNeedRanking(t, w, id)
 	}
@@ -255,4 +274,342 @@ func TestRankingsInMemoryAreBounded(t *testing.T) {
 	n, o = inMemory()
 	assert.LessOrEqual(t, n, bound)
 	assert.LessOrEqual(t, o, bound)
+}
+
+// TestExplainedLinesAreBoundedAndStable: the explained lines of the rankings read are kept apart
+// from the rankings, at most about the bound in all, and a ranking whose lines were forgotten is
+// explained again into the same lines under the same version (the API keeps rendered answers by
+// version: the same version must mean the same answer).
+func TestExplainedLinesAreBoundedAndStable(t *testing.T) {
+	cache, err := rediscache.Open(redistest.URL(t), redistest.Prefix())
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = cache.Close() })
+	w := newWorldOn(t, cache, 200, 200)
+	const bound = explainShards * 2 * MaxRankLimit // two rankings read at the largest limit per shard
+	w.app.Matching.explained = newExplainCache(bound)
+	first := map[string]*NeedRanking{}
+	for _, n := range w.needs {
+		got := gotNeedRanking(t, w, n)
+		require.Equal(t, wantNeedRanking(t, w, n), got.Items, "need %s", n)
+		first[n] = got
+	}
+	rankings, lines := w.app.Matching.explained.len()
+	assert.LessOrEqual(t, lines, bound, "explained lines kept")
+	assert.Less(t, rankings, len(w.needs), "rankings whose lines are kept")
+	computed := w.app.Matching.Computes()
+	for _, n := range w.needs {
+		got := gotNeedRanking(t, w, n)
+		assert.Equal(t, first[n].Version, got.Version, "need %s: the same ranking", n)
+		assert.Equal(t, first[n].Variant, got.Variant, "need %s", n)
+		require.Equal(t, first[n].Items, got.Items, "need %s: explained again, the same lines", n)
+	}
+	assert.Equal(t, computed, w.app.Matching.Computes(), "rankings are kept whole; only their explanations are forgotten")
+	w.app.Matching.mu.RLock()
+	defer w.app.Matching.mu.RUnlock()
+	for id, e := range w.app.Matching.l1Need {
+		for _, x := range e.Items {
+			assert.Nil(t, x.Factors, "need %s: a kept ranking holds no explanations", id)
+		}
+	}
+}
+
+// TestReadWaitsForBackgroundPatch: an offer change patched in the background is marked before
+// its write returns, so a read of a ranking it alters, made while the patch is still running,
+// waits for the patch and gets the new ranking: never the old one, and not ranked anew.
+func TestReadWaitsForBackgroundPatch(t *testing.T) {
+	w := newBenchWorld(t, 200, 200)
+	m := w.app.Matching
+	m.backgroundFrom = 1
+	for _, id := range w.needs {
+		gotNeedRanking(t, w, id)
+	}
+	// The offer at the top of a need's ranking closes: that ranking must change.
+	var need string
+	var before *NeedRanking
+	for _, id := range w.needs {
+		if r := gotNeedRanking(t, w, id); len(r.Items) > 0 {
+			need, before = id, r
+			break
+		}
+	}
+	require.NotEmpty(t, need)
+	old, _ := w.app.model.Offer(before.Items[0].OfferID)
+	o := *old
+	o.Version++
+	o.Status = models.OfferClosed
+	started, release := make(chan struct{}), make(chan struct{})
+	m.patchHook = func() { close(started); <-release }
+	computed := m.Computes()
+	w.app.Sync.step(func(p int64) { w.app.model.PutOfferAt(&o, p) })
+	<-started // the write has returned; its patch is held
+	got := make(chan *NeedRanking)
+	go func() {
+		r, err := m.OffersForNeed(context.Background(), w.coord, need, MaxRankLimit)
+		assert.NoError(t, err)
+		got <- r
+	}()
+	var r *NeedRanking
+waiting:
+	for m.waits.Load() == 0 { // until the reader waits for the patch, or has its answer
+		select {
+		case r = <-got:
+			break waiting
+		default:
+			runtime.Gosched()
+		}
+	}
+	close(release)
+	if r == nil {
+		r = <-got
+	}
+	require.NotNil(t, r)
+	assert.NotEqual(t, before.Items, r.Items, "the old ranking was served")
+	assert.Equal(t, wantNeedRanking(t, w, need), r.Items)
+	assert.True(t, r.Cached, "the patched ranking is served from the cache")
+	assert.Equal(t, computed, m.Computes(), "the reader ranked anew instead of waiting for the patch")
+	assert.NotEqual(t, before.Version, r.Version)
+}
+
+// wantOfferRanking is what an offer's ranking of needs must hold for a coordinator, computed
+// from scratch from the index, reasons and titles included.
+func wantOfferRanking(t *testing.T, w *benchWorld, offerID string) []RankedNeed {
+	t.Helper()
+	m := w.app.Matching
+	ctx := m.context(models.DateOf(m.now()))
+	ix := m.Index()
+	out := []RankedNeed{}
+	for i, x := range ix.ExplainAll(ix.RankNeedsForOffer(offerID, MaxRankLimit, m.Weights(), ctx, nil), m.Weights(), ctx) {
+		n, ok := ix.Need(x.NeedID)
+		require.True(t, ok)
+		out = append(out, RankedNeed{Rank: i + 1, NeedID: x.NeedID, Score: x.Score, Band: x.Band, Relevance: x.Relevance,
+			Title: n.Title, Lang: n.Lang, Translations: n.Translations, Country: n.Country, OrganizationID: n.OrganizationID, Factors: x.Factors})
+	}
+	return out
+}
+
+// TestNeedChangePatchesCachedRankings: with every offer's ranking of needs cached for
+// coordinators and donors, a run of need edits (budget, languages, capability, priority,
+// closed or reopened, titles) patches the cached rankings instead of dropping them: after
+// every edit the rankings served equal rankings computed from scratch (coordinators': reasons
+// and titles included; donors': the needs a donor may see, in order, with their scores), and
+// only the few rankings a need left when full are ranked anew.
+func TestNeedChangePatchesCachedRankings(t *testing.T) {
+	w := newBenchWorld(t, 300, 300)
+	m := w.app.Matching
+	donor := &models.Actor{UserID: "d", Role: models.RoleDonor, OrgID: "donor"}
+	read := func(a *models.Actor, o string) *OfferRanking {
+		r, err := m.NeedsForOffer(context.Background(), a, o, MaxRankLimit)
+		require.NoError(t, err)
+		return r
+	}
+	for _, o := range w.offers {
+		read(w.coord, o)
+		read(donor, o)
+	}
+	computed := m.Computes()
+	rng := rand.New(rand.NewPCG(5, 7))
+	reads := 0
+	for i := range 60 {
+		id := w.needs[rng.IntN(len(w.needs))]
+		old, _ := w.app.model.Need(id)
+		n := w.mutateNeed(old, i)
+		if i%7 == 0 {
+			n.Title = old.Title + " (revised)"
+		}
+		affected := m.Index().AffectedByNeed(old, n)
+		w.app.Sync.step(func(p int64) { w.app.model.PutNeedAt(n, p) })
+		for _, o := range affected {
+			sameOfferRankings(t, w, donor, o, "edit %d (%s)", i, id)
+			reads += 2
+		}
+	}
+	recomputed := m.Computes() - computed
+	assert.Positive(t, m.needPatches.Load(), "no need edit patched the cached rankings")
+	assert.Less(t, recomputed, int64(reads/10), "rankings of needs recomputed after need edits")
+	t.Logf("%d reads of altered rankings after 60 need edits, %d ranked anew", reads, recomputed)
+}
+
+// sameOfferRankings fails unless the offer's ranking of needs served to a coordinator equals
+// one computed from scratch, reasons and titles included, and the one served to a donor lists
+// the needs a donor may see in the same order with the same scores.
+func sameOfferRankings(t *testing.T, w *benchWorld, donor *models.Actor, o string, msg string, args ...any) {
+	t.Helper()
+	m := w.app.Matching
+	read := func(a *models.Actor) []RankedNeed {
+		r, err := m.NeedsForOffer(context.Background(), a, o, MaxRankLimit)
+		require.NoError(t, err)
+		return r.Items
+	}
+	at := fmt.Sprintf(msg, args...)
+	require.Equal(t, wantOfferRanking(t, w, o), read(w.coord), "%s: offer %s", at, o)
+	_, donorSees := audience(donor)
+	want := m.Index().RankNeedsForOffer(o, MaxRankLimit, m.Weights(), m.context(models.DateOf(m.now())), donorSees)
+	got := read(donor)
+	require.Len(t, got, len(want), "%s: offer %s for donors", at, o)
+	for j := range want {
+		require.Equal(t, want[j].NeedID, got[j].NeedID, "%s: offer %s for donors, line %d", at, o, j)
+		require.Equal(t, want[j].Score, got[j].Score, "%s: offer %s for donors, line %d", at, o, j)
+	}
+}
+
+// TestContextChangePatchesOfferRankings: when deliveries start (an engagement agreed, a project
+// started), the offers' cached rankings of needs are patched need by need with the new
+// duplication factor of the needs of that country and capability, not dropped: every ranking
+// served after each change equals one computed from scratch (the duplication reasons
+// included), and only the few rankings such a need left when full are ranked anew.
+func TestContextChangePatchesOfferRankings(t *testing.T) {
+	w := newBenchWorld(t, 300, 300)
+	m := w.app.Matching
+	active := map[matching.Delivery]int{}
+	m.activeFn = func() map[matching.Delivery]int { return active }
+	w.app.Sync.step(m.ContextChanged)
+	donor := &models.Actor{UserID: "d", Role: models.RoleDonor, OrgID: "donor"}
+	for _, o := range w.offers {
+		_, err := m.NeedsForOffer(context.Background(), w.coord, o, MaxRankLimit)
+		require.NoError(t, err)
+		_, err = m.NeedsForOffer(context.Background(), donor, o, MaxRankLimit)
+		require.NoError(t, err)
+	}
+	computed := m.Computes()
+	rng := rand.New(rand.NewPCG(9, 3))
+	reads := 0
+	for i := range 20 {
+		n, _ := w.app.model.Need(w.needs[rng.IntN(len(w.needs))])
+		d := matching.Delivery{Country: n.Country, Capability: n.Capability}
+		next := maps.Clone(active)
+		next[d] += 1 + rng.IntN(2)
+		active = next
+		w.app.Sync.step(m.ContextChanged)
+		for _, o := range m.Index().AffectedByNeed(n, n) {
+			sameOfferRankings(t, w, donor, o, "change %d (%v)", i, d)
+			reads += 2
+		}
+	}
+	recomputed := m.Computes() - computed
+	require.Positive(t, reads)
+	assert.Less(t, recomputed, int64(reads/10), "rankings of needs recomputed after context changes")
+	t.Logf("%d reads of altered rankings after 20 context changes, %d ranked anew", reads, recomputed)
+}
+
+// TestNeedPatchingUnderConcurrentReads applies need edits and changes of the deliveries under
+// way while other goroutines read offers' rankings for coordinators and donors (run with -race):
+// once the changes stop, every ranking served equals one computed from scratch.
+func TestNeedPatchingUnderConcurrentReads(t *testing.T) {
+	w := newBenchWorld(t, 200, 200)
+	m := w.app.Matching
+	active := map[matching.Delivery]int{}
+	var activeMu sync.Mutex
+	m.activeFn = func() map[matching.Delivery]int {
+		activeMu.Lock()
+		defer activeMu.Unlock()
+		return active
+	}
+	w.app.Sync.step(m.ContextChanged)
+	donor := &models.Actor{UserID: "d", Role: models.RoleDonor, OrgID: "donor"}
+	for _, o := range w.offers {
+		gotOfferRanking(t, w, o)
+		_, err := m.NeedsForOffer(context.Background(), donor, o, MaxRankLimit)
+		require.NoError(t, err)
+	}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for g := range 3 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(uint64(g), 17))
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				a := w.coord
+				if rng.IntN(2) == 0 {
+					a = donor
+				}
+				if _, err := m.NeedsForOffer(context.Background(), a, w.offers[rng.IntN(len(w.offers))], 1+rng.IntN(MaxRankLimit)); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	rng := rand.New(rand.NewPCG(13, 11))
+	for i := range 60 {
+		old, _ := w.app.model.Need(w.needs[rng.IntN(len(w.needs))])
+		if i%3 == 2 {
+			activeMu.Lock()
+			next := maps.Clone(active)
+			next[matching.Delivery{Country: old.Country, Capability: old.Capability}]++
+			active = next
+			activeMu.Unlock()
+			w.app.Sync.step(m.ContextChanged)
+			continue
+		}
+		n := w.mutateNeed(old, i)
+		w.app.Sync.step(func(p int64) { w.app.model.PutNeedAt(n, p) })
+	}
+	close(stop)
+	wg.Wait()
+	for _, o := range w.offers {
+		sameOfferRankings(t, w, donor, o, "after the changes")
+	}
+}
+
+// TestReadWaitsForBackgroundContextPatch: a change of the deliveries under way patches the
+// offers' rankings in the background; a read of one of them made while the patch runs waits
+// for it and gets the ranking in the new context (its duplication reason counting the new
+// delivery), not the old one, and not ranked anew.
+func TestReadWaitsForBackgroundContextPatch(t *testing.T) {
+	w := newBenchWorld(t, 200, 200)
+	m := w.app.Matching
+	active := map[matching.Delivery]int{}
+	m.activeFn = func() map[matching.Delivery]int { return active }
+	w.app.Sync.step(m.ContextChanged)
+	for _, o := range w.offers {
+		gotOfferRanking(t, w, o)
+	}
+	// An offer whose ranking lists a need: a delivery starts in that need's country and capability.
+	var offer string
+	var before *OfferRanking
+	for _, o := range w.offers {
+		if r := gotOfferRanking(t, w, o); len(r.Items) > 0 {
+			offer, before = o, r
+			break
+		}
+	}
+	require.NotEmpty(t, offer)
+	n, _ := w.app.model.Need(before.Items[0].NeedID)
+	active = map[matching.Delivery]int{{Country: n.Country, Capability: n.Capability}: 3}
+	started, release := make(chan struct{}), make(chan struct{})
+	m.patchHook = func() { close(started); <-release }
+	computed := m.Computes()
+	w.app.Sync.step(m.ContextChanged)
+	<-started // the change is applied; its patch is held
+	got := make(chan *OfferRanking)
+	go func() {
+		r, err := m.NeedsForOffer(context.Background(), w.coord, offer, MaxRankLimit)
+		assert.NoError(t, err)
+		got <- r
+	}()
+	var r *OfferRanking
+waiting:
+	for m.waits.Load() == 0 { // until the reader waits for the patch, or has its answer
+		select {
+		case r = <-got:
+			break waiting
+		default:
+			runtime.Gosched()
+		}
+	}
+	close(release)
+	if r == nil {
+		r = <-got
+	}
+	require.NotNil(t, r)
+	assert.NotEqual(t, before.Items, r.Items, "the old ranking was served")
+	assert.Equal(t, wantOfferRanking(t, w, offer), r.Items)
+	assert.True(t, r.Cached, "the patched ranking is served from the cache")
+	assert.Equal(t, computed, m.Computes(), "the reader ranked anew instead of waiting for the patch")
 }

@@ -11,6 +11,7 @@ import (
 	"sync"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/utils"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/valyala/fasthttp"
 )
@@ -163,12 +164,13 @@ func (c *answerCache) shard(key string) *answerShard {
 	return &c.shards[maphash.String(c.seed, key)%answerShards]
 }
 
-// get returns the answer kept under key, or nil.
-func (c *answerCache) get(key string) *answer {
-	s := c.shard(key)
+// get returns the answer kept under key, or nil. The key is bytes built per request (see
+// appendAnswerKey): looking it up allocates nothing.
+func (c *answerCache) get(key []byte) *answer {
+	s := &c.shards[maphash.Bytes(c.seed, key)%answerShards]
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	el, ok := s.byKey[key]
+	el, ok := s.byKey[string(key)]
 	if !ok {
 		return nil
 	}
@@ -238,8 +240,14 @@ func (c *answerCache) usage() (bytes int64, n int) {
 
 // answerKey names a rendered ranking answer: its direction and subject, the version and
 // variant the service served, whether it came from the cache, and the language.
-func answerKey(kind, id, version, variant string, cached bool, lang string) string {
-	return kind + "\x00" + id + "\x00" + version + "\x00" + variant + "\x00" + strconv.FormatBool(cached) + "\x00" + lang
+// It appends the key to dst (a buffer on the request's stack), so that a kept answer is found
+// without allocating.
+func appendAnswerKey(dst []byte, kind, id, version, variant string, cached bool, lang string) []byte {
+	for _, part := range [...]string{kind, id, version, variant} {
+		dst = append(append(dst, part...), 0)
+	}
+	dst = append(strconv.AppendBool(dst, cached), 0)
+	return append(dst, lang...)
 }
 
 // sendAnswer answers with the rendered form of a ranking answer: kept when keep (a ranking
@@ -247,7 +255,7 @@ func answerKey(kind, id, version, variant string, cached bool, lang string) stri
 // by render. It negotiates the encoding like the compression middleware (brotli, then gzip,
 // else none; the middleware leaves these routes alone, see ownsEncoding), sets the ETag, and
 // answers 304 with no body when If-None-Match names it.
-func (s *Server) sendAnswer(c *fiber.Ctx, key string, keep bool, render func() any) error {
+func (s *Server) sendAnswer(c *fiber.Ctx, key []byte, keep bool, render func() any) error {
 	keep = keep && s.answers.bound > 0
 	var a *answer
 	if keep {
@@ -260,7 +268,7 @@ func (s *Server) sendAnswer(c *fiber.Ctx, key string, keep bool, render func() a
 		if err != nil {
 			return err
 		}
-		a = newAnswer(key, body)
+		a = newAnswer(string(key), body)
 		if keep {
 			a = s.answers.add(a)
 		}
@@ -276,7 +284,8 @@ func (s *Server) sendAnswer(c *fiber.Ctx, key string, keep bool, render func() a
 	setHeader(c, fiber.HeaderETag, a.etags[enc])
 	setHeader(c, fiber.HeaderCacheControl, "private, no-cache")
 	vary(c, fiber.HeaderAcceptEncoding)
-	if noneMatch := c.Get(fiber.HeaderIfNoneMatch); noneMatch != "" && etagListed(noneMatch, a.etags[enc]) {
+	// Read in place (c.Get copies: the app is Immutable); nothing keeps it.
+	if noneMatch := utils.UnsafeString(c.Request().Header.Peek(fiber.HeaderIfNoneMatch)); noneMatch != "" && etagListed(noneMatch, a.etags[enc]) {
 		s.answers.notModified.Inc()
 		c.Status(fiber.StatusNotModified)
 		return nil

@@ -3,6 +3,7 @@ package api
 import (
 	"github.com/capmatch/capmatch/i18n"
 	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/utils"
 )
 
 // texts is the catalog the API writes its words from: match reasons, problem messages and
@@ -13,7 +14,10 @@ var texts = i18n.Default()
 // catalog has it, else the first of Accept-Language it has, else English. The response says
 // which (Content-Language) and that it depends on Accept-Language (Vary).
 func lang(c *fiber.Ctx) string {
-	l := texts.Negotiate(c.Query("lang"), c.Get(fiber.HeaderAcceptLanguage))
+	// Both read in place (c.Query and c.Get copy: the app is Immutable); Negotiate copies what
+	// it keeps.
+	l := texts.Negotiate(utils.UnsafeString(c.Request().URI().QueryArgs().Peek("lang")),
+		utils.UnsafeString(c.Request().Header.Peek(fiber.HeaderAcceptLanguage)))
 	setHeader(c, fiber.HeaderContentLanguage, l)
 	vary(c, fiber.HeaderAcceptLanguage)
 	return l

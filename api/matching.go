@@ -129,7 +129,8 @@ func (s *Server) handleNeedMatches() fiber.Handler {
 			return err
 		}
 		l := lang(c)
-		return s.sendAnswer(c, answerKey("n", r.NeedID, r.Version, r.Variant, r.Cached, l), r.Cached,
+		var buf [256]byte
+		return s.sendAnswer(c, appendAnswerKey(buf[:0], "n", r.NeedID, r.Version, r.Variant, r.Cached, l), r.Cached,
 			func() any { return needMatchesOf(r, l) })
 	}
 }
@@ -147,7 +148,8 @@ func (s *Server) handleOfferMatches() fiber.Handler {
 			return err
 		}
 		l := lang(c)
-		return s.sendAnswer(c, answerKey("o", r.OfferID, r.Version, r.Variant, r.Cached, l), r.Cached,
+		var buf [256]byte
+		return s.sendAnswer(c, appendAnswerKey(buf[:0], "o", r.OfferID, r.Version, r.Variant, r.Cached, l), r.Cached,
 			func() any { return offerMatchesOf(r, l) })
 	}
 }

@@ -5,11 +5,12 @@ import (
 
 	"github.com/capmatch/capmatch/models"
 	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/utils"
 )
 
 // queryLimit reads ?limit=, defaulting to def and rejecting values outside 1..max with a 422.
 func queryLimit(c *fiber.Ctx, def, max int) (int, error) {
-	raw := c.Query("limit")
+	raw := utils.UnsafeString(c.Request().URI().QueryArgs().Peek("limit")) // read in place: nothing keeps it
 	if raw == "" {
 		return def, nil
 	}

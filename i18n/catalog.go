@@ -242,8 +242,8 @@ func (c *Catalog) match(lang string) string {
 	if i := strings.IndexAny(lang, "-_"); i >= 0 {
 		lang = lang[:i]
 	}
-	if c.Has(lang) {
-		return lang
+	if l, ok := c.locs[lang]; ok {
+		return l.Lang // the catalog's own string, never the caller's (which may be a request buffer)
 	}
 	return ""
 }

@@ -99,6 +99,11 @@ type Matching struct {
 	floor    int64
 	active   map[matching.Delivery]int
 	external map[matching.Delivery]matching.External
+	// ctxNow is the matching context of today over active and external, made once and shared
+	// by the reads until either changes (set to nil then) or the day does (see context).
+	ctxNow atomic.Pointer[matching.Context]
+	// day is today's date, formatted once a day (see today).
+	day atomic.Pointer[dayDate]
 	// The in-process cache (L1): need rankings by need id, offer rankings by offerKey; at most
 	// l1Max entries each (see remember).
 	l1Need  map[string]*rankEntry
@@ -143,8 +148,10 @@ type rankEntry struct {
 	// Complete says it holds every eligible candidate (see matching.CachedList).
 	Items    []matching.Match
 	Complete bool
-	// serial names this entry among every entry of the process (see version).
+	// serial names this entry among every entry of the process (see version); ver is it
+	// formatted, once.
 	serial atomic.Uint64
+	ver    atomic.Pointer[string]
 }
 
 // rankSerials numbers ranking entries (rankEntry.version).
@@ -155,7 +162,14 @@ var rankSerials atomic.Uint64
 // explained lines never change once it is shared (a change makes a new entry; restamping one
 // the change left as it was keeps what it shows), so two reads of one entry with the same
 // explanation key show the same answer.
-func (e *rankEntry) version() string { return strconv.FormatUint(e.serialNumber(), 36) }
+func (e *rankEntry) version() string {
+	if s := e.ver.Load(); s != nil {
+		return *s
+	}
+	s := strconv.FormatUint(e.serialNumber(), 36)
+	e.ver.Store(&s) // every reader formats the same serial: whichever store wins is the same
+	return s
+}
 
 // serialNumber is the entry's number (see version), given when first asked for.
 func (e *rankEntry) serialNumber() uint64 {
@@ -360,7 +374,7 @@ func (m *Matching) ContextChanged(g int64) {
 	}
 	if len(changed) == 0 {
 		m.mu.Lock()
-		m.active, m.external = act, ext
+		m.setContext(act, ext)
 		m.mu.Unlock()
 		return
 	}
@@ -383,7 +397,7 @@ func (m *Matching) ContextChanged(g int64) {
 		lists = m.heldOfferLists(offers)
 	}
 	m.mu.Lock()
-	m.active, m.external = act, ext
+	m.setContext(act, ext)
 	for _, id := range needs {
 		markDirty(m.needDirty, id, g)
 		delete(m.l1Need, id)
@@ -666,7 +680,7 @@ func (m *Matching) reload(stamp int64) {
 		}
 	}
 	m.l1Need, m.l1Offer = map[string]*rankEntry{}, map[string]*rankEntry{}
-	m.active, m.external = act, ext
+	m.setContext(act, ext)
 }
 
 // needMin is the stamp a cached ranking of a need must have reached to be current: its dirty
@@ -974,9 +988,41 @@ func audience(a *models.Actor) (string, func(*models.Need) bool) {
 }
 
 func (m *Matching) context(today models.Date) *matching.Context {
+	if c := m.ctxNow.Load(); c != nil && c.Today == today {
+		return c
+	}
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	return &matching.Context{Today: today, Active: m.active, External: m.external}
+	c := &matching.Context{Today: today, Active: m.active, External: m.external}
+	// Stored under the read lock: a change of active or external (under the write lock) clears
+	// it after, never before, so what is kept is never older than the model.
+	m.ctxNow.Store(c)
+	return c
+}
+
+// setContext replaces the deliveries under way and the external projects, and forgets the
+// context made of the previous ones (see context); m.mu must be held for writing.
+func (m *Matching) setContext(act map[matching.Delivery]int, ext map[matching.Delivery]matching.External) {
+	m.active, m.external = act, ext
+	m.ctxNow.Store(nil)
+}
+
+// today is the UTC date of m.now(), formatted once a day rather than on every read.
+func (m *Matching) today() models.Date {
+	t := m.now().UTC()
+	day := t.Unix() / 86400
+	if d := m.day.Load(); d != nil && d.n == day {
+		return d.date
+	}
+	d := &dayDate{n: day, date: models.DateOf(t)}
+	m.day.Store(d)
+	return d.date
+}
+
+// dayDate is a day (days since the Unix epoch) and its date.
+type dayDate struct {
+	n    int64
+	date models.Date
 }
 
 // minStamp is the stamp a cached ranking must have reached to be current: the ranking's dirty
@@ -1155,7 +1201,7 @@ type ranked[L any] struct {
 func serve[L any](m *Matching, ctx context.Context, k rankKey, min, q int64, limit int, seen func(matching.Delivery) int,
 	compute func(matching.Weights, *matching.Context) []matching.Match,
 	explain func(shown []matching.Match, w matching.Weights, c *matching.Context) []L) (ranked[L], error) {
-	today := models.DateOf(m.now())
+	today := m.today()
 	w := m.Weights()
 	ctxNow := m.context(today)
 	current := func(e *rankEntry) bool { return e.current(min, q, today, w.Version) }
@@ -1322,10 +1368,13 @@ func (m *Matching) seenBy(a *models.Actor) func(matching.Delivery) int {
 	if v.all() {
 		return nil
 	}
-	counts := map[matching.Delivery]int{}
+	var counts map[matching.Delivery]int // made when first needed: most rankings show no delivery
 	return func(d matching.Delivery) int {
 		if n, ok := counts[d]; ok {
 			return n
+		}
+		if counts == nil {
+			counts = map[matching.Delivery]int{}
 		}
 		n := v.deliveryCounts(func(x matching.Delivery) bool { return x == d })[d]
 		counts[d] = n

@@ -7,7 +7,10 @@
 # distinct ranking requests warmed once each), then runs wrk -t2 -c32 against /healthz and
 # against the requests replayed round-robin (bench/wrk-many.lua), and prints both rates, their
 # ratio (target ≥ 0.8) and the load average. NO_ANSWER_CACHE=1 renders every answer for its
-# request (the A/B baseline). DURATION sets wrk's duration (default 15s).
+# request (the A/B baseline). DURATION sets wrk's duration (default 15s). ENCODING sets the
+# rankings' Accept-Encoding (e.g. "gzip, deflate, br" as browsers send; default none: identity).
+# CPUPROFILE=dir writes a CPU profile of the server per world (dir/rankworld-<offers>.prof)
+# covering both wrk runs.
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 duration=${DURATION:-15s}
@@ -21,10 +24,13 @@ trap cleanup EXIT
 (cd "$repo" && go build -o "$tmp/rankworld" ./cmd/capmatch-rankworld)
 flags=()
 [[ "${NO_ANSWER_CACHE:-}" == 1 ]] && flags+=(-no-answer-cache)
+export CAPMATCH_ENCODING=${ENCODING:-}
 rps() { sed -n 's/^Requests\/sec: *//p' "$1"; }
 p99() { awk '$1 == "99%" { print $2 }' "$1"; }
 for offers in ${OFFERS:-10 1000 10000}; do
-	"$tmp/rankworld" -needs "${NEEDS:-1000}" -offers "$offers" -requests "$tmp/req.tsv" "${flags[@]}" >"$tmp/world.out" 2>&1 &
+	prof=()
+	[[ -n "${CPUPROFILE:-}" ]] && prof=(-cpuprofile "$CPUPROFILE/rankworld-$offers.prof")
+	"$tmp/rankworld" -needs "${NEEDS:-1000}" -offers "$offers" -requests "$tmp/req.tsv" "${flags[@]}" "${prof[@]}" >"$tmp/world.out" 2>&1 &
 	pid=$!
 	for _ in $(seq 1 600); do
 		grep -q '^ready' "$tmp/world.out" && break
@@ -33,7 +39,7 @@ for offers in ${OFFERS:-10 1000 10000}; do
 	done
 	line=$(grep '^ready' "$tmp/world.out")
 	addr=$(awk '{ print $2 }' <<<"$line")
-	echo "== ${line#ready } ${flags[*]}"
+	echo "== ${line#ready } ${flags[*]}${ENCODING:+ Accept-Encoding: $ENCODING}"
 	wrk -t2 -c32 -d"$duration" --latency "http://$addr/healthz" >"$tmp/h.txt"
 	CAPMATCH_REQUESTS=$tmp/req.tsv wrk -t2 -c32 -d"$duration" --latency -s "$repo/bench/wrk-many.lua" "http://$addr/" >"$tmp/r.txt"
 	non2xx=$(grep -h 'Non-2xx' "$tmp/r.txt" || true)

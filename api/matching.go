@@ -81,22 +81,24 @@ type AllocationPair struct {
 
 // needMatchesOf is the wire form of a need's ranking, its reasons written in lang.
 func needMatchesOf(r *service.NeedRanking, lang string) NeedMatches {
+	lines := r.Explained() // explained only now: a kept answer never gets here
 	out := NeedMatches{NeedID: r.NeedID, ComputedAt: r.ComputedAt, Cached: r.Cached, WeightsVersion: r.WeightsVersion,
-		Items: make([]OfferMatch, len(r.Items))}
-	for i, it := range r.Items {
-		out.Items[i] = OfferMatch{Rank: it.Rank, OfferID: it.OfferID, Score: it.Score, Band: it.Band, Relevance: it.Relevance,
-			Title: it.Title, OrganizationID: it.OrganizationID, Factors: factorsOf(it.Factors, lang)}
+		Items: make([]OfferMatch, 0, len(lines))}
+	for _, it := range lines {
+		out.Items = append(out.Items, OfferMatch{Rank: it.Rank, OfferID: it.OfferID, Score: it.Score, Band: it.Band, Relevance: it.Relevance,
+			Title: it.Title, OrganizationID: it.OrganizationID, Factors: factorsOf(it.Factors, lang)})
 	}
 	return out
 }
 
 // offerMatchesOf is the wire form of an offer's ranking, its reasons written in lang.
 func offerMatchesOf(r *service.OfferRanking, lang string) OfferMatches {
+	lines := r.Explained()
 	out := OfferMatches{OfferID: r.OfferID, ComputedAt: r.ComputedAt, Cached: r.Cached, WeightsVersion: r.WeightsVersion,
-		Items: make([]NeedMatch, len(r.Items))}
-	for i, it := range r.Items {
-		out.Items[i] = NeedMatch{Rank: it.Rank, NeedID: it.NeedID, Score: it.Score, Band: it.Band, Relevance: it.Relevance,
-			Title: it.Title, Country: it.Country, OrganizationID: it.OrganizationID, Factors: factorsOf(it.Factors, lang)}
+		Items: make([]NeedMatch, 0, len(lines))}
+	for _, it := range lines {
+		out.Items = append(out.Items, NeedMatch{Rank: it.Rank, NeedID: it.NeedID, Score: it.Score, Band: it.Band, Relevance: it.Relevance,
+			Title: it.Title, Country: it.Country, OrganizationID: it.OrganizationID, Factors: factorsOf(it.Factors, lang)})
 	}
 	return out
 }
@@ -124,7 +126,7 @@ func (s *Server) handleNeedMatches() fiber.Handler {
 		if err != nil {
 			return err
 		}
-		r, err := s.deps.App.Matching.OffersForNeed(c.UserContext(), actor(c), c.Params("id"), limit)
+		r, err := s.deps.App.Matching.OffersForNeedUnexplained(c.UserContext(), actor(c), c.Params("id"), limit)
 		if err != nil {
 			return err
 		}
@@ -143,7 +145,7 @@ func (s *Server) handleOfferMatches() fiber.Handler {
 		if err != nil {
 			return err
 		}
-		r, err := s.deps.App.Matching.NeedsForOffer(c.UserContext(), actor(c), c.Params("id"), limit)
+		r, err := s.deps.App.Matching.NeedsForOfferUnexplained(c.UserContext(), actor(c), c.Params("id"), limit)
 		if err != nil {
 			return err
 		}

@@ -113,6 +113,7 @@ type Matching struct {
 	explained *explainCache
 	sf        singleflight.Group
 	computes  atomic.Int64
+	explains  atomic.Int64
 	waits     atomic.Int64 // reads that waited for a background patch
 	// applyMu applies changes one at a time (see applyOffer).
 	applyMu      sync.Mutex
@@ -130,6 +131,10 @@ type Matching struct {
 // Computes counts rankings computed (not served from a cache) by this replica; tests and
 // metrics read it.
 func (m *Matching) Computes() int64 { return m.computes.Load() }
+
+// Explains counts the rankings' lines explained (not found explained in Matching.explained) by
+// this replica; tests read it.
+func (m *Matching) Explains() int64 { return m.explains.Load() }
 
 // rankEntry is one cached ranking: the pairs in order with their scores, and what it was
 // computed with. Neither cache layer holds explanations: a reader explains the lines it shows
@@ -1051,6 +1056,16 @@ type NeedRanking struct {
 	// this caller is shown: the limit and what the caller's visibility makes of the
 	// duplication reasons (seenKey), and for needs ranked for an offer the audience.
 	Version, Variant string
+	explain          func() []RankedOffer
+}
+
+// Explained returns the ranking's lines, explained: Items when set (OffersForNeed), else
+// explained now (OffersForNeedUnexplained).
+func (r *NeedRanking) Explained() []RankedOffer {
+	if r.Items != nil || r.explain == nil {
+		return r.Items
+	}
+	return r.explain()
 }
 
 // RankedOffer is one ranked offer for a need. Band says how strong the match is in one word
@@ -1088,6 +1103,15 @@ type OfferRanking struct {
 	Items []RankedNeed
 	// Version and Variant name this answer as in NeedRanking.
 	Version, Variant string
+	explain          func() []RankedNeed
+}
+
+// Explained returns the ranking's lines, explained (see NeedRanking.Explained).
+func (r *OfferRanking) Explained() []RankedNeed {
+	if r.Items != nil || r.explain == nil {
+		return r.Items
+	}
+	return r.explain()
 }
 
 // RankedNeed is one ranked need for an offer, with its band and relevance as in RankedOffer.
@@ -1114,6 +1138,19 @@ func (r *RankedNeed) In(lang string) models.LocalText {
 
 // OffersForNeed ranks the offers for a need the actor may see, best first, limit at most.
 func (m *Matching) OffersForNeed(ctx context.Context, a *models.Actor, needID string, limit int) (*NeedRanking, error) {
+	r, err := m.OffersForNeedUnexplained(ctx, a, needID, limit)
+	if err != nil {
+		return nil, err
+	}
+	r.Items = r.Explained()
+	return r, nil
+}
+
+// OffersForNeedUnexplained is OffersForNeed with its lines explained only when Explained is
+// called: the caller is authorized and the ranking is current as with OffersForNeed, and
+// Version and Variant name the answer, so that the API, which keeps answers rendered by
+// those names, explains the lines only when it has no rendered answer for them (issue 16).
+func (m *Matching) OffersForNeedUnexplained(ctx context.Context, a *models.Actor, needID string, limit int) (*NeedRanking, error) {
 	n, ok := m.model.Need(needID)
 	if !ok || !models.ValidID(needID) {
 		return nil, models.Errorf(models.ErrNotFound, "need not found")
@@ -1139,13 +1176,24 @@ func (m *Matching) OffersForNeed(ctx context.Context, a *models.Actor, needID st
 	if err != nil {
 		return nil, err
 	}
-	return &NeedRanking{NeedID: needID, ComputedAt: r.e.ComputedAt, Cached: r.cached, WeightsVersion: r.e.WeightsVersion, Items: r.lines,
-		Version: r.e.version(), Variant: r.variant}, nil
+	return &NeedRanking{NeedID: needID, ComputedAt: r.e.ComputedAt, Cached: r.cached, WeightsVersion: r.e.WeightsVersion,
+		Version: r.e.version(), Variant: r.variant, explain: r.explain}, nil
 }
 
 // NeedsForOffer ranks the needs for an offer, best first, limit at most, listing only needs
 // the actor may see.
 func (m *Matching) NeedsForOffer(ctx context.Context, a *models.Actor, offerID string, limit int) (*OfferRanking, error) {
+	r, err := m.NeedsForOfferUnexplained(ctx, a, offerID, limit)
+	if err != nil {
+		return nil, err
+	}
+	r.Items = r.Explained()
+	return r, nil
+}
+
+// NeedsForOfferUnexplained is NeedsForOffer with its lines explained only when Explained is
+// called (see OffersForNeedUnexplained).
+func (m *Matching) NeedsForOfferUnexplained(ctx context.Context, a *models.Actor, offerID string, limit int) (*OfferRanking, error) {
 	o, ok := m.model.Offer(offerID)
 	if !ok || !models.ValidID(offerID) {
 		return nil, models.Errorf(models.ErrNotFound, "offer not found")
@@ -1172,16 +1220,17 @@ func (m *Matching) NeedsForOffer(ctx context.Context, a *models.Actor, offerID s
 	if err != nil {
 		return nil, err
 	}
-	return &OfferRanking{OfferID: offerID, ComputedAt: r.e.ComputedAt, Cached: r.cached, WeightsVersion: r.e.WeightsVersion, Items: r.lines,
-		Version: r.e.version(), Variant: r.variant}, nil
+	return &OfferRanking{OfferID: offerID, ComputedAt: r.e.ComputedAt, Cached: r.cached, WeightsVersion: r.e.WeightsVersion,
+		Version: r.e.version(), Variant: r.variant, explain: r.explain}, nil
 }
 
-// ranked is what serve found for a read: the ranking, whether it came from a cache, and the
-// lines it shows explained.
+// ranked is what serve found for a read: the ranking, whether it came from a cache, and how
+// to explain the lines it shows.
 type ranked[L any] struct {
 	e      *rankEntry
 	cached bool
-	lines  []L
+	// explain returns the lines the read shows, explained (kept in Matching.explained).
+	explain func() []L
 	// variant is what of the entry the read shows: the ranking's key (its audience) and the
 	// lines' explanation key.
 	variant string
@@ -1219,7 +1268,9 @@ func serve[L any](m *Matching, ctx context.Context, k rankKey, min, q int64, lim
 		if !keep {
 			kept = nil
 		}
-		return ranked[L]{e: e, cached: cached, lines: explained(kept, e, key, func() []L { return explain(shown, w, c) }),
+		return ranked[L]{e: e, cached: cached, explain: func() []L {
+			return explained(kept, e, key, func() []L { m.explains.Add(1); return explain(shown, w, c) })
+		},
 			variant: k.id + "/" + key}
 	}
 	fresh := func() *rankEntry {

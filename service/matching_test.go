@@ -313,6 +313,34 @@ func TestExplainedLinesAreBoundedAndStable(t *testing.T) {
 	}
 }
 
+// TestUnexplainedReadsExplainOnlyWhenAsked: the API's reads (OffersForNeedUnexplained,
+// NeedsForOfferUnexplained) authorize and name the answer without explaining its lines, and
+// Explained gives the same lines as OffersForNeed, so a kept rendered answer costs no explaining
+// even when the explained lines were forgotten.
+func TestUnexplainedReadsExplainOnlyWhenAsked(t *testing.T) {
+	w := newBenchWorld(t, 50, 50)
+	m := w.app.Matching
+	ctx := context.Background()
+	need, offer := w.needs[0], ""
+	want := gotNeedRanking(t, w, need)
+	require.NotEmpty(t, want.Items)
+	offer = want.Items[0].OfferID
+	m.explained = newExplainCache(0) // nothing kept: every Explained explains
+	before := m.Explains()
+	r, err := m.OffersForNeedUnexplained(ctx, w.coord, need, MaxRankLimit)
+	require.NoError(t, err)
+	o, err := m.NeedsForOfferUnexplained(ctx, w.coord, offer, MaxRankLimit)
+	require.NoError(t, err)
+	assert.Nil(t, r.Items)
+	assert.Nil(t, o.Items)
+	assert.Equal(t, want.Version, r.Version)
+	assert.Equal(t, want.Variant, r.Variant)
+	assert.Equal(t, before, m.Explains(), "nothing explained until asked")
+	assert.Equal(t, want.Items, r.Explained())
+	assert.NotEmpty(t, o.Explained())
+	assert.Equal(t, before+2, m.Explains())
+}
+
 // TestReadWaitsForBackgroundPatch: an offer change patched in the background is marked before
 // its write returns, so a read of a ranking it alters, made while the patch is still running,
 // waits for the patch and gets the new ranking: never the old one, and not ranked anew.

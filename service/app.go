@@ -63,6 +63,9 @@ type Deps struct {
 	// RankingsInMemory bounds the rankings of each direction this replica keeps in memory
 	// (0: DefaultRankingsInMemory); the others are read from Redis when asked for.
 	RankingsInMemory int
+	// ExplainedLines bounds the explained ranking lines this replica keeps for reuse, all
+	// rankings together (0: DefaultExplainedLines).
+	ExplainedLines int
 	// Requests counts anonymous requests for the public limit across replicas. Default: the
 	// Limiter, when it also counts requests (rediscache.RateLimiter does); else each process
 	// counts its own.
@@ -159,7 +162,8 @@ func New(d Deps) *App {
 		app.startupMarket.Store(&d.StartupMarket)
 	}
 	app.Matching = NewMatching(&Matching{store: d.Store, model: model, cache: d.Rankings, bus: d.Bus, now: d.Now, log: d.Log,
-		fresh: rev.Fresh, applied: app.Sync.Applied, l1Max: d.RankingsInMemory})
+		fresh: rev.Fresh, applied: app.Sync.Applied, l1Max: d.RankingsInMemory,
+		explainedMax: d.ExplainedLines})
 	app.Engagements = &Engagements{store: d.Store, model: model, bus: d.Bus, needs: app.Needs, offers: app.Offers,
 		now: d.Now, log: d.Log, events: events, replica: d.Replica}
 	app.Projects = &Projects{store: d.Store, model: model, bus: d.Bus, needs: app.Needs, engagements: app.Engagements,

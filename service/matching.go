@@ -109,8 +109,10 @@ type Matching struct {
 	l1Need  map[string]*rankEntry
 	l1Offer map[string]*rankEntry
 	l1Max   int
-	// explained keeps the explained lines of the rankings being read (see explainCache).
-	explained *explainCache
+	// explained keeps the explained lines of the rankings being read (see explainCache), at
+	// most explainedMax.
+	explained    *explainCache
+	explainedMax int
 	sf        singleflight.Group
 	computes  atomic.Int64
 	explains  atomic.Int64
@@ -224,7 +226,10 @@ func NewMatching(m *Matching) *Matching {
 	if m.l1Max <= 0 {
 		m.l1Max = DefaultRankingsInMemory
 	}
-	m.explained = newExplainCache(DefaultExplainedLines)
+	if m.explainedMax <= 0 {
+		m.explainedMax = DefaultExplainedLines
+	}
+	m.explained = newExplainCache(m.explainedMax)
 	if m.backgroundFrom <= 0 {
 		m.backgroundFrom = DefaultBackgroundPatchFrom
 	}
@@ -1351,13 +1356,16 @@ type served struct {
 }
 
 // DefaultRankingsInMemory is how many rankings of each direction (needs' and offers') a replica
-// keeps in memory, unless Deps.RankingsInMemory says otherwise: enough for every ranking of a
-// 10,000 × 10,000 marketplace (each audience of an offer is a ranking). An entry holds ids and
-// scores only, 5–7 kB (64 lines of a need, 50 of an offer); its explained lines are kept apart
-// and bounded (DefaultExplainedLines). When explained lines were kept with every entry, the heap
-// of that marketplace with every ranking kept reached 2.5 GB (BENCHMARKS.md, issue 16 target 3),
-// past the 1 GiB the Kubernetes manifests give a pod. Rankings beyond the bound stay in Redis.
-const DefaultRankingsInMemory = 16_384
+// keeps in memory, unless Deps.RankingsInMemory (CAPMATCH_RANKINGS_IN_MEMORY) says otherwise. An
+// entry holds ids and scores only, 5–7 kB (64 lines of a need, 50 of an offer; ~5.2 kB on
+// average in the 10,000 × 10,000 benchmark); its explained lines are kept apart and bounded
+// (DefaultExplainedLines). 2 × 8,192 entries are at most ~85 MB, which with the explained lines
+// and the API's rendered answers keeps a replica of 100,000 needs + 100,000 offers (~480 MiB of
+// live heap) under the Deployment's GOMEMLIMIT of 768 MiB (docs/operations.md, Resources). When
+// explained lines were kept with every entry, the heap of a 10,000 × 10,000 marketplace with every
+// ranking kept reached 2.5 GB (BENCHMARKS.md, issue 16 target 3). Rankings beyond the bound stay
+// in Redis, from which a read takes them back (about 0.1 ms).
+const DefaultRankingsInMemory = 8_192
 
 // remember keeps an entry in L1 unless a newer one is there. A full L1 forgets one entry
 // first, chosen at random (Go's map iteration order): no bookkeeping on the read path, and a

@@ -9,11 +9,13 @@ import (
 // factors and their arguments) a replica keeps for reuse, all rankings together. An explained
 // line takes ~5 kB (a Factor per factor, each with an Args map), about 50 times the ranked pair
 // it explains, so the cache of rankings keeps pairs only and the explanations of the rankings
-// being read are kept here: 32,768 lines are ~3,300 rankings read at the API's default limit (10)
-// or ~1,600 at 20, ~170 MB at most. Every read of a ranking goes through the service, even when
-// the API serves its kept rendered answer (api/answers.go), so a ranking whose lines are not kept
-// is explained again when read: ~0.15 ms for 20 lines (BENCHMARKS.md, issue 16 target 3).
-const DefaultExplainedLines = 32_768
+// being read are kept here: 16,384 lines are ~1,600 rankings read at the API's default limit (10),
+// ~90 MB at most (Deps.ExplainedLines, CAPMATCH_EXPLAINED_LINES, says otherwise). The API asks
+// for the lines only when it has no rendered answer for the ranking's version and variant
+// (api/answers.go, OffersForNeedUnexplained), and web pages when they show them; a ranking whose
+// lines are not kept is explained again when asked: ~0.15 ms for 20 lines (BENCHMARKS.md, issue
+// 16 target 3).
+const DefaultExplainedLines = 16_384
 
 // minExplainedCost is the least a kept variant counts for in the bound (see explained).
 const minExplainedCost = 8

@@ -44,6 +44,10 @@ type config struct {
 	// from the store anyway, as a safety net (CAPMATCH_RECONCILE_INTERVAL, a Go duration;
 	// default service.DefaultReconcileInterval).
 	ReconcileInterval time.Duration
+	// RankingsInMemory and ExplainedLines bound what a replica keeps of the rankings it serves
+	// (CAPMATCH_RANKINGS_IN_MEMORY, per direction, and CAPMATCH_EXPLAINED_LINES; 0: the service's
+	// defaults, sized for the Deployment's memory: docs/operations.md, Resources).
+	RankingsInMemory, ExplainedLines int
 }
 
 // embedded reports whether the store runs in-process (no MONGO_URI).
@@ -149,6 +153,18 @@ func loadConfig(getenv func(string) string) (config, error) {
 			return c, &configError{"CAPMATCH_RECONCILE_INTERVAL", fmt.Sprintf("%q is not a duration of at least 1s (e.g. 10m)", v)}
 		}
 		c.ReconcileInterval = d
+	}
+	for _, n := range []struct {
+		name string
+		to   *int
+	}{{"CAPMATCH_RANKINGS_IN_MEMORY", &c.RankingsInMemory}, {"CAPMATCH_EXPLAINED_LINES", &c.ExplainedLines}} {
+		if v := strings.TrimSpace(getenv(n.name)); v != "" {
+			i, err := strconv.Atoi(v)
+			if err != nil || i < 1 || i > 10_000_000 {
+				return c, &configError{n.name, fmt.Sprintf("%q is not a whole number from 1 to 10000000", v)}
+			}
+			*n.to = i
+		}
 	}
 	if c.PprofAddr = getenv("CAPMATCH_PPROF_ADDR"); c.PprofAddr != "" {
 		host, _, err := net.SplitHostPort(c.PprofAddr)

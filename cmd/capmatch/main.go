@@ -236,6 +236,9 @@ func openStack(ctx context.Context, cfg config, hooks webhooks.Options, data dat
 		OpenData:   data.OpenData,
 		Replica:    replica,
 
+		RankingsInMemory: cfg.RankingsInMemory,
+		ExplainedLines:   cfg.ExplainedLines,
+
 		StartupMarket: market,
 	})
 	if data.Publisher.Ref == "" {

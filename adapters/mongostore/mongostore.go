@@ -47,7 +47,9 @@ type Store struct {
 	// gate, when Options.EmbeddedSQLite asked for it and Open found FerretDB reached directly,
 	// lets one write command at a time reach the store (see writeGate).
 	gate *writeGate
-	log  *slog.Logger
+	// audits batches audit entries appended together (group commit) when gate is set.
+	audits *auditBatcher
+	log    *slog.Logger
 }
 
 // Options tunes how the store connects.
@@ -118,6 +120,7 @@ func Open(ctx context.Context, uri, dbName string, opts Options) (*Store, error)
 	if gate != nil && s.serial {
 		s.gate = gate
 		gate.on.Store(true)
+		s.audits = &auditBatcher{insert: s.insertAudits}
 	}
 	s.transactions = supportsTransactions(hello, info)
 	dbOpts := options.Database()

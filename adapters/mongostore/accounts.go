@@ -277,7 +277,7 @@ func (s *Store) ListRevocations(ctx context.Context, now time.Time) ([]models.Re
 
 // AppendAudit implements models.AuditStore. The trail is append-only: nothing updates or
 // deletes audit documents.
-// On the embedded store, where writes go one at a time, entries appended together go in one
+// On the embedded store, where writes queue (writeGate), entries appended together go in one
 // insert (auditBatcher); each call returns once its own entry is stored, or with the error.
 func (s *Store) AppendAudit(ctx context.Context, e *models.AuditEntry) error {
 	if s.audits != nil {

@@ -13,9 +13,9 @@ const maxAuditBatch = 128
 // auditBatcher is group commit for the audit trail on the embedded store: audit entries
 // appended while an insert of entries is in flight wait and go together in the next insert,
 // one command, one SQLite transaction and one disk sync for all of them. Every API write
-// appends one entry after its own write, and on the embedded store write commands go one at a
-// time (writeGate), so under load entries queue behind each other; batching them shortens that
-// queue. Each caller still returns only once the insert that carried its entry was
+// appends one entry after its own write, and on the embedded store write commands queue at
+// the gate (writeGate), so under load entries wait behind each other; batching them shortens
+// that queue. Each caller still returns only once the insert that carried its entry was
 // acknowledged, with that insert's error: a failed insert fails every entry in it, and no
 // entry is reported stored before it is.
 type auditBatcher struct {

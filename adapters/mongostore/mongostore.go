@@ -65,7 +65,7 @@ type Options struct {
 	Timeout time.Duration
 	Logger  *slog.Logger
 	// EmbeddedSQLite says that uri is capmatch's own in-process FerretDB on SQLite (the
-	// embedded default): write commands then queue in this process, one at a time, instead of
+	// embedded default): write commands then queue in this process, at most gateWidth at a time, instead of
 	// colliding in SQLite, whose busy handler sleeps (writeGate). The store turns this on only
 	// if the server is FerretDB reached directly (Serialized), never on MongoDB.
 	EmbeddedSQLite bool
@@ -145,7 +145,7 @@ const writeProxyField = "capmatchWriteProxy"
 // directly): then only one process may write to the store.
 func (s *Store) Serialized() bool { return s.serial }
 
-// WritesQueued reports whether write commands queue in this process, one at a time
+// WritesQueued reports whether write commands queue in this process, at most gateWidth at a time
 // (Options.EmbeddedSQLite on FerretDB reached directly; see writeGate), for the start-up log.
 func (s *Store) WritesQueued() bool { return s.gate != nil }
 

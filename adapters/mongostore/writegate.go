@@ -11,32 +11,40 @@ import (
 	"time"
 )
 
-// writeGate lets one write command at a time reach the embedded store, so that colliding
-// writes queue in Go rather than sleep in SQLite.
+// writeGate lets at most gateWidth write commands at a time reach the embedded store, so
+// that colliding writes queue in Go rather than sleep in SQLite.
 //
 // FerretDB's SQLite backend applies each write command in its own SQLite transaction, and a
 // database file has one writer at a time. When two transactions collide, the second does not
 // queue: SQLite's default busy handler puts it to sleep for 1, 2, 5, 10, 15, 20, 25... ms
-// before each retry, however soon the lock is free. Under the mixed load of issue 16 that
-// sleeping was 58% of the time requests spent blocked (BENCHMARKS.md, target 4). Here a write
-// command waits for the one in flight to be answered and goes as soon as it is.
+// before each retry, however soon the lock is free, and with many writers some lose again and
+// again. Under the mixed load of issue 16 that sleeping was 58% of the time requests spent
+// blocked (BENCHMARKS.md, target 4). Here a write command beyond gateWidth waits for one in
+// flight to be answered and goes as soon as it is.
 //
 // The gate sits in the driver's connections (Options.EmbeddedSQLite installs a dialer whose
-// connections pass through it), not in a proxy: no extra hop, and reads are not touched. It
-// holds from the moment a write command (insert, update, delete, findAndModify, and the
-// commands that create or drop collections and indexes) is written to the socket until the
-// first byte of its reply is read, or the connection fails or closes. FerretDB replies after
-// its transaction committed, so the gate covers exactly one command's transaction. It is
-// enabled only once Open has seen FerretDB reached directly (Store.serial): never on MongoDB,
-// and never behind the write proxy (which has its own locks).
+// connections pass through it), not in a proxy: no extra hop, and reads are not touched. A
+// write command (insert, update, delete, findAndModify, and the commands that create or drop
+// collections and indexes) holds a place from the moment it is written to the socket until
+// the first byte of its reply is read, or the connection fails or closes. FerretDB replies
+// after its transaction committed. It is enabled only once Open has seen FerretDB reached
+// directly (Store.serial): never on MongoDB, and never behind the write proxy (which has its
+// own locks).
 type writeGate struct {
 	on  atomic.Bool
-	sem chan struct{} // capacity 1: holding it is sending a write
+	sem chan struct{} // capacity gateWidth: a place is a write in flight
 	// queued is how many writes are waiting for the gate now (tests wait on it).
 	queued atomic.Int64
 }
 
-func newWriteGate() *writeGate { return &writeGate{sem: make(chan struct{}, 1)} }
+// gateWidth is how many write commands may be in FerretDB at once. One at a time (1) leaves
+// SQLite idle while FerretDB decodes a command and encodes its reply, and measured no better
+// than no gate at moderate load; with two, one command's work overlaps the other's commit, and
+// a collision costs at most the busy handler's first short sleeps, since only one transaction
+// can be ahead (BENCHMARKS.md, target 4: A/B runs of 1, 2 and no gate).
+const gateWidth = 2
+
+func newWriteGate() *writeGate { return &writeGate{sem: make(chan struct{}, gateWidth)} }
 
 // acquire takes the gate, giving up at deadline (the connection's write deadline; zero is
 // none) with os.ErrDeadlineExceeded, as the socket write would have.

@@ -120,8 +120,8 @@ func (s *fakeServer) none(t *testing.T, why string) {
 	}
 }
 
-// TestWriteGateQueuesWrites: a write command waits while another connection's write is
-// unanswered and goes once that reply is read; reads pass; a write that cannot get the gate
+// TestWriteGateQueuesWrites: with gateWidth writes unanswered, a write command waits, and goes
+// once one of those replies is read; reads pass; a write that cannot get the gate
 // before its deadline fails without being sent; a closed connection gives the gate back; and
 // with the gate off nothing waits.
 func TestWriteGateQueuesWrites(t *testing.T) {
@@ -138,6 +138,11 @@ func TestWriteGateQueuesWrites(t *testing.T) {
 	insert := opMsg(t, 0, bson.D{{Key: "insert", Value: "needs"}, {Key: "$db", Value: "capmatch"}}, true)
 	find := opMsg(t, 0, bson.D{{Key: "find", Value: "needs"}, {Key: "$db", Value: "capmatch"}}, false)
 	c1, c2, c3 := dial(), dial(), dial()
+	for range gateWidth - 1 { // writes in flight that stay unanswered
+		_, err := dial().Write(insert)
+		require.NoError(t, err)
+		srv.next(t)
+	}
 
 	_, err := c1.Write(insert)
 	require.NoError(t, err)
@@ -145,8 +150,8 @@ func TestWriteGateQueuesWrites(t *testing.T) {
 
 	sent2 := make(chan error, 1)
 	go func() { _, err := c2.Write(insert); sent2 <- err }()
-	require.Eventually(t, func() bool { return len(g.sem) == 1 && waiting(g) }, 10*time.Second, time.Millisecond)
-	srv.none(t, "a second write while the first is unanswered")
+	require.Eventually(t, func() bool { return len(g.sem) == gateWidth && waiting(g) }, 10*time.Second, time.Millisecond)
+	srv.none(t, "a write beyond gateWidth")
 
 	require.NoError(t, c3.SetWriteDeadline(time.Now().Add(10*time.Second)))
 	_, err = c3.Write(find)
@@ -168,7 +173,7 @@ func TestWriteGateQueuesWrites(t *testing.T) {
 	r2 := srv.next(t)
 	assert.Equal(t, insert, r2.msg)
 
-	// c2 holds the gate now: a write with a deadline gives up, unsent.
+	// c2 holds the last place now: a write with a deadline gives up, unsent.
 	require.NoError(t, c3.SetWriteDeadline(time.Now().Add(20*time.Millisecond)))
 	_, err = c3.Write(insert)
 	require.Error(t, err)

@@ -32,6 +32,10 @@
 #                profile of the server to $tmp/cpu.prof, then a 5 s execution trace to
 #                $tmp/trace.out (use KEEP=1 to keep them; DURATION ≥ 45s)
 #   KEEP=1       keep the temporary directory (server logs, outputs, profile)
+#   BIN          a capmatch binary to run instead of building one (for A/B pairs: build the old
+#                tree's binary elsewhere, then run BIN=old and BIN=new back to back)
+#   SERVER_ENV   extra VAR=value words for every capmatch started (e.g. CAPMATCH_EMBEDDED_SYNC=normal)
+#   SKIP_1B=1    skip step 1b (healthz alone at the rate)
 #   WAIT_QUIET   wait (at most 10 minutes) until the 1-minute load average is below this
 #
 # Usage: bench/mixed.sh        (from anywhere; it finds the repository from its own path)
@@ -89,7 +93,13 @@ if [[ -n "${WAIT_QUIET:-}" ]]; then
 fi
 
 echo "== build ($(date -u +%H:%M:%S) UTC, load average $(loadavg))"
-(cd "$repo" && go build -o "$tmp/capmatch" ./cmd/capmatch && go build -o "$tmp/capmatch-load" ./cmd/capmatch-load)
+if [[ -n "${BIN:-}" ]]; then
+	cp "$BIN" "$tmp/capmatch"
+	echo "   capmatch: $BIN"
+else
+	(cd "$repo" && go build -o "$tmp/capmatch" ./cmd/capmatch)
+fi
+(cd "$repo" && go build -o "$tmp/capmatch-load" ./cmd/capmatch-load)
 
 redis_port=$(free_port)
 redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no --dir "$tmp" \
@@ -109,6 +119,10 @@ start_server() {
 	stop_pid "$server_pid" capmatch
 	env_args=(CAPMATCH_ADDR=127.0.0.1:0 CAPMATCH_DATA_DIR="$tmp/data-$name" CAPMATCH_DEMO=true
 		REDIS_URL="$REDIS_URL" CAPMATCH_REDIS_PREFIX="capmatch-mixed-$name:")
+	if [[ -n "${SERVER_ENV:-}" ]]; then
+		read -r -a extra <<<"$SERVER_ENV"
+		env_args+=("${extra[@]}")
+	fi
 	if [[ "${2:-}" == pprof ]]; then
 		pprof_addr=127.0.0.1:$(free_port)
 		env_args+=(CAPMATCH_PPROF_ADDR="$pprof_addr")
@@ -159,11 +173,13 @@ else
 	echo "== RATE=$rate given: no peak search"
 fi
 
-echo "== 1b. GET /healthz alone at $rate req/s for 30s: the generator's share of any latency (load average $(loadavg))"
-start_server healthz-rate
-"$tmp/capmatch-load" -target "$base" -mode mixed -mix healthz=1 -rate "$rate" -duration 30s | tee "$tmp/healthz-rate.txt"
+if [[ "${SKIP_1B:-}" != 1 ]]; then
+	echo "== 1b. GET /healthz alone at $rate req/s for 30s: the generator's share of any latency (load average $(loadavg))"
+	start_server healthz-rate
+	"$tmp/capmatch-load" -target "$base" -mode mixed -mix healthz=1 -rate "$rate" -duration 30s | tee "$tmp/healthz-rate.txt"
+fi
 
-echo "== 3. mixed load at $rate req/s for $duration (load average $(loadavg))"
+echo "== 3. mixed load at $rate req/s for $duration (load average $(loadavg))${SERVER_ENV:+ with $SERVER_ENV}"
 if [[ "${PPROF:-}" == 1 ]]; then
 	start_server mixed pprof
 else

@@ -1,9 +1,13 @@
 package embedded
 
 import (
+	"bytes"
 	"context"
+	"database/sql"
 	"io"
 	"log/slog"
+	"regexp"
+	"sync"
 	"testing"
 	"time"
 
@@ -87,4 +91,57 @@ func TestRedisExpiresKeysInRealTime(t *testing.T) {
 	ttl := c.PTTL(ctx, "long").Val()
 	assert.Less(t, ttl, time.Hour-200*time.Millisecond, "the remaining lifetime shrinks: %v", ttl)
 	assert.Greater(t, ttl, 59*time.Minute)
+}
+
+// TestFerretDBSync: CAPMATCH_EMBEDDED_SYNC's values reach SQLite. With SyncNormal FerretDB
+// opens its database files with the synchronous(normal) pragma (its debug log names the URI
+// of each file it opens), and that URI really sets the pragma on a connection; the default
+// (full) adds none, SQLite's default in WAL mode being FULL; any other value is refused.
+func TestFerretDBSync(t *testing.T) {
+	ctx := context.Background()
+	start := func(sync string) string {
+		var logged bytes.Buffer
+		logger := slog.New(slog.NewTextHandler(&syncWriter{w: &logged}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		f, err := StartFerretDBWith(ctx, t.TempDir(), Config{Sync: sync}, logger)
+		require.NoError(t, err)
+		c, err := mongo.Connect(options.Client().ApplyURI(f.URI()))
+		require.NoError(t, err)
+		_, err = c.Database("capmatch").Collection("probe").InsertOne(ctx, bson.M{"_id": "x"})
+		require.NoError(t, err)
+		require.NoError(t, c.Disconnect(ctx))
+		f.Stop()
+		m := regexp.MustCompile(`uri="(file:[^"]*/capmatch\.sqlite[^"]*)"`).FindStringSubmatch(logged.String())
+		require.NotNil(t, m, "FerretDB logs the URI of the file it creates")
+		return m[1]
+	}
+	pragma := func(uri string) int {
+		db, err := sql.Open("sqlite", uri)
+		require.NoError(t, err)
+		defer db.Close()
+		var n int
+		require.NoError(t, db.QueryRowContext(ctx, "PRAGMA synchronous").Scan(&n))
+		return n
+	}
+	normal := start(SyncNormal)
+	assert.Contains(t, normal, "synchronous")
+	assert.Equal(t, 1, pragma(normal), "NORMAL")
+	full := start("")
+	assert.NotContains(t, full, "synchronous")
+	assert.Equal(t, 2, pragma(full), "FULL, SQLite's default")
+	assert.NotContains(t, start(SyncFull), "synchronous")
+
+	_, err := StartFerretDBWith(ctx, t.TempDir(), Config{Sync: "off"}, quiet)
+	assert.ErrorContains(t, err, "sync")
+}
+
+// syncWriter serializes the writes of FerretDB's goroutines to a buffer.
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
 }

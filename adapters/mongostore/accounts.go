@@ -277,8 +277,23 @@ func (s *Store) ListRevocations(ctx context.Context, now time.Time) ([]models.Re
 
 // AppendAudit implements models.AuditStore. The trail is append-only: nothing updates or
 // deletes audit documents.
+// On the embedded store, where writes queue (writeGate), entries appended together go in one
+// insert (auditBatcher); each call returns once its own entry is stored, or with the error.
 func (s *Store) AppendAudit(ctx context.Context, e *models.AuditEntry) error {
+	if s.audits != nil {
+		return s.audits.add(ctx, e)
+	}
 	_, err := s.db.Collection(colAudit).InsertOne(ctx, e)
+	return mapErr(err)
+}
+
+// insertAudits inserts entries in one ordered insert: on FerretDB, one SQLite transaction.
+func (s *Store) insertAudits(ctx context.Context, entries []*models.AuditEntry) error {
+	docs := make([]any, len(entries))
+	for i, e := range entries {
+		docs[i] = e
+	}
+	_, err := s.db.Collection(colAudit).InsertMany(ctx, docs, options.InsertMany().SetOrdered(true))
 	return mapErr(err)
 }
 

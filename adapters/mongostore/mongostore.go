@@ -44,7 +44,12 @@ type Store struct {
 	ferret  bool
 	// transactions is set on a MongoDB replica set or mongos (not FerretDB): InTransaction.
 	transactions bool
-	log          *slog.Logger
+	// gate, when Options.EmbeddedSQLite asked for it and Open found FerretDB reached directly,
+	// lets one write command at a time reach the store (see writeGate).
+	gate *writeGate
+	// audits batches audit entries appended together (group commit) when gate is set.
+	audits *auditBatcher
+	log    *slog.Logger
 }
 
 // Options tunes how the store connects.
@@ -59,6 +64,11 @@ type Options struct {
 	// the URI takes precedence. Default DefaultTimeout.
 	Timeout time.Duration
 	Logger  *slog.Logger
+	// EmbeddedSQLite says that uri is capmatch's own in-process FerretDB on SQLite (the
+	// embedded default): write commands then queue in this process, at most gateWidth at a time, instead of
+	// colliding in SQLite, whose busy handler sleeps (writeGate). The store turns this on only
+	// if the server is FerretDB reached directly (Serialized), never on MongoDB.
+	EmbeddedSQLite bool
 }
 
 // DefaultTimeout bounds a store call when neither Options.Timeout nor the URI's timeoutMS says
@@ -85,6 +95,11 @@ func Open(ctx context.Context, uri, dbName string, opts Options) (*Store, error)
 	if co.Timeout == nil {
 		co.SetTimeout(opts.Timeout)
 	}
+	var gate *writeGate
+	if opts.EmbeddedSQLite && co.Dialer == nil {
+		gate = newWriteGate()
+		co.SetDialer(&gateDialer{g: gate})
+	}
 	client, err := mongo.Connect(co)
 	if err != nil {
 		return nil, fmt.Errorf("connect to mongodb: %w", err)
@@ -101,6 +116,11 @@ func Open(ctx context.Context, uri, dbName string, opts Options) (*Store, error)
 		_, s.ferret = info["ferretdbVersion"]
 		_, s.proxied = info[writeProxyField]
 		s.serial = s.ferret && !s.proxied
+	}
+	if gate != nil && s.serial {
+		s.gate = gate
+		gate.on.Store(true)
+		s.audits = &auditBatcher{insert: s.insertAudits}
 	}
 	s.transactions = supportsTransactions(hello, info)
 	dbOpts := options.Database()
@@ -124,6 +144,10 @@ const writeProxyField = "capmatchWriteProxy"
 // Serialized reports whether conditional writes are serialized in-process (FerretDB reached
 // directly): then only one process may write to the store.
 func (s *Store) Serialized() bool { return s.serial }
+
+// WritesQueued reports whether write commands queue in this process, at most gateWidth at a time
+// (Options.EmbeddedSQLite on FerretDB reached directly; see writeGate), for the start-up log.
+func (s *Store) WritesQueued() bool { return s.gate != nil }
 
 // ConditionalWrites says what makes conditional writes atomic, for the start-up log:
 // "mongodb" (the server applies filter and update atomically), "write-proxy" (FerretDB behind

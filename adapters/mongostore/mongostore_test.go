@@ -104,3 +104,52 @@ func TestNoTransactionsOnFerretDB(t *testing.T) {
 	require.Error(t, err)
 	assert.False(t, ran, "fn is not run without a transaction")
 }
+
+// TestEmbeddedWritesQueueAndAllLand: on FerretDB reached directly with EmbeddedSQLite, write
+// commands queue in the process (WritesQueued), and many concurrent writers are all
+// acknowledged and all stored; the queue is never set up behind the write proxy or without
+// the option.
+func TestEmbeddedWritesQueueAndAllLand(t *testing.T) {
+	if storetest.DirectURI() == "" {
+		t.Skip("against MongoDB: the queue is for the embedded FerretDB only")
+	}
+	ctx := context.Background()
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	open := func(uri string, embedded bool) *mongostore.Store {
+		s, err := mongostore.Open(ctx, uri, storetest.NewDBName(), mongostore.Options{Logger: quiet, EmbeddedSQLite: embedded})
+		require.NoError(t, err)
+		t.Cleanup(func() {
+			_ = s.Database().Drop(context.Background())
+			_ = s.Close(context.Background())
+		})
+		return s
+	}
+	assert.False(t, open(storetest.DirectURI(), false).WritesQueued(), "not asked for")
+	assert.False(t, open(storetest.ProxyURI(), true).WritesQueued(), "behind the write proxy, which has its own locks")
+	s := open(storetest.DirectURI(), true)
+	require.True(t, s.WritesQueued())
+
+	const writers = 24
+	now := time.Now().UTC()
+	errs := make(chan error, 2*writers)
+	for i := range writers {
+		go func() {
+			n := &models.Need{ID: models.NewID(now), Title: "queued", Country: "KE", Version: 1, CreatedAt: now, UpdatedAt: now}
+			err := s.CreateNeed(ctx, n)
+			errs <- err
+			if err == nil {
+				err = s.AppendAudit(ctx, &models.AuditEntry{ID: models.NewID(now), At: now, Action: "create", ObjectType: "need", ObjectID: n.ID, ActorID: string(rune('a' + i))})
+			}
+			errs <- err
+		}()
+	}
+	for range 2 * writers {
+		require.NoError(t, <-errs)
+	}
+	needs, err := s.ListNeeds(ctx)
+	require.NoError(t, err)
+	assert.Len(t, needs, writers, "every acknowledged need is stored")
+	entries, err := s.ListAudit(ctx, "", 2*writers)
+	require.NoError(t, err)
+	assert.Len(t, entries, writers, "every acknowledged audit entry is stored")
+}

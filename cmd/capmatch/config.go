@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/capmatch/capmatch/adapters/embedded"
 	"github.com/capmatch/capmatch/adapters/mailer"
 	"github.com/capmatch/capmatch/adapters/passwords"
 	"github.com/capmatch/capmatch/adapters/rediscache"
@@ -48,6 +49,10 @@ type config struct {
 	// (CAPMATCH_RANKINGS_IN_MEMORY, per direction, and CAPMATCH_EXPLAINED_LINES; 0: the service's
 	// defaults, sized for the Deployment's memory: docs/operations.md, Resources).
 	RankingsInMemory, ExplainedLines int
+	// EmbeddedSync is how the embedded store makes commits durable (CAPMATCH_EMBEDDED_SYNC:
+	// embedded.SyncFull, the default, or embedded.SyncNormal, which survives a crash of the
+	// process but not a power loss); ignored with MONGO_URI.
+	EmbeddedSync string
 }
 
 // embedded reports whether the store runs in-process (no MONGO_URI).
@@ -119,6 +124,13 @@ func loadConfig(getenv func(string) string) (config, error) {
 		return c, &configError{"CAPMATCH_JWT_PREVIOUS_SECRET", fmt.Sprintf("must be at least 32 bytes (got %d)", len(p))}
 	case p == c.JWTSecret:
 		return c, &configError{"CAPMATCH_JWT_PREVIOUS_SECRET", "is the same as CAPMATCH_JWT_SECRET; set it to the key being retired, or unset it"}
+	}
+
+	switch v := strings.ToLower(get("CAPMATCH_EMBEDDED_SYNC", embedded.SyncFull)); v {
+	case embedded.SyncFull, embedded.SyncNormal:
+		c.EmbeddedSync = v
+	default:
+		return c, &configError{"CAPMATCH_EMBEDDED_SYNC", fmt.Sprintf("%q must be %s (the default: every commit reaches the disk) or %s (durable across a crash of capmatch, not across a power loss)", v, embedded.SyncFull, embedded.SyncNormal)}
 	}
 
 	switch demo := strings.ToLower(get("CAPMATCH_DEMO", "")); demo {

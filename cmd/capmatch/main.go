@@ -136,14 +136,15 @@ func openStack(ctx context.Context, cfg config, hooks webhooks.Options, data dat
 	if cfg.embedded() {
 		st.mode = "embedded"
 		ferretLog := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: slog.LevelError}))
-		f, err := embedded.StartFerretDB(ctx, filepath.Join(cfg.DataDir, "ferretdb"), ferretLog)
+		f, err := embedded.StartFerretDBWith(ctx, filepath.Join(cfg.DataDir, "ferretdb"),
+			embedded.Config{Addr: "127.0.0.1:0", Sync: cfg.EmbeddedSync}, ferretLog)
 		if err != nil {
 			return st, err
 		}
 		st.closers = append(st.closers, func() { f.Stop(); log.Info("embedded store stopped") })
 		mongoURI, ferret = f.URI(), f
 	}
-	st.store, err = mongostore.Open(ctx, mongoURI, cfg.MongoDB, mongostore.Options{Logger: log})
+	st.store, err = mongostore.Open(ctx, mongoURI, cfg.MongoDB, mongostore.Options{Logger: log, EmbeddedSQLite: ferret != nil})
 	if err != nil {
 		return st, fmt.Errorf("open store: %w", err)
 	}
@@ -161,7 +162,7 @@ func openStack(ctx context.Context, cfg config, hooks webhooks.Options, data dat
 		if err != nil {
 			return st, fmt.Errorf("open store: %w", err)
 		}
-		log.Info("embedded store ready", "id_indexes_created", n)
+		log.Info("embedded store ready", "id_indexes_created", n, "sync", cfg.EmbeddedSync, "writes_queued", st.store.WritesQueued())
 	}
 	st.closers = append(st.closers, func() {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)

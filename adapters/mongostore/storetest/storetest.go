@@ -94,11 +94,13 @@ func OpenDB(t testing.TB, name string) *mongostore.Store {
 }
 
 // OpenAt opens the store on the named database at address u (URI, DirectURI or ProxyURI), with
-// a connection pool of its own. The database is dropped when the test ends.
+// a connection pool of its own. The database is dropped when the test ends. On DirectURI the
+// store is opened as capmatch opens its embedded store (Options.EmbeddedSQLite: write
+// commands queue in the process).
 func OpenAt(t testing.TB, u, name string) *mongostore.Store {
 	t.Helper()
 	ctx := context.Background()
-	s, err := mongostore.Open(ctx, u, name, mongostore.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	s, err := mongostore.Open(ctx, u, name, mongostore.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), EmbeddedSQLite: u != "" && u == direct})
 	if err != nil {
 		t.Fatalf("storetest: open: %v", err)
 	}

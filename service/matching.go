@@ -113,10 +113,10 @@ type Matching struct {
 	// most explainedMax.
 	explained    *explainCache
 	explainedMax int
-	sf        singleflight.Group
-	computes  atomic.Int64
-	explains  atomic.Int64
-	waits     atomic.Int64 // reads that waited for a background patch
+	sf           singleflight.Group
+	computes     atomic.Int64
+	explains     atomic.Int64
+	waits        atomic.Int64 // reads that waited for a background patch
 	// applyMu applies changes one at a time (see applyOffer).
 	applyMu      sync.Mutex
 	patches      atomic.Int64
@@ -1265,16 +1265,20 @@ func serve[L any](m *Matching, ctx context.Context, k rankKey, min, q int64, lim
 			shown = shown[:limit]
 		}
 		key := strconv.Itoa(limit) + m.seenKey(shown, ctxNow, seen)
-		c := ctxNow
-		if seen != nil {
-			c = &matching.Context{Today: ctxNow.Today, Active: ctxNow.Active, Seen: seen, External: ctxNow.External}
-		}
 		kept := m.explained
 		if !keep {
 			kept = nil
 		}
+		// Everything the lines need is made only when they are asked for: a kept answer never asks.
 		return ranked[L]{e: e, cached: cached, explain: func() []L {
-			return explained(kept, e, key, func() []L { m.explains.Add(1); return explain(shown, w, c) })
+			return explained(kept, e, key, func() []L {
+				m.explains.Add(1)
+				c := ctxNow
+				if seen != nil {
+					c = &matching.Context{Today: ctxNow.Today, Active: ctxNow.Active, Seen: seen, External: ctxNow.External}
+				}
+				return explain(shown, w, c)
+			})
 		},
 			variant: k.id + "/" + key}
 	}

@@ -51,6 +51,11 @@ import (
 // (path.BenchmarkChange10k-kind), BENCH_HEAP_PROFILE=path the heap of the cached world.
 func BenchmarkChange10k(b *testing.B) {
 	w := newBenchWorld(b, 10_000, 10_000)
+	// The whole world's rankings and their lines in memory, as measured in BENCHMARKS.md (the
+	// defaults, sized for a 100,000 + 100,000 replica's memory, keep 8,192 of each direction and
+	// 16,384 lines; CAPMATCH_RANKINGS_IN_MEMORY and CAPMATCH_EXPLAINED_LINES set these).
+	w.app.Matching.l1Max = 16_384
+	w.app.Matching.explained = newExplainCache(32_768)
 	active := maps.Clone(w.app.Matching.activeFn())
 	w.app.Matching.activeFn = func() map[matching.Delivery]int { return active }
 	t0 := time.Now()

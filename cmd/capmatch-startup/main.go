@@ -467,7 +467,7 @@ func measureStartup(ctx context.Context, uri, db string, n int, fileDir string, 
 	if fileDir != "" {
 		market = embedded.NewMarketReader(fileDir, db, st, warn)
 	}
-	app := service.New(service.Deps{Store: st, Bus: changes, Log: quiet, StartupMarket: market,
+	app := service.New(service.Deps{Store: st, Bus: changes, Log: quiet, BulkMarket: market,
 		CursorKey: []byte("startup"), Rankings: rediscache.NewRankings(cache, time.Hour), Texts: i18n.Default()})
 	if err := app.RecoverImports(ctx); err != nil {
 		return result{}, err

@@ -211,9 +211,9 @@ func openStack(ctx context.Context, cfg config, hooks webhooks.Options, data dat
 	if cfg.SMTP != nil {
 		mail.Transport = mailer.New(*cfg.SMTP, cfg.SMTPFrom)
 	}
-	// On the embedded store the start-up's load reads needs and offers from FerretDB's files
-	// (embedded.MarketReader: many times faster than through FerretDB; it falls back on the
-	// store by itself); later loads read through FerretDB.
+	// On the embedded store full loads (the start-up's, the reconcile's) read needs and offers
+	// from FerretDB's files (embedded.MarketReader: many times faster than through FerretDB; it
+	// falls back on the store by itself); everything else goes through FerretDB.
 	var market service.MarketScanner
 	if ferret != nil {
 		market = embedded.NewMarketReader(ferret.Dir(), cfg.MongoDB, st.store, log)
@@ -240,7 +240,7 @@ func openStack(ctx context.Context, cfg config, hooks webhooks.Options, data dat
 		RankingsInMemory: cfg.RankingsInMemory,
 		ExplainedLines:   cfg.ExplainedLines,
 
-		StartupMarket: market,
+		BulkMarket: market,
 	})
 	if data.Publisher.Ref == "" {
 		log.Warn("IATI exports name the placeholder publisher XM-CAPMATCH; set CAPMATCH_IATI_PUBLISHER_REF to your registered organisation identifier")

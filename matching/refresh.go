@@ -307,37 +307,10 @@ func (ix *Index) RefreshNeed(old *models.Need, needID string, current func(offer
 	defer ix.mu.RUnlock()
 	q := newQuery(w, c)
 	q.indexActive(ix.v)
-	var nr, was *needRec
-	var now *models.Need
-	if s, ok := ix.needSlot[needID]; ok {
-		nr = ix.needs[s]
-		now = nr.n
-	}
-	if old != nil {
-		was = ix.v.prepNeed(old, true)
-	}
+	nr, was, now := ix.needStandings(needID, old)
 	r := Refresh{Changed: map[string][]Match{}}
 	var redo []redoItem
-	slots := ix.affectedOffers(old, now)
-	var ovNow, ovWas dupInput
-	if nr != nil {
-		ovNow = q.needOverlaps(nr)
-	}
-	if was != nil {
-		ovWas = q.ec.dup(was.n)
-	}
-	chs := make([]change, len(slots))
-	parallel(len(slots), scanWorkers(len(slots)), func(_ *topHeap, i int) {
-		or := ix.offers[slots[i]]
-		ch := change{id: needID}
-		if nr != nil && nr.rankable {
-			ch.score, ch.eligible = q.pairScore(nr, or, ovNow)
-		}
-		if was != nil && was.rankable {
-			ch.was, ch.wasEligible = q.pairScore(was, or, ovWas)
-		}
-		chs[i] = ch
-	})
+	slots, chs := ix.needChanges(needID, nr, was, now, old, q, q)
 	for i, s := range slots {
 		ch := chs[i]
 		if !ch.eligible && !ch.wasEligible {
@@ -439,39 +412,12 @@ func (ix *Index) patchNeed(old *models.Need, needID string, auds []NeedAudience,
 		qWas = newQuery(w, prev)
 		qWas.indexActive(ix.v)
 	}
-	var nr, was *needRec
-	var now *models.Need
-	if s, ok := ix.needSlot[needID]; ok {
-		nr = ix.needs[s]
-		now = nr.n
-	}
-	if old != nil {
-		was = ix.v.prepNeed(old, true)
-	}
+	nr, was, now := ix.needStandings(needID, old)
 	out := make([]NeedPatch, len(auds))
 	for i := range out {
 		out[i].Changed = map[string]CachedList{}
 	}
-	slots := ix.affectedOffers(old, now)
-	var ovNow, ovWas dupInput
-	if nr != nil {
-		ovNow = q.needOverlaps(nr)
-	}
-	if was != nil {
-		ovWas = qWas.ec.dup(was.n)
-	}
-	chs := make([]change, len(slots))
-	parallel(len(slots), scanWorkers(len(slots)), func(_ *topHeap, i int) {
-		or := ix.offers[slots[i]]
-		ch := change{id: needID}
-		if nr != nil && nr.rankable {
-			ch.score, ch.eligible = q.pairScore(nr, or, ovNow)
-		}
-		if was != nil && was.rankable {
-			ch.was, ch.wasEligible = qWas.pairScore(was, or, ovWas)
-		}
-		chs[i] = ch
-	})
+	slots, chs := ix.needChanges(needID, nr, was, now, old, q, qWas)
 	for a, aud := range auds {
 		seeNow, seeWas := now != nil, old != nil
 		if aud.Visible != nil {
@@ -645,4 +591,44 @@ func lastEntry(cur []Match, c *change) *entry {
 	}
 	m := &cur[len(cur)-1]
 	return &entry{score: floatToUnits(m.Score), id: c.idOf(m)}
+}
+
+// needStandings is a need's record now (nr, now: nil when it left the index) and its old
+// standing (was: nil for a new need), for RefreshNeed and patchNeed; ix.mu must be held.
+func (ix *Index) needStandings(needID string, old *models.Need) (nr, was *needRec, now *models.Need) {
+	if s, ok := ix.needSlot[needID]; ok {
+		nr = ix.needs[s]
+		now = nr.n
+	}
+	if old != nil {
+		was = ix.v.prepNeed(old, true)
+	}
+	return nr, was, now
+}
+
+// needChanges scores a need's new standing (nr, with q) and its old one (was, with qWas: the
+// previous context's query for a context change, else q) against every offer either can reach:
+// the pairs a need change alters, one change per offer slot; ix.mu must be held.
+func (ix *Index) needChanges(needID string, nr, was *needRec, now, old *models.Need, q, qWas *query) ([]int32, []change) {
+	slots := ix.affectedOffers(old, now)
+	var ovNow, ovWas dupInput
+	if nr != nil {
+		ovNow = q.needOverlaps(nr)
+	}
+	if was != nil {
+		ovWas = qWas.ec.dup(was.n)
+	}
+	chs := make([]change, len(slots))
+	parallel(len(slots), scanWorkers(len(slots)), func(_ *topHeap, i int) {
+		or := ix.offers[slots[i]]
+		ch := change{id: needID}
+		if nr != nil && nr.rankable {
+			ch.score, ch.eligible = q.pairScore(nr, or, ovNow)
+		}
+		if was != nil && was.rankable {
+			ch.was, ch.wasEligible = qWas.pairScore(was, or, ovWas)
+		}
+		chs[i] = ch
+	})
+	return slots, chs
 }

@@ -25,7 +25,8 @@ type MarketSource interface {
 }
 
 // MarketReader reads every need and offer of one database of the embedded FerretDB straight
-// from its SQLite file, for the start-up's full load (issue 16). Through FerretDB a full read
+// from its SQLite file, for full loads (the start-up's, the reconcile's; service.Deps.BulkMarket;
+// issue 16). Through FerretDB a full read
 // is its start-up's whole cost: FerretDB 1.24 parses each document's sjson into its own
 // document type, filters and projects it, encodes it to BSON for the wire, and the driver
 // decodes it again, about 0.3 ms of CPU a document (measured: 6.0 s of 8.0 s of CPU for 20,000
@@ -84,7 +85,7 @@ func eachDoc[T any](ctx context.Context, r *MarketReader, coll string, known fun
 	one func(context.Context, string) (*T, error), key func(*T) (string, int64)) error {
 	t0 := time.Now()
 	whole := func(reason error) error {
-		r.log.WarnContext(ctx, "start-up load: reading "+coll+" through FerretDB, not from its file", "reason", reason.Error())
+		r.log.WarnContext(ctx, "full load: reading "+coll+" through FerretDB, not from its file", "reason", reason.Error())
 		return all(ctx, known, f)
 	}
 	plan, err := planFor(reflect.TypeFor[T]())
@@ -106,7 +107,7 @@ func eachDoc[T any](ctx context.Context, r *MarketReader, coll string, known fun
 	n := 0
 	for rows.Next() {
 		if err := rows.Scan(&raw); err != nil {
-			r.log.WarnContext(ctx, "start-up load: reading "+coll+" from its file failed; reading the rest through FerretDB", "err", err.Error())
+			r.log.WarnContext(ctx, "full load: reading "+coll+" from its file failed; reading the rest through FerretDB", "err", err.Error())
 			rest = true
 			break
 		}
@@ -114,11 +115,11 @@ func eachDoc[T any](ctx context.Context, r *MarketReader, coll string, known fun
 		if err := dec.decode(raw, plan, reflect.ValueOf(v).Elem()); err != nil {
 			id, ok := docID(raw)
 			if !ok || len(retry) >= maxOneByOne {
-				r.log.WarnContext(ctx, "start-up load: a document of "+coll+" is not decoded here; reading the rest through FerretDB", "err", err.Error())
+				r.log.WarnContext(ctx, "full load: a document of "+coll+" is not decoded here; reading the rest through FerretDB", "err", err.Error())
 				rest = true
 				break
 			}
-			r.log.WarnContext(ctx, "start-up load: a document of "+coll+" is read through FerretDB", "id", id, "err", err.Error())
+			r.log.WarnContext(ctx, "full load: a document of "+coll+" is read through FerretDB", "id", id, "err", err.Error())
 			retry = append(retry, id)
 			continue
 		}
@@ -136,7 +137,7 @@ func eachDoc[T any](ctx context.Context, r *MarketReader, coll string, known fun
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		r.log.WarnContext(ctx, "start-up load: reading "+coll+" from its file failed; reading the rest through FerretDB", "err", err.Error())
+		r.log.WarnContext(ctx, "full load: reading "+coll+" from its file failed; reading the rest through FerretDB", "err", err.Error())
 		rest = true
 	}
 	rows.Close()
@@ -172,7 +173,7 @@ func eachDoc[T any](ctx context.Context, r *MarketReader, coll string, known fun
 			return err
 		}
 	}
-	r.log.InfoContext(ctx, "start-up load: "+coll+" read from the embedded store's file", "documents", n, "read_one_by_one", len(retry),
+	r.log.InfoContext(ctx, "full load: "+coll+" read from the embedded store's file", "documents", n, "read_one_by_one", len(retry),
 		"took", time.Since(t0).Round(time.Millisecond).String())
 	return nil
 }

@@ -222,6 +222,12 @@ func TestSIGKILLKeepsAcknowledgedWrites(t *testing.T) {
 		rd := startRedis(t)
 		killAndRestart(t, "embedded", apiEnv(t, "REDIS_URL", rd.URL(), "CAPMATCH_DEMO", "true"))
 	})
+	// CAPMATCH_EMBEDDED_SYNC=normal skips the sync at each commit: it promises that an
+	// acknowledged write survives the process being killed (not a power loss), which is this.
+	t.Run("embedded store, sync normal", func(t *testing.T) {
+		rd := startRedis(t)
+		killAndRestart(t, "embedded-normal", apiEnv(t, "REDIS_URL", rd.URL(), "CAPMATCH_DEMO", "true", "CAPMATCH_EMBEDDED_SYNC", "normal"))
+	})
 }
 
 func killAndRestart(t *testing.T, label string, env map[string]string) {

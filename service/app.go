@@ -326,10 +326,9 @@ func (a *App) reload(ctx context.Context, now Clock, stamp int64) error {
 	var taggedO []*models.Offer
 	scan, cancel := context.WithCancel(ctx)
 	defer cancel()
-	market := a.market
 	needsDone := make(chan error, 1)
 	go func() {
-		needsDone <- market.EachNeed(scan, l.NeedKnown, func(n *models.Need) error {
+		needsDone <- a.market.EachNeed(scan, l.NeedKnown, func(n *models.Need) error {
 			if n.ImportBatch != "" {
 				taggedN = append(taggedN, n)
 			} else {
@@ -338,7 +337,7 @@ func (a *App) reload(ctx context.Context, now Clock, stamp int64) error {
 			return nil
 		})
 	}()
-	errO := market.EachOffer(scan, l.OfferKnown, func(o *models.Offer) error {
+	errO := a.market.EachOffer(scan, l.OfferKnown, func(o *models.Offer) error {
 		if o.ImportBatch != "" {
 			taggedO = append(taggedO, o)
 		} else {

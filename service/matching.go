@@ -760,23 +760,33 @@ func (m *Matching) applyOffer(c readmodel.Change) (handed bool) {
 	for _, n := range affected {
 		markDirty(m.needDirty, n, g)
 	}
-	// Lists the change left as they were are restamped in place; the others are replaced.
-	// The L1 rankings not in the snapshot are now stale by their stamps (never served
-	// again), so they are left for the next read to replace.
-	for n, e := range snap.entries {
+	m.installNeedLists(snap.entries, patched, changed, false)
+	m.mu.Unlock()
+	m.storePatched(patched, changed)
+	return false
+}
+
+// installNeedLists puts the need rankings held before an offer change back in L1, each
+// replaced by its patched entry if the patch made one and stamped at its mark: lists the
+// change left as they were are restamped in place. The L1 rankings not held are stale by
+// their stamps (never served again) and are left for the next read to replace; with ifHeld,
+// so is a held ranking that was replaced in L1 meanwhile (a background patch). m.mu must be
+// held.
+func (m *Matching) installNeedLists(held, patched map[string]*rankEntry, changed []string, ifHeld bool) {
+	for n, e := range held {
+		if ifHeld && m.l1Need[n] != e {
+			continue
+		}
 		if p, ok := patched[n]; ok {
 			e = p // a new entry: its lines are explained anew when first read
 		}
 		e.stamp.Store(m.needMin(n))
 		m.l1Need[n] = e
 	}
-	m.mu.Unlock()
-	if len(snap.entries) > 0 {
+	if len(held) > 0 {
 		m.patches.Add(1)
 		m.patchedLists.Add(int64(len(changed)))
 	}
-	m.storePatched(patched, changed)
-	return false
 }
 
 // storePatched writes the rankings a patch changed to Redis, in one pipeline.
@@ -863,25 +873,12 @@ func (m *Matching) patchBehind(p *pendingPatch, snap listSnapshot, lists []heldL
 		patched, changed = m.patchNeedLists(snap, old, id)
 	}
 	m.mu.Lock()
-	for n, e := range snap.entries {
-		if m.l1Need[n] != e {
-			continue
-		}
-		if x, ok := patched[n]; ok {
-			e = x // a new entry: its lines are explained anew when first read
-		}
-		e.stamp.Store(m.needMin(n))
-		m.l1Need[n] = e
-	}
+	m.installNeedLists(snap.entries, patched, changed, true)
 	if m.pending == p {
 		m.pending = nil
 	}
 	m.mu.Unlock()
 	close(p.done)
-	if len(snap.entries) > 0 {
-		m.patches.Add(1)
-		m.patchedLists.Add(int64(len(changed)))
-	}
 	m.storePatched(patched, changed)
 }
 
@@ -939,7 +936,7 @@ func (m *Matching) snapshotNeedLists(ids []string) listSnapshot {
 
 // listContext is the day, weights and context the rankings current now were computed with.
 func (m *Matching) listContext() listSnapshot {
-	today := models.DateOf(m.now())
+	today := m.today()
 	return listSnapshot{today: today, w: m.Weights(), ctx: m.context(today)}
 }
 

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
@@ -342,10 +343,11 @@ func TestWebhookDeliveryIsSigned(t *testing.T) {
 	// Removal stops deliveries.
 	assert.Equal(t, 204, n.call("DELETE", "/api/v1/organizations/"+f.donorOrg+"/webhook", f.donor.Token, nil).Status)
 	assert.Equal(t, 404, n.call("GET", "/api/v1/organizations/"+f.donorOrg+"/webhook", f.donor.Token, nil).Status)
-	// Notify runs inside the proposing request and decides there whether to queue a delivery, so
-	// once the request has answered, the counters say whether one was queued.
+	// The outbox stores the proposal's notification after the request and decides then whether
+	// to queue a delivery, so once it is flushed, the counters say whether one was queued.
 	before := n.app.Notifications.WebhookStats()
 	p2.propose(t, n)
+	n.app.Notifications.Flush(context.Background())
 	after := n.app.Notifications.WebhookStats()
 	assert.Equal(t, before.Queued, after.Queued, "no delivery is queued once the webhook is removed")
 	assert.EqualValues(t, 1, after.Queued, "the first proposal's delivery was queued")

@@ -172,6 +172,7 @@ func New(d Deps) *App {
 		now: d.Now, log: d.Log, events: events}
 	app.Notifications = &Notifications{store: d.Store, matching: app.Matching, webhooks: d.Webhooks, texts: d.Texts,
 		now: d.Now, log: d.Log}
+	app.Notifications.out = newOutbox(app.Notifications.write)
 	app.Mailer = NewMailer(d.Mail, d.Store, d.Now, d.Log, events)
 	app.PoCs = &PoCs{store: d.Store, countries: app.Countries, now: d.Now, log: d.Log}
 	linkKey := d.LinkKey

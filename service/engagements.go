@@ -853,14 +853,19 @@ func (s *Engagements) complete(ctx context.Context, id string) (*models.Engageme
 	if err != nil {
 		return nil, err
 	}
-	return s.agreed(ctx, e)
+	return s.agreed(ctx, e, o)
 }
 
 // agreed finishes an accept once the engagement is agreed: an offer left full closes, and an
-// agreement whose need was withdrawn meanwhile is cancelled.
-func (s *Engagements) agreed(ctx context.Context, e *models.Engagement) (*models.Engagement, error) {
-	// An offer with no slot or budget left closes by itself, ending its other proposals.
-	s.closeIfFull(ctx, e.OfferID)
+// agreement whose need was withdrawn meanwhile is cancelled. reserved is the offer as the
+// reservation of its slot left it.
+func (s *Engagements) agreed(ctx context.Context, e *models.Engagement, reserved *models.Offer) (*models.Engagement, error) {
+	// An offer with no slot or budget left closes by itself, ending its other proposals. One
+	// the reservation left with room needs no look: a later reservation that fills it closes
+	// it, and an edit that leaves it full closes it (subscribe).
+	if reserved == nil || !reserved.HasCapacity() {
+		s.closeIfFull(ctx, e.OfferID)
+	}
 	// The need may have been withdrawn while this accept ran (after step 2): the agreement is
 	// then cancelled at once, as the withdrawal's cascade would have.
 	if n, err := s.store.GetNeed(ctx, e.NeedID); err == nil && !n.TakesEngagements() {
@@ -979,7 +984,7 @@ func (s *Engagements) completeInTx(ctx context.Context, tx models.Transactor, id
 	}
 	s.offers.applied(ctx, o)
 	s.applied(ctx, e)
-	return s.agreed(ctx, e)
+	return s.agreed(ctx, e, o)
 }
 
 // undo reverses the steps an accept took before one failed, settles the engagement (its need

@@ -94,6 +94,9 @@ type Notifications struct {
 	texts    models.Texts
 	now      Clock
 	log      *slog.Logger
+	// out queues notifications off the requests that cause them (outbox); nil stores each
+	// one in its request.
+	out *outbox
 }
 
 // Notify writes one notification, its kind and arguments, to a feed (an organization id, or
@@ -113,13 +116,31 @@ func (s *Notifications) item(feed, kind string, args models.Args, objectType, ob
 		OrganizationID: feed, CreatedAt: now}
 }
 
-// post appends items to a feed and queues their deliveries. It outlives a cancelled request
-// (the change it reports has happened) but is bounded in time.
+// post queues items for a feed in the outbox, which stores them and queues their webhook
+// deliveries after the request is answered (write, when there is no outbox).
 func (s *Notifications) post(ctx context.Context, feed string, items []models.Notification) {
 	if len(items) == 0 {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	if s.out != nil {
+		s.out.add(ctx, feed, items)
+		return
+	}
+	s.write(ctx, feed, items)
+}
+
+// Flush waits until every notification this replica queued is stored, or ctx ends: a replica
+// shutting down calls it after its last request and before it closes the store.
+func (s *Notifications) Flush(ctx context.Context) {
+	if s != nil && s.out != nil {
+		s.out.flush(ctx)
+	}
+}
+
+// write appends items to a feed and queues their deliveries. It outlives a cancelled request
+// (the change it reports has happened) but is bounded in time.
+func (s *Notifications) write(ctx context.Context, feed string, items []models.Notification) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), postTimeout)
 	defer cancel()
 	if err := s.store.AppendNotifications(ctx, feed, items, FeedSize); err != nil {
 		s.log.WarnContext(ctx, "notification not stored", "err", err, "feed", feed, "kind", items[0].Kind)
@@ -136,6 +157,12 @@ func (s *Notifications) post(ctx context.Context, feed string, items []models.No
 		return
 	}
 	for _, n := range items {
+		if n.CreatedAt.Before(org.Webhook.UpdatedAt.Truncate(time.Millisecond)) {
+			// Written before this webhook was set (still queued in the outbox when it was):
+			// a webhook receives what happens from the moment it is set, as when the
+			// notification was stored inside its request.
+			continue
+		}
 		if s.texts != nil {
 			// A receiver has no language of its own: the delivery carries the English text.
 			n.Text = s.texts.Notice("en", &n)
@@ -280,6 +307,9 @@ func feedsOf(a *models.Actor) []string {
 func (s *Notifications) load(ctx context.Context, a *models.Actor) ([]models.Notification, *models.ReadState, error) {
 	var all []models.Notification
 	for _, f := range feedsOf(a) {
+		if s.out != nil {
+			s.out.wait(ctx, f) // what this replica queued for the feed is stored first
+		}
 		items, err := s.store.NotificationFeed(ctx, f)
 		if err != nil {
 			return nil, nil, fmt.Errorf("load feed: %w", err)

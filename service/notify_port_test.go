@@ -70,6 +70,9 @@ func TestNotificationsDeliverThroughTheWebhooksPort(t *testing.T) {
 	_, err = w.app.Notifications.SetWebhook(w.ctx, w.sn, w.sn.OrgID, service.WebhookInput{URL: "https://hooks.example.org/in", Secret: &secret})
 	require.NoError(t, err)
 	n := w.openNeed("Répondre aux incidents") // submitted (the coordinators' feed: no webhook), then approved
+	// The outbox stores a notification and hands it to the port after the request; Flush
+	// waits for it, as a replica shutting down does.
+	w.app.Notifications.Flush(w.ctx)
 	got := hooks.deliveries()
 	require.Len(t, got, 1, "only the approval reaches the ministry's webhook: %+v", got)
 	assert.Equal(t, "https://hooks.example.org/in", got[0].url)

@@ -25,7 +25,7 @@ const password = "correct horse battery staple"
 // world is one application with a coordinator, the ministries of Senegal and Fiji, and two
 // donors, each signed in.
 type world struct {
-	t   *testing.T
+	t   testing.TB
 	ctx context.Context
 	s   *stacktest.Stack
 	app *service.App
@@ -43,7 +43,7 @@ func newWorldWith(t *testing.T, adjust func(*service.Deps)) *world {
 
 // newWorldOn is newWorld on a stack built with o (a shared database and Redis for a second
 // replica, a test clock, ...).
-func newWorldOn(t *testing.T, o stacktest.Options) *world {
+func newWorldOn(t testing.TB, o stacktest.Options) *world {
 	t.Helper()
 	s := stacktest.New(t, o)
 	w := &world{t: t, ctx: context.Background(), s: s, app: s.App}

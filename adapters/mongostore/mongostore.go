@@ -11,6 +11,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"go.mongodb.org/mongo-driver/v2/event"
 	"hash/fnv"
 	"log/slog"
 	"slices"
@@ -69,6 +70,9 @@ type Options struct {
 	// colliding in SQLite, whose busy handler sleeps (writeGate). The store turns this on only
 	// if the server is FerretDB reached directly (Serialized), never on MongoDB.
 	EmbeddedSQLite bool
+	// Monitor, when set, observes every command the driver sends: the tests count a use
+	// case's store round trips with it (service's TestWriteRoundTrips).
+	Monitor *event.CommandMonitor
 }
 
 // DefaultTimeout bounds a store call when neither Options.Timeout nor the URI's timeoutMS says
@@ -94,6 +98,9 @@ func Open(ctx context.Context, uri, dbName string, opts Options) (*Store, error)
 		SetAppName("capmatch")
 	if co.Timeout == nil {
 		co.SetTimeout(opts.Timeout)
+	}
+	if opts.Monitor != nil {
+		co.SetMonitor(opts.Monitor)
 	}
 	var gate *writeGate
 	if opts.EmbeddedSQLite && co.Dialer == nil {

@@ -393,6 +393,10 @@ func serve(ctx context.Context, cfg config, data dataConfig, log *slog.Logger, s
 	if err := srv.Shutdown(shutdownBudget); err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		log.Warn("shutdown", "err", err)
 	}
+	// The notifications the last requests queued are stored before the store closes.
+	flushCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownBudget)
+	defer cancel()
+	st.app.Notifications.Flush(flushCtx)
 	return nil
 }
 

@@ -15,6 +15,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"go.mongodb.org/mongo-driver/v2/event"
 	"io"
 	"log/slog"
 	"slices"
@@ -57,6 +58,8 @@ type Options struct {
 	// StoreURI is where the store is reached (default the shared test server; a proxy in front
 	// of it for outage tests).
 	StoreURI string
+	// StoreMonitor, when set, observes every store command (tests that count round trips).
+	StoreMonitor *event.CommandMonitor
 	// RedisURL and Prefix name the Redis and the key prefix (default a fresh Redis per test
 	// and a fresh prefix): replicas of one deployment share them.
 	RedisURL, Prefix string
@@ -188,7 +191,10 @@ func openStore(t testing.TB, o Options) models.Store {
 		db = storetest.NewDBName()
 	}
 	if o.StoreURI != "" {
-		return storetest.OpenAt(t, o.StoreURI, db)
+		return storetest.OpenMonitored(t, o.StoreURI, db, o.StoreMonitor)
+	}
+	if o.StoreMonitor != nil {
+		return storetest.OpenMonitored(t, storetest.URI(), db, o.StoreMonitor)
 	}
 	return storetest.OpenDB(t, db)
 }

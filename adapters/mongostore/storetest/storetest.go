@@ -10,6 +10,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"go.mongodb.org/mongo-driver/v2/event"
 	"io"
 	"log/slog"
 	"os"
@@ -99,8 +100,15 @@ func OpenDB(t testing.TB, name string) *mongostore.Store {
 // commands queue in the process).
 func OpenAt(t testing.TB, u, name string) *mongostore.Store {
 	t.Helper()
+	return OpenMonitored(t, u, name, nil)
+}
+
+// OpenMonitored is OpenAt with a command monitor (nil: none), for tests that count the store
+// round trips of a use case.
+func OpenMonitored(t testing.TB, u, name string, mon *event.CommandMonitor) *mongostore.Store {
+	t.Helper()
 	ctx := context.Background()
-	s, err := mongostore.Open(ctx, u, name, mongostore.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), EmbeddedSQLite: u != "" && u == direct})
+	s, err := mongostore.Open(ctx, u, name, mongostore.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), EmbeddedSQLite: u != "" && u == direct, Monitor: mon})
 	if err != nil {
 		t.Fatalf("storetest: open: %v", err)
 	}

@@ -173,7 +173,16 @@ func New(t testing.TB, o Options) *Stack {
 	if o.Mail {
 		run(s.App.Mailer.Run)
 	}
-	s.stop = func() { cancel(); wg.Wait(); _ = s.Cache.Close() }
+	s.stop = func() {
+		// What the outbox still holds is stored before the database is dropped, as a replica
+		// shutting down stores it before closing the store.
+		flushCtx, done := context.WithTimeout(context.Background(), 10*time.Second)
+		s.App.Notifications.Flush(flushCtx)
+		done()
+		cancel()
+		wg.Wait()
+		_ = s.Cache.Close()
+	}
 	t.Cleanup(s.Stop)
 	deadline := time.Now().Add(5 * time.Second)
 	for !s.App.Revocations.Fresh() {

@@ -207,17 +207,10 @@ func (s *Engagements) Propose(ctx context.Context, a *models.Actor, in Engagemen
 		return nil, false, err
 	}
 	s.applied(ctx, e)
-	// The audit entry is written while the proposal is settled: the two wait for the store at once.
-	audited := make(chan struct{})
-	go func() {
-		defer close(audited)
-		audit(ctx, s.store, s.log, now, a, "propose", "engagement", e.ID, nil)
-	}()
+	audit(ctx, s.store, s.log, now, a, "propose", "engagement", e.ID, nil)
 	// The need may have been withdrawn, or the offer closed, while this was written (perhaps on
 	// another replica, whose cascade did not see it yet): settle against the store.
-	fate, _, err := s.settle(ctx, a, e, nil, nil, "")
-	<-audited
-	if err == nil && fate != models.FateNone {
+	if fate, _, err := s.settle(ctx, a, e, nil, nil, ""); err == nil && fate != models.FateNone {
 		return nil, false, models.Errorf(models.ErrConflict, "the need or the offer ended while the proposal was made; it was withdrawn")
 	}
 	s.notify(ctx, e, otherOrg(e, side), KindProposal, "")
@@ -603,16 +596,11 @@ func (s *Engagements) oldestFirst(keep func(*models.Engagement) bool) []*models.
 // engagement after, and an error when a step failed (a retry or Recover finishes it).
 func (s *Engagements) settle(ctx context.Context, a *models.Actor, e *models.Engagement, n *models.Need, o *models.Offer, reason string) (models.EngagementFate, *models.Engagement, error) {
 	if n == nil && o == nil {
-		// The two reads at once: one round trip of waiting instead of two.
-		var nerr, oerr error
-		read := make(chan struct{})
-		go func() {
-			defer close(read)
-			o, oerr = s.store.GetOffer(ctx, e.OfferID)
-		}()
-		n, nerr = s.store.GetNeed(ctx, e.NeedID)
-		<-read
-		if err := errors.Join(nerr, oerr); err != nil {
+		var err error
+		if n, err = s.store.GetNeed(ctx, e.NeedID); err != nil {
+			return models.FateNone, e, err
+		}
+		if o, err = s.store.GetOffer(ctx, e.OfferID); err != nil {
 			return models.FateNone, e, err
 		}
 	}

@@ -110,6 +110,10 @@ type Matching struct {
 	l1Need  map[string]*rankEntry
 	l1Offer map[string]*rankEntry
 	l1Max   int
+	// ministries names, by offer id, the ministries' audiences whose ranking of the offer was
+	// put in l1Offer (see remember): more than it holds, perhaps, never fewer, so that a change
+	// finds every ministry's ranking it may alter without a scan of L1 (offerAudiences).
+	ministries map[string]map[string]bool
 	// explained keeps the explained lines of the rankings being read (see explainCache), at
 	// most explainedMax.
 	explained    *explainCache
@@ -232,6 +236,7 @@ func NewMatching(m *Matching) *Matching {
 		m.applied = func() int64 { return 0 }
 	}
 	m.l1Need, m.l1Offer = map[string]*rankEntry{}, map[string]*rankEntry{}
+	m.ministries = map[string]map[string]bool{}
 	if m.l1Max <= 0 {
 		m.l1Max = DefaultRankingsInMemory
 	}
@@ -451,6 +456,7 @@ func (m *Matching) ContextChanged(g int64) {
 func (m *Matching) clearL1() {
 	m.mu.Lock()
 	m.l1Need, m.l1Offer = map[string]*rankEntry{}, map[string]*rankEntry{}
+	m.ministries = map[string]map[string]bool{}
 	m.mu.Unlock()
 }
 
@@ -522,10 +528,41 @@ func (m *Matching) waitPatches() {
 	m.patchingOffers.Wait()
 }
 
-// patchedAudiences are the audiences whose offer rankings a need change patches (applyNeed):
-// coordinators' and donors'. A ministry's are few and marked stale like any ranking the
-// change may alter.
+// patchedAudiences are the audiences whose offer rankings a need change patches (applyNeed)
+// whoever reads them: coordinators' and donors'. Each ministry's (its public needs and its own)
+// are patched too where this replica holds them (offerAudiences).
 var patchedAudiences = []string{"all", "donor"}
+
+// ministryAudience is how the audience of a ministry's rankings of needs begins (audience).
+const ministryAudience = "ministry-"
+
+// offerAudiences returns the audiences of every ranking of the given offers this replica may
+// hold in L1: the patched audiences, then the ministries' (m.ministries), in order; m.mu must
+// be held.
+func (m *Matching) offerAudiences(offers []string) []string {
+	var mins []string
+	for _, o := range offers {
+		for aud := range m.ministries[o] {
+			mins = append(mins, aud)
+		}
+	}
+	slices.Sort(mins)
+	return append(slices.Clone(patchedAudiences), slices.Compact(mins)...)
+}
+
+// audienceVisible is which needs an audience's rankings list (see audience): nil for every need.
+func audienceVisible(aud string) func(*models.Need) bool {
+	switch {
+	case aud == "all":
+		return nil
+	case aud == "donor":
+		_, v := audience(&models.Actor{Role: models.RoleDonor})
+		return v
+	}
+	// A ministry sees what its organization's users see (models.CanSeeNeed).
+	_, v := audience(&models.Actor{Role: models.RoleMinistry, OrgID: strings.TrimPrefix(aud, ministryAudience)})
+	return v
+}
 
 // applyNeed keeps the index in step with a need change and brings the cached rankings it
 // affects up to date, as applyOffer does for offers with needs and offers swapped: the need's
@@ -592,13 +629,14 @@ func (m *Matching) applyNeed(c readmodel.Change, g int64) {
 // updates them in place (apply) before they are installed (installOfferLists).
 type offerLists struct {
 	listSnapshot
-	held    []map[string]*rankEntry // by audience (patchedAudiences), by offer id
+	auds    []string                // the audiences held (offerAudiences)
+	held    []map[string]*rankEntry // by audience (auds), by offer id
 	orig    []map[string]*rankEntry // held as taken from L1, which install compares with L1
 	changed []map[string]bool       // the lists a patch changed, to be written to Redis
 }
 
-// heldOfferLists takes the L1 rankings of the given offers, for the patched audiences, that
-// are current now. It takes none while the replica does not follow the change log.
+// heldOfferLists takes the L1 rankings of the given offers, for every audience (offerAudiences),
+// that are current now. It takes none while the replica does not follow the change log.
 func (m *Matching) heldOfferLists(offers []string) offerLists {
 	if m.fresh == nil || !m.fresh() || len(offers) == 0 {
 		return offerLists{}
@@ -606,9 +644,13 @@ func (m *Matching) heldOfferLists(offers []string) offerLists {
 	l := offerLists{listSnapshot: m.listContext()}
 	q := m.applied()
 	m.mu.RLock()
-	for _, aud := range patchedAudiences {
+	l.auds = m.offerAudiences(offers)
+	for a, aud := range l.auds {
 		h := map[string]*rankEntry{}
 		for _, o := range offers {
+			if a >= len(patchedAudiences) && !m.ministries[o][aud] {
+				continue
+			}
 			if e := m.l1Offer[offerKey(o, aud)]; e.current(max(m.floor, m.offerDirty[o]), q, l.today, l.w.Version) {
 				h[o] = e
 			}
@@ -641,9 +683,14 @@ func (l *offerLists) dropUnheld(m *Matching, o string) {
 		m.dropOfferL1(o)
 		return
 	}
-	for a, aud := range patchedAudiences {
+	for a, aud := range l.auds {
 		if _, ok := l.orig[a][o]; !ok {
-			delete(m.l1Offer, offerKey(o, aud))
+			m.dropOfferAudience(o, aud)
+		}
+	}
+	for aud := range m.ministries[o] { // one put in L1 since the lists were taken
+		if !slices.Contains(l.auds, aud) {
+			m.dropOfferAudience(o, aud)
 		}
 	}
 }
@@ -652,7 +699,7 @@ func (l *offerLists) dropUnheld(m *Matching, o string) {
 // and the needs it may see.
 func (l *offerLists) audiences() []matching.NeedAudience {
 	auds := make([]matching.NeedAudience, len(l.held))
-	for a, aud := range patchedAudiences {
+	for a, aud := range l.auds {
 		h := l.held[a]
 		auds[a].Cached = func(o string) (matching.CachedList, bool) {
 			e, ok := h[o]
@@ -661,9 +708,7 @@ func (l *offerLists) audiences() []matching.NeedAudience {
 			}
 			return matching.CachedList{Items: e.Items, Complete: e.Complete}, true
 		}
-		if aud != "all" {
-			_, auds[a].Visible = audience(&models.Actor{Role: models.RoleDonor})
-		}
+		auds[a].Visible = audienceVisible(aud)
 	}
 	return auds
 }
@@ -697,7 +742,7 @@ func (l *offerLists) apply(patches []matching.NeedPatch, now time.Time) {
 // be held.
 func (m *Matching) installOfferLists(l offerLists, g int64) map[string]*matching.Snapshot {
 	toStore := map[string]*matching.Snapshot{}
-	for a, aud := range patchedAudiences[:len(l.held)] {
+	for a, aud := range l.auds {
 		for o, e := range l.orig[a] {
 			if _, ok := l.held[a][o]; !ok && m.l1Offer[offerKey(o, aud)] == e {
 				delete(m.l1Offer, offerKey(o, aud)) // stale: ranked anew when read
@@ -769,6 +814,7 @@ func (m *Matching) reload(stamp int64) {
 		}
 	}
 	m.l1Need, m.l1Offer = map[string]*rankEntry{}, map[string]*rankEntry{}
+	m.ministries = map[string]map[string]bool{}
 	m.setContext(act, ext)
 }
 
@@ -1043,12 +1089,27 @@ func (m *Matching) patchNeedLists(s listSnapshot, old *models.Offer, offerID str
 	return out, changed
 }
 
-// dropOfferL1 forgets every audience's ranking of an offer; m.mu must be held.
+// dropOfferL1 forgets every audience's ranking of an offer, ministries' included; m.mu must be
+// held.
 func (m *Matching) dropOfferL1(id string) {
-	for _, aud := range []string{"all", "donor"} {
+	for _, aud := range patchedAudiences {
 		delete(m.l1Offer, offerKey(id, aud))
 	}
-	// Ministry audiences are per country; they are few and checked by stamp anyway.
+	for aud := range m.ministries[id] {
+		delete(m.l1Offer, offerKey(id, aud))
+	}
+	delete(m.ministries, id)
+}
+
+// dropOfferAudience forgets one audience's ranking of an offer; m.mu must be held.
+func (m *Matching) dropOfferAudience(id, aud string) {
+	delete(m.l1Offer, offerKey(id, aud))
+	if set := m.ministries[id]; set[aud] {
+		delete(set, aud)
+		if len(set) == 0 {
+			delete(m.ministries, id)
+		}
+	}
 }
 
 func needKey(id string) string       { return "n:" + id }
@@ -1066,7 +1127,7 @@ func audience(a *models.Actor) (string, func(*models.Need) bool) {
 		return "donor", func(n *models.Need) bool { return models.CanSeeNeed(probe, n) }
 	}
 	probe := &models.Actor{Role: models.RoleMinistry, Country: a.Country, OrgID: a.OrgID}
-	return "ministry-" + a.OrgID, func(n *models.Need) bool { return models.CanSeeNeed(probe, n) }
+	return ministryAudience + a.OrgID, func(n *models.Need) bool { return models.CanSeeNeed(probe, n) }
 }
 
 func (m *Matching) context(today models.Date) *matching.Context {
@@ -1466,6 +1527,14 @@ func (m *Matching) remember(k rankKey, e *rankEntry) {
 			}
 		}
 		l1[k.id] = e
+		if aud := strings.TrimPrefix(k.id, offerKey(k.owner, "")); !k.need && strings.HasPrefix(aud, ministryAudience) {
+			set := m.ministries[k.owner]
+			if set == nil {
+				set = map[string]bool{}
+				m.ministries[k.owner] = set
+			}
+			set[aud] = true
+		}
 	}
 	m.mu.Unlock()
 }

@@ -840,3 +840,99 @@ func sameCachedNeedRanking(t *testing.T, m *Matching, need string) {
 	require.Equal(t, m.Index().RankOffersForNeed(need, needListDepth, m.Weights(), m.context(m.today())), e.Items,
 		"the ranking served for need %s", need)
 }
+
+// TestMinistryOfferRankingsArePatched: ministries' rankings of needs by offer (one per
+// ministry: public needs and the ministry's own) are patched like coordinators' and donors'
+// after need edits (visibility changes among them, which only the owner's ministry sees) and
+// changes of the deliveries under way, not ranked anew: after each change every ranking a
+// ministry reads lists the needs it may see, in the order and with the scores of a ranking
+// computed from scratch.
+func TestMinistryOfferRankingsArePatched(t *testing.T) {
+	w := newBenchWorld(t, 300, 300)
+	m := w.app.Matching
+	active := map[matching.Delivery]int{}
+	m.activeFn = func() map[matching.Delivery]int { return active }
+	w.app.Sync.step(m.ContextChanged)
+	first, _ := w.app.model.Need(w.needs[0])
+	second := first
+	for _, id := range w.needs {
+		if n, _ := w.app.model.Need(id); n.Country != first.Country {
+			second = n
+			break
+		}
+	}
+	ministries := []*models.Actor{
+		{UserID: "m1", Role: models.RoleMinistry, OrgID: first.OrganizationID, Country: first.Country},
+		{UserID: "m2", Role: models.RoleMinistry, OrgID: second.OrganizationID, Country: second.Country},
+	}
+	read := func(a *models.Actor, o string) []RankedNeed {
+		r, err := m.NeedsForOffer(context.Background(), a, o, MaxRankLimit)
+		require.NoError(t, err)
+		return r.Items
+	}
+	same := func(a *models.Actor, o string, at string) {
+		t.Helper()
+		_, sees := audience(a)
+		want := m.Index().RankNeedsForOffer(o, MaxRankLimit, m.Weights(), m.context(models.DateOf(m.now())), sees)
+		got := read(a, o)
+		require.Len(t, got, len(want), "%s: offer %s for %s", at, o, a.OrgID)
+		for j := range want {
+			require.Equal(t, want[j].NeedID, got[j].NeedID, "%s: offer %s for %s, line %d", at, o, a.OrgID, j)
+			require.Equal(t, want[j].Score, got[j].Score, "%s: offer %s for %s, line %d", at, o, a.OrgID, j)
+		}
+	}
+	listed := map[string]bool{} // the offers a ministry may read (not drafts)
+	for _, id := range w.offers {
+		if o, _ := w.app.model.Offer(id); models.CanSeeOffer(ministries[0], o) {
+			listed[id] = true
+			for _, a := range ministries {
+				read(a, id)
+			}
+		}
+	}
+	computed := m.Computes()
+	rng := rand.New(rand.NewPCG(21, 4))
+	reads := 0
+	for i := range 60 {
+		// Edits of the ministries' own needs half of the time.
+		id := w.needs[rng.IntN(len(w.needs))]
+		if i%2 == 0 {
+			own := []*models.Need{}
+			for _, nid := range w.needs {
+				if n, _ := w.app.model.Need(nid); n.OrganizationID == ministries[i%4/2].OrgID {
+					own = append(own, n)
+				}
+			}
+			id = own[rng.IntN(len(own))].ID
+		}
+		old, _ := w.app.model.Need(id)
+		var affected []string
+		if i%5 == 4 {
+			next := maps.Clone(active)
+			next[matching.Delivery{Country: old.Country, Capability: old.Capability}]++
+			active = next
+			w.app.Sync.step(m.ContextChanged)
+			affected = m.Index().AffectedByNeed(old, old)
+		} else {
+			n := w.mutateNeed(old, i)
+			if i%3 == 0 {
+				n.Visibility = []models.Visibility{models.VisibilityPublic, models.VisibilityDonors, models.VisibilityRestricted}[i%9/3]
+			}
+			affected = m.Index().AffectedByNeed(old, n)
+			w.app.Sync.step(func(p int64) { w.app.model.PutNeedAt(n, p) })
+		}
+		for _, o := range affected {
+			for _, a := range ministries {
+				if !listed[o] {
+					continue
+				}
+				same(a, o, fmt.Sprintf("change %d (%s)", i, id))
+				reads++
+			}
+		}
+	}
+	recomputed := m.Computes() - computed
+	require.Positive(t, reads)
+	assert.Less(t, recomputed, int64(reads/10), "ministries' rankings ranked anew after need edits and context changes")
+	t.Logf("%d reads of altered ministries' rankings after 60 changes, %d ranked anew", reads, recomputed)
+}

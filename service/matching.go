@@ -61,10 +61,12 @@ type RankCache interface {
 // stamped before it is served here. Writers wait until their own replica and every other live
 // replica has applied their entry (or a short timeout), so the next read on any replica sees
 // the change. An offer change patches the cached need rankings it reaches instead of dropping
-// them (applyOffer; in the background for offers that reach thousands of needs, their readers
-// waiting for the patch), and a need change or a change of the deliveries under way patches the
-// offers' cached rankings (applyNeed, ContextChanged), so an edit does not leave the rankings
-// being read to be ranked anew by their readers.
+// them (applyOffer; in the background for offers that reach thousands of needs), and a need
+// change or a change of the deliveries under way patches the offers' cached rankings, for
+// coordinators, donors and each ministry (applyNeed, ContextChanged; in the background), so an
+// edit does not leave the rankings being read to be ranked anew by their readers. A reader of a
+// ranking a background patch will bring up to date waits for it (serve, pendingFor); see apply
+// for the order of changes and patches.
 //
 // Layers: an in-process cache (L1) in front of Redis (L2), both checked against the stamps;
 // on a miss the ranking is computed from the in-memory index once per process (singleflight)
@@ -237,6 +239,7 @@ func NewMatching(m *Matching) *Matching {
 	}
 	m.l1Need, m.l1Offer = map[string]*rankEntry{}, map[string]*rankEntry{}
 	m.ministries = map[string]map[string]bool{}
+	m.markOnly.Store(readmodel.Local)
 	if m.l1Max <= 0 {
 		m.l1Max = DefaultRankingsInMemory
 	}
@@ -857,28 +860,14 @@ func (m *Matching) applyOffer(c readmodel.Change) {
 	// A change applied outside the log's order is marked after the applied position, which
 	// the log's next entry, another change perhaps, will take: a list patched and restamped
 	// there could miss that entry. Such lists are left stale by their marks and recomputed.
+	g := m.stampOf(c.Gen)
+	if m.patchable(c.Gen) && len(affected) >= m.backgroundFrom && m.fresh != nil && m.fresh() {
+		m.patchInBackground(c, id, g, affected)
+		return
+	}
 	var snap listSnapshot
 	if m.patchable(c.Gen) {
 		snap = m.snapshotNeedLists(affected)
-	}
-	g := m.stampOf(c.Gen)
-	if len(snap.entries) > 0 && len(affected) >= m.backgroundFrom {
-		// Marked before the index moves, which is safe: this replica has not yet applied the
-		// change's position, so nothing ranked meanwhile is stamped at or after it.
-		m.mu.Lock()
-		m.markOffer(id, g, affected, snap.entries)
-		p := m.addPending(g, false)
-		m.mu.Unlock()
-		old := m.moveOffer(c, id)
-		var patched map[string]*rankEntry
-		var changed []string
-		m.background(p, func() {
-			patched, changed = m.patchNeedLists(snap, old, id)
-		}, func() func() {
-			m.installNeedLists(snap.entries, patched, changed, g)
-			return func() { m.storePatched(patched, changed) }
-		})
-		return
 	}
 	old := m.moveOffer(c, id)
 	var patched map[string]*rankEntry
@@ -891,6 +880,55 @@ func (m *Matching) applyOffer(c readmodel.Change) {
 	m.installNeedLists(snap.entries, patched, changed, g)
 	m.mu.Unlock()
 	m.storePatched(patched, changed)
+}
+
+// patchInBackground applies an offer change at g that reaches many needs (see applyOffer):
+// under one lock, in one pass over them, it takes the L1 rankings current before the change
+// and marks every ranking the change may alter, dropping the others from L1 (see markOffer);
+// then it moves the index and leaves the patch of the rankings taken to the background.
+// Marking before the index moves is safe: this replica has not yet applied the change's
+// position, so nothing ranked meanwhile is stamped at or after it.
+func (m *Matching) patchInBackground(c readmodel.Change, id string, g int64, affected []string) {
+	snap := m.listContext()
+	q := m.applied()
+	var lists []heldList
+	m.mu.Lock()
+	markDirty(m.offerDirty, id, g)
+	m.dropOfferL1(id)
+	for _, n := range affected {
+		if e := m.l1Need[n]; e.current(m.needMin(n), q, snap.today, snap.w.Version) {
+			lists = append(lists, heldList{n, e})
+		} else {
+			delete(m.l1Need, n)
+		}
+		markDirty(m.needDirty, n, g)
+	}
+	if len(lists) == 0 {
+		m.mu.Unlock()
+		m.moveOffer(c, id)
+		return
+	}
+	p := m.addPending(g, false)
+	m.mu.Unlock()
+	old := m.moveOffer(c, id)
+	var patched map[string]*rankEntry
+	var changed []string
+	m.background(p, func() {
+		snap.entries = make(map[string]*rankEntry, len(lists))
+		for _, l := range lists {
+			snap.entries[l.need] = l.e
+		}
+		patched, changed = m.patchNeedLists(snap, old, id)
+	}, func() func() {
+		m.installNeedLists(snap.entries, patched, changed, g)
+		return func() { m.storePatched(patched, changed) }
+	})
+}
+
+// heldList is a need's ranking held in L1 before a change.
+type heldList struct {
+	need string
+	e    *rankEntry
 }
 
 // moveOffer applies an offer change to the index and returns the offer it replaced.

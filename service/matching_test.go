@@ -783,12 +783,12 @@ func TestContextChangeDoesNotWaitForOfferPatch(t *testing.T) {
 	}
 }
 
-// TestOfferChangesAtOneStampPatchTheirLists: the offers of one import are applied at the same
+// TestImportRowsLeaveNoStaleRanking: the offers of one import are applied at the same
 // log position, as its entry carries them; a list one of them patched, stamped at that
 // position (in L1 or in Redis), must not be served as current once another has altered it
-// too: the need's ranking misses neither change. It runs with the patches in the write and in
-// the background.
-func TestOfferChangesAtOneStampPatchTheirLists(t *testing.T) {
+// too: the need's ranking misses neither change. It runs with either threshold of the
+// background patches (on 979f384 it failed with both).
+func TestImportRowsLeaveNoStaleRanking(t *testing.T) {
 	for _, from := range []int{DefaultBackgroundPatchFrom, 1} {
 		t.Run(fmt.Sprint("background from ", from), func(t *testing.T) {
 			w := newBenchWorld(t, 200, 200)

@@ -345,10 +345,10 @@ func (m *Matching) WeightsChanged(raw []byte) {
 // outside the log's order, see stampOf). A delivery counts only in the duplication factor of the
 // needs of its country and capability, so only their rankings, and the rankings of the offers
 // that can list them, are marked dirty at g; every other cached ranking stays current. Every
-// replica applies the same entry at the same position. The offers' rankings of coordinators and
-// donors held in L1 are then patched in the background, need by need (matching.PatchContext),
-// their readers waiting for the patch (see applyOffer); the needs' own rankings are ranked again
-// when read.
+// replica applies the same entry at the same position. The offers' rankings of coordinators,
+// donors and ministries held in L1 are then patched in the background, need by need
+// (matching.PatchContext), their readers waiting for the patch (see applyOffer, and apply for
+// what it waits for); the needs' own rankings are ranked again when read.
 func (m *Matching) ContextChanged(g int64) {
 	local := g < 0 // applied outside the log's order: marked, not patched (see applyOffer)
 	g = m.stampOf(g)

@@ -244,6 +244,7 @@ func (a *App) syncModel(now Clock) {
 		if json.Unmarshal(e.Data, &rows) != nil {
 			return
 		}
+		a.Matching.markOnlyAt(e.Gen) // the rows share the entry's position
 		for _, n := range rows.Needs {
 			a.model.PutNeedAt(n, e.Gen)
 		}

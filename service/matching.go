@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -60,10 +61,12 @@ type RankCache interface {
 // stamped before it is served here. Writers wait until their own replica and every other live
 // replica has applied their entry (or a short timeout), so the next read on any replica sees
 // the change. An offer change patches the cached need rankings it reaches instead of dropping
-// them (applyOffer; in the background for offers that reach thousands of needs, their readers
-// waiting for the patch), and a need change or a change of the deliveries under way patches the
-// offers' cached rankings (applyNeed, ContextChanged), so an edit does not leave the rankings
-// being read to be ranked anew by their readers.
+// them (applyOffer; in the background for offers that reach thousands of needs), and a need
+// change or a change of the deliveries under way patches the offers' cached rankings, for
+// coordinators, donors and each ministry (applyNeed, ContextChanged; in the background), so an
+// edit does not leave the rankings being read to be ranked anew by their readers. A reader of a
+// ranking a background patch will bring up to date waits for it (serve, pendingFor); see apply
+// for the order of changes and patches.
 //
 // Layers: an in-process cache (L1) in front of Redis (L2), both checked against the stamps;
 // on a miss the ranking is computed from the in-memory index once per process (singleflight)
@@ -109,6 +112,10 @@ type Matching struct {
 	l1Need  map[string]*rankEntry
 	l1Offer map[string]*rankEntry
 	l1Max   int
+	// ministries names, by offer id, the ministries' audiences whose ranking of the offer was
+	// put in l1Offer (see remember): more than it holds, perhaps, never fewer, so that a change
+	// finds every ministry's ranking it may alter without a scan of L1 (offerAudiences).
+	ministries map[string]map[string]bool
 	// explained keeps the explained lines of the rankings being read (see explainCache), at
 	// most explainedMax.
 	explained    *explainCache
@@ -117,17 +124,25 @@ type Matching struct {
 	computes     atomic.Int64
 	explains     atomic.Int64
 	waits        atomic.Int64 // reads that waited for a background patch
-	// applyMu applies changes one at a time (see applyOffer).
+	// applyMu applies changes one at a time, in the log's order (see apply); a change's
+	// background patch runs after it is released (see background).
 	applyMu      sync.Mutex
 	patches      atomic.Int64
 	needPatches  atomic.Int64
 	patchedLists atomic.Int64
 	// backgroundFrom is how many needs an offer change must reach to be patched in the
-	// background (DefaultBackgroundPatchFrom); pending is that patch while it runs (m.mu).
+	// background (DefaultBackgroundPatchFrom); pending are the background patches running
+	// (m.mu), each until it has installed its lists. patchingNeeds and patchingOffers count
+	// those of needs' rankings (offer changes) and of offers' rankings (need edits, changes of
+	// the deliveries under way): a change that moves the index waits for both (see apply).
 	backgroundFrom int
-	pending        *pendingPatch
+	pending        []*pendingPatch
+	patchingNeeds  sync.WaitGroup
+	patchingOffers sync.WaitGroup
 	// patchHook, when set (tests), runs at the start of each background patch.
 	patchHook func()
+	// markOnly is a log position whose changes are marked, never patched (see markOnlyAt).
+	markOnly atomic.Int64
 }
 
 // Computes counts rankings computed (not served from a cache) by this replica; tests and
@@ -223,6 +238,8 @@ func NewMatching(m *Matching) *Matching {
 		m.applied = func() int64 { return 0 }
 	}
 	m.l1Need, m.l1Offer = map[string]*rankEntry{}, map[string]*rankEntry{}
+	m.ministries = map[string]map[string]bool{}
+	m.markOnly.Store(readmodel.Local)
 	if m.l1Max <= 0 {
 		m.l1Max = DefaultRankingsInMemory
 	}
@@ -328,10 +345,10 @@ func (m *Matching) WeightsChanged(raw []byte) {
 // outside the log's order, see stampOf). A delivery counts only in the duplication factor of the
 // needs of its country and capability, so only their rankings, and the rankings of the offers
 // that can list them, are marked dirty at g; every other cached ranking stays current. Every
-// replica applies the same entry at the same position. The offers' rankings of coordinators and
-// donors held in L1 are then patched in the background, need by need (matching.PatchContext),
-// their readers waiting for the patch (see applyOffer); the needs' own rankings are ranked again
-// when read.
+// replica applies the same entry at the same position. The offers' rankings of coordinators,
+// donors and ministries held in L1 are then patched in the background, need by need
+// (matching.PatchContext), their readers waiting for the patch (see applyOffer, and apply for
+// what it waits for); the needs' own rankings are ranked again when read.
 func (m *Matching) ContextChanged(g int64) {
 	local := g < 0 // applied outside the log's order: marked, not patched (see applyOffer)
 	g = m.stampOf(g)
@@ -345,12 +362,13 @@ func (m *Matching) ContextChanged(g int64) {
 	}
 	ext := v.externalsUnderWay(models.DateOf(m.now()))
 	m.applyMu.Lock()
-	handed := false // applyMu handed to the background patch, which unlocks it
-	defer func() {
-		if !handed {
-			m.applyMu.Unlock()
-		}
-	}()
+	defer m.applyMu.Unlock()
+	// A running patch of offers' rankings (a need edit's, an earlier context change's) is let
+	// finish, so that the lists it brings up to date can be held and patched again here. One of
+	// needs' rankings (a wide offer change's) is not waited for: this change moves no index,
+	// and the needs' rankings it alters are dropped here, which that patch then leaves alone
+	// (installNeedLists).
+	m.patchingOffers.Wait()
 	m.mu.RLock()
 	prev, prevExt := m.active, m.external
 	m.mu.RUnlock()
@@ -414,44 +432,34 @@ func (m *Matching) ContextChanged(g int64) {
 	}
 	for _, id := range offers {
 		markDirty(m.offerDirty, id, g)
-		m.dropOfferL1(id)
+		lists.dropUnheld(m, id)
 	}
-	if lists.held == nil {
+	if !lists.any() {
 		m.mu.Unlock()
 		return
 	}
 	// The patch runs in the background, as a wide offer's does (applyOffer): the rankings it
 	// brings up to date are marked, and their readers wait for it.
-	p := &pendingPatch{stamp: g, offers: true, done: make(chan struct{})}
-	m.pending = p
+	p := m.addPending(g, true)
 	m.mu.Unlock()
-	handed = true
-	go func() {
-		defer m.applyMu.Unlock()
-		if m.patchHook != nil {
-			m.patchHook()
-		}
+	m.background(p, func() {
 		prevCtx := &matching.Context{Today: lists.ctx.Today, Active: prev, External: prevExt}
 		nowCtx := &matching.Context{Today: lists.ctx.Today, Active: act, External: ext}
 		now := m.now().UTC()
 		for _, id := range needs {
 			lists.apply(m.ix.PatchContext(id, lists.audiences(), offerListDepth, MaxRankLimit, lists.w, prevCtx, nowCtx), now)
 		}
-		m.mu.Lock()
-		toStore := m.installOfferLists(lists)
-		if m.pending == p {
-			m.pending = nil
-		}
-		m.mu.Unlock()
-		close(p.done)
-		m.storeLists(toStore)
-	}()
+	}, func() func() {
+		toStore := m.installOfferLists(lists, g)
+		return func() { m.storeLists(toStore) }
+	})
 }
 
 // clearL1 drops the in-process cache (its entries are checked anyway; this frees memory).
 func (m *Matching) clearL1() {
 	m.mu.Lock()
 	m.l1Need, m.l1Offer = map[string]*rankEntry{}, map[string]*rankEntry{}
+	m.ministries = map[string]map[string]bool{}
 	m.mu.Unlock()
 }
 
@@ -475,31 +483,89 @@ func markDirty(dirty map[string]int64, id string, g int64) {
 
 // apply keeps the index in step with the read model and marks what a change can alter, at the
 // changed object's own stamp.
+//
+// Changes are applied one at a time, in the log's order (applyMu), each marking what it may
+// alter before it returns; a patch of the cached rankings left to the background runs after
+// that, and the next change does not wait for it unless it must: a need or offer change moves
+// the index, which a running patch scores against (and a writer waiting for the index's lock
+// would hold up every reader of it), so it first waits for every running patch (waitPatches);
+// a change of the deliveries under way moves no index and waits only for the patches of the
+// rankings it patches itself (ContextChanged). An earlier patch never overtakes a later change:
+// a change drops from L1 every ranking it may alter that it does not patch itself, and a patch
+// installs a list only where L1 still holds the one it started from (installNeedLists,
+// installOfferLists), stamped at its own change's position.
 func (m *Matching) apply(c readmodel.Change) {
 	if c.Reload {
 		m.reload(c.Gen)
 		return
 	}
 	m.applyMu.Lock()
-	handed := false // applyMu handed to a background patch, which unlocks it (applyOffer)
-	defer func() {
-		if !handed {
-			m.applyMu.Unlock()
-		}
-	}()
+	defer m.applyMu.Unlock()
+	m.waitPatches()
 	g := m.stampOf(c.Gen)
 	switch c.Kind {
 	case models.EventNeed:
 		m.applyNeed(c, g)
 	case models.EventOffer:
-		handed = m.applyOffer(c)
+		m.applyOffer(c)
 	}
 }
 
-// patchedAudiences are the audiences whose offer rankings a need change patches (applyNeed):
-// coordinators' and donors'. A ministry's are few and marked stale like any ranking the
-// change may alter.
+// markOnlyAt says that the changes to come at log position g share it (an import's rows, which
+// its entry carries): they are marked and their rankings ranked anew when read, not patched. A
+// patch stamps what it installs, in L1 and in Redis, with its change's position, saying that
+// the list reflects every change up to it; a list one row patched would not reflect the rows
+// applied after it at the same position, and a replica reading it from Redis could not tell.
+func (m *Matching) markOnlyAt(g int64) { m.markOnly.Store(g) }
+
+// patchable reports whether a change's rankings may be patched: not when it was applied
+// outside the log's order (see applyOffer) or shares its position with others (markOnlyAt).
+func (m *Matching) patchable(gen int64) bool {
+	return gen != readmodel.Local && gen != m.markOnly.Load()
+}
+
+// waitPatches waits until every background patch has installed its lists and written them to
+// Redis; m.applyMu must be held (no new patch starts meanwhile).
+func (m *Matching) waitPatches() {
+	m.patchingNeeds.Wait()
+	m.patchingOffers.Wait()
+}
+
+// patchedAudiences are the audiences whose offer rankings a need change patches (applyNeed)
+// whoever reads them: coordinators' and donors'. Each ministry's (its public needs and its own)
+// are patched too where this replica holds them (offerAudiences).
 var patchedAudiences = []string{"all", "donor"}
+
+// ministryAudience is how the audience of a ministry's rankings of needs begins (audience).
+const ministryAudience = "ministry-"
+
+// offerAudiences returns the audiences of every ranking of the given offers this replica may
+// hold in L1: the patched audiences, then the ministries' (m.ministries), in order; m.mu must
+// be held.
+func (m *Matching) offerAudiences(offers []string) []string {
+	var mins []string
+	for _, o := range offers {
+		for aud := range m.ministries[o] {
+			mins = append(mins, aud)
+		}
+	}
+	slices.Sort(mins)
+	return append(slices.Clone(patchedAudiences), slices.Compact(mins)...)
+}
+
+// audienceVisible is which needs an audience's rankings list (see audience): nil for every need.
+func audienceVisible(aud string) func(*models.Need) bool {
+	switch {
+	case aud == "all":
+		return nil
+	case aud == "donor":
+		_, v := audience(&models.Actor{Role: models.RoleDonor})
+		return v
+	}
+	// A ministry sees what its organization's users see (models.CanSeeNeed).
+	_, v := audience(&models.Actor{Role: models.RoleMinistry, OrgID: strings.TrimPrefix(aud, ministryAudience)})
+	return v
+}
 
 // applyNeed keeps the index in step with a need change and brings the cached rankings it
 // affects up to date, as applyOffer does for offers with needs and offers swapped: the need's
@@ -511,7 +577,12 @@ var patchedAudiences = []string{"all", "donor"}
 // and one that cannot be patched (the need left a full list) is dropped and ranked on its
 // next read. A need edit therefore costs scoring the need against those offers once (~1,700
 // at 10,000 × 10,000), not a ranking of each on its next read (up to 0.5 s for an offer
-// that reaches every need, BENCHMARKS.md, issue 16 target 3). m.applyMu must be held.
+// that reaches every need, BENCHMARKS.md, issue 16 target 3).
+//
+// The patch runs in the background, as a wide offer change's does (applyOffer): the write
+// moves the index and makes the marks, which is all it waits for, and a reader of a marked
+// offer's ranking waits for the patch (serve) rather than being served the old ranking or
+// ranking it anew. m.applyMu must be held.
 func (m *Matching) applyNeed(c readmodel.Change, g int64) {
 	id := ""
 	if c.NewNeed != nil {
@@ -525,7 +596,7 @@ func (m *Matching) applyNeed(c readmodel.Change, g int64) {
 	// Lists of this replica's L1 current before the change (none for a change applied outside
 	// the log's order: see applyOffer).
 	var lists offerLists
-	if c.Gen != readmodel.Local {
+	if m.patchable(c.Gen) {
 		lists = m.heldOfferLists(affected)
 	}
 	var old *models.Need
@@ -534,20 +605,26 @@ func (m *Matching) applyNeed(c readmodel.Change, g int64) {
 	} else {
 		old = m.ix.RemoveNeed(id)
 	}
-	if lists.held != nil {
-		lists.apply(m.ix.PatchNeed(old, id, lists.audiences(), offerListDepth, MaxRankLimit, lists.w, lists.ctx), m.now().UTC())
-		m.needPatches.Add(1)
-	}
 	m.mu.Lock()
 	markDirty(m.needDirty, id, g)
 	delete(m.l1Need, id)
 	for _, o := range affected {
 		markDirty(m.offerDirty, o, g)
-		m.dropOfferL1(o)
+		lists.dropUnheld(m, o)
 	}
-	toStore := m.installOfferLists(lists)
+	if !lists.any() {
+		m.mu.Unlock()
+		return
+	}
+	p := m.addPending(g, true)
 	m.mu.Unlock()
-	m.storeLists(toStore)
+	m.background(p, func() {
+		lists.apply(m.ix.PatchNeed(old, id, lists.audiences(), offerListDepth, MaxRankLimit, lists.w, lists.ctx), m.now().UTC())
+		m.needPatches.Add(1)
+	}, func() func() {
+		toStore := m.installOfferLists(lists, g)
+		return func() { m.storeLists(toStore) }
+	})
 }
 
 // offerLists are the offers' rankings of needs held in L1 for the patched audiences, current
@@ -555,12 +632,14 @@ func (m *Matching) applyNeed(c readmodel.Change, g int64) {
 // updates them in place (apply) before they are installed (installOfferLists).
 type offerLists struct {
 	listSnapshot
-	held    []map[string]*rankEntry // by audience (patchedAudiences), by offer id
+	auds    []string                // the audiences held (offerAudiences)
+	held    []map[string]*rankEntry // by audience (auds), by offer id
+	orig    []map[string]*rankEntry // held as taken from L1, which install compares with L1
 	changed []map[string]bool       // the lists a patch changed, to be written to Redis
 }
 
-// heldOfferLists takes the L1 rankings of the given offers, for the patched audiences, that
-// are current now. It takes none while the replica does not follow the change log.
+// heldOfferLists takes the L1 rankings of the given offers, for every audience (offerAudiences),
+// that are current now. It takes none while the replica does not follow the change log.
 func (m *Matching) heldOfferLists(offers []string) offerLists {
 	if m.fresh == nil || !m.fresh() || len(offers) == 0 {
 		return offerLists{}
@@ -568,25 +647,62 @@ func (m *Matching) heldOfferLists(offers []string) offerLists {
 	l := offerLists{listSnapshot: m.listContext()}
 	q := m.applied()
 	m.mu.RLock()
-	for _, aud := range patchedAudiences {
+	l.auds = m.offerAudiences(offers)
+	for a, aud := range l.auds {
 		h := map[string]*rankEntry{}
 		for _, o := range offers {
+			if a >= len(patchedAudiences) && !m.ministries[o][aud] {
+				continue
+			}
 			if e := m.l1Offer[offerKey(o, aud)]; e.current(max(m.floor, m.offerDirty[o]), q, l.today, l.w.Version) {
 				h[o] = e
 			}
 		}
 		l.held = append(l.held, h)
+		l.orig = append(l.orig, maps.Clone(h))
 		l.changed = append(l.changed, map[string]bool{})
 	}
 	m.mu.RUnlock()
 	return l
 }
 
+// any reports whether any list is held.
+func (l *offerLists) any() bool {
+	for _, h := range l.held {
+		if len(h) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// dropUnheld forgets an offer's rankings in L1 that the change may alter and that l does not
+// hold (every audience's when l holds none), so that no patch still running installs them
+// (installOfferLists installs a list only where L1 holds what it started from) and none stamped
+// at the change's own position by an earlier change of that position (an import's rows share
+// it) is served without this change; m.mu must be held.
+func (l *offerLists) dropUnheld(m *Matching, o string) {
+	if l.held == nil {
+		m.dropOfferL1(o)
+		return
+	}
+	for a, aud := range l.auds {
+		if _, ok := l.orig[a][o]; !ok {
+			m.dropOfferAudience(o, aud)
+		}
+	}
+	for aud := range m.ministries[o] { // one put in L1 since the lists were taken
+		if !slices.Contains(l.auds, aud) {
+			m.dropOfferAudience(o, aud)
+		}
+	}
+}
+
 // audiences are the lists for matching.PatchNeed and PatchContext: each audience's held lists
 // and the needs it may see.
 func (l *offerLists) audiences() []matching.NeedAudience {
 	auds := make([]matching.NeedAudience, len(l.held))
-	for a, aud := range patchedAudiences {
+	for a, aud := range l.auds {
 		h := l.held[a]
 		auds[a].Cached = func(o string) (matching.CachedList, bool) {
 			e, ok := h[o]
@@ -595,9 +711,7 @@ func (l *offerLists) audiences() []matching.NeedAudience {
 			}
 			return matching.CachedList{Items: e.Items, Complete: e.Complete}, true
 		}
-		if aud != "all" {
-			_, auds[a].Visible = audience(&models.Actor{Role: models.RoleDonor})
-		}
+		auds[a].Visible = audienceVisible(aud)
 	}
 	return auds
 }
@@ -624,14 +738,25 @@ func (l *offerLists) apply(patches []matching.NeedPatch, now time.Time) {
 	}
 }
 
-// installOfferLists puts the held lists back in L1, stamped at their marks (made by the
-// caller before), and returns the changed ones as Redis keeps them; m.mu must be held.
-func (m *Matching) installOfferLists(l offerLists) map[string]*matching.Snapshot {
+// installOfferLists puts the held lists back in L1, stamped at g, the position of the change
+// that patched them (they were marked at g before), each only where L1 still holds the entry it
+// was taken from: a later change that may alter it dropped it, and a read that ranked it anew
+// meanwhile put a newer one there. It returns the changed ones as Redis keeps them; m.mu must
+// be held.
+func (m *Matching) installOfferLists(l offerLists, g int64) map[string]*matching.Snapshot {
 	toStore := map[string]*matching.Snapshot{}
-	for a, aud := range patchedAudiences[:len(l.held)] {
+	for a, aud := range l.auds {
+		for o, e := range l.orig[a] {
+			if _, ok := l.held[a][o]; !ok && m.l1Offer[offerKey(o, aud)] == e {
+				delete(m.l1Offer, offerKey(o, aud)) // stale: ranked anew when read
+			}
+		}
 		for o, e := range l.held[a] {
-			e.stamp.Store(max(m.floor, m.offerDirty[o]))
 			k := rankKey{id: offerKey(o, aud), owner: o}
+			if m.l1Offer[k.id] != l.orig[a][o] {
+				continue
+			}
+			e.stamp.Store(g)
 			m.l1Offer[k.id] = e
 			if l.changed[a][o] {
 				toStore[k.redis()] = e.snapshot(k)
@@ -664,11 +789,13 @@ func (m *Matching) storeLists(toStore map[string]*matching.Snapshot) {
 // follows a reload finds nothing left to mark.
 //
 // Changes are applied one at a time (applyMu): one that reaches the model while the index
-// is rebuilt waits and is then applied to the new index.
+// is rebuilt waits and is then applied to the new index; the background patches running are
+// let finish first.
 func (m *Matching) reload(stamp int64) {
 	stamp = m.stampOf(stamp)
 	m.applyMu.Lock()
 	defer m.applyMu.Unlock()
+	m.waitPatches()
 	all := systemView(m.model) // the index ranks everything; callers' views filter what they read
 	m.ix.Load(all.allNeeds(nil), all.allOffers(nil))
 	act := all.deliveryCounts(nil)
@@ -690,6 +817,7 @@ func (m *Matching) reload(stamp int64) {
 		}
 	}
 	m.l1Need, m.l1Offer = map[string]*rankEntry{}, map[string]*rankEntry{}
+	m.ministries = map[string]map[string]bool{}
 	m.setContext(act, ext)
 }
 
@@ -708,19 +836,17 @@ func (m *Matching) needMin(id string) int64 { return max(m.floor, m.needDirty[id
 // every affected ranking on its next read. Rankings not in L1 are left dirty and recomputed
 // lazily. The offer's own rankings (per audience) are dropped and recomputed on next read.
 //
-// Changes are applied one at a time (applyMu): a patch starts from the lists as they were
-// before its change, taken before the index moves, and installs its result in one step with
-// the dirty marks, so a concurrent read either sees the lists before the change or after it.
+// A patch starts from the lists as they were before its change, taken before the index
+// moves, and installs its result with the dirty marks (or after them, see below), so a
+// concurrent read either sees the lists before the change or after it.
 //
 // An offer that reaches many needs (backgroundFrom or more: offers eligible everywhere reach
-// ~9,000 of 10,000) is patched off the write path: the change is applied to the index and its
-// marks made, which is all a write waits for, and the patch runs in the background, holding
-// applyMu until it is installed (so the next change waits for it, and the index stays as the
-// patch scores it). Freshness is kept by the marks: a ranking the change may alter is stale
-// from the moment the write returns, and its reader waits for the pending patch (serve) rather
-// than being served the old ranking or ranking it anew. It reports whether it handed applyMu
-// to such a patch.
-func (m *Matching) applyOffer(c readmodel.Change) (handed bool) {
+// ~9,000 of 10,000) is patched off the write path: the change's marks are made and the index
+// moved, which is all a write waits for, and the patch runs in the background (see apply for
+// what the next change waits for). Freshness is kept by the marks: a ranking the change may
+// alter is stale from the moment the write returns, and its reader waits for the pending patch
+// (serve) rather than being served the old ranking or ranking it anew. m.applyMu must be held.
+func (m *Matching) applyOffer(c readmodel.Change) {
 	id := ""
 	if c.NewOffer != nil {
 		id = c.NewOffer.ID
@@ -734,53 +860,113 @@ func (m *Matching) applyOffer(c readmodel.Change) (handed bool) {
 	// A change applied outside the log's order is marked after the applied position, which
 	// the log's next entry, another change perhaps, will take: a list patched and restamped
 	// there could miss that entry. Such lists are left stale by their marks and recomputed.
+	g := m.stampOf(c.Gen)
+	if m.patchable(c.Gen) && len(affected) >= m.backgroundFrom && m.fresh != nil && m.fresh() {
+		m.patchInBackground(c, id, g, affected)
+		return
+	}
 	var snap listSnapshot
-	if c.Gen != readmodel.Local {
-		if len(affected) >= m.backgroundFrom && m.fresh != nil && m.fresh() {
-			m.patchInBackground(c, id, affected)
-			return true
-		}
+	if m.patchable(c.Gen) {
 		snap = m.snapshotNeedLists(affected)
 	}
-	var old *models.Offer
-	if c.NewOffer != nil {
-		old = m.ix.UpsertOffer(c.NewOffer)
-	} else {
-		old = m.ix.RemoveOffer(id)
-	}
+	old := m.moveOffer(c, id)
 	var patched map[string]*rankEntry
 	var changed []string
 	if len(snap.entries) > 0 {
 		patched, changed = m.patchNeedLists(snap, old, id)
 	}
-	g := m.stampOf(c.Gen)
+	m.mu.Lock()
+	m.markOffer(id, g, affected, snap.entries)
+	m.installNeedLists(snap.entries, patched, changed, g)
+	m.mu.Unlock()
+	m.storePatched(patched, changed)
+}
+
+// patchInBackground applies an offer change at g that reaches many needs (see applyOffer):
+// under one lock, in one pass over them, it takes the L1 rankings current before the change
+// and marks every ranking the change may alter, dropping the others from L1 (see markOffer);
+// then it moves the index and leaves the patch of the rankings taken to the background.
+// Marking before the index moves is safe: this replica has not yet applied the change's
+// position, so nothing ranked meanwhile is stamped at or after it.
+func (m *Matching) patchInBackground(c readmodel.Change, id string, g int64, affected []string) {
+	snap := m.listContext()
+	q := m.applied()
+	var lists []heldList
 	m.mu.Lock()
 	markDirty(m.offerDirty, id, g)
 	m.dropOfferL1(id)
 	for _, n := range affected {
+		if e := m.l1Need[n]; e.current(m.needMin(n), q, snap.today, snap.w.Version) {
+			lists = append(lists, heldList{n, e})
+		} else {
+			delete(m.l1Need, n)
+		}
 		markDirty(m.needDirty, n, g)
 	}
-	m.installNeedLists(snap.entries, patched, changed, false)
+	if len(lists) == 0 {
+		m.mu.Unlock()
+		m.moveOffer(c, id)
+		return
+	}
+	p := m.addPending(g, false)
 	m.mu.Unlock()
-	m.storePatched(patched, changed)
-	return false
+	old := m.moveOffer(c, id)
+	var patched map[string]*rankEntry
+	var changed []string
+	m.background(p, func() {
+		snap.entries = make(map[string]*rankEntry, len(lists))
+		for _, l := range lists {
+			snap.entries[l.need] = l.e
+		}
+		patched, changed = m.patchNeedLists(snap, old, id)
+	}, func() func() {
+		m.installNeedLists(snap.entries, patched, changed, g)
+		return func() { m.storePatched(patched, changed) }
+	})
 }
 
-// installNeedLists puts the need rankings held before an offer change back in L1, each
-// replaced by its patched entry if the patch made one and stamped at its mark: lists the
-// change left as they were are restamped in place. The L1 rankings not held are stale by
-// their stamps (never served again) and are left for the next read to replace; with ifHeld,
-// so is a held ranking that was replaced in L1 meanwhile (a background patch). m.mu must be
-// held.
-func (m *Matching) installNeedLists(held, patched map[string]*rankEntry, changed []string, ifHeld bool) {
+// heldList is a need's ranking held in L1 before a change.
+type heldList struct {
+	need string
+	e    *rankEntry
+}
+
+// moveOffer applies an offer change to the index and returns the offer it replaced.
+func (m *Matching) moveOffer(c readmodel.Change, id string) *models.Offer {
+	if c.NewOffer != nil {
+		return m.ix.UpsertOffer(c.NewOffer)
+	}
+	return m.ix.RemoveOffer(id)
+}
+
+// markOffer marks the rankings an offer change at g may alter: the offer's own (dropped from
+// L1) and the needs' it reaches, dropping from L1 those of them not held (see
+// offerLists.dropUnheld); m.mu must be held.
+func (m *Matching) markOffer(id string, g int64, affected []string, held map[string]*rankEntry) {
+	markDirty(m.offerDirty, id, g)
+	m.dropOfferL1(id)
+	for _, n := range affected {
+		markDirty(m.needDirty, n, g)
+		if _, ok := held[n]; !ok {
+			delete(m.l1Need, n)
+		}
+	}
+}
+
+// installNeedLists puts the need rankings held before an offer change at g back in L1, each
+// replaced by its patched entry if the patch made one and stamped at g: lists the change left
+// as they were are restamped in place. A held ranking no longer in L1 is left out: a later
+// change that may alter it dropped it (markOffer, ContextChanged), or a read ranked it anew. m.mu
+// must be held.
+func (m *Matching) installNeedLists(held, patched map[string]*rankEntry, changed []string, g int64) {
 	for n, e := range held {
-		if ifHeld && m.l1Need[n] != e {
+		if m.l1Need[n] != e {
 			continue
 		}
 		if p, ok := patched[n]; ok {
 			e = p // a new entry: its lines are explained anew when first read
 		}
-		e.stamp.Store(m.needMin(n))
+		e.stamp.Store(g)
 		m.l1Need[n] = e
 	}
 	if len(held) > 0 {
@@ -805,91 +991,63 @@ func (m *Matching) storePatched(patched map[string]*rankEntry, changed []string)
 const DefaultBackgroundPatchFrom = 2048
 
 // pendingPatch is a change whose patch of cached rankings runs in the background: an offer
-// change's of the needs' rankings (applyOffer), or a change of the deliveries under way's of the
-// offers' rankings (ContextChanged). Every ranking of that side marked dirty at stamp waits for
-// done before it is ranked anew.
+// change's of the needs' rankings (applyOffer), or a need edit's or a change of the deliveries
+// under way's of the offers' rankings (applyNeed, ContextChanged). Every ranking of that side
+// marked dirty at stamp waits for done before it is ranked anew.
 type pendingPatch struct {
 	stamp int64
-	// offers says the patch is of offers' rankings of needs (ContextChanged), else of needs'
-	// rankings of offers (applyOffer).
+	// offers says the patch is of offers' rankings of needs (applyNeed, ContextChanged), else
+	// of needs' rankings of offers (applyOffer).
 	offers bool
 	done   chan struct{}
 }
 
-// patchInBackground applies an offer change that reaches many needs (see applyOffer): under
-// one lock it takes the L1 rankings current before the change and marks every ranking the
-// change may alter, then moves the index, and leaves the patch to patchBehind, which it hands
-// applyMu to. Marking before the index moves is safe: this replica has not yet applied the
-// change's position, so nothing ranked meanwhile is stamped at or after it.
-func (m *Matching) patchInBackground(c readmodel.Change, id string, affected []string) {
-	g := m.stampOf(c.Gen)
-	snap := m.listContext()
-	p := &pendingPatch{stamp: g, done: make(chan struct{})}
-	q := m.applied()
-	var lists []heldList
-	m.mu.Lock()
-	markDirty(m.offerDirty, id, g)
-	m.dropOfferL1(id)
-	for _, n := range affected {
-		if e := m.l1Need[n]; e.current(m.needMin(n), q, snap.today, snap.w.Version) {
-			lists = append(lists, heldList{n, e})
+// addPending registers the background patch of the change at g, under the lock that makes its
+// marks, so that a reader who sees a mark sees the patch; m.mu must be held for writing.
+func (m *Matching) addPending(g int64, offers bool) *pendingPatch {
+	p := &pendingPatch{stamp: g, offers: offers, done: make(chan struct{})}
+	m.pending = append(m.pending, p)
+	return p
+}
+
+// background runs a change's patch (registered by addPending) off the write path: patch
+// computes it, install (called with m.mu held) installs it and returns the writing of the
+// changed rankings to Redis, done after the readers waiting for the patch are released. Call
+// it with m.applyMu held, so that a change waiting for the running patches (waitPatches) sees
+// this one.
+func (m *Matching) background(p *pendingPatch, patch func(), install func() (store func())) {
+	wg := &m.patchingNeeds
+	if p.offers {
+		wg = &m.patchingOffers
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if m.patchHook != nil {
+			m.patchHook()
 		}
-		markDirty(m.needDirty, n, g)
-	}
-	m.pending = p
-	m.mu.Unlock()
-	var old *models.Offer
-	if c.NewOffer != nil {
-		old = m.ix.UpsertOffer(c.NewOffer)
-	} else {
-		old = m.ix.RemoveOffer(id)
-	}
-	go m.patchBehind(p, snap, lists, old, id)
+		patch()
+		m.mu.Lock()
+		store := install()
+		m.pending = slices.DeleteFunc(m.pending, func(x *pendingPatch) bool { return x == p })
+		m.mu.Unlock()
+		close(p.done)
+		store()
+	}()
 }
 
-// heldList is a need's ranking held in L1 before a change.
-type heldList struct {
-	need string
-	e    *rankEntry
-}
-
-// patchBehind patches, in the background, the L1 rankings of the needs an offer change
-// reached that were current before it (lists), then installs them as applyOffer does,
-// releases the readers waiting for it and the change lock it was handed, and writes the
-// changed rankings to Redis. A ranking replaced or forgotten meanwhile is left as it is: its
-// stamp decides.
-func (m *Matching) patchBehind(p *pendingPatch, snap listSnapshot, lists []heldList, old *models.Offer, id string) {
-	defer m.applyMu.Unlock()
-	if m.patchHook != nil {
-		m.patchHook()
-	}
-	snap.entries = make(map[string]*rankEntry, len(lists))
-	for _, l := range lists {
-		snap.entries[l.need] = l.e
-	}
-	var patched map[string]*rankEntry
-	var changed []string
-	if len(snap.entries) > 0 {
-		patched, changed = m.patchNeedLists(snap, old, id)
-	}
-	m.mu.Lock()
-	m.installNeedLists(snap.entries, patched, changed, true)
-	if m.pending == p {
-		m.pending = nil
-	}
-	m.mu.Unlock()
-	close(p.done)
-	m.storePatched(patched, changed)
-}
-
-// pendingFor returns the background patch a ranking whose mark is min waits for, if any.
-func (m *Matching) pendingFor(k rankKey, min int64) *pendingPatch {
+// pendingFor returns the background patches a ranking whose mark is min waits for: those of
+// the change at min (several where changes share a position, as an import's rows do).
+func (m *Matching) pendingFor(k rankKey, min int64) []*pendingPatch {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	if p := m.pending; p != nil && p.stamp == min && p.offers != k.need {
-		return p
+	var out []*pendingPatch
+	for _, p := range m.pending {
+		if p.stamp == min && p.offers != k.need {
+			out = append(out, p)
+		}
 	}
-	return nil
+	return out
 }
 
 // patchStoreTimeout bounds the Redis write of patched rankings, which runs as part of
@@ -898,11 +1056,12 @@ func (m *Matching) pendingFor(k rankKey, min int64) *pendingPatch {
 const patchStoreTimeout = time.Second
 
 // Patches counts the offer changes that patched cached rankings, and the rankings they changed
-// and wrote back (see applyOffer); tests and benchmarks read them.
-// Patches waits for a patch still running in the background (applyOffer).
+// and wrote back (see applyOffer); tests and benchmarks read them. It waits for the patches
+// still running in the background.
 func (m *Matching) Patches() (changes, lists int64) {
 	m.applyMu.Lock()
 	defer m.applyMu.Unlock()
+	m.waitPatches()
 	return m.patches.Load(), m.patchedLists.Load()
 }
 
@@ -968,12 +1127,27 @@ func (m *Matching) patchNeedLists(s listSnapshot, old *models.Offer, offerID str
 	return out, changed
 }
 
-// dropOfferL1 forgets every audience's ranking of an offer; m.mu must be held.
+// dropOfferL1 forgets every audience's ranking of an offer, ministries' included; m.mu must be
+// held.
 func (m *Matching) dropOfferL1(id string) {
-	for _, aud := range []string{"all", "donor"} {
+	for _, aud := range patchedAudiences {
 		delete(m.l1Offer, offerKey(id, aud))
 	}
-	// Ministry audiences are per country; they are few and checked by stamp anyway.
+	for aud := range m.ministries[id] {
+		delete(m.l1Offer, offerKey(id, aud))
+	}
+	delete(m.ministries, id)
+}
+
+// dropOfferAudience forgets one audience's ranking of an offer; m.mu must be held.
+func (m *Matching) dropOfferAudience(id, aud string) {
+	delete(m.l1Offer, offerKey(id, aud))
+	if set := m.ministries[id]; set[aud] {
+		delete(set, aud)
+		if len(set) == 0 {
+			delete(m.ministries, id)
+		}
+	}
 }
 
 func needKey(id string) string       { return "n:" + id }
@@ -991,7 +1165,7 @@ func audience(a *models.Actor) (string, func(*models.Need) bool) {
 		return "donor", func(n *models.Need) bool { return models.CanSeeNeed(probe, n) }
 	}
 	probe := &models.Actor{Role: models.RoleMinistry, Country: a.Country, OrgID: a.OrgID}
-	return "ministry-" + a.OrgID, func(n *models.Need) bool { return models.CanSeeNeed(probe, n) }
+	return ministryAudience + a.OrgID, func(n *models.Need) bool { return models.CanSeeNeed(probe, n) }
 }
 
 func (m *Matching) context(today models.Date) *matching.Context {
@@ -1298,21 +1472,30 @@ func serve[L any](m *Matching, ctx context.Context, k rankKey, min, q int64, lim
 	if current(e) {
 		return answer(e, true, true), nil
 	}
-	if p := m.pendingFor(k, min); p != nil {
+	if ps := m.pendingFor(k, min); len(ps) > 0 {
 		// A change being patched in the background left this ranking stale: its patch, not a
-		// new ranking, brings it up to date (applyOffer).
+		// new ranking, brings it up to date (applyOffer, applyNeed, ContextChanged).
 		// A caller that gives up meanwhile goes on as without the patch (an error here would
 		// reach the API as a 500).
 		m.waits.Add(1)
-		select {
-		case <-p.done:
+		waited := true
+		for _, p := range ps {
+			select {
+			case <-p.done:
+			case <-ctx.Done():
+				waited = false
+			}
+			if !waited {
+				break
+			}
+		}
+		if waited {
 			m.mu.RLock()
 			e = m.l1Of(k)[k.id]
 			m.mu.RUnlock()
 			if current(e) {
 				return answer(e, true, true), nil
 			}
-		case <-ctx.Done():
 		}
 	}
 	key := k.redis()
@@ -1382,6 +1565,14 @@ func (m *Matching) remember(k rankKey, e *rankEntry) {
 			}
 		}
 		l1[k.id] = e
+		if aud := strings.TrimPrefix(k.id, offerKey(k.owner, "")); !k.need && strings.HasPrefix(aud, ministryAudience) {
+			set := m.ministries[k.owner]
+			if set == nil {
+				set = map[string]bool{}
+				m.ministries[k.owner] = set
+			}
+			set[aud] = true
+		}
 	}
 	m.mu.Unlock()
 }

@@ -143,6 +143,12 @@ type Matching struct {
 	patchHook func()
 	// markOnly is a log position whose changes are marked, never patched (see markOnlyAt).
 	markOnly atomic.Int64
+	// moved is the highest position whose change has begun to move the index or the matching
+	// context (see moving); a ranking computed while it is above the computing replica's
+	// applied position may reflect that change, and is served but never cached (serve).
+	moved atomic.Int64
+	// moveHook, when set (tests), runs after an offer change moved the index, before its marks.
+	moveHook func()
 }
 
 // Computes counts rankings computed (not served from a cache) by this replica; tests and
@@ -369,6 +375,7 @@ func (m *Matching) ContextChanged(g int64) {
 	// and the needs' rankings it alters are dropped here, which that patch then leaves alone
 	// (installNeedLists).
 	m.patchingOffers.Wait()
+	m.moving(g)
 	m.mu.RLock()
 	prev, prevExt := m.active, m.external
 	m.mu.RUnlock()
@@ -503,6 +510,7 @@ func (m *Matching) apply(c readmodel.Change) {
 	defer m.applyMu.Unlock()
 	m.waitPatches()
 	g := m.stampOf(c.Gen)
+	m.moving(g)
 	switch c.Kind {
 	case models.EventNeed:
 		m.applyNeed(c, g)
@@ -796,6 +804,7 @@ func (m *Matching) reload(stamp int64) {
 	m.applyMu.Lock()
 	defer m.applyMu.Unlock()
 	m.waitPatches()
+	m.moving(stamp)
 	all := systemView(m.model) // the index ranks everything; callers' views filter what they read
 	m.ix.Load(all.allNeeds(nil), all.allOffers(nil))
 	act := all.deliveryCounts(nil)
@@ -933,10 +942,32 @@ type heldList struct {
 
 // moveOffer applies an offer change to the index and returns the offer it replaced.
 func (m *Matching) moveOffer(c readmodel.Change, id string) *models.Offer {
+	var old *models.Offer
 	if c.NewOffer != nil {
-		return m.ix.UpsertOffer(c.NewOffer)
+		old = m.ix.UpsertOffer(c.NewOffer)
+	} else {
+		old = m.ix.RemoveOffer(id)
 	}
-	return m.ix.RemoveOffer(id)
+	if m.moveHook != nil {
+		m.moveHook()
+	}
+	return old
+}
+
+// moving records that the change at g is about to move the index or the context, before it
+// does. A ranking is stamped with the position its replica had applied when its computation
+// began, and that position moves only once a change is applied and marked: a ranking computed
+// in between could already reflect the change while stamped before it. Cached (in Redis), it
+// would then be taken by a replica that has not applied the change yet as a list from before
+// it, and that replica's patch would apply the change to it a second time (an offer listed
+// twice: TestFaultyLogTransportServesFreshRankings caught it once in CI). m.applyMu must be held.
+func (m *Matching) moving(g int64) {
+	for {
+		cur := m.moved.Load()
+		if g <= cur || m.moved.CompareAndSwap(cur, g) {
+			return
+		}
+	}
 }
 
 // markOffer marks the rankings an offer change at g may alter: the offer's own (dropped from
@@ -1453,12 +1484,17 @@ func serve[L any](m *Matching, ctx context.Context, k rankKey, min, q int64, lim
 		},
 			variant: k.id + "/" + key}
 	}
+	// ahead says a change past q began moving the index or the context before the computation
+	// ended: the ranking computed may reflect it, so it is served to this reader (it is not
+	// older than q) but never cached under stamp q (see moving).
+	ahead := false
 	fresh := func() *rankEntry {
 		m.computes.Add(1)
 		items := compute(w, ctxNow)
 		e := &rankEntry{Day: today, WeightsVersion: w.Version, ComputedAt: m.now().UTC(),
 			Items: items, Complete: len(items) < k.depth()}
 		e.stamp.Store(q)
+		ahead = m.moved.Load() > q
 		return e
 	}
 	if !m.fresh() {
@@ -1509,6 +1545,9 @@ func serve[L any](m *Matching, ctx context.Context, k rankKey, min, q int64, lim
 			m.log.DebugContext(ctx, "ranking cache unavailable; computing", "err", err)
 		}
 		e := fresh()
+		if ahead {
+			return served{e, false}, nil
+		}
 		if err := m.cache.Set(context.WithoutCancel(ctx), map[string]*matching.Snapshot{key: e.snapshot(k)}); err != nil {
 			m.log.DebugContext(ctx, "ranking not cached", "err", err)
 		}

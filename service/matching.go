@@ -375,7 +375,9 @@ func (m *Matching) ContextChanged(g int64) {
 	// and the needs' rankings it alters are dropped here, which that patch then leaves alone
 	// (installNeedLists).
 	m.patchingOffers.Wait()
-	m.moving(g)
+	if !local {
+		m.moving(g)
+	}
 	m.mu.RLock()
 	prev, prevExt := m.active, m.external
 	m.mu.RUnlock()
@@ -510,7 +512,9 @@ func (m *Matching) apply(c readmodel.Change) {
 	defer m.applyMu.Unlock()
 	m.waitPatches()
 	g := m.stampOf(c.Gen)
-	m.moving(g)
+	if c.Gen >= 0 {
+		m.moving(g)
+	}
 	switch c.Kind {
 	case models.EventNeed:
 		m.applyNeed(c, g)
@@ -800,11 +804,14 @@ func (m *Matching) storeLists(toStore map[string]*matching.Snapshot) {
 // is rebuilt waits and is then applied to the new index; the background patches running are
 // let finish first.
 func (m *Matching) reload(stamp int64) {
+	fromLog := stamp >= 0
 	stamp = m.stampOf(stamp)
 	m.applyMu.Lock()
 	defer m.applyMu.Unlock()
 	m.waitPatches()
-	m.moving(stamp)
+	if fromLog {
+		m.moving(stamp)
+	}
 	all := systemView(m.model) // the index ranks everything; callers' views filter what they read
 	m.ix.Load(all.allNeeds(nil), all.allOffers(nil))
 	act := all.deliveryCounts(nil)
@@ -960,7 +967,10 @@ func (m *Matching) moveOffer(c readmodel.Change, id string) *models.Offer {
 // in between could already reflect the change while stamped before it. Cached (in Redis), it
 // would then be taken by a replica that has not applied the change yet as a list from before
 // it, and that replica's patch would apply the change to it a second time (an offer listed
-// twice: TestFaultyLogTransportServesFreshRankings caught it once in CI). m.applyMu must be held.
+// twice: TestFaultyLogTransportServesFreshRankings caught it once in CI). Only log positions are
+// recorded: a change applied outside the log's order is marked at the position after the
+// applied one, which the position reaches only with the log's next entry, and recording it would
+// stop all caching until then. m.applyMu must be held.
 func (m *Matching) moving(g int64) {
 	for {
 		cur := m.moved.Load()

@@ -439,28 +439,15 @@ func (m *Matching) ContextChanged(g int64) {
 		markDirty(m.needDirty, id, g)
 		delete(m.l1Need, id)
 	}
-	for _, id := range offers {
-		markDirty(m.offerDirty, id, g)
-		lists.dropUnheld(m, id)
-	}
-	if !lists.any() {
-		m.mu.Unlock()
-		return
-	}
 	// The patch runs in the background, as a wide offer's does (applyOffer): the rankings it
 	// brings up to date are marked, and their readers wait for it.
-	p := m.addPending(g, true)
-	m.mu.Unlock()
-	m.background(p, func() {
+	m.patchOffersBehind(&lists, offers, g, func() {
 		prevCtx := &matching.Context{Today: lists.ctx.Today, Active: prev, External: prevExt}
 		nowCtx := &matching.Context{Today: lists.ctx.Today, Active: act, External: ext}
 		now := m.now().UTC()
 		for _, id := range needs {
 			lists.apply(m.ix.PatchContext(id, lists.audiences(), offerListDepth, MaxRankLimit, lists.w, prevCtx, nowCtx), now)
 		}
-	}, func() func() {
-		toStore := m.installOfferLists(lists, g)
-		return func() { m.storeLists(toStore) }
 	})
 }
 
@@ -620,7 +607,18 @@ func (m *Matching) applyNeed(c readmodel.Change, g int64) {
 	m.mu.Lock()
 	markDirty(m.needDirty, id, g)
 	delete(m.l1Need, id)
-	for _, o := range affected {
+	m.patchOffersBehind(&lists, affected, g, func() {
+		lists.apply(m.ix.PatchNeed(old, id, lists.audiences(), offerListDepth, MaxRankLimit, lists.w, lists.ctx), m.now().UTC())
+		m.needPatches.Add(1)
+	})
+}
+
+// patchOffersBehind ends a change at g that alters the given offers' rankings (applyNeed,
+// ContextChanged): it marks them, drops from L1 those lists does not hold, and, when it holds
+// any, registers the patch and leaves it to the background: patch updates lists, which are then
+// installed at g and written to Redis. Called with m.mu held for writing, which it releases.
+func (m *Matching) patchOffersBehind(lists *offerLists, offers []string, g int64, patch func()) {
+	for _, o := range offers {
 		markDirty(m.offerDirty, o, g)
 		lists.dropUnheld(m, o)
 	}
@@ -630,11 +628,8 @@ func (m *Matching) applyNeed(c readmodel.Change, g int64) {
 	}
 	p := m.addPending(g, true)
 	m.mu.Unlock()
-	m.background(p, func() {
-		lists.apply(m.ix.PatchNeed(old, id, lists.audiences(), offerListDepth, MaxRankLimit, lists.w, lists.ctx), m.now().UTC())
-		m.needPatches.Add(1)
-	}, func() func() {
-		toStore := m.installOfferLists(lists, g)
+	m.background(p, patch, func() func() {
+		toStore := m.installOfferLists(*lists, g)
 		return func() { m.storeLists(toStore) }
 	})
 }
@@ -972,11 +967,8 @@ func (m *Matching) moveOffer(c readmodel.Change, id string) *models.Offer {
 // applied one, which the position reaches only with the log's next entry, and recording it would
 // stop all caching until then. m.applyMu must be held.
 func (m *Matching) moving(g int64) {
-	for {
-		cur := m.moved.Load()
-		if g <= cur || m.moved.CompareAndSwap(cur, g) {
-			return
-		}
+	if g > m.moved.Load() { // one writer at a time (applyMu): no compare-and-swap needed
+		m.moved.Store(g)
 	}
 }
 

@@ -372,26 +372,9 @@ func TestReadWaitsForBackgroundPatch(t *testing.T) {
 	computed := m.Computes()
 	w.app.Sync.step(func(p int64) { w.app.model.PutOfferAt(&o, p) })
 	<-started // the write has returned; its patch is held
-	got := make(chan *NeedRanking)
-	go func() {
-		r, err := m.OffersForNeed(context.Background(), w.coord, need, MaxRankLimit)
-		assert.NoError(t, err)
-		got <- r
-	}()
-	var r *NeedRanking
-waiting:
-	for m.waits.Load() == 0 { // until the reader waits for the patch, or has its answer
-		select {
-		case r = <-got:
-			break waiting
-		default:
-			runtime.Gosched()
-		}
-	}
-	close(release)
-	if r == nil {
-		r = <-got
-	}
+	r := readDuringPatch(t, m, release, func() (*NeedRanking, error) {
+		return m.OffersForNeed(context.Background(), w.coord, need, MaxRankLimit)
+	})
 	require.NotNil(t, r)
 	assert.NotEqual(t, before.Items, r.Items, "the old ranking was served")
 	assert.Equal(t, wantNeedRanking(t, w, need), r.Items)
@@ -617,26 +600,9 @@ func TestReadWaitsForBackgroundContextPatch(t *testing.T) {
 	computed := m.Computes()
 	w.app.Sync.step(m.ContextChanged)
 	<-started // the change is applied; its patch is held
-	got := make(chan *OfferRanking)
-	go func() {
-		r, err := m.NeedsForOffer(context.Background(), w.coord, offer, MaxRankLimit)
-		assert.NoError(t, err)
-		got <- r
-	}()
-	var r *OfferRanking
-waiting:
-	for m.waits.Load() == 0 { // until the reader waits for the patch, or has its answer
-		select {
-		case r = <-got:
-			break waiting
-		default:
-			runtime.Gosched()
-		}
-	}
-	close(release)
-	if r == nil {
-		r = <-got
-	}
+	r := readDuringPatch(t, m, release, func() (*OfferRanking, error) {
+		return m.NeedsForOffer(context.Background(), w.coord, offer, MaxRankLimit)
+	})
 	require.NotNil(t, r)
 	assert.NotEqual(t, before.Items, r.Items, "the old ranking was served")
 	assert.Equal(t, wantOfferRanking(t, w, offer), r.Items)
@@ -682,26 +648,9 @@ func TestReadWaitsForBackgroundNeedPatch(t *testing.T) {
 	w.app.Sync.step(func(p int64) { w.app.model.PutNeedAt(&n, p) })
 	require.Equal(t, 1, pendingPatches(m), "the need edit's write returned without leaving its patch to the background")
 	<-started
-	got := make(chan *OfferRanking)
-	go func() {
-		r, err := m.NeedsForOffer(context.Background(), w.coord, offer, MaxRankLimit)
-		assert.NoError(t, err)
-		got <- r
-	}()
-	var r *OfferRanking
-waiting:
-	for m.waits.Load() == 0 { // until the reader waits for the patch, or has its answer
-		select {
-		case r = <-got:
-			break waiting
-		default:
-			runtime.Gosched()
-		}
-	}
-	close(release)
-	if r == nil {
-		r = <-got
-	}
+	r := readDuringPatch(t, m, release, func() (*OfferRanking, error) {
+		return m.NeedsForOffer(context.Background(), w.coord, offer, MaxRankLimit)
+	})
 	require.NotNil(t, r)
 	assert.NotEqual(t, before.Items, r.Items, "the old ranking was served")
 	assert.Equal(t, wantOfferRanking(t, w, offer), r.Items)
@@ -982,4 +931,28 @@ func TestRankingComputedWhileTheIndexMovesIsNotCached(t *testing.T) {
 	r, err = m.OffersForNeed(context.Background(), w.coord, need, MaxRankLimit)
 	require.NoError(t, err)
 	assert.True(t, r.Cached, "once the position moved, rankings are cached again")
+}
+
+// readDuringPatch reads with read while a background patch is held by the patch hook until
+// release is closed: once the reader waits for the patch (or has its answer already), it
+// releases the patch and returns the reader's answer.
+func readDuringPatch[R any](t *testing.T, m *Matching, release chan struct{}, read func() (R, error)) R {
+	t.Helper()
+	got := make(chan R, 1)
+	go func() {
+		r, err := read()
+		assert.NoError(t, err)
+		got <- r
+	}()
+	for m.waits.Load() == 0 { // until the reader waits for the patch, or has its answer
+		select {
+		case r := <-got:
+			close(release)
+			return r
+		default:
+			runtime.Gosched()
+		}
+	}
+	close(release)
+	return <-got
 }

@@ -57,7 +57,7 @@ func missingOrStale(ctx context.Context, coll *mongo.Collection, id string, prev
 	if n == 0 {
 		return models.Errorf(models.ErrNotFound, "%s not found", coll.Name())
 	}
-	return models.Errorf(models.ErrConflict, "version %d is stale: the object was changed by someone else; reload it", prev)
+	return staleVersion(prev)
 }
 
 // ReserveOfferSlot implements models.OfferStore with one conditional update: the filter holds

@@ -3,7 +3,6 @@ package mongostore
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	"github.com/capmatch/capmatch/models"
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -96,6 +95,12 @@ func (s *Store) replaceVersioned(ctx context.Context, coll *mongo.Collection, id
 	return s.updateVersioned(ctx, coll, id, prev, update)
 }
 
+// staleVersion is the conflict of a conditional write whose expected version prev is no longer
+// the stored one.
+func staleVersion(prev int64) error {
+	return models.Errorf(models.ErrConflict, "version %d is stale: the object was changed by someone else; reload it", prev)
+}
+
 // updateVersioned applies update to the document with _id id if its version is still prev.
 func (s *Store) updateVersioned(ctx context.Context, coll *mongo.Collection, id string, prev int64, update bson.D) error {
 	defer s.lockDoc(coll.Name(), id)()
@@ -105,7 +110,7 @@ func (s *Store) updateVersioned(ctx context.Context, coll *mongo.Collection, id 
 			return err
 		}
 		if v != prev {
-			return &models.Error{Kind: models.ErrConflict, Detail: fmt.Sprintf("version %d is stale: the object was changed by someone else; reload it", prev)}
+			return staleVersion(prev)
 		}
 	}
 	res, err := coll.UpdateOne(ctx, s.guard(bson.D{{Key: "_id", Value: id}, {Key: "version", Value: prev}}), update)
@@ -122,5 +127,5 @@ func (s *Store) updateVersioned(ctx context.Context, coll *mongo.Collection, id 
 	if n == 0 {
 		return models.Errorf(models.ErrNotFound, "%s not found", coll.Name())
 	}
-	return &models.Error{Kind: models.ErrConflict, Detail: fmt.Sprintf("version %d is stale: the object was changed by someone else; reload it", prev)}
+	return staleVersion(prev)
 }

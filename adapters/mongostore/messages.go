@@ -169,7 +169,7 @@ func (s *Store) replaceEngagementSerial(ctx context.Context, e *models.Engagemen
 		return mapErr(err)
 	}
 	if got.Version != prev {
-		return &models.Error{Kind: models.ErrConflict, Detail: fmt.Sprintf("version %d is stale: the object was changed by someone else; reload it", prev)}
+		return staleVersion(prev)
 	}
 	stored := make(map[string]bool, len(got.MessageIDs))
 	for _, m := range got.MessageIDs {

@@ -54,11 +54,23 @@ func pagesKept(keep int) int64 { return int64((keep+feedPage-1)/feedPage) + 1 }
 // under the per-document lock on FerretDB. A full page starts the next one: the page is inserted
 // first, then the head moves to it (conditional on the head's version); a page found past the
 // head (another writer's, or one whose head update was lost) moves the head too, so the feed
-// never stalls. Pages that fall out of the kept window are deleted.
+// never stalls. Pages that fall out of the kept window are deleted. A batch longer than a page
+// (the outbox stores what queued for a feed at once) is appended a page at a time, so that no
+// page grows past feedPage and a page read stays small.
 func (s *Store) AppendNotifications(ctx context.Context, feed string, items []models.Notification, max int) error {
-	if len(items) == 0 {
-		return nil
+	for len(items) > 0 {
+		n, err := s.appendPage(ctx, feed, items, max)
+		if err != nil {
+			return err
+		}
+		items = items[n:]
 	}
+	return nil
+}
+
+// appendPage appends the first of items to feed: as many as the current page has room for, or
+// a new page of at most feedPage; it returns how many it appended (AppendNotifications).
+func (s *Store) appendPage(ctx context.Context, feed string, items []models.Notification, max int) (int, error) {
 	coll := s.db.Collection(colNotifications)
 	headID := feedKey(feed)
 	defer s.lockDoc(colNotifications, headID)()
@@ -68,47 +80,48 @@ func (s *Store) AppendNotifications(ctx context.Context, feed string, items []mo
 			head, err = &feedDoc{ID: headID}, nil
 		}
 		if err != nil {
-			return err
+			return 0, err
 		}
 		if head.Page > 0 {
 			page, err := findByID[feedDoc](ctx, coll, pageKey(feed, head.Page))
 			if err != nil && !errors.Is(err, models.ErrNotFound) {
-				return err
+				return 0, err
 			}
-			if err == nil && len(page.Items)+len(items) <= feedPage {
+			if err == nil && len(page.Items) < feedPage {
+				take := min(len(items), feedPage-len(page.Items))
 				res, err := coll.UpdateOne(ctx, s.guard(bson.D{{Key: "_id", Value: page.ID}, {Key: "version", Value: page.Version}}),
-					bson.D{{Key: "$set", Value: bson.D{{Key: "items", Value: append(page.Items, items...)}}}, {Key: "$inc", Value: bson.D{{Key: "version", Value: 1}}}})
+					bson.D{{Key: "$set", Value: bson.D{{Key: "items", Value: append(page.Items, items[:take]...)}}}, {Key: "$inc", Value: bson.D{{Key: "version", Value: 1}}}})
 				if err != nil {
-					return mapErr(err)
+					return 0, mapErr(err)
 				}
 				if res.MatchedCount == 1 {
-					return nil
+					return take, nil
 				}
 				continue // another writer changed the page: read again
 			}
 		}
-		next := head.Page + 1
-		_, err = coll.InsertOne(ctx, feedDoc{ID: pageKey(feed, next), Items: items, Version: 1})
+		next, take := head.Page+1, min(len(items), feedPage)
+		_, err = coll.InsertOne(ctx, feedDoc{ID: pageKey(feed, next), Items: items[:take], Version: 1})
 		inserted := err == nil
 		if err != nil && !mongo.IsDuplicateKeyError(err) {
-			return mapErr(err)
+			return 0, mapErr(err)
 		}
 		// The head moves to the next page, whoever wrote it.
 		if err := s.moveFeedHead(ctx, head, next, max); err != nil {
 			if errors.Is(err, models.ErrConflict) {
 				if inserted {
-					return nil // our page is in; another writer moved the head past it
+					return take, nil // our page is in; another writer moved the head past it
 				}
 				continue
 			}
-			return err
+			return 0, err
 		}
 		if inserted {
 			s.pruneFeed(ctx, feed, next, max)
-			return nil
+			return take, nil
 		}
 	}
-	return models.Errorf(models.ErrConflict, "the notification feed is changing too fast")
+	return 0, models.Errorf(models.ErrConflict, "the notification feed is changing too fast")
 }
 
 // moveFeedHead points the head at page, conditional on the head's version (inserting the head

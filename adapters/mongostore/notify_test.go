@@ -97,3 +97,38 @@ func TestFeedWrittenBeforePagesIsReadUntilItAgesOut(t *testing.T) {
 	assert.Equal(t, "new-40", feed[0].ID)
 	assert.Equal(t, "new-79", feed[39].ID)
 }
+
+// TestLongBatchesAreSplitIntoPages: a batch longer than a page (the outbox stores what queued
+// for a feed at once) fills pages of at most 20, in order, and the feed reads all of it.
+func TestLongBatchesAreSplitIntoPages(t *testing.T) {
+	s := storetest.Open(t)
+	ctx := context.Background()
+	var batch []models.Notification
+	for i := range 47 {
+		batch = append(batch, models.Notification{ID: strconv.Itoa(i), Kind: "k"})
+	}
+	require.NoError(t, s.AppendNotifications(ctx, "org-b", batch[:3], 100))
+	require.NoError(t, s.AppendNotifications(ctx, "org-b", batch[3:], 100))
+	feed, err := s.NotificationFeed(ctx, "org-b")
+	require.NoError(t, err)
+	require.Len(t, feed, 47)
+	for i, it := range feed {
+		assert.Equal(t, strconv.Itoa(i), it.ID, "oldest first, in the order appended")
+	}
+	cur, err := s.Database().Collection("notifications").Find(ctx, bson.D{})
+	require.NoError(t, err)
+	var docs []struct {
+		ID    string                `bson:"_id"`
+		Items []models.Notification `bson:"items"`
+	}
+	require.NoError(t, cur.All(ctx, &docs))
+	pages := 0
+	for _, d := range docs {
+		if d.ID == "org:org-b" {
+			continue
+		}
+		pages++
+		assert.LessOrEqual(t, len(d.Items), 20, "page %s", d.ID)
+	}
+	assert.Equal(t, 3, pages, "47 notifications fill three pages")
+}

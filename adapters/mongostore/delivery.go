@@ -30,7 +30,7 @@ func (s *Store) ReplaceOffer(ctx context.Context, o *models.Offer, prev int64) e
 	}
 	coll := s.db.Collection(colOffers)
 	defer s.lockDoc(colOffers, o.ID)()
-	if s.serial {
+	if _, known := s.knownAt(colOffers, o.ID, prev); s.serial && !known {
 		v, err := versionOf(ctx, coll, o.ID)
 		if err != nil {
 			return err
@@ -41,11 +41,18 @@ func (s *Store) ReplaceOffer(ctx context.Context, o *models.Offer, prev int64) e
 	}
 	res, err := coll.UpdateOne(ctx, s.guard(bson.D{{Key: "_id", Value: o.ID}, {Key: "version", Value: prev}}), update)
 	if err != nil {
+		s.forget(colOffers, o.ID)
 		return mapErr(err)
 	}
 	if res.MatchedCount == 1 {
+		if v, ok := versionSet(update); ok {
+			s.wrote(colOffers, o.ID, v, nil)
+		} else {
+			s.forget(colOffers, o.ID)
+		}
 		return nil
 	}
+	s.forget(colOffers, o.ID)
 	return missingOrStale(ctx, coll, o.ID, prev)
 }
 
@@ -67,6 +74,7 @@ func missingOrStale(ctx context.Context, coll *mongo.Collection, id string, prev
 func (s *Store) ReserveOfferSlot(ctx context.Context, offerID, engagementID string, budget int64, at time.Time) (*models.Offer, error) {
 	coll := s.db.Collection(colOffers)
 	defer s.lockDoc(colOffers, offerID)()
+	s.forget(colOffers, offerID) // known again only once this write is seen to succeed
 	for attempt := 0; attempt < 50; attempt++ {
 		cur, err := findByID[models.Offer](ctx, coll, offerID)
 		if err != nil {
@@ -102,6 +110,7 @@ func (s *Store) ReserveOfferSlot(ctx context.Context, offerID, engagementID stri
 		// cur was read under the document lock on FerretDB, so guard may drop the conditions.
 		err = coll.FindOneAndUpdate(ctx, s.guard(filter), update, options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(&after)
 		if err == nil {
+			s.wrote(colOffers, offerID, after.Version, nil)
 			return &after, nil
 		}
 		if !errors.Is(err, mongo.ErrNoDocuments) {
@@ -116,6 +125,7 @@ func (s *Store) ReserveOfferSlot(ctx context.Context, offerID, engagementID stri
 func (s *Store) ReleaseOfferSlot(ctx context.Context, offerID, engagementID string, budget int64, at time.Time) (*models.Offer, error) {
 	coll := s.db.Collection(colOffers)
 	defer s.lockDoc(colOffers, offerID)()
+	s.forget(colOffers, offerID) // known again only once this write is seen to succeed
 	if s.serial {
 		cur, err := findByID[models.Offer](ctx, coll, offerID)
 		if err != nil {
@@ -139,6 +149,7 @@ func (s *Store) ReleaseOfferSlot(ctx context.Context, offerID, engagementID stri
 	if err != nil {
 		return nil, mapErr(err)
 	}
+	s.wrote(colOffers, offerID, after.Version, nil)
 	return &after, nil
 }
 
@@ -146,6 +157,7 @@ func (s *Store) ReleaseOfferSlot(ctx context.Context, offerID, engagementID stri
 func (s *Store) CloseFullOffer(ctx context.Context, offerID string, at time.Time) (*models.Offer, bool, error) {
 	coll := s.db.Collection(colOffers)
 	defer s.lockDoc(colOffers, offerID)()
+	s.forget(colOffers, offerID) // known again only once this write is seen to succeed
 	cur, err := findByID[models.Offer](ctx, coll, offerID)
 	if err != nil {
 		return nil, false, err
@@ -168,6 +180,7 @@ func (s *Store) CloseFullOffer(ctx context.Context, offerID string, at time.Time
 	if err != nil {
 		return nil, false, mapErr(err)
 	}
+	s.wrote(colOffers, offerID, after.Version, nil)
 	return &after, true, nil
 }
 

@@ -45,6 +45,9 @@ func (s *Store) InsertNeeds(ctx context.Context, needs []*models.Need) error {
 		}
 		docs[i] = d
 	}
+	for _, n := range needs {
+		s.forget(colNeeds, n.ID) // inserted as many: their versions are read at their first write
+	}
 	_, err := s.db.Collection(colNeeds).InsertMany(ctx, docs, options.InsertMany().SetOrdered(true))
 	return mapErr(err)
 }
@@ -58,6 +61,9 @@ func (s *Store) InsertOffers(ctx context.Context, offers []*models.Offer) error 
 			return err
 		}
 		docs[i] = d
+	}
+	for _, o := range offers {
+		s.forget(colOffers, o.ID) // inserted as many: their versions are read at their first write
 	}
 	_, err := s.db.Collection(colOffers).InsertMany(ctx, docs, options.InsertMany().SetOrdered(true))
 	return mapErr(err)
@@ -84,5 +90,8 @@ func (s *Store) DeleteImported(ctx context.Context, b *models.ImportBatch) error
 	}
 	_, err := s.db.Collection(s.importColl(b)).DeleteMany(ctx, bson.D{
 		{Key: "_id", Value: bson.D{{Key: "$in", Value: b.RowIDs}}}, {Key: "import_batch", Value: b.ID}})
+	for _, id := range b.RowIDs {
+		s.forget(s.importColl(b), id)
+	}
 	return mapErr(err)
 }

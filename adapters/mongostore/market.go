@@ -104,7 +104,7 @@ func staleVersion(prev int64) error {
 // updateVersioned applies update to the document with _id id if its version is still prev.
 func (s *Store) updateVersioned(ctx context.Context, coll *mongo.Collection, id string, prev int64, update bson.D) error {
 	defer s.lockDoc(coll.Name(), id)()
-	if s.serial {
+	if _, known := s.knownAt(coll.Name(), id, prev); s.serial && !known {
 		v, err := versionOf(ctx, coll, id)
 		if err != nil {
 			return err
@@ -115,11 +115,18 @@ func (s *Store) updateVersioned(ctx context.Context, coll *mongo.Collection, id 
 	}
 	res, err := coll.UpdateOne(ctx, s.guard(bson.D{{Key: "_id", Value: id}, {Key: "version", Value: prev}}), update)
 	if err != nil {
+		s.forget(coll.Name(), id)
 		return mapErr(err)
 	}
 	if res.MatchedCount == 1 {
+		if v, ok := versionSet(update); ok {
+			s.wrote(coll.Name(), id, v, nil)
+		} else {
+			s.forget(coll.Name(), id)
+		}
 		return nil
 	}
+	s.forget(coll.Name(), id)
 	n, err := coll.CountDocuments(ctx, bson.D{{Key: "_id", Value: id}})
 	if err != nil {
 		return mapErr(err)

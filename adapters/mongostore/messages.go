@@ -112,12 +112,18 @@ func (s *Store) CreateEngagement(ctx context.Context, e *models.Engagement) erro
 	if err := s.putMessages(ctx, e, nil); err != nil {
 		return err
 	}
-	d, err := withSchema(toDoc(e))
+	doc := toDoc(e)
+	d, err := withSchema(doc)
 	if err != nil {
 		return err
 	}
-	_, err = s.db.Collection(colEngagements).InsertOne(ctx, withoutField(d, "messages"))
-	return mapErr(err)
+	defer s.lockDoc(colEngagements, e.ID)()
+	if _, err = s.db.Collection(colEngagements).InsertOne(ctx, withoutField(d, "messages")); err != nil {
+		s.forget(colEngagements, e.ID)
+		return mapErr(err)
+	}
+	s.wrote(colEngagements, e.ID, e.Version, doc.MessageIDs)
+	return nil
 }
 
 // withoutField is d without its field key.
@@ -163,10 +169,14 @@ func (s *Store) replaceEngagementSerial(ctx context.Context, e *models.Engagemen
 		Version    int64    `bson:"version"`
 		MessageIDs []string `bson:"message_ids"`
 	}
-	err := coll.FindOne(ctx, bson.D{{Key: "_id", Value: e.ID}},
-		options.FindOne().SetProjection(bson.D{{Key: "version", Value: 1}, {Key: "message_ids", Value: 1}})).Decode(&got)
-	if err != nil {
-		return mapErr(err)
+	if known, ok := s.knownAt(colEngagements, e.ID, prev); ok {
+		got.Version, got.MessageIDs = prev, known.messageIDs
+	} else {
+		err := coll.FindOne(ctx, bson.D{{Key: "_id", Value: e.ID}},
+			options.FindOne().SetProjection(bson.D{{Key: "version", Value: 1}, {Key: "message_ids", Value: 1}})).Decode(&got)
+		if err != nil {
+			return mapErr(err)
+		}
 	}
 	if got.Version != prev {
 		return staleVersion(prev)
@@ -179,11 +189,17 @@ func (s *Store) replaceEngagementSerial(ctx context.Context, e *models.Engagemen
 		return err
 	}
 	res, err := coll.UpdateOne(ctx, bson.D{{Key: "_id", Value: e.ID}}, update)
-	if err != nil {
-		return mapErr(err)
-	}
-	if res.MatchedCount == 0 {
+	if err != nil || res.MatchedCount == 0 {
+		s.forget(colEngagements, e.ID)
+		if err != nil {
+			return mapErr(err)
+		}
 		return models.Errorf(models.ErrNotFound, "%s not found", coll.Name())
+	}
+	if v, ok := versionSet(update); ok {
+		s.wrote(colEngagements, e.ID, v, toDoc(e).MessageIDs)
+	} else {
+		s.forget(colEngagements, e.ID)
 	}
 	return nil
 }

@@ -50,7 +50,10 @@ type Store struct {
 	gate *writeGate
 	// audits batches audit entries appended together (group commit) when gate is set.
 	audits *auditBatcher
-	log    *slog.Logger
+	// instance names this store's address and database in the process's version cache
+	// (knownVersions), when serial.
+	instance string
+	log      *slog.Logger
 }
 
 // Options tunes how the store connects.
@@ -124,6 +127,8 @@ func Open(ctx context.Context, uri, dbName string, opts Options) (*Store, error)
 		_, s.proxied = info[writeProxyField]
 		s.serial = s.ferret && !s.proxied
 	}
+	s.instance = uri + "\x00" + dbName
+	s.forgetAll() // a server restarted at this address may hold other data
 	if gate != nil && s.serial {
 		s.gate = gate
 		gate.on.Store(true)

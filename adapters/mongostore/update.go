@@ -79,8 +79,18 @@ func (s *Store) insertVersioned(ctx context.Context, coll *mongo.Collection, doc
 	if err != nil {
 		return err
 	}
-	_, err = coll.InsertOne(ctx, d)
-	return mapErr(err)
+	id, _ := fieldOf(d, "_id").(string)
+	defer s.lockDoc(coll.Name(), id)()
+	if _, err = coll.InsertOne(ctx, d); err != nil {
+		s.forget(coll.Name(), id)
+		return mapErr(err)
+	}
+	if v, ok := fieldOf(d, "version").(int64); ok {
+		s.wrote(coll.Name(), id, v, nil)
+	} else {
+		s.forget(coll.Name(), id)
+	}
+	return nil
 }
 
 var knownCache sync.Map // reflect.Type → []string
@@ -132,4 +142,14 @@ func structFields(t reflect.Type) []string {
 		names = append(names, name)
 	}
 	return names
+}
+
+// fieldOf is the value of d's top-level field key, nil when d has none.
+func fieldOf(d bson.D, key string) any {
+	for _, e := range d {
+		if e.Key == key {
+			return e.Value
+		}
+	}
+	return nil
 }

@@ -1,0 +1,140 @@
+package mongostore
+
+import (
+	"sync"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+)
+
+// knownVersions remembers, on FerretDB reached directly (Store.serial), the version of each
+// need, offer and engagement as this process last wrote it, so that a conditional write whose
+// expected version is that one skips the read that checks it (issue 16, target 4: a version
+// read is a store round trip, 1.5-2 ms on the embedded store, and an accept made four of them).
+//
+// It is sound for the same reason the in-process document locks are: on FerretDB reached
+// directly only this process writes, and every write of these three collections in this
+// package goes through lockDoc and then tells the cache what it left (wrote) or that it does
+// not know (forget: an error, whose write may or may not have happened; a write whose result
+// it does not read). A stale entry can therefore only be older than the document if something
+// wrote the document outside this package, which serial mode already rules out. And it is only
+// ever used to skip a read, never to refuse a write: an expected version that differs from the
+// entry is checked against the store, as without the cache. Entries are shared by every Store
+// of the process on the same address and database (two API replicas in one test process), like
+// the locks; Open forgets the entries of its database, in case a server restarted at the same
+// address holds other data.
+type knownVersions struct {
+	mu sync.Mutex
+	m  map[string]knownDoc
+}
+
+// knownDoc is what the cache knows of one document: its version and, for an engagement, the
+// ids of its stored messages (ReplaceEngagement's version read also read those).
+type knownDoc struct {
+	version    int64
+	messageIDs []string
+}
+
+// knownMax bounds the entries: past it the cache starts again empty (a forgotten entry costs
+// one read). 2^17 entries is ~20 MB at most.
+const knownMax = 1 << 17
+
+// versions is the process's cache (see knownVersions).
+var versions = &knownVersions{m: map[string]knownDoc{}}
+
+// cachedColls are the collections whose versions are remembered: the market's writes.
+var cachedColls = map[string]bool{colNeeds: true, colOffers: true, colEngagements: true}
+
+// knownKey names a document for the cache: the store's address and database, the collection
+// and the id.
+func (s *Store) knownKey(coll, id string) (string, bool) {
+	if !s.serial || !cachedColls[coll] {
+		return "", false
+	}
+	return s.instance + "\x00" + coll + "\x00" + id, true
+}
+
+// knownAt returns what the cache knows of a document whose expected version is prev: ok only
+// when the entry says the stored version is prev. The caller holds the document's lock.
+func (s *Store) knownAt(coll, id string, prev int64) (knownDoc, bool) {
+	k, ok := s.knownKey(coll, id)
+	if !ok {
+		return knownDoc{}, false
+	}
+	versions.mu.Lock()
+	defer versions.mu.Unlock()
+	d, ok := versions.m[k]
+	if !ok || d.version != prev {
+		return knownDoc{}, false
+	}
+	return d, true
+}
+
+// wrote records that this process left a document at version v (with messageIDs for an
+// engagement). The caller holds the document's lock and saw its write succeed.
+func (s *Store) wrote(coll, id string, v int64, messageIDs []string) {
+	k, ok := s.knownKey(coll, id)
+	if !ok {
+		return
+	}
+	versions.mu.Lock()
+	defer versions.mu.Unlock()
+	if len(versions.m) >= knownMax {
+		versions.m = map[string]knownDoc{}
+	}
+	versions.m[k] = knownDoc{version: v, messageIDs: messageIDs}
+}
+
+// forget drops what the cache knows of a document: its next conditional write reads the version.
+func (s *Store) forget(coll, id string) {
+	k, ok := s.knownKey(coll, id)
+	if !ok {
+		return
+	}
+	versions.mu.Lock()
+	defer versions.mu.Unlock()
+	delete(versions.m, k)
+}
+
+// forgetAll drops every entry of this store's database (a delete of many documents, Open).
+func (s *Store) forgetAll() {
+	if !s.serial {
+		return
+	}
+	prefix := s.instance + "\x00"
+	versions.mu.Lock()
+	defer versions.mu.Unlock()
+	for k := range versions.m {
+		if len(k) >= len(prefix) && k[:len(prefix)] == prefix {
+			delete(versions.m, k)
+		}
+	}
+}
+
+// versionSet is the version an update from setUpdate writes ($set of "version"); ok false when
+// it writes none.
+func versionSet(update bson.D) (int64, bool) {
+	for _, op := range update {
+		if op.Key != "$set" {
+			continue
+		}
+		set, ok := op.Value.(bson.D)
+		if !ok {
+			return 0, false
+		}
+		for _, f := range set {
+			if f.Key != "version" {
+				continue
+			}
+			switch v := f.Value.(type) {
+			case int64:
+				return v, true
+			case int32:
+				return int64(v), true
+			case int:
+				return int64(v), true
+			}
+			return 0, false
+		}
+	}
+	return 0, false
+}

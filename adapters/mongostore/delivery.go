@@ -45,11 +45,7 @@ func (s *Store) ReplaceOffer(ctx context.Context, o *models.Offer, prev int64) e
 		return mapErr(err)
 	}
 	if res.MatchedCount == 1 {
-		if v, ok := versionSet(update); ok {
-			s.wrote(colOffers, o.ID, v, nil)
-		} else {
-			s.forget(colOffers, o.ID)
-		}
+		s.wroteUpdate(colOffers, o.ID, update, nil)
 		return nil
 	}
 	s.forget(colOffers, o.ID)

@@ -119,11 +119,7 @@ func (s *Store) updateVersioned(ctx context.Context, coll *mongo.Collection, id 
 		return mapErr(err)
 	}
 	if res.MatchedCount == 1 {
-		if v, ok := versionSet(update); ok {
-			s.wrote(coll.Name(), id, v, nil)
-		} else {
-			s.forget(coll.Name(), id)
-		}
+		s.wroteUpdate(coll.Name(), id, update, nil)
 		return nil
 	}
 	s.forget(coll.Name(), id)

@@ -196,11 +196,7 @@ func (s *Store) replaceEngagementSerial(ctx context.Context, e *models.Engagemen
 		}
 		return models.Errorf(models.ErrNotFound, "%s not found", coll.Name())
 	}
-	if v, ok := versionSet(update); ok {
-		s.wrote(colEngagements, e.ID, v, toDoc(e).MessageIDs)
-	} else {
-		s.forget(colEngagements, e.ID)
-	}
+	s.wroteUpdate(colEngagements, e.ID, update, toDoc(e).MessageIDs)
 	return nil
 }
 

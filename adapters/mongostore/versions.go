@@ -84,6 +84,16 @@ func (s *Store) wrote(coll, id string, v int64, messageIDs []string) {
 	versions.m[k] = knownDoc{version: v, messageIDs: messageIDs}
 }
 
+// wroteUpdate records the version a successful update from setUpdate left (wrote), or forgets
+// the document when the update sets none.
+func (s *Store) wroteUpdate(coll, id string, update bson.D, messageIDs []string) {
+	if v, ok := versionSet(update); ok {
+		s.wrote(coll, id, v, messageIDs)
+		return
+	}
+	s.forget(coll, id)
+}
+
 // forget drops what the cache knows of a document: its next conditional write reads the version.
 func (s *Store) forget(coll, id string) {
 	k, ok := s.knownKey(coll, id)

@@ -237,6 +237,7 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Close disconnects the client, waiting for in-use connections up to ctx's deadline.
 func (s *Store) Close(ctx context.Context) error {
+	s.forgetAll() // the versions it remembered (another store of the database reads them again)
 	return s.client.Disconnect(ctx)
 }
 

@@ -21,10 +21,13 @@ import (
 // entry is checked against the store, as without the cache. Entries are shared by every Store
 // of the process on the same address and database (two API replicas in one test process), like
 // the locks; Open forgets the entries of its database, in case a server restarted at the same
-// address holds other data.
+// address holds other data, and Close forgets them too.
 type knownVersions struct {
 	mu sync.Mutex
-	m  map[string]knownDoc
+	// byStore holds, per store address and database (Store.instance), the documents by
+	// collection and id.
+	byStore map[string]map[string]knownDoc
+	n       int
 }
 
 // knownDoc is what the cache knows of one document: its version and, for an engagement, the
@@ -39,18 +42,18 @@ type knownDoc struct {
 const knownMax = 1 << 17
 
 // versions is the process's cache (see knownVersions).
-var versions = &knownVersions{m: map[string]knownDoc{}}
+var versions = &knownVersions{byStore: map[string]map[string]knownDoc{}}
 
 // cachedColls are the collections whose versions are remembered: the market's writes.
 var cachedColls = map[string]bool{colNeeds: true, colOffers: true, colEngagements: true}
 
-// knownKey names a document for the cache: the store's address and database, the collection
-// and the id.
+// knownKey names a document within its store's entries: the collection and the id; ok false
+// when the document's version is not remembered (not serial, another collection).
 func (s *Store) knownKey(coll, id string) (string, bool) {
 	if !s.serial || !cachedColls[coll] {
 		return "", false
 	}
-	return s.instance + "\x00" + coll + "\x00" + id, true
+	return coll + "\x00" + id, true
 }
 
 // knownAt returns what the cache knows of a document whose expected version is prev: ok only
@@ -62,7 +65,7 @@ func (s *Store) knownAt(coll, id string, prev int64) (knownDoc, bool) {
 	}
 	versions.mu.Lock()
 	defer versions.mu.Unlock()
-	d, ok := versions.m[k]
+	d, ok := versions.byStore[s.instance][k]
 	if !ok || d.version != prev {
 		return knownDoc{}, false
 	}
@@ -78,10 +81,18 @@ func (s *Store) wrote(coll, id string, v int64, messageIDs []string) {
 	}
 	versions.mu.Lock()
 	defer versions.mu.Unlock()
-	if len(versions.m) >= knownMax {
-		versions.m = map[string]knownDoc{}
+	if versions.n >= knownMax {
+		versions.byStore, versions.n = map[string]map[string]knownDoc{}, 0
 	}
-	versions.m[k] = knownDoc{version: v, messageIDs: messageIDs}
+	docs := versions.byStore[s.instance]
+	if docs == nil {
+		docs = map[string]knownDoc{}
+		versions.byStore[s.instance] = docs
+	}
+	if _, had := docs[k]; !had {
+		versions.n++
+	}
+	docs[k] = knownDoc{version: v, messageIDs: messageIDs}
 }
 
 // wroteUpdate records the version a successful update from setUpdate left (wrote), or forgets
@@ -102,22 +113,20 @@ func (s *Store) forget(coll, id string) {
 	}
 	versions.mu.Lock()
 	defer versions.mu.Unlock()
-	delete(versions.m, k)
-}
-
-// forgetAll drops every entry of this store's database (a delete of many documents, Open).
-func (s *Store) forgetAll() {
-	if !s.serial {
-		return
-	}
-	prefix := s.instance + "\x00"
-	versions.mu.Lock()
-	defer versions.mu.Unlock()
-	for k := range versions.m {
-		if len(k) >= len(prefix) && k[:len(prefix)] == prefix {
-			delete(versions.m, k)
+	if docs := versions.byStore[s.instance]; docs != nil {
+		if _, had := docs[k]; had {
+			delete(docs, k)
+			versions.n--
 		}
 	}
+}
+
+// forgetAll drops every entry of this store's address and database (Open, Close).
+func (s *Store) forgetAll() {
+	versions.mu.Lock()
+	defer versions.mu.Unlock()
+	versions.n -= len(versions.byStore[s.instance])
+	delete(versions.byStore, s.instance)
 }
 
 // versionSet is the version an update from setUpdate writes ($set of "version"); ok false when

@@ -166,3 +166,35 @@ func TestKnownVersionsForgetDeletedImports(t *testing.T) {
 	require.NoError(t, a.ReplaceNeed(ctx, row(2), 1), "the version read again after the delete")
 	require.ErrorIs(t, a.ReplaceNeed(ctx, row(4), 3), models.ErrConflict, "the version before the delete is stale")
 }
+
+// TestOpeningAStoreForgetsItsDatabasesVersions: a store opened on a database (a server restarted
+// at the same address may hold other data) makes the process read versions again before it
+// trusts them.
+func TestOpeningAStoreForgetsItsDatabasesVersions(t *testing.T) {
+	ctx := context.Background()
+	name := storetest.NewDBName()
+	u := storetest.DirectURI()
+	if u == "" {
+		u = storetest.URI()
+	}
+	c := &atomic.Int64{}
+	a := storetest.OpenMonitored(t, u, name, &event.CommandMonitor{Started: func(_ context.Context, e *event.CommandStartedEvent) {
+		if e.CommandName == "find" || e.CommandName == "update" {
+			c.Add(1)
+		}
+	}})
+	now := time.Now().UTC()
+	n := &models.Need{ID: "n1", Title: "v1", Country: "SN", Status: models.NeedOpen, Version: 1, CreatedAt: now, UpdatedAt: now}
+	require.NoError(t, a.CreateNeed(ctx, n))
+	n.Version = 2
+	require.NoError(t, a.ReplaceNeed(ctx, n, 1))
+	_ = storetest.OpenAt(t, u, name) // another store of the database, opened after a's write
+	n.Version = 3
+	sent := calls(c, func() { require.NoError(t, a.ReplaceNeed(ctx, n, 2)) })
+	if a.Serialized() {
+		assert.EqualValues(t, 2, sent, "the version read again, then the update")
+		n.Version = 4
+		sent = calls(c, func() { require.NoError(t, a.ReplaceNeed(ctx, n, 3)) })
+		assert.EqualValues(t, 1, sent, "known again once written")
+	}
+}

@@ -85,7 +85,7 @@ func (s *Store) insertVersioned(ctx context.Context, coll *mongo.Collection, doc
 		s.forget(coll.Name(), id)
 		return mapErr(err)
 	}
-	if v, ok := fieldOf(d, "version").(int64); ok {
+	if v, ok := asInt64(fieldOf(d, "version")); ok {
 		s.wrote(coll.Name(), id, v, nil)
 	} else {
 		s.forget(coll.Name(), id)

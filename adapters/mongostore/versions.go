@@ -27,7 +27,6 @@ type knownVersions struct {
 	// byStore holds, per store address and database (Store.instance), the documents by
 	// collection and id.
 	byStore map[string]map[string]knownDoc
-	n       int
 }
 
 // knownDoc is what the cache knows of one document: its version and, for an engagement, the
@@ -37,7 +36,7 @@ type knownDoc struct {
 	messageIDs []string
 }
 
-// knownMax bounds the entries: past it the cache starts again empty (a forgotten entry costs
+// knownMax bounds one store's entries: past it they start again empty (a forgotten entry costs
 // one read). 2^17 entries is ~20 MB at most.
 const knownMax = 1 << 17
 
@@ -81,16 +80,10 @@ func (s *Store) wrote(coll, id string, v int64, messageIDs []string) {
 	}
 	versions.mu.Lock()
 	defer versions.mu.Unlock()
-	if versions.n >= knownMax {
-		versions.byStore, versions.n = map[string]map[string]knownDoc{}, 0
-	}
 	docs := versions.byStore[s.instance]
-	if docs == nil {
+	if docs == nil || len(docs) >= knownMax {
 		docs = map[string]knownDoc{}
 		versions.byStore[s.instance] = docs
-	}
-	if _, had := docs[k]; !had {
-		versions.n++
 	}
 	docs[k] = knownDoc{version: v, messageIDs: messageIDs}
 }
@@ -113,47 +106,32 @@ func (s *Store) forget(coll, id string) {
 	}
 	versions.mu.Lock()
 	defer versions.mu.Unlock()
-	if docs := versions.byStore[s.instance]; docs != nil {
-		if _, had := docs[k]; had {
-			delete(docs, k)
-			versions.n--
-		}
-	}
+	delete(versions.byStore[s.instance], k)
 }
 
 // forgetAll drops every entry of this store's address and database (Open, Close).
 func (s *Store) forgetAll() {
 	versions.mu.Lock()
 	defer versions.mu.Unlock()
-	versions.n -= len(versions.byStore[s.instance])
 	delete(versions.byStore, s.instance)
 }
 
 // versionSet is the version an update from setUpdate writes ($set of "version"); ok false when
 // it writes none.
 func versionSet(update bson.D) (int64, bool) {
-	for _, op := range update {
-		if op.Key != "$set" {
-			continue
-		}
-		set, ok := op.Value.(bson.D)
-		if !ok {
-			return 0, false
-		}
-		for _, f := range set {
-			if f.Key != "version" {
-				continue
-			}
-			switch v := f.Value.(type) {
-			case int64:
-				return v, true
-			case int32:
-				return int64(v), true
-			case int:
-				return int64(v), true
-			}
-			return 0, false
-		}
+	set, _ := fieldOf(update, "$set").(bson.D)
+	return asInt64(fieldOf(set, "version"))
+}
+
+// asInt64 is a BSON integer as int64; ok false for anything else (nil included).
+func asInt64(v any) (int64, bool) {
+	switch n := v.(type) {
+	case int64:
+		return n, true
+	case int32:
+		return int64(n), true
+	case int:
+		return int64(n), true
 	}
 	return 0, false
 }
